@@ -1,0 +1,446 @@
+/*
+ * tcpwave.h -- the one public header of tcpwave, a user-space TCP/IPv4 stack.
+ *
+ * The stack is a sans-I/O engine: it never reads a clock, never makes a syscall and has
+ * no global state. The host drives it with three calls:
+ *
+ *   tw_stack_input(st, pkt, len, now)      a received IPv4 packet
+ *   tw_stack_next_deadline(st)             when to call on_timeout next
+ *   tw_stack_on_timeout(st, now)           run expired timers
+ *
+ * and receives outgoing IPv4 packets through tw_netdev.transmit. Time is a uint64_t in
+ * nanoseconds on any monotonic clock the caller chooses (virtual time in tests).
+ *
+ * Conventions (apply to every function below unless its comment says otherwise):
+ *  - Status-returning functions return TW_OK (0) or a negative TW_ERR_* value; byte counts
+ *    are tw_ssize (>= 0 bytes, < 0 a TW_ERR_* value).
+ *  - Pointer parameters must not be NULL unless the comment allows it; a NULL where one is
+ *    not allowed returns TW_ERR_INVAL.
+ *  - Functions that can change state take `now` as their last parameter. Time that goes
+ *    backwards is clamped to the last time seen (and counted).
+ *  - No function may be called from inside a hook (transmit, trace, notify) on the same
+ *    stack: such a nested call returns TW_ERR_BUSY.
+ *  - Addresses are IPv4 in host byte order (10.7.0.2 is 0x0a070002); ports are host order.
+ */
+#ifndef TCPWAVE_H
+#define TCPWAVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TW_VERSION "0.1.0"
+
+typedef struct tw_stack tw_stack;   /* opaque: all state of one stack */
+typedef struct tw_socket tw_socket; /* opaque: a listener or a connection */
+typedef ptrdiff_t tw_ssize;         /* byte count >= 0, or negative TW_ERR_* */
+
+/* ---- time ---------------------------------------------------------------------------- */
+
+typedef uint64_t tw_time;          /* nanoseconds on the caller's monotonic clock */
+#define TW_TIME_NEVER UINT64_MAX   /* "no deadline" */
+#define TW_US(n) ((tw_time)(n) * 1000u)
+#define TW_MS(n) ((tw_time)(n) * 1000000u)
+#define TW_SEC(n) ((tw_time)(n) * 1000000000u)
+
+/* ---- errors -------------------------------------------------------------------------- */
+
+/* X(name, value, description) */
+#define TW_ERRORS(X)                                                                       \
+    X(OK, 0, "success")                                                                    \
+    X(INVAL, -1, "invalid argument")                                                       \
+    X(NOMEM, -2, "out of memory (allocator failed or memory budget reached)")              \
+    X(AGAIN, -3, "operation would block; try again after the next event")                 \
+    X(STATE, -4, "call not valid in the socket's current state")                          \
+    X(ADDRINUSE, -5, "address and port already in use")                                   \
+    X(NOTCONN, -6, "socket is not connected")                                              \
+    X(CLOSED, -7, "connection closed for this direction (after shutdown or FIN)")         \
+    X(RESET, -8, "connection reset by peer")                                               \
+    X(REFUSED, -9, "connection refused by peer")                                           \
+    X(TIMEDOUT, -10, "connection timed out")                                               \
+    X(ABORTED, -11, "connection aborted locally")                                          \
+    X(LIMIT, -12, "a configured stack limit was reached")                                  \
+    X(BUSY, -13, "re-entrant call from inside a hook")                                     \
+    X(ADDRNOTAVAIL, -14, "no local port available for this destination")
+
+enum tw_err {
+#define TW_ERR_ENUM_(name, val, desc) TW_ERR_##name = (val),
+    TW_ERRORS(TW_ERR_ENUM_)
+#undef TW_ERR_ENUM_
+};
+#define TW_OK TW_ERR_OK
+
+/* A static, never-NULL description of a TW_ERR_* value ("unknown error" for others). */
+const char *tw_strerror(int err);
+/* The symbolic name of a TW_ERR_* value without prefix ("RESET"), or "?" */
+const char *tw_error_name(int err);
+
+/* ---- TCP states (RFC 9293 3.3.2) ----------------------------------------------------- */
+
+typedef enum tw_state {
+    TW_STATE_CLOSED = 0,
+    TW_STATE_LISTEN,
+    TW_STATE_SYN_SENT,
+    TW_STATE_SYN_RCVD,
+    TW_STATE_ESTABLISHED,
+    TW_STATE_FIN_WAIT_1,
+    TW_STATE_FIN_WAIT_2,
+    TW_STATE_CLOSE_WAIT,
+    TW_STATE_CLOSING,
+    TW_STATE_LAST_ACK,
+    TW_STATE_TIME_WAIT,
+    TW_STATE_COUNT_
+} tw_state;
+
+/* The RFC 9293 name of a state: "SYN-RECEIVED", "FIN-WAIT-1", ... ("?" if out of range). */
+const char *tw_state_name(tw_state s);
+
+/* ---- counters ------------------------------------------------------------------------ */
+
+/* Every drop and every error has a counter, like `netstat -s`. X(NAME, description). */
+#define TW_COUNTERS(X)                                                                     \
+    X(TIME_BACKWARDS, "time passed to the stack went backwards (clamped)")                 \
+    X(RX_NOMEM, "received segment dropped: out of memory")                                 \
+    X(TX_PACKETS, "packets handed to the netdev")                                          \
+    X(TX_DROPPED, "packets the netdev refused to transmit")                                \
+    X(IP_RX_PACKETS, "IPv4 packets received")                                              \
+    X(IP_RX_TOO_SHORT, "ip: packet shorter than an IPv4 header")                           \
+    X(IP_RX_BAD_VERSION, "ip: version is not 4")                                           \
+    X(IP_RX_BAD_IHL, "ip: header length below 20 or beyond the packet")                    \
+    X(IP_RX_BAD_LEN, "ip: total length inconsistent with the packet")                      \
+    X(IP_RX_BAD_CSUM, "ip: bad header checksum")                                           \
+    X(IP_RX_FRAGMENT, "ip: fragment dropped (reassembly not supported)")                   \
+    X(IP_RX_NOT_OURS, "ip: destination is not this stack's address")                       \
+    X(IP_RX_BAD_SRC, "ip: source is zero, broadcast, multicast or our own address")        \
+    X(IP_RX_UNKNOWN_PROTO, "ip: protocol other than TCP or ICMP")                          \
+    X(ICMP_RX_PACKETS, "icmp: messages received")                                          \
+    X(ICMP_RX_BAD, "icmp: truncated message or bad checksum")                              \
+    X(ICMP_RX_IGNORED, "icmp: message type not handled")                                   \
+    X(ICMP_TX_ECHO_REPLY, "icmp: echo replies sent")                                       \
+    X(TCP_RX_SEGMENTS, "tcp: segments received")                                           \
+    X(TCP_RX_TOO_SHORT, "tcp: segment shorter than a TCP header")                          \
+    X(TCP_RX_BAD_CSUM, "tcp: bad checksum")                                                \
+    X(TCP_RX_BAD_OFFSET, "tcp: data offset below 5 or beyond the segment")                 \
+    X(TCP_RX_BAD_OPTION, "tcp: malformed option (length 0/1, overflow, bad size)")         \
+    X(TCP_RX_DUP_OPTION, "tcp: the same option twice in one segment")                     \
+    X(TCP_RX_BAD_FLAGS, "tcp: impossible flag combination (SYN+FIN, SYN+RST, none)")       \
+    X(TCP_RX_BAD_PORT, "tcp: source or destination port 0")                                \
+    X(TCP_RX_NO_SOCKET, "tcp: no connection or listener (answered with RST)")              \
+    X(TCP_RX_RST_NO_SOCKET, "tcp: RST for no connection (ignored)")                        \
+    X(TCP_RX_LISTEN_RST, "tcp: RST at a listener (ignored)")                               \
+    X(TCP_RX_LISTEN_ACK, "tcp: ACK at a listener (answered with RST)")                     \
+    X(TCP_RX_LISTEN_NOSYN, "tcp: segment without SYN at a listener (dropped)")             \
+    X(TCP_RX_LISTEN_OVERFLOW, "tcp: SYN dropped, accept queue or SYN queue full")          \
+    X(TCP_RX_SYN_DATA_IGNORED, "tcp: payload on SYN or SYN+ACK not accepted (S6)")         \
+    X(TCP_RX_BAD_ACK, "tcp: unacceptable ACK in SYN-SENT/SYN-RECEIVED (answered RST)")     \
+    X(TCP_RX_SYNSENT_NOACK_DROP, "tcp: SYN-SENT segment without SYN or ACK dropped")       \
+    X(TCP_RX_OUT_OF_WINDOW, "tcp: segment outside the receive window (ACK sent)")          \
+    X(TCP_RX_RST_OUT_OF_WINDOW, "tcp: RST outside the window (ignored)")                   \
+    X(TCP_RX_RST_IN_WINDOW, "tcp: RST in window but not exact (challenge ACK)")            \
+    X(TCP_RX_RST_ACCEPTED, "tcp: RST accepted, connection reset")                          \
+    X(TCP_RX_SYN_CHALLENGE, "tcp: SYN on a synchronized connection (challenge ACK)")       \
+    X(TCP_CHALLENGE_ACK_SENT, "tcp: challenge ACKs sent (RFC 5961)")                       \
+    X(TCP_CHALLENGE_ACK_LIMITED, "tcp: challenge ACK suppressed by the rate limit")        \
+    X(TCP_RX_NO_ACK_FLAG, "tcp: segment without ACK in a synchronized state (dropped)")    \
+    X(TCP_RX_OLD_ACK, "tcp: old duplicate ACK (ignored)")                                  \
+    X(TCP_RX_ACK_UNSENT, "tcp: ACK for data not yet sent (ACK sent, dropped)")             \
+    X(TCP_RX_DUP_DATA, "tcp: segment entirely duplicate (ACK sent)")                       \
+    X(TCP_RX_OOO, "tcp: out-of-order segment kept")                                        \
+    X(TCP_RX_OOO_DROP, "tcp: out-of-order segment dropped (too many holes)")               \
+    X(TCP_RX_DATA_AFTER_FIN, "tcp: data beyond the peer's FIN (dropped)")                  \
+    X(TCP_RX_DATA_AFTER_CLOSE, "tcp: data for a closed socket (connection reset)")         \
+    X(TCP_RX_TW_RST_IGNORED, "tcp: RST in TIME-WAIT ignored (RFC 1337)")                   \
+    X(TCP_RX_TW_SEGMENT, "tcp: segment to a TIME-WAIT 4-tuple (ACKed or dropped)")         \
+    X(TCP_TW_REUSED, "tcp: TIME-WAIT 4-tuple reused by a newer SYN (RFC 6191)")            \
+    X(TCP_TW_RECYCLED_TIMEOUT, "tcp: TIME-WAIT records expired after 2*MSL")               \
+    X(TCP_RX_BYTES_DELIVERED, "tcp: payload bytes accepted in order")                      \
+    X(TCP_TX_SEGMENTS, "tcp: segments sent")                                               \
+    X(TCP_TX_RETRANS, "tcp: segments retransmitted")                                       \
+    X(TCP_TX_RST, "tcp: RST segments sent")                                                \
+    X(TCP_RTO_FIRED, "tcp: retransmission timeouts")                                       \
+    X(TCP_CONN_TIMEDOUT, "tcp: connections that ran out of retries")                       \
+    X(TCP_CONN_REFUSED, "tcp: connections refused (RST in SYN-SENT)")                      \
+    X(TCP_CONN_RESET, "tcp: connections reset by the peer")                                \
+    X(TCP_CONN_ABORTED, "tcp: connections aborted locally (RST sent)")                     \
+    X(TCP_ACTIVE_OPENS, "tcp: connect() calls that sent a SYN")                            \
+    X(TCP_PASSIVE_OPENS, "tcp: SYNs accepted at a listener")                               \
+    X(TCP_ESTABLISHED, "tcp: connections that reached ESTABLISHED")                        \
+    X(TCP_ORPHAN_REAPED, "tcp: orphaned connections reclaimed after a bounded time")       \
+    X(TCP_LIMIT_CONNS, "tcp: new connection refused by max_connections")                   \
+    X(TCP_LIMIT_ORPHANS, "tcp: orphan beyond max_orphans reset at close")                   \
+    X(TCP_SYNRCVD_RST, "tcp: half-open connection freed by a valid RST (S7)")
+
+enum tw_counter {
+#define TW_CNT_ENUM_(name, desc) TW_CNT_##name,
+    TW_COUNTERS(TW_CNT_ENUM_)
+#undef TW_CNT_ENUM_
+        TW_CNT_COUNT_
+};
+
+/* Current value of a counter (0 for an out-of-range id). */
+uint64_t tw_stack_counter(const tw_stack *st, enum tw_counter id);
+/* Name ("TCP_RX_BAD_CSUM") and description of a counter; "?" when out of range. */
+const char *tw_counter_name(enum tw_counter id);
+const char *tw_counter_desc(enum tw_counter id);
+/* Counter id for a name as returned by tw_counter_name, or -1. */
+int tw_counter_lookup(const char *name);
+
+/* ---- memory -------------------------------------------------------------------------- */
+
+typedef struct tw_allocator {
+    void *(*alloc)(size_t size, void *ud);          /* may return NULL */
+    void (*free)(void *ptr, size_t size, void *ud); /* size = the size given to alloc */
+    void *ud;
+} tw_allocator;
+
+/* ---- trace events (structs; the core never formats text) ----------------------------- */
+
+typedef enum tw_trace_kind {
+    TW_TRACE_SEG_IN = 1, /* a TCP segment arrived (after validation) */
+    TW_TRACE_SEG_OUT,    /* a TCP segment was sent */
+    TW_TRACE_STATE,      /* a connection changed state */
+    TW_TRACE_DROP,       /* a packet was dropped; `counter` says why */
+    TW_TRACE_TIMER,      /* a connection timer fired; `timer` says which */
+} tw_trace_kind;
+
+typedef enum tw_timer_kind {
+    TW_TIMER_NONE = 0,
+    TW_TIMER_RTO,       /* retransmission (SYN, SYN+ACK, data, FIN) */
+    TW_TIMER_TIME_WAIT, /* 2*MSL elapsed */
+    TW_TIMER_ORPHAN,    /* FIN-WAIT-2 orphan reaped */
+} tw_timer_kind;
+
+/* TCP header flags, as on the wire. */
+#define TW_FIN 0x01u
+#define TW_SYN 0x02u
+#define TW_RST 0x04u
+#define TW_PSH 0x08u
+#define TW_ACK 0x10u
+#define TW_URG 0x20u
+#define TW_ECE 0x40u
+#define TW_CWR 0x80u
+
+/* Which options a segment carried (bits of tw_seg_summary.opts). */
+#define TW_OPT_MSS 0x01u
+#define TW_OPT_WSCALE 0x02u
+#define TW_OPT_SACK_PERM 0x04u
+#define TW_OPT_SACK 0x08u
+#define TW_OPT_TS 0x10u
+
+typedef struct tw_seg_summary {
+    uint32_t saddr, daddr;
+    uint16_t sport, dport;
+    uint32_t seq, ack;   /* absolute */
+    uint32_t len;        /* payload bytes */
+    uint16_t win;        /* raw window field */
+    uint8_t flags;       /* TW_SYN | TW_ACK ... */
+    uint8_t opts;        /* TW_OPT_* present */
+    uint16_t mss;        /* when TW_OPT_MSS */
+    uint8_t wscale;      /* when TW_OPT_WSCALE */
+    uint8_t sack_blocks; /* when TW_OPT_SACK */
+    uint32_t ts_val, ts_ecr;
+    bool retransmit;     /* SEG_OUT only: this segment was sent before */
+} tw_seg_summary;
+
+typedef struct tw_trace_event {
+    tw_trace_kind kind;
+    tw_time now;
+    uint64_t conn_id;     /* 0 when no connection is involved */
+    const tw_socket *sock; /* the connection, when one exists and is still allocated; else NULL */
+    tw_state old_state, new_state; /* STATE; for SEG_* both = state after processing */
+    uint32_t iss, irs;    /* the connection's ISNs, 0 when unknown */
+    enum tw_counter counter; /* DROP: why */
+    tw_timer_kind timer;  /* TIMER */
+    tw_seg_summary seg;   /* SEG_IN, SEG_OUT, DROP of a TCP segment */
+} tw_trace_event;
+
+/* ---- the link below the stack -------------------------------------------------------- */
+
+typedef struct tw_netdev {
+    /* Called synchronously from inside tw_* calls with one complete IPv4 packet. The bytes
+       are valid only during the call: copy them. Must not call back into the stack.
+       A nonzero return means the packet was dropped (counted as TX_DROPPED). */
+    int (*transmit)(const uint8_t *pkt, size_t len, void *ud);
+    void *ud;
+    uint16_t mtu; /* 0: 1500; at least 576 */
+} tw_netdev;
+
+/* ---- configuration: tw_config_init() then override ----------------------------------- */
+
+typedef struct tw_config {
+    uint32_t addr;                  /* this stack's IPv4 address (required, nonzero) */
+    const tw_allocator *allocator;  /* NULL: malloc/free; the stack copies the struct */
+    size_t max_memory;              /* bytes the stack may hold; 0: unlimited */
+    uint8_t entropy[32];            /* secret randomness: ISN key, ports, hash seeds */
+    tw_time msl;                    /* maximum segment lifetime; TIME-WAIT = 2*msl (S15) */
+    tw_time rto_initial;            /* RFC 6298 2.1: 1 s */
+    tw_time rto_min;                /* 200 ms, like Linux */
+    tw_time rto_max;                /* 120 s, like Linux */
+    tw_time fin_timeout;            /* orphaned FIN-WAIT-2 lifetime (R7), 60 s like Linux */
+    uint8_t syn_retries;            /* SYN retransmissions before TIMEDOUT: 6 (Linux) */
+    uint8_t synack_retries;         /* SYN+ACK retransmissions: 5 (Linux) */
+    uint8_t retries;                /* data/FIN retransmissions: 15 (Linux tcp_retries2) */
+    uint8_t orphan_retries;         /* retransmissions of an orphan's FIN: 8 */
+    uint32_t max_connections;       /* live connections (not TIME-WAIT); 0: unlimited */
+    uint32_t max_orphans;           /* closed-by-application connections; 0: unlimited */
+    uint32_t max_time_wait;         /* TIME-WAIT records; 0: unlimited */
+    uint32_t rcvbuf;                /* default receive buffer per connection: 131072 */
+    uint32_t sndbuf;                /* default send buffer per connection: 131072 */
+    uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide: 1000 */
+    bool no_wscale, no_sack, no_timestamps; /* disable offering an option (S4) */
+    /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
+    void (*trace)(const tw_trace_event *ev, void *ud);
+    void *trace_ud;
+    /* A socket's event mask may have changed (new bits set). */
+    void (*notify)(tw_socket *s, unsigned events, void *ud);
+    void *notify_ud;
+} tw_config;
+
+/* Fill `cfg` with defaults (the values given above; entropy zero, addr 0). */
+void tw_config_init(tw_config *cfg);
+
+/* ---- the engine ---------------------------------------------------------------------- */
+
+/* Create a stack. The stack copies `cfg` and `dev`. Returns 0 or:
+   TW_ERR_INVAL (NULL pointer, addr 0, mtu < 576), TW_ERR_NOMEM. */
+int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_time now);
+
+/* Free the stack and everything it holds (connections are dropped without sending).
+   Every tw_socket of the stack becomes invalid. NULL is allowed. */
+void tw_stack_free(tw_stack *st);
+
+/* Deliver one received IPv4 packet. `pkt` is only read during the call. Returns 0 for
+   every packet, good or bad (bad ones are dropped and counted); TW_ERR_INVAL for a NULL
+   pointer or len > 65535, TW_ERR_BUSY from a hook. */
+int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now);
+
+/* When tw_stack_on_timeout must be called next: TW_TIME_NEVER, a future time, or a time
+   <= the last `now` meaning "now". Calling on_timeout early is harmless. Re-read it after
+   every input, on_timeout or socket call. */
+tw_time tw_stack_next_deadline(const tw_stack *st);
+
+/* Run every timer due at `now`. Returns 0, TW_ERR_INVAL, TW_ERR_BUSY. */
+int tw_stack_on_timeout(tw_stack *st, tw_time now);
+
+/* The stack's address (host order). */
+uint32_t tw_stack_addr(const tw_stack *st);
+/* Bytes the stack holds from its allocator right now, and the most it ever held. */
+size_t tw_stack_mem_live(const tw_stack *st);
+size_t tw_stack_mem_peak(const tw_stack *st);
+/* Live connections (any state but TIME-WAIT, listeners excluded), TIME-WAIT records. */
+size_t tw_stack_conn_count(const tw_stack *st);
+size_t tw_stack_time_wait_count(const tw_stack *st);
+
+/* ---- sockets ------------------------------------------------------------------------- */
+
+/* Event bits of tw_socket_events(). READABLE/WRITABLE/ACCEPTABLE are level-triggered;
+   the others are sticky once set. */
+#define TW_EV_READABLE 0x01u   /* recv() returns data, or 0 at end of stream */
+#define TW_EV_WRITABLE 0x02u   /* send() accepts at least one byte */
+#define TW_EV_CONNECTED 0x04u  /* the handshake completed */
+#define TW_EV_PEER_CLOSED 0x08u /* the peer's FIN arrived (end of stream) */
+#define TW_EV_CLOSED 0x10u     /* the connection reached CLOSED (see tw_socket_error) */
+#define TW_EV_ERROR 0x20u      /* reset, refused, timed out, aborted: tw_socket_error() */
+#define TW_EV_ACCEPTABLE 0x40u /* listener: accept() has a connection ready */
+
+/* Create an unbound socket. Returns 0 or TW_ERR_NOMEM, TW_ERR_LIMIT. */
+int tw_socket_open(tw_stack *st, tw_socket **out);
+
+/* Bind a local port (0 picks an ephemeral port at connect). Returns 0 or TW_ERR_STATE (not
+   fresh), TW_ERR_ADDRINUSE (another listener or a socket bound to the port unless
+   `reuse` was set by tw_socket_set_reuseaddr on both). */
+int tw_socket_bind(tw_socket *s, uint16_t port);
+
+/* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. */
+int tw_socket_set_reuseaddr(tw_socket *s, bool on);
+
+/* Start listening on the bound port; `backlog` bounds the accept queue (>= 1). Returns 0
+   or TW_ERR_STATE (not bound/fresh), TW_ERR_INVAL. */
+int tw_socket_listen(tw_socket *s, int backlog, tw_time now);
+
+/* Take one established connection from a listener. Returns 0 and *out, or TW_ERR_AGAIN
+   (none ready), TW_ERR_STATE (not a listener). The caller owns *out. */
+int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now);
+
+/* Active open (S1): sends SYN and returns 0 at once; TW_EV_CONNECTED or TW_EV_ERROR
+   follows. Errors: TW_ERR_STATE, TW_ERR_INVAL (addr/port 0), TW_ERR_ADDRNOTAVAIL,
+   TW_ERR_ADDRINUSE (the 4-tuple is live), TW_ERR_NOMEM, TW_ERR_LIMIT. */
+int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now);
+
+/* Queue bytes to send. Returns bytes accepted (maybe fewer than len), or TW_ERR_AGAIN
+   (buffer full, or still connecting), TW_ERR_NOTCONN, TW_ERR_CLOSED (after shutdown),
+   TW_ERR_NOMEM (buffer could not be allocated), or the sticky error of a dead connection. */
+tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now);
+
+/* Read received bytes. Returns bytes read (> 0), 0 at end of stream (peer's FIN read),
+   TW_ERR_AGAIN (nothing yet), TW_ERR_NOTCONN, or the sticky error. */
+tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now);
+
+/* Bytes waiting to be read (SIOCINQ), bytes queued but not yet acknowledged (SIOCOUTQ). */
+size_t tw_socket_rx_pending(const tw_socket *s);
+size_t tw_socket_tx_pending(const tw_socket *s);
+
+#define TW_SHUT_RD 1
+#define TW_SHUT_WR 2
+#define TW_SHUT_RDWR 3
+/* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD discards
+   further received data. Returns 0 or TW_ERR_NOTCONN, TW_ERR_INVAL. */
+int tw_socket_shutdown(tw_socket *s, int how, tw_time now);
+
+/* Close and release the handle (it is invalid afterwards). With unread received data or
+   linger 0 this aborts with RST (R4); otherwise a graceful close continues in the
+   background as an orphan (R7). Always succeeds for a valid socket. */
+int tw_socket_close(tw_socket *s, tw_time now);
+
+/* Send RST (if synchronized) and release the handle. */
+int tw_socket_abort(tw_socket *s, tw_time now);
+
+/* SO_LINGER with time 0: close() aborts with RST. */
+int tw_socket_set_linger0(tw_socket *s, bool on);
+/* SO_RCVBUF / SO_SNDBUF before connect or listen (bytes, 1024 .. 16 MiB). */
+int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf);
+/* TCP_MAXSEG: cap on the MSS this socket announces and uses (before connect/listen). */
+int tw_socket_set_mss(tw_socket *s, uint16_t mss);
+
+/* TW_EV_* bits now set. */
+unsigned tw_socket_events(const tw_socket *s);
+/* Sticky reason the connection ended abnormally (TW_ERR_RESET, _REFUSED, _TIMEDOUT,
+   _ABORTED) or 0. */
+int tw_socket_error(const tw_socket *s);
+tw_state tw_socket_state(const tw_socket *s);
+
+/* An application pointer carried with the socket. */
+void tw_socket_set_user(tw_socket *s, void *user);
+void *tw_socket_user(const tw_socket *s);
+
+typedef struct tw_socket_info {
+    tw_state state;
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+    uint32_t iss, irs;                 /* initial sequence numbers */
+    uint32_t snd_una, snd_nxt, rcv_nxt;
+    uint32_t snd_wnd;                  /* peer's window, scaled, bytes */
+    uint32_t rcv_wnd;                  /* our advertised window, bytes */
+    uint16_t snd_mss;                  /* payload bytes per segment we send */
+    uint16_t peer_mss;                 /* MSS the peer announced (536 if none) */
+    uint8_t snd_wscale, rcv_wscale;    /* shift counts, valid when has_wscale */
+    bool has_wscale, has_sack, has_timestamps;
+    tw_time srtt, rttvar, rto;         /* RFC 6298; srtt 0 before the first sample */
+    uint32_t retransmits;              /* consecutive timeouts of the current RTO */
+    uint32_t total_retrans;            /* segments retransmitted over the lifetime */
+    uint32_t bytes_in_flight;          /* snd_nxt - snd_una */
+    uint64_t bytes_acked, bytes_received;
+    uint32_t rx_pending, tx_pending;   /* bytes to read / queued and unacknowledged */
+    uint64_t conn_id;
+} tw_socket_info;
+
+int tw_socket_info_get(const tw_socket *s, tw_socket_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TCPWAVE_H */
