@@ -1,0 +1,144 @@
+/*
+ * host.h -- the Linux glue around the sans-I/O core: real clock, entropy, a TUN device,
+ * an epoll loop whose timeout is the stack's next deadline, a pcap writer that can tap
+ * any netdev, and a look at the kernel's own TCP sockets (for the demo's ladder).
+ *
+ * Nothing here is needed to use the core: it is one way to run a stack on Linux, used by
+ * the `tcpwave` tool and the interop tests. Functions return 0 or a negative errno
+ * (not TW_ERR_*), since every failure here is a failed syscall.
+ */
+#ifndef TW_HOST_H
+#define TW_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpwave.h"
+
+/* ---- clock and entropy (clock.c) ---------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in nanoseconds: the `now` passed to the stack. */
+tw_time tw_host_now(void);
+/* CLOCK_REALTIME in nanoseconds since the Unix epoch (pcap timestamps). */
+uint64_t tw_host_wall_ns(void);
+/* Fill `buf` from getrandom(2) (blocking until the pool is seeded). 0 or -errno. */
+int tw_host_entropy(void *buf, size_t len);
+
+/* ---- interfaces (tun.c) ------------------------------------------------------------- */
+
+/* Create (or attach to) the TUN device `name` (IFF_TUN | IFF_NO_PI, non-blocking).
+   `actual` (IFNAMSIZ bytes, may be NULL) receives the name the kernel gave it.
+   Returns the fd or -errno (-EPERM without CAP_NET_ADMIN, -ENOENT without /dev/net/tun). */
+int tw_tun_open(const char *name, char *actual);
+
+/* Give interface `ifname` the address `addr`/`prefix` (host order), set its MTU (0 keeps
+   it) and bring it up: what `ip addr add; ip link set mtu; ip link set up` do, through
+   ioctls on an AF_INET socket. The kernel adds the connected route itself. */
+int tw_if_configure(const char *ifname, uint32_t addr, unsigned prefix, unsigned mtu);
+
+/* Bring an interface up (IFF_UP), e.g. "lo" in a fresh network namespace. */
+int tw_if_up(const char *ifname);
+
+/* Why TUN cannot be used here, in one line, or NULL if it can (root or CAP_NET_ADMIN and
+   a usable /dev/net/tun). Checked without changing anything. */
+const char *tw_tun_unavailable(void);
+
+/* ---- epoll loop (loop.c) ------------------------------------------------------------ */
+
+typedef struct tw_loop tw_loop;
+typedef void (*tw_loop_fd_fn)(int fd, uint32_t events, void *ud);
+
+int tw_loop_new(tw_loop **out);
+void tw_loop_free(tw_loop *l);
+/* Watch `fd` for `events` (EPOLLIN ...). The callback runs from tw_loop_run_once. */
+int tw_loop_add(tw_loop *l, int fd, uint32_t events, tw_loop_fd_fn fn, void *ud);
+int tw_loop_mod(tw_loop *l, int fd, uint32_t events);
+int tw_loop_del(tw_loop *l, int fd);
+/* The stack whose timers the loop runs (NULL: none). */
+void tw_loop_set_stack(tw_loop *l, tw_stack *st);
+/* Wait until a watched fd is ready, the stack's next deadline, or `max_wait` ns from now
+   (TW_TIME_NEVER: no cap), whichever comes first; run the fd callbacks, then the stack's
+   expired timers. Returns the number of fd callbacks run (>= 0) or -errno; EINTR is not
+   an error (returns 0) so signal handlers can set a flag the caller checks. */
+int tw_loop_run_once(tw_loop *l, tw_time max_wait);
+
+/* ---- pcap (pcap.c), libpcap's savefile writer, LINKTYPE_RAW (IPv4 packets) ---------- */
+
+typedef struct tw_pcap tw_pcap;
+
+/* Open `path` for writing ("-" is stdout). Returns 0 or -errno / -EIO. */
+int tw_pcap_open(tw_pcap **out, const char *path);
+/* Append one IPv4 packet with a timestamp in ns since the Unix epoch. Each record is
+   flushed, so the file is readable even if the process is killed. */
+void tw_pcap_write(tw_pcap *p, const uint8_t *pkt, size_t len, uint64_t unix_ns);
+void tw_pcap_close(tw_pcap *p);
+uint64_t tw_pcap_count(const tw_pcap *p);
+
+/* Tap any netdev: `out` becomes a netdev that writes each packet to the capture and then
+   hands it to `inner`. Received packets are the caller's to record (tw_pcap_write before
+   tw_stack_input). `clock` gives the timestamp (NULL: wall clock). `tap` must outlive
+   the stack that uses `out`. */
+typedef struct tw_pcap_tap {
+    tw_pcap *pcap;
+    tw_netdev inner;
+    uint64_t (*clock)(void *ud);
+    void *clock_ud;
+} tw_pcap_tap;
+void tw_pcap_tap_netdev(tw_pcap_tap *tap, tw_pcap *p, const tw_netdev *inner,
+                        uint64_t (*clock)(void *ud), void *clock_ud, tw_netdev *out);
+
+/* ---- a stack on a TUN device (tunstack.c) ------------------------------------------- */
+
+typedef struct tw_host_opts {
+    const char *tun;      /* "tw0" */
+    uint32_t addr;        /* the stack: 10.7.0.2 */
+    uint32_t gateway;     /* the kernel's side of the TUN: 10.7.0.1 */
+    unsigned prefix;      /* 24 */
+    unsigned mtu;         /* 1500 */
+    tw_time msl;          /* 0: the core's default */
+    const char *pcap;     /* NULL: no capture */
+    /* Extra stack settings and hooks (trace, notify); addr, entropy, msl are filled in. */
+    const tw_config *base;
+    /* Called after each packet is written to the TUN (the kernel has processed it by
+       then) and before each received packet goes to the stack. NULL: none. */
+    void (*after_tx)(const uint8_t *pkt, size_t len, void *ud);
+    void (*before_rx)(const uint8_t *pkt, size_t len, void *ud);
+    void *hook_ud;
+} tw_host_opts;
+
+typedef struct tw_host {
+    tw_stack *st;
+    tw_loop *loop;
+    tw_pcap *pcap;
+    int tun_fd;
+    char ifname[16];
+    tw_host_opts o;
+    uint64_t rx_packets, tx_packets, tx_errors;
+} tw_host;
+
+/* Fill opts with the tool's defaults. */
+void tw_host_opts_init(tw_host_opts *o);
+/* Create the TUN, configure the kernel side, create the stack and the loop. On failure
+   `err` (may be NULL, >= 128 bytes) says what failed. Returns 0 or -errno. */
+int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen);
+void tw_host_close(tw_host *h);
+/* One loop turn (see tw_loop_run_once). */
+int tw_host_run_once(tw_host *h, tw_time max_wait);
+
+/* ---- the kernel's TCP sockets (ksock.c) --------------------------------------------- */
+
+/* State of the kernel's TCP socket with this local and remote endpoint (host order), read
+   through NETLINK_SOCK_DIAG like `ss` does, TIME-WAIT included. Returns a tw_state, or
+   -ENOENT when the kernel has no such socket (shown as CLOSED), or another -errno. */
+int tw_kernel_tcp_state(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+
+/* ---- small helpers shared by the tool ----------------------------------------------- */
+
+/* "10.7.0.2" -> host order; 0 on success, -EINVAL otherwise. */
+int tw_parse_ipv4(const char *s, uint32_t *out);
+/* Host order -> dotted quad in buf (>= 16 bytes); returns buf. */
+char *tw_fmt_ipv4(uint32_t addr, char *buf);
+
+#endif
