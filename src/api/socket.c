@@ -1,0 +1,688 @@
+/*
+ * socket.c -- the BSD-shaped, non-blocking socket API (include/tcpwave.h) on top of the
+ * core: open/bind/listen/accept/connect/send/recv/shutdown/close/abort, events, info.
+ *
+ * API misuse returns a TW_ERR_* and changes nothing; every call that can change state
+ * takes `now` and runs with the stack's re-entrancy guard.
+ */
+#include "core/tcp_conn.h"
+#include "core/timewait.h"
+
+#include <string.h>
+
+#define EPHEMERAL_LO 32768u /* Linux's default ip_local_port_range */
+#define EPHEMERAL_HI 60999u
+
+static bool enter(tw_stack *st, tw_time now)
+{
+    if (st->in_call) {
+        return false;
+    }
+    st->in_call = true;
+    if (now < st->now) {
+        tw_count(st, TW_CNT_TIME_BACKWARDS);
+    } else {
+        st->now = now;
+    }
+    return true;
+}
+
+static void leave(tw_stack *st)
+{
+    st->in_call = false;
+}
+
+#define ENTER(s, now)                                                                      \
+    do {                                                                                   \
+        if (!(s)) {                                                                        \
+            return TW_ERR_INVAL;                                                           \
+        }                                                                                  \
+        if (!enter((s)->st, now)) {                                                        \
+            return TW_ERR_BUSY;                                                            \
+        }                                                                                  \
+    } while (0)
+
+static bool fresh(const tw_socket *s)
+{
+    return s->state == TW_STATE_CLOSED && !(s->flags & (TW_F_LISTENER | TW_F_STARTED));
+}
+
+/* see tcpwave.h */
+int tw_socket_open(tw_stack *st, tw_socket **out)
+{
+    if (!st || !out) {
+        return TW_ERR_INVAL;
+    }
+    if (st->in_call) {
+        return TW_ERR_BUSY;
+    }
+    tw_socket *c = tw_conn_alloc(st);
+    if (!c) {
+        return TW_ERR_NOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+static int bind_port(tw_socket *s, uint16_t port)
+{
+    tw_stack *st = s->st;
+    tw_port *p = tw_port_get(st, port);
+    bool reuse = (s->flags & TW_F_REUSE) != 0;
+    if (p && (p->listener || !reuse || p->nreuse != p->nbound)) {
+        return TW_ERR_ADDRINUSE;
+    }
+    p = tw_port_ref(st, port);
+    if (!p) {
+        return TW_ERR_NOMEM;
+    }
+    p->nbound++;
+    if (reuse) {
+        p->nreuse++;
+    }
+    s->lport = port;
+    s->flags |= TW_F_BOUND;
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_bind(tw_socket *s, uint16_t port)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (s->st->in_call) {
+        return TW_ERR_BUSY;
+    }
+    if (!fresh(s) || (s->flags & TW_F_BOUND)) {
+        return TW_ERR_STATE;
+    }
+    if (port == 0) {
+        return 0; /* an ephemeral port is chosen at connect */
+    }
+    return bind_port(s, port);
+}
+
+/* see tcpwave.h */
+int tw_socket_set_reuseaddr(tw_socket *s, bool on)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (s->flags & TW_F_BOUND) {
+        return TW_ERR_STATE;
+    }
+    s->flags = on ? s->flags | TW_F_REUSE : s->flags & ~TW_F_REUSE;
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
+{
+    ENTER(s, now);
+    int rc = 0;
+    if (backlog < 1 || backlog > 65535) {
+        rc = TW_ERR_INVAL;
+    } else if (!fresh(s) || !(s->flags & TW_F_BOUND)) {
+        rc = TW_ERR_STATE;
+    } else {
+        tw_port *p = tw_port_get(s->st, s->lport);
+        if (!p || p->listener) {
+            rc = TW_ERR_ADDRINUSE;
+        } else {
+            p->listener = s;
+            s->flags |= TW_F_LISTENER;
+            s->backlog = (uint16_t)backlog;
+            tw_conn_set_state(s, TW_STATE_LISTEN);
+        }
+    }
+    leave(s->st);
+    return rc;
+}
+
+bool tw_listener_enqueue(tw_socket *child)
+{
+    tw_socket *l = child->parent;
+    if (l->acc_len >= l->backlog) {
+        return false;
+    }
+    l->syn_len--;
+    child->q_next = NULL;
+    if (l->acc_tail) {
+        l->acc_tail->q_next = child;
+    } else {
+        l->acc_head = child;
+    }
+    l->acc_tail = child;
+    l->acc_len++;
+    return true;
+}
+
+/* see tcpwave.h */
+int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
+{
+    if (!out) {
+        return TW_ERR_INVAL;
+    }
+    ENTER(s, now);
+    int rc = 0;
+    if (!(s->flags & TW_F_LISTENER)) {
+        rc = TW_ERR_STATE;
+    } else if (!s->acc_head) {
+        rc = TW_ERR_AGAIN;
+    } else {
+        tw_socket *c = s->acc_head;
+        s->acc_head = c->q_next;
+        if (!s->acc_head) {
+            s->acc_tail = NULL;
+        }
+        s->acc_len--;
+        c->q_next = NULL;
+        c->parent = NULL; /* S3: only now does the application own it */
+        *out = c;
+    }
+    leave(s->st);
+    return rc;
+}
+
+static bool tuple_busy(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+    uint64_t key = tw_tuple_key(raddr, rport, lport);
+    return tw_htab_find(&st->conns, key) || tw_htab_find(&st->tws, key);
+}
+
+/* RFC 6056 3.3.3 (algorithm 3): a keyed hash of the destination picks where to start in
+   the range, and a counter moves it on, so ports are hard to guess yet rarely collide. */
+static int pick_port(tw_socket *s, uint32_t raddr, uint16_t rport)
+{
+    tw_stack *st = s->st;
+    uint32_t n = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+    uint32_t off = (uint32_t)tw_siphash_4x32(&st->port_key, raddr, rport, 0, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_LO + (off + st->port_counter + i) % n);
+        tw_port *p = tw_port_get(st, port);
+        if ((p && p->listener) || tuple_busy(st, raddr, rport, port)) {
+            continue;
+        }
+        st->port_counter += i + 1;
+        tw_port *ref = tw_port_ref(st, port);
+        if (!ref) {
+            return TW_ERR_NOMEM;
+        }
+        ref->nbound++;
+        s->lport = port;
+        s->flags |= TW_F_BOUND;
+        return 0;
+    }
+    return TW_ERR_ADDRNOTAVAIL;
+}
+
+static uint8_t pick_wscale(uint32_t rcvbuf)
+{
+    uint8_t ws = 0;
+    while (ws < 14 && (65535u << ws) < rcvbuf) {
+        ws++;
+    }
+    return ws;
+}
+
+static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
+{
+    tw_stack *st = s->st;
+    if (!fresh(s)) {
+        return TW_ERR_STATE;
+    }
+    if (addr == 0 || port == 0 || addr == st->cfg.addr || addr == 0xffffffffu ||
+        (addr >> 28) == 0xe) {
+        return TW_ERR_INVAL;
+    }
+    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+        return TW_ERR_LIMIT;
+    }
+    uint32_t isn_floor = 0;
+    bool have_floor = false;
+    if (s->flags & TW_F_BOUND) {
+        uint64_t key = tw_tuple_key(addr, port, s->lport);
+        if (tw_htab_find(&st->conns, key)) {
+            return TW_ERR_ADDRINUSE;
+        }
+        tw_hnode *tn = tw_htab_find(&st->tws, key);
+        if (tn) {
+            if (!(s->flags & TW_F_REUSE)) {
+                return TW_ERR_ADDRINUSE;
+            }
+            /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
+               (RFC 6191's rule, applied to our own side). */
+            isn_floor = ((tw_tw *)tn)->snd_nxt + 65535u + 2u;
+            have_floor = true;
+            tw_timewait_free(st, (tw_tw *)tn);
+        }
+    } else {
+        int rc = pick_port(s, addr, port);
+        if (rc) {
+            return rc;
+        }
+    }
+    s->raddr = addr;
+    s->rport = port;
+    s->rcv_wscale = st->cfg.no_wscale ? 0 : pick_wscale(s->rcvbuf_cap);
+    uint32_t iss = tw_isn(st, addr, port, s->lport);
+    if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
+        iss = isn_floor;
+    }
+    s->iss = tw_seq_make(iss);
+    s->snd_una = s->iss;
+    s->snd_nxt = s->iss;
+    s->snd_max = s->iss;
+    s->snd_buf_seq = tw_seq_add(s->iss, 1);
+    s->ts_offset = tw_ts_offset(st, addr, port, s->lport);
+    s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
+    tw_conn_hash(s);
+    tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
+    tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
+    s->flags |= TW_F_RTT_TIMING;
+    s->rtt_seq = tw_seq_add(s->iss, 1);
+    s->rtt_start = st->now;
+    tw_out_syn(s, false);
+    tw_rto_arm(s);
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
+{
+    ENTER(s, now);
+    int rc = do_connect(s, addr, port);
+    leave(s->st);
+    return rc;
+}
+
+static int dead_error(const tw_socket *s)
+{
+    return s->err ? s->err : TW_ERR_NOTCONN;
+}
+
+/* see tcpwave.h */
+tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
+{
+    if (!buf && len) {
+        return TW_ERR_INVAL;
+    }
+    ENTER(s, now);
+    tw_ssize rc;
+    switch (s->state) {
+    case TW_STATE_SYN_SENT:
+    case TW_STATE_SYN_RCVD:
+    case TW_STATE_ESTABLISHED:
+    case TW_STATE_CLOSE_WAIT:
+        if (s->flags & TW_F_FIN_QUEUED) {
+            rc = TW_ERR_CLOSED;
+        } else if (!tw_conn_snd_alloc(s)) {
+            rc = TW_ERR_NOMEM;
+        } else {
+            uint32_t room = s->snd.cap - s->snd.len;
+            uint32_t n = len < room ? (uint32_t)len : room;
+            if (n == 0) {
+                rc = len ? TW_ERR_AGAIN : 0;
+            } else {
+                /* S5: data queued during the handshake leaves with the third segment. */
+                tw_ring_write_at(&s->snd, 0, buf, n);
+                tw_ring_commit(&s->snd, n);
+                tw_out_push(s);
+                rc = (tw_ssize)n;
+            }
+        }
+        break;
+    case TW_STATE_CLOSED:
+        rc = (s->flags & TW_F_STARTED) ? dead_error(s) : TW_ERR_NOTCONN;
+        break;
+    case TW_STATE_LISTEN:
+        rc = TW_ERR_STATE;
+        break;
+    default:
+        rc = TW_ERR_CLOSED; /* our FIN is queued or sent */
+        break;
+    }
+    leave(s->st);
+    return rc;
+}
+
+/* After the application read: advertise the opened window when it grew enough (RFC 9293
+   3.8.6.2.2, receiver-side silly window avoidance: by min(half the buffer, one MSS)). */
+static void maybe_window_update(tw_socket *s)
+{
+    if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
+          s->state == TW_STATE_FIN_WAIT_2)) {
+        return;
+    }
+    uint32_t adv = tw_seq_gt(s->rcv_adv, s->rcv_nxt)
+                       ? (uint32_t)tw_seq_diff(s->rcv_adv, s->rcv_nxt)
+                       : 0;
+    uint32_t space = tw_conn_rcv_space(s);
+    uint32_t mss = tw_conn_local_mss(s);
+    uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
+    if (space > adv && space - adv >= step) {
+        tw_out_ack(s);
+    }
+}
+
+/* see tcpwave.h */
+tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
+{
+    if (!buf && cap) {
+        return TW_ERR_INVAL;
+    }
+    ENTER(s, now);
+    tw_ssize rc;
+    if (s->flags & TW_F_LISTENER) {
+        rc = TW_ERR_STATE;
+    } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
+        uint32_t want = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
+        uint32_t n = tw_ring_peek(&s->rcv, 0, buf, want);
+        tw_ring_consume(&s->rcv, n);
+        maybe_window_update(s);
+        rc = (tw_ssize)n;
+    } else if (s->err) {
+        rc = s->err;
+    } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {
+        rc = 0; /* S11: end of stream */
+    } else if (fresh(s)) {
+        rc = TW_ERR_NOTCONN;
+    } else if (s->state == TW_STATE_CLOSED) {
+        rc = 0;
+    } else {
+        rc = TW_ERR_AGAIN;
+    }
+    leave(s->st);
+    return rc;
+}
+
+size_t tw_socket_rx_pending(const tw_socket *s)
+{
+    return s && !(s->flags & TW_F_SHUT_RD) ? s->rcv.len : 0;
+}
+
+size_t tw_socket_tx_pending(const tw_socket *s)
+{
+    return s ? s->snd.len : 0;
+}
+
+static void queue_fin(tw_socket *s)
+{
+    if (s->flags & TW_F_FIN_QUEUED) {
+        return;
+    }
+    switch (s->state) {
+    case TW_STATE_SYN_SENT:
+    case TW_STATE_SYN_RCVD:
+        s->flags |= TW_F_FIN_QUEUED; /* sent when the handshake completes */
+        break;
+    case TW_STATE_ESTABLISHED:
+        s->flags |= TW_F_FIN_QUEUED;
+        tw_conn_set_state(s, TW_STATE_FIN_WAIT_1); /* S10 */
+        tw_out_push(s);
+        break;
+    case TW_STATE_CLOSE_WAIT:
+        s->flags |= TW_F_FIN_QUEUED;
+        tw_conn_set_state(s, TW_STATE_LAST_ACK); /* S13 */
+        tw_out_push(s);
+        break;
+    default:
+        break;
+    }
+}
+
+/* see tcpwave.h */
+int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
+{
+    if (how < TW_SHUT_RD || how > TW_SHUT_RDWR) {
+        return TW_ERR_INVAL;
+    }
+    ENTER(s, now);
+    int rc = 0;
+    if ((s->flags & TW_F_LISTENER) || s->state == TW_STATE_CLOSED) {
+        rc = TW_ERR_NOTCONN;
+    } else {
+        if (how & TW_SHUT_RD) {
+            s->flags |= TW_F_SHUT_RD;
+            s->rcv.len = 0;
+        }
+        if (how & TW_SHUT_WR) {
+            queue_fin(s);
+        }
+    }
+    leave(s->st);
+    return rc;
+}
+
+static bool synchronized(const tw_socket *s)
+{
+    return s->state >= TW_STATE_SYN_RCVD && s->state != TW_STATE_TIME_WAIT;
+}
+
+static void abort_conn(tw_socket *s, bool send_rst)
+{
+    tw_stack *st = s->st;
+    if (send_rst && synchronized(s)) {
+        tw_out_rst_conn(s);
+    }
+    tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+    s->flags |= TW_F_ORPHAN;
+    st->norphans++;
+    tw_conn_done(s, TW_ERR_ABORTED); /* frees it: the handle is gone */
+}
+
+static void close_listener(tw_socket *l)
+{
+    tw_stack *st = l->st;
+    /* Connections nobody accepted are reset, as Linux does when a listener closes. */
+    for (tw_socket *c = st->socks, *next; c; c = next) {
+        next = c->all_next;
+        if (c->parent == l) {
+            if (c->state != TW_STATE_SYN_RCVD) {
+                tw_out_rst_conn(c);
+            } else {
+                tw_out_bare(st, c->raddr, c->lport, c->rport, c->snd_nxt.v, 0, TW_RST, 0,
+                            NULL);
+            }
+            tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+            tw_conn_done(c, TW_ERR_ABORTED);
+        }
+    }
+    tw_conn_set_state(l, TW_STATE_CLOSED);
+    tw_conn_free(l);
+}
+
+/* see tcpwave.h */
+int tw_socket_close(tw_socket *s, tw_time now)
+{
+    ENTER(s, now);
+    tw_stack *st = s->st;
+    if (s->flags & TW_F_LISTENER) {
+        close_listener(s);
+    } else if (s->state == TW_STATE_CLOSED) {
+        tw_conn_free(s);
+    } else if (s->state == TW_STATE_SYN_SENT) {
+        /* RFC 9293 3.10.4: CLOSE in SYN-SENT deletes the TCB; nothing to tell the peer. */
+        s->flags |= TW_F_ORPHAN;
+        st->norphans++;
+        tw_conn_done(s, 0);
+    } else if (s->rcv.len > 0 || (s->flags & TW_F_LINGER0)) {
+        /* R4: closing with unread data (or SO_LINGER 0) loses data: say so with RST. */
+        abort_conn(s, true);
+    } else if (s->state == TW_STATE_TIME_WAIT) {
+        s->flags |= TW_F_ORPHAN;
+        st->norphans++;
+        if (!tw_timewait_enter(s)) {
+            tw_conn_done(s, 0);
+        }
+    } else if (st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans) {
+        tw_count(st, TW_CNT_TCP_LIMIT_ORPHANS);
+        abort_conn(s, true);
+    } else {
+        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD;
+        st->norphans++;
+        queue_fin(s);
+        if (s->state == TW_STATE_FIN_WAIT_2) {
+            s->misc_at = tw_time_add(st->now, st->cfg.fin_timeout); /* R7 */
+            tw_conn_timer_update(s);
+        }
+    }
+    leave(st);
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_abort(tw_socket *s, tw_time now)
+{
+    ENTER(s, now);
+    tw_stack *st = s->st;
+    if (s->flags & TW_F_LISTENER) {
+        close_listener(s);
+    } else if (s->state == TW_STATE_CLOSED) {
+        tw_conn_free(s);
+    } else {
+        abort_conn(s, true);
+    }
+    leave(st);
+    return 0;
+}
+
+int tw_socket_set_linger0(tw_socket *s, bool on)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    s->flags = on ? s->flags | TW_F_LINGER0 : s->flags & ~TW_F_LINGER0;
+    return 0;
+}
+
+int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (!fresh(s) || s->snd.buf || s->rcv.buf) {
+        return TW_ERR_STATE;
+    }
+    if ((rcvbuf && (rcvbuf < 1024 || rcvbuf > (16u << 20))) ||
+        (sndbuf && (sndbuf < 1024 || sndbuf > (16u << 20)))) {
+        return TW_ERR_INVAL;
+    }
+    if (rcvbuf) {
+        s->rcvbuf_cap = rcvbuf;
+    }
+    if (sndbuf) {
+        s->sndbuf_cap = sndbuf;
+    }
+    return 0;
+}
+
+int tw_socket_set_mss(tw_socket *s, uint16_t mss)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (!fresh(s)) {
+        return TW_ERR_STATE;
+    }
+    if (mss && mss < 64) {
+        return TW_ERR_INVAL;
+    }
+    s->user_mss = mss;
+    return 0;
+}
+
+/* see tcpwave.h */
+unsigned tw_socket_events(const tw_socket *s)
+{
+    if (!s) {
+        return 0;
+    }
+    if (s->flags & TW_F_LISTENER) {
+        return s->acc_len ? TW_EV_ACCEPTABLE : 0;
+    }
+    unsigned ev = 0;
+    if ((s->rcv.len && !(s->flags & TW_F_SHUT_RD)) || (s->flags & TW_F_PEER_FIN) || s->err) {
+        ev |= TW_EV_READABLE;
+    }
+    if ((s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_CLOSE_WAIT) &&
+        !(s->flags & TW_F_FIN_QUEUED) && (!s->snd.buf || s->snd.len < s->snd.cap)) {
+        ev |= TW_EV_WRITABLE;
+    }
+    if (s->flags & TW_F_CONNECTED) {
+        ev |= TW_EV_CONNECTED;
+    }
+    if (s->flags & TW_F_PEER_FIN) {
+        ev |= TW_EV_PEER_CLOSED;
+    }
+    if (s->state == TW_STATE_CLOSED && (s->flags & TW_F_STARTED)) {
+        ev |= TW_EV_CLOSED;
+    }
+    if (s->err) {
+        ev |= TW_EV_ERROR;
+    }
+    return ev;
+}
+
+int tw_socket_error(const tw_socket *s)
+{
+    return s ? s->err : TW_ERR_INVAL;
+}
+
+tw_state tw_socket_state(const tw_socket *s)
+{
+    return s ? (tw_state)s->state : TW_STATE_CLOSED;
+}
+
+void tw_socket_set_user(tw_socket *s, void *user)
+{
+    if (s) {
+        s->user = user;
+    }
+}
+
+void *tw_socket_user(const tw_socket *s)
+{
+    return s ? s->user : NULL;
+}
+
+/* see tcpwave.h */
+int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
+{
+    if (!s || !out) {
+        return TW_ERR_INVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    out->state = (tw_state)s->state;
+    out->local_addr = s->st->cfg.addr;
+    out->remote_addr = s->raddr;
+    out->local_port = s->lport;
+    out->remote_port = s->rport;
+    out->iss = s->iss.v;
+    out->irs = s->irs.v;
+    out->snd_una = s->snd_una.v;
+    out->snd_nxt = s->snd_nxt.v;
+    out->rcv_nxt = s->rcv_nxt.v;
+    out->snd_wnd = s->snd_wnd;
+    out->rcv_wnd = tw_conn_rcv_space(s);
+    out->snd_mss = s->snd_mss;
+    out->peer_mss = s->peer_mss;
+    out->snd_wscale = s->snd_wscale;
+    out->rcv_wscale = s->rcv_wscale;
+    out->has_wscale = (s->flags & TW_F_WS) != 0;
+    out->has_sack = (s->flags & TW_F_SACK) != 0;
+    out->has_timestamps = (s->flags & TW_F_TS) != 0;
+    out->srtt = s->srtt;
+    out->rttvar = s->rttvar;
+    out->rto = s->rto;
+    out->retransmits = s->retries;
+    out->total_retrans = s->total_retrans;
+    out->bytes_in_flight = (uint32_t)tw_seq_diff(s->snd_max, s->snd_una);
+    out->bytes_acked = s->bytes_acked;
+    out->bytes_received = s->bytes_received;
+    out->rx_pending = s->rcv.len;
+    out->tx_pending = s->snd.len;
+    out->conn_id = s->id;
+    return 0;
+}

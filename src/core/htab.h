@@ -1,0 +1,60 @@
+/*
+ * htab.h -- intrusive hash table keyed by a 64-bit value, chained, power-of-two buckets.
+ *
+ * Connections and TIME-WAIT records embed a tw_hnode. A stack has one address, so a
+ * 4-tuple packs exactly into the key: remote address (32) | remote port (16) | local
+ * port (16). The bucket index is a keyed mix of the key (seed from the stack's entropy),
+ * so a peer cannot aim many tuples at one chain. The table doubles when it holds more
+ * entries than buckets; if growing fails it keeps working with longer chains.
+ */
+#ifndef TW_CORE_HTAB_H
+#define TW_CORE_HTAB_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "core/mem.h"
+
+typedef struct tw_hnode {
+    struct tw_hnode *next;
+    uint64_t key;
+} tw_hnode;
+
+typedef struct tw_htab {
+    tw_hnode **b;
+    size_t mask;  /* buckets - 1 */
+    size_t count;
+    uint64_t seed;
+} tw_htab;
+
+static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+    return (uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport;
+}
+
+/* Returns 0 or TW_ERR_NOMEM. `buckets` is rounded up to a power of two. */
+int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
+void tw_htab_free(tw_htab *h, tw_mem *m);
+void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n);
+void tw_htab_remove(tw_htab *h, tw_hnode *n);
+
+static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
+{
+    uint64_t x = key ^ h->seed;
+    x ^= x >> 31;
+    x *= 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 32;
+    return (size_t)x & h->mask;
+}
+
+static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)
+{
+    tw_hnode *n = h->b[tw_htab_index(h, key)];
+    while (n && n->key != key) {
+        n = n->next;
+    }
+    return n;
+}
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * ipv4.h -- IPv4 header parse (validated, RFC 791 / RFC 1122 3.2.1) and build.
+ */
+#ifndef TW_CORE_IPV4_H
+#define TW_CORE_IPV4_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "tcpwave.h"
+
+#define TW_IPPROTO_ICMP 1
+#define TW_IPPROTO_TCP 6
+#define TW_IPV4_HDR_LEN 20
+
+typedef struct tw_ipv4_hdr {
+    uint8_t hdr_len; /* bytes */
+    uint8_t tos, ttl, proto;
+    uint16_t total_len, id;
+    uint32_t src, dst;
+    const uint8_t *payload;
+    uint16_t payload_len;
+} tw_ipv4_hdr;
+
+/* Parse and validate. Returns TW_CNT_COUNT_ when the packet is good, else the counter
+   naming why it is dropped. `self` is the stack's address. */
+enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self);
+/* Write a 20-byte header (DF set, TTL 64) with its checksum at `buf`. */
+void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint16_t payload_len,
+                   uint16_t id);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * ringbuf.h -- byte ring for socket buffers, allocated only when data needs it.
+ *
+ *   buf: [....head==========head+len.........]   (wraps at cap)
+ *              ^ first byte       ^ first free byte
+ *
+ * The receive side also writes out-of-order bytes at an offset past `len` (positions
+ * reserved by the receive window) without changing `len`; tw_ring_commit() later adds
+ * them to the readable part.
+ */
+#ifndef TW_CORE_RINGBUF_H
+#define TW_CORE_RINGBUF_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct tw_ring {
+    uint8_t *buf;
+    uint32_t cap, head, len;
+} tw_ring;
+
+/* Copy `n` bytes into the ring at offset `off` from the end of the readable part; the
+   caller guarantees len + off + n <= cap. */
+void tw_ring_write_at(tw_ring *r, uint32_t off, const uint8_t *src, uint32_t n);
+/* Make `n` bytes past the readable part readable. */
+static inline void tw_ring_commit(tw_ring *r, uint32_t n)
+{
+    r->len += n;
+}
+/* Copy up to `n` bytes starting `off` bytes into the readable part; returns bytes. */
+uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
+/* The (up to two) contiguous pieces of [off, off+n) of the readable part. */
+void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,
+                    const uint8_t **p2, uint32_t *n2);
+/* Drop `n` bytes from the front. */
+void tw_ring_consume(tw_ring *r, uint32_t n);
+
+#endif

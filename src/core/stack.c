@@ -1,0 +1,339 @@
+/*
+ * stack.c -- tw_stack: configuration, the three engine calls (input, next deadline,
+ * on_timeout), the port table, counters and drops.
+ */
+#include "core/stack.h"
+#include "core/ipv4.h"
+#include "core/tcp_conn.h"
+#include "core/timewait.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* see tcpwave.h */
+void tw_config_init(tw_config *cfg)
+{
+    if (!cfg) {
+        return;
+    }
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->msl = TW_SEC(30);
+    cfg->rto_initial = TW_SEC(1);
+    cfg->rto_min = TW_MS(200);
+    cfg->rto_max = TW_SEC(120);
+    cfg->fin_timeout = TW_SEC(60);
+    cfg->syn_retries = 6;
+    cfg->synack_retries = 5;
+    cfg->retries = 15;
+    cfg->orphan_retries = 8;
+    cfg->rcvbuf = 131072;
+    cfg->sndbuf = 131072;
+    cfg->challenge_ack_limit = 1000;
+}
+
+static void fill_defaults(tw_config *c)
+{
+    tw_config d;
+    tw_config_init(&d);
+    /* A zero field means "default", so a caller that skipped tw_config_init still gets
+       a working stack (STYLE 7.2). */
+    if (!c->msl) {
+        c->msl = d.msl;
+    }
+    if (!c->rto_initial) {
+        c->rto_initial = d.rto_initial;
+    }
+    if (!c->rto_min) {
+        c->rto_min = d.rto_min;
+    }
+    if (!c->rto_max) {
+        c->rto_max = d.rto_max;
+    }
+    if (c->rto_max < c->rto_min) {
+        c->rto_max = c->rto_min;
+    }
+    if (!c->fin_timeout) {
+        c->fin_timeout = d.fin_timeout;
+    }
+    if (!c->rcvbuf) {
+        c->rcvbuf = d.rcvbuf;
+    }
+    if (!c->sndbuf) {
+        c->sndbuf = d.sndbuf;
+    }
+    if (!c->challenge_ack_limit) {
+        c->challenge_ack_limit = d.challenge_ack_limit;
+    }
+}
+
+static uint64_t load_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/* see tcpwave.h */
+int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_time now)
+{
+    if (!out || !cfg || !dev || !dev->transmit || cfg->addr == 0) {
+        return TW_ERR_INVAL;
+    }
+    uint16_t mtu = dev->mtu ? dev->mtu : 1500;
+    if (mtu < 576) {
+        return TW_ERR_INVAL;
+    }
+    tw_mem mem;
+    tw_mem_init(&mem, cfg->allocator, cfg->max_memory);
+    tw_stack *st = tw_mem_zalloc(&mem, sizeof(*st));
+    if (!st) {
+        return TW_ERR_NOMEM;
+    }
+    st->mem = mem; /* already counts the stack itself */
+    st->cfg = *cfg;
+    st->cfg.allocator = NULL; /* copied into st->mem; the caller's struct may go away */
+    fill_defaults(&st->cfg);
+    st->dev = *dev;
+    st->dev.mtu = mtu;
+    st->now = now;
+    /* Expand the caller's 32 bytes of entropy into independent keys. */
+    tw_sipkey root = {load_u64(cfg->entropy), load_u64(cfg->entropy + 8)};
+    tw_sipkey root2 = {load_u64(cfg->entropy + 16), load_u64(cfg->entropy + 24)};
+    st->isn_key.k0 = tw_siphash_4x32(&root, 1, 0, 0, 0);
+    st->isn_key.k1 = tw_siphash_4x32(&root2, 1, 0, 0, 0);
+    st->ts_key.k0 = tw_siphash_4x32(&root, 2, 0, 0, 0);
+    st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
+    st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);
+    st->port_key.k1 = tw_siphash_4x32(&root2, 3, 0, 0, 0);
+    uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
+    tw_wheel_init(&st->wheel, tw_time_to_tick(now));
+    st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
+    if (!st->txbuf || tw_htab_init(&st->conns, &st->mem, 64, seed) != 0 ||
+        tw_htab_init(&st->tws, &st->mem, 64, seed ^ 0x5555) != 0 ||
+        tw_htab_init(&st->ports, &st->mem, 16, seed ^ 0xaaaa) != 0) {
+        tw_stack_free(st);
+        return TW_ERR_NOMEM;
+    }
+    *out = st;
+    return 0;
+}
+
+/* see tcpwave.h */
+void tw_stack_free(tw_stack *st)
+{
+    if (!st) {
+        return;
+    }
+    while (st->socks) {
+        tw_socket *c = st->socks;
+        c->parent = NULL; /* listener bookkeeping is going away with everything else */
+        tw_conn_free(c);
+    }
+    if (st->tws.b) {
+        for (size_t i = 0; i <= st->tws.mask; i++) {
+            while (st->tws.b[i]) {
+                tw_timewait_free(st, (tw_tw *)st->tws.b[i]);
+            }
+        }
+    }
+    if (st->ports.b) {
+        for (size_t i = 0; i <= st->ports.mask; i++) {
+            while (st->ports.b[i]) {
+                tw_hnode *n = st->ports.b[i];
+                tw_htab_remove(&st->ports, n);
+                tw_mem_free(&st->mem, n, sizeof(tw_port));
+            }
+        }
+    }
+    if (st->conns.b) {
+        tw_htab_free(&st->conns, &st->mem);
+    }
+    if (st->tws.b) {
+        tw_htab_free(&st->tws, &st->mem);
+    }
+    if (st->ports.b) {
+        tw_htab_free(&st->ports, &st->mem);
+    }
+    tw_mem_free(&st->mem, st->txbuf, TW_TXBUF_SIZE);
+    tw_mem m = st->mem;
+    tw_mem_free(&m, st, sizeof(*st));
+}
+
+/* One "now" per call; time that goes backwards is clamped and counted (STYLE 7.5). */
+static void set_now(tw_stack *st, tw_time now)
+{
+    if (now < st->now) {
+        tw_count(st, TW_CNT_TIME_BACKWARDS);
+        return;
+    }
+    st->now = now;
+}
+
+void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
+             const struct tw_socket *conn)
+{
+    tw_count(st, c);
+    if (!st->cfg.trace) {
+        return;
+    }
+    tw_trace_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = TW_TRACE_DROP;
+    ev.now = st->now;
+    ev.counter = c;
+    if (conn) {
+        ev.conn_id = conn->id;
+        ev.sock = conn;
+        ev.old_state = ev.new_state = (tw_state)conn->state;
+        ev.iss = conn->iss.v;
+        ev.irs = conn->irs.v;
+    }
+    if (seg) {
+        ev.seg = *seg;
+    }
+    st->cfg.trace(&ev, st->cfg.trace_ud);
+}
+
+void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len)
+{
+    tw_count(st, TW_CNT_TX_PACKETS);
+    if (st->dev.transmit(pkt, len, st->dev.ud) != 0) {
+        tw_count(st, TW_CNT_TX_DROPPED);
+    }
+}
+
+/* see tcpwave.h */
+int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
+{
+    if (!st || !pkt || len > 65535) {
+        return TW_ERR_INVAL;
+    }
+    if (st->in_call) {
+        return TW_ERR_BUSY;
+    }
+    st->in_call = true;
+    set_now(st, now);
+    tw_count(st, TW_CNT_IP_RX_PACKETS);
+    tw_ipv4_hdr ip;
+    enum tw_counter bad = tw_ipv4_parse(&ip, pkt, len, st->cfg.addr);
+    if (bad != TW_CNT_COUNT_) {
+        tw_drop(st, bad, NULL, NULL);
+    } else if (ip.proto == TW_IPPROTO_TCP) {
+        tw_tcp_input(st, ip.src, ip.payload, ip.payload_len);
+    } else if (ip.proto == TW_IPPROTO_ICMP) {
+        tw_icmp_input(st, pkt, ip.hdr_len, ip.src, ip.payload, ip.payload_len);
+    } else {
+        tw_drop(st, TW_CNT_IP_RX_UNKNOWN_PROTO, NULL, NULL);
+    }
+    st->in_call = false;
+    return 0;
+}
+
+/* see tcpwave.h */
+tw_time tw_stack_next_deadline(const tw_stack *st)
+{
+    if (!st) {
+        return TW_TIME_NEVER;
+    }
+    uint64_t tick = tw_wheel_next(&st->wheel);
+    if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
+        return TW_TIME_NEVER;
+    }
+    return tick * TW_TICK;
+}
+
+/* see tcpwave.h */
+int tw_stack_on_timeout(tw_stack *st, tw_time now)
+{
+    if (!st) {
+        return TW_ERR_INVAL;
+    }
+    if (st->in_call) {
+        return TW_ERR_BUSY;
+    }
+    st->in_call = true;
+    set_now(st, now);
+    tw_wheel_advance(&st->wheel, st->now / TW_TICK);
+    tw_timer *t;
+    while ((t = tw_wheel_pop(&st->wheel)) != NULL) {
+        uint8_t *obj = (uint8_t *)t - offsetof(struct tw_socket, timer);
+        if (obj[offsetof(struct tw_socket, kind)] == TW_OBJ_CONN) {
+            tw_conn_on_timer((tw_socket *)obj);
+        } else {
+            tw_timewait_on_timer(st, (tw_tw *)obj);
+        }
+    }
+    st->in_call = false;
+    return 0;
+}
+
+/* see tcpwave.h */
+uint64_t tw_stack_counter(const tw_stack *st, enum tw_counter id)
+{
+    if (!st || (unsigned)id >= TW_CNT_COUNT_) {
+        return 0;
+    }
+    return st->counters[id];
+}
+
+uint32_t tw_stack_addr(const tw_stack *st)
+{
+    return st ? st->cfg.addr : 0;
+}
+
+size_t tw_stack_mem_live(const tw_stack *st)
+{
+    return st ? st->mem.live : 0;
+}
+
+size_t tw_stack_mem_peak(const tw_stack *st)
+{
+    return st ? st->mem.peak : 0;
+}
+
+size_t tw_stack_conn_count(const tw_stack *st)
+{
+    return st ? st->nconns : 0;
+}
+
+size_t tw_stack_time_wait_count(const tw_stack *st)
+{
+    return st ? st->tws.count : 0;
+}
+
+/* ---- port table ---- */
+
+tw_port *tw_port_get(tw_stack *st, uint16_t port)
+{
+    return (tw_port *)tw_htab_find(&st->ports, port);
+}
+
+tw_port *tw_port_ref(tw_stack *st, uint16_t port)
+{
+    tw_port *p = tw_port_get(st, port);
+    if (!p) {
+        p = tw_mem_zalloc(&st->mem, sizeof(*p));
+        if (!p) {
+            return NULL;
+        }
+        p->h.key = port;
+        tw_htab_insert(&st->ports, &st->mem, &p->h);
+    }
+    return p;
+}
+
+void tw_port_unref(tw_stack *st, tw_port *p, bool reuse)
+{
+    if (p->nbound) {
+        p->nbound--;
+    }
+    if (reuse && p->nreuse) {
+        p->nreuse--;
+    }
+    if (p->nbound == 0 && !p->listener) {
+        tw_htab_remove(&st->ports, &p->h);
+        tw_mem_free(&st->mem, p, sizeof(*p));
+    }
+}

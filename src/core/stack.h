@@ -1,0 +1,88 @@
+/*
+ * stack.h -- struct tw_stack: everything one stack owns (no globals anywhere), time
+ * helpers, counters and the internal entry points shared by the TCP modules.
+ */
+#ifndef TW_CORE_STACK_H
+#define TW_CORE_STACK_H
+
+#include "tcpwave.h"
+#include "core/htab.h"
+#include "core/mem.h"
+#include "core/siphash.h"
+#include "core/wheel.h"
+
+#define TW_TICK TW_MS(1) /* timing-wheel resolution */
+#define TW_TXBUF_SIZE 65536u
+
+struct tw_stack {
+    tw_config cfg; /* copy, defaults filled in */
+    tw_netdev dev; /* copy */
+    tw_mem mem;
+    tw_time now;   /* one "now" per call, never decreasing */
+    bool in_call;  /* re-entrancy guard (STYLE 7.9) */
+    uint64_t counters[TW_CNT_COUNT_];
+
+    tw_sipkey isn_key, ts_key, port_key;
+    tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
+    tw_htab tws;    /* TIME-WAIT records by 4-tuple key */
+    tw_htab ports;  /* tw_port by local port: bound sockets and listeners */
+    tw_wheel wheel; /* connection timers and TIME-WAIT expiry */
+    struct tw_socket *socks; /* every socket object, for teardown */
+
+    uint64_t next_conn_id;
+    uint16_t ip_id;
+    uint32_t port_counter;
+    size_t nconns;   /* connections not in LISTEN/CLOSED-fresh, not TIME-WAIT records */
+    size_t norphans;
+    tw_time chack_window; /* start of the current challenge-ACK second */
+    uint32_t chack_count;
+
+    uint8_t *txbuf;  /* one outgoing packet is built here */
+};
+
+/* A local port in use: bound sockets and at most one listener. */
+typedef struct tw_port {
+    tw_hnode h; /* key = port */
+    uint32_t nbound;
+    uint32_t nreuse; /* of which SO_REUSEADDR */
+    struct tw_socket *listener;
+} tw_port;
+
+/* ---- time (STYLE 7.5) ---- */
+static inline tw_time tw_time_add(tw_time t, tw_time d)
+{
+    return t > TW_TIME_NEVER - d ? TW_TIME_NEVER : t + d;
+}
+
+static inline bool tw_time_reached(tw_time deadline, tw_time now)
+{
+    return deadline != TW_TIME_NEVER && deadline <= now;
+}
+
+static inline uint64_t tw_time_to_tick(tw_time t)
+{
+    /* Round up: a timer never fires before its deadline. */
+    return t == TW_TIME_NEVER ? UINT64_MAX : t / TW_TICK + (t % TW_TICK != 0);
+}
+
+static inline void tw_count(tw_stack *st, enum tw_counter c)
+{
+    st->counters[c]++;
+}
+
+/* Count a drop and emit a DROP trace event (seg may be NULL). */
+void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
+             const struct tw_socket *conn);
+/* Hand a finished packet to the netdev. */
+void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len);
+
+/* Port table. */
+tw_port *tw_port_get(tw_stack *st, uint16_t port);
+tw_port *tw_port_ref(tw_stack *st, uint16_t port); /* find or create; NULL on NOMEM */
+void tw_port_unref(tw_stack *st, tw_port *p, bool reuse);
+
+/* ICMP input (icmp.c). */
+void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
+                   const uint8_t *payload, uint16_t len);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * tcp_conn.c -- connection objects: allocation, the one state-change function, timers,
+ * lazy buffers, option negotiation at the handshake (SPEC S4), ISN (RFC 6528, R6).
+ */
+#include "core/tcp_conn.h"
+#include "core/timewait.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <string.h>
+
+_Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_tw, timer),
+               "conn and TIME-WAIT record share their header layout");
+_Static_assert(offsetof(struct tw_socket, kind) == offsetof(tw_tw, kind),
+               "conn and TIME-WAIT record share their header layout");
+
+#define BIT(s) (1u << (s))
+
+/* RFC 9293 3.3.2, figure 5: the edges of the state diagram (plus abort to CLOSED). */
+static const uint16_t legal_next[TW_STATE_COUNT_] = {
+    [TW_STATE_CLOSED] = BIT(TW_STATE_LISTEN) | BIT(TW_STATE_SYN_SENT) | BIT(TW_STATE_SYN_RCVD),
+    [TW_STATE_LISTEN] = BIT(TW_STATE_CLOSED),
+    [TW_STATE_SYN_SENT] = BIT(TW_STATE_SYN_RCVD) | BIT(TW_STATE_ESTABLISHED) |
+                          BIT(TW_STATE_CLOSED),
+    [TW_STATE_SYN_RCVD] = BIT(TW_STATE_ESTABLISHED) | BIT(TW_STATE_FIN_WAIT_1) |
+                          BIT(TW_STATE_CLOSE_WAIT) | BIT(TW_STATE_CLOSED),
+    [TW_STATE_ESTABLISHED] = BIT(TW_STATE_FIN_WAIT_1) | BIT(TW_STATE_CLOSE_WAIT) |
+                             BIT(TW_STATE_CLOSED),
+    [TW_STATE_FIN_WAIT_1] = BIT(TW_STATE_FIN_WAIT_2) | BIT(TW_STATE_CLOSING) |
+                            BIT(TW_STATE_TIME_WAIT) | BIT(TW_STATE_CLOSED),
+    [TW_STATE_FIN_WAIT_2] = BIT(TW_STATE_TIME_WAIT) | BIT(TW_STATE_CLOSED),
+    [TW_STATE_CLOSE_WAIT] = BIT(TW_STATE_LAST_ACK) | BIT(TW_STATE_CLOSED),
+    [TW_STATE_CLOSING] = BIT(TW_STATE_TIME_WAIT) | BIT(TW_STATE_CLOSED),
+    [TW_STATE_LAST_ACK] = BIT(TW_STATE_CLOSED),
+    [TW_STATE_TIME_WAIT] = BIT(TW_STATE_CLOSED),
+};
+
+tw_socket *tw_conn_alloc(tw_stack *st)
+{
+    tw_socket *c = tw_mem_zalloc(&st->mem, sizeof(*c));
+    if (!c) {
+        return NULL;
+    }
+    c->kind = TW_OBJ_CONN;
+    c->st = st;
+    c->id = ++st->next_conn_id;
+    c->state = TW_STATE_CLOSED;
+    c->sndbuf_cap = st->cfg.sndbuf;
+    c->rcvbuf_cap = st->cfg.rcvbuf;
+    c->rto = st->cfg.rto_initial;
+    c->rto_at = TW_TIME_NEVER;
+    c->misc_at = TW_TIME_NEVER;
+    c->all_next = st->socks;
+    if (st->socks) {
+        st->socks->all_pprev = &c->all_next;
+    }
+    st->socks = c;
+    c->all_pprev = &st->socks;
+    return c;
+}
+
+static void buffers_free(tw_socket *c)
+{
+    tw_mem *m = &c->st->mem;
+    tw_mem_free(m, c->snd.buf, c->snd.cap);
+    c->snd.buf = NULL;
+    c->snd.len = 0;
+    tw_mem_free(m, c->rcv.buf, c->rcv.cap);
+    c->rcv.buf = NULL;
+    c->rcv.len = 0;
+    tw_mem_free(m, c->ooo, sizeof(*c->ooo));
+    c->ooo = NULL;
+}
+
+static void uncount(tw_socket *c)
+{
+    if (c->flags & TW_F_COUNTED) {
+        c->flags &= ~TW_F_COUNTED;
+        c->st->nconns--;
+    }
+}
+
+static void detach_from_listener(tw_socket *c)
+{
+    tw_socket *l = c->parent;
+    if (!l) {
+        return;
+    }
+    if (c->state == TW_STATE_SYN_RCVD || !(c->flags & TW_F_CONNECTED)) {
+        l->syn_len--;
+    } else {
+        /* In the accept queue: unlink. */
+        tw_socket **pp = &l->acc_head;
+        tw_socket *prev = NULL;
+        while (*pp && *pp != c) {
+            prev = *pp;
+            pp = &(*pp)->q_next;
+        }
+        if (*pp) {
+            *pp = c->q_next;
+            if (l->acc_tail == c) {
+                l->acc_tail = prev;
+            }
+            l->acc_len--;
+        }
+    }
+    c->parent = NULL;
+    c->q_next = NULL;
+}
+
+void tw_conn_free(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_wheel_cancel(&st->wheel, &c->timer);
+    tw_conn_unhash(c);
+    detach_from_listener(c);
+    uncount(c);
+    if (c->flags & TW_F_ORPHAN) {
+        st->norphans--;
+    }
+    if (c->flags & TW_F_BOUND) {
+        tw_port *p = tw_port_get(st, c->lport);
+        if (p) {
+            if (p->listener == c) {
+                p->listener = NULL;
+            }
+            tw_port_unref(st, p, (c->flags & TW_F_REUSE) != 0);
+        }
+    }
+    buffers_free(c);
+    *c->all_pprev = c->all_next;
+    if (c->all_next) {
+        c->all_next->all_pprev = c->all_pprev;
+    }
+    tw_mem_free(&st->mem, c, sizeof(*c));
+}
+
+void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
+                   const tw_seg_summary *seg, tw_state old_state)
+{
+    if (!st->cfg.trace) {
+        return;
+    }
+    tw_trace_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    ev.now = st->now;
+    ev.counter = TW_CNT_COUNT_;
+    if (c) {
+        ev.conn_id = c->id;
+        ev.sock = c;
+        ev.new_state = (tw_state)c->state;
+        ev.old_state = kind == TW_TRACE_STATE ? old_state : (tw_state)c->state;
+        ev.iss = c->iss.v;
+        ev.irs = c->irs.v;
+    }
+    if (seg) {
+        ev.seg = *seg;
+    }
+    st->cfg.trace(&ev, st->cfg.trace_ud);
+}
+
+void tw_conn_set_state(tw_socket *c, tw_state s)
+{
+    tw_state old = (tw_state)c->state;
+    if (old == s) {
+        return;
+    }
+    assert(legal_next[old] & BIT(s));
+    c->state = (uint8_t)s;
+    if (s == TW_STATE_ESTABLISHED && !(c->flags & TW_F_CONNECTED)) {
+        c->flags |= TW_F_CONNECTED;
+        tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+    }
+    if ((s == TW_STATE_SYN_SENT || s == TW_STATE_SYN_RCVD) && !(c->flags & TW_F_COUNTED)) {
+        c->flags |= TW_F_COUNTED | TW_F_STARTED;
+        c->st->nconns++;
+    }
+    tw_trace_conn(c->st, TW_TRACE_STATE, c, NULL, old);
+}
+
+void tw_conn_hash(tw_socket *c)
+{
+    if (c->flags & TW_F_HASHED) {
+        return;
+    }
+    c->h.key = tw_tuple_key(c->raddr, c->rport, c->lport);
+    tw_htab_insert(&c->st->conns, &c->st->mem, &c->h);
+    c->flags |= TW_F_HASHED;
+}
+
+void tw_conn_unhash(tw_socket *c)
+{
+    if (c->flags & TW_F_HASHED) {
+        tw_htab_remove(&c->st->conns, &c->h);
+        c->flags &= ~TW_F_HASHED;
+    }
+}
+
+void tw_conn_done(tw_socket *c, int err)
+{
+    if (err && !c->err) {
+        c->err = (int8_t)err;
+    }
+    c->rto_at = TW_TIME_NEVER;
+    c->misc_at = TW_TIME_NEVER;
+    tw_wheel_cancel(&c->st->wheel, &c->timer);
+    tw_conn_set_state(c, TW_STATE_CLOSED);
+    tw_conn_unhash(c);
+    uncount(c);
+    if ((c->flags & TW_F_ORPHAN) || c->parent) {
+        /* Nobody holds a handle: an orphan, or a passive child never accepted. */
+        tw_conn_free(c);
+        return;
+    }
+    /* The application still holds the socket: keep it, CLOSED, with its unread data;
+       a reset discards the data (RFC 9293 3.10.7.4: "any outstanding RECEIVEs and SEND
+       should receive reset responses"). */
+    tw_mem_free(&c->st->mem, c->snd.buf, c->snd.cap);
+    c->snd.buf = NULL;
+    c->snd.len = 0;
+    if (err) {
+        c->rcv.len = 0;
+    }
+    tw_conn_notify(c);
+}
+
+void tw_conn_timer_update(tw_socket *c)
+{
+    tw_time d = c->rto_at < c->misc_at ? c->rto_at : c->misc_at;
+    if (d == TW_TIME_NEVER) {
+        tw_wheel_cancel(&c->st->wheel, &c->timer);
+        return;
+    }
+    uint64_t tick = tw_time_to_tick(d);
+    if (tw_timer_armed(&c->timer) && c->timer.expires == tick) {
+        return;
+    }
+    tw_wheel_arm(&c->st->wheel, &c->timer, tick);
+}
+
+static bool ring_alloc(tw_stack *st, tw_ring *r, uint32_t cap)
+{
+    if (r->buf) {
+        return true;
+    }
+    r->buf = tw_mem_alloc(&st->mem, cap);
+    if (!r->buf) {
+        return false;
+    }
+    r->cap = cap;
+    r->head = 0;
+    r->len = 0;
+    return true;
+}
+
+bool tw_conn_snd_alloc(tw_socket *c)
+{
+    return ring_alloc(c->st, &c->snd, c->sndbuf_cap);
+}
+
+bool tw_conn_rcv_alloc(tw_socket *c)
+{
+    return ring_alloc(c->st, &c->rcv, c->rcvbuf_cap);
+}
+
+uint32_t tw_conn_rcv_space(const tw_socket *c)
+{
+    if (c->flags & TW_F_SHUT_RD) {
+        return c->rcvbuf_cap;
+    }
+    return c->rcvbuf_cap - c->rcv.len;
+}
+
+void tw_conn_notify(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (st->cfg.notify && !(c->flags & TW_F_ORPHAN) && (!c->parent || c == c->parent)) {
+        st->cfg.notify(c, tw_socket_events(c), st->cfg.notify_ud);
+    }
+}
+
+uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+    /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a
+       4-microsecond timer, F a keyed PRF (SipHash-2-4 here). */
+    uint64_t f = tw_siphash_4x32(&st->isn_key, st->cfg.addr, raddr,
+                                 (uint32_t)lport << 16 | rport, 0);
+    return (uint32_t)f + (uint32_t)(st->now / TW_US(4));
+}
+
+uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+    /* A per-connection random offset (as Linux does since 4.10) hides the host's uptime
+       and keeps timestamps of different connections unrelated. */
+    return (uint32_t)tw_siphash_4x32(&st->ts_key, st->cfg.addr, raddr,
+                                     (uint32_t)lport << 16 | rport, 1);
+}
+
+uint16_t tw_conn_local_mss(const tw_socket *c)
+{
+    uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);
+    if (c->user_mss && c->user_mss < mss) {
+        mss = c->user_mss;
+    }
+    return mss;
+}
+
+void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer)
+{
+    const tw_config *cfg = &c->st->cfg;
+    memset(o, 0, sizeof(*o));
+    o->present = TW_OPT_MSS;
+    o->mss = tw_conn_local_mss(c);
+    /* S4: on a SYN+ACK offer only what the SYN offered (RFC 7323 2.2, 3.2; RFC 2018). */
+    if (!cfg->no_wscale && (!peer || (peer->present & TW_OPT_WSCALE))) {
+        o->present |= TW_OPT_WSCALE;
+        o->wscale = c->rcv_wscale;
+    }
+    if (!cfg->no_sack && (!peer || (peer->present & TW_OPT_SACK_PERM))) {
+        o->present |= TW_OPT_SACK_PERM;
+    }
+    if (!cfg->no_timestamps && (!peer || (peer->present & TW_OPT_TS))) {
+        o->present |= TW_OPT_TS;
+        o->ts_val = tw_ts_now(c->st, c->ts_offset);
+        o->ts_ecr = peer ? peer->ts_val : 0;
+    }
+}
+
+void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer, bool active)
+{
+    const tw_config *cfg = &c->st->cfg;
+    (void)active;
+    /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536. RFC 9293 also
+       lets us clamp absurdly small values; Linux uses 48 as the floor, we use 64. */
+    uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 536;
+    c->peer_mss = pm < 64 ? 64 : pm;
+    c->flags &= ~(TW_F_WS | TW_F_TS | TW_F_SACK);
+    if (!cfg->no_wscale && (peer->present & TW_OPT_WSCALE)) {
+        c->flags |= TW_F_WS;
+        c->snd_wscale = peer->wscale;
+    } else {
+        c->snd_wscale = 0;
+        c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
+    }
+    if (!cfg->no_sack && (peer->present & TW_OPT_SACK_PERM)) {
+        c->flags |= TW_F_SACK;
+    }
+    if (!cfg->no_timestamps && (peer->present & TW_OPT_TS)) {
+        c->flags |= TW_F_TS;
+        c->ts_recent = peer->ts_val;
+    }
+    uint16_t mss = tw_conn_local_mss(c);
+    if (c->peer_mss < mss) {
+        mss = c->peer_mss;
+    }
+    if (c->flags & TW_F_TS) {
+        mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
+    }
+    c->snd_mss = mss;
+}
+
+void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
+                          uint32_t daddr)
+{
+    memset(sum, 0, sizeof(*sum));
+    sum->saddr = saddr;
+    sum->daddr = daddr;
+    sum->sport = h->sport;
+    sum->dport = h->dport;
+    sum->seq = h->seq;
+    sum->ack = h->ack;
+    sum->len = h->payload_len;
+    sum->win = h->win;
+    sum->flags = h->flags;
+    sum->opts = h->o.present;
+    sum->mss = h->o.mss;
+    sum->wscale = h->o.wscale;
+    sum->sack_blocks = h->o.sack_n;
+    sum->ts_val = h->o.ts_val;
+    sum->ts_ecr = h->o.ts_ecr;
+}
+
+bool tw_conn_fin_sent(const tw_socket *c)
+{
+    if (!(c->flags & TW_F_FIN_QUEUED)) {
+        return false;
+    }
+    tw_seq fin = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    return tw_seq_gt(c->snd_max, fin);
+}
+
+bool tw_conn_fin_acked(const tw_socket *c, tw_seq ack)
+{
+    if (!(c->flags & TW_F_FIN_QUEUED)) {
+        return false;
+    }
+    tw_seq fin = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    return tw_seq_gt(ack, fin);
+}

@@ -1,0 +1,200 @@
+/*
+ * tcp_conn.h -- the connection object (struct tw_socket, RFC 9293 3.3.1's TCB), its
+ * states and the internal calls between tcp_in.c, tcp_out.c, tcp_timer.c and the API.
+ *
+ * Layout shared with the TIME-WAIT record (timewait.h): both begin with a hash node, a
+ * wheel timer and a kind byte, so a timer popped from the stack's one wheel tells which
+ * object it belongs to.
+ *
+ *   offset 0        16                   40    41
+ *          | tw_hnode | tw_timer           | kind | ...
+ *
+ * Sequence space of the send side (RFC 9293 3.3.1, figure 3):
+ *
+ *        snd_una        snd_nxt        snd_una+snd_wnd
+ *   ------|==============|================|-----------
+ *          sent, unacked   may send now     beyond window
+ *
+ *   snd_buf_seq is the sequence number of the first byte held in `snd` (iss+1 until the
+ *   SYN is acknowledged, then snd_una or just below it while a FIN is outstanding);
+ *   snd_max the highest sequence number ever sent (snd_nxt goes back to snd_una on a
+ *   retransmission timeout).
+ */
+#ifndef TW_CORE_TCP_CONN_H
+#define TW_CORE_TCP_CONN_H
+
+#include "core/stack.h"
+#include "core/seq.h"
+#include "core/ranges.h"
+#include "core/ringbuf.h"
+#include "core/tcp_hdr.h"
+
+enum tw_obj_kind {
+    TW_OBJ_CONN = 1,
+    TW_OBJ_TIMEWAIT = 2,
+};
+
+/* flags */
+#define TW_F_LISTENER (1u << 0)
+#define TW_F_BOUND (1u << 1)
+#define TW_F_REUSE (1u << 2)
+#define TW_F_ORPHAN (1u << 3)     /* the application closed its handle */
+#define TW_F_FIN_QUEUED (1u << 4) /* shutdown(WR): FIN goes after the queued data */
+#define TW_F_PEER_FIN (1u << 5)   /* the peer's FIN was received in order */
+#define TW_F_SHUT_RD (1u << 6)
+#define TW_F_LINGER0 (1u << 7)
+#define TW_F_TS (1u << 8)         /* timestamps negotiated */
+#define TW_F_WS (1u << 9)         /* window scaling negotiated */
+#define TW_F_SACK (1u << 10)      /* SACK-permitted negotiated */
+#define TW_F_ACK_NOW (1u << 11)   /* an ACK must go out with the next output */
+#define TW_F_PASSIVE (1u << 12)   /* created by a listener */
+#define TW_F_RTT_TIMING (1u << 13)
+#define TW_F_OOO_FIN (1u << 14)   /* a FIN arrived beyond a hole, at ooo_fin_seq */
+#define TW_F_HASHED (1u << 15)    /* in st->conns */
+#define TW_F_CONNECTED (1u << 16) /* reached ESTABLISHED once */
+#define TW_F_COUNTED (1u << 17)   /* counted in st->nconns */
+#define TW_F_STARTED (1u << 18)   /* went through SYN-SENT or SYN-RECEIVED */
+
+struct tw_socket {
+    tw_hnode h;
+    tw_timer timer;
+    uint8_t kind;
+    uint8_t state; /* tw_state; written only by tw_conn_set_state() */
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t retries; /* consecutive RTO expiries */
+    int8_t err;      /* sticky TW_ERR_* */
+    uint16_t backlog;
+    uint32_t flags;
+
+    tw_stack *st;
+    struct tw_socket *all_next, **all_pprev;
+    uint64_t id;
+    uint32_t raddr;
+    uint16_t lport, rport;
+
+    /* listener / passive child */
+    struct tw_socket *parent;  /* listener that created this half-open child */
+    struct tw_socket *q_next;  /* link in the listener's accept queue */
+    struct tw_socket *acc_head, *acc_tail;
+    uint16_t acc_len, syn_len;
+
+    /* send sequence variables (RFC 9293 3.3.1) */
+    tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_buf_seq;
+    uint32_t snd_wnd, max_snd_wnd;
+    /* receive sequence variables */
+    tw_seq irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
+
+    uint16_t snd_mss, peer_mss, user_mss;
+    uint32_t ts_recent, ts_offset;
+
+    /* RFC 6298 */
+    tw_time srtt, rttvar, rto, rtt_start;
+    tw_seq rtt_seq;
+    uint32_t total_retrans;
+    tw_time rto_at;  /* retransmission deadline or NEVER */
+    tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
+
+    uint32_t sndbuf_cap, rcvbuf_cap;
+    tw_ring snd, rcv; /* buf NULL until data needs it */
+    tw_ranges *ooo;   /* NULL until an out-of-order segment arrives */
+
+    void *user;
+    uint64_t bytes_acked, bytes_received;
+};
+
+/* A received segment, with the view the state machine needs. */
+typedef struct tw_seg {
+    const tw_tcp_hdr *h;
+    uint32_t raddr;
+    tw_seq seq, ack;
+    uint32_t len;       /* SEG.LEN: payload + SYN + FIN */
+    const uint8_t *data;
+    uint32_t data_len;
+    uint8_t flags;
+    tw_seg_summary sum; /* for trace and drop events */
+} tw_seg;
+
+struct tw_tw;
+
+/* ---- tcp_conn.c ---- */
+tw_socket *tw_conn_alloc(tw_stack *st);
+/* Release everything the connection holds and the object itself. */
+void tw_conn_free(tw_socket *c);
+/* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. */
+void tw_conn_set_state(tw_socket *c, tw_state s);
+/* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
+   when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */
+void tw_conn_done(tw_socket *c, int err);
+void tw_conn_hash(tw_socket *c);
+void tw_conn_unhash(tw_socket *c);
+/* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
+void tw_conn_timer_update(tw_socket *c);
+/* Allocate the buffers on first use; false on NOMEM. */
+bool tw_conn_snd_alloc(tw_socket *c);
+bool tw_conn_rcv_alloc(tw_socket *c);
+/* Receive space left (bytes the window may offer). */
+uint32_t tw_conn_rcv_space(const tw_socket *c);
+/* Notify the application hook of the socket's current events. */
+void tw_conn_notify(tw_socket *c);
+/* RFC 6528 ISN for a 4-tuple at the stack's now. */
+uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
+{
+    return (uint32_t)(st->now / TW_MS(1)) + offset;
+}
+/* Pick the options and MSS of our SYN / SYN+ACK; record what the peer offered. */
+void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
+void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer, bool active);
+uint16_t tw_conn_local_mss(const tw_socket *c);
+void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
+                          uint32_t daddr);
+bool tw_conn_fin_sent(const tw_socket *c);
+bool tw_conn_fin_acked(const tw_socket *c, tw_seq ack);
+void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
+                   const tw_seg_summary *seg, tw_state old_state);
+
+/* ---- tcp_out.c ---- */
+/* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
+void tw_out_push(tw_socket *c);
+/* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
+void tw_out_ack(tw_socket *c);
+/* SYN (active open) or SYN+ACK (passive) from iss. */
+void tw_out_syn(tw_socket *c, bool retransmit);
+/* RST from a connection (abort): <SEQ=SND.NXT><CTL=RST>. */
+void tw_out_rst_conn(tw_socket *c);
+/* RST in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
+void tw_out_rst_reply(tw_stack *st, const tw_seg *seg);
+/* RFC 5961 challenge ACK, rate-limited stack-wide. */
+void tw_out_challenge_ack(tw_socket *c);
+/* Retransmit the first unacknowledged segment (or FIN) after a timeout. */
+void tw_out_retransmit(tw_socket *c);
+/* A bare segment with no connection object (TIME-WAIT records). */
+void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
+                 uint32_t ack, uint8_t flags, uint16_t win, const tw_tcp_opts *o);
+
+/* ---- tcp_in.c ---- */
+void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *seg, uint16_t len);
+
+/* ---- tcp_timer.c ---- */
+void tw_conn_on_timer(tw_socket *c);
+void tw_rtt_sample(tw_socket *c, tw_time rtt);
+void tw_rto_arm(tw_socket *c);
+
+/* ---- timewait.c ---- */
+/* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
+   when the record cannot be allocated (the connection then just closes). */
+bool tw_timewait_enter(tw_socket *c);
+/* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
+   removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds
+   the lowest ISN the new connection may use. */
+bool tw_timewait_input(tw_stack *st, struct tw_tw *t, const tw_seg *seg, uint32_t *isn_floor);
+void tw_timewait_on_timer(tw_stack *st, struct tw_tw *t);
+void tw_timewait_free(tw_stack *st, struct tw_tw *t);
+
+/* ---- api: listener helpers used by tcp_in ---- */
+/* A passive child completed the handshake: queue it for accept. false if the queue is
+   full (the caller drops the ACK; the SYN+ACK will be retransmitted). */
+bool tw_listener_enqueue(tw_socket *child);
+
+#endif

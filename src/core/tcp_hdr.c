@@ -1,0 +1,239 @@
+/*
+ * tcp_hdr.c -- TCP header and option parsing and building.
+ *
+ * Parsing follows RFC 9293 3.2: kinds 0 (end) and 1 (no-op) are one byte; every other
+ * option has a length byte that counts kind and length and must be at least 2 and fit.
+ * Options we know must have their exact size; a wrong size, a length that overflows the
+ * header, or the same option twice drops the segment (counted). Unknown kinds are skipped
+ * by their length (RFC 9293 3.2, MUST-68).
+ */
+#include "core/tcp_hdr.h"
+#include "core/cksum.h"
+#include "core/ipv4.h"
+#include "core/rd.h"
+#include "core/wr.h"
+
+#include <string.h>
+
+enum {
+    OPT_EOL = 0,
+    OPT_NOP = 1,
+    OPT_MSS = 2,
+    OPT_WS = 3,
+    OPT_SACK_PERM = 4,
+    OPT_SACK = 5,
+    OPT_TS = 8,
+};
+
+static enum tw_counter opt_one(tw_tcp_opts *o, uint8_t kind, tw_rd *body, size_t blen)
+{
+    uint8_t bit;
+    switch (kind) {
+    case OPT_MSS:
+        if (blen != 2) {
+            return TW_CNT_TCP_RX_BAD_OPTION;
+        }
+        bit = TW_OPT_MSS;
+        o->mss = tw_rd_u16(body);
+        break;
+    case OPT_WS:
+        if (blen != 1) {
+            return TW_CNT_TCP_RX_BAD_OPTION;
+        }
+        bit = TW_OPT_WSCALE;
+        o->wscale = tw_rd_u8(body);
+        if (o->wscale > 14) {
+            o->wscale = 14; /* RFC 7323 2.3: use 14 for larger values */
+        }
+        break;
+    case OPT_SACK_PERM:
+        if (blen != 0) {
+            return TW_CNT_TCP_RX_BAD_OPTION;
+        }
+        bit = TW_OPT_SACK_PERM;
+        break;
+    case OPT_SACK:
+        if (blen == 0 || blen % 8 != 0 || blen / 8 > TW_SACK_MAX_BLOCKS) {
+            return TW_CNT_TCP_RX_BAD_OPTION;
+        }
+        bit = TW_OPT_SACK;
+        o->sack_n = (uint8_t)(blen / 8);
+        for (unsigned i = 0; i < o->sack_n; i++) {
+            o->sack[i].start = tw_rd_u32(body);
+            o->sack[i].end = tw_rd_u32(body);
+        }
+        break;
+    case OPT_TS:
+        if (blen != 8) {
+            return TW_CNT_TCP_RX_BAD_OPTION;
+        }
+        bit = TW_OPT_TS;
+        o->ts_val = tw_rd_u32(body);
+        o->ts_ecr = tw_rd_u32(body);
+        break;
+    default:
+        return TW_CNT_COUNT_; /* unknown: skipped */
+    }
+    if (o->present & bit) {
+        return TW_CNT_TCP_RX_DUP_OPTION;
+    }
+    o->present |= bit;
+    return TW_CNT_COUNT_;
+}
+
+enum tw_counter tw_tcp_parse_opts(tw_tcp_opts *o, const uint8_t *p, size_t len)
+{
+    memset(o, 0, sizeof(*o));
+    tw_rd r = tw_rd_make(p, len);
+    while (tw_rd_left(&r) > 0) {
+        uint8_t kind = tw_rd_u8(&r);
+        if (kind == OPT_EOL) {
+            break;
+        }
+        if (kind == OPT_NOP) {
+            continue;
+        }
+        if (tw_rd_left(&r) < 1) {
+            return TW_CNT_TCP_RX_BAD_OPTION; /* kind without a length byte */
+        }
+        uint8_t olen = tw_rd_u8(&r);
+        if (olen < 2 || (size_t)(olen - 2) > tw_rd_left(&r)) {
+            return TW_CNT_TCP_RX_BAD_OPTION;
+        }
+        size_t blen = (size_t)olen - 2;
+        tw_rd body = tw_rd_make(tw_rd_bytes(&r, blen), blen);
+        enum tw_counter c = opt_one(o, kind, &body, blen);
+        if (c != TW_CNT_COUNT_) {
+            return c;
+        }
+    }
+    return TW_CNT_COUNT_;
+}
+
+enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint32_t src,
+                             uint32_t dst)
+{
+    if (len < TW_TCP_HDR_LEN) {
+        return TW_CNT_TCP_RX_TOO_SHORT;
+    }
+    tw_rd r = tw_rd_make(seg, len);
+    h->sport = tw_rd_u16(&r);
+    h->dport = tw_rd_u16(&r);
+    h->seq = tw_rd_u32(&r);
+    h->ack = tw_rd_u32(&r);
+    uint8_t off = tw_rd_u8(&r);
+    h->flags = tw_rd_u8(&r);
+    h->win = tw_rd_u16(&r);
+    tw_rd_skip(&r, 2);
+    h->urg = tw_rd_u16(&r);
+    h->hdr_len = (uint8_t)((off >> 4) * 4u);
+    if (h->hdr_len < TW_TCP_HDR_LEN || h->hdr_len > len) {
+        return TW_CNT_TCP_RX_BAD_OFFSET;
+    }
+    uint32_t sum = tw_cksum_pseudo(src, dst, TW_IPPROTO_TCP, (uint16_t)len);
+    if (tw_cksum_fin(tw_cksum_add(sum, seg, len, 0)) != 0) {
+        return TW_CNT_TCP_RX_BAD_CSUM;
+    }
+    if (h->sport == 0 || h->dport == 0) {
+        return TW_CNT_TCP_RX_BAD_PORT;
+    }
+    /* SYN with FIN or RST has no meaning in RFC 9293's state machine and is a classic
+       scanner probe; a segment with no control bit at all likewise. */
+    uint8_t ctl = h->flags & (TW_SYN | TW_FIN | TW_RST | TW_ACK);
+    if (((h->flags & TW_SYN) && (h->flags & (TW_FIN | TW_RST))) || ctl == 0) {
+        return TW_CNT_TCP_RX_BAD_FLAGS;
+    }
+    enum tw_counter c = tw_tcp_parse_opts(&h->o, seg + TW_TCP_HDR_LEN,
+                                          (size_t)h->hdr_len - TW_TCP_HDR_LEN);
+    if (c != TW_CNT_COUNT_) {
+        return c;
+    }
+    h->payload = seg + h->hdr_len;
+    h->payload_len = (uint32_t)(len - h->hdr_len);
+    return TW_CNT_COUNT_;
+}
+
+size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o)
+{
+    tw_wr w = tw_wr_make(buf, TW_TCP_MAX_OPT);
+    if (o->present & TW_OPT_MSS) {
+        tw_wr_u8(&w, OPT_MSS);
+        tw_wr_u8(&w, 4);
+        tw_wr_u16(&w, o->mss);
+    }
+    /* Linux's layout: SACK-permitted shares a word with the timestamp's kind/length. */
+    if ((o->present & TW_OPT_SACK_PERM) && (o->present & TW_OPT_TS)) {
+        tw_wr_u8(&w, OPT_SACK_PERM);
+        tw_wr_u8(&w, 2);
+        tw_wr_u8(&w, OPT_TS);
+        tw_wr_u8(&w, 10);
+        tw_wr_u32(&w, o->ts_val);
+        tw_wr_u32(&w, o->ts_ecr);
+    } else if (o->present & TW_OPT_TS) {
+        tw_wr_u8(&w, OPT_NOP);
+        tw_wr_u8(&w, OPT_NOP);
+        tw_wr_u8(&w, OPT_TS);
+        tw_wr_u8(&w, 10);
+        tw_wr_u32(&w, o->ts_val);
+        tw_wr_u32(&w, o->ts_ecr);
+    } else if (o->present & TW_OPT_SACK_PERM) {
+        tw_wr_u8(&w, OPT_NOP);
+        tw_wr_u8(&w, OPT_NOP);
+        tw_wr_u8(&w, OPT_SACK_PERM);
+        tw_wr_u8(&w, 2);
+    }
+    if (o->present & TW_OPT_WSCALE) {
+        tw_wr_u8(&w, OPT_NOP);
+        tw_wr_u8(&w, OPT_WS);
+        tw_wr_u8(&w, 3);
+        tw_wr_u8(&w, o->wscale);
+    }
+    if ((o->present & TW_OPT_SACK) && o->sack_n) {
+        unsigned n = o->sack_n;
+        size_t room = (size_t)(w.end - w.p);
+        while (n && 4 + 8 * n > room) {
+            n--;
+        }
+        if (n) {
+            tw_wr_u8(&w, OPT_NOP);
+            tw_wr_u8(&w, OPT_NOP);
+            tw_wr_u8(&w, OPT_SACK);
+            tw_wr_u8(&w, (uint8_t)(2 + 8 * n));
+            for (unsigned i = 0; i < n; i++) {
+                tw_wr_u32(&w, o->sack[i].start);
+                tw_wr_u32(&w, o->sack[i].end);
+            }
+        }
+    }
+    while (tw_wr_len(&w) % 4) {
+        tw_wr_u8(&w, OPT_EOL);
+    }
+    return tw_wr_len(&w);
+}
+
+size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t dst,
+                    uint32_t payload_sum)
+{
+    size_t olen = tw_tcp_build_opts(buf + TW_TCP_HDR_LEN, &h->o);
+    size_t hlen = TW_TCP_HDR_LEN + olen;
+    tw_wr w = tw_wr_make(buf, TW_TCP_HDR_LEN);
+    tw_wr_u16(&w, h->sport);
+    tw_wr_u16(&w, h->dport);
+    tw_wr_u32(&w, h->seq);
+    tw_wr_u32(&w, h->ack);
+    tw_wr_u8(&w, (uint8_t)((hlen / 4) << 4));
+    tw_wr_u8(&w, h->flags);
+    tw_wr_u16(&w, h->win);
+    tw_wr_u16(&w, 0);
+    tw_wr_u16(&w, h->urg);
+    uint16_t seglen = (uint16_t)(hlen + h->payload_len);
+    uint32_t sum = tw_cksum_pseudo(src, dst, TW_IPPROTO_TCP, seglen);
+    sum = tw_cksum_add(sum, buf, hlen, 0);
+    /* The payload starts at an even offset (hlen is a multiple of 4), so its partial
+       sum adds without byte swapping. */
+    uint64_t total = (uint64_t)sum + payload_sum;
+    total = (total & 0xffffu) + (total >> 16);
+    total = (total & 0xffffu) + (total >> 16);
+    tw_put16(buf + 16, tw_cksum_fin((uint32_t)total));
+    return hlen;
+}

@@ -1,0 +1,665 @@
+/*
+ * tcp_in.c -- SEGMENT ARRIVES (RFC 9293 3.10.7).
+ *
+ * tw_tcp_input() validates and demultiplexes (connection, TIME-WAIT record, listener,
+ * nothing); then one function per state group: in_closed (3.10.7.1), in_listen
+ * (3.10.7.2), in_syn_sent (3.10.7.3) and, for the other states, the RFC's checks in its
+ * order: in_check_seq (first), in_check_rst (second), in_check_syn (fourth),
+ * in_process_ack (fifth), in_process_text (seventh), in_process_fin (eighth). The sixth
+ * (URG) is RFC 6093's reading: urgent data is delivered inline like any other byte.
+ *
+ * Functions that may free the connection return IN_DONE; the caller must not touch it
+ * after that.
+ */
+#include "core/tcp_conn.h"
+#include "core/timewait.h"
+
+#include <string.h>
+
+typedef enum in_result {
+    IN_CONTINUE = 0,
+    IN_DONE = 1, /* segment consumed; the connection may have been freed */
+} in_result;
+
+static bool synced_rcv_state(const tw_socket *c)
+{
+    /* States in which new data from the peer is accepted (RFC 9293 3.10.7.4 seventh). */
+    return c->state == TW_STATE_ESTABLISHED || c->state == TW_STATE_FIN_WAIT_1 ||
+           c->state == TW_STATE_FIN_WAIT_2;
+}
+
+/* ---- CLOSED (3.10.7.1) ---- */
+
+static void in_closed(tw_stack *st, const tw_seg *s)
+{
+    /* R3: a segment for no connection gets a RST, but never a RST for a RST. */
+    if (s->flags & TW_RST) {
+        tw_drop(st, TW_CNT_TCP_RX_RST_NO_SOCKET, &s->sum, NULL);
+        return;
+    }
+    tw_drop(st, TW_CNT_TCP_RX_NO_SOCKET, &s->sum, NULL);
+    tw_out_rst_reply(st, s);
+}
+
+/* ---- LISTEN (3.10.7.2) ---- */
+
+static uint8_t pick_wscale(uint32_t rcvbuf)
+{
+    uint8_t ws = 0;
+    while (ws < 14 && (65535u << ws) < rcvbuf) {
+        ws++;
+    }
+    return ws;
+}
+
+static void in_listen(tw_socket *l, const tw_seg *s, bool have_floor, uint32_t isn_floor)
+{
+    tw_stack *st = l->st;
+    if (s->flags & TW_RST) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
+        return;
+    }
+    if (s->flags & TW_ACK) {
+        /* An ACK at a listener acknowledges nothing we sent: <SEQ=SEG.ACK><CTL=RST>. */
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_ACK, &s->sum, l);
+        tw_out_rst_reply(st, s);
+        return;
+    }
+    if (!(s->flags & TW_SYN)) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l);
+        return;
+    }
+    /* S8 (bounded half-open state): the accept queue is bounded by the backlog, the
+       SYN queue by twice that (at least 64). SYN cookies come with issue #6. */
+    uint32_t syn_limit = l->backlog * 2u < 64u ? 64u : l->backlog * 2u;
+    if (l->acc_len >= l->backlog || l->syn_len >= syn_limit) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return;
+    }
+    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+        tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
+        return;
+    }
+    tw_socket *c = tw_conn_alloc(st);
+    if (!c) {
+        tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
+        return;
+    }
+    c->flags |= TW_F_PASSIVE;
+    c->parent = l;
+    c->raddr = s->raddr;
+    c->rport = s->h->sport;
+    c->lport = l->lport;
+    c->sndbuf_cap = l->sndbuf_cap;
+    c->rcvbuf_cap = l->rcvbuf_cap;
+    c->user_mss = l->user_mss;
+    c->rcv_wscale = pick_wscale(c->rcvbuf_cap);
+    c->irs = s->seq;
+    c->rcv_nxt = tw_seq_add(s->seq, 1);
+    c->rcv_adv = c->rcv_nxt;
+    uint32_t iss = tw_isn(st, c->raddr, c->rport, c->lport);
+    if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
+        iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
+    }
+    c->iss = tw_seq_make(iss);
+    c->snd_una = c->iss;
+    c->snd_nxt = c->iss;
+    c->snd_max = c->iss;
+    c->snd_buf_seq = tw_seq_add(c->iss, 1);
+    c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
+    tw_conn_apply_peer_syn(c, &s->h->o, false);
+    c->snd_wnd = s->h->win; /* RFC 7323 2.2: the SYN's window is never scaled */
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = c->iss;
+    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    if (s->data_len) {
+        /* S6: no data is buffered for a half-open connection; the SYN+ACK acknowledges
+           only the SYN and the peer sends the bytes again. */
+        tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
+    }
+    l->syn_len++;
+    tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
+    tw_conn_hash(c);
+    tw_conn_set_state(c, TW_STATE_SYN_RCVD); /* S2 */
+    c->flags |= TW_F_RTT_TIMING;
+    c->rtt_seq = tw_seq_add(c->iss, 1);
+    c->rtt_start = st->now;
+    tw_out_syn(c, false);
+    tw_rto_arm(c);
+}
+
+/* ---- SYN-SENT (3.10.7.3) ---- */
+
+static void established_from_syn(tw_socket *c)
+{
+    tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    if (c->flags & TW_F_FIN_QUEUED) {
+        /* shutdown(WR) during the handshake: the FIN follows at once. */
+        tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
+    }
+}
+
+static void in_syn_sent(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    bool has_ack = (s->flags & TW_ACK) != 0;
+    if (has_ack && (tw_seq_le(s->ack, c->iss) || tw_seq_gt(s->ack, c->snd_max))) {
+        /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
+           SYN. Send <SEQ=SEG.ACK><CTL=RST> (unless it is a RST) and stay in SYN-SENT. */
+        tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
+        if (!(s->flags & TW_RST)) {
+            tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+        }
+        return;
+    }
+    if (s->flags & TW_RST) {
+        if (!has_ack) {
+            tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
+            return;
+        }
+        tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
+        tw_count(st, TW_CNT_TCP_CONN_REFUSED);
+        tw_conn_done(c, TW_ERR_REFUSED);
+        return;
+    }
+    if (!(s->flags & TW_SYN)) {
+        tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
+        return;
+    }
+    c->irs = s->seq;
+    c->rcv_nxt = tw_seq_add(s->seq, 1);
+    c->rcv_adv = c->rcv_nxt;
+    tw_conn_apply_peer_syn(c, &s->h->o, true);
+    c->snd_wnd = s->h->win; /* unscaled in a SYN (RFC 7323 2.2) */
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    if (s->data_len) {
+        tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED); /* S6 */
+    }
+    if (has_ack) {
+        /* S3: our SYN is acknowledged; ESTABLISHED, and the third segment goes out
+           carrying queued data when there is some (S5). */
+        if ((c->flags & TW_F_RTT_TIMING) && c->retries == 0) {
+            tw_rtt_sample(c, st->now - c->rtt_start);
+        }
+        c->flags &= ~TW_F_RTT_TIMING;
+        c->snd_una = s->ack;
+        c->snd_wl2 = s->ack;
+        c->retries = 0;
+        c->rto_at = TW_TIME_NEVER;
+        tw_conn_timer_update(c);
+        established_from_syn(c);
+        c->flags |= TW_F_ACK_NOW;
+        tw_out_push(c);
+        tw_conn_notify(c);
+        return;
+    }
+    /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
+    c->snd_wl2 = c->iss;
+    tw_conn_set_state(c, TW_STATE_SYN_RCVD);
+    c->flags &= ~TW_F_RTT_TIMING;
+    tw_out_syn(c, false);
+    tw_rto_arm(c);
+}
+
+/* ---- the synchronized states (3.10.7.4) ---- */
+
+/* The receive window used for acceptance: the space we really have, or what we already
+   advertised if that is more (data up to an advertised edge is never refused). */
+static uint32_t rcv_window(const tw_socket *c)
+{
+    uint32_t space = tw_conn_rcv_space(c);
+    uint32_t adv = tw_seq_gt(c->rcv_adv, c->rcv_nxt)
+                       ? (uint32_t)tw_seq_diff(c->rcv_adv, c->rcv_nxt)
+                       : 0;
+    return space > adv ? space : adv;
+}
+
+/* First check: the four cases of RFC 9293 3.10.7.4 (R5). */
+static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len)
+{
+    uint32_t wnd = rcv_window(c);
+    tw_seq end = tw_seq_add(c->rcv_nxt, wnd);
+    if (len == 0) {
+        return wnd == 0 ? tw_seq_eq(seq, c->rcv_nxt) : tw_seq_in(seq, c->rcv_nxt, end);
+    }
+    if (wnd == 0) {
+        /* No data fits, but the RFC asks to still process ACKs (and RSTs) of a segment
+           at the left edge; the data is trimmed away below. */
+        return tw_seq_eq(seq, c->rcv_nxt);
+    }
+    return tw_seq_in(seq, c->rcv_nxt, end) ||
+           tw_seq_in(tw_seq_add(seq, len - 1), c->rcv_nxt, end);
+}
+
+static void enter_time_wait(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_conn_set_state(c, TW_STATE_TIME_WAIT);
+    c->rto_at = TW_TIME_NEVER;
+    tw_mem_free(&st->mem, c->snd.buf, c->snd.cap);
+    c->snd.buf = NULL;
+    c->snd.len = 0;
+    if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
+        return; /* c is now a compact record */
+    }
+    /* S15: the application still holds the socket (or no record could be made): the
+       full connection waits 2*MSL itself. */
+    c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+    tw_conn_timer_update(c);
+    tw_conn_notify(c);
+}
+
+static in_result in_check_seq(tw_socket *c, tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if (!seq_acceptable(c, s->seq, s->len)) {
+        if (s->flags & TW_RST) {
+            /* RFC 5961 3.2: out-of-window RSTs are dropped silently. */
+            tw_drop(st, TW_CNT_TCP_RX_RST_OUT_OF_WINDOW, &s->sum, c);
+            return IN_DONE;
+        }
+        bool old = s->len && tw_seq_le(tw_seq_add(s->seq, s->len), c->rcv_nxt);
+        tw_drop(st, old ? TW_CNT_TCP_RX_DUP_DATA : TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, c);
+        if (c->state == TW_STATE_TIME_WAIT && (s->flags & TW_FIN)) {
+            /* S16: the peer's FIN again (our last ACK was lost): ACK it and restart
+               the 2*MSL wait. */
+            c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+            tw_conn_timer_update(c);
+        }
+        tw_out_ack(c);
+        return IN_DONE;
+    }
+    /* Trim what lies before rcv_nxt (already received) and beyond the window. */
+    if (tw_seq_lt(s->seq, c->rcv_nxt)) {
+        uint32_t cut = (uint32_t)tw_seq_diff(c->rcv_nxt, s->seq);
+        if (s->flags & TW_SYN) {
+            cut--; /* the SYN sits before the data; step four deals with it */
+        }
+        if (cut > s->data_len) {
+            cut = s->data_len;
+        }
+        s->data += cut;
+        s->data_len -= cut;
+        s->seq = tw_seq_add(s->seq, cut + ((s->flags & TW_SYN) ? 1u : 0u));
+    }
+    uint32_t wnd = tw_conn_rcv_space(c);
+    uint32_t off = (uint32_t)tw_seq_diff(s->seq, c->rcv_nxt);
+    uint32_t room = off < wnd ? wnd - off : 0;
+    if (s->data_len > room) {
+        s->data_len = room;
+        s->flags &= (uint8_t)~TW_FIN; /* the FIN lies beyond the window too */
+    }
+    return IN_CONTINUE;
+}
+
+static in_result in_check_rst(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
+{
+    tw_stack *st = c->st;
+    if (!(s->flags & TW_RST)) {
+        return IN_CONTINUE;
+    }
+    if (!tw_seq_eq(orig_seq, c->rcv_nxt)) {
+        /* R3, RFC 5961 3.2: in the window but not exact: challenge ACK. */
+        tw_drop(st, TW_CNT_TCP_RX_RST_IN_WINDOW, &s->sum, c);
+        tw_out_challenge_ack(c);
+        return IN_DONE;
+    }
+    switch (c->state) {
+    case TW_STATE_SYN_RCVD:
+        tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
+        if (c->flags & TW_F_PASSIVE) {
+            /* S7: the half-open connection made by an old duplicate SYN goes away; the
+               listener is untouched. */
+            tw_count(st, TW_CNT_TCP_SYNRCVD_RST);
+            tw_conn_done(c, 0);
+        } else {
+            tw_count(st, TW_CNT_TCP_CONN_REFUSED);
+            tw_conn_done(c, TW_ERR_REFUSED);
+        }
+        return IN_DONE;
+    case TW_STATE_TIME_WAIT:
+        /* RFC 1337: a RST must not cut TIME-WAIT short. */
+        tw_drop(st, TW_CNT_TCP_RX_TW_RST_IGNORED, &s->sum, c);
+        return IN_DONE;
+    case TW_STATE_CLOSING:
+    case TW_STATE_LAST_ACK:
+        tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
+        tw_conn_done(c, 0);
+        return IN_DONE;
+    default:
+        tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
+        tw_count(st, TW_CNT_TCP_CONN_RESET);
+        tw_conn_done(c, TW_ERR_RESET); /* R4: the application sees "connection reset" */
+        return IN_DONE;
+    }
+}
+
+static in_result in_check_syn(tw_socket *c, const tw_seg *s)
+{
+    if (!(s->flags & TW_SYN)) {
+        return IN_CONTINUE;
+    }
+    /* R3, RFC 5961 4.2 (and RFC 9293 3.10.7.4 fourth): any SYN on a synchronized
+       connection gets a challenge ACK; a real restart of the peer then sends a RST with
+       the exact sequence number. */
+    tw_drop(c->st, TW_CNT_TCP_RX_SYN_CHALLENGE, &s->sum, c);
+    tw_out_challenge_ack(c);
+    return IN_DONE;
+}
+
+static void ack_advance(tw_socket *c, tw_seq ack)
+{
+    tw_stack *st = c->st;
+    if ((c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
+        c->flags &= ~TW_F_RTT_TIMING;
+        tw_rtt_sample(c, st->now - c->rtt_start);
+    }
+    if (tw_seq_gt(ack, c->snd_buf_seq)) {
+        uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
+        if (acked > c->snd.len) {
+            acked = c->snd.len; /* the rest acknowledges our FIN */
+        }
+        if (acked) {
+            tw_ring_consume(&c->snd, acked);
+            c->snd_buf_seq = tw_seq_add(c->snd_buf_seq, acked);
+            c->bytes_acked += acked;
+        }
+    }
+    c->snd_una = ack;
+    if (tw_seq_lt(c->snd_nxt, ack)) {
+        c->snd_nxt = ack;
+    }
+    c->retries = 0;
+    /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
+    c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
+    tw_conn_timer_update(c);
+}
+
+static in_result in_process_ack(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if (!(s->flags & TW_ACK)) {
+        tw_drop(st, TW_CNT_TCP_RX_NO_ACK_FLAG, &s->sum, c);
+        return IN_DONE;
+    }
+    if (c->state == TW_STATE_SYN_RCVD) {
+        if (!(tw_seq_lt(c->snd_una, s->ack) && tw_seq_le(s->ack, c->snd_max))) {
+            /* S3: the third segment must acknowledge exactly our SYN. */
+            tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
+            tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+            return IN_DONE;
+        }
+        if ((c->flags & TW_F_PASSIVE) && !tw_listener_enqueue(c)) {
+            /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
+               will bring it back once there is room. */
+            tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
+            return IN_DONE;
+        }
+        c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+        c->max_snd_wnd = c->snd_wnd;
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = s->ack;
+        established_from_syn(c);
+        if (c->parent) {
+            tw_conn_notify(c->parent);
+        }
+        tw_conn_notify(c);
+    }
+    /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+    if (tw_seq_gt(s->ack, c->snd_max)) {
+        tw_drop(st, TW_CNT_TCP_RX_ACK_UNSENT, &s->sum, c);
+        tw_out_ack(c);
+        return IN_DONE;
+    }
+    tw_seq oldest = tw_seq_make(c->snd_una.v - c->max_snd_wnd);
+    if (tw_seq_lt(s->ack, oldest)) {
+        tw_drop(st, TW_CNT_TCP_RX_OLD_ACK, &s->sum, c);
+        tw_out_ack(c);
+        return IN_DONE;
+    }
+    if (tw_seq_gt(s->ack, c->snd_una)) {
+        ack_advance(c, s->ack);
+        tw_conn_notify(c);
+    } else if (tw_seq_lt(s->ack, c->snd_una)) {
+        tw_count(st, TW_CNT_TCP_RX_OLD_ACK); /* old duplicate: ignored, text still used */
+    }
+    if (tw_seq_ge(s->ack, c->snd_una) &&
+        (tw_seq_lt(c->snd_wl1, s->seq) ||
+         (tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_le(c->snd_wl2, s->ack)))) {
+        /* RFC 9293 3.10.7.4 fifth: update the send window only from newer segments. */
+        c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+        if (c->snd_wnd > c->max_snd_wnd) {
+            c->max_snd_wnd = c->snd_wnd;
+        }
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = s->ack;
+    }
+    bool fin_acked = tw_conn_fin_sent(c) && tw_conn_fin_acked(c, c->snd_una);
+    switch (c->state) {
+    case TW_STATE_FIN_WAIT_1:
+        if (fin_acked) {
+            tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
+            if (c->flags & TW_F_ORPHAN) {
+                c->misc_at = tw_time_add(st->now, st->cfg.fin_timeout); /* R7 */
+                tw_conn_timer_update(c);
+            }
+        }
+        break;
+    case TW_STATE_CLOSING:
+        if (fin_acked) {
+            enter_time_wait(c); /* R2 */
+            return IN_DONE;
+        }
+        break;
+    case TW_STATE_LAST_ACK:
+        if (fin_acked) {
+            tw_conn_done(c, 0); /* S14: the passive closer is CLOSED first */
+            return IN_DONE;
+        }
+        break;
+    default:
+        break;
+    }
+    return IN_CONTINUE;
+}
+
+static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
+{
+    tw_ring_write_at(&c->rcv, 0, data, n);
+    tw_ring_commit(&c->rcv, n);
+    c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
+    if (c->ooo && c->ooo->n) {
+        tw_seq next = tw_ranges_pull(c->ooo, c->rcv_nxt);
+        uint32_t more = (uint32_t)tw_seq_diff(next, c->rcv_nxt);
+        tw_ring_commit(&c->rcv, more);
+        c->rcv_nxt = next;
+        n += more;
+    }
+    c->bytes_received += n;
+    c->st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
+}
+
+static in_result in_process_text(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if (s->data_len == 0) {
+        return IN_CONTINUE;
+    }
+    if (!synced_rcv_state(c)) {
+        /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came before. */
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_FIN, &s->sum, c);
+        c->flags |= TW_F_ACK_NOW;
+        return IN_CONTINUE;
+    }
+    if (c->flags & TW_F_ORPHAN) {
+        /* Nobody will ever read this: tell the peer at once (Linux does the same, RFC 9293
+           3.10.7.4 leaves it open) rather than ACK data that is thrown away. */
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
+        tw_out_rst_conn(c);
+        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+        tw_conn_done(c, TW_ERR_ABORTED);
+        return IN_DONE;
+    }
+    c->flags |= TW_F_ACK_NOW; /* every segment is ACKed at once; delayed ACK is #3 */
+    if (c->flags & TW_F_SHUT_RD) {
+        if (tw_seq_eq(s->seq, c->rcv_nxt)) {
+            c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
+        }
+        return IN_CONTINUE;
+    }
+    if (!tw_conn_rcv_alloc(c)) {
+        tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, c);
+        return IN_DONE;
+    }
+    uint32_t off = (uint32_t)tw_seq_diff(s->seq, c->rcv_nxt);
+    if (off == 0) {
+        deliver_in_order(c, s->data, s->data_len);
+        tw_conn_notify(c);
+        return IN_CONTINUE;
+    }
+    /* Out of order: keep the bytes where they belong in the ring and remember the range
+       (RFC 9293 3.10.7.4 seventh: segments beyond RCV.NXT may be held). */
+    if (!c->ooo) {
+        c->ooo = tw_mem_zalloc(&st->mem, sizeof(*c->ooo));
+        if (!c->ooo) {
+            tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, c);
+            return IN_DONE;
+        }
+    }
+    if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
+        tw_drop(st, TW_CNT_TCP_RX_OOO_DROP, &s->sum, c);
+        return IN_DONE;
+    }
+    tw_ring_write_at(&c->rcv, off, s->data, s->data_len);
+    tw_count(st, TW_CNT_TCP_RX_OOO);
+    return IN_CONTINUE;
+}
+
+static in_result fin_in_order(tw_socket *c)
+{
+    c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
+    c->flags |= TW_F_PEER_FIN | TW_F_ACK_NOW;
+    c->flags &= ~TW_F_OOO_FIN;
+    switch (c->state) {
+    case TW_STATE_SYN_RCVD:
+    case TW_STATE_ESTABLISHED:
+        tw_conn_set_state(c, TW_STATE_CLOSE_WAIT); /* S11 */
+        break;
+    case TW_STATE_FIN_WAIT_1:
+        tw_conn_set_state(c, TW_STATE_CLOSING); /* R2: our FIN is not acknowledged yet */
+        break;
+    case TW_STATE_FIN_WAIT_2:
+        tw_out_ack(c); /* S14: the last ACK, before the record shrinks */
+        enter_time_wait(c);
+        return IN_DONE;
+    default:
+        break;
+    }
+    tw_conn_notify(c);
+    return IN_CONTINUE;
+}
+
+static in_result in_process_fin(tw_socket *c, const tw_seg *s)
+{
+    if (s->flags & TW_FIN) {
+        tw_seq fin_seq = tw_seq_add(s->seq, s->data_len);
+        if (c->flags & TW_F_PEER_FIN) {
+            c->flags |= TW_F_ACK_NOW; /* a repeated FIN: ACK it again */
+            return IN_CONTINUE;
+        }
+        if (tw_seq_gt(fin_seq, c->rcv_nxt)) {
+            /* The FIN lies beyond a hole: remember it for when the hole fills. */
+            c->flags |= TW_F_OOO_FIN;
+            c->ooo_fin_seq = fin_seq;
+            return IN_CONTINUE;
+        }
+        if (tw_seq_lt(fin_seq, c->rcv_nxt)) {
+            return IN_CONTINUE;
+        }
+        return fin_in_order(c);
+    }
+    if ((c->flags & TW_F_OOO_FIN) && tw_seq_eq(c->ooo_fin_seq, c->rcv_nxt) &&
+        synced_rcv_state(c)) {
+        return fin_in_order(c);
+    }
+    return IN_CONTINUE;
+}
+
+static void in_synchronized(tw_socket *c, tw_seg *s)
+{
+    if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
+        if (!(s->flags & TW_ACK)) {
+            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
+            tw_out_syn(c, true);
+            return;
+        }
+        /* R1: the SYN+ACK of a simultaneous open repeats the peer's SYN; what matters is
+           its ACK. Drop the SYN and go on as with the third segment. */
+        s->flags &= (uint8_t)~TW_SYN;
+        s->seq = tw_seq_add(s->seq, 1);
+        s->len--;
+    }
+    tw_seq orig_seq = s->seq;
+    if (in_check_seq(c, s) || in_check_rst(c, s, orig_seq) || in_check_syn(c, s) ||
+        in_process_ack(c, s) || in_process_text(c, s) || in_process_fin(c, s)) {
+        return;
+    }
+    tw_out_push(c);
+}
+
+static void in_conn(tw_socket *c, tw_seg *s)
+{
+    tw_trace_conn(c->st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    if (c->state == TW_STATE_SYN_SENT) {
+        in_syn_sent(c, s);
+    } else {
+        in_synchronized(c, s);
+    }
+}
+
+void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
+{
+    tw_tcp_hdr h;
+    tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+    enum tw_counter bad = tw_tcp_parse(&h, segp, len, src, st->cfg.addr);
+    if (bad != TW_CNT_COUNT_) {
+        tw_drop(st, bad, NULL, NULL);
+        return;
+    }
+    tw_seg s;
+    s.h = &h;
+    s.raddr = src;
+    s.seq = tw_seq_make(h.seq);
+    s.ack = tw_seq_make(h.ack);
+    s.flags = h.flags;
+    s.data = h.payload;
+    s.data_len = h.payload_len;
+    s.len = h.payload_len + ((h.flags & TW_SYN) ? 1u : 0u) + ((h.flags & TW_FIN) ? 1u : 0u);
+    tw_conn_fill_summary(&s.sum, &h, src, st->cfg.addr);
+
+    uint64_t key = tw_tuple_key(src, h.sport, h.dport);
+    tw_hnode *n = tw_htab_find(&st->conns, key);
+    if (n) {
+        in_conn((tw_socket *)n, &s);
+        return;
+    }
+    bool have_floor = false;
+    uint32_t isn_floor = 0;
+    if (st->tws.count) {
+        n = tw_htab_find(&st->tws, key);
+        if (n) {
+            if (tw_timewait_input(st, (tw_tw *)n, &s, &isn_floor)) {
+                return;
+            }
+            have_floor = true;
+        }
+    }
+    tw_port *p = tw_port_get(st, h.dport);
+    if (p && p->listener) {
+        in_listen(p->listener, &s, have_floor, isn_floor);
+        return;
+    }
+    in_closed(st, &s);
+}

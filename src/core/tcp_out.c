@@ -1,0 +1,281 @@
+/*
+ * tcp_out.c -- what to send now, and building segments (RFC 9293 3.10.4-3.10.5 for the
+ * SEND side, 3.8 for windows).
+ *
+ * Every segment is built in the stack's one transmit buffer and handed to the netdev
+ * synchronously: the payload is copied straight from the send ring into the packet while
+ * its checksum is summed (one pass over the bytes), so output allocates nothing.
+ */
+#include "core/tcp_conn.h"
+#include "core/cksum.h"
+#include "core/ipv4.h"
+#include "core/wr.h"
+
+#include <string.h>
+
+static bool synchronized(const tw_socket *c)
+{
+    return c->state >= TW_STATE_ESTABLISHED && c->state != TW_STATE_CLOSED;
+}
+
+/* The window field to send, and the right edge it advertises (RFC 9293 3.8.6.2.2 asks
+   not to move the right edge left; rounding by the scale can do so by less than one
+   unit, which the acceptance test tolerates because it uses the real buffer space). */
+static uint16_t adv_window(tw_socket *c, bool syn)
+{
+    uint32_t space = tw_conn_rcv_space(c);
+    uint32_t win;
+    if (syn) {
+        win = space > 65535u ? 65535u : space; /* RFC 7323 2.2: never scaled on SYN */
+    } else {
+        win = space >> c->rcv_wscale;
+        if (win > 65535u) {
+            win = 65535u;
+        }
+        tw_seq edge = tw_seq_add(c->rcv_nxt, win << c->rcv_wscale);
+        if (tw_seq_gt(edge, c->rcv_adv)) {
+            c->rcv_adv = edge;
+        }
+    }
+    return (uint16_t)win;
+}
+
+static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans)
+{
+    if (!st->cfg.trace) {
+        return;
+    }
+    tw_seg_summary sum;
+    tw_conn_fill_summary(&sum, h, st->cfg.addr, c ? c->raddr : 0);
+    sum.retransmit = retrans;
+    tw_trace_conn(st, TW_TRACE_SEG_OUT, c, &sum, TW_STATE_CLOSED);
+}
+
+/* Build IPv4 + TCP (+ `len` payload bytes at offset `off` of `ring`) and transmit. */
+static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, const tw_ring *ring,
+                     uint32_t off, uint32_t len, const tw_socket *c, bool retrans)
+{
+    uint8_t *pkt = st->txbuf;
+    uint8_t opts[TW_TCP_MAX_OPT];
+    size_t hlen = TW_TCP_HDR_LEN + tw_tcp_build_opts(opts, &h->o);
+    uint8_t *payload = pkt + TW_IPV4_HDR_LEN + hlen;
+    uint32_t psum = 0;
+    if (len) {
+        const uint8_t *p1, *p2;
+        uint32_t n1, n2;
+        tw_ring_pieces(ring, off, len, &p1, &n1, &p2, &n2);
+        psum = tw_cksum_copy(0, payload, p1, n1, 0);
+        if (n2) {
+            psum = tw_cksum_copy(psum, payload + n1, p2, n2, (int)(n1 & 1u));
+        }
+    }
+    h->payload_len = len;
+    tw_tcp_build(pkt + TW_IPV4_HDR_LEN, h, st->cfg.addr, raddr, psum);
+    size_t total = TW_IPV4_HDR_LEN + hlen + len;
+    tw_ipv4_build(pkt, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len), st->ip_id++);
+    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
+    if (h->flags & TW_RST) {
+        tw_count(st, TW_CNT_TCP_TX_RST);
+    }
+    if (retrans) {
+        tw_count(st, TW_CNT_TCP_TX_RETRANS);
+    }
+    trace_out(st, c, h, retrans);
+    tw_stack_transmit(st, pkt, total);
+}
+
+/* A segment of connection `c`: flags, seq, and `len` bytes of the send ring at `off`. */
+static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
+                 bool retrans)
+{
+    tw_stack *st = c->st;
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = c->lport;
+    h.dport = c->rport;
+    h.seq = seq.v;
+    h.flags = flags;
+    if (flags & TW_ACK) {
+        h.ack = c->rcv_nxt.v;
+    }
+    bool syn = (flags & TW_SYN) != 0;
+    if (syn) {
+        if (flags & TW_ACK) {
+            /* SYN+ACK: answer exactly what was negotiated from the peer's SYN. */
+            tw_tcp_opts peer;
+            memset(&peer, 0, sizeof(peer));
+            peer.present = (uint8_t)(((c->flags & TW_F_WS) ? TW_OPT_WSCALE : 0) |
+                                     ((c->flags & TW_F_SACK) ? TW_OPT_SACK_PERM : 0) |
+                                     ((c->flags & TW_F_TS) ? TW_OPT_TS : 0));
+            peer.ts_val = c->ts_recent;
+            tw_conn_syn_opts(c, &h.o, &peer);
+        } else {
+            tw_conn_syn_opts(c, &h.o, NULL);
+        }
+    } else if ((c->flags & TW_F_TS) && !(flags & TW_RST)) {
+        h.o.present = TW_OPT_TS;
+        h.o.ts_val = tw_ts_now(st, c->ts_offset);
+        h.o.ts_ecr = c->ts_recent;
+    }
+    h.win = (flags & TW_RST) && !(flags & TW_ACK) ? 0 : adv_window(c, syn);
+    if (flags & TW_ACK) {
+        c->last_ack_sent = c->rcv_nxt;
+        c->flags &= ~TW_F_ACK_NOW;
+    }
+    send_seg(st, c->raddr, &h, &c->snd, off, len, c, retrans);
+}
+
+void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
+                 uint32_t ack, uint8_t flags, uint16_t win, const tw_tcp_opts *o)
+{
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = lport;
+    h.dport = rport;
+    h.seq = seq;
+    h.ack = ack;
+    h.flags = flags;
+    h.win = win;
+    if (o) {
+        h.o = *o;
+    }
+    send_seg(st, raddr, &h, NULL, 0, 0, NULL, false);
+}
+
+void tw_out_syn(tw_socket *c, bool retransmit)
+{
+    uint8_t flags = c->state == TW_STATE_SYN_RCVD ? (uint8_t)(TW_SYN | TW_ACK) : TW_SYN;
+    emit(c, flags, c->iss, 0, 0, retransmit);
+    c->snd_nxt = tw_seq_add(c->iss, 1);
+    c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
+}
+
+void tw_out_ack(tw_socket *c)
+{
+    emit(c, TW_ACK, c->snd_nxt, 0, 0, false);
+}
+
+void tw_out_rst_conn(tw_socket *c)
+{
+    /* RFC 9293 3.10.7.4 / ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also carry the
+       ACK so the peer can validate it as an exact-match RST (RFC 5961). */
+    emit(c, TW_RST | TW_ACK, c->snd_nxt, 0, 0, false);
+}
+
+void tw_out_rst_reply(tw_stack *st, const tw_seg *s)
+{
+    /* RFC 9293 3.10.7.1: never answer a RST; with ACK set send <SEQ=SEG.ACK><CTL=RST>,
+       otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+    if (s->flags & TW_RST) {
+        return;
+    }
+    if (s->flags & TW_ACK) {
+        tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, s->ack.v, 0, TW_RST, 0, NULL);
+    } else {
+        tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, 0, tw_seq_add(s->seq, s->len).v,
+                    TW_RST | TW_ACK, 0, NULL);
+    }
+}
+
+void tw_out_challenge_ack(tw_socket *c)
+{
+    /* RFC 5961 7: limit challenge ACKs so they cannot be used as an amplifier or as a
+       side channel; one budget per second for the whole stack, like Linux. */
+    tw_stack *st = c->st;
+    if (st->now - st->chack_window >= TW_SEC(1)) {
+        st->chack_window = st->now;
+        st->chack_count = 0;
+    }
+    if (st->chack_count >= st->cfg.challenge_ack_limit) {
+        tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_LIMITED);
+        return;
+    }
+    st->chack_count++;
+    tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_SENT);
+    tw_out_ack(c);
+}
+
+/* Send segments from snd_nxt while data (or the FIN) and window allow, at most
+   `max_segs`. `probe` lets one byte go beyond a closed window (a retransmission after a
+   timeout doubles as a window probe). Returns segments sent. */
+static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
+{
+    unsigned sent = 0;
+    while (sent < max_segs) {
+        tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
+        tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
+        bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
+        bool retrans = tw_seq_lt(c->snd_nxt, c->snd_max);
+        if (tw_seq_lt(c->snd_nxt, data_end)) {
+            uint32_t avail = (uint32_t)tw_seq_diff(data_end, c->snd_nxt);
+            uint32_t room = tw_seq_gt(win_end, c->snd_nxt)
+                                ? (uint32_t)tw_seq_diff(win_end, c->snd_nxt)
+                                : 0;
+            if (room == 0 && probe) {
+                room = 1;
+            }
+            uint32_t n = avail < c->snd_mss ? avail : c->snd_mss;
+            if (n > room) {
+                n = room;
+            }
+            if (n == 0) {
+                break; /* window closed: the persist timer is issue #3 */
+            }
+            uint8_t flags = TW_ACK;
+            bool fin = false;
+            if (n == avail) {
+                flags |= TW_PSH; /* the segment that empties the buffer asks for delivery */
+                if (fin_q) {
+                    flags |= TW_FIN;
+                    fin = true;
+                }
+            }
+            uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
+            if (!(c->flags & TW_F_RTT_TIMING) && !retrans) {
+                /* RFC 6298 3: time one segment per RTT; Karn's rule excludes
+                   retransmitted ones. */
+                c->flags |= TW_F_RTT_TIMING;
+                c->rtt_seq = tw_seq_add(c->snd_nxt, n);
+                c->rtt_start = c->st->now;
+            }
+            emit(c, flags, c->snd_nxt, off, n, retrans);
+            c->snd_nxt = tw_seq_add(c->snd_nxt, n + (fin ? 1u : 0u));
+        } else if (fin_q && tw_seq_eq(c->snd_nxt, data_end)) {
+            /* S10/S13: the FIN takes one sequence number of its own. */
+            emit(c, TW_FIN | TW_ACK, c->snd_nxt, 0, 0, retrans);
+            c->snd_nxt = tw_seq_add(c->snd_nxt, 1);
+        } else {
+            break;
+        }
+        c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
+        sent++;
+    }
+    return sent;
+}
+
+void tw_out_push(tw_socket *c)
+{
+    if (!synchronized(c)) {
+        return;
+    }
+    unsigned sent = 0;
+    if (c->state != TW_STATE_TIME_WAIT) {
+        sent = push_segs(c, ~0u, false);
+    }
+    if (!sent && (c->flags & TW_F_ACK_NOW)) {
+        tw_out_ack(c);
+    }
+    if (!tw_seq_eq(c->snd_una, c->snd_max)) {
+        tw_rto_arm(c);
+    }
+}
+
+void tw_out_retransmit(tw_socket *c)
+{
+    /* RFC 6298 5.4: retransmit the earliest segment not acknowledged; the rest follows
+       as ACKs open the way again (snd_nxt goes back to snd_una). */
+    c->snd_nxt = c->snd_una;
+    c->flags &= ~TW_F_RTT_TIMING;
+    c->total_retrans++;
+    push_segs(c, 1, true);
+}

@@ -1,0 +1,57 @@
+/*
+ * wheel.h -- hierarchical timing wheel: O(1) arm and cancel, expiry cost proportional to
+ * the timers that move, whatever the number of armed timers or the time skipped.
+ *
+ * Time is in ticks (the stack uses 1 ms). Level L has 64 slots of 64^L ticks each. A timer
+ * expiring at tick e, armed when the wheel is at tick n, goes to the level of the highest
+ * 6-bit group in which e and n differ, in the slot named by e's group at that level:
+ *
+ *   tick bits:  ... | group 2 | group 1 | group 0 |
+ *   e        =  ... |   07    |   12    |   33    |
+ *   n        =  ... |   07    |   05    |   60    |   -> level 1, slot 12
+ *
+ * When the wheel's tick moves into a slot, that slot's timers are placed again against
+ * the new tick: they fall to a lower level, or expire. A 64-bit mask per level says which
+ * slots hold timers, so the next deadline is a count-trailing-zeros per level.
+ */
+#ifndef TW_CORE_WHEEL_H
+#define TW_CORE_WHEEL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#define TW_WHEEL_BITS 6
+#define TW_WHEEL_SLOTS 64
+#define TW_WHEEL_LEVELS 11 /* 11 * 6 bits >= 64: every tick value has a level */
+
+typedef struct tw_timer {
+    struct tw_timer *next, **pprev; /* pprev NULL: not armed */
+    uint64_t expires;               /* tick */
+} tw_timer;
+
+typedef struct tw_wheel {
+    uint64_t now;                   /* every tick <= now has been processed */
+    uint64_t pending[TW_WHEEL_LEVELS];
+    tw_timer *slot[TW_WHEEL_LEVELS][TW_WHEEL_SLOTS];
+    tw_timer *expired;              /* due, waiting for tw_wheel_pop */
+    size_t count;                   /* armed timers, including expired ones */
+} tw_wheel;
+
+void tw_wheel_init(tw_wheel *w, uint64_t now);
+static inline bool tw_timer_armed(const tw_timer *t)
+{
+    return t->pprev != NULL;
+}
+/* Arm (or re-arm) `t` to expire at tick `expires`; a tick <= now is due at once. */
+void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires);
+void tw_wheel_cancel(tw_wheel *w, tw_timer *t);
+/* Move the wheel to tick `now` (never backwards); due timers become poppable. */
+void tw_wheel_advance(tw_wheel *w, uint64_t now);
+/* Take one due timer (disarmed), or NULL. */
+tw_timer *tw_wheel_pop(tw_wheel *w);
+/* The earliest tick at which a timer may be due (its slot's start for levels above 0),
+   w->now if some are due already, UINT64_MAX if none is armed. */
+uint64_t tw_wheel_next(const tw_wheel *w);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * wr.h -- bounds-checked writing of wire bytes with a sticky error (mirror of rd.h).
+ */
+#ifndef TW_CORE_WR_H
+#define TW_CORE_WR_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <string.h>
+
+typedef struct tw_wr {
+    uint8_t *p, *start, *end;
+    bool err;
+} tw_wr;
+
+static inline tw_wr tw_wr_make(uint8_t *p, size_t cap)
+{
+    tw_wr w = {p, p, p + cap, false};
+    return w;
+}
+
+static inline size_t tw_wr_len(const tw_wr *w)
+{
+    return (size_t)(w->p - w->start);
+}
+
+static inline bool tw_wr_need(tw_wr *w, size_t n)
+{
+    if (w->err || (size_t)(w->end - w->p) < n) {
+        w->err = true;
+        return false;
+    }
+    return true;
+}
+
+static inline void tw_wr_u8(tw_wr *w, uint8_t v)
+{
+    if (tw_wr_need(w, 1)) {
+        *w->p++ = v;
+    }
+}
+
+static inline void tw_wr_u16(tw_wr *w, uint16_t v)
+{
+    if (tw_wr_need(w, 2)) {
+        w->p[0] = (uint8_t)(v >> 8);
+        w->p[1] = (uint8_t)v;
+        w->p += 2;
+    }
+}
+
+static inline void tw_wr_u32(tw_wr *w, uint32_t v)
+{
+    if (tw_wr_need(w, 4)) {
+        w->p[0] = (uint8_t)(v >> 24);
+        w->p[1] = (uint8_t)(v >> 16);
+        w->p[2] = (uint8_t)(v >> 8);
+        w->p[3] = (uint8_t)v;
+        w->p += 4;
+    }
+}
+
+static inline void tw_wr_bytes(tw_wr *w, const void *src, size_t n)
+{
+    if (n && tw_wr_need(w, n)) {
+        memcpy(w->p, src, n);
+        w->p += n;
+    }
+}
+
+static inline void tw_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void tw_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+#endif
