@@ -359,6 +359,10 @@ static void maybe_window_update(tw_socket *s)
                        ? (uint32_t)tw_seq_diff(s->rcv_adv, s->rcv_nxt)
                        : 0;
     uint32_t space = tw_conn_rcv_space(s);
+    uint32_t most = 65535u << s->rcv_wscale; /* the largest window the field can carry */
+    if (space > most) {
+        space = most;
+    }
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
     if (space > adv && space - adv >= step) {
