@@ -65,12 +65,16 @@ struct ep {
     uint64_t conn_id;
     bool known;           /* `shown` is meaningful */
     tw_state shown;
-    tw_state latest;
+    tw_state latest;          /* valid when has_latest */
+    bool has_latest;
     tw_state chain[MAX_CHAIN]; /* STATE steps not yet shown */
     int nchain;
     bool dirty;                /* a STATE event in the current batch */
     tw_timer_kind reason;
     bool isn_known;
+    bool sent_any;             /* last_ack/last_win of its previous segment are valid */
+    uint32_t last_ack;
+    uint16_t last_win;
     struct anchor anch[MAX_ANCHORS];
     int nanch;
 };
@@ -95,6 +99,8 @@ struct row {
     char st[2][96];
     bool change[2];
     bool awaiting_rx;         /* traced receiver has not reported it yet */
+    struct ep *rx_ep;         /* receiver reported it; its state is known at batch end */
+    struct ep *tx_ep;         /* sent while handling an input: state known at batch end */
     bool awaiting_sample;     /* untraced receiver's state not sampled yet */
     const char *fate;         /* NULL, "lost", "dropped", "duplicate" */
     char why[64];
@@ -128,6 +134,7 @@ struct tw_ladder {
     tw_ladder_side *batch_side;
     tw_time batch_now;
     bool batch_open;
+    bool batch_input;         /* the batch handles one received segment */
     struct ep *dirty[MAX_CONVS];
     int ndirty;
     struct pending_state pend[MAX_PENDING_STATES];
@@ -534,8 +541,38 @@ static bool trans_text(tw_ladder *l, struct ep *e, tw_state to, char *buf, size_
     e->known = true;
     e->shown = to;
     e->latest = to;
+    e->has_latest = true;
     e->nchain = 0;
     return change;
+}
+
+static void mark_dirty(tw_ladder *l, struct ep *e)
+{
+    if (!e->dirty && l->ndirty < MAX_CONVS) {
+        e->dirty = true;
+        l->dirty[l->ndirty++] = e;
+    }
+}
+
+/* Endpoint `e` settled in state `st` at the end of an input batch: the rows of that
+   batch still waiting for its state get it, the first (the received segment) showing
+   the transition the segment caused, the replies showing the state they left in. */
+static void resolve_rx(tw_ladder *l, struct ep *e, tw_state st)
+{
+    for (size_t i = 0; i < l->nrows; i++) {
+        struct row *r = &l->rows[i];
+        int idx = -1;
+        if (r->rx_ep == e) {
+            idx = 1 - r->from;
+            r->rx_ep = NULL;
+        } else if (r->tx_ep == e) {
+            idx = r->from;
+            r->tx_ep = NULL;
+        }
+        if (idx >= 0) {
+            r->change[idx] = trans_text(l, e, st, r->st[idx], sizeof r->st[idx]);
+        }
+    }
 }
 
 static void apply_state(tw_ladder *l, struct ep *e, tw_state old_state, tw_state new_state)
@@ -553,10 +590,8 @@ static void apply_state(tw_ladder *l, struct ep *e, tw_state old_state, tw_state
         e->chain[MAX_CHAIN - 1] = new_state;
     }
     e->latest = new_state;
-    if (!e->dirty && l->ndirty < MAX_CONVS) {
-        e->dirty = true;
-        l->dirty[l->ndirty++] = e;
-    }
+    e->has_latest = true;
+    mark_dirty(l, e);
 }
 
 static struct ep *ep_by_conn(tw_ladder *l, const tw_ladder_side *side, uint64_t id)
@@ -624,7 +659,10 @@ static void close_batch(tw_ladder *l)
     for (int i = 0; i < l->ndirty; i++) {
         struct ep *e = l->dirty[i];
         e->dirty = false;
-        if (e->latest != e->shown) {
+        if (e->has_latest) {
+            resolve_rx(l, e, e->latest);
+        }
+        if (e->has_latest && e->known && e->latest != e->shown) {
             int idx = 0;
             struct conv *c = conv_of_ep(l, e, &idx);
             struct row *r = c != NULL ? new_row(l, ROW_STATE, l->batch_now, c) : NULL;
@@ -642,6 +680,7 @@ static void close_batch(tw_ladder *l)
     }
     l->ndirty = 0;
     l->batch_open = false;
+    l->batch_input = false;
 }
 
 /* ---- samples of an untraced peer ------------------------------------------------------ */
@@ -758,12 +797,38 @@ static struct row *seg_row(tw_ladder *l, struct conv *c, int from, const tw_trac
         learn_fin(c, from, &ev->seg, r->detail, sizeof r->detail);
     }
     fmt_label(r->label, sizeof r->label, c, from, &ev->seg);
+    /* Name the pure ACKs that repeat the previous acknowledgment: they only move the
+       window, or they are duplicates (a hint of loss or reordering, RFC 5681). */
+    struct ep *snd = &c->e[from];
+    if (ev->seg.flags == TW_ACK && ev->seg.len == 0 && snd->sent_any &&
+        ev->seg.ack == snd->last_ack && !ev->seg.retransmit) {
+        if (ev->seg.win != snd->last_win) {
+            catf(r->detail, sizeof r->detail, "%swindow update (%u -> %u)",
+                 r->detail[0] ? "  " : "", snd->last_win, ev->seg.win);
+        } else {
+            catf(r->detail, sizeof r->detail, "%sduplicate ACK", r->detail[0] ? "  " : "");
+        }
+    }
+    snd->sent_any = true;
+    snd->last_ack = ev->seg.ack;
+    snd->last_win = ev->seg.win;
     return r;
 }
 
+/* A segment event at `side`. The core reports SEG_IN before processing the segment, so
+   what a received segment did to its receiver is known only when that input call ends
+   (the batch ends); segments sent while handling it wait for the same moment. SEG_OUT
+   outside an input (an application call, a timer) carries the state it was sent in. */
 static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev, bool out)
 {
     const tw_seg_summary *s = &ev->seg;
+    if (!out) {
+        if (l->batch_open) {
+            close_batch(l); /* one input call, one received segment: a batch of its own */
+        }
+        l->batch_open = true;
+        l->batch_input = true;
+    }
     struct conv *c = conv_for(l, s, ev->now);
     if (c == NULL) {
         return;
@@ -772,25 +837,32 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
     int ri = 1 - li;
     struct ep *me = &c->e[li], *peer = &c->e[ri];
     me->side = side;
-    if (ev->new_state != TW_STATE_LISTEN) {
+    bool has_conn = ev->sock != NULL || ev->conn_id != 0;
+    if (has_conn && ev->new_state != TW_STATE_LISTEN) {
         map_conn(l, me, side, ev->conn_id);
     }
     /* The core knows both ISNs once synchronized; use them for rows we did not see. */
-    if (ev->iss != 0 || ev->irs != 0) {
+    if (ev->iss != 0) {
         learn_isn(c, li, ev->iss, NULL, 0);
-        if (ev->irs != 0) {
-            learn_isn(c, ri, ev->irs, NULL, 0);
-        }
     }
-    char me_text[96];
-    bool me_change = trans_text(l, me, ev->new_state, me_text, sizeof me_text);
+    if (ev->irs != 0) {
+        learn_isn(c, ri, ev->irs, NULL, 0);
+    }
     if (out) {
         struct row *r = seg_row(l, c, li, ev);
         if (r == NULL) {
             return;
         }
-        memcpy(r->st[li], me_text, sizeof me_text);
-        r->change[li] = me_change;
+        if (l->batch_input && me->dirty) {
+            r->tx_ep = me;
+        } else {
+            /* Without a connection (a RST for no socket, an ACK from a TIME-WAIT record)
+               the event has no state: keep the one we know, CLOSED if none. */
+            tw_state st = has_conn ? ev->new_state
+                          : me->has_latest ? me->latest
+                                           : TW_STATE_CLOSED;
+            r->change[li] = trans_text(l, me, st, r->st[li], sizeof r->st[li]);
+        }
         if (ev->seg.retransmit) {
             catf(r->detail, sizeof r->detail, "%sretransmission", r->detail[0] ? "  " : "");
         }
@@ -806,6 +878,11 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
         }
         return;
     }
+    if (!me->has_latest) {
+        me->latest = has_conn ? ev->new_state : TW_STATE_CLOSED;
+        me->has_latest = true;
+    }
+    mark_dirty(l, me);
     /* Incoming: complete the sender's row when the sender is traced. */
     if (peer->side != NULL) {
         for (size_t i = 0; i < l->nrows; i++) {
@@ -813,8 +890,7 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
             if (r->kind == ROW_SEG && r->awaiting_rx && r->c == c && r->from == ri &&
                 seg_same(&r->seg, s)) {
                 r->awaiting_rx = false;
-                memcpy(r->st[li], me_text, sizeof me_text);
-                r->change[li] = me_change;
+                r->rx_ep = me;
                 return;
             }
         }
@@ -823,8 +899,7 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
     if (r == NULL) {
         return;
     }
-    memcpy(r->st[li], me_text, sizeof me_text);
-    r->change[li] = me_change;
+    r->rx_ep = me;
     if (peer->side != NULL) {
         r->fate = "duplicate"; /* its first copy was already delivered */
     } else if (l->o.probe != NULL) {
@@ -873,10 +948,7 @@ static void on_timer(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *e
     struct ep *e = ep_by_conn(l, side, ev->conn_id);
     if (e != NULL) {
         e->reason = ev->timer;
-        if (!e->dirty && l->ndirty < MAX_CONVS) {
-            e->dirty = true;
-            l->dirty[l->ndirty++] = e;
-        }
+        mark_dirty(l, e);
     }
 }
 
@@ -1068,11 +1140,41 @@ static void print_row(tw_ladder *l, const struct row *r)
     }
 }
 
+/* Print one row into memory first, so padding never leaves trailing blanks. */
+static void emit_row(tw_ladder *l, const struct row *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *real = l->o.out;
+    FILE *mem = open_memstream(&buf, &len);
+    if (mem == NULL) {
+        print_row(l, r);
+        return;
+    }
+    l->o.out = mem;
+    print_row(l, r);
+    fclose(mem);
+    l->o.out = real;
+    /* Drop blanks before each newline. */
+    size_t w = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n') {
+            while (w > 0 && buf[w - 1] == ' ') {
+                w--;
+            }
+        }
+        buf[w++] = buf[i];
+    }
+    fwrite(buf, 1, w, real);
+    free(buf);
+}
+
 static void print_ready(tw_ladder *l)
 {
     size_t n = 0;
-    while (n < l->nrows && !l->rows[n].awaiting_rx && !l->rows[n].awaiting_sample) {
-        print_row(l, &l->rows[n]);
+    while (n < l->nrows && !l->rows[n].awaiting_rx && !l->rows[n].awaiting_sample &&
+           l->rows[n].rx_ep == NULL && l->rows[n].tx_ep == NULL) {
+        emit_row(l, &l->rows[n]);
         l->printed++;
         n++;
     }

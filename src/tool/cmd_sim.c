@@ -1,0 +1,472 @@
+/*
+ * cmd_sim.c -- `tcpwave sim`: seeded transfers between two tcpwave stacks over the
+ * simulated link (src/sim), each a pure function of its seed. A run passes when both
+ * directions deliver exactly the bytes sent (checked by hash, D1), both sides close
+ * cleanly (FIN both ways, TIME-WAIT expired), and both stacks give back every byte they
+ * took from the allocator. A failing run prints the one-line command that repeats it.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+#include "tool/ladder.h"
+#include "tool/tool.h"
+
+struct sim_opts {
+    unsigned long runs;
+    uint64_t seed;
+    unsigned long bytes;      /* each direction */
+    double loss, dup, reorder;
+    double delay_ms, jitter_ms, reorder_ms;
+    double msl;
+    double limit;             /* virtual seconds per run */
+    bool trace;
+    bool quiet;
+    char argline[512];        /* impairment options, for the repro line */
+};
+
+/* Counting allocator: live bytes per stack, so a leak fails the run. */
+struct counting {
+    size_t live, peak;
+};
+
+static void *c_alloc(size_t size, void *ud)
+{
+    struct counting *c = ud;
+    void *p = malloc(size);
+    if (p != NULL) {
+        c->live += size;
+        c->peak = c->live > c->peak ? c->live : c->peak;
+    }
+    return p;
+}
+
+static void c_free(void *p, size_t size, void *ud)
+{
+    struct counting *c = ud;
+    if (p != NULL) {
+        c->live -= size;
+        free(p);
+    }
+}
+
+/* The bytes of one direction: a stream keyed by seed and direction (splitmix64). */
+struct stream {
+    uint64_t state;
+    uint64_t word;
+    unsigned left;       /* bytes of `word` not yet used */
+    uint64_t hash;       /* FNV-1a 64 over the bytes so far */
+    uint64_t count;
+};
+
+static void stream_init(struct stream *s, uint64_t seed, int dir)
+{
+    memset(s, 0, sizeof *s);
+    s->state = seed * 2654435761u + (uint64_t)dir * 0x9e3779b97f4a7c15ull;
+    s->hash = 0xcbf29ce484222325ull;
+}
+
+static uint8_t stream_byte(struct stream *s)
+{
+    if (s->left == 0) {
+        uint64_t z = (s->state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        s->word = z ^ (z >> 31);
+        s->left = 8;
+    }
+    uint8_t b = (uint8_t)s->word;
+    s->word >>= 8;
+    s->left--;
+    return b;
+}
+
+static void hash_bytes(uint64_t *h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        *h = (*h ^ p[i]) * 0x100000001b3ull;
+    }
+}
+
+/* One endpoint's application: send `total` bytes of its stream, read the other
+   direction to EOF, hash it, close. */
+struct app {
+    tw_socket *s;
+    struct stream tx;
+    uint64_t sent, total;
+    uint8_t pend[8192];
+    size_t pend_off, pend_len;
+    uint64_t rx_hash, rx_count;
+    bool fin_sent, eof, closed;
+    int error;
+    tw_time last_rx;
+};
+
+static void app_step(struct app *a, tw_time now)
+{
+    if (a->s == NULL || a->closed) {
+        return;
+    }
+    unsigned ev = tw_socket_events(a->s);
+    if (ev & TW_EV_ERROR) {
+        a->error = tw_socket_error(a->s);
+        tw_socket_close(a->s, now);
+        a->closed = true;
+        return;
+    }
+    uint8_t buf[8192];
+    for (int i = 0; i < 64; i++) {
+        tw_ssize r = tw_socket_recv(a->s, buf, sizeof buf, now);
+        if (r == 0) {
+            a->eof = true;
+            break;
+        }
+        if (r < 0) {
+            break;
+        }
+        hash_bytes(&a->rx_hash, buf, (size_t)r);
+        a->rx_count += (uint64_t)r;
+        a->last_rx = now;
+    }
+    for (int i = 0; i < 64 && (a->sent < a->total || a->pend_off < a->pend_len); i++) {
+        if (a->pend_off == a->pend_len) {
+            uint64_t n = a->total - a->sent;
+            a->pend_len = n < sizeof a->pend ? (size_t)n : sizeof a->pend;
+            for (size_t k = 0; k < a->pend_len; k++) {
+                a->pend[k] = stream_byte(&a->tx);
+            }
+            a->pend_off = 0;
+            a->sent += a->pend_len;
+        }
+        tw_ssize w = tw_socket_send(a->s, a->pend + a->pend_off, a->pend_len - a->pend_off, now);
+        if (w <= 0) {
+            break;
+        }
+        a->pend_off += (size_t)w;
+    }
+    if (!a->fin_sent && a->sent == a->total && a->pend_off == a->pend_len &&
+        (ev & (TW_EV_CONNECTED)) != 0) {
+        tw_socket_shutdown(a->s, TW_SHUT_WR, now);
+        a->fin_sent = true;
+    }
+    if (a->fin_sent && a->eof) {
+        tw_socket_close(a->s, now);
+        a->closed = true;
+    }
+}
+
+static uint64_t expected_hash(uint64_t seed, int dir, uint64_t n)
+{
+    struct stream s;
+    stream_init(&s, seed, dir);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t b = stream_byte(&s);
+        hash_bytes(&h, &b, 1);
+    }
+    return h;
+}
+
+struct run_result {
+    bool ok;
+    char why[256];
+    double secs;
+    double goodput_mbps;
+    uint64_t retrans;
+    const char *cstate, *sstate;
+};
+
+static const char *state_or_closed(tw_stack *st, const struct app *a)
+{
+    if (a->s != NULL && !a->closed) {
+        return tw_state_name(tw_socket_state(a->s));
+    }
+    if (tw_stack_conn_count(st) > 0) {
+        return "orphan";
+    }
+    return tw_stack_time_wait_count(st) > 0 ? "TIME-WAIT" : "CLOSED";
+}
+
+static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct counting cc = {0}, sc = {0};
+    tw_allocator ca = {c_alloc, c_free, &cc}, sa = {c_alloc, c_free, &sc};
+    tw_sim *sim;
+    if (tw_sim_new(&sim, seed, TW_SEC(1)) != TW_OK) {
+        snprintf(res->why, sizeof res->why, "out of memory");
+        return;
+    }
+    tw_ladder *lad = NULL;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.msl = (tw_time)(o->msl * 1e9);
+    if (o->trace) {
+        tw_ladder_opts lo;
+        tw_ladder_opts_init(&lo, stderr);
+        lad = tw_ladder_new(&lo);
+    }
+    cfg.addr = 0x0a000001u;
+    cfg.allocator = &ca;
+    if (lad != NULL) {
+        cfg.trace = tw_ladder_trace;
+        cfg.trace_ud = tw_ladder_add_stack(lad, "client", cfg.addr);
+    }
+    tw_stack *cst = NULL, *sst = NULL;
+    int rc = tw_sim_add_stack(sim, &cfg, 1500, &cst);
+    cfg.addr = 0x0a000002u;
+    cfg.allocator = &sa;
+    if (lad != NULL) {
+        cfg.trace_ud = tw_ladder_add_stack(lad, "server", cfg.addr);
+    }
+    if (rc >= 0) {
+        rc = tw_sim_add_stack(sim, &cfg, 1500, &sst);
+    }
+    if (rc < 0) {
+        snprintf(res->why, sizeof res->why, "cannot create stacks: %s", tw_strerror(rc));
+        tw_sim_free(sim);
+        tw_ladder_free(lad);
+        return;
+    }
+    tw_sim_impair imp = {
+        .loss = o->loss,
+        .dup = o->dup,
+        .reorder = o->reorder,
+        .reorder_delay = (tw_time)(o->reorder_ms * 1e6),
+        .delay = (tw_time)(o->delay_ms * 1e6),
+        .jitter = (tw_time)(o->jitter_ms * 1e6),
+    };
+    tw_sim_set_impair(sim, &imp);
+
+    struct app cl, sv;
+    memset(&cl, 0, sizeof cl);
+    memset(&sv, 0, sizeof sv);
+    stream_init(&cl.tx, seed, 0);
+    stream_init(&sv.tx, seed, 1);
+    cl.total = sv.total = o->bytes;
+    cl.rx_hash = sv.rx_hash = 0xcbf29ce484222325ull;
+    tw_time start = tw_sim_now(sim);
+    tw_socket *lsn = NULL;
+    rc = tw_socket_open(sst, &lsn);
+    if (rc == TW_OK) {
+        rc = tw_socket_bind(lsn, 5001);
+    }
+    if (rc == TW_OK) {
+        rc = tw_socket_listen(lsn, 4, start);
+    }
+    if (rc == TW_OK) {
+        rc = tw_socket_open(cst, &cl.s);
+    }
+    if (rc == TW_OK) {
+        rc = tw_socket_connect(cl.s, 0x0a000002u, 5001, start);
+    }
+    if (rc != TW_OK) {
+        snprintf(res->why, sizeof res->why, "set-up failed: %s", tw_strerror(rc));
+    }
+    tw_time limit = start + (tw_time)(o->limit * 1e9);
+    /* The step follows the link delay so a long-delay case does not take forever, and
+       stays small enough to keep the applications prompt. */
+    tw_time step = imp.delay / 4 > TW_MS(1) ? imp.delay / 4 : TW_MS(1);
+    while (rc == TW_OK && tw_sim_now(sim) < limit) {
+        tw_time now = tw_sim_now(sim);
+        if (lsn != NULL && sv.s == NULL && tw_socket_accept(lsn, &sv.s, now) == TW_OK) {
+            tw_socket_close(lsn, now);
+            lsn = NULL;
+        }
+        app_step(&cl, now);
+        app_step(&sv, now);
+        bool apps_done = cl.closed && sv.closed;
+        if (apps_done && tw_stack_conn_count(cst) == 0 && tw_stack_conn_count(sst) == 0 &&
+            tw_stack_time_wait_count(cst) == 0 && tw_stack_time_wait_count(sst) == 0) {
+            break;
+        }
+        if (apps_done && (cl.error != 0 || sv.error != 0)) {
+            break;
+        }
+        tw_sim_run_until(sim, now + step);
+        if (lad != NULL) {
+            tw_ladder_flush(lad, false);
+        }
+    }
+    tw_time last = cl.last_rx > sv.last_rx ? cl.last_rx : sv.last_rx;
+    res->secs = last > start ? (double)(last - start) / 1e9 : 0;
+    double bits = (double)(cl.rx_count + sv.rx_count) * 8.0;
+    res->goodput_mbps = res->secs > 0 ? bits / res->secs / 1e6 : 0;
+    res->retrans = tw_stack_counter(cst, TW_CNT_TCP_TX_RETRANS) +
+                   tw_stack_counter(sst, TW_CNT_TCP_TX_RETRANS);
+    res->cstate = state_or_closed(cst, &cl);
+    res->sstate = state_or_closed(sst, &sv);
+    if (rc != TW_OK) {
+        /* why already set */
+    } else if (cl.error != 0 || sv.error != 0) {
+        snprintf(res->why, sizeof res->why, "connection error: client %s, server %s",
+                 cl.error ? tw_strerror(cl.error) : "none", sv.error ? tw_strerror(sv.error) : "none");
+    } else if (!cl.closed || !sv.closed || tw_stack_conn_count(cst) || tw_stack_conn_count(sst) ||
+               tw_stack_time_wait_count(cst) || tw_stack_time_wait_count(sst)) {
+        snprintf(res->why, sizeof res->why,
+                 "not closed after %.0f s virtual: client %s (%" PRIu64 "/%" PRIu64
+                 " B received), server %s (%" PRIu64 "/%" PRIu64 " B received)",
+                 o->limit, res->cstate, cl.rx_count, o->bytes, res->sstate, sv.rx_count, o->bytes);
+    } else if (cl.rx_count != o->bytes || sv.rx_count != o->bytes) {
+        snprintf(res->why, sizeof res->why, "byte count: client got %" PRIu64 ", server got %" PRIu64
+                 ", expected %lu each", cl.rx_count, sv.rx_count, o->bytes);
+    } else if (cl.rx_hash != expected_hash(seed, 1, o->bytes) ||
+               sv.rx_hash != expected_hash(seed, 0, o->bytes)) {
+        snprintf(res->why, sizeof res->why, "data corrupted: hash mismatch (%s)",
+                 cl.rx_hash != expected_hash(seed, 1, o->bytes) ? "server to client"
+                                                                 : "client to server");
+    } else {
+        res->ok = true;
+    }
+    if (lad != NULL) {
+        tw_ladder_free(lad);
+    }
+    if (lsn != NULL) {
+        tw_socket_close(lsn, tw_sim_now(sim));
+    }
+    tw_sim_free(sim);
+    if (res->ok && (cc.live != 0 || sc.live != 0)) {
+        res->ok = false;
+        snprintf(res->why, sizeof res->why, "memory leak: client %zu B, server %zu B live after free",
+                 cc.live, sc.live);
+    }
+}
+
+static const char sim_usage[] =
+    "tcpwave sim [--runs N] [--seed S] [--bytes N] [--loss P] [--dup P] [--reorder P]\n"
+    "                   [--delay MS] [--jitter MS] [--reorder-delay MS] [--msl SEC]\n"
+    "                   [--time-limit SEC] [--trace] [-q]";
+static const char sim_help[] =
+    "Run N seeded transfers between two tcpwave stacks over the simulated link: each run\n"
+    "sends --bytes in both directions at once, half-closes, closes and waits out TIME-WAIT,\n"
+    "on virtual time. A run passes when every byte arrives intact (hash), both sides close\n"
+    "cleanly and no memory is left. Run i uses seed S+i; a failure prints its repro line.\n"
+    "  --runs N            number of runs (default 20)\n"
+    "  --seed S            first seed, decimal or 0x hex (default 1)\n"
+    "  --bytes N           bytes per direction (default 100000)\n"
+    "  --loss P            probability a packet is lost (0..1, default 0)\n"
+    "  --dup P             probability a packet is duplicated (default 0)\n"
+    "  --reorder P         probability a packet is held back --reorder-delay (default 0)\n"
+    "  --delay MS          one-way delay in ms (default 10)\n"
+    "  --jitter MS         extra uniform delay 0..MS (default 0)\n"
+    "  --reorder-delay MS  hold-back for reordered packets (default 2 x delay)\n"
+    "  --msl SEC           MSL of both stacks (default 1)\n"
+    "  --time-limit SEC    virtual time allowed per run (default 600)\n"
+    "  --trace             ladder diagram of every run on stderr\n"
+    "  -q, --quiet         only failures and the summary\n"
+    "Output ends with 'N passed, M failed'; exit status 0 only if all passed.\n";
+
+static int sim_usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "tcpwave: sim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nusage: %s\nTry 'tcpwave sim --help' for more information.\n", sim_usage);
+    return TW_EXIT_USAGE;
+}
+
+static int parse_prob(const char *arg, double *out)
+{
+    return tw_parse_double(arg, 0.0, 1.0, out);
+}
+
+int tw_sim_main(int argc, char **argv)
+{
+    struct sim_opts o = {
+        .runs = 20, .seed = 1, .bytes = 100000, .delay_ms = 10, .reorder_ms = -1, .msl = 1,
+        .limit = 600,
+    };
+    enum { O_RUNS = 256, O_SEED, O_BYTES, O_LOSS, O_DUP, O_REORDER, O_DELAY, O_JITTER,
+           O_RDELAY, O_MSL, O_LIMIT, O_TRACE };
+    static const struct option lo[] = {
+        {"runs", required_argument, NULL, O_RUNS},
+        {"seed", required_argument, NULL, O_SEED},
+        {"bytes", required_argument, NULL, O_BYTES},
+        {"loss", required_argument, NULL, O_LOSS},
+        {"dup", required_argument, NULL, O_DUP},
+        {"reorder", required_argument, NULL, O_REORDER},
+        {"delay", required_argument, NULL, O_DELAY},
+        {"jitter", required_argument, NULL, O_JITTER},
+        {"reorder-delay", required_argument, NULL, O_RDELAY},
+        {"msl", required_argument, NULL, O_MSL},
+        {"time-limit", required_argument, NULL, O_LIMIT},
+        {"trace", no_argument, NULL, O_TRACE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":hq", lo, NULL)) != -1) {
+        const char *arg = optarg;
+        int bad = 0;
+        switch (c) {
+        case 'h':
+            printf("usage: %s\n%s", sim_usage, sim_help);
+            return TW_EXIT_OK;
+        case 'q': o.quiet = true; break;
+        case O_TRACE: o.trace = true; break;
+        case O_RUNS: bad = tw_parse_uint(arg, 1, 100000000, &o.runs); break;
+        case O_BYTES: bad = tw_parse_uint(arg, 0, 1ul << 34, &o.bytes); break;
+        case O_SEED: {
+            char *end;
+            if (arg[0] < '0' || arg[0] > '9') {
+                bad = -1;
+                break;
+            }
+            o.seed = strtoull(arg, &end, 0);
+            bad = *end != '\0' ? -1 : 0;
+            break;
+        }
+        case O_LOSS: bad = parse_prob(arg, &o.loss); break;
+        case O_DUP: bad = parse_prob(arg, &o.dup); break;
+        case O_REORDER: bad = parse_prob(arg, &o.reorder); break;
+        case O_DELAY: bad = tw_parse_double(arg, 0, 3600e3, &o.delay_ms); break;
+        case O_JITTER: bad = tw_parse_double(arg, 0, 3600e3, &o.jitter_ms); break;
+        case O_RDELAY: bad = tw_parse_double(arg, 0, 3600e3, &o.reorder_ms); break;
+        case O_MSL: bad = tw_parse_double(arg, 0.001, 3600, &o.msl); break;
+        case O_LIMIT: bad = tw_parse_double(arg, 1, 1e7, &o.limit); break;
+        case ':': return sim_usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return sim_usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+        if (bad) {
+            return sim_usage_error("bad value '%s'", arg);
+        }
+    }
+    if (optind != argc) {
+        return sim_usage_error("unexpected argument '%s'", argv[optind]);
+    }
+    if (o.reorder_ms < 0) {
+        o.reorder_ms = 2 * o.delay_ms;
+    }
+    snprintf(o.argline, sizeof o.argline,
+             "--bytes %lu --loss %g --dup %g --reorder %g --delay %g --jitter %g "
+             "--reorder-delay %g --msl %g --time-limit %g",
+             o.bytes, o.loss, o.dup, o.reorder, o.delay_ms, o.jitter_ms, o.reorder_ms, o.msl,
+             o.limit);
+    unsigned long passed = 0, failed = 0;
+    for (unsigned long i = 0; i < o.runs; i++) {
+        uint64_t seed = o.seed + i;
+        struct run_result r;
+        run_one(&o, seed, &r);
+        if (r.ok) {
+            passed++;
+            if (!o.quiet) {
+                printf("run %lu seed 0x%" PRIx64 ": ok  %lu B each way in %.3f s virtual, "
+                       "%.2f Mbit/s, %" PRIu64 " retransmitted, client %s, server %s\n",
+                       i + 1, seed, o.bytes, r.secs, r.goodput_mbps, r.retrans, r.cstate,
+                       r.sstate);
+            }
+        } else {
+            failed++;
+            printf("run %lu seed 0x%" PRIx64 ": FAIL %s\n", i + 1, seed, r.why);
+            printf("  repro: tcpwave sim --runs 1 --seed 0x%" PRIx64 " %s\n", seed, o.argline);
+        }
+        fflush(stdout);
+    }
+    printf("%lu passed, %lu failed\n", passed, failed);
+    return failed == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
+}

@@ -1,0 +1,454 @@
+/*
+ * main.c -- the `tcpwave` command line: global options, dispatch to the subcommands,
+ * usage in the style of nc/socat (a short synopsis on error, the full text on --help,
+ * exit status 2 for bad arguments), and the session every TUN command runs in.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool/tool.h"
+
+#if defined(__has_include)
+#if __has_include("script/script.h")
+#include "script/script.h"
+#define TW_HAVE_SCRIPT 1
+#endif
+#endif
+
+volatile sig_atomic_t tw_tool_stop;
+
+static const char usage_text[] =
+    "usage: tcpwave [OPTIONS] COMMAND [ARGS]\n"
+    "\n"
+    "A user-space TCP/IPv4 stack on a TUN device, talking TCP with the Linux kernel.\n"
+    "\n"
+    "Commands:\n"
+    "  demo [--sim]       the connection lifecycle as a ladder diagram: tcpwave and the Linux\n"
+    "                     kernel in a private network namespace (needs root and TUN),\n"
+    "                     otherwise (or with --sim) two tcpwave stacks in memory\n"
+    "  listen PORT        accept one connection; stdin -> peer, peer -> stdout;\n"
+    "                     half-close on stdin EOF (like nc -l -N)\n"
+    "  connect IP PORT    the client side of the same\n"
+    "  echo PORT          echo server, many connections\n"
+    "  http PORT [DIR]    static HTTP/1.1 server (GET and HEAD, keep-alive); a generated\n"
+    "                     page about the connection when DIR is absent\n"
+    "  sim [OPTIONS]      seeded transfers between two stacks over the simulated link\n"
+    "                     (tcpwave sim --help)\n"
+    "  script FILE...     run packetdrill-style scripts against a stack (tcpwave script --help)\n"
+    "\n"
+    "Options (before or after the command):\n"
+    "  --tun NAME         TUN device to create (default tw0)\n"
+    "  --addr IP          the stack's address (default 10.7.0.2)\n"
+    "  --gateway IP       the kernel's address on the TUN (default 10.7.0.1)\n"
+    "  --prefix N         prefix length of the TUN network (default 24)\n"
+    "  --mtu N            MTU of the TUN device and the stack, 576..65535 (default 1500)\n"
+    "  --msl SEC          maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30).\n"
+    "                     When given, listen/connect wait out TIME-WAIT before exiting\n"
+    "  --pcap FILE        write every packet to FILE (pcap; open with wireshark or tshark)\n"
+    "  --trace            print the ladder diagram of every connection on stderr\n"
+    "  -h, --help         show this help\n"
+    "  -V, --version      show the version\n"
+    "\n"
+    "The TUN commands need root (CAP_NET_ADMIN). The kernel reaches the stack at --addr\n"
+    "through the TUN; `ping 10.7.0.2` works while one runs.\n"
+    "\n"
+    "Examples:\n"
+    "  tcpwave demo\n"
+    "  tcpwave http 8080 &          curl http://10.7.0.2:8080/\n"
+    "  tcpwave listen 7000 >out &   socat -u FILE:in TCP:10.7.0.2:7000\n"
+    "  tcpwave --trace connect 10.7.0.1 22 </dev/null\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (refused, reset, timed out, system error), 2 usage.\n";
+
+enum {
+    OPT_TUN = 256,
+    OPT_ADDR,
+    OPT_GATEWAY,
+    OPT_PREFIX,
+    OPT_MTU,
+    OPT_MSL,
+    OPT_PCAP,
+    OPT_TRACE,
+};
+
+static const struct option global_opts[] = {
+    {"tun", required_argument, NULL, OPT_TUN},
+    {"addr", required_argument, NULL, OPT_ADDR},
+    {"gateway", required_argument, NULL, OPT_GATEWAY},
+    {"prefix", required_argument, NULL, OPT_PREFIX},
+    {"mtu", required_argument, NULL, OPT_MTU},
+    {"msl", required_argument, NULL, OPT_MSL},
+    {"pcap", required_argument, NULL, OPT_PCAP},
+    {"trace", no_argument, NULL, OPT_TRACE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+};
+#define N_GLOBAL (sizeof global_opts / sizeof global_opts[0])
+
+const struct option *tw_tool_longopts(const struct option *extra)
+{
+    static struct option all[N_GLOBAL + 16 + 1];
+    size_t n = 0;
+    for (; extra != NULL && extra[n].name != NULL && n < 16; n++) {
+        all[n] = extra[n];
+    }
+    for (size_t i = 0; i < N_GLOBAL; i++) {
+        all[n++] = global_opts[i];
+    }
+    all[n] = (struct option){0};
+    return all;
+}
+
+/* ---- messages --------------------------------------------------------------------------- */
+
+int tw_usage_error(const tw_tool *t, const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", t->prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s\nTry '%s --help' for more information.\n", usage, t->prog);
+    return TW_EXIT_USAGE;
+}
+
+int tw_fail(const tw_tool *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", t->prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return TW_EXIT_FAIL;
+}
+
+/* ---- strict number parsing ------------------------------------------------------------- */
+
+int tw_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    if (s == NULL || *s < '0' || *s > '9') {
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int tw_parse_port(const char *s, uint16_t *out)
+{
+    unsigned long v;
+    if (tw_parse_uint(s, 1, 65535, &v) < 0) {
+        return -1;
+    }
+    *out = (uint16_t)v;
+    return 0;
+}
+
+int tw_parse_double(const char *s, double lo, double hi, double *out)
+{
+    if (s == NULL || *s == '\0') {
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v) || v < lo || v > hi) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+char *tw_fmt_endpoint(uint32_t addr, uint16_t port, char *buf)
+{
+    char ip[16];
+    snprintf(buf, 24, "%s:%u", tw_fmt_ipv4(addr, ip), port);
+    return buf;
+}
+
+/* ---- global options -------------------------------------------------------------------- */
+
+static const char global_usage[] = "tcpwave [OPTIONS] COMMAND [ARGS]";
+
+int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
+{
+    unsigned long v;
+    double d;
+    switch (opt) {
+    case OPT_TUN:
+        if (arg[0] == '\0' || strlen(arg) >= 16 || strchr(arg, '/') != NULL) {
+            tw_usage_error(t, global_usage, "bad --tun name '%s'", arg);
+            return -1;
+        }
+        t->host.tun = arg;
+        return 1;
+    case OPT_ADDR:
+    case OPT_GATEWAY: {
+        uint32_t a;
+        if (tw_parse_ipv4(arg, &a) < 0 || a == 0) {
+            tw_usage_error(t, global_usage, "bad IPv4 address '%s'", arg);
+            return -1;
+        }
+        *(opt == OPT_ADDR ? &t->host.addr : &t->host.gateway) = a;
+        return 1;
+    }
+    case OPT_PREFIX:
+        if (tw_parse_uint(arg, 1, 30, &v) < 0) {
+            tw_usage_error(t, global_usage, "bad --prefix '%s' (1..30)", arg);
+            return -1;
+        }
+        t->host.prefix = (unsigned)v;
+        return 1;
+    case OPT_MTU:
+        if (tw_parse_uint(arg, 576, 65535, &v) < 0) {
+            tw_usage_error(t, global_usage, "bad --mtu '%s' (576..65535)", arg);
+            return -1;
+        }
+        t->host.mtu = (unsigned)v;
+        return 1;
+    case OPT_MSL:
+        if (tw_parse_double(arg, 0.001, 3600, &d) < 0) {
+            tw_usage_error(t, global_usage, "bad --msl '%s' (seconds, 0.001..3600)", arg);
+            return -1;
+        }
+        t->host.msl = (tw_time)(d * 1e9);
+        t->msl_given = true;
+        return 1;
+    case OPT_PCAP:
+        t->host.pcap = arg;
+        return 1;
+    case OPT_TRACE:
+        t->trace = true;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Parse a command's options (its own `extra` plus the global ones, anywhere on the line).
+   `on` handles the command's own options (returns 0, or -1 after a usage error). Sets
+   *first to the index of the first positional argument. Returns -1 to exit with 0
+   (--help printed), -2 to exit with 2, 0 to go on. */
+int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char *help,
+                const struct option *extra, int (*on)(int opt, const char *arg, void *ud),
+                void *ud, int *first)
+{
+    const struct option *lo = tw_tool_longopts(extra);
+    int c;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":hV", lo, NULL)) != -1) {
+        if (c == 'h') {
+            printf("usage: %s\n%s", usage, help);
+            return -1;
+        }
+        if (c == 'V') {
+            printf("tcpwave %s\n", TW_VERSION);
+            return -1;
+        }
+        if (c == '?') {
+            tw_usage_error(t, usage, "unknown option '%s'", argv[optind - 1]);
+            return -2;
+        }
+        if (c == ':') {
+            tw_usage_error(t, usage, "option '%s' needs a value", argv[optind - 1]);
+            return -2;
+        }
+        int g = tw_tool_global_opt(t, c, optarg);
+        if (g < 0) {
+            return -2;
+        }
+        if (g == 0 && (on == NULL || on(c, optarg, ud) < 0)) {
+            return -2;
+        }
+    }
+    *first = optind;
+    return 0;
+}
+
+/* ---- the TUN session ------------------------------------------------------------------- */
+
+static int kernel_probe(uint32_t la, uint16_t lp, uint32_t ra, uint16_t rp, void *ud)
+{
+    (void)ud;
+    return tw_kernel_tcp_state(la, lp, ra, rp);
+}
+
+static void sample_tx(const uint8_t *pkt, size_t len, void *ud)
+{
+    tw_ladder_sample(ud, pkt, len, true);
+}
+
+static void sample_rx(const uint8_t *pkt, size_t len, void *ud)
+{
+    tw_ladder_sample(ud, pkt, len, false);
+}
+
+int tw_session_open(tw_session *s, tw_tool *t)
+{
+    memset(s, 0, sizeof *s);
+    s->t = t;
+    tw_host_opts o = t->host;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    if (t->trace) {
+        tw_ladder_opts lo;
+        tw_ladder_opts_init(&lo, stderr);
+        lo.peer_name = "linux";
+        lo.probe = kernel_probe;
+        s->lad = tw_ladder_new(&lo);
+        if (s->lad == NULL) {
+            return tw_fail(t, "out of memory");
+        }
+        s->side = tw_ladder_add_stack(s->lad, "tcpwave", o.addr);
+        cfg.trace = tw_ladder_trace;
+        cfg.trace_ud = s->side;
+        o.after_tx = sample_tx;
+        o.before_rx = sample_rx;
+        o.hook_ud = s->lad;
+    }
+    o.base = &cfg;
+    const char *why = tw_tun_unavailable();
+    if (why != NULL) {
+        tw_ladder_free(s->lad);
+        s->lad = NULL;
+        return tw_fail(t, "%s: this command runs the stack on a TUN device", why);
+    }
+    char err[256];
+    if (tw_host_open(&s->h, &o, err, sizeof err) < 0) {
+        tw_ladder_free(s->lad);
+        s->lad = NULL;
+        return tw_fail(t, "%s", err);
+    }
+    return TW_EXIT_OK;
+}
+
+void tw_session_turn(tw_session *s, tw_time max_wait)
+{
+    int rc = tw_host_run_once(&s->h, max_wait);
+    if (rc < 0) {
+        fprintf(stderr, "%s: epoll: %s\n", s->t->prog, strerror(-rc));
+        tw_tool_stop = 1;
+    }
+    if (s->lad != NULL) {
+        tw_ladder_flush(s->lad, false);
+    }
+}
+
+void tw_session_close(tw_session *s)
+{
+    tw_host_close(&s->h);
+    tw_ladder_free(s->lad);
+    s->lad = NULL;
+}
+
+/* ---- dispatch --------------------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    tw_tool_stop = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int run_script(int argc, char **argv)
+{
+#ifdef TW_HAVE_SCRIPT
+    return tw_script_main(argc, argv);
+#else
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "tcpwave: script: not built\n");
+    return TW_EXIT_FAIL;
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_CTYPE, "");
+    tw_tool t;
+    memset(&t, 0, sizeof t);
+    t.prog = "tcpwave";
+    tw_host_opts_init(&t.host);
+
+    const struct option *lo = tw_tool_longopts(NULL);
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:hV", lo, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return TW_EXIT_OK;
+        }
+        if (c == 'V') {
+            printf("tcpwave %s\n", TW_VERSION);
+            return TW_EXIT_OK;
+        }
+        if (c == '?') {
+            return tw_usage_error(&t, global_usage, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (c == ':') {
+            return tw_usage_error(&t, global_usage, "option '%s' needs a value",
+                                  argv[optind - 1]);
+        }
+        if (tw_tool_global_opt(&t, c, optarg) < 0) {
+            return TW_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        return tw_usage_error(&t, global_usage, "no command given");
+    }
+    char *cmd = argv[optind];
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    optind = 0; /* glibc: restart scanning for the command's own options */
+
+    if (strcmp(cmd, "script") == 0) {
+        return run_script(sub_argc, sub_argv);
+    }
+    if (strcmp(cmd, "sim") == 0) {
+        return tw_sim_main(sub_argc, sub_argv);
+    }
+    install_signals();
+    if (strcmp(cmd, "demo") == 0) {
+        return tw_cmd_demo(&t, sub_argc, sub_argv);
+    }
+    if (strcmp(cmd, "listen") == 0) {
+        return tw_cmd_listen(&t, sub_argc, sub_argv);
+    }
+    if (strcmp(cmd, "connect") == 0) {
+        return tw_cmd_connect(&t, sub_argc, sub_argv);
+    }
+    if (strcmp(cmd, "echo") == 0) {
+        return tw_cmd_echo(&t, sub_argc, sub_argv);
+    }
+    if (strcmp(cmd, "http") == 0) {
+        return tw_cmd_http(&t, sub_argc, sub_argv);
+    }
+    if (strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return TW_EXIT_OK;
+    }
+    return tw_usage_error(&t, global_usage, "unknown command '%s'", cmd);
+}
