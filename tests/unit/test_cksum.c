@@ -1,0 +1,220 @@
+/*
+ * test_cksum.c -- the Internet checksum (RFC 1071) and its pieces: partial sums added
+ * block by block with the odd-byte flag, the TCP pseudo-header (RFC 9293 3.1), and the
+ * copy-and-sum used on output. A wrong checksum is invisible between two tcpwave stacks
+ * and fatal against any other, so the known answers come from outside the code.
+ */
+#include "core/cksum.h"
+#include "unit.h"
+
+#include <string.h>
+
+/* A second, deliberately naive implementation: 16-bit big-endian words, odd byte padded
+   with zero, end-around carry at the end (RFC 1071 section 1). Returns the folded sum. */
+static uint16_t naive_sum(const uint8_t *p, size_t len)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        s += (uint64_t)p[i] << 8 | p[i + 1];
+    }
+    if (len % 2) {
+        s += (uint64_t)p[len - 1] << 8;
+    }
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return (uint16_t)s;
+}
+
+typedef struct kat {
+    const char *what;
+    const uint8_t *bytes;
+    size_t len;
+    uint16_t sum;   /* folded one's-complement sum */
+    uint16_t cksum; /* ~sum: what goes on the wire */
+} kat;
+
+/* RFC 1071 section 3, "Numerical Examples": the eight bytes 00 01 f2 03 f4 f5 f6 f7 sum
+   to ddf2 (the RFC shows the carries 2 + ddf0). */
+static const uint8_t rfc1071_ex[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+/* A real IPv4 header (UDP, 192.168.0.1 -> 192.168.0.199) with its checksum field zeroed;
+   the packet carried b861. */
+static const uint8_t ip_hdr[] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                                 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+static const uint8_t one[] = {0x01};
+static const uint8_t three[] = {0x01, 0x02, 0x03};
+static const uint8_t ffff[] = {0xff, 0xff};
+/* ffff + ffff + 0001 = 1ffff -> ffff + 1 = 10000 -> 0001: two rounds of end-around carry */
+static const uint8_t carries[] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x01};
+
+static const kat kats[] = {
+    {"RFC 1071 section 3 example", rfc1071_ex, sizeof(rfc1071_ex), 0xddf2, 0x220d},
+    {"IPv4 header", ip_hdr, sizeof(ip_hdr), 0x479e, 0xb861},
+    {"one odd byte is the high byte", one, 1, 0x0100, 0xfeff},
+    {"odd length 3", three, 3, 0x0402, 0xfbfd},
+    {"all ones", ffff, 2, 0xffff, 0x0000},
+    {"double end-around carry", carries, sizeof(carries), 0x0001, 0xfffe},
+    {"empty", one, 0, 0x0000, 0xffff},
+};
+
+static void test_cksum_known_answers(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(kats) / sizeof(kats[0]); i++) {
+        const kat *k = &kats[i];
+        uint32_t s = tw_cksum_add(0, k->bytes, k->len, 0);
+        UNIT_EQ(s, k->sum, "%s", k->what);
+        UNIT_EQ(tw_cksum_fin(s), k->cksum, "%s", k->what);
+        UNIT_EQ(naive_sum(k->bytes, k->len), k->sum, "%s (naive reference)", k->what);
+    }
+}
+
+/* The receiver's check (RFC 1071 section 1 (4)): with the checksum in place, the sum over
+   the whole header is all ones, so fin gives 0. */
+static void test_cksum_verifies_to_zero(void **state)
+{
+    (void)state;
+    uint8_t h[sizeof(ip_hdr)];
+    memcpy(h, ip_hdr, sizeof(h));
+    h[10] = 0xb8;
+    h[11] = 0x61;
+    assert_int_equal(tw_cksum_fin(tw_cksum_add(0, h, sizeof(h), 0)), 0);
+    h[19] ^= 0x01; /* one flipped bit is always caught */
+    assert_int_not_equal(tw_cksum_fin(tw_cksum_add(0, h, sizeof(h), 0)), 0);
+}
+
+/* RFC 1071 section 2 (B): the sum is independent of byte order up to a final swap, so a
+   block that starts at an odd offset is summed alone and swapped. Every split point of
+   every length, and three-way splits, must give the sum of the whole. */
+static void test_cksum_split_sums_with_odd_flag(void **state)
+{
+    (void)state;
+    uint8_t buf[67];
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] = (uint8_t)(0xf1 - 7 * i); /* high bytes, so carries happen */
+    }
+    for (size_t len = 0; len <= sizeof(buf); len++) {
+        uint32_t whole = tw_cksum_add(0, buf, len, 0);
+        UNIT_EQ(whole, naive_sum(buf, len), "len %zu", len);
+        for (size_t k = 0; k <= len; k++) {
+            uint32_t s = tw_cksum_add(0, buf, k, 0);
+            s = tw_cksum_add(s, buf + k, len - k, (int)(k & 1));
+            UNIT_EQ(tw_cksum_fin(s), tw_cksum_fin(whole), "len %zu split at %zu", len, k);
+            for (size_t m = k; m <= len; m += 3) {
+                uint32_t t = tw_cksum_add(0, buf, k, 0);
+                t = tw_cksum_add(t, buf + k, m - k, (int)(k & 1));
+                t = tw_cksum_add(t, buf + m, len - m, (int)(m & 1));
+                UNIT_EQ(tw_cksum_fin(t), tw_cksum_fin(whole), "len %zu split at %zu, %zu", len,
+                        k, m);
+            }
+        }
+    }
+}
+
+/* Random contents and lengths up to a jumbo segment, checked against the naive sum. */
+static void test_cksum_random_against_naive(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static uint8_t buf[9000 + 8];
+    for (int i = 0; i < 300; i++) {
+        size_t len = (size_t)unit_below(&r, 9001);
+        size_t off = (size_t)unit_below(&r, 8); /* any alignment */
+        for (size_t j = 0; j < len; j++) {
+            buf[off + j] = (uint8_t)unit_next(&r);
+        }
+        UNIT_EQ(tw_cksum_add(0, buf + off, len, 0), naive_sum(buf + off, len),
+                "iteration %d len %zu off %zu", i, len, off);
+    }
+}
+
+/* The largest IPv4 payloads of all-ones bytes: a 64-bit accumulator must not lose
+   carries and the fold must settle on ffff (one's-complement "minus zero"). */
+static void test_cksum_large_all_ones(void **state)
+{
+    (void)state;
+    static uint8_t buf[65535];
+    memset(buf, 0xff, sizeof(buf));
+    assert_int_equal(tw_cksum_add(0, buf, 65534, 0), 0xffff);
+    assert_int_equal(tw_cksum_add(0xffff, buf, 65534, 0), 0xffff);
+    assert_int_equal(tw_cksum_fin(tw_cksum_add(0, buf, 65534, 0)), 0x0000);
+    /* odd: 32767 words of ffff (= 0) plus the padded last word ff00 */
+    assert_int_equal(tw_cksum_add(0, buf, 65535, 0), 0xff00);
+    assert_int_equal(naive_sum(buf, 65535), 0xff00);
+}
+
+/* RFC 9293 3.1: the pseudo-header is src, dst, zero, protocol, TCP length. */
+static void test_cksum_pseudo_header(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t src, dst;
+        uint8_t proto;
+        uint16_t len;
+    } rows[] = {
+        {0xc0a80001u, 0xc0000201u, 6, 20},
+        {0xffffffffu, 0xffffffffu, 6, 0xffff},
+        {0, 0, 6, 0},
+        {0x0a000001u, 0x0a000002u, 17, 1480},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint8_t ph[12] = {
+            (uint8_t)(rows[i].src >> 24), (uint8_t)(rows[i].src >> 16),
+            (uint8_t)(rows[i].src >> 8),  (uint8_t)rows[i].src,
+            (uint8_t)(rows[i].dst >> 24), (uint8_t)(rows[i].dst >> 16),
+            (uint8_t)(rows[i].dst >> 8),  (uint8_t)rows[i].dst,
+            0,                            rows[i].proto,
+            (uint8_t)(rows[i].len >> 8),  (uint8_t)rows[i].len,
+        };
+        uint32_t p = tw_cksum_pseudo(rows[i].src, rows[i].dst, rows[i].proto, rows[i].len);
+        UNIT_EQ(tw_cksum_fin(p), tw_cksum_fin(naive_sum(ph, sizeof(ph))), "row %zu", i);
+        /* the pseudo sum then adds like any other partial sum */
+        uint8_t seg[3] = {0x12, 0x34, 0x56};
+        uint8_t both[15];
+        memcpy(both, ph, 12);
+        memcpy(both + 12, seg, 3);
+        UNIT_EQ(tw_cksum_fin(tw_cksum_add(p, seg, 3, 0)), tw_cksum_fin(naive_sum(both, 15)),
+                "row %zu", i);
+    }
+    /* 192.168.0.1 -> 192.0.2.1, TCP, 20 bytes: c0a8+0001+c000+0201+0006+0014 = 82c5 */
+    assert_int_equal(tw_cksum_fin(tw_cksum_pseudo(0xc0a80001u, 0xc0000201u, 6, 20)), 0x7d3a);
+}
+
+/* Copy-and-sum must copy exactly and return what tw_cksum_add returns over the copy,
+   from any starting sum and parity, at any alignment. */
+static void test_cksum_copy_equals_sum(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static uint8_t src[2000 + 8], dst[2000 + 8];
+    for (int i = 0; i < 500; i++) {
+        size_t len = (size_t)unit_below(&r, 2001);
+        size_t so = (size_t)unit_below(&r, 8), doff = (size_t)unit_below(&r, 8);
+        for (size_t j = 0; j < len; j++) {
+            src[so + j] = (uint8_t)unit_next(&r);
+        }
+        memset(dst, 0xee, sizeof(dst));
+        uint32_t start = (uint32_t)unit_below(&r, 0x10000);
+        int odd = (int)unit_below(&r, 2);
+        uint32_t got = tw_cksum_copy(start, dst + doff, src + so, len, odd);
+        UNIT_EQ(got, tw_cksum_add(start, src + so, len, odd), "iteration %d len %zu", i, len);
+        assert_memory_equal(dst + doff, src + so, len);
+        if (doff + len < sizeof(dst)) {
+            UNIT_EQ(dst[doff + len], 0xee, "iteration %d: wrote past the end", i);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cksum_known_answers),
+        cmocka_unit_test(test_cksum_verifies_to_zero),
+        cmocka_unit_test(test_cksum_split_sums_with_odd_flag),
+        cmocka_unit_test(test_cksum_random_against_naive),
+        cmocka_unit_test(test_cksum_large_all_ones),
+        cmocka_unit_test(test_cksum_pseudo_header),
+        cmocka_unit_test(test_cksum_copy_equals_sum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
