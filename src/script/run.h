@@ -1,0 +1,213 @@
+/*
+ * run.h -- the script runner: one tcpwave stack on virtual time, the script playing the
+ * remote peer and the application.
+ *
+ * run.c owns the event loop, time, packets and assertions; sys.c maps the script's
+ * system calls onto the non-blocking tw_socket_* API. This header is what they share.
+ */
+#ifndef TW_SCRIPT_RUN_H
+#define TW_SCRIPT_RUN_H
+
+#include "tcpwave.h"
+#include "script/ast.h"
+#include "script/wire.h"
+
+#include <stdarg.h>
+
+/* ---- a growing string (reports) -------------------------------------------------------- */
+
+typedef struct tw_sb {
+    char *buf;
+    size_t len, cap;
+} tw_sb;
+
+void tw_sb_printf(tw_sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tw_sb_vprintf(tw_sb *sb, const char *fmt, va_list ap);
+void tw_sb_free(tw_sb *sb);
+
+/* ---- what the command line decides ----------------------------------------------------- */
+
+typedef struct tw_sc_setting {
+    const char *key;
+    const char *value;
+} tw_sc_setting;
+
+typedef struct tw_sc_opts {
+    bool semantic_options;     /* --options semantic */
+    const tw_sc_setting *sets; /* --set key=value, in order */
+    size_t n_sets;
+    const tw_sc_define *defines;
+    size_t n_defines;
+    uint64_t seed;             /* entropy for the stack (ISNs, ports) */
+    bool verbose;
+    int trace_lines;           /* trace events shown with a failure */
+} tw_sc_opts;
+
+typedef enum tw_sc_verdict { TW_SC_PASS, TW_SC_FAIL, TW_SC_SKIP } tw_sc_verdict;
+
+typedef struct tw_sc_result {
+    tw_sc_verdict verdict;
+    tw_sb report;  /* failure details or skip reason, indented lines */
+    tw_sb notes;   /* "note: ..." lines (ignored options and the like) */
+} tw_sc_result;
+
+/* Apply one --set key=value to a config (and the MTU). Returns 0, or -1 with a message
+   in err for an unknown key or a bad value. */
+int tw_sc_apply_setting(tw_config *cfg, uint16_t *mtu, const char *key, const char *value,
+                        char *err, size_t errlen);
+/* The --help text describing the keys. */
+void tw_sc_settings_help(FILE *f);
+
+/* Run one parsed script on a fresh stack. Fills `res` (caller frees its buffers). */
+void tw_sc_run(const tw_sc_script *s, const tw_sc_opts *o, tw_sc_result *res);
+
+/* ---- runner internals shared with sys.c ------------------------------------------------ */
+
+#define TW_SC_MAX_FDS 64
+#define TW_SC_RING 64
+
+typedef struct sc_fd {
+    bool used;
+    tw_socket *s;
+    bool nonblock;
+    bool listener;
+    bool reuse, linger0, nodelay;
+    bool bufs_set;
+    uint32_t rcvbuf, sndbuf;
+    uint16_t mss;
+    uint16_t bound_port;
+    bool so_error_reported; /* Linux clears SO_ERROR once read */
+    bool reset_reported;    /* ECONNRESET is reported once, then EPIPE */
+} sc_fd;
+
+typedef struct sc_outpkt {
+    uint8_t *data;
+    size_t len;
+    tw_time t;
+} sc_outpkt;
+
+typedef struct sc_conn {
+    uint64_t id;
+    uint16_t lport, rport;
+    bool ports_known;
+    tw_state state;
+    uint64_t touched; /* ordering: most recently updated wins */
+} sc_conn;
+
+/* Progress of a system call that may take several tries (blocking calls). */
+typedef struct sc_call_ctx {
+    bool started;
+    size_t done;      /* write: bytes already queued */
+    int fd;
+} sc_call_ctx;
+
+typedef enum sc_call_status { SC_DONE, SC_BLOCK, SC_SKIP, SC_FAIL } sc_call_status;
+
+typedef struct sc_call_out {
+    int64_t ret;
+    const char *err;  /* errno name when ret == -1 */
+} sc_call_out;
+
+typedef struct sc_pending {
+    bool active;
+    const tw_sc_event *ev;
+    sc_call_ctx ctx;
+    int64_t start_us, end_us; /* script times: call start, expected return */
+} sc_pending;
+
+typedef struct sc_runner {
+    const tw_sc_script *s;
+    const tw_sc_opts *o;
+    tw_config cfg;
+    uint16_t mtu;
+    tw_stack *st;
+    tw_time base;   /* virtual time of script time 0 */
+    tw_time clock;  /* virtual time now */
+
+    /* timing (packetdrill's tolerance rule) */
+    int64_t tol_us;
+    double tol_pct;
+    int64_t prev_event_us;
+    bool have_prev;
+    int64_t ev_us;  /* adjusted start time of the event being run */
+
+    /* addresses and the connection under test */
+    uint32_t laddr, raddr;
+    uint16_t bind_port, connect_port;
+    uint16_t lport, rport;
+    bool lport_known;
+
+    /* sequence-number mapping (tcpdump-like: SYNs absolute, the rest relative) */
+    bool local_isn_known, learn_local_isn;
+    uint32_t live_local_isn, script_local_isn;
+    bool remote_isn_known;
+    uint32_t remote_isn;
+    uint32_t remote_nxt;  /* live seq after the last injected segment */
+
+    /* timestamps: outbound TS val script<->live mapping */
+    bool ts_first;
+    uint32_t ts_first_script, ts_first_live;
+    uint32_t (*ts_map)[2];
+    size_t ts_n;
+
+    /* the stack's output, oldest first */
+    sc_outpkt *q;
+    size_t q_head, q_len, q_cap;
+
+    /* sockets */
+    sc_fd fds[TW_SC_MAX_FDS];
+    int cur_fd;       /* socket under test for tcpi_* checks */
+
+    /* connections seen in the trace */
+    sc_conn *conns;
+    size_t n_conns;
+    uint64_t touch;
+
+    /* the last trace events, for failure reports */
+    tw_trace_event ring[TW_SC_RING];
+    size_t ring_n, ring_pos;
+
+    sc_pending pend;
+
+    /* bytes the application wrote, to check outbound payloads */
+    uint8_t *sent;
+    size_t sent_len, sent_cap;
+    uint8_t *scratch;     /* packet building (run.c) */
+    size_t scratch_cap;
+    uint8_t *iobuf;       /* read/write buffers (sys.c) */
+    size_t iobuf_cap;
+
+    /* header options */
+    bool semantic;
+    int64_t ts_tick_us;
+    bool ts_ecr_scaled;
+    bool strict_segments;
+    uint16_t gso_mss;
+
+    uint16_t ip_id;
+    tw_sc_result *res;
+    bool stop;        /* failed or skipped: stop running events */
+} sc_runner;
+
+/* Report a failure at `line` (0: none); returns -1. */
+int sc_fail(sc_runner *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Report a skip; returns -1. */
+int sc_skip(sc_runner *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Virtual time <-> script microseconds. */
+int64_t sc_now_us(const sc_runner *r);
+
+/* sys.c */
+/* Run (or retry, with the same ctx) a syscall event. */
+sc_call_status sc_syscall(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
+                          sc_call_out *out);
+/* Static check before running: SKIP reason for an unsupported call, or NULL. */
+const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap);
+/* Evaluate an integer expression (numbers, symbols, a|b, [n]); 0 or -1. */
+int sc_eval_int(const tw_sc_expr *e, int64_t *out);
+/* Linux value of a symbolic constant (AF_INET, EINPROGRESS, ...); 0 or -1. */
+int sc_symbol(const char *name, int64_t *out);
+/* Append bytes the application handed to the stack. */
+void sc_record_sent(sc_runner *r, const uint8_t *p, size_t n);
+
+#endif

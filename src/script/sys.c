@@ -1,0 +1,945 @@
+/*
+ * sys.c -- the script's system calls, mapped onto tcpwave's non-blocking socket API.
+ *
+ * Owns: file descriptors (numbered like the kernel's: lowest free, from 3), O_NONBLOCK,
+ * the Linux values of symbolic constants scripts use, errno names, and the blocking
+ * behaviour of calls on blocking sockets (a call that would block returns SC_BLOCK; the
+ * runner retries it as virtual time advances, as packetdrill's syscall thread waits).
+ *
+ * Supported: socket, bind, listen, accept(4), connect, read, recv(from), readv, write,
+ * send(to), writev, close, shutdown, setsockopt/getsockopt (SO_REUSEADDR, SO_RCVBUF,
+ * SO_SNDBUF, SO_LINGER with linger 0, SO_ERROR, TCP_NODELAY, TCP_MAXSEG), fcntl
+ * (F_GETFL/F_SETFL O_NONBLOCK), ioctl (SIOCINQ/FIONREAD, SIOCOUTQ). Anything else makes
+ * the script SKIP.
+ *
+ * Where the API differs from Linux, Linux's observable behaviour is emulated: a socket
+ * error (ECONNRESET, ECONNREFUSED...) is reported once, by the first call that can
+ * report it, after which reads return 0 and writes EPIPE.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "script/run.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- symbols (Linux values) ------------------------------------------------------------ */
+
+typedef struct sym {
+    const char *name;
+    int64_t value;
+} sym;
+
+static const sym symbols[] = {
+    {"AF_UNSPEC", 0}, {"AF_INET", 2}, {"AF_INET6", 10}, {"PF_INET", 2}, {"PF_INET6", 10},
+    {"SOCK_STREAM", 1}, {"SOCK_DGRAM", 2}, {"SOCK_RAW", 3}, {"SOCK_NONBLOCK", 0x800},
+    {"SOCK_CLOEXEC", 0x80000}, {"IPPROTO_IP", 0}, {"IPPROTO_TCP", 6}, {"IPPROTO_UDP", 17},
+    {"SOL_SOCKET", 1}, {"SOL_TCP", 6}, {"SOL_IP", 0},
+    {"SO_REUSEADDR", 2}, {"SO_ERROR", 4}, {"SO_SNDBUF", 7}, {"SO_RCVBUF", 8},
+    {"SO_KEEPALIVE", 9}, {"SO_LINGER", 13}, {"SO_REUSEPORT", 15},
+    {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2}, {"TCP_CORK", 3}, {"TCP_KEEPIDLE", 4},
+    {"TCP_KEEPINTVL", 5}, {"TCP_KEEPCNT", 6}, {"TCP_INFO", 11}, {"TCP_CONGESTION", 13},
+    {"TCP_FASTOPEN", 23},
+    {"SHUT_RD", 0}, {"SHUT_WR", 1}, {"SHUT_RDWR", 2},
+    {"F_GETFL", 3}, {"F_SETFL", 4}, {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2},
+    {"O_NONBLOCK", 0x800}, {"O_NDELAY", 0x800},
+    {"FIONREAD", 0x541b}, {"SIOCINQ", 0x541b}, {"SIOCOUTQ", 0x5411}, {"TIOCOUTQ", 0x5411},
+    {"MSG_OOB", 0x1}, {"MSG_PEEK", 0x2}, {"MSG_DONTWAIT", 0x40}, {"MSG_WAITALL", 0x100},
+    {"MSG_NOSIGNAL", 0x4000}, {"MSG_MORE", 0x8000}, {"MSG_ZEROCOPY", 0x4000000},
+    {"TCP_ESTABLISHED", 1}, {"TCP_SYN_SENT", 2}, {"TCP_SYN_RECV", 3}, {"TCP_FIN_WAIT1", 4},
+    {"TCP_FIN_WAIT2", 5}, {"TCP_TIME_WAIT", 6}, {"TCP_CLOSE", 7}, {"TCP_CLOSE_WAIT", 8},
+    {"TCP_LAST_ACK", 9}, {"TCP_LISTEN", 10}, {"TCP_CLOSING", 11},
+    {"TCPI_OPT_TIMESTAMPS", 1}, {"TCPI_OPT_SACK", 2}, {"TCPI_OPT_WSCALE", 4},
+    {"TCPI_OPT_ECN", 8},
+    {"EPERM", 1}, {"ENOENT", 2}, {"EINTR", 4}, {"EIO", 5}, {"EBADF", 9}, {"EAGAIN", 11},
+    {"EWOULDBLOCK", 11}, {"ENOMEM", 12}, {"EFAULT", 14}, {"EBUSY", 16}, {"EINVAL", 22},
+    {"EMFILE", 24}, {"EPIPE", 32}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89},
+    {"EMSGSIZE", 90}, {"EPROTOTYPE", 91}, {"ENOPROTOOPT", 92}, {"EPROTONOSUPPORT", 93},
+    {"EOPNOTSUPP", 95}, {"EAFNOSUPPORT", 97}, {"EADDRINUSE", 98}, {"EADDRNOTAVAIL", 99},
+    {"ENETDOWN", 100}, {"ENETUNREACH", 101}, {"ECONNABORTED", 103}, {"ECONNRESET", 104},
+    {"ENOBUFS", 105}, {"EISCONN", 106}, {"ENOTCONN", 107}, {"ETIMEDOUT", 110},
+    {"ECONNREFUSED", 111}, {"EHOSTUNREACH", 113}, {"EALREADY", 114}, {"EINPROGRESS", 115},
+};
+
+int sc_symbol(const char *name, int64_t *out)
+{
+    for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
+        if (strcmp(symbols[i].name, name) == 0) {
+            *out = symbols[i].value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int sc_eval_int(const tw_sc_expr *e, int64_t *out)
+{
+    int64_t a, b;
+    switch (e->kind) {
+    case TW_SC_E_INT:
+        *out = e->num;
+        return 0;
+    case TW_SC_E_WORD:
+        return sc_symbol(e->str, out);
+    case TW_SC_E_OR:
+        if (sc_eval_int(e->lhs, &a) < 0 || sc_eval_int(e->rhs, &b) < 0) {
+            return -1;
+        }
+        *out = a | b;
+        return 0;
+    case TW_SC_E_LIST:
+        if (e->n_items != 1) {
+            return -1;
+        }
+        return sc_eval_int(e->items[0], out);
+    case TW_SC_E_CALL:
+        if ((strcmp(e->str, "htons") == 0 || strcmp(e->str, "htonl") == 0) &&
+            e->n_items == 1) {
+            return sc_eval_int(e->items[0], out); /* host order is what the API takes */
+        }
+        return -1;
+    default:
+        return -1;
+    }
+}
+
+void sc_record_sent(sc_runner *r, const uint8_t *p, size_t n)
+{
+    if (r->sent_len + n > r->sent_cap) {
+        size_t cap = r->sent_cap ? r->sent_cap : 4096;
+        while (cap < r->sent_len + n) {
+            cap *= 2;
+        }
+        uint8_t *b = realloc(r->sent, cap);
+        if (b == NULL) {
+            return;
+        }
+        r->sent = b;
+        r->sent_cap = cap;
+    }
+    memcpy(r->sent + r->sent_len, p, n);
+    r->sent_len += n;
+}
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static sc_call_status done(sc_call_out *out, int64_t ret, const char *err)
+{
+    out->ret = ret;
+    out->err = err;
+    return SC_DONE;
+}
+
+static const char *tw_errno(int err)
+{
+    switch (err) {
+    case TW_ERR_INVAL: return "EINVAL";
+    case TW_ERR_NOMEM: return "ENOMEM";
+    case TW_ERR_AGAIN: return "EAGAIN";
+    case TW_ERR_STATE: return "EINVAL";
+    case TW_ERR_ADDRINUSE: return "EADDRINUSE";
+    case TW_ERR_NOTCONN: return "ENOTCONN";
+    case TW_ERR_CLOSED: return "EPIPE";
+    case TW_ERR_RESET: return "ECONNRESET";
+    case TW_ERR_REFUSED: return "ECONNREFUSED";
+    case TW_ERR_TIMEDOUT: return "ETIMEDOUT";
+    case TW_ERR_ABORTED: return "ECONNABORTED";
+    case TW_ERR_LIMIT: return "ENOBUFS";
+    case TW_ERR_BUSY: return "EBUSY";
+    case TW_ERR_ADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    default: return "EIO";
+    }
+}
+
+static bool is_conn_error(int err)
+{
+    return err == TW_ERR_RESET || err == TW_ERR_REFUSED || err == TW_ERR_TIMEDOUT ||
+           err == TW_ERR_ABORTED;
+}
+
+static const tw_sc_expr *arg(const tw_sc_event *ev, size_t i)
+{
+    return i < ev->call.n_args ? ev->call.args[i] : NULL;
+}
+
+static int int_arg(sc_runner *r, const tw_sc_event *ev, size_t i, int64_t *v)
+{
+    const tw_sc_expr *e = arg(ev, i);
+    if (e == NULL) {
+        return sc_fail(r, ev->line, "%s(): argument %zu is missing", ev->call.name, i + 1);
+    }
+    if (sc_eval_int(e, v) < 0) {
+        return sc_fail(r, ev->line, "%s(): cannot evaluate argument %zu", ev->call.name, i + 1);
+    }
+    return 0;
+}
+
+/* Look up the fd argument; a bad fd is EBADF, as in the kernel. */
+static sc_call_status fd_arg(sc_runner *r, const tw_sc_event *ev, sc_fd **f, int *fdn,
+                             sc_call_out *out)
+{
+    int64_t fd;
+    if (int_arg(r, ev, 0, &fd) < 0) {
+        return SC_FAIL;
+    }
+    if (fd < 0 || fd >= TW_SC_MAX_FDS || !r->fds[fd].used) {
+        return done(out, -1, "EBADF");
+    }
+    *f = &r->fds[fd];
+    *fdn = (int)fd;
+    return SC_BLOCK; /* "continue" */
+}
+
+static int new_fd(sc_runner *r)
+{
+    for (int i = 3; i < TW_SC_MAX_FDS; i++) {
+        if (!r->fds[i].used) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Find sin_port / sin_addr in a {sa_family=..., sin_port=htons(p), sin_addr=...}. */
+static int sockaddr_arg(sc_runner *r, const tw_sc_event *ev, const tw_sc_expr *e,
+                        uint32_t *addr, uint16_t *port)
+{
+    if (e->kind != TW_SC_E_STRUCT) {
+        return sc_fail(r, ev->line, "%s(): expected ... or a sockaddr", ev->call.name);
+    }
+    for (size_t i = 0; i < e->n_items; i++) {
+        const tw_sc_expr *it = e->items[i];
+        if (it->kind != TW_SC_E_ASSIGN) {
+            continue;
+        }
+        int64_t v;
+        if (strcmp(it->str, "sin_port") == 0) {
+            if (sc_eval_int(it->rhs, &v) < 0 || v < 0 || v > 65535) {
+                return sc_fail(r, ev->line, "bad sin_port");
+            }
+            *port = (uint16_t)v;
+        } else if (strcmp(it->str, "sin_addr") == 0) {
+            const tw_sc_expr *a = it->rhs;
+            if (a->kind == TW_SC_E_CALL && strcmp(a->str, "inet_addr") == 0 &&
+                a->n_items == 1 && a->items[0]->kind == TW_SC_E_STRING) {
+                if (tw_wire_parse_addr(a->items[0]->str, addr) < 0) {
+                    return sc_fail(r, ev->line, "bad address %s", a->items[0]->str);
+                }
+            } else if (a->kind == TW_SC_E_WORD && strcmp(a->str, "INADDR_ANY") == 0) {
+                *addr = 0;
+            } else {
+                return sc_fail(r, ev->line, "bad sin_addr");
+            }
+        }
+    }
+    return 0;
+}
+
+/* Report a connection's sticky error once (Linux clears sk_err when it reports it). */
+static const char *take_error(sc_fd *f)
+{
+    int err = tw_socket_error(f->s);
+    if (!is_conn_error(err) || f->so_error_reported) {
+        return NULL;
+    }
+    f->so_error_reported = true;
+    return tw_errno(err);
+}
+
+/* ---- the calls ------------------------------------------------------------------------- */
+
+static sc_call_status sys_socket(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    int64_t type = 1;
+    const tw_sc_expr *t = arg(ev, 1);
+    if (t != NULL && t->kind != TW_SC_E_ELLIPSIS && sc_eval_int(t, &type) < 0) {
+        sc_fail(r, ev->line, "socket(): cannot evaluate the type");
+        return SC_FAIL;
+    }
+    if ((type & 0xff) != 1) {
+        sc_skip(r, ev->line, "socket type %" PRId64 " is not supported (TCP only)", type);
+        return SC_SKIP;
+    }
+    int fd = new_fd(r);
+    if (fd < 0) {
+        return done(out, -1, "EMFILE");
+    }
+    tw_socket *s = NULL;
+    int rc = tw_socket_open(r->st, &s);
+    if (rc != TW_OK) {
+        return done(out, -1, rc == TW_ERR_LIMIT ? "ENFILE" : "ENOMEM");
+    }
+    sc_fd *f = &r->fds[fd];
+    memset(f, 0, sizeof(*f));
+    f->used = true;
+    f->s = s;
+    f->nonblock = (type & 0x800) != 0;
+    return done(out, fd, NULL);
+}
+
+static sc_call_status sys_bind(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    uint16_t port = r->bind_port;
+    uint32_t addr = r->laddr;
+    const tw_sc_expr *a = arg(ev, 1);
+    if (a != NULL && a->kind != TW_SC_E_ELLIPSIS &&
+        sockaddr_arg(r, ev, a, &addr, &port) < 0) {
+        return SC_FAIL;
+    }
+    if (addr != 0 && addr != r->laddr) {
+        return done(out, -1, "EADDRNOTAVAIL");
+    }
+    int rc = tw_socket_bind(f->s, port);
+    if (rc != TW_OK) {
+        return done(out, -1, tw_errno(rc));
+    }
+    f->bound_port = port;
+    return done(out, 0, NULL);
+}
+
+static sc_call_status sys_listen(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    int64_t backlog = 1;
+    if (arg(ev, 1) != NULL && int_arg(r, ev, 1, &backlog) < 0) {
+        return SC_FAIL;
+    }
+    if (backlog < 1) {
+        backlog = 1; /* Linux treats 0 as 1 as well */
+    }
+    if (backlog > 65535) {
+        backlog = 65535;
+    }
+    int rc = tw_socket_listen(f->s, (int)backlog, r->clock);
+    if (rc != TW_OK) {
+        return done(out, -1, tw_errno(rc));
+    }
+    f->listener = true;
+    r->lport = f->bound_port;
+    r->lport_known = true;
+    return done(out, 0, NULL);
+}
+
+static sc_call_status sys_accept(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    if (!f->listener) {
+        return done(out, -1, "EINVAL");
+    }
+    int nfd = new_fd(r);
+    if (nfd < 0) {
+        return done(out, -1, "EMFILE");
+    }
+    tw_socket *c = NULL;
+    int rc = tw_socket_accept(f->s, &c, r->clock);
+    if (rc == TW_ERR_AGAIN) {
+        return f->nonblock ? done(out, -1, "EAGAIN") : SC_BLOCK;
+    }
+    if (rc != TW_OK) {
+        return done(out, -1, tw_errno(rc));
+    }
+    sc_fd *n = &r->fds[nfd];
+    memset(n, 0, sizeof(*n));
+    n->used = true;
+    n->s = c;
+    /* accept4(..., SOCK_NONBLOCK) */
+    int64_t flags = 0;
+    if (strcmp(ev->call.name, "accept4") == 0 && arg(ev, 3) != NULL) {
+        if (int_arg(r, ev, 3, &flags) < 0) {
+            return SC_FAIL;
+        }
+    }
+    n->nonblock = (flags & 0x800) != 0;
+    r->cur_fd = nfd;
+    tw_socket_info info;
+    if (tw_socket_info_get(c, &info) == TW_OK) {
+        r->lport = info.local_port;
+        r->rport = info.remote_port;
+    }
+    return done(out, nfd, NULL);
+}
+
+static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
+                                  sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    if (!ctx->started) {
+        uint16_t port = r->connect_port;
+        uint32_t addr = r->raddr;
+        const tw_sc_expr *a = arg(ev, 1);
+        if (a != NULL && a->kind != TW_SC_E_ELLIPSIS &&
+            sockaddr_arg(r, ev, a, &addr, &port) < 0) {
+            return SC_FAIL;
+        }
+        tw_state s = tw_socket_state(f->s);
+        if (s == TW_STATE_SYN_SENT) {
+            return done(out, -1, "EALREADY");
+        }
+        if (s != TW_STATE_CLOSED && s != TW_STATE_LISTEN) {
+            return done(out, -1, "EISCONN");
+        }
+        const char *e = take_error(f);
+        if (e != NULL) {
+            return done(out, -1, e);
+        }
+        /* The stack picks our port and ISN: learn both from its SYN. */
+        r->raddr = addr;
+        r->rport = port;
+        r->lport_known = false;
+        r->learn_local_isn = true;
+        r->remote_isn_known = false;
+        r->cur_fd = fd;
+        int rc = tw_socket_connect(f->s, addr, port, r->clock);
+        if (rc != TW_OK) {
+            return done(out, -1, tw_errno(rc));
+        }
+        if (f->bound_port != 0) {
+            r->lport = f->bound_port;
+            r->lport_known = true;
+        }
+        ctx->started = true;
+        if (f->nonblock) {
+            return done(out, -1, "EINPROGRESS");
+        }
+    }
+    unsigned evm = tw_socket_events(f->s);
+    if (evm & TW_EV_CONNECTED) {
+        return done(out, 0, NULL);
+    }
+    if (evm & (TW_EV_ERROR | TW_EV_CLOSED)) {
+        const char *e = take_error(f);
+        return done(out, -1, e ? e : "ECONNREFUSED");
+    }
+    return SC_BLOCK;
+}
+
+/* Total of the byte-count argument: N, or the sum of an iovec list's lengths. */
+static int count_arg(sc_runner *r, const tw_sc_event *ev, bool vec, int64_t *n)
+{
+    if (!vec) {
+        return int_arg(r, ev, 2, n);
+    }
+    const tw_sc_expr *l = arg(ev, 1);
+    if (l == NULL || l->kind != TW_SC_E_LIST) {
+        return sc_fail(r, ev->line, "%s(): expected an iovec list", ev->call.name);
+    }
+    *n = 0;
+    for (size_t i = 0; i < l->n_items; i++) {
+        const tw_sc_expr *iov = l->items[i];
+        int64_t len;
+        if (iov->kind != TW_SC_E_STRUCT || iov->n_items != 2 ||
+            sc_eval_int(iov->items[1], &len) < 0 || len < 0) {
+            return sc_fail(r, ev->line, "%s(): bad iovec", ev->call.name);
+        }
+        *n += len;
+    }
+    return 0;
+}
+
+static int msg_flags(sc_runner *r, const tw_sc_event *ev, size_t idx, int64_t *flags)
+{
+    *flags = 0;
+    const tw_sc_expr *e = arg(ev, idx);
+    if (e == NULL || e->kind == TW_SC_E_ELLIPSIS) {
+        return 0;
+    }
+    if (sc_eval_int(e, flags) < 0) {
+        return sc_fail(r, ev->line, "%s(): cannot evaluate the flags", ev->call.name);
+    }
+    if (*flags & ~(int64_t)(0x40 | 0x4000 | 0x8000)) {
+        return sc_skip(r, ev->line, "%s() flags 0x%" PRIx64 " are not supported", ev->call.name,
+                       *flags);
+    }
+    return 0;
+}
+
+static sc_call_status sys_read(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    const char *name = ev->call.name;
+    bool vec = strcmp(name, "readv") == 0;
+    int64_t n, flags = 0;
+    if (count_arg(r, ev, vec, &n) < 0) {
+        return SC_FAIL;
+    }
+    if ((strcmp(name, "recv") == 0 || strcmp(name, "recvfrom") == 0) &&
+        msg_flags(r, ev, 3, &flags) < 0) {
+        return r->res->verdict == TW_SC_SKIP ? SC_SKIP : SC_FAIL;
+    }
+    if (n < 0 || n > (1 << 24)) {
+        return done(out, -1, "EINVAL");
+    }
+    if (f->listener) {
+        return done(out, -1, "ENOTCONN");
+    }
+    if ((size_t)n > r->iobuf_cap) {
+        uint8_t *b = realloc(r->iobuf, (size_t)n);
+        if (b == NULL) {
+            sc_fail(r, ev->line, "out of memory");
+            return SC_FAIL;
+        }
+        r->iobuf = b;
+        r->iobuf_cap = (size_t)n;
+    }
+    if (n == 0) {
+        return done(out, 0, NULL);
+    }
+    tw_ssize got = tw_socket_recv(f->s, r->iobuf, (size_t)n, r->clock);
+    if (got >= 0) {
+        return done(out, got, NULL);
+    }
+    if (got == TW_ERR_AGAIN) {
+        bool nb = f->nonblock || (flags & 0x40);
+        if (tw_socket_state(f->s) == TW_STATE_CLOSED &&
+            !(tw_socket_events(f->s) & TW_EV_CONNECTED)) {
+            return done(out, -1, "ENOTCONN");
+        }
+        return nb ? done(out, -1, "EAGAIN") : SC_BLOCK;
+    }
+    if (is_conn_error((int)got)) {
+        const char *e = take_error(f);
+        return e ? done(out, -1, e) : done(out, 0, NULL);
+    }
+    if (got == TW_ERR_CLOSED) {
+        return done(out, 0, NULL);
+    }
+    return done(out, -1, tw_errno((int)got));
+}
+
+static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
+                                sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    const char *name = ev->call.name;
+    bool vec = strcmp(name, "writev") == 0;
+    int64_t n, flags = 0;
+    if (count_arg(r, ev, vec, &n) < 0) {
+        return SC_FAIL;
+    }
+    if ((strcmp(name, "send") == 0 || strcmp(name, "sendto") == 0) &&
+        msg_flags(r, ev, 3, &flags) < 0) {
+        return r->res->verdict == TW_SC_SKIP ? SC_SKIP : SC_FAIL;
+    }
+    if (n < 0 || n > (1 << 26)) {
+        return done(out, -1, "EINVAL");
+    }
+    if ((size_t)n > r->iobuf_cap) {
+        uint8_t *b = realloc(r->iobuf, (size_t)n);
+        if (b == NULL) {
+            sc_fail(r, ev->line, "out of memory");
+            return SC_FAIL;
+        }
+        r->iobuf = b;
+        r->iobuf_cap = (size_t)n;
+    }
+    /* The bytes: zeros for ..., as packetdrill sends, or the string given. */
+    memset(r->iobuf, 0, (size_t)n);
+    const tw_sc_expr *buf = arg(ev, 1);
+    if (!vec && buf != NULL && buf->kind == TW_SC_E_STRING) {
+        size_t l = strlen(buf->str);
+        memcpy(r->iobuf, buf->str, l < (size_t)n ? l : (size_t)n);
+    }
+    if (n == 0) {
+        return done(out, 0, NULL);
+    }
+    const char *e = NULL;
+    if (f->so_error_reported && is_conn_error(tw_socket_error(f->s))) {
+        return done(out, -1, "EPIPE");
+    }
+    while (ctx->done < (size_t)n) {
+        tw_ssize w = tw_socket_send(f->s, r->iobuf + ctx->done, (size_t)n - ctx->done,
+                                    r->clock);
+        if (w > 0) {
+            sc_record_sent(r, r->iobuf + ctx->done, (size_t)w);
+            ctx->done += (size_t)w;
+            continue;
+        }
+        if (w == 0 || w == TW_ERR_AGAIN) {
+            bool nb = f->nonblock || (flags & 0x40);
+            if (nb) {
+                return ctx->done > 0 ? done(out, (int64_t)ctx->done, NULL)
+                                     : done(out, -1, "EAGAIN");
+            }
+            return SC_BLOCK;
+        }
+        if (ctx->done > 0) {
+            return done(out, (int64_t)ctx->done, NULL); /* partial write, error next time */
+        }
+        if (is_conn_error((int)w)) {
+            e = take_error(f);
+            return done(out, -1, e ? e : "EPIPE");
+        }
+        if (w == TW_ERR_NOTCONN) {
+            return done(out, -1, "EPIPE"); /* Linux: sendmsg on an unconnected TCP socket */
+        }
+        return done(out, -1, tw_errno((int)w));
+    }
+    return done(out, (int64_t)ctx->done, NULL);
+}
+
+static sc_call_status sys_close(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    tw_socket_close(f->s, r->clock);
+    memset(f, 0, sizeof(*f));
+    if (r->cur_fd == fd) {
+        r->cur_fd = -1;
+    }
+    return done(out, 0, NULL);
+}
+
+static sc_call_status sys_shutdown(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    int64_t how;
+    if (int_arg(r, ev, 1, &how) < 0) {
+        return SC_FAIL;
+    }
+    int tw_how = how == 0 ? TW_SHUT_RD : how == 1 ? TW_SHUT_WR : how == 2 ? TW_SHUT_RDWR : -1;
+    if (tw_how < 0) {
+        return done(out, -1, "EINVAL");
+    }
+    int rc = tw_socket_shutdown(f->s, tw_how, r->clock);
+    if (rc != TW_OK) {
+        return done(out, -1, rc == TW_ERR_STATE ? "ENOTCONN" : tw_errno(rc));
+    }
+    return done(out, 0, NULL);
+}
+
+static sc_call_status sys_fcntl(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    int64_t cmd;
+    if (int_arg(r, ev, 1, &cmd) < 0) {
+        return SC_FAIL;
+    }
+    if (cmd == 3) { /* F_GETFL */
+        return done(out, 2 | (f->nonblock ? 0x800 : 0), NULL);
+    }
+    if (cmd == 4) { /* F_SETFL */
+        int64_t fl;
+        if (int_arg(r, ev, 2, &fl) < 0) {
+            return SC_FAIL;
+        }
+        f->nonblock = (fl & 0x800) != 0;
+        return done(out, 0, NULL);
+    }
+    sc_skip(r, ev->line, "fcntl command %" PRId64 " is not supported", cmd);
+    return SC_SKIP;
+}
+
+static int opt_value(sc_runner *r, const tw_sc_event *ev, int64_t *v)
+{
+    const tw_sc_expr *e = arg(ev, 3);
+    if (e == NULL || sc_eval_int(e, v) < 0) {
+        return sc_fail(r, ev->line, "%s(): expected [value]", ev->call.name);
+    }
+    return 0;
+}
+
+static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    int64_t level, name, v = 0;
+    if (int_arg(r, ev, 1, &level) < 0 || int_arg(r, ev, 2, &name) < 0) {
+        return SC_FAIL;
+    }
+    int rc = TW_OK;
+    if (level == 1 && name == 13) { /* SO_LINGER {onoff, linger} */
+        const tw_sc_expr *e = arg(ev, 3);
+        int64_t onoff = -1, linger = -1;
+        for (size_t i = 0; e != NULL && e->kind == TW_SC_E_STRUCT && i < e->n_items; i++) {
+            const tw_sc_expr *it = e->items[i];
+            if (it->kind == TW_SC_E_ASSIGN && strcmp(it->str, "onoff") == 0) {
+                sc_eval_int(it->rhs, &onoff);
+            } else if (it->kind == TW_SC_E_ASSIGN && strcmp(it->str, "linger") == 0) {
+                sc_eval_int(it->rhs, &linger);
+            }
+        }
+        if (onoff < 0 || linger < 0) {
+            sc_fail(r, ev->line, "SO_LINGER needs {onoff=N, linger=N}");
+            return SC_FAIL;
+        }
+        if (onoff && linger > 0) {
+            sc_skip(r, ev->line, "SO_LINGER with a timeout is not supported (only linger 0)");
+            return SC_SKIP;
+        }
+        rc = tw_socket_set_linger0(f->s, onoff != 0);
+        f->linger0 = onoff != 0;
+    } else {
+        if (opt_value(r, ev, &v) < 0) {
+            return SC_FAIL;
+        }
+        if (level == 1 && name == 2) {
+            rc = tw_socket_set_reuseaddr(f->s, v != 0);
+            f->reuse = v != 0;
+        } else if (level == 1 && (name == 7 || name == 8)) {
+            if (v < 0 || v > UINT32_MAX) {
+                return done(out, -1, "EINVAL");
+            }
+            if (!f->bufs_set) {
+                f->rcvbuf = r->cfg.rcvbuf;
+                f->sndbuf = r->cfg.sndbuf;
+            }
+            if (name == 8) {
+                f->rcvbuf = (uint32_t)v;
+            } else {
+                f->sndbuf = (uint32_t)v;
+            }
+            f->bufs_set = true;
+            rc = tw_socket_set_bufsizes(f->s, f->rcvbuf, f->sndbuf);
+        } else if (level == 6 && name == 1) {
+            /* TCP_NODELAY: tcpwave has no Nagle yet (issue of D4), so segments already
+               go out at once; remember the value for getsockopt. */
+            f->nodelay = v != 0;
+        } else if (level == 6 && name == 2) {
+            if (v < 0 || v > 65535) {
+                return done(out, -1, "EINVAL");
+            }
+            rc = tw_socket_set_mss(f->s, (uint16_t)v);
+            if (rc == TW_OK) {
+                f->mss = (uint16_t)v;
+            }
+        } else {
+            sc_skip(r, ev->line, "setsockopt(%" PRId64 ", %" PRId64 ") is not supported", level,
+                    name);
+            return SC_SKIP;
+        }
+    }
+    if (rc != TW_OK) {
+        return done(out, -1, tw_errno(rc));
+    }
+    return done(out, 0, NULL);
+}
+
+static sc_call_status sys_getsockopt(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    int64_t level, name, have;
+    if (int_arg(r, ev, 1, &level) < 0 || int_arg(r, ev, 2, &name) < 0) {
+        return SC_FAIL;
+    }
+    if (level == 1 && name == 4) { /* SO_ERROR */
+        const char *e = take_error(f);
+        have = 0;
+        if (e != NULL && sc_symbol(e, &have) < 0) {
+            have = 5;
+        }
+    } else if (level == 1 && name == 2) {
+        have = f->reuse;
+    } else if (level == 1 && name == 8) {
+        have = f->bufs_set ? f->rcvbuf : r->cfg.rcvbuf;
+    } else if (level == 1 && name == 7) {
+        have = f->bufs_set ? f->sndbuf : r->cfg.sndbuf;
+    } else if (level == 6 && name == 1) {
+        have = f->nodelay;
+    } else if (level == 6 && name == 2) {
+        tw_socket_info info;
+        if ((tw_socket_events(f->s) & TW_EV_CONNECTED) &&
+            tw_socket_info_get(f->s, &info) == TW_OK) {
+            have = info.snd_mss;
+        } else {
+            have = f->mss ? f->mss : 536;
+        }
+    } else {
+        sc_skip(r, ev->line, "getsockopt(%" PRId64 ", %" PRId64 ") is not supported", level,
+                name);
+        return SC_SKIP;
+    }
+    const tw_sc_expr *e = arg(ev, 3);
+    if (e != NULL && e->kind != TW_SC_E_ELLIPSIS) {
+        int64_t want;
+        if (sc_eval_int(e, &want) < 0) {
+            sc_fail(r, ev->line, "getsockopt(): cannot evaluate the expected value");
+            return SC_FAIL;
+        }
+        if (want != have) {
+            sc_fail(r, ev->line, "getsockopt() value is %" PRId64 ", expected %" PRId64, have,
+                    want);
+            return SC_FAIL;
+        }
+    }
+    return done(out, 0, NULL);
+}
+
+static sc_call_status sys_ioctl(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int fd;
+    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    int64_t req, have;
+    if (int_arg(r, ev, 1, &req) < 0) {
+        return SC_FAIL;
+    }
+    if (req == 0x541b) {
+        have = (int64_t)tw_socket_rx_pending(f->s);
+    } else if (req == 0x5411) {
+        have = (int64_t)tw_socket_tx_pending(f->s);
+    } else {
+        sc_skip(r, ev->line, "ioctl request 0x%" PRIx64 " is not supported", req);
+        return SC_SKIP;
+    }
+    const tw_sc_expr *e = arg(ev, 2);
+    if (e != NULL && e->kind != TW_SC_E_ELLIPSIS) {
+        int64_t want;
+        if (sc_eval_int(e, &want) < 0) {
+            sc_fail(r, ev->line, "ioctl(): cannot evaluate the expected value");
+            return SC_FAIL;
+        }
+        if (want != have) {
+            sc_fail(r, ev->line, "ioctl() value is %" PRId64 ", expected %" PRId64, have, want);
+            return SC_FAIL;
+        }
+    }
+    return done(out, 0, NULL);
+}
+
+static const char *supported_calls[] = {
+    "socket", "bind", "listen", "accept", "accept4", "connect", "read", "recv",
+    "recvfrom", "readv", "write", "send", "sendto", "writev", "close", "shutdown",
+    "setsockopt", "getsockopt", "fcntl", "ioctl",
+};
+
+const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap)
+{
+    bool known = false;
+    for (size_t i = 0; i < sizeof(supported_calls) / sizeof(supported_calls[0]); i++) {
+        known = known || strcmp(c->name, supported_calls[i]) == 0;
+    }
+    if (!known) {
+        snprintf(buf, cap, "system call %s() is not supported", c->name);
+        return buf;
+    }
+    if ((strcmp(c->name, "setsockopt") == 0 || strcmp(c->name, "getsockopt") == 0) &&
+        c->n_args >= 3 && c->args[2]->kind == TW_SC_E_WORD) {
+        static const char *opts[] = {"SO_REUSEADDR", "SO_RCVBUF", "SO_SNDBUF", "SO_LINGER",
+                                     "SO_ERROR", "TCP_NODELAY", "TCP_MAXSEG"};
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+            ok = ok || strcmp(c->args[2]->str, opts[i]) == 0;
+        }
+        if (!ok) {
+            snprintf(buf, cap, "socket option %s is not supported", c->args[2]->str);
+            return buf;
+        }
+    }
+    if (strcmp(c->name, "socket") == 0 && c->n_args >= 2) {
+        int64_t type;
+        if (c->args[1]->kind != TW_SC_E_ELLIPSIS &&
+            (sc_eval_int(c->args[1], &type) < 0 || (type & 0xff) != 1)) {
+            snprintf(buf, cap, "only SOCK_STREAM sockets are supported");
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+sc_call_status sc_syscall(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
+                          sc_call_out *out)
+{
+    const char *n = ev->call.name;
+    out->ret = 0;
+    out->err = NULL;
+    if (strcmp(n, "socket") == 0) {
+        return sys_socket(r, ev, out);
+    }
+    if (strcmp(n, "bind") == 0) {
+        return sys_bind(r, ev, out);
+    }
+    if (strcmp(n, "listen") == 0) {
+        return sys_listen(r, ev, out);
+    }
+    if (strcmp(n, "accept") == 0 || strcmp(n, "accept4") == 0) {
+        return sys_accept(r, ev, out);
+    }
+    if (strcmp(n, "connect") == 0) {
+        return sys_connect(r, ev, ctx, out);
+    }
+    if (strcmp(n, "read") == 0 || strcmp(n, "recv") == 0 || strcmp(n, "recvfrom") == 0 ||
+        strcmp(n, "readv") == 0) {
+        return sys_read(r, ev, out);
+    }
+    if (strcmp(n, "write") == 0 || strcmp(n, "send") == 0 || strcmp(n, "sendto") == 0 ||
+        strcmp(n, "writev") == 0) {
+        return sys_write(r, ev, ctx, out);
+    }
+    if (strcmp(n, "close") == 0) {
+        return sys_close(r, ev, out);
+    }
+    if (strcmp(n, "shutdown") == 0) {
+        return sys_shutdown(r, ev, out);
+    }
+    if (strcmp(n, "fcntl") == 0) {
+        return sys_fcntl(r, ev, out);
+    }
+    if (strcmp(n, "setsockopt") == 0) {
+        return sys_setsockopt(r, ev, out);
+    }
+    if (strcmp(n, "getsockopt") == 0) {
+        return sys_getsockopt(r, ev, out);
+    }
+    if (strcmp(n, "ioctl") == 0) {
+        return sys_ioctl(r, ev, out);
+    }
+    sc_skip(r, ev->line, "system call %s() is not supported", n);
+    return SC_SKIP;
+}
