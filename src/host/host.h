@@ -38,6 +38,10 @@ int tw_tun_open(const char *name, char *actual);
    ioctls on an AF_INET socket. The kernel adds the connected route itself. */
 int tw_if_configure(const char *ifname, uint32_t addr, unsigned prefix, unsigned mtu);
 
+/* The stack speaks IPv4 only: stop the kernel from sending IPv6 (router and neighbour
+   solicitations) into the TUN, which would only be dropped and clutter captures. */
+int tw_if_disable_ipv6(const char *ifname);
+
 /* Bring an interface up (IFF_UP), e.g. "lo" in a fresh network namespace. */
 int tw_if_up(const char *ifname);
 

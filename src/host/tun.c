@@ -127,6 +127,22 @@ int tw_if_up(const char *ifname)
     return rc;
 }
 
+int tw_if_disable_ipv6(const char *ifname)
+{
+    char path[96];
+    if (ifname == NULL || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') != NULL) {
+        return -EINVAL;
+    }
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno; /* ENOENT: no IPv6 in this kernel, nothing to silence */
+    }
+    int rc = write(fd, "1", 1) == 1 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
 static bool has_net_admin(void)
 {
     FILE *f = fopen("/proc/self/status", "re");

@@ -83,6 +83,7 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen)
         return fail(err, errlen, rc, "cannot create TUN device", o->tun);
     }
     h->tun_fd = rc;
+    tw_if_disable_ipv6(h->ifname); /* best effort */
     rc = tw_if_configure(h->ifname, o->gateway, o->prefix, o->mtu);
     if (rc < 0) {
         tw_host_close(h);

@@ -84,6 +84,7 @@ struct conv {
     struct ep e[2]; /* 0 = left (client), 1 = right (server) */
     int fins;       /* endpoints that sent a FIN (0, 1, 2): u/v, then w */
     int first_fin;  /* endpoint that sent the first FIN */
+    bool printed;   /* some row of it was printed */
 };
 
 enum row_kind { ROW_SEG, ROW_STATE, ROW_NOTE, ROW_HEADER };
@@ -135,6 +136,7 @@ struct tw_ladder {
     tw_time batch_now;
     bool batch_open;
     bool batch_input;         /* the batch handles one received segment */
+    bool multi;               /* conversations overlap: rows carry "#N" */
     struct ep *dirty[MAX_CONVS];
     int ndirty;
     struct pending_state pend[MAX_PENDING_STATES];
@@ -721,6 +723,31 @@ static int probe(tw_ladder *l, uint32_t la, uint16_t lp, uint32_t ra, uint16_t r
     return l->o.probe(la, lp, ra, rp, l->o.probe_ud);
 }
 
+/* The state of untraced peer `from` at the moment of a row, given a state sampled a
+   little later. Its application runs concurrently, and packets wait in the TUN queue,
+   so the sample may already include a FIN the peer sent after the row's segment and we
+   have not read yet. Its own FIN is the only step a peer takes without hearing from us,
+   so undo exactly that one while no FIN of its own has been drawn (RFC 9293 3.3.2:
+   ESTABLISHED -> FIN-WAIT-1 and CLOSE-WAIT -> LAST-ACK on CLOSE). */
+static int sent_state(const struct conv *c, int from, int st)
+{
+    bool fin_seen = (c->fins >= 1 && c->first_fin == from) || c->fins == 2;
+    if (fin_seen) {
+        return st;
+    }
+    switch (st) {
+    case TW_STATE_FIN_WAIT_1:
+    case TW_STATE_FIN_WAIT_2:
+    case TW_STATE_CLOSING:
+    case TW_STATE_TIME_WAIT:
+        return TW_STATE_ESTABLISHED;
+    case TW_STATE_LAST_ACK:
+        return TW_STATE_CLOSE_WAIT;
+    default:
+        return st;
+    }
+}
+
 /* Show an untraced endpoint's sampled state in column `idx` of row r. */
 static void peer_state(tw_ladder *l, struct row *r, int idx, int state)
 {
@@ -747,7 +774,7 @@ void tw_ladder_sample(tw_ladder *l, const uint8_t *pkt, size_t len, bool to_peer
         for (size_t i = 0; i < l->nrows; i++) {
             struct row *r = &l->rows[i];
             if (r->kind == ROW_SEG && r->awaiting_sample && seg_same(&r->seg, &s)) {
-                peer_state(l, r, 1 - r->from, st);
+                peer_state(l, r, 1 - r->from, sent_state(r->c, 1 - r->from, st));
                 return;
             }
         }
@@ -819,6 +846,18 @@ static struct row *seg_row(tw_ladder *l, struct conv *c, int from, const tw_trac
    what a received segment did to its receiver is known only when that input call ends
    (the batch ends); segments sent while handling it wait for the same moment. SEG_OUT
    outside an input (an application call, a timer) carries the state it was sent in. */
+/* The core knows both ISNs once synchronized: letters for conversations whose
+   handshake we did not see (after the segment's own row, which names them). */
+static void learn_event_isns(struct conv *c, int li, const tw_trace_event *ev)
+{
+    if (ev->iss != 0) {
+        learn_isn(c, li, ev->iss, NULL, 0);
+    }
+    if (ev->irs != 0) {
+        learn_isn(c, 1 - li, ev->irs, NULL, 0);
+    }
+}
+
 static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev, bool out)
 {
     const tw_seg_summary *s = &ev->seg;
@@ -841,18 +880,12 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
     if (has_conn && ev->new_state != TW_STATE_LISTEN) {
         map_conn(l, me, side, ev->conn_id);
     }
-    /* The core knows both ISNs once synchronized; use them for rows we did not see. */
-    if (ev->iss != 0) {
-        learn_isn(c, li, ev->iss, NULL, 0);
-    }
-    if (ev->irs != 0) {
-        learn_isn(c, ri, ev->irs, NULL, 0);
-    }
     if (out) {
         struct row *r = seg_row(l, c, li, ev);
         if (r == NULL) {
             return;
         }
+        learn_event_isns(c, li, ev);
         if (l->batch_input && me->dirty) {
             r->tx_ep = me;
         } else {
@@ -871,7 +904,7 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
         } else if (l->o.probe != NULL) {
             int st;
             if (take_sample(l, s, true, &st)) {
-                peer_state(l, r, ri, st);
+                peer_state(l, r, ri, sent_state(c, ri, st));
             } else {
                 r->awaiting_sample = true;
             }
@@ -891,6 +924,7 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
                 seg_same(&r->seg, s)) {
                 r->awaiting_rx = false;
                 r->rx_ep = me;
+                learn_event_isns(c, li, ev);
                 return;
             }
         }
@@ -899,6 +933,7 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
     if (r == NULL) {
         return;
     }
+    learn_event_isns(c, li, ev);
     r->rx_ep = me;
     if (peer->side != NULL) {
         r->fate = "duplicate"; /* its first copy was already delivered */
@@ -907,7 +942,7 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
         if (!take_sample(l, s, false, &st)) {
             st = probe(l, s->saddr, s->sport, s->daddr, s->dport);
         }
-        peer_state(l, r, ri, st);
+        peer_state(l, r, ri, sent_state(c, ri, st));
     }
 }
 
@@ -958,13 +993,23 @@ static void on_drop(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev
     if (s->sport == 0 && s->dport == 0) {
         return; /* not a TCP segment (IP or ICMP level) */
     }
+    /* The receiver reported the segment (SEG_IN) and then refused it: say so on the
+       same row, keeping the receiver's state. */
+    for (size_t i = l->nrows; i-- > 0;) {
+        struct row *r = &l->rows[i];
+        if (r->kind == ROW_SEG && r->rx_ep != NULL && seg_same(&r->seg, s)) {
+            catf(r->detail, sizeof r->detail, "%snot accepted: %s", r->detail[0] ? "  " : "",
+                 tw_counter_desc(ev->counter));
+            return;
+        }
+    }
     for (size_t i = 0; i < l->nrows; i++) {
         struct row *r = &l->rows[i];
         if (r->kind == ROW_SEG && r->awaiting_rx && seg_same(&r->seg, s)) {
             r->awaiting_rx = false;
             r->fate = "dropped";
             int li = 1 - r->from;
-            snprintf(r->st[li], sizeof r->st[li], "dropped: %s", tw_counter_name(ev->counter));
+            snprintf(r->st[li], sizeof r->st[li], "dropped: %s", tw_counter_desc(ev->counter));
             return;
         }
     }
@@ -977,7 +1022,7 @@ static void on_drop(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev
     struct row *r = seg_row(l, c, 1 - li, ev);
     if (r != NULL) {
         r->fate = "dropped";
-        snprintf(r->st[li], sizeof r->st[li], "dropped: %s", tw_counter_name(ev->counter));
+        snprintf(r->st[li], sizeof r->st[li], "dropped: %s", tw_counter_desc(ev->counter));
     }
 }
 
@@ -1078,10 +1123,53 @@ static void print_arrow(tw_ladder *l, const struct row *r)
     fputs("  ", l->o.out);
 }
 
-static void print_row(tw_ladder *l, const struct row *r)
+static bool conv_finished(const struct conv *c)
+{
+    bool any = false;
+    for (int i = 0; i < 2; i++) {
+        const struct ep *e = &c->e[i];
+        if (!e->known) {
+            continue;
+        }
+        if (e->shown != TW_STATE_CLOSED && e->shown != TW_STATE_TIME_WAIT) {
+            return false;
+        }
+        any = true;
+    }
+    return any;
+}
+
+/* Conversations are told apart by a "#N" gutter once two of them overlap (an earlier
+   one still open when a later one prints); before that each just gets its header. */
+static void check_overlap(tw_ladder *l, const struct conv *c)
+{
+    if (l->multi) {
+        return;
+    }
+    for (int i = 0; i < l->nconvs; i++) {
+        const struct conv *o = l->convs[i];
+        if (o != c && o->printed && !conv_finished(o)) {
+            l->multi = true;
+            return;
+        }
+    }
+}
+
+static void print_row(tw_ladder *l, struct row *r)
 {
     FILE *f = l->o.out;
-    bool multi = l->conv_ids > 1;
+    if (r->c != NULL) {
+        check_overlap(l, r->c);
+        r->c->printed = true;
+    }
+    bool multi = l->multi;
+    if (multi && r->kind != ROW_HEADER) {
+        if (r->kind == ROW_NOTE) {
+            fputs("    ", f);
+        } else {
+            fprintf(f, "#%-3d", r->c->id);
+        }
+    }
     if (r->kind == ROW_HEADER) {
         char t[2][96];
         for (int i = 0; i < 2; i++) {
@@ -1094,12 +1182,12 @@ static void print_row(tw_ladder *l, const struct row *r)
         }
         fputc('\n', f);
         color_on(l, "4");
-        if (multi) {
-            fprintf(f, "  connection #%d\n", r->c->id);
-        }
-        fprintf(f, "  %-*s", TIME_W, "time (s)");
+        fprintf(f, "%s  %-*s", multi ? "    " : "", TIME_W, "time (s)");
         print_cell(l, t[0], false, LEFT_W + 1 + MID_W + 2);
         fputs(t[1], f);
+        if (multi) {
+            fprintf(f, "   #%d", r->c->id);
+        }
         color_off(l);
         fputc('\n', f);
         return;
@@ -1111,9 +1199,6 @@ static void print_row(tw_ladder *l, const struct row *r)
         color_off(l);
         fputc('\n', f);
         return;
-    }
-    if (multi) {
-        fprintf(f, "#%-3d", r->c->id);
     }
     print_time(l, r->t);
     print_cell(l, r->st[0], r->change[0], LEFT_W + 1);
@@ -1141,7 +1226,7 @@ static void print_row(tw_ladder *l, const struct row *r)
 }
 
 /* Print one row into memory first, so padding never leaves trailing blanks. */
-static void emit_row(tw_ladder *l, const struct row *r)
+static void emit_row(tw_ladder *l, struct row *r)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -1196,7 +1281,7 @@ void tw_ladder_flush(tw_ladder *l, bool final)
             int ri = 1 - r->from;
             const struct ep *e = &r->c->e[ri];
             const struct ep *m = &r->c->e[r->from];
-            peer_state(l, r, ri, probe(l, e->addr, e->port, m->addr, m->port));
+            peer_state(l, r, ri, sent_state(r->c, ri, probe(l, e->addr, e->port, m->addr, m->port)));
         }
         if (r->awaiting_rx && (final || l->last_now - r->t > l->o.lost_after)) {
             mark_lost(r);
