@@ -1,0 +1,222 @@
+/*
+ * test_mem.c -- allocator hook, memory budget and accounting (mem.h, STYLE 7.6).
+ *
+ * The budget is what keeps a SYN flood or a million idle connections from taking the
+ * host down (SPEC S8): going over it must look exactly like the allocator failing, and
+ * the live count must come back to zero when everything is freed.
+ */
+#include "core/mem.h"
+#include "unit.h"
+
+#include <string.h>
+
+/* A recording allocator: fills new blocks with garbage so zalloc has something to clear,
+   checks that free gets the size alloc got, and can be told to fail. */
+typedef struct rec {
+    size_t allocs, frees, live;
+    size_t last_free_size;
+    int fail;
+} rec;
+
+typedef struct hdr {
+    size_t size;
+    size_t pad; /* keep the user block 16-byte aligned */
+} hdr;
+
+static void *rec_alloc(size_t size, void *ud)
+{
+    rec *r = ud;
+    if (r->fail) {
+        return NULL;
+    }
+    hdr *h = malloc(sizeof(hdr) + size);
+    if (!h) {
+        return NULL;
+    }
+    h->size = size;
+    memset(h + 1, 0xa5, size);
+    r->allocs++;
+    r->live += size;
+    return h + 1;
+}
+
+static void rec_free(void *p, size_t size, void *ud)
+{
+    rec *r = ud;
+    hdr *h = (hdr *)p - 1;
+    assert_int_equal(h->size, size); /* tw_mem passes back the allocation size */
+    r->frees++;
+    r->live -= size;
+    r->last_free_size = size;
+    free(h);
+}
+
+static tw_allocator rec_allocator(rec *r)
+{
+    memset(r, 0, sizeof(*r));
+    tw_allocator a = {rec_alloc, rec_free, r};
+    return a;
+}
+
+static void test_mem_budget_enforced(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 100);
+    void *p60 = tw_mem_alloc(&m, 60);
+    assert_non_null(p60);
+    assert_null(tw_mem_alloc(&m, 41)); /* 101 > 100 */
+    assert_int_equal(r.allocs, 1);     /* refused before the allocator is asked */
+    void *p40 = tw_mem_alloc(&m, 40);  /* exactly at the budget */
+    assert_non_null(p40);
+    assert_int_equal(m.live, 100);
+    assert_null(tw_mem_alloc(&m, 1));
+    tw_mem_free(&m, p60, 60);
+    assert_int_equal(m.live, 40);
+    void *p = tw_mem_alloc(&m, 60); /* freed room is usable again */
+    assert_non_null(p);
+    tw_mem_free(&m, p, 60);
+    tw_mem_free(&m, p40, 40);
+    assert_int_equal(m.live, 0);
+    assert_int_equal(m.peak, 100);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+}
+
+/* Sizes that would overflow `live + size` must be refused, not wrap around. */
+static void test_mem_budget_no_overflow(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 1000);
+    void *p = tw_mem_alloc(&m, 10);
+    assert_non_null(p);
+    assert_null(tw_mem_alloc(&m, SIZE_MAX));
+    assert_null(tw_mem_alloc(&m, SIZE_MAX - 5));
+    assert_null(tw_mem_alloc(&m, 1001));
+    assert_null(tw_mem_alloc(&m, 991));
+    assert_int_equal(r.allocs, 1);
+    assert_int_equal(m.live, 10);
+    tw_mem_free(&m, p, 10);
+}
+
+static void test_mem_unlimited_accounting(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0); /* 0: no budget */
+    void *ps[64];
+    size_t total = 0, peak = 0;
+    for (size_t i = 0; i < 64; i++) {
+        ps[i] = tw_mem_alloc(&m, 1000 + i);
+        assert_non_null(ps[i]);
+        total += 1000 + i;
+        UNIT_EQ(m.live, total, "after allocation %zu", i);
+    }
+    peak = total;
+    for (size_t i = 0; i < 64; i += 2) {
+        tw_mem_free(&m, ps[i], 1000 + i);
+        total -= 1000 + i;
+        UNIT_EQ(r.last_free_size, 1000 + i, "free %zu", i);
+    }
+    assert_int_equal(m.live, total);
+    assert_int_equal(m.peak, peak);
+    for (size_t i = 1; i < 64; i += 2) {
+        tw_mem_free(&m, ps[i], 1000 + i);
+    }
+    assert_int_equal(m.live, 0);
+    assert_int_equal(m.peak, peak);
+    assert_int_equal(r.live, 0);
+}
+
+/* An allocator failure is returned as NULL and accounts nothing. */
+static void test_mem_allocator_failure(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0);
+    r.fail = 1;
+    assert_null(tw_mem_alloc(&m, 10));
+    assert_null(tw_mem_zalloc(&m, 10));
+    assert_int_equal(m.live, 0);
+    assert_int_equal(m.peak, 0);
+    r.fail = 0;
+    void *p = tw_mem_alloc(&m, 10);
+    assert_non_null(p);
+    tw_mem_free(&m, p, 10);
+}
+
+static void test_mem_zalloc_zeroes(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0);
+    uint8_t *p = tw_mem_zalloc(&m, 333); /* rec_alloc filled it with a5 */
+    assert_non_null(p);
+    for (size_t i = 0; i < 333; i++) {
+        UNIT_EQ(p[i], 0, "byte %zu", i);
+    }
+    tw_mem_free(&m, p, 333);
+    assert_int_equal(m.live, 0);
+}
+
+static void test_mem_zero_size_and_null_free(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 100);
+    assert_null(tw_mem_alloc(&m, 0));
+    assert_null(tw_mem_zalloc(&m, 0));
+    tw_mem_free(&m, NULL, 50); /* ignored: live must not go below zero */
+    assert_int_equal(m.live, 0);
+    assert_int_equal(r.allocs, 0);
+    assert_int_equal(r.frees, 0);
+}
+
+/* No allocator (or an incomplete one) means malloc/free, still accounted and budgeted. */
+static void test_mem_default_allocator(void **state)
+{
+    (void)state;
+    tw_mem m;
+    tw_mem_init(&m, NULL, 64);
+    void *p = tw_mem_alloc(&m, 64);
+    assert_non_null(p);
+    memset(p, 1, 64);
+    assert_int_equal(m.live, 64);
+    assert_null(tw_mem_alloc(&m, 1));
+    tw_mem_free(&m, p, 64);
+    assert_int_equal(m.live, 0);
+
+    tw_allocator half = {rec_alloc, NULL, NULL};
+    tw_mem_init(&m, &half, 0);
+    p = tw_mem_alloc(&m, 8); /* must not call rec_alloc with a NULL ud */
+    assert_non_null(p);
+    tw_mem_free(&m, p, 8);
+    assert_int_equal(m.live, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mem_budget_enforced),
+        cmocka_unit_test(test_mem_budget_no_overflow),
+        cmocka_unit_test(test_mem_unlimited_accounting),
+        cmocka_unit_test(test_mem_allocator_failure),
+        cmocka_unit_test(test_mem_zalloc_zeroes),
+        cmocka_unit_test(test_mem_zero_size_and_null_free),
+        cmocka_unit_test(test_mem_default_allocator),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
