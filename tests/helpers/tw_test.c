@@ -25,6 +25,8 @@ struct tw_t {
     qpkt q[MAXQ];
     size_t qhead, qlen;
     size_t dropped;
+    size_t mem_base;
+    unsigned ntimer; /* TIMER trace events so far */
     char trace[TRACE_KEEP][200];
     unsigned ntrace;
 };
@@ -132,6 +134,7 @@ size_t tw_t_build(const tw_t_seg *s, uint8_t *buf, size_t cap)
     t[12] = (uint8_t)((thl / 4) << 4);
     t[13] = s->flags;
     put16(t + 14, s->win);
+    put16(t + 18, s->urg);
     memcpy(t + 20, opt, ol);
     if (s->len) {
         if (s->data) {
@@ -164,6 +167,7 @@ bool tw_t_parse(const uint8_t *p, size_t len, tw_t_seg *o, uint8_t *payload_copy
     size_t thl = (size_t)(t[12] >> 4) * 4;
     o->flags = t[13];
     o->win = (uint16_t)get16(t + 14);
+    o->urg = (uint16_t)get16(t + 18);
     for (size_t i = 20; i < thl;) {
         uint8_t k = t[i];
         if (k == 0) {
@@ -248,8 +252,12 @@ void tw_t_format(const tw_t_seg *s, char *buf, size_t cap)
     if (ol) {
         opt[ol - 1] = 0;
     }
-    snprintf(buf, cap, "%s > %s: Flags [%s], seq %u, ack %u, win %u, options [%s], length %u",
-             a, b, fl, s->seq, s->ack, s->win, opt, s->len);
+    char urg[24] = "";
+    if (s->urg) {
+        snprintf(urg, sizeof urg, ", urg %u", s->urg);
+    }
+    snprintf(buf, cap, "%s > %s: Flags [%s], seq %u, ack %u, win %u%s, options [%s], length %u",
+             a, b, fl, s->seq, s->ack, s->win, urg, opt, s->len);
 }
 
 static int fx_transmit(const uint8_t *p, size_t len, void *ud)
@@ -270,6 +278,9 @@ static int fx_transmit(const uint8_t *p, size_t len, void *ud)
 static void fx_trace(const tw_trace_event *ev, void *ud)
 {
     tw_t *t = ud;
+    if (ev->kind == TW_TRACE_TIMER) {
+        t->ntimer++;
+    }
     char *line = t->trace[t->ntrace++ % TRACE_KEEP];
     char seg[160] = "";
     if (ev->kind == TW_TRACE_SEG_IN || ev->kind == TW_TRACE_SEG_OUT || ev->kind == TW_TRACE_DROP) {
@@ -300,13 +311,20 @@ tw_t *tw_t_new(const tw_config *cfg)
     c.allocator = &t->alloc.a;
     c.trace = fx_trace;
     c.trace_ud = t;
-    memset(c.entropy, 0x5a, sizeof(c.entropy));
+    bool keep_entropy = false;
+    for (size_t i = 0; cfg && i < sizeof(c.entropy); i++) {
+        keep_entropy |= c.entropy[i] != 0;
+    }
+    if (!keep_entropy) {
+        memset(c.entropy, 0x5a, sizeof(c.entropy));
+    }
     tw_netdev dev = {fx_transmit, t, 1500};
     t->now = T0;
     if (tw_stack_new(&t->st, &c, &dev, t->now) != 0) {
         free(t);
         return NULL;
     }
+    t->mem_base = tw_stack_mem_live(t->st);
     return t;
 }
 
@@ -419,7 +437,7 @@ size_t tw_t_pending(const tw_t *t)
 static bool seg_match(const tw_t_seg *w, const tw_t_seg *g)
 {
     if (w->src != g->src || w->dst != g->dst || w->dport != g->dport || w->flags != g->flags ||
-        w->len != g->len) {
+        w->len != g->len || w->urg != g->urg) {
         return false;
     }
     if (!(w->any & TW_T_ANY_PORT) && w->sport != g->sport) {
@@ -499,4 +517,137 @@ tw_socket *tw_t_connect(tw_t *t, uint32_t addr, uint16_t port, uint16_t lport)
     }
     assert_int_equal(tw_socket_connect(s, addr, port, t->now), 0);
     return s;
+}
+
+size_t tw_t_mem_base(const tw_t *t)
+{
+    return t->mem_base;
+}
+
+void tw_t_assert_idle(tw_t *t, const char *file, int line)
+{
+    size_t conns = tw_stack_conn_count(t->st), tws = tw_stack_time_wait_count(t->st);
+    size_t live = tw_stack_mem_live(t->st);
+    tw_time d = tw_stack_next_deadline(t->st);
+    if (conns || tws || d != TW_TIME_NEVER || live != t->mem_base) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: stack not idle: %zu connections, %zu TIME-WAIT records, deadline "
+                 "%s, %zu bytes live (fresh stack: %zu)",
+                 file, line, conns, tws, d == TW_TIME_NEVER ? "never" : "set", live,
+                 t->mem_base);
+    }
+}
+
+void tw_t_fix_csums(uint8_t *p, size_t len)
+{
+    if (len < 20) {
+        return;
+    }
+    size_t ihl = (size_t)(p[0] & 15) * 4;
+    size_t total = get16(p + 2);
+    if (ihl < 20 || ihl > len) {
+        return;
+    }
+    put16(p + 10, 0);
+    put16(p + 10, csum_fold(csum_bytes(0, p, ihl)));
+    if (p[9] != 6 || total > len || total < ihl + 18) {
+        return;
+    }
+    uint8_t *t = p + ihl;
+    size_t tl = total - ihl;
+    uint32_t src = get32(p + 12), dst = get32(p + 16);
+    put16(t + 16, 0);
+    uint32_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 +
+                   (uint32_t)tl;
+    put16(t + 16, csum_fold(csum_bytes(sum, t, tl)));
+}
+
+tw_socket *tw_t_passive_open(tw_t *t, uint32_t peer_iss, const tw_t_seg *syn, tw_t_seg *synack,
+                             const char *file, int line)
+{
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    tw_t_seg in = syn ? *syn : IN(.flags = TW_SYN, .seq = peer_iss);
+    tw_t_send_at(t, t->now, &in, file, line);
+    tw_t_seg want = OUT(.flags = TW_SYN | TW_ACK, .ack = peer_iss + 1, .win = 65535,
+                        .opts = TW_OPT_MSS, .mss = 1460, .any = TW_T_ANY_SEQ);
+    if (in.opts & TW_OPT_TS) {
+        want.opts |= TW_OPT_TS;
+        want.ts_ecr = in.ts_val;
+        want.any |= TW_T_ANY_TSVAL;
+    }
+    tw_t_seg sa = tw_t_expect(t, &want, file, line);
+    tw_t_expect_nothing(t, file, line);
+    tw_t_seg ack = IN(.flags = TW_ACK, .seq = peer_iss + 1, .ack = sa.seq + 1);
+    if (in.opts & TW_OPT_TS) {
+        ack.opts = TW_OPT_TS;
+        ack.ts_val = in.ts_val + 1;
+        ack.ts_ecr = sa.ts_val;
+    }
+    tw_t_send_at(t, t->now + TW_T_RTT, &ack, file, line);
+    tw_t_expect_nothing(t, file, line);
+    tw_socket *c = NULL;
+    if (tw_socket_accept(l, &c, t->now) != 0 || tw_socket_state(c) != TW_STATE_ESTABLISHED) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: passive open did not reach ESTABLISHED", file, line);
+    }
+    tw_socket_close(l, t->now);
+    tw_t_expect_nothing(t, file, line);
+    if (synack) {
+        *synack = sa;
+    }
+    return c;
+}
+
+tw_socket *tw_t_active_open(tw_t *t, uint32_t peer_iss, uint32_t *iss, const char *file,
+                            int line)
+{
+    tw_socket *s = tw_t_connect(t, PEER, PPORT, LPORT);
+    tw_t_seg want = OUT(.flags = TW_SYN, .ack = 0, .win = 65535,
+                        .opts = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE,
+                        .mss = 1460, .wscale = 2, .ts_ecr = 0,
+                        .any = TW_T_ANY_SEQ | TW_T_ANY_TSVAL);
+    tw_t_seg syn = tw_t_expect(t, &want, file, line);
+    tw_t_expect_nothing(t, file, line);
+    tw_t_seg sa = IN(.flags = TW_SYN | TW_ACK, .seq = peer_iss, .ack = syn.seq + 1,
+                     .opts = TW_OPT_MSS, .mss = 1460);
+    tw_t_send_at(t, t->now + TW_T_RTT, &sa, file, line);
+    want = OUT(.flags = TW_ACK, .seq = syn.seq + 1, .ack = peer_iss + 1, .win = 65535);
+    tw_t_expect(t, &want, file, line);
+    tw_t_expect_nothing(t, file, line);
+    if (tw_socket_state(s) != TW_STATE_ESTABLISHED) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: active open did not reach ESTABLISHED", file, line);
+    }
+    *iss = syn.seq;
+    return s;
+}
+
+void tw_t_expect_deadline(tw_t *t, tw_time at, const char *file, int line)
+{
+    tw_time d = tw_stack_next_deadline(t->st);
+    at = tw_t_ms_ceil(at);
+    if (d == TW_TIME_NEVER || d > at || d <= t->now) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: next deadline %.6f s is not in (now %.6f s, %.6f s]", file, line,
+                 d == TW_TIME_NEVER ? -1.0 : (double)d / 1e9, (double)t->now / 1e9,
+                 (double)at / 1e9);
+    }
+}
+
+void tw_t_run_to(tw_t *t, tw_time at, const char *file, int line)
+{
+    tw_t_expect_deadline(t, at, file, line);
+    at = tw_t_ms_ceil(at);
+    size_t q = t->qlen;
+    unsigned n = t->ntimer;
+    tw_t_advance(t, at - TW_MS(1));
+    if (t->qlen != q || t->ntimer != n) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: a timer fired before %.6f s", file, line, (double)at / 1e9);
+    }
+    tw_t_advance(t, at);
+    if (t->ntimer == n) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: no timer fired at %.6f s", file, line, (double)at / 1e9);
+    }
 }

@@ -53,6 +53,7 @@ typedef struct tw_t_seg {
     const void *data; /* payload (IN), or bytes to compare (OUT, optional) */
     uint32_t len;
     unsigned any;
+    uint16_t urg; /* urgent pointer field (compared: we always send 0) */
 } tw_t_seg;
 
 #define TW_T_DEFAULT_WIN 65535
@@ -64,7 +65,8 @@ typedef struct tw_t_seg {
 
 typedef struct tw_t tw_t;
 
-/* A fresh stack (cfg may be NULL for defaults; addr and allocator are the fixture's). */
+/* A fresh stack (cfg may be NULL for defaults; addr and allocator are the fixture's; the
+   entropy is a fixed pattern unless cfg brings a nonzero one). */
 tw_t *tw_t_new(const tw_config *cfg);
 /* Free the stack; fails the test if any byte is still allocated or output is unread. */
 void tw_t_free(tw_t *t);
@@ -98,6 +100,62 @@ void tw_t_format(const tw_t_seg *s, char *buf, size_t cap);
 /* The socket API against the fixture's stack, at the fixture's clock. */
 tw_socket *tw_t_listen(tw_t *t, uint16_t port, int backlog);
 tw_socket *tw_t_connect(tw_t *t, uint32_t addr, uint16_t port, uint16_t lport);
+
+/* Bytes a fresh stack held right after tw_t_new (stack, tables, transmit buffer). */
+size_t tw_t_mem_base(const tw_t *t);
+/* Nothing is left behind: no connection, no TIME-WAIT record, no deadline, and the
+   allocator holds exactly what a fresh stack held (close every socket first). */
+void tw_t_assert_idle(tw_t *t, const char *file, int line);
+/* Recompute the IPv4 header and TCP checksums of a packet (R8 tests corrupt a field and
+   fix the sums so that only the intended fault remains). Uses the IHL and total length
+   found in the packet; does nothing for what cannot be a TCP packet. */
+void tw_t_fix_csums(uint8_t *pkt, size_t len);
+
+/* Drive a real handshake to ESTABLISHED through the public API (STYLE 7.13 rule 6).
+   Passive: listen on LPORT, the peer's SYN `syn` (NULL: plain SYN seq=peer_iss, no
+   options) at the current time, our SYN+ACK checked whole and returned in *synack, the
+   third ACK RTT_MS later, accept(), then the listener is closed. Active: connect from
+   LPORT, our SYN checked, the peer's SYN+ACK (seq=peer_iss, MSS 1460 only) RTT_MS later,
+   our ACK checked. Either way the RTT sample is 100 ms, so RFC 6298 2.2 gives
+   SRTT 100 ms, RTTVAR 50 ms, RTO 300 ms. Each ends with nothing else sent. */
+#define TW_T_RTT TW_MS(100)
+#define TW_T_RTO TW_MS(300)
+tw_socket *tw_t_passive_open(tw_t *t, uint32_t peer_iss, const tw_t_seg *syn, tw_t_seg *synack,
+                             const char *file, int line);
+tw_socket *tw_t_active_open(tw_t *t, uint32_t peer_iss, uint32_t *iss, const char *file,
+                            int line);
+#define TW_PASSIVE_OPEN(t, peer_iss, iss_out)                                               \
+    tw_t_passive_open_iss((t), (peer_iss), (iss_out), __FILE__, __LINE__)
+#define TW_ACTIVE_OPEN(t, peer_iss, iss_out)                                                \
+    tw_t_active_open((t), (peer_iss), (iss_out), __FILE__, __LINE__)
+#define TW_ASSERT_IDLE(t) tw_t_assert_idle((t), __FILE__, __LINE__)
+
+static inline tw_socket *tw_t_passive_open_iss(tw_t *t, uint32_t peer_iss, uint32_t *iss,
+                                               const char *file, int line)
+{
+    tw_t_seg sa;
+    tw_socket *c = tw_t_passive_open(t, peer_iss, NULL, &sa, file, line);
+    *iss = sa.seq;
+    return c;
+}
+
+/* A deadline as the stack reports it: rounded up to its 1 ms timer tick. */
+static inline tw_time tw_t_ms_ceil(tw_time at)
+{
+    return (at + TW_MS(1) - 1) / TW_MS(1) * TW_MS(1);
+}
+
+/* The next timer is due at `at` (rounded up to the 1 ms tick). tw_stack_next_deadline()
+   may report the start of a coarse timing-wheel slot (calling on_timeout early is
+   harmless), so it must lie in (now, at]. */
+void tw_t_expect_deadline(tw_t *t, tw_time at, const char *file, int line);
+/* Exactly: the deadline is as above, no timer fires and nothing is sent up to one tick
+   before `at`, and a timer fires at `at` (the clock is then there). */
+void tw_t_run_to(tw_t *t, tw_time at, const char *file, int line);
+#define TW_EXPECT_DEADLINE(t, at) tw_t_expect_deadline((t), (at), __FILE__, __LINE__)
+#define TW_EXPECT_NO_DEADLINE(t)                                                             \
+    assert_true(tw_stack_next_deadline(tw_t_stack(t)) == TW_TIME_NEVER)
+#define TW_RUN_TO(t, at) tw_t_run_to((t), (at), __FILE__, __LINE__)
 
 #define TW_SEND(t, at, seg)                                                                \
     do {                                                                                   \
