@@ -134,6 +134,12 @@ static void in_listen(tw_socket *l, const tw_seg *s, bool have_floor, uint32_t i
 static void established_from_syn(tw_socket *c)
 {
     tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
+       (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
+       at 3 s (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
+    if (c->srtt == 0 && c->total_retrans) {
+        c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
+    }
     if (c->flags & TW_F_FIN_QUEUED) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
