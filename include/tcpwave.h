@@ -172,7 +172,19 @@ const char *tw_state_name(tw_state s);
     X(TCP_ORPHAN_REAPED, "tcp: orphaned connections reclaimed after a bounded time")       \
     X(TCP_LIMIT_CONNS, "tcp: new connection refused by max_connections")                   \
     X(TCP_LIMIT_ORPHANS, "tcp: orphan beyond max_orphans reset at close")                   \
-    X(TCP_SYNRCVD_RST, "tcp: half-open connection freed by a valid RST (S7)")
+    X(TCP_SYNRCVD_RST, "tcp: half-open connection freed by a valid RST (S7)")             \
+    X(TCP_RX_PAWS_REJECTED, "tcp: segment with an old timestamp dropped (PAWS, RFC 7323)") \
+    X(TCP_RX_SACK_INVALID, "tcp: SACK block outside SND.UNA..SND.MAX ignored")             \
+    X(TCP_RX_DSACK, "tcp: duplicate data reported back with D-SACK (RFC 2883)")            \
+    X(TCP_FAST_RETRANS, "tcp: fast retransmits (duplicate ACKs / SACK, RFC 5681/6675)")     \
+    X(TCP_PARTIAL_ACK, "tcp: partial ACKs in recovery (RFC 6582)")                         \
+    X(TCP_LIMITED_TRANSMIT, "tcp: segments sent by limited transmit (RFC 3042)")           \
+    X(TCP_DELAYED_ACK, "tcp: ACKs sent by the delayed-ACK timer")                          \
+    X(TCP_PERSIST_PROBE, "tcp: zero-window probes sent")                                   \
+    X(TCP_KEEPALIVE_PROBE, "tcp: keepalive probes sent")                                   \
+    X(TCP_KEEPALIVE_TIMEDOUT, "tcp: connections closed by keepalive")                       \
+    X(TCP_USER_TIMEDOUT, "tcp: connections aborted by the user timeout")                   \
+    X(TCP_NAGLE_HELD, "tcp: small segments held by Nagle's algorithm")
 
 enum tw_counter {
 #define TW_CNT_ENUM_(name, desc) TW_CNT_##name,
@@ -212,6 +224,9 @@ typedef enum tw_timer_kind {
     TW_TIMER_RTO,       /* retransmission (SYN, SYN+ACK, data, FIN) */
     TW_TIMER_TIME_WAIT, /* 2*MSL elapsed */
     TW_TIMER_ORPHAN,    /* FIN-WAIT-2 orphan reaped */
+    TW_TIMER_DELACK,    /* delayed ACK sent */
+    TW_TIMER_PERSIST,   /* zero-window probe */
+    TW_TIMER_KEEPALIVE, /* keepalive probe */
 } tw_timer_kind;
 
 /* TCP header flags, as on the wire. */
@@ -269,6 +284,21 @@ typedef struct tw_netdev {
     uint16_t mtu; /* 0: 1500; at least 576 */
 } tw_netdev;
 
+/* ---- congestion control (SPEC D4) ---------------------------------------------------- */
+
+typedef enum tw_cc_algo {
+    TW_CC_CUBIC = 0, /* RFC 9438, the default (as in Linux) */
+    TW_CC_NEWRENO,   /* RFC 5681 + RFC 6582 */
+} tw_cc_algo;
+
+/* Loss-recovery state of a connection's sender (tw_socket_info.ca_state). */
+typedef enum tw_ca_state {
+    TW_CA_OPEN = 0, /* normal: slow start or congestion avoidance */
+    TW_CA_DISORDER, /* duplicate ACKs or SACKs seen, below the threshold */
+    TW_CA_RECOVERY, /* fast recovery (RFC 6582 / RFC 6675) */
+    TW_CA_LOSS,     /* after a retransmission timeout */
+} tw_ca_state;
+
 /* ---- configuration: tw_config_init() then override ----------------------------------- */
 
 typedef struct tw_config {
@@ -292,6 +322,13 @@ typedef struct tw_config {
     uint32_t sndbuf;                /* default send buffer per connection: 131072 */
     uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide: 1000 */
     bool no_wscale, no_sack, no_timestamps; /* disable offering an option (S4) */
+    tw_cc_algo cc;                  /* default congestion control: CUBIC */
+    uint32_t initial_cwnd;          /* segments: 10 (RFC 6928) */
+    tw_time delayed_ack;            /* delayed-ACK timer: 40 ms (like Linux's minimum) */
+    bool no_delayed_ack;            /* ACK every segment at once */
+    tw_time keepalive_idle;         /* 2 h (RFC 1122 4.2.3.6); enabled per socket */
+    tw_time keepalive_intvl;        /* 75 s */
+    uint8_t keepalive_probes;       /* 9 */
     /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
     void (*trace)(const tw_trace_event *ev, void *ud);
     void *trace_ud;
@@ -406,6 +443,16 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf);
 /* TCP_MAXSEG: cap on the MSS this socket announces and uses (before connect/listen). */
 int tw_socket_set_mss(tw_socket *s, uint16_t mss);
 
+/* TCP_NODELAY: turn Nagle's algorithm (on by default) off. */
+int tw_socket_set_nodelay(tw_socket *s, bool on);
+/* SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT (0 = the stack's default for each). */
+int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, uint8_t probes);
+/* TCP_USER_TIMEOUT (RFC 5482): abort with TW_ERR_TIMEDOUT when sent data stays
+   unacknowledged (or the peer's window stays closed) this long; 0 = off. */
+int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout);
+/* TCP_CONGESTION: this socket's algorithm (before or after connect). */
+int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo);
+
 /* TW_EV_* bits now set. */
 unsigned tw_socket_events(const tw_socket *s);
 /* Sticky reason the connection ended abnormally (TW_ERR_RESET, _REFUSED, _TIMEDOUT,
@@ -435,6 +482,14 @@ typedef struct tw_socket_info {
     uint32_t bytes_in_flight;          /* snd_nxt - snd_una */
     uint64_t bytes_acked, bytes_received;
     uint32_t rx_pending, tx_pending;   /* bytes to read / queued and unacknowledged */
+    uint32_t cwnd, ssthresh;           /* bytes (ssthresh UINT32_MAX until the first loss) */
+    tw_cc_algo cc;
+    tw_ca_state ca_state;
+    uint32_t sacked_bytes;             /* bytes the peer SACKed above snd_una */
+    uint32_t fast_retransmits;         /* loss recoveries entered by duplicate ACKs */
+    uint32_t rto_count;                /* retransmission timeouts over the lifetime */
+    uint32_t persist_probes, keepalive_probes;
+    bool nodelay, keepalive;
     uint64_t conn_id;
 } tw_socket_info;
 

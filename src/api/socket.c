@@ -598,6 +598,67 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
 }
 
 /* see tcpwave.h */
+int tw_socket_set_nodelay(tw_socket *s, bool on)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (s->st->in_call) {
+        return TW_ERR_BUSY;
+    }
+    s->flags = on ? s->flags | TW_F_NODELAY : s->flags & ~TW_F_NODELAY;
+    if (on && s->state >= TW_STATE_ESTABLISHED) {
+        s->st->in_call = true;
+        tw_out_push(s); /* like Linux: setting TCP_NODELAY sends what Nagle held */
+        s->st->in_call = false;
+    }
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, uint8_t probes)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (s->st->in_call) {
+        return TW_ERR_BUSY;
+    }
+    s->flags = on ? s->flags | TW_F_KEEPALIVE : s->flags & ~TW_F_KEEPALIVE;
+    s->ka_idle = idle ? idle : s->st->cfg.keepalive_idle;
+    s->ka_intvl = intvl ? intvl : s->st->cfg.keepalive_intvl;
+    s->ka_probes = probes ? probes : s->st->cfg.keepalive_probes;
+    if (s->state >= TW_STATE_ESTABLISHED) {
+        tw_keepalive_reset(s);
+        tw_conn_timer_update(s);
+    }
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout)
+{
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    s->user_timeout = timeout;
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
+{
+    if (!s || (algo != TW_CC_CUBIC && algo != TW_CC_NEWRENO)) {
+        return TW_ERR_INVAL;
+    }
+    if (s->cc_ops != tw_cc_get(algo)) {
+        s->cc_ops = tw_cc_get(algo);
+        memset(&s->cc, 0, sizeof(s->cc));
+    }
+    return 0;
+}
+
+/* see tcpwave.h */
 unsigned tw_socket_events(const tw_socket *s)
 {
     if (!s) {
@@ -688,5 +749,16 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->rx_pending = s->rcv.len;
     out->tx_pending = s->snd.len;
     out->conn_id = s->id;
+    out->cwnd = s->cwnd;
+    out->ssthresh = s->ssthresh;
+    out->cc = s->cc_ops == &tw_cc_newreno ? TW_CC_NEWRENO : TW_CC_CUBIC;
+    out->ca_state = (tw_ca_state)s->ca_state;
+    out->sacked_bytes = s->sacked;
+    out->fast_retransmits = s->fast_retransmits;
+    out->rto_count = s->rto_count;
+    out->persist_probes = s->persist_probes;
+    out->keepalive_probes = s->ka_sent;
+    out->nodelay = (s->flags & TW_F_NODELAY) != 0;
+    out->keepalive = (s->flags & TW_F_KEEPALIVE) != 0;
     return 0;
 }

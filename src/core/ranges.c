@@ -56,3 +56,18 @@ uint32_t tw_ranges_bytes(const tw_ranges *rs)
     }
     return sum;
 }
+
+void tw_ranges_trim(tw_ranges *rs, tw_seq seq)
+{
+    unsigned drop = 0;
+    while (drop < rs->n && tw_seq_le(rs->r[drop].end, seq)) {
+        drop++;
+    }
+    if (drop) {
+        memmove(&rs->r[0], &rs->r[drop], (rs->n - drop) * sizeof(rs->r[0]));
+        rs->n = (uint8_t)(rs->n - drop);
+    }
+    if (rs->n && tw_seq_lt(rs->r[0].start, seq)) {
+        rs->r[0].start = seq;
+    }
+}

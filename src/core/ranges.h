@@ -33,6 +33,8 @@ bool tw_ranges_add(tw_ranges *rs, tw_seq start, tw_seq end);
 /* If r[0] starts at or before `upto`, remove it and return its end (the caller's new
    rcv_nxt, never below `upto`); otherwise return `upto`. */
 tw_seq tw_ranges_pull(tw_ranges *rs, tw_seq upto);
+/* Remove everything below `seq` (ranges that straddle it are cut). */
+void tw_ranges_trim(tw_ranges *rs, tw_seq seq);
 /* Bytes held in all ranges. */
 uint32_t tw_ranges_bytes(const tw_ranges *rs);
 

@@ -29,6 +29,12 @@ void tw_config_init(tw_config *cfg)
     cfg->rcvbuf = 131072;
     cfg->sndbuf = 131072;
     cfg->challenge_ack_limit = 1000;
+    cfg->cc = TW_CC_CUBIC;
+    cfg->initial_cwnd = 10;
+    cfg->delayed_ack = TW_MS(40);
+    cfg->keepalive_idle = TW_SEC(7200);
+    cfg->keepalive_intvl = TW_SEC(75);
+    cfg->keepalive_probes = 9;
 }
 
 static void fill_defaults(tw_config *c)
@@ -63,6 +69,21 @@ static void fill_defaults(tw_config *c)
     }
     if (!c->challenge_ack_limit) {
         c->challenge_ack_limit = d.challenge_ack_limit;
+    }
+    if (!c->initial_cwnd) {
+        c->initial_cwnd = d.initial_cwnd;
+    }
+    if (!c->delayed_ack) {
+        c->delayed_ack = d.delayed_ack;
+    }
+    if (!c->keepalive_idle) {
+        c->keepalive_idle = d.keepalive_idle;
+    }
+    if (!c->keepalive_intvl) {
+        c->keepalive_intvl = d.keepalive_intvl;
+    }
+    if (!c->keepalive_probes) {
+        c->keepalive_probes = d.keepalive_probes;
     }
 }
 

@@ -50,6 +50,12 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     c->rto = st->cfg.rto_initial;
     c->rto_at = TW_TIME_NEVER;
     c->misc_at = TW_TIME_NEVER;
+    c->dack_at = TW_TIME_NEVER;
+    c->ka_at = TW_TIME_NEVER;
+    c->cc_ops = tw_cc_get(st->cfg.cc);
+    c->ka_idle = st->cfg.keepalive_idle;
+    c->ka_intvl = st->cfg.keepalive_intvl;
+    c->ka_probes = st->cfg.keepalive_probes;
     c->all_next = st->socks;
     if (st->socks) {
         st->socks->all_pprev = &c->all_next;
@@ -70,6 +76,9 @@ static void buffers_free(tw_socket *c)
     c->rcv.len = 0;
     tw_mem_free(m, c->ooo, sizeof(*c->ooo));
     c->ooo = NULL;
+    tw_mem_free(m, c->sb, sizeof(*c->sb));
+    c->sb = NULL;
+    c->sacked = 0;
 }
 
 static void uncount(tw_socket *c)
@@ -204,6 +213,8 @@ void tw_conn_done(tw_socket *c, int err)
     }
     c->rto_at = TW_TIME_NEVER;
     c->misc_at = TW_TIME_NEVER;
+    c->dack_at = TW_TIME_NEVER;
+    c->ka_at = TW_TIME_NEVER;
     tw_wheel_cancel(&c->st->wheel, &c->timer);
     tw_conn_set_state(c, TW_STATE_CLOSED);
     tw_conn_unhash(c);
@@ -228,6 +239,12 @@ void tw_conn_done(tw_socket *c, int err)
 void tw_conn_timer_update(tw_socket *c)
 {
     tw_time d = c->rto_at < c->misc_at ? c->rto_at : c->misc_at;
+    if (c->dack_at < d) {
+        d = c->dack_at;
+    }
+    if (c->ka_at < d) {
+        d = c->ka_at;
+    }
     if (d == TW_TIME_NEVER) {
         tw_wheel_cancel(&c->st->wheel, &c->timer);
         return;
@@ -349,6 +366,7 @@ void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer, bool active)
     if (!cfg->no_timestamps && (peer->present & TW_OPT_TS)) {
         c->flags |= TW_F_TS;
         c->ts_recent = peer->ts_val;
+        c->ts_recent_stamp = c->st->now;
     }
     uint16_t mss = tw_conn_local_mss(c);
     if (c->peer_mss < mss) {

@@ -28,6 +28,7 @@
 #include "core/ranges.h"
 #include "core/ringbuf.h"
 #include "core/tcp_hdr.h"
+#include "core/tcp_cc.h"
 
 enum tw_obj_kind {
     TW_OBJ_CONN = 1,
@@ -54,6 +55,10 @@ enum tw_obj_kind {
 #define TW_F_CONNECTED (1u << 16) /* reached ESTABLISHED once */
 #define TW_F_COUNTED (1u << 17)   /* counted in st->nconns */
 #define TW_F_STARTED (1u << 18)   /* went through SYN-SENT or SYN-RECEIVED */
+#define TW_F_NODELAY (1u << 19)   /* Nagle off */
+#define TW_F_KEEPALIVE (1u << 20)
+#define TW_F_PERSIST (1u << 21)   /* rto_at is the persist timer (window closed) */
+#define TW_F_DSACK (1u << 22)     /* report dsack_start..dsack_end in the next ACK */
 
 struct tw_socket {
     tw_hnode h;
@@ -97,6 +102,35 @@ struct tw_socket {
     uint32_t sndbuf_cap, rcvbuf_cap;
     tw_ring snd, rcv; /* buf NULL until data needs it */
     tw_ranges *ooo;   /* NULL until an out-of-order segment arrives */
+
+    /* congestion control and loss recovery (SPEC D3, D4) */
+    const tw_cc_ops *cc_ops;
+    tw_cc_state cc;
+    uint32_t cwnd, ssthresh; /* bytes */
+    uint8_t ca_state;        /* tw_ca_state */
+    uint8_t dupacks;
+    uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
+    uint8_t persist_backoff;
+    tw_seq recover;          /* RFC 6582: snd_max when recovery began */
+    tw_seq high_rxt;         /* RFC 6675 HighRxt: retransmitted up to here */
+    tw_seq snd_sml;          /* end of the last small segment sent (Nagle, Minshall) */
+    tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
+    uint32_t sacked;         /* bytes in sb */
+    uint32_t fast_retransmits, rto_count, persist_probes;
+
+    /* receiver: delayed ACK and SACK blocks to send */
+    uint16_t rcv_mss;        /* largest payload seen: what "a full segment" means */
+    uint32_t delack_bytes;
+    tw_time dack_at;
+    tw_seq last_ooo;         /* start of the latest out-of-order segment (first SACK block) */
+    tw_seq dsack_start, dsack_end;
+    tw_time ts_recent_stamp; /* when ts_recent was set (RFC 7323 5.5) */
+
+    /* keepalive and user timeout */
+    tw_time ka_at, ka_idle, ka_intvl, last_rcv;
+    uint8_t ka_probes, ka_sent;
+    tw_time user_timeout;
+    tw_time stall_start;     /* since when sent data waits for an ACK (or the window) */
 
     void *user;
     uint64_t bytes_acked, bytes_received;
@@ -176,10 +210,36 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 /* ---- tcp_in.c ---- */
 void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *seg, uint16_t len);
 
+/* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
+uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);
+/* A keepalive or zero-window probe: an empty segment at snd_una - 1 asks for an ACK. */
+void tw_out_probe(tw_socket *c);
+
+/* ---- tcp_sack.c ---- */
+/* Take the SACK blocks of an ACK into the scoreboard; returns newly SACKed bytes. */
+uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o);
+/* Drop what the cumulative ACK covers now. */
+void tw_sack_trim(tw_socket *c);
+/* Highest SACKed sequence number (snd_una if none): the FACK point. */
+tw_seq tw_sack_fack(const tw_socket *c);
+/* The first hole (unSACKed bytes) in [from, limit); false if none. */
+bool tw_sack_hole(const tw_socket *c, tw_seq from, tw_seq limit, tw_seq *start, uint32_t *len);
+/* RFC 6675 pipe: bytes presumed in the network. */
+uint32_t tw_sack_pipe(const tw_socket *c);
+void tw_sack_clear(tw_socket *c);
+/* SACK blocks for an outgoing ACK (RFC 2018 4, RFC 2883); returns the number. */
+unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max);
+
 /* ---- tcp_timer.c ---- */
 void tw_conn_on_timer(tw_socket *c);
 void tw_rtt_sample(tw_socket *c, tw_time rtt);
 void tw_rto_arm(tw_socket *c);
+/* After output: RTO while data is outstanding, else persist when the window is closed
+   with data waiting, else nothing. */
+void tw_timer_after_send(tw_socket *c);
+void tw_keepalive_reset(tw_socket *c);
+/* Initialise congestion control for a connection entering ESTABLISHED. */
+void tw_cc_init(tw_socket *c);
 
 /* ---- timewait.c ---- */
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false

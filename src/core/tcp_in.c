@@ -140,6 +140,7 @@ static void established_from_syn(tw_socket *c)
     if (c->srtt == 0 && c->total_retrans) {
         c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
     }
+    tw_cc_init(c);
     if (c->flags & TW_F_FIN_QUEUED) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -268,6 +269,15 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
         }
         bool old = s->len && tw_seq_le(tw_seq_add(s->seq, s->len), c->rcv_nxt);
         tw_drop(st, old ? TW_CNT_TCP_RX_DUP_DATA : TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, c);
+        if (old && s->data_len && (c->flags & TW_F_SACK)) {
+            /* RFC 2883: tell the sender this data arrived twice (a spurious
+               retransmission it can learn from). */
+            tw_count(st, TW_CNT_TCP_RX_DSACK);
+            c->flags |= TW_F_DSACK;
+            c->dsack_start = tw_seq_add(s->seq, s->len - s->data_len -
+                                                    ((s->flags & TW_FIN) ? 1u : 0u));
+            c->dsack_end = tw_seq_add(c->dsack_start, s->data_len);
+        }
         if (c->state == TW_STATE_TIME_WAIT && (s->flags & TW_FIN)) {
             /* S16: the peer's FIN again (our last ACK was lost): ACK it and restart
                the 2*MSL wait. */
@@ -355,10 +365,19 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-static void ack_advance(tw_socket *c, tw_seq ack)
+static void ack_advance(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
-    if ((c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
+    tw_seq ack = s->ack;
+    const tw_tcp_opts *o = &s->h->o;
+    if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS) && o->ts_ecr != 0 &&
+        (int32_t)(tw_ts_now(st, c->ts_offset) - o->ts_ecr) >= 0) {
+        /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
+           not, so Karn's ambiguity does not arise. */
+        uint32_t ms = tw_ts_now(st, c->ts_offset) - o->ts_ecr;
+        c->flags &= ~TW_F_RTT_TIMING;
+        tw_rtt_sample(c, ms ? TW_MS(ms) : TW_US(500));
+    } else if ((c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
         tw_rtt_sample(c, st->now - c->rtt_start);
     }
@@ -377,10 +396,107 @@ static void ack_advance(tw_socket *c, tw_seq ack)
     if (tw_seq_lt(c->snd_nxt, ack)) {
         c->snd_nxt = ack;
     }
+    tw_sack_trim(c);
+    c->stall_start = st->now;
     c->retries = 0;
+    c->persist_backoff = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
     c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
     tw_conn_timer_update(c);
+}
+
+/* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
+static void enter_recovery(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_count(st, TW_CNT_TCP_FAST_RETRANS);
+    c->fast_retransmits++;
+    c->ssthresh = c->cc_ops->on_loss(c, st->now);
+    c->recover = c->snd_max;
+    c->ca_state = TW_CA_RECOVERY;
+    c->flags &= ~TW_F_RTT_TIMING; /* Karn */
+    c->high_rxt = c->snd_una;
+    uint32_t n = tw_out_resend(c, c->snd_una, c->snd_mss);
+    if (n) {
+        c->total_retrans++;
+        c->high_rxt = tw_seq_add(c->snd_una, n);
+    }
+    /* With SACK, pipe accounts for what left the network (RFC 6675); without it,
+       NewReno inflates cwnd by the three segments the duplicate ACKs stand for. */
+    c->cwnd = (c->flags & TW_F_SACK) ? c->ssthresh : c->ssthresh + 3u * c->snd_mss;
+    c->rto_at = tw_time_add(st->now, c->rto);
+    tw_conn_timer_update(c);
+}
+
+static void on_dupack(tw_socket *c, bool dup)
+{
+    if (dup && c->dupacks < 255) {
+        c->dupacks++;
+    }
+    if (c->ca_state == TW_CA_RECOVERY) {
+        if (dup && !(c->flags & TW_F_SACK)) {
+            c->cwnd += c->snd_mss; /* RFC 6582 3.2 step 3: inflate */
+        }
+        return;
+    }
+    if (c->ca_state == TW_CA_LOSS) {
+        return; /* after a timeout, duplicate ACKs do not start another recovery */
+    }
+    c->ca_state = TW_CA_DISORDER; /* RFC 3042 limited transmit applies from here */
+    bool lost = c->dupacks >= 3 ||
+                ((c->flags & TW_F_SACK) && c->sacked > 2u * c->snd_mss); /* RFC 6675 5 */
+    if (lost && tw_seq_ge(c->snd_una, c->recover)) {
+        enter_recovery(c);
+    } else if (dup && c->dupacks <= 2) {
+        tw_count(c->st, TW_CNT_TCP_LIMITED_TRANSMIT);
+    }
+}
+
+static void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
+{
+    tw_stack *st = c->st;
+    /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
+       sender learns nothing about the path). */
+    bool grow = prior_flight * 2u >= c->cwnd;
+    if (c->ca_state == TW_CA_RECOVERY) {
+        if (tw_seq_ge(c->snd_una, c->recover)) {
+            /* RFC 6582 3.2 step 3 (full ACK), option (1). */
+            uint32_t flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+            uint32_t f = (flight > c->snd_mss ? flight : c->snd_mss) + c->snd_mss;
+            c->cwnd = f < c->ssthresh ? f : c->ssthresh;
+            c->ca_state = TW_CA_OPEN;
+            c->dupacks = 0;
+            return;
+        }
+        tw_count(st, TW_CNT_TCP_PARTIAL_ACK);
+        if (tw_seq_lt(c->high_rxt, c->snd_una)) {
+            c->high_rxt = c->snd_una;
+        }
+        if (!(c->flags & TW_F_SACK)) {
+            /* RFC 6582 3.2 step 4: resend the next hole, deflate by what was acked. */
+            uint32_t n = tw_out_resend(c, c->snd_una, c->snd_mss);
+            if (n) {
+                c->total_retrans++;
+            }
+            c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+            if (acked >= c->snd_mss) {
+                c->cwnd += c->snd_mss;
+            }
+            if (c->cwnd < c->snd_mss) {
+                c->cwnd = c->snd_mss;
+            }
+        }
+        return;
+    }
+    if (c->ca_state == TW_CA_LOSS && tw_seq_ge(c->snd_una, c->recover)) {
+        c->ca_state = TW_CA_OPEN;
+    } else if (c->ca_state == TW_CA_DISORDER) {
+        c->ca_state = TW_CA_OPEN;
+    }
+    c->dupacks = 0;
+    if (grow) {
+        c->cc_ops->on_ack(c, acked, st->now);
+    }
 }
 
 static in_result in_process_ack(tw_socket *c, const tw_seg *s)
@@ -425,22 +541,35 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         tw_out_ack(c);
         return IN_DONE;
     }
-    if (tw_seq_gt(s->ack, c->snd_una)) {
-        ack_advance(c, s->ack);
-        tw_conn_notify(c);
-    } else if (tw_seq_lt(s->ack, c->snd_una)) {
-        tw_count(st, TW_CNT_TCP_RX_OLD_ACK); /* old duplicate: ignored, text still used */
-    }
+    uint32_t wnd = (uint32_t)s->h->win << c->snd_wscale;
+    bool same_wnd = wnd == c->snd_wnd;
     if (tw_seq_ge(s->ack, c->snd_una) &&
         (tw_seq_lt(c->snd_wl1, s->seq) ||
          (tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_le(c->snd_wl2, s->ack)))) {
         /* RFC 9293 3.10.7.4 fifth: update the send window only from newer segments. */
-        c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+        c->snd_wnd = wnd;
         if (c->snd_wnd > c->max_snd_wnd) {
             c->max_snd_wnd = c->snd_wnd;
         }
         c->snd_wl1 = s->seq;
         c->snd_wl2 = s->ack;
+    }
+    uint32_t newly_sacked = tw_sack_on_ack(c, &s->h->o);
+    if (tw_seq_gt(s->ack, c->snd_una)) {
+        uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+        uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
+        ack_advance(c, s);
+        on_new_ack(c, acked, prior_flight);
+        tw_conn_notify(c);
+    } else if (tw_seq_lt(s->ack, c->snd_una)) {
+        tw_count(st, TW_CNT_TCP_RX_OLD_ACK); /* old duplicate: ignored, text still used */
+    } else if (!tw_seq_eq(c->snd_una, c->snd_max)) {
+        /* RFC 5681 2 (duplicate ACK): nothing new acknowledged, no data, no SYN/FIN,
+           same window, data outstanding. RFC 6675: new SACK information counts too. */
+        bool dup = s->data_len == 0 && !(s->flags & (TW_SYN | TW_FIN)) && same_wnd;
+        if (dup || newly_sacked) {
+            on_dupack(c, dup);
+        }
     }
     bool fin_acked = tw_conn_fin_sent(c) && tw_conn_fin_acked(c, c->snd_una);
     switch (c->state) {
@@ -487,6 +616,29 @@ static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
     c->st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
 }
 
+/* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second full-sized segment and
+   within the delayed-ACK time; like Linux, the first segments of a connection are ACKed
+   at once (quick-ACK mode) so slow start is not slowed by the receiver. */
+static void ack_policy(tw_socket *c, uint32_t n)
+{
+    tw_stack *st = c->st;
+    if (st->cfg.no_delayed_ack || c->quickack) {
+        if (c->quickack) {
+            c->quickack--;
+        }
+        c->flags |= TW_F_ACK_NOW;
+        return;
+    }
+    c->delack_bytes += n;
+    uint32_t full = c->rcv_mss ? c->rcv_mss : 536u;
+    if (c->delack_bytes >= 2u * full) {
+        c->flags |= TW_F_ACK_NOW;
+    } else if (c->dack_at == TW_TIME_NEVER) {
+        c->dack_at = tw_time_add(st->now, st->cfg.delayed_ack);
+        tw_conn_timer_update(c);
+    }
+}
+
 static in_result in_process_text(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -508,8 +660,12 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
         tw_conn_done(c, TW_ERR_ABORTED);
         return IN_DONE;
     }
-    c->flags |= TW_F_ACK_NOW; /* every segment is ACKed at once; delayed ACK is #3 */
+    if (s->data_len > c->rcv_mss) {
+        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
+                                                                  : tw_conn_local_mss(c));
+    }
     if (c->flags & TW_F_SHUT_RD) {
+        c->flags |= TW_F_ACK_NOW;
         if (tw_seq_eq(s->seq, c->rcv_nxt)) {
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
         }
@@ -521,10 +677,18 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
     }
     uint32_t off = (uint32_t)tw_seq_diff(s->seq, c->rcv_nxt);
     if (off == 0) {
+        bool had_holes = c->ooo && c->ooo->n;
         deliver_in_order(c, s->data, s->data_len);
+        if (had_holes) {
+            c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
+        } else {
+            ack_policy(c, s->data_len);
+        }
         tw_conn_notify(c);
         return IN_CONTINUE;
     }
+    c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: an out-of-order segment is ACKed at once */
+    c->last_ooo = s->seq;
     /* Out of order: keep the bytes where they belong in the ring and remember the range
        (RFC 9293 3.10.7.4 seventh: segments beyond RCV.NXT may be held). */
     if (!c->ooo) {
@@ -593,6 +757,40 @@ static in_result in_process_fin(tw_socket *c, const tw_seg *s)
     return IN_CONTINUE;
 }
 
+/* RFC 7323 5.3 (D5): PAWS. A segment whose timestamp is older than TS.Recent is an old
+   duplicate from an earlier wrap of the sequence space: ACK and drop it. TS.Recent
+   older than 24 days is no longer trusted (5.5). */
+static in_result in_check_paws(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    const tw_tcp_opts *o = &s->h->o;
+    if (!(c->flags & TW_F_TS) || !(o->present & TW_OPT_TS) || (s->flags & TW_RST)) {
+        return IN_CONTINUE;
+    }
+    if ((int32_t)(o->ts_val - c->ts_recent) >= 0 ||
+        st->now - c->ts_recent_stamp >= TW_SEC(24u * 24u * 3600u)) {
+        return IN_CONTINUE;
+    }
+    tw_drop(st, TW_CNT_TCP_RX_PAWS_REJECTED, &s->sum, c);
+    tw_out_ack(c);
+    return IN_DONE;
+}
+
+/* An acceptable segment arrived: TS.Recent (RFC 7323 4.3) and the idle clock for
+   keepalive. */
+static void note_arrival(tw_socket *c, const tw_seg *s, tw_seq seq)
+{
+    tw_stack *st = c->st;
+    const tw_tcp_opts *o = &s->h->o;
+    if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS) && tw_seq_le(seq, c->last_ack_sent) &&
+        (int32_t)(o->ts_val - c->ts_recent) >= 0) {
+        c->ts_recent = o->ts_val;
+        c->ts_recent_stamp = st->now;
+    }
+    c->last_rcv = st->now;
+    c->ka_sent = 0;
+}
+
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
     if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
@@ -608,8 +806,12 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         s->len--;
     }
     tw_seq orig_seq = s->seq;
-    if (in_check_seq(c, s) || in_check_rst(c, s, orig_seq) || in_check_syn(c, s) ||
-        in_process_ack(c, s) || in_process_text(c, s) || in_process_fin(c, s)) {
+    if (in_check_paws(c, s) || in_check_seq(c, s)) {
+        return;
+    }
+    note_arrival(c, s, orig_seq);
+    if (in_check_rst(c, s, orig_seq) || in_check_syn(c, s) || in_process_ack(c, s) ||
+        in_process_text(c, s) || in_process_fin(c, s)) {
         return;
     }
     tw_out_push(c);

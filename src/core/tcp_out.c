@@ -112,15 +112,27 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
         } else {
             tw_conn_syn_opts(c, &h.o, NULL);
         }
-    } else if ((c->flags & TW_F_TS) && !(flags & TW_RST)) {
-        h.o.present = TW_OPT_TS;
-        h.o.ts_val = tw_ts_now(st, c->ts_offset);
-        h.o.ts_ecr = c->ts_recent;
+    } else if (!(flags & TW_RST)) {
+        if (c->flags & TW_F_TS) {
+            h.o.present = TW_OPT_TS;
+            h.o.ts_val = tw_ts_now(st, c->ts_offset);
+            h.o.ts_ecr = c->ts_recent;
+        }
+        if ((c->flags & TW_F_SACK) && (flags & TW_ACK)) {
+            /* RFC 2018 3: at most 4 blocks, 3 when timestamps take their 12 bytes. */
+            unsigned max = (c->flags & TW_F_TS) ? 3 : 4;
+            h.o.sack_n = (uint8_t)tw_sack_blocks(c, h.o.sack, max);
+            if (h.o.sack_n) {
+                h.o.present |= TW_OPT_SACK;
+            }
+        }
     }
     h.win = (flags & TW_RST) && !(flags & TW_ACK) ? 0 : adv_window(c, syn);
     if (flags & TW_ACK) {
         c->last_ack_sent = c->rcv_nxt;
         c->flags &= ~TW_F_ACK_NOW;
+        c->dack_at = TW_TIME_NEVER; /* this segment carries the pending ACK */
+        c->delack_bytes = 0;
     }
     send_seg(st, c->raddr, &h, &c->snd, off, len, c, retrans);
 }
@@ -195,13 +207,91 @@ void tw_out_challenge_ack(tw_socket *c)
     tw_out_ack(c);
 }
 
-/* Send segments from snd_nxt while data (or the FIN) and window allow, at most
-   `max_segs`. `probe` lets one byte go beyond a closed window (a retransmission after a
-   timeout doubles as a window probe). Returns segments sent. */
+/* Bytes presumed in the network: RFC 6675's pipe during SACK recovery, otherwise what
+   was sent from snd_una up to snd_nxt (after a timeout snd_nxt goes back to snd_una). */
+static uint32_t pipe_now(const tw_socket *c)
+{
+    if (c->ca_state == TW_CA_RECOVERY && (c->flags & TW_F_SACK)) {
+        return tw_sack_pipe(c);
+    }
+    return (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+}
+
+/* The congestion window in force, with RFC 3042's limited transmit: the first two
+   duplicate ACKs may each release one new segment. */
+static uint32_t cwnd_now(const tw_socket *c)
+{
+    if (c->ca_state == TW_CA_DISORDER) {
+        return c->cwnd + (c->dupacks < 2 ? c->dupacks : 2u) * c->snd_mss;
+    }
+    return c->cwnd;
+}
+
+uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen)
+{
+    tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    if (tw_seq_lt(seq, c->snd_buf_seq)) {
+        return 0;
+    }
+    if (tw_seq_ge(seq, data_end)) {
+        if (tw_conn_fin_sent(c) && tw_seq_eq(seq, data_end)) {
+            emit(c, TW_FIN | TW_ACK, seq, 0, 0, true);
+            return 1;
+        }
+        return 0;
+    }
+    uint32_t n = (uint32_t)tw_seq_diff(data_end, seq);
+    if (n > c->snd_mss) {
+        n = c->snd_mss;
+    }
+    if (n > maxlen) {
+        n = maxlen;
+    }
+    uint8_t flags = TW_ACK;
+    if (tw_seq_eq(tw_seq_add(seq, n), data_end)) {
+        flags |= TW_PSH;
+        if (tw_conn_fin_sent(c)) {
+            flags |= TW_FIN;
+        }
+    }
+    emit(c, flags, seq, (uint32_t)tw_seq_diff(seq, c->snd_buf_seq), n, true);
+    return n;
+}
+
+/* RFC 6675 NextSeg (1): retransmit the next hole below the FACK point. Returns false
+   when there is no hole left to resend. */
+static bool resend_hole(tw_socket *c)
+{
+    tw_seq start;
+    uint32_t len;
+    if (!tw_sack_hole(c, c->high_rxt, tw_sack_fack(c), &start, &len)) {
+        return false;
+    }
+    uint32_t n = tw_out_resend(c, start, len);
+    if (!n) {
+        return false;
+    }
+    c->total_retrans++;
+    c->high_rxt = tw_seq_add(start, n);
+    return true;
+}
+
+/* Send segments while data (or the FIN), the peer's window and the congestion window
+   allow, at most `max_segs`. `probe` lets one byte go beyond a closed window (the first
+   retransmission after a timeout doubles as a window probe). Returns segments sent. */
 static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
 {
     unsigned sent = 0;
+    bool nagle_counted = false;
     while (sent < max_segs) {
+        uint32_t pipe = pipe_now(c);
+        uint32_t cw = cwnd_now(c);
+        uint32_t cwnd_room = cw > pipe ? cw - pipe : 0;
+        if (c->ca_state == TW_CA_RECOVERY && (c->flags & TW_F_SACK) &&
+            cwnd_room >= c->snd_mss && resend_hole(c)) {
+            sent++;
+            continue;
+        }
         tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
         tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
         bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
@@ -219,7 +309,24 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                 n = room;
             }
             if (n == 0) {
-                break; /* window closed: the persist timer is issue #3 */
+                break; /* window closed: the persist timer takes over */
+            }
+            if (cwnd_room < n && !probe) {
+                break; /* congestion window full (RFC 5681): wait for ACKs */
+            }
+            bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+            if (n < c->snd_mss && n < avail && !probe && n < c->max_snd_wnd / 2 && in_flight) {
+                break; /* RFC 9293 3.8.6.2.1: no runt segments into a small window */
+            }
+            if (n < c->snd_mss && n == avail && !fin_q && !(c->flags & TW_F_NODELAY) &&
+                !probe && !retrans && tw_seq_gt(c->snd_sml, c->snd_una)) {
+                /* Nagle (RFC 9293 3.7.4) in Minshall's form, as Linux does it: hold a
+                   small segment while an earlier small one is unacknowledged. */
+                if (!nagle_counted) {
+                    tw_count(c->st, TW_CNT_TCP_NAGLE_HELD);
+                    nagle_counted = true;
+                }
+                break;
             }
             uint8_t flags = TW_ACK;
             bool fin = false;
@@ -238,14 +345,26 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                 c->rtt_seq = tw_seq_add(c->snd_nxt, n);
                 c->rtt_start = c->st->now;
             }
+            if (!in_flight) {
+                c->stall_start = c->st->now;
+            }
             emit(c, flags, c->snd_nxt, off, n, retrans);
             c->snd_nxt = tw_seq_add(c->snd_nxt, n + (fin ? 1u : 0u));
+            if (n < c->snd_mss) {
+                c->snd_sml = c->snd_nxt;
+            }
         } else if (fin_q && tw_seq_eq(c->snd_nxt, data_end)) {
             /* S10/S13: the FIN takes one sequence number of its own. */
+            if (tw_seq_eq(c->snd_una, c->snd_max)) {
+                c->stall_start = c->st->now;
+            }
             emit(c, TW_FIN | TW_ACK, c->snd_nxt, 0, 0, retrans);
             c->snd_nxt = tw_seq_add(c->snd_nxt, 1);
         } else {
             break;
+        }
+        if (retrans) {
+            c->total_retrans++;
         }
         c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
         sent++;
@@ -265,17 +384,36 @@ void tw_out_push(tw_socket *c)
     if (!sent && (c->flags & TW_F_ACK_NOW)) {
         tw_out_ack(c);
     }
-    if (!tw_seq_eq(c->snd_una, c->snd_max)) {
-        tw_rto_arm(c);
-    }
+    tw_timer_after_send(c);
+}
+
+void tw_out_probe(tw_socket *c)
+{
+    /* An already-acknowledged sequence number makes the peer answer with an ACK that
+       carries its current window (RFC 9293 3.8.6.1, RFC 1122 4.2.3.6). */
+    emit(c, TW_ACK, tw_seq_make(c->snd_una.v - 1), 0, 0, false);
 }
 
 void tw_out_retransmit(tw_socket *c)
 {
-    /* RFC 6298 5.4: retransmit the earliest segment not acknowledged; the rest follows
-       as ACKs open the way again (snd_nxt goes back to snd_una). */
+    /* RFC 5681 3.1 (4) and RFC 6298 5.4-5.6: after a timeout, ssthresh halves (once per
+       episode), cwnd drops to one segment, and sending restarts from snd_una; the rest
+       follows in slow start as ACKs come back. Prior SACK information is dropped
+       (RFC 2018 8). */
+    if (c->ca_state != TW_CA_LOSS || tw_seq_ge(c->snd_una, c->recover)) {
+        c->ssthresh = c->cc_ops->on_loss(c, c->st->now);
+    }
+    c->cwnd = c->snd_mss;
+    c->ca_state = TW_CA_LOSS;
+    c->recover = c->snd_max;
+    c->dupacks = 0;
+    c->rto_count++;
+    tw_sack_clear(c);
     c->snd_nxt = c->snd_una;
+    c->high_rxt = c->snd_una;
     c->flags &= ~TW_F_RTT_TIMING;
-    c->total_retrans++;
-    push_segs(c, 1, true);
+    if (!push_segs(c, 1, true) && tw_conn_fin_sent(c)) {
+        tw_out_resend(c, c->snd_una, 1);
+        c->total_retrans++;
+    }
 }

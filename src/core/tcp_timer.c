@@ -61,6 +61,8 @@ static void trace_timer(tw_socket *c, tw_timer_kind kind)
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
+static bool user_timeout_ok(tw_socket *c);
+
 /* Returns false when the connection was freed. */
 static bool on_rto(tw_socket *c)
 {
@@ -76,6 +78,9 @@ static bool on_rto(tw_socket *c)
         limit = st->cfg.orphan_retries;
     } else {
         limit = st->cfg.retries;
+    }
+    if (!user_timeout_ok(c)) {
+        return false;
     }
     if (c->retries >= limit) {
         /* S9: out of retries: the attempt fails with a clear error, nothing left. */
@@ -94,6 +99,121 @@ static bool on_rto(tw_socket *c)
         tw_out_retransmit(c);
     }
     c->rto_at = tw_time_add(st->now, c->rto);
+    return true;
+}
+
+void tw_cc_init(tw_socket *c)
+{
+    /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
+    c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+    c->ssthresh = UINT32_MAX;
+    c->ca_state = TW_CA_OPEN;
+    c->recover = c->snd_una;
+    c->high_rxt = c->snd_una;
+    c->snd_sml = c->snd_una;
+    c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
+    c->last_rcv = c->st->now;
+    tw_keepalive_reset(c);
+}
+
+void tw_keepalive_reset(tw_socket *c)
+{
+    c->ka_sent = 0;
+    if ((c->flags & TW_F_KEEPALIVE) &&
+        (c->state == TW_STATE_ESTABLISHED || c->state == TW_STATE_CLOSE_WAIT)) {
+        c->ka_at = tw_time_add(c->last_rcv, c->ka_idle);
+    } else {
+        c->ka_at = TW_TIME_NEVER;
+    }
+}
+
+void tw_timer_after_send(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    bool outstanding = !tw_seq_eq(c->snd_una, c->snd_max);
+    tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    bool waiting = tw_seq_lt(c->snd_nxt, data_end);
+    if (outstanding) {
+        if (c->flags & TW_F_PERSIST) {
+            c->flags &= ~TW_F_PERSIST;
+            c->rto_at = TW_TIME_NEVER;
+        }
+        tw_rto_arm(c);
+    } else if (waiting && c->snd_wnd == 0) {
+        /* RFC 9293 3.8.6.1: a closed window with data waiting: probe it (D2). */
+        if (!(c->flags & TW_F_PERSIST)) {
+            c->flags |= TW_F_PERSIST;
+            c->persist_backoff = 0;
+            c->stall_start = st->now;
+            tw_time d = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
+            c->rto_at = tw_time_add(st->now, d);
+            tw_conn_timer_update(c);
+        }
+    } else if (c->rto_at != TW_TIME_NEVER) {
+        c->flags &= ~TW_F_PERSIST;
+        c->rto_at = TW_TIME_NEVER;
+        tw_conn_timer_update(c);
+    }
+}
+
+/* RFC 5482 / Linux TCP_USER_TIMEOUT. Returns false when the connection was aborted. */
+static bool user_timeout_ok(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (c->user_timeout && st->now - c->stall_start >= c->user_timeout) {
+        tw_count(st, TW_CNT_TCP_USER_TIMEDOUT);
+        tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
+        tw_conn_done(c, TW_ERR_TIMEDOUT);
+        return false;
+    }
+    return true;
+}
+
+static bool on_persist(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    trace_timer(c, TW_TIMER_PERSIST);
+    if (!user_timeout_ok(c)) {
+        return false;
+    }
+    tw_count(st, TW_CNT_TCP_PERSIST_PROBE);
+    c->persist_probes++;
+    tw_out_probe(c);
+    /* Back off like the retransmission timer (RFC 9293 3.8.6.1), capped at rto_max. */
+    if (c->persist_backoff < 16) {
+        c->persist_backoff++;
+    }
+    tw_time base = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
+    tw_time d = base << c->persist_backoff;
+    if (d > st->cfg.rto_max || d < base) {
+        d = st->cfg.rto_max;
+    }
+    c->rto_at = tw_time_add(st->now, d);
+    return true;
+}
+
+static bool on_keepalive(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_time idle = st->now - c->last_rcv;
+    if (c->ka_sent == 0 && idle < c->ka_idle) {
+        c->ka_at = tw_time_add(c->last_rcv, c->ka_idle); /* traffic came meanwhile */
+        return true;
+    }
+    if (c->ka_sent >= c->ka_probes) {
+        /* RFC 1122 4.2.3.6: the peer is gone. Like Linux, tell it with a RST in case
+           it is only deaf. */
+        tw_count(st, TW_CNT_TCP_KEEPALIVE_TIMEDOUT);
+        tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
+        tw_out_rst_conn(c);
+        tw_conn_done(c, TW_ERR_TIMEDOUT);
+        return false;
+    }
+    trace_timer(c, TW_TIMER_KEEPALIVE);
+    tw_count(st, TW_CNT_TCP_KEEPALIVE_PROBE);
+    c->ka_sent++;
+    tw_out_probe(c);
+    c->ka_at = tw_time_add(st->now, c->ka_intvl);
     return true;
 }
 
@@ -117,7 +237,20 @@ void tw_conn_on_timer(tw_socket *c)
     }
     if (tw_time_reached(c->rto_at, st->now)) {
         c->rto_at = TW_TIME_NEVER;
-        if (!on_rto(c)) {
+        bool alive = (c->flags & TW_F_PERSIST) ? on_persist(c) : on_rto(c);
+        if (!alive) {
+            return;
+        }
+    }
+    if (tw_time_reached(c->dack_at, st->now)) {
+        c->dack_at = TW_TIME_NEVER;
+        trace_timer(c, TW_TIMER_DELACK);
+        tw_count(st, TW_CNT_TCP_DELAYED_ACK);
+        tw_out_ack(c);
+    }
+    if (tw_time_reached(c->ka_at, st->now)) {
+        c->ka_at = TW_TIME_NEVER;
+        if (!on_keepalive(c)) {
             return;
         }
     }

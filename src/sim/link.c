@@ -41,7 +41,9 @@ struct tw_sim {
     void *filter_ud;
     tw_sim_tap_fn tap;
     void *tap_ud;
-    uint64_t sent, dropped;
+    uint64_t sent, dropped, queue_drops, corrupted;
+    bool bad[SIM_MAX_STACKS];                    /* Gilbert-Elliott state per sender */
+    tw_time busy[SIM_MAX_STACKS][SIM_MAX_STACKS]; /* bottleneck busy until, per direction */
 };
 
 static uint64_t splitmix(uint64_t *x)
@@ -210,9 +212,41 @@ static int sim_transmit(const uint8_t *pkt, size_t len, void *ud)
         sim->dropped++;
         return 0;
     }
+    if (imp->burst_loss > 0) {
+        bool *bad = &sim->bad[n->idx];
+        *bad = *bad ? rand01(sim) >= 0.3 : rand01(sim) < imp->burst_loss;
+        if (*bad && rand01(sim) < 0.5) {
+            sim->dropped++;
+            return 0;
+        }
+    }
+    tw_time depart = sim->now;
+    if (imp->rate_bps) {
+        /* A bottleneck: packets leave one after another at the link rate; the queue in
+           front of it holds queue_pkts full-sized packets, the rest is tail-dropped. */
+        tw_time *busy = &sim->busy[n->idx][to];
+        tw_time start = *busy > sim->now ? *busy : sim->now;
+        uint64_t backlog = (uint64_t)((double)(start - sim->now) * (double)imp->rate_bps / 8e9);
+        uint32_t qmax = imp->queue_pkts ? imp->queue_pkts : 100;
+        if (backlog > (uint64_t)qmax * 1500u) {
+            sim->queue_drops++;
+            sim->dropped++;
+            return 0;
+        }
+        depart = start + (tw_time)((double)len * 8e9 / (double)imp->rate_bps);
+        *busy = depart;
+    }
     int copies = (imp->dup > 0 && rand01(sim) < imp->dup) ? 2 : 1;
+    uint8_t flipped[65536];
+    if (imp->corrupt > 0 && len <= sizeof flipped && rand01(sim) < imp->corrupt) {
+        memcpy(flipped, pkt, len);
+        uint64_t bit = tw_sim_rand(sim) % (len * 8);
+        flipped[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        pkt = flipped;
+        sim->corrupted++;
+    }
     for (int i = 0; i < copies; i++) {
-        tw_time at = sim->now + imp->delay;
+        tw_time at = depart + imp->delay;
         if (imp->jitter) {
             at += tw_sim_rand(sim) % (imp->jitter + 1);
         }
@@ -354,4 +388,14 @@ uint64_t tw_sim_sent(const tw_sim *sim)
 uint64_t tw_sim_dropped(const tw_sim *sim)
 {
     return sim->dropped;
+}
+
+uint64_t tw_sim_queue_drops(const tw_sim *sim)
+{
+    return sim->queue_drops;
+}
+
+uint64_t tw_sim_corrupted(const tw_sim *sim)
+{
+    return sim->corrupted;
 }

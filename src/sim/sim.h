@@ -26,6 +26,11 @@ typedef struct tw_sim_impair {
     tw_time reorder_delay;
     tw_time delay;    /* one-way propagation delay */
     tw_time jitter;   /* uniform extra delay in [0, jitter] (may reorder) */
+    double burst_loss; /* Gilbert-Elliott: probability a good link turns bad per packet;
+                          a bad link loses half its packets and turns good with 0.3 */
+    double corrupt;   /* probability one random bit of the packet is flipped */
+    uint64_t rate_bps; /* bottleneck rate per direction (bits/s), 0 = unlimited */
+    uint32_t queue_pkts; /* bottleneck queue (1500-byte packets); tail drop beyond; 0 = 100 */
 } tw_sim_impair;
 
 /* Decide the fate of one packet: return 0 to pass it, nonzero to drop it. Called before
@@ -54,9 +59,42 @@ void tw_sim_run_until(tw_sim *sim, tw_time until);
 tw_time tw_sim_run_idle(tw_sim *sim, tw_time limit);
 /* Packets in flight now; packets sent, dropped, duplicated so far. */
 size_t tw_sim_in_flight(const tw_sim *sim);
+/* Packets dropped by the bottleneck queue, corrupted. */
+uint64_t tw_sim_queue_drops(const tw_sim *sim);
+uint64_t tw_sim_corrupted(const tw_sim *sim);
 uint64_t tw_sim_sent(const tw_sim *sim);
 uint64_t tw_sim_dropped(const tw_sim *sim);
 /* A deterministic pseudo-random 64-bit value from the simulator's generator. */
 uint64_t tw_sim_rand(tw_sim *sim);
+
+/* ---- seeded two-stack transfers (used by `tcpwave sim`, the soak test, benchmarks) -- */
+
+typedef struct tw_sim_xfer {
+    uint64_t seed;
+    uint64_t bytes_c2s, bytes_s2c; /* payload each way */
+    tw_sim_impair imp;
+    tw_cc_algo cc;
+    bool no_sack, no_timestamps, no_wscale;
+    uint32_t rcvbuf, sndbuf;       /* 0: stack default */
+    uint16_t mtu;                  /* 0: 1500 */
+    tw_time time_limit;            /* virtual; 0: 1 hour plus 100 RTO backoffs */
+    tw_time msl;                   /* 0: 1 s */
+} tw_sim_xfer;
+
+typedef struct tw_sim_xfer_result {
+    bool ok;                       /* every byte right both ways, both ends closed cleanly,
+                                      no connection, record or live byte left */
+    char why[200];
+    tw_time duration;              /* virtual time from connect until both ends closed */
+    double goodput_c2s, goodput_s2c; /* payload bits per virtual second */
+    uint64_t retrans, fast_retransmits, rtos; /* both ends together */
+    tw_state final_client, final_server;
+    uint64_t packets, dropped;
+} tw_sim_xfer_result;
+
+/* Run one transfer: the client connects, both send their bytes (generated from the seed,
+   checked with a hash), the client half-closes first while the server keeps sending,
+   then the server closes; TIME-WAIT runs out. Returns 0 (see r->ok) or TW_ERR_NOMEM. */
+int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r);
 
 #endif

@@ -1,0 +1,54 @@
+/*
+ * tcp_cc_newreno.c -- Reno/NewReno congestion window growth (RFC 5681 3.1) with
+ * Appropriate Byte Counting (RFC 3465). The NewReno part proper, partial ACKs during
+ * fast recovery (RFC 6582), is in the shared recovery code.
+ */
+#include "core/tcp_cc.h"
+#include "core/tcp_conn.h"
+
+uint32_t tw_cc_slow_start(tw_socket *c, uint32_t acked)
+{
+    if (c->cwnd >= c->ssthresh) {
+        return acked;
+    }
+    /* RFC 3465 2.2: grow by the bytes acknowledged, at most 2*SMSS per ACK. */
+    uint32_t inc = acked < 2u * c->snd_mss ? acked : 2u * c->snd_mss;
+    uint32_t room = c->ssthresh - c->cwnd;
+    if (inc > room) {
+        inc = room;
+    }
+    c->cwnd += inc;
+    return acked > inc ? acked - inc : 0;
+}
+
+static void newreno_on_ack(tw_socket *c, uint32_t acked, tw_time now)
+{
+    (void)now;
+    acked = tw_cc_slow_start(c, acked);
+    if (!acked) {
+        return;
+    }
+    /* RFC 5681 3.1 congestion avoidance: one SMSS per cwnd of acknowledged bytes. */
+    c->cc.ca_acked += acked;
+    if (c->cc.ca_acked >= c->cwnd) {
+        c->cc.ca_acked -= c->cwnd;
+        c->cwnd += c->snd_mss;
+    }
+}
+
+static uint32_t newreno_on_loss(tw_socket *c, tw_time now)
+{
+    (void)now;
+    /* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
+    uint32_t flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+    uint32_t half = flight / 2;
+    c->cc.ca_acked = 0;
+    return half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
+}
+
+const tw_cc_ops tw_cc_newreno = {"newreno", newreno_on_ack, newreno_on_loss};
+
+const tw_cc_ops *tw_cc_get(tw_cc_algo algo)
+{
+    return algo == TW_CC_NEWRENO ? &tw_cc_newreno : &tw_cc_cubic;
+}

@@ -1,0 +1,268 @@
+/*
+ * transfer.c -- one seeded two-stack transfer over the simulated link, checked end to
+ * end (sim.h). Both directions carry a byte stream drawn from the seed; each receiver
+ * hashes what it reads and compares with the sender's hash, so every byte, its order
+ * and its count are checked without keeping the data.
+ */
+#include "sim/sim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CLI_ADDR 0x0a000001u
+#define SRV_ADDR 0x0a000002u
+#define PORT 5001
+
+typedef struct stream {
+    uint64_t total, done;
+    uint64_t rng;   /* generator state: the stream's bytes */
+    uint64_t hash;  /* FNV-1a over the bytes so far */
+} stream;
+
+static void stream_init(stream *s, uint64_t total, uint64_t seed)
+{
+    s->total = total;
+    s->done = 0;
+    s->rng = seed ? seed : 1;
+    s->hash = 0xcbf29ce484222325ull;
+}
+
+static uint8_t stream_byte(stream *s)
+{
+    /* xorshift64*: cheap and reproducible */
+    s->rng ^= s->rng >> 12;
+    s->rng ^= s->rng << 25;
+    s->rng ^= s->rng >> 27;
+    return (uint8_t)((s->rng * 0x2545f4914f6cdd1dull) >> 56);
+}
+
+static void hash_bytes(uint64_t *h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        *h = (*h ^ p[i]) * 0x100000001b3ull;
+    }
+}
+
+typedef struct end {
+    tw_socket *s;
+    stream out;     /* what this end sends */
+    stream in_ref;  /* what it must receive (regenerated, to compare) */
+    uint64_t in_hash, in_count;
+    uint8_t pending[16384];
+    size_t pend_len, pend_off;
+    bool shut, eof, closed;
+} end;
+
+static void pump_send(end *e, tw_time now)
+{
+    for (;;) {
+        if (e->pend_off == e->pend_len) {
+            size_t n = 0;
+            while (n < sizeof e->pending && e->out.done + n < e->out.total) {
+                e->pending[n++] = stream_byte(&e->out);
+            }
+            if (n == 0) {
+                return;
+            }
+            hash_bytes(&e->out.hash, e->pending, n);
+            e->out.done += n;
+            e->pend_len = n;
+            e->pend_off = 0;
+        }
+        tw_ssize w = tw_socket_send(e->s, e->pending + e->pend_off, e->pend_len - e->pend_off, now);
+        if (w <= 0) {
+            return;
+        }
+        e->pend_off += (size_t)w;
+    }
+}
+
+static bool all_sent(const end *e)
+{
+    return e->out.done == e->out.total && e->pend_off == e->pend_len;
+}
+
+static void pump_recv(end *e, tw_time now)
+{
+    uint8_t buf[16384];
+    for (;;) {
+        tw_ssize n = tw_socket_recv(e->s, buf, sizeof buf, now);
+        if (n <= 0) {
+            if (n == 0) {
+                e->eof = true;
+            }
+            return;
+        }
+        hash_bytes(&e->in_hash, buf, (size_t)n);
+        e->in_count += (uint64_t)n;
+    }
+}
+
+static uint64_t expected_hash(uint64_t total, uint64_t seed)
+{
+    stream s;
+    stream_init(&s, total, seed);
+    uint8_t buf[4096];
+    uint64_t left = total;
+    while (left) {
+        size_t n = left < sizeof buf ? (size_t)left : sizeof buf;
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = stream_byte(&s);
+        }
+        hash_bytes(&s.hash, buf, n);
+        left -= n;
+    }
+    return s.hash;
+}
+
+static void fail(tw_sim_xfer_result *r, const char *why)
+{
+    if (!r->why[0]) {
+        snprintf(r->why, sizeof r->why, "%s", why);
+    }
+    r->ok = false;
+}
+
+int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    tw_sim *sim;
+    tw_time t0 = TW_SEC(1);
+    if (tw_sim_new(&sim, x->seed, t0) != 0) {
+        return TW_ERR_NOMEM;
+    }
+    tw_sim_set_impair(sim, &x->imp);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.cc = x->cc;
+    cfg.no_sack = x->no_sack;
+    cfg.no_timestamps = x->no_timestamps;
+    cfg.no_wscale = x->no_wscale;
+    cfg.msl = x->msl ? x->msl : TW_SEC(1);
+    if (x->rcvbuf) {
+        cfg.rcvbuf = x->rcvbuf;
+    }
+    if (x->sndbuf) {
+        cfg.sndbuf = x->sndbuf;
+    }
+    tw_stack *cs, *ss;
+    cfg.addr = CLI_ADDR;
+    if (tw_sim_add_stack(sim, &cfg, x->mtu, &cs) < 0) {
+        tw_sim_free(sim);
+        return TW_ERR_NOMEM;
+    }
+    cfg.addr = SRV_ADDR;
+    if (tw_sim_add_stack(sim, &cfg, x->mtu, &ss) < 0) {
+        tw_sim_free(sim);
+        return TW_ERR_NOMEM;
+    }
+    size_t base_c = tw_stack_mem_live(cs), base_s = tw_stack_mem_live(ss);
+    uint64_t seed_c2s = x->seed * 2 + 1, seed_s2c = x->seed * 2 + 2;
+    end cli, srv;
+    memset(&cli, 0, sizeof cli);
+    memset(&srv, 0, sizeof srv);
+    stream_init(&cli.out, x->bytes_c2s, seed_c2s);
+    stream_init(&srv.out, x->bytes_s2c, seed_s2c);
+    cli.in_hash = srv.in_hash = 0xcbf29ce484222325ull;
+    tw_socket *l;
+    tw_time now = tw_sim_now(sim);
+    r->ok = true;
+    if (tw_socket_open(ss, &l) || tw_socket_bind(l, PORT) || tw_socket_listen(l, 8, now) ||
+        tw_socket_open(cs, &cli.s) || tw_socket_connect(cli.s, SRV_ADDR, PORT, now)) {
+        fail(r, "setup failed");
+        tw_sim_free(sim);
+        return 0;
+    }
+    tw_time limit = now + (x->time_limit ? x->time_limit : TW_SEC(3600 + 100 * 120));
+    /* Poll the applications every 1 ms of virtual time, or at the RTT when longer
+       (a one-hour RTT needs no millisecond polling). */
+    tw_time step = x->imp.delay > TW_MS(1) ? x->imp.delay / 4 : TW_MS(1);
+    if (step > TW_MS(50)) {
+        step = TW_MS(50);
+    }
+    while (now < limit && !(cli.closed && srv.closed)) {
+        tw_sim_run_until(sim, now + step);
+        now = tw_sim_now(sim);
+        if (!srv.s && tw_socket_accept(l, &srv.s, now) != 0) {
+            srv.s = NULL;
+        }
+        end *ends[2] = {&cli, &srv};
+        for (int i = 0; i < 2; i++) {
+            end *e = ends[i];
+            if (!e->s || e->closed) {
+                continue;
+            }
+            pump_send(e, now);
+            pump_recv(e, now);
+            int err = tw_socket_error(e->s);
+            if (err) {
+                char why[80];
+                snprintf(why, sizeof why, "%s: %s", i ? "server" : "client", tw_error_name(err));
+                fail(r, why);
+                tw_socket_close(e->s, now);
+                e->closed = true;
+                continue;
+            }
+            bool may_shut = i == 0 || cli.shut; /* the client half-closes first (S12) */
+            if (all_sent(e) && !e->shut && may_shut) {
+                tw_socket_shutdown(e->s, TW_SHUT_WR, now);
+                e->shut = true;
+            }
+            if (e->shut && e->eof) {
+                tw_socket_close(e->s, now);
+                e->closed = true;
+            }
+        }
+        if (cli.closed && srv.closed && r->duration == 0) {
+            r->duration = now - t0;
+        }
+    }
+    if (!(cli.closed && srv.closed)) {
+        char why[160];
+        snprintf(why, sizeof why, "not finished by the time limit: c2s %llu/%llu s2c %llu/%llu",
+                 (unsigned long long)srv.in_count, (unsigned long long)x->bytes_c2s,
+                 (unsigned long long)cli.in_count, (unsigned long long)x->bytes_s2c);
+        fail(r, why);
+    }
+    if (srv.in_count != x->bytes_c2s || srv.in_hash != expected_hash(x->bytes_c2s, seed_c2s)) {
+        fail(r, "client-to-server bytes differ");
+    }
+    if (cli.in_count != x->bytes_s2c || cli.in_hash != expected_hash(x->bytes_s2c, seed_s2c)) {
+        fail(r, "server-to-client bytes differ");
+    }
+    double secs = (double)(r->duration ? r->duration : now - t0) / 1e9;
+    r->goodput_c2s = secs > 0 ? (double)srv.in_count * 8 / secs : 0;
+    r->goodput_s2c = secs > 0 ? (double)cli.in_count * 8 / secs : 0;
+    if (cli.s) {
+        tw_socket_info ci;
+        tw_socket_info_get(cli.s, &ci);
+        r->final_client = ci.state;
+    }
+    if (srv.s) {
+        tw_socket_info si;
+        tw_socket_info_get(srv.s, &si);
+        r->final_server = si.state;
+    }
+    r->retrans = tw_stack_counter(cs, TW_CNT_TCP_TX_RETRANS) +
+                 tw_stack_counter(ss, TW_CNT_TCP_TX_RETRANS);
+    r->fast_retransmits = tw_stack_counter(cs, TW_CNT_TCP_FAST_RETRANS) +
+                          tw_stack_counter(ss, TW_CNT_TCP_FAST_RETRANS);
+    r->rtos = tw_stack_counter(cs, TW_CNT_TCP_RTO_FIRED) + tw_stack_counter(ss, TW_CNT_TCP_RTO_FIRED);
+    /* Let TIME-WAIT and any retransmission run out, then nothing may be left. */
+    tw_sim_run_idle(sim, now + TW_SEC(4000));
+    tw_socket_close(l, tw_sim_now(sim));
+    if (tw_stack_conn_count(cs) || tw_stack_conn_count(ss) || tw_stack_time_wait_count(cs) ||
+        tw_stack_time_wait_count(ss)) {
+        fail(r, "connections or TIME-WAIT records left");
+    }
+    if (tw_stack_mem_live(cs) != base_c || tw_stack_mem_live(ss) != base_s) {
+        char why[120];
+        snprintf(why, sizeof why, "live memory left: client %zu, server %zu bytes",
+                 tw_stack_mem_live(cs) - base_c, tw_stack_mem_live(ss) - base_s);
+        fail(r, why);
+    }
+    r->packets = tw_sim_sent(sim);
+    r->dropped = tw_sim_dropped(sim);
+    tw_sim_free(sim);
+    return 0;
+}
