@@ -27,7 +27,6 @@ struct echo {
     tw_socket *lsn;
     struct echo_conn *conns;
     unsigned long accepted, finished, failed;
-    bool verbose;
 };
 
 /* Returns false when the connection is finished (closed or failed). */
@@ -35,7 +34,7 @@ static bool serve(struct echo *e, struct echo_conn *c, tw_time now)
 {
     unsigned ev = tw_socket_events(c->s);
     if (ev & TW_EV_ERROR) {
-        if (e->verbose) {
+        if (e->t->verbose) {
             fprintf(stderr, "echo: connection %s\n", tw_strerror(tw_socket_error(c->s)));
         }
         e->failed++;
@@ -110,34 +109,20 @@ static void step(struct echo *e)
     }
 }
 
-static const char echo_usage[] = "tcpwave [OPTIONS] echo [-v] PORT";
+static const char echo_usage[] = "tcpwave [OPTIONS] echo PORT";
 static const char echo_help[] =
     "Echo server on PORT at the stack's address, for any number of connections: bytes come\n"
     "back as they arrive; after the peer's FIN the rest is echoed and the connection\n"
-    "closed. Runs until interrupted, then prints a summary on stderr.\n"
-    "  -v, --verbose   report each failed connection\n"
-    "Other global options: tcpwave --help.\n";
-
-static int echo_opt(int opt, const char *arg, void *ud)
-{
-    (void)arg;
-    struct echo *e = ud;
-    if (opt == 'v') {
-        e->verbose = true;
-        return 0;
-    }
-    tw_usage_error(e->t, echo_usage, "unknown option");
-    return -1;
-}
+    "closed. Runs until interrupted, then prints a summary on stderr; -v also reports\n"
+    "each connection that ends with an error. Other global options: tcpwave --help.\n";
 
 int tw_cmd_echo(tw_tool *t, int argc, char **argv)
 {
     static struct echo e;
     memset(&e, 0, sizeof e);
     e.t = t;
-    static const struct option extra[] = {{"verbose", no_argument, NULL, 'v'}, {0}};
     int first;
-    int rc = tw_cmd_args(t, argc, argv, echo_usage, echo_help, extra, echo_opt, &e, &first);
+    int rc = tw_cmd_args(t, argc, argv, echo_usage, echo_help, NULL, NULL, NULL, &first);
     if (rc < 0) {
         return TW_ARGS_EXIT(rc);
     }
@@ -163,6 +148,11 @@ int tw_cmd_echo(tw_tool *t, int argc, char **argv)
     if (trc != TW_OK) {
         tw_session_close(&e.s);
         return tw_fail(t, "listen on port %u: %s", port, tw_strerror(trc));
+    }
+    if (t->verbose) {
+        char ep[24];
+        fprintf(stderr, "tcpwave: listening on %s (%s)\n", tw_fmt_endpoint(t->host.addr, port, ep),
+                e.s.h.ifname);
     }
     while (!tw_tool_stop) {
         tw_session_turn(&e.s, TW_SEC(1));

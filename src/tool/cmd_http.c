@@ -3,8 +3,9 @@
  * curl and browsers can talk to the stack. GET and HEAD; persistent connections by
  * default in HTTP/1.1 and on request in 1.0 (RFC 9112 9.3); requests are answered in
  * order, so pipelining works. Files are streamed from DIR through a fixed buffer, so a
- * 100 MiB body costs no more memory than a small one. Without DIR, "/" is a generated page
- * describing the connection it was served on (tw_socket_info) and the stack's counters.
+ * 100 MiB body costs no more memory than a small one. Without DIR (or when DIR has no
+ * index.html), "/" is a generated page describing the connection it was served on
+ * (tw_socket_info) and the stack's counters.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -310,8 +311,15 @@ static void handle_request(struct http *h, struct hconn *c, size_t end)
         error_page(h, c, 400, head);
         return;
     }
-    if (h->dir == NULL) {
-        if (strcmp(path, "/") != 0 && strcmp(path, "/index.html") != 0) {
+    bool root = strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0;
+    char full[2048];
+    struct stat sb;
+    if (h->dir != NULL) {
+        snprintf(full, sizeof full, "%s/index.html", h->dir);
+    }
+    /* The generated page: without DIR, or as DIR's index when it has none. */
+    if (h->dir == NULL || (root && stat(full, &sb) != 0)) {
+        if (!root) {
             error_page(h, c, 404, head);
             return;
         }
@@ -325,9 +333,7 @@ static void handle_request(struct http *h, struct hconn *c, size_t end)
         respond(h, c, 200, head, "text/html; charset=utf-8", c->page_len);
         return;
     }
-    char full[2048];
     snprintf(full, sizeof full, "%s%s", h->dir, path);
-    struct stat sb;
     if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         size_t fl = strlen(full);
         snprintf(full + fl, sizeof full - fl, "%sindex.html", full[fl - 1] == '/' ? "" : "/");
@@ -508,8 +514,8 @@ static void step(struct http *h)
 static const char http_usage[] = "tcpwave [OPTIONS] http PORT [DIR]";
 static const char http_help[] =
     "Serve files from DIR over HTTP/1.1 on PORT at the stack's address (GET and HEAD,\n"
-    "keep-alive, pipelining). Without DIR, / is a generated page about the connection and\n"
-    "the stack's counters. Runs until interrupted.\n"
+    "keep-alive, pipelining). Without DIR (or when DIR has no index.html), / is a generated\n"
+    "page about the connection and the stack's counters. Runs until interrupted.\n"
     "Example: tcpwave http 8080 . &  curl -O http://10.7.0.2:8080/file\n"
     "Other global options: tcpwave --help.\n";
 
@@ -552,6 +558,11 @@ int tw_cmd_http(tw_tool *t, int argc, char **argv)
     if (trc != TW_OK) {
         tw_session_close(&h.s);
         return tw_fail(t, "listen on port %u: %s", port, tw_strerror(trc));
+    }
+    if (t->verbose) {
+        char ep[24];
+        fprintf(stderr, "tcpwave: listening on %s (%s)\n", tw_fmt_endpoint(t->host.addr, port, ep),
+                h.s.h.ifname);
     }
     while (!tw_tool_stop) {
         tw_session_turn(&h.s, TW_SEC(1));

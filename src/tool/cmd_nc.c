@@ -160,6 +160,11 @@ static void step(struct nc *n)
             tw_socket_info_get(n->sock, &info);
             n->raddr = info.remote_addr;
             n->port = info.remote_port;
+            if (n->t->verbose) {
+                char ep[24];
+                fprintf(stderr, "tcpwave: connection from %s\n",
+                        tw_fmt_endpoint(n->raddr, n->port, ep));
+            }
             /* One connection, like nc -l: later SYNs are refused. */
             tw_socket_close(n->lsn, now);
             n->lsn = NULL;
@@ -185,6 +190,10 @@ static void step(struct nc *n)
             return;
         }
         n->connected = true;
+        if (n->t->verbose && !n->listening) {
+            char ep[24];
+            fprintf(stderr, "tcpwave: connected to %s\n", tw_fmt_endpoint(n->raddr, n->port, ep));
+        }
     }
     pump_in(n, now);
     if (n->done) {
@@ -248,6 +257,11 @@ static int run(struct nc *n)
     }
     if (rc != TW_OK) {
         return tw_fail(n->t, "%s: %s", n->listening ? "listen" : "connect", tw_strerror(rc));
+    }
+    if (n->t->verbose && n->listening) {
+        char ep[24];
+        fprintf(stderr, "tcpwave: listening on %s (%s)\n",
+                tw_fmt_endpoint(n->t->host.addr, n->port, ep), n->s.h.ifname);
     }
     struct stat sb;
     if (fstat(STDIN_FILENO, &sb) != 0) {

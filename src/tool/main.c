@@ -52,6 +52,7 @@ static const char usage_text[] =
     "                     When given, listen/connect wait out TIME-WAIT before exiting\n"
     "  --pcap FILE        write every packet to FILE (pcap; open with wireshark or tshark)\n"
     "  --trace            print the ladder diagram of every connection on stderr\n"
+    "  -v, --verbose      report listening, connections and their end on stderr\n"
     "  -h, --help         show this help\n"
     "  -V, --version      show the version\n"
     "\n"
@@ -75,6 +76,7 @@ enum {
     OPT_MSL,
     OPT_PCAP,
     OPT_TRACE,
+    OPT_VERBOSE = 'v',
 };
 
 static const struct option global_opts[] = {
@@ -86,6 +88,7 @@ static const struct option global_opts[] = {
     {"msl", required_argument, NULL, OPT_MSL},
     {"pcap", required_argument, NULL, OPT_PCAP},
     {"trace", no_argument, NULL, OPT_TRACE},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
 };
@@ -232,6 +235,9 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
     case OPT_TRACE:
         t->trace = true;
         return 1;
+    case OPT_VERBOSE:
+        t->verbose = true;
+        return 1;
     default:
         return 0;
     }
@@ -249,7 +255,7 @@ int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char
     int c;
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":hV", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hVv", lo, NULL)) != -1) {
         if (c == 'h') {
             printf("usage: %s\n%s", usage, help);
             return -1;
@@ -396,7 +402,7 @@ int main(int argc, char **argv)
     const struct option *lo = tw_tool_longopts(NULL);
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:hV", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:hVv", lo, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage_text, stdout);
             return TW_EXIT_OK;

@@ -23,6 +23,7 @@ typedef struct tw_tool {
     tw_host_opts host;   /* --tun --addr --gateway --prefix --mtu --msl --pcap */
     bool msl_given;
     bool trace;          /* --trace */
+    bool verbose;        /* -v: say when listening / connected, like nc -v */
 } tw_tool;
 
 /* Set by SIGINT / SIGTERM; every loop checks it. */

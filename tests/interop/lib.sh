@@ -1,0 +1,186 @@
+# lib.sh -- shared set-up for the interop tests (sourced, not run).
+#
+# Each test runs tcpwave against the Linux kernel's TCP inside a network namespace it
+# creates and removes itself: tcpwave makes the TUN device tw0 there (the kernel side is
+# 10.7.0.1, the stack 10.7.0.2), the kernel's tools (curl, socat, python) talk to it, and
+# tcpdump captures every packet so tshark can judge them independently afterwards.
+#
+#   . "$(dirname "$0")/lib.sh" "$@"      # $1 = path to the tcpwave binary
+#
+# Exit status: 0 pass, 1 fail (the capture and logs are kept and their path printed),
+# 77 skip (no root, no /dev/net/tun, no namespaces, or a tool is missing).
+
+set -u
+TW=${1:?usage: $0 PATH_TO_TCPWAVE}
+TEST=$(basename "$0" .sh)
+STACK=10.7.0.2
+GW=10.7.0.1
+
+skip() {
+    echo "SKIP: $TEST: $*"
+    exit 77
+}
+
+fail() {
+    echo "FAIL: $TEST: $*" >&2
+    exit 1
+}
+
+note() {
+    echo "$TEST: $*"
+}
+
+[ -x "$TW" ] || fail "no tcpwave binary at $TW"
+[ "$(id -u)" = 0 ] || skip "needs root (network namespace and TUN device)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+for t in ip tcpdump tshark timeout sha256sum ${NEEDS:-}; do
+    command -v "$t" >/dev/null 2>&1 || skip "missing '$t' (scripts/deps.sh test installs it)"
+done
+
+WORK=$(mktemp -d "/tmp/tw-interop-$TEST.XXXXXX")
+NS="tw-$TEST-$$"
+PIDS=""
+CAP_PID=""
+ip netns add "$NS" 2>"$WORK/netns.err" || skip "cannot create a network namespace: $(cat "$WORK/netns.err")"
+
+cleanup() {
+    local rc=$?
+    for p in $PIDS $CAP_PID; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $PIDS $CAP_PID; do
+        wait "$p" 2>/dev/null
+    done
+    ip netns del "$NS" 2>/dev/null
+    if [ "$rc" = 0 ] || [ "$rc" = 77 ]; then
+        rm -rf "$WORK"
+    else
+        echo "$TEST: capture and logs kept in $WORK" >&2
+        for f in "$WORK"/*.err "$WORK"/*.log; do
+            [ -s "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
+        done
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+nsx() {
+    ip netns exec "$NS" "$@"
+}
+nsx ip link set lo up
+
+# Bounded wait: wait_for SECONDS COMMAND... (polls every 0.05 s).
+wait_for() {
+    local n=$(($1 * 20))
+    shift
+    while [ "$n" -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.05
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# Start the capture on every interface of the namespace (tw0 may not exist yet).
+# start_capture [SNAPLEN]
+start_capture() {
+    # Cut packets keep whole headers; only the application dissectors would then see
+    # truncated payloads (and call them malformed), so they are left out of the judge.
+    if [ "${1:-0}" != 0 ]; then
+        TSH_EXTRA="--disable-protocol http"
+    fi
+    # Started directly (not through the nsx function) so $! is tcpdump itself: `ip netns
+    # exec` execs the command without forking, a backgrounded function would be a subshell.
+    ip netns exec "$NS" tcpdump -i any -n -U --immediate-mode -B 16384 -s "${1:-0}" -w "$WORK/cap.pcap" \
+        2>"$WORK/tcpdump.err" &
+    CAP_PID=$!
+    wait_for 10 grep -q "listening on" "$WORK/tcpdump.err" || fail "tcpdump did not start"
+}
+
+stop_capture() {
+    [ -n "$CAP_PID" ] || return 0
+    sleep 0.2 # let tcpdump write what the kernel already handed it
+    kill -INT "$CAP_PID" 2>/dev/null
+    wait "$CAP_PID" 2>/dev/null
+    CAP_PID=""
+    CAP_DROPPED=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.err")
+    CAP_DROPPED=${CAP_DROPPED:-0}
+}
+
+# Run tcpwave in the namespace in the background: tw_start NAME ARGS...
+# Its output goes to $WORK/NAME.out / NAME.err, its pid to TW_PID.
+tw_start() {
+    local name=$1
+    shift
+    ip netns exec "$NS" "$TW" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    TW_PID=$!
+    PIDS="$PIDS $TW_PID"
+}
+
+# tw_start with -v and wait for "listening on" (the listener exists before any client).
+tw_serve() {
+    local name=$1
+    shift
+    tw_start "$name" -v "$@" </dev/null
+    wait_for 10 grep -q "listening on" "$WORK/$name.err" || fail "tcpwave $* did not start listening: $(cat "$WORK/$name.err")"
+}
+
+# True once a child has exited (a zombie until waited for, so kill -0 is no test).
+exited() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+    case "$st" in Z*) return 0 ;; esac
+    return 1
+}
+
+# Wait for a background child with a bound; sets RC to its exit status ("timeout" if it
+# had to be killed). Not in $(...): a subshell cannot wait for our children.
+wait_exit() {
+    local pid=$1 secs=$2
+    if ! wait_for "$secs" exited "$pid"; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        RC=timeout
+        return
+    fi
+    wait "$pid"
+    RC=$?
+}
+
+hash_of() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+same_file() {
+    [ "$(hash_of "$1")" = "$(hash_of "$2")" ] || fail "$3: sha256 differs ($(stat -c %s "$1") vs $(stat -c %s "$2") bytes)"
+}
+
+# tshark over the capture: prints matching frames (one line each).
+tsh() {
+    tshark -r "$WORK/cap.pcap" -n -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+        -o tcp.desegment_tcp_streams:FALSE ${TSH_EXTRA:-} "$@" 2>>"$WORK/tshark.err"
+}
+
+# The independent judge: no malformed packet, no bad IP or TCP checksum, and no ACK for
+# a segment that was never sent ("ACKed unseen segment"; only meaningful when the capture
+# itself lost nothing).
+judge() {
+    stop_capture
+    [ -s "$WORK/cap.pcap" ] || fail "empty capture"
+    local n
+    n=$(tsh -Y tcp | wc -l)
+    [ "$n" -gt 0 ] || fail "no TCP segment in the capture"
+    local bad
+    bad=$(tsh -Y '_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0')
+    [ -z "$bad" ] || fail "tshark: malformed packets or bad checksums:
+$bad"
+    if [ "$CAP_DROPPED" = 0 ]; then
+        bad=$(tsh -Y 'tcp.analysis.ack_lost_segment')
+        [ -z "$bad" ] || fail "tshark: ACKed unseen segment:
+$bad"
+    else
+        note "tcpdump dropped $CAP_DROPPED packets: ACKed-unseen check not meaningful, skipped"
+    fi
+    note "tshark: $n TCP segments, none malformed, no bad checksum"
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# curl (the kernel's TCP) -> `tcpwave http`: the generated page, a small file, 1 MiB and
+# 100 MiB bodies checked by sha256, HEAD, 404, and keep-alive (several requests on one
+# connection, counted from the capture). Issue 4; SPEC S1-S3, S10-S14, D1.
+NEEDS="curl"
+. "$(dirname "$0")/lib.sh" "$@"
+
+mkdir -p "$WORK/www"
+printf 'hello from tcpwave\n' >"$WORK/www/small.txt"
+head -c 1048576 /dev/urandom >"$WORK/www/1M.bin"
+head -c 104857600 /dev/urandom >"$WORK/www/100M.bin"
+
+# Headers are enough for the judge; a 100 MiB capture of whole packets is not needed.
+start_capture 160
+tw_serve http http 8080 "$WORK/www"
+URL="http://$STACK:8080"
+C="timeout 120 curl -sS --fail"
+
+nsx $C "$URL/" -o "$WORK/page.html" || fail "GET / failed"
+grep -q "tcpwave" "$WORK/page.html" || fail "generated page lacks its title"
+grep -q "ESTABLISHED" "$WORK/page.html" || fail "generated page lacks the connection state"
+
+nsx $C "$URL/small.txt" -o "$WORK/small.got" || fail "GET small.txt failed"
+same_file "$WORK/www/small.txt" "$WORK/small.got" "small.txt"
+
+nsx $C "$URL/1M.bin" -o "$WORK/1M.got" || fail "GET 1M.bin failed"
+same_file "$WORK/www/1M.bin" "$WORK/1M.got" "1 MiB body"
+
+nsx $C "$URL/100M.bin" -o "$WORK/100M.got" || fail "GET 100M.bin failed"
+same_file "$WORK/www/100M.bin" "$WORK/100M.got" "100 MiB body"
+rm -f "$WORK/100M.got"
+
+# HEAD: the length of the file, no body.
+nsx timeout 30 curl -sS -I "$URL/1M.bin" >"$WORK/head.txt" || fail "HEAD failed"
+grep -qi "^content-length: 1048576" "$WORK/head.txt" || fail "HEAD: wrong Content-Length: $(cat "$WORK/head.txt")"
+
+# 404 for a missing file, and no escaping the directory.
+code=$(nsx timeout 30 curl -sS -o /dev/null -w '%{http_code}' "$URL/nope.txt")
+[ "$code" = 404 ] || fail "missing file gave $code, not 404"
+code=$(nsx timeout 30 curl -sS --path-as-is -o /dev/null -w '%{http_code}' "$URL/../../etc/passwd")
+[ "$code" = 400 ] || fail "path with .. gave $code, not 400"
+
+# Keep-alive: three requests in one curl run share one connection.
+nsx timeout 60 curl -sS --fail -v "$URL/small.txt" -o "$WORK/k1" "$URL/1M.bin" -o "$WORK/k2" \
+    "$URL/small.txt" -o "$WORK/k3" 2>"$WORK/keepalive.log" || fail "keep-alive requests failed"
+same_file "$WORK/www/small.txt" "$WORK/k1" "keep-alive 1"
+same_file "$WORK/www/1M.bin" "$WORK/k2" "keep-alive 2"
+same_file "$WORK/www/small.txt" "$WORK/k3" "keep-alive 3"
+reused=$(grep -c "Re-using existing connection" "$WORK/keepalive.log")
+[ "$reused" = 2 ] || fail "curl re-used the connection $reused times, expected 2"
+
+kill -TERM "$TW_PID"
+wait_exit "$TW_PID" 10
+[ "$RC" = 0 ] || fail "tcpwave http exit status $RC"
+grep -q "10 requests served" "$WORK/http.err" || fail "server summary: $(tail -n 1 "$WORK/http.err")"
+
+judge
+# One SYN per curl connection: 8 curl runs, the last with three requests.
+syns=$(tsh -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 8080' | wc -l)
+[ "$syns" = 8 ] || fail "expected 8 connections in the capture, saw $syns"
+note "ok: page, small, 1 MiB, 100 MiB (sha256), HEAD, 404, 400, keep-alive x3 on one connection"
