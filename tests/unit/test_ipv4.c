@@ -1,0 +1,301 @@
+/*
+ * test_ipv4.c -- IPv4 header validation and building (ipv4.h; RFC 791, RFC 1122 3.2.1).
+ *
+ * SPEC R8: every malformed packet is dropped with the counter that names why. Each row
+ * below breaks one thing in an otherwise valid packet (re-computing the header checksum
+ * unless the checksum is the thing broken) and expects exactly one counter.
+ */
+#include "core/ipv4.h"
+#include "core/cksum.h"
+#include "core/rd.h"
+#include "core/wr.h"
+#include "unit.h"
+
+#include <string.h>
+
+#define SELF 0xc0a80001u  /* 192.168.0.1 */
+#define OTHER 0xc0000201u /* 192.0.2.1 */
+#define PAYLOAD 8
+
+typedef struct pkt {
+    uint8_t b[128];
+    size_t len;
+} pkt;
+
+static void fix_csum(pkt *p)
+{
+    size_t hl = (size_t)(p->b[0] & 0xf) * 4;
+    if (hl < 20 || hl > p->len) {
+        hl = 20; /* header length itself is what is broken: checksum the first 20 */
+    }
+    tw_put16(p->b + 10, 0);
+    tw_put16(p->b + 10, tw_cksum_fin(tw_cksum_add(0, p->b, hl, 0)));
+}
+
+static pkt good(void)
+{
+    pkt p;
+    memset(&p, 0, sizeof(p));
+    tw_ipv4_build(p.b, OTHER, SELF, TW_IPPROTO_TCP, PAYLOAD, 0x1234);
+    memcpy(p.b + 20, "payload!", PAYLOAD);
+    p.len = 20 + PAYLOAD;
+    return p;
+}
+
+static void m_none(pkt *p)
+{
+    (void)p;
+}
+static void m_len19(pkt *p)
+{
+    p->len = 19;
+}
+static void m_len0(pkt *p)
+{
+    p->len = 0;
+}
+static void m_version6(pkt *p)
+{
+    p->b[0] = 0x65;
+}
+static void m_version0(pkt *p)
+{
+    p->b[0] = 0x05;
+}
+static void m_ihl4(pkt *p)
+{
+    p->b[0] = 0x44;
+}
+static void m_ihl0(pkt *p)
+{
+    p->b[0] = 0x40;
+}
+static void m_ihl15_short(pkt *p)
+{
+    p->b[0] = 0x4f; /* 60-byte header in a 28-byte packet */
+}
+static void m_ihl6_options(pkt *p)
+{
+    /* a legal 24-byte header: four NOP option bytes (RFC 791 option type 1) */
+    memmove(p->b + 24, p->b + 20, PAYLOAD);
+    memset(p->b + 20, 1, 4);
+    p->b[0] = 0x46;
+    tw_put16(p->b + 2, 24 + PAYLOAD);
+    p->len = 24 + PAYLOAD;
+}
+static void m_total_below_hdr(pkt *p)
+{
+    tw_put16(p->b + 2, 19);
+}
+static void m_total_zero(pkt *p)
+{
+    tw_put16(p->b + 2, 0);
+}
+static void m_total_beyond_packet(pkt *p)
+{
+    tw_put16(p->b + 2, (uint16_t)(p->len + 1));
+}
+static void m_total_is_header(pkt *p)
+{
+    tw_put16(p->b + 2, 20); /* valid: no payload, the rest is link padding */
+}
+static void m_link_padding(pkt *p)
+{
+    p->len += 18; /* Ethernet pads short frames; total_len is what counts */
+}
+static void m_bad_csum(pkt *p)
+{
+    p->b[11] ^= 0x01;
+}
+static void m_payload_not_in_csum(pkt *p)
+{
+    p->b[20] ^= 0xff; /* the header checksum covers the header only */
+}
+static void m_more_fragments(pkt *p)
+{
+    tw_put16(p->b + 6, 0x2000);
+}
+static void m_frag_offset1(pkt *p)
+{
+    tw_put16(p->b + 6, 0x0001);
+}
+static void m_frag_offset_max(pkt *p)
+{
+    tw_put16(p->b + 6, 0x1fff);
+}
+static void m_last_fragment_with_df(pkt *p)
+{
+    tw_put16(p->b + 6, 0x4000 | 0x0010); /* DF and an offset: still a fragment */
+}
+static void m_no_df(pkt *p)
+{
+    tw_put16(p->b + 6, 0x0000);
+}
+static void m_dst_other(pkt *p)
+{
+    tw_put32(p->b + 16, 0xc0a80002u);
+}
+static void m_dst_broadcast(pkt *p)
+{
+    tw_put32(p->b + 16, 0xffffffffu);
+}
+static void m_src_zero(pkt *p)
+{
+    tw_put32(p->b + 12, 0);
+}
+static void m_src_broadcast(pkt *p)
+{
+    tw_put32(p->b + 12, 0xffffffffu);
+}
+static void m_src_multicast_low(pkt *p)
+{
+    tw_put32(p->b + 12, 0xe0000001u); /* 224.0.0.1 */
+}
+static void m_src_multicast_high(pkt *p)
+{
+    tw_put32(p->b + 12, 0xefffffffu); /* 239.255.255.255 */
+}
+static void m_src_self(pkt *p)
+{
+    tw_put32(p->b + 12, SELF);
+}
+static void m_src_below_multicast(pkt *p)
+{
+    tw_put32(p->b + 12, 0xdfffffffu); /* 223.255.255.255: ordinary unicast */
+}
+
+typedef struct ip_case {
+    const char *what;
+    void (*mutate)(pkt *);
+    bool keep_csum; /* don't re-compute the checksum after mutating */
+    enum tw_counter want;
+    size_t hdr_len, payload_len; /* checked when want == TW_CNT_COUNT_ */
+} ip_case;
+
+#define OK TW_CNT_COUNT_
+static const ip_case cases[] = {
+    {"valid", m_none, false, OK, 20, PAYLOAD},
+    {"19 bytes", m_len19, false, TW_CNT_IP_RX_TOO_SHORT, 0, 0},
+    {"empty", m_len0, false, TW_CNT_IP_RX_TOO_SHORT, 0, 0},
+    {"version 6", m_version6, false, TW_CNT_IP_RX_BAD_VERSION, 0, 0},
+    {"version 0", m_version0, false, TW_CNT_IP_RX_BAD_VERSION, 0, 0},
+    {"IHL 4 (16 bytes)", m_ihl4, false, TW_CNT_IP_RX_BAD_IHL, 0, 0},
+    {"IHL 0", m_ihl0, false, TW_CNT_IP_RX_BAD_IHL, 0, 0},
+    {"IHL 15 beyond the packet", m_ihl15_short, false, TW_CNT_IP_RX_BAD_IHL, 0, 0},
+    {"IHL 6 with options", m_ihl6_options, false, OK, 24, PAYLOAD},
+    {"total length 19", m_total_below_hdr, false, TW_CNT_IP_RX_BAD_LEN, 0, 0},
+    {"total length 0", m_total_zero, false, TW_CNT_IP_RX_BAD_LEN, 0, 0},
+    {"total length past the packet", m_total_beyond_packet, false, TW_CNT_IP_RX_BAD_LEN, 0, 0},
+    {"total length = header", m_total_is_header, false, OK, 20, 0},
+    {"link padding after total length", m_link_padding, false, OK, 20, PAYLOAD},
+    {"bad checksum", m_bad_csum, true, TW_CNT_IP_RX_BAD_CSUM, 0, 0},
+    {"payload outside the checksum", m_payload_not_in_csum, true, OK, 20, PAYLOAD},
+    {"more fragments", m_more_fragments, false, TW_CNT_IP_RX_FRAGMENT, 0, 0},
+    {"fragment offset 1", m_frag_offset1, false, TW_CNT_IP_RX_FRAGMENT, 0, 0},
+    {"fragment offset 8191", m_frag_offset_max, false, TW_CNT_IP_RX_FRAGMENT, 0, 0},
+    {"DF with an offset", m_last_fragment_with_df, false, TW_CNT_IP_RX_FRAGMENT, 0, 0},
+    {"DF clear, not a fragment", m_no_df, false, OK, 20, PAYLOAD},
+    {"destination another host", m_dst_other, false, TW_CNT_IP_RX_NOT_OURS, 0, 0},
+    {"destination broadcast", m_dst_broadcast, false, TW_CNT_IP_RX_NOT_OURS, 0, 0},
+    {"source 0.0.0.0", m_src_zero, false, TW_CNT_IP_RX_BAD_SRC, 0, 0},
+    {"source broadcast", m_src_broadcast, false, TW_CNT_IP_RX_BAD_SRC, 0, 0},
+    {"source 224.0.0.1", m_src_multicast_low, false, TW_CNT_IP_RX_BAD_SRC, 0, 0},
+    {"source 239.255.255.255", m_src_multicast_high, false, TW_CNT_IP_RX_BAD_SRC, 0, 0},
+    {"source is our own address", m_src_self, false, TW_CNT_IP_RX_BAD_SRC, 0, 0},
+    {"source 223.255.255.255", m_src_below_multicast, false, OK, 20, PAYLOAD},
+};
+
+static void test_ipv4_parse_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const ip_case *c = &cases[i];
+        pkt p = good();
+        c->mutate(&p);
+        if (!c->keep_csum) {
+            fix_csum(&p);
+        }
+        tw_ipv4_hdr h;
+        memset(&h, 0, sizeof(h));
+        enum tw_counter got = tw_ipv4_parse(&h, p.b, p.len, SELF);
+        if (got != c->want) {
+            fail_msg("%s: got %s, expected %s", c->what, tw_counter_name(got),
+                     c->want == OK ? "accepted" : tw_counter_name(c->want));
+        }
+        if (got == OK) {
+            UNIT_EQ(h.hdr_len, c->hdr_len, "%s", c->what);
+            UNIT_EQ(h.payload_len, c->payload_len, "%s", c->what);
+            UNIT_EQ(h.payload - p.b, c->hdr_len, "%s", c->what);
+            UNIT_EQ(h.src, c->mutate == m_src_below_multicast ? 0xdfffffffu : OTHER, "%s",
+                    c->what);
+            UNIT_EQ(h.dst, SELF, "%s", c->what);
+            UNIT_EQ(h.proto, TW_IPPROTO_TCP, "%s", c->what);
+            if (c->mutate != m_payload_not_in_csum) {
+                assert_memory_equal(h.payload, "payload!", c->payload_len);
+            }
+        }
+    }
+}
+
+/* Every length from 0 to a whole valid packet, cut short: never a read past the end
+   (ASan watches) and never accepted unless total_len fits. */
+static void test_ipv4_truncated_everywhere(void **state)
+{
+    (void)state;
+    pkt p = good();
+    for (size_t len = 0; len <= p.len; len++) {
+        uint8_t *copy = malloc(len ? len : 1); /* exact size: ASan catches overreads */
+        assert_non_null(copy);
+        memcpy(copy, p.b, len);
+        tw_ipv4_hdr h;
+        enum tw_counter got = tw_ipv4_parse(&h, copy, len, SELF);
+        enum tw_counter want = len < 20 ? TW_CNT_IP_RX_TOO_SHORT
+                               : len < p.len ? TW_CNT_IP_RX_BAD_LEN
+                                             : TW_CNT_COUNT_;
+        UNIT_EQ(got, want, "length %zu", len);
+        free(copy);
+    }
+}
+
+/* What tw_ipv4_build writes: version 4, IHL 5, total length, id, DF, TTL 64, protocol,
+   addresses, and a checksum an independent sum verifies. */
+static void test_ipv4_build(void **state)
+{
+    (void)state;
+    uint8_t b[20];
+    memset(b, 0xee, sizeof(b));
+    tw_ipv4_build(b, SELF, OTHER, TW_IPPROTO_ICMP, 1480, 0xbeef);
+    static const uint8_t want[] = {0x45, 0x00, 0x05, 0xdc, 0xbe, 0xef, 0x40, 0x00, 0x40, 0x01};
+    assert_memory_equal(b, want, sizeof(want));
+    assert_int_equal(tw_get32(b + 12), SELF);
+    assert_int_equal(tw_get32(b + 16), OTHER);
+    /* the sum over the whole header, checksum included, is all ones */
+    uint32_t s = 0;
+    for (int i = 0; i < 20; i += 2) {
+        s += tw_get16(b + i);
+    }
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    assert_int_equal(s, 0xffff);
+    /* and what we build, the peer's parse accepts */
+    uint8_t full[20 + 1480];
+    memcpy(full, b, 20);
+    memset(full + 20, 0, 1480);
+    tw_ipv4_hdr h;
+    assert_int_equal(tw_ipv4_parse(&h, full, sizeof(full), OTHER), TW_CNT_COUNT_);
+    assert_int_equal(h.id, 0xbeef);
+    assert_int_equal(h.ttl, 64);
+    assert_int_equal(h.total_len, 1500);
+    assert_int_equal(h.payload_len, 1480);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ipv4_parse_table),
+        cmocka_unit_test(test_ipv4_truncated_everywhere),
+        cmocka_unit_test(test_ipv4_build),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
