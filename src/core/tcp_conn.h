@@ -125,6 +125,7 @@ struct tw_socket {
     tw_seq last_ooo;         /* start of the latest out-of-order segment (first SACK block) */
     tw_seq dsack_start, dsack_end;
     tw_time ts_recent_stamp; /* when ts_recent was set (RFC 7323 5.5) */
+    tw_time last_oow_ack;    /* last ACK sent for an out-of-window pure ACK */
 
     /* keepalive and user timeout */
     tw_time ka_at, ka_idle, ka_intvl, last_rcv;

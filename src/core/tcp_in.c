@@ -284,6 +284,15 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
             tw_conn_timer_update(c);
         }
+        if (s->len == 0 && c->last_oow_ack && st->now - c->last_oow_ack < TW_MS(500)) {
+            /* An out-of-window pure ACK answered by an ACK can start an endless ACK
+               loop between two confused ends; like Linux (tcp_invalid_ratelimit),
+               answer at most one such segment per 500 ms. Data segments are exempt. */
+            return IN_DONE;
+        }
+        if (s->len == 0) {
+            c->last_oow_ack = st->now;
+        }
         tw_out_ack(c);
         return IN_DONE;
     }

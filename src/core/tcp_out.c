@@ -164,14 +164,18 @@ void tw_out_syn(tw_socket *c, bool retransmit)
 
 void tw_out_ack(tw_socket *c)
 {
-    emit(c, TW_ACK, c->snd_nxt, 0, 0, false);
+    /* snd_max, not snd_nxt: after a timeout snd_nxt goes back to snd_una, and an ACK
+       numbered below what the peer already received would be unacceptable to it (RFC 9293
+       3.10.7.4 first check) and ignored, ACK field and all; both ends could then only
+       answer each other's ACKs with ACKs. BSD numbers pure ACKs with snd_max likewise. */
+    emit(c, TW_ACK, c->snd_max, 0, 0, false);
 }
 
 void tw_out_rst_conn(tw_socket *c)
 {
     /* RFC 9293 3.10.7.4 / ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also carry the
        ACK so the peer can validate it as an exact-match RST (RFC 5961). */
-    emit(c, TW_RST | TW_ACK, c->snd_nxt, 0, 0, false);
+    emit(c, TW_RST | TW_ACK, c->snd_max, 0, 0, false);
 }
 
 void tw_out_rst_reply(tw_stack *st, const tw_seg *s)

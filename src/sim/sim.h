@@ -79,6 +79,10 @@ typedef struct tw_sim_xfer {
     uint16_t mtu;                  /* 0: 1500 */
     tw_time time_limit;            /* virtual; 0: 1 hour plus 100 RTO backoffs */
     tw_time msl;                   /* 0: 1 s */
+    tw_time rto_initial, rto_max;  /* 0: stack defaults */
+    uint8_t syn_retries, retries;  /* 0: stack defaults */
+    void (*trace)(const tw_trace_event *ev, void *ud); /* both stacks' events, or NULL */
+    void *trace_ud;
 } tw_sim_xfer;
 
 typedef struct tw_sim_xfer_result {

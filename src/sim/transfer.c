@@ -142,6 +142,17 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     if (x->rcvbuf) {
         cfg.rcvbuf = x->rcvbuf;
     }
+    cfg.trace = x->trace;
+    cfg.trace_ud = x->trace_ud;
+    cfg.rto_initial = x->rto_initial;
+    cfg.rto_max = x->rto_max;
+    if (x->syn_retries) {
+        cfg.syn_retries = x->syn_retries;
+        cfg.synack_retries = x->syn_retries;
+    }
+    if (x->retries) {
+        cfg.retries = x->retries;
+    }
     if (x->sndbuf) {
         cfg.sndbuf = x->sndbuf;
     }
