@@ -245,6 +245,9 @@ static void enter_time_wait(tw_socket *c)
     tw_stack *st = c->st;
     tw_conn_set_state(c, TW_STATE_TIME_WAIT);
     c->rto_at = TW_TIME_NEVER;
+    /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
+       by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
+    c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
     tw_mem_free(&st->mem, c->snd.buf, c->snd.cap);
     c->snd.buf = NULL;
     c->snd.len = 0;
@@ -253,7 +256,6 @@ static void enter_time_wait(tw_socket *c)
     }
     /* S15: the application still holds the socket (or no record could be made): the
        full connection waits 2*MSL itself. */
-    c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
     tw_conn_timer_update(c);
     tw_conn_notify(c);
 }

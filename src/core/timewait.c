@@ -55,7 +55,9 @@ bool tw_timewait_enter(tw_socket *c)
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
     t->win = (uint16_t)(space > 65535u ? 65535u : space);
     tw_htab_insert(&st->tws, &st->mem, &t->h);
-    tw_wheel_arm(&st->wheel, &t->timer, tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl)));
+    /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
+       close() during TIME-WAIT must not start a fresh 2*MSL. */
+    tw_wheel_arm(&st->wheel, &t->timer, tw_time_to_tick(c->misc_at));
     tw_conn_free(c);
     return true;
 }
