@@ -92,7 +92,7 @@ start_capture() {
     fi
     # Started directly (not through the nsx function) so $! is tcpdump itself: `ip netns
     # exec` execs the command without forking, a backgrounded function would be a subshell.
-    ip netns exec "$NS" tcpdump -i any -n -U --immediate-mode -B 16384 -s "${1:-0}" -w "$WORK/cap.pcap" \
+    ip netns exec "$NS" tcpdump -i any -n -B 65536 -s "${1:-0}" -w "$WORK/cap.pcap" \
         2>"$WORK/tcpdump.err" &
     CAP_PID=$!
     wait_for 10 grep -q "listening on" "$WORK/tcpdump.err" || fail "tcpdump did not start"
@@ -100,7 +100,9 @@ start_capture() {
 
 stop_capture() {
     [ -n "$CAP_PID" ] || return 0
-    sleep 0.2 # let tcpdump write what the kernel already handed it
+    # The kernel hands tcpdump packets in blocks, retired at the latest after 1 s
+    # (libpcap's default timeout): wait for the last one before stopping it.
+    sleep 1.2
     kill -INT "$CAP_PID" 2>/dev/null
     wait "$CAP_PID" 2>/dev/null
     CAP_PID=""
@@ -109,11 +111,13 @@ stop_capture() {
 }
 
 # Run tcpwave in the namespace in the background: tw_start NAME ARGS...
-# Its output goes to $WORK/NAME.out / NAME.err, its pid to TW_PID.
+# Its stdin is $TW_STDIN (default /dev/null), its output goes to $WORK/NAME.out /
+# NAME.err, its pid to TW_PID.
 tw_start() {
     local name=$1
     shift
-    ip netns exec "$NS" "$TW" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    # A background command's stdin is /dev/null unless redirected on the command itself.
+    ip netns exec "$NS" "$TW" "$@" <"${TW_STDIN:-/dev/null}" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     TW_PID=$!
     PIDS="$PIDS $TW_PID"
 }
@@ -122,7 +126,7 @@ tw_start() {
 tw_serve() {
     local name=$1
     shift
-    tw_start "$name" -v "$@" </dev/null
+    tw_start "$name" -v "$@"
     wait_for 10 grep -q "listening on" "$WORK/$name.err" || fail "tcpwave $* did not start listening: $(cat "$WORK/$name.err")"
 }
 
@@ -146,6 +150,17 @@ wait_exit() {
     fi
     wait "$pid"
     RC=$?
+}
+
+# Wait until a kernel socket listens on PORT in the namespace.
+wait_listen() {
+    wait_for 10 sh -c "ip netns exec $NS ss -Hltn 'sport = :$1' | grep -q ." ||
+        fail "nothing listens on port $1"
+}
+
+# Kernel-side helper (peer.py) in the namespace, in the foreground.
+peer() {
+    nsx python3 "$(dirname "$0")/peer.py" "$@"
 }
 
 hash_of() {

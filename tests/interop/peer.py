@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""peer.py -- the kernel side of the interop tests: small TCP clients and servers on
+ordinary sockets whose every step is scripted, so a test knows exactly who sent what and
+when (half-close ordering, SO_LINGER 0 aborts, refused connects, many parallel echoes).
+
+usage: peer.py MODE [options]; prints one result line; exit 0 on success, 1 on failure.
+"""
+import argparse
+import asyncio
+import hashlib
+import os
+import socket
+import struct
+import sys
+import time
+
+
+def fail(msg):
+    print("peer: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def read_all(s, limit_s=60.0):
+    """Read to EOF; returns bytes. Bounded by time."""
+    chunks = []
+    s.settimeout(limit_s)
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+def wait_file(path, limit_s=30.0):
+    end = time.monotonic() + limit_s
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            fail("timed out waiting for " + path)
+        time.sleep(0.02)
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def connect(host, port, timeout=10.0):
+    s = socket.create_connection((host, port), timeout=timeout)
+    return s
+
+
+def mode_client_halfclose(a):
+    """Connect, send --send bytes, shutdown(SHUT_WR), touch --mark, read to EOF."""
+    s = connect(a.host, a.port)
+    data = open(a.send, "rb").read() if a.send else b""
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    if a.mark:
+        open(a.mark, "w").close()
+    got = read_all(s)
+    s.close()
+    open(a.out, "wb").write(got)
+    print("client: sent %d, received %d bytes" % (len(data), len(got)))
+
+
+def mode_server_after_eof(a):
+    """Accept one, read to EOF (the peer half-closed first), then send --send and close."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.host, a.port))
+    ls.listen(1)
+    if a.mark:
+        open(a.mark, "w").close()
+    ls.settimeout(30)
+    s, _ = ls.accept()
+    got = read_all(s)
+    data = open(a.send, "rb").read()
+    s.sendall(data)
+    s.close()
+    open(a.out, "wb").write(got)
+    print("server: received %d, then sent %d bytes" % (len(got), len(data)))
+
+
+def mode_refused(a):
+    """Connect must fail with ECONNREFUSED."""
+    try:
+        s = connect(a.host, a.port)
+    except ConnectionRefusedError:
+        print("refused")
+        return
+    s.close()
+    fail("connect to %s:%d succeeded" % (a.host, a.port))
+
+
+def mode_client_abort(a):
+    """Connect, send a little, then close with SO_LINGER 0: RST instead of FIN (R4)."""
+    s = connect(a.host, a.port)
+    s.sendall(b"about to abort\n")
+    time.sleep(0.2)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("aborted")
+
+
+def mode_server_expect_reset(a):
+    """Accept one, touch --mark once connected, then read until the peer's RST."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.host, a.port))
+    ls.listen(1)
+    ls.settimeout(30)
+    s, _ = ls.accept()
+    if a.mark:
+        open(a.mark, "w").close()
+    try:
+        read_all(s, 30)
+    except ConnectionResetError:
+        print("reset")
+        return
+    fail("connection ended without a reset")
+
+
+async def echo_one(host, port, i, size):
+    payload = os.urandom(size)
+    r, w = await asyncio.open_connection(host, port)
+    w.write(payload)
+    await w.drain()
+    w.write_eof()
+    got = await r.read()
+    w.close()
+    if got != payload:
+        raise RuntimeError("connection %d: %d of %d bytes echoed, content %s" %
+                           (i, len(got), size, "same" if payload.startswith(got) else "differs"))
+
+
+async def echo_many(a):
+    tasks = [echo_one(a.host, a.port, i, a.size) for i in range(a.count)]
+    res = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
+    bad = [r for r in res if isinstance(r, BaseException)]
+    for r in bad[:5]:
+        print("peer: " + repr(r), file=sys.stderr)
+    if bad:
+        fail("%d of %d echo connections failed" % (len(bad), a.count))
+    print("echo: %d connections, %d bytes each, all echoed intact" % (a.count, a.size))
+
+
+def mode_ping(a):
+    """ICMP echo to --host through a raw socket (no dependency on iputils)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.settimeout(2)
+    ident = os.getpid() & 0xFFFF
+    for seq in range(1, a.count + 1):
+        payload = os.urandom(16 + seq * 8)
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        csum = inet_csum(hdr + payload)
+        pkt = struct.pack("!BBHHH", 8, 0, csum, ident, seq) + payload
+        s.sendto(pkt, (a.host, 0))
+        end = time.monotonic() + 2
+        while True:
+            if time.monotonic() > end:
+                fail("no echo reply for seq %d" % seq)
+            data, src = s.recvfrom(65535)
+            ihl = (data[0] & 15) * 4
+            icmp = data[ihl:]
+            t, code, _, rid, rseq = struct.unpack("!BBHHH", icmp[:8])
+            if src[0] == a.host and t == 0 and rid == ident and rseq == seq:
+                if icmp[8:] != payload:
+                    fail("echo reply %d carries different data" % seq)
+                if inet_csum(icmp) != 0:
+                    fail("echo reply %d has a bad checksum" % seq)
+                break
+    print("ping: %d echo replies, payloads and checksums right" % a.count)
+
+
+def inet_csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode")
+    p.add_argument("--host", default="10.7.0.2")
+    p.add_argument("--port", type=int, default=7000)
+    p.add_argument("--send")
+    p.add_argument("--out")
+    p.add_argument("--mark")
+    p.add_argument("--count", type=int, default=200)
+    p.add_argument("--size", type=int, default=65536)
+    a = p.parse_args()
+    modes = {
+        "client-halfclose": mode_client_halfclose,
+        "server-after-eof": mode_server_after_eof,
+        "refused": mode_refused,
+        "client-abort": mode_client_abort,
+        "server-expect-reset": mode_server_expect_reset,
+        "echo-many": lambda a: asyncio.run(echo_many(a)),
+        "ping": mode_ping,
+    }
+    if a.mode not in modes:
+        p.error("unknown mode " + a.mode)
+    try:
+        modes[a.mode](a)
+    except (OSError, RuntimeError, asyncio.TimeoutError) as e:
+        fail("%s: %r" % (a.mode, e))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Aborts (R4): a close with SO_LINGER 0 sends RST and the other side reports a reset.
+#  A. the kernel client aborts: `tcpwave listen` exits 1 saying "reset";
+#  B. tcpwave aborts (SIGTERM makes `tcpwave connect` abort its connection): the kernel
+#     server's recv() fails with ECONNRESET.
+. "$(dirname "$0")/lib.sh" "$@"
+start_capture
+mkfifo "$WORK/fifo"
+exec 3<>"$WORK/fifo" # stdin that stays open: tcpwave must not half-close on its own
+
+TW_STDIN="$WORK/fifo" tw_serve listen listen 7000 3>&-
+out=$(peer client-abort --port 7000 3>&-) || fail "kernel client: $out"
+wait_exit "$TW_PID" 10
+[ "$RC" = 1 ] || fail "tcpwave listen after the peer's RST: exit status $RC, expected 1"
+grep -q "reset" "$WORK/listen.err" || fail "tcpwave did not report the reset: $(cat "$WORK/listen.err")"
+note "A ok: $(tail -n 1 "$WORK/listen.err")"
+
+ip netns exec "$NS" python3 "$(dirname "$0")/peer.py" server-expect-reset --host 0.0.0.0 \
+    --port 7001 --mark "$WORK/accepted" >"$WORK/peer-b.log" 2>&1 3>&- &
+PEER=$!
+PIDS="$PIDS $PEER"
+wait_listen 7001
+TW_STDIN="$WORK/fifo" tw_start connect -v connect $GW 7001 3>&-
+wait_for 10 test -e "$WORK/accepted" || fail "kernel server never accepted"
+kill -TERM "$TW_PID"
+wait_exit "$TW_PID" 10
+[ "$RC" = 1 ] || fail "tcpwave connect after SIGTERM: exit status $RC, expected 1"
+wait_exit "$PEER" 10
+[ "$RC" = 0 ] || fail "kernel server: $(cat "$WORK/peer-b.log")"
+grep -q "^reset" "$WORK/peer-b.log" || fail "kernel server: $(cat "$WORK/peer-b.log")"
+note "B ok: tcpwave aborted, the kernel saw ECONNRESET"
+exec 3>&-
+
+judge
+rst_k=$(tsh -Y "tcp.flags.reset == 1 && ip.src == $GW && tcp.dstport == 7000" | wc -l)
+rst_t=$(tsh -Y "tcp.flags.reset == 1 && ip.src == $STACK && tcp.dstport == 7001" | wc -l)
+[ "$rst_k" -ge 1 ] || fail "no RST from the kernel client"
+[ "$rst_t" -ge 1 ] || fail "no RST from tcpwave"
