@@ -179,6 +179,7 @@ typedef enum tw_sc_event_kind {
     TW_SC_EV_STATE,
     TW_SC_EV_COUNTER,
     TW_SC_EV_DEADLINE,
+    TW_SC_EV_ISN,      /* isn increased */
 } tw_sc_event_kind;
 
 typedef struct tw_sc_event {

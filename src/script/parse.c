@@ -1445,8 +1445,15 @@ static int parse_event(parser *p, tw_sc_event *ev)
         ev->text = xstrdup(next(p)->text);
     } else if (t->kind == TK_WORD && !is_char(peek(p, 1), '(') &&
                (strcmp(t->text, "state") == 0 || strcmp(t->text, "counter") == 0 ||
-                strcmp(t->text, "deadline") == 0)) {
-        if (t->text[0] == 's') {
+                strcmp(t->text, "deadline") == 0 || strcmp(t->text, "isn") == 0)) {
+        if (t->text[0] == 'i') {
+            next(p);
+            if (!is_word(peek(p, 0), "increased")) {
+                return perr(p, peek(p, 0), "expected 'isn increased'");
+            }
+            next(p);
+            ev->kind = TW_SC_EV_ISN;
+        } else if (t->text[0] == 's') {
             r = parse_state_line(p, ev);
         } else if (t->text[0] == 'c') {
             r = parse_counter_line(p, ev);

@@ -322,6 +322,9 @@ void tw_sc_print_event(FILE *f, const tw_sc_event *ev)
         fprintf(f, "counter %s %s %" PRId64, ev->counter.name, cmp_text(ev->counter.cmp),
                 ev->counter.value);
         break;
+    case TW_SC_EV_ISN:
+        fputs("isn increased", f);
+        break;
     case TW_SC_EV_DEADLINE:
         fputs("deadline ", f);
         if (ev->deadline.none) {

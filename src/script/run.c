@@ -173,6 +173,9 @@ static const set_key set_keys[] = {
     {"no_wscale", K_BOOL, CFG_OFF(no_wscale), "do not offer window scaling (0)"},
     {"no_sack", K_BOOL, CFG_OFF(no_sack), "do not offer SACK-permitted (0)"},
     {"no_timestamps", K_BOOL, CFG_OFF(no_timestamps), "do not offer timestamps (0)"},
+    {"initial_cwnd", K_U32, CFG_OFF(initial_cwnd), "initial window in segments (10)"},
+    {"delayed_ack", K_DUR, CFG_OFF(delayed_ack),
+     "delayed-ACK timer; 0 = ACK every segment (scripts run with 0)"},
     {"mtu", K_MTU, 0, "MTU of the stack's link (1500; the MSS offered follows)"},
 };
 
@@ -238,6 +241,9 @@ int tw_sc_apply_setting(tw_config *cfg, uint16_t *mtu, const char *key, const ch
         if (rc < 0) {
             snprintf(err, errlen, "bad value '%s' for %s", value, key);
             return -1;
+        }
+        if (k->off == CFG_OFF(delayed_ack) && k->kind == K_DUR) {
+            cfg->no_delayed_ack = (cfg->delayed_ack == 0);
         }
         return 0;
     }
@@ -359,20 +365,60 @@ static void flags_str(uint8_t f, char *buf)
 
 /* Script -> live offset for ack numbers (and SACK blocks) of inbound segments, which
    count our bytes: absolute in SYNs, relative to our ISN otherwise. */
-static uint32_t local_offset(const sc_runner *r, bool syn)
+static uint32_t local_offset(const sc_flow *f, bool syn)
 {
-    if (!r->local_isn_known) {
+    if (f == NULL || !f->local_isn_known) {
         return 0;
     }
-    return syn ? r->live_local_isn - r->script_local_isn : r->live_local_isn;
+    return syn ? f->live_local_isn - f->script_local_isn : f->live_local_isn;
 }
 
-static uint32_t remote_offset(const sc_runner *r, bool syn)
+static uint32_t remote_offset(const sc_flow *f, bool syn)
 {
-    if (!r->remote_isn_known || syn) {
+    if (f == NULL || !f->remote_isn_known || syn) {
         return 0;
     }
-    return r->remote_isn;
+    return f->remote_isn;
+}
+
+/* Our sequence number in script space (literal before we know our ISN). */
+static uint32_t local_seq_to_script(const sc_flow *f, uint32_t live, bool syn)
+{
+    if (f == NULL || !f->local_isn_known) {
+        return live;
+    }
+    return syn ? live - (f->live_local_isn - f->script_local_isn) : live - f->live_local_isn;
+}
+
+static sc_flow *flow_find(const sc_runner *r, uint16_t lport, uint16_t rport)
+{
+    for (size_t i = 0; i < r->n_flows; i++) {
+        if (r->flows[i]->lport == lport && r->flows[i]->rport == rport) {
+            return r->flows[i];
+        }
+    }
+    return NULL;
+}
+
+sc_flow *sc_flow_get(sc_runner *r, uint16_t lport, uint16_t rport)
+{
+    sc_flow *f = flow_find(r, lport, rport);
+    if (f != NULL) {
+        return f;
+    }
+    sc_flow **fl = realloc(r->flows, (r->n_flows + 1) * sizeof(*fl));
+    if (fl == NULL) {
+        return NULL;
+    }
+    r->flows = fl;
+    f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        return NULL;
+    }
+    f->lport = lport;
+    f->rport = rport;
+    r->flows[r->n_flows++] = f;
+    return f;
 }
 
 static uint32_t ts_val_to_script(const sc_runner *r, uint32_t live)
@@ -385,7 +431,8 @@ static uint32_t ts_val_to_script(const sc_runner *r, uint32_t live)
 
 /* ---- formatting packets ---------------------------------------------------------------- */
 
-static void fmt_opts(const sc_runner *r, const tw_wire_tcp *w, bool outbound, tw_sb *sb)
+static void fmt_opts(const sc_runner *r, const sc_flow *f, const tw_wire_tcp *w,
+                     bool outbound, tw_sb *sb)
 {
     tw_wire_opt o[TW_WIRE_MAX_OPTS];
     int n = tw_wire_opts_decode(w->opts, w->opts_len, o, TW_WIRE_MAX_OPTS);
@@ -431,7 +478,7 @@ static void fmt_opts(const sc_runner *r, const tw_wire_tcp *w, bool outbound, tw
         case 5:
             if (o[i].len >= 10 && (o[i].len - 2) % 8 == 0) {
                 tw_sb_printf(sb, "sack");
-                uint32_t off = outbound ? remote_offset(r, syn) : local_offset(r, syn);
+                uint32_t off = outbound ? remote_offset(f, syn) : local_offset(f, syn);
                 for (int b = 0; b < (o[i].len - 2) / 8; b++) {
                     const uint8_t *e = d + 8 * b;
                     uint32_t le = ((uint32_t)e[0] << 24) | ((uint32_t)e[1] << 16) |
@@ -469,21 +516,18 @@ static void fmt_out(const sc_runner *r, const tw_wire_tcp *w, tw_sb *sb)
     char fl[12];
     flags_str(w->flags, fl);
     bool syn = (w->flags & TW_SYN) != 0;
-    uint32_t seq = w->seq;
-    if (r->local_isn_known) {
-        seq = syn ? w->seq - (r->live_local_isn - r->script_local_isn)
-                  : w->seq - r->live_local_isn;
-    }
+    const sc_flow *f = flow_find(r, w->sport, w->dport);
+    uint32_t seq = local_seq_to_script(f, w->seq, syn);
     tw_sb_printf(sb, "> %s %u:%u(%zu)", fl, seq, (uint32_t)(seq + w->payload_len),
                  w->payload_len);
     if (w->flags & TW_ACK) {
-        tw_sb_printf(sb, " ack %u", w->ack - remote_offset(r, syn));
+        tw_sb_printf(sb, " ack %u", w->ack - remote_offset(f, syn));
     }
     tw_sb_printf(sb, " win %u", w->win);
     if ((w->flags & TW_URG) || w->urg != 0) {
         tw_sb_printf(sb, " urg %u", w->urg);
     }
-    fmt_opts(r, w, true, sb);
+    fmt_opts(r, f, w, true, sb);
     char a[20], b[20];
     tw_wire_format_addr(w->saddr, a, sizeof(a));
     tw_wire_format_addr(w->daddr, b, sizeof(b));
@@ -779,26 +823,6 @@ static int64_t tolerance(const sc_runner *r, int64_t t_us)
 
 /* ---- inbound packets ------------------------------------------------------------------- */
 
-static bool may_learn_remote_isn(sc_runner *r)
-{
-    if (!r->remote_isn_known) {
-        return true;
-    }
-    sc_conn *c = conn_under_test(r);
-    if (c == NULL) {
-        return true;
-    }
-    switch (c->state) {
-    case TW_STATE_CLOSED:
-    case TW_STATE_LISTEN:
-    case TW_STATE_SYN_SENT:
-    case TW_STATE_TIME_WAIT:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static int ts_ecr_to_live(sc_runner *r, int line, uint32_t script_ecr, uint32_t *live)
 {
     for (size_t i = r->ts_n; i-- > 0;) {
@@ -824,8 +848,8 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static int encode_opts(sc_runner *r, int line, const tw_sc_packet *p, uint8_t *buf,
-                       size_t *len)
+static int encode_opts(sc_runner *r, const sc_flow *fl, int line, const tw_sc_packet *p,
+                       uint8_t *buf, size_t *len)
 {
     bool syn = (p->flags & TW_SC_F_SYN) != 0;
     size_t n = 0;
@@ -857,7 +881,7 @@ static int encode_opts(sc_runner *r, int line, const tw_sc_packet *p, uint8_t *b
             tmp[l++] = 2;
             break;
         case TW_SC_O_SACK: {
-            uint32_t off = local_offset(r, syn);
+            uint32_t off = local_offset(fl, syn);
             tmp[l++] = 5;
             tmp[l++] = (uint8_t)(2 + 8 * o->n_sack);
             for (int b = 0; b < o->n_sack; b++) {
@@ -1095,13 +1119,26 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
     const tw_sc_packet *p = &ev->pkt;
     bool syn = (p->flags & TW_SC_F_SYN) != 0;
     bool ack_flag = (p->flags & TW_SC_F_ACK) != 0;
-    if (syn && !p->seq_any && may_learn_remote_isn(r)) {
-        r->remote_isn = p->seq;
-        r->remote_isn_known = true;
+    uint16_t sport = p->has_ports ? p->sport : r->rport;
+    uint16_t dport = p->has_ports ? p->dport : r->lport;
+    sc_flow *fl = sc_flow_get(r, dport, sport);
+    if (fl == NULL) {
+        return sc_fail(r, ev->line, "out of memory");
+    }
+    if (syn && !p->seq_any) {
+        /* The peer's ISN counts once the stack acknowledges this SYN (see
+           expect_outbound): an old duplicate SYN it rejects must not change how the
+           script's later lines are read. */
+        fl->remote_cand = p->seq;
+        fl->remote_cand_pending = true;
+        if (!fl->remote_isn_known) {
+            fl->remote_isn = p->seq;
+            fl->remote_isn_known = true;
+        }
     }
     if (syn && !ack_flag) {
         /* A new SYN may start a new incarnation: learn our ISN again from the reply. */
-        r->learn_local_isn = true;
+        fl->learn_local_isn = true;
     }
     tw_wire_tcp w;
     memset(&w, 0, sizeof(w));
@@ -1116,17 +1153,17 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
         return sc_fail(r, ev->line, "[ect01] can only be used with outbound packets");
     }
     w.frag = 0x4000; /* DF */
-    w.sport = p->has_ports ? p->sport : r->rport;
-    w.dport = p->has_ports ? p->dport : r->lport;
+    w.sport = sport;
+    w.dport = dport;
     w.flags = p->flags;
     if (p->seq_any) {
-        w.seq = r->remote_nxt;
+        w.seq = fl->remote_nxt;
     } else {
-        w.seq = p->seq + remote_offset(r, syn);
+        w.seq = p->seq + remote_offset(fl, syn);
     }
     w.ack = p->ack;
     if (ack_flag) {
-        w.ack = p->ack + local_offset(r, syn);
+        w.ack = p->ack + local_offset(fl, syn);
     }
     w.win = p->win;
     w.urg = p->urg;
@@ -1135,7 +1172,7 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
         if (m->text == NULL || hex_bytes(m->text, w.opts, sizeof(w.opts), &w.opts_len) < 0) {
             return sc_fail(r, ev->line, "mutation 'options' needs a string of hex bytes");
         }
-    } else if (encode_opts(r, ev->line, p, w.opts, &w.opts_len) < 0) {
+    } else if (encode_opts(r, fl, ev->line, p, w.opts, &w.opts_len) < 0) {
         return -1;
     }
     /* Inbound payloads are zeros, as packetdrill sends them. --mss splits large ones the
@@ -1182,7 +1219,7 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
         poll_pending(r);
         done += n;
     } while (done < total && !r->stop);
-    r->remote_nxt = w.seq + total + (syn ? 1u : 0u) + ((p->flags & TW_SC_F_FIN) ? 1u : 0u);
+    fl->remote_nxt = w.seq + total + (syn ? 1u : 0u) + ((p->flags & TW_SC_F_FIN) ? 1u : 0u);
     return r->stop ? -1 : 0;
 }
 
@@ -1211,8 +1248,8 @@ static uint32_t be32(const uint8_t *d)
 }
 
 /* Compare one script option with one actual option of the same kind. */
-static int opt_equal(sc_runner *r, const tw_sc_opt *s, const tw_wire_opt *a, bool syn,
-                     char *why, size_t wl)
+static int opt_equal(sc_runner *r, const sc_flow *fl, const tw_sc_opt *s,
+                     const tw_wire_opt *a, bool syn, char *why, size_t wl)
 {
     switch (s->kind) {
     case TW_SC_O_EOL:
@@ -1241,7 +1278,7 @@ static int opt_equal(sc_runner *r, const tw_sc_opt *s, const tw_wire_opt *a, boo
             snprintf(why, wl, "sack: expected %d blocks", s->n_sack);
             return -1;
         }
-        uint32_t off = remote_offset(r, syn);
+        uint32_t off = remote_offset(fl, syn);
         for (int b = 0; b < s->n_sack; b++) {
             if (be32(a->data + 8 * b) - off != s->sack[b][0] ||
                 be32(a->data + 8 * b + 4) - off != s->sack[b][1]) {
@@ -1295,8 +1332,8 @@ static unsigned wire_kind(tw_sc_opt_kind k)
     return (unsigned)k;
 }
 
-static int compare_options(sc_runner *r, const tw_sc_packet *sp, const tw_wire_tcp *w,
-                           char *why, size_t wl)
+static int compare_options(sc_runner *r, const sc_flow *fl, const tw_sc_packet *sp,
+                           const tw_wire_tcp *w, char *why, size_t wl)
 {
     if (sp->opts_any) {
         return 0;
@@ -1320,7 +1357,7 @@ static int compare_options(sc_runner *r, const tw_sc_packet *sp, const tw_wire_t
                          wire_kind(sp->opts[i].kind), a[i].kind);
                 return -1;
             }
-            if (opt_equal(r, &sp->opts[i], &a[i], syn, why, wl) < 0) {
+            if (opt_equal(r, fl, &sp->opts[i], &a[i], syn, why, wl) < 0) {
                 return -1;
             }
         }
@@ -1346,7 +1383,7 @@ static int compare_options(sc_runner *r, const tw_sc_packet *sp, const tw_wire_t
             return -1;
         }
         used[found] = true;
-        if (opt_equal(r, s, &a[found], syn, why, wl) < 0) {
+        if (opt_equal(r, fl, s, &a[found], syn, why, wl) < 0) {
             return -1;
         }
     }
@@ -1386,8 +1423,8 @@ static void mismatch(tw_sb *sb, const char *field, int64_t expected, int64_t act
 }
 
 /* Check the header fields of a (possibly aggregated) packet against the script. */
-static void compare_fields(sc_runner *r, const tw_sc_packet *sp, const tw_wire_tcp *w,
-                           tw_sb *why)
+static void compare_fields(sc_runner *r, const sc_flow *fl, const tw_sc_packet *sp,
+                           const tw_wire_tcp *w, tw_sb *why)
 {
     bool syn = (w->flags & TW_SYN) != 0;
     if (w->saddr != r->laddr || w->daddr != r->raddr) {
@@ -1411,15 +1448,14 @@ static void compare_fields(sc_runner *r, const tw_sc_packet *sp, const tw_wire_t
         flags_str(w->flags, a);
         tw_sb_printf(why, "%sflags: expected %s, got %s", why->len ? "; " : "", e, a);
     }
-    if (!sp->seq_any && r->local_isn_known) {
-        uint32_t seq = syn ? w->seq - (r->live_local_isn - r->script_local_isn)
-                           : w->seq - r->live_local_isn;
+    if (!sp->seq_any) {
+        uint32_t seq = local_seq_to_script(fl, w->seq, syn);
         if (seq != sp->seq) {
             mismatch(why, "seq", sp->seq, seq);
         }
     }
     if (sp->has_ack) {
-        uint32_t ack = (w->flags & TW_ACK) ? w->ack - remote_offset(r, syn) : w->ack;
+        uint32_t ack = (w->flags & TW_ACK) ? w->ack - remote_offset(fl, syn) : w->ack;
         if (ack != sp->ack) {
             mismatch(why, "ack", sp->ack, ack);
         }
@@ -1446,25 +1482,25 @@ static void compare_fields(sc_runner *r, const tw_sc_packet *sp, const tw_wire_t
         mismatch(why, "payload length", sp->len, (int64_t)w->payload_len);
     }
     char ow[160] = {0};
-    if (compare_options(r, sp, w, ow, sizeof(ow)) < 0) {
+    if (compare_options(r, fl, sp, w, ow, sizeof(ow)) < 0) {
         tw_sb_printf(why, "%s%s", why->len ? "; " : "", ow);
     }
 }
 
 /* The payload must be the bytes the application wrote, at their stream offset. */
-static void compare_payload(sc_runner *r, const tw_wire_tcp *w, tw_sb *why)
+static void compare_payload(const sc_flow *fl, const tw_wire_tcp *w, tw_sb *why)
 {
-    if (w->payload_len == 0 || !r->local_isn_known || (w->flags & TW_SYN)) {
+    if (w->payload_len == 0 || fl == NULL || !fl->local_isn_known || (w->flags & TW_SYN)) {
         return;
     }
-    uint32_t off = w->seq - (r->live_local_isn + 1u);
-    if ((uint64_t)off + w->payload_len > r->sent_len) {
+    uint32_t off = w->seq - (fl->live_local_isn + 1u);
+    if ((uint64_t)off + w->payload_len > fl->sent_len) {
         tw_sb_printf(why, "%spayload: bytes %u..%zu were never written by the application "
                           "(%zu written)",
-                     why->len ? "; " : "", off, (size_t)off + w->payload_len, r->sent_len);
+                     why->len ? "; " : "", off, (size_t)off + w->payload_len, fl->sent_len);
         return;
     }
-    if (memcmp(r->sent + off, w->payload, w->payload_len) != 0) {
+    if (memcmp(fl->sent + off, w->payload, w->payload_len) != 0) {
         tw_sb_printf(why, "%spayload differs from the bytes written at stream offset %u",
                      why->len ? "; " : "", off);
     }
@@ -1530,19 +1566,47 @@ static int expect_outbound(sc_runner *r, const tw_sc_event *ev, int64_t t_us, in
     int64_t t_pkt = (int64_t)((q->t - r->base) / 1000u);
     /* Learn what the stack chose: our ISN from its SYN or SYN+ACK, our port from the
        SYN of an active open. */
-    if ((sp->flags & TW_SC_F_SYN) && (w.flags & TW_SYN) &&
-        (r->learn_local_isn || !r->local_isn_known)) {
-        r->live_local_isn = w.seq;
-        r->script_local_isn = sp->seq_any ? 0 : sp->seq;
-        r->local_isn_known = true;
-        r->learn_local_isn = false;
+    sc_flow *fl = sc_flow_get(r, w.sport, w.dport);
+    if (fl == NULL) {
+        return sc_fail(r, ev->line, "out of memory");
     }
-    if (!sp->has_ports && !r->lport_known && (w.flags & TW_SYN) && !(w.flags & TW_ACK)) {
-        r->lport = w.sport;
-        r->lport_known = true;
+    if ((w.flags & TW_SYN) && !(w.flags & TW_ACK) && r->connect_pending) {
+        /* The SYN of connect(): it tells our port and opens the flow. */
+        r->connect_pending = false;
+        if (!sp->has_ports) {
+            r->lport = w.sport;
+            r->lport_known = true;
+        }
+        fl->learn_local_isn = true;
+        fl->active_opening = true;
+        fl->remote_isn_known = false;
+        fl->remote_cand_pending = false;
+    }
+    if ((sp->flags & TW_SC_F_SYN) && (w.flags & TW_SYN) &&
+        (fl->learn_local_isn || !fl->local_isn_known)) {
+        if (fl->local_isn_known && w.seq != fl->live_local_isn && fl->snd_max_known) {
+            /* A new incarnation: remember how far the old one got (isn increased). */
+            fl->prev_snd_max = fl->snd_max;
+            fl->prev_incarnation = true;
+            fl->snd_max_known = false;
+            fl->sent_len = 0;
+        }
+        fl->live_local_isn = w.seq;
+        fl->script_local_isn = sp->seq_any ? 0 : sp->seq;
+        fl->local_isn_known = true;
+        fl->learn_local_isn = false;
+    }
+    /* The peer's ISN is settled when the stack acknowledges its SYN: with a SYN+ACK, or
+       with the final ACK of an active open. */
+    if (fl->remote_cand_pending && (w.flags & TW_ACK) && w.ack == fl->remote_cand + 1u &&
+        ((w.flags & TW_SYN) || fl->active_opening)) {
+        fl->remote_isn = fl->remote_cand;
+        fl->remote_isn_known = true;
+        fl->remote_cand_pending = false;
+        fl->active_opening = false;
     }
     tw_sb mis = {0};
-    compare_payload(r, &w, &mis);
+    compare_payload(fl, &w, &mis);
     /* Segments may add up to one script line (packetdrill aggregates TSO/GSO bursts). */
     tw_wire_tcp agg = w;
     size_t parts = 1;
@@ -1565,7 +1629,7 @@ static int expect_outbound(sc_runner *r, const tw_sc_event *ev, int64_t t_us, in
             agg.payload_len + nw.payload_len > sp->len) {
             break;
         }
-        compare_payload(r, &nw, &mis);
+        compare_payload(fl, &nw, &mis);
         agg.payload_len += nw.payload_len;
         agg.flags = (uint8_t)(agg.flags | nw.flags);
         agg.ack = nw.ack;
@@ -1573,7 +1637,7 @@ static int expect_outbound(sc_runner *r, const tw_sc_event *ev, int64_t t_us, in
         parts++;
         q_pop(r);
     }
-    compare_fields(r, sp, &agg, &mis);
+    compare_fields(r, fl, sp, &agg, &mis);
     if (mis.len == 0 && !any && (t_pkt < lo || t_pkt > hi)) {
         tw_sb_printf(&mis, "timing error: expected at ");
         put_secs(&mis, t_us);
@@ -1613,6 +1677,13 @@ static int expect_outbound(sc_runner *r, const tw_sc_event *ev, int64_t t_us, in
     }
     tw_sb_free(&mis);
     record_ts(r, sp, &agg);
+    uint32_t end = agg.seq + (uint32_t)agg.payload_len + ((agg.flags & TW_SYN) ? 1u : 0u) +
+                   ((agg.flags & TW_FIN) ? 1u : 0u);
+    if (!(agg.flags & TW_RST) &&
+        (!fl->snd_max_known || (int32_t)(end - fl->snd_max) > 0)) {
+        fl->snd_max = end;
+        fl->snd_max_known = true;
+    }
     if (r->o->verbose) {
         tw_sb sb = {0};
         put_secs(&sb, t_pkt);
@@ -1751,6 +1822,24 @@ static int check_deadline(sc_runner *r, const tw_sc_event *ev)
         sc_fail(r, ev->line, "%s", sb.buf);
         tw_sb_free(&sb);
         return -1;
+    }
+    return 0;
+}
+
+/* RFC 1122 4.2.2.13 and RFC 6191: a new incarnation of a 4-tuple must start beyond every
+   sequence number the previous one used; RFC 6528's clock makes ISNs grow (R6, S17). */
+static int check_isn(sc_runner *r, const tw_sc_event *ev)
+{
+    const sc_flow *f = flow_find(r, r->lport, r->rport);
+    if (f == NULL || !f->prev_incarnation) {
+        return sc_fail(r, ev->line, "isn increased: the stack has not started a second "
+                                    "incarnation of the connection yet");
+    }
+    uint32_t d = f->live_local_isn - f->prev_snd_max;
+    if ((int32_t)d <= 0) {
+        return sc_fail(r, ev->line, "the new ISN %u is not beyond %u, the highest sequence "
+                                    "number the previous incarnation used",
+                       f->live_local_isn, f->prev_snd_max);
     }
     return 0;
 }
@@ -1977,12 +2066,12 @@ static const sysctl_map sysctls[] = {
     {"net.inet.tcp.rfc1323", NULL, false, NULL},
     {"net.inet.tcp.sack.enable", "no_sack", true, NULL},
     {"net.inet.tcp.msl", NULL, false, NULL},
+    {"net.inet.tcp.delayed_ack", NULL, false, NULL},
     /* Features tcpwave does not have: fine when the script turns them off. */
     {"net.ipv4.tcp_ecn", NULL, false, "0"},
     {"net.ipv4.tcp_fastopen", NULL, false, "0"},
     {"net.ipv4.tcp_syncookies", NULL, false, "0"},
     {"net.ipv4.tcp_abort_on_overflow", NULL, false, "0"},
-    {"net.ipv4.tcp_rfc1337", NULL, false, "1"},
     {"net.inet.tcp.ecn.enable", NULL, false, "0"},
     {"net.inet.tcp.syncookies", NULL, false, "0"},
 };
@@ -2055,6 +2144,10 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
             r->cfg.no_timestamps = off;
             r->cfg.no_wscale = off;
             return 0;
+        }
+        if (strcmp(key, "net.inet.tcp.delayed_ack") == 0) {
+            return tw_sc_apply_setting(&r->cfg, &r->mtu, "delayed_ack",
+                                       strcmp(value, "0") == 0 ? "0" : "40ms", why, wl);
         }
         if (strcmp(key, "net.inet.tcp.msl") == 0) {
             char buf[40];
@@ -2528,6 +2621,9 @@ static int run_event(sc_runner *r, const tw_sc_event *ev, bool first)
         case TW_SC_EV_DEADLINE:
             rc = check_deadline(r, ev);
             break;
+        case TW_SC_EV_ISN:
+            rc = check_isn(r, ev);
+            break;
         }
     }
     r->prev_event_us = t_us;
@@ -2545,7 +2641,11 @@ static void runner_free(sc_runner *r)
     free(r->q);
     free(r->conns);
     free(r->ts_map);
-    free(r->sent);
+    for (size_t i = 0; i < r->n_flows; i++) {
+        free(r->flows[i]->sent);
+        free(r->flows[i]);
+    }
+    free(r->flows);
     free(r->scratch);
     free(r->iobuf);
 }
@@ -2573,6 +2673,9 @@ void tw_sc_run(const tw_sc_script *s, const tw_sc_opts *o, tw_sc_result *res)
     r.rport = (uint16_t)(40000u + splitmix(&seed) % 20000u);
     r.mtu = 1500;
     tw_config_init(&r.cfg);
+    /* Delayed ACK is not part of what these scripts check yet: ACK every segment. */
+    r.cfg.delayed_ack = 0;
+    r.cfg.no_delayed_ack = true;
     char err[160];
     for (size_t i = 0; i < o->n_sets; i++) {
         if (tw_sc_apply_setting(&r.cfg, &r.mtu, o->sets[i].key, o->sets[i].value, err,

@@ -86,6 +86,26 @@ typedef struct sc_outpkt {
     tw_time t;
 } sc_outpkt;
 
+/* One 4-tuple's sequence-number mapping, tcpdump-like: in SYNs numbers are absolute,
+   in other segments relative to the sender's ISN. packetdrill keeps the same per socket. */
+typedef struct sc_flow {
+    uint16_t lport, rport;
+    bool local_isn_known, learn_local_isn;
+    uint32_t live_local_isn, script_local_isn;
+    bool remote_isn_known;
+    uint32_t remote_isn;
+    bool remote_cand_pending;  /* an injected SYN's ISN, until the stack acknowledges it */
+    uint32_t remote_cand;
+    bool active_opening;       /* our SYN (after connect) not yet acknowledged */
+    /* our highest sequence number sent, and the previous incarnation's (isn increased) */
+    bool snd_max_known, prev_incarnation;
+    uint32_t snd_max, prev_snd_max;
+    uint32_t remote_nxt;       /* live seq after the last injected segment */
+    /* bytes the application wrote on this connection, to check outbound payloads */
+    uint8_t *sent;
+    size_t sent_len, sent_cap;
+} sc_flow;
+
 typedef struct sc_conn {
     uint64_t id;
     uint16_t lport, rport;
@@ -137,12 +157,10 @@ typedef struct sc_runner {
     uint16_t lport, rport;
     bool lport_known;
 
-    /* sequence-number mapping (tcpdump-like: SYNs absolute, the rest relative) */
-    bool local_isn_known, learn_local_isn;
-    uint32_t live_local_isn, script_local_isn;
-    bool remote_isn_known;
-    uint32_t remote_isn;
-    uint32_t remote_nxt;  /* live seq after the last injected segment */
+    /* sequence-number mapping, per 4-tuple */
+    sc_flow **flows;
+    size_t n_flows;
+    bool connect_pending;      /* connect() called: the next SYN we send opens a flow */
 
     /* timestamps: outbound TS val script<->live mapping */
     bool ts_first;
@@ -169,9 +187,6 @@ typedef struct sc_runner {
 
     sc_pending pend;
 
-    /* bytes the application wrote, to check outbound payloads */
-    uint8_t *sent;
-    size_t sent_len, sent_cap;
     uint8_t *scratch;     /* packet building (run.c) */
     size_t scratch_cap;
     uint8_t *iobuf;       /* read/write buffers (sys.c) */
@@ -207,7 +222,9 @@ const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap
 int sc_eval_int(const tw_sc_expr *e, int64_t *out);
 /* Linux value of a symbolic constant (AF_INET, EINPROGRESS, ...); 0 or -1. */
 int sc_symbol(const char *name, int64_t *out);
-/* Append bytes the application handed to the stack. */
-void sc_record_sent(sc_runner *r, const uint8_t *p, size_t n);
+/* The flow of a 4-tuple (created on first use; NULL only when out of memory). */
+sc_flow *sc_flow_get(sc_runner *r, uint16_t lport, uint16_t rport);
+/* Append bytes the application handed to the stack on socket s. */
+void sc_record_sent(sc_runner *r, tw_socket *s, const uint8_t *p, size_t n);
 
 #endif

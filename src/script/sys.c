@@ -103,22 +103,30 @@ int sc_eval_int(const tw_sc_expr *e, int64_t *out)
     }
 }
 
-void sc_record_sent(sc_runner *r, const uint8_t *p, size_t n)
+void sc_record_sent(sc_runner *r, tw_socket *s, const uint8_t *p, size_t n)
 {
-    if (r->sent_len + n > r->sent_cap) {
-        size_t cap = r->sent_cap ? r->sent_cap : 4096;
-        while (cap < r->sent_len + n) {
+    tw_socket_info info;
+    if (tw_socket_info_get(s, &info) != TW_OK) {
+        return;
+    }
+    sc_flow *f = sc_flow_get(r, info.local_port, info.remote_port);
+    if (f == NULL) {
+        return;
+    }
+    if (f->sent_len + n > f->sent_cap) {
+        size_t cap = f->sent_cap ? f->sent_cap : 4096;
+        while (cap < f->sent_len + n) {
             cap *= 2;
         }
-        uint8_t *b = realloc(r->sent, cap);
+        uint8_t *b = realloc(f->sent, cap);
         if (b == NULL) {
             return;
         }
-        r->sent = b;
-        r->sent_cap = cap;
+        f->sent = b;
+        f->sent_cap = cap;
     }
-    memcpy(r->sent + r->sent_len, p, n);
-    r->sent_len += n;
+    memcpy(f->sent + f->sent_len, p, n);
+    f->sent_len += n;
 }
 
 /* ---- helpers --------------------------------------------------------------------------- */
@@ -407,8 +415,7 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
         r->raddr = addr;
         r->rport = port;
         r->lport_known = false;
-        r->learn_local_isn = true;
-        r->remote_isn_known = false;
+        r->connect_pending = true;
         r->cur_fd = fd;
         int rc = tw_socket_connect(f->s, addr, port, r->clock);
         if (rc != TW_OK) {
@@ -581,7 +588,7 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
         tw_ssize w = tw_socket_send(f->s, r->iobuf + ctx->done, (size_t)n - ctx->done,
                                     r->clock);
         if (w > 0) {
-            sc_record_sent(r, r->iobuf + ctx->done, (size_t)w);
+            sc_record_sent(r, f->s, r->iobuf + ctx->done, (size_t)w);
             ctx->done += (size_t)w;
             continue;
         }
@@ -740,8 +747,7 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
             f->bufs_set = true;
             rc = tw_socket_set_bufsizes(f->s, f->rcvbuf, f->sndbuf);
         } else if (level == 6 && name == 1) {
-            /* TCP_NODELAY: tcpwave has no Nagle yet (issue of D4), so segments already
-               go out at once; remember the value for getsockopt. */
+            rc = tw_socket_set_nodelay(f->s, v != 0);
             f->nodelay = v != 0;
         } else if (level == 6 && name == 2) {
             if (v < 0 || v > 65535) {
