@@ -651,3 +651,115 @@ void tw_t_run_to(tw_t *t, tw_time at, const char *file, int line)
         fail_msg("%s:%d: no timer fired at %.6f s", file, line, (double)at / 1e9);
     }
 }
+
+/* ---- data transfer (SPEC D1-D5) ------------------------------------------------------ */
+
+static void fmt_sack(const tw_t_seg *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (unsigned i = 0; i < s->sack_n && i < 4 && n < cap; i++) {
+        n += (size_t)snprintf(buf + n, cap - n, " %u-%u", s->sack[2 * i], s->sack[2 * i + 1]);
+    }
+}
+
+tw_t_seg tw_t_expect_exact(tw_t *t, const tw_t_seg *want, const char *file, int line)
+{
+    char a[300], b[300], sa[100], sb[100];
+    tw_t_format(want, a, sizeof a);
+    fmt_sack(want, sa, sizeof sa);
+    if (!t->qlen) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: expected %s sack[%s]\n   but nothing was sent", file, line, a, sa);
+    }
+    qpkt *q = &t->q[t->qhead];
+    uint8_t payload[2048];
+    tw_t_seg got;
+    bool ok = tw_t_parse(q->data, q->len, &got, payload, sizeof payload);
+    free(q->data);
+    t->qhead = (t->qhead + 1) % MAXQ;
+    t->qlen--;
+    if (!ok) {
+        memset(&got, 0, sizeof(got));
+    }
+    bool match = seg_match(want, &got);
+    if (match && !(want->any & TW_T_ANY_OPTS) && (want->opts & TW_OPT_SACK)) {
+        match = want->sack_n == got.sack_n &&
+                memcmp(want->sack, got.sack, sizeof(uint32_t) * 2u * want->sack_n) == 0;
+    }
+    if (match && want->data && got.len <= sizeof payload) {
+        match = memcmp(want->data, payload, got.len) == 0;
+    }
+    if (!match) {
+        tw_t_format(&got, b, sizeof b);
+        fmt_sack(&got, sb, sizeof sb);
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: expected %s sack[%s] (any=0x%x)\n                got %s sack[%s]%s",
+                 file, line, a, sa, want->any, b, sb,
+                 seg_match(want, &got) ? " (payload or SACK blocks differ)" : "");
+    }
+    return got;
+}
+
+uint32_t tw_t_tsval(const tw_t *t, const tw_t_conn *c)
+{
+    return c->ts_off + (uint32_t)(t->now / TW_MS(1));
+}
+
+tw_t_conn tw_t_open_with(tw_t *t, const tw_t_open_args *a, const char *file, int line)
+{
+    tw_t_conn c;
+    memset(&c, 0, sizeof(c));
+    tw_socket *l;
+    assert_int_equal(tw_socket_open(t->st, &l), 0);
+    assert_int_equal(tw_socket_bind(l, LPORT), 0);
+    if (a->rcvbuf || a->sndbuf) {
+        assert_int_equal(tw_socket_set_bufsizes(l, a->rcvbuf ? a->rcvbuf : 131072,
+                                                a->sndbuf ? a->sndbuf : 131072),
+                         0);
+    }
+    assert_int_equal(tw_socket_set_cc(l, a->cc), 0);
+    assert_int_equal(tw_socket_listen(l, 8, t->now), 0);
+    uint8_t opts = a->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS);
+    tw_t_seg syn = IN(.flags = TW_SYN, .seq = a->peer_iss, .opts = TW_OPT_MSS | opts,
+                      .mss = 1460, .wscale = a->peer_wscale, .ts_val = a->peer_tsval);
+    tw_t_send_at(t, t->now, &syn, file, line);
+    /* Our shift: the smallest that lets the 16-bit field cover the buffer (RFC 7323 2.3). */
+    uint32_t buf = a->rcvbuf ? a->rcvbuf : 131072;
+    uint8_t ws = 0;
+    while (ws < 14 && (65535u << ws) < buf) {
+        ws++;
+    }
+    tw_t_seg want = OUT(.flags = TW_SYN | TW_ACK, .ack = a->peer_iss + 1,
+                        .win = buf < 65535 ? (uint16_t)buf : 65535, .opts = TW_OPT_MSS | opts,
+                        .mss = 1460, .wscale = ws, .ts_ecr = a->peer_tsval,
+                        .any = TW_T_ANY_SEQ | TW_T_ANY_TSVAL);
+    tw_t_seg sa = tw_t_expect(t, &want, file, line);
+    tw_t_expect_nothing(t, file, line);
+    tw_t_seg ack = IN(.flags = TW_ACK, .seq = a->peer_iss + 1, .ack = sa.seq + 1,
+                      .win = a->peer_win ? a->peer_win : 65535);
+    if (opts & TW_OPT_TS) {
+        ack.opts = TW_OPT_TS;
+        ack.ts_val = a->peer_tsval + 1;
+        ack.ts_ecr = sa.ts_val;
+    }
+    tw_t_send_at(t, t->now + TW_T_RTT, &ack, file, line);
+    tw_t_expect_nothing(t, file, line);
+    if (tw_socket_accept(l, &c.s, t->now) != 0 || tw_socket_state(c.s) != TW_STATE_ESTABLISHED) {
+        tw_t_dump_trace(t);
+        fail_msg("%s:%d: passive open did not reach ESTABLISHED", file, line);
+    }
+    tw_socket_close(l, t->now);
+    tw_t_expect_nothing(t, file, line);
+    c.iss = sa.seq;
+    c.irs = a->peer_iss;
+    c.snd = sa.seq + 1;
+    c.rcv = a->peer_iss + 1;
+    c.opts = opts;
+    c.wscale = (opts & TW_OPT_WSCALE) ? ws : 0;
+    c.peer_wscale = (opts & TW_OPT_WSCALE) ? a->peer_wscale : 0;
+    c.mss = (opts & TW_OPT_TS) ? 1448 : 1460;
+    c.ts_off = sa.ts_val - (uint32_t)((t->now - TW_T_RTT) / TW_MS(1));
+    c.peer_ts = a->peer_tsval + 1;
+    return c;
+}

@@ -170,4 +170,51 @@ static inline tw_t_seg tw_t_expect_p(tw_t *t, tw_t_seg want, const char *file, i
     return tw_t_expect(t, &want, file, line);
 }
 
+/* ---- data transfer (SPEC D1-D5) ------------------------------------------------------ */
+
+/* A connection opened with the options the test chose, and what it negotiated. */
+typedef struct tw_t_conn {
+    tw_socket *s;
+    uint32_t iss, irs; /* our ISN, the peer's ISN */
+    uint32_t snd, rcv; /* our first data byte (iss + 1), the peer's (irs + 1) */
+    uint8_t opts;      /* TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS in force */
+    uint8_t wscale;    /* our receive shift (0 without window scaling) */
+    uint8_t peer_wscale;
+    uint16_t mss;      /* payload per full segment we send (1460, 1448 with timestamps) */
+    uint32_t ts_off;   /* our TSval at time `now` is ts_off + now / 1 ms */
+    uint32_t peer_ts;  /* TSval the peer put in the third ACK */
+} tw_t_conn;
+
+typedef struct tw_t_open_args {
+    uint32_t peer_iss;
+    uint8_t opts;        /* what the peer's SYN offers besides MSS 1460: TW_OPT_WSCALE,
+                            TW_OPT_SACK_PERM, TW_OPT_TS */
+    uint8_t peer_wscale;
+    uint32_t peer_tsval; /* TSval of the SYN; the third ACK carries peer_tsval + 1 */
+    uint16_t peer_win;   /* window field of the third ACK (0: 65535) */
+    uint32_t rcvbuf, sndbuf; /* 0: the stack's defaults */
+    tw_cc_algo cc;       /* set on the listener before the SYN */
+} tw_t_open_args;
+
+/* Passive open on LPORT driven through the public API: the peer's SYN (MSS 1460 plus
+   a->opts) at the current time, our SYN+ACK checked whole (MSS 1460, window 65535, the
+   offered options answered, our wscale for the buffer), the third ACK RTT_MS later
+   (RTO 300 ms as for tw_t_passive_open), accept(), listener closed, nothing else sent. */
+tw_t_conn tw_t_open_with(tw_t *t, const tw_t_open_args *a, const char *file, int line);
+#define TW_OPEN_WITH(t, ...)                                                                \
+    tw_t_open_with((t), &(tw_t_open_args){__VA_ARGS__}, __FILE__, __LINE__)
+
+/* Our TSval on connection `c` now. */
+uint32_t tw_t_tsval(const tw_t *t, const tw_t_conn *c);
+
+/* Like TW_EXPECT, and also compares the SACK blocks (number and each block, in order)
+   when `want` has TW_OPT_SACK, and the payload bytes when `want->data` is set. */
+tw_t_seg tw_t_expect_exact(tw_t *t, const tw_t_seg *want, const char *file, int line);
+#define TW_EXPECT_EXACT(t, seg)                                                             \
+    tw_t_expect_exact_p((t), (seg), __FILE__, __LINE__)
+static inline tw_t_seg tw_t_expect_exact_p(tw_t *t, tw_t_seg want, const char *file, int line)
+{
+    return tw_t_expect_exact(t, &want, file, line);
+}
+
 #endif
