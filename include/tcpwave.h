@@ -184,7 +184,11 @@ const char *tw_state_name(tw_state s);
     X(TCP_KEEPALIVE_PROBE, "tcp: keepalive probes sent")                                   \
     X(TCP_KEEPALIVE_TIMEDOUT, "tcp: connections closed by keepalive")                       \
     X(TCP_USER_TIMEDOUT, "tcp: connections aborted by the user timeout")                   \
-    X(TCP_NAGLE_HELD, "tcp: small segments held by Nagle's algorithm")
+    X(TCP_NAGLE_HELD, "tcp: small segments held by Nagle's algorithm")                     \
+    X(TCP_SYNCOOKIE_SENT, "tcp: SYN+ACKs sent with a SYN cookie (RFC 4987)")                \
+    X(TCP_SYNCOOKIE_OK, "tcp: connections opened from a valid SYN cookie")                 \
+    X(TCP_SYNCOOKIE_FAILED, "tcp: ACK with a forged or wrong SYN cookie (answered RST)")    \
+    X(TCP_SYNCOOKIE_EXPIRED, "tcp: ACK with an expired SYN cookie (answered RST)")
 
 enum tw_counter {
 #define TW_CNT_ENUM_(name, desc) TW_CNT_##name,
@@ -299,6 +303,11 @@ typedef enum tw_ca_state {
     TW_CA_LOSS,     /* after a retransmission timeout */
 } tw_ca_state;
 
+/* SYN cookies (RFC 4987, SPEC S8): like Linux's net.ipv4.tcp_syncookies = 1, 2, 0. */
+#define TW_SYNCOOKIES_ON_OVERFLOW 0
+#define TW_SYNCOOKIES_ALWAYS 1
+#define TW_SYNCOOKIES_OFF 2
+
 /* ---- configuration: tw_config_init() then override ----------------------------------- */
 
 typedef struct tw_config {
@@ -321,6 +330,9 @@ typedef struct tw_config {
     uint32_t rcvbuf;                /* default receive buffer per connection: 131072 */
     uint32_t sndbuf;                /* default send buffer per connection: 131072 */
     uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide: 1000 */
+    uint8_t syncookies;             /* TW_SYNCOOKIES_*: default when the SYN queue is full */
+    uint32_t syn_backlog;           /* half-open connections per listener; 0: max(2 *
+                                       backlog, 64) */
     bool no_wscale, no_sack, no_timestamps; /* disable offering an option (S4) */
     tw_cc_algo cc;                  /* default congestion control: CUBIC */
     uint32_t initial_cwnd;          /* segments: 10 (RFC 6928) */

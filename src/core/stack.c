@@ -128,6 +128,8 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);
     st->port_key.k1 = tw_siphash_4x32(&root2, 3, 0, 0, 0);
+    st->cookie_key.k0 = tw_siphash_4x32(&root, 5, 0, 0, 0);
+    st->cookie_key.k1 = tw_siphash_4x32(&root2, 5, 0, 0, 0);
     uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
     tw_wheel_init(&st->wheel, tw_time_to_tick(now));
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);

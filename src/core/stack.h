@@ -22,7 +22,7 @@ struct tw_stack {
     bool in_call;  /* re-entrancy guard (STYLE 7.9) */
     uint64_t counters[TW_CNT_COUNT_];
 
-    tw_sipkey isn_key, ts_key, port_key;
+    tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
     tw_htab tws;    /* TIME-WAIT records by 4-tuple key */
     tw_htab ports;  /* tw_port by local port: bound sockets and listeners */

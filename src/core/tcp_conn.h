@@ -82,6 +82,7 @@ struct tw_socket {
     struct tw_socket *q_next;  /* link in the listener's accept queue */
     struct tw_socket *acc_head, *acc_tail;
     uint16_t acc_len, syn_len;
+    tw_time cookie_time; /* listener: when it last answered a SYN with a cookie */
 
     /* send sequence variables (RFC 9293 3.3.1) */
     tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_buf_seq;

@@ -13,6 +13,7 @@
  */
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
+#include "core/syncookie.h"
 
 #include <string.h>
 
@@ -52,38 +53,16 @@ static uint8_t pick_wscale(uint32_t rcvbuf)
     return ws;
 }
 
-static void in_listen(tw_socket *l, const tw_seg *s, bool have_floor, uint32_t isn_floor)
+static void in_synchronized(tw_socket *c, tw_seg *s);
+
+/* A child of listener `l` for the peer of segment `s`, not yet in any state. */
+static tw_socket *new_child(tw_socket *l, const tw_seg *s)
 {
     tw_stack *st = l->st;
-    if (s->flags & TW_RST) {
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
-        return;
-    }
-    if (s->flags & TW_ACK) {
-        /* An ACK at a listener acknowledges nothing we sent: <SEQ=SEG.ACK><CTL=RST>. */
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_ACK, &s->sum, l);
-        tw_out_rst_reply(st, s);
-        return;
-    }
-    if (!(s->flags & TW_SYN)) {
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l);
-        return;
-    }
-    /* S8 (bounded half-open state): the accept queue is bounded by the backlog, the
-       SYN queue by twice that (at least 64). SYN cookies come with issue #6. */
-    uint32_t syn_limit = l->backlog * 2u < 64u ? 64u : l->backlog * 2u;
-    if (l->acc_len >= l->backlog || l->syn_len >= syn_limit) {
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
-        return;
-    }
-    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
-        tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
-        return;
-    }
     tw_socket *c = tw_conn_alloc(st);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
-        return;
+        return NULL;
     }
     c->flags |= TW_F_PASSIVE;
     c->parent = l;
@@ -93,7 +72,164 @@ static void in_listen(tw_socket *l, const tw_seg *s, bool have_floor, uint32_t i
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->user_mss = l->user_mss;
+    c->cc_ops = l->cc_ops;
+    c->flags |= l->flags & TW_F_NODELAY;
     c->rcv_wscale = pick_wscale(c->rcvbuf_cap);
+    c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
+    return c;
+}
+
+/* S8 / RFC 4987: answer a SYN without keeping any state; the SYN+ACK's ISN (and, with
+   timestamps, our TSval) carries what the connection will need. */
+static void send_cookie_synack(tw_socket *l, const tw_seg *s)
+{
+    tw_stack *st = l->st;
+    const tw_tcp_opts *po = &s->h->o;
+    uint16_t mss;
+    uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 536;
+    uint32_t isn = tw_cookie_make(st, s->raddr, s->h->sport, l->lport, s->seq.v, pm, &mss);
+    tw_tcp_opts o;
+    memset(&o, 0, sizeof(o));
+    o.present = TW_OPT_MSS;
+    o.mss = tw_conn_local_mss(l);
+    if ((po->present & TW_OPT_TS) && !st->cfg.no_timestamps) {
+        /* Without timestamps there is nowhere to keep window scale and SACK: the
+           connection then goes without them, as on Linux. */
+        bool ws = (po->present & TW_OPT_WSCALE) && !st->cfg.no_wscale;
+        bool sack = (po->present & TW_OPT_SACK_PERM) && !st->cfg.no_sack;
+        uint32_t off = tw_ts_offset(st, s->raddr, s->h->sport, l->lport);
+        o.present |= TW_OPT_TS;
+        o.ts_val = tw_cookie_ts_encode(tw_ts_now(st, off), ws ? po->wscale : -1, sack);
+        o.ts_ecr = po->ts_val;
+        if (ws) {
+            o.present |= TW_OPT_WSCALE;
+            o.wscale = pick_wscale(l->rcvbuf_cap);
+        }
+        if (sack) {
+            o.present |= TW_OPT_SACK_PERM;
+        }
+    }
+    if (s->data_len) {
+        tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED); /* S6 */
+    }
+    uint16_t win = l->rcvbuf_cap > 65535u ? 65535u : (uint16_t)l->rcvbuf_cap;
+    tw_count(st, TW_CNT_TCP_SYNCOOKIE_SENT);
+    l->cookie_time = st->now ? st->now : 1;
+    tw_out_bare(st, s->raddr, l->lport, s->h->sport, isn, tw_seq_add(s->seq, 1).v,
+                TW_SYN | TW_ACK, win, &o);
+}
+
+/* The third segment of a cookie handshake: rebuild the connection from the cookie. */
+static void in_cookie_ack(tw_socket *l, tw_seg *s)
+{
+    tw_stack *st = l->st;
+    uint16_t mss;
+    tw_cookie_result r = tw_cookie_check(st, s->raddr, s->h->sport, l->lport, s->seq.v - 1,
+                                         s->ack.v - 1, &mss);
+    if (r != TW_COOKIE_OK) {
+        tw_drop(st, r == TW_COOKIE_EXPIRED ? TW_CNT_TCP_SYNCOOKIE_EXPIRED
+                                           : TW_CNT_TCP_SYNCOOKIE_FAILED,
+                &s->sum, l);
+        tw_out_rst_reply(st, s);
+        return;
+    }
+    if (l->acc_len >= l->backlog ||
+        (st->cfg.max_connections && st->nconns >= st->cfg.max_connections)) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return;
+    }
+    tw_socket *c = new_child(l, s);
+    if (!c) {
+        return;
+    }
+    tw_tcp_opts peer;
+    memset(&peer, 0, sizeof(peer));
+    peer.present = TW_OPT_MSS;
+    peer.mss = mss;
+    const tw_tcp_opts *o = &s->h->o;
+    if ((o->present & TW_OPT_TS) && !st->cfg.no_timestamps) {
+        int ws;
+        bool sack;
+        tw_cookie_ts_decode(o->ts_ecr, &ws, &sack);
+        peer.present |= TW_OPT_TS;
+        peer.ts_val = o->ts_val;
+        if (ws >= 0) {
+            peer.present |= TW_OPT_WSCALE;
+            peer.wscale = (uint8_t)ws;
+        }
+        if (sack) {
+            peer.present |= TW_OPT_SACK_PERM;
+        }
+    }
+    c->irs = tw_seq_make(s->seq.v - 1);
+    c->rcv_nxt = s->seq;
+    c->rcv_adv = c->rcv_nxt;
+    c->iss = tw_seq_make(s->ack.v - 1);
+    c->snd_una = c->iss;
+    c->snd_nxt = s->ack;
+    c->snd_max = s->ack;
+    c->snd_buf_seq = s->ack;
+    tw_conn_apply_peer_syn(c, &peer, false);
+    c->snd_wl1 = c->irs;
+    c->snd_wl2 = c->iss;
+    tw_count(st, TW_CNT_TCP_SYNCOOKIE_OK);
+    tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
+    l->syn_len++;
+    tw_conn_hash(c);
+    tw_conn_set_state(c, TW_STATE_SYN_RCVD);
+    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_SYN_RCVD);
+    in_synchronized(c, s);
+}
+
+static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_floor)
+{
+    tw_stack *st = l->st;
+    if (s->flags & TW_RST) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
+        return;
+    }
+    if (s->flags & TW_ACK) {
+        if (!(s->flags & TW_SYN) && st->cfg.syncookies != TW_SYNCOOKIES_OFF &&
+            l->cookie_time && st->now - l->cookie_time <= 3 * TW_COOKIE_PERIOD) {
+            in_cookie_ack(l, s);
+            return;
+        }
+        /* An ACK at a listener acknowledges nothing we sent: <SEQ=SEG.ACK><CTL=RST>. */
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_ACK, &s->sum, l);
+        tw_out_rst_reply(st, s);
+        return;
+    }
+    if (!(s->flags & TW_SYN)) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l);
+        return;
+    }
+    /* S8: the accept queue is bounded by the backlog; the SYN queue by syn_backlog
+       (default twice the backlog, at least 64). Past the SYN queue, SYN cookies. */
+    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog
+                         : l->backlog * 2u < 64u ? 64u
+                                                 : l->backlog * 2u;
+    if (l->acc_len >= l->backlog) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return;
+    }
+    bool syn_full = l->syn_len >= syn_limit;
+    if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
+        (syn_full && st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW)) {
+        send_cookie_synack(l, s);
+        return;
+    }
+    if (syn_full) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return;
+    }
+    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+        tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
+        return;
+    }
+    tw_socket *c = new_child(l, s);
+    if (!c) {
+        return;
+    }
     c->irs = s->seq;
     c->rcv_nxt = tw_seq_add(s->seq, 1);
     c->rcv_adv = c->rcv_nxt;
@@ -106,7 +242,6 @@ static void in_listen(tw_socket *l, const tw_seg *s, bool have_floor, uint32_t i
     c->snd_nxt = c->iss;
     c->snd_max = c->iss;
     c->snd_buf_seq = tw_seq_add(c->iss, 1);
-    c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
     tw_conn_apply_peer_syn(c, &s->h->o, false);
     c->snd_wnd = s->h->win; /* RFC 7323 2.2: the SYN's window is never scaled */
     c->max_snd_wnd = c->snd_wnd;
