@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +17,12 @@
 static void usage(const char *prog, const char *stack)
 {
     fprintf(stderr,
-            "usage: %s [--time-limit SEC] [--callgrind] MODE ARGS   (%s harness)\n"
+            "usage: %s [--time-limit SEC] [--callgrind] [--no-trim] MODE ARGS   (%s harness)\n"
             "  lifecycle N [CP...]  N connect/64B each way/close cycles; report at checkpoints\n"
             "  bulk BYTES           one connection, BYTES client to server (k/m/g: KiB/MiB/GiB)\n"
             "  mem N                bytes per established, TIME_WAIT and SYN_RCVD connection\n"
-            "  hold N W             set up N idle established connections, then W lifecycles\n",
+            "  hold N W             set up N idle established connections, then W lifecycles\n"
+            "  --no-trim            keep freed memory in glibc's heap (diagnostic, see perf.md)\n",
             prog, stack);
     exit(2);
 }
@@ -70,6 +72,13 @@ void bench_parse_args(int argc, char **argv, const char *stack, bench_args *a)
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--callgrind") == 0) {
             a->callgrind = true;
+        } else if (strcmp(argv[i], "--no-trim") == 0) {
+            /* Diagnostic only: glibc returns the heap top to the kernel once more than
+               M_TRIM_THRESHOLD is free, and serves blocks above M_MMAP_THRESHOLD with mmap;
+               a stack that mallocs and frees large blocks per connection then pays a brk
+               or mmap, and page faults, every time. This shows what that costs. */
+            mallopt(M_TRIM_THRESHOLD, 1 << 30);
+            mallopt(M_MMAP_THRESHOLD, 32 << 20);
         } else if (strcmp(argv[i], "--time-limit") == 0 && i + 1 < argc) {
             char *end;
             a->time_limit = strtod(argv[++i], &end);
@@ -211,7 +220,7 @@ void bench_fail(const char *stack, const char *fmt, ...)
    per lifecycle there shows the stack with about cp TIME_WAIT records already held. */
 static uint64_t win_begin(uint64_t cp)
 {
-    return cp - cp / 10;
+    return cp - (cp >= 10 ? cp / 10 : 1);
 }
 
 void bench_lc_start(bench_lc *lc, const bench_args *a, const char *stack)

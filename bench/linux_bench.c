@@ -173,6 +173,23 @@ static bool slab_read(slab *s)
     return true;
 }
 
+/* Closed sockets are freed later (task work, RCU, and a previous run's namespace is torn
+   down in the background): read until the total stops moving, for at most 2 s. */
+static void slab_settle(slab *s)
+{
+    slab prev;
+    slab_read(&prev);
+    for (int i = 0; i < 40; i++) {
+        usleep(50000);
+        slab_read(s);
+        long long d = s->total - prev.total;
+        if (d > -4096 && d < 4096) {
+            return;
+        }
+        prev = *s;
+    }
+}
+
 /* ---- sockets -------------------------------------------------------------------------- */
 
 static int *listeners;
@@ -406,6 +423,7 @@ static void do_mem(const bench_args *a)
     if (!slab_read(&s0)) {
         bench_fail(STACK, "cannot read /proc/slabinfo (needs root)");
     }
+    slab_settle(&s0);
     for (uint64_t i = 0; i < n; i++) {
         cfd[i] = cli_connect(i);
         sfd[i] = srv_accept(i);
@@ -415,8 +433,7 @@ static void do_mem(const bench_args *a)
         close(cfd[i]);
         close(sfd[i]);
     }
-    usleep(100000); /* the sockets' final release is deferred to RCU */
-    slab_read(&s2);
+    slab_settle(&s2);
     /* Half-open: with TCP_DEFER_ACCEPT the server drops the bare third ACK and keeps its
        request socket in SYN_RECV. The listen backlog bounds them (beyond, SYN cookies), so
        the count used is what the request_sock_TCP cache actually grew by. */

@@ -128,6 +128,7 @@ static err_t nif_init(struct netif *n)
 
 static void setup(void)
 {
+    memset(q, 0, sizeof(q)); /* fault the pages in now, not during the work */
     lwip_init();
     ip4_addr_t mask, gw;
     IP4_ADDR(&addr_c, 10, 0, 1, 1);

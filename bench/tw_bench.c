@@ -41,9 +41,35 @@ static uint32_t qhead, qtail;
 static uint64_t pkts;
 static bool drop_to_client; /* mem mode: lose the SYN+ACKs to keep SYN_RCVD entries */
 
+static bool trace_pkts; /* BENCH_TRACE=1: print every packet (to see a lifecycle's shape) */
+
+static void trace_pkt(const uint8_t *p, size_t len, bool to_server)
+{
+    size_t ihl = (size_t)(p[0] & 15) * 4;
+    if (len < ihl + 20 || p[9] != 6) {
+        fprintf(stderr, "%s non-TCP len %zu\n", to_server ? "C>S" : "S>C", len);
+        return;
+    }
+    const uint8_t *t = p + ihl;
+    static const char names[] = "FSRPAUEC";
+    char fl[9];
+    int k = 0;
+    for (int b = 0; b < 8; b++) {
+        if (t[13] & (1u << b)) {
+            fl[k++] = names[b];
+        }
+    }
+    fl[k] = 0;
+    fprintf(stderr, "%s %-4s payload %zu\n", to_server ? "C>S" : "S>C", fl,
+            len - ihl - (size_t)(t[12] >> 4) * 4);
+}
+
 static int link_tx(const uint8_t *pkt, size_t len, void *ud)
 {
     bool to_server = ud != NULL;
+    if (trace_pkts) {
+        trace_pkt(pkt, len, to_server);
+    }
     if (drop_to_client && !to_server) {
         return 0;
     }
@@ -105,6 +131,7 @@ static void setup(void)
     if (q == NULL) {
         bench_fail(STACK, "out of memory");
     }
+    memset(q, 0, sizeof(slot) * QCAP); /* fault the pages in now, not during the work */
     for (int i = 0; i < 2; i++) {
         tw_config cfg;
         tw_config_init(&cfg);
@@ -172,9 +199,10 @@ static void cli_open(conn *k, uint64_t t, bool lifecycle)
     }
 }
 
-static void check_error(tw_socket *s, const char *who)
+/* The helpers take the socket's event mask, read once per look like an event loop does. */
+static void check_error(tw_socket *s, unsigned ev, const char *who)
 {
-    if (tw_socket_events(s) & TW_EV_ERROR) {
+    if (ev & TW_EV_ERROR) {
         bench_fail(STACK, "%s: connection error %s", who, tw_strerror(tw_socket_error(s)));
     }
 }
@@ -192,9 +220,9 @@ static void try_accept(conn *k, uint64_t t)
 }
 
 /* Read what is there into buf (cap >= 1); returns bytes, 0 at end of stream, -1 if none. */
-static long recv_some(tw_socket *s, uint8_t *buf, size_t cap)
+static long recv_some(tw_socket *s, unsigned ev, uint8_t *buf, size_t cap)
 {
-    if (!(tw_socket_events(s) & TW_EV_READABLE)) {
+    if (!(ev & TW_EV_READABLE)) {
         return -1;
     }
     tw_ssize r = tw_socket_recv(s, buf, cap, now);
@@ -227,12 +255,13 @@ static void lc_poll(conn *k, uint64_t t)
 {
     try_accept(k, t);
     if (!k->c_closed) {
-        check_error(k->c, "client");
-        if (!k->req_sent && (tw_socket_events(k->c) & TW_EV_CONNECTED)) {
+        unsigned ev = tw_socket_events(k->c);
+        check_error(k->c, ev, "client");
+        if (!k->req_sent && (ev & TW_EV_CONNECTED)) {
             send_msg(k->c, "client");
             k->req_sent = true;
         }
-        long r = recv_some(k->c, appbuf + k->c_got, BENCH_MSG - k->c_got);
+        long r = recv_some(k->c, ev, appbuf + k->c_got, BENCH_MSG - k->c_got);
         if (r == 0) {
             bench_fail(STACK, "server closed first");
         }
@@ -241,10 +270,11 @@ static void lc_poll(conn *k, uint64_t t)
         }
     }
     if (k->s && !k->s_closed) {
-        check_error(k->s, "server");
+        unsigned ev = tw_socket_events(k->s);
+        check_error(k->s, ev, "server");
         /* Once the request is in, one more byte of room tells data from end of stream. */
         uint32_t room = k->s_got < BENCH_MSG ? BENCH_MSG - k->s_got : 1;
-        long r = recv_some(k->s, appbuf + k->s_got, room);
+        long r = recv_some(k->s, ev, appbuf + k->s_got, room);
         if (r > 0 && k->s_got == BENCH_MSG) {
             bench_fail(STACK, "server: more data than the request");
         }
@@ -277,7 +307,7 @@ static bool lc_done(const conn *k)
 static void est_poll(conn *k, uint64_t t)
 {
     try_accept(k, t);
-    check_error(k->c, "client");
+    check_error(k->c, tw_socket_events(k->c), "client");
 }
 
 static bool est_done(const conn *k)
@@ -292,7 +322,7 @@ static void close_poll(conn *k, uint64_t t)
     if (!k->c_closed) {
         cli_close(k);
     }
-    if (k->s && !k->s_closed && recv_some(k->s, appbuf, 1) == 0) {
+    if (k->s && !k->s_closed && recv_some(k->s, tw_socket_events(k->s), appbuf, 1) == 0) {
         tw_socket_close(k->s, now);
         k->s = NULL;
         k->s_closed = true;
@@ -506,6 +536,7 @@ int main(int argc, char **argv)
     bench_args a;
     bench_parse_args(argc, argv, STACK, &a);
     memcpy(msg, bench_pattern(), sizeof(msg));
+    trace_pkts = getenv("BENCH_TRACE") != NULL;
     setup();
     switch (a.mode) {
     case BENCH_LIFECYCLE:

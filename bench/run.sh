@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# run.sh -- run the benchmark work on tcpwave, lwIP and Linux and print the table.
+# usage: QUICK=0|1 BENCH_BIN=<dir with the harness binaries> bench/run.sh
+#
+# Wall-clock figures are the median of several runs with their range; instruction counts
+# (callgrind) are single runs, being deterministic. Every harness checks its own work
+# (bytes delivered, connections closed, TIME_WAIT records held) and fails loudly; a failed
+# or missing stack shows as n/a and the run goes on.
+set -u
+QUICK=${QUICK:-0}
+BIN=${BENCH_BIN:?BENCH_BIN must name the directory of the harness binaries}
+case "$QUICK" in 0 | 1) ;; *) echo "usage: QUICK=0|1 BENCH_BIN=dir $0" >&2; exit 2 ;; esac
+[ $# -eq 0 ] || { echo "usage: QUICK=0|1 BENCH_BIN=dir $0" >&2; exit 2; }
+
+OUT=$BIN/results
+mkdir -p "$OUT" "$BIN/callgrind"
+VALS=$OUT/values.txt   # "figure stack value" per run
+NOTES=$OUT/notes.txt   # "figure stack text" (sizes used, partial runs)
+: >"$VALS"
+: >"$NOTES"
+LOG=$OUT/log.txt
+: >"$LOG"
+T0=$(date +%s)
+
+have() { [ -x "$BIN/$1" ]; }
+val() { echo "$1 $2 $3" >>"$VALS"; }
+note() { echo "$1 $2 $3" >>"$NOTES"; }
+# kv KEY LINE: the value of KEY=... in LINE
+kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+label() { # 1000 -> 1k, 100000 -> 100k, 1000000 -> 1m
+    awk -v n="$1" 'BEGIN { if (n % 1000000 == 0) printf "%dm", n / 1000000;
+        else if (n % 1000 == 0) printf "%dk", n / 1000; else printf "%d", n }'
+}
+
+# run STACK BINARY ARGS...: one harness run; its output lines go to $LOG and stdout var R.
+run() {
+    local stack=$1 bin=$2
+    shift 2
+    if ! have "$bin"; then
+        R=""
+        return 1
+    fi
+    echo "+ $bin $*" >>"$LOG"
+    if ! R=$("$BIN/$bin" "$@" 2>>"$LOG"); then
+        echo "bench: $stack: $bin $* failed (see $LOG)" >&2
+        note all "$stack" "failed: $bin $*"
+        R=""
+        return 1
+    fi
+    echo "$R" >>"$LOG"
+}
+
+lifecycle() { # STACK BIN REPS LIMIT N CP...
+    local stack=$1 bin=$2 reps=$3 limit=$4
+    shift 4
+    for ((r = 0; r < reps; r++)); do
+        run "$stack" "$bin" --time-limit "$limit" lifecycle "$@" || return
+        while read -r line; do
+            case "$line" in
+            checkpoint*)
+                local n l
+                n=$(kv n "$line")
+                l=$(label "$n")
+                val "lifecycle_$l" "$stack" "$(kv rate "$line")"
+                val "scale_tw_$l" "$stack" "$(kv window_ns "$line")"
+                ;;
+            lifecycle*)
+                [ "$(kv partial "$line")" = 1 ] && note "lifecycle_$(label "$(kv target "$line")")" "$stack" \
+                    "stopped by the ${limit}s limit after $(kv cycles "$line") cycles at $(kv rate "$line")/s"
+                [ "$stack" != linux ] && val pkts_per_lifecycle "$stack" "$(kv pkts_per_cycle "$line")"
+                [ "$stack" = linux ] && note lifecycle "$stack" \
+                    "TIME_WAIT held at the end: $(kv time_wait "$line") (tcp_max_tw_buckets $(kv tw_max "$line"), netns $(kv netns "$line"))"
+                ;;
+            esac
+        done <<<"$R"
+    done
+}
+
+bulk() { # STACK BIN REPS BYTES
+    local stack=$1 bin=$2 reps=$3 bytes=$4
+    for ((r = 0; r < reps; r++)); do
+        run "$stack" "$bin" bulk "$bytes" || return
+        while read -r line; do
+            local v st=$stack
+            v=$(kv variant "$line")
+            [ "$v" = lo-default ] && st=linux_lodefault
+            val bulk_gbps "$st" "$(kv gbps "$line")"
+            val bulk_cpu_s_per_gib "$st" "$(awk -v c="$(kv cpu "$line")" -v b="$(kv bytes "$line")" \
+                'BEGIN { printf "%.4f", c * 1073741824 / b }')"
+            [ -n "$v" ] && [ "$v" != lo-default ] && note bulk_gbps linux "variant $v, mss $(kv mss "$line")"
+        done <<<"$R"
+    done
+}
+
+mem() { # STACK BIN N
+    run "$1" "$2" mem "$3" || return
+    local line=$R
+    val mem_established "$1" "$(kv est_per_end "$line")"
+    val mem_time_wait "$1" "$(kv tw_per_conn "$line")"
+    val mem_syn_rcvd "$1" "$(kv synrcvd_per_entry "$line")"
+    note mem "$1" "n=$(kv n "$line")"
+    case "$1" in
+    tcpwave) note mem_syn_rcvd tcpwave "$(kv synrcvd_entries "$line") entries held (SYN queue), the rest SYN cookies" ;;
+    lwip) note mem lwip "sizeof(struct tcp_pcb)=$(kv sizeof_tcp_pcb "$line"), tcp_seg=$(kv memp_tcp_seg "$line")" ;;
+    linux) note mem linux "slab: TCP $(kv tcp_slab_per_end "$line")/end, tw_sock $(kv tw_slab_per_conn "$line")/TW, request_sock objsize $(kv req_objsize "$line") ($(kv req_objs "$line") held)" ;;
+    esac
+}
+
+hold() { # STACK BIN LIMIT N W
+    run "$1" "$2" --time-limit "$3" hold "$4" "$5" || return
+    local line=$R n
+    n=$(kv n "$line")
+    val hold_setup_per_s "$1" "$(awk -v n="$n" -v s="$(kv setup_s "$line")" 'BEGIN { printf "%.1f", n / s }')"
+    val hold_bytes_per_conn "$1" "$(awk -v n="$n" -v p="$(kv heap_peak "$line")" 'BEGIN { printf "%.1f", p / n }')"
+    val scale_live "$1" "$(kv lifecycle_ns "$line")"
+    note hold "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB), $(kv w "$line") lifecycles while held$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+}
+
+# callgrind STACK BIN FIGURE DIVISOR ARGS...: instructions in the measured part / DIVISOR.
+callgrind() {
+    local stack=$1 bin=$2 fig=$3 div=$4
+    shift 4
+    have "$bin" || return
+    command -v valgrind >/dev/null || { note "$fig" "$stack" "valgrind missing"; return; }
+    local f=$BIN/callgrind/$stack.$fig
+    rm -f "$f" "$f".*
+    echo "+ valgrind $bin --callgrind $*" >>"$LOG"
+    if ! valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$f" \
+        "$BIN/$bin" --callgrind "$@" >>"$LOG" 2>&1; then
+        note "$fig" "$stack" "callgrind run failed"
+        return
+    fi
+    local ir
+    ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f".1 2>/dev/null | head -1)
+    [ -n "$ir" ] && val "$fig" "$stack" "$(awk -v i="$ir" -v d="$div" 'BEGIN { printf "%.1f", i / d }')"
+}
+
+# ---- the plan ------------------------------------------------------------------------------
+if [ "$QUICK" = 1 ]; then
+    # Each run is cut at 3 s so that a slow stack cannot push the whole past a minute.
+    REPS=3
+    lifecycle tcpwave tw_bench $REPS 3 100000 1000 10000
+    lifecycle lwip lwip_bench $REPS 3 10000 1000
+    lifecycle linux linux_bench $REPS 3 10000 1000
+    for s in "tcpwave tw_bench" "lwip lwip_bench" "linux linux_bench"; do bulk $s $REPS 64m; done
+    mem tcpwave tw_bench_mem 10000
+    mem lwip lwip_bench_mem 5000
+    mem linux linux_bench 5000
+    hold tcpwave tw_bench_mem 3 100000 5000
+    hold lwip lwip_bench_mem 3 10000 1000
+    hold linux linux_bench 3 5000 1000
+    CG_LC=1000 CG_BULK=16
+else
+    REPS=5
+    lifecycle tcpwave tw_bench $REPS 300 1000000 1000 10000 100000
+    # lwIP's TIME_WAIT lookups are linear: 100k cycles take about a minute, 1M would take
+    # hours, so one 1M run is cut by the time limit and reported as partial.
+    lifecycle lwip lwip_bench 3 300 100000 1000 10000
+    lifecycle lwip lwip_bench 1 120 1000000 1000 10000 100000
+    lifecycle linux linux_bench 3 300 100000 1000 10000
+    lifecycle linux linux_bench 1 300 1000000 1000 10000 100000
+    for s in "tcpwave tw_bench" "lwip lwip_bench" "linux linux_bench"; do bulk $s $REPS 1g; done
+    mem tcpwave tw_bench_mem 100000
+    mem lwip lwip_bench_mem 20000
+    mem linux linux_bench 9000
+    hold tcpwave tw_bench_mem 300 1000000 100000
+    hold lwip lwip_bench_mem 120 20000 1000
+    hold linux linux_bench 120 9000 10000
+    CG_LC=10000 CG_BULK=256
+fi
+callgrind tcpwave tw_bench instr_lifecycle $CG_LC lifecycle $CG_LC
+callgrind lwip lwip_bench instr_lifecycle $CG_LC lifecycle $CG_LC
+callgrind tcpwave tw_bench instr_bulk_kib $((CG_BULK * 1024)) bulk ${CG_BULK}m
+callgrind lwip lwip_bench instr_bulk_kib $((CG_BULK * 1024)) bulk ${CG_BULK}m
+
+# ---- the table -------------------------------------------------------------------------------
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo
+echo "tcpwave benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($CPU), QUICK=$QUICK, $(($(date +%s) - T0)) s"
+echo "lwIP: Debian liblwip $(dpkg-query -W -f='${Version}' liblwip-dev 2>/dev/null || echo '?'); Linux $(uname -r)"
+echo "wall-clock figures: median [min-max] of the runs; ratio = how many times better tcpwave is (>1: tcpwave ahead)"
+echo
+awk -v quick="$QUICK" '
+FNR == 1 { file++ }
+file == 1 { k = $1 SUBSEP $2; vals[k] = vals[k] " " $3; n[k]++; figs[$1] = 1; next }
+file == 2 {
+    t = $3; for (i = 4; i <= NF; i++) t = t " " $i
+    k = $1 SUBSEP $2
+    if (index(nt[k], t) == 0) nt[k] = nt[k] (nt[k] ? "; " : "") t
+    next
+}
+function med(k,   a, m, i, j, x) {
+    m = split(substr(vals[k], 2), a, " ")
+    for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+    lo[k] = a[1]; hi[k] = a[m]
+    return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+function fmt(v) {
+    if (v == "") return "n/a"
+    v += 0
+    if (v >= 1e6) return sprintf("%.3gM", v / 1e6)
+    if (v >= 1e4) return sprintf("%.3gk", v / 1e3)
+    if (v >= 100) return sprintf("%d", v + 0.5)
+    return sprintf("%.3g", v)
+}
+function raw(v) {
+    if (v == "") return "n/a"
+    v += 0
+    return v >= 100 ? sprintf("%d", v + 0.5) : sprintf("%.3g", v)
+}
+function cell(k,   m) {
+    if (!(k in n)) return "n/a"
+    m = med(k); md[k] = m
+    return n[k] > 1 && lo[k] != hi[k] ? fmt(m) " [" fmt(lo[k]) "-" fmt(hi[k]) "]" : fmt(m)
+}
+function ratio(f, s,   a, b) {
+    if (!((f SUBSEP "tcpwave") in md) || !((f SUBSEP s) in md)) return "n/a"
+    a = md[f SUBSEP "tcpwave"]; b = md[f SUBSEP s]
+    if (a <= 0 || b <= 0) return "n/a"
+    return sprintf("%.2f", higher[f] ? a / b : b / a)
+}
+END {
+    split("lifecycle_1k lifecycle_10k lifecycle_100k lifecycle_1m scale_tw_1k scale_tw_10k scale_tw_100k scale_tw_1m " \
+          "scale_live pkts_per_lifecycle bulk_gbps bulk_cpu_s_per_gib mem_established mem_time_wait mem_syn_rcvd " \
+          "hold_setup_per_s hold_bytes_per_conn instr_lifecycle instr_bulk_kib", order, " ")
+    unit["lifecycle"] = "cycles/s"; unit["scale_tw"] = "ns/cycle"; unit["scale_live"] = "ns/cycle"
+    unit["pkts_per_lifecycle"] = "packets"; unit["bulk_gbps"] = "Gbit/s"; unit["bulk_cpu_s_per_gib"] = "CPU s/GiB"
+    unit["mem_established"] = "B/end"; unit["mem_time_wait"] = "B/conn"; unit["mem_syn_rcvd"] = "B/entry"
+    unit["hold_setup_per_s"] = "conns/s"; unit["hold_bytes_per_conn"] = "B/conn"
+    unit["instr_lifecycle"] = "instr/cycle"; unit["instr_bulk_kib"] = "instr/KiB"
+    for (f in figs) { higher[f] = (f ~ /^lifecycle_|^bulk_gbps|^hold_setup/) }
+    printf "%-20s %-12s %-26s %-26s %-26s %8s %8s\n", "figure", "unit", "tcpwave", "lwIP", "Linux", "vs lwIP", "vs Linux"
+    for (i = 1; order[i] != ""; i++) {
+        f = order[i]
+        if (!(f in figs)) continue
+        u = f; sub(/_[0-9]+[km]$/, "", u); u = unit[u] ? unit[u] : unit[f]
+        c1 = cell(f SUBSEP "tcpwave"); c2 = cell(f SUBSEP "lwip"); c3 = cell(f SUBSEP "linux")
+        printf "%-20s %-12s %-26s %-26s %-26s %8s %8s\n", f, u, c1, c2, c3, ratio(f, "lwip"), ratio(f, "linux")
+        if ((f SUBSEP "linux_lodefault") in n)
+            printf "%-20s %-12s %-26s %-26s %-26s %8s %8s\n", "  (Linux lo default)", u, "", "", cell(f SUBSEP "linux_lodefault"), "", ratio(f, "linux_lodefault")
+    }
+    print ""
+    print "notes:"
+    for (k in nt) { split(k, p, SUBSEP); printf "  %s %s: %s\n", p[1], p[2], nt[k] }
+    print ""
+    for (i = 1; order[i] != ""; i++) {
+        f = order[i]
+        if (!(f in figs)) continue
+        printf "%s tcpwave=%s lwip=%s linux=%s ratio_lwip=%s ratio_linux=%s\n", f, \
+            raw(md[f SUBSEP "tcpwave"]), raw(md[f SUBSEP "lwip"]), raw(md[f SUBSEP "linux"]), ratio(f, "lwip"), ratio(f, "linux")
+    }
+}' "$VALS" "$NOTES"
