@@ -952,6 +952,13 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         s->len--;
     }
     tw_seq orig_seq = s->seq;
+    if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
+        /* RFC 9293 3.10.7.4 fourth / RFC 5961 4.2: a SYN on a synchronized connection
+           gets a (rate-limited) challenge ACK "irrespective of the sequence number", so
+           it is taken before the window check, whose ACKs are not rate-limited. */
+        in_check_syn(c, s);
+        return;
+    }
     if (in_check_paws(c, s) || in_check_seq(c, s)) {
         return;
     }

@@ -174,7 +174,9 @@ static void test_r03_syn_on_synchronized_gets_challenge_ack(void **state)
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 1, .ack = v, .win = 65535));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(c), TW_STATE_FIN_WAIT_2);
-    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SYN_CHALLENGE), 2);
+    /* All three SYNs, the out-of-window one too, are challenged (and so rate-limited):
+       RFC 5961 4.2 "irrespective of the sequence number", as Linux does. */
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SYN_CHALLENGE), 3);
     tw_socket_abort(c, tw_t_now(t));
     TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = u + 1, .ack = v, .win = 65535));
     TW_EXPECT_NOTHING(t);
