@@ -11,9 +11,11 @@
 
 static bool bad_source(uint32_t src, uint32_t self)
 {
-    /* RFC 1122 3.2.1.3: never accept a packet from 0.0.0.0, a broadcast or a multicast
-       address; our own address as a source means a loop or a spoof. */
-    return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || src == self;
+    /* RFC 1122 3.2.1.3: never accept a packet from 0.0.0.0, a broadcast, a multicast or
+       a loopback (127/8, (g): never seen outside a host) address; our own address as a
+       source means a loop or a spoof. */
+    return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127 ||
+           src == self;
 }
 
 enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self)

@@ -16,7 +16,9 @@ _Static_assert(offsetof(struct tw_socket, kind) == offsetof(tw_tw, kind),
 
 #define BIT(s) (1u << (s))
 
-/* RFC 9293 3.3.2, figure 5: the edges of the state diagram (plus abort to CLOSED). */
+#ifndef NDEBUG
+/* RFC 9293 3.3.2, figure 5: the edges of the state diagram (plus abort to CLOSED),
+   checked in debug, test and fuzz builds. */
 static const uint16_t legal_next[TW_STATE_COUNT_] = {
     [TW_STATE_CLOSED] = BIT(TW_STATE_LISTEN) | BIT(TW_STATE_SYN_SENT) | BIT(TW_STATE_SYN_RCVD),
     [TW_STATE_LISTEN] = BIT(TW_STATE_CLOSED),
@@ -34,6 +36,7 @@ static const uint16_t legal_next[TW_STATE_COUNT_] = {
     [TW_STATE_LAST_ACK] = BIT(TW_STATE_CLOSED),
     [TW_STATE_TIME_WAIT] = BIT(TW_STATE_CLOSED),
 };
+#endif
 
 tw_socket *tw_conn_alloc(tw_stack *st)
 {
