@@ -141,7 +141,7 @@ static int parse_bool(const char *v, bool *out)
     return 0;
 }
 
-typedef enum { K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_MTU } key_kind;
+typedef enum { K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_MTU, K_COOKIES, K_CC } key_kind;
 
 typedef struct set_key {
     const char *name;
@@ -173,6 +173,14 @@ static const set_key set_keys[] = {
     {"no_wscale", K_BOOL, CFG_OFF(no_wscale), "do not offer window scaling (0)"},
     {"no_sack", K_BOOL, CFG_OFF(no_sack), "do not offer SACK-permitted (0)"},
     {"no_timestamps", K_BOOL, CFG_OFF(no_timestamps), "do not offer timestamps (0)"},
+    {"syncookies", K_COOKIES, CFG_OFF(syncookies),
+     "SYN cookies: on_overflow (Linux's 1), always (2) or off (0)"},
+    {"syn_backlog", K_U32, CFG_OFF(syn_backlog),
+     "half-open connections per listener, 0 = max(2*backlog, 64)"},
+    {"cc", K_CC, CFG_OFF(cc), "congestion control: cubic or newreno"},
+    {"keepalive_idle", K_DUR, CFG_OFF(keepalive_idle), "keepalive idle time (2h)"},
+    {"keepalive_intvl", K_DUR, CFG_OFF(keepalive_intvl), "keepalive probe interval (75s)"},
+    {"keepalive_probes", K_U8, CFG_OFF(keepalive_probes), "keepalive probes (9)"},
     {"initial_cwnd", K_U32, CFG_OFF(initial_cwnd), "initial window in segments (10)"},
     {"delayed_ack", K_DUR, CFG_OFF(delayed_ack),
      "delayed-ACK timer; 0 = ACK every segment (scripts run with 0)"},
@@ -225,6 +233,36 @@ int tw_sc_apply_setting(tw_config *cfg, uint16_t *mtu, const char *key, const ch
             rc = parse_bool(value, &b);
             if (rc == 0) {
                 memcpy(field, &b, sizeof(b));
+            }
+            break;
+        }
+        case K_COOKIES: {
+            uint8_t v = 0;
+            if (strcmp(value, "on_overflow") == 0 || strcmp(value, "1") == 0) {
+                v = TW_SYNCOOKIES_ON_OVERFLOW;
+            } else if (strcmp(value, "always") == 0 || strcmp(value, "2") == 0) {
+                v = TW_SYNCOOKIES_ALWAYS;
+            } else if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0) {
+                v = TW_SYNCOOKIES_OFF;
+            } else {
+                rc = -1;
+            }
+            if (rc == 0) {
+                memcpy(field, &v, sizeof(v));
+            }
+            break;
+        }
+        case K_CC: {
+            tw_cc_algo a = TW_CC_CUBIC;
+            if (strcmp(value, "cubic") == 0) {
+                a = TW_CC_CUBIC;
+            } else if (strcmp(value, "newreno") == 0 || strcmp(value, "reno") == 0) {
+                a = TW_CC_NEWRENO;
+            } else {
+                rc = -1;
+            }
+            if (rc == 0) {
+                memcpy(field, &a, sizeof(a));
             }
             break;
         }
@@ -521,7 +559,11 @@ static void fmt_out(const sc_runner *r, const tw_wire_tcp *w, tw_sb *sb)
     tw_sb_printf(sb, "> %s %u:%u(%zu)", fl, seq, (uint32_t)(seq + w->payload_len),
                  w->payload_len);
     if (w->flags & TW_ACK) {
-        tw_sb_printf(sb, " ack %u", w->ack - remote_offset(f, syn));
+        uint32_t off = remote_offset(f, syn);
+        if (!syn && f != NULL && f->remote_cand_pending && w->ack == f->remote_cand + 1u) {
+            off = f->remote_cand; /* acknowledges a SYN whose ISN is not settled yet */
+        }
+        tw_sb_printf(sb, " ack %u", w->ack - off);
     }
     tw_sb_printf(sb, " win %u", w->win);
     if ((w->flags & TW_URG) || w->urg != 0) {
@@ -659,6 +701,16 @@ static sc_conn *conn_by_id(sc_runner *r, uint64_t id)
 static void on_trace(const tw_trace_event *ev, void *ud)
 {
     sc_runner *r = ud;
+    if (ev->kind == TW_TRACE_TIMER && r->claim_active && !r->claim_failed) {
+        /* The claim of a `deadline` line meets the first timer that fires. A hook may not
+           call back into the stack, so only note the outcome here. */
+        int64_t t = ev->now >= r->base ? (int64_t)((ev->now - r->base) / 1000u) : 0;
+        r->claim_active = false;
+        if (t < r->claim_us - r->claim_tol || t > r->claim_us + r->claim_tol) {
+            r->claim_failed = true;
+            r->claim_fired_us = t;
+        }
+    }
     r->ring[r->ring_pos] = *ev;
     r->ring[r->ring_pos].sock = NULL; /* may be freed later: never dereferenced */
     r->ring_pos = (r->ring_pos + 1) % TW_SC_RING;
@@ -1783,10 +1835,16 @@ static int check_counter(sc_runner *r, const tw_sc_event *ev)
     return 0;
 }
 
+/*
+ * `deadline none`: no timer is armed, checked at once. `deadline +x` / `deadline x`: the
+ * next timer to fire does so at x (within the tolerance). tw_stack_next_deadline() may
+ * name an earlier time ("calling early is harmless"), so the claim is checked when a
+ * timer really fires (a TIMER trace event); one that never does fails the script.
+ */
 static int check_deadline(sc_runner *r, const tw_sc_event *ev)
 {
-    tw_time d = tw_stack_next_deadline(r->st);
     if (ev->deadline.none) {
+        tw_time d = tw_stack_next_deadline(r->st);
         if (d != TW_TIME_NEVER) {
             tw_sb sb = {0};
             put_secs(&sb, d >= r->base ? (int64_t)((d - r->base) / 1000u) : 0);
@@ -1796,30 +1854,60 @@ static int check_deadline(sc_runner *r, const tw_sc_event *ev)
         }
         return 0;
     }
+    if (r->claim_active) {
+        return sc_fail(r, ev->line, "the deadline claimed at line %d has not been met yet",
+                       r->claim_line);
+    }
     int64_t want = ev->deadline.relative ? r->ev_us + ev->deadline.us : ev->deadline.us;
     int64_t tol = r->tol_us;
     int64_t dyn = (int64_t)(r->tol_pct / 100.0 * (double)(want - r->ev_us));
     if (dyn > tol) {
         tol = dyn;
     }
-    tw_sb sb = {0};
-    if (d == TW_TIME_NEVER) {
-        tw_sb_printf(&sb, "expected a deadline at ");
+    if (tw_stack_next_deadline(r->st) == TW_TIME_NEVER) {
+        tw_sb sb = {0};
+        tw_sb_printf(&sb, "expected a timer at ");
         put_secs(&sb, want);
         tw_sb_printf(&sb, ", no timer is armed");
         sc_fail(r, ev->line, "%s", sb.buf);
         tw_sb_free(&sb);
         return -1;
     }
-    int64_t have = d >= r->base ? (int64_t)((d - r->base) / 1000u) : 0;
-    if (have < want - tol || have > want + tol) {
-        tw_sb_printf(&sb, "expected the next deadline at ");
-        put_secs(&sb, want);
+    r->claim_active = true;
+    r->claim_failed = false;
+    r->claim_line = ev->line;
+    r->claim_us = want;
+    r->claim_tol = tol;
+    return 0;
+}
+
+/* Report a `deadline` claim that failed, or that time has passed without a timer. */
+static int check_claim(sc_runner *r, bool at_end)
+{
+    if (r->claim_failed) {
+        r->claim_failed = false;
+        tw_sb sb = {0};
+        tw_sb_printf(&sb, "expected the next timer to fire at ");
+        put_secs(&sb, r->claim_us);
         tw_sb_printf(&sb, " (tolerance ");
-        put_secs(&sb, tol);
-        tw_sb_printf(&sb, "), it is at ");
-        put_secs(&sb, have);
-        sc_fail(r, ev->line, "%s", sb.buf);
+        put_secs(&sb, r->claim_tol);
+        tw_sb_printf(&sb, "), it fired at ");
+        put_secs(&sb, r->claim_fired_us);
+        sc_fail(r, r->claim_line, "%s", sb.buf);
+        tw_sb_free(&sb);
+        return -1;
+    }
+    if (r->claim_active && (at_end || sc_now_us(r) > r->claim_us + r->claim_tol)) {
+        r->claim_active = false;
+        tw_sb sb = {0};
+        tw_sb_printf(&sb, "expected a timer to fire at ");
+        put_secs(&sb, r->claim_us);
+        tw_sb_printf(&sb, ", none fired by ");
+        put_secs(&sb, sc_now_us(r));
+        if (at_end) {
+            tw_sb_printf(&sb, " (the end of the script)");
+        }
+        sc_fail(r, r->claim_line, "%s", sb.buf);
         tw_sb_free(&sb);
         return -1;
     }
@@ -2060,6 +2148,12 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_max_orphans", "max_orphans", false, NULL},
     {"net.ipv4.tcp_max_tw_buckets", "max_time_wait", false, NULL},
     {"net.ipv4.tcp_challenge_ack_limit", "challenge_ack_limit", false, NULL},
+    {"net.ipv4.tcp_syncookies", "syncookies", false, NULL},
+    {"net.ipv4.tcp_max_syn_backlog", "syn_backlog", false, NULL},
+    {"net.ipv4.tcp_keepalive_time", NULL, false, NULL},
+    {"net.ipv4.tcp_keepalive_intvl", NULL, false, NULL},
+    {"net.ipv4.tcp_keepalive_probes", "keepalive_probes", false, NULL},
+    {"net.ipv4.tcp_congestion_control", "cc", false, NULL},
     {"net.ipv4.tcp_rmem", NULL, false, NULL},
     {"net.ipv4.tcp_wmem", NULL, false, NULL},
     {"net.ipv4.tcp_rto_min_us", NULL, false, NULL},
@@ -2070,7 +2164,6 @@ static const sysctl_map sysctls[] = {
     /* Features tcpwave does not have: fine when the script turns them off. */
     {"net.ipv4.tcp_ecn", NULL, false, "0"},
     {"net.ipv4.tcp_fastopen", NULL, false, "0"},
-    {"net.ipv4.tcp_syncookies", NULL, false, "0"},
     {"net.ipv4.tcp_abort_on_overflow", NULL, false, "0"},
     {"net.inet.tcp.ecn.enable", NULL, false, "0"},
     {"net.inet.tcp.syncookies", NULL, false, "0"},
@@ -2133,6 +2226,16 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
                 r->cfg.sndbuf = (uint32_t)b;
             }
             return 0;
+        }
+        if (strcmp(key, "net.ipv4.tcp_keepalive_time") == 0 ||
+            strcmp(key, "net.ipv4.tcp_keepalive_intvl") == 0) {
+            char buf[40];
+            snprintf(buf, sizeof(buf), "%ss", value); /* Linux counts these in seconds */
+            return tw_sc_apply_setting(&r->cfg, &r->mtu,
+                                       strcmp(key, "net.ipv4.tcp_keepalive_time") == 0
+                                           ? "keepalive_idle"
+                                           : "keepalive_intvl",
+                                       buf, why, wl);
         }
         if (strcmp(key, "net.ipv4.tcp_rto_min_us") == 0) {
             char buf[40];
@@ -2628,6 +2731,9 @@ static int run_event(sc_runner *r, const tw_sc_event *ev, bool first)
     }
     r->prev_event_us = t_us;
     r->have_prev = true;
+    if (rc == 0 && !r->stop) {
+        rc = check_claim(r, false);
+    }
     return (rc < 0 || r->stop) ? -1 : 0;
 }
 
@@ -2705,6 +2811,9 @@ void tw_sc_run(const tw_sc_script *s, const tw_sc_opts *o, tw_sc_result *res)
     r.lport = r.bind_port;
     for (size_t i = 0; i < s->n_events && !r.stop; i++) {
         run_event(&r, &s->events[i], i == 0);
+    }
+    if (!r.stop) {
+        check_claim(&r, true);
     }
     if (!r.stop && r.pend.active) {
         sc_fail(&r, r.pend.ev->line, "the blocking %s() never returned", r.pend.ev->call.name);

@@ -187,6 +187,13 @@ typedef struct sc_runner {
 
     sc_pending pend;
 
+    /* a `deadline +x` claim, checked against the next timer that fires */
+    bool claim_active;
+    int claim_line;
+    int64_t claim_us, claim_tol;
+    bool claim_failed;
+    int64_t claim_fired_us;
+
     uint8_t *scratch;     /* packet building (run.c) */
     size_t scratch_cap;
     uint8_t *iobuf;       /* read/write buffers (sys.c) */
