@@ -1,0 +1,296 @@
+/*
+ * fuzz_opts.c -- libFuzzer harness for the TCP option parser and builder
+ * (src/core/tcp_hdr.h), checked against a reference parser written here from RFC 9293
+ * 3.2 (and RFC 7323, RFC 2018) and by round trips.
+ *
+ * Input: byte 0 selects the mode, the rest is the data.
+ *   mode bit 0 = 0: the data is an option area: tw_tcp_parse_opts must agree with the
+ *     reference on accept/reject and on every field; what parsed must build
+ *     (tw_tcp_build_opts) into a padded area of at most 40 bytes that parses back to the
+ *     same options (SACK blocks may be dropped from the end for lack of room, never
+ *     altered), and building that again gives the same bytes.
+ *   mode bit 0 = 1: the data is a whole TCP segment (checksum fixed up unless bit 1):
+ *     tw_tcp_parse must accept exactly the segments the reference accepts, and the
+ *     header fields and payload bounds must agree.
+ */
+#include "tcpwave.h"
+#include "core/tcp_hdr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond, ...)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "fuzz_opts: %s:%d: ", __FILE__, __LINE__);                     \
+            fprintf(stderr, __VA_ARGS__);                                                  \
+            fprintf(stderr, "\n");                                                         \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
+/* ---- reference parser ---------------------------------------------------------------- */
+
+typedef enum ref_res { REF_OK, REF_BAD, REF_DUP } ref_res;
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* RFC 9293 3.2: kind 0 ends the list, kind 1 is one byte of padding, every other kind
+   carries a length counting kind and length bytes. A known option with a wrong length,
+   a length below 2 or beyond the area, or a known option twice: the segment is dropped
+   (issue 6, SPEC R8). Unknown kinds are skipped (MUST-68). Window scale above 14 is
+   used as 14 (RFC 7323 2.3). SACK: 1 to 4 blocks of 8 bytes (RFC 2018 3). */
+static ref_res ref_parse(tw_tcp_opts *o, const uint8_t *p, size_t n)
+{
+    memset(o, 0, sizeof(*o));
+    size_t i = 0;
+    while (i < n) {
+        uint8_t kind = p[i];
+        if (kind == 0) {
+            break;
+        }
+        if (kind == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= n) {
+            return REF_BAD;
+        }
+        uint8_t len = p[i + 1];
+        if (len < 2 || i + len > n) {
+            return REF_BAD;
+        }
+        const uint8_t *b = p + i + 2;
+        size_t bl = (size_t)len - 2;
+        uint8_t bit = 0;
+        switch (kind) {
+        case 2:
+            if (bl != 2) {
+                return REF_BAD;
+            }
+            bit = TW_OPT_MSS;
+            break;
+        case 3:
+            if (bl != 1) {
+                return REF_BAD;
+            }
+            bit = TW_OPT_WSCALE;
+            break;
+        case 4:
+            if (bl != 0) {
+                return REF_BAD;
+            }
+            bit = TW_OPT_SACK_PERM;
+            break;
+        case 5:
+            if (bl == 0 || bl % 8 || bl / 8 > 4) {
+                return REF_BAD;
+            }
+            bit = TW_OPT_SACK;
+            break;
+        case 8:
+            if (bl != 8) {
+                return REF_BAD;
+            }
+            bit = TW_OPT_TS;
+            break;
+        default:
+            break;
+        }
+        if (bit) {
+            if (o->present & bit) {
+                return REF_DUP;
+            }
+            o->present |= bit;
+            switch (kind) {
+            case 2:
+                o->mss = (uint16_t)(b[0] << 8 | b[1]);
+                break;
+            case 3:
+                o->wscale = b[0] > 14 ? 14 : b[0];
+                break;
+            case 5:
+                o->sack_n = (uint8_t)(bl / 8);
+                for (unsigned k = 0; k < o->sack_n; k++) {
+                    o->sack[k].start = be32(b + 8 * k);
+                    o->sack[k].end = be32(b + 8 * k + 4);
+                }
+                break;
+            case 8:
+                o->ts_val = be32(b);
+                o->ts_ecr = be32(b + 4);
+                break;
+            default:
+                break;
+            }
+        }
+        i += len;
+    }
+    return REF_OK;
+}
+
+/* Same options, SACK compared on the first `sack_n` blocks of `a`. */
+static void same_opts(const tw_tcp_opts *a, const tw_tcp_opts *b, const char *what)
+{
+    CHECK(a->present == b->present, "%s: options %02x vs %02x", what, a->present, b->present);
+    if (a->present & TW_OPT_MSS) {
+        CHECK(a->mss == b->mss, "%s: mss %u vs %u", what, a->mss, b->mss);
+    }
+    if (a->present & TW_OPT_WSCALE) {
+        CHECK(a->wscale == b->wscale, "%s: wscale %u vs %u", what, a->wscale, b->wscale);
+    }
+    if (a->present & TW_OPT_TS) {
+        CHECK(a->ts_val == b->ts_val && a->ts_ecr == b->ts_ecr, "%s: timestamps differ", what);
+    }
+    if (a->present & TW_OPT_SACK) {
+        CHECK(a->sack_n == b->sack_n, "%s: %u vs %u SACK blocks", what, a->sack_n, b->sack_n);
+        for (unsigned k = 0; k < a->sack_n; k++) {
+            CHECK(a->sack[k].start == b->sack[k].start && a->sack[k].end == b->sack[k].end,
+                  "%s: SACK block %u differs", what, k);
+        }
+    }
+}
+
+static void check_opts(const uint8_t *p, size_t n)
+{
+    tw_tcp_opts got, want;
+    memset(&got, 0xa5, sizeof(got)); /* the parser must not depend on what was there */
+    enum tw_counter c = tw_tcp_parse_opts(&got, p, n);
+    ref_res r = ref_parse(&want, p, n);
+    if (r == REF_BAD) {
+        CHECK(c == TW_CNT_TCP_RX_BAD_OPTION, "malformed options accepted (counter %s)",
+              tw_counter_name(c));
+        return;
+    }
+    if (r == REF_DUP) {
+        CHECK(c == TW_CNT_TCP_RX_DUP_OPTION, "duplicate option not reported (counter %s)",
+              tw_counter_name(c));
+        return;
+    }
+    CHECK(c == TW_CNT_COUNT_, "valid options rejected as %s", tw_counter_name(c));
+    same_opts(&want, &got, "parse vs reference");
+
+    /* Build what parsed, parse it back. */
+    uint8_t buf[TW_TCP_MAX_OPT + 8];
+    memset(buf, 0xee, sizeof(buf));
+    size_t bl = tw_tcp_build_opts(buf, &got);
+    CHECK(bl <= TW_TCP_MAX_OPT && bl % 4 == 0, "built %zu option bytes", bl);
+    for (size_t i = bl; i < sizeof(buf); i++) {
+        CHECK(buf[i] == 0xee, "tw_tcp_build_opts wrote beyond the %zu bytes it reported", bl);
+    }
+    tw_tcp_opts back;
+    CHECK(tw_tcp_parse_opts(&back, buf, bl) == TW_CNT_COUNT_, "built options do not parse");
+    if ((got.present & TW_OPT_SACK) && back.sack_n < got.sack_n) {
+        /* Only for lack of room may blocks be left out, and only from the end; with none
+           left the option disappears. */
+        CHECK(bl + 8 > TW_TCP_MAX_OPT, "SACK blocks dropped with room left (%zu bytes)", bl);
+        tw_tcp_opts trimmed = got;
+        trimmed.sack_n = back.sack_n;
+        if (!back.sack_n) {
+            trimmed.present &= (uint8_t)~TW_OPT_SACK;
+        }
+        same_opts(&trimmed, &back, "round trip (SACK trimmed)");
+    } else {
+        same_opts(&got, &back, "round trip");
+    }
+    uint8_t again[TW_TCP_MAX_OPT];
+    size_t al = tw_tcp_build_opts(again, &back);
+    CHECK(al == bl && memcmp(again, buf, bl) == 0, "building twice gives different bytes");
+}
+
+/* ---- whole segments ------------------------------------------------------------------ */
+
+#define SRC 0x0a000003u
+#define DST 0x0a000001u
+
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+    uint32_t acc = (SRC >> 16) + (SRC & 0xffff) + (DST >> 16) + (DST & 0xffff) + 6u + (uint32_t)n;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        acc += (uint32_t)p[i] << 8 | p[i + 1];
+    }
+    if (n & 1) {
+        acc += (uint32_t)p[n - 1] << 8;
+    }
+    while (acc >> 16) {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    return (uint16_t)~acc;
+}
+
+static void check_segment(uint8_t *seg, size_t n, bool fix)
+{
+    if (fix && n >= 18) {
+        seg[16] = seg[17] = 0;
+        uint16_t s = csum(seg, n);
+        seg[16] = (uint8_t)(s >> 8);
+        seg[17] = (uint8_t)s;
+    }
+    tw_tcp_hdr h;
+    enum tw_counter c = tw_tcp_parse(&h, seg, n, SRC, DST);
+    /* Reference, in the order R8's table names the reasons. */
+    if (n < 20) {
+        CHECK(c == TW_CNT_TCP_RX_TOO_SHORT, "%zu-byte segment: %s", n, tw_counter_name(c));
+        return;
+    }
+    size_t hl = (size_t)(seg[12] >> 4) * 4;
+    if (hl < 20 || hl > n) {
+        CHECK(c == TW_CNT_TCP_RX_BAD_OFFSET, "data offset %zu of %zu: %s", hl, n,
+              tw_counter_name(c));
+        return;
+    }
+    if (csum(seg, n) != 0) {
+        CHECK(c == TW_CNT_TCP_RX_BAD_CSUM, "bad checksum: %s", tw_counter_name(c));
+        return;
+    }
+    CHECK(c != TW_CNT_TCP_RX_BAD_CSUM, "good checksum rejected");
+    uint16_t sport = (uint16_t)(seg[0] << 8 | seg[1]), dport = (uint16_t)(seg[2] << 8 | seg[3]);
+    uint8_t fl = seg[13];
+    bool bad_flags = ((fl & TW_SYN) && (fl & (TW_FIN | TW_RST))) ||
+                     !(fl & (TW_SYN | TW_FIN | TW_RST | TW_ACK));
+    tw_tcp_opts o;
+    ref_res r = ref_parse(&o, seg + 20, hl - 20);
+    if (sport == 0 || dport == 0 || bad_flags || r != REF_OK) {
+        CHECK(c != TW_CNT_COUNT_, "segment accepted: ports %u/%u flags %02x options %d", sport,
+              dport, fl, (int)r);
+        return;
+    }
+    CHECK(c == TW_CNT_COUNT_, "good segment rejected as %s", tw_counter_name(c));
+    CHECK(h.sport == sport && h.dport == dport, "ports");
+    CHECK(h.seq == be32(seg + 4) && h.ack == be32(seg + 8), "seq/ack");
+    CHECK(h.flags == fl && h.hdr_len == hl, "flags/header length");
+    CHECK(h.win == (uint16_t)(seg[14] << 8 | seg[15]), "window");
+    CHECK(h.payload == seg + hl && h.payload_len == n - hl, "payload bounds");
+    same_opts(&o, &h.o, "segment options");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) {
+        return 0;
+    }
+    uint8_t mode = data[0];
+    size_t n = size - 1;
+    if (n > 65535) {
+        return 0;
+    }
+    /* A private copy: the library must only read its input, and ASan sees overreads. */
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p) {
+        return 0;
+    }
+    memcpy(p, data + 1, n);
+    if (mode & 1) {
+        check_segment(p, n, !(mode & 2));
+    } else {
+        check_opts(p, n);
+    }
+    free(p);
+    return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * fuzz_script.c -- libFuzzer harness for the packetdrill-syntax parser and printer
+ * (src/script/ast.h: tw_sc_parse, tw_sc_print).
+ *
+ * The input is script text (cut at the first NUL, as a file with one is refused). Every
+ * input must parse or fail with a message, without a memory error or a leak. What parses
+ * must print, the printed text must parse again, and printing that must give the same
+ * text (the property ast.h promises: parse(print(s)) == s).
+ */
+#include "script/ast.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond, ...)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "fuzz_script: %s:%d: ", __FILE__, __LINE__);                   \
+            fprintf(stderr, __VA_ARGS__);                                                  \
+            fprintf(stderr, "\n");                                                         \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
+/* Print a script into a malloc'd string. */
+static char *print_to_string(const tw_sc_script *s, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    CHECK(f != NULL, "open_memstream failed");
+    tw_sc_print(f, s);
+    CHECK(fclose(f) == 0, "fclose of the memory stream failed");
+    return buf;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 64 * 1024) {
+        return 0; /* the parser is linear; longer inputs only slow the search */
+    }
+    char *text = malloc(size + 1);
+    if (!text) {
+        return 0;
+    }
+    memcpy(text, data, size);
+    text[size] = '\0';
+    static const tw_sc_define defs[2] = {{"PORT", "8080"}, {"FLAGS", "S."}};
+    char err[256];
+    memset(err, 'x', sizeof(err));
+    tw_sc_script *s = NULL;
+    int rc = tw_sc_parse("fuzz.pkt", text, defs, 2, &s, err, sizeof(err));
+    CHECK(memchr(err, '\0', sizeof(err)) != NULL, "error message not terminated");
+    if (getenv("FUZZ_VERBOSE")) {
+        fprintf(stderr, "parse: %s\n", rc == 0 ? "ok" : err);
+    }
+    if (rc != 0) {
+        CHECK(s == NULL, "failed parse returned a script");
+        CHECK(err[0] != '\0', "failed parse without a message");
+        free(text);
+        return 0;
+    }
+    CHECK(s != NULL, "successful parse returned no script");
+    size_t len1 = 0, len2 = 0;
+    char *p1 = print_to_string(s, &len1);
+    tw_sc_script *s2 = NULL;
+    char err2[256];
+    int rc2 = tw_sc_parse("fuzz.pkt", p1, defs, 2, &s2, err2, sizeof(err2));
+    if (rc2 != 0) {
+        fprintf(stderr, "---- printed ----\n%s---- end ----\n", p1);
+    }
+    CHECK(rc2 == 0, "the printed script does not parse: %s", err2);
+    char *p2 = print_to_string(s2, &len2);
+    if (len1 != len2 || memcmp(p1, p2, len1) != 0) {
+        fprintf(stderr, "---- first print ----\n%s---- second print ----\n%s---- end ----\n",
+                p1, p2);
+    }
+    CHECK(len1 == len2 && memcmp(p1, p2, len1) == 0, "print(parse(print(s))) != print(s)");
+    free(p1);
+    free(p2);
+    tw_sc_script_free(s2);
+    tw_sc_script_free(s);
+    free(text);
+    return 0;
+}
