@@ -452,6 +452,10 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
     if (s->data_len > room) {
         s->data_len = room;
         s->flags &= (uint8_t)~TW_FIN; /* the FIN lies beyond the window too */
+        /* RFC 9293 3.10.7.4 first check and RFC 1122 4.2.2.17: what lies beyond the
+           window is not taken but must be answered with an ACK carrying our window; a
+           zero-window probe with one new byte (BSD, Windows) relies on it (D2). */
+        c->flags |= TW_F_ACK_NOW;
     }
     return IN_CONTINUE;
 }
