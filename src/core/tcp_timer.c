@@ -63,6 +63,21 @@ static void trace_timer(tw_socket *c, tw_timer_kind kind)
 
 static bool user_timeout_ok(tw_socket *c);
 
+/* RFC 9293 3.10.8 (user timeout), issue 6: the abort comes when the user timeout runs
+   out, not at the first backed-off expiry after it, so a peer that never ACKs or keeps
+   its window closed holds the connection no longer than asked (as Linux does with
+   tcp_clamp_rto_to_user_timeout and tcp_clamp_probe0_to_user_timeout). */
+static tw_time clamp_to_user_timeout(const tw_socket *c, tw_time at)
+{
+    if (c->user_timeout) {
+        tw_time end = tw_time_add(c->stall_start, c->user_timeout);
+        if (end < at) {
+            at = end;
+        }
+    }
+    return at;
+}
+
 /* Returns false when the connection was freed. */
 static bool on_rto(tw_socket *c)
 {
@@ -98,7 +113,7 @@ static bool on_rto(tw_socket *c)
     } else {
         tw_out_retransmit(c);
     }
-    c->rto_at = tw_time_add(st->now, c->rto);
+    c->rto_at = clamp_to_user_timeout(c, tw_time_add(st->now, c->rto));
     return true;
 }
 
@@ -188,7 +203,7 @@ static bool on_persist(tw_socket *c)
     if (d > st->cfg.rto_max || d < base) {
         d = st->cfg.rto_max;
     }
-    c->rto_at = tw_time_add(st->now, d);
+    c->rto_at = clamp_to_user_timeout(c, tw_time_add(st->now, d));
     return true;
 }
 
