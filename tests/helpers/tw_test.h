@@ -217,4 +217,9 @@ static inline tw_t_seg tw_t_expect_exact_p(tw_t *t, tw_t_seg want, const char *f
     return tw_t_expect_exact(t, &want, file, line);
 }
 
+/* Inputs do not move the stack's timing wheel, so right after one the deadline it
+   reports may be a coarse slot start at or before now (tcpwave.h allows that: "call
+   on_timeout"). An on_timeout at the current time settles it before exact checks. */
+#define TW_SETTLE(t) tw_t_advance((t), tw_t_now(t))
+
 #endif
