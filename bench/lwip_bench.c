@@ -103,6 +103,7 @@ static uint64_t drain(void)
         e.dst->input(e.p, e.dst);
         k++;
     }
+    qhead = qtail = 0; /* reuse the first entries: they stay in cache (see tw_bench.c) */
     return k;
 }
 

@@ -68,6 +68,9 @@ lifecycle() { # STACK BIN REPS LIMIT N CP...
                 [ "$(kv partial "$line")" = 1 ] && note "lifecycle_$(label "$(kv target "$line")")" "$stack" \
                     "stopped by the ${limit}s limit after $(kv cycles "$line") cycles at $(kv rate "$line")/s"
                 [ "$stack" != linux ] && val pkts_per_lifecycle "$stack" "$(kv pkts_per_cycle "$line")"
+                # Cycles per CPU second over the whole run: robust when the machine is shared.
+                [ "$(kv partial "$line")" = 0 ] && val "lifecycle_cpu_$(label "$(kv target "$line")")" "$stack" \
+                    "$(awk -v n="$(kv cycles "$line")" -v c="$(kv cpu "$line")" 'BEGIN { printf "%.1f", n / c }')"
                 [ "$stack" = linux ] && note lifecycle "$stack" \
                     "TIME_WAIT held at the end: $(kv time_wait "$line") (tcp_max_tw_buckets $(kv tw_max "$line"), netns $(kv netns "$line"))"
                 ;;
@@ -85,6 +88,8 @@ bulk() { # STACK BIN REPS BYTES
             v=$(kv variant "$line")
             [ "$v" = lo-default ] && st=linux_lodefault
             val bulk_gbps "$st" "$(kv gbps "$line")"
+            val bulk_gbps_cpu "$st" "$(awk -v c="$(kv cpu "$line")" -v b="$(kv bytes "$line")" \
+                'BEGIN { printf "%.3f", b * 8 / c / 1e9 }')"
             val bulk_cpu_s_per_gib "$st" "$(awk -v c="$(kv cpu "$line")" -v b="$(kv bytes "$line")" \
                 'BEGIN { printf "%.4f", c * 1073741824 / b }')"
             [ -n "$v" ] && [ "$v" != lo-default ] && note bulk_gbps linux "variant $v, mss $(kv mss "$line")"
@@ -92,17 +97,20 @@ bulk() { # STACK BIN REPS BYTES
     done
 }
 
-mem() { # STACK BIN N
-    run "$1" "$2" mem "$3" || return
-    local line=$R
-    val mem_established "$1" "$(kv est_per_end "$line")"
-    val mem_time_wait "$1" "$(kv tw_per_conn "$line")"
-    val mem_syn_rcvd "$1" "$(kv synrcvd_per_entry "$line")"
+mem() { # STACK BIN REPS N (tcpwave and lwIP count exactly; Linux slab readings are noisy)
+    local r line
+    for ((r = 0; r < $3; r++)); do
+        run "$1" "$2" mem "$4" || return
+        line=$R
+        val mem_established "$1" "$(kv est_per_end "$line")"
+        val mem_time_wait "$1" "$(kv tw_per_conn "$line")"
+        val mem_syn_rcvd "$1" "$(kv synrcvd_per_entry "$line")"
+    done
     note mem "$1" "n=$(kv n "$line")"
     case "$1" in
     tcpwave) note mem_syn_rcvd tcpwave "$(kv synrcvd_entries "$line") entries held (SYN queue), the rest SYN cookies" ;;
     lwip) note mem lwip "sizeof(struct tcp_pcb)=$(kv sizeof_tcp_pcb "$line"), tcp_seg=$(kv memp_tcp_seg "$line")" ;;
-    linux) note mem linux "slab: TCP $(kv tcp_slab_per_end "$line")/end, tw_sock $(kv tw_slab_per_conn "$line")/TW, request_sock objsize $(kv req_objsize "$line") ($(kv req_objs "$line") held)" ;;
+    linux) note mem linux "all slab caches, median of $3 runs; last run per cache: TCP $(kv tcp_slab_per_end "$line")/end, tw_sock $(kv tw_slab_per_conn "$line")/TW, request_sock objsize $(kv req_objsize "$line") ($(kv req_objs "$line") held, SYN_RCVD via TCP_DEFER_ACCEPT)" ;;
     esac
 }
 
@@ -125,7 +133,11 @@ callgrind() {
     local f=$BIN/callgrind/$stack.$fig
     rm -f "$f" "$f".*
     echo "+ valgrind $bin --callgrind $*" >>"$LOG"
-    if ! valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$f" \
+    # glibc's memcpy switches to `rep movsb` above a few KiB, which callgrind counts once
+    # per byte; forcing the vector loop for every size keeps large copies (tcpwave copies
+    # 64 KiB sends into its ring in one go) from being charged 30x their real cost.
+    if ! GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000 \
+        valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$f" \
         "$BIN/$bin" --callgrind "$@" >>"$LOG" 2>&1; then
         note "$fig" "$stack" "callgrind run failed"
         return
@@ -137,33 +149,33 @@ callgrind() {
 
 # ---- the plan ------------------------------------------------------------------------------
 if [ "$QUICK" = 1 ]; then
-    # Each run is cut at 3 s so that a slow stack cannot push the whole past a minute.
+    # Each run is cut at 2 s so that a slow stack cannot push the whole past a minute.
     REPS=3
-    lifecycle tcpwave tw_bench $REPS 3 100000 1000 10000
-    lifecycle lwip lwip_bench $REPS 3 10000 1000
-    lifecycle linux linux_bench $REPS 3 10000 1000
+    lifecycle tcpwave tw_bench $REPS 2 100000 1000 10000
+    lifecycle lwip lwip_bench $REPS 2 10000 1000
+    lifecycle linux linux_bench $REPS 2 10000 1000
     for s in "tcpwave tw_bench" "lwip lwip_bench" "linux linux_bench"; do bulk $s $REPS 64m; done
-    mem tcpwave tw_bench_mem 10000
-    mem lwip lwip_bench_mem 5000
-    mem linux linux_bench 5000
-    hold tcpwave tw_bench_mem 3 100000 5000
-    hold lwip lwip_bench_mem 3 10000 1000
-    hold linux linux_bench 3 5000 1000
+    mem tcpwave tw_bench_mem 1 10000
+    mem lwip lwip_bench_mem 1 5000
+    mem linux linux_bench 3 3000
+    hold tcpwave tw_bench_mem 2 50000 2000
+    hold lwip lwip_bench_mem 2 5000 500
+    hold linux linux_bench 2 3000 500
     CG_LC=1000 CG_BULK=16
 else
     REPS=5
-    lifecycle tcpwave tw_bench $REPS 300 1000000 1000 10000 100000
+    lifecycle tcpwave tw_bench $REPS 60 1000000 1000 10000 100000
     # lwIP's TIME_WAIT lookups are linear: 100k cycles take about a minute, 1M would take
     # hours, so one 1M run is cut by the time limit and reported as partial.
-    lifecycle lwip lwip_bench 3 300 100000 1000 10000
+    lifecycle lwip lwip_bench 3 120 100000 1000 10000
     lifecycle lwip lwip_bench 1 120 1000000 1000 10000 100000
-    lifecycle linux linux_bench 3 300 100000 1000 10000
-    lifecycle linux linux_bench 1 300 1000000 1000 10000 100000
+    lifecycle linux linux_bench 3 120 100000 1000 10000
+    lifecycle linux linux_bench 1 120 1000000 1000 10000 100000
     for s in "tcpwave tw_bench" "lwip lwip_bench" "linux linux_bench"; do bulk $s $REPS 1g; done
-    mem tcpwave tw_bench_mem 100000
-    mem lwip lwip_bench_mem 20000
-    mem linux linux_bench 9000
-    hold tcpwave tw_bench_mem 300 1000000 100000
+    mem tcpwave tw_bench_mem 1 100000
+    mem lwip lwip_bench_mem 1 20000
+    mem linux linux_bench 5 9000
+    hold tcpwave tw_bench_mem 120 1000000 100000
     hold lwip lwip_bench_mem 120 20000 1000
     hold linux linux_bench 120 9000 10000
     CG_LC=10000 CG_BULK=256
@@ -220,24 +232,25 @@ function ratio(f, s,   a, b) {
     return sprintf("%.2f", higher[f] ? a / b : b / a)
 }
 END {
-    split("lifecycle_1k lifecycle_10k lifecycle_100k lifecycle_1m scale_tw_1k scale_tw_10k scale_tw_100k scale_tw_1m " \
-          "scale_live pkts_per_lifecycle bulk_gbps bulk_cpu_s_per_gib mem_established mem_time_wait mem_syn_rcvd " \
+    split("lifecycle_1k lifecycle_10k lifecycle_100k lifecycle_1m lifecycle_cpu_10k lifecycle_cpu_100k lifecycle_cpu_1m " \
+          "scale_tw_1k scale_tw_10k scale_tw_100k scale_tw_1m " \
+          "scale_live pkts_per_lifecycle bulk_gbps bulk_gbps_cpu bulk_cpu_s_per_gib mem_established mem_time_wait mem_syn_rcvd " \
           "hold_setup_per_s hold_bytes_per_conn instr_lifecycle instr_bulk_kib", order, " ")
-    unit["lifecycle"] = "cycles/s"; unit["scale_tw"] = "ns/cycle"; unit["scale_live"] = "ns/cycle"
+    unit["lifecycle"] = "cycles/s"; unit["lifecycle_cpu"] = "cycles/CPU-s"; unit["bulk_gbps_cpu"] = "Gbit/CPU-s"; unit["scale_tw"] = "ns/cycle"; unit["scale_live"] = "ns/cycle"
     unit["pkts_per_lifecycle"] = "packets"; unit["bulk_gbps"] = "Gbit/s"; unit["bulk_cpu_s_per_gib"] = "CPU s/GiB"
     unit["mem_established"] = "B/end"; unit["mem_time_wait"] = "B/conn"; unit["mem_syn_rcvd"] = "B/entry"
-    unit["hold_setup_per_s"] = "conns/s"; unit["hold_bytes_per_conn"] = "B/conn"
+    unit["hold_setup_per_s"] = "conns/s"; unit["hold_bytes_per_conn"] = "B/conn (2 ends)"
     unit["instr_lifecycle"] = "instr/cycle"; unit["instr_bulk_kib"] = "instr/KiB"
     for (f in figs) { higher[f] = (f ~ /^lifecycle_|^bulk_gbps|^hold_setup/) }
-    printf "%-20s %-12s %-26s %-26s %-26s %8s %8s\n", "figure", "unit", "tcpwave", "lwIP", "Linux", "vs lwIP", "vs Linux"
+    printf "%-20s %-16s %-26s %-26s %-26s %8s %8s\n", "figure", "unit", "tcpwave", "lwIP", "Linux", "vs lwIP", "vs Linux"
     for (i = 1; order[i] != ""; i++) {
         f = order[i]
         if (!(f in figs)) continue
         u = f; sub(/_[0-9]+[km]$/, "", u); u = unit[u] ? unit[u] : unit[f]
         c1 = cell(f SUBSEP "tcpwave"); c2 = cell(f SUBSEP "lwip"); c3 = cell(f SUBSEP "linux")
-        printf "%-20s %-12s %-26s %-26s %-26s %8s %8s\n", f, u, c1, c2, c3, ratio(f, "lwip"), ratio(f, "linux")
+        printf "%-20s %-16s %-26s %-26s %-26s %8s %8s\n", f, u, c1, c2, c3, ratio(f, "lwip"), ratio(f, "linux")
         if ((f SUBSEP "linux_lodefault") in n)
-            printf "%-20s %-12s %-26s %-26s %-26s %8s %8s\n", "  (Linux lo default)", u, "", "", cell(f SUBSEP "linux_lodefault"), "", ratio(f, "linux_lodefault")
+            printf "%-20s %-16s %-26s %-26s %-26s %8s %8s\n", "  (Linux lo default)", u, "", "", cell(f SUBSEP "linux_lodefault"), "", ratio(f, "linux_lodefault")
     }
     print ""
     print "notes:"
