@@ -317,13 +317,13 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     case TW_STATE_CLOSE_WAIT:
         if (s->flags & TW_F_FIN_QUEUED) {
             rc = TW_ERR_CLOSED;
-        } else if (!tw_conn_snd_alloc(s)) {
-            rc = TW_ERR_NOMEM;
         } else {
-            uint32_t room = s->snd.cap - s->snd.len;
+            uint32_t room = s->sndbuf_cap - s->snd.len;
             uint32_t n = len < room ? (uint32_t)len : room;
             if (n == 0) {
                 rc = len ? TW_ERR_AGAIN : 0;
+            } else if (!tw_conn_snd_reserve(s, s->snd.len + n)) {
+                rc = TW_ERR_NOMEM;
             } else {
                 /* S5: data queued during the handshake leaves with the third segment. */
                 tw_ring_write_at(&s->snd, 0, buf, n);
@@ -672,7 +672,7 @@ unsigned tw_socket_events(const tw_socket *s)
         ev |= TW_EV_READABLE;
     }
     if ((s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_CLOSE_WAIT) &&
-        !(s->flags & TW_F_FIN_QUEUED) && (!s->snd.buf || s->snd.len < s->snd.cap)) {
+        !(s->flags & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
         ev |= TW_EV_WRITABLE;
     }
     if (s->flags & TW_F_CONNECTED) {

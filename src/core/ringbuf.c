@@ -52,3 +52,17 @@ void tw_ring_consume(tw_ring *r, uint32_t n)
     r->head = (uint32_t)(((uint64_t)r->head + n) % r->cap);
     r->len -= n;
 }
+
+uint8_t *tw_ring_move(tw_ring *r, uint8_t *nbuf, uint32_t ncap, uint32_t keep)
+{
+    uint8_t *old = r->buf;
+    if (old && keep) {
+        uint32_t first = r->cap - r->head < keep ? r->cap - r->head : keep;
+        memcpy(nbuf, old + r->head, first);
+        memcpy(nbuf + first, old, keep - first);
+    }
+    r->buf = nbuf;
+    r->cap = ncap;
+    r->head = 0;
+    return old;
+}

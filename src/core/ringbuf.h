@@ -32,6 +32,10 @@ uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 /* The (up to two) contiguous pieces of [off, off+n) of the readable part. */
 void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,
                     const uint8_t **p2, uint32_t *n2);
+/* Move the ring's contents (the first `keep` bytes from head, readable and reserved
+   alike) into `nbuf` of `ncap` bytes (ncap >= keep), starting at offset 0. Returns the
+   old buffer for the caller to free. */
+uint8_t *tw_ring_move(tw_ring *r, uint8_t *nbuf, uint32_t ncap, uint32_t keep);
 /* Drop `n` bytes from the front. */
 void tw_ring_consume(tw_ring *r, uint32_t n);
 

@@ -259,29 +259,46 @@ void tw_conn_timer_update(tw_socket *c)
     tw_wheel_arm(&c->st->wheel, &c->timer, tick);
 }
 
-static bool ring_alloc(tw_stack *st, tw_ring *r, uint32_t cap)
+/* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection
+   that moves a few bytes never holds (or maps, with malloc's large-block threshold) the
+   full buffer sizes. `keep` bytes from head are preserved (data and, on the receive
+   side, the out-of-order bytes stored past it). */
+static bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit, uint32_t keep)
 {
-    if (r->buf) {
+    if (r->buf && need <= r->cap) {
         return true;
     }
-    r->buf = tw_mem_alloc(&st->mem, cap);
-    if (!r->buf) {
+    if (need > limit) {
         return false;
     }
-    r->cap = cap;
-    r->head = 0;
-    r->len = 0;
+    uint32_t ncap = r->cap ? r->cap : 4096u;
+    while (ncap < need) {
+        ncap = ncap > limit / 2 ? limit : ncap * 2;
+    }
+    if (ncap > limit) {
+        ncap = limit;
+    }
+    uint8_t *nbuf = tw_mem_alloc(&st->mem, ncap);
+    if (!nbuf) {
+        return false;
+    }
+    uint32_t old_cap = r->cap;
+    uint8_t *old = tw_ring_move(r, nbuf, ncap, keep);
+    tw_mem_free(&st->mem, old, old_cap);
     return true;
 }
 
-bool tw_conn_snd_alloc(tw_socket *c)
+bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
 {
-    return ring_alloc(c->st, &c->snd, c->sndbuf_cap);
+    return ring_reserve(c->st, &c->snd, need, c->sndbuf_cap, c->snd.len);
 }
 
-bool tw_conn_rcv_alloc(tw_socket *c)
+bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
 {
-    return ring_alloc(c->st, &c->rcv, c->rcvbuf_cap);
+    /* Out-of-order bytes live past the readable ones: keep everything up to the
+       current capacity's worth that is in use. */
+    uint32_t keep = c->rcv.buf ? c->rcv.cap : 0;
+    return ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
 }
 
 uint32_t tw_conn_rcv_space(const tw_socket *c)

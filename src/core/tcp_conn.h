@@ -165,9 +165,10 @@ void tw_conn_hash(tw_socket *c);
 void tw_conn_unhash(tw_socket *c);
 /* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
 void tw_conn_timer_update(tw_socket *c);
-/* Allocate the buffers on first use; false on NOMEM. */
-bool tw_conn_snd_alloc(tw_socket *c);
-bool tw_conn_rcv_alloc(tw_socket *c);
+/* Make the buffer hold at least `need` bytes (from its head), growing it up to the
+   socket's limit; false when over the limit or out of memory. */
+bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);
+bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 /* Receive space left (bytes the window may offer). */
 uint32_t tw_conn_rcv_space(const tw_socket *c);
 /* Notify the application hook of the socket's current events. */

@@ -821,11 +821,11 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
         }
         return IN_CONTINUE;
     }
-    if (!tw_conn_rcv_alloc(c)) {
+    uint32_t off = (uint32_t)tw_seq_diff(s->seq, c->rcv_nxt);
+    if (!tw_conn_rcv_reserve(c, c->rcv.len + off + s->data_len)) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, c);
         return IN_DONE;
     }
-    uint32_t off = (uint32_t)tw_seq_diff(s->seq, c->rcv_nxt);
     if (off == 0) {
         bool had_holes = c->ooo && c->ooo->n;
         deliver_in_order(c, s->data, s->data_len);
