@@ -104,8 +104,8 @@ static void test_cksum_split_sums_with_odd_flag(void **state)
                 uint32_t t = tw_cksum_add(0, buf, k, 0);
                 t = tw_cksum_add(t, buf + k, m - k, (int)(k & 1));
                 t = tw_cksum_add(t, buf + m, len - m, (int)(m & 1));
-                UNIT_EQ(tw_cksum_fin(t), tw_cksum_fin(whole), "len %zu split at %zu, %zu", len,
-                        k, m);
+                UNIT_EQ(tw_cksum_fin(t), tw_cksum_fin(whole), "len %zu split at %zu, %zu", len, k,
+                        m);
             }
         }
     }
@@ -158,6 +158,7 @@ static void test_cksum_pseudo_header(void **state)
         {0x0a000001u, 0x0a000002u, 17, 1480},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        /* clang-format off */
         uint8_t ph[12] = {
             (uint8_t)(rows[i].src >> 24), (uint8_t)(rows[i].src >> 16),
             (uint8_t)(rows[i].src >> 8),  (uint8_t)rows[i].src,
@@ -166,6 +167,7 @@ static void test_cksum_pseudo_header(void **state)
             0,                            rows[i].proto,
             (uint8_t)(rows[i].len >> 8),  (uint8_t)rows[i].len,
         };
+        /* clang-format on */
         uint32_t p = tw_cksum_pseudo(rows[i].src, rows[i].dst, rows[i].proto, rows[i].len);
         UNIT_EQ(tw_cksum_fin(p), tw_cksum_fin(naive_sum(ph, sizeof(ph))), "row %zu", i);
         /* the pseudo sum then adds like any other partial sum */

@@ -134,8 +134,7 @@ static void test_htab_many_keys_random_ops(void **state)
         in[i] = !in[i];
         int j = (int)unit_below(&r, N);
         tw_hnode *f = tw_htab_find(&h, items[j].node.key);
-        UNIT_EQ((uintptr_t)f, in[j] ? (uintptr_t)&items[j].node : 0, "step %d key %d", step,
-                j);
+        UNIT_EQ((uintptr_t)f, in[j] ? (uintptr_t)&items[j].node : 0, "step %d key %d", step, j);
     }
     assert_int_equal(h.count, count);
     assert_int_equal(chain_len_total(&h), count);
@@ -174,8 +173,8 @@ static void test_htab_grow_failure_keeps_working(void **state)
     assert_int_equal(h.mask + 1, 16);
     assert_int_equal(h.count, 200);
     for (int i = 0; i < 200; i++) {
-        UNIT_EQ((uintptr_t)tw_htab_find(&h, items[i].node.key), (uintptr_t)&items[i].node,
-                "key %d", i);
+        UNIT_EQ((uintptr_t)tw_htab_find(&h, items[i].node.key), (uintptr_t)&items[i].node, "key %d",
+                i);
     }
     tw_htab_free(&h, &m);
     assert_int_equal(m.live, 0);

@@ -226,8 +226,7 @@ static void test_ipv4_parse_table(void **state)
             UNIT_EQ(h.hdr_len, c->hdr_len, "%s", c->what);
             UNIT_EQ(h.payload_len, c->payload_len, "%s", c->what);
             UNIT_EQ(h.payload - p.b, c->hdr_len, "%s", c->what);
-            UNIT_EQ(h.src, c->mutate == m_src_below_multicast ? 0xdfffffffu : OTHER, "%s",
-                    c->what);
+            UNIT_EQ(h.src, c->mutate == m_src_below_multicast ? 0xdfffffffu : OTHER, "%s", c->what);
             UNIT_EQ(h.dst, SELF, "%s", c->what);
             UNIT_EQ(h.proto, TW_IPPROTO_TCP, "%s", c->what);
             if (c->mutate != m_payload_not_in_csum) {
@@ -249,7 +248,7 @@ static void test_ipv4_truncated_everywhere(void **state)
         memcpy(copy, p.b, len);
         tw_ipv4_hdr h;
         enum tw_counter got = tw_ipv4_parse(&h, copy, len, SELF);
-        enum tw_counter want = len < 20 ? TW_CNT_IP_RX_TOO_SHORT
+        enum tw_counter want = len < 20      ? TW_CNT_IP_RX_TOO_SHORT
                                : len < p.len ? TW_CNT_IP_RX_BAD_LEN
                                              : TW_CNT_COUNT_;
         UNIT_EQ(got, want, "length %zu", len);

@@ -57,10 +57,9 @@ static void check_ranges(const tw_ranges *rs, uint32_t base, const span *want, s
 {
     UNIT_EQ(rs->n, n, "%s, base 0x%08x", what, base);
     for (size_t i = 0; i < n; i++) {
-        UNIT_EQ(rs->r[i].start.v, base + want[i].s, "%s, base 0x%08x, range %zu start", what,
-                base, i);
-        UNIT_EQ(rs->r[i].end.v, base + want[i].e, "%s, base 0x%08x, range %zu end", what, base,
+        UNIT_EQ(rs->r[i].start.v, base + want[i].s, "%s, base 0x%08x, range %zu start", what, base,
                 i);
+        UNIT_EQ(rs->r[i].end.v, base + want[i].e, "%s, base 0x%08x, range %zu end", what, base, i);
     }
 }
 
@@ -92,8 +91,8 @@ static void fill16(tw_ranges *rs, uint32_t base)
 {
     memset(rs, 0, sizeof(*rs));
     for (uint32_t k = 0; k < TW_RANGES_MAX; k++) {
-        assert_true(tw_ranges_add(rs, tw_seq_make(base + 20 * k + 10),
-                                  tw_seq_make(base + 20 * k + 15)));
+        assert_true(
+            tw_ranges_add(rs, tw_seq_make(base + 20 * k + 10), tw_seq_make(base + 20 * k + 15)));
     }
     assert_int_equal(rs->n, TW_RANGES_MAX);
 }
@@ -111,9 +110,9 @@ static void test_ranges_overflow_at_16(void **state)
         /* before the first, after the last, and in a middle hole */
         static const span fresh[] = {{0, 5}, {400, 410}, {16, 29}};
         for (size_t i = 0; i < 3; i++) {
-            UNIT_EQ(tw_ranges_add(&rs, tw_seq_make(base + fresh[i].s),
-                                  tw_seq_make(base + fresh[i].e)),
-                    false, "base 0x%08x fresh %zu", base, i);
+            UNIT_EQ(
+                tw_ranges_add(&rs, tw_seq_make(base + fresh[i].s), tw_seq_make(base + fresh[i].e)),
+                false, "base 0x%08x fresh %zu", base, i);
             assert_memory_equal(&rs, &before, sizeof(rs));
         }
         /* adjacent to the first: merges, count unchanged */
@@ -230,8 +229,7 @@ static void test_ranges_random_against_bitmap(void **state)
                     UNIT_EQ(before.n, TW_RANGES_MAX, "step %d refused while not full", step);
                     assert_memory_equal(&rs, &before, sizeof(rs));
                     for (uint32_t k = s > 0 ? s - 1 : 0; k < e + 1 && k < WIN; k++) {
-                        UNIT_EQ(bits[k], 0, "step %d refused a range touching byte %u", step,
-                                k);
+                        UNIT_EQ(bits[k], 0, "step %d refused a range touching byte %u", step, k);
                     }
                 }
             }

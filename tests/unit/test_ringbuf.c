@@ -150,7 +150,8 @@ static void test_ringbuf_random_against_model(void **state)
                 }
                 break;
             }
-            default: { /* consume */
+            default: {
+                /* consume */
                 uint32_t n = (uint32_t)unit_below(&rng, r.len + 2); /* may ask too much */
                 uint32_t got = n < r.len ? n : r.len;
                 uint32_t head = (uint32_t)((r.head + got) % cap);

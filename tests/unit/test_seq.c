@@ -19,14 +19,14 @@ static const cmp_case cmp_cases[] = {
     {0, 0, 0},
     {0, 1, 1},
     {1, 0, -1},
-    {0xffffffffu, 0, 1},          /* the wrap itself */
+    {0xffffffffu, 0, 1}, /* the wrap itself */
     {0, 0xffffffffu, -1},
-    {0xfffffff0u, 0x10u, 0x20},   /* a window straddling 0 */
+    {0xfffffff0u, 0x10u, 0x20}, /* a window straddling 0 */
     {0x10u, 0xfffffff0u, -0x20},
     {0xffffffffu, 0xffffffffu, 0},
     {0x7fffffffu, 0x80000000u, 1}, /* the sign bit is not special */
     {0x80000000u, 0x7fffffffu, -1},
-    {0, 0x7fffffffu, 0x7fffffff},  /* farthest "ahead" */
+    {0, 0x7fffffffu, 0x7fffffff}, /* farthest "ahead" */
     {0x7fffffffu, 0, -0x7fffffff},
     {0, 0x80000001u, -0x7fffffff}, /* one past half the circle: now behind */
     {0x80000001u, 0, 0x7fffffff},
@@ -110,21 +110,20 @@ static void test_seq_s19_in_window_across_wrap(void **state)
         {0xfffffff0u, 0xfffffff0u, 0x10u, true}, /* lo itself */
         {0xffffffffu, 0xfffffff0u, 0x10u, true},
         {0, 0xfffffff0u, 0x10u, true},
-        {0xfu, 0xfffffff0u, 0x10u, true},        /* hi - 1 */
-        {0x10u, 0xfffffff0u, 0x10u, false},      /* hi is excluded */
+        {0xfu, 0xfffffff0u, 0x10u, true},         /* hi - 1 */
+        {0x10u, 0xfffffff0u, 0x10u, false},       /* hi is excluded */
         {0xffffffefu, 0xfffffff0u, 0x10u, false}, /* lo - 1 */
         {0x80000000u, 0xfffffff0u, 0x10u, false}, /* far away */
-        {5, 5, 5, false},                        /* empty window holds nothing */
+        {5, 5, 5, false},                         /* empty window holds nothing */
         {0, 0, 0, false},
-        {0xffffffffu, 0xffffffffu, 0, true},     /* one-byte window at the wrap */
+        {0xffffffffu, 0xffffffffu, 0, true}, /* one-byte window at the wrap */
         {0, 0xffffffffu, 0, false},
-        {100, 0, 0xffffffffu, true},             /* the largest window */
+        {100, 0, 0xffffffffu, true}, /* the largest window */
         {0xfffffffeu, 0, 0xffffffffu, true},
         {0xffffffffu, 0, 0xffffffffu, false},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        UNIT_EQ(tw_seq_in(tw_seq_make(rows[i].x), tw_seq_make(rows[i].lo),
-                          tw_seq_make(rows[i].hi)),
+        UNIT_EQ(tw_seq_in(tw_seq_make(rows[i].x), tw_seq_make(rows[i].lo), tw_seq_make(rows[i].hi)),
                 rows[i].in, "row %zu: x=0x%08x lo=0x%08x hi=0x%08x", i, rows[i].x, rows[i].lo,
                 rows[i].hi);
     }

@@ -138,12 +138,14 @@ static void test_wheel_cancel_and_rearm(void **state)
 static void test_wheel_huge_gap_fires_everything_due(void **state)
 {
     (void)state;
+    /* clang-format off */
     static const uint64_t at[] = {
         1,          63,         64,         65,         4095,          4096,
         262143,     262144,     1ull << 30, 1ull << 36, (1ull << 40) + 7, 1ull << 54,
         1ull << 59, 1ull << 60, 1ull << 62, (1ull << 63) + 12345,
         UINT64_MAX - 1, UINT64_MAX,
     };
+    /* clang-format on */
     enum { N = sizeof(at) / sizeof(at[0]) };
     uint64_t jumps[] = {64, 1ull << 36, (1ull << 62) - 1, UINT64_MAX - 2, UINT64_MAX};
     tw_wheel w;
@@ -249,9 +251,9 @@ static void test_wheel_random_against_brute_force(void **state)
         case 1:
         case 2: { /* arm or re-arm; sometimes in the past */
             uint64_t d = random_delta(&r);
-            uint64_t e = unit_below(&r, 20) == 0 ? w.now - (d < w.now ? d : w.now)
-                                                  : (d > UINT64_MAX - w.now ? UINT64_MAX
-                                                                             : w.now + d);
+            uint64_t e = unit_below(&r, 20) == 0
+                             ? w.now - (d < w.now ? d : w.now)
+                             : (d > UINT64_MAX - w.now ? UINT64_MAX : w.now + d);
             tw_wheel_arm(&w, &t[i], e);
             model[i].armed = true;
             model[i].expires = e;
@@ -286,8 +288,7 @@ static void test_wheel_random_against_brute_force(void **state)
             while ((p = tw_wheel_pop(&w)) != NULL) {
                 size_t k = (size_t)(p - t);
                 UNIT_EQ(model[k].armed, 1, "step %d: timer %zu popped but not armed", step, k);
-                UNIT_EQ(model[k].expires <= w.now, 1, "step %d: timer %zu popped early", step,
-                        k);
+                UNIT_EQ(model[k].expires <= w.now, 1, "step %d: timer %zu popped early", step, k);
                 model[k].armed = false;
                 fired++;
             }

@@ -19,16 +19,16 @@
 
 /* Compare two integers; on mismatch fail with both values and the row being checked
    (assert_int_equal alone cannot say which table row broke). */
-#define UNIT_EQ(actual, expected, ...)                                                     \
-    do {                                                                                   \
-        unsigned long long a_ = (unsigned long long)(actual);                              \
-        unsigned long long e_ = (unsigned long long)(expected);                            \
-        if (a_ != e_) {                                                                    \
-            print_message(__VA_ARGS__);                                                    \
-            print_message("\n");                                                          \
-            fail_msg("%s = 0x%llx (%lld), expected 0x%llx (%lld)", #actual, a_,             \
-                     (long long)a_, e_, (long long)e_);                                    \
-        }                                                                                  \
+#define UNIT_EQ(actual, expected, ...)                                                             \
+    do {                                                                                           \
+        unsigned long long a_ = (unsigned long long)(actual);                                      \
+        unsigned long long e_ = (unsigned long long)(expected);                                    \
+        if (a_ != e_) {                                                                            \
+            print_message(__VA_ARGS__);                                                            \
+            print_message("\n");                                                                   \
+            fail_msg("%s = 0x%llx (%lld), expected 0x%llx (%lld)", #actual, a_, (long long)a_, e_, \
+                     (long long)e_);                                                               \
+        }                                                                                          \
     } while (0)
 
 #define TW_UNIT_DEFAULT_SEED 0x5eed1234u
