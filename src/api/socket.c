@@ -266,7 +266,8 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     s->raddr = addr;
     s->rport = port;
     s->rcv_wscale = st->cfg.no_wscale ? 0 : pick_wscale(s->rcvbuf_cap);
-    uint32_t iss = tw_isn(st, addr, port, s->lport);
+    uint32_t iss;
+    tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
         iss = isn_floor;
     }
@@ -275,7 +276,6 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     s->snd_nxt = s->iss;
     s->snd_max = s->iss;
     s->snd_buf_seq = tw_seq_add(s->iss, 1);
-    s->ts_offset = tw_ts_offset(st, addr, port, s->lport);
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
     tw_conn_hash(s);
     tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */

@@ -24,23 +24,35 @@ static uint32_t fold32(uint64_t s)
     return (uint32_t)s;
 }
 
+/* The one's-complement sum does not depend on byte order (RFC 1071 2(B)): add the data
+   as native-endian 32-bit words into 64 bits, fold, and swap once at the end on a
+   little-endian host. */
 static uint64_t sum_block(const uint8_t *p, size_t len)
 {
     uint64_t s = 0;
-    while (len >= 8) {
-        uint64_t hi = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
-        uint64_t lo = (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
-        s += hi + lo;
-        p += 8;
-        len -= 8;
+    while (len >= 16) {
+        uint32_t w[4];
+        memcpy(w, p, 16);
+        s += (uint64_t)w[0] + w[1] + w[2] + w[3];
+        p += 16;
+        len -= 16;
     }
-    while (len >= 2) {
-        s += (uint64_t)p[0] << 8 | p[1];
-        p += 2;
-        len -= 2;
+    while (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        s += w;
+        p += 4;
+        len -= 4;
     }
-    if (len) {
-        s += (uint64_t)p[0] << 8;
+    uint8_t tail[4] = {0, 0, 0, 0};
+    memcpy(tail, p, len);
+    uint32_t w;
+    memcpy(&w, tail, 4);
+    s += w;
+    s = fold32(s);
+    const uint16_t one = 1;
+    if (*(const uint8_t *)&one == 1) {
+        s = ((s & 0xffu) << 8) | (s >> 8); /* little-endian host: back to network order */
     }
     return s;
 }

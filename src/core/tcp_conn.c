@@ -317,21 +317,32 @@ void tw_conn_notify(tw_socket *c)
     }
 }
 
+static uint64_t tuple_hash(const tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+    return tw_siphash_4x32(&st->isn_key, st->cfg.addr, raddr, (uint32_t)lport << 16 | rport, 0);
+}
+
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a
-       4-microsecond timer, F a keyed PRF (SipHash-2-4 here). */
-    uint64_t f = tw_siphash_4x32(&st->isn_key, st->cfg.addr, raddr,
-                                 (uint32_t)lport << 16 | rport, 0);
-    return (uint32_t)f + (uint32_t)(st->now / TW_US(4));
+       4-microsecond timer, F a keyed PRF (SipHash-2-4 here, low 32 bits). */
+    return (uint32_t)tuple_hash(st, raddr, rport, lport) + (uint32_t)(st->now / TW_US(4));
 }
 
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     /* A per-connection random offset (as Linux does since 4.10) hides the host's uptime
-       and keeps timestamps of different connections unrelated. */
-    return (uint32_t)tw_siphash_4x32(&st->ts_key, st->cfg.addr, raddr,
-                                     (uint32_t)lport << 16 | rport, 1);
+       and keeps timestamps of different connections unrelated: the high 32 bits of the
+       same keyed hash, so a TIME-WAIT record or a SYN cookie can recompute it. */
+    return (uint32_t)(tuple_hash(st, raddr, rport, lport) >> 32);
+}
+
+void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uint32_t *isn,
+               uint32_t *ts_off)
+{
+    uint64_t h = tuple_hash(st, raddr, rport, lport);
+    *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
+    *ts_off = (uint32_t)(h >> 32);
 }
 
 uint16_t tw_conn_local_mss(const tw_socket *c)

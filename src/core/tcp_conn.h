@@ -176,6 +176,9 @@ void tw_conn_notify(tw_socket *c);
 /* RFC 6528 ISN for a 4-tuple at the stack's now. */
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* Both from one hash computation (connection set-up). */
+void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uint32_t *isn,
+               uint32_t *ts_off);
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 {
     return (uint32_t)(st->now / TW_MS(1)) + offset;

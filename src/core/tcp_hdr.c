@@ -211,10 +211,9 @@ size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o)
     return tw_wr_len(&w);
 }
 
-size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t dst,
-                    uint32_t payload_sum)
+void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t src, uint32_t dst,
+                      uint32_t payload_sum)
 {
-    size_t olen = tw_tcp_build_opts(buf + TW_TCP_HDR_LEN, &h->o);
     size_t hlen = TW_TCP_HDR_LEN + olen;
     tw_wr w = tw_wr_make(buf, TW_TCP_HDR_LEN);
     tw_wr_u16(&w, h->sport);
@@ -235,5 +234,12 @@ size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t ds
     total = (total & 0xffffu) + (total >> 16);
     total = (total & 0xffffu) + (total >> 16);
     tw_put16(buf + 16, tw_cksum_fin((uint32_t)total));
-    return hlen;
+}
+
+size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t dst,
+                    uint32_t payload_sum)
+{
+    size_t olen = tw_tcp_build_opts(buf + TW_TCP_HDR_LEN, &h->o);
+    tw_tcp_build_hdr(buf, h, olen, src, dst, payload_sum);
+    return TW_TCP_HDR_LEN + olen;
 }

@@ -52,5 +52,8 @@ size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o);
    Returns the header length. */
 size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t dst,
                     uint32_t payload_sum);
+/* The same when the `olen` bytes of options are already in place at buf + 20. */
+void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t src, uint32_t dst,
+                      uint32_t payload_sum);
 
 #endif

@@ -75,7 +75,6 @@ static tw_socket *new_child(tw_socket *l, const tw_seg *s)
     c->cc_ops = l->cc_ops;
     c->flags |= l->flags & TW_F_NODELAY;
     c->rcv_wscale = pick_wscale(c->rcvbuf_cap);
-    c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
     return c;
 }
 
@@ -165,6 +164,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     c->rcv_nxt = s->seq;
     c->rcv_adv = c->rcv_nxt;
     c->iss = tw_seq_make(s->ack.v - 1);
+    c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
     c->snd_una = c->iss;
     c->snd_nxt = s->ack;
     c->snd_max = s->ack;
@@ -233,7 +233,8 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     c->irs = s->seq;
     c->rcv_nxt = tw_seq_add(s->seq, 1);
     c->rcv_adv = c->rcv_nxt;
-    uint32_t iss = tw_isn(st, c->raddr, c->rport, c->lport);
+    uint32_t iss;
+    tw_isn_ts(st, c->raddr, c->rport, c->lport, &iss, &c->ts_offset);
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
         iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
     }
@@ -1002,7 +1003,9 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
     s.data = h.payload;
     s.data_len = h.payload_len;
     s.len = h.payload_len + ((h.flags & TW_SYN) ? 1u : 0u) + ((h.flags & TW_FIN) ? 1u : 0u);
-    tw_conn_fill_summary(&s.sum, &h, src, st->cfg.addr);
+    if (st->cfg.trace) {
+        tw_conn_fill_summary(&s.sum, &h, src, st->cfg.addr); /* read only by trace events */
+    }
 
     uint64_t key = tw_tuple_key(src, h.sport, h.dport);
     tw_hnode *n = tw_htab_find(&st->conns, key);

@@ -56,9 +56,10 @@ static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, const tw_ring 
                      uint32_t off, uint32_t len, const tw_socket *c, bool retrans)
 {
     uint8_t *pkt = st->txbuf;
-    uint8_t opts[TW_TCP_MAX_OPT];
-    size_t hlen = TW_TCP_HDR_LEN + tw_tcp_build_opts(opts, &h->o);
-    uint8_t *payload = pkt + TW_IPV4_HDR_LEN + hlen;
+    uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    size_t olen = tw_tcp_build_opts(tcp + TW_TCP_HDR_LEN, &h->o);
+    size_t hlen = TW_TCP_HDR_LEN + olen;
+    uint8_t *payload = tcp + hlen;
     uint32_t psum = 0;
     if (len) {
         const uint8_t *p1, *p2;
@@ -70,7 +71,7 @@ static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, const tw_ring 
         }
     }
     h->payload_len = len;
-    tw_tcp_build(pkt + TW_IPV4_HDR_LEN, h, st->cfg.addr, raddr, psum);
+    tw_tcp_build_hdr(tcp, h, olen, st->cfg.addr, raddr, psum);
     size_t total = TW_IPV4_HDR_LEN + hlen + len;
     tw_ipv4_build(pkt, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len), st->ip_id++);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
