@@ -439,7 +439,10 @@ static void fmt_detail(char *buf, size_t cap, const tw_seg_summary *s)
         if (s->opts & TW_OPT_WSCALE) {
             catf(o, sizeof o, "%swscale %u", o[0] ? "," : "", s->wscale);
         }
-        catf(buf, cap, "%s<%s> win %u", buf[0] ? "  " : "", o, s->win);
+        if (o[0] != '\0') {
+            catf(buf, cap, "%s<%s>", buf[0] ? "  " : "", o);
+        }
+        catf(buf, cap, "%swin %u", buf[0] ? " " : "", s->win);
     }
     if (s->opts & TW_OPT_SACK) {
         catf(buf, cap, "%sSACK %u block%s", buf[0] ? "  " : "", s->sack_blocks,
@@ -633,10 +636,10 @@ static void map_conn(tw_ladder *l, struct ep *e, const tw_ladder_side *side, uin
 
 /* ---- batches: one stack, one `now` ------------------------------------------------------ */
 
-static const char *reason_text(tw_timer_kind k)
+static const char *reason_text(const tw_ladder *l, tw_timer_kind k)
 {
     switch (k) {
-    case TW_TIMER_TIME_WAIT: return "2\u00b7MSL elapsed";
+    case TW_TIMER_TIME_WAIT: return l->o.utf8 ? "2\u00b7MSL elapsed" : "2*MSL elapsed";
     case TW_TIMER_ORPHAN: return "orphan timeout";
     case TW_TIMER_RTO: return "retransmission timeout";
     default: return NULL;
@@ -671,7 +674,7 @@ static void close_batch(tw_ladder *l)
             if (r != NULL) {
                 r->from = idx;
                 r->change[idx] = trans_text(l, e, e->latest, r->st[idx], sizeof r->st[idx]);
-                const char *why = reason_text(e->reason);
+                const char *why = reason_text(l, e->reason);
                 if (why != NULL) {
                     snprintf(r->why, sizeof r->why, "(%s)", why);
                 }
@@ -938,6 +941,16 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
     if (peer->side != NULL) {
         r->fate = "duplicate"; /* its first copy was already delivered */
     } else if (l->o.probe != NULL) {
+        /* Rows to this peer still waiting for its state come first: settle them now. */
+        for (size_t i = 0; i + 1 < l->nrows; i++) {
+            struct row *p = &l->rows[i];
+            if (p->awaiting_sample && p->c == c) {
+                const struct ep *pe = &c->e[1 - p->from], *pm = &c->e[p->from];
+                peer_state(l, p, 1 - p->from,
+                           sent_state(c, 1 - p->from,
+                                      probe(l, pe->addr, pe->port, pm->addr, pm->port)));
+            }
+        }
         int st;
         if (!take_sample(l, s, false, &st)) {
             st = probe(l, s->saddr, s->sport, s->daddr, s->dport);

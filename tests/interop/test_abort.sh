@@ -32,7 +32,7 @@ note "B ok: tcpwave aborted, the kernel saw ECONNRESET"
 exec 3>&-
 
 judge
-rst_k=$(tsh -Y "tcp.flags.reset == 1 && ip.src == $GW && tcp.dstport == 7000" | wc -l)
-rst_t=$(tsh -Y "tcp.flags.reset == 1 && ip.src == $STACK && tcp.dstport == 7001" | wc -l)
+rst_k=$(count "rst && src == \"$GW\" && dport == 7000")
+rst_t=$(count "rst && src == \"$STACK\" && dport == 7001")
 [ "$rst_k" -ge 1 ] || fail "no RST from the kernel client"
 [ "$rst_t" -ge 1 ] || fail "no RST from tcpwave"

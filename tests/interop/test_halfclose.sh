@@ -53,11 +53,11 @@ note "B ok: tcpwave FIN first, kernel sent 1 MiB to tcpwave in FIN-WAIT-2"
 judge
 # Data after the first FIN of each connection, from the other side.
 for port in 7000 7001; do
-    first_fin=$(tsh -Y "tcp.port == $port && tcp.flags.fin == 1" -T fields -e frame.number -e ip.src | head -n 1)
-    fin_frame=${first_fin%%[[:space:]]*}
-    fin_src=${first_fin##*[[:space:]]}
-    [ -n "$fin_frame" ] || fail "no FIN on port $port"
-    after=$(tsh -Y "tcp.port == $port && frame.number > $fin_frame && tcp.len > 0 && ip.src != $fin_src" | wc -l)
+    first_fin=$(rows "fin && (sport == $port || dport == $port)" | head -n 1)
+    [ -n "$first_fin" ] || fail "no FIN on port $port"
+    fin_frame=$(echo "$first_fin" | cut -f1)
+    fin_src=$(echo "$first_fin" | cut -f2)
+    after=$(count "(sport == $port || dport == $port) && frame > $fin_frame && len > 0 && src != \"$fin_src\"")
     [ "$after" -gt 0 ] || fail "port $port: no data from the passive side after the first FIN"
     note "port $port: first FIN from $fin_src, then $after data segments from the other side"
 done

@@ -56,6 +56,6 @@ grep -q "10 requests served" "$WORK/http.err" || fail "server summary: $(tail -n
 
 judge
 # One SYN per curl connection: 8 curl runs, the last with three requests.
-syns=$(tsh -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 8080' | wc -l)
+syns=$(count 'syn && !ack && dport == 8080')
 [ "$syns" = 8 ] || fail "expected 8 connections in the capture, saw $syns"
 note "ok: page, small, 1 MiB, 100 MiB (sha256), HEAD, 404, 400, keep-alive x3 on one connection"

@@ -22,7 +22,7 @@ wait_exit "$TW_PID" 10
 note "B ok: kernel connect() to tcpwave port 8: ECONNREFUSED"
 
 judge
-rst_k=$(tsh -Y "tcp.flags.reset == 1 && ip.src == $GW && tcp.srcport == 9" | wc -l)
-rst_t=$(tsh -Y "tcp.flags.reset == 1 && ip.src == $STACK && tcp.srcport == 8" | wc -l)
+rst_k=$(count "rst && src == \"$GW\" && sport == 9")
+rst_t=$(count "rst && src == \"$STACK\" && sport == 8")
 [ "$rst_k" -ge 1 ] || fail "no RST from the kernel's port 9"
 [ "$rst_t" -ge 1 ] || fail "no RST from tcpwave's port 8"

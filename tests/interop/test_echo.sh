@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# 200 parallel connections from the kernel to `tcpwave echo`, 64 KiB each way per
+# connection, every byte compared; then every connection closed cleanly (S10-S14), as the
+# server's own summary and the capture (200 SYNs, 400 FINs) confirm.
+. "$(dirname "$0")/lib.sh" "$@"
+N=200
+start_capture 160
+tw_serve echo echo 7
+SECONDS=0
+out=$(peer echo-many --port 7 --count $N --size 65536 2>&1) || fail "$out"
+note "$out ($SECONDS s)"
+# Every connection must be fully closed by tcpwave too before we stop it.
+wait_for 20 sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
+    fail "kernel connections to the echo server still open: $(ip netns exec "$NS" ss -Htn 'dport = :7' | head -5)"
+kill -TERM "$TW_PID"
+wait_exit "$TW_PID" 10
+[ "$RC" = 0 ] || fail "tcpwave echo exit status $RC"
+grep -q "$N connections accepted, $N closed cleanly, 0 failed" "$WORK/echo.err" ||
+    fail "server summary: $(tail -n 1 "$WORK/echo.err")"
+judge
+syns=$(count 'syn && !ack')
+fins=$(count 'fin')
+rsts=$(count 'rst')
+[ "$syns" = $N ] || fail "$syns SYNs in the capture, expected $N"
+[ "$fins" -ge $((2 * N)) ] || fail "$fins FINs in the capture, expected at least $((2 * N))"
+[ "$rsts" = 0 ] || fail "$rsts RSTs in the capture"
+note "ok: $N connections, $syns SYNs, $fins FINs, no RST"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The command line: usage errors exit 2 with a usage line (like nc/socat), --help and
+# --version exit 0, unknown commands and options are named. No root needed.
+set -u
+TW=${1:?usage: $0 PATH_TO_TCPWAVE}
+fail() { echo "FAIL: tool_cli: $*" >&2; exit 1; }
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+expect() { # status pattern args...
+    local want=$1 pat=$2
+    shift 2
+    "$TW" "$@" >"$out" 2>&1 </dev/null
+    local rc=$?
+    [ "$rc" = "$want" ] || fail "tcpwave $*: exit $rc, expected $want: $(head -n 3 "$out")"
+    grep -q -- "$pat" "$out" || fail "tcpwave $*: output lacks '$pat': $(head -n 3 "$out")"
+}
+
+expect 0 "listen PORT" --help
+expect 0 "listen PORT" -h
+expect 0 "tcpwave [0-9]" --version
+expect 2 "no command given"
+expect 2 "unknown command 'frob'" frob
+expect 2 "unknown option '--frob'" --frob demo
+expect 2 "needs a value" --tun
+expect 2 "bad --mtu" --mtu 100 listen 7
+expect 2 "bad --prefix" --prefix 31 listen 7
+expect 2 "bad IPv4 address" --addr 10.7.0 listen 7
+expect 2 "bad --msl" --msl -1 listen 7
+expect 2 "expected PORT" listen
+expect 2 "bad port '0'" listen 0
+expect 2 "bad port '70000'" listen 70000
+expect 2 "expected IP PORT" connect 10.7.0.1
+expect 2 "bad IPv4 address '10.7.0.300'" connect 10.7.0.300 80
+expect 2 "expected PORT" echo
+expect 2 "expected PORT \[DIR\]" http
+expect 2 "is not a directory" http 80 /nonexistent/dir
+expect 2 "unknown option '--frob'" listen 7 --frob
+expect 2 "unexpected argument" demo extra
+expect 0 "usage: tcpwave \[OPTIONS\] listen PORT" listen --help
+expect 0 "usage: tcpwave sim" sim --help
+expect 2 "bad value '2'" sim --loss 2
+expect 2 "unknown option" sim --frob
+expect 2 "unexpected argument" sim extra
+echo "tool_cli: ok"
