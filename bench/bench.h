@@ -2,7 +2,7 @@
  * bench.h -- what the three benchmark harnesses (tcpwave, lwIP, Linux) share: the command
  * line, the clocks, the 4-tuple plan, the payload pattern and the output format.
  *
- * Every harness runs the same work (see bench/README.md) and prints one line per result as
+ * Every harness runs the same work (described in bench/README.md) and prints one line per result as
  * `kind key=value ...`; bench/run.sh collects the lines of several runs and prints the
  * table. Nothing here is timed against a threshold: a harness only fails when the work
  * itself went wrong (bytes missing, a connection not closed).
@@ -22,12 +22,12 @@ enum bench_mode { BENCH_LIFECYCLE, BENCH_BULK, BENCH_MEM, BENCH_HOLD };
 
 typedef struct bench_args {
     enum bench_mode mode;
-    uint64_t n;          /* lifecycle: cycles; bulk: bytes; mem/hold: connections */
-    uint64_t w;          /* hold: lifecycles run while the n connections are held */
+    uint64_t n;                         /* lifecycle: cycles; bulk: bytes; mem/hold: connections */
+    uint64_t w;                         /* hold: lifecycles run while the n connections are held */
     uint64_t cp[BENCH_MAX_CHECKPOINTS]; /* lifecycle checkpoints (ascending, last = n) */
     int ncp;
-    double time_limit;   /* seconds; 0 = none. A run that hits it reports partial=1 */
-    bool callgrind;      /* bracket the measured part with callgrind client requests */
+    double time_limit; /* seconds; 0 = none. A run that hits it reports partial=1 */
+    bool callgrind;    /* bracket the measured part with callgrind client requests */
 } bench_args;
 
 /* Parse argv or print the usage and exit(2). `stack` names the harness in the usage. */
@@ -35,8 +35,8 @@ void bench_parse_args(int argc, char **argv, const char *stack, bench_args *out)
 
 /* ---- clocks and process figures --------------------------------------------------------- */
 
-double bench_wall(void);   /* CLOCK_MONOTONIC, seconds */
-double bench_cpu(void);    /* CLOCK_PROCESS_CPUTIME_ID, seconds */
+double bench_wall(void); /* CLOCK_MONOTONIC, seconds */
+double bench_cpu(void);  /* CLOCK_PROCESS_CPUTIME_ID, seconds */
 long bench_peak_rss_kb(void);
 
 /* Callgrind client requests (no-ops outside valgrind); only active with --callgrind. */
@@ -76,9 +76,9 @@ static inline unsigned bench_nlisteners(uint64_t cycles)
 
 /* ---- payloads --------------------------------------------------------------------------- */
 
-#define BENCH_MSG 64              /* request and response size of a lifecycle */
-#define BENCH_CHUNK (64 * 1024)   /* bulk: bytes offered to the stack per send call */
-#define BENCH_PERIOD 251u         /* the bulk pattern repeats every 251 bytes (a prime) */
+#define BENCH_MSG 64            /* request and response size of a lifecycle */
+#define BENCH_CHUNK (64 * 1024) /* bulk: bytes offered to the stack per send call */
+#define BENCH_PERIOD 251u       /* the bulk pattern repeats every 251 bytes (a prime) */
 
 /* A buffer of BENCH_CHUNK + BENCH_PERIOD pattern bytes: byte k of the stream is
    pat[k % BENCH_PERIOD], so the data for stream offset off starts at pat + off % PERIOD. */
@@ -96,7 +96,7 @@ void bench_out(const char *kind, const char *stack, const char *fmt, ...)
 
 /* Print an error and exit(1): the work failed, the figure would be meaningless. */
 void bench_fail(const char *stack, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
-    __attribute__((noreturn));
+__attribute__((noreturn));
 
 /* Lifecycle checkpoint bookkeeping, shared so every stack reports the same way. */
 typedef struct bench_lc {
@@ -104,7 +104,7 @@ typedef struct bench_lc {
     const char *stack;
     double t0, cpu0;
     int next_cp;
-    uint64_t win_start;  /* first cycle of the current checkpoint's window */
+    uint64_t win_start; /* first cycle of the current checkpoint's window */
     double win_t0;
 } bench_lc;
 

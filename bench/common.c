@@ -271,6 +271,6 @@ void bench_lc_finish(bench_lc *lc, uint64_t done, uint64_t packets, const char *
     bench_out("lifecycle", lc->stack,
               "cycles=%llu target=%llu partial=%d wall=%.6f cpu=%.6f rate=%.1f "
               "pkts_per_cycle=%.2f %s",
-              (unsigned long long)done, (unsigned long long)lc->a->n, done < lc->a->n,
-              t, c, (double)done / t, done ? (double)packets / (double)done : 0.0, extra);
+              (unsigned long long)done, (unsigned long long)lc->a->n, done < lc->a->n, t, c,
+              (double)done / t, done ? (double)packets / (double)done : 0.0, extra);
 }

@@ -138,8 +138,8 @@ static long sockstat_tw(void)
 /* ---- slab accounting ------------------------------------------------------------------ */
 
 typedef struct slab {
-    long long total;               /* sum of active_objs * objsize over every cache */
-    long long tcp, tw, req;        /* bytes in the TCP, tw_sock_TCP, request_sock_TCP caches */
+    long long total;        /* sum of active_objs * objsize over every cache */
+    long long tcp, tw, req; /* bytes in the TCP, tw_sock_TCP, request_sock_TCP caches */
     long long tw_objs, req_objs;
     long req_size;
 } slab;

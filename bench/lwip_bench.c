@@ -65,8 +65,8 @@ static uint64_t pkts;
 static struct netif nif_c, nif_s;
 static ip4_addr_t addr_c, addr_s;
 static ip_addr_t ipa_c, ipa_s; /* the same, in the form the TCP API takes */
-static bool drop_to_client;   /* mem mode: lose the SYN+ACKs to keep SYN_RCVD entries */
-static size_t heap_delivered; /* heap of queued copies handed to lwIP (freed by it) */
+static bool drop_to_client;    /* mem mode: lose the SYN+ACKs to keep SYN_RCVD entries */
+static size_t heap_delivered;  /* heap of queued copies handed to lwIP (freed by it) */
 
 static err_t link_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
 {

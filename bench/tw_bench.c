@@ -201,8 +201,7 @@ static void cli_open(conn *k, uint64_t t, bool lifecycle)
         r = tw_socket_connect(k->c, ADDR_S, bench_sport(t), now);
     }
     if (r != TW_OK) {
-        bench_fail(STACK, "client open/bind/connect (port %u): %s", bench_cport(t),
-                   tw_strerror(r));
+        bench_fail(STACK, "client open/bind/connect (port %u): %s", bench_cport(t), tw_strerror(r));
     }
 }
 
@@ -488,9 +487,8 @@ static void do_mem(const bench_args *a)
               "n=%llu counted=1 est_per_end=%.1f tw_per_conn=%.1f synrcvd_per_entry=%.1f "
               "synrcvd_entries=%zu heap_est_per_end=%.1f heap_tw_per_conn=%.1f heap_counted=%d",
               (unsigned long long)n, (double)(m_est - m0) / (2.0 * (double)n),
-              (double)(m_tw - m0) / (double)n,
-              entries ? (double)(s1 - s0) / (double)entries : -1.0, entries,
-              (double)(h_est - h0) / (2.0 * (double)n), (double)(h_tw - h0) / (double)n,
+              (double)(m_tw - m0) / (double)n, entries ? (double)(s1 - s0) / (double)entries : -1.0,
+              entries, (double)(h_est - h0) / (2.0 * (double)n), (double)(h_tw - h0) / (double)n,
               bench_heap_counting());
     free(ks);
 }
