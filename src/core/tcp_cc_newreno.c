@@ -41,6 +41,11 @@ static uint32_t newreno_on_loss(tw_socket *c, tw_time now)
     (void)now;
     /* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
     uint32_t flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+    if (c->ca_state == TW_CA_DISORDER && flight > c->cwnd) {
+        /* RFC 5681 3.2 step 2: "additional data sent in limited transmit MUST NOT be
+           included in this calculation"; those are the bytes beyond cwnd (RFC 3042). */
+        flight = c->cwnd;
+    }
     uint32_t half = flight / 2;
     c->cc.ca_acked = 0;
     return half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
