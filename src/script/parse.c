@@ -115,7 +115,7 @@ static void lex_error(lexer *lx, int line, const char *fmt, ...)
         return;
     }
     lx->failed = true;
-    int n = snprintf(lx->err, lx->errlen, "%s:%d: ", lx->path, line);
+    int n = snprintf(lx->err, lx->errlen, "%s:%d: parse error: ", lx->path, line);
     if (n < 0 || (size_t)n >= lx->errlen) {
         return;
     }

@@ -651,10 +651,14 @@ static void dump_trace(sc_runner *r)
         case TW_TRACE_DROP:
         case TW_TRACE_SEG_IN:
         case TW_TRACE_SEG_OUT: {
-            if (e->kind == TW_TRACE_DROP) {
-                tw_sb_printf(sb, "%s ", tw_counter_name(e->counter));
-            }
             const tw_seg_summary *g = &e->seg;
+            if (e->kind == TW_TRACE_DROP) {
+                tw_sb_printf(sb, "%s", tw_counter_name(e->counter));
+                if (g->sport == 0 && g->dport == 0 && g->flags == 0) {
+                    break; /* dropped below TCP: no segment to show */
+                }
+                tw_sb_printf(sb, " ");
+            }
             char fl[12];
             flags_str(g->flags, fl);
             bool out = (e->kind == TW_TRACE_SEG_OUT);
