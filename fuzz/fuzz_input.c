@@ -132,8 +132,18 @@ typedef struct handle {
     uint16_t listen_port;
 } handle;
 
+/* What the trace said about one connection: its state and the last timer that fired. */
+typedef struct conn_seen {
+    uint64_t id;
+    uint8_t state, timer;
+} conn_seen;
+
+#define CONN_SEEN 512
+
 typedef struct node {
     int idx;
+    conn_seen seen[CONN_SEEN]; /* open addressing on id; id 0 = free */
+    bool seen_full;
     uint32_t addr;
     tw_stack *st;
     tw_allocator a;
@@ -569,6 +579,25 @@ static const uint16_t rfc_next[TW_STATE_COUNT_] = {
     [TW_STATE_TIME_WAIT] = BIT(TW_STATE_CLOSED),
 };
 
+static void seen_note(node *nd, uint64_t id, tw_state st, int timer)
+{
+    for (unsigned i = 0; i < CONN_SEEN; i++) {
+        conn_seen *c = &nd->seen[(id + i) % CONN_SEEN];
+        if (c->id == id || (c->id == 0 && st != TW_STATE_CLOSED)) {
+            c->id = id;
+            c->state = (uint8_t)st;
+            if (timer >= 0) {
+                c->timer = (uint8_t)timer;
+            }
+            return;
+        }
+        if (c->id == 0) {
+            return; /* CLOSED and never seen alive: nothing to remember */
+        }
+    }
+    nd->seen_full = true;
+}
+
 static void fz_trace(const tw_trace_event *ev, void *ud)
 {
     node *nd = ud;
@@ -595,6 +624,9 @@ static void fz_trace(const tw_trace_event *ev, void *ud)
                     g->flags, g->seq, g->ack, g->len, g->win);
         }
         fprintf(stderr, "\n");
+    }
+    if (ev->conn_id && (ev->kind == TW_TRACE_STATE || ev->kind == TW_TRACE_TIMER)) {
+        seen_note(nd, ev->conn_id, ev->new_state, ev->kind == TW_TRACE_TIMER ? ev->timer : -1);
     }
     if (ev->kind == TW_TRACE_STATE) {
         CHECK(ev->old_state != ev->new_state && (rfc_next[ev->old_state] & BIT(ev->new_state)),
@@ -1498,10 +1530,29 @@ static void teardown(void)
         if (!nd->st) {
             continue;
         }
-        CHECK(tw_stack_conn_count(nd->st) == 0,
-              "stack %c: %zu connections left after every socket was closed and time ran "
-              "past all retries and 2*MSL",
-              'A' + i, tw_stack_conn_count(nd->st));
+        size_t left = tw_stack_conn_count(nd->st);
+        if (left) {
+            /* Name the kind of leak, so a known one can be told from a new one. */
+            const char *kind = "leftover";
+            unsigned persist = 0, alive = 0;
+            for (unsigned k = 0; k < CONN_SEEN; k++) {
+                const conn_seen *c = &nd->seen[k];
+                if (c->id && c->state != TW_STATE_CLOSED) {
+                    alive++;
+                    persist += c->timer == TW_TIMER_PERSIST;
+                    fprintf(stderr, "  stack %c conn %llu left in %s, last timer %u\n", 'A' + i,
+                            (unsigned long long)c->id, tw_state_name((tw_state)c->state),
+                            c->timer);
+                }
+            }
+            if (!nd->seen_full && alive && persist == alive) {
+                kind = "persist_forever";
+            }
+            CHECKN(kind, 0,
+                   "stack %c: %zu connections left after every socket was closed and time "
+                   "ran past all retries and 2*MSL (%s)",
+                   'A' + i, left, kind);
+        }
         CHECK(tw_stack_time_wait_count(nd->st) == 0, "stack %c: %zu TIME-WAIT records left",
               'A' + i, tw_stack_time_wait_count(nd->st));
     }
