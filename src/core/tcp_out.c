@@ -159,6 +159,11 @@ void tw_out_syn(tw_socket *c, bool retransmit)
 {
     uint8_t flags = c->state == TW_STATE_SYN_RCVD ? (uint8_t)(TW_SYN | TW_ACK) : TW_SYN;
     emit(c, flags, c->iss, 0, 0, retransmit);
+    if (!retransmit) {
+        /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
+           SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
+        c->stall_start = c->st->now;
+    }
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
 }
