@@ -60,6 +60,10 @@ enum tw_obj_kind {
 #define TW_F_PERSIST (1u << 21)   /* rto_at is the persist timer (window closed) */
 #define TW_F_DSACK (1u << 22)     /* report dsack_start..dsack_end in the next ACK */
 
+#define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
+
+#define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
+
 struct tw_socket {
     tw_hnode h;
     tw_timer timer;
@@ -123,7 +127,10 @@ struct tw_socket {
     uint16_t rcv_mss;        /* largest payload seen: what "a full segment" means */
     uint32_t delack_bytes;
     tw_time dack_at;
-    tw_seq last_ooo;         /* start of the latest out-of-order segment (first SACK block) */
+    /* Starts of the latest out-of-order segments, most recent first: the order in which
+       SACK blocks are reported (RFC 2018 4). */
+    tw_seq sack_recent[TW_SACK_RECENT];
+    uint8_t sack_nrecent;
     tw_seq dsack_start, dsack_end;
     tw_time ts_recent_stamp; /* when ts_recent was set (RFC 7323 5.5) */
     tw_time last_oow_ack;    /* last ACK sent for an out-of-window pure ACK */
@@ -233,6 +240,8 @@ bool tw_sack_hole(const tw_socket *c, tw_seq from, tw_seq limit, tw_seq *start, 
 /* RFC 6675 pipe: bytes presumed in the network. */
 uint32_t tw_sack_pipe(const tw_socket *c);
 void tw_sack_clear(tw_socket *c);
+/* SACKed bytes in [snd_una, x). */
+uint32_t tw_sack_below(const tw_socket *c, tw_seq x);
 /* SACK blocks for an outgoing ACK (RFC 2018 4, RFC 2883); returns the number. */
 unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max);
 

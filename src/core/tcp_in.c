@@ -839,7 +839,12 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
         return IN_CONTINUE;
     }
     c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: an out-of-order segment is ACKed at once */
-    c->last_ooo = s->seq;
+    memmove(&c->sack_recent[1], &c->sack_recent[0],
+            sizeof(c->sack_recent) - sizeof(c->sack_recent[0]));
+    c->sack_recent[0] = s->seq;
+    if (c->sack_nrecent < TW_SACK_RECENT) {
+        c->sack_nrecent++;
+    }
     /* Out of order: keep the bytes where they belong in the ring and remember the range
        (RFC 9293 3.10.7.4 seventh: segments beyond RCV.NXT may be held). */
     if (!c->ooo) {

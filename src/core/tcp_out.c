@@ -224,7 +224,36 @@ static uint32_t pipe_now(const tw_socket *c)
     if (c->ca_state == TW_CA_RECOVERY && (c->flags & TW_F_SACK)) {
         return tw_sack_pipe(c);
     }
-    return (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+    uint32_t out = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+    if (c->ca_state == TW_CA_LOSS && c->sacked) {
+        /* Going back after a timeout: what the peer SACKed is not in the network. */
+        uint32_t sk = tw_sack_below(c, c->snd_nxt);
+        out = out > sk ? out - sk : 0;
+    }
+    return out;
+}
+
+/* After a timeout, resending from snd_una skips what the peer has SACKed (RFC 6675 5.1
+   keeps the scoreboard; Linux does the same). Returns how far the segment at snd_nxt may
+   reach before the next SACKed range. */
+static uint32_t skip_sacked(tw_socket *c, uint32_t n)
+{
+    if (c->ca_state != TW_CA_LOSS || !c->sb || !c->sb->n) {
+        return n;
+    }
+    for (unsigned i = 0; i < c->sb->n; i++) {
+        const tw_range *r = &c->sb->r[i];
+        if (tw_seq_le(r->end, c->snd_nxt)) {
+            continue;
+        }
+        if (tw_seq_le(r->start, c->snd_nxt)) {
+            c->snd_nxt = r->end; /* inside a SACKed range: jump over it */
+            continue;
+        }
+        uint32_t gap = (uint32_t)tw_seq_diff(r->start, c->snd_nxt);
+        return n < gap ? n : gap;
+    }
+    return n;
 }
 
 /* The congestion window in force, with RFC 3042's limited transmit: the first two
@@ -305,9 +334,13 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
         tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
         tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
         bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
+        uint32_t upto = skip_sacked(c, UINT32_MAX);
         bool retrans = tw_seq_lt(c->snd_nxt, c->snd_max);
         if (tw_seq_lt(c->snd_nxt, data_end)) {
             uint32_t avail = (uint32_t)tw_seq_diff(data_end, c->snd_nxt);
+            if (upto < avail) {
+                avail = upto; /* stop before the next SACKed range */
+            }
             uint32_t room = tw_seq_gt(win_end, c->snd_nxt)
                                 ? (uint32_t)tw_seq_diff(win_end, c->snd_nxt)
                                 : 0;
@@ -340,7 +373,8 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             }
             uint8_t flags = TW_ACK;
             bool fin = false;
-            if (n == avail) {
+            bool to_end = tw_seq_eq(tw_seq_add(c->snd_nxt, n), data_end);
+            if (to_end) {
                 flags |= TW_PSH; /* the segment that empties the buffer asks for delivery */
                 if (fin_q) {
                     flags |= TW_FIN;
@@ -418,7 +452,11 @@ void tw_out_retransmit(tw_socket *c)
     c->recover = c->snd_max;
     c->dupacks = 0;
     c->rto_count++;
-    tw_sack_clear(c);
+    if (c->retries > 1) {
+        /* A second timeout on the same data: the receiver may have reneged on what it
+           SACKed (RFC 2018 8), so forget the scoreboard and resend everything. */
+        tw_sack_clear(c);
+    }
     c->snd_nxt = c->snd_una;
     c->high_rxt = c->snd_una;
     c->flags &= ~TW_F_RTT_TIMING;

@@ -90,7 +90,7 @@ bool tw_sack_hole(const tw_socket *c, tw_seq from, tw_seq limit, tw_seq *start, 
 }
 
 /* SACKed bytes in [snd_una, x). */
-static uint32_t sacked_below(const tw_socket *c, tw_seq x)
+uint32_t tw_sack_below(const tw_socket *c, tw_seq x)
 {
     uint32_t sum = 0;
     for (unsigned i = 0; c->sb && i < c->sb->n; i++) {
@@ -111,7 +111,7 @@ uint32_t tw_sack_pipe(const tw_socket *c)
     tw_seq rx = tw_seq_min(c->high_rxt, fack);
     uint32_t rxt = 0;
     if (tw_seq_gt(rx, c->snd_una)) {
-        rxt = (uint32_t)tw_seq_diff(rx, c->snd_una) - sacked_below(c, rx);
+        rxt = (uint32_t)tw_seq_diff(rx, c->snd_una) - tw_sack_below(c, rx);
     }
     return above + rxt;
 }
@@ -129,21 +129,25 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max)
     if (!c->ooo || !c->ooo->n) {
         return n;
     }
-    /* RFC 2018 4: the first block holds the most recently received segment; then the
-       others, which repeats recent information across ACKs. */
-    unsigned first = c->ooo->n;
-    for (unsigned i = 0; i < c->ooo->n; i++) {
-        if (tw_seq_in(c->last_ooo, c->ooo->r[i].start, c->ooo->r[i].end)) {
-            first = i;
+    /* RFC 2018 4: the first block holds the most recently received segment; the next
+       ones repeat the most recently reported blocks (each island once), so a sender
+       that loses some ACKs still learns every island; any room left takes the other
+       islands in sequence order. */
+    bool used[TW_RANGES_MAX] = {false};
+    for (unsigned k = 0; k < c->sack_nrecent && n < max; k++) {
+        for (unsigned i = 0; i < c->ooo->n; i++) {
+            const tw_range *r = &c->ooo->r[i];
+            if (!used[i] && tw_seq_in(c->sack_recent[k], r->start, r->end)) {
+                used[i] = true;
+                out[n].start = r->start.v;
+                out[n].end = r->end.v;
+                n++;
+                break;
+            }
         }
     }
-    if (first < c->ooo->n && n < max) {
-        out[n].start = c->ooo->r[first].start.v;
-        out[n].end = c->ooo->r[first].end.v;
-        n++;
-    }
     for (unsigned i = 0; i < c->ooo->n && n < max; i++) {
-        if (i != first) {
+        if (!used[i]) {
             out[n].start = c->ooo->r[i].start.v;
             out[n].end = c->ooo->r[i].end.v;
             n++;
