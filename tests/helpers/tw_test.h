@@ -146,8 +146,10 @@ static inline tw_time tw_t_ms_ceil(tw_time at)
 }
 
 /* The next timer is due at `at` (rounded up to the 1 ms tick). tw_stack_next_deadline()
-   may report the start of a coarse timing-wheel slot (calling on_timeout early is
-   harmless), so it must lie in (now, at]. */
+   may report the start of a coarse timing-wheel slot, even one before now (the header's
+   contract: a time <= now means "call on_timeout now", and calling it early is harmless),
+   so this checks only that a deadline is set and not later than `at`; TW_RUN_TO checks
+   the exact time. */
 void tw_t_expect_deadline(tw_t *t, tw_time at, const char *file, int line);
 /* Exactly: the deadline is as above, no timer fires and nothing is sent up to one tick
    before `at`, and a timer fires at `at` (the clock is then there). */
