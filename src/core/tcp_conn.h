@@ -62,8 +62,6 @@ enum tw_obj_kind {
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
-#define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
-
 struct tw_socket {
     tw_hnode h;
     tw_timer timer;
