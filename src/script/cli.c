@@ -50,7 +50,9 @@ static void usage(FILE *f)
             "script lines tcpwave adds to packetdrill's language:\n"
             "  +0 state [FD] NAME           state of the connection under test (or of FD)\n"
             "  +0 counter NAME == N         a stack counter (==, !=, <, <=, >, >=)\n"
-            "  +0 deadline +SECS | SECS | none   the stack's next timer\n"
+            "  +0 deadline +SECS | SECS | none   when the stack's next timer fires\n"
+            "  +0 isn increased             a reopened 4-tuple's new ISN lies beyond every\n"
+            "                               number the previous incarnation used\n"
             "  +0 < PACKET with MUTATION[, ...]  corrupt an injected packet: bad_tcp_csum,\n"
             "     bad_ip_csum, tcp_csum N, ip_csum N, truncate N, ip_len N, ihl N,\n"
             "     version N, mf, frag_off N, proto N, ttl N, src A.B.C.D, dst A.B.C.D,\n"
@@ -263,23 +265,31 @@ int tw_script_main(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     c.o.seed = 1;
     c.o.trace_lines = 20;
-    int first_file = argc;
     int rc = 2;
+    /* Files and options may come in any order ("--" ends the options). */
+    char **files = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*files));
+    int n_files = 0;
+    if (files == NULL) {
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
         long n;
         if (strcmp(a, "--") == 0) {
-            first_file = i + 1;
+            while (++i < argc) {
+                files[n_files++] = argv[i];
+            }
             break;
         }
         if (a[0] != '-' || a[1] == '\0') {
-            first_file = i;
-            break;
+            files[n_files++] = argv[i];
+            continue;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             cli_free(&c);
+            free(files);
             return 0;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             c.o.verbose = true;
@@ -341,7 +351,7 @@ int tw_script_main(int argc, char **argv)
             goto usage_error;
         }
     }
-    if (first_file >= argc) {
+    if (n_files == 0) {
         fprintf(stderr, "tcpwave script: no script given\n");
         goto usage_error;
     }
@@ -351,10 +361,10 @@ int tw_script_main(int argc, char **argv)
     c.o.n_defines = c.n_defs;
 
     unsigned passed = 0, failed = 0, skipped = 0;
-    for (int i = first_file; i < argc; i++) {
+    for (int i = 0; i < n_files; i++) {
         tw_sb report = {0}, notes = {0};
-        tw_sc_verdict v = c.check_parse ? check_parse(&c, argv[i], &report)
-                                        : run_file(&c, argv[i], &report, &notes);
+        tw_sc_verdict v = c.check_parse ? check_parse(&c, files[i], &report)
+                                        : run_file(&c, files[i], &report, &notes);
         if (c.print_only && v == TW_SC_PASS) {
             passed++;
             continue;
@@ -362,15 +372,15 @@ int tw_script_main(int argc, char **argv)
         switch (v) {
         case TW_SC_PASS:
             passed++;
-            printf("PASS %s\n", argv[i]);
+            printf("PASS %s\n", files[i]);
             break;
         case TW_SC_FAIL:
             failed++;
-            printf("FAIL %s\n%s", argv[i], report.buf ? report.buf : "");
+            printf("FAIL %s\n%s", files[i], report.buf ? report.buf : "");
             break;
         case TW_SC_SKIP:
             skipped++;
-            printf("SKIP %s: %s\n", argv[i], report.buf ? report.buf : "");
+            printf("SKIP %s: %s\n", files[i], report.buf ? report.buf : "");
             break;
         }
         if (notes.buf) {
@@ -385,10 +395,12 @@ int tw_script_main(int argc, char **argv)
     }
     rc = failed ? 1 : (passed == 0 && skipped > 0) ? c.skip_exit : 0;
     cli_free(&c);
+    free(files);
     return rc;
 
 usage_error:
     usage(stderr);
     cli_free(&c);
+    free(files);
     return 2;
 }
