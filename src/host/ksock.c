@@ -37,33 +37,11 @@ static int map_state(unsigned k)
     }
 }
 
-/* Scan one batch of dump replies. Returns 1 when the dump is done, 0 to read more. */
-static int scan(const char *buf, size_t len, const struct inet_diag_sockid *want, int *found)
-{
-    for (const struct nlmsghdr *nh = (const struct nlmsghdr *)(const void *)buf;
-         NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-        if (nh->nlmsg_type == NLMSG_DONE) {
-            return 1;
-        }
-        if (nh->nlmsg_type == NLMSG_ERROR) {
-            const struct nlmsgerr *e = NLMSG_DATA(nh);
-            *found = e->error < 0 ? e->error : -EPROTO;
-            return 1;
-        }
-        const struct inet_diag_msg *m = NLMSG_DATA(nh);
-        if (m->id.idiag_sport == want->idiag_sport && m->id.idiag_dport == want->idiag_dport &&
-            m->id.idiag_src[0] == want->idiag_src[0] && m->id.idiag_dst[0] == want->idiag_dst[0]) {
-            /* Several sockets can share a tuple briefly (a TIME-WAIT one and a new one):
-               prefer any live state over TIME-WAIT / CLOSED. */
-            int st = map_state(m->idiag_state);
-            if (*found < 0 || *found == TW_STATE_TIME_WAIT || *found == TW_STATE_CLOSED) {
-                *found = st;
-            }
-        }
-    }
-    return 0;
-}
-
+/* An exact lookup (no NLM_F_DUMP): the kernel finds the socket through its hash tables
+   (inet_diag_find_one_icsk), where a dump would walk every bucket of a table sized for
+   the machine's memory -- milliseconds per call, too slow to sample after every packet.
+   A lookup that finds no connection falls back to a listener on the port; that is not
+   the connection asked for, so it counts as "no such socket". */
 int tw_kernel_tcp_state(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -77,38 +55,44 @@ int tw_kernel_tcp_state(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t
     memset(&req, 0, sizeof req);
     req.nh.nlmsg_len = sizeof req;
     req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.nh.nlmsg_flags = NLM_F_REQUEST;
     req.r.sdiag_family = AF_INET;
     req.r.sdiag_protocol = IPPROTO_TCP;
     req.r.idiag_states = ~0u;
+    req.r.id.idiag_sport = htons(lport);
+    req.r.id.idiag_dport = htons(rport);
+    req.r.id.idiag_src[0] = htonl(laddr);
+    req.r.id.idiag_dst[0] = htonl(raddr);
+    req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
     struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
     if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&sa, sizeof sa) < 0) {
         int e = errno;
         close(fd);
         return -e;
     }
-    struct inet_diag_sockid want;
-    memset(&want, 0, sizeof want);
-    want.idiag_sport = htons(lport);
-    want.idiag_dport = htons(rport);
-    want.idiag_src[0] = htonl(laddr);
-    want.idiag_dst[0] = htonl(raddr);
-    int found = -ENOENT;
-    /* A fresh namespace has a handful of sockets; bound the reads anyway. */
-    for (int i = 0; i < 1000; i++) {
-        char buf[16384] __attribute__((aligned(8)));
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            found = n < 0 ? -errno : found;
-            break;
-        }
-        if (scan(buf, (size_t)n, &want, &found)) {
-            break;
-        }
-    }
+    char buf[8192] __attribute__((aligned(8)));
+    ssize_t n;
+    do {
+        n = recv(fd, buf, sizeof buf, 0);
+    } while (n < 0 && errno == EINTR);
+    int e = errno;
     close(fd);
-    return found;
+    if (n < 0) {
+        return -e;
+    }
+    size_t len = (size_t)n;
+    const struct nlmsghdr *nh = (const struct nlmsghdr *)(const void *)buf;
+    if (!NLMSG_OK(nh, len)) {
+        return -EPROTO;
+    }
+    if (nh->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *err = NLMSG_DATA(nh);
+        return err->error < 0 ? err->error : -EPROTO;
+    }
+    const struct inet_diag_msg *m = NLMSG_DATA(nh);
+    if (m->id.idiag_dport != req.r.id.idiag_dport || m->id.idiag_dst[0] != req.r.id.idiag_dst[0]) {
+        return -ENOENT; /* a listener, not this connection */
+    }
+    return map_state(m->idiag_state);
 }
