@@ -114,6 +114,7 @@ struct tw_socket {
     uint8_t dupacks;
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
     uint8_t persist_backoff;
+    uint8_t probes_out;      /* zero-window probes not answered by any ACK */
     tw_seq recover;          /* RFC 6582: snd_max when recovery began */
     tw_seq high_rxt;         /* RFC 6675 HighRxt: retransmitted up to here */
     tw_seq snd_sml;          /* end of the last small segment sent (Nagle, Minshall) */
@@ -231,8 +232,8 @@ void tw_out_probe(tw_socket *c);
 uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o);
 /* Drop what the cumulative ACK covers now. */
 void tw_sack_trim(tw_socket *c);
-/* Highest SACKed sequence number (snd_una if none): the FACK point. */
-tw_seq tw_sack_fack(const tw_socket *c);
+/* RFC 6675 IsLost: holes below this point are lost (snd_una if none is). */
+tw_seq tw_sack_lost_point(const tw_socket *c);
 /* The first hole (unSACKed bytes) in [from, limit); false if none. */
 bool tw_sack_hole(const tw_socket *c, tw_seq from, tw_seq limit, tw_seq *start, uint32_t *len);
 /* RFC 6675 pipe: bytes presumed in the network. */

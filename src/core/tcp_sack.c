@@ -5,13 +5,15 @@
  *
  * Sender's view of [snd_una, snd_max):
  *
- *   snd_una    hole      sacked     hole    sacked      fack           snd_max
- *     |~~~~~~~~~~~~|########|~~~~~~~~~~|#########|  (sent, no news)   |
- *     ^ high_rxt moves right as holes are retransmitted
+ *   snd_una    hole      sacked     hole    sacked   hole   sacked         snd_max
+ *     |~~~~~~~~~~~~|########|~~~~~~~~~~|#########|~~~~~~|#####|  (no news)  |
+ *     ^ high_rxt moves right    lost point ^ (more than 2 * SMSS SACKed above it)
+ *       as holes are retransmitted
  *
- * Holes below fack are taken as lost once recovery starts (the FACK rule, simpler than
- * RFC 6675's IsLost and equivalent when segments are full-sized and DupThresh is 3), so
- * pipe = (snd_max - fack) + the hole bytes already retransmitted.
+ * A hole is lost (RFC 6675 IsLost, DupThresh 3) once more than 2 * SMSS bytes above it
+ * are SACKed: every hole below the lost point, none above it, since the bytes SACKed
+ * above a sequence number only shrink as it rises. Pipe (SetPipe) counts each unSACKed
+ * byte above the lost point once and each retransmitted unSACKed byte once more.
  */
 #include "core/tcp_conn.h"
 
@@ -60,10 +62,16 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o)
     return c->sacked > before ? c->sacked - before : 0;
 }
 
-tw_seq tw_sack_fack(const tw_socket *c)
+tw_seq tw_sack_lost_point(const tw_socket *c)
 {
-    if (c->sb && c->sb->n) {
-        return tw_seq_max(c->sb->r[c->sb->n - 1].end, c->snd_una);
+    /* RFC 6675 4 IsLost. Counting any hole below the highest SACK as lost (FACK without
+       its 3-segment margin) resent segments that were only reordered. */
+    uint32_t above = 0;
+    for (unsigned i = c->sb ? c->sb->n : 0; i-- > 0;) {
+        above += (uint32_t)tw_seq_diff(c->sb->r[i].end, c->sb->r[i].start);
+        if (above > 2u * c->snd_mss) {
+            return tw_seq_max(c->sb->r[i].start, c->snd_una);
+        }
     }
     return c->snd_una;
 }
@@ -106,14 +114,16 @@ uint32_t tw_sack_below(const tw_socket *c, tw_seq x)
 
 uint32_t tw_sack_pipe(const tw_socket *c)
 {
-    tw_seq fack = tw_sack_fack(c);
-    uint32_t above = tw_seq_gt(c->snd_max, fack) ? (uint32_t)tw_seq_diff(c->snd_max, fack) : 0;
-    tw_seq rx = tw_seq_min(c->high_rxt, fack);
-    uint32_t rxt = 0;
-    if (tw_seq_gt(rx, c->snd_una)) {
-        rxt = (uint32_t)tw_seq_diff(rx, c->snd_una) - tw_sack_below(c, rx);
+    /* RFC 6675 4 SetPipe: unSACKed bytes not yet lost, plus retransmitted ones. */
+    tw_seq lost = tw_sack_lost_point(c);
+    uint32_t pipe = 0;
+    if (tw_seq_gt(c->snd_max, lost)) {
+        pipe = (uint32_t)tw_seq_diff(c->snd_max, lost) - (c->sacked - tw_sack_below(c, lost));
     }
-    return above + rxt;
+    if (tw_seq_gt(c->high_rxt, c->snd_una)) {
+        pipe += (uint32_t)tw_seq_diff(c->high_rxt, c->snd_una) - tw_sack_below(c, c->high_rxt);
+    }
+    return pipe;
 }
 
 unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max)
