@@ -96,13 +96,13 @@ void tw_pcap_tap_netdev(tw_pcap_tap *tap, tw_pcap *p, const tw_netdev *inner,
 /* ---- a stack on a TUN device (tunstack.c) ------------------------------------------- */
 
 typedef struct tw_host_opts {
-    const char *tun;      /* "tw0" */
-    uint32_t addr;        /* the stack: 10.7.0.2 */
-    uint32_t gateway;     /* the kernel's side of the TUN: 10.7.0.1 */
-    unsigned prefix;      /* 24 */
-    unsigned mtu;         /* 1500 */
-    tw_time msl;          /* 0: the core's default */
-    const char *pcap;     /* NULL: no capture */
+    const char *tun;  /* "tw0" */
+    uint32_t addr;    /* the stack: 10.7.0.2 */
+    uint32_t gateway; /* the kernel's side of the TUN: 10.7.0.1 */
+    unsigned prefix;  /* 24 */
+    unsigned mtu;     /* 1500 */
+    tw_time msl;      /* 0: the core's default */
+    const char *pcap; /* NULL: no capture */
     /* Extra stack settings and hooks (trace, notify); addr, entropy, msl are filled in. */
     const tw_config *base;
     /* Called after each packet is written to the TUN (the kernel has processed it by

@@ -21,19 +21,32 @@
 static int map_state(unsigned k)
 {
     switch (k) {
-    case TCP_ESTABLISHED: return TW_STATE_ESTABLISHED;
-    case TCP_SYN_SENT: return TW_STATE_SYN_SENT;
-    case TCP_SYN_RECV: return TW_STATE_SYN_RCVD;
-    case TCP_FIN_WAIT1: return TW_STATE_FIN_WAIT_1;
-    case TCP_FIN_WAIT2: return TW_STATE_FIN_WAIT_2;
-    case TCP_TIME_WAIT: return TW_STATE_TIME_WAIT;
-    case TCP_CLOSE: return TW_STATE_CLOSED;
-    case TCP_CLOSE_WAIT: return TW_STATE_CLOSE_WAIT;
-    case TCP_LAST_ACK: return TW_STATE_LAST_ACK;
-    case TCP_LISTEN: return TW_STATE_LISTEN;
-    case TCP_CLOSING: return TW_STATE_CLOSING;
-    case 12: return TW_STATE_SYN_RCVD; /* TCP_NEW_SYN_RECV: a request socket */
-    default: return -EPROTO;
+    case TCP_ESTABLISHED:
+        return TW_STATE_ESTABLISHED;
+    case TCP_SYN_SENT:
+        return TW_STATE_SYN_SENT;
+    case TCP_SYN_RECV:
+        return TW_STATE_SYN_RCVD;
+    case TCP_FIN_WAIT1:
+        return TW_STATE_FIN_WAIT_1;
+    case TCP_FIN_WAIT2:
+        return TW_STATE_FIN_WAIT_2;
+    case TCP_TIME_WAIT:
+        return TW_STATE_TIME_WAIT;
+    case TCP_CLOSE:
+        return TW_STATE_CLOSED;
+    case TCP_CLOSE_WAIT:
+        return TW_STATE_CLOSE_WAIT;
+    case TCP_LAST_ACK:
+        return TW_STATE_LAST_ACK;
+    case TCP_LISTEN:
+        return TW_STATE_LISTEN;
+    case TCP_CLOSING:
+        return TW_STATE_CLOSING;
+    case 12:
+        return TW_STATE_SYN_RCVD; /* TCP_NEW_SYN_RECV: a request socket */
+    default:
+        return -EPROTO;
     }
 }
 

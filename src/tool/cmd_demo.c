@@ -197,7 +197,8 @@ static int sim_story(struct sdemo *d)
         return sim_fail(d, "the client's FIN never arrived");
     }
     now = tw_sim_now(d->sim);
-    tw_ladder_note(l, now, "server: recv() = 0 (end of stream); half-closed, it sends %d more bytes",
+    tw_ladder_note(l, now,
+                   "server: recv() = 0 (end of stream); half-closed, it sends %d more bytes",
                    DEMO_PART2);
     eof = false;
     drain(srv, now, &eof);
@@ -218,7 +219,8 @@ static int sim_story(struct sdemo *d)
         return sim_fail(d, "the server's FIN never arrived");
     }
     now = tw_sim_now(d->sim);
-    tw_ladder_note(l, now, "client: recv() = 0 (end of stream), close(); TIME-WAIT lasts 2*MSL = %.1f s",
+    tw_ladder_note(l, now,
+                   "client: recv() = 0 (end of stream), close(); TIME-WAIT lasts 2*MSL = %.1f s",
                    2.0 * (double)(d->t->msl_given ? d->t->host.msl : DEMO_MSL) / 1e9);
     eof = false;
     drain(cli, now, &eof);
@@ -486,15 +488,16 @@ static int live_part1(struct ldemo *d)
         close(fd);
         return live_fail(d, "the response did not reach the kernel");
     }
-    tw_ladder_note(l, tw_host_now(), "linux: recv() = %zu bytes, shutdown(SHUT_WR): linux closes first",
-                   kr.got);
+    tw_ladder_note(l, tw_host_now(),
+                   "linux: recv() = %zu bytes, shutdown(SHUT_WR): linux closes first", kr.got);
     shutdown(fd, SHUT_WR);
     tr = (struct twread){.s = srv, .want = SIZE_MAX};
     if (!live_until(d, tw_read_more, &tr, TW_SEC(5)) || !tr.eof) {
         close(fd);
         return live_fail(d, "tcpwave did not see the kernel's FIN");
     }
-    tw_ladder_note(l, tw_host_now(), "tcpwave: recv() = 0 (end of stream); half-closed, it sends %d more bytes",
+    tw_ladder_note(l, tw_host_now(),
+                   "tcpwave: recv() = 0 (end of stream); half-closed, it sends %d more bytes",
                    DEMO_PART2);
     tw_socket_send(srv, body + DEMO_PART1, DEMO_PART2, tw_host_now());
     kr.want = DEMO_PART1 + DEMO_PART2;
@@ -510,7 +513,8 @@ static int live_part1(struct ldemo *d)
         close(fd);
         return live_fail(d, "the close did not complete");
     }
-    tw_ladder_note(l, tw_host_now(), "linux: recv() = 0, close(); the kernel keeps its TIME-WAIT for 60 s");
+    tw_ladder_note(l, tw_host_now(),
+                   "linux: recv() = 0, close(); the kernel keeps its TIME-WAIT for 60 s");
     tw_ladder_flush(l, true);
     close(fd);
     return TW_EXIT_OK;
@@ -529,8 +533,9 @@ static int live_part2(struct ldemo *d)
         return live_fail(d, "kernel listen failed");
     }
     tw_time now = tw_host_now();
-    tw_ladder_note(l, now, "linux: listen(10.7.0.1:8080)   tcpwave: connect(), send(%zu-byte request) at once",
-                   strlen(DEMO_REQ));
+    tw_ladder_note(
+        l, now, "linux: listen(10.7.0.1:8080)   tcpwave: connect(), send(%zu-byte request) at once",
+        strlen(DEMO_REQ));
     tw_socket *cli = NULL;
     int rc = tw_socket_open(st, &cli);
     if (rc == TW_OK) {
@@ -558,8 +563,9 @@ static int live_part2(struct ldemo *d)
     }
     uint8_t body[DEMO_PART1];
     fill(body, sizeof body, 9);
-    tw_ladder_note(l, tw_host_now(), "linux: accept(), recv() = %zu bytes, send(%d bytes of response)",
-                   kr.got, DEMO_PART1);
+    tw_ladder_note(l, tw_host_now(),
+                   "linux: accept(), recv() = %zu bytes, send(%d bytes of response)", kr.got,
+                   DEMO_PART1);
     quickack(ka.fd);
     send(ka.fd, body, sizeof body, MSG_DONTWAIT);
     struct twread tr = {.s = cli, .want = DEMO_PART1};
@@ -578,7 +584,8 @@ static int live_part2(struct ldemo *d)
         return live_fail(d, "the kernel did not see tcpwave's FIN");
     }
     tw_time msl = d->t->msl_given ? d->t->host.msl : DEMO_MSL;
-    tw_ladder_note(l, tw_host_now(), "linux: recv() = 0, close()   tcpwave: TIME-WAIT for 2*MSL = %.1f s",
+    tw_ladder_note(l, tw_host_now(),
+                   "linux: recv() = 0, close()   tcpwave: TIME-WAIT for 2*MSL = %.1f s",
                    2.0 * (double)msl / 1e9);
     close(ka.fd);
     close(lfd);

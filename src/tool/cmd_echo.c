@@ -164,8 +164,8 @@ int tw_cmd_echo(tw_tool *t, int argc, char **argv)
         tw_socket_abort(c->s, tw_host_now());
         free(c);
     }
-    fprintf(stderr, "echo: %lu connections accepted, %lu closed cleanly, %lu failed\n",
-            e.accepted, e.finished, e.failed);
+    fprintf(stderr, "echo: %lu connections accepted, %lu closed cleanly, %lu failed\n", e.accepted,
+            e.finished, e.failed);
     tw_session_close(&e.s);
     return TW_EXIT_OK;
 }

@@ -33,12 +33,12 @@ struct hconn {
     bool responding;
     uint8_t out[OUT_BUF];
     size_t out_off, out_len;
-    int file_fd;              /* body source: a file ... */
+    int file_fd; /* body source: a file ... */
     uint64_t file_left;
-    char *page;               /* ... or a generated page */
+    char *page; /* ... or a generated page */
     size_t page_len, page_off;
     bool keep_alive;
-    bool closing;             /* our FIN is sent; waiting for the peer's */
+    bool closing; /* our FIN is sent; waiting for the peer's */
     bool peer_eof;
     tw_time last_active;
 };
@@ -55,13 +55,20 @@ struct http {
 static const char *status_text(int code)
 {
     switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 431: return "Request Header Fields Too Large";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -69,11 +76,16 @@ static const char *content_type(const char *path)
 {
     static const struct {
         const char *ext, *type;
-    } types[] = {{".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
-                 {".txt", "text/plain; charset=utf-8"}, {".css", "text/css"},
-                 {".js", "text/javascript"},          {".json", "application/json"},
-                 {".png", "image/png"},               {".jpg", "image/jpeg"},
-                 {".svg", "image/svg+xml"},           {".pcap", "application/vnd.tcpdump.pcap"}};
+    } types[] = {{".html", "text/html; charset=utf-8"},
+                 {".htm", "text/html; charset=utf-8"},
+                 {".txt", "text/plain; charset=utf-8"},
+                 {".css", "text/css"},
+                 {".js", "text/javascript"},
+                 {".json", "application/json"},
+                 {".png", "image/png"},
+                 {".jpg", "image/jpeg"},
+                 {".svg", "image/svg+xml"},
+                 {".pcap", "application/vnd.tcpdump.pcap"}};
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot != NULL && i < sizeof types / sizeof types[0]; i++) {
         if (strcasecmp(dot, types[i].ext) == 0) {
@@ -218,8 +230,8 @@ static void respond(struct http *h, struct hconn *c, int code, bool head, const 
     int n = snprintf((char *)c->out, sizeof c->out,
                      "HTTP/1.1 %d %s\r\nServer: tcpwave/%s\r\nDate: %s\r\n"
                      "Content-Type: %s\r\nContent-Length: %llu\r\nConnection: %s\r\n\r\n",
-                     code, status_text(code), TW_VERSION, date, type,
-                     (unsigned long long)length, c->keep_alive ? "keep-alive" : "close");
+                     code, status_text(code), TW_VERSION, date, type, (unsigned long long)length,
+                     c->keep_alive ? "keep-alive" : "close");
     c->out_off = 0;
     c->out_len = n > 0 ? (size_t)n : 0;
     c->responding = true;
@@ -253,7 +265,8 @@ static void handle_request(struct http *h, struct hconn *c, size_t end)
     char *req = c->req;
     char *line_end = memchr(req, '\r', end);
     char *sp1 = memchr(req, ' ', end);
-    char *sp2 = sp1 != NULL && line_end != NULL ? memchr(sp1 + 1, ' ', (size_t)(line_end - sp1 - 1)) : NULL;
+    char *sp2 =
+        sp1 != NULL && line_end != NULL ? memchr(sp1 + 1, ' ', (size_t)(line_end - sp1 - 1)) : NULL;
     c->keep_alive = false;
     if (line_end == NULL || sp1 == NULL || sp2 == NULL || sp1 > line_end) {
         error_page(h, c, 400, false);
@@ -471,7 +484,8 @@ static bool serve(struct http *h, struct hconn *c, tw_time now)
             }
         }
     }
-    bool idle = !c->responding && now - c->last_active > (c->closing ? LINGER_TIMEOUT : IDLE_TIMEOUT);
+    bool idle =
+        !c->responding && now - c->last_active > (c->closing ? LINGER_TIMEOUT : IDLE_TIMEOUT);
     if ((c->peer_eof && !c->responding) || idle) {
         /* Graceful close (FIN) unless the peer left unread bytes behind (then RST, R4). */
         tw_socket_close(c->s, now);

@@ -29,13 +29,13 @@ struct nc {
     bool connected;
     uint8_t in[NC_CHUNK];
     size_t in_off, in_len;
-    bool in_pollable;  /* stdin works with epoll (not a regular file) */
+    bool in_pollable; /* stdin works with epoll (not a regular file) */
     bool in_watched;
-    bool in_ready;     /* epoll said readable since the last read */
+    bool in_ready; /* epoll said readable since the last read */
     bool in_eof;
     bool fin_sent;
     bool peer_eof;
-    bool closed;       /* tw_socket_close called: wait for the stack to finish */
+    bool closed; /* tw_socket_close called: wait for the stack to finish */
     bool done;
     int status;
 };
@@ -279,8 +279,8 @@ static int run(struct nc *n)
         }
         update_watch(n);
         /* A regular file is always readable: do not sleep while it has bytes to give. */
-        bool busy = !n->in_pollable && n->connected && !n->in_eof && !n->closed &&
-                    n->in_off == n->in_len;
+        bool busy =
+            !n->in_pollable && n->connected && !n->in_eof && !n->closed && n->in_off == n->in_len;
         tw_session_turn(&n->s, busy ? 0 : TW_SEC(1));
         step(n);
     }
@@ -302,8 +302,8 @@ static int nc_main(tw_tool *t, int argc, char **argv, bool listening)
 {
     const char *usage = listening ? listen_usage : connect_usage;
     int first;
-    int rc = tw_cmd_args(t, argc, argv, usage, listening ? listen_help : connect_help, NULL,
-                         NULL, NULL, &first);
+    int rc = tw_cmd_args(t, argc, argv, usage, listening ? listen_help : connect_help, NULL, NULL,
+                         NULL, &first);
     if (rc < 0) {
         return TW_ARGS_EXIT(rc);
     }

@@ -18,14 +18,14 @@
 struct sim_opts {
     unsigned long runs;
     uint64_t seed;
-    unsigned long bytes;      /* each direction */
+    unsigned long bytes; /* each direction */
     double loss, dup, reorder;
     double delay_ms, jitter_ms, reorder_ms;
     double msl;
-    double limit;             /* virtual seconds per run */
+    double limit; /* virtual seconds per run */
     bool trace;
     bool quiet;
-    char argline[512];        /* impairment options, for the repro line */
+    char argline[512]; /* impairment options, for the repro line */
 };
 
 /* Counting allocator: live bytes per stack, so a leak fails the run. */
@@ -57,8 +57,8 @@ static void c_free(void *p, size_t size, void *ud)
 struct stream {
     uint64_t state;
     uint64_t word;
-    unsigned left;       /* bytes of `word` not yet used */
-    uint64_t hash;       /* FNV-1a 64 over the bytes so far */
+    unsigned left; /* bytes of `word` not yet used */
+    uint64_t hash; /* FNV-1a 64 over the bytes so far */
     uint64_t count;
 };
 
@@ -295,15 +295,16 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
     res->secs = last > start ? (double)(last - start) / 1e9 : 0;
     double bits = (double)(cl.rx_count + sv.rx_count) * 8.0;
     res->goodput_mbps = res->secs > 0 ? bits / res->secs / 1e6 : 0;
-    res->retrans = tw_stack_counter(cst, TW_CNT_TCP_TX_RETRANS) +
-                   tw_stack_counter(sst, TW_CNT_TCP_TX_RETRANS);
+    res->retrans =
+        tw_stack_counter(cst, TW_CNT_TCP_TX_RETRANS) + tw_stack_counter(sst, TW_CNT_TCP_TX_RETRANS);
     res->cstate = state_or_closed(cst, &cl);
     res->sstate = state_or_closed(sst, &sv);
     if (rc != TW_OK) {
         /* why already set */
     } else if (cl.error != 0 || sv.error != 0) {
         snprintf(res->why, sizeof res->why, "connection error: client %s, server %s",
-                 cl.error ? tw_strerror(cl.error) : "none", sv.error ? tw_strerror(sv.error) : "none");
+                 cl.error ? tw_strerror(cl.error) : "none",
+                 sv.error ? tw_strerror(sv.error) : "none");
     } else if (!cl.closed || !sv.closed || tw_stack_conn_count(cst) || tw_stack_conn_count(sst) ||
                tw_stack_time_wait_count(cst) || tw_stack_time_wait_count(sst)) {
         snprintf(res->why, sizeof res->why,
@@ -311,13 +312,14 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
                  " B received), server %s (%" PRIu64 "/%" PRIu64 " B received)",
                  o->limit, res->cstate, cl.rx_count, o->bytes, res->sstate, sv.rx_count, o->bytes);
     } else if (cl.rx_count != o->bytes || sv.rx_count != o->bytes) {
-        snprintf(res->why, sizeof res->why, "byte count: client got %" PRIu64 ", server got %" PRIu64
-                 ", expected %lu each", cl.rx_count, sv.rx_count, o->bytes);
+        snprintf(res->why, sizeof res->why,
+                 "byte count: client got %" PRIu64 ", server got %" PRIu64 ", expected %lu each",
+                 cl.rx_count, sv.rx_count, o->bytes);
     } else if (cl.rx_hash != expected_hash(seed, 1, o->bytes) ||
                sv.rx_hash != expected_hash(seed, 0, o->bytes)) {
         snprintf(res->why, sizeof res->why, "data corrupted: hash mismatch (%s)",
                  cl.rx_hash != expected_hash(seed, 1, o->bytes) ? "server to client"
-                                                                 : "client to server");
+                                                                : "client to server");
     } else {
         res->ok = true;
     }
@@ -330,8 +332,8 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
     tw_sim_free(sim);
     if (res->ok && (cc.live != 0 || sc.live != 0)) {
         res->ok = false;
-        snprintf(res->why, sizeof res->why, "memory leak: client %zu B, server %zu B live after free",
-                 cc.live, sc.live);
+        snprintf(res->why, sizeof res->why,
+                 "memory leak: client %zu B, server %zu B live after free", cc.live, sc.live);
     }
 }
 
@@ -375,11 +377,28 @@ static int parse_prob(const char *arg, double *out)
 int tw_sim_main(int argc, char **argv)
 {
     struct sim_opts o = {
-        .runs = 20, .seed = 1, .bytes = 100000, .delay_ms = 10, .reorder_ms = -1, .msl = 1,
+        .runs = 20,
+        .seed = 1,
+        .bytes = 100000,
+        .delay_ms = 10,
+        .reorder_ms = -1,
+        .msl = 1,
         .limit = 600,
     };
-    enum { O_RUNS = 256, O_SEED, O_BYTES, O_LOSS, O_DUP, O_REORDER, O_DELAY, O_JITTER,
-           O_RDELAY, O_MSL, O_LIMIT, O_TRACE };
+    enum {
+        O_RUNS = 256,
+        O_SEED,
+        O_BYTES,
+        O_LOSS,
+        O_DUP,
+        O_REORDER,
+        O_DELAY,
+        O_JITTER,
+        O_RDELAY,
+        O_MSL,
+        O_LIMIT,
+        O_TRACE
+    };
     static const struct option lo[] = {
         {"runs", required_argument, NULL, O_RUNS},
         {"seed", required_argument, NULL, O_SEED},
@@ -407,10 +426,18 @@ int tw_sim_main(int argc, char **argv)
         case 'h':
             printf("usage: %s\n%s", sim_usage, sim_help);
             return TW_EXIT_OK;
-        case 'q': o.quiet = true; break;
-        case O_TRACE: o.trace = true; break;
-        case O_RUNS: bad = tw_parse_uint(arg, 1, 100000000, &o.runs); break;
-        case O_BYTES: bad = tw_parse_uint(arg, 0, 1ul << 34, &o.bytes); break;
+        case 'q':
+            o.quiet = true;
+            break;
+        case O_TRACE:
+            o.trace = true;
+            break;
+        case O_RUNS:
+            bad = tw_parse_uint(arg, 1, 100000000, &o.runs);
+            break;
+        case O_BYTES:
+            bad = tw_parse_uint(arg, 0, 1ul << 34, &o.bytes);
+            break;
         case O_SEED: {
             char *end;
             if (arg[0] < '0' || arg[0] > '9') {
@@ -421,16 +448,34 @@ int tw_sim_main(int argc, char **argv)
             bad = *end != '\0' ? -1 : 0;
             break;
         }
-        case O_LOSS: bad = parse_prob(arg, &o.loss); break;
-        case O_DUP: bad = parse_prob(arg, &o.dup); break;
-        case O_REORDER: bad = parse_prob(arg, &o.reorder); break;
-        case O_DELAY: bad = tw_parse_double(arg, 0, 3600e3, &o.delay_ms); break;
-        case O_JITTER: bad = tw_parse_double(arg, 0, 3600e3, &o.jitter_ms); break;
-        case O_RDELAY: bad = tw_parse_double(arg, 0, 3600e3, &o.reorder_ms); break;
-        case O_MSL: bad = tw_parse_double(arg, 0.001, 3600, &o.msl); break;
-        case O_LIMIT: bad = tw_parse_double(arg, 1, 1e7, &o.limit); break;
-        case ':': return sim_usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return sim_usage_error("unknown option '%s'", argv[optind - 1]);
+        case O_LOSS:
+            bad = parse_prob(arg, &o.loss);
+            break;
+        case O_DUP:
+            bad = parse_prob(arg, &o.dup);
+            break;
+        case O_REORDER:
+            bad = parse_prob(arg, &o.reorder);
+            break;
+        case O_DELAY:
+            bad = tw_parse_double(arg, 0, 3600e3, &o.delay_ms);
+            break;
+        case O_JITTER:
+            bad = tw_parse_double(arg, 0, 3600e3, &o.jitter_ms);
+            break;
+        case O_RDELAY:
+            bad = tw_parse_double(arg, 0, 3600e3, &o.reorder_ms);
+            break;
+        case O_MSL:
+            bad = tw_parse_double(arg, 0.001, 3600, &o.msl);
+            break;
+        case O_LIMIT:
+            bad = tw_parse_double(arg, 1, 1e7, &o.limit);
+            break;
+        case ':':
+            return sim_usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return sim_usage_error("unknown option '%s'", argv[optind - 1]);
         }
         if (bad) {
             return sim_usage_error("bad value '%s'", arg);
@@ -457,8 +502,7 @@ int tw_sim_main(int argc, char **argv)
             if (!o.quiet) {
                 printf("run %lu seed 0x%" PRIx64 ": ok  %lu B each way in %.3f s virtual, "
                        "%.2f Mbit/s, %" PRIu64 " retransmitted, client %s, server %s\n",
-                       i + 1, seed, o.bytes, r.secs, r.goodput_mbps, r.retrans, r.cstate,
-                       r.sstate);
+                       i + 1, seed, o.bytes, r.secs, r.goodput_mbps, r.retrans, r.cstate, r.sstate);
             }
         } else {
             failed++;

@@ -43,8 +43,8 @@
 #define MAX_SAMPLES 64
 #define MAX_CONVS 1024
 #define MAX_ROWS 8192
-#define LEFT_W 27  /* columns of the left state */
-#define MID_W 46   /* columns of the arrow */
+#define LEFT_W 27 /* columns of the left state */
+#define MID_W 46  /* columns of the arrow */
 #define TIME_W 10
 
 struct tw_ladder_side {
@@ -63,16 +63,16 @@ struct ep {
     uint16_t port;
     tw_ladder_side *side; /* NULL: untraced */
     uint64_t conn_id;
-    bool known;           /* `shown` is meaningful */
+    bool known; /* `shown` is meaningful */
     tw_state shown;
-    tw_state latest;          /* valid when has_latest */
+    tw_state latest; /* valid when has_latest */
     bool has_latest;
     tw_state chain[MAX_CHAIN]; /* STATE steps not yet shown */
     int nchain;
-    bool dirty;                /* a STATE event in the current batch */
+    bool dirty; /* a STATE event in the current batch */
     tw_timer_kind reason;
     bool isn_known;
-    bool sent_any;             /* last_ack/last_win of its previous segment are valid */
+    bool sent_any; /* last_ack/last_win of its previous segment are valid */
     uint32_t last_ack;
     uint16_t last_win;
     struct anchor anch[MAX_ANCHORS];
@@ -93,17 +93,17 @@ struct row {
     enum row_kind kind;
     tw_time t;
     struct conv *c;
-    int from;                 /* SEG: sender column; STATE: its column */
+    int from; /* SEG: sender column; STATE: its column */
     tw_seg_summary seg;
     char label[112];
     char detail[192];
     char st[2][96];
     bool change[2];
-    bool awaiting_rx;         /* traced receiver has not reported it yet */
-    struct ep *rx_ep;         /* receiver reported it; its state is known at batch end */
-    struct ep *tx_ep;         /* sent while handling an input: state known at batch end */
-    bool awaiting_sample;     /* untraced receiver's state not sampled yet */
-    const char *fate;         /* NULL, "lost", "dropped", "duplicate" */
+    bool awaiting_rx;     /* traced receiver has not reported it yet */
+    struct ep *rx_ep;     /* receiver reported it; its state is known at batch end */
+    struct ep *tx_ep;     /* sent while handling an input: state known at batch end */
+    bool awaiting_sample; /* untraced receiver's state not sampled yet */
+    const char *fate;     /* NULL, "lost", "dropped", "duplicate" */
     char why[64];
 };
 
@@ -127,7 +127,7 @@ struct tw_ladder {
     int nconvs;
     int conv_ids;
     struct row *rows;
-    size_t nrows;             /* rows[0 .. nrows) are queued, none printed yet */
+    size_t nrows; /* rows[0 .. nrows) are queued, none printed yet */
     unsigned long printed;
     tw_time t0;
     bool t0_set;
@@ -135,8 +135,8 @@ struct tw_ladder {
     tw_ladder_side *batch_side;
     tw_time batch_now;
     bool batch_open;
-    bool batch_input;         /* the batch handles one received segment */
-    bool multi;               /* conversations overlap: rows carry "#N" */
+    bool batch_input; /* the batch handles one received segment */
+    bool multi;       /* conversations overlap: rows carry "#N" */
     struct ep *dirty[MAX_CONVS];
     int ndirty;
     struct pending_state pend[MAX_PENDING_STATES];
@@ -455,8 +455,8 @@ static void fmt_detail(char *buf, size_t cap, const tw_seg_summary *s)
 static bool seg_same(const tw_seg_summary *a, const tw_seg_summary *b)
 {
     return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
-           a->dport == b->dport && a->seq == b->seq && a->ack == b->ack &&
-           a->flags == b->flags && a->len == b->len;
+           a->dport == b->dport && a->seq == b->seq && a->ack == b->ack && a->flags == b->flags &&
+           a->len == b->len;
 }
 
 static int ep_index(const struct conv *c, uint32_t addr, uint16_t port)
@@ -639,10 +639,14 @@ static void map_conn(tw_ladder *l, struct ep *e, const tw_ladder_side *side, uin
 static const char *reason_text(const tw_ladder *l, tw_timer_kind k)
 {
     switch (k) {
-    case TW_TIMER_TIME_WAIT: return l->o.utf8 ? "2\u00b7MSL elapsed" : "2*MSL elapsed";
-    case TW_TIMER_ORPHAN: return "orphan timeout";
-    case TW_TIMER_RTO: return "retransmission timeout";
-    default: return NULL;
+    case TW_TIMER_TIME_WAIT:
+        return l->o.utf8 ? "2\u00b7MSL elapsed" : "2*MSL elapsed";
+    case TW_TIMER_ORPHAN:
+        return "orphan timeout";
+    case TW_TIMER_RTO:
+        return "retransmission timeout";
+    default:
+        return NULL;
     }
 }
 
@@ -894,9 +898,7 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
         } else {
             /* Without a connection (a RST for no socket, an ACK from a TIME-WAIT record)
                the event has no state: keep the one we know, CLOSED if none. */
-            tw_state st = has_conn ? ev->new_state
-                          : me->has_latest ? me->latest
-                                           : TW_STATE_CLOSED;
+            tw_state st = has_conn ? ev->new_state : me->has_latest ? me->latest : TW_STATE_CLOSED;
             r->change[li] = trans_text(l, me, st, r->st[li], sizeof r->st[li]);
         }
         if (ev->seg.retransmit) {
@@ -946,9 +948,9 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
             struct row *p = &l->rows[i];
             if (p->awaiting_sample && p->c == c) {
                 const struct ep *pe = &c->e[1 - p->from], *pm = &c->e[p->from];
-                peer_state(l, p, 1 - p->from,
-                           sent_state(c, 1 - p->from,
-                                      probe(l, pe->addr, pe->port, pm->addr, pm->port)));
+                peer_state(
+                    l, p, 1 - p->from,
+                    sent_state(c, 1 - p->from, probe(l, pe->addr, pe->port, pm->addr, pm->port)));
             }
         }
         int st;
@@ -983,9 +985,10 @@ static void on_state(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *e
             memmove(&l->pend[0], &l->pend[1], (MAX_PENDING_STATES - 1) * sizeof l->pend[0]);
             l->npend--;
         }
-        l->pend[l->npend++] = (struct pending_state){
-            .side = side, .conn_id = ev->conn_id, .old_state = ev->old_state,
-            .new_state = ev->new_state};
+        l->pend[l->npend++] = (struct pending_state){.side = side,
+                                                     .conn_id = ev->conn_id,
+                                                     .old_state = ev->old_state,
+                                                     .new_state = ev->new_state};
         return;
     }
     apply_state(l, e, ev->old_state, ev->new_state);
@@ -1055,11 +1058,21 @@ void tw_ladder_trace(const tw_trace_event *ev, void *ud)
     l->batch_now = ev->now;
     l->last_now = ev->now;
     switch (ev->kind) {
-    case TW_TRACE_SEG_OUT: on_seg(l, side, ev, true); break;
-    case TW_TRACE_SEG_IN: on_seg(l, side, ev, false); break;
-    case TW_TRACE_STATE: on_state(l, side, ev); break;
-    case TW_TRACE_TIMER: on_timer(l, side, ev); break;
-    case TW_TRACE_DROP: on_drop(l, side, ev); break;
+    case TW_TRACE_SEG_OUT:
+        on_seg(l, side, ev, true);
+        break;
+    case TW_TRACE_SEG_IN:
+        on_seg(l, side, ev, false);
+        break;
+    case TW_TRACE_STATE:
+        on_state(l, side, ev);
+        break;
+    case TW_TRACE_TIMER:
+        on_timer(l, side, ev);
+        break;
+    case TW_TRACE_DROP:
+        on_drop(l, side, ev);
+        break;
     }
 }
 
@@ -1294,7 +1307,8 @@ void tw_ladder_flush(tw_ladder *l, bool final)
             int ri = 1 - r->from;
             const struct ep *e = &r->c->e[ri];
             const struct ep *m = &r->c->e[r->from];
-            peer_state(l, r, ri, sent_state(r->c, ri, probe(l, e->addr, e->port, m->addr, m->port)));
+            peer_state(l, r, ri,
+                       sent_state(r->c, ri, probe(l, e->addr, e->port, m->addr, m->port)));
         }
         if (r->awaiting_rx && (final || l->last_now - r->t > l->o.lost_after)) {
             mark_lost(r);

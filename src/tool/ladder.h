@@ -4,8 +4,9 @@
  * flags, seq/ack relative to the letters of SPEC.md (x, y, u, v, w) and length, and the
  * state of each side after the step (RFC 9293 names), transitions shown as "A → B".
  *
- *   time      client linux 10.7.0.1:41822                                   server tcpwave 10.7.0.2:80
- *   0.000000  CLOSED → SYN-SENT     ── SYN seq=x ─────────────────────────▶  LISTEN → SYN-RECEIVED
+ *   time      client linux 10.7.0.1:41822                                   server
+ * tcpwave 10.7.0.2:80 0.000000  CLOSED → SYN-SENT     ── SYN seq=x ─────────────────────────▶
+ * LISTEN → SYN-RECEIVED
  *
  * Events come from one or more traced stacks (tw_config.trace = tw_ladder_trace, with the
  * side as trace_ud). A segment between two traced stacks is one row, completed when the
@@ -27,17 +28,17 @@ typedef struct tw_ladder_side tw_ladder_side;
 
 /* State of an untraced endpoint (laddr:lport is the peer's own end): a tw_state, or < 0
    when unknown. */
-typedef int (*tw_ladder_probe_fn)(uint32_t laddr, uint16_t lport, uint32_t raddr,
-                                  uint16_t rport, void *ud);
+typedef int (*tw_ladder_probe_fn)(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+                                  void *ud);
 
 typedef struct tw_ladder_opts {
     FILE *out;
-    bool utf8;               /* arrows and → ; else ASCII */
-    bool color;              /* ANSI colour */
-    const char *peer_name;   /* label for untraced endpoints, e.g. "linux" */
+    bool utf8;                /* arrows and → ; else ASCII */
+    bool color;               /* ANSI colour */
+    const char *peer_name;    /* label for untraced endpoints, e.g. "linux" */
     tw_ladder_probe_fn probe; /* NULL: untraced states are left blank */
     void *probe_ud;
-    tw_time lost_after;      /* a segment to a traced stack unseen this long is "lost"; 0: 1 s */
+    tw_time lost_after; /* a segment to a traced stack unseen this long is "lost"; 0: 1 s */
 } tw_ladder_opts;
 
 /* Defaults for `out`: UTF-8 if the locale's codeset is, colour if `out` is a terminal and

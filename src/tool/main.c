@@ -248,8 +248,8 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
    *first to the index of the first positional argument. Returns -1 to exit with 0
    (--help printed), -2 to exit with 2, 0 to go on. */
 int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char *help,
-                const struct option *extra, int (*on)(int opt, const char *arg, void *ud),
-                void *ud, int *first)
+                const struct option *extra, int (*on)(int opt, const char *arg, void *ud), void *ud,
+                int *first)
 {
     const struct option *lo = tw_tool_longopts(extra);
     int c;
@@ -415,8 +415,7 @@ int main(int argc, char **argv)
             return tw_usage_error(&t, global_usage, "unknown option '%s'", argv[optind - 1]);
         }
         if (c == ':') {
-            return tw_usage_error(&t, global_usage, "option '%s' needs a value",
-                                  argv[optind - 1]);
+            return tw_usage_error(&t, global_usage, "option '%s' needs a value", argv[optind - 1]);
         }
         if (tw_tool_global_opt(&t, c, optarg) < 0) {
             return TW_EXIT_USAGE;

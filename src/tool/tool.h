@@ -19,11 +19,11 @@
 #define TW_EXIT_USAGE 2
 
 typedef struct tw_tool {
-    const char *prog;    /* argv[0] for messages */
-    tw_host_opts host;   /* --tun --addr --gateway --prefix --mtu --msl --pcap */
+    const char *prog;  /* argv[0] for messages */
+    tw_host_opts host; /* --tun --addr --gateway --prefix --mtu --msl --pcap */
     bool msl_given;
-    bool trace;          /* --trace */
-    bool verbose;        /* -v: say when listening / connected, like nc -v */
+    bool trace;   /* --trace */
+    bool verbose; /* -v: say when listening / connected, like nc -v */
 } tw_tool;
 
 /* Set by SIGINT / SIGTERM; every loop checks it. */
@@ -43,8 +43,8 @@ const struct option *tw_tool_longopts(const struct option *extra);
    Returns 0 to go on, -1 when --help/--version was printed (exit 0), -2 after a usage
    error (exit 2). */
 int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char *help,
-                const struct option *extra, int (*on)(int opt, const char *arg, void *ud),
-                void *ud, int *first);
+                const struct option *extra, int (*on)(int opt, const char *arg, void *ud), void *ud,
+                int *first);
 #define TW_ARGS_EXIT(rc) ((rc) == -1 ? TW_EXIT_OK : TW_EXIT_USAGE)
 
 /* Usage error: "tcpwave: <msg>" + "usage: <usage>" + "Try 'tcpwave --help'", exit code 2. */

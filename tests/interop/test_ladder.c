@@ -229,7 +229,7 @@ static void test_lost_dropped_duplicate(void **st)
     tw_seg_summary d3 = seg(A_ADDR, B_ADDR, TW_ACK, X + 31, Y + 1, 30);
     ev(f->a, TW_TRACE_SEG_OUT, TW_MS(10), 1, TW_STATE_ESTABLISHED, d1); /* never arrives */
     ev(f->a, TW_TRACE_SEG_OUT, TW_MS(11), 1, TW_STATE_ESTABLISHED, d2);
-    drop(f->b, TW_MS(12), TW_CNT_TCP_RX_BAD_CSUM, d2);                 /* corrupted */
+    drop(f->b, TW_MS(12), TW_CNT_TCP_RX_BAD_CSUM, d2); /* corrupted */
     ev(f->a, TW_TRACE_SEG_OUT, TW_MS(13), 1, TW_STATE_ESTABLISHED, d3);
     ev(f->b, TW_TRACE_SEG_IN, TW_MS(14), 7, TW_STATE_ESTABLISHED, d3);
     ev(f->b, TW_TRACE_SEG_IN, TW_MS(15), 7, TW_STATE_ESTABLISHED, d3); /* delivered twice */
