@@ -280,6 +280,15 @@ int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char
             return -2;
         }
     }
+    /* The kernel routes only its own prefix into the TUN: the stack must be on it. */
+    uint32_t mask = ~0u << (32 - t->host.prefix);
+    if (t->host.addr == t->host.gateway || ((t->host.addr ^ t->host.gateway) & mask) != 0) {
+        char a[16], g[16];
+        tw_usage_error(t, usage, "--addr %s and --gateway %s must differ and share the /%u prefix",
+                       tw_fmt_ipv4(t->host.addr, a), tw_fmt_ipv4(t->host.gateway, g),
+                       t->host.prefix);
+        return -2;
+    }
     *first = optind;
     return 0;
 }

@@ -27,6 +27,8 @@ expect 2 "bad --mtu" --mtu 100 listen 7
 expect 2 "bad --prefix" --prefix 31 listen 7
 expect 2 "bad IPv4 address" --addr 10.7.0 listen 7
 expect 2 "bad --msl" --msl -1 listen 7
+expect 2 "must differ and share the /24 prefix" --addr 10.8.0.2 listen 7
+expect 2 "must differ and share the /24 prefix" --addr 10.7.0.1 listen 7
 expect 2 "expected PORT" listen
 expect 2 "bad port '0'" listen 0
 expect 2 "bad port '70000'" listen 70000
