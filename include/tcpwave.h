@@ -331,8 +331,8 @@ typedef struct tw_config {
     uint32_t sndbuf;                /* default send buffer per connection: 131072 */
     uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide: 1000 */
     uint8_t syncookies;             /* TW_SYNCOOKIES_*: default when the SYN queue is full */
-    uint32_t syn_backlog;           /* half-open connections per listener; 0: max(2 *
-                                       backlog, 64) */
+    uint32_t syn_backlog;           /* half-open connections per listener; 0: the
+                                       listen backlog, as Linux */
     bool no_wscale, no_sack, no_timestamps; /* disable offering an option (S4) */
     tw_cc_algo cc;                  /* default congestion control: CUBIC */
     uint32_t initial_cwnd;          /* segments: 10 (RFC 6928) */
@@ -420,8 +420,9 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now);
    TW_ERR_ADDRINUSE (the 4-tuple is live), TW_ERR_NOMEM, TW_ERR_LIMIT. */
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now);
 
-/* Queue bytes to send. Returns bytes accepted (maybe fewer than len), or TW_ERR_AGAIN
-   (buffer full, or still connecting), TW_ERR_NOTCONN, TW_ERR_CLOSED (after shutdown),
+/* Queue bytes to send. During the handshake the bytes are queued and leave with the
+   third segment (S5, RFC 9293 3.10.2). Returns bytes accepted (maybe fewer than len), or
+   TW_ERR_AGAIN (buffer full), TW_ERR_NOTCONN, TW_ERR_CLOSED (after shutdown),
    TW_ERR_NOMEM (buffer could not be allocated), or the sticky error of a dead connection. */
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now);
 

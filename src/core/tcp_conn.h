@@ -114,6 +114,7 @@ struct tw_socket {
     uint8_t dupacks;
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
     uint8_t persist_backoff;
+    uint8_t probes_out;      /* zero-window probes not answered by any ACK */
     tw_seq recover;          /* RFC 6582: snd_max when recovery began */
     tw_seq high_rxt;         /* RFC 6675 HighRxt: retransmitted up to here */
     tw_seq snd_sml;          /* end of the last small segment sent (Nagle, Minshall) */

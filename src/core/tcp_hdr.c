@@ -138,9 +138,10 @@ enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
         return TW_CNT_TCP_RX_BAD_PORT;
     }
     /* SYN with FIN or RST has no meaning in RFC 9293's state machine and is a classic
-       scanner probe; a segment with no control bit at all likewise. */
-    uint8_t ctl = h->flags & (TW_SYN | TW_FIN | TW_RST | TW_ACK);
-    if (((h->flags & TW_SYN) && (h->flags & (TW_FIN | TW_RST))) || ctl == 0) {
+       scanner probe; so is a segment with no flag at all (a "null scan"). A segment with
+       only PSH or URG goes on: the state machine answers it (RST when there is no
+       connection, RFC 9293 3.10.7.1). */
+    if (((h->flags & TW_SYN) && (h->flags & (TW_FIN | TW_RST))) || (h->flags & 0x3fu) == 0) {
         return TW_CNT_TCP_RX_BAD_FLAGS;
     }
     enum tw_counter c = tw_tcp_parse_opts(&h->o, seg + TW_TCP_HDR_LEN,

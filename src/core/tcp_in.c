@@ -203,11 +203,9 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l);
         return;
     }
-    /* S8: the accept queue is bounded by the backlog; the SYN queue by syn_backlog
-       (default twice the backlog, at least 64). Past the SYN queue, SYN cookies. */
-    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog
-                         : l->backlog * 2u < 64u ? 64u
-                                                 : l->backlog * 2u;
+    /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
+       Linux (or by syn_backlog when set). Past the SYN queue, SYN cookies. */
+    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
     if (l->acc_len >= l->backlog) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
@@ -396,6 +394,23 @@ static void enter_time_wait(tw_socket *c)
     tw_conn_notify(c);
 }
 
+/* The ACK that answers an unacceptable segment (out of window, PAWS, ACK of unsent or
+   long-gone data). Two ends that disagree about the sequence space (after a blind
+   injection, say) would answer each other's empty ACKs forever (RFC 5961 10); like Linux
+   (tcp_invalid_ratelimit) answer at most one such empty segment per 500 ms. Segments
+   that carry data, SYN or FIN are always answered. */
+static void ack_unacceptable(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if (s->len == 0) {
+        if (c->last_oow_ack && st->now - c->last_oow_ack < TW_MS(500)) {
+            return;
+        }
+        c->last_oow_ack = st->now;
+    }
+    tw_out_ack(c);
+}
+
 static in_result in_check_seq(tw_socket *c, tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -422,16 +437,7 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
             tw_conn_timer_update(c);
         }
-        if (s->len == 0 && c->last_oow_ack && st->now - c->last_oow_ack < TW_MS(500)) {
-            /* An out-of-window pure ACK answered by an ACK can start an endless ACK
-               loop between two confused ends; like Linux (tcp_invalid_ratelimit),
-               answer at most one such segment per 500 ms. Data segments are exempt. */
-            return IN_DONE;
-        }
-        if (s->len == 0) {
-            c->last_oow_ack = st->now;
-        }
-        tw_out_ack(c);
+        ack_unacceptable(c, s);
         return IN_DONE;
     }
     /* Trim what lies before rcv_nxt (already received) and beyond the window. */
@@ -683,15 +689,16 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (tw_seq_gt(s->ack, c->snd_max)) {
         tw_drop(st, TW_CNT_TCP_RX_ACK_UNSENT, &s->sum, c);
-        tw_out_ack(c);
+        ack_unacceptable(c, s);
         return IN_DONE;
     }
     tw_seq oldest = tw_seq_make(c->snd_una.v - c->max_snd_wnd);
     if (tw_seq_lt(s->ack, oldest)) {
         tw_drop(st, TW_CNT_TCP_RX_OLD_ACK, &s->sum, c);
-        tw_out_ack(c);
+        ack_unacceptable(c, s);
         return IN_DONE;
     }
+    c->probes_out = 0; /* the peer is alive: unanswered-probe count starts over */
     uint32_t wnd = (uint32_t)s->h->win << c->snd_wscale;
     bool same_wnd = wnd == c->snd_wnd;
     if (tw_seq_ge(s->ack, c->snd_una) &&
@@ -797,9 +804,9 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
         return IN_CONTINUE;
     }
     if (!synced_rcv_state(c)) {
-        /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came before. */
+        /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came before; RFC 9293
+           3.10.7.4 seventh: "ignore the segment text" (Linux sends nothing either). */
         tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_FIN, &s->sum, c);
-        c->flags |= TW_F_ACK_NOW;
         return IN_CONTINUE;
     }
     if (c->flags & TW_F_ORPHAN) {
@@ -928,7 +935,7 @@ static in_result in_check_paws(tw_socket *c, const tw_seg *s)
         return IN_CONTINUE;
     }
     tw_drop(st, TW_CNT_TCP_RX_PAWS_REJECTED, &s->sum, c);
-    tw_out_ack(c);
+    ack_unacceptable(c, s);
     return IN_DONE;
 }
 
@@ -960,6 +967,9 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         s->flags &= (uint8_t)~TW_SYN;
         s->seq = tw_seq_add(s->seq, 1);
         s->len--;
+        /* Its SYN lay below RCV.NXT, which the first check answers with an ACK (Linux
+           ACKs it too): the peer learns we are ESTABLISHED. */
+        c->flags |= TW_F_ACK_NOW;
     }
     tw_seq orig_seq = s->seq;
     if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {

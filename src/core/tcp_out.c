@@ -266,6 +266,23 @@ static uint32_t cwnd_now(const tw_socket *c)
     return c->cwnd;
 }
 
+/* Payload bytes one segment may carry now: snd_mss already leaves room for timestamps;
+   SACK blocks riding on the segment take more (RFC 9293 3.7.1: the MSS counts no
+   options; Linux's tcp_current_mss does the same), so a segment never exceeds the MTU. */
+static uint32_t seg_payload_max(const tw_socket *c)
+{
+    if (!(c->flags & TW_F_SACK)) {
+        return c->snd_mss;
+    }
+    unsigned n = ((c->flags & TW_F_DSACK) ? 1u : 0u) + (c->ooo ? c->ooo->n : 0u);
+    unsigned max = (c->flags & TW_F_TS) ? 3u : 4u;
+    if (n > max) {
+        n = max;
+    }
+    uint32_t extra = n ? 4u + 8u * n : 0u;
+    return c->snd_mss > extra + 64u ? c->snd_mss - extra : 64u;
+}
+
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen)
 {
     tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
@@ -280,8 +297,9 @@ uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen)
         return 0;
     }
     uint32_t n = (uint32_t)tw_seq_diff(data_end, seq);
-    if (n > c->snd_mss) {
-        n = c->snd_mss;
+    uint32_t most = seg_payload_max(c);
+    if (n > most) {
+        n = most;
     }
     if (n > maxlen) {
         n = maxlen;
@@ -347,7 +365,8 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             if (room == 0 && probe) {
                 room = 1;
             }
-            uint32_t n = avail < c->snd_mss ? avail : c->snd_mss;
+            uint32_t most = seg_payload_max(c);
+            uint32_t n = avail < most ? avail : most;
             if (n > room) {
                 n = room;
             }
@@ -361,7 +380,7 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             if (n < c->snd_mss && n < avail && !probe && n < c->max_snd_wnd / 2 && in_flight) {
                 break; /* RFC 9293 3.8.6.2.1: no runt segments into a small window */
             }
-            if (n < c->snd_mss && n == avail && !fin_q && !(c->flags & TW_F_NODELAY) &&
+            if (n < most && n == avail && !fin_q && !(c->flags & TW_F_NODELAY) &&
                 !probe && !retrans && tw_seq_gt(c->snd_sml, c->snd_una)) {
                 /* Nagle (RFC 9293 3.7.4) in Minshall's form, as Linux does it: hold a
                    small segment while an earlier small one is unacknowledged. */

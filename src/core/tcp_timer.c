@@ -191,8 +191,17 @@ static bool on_persist(tw_socket *c)
     if (!user_timeout_ok(c)) {
         return false;
     }
+    unsigned limit = (c->flags & TW_F_ORPHAN) ? st->cfg.orphan_retries : st->cfg.retries;
+    if (c->probes_out >= limit) {
+        /* Like Linux's probe timer: a peer that answers no probe at all is gone (RFC
+           1122 4.2.2.17 allows a closed window for ever only while it keeps ACKing). */
+        tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
+        tw_conn_done(c, TW_ERR_TIMEDOUT);
+        return false;
+    }
     tw_count(st, TW_CNT_TCP_PERSIST_PROBE);
     c->persist_probes++;
+    c->probes_out++;
     tw_out_probe(c);
     /* Back off like the retransmission timer (RFC 9293 3.8.6.1), capped at rto_max. */
     if (c->persist_backoff < 16) {

@@ -98,8 +98,11 @@ static const bad_case cases[] = {
      {SET1(TCP + 13, TW_SYN | TW_FIN | TW_ACK)}, {0}},
     {"tcp SYN+RST", TW_CNT_TCP_RX_BAD_FLAGS, true, 0, {SET1(TCP + 13, TW_SYN | TW_RST)}, {0}},
     {"tcp no flags", TW_CNT_TCP_RX_BAD_FLAGS, true, 0, {SET1(TCP + 13, 0)}, {0}},
-    {"tcp PSH alone", TW_CNT_TCP_RX_BAD_FLAGS, true, 0, {SET1(TCP + 13, TW_PSH)}, {0}},
-    {"tcp URG alone", TW_CNT_TCP_RX_BAD_FLAGS, true, 0, {SET1(TCP + 13, TW_URG)}, {0}},
+    /* PSH or URG alone is no null scan: it reaches the state machine, which drops it for
+       the missing ACK (RFC 9293 3.10.7.4 fifth) and would answer it with a RST if there
+       were no connection (3.10.7.1). */
+    {"tcp PSH alone", TW_CNT_TCP_RX_NO_ACK_FLAG, true, 0, {SET1(TCP + 13, TW_PSH)}, {0}},
+    {"tcp URG alone", TW_CNT_TCP_RX_NO_ACK_FLAG, true, 0, {SET1(TCP + 13, TW_URG)}, {0}},
     {"option length 0", TW_CNT_TCP_RX_BAD_OPTION, true, 0, {{0}},
      {30, 0, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP}},
     {"option length 1", TW_CNT_TCP_RX_BAD_OPTION, true, 0, {{0}},
