@@ -176,7 +176,7 @@ static const set_key set_keys[] = {
     {"syncookies", K_COOKIES, CFG_OFF(syncookies),
      "SYN cookies: on_overflow (Linux's 1), always (2) or off (0)"},
     {"syn_backlog", K_U32, CFG_OFF(syn_backlog),
-     "half-open connections per listener, 0 = max(2*backlog, 64)"},
+     "half-open connections per listener, 0 = the stack default (the backlog)"},
     {"cc", K_CC, CFG_OFF(cc), "congestion control: cubic or newreno"},
     {"keepalive_idle", K_DUR, CFG_OFF(keepalive_idle), "keepalive idle time (2h)"},
     {"keepalive_intvl", K_DUR, CFG_OFF(keepalive_intvl), "keepalive probe interval (75s)"},
