@@ -261,7 +261,8 @@ void tw_cc_init(tw_socket *c);
 bool tw_timewait_enter(tw_socket *c);
 /* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
    removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds
-   the lowest ISN the new connection may use. */
+   the lowest ISN the new connection may use. isn_floor NULL: nothing could take the
+   4-tuple over (no listener), so a newer SYN is answered like an old one (S17). */
 bool tw_timewait_input(tw_stack *st, struct tw_tw *t, const tw_seg *seg, uint32_t *isn_floor);
 void tw_timewait_on_timer(tw_stack *st, struct tw_tw *t);
 void tw_timewait_free(tw_stack *st, struct tw_tw *t);

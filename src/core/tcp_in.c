@@ -1034,16 +1034,19 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
     }
     bool have_floor = false;
     uint32_t isn_floor = 0;
+    tw_port *p = tw_port_get(st, h.dport);
     if (st->tws.count) {
         n = tw_htab_find(&st->tws, key);
         if (n) {
-            if (tw_timewait_input(st, (tw_tw *)n, &s, &isn_floor)) {
+            /* S17: only a listener can start the new incarnation a newer SYN asks for;
+               without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
+            if (tw_timewait_input(st, (tw_tw *)n, &s,
+                                  p && p->listener ? &isn_floor : NULL)) {
                 return;
             }
             have_floor = true;
         }
     }
-    tw_port *p = tw_port_get(st, h.dport);
     if (p && p->listener) {
         in_listen(p->listener, &s, have_floor, isn_floor);
         return;

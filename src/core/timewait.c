@@ -101,7 +101,7 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
         } else {
             newer = tw_seq_gt(s->seq, tw_seq_make(t->rcv_nxt));
         }
-        if (newer) {
+        if (newer && isn_floor) {
             tw_count(st, TW_CNT_TCP_TW_REUSED);
             /* Our next ISN must lie above anything the old incarnation sent (Linux adds
                65535 + 2 to the old snd_nxt likewise). */
