@@ -231,6 +231,24 @@ static void test_s17_old_syn_does_not_reuse(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* S17 (RFC 6191 1: TIME-WAIT is left early only "to allow a new incarnation"; RFC 9293
+   3.10.7.4 fourth check / RFC 5961 4.2): with no listener to take the 4-tuple, even a
+   newer SYN does not end TIME-WAIT: it gets an ACK, like Linux's TIME-WAIT answers a SYN
+   it cannot hand to a listener, and the record stays for its 2*MSL. */
+static void test_s17_newer_syn_without_listener_keeps_time_wait(void **state)
+{
+    tw_t *t = *state;
+    tw_ctx x = reach_time_wait(t, false, 0);
+    TW_SEND(t, x.at + TW_SEC(5), IN(.flags = TW_SYN, .seq = x.w + 100000));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = x.u + 1, .ack = x.w + 1, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_TW_REUSED), 0);
+    TW_RUN_TO(t, x.at + TW_SEC(60));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* S17 (RFC 6191 2 without timestamps; RFC 1122 4.2.2.13): a SYN above everything the old
    incarnation received takes the 4-tuple over at once; our new ISN lies above everything
    the old incarnation sent, and an old duplicate of the earlier data is not accepted as
@@ -434,6 +452,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_s17_old_syn_does_not_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s17_newer_syn_reuses_tuple, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s17_newer_syn_without_listener_keeps_time_wait,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_s17_rfc6191_timestamps_decide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s17_connect_over_time_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s17_rfc1337_rst_ignored_by_record, setup, teardown),
