@@ -305,14 +305,14 @@ case("fin_wait_1", "ack", "Fifth: an ACK that does not cover our FIN leaves FIN-
  +.01 < . 1:1(0) ack 2 win 8192
    +0 state FIN-WAIT-2
 """)
-case("fin_wait_1", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13).", FW1_HALF, """\
+case("fin_wait_1", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13), with RST+ACK as Linux sends it.", FW1_HALF, """\
  +.01 < P. 1:11(10) ack 1 win 8192
    +0 > . 2:2(0) ack 11
    +0 state FIN-WAIT-1
    +0 read(4, ..., 100) = 10
    +0 close(4) = 0
  +.01 < P. 11:21(10) ack 1 win 8192
-   +0 > R 2:2(0)
+   +0 > R. 2:2(0) ack 11
    +0 state CLOSED
    +0 counter TCP_RX_DATA_AFTER_CLOSE == 1
 """)
@@ -343,14 +343,14 @@ case("fin_wait_2", "ack", "Fifth: a duplicate ACK is ignored; an ACK beyond SND.
    +0 > . 2:2(0) ack 1
    +0 state FIN-WAIT-2
 """)
-case("fin_wait_2", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13).", FW2_HALF, """\
+case("fin_wait_2", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13), with RST+ACK as Linux sends it.", FW2_HALF, """\
  +.01 < P. 1:11(10) ack 2 win 8192
    +0 > . 2:2(0) ack 11
    +0 state FIN-WAIT-2
    +0 read(4, ..., 100) = 10
    +0 close(4) = 0
  +.01 < P. 11:21(10) ack 2 win 8192
-   +0 > R 2:2(0)
+   +0 > R. 2:2(0) ack 11
    +0 state CLOSED
    +0 counter TCP_RX_DATA_AFTER_CLOSE == 1
 """)
@@ -486,11 +486,12 @@ case("time_wait", "fin", "Fifth and eighth: a retransmitted FIN is acknowledged 
   +59.9 state TIME-WAIT
    +0.2 state CLOSED
 """)
-case("time_wait", "rst", "Second: a RST outside the window is dropped; a RST at exactly RCV.NXT\n// enters CLOSED (RFC 9293; Linux by default, net.ipv4.tcp_rfc1337=0).", TW, """\
+case("time_wait", "rst", "Second: a RST outside the window is dropped; a RST even at exactly\n// RCV.NXT does not end TIME-WAIT early (RFC 1337, required by SPEC S17 and issue 6;\n// Linux with net.ipv4.tcp_rfc1337=1).", TW, """\
  +.01 < R 1000000:1000000(0) win 0
    +0 state TIME-WAIT
  +.01 < R 2:2(0) win 0
-   +0 state CLOSED
+   +0 state TIME-WAIT
+   +0 counter TCP_RX_TW_RST_IGNORED == 2
 """)
 
 KINDS = {"syn": "SYN", "ack": "ACK", "data": "data", "fin": "FIN", "rst": "RST"}
