@@ -4,7 +4,7 @@
  *
  * An input is a header of FZ_HDR_LEN bytes (configuration of the two stacks), then
  * operations until the bytes run out: one opcode byte (taken modulo FZ_OP_COUNT, so every
- * byte is a valid opcode) and its operands. A missing operand reads as 0, so every byte
+ * byte is a valid opcode; unassigned ones do nothing) and its operands. A missing operand reads as 0, so every byte
  * string is a valid input; libFuzzer mutates freely without wasting runs on rejects.
  *
  * Two stacks live on a wire the harness owns: A (10.0.0.1) and B (10.0.0.2). Packets one
@@ -63,8 +63,16 @@ enum fz_op {
     OP_FAIL_TX,     /* u8 stack: the next transmit reports failure (packet lost) */
     OP_PAIR,        /* u8 v: bit 0 client on B, bits 1-2 port: a listener (made if
                        missing), a connect, delivery, accept */
-    FZ_OP_COUNT
+    OP_MISUSE,      /* u8 stack, u8 handle, u8 which: an API call with a NULL, an invalid
+                       argument or time going backwards, and its documented answer */
+    FZ_OP_LAST
 };
+
+/* Opcodes are taken modulo FZ_OP_COUNT, fixed at 32 so that saved inputs (seeds and
+   regression reproducers) keep their meaning when operations are added: a new operation
+   takes the next free opcode below 32; the free ones do nothing and read no operand. */
+#define FZ_OP_COUNT 32
+_Static_assert(FZ_OP_LAST <= FZ_OP_COUNT, "too many operations for the opcode space");
 
 /* OP_INJECT_SEG operands, in order:
      u8 target      bit 0: stack (A/B); bits 1-7: flow selector: < 96 picks a flow already
