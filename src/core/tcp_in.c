@@ -903,8 +903,10 @@ static in_result in_process_fin(tw_socket *c, const tw_seg *s)
             return IN_CONTINUE;
         }
         if (tw_seq_gt(fin_seq, c->rcv_nxt)) {
-            /* The FIN lies beyond a hole: remember it for when the hole fills. */
-            c->flags |= TW_F_OOO_FIN;
+            /* The FIN lies beyond a hole: remember it for when the hole fills. Like any
+               out-of-order segment it is ACKed at once (RFC 5681 4.2, as Linux does), so
+               the duplicate ACK tells the peer what is missing (S14). */
+            c->flags |= TW_F_OOO_FIN | TW_F_ACK_NOW;
             c->ooo_fin_seq = fin_seq;
             return IN_CONTINUE;
         }
