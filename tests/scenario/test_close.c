@@ -351,6 +351,77 @@ static void test_r02_closing_repeated_fin_reacked(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* S11 + S13 (RFC 9293 3.10.7.4 eighth step, CLOSE-WAIT and LAST-ACK: "remain in the
+   state"): a retransmitted FIN (our ACK was lost) is acknowledged again, before and after
+   our own FIN; data after the peer's FIN is not taken (seventh step: "ignore the segment
+   text"; Linux sends nothing for it either). */
+static void test_s11_s13_repeated_fin_reacked(void **state)
+{
+    tw_t *t = *state;
+    uint32_t y;
+    tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
+    uint32_t u = PEER_ISS + 1, v = y + 1;
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_FIN | TW_ACK, .seq = u, .ack = v));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = v, .ack = u + 1, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, tw_t_now(t) + TW_MS(200), IN(.flags = TW_FIN | TW_ACK, .seq = u, .ack = v));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = v, .ack = u + 1, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(c), TW_STATE_CLOSE_WAIT);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_ACK, .seq = u + 1, .ack = v, .data = "after", .len = 5));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_DATA_AFTER_FIN), 1);
+    assert_int_equal(tw_socket_rx_pending(c), 0);
+
+    tw_time t1 = tw_t_now(t) + TW_MS(10);
+    tw_t_advance(t, t1);
+    tw_socket_close(c, t1);
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = v, .ack = u + 1, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, t1 + TW_MS(100), IN(.flags = TW_FIN | TW_ACK, .seq = u, .ack = v));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = v + 1, .ack = u + 1, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_EXPECT_DEADLINE(t, t1 + TW_T_RTO); /* our FIN is still timed */
+    TW_SEND(t, t1 + TW_MS(200), IN(.flags = TW_ACK, .seq = u + 1, .ack = v + 1));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+/* S14 with reordering (RFC 9293 3.10.7.4 seventh and eighth steps): the peer's FIN
+   arrives before its last data; it is held (duplicate ACK, still FIN-WAIT-2) and takes
+   effect when the hole fills: one ACK covers data and FIN, then TIME-WAIT. */
+static void test_s14_fin_beyond_a_hole(void **state)
+{
+    tw_t *t = *state;
+    uint32_t y;
+    tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
+    uint32_t u = y + 1, v = PEER_ISS + 1;
+    assert_int_equal(tw_socket_shutdown(c, TW_SHUT_WR, tw_t_now(t)), 0);
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = u, .ack = v, .win = 65535));
+    TW_SEND(t, tw_t_now(t) + TW_MS(100), IN(.flags = TW_ACK, .seq = v, .ack = u + 1));
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_FIN | TW_ACK, .seq = v + 6, .ack = u + 1));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 1, .ack = v, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(c), TW_STATE_FIN_WAIT_2);
+    assert_false(tw_socket_events(c) & TW_EV_PEER_CLOSED);
+    tw_time t2 = tw_t_now(t) + TW_MS(10);
+    TW_SEND(t, t2, IN(.flags = TW_ACK, .seq = v, .ack = u + 1, .data = "hole!!", .len = 6));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 1, .ack = v + 7, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(c), TW_STATE_TIME_WAIT);
+    char b[8];
+    assert_int_equal(tw_socket_recv(c, b, sizeof b, t2), 6);
+    assert_memory_equal(b, "hole!!", 6);
+    assert_int_equal(tw_socket_recv(c, b, sizeof b, t2), 0);
+    tw_socket_close(c, t2);
+    TW_RUN_TO(t, t2 + TW_SEC(60));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +431,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_s12_close_wait_keeps_sending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s12_fin_wait_keeps_receiving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s10_client_close_after_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s11_s13_repeated_fin_reacked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s14_fin_beyond_a_hole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r02_simultaneous_close_via_closing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r02_fin_ack_of_our_fin_straight_to_time_wait, setup,
                                         teardown),
