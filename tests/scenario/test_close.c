@@ -422,6 +422,49 @@ static void test_s14_fin_beyond_a_hole(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* S10 (RFC 9293 3.10.4 CLOSE in ESTABLISHED: "queue this until all preceding SENDs have
+   been segmentized, then form a FIN segment"): data still queued behind a small peer
+   window leaves first, and the FIN rides on its last segment; FIN-WAIT-1 starts at the
+   close, and the FIN still takes its own sequence number. */
+static void test_s10_fin_follows_queued_data(void **state)
+{
+    tw_t *t = *state;
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    TW_SEND(t, T0, IN(.flags = TW_SYN, .seq = PEER_ISS, .win = 300));
+    tw_t_seg sa = TW_EXPECT(t, OUT(.flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1, .win = 65535,
+                                   .opts = TW_OPT_MSS, .mss = 1460, .any = TW_T_ANY_SEQ));
+    TW_SEND(t, T0 + TW_T_RTT, IN(.flags = TW_ACK, .seq = PEER_ISS + 1, .ack = sa.seq + 1,
+                                 .win = 300));
+    tw_socket *c;
+    assert_int_equal(tw_socket_accept(l, &c, tw_t_now(t)), 0);
+    tw_socket_close(l, tw_t_now(t));
+    uint32_t u = sa.seq + 1, v = PEER_ISS + 1;
+    char d[500];
+    memset(d, 'q', sizeof d);
+    assert_int_equal(tw_socket_send(c, d, sizeof d, tw_t_now(t)), 500);
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v, .win = 65535, .len = 300));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_shutdown(c, TW_SHUT_WR, tw_t_now(t)), 0);
+    TW_EXPECT_NOTHING(t); /* the FIN waits behind 200 queued bytes */
+    assert_int_equal(tw_socket_state(c), TW_STATE_FIN_WAIT_1);
+    TW_SEND(t, tw_t_now(t) + TW_MS(100), IN(.flags = TW_ACK, .seq = v, .ack = u + 300,
+                                            .win = 1000));
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_PSH | TW_ACK, .seq = u + 300, .ack = v, .win = 65535,
+                     .len = 200));
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, tw_t_now(t) + TW_MS(100), IN(.flags = TW_ACK, .seq = v, .ack = u + 501,
+                                            .win = 1000));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(c), TW_STATE_FIN_WAIT_2);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_FIN | TW_ACK, .seq = v, .ack = u + 501));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 501, .ack = v + 1, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    tw_socket_close(c, tw_t_now(t));
+    TW_RUN_TO(t, tw_t_now(t) + TW_SEC(60));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +474,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_s12_close_wait_keeps_sending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s12_fin_wait_keeps_receiving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s10_client_close_after_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s10_fin_follows_queued_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s11_s13_repeated_fin_reacked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s14_fin_beyond_a_hole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r02_simultaneous_close_via_closing, setup, teardown),

@@ -435,6 +435,53 @@ static void test_s15_time_wait_after_half_close_data(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* S15 with a bound on TIME-WAIT records (max_time_wait): past it no compact record is
+   made, but TIME-WAIT is not cut short either -- RFC 1122 4.2.2.13 says a connection
+   closed actively MUST linger 2*MSL (Linux drops it instead; the RFC wins here): the
+   connection waits in full, re-ACKs the FIN and is gone after 2*MSL. */
+static void test_s15_max_time_wait(void **state)
+{
+    tw_t_free(*state);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.max_time_wait = 1;
+    tw_t *t = *state = tw_t_new(&cfg);
+    tw_ctx x = reach_time_wait(t, false, 0);
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    uint16_t p2 = PPORT + 1;
+    TW_SEND(t, tw_t_now(t), IN(.sport = p2, .flags = TW_SYN, .seq = PEER_ISS));
+    tw_t_seg sa = TW_EXPECT(t, OUT(.dport = p2, .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
+                                   .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
+                                   .any = TW_T_ANY_SEQ));
+    TW_SEND(t, tw_t_now(t) + TW_MS(100),
+            IN(.sport = p2, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = sa.seq + 1));
+    tw_socket *c;
+    assert_int_equal(tw_socket_accept(l, &c, tw_t_now(t)), 0);
+    tw_socket_close(l, tw_t_now(t));
+    tw_socket_close(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_FIN | TW_ACK, .seq = sa.seq + 1,
+                     .ack = PEER_ISS + 1, .win = 65535));
+    tw_time at2 = tw_t_now(t) + TW_MS(100);
+    TW_SEND(t, at2, IN(.sport = p2, .flags = TW_FIN | TW_ACK, .seq = PEER_ISS + 1,
+                       .ack = sa.seq + 2));
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = sa.seq + 2, .ack = PEER_ISS + 2,
+                     .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 1);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, at2 + TW_SEC(1), IN(.sport = p2, .flags = TW_FIN | TW_ACK, .seq = PEER_ISS + 1,
+                                   .ack = sa.seq + 2));
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = sa.seq + 2, .ack = PEER_ISS + 2,
+                     .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    TW_RUN_TO(t, x.at + TW_SEC(60));
+    assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 0);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_RUN_TO(t, at2 + TW_SEC(61));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +491,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_s15_time_wait_after_half_close_data, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_s15_max_time_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s16_record_reacks_fin_and_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s16_held_socket_reacks_fin_and_restarts, setup,
                                         teardown),
