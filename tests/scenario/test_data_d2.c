@@ -308,6 +308,68 @@ static void test_d02_zero_window_forever_user_timeout(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* D2 (RFC 1122 4.2.2.17 allows a closed window for ever only while the peer answers the
+   probes; Linux's probe timer): a peer that vanished behind a zero window answers no
+   probe; after `retries` unanswered probes (3 here) the next expiry fails the
+   connection with TIMEDOUT, without a further probe. */
+static void test_d02_zero_window_unanswered_probes_time_out(void **state)
+{
+    tw_t_free(*state);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.retries = 3;
+    tw_t *t = *state = tw_t_new(&cfg);
+    tw_time p;
+    tw_t_conn c = zero_window_with_data(t, &p);
+    static const uint32_t at_ms[] = {250, 750, 1750};
+    for (unsigned k = 0; k < 3; k++) {
+        RUN_TO(t, p + TW_MS(at_ms[k]));
+        TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd + 999, .ack = c.rcv, .win = 65535));
+        TW_EXPECT_NOTHING(t);
+    }
+    RUN_TO(t, p + TW_MS(3750));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(c.s), TW_STATE_CLOSED);
+    assert_int_equal(tw_socket_error(c.s), TW_ERR_TIMEDOUT);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_PERSIST_PROBE), 3);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CONN_TIMEDOUT), 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_USER_TIMEDOUT), 0);
+    TW_EXPECT_NO_DEADLINE(t);
+    tw_socket_close(c.s, tw_t_now(t));
+    TW_ASSERT_IDLE(t);
+}
+
+/* D2 + issue 6 (RFC 9293 3.10.8; RFC 6429 lets a sender in persist give up): the
+   application closed its socket with 2000 bytes and the FIN still queued behind a zero
+   window. The orphan keeps probing, the peer keeps answering "window 0", and the user
+   timeout still bounds it: at 10 s the orphan is gone and every byte it held is free. */
+static void test_d02_orphan_behind_zero_window_freed_at_user_timeout(void **state)
+{
+    tw_t *t = *state;
+    tw_time p;
+    tw_t_conn c = zero_window_with_data(t, &p);
+    assert_int_equal(tw_socket_set_user_timeout(c.s, TW_SEC(10)), 0);
+    tw_t_advance(t, p + TW_MS(100));
+    assert_int_equal(tw_socket_close(c.s, tw_t_now(t)), 0);
+    TW_EXPECT_NOTHING(t); /* the FIN waits behind the data */
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    tw_time at = p;
+    static const uint32_t gaps_ms[] = {250, 500, 1000, 2000, 4000};
+    for (unsigned k = 0; k < sizeof gaps_ms / sizeof gaps_ms[0]; k++) {
+        at += TW_MS(gaps_ms[k]);
+        RUN_TO(t, at);
+        TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd + 999, .ack = c.rcv, .win = 65535));
+        TW_EXPECT_NOTHING(t);
+        TW_SEND(t, at, PACK(1000, 0));
+        TW_EXPECT_NOTHING(t);
+    }
+    RUN_TO(t, p + TW_SEC(10));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_USER_TIMEDOUT), 1);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 0);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +384,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_d02_zero_window_forever_user_timeout, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_d02_zero_window_unanswered_probes_time_out, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_d02_orphan_behind_zero_window_freed_at_user_timeout,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
