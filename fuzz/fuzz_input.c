@@ -690,6 +690,8 @@ static void check_handle(node *nd, handle *h)
           tw_state_name(in.state));
     CHECK(!(ev & TW_EV_CLOSED) || in.state == TW_STATE_CLOSED, "%s: EV_CLOSED in %s", who,
           tw_state_name(in.state));
+    CHECK(!in.rx_pending || h->shut_rd || (ev & TW_EV_READABLE),
+          "%s: %u bytes to read but not READABLE", who, in.rx_pending);
     CHECK(!(ev & TW_EV_WRITABLE) ||
               in.state == TW_STATE_ESTABLISHED || in.state == TW_STATE_CLOSE_WAIT,
           "%s: writable in %s", who, tw_state_name(in.state));
@@ -746,9 +748,15 @@ static void check_stack(node *nd)
           'A' + nd->idx,
           (unsigned long long)tw_stack_counter(nd->st, TW_CNT_TIME_BACKWARDS),
           (unsigned long long)nd->backwards);
+    size_t live_held = 0;
     for (int k = 0; k < nd->nh; k++) {
         check_handle(nd, &nd->h[k]);
+        tw_state st = tw_socket_state(nd->h[k].s);
+        live_held += st >= TW_STATE_SYN_SENT && st <= TW_STATE_LAST_ACK;
     }
+    CHECK(tw_stack_conn_count(nd->st) >= live_held,
+          "stack %c counts %zu connections, the application holds %zu live ones",
+          'A' + nd->idx, tw_stack_conn_count(nd->st), live_held);
 }
 
 static void check_all(void)

@@ -252,8 +252,10 @@ static void check_segment(uint8_t *seg, size_t n, bool fix)
     CHECK(c != TW_CNT_TCP_RX_BAD_CSUM, "good checksum rejected");
     uint16_t sport = (uint16_t)(seg[0] << 8 | seg[1]), dport = (uint16_t)(seg[2] << 8 | seg[3]);
     uint8_t fl = seg[13];
-    bool bad_flags = ((fl & TW_SYN) && (fl & (TW_FIN | TW_RST))) ||
-                     !(fl & (TW_SYN | TW_FIN | TW_RST | TW_ACK));
+    /* SYN with FIN or RST means nothing in RFC 9293's state machine; no flag at all among
+       the six of RFC 793 is a null scan. ECE/CWR alone do not count: they are about
+       congestion, not the connection. PSH or URG alone goes on to the state machine. */
+    bool bad_flags = ((fl & TW_SYN) && (fl & (TW_FIN | TW_RST))) || (fl & 0x3fu) == 0;
     tw_tcp_opts o;
     ref_res r = ref_parse(&o, seg + 20, hl - 20);
     if (sport == 0 || dport == 0 || bad_flags || r != REF_OK) {
