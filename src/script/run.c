@@ -1053,7 +1053,7 @@ static int apply_mutations(sc_runner *r, int line, const tw_sc_packet *p, uint8_
     }
     uint8_t *tcp = pkt + 20;
     const tw_sc_mutation *m;
-    uint32_t v;
+    uint32_t v = 0; /* set by mut_value before every use; the initializer quiets -O2 */
     bool fix_ip = false, fix_tcp = false;
     if ((m = find_mut(p, "version")) != NULL) {
         if (mut_value(r, line, m, 0, 15, &v) < 0) {
