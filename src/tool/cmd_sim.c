@@ -19,7 +19,9 @@ struct sim_opts {
     unsigned long runs;
     uint64_t seed;
     unsigned long bytes; /* each direction */
-    double loss, dup, reorder;
+    double loss, dup, reorder, burst_loss, corrupt, rate_mbit;
+    unsigned long queue;
+    tw_cc_algo cc;
     double delay_ms, jitter_ms, reorder_ms;
     double msl;
     double limit; /* virtual seconds per run */
@@ -190,6 +192,15 @@ static const char *state_or_closed(tw_stack *st, const struct app *a)
     return tw_stack_time_wait_count(st) > 0 ? "TIME-WAIT" : "CLOSED";
 }
 
+/* Bytes one direction of run `seed` carries: 0..max, drawn from the seed. */
+static uint64_t size_for(uint64_t seed, int dir, unsigned long max)
+{
+    uint64_t z = seed * 0x9e3779b97f4a7c15ull + (uint64_t)dir * 0xbf58476d1ce4e5b9ull + 1;
+    z = (z ^ (z >> 31)) * 0x94d049bb133111ebull;
+    z ^= z >> 29;
+    return z % ((uint64_t)max + 1);
+}
+
 static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -204,6 +215,7 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
     tw_config cfg;
     tw_config_init(&cfg);
     cfg.msl = (tw_time)(o->msl * 1e9);
+    cfg.cc = o->cc;
     if (o->trace) {
         tw_ladder_opts lo;
         tw_ladder_opts_init(&lo, stderr);
@@ -238,6 +250,10 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
         .reorder_delay = (tw_time)(o->reorder_ms * 1e6),
         .delay = (tw_time)(o->delay_ms * 1e6),
         .jitter = (tw_time)(o->jitter_ms * 1e6),
+        .burst_loss = o->burst_loss,
+        .corrupt = o->corrupt,
+        .rate_bps = (uint64_t)(o->rate_mbit * 1e6),
+        .queue_pkts = (uint32_t)o->queue,
     };
     tw_sim_set_impair(sim, &imp);
 
@@ -246,7 +262,9 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
     memset(&sv, 0, sizeof sv);
     stream_init(&cl.tx, seed, 0);
     stream_init(&sv.tx, seed, 1);
-    cl.total = sv.total = o->bytes;
+    /* Random sizes up to --bytes, each direction its own (issue #3). */
+    cl.total = size_for(seed, 0, o->bytes);
+    sv.total = size_for(seed, 1, o->bytes);
     cl.rx_hash = sv.rx_hash = 0xcbf29ce484222325ull;
     tw_time start = tw_sim_now(sim);
     tw_socket *lsn = NULL;
@@ -310,15 +328,17 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
         snprintf(res->why, sizeof res->why,
                  "not closed after %.0f s virtual: client %s (%" PRIu64 "/%" PRIu64
                  " B received), server %s (%" PRIu64 "/%" PRIu64 " B received)",
-                 o->limit, res->cstate, cl.rx_count, o->bytes, res->sstate, sv.rx_count, o->bytes);
-    } else if (cl.rx_count != o->bytes || sv.rx_count != o->bytes) {
+                 o->limit, res->cstate, cl.rx_count, sv.total, res->sstate, sv.rx_count,
+                 cl.total);
+    } else if (cl.rx_count != sv.total || sv.rx_count != cl.total) {
         snprintf(res->why, sizeof res->why,
-                 "byte count: client got %" PRIu64 ", server got %" PRIu64 ", expected %lu each",
-                 cl.rx_count, sv.rx_count, o->bytes);
-    } else if (cl.rx_hash != expected_hash(seed, 1, o->bytes) ||
-               sv.rx_hash != expected_hash(seed, 0, o->bytes)) {
+                 "byte count: client got %" PRIu64 " of %" PRIu64 ", server got %" PRIu64
+                 " of %" PRIu64,
+                 cl.rx_count, sv.total, sv.rx_count, cl.total);
+    } else if (cl.rx_hash != expected_hash(seed, 1, sv.total) ||
+               sv.rx_hash != expected_hash(seed, 0, cl.total)) {
         snprintf(res->why, sizeof res->why, "data corrupted: hash mismatch (%s)",
-                 cl.rx_hash != expected_hash(seed, 1, o->bytes) ? "server to client"
+                 cl.rx_hash != expected_hash(seed, 1, sv.total) ? "server to client"
                                                                 : "client to server");
     } else {
         res->ok = true;
@@ -338,18 +358,25 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
 }
 
 static const char sim_usage[] =
-    "tcpwave sim [--runs N] [--seed S] [--bytes N] [--loss P] [--dup P] [--reorder P]\n"
-    "                   [--delay MS] [--jitter MS] [--reorder-delay MS] [--msl SEC]\n"
+    "tcpwave sim [--runs N] [--seed S] [--bytes N] [--loss P] [--burst-loss P] [--reorder P]\n"
+    "                   [--dup P] [--corrupt P] [--delay MS] [--jitter MS] [--rate MBIT]\n"
+    "                   [--queue PKTS] [--cc cubic|newreno] [--reorder-delay MS] [--msl SEC]\n"
     "                   [--time-limit SEC] [--trace] [-q]";
 static const char sim_help[] =
     "Run N seeded transfers between two tcpwave stacks over the simulated link: each run\n"
-    "sends --bytes in both directions at once, half-closes, closes and waits out TIME-WAIT,\n"
+    "sends a random size up to --bytes in each direction at once, half-closes, closes and\n"
+    "waits out TIME-WAIT,\n"
     "on virtual time. A run passes when every byte arrives intact (hash), both sides close\n"
     "cleanly and no memory is left. Run i uses seed S+i; a failure prints its repro line.\n"
     "  --runs N            number of runs (default 20)\n"
     "  --seed S            first seed, decimal or 0x hex (default 1)\n"
-    "  --bytes N           bytes per direction (default 100000)\n"
+    "  --bytes N           at most this many bytes per direction (default 100000)\n"
     "  --loss P            probability a packet is lost (0..1, default 0)\n"
+    "  --burst-loss P      bursty loss: probability the link turns bad (Gilbert-Elliott)\n"
+    "  --corrupt P         probability one bit of a packet flips (checksums catch it)\n"
+    "  --rate MBIT         bottleneck rate per direction in Mbit/s (default unlimited)\n"
+    "  --queue PKTS        bottleneck queue in packets, tail drop (default 100)\n"
+    "  --cc ALGO           congestion control: cubic (default) or newreno\n"
     "  --dup P             probability a packet is duplicated (default 0)\n"
     "  --reorder P         probability a packet is held back --reorder-delay (default 0)\n"
     "  --delay MS          one-way delay in ms (default 10)\n"
@@ -397,7 +424,12 @@ int tw_sim_main(int argc, char **argv)
         O_RDELAY,
         O_MSL,
         O_LIMIT,
-        O_TRACE
+        O_TRACE,
+        O_BURST,
+        O_CORRUPT,
+        O_RATE,
+        O_QUEUE,
+        O_CC
     };
     static const struct option lo[] = {
         {"runs", required_argument, NULL, O_RUNS},
@@ -412,6 +444,11 @@ int tw_sim_main(int argc, char **argv)
         {"msl", required_argument, NULL, O_MSL},
         {"time-limit", required_argument, NULL, O_LIMIT},
         {"trace", no_argument, NULL, O_TRACE},
+        {"burst-loss", required_argument, NULL, O_BURST},
+        {"corrupt", required_argument, NULL, O_CORRUPT},
+        {"rate", required_argument, NULL, O_RATE},
+        {"queue", required_argument, NULL, O_QUEUE},
+        {"cc", required_argument, NULL, O_CC},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -472,6 +509,27 @@ int tw_sim_main(int argc, char **argv)
         case O_LIMIT:
             bad = tw_parse_double(arg, 1, 1e7, &o.limit);
             break;
+        case O_BURST:
+            bad = parse_prob(arg, &o.burst_loss);
+            break;
+        case O_CORRUPT:
+            bad = parse_prob(arg, &o.corrupt);
+            break;
+        case O_RATE:
+            bad = tw_parse_double(arg, 0.001, 1e6, &o.rate_mbit);
+            break;
+        case O_QUEUE:
+            bad = tw_parse_uint(arg, 1, 1000000, &o.queue);
+            break;
+        case O_CC:
+            if (!strcmp(arg, "cubic")) {
+                o.cc = TW_CC_CUBIC;
+            } else if (!strcmp(arg, "newreno")) {
+                o.cc = TW_CC_NEWRENO;
+            } else {
+                bad = -1;
+            }
+            break;
         case ':':
             return sim_usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -488,10 +546,12 @@ int tw_sim_main(int argc, char **argv)
         o.reorder_ms = 2 * o.delay_ms;
     }
     snprintf(o.argline, sizeof o.argline,
-             "--bytes %lu --loss %g --dup %g --reorder %g --delay %g --jitter %g "
-             "--reorder-delay %g --msl %g --time-limit %g",
-             o.bytes, o.loss, o.dup, o.reorder, o.delay_ms, o.jitter_ms, o.reorder_ms, o.msl,
-             o.limit);
+             "--bytes %lu --loss %g --burst-loss %g --dup %g --reorder %g --corrupt %g "
+             "--delay %g --jitter %g --reorder-delay %g --rate %g --queue %lu --cc %s "
+             "--msl %g --time-limit %g",
+             o.bytes, o.loss, o.burst_loss, o.dup, o.reorder, o.corrupt, o.delay_ms, o.jitter_ms,
+             o.reorder_ms, o.rate_mbit, o.queue ? o.queue : 100ul,
+             o.cc == TW_CC_NEWRENO ? "newreno" : "cubic", o.msl, o.limit);
     unsigned long passed = 0, failed = 0;
     for (unsigned long i = 0; i < o.runs; i++) {
         uint64_t seed = o.seed + i;
@@ -500,9 +560,11 @@ int tw_sim_main(int argc, char **argv)
         if (r.ok) {
             passed++;
             if (!o.quiet) {
-                printf("run %lu seed 0x%" PRIx64 ": ok  %lu B each way in %.3f s virtual, "
-                       "%.2f Mbit/s, %" PRIu64 " retransmitted, client %s, server %s\n",
-                       i + 1, seed, o.bytes, r.secs, r.goodput_mbps, r.retrans, r.cstate, r.sstate);
+                printf("run %lu seed 0x%" PRIx64 ": ok  %" PRIu64 " B up, %" PRIu64
+                       " B down in %.3f s virtual, %.2f Mbit/s, %" PRIu64
+                       " retransmitted, client %s, server %s\n",
+                       i + 1, seed, size_for(seed, 0, o.bytes), size_for(seed, 1, o.bytes), r.secs,
+                       r.goodput_mbps, r.retrans, r.cstate, r.sstate);
             }
         } else {
             failed++;
