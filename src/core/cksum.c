@@ -1,9 +1,9 @@
 /*
  * cksum.c -- Internet checksum (RFC 1071), with a copy-and-sum variant for output.
  *
- * Hot path: every received and sent segment goes through here. We add 32-bit big-endian
- * words into a 64-bit accumulator (carries cannot overflow for any packet size) and fold
- * at the end: one's-complement addition is associative, so word size does not matter.
+ * Hot path: every received and sent segment goes through here. One's-complement addition
+ * is associative and byte-order independent, so we add 64-bit words with end-around carry
+ * and fold to 16 bits once at the end (see sum_block).
  */
 #include "core/cksum.h"
 
@@ -25,30 +25,40 @@ static uint32_t fold32(uint64_t s)
 }
 
 /* The one's-complement sum does not depend on byte order (RFC 1071 2(B)): add the data
-   as native-endian 32-bit words into 64 bits, fold, and swap once at the end on a
-   little-endian host. */
+   as native-endian 64-bit words with end-around carry, fold, and swap once at the end on a
+   little-endian host. Four independent accumulators keep the adds in parallel. */
+static uint64_t add_carry(uint64_t s, uint64_t w)
+{
+    s += w;
+    return s + (s < w);
+}
+
 static uint64_t sum_block(const uint8_t *p, size_t len)
 {
-    uint64_t s = 0;
-    while (len >= 16) {
-        uint32_t w[4];
-        memcpy(w, p, 16);
-        s += (uint64_t)w[0] + w[1] + w[2] + w[3];
-        p += 16;
-        len -= 16;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    while (len >= 32) {
+        uint64_t w[4];
+        memcpy(w, p, 32);
+        a = add_carry(a, w[0]);
+        b = add_carry(b, w[1]);
+        c = add_carry(c, w[2]);
+        d = add_carry(d, w[3]);
+        p += 32;
+        len -= 32;
     }
-    while (len >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        s += w;
-        p += 4;
-        len -= 4;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        a = add_carry(a, w);
+        p += 8;
+        len -= 8;
     }
-    uint8_t tail[4] = {0, 0, 0, 0};
+    uint8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     memcpy(tail, p, len);
-    uint32_t w;
-    memcpy(&w, tail, 4);
-    s += w;
+    uint64_t w;
+    memcpy(&w, tail, 8);
+    b = add_carry(b, w);
+    uint64_t s = add_carry(add_carry(a, b), add_carry(c, d));
     s = fold32(s);
     const uint16_t one = 1;
     if (*(const uint8_t *)&one == 1) {
