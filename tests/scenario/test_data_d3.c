@@ -512,6 +512,62 @@ static void test_d03_sack_block_beyond_sent_data_ignored(void **state)
     abort_idle(t, c.s, c.snd + 3 * MSS, c.rcv);
 }
 
+/* D3 (RFC 6675 5.1 and RFC 2018 erratum 1610, as Linux does it): a timeout with SACK
+   information and no recovery under way (two SACKed segments, not enough for one):
+   cwnd falls to one segment and sending goes back to SND.UNA, but segments the peer has
+   SACKed are not sent again; only a second timeout on the same data would drop the
+   scoreboard (reneging). */
+static void test_d03_timeout_keeps_sack_scoreboard(void **state)
+{
+    tw_t *t = *state;
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS, .opts = TW_OPT_SACK_PERM,
+                               .cc = TW_CC_NEWRENO);
+    send_iw(t, &c, 20);
+    tw_time t0 = tw_t_now(t);
+    /* Only segments 1 and 5 arrive: two duplicate ACKs, limited transmit sends 10, 11. */
+    TW_SEND(t, t0 + TW_MS(100), PSACK(0, 1, B(1, 2)));
+    TW_EXPECT_EXACT(t, SEGI(10, TW_ACK));
+    TW_SEND(t, t0 + TW_MS(101), PSACK(0, 2, B(5, 6), B(1, 2)));
+    TW_EXPECT_EXACT(t, SEGI(11, TW_ACK));
+    TW_EXPECT_NOTHING(t);
+    tw_socket_info i = info(c.s);
+    assert_int_equal(i.ca_state, TW_CA_DISORDER);
+    assert_int_equal(i.sacked_bytes, 2 * MSS);
+    /* The timer (armed when segment 0 left) fires: segment 0 again, cwnd one segment. */
+    RUN_TO(t, t0 + TW_T_RTO);
+    TW_EXPECT_EXACT(t, SEGI(0, TW_ACK));
+    TW_EXPECT_NOTHING(t);
+    i = info(c.s);
+    assert_int_equal(i.ca_state, TW_CA_LOSS);
+    assert_int_equal(i.cwnd, MSS);
+    assert_int_equal(i.ssthresh, 5 * MSS);
+    assert_int_equal(i.sacked_bytes, 2 * MSS);
+    tw_time t1 = tw_t_now(t);
+    /* ACK 2 (0 and the SACKed 1: two segments, slow start makes cwnd 3), 5 still
+       SACKed: segments 2, 3 and 4 go again. */
+    TW_SEND(t, t1 + TW_MS(100), PSACK(2, 1, B(5, 6)));
+    TW_EXPECT_EXACT(t, SEGI(2, TW_ACK));
+    TW_EXPECT_EXACT(t, SEGI(3, TW_ACK));
+    TW_EXPECT_EXACT(t, SEGI(4, TW_ACK));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(info(c.s).cwnd, 3 * MSS);
+    /* ACK 4: cwnd 5 with 4 in flight; 5 is skipped (SACKed, not in flight either), so
+       6, 7, 8 and 9 go. */
+    TW_SEND(t, t1 + TW_MS(200), PSACK(4, 1, B(5, 6)));
+    TW_EXPECT_EXACT(t, SEGI(6, TW_ACK));
+    TW_EXPECT_EXACT(t, SEGI(7, TW_ACK));
+    TW_EXPECT_EXACT(t, SEGI(8, TW_ACK));
+    TW_EXPECT_EXACT(t, SEGI(9, TW_ACK));
+    TW_EXPECT_NOTHING(t);
+    i = info(c.s);
+    assert_int_equal(i.cwnd, 5 * MSS);
+    assert_int_equal(i.total_retrans, 8);
+    assert_int_equal(i.rto_count, 1);
+    /* The RST carries the highest sequence number sent (12 segments; Linux's SND.NXT,
+       which a timeout does not move back). */
+    abort_idle(t, c.s, c.snd + 12 * MSS, c.rcv);
+}
+
 /* ---- user timeout ------------------------------------------------------------------- */
 
 /* D3 + issue 6 (RFC 9293 3.10.8, RFC 5482; Linux tcp_clamp_rto_to_user_timeout): a peer
@@ -609,6 +665,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_d03_rfc6675_sack_recovery_several_holes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_d03_sack_block_beyond_sent_data_ignored, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_d03_timeout_keeps_sack_scoreboard, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_d03_user_timeout_peer_never_acks, setup,
                                         teardown),
