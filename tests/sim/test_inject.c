@@ -8,6 +8,7 @@
  *   sim_inject [--forged N] [--conns N] [--seed S]
  */
 #include "sim/sim.h"
+#include "tw_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,56 +19,14 @@
 #define PORT 80
 #define BYTES 200000u
 
-static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
+/* A forged segment from the server's 4-tuple (built by the test fixture's builder). */
+static size_t forge(uint8_t *b, size_t cap, uint16_t dport, uint32_t seq, uint32_t ack,
+                    uint8_t flags, uint16_t len)
 {
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    }
-    if (n & 1) {
-        sum += (uint32_t)(p[n - 1] << 8);
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
-}
-
-static size_t forge(uint8_t *b, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-                    uint16_t len)
-{
-    size_t total = 40u + len;
-    memset(b, 0, total);
-    b[0] = 0x45;
-    put16(b + 2, (uint32_t)total);
-    b[8] = 64;
-    b[9] = 6;
-    put32(b + 12, SRV);
-    put32(b + 16, CLI);
-    put16(b + 10, csum(b, 20, 0));
-    uint8_t *t = b + 20;
-    put16(t, PORT);
-    put16(t + 2, dport);
-    put32(t + 4, seq);
-    put32(t + 8, ack);
-    t[12] = 5 << 4;
-    t[13] = flags;
-    put16(t + 14, 65535);
-    memset(t + 20, 'X', len);
-    uint32_t ps = (SRV >> 16) + (SRV & 0xffff) + (CLI >> 16) + (CLI & 0xffff) + 6 + 20u + len;
-    put16(t + 16, csum(t, 20u + len, ps));
-    return total;
+    static const uint8_t junk[100] = {'X'};
+    tw_t_seg s = {.src = SRV, .dst = CLI, .sport = PORT, .dport = dport, .seq = seq, .ack = ack,
+                  .flags = flags, .win = 65535, .data = junk, .len = len};
+    return tw_t_build(&s, b, cap);
 }
 
 static uint8_t pattern(uint64_t i, unsigned k)
@@ -139,9 +98,9 @@ int main(int argc, char **argv)
             uint16_t dport = ports[rng % nconns];
             uint32_t seq = (uint32_t)(rng >> 8), ack = (uint32_t)(rng >> 24);
             unsigned kind = (unsigned)(rng >> 60) % 3;
-            size_t n = kind == 0   ? forge(pkt, dport, seq, ack, 0x04, 0)         /* RST */
-                       : kind == 1 ? forge(pkt, dport, seq, 0, 0x02, 0)           /* SYN */
-                                   : forge(pkt, dport, seq, ack, 0x18, 100);      /* data */
+            size_t n = kind == 0   ? forge(pkt, sizeof pkt, dport, seq, ack, TW_RST, 0)
+                       : kind == 1 ? forge(pkt, sizeof pkt, dport, seq, 0, TW_SYN, 0)
+                                   : forge(pkt, sizeof pkt, dport, seq, ack, TW_PSH | TW_ACK, 100);
             tw_stack_input(cs, pkt, n, now);
         }
         tw_sim_run_until(sim, now + TW_MS(1));

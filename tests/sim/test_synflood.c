@@ -11,6 +11,7 @@
  * with "N passed, N failed".
  */
 #include "sim/sim.h"
+#include "tw_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,56 +22,16 @@
 #define PORT 80
 #define MEM_BOUND (8u << 20) /* server memory above its idle footprint, any flood size */
 
-static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
+/* A SYN with MSS, SACK-permitted, timestamps and window scale, from a spoofed source
+   (built by the test fixture's own packet builder). */
+static size_t spoofed_syn(uint8_t *b, size_t cap, uint32_t src, uint16_t sport, uint32_t seq,
+                          uint32_t ts)
 {
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    }
-    if (n & 1) {
-        sum += (uint32_t)(p[n - 1] << 8);
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
-}
-
-/* A SYN with MSS, SACK-permitted, timestamps and window scale, from a spoofed source. */
-static size_t spoofed_syn(uint8_t *b, uint32_t src, uint16_t sport, uint32_t seq, uint32_t ts)
-{
-    memset(b, 0, 60);
-    b[0] = 0x45;
-    put16(b + 2, 60);
-    b[8] = 64;
-    b[9] = 6;
-    put32(b + 12, src);
-    put32(b + 16, SRV);
-    put16(b + 10, csum(b, 20, 0));
-    uint8_t *t = b + 20;
-    put16(t, sport);
-    put16(t + 2, PORT);
-    put32(t + 4, seq);
-    t[12] = 10 << 4;
-    t[13] = 0x02;
-    put16(t + 14, 64240);
-    uint8_t opt[20] = {2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7};
-    put32(opt + 8, ts);
-    memcpy(t + 20, opt, 20);
-    uint32_t ps = (src >> 16) + (src & 0xffff) + (SRV >> 16) + (SRV & 0xffff) + 6 + 40;
-    put16(t + 16, csum(t, 40, ps));
-    return 60;
+    tw_t_seg s = {.src = src, .dst = SRV, .sport = sport, .dport = PORT, .seq = seq,
+                  .flags = TW_SYN, .win = 64240,
+                  .opts = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE,
+                  .mss = 1460, .ts_val = ts, .wscale = 7};
+    return tw_t_build(&s, b, cap);
 }
 
 typedef struct client {
@@ -116,7 +77,7 @@ int main(int argc, char **argv)
     unsigned long per_client = nclients ? syns / nclients : syns;
     unsigned long injected = 0, started = 0, completed = 0;
     uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 1;
-    uint8_t pkt[64];
+    uint8_t pkt[128];
     size_t peak = 0;
     tw_time now = tw_sim_now(sim);
     tw_time limit = now + TW_SEC(600);
@@ -127,7 +88,7 @@ int main(int argc, char **argv)
             rng ^= rng >> 7;
             rng ^= rng << 17;
             uint32_t src = 0x0b000000u | (uint32_t)(rng & 0x00ffffffu); /* 11.0.0.0/8 */
-            size_t n = spoofed_syn(pkt, src, (uint16_t)(1024 + (rng >> 40) % 60000),
+            size_t n = spoofed_syn(pkt, sizeof pkt, src, (uint16_t)(1024 + (rng >> 40) % 60000),
                                    (uint32_t)(rng >> 16), (uint32_t)rng);
             tw_stack_input(ss, pkt, n, now);
         }
