@@ -212,6 +212,134 @@ static void test_d04_cubic_multiplicative_decrease(void **state)
     abort_idle(t, c.s, c.snd + 12 * MSS, c.rcv);
 }
 
+/* A bulk sender and a peer that acknowledges every segment one RTT (100 ms) after it
+   left, each ACK on its own (cumulative, in order). Every segment we send is checked
+   whole: next in sequence, full-sized, ACK flag only. */
+typedef struct bulk {
+    tw_t *t;
+    tw_t_conn c;
+    uint32_t una, nxt; /* bytes from our first data byte */
+    tw_time at;        /* time of the current round */
+} bulk;
+
+static void bulk_pop(bulk *b, const char *file, int line)
+{
+    while (tw_t_pending(b->t)) {
+        tw_t_seg w = OUT(.flags = TW_ACK, .seq = b->c.snd + b->nxt, .ack = b->c.rcv,
+                         .win = 32768, .len = MSS);
+        tw_t_expect(b->t, &w, file, line);
+        b->nxt += MSS;
+    }
+}
+
+static void bulk_top_up(bulk *b, const char *file, int line)
+{
+    while (tw_socket_tx_pending(b->c.s) < (1u << 20)) {
+        assert_int_equal(tw_socket_send(b->c.s, pat, sizeof pat, tw_t_now(b->t)),
+                         (tw_ssize)sizeof pat);
+        bulk_pop(b, file, line);
+    }
+}
+
+/* One round trip: everything in flight is acknowledged, segment by segment, at `at`. */
+static void bulk_round(bulk *b, const char *file, int line)
+{
+    uint32_t end = b->nxt;
+    b->at += TW_MS(100);
+    while (b->una < end) {
+        b->una += MSS;
+        tw_t_seg a = IN(.flags = TW_ACK, .seq = b->c.rcv, .ack = b->c.snd + b->una, .win = 4096);
+        tw_t_send_at(b->t, b->at, &a, file, line);
+        bulk_pop(b, file, line);
+    }
+    bulk_top_up(b, file, line);
+}
+
+/* D4 (RFC 9438 4.2-4.8): CUBIC after a loss. Slow start takes cwnd from 10 to 80
+   segments; that whole flight is lost, the timeout sets ssthresh = 0.7 * 80 = 56
+   segments (4.6, 4.8) and slow start climbs back to it; then the window follows
+   W_cubic(t) = C (t - K)^3 + W_max with W_max = 80, C = 0.4 and K = cbrt((80 - 56) / C)
+   = 3.9 s. Checked against the RFC's curve: cwnd never shrinks, its growth per second
+   falls while t < K (concave), it is back near W_max at K, and growth speeds up again
+   well beyond K (convex; between them the Reno-friendly estimate of 4.3 may lead). */
+static void test_d04_cubic_concave_then_convex(void **state)
+{
+    tw_t *t = *state;
+    bulk b = {.t = t};
+    b.c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS, .opts = TW_OPT_WSCALE, .peer_wscale = 7,
+                       .peer_win = 4096, .sndbuf = 4u << 20);
+    b.at = tw_t_now(t);
+    bulk_top_up(&b, __FILE__, __LINE__);
+    assert_int_equal(b.nxt, 10 * MSS);
+    for (unsigned r = 0; r < 3; r++) {
+        bulk_round(&b, __FILE__, __LINE__);
+    }
+    tw_socket_info i = info(b.c.s);
+    assert_int_equal(i.cwnd, 80 * MSS);
+    assert_int_equal(b.nxt - b.una, 80 * MSS);
+    /* The flight is lost: run the timer until the first segment goes again. */
+    for (unsigned guard = 0; guard < 10 && !tw_t_pending(t); guard++) {
+        TW_SETTLE(t);
+        tw_t_advance(t, tw_stack_next_deadline(tw_t_stack(t)));
+    }
+    b.nxt = b.una;
+    bulk_pop(&b, __FILE__, __LINE__);
+    assert_int_equal(b.nxt, b.una + MSS);
+    i = info(b.c.s);
+    assert_int_equal(i.ca_state, TW_CA_LOSS);
+    assert_int_equal(i.cwnd, MSS);
+    assert_in_range(i.ssthresh, 56 * MSS - 1, 56 * MSS); /* 0.7 * cwnd, as a double */
+    b.at = tw_t_now(t);
+    /* Slow start back to ssthresh (1, 2, 4, ... 32, then 56 segments). */
+    unsigned r = 0;
+    while (info(b.c.s).cwnd < i.ssthresh && r++ < 10) {
+        bulk_round(&b, __FILE__, __LINE__);
+    }
+    assert_in_range(info(b.c.s).cwnd, i.ssthresh, i.ssthresh + MSS);
+    /* Ten round trips a second: sample cwnd (in segments) once a second for 9 s. */
+    double w[10];
+    w[0] = (double)info(b.c.s).cwnd / MSS;
+    for (unsigned sec = 1; sec < 10; sec++) {
+        for (unsigned k = 0; k < 10; k++) {
+            uint32_t before = info(b.c.s).cwnd;
+            bulk_round(&b, __FILE__, __LINE__);
+            assert_true(info(b.c.s).cwnd >= before);
+            assert_true(info(b.c.s).cwnd <= before + before / 2); /* 4.2: at most 1.5x */
+        }
+        w[sec] = (double)info(b.c.s).cwnd / MSS;
+        print_message("cubic t=%us cwnd=%.1f segments\n", sec, w[sec]);
+    }
+    assert_true(w[0] >= 56.0 && w[0] <= 57.0);
+    /* Where the cubic curve leads (t <= K, and from 8 s on) cwnd follows it to within
+       1.5 segments: W_cubic(t) = 0.4 (t - K)^3 + 80, K^3 = (80 - cwnd_epoch) / 0.4. */
+    double k3 = (80.0 - w[0]) / 0.4, k = 4.0;
+    for (int n = 0; n < 50; n++) {
+        k -= (k * k * k - k3) / (3 * k * k); /* Newton: the tests link no libm either */
+    }
+    static const unsigned on_curve[] = {1, 2, 3, 4, 8, 9};
+    for (unsigned j = 0; j < sizeof on_curve / sizeof on_curve[0]; j++) {
+        double d = on_curve[j] - k;
+        double wc = 0.4 * d * d * d + 80.0;
+        if (w[on_curve[j]] < wc - 1.5 || w[on_curve[j]] > wc + 1.5) {
+            fail_msg("t=%us: cwnd %.1f segments, W_cubic %.1f", on_curve[j], w[on_curve[j]], wc);
+        }
+    }
+    /* Concave: W_cubic rises 14, 7, 2.4 segments in the first three seconds. */
+    assert_true(w[1] - w[0] > w[2] - w[1]);
+    assert_true(w[2] - w[1] > w[3] - w[2]);
+    /* Near W_max around K = 3.9 s (W_cubic(4) = 80.0). */
+    assert_true(w[4] >= 77.0 && w[4] <= 84.0);
+    /* Convex: W_cubic(9) - W_cubic(8) = 22 segments, far above the 0.53 per RTT
+       (5.3 per second) of the Reno-friendly line, and above the growth around K. */
+    assert_true(w[9] - w[8] > 10.0);
+    assert_true(w[9] - w[8] > w[5] - w[4]);
+    tw_socket_abort(b.c.s, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = b.c.snd + b.nxt, .ack = b.c.rcv,
+                     .win = 32768));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* ---- delayed ACK -------------------------------------------------------------------- */
 
 /* D4 (RFC 5681 4.2, RFC 1122 4.2.3.2; Linux quick-ACK): the first 16 data segments are
@@ -451,6 +579,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_d04_timeout_restarts_slow_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_cubic_multiplicative_decrease, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_d04_cubic_concave_then_convex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_delayed_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_nagle_holds_small_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_nodelay_sends_small_writes, setup, teardown),
