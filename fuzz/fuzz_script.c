@@ -10,6 +10,7 @@
  */
 #include "script/ast.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                                       \
         }                                                                                  \
     } while (0)
+
+/* A named check can be switched off through FUZZ_IGNORE (comma-separated names) while the
+   bug it trips is open (tests/fuzz/known_open), so fuzzing goes on finding new ones. */
+static bool ignored(const char *name)
+{
+    const char *list = getenv("FUZZ_IGNORE");
+    size_t n = strlen(name);
+    for (const char *p = list; p && (p = strstr(p, name)) != NULL; p += n) {
+        if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /* Print a script into a malloc'd string. */
 static char *print_to_string(const tw_sc_script *s, size_t *len)
@@ -86,7 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "---- first print ----\n%s---- second print ----\n%s---- end ----\n",
                 p1, p2);
     }
-    CHECK(len1 == len2 && memcmp(p1, p2, len1) == 0, "print(parse(print(s))) != print(s)");
+    CHECK((len1 == len2 && memcmp(p1, p2, len1) == 0) || ignored("roundtrip"),
+          "[roundtrip] print(parse(print(s))) != print(s)");
     free(p1);
     free(p2);
     tw_sc_script_free(s2);
