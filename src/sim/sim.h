@@ -92,7 +92,7 @@ typedef struct tw_sim_xfer_result {
     tw_time duration;              /* virtual time from connect until both ends closed */
     double goodput_c2s, goodput_s2c; /* payload bits per virtual second */
     uint64_t retrans, fast_retransmits, rtos; /* both ends together */
-    tw_state final_client, final_server;
+    tw_state final_client, final_server; /* each end's state when its application closed */
     uint64_t packets, dropped;
 } tw_sim_xfer_result;
 

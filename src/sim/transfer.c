@@ -51,6 +51,7 @@ typedef struct end {
     uint8_t pending[16384];
     size_t pend_len, pend_off;
     bool shut, eof, closed;
+    tw_state at_close; /* the connection's state when the application closed it */
 } end;
 
 static void pump_send(end *e, tw_time now)
@@ -210,6 +211,7 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
                 char why[80];
                 snprintf(why, sizeof why, "%s: %s", i ? "server" : "client", tw_error_name(err));
                 fail(r, why);
+                e->at_close = tw_socket_state(e->s);
                 tw_socket_close(e->s, now);
                 e->closed = true;
                 continue;
@@ -220,6 +222,7 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
                 e->shut = true;
             }
             if (e->shut && e->eof) {
+                e->at_close = tw_socket_state(e->s);
                 tw_socket_close(e->s, now);
                 e->closed = true;
             }
@@ -244,16 +247,10 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     double secs = (double)(r->duration ? r->duration : now - t0) / 1e9;
     r->goodput_c2s = secs > 0 ? (double)srv.in_count * 8 / secs : 0;
     r->goodput_s2c = secs > 0 ? (double)cli.in_count * 8 / secs : 0;
-    if (cli.s) {
-        tw_socket_info ci;
-        tw_socket_info_get(cli.s, &ci);
-        r->final_client = ci.state;
-    }
-    if (srv.s) {
-        tw_socket_info si;
-        tw_socket_info_get(srv.s, &si);
-        r->final_server = si.state;
-    }
+    /* The handles are gone once closed: report the state each end was in at close()
+       (and, below, that nothing at all is left afterwards). */
+    r->final_client = cli.closed ? cli.at_close : tw_socket_state(cli.s);
+    r->final_server = srv.closed || !srv.s ? srv.at_close : tw_socket_state(srv.s);
     r->retrans = tw_stack_counter(cs, TW_CNT_TCP_TX_RETRANS) +
                  tw_stack_counter(ss, TW_CNT_TCP_TX_RETRANS);
     r->fast_retransmits = tw_stack_counter(cs, TW_CNT_TCP_FAST_RETRANS) +
