@@ -113,13 +113,15 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
         } else {
             tw_conn_syn_opts(c, &h.o, NULL);
         }
-    } else if (!(flags & TW_RST)) {
+    } else {
+        /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
+           included (Linux does too); SACK blocks ride on ACKs only. */
         if (c->flags & TW_F_TS) {
             h.o.present = TW_OPT_TS;
             h.o.ts_val = tw_ts_now(st, c->ts_offset);
             h.o.ts_ecr = c->ts_recent;
         }
-        if ((c->flags & TW_F_SACK) && (flags & TW_ACK)) {
+        if ((c->flags & TW_F_SACK) && (flags & TW_ACK) && !(flags & TW_RST)) {
             /* RFC 2018 3: at most 4 blocks, 3 when timestamps take their 12 bytes. */
             unsigned max = (c->flags & TW_F_TS) ? 3 : 4;
             h.o.sack_n = (uint8_t)tw_sack_blocks(c, h.o.sack, max);

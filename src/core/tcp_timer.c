@@ -224,6 +224,7 @@ static bool on_keepalive(tw_socket *c)
         c->ka_at = tw_time_add(c->last_rcv, c->ka_idle); /* traffic came meanwhile */
         return true;
     }
+    trace_timer(c, TW_TIMER_KEEPALIVE);
     if (c->ka_sent >= c->ka_probes) {
         /* RFC 1122 4.2.3.6: the peer is gone. Like Linux, tell it with a RST in case
            it is only deaf. */
@@ -233,7 +234,6 @@ static bool on_keepalive(tw_socket *c)
         tw_conn_done(c, TW_ERR_TIMEDOUT);
         return false;
     }
-    trace_timer(c, TW_TIMER_KEEPALIVE);
     tw_count(st, TW_CNT_TCP_KEEPALIVE_PROBE);
     c->ka_sent++;
     tw_out_probe(c);
