@@ -6,7 +6,9 @@
  * input must parse or fail with a message, without a memory error or a leak. What parses
  * must print, the printed text must parse again, and printing that must give the same
  * text (the property ast.h promises: parse(print(s)) == s), unless the parser marked the
- * script SKIP (it holds events tcpwave cannot run and left them out).
+ * script SKIP (it holds events tcpwave cannot run and left them out). Each input is parsed
+ * twice: as written (check `roundtrip`) and with -D symbols PORT=8080 and FLAGS=S.
+ * substituted (check `define_roundtrip`).
  */
 #include "script/ast.h"
 
@@ -52,6 +54,55 @@ static char *print_to_string(const tw_sc_script *s, size_t *len)
     return buf;
 }
 
+/* Parse `text` (with the -D symbols when `defs`), and hold what parses to the round trip;
+   `name` names the round-trip check for FUZZ_IGNORE. */
+static void one(const char *text, const tw_sc_define *defs, size_t n_defs, const char *name)
+{
+    char err[256];
+    memset(err, 'x', sizeof(err));
+    tw_sc_script *s = NULL;
+    int rc = tw_sc_parse("fuzz.pkt", text, defs, n_defs, &s, err, sizeof(err));
+    CHECK(memchr(err, '\0', sizeof(err)) != NULL, "error message not terminated");
+    if (getenv("FUZZ_VERBOSE")) {
+        fprintf(stderr, "parse (%s): %s\n", name, rc == 0 ? "ok" : err);
+    }
+    if (rc != 0) {
+        CHECK(s == NULL, "failed parse returned a script");
+        CHECK(err[0] != '\0', "failed parse without a message");
+        return;
+    }
+    CHECK(s != NULL, "successful parse returned no script");
+    if (s->skip_reason) {
+        /* The parser met something tcpwave cannot run (IPv6, UDP, packet fuzzing) and
+           left those events out: the runner reports SKIP, so there is no round trip to
+           hold it to. */
+        tw_sc_script_free(s);
+        return;
+    }
+    size_t len1 = 0, len2 = 0;
+    char *p1 = print_to_string(s, &len1);
+    tw_sc_script *s2 = NULL;
+    char err2[256];
+    /* The printed text is parsed without symbols: it must stand on its own. */
+    int rc2 = tw_sc_parse("fuzz.pkt", p1, NULL, 0, &s2, err2, sizeof(err2));
+    if (rc2 != 0 && !ignored(name)) {
+        fprintf(stderr, "---- printed ----\n%s---- end ----\n", p1);
+        CHECK(0, "[%s] the printed script does not parse: %s", name, err2);
+    }
+    if (rc2 == 0) {
+        char *p2 = print_to_string(s2, &len2);
+        if ((len1 != len2 || memcmp(p1, p2, len1) != 0) && !ignored(name)) {
+            fprintf(stderr, "---- first print ----\n%s---- second print ----\n%s---- end ----\n",
+                    p1, p2);
+            CHECK(0, "[%s] print(parse(print(s))) != print(s)", name);
+        }
+        free(p2);
+        tw_sc_script_free(s2);
+    }
+    free(p1);
+    tw_sc_script_free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 64 * 1024) {
@@ -63,50 +114,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(text, data, size);
     text[size] = '\0';
+    /* Once as written, once with -D symbols substituted (packetdrill's --define). */
     static const tw_sc_define defs[2] = {{"PORT", "8080"}, {"FLAGS", "S."}};
-    char err[256];
-    memset(err, 'x', sizeof(err));
-    tw_sc_script *s = NULL;
-    int rc = tw_sc_parse("fuzz.pkt", text, defs, 2, &s, err, sizeof(err));
-    CHECK(memchr(err, '\0', sizeof(err)) != NULL, "error message not terminated");
-    if (getenv("FUZZ_VERBOSE")) {
-        fprintf(stderr, "parse: %s\n", rc == 0 ? "ok" : err);
-    }
-    if (rc != 0) {
-        CHECK(s == NULL, "failed parse returned a script");
-        CHECK(err[0] != '\0', "failed parse without a message");
-        free(text);
-        return 0;
-    }
-    CHECK(s != NULL, "successful parse returned no script");
-    if (s->skip_reason) {
-        /* The parser met something tcpwave cannot run (IPv6, UDP, packet fuzzing) and
-           left those events out: the runner reports SKIP, so there is no round trip to
-           hold it to. */
-        tw_sc_script_free(s);
-        free(text);
-        return 0;
-    }
-    size_t len1 = 0, len2 = 0;
-    char *p1 = print_to_string(s, &len1);
-    tw_sc_script *s2 = NULL;
-    char err2[256];
-    int rc2 = tw_sc_parse("fuzz.pkt", p1, defs, 2, &s2, err2, sizeof(err2));
-    if (rc2 != 0) {
-        fprintf(stderr, "---- printed ----\n%s---- end ----\n", p1);
-    }
-    CHECK(rc2 == 0, "the printed script does not parse: %s", err2);
-    char *p2 = print_to_string(s2, &len2);
-    if (len1 != len2 || memcmp(p1, p2, len1) != 0) {
-        fprintf(stderr, "---- first print ----\n%s---- second print ----\n%s---- end ----\n",
-                p1, p2);
-    }
-    CHECK((len1 == len2 && memcmp(p1, p2, len1) == 0) || ignored("roundtrip"),
-          "[roundtrip] print(parse(print(s))) != print(s)");
-    free(p1);
-    free(p2);
-    tw_sc_script_free(s2);
-    tw_sc_script_free(s);
+    one(text, NULL, 0, "roundtrip");
+    one(text, defs, 2, "define_roundtrip");
     free(text);
     return 0;
 }
