@@ -121,7 +121,7 @@ mem() { # STACK BIN REPS N (tcpwave and lwIP count exactly; Linux slab readings 
     case "$1" in
     tcpwave) note mem_syn_rcvd tcpwave "$(kv synrcvd_entries "$line") entries held (SYN queue), the rest SYN cookies" ;;
     lwip) note mem lwip "sizeof(struct tcp_pcb)=$(kv sizeof_tcp_pcb "$line"), tcp_seg=$(kv memp_tcp_seg "$line")" ;;
-    linux) note mem linux "all slab caches, median of $3 runs; last run per cache: TCP $(kv tcp_slab_per_end "$line")/end, tw_sock $(kv tw_slab_per_conn "$line")/TW, request_sock objsize $(kv req_objsize "$line") ($(kv req_objs "$line") held, SYN_RCVD via TCP_DEFER_ACCEPT)" ;;
+    linux) note mem linux "established n=$(kv n_est "$line") (descriptor limit); all slab caches, median of $3 runs; last run per cache: TCP $(kv tcp_slab_per_end "$line")/end, tw_sock $(kv tw_slab_per_conn "$line")/TW, request_sock objsize $(kv req_objsize "$line") ($(kv req_objs "$line") held, SYN_RCVD via TCP_DEFER_ACCEPT)" ;;
     esac
 }
 
@@ -169,7 +169,7 @@ if [ "$QUICK" = 1 ]; then
     for s in "tcpwave tw_bench" "lwip lwip_bench" "linux linux_bench"; do bulk $s $REPS 64m; done
     mem tcpwave tw_bench_mem 1 10000
     mem lwip lwip_bench_mem 1 5000
-    mem linux linux_bench 2 3000
+    mem linux linux_bench 2 10000
     hold tcpwave tw_bench_mem 1 50000 2000
     hold lwip lwip_bench_mem 1 5000 500
     hold linux linux_bench 1 3000 500
@@ -186,7 +186,7 @@ else
     for s in "tcpwave tw_bench" "lwip lwip_bench" "linux linux_bench"; do bulk $s $REPS 1g; done
     mem tcpwave tw_bench_mem 1 100000
     mem lwip lwip_bench_mem 1 20000
-    mem linux linux_bench 5 9000
+    mem linux linux_bench 5 50000
     hold tcpwave tw_bench_mem 120 1000000 100000
     hold lwip lwip_bench_mem 120 20000 1000
     hold linux linux_bench 120 9000 10000
