@@ -7,6 +7,7 @@
  */
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
+#include "core/reqsk.h"
 
 #include <string.h>
 
@@ -479,6 +480,7 @@ static void abort_conn(tw_socket *s, bool send_rst)
 static void close_listener(tw_socket *l)
 {
     tw_stack *st = l->st;
+    tw_req_close_listener(l);
     /* Connections nobody accepted are reset, as Linux does when a listener closes. */
     for (tw_socket *c = st->socks, *next; c; c = next) {
         next = c->all_next;

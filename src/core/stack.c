@@ -6,6 +6,7 @@
 #include "core/ipv4.h"
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
+#include "core/reqsk.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -135,6 +136,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
     if (!st->txbuf || tw_htab_init(&st->conns, &st->mem, 64, seed) != 0 ||
         tw_htab_init(&st->tws, &st->mem, 64, seed ^ 0x5555) != 0 ||
+        tw_htab_init(&st->reqs, &st->mem, 64, seed ^ 0x3333) != 0 ||
         tw_htab_init(&st->ports, &st->mem, 16, seed ^ 0xaaaa) != 0) {
         tw_stack_free(st);
         return TW_ERR_NOMEM;
@@ -148,6 +150,13 @@ void tw_stack_free(tw_stack *st)
 {
     if (!st) {
         return;
+    }
+    if (st->reqs.b) {
+        for (size_t i = 0; i <= st->reqs.mask; i++) {
+            while (st->reqs.b[i]) {
+                tw_req_free(st, (tw_reqsk *)st->reqs.b[i]);
+            }
+        }
     }
     while (st->socks) {
         tw_socket *c = st->socks;
@@ -175,6 +184,9 @@ void tw_stack_free(tw_stack *st)
     }
     if (st->tws.b) {
         tw_htab_free(&st->tws, &st->mem);
+    }
+    if (st->reqs.b) {
+        tw_htab_free(&st->reqs, &st->mem);
     }
     if (st->ports.b) {
         tw_htab_free(&st->ports, &st->mem);
@@ -282,8 +294,11 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
     tw_timer *t;
     while ((t = tw_wheel_pop(&st->wheel)) != NULL) {
         uint8_t *obj = (uint8_t *)t - offsetof(struct tw_socket, timer);
-        if (obj[offsetof(struct tw_socket, kind)] == TW_OBJ_CONN) {
+        uint8_t kind = obj[offsetof(struct tw_socket, kind)];
+        if (kind == TW_OBJ_CONN) {
             tw_conn_on_timer((tw_socket *)obj);
+        } else if (kind == TW_OBJ_REQ) {
+            tw_req_on_timer(st, (tw_reqsk *)obj);
         } else {
             tw_timewait_on_timer(st, (tw_tw *)obj);
         }

@@ -25,6 +25,7 @@ struct tw_stack {
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
     tw_htab tws;    /* TIME-WAIT records by 4-tuple key */
+    tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
     tw_htab ports;  /* tw_port by local port: bound sockets and listeners */
     tw_wheel wheel; /* connection timers and TIME-WAIT expiry */
     struct tw_socket *socks; /* every socket object, for teardown */

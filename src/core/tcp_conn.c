@@ -4,6 +4,7 @@
  */
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
+#include "core/reqsk.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -13,6 +14,9 @@ _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_tw, timer),
                "conn and TIME-WAIT record share their header layout");
 _Static_assert(offsetof(struct tw_socket, kind) == offsetof(tw_tw, kind),
                "conn and TIME-WAIT record share their header layout");
+_Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
+                   offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
+               "conn and half-open entry share their header layout");
 
 #define BIT(s) (1u << (s))
 
@@ -188,7 +192,9 @@ void tw_conn_set_state(tw_socket *c, tw_state s)
         c->flags |= TW_F_COUNTED | TW_F_STARTED;
         c->st->nconns++;
     }
-    tw_trace_conn(c->st, TW_TRACE_STATE, c, NULL, old);
+    if (!(c->flags & TW_F_QUIET_STATE)) {
+        tw_trace_conn(c->st, TW_TRACE_STATE, c, NULL, old);
+    }
 }
 
 void tw_conn_hash(tw_socket *c)

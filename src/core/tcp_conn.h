@@ -33,6 +33,7 @@
 enum tw_obj_kind {
     TW_OBJ_CONN = 1,
     TW_OBJ_TIMEWAIT = 2,
+    TW_OBJ_REQ = 3, /* half-open entry (reqsk.h) */
 };
 
 /* flags */
@@ -59,6 +60,8 @@ enum tw_obj_kind {
 #define TW_F_KEEPALIVE (1u << 20)
 #define TW_F_PERSIST (1u << 21)   /* rto_at is the persist timer (window closed) */
 #define TW_F_DSACK (1u << 22)     /* report dsack_start..dsack_end in the next ACK */
+#define TW_F_QUIET_STATE (1u << 23) /* a half-open entry becoming a connection: its
+                                       SYN-RECEIVED was already traced */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -85,6 +88,7 @@ struct tw_socket {
     struct tw_socket *acc_head, *acc_tail;
     uint16_t acc_len, syn_len;
     tw_time cookie_time; /* listener: when it last answered a SYN with a cookie */
+    struct tw_reqsk *reqs; /* listener: its half-open entries */
 
     /* send sequence variables (RFC 9293 3.3.1) */
     tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_buf_seq;
@@ -157,6 +161,14 @@ typedef struct tw_seg {
 } tw_seg;
 
 struct tw_tw;
+struct tw_reqsk;
+
+/* Who a trace event is about when no connection object exists (half-open entries). */
+typedef struct tw_trace_id {
+    uint64_t conn_id;
+    uint32_t iss, irs;
+    tw_state state;
+} tw_trace_id;
 
 /* ---- tcp_conn.c ---- */
 tw_socket *tw_conn_alloc(tw_stack *st);
@@ -213,6 +225,10 @@ void tw_out_rst_conn(tw_socket *c);
 void tw_out_rst_reply(tw_stack *st, const tw_seg *seg);
 /* RFC 5961 challenge ACK, rate-limited stack-wide. */
 void tw_out_challenge_ack(tw_socket *c);
+/* Take one challenge ACK from the stack-wide budget (counts sent or limited). */
+bool tw_challenge_take(tw_stack *st);
+void tw_trace_id_event(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
+                       const tw_seg_summary *seg, tw_state old_state);
 /* Retransmit the first unacknowledged segment (or FIN) after a timeout. */
 void tw_out_retransmit(tw_socket *c);
 /* A bare segment with no connection object (TIME-WAIT records). */

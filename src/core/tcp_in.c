@@ -14,6 +14,7 @@
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
 #include "core/syncookie.h"
+#include "core/reqsk.h"
 
 #include <string.h>
 
@@ -224,43 +225,240 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
         tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
         return;
     }
-    tw_socket *c = new_child(l, s);
-    if (!c) {
+    /* S2, S8: the half-open connection is a small entry; the connection object comes
+       with the third segment (tw_req_input). */
+    tw_reqsk *r = tw_mem_zalloc(&st->mem, sizeof(*r));
+    if (!r) {
+        tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return;
     }
-    c->irs = s->seq;
-    c->rcv_nxt = tw_seq_add(s->seq, 1);
-    c->rcv_adv = c->rcv_nxt;
-    uint32_t iss;
-    tw_isn_ts(st, c->raddr, c->rport, c->lport, &iss, &c->ts_offset);
+    const tw_config *cfg = &st->cfg;
+    const tw_tcp_opts *po = &s->h->o;
+    r->kind = TW_OBJ_REQ;
+    r->h.key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
+    r->listener = l;
+    r->irs = s->seq.v;
+    r->peer_mss = (po->present & TW_OPT_MSS) ? po->mss : 0;
+    r->peer_win = s->h->win;
+    /* S4: an option is used only if both sides offer it. */
+    if (!cfg->no_wscale && (po->present & TW_OPT_WSCALE)) {
+        r->opts |= TW_OPT_WSCALE;
+        r->snd_wscale = po->wscale;
+    }
+    if (!cfg->no_sack && (po->present & TW_OPT_SACK_PERM)) {
+        r->opts |= TW_OPT_SACK_PERM;
+    }
+    if (!cfg->no_timestamps && (po->present & TW_OPT_TS)) {
+        r->opts |= TW_OPT_TS;
+        r->ts_recent = po->ts_val;
+    }
+    uint32_t iss, ts_off;
+    tw_isn_ts(st, s->raddr, s->h->sport, l->lport, &iss, &ts_off);
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
         iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
     }
-    c->iss = tw_seq_make(iss);
-    c->snd_una = c->iss;
-    c->snd_nxt = c->iss;
-    c->snd_max = c->iss;
-    c->snd_buf_seq = tw_seq_add(c->iss, 1);
-    tw_conn_apply_peer_syn(c, &s->h->o, false);
-    c->snd_wnd = s->h->win; /* RFC 7323 2.2: the SYN's window is never scaled */
-    c->max_snd_wnd = c->snd_wnd;
-    c->snd_wl1 = s->seq;
-    c->snd_wl2 = c->iss;
-    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    r->iss = iss;
+    r->id = (uint32_t)++st->next_conn_id;
+    r->sent_at = st->now;
+    tw_htab_insert(&st->reqs, &st->mem, &r->h);
+    r->lnext = l->reqs;
+    if (l->reqs) {
+        l->reqs->lpprev = &r->lnext;
+    }
+    l->reqs = r;
+    r->lpprev = &l->reqs;
+    l->syn_len++;
+    st->nconns++;
+    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
+    tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
     if (s->data_len) {
         /* S6: no data is buffered for a half-open connection; the SYN+ACK acknowledges
            only the SYN and the peer sends the bytes again. */
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
-    l->syn_len++;
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
+    tid.state = TW_STATE_SYN_RCVD;
+    tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
+    tw_out_req_synack(st, r, false);
+    tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
+}
+
+void tw_req_free(tw_stack *st, tw_reqsk *r)
+{
+    tw_wheel_cancel(&st->wheel, &r->timer);
+    tw_htab_remove(&st->reqs, &r->h);
+    *r->lpprev = r->lnext;
+    if (r->lnext) {
+        r->lnext->lpprev = r->lpprev;
+    }
+    r->listener->syn_len--;
+    st->nconns--;
+    tw_mem_free(&st->mem, r, sizeof(*r));
+}
+
+/* The half-open entry ends: trace it and free it. */
+static void req_end(tw_stack *st, tw_reqsk *r)
+{
+    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
+    tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_SYN_RCVD);
+    tw_req_free(st, r);
+}
+
+void tw_req_close_listener(tw_socket *l)
+{
+    tw_stack *st = l->st;
+    while (l->reqs) {
+        tw_reqsk *r = l->reqs;
+        /* As for a half-open connection: <SEQ=ISS+1><CTL=RST>. */
+        tw_out_bare(st, (uint32_t)(r->h.key >> 32), l->lport, (uint16_t)(r->h.key >> 16),
+                    r->iss + 1, 0, TW_RST, 0, NULL);
+        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+        req_end(st, r);
+    }
+}
+
+void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
+{
+    tw_count(st, TW_CNT_TCP_RTO_FIRED);
+    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+    tw_trace_id_event(st, TW_TRACE_TIMER, &tid, NULL, TW_STATE_SYN_RCVD);
+    if (r->retries >= st->cfg.synack_retries) {
+        /* S9: the peer never completed the handshake: the entry goes, silently. */
+        tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
+        req_end(st, r);
+        return;
+    }
+    r->retries++;
+    /* RFC 6298 5.5: exponential back-off of the SYN+ACK, capped at rto_max. */
+    tw_time rto = st->cfg.rto_initial;
+    for (unsigned i = 0; i < r->retries && rto < st->cfg.rto_max; i++) {
+        rto *= 2;
+    }
+    if (rto > st->cfg.rto_max) {
+        rto = st->cfg.rto_max;
+    }
+    tw_out_req_synack(st, r, true);
+    tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, rto)));
+}
+
+/* The third segment acknowledged our SYN+ACK: build the connection from the entry and
+   let the SYN-RECEIVED processing (3.10.7.4) take the segment. */
+static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
+{
+    tw_socket *l = r->listener;
+    tw_socket *c = new_child(l, s);
+    if (!c) {
+        return; /* dropped: our SYN+ACK retransmission brings the ACK back */
+    }
+    tw_tcp_opts peer;
+    memset(&peer, 0, sizeof(peer));
+    peer.present = (uint8_t)(r->opts | (r->peer_mss ? TW_OPT_MSS : 0));
+    peer.mss = r->peer_mss;
+    peer.wscale = r->snd_wscale;
+    peer.ts_val = r->ts_recent;
+    c->id = r->id;
+    c->irs = tw_seq_make(r->irs);
+    c->rcv_nxt = tw_seq_add(c->irs, 1);
+    c->rcv_adv = tw_seq_add(c->rcv_nxt, l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
+    c->last_ack_sent = c->rcv_nxt; /* our SYN+ACK acknowledged the SYN (RFC 7323 4.3) */
+    c->iss = tw_seq_make(r->iss);
+    c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
+    c->snd_una = c->iss;
+    c->snd_nxt = tw_seq_add(c->iss, 1);
+    c->snd_max = c->snd_nxt;
+    c->snd_buf_seq = c->snd_nxt;
+    tw_conn_apply_peer_syn(c, &peer, false);
+    c->snd_wnd = r->peer_win;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = c->irs;
+    c->snd_wl2 = c->iss;
+    c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
+    if (r->retries == 0 && !(c->flags & TW_F_TS)) {
+        /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
+           with timestamps the ACK's echo times it instead). */
+        tw_rtt_sample(c, st->now - r->sent_at);
+    }
+    tw_req_free(st, r);
+    l->syn_len++;
     tw_conn_hash(c);
-    tw_conn_set_state(c, TW_STATE_SYN_RCVD); /* S2 */
-    c->flags |= TW_F_RTT_TIMING;
-    c->rtt_seq = tw_seq_add(c->iss, 1);
-    c->rtt_start = st->now;
-    tw_out_syn(c, false);
-    tw_rto_arm(c);
+    c->flags |= TW_F_QUIET_STATE;
+    tw_conn_set_state(c, TW_STATE_SYN_RCVD);
+    c->flags &= ~TW_F_QUIET_STATE;
+    in_synchronized(c, s);
+}
+
+void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+{
+    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+    tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
+    tw_seq rcv_nxt = tw_seq_make(r->irs + 1);
+    if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
+        if (!(s->flags & TW_ACK)) {
+            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
+            tw_out_req_synack(st, r, true);
+            return;
+        }
+        /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
+        s->flags &= (uint8_t)~TW_SYN;
+        s->seq = rcv_nxt;
+        s->len--;
+    }
+    if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
+        /* R3, RFC 5961 4.2: any other SYN gets a (rate-limited) challenge ACK. */
+        tw_drop(st, TW_CNT_TCP_RX_SYN_CHALLENGE, &s->sum, NULL);
+        if (tw_challenge_take(st)) {
+            tw_out_req_ack(st, r);
+        }
+        return;
+    }
+    /* First check (3.10.7.4): the window is the listener's receive buffer. */
+    uint32_t wnd = r->listener->rcvbuf_cap;
+    tw_seq end = tw_seq_add(rcv_nxt, wnd);
+    bool ok = s->len == 0 ? tw_seq_in(s->seq, rcv_nxt, end)
+                          : (tw_seq_in(s->seq, rcv_nxt, end) ||
+                             tw_seq_in(tw_seq_add(s->seq, s->len - 1), rcv_nxt, end));
+    if (!ok) {
+        if (s->flags & TW_RST) {
+            tw_drop(st, TW_CNT_TCP_RX_RST_OUT_OF_WINDOW, &s->sum, NULL);
+            return;
+        }
+        tw_drop(st, TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, NULL);
+        tw_out_req_ack(st, r);
+        return;
+    }
+    if (s->flags & TW_RST) {
+        if (!tw_seq_eq(s->seq, rcv_nxt)) {
+            tw_drop(st, TW_CNT_TCP_RX_RST_IN_WINDOW, &s->sum, NULL); /* RFC 5961 3.2 */
+            if (tw_challenge_take(st)) {
+                tw_out_req_ack(st, r);
+            }
+            return;
+        }
+        /* S7: the half-open connection an old duplicate SYN made goes away; the
+           listener is untouched. */
+        tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
+        tw_count(st, TW_CNT_TCP_SYNRCVD_RST);
+        req_end(st, r);
+        return;
+    }
+    if (!(s->flags & TW_ACK)) {
+        tw_drop(st, TW_CNT_TCP_RX_NO_ACK_FLAG, &s->sum, NULL);
+        return;
+    }
+    if (s->ack.v != r->iss + 1) {
+        /* S3: the third segment must acknowledge exactly our SYN. */
+        tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, NULL);
+        tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, s->ack.v, 0, TW_RST, 0, NULL);
+        return;
+    }
+    tw_socket *l = r->listener;
+    if (l->acc_len >= l->backlog) {
+        /* Accept queue full: like Linux, ignore the ACK; the SYN+ACK retransmission will
+           bring it back once there is room. */
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
+        return;
+    }
+    req_promote(st, r, s);
 }
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
@@ -1047,6 +1245,13 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
                 return;
             }
             have_floor = true;
+        }
+    }
+    if (st->reqs.count) {
+        n = tw_htab_find(&st->reqs, key);
+        if (n) {
+            tw_req_input(st, (tw_reqsk *)n, &s);
+            return;
         }
     }
     if (p && p->listener) {

@@ -7,6 +7,7 @@
  * its checksum is summed (one pass over the bytes), so output allocates nothing.
  */
 #include "core/tcp_conn.h"
+#include "core/reqsk.h"
 #include "core/cksum.h"
 #include "core/ipv4.h"
 #include "core/wr.h"
@@ -40,20 +41,51 @@ static uint16_t adv_window(tw_socket *c, bool syn)
     return (uint16_t)win;
 }
 
-static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans)
+static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans,
+                      uint32_t raddr, const tw_trace_id *tid)
 {
     if (!st->cfg.trace) {
         return;
     }
     tw_seg_summary sum;
-    tw_conn_fill_summary(&sum, h, st->cfg.addr, c ? c->raddr : 0);
+    tw_conn_fill_summary(&sum, h, st->cfg.addr, raddr);
     sum.retransmit = retrans;
-    tw_trace_conn(st, TW_TRACE_SEG_OUT, c, &sum, TW_STATE_CLOSED);
+    if (tid) {
+        tw_trace_id_event(st, TW_TRACE_SEG_OUT, tid, &sum, tid->state);
+    } else {
+        tw_trace_conn(st, TW_TRACE_SEG_OUT, c, &sum, TW_STATE_CLOSED);
+    }
+}
+
+void tw_trace_id_event(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
+                       const tw_seg_summary *seg, tw_state old_state)
+{
+    if (!st->cfg.trace) {
+        return;
+    }
+    tw_trace_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    ev.now = st->now;
+    ev.conn_id = id->conn_id;
+    ev.old_state = kind == TW_TRACE_STATE ? old_state : id->state;
+    ev.new_state = id->state;
+    ev.iss = id->iss;
+    ev.irs = id->irs;
+    ev.counter = TW_CNT_COUNT_;
+    if (kind == TW_TRACE_TIMER) {
+        ev.timer = TW_TIMER_RTO;
+    }
+    if (seg) {
+        ev.seg = *seg;
+    }
+    st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
 /* Build IPv4 + TCP (+ `len` payload bytes at offset `off` of `ring`) and transmit. */
 static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, const tw_ring *ring,
-                     uint32_t off, uint32_t len, const tw_socket *c, bool retrans)
+                     uint32_t off, uint32_t len, const tw_socket *c, bool retrans,
+                     const tw_trace_id *tid)
 {
     uint8_t *pkt = st->txbuf;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
@@ -81,7 +113,7 @@ static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, const tw_ring 
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
-    trace_out(st, c, h, retrans);
+    trace_out(st, c, h, retrans, raddr, tid);
     tw_stack_transmit(st, pkt, total);
 }
 
@@ -137,7 +169,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
         c->dack_at = TW_TIME_NEVER; /* this segment carries the pending ACK */
         c->delack_bytes = 0;
     }
-    send_seg(st, c->raddr, &h, &c->snd, off, len, c, retrans);
+    send_seg(st, c->raddr, &h, &c->snd, off, len, c, retrans, NULL);
 }
 
 void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
@@ -154,7 +186,7 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
     if (o) {
         h.o = *o;
     }
-    send_seg(st, raddr, &h, NULL, 0, 0, NULL, false);
+    send_seg(st, raddr, &h, NULL, 0, 0, NULL, false, NULL);
 }
 
 void tw_out_syn(tw_socket *c, bool retransmit)
@@ -201,22 +233,86 @@ void tw_out_rst_reply(tw_stack *st, const tw_seg *s)
     }
 }
 
-void tw_out_challenge_ack(tw_socket *c)
+bool tw_challenge_take(tw_stack *st)
 {
     /* RFC 5961 7: limit challenge ACKs so they cannot be used as an amplifier or as a
        side channel; one budget per second for the whole stack, like Linux. */
-    tw_stack *st = c->st;
     if (st->now - st->chack_window >= TW_SEC(1)) {
         st->chack_window = st->now;
         st->chack_count = 0;
     }
     if (st->chack_count >= st->cfg.challenge_ack_limit) {
         tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_LIMITED);
-        return;
+        return false;
     }
     st->chack_count++;
     tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_SENT);
-    tw_out_ack(c);
+    return true;
+}
+
+void tw_out_challenge_ack(tw_socket *c)
+{
+    if (tw_challenge_take(c->st)) {
+        tw_out_ack(c);
+    }
+}
+
+static uint8_t req_wscale(const tw_reqsk *r)
+{
+    uint8_t ws = 0;
+    while (ws < 14 && (65535u << ws) < r->listener->rcvbuf_cap) {
+        ws++;
+    }
+    return (r->opts & TW_OPT_WSCALE) ? ws : 0;
+}
+
+static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retransmit)
+{
+    const tw_socket *l = r->listener;
+    uint32_t raddr = (uint32_t)(r->h.key >> 32);
+    uint16_t rport = (uint16_t)(r->h.key >> 16), lport = (uint16_t)r->h.key;
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = lport;
+    h.dport = rport;
+    h.seq = (flags & TW_SYN) ? r->iss : r->iss + 1;
+    h.ack = r->irs + 1;
+    h.flags = flags;
+    uint32_t space = l->rcvbuf_cap;
+    if (flags & TW_SYN) {
+        /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
+           connection's, tcp_conn.c tw_conn_syn_opts). */
+        h.o.present = TW_OPT_MSS;
+        h.o.mss = tw_conn_local_mss(l);
+        if (r->opts & TW_OPT_WSCALE) {
+            h.o.present |= TW_OPT_WSCALE;
+            h.o.wscale = req_wscale(r);
+        }
+        if (r->opts & TW_OPT_SACK_PERM) {
+            h.o.present |= TW_OPT_SACK_PERM;
+        }
+        h.win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
+    } else {
+        uint32_t w = space >> req_wscale(r);
+        h.win = (uint16_t)(w > 65535u ? 65535u : w);
+    }
+    if (r->opts & TW_OPT_TS) {
+        h.o.present |= TW_OPT_TS;
+        h.o.ts_val = tw_ts_now(st, tw_ts_offset(st, raddr, rport, lport));
+        h.o.ts_ecr = r->ts_recent;
+    }
+    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+    send_seg(st, raddr, &h, NULL, 0, 0, NULL, retransmit, &tid);
+}
+
+void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit)
+{
+    req_send(st, r, TW_SYN | TW_ACK, retransmit);
+}
+
+void tw_out_req_ack(tw_stack *st, const tw_reqsk *r)
+{
+    req_send(st, r, TW_ACK, false);
 }
 
 /* Bytes presumed in the network: RFC 6675's pipe during SACK recovery, otherwise what

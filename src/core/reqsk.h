@@ -1,0 +1,50 @@
+/*
+ * reqsk.h -- half-open connections as small entries (SPEC S8, RFC 4987 3.2/3.3).
+ *
+ * A SYN at a listener makes no connection object, only this 96-byte record in the stack's
+ * SYN table; the full connection is built when the third segment acknowledges our
+ * SYN+ACK (or from a SYN cookie once the table is full). Layout shared with the other
+ * timed objects (tcp_conn.h): hash node, wheel timer, kind byte.
+ *
+ *   0  tw_hnode  next, key (raddr | rport | lport)          16
+ *   16 tw_timer  SYN+ACK retransmission                     24
+ *   40 kind, retries, opts (offered options we accept), peer wscale, peer MSS, window
+ *   48 irs, iss, ts_recent, id (trace identity of the connection-to-be)
+ *   64 sent_at (first SYN+ACK, for the handshake RTT sample), listener, list links
+ */
+#ifndef TW_CORE_REQSK_H
+#define TW_CORE_REQSK_H
+
+#include "core/tcp_conn.h"
+
+typedef struct tw_reqsk {
+    tw_hnode h;
+    tw_timer timer;
+    uint8_t kind;
+    uint8_t retries;
+    uint8_t opts;       /* TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS negotiated */
+    uint8_t snd_wscale; /* the peer's */
+    uint16_t peer_mss;  /* the peer's MSS option, 0 if absent */
+    uint16_t peer_win;  /* the SYN's window */
+    uint32_t irs, iss, ts_recent;
+    uint32_t id;
+    tw_time sent_at;
+    struct tw_socket *listener;
+    struct tw_reqsk *lnext, **lpprev; /* the listener's list */
+} tw_reqsk;
+
+_Static_assert(sizeof(tw_reqsk) <= 96, "a half-open entry stays small");
+
+/* tcp_in.c */
+void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s);
+void tw_req_on_timer(tw_stack *st, tw_reqsk *r);
+/* Free one entry (no packet sent). */
+void tw_req_free(tw_stack *st, tw_reqsk *r);
+/* A listener goes away: reset and free its half-open entries. */
+void tw_req_close_listener(tw_socket *l);
+/* tcp_out.c: our SYN+ACK for a half-open entry. */
+void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit);
+/* tcp_out.c: a bare ACK for a half-open entry (<SEQ=ISS+1><ACK=IRS+1>). */
+void tw_out_req_ack(tw_stack *st, const tw_reqsk *r);
+
+#endif
