@@ -54,6 +54,25 @@ static char *print_to_string(const tw_sc_script *s, size_t *len)
     return buf;
 }
 
+/* The name of a round-trip failure: `state_roundtrip` when the first line that differs is
+   a tcpwave `state` assertion (a known open bug of its own), else `name`. */
+static const char *diff_kind(const char *a, const char *b, const char *name)
+{
+    size_t i = 0, line = 0;
+    while (a[i] && a[i] == b[i]) {
+        if (a[i] == '\n') {
+            line = i + 1;
+        }
+        i++;
+    }
+    const char *l = a + line;
+    const char *sp = strchr(l, ' ');
+    if (sp && strncmp(sp + 1, "state ", 6) == 0) {
+        return strcmp(name, "roundtrip") == 0 ? "state_roundtrip" : name;
+    }
+    return name;
+}
+
 /* Parse `text` (with the -D symbols when `defs`), and hold what parses to the round trip;
    `name` names the round-trip check for FUZZ_IGNORE. */
 static void one(const char *text, const tw_sc_define *defs, size_t n_defs, const char *name)
@@ -91,10 +110,14 @@ static void one(const char *text, const tw_sc_define *defs, size_t n_defs, const
     }
     if (rc2 == 0) {
         char *p2 = print_to_string(s2, &len2);
-        if ((len1 != len2 || memcmp(p1, p2, len1) != 0) && !ignored(name)) {
+        const char *what = name;
+        if (len1 != len2 || memcmp(p1, p2, len1) != 0) {
+            what = diff_kind(p1, p2, name);
+        }
+        if ((len1 != len2 || memcmp(p1, p2, len1) != 0) && !ignored(what)) {
             fprintf(stderr, "---- first print ----\n%s---- second print ----\n%s---- end ----\n",
                     p1, p2);
-            CHECK(0, "[%s] print(parse(print(s))) != print(s)", name);
+            CHECK(0, "[%s] print(parse(print(s))) != print(s)", what);
         }
         free(p2);
         tw_sc_script_free(s2);
