@@ -169,7 +169,7 @@ if [ "$QUICK" = 1 ]; then
     for s in "tcpwave tw_bench" "lwip lwip_bench" "linux linux_bench"; do bulk $s $REPS 64m; done
     mem tcpwave tw_bench_mem 1 10000
     mem lwip lwip_bench_mem 1 5000
-    mem linux linux_bench 2 10000
+    mem linux linux_bench 3 30000
     hold tcpwave tw_bench_mem 1 50000 2000
     hold lwip lwip_bench_mem 1 5000 500
     hold linux linux_bench 1 3000 500
