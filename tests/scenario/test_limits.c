@@ -1,0 +1,138 @@
+/*
+ * test_limits.c -- stack-wide limits and graceful degradation (SPEC S8, R8; issue #6):
+ * beyond max_connections a new SYN is dropped and counted and connect() says
+ * TW_ERR_LIMIT; beyond the memory budget a segment that needs memory is dropped and
+ * counted and send() says TW_ERR_NOMEM; in both cases the connections that exist keep
+ * working and nothing is left behind.
+ */
+#include "tw_test.h"
+
+#include <string.h>
+
+#define PEER_ISS 1000u
+
+static int teardown(void **state)
+{
+    tw_t_free(*state);
+    return 0;
+}
+
+static tw_t *stack_with(void **state, uint32_t max_conns, size_t max_memory)
+{
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.syncookies = TW_SYNCOOKIES_OFF;
+    cfg.max_connections = max_conns;
+    cfg.max_memory = max_memory;
+    cfg.no_delayed_ack = true;
+    return *state = tw_t_new(&cfg);
+}
+
+/* A SYN from port `sp`; returns our SYN+ACK's sequence number. */
+static uint32_t syn_in(tw_t *t, uint16_t sp)
+{
+    TW_SEND(t, tw_t_now(t), IN(.sport = sp, .flags = TW_SYN, .seq = PEER_ISS));
+    tw_t_seg sa = TW_EXPECT(t, OUT(.dport = sp, .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
+                                   .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
+                                   .any = TW_T_ANY_SEQ));
+    TW_EXPECT_NOTHING(t);
+    return sa.seq;
+}
+
+/* S8 / issue 6: max_connections counts half-open and established connections. */
+static void test_s08_max_connections_limit(void **state)
+{
+    tw_t *t = stack_with(state, 2, 0);
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    uint32_t ya = syn_in(t, 40001);
+    syn_in(t, 40002);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 2);
+    TW_SEND(t, tw_t_now(t), IN(.sport = 40003, .flags = TW_SYN, .seq = PEER_ISS));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_LIMIT_CONNS), 1);
+    tw_socket *s;
+    assert_int_equal(tw_socket_open(tw_t_stack(t), &s), 0);
+    assert_int_equal(tw_socket_connect(s, PEER, 9, tw_t_now(t)), TW_ERR_LIMIT);
+    TW_EXPECT_NOTHING(t);
+    tw_socket_close(s, tw_t_now(t));
+
+    /* The existing connection still completes and carries data. */
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = ya + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *a;
+    assert_int_equal(tw_socket_accept(l, &a, tw_t_now(t)), 0);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
+                                           .seq = PEER_ISS + 1, .ack = ya + 1, .data = "ping",
+                                           .len = 4));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = ya + 1, .ack = PEER_ISS + 5,
+                     .any = TW_T_ANY_WIN));
+    char buf[8];
+    assert_int_equal(tw_socket_recv(a, buf, sizeof buf, tw_t_now(t)), 4);
+    assert_memory_equal(buf, "ping", 4);
+
+    tw_socket_abort(a, tw_t_now(t));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_RST | TW_ACK, .seq = ya + 1,
+                     .ack = PEER_ISS + 5, .any = TW_T_ANY_WIN));
+    TW_SEND(t, tw_t_now(t), IN(.sport = 40002, .flags = TW_RST, .seq = PEER_ISS + 1));
+    tw_socket_close(l, tw_t_now(t));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+/* Issue 6 / STYLE 7.4: the memory budget behaves like an allocator that returns NULL. A
+   connection that fits is made; its first data, which needs a buffer the budget does
+   not allow, is dropped (counted, not acknowledged, nothing changes) and send() says
+   TW_ERR_NOMEM; the connection itself stays usable and goes away cleanly. */
+static void test_s08_memory_budget(void **state)
+{
+    /* Measure what a listener and one connection need, then allow exactly that plus a
+       little: no room for a 4 KiB buffer. */
+    tw_t *probe = stack_with(state, 0, 0);
+    size_t base = tw_stack_mem_live(tw_t_stack(probe));
+    tw_t_free(probe);
+    *state = NULL;
+    size_t budget = base + 2048;
+    tw_t *t = stack_with(state, 0, budget);
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    uint32_t y = syn_in(t, 40001);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *a;
+    assert_int_equal(tw_socket_accept(l, &a, tw_t_now(t)), 0);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= budget);
+
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
+                                           .seq = PEER_ISS + 1, .ack = y + 1, .data = "ping",
+                                           .len = 4));
+    TW_EXPECT_NOTHING(t); /* dropped for memory: not acknowledged, the peer sends again */
+    assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 1);
+    assert_int_equal(tw_socket_rx_pending(a), 0);
+    assert_int_equal(tw_socket_send(a, "pong", 4, tw_t_now(t)), TW_ERR_NOMEM);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(a), TW_STATE_ESTABLISHED);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= budget);
+
+    /* Still a working connection: it closes with the usual FIN exchange. */
+    tw_socket_close(a, tw_t_now(t));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_FIN | TW_ACK, .seq = y + 1,
+                     .ack = PEER_ISS + 1, .any = TW_T_ANY_WIN));
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_FIN | TW_ACK,
+                                           .seq = PEER_ISS + 1, .ack = y + 2));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = y + 2, .ack = PEER_ISS + 2,
+                     .any = TW_T_ANY_WIN));
+    tw_socket_close(l, tw_t_now(t));
+    tw_t_advance(t, tw_t_now(t) + TW_SEC(61)); /* TIME-WAIT runs out */
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_s08_max_connections_limit, teardown),
+        cmocka_unit_test_teardown(test_s08_memory_budget, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
