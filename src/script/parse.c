@@ -1346,8 +1346,15 @@ static int parse_state_line(parser *p, tw_sc_event *ev)
     char name[64] = {0};
     size_t n = 0;
     while (peek(p, 0)->kind != TK_EOF && peek(p, 0)->line == line) {
-        const char *txt = next(p)->text;
+        const token *t = next(p);
+        const char *txt = t->text;
         size_t l = strlen(txt);
+        /* Only what a state name is made of (FIN-WAIT-1, syn_recv): anything else would
+           not survive being glued together and printed back. */
+        if (l == 0 || strspn(txt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789_-") != l) {
+            return perr(p, t, "bad state name");
+        }
         if (n + l >= sizeof(name)) {
             return perr(p, kw, "state name too long");
         }
