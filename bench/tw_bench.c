@@ -186,6 +186,8 @@ static void listen_on(unsigned n)
     }
 }
 
+static void send_msg(tw_socket *s, const char *who);
+
 static void cli_open(conn *k, uint64_t t, bool lifecycle)
 {
     memset(k, 0, sizeof(*k));
@@ -202,6 +204,12 @@ static void cli_open(conn *k, uint64_t t, bool lifecycle)
     }
     if (r != TW_OK) {
         bench_fail(STACK, "client open/bind/connect (port %u): %s", bench_cport(t), tw_strerror(r));
+    }
+    if (lifecycle) {
+        /* Queued during the handshake, the request leaves with its third segment (SPEC
+           S5), as lwIP's harness gets by writing in the connected callback. */
+        send_msg(k->c, "client");
+        k->req_sent = true;
     }
 }
 
