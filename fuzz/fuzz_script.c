@@ -12,6 +12,7 @@
  */
 #include "script/ast.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,23 @@ static bool state_line(const char *l)
         sp++;
     }
     return strncmp(sp, "state ", 6) == 0;
+}
+
+/* True when some syscall's errno note holds more than words and plain punctuation: the
+   notes are rebuilt from tokens (an open bug, `note_roundtrip`), so such a note may print
+   as something else: other tokens, a comment, a line break. */
+static bool has_odd_note(const tw_sc_script *s)
+{
+    for (size_t i = 0; i < s->n_events; i++) {
+        const char *n = s->events[i].kind == TW_SC_EV_SYSCALL ? s->events[i].call.note : NULL;
+        for (; n && *n; n++) {
+            unsigned char c = (unsigned char)*n;
+            if (!isalnum(c) && !strchr(" .,-'", c)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 /* True when the line at `l` is a syscall whose result carries an errno note:
@@ -136,7 +154,8 @@ static void one(const char *text, const tw_sc_define *defs, size_t n_defs, const
     /* The printed text is parsed without symbols: it must stand on its own. */
     int rc2 = tw_sc_parse("fuzz.pkt", p1, NULL, 0, &s2, err2, sizeof(err2));
     const char *rname = name;
-    if (rc2 != 0 && strcmp(name, "roundtrip") == 0 && strstr(err2, "note")) {
+    bool odd_note = strcmp(name, "roundtrip") == 0 && has_odd_note(s);
+    if (rc2 != 0 && odd_note) {
         rname = "note_roundtrip"; /* the printed note no longer lexes as one */
     }
     if (rc2 != 0 && !ignored(rname)) {
@@ -147,7 +166,7 @@ static void one(const char *text, const tw_sc_define *defs, size_t n_defs, const
         char *p2 = print_to_string(s2, &len2);
         const char *what = name;
         if (len1 != len2 || memcmp(p1, p2, len1) != 0) {
-            what = diff_kind(p1, p2, name);
+            what = odd_note ? "note_roundtrip" : diff_kind(p1, p2, name);
         }
         if ((len1 != len2 || memcmp(p1, p2, len1) != 0) && !ignored(what)) {
             fprintf(stderr, "---- first print ----\n%s---- second print ----\n%s---- end ----\n",
