@@ -166,8 +166,13 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
     if (flags & TW_ACK) {
         c->last_ack_sent = c->rcv_nxt;
         c->flags &= ~TW_F_ACK_NOW;
-        c->dack_at = TW_TIME_NEVER; /* this segment carries the pending ACK */
         c->delack_bytes = 0;
+        if (c->dack_at != TW_TIME_NEVER) {
+            /* This segment carries the pending ACK: disarm its timer too, so the host
+               is not woken for nothing. */
+            c->dack_at = TW_TIME_NEVER;
+            tw_conn_timer_update(c);
+        }
     }
     send_seg(st, c->raddr, &h, &c->snd, off, len, c, retrans, NULL);
 }
