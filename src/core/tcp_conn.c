@@ -381,10 +381,9 @@ void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *pee
     }
 }
 
-void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer, bool active)
+void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer)
 {
     const tw_config *cfg = &c->st->cfg;
-    (void)active;
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536. RFC 9293 also
        lets us clamp absurdly small values; Linux uses 48 as the floor, we use 64. */
     uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 536;

@@ -203,7 +203,7 @@ static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 }
 /* Pick the options and MSS of our SYN / SYN+ACK; record what the peer offered. */
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
-void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer, bool active);
+void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
 uint16_t tw_conn_local_mss(const tw_socket *c);
 void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
                           uint32_t daddr);

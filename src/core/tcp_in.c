@@ -170,7 +170,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     c->snd_nxt = s->ack;
     c->snd_max = s->ack;
     c->snd_buf_seq = s->ack;
-    tw_conn_apply_peer_syn(c, &peer, false);
+    tw_conn_apply_peer_syn(c, &peer);
     c->snd_wl1 = c->irs;
     c->snd_wl2 = c->iss;
     tw_count(st, TW_CNT_TCP_SYNCOOKIE_OK);
@@ -367,7 +367,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
-    tw_conn_apply_peer_syn(c, &peer, false);
+    tw_conn_apply_peer_syn(c, &peer);
     c->snd_wnd = r->peer_win;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = c->irs;
@@ -509,7 +509,7 @@ static void in_syn_sent(tw_socket *c, const tw_seg *s)
     c->irs = s->seq;
     c->rcv_nxt = tw_seq_add(s->seq, 1);
     c->rcv_adv = c->rcv_nxt;
-    tw_conn_apply_peer_syn(c, &s->h->o, true);
+    tw_conn_apply_peer_syn(c, &s->h->o);
     c->snd_wnd = s->h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
