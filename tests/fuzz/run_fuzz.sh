@@ -37,14 +37,14 @@ for t in $targets; do
     [ -x "$out/$t" ] || continue
     fixed=$(find "$here/regressions/$t" -maxdepth 1 -type f ! -name '*.md' 2>/dev/null | sort)
     for f in $fixed; do
-        if ! FUZZ_IGNORE="$ignore" "$out/$t" -runs=1 "$f" >"$out/replay.log" 2>&1; then
+        if ! FUZZ_IGNORE="$ignore" "$out/$t" -runs=1 -artifact_prefix="$out/replay-" "$f" >"$out/replay.log" 2>&1; then
             echo "FAIL: regression $t/$(basename "$f") crashes again:"
             grep -E "fuzz_|ERROR|SUMMARY|runtime error" "$out/replay.log" | head -20
             status=1
         fi
     done
     for f in $(find "$here/regressions/$t/open" -type f ! -name '*.md' 2>/dev/null | sort); do
-        if "$out/$t" -runs=1 "$f" >"$out/replay.log" 2>&1; then
+        if "$out/$t" -runs=1 -artifact_prefix="$out/replay-" "$f" >"$out/replay.log" 2>&1; then
             echo "FAIL: open bug $t/open/$(basename "$f") no longer reproduces: if it is" \
                  "fixed, move the file to regressions/$t/ and remove its check from known_open"
             status=1
