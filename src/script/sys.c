@@ -481,38 +481,54 @@ static int msg_flags(sc_runner *r, const tw_sc_event *ev, size_t idx, int64_t *f
     return 0;
 }
 
-static sc_call_status sys_read(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+/* The shared start of read/recv/readv and write/send/writev: the fd, the byte count
+   (at most `max`), MSG_* flags for the socket-call forms, and an I/O buffer that holds
+   the count. Returns SC_BLOCK to go on (the convention of fd_arg), or the outcome. */
+static sc_call_status io_prologue(sc_runner *r, const tw_sc_event *ev, const char *vec_name,
+                                  const char *a, const char *b, int64_t max, sc_fd **f,
+                                  int64_t *n, int64_t *flags, bool *vec, sc_call_out *out)
 {
-    sc_fd *f;
     int fd;
-    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    sc_call_status st = fd_arg(r, ev, f, &fd, out);
     if (st != SC_BLOCK) {
         return st;
     }
     const char *name = ev->call.name;
-    bool vec = strcmp(name, "readv") == 0;
-    int64_t n, flags = 0;
-    if (count_arg(r, ev, vec, &n) < 0) {
+    *vec = strcmp(name, vec_name) == 0;
+    *flags = 0;
+    if (count_arg(r, ev, *vec, n) < 0) {
         return SC_FAIL;
     }
-    if ((strcmp(name, "recv") == 0 || strcmp(name, "recvfrom") == 0) &&
-        msg_flags(r, ev, 3, &flags) < 0) {
+    if ((strcmp(name, a) == 0 || strcmp(name, b) == 0) && msg_flags(r, ev, 3, flags) < 0) {
         return r->res->verdict == TW_SC_SKIP ? SC_SKIP : SC_FAIL;
     }
-    if (n < 0 || n > (1 << 24)) {
+    if (*n < 0 || *n > max) {
         return done(out, -1, "EINVAL");
     }
-    if (f->listener) {
-        return done(out, -1, "ENOTCONN");
-    }
-    if ((size_t)n > r->iobuf_cap) {
-        uint8_t *b = realloc(r->iobuf, (size_t)n);
-        if (b == NULL) {
+    if ((size_t)*n > r->iobuf_cap) {
+        uint8_t *buf = realloc(r->iobuf, (size_t)*n);
+        if (buf == NULL) {
             sc_fail(r, ev->line, "out of memory");
             return SC_FAIL;
         }
-        r->iobuf = b;
-        r->iobuf_cap = (size_t)n;
+        r->iobuf = buf;
+        r->iobuf_cap = (size_t)*n;
+    }
+    return SC_BLOCK;
+}
+
+static sc_call_status sys_read(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
+{
+    sc_fd *f;
+    int64_t n, flags;
+    bool vec;
+    sc_call_status st = io_prologue(r, ev, "readv", "recv", "recvfrom", 1 << 24, &f, &n, &flags,
+                                    &vec, out);
+    if (st != SC_BLOCK) {
+        return st;
+    }
+    if (f->listener) {
+        return done(out, -1, "ENOTCONN");
     }
     if (n == 0) {
         return done(out, 0, NULL);
@@ -543,32 +559,12 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
                                 sc_call_out *out)
 {
     sc_fd *f;
-    int fd;
-    sc_call_status st = fd_arg(r, ev, &f, &fd, out);
+    int64_t n, flags;
+    bool vec;
+    sc_call_status st = io_prologue(r, ev, "writev", "send", "sendto", 1 << 26, &f, &n, &flags,
+                                    &vec, out);
     if (st != SC_BLOCK) {
         return st;
-    }
-    const char *name = ev->call.name;
-    bool vec = strcmp(name, "writev") == 0;
-    int64_t n, flags = 0;
-    if (count_arg(r, ev, vec, &n) < 0) {
-        return SC_FAIL;
-    }
-    if ((strcmp(name, "send") == 0 || strcmp(name, "sendto") == 0) &&
-        msg_flags(r, ev, 3, &flags) < 0) {
-        return r->res->verdict == TW_SC_SKIP ? SC_SKIP : SC_FAIL;
-    }
-    if (n < 0 || n > (1 << 26)) {
-        return done(out, -1, "EINVAL");
-    }
-    if ((size_t)n > r->iobuf_cap) {
-        uint8_t *b = realloc(r->iobuf, (size_t)n);
-        if (b == NULL) {
-            sc_fail(r, ev->line, "out of memory");
-            return SC_FAIL;
-        }
-        r->iobuf = b;
-        r->iobuf_cap = (size_t)n;
     }
     /* The bytes: zeros for ..., as packetdrill sends, or the string given. */
     memset(r->iobuf, 0, (size_t)n);
