@@ -218,15 +218,6 @@ static int pick_port(tw_socket *s, uint32_t raddr, uint16_t rport)
     return TW_ERR_ADDRNOTAVAIL;
 }
 
-static uint8_t pick_wscale(uint32_t rcvbuf)
-{
-    uint8_t ws = 0;
-    while (ws < 14 && (65535u << ws) < rcvbuf) {
-        ws++;
-    }
-    return ws;
-}
-
 static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
 {
     tw_stack *st = s->st;
@@ -266,7 +257,7 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     }
     s->raddr = addr;
     s->rport = port;
-    s->rcv_wscale = st->cfg.no_wscale ? 0 : pick_wscale(s->rcvbuf_cap);
+    s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
     uint32_t iss;
     tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {

@@ -351,6 +351,15 @@ void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uin
     *ts_off = (uint32_t)(h >> 32);
 }
 
+uint8_t tw_wscale_for(uint32_t rcvbuf)
+{
+    uint8_t ws = 0;
+    while (ws < 14 && (65535u << ws) < rcvbuf) {
+        ws++;
+    }
+    return ws;
+}
+
 uint16_t tw_conn_local_mss(const tw_socket *c)
 {
     uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);

@@ -205,6 +205,9 @@ static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
 uint16_t tw_conn_local_mss(const tw_socket *c);
+/* The window scale we offer for a receive buffer of `rcvbuf` bytes: the smallest shift
+   that lets the window field cover it (RFC 7323 2.2, at most 14). */
+uint8_t tw_wscale_for(uint32_t rcvbuf);
 void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
                           uint32_t daddr);
 bool tw_conn_fin_sent(const tw_socket *c);

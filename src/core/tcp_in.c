@@ -45,15 +45,6 @@ static void in_closed(tw_stack *st, const tw_seg *s)
 
 /* ---- LISTEN (3.10.7.2) ---- */
 
-static uint8_t pick_wscale(uint32_t rcvbuf)
-{
-    uint8_t ws = 0;
-    while (ws < 14 && (65535u << ws) < rcvbuf) {
-        ws++;
-    }
-    return ws;
-}
-
 static void in_synchronized(tw_socket *c, tw_seg *s);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state. */
@@ -75,7 +66,7 @@ static tw_socket *new_child(tw_socket *l, const tw_seg *s)
     c->user_mss = l->user_mss;
     c->cc_ops = l->cc_ops;
     c->flags |= l->flags & TW_F_NODELAY;
-    c->rcv_wscale = pick_wscale(c->rcvbuf_cap);
+    c->rcv_wscale = tw_wscale_for(c->rcvbuf_cap);
     return c;
 }
 
@@ -103,7 +94,7 @@ static void send_cookie_synack(tw_socket *l, const tw_seg *s)
         o.ts_ecr = po->ts_val;
         if (ws) {
             o.present |= TW_OPT_WSCALE;
-            o.wscale = pick_wscale(l->rcvbuf_cap);
+            o.wscale = tw_wscale_for(l->rcvbuf_cap);
         }
         if (sack) {
             o.present |= TW_OPT_SACK_PERM;
