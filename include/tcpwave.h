@@ -369,7 +369,9 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now);
 
 /* When tw_stack_on_timeout must be called next: TW_TIME_NEVER, a future time, or a time
    <= the last `now` meaning "now". Calling on_timeout early is harmless. Re-read it after
-   every input, on_timeout or socket call. */
+   every input, on_timeout or socket call. An input that owes the peer a bare ACK makes it
+   "now": the ACK leaves at that on_timeout, so a host that lets the application act first
+   (read, reply, close) sends the ACK on the reply or FIN instead of on its own segment. */
 tw_time tw_stack_next_deadline(const tw_stack *st);
 
 /* Run every timer due at `now`. Returns 0, TW_ERR_INVAL, TW_ERR_BUSY. */

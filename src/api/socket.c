@@ -358,7 +358,7 @@ static void maybe_window_update(tw_socket *s)
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
     if (space > adv && space - adv >= step) {
-        tw_out_ack(s);
+        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
 }
 

@@ -272,6 +272,9 @@ tw_time tw_stack_next_deadline(const tw_stack *st)
     if (!st) {
         return TW_TIME_NEVER;
     }
+    if (st->ack_head) {
+        return st->now; /* held ACKs (tw_out_push): call on_timeout at once */
+    }
     uint64_t tick = tw_wheel_next(&st->wheel);
     if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
         return TW_TIME_NEVER;
@@ -290,6 +293,7 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
     }
     st->in_call = true;
     set_now(st, now);
+    tw_out_flush_acks(st);
     tw_wheel_advance(&st->wheel, st->now / TW_TICK);
     tw_timer *t;
     while ((t = tw_wheel_pop(&st->wheel)) != NULL) {

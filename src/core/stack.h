@@ -29,6 +29,7 @@ struct tw_stack {
     tw_htab ports;  /* tw_port by local port: bound sockets and listeners */
     tw_wheel wheel; /* connection timers and TIME-WAIT expiry */
     struct tw_socket *socks; /* every socket object, for teardown */
+    struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
 
     uint64_t next_conn_id;
     uint16_t ip_id;

@@ -128,6 +128,7 @@ void tw_conn_free(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_wheel_cancel(&st->wheel, &c->timer);
+    tw_out_forget_ack(c);
     tw_conn_unhash(c);
     detach_from_listener(c);
     uncount(c);

@@ -62,6 +62,8 @@ enum tw_obj_kind {
 #define TW_F_DSACK (1u << 22)     /* report dsack_start..dsack_end in the next ACK */
 #define TW_F_QUIET_STATE (1u << 23) /* a half-open entry becoming a connection: its
                                        SYN-RECEIVED was already traced */
+#define TW_F_ACK_LAZY (1u << 24)   /* an ACK is owed by the end of this turn (tw_out_push) */
+#define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -78,6 +80,7 @@ struct tw_socket {
 
     tw_stack *st;
     struct tw_socket *all_next, **all_pprev;
+    struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
     uint64_t id;
     uint32_t raddr;
     uint16_t lport, rport;
@@ -129,6 +132,7 @@ struct tw_socket {
     /* receiver: delayed ACK and SACK blocks to send */
     uint16_t rcv_mss;        /* largest payload seen: what "a full segment" means */
     uint32_t delack_bytes;
+    uint32_t lazy_seg; /* the received segment (st's count) whose ACK is held */
     tw_time dack_at;
     /* Starts of the latest out-of-order segments, most recent first: the order in which
        SACK blocks are reported (RFC 2018 4). */
@@ -220,6 +224,12 @@ void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
 void tw_out_push(tw_socket *c);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
+/* An ACK owed by the end of this turn (held for a reply or FIN to carry it). */
+void tw_out_ack_lazy(tw_socket *c);
+/* Send the pure ACKs tw_out_push held back (tw_stack_on_timeout). */
+void tw_out_flush_acks(tw_stack *st);
+/* Take c off the held-ACK list (it is being freed). */
+void tw_out_forget_ack(tw_socket *c);
 /* SYN (active open) or SYN+ACK (passive) from iss. */
 void tw_out_syn(tw_socket *c, bool retransmit);
 /* RST from a connection (abort): <SEQ=SND.NXT><CTL=RST>. */

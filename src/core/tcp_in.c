@@ -23,6 +23,21 @@ typedef enum in_result {
     IN_DONE = 1, /* segment consumed; the connection may have been freed */
 } in_result;
 
+
+/* An ACK that may wait for the end of the host's turn (tw_out_push). Only one segment's
+   ACK is ever held: a second one in the same turn sends it (RFC 5681 4.2 / RFC 1122
+   4.2.3.2: at least every second segment). ACKs that signal loss, a filled hole, a
+   window edge or a repeated FIN are never held (TW_F_ACK_NOW). */
+static void ack_soon(tw_socket *c)
+{
+    uint32_t seg = (uint32_t)c->st->counters[TW_CNT_TCP_RX_SEGMENTS];
+    if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
+        c->flags |= TW_F_ACK_NOW;
+    }
+    c->flags |= TW_F_ACK_LAZY;
+    c->lazy_seg = seg;
+}
+
 static bool synced_rcv_state(const tw_socket *c)
 {
     /* States in which new data from the peer is accepted (RFC 9293 3.10.7.4 seventh). */
@@ -520,7 +535,7 @@ static void in_syn_sent(tw_socket *c, const tw_seg *s)
         c->rto_at = TW_TIME_NEVER;
         tw_conn_timer_update(c);
         established_from_syn(c);
-        c->flags |= TW_F_ACK_NOW;
+        ack_soon(c); /* S3; S5: data the application writes at once rides on it */
         tw_out_push(c);
         tw_conn_notify(c);
         return;
@@ -973,7 +988,7 @@ static void ack_policy(tw_socket *c, uint32_t n)
         if (c->quickack) {
             c->quickack--;
         }
-        c->flags |= TW_F_ACK_NOW;
+        ack_soon(c);
         return;
     }
     c->delack_bytes += n;
@@ -1062,8 +1077,9 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
 static in_result fin_in_order(tw_socket *c)
 {
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
-    c->flags |= TW_F_PEER_FIN | TW_F_ACK_NOW;
+    c->flags |= TW_F_PEER_FIN;
     c->flags &= ~TW_F_OOO_FIN;
+    ack_soon(c); /* S11: a close() in this turn sends FIN+ACK, S13 */
     switch (c->state) {
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:

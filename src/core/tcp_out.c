@@ -165,7 +165,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
     h.win = (flags & TW_RST) && !(flags & TW_ACK) ? 0 : adv_window(c, syn);
     if (flags & TW_ACK) {
         c->last_ack_sent = c->rcv_nxt;
-        c->flags &= ~TW_F_ACK_NOW;
+        c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
         c->delack_bytes = 0;
         if (c->dack_at != TW_TIME_NEVER) {
             /* This segment carries the pending ACK: disarm its timer too, so the host
@@ -543,10 +543,65 @@ void tw_out_push(tw_socket *c)
     if (c->state != TW_STATE_TIME_WAIT) {
         sent = push_segs(c, ~0u, false);
     }
-    if (!sent && (c->flags & TW_F_ACK_NOW)) {
+    if (sent) {
+        /* the ACK rode on data */
+    } else if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
+    } else if (c->flags & TW_F_ACK_LAZY) {
+        tw_out_ack_lazy(c);
     }
     tw_timer_after_send(c);
+}
+
+void tw_out_ack_lazy(tw_socket *c)
+{
+    /* A bare ACK that may wait for the end of this turn of the host's loop
+       (tw_stack_next_deadline says "now"): an application that answers the data, or
+       closes, in the meantime sends its reply or FIN with the ACK on it, one segment
+       instead of two (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon
+       keeps it to one held segment). */
+    c->flags |= TW_F_ACK_LAZY;
+    if (!(c->flags & TW_F_ACK_QUEUED)) {
+        c->flags |= TW_F_ACK_QUEUED;
+        c->ack_next = c->st->ack_head;
+        c->st->ack_head = c;
+    }
+}
+
+void tw_out_forget_ack(tw_socket *c)
+{
+    if (!(c->flags & TW_F_ACK_QUEUED)) {
+        return;
+    }
+    tw_socket **pp = &c->st->ack_head;
+    while (*pp != c) {
+        pp = &(*pp)->ack_next;
+    }
+    *pp = c->ack_next;
+    c->ack_next = NULL;
+    c->flags &= ~TW_F_ACK_QUEUED;
+}
+
+void tw_out_flush_acks(tw_stack *st)
+{
+    /* The list is pushed at its head: reverse it so ACKs leave in the order they became
+       due. */
+    tw_socket *rev = NULL;
+    while (st->ack_head) {
+        tw_socket *c = st->ack_head;
+        st->ack_head = c->ack_next;
+        c->ack_next = rev;
+        rev = c;
+    }
+    while (rev) {
+        tw_socket *c = rev;
+        rev = c->ack_next;
+        c->ack_next = NULL;
+        c->flags &= ~TW_F_ACK_QUEUED;
+        if ((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY)) && synchronized(c)) {
+            tw_out_ack(c);
+        }
+    }
 }
 
 void tw_out_probe(tw_socket *c)

@@ -1273,6 +1273,12 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
         }
         tw_stack_input(r->st, r->scratch, len, r->clock);
         poll_pending(r);
+        /* Each piece is a packet of its own, taken in its own turn: ACKs the stack holds
+           to the end of a turn (tcpwave.h, tw_stack_next_deadline) leave now. */
+        if (tw_stack_next_deadline(r->st) <= r->clock) {
+            tw_stack_on_timeout(r->st, r->clock);
+            poll_pending(r);
+        }
         done += n;
     } while (done < total && !r->stop);
     fl->remote_nxt = w.seq + total + (syn ? 1u : 0u) + ((p->flags & TW_SC_F_FIN) ? 1u : 0u);

@@ -401,6 +401,8 @@ void tw_t_send_raw(tw_t *t, tw_time at, const uint8_t *pkt, size_t len)
 {
     tw_t_advance(t, at);
     tw_stack_input(t->st, pkt, len, t->now);
+    /* The host's loop ends its turn: held ACKs leave before the test acts again. */
+    tw_t_advance(t, t->now);
 }
 
 void tw_t_send_at(tw_t *t, tw_time at, const tw_t_seg *s, const char *file, int line)
@@ -415,6 +417,9 @@ void tw_t_send_at(tw_t *t, tw_time at, const tw_t_seg *s, const char *file, int 
 
 bool tw_t_pop(tw_t *t, tw_t_seg *out)
 {
+    if (!t->qlen && tw_stack_next_deadline(t->st) <= t->now) {
+        tw_stack_on_timeout(t->st, t->now); /* a socket call may have left an ACK held */
+    }
     if (!t->qlen) {
         return false;
     }

@@ -420,6 +420,85 @@ static void test_d04_delayed_ack(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* Feed one segment straight to the stack without ending the host's turn, as a host does
+   that lets its application act before the stack's on_timeout. */
+static void input_in_turn(tw_t *t, tw_t_seg seg)
+{
+    uint8_t pkt[2000];
+    size_t n = tw_t_build(&seg, pkt, sizeof pkt);
+    assert_true(n > 0);
+    assert_int_equal(tw_stack_input(tw_t_stack(t), pkt, n, tw_t_now(t)), TW_OK);
+}
+
+/* D4 (RFC 1122 4.2.3.2, S11, S13): an ACK owed for in-order data or a FIN waits to the
+   end of the host's turn (the deadline says "now"), so the reply or FIN the application
+   writes in that turn carries it: request, reply, FIN, FIN and the last ACK make a
+   lifecycle of 7 segments. Only one segment's ACK is ever held (a second in the same
+   turn sends it), an out-of-order segment is ACKed inside the input, and a turn that
+   ends with nothing written sends the bare ACK. */
+static void test_d04_ack_held_to_end_of_turn(void **state)
+{
+    tw_t *t = *state;
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS);
+    uint32_t r = c.rcv;
+    /* A request: no ACK inside the input; the deadline is now. */
+    input_in_turn(t, IN(.flags = TW_ACK | TW_PSH, .seq = r, .ack = c.snd, .len = 64,
+                        .data = pat));
+    r += 64;
+    assert_int_equal(tw_t_pending(t), 0);
+    assert_true(tw_stack_next_deadline(tw_t_stack(t)) <= tw_t_now(t));
+    uint8_t buf[128];
+    assert_int_equal(tw_socket_recv(c.s, buf, sizeof buf, tw_t_now(t)), 64);
+    assert_int_equal(tw_socket_send(c.s, "reply", 5, tw_t_now(t)), 5);
+    /* The reply carries the ACK; nothing else is owed at the end of the turn. */
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd, .ack = r, .win = 65535, .len = 5));
+    TW_SETTLE(t);
+    TW_EXPECT_NOTHING(t);
+    uint32_t snd = c.snd + 5;
+    /* Two in-order segments in one turn: the second sends the ACK for both (at least
+       every second segment), nothing is left for the turn's end. */
+    input_in_turn(t, IN(.flags = TW_ACK, .seq = r, .ack = snd, .len = 100, .data = pat));
+    assert_int_equal(tw_t_pending(t), 0);
+    input_in_turn(t, IN(.flags = TW_ACK, .seq = r + 100, .ack = snd, .len = 100, .data = pat));
+    r += 200;
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = snd, .ack = r, .win = 65535));
+    TW_SETTLE(t);
+    TW_EXPECT_NOTHING(t);
+    /* Out of order: the duplicate ACK leaves inside the input (RFC 5681 4.2). */
+    input_in_turn(t, IN(.flags = TW_ACK, .seq = r + 100, .ack = snd, .len = 100, .data = pat));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = snd, .ack = r, .win = 65535,
+                     .any = TW_T_ANY_OPTS));
+    /* The hole fills: ACKed at once too. */
+    input_in_turn(t, IN(.flags = TW_ACK, .seq = r, .ack = snd, .len = 100, .data = pat));
+    r += 200;
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = snd, .ack = r, .win = 65535));
+    TW_SETTLE(t);
+    TW_EXPECT_NOTHING(t);
+    /* A lone segment and an application that does nothing: the bare ACK at the turn's
+       end, not 40 ms later. */
+    input_in_turn(t, IN(.flags = TW_ACK, .seq = r, .ack = snd, .len = 10, .data = pat));
+    r += 10;
+    assert_int_equal(tw_t_pending(t), 0);
+    TW_SETTLE(t);
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = snd, .ack = r, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_DELAYED_ACK), 0);
+    /* The peer's FIN and our close() in the same turn: one FIN+ACK (S11 + S13). */
+    input_in_turn(t, IN(.flags = TW_ACK | TW_FIN, .seq = r, .ack = snd));
+    r += 1;
+    assert_int_equal(tw_t_pending(t), 0);
+    assert_int_equal(tw_socket_state(c.s), TW_STATE_CLOSE_WAIT);
+    while (tw_socket_recv(c.s, buf, sizeof buf, tw_t_now(t)) > 0) {
+    }
+    assert_int_equal(tw_socket_close(c.s, tw_t_now(t)), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_FIN, .seq = snd, .ack = r, .win = 65535));
+    TW_SETTLE(t);
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.flags = TW_ACK, .seq = r, .ack = snd + 1));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* ---- Nagle ------------------------------------------------------------------------------ */
 
 /* D4 (RFC 9293 3.7.4, Nagle in Minshall's form as Linux does it): a small segment goes
@@ -581,6 +660,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_d04_cubic_concave_then_convex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_delayed_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_d04_ack_held_to_end_of_turn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_nagle_holds_small_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_nodelay_sends_small_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_keepalive_probes_then_timedout, setup,

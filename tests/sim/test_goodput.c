@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static double run(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes)
+static double run_seed(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes, uint64_t seed)
 {
     tw_sim_xfer x;
     memset(&x, 0, sizeof x);
-    x.seed = 1;
+    x.seed = seed;
     x.bytes_s2c = bytes;
     x.imp.loss = loss;
     x.imp.delay = TW_MS(10);
@@ -32,12 +32,29 @@ static double run(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes)
         fail_msg("transfer failed: %s", r.why);
     }
     double mbit = r.goodput_s2c / 1e6;
-    print_message("loss %.3f %s %s: %.1f Mbit/s over %.2f s virtual, %llu retransmissions, "
+    print_message("seed %llu loss %.3f %s %s: %.1f Mbit/s over %.2f s virtual, %llu retransmissions, "
                   "%llu fast retransmits, %llu timeouts\n",
-                  loss, cc == TW_CC_CUBIC ? "cubic" : "newreno", no_sack ? "no-sack" : "sack",
+                  (unsigned long long)seed, loss, cc == TW_CC_CUBIC ? "cubic" : "newreno", no_sack ? "no-sack" : "sack",
                   mbit, (double)r.duration / 1e9, (unsigned long long)r.retrans,
                   (unsigned long long)r.fast_retransmits, (unsigned long long)r.rtos);
     return mbit;
+}
+
+static double run(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes)
+{
+    return run_seed(loss, cc, no_sack, bytes, 1);
+}
+
+/* One seed's loss pattern swings the figure by 2-3x (6 to 25 Mbit/s for CUBIC at 1 %),
+   so a floor on one seed mostly measures luck: take the mean over eight. */
+static double run_mean(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes)
+{
+    double sum = 0;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        sum += run_seed(loss, cc, no_sack, bytes, seed);
+    }
+    print_message("mean over 8 seeds: %.1f Mbit/s\n", sum / 8);
+    return sum / 8;
 }
 
 /* D4: with no loss CUBIC fills most of the link (the queue overflows once, at the end of
@@ -52,7 +69,8 @@ static void test_d04_goodput_clean_link(void **state)
 static void test_d03_goodput_one_percent_loss_cubic_sack(void **state)
 {
     (void)state;
-    assert_true(run(0.01, TW_CC_CUBIC, false, 20000000) >= 8.0);
+    /* 9.9 Mbit/s when the floor was set (ACKs held to the end of a turn: 11.0). */
+    assert_true(run_mean(0.01, TW_CC_CUBIC, false, 20000000) >= 8.4);
 }
 
 /* D3: the same with NewReno and no SACK (RFC 6582 recovery only). */
