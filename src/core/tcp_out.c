@@ -440,6 +440,10 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     unsigned sent = 0;
     bool nagle_counted = false;
     while (sent < max_segs) {
+        if (c->ca_state != TW_CA_RECOVERY && !(c->flags & TW_F_FIN_QUEUED) &&
+            tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+            break; /* nothing new to send and no hole to repair: the common ACK-only case */
+        }
         uint32_t pipe = pipe_now(c);
         uint32_t cw = cwnd_now(c);
         uint32_t cwnd_room = cw > pipe ? cw - pipe : 0;
