@@ -131,6 +131,12 @@ int tw_loop_run_once(tw_loop *l, tw_time max_wait)
     tw_time now = tw_host_now();
     tw_time wait = max_wait;
     if (l->st != NULL) {
+        /* The stack's timers run at the start of a turn, not at the end of the last one:
+           the application has acted on what the last turn received in between, so a
+           reply or FIN it wrote carries the ACK the stack held (tcpwave.h). */
+        if (tw_stack_next_deadline(l->st) <= now) {
+            tw_stack_on_timeout(l->st, now);
+        }
         tw_time dl = tw_stack_next_deadline(l->st);
         if (dl != TW_TIME_NEVER) {
             tw_time until = dl > now ? dl - now : 0;
@@ -154,12 +160,6 @@ int tw_loop_run_once(tw_loop *l, tw_time max_wait)
         if (w != NULL) {
             w->fn(w->fd, evs[i].events, w->ud);
             ran++;
-        }
-    }
-    if (l->st != NULL) {
-        now = tw_host_now();
-        if (tw_stack_next_deadline(l->st) <= now) {
-            tw_stack_on_timeout(l->st, now);
         }
     }
     return ran;
