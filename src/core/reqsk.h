@@ -10,7 +10,8 @@
  *   16 tw_timer  SYN+ACK retransmission                     24
  *   40 kind, retries, opts (offered options we accept), peer wscale, peer MSS, window
  *   48 irs, iss, ts_recent, id (trace identity of the connection-to-be)
- *   64 sent_at (first SYN+ACK, for the handshake RTT sample), listener, list links
+ *   64 sent_us (first SYN+ACK in us, for the handshake RTT sample), ts_off (our TSval
+ *      offset, from the same hash as iss), listener, list links
  */
 #ifndef TW_CORE_REQSK_H
 #define TW_CORE_REQSK_H
@@ -28,7 +29,8 @@ typedef struct tw_reqsk {
     uint16_t peer_win;  /* the SYN's window */
     uint32_t irs, iss, ts_recent;
     uint32_t id;
-    tw_time sent_at;
+    uint32_t sent_us; /* low 32 bits of the time in us: RTTs far below the 71 min wrap */
+    uint32_t ts_off;
     struct tw_socket *listener;
     struct tw_reqsk *lnext, **lpprev; /* the listener's list */
 } tw_reqsk;

@@ -265,7 +265,8 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     }
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
-    r->sent_at = st->now;
+    r->sent_us = (uint32_t)(st->now / TW_US(1));
+    r->ts_off = ts_off;
     tw_htab_insert(&st->reqs, &st->mem, &r->h);
     r->lnext = l->reqs;
     if (l->reqs) {
@@ -368,7 +369,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     c->rcv_adv = tw_seq_add(c->rcv_nxt, l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
     c->last_ack_sent = c->rcv_nxt; /* our SYN+ACK acknowledged the SYN (RFC 7323 4.3) */
     c->iss = tw_seq_make(r->iss);
-    c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
+    c->ts_offset = r->ts_off; /* the one hash at the SYN gave it with the ISS */
     c->snd_una = c->iss;
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = c->snd_nxt;
@@ -382,7 +383,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     if (r->retries == 0 && !(c->flags & TW_F_TS)) {
         /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
            with timestamps the ACK's echo times it instead). */
-        tw_rtt_sample(c, st->now - r->sent_at);
+        tw_rtt_sample(c, TW_US((uint32_t)(st->now / TW_US(1)) - r->sent_us));
     }
     tw_req_free(st, r);
     l->syn_len++;

@@ -299,7 +299,7 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
     }
     if (r->opts & TW_OPT_TS) {
         h.o.present |= TW_OPT_TS;
-        h.o.ts_val = tw_ts_now(st, tw_ts_offset(st, raddr, rport, lport));
+        h.o.ts_val = tw_ts_now(st, r->ts_off);
         h.o.ts_ecr = r->ts_recent;
     }
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
