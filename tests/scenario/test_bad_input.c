@@ -321,6 +321,49 @@ static void test_r08_good_packet_variants_accepted(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* R8 with D1: in-order data is summed while it is copied into the receive buffer, so a
+   corrupt segment there must leave no trace, neither in what the application reads nor
+   in out-of-order bytes already stored past the hole it claims to fill. */
+static void test_r08_corrupt_data_spoils_nothing_stored(void **state)
+{
+    tw_t *t = *state;
+    uint32_t y;
+    tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
+    uint32_t u = y + 1, v = PEER_ISS + 1;
+    char b[64];
+    uint8_t p[200];
+    /* Good data first: the receive buffer exists from now on. */
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_ACK, .seq = v, .ack = u, .len = 8, .data = "AAAAAAAA"));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v + 8, .win = 65535));
+    v += 8;
+    uint64_t bad0 = tw_t_counter(t, TW_CNT_TCP_RX_BAD_CSUM);
+    /* A corrupt in-order segment: dropped, nothing readable, nothing sent. */
+    static const char junk[] = "JJJJJJJJJJJJJJJJ";
+    size_t n = tw_t_build(&IN(.flags = TW_ACK, .seq = v, .ack = u, .len = 16, .data = junk),
+                          p, sizeof p);
+    p[n - 1] ^= 0x40;
+    tw_t_send_raw(t, tw_t_now(t), p, n);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_BAD_CSUM), bad0 + 1);
+    assert_int_equal(tw_socket_rx_pending(c), 8);
+    /* Out-of-order bytes beyond a hole, then a corrupt segment over hole and stored
+       bytes alike, then the real hole filler. */
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_ACK, .seq = v + 8, .ack = u, .len = 8, .data = "OOOOOOOO"));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v, .win = 65535, .any = TW_T_ANY_OPTS));
+    tw_t_send_raw(t, tw_t_now(t), p, n);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_BAD_CSUM), bad0 + 2);
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_ACK, .seq = v, .ack = u, .len = 8, .data = "GGGGGGGG"));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v + 16, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_recv(c, b, sizeof b, tw_t_now(t)), 24);
+    assert_memory_equal(b, "AAAAAAAAGGGGGGGGOOOOOOOO", 24);
+    tw_socket_abort(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = u, .ack = v + 16, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* R8 at a listener: malformed SYNs create nothing (no half-open connection, no memory),
    and a malformed ICMP message is counted, not answered. */
 static void test_r08_bad_syn_at_listener_creates_nothing(void **state)
@@ -375,6 +418,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_r08_every_bit_flip_and_truncation_dropped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_r08_good_packet_variants_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_r08_corrupt_data_spoils_nothing_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_r08_bad_syn_at_listener_creates_nothing, setup,
                                         teardown),
     };
