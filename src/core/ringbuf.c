@@ -2,7 +2,6 @@
  * ringbuf.c -- byte ring (see ringbuf.h).
  */
 #include "core/ringbuf.h"
-#include "core/cksum.h"
 
 #include <string.h>
 
@@ -14,17 +13,6 @@ void tw_ring_write_at(tw_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
     if (n > first) {
         memcpy(r->buf, src + first, n - first);
     }
-}
-
-uint32_t tw_ring_write_at_sum(tw_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
-{
-    uint32_t pos = (uint32_t)(((uint64_t)r->head + r->len + off) % r->cap);
-    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
-    uint32_t sum = tw_cksum_copy(0, r->buf + pos, src, first, 0);
-    if (n > first) {
-        sum = tw_cksum_copy(sum, r->buf, src + first, n - first, (int)(first & 1u));
-    }
-    return sum;
 }
 
 void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,

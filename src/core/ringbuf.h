@@ -28,8 +28,6 @@ static inline void tw_ring_commit(tw_ring *r, uint32_t n)
     r->len += n;
 }
 /* Copy up to `n` bytes starting `off` bytes into the readable part; returns bytes. */
-/* tw_ring_write_at that also returns the partial checksum of the bytes (cksum.h). */
-uint32_t tw_ring_write_at_sum(tw_ring *r, uint32_t off, const uint8_t *src, uint32_t n);
 uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 /* The (up to two) contiguous pieces of [off, off+n) of the readable part. */
 void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,

@@ -161,7 +161,6 @@ typedef struct tw_seg {
     const uint8_t *data;
     uint32_t data_len;
     uint8_t flags;
-    bool placed;        /* the payload already sits in the receive ring at rcv_nxt */
     tw_seg_summary sum; /* for trace and drop events */
 } tw_seg;
 

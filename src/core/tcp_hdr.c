@@ -118,8 +118,8 @@ enum tw_counter tw_tcp_parse_opts(tw_tcp_opts *o, const uint8_t *p, size_t len)
     return TW_CNT_COUNT_;
 }
 
-static enum tw_counter parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint32_t src,
-                             uint32_t dst, const uint32_t *payload_sum)
+enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint32_t src,
+                             uint32_t dst)
 {
     if (len < TW_TCP_HDR_LEN) {
         return TW_CNT_TCP_RX_TOO_SHORT;
@@ -137,17 +137,7 @@ static enum tw_counter parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
         return TW_CNT_TCP_RX_BAD_OFFSET;
     }
     uint32_t sum = tw_cksum_pseudo(src, dst, TW_IPPROTO_TCP, (uint16_t)len);
-    if (payload_sum) {
-        /* The payload was summed while it was copied (tcp_in.c, place_payload); it
-           starts at an even offset, so its partial sum adds as it is. */
-        uint64_t t = (uint64_t)tw_cksum_add(sum, seg, h->hdr_len, 0) + *payload_sum;
-        t = (t & 0xffffu) + (t >> 16);
-        t = (t & 0xffffu) + (t >> 16);
-        sum = (uint32_t)((t & 0xffffu) + (t >> 16));
-    } else {
-        sum = tw_cksum_add(sum, seg, len, 0);
-    }
-    if (tw_cksum_fin(sum) != 0) {
+    if (tw_cksum_fin(tw_cksum_add(sum, seg, len, 0)) != 0) {
         return TW_CNT_TCP_RX_BAD_CSUM;
     }
     if (h->sport == 0 || h->dport == 0) {
@@ -168,18 +158,6 @@ static enum tw_counter parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
     h->payload = seg + h->hdr_len;
     h->payload_len = (uint32_t)(len - h->hdr_len);
     return TW_CNT_COUNT_;
-}
-
-enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint32_t src,
-                             uint32_t dst)
-{
-    return parse(h, seg, len, src, dst, NULL);
-}
-
-enum tw_counter tw_tcp_parse_placed(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint32_t src,
-                                    uint32_t dst, uint32_t payload_sum)
-{
-    return parse(h, seg, len, src, dst, &payload_sum);
 }
 
 size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o)

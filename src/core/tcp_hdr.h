@@ -43,10 +43,6 @@ enum tw_counter tw_tcp_parse_opts(tw_tcp_opts *o, const uint8_t *p, size_t len);
    TW_CNT_COUNT_ or the counter naming the drop. */
 enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint32_t src,
                              uint32_t dst);
-/* The same, for a segment whose payload the caller already summed (partial sum, as
-   tw_cksum_add returns it) while copying it out: only the header is read again. */
-enum tw_counter tw_tcp_parse_placed(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint32_t src,
-                                    uint32_t dst, uint32_t payload_sum);
 /* Write options (in Linux's SYN layout where it applies), padded to 4 bytes; returns
    bytes written (<= 40). */
 size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o);

@@ -15,7 +15,6 @@
 #include "core/timewait.h"
 #include "core/syncookie.h"
 #include "core/reqsk.h"
-#include "core/rd.h"
 
 #include <string.h>
 
@@ -964,11 +963,9 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
     return IN_CONTINUE;
 }
 
-static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n, bool placed)
+static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
 {
-    if (!placed) {
-        tw_ring_write_at(&c->rcv, 0, data, n);
-    }
+    tw_ring_write_at(&c->rcv, 0, data, n);
     tw_ring_commit(&c->rcv, n);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
     if (c->ooo && c->ooo->n) {
@@ -1044,7 +1041,7 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
     }
     if (off == 0) {
         bool had_holes = c->ooo && c->ooo->n;
-        deliver_in_order(c, s->data, s->data_len, s->placed);
+        deliver_in_order(c, s->data, s->data_len);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
         } else {
@@ -1215,48 +1212,11 @@ static void in_conn(tw_socket *c, tw_seg *s)
     }
 }
 
-/* In-order data for a connection that can take all of it: copy it into the receive ring
-   past the readable bytes while summing it, one pass instead of a checksum pass and a
-   copy. Nothing is committed: the segment is checked as any other (tw_tcp_parse_placed)
-   and goes through every step of 3.10.7.4; in_process_text then only commits the bytes. A
-   segment that fails anywhere leaves them as unused ring space. Returns false (nothing
-   copied) for anything else. */
-static bool place_payload(tw_socket *c, const uint8_t *seg, uint16_t len, uint32_t *psum)
-{
-    uint32_t hl = (uint32_t)(seg[12] >> 4) * 4u;
-    if (hl < TW_TCP_HDR_LEN || hl >= len || (seg[13] & (TW_SYN | TW_RST)) ||
-        !(seg[13] & TW_ACK) || !synced_rcv_state(c) || (c->flags & TW_F_SHUT_RD) ||
-        tw_get32(seg + 4) != c->rcv_nxt.v) {
-        return false;
-    }
-    uint32_t n = len - hl;
-    /* Only into room the ring already has: a segment that turns out corrupt must not
-       even make the buffer grow (R8). */
-    if (n > tw_conn_rcv_space(c) || !c->rcv.buf || c->rcv.len + n > c->rcv.cap ||
-        (c->ooo && c->ooo->n)) {
-        /* (out-of-order bytes stored past the readable ones could be overwritten by a
-           segment that then fails its checksum) */
-        return false;
-    }
-    *psum = tw_ring_write_at_sum(&c->rcv, 0, seg + hl, n);
-    return true;
-}
-
 void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
 {
     tw_tcp_hdr h;
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-    /* The connection is looked up from the ports before the segment is checked, so
-       in-order data can be summed while it is copied into place (place_payload). */
-    tw_hnode *n = NULL;
-    uint32_t psum = 0;
-    bool placed = false;
-    if (len >= TW_TCP_HDR_LEN) {
-        n = tw_htab_find(&st->conns, tw_tuple_key(src, tw_get16(segp), tw_get16(segp + 2)));
-        placed = n && place_payload((tw_socket *)n, segp, len, &psum);
-    }
-    enum tw_counter bad = placed ? tw_tcp_parse_placed(&h, segp, len, src, st->cfg.addr, psum)
-                                 : tw_tcp_parse(&h, segp, len, src, st->cfg.addr);
+    enum tw_counter bad = tw_tcp_parse(&h, segp, len, src, st->cfg.addr);
     if (bad != TW_CNT_COUNT_) {
         tw_drop(st, bad, NULL, NULL);
         return;
@@ -1270,12 +1230,12 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
     s.data = h.payload;
     s.data_len = h.payload_len;
     s.len = h.payload_len + ((h.flags & TW_SYN) ? 1u : 0u) + ((h.flags & TW_FIN) ? 1u : 0u);
-    s.placed = placed;
     if (st->cfg.trace) {
         tw_conn_fill_summary(&s.sum, &h, src, st->cfg.addr); /* read only by trace events */
     }
 
     uint64_t key = tw_tuple_key(src, h.sport, h.dport);
+    tw_hnode *n = tw_htab_find(&st->conns, key);
     if (n) {
         in_conn((tw_socket *)n, &s);
         return;
