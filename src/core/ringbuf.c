@@ -7,23 +7,12 @@
 
 void tw_ring_write_at(tw_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
 {
-    uint32_t pos = (uint32_t)(((uint64_t)r->head + r->len + off) % r->cap);
+    uint32_t pos = tw_ring_pos(r, r->len + off);
     uint32_t first = r->cap - pos < n ? r->cap - pos : n;
     memcpy(r->buf + pos, src, first);
     if (n > first) {
         memcpy(r->buf, src + first, n - first);
     }
-}
-
-void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,
-                    const uint8_t **p2, uint32_t *n2)
-{
-    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
-    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
-    *p1 = r->buf + pos;
-    *n1 = first;
-    *p2 = r->buf;
-    *n2 = n - first;
 }
 
 uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
@@ -49,7 +38,7 @@ void tw_ring_consume(tw_ring *r, uint32_t n)
     if (n > r->len) {
         n = r->len;
     }
-    r->head = (uint32_t)(((uint64_t)r->head + n) % r->cap);
+    r->head = tw_ring_pos(r, n);
     r->len -= n;
 }
 

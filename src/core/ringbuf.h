@@ -29,9 +29,24 @@ static inline void tw_ring_commit(tw_ring *r, uint32_t n)
 }
 /* Copy up to `n` bytes starting `off` bytes into the readable part; returns bytes. */
 uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
+/* Position of the byte `off` bytes past head, for off <= cap (every caller's offset is
+   within the ring): one compare instead of a division on the per-segment path. */
+static inline uint32_t tw_ring_pos(const tw_ring *r, uint32_t off)
+{
+    uint64_t pos = (uint64_t)r->head + off;
+    return (uint32_t)(pos >= r->cap ? pos - r->cap : pos);
+}
 /* The (up to two) contiguous pieces of [off, off+n) of the readable part. */
-void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,
-                    const uint8_t **p2, uint32_t *n2);
+static inline void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1,
+                                  uint32_t *n1, const uint8_t **p2, uint32_t *n2)
+{
+    uint32_t pos = tw_ring_pos(r, off);
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    *p1 = r->buf + pos;
+    *n1 = first;
+    *p2 = r->buf;
+    *n2 = n - first;
+}
 /* Move the ring's contents (the first `keep` bytes from head, readable and reserved
    alike) into `nbuf` of `ncap` bytes (ncap >= keep), starting at offset 0. Returns the
    old buffer for the caller to free. */

@@ -136,8 +136,8 @@ enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
     if (h->hdr_len < TW_TCP_HDR_LEN || h->hdr_len > len) {
         return TW_CNT_TCP_RX_BAD_OFFSET;
     }
-    uint32_t sum = tw_cksum_pseudo(src, dst, TW_IPPROTO_TCP, (uint16_t)len);
-    if (tw_cksum_fin(tw_cksum_add(sum, seg, len, 0)) != 0) {
+    uint32_t pseudo = tw_cksum_pseudo(src, dst, TW_IPPROTO_TCP, (uint16_t)len);
+    if (!tw_cksum_native_ok(tw_cksum_native(tw_cksum_to_native(pseudo), seg, len))) {
         return TW_CNT_TCP_RX_BAD_CSUM;
     }
     if (h->sport == 0 || h->dport == 0) {
@@ -240,14 +240,11 @@ void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t s
     tw_put16(buf + 16, 0);
     tw_put16(buf + 18, h->urg);
     uint16_t seglen = (uint16_t)(hlen + h->payload_len);
-    uint32_t sum = tw_cksum_pseudo(src, dst, TW_IPPROTO_TCP, seglen);
-    sum = tw_cksum_add(sum, buf, hlen, 0);
     /* The payload starts at an even offset (hlen is a multiple of 4), so its partial
        sum adds without byte swapping. */
-    uint64_t total = (uint64_t)sum + payload_sum;
-    total = (total & 0xffffu) + (total >> 16);
-    total = (total & 0xffffu) + (total >> 16);
-    tw_put16(buf + 16, tw_cksum_fin((uint32_t)total));
+    uint32_t sum = tw_cksum_pseudo(src, dst, TW_IPPROTO_TCP, seglen);
+    uint64_t native = tw_cksum_to_native(tw_cksum_fold((uint64_t)sum + payload_sum));
+    tw_cksum_native_store(buf + 16, tw_cksum_native_words(native, buf, hlen / 4));
 }
 
 size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t dst,

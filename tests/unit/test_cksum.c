@@ -26,6 +26,25 @@ static uint16_t naive_sum(const uint8_t *p, size_t len)
     return (uint16_t)s;
 }
 
+/* Reference for a partial sum that may be any 32-bit value: its two halves are words. */
+static uint16_t naive_with(uint32_t start, const uint8_t *p, size_t len)
+{
+    uint8_t pre[4] = {(uint8_t)(start >> 24), (uint8_t)(start >> 16), (uint8_t)(start >> 8),
+                      (uint8_t)start};
+    uint64_t s = (uint64_t)naive_sum(pre, 4) + naive_sum(p, len);
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return (uint16_t)s;
+}
+
+static void fill_random(unit_rng *r, uint8_t *p, size_t len)
+{
+    for (size_t j = 0; j < len; j++) {
+        p[j] = (uint8_t)unit_next(r);
+    }
+}
+
 typedef struct kat {
     const char *what;
     const uint8_t *bytes;
@@ -200,10 +219,130 @@ static void test_cksum_copy_equals_sum(void **state)
         int odd = (int)unit_below(&r, 2);
         uint32_t got = tw_cksum_copy(start, dst + doff, src + so, len, odd);
         UNIT_EQ(got, tw_cksum_add(start, src + so, len, odd), "iteration %d len %zu", i, len);
+        if (!odd) {
+            UNIT_EQ(got, naive_with(start, src + so, len), "iteration %d len %zu", i, len);
+        }
         assert_memory_equal(dst + doff, src + so, len);
         if (doff + len < sizeof(dst)) {
             UNIT_EQ(dst[doff + len], 0xee, "iteration %d: wrote past the end", i);
         }
+    }
+}
+
+/* Native sums (bytes as they lie in memory): from any starting accumulator, at any
+   alignment, over lengths 0..2000. The accumulator's reference is its own 8 bytes in
+   memory order placed before the data (8 is even, so the data's words stay aligned). */
+static void test_cksum_native_random_against_naive(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static uint8_t buf[8 + 2000 + 16];
+    for (int i = 0; i < 3000; i++) {
+        size_t len = (size_t)unit_below(&r, 2001);
+        size_t off = (size_t)unit_below(&r, 16);
+        uint64_t acc = unit_below(&r, 4) ? unit_next(&r) : (i & 1 ? UINT64_MAX : 0);
+        fill_random(&r, buf + 8 + off, len);
+        if (i % 7 == 0) {
+            memset(buf + 8 + off, 0xff, len); /* all carries */
+        }
+        uint64_t n = tw_cksum_native(acc, buf + 8 + off, len);
+        memcpy(buf + off, &acc, 8);
+        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "iteration %d len %zu off %zu",
+                i, len, off);
+        UNIT_EQ(tw_cksum_native_ok(n), naive_sum(buf + off, 8 + len) == 0xffff,
+                "iteration %d len %zu off %zu", i, len, off);
+    }
+}
+
+/* A block summed at an odd offset of the data (the second piece of a wrapped ring), from
+   any 32-bit starting sum, misaligned, lengths 0..2000: the result equals the naive sum
+   of the whole. */
+static void test_cksum_odd_starts_random(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static uint8_t buf[2 * 2000 + 16];
+    for (int i = 0; i < 3000; i++) {
+        size_t k = (size_t)unit_below(&r, 2001);   /* first piece */
+        size_t len = (size_t)unit_below(&r, 2001); /* second piece */
+        size_t off = (size_t)unit_below(&r, 16);
+        uint32_t start = (uint32_t)unit_next(&r);
+        fill_random(&r, buf + off, k + len);
+        uint32_t s = tw_cksum_add(start, buf + off, k, 0);
+        UNIT_EQ(s, naive_with(start, buf + off, k), "iteration %d first %zu", i, k);
+        s = tw_cksum_add(s, buf + off + k, len, (int)(k & 1));
+        assert_true(s <= 0xffff);
+        UNIT_EQ(tw_cksum_fin(s), (uint16_t)~naive_with(start, buf + off, k + len),
+                "iteration %d first %zu second %zu off %zu", i, k, len, off);
+    }
+}
+
+/* Whole 32-bit words (TCP headers with options, IPv4 headers with and without options),
+   at any alignment, from any starting accumulator. */
+static void test_cksum_native_words_and_ip20(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    uint8_t buf[8 + 60 + 16];
+    for (int i = 0; i < 5000; i++) {
+        size_t n4 = (size_t)unit_below(&r, 16);
+        size_t off = (size_t)unit_below(&r, 16);
+        uint64_t acc = unit_next(&r);
+        fill_random(&r, buf + 8 + off, 4 * n4);
+        uint64_t n = tw_cksum_native_words(acc, buf + 8 + off, n4);
+        memcpy(buf + off, &acc, 8);
+        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + 4 * n4), "iteration %d n4 %zu",
+                i, n4);
+        if (n4 == 5) {
+            UNIT_EQ(tw_cksum_from_native(tw_cksum_native_ip20(buf + 8 + off)),
+                    naive_sum(buf + 8 + off, 20), "iteration %d ip20", i);
+        }
+    }
+}
+
+/* Building: the checksum stored from a native sum makes the whole verify (RFC 1071
+   1(4)), on packets of any size and alignment; one flipped bit always fails. */
+static void test_cksum_native_store_and_verify(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static uint8_t buf[1600 + 16];
+    for (int i = 0; i < 2000; i++) {
+        size_t len = 20 + (size_t)unit_below(&r, 1500);
+        size_t off = (size_t)unit_below(&r, 16);
+        uint8_t *p = buf + off;
+        fill_random(&r, p, len);
+        uint32_t pseudo = (uint32_t)unit_next(&r);
+        p[16] = 0;
+        p[17] = 0;
+        tw_cksum_native_store(p + 16, tw_cksum_native(tw_cksum_to_native(pseudo), p, len));
+        UNIT_EQ(naive_with(pseudo, p, len), 0xffff, "iteration %d len %zu off %zu", i, len, off);
+        assert_true(tw_cksum_native_ok(tw_cksum_native(tw_cksum_to_native(pseudo), p, len)));
+        size_t bit = (size_t)unit_below(&r, 8 * len);
+        p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        assert_false(tw_cksum_native_ok(tw_cksum_native(tw_cksum_to_native(pseudo), p, len)));
+    }
+}
+
+/* fin and fold take any 32/64-bit sum of words. */
+static void test_cksum_fold_and_fin_random(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    for (int i = 0; i < 100000; i++) {
+        uint64_t v = unit_next(&r) >> unit_below(&r, 64);
+        uint64_t s = 0;
+        for (int k = 0; k < 4; k++) {
+            s += (v >> (16 * k)) & 0xffff;
+        }
+        while (s >> 16) {
+            s = (s & 0xffff) + (s >> 16);
+        }
+        UNIT_EQ(tw_cksum_fold(v), s, "fold 0x%llx", (unsigned long long)v);
+        uint32_t v32 = (uint32_t)v;
+        uint64_t s32 = (v32 & 0xffffu) + (v32 >> 16);
+        s32 = (s32 & 0xffffu) + (s32 >> 16);
+        UNIT_EQ(tw_cksum_fin(v32), (uint16_t)~s32, "fin 0x%x", v32);
     }
 }
 
@@ -217,6 +356,11 @@ int main(void)
         cmocka_unit_test(test_cksum_large_all_ones),
         cmocka_unit_test(test_cksum_pseudo_header),
         cmocka_unit_test(test_cksum_copy_equals_sum),
+        cmocka_unit_test(test_cksum_native_random_against_naive),
+        cmocka_unit_test(test_cksum_odd_starts_random),
+        cmocka_unit_test(test_cksum_native_words_and_ip20),
+        cmocka_unit_test(test_cksum_native_store_and_verify),
+        cmocka_unit_test(test_cksum_fold_and_fin_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
