@@ -5,13 +5,16 @@
  * 4-tuple packs exactly into the key: remote address (32) | remote port (16) | local
  * port (16). The bucket index is a keyed mix of the key (seed from the stack's entropy),
  * so a peer cannot aim many tuples at one chain. The table doubles when it holds more
- * entries than buckets; if growing fails it keeps working with longer chains.
+ * entries than buckets; if growing fails it keeps working with longer chains. It halves
+ * when it holds fewer than a quarter of its buckets (down to its initial size), so the
+ * buckets a burst of connections needed do not stay charged to the few that remain.
  */
 #ifndef TW_CORE_HTAB_H
 #define TW_CORE_HTAB_H
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include "core/mem.h"
 
 typedef struct tw_hnode {
@@ -24,6 +27,9 @@ typedef struct tw_htab {
     size_t mask;  /* buckets - 1 */
     size_t count;
     uint64_t seed;
+    tw_mem *m;    /* for shrinking on removal */
+    uint32_t min; /* initial buckets: never shrinks below */
+    bool fixed;   /* no shrinking (teardown walks the buckets while removing) */
 } tw_htab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)

@@ -151,6 +151,7 @@ void tw_stack_free(tw_stack *st)
     if (!st) {
         return;
     }
+    st->reqs.fixed = st->tws.fixed = st->ports.fixed = true;
     if (st->reqs.b) {
         for (size_t i = 0; i <= st->reqs.mask; i++) {
             while (st->reqs.b[i]) {
@@ -175,7 +176,7 @@ void tw_stack_free(tw_stack *st)
             while (st->ports.b[i]) {
                 tw_hnode *n = st->ports.b[i];
                 tw_htab_remove(&st->ports, n);
-                tw_mem_free(&st->mem, n, sizeof(tw_port));
+                tw_mem_give(&st->mem, TW_MC_PORT, n, sizeof(tw_port));
             }
         }
     }
@@ -192,6 +193,7 @@ void tw_stack_free(tw_stack *st)
         tw_htab_free(&st->ports, &st->mem);
     }
     tw_mem_free(&st->mem, st->txbuf, TW_TXBUF_SIZE);
+    tw_mem_drain(&st->mem);
     tw_mem m = st->mem;
     tw_mem_free(&m, st, sizeof(*st));
 }
@@ -356,7 +358,7 @@ tw_port *tw_port_ref(tw_stack *st, uint16_t port)
 {
     tw_port *p = tw_port_get(st, port);
     if (!p) {
-        p = tw_mem_zalloc(&st->mem, sizeof(*p));
+        p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
         if (!p) {
             return NULL;
         }
@@ -376,6 +378,6 @@ void tw_port_unref(tw_stack *st, tw_port *p, bool reuse)
     }
     if (p->nbound == 0 && !p->listener) {
         tw_htab_remove(&st->ports, &p->h);
-        tw_mem_free(&st->mem, p, sizeof(*p));
+        tw_mem_give(&st->mem, TW_MC_PORT, p, sizeof(*p));
     }
 }

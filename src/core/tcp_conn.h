@@ -174,6 +174,15 @@ typedef struct tw_trace_id {
     tw_state state;
 } tw_trace_id;
 
+/* An idle stack (no socket, no TIME-WAIT record) gives its free lists back, so that it
+   holds what a fresh one holds (mem.h). */
+static inline void tw_stack_trim_if_idle(tw_stack *st)
+{
+    if (!st->socks && !st->tws.count && st->mem.cached) {
+        tw_mem_drain(&st->mem);
+    }
+}
+
 /* ---- tcp_conn.c ---- */
 tw_socket *tw_conn_alloc(tw_stack *st);
 /* Release everything the connection holds and the object itself. */
@@ -191,6 +200,8 @@ void tw_conn_timer_update(tw_socket *c);
    socket's limit; false when over the limit or out of memory. */
 bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
+/* Release a ring's block (to the stack's free list when it has the first size). */
+void tw_conn_ring_free(tw_stack *st, tw_ring *r);
 /* Receive space left (bytes the window may offer). */
 uint32_t tw_conn_rcv_space(const tw_socket *c);
 /* Notify the application hook of the socket's current events. */

@@ -67,6 +67,7 @@ void tw_timewait_free(tw_stack *st, tw_tw *t)
     tw_wheel_cancel(&st->wheel, &t->timer);
     tw_htab_remove(&st->tws, &t->h);
     tw_mem_free(&st->mem, t, sizeof(*t));
+    tw_stack_trim_if_idle(st);
 }
 
 static void tw_send_ack(tw_stack *st, const tw_tw *t)
@@ -134,4 +135,5 @@ void tw_timewait_on_timer(tw_stack *st, tw_tw *t)
     trace_tw(st, t, TW_TRACE_STATE, TW_STATE_TIME_WAIT, TW_STATE_CLOSED, NULL);
     tw_htab_remove(&st->tws, &t->h);
     tw_mem_free(&st->mem, t, sizeof(*t));
+    tw_stack_trim_if_idle(st);
 }
