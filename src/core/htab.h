@@ -32,6 +32,19 @@ typedef struct tw_htab {
     bool fixed;   /* no shrinking (teardown walks the buckets while removing) */
 } tw_htab;
 
+/* TIME-WAIT records by 4-tuple (timewait.h): a dense array of records in chunks, 32-bit
+   indices for the hash chains and the expiry list, 4-byte buckets. */
+typedef struct tw_twtab {
+    struct tw_tw **dir; /* chunk k holds records k*256 .. k*256+255 */
+    uint32_t ndir, dircap;
+    uint32_t cap0;      /* records chunk 0 holds (it grows by doubling up to 256) */
+    uint32_t count;     /* records, at indices 0 .. count-1 */
+    uint32_t *b;        /* buckets: first record's index, or TW_TW_NIL; NULL when empty */
+    uint32_t nb;        /* buckets (power of two), 0 when b is NULL */
+    uint32_t head, tail; /* expiry list: oldest, newest */
+    uint64_t seed;
+} tw_twtab;
+
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     return (uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport;

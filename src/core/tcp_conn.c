@@ -10,10 +10,6 @@
 #include <stddef.h>
 #include <string.h>
 
-_Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_tw, timer),
-               "conn and TIME-WAIT record share their header layout");
-_Static_assert(offsetof(struct tw_socket, kind) == offsetof(tw_tw, kind),
-               "conn and TIME-WAIT record share their header layout");
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
                "conn and half-open entry share their header layout");

@@ -2,9 +2,9 @@
  * tcp_conn.h -- the connection object (struct tw_socket, RFC 9293 3.3.1's TCB), its
  * states and the internal calls between tcp_in.c, tcp_out.c, tcp_timer.c and the API.
  *
- * Layout shared with the TIME-WAIT record (timewait.h): both begin with a hash node, a
+ * Layout shared with the half-open entry (reqsk.h): both begin with a hash node, a
  * wheel timer and a kind byte, so a timer popped from the stack's one wheel tells which
- * object it belongs to.
+ * object it belongs to. (TIME-WAIT records have no timer: timewait.h.)
  *
  *   offset 0        16                   40    41
  *          | tw_hnode | tw_timer           | kind | ...
@@ -32,7 +32,6 @@
 
 enum tw_obj_kind {
     TW_OBJ_CONN = 1,
-    TW_OBJ_TIMEWAIT = 2,
     TW_OBJ_REQ = 3, /* half-open entry (reqsk.h) */
 };
 
@@ -299,13 +298,20 @@ void tw_cc_init(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
    when the record cannot be allocated (the connection then just closes). */
 bool tw_timewait_enter(tw_socket *c);
+/* The record of a 4-tuple key, or NULL. */
+struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);
 /* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
    removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds
    the lowest ISN the new connection may use. isn_floor NULL: nothing could take the
    4-tuple over (no listener), so a newer SYN is answered like an old one (S17). */
 bool tw_timewait_input(tw_stack *st, struct tw_tw *t, const tw_seg *seg, uint32_t *isn_floor);
-void tw_timewait_on_timer(tw_stack *st, struct tw_tw *t);
+/* The earliest record end (tick), UINT64_MAX when there is none. */
+uint64_t tw_timewait_next(const tw_stack *st);
+/* End the records whose 2*MSL is over at `tick`. */
+void tw_timewait_expire(tw_stack *st, uint64_t tick);
 void tw_timewait_free(tw_stack *st, struct tw_tw *t);
+/* Free every record and the table (tw_stack_free). */
+void tw_timewait_free_all(tw_stack *st);
 
 /* ---- api: listener helpers used by tcp_in ---- */
 /* A passive child completed the handshake: queue it for accept. false if the queue is

@@ -1241,11 +1241,11 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
     uint32_t isn_floor = 0;
     tw_port *p = tw_port_get(st, h.dport);
     if (st->tws.count) {
-        n = tw_htab_find(&st->tws, key);
-        if (n) {
+        tw_tw *tw = tw_timewait_find(st, key);
+        if (tw) {
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
-            if (tw_timewait_input(st, (tw_tw *)n, &s,
+            if (tw_timewait_input(st, tw, &s,
                                   p && p->listener ? &isn_floor : NULL)) {
                 return;
             }
