@@ -189,7 +189,7 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
 static bool tuple_busy(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     uint64_t key = tw_tuple_key(raddr, rport, lport);
-    return tw_htab_find(&st->conns, key) || tw_htab_find(&st->tws, key);
+    return tw_htab_find(&st->conns, key) || tw_timewait_find(st, key);
 }
 
 /* RFC 6056 3.3.3 (algorithm 3): a keyed hash of the destination picks where to start in
@@ -238,16 +238,16 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         if (tw_htab_find(&st->conns, key)) {
             return TW_ERR_ADDRINUSE;
         }
-        tw_hnode *tn = tw_htab_find(&st->tws, key);
+        tw_tw *tn = tw_timewait_find(st, key);
         if (tn) {
             if (!(s->flags & TW_F_REUSE)) {
                 return TW_ERR_ADDRINUSE;
             }
             /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
                (RFC 6191's rule, applied to our own side). */
-            isn_floor = ((tw_tw *)tn)->snd_nxt + 65535u + 2u;
+            isn_floor = tn->snd_nxt + 65535u + 2u;
             have_floor = true;
-            tw_timewait_free(st, (tw_tw *)tn);
+            tw_timewait_free(st, tn);
         }
     } else {
         int rc = pick_port(s, addr, port);

@@ -18,6 +18,9 @@ int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed)
     h->mask = n - 1;
     h->count = 0;
     h->seed = seed;
+    h->m = m;
+    h->min = (uint32_t)n;
+    h->fixed = false;
     return 0;
 }
 
@@ -27,9 +30,9 @@ void tw_htab_free(tw_htab *h, tw_mem *m)
     h->b = NULL;
 }
 
-static void grow(tw_htab *h, tw_mem *m)
+static void resize(tw_htab *h, tw_mem *m, size_t n)
 {
-    size_t old_n = h->mask + 1, n = old_n * 2;
+    size_t old_n = h->mask + 1;
     tw_hnode **nb = tw_mem_zalloc(m, n * sizeof(*nb));
     if (!nb) {
         return; /* keep the old table: chains get longer, nothing breaks */
@@ -53,7 +56,7 @@ static void grow(tw_htab *h, tw_mem *m)
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
 {
     if (h->count > h->mask) {
-        grow(h, m);
+        resize(h, m, (h->mask + 1) * 2);
     }
     size_t i = tw_htab_index(h, n->key);
     n->next = h->b[i];
@@ -71,5 +74,9 @@ void tw_htab_remove(tw_htab *h, tw_hnode *n)
         *pp = n->next;
         n->next = NULL;
         h->count--;
+        size_t buckets = h->mask + 1;
+        if (h->count < buckets / 4 && buckets > h->min && !h->fixed) {
+            resize(h, h->m, buckets / 2);
+        }
     }
 }

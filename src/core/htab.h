@@ -5,13 +5,16 @@
  * 4-tuple packs exactly into the key: remote address (32) | remote port (16) | local
  * port (16). The bucket index is a keyed mix of the key (seed from the stack's entropy),
  * so a peer cannot aim many tuples at one chain. The table doubles when it holds more
- * entries than buckets; if growing fails it keeps working with longer chains.
+ * entries than buckets; if growing fails it keeps working with longer chains. It halves
+ * when it holds fewer than a quarter of its buckets (down to its initial size), so the
+ * buckets a burst of connections needed do not stay charged to the few that remain.
  */
 #ifndef TW_CORE_HTAB_H
 #define TW_CORE_HTAB_H
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include "core/mem.h"
 
 typedef struct tw_hnode {
@@ -24,7 +27,23 @@ typedef struct tw_htab {
     size_t mask;  /* buckets - 1 */
     size_t count;
     uint64_t seed;
+    tw_mem *m;    /* for shrinking on removal */
+    uint32_t min; /* initial buckets: never shrinks below */
+    bool fixed;   /* no shrinking (teardown walks the buckets while removing) */
 } tw_htab;
+
+/* TIME-WAIT records by 4-tuple (timewait.h): a dense array of records in chunks, 32-bit
+   indices for the hash chains and the expiry list, 4-byte buckets. */
+typedef struct tw_twtab {
+    struct tw_tw **dir; /* chunk k holds records k*256 .. k*256+255 */
+    uint32_t ndir, dircap;
+    uint32_t cap0;      /* records chunk 0 holds (it grows by doubling up to 256) */
+    uint32_t count;     /* records, at indices 0 .. count-1 */
+    uint32_t *b;        /* buckets: first record's index, or TW_TW_NIL; NULL when empty */
+    uint32_t nb;        /* buckets (power of two), 0 when b is NULL */
+    uint32_t head, tail; /* expiry list: oldest, newest */
+    uint64_t seed;
+} tw_twtab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)
 {

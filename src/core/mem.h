@@ -4,17 +4,47 @@
  * The configured allocator is called and live bytes are accounted against the budget;
  * going over the budget behaves exactly like the allocator returning NULL, so every
  * caller has one failure path to handle.
+ *
+ * Objects made and freed once or more per connection (connections, half-open entries,
+ * port entries, the first 4 KiB block of a ring) go through small per-stack free lists
+ * (tw_mem_take / tw_mem_give): a connection lifecycle then costs a few loads and stores
+ * instead of a malloc/free pair per object. Each list is bounded (TW_MEM_CACHE_MAX
+ * objects) and its bytes stay held from the allocator: they are part of `live` (what
+ * tw_stack_mem_live reports) and of the budget. An allocation the budget refuses first
+ * returns the free lists to the allocator and tries again, so the lists never cause a
+ * NOMEM; they are also returned when the stack has no socket and no TIME-WAIT record
+ * left (an idle stack holds what a fresh one holds) and at tw_stack_free.
  */
 #ifndef TW_CORE_MEM_H
 #define TW_CORE_MEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "tcpwave.h"
+
+enum tw_mem_class {
+    TW_MC_CONN,   /* struct tw_socket */
+    TW_MC_REQ,    /* tw_reqsk */
+    TW_MC_PORT,   /* tw_port */
+    TW_MC_RING,   /* first ring block (TW_MEM_RING_BLOCK bytes) */
+    TW_MC_COUNT_
+};
+
+#define TW_MEM_CACHE_MAX 16u /* objects per list */
+#define TW_MEM_RING_BLOCK 4096u
+
+typedef struct tw_mem_cache {
+    void *head;   /* first word of each free object links to the next */
+    uint32_t n;
+    uint32_t size; /* object size of this class, fixed at first use */
+} tw_mem_cache;
 
 typedef struct tw_mem {
     tw_allocator a;
     size_t budget; /* 0: unlimited */
-    size_t live, peak;
+    size_t live, peak; /* bytes held from the allocator, free lists included */
+    size_t cached;     /* of which in the free lists */
+    tw_mem_cache cache[TW_MC_COUNT_];
 } tw_mem;
 
 void tw_mem_init(tw_mem *m, const tw_allocator *a, size_t budget);
@@ -24,5 +54,16 @@ void *tw_mem_alloc(tw_mem *m, size_t size);
 void *tw_mem_zalloc(tw_mem *m, size_t size);
 /* `size` must be the size given at allocation. NULL is ignored. */
 void tw_mem_free(tw_mem *m, void *p, size_t size);
+
+/* From the class's free list, else tw_mem_alloc. `size` must be the same for every call
+   with one class (>= sizeof(void *)). Not zeroed. */
+void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size);
+/* Like tw_mem_take, zero-filled. */
+void *tw_mem_ztake(tw_mem *m, enum tw_mem_class cls, size_t size);
+/* Back to the class's free list, or to the allocator when the list is full. NULL is
+   ignored. */
+void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size);
+/* Return every free list to the allocator. */
+void tw_mem_drain(tw_mem *m);
 
 #endif

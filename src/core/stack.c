@@ -134,8 +134,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
     tw_wheel_init(&st->wheel, tw_time_to_tick(now));
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
+    st->tws.seed = seed ^ 0x5555;
+    st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
     if (!st->txbuf || tw_htab_init(&st->conns, &st->mem, 64, seed) != 0 ||
-        tw_htab_init(&st->tws, &st->mem, 64, seed ^ 0x5555) != 0 ||
         tw_htab_init(&st->reqs, &st->mem, 64, seed ^ 0x3333) != 0 ||
         tw_htab_init(&st->ports, &st->mem, 16, seed ^ 0xaaaa) != 0) {
         tw_stack_free(st);
@@ -151,6 +152,7 @@ void tw_stack_free(tw_stack *st)
     if (!st) {
         return;
     }
+    st->reqs.fixed = st->ports.fixed = true;
     if (st->reqs.b) {
         for (size_t i = 0; i <= st->reqs.mask; i++) {
             while (st->reqs.b[i]) {
@@ -163,27 +165,18 @@ void tw_stack_free(tw_stack *st)
         c->parent = NULL; /* listener bookkeeping is going away with everything else */
         tw_conn_free(c);
     }
-    if (st->tws.b) {
-        for (size_t i = 0; i <= st->tws.mask; i++) {
-            while (st->tws.b[i]) {
-                tw_timewait_free(st, (tw_tw *)st->tws.b[i]);
-            }
-        }
-    }
+    tw_timewait_free_all(st);
     if (st->ports.b) {
         for (size_t i = 0; i <= st->ports.mask; i++) {
             while (st->ports.b[i]) {
                 tw_hnode *n = st->ports.b[i];
                 tw_htab_remove(&st->ports, n);
-                tw_mem_free(&st->mem, n, sizeof(tw_port));
+                tw_mem_give(&st->mem, TW_MC_PORT, n, sizeof(tw_port));
             }
         }
     }
     if (st->conns.b) {
         tw_htab_free(&st->conns, &st->mem);
-    }
-    if (st->tws.b) {
-        tw_htab_free(&st->tws, &st->mem);
     }
     if (st->reqs.b) {
         tw_htab_free(&st->reqs, &st->mem);
@@ -192,6 +185,7 @@ void tw_stack_free(tw_stack *st)
         tw_htab_free(&st->ports, &st->mem);
     }
     tw_mem_free(&st->mem, st->txbuf, TW_TXBUF_SIZE);
+    tw_mem_drain(&st->mem);
     tw_mem m = st->mem;
     tw_mem_free(&m, st, sizeof(*st));
 }
@@ -275,7 +269,10 @@ tw_time tw_stack_next_deadline(const tw_stack *st)
     if (st->ack_head) {
         return st->now; /* held ACKs (tw_out_push): call on_timeout at once */
     }
-    uint64_t tick = tw_wheel_next(&st->wheel);
+    uint64_t tick = tw_wheel_next(&st->wheel), tw_end = tw_timewait_next(st);
+    if (tw_end < tick) {
+        tick = tw_end;
+    }
     if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
         return TW_TIME_NEVER;
     }
@@ -301,12 +298,11 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
         uint8_t kind = obj[offsetof(struct tw_socket, kind)];
         if (kind == TW_OBJ_CONN) {
             tw_conn_on_timer((tw_socket *)obj);
-        } else if (kind == TW_OBJ_REQ) {
-            tw_req_on_timer(st, (tw_reqsk *)obj);
         } else {
-            tw_timewait_on_timer(st, (tw_tw *)obj);
+            tw_req_on_timer(st, (tw_reqsk *)obj);
         }
     }
+    tw_timewait_expire(st, st->wheel.now);
     st->in_call = false;
     return 0;
 }
@@ -356,7 +352,7 @@ tw_port *tw_port_ref(tw_stack *st, uint16_t port)
 {
     tw_port *p = tw_port_get(st, port);
     if (!p) {
-        p = tw_mem_zalloc(&st->mem, sizeof(*p));
+        p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
         if (!p) {
             return NULL;
         }
@@ -376,6 +372,6 @@ void tw_port_unref(tw_stack *st, tw_port *p, bool reuse)
     }
     if (p->nbound == 0 && !p->listener) {
         tw_htab_remove(&st->ports, &p->h);
-        tw_mem_free(&st->mem, p, sizeof(*p));
+        tw_mem_give(&st->mem, TW_MC_PORT, p, sizeof(*p));
     }
 }

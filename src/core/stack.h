@@ -24,10 +24,10 @@ struct tw_stack {
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
-    tw_htab tws;    /* TIME-WAIT records by 4-tuple key */
+    tw_twtab tws;   /* TIME-WAIT records by 4-tuple key (timewait.h) */
     tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
     tw_htab ports;  /* tw_port by local port: bound sockets and listeners */
-    tw_wheel wheel; /* connection timers and TIME-WAIT expiry */
+    tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *socks; /* every socket object, for teardown */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
 

@@ -10,10 +10,6 @@
 #include <stddef.h>
 #include <string.h>
 
-_Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_tw, timer),
-               "conn and TIME-WAIT record share their header layout");
-_Static_assert(offsetof(struct tw_socket, kind) == offsetof(tw_tw, kind),
-               "conn and TIME-WAIT record share their header layout");
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
                "conn and half-open entry share their header layout");
@@ -44,7 +40,7 @@ static const uint16_t legal_next[TW_STATE_COUNT_] = {
 
 tw_socket *tw_conn_alloc(tw_stack *st)
 {
-    tw_socket *c = tw_mem_zalloc(&st->mem, sizeof(*c));
+    tw_socket *c = tw_mem_ztake(&st->mem, TW_MC_CONN, sizeof(*c));
     if (!c) {
         return NULL;
     }
@@ -72,15 +68,29 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     return c;
 }
 
+/* Ring blocks of the first size go back to a free list: most connections never grow
+   past it, so a steady stream of them reuses the same few blocks. */
+static void ring_block_free(tw_stack *st, uint8_t *p, uint32_t cap)
+{
+    if (cap == TW_MEM_RING_BLOCK) {
+        tw_mem_give(&st->mem, TW_MC_RING, p, cap);
+    } else {
+        tw_mem_free(&st->mem, p, cap);
+    }
+}
+
+void tw_conn_ring_free(tw_stack *st, tw_ring *r)
+{
+    ring_block_free(st, r->buf, r->cap);
+    r->buf = NULL;
+    r->len = 0;
+}
+
 static void buffers_free(tw_socket *c)
 {
     tw_mem *m = &c->st->mem;
-    tw_mem_free(m, c->snd.buf, c->snd.cap);
-    c->snd.buf = NULL;
-    c->snd.len = 0;
-    tw_mem_free(m, c->rcv.buf, c->rcv.cap);
-    c->rcv.buf = NULL;
-    c->rcv.len = 0;
+    tw_conn_ring_free(c->st, &c->snd);
+    tw_conn_ring_free(c->st, &c->rcv);
     tw_mem_free(m, c->ooo, sizeof(*c->ooo));
     c->ooo = NULL;
     tw_mem_free(m, c->sb, sizeof(*c->sb));
@@ -149,7 +159,8 @@ void tw_conn_free(tw_socket *c)
     if (c->all_next) {
         c->all_next->all_pprev = c->all_pprev;
     }
-    tw_mem_free(&st->mem, c, sizeof(*c));
+    tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));
+    tw_stack_trim_if_idle(st);
 }
 
 void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
@@ -237,9 +248,7 @@ void tw_conn_done(tw_socket *c, int err)
     /* The application still holds the socket: keep it, CLOSED, with its unread data;
        a reset discards the data (RFC 9293 3.10.7.4: "any outstanding RECEIVEs and SEND
        should receive reset responses"). */
-    tw_mem_free(&c->st->mem, c->snd.buf, c->snd.cap);
-    c->snd.buf = NULL;
-    c->snd.len = 0;
+    tw_conn_ring_free(c->st, &c->snd);
     if (err) {
         c->rcv.len = 0;
     }
@@ -278,20 +287,23 @@ static bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit
     if (need > limit) {
         return false;
     }
-    uint32_t ncap = r->cap ? r->cap : 4096u;
+    uint32_t ncap = r->cap ? r->cap : TW_MEM_RING_BLOCK;
     while (ncap < need) {
         ncap = ncap > limit / 2 ? limit : ncap * 2;
     }
     if (ncap > limit) {
         ncap = limit;
     }
-    uint8_t *nbuf = tw_mem_alloc(&st->mem, ncap);
+    uint8_t *nbuf = ncap == TW_MEM_RING_BLOCK ? tw_mem_take(&st->mem, TW_MC_RING, ncap)
+                                               : tw_mem_alloc(&st->mem, ncap);
     if (!nbuf) {
         return false;
     }
     uint32_t old_cap = r->cap;
     uint8_t *old = tw_ring_move(r, nbuf, ncap, keep);
-    tw_mem_free(&st->mem, old, old_cap);
+    if (old) {
+        ring_block_free(st, old, old_cap);
+    }
     return true;
 }
 

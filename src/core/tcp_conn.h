@@ -2,9 +2,9 @@
  * tcp_conn.h -- the connection object (struct tw_socket, RFC 9293 3.3.1's TCB), its
  * states and the internal calls between tcp_in.c, tcp_out.c, tcp_timer.c and the API.
  *
- * Layout shared with the TIME-WAIT record (timewait.h): both begin with a hash node, a
+ * Layout shared with the half-open entry (reqsk.h): both begin with a hash node, a
  * wheel timer and a kind byte, so a timer popped from the stack's one wheel tells which
- * object it belongs to.
+ * object it belongs to. (TIME-WAIT records have no timer: timewait.h.)
  *
  *   offset 0        16                   40    41
  *          | tw_hnode | tw_timer           | kind | ...
@@ -32,7 +32,6 @@
 
 enum tw_obj_kind {
     TW_OBJ_CONN = 1,
-    TW_OBJ_TIMEWAIT = 2,
     TW_OBJ_REQ = 3, /* half-open entry (reqsk.h) */
 };
 
@@ -174,6 +173,15 @@ typedef struct tw_trace_id {
     tw_state state;
 } tw_trace_id;
 
+/* An idle stack (no socket, no TIME-WAIT record) gives its free lists back, so that it
+   holds what a fresh one holds (mem.h). */
+static inline void tw_stack_trim_if_idle(tw_stack *st)
+{
+    if (!st->socks && !st->tws.count && st->mem.cached) {
+        tw_mem_drain(&st->mem);
+    }
+}
+
 /* ---- tcp_conn.c ---- */
 tw_socket *tw_conn_alloc(tw_stack *st);
 /* Release everything the connection holds and the object itself. */
@@ -191,6 +199,8 @@ void tw_conn_timer_update(tw_socket *c);
    socket's limit; false when over the limit or out of memory. */
 bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
+/* Release a ring's block (to the stack's free list when it has the first size). */
+void tw_conn_ring_free(tw_stack *st, tw_ring *r);
 /* Receive space left (bytes the window may offer). */
 uint32_t tw_conn_rcv_space(const tw_socket *c);
 /* Notify the application hook of the socket's current events. */
@@ -288,13 +298,20 @@ void tw_cc_init(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
    when the record cannot be allocated (the connection then just closes). */
 bool tw_timewait_enter(tw_socket *c);
+/* The record of a 4-tuple key, or NULL. */
+struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);
 /* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
    removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds
    the lowest ISN the new connection may use. isn_floor NULL: nothing could take the
    4-tuple over (no listener), so a newer SYN is answered like an old one (S17). */
 bool tw_timewait_input(tw_stack *st, struct tw_tw *t, const tw_seg *seg, uint32_t *isn_floor);
-void tw_timewait_on_timer(tw_stack *st, struct tw_tw *t);
+/* The earliest record end (tick), UINT64_MAX when there is none. */
+uint64_t tw_timewait_next(const tw_stack *st);
+/* End the records whose 2*MSL is over at `tick`. */
+void tw_timewait_expire(tw_stack *st, uint64_t tick);
 void tw_timewait_free(tw_stack *st, struct tw_tw *t);
+/* Free every record and the table (tw_stack_free). */
+void tw_timewait_free_all(tw_stack *st);
 
 /* ---- api: listener helpers used by tcp_in ---- */
 /* A passive child completed the handshake: queue it for accept. false if the queue is

@@ -233,7 +233,7 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     }
     /* S2, S8: the half-open connection is a small entry; the connection object comes
        with the third segment (tw_req_input). */
-    tw_reqsk *r = tw_mem_zalloc(&st->mem, sizeof(*r));
+    tw_reqsk *r = tw_mem_ztake(&st->mem, TW_MC_REQ, sizeof(*r));
     if (!r) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return;
@@ -300,7 +300,7 @@ void tw_req_free(tw_stack *st, tw_reqsk *r)
     }
     r->listener->syn_len--;
     st->nconns--;
-    tw_mem_free(&st->mem, r, sizeof(*r));
+    tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
 }
 
 /* The half-open entry ends: trace it and free it. */
@@ -587,9 +587,7 @@ static void enter_time_wait(tw_socket *c)
     /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
        by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
     c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-    tw_mem_free(&st->mem, c->snd.buf, c->snd.cap);
-    c->snd.buf = NULL;
-    c->snd.len = 0;
+    tw_conn_ring_free(st, &c->snd);
     if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
         return; /* c is now a compact record */
     }
@@ -1244,11 +1242,11 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
     uint32_t isn_floor = 0;
     tw_port *p = tw_port_get(st, h.dport);
     if (st->tws.count) {
-        n = tw_htab_find(&st->tws, key);
-        if (n) {
+        tw_tw *tw = tw_timewait_find(st, key);
+        if (tw) {
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
-            if (tw_timewait_input(st, (tw_tw *)n, &s,
+            if (tw_timewait_input(st, tw, &s,
                                   p && p->listener ? &isn_floor : NULL)) {
                 return;
             }

@@ -1,10 +1,243 @@
 /*
  * timewait.c -- compact TIME-WAIT records (SPEC S14-S17, RFC 9293 3.10.7.4 TIME-WAIT,
- * RFC 1337, RFC 6191). Layout and rationale in timewait.h.
+ * RFC 1337, RFC 6191). Layout and rationale in timewait.h; the table in htab.h.
  */
 #include "core/timewait.h"
 
 #include <string.h>
+
+#define CHUNK_BITS 8u
+#define CHUNK (1u << CHUNK_BITS)
+#define CAP0_MIN 4u  /* chunk 0 starts this small: one record costs ~200 bytes, not 12 KiB */
+#define BUCKETS_MIN 16u
+
+/* ---- the table: dense record array, index links ---- */
+
+static inline tw_tw *rec(const tw_twtab *T, uint32_t i)
+{
+    return &T->dir[i >> CHUNK_BITS][i & (CHUNK - 1)];
+}
+
+static inline uint32_t bucket_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
+{
+    uint64_t x = ((uint64_t)raddr << 32 | ports) ^ T->seed;
+    x ^= x >> 31;
+    x *= 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 32;
+    return (uint32_t)x & (T->nb - 1);
+}
+
+static uint32_t capacity(const tw_twtab *T)
+{
+    return T->ndir <= 1 ? (T->ndir ? T->cap0 : 0) : T->ndir * CHUNK;
+}
+
+/* Index of a record from its address: its predecessor on the expiry list names it. */
+static uint32_t index_of(const tw_twtab *T, const tw_tw *t)
+{
+    return t->fprev == TW_TW_NIL ? T->head : rec(T, t->fprev)->fnext;
+}
+
+/* Room for one more record; false when out of memory. */
+static bool reserve(tw_stack *st)
+{
+    tw_twtab *T = &st->tws;
+    if (T->count < capacity(T)) {
+        return true;
+    }
+    tw_mem *m = &st->mem;
+    if (T->ndir == 1 && T->cap0 < CHUNK) {
+        /* Chunk 0 doubles by copying; no record address is held across this call. */
+        uint32_t ncap = T->cap0 * 2;
+        tw_tw *n = tw_mem_alloc(m, ncap * sizeof(tw_tw));
+        if (!n) {
+            return false;
+        }
+        memcpy(n, T->dir[0], T->cap0 * sizeof(tw_tw));
+        tw_mem_free(m, T->dir[0], T->cap0 * sizeof(tw_tw));
+        T->dir[0] = n;
+        T->cap0 = ncap;
+        return true;
+    }
+    if (T->ndir == T->dircap) {
+        uint32_t ncap = T->dircap ? T->dircap * 2 : 4;
+        tw_tw **nd = tw_mem_alloc(m, ncap * sizeof(*nd));
+        if (!nd) {
+            return false;
+        }
+        if (T->ndir) {
+            memcpy(nd, T->dir, T->ndir * sizeof(*nd));
+        }
+        tw_mem_free(m, T->dir, T->dircap * sizeof(*nd));
+        T->dir = nd;
+        T->dircap = ncap;
+    }
+    uint32_t n = T->ndir ? CHUNK : CAP0_MIN;
+    tw_tw *c = tw_mem_alloc(m, n * sizeof(tw_tw));
+    if (!c) {
+        return false;
+    }
+    if (!T->ndir) {
+        T->cap0 = n;
+    }
+    T->dir[T->ndir++] = c;
+    return true;
+}
+
+/* Give back what the records no longer need, with slack so that a count moving around a
+   boundary does not allocate and free a chunk each time. */
+static void shrink(tw_stack *st)
+{
+    tw_twtab *T = &st->tws;
+    tw_mem *m = &st->mem;
+    if (T->count == 0) {
+        for (uint32_t k = 0; k < T->ndir; k++) {
+            tw_mem_free(m, T->dir[k], (k ? CHUNK : T->cap0) * sizeof(tw_tw));
+        }
+        tw_mem_free(m, T->dir, T->dircap * sizeof(*T->dir));
+        tw_mem_free(m, T->b, T->nb * sizeof(*T->b));
+        T->dir = NULL;
+        T->b = NULL;
+        T->ndir = T->dircap = T->cap0 = T->nb = 0;
+        T->head = T->tail = TW_TW_NIL;
+        return;
+    }
+    if (T->ndir > 1 && T->count + CHUNK / 2 <= (T->ndir - 1) * CHUNK) {
+        T->ndir--;
+        tw_mem_free(m, T->dir[T->ndir], CHUNK * sizeof(tw_tw));
+    } else if (T->ndir == 1 && T->cap0 > CAP0_MIN && T->count < T->cap0 / 4) {
+        uint32_t ncap = T->cap0 / 2;
+        tw_tw *n = tw_mem_alloc(m, ncap * sizeof(tw_tw));
+        if (n) {
+            memcpy(n, T->dir[0], T->count * sizeof(tw_tw));
+            tw_mem_free(m, T->dir[0], T->cap0 * sizeof(tw_tw));
+            T->dir[0] = n;
+            T->cap0 = ncap;
+        }
+    }
+}
+
+/* Rebuild the chains for `nb` buckets; on NOMEM keep the old ones (longer chains). */
+static bool rehash(tw_stack *st, uint32_t nb)
+{
+    tw_twtab *T = &st->tws;
+    uint32_t *b = tw_mem_alloc(&st->mem, nb * sizeof(*b));
+    if (!b) {
+        return false;
+    }
+    memset(b, 0xff, nb * sizeof(*b)); /* TW_TW_NIL */
+    tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
+    T->b = b;
+    T->nb = nb;
+    for (uint32_t i = 0; i < T->count; i++) {
+        tw_tw *t = rec(T, i);
+        uint32_t j = bucket_of(T, t->raddr, t->ports);
+        t->hnext = b[j];
+        b[j] = i;
+    }
+    return true;
+}
+
+/* The link (bucket or hnext) that holds index i of a record with this key. */
+static uint32_t *chain_link(tw_twtab *T, uint32_t raddr, uint32_t ports, uint32_t i)
+{
+    uint32_t *pp = &T->b[bucket_of(T, raddr, ports)];
+    while (*pp != i) {
+        pp = &rec(T, *pp)->hnext;
+    }
+    return pp;
+}
+
+static void list_unlink(tw_twtab *T, tw_tw *t)
+{
+    if (t->fprev == TW_TW_NIL) {
+        T->head = t->fnext;
+    } else {
+        rec(T, t->fprev)->fnext = t->fnext;
+    }
+    if (t->fnext == TW_TW_NIL) {
+        T->tail = t->fprev;
+    } else {
+        rec(T, t->fnext)->fprev = t->fprev;
+    }
+}
+
+/* Place record i by its end: after the last record that ends no later (almost always the
+   newest, so this is an append). */
+static void list_insert(tw_twtab *T, uint32_t i)
+{
+    tw_tw *t = rec(T, i);
+    uint32_t p = T->tail;
+    while (p != TW_TW_NIL && rec(T, p)->expires > t->expires) {
+        p = rec(T, p)->fprev;
+    }
+    t->fprev = p;
+    if (p == TW_TW_NIL) {
+        t->fnext = T->head;
+        T->head = i;
+    } else {
+        t->fnext = rec(T, p)->fnext;
+        rec(T, p)->fnext = i;
+    }
+    if (t->fnext == TW_TW_NIL) {
+        T->tail = i;
+    } else {
+        rec(T, t->fnext)->fprev = i;
+    }
+}
+
+static void release(tw_stack *st, tw_tw *t)
+{
+    tw_twtab *T = &st->tws;
+    uint32_t i = index_of(T, t);
+    uint32_t *pp = chain_link(T, t->raddr, t->ports, i);
+    *pp = t->hnext;
+    list_unlink(T, t);
+    uint32_t last = T->count - 1;
+    if (i != last) {
+        /* Keep the array dense: the last record moves into the hole. */
+        tw_tw *l = rec(T, last);
+        *chain_link(T, l->raddr, l->ports, last) = i;
+        if (l->fprev == TW_TW_NIL) {
+            T->head = i;
+        } else {
+            rec(T, l->fprev)->fnext = i;
+        }
+        if (l->fnext == TW_TW_NIL) {
+            T->tail = i;
+        } else {
+            rec(T, l->fnext)->fprev = i;
+        }
+        *t = *l;
+    }
+    T->count--;
+    if (T->count && T->nb > BUCKETS_MIN && T->count < T->nb / 4) {
+        rehash(st, T->nb / 2);
+    }
+    shrink(st);
+    tw_stack_trim_if_idle(st);
+}
+
+tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
+{
+    const tw_twtab *T = &st->tws;
+    if (!T->count) {
+        return NULL;
+    }
+    uint32_t raddr = (uint32_t)(key >> 32), ports = (uint32_t)key;
+    for (uint32_t i = T->b[bucket_of(T, raddr, ports)]; i != TW_TW_NIL;) {
+        tw_tw *t = rec(T, i);
+        if (t->raddr == raddr && t->ports == ports) {
+            return t;
+        }
+        i = t->hnext;
+    }
+    return NULL;
+}
+
+/* ---- TIME-WAIT behaviour ---- */
 
 static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state old_state,
                      tw_state new_state, const tw_seg_summary *seg)
@@ -24,9 +257,9 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
         ev.seg = *seg;
     } else {
         ev.seg.saddr = st->cfg.addr;
-        ev.seg.daddr = (uint32_t)(t->h.key >> 32);
-        ev.seg.sport = (uint16_t)t->h.key;
-        ev.seg.dport = (uint16_t)(t->h.key >> 16);
+        ev.seg.daddr = t->raddr;
+        ev.seg.sport = (uint16_t)t->ports;
+        ev.seg.dport = (uint16_t)(t->ports >> 16);
     }
     if (kind == TW_TRACE_TIMER) {
         ev.timer = TW_TIMER_TIME_WAIT;
@@ -37,15 +270,26 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
 bool tw_timewait_enter(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (st->cfg.max_time_wait && st->tws.count >= st->cfg.max_time_wait) {
+    tw_twtab *T = &st->tws;
+    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
         return false;
     }
-    tw_tw *t = tw_mem_zalloc(&st->mem, sizeof(*t));
-    if (!t) {
+    if (!reserve(st)) {
+        shrink(st);
         return false;
     }
-    t->kind = TW_OBJ_TIMEWAIT;
-    t->h.key = tw_tuple_key(c->raddr, c->rport, c->lport);
+    if (!T->b && !rehash(st, BUCKETS_MIN)) {
+        shrink(st);
+        return false;
+    }
+    if (T->count + 1 > T->nb) {
+        rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
+    }
+    uint32_t i = T->count++;
+    tw_tw *t = rec(T, i);
+    memset(t, 0, sizeof(*t));
+    t->raddr = c->raddr;
+    t->ports = (uint32_t)c->rport << 16 | c->lport;
     t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
     t->rcv_wscale = c->rcv_wscale;
     t->snd_nxt = c->snd_nxt.v;
@@ -54,25 +298,34 @@ bool tw_timewait_enter(tw_socket *c)
     t->conn_id = (uint32_t)c->id;
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
     t->win = (uint16_t)(space > 65535u ? 65535u : space);
-    tw_htab_insert(&st->tws, &st->mem, &t->h);
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
        close() during TIME-WAIT must not start a fresh 2*MSL. */
-    tw_wheel_arm(&st->wheel, &t->timer, tw_time_to_tick(c->misc_at));
+    t->expires = tw_time_to_tick(c->misc_at);
+    uint32_t j = bucket_of(T, t->raddr, t->ports);
+    t->hnext = T->b[j];
+    T->b[j] = i;
+    list_insert(T, i);
     tw_conn_free(c);
     return true;
 }
 
 void tw_timewait_free(tw_stack *st, tw_tw *t)
 {
-    tw_wheel_cancel(&st->wheel, &t->timer);
-    tw_htab_remove(&st->tws, &t->h);
-    tw_mem_free(&st->mem, t, sizeof(*t));
+    release(st, t);
+}
+
+void tw_timewait_free_all(tw_stack *st)
+{
+    tw_twtab *T = &st->tws;
+    T->count = 0;
+    T->head = T->tail = TW_TW_NIL;
+    shrink(st);
 }
 
 static void tw_send_ack(tw_stack *st, const tw_tw *t)
 {
-    uint32_t raddr = (uint32_t)(t->h.key >> 32);
-    uint16_t rport = (uint16_t)(t->h.key >> 16), lport = (uint16_t)t->h.key;
+    uint32_t raddr = t->raddr;
+    uint16_t rport = (uint16_t)(t->ports >> 16), lport = (uint16_t)t->ports;
     tw_tcp_opts o;
     memset(&o, 0, sizeof(o));
     if (t->flags & TW_TWF_TS) {
@@ -116,9 +369,13 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
     }
     tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, NULL);
     if (s->flags & TW_FIN) {
-        /* S16: the peer's FIN again: our last ACK was lost. ACK and restart 2*MSL. */
-        tw_wheel_arm(&st->wheel, &t->timer,
-                     tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl)));
+        /* S16: the peer's FIN again: our last ACK was lost. ACK and restart 2*MSL: the
+           record moves to its place by the new end (the list's end). */
+        tw_twtab *T = &st->tws;
+        uint32_t i = index_of(T, t);
+        list_unlink(T, t);
+        t->expires = tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl));
+        list_insert(T, i);
         tw_send_ack(st, t);
     } else if (s->data_len || !tw_seq_eq(s->seq, tw_seq_make(t->rcv_nxt))) {
         /* RFC 9293 3.10.7.4: an unacceptable segment gets an ACK. */
@@ -127,11 +384,23 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
     return true;
 }
 
-void tw_timewait_on_timer(tw_stack *st, tw_tw *t)
+uint64_t tw_timewait_next(const tw_stack *st)
 {
-    tw_count(st, TW_CNT_TCP_TW_RECYCLED_TIMEOUT);
-    trace_tw(st, t, TW_TRACE_TIMER, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, NULL);
-    trace_tw(st, t, TW_TRACE_STATE, TW_STATE_TIME_WAIT, TW_STATE_CLOSED, NULL);
-    tw_htab_remove(&st->tws, &t->h);
-    tw_mem_free(&st->mem, t, sizeof(*t));
+    const tw_twtab *T = &st->tws;
+    return T->count ? rec(T, T->head)->expires : UINT64_MAX;
+}
+
+void tw_timewait_expire(tw_stack *st, uint64_t tick)
+{
+    tw_twtab *T = &st->tws;
+    while (T->count) {
+        tw_tw *t = rec(T, T->head);
+        if (t->expires > tick) {
+            break;
+        }
+        tw_count(st, TW_CNT_TCP_TW_RECYCLED_TIMEOUT);
+        trace_tw(st, t, TW_TRACE_TIMER, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, NULL);
+        trace_tw(st, t, TW_TRACE_STATE, TW_STATE_TIME_WAIT, TW_STATE_CLOSED, NULL);
+        release(st, t);
+    }
 }

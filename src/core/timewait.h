@@ -2,15 +2,27 @@
  * timewait.h -- the compact TIME-WAIT record (SPEC S15-S17).
  *
  * When a connection whose application is gone enters TIME-WAIT, everything but what
- * TIME-WAIT needs is freed. What remains is 64 bytes:
+ * TIME-WAIT needs is freed. What remains is 48 bytes:
  *
- *   0  tw_hnode  next, key (raddr | rport | lport)          16
- *   16 tw_timer  next, pprev, expires (2*MSL deadline)      24
- *   40 kind, flags, rcv_wscale, pad                          4
- *   44 snd_nxt   (our FIN + 1)                               4
- *   48 rcv_nxt   (their FIN + 1)                             4
- *   52 ts_recent, conn_id (for trace)                         8
- *   60 win (raw window field to advertise), pad              4
+ *   0  expires   tick (ms) at which 2*MSL ends                8
+ *   8  hnext     next record in the hash chain (index)         4
+ *   12 fnext, fprev  the expiry list (indices)                 8
+ *   20 raddr, rport | lport                                    8
+ *   28 snd_nxt (our FIN + 1), rcv_nxt (their FIN + 1)          8
+ *   36 ts_recent, conn_id (for trace)                          8
+ *   44 win (raw window field to advertise), flags, rcv_wscale  4
+ *
+ * No timer node: every TIME-WAIT lasts the same 2*MSL, so the records ordered by expiry
+ * are the records ordered by when TIME-WAIT began. They sit on one doubly linked list,
+ * oldest first; the stack's deadline is the first record's, and a restart (S16) moves the
+ * record to the end. (A socket closed by the application during TIME-WAIT becomes a
+ * record later than TIME-WAIT began; it is placed by its end, walking back from the
+ * newest.) The timestamp offset is recomputed from the 4-tuple, not stored.
+ *
+ * Records live in a dense array (st->tws, htab.h) of 256-record chunks, so links are
+ * 32-bit indices and a bucket is 4 bytes; a freed record's slot takes the last record,
+ * and chunks go back to the allocator as the array shrinks. A record's address is
+ * therefore valid only until the next record is freed or made.
  *
  * It re-ACKs a retransmitted FIN and restarts 2*MSL (S16), ignores RST (RFC 1337), and
  * lets a newer SYN take the 4-tuple over (RFC 6191, S17).
@@ -21,22 +33,22 @@
 #include "core/tcp_conn.h"
 
 #define TW_TWF_TS 0x01u
+#define TW_TW_NIL UINT32_MAX
 
 typedef struct tw_tw {
-    tw_hnode h;
-    tw_timer timer;
-    uint8_t kind;
-    uint8_t flags;
-    uint8_t rcv_wscale;
-    uint8_t pad;
+    uint64_t expires;
+    uint32_t hnext;
+    uint32_t fnext, fprev;
+    uint32_t raddr;
+    uint32_t ports; /* rport << 16 | lport */
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent;
-    uint32_t conn_id; /* low bits of the connection id, for trace events; the timestamp
-                         offset is recomputed from the 4-tuple */
+    uint32_t conn_id; /* low bits of the connection id, for trace events */
     uint16_t win;
-    uint16_t pad2;
+    uint8_t flags;
+    uint8_t rcv_wscale;
 } tw_tw;
 
-_Static_assert(sizeof(tw_tw) <= 64, "TIME-WAIT record must stay within 64 bytes");
+_Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes");
 
 #endif
