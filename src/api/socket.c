@@ -132,6 +132,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
             rc = TW_ERR_ADDRINUSE;
         } else {
             p->listener = s;
+            memset(&s->cc, 0, sizeof(s->cc)); /* the listener's fields share cc's room */
             s->flags |= TW_F_LISTENER;
             s->backlog = (uint16_t)backlog;
             tw_conn_set_state(s, TW_STATE_LISTEN);
@@ -646,7 +647,9 @@ int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
     }
     if (s->cc_ops != tw_cc_get(algo)) {
         s->cc_ops = tw_cc_get(algo);
-        memset(&s->cc, 0, sizeof(s->cc));
+        if (!(s->flags & TW_F_LISTENER)) { /* a listener's fields share cc's room */
+            memset(&s->cc, 0, sizeof(s->cc));
+        }
     }
     return 0;
 }

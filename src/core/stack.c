@@ -152,7 +152,7 @@ void tw_stack_free(tw_stack *st)
     if (!st) {
         return;
     }
-    st->reqs.fixed = st->ports.fixed = true;
+    st->reqs.fixed = st->ports.fixed = st->conns.fixed = true; /* no shrinking: all go */
     if (st->reqs.b) {
         for (size_t i = 0; i <= st->reqs.mask; i++) {
             while (st->reqs.b[i]) {

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <string.h>
 
+_Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
+                   offsetof(struct tw_socket, cc) + sizeof(tw_cc_state),
+               "the listener's fields fit in the room of cc");
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
                "conn and half-open entry share their header layout");
@@ -214,7 +217,8 @@ void tw_conn_hash(tw_socket *c)
     if (c->flags & TW_F_HASHED) {
         return;
     }
-    c->h.key = tw_tuple_key(c->raddr, c->rport, c->lport);
+    /* raddr, rport and lport are the key's bytes (tcp_conn.h). */
+    assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
     tw_htab_insert(&c->st->conns, &c->st->mem, &c->h);
     c->flags |= TW_F_HASHED;
 }

@@ -66,31 +66,34 @@ enum tw_obj_kind {
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
+/* Field order: the header shared with tw_reqsk, then by size, so that no padding is left
+   (616 bytes before, see git history). The 4-tuple overlays the hash key (tw_tuple_key's
+   layout), and the listener's fields share room with the congestion-control state, which
+   a listener never has. */
 struct tw_socket {
-    tw_hnode h;
+    union {
+        tw_hnode h;
+        struct {
+            struct tw_hnode *h_next_; /* h.next */
+            /* h.key = raddr << 32 | rport << 16 | lport */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            uint32_t raddr;
+            uint16_t rport, lport;
+#else
+            uint16_t lport, rport;
+            uint32_t raddr;
+#endif
+        };
+    };
     tw_timer timer;
     uint8_t kind;
     uint8_t state; /* tw_state; written only by tw_conn_set_state() */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t retries; /* consecutive RTO expiries */
     int8_t err;      /* sticky TW_ERR_* */
-    uint16_t backlog;
+    uint8_t ca_state;        /* tw_ca_state */
+    uint8_t dupacks;
     uint32_t flags;
-
-    tw_stack *st;
-    struct tw_socket *all_next, **all_pprev;
-    struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
-    uint64_t id;
-    uint32_t raddr;
-    uint16_t lport, rport;
-
-    /* listener / passive child */
-    struct tw_socket *parent;  /* listener that created this half-open child */
-    struct tw_socket *q_next;  /* link in the listener's accept queue */
-    struct tw_socket *acc_head, *acc_tail;
-    uint16_t acc_len, syn_len;
-    tw_time cookie_time; /* listener: when it last answered a SYN with a cookie */
-    struct tw_reqsk *reqs; /* listener: its half-open entries */
 
     /* send sequence variables (RFC 9293 3.3.1) */
     tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_buf_seq;
@@ -99,51 +102,70 @@ struct tw_socket {
     tw_seq irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
 
     uint16_t snd_mss, peer_mss, user_mss;
+    uint16_t rcv_mss;        /* largest payload seen: what "a full segment" means */
     uint32_t ts_recent, ts_offset;
 
-    /* RFC 6298 */
-    tw_time srtt, rttvar, rto, rtt_start;
-    tw_seq rtt_seq;
+    tw_seq rtt_seq;          /* RFC 6298 */
     uint32_t total_retrans;
-    tw_time rto_at;  /* retransmission deadline or NEVER */
-    tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
-
     uint32_t sndbuf_cap, rcvbuf_cap;
-    tw_ring snd, rcv; /* buf NULL until data needs it */
-    tw_ranges *ooo;   /* NULL until an out-of-order segment arrives */
 
     /* congestion control and loss recovery (SPEC D3, D4) */
-    const tw_cc_ops *cc_ops;
-    tw_cc_state cc;
     uint32_t cwnd, ssthresh; /* bytes */
-    uint8_t ca_state;        /* tw_ca_state */
-    uint8_t dupacks;
-    uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
-    uint8_t persist_backoff;
-    uint8_t probes_out;      /* zero-window probes not answered by any ACK */
     tw_seq recover;          /* RFC 6582: snd_max when recovery began */
     tw_seq high_rxt;         /* RFC 6675 HighRxt: retransmitted up to here */
     tw_seq snd_sml;          /* end of the last small segment sent (Nagle, Minshall) */
-    tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
     uint32_t sacked;         /* bytes in sb */
     uint32_t fast_retransmits, rto_count, persist_probes;
+    uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
+    uint8_t persist_backoff;
+    uint8_t probes_out;      /* zero-window probes not answered by any ACK */
+    uint8_t sack_nrecent;
 
     /* receiver: delayed ACK and SACK blocks to send */
-    uint16_t rcv_mss;        /* largest payload seen: what "a full segment" means */
     uint32_t delack_bytes;
     uint32_t lazy_seg; /* the received segment (st's count) whose ACK is held */
-    tw_time dack_at;
     /* Starts of the latest out-of-order segments, most recent first: the order in which
        SACK blocks are reported (RFC 2018 4). */
     tw_seq sack_recent[TW_SACK_RECENT];
-    uint8_t sack_nrecent;
     tw_seq dsack_start, dsack_end;
+    uint8_t ka_probes, ka_sent;
+
+    tw_stack *st;
+    struct tw_socket *all_next, **all_pprev;
+    struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
+    uint64_t id;
+
+    /* passive child */
+    struct tw_socket *parent;  /* listener that created this half-open child */
+    struct tw_socket *q_next;  /* link in the listener's accept queue */
+
+    /* RFC 6298 */
+    tw_time srtt, rttvar, rto, rtt_start;
+    tw_time rto_at;  /* retransmission deadline or NEVER */
+    tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
+
+    tw_ring snd, rcv; /* buf NULL until data needs it */
+    tw_ranges *ooo;   /* NULL until an out-of-order segment arrives */
+
+    const tw_cc_ops *cc_ops;
+    union {
+        tw_cc_state cc; /* connections */
+        struct {        /* listeners (TW_F_LISTENER), zeroed by listen() */
+            struct tw_socket *acc_head, *acc_tail;
+            struct tw_reqsk *reqs; /* its half-open entries */
+            tw_time cookie_time;   /* when it last answered a SYN with a cookie */
+            uint16_t acc_len, syn_len;
+            uint16_t backlog;
+        };
+    };
+    tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
+
+    tw_time dack_at;
     tw_time ts_recent_stamp; /* when ts_recent was set (RFC 7323 5.5) */
     tw_time last_oow_ack;    /* last ACK sent for an out-of-window pure ACK */
 
     /* keepalive and user timeout */
     tw_time ka_at, ka_idle, ka_intvl, last_rcv;
-    uint8_t ka_probes, ka_sent;
     tw_time user_timeout;
     tw_time stall_start;     /* since when sent data waits for an ACK (or the window) */
 

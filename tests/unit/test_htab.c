@@ -204,6 +204,35 @@ static void test_htab_seed_changes_buckets(void **state)
     assert_true(same < 20); /* about 1 in 1024 expected */
 }
 
+/* After a burst the table halves back to its initial size, entries still found. */
+static void test_htab_shrinks_after_burst(void **state)
+{
+    (void)state;
+    tw_mem m;
+    tw_mem_init(&m, NULL, 0);
+    tw_htab h;
+    assert_int_equal(tw_htab_init(&h, &m, 16, 7), 0);
+    enum { N = 1000 };
+    static item items[N];
+    for (int i = 0; i < N; i++) {
+        items[i].node.key = tw_tuple_key(0x0a000000u + (uint32_t)i, 1024, 443);
+        tw_htab_insert(&h, &m, &items[i].node);
+    }
+    assert_int_equal(h.mask + 1, 1024);
+    for (int i = 0; i < N - 3; i++) {
+        tw_htab_remove(&h, &items[i].node);
+        UNIT_EQ(h.count >= (h.mask + 1) / 4 || h.mask + 1 == 16, 1, "after removing %d", i);
+    }
+    assert_int_equal(h.mask + 1, 16);
+    assert_int_equal(m.live, 16 * sizeof(*h.b));
+    for (int i = N - 3; i < N; i++) {
+        UNIT_EQ((uintptr_t)tw_htab_find(&h, items[i].node.key), (uintptr_t)&items[i].node,
+                "key %d", i);
+    }
+    tw_htab_free(&h, &m);
+    assert_int_equal(m.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_htab_grow_failure_keeps_working),
         cmocka_unit_test(test_htab_init_out_of_memory),
         cmocka_unit_test(test_htab_seed_changes_buckets),
+        cmocka_unit_test(test_htab_shrinks_after_burst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,6 +207,68 @@ static void test_mem_default_allocator(void **state)
     assert_int_equal(m.live, 0);
 }
 
+/* Free lists: a given object comes back from the next take without the allocator; the
+   lists are bounded, count in live, give way when the budget is short, and drain. */
+static void test_mem_free_list_reuse_and_bound(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0);
+    void *p = tw_mem_take(&m, TW_MC_CONN, 256);
+    assert_non_null(p);
+    tw_mem_give(&m, TW_MC_CONN, p, 256);
+    assert_int_equal(m.live, 256); /* still held from the allocator */
+    assert_int_equal(m.cached, 256);
+    assert_int_equal(r.frees, 0);
+    void *q = tw_mem_ztake(&m, TW_MC_CONN, 256);
+    assert_ptr_equal(q, p);
+    assert_int_equal(r.allocs, 1);
+    assert_int_equal(m.cached, 0);
+    for (size_t i = 0; i < 256; i++) {
+        UNIT_EQ(((unsigned char *)q)[i], 0, "byte %zu of a reused zeroed object", i);
+    }
+    tw_mem_give(&m, TW_MC_CONN, q, 256);
+    /* Bounded: past TW_MEM_CACHE_MAX objects, give frees. */
+    void *ps[TW_MEM_CACHE_MAX + 4];
+    for (size_t i = 0; i < TW_MEM_CACHE_MAX + 4; i++) {
+        ps[i] = tw_mem_take(&m, TW_MC_PORT, 32);
+        assert_non_null(ps[i]);
+    }
+    for (size_t i = 0; i < TW_MEM_CACHE_MAX + 4; i++) {
+        tw_mem_give(&m, TW_MC_PORT, ps[i], 32);
+    }
+    assert_int_equal(m.cached, 256 + TW_MEM_CACHE_MAX * 32);
+    assert_int_equal(m.live, m.cached);
+    assert_int_equal(r.live, m.live);
+    tw_mem_drain(&m);
+    assert_int_equal(m.live, 0);
+    assert_int_equal(m.cached, 0);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+}
+
+/* Cached bytes never make an allocation fail that would succeed without them. */
+static void test_mem_free_list_yields_to_budget(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 1000);
+    void *p = tw_mem_take(&m, TW_MC_RING, 600);
+    assert_non_null(p);
+    tw_mem_give(&m, TW_MC_RING, p, 600);
+    void *big = tw_mem_alloc(&m, 900); /* fits only once the cached 600 go back */
+    assert_non_null(big);
+    assert_int_equal(m.cached, 0);
+    assert_int_equal(m.live, 900);
+    assert_null(tw_mem_take(&m, TW_MC_RING, 600)); /* and the budget still holds */
+    tw_mem_free(&m, big, 900);
+    assert_int_equal(r.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +279,8 @@ int main(void)
         cmocka_unit_test(test_mem_zalloc_zeroes),
         cmocka_unit_test(test_mem_zero_size_and_null_free),
         cmocka_unit_test(test_mem_default_allocator),
+        cmocka_unit_test(test_mem_free_list_reuse_and_bound),
+        cmocka_unit_test(test_mem_free_list_yields_to_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
