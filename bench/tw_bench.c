@@ -510,6 +510,7 @@ static void do_hold(const bench_args *a)
     }
     listen_on(bench_nlisteners(n + a->w));
     size_t m0 = mem_both();
+    bench_measure_begin(a); /* --callgrind: the set-up phase only */
     double t0 = bench_wall();
     bool partial = false;
     uint64_t i = 0;
@@ -523,6 +524,7 @@ static void do_hold(const bench_args *a)
         }
     }
     double setup = bench_wall() - t0;
+    bench_measure_end(a);
     size_t peak = tw_stack_mem_peak(st_c) + tw_stack_mem_peak(st_s) - m0;
     live_expected = i;
     double t1 = bench_wall();

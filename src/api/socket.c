@@ -609,6 +609,24 @@ int tw_socket_set_nodelay(tw_socket *s, bool on)
     return 0;
 }
 
+/* The socket's own settings block, made on first use with the stack's defaults; NULL when
+   out of memory. */
+static tw_sock_opts *opts_get(tw_socket *s)
+{
+    if (!s->opts) {
+        tw_stack *st = s->st;
+        tw_sock_opts *o = tw_mem_zalloc(&st->mem, sizeof(*o));
+        if (!o) {
+            return NULL;
+        }
+        o->ka_idle = st->cfg.keepalive_idle;
+        o->ka_intvl = st->cfg.keepalive_intvl;
+        o->ka_probes = st->cfg.keepalive_probes;
+        s->opts = o;
+    }
+    return s->opts;
+}
+
 /* see tcpwave.h */
 int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, uint8_t probes)
 {
@@ -618,10 +636,21 @@ int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, 
     if (s->st->in_call) {
         return TW_ERR_BUSY;
     }
+    const tw_config *cfg = &s->st->cfg;
+    idle = idle ? idle : cfg->keepalive_idle;
+    intvl = intvl ? intvl : cfg->keepalive_intvl;
+    probes = probes ? probes : cfg->keepalive_probes;
+    bool dflt = idle == cfg->keepalive_idle && intvl == cfg->keepalive_intvl &&
+                probes == cfg->keepalive_probes;
+    if (!dflt && !opts_get(s)) {
+        return TW_ERR_NOMEM;
+    }
     s->flags = on ? s->flags | TW_F_KEEPALIVE : s->flags & ~TW_F_KEEPALIVE;
-    s->ka_idle = idle ? idle : s->st->cfg.keepalive_idle;
-    s->ka_intvl = intvl ? intvl : s->st->cfg.keepalive_intvl;
-    s->ka_probes = probes ? probes : s->st->cfg.keepalive_probes;
+    if (s->opts) {
+        s->opts->ka_idle = idle;
+        s->opts->ka_intvl = intvl;
+        s->opts->ka_probes = probes;
+    }
     if (s->state >= TW_STATE_ESTABLISHED) {
         tw_keepalive_reset(s);
         tw_conn_timer_update(s);
@@ -635,7 +664,12 @@ int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout)
     if (!s) {
         return TW_ERR_INVAL;
     }
-    s->user_timeout = timeout;
+    if (timeout && !opts_get(s)) {
+        return TW_ERR_NOMEM;
+    }
+    if (s->opts) {
+        s->opts->user_timeout = timeout;
+    }
     return 0;
 }
 

@@ -59,9 +59,6 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
     c->cc_ops = tw_cc_get(st->cfg.cc);
-    c->ka_idle = st->cfg.keepalive_idle;
-    c->ka_intvl = st->cfg.keepalive_intvl;
-    c->ka_probes = st->cfg.keepalive_probes;
     c->all_next = st->socks;
     if (st->socks) {
         st->socks->all_pprev = &c->all_next;
@@ -158,6 +155,7 @@ void tw_conn_free(tw_socket *c)
         }
     }
     buffers_free(c);
+    tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
     *c->all_pprev = c->all_next;
     if (c->all_next) {
         c->all_next->all_pprev = c->all_pprev;

@@ -66,10 +66,10 @@ enum tw_obj_kind {
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
-/* Field order: the header shared with tw_reqsk, then by size, so that no padding is left
-   (616 bytes before, see git history). The 4-tuple overlays the hash key (tw_tuple_key's
-   layout), and the listener's fields share room with the congestion-control state, which
-   a listener never has. */
+/* Field order: the header shared with tw_reqsk, then by size, so that little padding is
+   left (616 bytes before, see git history). The 4-tuple overlays the hash key
+   (tw_tuple_key's layout), the listener's fields share room with the congestion-control
+   state, which a listener never has, and settings few sockets change are in `opts`. */
 struct tw_socket {
     union {
         tw_hnode h;
@@ -128,7 +128,7 @@ struct tw_socket {
        SACK blocks are reported (RFC 2018 4). */
     tw_seq sack_recent[TW_SACK_RECENT];
     tw_seq dsack_start, dsack_end;
-    uint8_t ka_probes, ka_sent;
+    uint8_t ka_sent;
 
     tw_stack *st;
     struct tw_socket *all_next, **all_pprev;
@@ -137,7 +137,12 @@ struct tw_socket {
 
     /* passive child */
     struct tw_socket *parent;  /* listener that created this half-open child */
-    struct tw_socket *q_next;  /* link in the listener's accept queue */
+    union {
+        /* Link in the listener's accept queue while the child waits there: the
+           application has no handle to it before accept(), which clears it. */
+        struct tw_socket *q_next;
+        void *user;            /* tw_socket_set_user */
+    };
 
     /* RFC 6298 */
     tw_time srtt, rttvar, rto, rtt_start;
@@ -165,13 +170,40 @@ struct tw_socket {
     tw_time last_oow_ack;    /* last ACK sent for an out-of-window pure ACK */
 
     /* keepalive and user timeout */
-    tw_time ka_at, ka_idle, ka_intvl, last_rcv;
-    tw_time user_timeout;
+    tw_time ka_at, last_rcv;
     tw_time stall_start;     /* since when sent data waits for an ACK (or the window) */
+    struct tw_sock_opts *opts; /* NULL: the stack's defaults (tw_conn_ka_idle ...) */
 
-    void *user;
     uint64_t bytes_acked, bytes_received;
 };
+
+/* Keepalive and user-timeout settings that differ from the stack's defaults: set by few
+   sockets, so they live outside struct tw_socket. */
+typedef struct tw_sock_opts {
+    tw_time ka_idle, ka_intvl;
+    tw_time user_timeout; /* 0: off */
+    uint8_t ka_probes;
+} tw_sock_opts;
+
+static inline tw_time tw_conn_ka_idle(const tw_socket *c)
+{
+    return c->opts ? c->opts->ka_idle : c->st->cfg.keepalive_idle;
+}
+
+static inline tw_time tw_conn_ka_intvl(const tw_socket *c)
+{
+    return c->opts ? c->opts->ka_intvl : c->st->cfg.keepalive_intvl;
+}
+
+static inline uint8_t tw_conn_ka_probes(const tw_socket *c)
+{
+    return c->opts ? c->opts->ka_probes : c->st->cfg.keepalive_probes;
+}
+
+static inline tw_time tw_conn_user_timeout(const tw_socket *c)
+{
+    return c->opts ? c->opts->user_timeout : 0;
+}
 
 /* A received segment, with the view the state machine needs. */
 typedef struct tw_seg {

@@ -69,8 +69,9 @@ static bool user_timeout_ok(tw_socket *c);
    tcp_clamp_rto_to_user_timeout and tcp_clamp_probe0_to_user_timeout). */
 static tw_time clamp_to_user_timeout(const tw_socket *c, tw_time at)
 {
-    if (c->user_timeout) {
-        tw_time end = tw_time_add(c->stall_start, c->user_timeout);
+    tw_time user_timeout = tw_conn_user_timeout(c);
+    if (user_timeout) {
+        tw_time end = tw_time_add(c->stall_start, user_timeout);
         if (end < at) {
             at = end;
         }
@@ -136,7 +137,7 @@ void tw_keepalive_reset(tw_socket *c)
     c->ka_sent = 0;
     if ((c->flags & TW_F_KEEPALIVE) &&
         (c->state == TW_STATE_ESTABLISHED || c->state == TW_STATE_CLOSE_WAIT)) {
-        c->ka_at = tw_time_add(c->last_rcv, c->ka_idle);
+        c->ka_at = tw_time_add(c->last_rcv, tw_conn_ka_idle(c));
     } else {
         c->ka_at = TW_TIME_NEVER;
     }
@@ -175,7 +176,8 @@ void tw_timer_after_send(tw_socket *c)
 static bool user_timeout_ok(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (c->user_timeout && st->now - c->stall_start >= c->user_timeout) {
+    tw_time user_timeout = tw_conn_user_timeout(c);
+    if (user_timeout && st->now - c->stall_start >= user_timeout) {
         tw_count(st, TW_CNT_TCP_USER_TIMEDOUT);
         tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
         tw_conn_done(c, TW_ERR_TIMEDOUT);
@@ -220,12 +222,12 @@ static bool on_keepalive(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_time idle = st->now - c->last_rcv;
-    if (c->ka_sent == 0 && idle < c->ka_idle) {
-        c->ka_at = tw_time_add(c->last_rcv, c->ka_idle); /* traffic came meanwhile */
+    if (c->ka_sent == 0 && idle < tw_conn_ka_idle(c)) {
+        c->ka_at = tw_time_add(c->last_rcv, tw_conn_ka_idle(c)); /* traffic came meanwhile */
         return true;
     }
     trace_timer(c, TW_TIMER_KEEPALIVE);
-    if (c->ka_sent >= c->ka_probes) {
+    if (c->ka_sent >= tw_conn_ka_probes(c)) {
         /* RFC 1122 4.2.3.6: the peer is gone. Like Linux, tell it with a RST in case
            it is only deaf. */
         tw_count(st, TW_CNT_TCP_KEEPALIVE_TIMEDOUT);
@@ -237,7 +239,7 @@ static bool on_keepalive(tw_socket *c)
     tw_count(st, TW_CNT_TCP_KEEPALIVE_PROBE);
     c->ka_sent++;
     tw_out_probe(c);
-    c->ka_at = tw_time_add(st->now, c->ka_intvl);
+    c->ka_at = tw_time_add(st->now, tw_conn_ka_intvl(c));
     return true;
 }
 
