@@ -128,11 +128,40 @@ static void test_s08_memory_budget(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* Keepalive and user-timeout settings other than the defaults take a few bytes of their
+   own: with none left, setting them says TW_ERR_NOMEM and changes nothing, while the
+   defaults (and turning keepalive on with them) need no memory. */
+static void test_s08_socket_options_out_of_memory(void **state)
+{
+    tw_t *probe = stack_with(state, 0, 0);
+    size_t base = tw_stack_mem_live(tw_t_stack(probe));
+    tw_socket *ps;
+    assert_int_equal(tw_socket_open(tw_t_stack(probe), &ps), 0);
+    size_t one = tw_stack_mem_live(tw_t_stack(probe)) - base;
+    tw_t_free(probe);
+    *state = NULL;
+    tw_t *t = stack_with(state, 0, base + one);
+    tw_socket *s;
+    assert_int_equal(tw_socket_open(tw_t_stack(t), &s), 0);
+    assert_int_equal(tw_socket_set_keepalive(s, true, 0, 0, 0), 0);
+    tw_socket_info in;
+    assert_int_equal(tw_socket_info_get(s, &in), 0);
+    assert_true(in.keepalive);
+    assert_int_equal(tw_socket_set_keepalive(s, false, TW_SEC(10), TW_SEC(2), 3), TW_ERR_NOMEM);
+    assert_int_equal(tw_socket_info_get(s, &in), 0);
+    assert_true(in.keepalive); /* unchanged */
+    assert_int_equal(tw_socket_set_user_timeout(s, TW_SEC(10)), TW_ERR_NOMEM);
+    assert_int_equal(tw_socket_set_user_timeout(s, 0), 0);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= base + one);
+    tw_socket_close(s, tw_t_now(t));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_s08_max_connections_limit, teardown),
         cmocka_unit_test_teardown(test_s08_memory_budget, teardown),
+        cmocka_unit_test_teardown(test_s08_socket_options_out_of_memory, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
