@@ -108,7 +108,7 @@ void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
         return;
     }
     tw_mem_cache *c = &m->cache[cls];
-    if (c->n >= TW_MEM_CACHE_MAX) {
+    if (c->n + 1 > TW_MEM_CACHE_MAX) { /* (not >=: TW_MEM_CACHE_MAX may be 0) */
         tw_mem_free(m, p, size);
         return;
     }

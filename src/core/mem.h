@@ -30,7 +30,18 @@ enum tw_mem_class {
     TW_MC_COUNT_
 };
 
-#define TW_MEM_CACHE_MAX 16u /* objects per list */
+/* Objects per list. Under AddressSanitizer the lists stay empty: a cached object is
+   never returned to malloc, so a use after tw_mem_give would go unseen. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TW_MEM_CACHE_MAX 0u
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TW_MEM_CACHE_MAX 0u
+#endif
+#endif
+#ifndef TW_MEM_CACHE_MAX
+#define TW_MEM_CACHE_MAX 16u
+#endif
 #define TW_MEM_RING_BLOCK 4096u
 
 typedef struct tw_mem_cache {
