@@ -289,12 +289,67 @@ static void test_ipv4_build(void **state)
     assert_int_equal(h.payload_len, 1480);
 }
 
+/* Naive RFC 1071 sum of a header: 16-bit big-endian words, end-around carry at the end. */
+static uint16_t naive_hdr_sum(const uint8_t *b, size_t len)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        s += tw_get16(b + i);
+    }
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return (uint16_t)s;
+}
+
+/* The checksum computed from the field values (not from the bytes) over random
+   addresses, protocols, lengths and ids; and parse checks headers of every length with
+   options, at any alignment, against the naive sum (flipping any bit is caught). */
+static void test_ipv4_checksum_random(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    uint8_t buf[16 + 60 + PAYLOAD];
+    for (int i = 0; i < 20000; i++) {
+        uint8_t *b = buf + unit_below(&r, 16);
+        uint32_t src = (uint32_t)unit_next(&r), dst = (uint32_t)unit_next(&r);
+        uint8_t proto = (uint8_t)unit_next(&r);
+        uint16_t plen = (uint16_t)unit_below(&r, 65536 - 20);
+        uint16_t id = (uint16_t)unit_next(&r);
+        tw_ipv4_build(b, src, dst, proto, plen, id);
+        UNIT_EQ(naive_hdr_sum(b, 20), 0xffff, "iteration %d", i);
+        UNIT_EQ(tw_get16(b + 2), plen + 20u, "iteration %d", i);
+        UNIT_EQ(tw_get16(b + 4), id, "iteration %d", i);
+        UNIT_EQ(b[9], proto, "iteration %d", i);
+
+        /* a valid packet to us with a header of 20..60 bytes */
+        size_t hl = 20 + 4 * (size_t)unit_below(&r, 11);
+        tw_ipv4_build(b, OTHER, SELF, TW_IPPROTO_TCP, (uint16_t)(hl - 20 + PAYLOAD), id);
+        b[0] = (uint8_t)(0x40 | hl / 4);
+        for (size_t k = 20; k < hl + PAYLOAD; k++) {
+            b[k] = (uint8_t)unit_next(&r); /* option bytes are not interpreted */
+        }
+        tw_put16(b + 10, 0);
+        tw_put16(b + 10, (uint16_t)~naive_hdr_sum(b, hl));
+        tw_ipv4_hdr h;
+        UNIT_EQ(tw_ipv4_parse(&h, b, hl + PAYLOAD, SELF), TW_CNT_COUNT_, "iteration %d hl %zu", i,
+                hl);
+        UNIT_EQ(h.payload_len, PAYLOAD, "iteration %d hl %zu", i, hl);
+        size_t bit = (size_t)unit_below(&r, 8 * hl);
+        b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        if (tw_ipv4_parse(&h, b, hl + PAYLOAD, SELF) == TW_CNT_COUNT_) {
+            fail_msg("iteration %d hl %zu: flipped bit %zu accepted", i, hl, bit);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_parse_table),
         cmocka_unit_test(test_ipv4_truncated_everywhere),
         cmocka_unit_test(test_ipv4_build),
+        cmocka_unit_test(test_ipv4_checksum_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
