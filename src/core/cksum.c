@@ -99,9 +99,3 @@ uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd)
     }
     return tw_cksum_fold(tw_cksum_native(sum, p, len));
 }
-
-uint32_t tw_cksum_copy(uint32_t sum, uint8_t *dst, const uint8_t *src, size_t len, int odd)
-{
-    memcpy(dst, src, len);
-    return tw_cksum_add(sum, dst, len, odd);
-}

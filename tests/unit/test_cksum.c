@@ -247,8 +247,8 @@ static void test_cksum_native_random_against_naive(void **state)
         }
         uint64_t n = tw_cksum_native(acc, buf + 8 + off, len);
         memcpy(buf + off, &acc, 8);
-        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "iteration %d len %zu off %zu",
-                i, len, off);
+        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len),
+                "iteration %d len %zu off %zu", i, len, off);
         UNIT_EQ(tw_cksum_native_ok(n), naive_sum(buf + off, 8 + len) == 0xffff,
                 "iteration %d len %zu off %zu", i, len, off);
     }
