@@ -31,6 +31,14 @@ static double run_seed(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes,
     if (!r.ok) {
         fail_msg("transfer failed: %s", r.why);
     }
+    /* The link's queue overflows now and then (a loss-based controller looks for that),
+       but a sender that loses its ACK clock after a timeout floods it: such runs dropped
+       ~40 % of their packets before the slow-start fix (RFC 3465 2.2). */
+    if (r.dropped * 20 > r.packets) {
+        fail_msg("seed %llu: %llu of %llu packets dropped: the sender overran the queue",
+                 (unsigned long long)seed, (unsigned long long)r.dropped,
+                 (unsigned long long)r.packets);
+    }
     double mbit = r.goodput_s2c / 1e6;
     print_message("seed %llu loss %.3f %s %s: %.1f Mbit/s over %.2f s virtual, %llu retransmissions, "
                   "%llu fast retransmits, %llu timeouts\n",
@@ -45,8 +53,8 @@ static double run(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes)
     return run_seed(loss, cc, no_sack, bytes, 1);
 }
 
-/* One seed's loss pattern swings the figure by 2-3x (6 to 25 Mbit/s for CUBIC at 1 %),
-   so a floor on one seed mostly measures luck: take the mean over eight. */
+/* One seed's loss pattern moves the figure by a third (5.7 to 7.9 Mbit/s for CUBIC at
+   1 %), so a floor on one seed mostly measures luck: take the mean over eight. */
 static double run_mean(double loss, tw_cc_algo cc, bool no_sack, uint64_t bytes)
 {
     double sum = 0;
@@ -69,8 +77,8 @@ static void test_d04_goodput_clean_link(void **state)
 static void test_d03_goodput_one_percent_loss_cubic_sack(void **state)
 {
     (void)state;
-    /* 9.9 Mbit/s when the floor was set (ACKs held to the end of a turn: 11.0). */
-    assert_true(run_mean(0.01, TW_CC_CUBIC, false, 20000000) >= 8.4);
+    /* 6.6 Mbit/s when the floor was set, near the Mathis bound of ~7 (README). */
+    assert_true(run_mean(0.01, TW_CC_CUBIC, false, 20000000) >= 5.6);
 }
 
 /* D3: the same with NewReno and no SACK (RFC 6582 recovery only). */
