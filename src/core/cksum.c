@@ -17,6 +17,8 @@ __attribute__((noinline)) static uint64_t sum_blocks(uint64_t acc, const uint8_t
                                                      size_t nblocks)
 {
     uint64_t a = acc, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
+    /* Two blocks a turn halve the loop overhead (both GCC and clang honour this). */
+#pragma GCC unroll 2
     for (size_t i = 0; i < nblocks; i++, p += 64) {
         a = tw_cksum_add64(a, tw_cksum_load64(p));
         b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
