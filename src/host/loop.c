@@ -126,25 +126,10 @@ static int wait_ns(tw_loop *l, struct epoll_event *evs, int max, tw_time ns)
     return epoll_wait(l->ep, evs, max, ms);
 }
 
-int tw_loop_run_once(tw_loop *l, tw_time max_wait)
+/* Wait up to `wait` ns and run the callbacks of the fds that are ready. Returns how many
+   ran, or -errno. */
+static int wait_and_dispatch(tw_loop *l, tw_time wait)
 {
-    tw_time now = tw_host_now();
-    tw_time wait = max_wait;
-    if (l->st != NULL) {
-        /* The stack's timers run at the start of a turn, not at the end of the last one:
-           the application has acted on what the last turn received in between, so a
-           reply or FIN it wrote carries the ACK the stack held (tcpwave.h). */
-        if (tw_stack_next_deadline(l->st) <= now) {
-            tw_stack_on_timeout(l->st, now);
-        }
-        tw_time dl = tw_stack_next_deadline(l->st);
-        if (dl != TW_TIME_NEVER) {
-            tw_time until = dl > now ? dl - now : 0;
-            if (until < wait) {
-                wait = until;
-            }
-        }
-    }
     struct epoll_event evs[TW_LOOP_MAX_FDS];
     int n = wait_ns(l, evs, TW_LOOP_MAX_FDS, wait);
     if (n < 0) {
@@ -163,4 +148,36 @@ int tw_loop_run_once(tw_loop *l, tw_time max_wait)
         }
     }
     return ran;
+}
+
+int tw_loop_run_once(tw_loop *l, tw_time max_wait)
+{
+    if (l->st == NULL) {
+        return wait_and_dispatch(l, max_wait);
+    }
+    /* Order within a turn: first what is already waiting on the fds (packets that came in
+       while the application worked: an ACK in there must be seen before a retransmission
+       timer that fell due meanwhile fires), then the stack's due timers, then the wait.
+       The application acts between turns, after the input, before on_timeout: a reply or
+       FIN it writes carries the ACK the stack held for it (tcpwave.h). */
+    int ran = wait_and_dispatch(l, 0);
+    if (ran < 0) {
+        return ran;
+    }
+    tw_time now = tw_host_now();
+    if (tw_stack_next_deadline(l->st) <= now) {
+        tw_stack_on_timeout(l->st, now);
+    }
+    if (ran > 0) {
+        return ran;
+    }
+    tw_time wait = max_wait;
+    tw_time dl = tw_stack_next_deadline(l->st);
+    if (dl != TW_TIME_NEVER) {
+        tw_time until = dl > now ? dl - now : 0;
+        if (until < wait) {
+            wait = until;
+        }
+    }
+    return wait_and_dispatch(l, wait);
 }
