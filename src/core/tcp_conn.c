@@ -91,7 +91,7 @@ static void buffers_free(tw_socket *c)
     tw_mem *m = &c->st->mem;
     tw_conn_ring_free(c->st, &c->snd);
     tw_conn_ring_free(c->st, &c->rcv);
-    tw_mem_free(m, c->ooo, sizeof(*c->ooo));
+    tw_mem_free(m, c->ooo, sizeof(tw_ooo));
     c->ooo = NULL;
     tw_mem_free(m, c->sb, sizeof(*c->sb));
     c->sb = NULL;

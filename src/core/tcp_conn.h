@@ -119,14 +119,10 @@ struct tw_socket {
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
     uint8_t persist_backoff;
     uint8_t probes_out;      /* zero-window probes not answered by any ACK */
-    uint8_t sack_nrecent;
 
     /* receiver: delayed ACK and SACK blocks to send */
     uint32_t delack_bytes;
     uint32_t lazy_seg; /* the received segment (st's count) whose ACK is held */
-    /* Starts of the latest out-of-order segments, most recent first: the order in which
-       SACK blocks are reported (RFC 2018 4). */
-    tw_seq sack_recent[TW_SACK_RECENT];
     tw_seq dsack_start, dsack_end;
     uint8_t ka_sent;
 
@@ -150,7 +146,7 @@ struct tw_socket {
     tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
 
     tw_ring snd, rcv; /* buf NULL until data needs it */
-    tw_ranges *ooo;   /* NULL until an out-of-order segment arrives */
+    tw_ranges *ooo;   /* NULL until an out-of-order segment arrives (tw_ooo) */
 
     const tw_cc_ops *cc_ops;
     union {
@@ -176,6 +172,20 @@ struct tw_socket {
 
     uint64_t bytes_acked, bytes_received;
 };
+
+/* What the receiver keeps about out-of-order data, made with the first out-of-order
+   segment: the ranges held, and the starts of the latest out-of-order segments, most
+   recent first, the order in which SACK blocks are reported (RFC 2018 4). */
+typedef struct tw_ooo {
+    tw_ranges r; /* first member: c->ooo points here */
+    tw_seq sack_recent[TW_SACK_RECENT];
+    uint8_t sack_nrecent;
+} tw_ooo;
+
+static inline tw_ooo *tw_conn_ooo(const tw_socket *c)
+{
+    return (tw_ooo *)(void *)c->ooo;
+}
 
 /* Keepalive and user-timeout settings that differ from the stack's defaults: set by few
    sockets, so they live outside struct tw_socket. */
