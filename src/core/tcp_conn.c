@@ -49,7 +49,7 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     }
     c->kind = TW_OBJ_CONN;
     c->st = st;
-    c->id = ++st->next_conn_id;
+    c->id = (uint32_t)++st->next_conn_id;
     c->state = TW_STATE_CLOSED;
     c->sndbuf_cap = st->cfg.sndbuf;
     c->rcvbuf_cap = st->cfg.rcvbuf;

@@ -119,17 +119,17 @@ struct tw_socket {
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
     uint8_t persist_backoff;
     uint8_t probes_out;      /* zero-window probes not answered by any ACK */
+    uint8_t ka_sent;
 
     /* receiver: delayed ACK and SACK blocks to send */
     uint32_t delack_bytes;
     uint32_t lazy_seg; /* the received segment (st's count) whose ACK is held */
     tw_seq dsack_start, dsack_end;
-    uint8_t ka_sent;
+    uint32_t id; /* for trace events and tw_socket_info; 32 bits like half-open entries' */
 
     tw_stack *st;
     struct tw_socket *all_next, **all_pprev;
     struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
-    uint64_t id;
 
     /* passive child */
     struct tw_socket *parent;  /* listener that created this half-open child */
