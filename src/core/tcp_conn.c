@@ -49,7 +49,7 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     }
     c->kind = TW_OBJ_CONN;
     c->st = st;
-    c->id = ++st->next_conn_id;
+    c->id = (uint32_t)++st->next_conn_id;
     c->state = TW_STATE_CLOSED;
     c->sndbuf_cap = st->cfg.sndbuf;
     c->rcvbuf_cap = st->cfg.rcvbuf;
@@ -91,7 +91,7 @@ static void buffers_free(tw_socket *c)
     tw_mem *m = &c->st->mem;
     tw_conn_ring_free(c->st, &c->snd);
     tw_conn_ring_free(c->st, &c->rcv);
-    tw_mem_free(m, c->ooo, sizeof(*c->ooo));
+    tw_mem_free(m, c->ooo, sizeof(tw_ooo));
     c->ooo = NULL;
     tw_mem_free(m, c->sb, sizeof(*c->sb));
     c->sb = NULL;

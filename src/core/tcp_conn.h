@@ -119,21 +119,17 @@ struct tw_socket {
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
     uint8_t persist_backoff;
     uint8_t probes_out;      /* zero-window probes not answered by any ACK */
-    uint8_t sack_nrecent;
+    uint8_t ka_sent;
 
     /* receiver: delayed ACK and SACK blocks to send */
     uint32_t delack_bytes;
     uint32_t lazy_seg; /* the received segment (st's count) whose ACK is held */
-    /* Starts of the latest out-of-order segments, most recent first: the order in which
-       SACK blocks are reported (RFC 2018 4). */
-    tw_seq sack_recent[TW_SACK_RECENT];
     tw_seq dsack_start, dsack_end;
-    uint8_t ka_sent;
+    uint32_t id; /* for trace events and tw_socket_info; 32 bits like half-open entries' */
 
     tw_stack *st;
     struct tw_socket *all_next, **all_pprev;
     struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
-    uint64_t id;
 
     /* passive child */
     struct tw_socket *parent;  /* listener that created this half-open child */
@@ -150,7 +146,7 @@ struct tw_socket {
     tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
 
     tw_ring snd, rcv; /* buf NULL until data needs it */
-    tw_ranges *ooo;   /* NULL until an out-of-order segment arrives */
+    tw_ranges *ooo;   /* NULL until an out-of-order segment arrives (tw_ooo) */
 
     const tw_cc_ops *cc_ops;
     union {
@@ -176,6 +172,20 @@ struct tw_socket {
 
     uint64_t bytes_acked, bytes_received;
 };
+
+/* What the receiver keeps about out-of-order data, made with the first out-of-order
+   segment: the ranges held, and the starts of the latest out-of-order segments, most
+   recent first, the order in which SACK blocks are reported (RFC 2018 4). */
+typedef struct tw_ooo {
+    tw_ranges r; /* first member: c->ooo points here */
+    tw_seq sack_recent[TW_SACK_RECENT];
+    uint8_t sack_nrecent;
+} tw_ooo;
+
+static inline tw_ooo *tw_conn_ooo(const tw_socket *c)
+{
+    return (tw_ooo *)(void *)c->ooo;
+}
 
 /* Keepalive and user-timeout settings that differ from the stack's defaults: set by few
    sockets, so they live outside struct tw_socket. */

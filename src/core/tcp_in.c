@@ -1049,20 +1049,22 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
         return IN_CONTINUE;
     }
     c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: an out-of-order segment is ACKed at once */
-    memmove(&c->sack_recent[1], &c->sack_recent[0],
-            sizeof(c->sack_recent) - sizeof(c->sack_recent[0]));
-    c->sack_recent[0] = s->seq;
-    if (c->sack_nrecent < TW_SACK_RECENT) {
-        c->sack_nrecent++;
-    }
     /* Out of order: keep the bytes where they belong in the ring and remember the range
        (RFC 9293 3.10.7.4 seventh: segments beyond RCV.NXT may be held). */
     if (!c->ooo) {
-        c->ooo = tw_mem_zalloc(&st->mem, sizeof(*c->ooo));
-        if (!c->ooo) {
+        tw_ooo *no = tw_mem_zalloc(&st->mem, sizeof(*no));
+        if (!no) {
             tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, c);
             return IN_DONE;
         }
+        c->ooo = &no->r;
+    }
+    tw_ooo *o = tw_conn_ooo(c);
+    memmove(&o->sack_recent[1], &o->sack_recent[0],
+            sizeof(o->sack_recent) - sizeof(o->sack_recent[0]));
+    o->sack_recent[0] = s->seq;
+    if (o->sack_nrecent < TW_SACK_RECENT) {
+        o->sack_nrecent++;
     }
     if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
         tw_drop(st, TW_CNT_TCP_RX_OOO_DROP, &s->sum, c);

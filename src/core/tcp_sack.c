@@ -144,10 +144,11 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max)
        that loses some ACKs still learns every island; any room left takes the other
        islands in sequence order. */
     bool used[TW_RANGES_MAX] = {false};
-    for (unsigned k = 0; k < c->sack_nrecent && n < max; k++) {
+    const tw_ooo *o = tw_conn_ooo(c);
+    for (unsigned k = 0; k < o->sack_nrecent && n < max; k++) {
         for (unsigned i = 0; i < c->ooo->n; i++) {
             const tw_range *r = &c->ooo->r[i];
-            if (!used[i] && tw_seq_in(c->sack_recent[k], r->start, r->end)) {
+            if (!used[i] && tw_seq_in(o->sack_recent[k], r->start, r->end)) {
                 used[i] = true;
                 out[n].start = r->start.v;
                 out[n].end = r->end.v;
