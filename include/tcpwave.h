@@ -460,10 +460,13 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss);
 
 /* TCP_NODELAY: turn Nagle's algorithm (on by default) off. */
 int tw_socket_set_nodelay(tw_socket *s, bool on);
-/* SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT (0 = the stack's default for each). */
+/* SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT (0 = the stack's default for each). Values
+   other than the defaults live in a small block made on first use: TW_ERR_NOMEM (nothing
+   changed) when the allocator or the budget refuses it. */
 int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, uint8_t probes);
 /* TCP_USER_TIMEOUT (RFC 5482): abort with TW_ERR_TIMEDOUT when sent data stays
-   unacknowledged (or the peer's window stays closed) this long; 0 = off. */
+   unacknowledged (or the peer's window stays closed) this long; 0 = off. A nonzero
+   timeout may return TW_ERR_NOMEM (nothing changed), as tw_socket_set_keepalive. */
 int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout);
 /* TCP_CONGESTION: this socket's algorithm (before or after connect). */
 int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo);
