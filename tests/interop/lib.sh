@@ -180,7 +180,8 @@ tsh() {
 # One tshark pass over the capture into $WORK/fields.tsv (tshark is slow; every check
 # after that is awk on this table). Columns, in the order of FIELD_NAMES:
 FIELD_NAMES="frame src dst sport dport syn ack fin rst len ipck tcpck acklost malformed
-    icmptype icmpck iplen mss wscale sackok tsval tsecr cksum cksumcalc stream seq nxtseq ackno"
+    icmptype icmpck iplen mss wscale sackok tsval tsecr cksum cksumcalc stream seq nxtseq ackno
+    protos"
 fields() {
     [ -s "$WORK/fields.tsv" ] && return 0
     tsh -T fields -E separator=/t -e frame.number -e ip.src -e ip.dst -e tcp.srcport \
@@ -190,7 +191,7 @@ fields() {
         -e ip.len -e tcp.options.mss_val -e tcp.options.wscale.shift -e tcp.options.sack_perm \
         -e tcp.options.timestamp.tsval -e tcp.options.timestamp.tsecr -e tcp.checksum \
         -e tcp.checksum_calculated -e tcp.stream -e tcp.seq -e tcp.nxtseq -e tcp.ack \
-        >"$WORK/fields.tsv" ||
+        -e frame.protocols >"$WORK/fields.tsv" ||
         fail "tshark could not read the capture"
 }
 
@@ -204,7 +205,12 @@ rows() {
           frame = v["frame"]; src = v["src"]; dst = v["dst"]; sport = v["sport"] + 0
           dport = v["dport"] + 0; syn = v["syn"] + 0; ack = v["ack"] + 0; fin = v["fin"] + 0
           rst = v["rst"] + 0; len = v["len"] + 0; ipck = v["ipck"]; tcpck = v["tcpck"]
-          acklost = v["acklost"] != ""; malformed = v["malformed"] != ""
+          acklost = v["acklost"] != ""
+          # Malformed only counts in the layers judged here: tshark's guesses at the
+          # application protocol in random payload (Q.931 over TPKT, say) can fail on
+          # bytes that are perfectly good TCP data.
+          protos = v["protos"]; sub(/:_ws\.malformed$/, "", protos)
+          malformed = v["malformed"] != "" && protos ~ /:(ip|icmp|tcp|tcp:data)$/
           icmptype = v["icmptype"]; icmpck = v["icmpck"]; iplen = v["iplen"] + 0
           mss = v["mss"]; wscale = v["wscale"]; sackok = v["sackok"] != ""
           tsval = v["tsval"]; tsecr = v["tsecr"]; tcp = v["sport"] != ""
