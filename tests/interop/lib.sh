@@ -206,7 +206,7 @@ rows() {
           dport = v["dport"] + 0; syn = v["syn"] + 0; ack = v["ack"] + 0; fin = v["fin"] + 0
           rst = v["rst"] + 0; len = v["len"] + 0; ipck = v["ipck"]; tcpck = v["tcpck"]
           acklost = v["acklost"] != ""
-          # Malformed only counts in the layers judged here: tshark's guesses at the
+          # Malformed only counts in the layers judged here: the guesses tshark makes at the
           # application protocol in random payload (Q.931 over TPKT, say) can fail on
           # bytes that are perfectly good TCP data.
           protos = v["protos"]; sub(/:_ws\.malformed$/, "", protos)
