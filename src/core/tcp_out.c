@@ -543,13 +543,11 @@ void tw_out_push(tw_socket *c)
     if (!synchronized(c)) {
         return;
     }
-    unsigned sent = 0;
     if (c->state != TW_STATE_TIME_WAIT) {
-        sent = push_segs(c, ~0u, false);
+        push_segs(c, ~0u, false);
     }
-    if (sent) {
-        /* the ACK rode on data */
-    } else if (c->flags & TW_F_ACK_NOW) {
+    /* A segment sent above carried the ACK and cleared both flags (emit). */
+    if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
     } else if (c->flags & TW_F_ACK_LAZY) {
         tw_out_ack_lazy(c);
