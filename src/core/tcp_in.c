@@ -23,7 +23,6 @@ typedef enum in_result {
     IN_DONE = 1, /* segment consumed; the connection may have been freed */
 } in_result;
 
-
 /* An ACK that may wait for the end of the host's turn (tw_out_push). Only one segment's
    ACK is ever held: a second one in the same turn sends it (RFC 5681 4.2 / RFC 1122
    4.2.3.2: at least every second segment). ACKs that signal loss, a filled hole, a
