@@ -12,23 +12,21 @@ uint32_t tw_cc_slow_start(tw_socket *c, uint32_t acked)
         return acked;
     }
     /* RFC 3465 2.2: grow by the bytes acknowledged, at most 2*SMSS per ACK. */
+    uint32_t cap = 2u * c->snd_mss;
+    uint32_t inc = acked < cap ? acked : cap;
     uint32_t room = c->ssthresh - c->cwnd;
-    if (acked <= room) {
-        c->cwnd += acked < 2u * c->snd_mss ? acked : 2u * c->snd_mss;
+    if (inc < room) {
+        c->cwnd += inc;
         return 0;
     }
     /* RFC 5681 3.1: only what is left once cwnd reaches ssthresh counts for congestion
-       avoidance. Bytes over the 2*SMSS limit are not "left": a cumulative ACK that jumps
-       over megabytes after a timeout (one hole, the rest received) would otherwise hand
-       them all to congestion avoidance and CUBIC's Reno estimate would open the window
-       by thousands of segments at once. */
-    if (room <= 2u * c->snd_mss) {
-        c->cwnd = c->ssthresh;
-        uint32_t left = acked - room;
-        return left < 2u * c->snd_mss ? left : 2u * c->snd_mss;
-    }
-    c->cwnd += 2u * c->snd_mss;
-    return 0;
+       avoidance, within the same 2*SMSS. Bytes over that limit are not "left": a
+       cumulative ACK that jumps over megabytes after a timeout (one hole, the rest
+       received) would otherwise hand them all to congestion avoidance and CUBIC's Reno
+       estimate would open the window by thousands of segments at once. */
+    c->cwnd = c->ssthresh;
+    uint32_t left = acked - room;
+    return left < cap ? left : cap;
 }
 
 static void newreno_on_ack(tw_socket *c, uint32_t acked, tw_time now)
