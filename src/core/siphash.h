@@ -15,5 +15,7 @@ typedef struct tw_sipkey {
 uint64_t tw_siphash(const tw_sipkey *key, const uint8_t *msg, size_t len);
 /* SipHash-2-4 of four 32-bit words, the common case (a 4-tuple, a counter). */
 uint64_t tw_siphash_4x32(const tw_sipkey *key, uint32_t a, uint32_t b, uint32_t c, uint32_t d);
+/* SipHash of the 12 little-endian bytes of a, b, c. */
+uint64_t tw_siphash_3x32(const tw_sipkey *key, uint32_t a, uint32_t b, uint32_t c);
 
 #endif
