@@ -143,6 +143,9 @@ uint64_t tw_wheel_next(const tw_wheel *w)
     if (w->expired) {
         return w->now;
     }
+    if (w->count == 0) {
+        return UINT64_MAX; /* the common idle case, without looking at every level */
+    }
     for (unsigned level = 0; level < TW_WHEEL_LEVELS; level++) {
         if (!w->pending[level]) {
             continue;
