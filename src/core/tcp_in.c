@@ -1201,6 +1201,71 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
     tw_out_push(c);
 }
 
+/* Header prediction (Van Jacobson's, as BSD and Linux have it): the two segments a bulk
+   transfer is made of, in-order data that acknowledges nothing new and a pure ACK of new
+   data, take only the actions RFC 9293 3.10.7.4's steps would take for them. Predicted:
+   ESTABLISHED, ACK with at most PSH, SEG.SEQ = RCV.NXT, the options the connection
+   always sends (timestamps or none) with a TSval PAWS accepts, the send window
+   unchanged, nothing queued to close or out of order; data that fits the window and
+   SND.UNA = SEG.ACK, or no data and SND.UNA < SEG.ACK <= SND.MAX outside loss recovery.
+   Everything else, or nothing changed yet, returns false for the full steps. */
+static bool in_fast(tw_socket *c, tw_seg *s)
+{
+    tw_stack *st = c->st;
+    const tw_tcp_hdr *h = s->h;
+    bool ts = (c->flags & TW_F_TS) != 0;
+    if (c->state != TW_STATE_ESTABLISHED || (s->flags & (uint8_t)~TW_PSH) != TW_ACK ||
+        !tw_seq_eq(s->seq, c->rcv_nxt) || h->o.present != (ts ? TW_OPT_TS : 0) ||
+        ((uint32_t)h->win << c->snd_wscale) != c->snd_wnd ||
+        (c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_OOO_FIN)) ||
+        (ts && (int32_t)(h->o.ts_val - c->ts_recent) < 0)) {
+        return false;
+    }
+    if (s->data_len) {
+        /* In order, within the window (first check trims nothing), no hole to fill. */
+        if (!tw_seq_eq(s->ack, c->snd_una) || (c->ooo && c->ooo->n) ||
+            s->data_len > tw_conn_rcv_space(c) ||
+            !tw_conn_rcv_reserve(c, c->rcv.len + s->data_len)) {
+            return false;
+        }
+    } else if (!tw_seq_gt(s->ack, c->snd_una) || tw_seq_gt(s->ack, c->snd_max) ||
+               c->ca_state != TW_CA_OPEN || c->sacked) {
+        return false; /* duplicate ACK, or recovery state to keep */
+    }
+    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    /* note_arrival (RFC 7323 4.3: TS.Recent from a segment at or below Last.ACK.sent). */
+    if (ts && tw_seq_le(s->seq, c->last_ack_sent)) {
+        c->ts_recent = h->o.ts_val;
+        c->ts_recent_stamp = st->now;
+    }
+    c->last_rcv = st->now;
+    c->ka_sent = 0;
+    /* Fifth check: the window is the same; SND.WL1/WL2 move as in_process_ack moves them. */
+    c->probes_out = 0;
+    if (tw_seq_lt(c->snd_wl1, s->seq) ||
+        (tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_le(c->snd_wl2, s->ack))) {
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = s->ack;
+    }
+    if (s->data_len == 0) {
+        uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+        uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
+        ack_advance(c, s);
+        on_new_ack(c, acked, prior_flight);
+    } else {
+        /* Seventh: in_process_text's in-order case. */
+        if (s->data_len > c->rcv_mss) {
+            c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
+                                                                      : tw_conn_local_mss(c));
+        }
+        deliver_in_order(c, s->data, s->data_len);
+        ack_policy(c, s->data_len);
+    }
+    tw_conn_notify(c);
+    tw_out_push(c);
+    return true;
+}
+
 static void in_conn(tw_socket *c, tw_seg *s)
 {
     tw_trace_conn(c->st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
@@ -1236,7 +1301,9 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
     uint64_t key = tw_tuple_key(src, h.sport, h.dport);
     tw_hnode *n = tw_htab_find(&st->conns, key);
     if (n) {
-        in_conn((tw_socket *)n, &s);
+        if (!in_fast((tw_socket *)n, &s)) {
+            in_conn((tw_socket *)n, &s);
+        }
         return;
     }
     bool have_floor = false;
