@@ -86,6 +86,13 @@ void tw_trace_id_event(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
    of TCP options). */
 #define HDR_ROOM (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + TW_TCP_MAX_OPT)
 
+static uint32_t load32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* Build IPv4 + TCP (+ `len` payload bytes at offset `off` of `ring`) and transmit.
    A payload that lies in one piece of the ring with HDR_ROOM bytes before it is sent
    where it lies: the headers are written over the bytes in front of it, which are saved
@@ -459,6 +466,123 @@ static bool resend_hole(tw_socket *c)
     return true;
 }
 
+/* Whether the segment at snd_nxt is a full one push_full may send: more than one MSS of
+   new data waiting (so no PSH or FIN on it), room for it in both windows, and its bytes
+   in one piece of the ring with room for the headers in front. */
+static bool full_seg_ok(const tw_socket *c, tw_seq data_end, tw_seq win_end, const uint8_t **p)
+{
+    uint32_t mss = c->snd_mss;
+    if (!tw_seq_gt(data_end, c->snd_nxt) || (uint32_t)tw_seq_diff(data_end, c->snd_nxt) <= mss ||
+        !tw_seq_gt(win_end, c->snd_nxt) || (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < mss) {
+        return false;
+    }
+    uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+    if (c->cwnd < pipe || c->cwnd - pipe < mss) {
+        return false;
+    }
+    uint32_t pos = tw_ring_pos(&c->snd, (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq));
+    if (pos < HDR_ROOM || c->snd.cap - pos < mss) {
+        return false;
+    }
+    *p = c->snd.buf + pos;
+    return true;
+}
+
+/* Full-sized segments of new data, most of a bulk transfer (RFC 9293 3.10.4 with nothing
+   unusual going on: open congestion state, nothing to retransmit or SACK). They differ
+   only in sequence number, IPv4 length and id, and checksums, so the headers are built
+   once (by emit's rules: same bytes on the wire) and each segment costs a copy of them,
+   the sum of its payload and the sums of the changed fields (RFC 1071: the sum of the
+   parts). Payloads go out where they lie in the ring, as in send_seg. Returns segments
+   sent; 0 when the next segment is not such a one (push_segs' steps take it). */
+static unsigned push_full(tw_socket *c, unsigned max_segs)
+{
+    tw_stack *st = c->st;
+    if (c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max) ||
+        ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n)))) {
+        return 0;
+    }
+    tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
+    const uint8_t *p;
+    if (max_segs == 0 || !full_seg_ok(c, data_end, win_end, &p)) {
+        return 0;
+    }
+    /* The template: emit()'s header for an ACK without SACK blocks. */
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = c->lport;
+    h.dport = c->rport;
+    h.ack = c->rcv_nxt.v;
+    h.flags = TW_ACK;
+    if (c->flags & TW_F_TS) {
+        h.o.present = TW_OPT_TS;
+        h.o.ts_val = tw_ts_now(st, c->ts_offset);
+        h.o.ts_ecr = c->ts_recent;
+    }
+    h.win = adv_window(c, false);
+    c->last_ack_sent = c->rcv_nxt;
+    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
+    c->delack_bytes = 0;
+    if (c->dack_at != TW_TIME_NEVER) {
+        c->dack_at = TW_TIME_NEVER;
+        tw_conn_timer_update(c);
+    }
+    uint8_t tpl[HDR_ROOM];
+    uint8_t *ttcp = tpl + TW_IPV4_HDR_LEN;
+    size_t olen = tw_tcp_build_opts(ttcp + TW_TCP_HDR_LEN, &h.o);
+    size_t hlen = TW_TCP_HDR_LEN + olen, htotal = TW_IPV4_HDR_LEN + hlen;
+    tw_tcp_build_hdr(ttcp, &h, olen, st->cfg.addr, c->raddr, 0);
+    tw_ipv4_build(tpl, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, 0, 0);
+    memset(tpl + 2, 0, 4);   /* total length, id: per segment */
+    memset(tpl + 10, 0, 2);  /* IPv4 checksum */
+    memset(ttcp + 16, 0, 2); /* TCP checksum */
+    uint64_t ip_base = tw_cksum_native_ip20(tpl);
+    uint64_t tcp_base = tw_cksum_native_words(
+        tw_cksum_to_native(tw_cksum_pseudo(st->cfg.addr, c->raddr, TW_IPPROTO_TCP, 0)), ttcp,
+        hlen / 4);
+    uint32_t mss = c->snd_mss;
+    uint16_t ip_len = (uint16_t)(htotal + mss);
+    uint64_t len_sum = tw_cksum_to_native((uint16_t)(hlen + mss));
+    h.payload_len = mss;
+    if (tw_seq_eq(c->snd_una, c->snd_max)) {
+        c->stall_start = st->now; /* nothing was in flight */
+    }
+    if (!(c->flags & TW_F_RTT_TIMING)) {
+        c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3, as in push_segs */
+        c->rtt_seq = tw_seq_add(c->snd_nxt, mss);
+        c->rtt_start = st->now;
+    }
+    unsigned sent = 0;
+    do {
+        uint8_t *room = (uint8_t *)(uintptr_t)(p - HDR_ROOM);
+        uint8_t saved[HDR_ROOM];
+        memcpy(saved, room, HDR_ROOM);
+        uint8_t *pkt = room + HDR_ROOM - htotal;
+        if (htotal == TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12) {
+            memcpy(pkt, tpl, TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12); /* with timestamps */
+        } else {
+            memcpy(pkt, tpl, htotal);
+        }
+        uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+        h.seq = c->snd_nxt.v;
+        tw_put32(tcp + 4, h.seq);
+        tw_put16(pkt + 2, ip_len);
+        tw_put16(pkt + 4, st->ip_id++);
+        tw_cksum_native_store(pkt + 10, tw_cksum_add64(ip_base, load32(pkt + 2)));
+        uint64_t sum = tw_cksum_add64(tw_cksum_add64(tcp_base, len_sum), load32(tcp + 4));
+        tw_cksum_native_store(tcp + 16, tw_cksum_add64(sum, tw_cksum_native(0, p, mss)));
+        tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
+        trace_out(st, c, &h, false, c->raddr, NULL);
+        tw_stack_transmit(st, pkt, htotal + mss);
+        memcpy(room, saved, HDR_ROOM);
+        c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
+        c->snd_max = c->snd_nxt;
+        sent++;
+    } while (sent < max_segs && full_seg_ok(c, data_end, win_end, &p));
+    return sent;
+}
+
 /* Send segments while data (or the FIN), the peer's window and the congestion window
    allow, at most `max_segs`. `probe` lets one byte go beyond a closed window (the first
    retransmission after a timeout doubles as a window probe). Returns segments sent. */
@@ -467,6 +591,13 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     unsigned sent = 0;
     bool nagle_counted = false;
     while (sent < max_segs) {
+        if (!probe) {
+            unsigned k = push_full(c, max_segs - sent);
+            if (k) {
+                sent += k;
+                continue;
+            }
+        }
         if (c->ca_state != TW_CA_RECOVERY && !(c->flags & TW_F_FIN_QUEUED) &&
             tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
             break; /* nothing new to send and no hole to repair: the common ACK-only case */
