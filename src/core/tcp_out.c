@@ -241,13 +241,73 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
 }
 
+/* emit()'s pure ACK when it carries no SACK block, the one a bulk
+   receiver sends for every second segment: the header's 32-bit words are summed as they
+   are made (RFC 1071, as tw_ipv4_build does) instead of built, then re-read and summed.
+   Same bytes on the wire, same side effects as emit(). */
+static bool ack_fast(tw_socket *c, tw_seq seq)
+{
+    tw_stack *st = c->st;
+    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+        return false;
+    }
+    bool ts = (c->flags & TW_F_TS) != 0;
+    uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
+    uint32_t w[8];
+    w[0] = (uint32_t)c->lport << 16 | c->rport;
+    w[1] = seq.v;
+    w[2] = c->rcv_nxt.v;
+    w[3] = (hlen / 4) << 28 | (uint32_t)TW_ACK << 16 | adv_window(c, false);
+    w[5] = 0x0101080au; /* NOP, NOP, TS (tw_tcp_build_opts' layout) */
+    w[6] = ts ? tw_ts_now(st, c->ts_offset) : 0;
+    w[7] = ts ? c->ts_recent : 0;
+    uint64_t sum = (uint64_t)st->cfg.addr + c->raddr + TW_IPPROTO_TCP + hlen + w[0] + w[1] +
+                   w[2] + w[3];
+    if (ts) {
+        sum += (uint64_t)w[5] + w[6] + w[7];
+    }
+    w[4] = (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16; /* checksum, urgent pointer 0 */
+    uint8_t *pkt = st->txbuf;
+    uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    for (unsigned i = 0; i < hlen / 4; i++) {
+        tw_put32(tcp + 4 * i, w[i]);
+    }
+    tw_ipv4_build(pkt, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)hlen, st->ip_id++);
+    c->last_ack_sent = c->rcv_nxt;
+    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
+    c->delack_bytes = 0;
+    if (c->dack_at != TW_TIME_NEVER) {
+        c->dack_at = TW_TIME_NEVER;
+        tw_conn_timer_update(c);
+    }
+    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
+    if (st->cfg.trace) {
+        tw_tcp_hdr h;
+        memset(&h, 0, sizeof(h));
+        h.sport = c->lport;
+        h.dport = c->rport;
+        h.seq = w[1];
+        h.ack = w[2];
+        h.flags = TW_ACK;
+        h.win = (uint16_t)w[3];
+        h.o.present = ts ? TW_OPT_TS : 0;
+        h.o.ts_val = w[6];
+        h.o.ts_ecr = w[7];
+        trace_out(st, c, &h, false, c->raddr, NULL);
+    }
+    tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen);
+    return true;
+}
+
 void tw_out_ack(tw_socket *c)
 {
     /* snd_max, not snd_nxt: after a timeout snd_nxt goes back to snd_una, and an ACK
        numbered below what the peer already received would be unacceptable to it (RFC 9293
        3.10.7.4 first check) and ignored, ACK field and all; both ends could then only
        answer each other's ACKs with ACKs. BSD numbers pure ACKs with snd_max likewise. */
-    emit(c, TW_ACK, c->snd_max, 0, 0, false);
+    if (!ack_fast(c, c->snd_max)) {
+        emit(c, TW_ACK, c->snd_max, 0, 0, false);
+    }
 }
 
 void tw_out_rst_conn(tw_socket *c)
@@ -591,16 +651,16 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     unsigned sent = 0;
     bool nagle_counted = false;
     while (sent < max_segs) {
+        if (c->ca_state != TW_CA_RECOVERY && !(c->flags & TW_F_FIN_QUEUED) &&
+            tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+            break; /* nothing new to send and no hole to repair: the common ACK-only case */
+        }
         if (!probe) {
             unsigned k = push_full(c, max_segs - sent);
             if (k) {
                 sent += k;
                 continue;
             }
-        }
-        if (c->ca_state != TW_CA_RECOVERY && !(c->flags & TW_F_FIN_QUEUED) &&
-            tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
-            break; /* nothing new to send and no hole to repair: the common ACK-only case */
         }
         uint32_t pipe = pipe_now(c);
         uint32_t cw = cwnd_now(c);
