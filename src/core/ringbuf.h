@@ -13,22 +13,18 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct tw_ring {
     uint8_t *buf;
     uint32_t cap, head, len;
 } tw_ring;
 
-/* Copy `n` bytes into the ring at offset `off` from the end of the readable part; the
-   caller guarantees len + off + n <= cap. */
-void tw_ring_write_at(tw_ring *r, uint32_t off, const uint8_t *src, uint32_t n);
 /* Make `n` bytes past the readable part readable. */
 static inline void tw_ring_commit(tw_ring *r, uint32_t n)
 {
     r->len += n;
 }
-/* Copy up to `n` bytes starting `off` bytes into the readable part; returns bytes. */
-uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 /* Position of the byte `off` bytes past head, for off <= cap (every caller's offset is
    within the ring): one compare instead of a division on the per-segment path. */
 static inline uint32_t tw_ring_pos(const tw_ring *r, uint32_t off)
@@ -51,7 +47,49 @@ static inline void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, co
    alike) into `nbuf` of `ncap` bytes (ncap >= keep), starting at offset 0. Returns the
    old buffer for the caller to free. */
 uint8_t *tw_ring_move(tw_ring *r, uint8_t *nbuf, uint32_t ncap, uint32_t keep);
+
+/* The per-segment operations are inline: each is a copy (or two, across the wrap) and a
+   few adds, and a call costs as much as the rest of them. */
+
+/* Copy `n` bytes into the ring at offset `off` from the end of the readable part; the
+   caller guarantees len + off + n <= cap. */
+static inline void tw_ring_write_at(tw_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+{
+    uint32_t pos = tw_ring_pos(r, r->len + off);
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    memcpy(r->buf + pos, src, first);
+    if (n > first) {
+        memcpy(r->buf, src + first, n - first);
+    }
+}
+
+/* Copy up to `n` bytes starting `off` bytes into the readable part; returns bytes. */
+static inline uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+{
+    if (off >= r->len) {
+        return 0;
+    }
+    if (n > r->len - off) {
+        n = r->len - off;
+    }
+    const uint8_t *p1, *p2;
+    uint32_t n1, n2;
+    tw_ring_pieces(r, off, n, &p1, &n1, &p2, &n2);
+    memcpy(dst, p1, n1);
+    if (n2) {
+        memcpy(dst + n1, p2, n2);
+    }
+    return n;
+}
+
 /* Drop `n` bytes from the front. */
-void tw_ring_consume(tw_ring *r, uint32_t n);
+static inline void tw_ring_consume(tw_ring *r, uint32_t n)
+{
+    if (n > r->len) {
+        n = r->len;
+    }
+    r->head = tw_ring_pos(r, n);
+    r->len -= n;
+}
 
 #endif

@@ -526,26 +526,33 @@ static bool resend_hole(tw_socket *c)
     return true;
 }
 
-/* Whether the segment at snd_nxt is a full one push_full may send: more than one MSS of
-   new data waiting (so no PSH or FIN on it), room for it in both windows, and its bytes
-   in one piece of the ring with room for the headers in front. */
-static bool full_seg_ok(const tw_socket *c, tw_seq data_end, tw_seq win_end, const uint8_t **p)
+/* How many full segments push_full may send from snd_nxt (at most `max`): each with more
+   than one MSS of new data waiting (so no PSH or FIN on it), room in both windows, and
+   bytes in one piece of the ring with room for the headers in front of the first. */
+static unsigned full_segs(const tw_socket *c, unsigned max, const uint8_t **p)
 {
     uint32_t mss = c->snd_mss;
-    if (!tw_seq_gt(data_end, c->snd_nxt) || (uint32_t)tw_seq_diff(data_end, c->snd_nxt) <= mss ||
-        !tw_seq_gt(win_end, c->snd_nxt) || (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < mss) {
-        return false;
-    }
+    tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
     uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
-    if (c->cwnd < pipe || c->cwnd - pipe < mss) {
-        return false;
+    if (!tw_seq_gt(data_end, c->snd_nxt) || !tw_seq_gt(win_end, c->snd_nxt) || c->cwnd <= pipe ||
+        mss == 0) {
+        return 0;
     }
-    uint32_t pos = tw_ring_pos(&c->snd, (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq));
-    if (pos < HDR_ROOM || c->snd.cap - pos < mss) {
-        return false;
+    uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
+    uint32_t pos = tw_ring_pos(&c->snd, off);
+    if (pos < HDR_ROOM) {
+        return 0;
     }
+    uint32_t most = ((uint32_t)tw_seq_diff(data_end, c->snd_nxt) - 1) / mss; /* not to_end */
+    uint32_t w = (uint32_t)tw_seq_diff(win_end, c->snd_nxt) / mss;
+    uint32_t cw = (c->cwnd - pipe) / mss;
+    uint32_t ring = (c->snd.cap - pos) / mss; /* before the wrap */
+    most = most < w ? most : w;
+    most = most < cw ? most : cw;
+    most = most < ring ? most : ring;
     *p = c->snd.buf + pos;
-    return true;
+    return most < max ? most : max;
 }
 
 /* Full-sized segments of new data, most of a bulk transfer (RFC 9293 3.10.4 with nothing
@@ -562,10 +569,9 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n)))) {
         return 0;
     }
-    tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
-    tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
     const uint8_t *p;
-    if (max_segs == 0 || !full_seg_ok(c, data_end, win_end, &p)) {
+    unsigned n = full_segs(c, max_segs, &p);
+    if (n == 0) {
         return 0;
     }
     /* The template: emit()'s header for an ACK without SACK blocks. */
@@ -613,8 +619,7 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         c->rtt_seq = tw_seq_add(c->snd_nxt, mss);
         c->rtt_start = st->now;
     }
-    unsigned sent = 0;
-    do {
+    for (unsigned i = 0; i < n; i++, p += mss) {
         uint8_t *room = (uint8_t *)(uintptr_t)(p - HDR_ROOM);
         uint8_t saved[HDR_ROOM];
         memcpy(saved, room, HDR_ROOM);
@@ -637,10 +642,9 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         tw_stack_transmit(st, pkt, htotal + mss);
         memcpy(room, saved, HDR_ROOM);
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
-        c->snd_max = c->snd_nxt;
-        sent++;
-    } while (sent < max_segs && full_seg_ok(c, data_end, win_end, &p));
-    return sent;
+    }
+    c->snd_max = c->snd_nxt;
+    return n;
 }
 
 /* Send segments while data (or the FIN), the peer's window and the congestion window
