@@ -1223,9 +1223,10 @@ static bool in_fast(tw_socket *c, tw_seg *s)
     }
     if (s->data_len) {
         /* In order, within the window (first check trims nothing), no hole to fill. */
+        uint32_t need = c->rcv.len + s->data_len;
         if (!tw_seq_eq(s->ack, c->snd_una) || (c->ooo && c->ooo->n) ||
-            s->data_len > tw_conn_rcv_space(c) ||
-            !tw_conn_rcv_reserve(c, c->rcv.len + s->data_len)) {
+            need > c->rcvbuf_cap || /* tw_conn_rcv_space(), the read side being open */
+            (!(c->rcv.buf && need <= c->rcv.cap) && !tw_conn_rcv_reserve(c, need))) {
             return false;
         }
     } else if (!tw_seq_gt(s->ack, c->snd_una) || tw_seq_gt(s->ack, c->snd_max) ||
