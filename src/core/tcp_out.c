@@ -2,9 +2,11 @@
  * tcp_out.c -- what to send now, and building segments (RFC 9293 3.10.4-3.10.5 for the
  * SEND side, 3.8 for windows).
  *
- * Every segment is built in the stack's one transmit buffer and handed to the netdev
- * synchronously: the payload is copied straight from the send ring into the packet while
- * its checksum is summed (one pass over the bytes), so output allocates nothing.
+ * Every segment is handed to the netdev synchronously and output allocates nothing. A
+ * payload that lies in one piece of the send ring goes out where it lies, its headers
+ * written over the (saved) bytes in front of it; anything else is built in the stack's
+ * one transmit buffer. Full-sized data segments (push_full) and pure ACKs (ack_fast) have
+ * shorter builders that put the same bytes on the wire as emit() and send_seg().
  */
 #include "core/tcp_conn.h"
 #include "core/reqsk.h"
@@ -781,7 +783,11 @@ void tw_out_push(tw_socket *c)
     if (!synchronized(c)) {
         return;
     }
-    if (c->state != TW_STATE_TIME_WAIT) {
+    /* push_segs' first test, here too: a receiver with nothing to send (the usual case
+       after a data segment) does not pay for the call. */
+    if (c->state != TW_STATE_TIME_WAIT &&
+        (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
+         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)))) {
         push_segs(c, ~0u, false);
     }
     /* A segment sent above carried the ACK and cleared both flags (emit). */
