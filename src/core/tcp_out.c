@@ -677,7 +677,9 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
             break; /* nothing new to send and no hole to repair: the common ACK-only case */
         }
-        if (!probe) {
+        /* More than a full segment waiting: push_full's case (its own tests follow). */
+        if (!probe && tw_seq_gt(tw_seq_add(c->snd_buf_seq, c->snd.len),
+                                tw_seq_add(c->snd_nxt, c->snd_mss))) {
             unsigned k = push_full(c, max_segs - sent);
             if (k) {
                 sent += k;
