@@ -9,64 +9,10 @@
 
 #include <string.h>
 
-/* Whole 64-byte blocks, the bulk of a data segment. Out of line so short packets do not
-   pay for saving the registers it needs. */
-#if defined(__GNUC__) && defined(__x86_64__)
-/* x86-64: one add-with-carry chain, one instruction per 8 bytes (C cannot say "add
-   with the carry of the previous add", so compilers emit add + adc for each word). The
-   loop steps with lea and dec, which leave the carry flag alone, and two blocks a turn
-   halve their cost. The portable loop below gives the same sum. */
-__attribute__((noinline)) static uint64_t sum_blocks(uint64_t acc, const uint8_t *p,
-                                                     size_t nblocks)
-{
-    if (nblocks & 1) {
-        __asm__("addq 0(%[p]), %[a]\n\t"
-                "adcq 8(%[p]), %[a]\n\t"
-                "adcq 16(%[p]), %[a]\n\t"
-                "adcq 24(%[p]), %[a]\n\t"
-                "adcq 32(%[p]), %[a]\n\t"
-                "adcq 40(%[p]), %[a]\n\t"
-                "adcq 48(%[p]), %[a]\n\t"
-                "adcq 56(%[p]), %[a]\n\t"
-                "adcq $0, %[a]"
-                : [a] "+r"(acc)
-                : [p] "r"(p), "m"(*(const uint8_t(*)[64])p)
-                : "cc");
-        p += 64;
-    }
-    size_t pairs = nblocks / 2;
-    if (pairs) {
-        __asm__("clc\n"
-                "1:\n\t"
-                "adcq 0(%[p]), %[a]\n\t"
-                "adcq 8(%[p]), %[a]\n\t"
-                "adcq 16(%[p]), %[a]\n\t"
-                "adcq 24(%[p]), %[a]\n\t"
-                "adcq 32(%[p]), %[a]\n\t"
-                "adcq 40(%[p]), %[a]\n\t"
-                "adcq 48(%[p]), %[a]\n\t"
-                "adcq 56(%[p]), %[a]\n\t"
-                "adcq 64(%[p]), %[a]\n\t"
-                "adcq 72(%[p]), %[a]\n\t"
-                "adcq 80(%[p]), %[a]\n\t"
-                "adcq 88(%[p]), %[a]\n\t"
-                "adcq 96(%[p]), %[a]\n\t"
-                "adcq 104(%[p]), %[a]\n\t"
-                "adcq 112(%[p]), %[a]\n\t"
-                "adcq 120(%[p]), %[a]\n\t"
-                "leaq 128(%[p]), %[p]\n\t"
-                "decq %[n]\n\t"
-                "jnz 1b\n\t"
-                "adcq $0, %[a]"
-                : [a] "+r"(acc), [p] "+r"(p), [n] "+r"(pairs)
-                :
-                : "cc", "memory"); /* "memory": it reads 128 * pairs bytes at p */
-    }
-    return acc;
-}
-#else
-/* Eight chains: compilers keep each add as add + adc only when an accumulator takes one
-   word per iteration, and eight independent chains keep the adds in parallel. */
+/* Whole 64-byte blocks, the bulk of a data segment. Eight chains: compilers keep each
+   add as add + adc only when an accumulator takes one word per iteration, and eight
+   independent chains keep the adds in parallel. Out of line so short packets do not pay
+   for saving the registers it needs. */
 __attribute__((noinline)) static uint64_t sum_blocks(uint64_t acc, const uint8_t *p,
                                                      size_t nblocks)
 {
@@ -89,7 +35,6 @@ __attribute__((noinline)) static uint64_t sum_blocks(uint64_t acc, const uint8_t
     g = tw_cksum_add64(g, h);
     return tw_cksum_add64(tw_cksum_add64(a, c), tw_cksum_add64(e, g));
 }
-#endif
 
 uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len)
 {
