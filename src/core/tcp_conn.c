@@ -164,12 +164,9 @@ void tw_conn_free(tw_socket *c)
     tw_stack_trim_if_idle(st);
 }
 
-void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
-                   const tw_seg_summary *seg, tw_state old_state)
+void tw_trace_conn_emit(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
+                        const tw_seg_summary *seg, tw_state old_state)
 {
-    if (!st->cfg.trace) {
-        return;
-    }
     tw_trace_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;

@@ -290,8 +290,17 @@ void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t sad
                           uint32_t daddr);
 bool tw_conn_fin_sent(const tw_socket *c);
 bool tw_conn_fin_acked(const tw_socket *c, tw_seq ack);
-void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
-                   const tw_seg_summary *seg, tw_state old_state);
+void tw_trace_conn_emit(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
+                        const tw_seg_summary *seg, tw_state old_state);
+/* A trace event, when a trace hook is set: the test inline, since every segment and
+   state change passes here and tracing is usually off. */
+static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
+                                 const tw_seg_summary *seg, tw_state old_state)
+{
+    if (st->cfg.trace) {
+        tw_trace_conn_emit(st, kind, c, seg, old_state);
+    }
+}
 
 /* ---- tcp_out.c ---- */
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
