@@ -281,23 +281,17 @@ static void obj_release(tw_mem *m, tw_mem_cache *c, void *p, size_t size)
 
 /* ---- per-class free lists ------------------------------------------------------------ */
 
-void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size)
+void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    void *p = c->head;
-    if (p) {
-        memcpy(&c->head, p, sizeof(void *));
-        c->n--;
-        m->cached -= size;
-    } else {
-        if (slab_class(cls) && (c->avail || c->spare || c->out >= TW_MEM_SLAB_FROM)) {
-            p = slab_take(m, c, size);
-        }
+    void *p = NULL;
+    if (slab_class(cls) && (c->avail || c->spare || c->out >= TW_MEM_SLAB_FROM)) {
+        p = slab_take(m, c, size);
+    }
+    if (!p) {
+        p = tw_mem_alloc(m, size);
         if (!p) {
-            p = tw_mem_alloc(m, size);
-            if (!p) {
-                return NULL;
-            }
+            return NULL;
         }
     }
     c->out++;
@@ -313,22 +307,11 @@ void *tw_mem_ztake(tw_mem *m, enum tw_mem_class cls, size_t size)
     return p;
 }
 
-void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
+void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
-    if (!p) {
-        return;
-    }
     tw_mem_cache *c = &m->cache[cls];
     c->out--;
-    if (c->n + 1 > TW_MEM_CACHE_MAX) { /* (not >=: TW_MEM_CACHE_MAX may be 0) */
-        obj_release(m, c, p, size);
-        return;
-    }
-    c->size = (uint32_t)size;
-    memcpy(p, &c->head, sizeof(void *));
-    c->head = p;
-    c->n++;
-    m->cached += size;
+    obj_release(m, c, p, size);
 }
 
 void tw_mem_drain(tw_mem *m)

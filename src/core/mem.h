@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "tcpwave.h"
 
 enum tw_mem_class {
@@ -96,14 +97,48 @@ void *tw_mem_zalloc(tw_mem *m, size_t size);
 /* `size` must be the size given at allocation. NULL is ignored. */
 void tw_mem_free(tw_mem *m, void *p, size_t size);
 
-/* From the class's free list, else tw_mem_alloc. `size` must be the same for every call
-   with one class (>= sizeof(void *)). Not zeroed. */
-void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size);
+/* The paths of tw_mem_take and tw_mem_give that do not use the free list. */
+void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size);
+void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size);
+
+/* From the class's free list, else its slabs or tw_mem_alloc. `size` must be the same for
+   every call with one class (>= sizeof(void *)). Not zeroed. */
+static inline void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size)
+{
+    tw_mem_cache *c = &m->cache[cls];
+    void *p = c->head;
+    if (!p) {
+        return tw_mem_take_slow(m, cls, size);
+    }
+    memcpy(&c->head, p, sizeof(void *));
+    c->n--;
+    c->out++;
+    m->cached -= size;
+    return p;
+}
+
 /* Like tw_mem_take, zero-filled. */
 void *tw_mem_ztake(tw_mem *m, enum tw_mem_class cls, size_t size);
-/* Back to the class's free list, or to the allocator when the list is full. NULL is
-   ignored. */
-void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size);
+
+/* Back to the class's free list, or to its slab or the allocator when the list is full.
+   NULL is ignored. */
+static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
+{
+    if (!p) {
+        return;
+    }
+    tw_mem_cache *c = &m->cache[cls];
+    if (c->n + 1 > TW_MEM_CACHE_MAX) { /* (not >=: TW_MEM_CACHE_MAX may be 0) */
+        tw_mem_give_slow(m, cls, p, size);
+        return;
+    }
+    c->out--;
+    c->size = (uint32_t)size;
+    memcpy(p, &c->head, sizeof(void *));
+    c->head = p;
+    c->n++;
+    m->cached += size;
+}
 /* Return every free list to the allocator. */
 void tw_mem_drain(tw_mem *m);
 
