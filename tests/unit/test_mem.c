@@ -322,7 +322,8 @@ static void test_mem_slabs(void **state)
     for (size_t i = 0; i < N; i++) {
         tw_mem_give(&m, TW_MC_CONN, ps[N - 1 - i], SZ);
     }
-    assert_true(m.cached >= TW_MEM_CACHE_MAX * SZ);
+    assert_int_equal(m.cache[TW_MC_CONN].n, TW_MEM_CACHE_MAX);
+    assert_true(m.cached >= m.cache[TW_MC_CONN].n * (size_t)SZ);
     assert_true(m.live <= (TW_MEM_CACHE_MAX + 2) * (size_t)TW_MEM_SLAB_BYTES);
     tw_mem_drain(&m);
     assert_int_equal(m.live, 0);
