@@ -83,7 +83,7 @@ void tw_mem_free(tw_mem *m, void *p, size_t size)
 /* ---- slabs (mem.h) ---------------------------------------------------------------- */
 
 struct tw_slab {
-    struct tw_slab *next, **pprev; /* in the class's avail list while it has room */
+    struct tw_slab *next, *prev; /* in the class's avail list while it has room */
     void *free;      /* objects given back, linked through their first word */
     size_t bytes;    /* of the allocation */
     uint32_t nobj;   /* objects it holds */
@@ -110,24 +110,29 @@ static bool slab_full(const struct tw_slab *s)
     return !s->free && s->carved == s->nobj;
 }
 
+/* (No pointer into tw_mem: tw_stack_new copies it.) */
 static void slab_link(tw_mem_cache *c, struct tw_slab *s)
 {
     s->next = c->avail;
+    s->prev = NULL;
     if (c->avail) {
-        c->avail->pprev = &s->next;
+        c->avail->prev = s;
     }
     c->avail = s;
-    s->pprev = &c->avail;
 }
 
-static void slab_unlink(struct tw_slab *s)
+static void slab_unlink(tw_mem_cache *c, struct tw_slab *s)
 {
-    *s->pprev = s->next;
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else {
+        c->avail = s->next;
+    }
     if (s->next) {
-        s->next->pprev = s->pprev;
+        s->next->prev = s->prev;
     }
     s->next = NULL;
-    s->pprev = NULL;
+    s->prev = NULL;
 }
 
 /* Index of the first directory entry above address `u`. Addresses of different
@@ -242,7 +247,7 @@ static void *slab_take(tw_mem *m, tw_mem_cache *c, size_t size)
     }
     s->used++;
     if (slab_full(s)) {
-        slab_unlink(s);
+        slab_unlink(c, s);
     }
     return p;
 }
@@ -259,7 +264,7 @@ static void obj_release(tw_mem *m, tw_mem_cache *c, void *p, size_t size)
     s->used--;
     if (s->used == 0) {
         if (!was_full) {
-            slab_unlink(s);
+            slab_unlink(c, s);
         }
         if (c->spare) {
             slab_release(m, c, s);
