@@ -15,18 +15,19 @@
  * NOMEM; they are also returned when the stack has no socket and no TIME-WAIT record
  * left (an idle stack holds what a fresh one holds) and at tw_stack_free.
  *
- * Behind the lists, connections and port entries come from slabs once
- * a class has TW_MEM_SLAB_FROM objects out: one allocation of up to TW_MEM_SLAB_BYTES
- * holding many objects side by side. A million connections then cost a few thousand
- * allocator calls instead of a million, no allocator header per object, and objects made
- * one after the other sit next to each other in memory. A slab's objects are handed out
- * from its start as they are needed (the rest of it is not touched, so not faulted in);
- * an object given back goes to its own slab (found by address in the class's sorted
+ * Behind the lists, connections and port entries come from slabs once a class has
+ * TW_MEM_SLAB_FROM objects out: one allocation of up to TW_MEM_SLAB_BYTES holding many
+ * objects side by side. A million connections then cost a few thousand allocator calls
+ * instead of a million, no allocator header per object, and objects made one after the
+ * other sit next to each other in memory. A slab's objects are handed out from its start
+ * as they are needed (the rest of it is not touched, so not faulted in); an object given
+ * back past the free list goes to its own slab (found by address in the class's sorted
  * directory), and a slab whose objects are all back is returned to the allocator, except
- * one per class kept as a spare (counted in `cached`, returned by tw_mem_drain). A slab
- * counts in `live` and against the budget as a whole: when a new slab does not fit, the
- * object is allocated on its own, so the budget still refuses only what does not fit.
- * A stack with few objects of a class (tests, small devices) never makes a slab.
+ * one per class kept as a spare (counted in `cached`, returned by tw_mem_drain; an object
+ * in a free list keeps its slab until then). A slab counts in `live` and against the
+ * budget as a whole: when a new slab does not fit, the object is allocated on its own, so
+ * the budget still refuses only what does not fit. A stack with few objects of a class
+ * (tests, small devices) never makes a slab.
  */
 #ifndef TW_CORE_MEM_H
 #define TW_CORE_MEM_H
@@ -139,7 +140,8 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
     c->n++;
     m->cached += size;
 }
-/* Return every free list to the allocator. */
+
+/* Return every free list and spare slab to the allocator. */
 void tw_mem_drain(tw_mem *m);
 
 #endif
