@@ -361,6 +361,55 @@ static void test_mem_slab_yields_to_budget(void **state)
     assert_int_equal(r.live, 0);
 }
 
+static int tx_drop(const uint8_t *pkt, size_t len, void *ud)
+{
+    (void)pkt;
+    (void)len;
+    (void)ud;
+    return 0;
+}
+
+/* A stack with many sockets and ports (past TW_MEM_SLAB_FROM: slabs) gives every byte
+   back when they are closed, through the counting allocator (STYLE 7.6). */
+static void test_mem_slabs_in_a_stack(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    cfg.allocator = &a;
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), 0);
+    size_t base = tw_stack_mem_live(st);
+    static tw_socket *s[N];
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(tw_socket_open(st, &s[i]), 0);
+            assert_int_equal(tw_socket_bind(s[i], (uint16_t)(20000 + i)), 0);
+        }
+        if (TW_MEM_SLABS) {
+            assert_true(r.allocs < N); /* not one allocation per socket and port */
+        }
+        /* Every other one, then the rest: slabs are emptied out of order. */
+        for (size_t i = 0; i < N; i += 2) {
+            tw_socket_close(s[i], 0);
+        }
+        for (size_t i = 1; i < N; i += 2) {
+            tw_socket_close(s[i], 0);
+        }
+        UNIT_EQ(tw_stack_mem_live(st), base, "round %d: an idle stack holds what a fresh one "
+                "holds", round);
+        assert_int_equal(r.live, base);
+    }
+    tw_stack_free(st);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_mem_free_list_yields_to_budget),
         cmocka_unit_test(test_mem_slabs),
         cmocka_unit_test(test_mem_slab_yields_to_budget),
+        cmocka_unit_test(test_mem_slabs_in_a_stack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
