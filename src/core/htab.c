@@ -5,16 +5,24 @@
 
 #include <string.h>
 
-int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed)
+/* Bytes of a table of n buckets: the pointers, then the tags if any. */
+static size_t table_bytes(size_t n, bool tagged)
+{
+    return n * (sizeof(tw_hnode *) + (tagged ? 1 : 0));
+}
+
+static int init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed, bool tagged)
 {
     size_t n = 16;
     while (n < buckets) {
         n <<= 1;
     }
-    h->b = tw_mem_zalloc(m, n * sizeof(*h->b));
+    h->b = tw_mem_zalloc(m, table_bytes(n, tagged));
     if (!h->b) {
+        h->tag = NULL;
         return TW_ERR_NOMEM;
     }
+    h->tag = tagged ? (uint8_t *)(h->b + n) : NULL;
     h->mask = n - 1;
     h->count = 0;
     h->seed = seed;
@@ -24,33 +32,96 @@ int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed)
     return 0;
 }
 
+int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed)
+{
+    return init(h, m, buckets, seed, false);
+}
+
+int tw_htab_init_tagged(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed)
+{
+    return init(h, m, buckets, seed, true);
+}
+
 void tw_htab_free(tw_htab *h, tw_mem *m)
 {
-    tw_mem_free(m, h->b, (h->mask + 1) * sizeof(*h->b));
+    tw_mem_free(m, h->b, table_bytes(h->mask + 1, h->tag != NULL));
     h->b = NULL;
+    h->tag = NULL;
+}
+
+/* Doubling splits old bucket i into new buckets i and i + old_n by one more bit of the
+   hash: the new array is written in order, never read, so moving a million entries costs
+   one cache miss each (the entry's key) rather than three. */
+static void split(tw_htab *h, tw_hnode **ob, size_t old_n)
+{
+    tw_hnode **nb = h->b;
+    uint8_t *nt = h->tag;
+    for (size_t i = 0; i < old_n; i++) {
+        tw_hnode *lo = NULL, *hi = NULL;
+        uint8_t tlo = 0, thi = 0;
+        tw_hnode *e = ob[i];
+        while (e) {
+            tw_hnode *next = e->next;
+            uint64_t x = tw_htab_hash(h, e->key);
+            if (x & old_n) {
+                e->next = hi;
+                hi = e;
+                thi |= tw_htab_tag_bit(x);
+            } else {
+                e->next = lo;
+                lo = e;
+                tlo |= tw_htab_tag_bit(x);
+            }
+            e = next;
+        }
+        nb[i] = lo;
+        nb[i + old_n] = hi;
+        if (nt) {
+            nt[i] = tlo;
+            nt[i + old_n] = thi;
+        }
+    }
+}
+
+static void rehash(tw_htab *h, tw_hnode **ob, size_t old_n)
+{
+    for (size_t i = 0; i < old_n; i++) {
+        tw_hnode *e = ob[i];
+        while (e) {
+            tw_hnode *next = e->next;
+            uint64_t x = tw_htab_hash(h, e->key);
+            size_t j = (size_t)x & h->mask;
+            e->next = h->b[j];
+            h->b[j] = e;
+            if (h->tag) {
+                h->tag[j] |= tw_htab_tag_bit(x);
+            }
+            e = next;
+        }
+    }
 }
 
 static void resize(tw_htab *h, tw_mem *m, size_t n)
 {
     size_t old_n = h->mask + 1;
-    tw_hnode **nb = tw_mem_zalloc(m, n * sizeof(*nb));
+    bool tagged = h->tag != NULL;
+    bool grow = n == old_n * 2;
+    /* (split writes every bucket: no need to clear them first) */
+    tw_hnode **nb = grow ? tw_mem_alloc(m, table_bytes(n, tagged))
+                         : tw_mem_zalloc(m, table_bytes(n, tagged));
     if (!nb) {
         return; /* keep the old table: chains get longer, nothing breaks */
     }
     tw_hnode **ob = h->b;
     h->b = nb;
+    h->tag = tagged ? (uint8_t *)(nb + n) : NULL;
     h->mask = n - 1;
-    for (size_t i = 0; i < old_n; i++) {
-        tw_hnode *e = ob[i];
-        while (e) {
-            tw_hnode *next = e->next;
-            size_t j = tw_htab_index(h, e->key);
-            e->next = nb[j];
-            nb[j] = e;
-            e = next;
-        }
+    if (grow) {
+        split(h, ob, old_n);
+    } else {
+        rehash(h, ob, old_n);
     }
-    tw_mem_free(m, ob, old_n * sizeof(*ob));
+    tw_mem_free(m, ob, table_bytes(old_n, tagged));
 }
 
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
@@ -58,15 +129,20 @@ void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
     if (h->count > h->mask) {
         resize(h, m, (h->mask + 1) * 2);
     }
-    size_t i = tw_htab_index(h, n->key);
+    uint64_t x = tw_htab_hash(h, n->key);
+    size_t i = (size_t)x & h->mask;
     n->next = h->b[i];
     h->b[i] = n;
+    if (h->tag) {
+        h->tag[i] |= tw_htab_tag_bit(x);
+    }
     h->count++;
 }
 
 void tw_htab_remove(tw_htab *h, tw_hnode *n)
 {
-    tw_hnode **pp = &h->b[tw_htab_index(h, n->key)];
+    size_t i = tw_htab_index(h, n->key);
+    tw_hnode **pp = &h->b[i];
     while (*pp && *pp != n) {
         pp = &(*pp)->next;
     }
@@ -74,6 +150,14 @@ void tw_htab_remove(tw_htab *h, tw_hnode *n)
         *pp = n->next;
         n->next = NULL;
         h->count--;
+        if (h->tag) {
+            /* The bits of the entries left in the chain. */
+            uint8_t t = 0;
+            for (tw_hnode *e = h->b[i]; e; e = e->next) {
+                t |= tw_htab_tag_bit(tw_htab_hash(h, e->key));
+            }
+            h->tag[i] = t;
+        }
         size_t buckets = h->mask + 1;
         if (h->count < buckets / 4 && buckets > h->min && !h->fixed) {
             resize(h, h->m, buckets / 2);

@@ -8,6 +8,11 @@
  * entries than buckets; if growing fails it keeps working with longer chains. It halves
  * when it holds fewer than a quarter of its buckets (down to its initial size), so the
  * buckets a burst of connections needed do not stay charged to the few that remain.
+ *
+ * A table made with tags also keeps one byte per bucket, a bit (of 8, picked by the
+ * hash) for each entry in its chain: a lookup for a key that is not there (every SYN,
+ * every connect() checking its tuple) then reads one byte of a small array and, most of
+ * the time, none of the chain's entries. In a big table each of those is a cache miss.
  */
 #ifndef TW_CORE_HTAB_H
 #define TW_CORE_HTAB_H
@@ -24,6 +29,7 @@ typedef struct tw_hnode {
 
 typedef struct tw_htab {
     tw_hnode **b;
+    uint8_t *tag; /* NULL, or one byte per bucket after b (same allocation) */
     size_t mask;  /* buckets - 1 */
     size_t count;
     uint64_t seed;
@@ -52,11 +58,13 @@ static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lpo
 
 /* Returns 0 or TW_ERR_NOMEM. `buckets` is rounded up to a power of two. */
 int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
+/* The same, with a tag byte per bucket (for tables that see many failed lookups). */
+int tw_htab_init_tagged(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
 void tw_htab_free(tw_htab *h, tw_mem *m);
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n);
 void tw_htab_remove(tw_htab *h, tw_hnode *n);
 
-static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
+static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
 {
     uint64_t x = key ^ h->seed;
     x ^= x >> 31;
@@ -64,12 +72,28 @@ static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
     x ^= x >> 32;
-    return (size_t)x & h->mask;
+    return x;
+}
+
+/* The bucket takes the low bits of the hash, the tag bit the top 3. */
+static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
+{
+    return (size_t)tw_htab_hash(h, key) & h->mask;
+}
+
+static inline uint8_t tw_htab_tag_bit(uint64_t hash)
+{
+    return (uint8_t)(1u << (hash >> 61));
 }
 
 static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)
 {
-    tw_hnode *n = h->b[tw_htab_index(h, key)];
+    uint64_t x = tw_htab_hash(h, key);
+    size_t i = (size_t)x & h->mask;
+    if (h->tag && !(h->tag[i] & tw_htab_tag_bit(x))) {
+        return NULL;
+    }
+    tw_hnode *n = h->b[i];
     while (n && n->key != key) {
         n = n->next;
     }

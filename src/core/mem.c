@@ -80,16 +80,226 @@ void tw_mem_free(tw_mem *m, void *p, size_t size)
     m->a.free(p, size, m->a.ud);
 }
 
-void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size)
+/* ---- slabs (mem.h) ---------------------------------------------------------------- */
+
+struct tw_slab {
+    struct tw_slab *next, *prev; /* in the class's avail list while it has room */
+    void *free;      /* objects given back, linked through their first word */
+    size_t bytes;    /* of the allocation */
+    uint32_t nobj;   /* objects it holds */
+    uint32_t carved; /* objects handed out at least once since it was last empty */
+    uint32_t used;   /* objects out now */
+};
+
+#define SLAB_HDR ((sizeof(struct tw_slab) + 15u) & ~(size_t)15u)
+
+static bool slab_class(enum tw_mem_class cls)
+{
+    /* Ring blocks are 4 KiB: few would fit, and a busy connection grows past them.
+       Half-open entries come and go, bounded by the listeners' SYN queues. */
+    return TW_MEM_SLABS && (cls == TW_MC_CONN || cls == TW_MC_PORT);
+}
+
+static size_t slab_obj_size(size_t size)
+{
+    return (size + TW_MEM_SLAB_ALIGN - 1) & ~(size_t)(TW_MEM_SLAB_ALIGN - 1);
+}
+
+static bool slab_full(const struct tw_slab *s)
+{
+    return !s->free && s->carved == s->nobj;
+}
+
+/* (No pointer into tw_mem: tw_stack_new copies it.) */
+static void slab_link(tw_mem_cache *c, struct tw_slab *s)
+{
+    s->next = c->avail;
+    s->prev = NULL;
+    if (c->avail) {
+        c->avail->prev = s;
+    }
+    c->avail = s;
+}
+
+static void slab_unlink(tw_mem_cache *c, struct tw_slab *s)
+{
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else {
+        c->avail = s->next;
+    }
+    if (s->next) {
+        s->next->prev = s->prev;
+    }
+    s->next = NULL;
+    s->prev = NULL;
+}
+
+/* Index of the first directory entry above address `u`. Addresses of different
+   allocations are compared as integers. */
+static uint32_t dir_upper(const tw_mem_cache *c, uintptr_t u)
+{
+    uint32_t lo = 0, hi = c->ndir;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)c->dir[mid] <= u) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* The slab holding p, or NULL (an object allocated on its own). */
+static struct tw_slab *slab_of(const tw_mem_cache *c, const void *p)
+{
+    uintptr_t u = (uintptr_t)p;
+    uint32_t i = dir_upper(c, u);
+    if (i == 0) {
+        return NULL;
+    }
+    struct tw_slab *s = c->dir[i - 1];
+    return u < (uintptr_t)s + s->bytes ? s : NULL;
+}
+
+static void slab_release(tw_mem *m, tw_mem_cache *c, struct tw_slab *s)
+{
+    uint32_t i = dir_upper(c, (uintptr_t)s) - 1; /* s is in the directory */
+    memmove(&c->dir[i], &c->dir[i + 1], (c->ndir - i - 1) * sizeof(*c->dir));
+    c->ndir--;
+    tw_mem_free(m, s, s->bytes);
+    if (c->ndir == 0) {
+        tw_mem_free(m, c->dir, c->dircap * sizeof(*c->dir));
+        c->dir = NULL;
+        c->dircap = 0;
+    }
+}
+
+static struct tw_slab *slab_new(tw_mem *m, tw_mem_cache *c, size_t osz)
+{
+    size_t max = (TW_MEM_SLAB_BYTES - SLAB_HDR) / osz;
+    size_t nobj = c->out / 4;
+    if (nobj > max) {
+        nobj = max;
+    }
+    if (nobj < 8) {
+        if (max < 8) {
+            return NULL; /* too big an object for slabs */
+        }
+        nobj = 8;
+    }
+    if (c->ndir == c->dircap) {
+        uint32_t ncap = c->dircap ? c->dircap * 2 : 16;
+        struct tw_slab **nd = tw_mem_alloc(m, ncap * sizeof(*nd));
+        if (!nd) {
+            return NULL;
+        }
+        if (c->ndir) {
+            memcpy(nd, c->dir, c->ndir * sizeof(*nd));
+        }
+        tw_mem_free(m, c->dir, c->dircap * sizeof(*c->dir));
+        c->dir = nd;
+        c->dircap = ncap;
+    }
+    size_t bytes = SLAB_HDR + nobj * osz;
+    struct tw_slab *s = tw_mem_alloc(m, bytes);
+    if (!s) {
+        if (c->ndir == 0) { /* (the directory was made for this slab) */
+            tw_mem_free(m, c->dir, c->dircap * sizeof(*c->dir));
+            c->dir = NULL;
+            c->dircap = 0;
+        }
+        return NULL;
+    }
+    memset(s, 0, sizeof(*s));
+    s->bytes = bytes;
+    s->nobj = (uint32_t)nobj;
+    /* Allocators mostly hand out rising addresses: the new slab usually goes last. */
+    uint32_t i = dir_upper(c, (uintptr_t)s);
+    memmove(&c->dir[i + 1], &c->dir[i], (c->ndir - i) * sizeof(*c->dir));
+    c->dir[i] = s;
+    c->ndir++;
+    return s;
+}
+
+/* An object from the class's slabs, a new slab if none has room; NULL if there is no
+   memory for a slab (the caller then allocates the object on its own). */
+static void *slab_take(tw_mem *m, tw_mem_cache *c, size_t size)
+{
+    size_t osz = slab_obj_size(size);
+    struct tw_slab *s = c->avail;
+    if (!s) {
+        s = c->spare;
+        if (s) {
+            c->spare = NULL;
+            m->cached -= s->bytes;
+        } else if (!(s = slab_new(m, c, osz))) {
+            return NULL;
+        }
+        slab_link(c, s);
+    }
+    void *p = s->free;
+    if (p) {
+        memcpy(&s->free, p, sizeof(void *));
+    } else {
+        p = (uint8_t *)s + SLAB_HDR + (size_t)s->carved++ * osz;
+    }
+    s->used++;
+    if (slab_full(s)) {
+        slab_unlink(c, s);
+    }
+    return p;
+}
+
+/* Back to its slab, or to the allocator when it was allocated on its own. */
+static void obj_release(tw_mem *m, tw_mem_cache *c, void *p, size_t size)
+{
+    struct tw_slab *s = c->ndir ? slab_of(c, p) : NULL;
+    if (!s) {
+        tw_mem_free(m, p, size);
+        return;
+    }
+    bool was_full = slab_full(s);
+    s->used--;
+    if (s->used == 0) {
+        if (!was_full) {
+            slab_unlink(c, s);
+        }
+        if (c->spare) {
+            slab_release(m, c, s);
+        } else {
+            /* Start it afresh: the next objects are carved from its start again. */
+            s->free = NULL;
+            s->carved = 0;
+            c->spare = s;
+            m->cached += s->bytes;
+        }
+        return;
+    }
+    memcpy(p, &s->free, sizeof(void *));
+    s->free = p;
+    if (was_full) {
+        slab_link(c, s);
+    }
+}
+
+/* ---- per-class free lists ------------------------------------------------------------ */
+
+void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    void *p = c->head;
-    if (!p) {
-        return tw_mem_alloc(m, size);
+    void *p = NULL;
+    if (slab_class(cls) && (c->avail || c->spare || c->out >= TW_MEM_SLAB_FROM)) {
+        p = slab_take(m, c, size);
     }
-    memcpy(&c->head, p, sizeof(void *));
-    c->n--;
-    m->cached -= size;
+    if (!p) {
+        p = tw_mem_alloc(m, size);
+        if (!p) {
+            return NULL;
+        }
+    }
+    c->out++;
     return p;
 }
 
@@ -102,21 +312,11 @@ void *tw_mem_ztake(tw_mem *m, enum tw_mem_class cls, size_t size)
     return p;
 }
 
-void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
+void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
-    if (!p) {
-        return;
-    }
     tw_mem_cache *c = &m->cache[cls];
-    if (c->n + 1 > TW_MEM_CACHE_MAX) { /* (not >=: TW_MEM_CACHE_MAX may be 0) */
-        tw_mem_free(m, p, size);
-        return;
-    }
-    c->size = (uint32_t)size;
-    memcpy(p, &c->head, sizeof(void *));
-    c->head = p;
-    c->n++;
-    m->cached += size;
+    c->out--;
+    obj_release(m, c, p, size);
 }
 
 void tw_mem_drain(tw_mem *m)
@@ -127,9 +327,14 @@ void tw_mem_drain(tw_mem *m)
             void *p = c->head;
             memcpy(&c->head, p, sizeof(void *));
             m->cached -= c->size;
-            m->live -= c->size;
-            m->a.free(p, c->size, m->a.ud);
+            obj_release(m, c, p, c->size);
         }
         c->n = 0;
+        if (c->spare) {
+            struct tw_slab *s = c->spare;
+            c->spare = NULL;
+            m->cached -= s->bytes;
+            slab_release(m, c, s);
+        }
     }
 }

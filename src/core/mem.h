@@ -14,12 +14,27 @@
  * returns the free lists to the allocator and tries again, so the lists never cause a
  * NOMEM; they are also returned when the stack has no socket and no TIME-WAIT record
  * left (an idle stack holds what a fresh one holds) and at tw_stack_free.
+ *
+ * Behind the lists, connections and port entries come from slabs once a class has
+ * TW_MEM_SLAB_FROM objects out: one allocation of up to TW_MEM_SLAB_BYTES holding many
+ * objects side by side. A million connections then cost a few thousand allocator calls
+ * instead of a million, no allocator header per object, and objects made one after the
+ * other sit next to each other in memory. A slab's objects are handed out from its start
+ * as they are needed (the rest of it is not touched, so not faulted in); an object given
+ * back past the free list goes to its own slab (found by address in the class's sorted
+ * directory), and a slab whose objects are all back is returned to the allocator, except
+ * one per class kept as a spare (counted in `cached`, returned by tw_mem_drain; an object
+ * in a free list keeps its slab until then). A slab counts in `live` and against the
+ * budget as a whole: when a new slab does not fit, the object is allocated on its own, so
+ * the budget still refuses only what does not fit. A stack with few objects of a class
+ * (tests, small devices) never makes a slab.
  */
 #ifndef TW_CORE_MEM_H
 #define TW_CORE_MEM_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "tcpwave.h"
 
 enum tw_mem_class {
@@ -42,12 +57,29 @@ enum tw_mem_class {
 #ifndef TW_MEM_CACHE_MAX
 #define TW_MEM_CACHE_MAX 16u
 #endif
+/* Slabs: none under AddressSanitizer either (an object given back to its slab is still
+   addressable). A class starts using slabs at TW_MEM_SLAB_FROM objects out; a slab holds
+   a quarter as many objects as are out (at least 8), up to TW_MEM_SLAB_BYTES: below the
+   64 KiB that allocators commonly serve from their heap rather than a mapping of its own,
+   with room for their header. Slab objects are aligned to TW_MEM_SLAB_ALIGN bytes (the
+   classes' types need no more: tcp_conn.c checks). */
+#define TW_MEM_SLABS (TW_MEM_CACHE_MAX > 0)
+#define TW_MEM_SLAB_FROM 32u
+#define TW_MEM_SLAB_BYTES 65472u
+#define TW_MEM_SLAB_ALIGN 8u
 #define TW_MEM_RING_BLOCK 4096u
+
+struct tw_slab;
 
 typedef struct tw_mem_cache {
     void *head;   /* first word of each free object links to the next */
     uint32_t n;
     uint32_t size; /* object size of this class, fixed at first use */
+    size_t out;    /* objects taken and not given back */
+    struct tw_slab *avail;  /* slabs with room (not full, not the spare) */
+    struct tw_slab *spare;  /* an empty slab kept for the next one needed */
+    struct tw_slab **dir;   /* every slab of the class, by address */
+    uint32_t ndir, dircap;
 } tw_mem_cache;
 
 typedef struct tw_mem {
@@ -66,15 +98,50 @@ void *tw_mem_zalloc(tw_mem *m, size_t size);
 /* `size` must be the size given at allocation. NULL is ignored. */
 void tw_mem_free(tw_mem *m, void *p, size_t size);
 
-/* From the class's free list, else tw_mem_alloc. `size` must be the same for every call
-   with one class (>= sizeof(void *)). Not zeroed. */
-void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size);
+/* The paths of tw_mem_take and tw_mem_give that do not use the free list. */
+void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size);
+void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size);
+
+/* From the class's free list, else its slabs or tw_mem_alloc. `size` must be the same for
+   every call with one class (>= sizeof(void *)). Not zeroed. */
+static inline void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size)
+{
+    tw_mem_cache *c = &m->cache[cls];
+    void *p = c->head;
+    if (!p) {
+        return tw_mem_take_slow(m, cls, size);
+    }
+    memcpy(&c->head, p, sizeof(void *));
+    c->n--;
+    c->out++;
+    m->cached -= size;
+    return p;
+}
+
 /* Like tw_mem_take, zero-filled. */
 void *tw_mem_ztake(tw_mem *m, enum tw_mem_class cls, size_t size);
-/* Back to the class's free list, or to the allocator when the list is full. NULL is
-   ignored. */
-void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size);
-/* Return every free list to the allocator. */
+
+/* Back to the class's free list, or to its slab or the allocator when the list is full.
+   NULL is ignored. */
+static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
+{
+    if (!p) {
+        return;
+    }
+    tw_mem_cache *c = &m->cache[cls];
+    if (c->n + 1 > TW_MEM_CACHE_MAX) { /* (not >=: TW_MEM_CACHE_MAX may be 0) */
+        tw_mem_give_slow(m, cls, p, size);
+        return;
+    }
+    c->out--;
+    c->size = (uint32_t)size;
+    memcpy(p, &c->head, sizeof(void *));
+    c->head = p;
+    c->n++;
+    m->cached += size;
+}
+
+/* Return every free list and spare slab to the allocator. */
 void tw_mem_drain(tw_mem *m);
 
 #endif

@@ -16,6 +16,9 @@ _Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
                "conn and half-open entry share their header layout");
+_Static_assert(_Alignof(struct tw_socket) <= TW_MEM_SLAB_ALIGN &&
+                   _Alignof(tw_port) <= TW_MEM_SLAB_ALIGN,
+               "objects of the slab classes need no more alignment than slabs give (mem.h)");
 
 #define BIT(s) (1u << (s))
 

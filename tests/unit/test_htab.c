@@ -103,14 +103,17 @@ static void test_htab_grow_keeps_entries(void **state)
 
 /* Many keys that differ in one field only (the SYN-flood pattern: one port, many source
    addresses; one address, many ports) spread over the buckets and are all found. */
-static void test_htab_many_keys_random_ops(void **state)
+static void many_keys_random_ops(bool tagged, const char *seed_name)
 {
-    (void)state;
     tw_mem m;
     tw_mem_init(&m, NULL, 0);
     tw_htab h;
-    unit_rng r = unit_rng_seeded(__func__);
-    assert_int_equal(tw_htab_init(&h, &m, 64, unit_next(&r)), 0);
+    unit_rng r = unit_rng_seeded(seed_name);
+    if (tagged) {
+        assert_int_equal(tw_htab_init_tagged(&h, &m, 64, unit_next(&r)), 0);
+    } else {
+        assert_int_equal(tw_htab_init(&h, &m, 64, unit_next(&r)), 0);
+    }
     enum { N = 20000 };
     static item items[N];
     static bool in[N];
@@ -152,8 +155,31 @@ static void test_htab_many_keys_random_ops(void **state)
     }
     print_message("%zu entries, %zu buckets, longest chain %zu\n", count, h.mask + 1, longest);
     assert_true(longest < 16);
+    if (tagged) {
+        /* Each bucket's tag has exactly the bits of the entries in its chain. */
+        for (size_t b = 0; b <= h.mask; b++) {
+            uint8_t t = 0;
+            for (const tw_hnode *e = h.b[b]; e; e = e->next) {
+                t |= tw_htab_tag_bit(tw_htab_hash(&h, e->key));
+            }
+            UNIT_EQ(h.tag[b], t, "tag of bucket %zu", b);
+        }
+    }
     tw_htab_free(&h, &m);
     assert_int_equal(m.live, 0);
+}
+
+static void test_htab_many_keys_random_ops(void **state)
+{
+    (void)state;
+    many_keys_random_ops(false, __func__);
+}
+
+/* The same with tags (htab.h): a tag never hides an entry that is there. */
+static void test_htab_tagged_many_keys_random_ops(void **state)
+{
+    (void)state;
+    many_keys_random_ops(true, __func__);
 }
 
 /* Growth that fails for lack of memory keeps the old table: inserts still succeed (longer
@@ -238,6 +264,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_htab_tuple_key_packing),
         cmocka_unit_test(test_htab_insert_find_remove),
+        cmocka_unit_test(test_htab_tagged_many_keys_random_ops),
         cmocka_unit_test(test_htab_grow_keeps_entries),
         cmocka_unit_test(test_htab_many_keys_random_ops),
         cmocka_unit_test(test_htab_grow_failure_keeps_working),

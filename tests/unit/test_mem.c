@@ -275,6 +275,141 @@ static void test_mem_free_list_yields_to_budget(void **state)
     assert_int_equal(r.live, 0);
 }
 
+/* Slabs (mem.h): past TW_MEM_SLAB_FROM objects out, a class takes its objects from a few
+   large allocations; objects given back go to their own slab, an emptied slab goes back to
+   the allocator (one spare stays until drained), and everything returns to zero. */
+static void test_mem_slabs(void **state)
+{
+    (void)state;
+    if (!TW_MEM_SLABS) {
+        skip(); /* AddressSanitizer build: no slabs (mem.h) */
+    }
+    enum { N = 3000, SZ = 488 };
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0);
+    static void *ps[N];
+    for (size_t i = 0; i < N; i++) {
+        ps[i] = tw_mem_ztake(&m, TW_MC_CONN, SZ);
+        assert_non_null(ps[i]);
+        UNIT_EQ((uintptr_t)ps[i] % TW_MEM_SLAB_ALIGN, 0, "alignment of object %zu", i);
+        for (size_t k = 0; k < SZ; k++) {
+            UNIT_EQ(((unsigned char *)ps[i])[k], 0, "byte %zu of object %zu", k, i);
+        }
+        memset(ps[i], (int)(i & 0xff), SZ); /* objects must not overlap: checked below */
+    }
+    assert_true(r.allocs < N / 20); /* few allocations */
+    assert_true(m.live < (size_t)N * SZ + (size_t)N * SZ / 8 + TW_MEM_SLAB_BYTES);
+    assert_int_equal(r.live, m.live);
+    for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < SZ; k++) {
+            UNIT_EQ(((unsigned char *)ps[i])[k], i & 0xff, "byte %zu of object %zu", k, i);
+        }
+    }
+    /* Give back every other object, then take as many again: the holes are reused. */
+    size_t allocs = r.allocs;
+    for (size_t i = 0; i < N; i += 2) {
+        tw_mem_give(&m, TW_MC_CONN, ps[i], SZ);
+    }
+    for (size_t i = 0; i < N; i += 2) {
+        ps[i] = tw_mem_take(&m, TW_MC_CONN, SZ);
+        assert_non_null(ps[i]);
+    }
+    assert_int_equal(r.allocs, allocs);
+    /* Give back all: the slabs return to the allocator but for the spare and those that
+       hold the free list's objects, until the drain. */
+    for (size_t i = 0; i < N; i++) {
+        tw_mem_give(&m, TW_MC_CONN, ps[N - 1 - i], SZ);
+    }
+    assert_int_equal(m.cache[TW_MC_CONN].n, TW_MEM_CACHE_MAX);
+    assert_true(m.cached >= m.cache[TW_MC_CONN].n * (size_t)SZ);
+    assert_true(m.live <= (TW_MEM_CACHE_MAX + 2) * (size_t)TW_MEM_SLAB_BYTES);
+    tw_mem_drain(&m);
+    assert_int_equal(m.live, 0);
+    assert_int_equal(m.cached, 0);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+}
+
+/* A slab that does not fit the budget does not make the take fail: the object comes on
+   its own when it alone fits. */
+static void test_mem_slab_yields_to_budget(void **state)
+{
+    (void)state;
+    if (!TW_MEM_SLABS) {
+        skip(); /* AddressSanitizer build: no slabs (mem.h) */
+    }
+    enum { SZ = 488 };
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    size_t budget = (TW_MEM_SLAB_FROM + 1) * SZ;
+    tw_mem_init(&m, &a, budget);
+    void *ps[TW_MEM_SLAB_FROM + 2];
+    for (size_t i = 0; i < TW_MEM_SLAB_FROM + 1; i++) {
+        ps[i] = tw_mem_take(&m, TW_MC_CONN, SZ);
+        assert_non_null(ps[i]);
+    }
+    assert_int_equal(m.live, budget);
+    assert_null(tw_mem_take(&m, TW_MC_CONN, SZ));
+    for (size_t i = 0; i < TW_MEM_SLAB_FROM + 1; i++) {
+        tw_mem_give(&m, TW_MC_CONN, ps[i], SZ);
+    }
+    tw_mem_drain(&m);
+    assert_int_equal(m.live, 0);
+    assert_int_equal(r.live, 0);
+}
+
+static int tx_drop(const uint8_t *pkt, size_t len, void *ud)
+{
+    (void)pkt;
+    (void)len;
+    (void)ud;
+    return 0;
+}
+
+/* A stack with many sockets and ports (past TW_MEM_SLAB_FROM: slabs) gives every byte
+   back when they are closed, through the counting allocator (STYLE 7.6). */
+static void test_mem_slabs_in_a_stack(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    cfg.allocator = &a;
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), 0);
+    size_t base = tw_stack_mem_live(st);
+    static tw_socket *s[N];
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(tw_socket_open(st, &s[i]), 0);
+            assert_int_equal(tw_socket_bind(s[i], (uint16_t)(20000 + i)), 0);
+        }
+        if (TW_MEM_SLABS) {
+            assert_true(r.allocs < N); /* not one allocation per socket and port */
+        }
+        /* Every other one, then the rest: slabs are emptied out of order. */
+        for (size_t i = 0; i < N; i += 2) {
+            tw_socket_close(s[i], 0);
+        }
+        for (size_t i = 1; i < N; i += 2) {
+            tw_socket_close(s[i], 0);
+        }
+        UNIT_EQ(tw_stack_mem_live(st), base, "round %d: an idle stack holds what a fresh one "
+                "holds", round);
+        assert_int_equal(r.live, base);
+    }
+    tw_stack_free(st);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +422,9 @@ int main(void)
         cmocka_unit_test(test_mem_default_allocator),
         cmocka_unit_test(test_mem_free_list_reuse_and_bound),
         cmocka_unit_test(test_mem_free_list_yields_to_budget),
+        cmocka_unit_test(test_mem_slabs),
+        cmocka_unit_test(test_mem_slab_yields_to_budget),
+        cmocka_unit_test(test_mem_slabs_in_a_stack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
