@@ -12,6 +12,7 @@
 #include "core/cksum.h"
 #include "core/ipv4.h"
 #include "core/rd.h"
+#include "core/wr.h"
 
 #define TW_TCP_HDR_LEN 20
 #define TW_TCP_MAX_OPT 40
@@ -49,7 +50,19 @@ enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
                              uint32_t dst);
 /* Write options (in Linux's SYN layout where it applies), padded to 4 bytes; returns
    bytes written (<= 40). */
-size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o);
+size_t tw_tcp_build_opts_any(uint8_t *buf, const tw_tcp_opts *o);
+static inline size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o)
+{
+    if (o->present == TW_OPT_TS) {
+        /* Every segment of a connection with timestamps and nothing to SACK, inline: the
+           same 12 bytes tw_tcp_build_opts_any writes, NOP, NOP, TS (RFC 7323 Appendix A). */
+        tw_put32(buf, 0x0101080au);
+        tw_put32(buf + 4, o->ts_val);
+        tw_put32(buf + 8, o->ts_ecr);
+        return 12;
+    }
+    return tw_tcp_build_opts_any(buf, o);
+}
 /* Write header + options at `buf` (payload, if any, must already follow at
    buf + hdr_len, where hdr_len = 20 + options); `payload_sum` is the partial
    checksum of the payload (tw_cksum_copy computes it while copying).
