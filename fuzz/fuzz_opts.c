@@ -11,10 +11,15 @@
  *     altered), and building that again gives the same bytes.
  *   mode bit 0 = 1: the data is a whole TCP segment (checksum fixed up unless bit 1):
  *     tw_tcp_parse must accept exactly the segments the reference accepts, and the
- *     header fields and payload bounds must agree.
+ *     header fields and payload bounds must agree. The segment is also put in an IPv4
+ *     packet (bits 2-5 pick a variation of its header: fragment, address, checksum,
+ *     length, options, padding) and tw_tcp_parse_usual, the one-pass parse of the usual
+ *     packet, must take it exactly when tw_ipv4_parse and tw_tcp_parse do (for its shape:
+ *     version 4, IHL 5, TCP; no other), with the same fields.
  */
 #include "tcpwave.h"
 #include "core/tcp_hdr.h"
+#include "core/ipv4.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,7 +229,93 @@ static uint16_t csum(const uint8_t *p, size_t n)
     return (uint16_t)~acc;
 }
 
-static void check_segment(uint8_t *seg, size_t n, bool fix)
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+static void ip_csum(uint8_t *ip, size_t ihl)
+{
+    put16(ip + 10, 0);
+    uint32_t acc = 0;
+    for (size_t i = 0; i < ihl; i += 2) {
+        acc += (uint32_t)ip[i] << 8 | ip[i + 1];
+    }
+    while (acc >> 16) {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    put16(ip + 10, (uint16_t)~acc);
+}
+
+/* The segment in an IPv4 packet, its header varied by `v`; the one-pass parse against
+   the two full parsers. */
+static void check_usual(const uint8_t *seg, size_t n, unsigned v)
+{
+    size_t ihl = v == 9 ? 24 : 20, pad = v == 10 ? 3 : 0;
+    size_t len = ihl + n + pad;
+    if (len > 65535) {
+        return;
+    }
+    uint8_t *p = malloc(len);
+    if (!p) {
+        return;
+    }
+    memset(p, 0x01, ihl); /* NOP options when IHL is 6 */
+    p[0] = (uint8_t)(0x40 | ihl / 4);
+    p[1] = 0;
+    put16(p + 2, (uint16_t)(ihl + n));
+    put16(p + 4, 1);
+    put16(p + 6, 0x4000); /* DF */
+    p[8] = 64;
+    p[9] = 6;
+    put32(p + 12, SRC);
+    put32(p + 16, DST);
+    memcpy(p + ihl, seg, n);
+    memset(p + ihl + n, 0x5a, pad);
+    switch (v) {
+    case 1: p[6] |= 0x20; break;                          /* MF */
+    case 2: p[7] = 8; break;                              /* an offset */
+    case 3: put32(p + 16, DST + 1); break;                /* not ours */
+    case 4: put32(p + 12, 0x7f000001u); break;            /* loopback source */
+    case 5: put32(p + 12, DST); break;                    /* our own address */
+    case 6: put16(p + 2, (uint16_t)(ihl + n - 1)); break; /* total length short */
+    case 7: put16(p + 2, (uint16_t)(ihl + n + 1)); break; /* total length long */
+    case 8: p[9] = 17; break;                             /* UDP */
+    case 11: p[0] = 0x55; break;                          /* version 5 */
+    default: break;
+    }
+    ip_csum(p, ihl);
+    if (v == 12) {
+        p[10] ^= 0x01; /* IP checksum wrong */
+    }
+    tw_ipv4_hdr ip;
+    tw_tcp_hdr f, u;
+    uint32_t usrc = 0;
+    bool full = tw_ipv4_parse(&ip, p, len, DST) == TW_CNT_COUNT_ && ip.proto == 6 &&
+                tw_tcp_parse(&f, ip.payload, ip.payload_len, ip.src, DST) == TW_CNT_COUNT_;
+    bool usual = tw_tcp_parse_usual(&u, &usrc, p, len, DST);
+    bool shape = p[0] == 0x45 && p[9] == 6;
+    CHECK(usual == (shape && full), "IPv4 variation %u: usual %d, full %d", v, usual, full);
+    if (usual) {
+        CHECK(usrc == ip.src, "usual: source");
+        CHECK(u.sport == f.sport && u.dport == f.dport, "usual: ports");
+        CHECK(u.seq == f.seq && u.ack == f.ack, "usual: seq/ack");
+        CHECK(u.flags == f.flags && u.hdr_len == f.hdr_len, "usual: flags/header length");
+        CHECK(u.win == f.win && u.urg == f.urg, "usual: window/urgent pointer");
+        CHECK(u.payload == f.payload && u.payload_len == f.payload_len, "usual: payload");
+        same_opts(&f.o, &u.o, "usual: options");
+    }
+    free(p);
+}
+
+static void check_segment(uint8_t *seg, size_t n, bool fix, unsigned ipv)
 {
     if (fix && n >= 18) {
         seg[16] = seg[17] = 0;
@@ -232,6 +323,7 @@ static void check_segment(uint8_t *seg, size_t n, bool fix)
         seg[16] = (uint8_t)(s >> 8);
         seg[17] = (uint8_t)s;
     }
+    check_usual(seg, n, ipv);
     tw_tcp_hdr h;
     enum tw_counter c = tw_tcp_parse(&h, seg, n, SRC, DST);
     /* Reference, in the order R8's table names the reasons. */
@@ -289,7 +381,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(p, data + 1, n);
     if (mode & 1) {
-        check_segment(p, n, !(mode & 2));
+        check_segment(p, n, !(mode & 2), (unsigned)(mode >> 2) & 15u);
     } else {
         check_opts(p, n);
     }

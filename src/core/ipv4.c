@@ -11,15 +11,6 @@
 
 #include <string.h>
 
-static bool bad_source(uint32_t src, uint32_t self)
-{
-    /* RFC 1122 3.2.1.3: never accept a packet from 0.0.0.0, a broadcast, a multicast or
-       a loopback (127/8, (g): never seen outside a host) address; our own address as a
-       source means a loop or a spoof. */
-    return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127 ||
-           src == self;
-}
-
 /* Full validation, each check with its own drop counter; also every header with options.
    Out of line: inlined, its register saves would be paid by the fast path too. */
 __attribute__((noinline)) static enum tw_counter
@@ -62,7 +53,7 @@ parse_checked(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self)
     if (h->dst != self) {
         return TW_CNT_IP_RX_NOT_OURS;
     }
-    if (bad_source(h->src, self)) {
+    if (tw_ipv4_bad_source(h->src, self)) {
         return TW_CNT_IP_RX_BAD_SRC;
     }
     h->payload = pkt + h->hdr_len;
@@ -80,7 +71,7 @@ enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, ui
         uint32_t src = tw_get32(pkt + 12), dst = tw_get32(pkt + 16);
         bool whole = (tw_get16(pkt + 6) & 0x3fffu) == 0; /* neither MF nor an offset */
         if (total_len >= TW_IPV4_HDR_LEN && total_len <= len && whole && dst == self &&
-            tw_cksum_native_ok(tw_cksum_native_ip20(pkt)) && !bad_source(src, self)) {
+            tw_cksum_native_ok(tw_cksum_native_ip20(pkt)) && !tw_ipv4_bad_source(src, self)) {
             h->hdr_len = TW_IPV4_HDR_LEN;
             h->tos = pkt[1];
             h->total_len = total_len;

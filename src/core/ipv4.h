@@ -4,6 +4,7 @@
 #ifndef TW_CORE_IPV4_H
 #define TW_CORE_IPV4_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include "tcpwave.h"
@@ -20,6 +21,15 @@ typedef struct tw_ipv4_hdr {
     const uint8_t *payload;
     uint16_t payload_len;
 } tw_ipv4_hdr;
+
+/* RFC 1122 3.2.1.3: never accept a packet from 0.0.0.0, a broadcast, a multicast or a
+   loopback (127/8, (g): never seen outside a host) address; our own address as a source
+   means a loop or a spoof. */
+static inline bool tw_ipv4_bad_source(uint32_t src, uint32_t self)
+{
+    return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127 ||
+           src == self;
+}
 
 /* Parse and validate. Returns TW_CNT_COUNT_ when the packet is good, else the counter
    naming why it is dropped. `self` is the stack's address. */

@@ -332,7 +332,9 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
                  uint32_t ack, uint8_t flags, uint16_t win, const tw_tcp_opts *o);
 
 /* ---- tcp_in.c ---- */
-void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *seg, uint16_t len);
+/* A segment from `src` that tw_tcp_parse or tw_tcp_parse_usual accepted (tw_stack_input
+   has counted it). */
+void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
 
 /* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);

@@ -170,16 +170,8 @@ enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
     return TW_CNT_COUNT_;
 }
 
-size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o)
+size_t tw_tcp_build_opts_any(uint8_t *buf, const tw_tcp_opts *o)
 {
-    if (o->present == TW_OPT_TS) {
-        /* Every segment of a connection with timestamps and nothing to SACK: the same
-           12 bytes the general path below writes, NOP, NOP, TS. */
-        tw_put32(buf, 0x0101080au);
-        tw_put32(buf + 4, o->ts_val);
-        tw_put32(buf + 8, o->ts_ecr);
-        return 12;
-    }
     tw_wr w = tw_wr_make(buf, TW_TCP_MAX_OPT);
     if (o->present & TW_OPT_MSS) {
         tw_wr_u8(&w, OPT_MSS);

@@ -5,9 +5,14 @@
 #ifndef TW_CORE_TCP_HDR_H
 #define TW_CORE_TCP_HDR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include "tcpwave.h"
+#include "core/cksum.h"
+#include "core/ipv4.h"
+#include "core/rd.h"
+#include "core/wr.h"
 
 #define TW_TCP_HDR_LEN 20
 #define TW_TCP_MAX_OPT 40
@@ -45,7 +50,19 @@ enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
                              uint32_t dst);
 /* Write options (in Linux's SYN layout where it applies), padded to 4 bytes; returns
    bytes written (<= 40). */
-size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o);
+size_t tw_tcp_build_opts_any(uint8_t *buf, const tw_tcp_opts *o);
+static inline size_t tw_tcp_build_opts(uint8_t *buf, const tw_tcp_opts *o)
+{
+    if (o->present == TW_OPT_TS) {
+        /* Every segment of a connection with timestamps and nothing to SACK, inline: the
+           same 12 bytes tw_tcp_build_opts_any writes, NOP, NOP, TS (RFC 7323 Appendix A). */
+        tw_put32(buf, 0x0101080au);
+        tw_put32(buf + 4, o->ts_val);
+        tw_put32(buf + 8, o->ts_ecr);
+        return 12;
+    }
+    return tw_tcp_build_opts_any(buf, o);
+}
 /* Write header + options at `buf` (payload, if any, must already follow at
    buf + hdr_len, where hdr_len = 20 + options); `payload_sum` is the partial
    checksum of the payload (tw_cksum_copy computes it while copying).
@@ -55,5 +72,78 @@ size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t ds
 /* The same when the `olen` bytes of options are already in place at buf + 20. */
 void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t src, uint32_t dst,
                       uint32_t payload_sum);
+
+/* The usual packet, IPv4 and TCP checked in one pass: IPv4 without options, not a
+   fragment, addressed to `self` from an acceptable source (RFC 1122 3.2.1.3), carrying
+   TCP whose header fits, with both checksums right, non-zero ports and a meaningful flag
+   combination, and options that parse. Fills `h` and `*src` as tw_ipv4_parse and
+   tw_tcp_parse would and returns true; returns false for anything else, having changed
+   nothing the caller reads, and the caller then runs those two parsers, whose checks
+   (in their order, each with its own drop counter) give the same outcome for every
+   packet this one accepts. Inline: its one caller keeps the fields in registers. */
+static inline bool tw_tcp_parse_usual(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
+                                      size_t len, uint32_t self)
+{
+    if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || pkt[0] != 0x45 || pkt[9] != TW_IPPROTO_TCP) {
+        return false;
+    }
+    uint32_t total = tw_get16(pkt + 2), saddr = tw_get32(pkt + 12);
+    if (total < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || total > len ||
+        (tw_get16(pkt + 6) & 0x3fffu) != 0 || /* MF or an offset: a fragment */
+        tw_get32(pkt + 16) != self || tw_ipv4_bad_source(saddr, self)) {
+        return false;
+    }
+    const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
+    uint32_t slen = total - TW_IPV4_HDR_LEN;
+    uint32_t hlen = (uint32_t)(seg[12] >> 4) * 4u;
+    uint8_t flags = seg[13];
+    uint16_t sport = tw_get16(seg), dport = tw_get16(seg + 2);
+    if (hlen < TW_TCP_HDR_LEN || hlen > slen || sport == 0 || dport == 0 ||
+        ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) || (flags & 0x3fu) == 0) {
+        return false;
+    }
+    /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
+       the pseudo-header (RFC 9293 3.1) taken from the addresses as they lie in the
+       packet plus the zero, protocol and length bytes in memory order. The payload
+       starts at a multiple of 4, so its sum joins without a swap. */
+    const uint8_t ph[4] = {0, TW_IPPROTO_TCP, (uint8_t)(slen >> 8), (uint8_t)slen};
+    uint32_t phw;
+    memcpy(&phw, ph, 4);
+    uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), phw);
+    sum = tw_cksum_native_words(sum, seg, hlen / 4u);
+    if (slen > hlen) {
+        sum = tw_cksum_native(sum, seg + hlen, slen - hlen);
+    }
+    if (!tw_cksum_native_ok(sum) || !tw_cksum_native_ok(tw_cksum_native_ip20(pkt))) {
+        return false;
+    }
+    /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
+       the option parser. Only the fields read whatever `present` says are set: the SACK
+       blocks are read only up to sack_n. */
+    const uint8_t *opt = seg + TW_TCP_HDR_LEN;
+    if (hlen == TW_TCP_HDR_LEN || (hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au)) {
+        bool ts = hlen != TW_TCP_HDR_LEN;
+        h->o.present = ts ? TW_OPT_TS : 0;
+        h->o.wscale = 0;
+        h->o.sack_n = 0;
+        h->o.mss = 0;
+        h->o.ts_val = ts ? tw_get32(opt + 4) : 0;
+        h->o.ts_ecr = ts ? tw_get32(opt + 8) : 0;
+    } else if (tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_) {
+        return false;
+    }
+    h->sport = sport;
+    h->dport = dport;
+    h->seq = tw_get32(seg + 4);
+    h->ack = tw_get32(seg + 8);
+    h->hdr_len = (uint8_t)hlen;
+    h->flags = flags;
+    h->win = tw_get16(seg + 14);
+    h->urg = tw_get16(seg + 18);
+    h->payload = seg + hlen;
+    h->payload_len = slen - hlen;
+    *src = saddr;
+    return true;
+}
 
 #endif

@@ -1,12 +1,13 @@
 /*
  * tcp_in.c -- SEGMENT ARRIVES (RFC 9293 3.10.7).
  *
- * tw_tcp_input() validates and demultiplexes (connection, TIME-WAIT record, listener,
- * nothing); then one function per state group: in_closed (3.10.7.1), in_listen
- * (3.10.7.2), in_syn_sent (3.10.7.3) and, for the other states, the RFC's checks in its
- * order: in_check_seq (first), in_check_rst (second), in_check_syn (fourth),
- * in_process_ack (fifth), in_process_text (seventh), in_process_fin (eighth). The sixth
- * (URG) is RFC 6093's reading: urgent data is delivered inline like any other byte.
+ * tw_tcp_input() demultiplexes a segment tw_stack_input has validated (connection,
+ * TIME-WAIT record, listener, nothing); then one function per state group: in_closed
+ * (3.10.7.1), in_listen (3.10.7.2), in_syn_sent (3.10.7.3) and, for the other states,
+ * the RFC's checks in its order: in_check_seq (first), in_check_rst (second),
+ * in_check_syn (fourth), in_process_ack (fifth), in_process_text (seventh),
+ * in_process_fin (eighth). The sixth (URG) is RFC 6093's reading: urgent data is
+ * delivered inline like any other byte.
  *
  * Functions that may free the connection return IN_DONE; the caller must not touch it
  * after that.
@@ -1277,29 +1278,22 @@ static void in_conn(tw_socket *c, tw_seg *s)
     }
 }
 
-void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
+void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
-    tw_tcp_hdr h;
-    tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-    enum tw_counter bad = tw_tcp_parse(&h, segp, len, src, st->cfg.addr);
-    if (bad != TW_CNT_COUNT_) {
-        tw_drop(st, bad, NULL, NULL);
-        return;
-    }
     tw_seg s;
-    s.h = &h;
+    s.h = h;
     s.raddr = src;
-    s.seq = tw_seq_make(h.seq);
-    s.ack = tw_seq_make(h.ack);
-    s.flags = h.flags;
-    s.data = h.payload;
-    s.data_len = h.payload_len;
-    s.len = h.payload_len + ((h.flags & TW_SYN) ? 1u : 0u) + ((h.flags & TW_FIN) ? 1u : 0u);
+    s.seq = tw_seq_make(h->seq);
+    s.ack = tw_seq_make(h->ack);
+    s.flags = h->flags;
+    s.data = h->payload;
+    s.data_len = h->payload_len;
+    s.len = h->payload_len + ((h->flags & TW_SYN) ? 1u : 0u) + ((h->flags & TW_FIN) ? 1u : 0u);
     if (st->cfg.trace) {
-        tw_conn_fill_summary(&s.sum, &h, src, st->cfg.addr); /* read only by trace events */
+        tw_conn_fill_summary(&s.sum, h, src, st->cfg.addr); /* read only by trace events */
     }
 
-    uint64_t key = tw_tuple_key(src, h.sport, h.dport);
+    uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     tw_hnode *n = tw_htab_find(&st->conns, key);
     if (n) {
         if (!in_fast((tw_socket *)n, &s)) {
@@ -1309,7 +1303,7 @@ void tw_tcp_input(tw_stack *st, uint32_t src, const uint8_t *segp, uint16_t len)
     }
     bool have_floor = false;
     uint32_t isn_floor = 0;
-    tw_port *p = tw_port_get(st, h.dport);
+    tw_port *p = tw_port_get(st, h->dport);
     if (st->tws.count) {
         tw_tw *tw = tw_timewait_find(st, key);
         if (tw) {

@@ -115,37 +115,46 @@ static void store_be32(uint8_t *p, uint32_t v)
 static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, tw_ring *ring, uint32_t off,
                      uint32_t len, const tw_socket *c, bool retrans, const tw_trace_id *tid)
 {
-    uint8_t opts[TW_TCP_MAX_OPT];
-    size_t olen = tw_tcp_build_opts(opts, &h->o);
-    size_t hlen = TW_TCP_HDR_LEN + olen;
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     uint32_t psum = 0;
+    size_t olen;
+    const uint8_t *p1 = NULL, *p2 = NULL;
+    uint32_t n1 = 0, n2 = 0;
+    bool in_place = false;
     if (len) {
-        const uint8_t *p1, *p2;
-        uint32_t n1, n2;
         tw_ring_pieces(ring, off, len, &p1, &n1, &p2, &n2);
-        size_t pos = (size_t)(p1 - ring->buf);
-        if (n2 == 0 && pos >= HDR_ROOM) {
-            room = ring->buf + pos - HDR_ROOM;
-            memcpy(saved, room, HDR_ROOM);
-            pkt = ring->buf + pos - TW_IPV4_HDR_LEN - hlen;
-            psum = tw_cksum_add(0, p1, n1, 0);
+        in_place = n2 == 0 && (size_t)(p1 - ring->buf) >= HDR_ROOM;
+    }
+    if (in_place) {
+        /* The header length decides where the packet starts, so the options are built
+           aside first. */
+        uint8_t opts[TW_TCP_MAX_OPT];
+        olen = tw_tcp_build_opts(opts, &h->o);
+        uint8_t *at = ring->buf + (p1 - ring->buf);
+        room = at - HDR_ROOM;
+        memcpy(saved, room, HDR_ROOM);
+        pkt = at - TW_IPV4_HDR_LEN - TW_TCP_HDR_LEN - olen;
+        if (olen == 12) {
+            memcpy(pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, opts, 12); /* timestamps alone */
         } else {
-            uint8_t *payload = pkt + TW_IPV4_HDR_LEN + hlen;
+            memcpy(pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, opts, olen);
+        }
+        psum = tw_cksum_add(0, p1, n1, 0);
+    } else {
+        /* In the transmit buffer: options straight into place, the payload after them. */
+        olen = tw_tcp_build_opts(pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, &h->o);
+        if (len) {
+            uint8_t *payload = pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + olen;
             psum = tw_cksum_copy(0, payload, p1, n1, 0);
             if (n2) {
                 psum = tw_cksum_copy(psum, payload + n1, p2, n2, (int)(n1 & 1u));
             }
         }
     }
+    size_t hlen = TW_TCP_HDR_LEN + olen;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    if (olen == 12) {
-        memcpy(tcp + TW_TCP_HDR_LEN, opts, 12); /* timestamps alone: a fixed-size copy */
-    } else {
-        memcpy(tcp + TW_TCP_HDR_LEN, opts, olen);
-    }
     h->payload_len = len;
     tw_tcp_build_hdr(tcp, h, olen, st->cfg.addr, raddr, psum);
     size_t total = TW_IPV4_HDR_LEN + hlen + len;

@@ -322,7 +322,7 @@ static void test_tcp_hdr_build_round_trip(void **state)
 /* ---- whole segments ---------------------------------------------------------------- */
 
 typedef struct seg {
-    uint8_t b[128];
+    uint8_t b[360];
     size_t len;
 } seg;
 
@@ -587,6 +587,256 @@ static void test_tcp_hdr_r8_truncated_everywhere(void **state)
     }
 }
 
+/* ---- the one-pass parse of the usual packet (tw_tcp_parse_usual) ------------------ */
+
+typedef struct pkt {
+    uint8_t b[400];
+    size_t len;
+} pkt;
+
+/* IPv4 (built by the code under test: DF, TTL 64) around `s`, then `pad` bytes of link
+   padding after it. */
+static pkt wrap(const seg *s, size_t pad)
+{
+    pkt p;
+    memset(&p, 0, sizeof(p));
+    tw_ipv4_build(p.b, SRC, DST, TW_IPPROTO_TCP, (uint16_t)s->len, 7);
+    memcpy(p.b + 20, s->b, s->len);
+    memset(p.b + 20 + s->len, 0xa5, pad);
+    p.len = 20 + s->len + pad;
+    return p;
+}
+
+static void fix_ip_csum(pkt *p)
+{
+    size_t ihl = (size_t)(p->b[0] & 0xfu) * 4u;
+    tw_put16(p->b + 10, 0);
+    tw_put16(p->b + 10, tw_cksum_fin(tw_cksum_add(0, p->b, ihl, 0)));
+}
+
+/* An ACK with no options, or NOP NOP TS, and `plen` payload bytes. */
+static seg build_plain(uint8_t flags, bool ts, size_t plen)
+{
+    seg s;
+    memset(&s, 0, sizeof(s));
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = 5001;
+    h.dport = 40001;
+    h.seq = 0x80000001u;
+    h.ack = 0x7ffffff0u;
+    h.flags = flags;
+    h.win = 1234;
+    h.urg = 0x0102;
+    if (ts) {
+        h.o.present = TW_OPT_TS;
+        h.o.ts_val = 0xdeadbeefu;
+        h.o.ts_ecr = 7;
+    }
+    h.payload_len = (uint32_t)plen;
+    size_t hlen = ts ? 32u : 20u;
+    uint8_t data[sizeof(s.b)];
+    for (size_t i = 0; i < plen; i++) {
+        data[i] = (uint8_t)(0x3d + 29 * i);
+    }
+    uint32_t psum = tw_cksum_copy(0, s.b + hlen, data, plen, 0);
+    UNIT_EQ(tw_tcp_build(s.b, &h, SRC, DST, psum), hlen, "header length");
+    s.len = hlen + plen;
+    return s;
+}
+
+/* What tw_stack_input's full path concludes: a valid TCP segment, `h` and `*src` filled. */
+static bool full_parse(tw_tcp_hdr *h, uint32_t *src, const uint8_t *p, size_t len)
+{
+    tw_ipv4_hdr ip;
+    if (tw_ipv4_parse(&ip, p, len, DST) != OK || ip.proto != TW_IPPROTO_TCP ||
+        tw_tcp_parse(h, ip.payload, ip.payload_len, ip.src, DST) != OK) {
+        return false;
+    }
+    *src = ip.src;
+    return true;
+}
+
+/* The one-pass parse must take a packet of its shape (version 4, IHL 5, TCP) exactly
+   when the full parsers take it, with the same fields, and never take another shape
+   (the full path then names the drop). */
+static void check_usual(const uint8_t *b, size_t len, const char *what, size_t i)
+{
+    uint8_t *copy = malloc(len ? len : 1); /* ASan sees any over-read */
+    assert_non_null(copy);
+    memcpy(copy, b, len);
+    tw_tcp_hdr f, u;
+    uint32_t fsrc = 0, usrc = 0;
+    bool full = full_parse(&f, &fsrc, copy, len);
+    bool usual = tw_tcp_parse_usual(&u, &usrc, copy, len, DST);
+    bool shape = len >= 10 && copy[0] == 0x45 && copy[9] == TW_IPPROTO_TCP;
+    UNIT_EQ(usual, shape && full, "%s %zu: usual %d, full %d", what, i, usual, full);
+    if (usual) {
+        UNIT_EQ(usrc, fsrc, "%s %zu: source", what, i);
+        UNIT_EQ(u.sport, f.sport, "%s %zu: sport", what, i);
+        UNIT_EQ(u.dport, f.dport, "%s %zu: dport", what, i);
+        UNIT_EQ(u.seq, f.seq, "%s %zu: seq", what, i);
+        UNIT_EQ(u.ack, f.ack, "%s %zu: ack", what, i);
+        UNIT_EQ(u.hdr_len, f.hdr_len, "%s %zu: header length", what, i);
+        UNIT_EQ(u.flags, f.flags, "%s %zu: flags", what, i);
+        UNIT_EQ(u.win, f.win, "%s %zu: window", what, i);
+        UNIT_EQ(u.urg, f.urg, "%s %zu: urgent pointer", what, i);
+        UNIT_EQ(u.payload == f.payload, 1, "%s %zu: payload", what, i);
+        UNIT_EQ(u.payload_len, f.payload_len, "%s %zu: payload length", what, i);
+        UNIT_EQ(u.o.present, f.o.present, "%s %zu: options", what, i);
+        UNIT_EQ(u.o.mss, f.o.mss, "%s %zu: MSS", what, i);
+        UNIT_EQ(u.o.wscale, f.o.wscale, "%s %zu: window scale", what, i);
+        UNIT_EQ(u.o.ts_val, f.o.ts_val, "%s %zu: TSval", what, i);
+        UNIT_EQ(u.o.ts_ecr, f.o.ts_ecr, "%s %zu: TSecr", what, i);
+        UNIT_EQ(u.o.sack_n, f.o.sack_n, "%s %zu: SACK blocks", what, i);
+        for (unsigned k = 0; k < f.o.sack_n; k++) {
+            UNIT_EQ(u.o.sack[k].start, f.o.sack[k].start, "%s %zu: SACK", what, i);
+            UNIT_EQ(u.o.sack[k].end, f.o.sack[k].end, "%s %zu: SACK", what, i);
+        }
+    }
+    free(copy);
+}
+
+/* IPv4 header variations, each applied to every segment shape below. */
+static void v_none(pkt *p)
+{
+    (void)p;
+}
+static void v_mf(pkt *p)
+{
+    p->b[6] |= 0x20;
+    fix_ip_csum(p);
+}
+static void v_offset(pkt *p)
+{
+    p->b[7] = 1;
+    fix_ip_csum(p);
+}
+static void v_df_clear(pkt *p)
+{
+    p->b[6] = 0;
+    fix_ip_csum(p);
+}
+static void v_not_ours(pkt *p)
+{
+    p->b[19] ^= 1;
+    fix_ip_csum(p);
+}
+static void v_bad_ip_csum(pkt *p)
+{
+    p->b[10] ^= 0x10;
+}
+static void v_src_loopback(pkt *p)
+{
+    tw_put32(p->b + 12, 0x7f000001u);
+    fix_ip_csum(p);
+}
+static void v_src_self(pkt *p)
+{
+    tw_put32(p->b + 12, DST);
+    fix_ip_csum(p);
+}
+static void v_src_multicast(pkt *p)
+{
+    tw_put32(p->b + 12, 0xe0000001u);
+    fix_ip_csum(p);
+}
+static void v_src_broadcast(pkt *p)
+{
+    tw_put32(p->b + 12, 0xffffffffu);
+    fix_ip_csum(p);
+}
+static void v_src_zero(pkt *p)
+{
+    tw_put32(p->b + 12, 0);
+    fix_ip_csum(p);
+}
+static void v_total_short(pkt *p)
+{
+    tw_put16(p->b + 2, (uint16_t)(tw_get16(p->b + 2) - 1));
+    fix_ip_csum(p);
+}
+static void v_total_long(pkt *p)
+{
+    tw_put16(p->b + 2, (uint16_t)(tw_get16(p->b + 2) + 1));
+    fix_ip_csum(p);
+}
+static void v_total_39(pkt *p)
+{
+    tw_put16(p->b + 2, 39);
+    fix_ip_csum(p);
+}
+static void v_version6(pkt *p)
+{
+    p->b[0] = 0x65;
+    fix_ip_csum(p);
+}
+static void v_udp(pkt *p)
+{
+    p->b[9] = 17;
+    fix_ip_csum(p);
+}
+static void v_ip_option(pkt *p)
+{
+    /* IHL 6 with a NOP option word: the full path's business (the TCP checksum then
+       fails there, the segment having moved). */
+    memmove(p->b + 24, p->b + 20, p->len - 20);
+    memset(p->b + 20, 1, 4);
+    p->b[0] = 0x46;
+    p->len += 4;
+    tw_put16(p->b + 2, (uint16_t)(tw_get16(p->b + 2) + 4));
+    fix_ip_csum(p);
+}
+
+static void (*const ip_variants[])(pkt *) = {
+    v_none,        v_mf,           v_offset,        v_df_clear,      v_not_ours,
+    v_bad_ip_csum, v_src_loopback, v_src_self,      v_src_multicast, v_src_broadcast,
+    v_src_zero,    v_total_short,  v_total_long,    v_total_39,      v_version6,
+    v_udp,         v_ip_option,
+};
+
+static void test_tcp_hdr_usual_agrees_with_full_parsers(void **state)
+{
+    (void)state;
+    /* Every malformed TCP shape of the table, under every IPv4 variation, with and
+       without link padding. */
+    for (size_t i = 0; i < sizeof(seg_cases) / sizeof(seg_cases[0]); i++) {
+        for (size_t v = 0; v < sizeof(ip_variants) / sizeof(ip_variants[0]); v++) {
+            for (size_t pad = 0; pad < 3; pad += 2) {
+                seg s = build_seg(TW_SYN | TW_ACK, 5);
+                seg_cases[i].mutate(&s);
+                if (!seg_cases[i].keep_csum && s.len >= 20) {
+                    fix_tcp_csum(&s, SRC, DST);
+                }
+                pkt p = wrap(&s, pad);
+                ip_variants[v](&p);
+                check_usual(p.b, p.len, seg_cases[i].what, v);
+            }
+        }
+    }
+    /* The usual layouts at payload lengths 0..139 and some longer ones, each bit
+       flipped, and cut at every length. */
+    for (int ts = 0; ts < 2; ts++) {
+        for (size_t plen = 0; plen <= 300; plen += plen < 140 ? 1 : 37) {
+            seg s = build_plain(TW_ACK | TW_PSH, ts != 0, plen);
+            pkt p = wrap(&s, plen % 3);
+            check_usual(p.b, p.len, "payload length", plen);
+            UNIT_EQ(full_parse(&(tw_tcp_hdr){0}, &(uint32_t){0}, p.b, p.len), 1,
+                    "payload length %zu rejected", plen);
+        }
+        seg s = build_plain(TW_ACK | TW_FIN, ts != 0, 21);
+        pkt p = wrap(&s, 0);
+        for (size_t bit = 0; bit < 8 * p.len; bit++) {
+            pkt q = p;
+            q.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+            check_usual(q.b, q.len, "bit flipped", bit);
+        }
+        for (size_t len = 0; len < p.len; len++) {
+            check_usual(p.b, len, "cut at", len);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_tcp_hdr_parse_table),
         cmocka_unit_test(test_tcp_hdr_r8_every_bit_flip_dropped),
         cmocka_unit_test(test_tcp_hdr_r8_truncated_everywhere),
+        cmocka_unit_test(test_tcp_hdr_usual_agrees_with_full_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
