@@ -1360,6 +1360,12 @@ static int parse_state_line(parser *p, tw_sc_event *ev)
         }
         memcpy(name + n, txt, l);
         n += l;
+        name[n] = '\0';
+        /* "--" never occurs in a state name, and glued back it would lex as an option
+           (losing its dashes) when the line is printed and read again. */
+        if (t->kind == TK_OPTION || strstr(name, "--") != NULL) {
+            return perr(p, t, "bad state name");
+        }
     }
     if (n == 0) {
         return perr(p, kw, "expected a state name");
