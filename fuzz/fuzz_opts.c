@@ -20,6 +20,7 @@
 #include "tcpwave.h"
 #include "core/tcp_hdr.h"
 #include "core/ipv4.h"
+#include "core/wr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,21 +230,9 @@ static uint16_t csum(const uint8_t *p, size_t n)
     return (uint16_t)~acc;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-
 static void ip_csum(uint8_t *ip, size_t ihl)
 {
-    put16(ip + 10, 0);
+    tw_put16(ip + 10, 0);
     uint32_t acc = 0;
     for (size_t i = 0; i < ihl; i += 2) {
         acc += (uint32_t)ip[i] << 8 | ip[i + 1];
@@ -251,7 +240,7 @@ static void ip_csum(uint8_t *ip, size_t ihl)
     while (acc >> 16) {
         acc = (acc & 0xffff) + (acc >> 16);
     }
-    put16(ip + 10, (uint16_t)~acc);
+    tw_put16(ip + 10, (uint16_t)~acc);
 }
 
 /* The segment in an IPv4 packet, its header varied by `v`; the one-pass parse against
@@ -270,23 +259,23 @@ static void check_usual(const uint8_t *seg, size_t n, unsigned v)
     memset(p, 0x01, ihl); /* NOP options when IHL is 6 */
     p[0] = (uint8_t)(0x40 | ihl / 4);
     p[1] = 0;
-    put16(p + 2, (uint16_t)(ihl + n));
-    put16(p + 4, 1);
-    put16(p + 6, 0x4000); /* DF */
+    tw_put16(p + 2, (uint16_t)(ihl + n));
+    tw_put16(p + 4, 1);
+    tw_put16(p + 6, 0x4000); /* DF */
     p[8] = 64;
     p[9] = 6;
-    put32(p + 12, SRC);
-    put32(p + 16, DST);
+    tw_put32(p + 12, SRC);
+    tw_put32(p + 16, DST);
     memcpy(p + ihl, seg, n);
     memset(p + ihl + n, 0x5a, pad);
     switch (v) {
     case 1: p[6] |= 0x20; break;                          /* MF */
     case 2: p[7] = 8; break;                              /* an offset */
-    case 3: put32(p + 16, DST + 1); break;                /* not ours */
-    case 4: put32(p + 12, 0x7f000001u); break;            /* loopback source */
-    case 5: put32(p + 12, DST); break;                    /* our own address */
-    case 6: put16(p + 2, (uint16_t)(ihl + n - 1)); break; /* total length short */
-    case 7: put16(p + 2, (uint16_t)(ihl + n + 1)); break; /* total length long */
+    case 3: tw_put32(p + 16, DST + 1); break;                /* not ours */
+    case 4: tw_put32(p + 12, 0x7f000001u); break;            /* loopback source */
+    case 5: tw_put32(p + 12, DST); break;                    /* our own address */
+    case 6: tw_put16(p + 2, (uint16_t)(ihl + n - 1)); break; /* total length short */
+    case 7: tw_put16(p + 2, (uint16_t)(ihl + n + 1)); break; /* total length long */
     case 8: p[9] = 17; break;                             /* UDP */
     case 11: p[0] = 0x55; break;                          /* version 5 */
     default: break;

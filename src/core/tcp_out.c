@@ -173,6 +173,19 @@ static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, tw_ring *ring,
     }
 }
 
+/* A segment about to leave carries the ACK of everything received: nothing is owed any
+   more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. */
+static inline void ack_carried(tw_socket *c)
+{
+    c->last_ack_sent = c->rcv_nxt;
+    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
+    c->delack_bytes = 0;
+    if (c->dack_at != TW_TIME_NEVER) {
+        c->dack_at = TW_TIME_NEVER;
+        tw_conn_timer_update(c);
+    }
+}
+
 /* A segment of connection `c`: flags, seq, and `len` bytes of the send ring at `off`. */
 static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
                  bool retrans)
@@ -220,15 +233,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
     }
     h.win = (flags & TW_RST) && !(flags & TW_ACK) ? 0 : adv_window(c, syn);
     if (flags & TW_ACK) {
-        c->last_ack_sent = c->rcv_nxt;
-        c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
-        c->delack_bytes = 0;
-        if (c->dack_at != TW_TIME_NEVER) {
-            /* This segment carries the pending ACK: disarm its timer too, so the host
-               is not woken for nothing. */
-            c->dack_at = TW_TIME_NEVER;
-            tw_conn_timer_update(c);
-        }
+        ack_carried(c);
     }
     send_seg(st, c->raddr, &h, &c->snd, off, len, c, retrans, NULL);
 }
@@ -300,13 +305,7 @@ static bool ack_fast(tw_socket *c, tw_seq seq)
         store_be32(tcp + 28, w[7]);
     }
     tw_ipv4_build(pkt, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)hlen, st->ip_id++);
-    c->last_ack_sent = c->rcv_nxt;
-    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
-    c->delack_bytes = 0;
-    if (c->dack_at != TW_TIME_NEVER) {
-        c->dack_at = TW_TIME_NEVER;
-        tw_conn_timer_update(c);
-    }
+    ack_carried(c);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (st->cfg.trace) {
         tw_tcp_hdr h;
@@ -614,13 +613,7 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         h.o.ts_ecr = c->ts_recent;
     }
     h.win = adv_window(c, false);
-    c->last_ack_sent = c->rcv_nxt;
-    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
-    c->delack_bytes = 0;
-    if (c->dack_at != TW_TIME_NEVER) {
-        c->dack_at = TW_TIME_NEVER;
-        tw_conn_timer_update(c);
-    }
+    ack_carried(c);
     uint8_t tpl[HDR_ROOM];
     uint8_t *ttcp = tpl + TW_IPV4_HDR_LEN;
     size_t olen = tw_tcp_build_opts(ttcp + TW_TCP_HDR_LEN, &h.o);
