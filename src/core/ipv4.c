@@ -12,9 +12,9 @@
 #include <string.h>
 
 /* Full validation, each check with its own drop counter; also every header with options.
-   Out of line: inlined, its register saves would be paid by the fast path too. */
-__attribute__((noinline)) static enum tw_counter
-parse_checked(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self)
+   The usual TCP packet does not come here: tw_tcp_parse_usual (tcp_hdr.h) takes it in one
+   pass with the same outcome; this is for the rest (ICMP, options, fragments, the bad). */
+enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self)
 {
     /* One length check covers the fixed header, which is then read in place (the
        reader's per-field checks cost more than the rest). */
@@ -59,33 +59,6 @@ parse_checked(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self)
     h->payload = pkt + h->hdr_len;
     h->payload_len = (uint16_t)(h->total_len - h->hdr_len);
     return TW_CNT_COUNT_;
-}
-
-enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self)
-{
-    /* Every packet comes through here. The usual one (no options, not a fragment, for us,
-       right checksum) passes one chain of tests; anything else goes through the checks
-       one by one to name its drop counter (the same outcome, field for field). */
-    if (len >= TW_IPV4_HDR_LEN && pkt[0] == 0x45) {
-        uint16_t total_len = tw_get16(pkt + 2);
-        uint32_t src = tw_get32(pkt + 12), dst = tw_get32(pkt + 16);
-        bool whole = (tw_get16(pkt + 6) & 0x3fffu) == 0; /* neither MF nor an offset */
-        if (total_len >= TW_IPV4_HDR_LEN && total_len <= len && whole && dst == self &&
-            tw_cksum_native_ok(tw_cksum_native_ip20(pkt)) && !tw_ipv4_bad_source(src, self)) {
-            h->hdr_len = TW_IPV4_HDR_LEN;
-            h->tos = pkt[1];
-            h->total_len = total_len;
-            h->id = tw_get16(pkt + 4);
-            h->ttl = pkt[8];
-            h->proto = pkt[9];
-            h->src = src;
-            h->dst = dst;
-            h->payload = pkt + TW_IPV4_HDR_LEN;
-            h->payload_len = (uint16_t)(total_len - TW_IPV4_HDR_LEN);
-            return TW_CNT_COUNT_;
-        }
-    }
-    return parse_checked(h, pkt, len, self);
 }
 
 /* Store `v` big-endian as one 32-bit store: byte-wise stores of neighbouring fields get
