@@ -61,17 +61,6 @@ enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, ui
     return TW_CNT_COUNT_;
 }
 
-/* Store `v` big-endian as one 32-bit store: byte-wise stores of neighbouring fields get
-   merged by GCC into long shift-and-or chains. */
-static void store_be32(uint8_t *p, uint32_t v)
-{
-    const uint16_t one = 1;
-    if (*(const uint8_t *)&one == 1) {
-        v = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-    }
-    memcpy(p, &v, 4);
-}
-
 void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint16_t payload_len,
                    uint16_t id)
 {
@@ -82,9 +71,9 @@ void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint
     uint32_t w1 = (uint32_t)id << 16 | 0x4000u;
     uint32_t w2 = 64u << 24 | (uint32_t)proto << 16;
     w2 |= tw_cksum_fin(tw_cksum_fold((uint64_t)w0 + w1 + w2 + src + dst));
-    store_be32(buf, w0);
-    store_be32(buf + 4, w1);
-    store_be32(buf + 8, w2);
-    store_be32(buf + 12, src);
-    store_be32(buf + 16, dst);
+    tw_store_be32(buf, w0);
+    tw_store_be32(buf + 4, w1);
+    tw_store_be32(buf + 8, w2);
+    tw_store_be32(buf + 12, src);
+    tw_store_be32(buf + 16, dst);
 }

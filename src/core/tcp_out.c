@@ -95,17 +95,6 @@ static uint32_t load32(const uint8_t *p)
     return v;
 }
 
-/* A big-endian 32-bit store as one swap and one store (tw_put32's byte stores of
-   neighbouring words get merged by compilers into long shift chains). */
-static void store_be32(uint8_t *p, uint32_t v)
-{
-    const uint16_t one = 1;
-    if (*(const uint8_t *)&one == 1) {
-        v = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-    }
-    memcpy(p, &v, 4);
-}
-
 /* Build IPv4 + TCP (+ `len` payload bytes at offset `off` of `ring`) and transmit.
    A payload that lies in one piece of the ring with HDR_ROOM bytes before it is sent
    where it lies: the headers are written over the bytes in front of it, which are saved
@@ -297,12 +286,12 @@ static bool ack_fast(tw_socket *c, tw_seq seq)
     uint8_t *pkt = st->txbuf;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     for (unsigned i = 0; i < 5; i++) {
-        store_be32(tcp + 4 * i, w[i]);
+        tw_store_be32(tcp + 4 * i, w[i]);
     }
     if (ts) {
-        store_be32(tcp + 20, w[5]);
-        store_be32(tcp + 24, w[6]);
-        store_be32(tcp + 28, w[7]);
+        tw_store_be32(tcp + 20, w[5]);
+        tw_store_be32(tcp + 24, w[6]);
+        tw_store_be32(tcp + 28, w[7]);
     }
     tw_ipv4_build(pkt, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)hlen, st->ip_id++);
     ack_carried(c);

@@ -83,4 +83,15 @@ static inline void tw_put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* tw_put32 as one swap and one store: where neighbouring words are written, compilers
+   merge tw_put32's byte stores into long shift-and-or chains. For the header builders. */
+static inline void tw_store_be32(uint8_t *p, uint32_t v)
+{
+    const uint16_t one = 1;
+    if (*(const uint8_t *)&one == 1) {
+        v = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+    }
+    memcpy(p, &v, 4);
+}
+
 #endif
