@@ -83,19 +83,25 @@ static void split(tw_htab *h, tw_hnode **ob, size_t old_n)
     }
 }
 
+/* Put `n` at the head of its bucket and mark its tag bit. */
+static inline void push(tw_htab *h, tw_hnode *n)
+{
+    uint64_t x = tw_htab_hash(h, n->key);
+    size_t i = (size_t)x & h->mask;
+    n->next = h->b[i];
+    h->b[i] = n;
+    if (h->tag) {
+        h->tag[i] |= tw_htab_tag_bit(x);
+    }
+}
+
 static void rehash(tw_htab *h, tw_hnode **ob, size_t old_n)
 {
     for (size_t i = 0; i < old_n; i++) {
         tw_hnode *e = ob[i];
         while (e) {
             tw_hnode *next = e->next;
-            uint64_t x = tw_htab_hash(h, e->key);
-            size_t j = (size_t)x & h->mask;
-            e->next = h->b[j];
-            h->b[j] = e;
-            if (h->tag) {
-                h->tag[j] |= tw_htab_tag_bit(x);
-            }
+            push(h, e);
             e = next;
         }
     }
@@ -129,13 +135,7 @@ void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
     if (h->count > h->mask) {
         resize(h, m, (h->mask + 1) * 2);
     }
-    uint64_t x = tw_htab_hash(h, n->key);
-    size_t i = (size_t)x & h->mask;
-    n->next = h->b[i];
-    h->b[i] = n;
-    if (h->tag) {
-        h->tag[i] |= tw_htab_tag_bit(x);
-    }
+    push(h, n);
     h->count++;
 }
 
