@@ -130,6 +130,9 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen);
 void tw_host_close(tw_host *h);
 /* One loop turn (see tw_loop_run_once). */
 int tw_host_run_once(tw_host *h, tw_time max_wait);
+/* Feed the stack every packet already queued on the TUN, without waiting: a command that
+ * stops still answers (and captures) what its peers sent before the stop. */
+void tw_host_drain(tw_host *h);
 
 /* ---- the kernel's TCP sockets (ksock.c) --------------------------------------------- */
 

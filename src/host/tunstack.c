@@ -146,6 +146,12 @@ void tw_host_close(tw_host *h)
     }
 }
 
+void tw_host_drain(tw_host *h)
+{
+    /* Bounded like any read turn: a peer that keeps sending cannot hold the stop. */
+    tun_readable(h->tun_fd, 0, h);
+}
+
 int tw_host_run_once(tw_host *h, tw_time max_wait)
 {
     return tw_loop_run_once(h->loop, max_wait);

@@ -158,6 +158,8 @@ int tw_cmd_echo(tw_tool *t, int argc, char **argv)
         tw_session_turn(&e.s, TW_SEC(1));
         step(&e);
     }
+    tw_session_drain(&e.s);
+    step(&e);
     while (e.conns != NULL) {
         struct echo_conn *c = e.conns;
         e.conns = c->next;

@@ -582,6 +582,8 @@ int tw_cmd_http(tw_tool *t, int argc, char **argv)
         tw_session_turn(&h.s, TW_SEC(1));
         step(&h);
     }
+    tw_session_drain(&h.s);
+    step(&h);
     while (h.conns != NULL) {
         struct hconn *c = h.conns;
         h.conns = c->next;

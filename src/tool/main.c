@@ -362,6 +362,14 @@ void tw_session_turn(tw_session *s, tw_time max_wait)
     }
 }
 
+void tw_session_drain(tw_session *s)
+{
+    tw_host_drain(&s->h);
+    if (s->lad != NULL) {
+        tw_ladder_flush(s->lad, false);
+    }
+}
+
 void tw_session_close(tw_session *s)
 {
     tw_host_close(&s->h);

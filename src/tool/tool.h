@@ -70,6 +70,8 @@ typedef struct tw_session {
 int tw_session_open(tw_session *s, tw_tool *t);
 /* One loop turn, then flush the ladder. max_wait as tw_loop_run_once. */
 void tw_session_turn(tw_session *s, tw_time max_wait);
+/* On stop, before aborting what is left: take in the packets already queued. */
+void tw_session_drain(tw_session *s);
 void tw_session_close(tw_session *s);
 
 /* "10.7.0.2:80" into buf (>= 24 bytes). */

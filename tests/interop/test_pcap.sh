@@ -9,6 +9,11 @@ tw_serve http --pcap "$WORK/own.pcap" http 8080
 for i in 1 2 3; do
     nsx timeout 30 curl -sS --fail "http://$STACK:8080/" -o /dev/null || fail "curl $i failed"
 done
+# curl is gone once it has its answer; its socket's last ACK (for our FIN) is written to
+# the TUN when the kernel takes that FIN. Stop tcpwave only after that (every socket to
+# 8080 in TIME-WAIT): it then takes in what is queued before it exits.
+wait_for 10 sh -c "ip netns exec $NS ss -Htan 'dport = :8080' | grep -qv TIME-WAIT; [ \$? = 1 ]" ||
+    fail "curl's connections did not reach TIME-WAIT: $(nsx ss -tan 'dport = :8080')"
 kill -TERM "$TW_PID"
 wait_exit "$TW_PID" 10
 [ "$RC" = 0 ] || fail "tcpwave http exit status $RC"
