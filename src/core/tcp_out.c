@@ -175,20 +175,155 @@ static inline void ack_carried(tw_socket *c)
     }
 }
 
+/* The options of `o` as host-order 32-bit words, in tw_tcp_build_opts_any's layout
+   (Linux's: SACK-permitted shares a word with the timestamp's kind and length) for the
+   options a connection sends; returns the number of words (<= 10). */
+static unsigned opt_words(const tw_tcp_opts *o, uint32_t *w)
+{
+    unsigned n = 0;
+    if (o->present & TW_OPT_MSS) {
+        w[n++] = 0x02040000u | o->mss; /* kind 2, length 4 */
+    }
+    if (o->present & TW_OPT_TS) {
+        /* NOP, NOP or SACK-permitted (kind 4, length 2); then kind 8, length 10. */
+        w[n++] = (o->present & TW_OPT_SACK_PERM) ? 0x0402080au : 0x0101080au;
+        w[n++] = o->ts_val;
+        w[n++] = o->ts_ecr;
+    } else if (o->present & TW_OPT_SACK_PERM) {
+        w[n++] = 0x01010402u;
+    }
+    if (o->present & TW_OPT_WSCALE) {
+        w[n++] = 0x01030300u | o->wscale; /* NOP, kind 3, length 3 */
+    }
+    if ((o->present & TW_OPT_SACK) && o->sack_n) {
+        /* As many blocks as fit the 40 bytes of options (RFC 2018 3). */
+        unsigned k = o->sack_n;
+        while (k && 4 + 8 * k > TW_TCP_MAX_OPT - 4 * n) {
+            k--;
+        }
+        if (k) {
+            w[n++] = 0x01010500u | (2 + 8 * k); /* NOP, NOP, kind 5 */
+            for (unsigned i = 0; i < k; i++) {
+                w[n++] = o->sack[i].start;
+                w[n++] = o->sack[i].end;
+            }
+        }
+    }
+    return n;
+}
+
+/* Transmit IPv4 + a TCP header given as `nw` host-order words (w[4], checksum and
+   urgent pointer, is not read: both are zero before the checksum) + `len` bytes of `ring` at `off`. The checksum is summed from the
+   words as they are (RFC 1071: 32-bit words fold like their 16-bit halves) rather than
+   re-read from the packet; the payload goes out where it lies when it can, as in
+   send_seg. Same bytes on the wire as tw_tcp_build_opts + send_seg. */
+static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned nw, tw_ring *ring,
+                       uint32_t off, uint32_t len)
+{
+    uint32_t hlen = nw * 4u;
+    uint8_t *pkt = st->txbuf;
+    uint8_t saved[HDR_ROOM];
+    uint8_t *room = NULL;
+    uint64_t sum = (uint64_t)st->cfg.addr + raddr + TW_IPPROTO_TCP + hlen + len;
+    if (len) {
+        const uint8_t *p1, *p2;
+        uint32_t n1, n2;
+        tw_ring_pieces(ring, off, len, &p1, &n1, &p2, &n2);
+        uint8_t *payload;
+        if (n2 == 0 && (size_t)(p1 - ring->buf) >= HDR_ROOM) {
+            payload = ring->buf + (p1 - ring->buf);
+            room = payload - HDR_ROOM;
+            memcpy(saved, room, HDR_ROOM);
+            pkt = payload - TW_IPV4_HDR_LEN - hlen;
+        } else {
+            payload = pkt + TW_IPV4_HDR_LEN + hlen;
+            memcpy(payload, p1, n1);
+            if (n2) {
+                memcpy(payload + n1, p2, n2);
+            }
+        }
+        /* The payload starts at a multiple of 4 in the segment: its sum joins as is. */
+        sum += tw_cksum_from_native(tw_cksum_native(0, payload, len));
+    }
+    uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    for (unsigned i = 5; i < nw; i++) {
+        sum += w[i];
+        tw_store_be32(tcp + 4 * i, w[i]);
+    }
+    sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
+    tw_store_be32(tcp, w[0]);
+    tw_store_be32(tcp + 4, w[1]);
+    tw_store_be32(tcp + 8, w[2]);
+    tw_store_be32(tcp + 12, w[3]);
+    tw_store_be32(tcp + 16, (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16);
+    tw_ipv4_build(pkt, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len), st->ip_id++);
+    tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
+    if (room) {
+        memcpy(room, saved, HDR_ROOM);
+    }
+}
+
+/* What trace_out needs of a header built as words. */
+static void trace_words(tw_stack *st, const tw_socket *c, const uint32_t *w,
+                        const tw_tcp_opts *o, uint32_t len, bool retrans, uint32_t raddr,
+                        const tw_trace_id *tid)
+{
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = (uint16_t)(w[0] >> 16);
+    h.dport = (uint16_t)w[0];
+    h.seq = w[1];
+    h.ack = w[2];
+    h.flags = (uint8_t)(w[3] >> 16);
+    h.win = (uint16_t)w[3];
+    /* Only the fields `present` names were set (the rest read as zero, as before). */
+    h.o.present = o->present;
+    if (o->present & TW_OPT_MSS) {
+        h.o.mss = o->mss;
+    }
+    if (o->present & TW_OPT_WSCALE) {
+        h.o.wscale = o->wscale;
+    }
+    if (o->present & TW_OPT_TS) {
+        h.o.ts_val = o->ts_val;
+        h.o.ts_ecr = o->ts_ecr;
+    }
+    if (o->present & TW_OPT_SACK) {
+        h.o.sack_n = o->sack_n;
+        memcpy(h.o.sack, o->sack, sizeof(h.o.sack));
+    }
+    h.payload_len = len;
+    trace_out(st, c, &h, retrans, raddr, tid);
+}
+
+/* The counters and trace of an outgoing segment, then the segment. */
+static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
+                      const tw_tcp_opts *o, tw_ring *ring, uint32_t off, uint32_t len,
+                      bool retrans, const tw_trace_id *tid)
+{
+    unsigned nw = 5 + opt_words(o, w + 5);
+    w[3] |= (uint32_t)nw << 28; /* data offset */
+    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
+    if (w[3] & ((uint32_t)TW_RST << 16)) {
+        tw_count(st, TW_CNT_TCP_TX_RST);
+    }
+    if (retrans) {
+        tw_count(st, TW_CNT_TCP_TX_RETRANS);
+    }
+    if (st->cfg.trace) {
+        trace_words(st, c, w, o, len, retrans, raddr, tid);
+    }
+    send_words(st, raddr, w, nw, ring, off, len);
+}
+
 /* A segment of connection `c`: flags, seq, and `len` bytes of the send ring at `off`. */
 static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
                  bool retrans)
 {
     tw_stack *st = c->st;
-    tw_tcp_hdr h;
-    memset(&h, 0, sizeof(h));
-    h.sport = c->lport;
-    h.dport = c->rport;
-    h.seq = seq.v;
-    h.flags = flags;
-    if (flags & TW_ACK) {
-        h.ack = c->rcv_nxt.v;
-    }
+    tw_tcp_opts o;
+    o.present = 0;
+    o.sack_n = 0;
     bool syn = (flags & TW_SYN) != 0;
     if (syn) {
         if (flags & TW_ACK) {
@@ -199,32 +334,38 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
                                      ((c->flags & TW_F_SACK) ? TW_OPT_SACK_PERM : 0) |
                                      ((c->flags & TW_F_TS) ? TW_OPT_TS : 0));
             peer.ts_val = c->ts_recent;
-            tw_conn_syn_opts(c, &h.o, &peer);
+            tw_conn_syn_opts(c, &o, &peer);
         } else {
-            tw_conn_syn_opts(c, &h.o, NULL);
+            tw_conn_syn_opts(c, &o, NULL);
         }
     } else {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
            included (Linux does too); SACK blocks ride on ACKs only. */
         if (c->flags & TW_F_TS) {
-            h.o.present = TW_OPT_TS;
-            h.o.ts_val = tw_ts_now(st, c->ts_offset);
-            h.o.ts_ecr = c->ts_recent;
+            o.present = TW_OPT_TS;
+            o.ts_val = tw_ts_now(st, c->ts_offset);
+            o.ts_ecr = c->ts_recent;
         }
         if ((c->flags & TW_F_SACK) && (flags & TW_ACK) && !(flags & TW_RST)) {
             /* RFC 2018 3: at most 4 blocks, 3 when timestamps take their 12 bytes. */
             unsigned max = (c->flags & TW_F_TS) ? 3 : 4;
-            h.o.sack_n = (uint8_t)tw_sack_blocks(c, h.o.sack, max);
-            if (h.o.sack_n) {
-                h.o.present |= TW_OPT_SACK;
+            o.sack_n = (uint8_t)tw_sack_blocks(c, o.sack, max);
+            if (o.sack_n) {
+                o.present |= TW_OPT_SACK;
             }
         }
     }
-    h.win = (flags & TW_RST) && !(flags & TW_ACK) ? 0 : adv_window(c, syn);
+    uint16_t win = (flags & TW_RST) && !(flags & TW_ACK) ? 0 : adv_window(c, syn);
+    uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+    w[0] = (uint32_t)c->lport << 16 | c->rport;
+    w[1] = seq.v;
+    w[2] = (flags & TW_ACK) ? c->rcv_nxt.v : 0;
+    w[3] = (uint32_t)flags << 16 | win;
+    w[4] = 0;
     if (flags & TW_ACK) {
         ack_carried(c);
     }
-    send_seg(st, c->raddr, &h, &c->snd, off, len, c, retrans, NULL);
+    out_words(st, c, c->raddr, w, &o, &c->snd, off, len, retrans, NULL);
 }
 
 void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
@@ -380,39 +521,41 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
 {
     const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
-    uint16_t rport = (uint16_t)(r->h.key >> 16), lport = (uint16_t)r->h.key;
-    tw_tcp_hdr h;
-    memset(&h, 0, sizeof(h));
-    h.sport = lport;
-    h.dport = rport;
-    h.seq = (flags & TW_SYN) ? r->iss : r->iss + 1;
-    h.ack = r->irs + 1;
-    h.flags = flags;
+    tw_tcp_opts o;
+    o.present = 0;
+    o.sack_n = 0;
     uint32_t space = l->rcvbuf_cap;
+    uint16_t win;
     if (flags & TW_SYN) {
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
-        h.o.present = TW_OPT_MSS;
-        h.o.mss = tw_conn_local_mss(l);
+        o.present = TW_OPT_MSS;
+        o.mss = tw_conn_local_mss(l);
         if (r->opts & TW_OPT_WSCALE) {
-            h.o.present |= TW_OPT_WSCALE;
-            h.o.wscale = req_wscale(r);
+            o.present |= TW_OPT_WSCALE;
+            o.wscale = req_wscale(r);
         }
         if (r->opts & TW_OPT_SACK_PERM) {
-            h.o.present |= TW_OPT_SACK_PERM;
+            o.present |= TW_OPT_SACK_PERM;
         }
-        h.win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
+        win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
     } else {
-        uint32_t w = space >> req_wscale(r);
-        h.win = (uint16_t)(w > 65535u ? 65535u : w);
+        uint32_t sw = space >> req_wscale(r);
+        win = (uint16_t)(sw > 65535u ? 65535u : sw);
     }
     if (r->opts & TW_OPT_TS) {
-        h.o.present |= TW_OPT_TS;
-        h.o.ts_val = tw_ts_now(st, r->ts_off);
-        h.o.ts_ecr = r->ts_recent;
+        o.present |= TW_OPT_TS;
+        o.ts_val = tw_ts_now(st, r->ts_off);
+        o.ts_ecr = r->ts_recent;
     }
+    uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+    w[0] = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16); /* ports */
+    w[1] = (flags & TW_SYN) ? r->iss : r->iss + 1;
+    w[2] = r->irs + 1;
+    w[3] = (uint32_t)flags << 16 | win;
+    w[4] = 0;
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-    send_seg(st, raddr, &h, NULL, 0, 0, NULL, retransmit, &tid);
+    out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
 }
 
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit)
