@@ -265,10 +265,23 @@ bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 /* Release a ring's block (to the stack's free list when it has the first size). */
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
-/* Receive space left (bytes the window may offer). */
-uint32_t tw_conn_rcv_space(const tw_socket *c);
-/* Notify the application hook of the socket's current events. */
-void tw_conn_notify(tw_socket *c);
+/* Receive space left (bytes the window may offer). Inline, like the other small
+   questions below: every segment asks them, and a call costs more than the answer. */
+static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
+{
+    if (c->flags & TW_F_SHUT_RD) {
+        return c->rcvbuf_cap;
+    }
+    return c->rcvbuf_cap - c->rcv.len;
+}
+void tw_conn_notify_emit(tw_socket *c);
+/* Notify the application hook of the socket's current events (when one is set). */
+static inline void tw_conn_notify(tw_socket *c)
+{
+    if (c->st->cfg.notify) {
+        tw_conn_notify_emit(c);
+    }
+}
 /* RFC 6528 ISN for a 4-tuple at the stack's now. */
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
@@ -282,14 +295,37 @@ static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 /* Pick the options and MSS of our SYN / SYN+ACK; record what the peer offered. */
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
-uint16_t tw_conn_local_mss(const tw_socket *c);
+static inline uint16_t tw_conn_local_mss(const tw_socket *c)
+{
+    uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);
+    if (c->user_mss && c->user_mss < mss) {
+        mss = c->user_mss;
+    }
+    return mss;
+}
 /* The window scale we offer for a receive buffer of `rcvbuf` bytes: the smallest shift
    that lets the window field cover it (RFC 7323 2.2, at most 14). */
 uint8_t tw_wscale_for(uint32_t rcvbuf);
 void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
                           uint32_t daddr);
-bool tw_conn_fin_sent(const tw_socket *c);
-bool tw_conn_fin_acked(const tw_socket *c, tw_seq ack);
+/* Our FIN was sent (it lies below snd_max). */
+static inline bool tw_conn_fin_sent(const tw_socket *c)
+{
+    if (!(c->flags & TW_F_FIN_QUEUED)) {
+        return false;
+    }
+    tw_seq fin = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    return tw_seq_gt(c->snd_max, fin);
+}
+/* `ack` covers our FIN. */
+static inline bool tw_conn_fin_acked(const tw_socket *c, tw_seq ack)
+{
+    if (!(c->flags & TW_F_FIN_QUEUED)) {
+        return false;
+    }
+    tw_seq fin = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    return tw_seq_gt(ack, fin);
+}
 void tw_trace_conn_emit(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
                         const tw_seg_summary *seg, tw_state old_state);
 /* A trace event, when a trace hook is set: the test inline, since every segment and

@@ -915,7 +915,8 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         c->snd_wl1 = s->seq;
         c->snd_wl2 = s->ack;
     }
-    uint32_t newly_sacked = tw_sack_on_ack(c, &s->h->o);
+    uint32_t newly_sacked =
+        (s->h->o.present & TW_OPT_SACK) ? tw_sack_on_ack(c, &s->h->o) : 0;
     if (tw_seq_gt(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);

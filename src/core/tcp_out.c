@@ -346,7 +346,8 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
             o.ts_val = tw_ts_now(st, c->ts_offset);
             o.ts_ecr = c->ts_recent;
         }
-        if ((c->flags & TW_F_SACK) && (flags & TW_ACK) && !(flags & TW_RST)) {
+        if ((c->flags & TW_F_SACK) && (flags & TW_ACK) && !(flags & TW_RST) &&
+            ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
             /* RFC 2018 3: at most 4 blocks, 3 when timestamps take their 12 bytes. */
             unsigned max = (c->flags & TW_F_TS) ? 3 : 4;
             o.sack_n = (uint8_t)tw_sack_blocks(c, o.sack, max);
