@@ -696,25 +696,29 @@ unsigned tw_socket_events(const tw_socket *s)
     if (s->flags & TW_F_LISTENER) {
         return s->acc_len ? TW_EV_ACCEPTABLE : 0;
     }
+    /* Asked after every packet by an event loop: flag bits and one state mask, with few
+       branches. */
+    uint32_t f = s->flags;
     unsigned ev = 0;
-    if ((s->rcv.len && !(s->flags & TW_F_SHUT_RD)) || (s->flags & TW_F_PEER_FIN) || s->err) {
-        ev |= TW_EV_READABLE;
-    }
-    if ((s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_CLOSE_WAIT) &&
-        !(s->flags & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
-        ev |= TW_EV_WRITABLE;
-    }
-    if (s->flags & TW_F_CONNECTED) {
+    if (f & TW_F_CONNECTED) {
         ev |= TW_EV_CONNECTED;
     }
-    if (s->flags & TW_F_PEER_FIN) {
-        ev |= TW_EV_PEER_CLOSED;
+    if (f & TW_F_PEER_FIN) {
+        ev |= TW_EV_PEER_CLOSED | TW_EV_READABLE;
     }
-    if (s->state == TW_STATE_CLOSED && (s->flags & TW_F_STARTED)) {
-        ev |= TW_EV_CLOSED;
+    if (s->rcv.len && !(f & TW_F_SHUT_RD)) {
+        ev |= TW_EV_READABLE;
     }
     if (s->err) {
-        ev |= TW_EV_ERROR;
+        ev |= TW_EV_ERROR | TW_EV_READABLE;
+    }
+    uint32_t st = 1u << s->state;
+    if ((st & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+        !(f & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
+        ev |= TW_EV_WRITABLE;
+    }
+    if ((st & (1u << TW_STATE_CLOSED)) && (f & TW_F_STARTED)) {
+        ev |= TW_EV_CLOSED;
     }
     return ev;
 }
