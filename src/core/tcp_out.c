@@ -915,6 +915,65 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     return sent;
 }
 
+/* The segment that ends a request, a response or the stream: all that is queued (at
+   most one segment's worth) and the FIN if one is queued, or the FIN alone, with nothing
+   retransmitted or in loss recovery. It takes exactly the actions push_segs' steps take
+   for it (their first turn sends this segment, the second finds nothing left); false,
+   having done nothing, for any other case and whenever one of their tests (window,
+   congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
+static bool push_last(tw_socket *c)
+{
+    if (c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max)) {
+        return false;
+    }
+    tw_stack *st = c->st;
+    uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
+    bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
+    bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+    if (avail == 0) {
+        if (!fin_q) {
+            return false;
+        }
+        /* S10/S13: the FIN takes one sequence number of its own. */
+        if (!in_flight) {
+            c->stall_start = st->now;
+        }
+        emit(c, TW_FIN | TW_ACK, c->snd_nxt, 0, 0, false);
+        c->snd_nxt = tw_seq_add(c->snd_nxt, 1);
+        c->snd_max = c->snd_nxt;
+        return true;
+    }
+    if (avail > c->snd_mss || avail > seg_payload_max(c)) {
+        return false; /* more than one segment (or the FIN already sent) */
+    }
+    uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+    tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
+    if (!tw_seq_gt(win_end, c->snd_nxt) || (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < avail ||
+        c->cwnd <= pipe || c->cwnd - pipe < avail) {
+        return false;
+    }
+    if (avail < seg_payload_max(c) && !fin_q && !(c->flags & TW_F_NODELAY) &&
+        tw_seq_gt(c->snd_sml, c->snd_una)) {
+        return false; /* Nagle holds it (push_segs counts that) */
+    }
+    if (!(c->flags & TW_F_RTT_TIMING)) {
+        c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
+        c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
+        c->rtt_start = st->now;
+    }
+    if (!in_flight) {
+        c->stall_start = st->now;
+    }
+    uint8_t flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
+    emit(c, flags, c->snd_nxt, (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq), avail, false);
+    c->snd_nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    if (avail < c->snd_mss) {
+        c->snd_sml = c->snd_nxt;
+    }
+    c->snd_max = c->snd_nxt;
+    return true;
+}
+
 void tw_out_push(tw_socket *c)
 {
     if (!synchronized(c)) {
@@ -924,7 +983,8 @@ void tw_out_push(tw_socket *c)
        after a data segment) does not pay for the call. */
     if (c->state != TW_STATE_TIME_WAIT &&
         (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
-         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)))) {
+         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) &&
+        !push_last(c)) {
         push_segs(c, ~0u, false);
     }
     /* A segment sent above carried the ACK and cleared both flags (emit). */
