@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "tcpwave.h"
+#include "core/cksum.h"
+#include "core/wr.h"
 
 #define TW_IPPROTO_ICMP 1
 #define TW_IPPROTO_TCP 6
@@ -34,8 +36,23 @@ static inline bool tw_ipv4_bad_source(uint32_t src, uint32_t self)
 /* Parse and validate. Returns TW_CNT_COUNT_ when the packet is good, else the counter
    naming why it is dropped. `self` is the stack's address. */
 enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self);
-/* Write a 20-byte header (DF set, TTL 64) with its checksum at `buf`. */
-void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint16_t payload_len,
-                   uint16_t id);
+/* Write a 20-byte header (DF set, TTL 64) with its checksum at `buf`. Inline: every
+   outgoing packet has one, and the call cost a fifth of it. */
+static inline void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+                                 uint16_t payload_len, uint16_t id)
+{
+    /* Five 32-bit words (RFC 791 3.1): version/IHL, TOS, total length; id, DF; TTL,
+       protocol, checksum; source; destination. The checksum is summed from these values
+       rather than re-read from the buffer: 32-bit words fold like their 16-bit halves. */
+    uint32_t w0 = 0x45000000u | (uint16_t)(payload_len + TW_IPV4_HDR_LEN);
+    uint32_t w1 = (uint32_t)id << 16 | 0x4000u;
+    uint32_t w2 = 64u << 24 | (uint32_t)proto << 16;
+    w2 |= tw_cksum_fin(tw_cksum_fold((uint64_t)w0 + w1 + w2 + src + dst));
+    tw_store_be32(buf, w0);
+    tw_store_be32(buf + 4, w1);
+    tw_store_be32(buf + 8, w2);
+    tw_store_be32(buf + 12, src);
+    tw_store_be32(buf + 16, dst);
+}
 
 #endif
