@@ -617,6 +617,11 @@ static void ack_unacceptable(tw_socket *c, const tw_seg *s)
 static in_result in_check_seq(tw_socket *c, tw_seg *s)
 {
     tw_stack *st = c->st;
+    if (tw_seq_eq(s->seq, c->rcv_nxt) && s->data_len <= tw_conn_rcv_space(c)) {
+        /* The usual segment: at RCV.NXT it is acceptable whatever the window (all four
+           cases of the test below), and it has nothing to trim. */
+        return IN_CONTINUE;
+    }
     if (!seq_acceptable(c, s->seq, s->len)) {
         if (s->flags & TW_RST) {
             /* RFC 5961 3.2: out-of-window RSTs are dropped silently. */
