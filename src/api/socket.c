@@ -73,7 +73,7 @@ static int bind_port(tw_socket *s, uint16_t port)
     if (p && (p->listener || !reuse || p->nreuse != p->nbound)) {
         return TW_ERR_ADDRINUSE;
     }
-    if (!p && !(p = tw_port_ref(st, port))) {
+    if (!p && !(p = tw_port_new(st, port))) {
         return TW_ERR_NOMEM;
     }
     p->nbound++;

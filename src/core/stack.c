@@ -371,18 +371,21 @@ tw_port *tw_port_get(tw_stack *st, uint16_t port)
     return (tw_port *)tw_htab_find(&st->ports, port);
 }
 
+tw_port *tw_port_new(tw_stack *st, uint16_t port)
+{
+    tw_port *p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
+    if (!p) {
+        return NULL;
+    }
+    p->h.key = port;
+    tw_htab_insert(&st->ports, &st->mem, &p->h);
+    return p;
+}
+
 tw_port *tw_port_ref(tw_stack *st, uint16_t port)
 {
     tw_port *p = tw_port_get(st, port);
-    if (!p) {
-        p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
-        if (!p) {
-            return NULL;
-        }
-        p->h.key = port;
-        tw_htab_insert(&st->ports, &st->mem, &p->h);
-    }
-    return p;
+    return p ? p : tw_port_new(st, port);
 }
 
 void tw_port_unref(tw_stack *st, tw_port *p, bool reuse)

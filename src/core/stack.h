@@ -81,6 +81,7 @@ void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len);
 /* Port table. */
 tw_port *tw_port_get(tw_stack *st, uint16_t port);
 tw_port *tw_port_ref(tw_stack *st, uint16_t port); /* find or create; NULL on NOMEM */
+tw_port *tw_port_new(tw_stack *st, uint16_t port); /* create one known absent */
 void tw_port_unref(tw_stack *st, tw_port *p, bool reuse);
 
 /* ICMP input (icmp.c). */
