@@ -289,6 +289,18 @@ static bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit
     if (need > limit) {
         return false;
     }
+    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
+        /* A fresh ring's first block (what the steps below choose for it), with nothing
+           to move: every connection that carries data comes here once a direction. */
+        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        if (!nbuf) {
+            return false;
+        }
+        r->buf = nbuf;
+        r->cap = TW_MEM_RING_BLOCK;
+        r->head = 0;
+        return true;
+    }
     uint32_t ncap = r->cap ? r->cap : TW_MEM_RING_BLOCK;
     while (ncap < need) {
         ncap = ncap > limit / 2 ? limit : ncap * 2;
