@@ -30,6 +30,8 @@ struct tw_stack {
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *socks; /* every socket object, for teardown */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
+    struct tw_socket *timer_held; /* its timer is set once its segment is done (tcp_in.c) */
+    bool timer_dirty;             /* timer_held's deadlines changed meanwhile */
 
     uint64_t next_conn_id;
     uint16_t ip_id;

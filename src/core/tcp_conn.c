@@ -140,6 +140,9 @@ static void detach_from_listener(tw_socket *c)
 void tw_conn_free(tw_socket *c)
 {
     tw_stack *st = c->st;
+    if (st->timer_held == c) {
+        st->timer_held = NULL; /* nothing to set once the segment is done */
+    }
     tw_wheel_cancel(&st->wheel, &c->timer);
     tw_out_forget_ack(c);
     tw_conn_unhash(c);
@@ -259,6 +262,13 @@ void tw_conn_done(tw_socket *c, int err)
 
 void tw_conn_timer_update(tw_socket *c)
 {
+    if (c == c->st->timer_held) {
+        /* A segment is being processed for c: its deadlines may change several times
+           on the way (RTO stopped, then started again for the reply); the wheel entry
+           is set once at the end (tcp_in.c in_conn). */
+        c->st->timer_dirty = true;
+        return;
+    }
     tw_time d = c->rto_at < c->misc_at ? c->rto_at : c->misc_at;
     if (c->dack_at < d) {
         d = c->dack_at;

@@ -1276,11 +1276,24 @@ static bool in_fast(tw_socket *c, tw_seg *s)
 
 static void in_conn(tw_socket *c, tw_seg *s)
 {
-    tw_trace_conn(c->st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    tw_stack *st = c->st;
+    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
+       the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
+       replaces at once, then cost the wheel one change, or none. The connection may be
+       freed on the way (tw_conn_free lets go of it). */
+    st->timer_held = c;
+    st->timer_dirty = false;
     if (c->state == TW_STATE_SYN_SENT) {
         in_syn_sent(c, s);
     } else {
         in_synchronized(c, s);
+    }
+    if (st->timer_held) {
+        st->timer_held = NULL;
+        if (st->timer_dirty) {
+            tw_conn_timer_update(c);
+        }
     }
 }
 
