@@ -84,20 +84,28 @@ static void ring_block_free(tw_stack *st, uint8_t *p, uint32_t cap)
 
 void tw_conn_ring_free(tw_stack *st, tw_ring *r)
 {
-    ring_block_free(st, r->buf, r->cap);
-    r->buf = NULL;
+    if (r->buf) {
+        ring_block_free(st, r->buf, r->cap);
+        r->buf = NULL;
+    }
     r->len = 0;
 }
 
 static void buffers_free(tw_socket *c)
 {
+    /* Most connections never had out-of-order data or a SACK scoreboard: test before
+       calling. */
     tw_mem *m = &c->st->mem;
     tw_conn_ring_free(c->st, &c->snd);
     tw_conn_ring_free(c->st, &c->rcv);
-    tw_mem_free(m, c->ooo, sizeof(tw_ooo));
-    c->ooo = NULL;
-    tw_mem_free(m, c->sb, sizeof(*c->sb));
-    c->sb = NULL;
+    if (c->ooo) {
+        tw_mem_free(m, c->ooo, sizeof(tw_ooo));
+        c->ooo = NULL;
+    }
+    if (c->sb) {
+        tw_mem_free(m, c->sb, sizeof(*c->sb));
+        c->sb = NULL;
+    }
     c->sacked = 0;
 }
 
@@ -161,7 +169,9 @@ void tw_conn_free(tw_socket *c)
         }
     }
     buffers_free(c);
-    tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
+    if (c->opts) {
+        tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
+    }
     *c->all_pprev = c->all_next;
     if (c->all_next) {
         c->all_next->all_pprev = c->all_pprev;
