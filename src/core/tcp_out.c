@@ -246,10 +246,45 @@ static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned
         sum += tw_cksum_from_native(tw_cksum_native(0, payload, len));
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    for (unsigned i = 5; i < nw; i++) {
-        sum += w[i];
-        tw_store_be32(tcp + 4 * i, w[i]);
+    /* The option words straight-line, entered by one jump (at most 10 of them). */
+#define OPT_WORD(i)                                                                        \
+    sum += w[i];                                                                           \
+    tw_store_be32(tcp + 4 * (i), w[i])
+    switch (nw) {
+    case 15:
+        OPT_WORD(14);
+        /* fallthrough */
+    case 14:
+        OPT_WORD(13);
+        /* fallthrough */
+    case 13:
+        OPT_WORD(12);
+        /* fallthrough */
+    case 12:
+        OPT_WORD(11);
+        /* fallthrough */
+    case 11:
+        OPT_WORD(10);
+        /* fallthrough */
+    case 10:
+        OPT_WORD(9);
+        /* fallthrough */
+    case 9:
+        OPT_WORD(8);
+        /* fallthrough */
+    case 8:
+        OPT_WORD(7);
+        /* fallthrough */
+    case 7:
+        OPT_WORD(6);
+        /* fallthrough */
+    case 6:
+        OPT_WORD(5);
+        /* fallthrough */
+    default:
+        break;
     }
+#undef OPT_WORD
     sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
     tw_store_be32(tcp, w[0]);
     tw_store_be32(tcp + 4, w[1]);
