@@ -359,8 +359,17 @@ void tw_out_rst_reply(tw_stack *st, const tw_seg *seg);
 void tw_out_challenge_ack(tw_socket *c);
 /* Take one challenge ACK from the stack-wide budget (counts sent or limited). */
 bool tw_challenge_take(tw_stack *st);
-void tw_trace_id_event(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
-                       const tw_seg_summary *seg, tw_state old_state);
+void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
+                      const tw_seg_summary *seg, tw_state old_state);
+/* A trace event about a half-open entry, when a trace hook is set (the test inline, as in
+   tw_trace_conn: the caller's tw_trace_id is then not even built). */
+static inline void tw_trace_id_event(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
+                                     const tw_seg_summary *seg, tw_state old_state)
+{
+    if (st->cfg.trace) {
+        tw_trace_id_emit(st, kind, id, seg, old_state);
+    }
+}
 /* Retransmit the first unacknowledged segment (or FIN) after a timeout. */
 void tw_out_retransmit(tw_socket *c);
 /* A bare segment with no connection object (TIME-WAIT records). */

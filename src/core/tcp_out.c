@@ -59,12 +59,9 @@ static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, boo
     }
 }
 
-void tw_trace_id_event(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
-                       const tw_seg_summary *seg, tw_state old_state)
+void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
+                      const tw_seg_summary *seg, tw_state old_state)
 {
-    if (!st->cfg.trace) {
-        return;
-    }
     tw_trace_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
