@@ -210,16 +210,19 @@ void tw_conn_set_state(tw_socket *c, tw_state s)
     }
     assert(legal_next[old] & BIT(s));
     c->state = (uint8_t)s;
-    if (s == TW_STATE_ESTABLISHED && !(c->flags & TW_F_CONNECTED)) {
-        c->flags |= TW_F_CONNECTED;
-        tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+    if (s >= TW_STATE_SYN_SENT && s <= TW_STATE_ESTABLISHED) {
+        /* (the closing states, the most frequent changes, skip both tests) */
+        if (s == TW_STATE_ESTABLISHED && !(c->flags & TW_F_CONNECTED)) {
+            c->flags |= TW_F_CONNECTED;
+            tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+        }
+        if (s != TW_STATE_ESTABLISHED && !(c->flags & TW_F_COUNTED)) {
+            c->flags |= TW_F_COUNTED | TW_F_STARTED;
+            c->st->nconns++;
+        }
     }
-    if ((s == TW_STATE_SYN_SENT || s == TW_STATE_SYN_RCVD) && !(c->flags & TW_F_COUNTED)) {
-        c->flags |= TW_F_COUNTED | TW_F_STARTED;
-        c->st->nconns++;
-    }
-    if (!(c->flags & TW_F_QUIET_STATE)) {
-        tw_trace_conn(c->st, TW_TRACE_STATE, c, NULL, old);
+    if (c->st->cfg.trace && !(c->flags & TW_F_QUIET_STATE)) {
+        tw_trace_conn_emit(c->st, TW_TRACE_STATE, c, NULL, old);
     }
 }
 
