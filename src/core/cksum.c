@@ -3,7 +3,8 @@
  *
  * Hot path: every data segment is summed twice (sender, receiver). The bytes are added as
  * native-endian 64-bit words with end-around carry (see cksum.h for why byte order does
- * not matter), folded to 16 bits once at the end.
+ * not matter), folded to 16 bits once at the end. On x86-64 with AVX2 the 64-byte blocks
+ * go through a vector loop instead (tw_cksum_blocks_avx2); same sum.
  */
 #include "core/cksum.h"
 
@@ -13,8 +14,8 @@
    add as add + adc only when an accumulator takes one word per iteration, and eight
    independent chains keep the adds in parallel. Out of line so short packets do not pay
    for saving the registers it needs. */
-__attribute__((noinline)) static uint64_t sum_blocks(uint64_t acc, const uint8_t *p,
-                                                     size_t nblocks)
+__attribute__((noinline)) uint64_t tw_cksum_blocks_portable(uint64_t acc, const uint8_t *p,
+                                                            size_t nblocks)
 {
     uint64_t a = acc, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
     /* Two blocks a turn halve the loop overhead (both GCC and clang honour this). */
@@ -35,6 +36,90 @@ __attribute__((noinline)) static uint64_t sum_blocks(uint64_t acc, const uint8_t
     g = tw_cksum_add64(g, h);
     return tw_cksum_add64(tw_cksum_add64(a, c), tw_cksum_add64(e, g));
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same blocks with AVX2, for x86-64 builds by GCC or clang; every other build has the
+   portable loop only. Why: the two checksum passes were about 30% of a bulk transfer's
+   instructions, and 32 bytes a step need about half the instructions of the 64-bit
+   add-with-carry chains (0.16 against 0.31 per byte). AVX2 rather than AVX-512: valgrind, which measures the
+   instruction figures, runs AVX2 but not AVX-512; and SSE2's 16 bytes a step did not beat
+   the scalar loop. Chosen at run time (tw_cksum_have_avx2), so one binary runs anywhere;
+   the sum is the same whichever loop runs (RFC 1071 needs only the words' total, and the
+   unit tests compare both loops with a byte-at-a-time reference).
+
+   Vectors of eight 32-bit lanes, each holding two native 16-bit words lo + hi * 2^16
+   (written with the compilers' vector extensions, no intrinsics header). Per vector x:
+   all += x (mod 2^32) and hi += x >> 16, one instruction fewer than masking out lo as
+   well. A lane's lo total is all - (hi << 16) mod 2^32,
+   exact while lo + hi stays below 2^32: with at most 65535 per word that holds for
+   32768 vectors a lane, so runs of 16384 blocks (1 MiB; an IPv4 packet is at most
+   64 KiB) are reduced one at a time. */
+typedef uint32_t tw_v8u32 __attribute__((vector_size(32)));
+
+static inline __attribute__((target("avx2"), always_inline)) tw_v8u32 load_v8(const uint8_t *p)
+{
+    tw_v8u32 v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+__attribute__((target("avx2"), noinline)) uint64_t
+tw_cksum_blocks_avx2(uint64_t acc, const uint8_t *p, size_t nblocks)
+{
+    while (nblocks > 0) {
+        size_t n = nblocks < 16384 ? nblocks : 16384;
+        nblocks -= n;
+        tw_v8u32 all = {0}, hi = {0};
+        /* Four blocks (eight vectors) a turn: the loop's own add, compare and branch are
+           spread over 256 bytes; then the last 0-3 blocks. */
+        for (; n >= 4; n -= 4, p += 256) {
+            tw_v8u32 x0 = load_v8(p), x1 = load_v8(p + 32), x2 = load_v8(p + 64),
+                     x3 = load_v8(p + 96), x4 = load_v8(p + 128), x5 = load_v8(p + 160),
+                     x6 = load_v8(p + 192), x7 = load_v8(p + 224);
+            all += ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7));
+            hi += (((x0 >> 16) + (x1 >> 16)) + ((x2 >> 16) + (x3 >> 16))) +
+                (((x4 >> 16) + (x5 >> 16)) + ((x6 >> 16) + (x7 >> 16)));
+        }
+        for (; n > 0; n--, p += 64) {
+            tw_v8u32 x0 = load_v8(p), x1 = load_v8(p + 32);
+            all += x0 + x1;
+            hi += (x0 >> 16) + (x1 >> 16);
+        }
+        /* Per lane lo + hi, below 2^32 (see above); the eight lanes sum in 64 bits. */
+        tw_v8u32 s = all - (hi << 16) + hi;
+        uint64_t t = 0;
+        for (int i = 0; i < 8; i++) {
+            t += s[i];
+        }
+        acc = tw_cksum_add64(acc, t);
+    }
+    return acc;
+}
+
+bool tw_cksum_have_avx2(void)
+{
+    return __builtin_cpu_supports("avx2");
+}
+
+static inline uint64_t sum_blocks(uint64_t acc, const uint8_t *p, size_t nblocks)
+{
+    /* A load and a test of the toolchain's CPU model (filled in before main). */
+    if (__builtin_cpu_supports("avx2")) {
+        return tw_cksum_blocks_avx2(acc, p, nblocks);
+    }
+    return tw_cksum_blocks_portable(acc, p, nblocks);
+}
+#else
+bool tw_cksum_have_avx2(void)
+{
+    return false;
+}
+
+static inline uint64_t sum_blocks(uint64_t acc, const uint8_t *p, size_t nblocks)
+{
+    return tw_cksum_blocks_portable(acc, p, nblocks);
+}
+#endif
 
 uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len)
 {

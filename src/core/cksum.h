@@ -24,6 +24,15 @@
 
 /* Native sum of `len` bytes at `p` (any alignment) added to native sum `acc`, unfolded. */
 uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len);
+/* The block loop of tw_cksum_native over `nblocks` 64-byte blocks, added to native sum
+   `acc`: the portable loop, and on x86-64 GCC/clang builds an AVX2 one that only
+   tw_cksum_have_avx2() machines may run. tw_cksum_native picks; both are here for the
+   unit tests, which compare them. */
+uint64_t tw_cksum_blocks_portable(uint64_t acc, const uint8_t *p, size_t nblocks);
+#if defined(__x86_64__) && defined(__GNUC__)
+uint64_t tw_cksum_blocks_avx2(uint64_t acc, const uint8_t *p, size_t nblocks);
+#endif
+bool tw_cksum_have_avx2(void);
 /* Add the bytes of `p` to partial sum `sum`. `odd` tells whether an odd number of bytes
    was summed before (so this block starts in the low byte of a word). */
 uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd);

@@ -324,6 +324,76 @@ static void test_cksum_native_store_and_verify(void **state)
     }
 }
 
+/* The block loop in each variant (tw_cksum_native runs one of them): whole 64-byte
+   blocks through the loop under test, the rest through tw_cksum_native's tail (under 64
+   bytes, so no block loop). */
+typedef uint64_t (*blocks_fn)(uint64_t acc, const uint8_t *p, size_t nblocks);
+
+static uint64_t sum_with(blocks_fn fn, uint64_t acc, const uint8_t *p, size_t len)
+{
+    size_t whole = len & ~(size_t)63;
+    return tw_cksum_native(fn(acc, p, len / 64), p + whole, len - whole);
+}
+
+/* Every length 0..2048 at even and odd offsets, random data (every fifth all ones, for
+   the carries), from a random accumulator: each loop against the byte-at-a-time
+   reference, with the accumulator's 8 bytes in front as in the native tests above. */
+static void check_blocks_fn(blocks_fn fn, const char *name)
+{
+    unit_rng r = unit_rng_seeded(name);
+    static uint8_t buf[8 + 2048 + 16];
+    static const size_t offs[] = {0, 1, 2, 3, 5, 7, 8, 13};
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            size_t off = offs[k];
+            uint64_t acc = (len + k) % 3 ? unit_next(&r) : 0;
+            fill_random(&r, buf + 8 + off, len);
+            if ((len + k) % 5 == 0) {
+                memset(buf + 8 + off, 0xff, len);
+            }
+            uint64_t n = sum_with(fn, acc, buf + 8 + off, len);
+            memcpy(buf + off, &acc, 8);
+            UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "%s len %zu off %zu",
+                    name, len, off);
+        }
+    }
+    /* Past the 1 MiB runs the AVX2 loop reduces separately, and the largest IPv4
+       payload, all ones: against the portable loop (the reference would be slow). */
+    static uint8_t big[(3u << 20) + 64 * 5];
+    fill_random(&r, big, sizeof(big));
+    UNIT_EQ(tw_cksum_from_native(fn(7, big, sizeof(big) / 64)),
+            tw_cksum_from_native(tw_cksum_blocks_portable(7, big, sizeof(big) / 64)), "%s 3 MiB",
+            name);
+    memset(big, 0xff, sizeof(big));
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, sizeof(big) / 64)), 0xffff, "%s 3 MiB of ff", name);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65535 / 64)), 0xffff, "%s 65535 bytes of ff", name);
+    memset(big, 0, 65536);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65536 / 64)), 0, "%s 64 KiB of zeros", name);
+}
+
+static void test_cksum_blocks_portable(void **state)
+{
+    (void)state;
+    check_blocks_fn(tw_cksum_blocks_portable, "portable");
+}
+
+static void test_cksum_blocks_avx2(void **state)
+{
+    (void)state;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tw_cksum_have_avx2()) {
+        printf("test_cksum_blocks_avx2: skipped, this CPU has no AVX2 (the portable loop "
+               "runs)\n");
+        skip();
+    }
+    check_blocks_fn(tw_cksum_blocks_avx2, "avx2");
+#else
+    printf("test_cksum_blocks_avx2: skipped, no AVX2 loop in this build (x86-64 GCC/clang "
+           "only)\n");
+    skip();
+#endif
+}
+
 /* fin and fold take any 32/64-bit sum of words. */
 static void test_cksum_fold_and_fin_random(void **state)
 {
@@ -361,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_cksum_native_words_and_ip20),
         cmocka_unit_test(test_cksum_native_store_and_verify),
         cmocka_unit_test(test_cksum_fold_and_fin_random),
+        cmocka_unit_test(test_cksum_blocks_portable),
+        cmocka_unit_test(test_cksum_blocks_avx2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
