@@ -63,6 +63,18 @@ static inline __attribute__((target("avx2"), always_inline)) tw_v8u32 load_v8(co
     return v;
 }
 
+/* Per lane lo + hi, below 2^32 (see above); the eight lanes sum in 64 bits. */
+static inline __attribute__((target("avx2"), always_inline)) uint64_t lanes_sum(tw_v8u32 all,
+                                                                              tw_v8u32 hi)
+{
+    tw_v8u32 s = all - (hi << 16) + hi;
+    uint64_t t = 0;
+    for (int i = 0; i < 8; i++) {
+        t += s[i];
+    }
+    return t;
+}
+
 __attribute__((target("avx2"), noinline)) uint64_t
 tw_cksum_blocks_avx2(uint64_t acc, const uint8_t *p, size_t nblocks)
 {
@@ -85,13 +97,40 @@ tw_cksum_blocks_avx2(uint64_t acc, const uint8_t *p, size_t nblocks)
             all += x0 + x1;
             hi += (x0 >> 16) + (x1 >> 16);
         }
-        /* Per lane lo + hi, below 2^32 (see above); the eight lanes sum in 64 bits. */
-        tw_v8u32 s = all - (hi << 16) + hi;
-        uint64_t t = 0;
-        for (int i = 0; i < 8; i++) {
-            t += s[i];
+        acc = tw_cksum_add64(acc, lanes_sum(all, hi));
+    }
+    return acc;
+}
+
+/* The same with a copy to `dst` (no overlap) in the same pass, over `nvec` 32-byte
+   vectors (any count: tw_cksum_copy_native leaves only the last 0-31 bytes to libc's
+   copy): the receive path's copy into the ring and its checksum cost about 0.19
+   instructions a byte instead of 0.28 for libc's copy and the loop above over the copy.
+   Four vectors a turn, then one at a time. */
+__attribute__((target("avx2"), noinline)) uint64_t
+tw_cksum_copy_vec_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t nvec)
+{
+    while (nvec > 0) {
+        size_t n = nvec < 32768 ? nvec : 32768;
+        nvec -= n;
+        tw_v8u32 all = {0}, hi = {0};
+        for (; n >= 4; n -= 4, src += 128, dst += 128) {
+            tw_v8u32 x0 = load_v8(src), x1 = load_v8(src + 32), x2 = load_v8(src + 64),
+                     x3 = load_v8(src + 96);
+            memcpy(dst, &x0, 32);
+            memcpy(dst + 32, &x1, 32);
+            memcpy(dst + 64, &x2, 32);
+            memcpy(dst + 96, &x3, 32);
+            all += (x0 + x1) + (x2 + x3);
+            hi += ((x0 >> 16) + (x1 >> 16)) + ((x2 >> 16) + (x3 >> 16));
         }
-        acc = tw_cksum_add64(acc, t);
+        for (; n > 0; n--, src += 32, dst += 32) {
+            tw_v8u32 x0 = load_v8(src);
+            memcpy(dst, &x0, 32);
+            all += x0;
+            hi += x0 >> 16;
+        }
+        acc = tw_cksum_add64(acc, lanes_sum(all, hi));
     }
     return acc;
 }
@@ -178,4 +217,28 @@ uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd)
         return tw_cksum_swap_lanes(f);
     }
     return tw_cksum_fold(tw_cksum_native(sum, p, len));
+}
+
+/* Copy first and sum the copy (hot in cache) where there is no vector loop: in a
+   micro-benchmark a fused scalar load/store/add loop took 0.36 more instructions per
+   byte than libc's copy and the scalar sum, and was no faster. */
+uint64_t tw_cksum_copy_native_portable(uint64_t acc, uint8_t *dst, const uint8_t *src,
+                                       size_t len)
+{
+    memcpy(dst, src, len);
+    return tw_cksum_native(acc, dst, len);
+}
+
+uint64_t tw_cksum_copy_native(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (len >= 32 && __builtin_cpu_supports("avx2")) {
+        acc = tw_cksum_copy_vec_avx2(acc, dst, src, len / 32);
+        size_t whole = len & ~(size_t)31;
+        dst += whole;
+        src += whole;
+        len -= whole;
+    }
+#endif
+    return tw_cksum_copy_native_portable(acc, dst, src, len);
 }

@@ -273,9 +273,10 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     tw_count(st, TW_CNT_IP_RX_PACKETS);
     tw_tcp_hdr h;
     uint32_t src;
-    if (tw_tcp_parse_usual(&h, &src, pkt, len, st->cfg.addr)) {
-        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-        tw_tcp_input(st, &h, src);
+    uint64_t sum;
+    if (tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) &&
+        tw_tcp_input_unsummed(st, &h, src, sum)) {
+        /* taken, checksum and all */
     } else if (input_checked(st, pkt, len, &h, &src)) {
         tw_tcp_input(st, &h, src);
     }

@@ -394,6 +394,64 @@ static void test_cksum_blocks_avx2(void **state)
 #endif
 }
 
+/* Copy-and-sum in each form: the copy is exact and stops at `len`, and the sum is the
+   reference's, for every length 0..2048 at even and odd source and destination offsets. */
+typedef uint64_t (*copy_fn)(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+static uint64_t copy_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
+{
+    size_t whole = len & ~(size_t)31;
+    acc = tw_cksum_copy_vec_avx2(acc, dst, src, len / 32);
+    return tw_cksum_copy_native_portable(acc, dst + whole, src + whole, len - whole);
+}
+#endif
+
+static void check_copy_fn(copy_fn fn, const char *name)
+{
+    unit_rng r = unit_rng_seeded(name);
+    static uint8_t src[8 + 2048 + 16], dst[2048 + 64];
+    static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}};
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            size_t so = offs[k][0], d = offs[k][1];
+            uint64_t acc = (len + k) % 3 ? unit_next(&r) : 0;
+            fill_random(&r, src + 8 + so, len);
+            if ((len + k) % 5 == 0) {
+                memset(src + 8 + so, 0xff, len);
+            }
+            memset(dst, 0xee, sizeof(dst));
+            uint64_t n = fn(acc, dst + d, src + 8 + so, len);
+            assert_memory_equal(dst + d, src + 8 + so, len);
+            for (size_t j = 0; j < d; j++) {
+                UNIT_EQ(dst[j], 0xee, "%s len %zu: wrote before the start", name, len);
+            }
+            for (size_t j = d + len; j < sizeof(dst); j++) {
+                UNIT_EQ(dst[j], 0xee, "%s len %zu: wrote past the end", name, len);
+            }
+            memcpy(src + so, &acc, 8);
+            UNIT_EQ(tw_cksum_from_native(n), naive_sum(src + so, 8 + len), "%s len %zu off %zu",
+                    name, len, so);
+        }
+    }
+}
+
+static void test_cksum_copy_native_forms(void **state)
+{
+    (void)state;
+    check_copy_fn(tw_cksum_copy_native_portable, "copy portable");
+    check_copy_fn(tw_cksum_copy_native, "copy (as chosen)");
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tw_cksum_have_avx2()) {
+        printf("test_cksum_copy_native_forms: AVX2 form skipped, this CPU has no AVX2\n");
+        return;
+    }
+    check_copy_fn(copy_avx2, "copy avx2");
+#else
+    printf("test_cksum_copy_native_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
+#endif
+}
+
 /* fin and fold take any 32/64-bit sum of words. */
 static void test_cksum_fold_and_fin_random(void **state)
 {
@@ -433,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_cksum_fold_and_fin_random),
         cmocka_unit_test(test_cksum_blocks_portable),
         cmocka_unit_test(test_cksum_blocks_avx2),
+        cmocka_unit_test(test_cksum_copy_native_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
