@@ -4,7 +4,7 @@
  * Hot path: every data segment is summed twice (sender, receiver). The bytes are added as
  * native-endian 64-bit words with end-around carry (see cksum.h for why byte order does
  * not matter), folded to 16 bits once at the end. On x86-64 with AVX2 the 64-byte blocks
- * go through a vector loop instead (tw_cksum_blocks_avx2); same sum.
+ * go through a vector loop instead (tw_cksum_native_avx2); same sum.
  */
 #include "core/cksum.h"
 
@@ -14,8 +14,8 @@
    add as add + adc only when an accumulator takes one word per iteration, and eight
    independent chains keep the adds in parallel. Out of line so short packets do not pay
    for saving the registers it needs. */
-__attribute__((noinline)) uint64_t tw_cksum_blocks_portable(uint64_t acc, const uint8_t *p,
-                                                            size_t nblocks)
+__attribute__((noinline)) static uint64_t blocks_portable(uint64_t acc, const uint8_t *p,
+                                                          size_t nblocks)
 {
     uint64_t a = acc, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
     /* Two blocks a turn halve the loop overhead (both GCC and clang honour this). */
@@ -35,6 +35,68 @@ __attribute__((noinline)) uint64_t tw_cksum_blocks_portable(uint64_t acc, const 
     e = tw_cksum_add64(e, f);
     g = tw_cksum_add64(g, h);
     return tw_cksum_add64(tw_cksum_add64(a, c), tw_cksum_add64(e, g));
+}
+
+/* The last len % 64 bytes in 32/16/8/4/2/1-byte steps: packets of 40-100 bytes cost no
+   loop. Inline in each loop's function (AVX2 ones included: plain x86-64 code). */
+static inline __attribute__((always_inline)) uint64_t sum_tail(uint64_t acc, const uint8_t *p,
+                                                               size_t len)
+{
+    uint64_t a = acc, b = 0;
+    if (len & 32) {
+        a = tw_cksum_add64(a, tw_cksum_load64(p));
+        b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
+        a = tw_cksum_add64(a, tw_cksum_load64(p + 16));
+        b = tw_cksum_add64(b, tw_cksum_load64(p + 24));
+        p += 32;
+    }
+    if (len & 16) {
+        a = tw_cksum_add64(a, tw_cksum_load64(p));
+        b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
+        p += 16;
+    }
+    if (len & 8) {
+        a = tw_cksum_add64(a, tw_cksum_load64(p));
+        p += 8;
+    }
+    if (len & 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        b = tw_cksum_add64(b, w);
+        p += 4;
+    }
+    if (len & 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        a = tw_cksum_add64(a, w);
+        p += 2;
+    }
+    if (len & 1) {
+        /* The last byte sits at an even offset: the first byte of a word whose second
+           byte is zero padding (RFC 1071 1(2)). Build that word in memory order. */
+        uint8_t last[2] = {p[0], 0};
+        uint16_t w;
+        memcpy(&w, last, 2);
+        b = tw_cksum_add64(b, w);
+    }
+    return tw_cksum_add64(a, b);
+}
+
+/* Blocks by the portable loop, then the tail. */
+static inline __attribute__((always_inline)) uint64_t native_portable(uint64_t acc,
+                                                                      const uint8_t *p,
+                                                                      size_t len)
+{
+    if (len >= 64) {
+        acc = blocks_portable(acc, p, len / 64);
+        p += len & ~(size_t)63;
+    }
+    return sum_tail(acc, p, len);
+}
+
+uint64_t tw_cksum_native_portable(uint64_t acc, const uint8_t *p, size_t len)
+{
+    return native_portable(acc, p, len);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -75,9 +137,11 @@ static inline __attribute__((target("avx2"), always_inline)) uint64_t lanes_sum(
     return t;
 }
 
-__attribute__((target("avx2"), noinline)) uint64_t
-tw_cksum_blocks_avx2(uint64_t acc, const uint8_t *p, size_t nblocks)
+__attribute__((target("avx2"), noinline)) uint64_t tw_cksum_native_avx2(uint64_t acc,
+                                                                       const uint8_t *p,
+                                                                       size_t len)
 {
+    size_t nblocks = len / 64;
     while (nblocks > 0) {
         size_t n = nblocks < 16384 ? nblocks : 16384;
         nblocks -= n;
@@ -99,17 +163,17 @@ tw_cksum_blocks_avx2(uint64_t acc, const uint8_t *p, size_t nblocks)
         }
         acc = tw_cksum_add64(acc, lanes_sum(all, hi));
     }
-    return acc;
+    return sum_tail(acc, p, len);
 }
 
-/* The same with a copy to `dst` (no overlap) in the same pass, over `nvec` 32-byte
-   vectors (any count: tw_cksum_copy_native leaves only the last 0-31 bytes to libc's
-   copy): the receive path's copy into the ring and its checksum cost about 0.19
-   instructions a byte instead of 0.28 for libc's copy and the loop above over the copy.
-   Four vectors a turn, then one at a time. */
+/* The same with a copy to `dst` (no overlap) in the same pass, 32 bytes a step: the
+   receive path's copy into the ring and its checksum cost about 0.19 instructions a
+   byte instead of 0.28 for libc's copy and the loop above over the copy. Four vectors a
+   turn, then one at a time. */
 __attribute__((target("avx2"), noinline)) uint64_t
-tw_cksum_copy_vec_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t nvec)
+tw_cksum_copy_native_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
 {
+    size_t nvec = len / 32;
     while (nvec > 0) {
         size_t n = nvec < 32768 ? nvec : 32768;
         nvec -= n;
@@ -132,7 +196,24 @@ tw_cksum_copy_vec_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t nv
         }
         acc = tw_cksum_add64(acc, lanes_sum(all, hi));
     }
-    return acc;
+    /* The last 0-31 bytes: two copies of a fixed size that may overlap (no call), then
+       the sum of the copy. */
+    len &= 31;
+    if (len >= 16) {
+        memcpy(dst, src, 16);
+        memcpy(dst + len - 16, src + len - 16, 16);
+    } else if (len >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + len - 8, src + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + len - 4, src + len - 4, 4);
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            dst[i] = src[i];
+        }
+    }
+    return sum_tail(acc, dst, len);
 }
 
 bool tw_cksum_have_avx2(void)
@@ -140,71 +221,23 @@ bool tw_cksum_have_avx2(void)
     return __builtin_cpu_supports("avx2");
 }
 
-static inline uint64_t sum_blocks(uint64_t acc, const uint8_t *p, size_t nblocks)
-{
-    /* A load and a test of the toolchain's CPU model (filled in before main). */
-    if (__builtin_cpu_supports("avx2")) {
-        return tw_cksum_blocks_avx2(acc, p, nblocks);
-    }
-    return tw_cksum_blocks_portable(acc, p, nblocks);
-}
 #else
 bool tw_cksum_have_avx2(void)
 {
     return false;
 }
 
-static inline uint64_t sum_blocks(uint64_t acc, const uint8_t *p, size_t nblocks)
-{
-    return tw_cksum_blocks_portable(acc, p, nblocks);
-}
 #endif
 
 uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len)
 {
-    uint64_t a = acc, b = 0;
-    if (len >= 64) {
-        a = sum_blocks(a, p, len / 64);
-        p += len & ~(size_t)63;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* A load and a test of the toolchain's CPU model (filled in before main). */
+    if (len >= 64 && __builtin_cpu_supports("avx2")) {
+        return tw_cksum_native_avx2(acc, p, len);
     }
-    /* The tail in 32/16/8/4/2/1-byte steps: packets of 40-100 bytes cost no loop. */
-    if (len & 32) {
-        a = tw_cksum_add64(a, tw_cksum_load64(p));
-        b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
-        a = tw_cksum_add64(a, tw_cksum_load64(p + 16));
-        b = tw_cksum_add64(b, tw_cksum_load64(p + 24));
-        p += 32;
-    }
-    if (len & 16) {
-        a = tw_cksum_add64(a, tw_cksum_load64(p));
-        b = tw_cksum_add64(b, tw_cksum_load64(p + 8));
-        p += 16;
-    }
-    if (len & 8) {
-        a = tw_cksum_add64(a, tw_cksum_load64(p));
-        p += 8;
-    }
-    if (len & 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        b = tw_cksum_add64(b, w);
-        p += 4;
-    }
-    if (len & 2) {
-        uint16_t w;
-        memcpy(&w, p, 2);
-        a = tw_cksum_add64(a, w);
-        p += 2;
-    }
-    if (len & 1) {
-        /* The last byte sits at an even offset: the first byte of a word whose second
-           byte is zero padding (RFC 1071 1(2)). Build that word in memory order. */
-        uint8_t last[2] = {p[0], 0};
-        uint16_t w;
-        memcpy(&w, last, 2);
-        b = tw_cksum_add64(b, w);
-    }
-    return tw_cksum_add64(a, b);
+#endif
+    return native_portable(acc, p, len);
 }
 
 uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd)
@@ -226,18 +259,14 @@ uint64_t tw_cksum_copy_native_portable(uint64_t acc, uint8_t *dst, const uint8_t
                                        size_t len)
 {
     memcpy(dst, src, len);
-    return tw_cksum_native(acc, dst, len);
+    return native_portable(acc, dst, len);
 }
 
 uint64_t tw_cksum_copy_native(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (len >= 32 && __builtin_cpu_supports("avx2")) {
-        acc = tw_cksum_copy_vec_avx2(acc, dst, src, len / 32);
-        size_t whole = len & ~(size_t)31;
-        dst += whole;
-        src += whole;
-        len -= whole;
+        return tw_cksum_copy_native_avx2(acc, dst, src, len);
     }
 #endif
     return tw_cksum_copy_native_portable(acc, dst, src, len);

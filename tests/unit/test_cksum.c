@@ -324,21 +324,13 @@ static void test_cksum_native_store_and_verify(void **state)
     }
 }
 
-/* The block loop in each variant (tw_cksum_native runs one of them): whole 64-byte
-   blocks through the loop under test, the rest through tw_cksum_native's tail (under 64
-   bytes, so no block loop). */
-typedef uint64_t (*blocks_fn)(uint64_t acc, const uint8_t *p, size_t nblocks);
-
-static uint64_t sum_with(blocks_fn fn, uint64_t acc, const uint8_t *p, size_t len)
-{
-    size_t whole = len & ~(size_t)63;
-    return tw_cksum_native(fn(acc, p, len / 64), p + whole, len - whole);
-}
+/* Each form of the native sum (tw_cksum_native runs one of them). */
+typedef uint64_t (*native_fn)(uint64_t acc, const uint8_t *p, size_t len);
 
 /* Every length 0..2048 at even and odd offsets, random data (every fifth all ones, for
-   the carries), from a random accumulator: each loop against the byte-at-a-time
+   the carries), from a random accumulator: each form against the byte-at-a-time
    reference, with the accumulator's 8 bytes in front as in the native tests above. */
-static void check_blocks_fn(blocks_fn fn, const char *name)
+static void check_native_fn(native_fn fn, const char *name)
 {
     unit_rng r = unit_rng_seeded(name);
     static uint8_t buf[8 + 2048 + 16];
@@ -351,61 +343,47 @@ static void check_blocks_fn(blocks_fn fn, const char *name)
             if ((len + k) % 5 == 0) {
                 memset(buf + 8 + off, 0xff, len);
             }
-            uint64_t n = sum_with(fn, acc, buf + 8 + off, len);
+            uint64_t n = fn(acc, buf + 8 + off, len);
             memcpy(buf + off, &acc, 8);
             UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "%s len %zu off %zu",
                     name, len, off);
         }
     }
     /* Past the 1 MiB runs the AVX2 loop reduces separately, and the largest IPv4
-       payload, all ones: against the portable loop (the reference would be slow). */
-    static uint8_t big[(3u << 20) + 64 * 5];
+       payload, all ones: against the portable form (the reference would be slow). */
+    static uint8_t big[(3u << 20) + 64 * 5 + 7];
     fill_random(&r, big, sizeof(big));
-    UNIT_EQ(tw_cksum_from_native(fn(7, big, sizeof(big) / 64)),
-            tw_cksum_from_native(tw_cksum_blocks_portable(7, big, sizeof(big) / 64)), "%s 3 MiB",
-            name);
+    UNIT_EQ(tw_cksum_from_native(fn(7, big, sizeof(big))),
+            tw_cksum_from_native(tw_cksum_native_portable(7, big, sizeof(big))), "%s 3 MiB", name);
     memset(big, 0xff, sizeof(big));
-    UNIT_EQ(tw_cksum_from_native(fn(0, big, sizeof(big) / 64)), 0xffff, "%s 3 MiB of ff", name);
-    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65535 / 64)), 0xffff, "%s 65535 bytes of ff", name);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, sizeof(big) - 7)), 0xffff, "%s 3 MiB of ff", name);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65534)), 0xffff, "%s 65534 bytes of ff", name);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65535)), naive_sum(big, 65535), "%s 65535 of ff",
+            name);
     memset(big, 0, 65536);
-    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65536 / 64)), 0, "%s 64 KiB of zeros", name);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65536)), 0, "%s 64 KiB of zeros", name);
 }
 
-static void test_cksum_blocks_portable(void **state)
+static void test_cksum_native_forms(void **state)
 {
     (void)state;
-    check_blocks_fn(tw_cksum_blocks_portable, "portable");
-}
-
-static void test_cksum_blocks_avx2(void **state)
-{
-    (void)state;
+    check_native_fn(tw_cksum_native_portable, "portable");
+    check_native_fn(tw_cksum_native, "as chosen");
 #if defined(__x86_64__) && defined(__GNUC__)
     if (!tw_cksum_have_avx2()) {
-        printf("test_cksum_blocks_avx2: skipped, this CPU has no AVX2 (the portable loop "
-               "runs)\n");
-        skip();
+        printf("test_cksum_native_forms: AVX2 form skipped, this CPU has no AVX2 (the "
+               "portable one runs)\n");
+        return;
     }
-    check_blocks_fn(tw_cksum_blocks_avx2, "avx2");
+    check_native_fn(tw_cksum_native_avx2, "avx2");
 #else
-    printf("test_cksum_blocks_avx2: skipped, no AVX2 loop in this build (x86-64 GCC/clang "
-           "only)\n");
-    skip();
+    printf("test_cksum_native_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
 #endif
 }
 
 /* Copy-and-sum in each form: the copy is exact and stops at `len`, and the sum is the
    reference's, for every length 0..2048 at even and odd source and destination offsets. */
 typedef uint64_t (*copy_fn)(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len);
-
-#if defined(__x86_64__) && defined(__GNUC__)
-static uint64_t copy_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
-{
-    size_t whole = len & ~(size_t)31;
-    acc = tw_cksum_copy_vec_avx2(acc, dst, src, len / 32);
-    return tw_cksum_copy_native_portable(acc, dst + whole, src + whole, len - whole);
-}
-#endif
 
 static void check_copy_fn(copy_fn fn, const char *name)
 {
@@ -440,13 +418,13 @@ static void test_cksum_copy_native_forms(void **state)
 {
     (void)state;
     check_copy_fn(tw_cksum_copy_native_portable, "copy portable");
-    check_copy_fn(tw_cksum_copy_native, "copy (as chosen)");
+    check_copy_fn(tw_cksum_copy_native, "copy as chosen");
 #if defined(__x86_64__) && defined(__GNUC__)
     if (!tw_cksum_have_avx2()) {
         printf("test_cksum_copy_native_forms: AVX2 form skipped, this CPU has no AVX2\n");
         return;
     }
-    check_copy_fn(copy_avx2, "copy avx2");
+    check_copy_fn(tw_cksum_copy_native_avx2, "copy avx2");
 #else
     printf("test_cksum_copy_native_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
 #endif
@@ -489,8 +467,7 @@ int main(void)
         cmocka_unit_test(test_cksum_native_words_and_ip20),
         cmocka_unit_test(test_cksum_native_store_and_verify),
         cmocka_unit_test(test_cksum_fold_and_fin_random),
-        cmocka_unit_test(test_cksum_blocks_portable),
-        cmocka_unit_test(test_cksum_blocks_avx2),
+        cmocka_unit_test(test_cksum_native_forms),
         cmocka_unit_test(test_cksum_copy_native_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
