@@ -225,14 +225,6 @@ void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len)
-{
-    tw_count(st, TW_CNT_TX_PACKETS);
-    if (st->dev.transmit(pkt, len, st->dev.ud) != 0) {
-        tw_count(st, TW_CNT_TX_DROPPED);
-    }
-}
-
 /* Every packet but the usual TCP one: the full parsers, each drop with its own counter
    (SPEC R8). Returns true with `h` and `*src` filled for a valid TCP segment. Out of
    line: the usual packet does not pay for its frame. */

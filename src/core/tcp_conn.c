@@ -322,18 +322,10 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
     return ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
 }
 
-uint32_t tw_conn_rcv_space(const tw_socket *c)
-{
-    if (c->flags & TW_F_SHUT_RD) {
-        return c->rcvbuf_cap;
-    }
-    return c->rcvbuf_cap - c->rcv.len;
-}
-
-void tw_conn_notify(tw_socket *c)
+void tw_conn_notify_hook(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (st->cfg.notify && !(c->flags & TW_F_ORPHAN) && (!c->parent || c == c->parent)) {
+    if (!(c->flags & TW_F_ORPHAN) && (!c->parent || c == c->parent)) {
         st->cfg.notify(c, tw_socket_events(c), st->cfg.notify_ud);
     }
 }
@@ -373,15 +365,6 @@ uint8_t tw_wscale_for(uint32_t rcvbuf)
         ws++;
     }
     return ws;
-}
-
-uint16_t tw_conn_local_mss(const tw_socket *c)
-{
-    uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);
-    if (c->user_mss && c->user_mss < mss) {
-        mss = c->user_mss;
-    }
-    return mss;
 }
 
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer)

@@ -265,10 +265,24 @@ bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 /* Release a ring's block (to the stack's free list when it has the first size). */
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
-/* Receive space left (bytes the window may offer). */
-uint32_t tw_conn_rcv_space(const tw_socket *c);
-/* Notify the application hook of the socket's current events. */
-void tw_conn_notify(tw_socket *c);
+/* Receive space left (bytes the window may offer). Inline, like the two below: each
+   runs for every data segment, and the call cost as much as the body. */
+static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
+{
+    if (c->flags & TW_F_SHUT_RD) {
+        return c->rcvbuf_cap;
+    }
+    return c->rcvbuf_cap - c->rcv.len;
+}
+/* Notify the application hook of the socket's current events (nothing to do, and no
+   call, without a hook). */
+void tw_conn_notify_hook(tw_socket *c);
+static inline void tw_conn_notify(tw_socket *c)
+{
+    if (c->st->cfg.notify) {
+        tw_conn_notify_hook(c);
+    }
+}
 /* RFC 6528 ISN for a 4-tuple at the stack's now. */
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
@@ -282,7 +296,15 @@ static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 /* Pick the options and MSS of our SYN / SYN+ACK; record what the peer offered. */
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
-uint16_t tw_conn_local_mss(const tw_socket *c);
+/* The MSS we can receive: the device's MTU less the headers, or the user's if smaller. */
+static inline uint16_t tw_conn_local_mss(const tw_socket *c)
+{
+    uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);
+    if (c->user_mss && c->user_mss < mss) {
+        mss = c->user_mss;
+    }
+    return mss;
+}
 /* The window scale we offer for a receive buffer of `rcvbuf` bytes: the smallest shift
    that lets the window field cover it (RFC 7323 2.2, at most 14). */
 uint8_t tw_wscale_for(uint32_t rcvbuf);

@@ -725,7 +725,7 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-static void ack_advance(tw_socket *c, const tw_seg *s)
+static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
     tw_seq ack = s->ack;
@@ -812,7 +812,7 @@ static void on_dupack(tw_socket *c, bool dup)
     }
 }
 
-static void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
+static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
 {
     tw_stack *st = c->st;
     /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
@@ -962,7 +962,7 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
 }
 
 /* `data` is NULL when the bytes are in the ring already (tw_tcp_input_unsummed). */
-static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
+static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
 {
     if (data) {
         tw_ring_write_at(&c->rcv, 0, data, n);
@@ -983,7 +983,7 @@ static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second full-sized segment and
    within the delayed-ACK time; like Linux, the first segments of a connection are ACKed
    at once (quick-ACK mode) so slow start is not slowed by the receiver. */
-static void ack_policy(tw_socket *c, uint32_t n)
+static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint32_t n)
 {
     tw_stack *st = c->st;
     if (st->cfg.no_delayed_ack || c->quickack) {
