@@ -251,7 +251,8 @@ bool tw_cksum_have_avx2(void)
 uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    /* A load and a test of the toolchain's CPU model (filled in before main). */
+    /* A load and a test of the toolchain's CPU model, filled in by a constructor before
+       main (called earlier than that, it says no: the portable loop runs, same sum). */
     if (len >= 64 && __builtin_cpu_supports("avx2")) {
         return tw_cksum_native_avx2(acc, p, len);
     }
