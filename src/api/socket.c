@@ -376,6 +376,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         uint32_t want = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         uint32_t n = tw_ring_peek(&s->rcv, 0, buf, want);
         tw_ring_consume(&s->rcv, n);
+        if (s->rcv.len == 0 && !(s->ooo && s->ooo->n)) {
+            /* Empty, and no out-of-order bytes stored past the readable ones: start over
+               at the front, so that the next segments land in one piece instead of
+               splitting at the wrap (one in three would in a 4 KiB ring read as fast as
+               1448-byte segments arrive). */
+            s->rcv.head = 0;
+        }
         maybe_window_update(s);
         rc = (tw_ssize)n;
     } else if (s->err) {

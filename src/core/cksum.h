@@ -24,6 +24,21 @@
 
 /* Native sum of `len` bytes at `p` (any alignment) added to native sum `acc`, unfolded. */
 uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len);
+/* The forms behind tw_cksum_native and tw_cksum_copy_native: portable C, and on x86-64
+   GCC/clang builds AVX2 loops that only tw_cksum_have_avx2() machines may run (any
+   length; the entry points use them from 64 and 32 bytes). All are here for the unit
+   tests, which compare them. */
+uint64_t tw_cksum_native_portable(uint64_t acc, const uint8_t *p, size_t len);
+uint64_t tw_cksum_copy_native_portable(uint64_t acc, uint8_t *dst, const uint8_t *src,
+                                       size_t len);
+#if defined(__x86_64__) && defined(__GNUC__)
+uint64_t tw_cksum_native_avx2(uint64_t acc, const uint8_t *p, size_t len);
+uint64_t tw_cksum_copy_native_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len);
+#endif
+bool tw_cksum_have_avx2(void);
+/* Copy `len` bytes from `src` to `dst` (no overlap) and add them, as they lie at `src`,
+   to native sum `acc`: tw_cksum_native over the copy, in one pass where AVX2 allows. */
+uint64_t tw_cksum_copy_native(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len);
 /* Add the bytes of `p` to partial sum `sum`. `odd` tells whether an odd number of bytes
    was summed before (so this block starts in the low byte of a word). */
 uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd);

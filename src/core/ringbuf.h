@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/cksum.h"
+
 typedef struct tw_ring {
     uint8_t *buf;
     uint32_t cap, head, len;
@@ -63,6 +65,25 @@ static inline void tw_ring_write_at(tw_ring *r, uint32_t off, const uint8_t *src
     }
 }
 
+/* tw_ring_write_at(r, 0, src, n), adding the bytes to native sum `sum` (cksum.h) in the
+   same pass: `sum` covers what precedes `src` up to an even offset. A second piece
+   after the wrap that starts at an odd offset of `src` has its sum byte-swapped
+   (RFC 1071 2(B)). */
+static inline uint64_t tw_ring_write_sum(tw_ring *r, uint64_t sum, const uint8_t *src, uint32_t n)
+{
+    uint32_t pos = tw_ring_pos(r, r->len);
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    sum = tw_cksum_copy_native(sum, r->buf + pos, src, first);
+    if (n > first) {
+        if (first & 1) {
+            uint64_t rest = tw_cksum_copy_native(0, r->buf, src + first, n - first);
+            sum = tw_cksum_add64(sum, tw_cksum_swap_lanes(tw_cksum_fold(rest)));
+        } else {
+            sum = tw_cksum_copy_native(sum, r->buf, src + first, n - first);
+        }
+    }
+    return sum;
+}
 /* Copy up to `n` bytes starting `off` bytes into the readable part; returns bytes. */
 static inline uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
 {

@@ -225,14 +225,6 @@ void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len)
-{
-    tw_count(st, TW_CNT_TX_PACKETS);
-    if (st->dev.transmit(pkt, len, st->dev.ud) != 0) {
-        tw_count(st, TW_CNT_TX_DROPPED);
-    }
-}
-
 /* Every packet but the usual TCP one: the full parsers, each drop with its own counter
    (SPEC R8). Returns true with `h` and `*src` filled for a valid TCP segment. Out of
    line: the usual packet does not pay for its frame. */
@@ -273,9 +265,10 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     tw_count(st, TW_CNT_IP_RX_PACKETS);
     tw_tcp_hdr h;
     uint32_t src;
-    if (tw_tcp_parse_usual(&h, &src, pkt, len, st->cfg.addr)) {
-        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-        tw_tcp_input(st, &h, src);
+    uint64_t sum;
+    if (tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) &&
+        tw_tcp_input_unsummed(st, &h, src, sum)) {
+        /* taken, checksum and all */
     } else if (input_checked(st, pkt, len, &h, &src)) {
         tw_tcp_input(st, &h, src);
     }

@@ -295,6 +295,7 @@ static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 /* Pick the options and MSS of our SYN / SYN+ACK; record what the peer offered. */
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
+/* The MSS we can receive: the device's MTU less the headers, or the user's if smaller. */
 static inline uint16_t tw_conn_local_mss(const tw_socket *c)
 {
     uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);
@@ -380,6 +381,12 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 /* A segment from `src` that tw_tcp_parse or tw_tcp_parse_usual accepted (tw_stack_input
    has counted it). */
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
+/* The same for a segment tw_tcp_parse_usual_hdr accepted, whose checksum still lacks the
+   payload's sum (`sum`: pseudo-header and header, native): sums the payload, copying it
+   into the receive ring in the same pass when it is the in-order data header prediction
+   takes, and counts the segment. Returns false, having changed nothing, when the
+   checksum is wrong (the caller's full parsers then count the drop). */
+bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint64_t sum);
 
 /* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);

@@ -80,9 +80,13 @@ void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t s
    tw_tcp_parse would and returns true; returns false for anything else, having changed
    nothing the caller reads, and the caller then runs those two parsers, whose checks
    (in their order, each with its own drop counter) give the same outcome for every
-   packet this one accepts. Inline: its one caller keeps the fields in registers. */
-static inline bool tw_tcp_parse_usual(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
-                                      size_t len, uint32_t self)
+   packet this one accepts. Inline: its one caller keeps the fields in registers.
+   tw_tcp_parse_usual_hdr is all of it but the payload's part of the TCP checksum: it
+   returns in *tcp_sum the native sum of the pseudo-header and TCP header, which with the
+   payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
+   (tw_stack_input sums the payload as it copies it: tw_tcp_input_unsummed). */
+static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
+                                          size_t len, uint32_t self, uint64_t *tcp_sum)
 {
     if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || pkt[0] != 0x45 || pkt[9] != TW_IPPROTO_TCP) {
         return false;
@@ -111,10 +115,7 @@ static inline bool tw_tcp_parse_usual(tw_tcp_hdr *h, uint32_t *src, const uint8_
     memcpy(&phw, ph, 4);
     uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), phw);
     sum = tw_cksum_native_words(sum, seg, hlen / 4u);
-    if (slen > hlen) {
-        sum = tw_cksum_native(sum, seg + hlen, slen - hlen);
-    }
-    if (!tw_cksum_native_ok(sum) || !tw_cksum_native_ok(tw_cksum_native_ip20(pkt))) {
+    if (!tw_cksum_native_ok(tw_cksum_native_ip20(pkt))) {
         return false;
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
@@ -143,7 +144,16 @@ static inline bool tw_tcp_parse_usual(tw_tcp_hdr *h, uint32_t *src, const uint8_
     h->payload = seg + hlen;
     h->payload_len = slen - hlen;
     *src = saddr;
+    *tcp_sum = sum;
     return true;
+}
+
+static inline bool tw_tcp_parse_usual(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
+                                      size_t len, uint32_t self)
+{
+    uint64_t sum;
+    return tw_tcp_parse_usual_hdr(h, src, pkt, len, self, &sum) &&
+           tw_cksum_native_ok(tw_cksum_native(sum, h->payload, h->payload_len));
 }
 
 #endif

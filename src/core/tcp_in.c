@@ -730,7 +730,7 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-static void ack_advance(tw_socket *c, const tw_seg *s)
+static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
     tw_seq ack = s->ack;
@@ -817,7 +817,7 @@ static void on_dupack(tw_socket *c, bool dup)
     }
 }
 
-static void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
+static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
 {
     tw_stack *st = c->st;
     /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
@@ -967,9 +967,12 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
     return IN_CONTINUE;
 }
 
-static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
+/* `data` is NULL when the bytes are in the ring already (tw_tcp_input_unsummed). */
+static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
 {
-    tw_ring_write_at(&c->rcv, 0, data, n);
+    if (data) {
+        tw_ring_write_at(&c->rcv, 0, data, n);
+    }
     tw_ring_commit(&c->rcv, n);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
     if (c->ooo && c->ooo->n) {
@@ -986,7 +989,7 @@ static void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second full-sized segment and
    within the delayed-ACK time; like Linux, the first segments of a connection are ACKed
    at once (quick-ACK mode) so slow start is not slowed by the receiver. */
-static void ack_policy(tw_socket *c, uint32_t n)
+static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint32_t n)
 {
     tw_stack *st = c->st;
     if (st->cfg.no_delayed_ack || c->quickack) {
@@ -1215,10 +1218,12 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    always sends (timestamps or none) with a TSval PAWS accepts, the send window
    unchanged, nothing queued to close or out of order; data that fits the window and
    SND.UNA = SEG.ACK, or no data and SND.UNA < SEG.ACK <= SND.MAX outside loss recovery.
-   Everything else, or nothing changed yet, returns false for the full steps. */
-static bool in_fast(tw_socket *c, tw_seg *s)
+   Everything else, or nothing changed yet, returns false for the full steps.
+   fast_ok is the test (with data, `reserve` lets it allocate the receive ring); fast_do
+   the actions, the payload already in the ring when `placed`. */
+static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
+                                                        bool reserve)
 {
-    tw_stack *st = c->st;
     const tw_tcp_hdr *h = s->h;
     bool ts = (c->flags & TW_F_TS) != 0;
     if (c->state != TW_STATE_ESTABLISHED || (s->flags & (uint8_t)~TW_PSH) != TW_ACK ||
@@ -1233,13 +1238,22 @@ static bool in_fast(tw_socket *c, tw_seg *s)
         uint32_t need = c->rcv.len + s->data_len;
         if (!tw_seq_eq(s->ack, c->snd_una) || (c->ooo && c->ooo->n) ||
             need > c->rcvbuf_cap || /* tw_conn_rcv_space(), the read side being open */
-            (!(c->rcv.buf && need <= c->rcv.cap) && !tw_conn_rcv_reserve(c, need))) {
+            (!(c->rcv.buf && need <= c->rcv.cap) &&
+             !(reserve && tw_conn_rcv_reserve(c, need)))) {
             return false;
         }
     } else if (!tw_seq_gt(s->ack, c->snd_una) || tw_seq_gt(s->ack, c->snd_max) ||
                c->ca_state != TW_CA_OPEN || c->sacked) {
         return false; /* duplicate ACK, or recovery state to keep */
     }
+    return true;
+}
+
+static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *s, bool placed)
+{
+    tw_stack *st = c->st;
+    const tw_tcp_hdr *h = s->h;
+    bool ts = (c->flags & TW_F_TS) != 0;
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     /* note_arrival (RFC 7323 4.3: TS.Recent from a segment at or below Last.ACK.sent). */
     if (ts && tw_seq_le(s->seq, c->last_ack_sent)) {
@@ -1266,12 +1280,11 @@ static bool in_fast(tw_socket *c, tw_seg *s)
             c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
                                                                       : tw_conn_local_mss(c));
         }
-        deliver_in_order(c, s->data, s->data_len);
+        deliver_in_order(c, placed ? NULL : s->data, s->data_len);
         ack_policy(c, s->data_len);
     }
     tw_conn_notify(c);
     tw_out_push(c);
-    return true;
 }
 
 static void in_conn(tw_socket *c, tw_seg *s)
@@ -1297,26 +1310,31 @@ static void in_conn(tw_socket *c, tw_seg *s)
     }
 }
 
-void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
+static void seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
-    tw_seg s;
-    s.h = h;
-    s.raddr = src;
-    s.seq = tw_seq_make(h->seq);
-    s.ack = tw_seq_make(h->ack);
-    s.flags = h->flags;
-    s.data = h->payload;
-    s.data_len = h->payload_len;
-    s.len = h->payload_len + ((h->flags & TW_SYN) ? 1u : 0u) + ((h->flags & TW_FIN) ? 1u : 0u);
+    s->h = h;
+    s->raddr = src;
+    s->seq = tw_seq_make(h->seq);
+    s->ack = tw_seq_make(h->ack);
+    s->flags = h->flags;
+    s->data = h->payload;
+    s->data_len = h->payload_len;
+    s->len = h->payload_len + ((h->flags & TW_SYN) ? 1u : 0u) + ((h->flags & TW_FIN) ? 1u : 0u);
     if (st->cfg.trace) {
-        tw_conn_fill_summary(&s.sum, h, src, st->cfg.addr); /* read only by trace events */
+        tw_conn_fill_summary(&s->sum, h, src, st->cfg.addr); /* read only by trace events */
     }
+}
 
-    uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    tw_hnode *n = tw_htab_find(&st->conns, key);
+/* The demultiplexing after the connection table's lookup (`n`, found or not). */
+static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
+{
+    const tw_tcp_hdr *h = s->h;
     if (n) {
-        if (!in_fast((tw_socket *)n, &s)) {
-            in_conn((tw_socket *)n, &s);
+        tw_socket *c = (tw_socket *)n;
+        if (fast_ok(c, s, true)) {
+            fast_do(c, s, false);
+        } else {
+            in_conn(c, s);
         }
         return;
     }
@@ -1328,7 +1346,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
         if (tw) {
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
-            if (tw_timewait_input(st, tw, &s,
+            if (tw_timewait_input(st, tw, s,
                                   p && p->listener ? &isn_floor : NULL)) {
                 return;
             }
@@ -1338,13 +1356,50 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     if (st->reqs.count) {
         n = tw_htab_find(&st->reqs, key);
         if (n) {
-            tw_req_input(st, (tw_reqsk *)n, &s);
+            tw_req_input(st, (tw_reqsk *)n, s);
             return;
         }
     }
     if (p && p->listener) {
-        in_listen(p->listener, &s, have_floor, isn_floor);
+        in_listen(p->listener, s, have_floor, isn_floor);
         return;
     }
-    in_closed(st, &s);
+    in_closed(st, s);
+}
+
+void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
+{
+    tw_seg s;
+    seg_init(&s, st, h, src);
+    uint64_t key = tw_tuple_key(src, h->sport, h->dport);
+    input_demux(st, &s, key, tw_htab_find(&st->conns, key));
+}
+
+bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint64_t sum)
+{
+    tw_seg s;
+    seg_init(&s, st, h, src);
+    uint64_t key = tw_tuple_key(src, h->sport, h->dport);
+    tw_hnode *n = tw_htab_find(&st->conns, key);
+    tw_socket *c = (tw_socket *)n;
+    if (n && h->payload_len && fast_ok(c, &s, false)) {
+        /* In-order data for a ring with room (and no out-of-order bytes after the
+           readable ones: fast_ok): the checksum is summed as the payload is copied where
+           it will be read from; a wrong one leaves the copy uncommitted. */
+        if (!tw_cksum_native_ok(tw_ring_write_sum(&c->rcv, sum, h->payload, h->payload_len))) {
+            return false;
+        }
+        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+        fast_do(c, &s, true);
+        return true;
+    }
+    if (h->payload_len) {
+        sum = tw_cksum_native(sum, h->payload, h->payload_len);
+    }
+    if (!tw_cksum_native_ok(sum)) {
+        return false;
+    }
+    tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+    input_demux(st, &s, key, n);
+    return true;
 }

@@ -99,6 +99,28 @@ static void test_d01_reordered_segments_reassembled(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* D1: the application empties the receive buffer while out-of-order bytes are stored
+   past a hole (the buffer starts over at its front only when nothing is stored there);
+   the hole's bytes then join them in order. */
+static void test_d01_read_empty_with_bytes_beyond_hole(void **state)
+{
+    tw_t *t = *state;
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS);
+    tw_t_seg o;
+    TW_SEND(t, tw_t_now(t), DATA(0, 700));
+    TW_SEND(t, tw_t_now(t), DATA(1500, 900));
+    read_expect(t, c.s, 0, 700);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_OOO), 1);
+    TW_SEND(t, tw_t_now(t), DATA(700, 800));
+    read_expect(t, c.s, 700, 1700);
+    /* And once empty with nothing stored, the next bytes still read right. */
+    TW_SEND(t, tw_t_now(t), DATA(2400, 1000));
+    read_expect(t, c.s, 2400, 1000);
+    while (tw_t_pop(t, &o)) {
+    }
+    finish(t, c.s, c.snd, 5000 + 3400, 65535);
+}
+
 /* D1 (RFC 9293 3.10.7.4 first step, 3.4): a segment received twice is not delivered
    twice: the whole duplicate is answered with an ACK and dropped, a segment overlapping
    what was received is trimmed to its new bytes. */
@@ -264,6 +286,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_d01_reordered_segments_reassembled, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_d01_read_empty_with_bytes_beyond_hole, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_d01_duplicate_and_overlap_delivered_once, setup,
                                         teardown),

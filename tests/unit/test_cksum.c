@@ -324,6 +324,112 @@ static void test_cksum_native_store_and_verify(void **state)
     }
 }
 
+/* Each form of the native sum (tw_cksum_native runs one of them). */
+typedef uint64_t (*native_fn)(uint64_t acc, const uint8_t *p, size_t len);
+
+/* Every length 0..2048 at even and odd offsets, random data (every fifth all ones, for
+   the carries), from a random accumulator: each form against the byte-at-a-time
+   reference, with the accumulator's 8 bytes in front as in the native tests above. */
+static void check_native_fn(native_fn fn, const char *name)
+{
+    unit_rng r = unit_rng_seeded(name);
+    static uint8_t buf[8 + 2048 + 16];
+    static const size_t offs[] = {0, 1, 2, 3, 5, 7, 8, 13};
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            size_t off = offs[k];
+            uint64_t acc = (len + k) % 3 ? unit_next(&r) : 0;
+            fill_random(&r, buf + 8 + off, len);
+            if ((len + k) % 5 == 0) {
+                memset(buf + 8 + off, 0xff, len);
+            }
+            uint64_t n = fn(acc, buf + 8 + off, len);
+            memcpy(buf + off, &acc, 8);
+            UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "%s len %zu off %zu",
+                    name, len, off);
+        }
+    }
+    /* Past the 1 MiB runs the AVX2 loop reduces separately, and the largest IPv4
+       payload, all ones: against the portable form (the reference would be slow). */
+    static uint8_t big[(3u << 20) + 64 * 5 + 7];
+    fill_random(&r, big, sizeof(big));
+    UNIT_EQ(tw_cksum_from_native(fn(7, big, sizeof(big))),
+            tw_cksum_from_native(tw_cksum_native_portable(7, big, sizeof(big))), "%s 3 MiB", name);
+    memset(big, 0xff, sizeof(big));
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, sizeof(big) - 7)), 0xffff, "%s 3 MiB of ff", name);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65534)), 0xffff, "%s 65534 bytes of ff", name);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65535)), naive_sum(big, 65535), "%s 65535 of ff",
+            name);
+    memset(big, 0, 65536);
+    UNIT_EQ(tw_cksum_from_native(fn(0, big, 65536)), 0, "%s 64 KiB of zeros", name);
+}
+
+static void test_cksum_native_forms(void **state)
+{
+    (void)state;
+    check_native_fn(tw_cksum_native_portable, "portable");
+    check_native_fn(tw_cksum_native, "as chosen");
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tw_cksum_have_avx2()) {
+        printf("test_cksum_native_forms: AVX2 form skipped, this CPU has no AVX2 (the "
+               "portable one runs)\n");
+        return;
+    }
+    check_native_fn(tw_cksum_native_avx2, "avx2");
+#else
+    printf("test_cksum_native_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
+#endif
+}
+
+/* Copy-and-sum in each form: the copy is exact and stops at `len`, and the sum is the
+   reference's, for every length 0..2048 at even and odd source and destination offsets. */
+typedef uint64_t (*copy_fn)(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len);
+
+static void check_copy_fn(copy_fn fn, const char *name)
+{
+    unit_rng r = unit_rng_seeded(name);
+    static uint8_t src[8 + 2048 + 16], dst[2048 + 64];
+    static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}};
+    for (size_t len = 0; len <= 2048; len++) {
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            size_t so = offs[k][0], d = offs[k][1];
+            uint64_t acc = (len + k) % 3 ? unit_next(&r) : 0;
+            fill_random(&r, src + 8 + so, len);
+            if ((len + k) % 5 == 0) {
+                memset(src + 8 + so, 0xff, len);
+            }
+            memset(dst, 0xee, sizeof(dst));
+            uint64_t n = fn(acc, dst + d, src + 8 + so, len);
+            assert_memory_equal(dst + d, src + 8 + so, len);
+            for (size_t j = 0; j < d; j++) {
+                UNIT_EQ(dst[j], 0xee, "%s len %zu: wrote before the start", name, len);
+            }
+            for (size_t j = d + len; j < sizeof(dst); j++) {
+                UNIT_EQ(dst[j], 0xee, "%s len %zu: wrote past the end", name, len);
+            }
+            memcpy(src + so, &acc, 8);
+            UNIT_EQ(tw_cksum_from_native(n), naive_sum(src + so, 8 + len), "%s len %zu off %zu",
+                    name, len, so);
+        }
+    }
+}
+
+static void test_cksum_copy_native_forms(void **state)
+{
+    (void)state;
+    check_copy_fn(tw_cksum_copy_native_portable, "copy portable");
+    check_copy_fn(tw_cksum_copy_native, "copy as chosen");
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tw_cksum_have_avx2()) {
+        printf("test_cksum_copy_native_forms: AVX2 form skipped, this CPU has no AVX2\n");
+        return;
+    }
+    check_copy_fn(tw_cksum_copy_native_avx2, "copy avx2");
+#else
+    printf("test_cksum_copy_native_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
+#endif
+}
+
 /* fin and fold take any 32/64-bit sum of words. */
 static void test_cksum_fold_and_fin_random(void **state)
 {
@@ -361,6 +467,8 @@ int main(void)
         cmocka_unit_test(test_cksum_native_words_and_ip20),
         cmocka_unit_test(test_cksum_native_store_and_verify),
         cmocka_unit_test(test_cksum_fold_and_fin_random),
+        cmocka_unit_test(test_cksum_native_forms),
+        cmocka_unit_test(test_cksum_copy_native_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

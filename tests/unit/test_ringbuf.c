@@ -180,6 +180,52 @@ static void test_ringbuf_random_against_model(void **state)
     }
 }
 
+/* Copy-and-sum into the ring (the receive fast path): the bytes land as
+   tw_ring_write_at puts them, nothing outside them changes, and the sum equals the
+   native sum of the bytes in one piece, from any starting sum; every head position of
+   a small ring and random ones of a large one, so that the second piece starts at odd
+   and even offsets, short and long. */
+static void test_ringbuf_write_sum(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static uint8_t buf[4096 + 64], data[4096], out[4096];
+    static const uint32_t caps[] = {130, 4096};
+    for (size_t ci = 0; ci < 2; ci++) {
+        uint32_t cap = caps[ci];
+        for (int i = 0; i < 3000; i++) {
+            uint32_t head = ci == 0 ? (uint32_t)i % cap : (uint32_t)unit_below(&r, cap);
+            uint32_t len = (uint32_t)unit_below(&r, cap / 2);
+            uint32_t n = (uint32_t)unit_below(&r, cap - len + 1);
+            memset(buf, 0xa5, sizeof(buf));
+            for (uint32_t j = 0; j < n; j++) {
+                data[j] = (uint8_t)unit_next(&r);
+            }
+            if (i % 9 == 0) {
+                memset(data, 0xff, n); /* all carries */
+            }
+            uint64_t acc = unit_next(&r) >> unit_below(&r, 64);
+            tw_ring ring = {buf, cap, head, len};
+            uint64_t got = tw_ring_write_sum(&ring, acc, data, n);
+            UNIT_EQ(tw_cksum_from_native(got), tw_cksum_from_native(tw_cksum_native(acc, data, n)),
+                    "cap %u head %u len %u n %u", cap, head, len, n);
+            assert_int_equal(ring.len, len); /* nothing committed */
+            tw_ring_commit(&ring, n);
+            assert_int_equal(tw_ring_peek(&ring, len, out, n), n);
+            assert_memory_equal(out, data, n);
+            for (uint32_t j = cap; j < sizeof(buf); j++) {
+                UNIT_EQ(buf[j], 0xa5, "cap %u head %u len %u n %u: wrote past the ring", cap,
+                        head, len, n);
+            }
+            /* The bytes of the ring outside [len, len + n) are untouched. */
+            for (uint32_t k = 0; k < cap - n; k++) {
+                UNIT_EQ(buf[tw_ring_pos(&ring, (len + n + k) % cap)], 0xa5,
+                        "cap %u head %u len %u n %u: byte %u after", cap, head, len, n, k);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_ringbuf_write_at_offsets),
         cmocka_unit_test(test_ringbuf_pieces),
         cmocka_unit_test(test_ringbuf_random_against_model),
+        cmocka_unit_test(test_ringbuf_write_sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
