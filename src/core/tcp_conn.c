@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 _Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
@@ -16,6 +17,13 @@ _Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
                "conn and half-open entry share their header layout");
+/* Every connection pays each byte twice (both ends of a local pair, and the bench's
+   bytes-per-idle-connection figure): growth must be a decision, not an accident. On
+   64-bit targets the size is pinned; change the number with the layout. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct tw_socket) == 480, "struct tw_socket changed size (tcp_conn.h)");
+_Static_assert(sizeof(tw_cc_state) == 40, "tw_cc_state has no padding");
+#endif
 _Static_assert(_Alignof(struct tw_socket) <= TW_MEM_SLAB_ALIGN &&
                    _Alignof(tw_port) <= TW_MEM_SLAB_ALIGN,
                "objects of the slab classes need no more alignment than slabs give (mem.h)");
