@@ -9,6 +9,7 @@
 #include "core/timewait.h"
 #include "core/reqsk.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define EPHEMERAL_LO 32768u /* Linux's default ip_local_port_range */
@@ -468,23 +469,66 @@ static void abort_conn(tw_socket *s, bool send_rst)
     tw_conn_done(s, TW_ERR_ABORTED); /* frees it: the handle is gone */
 }
 
+static void abort_child(tw_stack *st, tw_socket *c)
+{
+    if (c->state != TW_STATE_SYN_RCVD) {
+        tw_out_rst_conn(c);
+    } else {
+        tw_out_bare(st, c->raddr, c->lport, c->rport, c->snd_nxt.v, 0, TW_RST, 0, NULL);
+    }
+    tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+    tw_conn_done(c, TW_ERR_ABORTED);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    /* ids grow by one per connection made (serial order: they may wrap) */
+    int32_t d = (int32_t)((*(tw_socket *const *)b)->id - (*(tw_socket *const *)a)->id);
+    return d > 0 ? 1 : d < 0 ? -1 : 0;
+}
+
 static void close_listener(tw_socket *l)
 {
     tw_stack *st = l->st;
     tw_req_close_listener(l);
-    /* Connections nobody accepted are reset, as Linux does when a listener closes. */
-    for (tw_socket *c = st->socks, *next; c; c = next) {
-        next = c->all_next;
-        if (c->parent == l) {
-            if (c->state != TW_STATE_SYN_RCVD) {
-                tw_out_rst_conn(c);
-            } else {
-                tw_out_bare(st, c->raddr, c->lport, c->rport, c->snd_nxt.v, 0, TW_RST, 0,
-                            NULL);
-            }
-            tw_count(st, TW_CNT_TCP_CONN_ABORTED);
-            tw_conn_done(c, TW_ERR_ABORTED);
+    /* Connections nobody accepted are reset, as Linux does when a listener closes,
+       newest first. They are all hashed (a child is hashed when made, and freed when it
+       ends before accept()). */
+    size_t n = 0;
+    for (size_t i = 0; i <= st->conns.mask; i++) {
+        for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
+            n += ((tw_socket *)h)->parent == l;
         }
+    }
+    tw_socket **v = n ? tw_mem_alloc(&st->mem, n * sizeof(*v)) : NULL;
+    if (v) {
+        size_t k = 0;
+        for (size_t i = 0; i <= st->conns.mask; i++) {
+            for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
+                if (((tw_socket *)h)->parent == l) {
+                    v[k++] = (tw_socket *)h;
+                }
+            }
+        }
+        qsort(v, n, sizeof(*v), newest_first);
+        for (size_t k2 = 0; k2 < n; k2++) {
+            abort_child(st, v[k2]);
+        }
+        tw_mem_free(&st->mem, v, n * sizeof(*v));
+    } else if (n) {
+        /* Out of memory for the list: the same resets in the table's order (it does not
+           shrink while it is walked). */
+        bool fixed = st->conns.fixed;
+        st->conns.fixed = true;
+        for (size_t i = 0; i <= st->conns.mask; i++) {
+            for (tw_hnode *h = st->conns.b[i], *next; h; h = next) {
+                next = h->next;
+                if (((tw_socket *)h)->parent == l) {
+                    abort_child(st, (tw_socket *)h);
+                }
+            }
+        }
+        st->conns.fixed = fixed;
     }
     tw_conn_set_state(l, TW_STATE_CLOSED);
     tw_conn_free(l);

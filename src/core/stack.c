@@ -160,11 +160,7 @@ void tw_stack_free(tw_stack *st)
             }
         }
     }
-    while (st->socks) {
-        tw_socket *c = st->socks;
-        c->parent = NULL; /* listener bookkeeping is going away with everything else */
-        tw_conn_free(c);
-    }
+    tw_conn_free_all(st);
     tw_timewait_free_all(st);
     if (st->ports.b) {
         for (size_t i = 0; i <= st->ports.mask; i++) {

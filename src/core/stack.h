@@ -28,7 +28,6 @@ struct tw_stack {
     tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
     tw_htab ports;  /* tw_port by local port: bound sockets and listeners */
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
-    struct tw_socket *socks; /* every socket object, for teardown */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
 
     uint64_t next_conn_id;

@@ -21,7 +21,7 @@ _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
    bytes-per-idle-connection figure): growth must be a decision, not an accident. On
    64-bit targets the size is pinned; change the number with the layout. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(struct tw_socket) == 480, "struct tw_socket changed size (tcp_conn.h)");
+_Static_assert(sizeof(struct tw_socket) == 464, "struct tw_socket changed size (tcp_conn.h)");
 _Static_assert(sizeof(tw_cc_state) == 40, "tw_cc_state has no padding");
 #endif
 _Static_assert(_Alignof(struct tw_socket) <= TW_MEM_SLAB_ALIGN &&
@@ -70,12 +70,6 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
     c->cc_ops = tw_cc_get(st->cfg.cc);
-    c->all_next = st->socks;
-    if (st->socks) {
-        st->socks->all_pprev = &c->all_next;
-    }
-    st->socks = c;
-    c->all_pprev = &st->socks;
     return c;
 }
 
@@ -167,12 +161,29 @@ void tw_conn_free(tw_socket *c)
     }
     buffers_free(c);
     tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
-    *c->all_pprev = c->all_next;
-    if (c->all_next) {
-        c->all_next->all_pprev = c->all_pprev;
-    }
+    c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
     tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));
     tw_stack_trim_if_idle(st);
+}
+
+static void release_held(void *obj, void *ud)
+{
+    tw_socket *c = obj;
+    (void)ud;
+    if (c->kind == TW_OBJ_CONN) {
+        buffers_free(c);
+        tw_mem_free(&c->st->mem, c->opts, sizeof(*c->opts));
+        c->opts = NULL;
+    }
+}
+
+void tw_conn_free_all(tw_stack *st)
+{
+    /* Everything else a socket is part of (tables, wheel, listeners' queues, port
+       entries, counts) goes with the stack: only what each one holds on its own is
+       released, then the objects all at once. */
+    tw_mem_walk(&st->mem, TW_MC_CONN, release_held, NULL);
+    tw_mem_release_all(&st->mem, TW_MC_CONN);
 }
 
 void tw_trace_conn_emit(tw_stack *st, tw_trace_kind kind, const tw_socket *c,

@@ -127,8 +127,7 @@ struct tw_socket {
     tw_seq dsack_start, dsack_end;
     uint32_t id; /* for trace events and tw_socket_info; 32 bits like half-open entries' */
 
-    tw_stack *st;
-    struct tw_socket *all_next, **all_pprev;
+    tw_stack *st; /* (the stack finds all its sockets through its allocator: mem.h) */
     struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
 
     /* passive child */
@@ -241,7 +240,7 @@ typedef struct tw_trace_id {
    holds what a fresh one holds (mem.h). */
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->socks && !st->tws.count && st->mem.cached) {
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && st->mem.cached) {
         tw_mem_drain(&st->mem);
     }
 }
@@ -250,6 +249,9 @@ static inline void tw_stack_trim_if_idle(tw_stack *st)
 tw_socket *tw_conn_alloc(tw_stack *st);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
+/* Free every socket object of the stack and what each holds (tw_stack_free only: the
+   tables, the wheel and the port entries are left as they are, for the caller to free). */
+void tw_conn_free_all(tw_stack *st);
 /* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. */
 void tw_conn_set_state(tw_socket *c, tw_state s);
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
