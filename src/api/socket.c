@@ -9,7 +9,6 @@
 #include "core/timewait.h"
 #include "core/reqsk.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define EPHEMERAL_LO 32768u /* Linux's default ip_local_port_range */
@@ -480,11 +479,39 @@ static void abort_child(tw_stack *st, tw_socket *c)
     tw_conn_done(c, TW_ERR_ABORTED);
 }
 
-static int newest_first(const void *a, const void *b)
+/* x was made before y: ids grow by one per connection made (serial order: they wrap). */
+static bool older(const tw_socket *x, const tw_socket *y)
 {
-    /* ids grow by one per connection made (serial order: they may wrap) */
-    int32_t d = (int32_t)((*(tw_socket *const *)b)->id - (*(tw_socket *const *)a)->id);
-    return d > 0 ? 1 : d < 0 ? -1 : 0;
+    return (int32_t)(x->id - y->id) < 0;
+}
+
+/* Heapsort, newest first (the core links no qsort). */
+static void sort_newest_first(tw_socket **v, size_t n)
+{
+    for (size_t end = n, start = n / 2;;) {
+        size_t root;
+        if (start > 0) {
+            root = --start; /* building the heap (the oldest on top) */
+        } else if (end > 1) {
+            tw_socket *t = v[0]; /* the oldest goes to the back */
+            v[0] = v[--end];
+            v[end] = t;
+            root = 0;
+        } else {
+            return;
+        }
+        for (size_t child; (child = 2 * root + 1) < end; root = child) {
+            if (child + 1 < end && older(v[child + 1], v[child])) {
+                child++;
+            }
+            if (!older(v[child], v[root])) {
+                break;
+            }
+            tw_socket *t = v[root];
+            v[root] = v[child];
+            v[child] = t;
+        }
+    }
 }
 
 static void close_listener(tw_socket *l)
@@ -510,7 +537,7 @@ static void close_listener(tw_socket *l)
                 }
             }
         }
-        qsort(v, n, sizeof(*v), newest_first);
+        sort_newest_first(v, n);
         for (size_t k2 = 0; k2 < n; k2++) {
             abort_child(st, v[k2]);
         }
