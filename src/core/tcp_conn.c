@@ -21,7 +21,12 @@ _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
    bytes-per-idle-connection figure): growth must be a decision, not an accident. On
    64-bit targets the size is pinned; change the number with the layout. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(struct tw_socket) == 464, "struct tw_socket changed size (tcp_conn.h)");
+_Static_assert(offsetof(struct tw_socket, sndbuf_cap) ==
+                       offsetof(struct tw_socket, snd) + offsetof(tw_ring, owner) &&
+                   offsetof(struct tw_socket, rcvbuf_cap) ==
+                       offsetof(struct tw_socket, rcv) + offsetof(tw_ring, owner),
+               "the buffer limits are the rings' owner words");
+_Static_assert(sizeof(struct tw_socket) == 456, "struct tw_socket changed size (tcp_conn.h)");
 _Static_assert(sizeof(tw_cc_state) == 40, "tw_cc_state has no padding");
 #endif
 _Static_assert(_Alignof(struct tw_socket) <= TW_MEM_SLAB_ALIGN &&

@@ -107,7 +107,6 @@ struct tw_socket {
 
     tw_seq rtt_seq;          /* RFC 6298 */
     uint32_t total_retrans;
-    uint32_t sndbuf_cap, rcvbuf_cap;
 
     /* congestion control and loss recovery (SPEC D3, D4) */
     uint32_t cwnd, ssthresh; /* bytes */
@@ -144,7 +143,24 @@ struct tw_socket {
     tw_time rto_at;  /* retransmission deadline or NEVER */
     tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
 
-    tw_ring snd, rcv; /* buf NULL until data needs it */
+    /* buf NULL until data needs it. Each buffer's size limit (SO_SNDBUF / SO_RCVBUF) is
+       the ring's owner word (ringbuf.h), which would otherwise be padding. */
+    union {
+        tw_ring snd;
+        struct {
+            uint8_t *snd_buf_;
+            uint32_t snd_cap_, snd_head_, snd_len_;
+            uint32_t sndbuf_cap; /* snd.owner */
+        };
+    };
+    union {
+        tw_ring rcv;
+        struct {
+            uint8_t *rcv_buf_;
+            uint32_t rcv_cap_, rcv_head_, rcv_len_;
+            uint32_t rcvbuf_cap; /* rcv.owner */
+        };
+    };
     tw_ranges *ooo;   /* NULL until an out-of-order segment arrives (tw_ooo) */
 
     const tw_cc_ops *cc_ops;

@@ -9,7 +9,7 @@
 
 static tw_ring ring_on(uint8_t *buf, uint32_t cap, uint32_t head)
 {
-    tw_ring r = {buf, cap, head, 0};
+    tw_ring r = {buf, cap, head, 0, 0};
     return r;
 }
 
