@@ -141,11 +141,11 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
     return rc;
 }
 
-bool tw_listener_enqueue(tw_socket *child)
+tw_socket *tw_listener_enqueue(tw_socket *child)
 {
-    tw_socket *l = child->parent;
+    tw_socket *l = tw_conn_listener(child);
     if (l->acc_len >= l->backlog) {
-        return false;
+        return NULL;
     }
     l->syn_len--;
     child->q_next = NULL;
@@ -156,7 +156,7 @@ bool tw_listener_enqueue(tw_socket *child)
     }
     l->acc_tail = child;
     l->acc_len++;
-    return true;
+    return l;
 }
 
 /* see tcpwave.h */
@@ -178,8 +178,8 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
             s->acc_tail = NULL;
         }
         s->acc_len--;
-        c->q_next = NULL;
-        c->parent = NULL; /* S3: only now does the application own it */
+        c->q_next = NULL; /* (user: NULL) */
+        c->flags &= ~TW_F_CHILD; /* S3: only now does the application own it */
         *out = c;
     }
     leave(s->st);
@@ -468,6 +468,11 @@ static void abort_conn(tw_socket *s, bool send_rst)
     tw_conn_done(s, TW_ERR_ABORTED); /* frees it: the handle is gone */
 }
 
+static bool is_child_of(const tw_socket *c, const tw_socket *l)
+{
+    return (c->flags & TW_F_CHILD) && c->lport == l->lport; /* (tw_conn_listener) */
+}
+
 static void abort_child(tw_stack *st, tw_socket *c)
 {
     if (c->state != TW_STATE_SYN_RCVD) {
@@ -524,7 +529,7 @@ static void close_listener(tw_socket *l)
     size_t n = 0;
     for (size_t i = 0; i <= st->conns.mask; i++) {
         for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
-            n += ((tw_socket *)h)->parent == l;
+            n += is_child_of((tw_socket *)h, l);
         }
     }
     tw_socket **v = n ? tw_mem_alloc(&st->mem, n * sizeof(*v)) : NULL;
@@ -532,7 +537,7 @@ static void close_listener(tw_socket *l)
         size_t k = 0;
         for (size_t i = 0; i <= st->conns.mask; i++) {
             for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
-                if (((tw_socket *)h)->parent == l) {
+                if (is_child_of((tw_socket *)h, l)) {
                     v[k++] = (tw_socket *)h;
                 }
             }
@@ -550,7 +555,7 @@ static void close_listener(tw_socket *l)
         for (size_t i = 0; i <= st->conns.mask; i++) {
             for (tw_hnode *h = st->conns.b[i], *next; h; h = next) {
                 next = h->next;
-                if (((tw_socket *)h)->parent == l) {
+                if (is_child_of((tw_socket *)h, l)) {
                     abort_child(st, (tw_socket *)h);
                 }
             }
@@ -800,16 +805,18 @@ tw_state tw_socket_state(const tw_socket *s)
     return s ? (tw_state)s->state : TW_STATE_CLOSED;
 }
 
+/* (A child not yet accepted, seen through a trace event, has no user pointer yet: its
+   room holds the accept queue's link.) */
 void tw_socket_set_user(tw_socket *s, void *user)
 {
-    if (s) {
+    if (s && !(s->flags & TW_F_CHILD)) {
         s->user = user;
     }
 }
 
 void *tw_socket_user(const tw_socket *s)
 {
-    return s ? s->user : NULL;
+    return s && !(s->flags & TW_F_CHILD) ? s->user : NULL;
 }
 
 /* see tcpwave.h */

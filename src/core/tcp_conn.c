@@ -26,7 +26,7 @@ _Static_assert(offsetof(struct tw_socket, sndbuf_cap) ==
                    offsetof(struct tw_socket, rcvbuf_cap) ==
                        offsetof(struct tw_socket, rcv) + offsetof(tw_ring, owner),
                "the buffer limits are the rings' owner words");
-_Static_assert(sizeof(struct tw_socket) == 456, "struct tw_socket changed size (tcp_conn.h)");
+_Static_assert(sizeof(struct tw_socket) == 448, "struct tw_socket changed size (tcp_conn.h)");
 _Static_assert(sizeof(tw_cc_state) == 40, "tw_cc_state has no padding");
 #endif
 _Static_assert(_Alignof(struct tw_socket) <= TW_MEM_SLAB_ALIGN &&
@@ -118,10 +118,10 @@ static void uncount(tw_socket *c)
 
 static void detach_from_listener(tw_socket *c)
 {
-    tw_socket *l = c->parent;
-    if (!l) {
+    if (!(c->flags & TW_F_CHILD)) {
         return;
     }
+    tw_socket *l = tw_conn_listener(c);
     if (c->state == TW_STATE_SYN_RCVD || !(c->flags & TW_F_CONNECTED)) {
         l->syn_len--;
     } else {
@@ -140,8 +140,14 @@ static void detach_from_listener(tw_socket *c)
             l->acc_len--;
         }
     }
-    c->parent = NULL;
     c->q_next = NULL;
+    c->flags &= ~TW_F_CHILD;
+}
+
+tw_socket *tw_conn_listener(const tw_socket *c)
+{
+    tw_port *p = tw_port_get(c->st, c->lport);
+    return p ? p->listener : NULL;
 }
 
 void tw_conn_free(tw_socket *c)
@@ -266,7 +272,7 @@ void tw_conn_done(tw_socket *c, int err)
     tw_conn_set_state(c, TW_STATE_CLOSED);
     tw_conn_unhash(c);
     uncount(c);
-    if ((c->flags & TW_F_ORPHAN) || c->parent) {
+    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
         /* Nobody holds a handle: an orphan, or a passive child never accepted. */
         tw_conn_free(c);
         return;
@@ -357,7 +363,7 @@ uint32_t tw_conn_rcv_space(const tw_socket *c)
 void tw_conn_notify(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (st->cfg.notify && !(c->flags & TW_F_ORPHAN) && (!c->parent || c == c->parent)) {
+    if (st->cfg.notify && !(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
         st->cfg.notify(c, tw_socket_events(c), st->cfg.notify_ud);
     }
 }

@@ -63,6 +63,7 @@ enum tw_obj_kind {
                                        SYN-RECEIVED was already traced */
 #define TW_F_ACK_LAZY (1u << 24)   /* an ACK is owed by the end of this turn (tw_out_push) */
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
+#define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -129,13 +130,14 @@ struct tw_socket {
     tw_stack *st; /* (the stack finds all its sockets through its allocator: mem.h) */
     struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
 
-    /* passive child */
-    struct tw_socket *parent;  /* listener that created this half-open child */
+    /* A passive child not yet accepted (TW_F_CHILD) belongs to the listener of its local
+       port (a port has at most one, which resets its children when it closes: no pointer
+       needed, tw_conn_listener) and waits in its accept queue; the application has no
+       handle to it before accept(), which clears the flag and the link: only from then on
+       does the socket have a user pointer, in the link's room. */
     union {
-        /* Link in the listener's accept queue while the child waits there: the
-           application has no handle to it before accept(), which clears it. */
-        struct tw_socket *q_next;
-        void *user;            /* tw_socket_set_user */
+        struct tw_socket *q_next; /* TW_F_CHILD: next in the listener's accept queue */
+        void *user;               /* otherwise: tw_socket_set_user */
     };
 
     /* RFC 6298 */
@@ -273,6 +275,8 @@ void tw_conn_set_state(tw_socket *c, tw_state s);
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
    when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */
 void tw_conn_done(tw_socket *c, int err);
+/* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
+tw_socket *tw_conn_listener(const tw_socket *c);
 void tw_conn_hash(tw_socket *c);
 void tw_conn_unhash(tw_socket *c);
 /* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
@@ -407,8 +411,8 @@ void tw_timewait_free(tw_stack *st, struct tw_tw *t);
 void tw_timewait_free_all(tw_stack *st);
 
 /* ---- api: listener helpers used by tcp_in ---- */
-/* A passive child completed the handshake: queue it for accept. false if the queue is
-   full (the caller drops the ACK; the SYN+ACK will be retransmitted). */
-bool tw_listener_enqueue(tw_socket *child);
+/* A passive child completed the handshake: queue it for accept. Returns its listener, or
+   NULL if the queue is full (the caller drops the ACK; the SYN+ACK will be retransmitted). */
+tw_socket *tw_listener_enqueue(tw_socket *child);
 
 #endif

@@ -71,8 +71,7 @@ static tw_socket *new_child(tw_socket *l, const tw_seg *s)
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
     }
-    c->flags |= TW_F_PASSIVE;
-    c->parent = l;
+    c->flags |= TW_F_PASSIVE | TW_F_CHILD; /* l is its port's listener */
     c->raddr = s->raddr;
     c->rport = s->h->sport;
     c->lport = l->lport;
@@ -873,7 +872,8 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
             return IN_DONE;
         }
-        if ((c->flags & TW_F_PASSIVE) && !tw_listener_enqueue(c)) {
+        tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
+        if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
             /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
                will bring it back once there is room. */
             tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
@@ -884,8 +884,8 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         c->snd_wl1 = s->seq;
         c->snd_wl2 = s->ack;
         established_from_syn(c);
-        if (c->parent) {
-            tw_conn_notify(c->parent);
+        if (l) {
+            tw_conn_notify(l);
         }
         tw_conn_notify(c);
     }
