@@ -167,7 +167,7 @@ void tw_conn_free(tw_socket *c)
             if (p->listener == c) {
                 p->listener = NULL;
             }
-            tw_port_unref(st, p, (c->flags & TW_F_REUSE) != 0);
+            tw_port_unref(st, c->lport, p, (c->flags & TW_F_REUSE) != 0);
         }
     }
     buffers_free(c);
