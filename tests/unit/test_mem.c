@@ -459,6 +459,37 @@ static void test_mem_slabs_in_a_stack(void **state)
     assert_int_equal(r.allocs, r.frees);
 }
 
+/* tw_stack_free with every socket still open (past TW_MEM_SLAB_FROM: in slabs, found by
+   walking the class, mem.h) gives every byte back, listeners and port entries included. */
+static void test_mem_stack_free_with_sockets_open(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    cfg.allocator = &a;
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), 0);
+    for (size_t i = 0; i < N; i++) {
+        tw_socket *s;
+        assert_int_equal(tw_socket_open(st, &s), 0);
+        assert_int_equal(tw_socket_bind(s, (uint16_t)(20000 + i)), 0);
+        if (i % 10 == 0) {
+            assert_int_equal(tw_socket_listen(s, 8, 0), 0);
+        }
+        if (i % 3 == 0) {
+            tw_socket_close(s, 0); /* some given back: the walk passes them by */
+        }
+    }
+    tw_stack_free(st);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_mem_slab_yields_to_budget),
         cmocka_unit_test(test_mem_slabs_in_a_stack),
         cmocka_unit_test(test_mem_walk_and_release_all),
+        cmocka_unit_test(test_mem_stack_free_with_sockets_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
