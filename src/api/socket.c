@@ -754,8 +754,8 @@ int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
     if (!s || (algo != TW_CC_CUBIC && algo != TW_CC_NEWRENO)) {
         return TW_ERR_INVAL;
     }
-    if (s->cc_ops != tw_cc_get(algo)) {
-        s->cc_ops = tw_cc_get(algo);
+    if ((s->flags & TW_F_CC_NEWRENO) != tw_cc_flag(algo)) {
+        s->flags = (s->flags & ~TW_F_CC_NEWRENO) | tw_cc_flag(algo);
         if (!(s->flags & TW_F_LISTENER)) { /* a listener's fields share cc's room */
             memset(&s->cc, 0, sizeof(s->cc));
         }
@@ -858,7 +858,7 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->conn_id = s->id;
     out->cwnd = s->cwnd;
     out->ssthresh = s->ssthresh;
-    out->cc = s->cc_ops == &tw_cc_newreno ? TW_CC_NEWRENO : TW_CC_CUBIC;
+    out->cc = (s->flags & TW_F_CC_NEWRENO) ? TW_CC_NEWRENO : TW_CC_CUBIC;
     out->ca_state = (tw_ca_state)s->ca_state;
     out->sacked_bytes = s->sacked;
     out->fast_retransmits = s->fast_retransmits;

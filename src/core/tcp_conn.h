@@ -64,6 +64,7 @@ enum tw_obj_kind {
 #define TW_F_ACK_LAZY (1u << 24)   /* an ACK is owed by the end of this turn (tw_out_push) */
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
+#define TW_F_CC_NEWRENO (1u << 27) /* congestion control: NewReno, else CUBIC (tw_conn_cc) */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -165,8 +166,7 @@ struct tw_socket {
     };
     tw_ranges *ooo;   /* NULL until an out-of-order segment arrives (tw_ooo) */
 
-    const tw_cc_ops *cc_ops;
-    union {
+    union { /* (the algorithm is a flag: tw_conn_cc) */
         tw_cc_state cc; /* connections */
         struct {        /* listeners (TW_F_LISTENER), zeroed by listen() */
             struct tw_socket *acc_head, *acc_tail;
@@ -189,6 +189,18 @@ struct tw_socket {
 
     uint64_t bytes_acked, bytes_received;
 };
+
+/* The connection's congestion-control algorithm: a flag rather than a pointer, as there
+   are two (tw_cc_get). */
+static inline const tw_cc_ops *tw_conn_cc(const tw_socket *c)
+{
+    return (c->flags & TW_F_CC_NEWRENO) ? &tw_cc_newreno : &tw_cc_cubic;
+}
+
+static inline uint32_t tw_cc_flag(tw_cc_algo algo)
+{
+    return algo == TW_CC_NEWRENO ? TW_F_CC_NEWRENO : 0;
+}
 
 /* What the receiver keeps about out-of-order data, made with the first out-of-order
    segment: the ranges held, and the starts of the latest out-of-order segments, most

@@ -78,8 +78,7 @@ static tw_socket *new_child(tw_socket *l, const tw_seg *s)
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->user_mss = l->user_mss;
-    c->cc_ops = l->cc_ops;
-    c->flags |= l->flags & TW_F_NODELAY;
+    c->flags |= l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO);
     c->rcv_wscale = tw_wscale_for(c->rcvbuf_cap);
     return c;
 }
@@ -770,7 +769,7 @@ static void enter_recovery(tw_socket *c)
     tw_stack *st = c->st;
     tw_count(st, TW_CNT_TCP_FAST_RETRANS);
     c->fast_retransmits++;
-    c->ssthresh = c->cc_ops->on_loss(c, st->now);
+    c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
     c->recover = c->snd_max;
     c->ca_state = TW_CA_RECOVERY;
     c->flags &= ~TW_F_RTT_TIMING; /* Karn */
@@ -854,7 +853,7 @@ static void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
     }
     c->dupacks = 0;
     if (grow) {
-        c->cc_ops->on_ack(c, acked, st->now);
+        tw_conn_cc(c)->on_ack(c, acked, st->now);
     }
 }
 
