@@ -28,6 +28,7 @@ typedef struct bench_args {
     int ncp;
     double time_limit; /* seconds; 0 = none. A run that hits it reports partial=1 */
     bool callgrind;    /* bracket the measured part with callgrind client requests */
+    bool hugepages;    /* --hugepages: transparent huge pages for every stack (common.c) */
 } bench_args;
 
 /* Parse argv or print the usage and exit(2). `stack` names the harness in the usage. */

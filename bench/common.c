@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <valgrind/callgrind.h>
 
 static void usage(const char *prog, const char *stack)
@@ -22,7 +23,10 @@ static void usage(const char *prog, const char *stack)
             "  bulk BYTES           one connection, BYTES client to server (k/m/g: KiB/MiB/GiB)\n"
             "  mem N                bytes per established, TIME_WAIT and SYN_RCVD connection\n"
             "  hold N W             set up N idle established connections, then W lifecycles\n"
-            "  --no-trim            keep freed memory in glibc's heap (diagnostic, see perf.md)\n",
+            "  --no-trim            keep freed memory in glibc's heap (diagnostic, see perf.md)\n"
+            "  --hugepages          transparent huge pages: malloc's (GLIBC_TUNABLES\n"
+            "                       glibc.malloc.hugetlb=1, all harnesses) and, for tcpwave,\n"
+            "                       tw_host_hugemem for the stacks (README, Benchmarks)\n",
             prog, stack);
     exit(2);
 }
@@ -79,6 +83,23 @@ void bench_parse_args(int argc, char **argv, const char *stack, bench_args *a)
                or mmap, and page faults, every time. This shows what that costs. */
             mallopt(M_TRIM_THRESHOLD, 1 << 30);
             mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        } else if (strcmp(argv[i], "--hugepages") == 0) {
+            /* The same for every harness: glibc's malloc advises its heap and mappings for
+               transparent huge pages (read once at start-up, so the process runs itself
+               again with the tunable set); tw_bench also gives its stacks the host layer's
+               allocator for many connections. Linux's sockets live in the kernel, which
+               this does not change. */
+            a->hugepages = true;
+            const char *t = getenv("GLIBC_TUNABLES");
+            if (!t || !strstr(t, "glibc.malloc.hugetlb=1")) {
+                char buf[1024];
+                snprintf(buf, sizeof(buf), "%s%sglibc.malloc.hugetlb=1", t ? t : "",
+                         t && *t ? ":" : "");
+                setenv("GLIBC_TUNABLES", buf, 1);
+                execv("/proc/self/exe", argv);
+                perror("bench: execv /proc/self/exe");
+                exit(2);
+            }
         } else if (strcmp(argv[i], "--time-limit") == 0 && i + 1 < argc) {
             char *end;
             a->time_limit = strtod(argv[++i], &end);

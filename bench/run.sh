@@ -135,6 +135,18 @@ hold() { # STACK BIN LIMIT N W
     note hold "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB), $(kv w "$line") lifecycles while held$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
 }
 
+# The same set-up with transparent huge pages for every stack (--hugepages: glibc's malloc
+# with glibc.malloc.hugetlb=1 in every harness, tcpwave's stacks on tw_host_hugemem; the
+# kernel's sockets are not affected). Whether the kernel has huge pages to give varies
+# from run to run, hence a figure of its own next to hold_setup_per_s.
+hold_huge() { # STACK BIN LIMIT N
+    run "$1" "$2" --time-limit "$3" --hugepages hold "$4" 1 || return
+    local line=$R n
+    n=$(kv n "$line")
+    val hold_huge_setup_per_s "$1" "$(awk -v n="$n" -v s="$(kv setup_s "$line")" 'BEGIN { printf "%.1f", n / s }')"
+    note hold_huge "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB)$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+}
+
 # callgrind STACK BIN FIGURE DIVISOR ARGS...: instructions in the measured part / DIVISOR.
 callgrind() {
     local stack=$1 bin=$2 fig=$3 div=$4
@@ -173,6 +185,9 @@ if [ "$QUICK" = 1 ]; then
     hold tcpwave tw_bench_mem 1 50000 2000
     hold lwip lwip_bench_mem 1 5000 500
     hold linux linux_bench 1 3000 500
+    hold_huge tcpwave tw_bench_mem 1 50000
+    hold_huge lwip lwip_bench_mem 1 5000
+    hold_huge linux linux_bench 1 3000
     CG_LC=1000 CG_BULK=16
 else
     REPS=5
@@ -190,6 +205,9 @@ else
     hold tcpwave tw_bench_mem 120 1000000 100000
     hold lwip lwip_bench_mem 120 20000 1000
     hold linux linux_bench 120 9000 10000
+    hold_huge tcpwave tw_bench_mem 120 1000000
+    hold_huge lwip lwip_bench_mem 120 20000
+    hold_huge linux linux_bench 120 9000
     CG_LC=10000 CG_BULK=256
 fi
 callgrind tcpwave tw_bench instr_lifecycle $CG_LC lifecycle $CG_LC
@@ -248,13 +266,13 @@ END {
           "lifecycle_cpu_1m " \
           "scale_tw_1k scale_tw_10k scale_tw_100k scale_tw_1m " \
           "scale_live pkts_per_lifecycle bulk_gbps bulk_gbps_cpu bulk_cpu_s_per_gib mem_established mem_time_wait mem_syn_rcvd " \
-          "hold_setup_per_s hold_bytes_per_conn instr_lifecycle instr_bulk_kib", order, " ")
+          "hold_setup_per_s hold_huge_setup_per_s hold_bytes_per_conn instr_lifecycle instr_bulk_kib", order, " ")
     unit["lifecycle"] = "cycles/s"; unit["lifecycle_cpu"] = "cycles/CPU-s"; unit["bulk_gbps_cpu"] = "Gbit/CPU-s"; unit["scale_tw"] = "ns/cycle"; unit["scale_live"] = "ns/cycle"
     unit["pkts_per_lifecycle"] = "packets"; unit["bulk_gbps"] = "Gbit/s"; unit["bulk_cpu_s_per_gib"] = "CPU s/GiB"
     unit["mem_established"] = "B/end"; unit["mem_time_wait"] = "B/conn"; unit["mem_syn_rcvd"] = "B/entry"
-    unit["hold_setup_per_s"] = "conns/s"; unit["hold_bytes_per_conn"] = "B/conn (2 ends)"
+    unit["hold_setup_per_s"] = "conns/s"; unit["hold_huge_setup_per_s"] = "conns/s"; unit["hold_bytes_per_conn"] = "B/conn (2 ends)"
     unit["instr_lifecycle"] = "instr/cycle"; unit["instr_bulk_kib"] = "instr/KiB"
-    for (f in figs) { higher[f] = (f ~ /^lifecycle_|^bulk_gbps|^hold_setup/) }
+    for (f in figs) { higher[f] = (f ~ /^lifecycle_|^bulk_gbps|^hold_setup|^hold_huge_setup/) }
     printf "%-20s %-16s %-26s %-26s %-26s %8s %8s\n", "figure", "unit", "tcpwave", "lwIP", "Linux", "vs lwIP", "vs Linux"
     for (i = 1; order[i] != ""; i++) {
         f = order[i]

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tcpwave.h"
+#include "host/host.h" /* tw_host_hugemem (--hugepages) */
 
 #define STACK "tcpwave"
 
@@ -132,7 +133,9 @@ static void advance_to_timer(void)
     run_due_timers();
 }
 
-static void setup(void)
+static tw_allocator huge; /* --hugepages: one for both stacks (one thread) */
+
+static void setup(const bench_args *a)
 {
     q = malloc(sizeof(slot) * QCAP);
     if (q == NULL) {
@@ -143,6 +146,12 @@ static void setup(void)
         tw_config cfg;
         tw_config_init(&cfg);
         cfg.addr = i == 0 ? ADDR_C : ADDR_S;
+        if (a->hugepages) {
+            if (i == 0 && tw_host_hugemem_new(&huge) != 0) {
+                bench_fail(STACK, "out of memory");
+            }
+            cfg.allocator = &huge;
+        }
         for (int k = 0; k < 32; k++) {
             cfg.entropy[k] = (uint8_t)(k * 37 + i * 101 + 1); /* fixed: runs repeat exactly */
         }
@@ -558,7 +567,7 @@ int main(int argc, char **argv)
     bench_parse_args(argc, argv, STACK, &a);
     memcpy(msg, bench_pattern(), sizeof(msg));
     trace_pkts = getenv("BENCH_TRACE") != NULL;
-    setup();
+    setup(&a);
     switch (a.mode) {
     case BENCH_LIFECYCLE:
         do_lifecycle(&a);
@@ -575,5 +584,8 @@ int main(int argc, char **argv)
     }
     tw_stack_free(st_c);
     tw_stack_free(st_s);
+    if (a.hugepages) {
+        tw_host_hugemem_free(&huge);
+    }
     return 0;
 }

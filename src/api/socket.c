@@ -141,11 +141,11 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
     return rc;
 }
 
-bool tw_listener_enqueue(tw_socket *child)
+tw_socket *tw_listener_enqueue(tw_socket *child)
 {
-    tw_socket *l = child->parent;
+    tw_socket *l = tw_conn_listener(child);
     if (l->acc_len >= l->backlog) {
-        return false;
+        return NULL;
     }
     l->syn_len--;
     child->q_next = NULL;
@@ -156,7 +156,7 @@ bool tw_listener_enqueue(tw_socket *child)
     }
     l->acc_tail = child;
     l->acc_len++;
-    return true;
+    return l;
 }
 
 /* see tcpwave.h */
@@ -178,8 +178,8 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
             s->acc_tail = NULL;
         }
         s->acc_len--;
-        c->q_next = NULL;
-        c->parent = NULL; /* S3: only now does the application own it */
+        c->q_next = NULL; /* (user: NULL) */
+        c->flags &= ~TW_F_CHILD; /* S3: only now does the application own it */
         *out = c;
     }
     leave(s->st);
@@ -475,23 +475,99 @@ static void abort_conn(tw_socket *s, bool send_rst)
     tw_conn_done(s, TW_ERR_ABORTED); /* frees it: the handle is gone */
 }
 
+static bool is_child_of(const tw_socket *c, const tw_socket *l)
+{
+    return (c->flags & TW_F_CHILD) && c->lport == l->lport; /* (tw_conn_listener) */
+}
+
+static void abort_child(tw_stack *st, tw_socket *c)
+{
+    if (c->state != TW_STATE_SYN_RCVD) {
+        tw_out_rst_conn(c);
+    } else {
+        tw_out_bare(st, c->raddr, c->lport, c->rport, c->snd_nxt.v, 0, TW_RST, 0, NULL);
+    }
+    tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+    tw_conn_done(c, TW_ERR_ABORTED);
+}
+
+/* x was made before y: ids grow by one per connection made (serial order: they wrap). */
+static bool older(const tw_socket *x, const tw_socket *y)
+{
+    return (int32_t)(x->id - y->id) < 0;
+}
+
+/* Heapsort, newest first (the core links no qsort). */
+static void sort_newest_first(tw_socket **v, size_t n)
+{
+    for (size_t end = n, start = n / 2;;) {
+        size_t root;
+        if (start > 0) {
+            root = --start; /* building the heap (the oldest on top) */
+        } else if (end > 1) {
+            tw_socket *t = v[0]; /* the oldest goes to the back */
+            v[0] = v[--end];
+            v[end] = t;
+            root = 0;
+        } else {
+            return;
+        }
+        for (size_t child; (child = 2 * root + 1) < end; root = child) {
+            if (child + 1 < end && older(v[child + 1], v[child])) {
+                child++;
+            }
+            if (!older(v[child], v[root])) {
+                break;
+            }
+            tw_socket *t = v[root];
+            v[root] = v[child];
+            v[child] = t;
+        }
+    }
+}
+
 static void close_listener(tw_socket *l)
 {
     tw_stack *st = l->st;
     tw_req_close_listener(l);
-    /* Connections nobody accepted are reset, as Linux does when a listener closes. */
-    for (tw_socket *c = st->socks, *next; c; c = next) {
-        next = c->all_next;
-        if (c->parent == l) {
-            if (c->state != TW_STATE_SYN_RCVD) {
-                tw_out_rst_conn(c);
-            } else {
-                tw_out_bare(st, c->raddr, c->lport, c->rport, c->snd_nxt.v, 0, TW_RST, 0,
-                            NULL);
-            }
-            tw_count(st, TW_CNT_TCP_CONN_ABORTED);
-            tw_conn_done(c, TW_ERR_ABORTED);
+    /* Connections nobody accepted are reset, as Linux does when a listener closes,
+       newest first. They are all hashed (a child is hashed when made, and freed when it
+       ends before accept()). */
+    size_t n = 0;
+    for (size_t i = 0; i <= st->conns.mask; i++) {
+        for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
+            n += is_child_of((tw_socket *)h, l);
         }
+    }
+    tw_socket **v = n ? tw_mem_alloc(&st->mem, n * sizeof(*v)) : NULL;
+    if (v) {
+        size_t k = 0;
+        for (size_t i = 0; i <= st->conns.mask; i++) {
+            for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
+                if (is_child_of((tw_socket *)h, l)) {
+                    v[k++] = (tw_socket *)h;
+                }
+            }
+        }
+        sort_newest_first(v, n);
+        for (size_t k2 = 0; k2 < n; k2++) {
+            abort_child(st, v[k2]);
+        }
+        tw_mem_free(&st->mem, v, n * sizeof(*v));
+    } else if (n) {
+        /* Out of memory for the list: the same resets in the table's order (it does not
+           shrink while it is walked). */
+        bool fixed = st->conns.fixed;
+        st->conns.fixed = true;
+        for (size_t i = 0; i <= st->conns.mask; i++) {
+            for (tw_hnode *h = st->conns.b[i], *next; h; h = next) {
+                next = h->next;
+                if (is_child_of((tw_socket *)h, l)) {
+                    abort_child(st, (tw_socket *)h);
+                }
+            }
+        }
+        st->conns.fixed = fixed;
     }
     tw_conn_set_state(l, TW_STATE_CLOSED);
     tw_conn_free(l);
@@ -685,8 +761,8 @@ int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
     if (!s || (algo != TW_CC_CUBIC && algo != TW_CC_NEWRENO)) {
         return TW_ERR_INVAL;
     }
-    if (s->cc_ops != tw_cc_get(algo)) {
-        s->cc_ops = tw_cc_get(algo);
+    if ((s->flags & TW_F_CC_NEWRENO) != tw_cc_flag(algo)) {
+        s->flags = (s->flags & ~TW_F_CC_NEWRENO) | tw_cc_flag(algo);
         if (!(s->flags & TW_F_LISTENER)) { /* a listener's fields share cc's room */
             memset(&s->cc, 0, sizeof(s->cc));
         }
@@ -740,16 +816,18 @@ tw_state tw_socket_state(const tw_socket *s)
     return s ? (tw_state)s->state : TW_STATE_CLOSED;
 }
 
+/* (A child not yet accepted, seen through a trace event, has no user pointer yet: its
+   room holds the accept queue's link.) */
 void tw_socket_set_user(tw_socket *s, void *user)
 {
-    if (s) {
+    if (s && !(s->flags & TW_F_CHILD)) {
         s->user = user;
     }
 }
 
 void *tw_socket_user(const tw_socket *s)
 {
-    return s ? s->user : NULL;
+    return s && !(s->flags & TW_F_CHILD) ? s->user : NULL;
 }
 
 /* see tcpwave.h */
@@ -791,7 +869,7 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->conn_id = s->id;
     out->cwnd = s->cwnd;
     out->ssthresh = s->ssthresh;
-    out->cc = s->cc_ops == &tw_cc_newreno ? TW_CC_NEWRENO : TW_CC_CUBIC;
+    out->cc = (s->flags & TW_F_CC_NEWRENO) ? TW_CC_NEWRENO : TW_CC_CUBIC;
     out->ca_state = (tw_ca_state)s->ca_state;
     out->sacked_bytes = s->sacked;
     out->fast_retransmits = s->fast_retransmits;

@@ -49,6 +49,8 @@ void tw_htab_free(tw_htab *h, tw_mem *m)
     h->tag = NULL;
 }
 
+#define SPLIT_AHEAD 8
+
 /* Doubling splits old bucket i into new buckets i and i + old_n by one more bit of the
    hash: the new array is written in order, never read, so moving a million entries costs
    one cache miss each (the entry's key) rather than three. */
@@ -57,6 +59,12 @@ static void split(tw_htab *h, tw_hnode **ob, size_t old_n)
     tw_hnode **nb = h->b;
     uint8_t *nt = h->tag;
     for (size_t i = 0; i < old_n; i++) {
+        /* The entries are cache misses in random order, but their addresses are known
+           ahead in the old array: ask for the chain heads a few buckets on, so that
+           several misses are in flight at once instead of one after the other. */
+        if (i + SPLIT_AHEAD < old_n) {
+            TW_PREFETCH(ob[i + SPLIT_AHEAD]);
+        }
         tw_hnode *lo = NULL, *hi = NULL;
         uint8_t tlo = 0, thi = 0;
         tw_hnode *e = ob[i];

@@ -22,6 +22,14 @@
 #include <stdbool.h>
 #include "core/mem.h"
 
+/* A hint that memory at p will be read soon (nothing where the compiler has no such
+   builtin); never faults, p may be NULL. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TW_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define TW_PREFETCH(p) ((void)(p))
+#endif
+
 typedef struct tw_hnode {
     struct tw_hnode *next;
     uint64_t key;
@@ -91,6 +99,10 @@ static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)
     uint64_t x = tw_htab_hash(h, key);
     size_t i = (size_t)x & h->mask;
     if (h->tag && !(h->tag[i] & tw_htab_tag_bit(x))) {
+        /* Not there: most often the caller is about to insert it (connect(), a new
+           connection from a listener), and the bucket is a cache miss in a big table;
+           start it now, so it overlaps the work in between. */
+        TW_PREFETCH(&h->b[i]);
         return NULL;
     }
     tw_hnode *n = h->b[i];

@@ -252,12 +252,54 @@ static void *slab_take(tw_mem *m, tw_mem_cache *c, size_t size)
     return p;
 }
 
+/* ---- objects on their own, for the walkable class (mem.h) ------------------------- */
+
+struct tw_mem_solo {
+    struct tw_mem_solo *next, **pprev;
+};
+
+_Static_assert(sizeof(struct tw_mem_solo) <= TW_MEM_SOLO_HDR, "the header fits its room");
+
+static bool walkable(enum tw_mem_class cls)
+{
+    return cls == TW_MC_CONN;
+}
+
+static void *solo_alloc(tw_mem *m, tw_mem_cache *c, size_t size)
+{
+    struct tw_mem_solo *h = tw_mem_alloc(m, size + TW_MEM_SOLO_HDR);
+    if (!h) {
+        return NULL;
+    }
+    h->next = c->solo;
+    if (c->solo) {
+        c->solo->pprev = &h->next;
+    }
+    c->solo = h;
+    h->pprev = &c->solo;
+    return (uint8_t *)h + TW_MEM_SOLO_HDR;
+}
+
+static void solo_free(tw_mem *m, void *p, size_t size)
+{
+    struct tw_mem_solo *h = (struct tw_mem_solo *)(void *)((uint8_t *)p - TW_MEM_SOLO_HDR);
+    *h->pprev = h->next;
+    if (h->next) {
+        h->next->pprev = h->pprev;
+    }
+    tw_mem_free(m, h, size + TW_MEM_SOLO_HDR);
+}
+
 /* Back to its slab, or to the allocator when it was allocated on its own. */
 static void obj_release(tw_mem *m, tw_mem_cache *c, void *p, size_t size)
 {
     struct tw_slab *s = c->ndir ? slab_of(c, p) : NULL;
     if (!s) {
-        tw_mem_free(m, p, size);
+        if (walkable((enum tw_mem_class)(c - m->cache))) {
+            solo_free(m, p, size);
+        } else {
+            tw_mem_free(m, p, size);
+        }
         return;
     }
     bool was_full = slab_full(s);
@@ -294,11 +336,12 @@ void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
         p = slab_take(m, c, size);
     }
     if (!p) {
-        p = tw_mem_alloc(m, size);
+        p = walkable(cls) ? solo_alloc(m, c, size) : tw_mem_alloc(m, size);
         if (!p) {
             return NULL;
         }
     }
+    c->size = (uint32_t)size;
     c->out++;
     return p;
 }
@@ -337,4 +380,45 @@ void tw_mem_drain(tw_mem *m)
             slab_release(m, c, s);
         }
     }
+}
+
+void tw_mem_walk(tw_mem *m, enum tw_mem_class cls, void (*fn)(void *obj, void *ud), void *ud)
+{
+    tw_mem_cache *c = &m->cache[cls];
+    for (struct tw_mem_solo *h = c->solo; h; h = h->next) {
+        fn((uint8_t *)h + TW_MEM_SOLO_HDR, ud);
+    }
+    size_t osz = slab_obj_size(c->size);
+    for (uint32_t i = 0; i < c->ndir; i++) {
+        struct tw_slab *s = c->dir[i];
+        uint8_t *base = (uint8_t *)s + SLAB_HDR;
+        for (uint32_t k = 0; k < s->carved; k++) {
+            fn(base + (size_t)k * osz, ud);
+        }
+    }
+}
+
+void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls)
+{
+    tw_mem_cache *c = &m->cache[cls];
+    m->cached -= (size_t)c->n * c->size;
+    c->head = NULL;
+    c->n = 0;
+    while (c->solo) {
+        struct tw_mem_solo *h = c->solo;
+        c->solo = h->next;
+        tw_mem_free(m, h, c->size + TW_MEM_SOLO_HDR);
+    }
+    if (c->spare) {
+        m->cached -= c->spare->bytes;
+        c->spare = NULL;
+    }
+    for (uint32_t i = 0; i < c->ndir; i++) {
+        tw_mem_free(m, c->dir[i], c->dir[i]->bytes);
+    }
+    tw_mem_free(m, c->dir, c->dircap * sizeof(*c->dir));
+    c->dir = NULL;
+    c->ndir = c->dircap = 0;
+    c->avail = NULL;
+    c->out = 0;
 }

@@ -28,6 +28,13 @@
  * budget as a whole: when a new slab does not fit, the object is allocated on its own, so
  * the budget still refuses only what does not fit. A stack with few objects of a class
  * (tests, small devices) never makes a slab.
+ *
+ * The connection class can be walked (tw_mem_walk): every slab slot handed out since its
+ * slab was last empty, and every object allocated on its own, which for this class has a
+ * hidden header linking it into the class's list (TW_MEM_SOLO_HDR bytes before it). The
+ * stack finds every socket this way at teardown, so a socket needs no list links of its
+ * own; the caller tells live objects from given-back ones (tcp_conn.c: the kind byte,
+ * zeroed before an object is given back).
  */
 #ifndef TW_CORE_MEM_H
 #define TW_CORE_MEM_H
@@ -71,10 +78,15 @@ enum tw_mem_class {
 
 struct tw_slab;
 
+#define TW_MEM_SOLO_HDR 16u
+
+struct tw_mem_solo;
+
 typedef struct tw_mem_cache {
     void *head;   /* first word of each free object links to the next */
     uint32_t n;
     uint32_t size; /* object size of this class, fixed at first use */
+    struct tw_mem_solo *solo; /* walkable classes: objects allocated on their own */
     size_t out;    /* objects taken and not given back */
     struct tw_slab *avail;  /* slabs with room (not full, not the spare) */
     struct tw_slab *spare;  /* an empty slab kept for the next one needed */
@@ -143,5 +155,12 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
 
 /* Return every free list and spare slab to the allocator. */
 void tw_mem_drain(tw_mem *m);
+
+/* Call fn on every object of a walkable class (TW_MC_CONN) that may be live: given-back
+   objects are visited too, and fn must neither take nor give objects of the class. */
+void tw_mem_walk(tw_mem *m, enum tw_mem_class cls, void (*fn)(void *obj, void *ud), void *ud);
+/* Return every object of the class to the allocator at once, live ones included
+   (teardown, after tw_mem_walk released what they hold). */
+void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls);
 
 #endif

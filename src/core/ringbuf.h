@@ -20,6 +20,8 @@
 typedef struct tw_ring {
     uint8_t *buf;
     uint32_t cap, head, len;
+    uint32_t owner; /* not the ring's: a word for its owner in what would be padding
+                       (struct tw_socket keeps the buffer's size limit here) */
 } tw_ring;
 
 /* Make `n` bytes past the readable part readable. */

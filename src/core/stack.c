@@ -137,8 +137,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->tws.seed = seed ^ 0x5555;
     st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
     if (!st->txbuf || tw_htab_init_tagged(&st->conns, &st->mem, 64, seed) != 0 ||
-        tw_htab_init(&st->reqs, &st->mem, 64, seed ^ 0x3333) != 0 ||
-        tw_htab_init(&st->ports, &st->mem, 16, seed ^ 0xaaaa) != 0) {
+        tw_htab_init(&st->reqs, &st->mem, 64, seed ^ 0x3333) != 0) {
         tw_stack_free(st);
         return TW_ERR_NOMEM;
     }
@@ -152,7 +151,7 @@ void tw_stack_free(tw_stack *st)
     if (!st) {
         return;
     }
-    st->reqs.fixed = st->ports.fixed = st->conns.fixed = true; /* no shrinking: all go */
+    st->reqs.fixed = st->conns.fixed = true; /* no shrinking: all go */
     if (st->reqs.b) {
         for (size_t i = 0; i <= st->reqs.mask; i++) {
             while (st->reqs.b[i]) {
@@ -160,19 +159,15 @@ void tw_stack_free(tw_stack *st)
             }
         }
     }
-    while (st->socks) {
-        tw_socket *c = st->socks;
-        c->parent = NULL; /* listener bookkeeping is going away with everything else */
-        tw_conn_free(c);
-    }
+    tw_conn_free_all(st);
     tw_timewait_free_all(st);
-    if (st->ports.b) {
-        for (size_t i = 0; i <= st->ports.mask; i++) {
-            while (st->ports.b[i]) {
-                tw_hnode *n = st->ports.b[i];
-                tw_htab_remove(&st->ports, n);
-                tw_mem_give(&st->mem, TW_MC_PORT, n, sizeof(tw_port));
+    for (size_t i = 0; i < 65536 / TW_PORT_LEAF; i++) {
+        tw_port_leaf *l = st->ports[i];
+        if (l) {
+            for (size_t k = 0; k < TW_PORT_LEAF; k++) {
+                tw_mem_give(&st->mem, TW_MC_PORT, l->p[k], sizeof(tw_port));
             }
+            tw_mem_free(&st->mem, l, sizeof(*l));
         }
     }
     if (st->conns.b) {
@@ -180,9 +175,6 @@ void tw_stack_free(tw_stack *st)
     }
     if (st->reqs.b) {
         tw_htab_free(&st->reqs, &st->mem);
-    }
-    if (st->ports.b) {
-        tw_htab_free(&st->ports, &st->mem);
     }
     tw_mem_free(&st->mem, st->txbuf, TW_TXBUF_SIZE);
     tw_mem_drain(&st->mem);
@@ -359,19 +351,22 @@ size_t tw_stack_time_wait_count(const tw_stack *st)
 
 /* ---- port table ---- */
 
-tw_port *tw_port_get(tw_stack *st, uint16_t port)
-{
-    return (tw_port *)tw_htab_find(&st->ports, port);
-}
-
 tw_port *tw_port_new(tw_stack *st, uint16_t port)
 {
-    tw_port *p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
-    if (!p) {
+    tw_port_leaf **lp = &st->ports[port / TW_PORT_LEAF];
+    if (!*lp && !(*lp = tw_mem_zalloc(&st->mem, sizeof(**lp)))) {
         return NULL;
     }
-    p->h.key = port;
-    tw_htab_insert(&st->ports, &st->mem, &p->h);
+    tw_port *p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
+    if (!p) {
+        if ((*lp)->n == 0) {
+            tw_mem_free(&st->mem, *lp, sizeof(**lp));
+            *lp = NULL;
+        }
+        return NULL;
+    }
+    (*lp)->p[port % TW_PORT_LEAF] = p;
+    (*lp)->n++;
     return p;
 }
 
@@ -381,7 +376,7 @@ tw_port *tw_port_ref(tw_stack *st, uint16_t port)
     return p ? p : tw_port_new(st, port);
 }
 
-void tw_port_unref(tw_stack *st, tw_port *p, bool reuse)
+void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
 {
     if (p->nbound) {
         p->nbound--;
@@ -390,7 +385,12 @@ void tw_port_unref(tw_stack *st, tw_port *p, bool reuse)
         p->nreuse--;
     }
     if (p->nbound == 0 && !p->listener) {
-        tw_htab_remove(&st->ports, &p->h);
+        tw_port_leaf **lp = &st->ports[port / TW_PORT_LEAF];
+        (*lp)->p[port % TW_PORT_LEAF] = NULL;
         tw_mem_give(&st->mem, TW_MC_PORT, p, sizeof(*p));
+        if (--(*lp)->n == 0) {
+            tw_mem_free(&st->mem, *lp, sizeof(**lp));
+            *lp = NULL;
+        }
     }
 }

@@ -12,6 +12,14 @@
 #include "core/wheel.h"
 
 #define TW_TICK TW_MS(1) /* timing-wheel resolution */
+#define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 516 bytes) */
+
+struct tw_port;
+/* A leaf of the port table: TW_PORT_LEAF consecutive port numbers. */
+typedef struct tw_port_leaf {
+    struct tw_port *p[TW_PORT_LEAF];
+    uint32_t n; /* of them in use */
+} tw_port_leaf;
 #define TW_TXBUF_SIZE 65536u
 
 struct tw_stack {
@@ -26,9 +34,11 @@ struct tw_stack {
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
     tw_twtab tws;   /* TIME-WAIT records by 4-tuple key (timewait.h) */
     tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
-    tw_htab ports;  /* tw_port by local port: bound sockets and listeners */
+    /* tw_port by local port (bound sockets and listeners), indexed by the number: a
+       lookup is two loads, no hash and no chain, and ports used one after the other sit
+       side by side. A leaf is made with its first port and freed with its last. */
+    tw_port_leaf *ports[65536 / TW_PORT_LEAF];
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
-    struct tw_socket *socks; /* every socket object, for teardown */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
     struct tw_socket *timer_held; /* its timer is set once its segment is done (tcp_in.c) */
     bool timer_dirty;             /* timer_held's deadlines changed meanwhile */
@@ -46,7 +56,6 @@ struct tw_stack {
 
 /* A local port in use: bound sockets and at most one listener. */
 typedef struct tw_port {
-    tw_hnode h; /* key = port */
     uint32_t nbound;
     uint32_t nreuse; /* of which SO_REUSEADDR */
     struct tw_socket *listener;
@@ -87,10 +96,14 @@ static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t le
 }
 
 /* Port table. */
-tw_port *tw_port_get(tw_stack *st, uint16_t port);
+static inline tw_port *tw_port_get(const tw_stack *st, uint16_t port)
+{
+    tw_port_leaf *l = st->ports[port / TW_PORT_LEAF];
+    return l ? l->p[port % TW_PORT_LEAF] : NULL;
+}
 tw_port *tw_port_ref(tw_stack *st, uint16_t port); /* find or create; NULL on NOMEM */
 tw_port *tw_port_new(tw_stack *st, uint16_t port); /* create one known absent */
-void tw_port_unref(tw_stack *st, tw_port *p, bool reuse);
+void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse);
 
 /* ICMP input (icmp.c). */
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,

@@ -18,11 +18,12 @@ typedef struct tw_cc_state {
     uint32_t w_max;       /* bytes, cwnd before the last reduction */
     uint32_t w_est;       /* bytes, Reno-friendly estimate (4.3) */
     uint32_t cwnd_epoch;  /* bytes, cwnd at the start of the epoch */
+    /* NewReno congestion avoidance (RFC 5681 3.1, bytes_acked as in RFC 3465); here,
+       between the 32-bit fields and the 64-bit ones, so the struct has no padding: */
+    uint32_t ca_acked;
     tw_time epoch_start;  /* 0: no epoch */
     double k;             /* seconds to reach w_max again */
     double frac;          /* growth below one byte, carried to the next ACK */
-    /* NewReno congestion avoidance (RFC 5681 3.1, bytes_acked as in RFC 3465): */
-    uint32_t ca_acked;
 } tw_cc_state;
 
 typedef struct tw_cc_ops {

@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 _Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
@@ -16,6 +17,18 @@ _Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
                "conn and half-open entry share their header layout");
+/* Every connection pays each byte twice (both ends of a local pair, and the bench's
+   bytes-per-idle-connection figure): growth must be a decision, not an accident. On
+   64-bit targets the size is pinned; change the number with the layout. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(offsetof(struct tw_socket, sndbuf_cap) ==
+                       offsetof(struct tw_socket, snd) + offsetof(tw_ring, owner) &&
+                   offsetof(struct tw_socket, rcvbuf_cap) ==
+                       offsetof(struct tw_socket, rcv) + offsetof(tw_ring, owner),
+               "the buffer limits are the rings' owner words");
+_Static_assert(sizeof(struct tw_socket) == 440, "struct tw_socket changed size (tcp_conn.h)");
+_Static_assert(sizeof(tw_cc_state) == 40, "tw_cc_state has no padding");
+#endif
 _Static_assert(_Alignof(struct tw_socket) <= TW_MEM_SLAB_ALIGN &&
                    _Alignof(tw_port) <= TW_MEM_SLAB_ALIGN,
                "objects of the slab classes need no more alignment than slabs give (mem.h)");
@@ -61,13 +74,7 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     c->misc_at = TW_TIME_NEVER;
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
-    c->cc_ops = tw_cc_get(st->cfg.cc);
-    c->all_next = st->socks;
-    if (st->socks) {
-        st->socks->all_pprev = &c->all_next;
-    }
-    st->socks = c;
-    c->all_pprev = &st->socks;
+    c->flags = tw_cc_flag(st->cfg.cc);
     return c;
 }
 
@@ -119,10 +126,10 @@ static void uncount(tw_socket *c)
 
 static void detach_from_listener(tw_socket *c)
 {
-    tw_socket *l = c->parent;
-    if (!l) {
+    if (!(c->flags & TW_F_CHILD)) {
         return;
     }
+    tw_socket *l = tw_conn_listener(c);
     if (c->state == TW_STATE_SYN_RCVD || !(c->flags & TW_F_CONNECTED)) {
         l->syn_len--;
     } else {
@@ -141,8 +148,14 @@ static void detach_from_listener(tw_socket *c)
             l->acc_len--;
         }
     }
-    c->parent = NULL;
     c->q_next = NULL;
+    c->flags &= ~TW_F_CHILD;
+}
+
+tw_socket *tw_conn_listener(const tw_socket *c)
+{
+    tw_port *p = tw_port_get(c->st, c->lport);
+    return p ? p->listener : NULL;
 }
 
 void tw_conn_free(tw_socket *c)
@@ -165,19 +178,36 @@ void tw_conn_free(tw_socket *c)
             if (p->listener == c) {
                 p->listener = NULL;
             }
-            tw_port_unref(st, p, (c->flags & TW_F_REUSE) != 0);
+            tw_port_unref(st, c->lport, p, (c->flags & TW_F_REUSE) != 0);
         }
     }
     buffers_free(c);
     if (c->opts) {
         tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
     }
-    *c->all_pprev = c->all_next;
-    if (c->all_next) {
-        c->all_next->all_pprev = c->all_pprev;
-    }
+    c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
     tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));
     tw_stack_trim_if_idle(st);
+}
+
+static void release_held(void *obj, void *ud)
+{
+    tw_socket *c = obj;
+    (void)ud;
+    if (c->kind == TW_OBJ_CONN) {
+        buffers_free(c);
+        tw_mem_free(&c->st->mem, c->opts, sizeof(*c->opts));
+        c->opts = NULL;
+    }
+}
+
+void tw_conn_free_all(tw_stack *st)
+{
+    /* Everything else a socket is part of (tables, wheel, listeners' queues, port
+       entries, counts) goes with the stack: only what each one holds on its own is
+       released, then the objects all at once. */
+    tw_mem_walk(&st->mem, TW_MC_CONN, release_held, NULL);
+    tw_mem_release_all(&st->mem, TW_MC_CONN);
 }
 
 void tw_trace_conn_emit(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
@@ -258,7 +288,7 @@ void tw_conn_done(tw_socket *c, int err)
     tw_conn_set_state(c, TW_STATE_CLOSED);
     tw_conn_unhash(c);
     uncount(c);
-    if ((c->flags & TW_F_ORPHAN) || c->parent) {
+    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
         /* Nobody holds a handle: an orphan, or a passive child never accepted. */
         tw_conn_free(c);
         return;
@@ -360,7 +390,7 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
 void tw_conn_notify_emit(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (!(c->flags & TW_F_ORPHAN) && (!c->parent || c == c->parent)) {
+    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
         st->cfg.notify(c, tw_socket_events(c), st->cfg.notify_ud);
     }
 }

@@ -63,6 +63,8 @@ enum tw_obj_kind {
                                        SYN-RECEIVED was already traced */
 #define TW_F_ACK_LAZY (1u << 24)   /* an ACK is owed by the end of this turn (tw_out_push) */
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
+#define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
+#define TW_F_CC_NEWRENO (1u << 27) /* congestion control: NewReno, else CUBIC (tw_conn_cc) */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -107,7 +109,6 @@ struct tw_socket {
 
     tw_seq rtt_seq;          /* RFC 6298 */
     uint32_t total_retrans;
-    uint32_t sndbuf_cap, rcvbuf_cap;
 
     /* congestion control and loss recovery (SPEC D3, D4) */
     uint32_t cwnd, ssthresh; /* bytes */
@@ -127,17 +128,17 @@ struct tw_socket {
     tw_seq dsack_start, dsack_end;
     uint32_t id; /* for trace events and tw_socket_info; 32 bits like half-open entries' */
 
-    tw_stack *st;
-    struct tw_socket *all_next, **all_pprev;
+    tw_stack *st; /* (the stack finds all its sockets through its allocator: mem.h) */
     struct tw_socket *ack_next; /* st->ack_head list (TW_F_ACK_QUEUED) */
 
-    /* passive child */
-    struct tw_socket *parent;  /* listener that created this half-open child */
+    /* A passive child not yet accepted (TW_F_CHILD) belongs to the listener of its local
+       port (a port has at most one, which resets its children when it closes: no pointer
+       needed, tw_conn_listener) and waits in its accept queue; the application has no
+       handle to it before accept(), which clears the flag and the link: only from then on
+       does the socket have a user pointer, in the link's room. */
     union {
-        /* Link in the listener's accept queue while the child waits there: the
-           application has no handle to it before accept(), which clears it. */
-        struct tw_socket *q_next;
-        void *user;            /* tw_socket_set_user */
+        struct tw_socket *q_next; /* TW_F_CHILD: next in the listener's accept queue */
+        void *user;               /* otherwise: tw_socket_set_user */
     };
 
     /* RFC 6298 */
@@ -145,11 +146,27 @@ struct tw_socket {
     tw_time rto_at;  /* retransmission deadline or NEVER */
     tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
 
-    tw_ring snd, rcv; /* buf NULL until data needs it */
+    /* buf NULL until data needs it. Each buffer's size limit (SO_SNDBUF / SO_RCVBUF) is
+       the ring's owner word (ringbuf.h), which would otherwise be padding. */
+    union {
+        tw_ring snd;
+        struct {
+            uint8_t *snd_buf_;
+            uint32_t snd_cap_, snd_head_, snd_len_;
+            uint32_t sndbuf_cap; /* snd.owner */
+        };
+    };
+    union {
+        tw_ring rcv;
+        struct {
+            uint8_t *rcv_buf_;
+            uint32_t rcv_cap_, rcv_head_, rcv_len_;
+            uint32_t rcvbuf_cap; /* rcv.owner */
+        };
+    };
     tw_ranges *ooo;   /* NULL until an out-of-order segment arrives (tw_ooo) */
 
-    const tw_cc_ops *cc_ops;
-    union {
+    union { /* (the algorithm is a flag: tw_conn_cc) */
         tw_cc_state cc; /* connections */
         struct {        /* listeners (TW_F_LISTENER), zeroed by listen() */
             struct tw_socket *acc_head, *acc_tail;
@@ -172,6 +189,18 @@ struct tw_socket {
 
     uint64_t bytes_acked, bytes_received;
 };
+
+/* The connection's congestion-control algorithm: a flag rather than a pointer, as there
+   are two (tw_cc_get). */
+static inline const tw_cc_ops *tw_conn_cc(const tw_socket *c)
+{
+    return (c->flags & TW_F_CC_NEWRENO) ? &tw_cc_newreno : &tw_cc_cubic;
+}
+
+static inline uint32_t tw_cc_flag(tw_cc_algo algo)
+{
+    return algo == TW_CC_NEWRENO ? TW_F_CC_NEWRENO : 0;
+}
 
 /* What the receiver keeps about out-of-order data, made with the first out-of-order
    segment: the ranges held, and the starts of the latest out-of-order segments, most
@@ -241,7 +270,7 @@ typedef struct tw_trace_id {
    holds what a fresh one holds (mem.h). */
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->socks && !st->tws.count && st->mem.cached) {
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && st->mem.cached) {
         tw_mem_drain(&st->mem);
     }
 }
@@ -250,11 +279,16 @@ static inline void tw_stack_trim_if_idle(tw_stack *st)
 tw_socket *tw_conn_alloc(tw_stack *st);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
+/* Free every socket object of the stack and what each holds (tw_stack_free only: the
+   tables, the wheel and the port entries are left as they are, for the caller to free). */
+void tw_conn_free_all(tw_stack *st);
 /* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. */
 void tw_conn_set_state(tw_socket *c, tw_state s);
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
    when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */
 void tw_conn_done(tw_socket *c, int err);
+/* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
+tw_socket *tw_conn_listener(const tw_socket *c);
 void tw_conn_hash(tw_socket *c);
 void tw_conn_unhash(tw_socket *c);
 /* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
@@ -441,8 +475,8 @@ void tw_timewait_free(tw_stack *st, struct tw_tw *t);
 void tw_timewait_free_all(tw_stack *st);
 
 /* ---- api: listener helpers used by tcp_in ---- */
-/* A passive child completed the handshake: queue it for accept. false if the queue is
-   full (the caller drops the ACK; the SYN+ACK will be retransmitted). */
-bool tw_listener_enqueue(tw_socket *child);
+/* A passive child completed the handshake: queue it for accept. Returns its listener, or
+   NULL if the queue is full (the caller drops the ACK; the SYN+ACK will be retransmitted). */
+tw_socket *tw_listener_enqueue(tw_socket *child);
 
 #endif

@@ -71,16 +71,14 @@ static tw_socket *new_child(tw_socket *l, const tw_seg *s)
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
     }
-    c->flags |= TW_F_PASSIVE;
-    c->parent = l;
+    c->flags |= TW_F_PASSIVE | TW_F_CHILD; /* l is its port's listener */
     c->raddr = s->raddr;
     c->rport = s->h->sport;
     c->lport = l->lport;
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->user_mss = l->user_mss;
-    c->cc_ops = l->cc_ops;
-    c->flags |= l->flags & TW_F_NODELAY;
+    c->flags |= l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO);
     c->rcv_wscale = tw_wscale_for(c->rcvbuf_cap);
     return c;
 }
@@ -776,7 +774,7 @@ static void enter_recovery(tw_socket *c)
     tw_stack *st = c->st;
     tw_count(st, TW_CNT_TCP_FAST_RETRANS);
     c->fast_retransmits++;
-    c->ssthresh = c->cc_ops->on_loss(c, st->now);
+    c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
     c->recover = c->snd_max;
     c->ca_state = TW_CA_RECOVERY;
     c->flags &= ~TW_F_RTT_TIMING; /* Karn */
@@ -860,7 +858,7 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     }
     c->dupacks = 0;
     if (grow) {
-        c->cc_ops->on_ack(c, acked, st->now);
+        tw_conn_cc(c)->on_ack(c, acked, st->now);
     }
 }
 
@@ -878,7 +876,8 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
             return IN_DONE;
         }
-        if ((c->flags & TW_F_PASSIVE) && !tw_listener_enqueue(c)) {
+        tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
+        if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
             /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
                will bring it back once there is room. */
             tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
@@ -889,8 +888,8 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         c->snd_wl1 = s->seq;
         c->snd_wl2 = s->ack;
         established_from_syn(c);
-        if (c->parent) {
-            tw_conn_notify(c->parent);
+        if (l) {
+            tw_conn_notify(l);
         }
         tw_conn_notify(c);
     }

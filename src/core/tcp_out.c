@@ -1214,7 +1214,7 @@ void tw_out_retransmit(tw_socket *c)
        follows in slow start as ACKs come back. Prior SACK information is dropped
        (RFC 2018 8). */
     if (c->ca_state != TW_CA_LOSS || tw_seq_ge(c->snd_una, c->recover)) {
-        c->ssthresh = c->cc_ops->on_loss(c, c->st->now);
+        c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
     }
     c->cwnd = c->snd_mss;
     c->ca_state = TW_CA_LOSS;

@@ -141,6 +141,18 @@ void tw_host_drain(tw_host *h);
    -ENOENT when the kernel has no such socket (shown as CLOSED), or another -errno. */
 int tw_kernel_tcp_state(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 
+/* ---- memory for many connections (hugemem.c) ---------------------------------------- */
+
+/* An allocator for tw_config.allocator when a stack will hold very many connections
+   (hundreds of thousands): connection slabs and large hash tables come from memory advised
+   for transparent huge pages (madvise(MADV_HUGEPAGE)), which takes most of the page faults
+   and TLB misses out of setting them up; the rest comes from malloc. Memory it served
+   stays with it for reuse until tw_host_hugemem_free, which must come after tw_stack_free
+   of every stack using it. It takes no lock: the stacks of one thread may share one.
+   Returns 0 or -ENOMEM. */
+int tw_host_hugemem_new(tw_allocator *out);
+void tw_host_hugemem_free(tw_allocator *a);
+
 /* ---- small helpers shared by the tool ----------------------------------------------- */
 
 /* "10.7.0.2" -> host order; 0 on success, -EINVAL otherwise. */

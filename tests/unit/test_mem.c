@@ -219,20 +219,21 @@ static void test_mem_free_list_reuse_and_bound(void **state)
     tw_allocator a = rec_allocator(&r);
     tw_mem m;
     tw_mem_init(&m, &a, 0);
-    void *p = tw_mem_take(&m, TW_MC_CONN, 256);
+    /* (A class with no hidden header: TW_MC_CONN's objects on their own have one, mem.h.) */
+    void *p = tw_mem_take(&m, TW_MC_REQ, 256);
     assert_non_null(p);
-    tw_mem_give(&m, TW_MC_CONN, p, 256);
+    tw_mem_give(&m, TW_MC_REQ, p, 256);
     assert_int_equal(m.live, 256); /* still held from the allocator */
     assert_int_equal(m.cached, 256);
     assert_int_equal(r.frees, 0);
-    void *q = tw_mem_ztake(&m, TW_MC_CONN, 256);
+    void *q = tw_mem_ztake(&m, TW_MC_REQ, 256);
     assert_ptr_equal(q, p);
     assert_int_equal(r.allocs, 1);
     assert_int_equal(m.cached, 0);
     for (size_t i = 0; i < 256; i++) {
         UNIT_EQ(((unsigned char *)q)[i], 0, "byte %zu of a reused zeroed object", i);
     }
-    tw_mem_give(&m, TW_MC_CONN, q, 256);
+    tw_mem_give(&m, TW_MC_REQ, q, 256);
     /* Bounded: past TW_MEM_CACHE_MAX objects, give frees. */
     void *ps[TW_MEM_CACHE_MAX + 4];
     for (size_t i = 0; i < TW_MEM_CACHE_MAX + 4; i++) {
@@ -344,7 +345,8 @@ static void test_mem_slab_yields_to_budget(void **state)
     rec r;
     tw_allocator a = rec_allocator(&r);
     tw_mem m;
-    size_t budget = (TW_MEM_SLAB_FROM + 1) * SZ;
+    /* (objects of this class on their own carry the walk's header, mem.h) */
+    size_t budget = (TW_MEM_SLAB_FROM + 1) * (SZ + TW_MEM_SOLO_HDR);
     tw_mem_init(&m, &a, budget);
     void *ps[TW_MEM_SLAB_FROM + 2];
     for (size_t i = 0; i < TW_MEM_SLAB_FROM + 1; i++) {
@@ -358,6 +360,53 @@ static void test_mem_slab_yields_to_budget(void **state)
     }
     tw_mem_drain(&m);
     assert_int_equal(m.live, 0);
+    assert_int_equal(r.live, 0);
+}
+
+static void walk_count(void *obj, void *ud)
+{
+    size_t *seen = ud;
+    /* live objects are marked, given-back ones not (past the free lists' link word) */
+    if (((unsigned char *)obj)[40] == 0x5a) {
+        seen[0]++;
+    }
+    seen[1]++;
+}
+
+/* tw_mem_walk visits every object of the walkable class, on its own or in a slab, and
+   tw_mem_release_all gives back every byte, live objects included. */
+static void test_mem_walk_and_release_all(void **state)
+{
+    (void)state;
+    enum { N = 1000, SZ = 464 };
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0);
+    static void *ps[N];
+    for (size_t i = 0; i < N; i++) {
+        ps[i] = tw_mem_take(&m, TW_MC_CONN, SZ);
+        assert_non_null(ps[i]);
+        memset(ps[i], 0x5a, SZ);
+    }
+    for (size_t i = 0; i < N; i += 3) {
+        memset(ps[i], 0, SZ);
+        tw_mem_give(&m, TW_MC_CONN, ps[i], SZ);
+    }
+    size_t seen[2] = {0, 0};
+    tw_mem_walk(&m, TW_MC_CONN, walk_count, seen);
+    assert_int_equal(seen[0], N - (N + 2) / 3);
+    assert_true(seen[1] >= seen[0]);
+    tw_mem_release_all(&m, TW_MC_CONN);
+    assert_int_equal(m.live, 0);
+    assert_int_equal(m.cached, 0);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+    /* The class works again afterwards. */
+    void *p = tw_mem_take(&m, TW_MC_CONN, SZ);
+    assert_non_null(p);
+    tw_mem_give(&m, TW_MC_CONN, p, SZ);
+    tw_mem_drain(&m);
     assert_int_equal(r.live, 0);
 }
 
@@ -410,6 +459,37 @@ static void test_mem_slabs_in_a_stack(void **state)
     assert_int_equal(r.allocs, r.frees);
 }
 
+/* tw_stack_free with every socket still open (past TW_MEM_SLAB_FROM: in slabs, found by
+   walking the class, mem.h) gives every byte back, listeners and port entries included. */
+static void test_mem_stack_free_with_sockets_open(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    cfg.allocator = &a;
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), 0);
+    for (size_t i = 0; i < N; i++) {
+        tw_socket *s;
+        assert_int_equal(tw_socket_open(st, &s), 0);
+        assert_int_equal(tw_socket_bind(s, (uint16_t)(20000 + i)), 0);
+        if (i % 10 == 0) {
+            assert_int_equal(tw_socket_listen(s, 8, 0), 0);
+        }
+        if (i % 3 == 0) {
+            tw_socket_close(s, 0); /* some given back: the walk passes them by */
+        }
+    }
+    tw_stack_free(st);
+    assert_int_equal(r.live, 0);
+    assert_int_equal(r.allocs, r.frees);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +505,8 @@ int main(void)
         cmocka_unit_test(test_mem_slabs),
         cmocka_unit_test(test_mem_slab_yields_to_budget),
         cmocka_unit_test(test_mem_slabs_in_a_stack),
+        cmocka_unit_test(test_mem_walk_and_release_all),
+        cmocka_unit_test(test_mem_stack_free_with_sockets_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

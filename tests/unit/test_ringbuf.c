@@ -9,7 +9,7 @@
 
 static tw_ring ring_on(uint8_t *buf, uint32_t cap, uint32_t head)
 {
-    tw_ring r = {buf, cap, head, 0};
+    tw_ring r = {buf, cap, head, 0, 0};
     return r;
 }
 
@@ -205,7 +205,7 @@ static void test_ringbuf_write_sum(void **state)
                 memset(data, 0xff, n); /* all carries */
             }
             uint64_t acc = unit_next(&r) >> unit_below(&r, 64);
-            tw_ring ring = {buf, cap, head, len};
+            tw_ring ring = {buf, cap, head, len, 0};
             uint64_t got = tw_ring_write_sum(&ring, acc, data, n);
             UNIT_EQ(tw_cksum_from_native(got), tw_cksum_from_native(tw_cksum_native(acc, data, n)),
                     "cap %u head %u len %u n %u", cap, head, len, n);
