@@ -1214,10 +1214,13 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    transfer is made of, in-order data that acknowledges nothing new and a pure ACK of new
    data, take only the actions RFC 9293 3.10.7.4's steps would take for them. Predicted:
    ESTABLISHED, ACK with at most PSH, SEG.SEQ = RCV.NXT, the options the connection
-   always sends (timestamps or none) with a TSval PAWS accepts, the send window
-   unchanged, nothing queued to close or out of order; data that fits the window and
-   SND.UNA = SEG.ACK, or no data and SND.UNA < SEG.ACK <= SND.MAX outside loss recovery.
-   Everything else, or nothing changed yet, returns false for the full steps.
+   always sends (timestamps or none) with a TSval PAWS accepts, nothing queued to close
+   or out of order; SEG.ACK = SND.UNA with data that fits the window, or SND.UNA <
+   SEG.ACK <= SND.MAX outside loss recovery, with or without such data (a request's
+   answer acknowledges the request: the fifth check's new-ACK steps, then the seventh's
+   in-order text, as in_process_ack and in_process_text take them for this segment).
+   The send window is taken as the fifth check takes it. Everything else, or nothing
+   changed yet, returns false for the full steps.
    fast_ok is the test (with data, `reserve` lets it allocate the receive ring); fast_do
    the actions, the payload already in the ring when `placed`. */
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
@@ -1227,23 +1230,26 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
     bool ts = (c->flags & TW_F_TS) != 0;
     if (c->state != TW_STATE_ESTABLISHED || (s->flags & (uint8_t)~TW_PSH) != TW_ACK ||
         !tw_seq_eq(s->seq, c->rcv_nxt) || h->o.present != (ts ? TW_OPT_TS : 0) ||
-        ((uint32_t)h->win << c->snd_wscale) != c->snd_wnd ||
         (c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_OOO_FIN)) ||
         (ts && (int32_t)(h->o.ts_val - c->ts_recent) < 0)) {
         return false;
     }
+    if (!tw_seq_eq(s->ack, c->snd_una) &&
+        (!tw_seq_gt(s->ack, c->snd_una) || tw_seq_gt(s->ack, c->snd_max) ||
+         c->ca_state != TW_CA_OPEN || c->sacked)) {
+        return false; /* old or unsent ACK, or recovery state to keep */
+    }
     if (s->data_len) {
         /* In order, within the window (first check trims nothing), no hole to fill. */
         uint32_t need = c->rcv.len + s->data_len;
-        if (!tw_seq_eq(s->ack, c->snd_una) || (c->ooo && c->ooo->n) ||
+        if ((c->ooo && c->ooo->n) ||
             need > c->rcvbuf_cap || /* tw_conn_rcv_space(), the read side being open */
             (!(c->rcv.buf && need <= c->rcv.cap) &&
              !(reserve && tw_conn_rcv_reserve(c, need)))) {
             return false;
         }
-    } else if (!tw_seq_gt(s->ack, c->snd_una) || tw_seq_gt(s->ack, c->snd_max) ||
-               c->ca_state != TW_CA_OPEN || c->sacked) {
-        return false; /* duplicate ACK, or recovery state to keep */
+    } else if (tw_seq_eq(s->ack, c->snd_una)) {
+        return false; /* a duplicate ACK (or a window probe's answer) */
     }
     return true;
 }
@@ -1261,19 +1267,26 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     }
     c->last_rcv = st->now;
     c->ka_sent = 0;
-    /* Fifth check: the window is the same; SND.WL1/WL2 move as in_process_ack moves them. */
+    /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
+       first answer after a handshake brings the scaled window in place of the SYN's). */
     c->probes_out = 0;
     if (tw_seq_lt(c->snd_wl1, s->seq) ||
         (tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_le(c->snd_wl2, s->ack))) {
+        uint32_t wnd = (uint32_t)h->win << c->snd_wscale;
+        c->snd_wnd = wnd;
+        if (wnd > c->max_snd_wnd) {
+            c->max_snd_wnd = wnd;
+        }
         c->snd_wl1 = s->seq;
         c->snd_wl2 = s->ack;
     }
-    if (s->data_len == 0) {
+    if (!tw_seq_eq(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
         ack_advance(c, s);
         on_new_ack(c, acked, prior_flight);
-    } else {
+    }
+    if (s->data_len) {
         /* Seventh: in_process_text's in-order case. */
         if (s->data_len > c->rcv_mss) {
             c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
