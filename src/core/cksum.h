@@ -181,6 +181,17 @@ static inline uint64_t tw_cksum_native_words(uint64_t acc, const uint8_t *p, siz
     return acc;
 }
 
+/* tw_cksum_native for a payload that may be short: up to 64 bytes in whole 32-bit words
+   (a request or an answer) straight-line, inline; the rest through tw_cksum_native, whose
+   block loop costs more to set up than 16 adds. */
+static inline uint64_t tw_cksum_native_short(uint64_t acc, const uint8_t *p, size_t len)
+{
+    if (len <= 64 && (len & 3) == 0) {
+        return tw_cksum_native_words(acc, p, len / 4);
+    }
+    return tw_cksum_native(acc, p, len);
+}
+
 /* Native sum of a 20-byte IPv4 header without options (RFC 791 3.1), straight-line. */
 static inline uint64_t tw_cksum_native_ip20(const uint8_t *p)
 {

@@ -1406,7 +1406,7 @@ bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint
         return true;
     }
     if (h->payload_len) {
-        sum = tw_cksum_native(sum, h->payload, h->payload_len);
+        sum = tw_cksum_native_short(sum, h->payload, h->payload_len);
     }
     if (!tw_cksum_native_ok(sum)) {
         return false;
