@@ -5,8 +5,9 @@
  * Every segment is handed to the netdev synchronously and output allocates nothing. A
  * payload that lies in one piece of the send ring goes out where it lies, its headers
  * written over the (saved) bytes in front of it; anything else is built in the stack's
- * one transmit buffer. Full-sized data segments (push_full) and pure ACKs (ack_fast) have
- * shorter builders that put the same bytes on the wire as emit() and send_seg().
+ * one transmit buffer. Full-sized data segments (push_full) and segments without SYN or
+ * SACK blocks (emit_plain, which pure ACKs take through ack_fast) have shorter builders
+ * that put the same bytes on the wire as emit() and send_seg().
  */
 #include "core/tcp_conn.h"
 #include "core/reqsk.h"
@@ -372,10 +373,13 @@ static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
-   packet lies, both checksums summed from the words as they are made (RFC 1071), as
-   ack_fast does. Same bytes on the wire as out_words. */
-static void emit_plain(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
-                       bool retrans, uint16_t win)
+   packet lies, both checksums summed from the words as they are made (RFC 1071). Same
+   bytes on the wire as out_words. Inline in its two callers: ack_fast's constants drop
+   the payload, RST and retransmit branches. */
+static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8_t flags,
+                                                             tw_seq seq, uint32_t off,
+                                                             uint32_t len, bool retrans,
+                                                             uint16_t win)
 {
     tw_stack *st = c->st;
     bool ts = (c->flags & TW_F_TS) != 0;
@@ -552,60 +556,18 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
 }
 
-/* emit()'s pure ACK when it carries no SACK block, the one a bulk
-   receiver sends for every second segment: the header's 32-bit words are summed as they
-   are made (RFC 1071, as tw_ipv4_build does) instead of built, then re-read and summed.
-   Same bytes on the wire, same side effects as emit(). */
+/* emit()'s pure ACK when it carries no SACK block, the one a bulk receiver sends for
+   every second segment: emit_plain inlined for it (no payload, no RST, no retransmit:
+   the compiler drops those branches). Same bytes on the wire, same side effects as
+   emit(). */
 static bool ack_fast(tw_socket *c, tw_seq seq)
 {
-    tw_stack *st = c->st;
     if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
         return false;
     }
-    bool ts = (c->flags & TW_F_TS) != 0;
-    uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
-    uint32_t w[8];
-    w[0] = (uint32_t)c->lport << 16 | c->rport;
-    w[1] = seq.v;
-    w[2] = c->rcv_nxt.v;
-    w[3] = (hlen / 4) << 28 | (uint32_t)TW_ACK << 16 | adv_window(c, false);
-    w[5] = 0x0101080au; /* NOP, NOP, TS (tw_tcp_build_opts' layout) */
-    w[6] = ts ? tw_ts_now(st, c->ts_offset) : 0;
-    w[7] = ts ? c->ts_recent : 0;
-    uint64_t sum = (uint64_t)st->cfg.addr + c->raddr + TW_IPPROTO_TCP + hlen + w[0] + w[1] +
-                   w[2] + w[3];
-    if (ts) {
-        sum += (uint64_t)w[5] + w[6] + w[7];
-    }
-    w[4] = (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16; /* checksum, urgent pointer 0 */
-    uint8_t *pkt = st->txbuf;
-    uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    for (unsigned i = 0; i < 5; i++) {
-        tw_store_be32(tcp + 4 * i, w[i]);
-    }
-    if (ts) {
-        tw_store_be32(tcp + 20, w[5]);
-        tw_store_be32(tcp + 24, w[6]);
-        tw_store_be32(tcp + 28, w[7]);
-    }
-    tw_ipv4_build(pkt, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)hlen, st->ip_id++);
+    uint16_t win = adv_window(c, false);
     ack_carried(c);
-    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
-    if (st->cfg.trace) {
-        tw_tcp_hdr h;
-        memset(&h, 0, sizeof(h));
-        h.sport = c->lport;
-        h.dport = c->rport;
-        h.seq = w[1];
-        h.ack = w[2];
-        h.flags = TW_ACK;
-        h.win = (uint16_t)w[3];
-        h.o.present = ts ? TW_OPT_TS : 0;
-        h.o.ts_val = w[6];
-        h.o.ts_ecr = w[7];
-        trace_out(st, c, &h, false, c->raddr, NULL);
-    }
-    tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen);
+    emit_plain(c, TW_ACK, seq, 0, 0, false, win);
     return true;
 }
 
