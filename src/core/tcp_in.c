@@ -1219,8 +1219,10 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    SEG.ACK <= SND.MAX outside loss recovery, with or without such data (a request's
    answer acknowledges the request: the fifth check's new-ACK steps, then the seventh's
    in-order text, as in_process_ack and in_process_text take them for this segment).
-   The send window is taken as the fifth check takes it. Everything else, or nothing
-   changed yet, returns false for the full steps.
+   The send window is taken as the fifth check takes it. A FIN may follow the data (or
+   come alone, acknowledging new data or not): in ESTABLISHED, with nothing trimmed and
+   no FIN seen before, it is in order, and the eighth check's steps follow. Everything
+   else, or nothing changed yet, returns false for the full steps.
    fast_ok is the test (with data, `reserve` lets it allocate the receive ring); fast_do
    the actions, the payload already in the ring when `placed`. */
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
@@ -1228,7 +1230,8 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
 {
     const tw_tcp_hdr *h = s->h;
     bool ts = (c->flags & TW_F_TS) != 0;
-    if (c->state != TW_STATE_ESTABLISHED || (s->flags & (uint8_t)~TW_PSH) != TW_ACK ||
+    if (c->state != TW_STATE_ESTABLISHED ||
+        (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
         !tw_seq_eq(s->seq, c->rcv_nxt) || h->o.present != (ts ? TW_OPT_TS : 0) ||
         (c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_OOO_FIN)) ||
         (ts && (int32_t)(h->o.ts_val - c->ts_recent) < 0)) {
@@ -1248,7 +1251,7 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
              !(reserve && tw_conn_rcv_reserve(c, need)))) {
             return false;
         }
-    } else if (tw_seq_eq(s->ack, c->snd_una)) {
+    } else if (tw_seq_eq(s->ack, c->snd_una) && !(s->flags & TW_FIN)) {
         return false; /* a duplicate ACK (or a window probe's answer) */
     }
     return true;
@@ -1295,7 +1298,13 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         deliver_in_order(c, placed ? NULL : s->data, s->data_len);
         ack_policy(c, s->data_len);
     }
-    tw_conn_notify(c);
+    if (s->flags & TW_FIN) {
+        /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
+           CLOSE-WAIT; fin_in_order notifies). */
+        fin_in_order(c);
+    } else {
+        tw_conn_notify(c);
+    }
     tw_out_push(c);
 }
 
