@@ -418,6 +418,19 @@ static int tx_drop(const uint8_t *pkt, size_t len, void *ud)
     return 0;
 }
 
+/* A stack (no packet goes anywhere) on the recording allocator `a`. */
+static tw_stack *rec_stack(const tw_allocator *a)
+{
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    cfg.allocator = a;
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), 0);
+    return st;
+}
+
 /* A stack with many sockets and ports (past TW_MEM_SLAB_FROM: slabs) gives every byte
    back when they are closed, through the counting allocator (STYLE 7.6). */
 static void test_mem_slabs_in_a_stack(void **state)
@@ -426,13 +439,7 @@ static void test_mem_slabs_in_a_stack(void **state)
     enum { N = 1000 };
     rec r;
     tw_allocator a = rec_allocator(&r);
-    tw_config cfg;
-    tw_config_init(&cfg);
-    cfg.addr = 0x0a000001u;
-    cfg.allocator = &a;
-    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
-    tw_stack *st = NULL;
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), 0);
+    tw_stack *st = rec_stack(&a);
     size_t base = tw_stack_mem_live(st);
     static tw_socket *s[N];
     for (int round = 0; round < 2; round++) {
@@ -467,13 +474,7 @@ static void test_mem_stack_free_with_sockets_open(void **state)
     enum { N = 1000 };
     rec r;
     tw_allocator a = rec_allocator(&r);
-    tw_config cfg;
-    tw_config_init(&cfg);
-    cfg.addr = 0x0a000001u;
-    cfg.allocator = &a;
-    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
-    tw_stack *st = NULL;
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), 0);
+    tw_stack *st = rec_stack(&a);
     for (size_t i = 0; i < N; i++) {
         tw_socket *s;
         assert_int_equal(tw_socket_open(st, &s), 0);
