@@ -242,6 +242,9 @@ void tw_conn_unhash(tw_socket *c)
     if (c->flags & TW_F_HASHED) {
         tw_htab_remove(&c->st->conns, &c->h);
         c->flags &= ~TW_F_HASHED;
+        if (c->st->last_conn == c) {
+            c->st->last_conn = NULL; /* it may be freed, and its key reused by another */
+        }
     }
 }
 

@@ -1367,12 +1367,28 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     in_closed(st, s);
 }
 
+/* The connection table's lookup for a segment, with the one-entry cache in front
+   (stack.h last_conn): exact, since the cached connection is in the table (it is
+   dropped when it leaves it) and keys in the table are unique. */
+static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, uint64_t key)
+{
+    tw_socket *c = st->last_conn;
+    if (c && c->h.key == key) {
+        return &c->h;
+    }
+    tw_hnode *n = tw_htab_find(&st->conns, key);
+    if (n) {
+        st->last_conn = (tw_socket *)n;
+    }
+    return n;
+}
+
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
     seg_init(&s, st, h, src);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    input_demux(st, &s, key, tw_htab_find(&st->conns, key));
+    input_demux(st, &s, key, conn_find(st, key));
 }
 
 bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint64_t sum)
@@ -1380,7 +1396,7 @@ bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint
     tw_seg s;
     seg_init(&s, st, h, src);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    tw_hnode *n = tw_htab_find(&st->conns, key);
+    tw_hnode *n = conn_find(st, key);
     tw_socket *c = (tw_socket *)n;
     if (n && h->payload_len && fast_ok(c, &s, false)) {
         /* In-order data for a ring with room (and no out-of-order bytes after the
