@@ -259,6 +259,30 @@ void tw_conn_hash(tw_socket *c);
 void tw_conn_unhash(tw_socket *c);
 /* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
 void tw_conn_timer_update(tw_socket *c);
+/* Start and stop the delayed-ACK timer (dack_at): what tw_conn_timer_update does, without
+   its call and its minimum of four deadlines in the usual case of a receiver, whose
+   delayed-ACK deadline is its only one and whose wheel entry waits unplaced from the
+   segment that starts the timer to the next one, whose ACK stops it (wheel.h). */
+static inline void tw_conn_dack_start(tw_socket *c, tw_time at)
+{
+    c->dack_at = at;
+    if (c->rto_at == TW_TIME_NEVER && c->misc_at == TW_TIME_NEVER &&
+        c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) && c->st->timer_held != c) {
+        tw_wheel_arm_lazy(&c->st->wheel, &c->timer, tw_time_to_tick(at));
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
+static inline void tw_conn_dack_stop(tw_socket *c)
+{
+    c->dack_at = TW_TIME_NEVER;
+    if (c->st->wheel.lazy == &c->timer && c->rto_at == TW_TIME_NEVER &&
+        c->misc_at == TW_TIME_NEVER && c->ka_at == TW_TIME_NEVER && c->st->timer_held != c) {
+        tw_wheel_cancel_lazy(&c->st->wheel, &c->timer);
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
 /* Make the buffer hold at least `need` bytes (from its head), growing it up to the
    socket's limit; false when over the limit or out of memory. */
 bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);

@@ -1004,8 +1004,7 @@ static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint3
     if (c->delack_bytes >= 2u * full) {
         c->flags |= TW_F_ACK_NOW;
     } else if (c->dack_at == TW_TIME_NEVER) {
-        c->dack_at = tw_time_add(st->now, st->cfg.delayed_ack);
-        tw_conn_timer_update(c);
+        tw_conn_dack_start(c, tw_time_add(st->now, st->cfg.delayed_ack));
     }
 }
 

@@ -167,8 +167,7 @@ static inline void ack_carried(tw_socket *c)
     c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
     c->delack_bytes = 0;
     if (c->dack_at != TW_TIME_NEVER) {
-        c->dack_at = TW_TIME_NEVER;
-        tw_conn_timer_update(c);
+        tw_conn_dack_stop(c);
     }
 }
 
@@ -1146,7 +1145,11 @@ void tw_out_push(tw_socket *c)
     } else if (c->flags & TW_F_ACK_LAZY) {
         tw_out_ack_lazy(c);
     }
-    tw_timer_after_send(c);
+    /* tw_timer_after_send has nothing to do with nothing in flight, no RTO or persist
+       timer running and an open window (a receiver after each data segment): no call. */
+    if (!tw_seq_eq(c->snd_una, c->snd_max) || c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
+        tw_timer_after_send(c);
+    }
 }
 
 void tw_out_ack_lazy(tw_socket *c)

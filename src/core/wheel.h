@@ -54,6 +54,13 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires);
    what it would with the timer placed. One timer at a time waits so. */
 void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires);
 void tw_wheel_cancel(tw_wheel *w, tw_timer *t);
+/* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
+static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
+{
+    w->lazy = NULL;
+    t->pprev = NULL;
+    w->count--;
+}
 /* Move the wheel to tick `now` (never backwards); due timers become poppable. */
 void tw_wheel_advance(tw_wheel *w, uint64_t now);
 /* Take one due timer (disarmed), or NULL. */
