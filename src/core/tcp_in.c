@@ -1283,7 +1283,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         ack_policy(c, s->data_len);
     }
     tw_conn_notify(c);
-    tw_out_push(c);
+    tw_out_push_if_any(c);
 }
 
 static void in_conn(tw_socket *c, tw_seg *s)
