@@ -417,12 +417,13 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 /* A segment from `src` that tw_tcp_parse or tw_tcp_parse_usual accepted (tw_stack_input
    has counted it). */
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
-/* The same for a segment tw_tcp_parse_usual_hdr accepted, whose checksum still lacks the
-   payload's sum (`sum`: pseudo-header and header, native): sums the payload, copying it
-   into the receive ring in the same pass when it is the in-order data header prediction
-   takes, and counts the segment. Returns false, having changed nothing, when the
-   checksum is wrong (the caller's full parsers then count the drop). */
-bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint64_t sum);
+/* The same for an IPv4 packet (tw_stack_input has counted it) that
+   tw_tcp_parse_usual_hdr accepts: its checksum still lacks the payload's sum, which is
+   added as the payload is copied into the receive ring when it is the in-order data
+   header prediction takes (else summed first), and the segment is counted. Returns
+   false, having changed nothing, when the parse says no or the checksum is wrong (the
+   caller's full parsers then take the packet and count the drop). */
+bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
 
 /* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);

@@ -967,7 +967,7 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
     return IN_CONTINUE;
 }
 
-/* `data` is NULL when the bytes are in the ring already (tw_tcp_input_unsummed). */
+/* `data` is NULL when the bytes are in the ring already (input_unsummed). */
 static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
 {
     if (data) {
@@ -1309,7 +1309,8 @@ static void in_conn(tw_socket *c, tw_seg *s)
     }
 }
 
-static void seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
+static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
+                                                        const tw_tcp_hdr *h, uint32_t src)
 {
     s->h = h;
     s->raddr = src;
@@ -1390,7 +1391,9 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     input_demux(st, &s, key, conn_find(st, key));
 }
 
-bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint64_t sum)
+static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
+                                                                 const tw_tcp_hdr *h,
+                                                                 uint32_t src, uint64_t sum)
 {
     tw_seg s;
     seg_init(&s, st, h, src);
@@ -1417,4 +1420,15 @@ bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     input_demux(st, &s, key, n);
     return true;
+}
+
+/* The usual packet's parse and input in one function: one frame and one call per
+   packet instead of two (tw_stack_input). */
+bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
+{
+    tw_tcp_hdr h;
+    uint32_t src;
+    uint64_t sum;
+    return tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) &&
+           input_unsummed(st, &h, src, sum);
 }
