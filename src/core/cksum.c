@@ -281,7 +281,9 @@ uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len)
         return tw_cksum_native_avx2(acc, p, len);
     }
 #endif
-    return native_portable(acc, p, len);
+    /* A call (a jump), not the inline form: this function then needs no frame of its
+       own, which compilers would otherwise set up before the test above. */
+    return tw_cksum_native_portable(acc, p, len);
 }
 
 uint32_t tw_cksum_add(uint32_t sum, const uint8_t *p, size_t len, int odd)
