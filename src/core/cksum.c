@@ -109,8 +109,10 @@ uint64_t tw_cksum_native_portable(uint64_t acc, const uint8_t *p, size_t len)
    the sum is the same whichever loop runs (RFC 1071 needs only the words' total, and the
    unit tests compare both loops with a byte-at-a-time reference).
 
-   Vectors of eight 32-bit lanes, each holding two native 16-bit words lo + hi * 2^16
-   (written with the compilers' vector extensions, no intrinsics header). Per vector x:
+   The copy-and-sum below: vectors of eight 32-bit lanes, each holding two native 16-bit
+   words lo + hi * 2^16 (written with the compilers' vector extensions, no intrinsics
+   header); the sum alone, tw_cksum_native_avx2, has a cheaper form (see there). Per
+   vector x:
    all += x (mod 2^32) and hi += x >> 16, one instruction fewer than masking out lo as
    well. A lane's lo total is all - (hi << 16) mod 2^32,
    exact while lo + hi stays below 2^32: with at most 65535 per word that holds for
