@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/cksum.h"
+#include "core/copy.h"
 
 typedef struct tw_ring {
     uint8_t *buf;
@@ -61,9 +62,9 @@ static inline void tw_ring_write_at(tw_ring *r, uint32_t off, const uint8_t *src
 {
     uint32_t pos = tw_ring_pos(r, r->len + off);
     uint32_t first = r->cap - pos < n ? r->cap - pos : n;
-    memcpy(r->buf + pos, src, first);
+    tw_copy(r->buf + pos, src, first);
     if (n > first) {
-        memcpy(r->buf, src + first, n - first);
+        tw_copy(r->buf, src + first, n - first);
     }
 }
 
@@ -98,9 +99,9 @@ static inline uint32_t tw_ring_peek(const tw_ring *r, uint32_t off, uint8_t *dst
     const uint8_t *p1, *p2;
     uint32_t n1, n2;
     tw_ring_pieces(r, off, n, &p1, &n1, &p2, &n2);
-    memcpy(dst, p1, n1);
+    tw_copy(dst, p1, n1);
     if (n2) {
-        memcpy(dst + n1, p2, n2);
+        tw_copy(dst + n1, p2, n2);
     }
     return n;
 }

@@ -243,6 +243,17 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
     return false;
 }
 
+/* Everything but the usual packet taken whole (tw_tcp_input_usual), out of line: the
+   usual packet does not pay for its frame either. */
+__attribute__((noinline)) static void input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
+{
+    tw_tcp_hdr h;
+    uint32_t src;
+    if (input_checked(st, pkt, len, &h, &src)) {
+        tw_tcp_input(st, &h, src);
+    }
+}
+
 /* see tcpwave.h */
 int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
 {
@@ -255,14 +266,8 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     st->in_call = true;
     set_now(st, now);
     tw_count(st, TW_CNT_IP_RX_PACKETS);
-    tw_tcp_hdr h;
-    uint32_t src;
-    uint64_t sum;
-    if (tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) &&
-        tw_tcp_input_unsummed(st, &h, src, sum)) {
-        /* taken, checksum and all */
-    } else if (input_checked(st, pkt, len, &h, &src)) {
-        tw_tcp_input(st, &h, src);
+    if (!tw_tcp_input_usual(st, pkt, len)) {
+        input_slow(st, pkt, len);
     }
     st->in_call = false;
     return 0;

@@ -32,6 +32,10 @@ struct tw_stack {
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
+    /* The connection the last lookup of a segment found in conns (tcp_in.c), NULL once
+       it leaves the table (tw_conn_unhash): a bulk transfer's segments all go to one
+       connection, and comparing its key costs less than hashing. */
+    struct tw_socket *last_conn;
     tw_twtab tws;   /* TIME-WAIT records by 4-tuple key (timewait.h) */
     tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
     /* tw_port by local port (bound sockets and listeners), indexed by the number: a

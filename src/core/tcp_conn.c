@@ -272,6 +272,9 @@ void tw_conn_unhash(tw_socket *c)
     if (c->flags & TW_F_HASHED) {
         tw_htab_remove(&c->st->conns, &c->h);
         c->flags &= ~TW_F_HASHED;
+        if (c->st->last_conn == c) {
+            c->st->last_conn = NULL; /* it may be freed, and its key reused by another */
+        }
     }
 }
 
@@ -327,7 +330,10 @@ void tw_conn_timer_update(tw_socket *c)
     if (tw_timer_armed(&c->timer) && c->timer.expires == tick) {
         return;
     }
-    tw_wheel_arm(&c->st->wheel, &c->timer, tick);
+    /* Placed when the wheel next changes, or never if the deadline goes first: the
+       delayed-ACK timer a receiver arms for every other segment is cancelled by the ACK
+       the next one sends. */
+    tw_wheel_arm_lazy(&c->st->wheel, &c->timer, tick);
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection

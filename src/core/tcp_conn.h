@@ -293,6 +293,32 @@ void tw_conn_hash(tw_socket *c);
 void tw_conn_unhash(tw_socket *c);
 /* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
 void tw_conn_timer_update(tw_socket *c);
+/* Start and stop the delayed-ACK timer (dack_at): what tw_conn_timer_update does, without
+   its call and its minimum of four deadlines in the usual case of a receiver, whose
+   delayed-ACK deadline is its only one and whose wheel entry waits unplaced from the
+   segment that starts the timer to the next one, whose ACK stops it (wheel.h). */
+/* Always inline: GCC otherwise keeps it out of line in the header-predicted path. */
+static inline __attribute__((always_inline)) void tw_conn_dack_start(tw_socket *c,
+                                                                     tw_time at)
+{
+    c->dack_at = at;
+    if (c->rto_at == TW_TIME_NEVER && c->misc_at == TW_TIME_NEVER &&
+        c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) && c->st->timer_held != c) {
+        tw_wheel_arm_lazy(&c->st->wheel, &c->timer, tw_time_to_tick(at));
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
+static inline void tw_conn_dack_stop(tw_socket *c)
+{
+    c->dack_at = TW_TIME_NEVER;
+    if (c->st->wheel.lazy == &c->timer && c->rto_at == TW_TIME_NEVER &&
+        c->misc_at == TW_TIME_NEVER && c->ka_at == TW_TIME_NEVER && c->st->timer_held != c) {
+        tw_wheel_cancel_lazy(&c->st->wheel, &c->timer);
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
 /* Make the buffer hold at least `need` bytes (from its head), growing it up to the
    socket's limit; false when over the limit or out of memory. */
 bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);
@@ -376,6 +402,18 @@ static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_sock
 /* ---- tcp_out.c ---- */
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
 void tw_out_push(tw_socket *c);
+/* tw_out_push, called only when it may have something to do: an ACK owed, data or a FIN
+   to send, recovery, or a timer for tw_timer_after_send to change (see there). A
+   receiver's segment that starts the delayed-ACK timer then costs no call. */
+static inline void tw_out_push_if_any(tw_socket *c)
+{
+    if ((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_FIN_QUEUED)) ||
+        c->ca_state == TW_CA_RECOVERY ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
+        !tw_seq_eq(c->snd_una, c->snd_max) || c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
+        tw_out_push(c);
+    }
+}
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it). */
@@ -415,12 +453,13 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 /* A segment from `src` that tw_tcp_parse or tw_tcp_parse_usual accepted (tw_stack_input
    has counted it). */
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
-/* The same for a segment tw_tcp_parse_usual_hdr accepted, whose checksum still lacks the
-   payload's sum (`sum`: pseudo-header and header, native): sums the payload, copying it
-   into the receive ring in the same pass when it is the in-order data header prediction
-   takes, and counts the segment. Returns false, having changed nothing, when the
-   checksum is wrong (the caller's full parsers then count the drop). */
-bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint64_t sum);
+/* The same for an IPv4 packet (tw_stack_input has counted it) that
+   tw_tcp_parse_usual_hdr accepts: its checksum still lacks the payload's sum, which is
+   added as the payload is copied into the receive ring when it is the in-order data
+   header prediction takes (else summed first), and the segment is counted. Returns
+   false, having changed nothing, when the parse says no or the checksum is wrong (the
+   caller's full parsers then take the packet and count the drop). */
+bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
 
 /* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);

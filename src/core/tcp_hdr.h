@@ -84,7 +84,7 @@ void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t s
    tw_tcp_parse_usual_hdr is all of it but the payload's part of the TCP checksum: it
    returns in *tcp_sum the native sum of the pseudo-header and TCP header, which with the
    payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
-   (tw_stack_input sums the payload as it copies it: tw_tcp_input_unsummed). */
+   (the payload is summed as it is copied: tw_tcp_input_usual). */
 static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
                                           size_t len, uint32_t self, uint64_t *tcp_sum)
 {

@@ -966,7 +966,7 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
     return IN_CONTINUE;
 }
 
-/* `data` is NULL when the bytes are in the ring already (tw_tcp_input_unsummed). */
+/* `data` is NULL when the bytes are in the ring already (input_unsummed). */
 static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
 {
     if (data) {
@@ -1003,8 +1003,7 @@ static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint3
     if (c->delack_bytes >= 2u * full) {
         c->flags |= TW_F_ACK_NOW;
     } else if (c->dack_at == TW_TIME_NEVER) {
-        c->dack_at = tw_time_add(st->now, st->cfg.delayed_ack);
-        tw_conn_timer_update(c);
+        tw_conn_dack_start(c, tw_time_add(st->now, st->cfg.delayed_ack));
     }
 }
 
@@ -1302,10 +1301,11 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
         fin_in_order(c);
+        tw_out_push(c);
     } else {
         tw_conn_notify(c);
+        tw_out_push_if_any(c);
     }
-    tw_out_push(c);
 }
 
 static void in_conn(tw_socket *c, tw_seg *s)
@@ -1331,7 +1331,8 @@ static void in_conn(tw_socket *c, tw_seg *s)
     }
 }
 
-static void seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
+static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
+                                                        const tw_tcp_hdr *h, uint32_t src)
 {
     s->h = h;
     s->raddr = src;
@@ -1388,20 +1389,38 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     in_closed(st, s);
 }
 
+/* The connection table's lookup for a segment, with the one-entry cache in front
+   (stack.h last_conn): exact, since the cached connection is in the table (it is
+   dropped when it leaves it) and keys in the table are unique. */
+static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, uint64_t key)
+{
+    tw_socket *c = st->last_conn;
+    if (c && c->h.key == key) {
+        return &c->h;
+    }
+    tw_hnode *n = tw_htab_find(&st->conns, key);
+    if (n) {
+        st->last_conn = (tw_socket *)n;
+    }
+    return n;
+}
+
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
     seg_init(&s, st, h, src);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    input_demux(st, &s, key, tw_htab_find(&st->conns, key));
+    input_demux(st, &s, key, conn_find(st, key));
 }
 
-bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint64_t sum)
+static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
+                                                                 const tw_tcp_hdr *h,
+                                                                 uint32_t src, uint64_t sum)
 {
     tw_seg s;
     seg_init(&s, st, h, src);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    tw_hnode *n = tw_htab_find(&st->conns, key);
+    tw_hnode *n = conn_find(st, key);
     tw_socket *c = (tw_socket *)n;
     if (n && h->payload_len && fast_ok(c, &s, false)) {
         /* In-order data for a ring with room (and no out-of-order bytes after the
@@ -1423,4 +1442,15 @@ bool tw_tcp_input_unsummed(tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     input_demux(st, &s, key, n);
     return true;
+}
+
+/* The usual packet's parse and input in one function: one frame and one call per
+   packet instead of two (tw_stack_input). */
+bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
+{
+    tw_tcp_hdr h;
+    uint32_t src;
+    uint64_t sum;
+    return tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) &&
+           input_unsummed(st, &h, src, sum);
 }

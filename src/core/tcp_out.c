@@ -168,8 +168,7 @@ static inline void ack_carried(tw_socket *c)
     c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
     c->delack_bytes = 0;
     if (c->dack_at != TW_TIME_NEVER) {
-        c->dack_at = TW_TIME_NEVER;
-        tw_conn_timer_update(c);
+        tw_conn_dack_stop(c);
     }
 }
 
@@ -867,17 +866,19 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
     size_t olen = tw_tcp_build_opts(ttcp + TW_TCP_HDR_LEN, &h.o);
     size_t hlen = TW_TCP_HDR_LEN + olen, htotal = TW_IPV4_HDR_LEN + hlen;
     tw_tcp_build_hdr(ttcp, &h, olen, st->cfg.addr, c->raddr, 0);
-    tw_ipv4_build(tpl, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, 0, 0);
-    memset(tpl + 2, 0, 4);   /* total length, id: per segment */
+    uint32_t mss = c->snd_mss;
+    /* The total length is the same for every segment: in the template. */
+    tw_ipv4_build(tpl, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + mss), 0);
+    memset(tpl + 4, 0, 2);   /* id: per segment */
     memset(tpl + 10, 0, 2);  /* IPv4 checksum */
     memset(ttcp + 16, 0, 2); /* TCP checksum */
     uint64_t ip_base = tw_cksum_native_ip20(tpl);
-    uint64_t tcp_base = tw_cksum_native_words(
-        tw_cksum_to_native(tw_cksum_pseudo(st->cfg.addr, c->raddr, TW_IPPROTO_TCP, 0)), ttcp,
-        hlen / 4);
-    uint32_t mss = c->snd_mss;
-    uint16_t ip_len = (uint16_t)(htotal + mss);
-    uint64_t len_sum = tw_cksum_to_native((uint16_t)(hlen + mss));
+    /* With the pseudo-header's TCP length (RFC 9293 3.1), also the same for each. */
+    uint64_t tcp_base = tw_cksum_add64(
+        tw_cksum_native_words(
+            tw_cksum_to_native(tw_cksum_pseudo(st->cfg.addr, c->raddr, TW_IPPROTO_TCP, 0)),
+            ttcp, hlen / 4),
+        tw_cksum_to_native((uint16_t)(hlen + mss)));
     h.payload_len = mss;
     if (tw_seq_eq(c->snd_una, c->snd_max)) {
         c->stall_start = st->now; /* nothing was in flight */
@@ -900,10 +901,11 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
         h.seq = c->snd_nxt.v;
         tw_put32(tcp + 4, h.seq);
-        tw_put16(pkt + 2, ip_len);
         tw_put16(pkt + 4, st->ip_id++);
-        tw_cksum_native_store(pkt + 10, tw_cksum_add64(ip_base, load32(pkt + 2)));
-        uint64_t sum = tw_cksum_add64(tw_cksum_add64(tcp_base, len_sum), load32(tcp + 4));
+        uint16_t id_w;
+        memcpy(&id_w, pkt + 4, 2); /* as it lies, like the template's words */
+        tw_cksum_native_store(pkt + 10, tw_cksum_add64(ip_base, id_w));
+        uint64_t sum = tw_cksum_add64(tcp_base, load32(tcp + 4));
         tw_cksum_native_store(tcp + 16, tw_cksum_add64(sum, tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
         trace_out(st, c, &h, false, c->raddr, NULL);
@@ -1108,7 +1110,11 @@ void tw_out_push(tw_socket *c)
     } else if (c->flags & TW_F_ACK_LAZY) {
         tw_out_ack_lazy(c);
     }
-    tw_timer_after_send(c);
+    /* tw_timer_after_send has nothing to do with nothing in flight, no RTO or persist
+       timer running and an open window (a receiver after each data segment): no call. */
+    if (!tw_seq_eq(c->snd_una, c->snd_max) || c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
+        tw_timer_after_send(c);
+    }
 }
 
 void tw_out_ack_lazy(tw_socket *c)

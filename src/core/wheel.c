@@ -61,13 +61,44 @@ static void clear_bit_if_empty(tw_wheel *w, tw_timer **head)
     w->pending[i / TW_WHEEL_SLOTS] &= ~(1ull << (i % TW_WHEEL_SLOTS));
 }
 
+/* Place the timer that waits (tw_wheel_arm_lazy) before anything else changes the
+   wheel: the lists then get their timers in the order the arms came, as if it had been
+   placed when armed (w->now has not moved since: only tw_wheel_advance moves it, and it
+   places the waiting timer first). */
+static inline void place_lazy(tw_wheel *w)
+{
+    tw_timer *t = w->lazy;
+    if (t) {
+        w->lazy = NULL;
+        place(w, t);
+    }
+}
+
 void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
     if (t->pprev) {
         tw_wheel_cancel(w, t);
     }
+    place_lazy(w);
     t->expires = expires;
     place(w, t);
+    w->count++;
+}
+
+void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    if (t->pprev) {
+        tw_wheel_cancel(w, t); /* the waiting one itself: taken off w->lazy */
+    }
+    place_lazy(w);
+    /* A list of one at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel unlinks it
+       like any other (w->lazy is no slot, so no pending bit changes). Cancelling a
+       placed timer first and placing this one later gives the same lists as the other
+       way round: an unlink leaves the others' order alone. */
+    t->expires = expires;
+    t->next = NULL;
+    t->pprev = &w->lazy;
+    w->lazy = t;
     w->count++;
 }
 
@@ -85,6 +116,7 @@ void tw_wheel_cancel(tw_wheel *w, tw_timer *t)
 
 void tw_wheel_advance(tw_wheel *w, uint64_t now)
 {
+    place_lazy(w);
     if (now <= w->now) {
         return;
     }
@@ -129,6 +161,7 @@ void tw_wheel_advance(tw_wheel *w, uint64_t now)
 
 tw_timer *tw_wheel_pop(tw_wheel *w)
 {
+    place_lazy(w);
     tw_timer *t = w->expired;
     if (!t) {
         return NULL;
@@ -138,7 +171,35 @@ tw_timer *tw_wheel_pop(tw_wheel *w)
     return t;
 }
 
+/* What tw_wheel_next reports for a timer at `expires` placed now: due, or the start of
+   its slot (its tick with the bits below its level cleared). A placed timer's report
+   does not change until the wheel moves into its slot and places it again, so this is
+   what the waiting timer would report had it been placed when armed. */
+static uint64_t lazy_next(const tw_wheel *w, uint64_t expires)
+{
+    if (expires <= w->now) {
+        return w->now;
+    }
+    unsigned shift = level_of(expires ^ w->now) * TW_WHEEL_BITS;
+    return expires >> shift << shift;
+}
+
+static uint64_t placed_next(const tw_wheel *w);
+
 uint64_t tw_wheel_next(const tw_wheel *w)
+{
+    uint64_t next = placed_next(w);
+    if (w->lazy) {
+        /* The earliest of the placed timers' reports and its own: reports grow with the
+           deadline (a slot at a lower level starts before any slot above it), so this is
+           the report with it placed. */
+        uint64_t l = lazy_next(w, w->lazy->expires);
+        next = l < next ? l : next;
+    }
+    return next;
+}
+
+static uint64_t placed_next(const tw_wheel *w)
 {
     if (w->expired) {
         return w->now;

@@ -35,7 +35,8 @@ typedef struct tw_wheel {
     uint64_t pending[TW_WHEEL_LEVELS];
     tw_timer *slot[TW_WHEEL_LEVELS][TW_WHEEL_SLOTS];
     tw_timer *expired;              /* due, waiting for tw_wheel_pop */
-    size_t count;                   /* armed timers, including expired ones */
+    tw_timer *lazy;                 /* armed, not placed yet (tw_wheel_arm_lazy) */
+    size_t count;                   /* armed timers, including expired and lazy ones */
 } tw_wheel;
 
 void tw_wheel_init(tw_wheel *w, uint64_t now);
@@ -45,7 +46,21 @@ static inline bool tw_timer_armed(const tw_timer *t)
 }
 /* Arm (or re-arm) `t` to expire at tick `expires`; a tick <= now is due at once. */
 void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires);
+/* The same, except that the timer is placed only when the wheel is next changed
+   (another timer armed, time advanced, a timer popped), so that one cancelled before
+   then costs no placing and no unlinking: a receiver's delayed-ACK timer, armed for
+   one segment and cancelled by the ACK the next one sends. Nothing can tell the two
+   apart: the other timers' lists end up in the same order, and tw_wheel_next reports
+   what it would with the timer placed. One timer at a time waits so. */
+void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires);
 void tw_wheel_cancel(tw_wheel *w, tw_timer *t);
+/* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
+static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
+{
+    w->lazy = NULL;
+    t->pprev = NULL;
+    w->count--;
+}
 /* Move the wheel to tick `now` (never backwards); due timers become poppable. */
 void tw_wheel_advance(tw_wheel *w, uint64_t now);
 /* Take one due timer (disarmed), or NULL. */

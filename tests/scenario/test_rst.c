@@ -374,6 +374,61 @@ static void test_r04_abort(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* The connection table's one-entry cache (tcp_in.c conn_find) stays exact: a connection
+   that took data, then was reset (socket still held, same 4-tuple bytes) or aborted
+   (freed), and a new incarnation of the same 4-tuple: its segments reach the new one. */
+static void test_r04_tuple_reused_after_reset_and_abort(void **state)
+{
+    tw_t *t = *state;
+    char b[64];
+    uint32_t y1;
+    tw_socket *c1 = TW_PASSIVE_OPEN(t, PEER_ISS, &y1);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_ACK | TW_PSH, .seq = PEER_ISS + 1, .ack = y1 + 1, .len = 10));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y1 + 1, .ack = PEER_ISS + 11, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_recv(c1, b, sizeof b, tw_t_now(t)), 10);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_RST, .seq = PEER_ISS + 11));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(c1), TW_STATE_CLOSED);
+
+    /* Second incarnation while c1 is still held. */
+    uint32_t y2, iss2 = PEER_ISS + 500000;
+    tw_socket *c2 = TW_PASSIVE_OPEN(t, iss2, &y2);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_ACK | TW_PSH, .seq = iss2 + 1, .ack = y2 + 1, .len = 20));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y2 + 1, .ack = iss2 + 21, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_recv(c2, b, sizeof b, tw_t_now(t)), 20);
+    assert_int_equal(tw_socket_recv(c1, b, sizeof b, tw_t_now(t)), TW_ERR_RESET);
+    tw_socket_close(c1, tw_t_now(t));
+    tw_socket_abort(c2, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y2 + 1, .ack = iss2 + 21,
+                     .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+
+    /* Third incarnation after c2 was freed: found, and its data is its own. */
+    uint32_t y3, iss3 = PEER_ISS + 900000;
+    tw_socket *c3 = TW_PASSIVE_OPEN(t, iss3, &y3);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_ACK | TW_PSH, .seq = iss3 + 1, .ack = y3 + 1, .len = 30));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y3 + 1, .ack = iss3 + 31, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_recv(c3, b, sizeof b, tw_t_now(t)), 30);
+    /* A segment of the freed incarnation finds no connection in the new one's window
+       and is answered as unacceptable (RFC 9293 3.10.7.4 first check). */
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_ACK | TW_PSH, .seq = iss2 + 21, .ack = y2 + 1, .len = 5));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y3 + 1, .ack = iss3 + 31, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_rx_pending(c3), 0);
+    tw_socket_abort(c3, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y3 + 1, .ack = iss3 + 31,
+                     .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +449,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_r04_linger0_close_sends_rst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r04_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_r04_tuple_reused_after_reset_and_abort, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

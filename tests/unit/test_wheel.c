@@ -331,6 +331,71 @@ static void test_wheel_random_against_brute_force(void **state)
     assert_true(exact > 1000);
 }
 
+/* tw_wheel_arm_lazy cannot be told from tw_wheel_arm: two wheels take the same random
+   operations, one arming eagerly only, the other lazily half of the time; after every
+   operation both report the same next() and count, and they pop the same timers in the
+   same order (the stack's firing order). */
+static void test_wheel_lazy_arm_same_as_arm(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    enum { N = 64 };
+    static tw_timer a[N], b[N];
+    memset(a, 0, sizeof(a));
+    memset(b, 0, sizeof(b));
+    tw_wheel wa, wb;
+    uint64_t start = unit_below(&r, 1ull << 30);
+    tw_wheel_init(&wa, start);
+    tw_wheel_init(&wb, start);
+    size_t lazy = 0, pops = 0;
+    for (int step = 0; step < 200000; step++) {
+        size_t i = (size_t)unit_below(&r, N);
+        switch (unit_below(&r, 6)) {
+        case 0:
+        case 1:
+        case 2: {
+            uint64_t e = unit_below(&r, 20) == 0 ? wa.now - unit_below(&r, 3)
+                                                 : wa.now + random_delta(&r) % 5000;
+            tw_wheel_arm(&wa, &a[i], e);
+            if (unit_below(&r, 2)) {
+                tw_wheel_arm_lazy(&wb, &b[i], e);
+                lazy++;
+            } else {
+                tw_wheel_arm(&wb, &b[i], e);
+            }
+            break;
+        }
+        case 3:
+            tw_wheel_cancel(&wa, &a[i]);
+            tw_wheel_cancel(&wb, &b[i]);
+            break;
+        default: {
+            uint64_t next = tw_wheel_next(&wa);
+            uint64_t to = next != UINT64_MAX && unit_below(&r, 2) ? next
+                                                                  : wa.now + unit_below(&r, 70);
+            tw_wheel_advance(&wa, to);
+            tw_wheel_advance(&wb, to);
+            tw_timer *pa, *pb;
+            do {
+                pa = tw_wheel_pop(&wa);
+                pb = tw_wheel_pop(&wb);
+                UNIT_EQ(pa ? (long)(pa - a) : -1L, pb ? (long)(pb - b) : -1L,
+                        "step %d: pop order", step);
+                pops += pa != NULL;
+            } while (pa);
+            break;
+        }
+        }
+        UNIT_EQ(tw_wheel_next(&wa), tw_wheel_next(&wb), "step %d: next()", step);
+        UNIT_EQ(wa.count, wb.count, "step %d: count", step);
+        for (size_t k = 0; k < N; k++) {
+            UNIT_EQ(tw_timer_armed(&a[k]), tw_timer_armed(&b[k]), "step %d: timer %zu armed",
+                    step, k);
+        }
+    }
+    assert_true(lazy > 10000 && pops > 10000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_wheel_huge_gap_fires_everything_due),
         cmocka_unit_test(test_wheel_driven_by_next_fires_on_time),
         cmocka_unit_test(test_wheel_random_against_brute_force),
+        cmocka_unit_test(test_wheel_lazy_arm_same_as_arm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
