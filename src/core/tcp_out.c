@@ -7,7 +7,7 @@
  * written over the (saved) bytes in front of it; anything else is built in the stack's
  * one transmit buffer. Full-sized data segments (push_full) and segments without SYN or
  * SACK blocks (emit_plain, which pure ACKs take through ack_fast) have shorter builders
- * that put the same bytes on the wire as emit() and send_seg().
+ * that put the same bytes on the wire as emit()'s general builder (out_words).
  */
 #include "core/tcp_conn.h"
 #include "core/reqsk.h"
@@ -93,73 +93,6 @@ static uint32_t load32(const uint8_t *p)
     return v;
 }
 
-/* Build IPv4 + TCP (+ `len` payload bytes at offset `off` of `ring`) and transmit.
-   A payload that lies in one piece of the ring with HDR_ROOM bytes before it is sent
-   where it lies: the headers are written over the bytes in front of it, which are saved
-   and put back once the netdev has copied the packet (it may keep no pointer,
-   tcpwave.h). That saves one copy of every data byte; the ring's other bytes are never
-   seen changed, since nothing runs on this stack during transmit. */
-static void send_seg(tw_stack *st, uint32_t raddr, tw_tcp_hdr *h, tw_ring *ring, uint32_t off,
-                     uint32_t len, const tw_socket *c, bool retrans, const tw_trace_id *tid)
-{
-    uint8_t *pkt = st->txbuf;
-    uint8_t saved[HDR_ROOM];
-    uint8_t *room = NULL;
-    uint32_t psum = 0;
-    size_t olen;
-    const uint8_t *p1 = NULL, *p2 = NULL;
-    uint32_t n1 = 0, n2 = 0;
-    bool in_place = false;
-    if (len) {
-        tw_ring_pieces(ring, off, len, &p1, &n1, &p2, &n2);
-        in_place = n2 == 0 && (size_t)(p1 - ring->buf) >= HDR_ROOM;
-    }
-    if (in_place) {
-        /* The header length decides where the packet starts, so the options are built
-           aside first. */
-        uint8_t opts[TW_TCP_MAX_OPT];
-        olen = tw_tcp_build_opts(opts, &h->o);
-        uint8_t *at = ring->buf + (p1 - ring->buf);
-        room = at - HDR_ROOM;
-        memcpy(saved, room, HDR_ROOM);
-        pkt = at - TW_IPV4_HDR_LEN - TW_TCP_HDR_LEN - olen;
-        if (olen == 12) {
-            memcpy(pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, opts, 12); /* timestamps alone */
-        } else {
-            memcpy(pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, opts, olen);
-        }
-        psum = tw_cksum_add(0, p1, n1, 0);
-    } else {
-        /* In the transmit buffer: options straight into place, the payload after them. */
-        olen = tw_tcp_build_opts(pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, &h->o);
-        if (len) {
-            uint8_t *payload = pkt + TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + olen;
-            psum = tw_cksum_copy(0, payload, p1, n1, 0);
-            if (n2) {
-                psum = tw_cksum_copy(psum, payload + n1, p2, n2, (int)(n1 & 1u));
-            }
-        }
-    }
-    size_t hlen = TW_TCP_HDR_LEN + olen;
-    uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    h->payload_len = len;
-    tw_tcp_build_hdr(tcp, h, olen, st->cfg.addr, raddr, psum);
-    size_t total = TW_IPV4_HDR_LEN + hlen + len;
-    tw_ipv4_build(pkt, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len), st->ip_id++);
-    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
-    if (h->flags & TW_RST) {
-        tw_count(st, TW_CNT_TCP_TX_RST);
-    }
-    if (retrans) {
-        tw_count(st, TW_CNT_TCP_TX_RETRANS);
-    }
-    trace_out(st, c, h, retrans, raddr, tid);
-    tw_stack_transmit(st, pkt, total);
-    if (room) {
-        memcpy(room, saved, HDR_ROOM);
-    }
-}
-
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
    more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. */
 static inline void ack_carried(tw_socket *c)
@@ -210,10 +143,14 @@ static unsigned opt_words(const tw_tcp_opts *o, uint32_t *w)
 }
 
 /* Transmit IPv4 + a TCP header given as `nw` host-order words (w[4], checksum and
-   urgent pointer, is not read: both are zero before the checksum) + `len` bytes of `ring` at `off`. The checksum is summed from the
-   words as they are (RFC 1071: 32-bit words fold like their 16-bit halves) rather than
-   re-read from the packet; the payload goes out where it lies when it can, as in
-   send_seg. Same bytes on the wire as tw_tcp_build_opts + send_seg. */
+   urgent pointer, is not read: both are zero before the checksum) + `len` bytes of
+   `ring` at `off`. The checksum is summed from the words as they are (RFC 1071: 32-bit
+   words fold like their 16-bit halves) rather than re-read from the packet. A payload
+   that lies in one piece of the ring with HDR_ROOM bytes before it is sent where it
+   lies: the headers are written over the bytes in front of it, which are saved and put
+   back once the netdev has copied the packet (it may keep no pointer, tcpwave.h). That
+   saves one copy of every data byte; nothing runs on this stack during transmit, so the
+   ring's bytes are never seen changed. */
 static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned nw, tw_ring *ring,
                        uint32_t off, uint32_t len)
 {
@@ -393,7 +330,7 @@ static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8
         tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
         uint64_t psum;
         if (n2 == 0 && (size_t)(p1 - c->snd.buf) >= HDR_ROOM && len > 128) {
-            /* In place, as in send_seg: headers over the saved bytes in front. */
+            /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + (p1 - c->snd.buf);
             room = at - HDR_ROOM;
             memcpy(saved, room, HDR_ROOM);
@@ -528,18 +465,19 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
 void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, uint32_t seq,
                  uint32_t ack, uint8_t flags, uint16_t win, const tw_tcp_opts *o)
 {
-    tw_tcp_hdr h;
-    memset(&h, 0, sizeof(h));
-    h.sport = lport;
-    h.dport = rport;
-    h.seq = seq;
-    h.ack = ack;
-    h.flags = flags;
-    h.win = win;
-    if (o) {
-        h.o = *o;
+    tw_tcp_opts none;
+    if (!o) {
+        none.present = 0;
+        none.sack_n = 0;
+        o = &none;
     }
-    send_seg(st, raddr, &h, NULL, 0, 0, NULL, false, NULL);
+    uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+    w[0] = (uint32_t)lport << 16 | rport;
+    w[1] = seq;
+    w[2] = ack;
+    w[3] = (uint32_t)flags << 16 | win;
+    w[4] = 0;
+    out_words(st, NULL, raddr, w, o, NULL, 0, 0, false, NULL);
 }
 
 void tw_out_syn(tw_socket *c, bool retransmit)
@@ -833,7 +771,7 @@ static unsigned full_segs(const tw_socket *c, unsigned max, const uint8_t **p)
    only in sequence number, IPv4 length and id, and checksums, so the headers are built
    once (by emit's rules: same bytes on the wire) and each segment costs a copy of them,
    the sum of its payload and the sums of the changed fields (RFC 1071: the sum of the
-   parts). Payloads go out where they lie in the ring, as in send_seg. Returns segments
+   parts). Payloads go out where they lie in the ring, as in send_words. Returns segments
    sent; 0 when the next segment is not such a one (push_segs' steps take it). */
 static unsigned push_full(tw_socket *c, unsigned max_segs)
 {
