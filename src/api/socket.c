@@ -231,10 +231,15 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         return TW_ERR_LIMIT;
     }
-    uint32_t isn_floor = 0;
-    bool have_floor = false;
+    uint32_t isn_floor = 0, iss = 0, ts_offset = 0;
+    bool have_floor = false, have_isn = false;
     if (s->flags & TW_F_BOUND) {
         uint64_t key = tw_tuple_key(addr, port, s->lport);
+        /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
+           hash the ISN while it comes (the ISN is wasted only when connect fails). */
+        tw_timewait_prefetch(st, key);
+        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+        have_isn = true;
         if (tw_htab_find(&st->conns, key)) {
             return TW_ERR_ADDRINUSE;
         }
@@ -258,8 +263,10 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     s->raddr = addr;
     s->rport = port;
     s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
-    uint32_t iss;
-    tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
+    if (!have_isn) {
+        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+    }
+    s->ts_offset = ts_offset;
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
         iss = isn_floor;
     }

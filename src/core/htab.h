@@ -46,14 +46,22 @@ typedef struct tw_htab {
     bool fixed;   /* no shrinking (teardown walks the buckets while removing) */
 } tw_htab;
 
+/* A TIME-WAIT bucket: the chain's first record, and one bit per record in the chain
+   (chosen by the hash's top bits), so that most lookups of a 4-tuple that is not there --
+   every connect() and every SYN -- end at the bucket without reading a record. */
+typedef struct tw_twbucket {
+    uint32_t head;  /* first record's index, or TW_TW_NIL */
+    uint32_t bloom; /* OR of the chain's records' bits */
+} tw_twbucket;
+
 /* TIME-WAIT records by 4-tuple (timewait.h): a dense array of records in chunks, 32-bit
-   indices for the hash chains and the expiry list, 4-byte buckets. */
+   indices for the hash chains and the expiry list, 8-byte buckets. */
 typedef struct tw_twtab {
     struct tw_tw **dir; /* chunk k holds records k*256 .. k*256+255 */
     uint32_t ndir, dircap;
     uint32_t cap0;      /* records chunk 0 holds (it grows by doubling up to 256) */
     uint32_t count;     /* records, at indices 0 .. count-1 */
-    uint32_t *b;        /* buckets: first record's index, or TW_TW_NIL; NULL when empty */
+    tw_twbucket *b;     /* NULL when empty */
     uint32_t nb;        /* buckets (power of two), 0 when b is NULL */
     uint32_t head, tail; /* expiry list: oldest, newest */
     uint64_t seed;

@@ -18,7 +18,7 @@ static inline tw_tw *rec(const tw_twtab *T, uint32_t i)
     return &T->dir[i >> CHUNK_BITS][i & (CHUNK - 1)];
 }
 
-static inline uint32_t bucket_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
+static inline uint64_t hash_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
 {
     uint64_t x = ((uint64_t)raddr << 32 | ports) ^ T->seed;
     x ^= x >> 31;
@@ -26,7 +26,19 @@ static inline uint32_t bucket_of(const tw_twtab *T, uint32_t raddr, uint32_t por
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
     x ^= x >> 32;
-    return (uint32_t)x & (T->nb - 1);
+    return x;
+}
+
+/* The bucket takes the low bits, the filter bit the top five: independent while there
+   are fewer than 2^59 buckets. */
+static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
+{
+    return (uint32_t)h & (T->nb - 1);
+}
+
+static inline uint32_t bit_of(uint64_t h)
+{
+    return 1u << (h >> 59);
 }
 
 static uint32_t capacity(const tw_twtab *T)
@@ -123,19 +135,24 @@ static void shrink(tw_stack *st)
 static bool rehash(tw_stack *st, uint32_t nb)
 {
     tw_twtab *T = &st->tws;
-    uint32_t *b = tw_mem_alloc(&st->mem, nb * sizeof(*b));
+    tw_twbucket *b = tw_mem_alloc(&st->mem, nb * sizeof(*b));
     if (!b) {
         return false;
     }
-    memset(b, 0xff, nb * sizeof(*b)); /* TW_TW_NIL */
+    for (uint32_t j = 0; j < nb; j++) {
+        b[j].head = TW_TW_NIL;
+        b[j].bloom = 0;
+    }
     tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
     T->b = b;
     T->nb = nb;
     for (uint32_t i = 0; i < T->count; i++) {
         tw_tw *t = rec(T, i);
-        uint32_t j = bucket_of(T, t->raddr, t->ports);
-        t->hnext = b[j];
-        b[j] = i;
+        uint64_t h = hash_of(T, t->raddr, t->ports);
+        tw_twbucket *bk = &b[bucket_of(T, h)];
+        t->hnext = bk->head;
+        bk->head = i;
+        bk->bloom |= bit_of(h);
     }
     return true;
 }
@@ -143,11 +160,23 @@ static bool rehash(tw_stack *st, uint32_t nb)
 /* The link (bucket or hnext) that holds index i of a record with this key. */
 static uint32_t *chain_link(tw_twtab *T, uint32_t raddr, uint32_t ports, uint32_t i)
 {
-    uint32_t *pp = &T->b[bucket_of(T, raddr, ports)];
+    uint32_t *pp = &T->b[bucket_of(T, hash_of(T, raddr, ports))].head;
     while (*pp != i) {
         pp = &rec(T, *pp)->hnext;
     }
     return pp;
+}
+
+/* The filter after a record left the chain: rebuilt from the records still on it. */
+static void rebloom(tw_twtab *T, tw_twbucket *bk)
+{
+    uint32_t bloom = 0;
+    for (uint32_t i = bk->head; i != TW_TW_NIL;) {
+        const tw_tw *t = rec(T, i);
+        bloom |= bit_of(hash_of(T, t->raddr, t->ports));
+        i = t->hnext;
+    }
+    bk->bloom = bloom;
 }
 
 static void list_unlink(tw_twtab *T, tw_tw *t)
@@ -194,6 +223,7 @@ static void release(tw_stack *st, tw_tw *t)
     uint32_t i = index_of(T, t);
     uint32_t *pp = chain_link(T, t->raddr, t->ports, i);
     *pp = t->hnext;
+    rebloom(T, &T->b[bucket_of(T, hash_of(T, t->raddr, t->ports))]);
     list_unlink(T, t);
     uint32_t last = T->count - 1;
     if (i != last) {
@@ -227,7 +257,12 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
         return NULL;
     }
     uint32_t raddr = (uint32_t)(key >> 32), ports = (uint32_t)key;
-    for (uint32_t i = T->b[bucket_of(T, raddr, ports)]; i != TW_TW_NIL;) {
+    uint64_t h = hash_of(T, raddr, ports);
+    const tw_twbucket *bk = &T->b[bucket_of(T, h)];
+    if (!(bk->bloom & bit_of(h))) {
+        return NULL;
+    }
+    for (uint32_t i = bk->head; i != TW_TW_NIL;) {
         tw_tw *t = rec(T, i);
         if (t->raddr == raddr && t->ports == ports) {
             return t;
@@ -235,6 +270,14 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
         i = t->hnext;
     }
     return NULL;
+}
+
+void tw_timewait_prefetch(const tw_stack *st, uint64_t key)
+{
+    const tw_twtab *T = &st->tws;
+    if (T->count) {
+        TW_PREFETCH(&T->b[bucket_of(T, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key))]);
+    }
 }
 
 /* ---- TIME-WAIT behaviour ---- */
@@ -301,9 +344,11 @@ bool tw_timewait_enter(tw_socket *c)
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
        close() during TIME-WAIT must not start a fresh 2*MSL. */
     t->expires = tw_time_to_tick(c->misc_at);
-    uint32_t j = bucket_of(T, t->raddr, t->ports);
-    t->hnext = T->b[j];
-    T->b[j] = i;
+    uint64_t h = hash_of(T, t->raddr, t->ports);
+    tw_twbucket *bk = &T->b[bucket_of(T, h)];
+    t->hnext = bk->head;
+    bk->head = i;
+    bk->bloom |= bit_of(h);
     list_insert(T, i);
     tw_conn_free(c);
     return true;

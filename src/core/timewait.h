@@ -20,8 +20,8 @@
  * newest.) The timestamp offset is recomputed from the 4-tuple, not stored.
  *
  * Records live in a dense array (st->tws, htab.h) of 256-record chunks, so links are
- * 32-bit indices and a bucket is 4 bytes; a freed record's slot takes the last record,
- * and chunks go back to the allocator as the array shrinks. A record's address is
+ * 32-bit indices; a bucket is 8 bytes, the first index and a 32-bit filter of the chain
+ * (htab.h). A freed record's slot takes the last record, and chunks go back to the allocator as the array shrinks. A record's address is
  * therefore valid only until the next record is freed or made.
  *
  * It re-ACKs a retransmitted FIN and restarts 2*MSL (S16), ignores RST (RFC 1337), and
