@@ -125,26 +125,32 @@ mem() { # STACK BIN REPS N (tcpwave and lwIP count exactly; Linux slab readings 
     esac
 }
 
-hold() { # STACK BIN LIMIT N W
-    run "$1" "$2" --time-limit "$3" hold "$4" "$5" || return
-    local line=$R n
-    n=$(kv n "$line")
-    val hold_setup_per_s "$1" "$(awk -v n="$n" -v s="$(kv setup_s "$line")" 'BEGIN { printf "%.1f", n / s }')"
-    val hold_bytes_per_conn "$1" "$(awk -v n="$n" -v p="$(kv heap_peak "$line")" 'BEGIN { printf "%.1f", p / n }')"
-    val scale_live "$1" "$(kv lifecycle_ns "$line")"
-    note hold "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB), $(kv w "$line") lifecycles while held$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+hold() { # STACK BIN REPS LIMIT N W
+    local r line n
+    for ((r = 0; r < $3; r++)); do
+        run "$1" "$2" --time-limit "$4" hold "$5" "$6" || return
+        line=$R
+        n=$(kv n "$line")
+        val hold_setup_per_s "$1" "$(awk -v n="$n" -v s="$(kv setup_s "$line")" 'BEGIN { printf "%.1f", n / s }')"
+        val hold_bytes_per_conn "$1" "$(awk -v n="$n" -v p="$(kv heap_peak "$line")" 'BEGIN { printf "%.1f", p / n }')"
+        val scale_live "$1" "$(kv lifecycle_ns "$line")"
+        note hold "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB), $(kv w "$line") lifecycles while held$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+    done
 }
 
 # The same set-up with transparent huge pages for every stack (--hugepages: glibc's malloc
 # with glibc.malloc.hugetlb=1 in every harness, tcpwave's stacks on tw_host_hugemem; the
 # kernel's sockets are not affected). Whether the kernel has huge pages to give varies
 # from run to run, hence a figure of its own next to hold_setup_per_s.
-hold_huge() { # STACK BIN LIMIT N
-    run "$1" "$2" --time-limit "$3" --hugepages hold "$4" 1 || return
-    local line=$R n
-    n=$(kv n "$line")
-    val hold_huge_setup_per_s "$1" "$(awk -v n="$n" -v s="$(kv setup_s "$line")" 'BEGIN { printf "%.1f", n / s }')"
-    note hold_huge "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB)$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+hold_huge() { # STACK BIN REPS LIMIT N
+    local r line n
+    for ((r = 0; r < $3; r++)); do
+        run "$1" "$2" --time-limit "$4" --hugepages hold "$5" 1 || return
+        line=$R
+        n=$(kv n "$line")
+        val hold_huge_setup_per_s "$1" "$(awk -v n="$n" -v s="$(kv setup_s "$line")" 'BEGIN { printf "%.1f", n / s }')"
+        note hold_huge "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB)$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+    done
 }
 
 # callgrind STACK BIN FIGURE DIVISOR ARGS...: instructions in the measured part / DIVISOR.
@@ -182,12 +188,12 @@ if [ "$QUICK" = 1 ]; then
     mem tcpwave tw_bench_mem 1 10000
     mem lwip lwip_bench_mem 1 5000
     mem linux linux_bench 3 30000
-    hold tcpwave tw_bench_mem 1 50000 2000
-    hold lwip lwip_bench_mem 1 5000 500
-    hold linux linux_bench 1 3000 500
-    hold_huge tcpwave tw_bench_mem 1 50000
-    hold_huge lwip lwip_bench_mem 1 5000
-    hold_huge linux linux_bench 1 3000
+    hold tcpwave tw_bench_mem 1 1 50000 2000
+    hold lwip lwip_bench_mem 1 1 5000 500
+    hold linux linux_bench 1 1 3000 500
+    hold_huge tcpwave tw_bench_mem 1 1 50000
+    hold_huge lwip lwip_bench_mem 1 1 5000
+    hold_huge linux linux_bench 1 1 3000
     CG_LC=1000 CG_BULK=16
 else
     REPS=5
@@ -202,12 +208,14 @@ else
     mem tcpwave tw_bench_mem 1 100000
     mem lwip lwip_bench_mem 1 20000
     mem linux linux_bench 5 50000
-    hold tcpwave tw_bench_mem 120 1000000 100000
-    hold lwip lwip_bench_mem 120 20000 1000
-    hold linux linux_bench 120 9000 10000
-    hold_huge tcpwave tw_bench_mem 120 1000000
-    hold_huge lwip lwip_bench_mem 120 20000
-    hold_huge linux linux_bench 120 9000
+    # Set-up time depends on how fast the kernel hands out fresh pages on this VM, which
+    # varies from run to run: three runs each, median and range.
+    hold tcpwave tw_bench_mem 3 120 1000000 100000
+    hold lwip lwip_bench_mem 3 120 20000 1000
+    hold linux linux_bench 3 120 9000 10000
+    hold_huge tcpwave tw_bench_mem 3 120 1000000
+    hold_huge lwip lwip_bench_mem 3 120 20000
+    hold_huge linux linux_bench 3 120 9000
     CG_LC=10000 CG_BULK=256
 fi
 callgrind tcpwave tw_bench instr_lifecycle $CG_LC lifecycle $CG_LC
