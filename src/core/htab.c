@@ -158,14 +158,8 @@ void tw_htab_remove(tw_htab *h, tw_hnode *n)
         *pp = n->next;
         n->next = NULL;
         h->count--;
-        if (h->tag) {
-            /* The bits of the entries left in the chain. */
-            uint8_t t = 0;
-            for (tw_hnode *e = h->b[i]; e; e = e->next) {
-                t |= tw_htab_tag_bit(tw_htab_hash(h, e->key));
-            }
-            h->tag[i] = t;
-        }
+        /* The tag keeps this entry's bit until a lookup that it misleads walks the
+           chain and clears it (tw_htab_find): no reading of the chain's other entries. */
         size_t buckets = h->mask + 1;
         if (h->count < buckets / 4 && buckets > h->min && !h->fixed) {
             resize(h, h->m, buckets / 2);

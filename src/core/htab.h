@@ -13,6 +13,8 @@
  * hash) for each entry in its chain: a lookup for a key that is not there (every SYN,
  * every connect() checking its tuple) then reads one byte of a small array and, most of
  * the time, none of the chain's entries. In a big table each of those is a cache miss.
+ * Removal leaves the entry's bit set (clearing it would read the chain's other entries);
+ * a lookup that the stale bit sends down the chain for nothing clears it.
  */
 #ifndef TW_CORE_HTAB_H
 #define TW_CORE_HTAB_H
@@ -116,6 +118,16 @@ static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)
     tw_hnode *n = h->b[i];
     while (n && n->key != key) {
         n = n->next;
+    }
+    if (!n && h->tag) {
+        /* The bit was stale: removal leaves bits set rather than walk the chain's other
+           entries (cold, with a million connections) to clear them. This walk has just
+           read the chain, so the tag is made exact here. */
+        uint8_t t = 0;
+        for (const tw_hnode *e = h->b[i]; e; e = e->next) {
+            t |= tw_htab_tag_bit(tw_htab_hash(h, e->key));
+        }
+        h->tag[i] = t;
     }
     return n;
 }
