@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 200 parallel connections from the kernel to `tcpwave echo`, 64 KiB each way per
 # connection, every byte compared; then every connection closed cleanly (S10-S14), as the
-# server's own summary and the capture (200 SYNs, 400 FINs) confirm.
+# server's own summary and the capture (SYNs from 200 ports, 400 FINs) confirm.
 . "$(dirname "$0")/lib.sh" "$@"
 N=200
 start_capture 160
@@ -19,9 +19,13 @@ grep -q "$N connections accepted, $N closed cleanly, 0 failed" "$WORK/echo.err" 
     fail "server summary: $(tail -n 1 "$WORK/echo.err")"
 judge
 syns=$(count 'syn && !ack')
+# One SYN per connection, counted by its source port: on a loaded machine the kernel may
+# retransmit a SYN (its first RTO is 1 s), which is not a fault of the server.
+conns=$(rows 'syn && !ack' | cut -f4 | sort -u | wc -l)
 fins=$(count 'fin')
 rsts=$(count 'rst')
-[ "$syns" = $N ] || fail "$syns SYNs in the capture, expected $N"
+[ "$conns" = $N ] || fail "SYNs from $conns source ports in the capture, expected $N"
+[ "$syns" = $N ] || note "$((syns - N)) SYNs retransmitted by the kernel"
 [ "$fins" -ge $((2 * N)) ] || fail "$fins FINs in the capture, expected at least $((2 * N))"
 [ "$rsts" = 0 ] || fail "$rsts RSTs in the capture"
 note "ok: $N connections, $syns SYNs, $fins FINs, no RST"
