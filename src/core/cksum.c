@@ -152,9 +152,9 @@ static inline __attribute__((target("avx2"), always_inline)) void store_v(uint8_
     memcpy(p, &v, sizeof(v));
 }
 
-/* The two constants, loaded once per call from here and hidden from the optimizer (an
-   empty asm): as constants, GCC builds them again in every straight-line step after the
-   loop (six instructions a vector there). */
+/* The two constants, loaded once per call from here (volatile, so that they stay loads):
+   as constants, GCC builds them again in every straight-line step after the loop (six
+   instructions a vector there). */
 static const tw_v16i16 madd_k[2] = {
     {INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN,
      INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN},
@@ -197,8 +197,8 @@ __attribute__((target("avx2"), noinline)) uint64_t tw_cksum_native_avx2(uint64_t
     if (len < 32) {
         return sum_tail(acc, p, len);
     }
-    tw_v16i16 bias = madd_k[0], ones = madd_k[1];
-    __asm__("" : "+x"(bias), "+x"(ones)); /* opaque: kept in two registers (see madd_k) */
+    const volatile tw_v16i16 *k = madd_k;
+    tw_v16i16 bias = k[0], ones = k[1];
     size_t n = len / 32;
     /* 32768 for each of the 16 * n words, added back below. */
     uint64_t t = (uint64_t)n << 19;
@@ -291,8 +291,8 @@ tw_cksum_copy_native_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t
         }
         return sum_tail(acc, dst, len);
     }
-    tw_v16i16 bias = madd_k[0], ones = madd_k[1];
-    __asm__("" : "+x"(bias), "+x"(ones)); /* opaque: kept in two registers (see madd_k) */
+    const volatile tw_v16i16 *k = madd_k;
+    tw_v16i16 bias = k[0], ones = k[1];
     size_t n = len / 32;
     uint64_t t = (uint64_t)n << 19; /* the bias, as in tw_cksum_native_avx2 */
     tw_v8i32 s = {0};
