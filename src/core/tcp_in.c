@@ -759,7 +759,9 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
     if (tw_seq_lt(c->snd_nxt, ack)) {
         c->snd_nxt = ack;
     }
-    tw_sack_trim(c);
+    if (c->sb && c->sb->n) {
+        tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
+    }
     c->stall_start = st->now;
     c->retries = 0;
     c->persist_backoff = 0;
