@@ -382,13 +382,15 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
         uint32_t want = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         uint32_t n = tw_ring_peek(&s->rcv, 0, buf, want);
-        tw_ring_consume(&s->rcv, n);
-        if (s->rcv.len == 0 && !(s->ooo && s->ooo->n)) {
-            /* Empty, and no out-of-order bytes stored past the readable ones: start over
+        if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
+            /* All read, and no out-of-order bytes stored past the readable ones: start over
                at the front, so that the next segments land in one piece instead of
                splitting at the wrap (one in three would in a 4 KiB ring read as fast as
                1448-byte segments arrive). */
+            s->rcv.len = 0;
             s->rcv.head = 0;
+        } else {
+            tw_ring_consume(&s->rcv, n);
         }
         maybe_window_update(s);
         rc = (tw_ssize)n;

@@ -100,166 +100,268 @@ uint64_t tw_cksum_native_portable(uint64_t acc, const uint8_t *p, size_t len)
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-/* The same blocks with AVX2, for x86-64 builds by GCC or clang; every other build has the
+/* The same sums with AVX2, for x86-64 builds by GCC or clang; every other build has the
    portable loop only. Why: the two checksum passes were about 30% of a bulk transfer's
    instructions, and 32 bytes a step need about half the instructions of the 64-bit
    add-with-carry chains (0.16 against 0.31 per byte). AVX2 rather than AVX-512: valgrind, which measures the
    instruction figures, runs AVX2 but not AVX-512; and SSE2's 16 bytes a step did not beat
    the scalar loop. Chosen at run time (tw_cksum_have_avx2), so one binary runs anywhere;
    the sum is the same whichever loop runs (RFC 1071 needs only the words' total, and the
-   unit tests compare both loops with a byte-at-a-time reference).
+   unit tests compare both loops with a byte-at-a-time reference). Written with the
+   compilers' vector extensions, no intrinsics header.
 
-   The copy-and-sum below: vectors of eight 32-bit lanes, each holding two native 16-bit
-   words lo + hi * 2^16 (written with the compilers' vector extensions, no intrinsics
-   header); the sum alone, tw_cksum_native_avx2, has a cheaper form (see there). Per
-   vector x:
-   all += x (mod 2^32) and hi += x >> 16, one instruction fewer than masking out lo as
-   well. A lane's lo total is all - (hi << 16) mod 2^32,
-   exact while lo + hi stays below 2^32: with at most 65535 per word that holds for
-   32768 vectors a lane, so runs of 16384 blocks (1 MiB; an IPv4 packet is at most
-   64 KiB) are reduced one at a time. */
-typedef uint32_t tw_v8u32 __attribute__((vector_size(32)));
+   Three instructions a vector: VPMADDWD against ones adds each pair of 16-bit words into
+   a 32-bit lane, but reads the words as signed. So each word is first XORed with 0x8000
+   (the XOR takes the load as its operand where nothing else needs the vector): it then
+   reads as w - 32768, a lane gets (w0 - 32768) + (w1 - 32768), and the run's total is the
+   lanes' signed sum plus 32768 for each of its words. A vector adds at most 2^16 in
+   magnitude to a lane, so the eight lanes' total stays within [-2^31, 2^31) for up to
+   4095 vectors, and sums in 32 bits at the end (half the instructions of widening the
+   lanes first): a call sums at most 2048 vectors and the tail's (64 KiB: an IPv4 packet's
+   payload is less), longer blocks go in runs of that. The builtin is the
+   one behind _mm256_madd_epi16 in both GCC and clang (no intrinsics header: the core
+   includes only C standard headers).
 
-static inline __attribute__((target("avx2"), always_inline)) tw_v8u32 load_v8(const uint8_t *p)
+   Per call, what is not whole vectors costs more than the vectors of a 1448-byte segment
+   would suggest, so: eight vectors a turn, the last 0-7 vectors by one jump into
+   straight-line code, and the last len % 32 bytes (for an even length) as the packet's
+   last 32 bytes with the ones summed already masked to zero (a masked word adds nothing,
+   its bias is added back like the others'). An odd length has its last byte at an odd
+   offset from that load, so it keeps the scalar tail. */
+typedef int16_t tw_v16i16 __attribute__((vector_size(32)));
+typedef int32_t tw_v8i32 __attribute__((vector_size(32)));
+
+#define RUN_VECS 2048u
+
+/* 32 zero bytes, then 32 of 0xff: the 32 bytes at tail_keep + r keep a vector's last r
+   bytes. */
+static const uint8_t tail_keep[64] = {
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static inline __attribute__((target("avx2"), always_inline)) tw_v16i16 load_v(const uint8_t *p)
 {
-    tw_v8u32 v;
+    tw_v16i16 v;
     memcpy(&v, p, sizeof(v));
     return v;
 }
 
-/* Per lane lo + hi, below 2^32 (see above); the eight lanes sum in 64 bits. */
-static inline __attribute__((target("avx2"), always_inline)) uint64_t lanes_sum(tw_v8u32 all,
-                                                                              tw_v8u32 hi)
+static inline __attribute__((target("avx2"), always_inline)) void store_v(uint8_t *p, tw_v16i16 v)
 {
-    tw_v8u32 s = all - (hi << 16) + hi;
-    uint64_t t = 0;
-    for (int i = 0; i < 8; i++) {
-        t += s[i];
-    }
-    return t;
+    memcpy(p, &v, sizeof(v));
 }
 
-/* The sum alone (no copy) takes three instructions a vector instead of four: VPMADDWD
-   against ones adds each pair of 16-bit words into a 32-bit lane, but reads the words
-   as signed. So each word is first XORed with 0x8000 (the XOR takes the load as its
-   operand): it then reads as w - 32768, a lane gets (w0 - 32768) + (w1 - 32768), and the
-   run's total is the lanes' signed sum plus 32768 for each of its words. A lane's sum
-   over a run stays within [-2^31, 2^31) for up to 32768 vectors, so the runs of 16384
-   blocks stay as they are. The builtin is the one behind _mm256_madd_epi16 in both GCC
-   and clang (no intrinsics header: the core includes only C standard headers). */
-typedef int16_t tw_v16i16 __attribute__((vector_size(32)));
-typedef int32_t tw_v8i32 __attribute__((vector_size(32)));
+/* The two constants, loaded once per call from here (volatile, so that they stay loads):
+   as constants, GCC builds them again in every straight-line step after the loop (six
+   instructions a vector there). */
+static const tw_v16i16 madd_k[2] = {
+    {INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN,
+     INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN},
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
 
-static inline __attribute__((target("avx2"), always_inline)) tw_v8u32 madd_biased(const uint8_t *p)
+#define madd_biased(x) __builtin_ia32_pmaddwd256((x) ^ bias, ones)
+
+/* The last `rem` (1-31) bytes of the 32 in `last`, the 32 - rem before them masked out. */
+#define madd_tail(last, rem) madd_biased((last) & load_v(tail_keep + (rem)))
+
+/* A run's lanes as signed values, summed (in 32 bits: see above) and returned as a 64-bit
+   two's complement value (wrapping: the run's total with its bias added back is what is
+   left). */
+static inline __attribute__((target("avx2"), always_inline)) uint64_t lanes_total(tw_v8i32 s)
 {
-    const tw_v16i16 bias = {INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN,
-                            INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN,
-                            INT16_MIN, INT16_MIN, INT16_MIN, INT16_MIN};
-    const tw_v16i16 ones = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-    tw_v16i16 x;
-    memcpy(&x, p, sizeof(x));
-    return (tw_v8u32)__builtin_ia32_pmaddwd256(x ^ bias, ones);
+    /* Unsigned 32-bit adds (wrapping, so the compilers keep them 32 bits wide), then the
+       sign: GCC and clang convert out-of-range values to int32_t modulo 2^32. */
+    typedef uint32_t tw_v8u32 __attribute__((vector_size(32)));
+    tw_v8u32 u = (tw_v8u32)s;
+    uint32_t t = 0;
+    for (int i = 0; i < 8; i++) {
+        t += u[i];
+    }
+    return (uint64_t)(int64_t)(int32_t)t;
+}
+
+/* Packets of more than RUN_VECS vectors (never an IPv4 one) in runs of that many: the
+   per-packet function below then keeps a single run's state. */
+__attribute__((target("avx2"), noinline, cold)) static uint64_t
+native_long(uint64_t acc, const uint8_t *p, size_t len)
+{
+    for (; len > RUN_VECS * 32u; len -= RUN_VECS * 32u, p += RUN_VECS * 32u) {
+        acc = tw_cksum_native_avx2(acc, p, RUN_VECS * 32u);
+    }
+    return tw_cksum_native_avx2(acc, p, len);
 }
 
 __attribute__((target("avx2"), noinline)) uint64_t tw_cksum_native_avx2(uint64_t acc,
                                                                        const uint8_t *p,
                                                                        size_t len)
 {
-    size_t nblocks = len / 64;
-    while (nblocks > 0) {
-        size_t n = nblocks < 16384 ? nblocks : 16384;
-        nblocks -= n;
-        /* 32768 for each of the run's 32 * n words, added back below. */
-        uint64_t t = (uint64_t)n << 20;
-        tw_v8u32 s = {0}; /* lanes as two's complement 32-bit values (wrapping adds) */
-        /* Four blocks (eight vectors) a turn: the loop's own add, compare and branch are
-           spread over 256 bytes; then the last 0-3 blocks. */
-        for (; n >= 4; n -= 4, p += 256) {
-            s += ((madd_biased(p) + madd_biased(p + 32)) +
-                  (madd_biased(p + 64) + madd_biased(p + 96))) +
-                 ((madd_biased(p + 128) + madd_biased(p + 160)) +
-                  (madd_biased(p + 192) + madd_biased(p + 224)));
-        }
-        for (; n > 0; n--, p += 64) {
-            s += madd_biased(p) + madd_biased(p + 32);
-        }
-        tw_v8i32 si = (tw_v8i32)s;
-        for (int i = 0; i < 8; i++) {
-            t += (uint64_t)(int64_t)si[i];
-        }
-        acc = tw_cksum_add64(acc, t);
+    if (len > RUN_VECS * 32u) {
+        return native_long(acc, p, len);
     }
-    return sum_tail(acc, p, len);
+    if (len < 32) {
+        return sum_tail(acc, p, len);
+    }
+    const volatile tw_v16i16 *k = madd_k;
+    tw_v16i16 bias = k[0], ones = k[1];
+    size_t n = len / 32;
+    /* 32768 for each of the 16 * n words, added back below. */
+    uint64_t t = (uint64_t)n << 19;
+    tw_v8i32 s = {0};
+    for (; n >= 8; n -= 8, p += 256) {
+        s += ((madd_biased(load_v(p)) + madd_biased(load_v(p + 32))) +
+              (madd_biased(load_v(p + 64)) + madd_biased(load_v(p + 96)))) +
+             ((madd_biased(load_v(p + 128)) + madd_biased(load_v(p + 160))) +
+              (madd_biased(load_v(p + 192)) + madd_biased(load_v(p + 224))));
+    }
+    switch (n) {
+    case 7:
+        s += madd_biased(load_v(p + 192));
+        /* fallthrough */
+    case 6:
+        s += madd_biased(load_v(p + 160));
+        /* fallthrough */
+    case 5:
+        s += madd_biased(load_v(p + 128));
+        /* fallthrough */
+    case 4:
+        s += madd_biased(load_v(p + 96));
+        /* fallthrough */
+    case 3:
+        s += madd_biased(load_v(p + 64));
+        /* fallthrough */
+    case 2:
+        s += madd_biased(load_v(p + 32));
+        /* fallthrough */
+    case 1:
+        s += madd_biased(load_v(p));
+        /* fallthrough */
+    default:
+        break;
+    }
+    p += n * 32;
+    size_t rem = len & 31;
+    if (rem && !(len & 1)) {
+        s += madd_tail(load_v(p + rem - 32), rem);
+        t += (uint64_t)1 << 19;
+        rem = 0;
+    }
+    acc = tw_cksum_add64(acc, t + lanes_total(s));
+    return rem ? sum_tail(acc, p, rem) : acc;
 }
 
+/* One vector copied and summed (the copy's turn below, and its straight-line rest). */
+#define COPY_SUM(off)                                                                      \
+    do {                                                                                   \
+        tw_v16i16 x_ = load_v(src + (off));                                                \
+        store_v(dst + (off), x_);                                                          \
+        s += madd_biased(x_);                                                              \
+    } while (0)
+
 /* The same with a copy to `dst` (no overlap) in the same pass, 32 bytes a step: the
-   receive path's copy into the ring and its checksum cost about 0.19 instructions a
-   byte instead of 0.28 for libc's copy and the loop above over the copy. Eight vectors a
-   turn, then four, then one at a time. */
+   receive path's copy into the ring and its checksum cost five instructions a vector
+   instead of two for the copy and three for the sum over it, with one loop's overheads.
+   The last len % 32 bytes are copied as the last 32 (overlapping bytes copied already:
+   no byte loop). */
+__attribute__((target("avx2"), noinline, cold)) static uint64_t
+copy_long(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
+{
+    for (; len > RUN_VECS * 32u; len -= RUN_VECS * 32u, src += RUN_VECS * 32u, dst += RUN_VECS * 32u) {
+        acc = tw_cksum_copy_native_avx2(acc, dst, src, RUN_VECS * 32u);
+    }
+    return tw_cksum_copy_native_avx2(acc, dst, src, len);
+}
+
 __attribute__((target("avx2"), noinline)) uint64_t
 tw_cksum_copy_native_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
 {
-    size_t nvec = len / 32;
-    while (nvec > 0) {
-        size_t n = nvec < 32768 ? nvec : 32768;
-        nvec -= n;
-        tw_v8u32 all = {0}, hi = {0};
-        for (; n >= 8; n -= 8, src += 256, dst += 256) {
-            tw_v8u32 x0 = load_v8(src), x1 = load_v8(src + 32), x2 = load_v8(src + 64),
-                     x3 = load_v8(src + 96), x4 = load_v8(src + 128), x5 = load_v8(src + 160),
-                     x6 = load_v8(src + 192), x7 = load_v8(src + 224);
-            memcpy(dst, &x0, 32);
-            memcpy(dst + 32, &x1, 32);
-            memcpy(dst + 64, &x2, 32);
-            memcpy(dst + 96, &x3, 32);
-            memcpy(dst + 128, &x4, 32);
-            memcpy(dst + 160, &x5, 32);
-            memcpy(dst + 192, &x6, 32);
-            memcpy(dst + 224, &x7, 32);
-            all += ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7));
-            hi += (((x0 >> 16) + (x1 >> 16)) + ((x2 >> 16) + (x3 >> 16))) +
-                  (((x4 >> 16) + (x5 >> 16)) + ((x6 >> 16) + (x7 >> 16)));
-        }
-        if (n >= 4) {
-            tw_v8u32 x0 = load_v8(src), x1 = load_v8(src + 32), x2 = load_v8(src + 64),
-                     x3 = load_v8(src + 96);
-            memcpy(dst, &x0, 32);
-            memcpy(dst + 32, &x1, 32);
-            memcpy(dst + 64, &x2, 32);
-            memcpy(dst + 96, &x3, 32);
-            all += (x0 + x1) + (x2 + x3);
-            hi += ((x0 >> 16) + (x1 >> 16)) + ((x2 >> 16) + (x3 >> 16));
-            n -= 4;
-            src += 128;
-            dst += 128;
-        }
-        for (; n > 0; n--, src += 32, dst += 32) {
-            tw_v8u32 x0 = load_v8(src);
-            memcpy(dst, &x0, 32);
-            all += x0;
-            hi += x0 >> 16;
-        }
-        acc = tw_cksum_add64(acc, lanes_sum(all, hi));
+    if (len > RUN_VECS * 32u) {
+        return copy_long(acc, dst, src, len);
     }
-    /* The last 0-31 bytes: two copies of a fixed size that may overlap (no call), then
-       the sum of the copy. */
-    len &= 31;
-    if (len >= 16) {
-        memcpy(dst, src, 16);
-        memcpy(dst + len - 16, src + len - 16, 16);
-    } else if (len >= 8) {
-        memcpy(dst, src, 8);
-        memcpy(dst + len - 8, src + len - 8, 8);
-    } else if (len >= 4) {
-        memcpy(dst, src, 4);
-        memcpy(dst + len - 4, src + len - 4, 4);
-    } else {
-        for (size_t i = 0; i < len; i++) {
-            dst[i] = src[i];
+    if (len < 32) {
+        /* Two copies of a fixed size that may overlap (no call), then the sum of the copy. */
+        if (len >= 16) {
+            memcpy(dst, src, 16);
+            memcpy(dst + len - 16, src + len - 16, 16);
+        } else if (len >= 8) {
+            memcpy(dst, src, 8);
+            memcpy(dst + len - 8, src + len - 8, 8);
+        } else if (len >= 4) {
+            memcpy(dst, src, 4);
+            memcpy(dst + len - 4, src + len - 4, 4);
+        } else {
+            for (size_t i = 0; i < len; i++) {
+                dst[i] = src[i];
+            }
+        }
+        return sum_tail(acc, dst, len);
+    }
+    const volatile tw_v16i16 *k = madd_k;
+    tw_v16i16 bias = k[0], ones = k[1];
+    size_t n = len / 32;
+    uint64_t t = (uint64_t)n << 19; /* the bias, as in tw_cksum_native_avx2 */
+    tw_v8i32 s = {0};
+    for (; n >= 8; n -= 8, src += 256, dst += 256) {
+        tw_v16i16 x0 = load_v(src), x1 = load_v(src + 32), x2 = load_v(src + 64),
+                  x3 = load_v(src + 96), x4 = load_v(src + 128), x5 = load_v(src + 160),
+                  x6 = load_v(src + 192), x7 = load_v(src + 224);
+        store_v(dst, x0);
+        store_v(dst + 32, x1);
+        store_v(dst + 64, x2);
+        store_v(dst + 96, x3);
+        store_v(dst + 128, x4);
+        store_v(dst + 160, x5);
+        store_v(dst + 192, x6);
+        store_v(dst + 224, x7);
+        s += ((madd_biased(x0) + madd_biased(x1)) + (madd_biased(x2) + madd_biased(x3))) +
+             ((madd_biased(x4) + madd_biased(x5)) + (madd_biased(x6) + madd_biased(x7)));
+    }
+    switch (n) {
+    case 7:
+        COPY_SUM(192);
+        /* fallthrough */
+    case 6:
+        COPY_SUM(160);
+        /* fallthrough */
+    case 5:
+        COPY_SUM(128);
+        /* fallthrough */
+    case 4:
+        COPY_SUM(96);
+        /* fallthrough */
+    case 3:
+        COPY_SUM(64);
+        /* fallthrough */
+    case 2:
+        COPY_SUM(32);
+        /* fallthrough */
+    case 1:
+        COPY_SUM(0);
+        /* fallthrough */
+    default:
+        break;
+    }
+    src += n * 32;
+    dst += n * 32;
+    size_t rem = len & 31;
+    if (rem) {
+        tw_v16i16 last = load_v(src + rem - 32);
+        store_v(dst + rem - 32, last);
+        if (!(len & 1)) {
+            s += madd_tail(last, rem);
+            t += (uint64_t)1 << 19;
+            rem = 0;
         }
     }
-    return sum_tail(acc, dst, len);
+    acc = tw_cksum_add64(acc, t + lanes_total(s));
+    return rem ? sum_tail(acc, dst, rem) : acc;
 }
+
+#undef COPY_SUM
+#undef madd_tail
+#undef madd_biased
 
 bool tw_cksum_have_avx2(void)
 {

@@ -759,7 +759,9 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
     if (tw_seq_lt(c->snd_nxt, ack)) {
         c->snd_nxt = ack;
     }
-    tw_sack_trim(c);
+    if (c->sb && c->sb->n) {
+        tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
+    }
     c->stall_start = st->now;
     c->retries = 0;
     c->persist_backoff = 0;
@@ -1422,13 +1424,21 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     tw_hnode *n = conn_find(st, key);
     tw_socket *c = (tw_socket *)n;
-    if (n && h->payload_len && fast_ok(c, &s, false)) {
-        /* In-order data for a ring with room (and no out-of-order bytes after the
-           readable ones: fast_ok): the checksum is summed as the payload is copied where
-           it will be read from; a wrong one leaves the copy uncommitted. */
-        if (!tw_cksum_native_ok(tw_ring_write_sum(&c->rcv, sum, h->payload, h->payload_len))) {
+    if (n && fast_ok(c, &s, false)) {
+        if (h->payload_len) {
+            /* In-order data for a ring with room (and no out-of-order bytes after the
+               readable ones: fast_ok): the checksum is summed as the payload is copied
+               where it will be read from; a wrong one leaves the copy uncommitted. */
+            if (!tw_cksum_native_ok(
+                    tw_ring_write_sum(&c->rcv, sum, h->payload, h->payload_len))) {
+                return false;
+            }
+        } else if (!tw_cksum_native_ok(sum)) {
             return false;
         }
+        /* A pure ACK takes the same steps here as through input_demux (fast_ok has no
+           side effect without `reserve`, and `placed` matters only with data): one
+           inline copy of them, and no call for a bulk sender's ACKs. */
         tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
         fast_do(c, &s, true);
         return true;

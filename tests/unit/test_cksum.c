@@ -412,6 +412,26 @@ static void check_copy_fn(copy_fn fn, const char *name)
                     name, len, so);
         }
     }
+    /* Past the 64 KiB runs the AVX2 loop sums separately, at even and odd lengths, random
+       and all ones or zeros (the lanes' extremes): against the portable sum of the copy. */
+    static uint8_t bsrc[(3u << 20) + 64 * 5 + 7], bdst[sizeof(bsrc)];
+    static const size_t blens[] = {sizeof(bsrc), sizeof(bsrc) - 1, 65536 + 40, 65535, 65536};
+    for (int fill = 0; fill < 3; fill++) {
+        if (fill == 0) {
+            fill_random(&r, bsrc, sizeof(bsrc));
+        } else {
+            memset(bsrc, fill == 1 ? 0xff : 0, sizeof(bsrc));
+        }
+        for (size_t k = 0; k < sizeof(blens) / sizeof(blens[0]); k++) {
+            size_t len = blens[k];
+            memset(bdst, 0xee, sizeof(bdst));
+            uint64_t n = fn(5, bdst, bsrc, len);
+            assert_memory_equal(bdst, bsrc, len);
+            UNIT_EQ(tw_cksum_from_native(n),
+                    tw_cksum_from_native(tw_cksum_native_portable(5, bsrc, len)),
+                    "%s big len %zu fill %d", name, len, fill);
+        }
+    }
 }
 
 static void test_cksum_copy_native_forms(void **state)
