@@ -167,7 +167,7 @@ void tw_stack_free(tw_stack *st)
             for (size_t k = 0; k < TW_PORT_LEAF; k++) {
                 tw_mem_give(&st->mem, TW_MC_PORT, l->p[k], sizeof(tw_port));
             }
-            tw_mem_free(&st->mem, l, sizeof(*l));
+            tw_mem_give(&st->mem, TW_MC_LEAF, l, sizeof(*l));
         }
     }
     if (st->conns.b) {
@@ -356,16 +356,33 @@ size_t tw_stack_time_wait_count(const tw_stack *st)
 
 /* ---- port table ---- */
 
+/* A zeroed leaf. Leaves go back to their free list only when empty (every entry NULL, n
+   0), so one from the list has only the list's link word (its first entry) to clear: a
+   client binding one port after another empties and refills a leaf per connection. */
+static tw_port_leaf *leaf_take(tw_stack *st)
+{
+    bool cached = st->mem.cache[TW_MC_LEAF].head != NULL;
+    tw_port_leaf *l = tw_mem_take(&st->mem, TW_MC_LEAF, sizeof(*l));
+    if (l) {
+        if (cached) {
+            l->p[0] = NULL;
+        } else {
+            memset(l, 0, sizeof(*l));
+        }
+    }
+    return l;
+}
+
 tw_port *tw_port_new(tw_stack *st, uint16_t port)
 {
     tw_port_leaf **lp = &st->ports[port / TW_PORT_LEAF];
-    if (!*lp && !(*lp = tw_mem_zalloc(&st->mem, sizeof(**lp)))) {
+    if (!*lp && !(*lp = leaf_take(st))) {
         return NULL;
     }
     tw_port *p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
     if (!p) {
         if ((*lp)->n == 0) {
-            tw_mem_free(&st->mem, *lp, sizeof(**lp));
+            tw_mem_give(&st->mem, TW_MC_LEAF, *lp, sizeof(**lp));
             *lp = NULL;
         }
         return NULL;
@@ -394,7 +411,7 @@ void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
         (*lp)->p[port % TW_PORT_LEAF] = NULL;
         tw_mem_give(&st->mem, TW_MC_PORT, p, sizeof(*p));
         if (--(*lp)->n == 0) {
-            tw_mem_free(&st->mem, *lp, sizeof(**lp));
+            tw_mem_give(&st->mem, TW_MC_LEAF, *lp, sizeof(**lp));
             *lp = NULL;
         }
     }

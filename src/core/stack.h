@@ -40,7 +40,8 @@ struct tw_stack {
     tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
     /* tw_port by local port (bound sockets and listeners), indexed by the number: a
        lookup is two loads, no hash and no chain, and ports used one after the other sit
-       side by side. A leaf is made with its first port and freed with its last. */
+       side by side. A leaf is made with its first port and given back with its last (to a
+       free list, mem.h: a client binding port after port reuses one). */
     tw_port_leaf *ports[65536 / TW_PORT_LEAF];
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
