@@ -339,26 +339,14 @@ void tw_conn_timer_update(tw_socket *c)
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection
    that moves a few bytes never holds (or maps, with malloc's large-block threshold) the
    full buffer sizes. `keep` bytes from head are preserved (data and, on the receive
-   side, the out-of-order bytes stored past it). */
-static bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit, uint32_t keep)
+   side, the out-of-order bytes stored past it). These are ring_reserve's steps for a
+   ring that has a buffer already or needs more than one block: out of line, so that the
+   common first block (below) costs no register saves. */
+static __attribute__((noinline)) bool ring_grow(tw_stack *st, tw_ring *r, uint32_t need,
+                                                uint32_t limit, uint32_t keep)
 {
-    if (r->buf && need <= r->cap) {
-        return true;
-    }
     if (need > limit) {
         return false;
-    }
-    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
-        /* A fresh ring's first block (what the steps below choose for it), with nothing
-           to move: every connection that carries data comes here once a direction. */
-        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-        if (!nbuf) {
-            return false;
-        }
-        r->buf = nbuf;
-        r->cap = TW_MEM_RING_BLOCK;
-        r->head = 0;
-        return true;
     }
     uint32_t ncap = r->cap ? r->cap : TW_MEM_RING_BLOCK;
     while (ncap < need) {
@@ -378,6 +366,27 @@ static bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit
         ring_block_free(st, old, old_cap);
     }
     return true;
+}
+
+static inline bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit,
+                                uint32_t keep)
+{
+    if (r->buf && need <= r->cap) {
+        return true;
+    }
+    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
+        /* A fresh ring's first block (what ring_grow would choose for it), with nothing
+           to move: every connection that carries data comes here once a direction. */
+        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        if (!nbuf) {
+            return false;
+        }
+        r->buf = nbuf;
+        r->cap = TW_MEM_RING_BLOCK;
+        r->head = 0;
+        return true;
+    }
+    return ring_grow(st, r, need, limit, keep);
 }
 
 bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
