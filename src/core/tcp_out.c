@@ -482,8 +482,21 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
-    uint8_t flags = c->state == TW_STATE_SYN_RCVD ? (uint8_t)(TW_SYN | TW_ACK) : TW_SYN;
-    emit(c, flags, c->iss, 0, 0, retransmit);
+    if (c->state == TW_STATE_SYN_RCVD) {
+        emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
+    } else {
+        /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
+           every active open sends one. */
+        tw_tcp_opts o;
+        tw_conn_syn_opts(c, &o, NULL);
+        uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+        w[0] = (uint32_t)c->lport << 16 | c->rport;
+        w[1] = c->iss.v;
+        w[2] = 0;
+        w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
+        w[4] = 0;
+        out_words(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+    }
     if (!retransmit) {
         /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
            SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
