@@ -438,15 +438,6 @@ void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uin
     *ts_off = (uint32_t)(h >> 32);
 }
 
-uint8_t tw_wscale_for(uint32_t rcvbuf)
-{
-    /* 65535 << ws >= rcvbuf  <=>  2^ws > q = floor((rcvbuf - 1) / 65535): ws is the bit
-       length of q (no loop over the shifts; every connection set-up asks). */
-    uint32_t q = rcvbuf ? (rcvbuf - 1) / 65535u : 0;
-    unsigned ws = q ? 32u - (unsigned)__builtin_clz(q) : 0;
-    return (uint8_t)(ws < 14 ? ws : 14);
-}
-
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer)
 {
     const tw_config *cfg = &c->st->cfg;

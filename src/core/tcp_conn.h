@@ -365,8 +365,16 @@ static inline uint16_t tw_conn_local_mss(const tw_socket *c)
     return mss;
 }
 /* The window scale we offer for a receive buffer of `rcvbuf` bytes: the smallest shift
-   that lets the window field cover it (RFC 7323 2.2, at most 14). */
-uint8_t tw_wscale_for(uint32_t rcvbuf);
+   that lets the window field cover it (RFC 7323 2.2, at most 14). Inline: every
+   connection set-up asks, both ends. */
+static inline uint8_t tw_wscale_for(uint32_t rcvbuf)
+{
+    /* 65535 << ws >= rcvbuf  <=>  2^ws > q = floor((rcvbuf - 1) / 65535): ws is the bit
+       length of q (no loop over the shifts). */
+    uint32_t q = rcvbuf ? (rcvbuf - 1) / 65535u : 0;
+    unsigned ws = q ? 32u - (unsigned)__builtin_clz(q) : 0;
+    return (uint8_t)(ws < 14 ? ws : 14);
+}
 void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
                           uint32_t daddr);
 /* Our FIN was sent (it lies below snd_max). */
