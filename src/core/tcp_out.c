@@ -1042,6 +1042,15 @@ static bool push_last(tw_socket *c)
     return true;
 }
 
+/* tw_out_push's sending, out of line: the calls that find nothing to send (a receiver
+   after each data segment) then save no registers for it. */
+static __attribute__((noinline)) void push_now(tw_socket *c)
+{
+    if (!push_last(c)) {
+        push_segs(c, ~0u, false);
+    }
+}
+
 void tw_out_push(tw_socket *c)
 {
     if (!synchronized(c)) {
@@ -1051,9 +1060,8 @@ void tw_out_push(tw_socket *c)
        after a data segment) does not pay for the call. */
     if (c->state != TW_STATE_TIME_WAIT &&
         (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
-         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) &&
-        !push_last(c)) {
-        push_segs(c, ~0u, false);
+         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)))) {
+        push_now(c);
     }
     /* A segment sent above carried the ACK and cleared both flags (emit). */
     if (c->flags & TW_F_ACK_NOW) {
