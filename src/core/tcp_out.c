@@ -310,15 +310,14 @@ static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
-   bytes on the wire as out_words. Inline in its two callers: ack_fast's constants drop
-   the payload, RST and retransmit branches. */
-static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8_t flags,
-                                                             tw_seq seq, uint32_t off,
-                                                             uint32_t len, bool retrans,
-                                                             uint16_t win)
+   bytes on the wire as out_words. Inline in its two callers (through emit_plain, below): ack_fast's constants drop
+   the payload, RST and retransmit branches; `ts` is a constant in each copy. */
+static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
+                                                                tw_seq seq, uint32_t off,
+                                                                uint32_t len, bool retrans,
+                                                                uint16_t win, bool ts)
 {
     tw_stack *st = c->st;
-    bool ts = (c->flags & TW_F_TS) != 0;
     uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
@@ -398,6 +397,20 @@ static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
+    }
+}
+
+/* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
+   IPv4 length that depend on it fold, instead of being chosen again at each use. */
+static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8_t flags,
+                                                             tw_seq seq, uint32_t off,
+                                                             uint32_t len, bool retrans,
+                                                             uint16_t win)
+{
+    if (c->flags & TW_F_TS) {
+        emit_plain_as(c, flags, seq, off, len, retrans, win, true);
+    } else {
+        emit_plain_as(c, flags, seq, off, len, retrans, win, false);
     }
 }
 
