@@ -290,12 +290,23 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
    loop of tw_cksum_native and a separate memcpy cost more than the bytes. */
 static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
 {
-    uint64_t a = 0;
+    uint64_t a = 0, b = 0;
     uint32_t i = 0;
-    for (; i + 8 <= len; i += 8) {
+    /* 16 bytes a step into two sums (one's complement addition is associative, RFC 1071
+       2(A)): fewer loop steps, and neither sum's carries wait for the other's. */
+    for (; i + 16 <= len; i += 16) {
+        uint64_t v = tw_cksum_load64(src + i), u = tw_cksum_load64(src + i + 8);
+        memcpy(dst + i, &v, 8);
+        memcpy(dst + i + 8, &u, 8);
+        a = tw_cksum_add64(a, v);
+        b = tw_cksum_add64(b, u);
+    }
+    a = tw_cksum_add64(a, b);
+    if (i + 8 <= len) {
         uint64_t v = tw_cksum_load64(src + i);
         memcpy(dst + i, &v, 8);
         a = tw_cksum_add64(a, v);
+        i += 8;
     }
     if (i < len) {
         /* The tail as a zero-padded word in memory order (RFC 1071 1(2)). */
