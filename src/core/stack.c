@@ -125,6 +125,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     tw_sipkey root2 = {load_u64(cfg->entropy + 16), load_u64(cfg->entropy + 24)};
     st->isn_key.k0 = tw_siphash_4x32(&root, 1, 0, 0, 0);
     st->isn_key.k1 = tw_siphash_4x32(&root2, 1, 0, 0, 0);
+    tw_siphash_pre(&st->isn_pre, &st->isn_key);
     st->ts_key.k0 = tw_siphash_4x32(&root, 2, 0, 0, 0);
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);

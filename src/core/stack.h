@@ -31,6 +31,7 @@ struct tw_stack {
     uint64_t counters[TW_CNT_COUNT_];
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
+    tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
     /* The connection the last lookup of a segment found in conns (tcp_in.c), NULL once
        it leaves the table (tw_conn_unhash): a bulk transfer's segments all go to one

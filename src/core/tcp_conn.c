@@ -412,7 +412,8 @@ void tw_conn_notify_emit(tw_socket *c)
 
 static uint64_t tuple_hash(const tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-    return tw_siphash_3x32(&st->isn_key, st->cfg.addr, raddr, (uint32_t)lport << 16 | rport);
+    return tw_siphash_3x32_pre(&st->isn_pre, st->cfg.addr, raddr,
+                               (uint32_t)lport << 16 | rport);
 }
 
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
