@@ -237,13 +237,13 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         uint64_t key = tw_tuple_key(addr, port, s->lport);
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). */
-        tw_timewait_prefetch(st, key);
+        uint64_t twh = tw_timewait_prefetch(st, key);
         tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
         have_isn = true;
         if (tw_htab_find(&st->conns, key)) {
             return TW_ERR_ADDRINUSE;
         }
-        tw_tw *tn = tw_timewait_find(st, key);
+        tw_tw *tn = tw_timewait_find_pre(st, key, twh);
         if (tn) {
             if (!(s->flags & TW_F_REUSE)) {
                 return TW_ERR_ADDRINUSE;

@@ -104,3 +104,41 @@ uint64_t tw_siphash_3x32(const tw_sipkey *key, uint32_t a, uint32_t b, uint32_t 
     sip_word(&s, (uint64_t)c | (uint64_t)12 << 56);
     return sip_final(&s);
 }
+
+void tw_siphash_pre(tw_sippre *p, const tw_sipkey *key)
+{
+    sipstate s;
+    sip_init(&s, key);
+    /* sipround's first four steps: v0 and v1 only, before any message word reaches them
+       (sip_word xors the word into v3 first). */
+    s.v0 += s.v1;
+    s.v1 = rotl(s.v1, 13);
+    s.v1 ^= s.v0;
+    s.v0 = rotl(s.v0, 32);
+    p->v0 = s.v0;
+    p->v1 = s.v1;
+    p->v2 = s.v2;
+    p->v3 = s.v3;
+}
+
+uint64_t tw_siphash_3x32_pre(const tw_sippre *p, uint32_t a, uint32_t b, uint32_t c)
+{
+    sipstate s = {p->v0, p->v1, p->v2, p->v3};
+    uint64_t m = (uint64_t)a | (uint64_t)b << 32;
+    /* sip_word(m) with its first round's first four steps already in p. */
+    s.v3 ^= m;
+    s.v2 += s.v3;
+    s.v3 = rotl(s.v3, 16);
+    s.v3 ^= s.v2;
+    s.v0 += s.v3;
+    s.v3 = rotl(s.v3, 21);
+    s.v3 ^= s.v0;
+    s.v2 += s.v1;
+    s.v1 = rotl(s.v1, 17);
+    s.v1 ^= s.v2;
+    s.v2 = rotl(s.v2, 32);
+    sipround(&s);
+    s.v0 ^= m;
+    sip_word(&s, (uint64_t)c | (uint64_t)12 << 56);
+    return sip_final(&s);
+}

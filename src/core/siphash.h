@@ -18,4 +18,14 @@ uint64_t tw_siphash_4x32(const tw_sipkey *key, uint32_t a, uint32_t b, uint32_t 
 /* SipHash of the 12 little-endian bytes of a, b, c. */
 uint64_t tw_siphash_3x32(const tw_sipkey *key, uint32_t a, uint32_t b, uint32_t c);
 
+/* A key's SipHash state with the steps that read no message done once: the
+   initialization and the half of the first round that only mixes v0 and v1. For a key
+   hashed with on every connection set-up (the ISN's). */
+typedef struct tw_sippre {
+    uint64_t v0, v1, v2, v3;
+} tw_sippre;
+void tw_siphash_pre(tw_sippre *p, const tw_sipkey *key);
+/* tw_siphash_3x32 with the key's prepared state: the same result. */
+uint64_t tw_siphash_3x32_pre(const tw_sippre *p, uint32_t a, uint32_t b, uint32_t c);
+
 #endif

@@ -125,6 +125,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     tw_sipkey root2 = {load_u64(cfg->entropy + 16), load_u64(cfg->entropy + 24)};
     st->isn_key.k0 = tw_siphash_4x32(&root, 1, 0, 0, 0);
     st->isn_key.k1 = tw_siphash_4x32(&root2, 1, 0, 0, 0);
+    tw_siphash_pre(&st->isn_pre, &st->isn_key);
     st->ts_key.k0 = tw_siphash_4x32(&root, 2, 0, 0, 0);
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);
@@ -167,7 +168,7 @@ void tw_stack_free(tw_stack *st)
             for (size_t k = 0; k < TW_PORT_LEAF; k++) {
                 tw_mem_give(&st->mem, TW_MC_PORT, l->p[k], sizeof(tw_port));
             }
-            tw_mem_free(&st->mem, l, sizeof(*l));
+            tw_mem_give(&st->mem, TW_MC_LEAF, l, sizeof(*l));
         }
     }
     if (st->conns.b) {
@@ -356,16 +357,33 @@ size_t tw_stack_time_wait_count(const tw_stack *st)
 
 /* ---- port table ---- */
 
+/* A zeroed leaf. Leaves go back to their free list only when empty (every entry NULL, n
+   0), so one from the list has only the list's link word (its first entry) to clear: a
+   client binding one port after another empties and refills a leaf per connection. */
+static tw_port_leaf *leaf_take(tw_stack *st)
+{
+    bool cached = st->mem.cache[TW_MC_LEAF].head != NULL;
+    tw_port_leaf *l = tw_mem_take(&st->mem, TW_MC_LEAF, sizeof(*l));
+    if (l) {
+        if (cached) {
+            l->p[0] = NULL;
+        } else {
+            memset(l, 0, sizeof(*l));
+        }
+    }
+    return l;
+}
+
 tw_port *tw_port_new(tw_stack *st, uint16_t port)
 {
     tw_port_leaf **lp = &st->ports[port / TW_PORT_LEAF];
-    if (!*lp && !(*lp = tw_mem_zalloc(&st->mem, sizeof(**lp)))) {
+    if (!*lp && !(*lp = leaf_take(st))) {
         return NULL;
     }
     tw_port *p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
     if (!p) {
         if ((*lp)->n == 0) {
-            tw_mem_free(&st->mem, *lp, sizeof(**lp));
+            tw_mem_give(&st->mem, TW_MC_LEAF, *lp, sizeof(**lp));
             *lp = NULL;
         }
         return NULL;
@@ -394,7 +412,7 @@ void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
         (*lp)->p[port % TW_PORT_LEAF] = NULL;
         tw_mem_give(&st->mem, TW_MC_PORT, p, sizeof(*p));
         if (--(*lp)->n == 0) {
-            tw_mem_free(&st->mem, *lp, sizeof(**lp));
+            tw_mem_give(&st->mem, TW_MC_LEAF, *lp, sizeof(**lp));
             *lp = NULL;
         }
     }

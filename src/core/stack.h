@@ -31,6 +31,7 @@ struct tw_stack {
     uint64_t counters[TW_CNT_COUNT_];
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
+    tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
     /* The connection the last lookup of a segment found in conns (tcp_in.c), NULL once
        it leaves the table (tw_conn_unhash): a bulk transfer's segments all go to one
@@ -40,7 +41,8 @@ struct tw_stack {
     tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
     /* tw_port by local port (bound sockets and listeners), indexed by the number: a
        lookup is two loads, no hash and no chain, and ports used one after the other sit
-       side by side. A leaf is made with its first port and freed with its last. */
+       side by side. A leaf is made with its first port and given back with its last (to a
+       free list, mem.h: a client binding port after port reuses one). */
     tw_port_leaf *ports[65536 / TW_PORT_LEAF];
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */

@@ -339,26 +339,14 @@ void tw_conn_timer_update(tw_socket *c)
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection
    that moves a few bytes never holds (or maps, with malloc's large-block threshold) the
    full buffer sizes. `keep` bytes from head are preserved (data and, on the receive
-   side, the out-of-order bytes stored past it). */
-static bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit, uint32_t keep)
+   side, the out-of-order bytes stored past it). These are ring_reserve's steps for a
+   ring that has a buffer already or needs more than one block: out of line, so that the
+   common first block (below) costs no register saves. */
+static __attribute__((noinline)) bool ring_grow(tw_stack *st, tw_ring *r, uint32_t need,
+                                                uint32_t limit, uint32_t keep)
 {
-    if (r->buf && need <= r->cap) {
-        return true;
-    }
     if (need > limit) {
         return false;
-    }
-    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
-        /* A fresh ring's first block (what the steps below choose for it), with nothing
-           to move: every connection that carries data comes here once a direction. */
-        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-        if (!nbuf) {
-            return false;
-        }
-        r->buf = nbuf;
-        r->cap = TW_MEM_RING_BLOCK;
-        r->head = 0;
-        return true;
     }
     uint32_t ncap = r->cap ? r->cap : TW_MEM_RING_BLOCK;
     while (ncap < need) {
@@ -378,6 +366,27 @@ static bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit
         ring_block_free(st, old, old_cap);
     }
     return true;
+}
+
+static inline bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit,
+                                uint32_t keep)
+{
+    if (r->buf && need <= r->cap) {
+        return true;
+    }
+    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
+        /* A fresh ring's first block (what ring_grow would choose for it), with nothing
+           to move: every connection that carries data comes here once a direction. */
+        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        if (!nbuf) {
+            return false;
+        }
+        r->buf = nbuf;
+        r->cap = TW_MEM_RING_BLOCK;
+        r->head = 0;
+        return true;
+    }
+    return ring_grow(st, r, need, limit, keep);
 }
 
 bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
@@ -403,7 +412,8 @@ void tw_conn_notify_emit(tw_socket *c)
 
 static uint64_t tuple_hash(const tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-    return tw_siphash_3x32(&st->isn_key, st->cfg.addr, raddr, (uint32_t)lport << 16 | rport);
+    return tw_siphash_3x32_pre(&st->isn_pre, st->cfg.addr, raddr,
+                               (uint32_t)lport << 16 | rport);
 }
 
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
@@ -427,15 +437,6 @@ void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uin
     uint64_t h = tuple_hash(st, raddr, rport, lport);
     *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
     *ts_off = (uint32_t)(h >> 32);
-}
-
-uint8_t tw_wscale_for(uint32_t rcvbuf)
-{
-    /* 65535 << ws >= rcvbuf  <=>  2^ws > q = floor((rcvbuf - 1) / 65535): ws is the bit
-       length of q (no loop over the shifts; every connection set-up asks). */
-    uint32_t q = rcvbuf ? (rcvbuf - 1) / 65535u : 0;
-    unsigned ws = q ? 32u - (unsigned)__builtin_clz(q) : 0;
-    return (uint8_t)(ws < 14 ? ws : 14);
 }
 
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer)

@@ -365,8 +365,16 @@ static inline uint16_t tw_conn_local_mss(const tw_socket *c)
     return mss;
 }
 /* The window scale we offer for a receive buffer of `rcvbuf` bytes: the smallest shift
-   that lets the window field cover it (RFC 7323 2.2, at most 14). */
-uint8_t tw_wscale_for(uint32_t rcvbuf);
+   that lets the window field cover it (RFC 7323 2.2, at most 14). Inline: every
+   connection set-up asks, both ends. */
+static inline uint8_t tw_wscale_for(uint32_t rcvbuf)
+{
+    /* 65535 << ws >= rcvbuf  <=>  2^ws > q = floor((rcvbuf - 1) / 65535): ws is the bit
+       length of q (no loop over the shifts). */
+    uint32_t q = rcvbuf ? (rcvbuf - 1) / 65535u : 0;
+    unsigned ws = q ? 32u - (unsigned)__builtin_clz(q) : 0;
+    return (uint8_t)(ws < 14 ? ws : 14);
+}
 void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
                           uint32_t daddr);
 /* Our FIN was sent (it lies below snd_max). */
@@ -505,8 +513,11 @@ void tw_cc_init(tw_socket *c);
 bool tw_timewait_enter(tw_socket *c);
 /* The record of a 4-tuple key, or NULL. */
 struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);
-/* Start loading the bucket tw_timewait_find(st, key) will read. */
-void tw_timewait_prefetch(const tw_stack *st, uint64_t key);
+/* Start loading the bucket tw_timewait_find(st, key) will read; returns the key's hash,
+   for tw_timewait_find_pre (the same as tw_timewait_find without hashing again: the hash
+   depends on the key and the stack's seed only). */
+uint64_t tw_timewait_prefetch(const tw_stack *st, uint64_t key);
+struct tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h);
 /* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
    removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds
    the lowest ISN the new connection may use. isn_floor NULL: nothing could take the

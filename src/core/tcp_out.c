@@ -290,12 +290,23 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
    loop of tw_cksum_native and a separate memcpy cost more than the bytes. */
 static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
 {
-    uint64_t a = 0;
+    uint64_t a = 0, b = 0;
     uint32_t i = 0;
-    for (; i + 8 <= len; i += 8) {
+    /* 16 bytes a step into two sums (one's complement addition is associative, RFC 1071
+       2(A)): fewer loop steps, and neither sum's carries wait for the other's. */
+    for (; i + 16 <= len; i += 16) {
+        uint64_t v = tw_cksum_load64(src + i), u = tw_cksum_load64(src + i + 8);
+        memcpy(dst + i, &v, 8);
+        memcpy(dst + i + 8, &u, 8);
+        a = tw_cksum_add64(a, v);
+        b = tw_cksum_add64(b, u);
+    }
+    a = tw_cksum_add64(a, b);
+    if (i + 8 <= len) {
         uint64_t v = tw_cksum_load64(src + i);
         memcpy(dst + i, &v, 8);
         a = tw_cksum_add64(a, v);
+        i += 8;
     }
     if (i < len) {
         /* The tail as a zero-padded word in memory order (RFC 1071 1(2)). */
@@ -310,15 +321,15 @@ static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
-   bytes on the wire as out_words. Inline in its two callers: ack_fast's constants drop
-   the payload, RST and retransmit branches. */
-static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8_t flags,
-                                                             tw_seq seq, uint32_t off,
-                                                             uint32_t len, bool retrans,
-                                                             uint16_t win)
+   bytes on the wire as out_words. Inline in its two callers (through emit_plain, below):
+   ack_fast's constants drop the payload, RST and retransmit branches; `ts` is a constant
+   in each copy. */
+static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
+                                                                tw_seq seq, uint32_t off,
+                                                                uint32_t len, bool retrans,
+                                                                uint16_t win, bool ts)
 {
     tw_stack *st = c->st;
-    bool ts = (c->flags & TW_F_TS) != 0;
     uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
@@ -398,6 +409,20 @@ static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
+    }
+}
+
+/* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
+   IPv4 length that depend on it fold, instead of being chosen again at each use. */
+static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8_t flags,
+                                                             tw_seq seq, uint32_t off,
+                                                             uint32_t len, bool retrans,
+                                                             uint16_t win)
+{
+    if (c->flags & TW_F_TS) {
+        emit_plain_as(c, flags, seq, off, len, retrans, win, true);
+    } else {
+        emit_plain_as(c, flags, seq, off, len, retrans, win, false);
     }
 }
 
@@ -482,8 +507,21 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
-    uint8_t flags = c->state == TW_STATE_SYN_RCVD ? (uint8_t)(TW_SYN | TW_ACK) : TW_SYN;
-    emit(c, flags, c->iss, 0, 0, retransmit);
+    if (c->state == TW_STATE_SYN_RCVD) {
+        emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
+    } else {
+        /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
+           every active open sends one. */
+        tw_tcp_opts o;
+        tw_conn_syn_opts(c, &o, NULL);
+        uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+        w[0] = (uint32_t)c->lport << 16 | c->rport;
+        w[1] = c->iss.v;
+        w[2] = 0;
+        w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
+        w[4] = 0;
+        out_words(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+    }
     if (!retransmit) {
         /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
            SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
@@ -1029,6 +1067,15 @@ static bool push_last(tw_socket *c)
     return true;
 }
 
+/* tw_out_push's sending, out of line: the calls that find nothing to send (a receiver
+   after each data segment) then save no registers for it. */
+static __attribute__((noinline)) void push_now(tw_socket *c)
+{
+    if (!push_last(c)) {
+        push_segs(c, ~0u, false);
+    }
+}
+
 void tw_out_push(tw_socket *c)
 {
     if (!synchronized(c)) {
@@ -1038,9 +1085,8 @@ void tw_out_push(tw_socket *c)
        after a data segment) does not pay for the call. */
     if (c->state != TW_STATE_TIME_WAIT &&
         (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
-         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) &&
-        !push_last(c)) {
-        push_segs(c, ~0u, false);
+         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)))) {
+        push_now(c);
     }
     /* A segment sent above carried the ACK and cleared both flags (emit). */
     if (c->flags & TW_F_ACK_NOW) {

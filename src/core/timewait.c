@@ -250,14 +250,9 @@ static void release(tw_stack *st, tw_tw *t)
     tw_stack_trim_if_idle(st);
 }
 
-tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
+static inline tw_tw *find_h(const tw_twtab *T, uint64_t key, uint64_t h)
 {
-    const tw_twtab *T = &st->tws;
-    if (!T->count) {
-        return NULL;
-    }
     uint32_t raddr = (uint32_t)(key >> 32), ports = (uint32_t)key;
-    uint64_t h = hash_of(T, raddr, ports);
     const tw_twbucket *bk = &T->b[bucket_of(T, h)];
     if (!(bk->bloom & bit_of(h))) {
         return NULL;
@@ -272,12 +267,29 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
     return NULL;
 }
 
-void tw_timewait_prefetch(const tw_stack *st, uint64_t key)
+tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
 {
     const tw_twtab *T = &st->tws;
-    if (T->count) {
-        TW_PREFETCH(&T->b[bucket_of(T, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key))]);
+    if (!T->count) {
+        return NULL;
     }
+    return find_h(T, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
+}
+
+uint64_t tw_timewait_prefetch(const tw_stack *st, uint64_t key)
+{
+    const tw_twtab *T = &st->tws;
+    uint64_t h = hash_of(T, (uint32_t)(key >> 32), (uint32_t)key);
+    if (T->count) {
+        TW_PREFETCH(&T->b[bucket_of(T, h)]);
+    }
+    return h;
+}
+
+tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h)
+{
+    const tw_twtab *T = &st->tws;
+    return T->count ? find_h(T, key, h) : NULL;
 }
 
 /* ---- TIME-WAIT behaviour ---- */

@@ -85,21 +85,37 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires)
     w->count++;
 }
 
-void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
+/* A list of one at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel unlinks it like
+   any other (w->lazy is no slot, so no pending bit changes). */
+static inline void wait_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
-    if (t->pprev) {
-        tw_wheel_cancel(w, t); /* the waiting one itself: taken off w->lazy */
-    }
-    place_lazy(w);
-    /* A list of one at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel unlinks it
-       like any other (w->lazy is no slot, so no pending bit changes). Cancelling a
-       placed timer first and placing this one later gives the same lists as the other
-       way round: an unlink leaves the others' order alone. */
     t->expires = expires;
     t->next = NULL;
     t->pprev = &w->lazy;
     w->lazy = t;
     w->count++;
+}
+
+/* tw_wheel_arm_lazy when t is armed or another timer waits: out of line, so that the
+   usual case (neither) makes no call and saves no register. */
+static __attribute__((noinline)) void arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    if (t->pprev) {
+        tw_wheel_cancel(w, t); /* the waiting one itself: taken off w->lazy */
+    }
+    place_lazy(w);
+    /* Cancelling a placed timer first and placing this one later gives the same lists as
+       the other way round: an unlink leaves the others' order alone. */
+    wait_lazy(w, t, expires);
+}
+
+void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    if (t->pprev || w->lazy) {
+        arm_lazy_slow(w, t, expires);
+        return;
+    }
+    wait_lazy(w, t, expires);
 }
 
 void tw_wheel_cancel(tw_wheel *w, tw_timer *t)

@@ -88,6 +88,23 @@ static void test_siphash_3x32_equals_bytes(void **state)
     }
 }
 
+/* The prepared-key form gives what the plain one gives, for any key and words. */
+static void test_siphash_3x32_pre_equals_plain(void **state)
+{
+    (void)state;
+    tw_sipkey k = test_key();
+    unit_rng r = unit_rng_seeded(__func__);
+    for (int i = 0; i < 2000; i++) {
+        tw_sipkey rk = i ? (tw_sipkey){unit_next(&r), unit_next(&r)} : k;
+        tw_sippre p;
+        tw_siphash_pre(&p, &rk);
+        uint32_t a = (uint32_t)unit_next(&r), b = (uint32_t)unit_next(&r),
+                 c = (uint32_t)unit_next(&r);
+        UNIT_EQ(tw_siphash_3x32_pre(&p, a, b, c), tw_siphash_3x32(&rk, a, b, c),
+                "iteration %d", i);
+    }
+}
+
 /* A keyed PRF: every key bit and every message bit must change the output (a cheap
    guard against a key word or a tail byte being dropped). */
 static void test_siphash_every_bit_matters(void **state)
@@ -128,6 +145,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_siphash_reference_vectors),
+        cmocka_unit_test(test_siphash_3x32_pre_equals_plain),
         cmocka_unit_test(test_siphash_4x32_equals_bytes),
         cmocka_unit_test(test_siphash_3x32_equals_bytes),
         cmocka_unit_test(test_siphash_every_bit_matters),
