@@ -243,7 +243,7 @@ static void release(tw_stack *st, tw_tw *t)
         *t = *l;
     }
     T->count--;
-    if (T->count && T->nb > BUCKETS_MIN && T->count < T->nb / 4) {
+    if (T->count && T->nb > BUCKETS_MIN && T->count < T->nb / 2) {
         rehash(st, T->nb / 2);
     }
     shrink(st);
@@ -337,7 +337,10 @@ bool tw_timewait_enter(tw_socket *c)
         shrink(st);
         return false;
     }
-    if (T->count + 1 > T->nb) {
+    /* Up to two records a bucket: a lookup for a tuple that is not there (every connect()
+       and SYN) stops at the bucket's filter whatever the chain's length, and 4-8 bytes of
+       bucket per record keep a record within 64 bytes with its table share. */
+    if (T->count + 1 > 2 * T->nb) {
         rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
     }
     uint32_t i = T->count++;
