@@ -265,6 +265,9 @@ void tw_conn_hash(tw_socket *c)
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
     tw_htab_insert(&c->st->conns, &c->st->mem, &c->h);
     c->flags |= TW_F_HASHED;
+    /* The next segment for this stack is most likely this connection's (the SYN+ACK of
+       a connect, the first answer after a handshake): the lookup's cache takes it now. */
+    c->st->last_conn = c;
 }
 
 void tw_conn_unhash(tw_socket *c)
