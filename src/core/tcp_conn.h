@@ -469,10 +469,13 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
 /* The same for an IPv4 packet (tw_stack_input has counted it) that
    tw_tcp_parse_usual_hdr accepts: its checksum still lacks the payload's sum, which is
    added as the payload is copied into the receive ring when it is the in-order data
-   header prediction takes (else summed first), and the segment is counted. Returns
-   false, having changed nothing, when the parse says no or the checksum is wrong (the
-   caller's full parsers then take the packet and count the drop). */
-bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
+   header prediction takes (else summed first), and the segment is counted. When the
+   parse says no or the checksum is wrong, having changed nothing, it hands the packet to
+   tw_stack_input_slow, whose full parsers take it and count the drop. Either way it
+   ends tw_stack_input's call (clears in_call) and returns what tw_stack_input returns. */
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
+/* stack.c: the IPv4 and TCP parsers, then tw_tcp_input; ends the call as above. */
+int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 
 /* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);

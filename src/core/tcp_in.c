@@ -1456,11 +1456,15 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
 
 /* The usual packet's parse and input in one function: one frame and one call per
    packet instead of two (tw_stack_input). */
-bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h;
     uint32_t src;
     uint64_t sum;
-    return tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) &&
-           input_unsummed(st, &h, src, sum);
+    if (!tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) ||
+        !input_unsummed(st, &h, src, sum)) {
+        return tw_stack_input_slow(st, pkt, len);
+    }
+    st->in_call = false;
+    return 0;
 }
