@@ -1224,10 +1224,12 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    come alone, acknowledging new data or not): in ESTABLISHED, with nothing trimmed and
    no FIN seen before, it is in order, and the eighth check's steps follow. Everything
    else, or nothing changed yet, returns false for the full steps.
-   fast_ok is the test (with data, `reserve` lets it allocate the receive ring); fast_do
-   the actions, the payload already in the ring when `placed`. */
+   fast_ok is the test (with data and a receive ring too small or not there yet, it
+   allocates the ring when `grow` is NULL, else sets *grow for the caller to do it once the
+   checksum is known right); fast_do the actions, the payload already in the ring when
+   `placed`. */
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
-                                                        bool reserve)
+                                                        bool *grow)
 {
     const tw_tcp_hdr *h = s->h;
     bool ts = (c->flags & TW_F_TS) != 0;
@@ -1247,10 +1249,15 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
         /* In order, within the window (first check trims nothing), no hole to fill. */
         uint32_t need = c->rcv.len + s->data_len;
         if ((c->ooo && c->ooo->n) ||
-            need > c->rcvbuf_cap || /* tw_conn_rcv_space(), the read side being open */
-            (!(c->rcv.buf && need <= c->rcv.cap) &&
-             !(reserve && tw_conn_rcv_reserve(c, need)))) {
+            need > c->rcvbuf_cap) { /* tw_conn_rcv_space(), the read side being open */
             return false;
+        }
+        if (!(c->rcv.buf && need <= c->rcv.cap)) {
+            if (grow) {
+                *grow = true;
+            } else if (!tw_conn_rcv_reserve(c, need)) {
+                return false;
+            }
         }
     } else if (tw_seq_eq(s->ack, c->snd_una) && !(s->flags & TW_FIN)) {
         return false; /* a duplicate ACK (or a window probe's answer) */
@@ -1355,7 +1362,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     const tw_tcp_hdr *h = s->h;
     if (n) {
         tw_socket *c = (tw_socket *)n;
-        if (fast_ok(c, s, true)) {
+        if (fast_ok(c, s, NULL)) {
             fast_do(c, s, false);
         } else {
             in_conn(c, s);
@@ -1424,23 +1431,40 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     tw_hnode *n = conn_find(st, key);
     tw_socket *c = (tw_socket *)n;
-    if (n && fast_ok(c, &s, false)) {
-        if (h->payload_len) {
-            /* In-order data for a ring with room (and no out-of-order bytes after the
-               readable ones: fast_ok): the checksum is summed as the payload is copied
-               where it will be read from; a wrong one leaves the copy uncommitted. */
-            if (!tw_cksum_native_ok(
-                    tw_ring_write_sum(&c->rcv, sum, h->payload, h->payload_len))) {
+    bool grow = false;
+    if (n && fast_ok(c, &s, &grow)) {
+        bool placed = false;
+        if (grow) {
+            /* The first data of a connection (its ring is made with it, tw_conn_rcv_reserve)
+               or more than the ring holds: summed first, so that a wrong checksum changes
+               nothing, then the ring, as input_demux's fast_ok would make it. */
+            if (!tw_cksum_native_ok(tw_cksum_native_short(sum, h->payload, h->payload_len))) {
                 return false;
             }
-        } else if (!tw_cksum_native_ok(sum)) {
-            return false;
+            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+            if (!tw_conn_rcv_reserve(c, c->rcv.len + h->payload_len)) {
+                input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
+                return true;
+            }
+        } else {
+            if (h->payload_len) {
+                /* In-order data for a ring with room (and no out-of-order bytes after the
+                   readable ones: fast_ok): the checksum is summed as the payload is copied
+                   where it will be read from; a wrong one leaves the copy uncommitted. */
+                if (!tw_cksum_native_ok(
+                        tw_ring_write_sum(&c->rcv, sum, h->payload, h->payload_len))) {
+                    return false;
+                }
+                placed = true;
+            } else if (!tw_cksum_native_ok(sum)) {
+                return false;
+            }
+            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
         }
-        /* A pure ACK takes the same steps here as through input_demux (fast_ok has no
-           side effect without `reserve`, and `placed` matters only with data): one
-           inline copy of them, and no call for a bulk sender's ACKs. */
-        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-        fast_do(c, &s, true);
+        /* The same steps here as through input_demux (fast_ok has no side effect given
+           `grow`, and `placed` matters only with data): one inline copy of them, and no
+           call for a bulk sender's ACKs. */
+        fast_do(c, &s, placed);
         return true;
     }
     if (h->payload_len) {
