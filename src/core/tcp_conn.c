@@ -232,7 +232,14 @@ void tw_trace_conn_emit(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-void tw_conn_set_state(tw_socket *c, tw_state s)
+#ifndef NDEBUG
+bool tw_conn_edge_legal(tw_state old, tw_state s)
+{
+    return old == s || (legal_next[old] & BIT(s));
+}
+#endif
+
+void tw_conn_set_state_full(tw_socket *c, tw_state s)
 {
     tw_state old = (tw_state)c->state;
     if (old == s) {

@@ -23,6 +23,7 @@
 #ifndef TW_CORE_TCP_CONN_H
 #define TW_CORE_TCP_CONN_H
 
+#include <assert.h>
 #include "core/stack.h"
 #include "core/seq.h"
 #include "core/ranges.h"
@@ -282,8 +283,22 @@ void tw_conn_free(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
-/* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. */
-void tw_conn_set_state(tw_socket *c, tw_state s);
+/* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. Inline
+   for the changes that only store the new state when nothing traces: CLOSED, LISTEN
+   and the closing states count nothing (the half of a lifecycle's changes that are
+   these then cost a store). tw_conn_set_state_full does the rest. */
+void tw_conn_set_state_full(tw_socket *c, tw_state s);
+/* Whether old -> s is an edge of the state diagram (or no change); debug builds only. */
+bool tw_conn_edge_legal(tw_state old, tw_state s);
+static inline void tw_conn_set_state(tw_socket *c, tw_state s)
+{
+    if ((s < TW_STATE_SYN_SENT || s > TW_STATE_ESTABLISHED) && !c->st->cfg.trace) {
+        assert(tw_conn_edge_legal((tw_state)c->state, s));
+        c->state = (uint8_t)s;
+        return;
+    }
+    tw_conn_set_state_full(c, s);
+}
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
    when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */
 void tw_conn_done(tw_socket *c, int err);
