@@ -1340,19 +1340,41 @@ static void in_conn(tw_socket *c, tw_seg *s)
     }
 }
 
+/* The segment from its header: `h` for the ports, window and options (all that is read
+   through s->h), the rest given apart (tw_tcp_input_usual leaves it out of `h`). */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
-                                                        const tw_tcp_hdr *h, uint32_t src)
+                                                        const tw_tcp_hdr *h, uint32_t src,
+                                                        uint32_t seq, uint32_t ack,
+                                                        uint8_t flags, const uint8_t *data,
+                                                        uint32_t data_len)
 {
     s->h = h;
     s->raddr = src;
-    s->seq = tw_seq_make(h->seq);
-    s->ack = tw_seq_make(h->ack);
-    s->flags = h->flags;
-    s->data = h->payload;
-    s->data_len = h->payload_len;
-    s->len = h->payload_len + ((h->flags & TW_SYN) ? 1u : 0u) + ((h->flags & TW_FIN) ? 1u : 0u);
+    s->seq = tw_seq_make(seq);
+    s->ack = tw_seq_make(ack);
+    s->flags = flags;
+    s->data = data;
+    s->data_len = data_len;
+    s->len = data_len + ((flags & TW_SYN) ? 1u : 0u) + ((flags & TW_FIN) ? 1u : 0u);
     if (st->cfg.trace) {
-        tw_conn_fill_summary(&s->sum, h, src, st->cfg.addr); /* read only by trace events */
+        /* read only by trace events; tw_conn_fill_summary's fields */
+        tw_seg_summary *sum = &s->sum;
+        memset(sum, 0, sizeof(*sum));
+        sum->saddr = src;
+        sum->daddr = st->cfg.addr;
+        sum->sport = h->sport;
+        sum->dport = h->dport;
+        sum->seq = seq;
+        sum->ack = ack;
+        sum->len = data_len;
+        sum->win = h->win;
+        sum->flags = flags;
+        sum->opts = h->o.present;
+        sum->mss = h->o.mss;
+        sum->wscale = h->o.wscale;
+        sum->sack_blocks = h->o.sack_n;
+        sum->ts_val = h->o.ts_val;
+        sum->ts_ecr = h->o.ts_ecr;
     }
 }
 
@@ -1417,18 +1439,21 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, u
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
-    seg_init(&s, st, h, src);
+    seg_init(&s, st, h, src, h->seq, h->ack, h->flags, h->payload, h->payload_len);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, key));
 }
 
+/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. */
 static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
                                                                  const tw_tcp_hdr *h,
-                                                                 uint32_t src, uint64_t sum)
+                                                                 const tw_tcp_usual *u)
 {
     tw_seg s;
-    seg_init(&s, st, h, src);
-    uint64_t key = tw_tuple_key(src, h->sport, h->dport);
+    uint32_t src = u->src;
+    uint64_t sum = u->tcp_sum;
+    seg_init(&s, st, h, src, u->seq, u->ack, u->flags, u->payload, u->payload_len);
+    uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, key);
     tw_socket *c = (tw_socket *)n;
     bool grow = false;
@@ -1438,21 +1463,21 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
             /* The first data of a connection (its ring is made with it, tw_conn_rcv_reserve)
                or more than the ring holds: summed first, so that a wrong checksum changes
                nothing, then the ring, as input_demux's fast_ok would make it. */
-            if (!tw_cksum_native_ok(tw_cksum_native_short(sum, h->payload, h->payload_len))) {
+            if (!tw_cksum_native_ok(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-            if (!tw_conn_rcv_reserve(c, c->rcv.len + h->payload_len)) {
+            if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
                 input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
         } else {
-            if (h->payload_len) {
+            if (u->payload_len) {
                 /* In-order data for a ring with room (and no out-of-order bytes after the
                    readable ones: fast_ok): the checksum is summed as the payload is copied
                    where it will be read from; a wrong one leaves the copy uncommitted. */
                 if (!tw_cksum_native_ok(
-                        tw_ring_write_sum(&c->rcv, sum, h->payload, h->payload_len))) {
+                        tw_ring_write_sum(&c->rcv, sum, u->payload, u->payload_len))) {
                     return false;
                 }
                 placed = true;
@@ -1467,8 +1492,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
         fast_do(c, &s, placed);
         return true;
     }
-    if (h->payload_len) {
-        sum = tw_cksum_native_short(sum, h->payload, h->payload_len);
+    if (u->payload_len) {
+        sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
     }
     if (!tw_cksum_native_ok(sum)) {
         return false;
@@ -1482,11 +1507,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
    packet instead of two (tw_stack_input). */
 int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
-    tw_tcp_hdr h;
-    uint32_t src;
-    uint64_t sum;
-    if (!tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) ||
-        !input_unsummed(st, &h, src, sum)) {
+    tw_tcp_hdr h; /* only sport, dport, win and o are written (tw_tcp_parse_usual_part) */
+    tw_tcp_usual u;
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->cfg.addr) ||
+        !input_unsummed(st, &h, &u)) {
         return tw_stack_input_slow(st, pkt, len);
     }
     st->in_call = false;
