@@ -274,16 +274,21 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     r->lpprev = &l->reqs;
     l->syn_len++;
     st->nconns++;
-    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
-    tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
+    bool trace = st->cfg.trace != NULL; /* (the ids are built only then) */
+    if (trace) {
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
+        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
+    }
     if (s->data_len) {
         /* S6: no data is buffered for a half-open connection; the SYN+ACK acknowledges
            only the SYN and the peer sends the bytes again. */
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
-    tid.state = TW_STATE_SYN_RCVD;
-    tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
+    if (trace) {
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+        tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
+    }
     tw_out_req_synack(st, r, false);
     tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
 }
@@ -394,8 +399,10 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
 
 void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
 {
-    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-    tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
+    if (st->cfg.trace) { /* (the id is built only then) */
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
+    }
     tw_seq rcv_nxt = tw_seq_make(r->irs + 1);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
