@@ -1506,7 +1506,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
         return false;
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-    input_demux(st, &s, key, n);
+    if (n) {
+        in_conn(c, &s); /* what input_demux does with it: fast_ok said no above */
+    } else {
+        input_demux(st, &s, key, NULL);
+    }
     return true;
 }
 
