@@ -1362,7 +1362,10 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->flags = flags;
     s->data = data;
     s->data_len = data_len;
-    s->len = data_len + ((flags & TW_SYN) ? 1u : 0u) + ((flags & TW_FIN) ? 1u : 0u);
+    /* SYN and FIN each take a sequence number; never both here: both parsers drop that
+       combination (tw_tcp_parse, tw_tcp_parse_usual_part). */
+    assert(!((flags & TW_SYN) && (flags & TW_FIN)));
+    s->len = data_len + ((flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
     if (st->cfg.trace) {
         /* read only by trace events; tw_conn_fill_summary's fields */
         tw_seg_summary *sum = &s->sum;
