@@ -1172,9 +1172,9 @@ static void note_arrival(tw_socket *c, const tw_seg *s, tw_seq seq)
     /* RFC 7323 5.5: a TS.Recent older than 24 days is invalid, so the segment PAWS let
        through replaces it even with a smaller TSval (Linux tcp_paws_check does the
        same); otherwise PAWS would stay off for the rest of the connection. */
-    bool stale = st->now - c->ts_recent_stamp >= TW_SEC(24u * 24u * 3600u);
     if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS) && tw_seq_le(seq, c->last_ack_sent) &&
-        ((int32_t)(o->ts_val - c->ts_recent) >= 0 || stale)) {
+        ((int32_t)(o->ts_val - c->ts_recent) >= 0 ||
+         st->now - c->ts_recent_stamp >= TW_SEC(24u * 24u * 3600u) /* stale */)) {
         c->ts_recent = o->ts_val;
         c->ts_recent_stamp = st->now;
     }
