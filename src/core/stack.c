@@ -245,14 +245,16 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
 }
 
 /* Everything but the usual packet taken whole (tw_tcp_input_usual), out of line: the
-   usual packet does not pay for its frame either. */
-__attribute__((noinline)) static void input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
+   usual packet does not pay for its frame either. Ends tw_stack_input's call. */
+int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h;
     uint32_t src;
     if (input_checked(st, pkt, len, &h, &src)) {
         tw_tcp_input(st, &h, src);
     }
+    st->in_call = false;
+    return 0;
 }
 
 /* see tcpwave.h */
@@ -267,11 +269,9 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     st->in_call = true;
     set_now(st, now);
     tw_count(st, TW_CNT_IP_RX_PACKETS);
-    if (!tw_tcp_input_usual(st, pkt, len)) {
-        input_slow(st, pkt, len);
-    }
-    st->in_call = false;
-    return 0;
+    /* A tail call: the usual packet's function (else tw_stack_input_slow) ends the call,
+       in_call included, so this frame is gone before the packet's work starts. */
+    return tw_tcp_input_usual(st, pkt, len);
 }
 
 /* see tcpwave.h */

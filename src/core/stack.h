@@ -33,9 +33,10 @@ struct tw_stack {
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
-    /* The connection the last lookup of a segment found in conns (tcp_in.c), NULL once
-       it leaves the table (tw_conn_unhash): a bulk transfer's segments all go to one
-       connection, and comparing its key costs less than hashing. */
+    /* The connection the last lookup of a segment found in conns (tcp_in.c), or the last
+       one put in it (tw_conn_hash), NULL once it leaves the table (tw_conn_unhash): a bulk
+       transfer's segments all go to one connection, and comparing its key costs less
+       than hashing. */
     struct tw_socket *last_conn;
     tw_twtab tws;   /* TIME-WAIT records by 4-tuple key (timewait.h) */
     tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */

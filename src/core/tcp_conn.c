@@ -232,7 +232,14 @@ void tw_trace_conn_emit(tw_stack *st, tw_trace_kind kind, const tw_socket *c,
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-void tw_conn_set_state(tw_socket *c, tw_state s)
+#ifndef NDEBUG
+bool tw_conn_edge_legal(tw_state old, tw_state s)
+{
+    return old == s || (legal_next[old] & BIT(s));
+}
+#endif
+
+void tw_conn_set_state_full(tw_socket *c, tw_state s)
 {
     tw_state old = (tw_state)c->state;
     if (old == s) {
@@ -265,6 +272,9 @@ void tw_conn_hash(tw_socket *c)
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
     tw_htab_insert(&c->st->conns, &c->st->mem, &c->h);
     c->flags |= TW_F_HASHED;
+    /* The next segment for this stack is most likely this connection's (the SYN+ACK of
+       a connect, the first answer after a handshake): the lookup's cache takes it now. */
+    c->st->last_conn = c;
 }
 
 void tw_conn_unhash(tw_socket *c)

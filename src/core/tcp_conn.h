@@ -23,6 +23,7 @@
 #ifndef TW_CORE_TCP_CONN_H
 #define TW_CORE_TCP_CONN_H
 
+#include <assert.h>
 #include "core/stack.h"
 #include "core/seq.h"
 #include "core/ranges.h"
@@ -282,8 +283,22 @@ void tw_conn_free(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
-/* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. */
-void tw_conn_set_state(tw_socket *c, tw_state s);
+/* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. Inline
+   for the changes that only store the new state when nothing traces: CLOSED, LISTEN
+   and the closing states count nothing (the half of a lifecycle's changes that are
+   these then cost a store). tw_conn_set_state_full does the rest. */
+void tw_conn_set_state_full(tw_socket *c, tw_state s);
+/* Whether old -> s is an edge of the state diagram (or no change); debug builds only. */
+bool tw_conn_edge_legal(tw_state old, tw_state s);
+static inline void tw_conn_set_state(tw_socket *c, tw_state s)
+{
+    if ((s < TW_STATE_SYN_SENT || s > TW_STATE_ESTABLISHED) && !c->st->cfg.trace) {
+        assert(tw_conn_edge_legal((tw_state)c->state, s));
+        c->state = (uint8_t)s;
+        return;
+    }
+    tw_conn_set_state_full(c, s);
+}
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
    when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */
 void tw_conn_done(tw_socket *c, int err);
@@ -469,10 +484,13 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
 /* The same for an IPv4 packet (tw_stack_input has counted it) that
    tw_tcp_parse_usual_hdr accepts: its checksum still lacks the payload's sum, which is
    added as the payload is copied into the receive ring when it is the in-order data
-   header prediction takes (else summed first), and the segment is counted. Returns
-   false, having changed nothing, when the parse says no or the checksum is wrong (the
-   caller's full parsers then take the packet and count the drop). */
-bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
+   header prediction takes (else summed first), and the segment is counted. When the
+   parse says no or the checksum is wrong, having changed nothing, it hands the packet to
+   tw_stack_input_slow, whose full parsers take it and count the drop. Either way it
+   ends tw_stack_input's call (clears in_call) and returns what tw_stack_input returns. */
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
+/* stack.c: the IPv4 and TCP parsers, then tw_tcp_input; ends the call as above. */
+int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 
 /* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);

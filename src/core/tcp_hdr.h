@@ -73,6 +73,20 @@ size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t ds
 void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t src, uint32_t dst,
                       uint32_t payload_sum);
 
+/* What tw_tcp_parse_usual_part finds besides the ports, window and options it puts in
+   the header struct: a caller that keeps these in registers leaves the rest of that
+   struct unwritten (tw_tcp_input_usual: nothing after its parse reads them there). */
+typedef struct tw_tcp_usual {
+    uint32_t seq, ack;
+    const uint8_t *payload;
+    uint32_t payload_len;
+    uint8_t hdr_len, flags;
+    uint16_t urg;
+    uint32_t src;     /* the IPv4 source */
+    uint32_t ports;   /* sport << 16 | dport: the low half of tw_tuple_key */
+    uint64_t tcp_sum; /* see tw_tcp_parse_usual_hdr */
+} tw_tcp_usual;
+
 /* The usual packet, IPv4 and TCP checked in one pass: IPv4 without options, not a
    fragment, addressed to `self` from an acceptable source (RFC 1122 3.2.1.3), carrying
    TCP whose header fits, with both checksums right, non-zero ports and a meaningful flag
@@ -84,9 +98,11 @@ void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t s
    tw_tcp_parse_usual_hdr is all of it but the payload's part of the TCP checksum: it
    returns in *tcp_sum the native sum of the pseudo-header and TCP header, which with the
    payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
-   (the payload is summed as it is copied: tw_tcp_input_usual). */
-static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
-                                          size_t len, uint32_t self, uint64_t *tcp_sum)
+   (the payload is summed as it is copied: tw_tcp_input_usual).
+   tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only sport, dport, win and o
+   written in `h`, the rest in `*u`. */
+static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
+                                           size_t len, uint32_t self)
 {
     if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || pkt[0] != 0x45 || pkt[9] != TW_IPPROTO_TCP) {
         return false;
@@ -101,8 +117,8 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     uint32_t slen = total - TW_IPV4_HDR_LEN;
     uint32_t hlen = (uint32_t)(seg[12] >> 4) * 4u;
     uint8_t flags = seg[13];
-    uint16_t sport = tw_get16(seg), dport = tw_get16(seg + 2);
-    if (hlen < TW_TCP_HDR_LEN || hlen > slen || sport == 0 || dport == 0 ||
+    uint32_t ports = tw_get32(seg); /* source port, destination port */
+    if (hlen < TW_TCP_HDR_LEN || hlen > slen || (ports >> 16) == 0 || (ports & 0xffffu) == 0 ||
         ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) || (flags & 0x3fu) == 0) {
         return false;
     }
@@ -133,18 +149,38 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     } else if (tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_) {
         return false;
     }
-    h->sport = sport;
-    h->dport = dport;
-    h->seq = tw_get32(seg + 4);
-    h->ack = tw_get32(seg + 8);
-    h->hdr_len = (uint8_t)hlen;
-    h->flags = flags;
+    h->sport = (uint16_t)(ports >> 16);
+    h->dport = (uint16_t)ports;
     h->win = tw_get16(seg + 14);
-    h->urg = tw_get16(seg + 18);
-    h->payload = seg + hlen;
-    h->payload_len = slen - hlen;
-    *src = saddr;
-    *tcp_sum = sum;
+    u->ports = ports;
+    u->seq = tw_get32(seg + 4);
+    u->ack = tw_get32(seg + 8);
+    u->hdr_len = (uint8_t)hlen;
+    u->flags = flags;
+    u->urg = tw_get16(seg + 18);
+    u->payload = seg + hlen;
+    u->payload_len = slen - hlen;
+    u->src = saddr;
+    u->tcp_sum = sum;
+    return true;
+}
+
+static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
+                                          size_t len, uint32_t self, uint64_t *tcp_sum)
+{
+    tw_tcp_usual u;
+    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self)) {
+        return false;
+    }
+    h->seq = u.seq;
+    h->ack = u.ack;
+    h->hdr_len = u.hdr_len;
+    h->flags = u.flags;
+    h->urg = u.urg;
+    h->payload = u.payload;
+    h->payload_len = u.payload_len;
+    *src = u.src;
+    *tcp_sum = u.tcp_sum;
     return true;
 }
 

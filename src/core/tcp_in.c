@@ -274,16 +274,21 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     r->lpprev = &l->reqs;
     l->syn_len++;
     st->nconns++;
-    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
-    tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
+    bool trace = st->cfg.trace != NULL; /* (the ids are built only then) */
+    if (trace) {
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
+        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
+    }
     if (s->data_len) {
         /* S6: no data is buffered for a half-open connection; the SYN+ACK acknowledges
            only the SYN and the peer sends the bytes again. */
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
-    tid.state = TW_STATE_SYN_RCVD;
-    tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
+    if (trace) {
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+        tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
+    }
     tw_out_req_synack(st, r, false);
     tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
 }
@@ -397,8 +402,10 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
 
 void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
 {
-    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-    tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
+    if (st->cfg.trace) { /* (the id is built only then) */
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
+    }
     tw_seq rcv_nxt = tw_seq_make(r->irs + 1);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
@@ -1168,9 +1175,9 @@ static void note_arrival(tw_socket *c, const tw_seg *s, tw_seq seq)
     /* RFC 7323 5.5: a TS.Recent older than 24 days is invalid, so the segment PAWS let
        through replaces it even with a smaller TSval (Linux tcp_paws_check does the
        same); otherwise PAWS would stay off for the rest of the connection. */
-    bool stale = st->now - c->ts_recent_stamp >= TW_SEC(24u * 24u * 3600u);
     if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS) && tw_seq_le(seq, c->last_ack_sent) &&
-        ((int32_t)(o->ts_val - c->ts_recent) >= 0 || stale)) {
+        ((int32_t)(o->ts_val - c->ts_recent) >= 0 ||
+         st->now - c->ts_recent_stamp >= TW_SEC(24u * 24u * 3600u) /* stale */)) {
         c->ts_recent = o->ts_val;
         c->ts_recent_stamp = st->now;
     }
@@ -1227,10 +1234,12 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    come alone, acknowledging new data or not): in ESTABLISHED, with nothing trimmed and
    no FIN seen before, it is in order, and the eighth check's steps follow. Everything
    else, or nothing changed yet, returns false for the full steps.
-   fast_ok is the test (with data, `reserve` lets it allocate the receive ring); fast_do
-   the actions, the payload already in the ring when `placed`. */
+   fast_ok is the test (with data and a receive ring too small or not there yet, it
+   allocates the ring when `grow` is NULL, else sets *grow for the caller to do it once the
+   checksum is known right); fast_do the actions, the payload already in the ring when
+   `placed`. */
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
-                                                        bool reserve)
+                                                        bool *grow)
 {
     const tw_tcp_hdr *h = s->h;
     bool ts = (c->flags & TW_F_TS) != 0;
@@ -1250,10 +1259,15 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
         /* In order, within the window (first check trims nothing), no hole to fill. */
         uint32_t need = c->rcv.len + s->data_len;
         if ((c->ooo && c->ooo->n) ||
-            need > c->rcvbuf_cap || /* tw_conn_rcv_space(), the read side being open */
-            (!(c->rcv.buf && need <= c->rcv.cap) &&
-             !(reserve && tw_conn_rcv_reserve(c, need)))) {
+            need > c->rcvbuf_cap) { /* tw_conn_rcv_space(), the read side being open */
             return false;
+        }
+        if (!(c->rcv.buf && need <= c->rcv.cap)) {
+            if (grow) {
+                *grow = true;
+            } else if (!tw_conn_rcv_reserve(c, need)) {
+                return false;
+            }
         }
     } else if (tw_seq_eq(s->ack, c->snd_una) && !(s->flags & TW_FIN)) {
         return false; /* a duplicate ACK (or a window probe's answer) */
@@ -1336,19 +1350,44 @@ static void in_conn(tw_socket *c, tw_seg *s)
     }
 }
 
+/* The segment from its header: `h` for the ports, window and options (all that is read
+   through s->h), the rest given apart (tw_tcp_input_usual leaves it out of `h`). */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
-                                                        const tw_tcp_hdr *h, uint32_t src)
+                                                        const tw_tcp_hdr *h, uint32_t src,
+                                                        uint32_t seq, uint32_t ack,
+                                                        uint8_t flags, const uint8_t *data,
+                                                        uint32_t data_len)
 {
     s->h = h;
     s->raddr = src;
-    s->seq = tw_seq_make(h->seq);
-    s->ack = tw_seq_make(h->ack);
-    s->flags = h->flags;
-    s->data = h->payload;
-    s->data_len = h->payload_len;
-    s->len = h->payload_len + ((h->flags & TW_SYN) ? 1u : 0u) + ((h->flags & TW_FIN) ? 1u : 0u);
+    s->seq = tw_seq_make(seq);
+    s->ack = tw_seq_make(ack);
+    s->flags = flags;
+    s->data = data;
+    s->data_len = data_len;
+    /* SYN and FIN each take a sequence number; never both here: both parsers drop that
+       combination (tw_tcp_parse, tw_tcp_parse_usual_part). */
+    assert(!((flags & TW_SYN) && (flags & TW_FIN)));
+    s->len = data_len + ((flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
     if (st->cfg.trace) {
-        tw_conn_fill_summary(&s->sum, h, src, st->cfg.addr); /* read only by trace events */
+        /* read only by trace events; tw_conn_fill_summary's fields */
+        tw_seg_summary *sum = &s->sum;
+        memset(sum, 0, sizeof(*sum));
+        sum->saddr = src;
+        sum->daddr = st->cfg.addr;
+        sum->sport = h->sport;
+        sum->dport = h->dport;
+        sum->seq = seq;
+        sum->ack = ack;
+        sum->len = data_len;
+        sum->win = h->win;
+        sum->flags = flags;
+        sum->opts = h->o.present;
+        sum->mss = h->o.mss;
+        sum->wscale = h->o.wscale;
+        sum->sack_blocks = h->o.sack_n;
+        sum->ts_val = h->o.ts_val;
+        sum->ts_ecr = h->o.ts_ecr;
     }
 }
 
@@ -1358,7 +1397,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     const tw_tcp_hdr *h = s->h;
     if (n) {
         tw_socket *c = (tw_socket *)n;
-        if (fast_ok(c, s, true)) {
+        if (fast_ok(c, s, NULL)) {
             fast_do(c, s, false);
         } else {
             in_conn(c, s);
@@ -1413,57 +1452,84 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, u
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
-    seg_init(&s, st, h, src);
+    seg_init(&s, st, h, src, h->seq, h->ack, h->flags, h->payload, h->payload_len);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, key));
 }
 
+/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. */
 static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
                                                                  const tw_tcp_hdr *h,
-                                                                 uint32_t src, uint64_t sum)
+                                                                 const tw_tcp_usual *u)
 {
     tw_seg s;
-    seg_init(&s, st, h, src);
-    uint64_t key = tw_tuple_key(src, h->sport, h->dport);
+    uint32_t src = u->src;
+    uint64_t sum = u->tcp_sum;
+    seg_init(&s, st, h, src, u->seq, u->ack, u->flags, u->payload, u->payload_len);
+    uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, key);
     tw_socket *c = (tw_socket *)n;
-    if (n && fast_ok(c, &s, false)) {
-        if (h->payload_len) {
-            /* In-order data for a ring with room (and no out-of-order bytes after the
-               readable ones: fast_ok): the checksum is summed as the payload is copied
-               where it will be read from; a wrong one leaves the copy uncommitted. */
-            if (!tw_cksum_native_ok(
-                    tw_ring_write_sum(&c->rcv, sum, h->payload, h->payload_len))) {
+    bool grow = false;
+    if (n && fast_ok(c, &s, &grow)) {
+        bool placed = false;
+        if (grow) {
+            /* The first data of a connection (its ring is made with it, tw_conn_rcv_reserve)
+               or more than the ring holds: summed first, so that a wrong checksum changes
+               nothing, then the ring, as input_demux's fast_ok would make it. */
+            if (!tw_cksum_native_ok(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
                 return false;
             }
-        } else if (!tw_cksum_native_ok(sum)) {
-            return false;
+            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+            if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
+                input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
+                return true;
+            }
+        } else {
+            if (u->payload_len) {
+                /* In-order data for a ring with room (and no out-of-order bytes after the
+                   readable ones: fast_ok): the checksum is summed as the payload is copied
+                   where it will be read from; a wrong one leaves the copy uncommitted. */
+                if (!tw_cksum_native_ok(
+                        tw_ring_write_sum(&c->rcv, sum, u->payload, u->payload_len))) {
+                    return false;
+                }
+                placed = true;
+            } else if (!tw_cksum_native_ok(sum)) {
+                return false;
+            }
+            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
         }
-        /* A pure ACK takes the same steps here as through input_demux (fast_ok has no
-           side effect without `reserve`, and `placed` matters only with data): one
-           inline copy of them, and no call for a bulk sender's ACKs. */
-        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-        fast_do(c, &s, true);
+        /* The same steps here as through input_demux (fast_ok has no side effect given
+           `grow`, and `placed` matters only with data): one inline copy of them, and no
+           call for a bulk sender's ACKs. */
+        fast_do(c, &s, placed);
         return true;
     }
-    if (h->payload_len) {
-        sum = tw_cksum_native_short(sum, h->payload, h->payload_len);
+    if (u->payload_len) {
+        sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
     }
     if (!tw_cksum_native_ok(sum)) {
         return false;
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-    input_demux(st, &s, key, n);
+    if (n) {
+        in_conn(c, &s); /* what input_demux does with it: fast_ok said no above */
+    } else {
+        input_demux(st, &s, key, NULL);
+    }
     return true;
 }
 
 /* The usual packet's parse and input in one function: one frame and one call per
    packet instead of two (tw_stack_input). */
-bool tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
-    tw_tcp_hdr h;
-    uint32_t src;
-    uint64_t sum;
-    return tw_tcp_parse_usual_hdr(&h, &src, pkt, len, st->cfg.addr, &sum) &&
-           input_unsummed(st, &h, src, sum);
+    tw_tcp_hdr h; /* only sport, dport, win and o are written (tw_tcp_parse_usual_part) */
+    tw_tcp_usual u;
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->cfg.addr) ||
+        !input_unsummed(st, &h, &u)) {
+        return tw_stack_input_slow(st, pkt, len);
+    }
+    st->in_call = false;
+    return 0;
 }
