@@ -390,10 +390,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     }
     tw_req_free(st, r);
     l->syn_len++;
-    tw_conn_hash(c);
-    /* The peer's next segment is most likely for this connection: the one-entry cache
-       in front of the table (conn_find) then finds it without a lookup. */
-    st->last_conn = c;
+    tw_conn_hash(c); /* (which also puts it in the one-entry lookup cache) */
     c->flags |= TW_F_QUIET_STATE;
     tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     c->flags &= ~TW_F_QUIET_STATE;
