@@ -503,23 +503,30 @@ void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer)
     c->snd_mss = mss;
 }
 
-void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
-                          uint32_t daddr)
+void tw_conn_fill_summary_as(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
+                             uint32_t daddr, uint32_t seq, uint32_t ack, uint32_t len,
+                             uint8_t flags)
 {
     memset(sum, 0, sizeof(*sum));
     sum->saddr = saddr;
     sum->daddr = daddr;
     sum->sport = h->sport;
     sum->dport = h->dport;
-    sum->seq = h->seq;
-    sum->ack = h->ack;
-    sum->len = h->payload_len;
+    sum->seq = seq;
+    sum->ack = ack;
+    sum->len = len;
     sum->win = h->win;
-    sum->flags = h->flags;
+    sum->flags = flags;
     sum->opts = h->o.present;
     sum->mss = h->o.mss;
     sum->wscale = h->o.wscale;
     sum->sack_blocks = h->o.sack_n;
     sum->ts_val = h->o.ts_val;
     sum->ts_ecr = h->o.ts_ecr;
+}
+
+void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
+                          uint32_t daddr)
+{
+    tw_conn_fill_summary_as(sum, h, saddr, daddr, h->seq, h->ack, h->payload_len, h->flags);
 }

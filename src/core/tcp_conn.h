@@ -390,6 +390,11 @@ static inline uint8_t tw_wscale_for(uint32_t rcvbuf)
     unsigned ws = q ? 32u - (unsigned)__builtin_clz(q) : 0;
     return (uint8_t)(ws < 14 ? ws : 14);
 }
+/* A trace event's summary of a segment. The _as form takes seq, ack, payload length
+   and flags apart: the usual input parse does not store them in the header struct. */
+void tw_conn_fill_summary_as(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
+                             uint32_t daddr, uint32_t seq, uint32_t ack, uint32_t len,
+                             uint8_t flags);
 void tw_conn_fill_summary(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
                           uint32_t daddr);
 /* Our FIN was sent (it lies below snd_max). */

@@ -1367,24 +1367,9 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     assert(!((flags & TW_SYN) && (flags & TW_FIN)));
     s->len = data_len + ((flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
     if (st->cfg.trace) {
-        /* read only by trace events; tw_conn_fill_summary's fields */
-        tw_seg_summary *sum = &s->sum;
-        memset(sum, 0, sizeof(*sum));
-        sum->saddr = src;
-        sum->daddr = st->cfg.addr;
-        sum->sport = h->sport;
-        sum->dport = h->dport;
-        sum->seq = seq;
-        sum->ack = ack;
-        sum->len = data_len;
-        sum->win = h->win;
-        sum->flags = flags;
-        sum->opts = h->o.present;
-        sum->mss = h->o.mss;
-        sum->wscale = h->o.wscale;
-        sum->sack_blocks = h->o.sack_n;
-        sum->ts_val = h->o.ts_val;
-        sum->ts_ecr = h->o.ts_ecr;
+        /* read only by trace events; the usual parse leaves seq, ack, length and flags
+           out of the header struct, so they are passed as found */
+        tw_conn_fill_summary_as(&s->sum, h, src, st->cfg.addr, seq, ack, data_len, flags);
     }
 }
 
