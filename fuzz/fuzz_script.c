@@ -12,7 +12,6 @@
  */
 #include "script/ast.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,37 +67,6 @@ static bool state_line(const char *l)
     return strncmp(sp, "state ", 6) == 0;
 }
 
-/* True when some syscall's errno note holds more than words and plain punctuation: the
-   notes are rebuilt from tokens (an open bug, `note_roundtrip`), so such a note may print
-   as something else: other tokens, a comment, a line break. */
-static bool has_odd_note(const tw_sc_script *s)
-{
-    for (size_t i = 0; i < s->n_events; i++) {
-        const char *n = s->events[i].kind == TW_SC_EV_SYSCALL ? s->events[i].call.note : NULL;
-        for (; n && *n; n++) {
-            unsigned char c = (unsigned char)*n;
-            if (!isalnum(c) && !strchr(" .,-'", c)) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-/* True when the line at `l` is a syscall whose result carries an errno note:
-   "... = -1 ENAME (text)". */
-static bool note_line(const char *l)
-{
-    const char *end = strchr(l, '\n');
-    size_t n = end ? (size_t)(end - l) : strlen(l);
-    for (size_t i = 0; i + 4 < n; i++) {
-        if (l[i] == '=' && l[i + 1] == ' ' && l[i + 2] == '-') {
-            return memchr(l + i, '(', n - i) != NULL;
-        }
-    }
-    return false;
-}
-
 /* The name of a round-trip failure: `state_roundtrip` when the first line that differs is
    a tcpwave `state` assertion, or the continuation of one (its name may hold a newline
    from a string token): a known open bug of its own. Otherwise `name`. */
@@ -115,9 +83,6 @@ static const char *diff_kind(const char *a, const char *b, const char *name)
     if (strcmp(name, "roundtrip") == 0 &&
         (state_line(a + line) || (line > 0 && state_line(a + prev)))) {
         return "state_roundtrip";
-    }
-    if (strcmp(name, "roundtrip") == 0 && note_line(a + line)) {
-        return "note_roundtrip";
     }
     return name;
 }
@@ -153,20 +118,15 @@ static void one(const char *text, const tw_sc_define *defs, size_t n_defs, const
     char err2[256];
     /* The printed text is parsed without symbols: it must stand on its own. */
     int rc2 = tw_sc_parse("fuzz.pkt", p1, NULL, 0, &s2, err2, sizeof(err2));
-    const char *rname = name;
-    bool odd_note = strcmp(name, "roundtrip") == 0 && has_odd_note(s);
-    if (rc2 != 0 && odd_note) {
-        rname = "note_roundtrip"; /* the printed note no longer lexes as one */
-    }
-    if (rc2 != 0 && !ignored(rname)) {
+    if (rc2 != 0 && !ignored(name)) {
         fprintf(stderr, "---- printed ----\n%s---- end ----\n", p1);
-        CHECK(0, "[%s] the printed script does not parse: %s", rname, err2);
+        CHECK(0, "[%s] the printed script does not parse: %s", name, err2);
     }
     if (rc2 == 0) {
         char *p2 = print_to_string(s2, &len2);
         const char *what = name;
         if (len1 != len2 || memcmp(p1, p2, len1) != 0) {
-            what = odd_note ? "note_roundtrip" : diff_kind(p1, p2, name);
+            what = diff_kind(p1, p2, name);
         }
         if ((len1 != len2 || memcmp(p1, p2, len1) != 0) && !ignored(what)) {
             fprintf(stderr, "---- first print ----\n%s---- second print ----\n%s---- end ----\n",

@@ -93,6 +93,8 @@ typedef struct token {
     int64_t i;
     double f;
     int c;
+    size_t off, end; /* where the token was written in the (preprocessed) text; the tokens
+                        of a -D value substituted for a word span that word */
 } token;
 
 typedef struct lexer {
@@ -322,38 +324,16 @@ static void count_lines(lexer *lx, const char *s, size_t n)
 /* Classify and push a number-or-word token of length n at s. */
 static void push_atom(lexer *lx, const char *s, size_t n, tk_kind kind, int depth);
 
-static void lex_value_as_token(lexer *lx, const char *v, int line, int depth)
+static void lex_text(lexer *lx, const char *b, int depth);
+
+/* A -D symbol stands for its text, as packetdrill's --define substitutes it before lexing:
+   the value is lexed in the word's place, so `FLAGS=S.` gives the tokens S and '.', the
+   same as writing S. there. Line numbers stay those of the word. */
+static void lex_value(lexer *lx, const char *v, int line, int depth)
 {
-    /* A -D symbol's value stands for the word: "x" is a string, `x` a command,
-       anything else is lexed again as one atom. */
-    token t = {0};
-    t.line = line;
-    size_t vl = strlen(v);
-    if (vl >= 2 && (v[0] == '"' || v[0] == '`') && v[vl - 1] == v[0]) {
-        t.kind = (v[0] == '"') ? TK_STRING : TK_BACKQ;
-        t.text = xstrndup(v + 1, vl - 2);
-        push_tok(lx, t);
-        return;
-    }
-    size_t lens[5] = {m_float(v), m_int(v), m_hex(v), m_word(v), m_ipv4(v)};
-    tk_kind kinds[5] = {TK_FLOAT, TK_INT, TK_HEX, TK_WORD, TK_IPV4};
-    size_t best = 0;
-    int bi = -1;
-    for (int i = 0; i < 5; i++) {
-        if (lens[i] > best) {
-            best = lens[i];
-            bi = i;
-        }
-    }
-    if (bi < 0 || best != vl) {
-        t.kind = TK_WORD;
-        t.text = xstrdup(v);
-        push_tok(lx, t);
-        return;
-    }
     int saved = lx->line;
     lx->line = line;
-    push_atom(lx, v, vl, kinds[bi], depth + 1);
+    lex_text(lx, v, depth + 1);
     lx->line = saved;
 }
 
@@ -386,7 +366,7 @@ static void push_atom(lexer *lx, const char *s, size_t n, tk_kind kind, int dept
         if (v != NULL) {
             int line = t.line;
             free(t.text);
-            lex_value_as_token(lx, v, line, depth);
+            lex_value(lx, v, line, depth);
             return;
         }
         break;
@@ -410,11 +390,23 @@ static size_t quoted_len(const char *s, char q)
     return n;
 }
 
-static void lex_all(lexer *lx)
+/* Spans are kept for the script's own text only: an errno note is taken from it as
+   written. The tokens of a substituted -D value get the span of the word they replace. */
+static void set_spans(lexer *lx, int depth, size_t first, size_t start, size_t end)
 {
-    const char *b = lx->buf;
-    size_t i = 0;
-    while (!lx->failed && b[i] != '\0') {
+    for (size_t k = first; depth == 0 && k < lx->n_toks; k++) {
+        lx->toks[k].off = start;
+        lx->toks[k].end = end;
+    }
+}
+
+/* Lex b: the script's text at depth 0, a -D value substituted for a word deeper. */
+static void lex_text(lexer *lx, const char *b, int depth)
+{
+    size_t i = 0, first = 0, start = 0;
+    for (; !lx->failed && b[i] != '\0'; set_spans(lx, depth, first, start, i)) {
+        first = lx->n_toks;
+        start = i;
         const char *s = b + i;
         if (*s == '\n') {
             lx->line++;
@@ -516,7 +508,7 @@ static void lex_all(lexer *lx)
             }
         }
         if (bi >= 0) {
-            push_atom(lx, s, best, kinds[bi], 0);
+            push_atom(lx, s, best, kinds[bi], depth);
             i += best;
             continue;
         }
@@ -525,8 +517,11 @@ static void lex_all(lexer *lx)
         push_tok(lx, t);
         i++;
     }
-    token eof = {.kind = TK_EOF, .line = lx->line, .text = xstrdup("end of file")};
-    push_tok(lx, eof);
+    if (depth == 0) {
+        token eof = {.kind = TK_EOF, .line = lx->line, .text = xstrdup("end of file")};
+        eof.off = eof.end = i;
+        push_tok(lx, eof);
+    }
 }
 
 /* ---- parser ---------------------------------------------------------------------------- */
@@ -1245,37 +1240,34 @@ static tw_sc_expr *parse_expr(parser *p)
     return e;
 }
 
-/* The text of a ( note ): tokens up to the matching ')', joined by single spaces. */
+/* The text of a ( note ) as written between the parentheses (blanks at both ends off),
+   so that printing it gives text that reads back the same: rebuilt from its tokens, a
+   backquoted `x//y` would print bare and turn into a comment, and a -D symbol would print
+   as its value. The tokens inside only have to balance the parentheses. */
 static char *parse_note(parser *p)
 {
     const token *open = next(p);
     int depth = 1;
-    size_t cap = 64, len = 0;
-    char *buf = xcalloc(cap, 1);
     for (;;) {
-        const token *t = peek(p, 0);
+        const token *t = next(p);
         if (t->kind == TK_EOF) {
             perr(p, open, "unterminated note");
-            free(buf);
             return NULL;
         }
-        next(p);
         if (is_char(t, '(')) {
             depth++;
         } else if (is_char(t, ')') && --depth == 0) {
-            return buf;
+            const char *a = p->lx->buf + open->end;
+            const char *z = p->lx->buf + t->off;
+            while (a < z && (*a == ' ' || *a == '\t')) {
+                a++;
+            }
+            /* A newline before ')' stays: it may end a // comment inside the note. */
+            while (z > a && (z[-1] == ' ' || z[-1] == '\t')) {
+                z--;
+            }
+            return xstrndup(a, (size_t)(z - a));
         }
-        const char *txt = t->text ? t->text : "";
-        size_t need = len + strlen(txt) + 2;
-        if (need > cap) {
-            cap = need * 2;
-            buf = xrealloc(buf, cap);
-        }
-        if (len > 0) {
-            buf[len++] = ' ';
-        }
-        strcpy(buf + len, txt);
-        len += strlen(txt);
     }
 }
 
@@ -1631,7 +1623,7 @@ int tw_sc_parse(const char *path, const char *text, const tw_sc_define *defines,
     split_lines(s, text);
     preprocess(&lx);
     if (!lx.failed) {
-        lex_all(&lx);
+        lex_text(&lx, lx.buf, 0);
     }
     int rc = -1;
     if (!lx.failed) {
