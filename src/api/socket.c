@@ -380,8 +380,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     if (s->flags & TW_F_LISTENER) {
         rc = TW_ERR_STATE;
     } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
-        uint32_t want = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        uint32_t n = tw_ring_peek(&s->rcv, 0, buf, want);
+        uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
+        /* The bytes are copied last, after the ring and the window are updated (nothing
+           here writes the ring's bytes): the copy is then a tail call with little kept
+           across it. */
+        const uint8_t *p1, *p2;
+        uint32_t n1, n2;
+        tw_ring_pieces(&s->rcv, 0, n, &p1, &n1, &p2, &n2);
         if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
             /* All read, and no out-of-order bytes stored past the readable ones: start over
                at the front, so that the next segments land in one piece instead of
@@ -393,7 +398,12 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
             tw_ring_consume(&s->rcv, n);
         }
         maybe_window_update(s);
-        rc = (tw_ssize)n;
+        leave(s->st);
+        tw_copy(buf, p1, n1);
+        if (n2) {
+            tw_copy((uint8_t *)buf + n1, p2, n2);
+        }
+        return (tw_ssize)n;
     } else if (s->err) {
         rc = s->err;
     } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {

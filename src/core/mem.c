@@ -346,15 +346,6 @@ void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
     return p;
 }
 
-void *tw_mem_ztake(tw_mem *m, enum tw_mem_class cls, size_t size)
-{
-    void *p = tw_mem_take(m, cls, size);
-    if (p) {
-        memset(p, 0, size);
-    }
-    return p;
-}
-
 void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
