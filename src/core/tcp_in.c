@@ -290,7 +290,10 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
     tw_out_req_synack(st, r, false);
-    tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
+    /* Placed only if still armed when the wheel next changes: the third segment usually
+       frees the entry first (wheel.h). */
+    tw_wheel_arm_lazy(&st->wheel, &r->timer,
+                      tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
 }
 
 void tw_req_free(tw_stack *st, tw_reqsk *r)
