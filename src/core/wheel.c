@@ -118,11 +118,8 @@ void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
     wait_lazy(w, t, expires);
 }
 
-void tw_wheel_cancel(tw_wheel *w, tw_timer *t)
+void tw_wheel_cancel_placed(tw_wheel *w, tw_timer *t)
 {
-    if (!t->pprev) {
-        return;
-    }
     tw_timer **head = t->pprev;
     /* Only the first element's pprev points at the list head itself. */
     unlink_timer(t);

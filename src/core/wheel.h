@@ -53,13 +53,27 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires);
    apart: the other timers' lists end up in the same order, and tw_wheel_next reports
    what it would with the timer placed. One timer at a time waits so. */
 void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires);
-void tw_wheel_cancel(tw_wheel *w, tw_timer *t);
 /* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
 static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
 {
     w->lazy = NULL;
     t->pprev = NULL;
     w->count--;
+}
+/* tw_wheel_cancel for a timer placed in a slot or the expired list. */
+void tw_wheel_cancel_placed(tw_wheel *w, tw_timer *t);
+/* Inline for the usual cases, a timer not armed (a connection being freed) or waiting
+   unplaced (the lifecycle's RTO, cancelled before anything else changed the wheel). */
+static inline void tw_wheel_cancel(tw_wheel *w, tw_timer *t)
+{
+    if (!t->pprev) {
+        return;
+    }
+    if (t->pprev == &w->lazy) {
+        tw_wheel_cancel_lazy(w, t);
+        return;
+    }
+    tw_wheel_cancel_placed(w, t);
 }
 /* Move the wheel to tick `now` (never backwards); due timers become poppable. */
 void tw_wheel_advance(tw_wheel *w, uint64_t now);
