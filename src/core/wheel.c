@@ -100,8 +100,12 @@ static inline void wait_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
    usual case (neither) makes no call and saves no register. */
 static __attribute__((noinline)) void arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
+    if (t->pprev == &w->lazy) {
+        t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
+        return;
+    }
     if (t->pprev) {
-        tw_wheel_cancel(w, t); /* the waiting one itself: taken off w->lazy */
+        tw_wheel_cancel_placed(w, t);
     }
     place_lazy(w);
     /* Cancelling a placed timer first and placing this one later gives the same lists as
