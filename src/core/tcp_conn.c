@@ -89,7 +89,7 @@ static void ring_block_free(tw_stack *st, uint8_t *p, uint32_t cap)
     }
 }
 
-void tw_conn_ring_free(tw_stack *st, tw_ring *r)
+static inline void ring_free(tw_stack *st, tw_ring *r)
 {
     if (r->buf) {
         ring_block_free(st, r->buf, r->cap);
@@ -98,13 +98,18 @@ void tw_conn_ring_free(tw_stack *st, tw_ring *r)
     r->len = 0;
 }
 
+void tw_conn_ring_free(tw_stack *st, tw_ring *r)
+{
+    ring_free(st, r);
+}
+
 static void buffers_free(tw_socket *c)
 {
     /* Most connections never had out-of-order data or a SACK scoreboard: test before
        calling. */
     tw_mem *m = &c->st->mem;
-    tw_conn_ring_free(c->st, &c->snd);
-    tw_conn_ring_free(c->st, &c->rcv);
+    ring_free(c->st, &c->snd);
+    ring_free(c->st, &c->rcv);
     if (c->ooo) {
         tw_mem_free(m, c->ooo, sizeof(tw_ooo));
         c->ooo = NULL;
@@ -165,8 +170,12 @@ void tw_conn_free(tw_socket *c)
         st->timer_held = NULL; /* nothing to set once the segment is done */
     }
     tw_wheel_cancel(&st->wheel, &c->timer);
-    tw_out_forget_ack(c);
-    tw_conn_unhash(c);
+    if (c->flags & TW_F_ACK_QUEUED) {
+        tw_out_forget_ack(c);
+    }
+    if (c->flags & TW_F_HASHED) {
+        tw_conn_unhash(c);
+    }
     detach_from_listener(c);
     uncount(c);
     if (c->flags & TW_F_ORPHAN) {
