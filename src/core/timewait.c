@@ -146,13 +146,19 @@ static bool rehash(tw_stack *st, uint32_t nb)
     tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
     T->b = b;
     T->nb = nb;
-    for (uint32_t i = 0; i < T->count; i++) {
-        tw_tw *t = rec(T, i);
-        uint64_t h = hash_of(T, t->raddr, t->ports);
-        tw_twbucket *bk = &b[bucket_of(T, h)];
-        t->hnext = bk->head;
-        bk->head = i;
-        bk->bloom |= bit_of(h);
+    /* Chunk by chunk: the records of one are contiguous. */
+    uint32_t mask = nb - 1;
+    for (uint32_t base = 0; base < T->count; base += CHUNK) {
+        tw_tw *chunk = T->dir[base >> CHUNK_BITS];
+        uint32_t n = T->count - base < CHUNK ? T->count - base : CHUNK;
+        for (uint32_t j = 0; j < n; j++) {
+            tw_tw *t = &chunk[j];
+            uint64_t h = hash_of(T, t->raddr, t->ports);
+            tw_twbucket *bk = &b[(uint32_t)h & mask];
+            t->hnext = bk->head;
+            bk->head = base + j;
+            bk->bloom |= bit_of(h);
+        }
     }
     return true;
 }
