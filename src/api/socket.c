@@ -382,8 +382,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied last, after the ring and the window are updated (nothing
-           here writes the ring's bytes): the copy is then a tail call with little kept
-           across it. */
+           here writes the ring's bytes): less is kept live across the copy's call. */
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
         tw_ring_pieces(&s->rcv, 0, n, &p1, &n1, &p2, &n2);
