@@ -265,7 +265,7 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     r->id = (uint32_t)++st->next_conn_id;
     r->sent_us = (uint32_t)(st->now / TW_US(1));
     r->ts_off = ts_off;
-    tw_htab_insert(&st->reqs, &st->mem, &r->h);
+    tw_htab_insert_hashed(&st->reqs, &st->mem, &r->h, s->hash); /* the key's (seg.hash) */
     r->lnext = l->reqs;
     if (l->reqs) {
         l->reqs->lpprev = &r->lnext;
@@ -293,10 +293,11 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
 }
 
-void tw_req_free(tw_stack *st, tw_reqsk *r)
+/* tw_req_free with the key's hash known. */
+static void req_free_hashed(tw_stack *st, tw_reqsk *r, uint64_t hash)
 {
     tw_wheel_cancel(&st->wheel, &r->timer);
-    tw_htab_remove(&st->reqs, &r->h);
+    tw_htab_remove_hashed(&st->reqs, &r->h, hash);
     *r->lpprev = r->lnext;
     if (r->lnext) {
         r->lnext->lpprev = r->lpprev;
@@ -304,6 +305,11 @@ void tw_req_free(tw_stack *st, tw_reqsk *r)
     r->listener->syn_len--;
     st->nconns--;
     tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
+}
+
+void tw_req_free(tw_stack *st, tw_reqsk *r)
+{
+    req_free_hashed(st, r, tw_htab_hash(&st->reqs, r->h.key));
 }
 
 /* The half-open entry ends: trace it and free it. */
@@ -388,9 +394,11 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
            with timestamps the ACK's echo times it instead). */
         tw_rtt_sample(c, TW_US((uint32_t)(st->now / TW_US(1)) - r->sent_us));
     }
-    tw_req_free(st, r);
+    /* The entry was found by the segment's 4-tuple, the connection has the same one,
+       and both tables have one seed: the lookup's hash serves both. */
+    req_free_hashed(st, r, s->hash);
     l->syn_len++;
-    tw_conn_hash(c); /* (which also puts it in the one-entry lookup cache) */
+    tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
     c->flags |= TW_F_QUIET_STATE;
     tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     c->flags &= ~TW_F_QUIET_STATE;
@@ -1402,7 +1410,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         }
     }
     if (st->reqs.count) {
-        n = tw_htab_find(&st->reqs, key);
+        n = tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
             tw_req_input(st, (tw_reqsk *)n, s);
             return;
@@ -1418,13 +1426,17 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
 /* The connection table's lookup for a segment, with the one-entry cache in front
    (stack.h last_conn): exact, since the cached connection is in the table (it is
    dropped when it leaves it) and keys in the table are unique. */
-static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, uint64_t key)
+static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
+                                                               uint64_t key)
 {
     tw_socket *c = st->last_conn;
     if (c && c->h.key == key) {
         return &c->h;
     }
-    tw_hnode *n = tw_htab_find(&st->conns, key);
+    /* Kept for the rest of the demultiplexing when nothing is found (a SYN queue's
+       lookup, insertion and removal; the connection's insertion). */
+    s->hash = tw_htab_hash(&st->conns, key);
+    tw_hnode *n = tw_htab_find_hashed(&st->conns, key, s->hash);
     if (n) {
         st->last_conn = (tw_socket *)n;
     }
@@ -1436,7 +1448,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     tw_seg s;
     seg_init(&s, st, h, src, h->seq, h->ack, h->flags, h->payload, h->payload_len);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    input_demux(st, &s, key, conn_find(st, key));
+    input_demux(st, &s, key, conn_find(st, &s, key));
 }
 
 /* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. */
@@ -1449,7 +1461,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     uint64_t sum = u->tcp_sum;
     seg_init(&s, st, h, src, u->seq, u->ack, u->flags, u->payload, u->payload_len);
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
-    tw_hnode *n = conn_find(st, key);
+    tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
     bool grow = false;
     if (n && fast_ok(c, &s, &grow)) {
