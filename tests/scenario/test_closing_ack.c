@@ -230,6 +230,43 @@ static void test_fin_wait_1_fin_beyond_hole(void **state)
     both(fin_wait_1_fin_beyond_hole);
 }
 
+/* FIN-WAIT-1 with timestamps (RFC 7323): a FIN+ACK of our FIN whose TSval is older than
+   TS.Recent is an old duplicate (PAWS, 5.3): ACKed and dropped, nothing changes; the
+   next one is taken, and our last ACK echoes its TSval (TS.Recent, 4.3). */
+static void fin_wait_1_paws(tw_t *t)
+{
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS, .opts = TW_OPT_TS, .peer_tsval = 100);
+    uint32_t u = c.snd, w = c.rcv;
+    tw_socket_close(c.s, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = u, .ack = w, .win = 65535,
+                     .opts = TW_OPT_TS, .ts_val = tw_t_tsval(t, &c), .ts_ecr = 101));
+    TW_EXPECT_NOTHING(t);
+    tw_time at = tw_t_now(t) + TW_MS(30);
+    TW_SEND(t, at, IN(.flags = TW_FIN | TW_ACK, .seq = w, .ack = u + 1, .opts = TW_OPT_TS,
+                      .ts_val = 50, .ts_ecr = 1));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 1, .ack = w, .win = 65535,
+                     .opts = TW_OPT_TS, .ts_val = tw_t_tsval(t, &c), .ts_ecr = 101));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_PAWS_REJECTED), 1);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, at += TW_MS(30), IN(.flags = TW_FIN | TW_ACK, .seq = w, .ack = u + 1,
+                                   .opts = TW_OPT_TS, .ts_val = 102, .ts_ecr = 1));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 1, .ack = w + 1, .win = 65535,
+                     .opts = TW_OPT_TS, .ts_val = tw_t_tsval(t, &c), .ts_ecr = 102));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 0);
+    assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 1);
+    tw_t_advance(t, at + TW_SEC(62));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void test_fin_wait_1_paws(void **state)
+{
+    (void)state;
+    both(fin_wait_1_paws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_fin_wait_1_fin_ack),
         cmocka_unit_test(test_fin_wait_1_other),
         cmocka_unit_test(test_fin_wait_1_fin_beyond_hole),
+        cmocka_unit_test(test_fin_wait_1_paws),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
