@@ -3,6 +3,7 @@
  */
 #include "core/htab.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* Bytes of a table of n buckets: the pointers, then the tags if any. */
@@ -92,15 +93,19 @@ static void split(tw_htab *h, tw_hnode **ob, size_t old_n)
 }
 
 /* Put `n` at the head of its bucket and mark its tag bit. */
-static inline void push(tw_htab *h, tw_hnode *n)
+static inline void push_hashed(tw_htab *h, tw_hnode *n, uint64_t x)
 {
-    uint64_t x = tw_htab_hash(h, n->key);
     size_t i = (size_t)x & h->mask;
     n->next = h->b[i];
     h->b[i] = n;
     if (h->tag) {
         h->tag[i] |= tw_htab_tag_bit(x);
     }
+}
+
+static inline void push(tw_htab *h, tw_hnode *n)
+{
+    push_hashed(h, n, tw_htab_hash(h, n->key));
 }
 
 static void rehash(tw_htab *h, tw_hnode **ob, size_t old_n)
@@ -138,18 +143,30 @@ static void resize(tw_htab *h, tw_mem *m, size_t n)
     tw_mem_free(m, ob, table_bytes(old_n, tagged));
 }
 
-void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
+void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
 {
+    assert(hash == tw_htab_hash(h, n->key));
     if (h->count > h->mask) {
         resize(h, m, (h->mask + 1) * 2);
     }
-    push(h, n);
+    push_hashed(h, n, hash);
     h->count++;
+}
+
+void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
+{
+    tw_htab_insert_hashed(h, m, n, tw_htab_hash(h, n->key));
 }
 
 void tw_htab_remove(tw_htab *h, tw_hnode *n)
 {
-    size_t i = tw_htab_index(h, n->key);
+    tw_htab_remove_hashed(h, n, tw_htab_hash(h, n->key));
+}
+
+void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
+{
+    assert(hash == tw_htab_hash(h, n->key));
+    size_t i = (size_t)hash & h->mask;
     tw_hnode **pp = &h->b[i];
     while (*pp && *pp != n) {
         pp = &(*pp)->next;

@@ -81,6 +81,11 @@ int tw_htab_init_tagged(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
 void tw_htab_free(tw_htab *h, tw_mem *m);
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n);
 void tw_htab_remove(tw_htab *h, tw_hnode *n);
+/* The same two with the node's hash (tw_htab_hash of its key) already known: a segment
+   that completes a handshake looks its 4-tuple up and moves it between two tables of one
+   seed, and hashes it once for all four steps. The hash stays valid across a resize. */
+void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash);
+void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash);
 
 static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
 {
@@ -104,9 +109,9 @@ static inline uint8_t tw_htab_tag_bit(uint64_t hash)
     return (uint8_t)(1u << (hash >> 61));
 }
 
-static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)
+/* tw_htab_find with the key's hash (tw_htab_hash) already computed. */
+static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint64_t x)
 {
-    uint64_t x = tw_htab_hash(h, key);
     size_t i = (size_t)x & h->mask;
     if (h->tag && !(h->tag[i] & tw_htab_tag_bit(x))) {
         /* Not there: most often the caller is about to insert it (connect(), a new
@@ -130,6 +135,11 @@ static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)
         h->tag[i] = t;
     }
     return n;
+}
+
+static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)
+{
+    return tw_htab_find_hashed(h, key, tw_htab_hash(h, key));
 }
 
 #endif

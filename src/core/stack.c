@@ -137,8 +137,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
     st->tws.seed = seed ^ 0x5555;
     st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
+    /* conns and reqs share a seed: a 4-tuple moves from one to the other when its
+       handshake completes, and is hashed once for the lookups, the removal and the
+       insertion (tw_seg.hash). */
     if (!st->txbuf || tw_htab_init_tagged(&st->conns, &st->mem, 64, seed) != 0 ||
-        tw_htab_init(&st->reqs, &st->mem, 64, seed ^ 0x3333) != 0) {
+        tw_htab_init(&st->reqs, &st->mem, 64, seed) != 0) {
         tw_stack_free(st);
         return TW_ERR_NOMEM;
     }

@@ -255,6 +255,9 @@ typedef struct tw_seg {
     uint32_t data_len;
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
+    /* tw_htab_hash of the 4-tuple's key in st->conns (st->reqs has the same seed), set
+       when the lookup hashed it: always when no connection was found. */
+    uint64_t hash;
 } tw_seg;
 
 struct tw_tw;
@@ -305,6 +308,8 @@ void tw_conn_done(tw_socket *c, int err);
 /* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
 tw_socket *tw_conn_listener(const tw_socket *c);
 void tw_conn_hash(tw_socket *c);
+/* The same, the key's hash in st->conns known (tw_seg.hash). */
+void tw_conn_hash_hashed(tw_socket *c, uint64_t hash);
 void tw_conn_unhash(tw_socket *c);
 /* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
 void tw_conn_timer_update(tw_socket *c);

@@ -265,7 +265,7 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     r->id = (uint32_t)++st->next_conn_id;
     r->sent_us = (uint32_t)(st->now / TW_US(1));
     r->ts_off = ts_off;
-    tw_htab_insert(&st->reqs, &st->mem, &r->h);
+    tw_htab_insert_hashed(&st->reqs, &st->mem, &r->h, s->hash); /* the key's (seg.hash) */
     r->lnext = l->reqs;
     if (l->reqs) {
         l->reqs->lpprev = &r->lnext;
@@ -296,10 +296,11 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
                       tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
 }
 
-void tw_req_free(tw_stack *st, tw_reqsk *r)
+/* tw_req_free with the key's hash known. */
+static void req_free_hashed(tw_stack *st, tw_reqsk *r, uint64_t hash)
 {
     tw_wheel_cancel(&st->wheel, &r->timer);
-    tw_htab_remove(&st->reqs, &r->h);
+    tw_htab_remove_hashed(&st->reqs, &r->h, hash);
     *r->lpprev = r->lnext;
     if (r->lnext) {
         r->lnext->lpprev = r->lpprev;
@@ -307,6 +308,11 @@ void tw_req_free(tw_stack *st, tw_reqsk *r)
     r->listener->syn_len--;
     st->nconns--;
     tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
+}
+
+void tw_req_free(tw_stack *st, tw_reqsk *r)
+{
+    req_free_hashed(st, r, tw_htab_hash(&st->reqs, r->h.key));
 }
 
 /* The half-open entry ends: trace it and free it. */
@@ -391,9 +397,11 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
            with timestamps the ACK's echo times it instead). */
         tw_rtt_sample(c, TW_US((uint32_t)(st->now / TW_US(1)) - r->sent_us));
     }
-    tw_req_free(st, r);
+    /* The entry was found by the segment's 4-tuple, the connection has the same one,
+       and both tables have one seed: the lookup's hash serves both. */
+    req_free_hashed(st, r, s->hash);
     l->syn_len++;
-    tw_conn_hash(c); /* (which also puts it in the one-entry lookup cache) */
+    tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
     c->flags |= TW_F_QUIET_STATE;
     tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     c->flags &= ~TW_F_QUIET_STATE;
@@ -874,6 +882,8 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     }
 }
 
+static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s);
+
 static in_result in_process_ack(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -917,6 +927,15 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         ack_unacceptable(c, s);
         return IN_DONE;
     }
+    return ack_accept(c, s);
+}
+
+/* The fifth check's steps for an acceptable ACK (RFC 9293 3.10.7.4): the send window,
+   what it acknowledges, and the closing states' transitions. Shared by in_process_ack
+   and the closing ACK's short path (closing_ack_ok). */
+static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
     c->probes_out = 0; /* the peer is alive: unanswered-probe count starts over */
     uint32_t wnd = (uint32_t)s->h->win << c->snd_wscale;
     bool same_wnd = wnd == c->snd_wnd;
@@ -1168,7 +1187,8 @@ static in_result in_check_paws(tw_socket *c, const tw_seg *s)
 
 /* An acceptable segment arrived: TS.Recent (RFC 7323 4.3) and the idle clock for
    keepalive. */
-static void note_arrival(tw_socket *c, const tw_seg *s, tw_seq seq)
+static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, const tw_seg *s,
+                                                             tw_seq seq)
 {
     tw_stack *st = c->st;
     const tw_tcp_opts *o = &s->h->o;
@@ -1185,8 +1205,79 @@ static void note_arrival(tw_socket *c, const tw_seg *s, tw_seq seq)
     c->ka_sent = 0;
 }
 
+/* The ACKs that close a connection -- in FIN-WAIT-1 the ACK of our FIN, alone or with
+   the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
+   LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
+   the options the connection always sends with a TSval PAWS accepts, an ACK in
+   (SND.UNA, SND.MAX], no out-of-order FIN waiting and no FIN seen before. For such a
+   segment every check of RFC 9293 3.10.7.4 up to the fifth passes without acting
+   (first: SEG.SEQ = RCV.NXT with nothing to trim; PAWS, RFC 7323 5.3; second and
+   fourth: no RST, no SYN; fifth: SND.UNA < SEG.ACK =< SND.NXT, inside RFC 5961 5.2's
+   range), the seventh has no text, and the eighth finds its FIN in order: closing_ack
+   then takes the same steps in the same order. Anything else takes the full steps. */
+static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket *c,
+                                                                const tw_seg *s)
+{
+    bool ts = (c->flags & TW_F_TS) != 0;
+    const tw_tcp_opts *o = &s->h->o;
+    if (!(c->state == TW_STATE_FIN_WAIT_1 ||
+          (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
+        (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK || s->data_len != 0 ||
+        !tw_seq_eq(s->seq, c->rcv_nxt) || o->present != (ts ? TW_OPT_TS : 0) ||
+        (ts && (int32_t)(o->ts_val - c->ts_recent) < 0) ||
+        (c->flags & (TW_F_PEER_FIN | TW_F_OOO_FIN))) {
+        return false;
+    }
+    /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, as
+       long as that floor lies below SND.UNA, which is asked here rather than assumed. */
+    tw_seq oldest = tw_seq_make(c->snd_una.v - c->max_snd_wnd);
+    return tw_seq_gt(s->ack, c->snd_una) && tw_seq_le(s->ack, c->snd_max) &&
+           !tw_seq_lt(s->ack, oldest);
+}
+
+static void closing_ack(tw_socket *c, tw_seg *s)
+{
+    if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_sent(c) &&
+        tw_conn_fin_acked(c, s->ack)) {
+        /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
+           trace): what the fifth check would still update -- RTT, congestion window,
+           send window, retransmission timer, the FIN-WAIT-2 timer -- ends with the
+           connection in this very segment, and is not computed. */
+        if (c->state == TW_STATE_LAST_ACK) {
+            /* RFC 9293 3.10.7.4 fifth, LAST-ACK STATE: "The only thing that can arrive
+               in this state is an acknowledgment of our FIN. If our FIN is now
+               acknowledged, delete the TCB, enter the CLOSED state, and return." (S14) */
+            tw_conn_done(c, 0);
+            return;
+        }
+        if (s->flags & TW_FIN) {
+            /* FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter FIN-WAIT-2
+               and continue processing in that state" -- SND.UNA (and SND.NXT) as the
+               ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
+               enters (its record keeps SND.NXT, and TS.Recent from note_arrival). */
+            note_arrival(c, s, s->seq);
+            c->snd_una = s->ack;
+            if (tw_seq_lt(c->snd_nxt, s->ack)) {
+                c->snd_nxt = s->ack;
+            }
+            tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
+            fin_in_order(c); /* S14: the last ACK, then TIME-WAIT */
+            return;
+        }
+    }
+    note_arrival(c, s, s->seq);
+    if (ack_accept(c, s) || ((s->flags & TW_FIN) && fin_in_order(c))) {
+        return;
+    }
+    tw_out_push(c);
+}
+
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
+    if (closing_ack_ok(c, s)) {
+        closing_ack(c, s);
+        return;
+    }
     if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
@@ -1405,7 +1496,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         }
     }
     if (st->reqs.count) {
-        n = tw_htab_find(&st->reqs, key);
+        n = tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
             tw_req_input(st, (tw_reqsk *)n, s);
             return;
@@ -1421,13 +1512,17 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
 /* The connection table's lookup for a segment, with the one-entry cache in front
    (stack.h last_conn): exact, since the cached connection is in the table (it is
    dropped when it leaves it) and keys in the table are unique. */
-static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, uint64_t key)
+static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
+                                                               uint64_t key)
 {
     tw_socket *c = st->last_conn;
     if (c && c->h.key == key) {
         return &c->h;
     }
-    tw_hnode *n = tw_htab_find(&st->conns, key);
+    /* Kept for the rest of the demultiplexing when nothing is found (a SYN queue's
+       lookup, insertion and removal; the connection's insertion). */
+    s->hash = tw_htab_hash(&st->conns, key);
+    tw_hnode *n = tw_htab_find_hashed(&st->conns, key, s->hash);
     if (n) {
         st->last_conn = (tw_socket *)n;
     }
@@ -1439,7 +1534,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     tw_seg s;
     seg_init(&s, st, h, src, h->seq, h->ack, h->flags, h->payload, h->payload_len);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    input_demux(st, &s, key, conn_find(st, key));
+    input_demux(st, &s, key, conn_find(st, &s, key));
 }
 
 /* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. */
@@ -1452,7 +1547,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     uint64_t sum = u->tcp_sum;
     seg_init(&s, st, h, src, u->seq, u->ack, u->flags, u->payload, u->payload_len);
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
-    tw_hnode *n = conn_find(st, key);
+    tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
     bool grow = false;
     if (n && fast_ok(c, &s, &grow)) {

@@ -297,7 +297,19 @@ static void fx_trace(const tw_trace_event *ev, void *ud)
              ev->kind == TW_TRACE_DROP ? tw_counter_name(ev->counter) : seg);
 }
 
+static tw_t *t_new(const tw_config *cfg, bool traced);
+
 tw_t *tw_t_new(const tw_config *cfg)
+{
+    return t_new(cfg, true);
+}
+
+tw_t *tw_t_new_untraced(const tw_config *cfg)
+{
+    return t_new(cfg, false);
+}
+
+static tw_t *t_new(const tw_config *cfg, bool traced)
 {
     tw_t *t = calloc(1, sizeof(*t));
     tw_t_alloc_init(&t->alloc, 0);
@@ -309,7 +321,7 @@ tw_t *tw_t_new(const tw_config *cfg)
     }
     c.addr = LOCAL;
     c.allocator = &t->alloc.a;
-    c.trace = fx_trace;
+    c.trace = traced ? fx_trace : NULL;
     c.trace_ud = t;
     bool keep_entropy = false;
     for (size_t i = 0; cfg && i < sizeof(c.entropy); i++) {

@@ -68,6 +68,9 @@ typedef struct tw_t tw_t;
 /* A fresh stack (cfg may be NULL for defaults; addr and allocator are the fixture's; the
    entropy is a fixed pattern unless cfg brings a nonzero one). */
 tw_t *tw_t_new(const tw_config *cfg);
+/* The same without the trace hook: the stack may then take paths kept for when nobody
+   traces (a test runs them against the traced stack's). TW_RUN_TO needs the trace. */
+tw_t *tw_t_new_untraced(const tw_config *cfg);
 /* Free the stack; fails the test if any byte is still allocated or output is unread. */
 void tw_t_free(tw_t *t);
 tw_stack *tw_t_stack(tw_t *t);
