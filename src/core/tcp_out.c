@@ -158,7 +158,9 @@ static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
-    uint64_t sum = (uint64_t)st->cfg.addr + raddr + TW_IPPROTO_TCP + hlen + len;
+    /* The address sum is shared by the pseudo-header and the IPv4 header. */
+    uint64_t addr_sum = (uint64_t)st->cfg.addr + raddr;
+    uint64_t sum = addr_sum + TW_IPPROTO_TCP + hlen + len;
     if (len) {
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
@@ -225,7 +227,8 @@ static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned
     tw_store_be32(tcp + 8, w[2]);
     tw_store_be32(tcp + 12, w[3]);
     tw_store_be32(tcp + 16, (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16);
-    tw_ipv4_build(pkt, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len), st->ip_id++);
+    tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
+                      st->ip_id++);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
@@ -334,7 +337,9 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
-    uint64_t sum = (uint64_t)st->cfg.addr + c->raddr + TW_IPPROTO_TCP + hlen + len;
+    /* The address sum is shared by the pseudo-header and the IPv4 header. */
+    uint64_t addr_sum = (uint64_t)st->cfg.addr + c->raddr;
+    uint64_t sum = addr_sum + TW_IPPROTO_TCP + hlen + len;
     if (len) {
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
@@ -380,8 +385,8 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
     tw_store_be32(tcp + 8, w2);
     tw_store_be32(tcp + 12, w3);
     tw_store_be32(tcp + 16, (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16);
-    tw_ipv4_build(pkt, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
-                  st->ip_id++);
+    tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, c->raddr, TW_IPPROTO_TCP,
+                      (uint16_t)(hlen + len), st->ip_id++);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
@@ -1036,7 +1041,8 @@ static bool push_last(tw_socket *c)
         c->snd_max = c->snd_nxt;
         return true;
     }
-    if (avail > c->snd_mss || avail > seg_payload_max(c)) {
+    uint32_t most = seg_payload_max(c);
+    if (avail > c->snd_mss || avail > most) {
         return false; /* more than one segment (or the FIN already sent) */
     }
     uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
@@ -1045,7 +1051,7 @@ static bool push_last(tw_socket *c)
         c->cwnd <= pipe || c->cwnd - pipe < avail) {
         return false;
     }
-    if (avail < seg_payload_max(c) && !fin_q && !(c->flags & TW_F_NODELAY) &&
+    if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
         tw_seq_gt(c->snd_sml, c->snd_una)) {
         return false; /* Nagle holds it (push_segs counts that) */
     }
