@@ -1028,45 +1028,53 @@ static bool push_last(tw_socket *c)
     uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+    uint8_t flags;
+    uint32_t off = 0;
     if (avail == 0) {
         if (!fin_q) {
             return false;
         }
         /* S10/S13: the FIN takes one sequence number of its own. */
-        if (!in_flight) {
-            c->stall_start = st->now;
+        flags = TW_FIN | TW_ACK;
+    } else {
+        uint32_t most = seg_payload_max(c);
+        if (avail > c->snd_mss || avail > most) {
+            return false; /* more than one segment (or the FIN already sent) */
         }
-        emit(c, TW_FIN | TW_ACK, c->snd_nxt, 0, 0, false);
-        c->snd_nxt = tw_seq_add(c->snd_nxt, 1);
-        c->snd_max = c->snd_nxt;
-        return true;
-    }
-    uint32_t most = seg_payload_max(c);
-    if (avail > c->snd_mss || avail > most) {
-        return false; /* more than one segment (or the FIN already sent) */
-    }
-    uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
-    tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
-    if (!tw_seq_gt(win_end, c->snd_nxt) || (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < avail ||
-        c->cwnd <= pipe || c->cwnd - pipe < avail) {
-        return false;
-    }
-    if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
-        tw_seq_gt(c->snd_sml, c->snd_una)) {
-        return false; /* Nagle holds it (push_segs counts that) */
-    }
-    if (!(c->flags & TW_F_RTT_TIMING)) {
-        c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
-        c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
-        c->rtt_start = st->now;
+        uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+        tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
+        if (!tw_seq_gt(win_end, c->snd_nxt) ||
+            (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < avail || c->cwnd <= pipe ||
+            c->cwnd - pipe < avail) {
+            return false;
+        }
+        if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
+            tw_seq_gt(c->snd_sml, c->snd_una)) {
+            return false; /* Nagle holds it (push_segs counts that) */
+        }
+        if (!(c->flags & TW_F_RTT_TIMING)) {
+            c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
+            c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
+            c->rtt_start = st->now;
+        }
+        flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
+        off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     }
     if (!in_flight) {
         c->stall_start = st->now;
     }
-    uint8_t flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
-    emit(c, flags, c->snd_nxt, (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq), avail, false);
+    /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
+       response and FIN comes here, and the call into emit and its dispatch cost about
+       as much as the rest of this function. */
+    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+        emit(c, flags, c->snd_nxt, off, avail, false); /* SACK blocks ride on it */
+    } else {
+        uint16_t win = adv_window(c, false);
+        ack_carried(c);
+        emit_plain(c, flags, c->snd_nxt, off, avail, false, win);
+    }
     c->snd_nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
-    if (avail < c->snd_mss) {
+    if (avail && avail < c->snd_mss) {
         c->snd_sml = c->snd_nxt;
     }
     c->snd_max = c->snd_nxt;
