@@ -1026,7 +1026,7 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
    for it (their first turn sends this segment, the second finds nothing left); false,
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
-static bool push_last(tw_socket *c)
+static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
 {
     if (c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max)) {
         return false;
