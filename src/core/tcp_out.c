@@ -226,7 +226,7 @@ static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned
     tw_store_be32(tcp + 4, w[1]);
     tw_store_be32(tcp + 8, w[2]);
     tw_store_be32(tcp + 12, w[3]);
-    tw_store_be32(tcp + 16, (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16);
+    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
                       st->ip_id++);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
@@ -384,7 +384,7 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
     tw_store_be32(tcp + 4, seq.v);
     tw_store_be32(tcp + 8, w2);
     tw_store_be32(tcp + 12, w3);
-    tw_store_be32(tcp + 16, (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16);
+    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, c->raddr, TW_IPPROTO_TCP,
                       (uint16_t)(hlen + len), st->ip_id++);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
