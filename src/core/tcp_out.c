@@ -324,9 +324,9 @@ static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
-   bytes on the wire as out_words. Inline in its two callers (through emit_plain, below):
-   ack_fast's constants drop the payload, RST and retransmit branches; `ts` is a constant
-   in each copy. */
+   bytes on the wire as out_words. Inline in its three callers (through emit_plain, below:
+   emit, ack_fast, push_last): ack_fast's constants drop the payload, RST and retransmit
+   branches; `ts` is a constant in each copy. */
 static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
                                                                 tw_seq seq, uint32_t off,
                                                                 uint32_t len, bool retrans,
