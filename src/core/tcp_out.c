@@ -151,14 +151,16 @@ static unsigned opt_words(const tw_tcp_opts *o, uint32_t *w)
    back once the netdev has copied the packet (it may keep no pointer, tcpwave.h). That
    saves one copy of every data byte; nothing runs on this stack during transmit, so the
    ring's bytes are never seen changed. */
-static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned nw, tw_ring *ring,
+static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned nw, tw_ring *ring,
                        uint32_t off, uint32_t len)
 {
     uint32_t hlen = nw * 4u;
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
-    uint64_t sum = (uint64_t)st->cfg.addr + raddr + TW_IPPROTO_TCP + hlen + len;
+    /* The address sum is shared by the pseudo-header and the IPv4 header. */
+    uint64_t addr_sum = (uint64_t)st->cfg.addr + raddr;
+    uint64_t sum = addr_sum + TW_IPPROTO_TCP + hlen + len;
     if (len) {
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
@@ -224,8 +226,9 @@ static void send_words(tw_stack *st, uint32_t raddr, const uint32_t *w, unsigned
     tw_store_be32(tcp + 4, w[1]);
     tw_store_be32(tcp + 8, w[2]);
     tw_store_be32(tcp + 12, w[3]);
-    tw_store_be32(tcp + 16, (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16);
-    tw_ipv4_build(pkt, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len), st->ip_id++);
+    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
+    tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
+                      st->ip_id++);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
@@ -265,10 +268,12 @@ static void trace_words(tw_stack *st, const tw_socket *c, const uint32_t *w,
     trace_out(st, c, &h, retrans, raddr, tid);
 }
 
-/* The counters and trace of an outgoing segment, then the segment. */
-static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
-                      const tw_tcp_opts *o, tw_ring *ring, uint32_t off, uint32_t len,
-                      bool retrans, const tw_trace_id *tid)
+/* The counters and trace of an outgoing segment, then the segment. Inline in the SYN and
+   SYN+ACK senders (every connection sends one), where no payload and no RST fold away;
+   out_words for the rest. */
+static inline __attribute__((always_inline)) void out_words_as(
+    tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w, const tw_tcp_opts *o,
+    tw_ring *ring, uint32_t off, uint32_t len, bool retrans, const tw_trace_id *tid)
 {
     unsigned nw = 5 + opt_words(o, w + 5);
     w[3] |= (uint32_t)nw << 28; /* data offset */
@@ -283,6 +288,13 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
         trace_words(st, c, w, o, len, retrans, raddr, tid);
     }
     send_words(st, raddr, w, nw, ring, off, len);
+}
+
+static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
+                      const tw_tcp_opts *o, tw_ring *ring, uint32_t off, uint32_t len,
+                      bool retrans, const tw_trace_id *tid)
+{
+    out_words_as(st, c, raddr, w, o, ring, off, len, retrans, tid);
 }
 
 /* Copy a short payload and return its native sum (cksum.h): 8 bytes a step, summed as
@@ -321,9 +333,9 @@ static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
-   bytes on the wire as out_words. Inline in its two callers (through emit_plain, below):
-   ack_fast's constants drop the payload, RST and retransmit branches; `ts` is a constant
-   in each copy. */
+   bytes on the wire as out_words. Inline in its three callers (through emit_plain, below:
+   emit, ack_fast, push_last): ack_fast's constants drop the payload, RST and retransmit
+   branches; `ts` is a constant in each copy. */
 static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
                                                                 tw_seq seq, uint32_t off,
                                                                 uint32_t len, bool retrans,
@@ -334,7 +346,9 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
-    uint64_t sum = (uint64_t)st->cfg.addr + c->raddr + TW_IPPROTO_TCP + hlen + len;
+    /* The address sum is shared by the pseudo-header and the IPv4 header. */
+    uint64_t addr_sum = (uint64_t)st->cfg.addr + c->raddr;
+    uint64_t sum = addr_sum + TW_IPPROTO_TCP + hlen + len;
     if (len) {
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
@@ -379,9 +393,9 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
     tw_store_be32(tcp + 4, seq.v);
     tw_store_be32(tcp + 8, w2);
     tw_store_be32(tcp + 12, w3);
-    tw_store_be32(tcp + 16, (uint32_t)tw_cksum_fin(tw_cksum_fold(sum)) << 16);
-    tw_ipv4_build(pkt, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
-                  st->ip_id++);
+    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
+    tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, c->raddr, TW_IPPROTO_TCP,
+                      (uint16_t)(hlen + len), st->ip_id++);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
@@ -520,7 +534,7 @@ void tw_out_syn(tw_socket *c, bool retransmit)
         w[2] = 0;
         w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
         w[4] = 0;
-        out_words(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+        out_words_as(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
     }
     if (!retransmit) {
         /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
@@ -646,7 +660,7 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
     w[3] = (uint32_t)flags << 16 | win;
     w[4] = 0;
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-    out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
+    out_words_as(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
 }
 
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit)
@@ -711,11 +725,8 @@ static uint32_t cwnd_now(const tw_socket *c)
 /* Payload bytes one segment may carry now: snd_mss already leaves room for timestamps;
    SACK blocks riding on the segment take more (RFC 9293 3.7.1: the MSS counts no
    options; Linux's tcp_current_mss does the same), so a segment never exceeds the MTU. */
-static uint32_t seg_payload_max(const tw_socket *c)
+static uint32_t seg_payload_max_sack(const tw_socket *c)
 {
-    if (!(c->flags & TW_F_SACK)) {
-        return c->snd_mss;
-    }
     unsigned n = ((c->flags & TW_F_DSACK) ? 1u : 0u) + (c->ooo ? c->ooo->n : 0u);
     unsigned max = (c->flags & TW_F_TS) ? 3u : 4u;
     if (n > max) {
@@ -723,6 +734,16 @@ static uint32_t seg_payload_max(const tw_socket *c)
     }
     uint32_t extra = n ? 4u + 8u * n : 0u;
     return c->snd_mss > extra + 64u ? c->snd_mss - extra : 64u;
+}
+
+/* Inline for the usual case, no SACK block to carry (the same test as emit's plain
+   case, which the compiler then shares): the whole MSS. */
+static inline uint32_t seg_payload_max(const tw_socket *c)
+{
+    if (!(c->flags & TW_F_SACK) || !((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+        return c->snd_mss;
+    }
+    return seg_payload_max_sack(c);
 }
 
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen)
@@ -1014,7 +1035,7 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
    for it (their first turn sends this segment, the second finds nothing left); false,
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
-static bool push_last(tw_socket *c)
+static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
 {
     if (c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max)) {
         return false;
@@ -1023,44 +1044,53 @@ static bool push_last(tw_socket *c)
     uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+    uint8_t flags;
+    uint32_t off = 0;
     if (avail == 0) {
         if (!fin_q) {
             return false;
         }
         /* S10/S13: the FIN takes one sequence number of its own. */
-        if (!in_flight) {
-            c->stall_start = st->now;
+        flags = TW_FIN | TW_ACK;
+    } else {
+        uint32_t most = seg_payload_max(c);
+        if (avail > c->snd_mss || avail > most) {
+            return false; /* more than one segment (or the FIN already sent) */
         }
-        emit(c, TW_FIN | TW_ACK, c->snd_nxt, 0, 0, false);
-        c->snd_nxt = tw_seq_add(c->snd_nxt, 1);
-        c->snd_max = c->snd_nxt;
-        return true;
-    }
-    if (avail > c->snd_mss || avail > seg_payload_max(c)) {
-        return false; /* more than one segment (or the FIN already sent) */
-    }
-    uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
-    tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
-    if (!tw_seq_gt(win_end, c->snd_nxt) || (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < avail ||
-        c->cwnd <= pipe || c->cwnd - pipe < avail) {
-        return false;
-    }
-    if (avail < seg_payload_max(c) && !fin_q && !(c->flags & TW_F_NODELAY) &&
-        tw_seq_gt(c->snd_sml, c->snd_una)) {
-        return false; /* Nagle holds it (push_segs counts that) */
-    }
-    if (!(c->flags & TW_F_RTT_TIMING)) {
-        c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
-        c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
-        c->rtt_start = st->now;
+        uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+        tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
+        if (!tw_seq_gt(win_end, c->snd_nxt) ||
+            (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < avail || c->cwnd <= pipe ||
+            c->cwnd - pipe < avail) {
+            return false;
+        }
+        if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
+            tw_seq_gt(c->snd_sml, c->snd_una)) {
+            return false; /* Nagle holds it (push_segs counts that) */
+        }
+        if (!(c->flags & TW_F_RTT_TIMING)) {
+            c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
+            c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
+            c->rtt_start = st->now;
+        }
+        flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
+        off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     }
     if (!in_flight) {
         c->stall_start = st->now;
     }
-    uint8_t flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
-    emit(c, flags, c->snd_nxt, (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq), avail, false);
+    /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
+       response and FIN comes here, and the call into emit and its dispatch cost about
+       as much as the rest of this function. */
+    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+        emit(c, flags, c->snd_nxt, off, avail, false); /* SACK blocks ride on it */
+    } else {
+        uint16_t win = adv_window(c, false);
+        ack_carried(c);
+        emit_plain(c, flags, c->snd_nxt, off, avail, false, win);
+    }
     c->snd_nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
-    if (avail < c->snd_mss) {
+    if (avail && avail < c->snd_mss) {
         c->snd_sml = c->snd_nxt;
     }
     c->snd_max = c->snd_nxt;

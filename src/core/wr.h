@@ -94,4 +94,14 @@ static inline void tw_store_be32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
+/* A 16-bit value big-endian then two zero bytes (a TCP checksum and urgent pointer) as
+   one store: written as tw_store_be32(p, v << 16) compilers make a shift chain of it. */
+static inline void tw_store_be16_zero16(uint8_t *p, uint16_t v)
+{
+    const uint16_t one = 1;
+    uint32_t w = *(const uint8_t *)&one == 1 ? (uint32_t)(uint16_t)(v << 8 | v >> 8)
+                                             : (uint32_t)v << 16;
+    memcpy(p, &w, 4);
+}
+
 #endif

@@ -101,6 +101,21 @@ static void test_wr_round_trip_with_rd(void **state)
     }
 }
 
+/* tw_store_be16_zero16 writes what tw_store_be32(p, v << 16) writes, for every v. */
+static void test_wr_store_be16_zero16(void **state)
+{
+    (void)state;
+    for (uint32_t v = 0; v <= 0xffffu; v++) {
+        uint8_t a[6] = {0xaa, 1, 2, 3, 4, 0xbb}, b[6] = {0xaa, 1, 2, 3, 4, 0xbb};
+        tw_store_be16_zero16(a + 1, (uint16_t)v);
+        tw_store_be32(b + 1, v << 16);
+        assert_memory_equal(a, b, 6);
+        assert_int_equal(a[1], v >> 8);
+        assert_int_equal(a[2], v & 0xff);
+        assert_int_equal(a[3] | a[4], 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_wr_overflow_is_whole_and_sticky),
         cmocka_unit_test(test_wr_exact_fit_and_empty_copy),
         cmocka_unit_test(test_wr_round_trip_with_rd),
+        cmocka_unit_test(test_wr_store_be16_zero16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
