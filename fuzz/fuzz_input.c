@@ -15,8 +15,9 @@
  *    now (otherwise a host loop would spin);
  *  - every transmitted packet: a well-formed IPv4 packet from the stack's address, within
  *    the MTU, with valid IP and TCP/ICMP checksums and a sane TCP header;
- *  - trace events: legal state edges (RFC 9293 figure 5), `now` as given, and a hook that
- *    calls back into the stack gets TW_ERR_BUSY;
+ *  - trace events (a header bit may run either stack without the hook): legal state edges
+ *    (RFC 9293 figure 5), `now` as given, and a hook that calls back into the stack gets
+ *    TW_ERR_BUSY;
  *  - data: bytes one stack sends to the other arrive in order and intact (D1) unless a
  *    crafted segment touched that connection;
  * and at the end closes every socket, runs time past every retry and 2*MSL, and requires
@@ -1728,8 +1729,13 @@ static void node_init(node *nd, int idx, const uint8_t *hdr)
                                                      : 65536u + 4096u * (hdr[FZ_H_BUDGET] + 1u);
         }
     }
-    cfg.trace = fz_trace;
-    cfg.trace_ud = nd;
+    /* Some paths are taken only when nobody traces (the orphan's closing ACK skips the
+       updates that die with it): a header bit runs a stack without the hook, and the
+       state-edge checks then rest with the other stack. */
+    if (!((hdr[FZ_H_MTU] >> (4 + idx)) & 1)) {
+        cfg.trace = fz_trace;
+        cfg.trace_ud = nd;
+    }
     cfg.notify = fz_notify;
     cfg.notify_ud = nd;
     nd->budget = cfg.max_memory;

@@ -32,7 +32,8 @@ enum {
     FZ_H_LIMITS2,  /* A: max_time_wait = v & 7; challenge_ack_limit = v >> 3 (0: default) */
     FZ_H_BUFS,     /* A: rcvbuf = fz_bufs[v & 7], sndbuf = fz_bufs[(v >> 3) & 7]; B default */
     FZ_H_BUDGET,   /* A: max_memory = 4096 * (1 + v) when FZ_H_OPTS bit 6 */
-    FZ_H_MTU,      /* A mtu = fz_mtus[v & 3], B mtu = fz_mtus[(v >> 2) & 3] */
+    FZ_H_MTU,      /* A mtu = fz_mtus[v & 3], B mtu = fz_mtus[(v >> 2) & 3]; bit 4: A runs
+                      without a trace hook, bit 5: B (the paths taken only untraced) */
     FZ_HDR_LEN
 };
 
