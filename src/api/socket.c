@@ -20,10 +20,15 @@ static bool enter(tw_stack *st, tw_time now)
         return false;
     }
     st->in_call = true;
-    if (now < st->now) {
-        tw_count(st, TW_CNT_TIME_BACKWARDS);
-    } else {
-        st->now = now;
+    /* Most calls come with the same now as the last one: then there is nothing to set
+       (and now_ms is not divided again). */
+    if (now != st->now) {
+        if (now < st->now) {
+            tw_count(st, TW_CNT_TIME_BACKWARDS);
+        } else {
+            st->now = now;
+            st->now_ms = now / TW_MS(1);
+        }
     }
     return true;
 }

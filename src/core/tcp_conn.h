@@ -370,7 +370,7 @@ void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uin
                uint32_t *ts_off);
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 {
-    return (uint32_t)(st->now / TW_MS(1)) + offset;
+    return (uint32_t)st->now_ms + offset;
 }
 /* Pick the options and MSS of our SYN / SYN+ACK; record what the peer offered. */
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
