@@ -693,7 +693,7 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
     if (mss && mss < 64) {
         return TW_ERR_INVAL;
     }
-    s->user_mss = mss;
+    s->local_mss = tw_conn_mss_for(s->st, mss);
     return 0;
 }
 

@@ -104,7 +104,11 @@ struct tw_socket {
     /* receive sequence variables */
     tw_seq irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
 
-    uint16_t snd_mss, peer_mss, user_mss;
+    uint16_t snd_mss, peer_mss;
+    /* The MSS we can receive (tw_conn_local_mss): set at allocation from the device's MTU,
+       lowered by tw_socket_set_mss, copied to a listener's children. Kept rather than
+       recomputed: every SYN, SYN+ACK and window update asks. */
+    uint16_t local_mss;
     uint16_t rcv_mss;        /* largest payload seen: what "a full segment" means */
     uint32_t ts_recent, ts_offset;
 
@@ -378,11 +382,14 @@ void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
 /* The MSS we can receive: the device's MTU less the headers, or the user's if smaller. */
 static inline uint16_t tw_conn_local_mss(const tw_socket *c)
 {
-    uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);
-    if (c->user_mss && c->user_mss < mss) {
-        mss = c->user_mss;
-    }
-    return mss;
+    return c->local_mss;
+}
+/* The same computed: the device's MTU less the IPv4 and TCP headers, or the user's MSS
+   (0: none) if smaller. */
+static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
+{
+    uint16_t mss = (uint16_t)(st->dev.mtu - 40u);
+    return user_mss && user_mss < mss ? user_mss : mss;
 }
 /* The window scale we offer for a receive buffer of `rcvbuf` bytes: the smallest shift
    that lets the window field cover it (RFC 7323 2.2, at most 14). Inline: every

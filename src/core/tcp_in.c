@@ -77,7 +77,7 @@ static tw_socket *new_child(tw_socket *l, const tw_seg *s)
     c->lport = l->lport;
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
-    c->user_mss = l->user_mss;
+    c->local_mss = l->local_mss;
     c->flags |= l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO);
     c->rcv_wscale = tw_wscale_for(c->rcvbuf_cap);
     return c;
