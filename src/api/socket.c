@@ -139,6 +139,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
             memset(&s->cc, 0, sizeof(s->cc)); /* the listener's fields share cc's room */
             s->flags |= TW_F_LISTENER;
             s->backlog = (uint16_t)backlog;
+            s->wscale_offer = tw_wscale_for(s->rcvbuf_cap);
             tw_conn_set_state(s, TW_STATE_LISTEN);
         }
     }

@@ -179,6 +179,9 @@ struct tw_socket {
             tw_time cookie_time;   /* when it last answered a SYN with a cookie */
             uint16_t acc_len, syn_len;
             uint16_t backlog;
+            /* tw_wscale_for(rcvbuf_cap), set by listen() (the buffer sizes cannot change
+               after it): what every SYN+ACK offers and every child takes. */
+            uint8_t wscale_offer;
         };
     };
     tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
