@@ -20,10 +20,15 @@ static bool enter(tw_stack *st, tw_time now)
         return false;
     }
     st->in_call = true;
-    if (now < st->now) {
-        tw_count(st, TW_CNT_TIME_BACKWARDS);
-    } else {
-        st->now = now;
+    /* Most calls come with the same now as the last one: then there is nothing to set
+       (and now_ms is not divided again). */
+    if (now != st->now) {
+        if (now < st->now) {
+            tw_count(st, TW_CNT_TIME_BACKWARDS);
+        } else {
+            st->now = now;
+            st->now_ms = now / TW_MS(1);
+        }
     }
     return true;
 }
@@ -134,6 +139,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
             memset(&s->cc, 0, sizeof(s->cc)); /* the listener's fields share cc's room */
             s->flags |= TW_F_LISTENER;
             s->backlog = (uint16_t)backlog;
+            s->wscale_offer = tw_wscale_for(s->rcvbuf_cap);
             tw_conn_set_state(s, TW_STATE_LISTEN);
         }
     }
@@ -232,7 +238,8 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         return TW_ERR_LIMIT;
     }
     uint32_t isn_floor = 0, iss = 0, ts_offset = 0;
-    bool have_floor = false, have_isn = false;
+    bool have_floor = false, have_isn = false, have_hash = false;
+    uint64_t hash = 0; /* tw_htab_hash of the 4-tuple's key in st->conns, if have_hash */
     if (s->flags & TW_F_BOUND) {
         uint64_t key = tw_tuple_key(addr, port, s->lport);
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
@@ -240,7 +247,9 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         uint64_t twh = tw_timewait_prefetch(st, key);
         tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
         have_isn = true;
-        if (tw_htab_find(&st->conns, key)) {
+        hash = tw_htab_hash(&st->conns, key);
+        have_hash = true;
+        if (tw_htab_find_hashed(&st->conns, key, hash)) {
             return TW_ERR_ADDRINUSE;
         }
         tw_tw *tn = tw_timewait_find_pre(st, key, twh);
@@ -276,7 +285,11 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     s->snd_max = s->iss;
     s->snd_buf_seq = tw_seq_add(s->iss, 1);
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
-    tw_conn_hash(s);
+    if (have_hash) {
+        tw_conn_hash_hashed(s, hash); /* the lookup's hash: the same key, not hashed again */
+    } else {
+        tw_conn_hash(s);
+    }
     tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
     s->flags |= TW_F_RTT_TIMING;
@@ -688,7 +701,7 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
     if (mss && mss < 64) {
         return TW_ERR_INVAL;
     }
-    s->user_mss = mss;
+    s->local_mss = tw_conn_mss_for(s->st, mss);
     return 0;
 }
 

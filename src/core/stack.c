@@ -120,6 +120,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->dev = *dev;
     st->dev.mtu = mtu;
     st->now = now;
+    st->now_ms = now / TW_MS(1);
     /* Expand the caller's 32 bytes of entropy into independent keys. */
     tw_sipkey root = {load_u64(cfg->entropy), load_u64(cfg->entropy + 8)};
     tw_sipkey root2 = {load_u64(cfg->entropy + 16), load_u64(cfg->entropy + 24)};
@@ -189,11 +190,15 @@ void tw_stack_free(tw_stack *st)
 /* One "now" per call; time that goes backwards is clamped and counted (STYLE 7.5). */
 static void set_now(tw_stack *st, tw_time now)
 {
+    if (now == st->now) {
+        return; /* the usual case: nothing to set, no division */
+    }
     if (now < st->now) {
         tw_count(st, TW_CNT_TIME_BACKWARDS);
         return;
     }
     st->now = now;
+    st->now_ms = now / TW_MS(1);
 }
 
 void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,

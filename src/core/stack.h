@@ -27,6 +27,8 @@ struct tw_stack {
     tw_netdev dev; /* copy */
     tw_mem mem;
     tw_time now;   /* one "now" per call, never decreasing */
+    /* now / TW_MS(1), set with now: timestamps (RFC 7323) read it per segment. */
+    uint64_t now_ms;
     bool in_call;  /* re-entrancy guard (STYLE 7.9) */
     uint64_t counters[TW_CNT_COUNT_];
 

@@ -69,6 +69,7 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     c->state = TW_STATE_CLOSED;
     c->sndbuf_cap = st->cfg.sndbuf;
     c->rcvbuf_cap = st->cfg.rcvbuf;
+    c->local_mss = tw_conn_mss_for(st, 0);
     c->rto = st->cfg.rto_initial;
     c->rto_at = TW_TIME_NEVER;
     c->misc_at = TW_TIME_NEVER;

@@ -104,7 +104,11 @@ struct tw_socket {
     /* receive sequence variables */
     tw_seq irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
 
-    uint16_t snd_mss, peer_mss, user_mss;
+    uint16_t snd_mss, peer_mss;
+    /* The MSS we can receive (tw_conn_local_mss): set at allocation from the device's MTU,
+       lowered by tw_socket_set_mss, copied to a listener's children. Kept rather than
+       recomputed: every SYN, SYN+ACK and window update asks. */
+    uint16_t local_mss;
     uint16_t rcv_mss;        /* largest payload seen: what "a full segment" means */
     uint32_t ts_recent, ts_offset;
 
@@ -175,6 +179,9 @@ struct tw_socket {
             tw_time cookie_time;   /* when it last answered a SYN with a cookie */
             uint16_t acc_len, syn_len;
             uint16_t backlog;
+            /* tw_wscale_for(rcvbuf_cap), set by listen() (the buffer sizes cannot change
+               after it): what every SYN+ACK offers and every child takes. */
+            uint8_t wscale_offer;
         };
     };
     tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
@@ -370,7 +377,7 @@ void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uin
                uint32_t *ts_off);
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 {
-    return (uint32_t)(st->now / TW_MS(1)) + offset;
+    return (uint32_t)st->now_ms + offset;
 }
 /* Pick the options and MSS of our SYN / SYN+ACK; record what the peer offered. */
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer);
@@ -378,11 +385,14 @@ void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
 /* The MSS we can receive: the device's MTU less the headers, or the user's if smaller. */
 static inline uint16_t tw_conn_local_mss(const tw_socket *c)
 {
-    uint16_t mss = (uint16_t)(c->st->dev.mtu - 40u);
-    if (c->user_mss && c->user_mss < mss) {
-        mss = c->user_mss;
-    }
-    return mss;
+    return c->local_mss;
+}
+/* The same computed: the device's MTU less the IPv4 and TCP headers, or the user's MSS
+   (0: none) if smaller. */
+static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
+{
+    uint16_t mss = (uint16_t)(st->dev.mtu - 40u);
+    return user_mss && user_mss < mss ? user_mss : mss;
 }
 /* The window scale we offer for a receive buffer of `rcvbuf` bytes: the smallest shift
    that lets the window field cover it (RFC 7323 2.2, at most 14). Inline: every

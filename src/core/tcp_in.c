@@ -77,9 +77,9 @@ static tw_socket *new_child(tw_socket *l, const tw_seg *s)
     c->lport = l->lport;
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
-    c->user_mss = l->user_mss;
+    c->local_mss = l->local_mss;
     c->flags |= l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO);
-    c->rcv_wscale = tw_wscale_for(c->rcvbuf_cap);
+    c->rcv_wscale = l->wscale_offer; /* tw_wscale_for(c->rcvbuf_cap) */
     return c;
 }
 
@@ -107,7 +107,7 @@ static void send_cookie_synack(tw_socket *l, const tw_seg *s)
         o.ts_ecr = po->ts_val;
         if (ws) {
             o.present |= TW_OPT_WSCALE;
-            o.wscale = tw_wscale_for(l->rcvbuf_cap);
+            o.wscale = l->wscale_offer;
         }
         if (sack) {
             o.present |= TW_OPT_SACK_PERM;

@@ -619,7 +619,7 @@ void tw_out_challenge_ack(tw_socket *c)
 
 static uint8_t req_wscale(const tw_reqsk *r)
 {
-    return (r->opts & TW_OPT_WSCALE) ? tw_wscale_for(r->listener->rcvbuf_cap) : 0;
+    return (r->opts & TW_OPT_WSCALE) ? r->listener->wscale_offer : 0;
 }
 
 static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retransmit)
