@@ -61,6 +61,7 @@ static void in_closed(tw_stack *st, const tw_seg *s)
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
+static void in_promoted(tw_socket *c, tw_seg *s);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state. */
 static tw_socket *new_child(tw_socket *l, const tw_seg *s)
@@ -405,7 +406,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     c->flags |= TW_F_QUIET_STATE;
     tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     c->flags &= ~TW_F_QUIET_STATE;
-    in_synchronized(c, s);
+    in_promoted(c, s);
 }
 
 void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
@@ -884,6 +885,32 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
 
 static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s);
 
+/* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED STATE, for an ACK in SND.UNA < SEG.ACK =<
+   SND.NXT: "enter ESTABLISHED state and continue processing" with the send window from
+   this segment (the SYN's was unscaled). Shared by in_process_ack and the third ACK's
+   short path (third_ack). */
+static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket *c,
+                                                                      const tw_seg *s)
+{
+    tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
+    if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
+        /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
+           will bring it back once there is room. */
+        tw_drop(c->st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
+        return IN_DONE;
+    }
+    c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = s->ack;
+    established_from_syn(c);
+    if (l) {
+        tw_conn_notify(l);
+    }
+    tw_conn_notify(c);
+    return IN_CONTINUE;
+}
+
 static in_result in_process_ack(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -898,22 +925,9 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
             return IN_DONE;
         }
-        tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
-        if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
-            /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
-               will bring it back once there is room. */
-            tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
+        if (syn_rcvd_acked(c, s)) {
             return IN_DONE;
         }
-        c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
-        c->max_snd_wnd = c->snd_wnd;
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = s->ack;
-        established_from_syn(c);
-        if (l) {
-            tw_conn_notify(l);
-        }
-        tw_conn_notify(c);
     }
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (tw_seq_gt(s->ack, c->snd_max)) {
@@ -1310,6 +1324,65 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         return;
     }
     tw_out_push(c);
+}
+
+/* The third segment of a passive open, on the connection req_promote has just made in
+   SYN-RECEIVED, in its common shape: ACK (PSH allowed), at RCV.NXT with text that fits
+   the window, the options the connection always sends with a TSval PAWS accepts, and
+   SND.UNA < SEG.ACK =< SND.NXT. For it every check of RFC 9293 3.10.7.4 before the
+   fifth passes without acting (first: SEG.SEQ = RCV.NXT, nothing to trim; PAWS, RFC
+   7323 5.3; second and fourth: no RST, no SYN); the fifth's SYN-RECEIVED ACK check
+   passes and, with the window this segment brings, so does RFC 5961 5.2's floor (asked
+   here rather than assumed); the seventh takes the text in order and the eighth has no
+   FIN. third_ack then takes the same steps in the same order. Anything else (a FIN, a
+   SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps. */
+static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
+                                                              const tw_seg *s)
+{
+    bool ts = (c->flags & TW_F_TS) != 0;
+    const tw_tcp_opts *o = &s->h->o;
+    if ((s->flags & (uint8_t)~TW_PSH) != TW_ACK || !tw_seq_eq(s->seq, c->rcv_nxt) ||
+        s->data_len > tw_conn_rcv_space(c) || o->present != (ts ? TW_OPT_TS : 0) ||
+        (ts && (int32_t)(o->ts_val - c->ts_recent) < 0)) {
+        return false;
+    }
+    tw_seq oldest = tw_seq_make(c->snd_una.v - ((uint32_t)s->h->win << c->snd_wscale));
+    return tw_seq_lt(c->snd_una, s->ack) && tw_seq_le(s->ack, c->snd_max) &&
+           !tw_seq_lt(s->ack, oldest);
+}
+
+static void third_ack(tw_socket *c, tw_seg *s)
+{
+    /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
+       order, and in ESTABLISHED the fifth check's state switch does nothing. */
+    assert(!(c->flags & (TW_F_FIN_QUEUED | TW_F_SHUT_RD | TW_F_ORPHAN | TW_F_OOO_FIN |
+                         TW_F_PEER_FIN)) &&
+           !c->ooo);
+    note_arrival(c, s, s->seq);
+    if (syn_rcvd_acked(c, s) || ack_accept(c, s) || in_process_text(c, s)) {
+        return;
+    }
+    tw_out_push(c);
+}
+
+/* req_promote's connection takes its third segment, its wheel entry set once at the end
+   as in_conn does it. */
+static void in_promoted(tw_socket *c, tw_seg *s)
+{
+    tw_stack *st = c->st;
+    st->timer_held = c;
+    st->timer_dirty = false;
+    if (third_ack_ok(c, s)) {
+        third_ack(c, s);
+    } else {
+        in_synchronized(c, s);
+    }
+    if (st->timer_held) {
+        st->timer_held = NULL;
+        if (st->timer_dirty) {
+            tw_conn_timer_update(c);
+        }
+    }
 }
 
 /* Header prediction (Van Jacobson's, as BSD and Linux have it): the two segments a bulk
