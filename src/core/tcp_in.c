@@ -409,18 +409,16 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     in_promoted(c, s);
 }
 
-void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+/* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
+   SYN-RECEIVED ACK check; false when they consumed it. */
+static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
+                                                            tw_seg *s, tw_seq rcv_nxt)
 {
-    if (st->cfg.trace) { /* (the id is built only then) */
-        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
-    }
-    tw_seq rcv_nxt = tw_seq_make(r->irs + 1);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
             tw_out_req_synack(st, r, true);
-            return;
+            return false;
         }
         /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
         s->flags &= (uint8_t)~TW_SYN;
@@ -433,7 +431,7 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
         if (tw_challenge_take(st)) {
             tw_out_req_ack(st, r);
         }
-        return;
+        return false;
     }
     /* First check (3.10.7.4): the window is the listener's receive buffer. */
     uint32_t wnd = r->listener->rcvbuf_cap;
@@ -444,11 +442,11 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
     if (!ok) {
         if (s->flags & TW_RST) {
             tw_drop(st, TW_CNT_TCP_RX_RST_OUT_OF_WINDOW, &s->sum, NULL);
-            return;
+            return false;
         }
         tw_drop(st, TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, NULL);
         tw_out_req_ack(st, r);
-        return;
+        return false;
     }
     if (s->flags & TW_RST) {
         if (!tw_seq_eq(s->seq, rcv_nxt)) {
@@ -456,23 +454,42 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
             if (tw_challenge_take(st)) {
                 tw_out_req_ack(st, r);
             }
-            return;
+            return false;
         }
         /* S7: the half-open connection an old duplicate SYN made goes away; the
            listener is untouched. */
         tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
         tw_count(st, TW_CNT_TCP_SYNRCVD_RST);
         req_end(st, r);
-        return;
+        return false;
     }
     if (!(s->flags & TW_ACK)) {
         tw_drop(st, TW_CNT_TCP_RX_NO_ACK_FLAG, &s->sum, NULL);
-        return;
+        return false;
     }
     if (s->ack.v != r->iss + 1) {
         /* S3: the third segment must acknowledge exactly our SYN. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, NULL);
         tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, s->ack.v, 0, TW_RST, 0, NULL);
+        return false;
+    }
+    return true;
+}
+
+void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+{
+    if (st->cfg.trace) { /* (the id is built only then) */
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
+    }
+    tw_seq rcv_nxt = tw_seq_make(r->irs + 1);
+    /* The usual third segment -- ACK (PSH allowed) at RCV.NXT, SEG.ACK = ISS + 1, a window
+       open -- passes every check of req_checks without acting (no SYN; first check:
+       SEG.SEQ = RCV.NXT inside a nonempty window; no RST; the ACK bit; exactly our SYN
+       acknowledged): they are asked only for the others. */
+    if (!((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
+          s->ack.v == r->iss + 1 && r->listener->rcvbuf_cap != 0) &&
+        !req_checks(st, r, s, rcv_nxt)) {
         return;
     }
     tw_socket *l = r->listener;
