@@ -61,7 +61,7 @@ static void in_closed(tw_stack *st, const tw_seg *s)
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static void in_promoted(tw_socket *c, tw_seg *s);
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state. */
 static tw_socket *new_child(tw_socket *l, const tw_seg *s)
@@ -362,8 +362,9 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 }
 
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
-   let the SYN-RECEIVED processing (3.10.7.4) take the segment. */
-static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
+   let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
+   tw_req_input's usual shape). */
+static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
     tw_socket *c = new_child(l, s);
@@ -406,7 +407,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     c->flags |= TW_F_QUIET_STATE;
     tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     c->flags &= ~TW_F_QUIET_STATE;
-    in_promoted(c, s);
+    in_promoted(c, s, usual);
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
@@ -487,9 +488,9 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
        open -- passes every check of req_checks without acting (no SYN; first check:
        SEG.SEQ = RCV.NXT inside a nonempty window; no RST; the ACK bit; exactly our SYN
        acknowledged): they are asked only for the others. */
-    if (!((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
-          s->ack.v == r->iss + 1 && r->listener->rcvbuf_cap != 0) &&
-        !req_checks(st, r, s, rcv_nxt)) {
+    bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
+                 s->ack.v == r->iss + 1 && r->listener->rcvbuf_cap != 0;
+    if (!usual && !req_checks(st, r, s, rcv_nxt)) {
         return;
     }
     tw_socket *l = r->listener;
@@ -499,7 +500,7 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
         return;
     }
-    req_promote(st, r, s);
+    req_promote(st, r, s, usual);
 }
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
@@ -1352,20 +1353,23 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    passes and, with the window this segment brings, so does RFC 5961 5.2's floor (asked
    here rather than assumed); the seventh takes the text in order and the eighth has no
    FIN. third_ack then takes the same steps in the same order. Anything else (a FIN, a
-   SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps. */
+   SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps.
+   Given tw_req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
+   SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
+   text fits, the options, PAWS, RFC 5961 5.2's floor. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
-                                                              const tw_seg *s)
+                                                              const tw_seg *s, bool usual)
 {
     bool ts = (c->flags & TW_F_TS) != 0;
     const tw_tcp_opts *o = &s->h->o;
-    if ((s->flags & (uint8_t)~TW_PSH) != TW_ACK || !tw_seq_eq(s->seq, c->rcv_nxt) ||
-        s->data_len > tw_conn_rcv_space(c) || o->present != (ts ? TW_OPT_TS : 0) ||
+    if (!usual || s->data_len > tw_conn_rcv_space(c) || o->present != (ts ? TW_OPT_TS : 0) ||
         (ts && (int32_t)(o->ts_val - c->ts_recent) < 0)) {
         return false;
     }
+    assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
+           tw_seq_lt(c->snd_una, s->ack) && tw_seq_le(s->ack, c->snd_max));
     tw_seq oldest = tw_seq_make(c->snd_una.v - ((uint32_t)s->h->win << c->snd_wscale));
-    return tw_seq_lt(c->snd_una, s->ack) && tw_seq_le(s->ack, c->snd_max) &&
-           !tw_seq_lt(s->ack, oldest);
+    return !tw_seq_lt(s->ack, oldest);
 }
 
 static void third_ack(tw_socket *c, tw_seg *s)
@@ -1384,12 +1388,12 @@ static void third_ack(tw_socket *c, tw_seg *s)
 
 /* req_promote's connection takes its third segment, its wheel entry set once at the end
    as in_conn does it. */
-static void in_promoted(tw_socket *c, tw_seg *s)
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual)
 {
     tw_stack *st = c->st;
     st->timer_held = c;
     st->timer_dirty = false;
-    if (third_ack_ok(c, s)) {
+    if (third_ack_ok(c, s, usual)) {
         third_ack(c, s);
     } else {
         in_synchronized(c, s);
