@@ -61,6 +61,7 @@ static void in_closed(tw_stack *st, const tw_seg *s)
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state. */
 static tw_socket *new_child(tw_socket *l, const tw_seg *s)
@@ -361,8 +362,9 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 }
 
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
-   let the SYN-RECEIVED processing (3.10.7.4) take the segment. */
-static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
+   let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
+   tw_req_input's usual shape). */
+static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
     tw_socket *c = new_child(l, s);
@@ -405,21 +407,19 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s)
     c->flags |= TW_F_QUIET_STATE;
     tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     c->flags &= ~TW_F_QUIET_STATE;
-    in_synchronized(c, s);
+    in_promoted(c, s, usual);
 }
 
-void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+/* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
+   SYN-RECEIVED ACK check; false when they consumed it. */
+static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
+                                                            tw_seg *s, tw_seq rcv_nxt)
 {
-    if (st->cfg.trace) { /* (the id is built only then) */
-        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
-    }
-    tw_seq rcv_nxt = tw_seq_make(r->irs + 1);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
             tw_out_req_synack(st, r, true);
-            return;
+            return false;
         }
         /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
         s->flags &= (uint8_t)~TW_SYN;
@@ -432,7 +432,7 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
         if (tw_challenge_take(st)) {
             tw_out_req_ack(st, r);
         }
-        return;
+        return false;
     }
     /* First check (3.10.7.4): the window is the listener's receive buffer. */
     uint32_t wnd = r->listener->rcvbuf_cap;
@@ -443,11 +443,11 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
     if (!ok) {
         if (s->flags & TW_RST) {
             tw_drop(st, TW_CNT_TCP_RX_RST_OUT_OF_WINDOW, &s->sum, NULL);
-            return;
+            return false;
         }
         tw_drop(st, TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, NULL);
         tw_out_req_ack(st, r);
-        return;
+        return false;
     }
     if (s->flags & TW_RST) {
         if (!tw_seq_eq(s->seq, rcv_nxt)) {
@@ -455,23 +455,42 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
             if (tw_challenge_take(st)) {
                 tw_out_req_ack(st, r);
             }
-            return;
+            return false;
         }
         /* S7: the half-open connection an old duplicate SYN made goes away; the
            listener is untouched. */
         tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
         tw_count(st, TW_CNT_TCP_SYNRCVD_RST);
         req_end(st, r);
-        return;
+        return false;
     }
     if (!(s->flags & TW_ACK)) {
         tw_drop(st, TW_CNT_TCP_RX_NO_ACK_FLAG, &s->sum, NULL);
-        return;
+        return false;
     }
     if (s->ack.v != r->iss + 1) {
         /* S3: the third segment must acknowledge exactly our SYN. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, NULL);
         tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, s->ack.v, 0, TW_RST, 0, NULL);
+        return false;
+    }
+    return true;
+}
+
+void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+{
+    if (st->cfg.trace) { /* (the id is built only then) */
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
+    }
+    tw_seq rcv_nxt = tw_seq_make(r->irs + 1);
+    /* The usual third segment -- ACK (PSH allowed) at RCV.NXT, SEG.ACK = ISS + 1, a window
+       open -- passes every check of req_checks without acting (no SYN; first check:
+       SEG.SEQ = RCV.NXT inside a nonempty window; no RST; the ACK bit; exactly our SYN
+       acknowledged): they are asked only for the others. */
+    bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
+                 s->ack.v == r->iss + 1 && r->listener->rcvbuf_cap != 0;
+    if (!usual && !req_checks(st, r, s, rcv_nxt)) {
         return;
     }
     tw_socket *l = r->listener;
@@ -481,7 +500,7 @@ void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
         return;
     }
-    req_promote(st, r, s);
+    req_promote(st, r, s, usual);
 }
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
@@ -884,6 +903,32 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
 
 static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s);
 
+/* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED STATE, for an ACK in SND.UNA < SEG.ACK =<
+   SND.NXT: "enter ESTABLISHED state and continue processing" with the send window from
+   this segment (the SYN's was unscaled). Shared by in_process_ack and the third ACK's
+   short path (third_ack). */
+static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket *c,
+                                                                      const tw_seg *s)
+{
+    tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
+    if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
+        /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
+           will bring it back once there is room. */
+        tw_drop(c->st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
+        return IN_DONE;
+    }
+    c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = s->ack;
+    established_from_syn(c);
+    if (l) {
+        tw_conn_notify(l);
+    }
+    tw_conn_notify(c);
+    return IN_CONTINUE;
+}
+
 static in_result in_process_ack(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -898,22 +943,9 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
             return IN_DONE;
         }
-        tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
-        if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
-            /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
-               will bring it back once there is room. */
-            tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
+        if (syn_rcvd_acked(c, s)) {
             return IN_DONE;
         }
-        c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
-        c->max_snd_wnd = c->snd_wnd;
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = s->ack;
-        established_from_syn(c);
-        if (l) {
-            tw_conn_notify(l);
-        }
-        tw_conn_notify(c);
     }
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (tw_seq_gt(s->ack, c->snd_max)) {
@@ -1310,6 +1342,68 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         return;
     }
     tw_out_push(c);
+}
+
+/* The third segment of a passive open, on the connection req_promote has just made in
+   SYN-RECEIVED, in its common shape: ACK (PSH allowed), at RCV.NXT with text that fits
+   the window, the options the connection always sends with a TSval PAWS accepts, and
+   SND.UNA < SEG.ACK =< SND.NXT. For it every check of RFC 9293 3.10.7.4 before the
+   fifth passes without acting (first: SEG.SEQ = RCV.NXT, nothing to trim; PAWS, RFC
+   7323 5.3; second and fourth: no RST, no SYN); the fifth's SYN-RECEIVED ACK check
+   passes and, with the window this segment brings, so does RFC 5961 5.2's floor (asked
+   here rather than assumed); the seventh takes the text in order and the eighth has no
+   FIN. third_ack then takes the same steps in the same order. Anything else (a FIN, a
+   SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps.
+   Given tw_req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
+   SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
+   text fits, the options, PAWS, RFC 5961 5.2's floor. */
+static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
+                                                              const tw_seg *s, bool usual)
+{
+    bool ts = (c->flags & TW_F_TS) != 0;
+    const tw_tcp_opts *o = &s->h->o;
+    if (!usual || s->data_len > tw_conn_rcv_space(c) || o->present != (ts ? TW_OPT_TS : 0) ||
+        (ts && (int32_t)(o->ts_val - c->ts_recent) < 0)) {
+        return false;
+    }
+    assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
+           tw_seq_lt(c->snd_una, s->ack) && tw_seq_le(s->ack, c->snd_max));
+    tw_seq oldest = tw_seq_make(c->snd_una.v - ((uint32_t)s->h->win << c->snd_wscale));
+    return !tw_seq_lt(s->ack, oldest);
+}
+
+static void third_ack(tw_socket *c, tw_seg *s)
+{
+    /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
+       order, and in ESTABLISHED the fifth check's state switch does nothing. */
+    assert(!(c->flags & (TW_F_FIN_QUEUED | TW_F_SHUT_RD | TW_F_ORPHAN | TW_F_OOO_FIN |
+                         TW_F_PEER_FIN)) &&
+           !c->ooo);
+    note_arrival(c, s, s->seq);
+    if (syn_rcvd_acked(c, s) || ack_accept(c, s) || in_process_text(c, s)) {
+        return;
+    }
+    tw_out_push(c);
+}
+
+/* req_promote's connection takes its third segment, its wheel entry set once at the end
+   as in_conn does it. */
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual)
+{
+    tw_stack *st = c->st;
+    st->timer_held = c;
+    st->timer_dirty = false;
+    if (third_ack_ok(c, s, usual)) {
+        third_ack(c, s);
+    } else {
+        in_synchronized(c, s);
+    }
+    if (st->timer_held) {
+        st->timer_held = NULL;
+        if (st->timer_dirty) {
+            tw_conn_timer_update(c);
+        }
+    }
 }
 
 /* Header prediction (Van Jacobson's, as BSD and Linux have it): the two segments a bulk
