@@ -58,6 +58,25 @@ static void in_closed(tw_stack *st, const tw_seg *s)
     tw_out_rst_reply(st, s);
 }
 
+/* While one segment is processed, the connection's timer is held: its deadlines may
+   change several times, and the wheel is told once at the end (or not at all when the
+   connection is freed on the way, tw_conn_free lets go of it). */
+static inline void timer_hold(tw_stack *st, tw_socket *c)
+{
+    st->timer_held = c;
+    st->timer_dirty = false;
+}
+
+static inline void timer_release(tw_stack *st, tw_socket *c)
+{
+    if (st->timer_held) {
+        st->timer_held = NULL;
+        if (st->timer_dirty) {
+            tw_conn_timer_update(c);
+        }
+    }
+}
+
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
@@ -1391,19 +1410,13 @@ static void third_ack(tw_socket *c, tw_seg *s)
 static void in_promoted(tw_socket *c, tw_seg *s, bool usual)
 {
     tw_stack *st = c->st;
-    st->timer_held = c;
-    st->timer_dirty = false;
+    timer_hold(st, c);
     if (third_ack_ok(c, s, usual)) {
         third_ack(c, s);
     } else {
         in_synchronized(c, s);
     }
-    if (st->timer_held) {
-        st->timer_held = NULL;
-        if (st->timer_dirty) {
-            tw_conn_timer_update(c);
-        }
-    }
+    timer_release(st, c);
 }
 
 /* Header prediction (Van Jacobson's, as BSD and Linux have it): the two segments a bulk
@@ -1520,19 +1533,13 @@ static void in_conn(tw_socket *c, tw_seg *s)
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
-    st->timer_held = c;
-    st->timer_dirty = false;
+    timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
         in_syn_sent(c, s);
     } else {
         in_synchronized(c, s);
     }
-    if (st->timer_held) {
-        st->timer_held = NULL;
-        if (st->timer_dirty) {
-            tw_conn_timer_update(c);
-        }
-    }
+    timer_release(st, c);
 }
 
 /* The segment from its header: `h` for the ports, window and options (all that is read

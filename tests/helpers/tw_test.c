@@ -309,6 +309,16 @@ tw_t *tw_t_new_untraced(const tw_config *cfg)
     return t_new(cfg, false);
 }
 
+void tw_t_traced_and_untraced(void (*f)(tw_t *t))
+{
+    for (int traced = 1; traced >= 0; traced--) {
+        tw_t *t = t_new(NULL, traced != 0);
+        assert_non_null(t);
+        f(t);
+        tw_t_free(t);
+    }
+}
+
 static tw_t *t_new(const tw_config *cfg, bool traced)
 {
     tw_t *t = calloc(1, sizeof(*t));

@@ -71,6 +71,9 @@ tw_t *tw_t_new(const tw_config *cfg);
 /* The same without the trace hook: the stack may then take paths kept for when nobody
    traces (a test runs them against the traced stack's). TW_RUN_TO needs the trace. */
 tw_t *tw_t_new_untraced(const tw_config *cfg);
+/* Run scenario f on a traced stack, then on an untraced one (default config): both must
+   see the same segments, states and counters. */
+void tw_t_traced_and_untraced(void (*f)(tw_t *t));
 /* Free the stack; fails the test if any byte is still allocated or output is unread. */
 void tw_t_free(tw_t *t);
 tw_stack *tw_t_stack(tw_t *t);

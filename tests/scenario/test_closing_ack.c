@@ -14,19 +14,6 @@
 
 #define PEER_ISS 1000u
 
-typedef void (*scenario)(tw_t *t);
-
-static void both(scenario f)
-{
-    tw_t *t = tw_t_new(NULL);
-    assert_non_null(t);
-    f(t);
-    tw_t_free(t);
-    t = tw_t_new_untraced(NULL);
-    assert_non_null(t);
-    f(t);
-    tw_t_free(t);
-}
 
 /* The peer closed first; we close (an orphan) and send our FIN: LAST-ACK. *u is the
    peer's next sequence number, *w our FIN's. */
@@ -64,7 +51,7 @@ static void last_ack_closes(tw_t *t)
 static void test_last_ack_closes(void **state)
 {
     (void)state;
-    both(last_ack_closes);
+    tw_t_traced_and_untraced(last_ack_closes);
 }
 
 /* LAST-ACK, segments the short path must leave to the full steps, each answered as RFC
@@ -113,7 +100,7 @@ static void last_ack_unacceptable(tw_t *t)
 static void test_last_ack_unacceptable(void **state)
 {
     (void)state;
-    both(last_ack_unacceptable);
+    tw_t_traced_and_untraced(last_ack_unacceptable);
 }
 
 /* LAST-ACK with the socket still held (shutdown, not close): the full steps, a clean
@@ -133,7 +120,7 @@ static void last_ack_held(tw_t *t)
 static void test_last_ack_held(void **state)
 {
     (void)state;
-    both(last_ack_held);
+    tw_t_traced_and_untraced(last_ack_held);
 }
 
 /* We close first (an orphan): FIN-WAIT-1. *u is our FIN's sequence number, *w the
@@ -172,7 +159,7 @@ static void fin_wait_1_fin_ack(tw_t *t)
 static void test_fin_wait_1_fin_ack(void **state)
 {
     (void)state;
-    both(fin_wait_1_fin_ack);
+    tw_t_traced_and_untraced(fin_wait_1_fin_ack);
 }
 
 /* FIN-WAIT-1, shapes the short path leaves to the full steps. */
@@ -198,7 +185,7 @@ static void fin_wait_1_other(tw_t *t)
 static void test_fin_wait_1_other(void **state)
 {
     (void)state;
-    both(fin_wait_1_other);
+    tw_t_traced_and_untraced(fin_wait_1_other);
 }
 
 /* FIN-WAIT-1: a FIN+ACK beyond RCV.NXT (a hole before it) acknowledges our FIN (FIN-WAIT-2)
@@ -227,7 +214,7 @@ static void fin_wait_1_fin_beyond_hole(tw_t *t)
 static void test_fin_wait_1_fin_beyond_hole(void **state)
 {
     (void)state;
-    both(fin_wait_1_fin_beyond_hole);
+    tw_t_traced_and_untraced(fin_wait_1_fin_beyond_hole);
 }
 
 /* FIN-WAIT-1 with timestamps (RFC 7323): a FIN+ACK of our FIN whose TSval is older than
@@ -264,7 +251,7 @@ static void fin_wait_1_paws(tw_t *t)
 static void test_fin_wait_1_paws(void **state)
 {
     (void)state;
-    both(fin_wait_1_paws);
+    tw_t_traced_and_untraced(fin_wait_1_paws);
 }
 
 int main(void)

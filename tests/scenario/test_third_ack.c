@@ -14,19 +14,6 @@
 #define PEER_ISS 1000u
 #define PEER_TS 5000u
 
-typedef void (*scenario)(tw_t *t);
-
-static void both(scenario f)
-{
-    tw_t *t = tw_t_new(NULL);
-    assert_non_null(t);
-    f(t);
-    tw_t_free(t);
-    t = tw_t_new_untraced(NULL);
-    assert_non_null(t);
-    f(t);
-    tw_t_free(t);
-}
 
 static const char req[64] = "GET /0123456789abcdef0123456789abcdef0123456789abcdef HTTP/1.0\r";
 
@@ -95,7 +82,7 @@ static void plain(tw_t *t)
 static void test_plain(void **state)
 {
     (void)state;
-    both(plain);
+    tw_t_traced_and_untraced(plain);
 }
 
 /* With timestamps and window scaling: the window is scaled (RFC 7323 2.3), TS.Recent
@@ -126,7 +113,7 @@ static void timestamps(tw_t *t)
 static void test_timestamps(void **state)
 {
     (void)state;
-    both(timestamps);
+    tw_t_traced_and_untraced(timestamps);
 }
 
 /* RFC 7323 5.3: a third ACK with a TSval older than the SYN's is ACKed and dropped, the
@@ -162,7 +149,7 @@ static void paws_old(tw_t *t)
 static void test_paws_old(void **state)
 {
     (void)state;
-    both(paws_old);
+    tw_t_traced_and_untraced(paws_old);
 }
 
 /* The request and the peer's FIN on the third segment: ESTABLISHED, then CLOSE-WAIT
@@ -188,7 +175,7 @@ static void with_fin(tw_t *t)
 static void test_with_fin(void **state)
 {
     (void)state;
-    both(with_fin);
+    tw_t_traced_and_untraced(with_fin);
 }
 
 /* The third segment's text beyond RCV.NXT (its first byte lost): ESTABLISHED (the ACK is
@@ -218,7 +205,7 @@ static void out_of_order(tw_t *t)
 static void test_out_of_order(void **state)
 {
     (void)state;
-    both(out_of_order);
+    tw_t_traced_and_untraced(out_of_order);
 }
 
 /* A pure third ACK (no text), then the request: nothing sent for the ACK. */
@@ -243,7 +230,7 @@ static void pure_ack(tw_t *t)
 static void test_pure_ack(void **state)
 {
     (void)state;
-    both(pure_ack);
+    tw_t_traced_and_untraced(pure_ack);
 }
 
 int main(void)
