@@ -1256,6 +1256,17 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
     c->ka_sent = 0;
 }
 
+/* The segment carries the options this connection always sends (timestamps or none) and,
+   with timestamps, a TSval that PAWS accepts (RFC 7323 5.3): what every short path asks
+   before it skips the full option and PAWS steps. */
+static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
+                                                            const tw_tcp_opts *o)
+{
+    bool ts = (c->flags & TW_F_TS) != 0;
+    return o->present == (ts ? TW_OPT_TS : 0) &&
+           (!ts || (int32_t)(o->ts_val - c->ts_recent) >= 0);
+}
+
 /* The ACKs that close a connection -- in FIN-WAIT-1 the ACK of our FIN, alone or with
    the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
    LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
@@ -1269,13 +1280,10 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
 static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket *c,
                                                                 const tw_seg *s)
 {
-    bool ts = (c->flags & TW_F_TS) != 0;
-    const tw_tcp_opts *o = &s->h->o;
     if (!(c->state == TW_STATE_FIN_WAIT_1 ||
           (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK || s->data_len != 0 ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) || o->present != (ts ? TW_OPT_TS : 0) ||
-        (ts && (int32_t)(o->ts_val - c->ts_recent) < 0) ||
+        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &s->h->o) ||
         (c->flags & (TW_F_PEER_FIN | TW_F_OOO_FIN))) {
         return false;
     }
@@ -1379,10 +1387,7 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
                                                               const tw_seg *s, bool usual)
 {
-    bool ts = (c->flags & TW_F_TS) != 0;
-    const tw_tcp_opts *o = &s->h->o;
-    if (!usual || s->data_len > tw_conn_rcv_space(c) || o->present != (ts ? TW_OPT_TS : 0) ||
-        (ts && (int32_t)(o->ts_val - c->ts_recent) < 0)) {
+    if (!usual || s->data_len > tw_conn_rcv_space(c) || !usual_opts(c, &s->h->o)) {
         return false;
     }
     assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
@@ -1440,12 +1445,11 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
                                                         bool *grow)
 {
     const tw_tcp_hdr *h = s->h;
-    bool ts = (c->flags & TW_F_TS) != 0;
     if (c->state != TW_STATE_ESTABLISHED ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) || h->o.present != (ts ? TW_OPT_TS : 0) ||
+        !tw_seq_eq(s->seq, c->rcv_nxt) ||
         (c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_OOO_FIN)) ||
-        (ts && (int32_t)(h->o.ts_val - c->ts_recent) < 0)) {
+        !usual_opts(c, &h->o)) {
         return false;
     }
     if (!tw_seq_eq(s->ack, c->snd_una) &&
