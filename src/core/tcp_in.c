@@ -80,7 +80,7 @@ static inline void timer_release(tw_stack *st, tw_socket *c)
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual);
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state. */
 static tw_socket *new_child(tw_socket *l, const tw_seg *s)
@@ -356,6 +356,15 @@ void tw_req_close_listener(tw_socket *l)
     }
 }
 
+/* RFC 6298 5.5: the SYN+ACK's timeout doubles with each retry, capped at rto_max. */
+static tw_time synack_backoff(const tw_config *cfg, tw_time rto, unsigned retries)
+{
+    for (unsigned i = 0; i < retries && rto < cfg->rto_max; i++) {
+        rto *= 2;
+    }
+    return rto > cfg->rto_max ? cfg->rto_max : rto;
+}
+
 void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 {
     tw_count(st, TW_CNT_TCP_RTO_FIRED);
@@ -368,14 +377,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
         return;
     }
     r->retries++;
-    /* RFC 6298 5.5: exponential back-off of the SYN+ACK, capped at rto_max. */
-    tw_time rto = st->cfg.rto_initial;
-    for (unsigned i = 0; i < r->retries && rto < st->cfg.rto_max; i++) {
-        rto *= 2;
-    }
-    if (rto > st->cfg.rto_max) {
-        rto = st->cfg.rto_max;
-    }
+    tw_time rto = synack_backoff(&st->cfg, st->cfg.rto_initial, r->retries);
     tw_out_req_synack(st, r, true);
     tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, rto)));
 }
@@ -420,13 +422,14 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     }
     /* The entry was found by the segment's 4-tuple, the connection has the same one,
        and both tables have one seed: the lookup's hash serves both. */
+    uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
     req_free_hashed(st, r, s->hash);
     l->syn_len++;
     tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
     c->flags |= TW_F_QUIET_STATE;
     tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     c->flags &= ~TW_F_QUIET_STATE;
-    in_promoted(c, s, usual);
+    in_promoted(c, s, usual, synack_tick);
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
@@ -1410,9 +1413,23 @@ static void third_ack(tw_socket *c, tw_seg *s)
     tw_out_push(c);
 }
 
+/* The third segment left the connection it was promoted to in SYN-RECEIVED: PAWS refused
+   its TSval (RFC 7323 5.3), or the accept queue had no room. Our SYN+ACK is still
+   unacknowledged and only its retransmission brings the ACK back, as the entry's timer
+   would have done (Linux keeps the request sock and its timer in both cases): the
+   connection's RTO takes over on the entry's schedule, with its retries counted against
+   synack_retries (on_rto), and the connection does not wait for ever. */
+static void synack_rto_take_over(tw_socket *c, uint64_t synack_tick)
+{
+    c->retries = (uint8_t)c->total_retrans; /* the entry's retries (req_promote) */
+    c->rto = synack_backoff(&c->st->cfg, c->rto, c->retries);
+    c->rto_at = (tw_time)synack_tick * TW_TICK;
+    tw_conn_timer_update(c);
+}
+
 /* req_promote's connection takes its third segment, its wheel entry set once at the end
    as in_conn does it. */
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual)
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick)
 {
     tw_stack *st = c->st;
     timer_hold(st, c);
@@ -1420,6 +1437,9 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual)
         third_ack(c, s);
     } else {
         in_synchronized(c, s);
+    }
+    if (st->timer_held == c && c->state == TW_STATE_SYN_RCVD) { /* (held: not freed) */
+        synack_rto_take_over(c, synack_tick);
     }
     timer_release(st, c);
 }
