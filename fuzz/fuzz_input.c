@@ -731,6 +731,16 @@ static void check_handle(node *nd, handle *h)
     }
     CHECK(in.snd_mss > 0 && in.snd_mss <= nd->mtu - 40u, "%s: snd_mss %u with MTU %u", who,
           in.snd_mss, nd->mtu);
+    /* Liveness: a connection with something unacknowledged (a SYN, data, a FIN) or in
+       TIME-WAIT ends or moves on only by a timer if the peer falls silent, so the stack
+       must have a deadline pending (a connection without one waits for ever). */
+    bool timed = in.bytes_in_flight > 0 || in.state == TW_STATE_SYN_SENT ||
+                 in.state == TW_STATE_SYN_RCVD || in.state == TW_STATE_FIN_WAIT_1 ||
+                 in.state == TW_STATE_CLOSING || in.state == TW_STATE_LAST_ACK ||
+                 in.state == TW_STATE_TIME_WAIT;
+    CHECK(!timed || tw_stack_next_deadline(nd->st) != TW_TIME_NEVER,
+          "%s: %s with %u bytes in flight and no deadline pending", who,
+          tw_state_name(in.state), in.bytes_in_flight);
 }
 
 static void check_stack(node *nd)
