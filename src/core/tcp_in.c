@@ -1549,7 +1549,9 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     }
 }
 
-static void in_conn(tw_socket *c, tw_seg *s)
+/* Inline: in the usual packet's function (input_unsummed) the segments header prediction
+   does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. */
+static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *s)
 {
     tw_stack *st = c->st;
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
