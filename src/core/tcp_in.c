@@ -250,7 +250,7 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
         return;
     }
     /* S2, S8: the half-open connection is a small entry; the connection object comes
-       with the third segment (tw_req_input). */
+       with the third segment (req_input). */
     tw_reqsk *r = tw_mem_ztake(&st->mem, TW_MC_REQ, sizeof(*r));
     if (!r) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
@@ -384,7 +384,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
-   tw_req_input's usual shape). */
+   req_input's usual shape). */
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
@@ -499,7 +499,9 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
     return true;
 }
 
-void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+/* A segment for a SYN queue entry. Inline in its one caller (input_demux): the third
+   segment of every passive open costs no frame of its own. */
+static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
 {
     if (st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
@@ -1384,7 +1386,7 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    here rather than assumed); the seventh takes the text in order and the eighth has no
    FIN. third_ack then takes the same steps in the same order. Anything else (a FIN, a
    SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps.
-   Given tw_req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
+   Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
    text fits, the options, PAWS, RFC 5961 5.2's floor. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
@@ -1625,7 +1627,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     if (st->reqs.count) {
         n = tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
-            tw_req_input(st, (tw_reqsk *)n, s);
+            req_input(st, (tw_reqsk *)n, s);
             return;
         }
     }
