@@ -77,6 +77,18 @@ static inline void timer_release(tw_stack *st, tw_socket *c)
     }
 }
 
+/* tw_conn_timer_update with its held case inline: while a segment is processed the
+   usual change of a deadline only marks the held timer dirty, and costs no call. */
+static inline void timer_changed(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (c == st->timer_held) {
+        st->timer_dirty = true;
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
+
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
@@ -593,7 +605,7 @@ static void in_syn_sent(tw_socket *c, const tw_seg *s)
         c->snd_wl2 = s->ack;
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
-        tw_conn_timer_update(c);
+        timer_changed(c);
         established_from_syn(c);
         ack_soon(c); /* S3; S5: data the application writes at once rides on it */
         tw_out_push(c);
@@ -702,7 +714,7 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
             /* S16: the peer's FIN again (our last ACK was lost): ACK it and restart
                the 2*MSL wait. */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-            tw_conn_timer_update(c);
+            timer_changed(c);
         }
         ack_unacceptable(c, s);
         return IN_DONE;
@@ -828,7 +840,7 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
     c->persist_backoff = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
     c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
-    tw_conn_timer_update(c);
+    timer_changed(c);
 }
 
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
@@ -851,7 +863,7 @@ static void enter_recovery(tw_socket *c)
        NewReno inflates cwnd by the three segments the duplicate ACKs stand for. */
     c->cwnd = (c->flags & TW_F_SACK) ? c->ssthresh : c->ssthresh + 3u * c->snd_mss;
     c->rto_at = tw_time_add(st->now, c->rto);
-    tw_conn_timer_update(c);
+    timer_changed(c);
 }
 
 static void on_dupack(tw_socket *c, bool dup)
@@ -1031,7 +1043,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
             if (c->flags & TW_F_ORPHAN) {
                 c->misc_at = tw_time_add(st->now, st->cfg.fin_timeout); /* R7 */
-                tw_conn_timer_update(c);
+                timer_changed(c);
             }
         }
         break;
