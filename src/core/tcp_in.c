@@ -1290,7 +1290,9 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
    LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
    the options the connection always sends with a TSval PAWS accepts, an ACK in
-   (SND.UNA, SND.MAX], no out-of-order FIN waiting and no FIN seen before. For such a
+   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before.
+   (LAST-ACK has always seen the peer's FIN -- CLOSE-WAIT came first -- and its shape
+   here has none: the eighth check has nothing to do for it, whatever it saw.) For such a
    segment every check of RFC 9293 3.10.7.4 up to the fifth passes without acting
    (first: SEG.SEQ = RCV.NXT with nothing to trim; PAWS, RFC 7323 5.3; second and
    fourth: no RST, no SYN; fifth: SND.UNA < SEG.ACK =< SND.NXT, inside RFC 5961 5.2's
@@ -1303,7 +1305,7 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
           (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK || s->data_len != 0 ||
         !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &s->h->o) ||
-        (c->flags & (TW_F_PEER_FIN | TW_F_OOO_FIN))) {
+        (c->flags & TW_F_OOO_FIN) || ((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN))) {
         return false;
     }
     /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, as
