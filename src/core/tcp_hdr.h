@@ -127,8 +127,12 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
         return false;
     }
     uint32_t total = tw_get16(pkt + 2), saddr = tw_get32(pkt + 12);
+    /* The flags and fragment offset as they lie: MF and the offset are 0x3fff in network
+       order, tested without a swap. */
+    uint16_t frag_raw, frag_mask = tw_cksum_little_endian() ? 0xff3fu : 0x3fffu;
+    memcpy(&frag_raw, pkt + 6, 2);
     if (total < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || total > len ||
-        (tw_get16(pkt + 6) & 0x3fffu) != 0 || /* MF or an offset: a fragment */
+        (frag_raw & frag_mask) != 0 || /* MF or an offset: a fragment */
         tw_get32(pkt + 16) != self || tw_ipv4_bad_source(saddr, self)) {
         return false;
     }
