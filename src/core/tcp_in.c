@@ -1354,10 +1354,6 @@ static void closing_ack(tw_socket *c, tw_seg *s)
 
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
-    if (closing_ack_ok(c, s)) {
-        closing_ack(c, s);
-        return;
-    }
     if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
@@ -1580,6 +1576,10 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
     timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
         in_syn_sent(c, s);
+    } else if (closing_ack_ok(c, s)) {
+        /* (asked here, not in in_synchronized: its other callers have a connection in
+           SYN-RECEIVED, which is never a closing ACK's) */
+        closing_ack(c, s);
     } else {
         in_synchronized(c, s);
     }
