@@ -1627,12 +1627,14 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     }
     bool have_floor = false;
     uint32_t isn_floor = 0;
-    tw_port *p = tw_port_get(st, h->dport);
+    tw_port *p = NULL; /* the listener's port: looked up only when asked (not for a SYN
+                          queue entry's segment, the third of every passive open) */
     if (st->tws.count) {
         tw_tw *tw = tw_timewait_find(st, key);
         if (tw) {
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
+            p = tw_port_get(st, h->dport);
             if (tw_timewait_input(st, tw, s,
                                   p && p->listener ? &isn_floor : NULL)) {
                 return;
@@ -1646,6 +1648,9 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
             req_input(st, (tw_reqsk *)n, s);
             return;
         }
+    }
+    if (!have_floor) {
+        p = tw_port_get(st, h->dport);
     }
     if (p && p->listener) {
         in_listen(p->listener, s, have_floor, isn_floor);
