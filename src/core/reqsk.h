@@ -38,7 +38,6 @@ typedef struct tw_reqsk {
 _Static_assert(sizeof(tw_reqsk) <= 96, "a half-open entry stays small");
 
 /* tcp_in.c */
-void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s);
 void tw_req_on_timer(tw_stack *st, tw_reqsk *r);
 /* Free one entry (no packet sent). */
 void tw_req_free(tw_stack *st, tw_reqsk *r);

@@ -93,13 +93,7 @@ enum tw_counter tw_tcp_parse_opts(tw_tcp_opts *o, const uint8_t *p, size_t len)
         return TW_CNT_COUNT_;
     }
     /* And for the SYN layout of Linux and of tcpwave: MSS, SACK-permitted, TS, NOP, WS. */
-    if (len == 20 && tw_get32(p + 4) == 0x0402080au && p[0] == OPT_MSS && p[1] == 4 &&
-        tw_get32(p + 16) == 0x01030300u + p[19]) {
-        o->present = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE;
-        o->mss = tw_get16(p + 2);
-        o->ts_val = tw_get32(p + 8);
-        o->ts_ecr = tw_get32(p + 12);
-        o->wscale = p[19] > 14 ? 14 : p[19]; /* RFC 7323 2.3 */
+    if (len == 20 && tw_tcp_opts_syn_layout(o, p)) {
         return TW_CNT_COUNT_;
     }
     tw_rd r = tw_rd_make(p, len);

@@ -42,6 +42,25 @@ typedef struct tw_tcp_hdr {
     uint32_t payload_len;
 } tw_tcp_hdr;
 
+/* The SYN layout of Linux and of tcpwave, 20 bytes: MSS, SACK-permitted, TS, NOP, WS. When
+   the 20 bytes at `p` are in it, sets what tw_tcp_parse_opts would (the fields read
+   whatever `present` says; the SACK blocks are read only up to sack_n) and returns true.
+   Inline: a SYN or SYN+ACK of the usual parse then makes no call. */
+static inline bool tw_tcp_opts_syn_layout(tw_tcp_opts *o, const uint8_t *p)
+{
+    if (tw_get32(p + 4) != 0x0402080au || tw_get16(p) != 0x0204u ||
+        tw_get32(p + 16) != 0x01030300u + p[19]) {
+        return false;
+    }
+    o->present = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE;
+    o->sack_n = 0;
+    o->mss = tw_get16(p + 2);
+    o->ts_val = tw_get32(p + 8);
+    o->ts_ecr = tw_get32(p + 12);
+    o->wscale = p[19] > 14 ? 14 : p[19]; /* RFC 7323 2.3 */
+    return true;
+}
+
 /* Parse options. Returns TW_CNT_COUNT_ or TW_CNT_TCP_RX_BAD_OPTION / _DUP_OPTION. */
 enum tw_counter tw_tcp_parse_opts(tw_tcp_opts *o, const uint8_t *p, size_t len);
 /* Parse and validate a segment (checksum with the pseudo-header of src/dst). Returns
@@ -108,8 +127,12 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
         return false;
     }
     uint32_t total = tw_get16(pkt + 2), saddr = tw_get32(pkt + 12);
+    /* The flags and fragment offset as they lie: MF and the offset are 0x3fff in network
+       order, tested without a swap. */
+    uint16_t frag_raw, frag_mask = tw_cksum_little_endian() ? 0xff3fu : 0x3fffu;
+    memcpy(&frag_raw, pkt + 6, 2);
     if (total < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || total > len ||
-        (tw_get16(pkt + 6) & 0x3fffu) != 0 || /* MF or an offset: a fragment */
+        (frag_raw & frag_mask) != 0 || /* MF or an offset: a fragment */
         tw_get32(pkt + 16) != self || tw_ipv4_bad_source(saddr, self)) {
         return false;
     }
@@ -146,7 +169,8 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
         h->o.mss = 0;
         h->o.ts_val = ts ? tw_get32(opt + 4) : 0;
         h->o.ts_ecr = ts ? tw_get32(opt + 8) : 0;
-    } else if (tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_) {
+    } else if (!(hlen == TW_TCP_HDR_LEN + 20 && tw_tcp_opts_syn_layout(&h->o, opt)) &&
+               tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_) {
         return false;
     }
     h->sport = (uint16_t)(ports >> 16);

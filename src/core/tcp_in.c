@@ -77,13 +77,27 @@ static inline void timer_release(tw_stack *st, tw_socket *c)
     }
 }
 
+/* tw_conn_timer_update with its held case inline: while a segment is processed the
+   usual change of a deadline only marks the held timer dirty, and costs no call. */
+static inline void timer_changed(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (c == st->timer_held) {
+        st->timer_dirty = true;
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
+
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
 static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick);
 
-/* A child of listener `l` for the peer of segment `s`, not yet in any state. */
-static tw_socket *new_child(tw_socket *l, const tw_seg *s)
+/* A child of listener `l` for the peer of segment `s`, not yet in any state. Inline in
+   its two callers: a passive open's third segment pays no frame for it. */
+static inline __attribute__((always_inline)) tw_socket *new_child(tw_socket *l,
+                                                                 const tw_seg *s)
 {
     tw_stack *st = l->st;
     tw_socket *c = tw_conn_alloc(st);
@@ -250,7 +264,7 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
         return;
     }
     /* S2, S8: the half-open connection is a small entry; the connection object comes
-       with the third segment (tw_req_input). */
+       with the third segment (req_input). */
     tw_reqsk *r = tw_mem_ztake(&st->mem, TW_MC_REQ, sizeof(*r));
     if (!r) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
@@ -316,8 +330,10 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
                       tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
 }
 
-/* tw_req_free with the key's hash known. */
-static void req_free_hashed(tw_stack *st, tw_reqsk *r, uint64_t hash)
+/* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
+   here when its third segment comes (req_promote). */
+static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
+                                                                  uint64_t hash)
 {
     tw_wheel_cancel(&st->wheel, &r->timer);
     tw_htab_remove_hashed(&st->reqs, &r->h, hash);
@@ -384,7 +400,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
-   tw_req_input's usual shape). */
+   req_input's usual shape). */
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
@@ -499,7 +515,9 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
     return true;
 }
 
-void tw_req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+/* A segment for a SYN queue entry. Inline in its one caller (input_demux): the third
+   segment of every passive open costs no frame of its own. */
+static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
 {
     if (st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
@@ -543,7 +561,9 @@ static void established_from_syn(tw_socket *c)
     }
 }
 
-static void in_syn_sent(tw_socket *c, const tw_seg *s)
+/* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
+   active open pays no frame of its own. */
+static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
     bool has_ack = (s->flags & TW_ACK) != 0;
@@ -591,7 +611,7 @@ static void in_syn_sent(tw_socket *c, const tw_seg *s)
         c->snd_wl2 = s->ack;
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
-        tw_conn_timer_update(c);
+        timer_changed(c);
         established_from_syn(c);
         ack_soon(c); /* S3; S5: data the application writes at once rides on it */
         tw_out_push(c);
@@ -700,7 +720,7 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
             /* S16: the peer's FIN again (our last ACK was lost): ACK it and restart
                the 2*MSL wait. */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-            tw_conn_timer_update(c);
+            timer_changed(c);
         }
         ack_unacceptable(c, s);
         return IN_DONE;
@@ -826,7 +846,7 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
     c->persist_backoff = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
     c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
-    tw_conn_timer_update(c);
+    timer_changed(c);
 }
 
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
@@ -849,7 +869,7 @@ static void enter_recovery(tw_socket *c)
        NewReno inflates cwnd by the three segments the duplicate ACKs stand for. */
     c->cwnd = (c->flags & TW_F_SACK) ? c->ssthresh : c->ssthresh + 3u * c->snd_mss;
     c->rto_at = tw_time_add(st->now, c->rto);
-    tw_conn_timer_update(c);
+    timer_changed(c);
 }
 
 static void on_dupack(tw_socket *c, bool dup)
@@ -1029,7 +1049,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
             if (c->flags & TW_F_ORPHAN) {
                 c->misc_at = tw_time_add(st->now, st->cfg.fin_timeout); /* R7 */
-                tw_conn_timer_update(c);
+                timer_changed(c);
             }
         }
         break;
@@ -1092,7 +1112,10 @@ static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint3
     }
 }
 
-static in_result in_process_text(tw_socket *c, const tw_seg *s)
+/* Inline in its two callers (in_synchronized, third_ack): the third segment of a passive
+   open, a request, pays no frame for its text. */
+static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
+                                                                      const tw_seg *s)
 {
     tw_stack *st = c->st;
     if (s->data_len == 0) {
@@ -1167,7 +1190,9 @@ static in_result in_process_text(tw_socket *c, const tw_seg *s)
     return IN_CONTINUE;
 }
 
-static in_result fin_in_order(tw_socket *c)
+/* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
+   FIN, on header prediction's path or the closing ACK's. */
+static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
 {
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
     c->flags |= TW_F_PEER_FIN;
@@ -1274,7 +1299,9 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
    LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
    the options the connection always sends with a TSval PAWS accepts, an ACK in
-   (SND.UNA, SND.MAX], no out-of-order FIN waiting and no FIN seen before. For such a
+   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before.
+   (LAST-ACK has always seen the peer's FIN -- CLOSE-WAIT came first -- and its shape
+   here has none: the eighth check has nothing to do for it, whatever it saw.) For such a
    segment every check of RFC 9293 3.10.7.4 up to the fifth passes without acting
    (first: SEG.SEQ = RCV.NXT with nothing to trim; PAWS, RFC 7323 5.3; second and
    fourth: no RST, no SYN; fifth: SND.UNA < SEG.ACK =< SND.NXT, inside RFC 5961 5.2's
@@ -1287,7 +1314,7 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
           (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK || s->data_len != 0 ||
         !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &s->h->o) ||
-        (c->flags & (TW_F_PEER_FIN | TW_F_OOO_FIN))) {
+        (c->flags & TW_F_OOO_FIN) || ((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN))) {
         return false;
     }
     /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, as
@@ -1336,10 +1363,6 @@ static void closing_ack(tw_socket *c, tw_seg *s)
 
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
-    if (closing_ack_ok(c, s)) {
-        closing_ack(c, s);
-        return;
-    }
     if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
@@ -1384,7 +1407,7 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    here rather than assumed); the seventh takes the text in order and the eighth has no
    FIN. third_ack then takes the same steps in the same order. Anything else (a FIN, a
    SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps.
-   Given tw_req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
+   Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
    text fits, the options, PAWS, RFC 5961 5.2's floor. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
@@ -1549,7 +1572,9 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     }
 }
 
-static void in_conn(tw_socket *c, tw_seg *s)
+/* Inline: in the usual packet's function (input_unsummed) the segments header prediction
+   does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. */
+static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *s)
 {
     tw_stack *st = c->st;
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
@@ -1560,6 +1585,10 @@ static void in_conn(tw_socket *c, tw_seg *s)
     timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
         in_syn_sent(c, s);
+    } else if (closing_ack_ok(c, s)) {
+        /* (asked here, not in in_synchronized: its other callers have a connection in
+           SYN-RECEIVED, which is never a closing ACK's) */
+        closing_ack(c, s);
     } else {
         in_synchronized(c, s);
     }
@@ -1607,12 +1636,14 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     }
     bool have_floor = false;
     uint32_t isn_floor = 0;
-    tw_port *p = tw_port_get(st, h->dport);
+    tw_port *p = NULL; /* the listener's port: looked up only when asked (not for a SYN
+                          queue entry's segment, the third of every passive open) */
     if (st->tws.count) {
         tw_tw *tw = tw_timewait_find(st, key);
         if (tw) {
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
+            p = tw_port_get(st, h->dport);
             if (tw_timewait_input(st, tw, s,
                                   p && p->listener ? &isn_floor : NULL)) {
                 return;
@@ -1623,9 +1654,12 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     if (st->reqs.count) {
         n = tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
-            tw_req_input(st, (tw_reqsk *)n, s);
+            req_input(st, (tw_reqsk *)n, s);
             return;
         }
+    }
+    if (!have_floor) {
+        p = tw_port_get(st, h->dport);
     }
     if (p && p->listener) {
         in_listen(p->listener, s, have_floor, isn_floor);

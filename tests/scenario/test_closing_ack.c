@@ -123,6 +123,76 @@ static void test_last_ack_held(void **state)
     tw_t_traced_and_untraced(last_ack_held);
 }
 
+/* LAST-ACK with data of ours unacknowledged before the FIN: an ACK of part of it, then of
+   the data alone, each in the short path's shape (the peer's FIN seen, as in every
+   LAST-ACK), leave the connection in LAST-ACK with nothing sent; the ACK of the FIN
+   closes it. */
+static void last_ack_partial(tw_t *t)
+{
+    uint32_t y;
+    tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
+    uint32_t u = PEER_ISS + 1, w = y + 1;
+    tw_time at = tw_t_now(t) + TW_MS(5);
+    TW_SEND(t, at, IN(.flags = TW_FIN | TW_ACK, .seq = u, .ack = w));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = w, .ack = u + 1, .win = 65535));
+    u += 1;
+    assert_int_equal(tw_socket_send(c, "0123456789", 10, at), 10);
+    tw_socket_close(c, at);
+    TW_EXPECT(t, OUT(.flags = TW_PSH | TW_ACK, .seq = w, .ack = u, .win = 65535, .len = 10));
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = w + 10, .ack = u, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, at += TW_MS(30), IN(.flags = TW_ACK, .seq = u, .ack = w + 4));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, at += TW_MS(1), IN(.flags = TW_ACK | TW_PSH, .seq = u, .ack = w + 10));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, at += TW_MS(1), IN(.flags = TW_ACK, .seq = u, .ack = w + 11));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void test_last_ack_partial(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(last_ack_partial);
+}
+
+/* LAST-ACK with timestamps (RFC 7323): the last ACK with a TSval older than TS.Recent is
+   an old duplicate (PAWS, 5.3): ACKed and dropped, still LAST-ACK; the next one closes. */
+static void last_ack_paws(tw_t *t)
+{
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS, .opts = TW_OPT_TS, .peer_tsval = 100);
+    uint32_t u = c.rcv, w = c.snd;
+    tw_time at = tw_t_now(t) + TW_MS(5);
+    TW_SEND(t, at, IN(.flags = TW_FIN | TW_ACK, .seq = u, .ack = w, .opts = TW_OPT_TS,
+                      .ts_val = 101, .ts_ecr = 1));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = w, .ack = u + 1, .win = 65535,
+                     .opts = TW_OPT_TS, .ts_val = tw_t_tsval(t, &c), .ts_ecr = 101));
+    u += 1;
+    tw_socket_close(c.s, at);
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = w, .ack = u, .win = 65535,
+                     .opts = TW_OPT_TS, .ts_val = tw_t_tsval(t, &c), .ts_ecr = 101));
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, at += TW_MS(30), IN(.flags = TW_ACK, .seq = u, .ack = w + 1, .opts = TW_OPT_TS,
+                                   .ts_val = 50, .ts_ecr = 1));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = w + 1, .ack = u, .win = 65535,
+                     .opts = TW_OPT_TS, .ts_val = tw_t_tsval(t, &c), .ts_ecr = 101));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_PAWS_REJECTED), 1);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, at += TW_MS(30), IN(.flags = TW_ACK, .seq = u, .ack = w + 1, .opts = TW_OPT_TS,
+                                   .ts_val = 102, .ts_ecr = 1));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void test_last_ack_paws(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(last_ack_paws);
+}
+
 /* We close first (an orphan): FIN-WAIT-1. *u is our FIN's sequence number, *w the
    peer's next. */
 static void to_fin_wait_1(tw_t *t, uint32_t *u, uint32_t *w)
@@ -260,6 +330,8 @@ int main(void)
         cmocka_unit_test(test_last_ack_closes),
         cmocka_unit_test(test_last_ack_unacceptable),
         cmocka_unit_test(test_last_ack_held),
+        cmocka_unit_test(test_last_ack_partial),
+        cmocka_unit_test(test_last_ack_paws),
         cmocka_unit_test(test_fin_wait_1_fin_ack),
         cmocka_unit_test(test_fin_wait_1_other),
         cmocka_unit_test(test_fin_wait_1_fin_beyond_hole),

@@ -645,6 +645,31 @@ static seg build_plain(uint8_t flags, bool ts, size_t plen)
     return s;
 }
 
+/* A SYN or SYN+ACK in the SYN layout of Linux and of tcpwave (MSS, SACK-permitted, TS,
+   NOP, WS), the one the usual parse reads inline (tw_tcp_opts_syn_layout). */
+static seg build_syn(uint8_t flags, uint8_t wscale)
+{
+    seg s;
+    memset(&s, 0, sizeof(s));
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = 40002;
+    h.dport = 80;
+    h.seq = 0x12345678u;
+    h.ack = (flags & TW_ACK) ? 0x9abcdef0u : 0;
+    h.flags = flags;
+    h.win = 64240;
+    h.o.present = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE;
+    h.o.mss = 1460;
+    h.o.wscale = wscale;
+    h.o.ts_val = 0x01020304u;
+    h.o.ts_ecr = (flags & TW_ACK) ? 0x0a0b0c0du : 0;
+    UNIT_EQ(tw_tcp_build(s.b, &h, SRC, DST, 0), 40, "header length");
+    UNIT_EQ(tw_get32(s.b + 24), 0x0402080au, "the SYN layout");
+    s.len = 40;
+    return s;
+}
+
 /* What tw_stack_input's full path concludes: a valid TCP segment, `h` and `*src` filled. */
 static bool full_parse(tw_tcp_hdr *h, uint32_t *src, const uint8_t *p, size_t len)
 {
@@ -833,6 +858,30 @@ static void test_tcp_hdr_usual_agrees_with_full_parsers(void **state)
         }
         for (size_t len = 0; len < p.len; len++) {
             check_usual(p.b, len, "cut at", len);
+        }
+    }
+    /* The SYN layout (window scales up to 14 and one past, which reads as 14, RFC 7323
+       2.3), each bit of the TCP header flipped with the checksum made right again (so
+       the header's own reading decides: a flip in the options leaves the layout or
+       changes a value it carries, one in the data offset puts the layout in a shorter
+       or longer header), and cut. */
+    static const uint8_t wscales[] = {0, 7, 14, 15};
+    for (size_t k = 0; k < sizeof(wscales); k++) {
+        uint8_t wscale = wscales[k];
+        for (int ack = 0; ack < 2; ack++) {
+            seg s = build_syn(ack ? TW_SYN | TW_ACK : TW_SYN, wscale);
+            pkt p = wrap(&s, 0);
+            check_usual(p.b, p.len, "SYN layout, window scale", (size_t)wscale);
+            for (size_t bit = 0; bit < 8 * s.len; bit++) {
+                seg q = s;
+                q.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+                fix_tcp_csum(&q, SRC, DST);
+                pkt qp = wrap(&q, 0);
+                check_usual(qp.b, qp.len, "SYN layout, bit flipped", bit);
+            }
+            for (size_t len = 0; len < p.len; len++) {
+                check_usual(p.b, len, "SYN layout, cut at", len);
+            }
         }
     }
 }
