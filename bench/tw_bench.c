@@ -134,6 +134,7 @@ static void advance_to_timer(void)
 }
 
 static tw_allocator huge; /* --hugepages: one for both stacks (one thread) */
+static void on_notify(tw_socket *s, unsigned ev, void *ud);
 
 static void setup(const bench_args *a)
 {
@@ -146,6 +147,9 @@ static void setup(const bench_args *a)
         tw_config cfg;
         tw_config_init(&cfg);
         cfg.addr = i == 0 ? ADDR_C : ADDR_S;
+        if (a->mode == BENCH_LIFECYCLE || a->mode == BENCH_HOLD) {
+            cfg.notify = on_notify; /* lc_poll's events (bulk and mem poll) */
+        }
         if (a->hugepages) {
             if (i == 0 && tw_host_hugemem_new(&huge) != 0) {
                 bench_fail(STACK, "out of memory");
@@ -273,45 +277,128 @@ static void cli_close(conn *k)
     k->c_closed = true;
 }
 
+/* The client's and the server's reactions to their socket's event mask `ev`. */
+static void cli_event(conn *k, unsigned ev)
+{
+    check_error(k->c, ev, "client");
+    if (!k->req_sent && (ev & TW_EV_CONNECTED)) {
+        send_msg(k->c, "client");
+        k->req_sent = true;
+    }
+    long r = recv_some(k->c, ev, appbuf + k->c_got, BENCH_MSG - k->c_got);
+    if (r == 0) {
+        bench_fail(STACK, "server closed first");
+    }
+    if (r > 0 && (k->c_got += (uint32_t)r) == BENCH_MSG) {
+        cli_close(k); /* the client closes first */
+    }
+}
+
+static void srv_event(conn *k, unsigned ev)
+{
+    check_error(k->s, ev, "server");
+    /* Once the request is in, one more byte of room tells data from end of stream. */
+    uint32_t room = k->s_got < BENCH_MSG ? BENCH_MSG - k->s_got : 1;
+    long r = recv_some(k->s, ev, appbuf + k->s_got, room);
+    if (r > 0 && k->s_got == BENCH_MSG) {
+        bench_fail(STACK, "server: more data than the request");
+    }
+    if (r > 0 && (k->s_got += (uint32_t)r) == BENCH_MSG) {
+        send_msg(k->s, "server");
+        k->resp_sent = true;
+    } else if (r == 0) {
+        if (k->s_got != BENCH_MSG || !k->c_closed) {
+            bench_fail(STACK, "server: end of stream too early");
+        }
+        tw_socket_close(k->s, now);
+        k->s = NULL;
+        k->s_closed = true;
+    }
+}
+
+/* The server takes the connection from its listener, then looks at it once: the request
+   may have come with the third segment, before anyone could be told. */
+static void srv_accept(conn *k, uint64_t t)
+{
+    try_accept(k, t);
+    if (k->s) {
+        srv_event(k, tw_socket_events(k->s));
+    }
+}
+
+/* Every socket of the lifecycle looked at, whether told of a change or not. */
+static void lc_poll_all(conn *k, uint64_t t)
+{
+    if (k->s == NULL) {
+        srv_accept(k, t);
+    }
+    if (!k->c_closed) {
+        cli_event(k, tw_socket_events(k->c));
+    }
+    if (k->s && !k->s_closed) {
+        srv_event(k, tw_socket_events(k->s));
+    }
+}
+
+/*
+ * The lifecycle's application is driven by the stack's notify hook (tw_config.notify), as
+ * lwIP's harness is driven by its callbacks: it acts on the sockets the stack said
+ * changed, not on every socket after every packet. A hook must not call into the stack,
+ * so it only notes the socket and its event mask (the latest for a socket noted twice),
+ * and lc_poll acts on them once the packet or the call is done. The checks stay those
+ * of polling: a notification the stack failed to give stalls the lifecycle, and
+ * run_until fails it ("made no progress").
+ */
+#define READY_CAP 16u
+static struct {
+    tw_socket *s;
+    unsigned ev;
+} ready[READY_CAP];
+static unsigned nready;
+static bool ready_lost; /* more sockets than READY_CAP noted: look at every one */
+
+static void on_notify(tw_socket *s, unsigned ev, void *ud)
+{
+    (void)ud;
+    for (unsigned i = 0; i < nready; i++) {
+        if (ready[i].s == s) {
+            ready[i].ev = ev;
+            return;
+        }
+    }
+    if (nready == READY_CAP) {
+        ready_lost = true;
+        return;
+    }
+    ready[nready].s = s;
+    ready[nready].ev = ev;
+    nready++;
+}
+
 /* The application side of one lifecycle, run after every delivered packet. */
 static void lc_poll(conn *k, uint64_t t)
 {
-    try_accept(k, t);
-    if (!k->c_closed) {
-        unsigned ev = tw_socket_events(k->c);
-        check_error(k->c, ev, "client");
-        if (!k->req_sent && (ev & TW_EV_CONNECTED)) {
-            send_msg(k->c, "client");
-            k->req_sent = true;
-        }
-        long r = recv_some(k->c, ev, appbuf + k->c_got, BENCH_MSG - k->c_got);
-        if (r == 0) {
-            bench_fail(STACK, "server closed first");
-        }
-        if (r > 0 && (k->c_got += (uint32_t)r) == BENCH_MSG) {
-            cli_close(k); /* the client closes first */
-        }
+    if (ready_lost) {
+        ready_lost = false;
+        nready = 0;
+        lc_poll_all(k, t);
+        return;
     }
-    if (k->s && !k->s_closed) {
-        unsigned ev = tw_socket_events(k->s);
-        check_error(k->s, ev, "server");
-        /* Once the request is in, one more byte of room tells data from end of stream. */
-        uint32_t room = k->s_got < BENCH_MSG ? BENCH_MSG - k->s_got : 1;
-        long r = recv_some(k->s, ev, appbuf + k->s_got, room);
-        if (r > 0 && k->s_got == BENCH_MSG) {
-            bench_fail(STACK, "server: more data than the request");
+    /* Taken last first: what a reaction makes the stack notify is noted and taken too. */
+    while (nready) {
+        nready--;
+        tw_socket *s = ready[nready].s;
+        unsigned ev = ready[nready].ev;
+        if (s == k->c) {
+            cli_event(k, ev);
+        } else if (s == k->s) {
+            srv_event(k, ev);
+        } else if (k->s == NULL && s == listeners[bench_sport(t) - BENCH_SPORT0] &&
+                   (ev & TW_EV_ACCEPTABLE)) {
+            srv_accept(k, t);
         }
-        if (r > 0 && (k->s_got += (uint32_t)r) == BENCH_MSG) {
-            send_msg(k->s, "server");
-            k->resp_sent = true;
-        } else if (r == 0) {
-            if (k->s_got != BENCH_MSG || !k->c_closed) {
-                bench_fail(STACK, "server: end of stream too early");
-            }
-            tw_socket_close(k->s, now);
-            k->s = NULL;
-            k->s_closed = true;
-        }
+        /* (anything else: a held connection of the hold mode, or a socket this
+           lifecycle already closed) */
     }
 }
 
@@ -329,6 +416,8 @@ static bool lc_done(const conn *k)
 
 static void est_poll(conn *k, uint64_t t)
 {
+    nready = 0; /* (polls instead) */
+    ready_lost = false;
     try_accept(k, t);
     check_error(k->c, tw_socket_events(k->c), "client");
 }
@@ -372,6 +461,7 @@ static void run_until(conn *k, uint64_t t, void (*poll)(conn *, uint64_t),
 static void one_lifecycle(uint64_t t)
 {
     static conn k;
+    nready = 0; /* (nothing of the last lifecycle's is left to act on) */
     cli_open(&k, t, true);
     tw_expected++;
     run_until(&k, t, lc_poll, lc_done);
