@@ -610,6 +610,18 @@ int tw_socket_close(tw_socket *s, tw_time now)
 {
     ENTER(s, now);
     tw_stack *st = s->st;
+    /* The usual close first, asked in one go: an open connection (ESTABLISHED or
+       CLOSE-WAIT), nothing unread, no SO_LINGER 0, under the orphan limit; it is the last
+       branch of the chain below, which it skips. */
+    if (((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+        !(s->flags & (TW_F_LISTENER | TW_F_LINGER0)) && s->rcv.len == 0 &&
+        !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans)) {
+        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD;
+        st->norphans++;
+        queue_fin(s);
+        leave(st);
+        return 0;
+    }
     if (s->flags & TW_F_LISTENER) {
         close_listener(s);
     } else if (s->state == TW_STATE_CLOSED) {
