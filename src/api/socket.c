@@ -610,6 +610,18 @@ int tw_socket_close(tw_socket *s, tw_time now)
 {
     ENTER(s, now);
     tw_stack *st = s->st;
+    /* The usual close first, asked in one go: an open connection (ESTABLISHED or
+       CLOSE-WAIT), nothing unread, no SO_LINGER 0, under the orphan limit; it is the last
+       branch of the chain below, which it skips. */
+    if (((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+        !(s->flags & (TW_F_LISTENER | TW_F_LINGER0)) && s->rcv.len == 0 &&
+        !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans)) {
+        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD;
+        st->norphans++;
+        queue_fin(s);
+        leave(st);
+        return 0;
+    }
     if (s->flags & TW_F_LISTENER) {
         close_listener(s);
     } else if (s->state == TW_STATE_CLOSED) {
@@ -805,37 +817,7 @@ int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
 /* see tcpwave.h */
 unsigned tw_socket_events(const tw_socket *s)
 {
-    if (!s) {
-        return 0;
-    }
-    if (s->flags & TW_F_LISTENER) {
-        return s->acc_len ? TW_EV_ACCEPTABLE : 0;
-    }
-    /* Asked after every packet by an event loop: flag bits and one state mask, with few
-       branches. */
-    uint32_t f = s->flags;
-    unsigned ev = 0;
-    if (f & TW_F_CONNECTED) {
-        ev |= TW_EV_CONNECTED;
-    }
-    if (f & TW_F_PEER_FIN) {
-        ev |= TW_EV_PEER_CLOSED | TW_EV_READABLE;
-    }
-    if (s->rcv.len && !(f & TW_F_SHUT_RD)) {
-        ev |= TW_EV_READABLE;
-    }
-    if (s->err) {
-        ev |= TW_EV_ERROR | TW_EV_READABLE;
-    }
-    uint32_t st = 1u << s->state;
-    if ((st & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-        !(f & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
-        ev |= TW_EV_WRITABLE;
-    }
-    if ((st & (1u << TW_STATE_CLOSED)) && (f & TW_F_STARTED)) {
-        ev |= TW_EV_CLOSED;
-    }
-    return ev;
+    return s ? tw_conn_events(s) : 0;
 }
 
 int tw_socket_error(const tw_socket *s)

@@ -427,12 +427,11 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
     return ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
 }
 
+/* (tw_conn_notify has checked that there is a hook and an application to tell) */
 void tw_conn_notify_emit(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
-        st->cfg.notify(c, tw_socket_events(c), st->cfg.notify_ud);
-    }
+    st->cfg.notify(c, tw_conn_events(c), st->cfg.notify_ud);
 }
 
 static uint64_t tuple_hash(const tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)

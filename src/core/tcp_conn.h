@@ -361,11 +361,45 @@ static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
     }
     return c->rcvbuf_cap - c->rcv.len;
 }
+/* A socket's event mask (tw_socket_events): inline, for tw_socket_events and for every
+   notification, which hands the hook the mask (a call to compute it cost as much as the
+   computing). Flag bits and one state mask, with few branches. */
+static inline unsigned tw_conn_events(const tw_socket *s)
+{
+    if (s->flags & TW_F_LISTENER) {
+        return s->acc_len ? TW_EV_ACCEPTABLE : 0;
+    }
+    uint32_t f = s->flags;
+    unsigned ev = 0;
+    if (f & TW_F_CONNECTED) {
+        ev |= TW_EV_CONNECTED;
+    }
+    if (f & TW_F_PEER_FIN) {
+        ev |= TW_EV_PEER_CLOSED | TW_EV_READABLE;
+    }
+    if (s->rcv.len && !(f & TW_F_SHUT_RD)) {
+        ev |= TW_EV_READABLE;
+    }
+    if (s->err) {
+        ev |= TW_EV_ERROR | TW_EV_READABLE;
+    }
+    uint32_t st = 1u << s->state;
+    if ((st & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+        !(f & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
+        ev |= TW_EV_WRITABLE;
+    }
+    if ((st & (1u << TW_STATE_CLOSED)) && (f & TW_F_STARTED)) {
+        ev |= TW_EV_CLOSED;
+    }
+    return ev;
+}
 void tw_conn_notify_emit(tw_socket *c);
-/* Notify the application hook of the socket's current events (when one is set). */
+/* Notify the application hook of the socket's current events (when one is set). Orphans
+   and unaccepted children have no application to tell: they are passed over here, before
+   the call. */
 static inline void tw_conn_notify(tw_socket *c)
 {
-    if (c->st->cfg.notify) {
+    if (c->st->cfg.notify && !(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
         tw_conn_notify_emit(c);
     }
 }
