@@ -158,11 +158,6 @@ void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
     tw_htab_insert_hashed(h, m, n, tw_htab_hash(h, n->key));
 }
 
-void tw_htab_remove(tw_htab *h, tw_hnode *n)
-{
-    tw_htab_remove_hashed(h, n, tw_htab_hash(h, n->key));
-}
-
 void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 {
     assert(hash == tw_htab_hash(h, n->key));
