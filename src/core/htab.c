@@ -173,7 +173,8 @@ void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
         /* The tag keeps this entry's bit until a lookup that it misleads walks the
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
         size_t buckets = h->mask + 1;
-        if (h->count < buckets / 4 && buckets > h->min && !h->fixed) {
+        /* (the table at its minimum first: a stack with few connections stops there) */
+        if (buckets > h->min && h->count < buckets / 4 && !h->fixed) {
             resize(h, h->m, buckets / 2);
         }
     }
