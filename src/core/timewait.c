@@ -328,13 +328,11 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-bool tw_timewait_enter(tw_socket *c)
+/* Room for one more record, with buckets for it; false when out of memory. Out of line:
+   tw_timewait_enter's usual case has room already. */
+static __attribute__((noinline)) bool make_room(tw_stack *st)
 {
-    tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
-    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
-        return false;
-    }
     if (!reserve(st)) {
         shrink(st);
         return false;
@@ -348,6 +346,20 @@ bool tw_timewait_enter(tw_socket *c)
        bucket per record keep a record within 64 bytes with its table share. */
     if (T->count + 1 > 2 * T->nb) {
         rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
+    }
+    return true;
+}
+
+bool tw_timewait_enter(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_twtab *T = &st->tws;
+    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
+        return false;
+    }
+    /* (T->nb is 0 while there are no buckets) */
+    if (!(T->count < capacity(T) && T->count + 1 <= 2 * T->nb) && !make_room(st)) {
+        return false;
     }
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
