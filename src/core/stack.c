@@ -291,7 +291,7 @@ tw_time tw_stack_next_deadline(const tw_stack *st)
     if (st->ack_head) {
         return st->now; /* held ACKs (tw_out_push): call on_timeout at once */
     }
-    uint64_t tick = tw_wheel_next(&st->wheel), tw_end = tw_timewait_next(st);
+    uint64_t tick = tw_wheel_next(&st->wheel), tw_end = tw_timewait_next_inline(st);
     if (tw_end < tick) {
         tick = tw_end;
     }

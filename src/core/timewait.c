@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#define CHUNK_BITS 8u
+#define CHUNK_BITS TW_TW_CHUNK_BITS
 #define CHUNK (1u << CHUNK_BITS)
 #define CAP0_MIN 4u  /* chunk 0 starts this small: one record costs ~200 bytes, not 12 KiB */
 #define BUCKETS_MIN 16u
@@ -475,8 +475,7 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
 
 uint64_t tw_timewait_next(const tw_stack *st)
 {
-    const tw_twtab *T = &st->tws;
-    return T->count ? rec(T, T->head)->expires : UINT64_MAX;
+    return tw_timewait_next_inline(st);
 }
 
 void tw_timewait_expire(tw_stack *st, uint64_t tick)
