@@ -143,11 +143,22 @@ static void resize(tw_htab *h, tw_mem *m, size_t n)
     tw_mem_free(m, ob, table_bytes(old_n, tagged));
 }
 
+/* tw_htab_insert_hashed when the table doubles first: out of line, so that the usual
+   insert makes no call and saves no register. */
+static __attribute__((noinline)) void insert_grow(tw_htab *h, tw_mem *m, tw_hnode *n,
+                                                  uint64_t hash)
+{
+    resize(h, m, (h->mask + 1) * 2);
+    push_hashed(h, n, hash);
+    h->count++;
+}
+
 void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
 {
     assert(hash == tw_htab_hash(h, n->key));
     if (h->count > h->mask) {
-        resize(h, m, (h->mask + 1) * 2);
+        insert_grow(h, m, n, hash);
+        return;
     }
     push_hashed(h, n, hash);
     h->count++;
@@ -156,11 +167,6 @@ void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
 {
     tw_htab_insert_hashed(h, m, n, tw_htab_hash(h, n->key));
-}
-
-void tw_htab_remove(tw_htab *h, tw_hnode *n)
-{
-    tw_htab_remove_hashed(h, n, tw_htab_hash(h, n->key));
 }
 
 void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
@@ -178,7 +184,8 @@ void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
         /* The tag keeps this entry's bit until a lookup that it misleads walks the
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
         size_t buckets = h->mask + 1;
-        if (h->count < buckets / 4 && buckets > h->min && !h->fixed) {
+        /* (the table at its minimum first: a stack with few connections stops there) */
+        if (buckets > h->min && h->count < buckets / 4 && !h->fixed) {
             resize(h, h->m, buckets / 2);
         }
     }

@@ -80,7 +80,6 @@ int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
 int tw_htab_init_tagged(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
 void tw_htab_free(tw_htab *h, tw_mem *m);
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n);
-void tw_htab_remove(tw_htab *h, tw_hnode *n);
 /* The same two with the node's hash (tw_htab_hash of its key) already known: a segment
    that completes a handshake looks its 4-tuple up and moves it between two tables of one
    seed, and hashes it once for all four steps. The hash stays valid across a resize. */
@@ -99,6 +98,12 @@ static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
 }
 
 /* The bucket takes the low bits of the hash, the tag bit the top 3. */
+/* Inline: a connection's unhash (twice a lifecycle) then makes one call, not two. */
+static inline void tw_htab_remove(tw_htab *h, tw_hnode *n)
+{
+    tw_htab_remove_hashed(h, n, tw_htab_hash(h, n->key));
+}
+
 static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
 {
     return (size_t)tw_htab_hash(h, key) & h->mask;

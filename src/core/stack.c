@@ -291,7 +291,11 @@ tw_time tw_stack_next_deadline(const tw_stack *st)
     if (st->ack_head) {
         return st->now; /* held ACKs (tw_out_push): call on_timeout at once */
     }
-    uint64_t tick = tw_wheel_next(&st->wheel), tw_end = tw_timewait_next(st);
+    /* An idle wheel (count includes the expired and the lazy timers) is not asked: its
+       answer, UINT64_MAX, without the call. */
+    const tw_wheel *w = &st->wheel;
+    uint64_t tick = w->count ? tw_wheel_next(w) : UINT64_MAX;
+    uint64_t tw_end = tw_timewait_next_inline(st);
     if (tw_end < tick) {
         tick = tw_end;
     }

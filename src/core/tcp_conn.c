@@ -104,7 +104,8 @@ void tw_conn_ring_free(tw_stack *st, tw_ring *r)
     ring_free(st, r);
 }
 
-static void buffers_free(tw_socket *c)
+/* Inline: tw_conn_free, twice a lifecycle, then makes no call for it. */
+static inline __attribute__((always_inline)) void buffers_free(tw_socket *c)
 {
     /* Most connections never had out-of-order data or a SACK scoreboard: test before
        calling. */
@@ -164,6 +165,19 @@ tw_socket *tw_conn_listener(const tw_socket *c)
     return p ? p->listener : NULL;
 }
 
+/* tw_conn_unhash; inline in tw_conn_free and tw_conn_done, which every connection
+   passes through once. */
+static inline __attribute__((always_inline)) void unhash(tw_socket *c)
+{
+    if (c->flags & TW_F_HASHED) {
+        tw_htab_remove(&c->st->conns, &c->h);
+        c->flags &= ~TW_F_HASHED;
+        if (c->st->last_conn == c) {
+            c->st->last_conn = NULL; /* it may be freed, and its key reused by another */
+        }
+    }
+}
+
 void tw_conn_free(tw_socket *c)
 {
     tw_stack *st = c->st;
@@ -174,9 +188,7 @@ void tw_conn_free(tw_socket *c)
     if (c->flags & TW_F_ACK_QUEUED) {
         tw_out_forget_ack(c);
     }
-    if (c->flags & TW_F_HASHED) {
-        tw_conn_unhash(c);
-    }
+    unhash(c);
     detach_from_listener(c);
     uncount(c);
     if (c->flags & TW_F_ORPHAN) {
@@ -294,13 +306,7 @@ void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
 
 void tw_conn_unhash(tw_socket *c)
 {
-    if (c->flags & TW_F_HASHED) {
-        tw_htab_remove(&c->st->conns, &c->h);
-        c->flags &= ~TW_F_HASHED;
-        if (c->st->last_conn == c) {
-            c->st->last_conn = NULL; /* it may be freed, and its key reused by another */
-        }
-    }
+    unhash(c);
 }
 
 void tw_conn_done(tw_socket *c, int err)
@@ -314,7 +320,7 @@ void tw_conn_done(tw_socket *c, int err)
     c->ka_at = TW_TIME_NEVER;
     tw_wheel_cancel(&c->st->wheel, &c->timer);
     tw_conn_set_state(c, TW_STATE_CLOSED);
-    tw_conn_unhash(c);
+    unhash(c);
     uncount(c);
     if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
         /* Nobody holds a handle: an orphan, or a passive child never accepted. */

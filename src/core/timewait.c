@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#define CHUNK_BITS 8u
+#define CHUNK_BITS TW_TW_CHUNK_BITS
 #define CHUNK (1u << CHUNK_BITS)
 #define CAP0_MIN 4u  /* chunk 0 starts this small: one record costs ~200 bytes, not 12 KiB */
 #define BUCKETS_MIN 16u
@@ -328,13 +328,11 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-bool tw_timewait_enter(tw_socket *c)
+/* Room for one more record, with buckets for it; false when out of memory. Out of line:
+   tw_timewait_enter's usual case has room already. */
+static __attribute__((noinline)) bool make_room(tw_stack *st)
 {
-    tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
-    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
-        return false;
-    }
     if (!reserve(st)) {
         shrink(st);
         return false;
@@ -349,28 +347,53 @@ bool tw_timewait_enter(tw_socket *c)
     if (T->count + 1 > 2 * T->nb) {
         rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
     }
+    return true;
+}
+
+bool tw_timewait_enter(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_twtab *T = &st->tws;
+    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
+        return false;
+    }
+    /* (T->nb is 0 while there are no buckets) */
+    if (!(T->count < capacity(T) && T->count + 1 <= 2 * T->nb) && !make_room(st)) {
+        return false;
+    }
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
-    memset(t, 0, sizeof(*t));
-    t->raddr = c->raddr;
-    t->ports = (uint32_t)c->rport << 16 | c->lport;
-    t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
-    t->rcv_wscale = c->rcv_wscale;
-    t->snd_nxt = c->snd_nxt.v;
-    t->rcv_nxt = c->rcv_nxt.v;
-    t->ts_recent = c->ts_recent;
-    t->conn_id = (uint32_t)c->id;
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
-    t->win = (uint16_t)(space > 65535u ? 65535u : space);
-    /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
-       close() during TIME-WAIT must not start a fresh 2*MSL. */
-    t->expires = tw_time_to_tick(c->misc_at);
-    uint64_t h = hash_of(T, t->raddr, t->ports);
+    uint32_t raddr = c->raddr, ports = (uint32_t)c->rport << 16 | c->lport;
+    uint64_t h = hash_of(T, raddr, ports);
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
-    t->hnext = bk->head;
+    /* Every field written at once: no memset first. */
+    *t = (tw_tw){
+        /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
+           close() during TIME-WAIT must not start a fresh 2*MSL. */
+        .expires = tw_time_to_tick(c->misc_at),
+        .hnext = bk->head,
+        .fnext = TW_TW_NIL,
+        .fprev = T->tail,
+        .raddr = raddr,
+        .ports = ports,
+        .snd_nxt = c->snd_nxt.v,
+        .rcv_nxt = c->rcv_nxt.v,
+        .ts_recent = c->ts_recent,
+        .conn_id = (uint32_t)c->id,
+        .win = (uint16_t)(space > 65535u ? 65535u : space),
+        .flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0,
+        .rcv_wscale = c->rcv_wscale,
+    };
     bk->head = i;
     bk->bloom |= bit_of(h);
-    list_insert(T, i);
+    if (t->fprev != TW_TW_NIL && rec(T, t->fprev)->expires <= t->expires) {
+        /* The usual case: TIME-WAIT began now, so this record ends last: append. */
+        rec(T, t->fprev)->fnext = i;
+        T->tail = i;
+    } else {
+        list_insert(T, i);
+    }
     tw_conn_free(c);
     return true;
 }
@@ -452,8 +475,7 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
 
 uint64_t tw_timewait_next(const tw_stack *st)
 {
-    const tw_twtab *T = &st->tws;
-    return T->count ? rec(T, T->head)->expires : UINT64_MAX;
+    return tw_timewait_next_inline(st);
 }
 
 void tw_timewait_expire(tw_stack *st, uint64_t tick)

@@ -51,4 +51,19 @@ typedef struct tw_tw {
 
 _Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes");
 
+/* Records per chunk of the dense array (timewait.c). */
+#define TW_TW_CHUNK_BITS 8u
+
+/* The first record's end (tick), or UINT64_MAX with none: inline, for
+   tw_stack_next_deadline, which an application asks after its calls. */
+static inline uint64_t tw_timewait_next_inline(const tw_stack *st)
+{
+    const tw_twtab *T = &st->tws;
+    if (!T->count) {
+        return UINT64_MAX;
+    }
+    uint32_t i = T->head;
+    return T->dir[i >> TW_TW_CHUNK_BITS][i & ((1u << TW_TW_CHUNK_BITS) - 1)].expires;
+}
+
 #endif
