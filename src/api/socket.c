@@ -20,16 +20,7 @@ static bool enter(tw_stack *st, tw_time now)
         return false;
     }
     st->in_call = true;
-    /* Most calls come with the same now as the last one: then there is nothing to set
-       (and now_ms is not divided again). */
-    if (now != st->now) {
-        if (now < st->now) {
-            tw_count(st, TW_CNT_TIME_BACKWARDS);
-        } else {
-            st->now = now;
-            st->now_ms = now / TW_MS(1);
-        }
-    }
+    tw_stack_set_now(st, now);
     return true;
 }
 
@@ -605,6 +596,15 @@ static void close_listener(tw_socket *l)
     tw_conn_free(l);
 }
 
+/* close() of a connection that still sends: the application lets go (the stack owns the
+   orphan from here, R7) and our FIN is queued behind the data. */
+static inline __attribute__((always_inline)) void orphan_with_fin(tw_socket *s)
+{
+    s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD;
+    s->st->norphans++;
+    queue_fin(s);
+}
+
 /* see tcpwave.h */
 int tw_socket_close(tw_socket *s, tw_time now)
 {
@@ -616,9 +616,7 @@ int tw_socket_close(tw_socket *s, tw_time now)
     if (((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
         !(s->flags & (TW_F_LISTENER | TW_F_LINGER0)) && s->rcv.len == 0 &&
         !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans)) {
-        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD;
-        st->norphans++;
-        queue_fin(s);
+        orphan_with_fin(s);
         leave(st);
         return 0;
     }
@@ -644,9 +642,7 @@ int tw_socket_close(tw_socket *s, tw_time now)
         tw_count(st, TW_CNT_TCP_LIMIT_ORPHANS);
         abort_conn(s, true);
     } else {
-        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD;
-        st->norphans++;
-        queue_fin(s);
+        orphan_with_fin(s);
         if (s->state == TW_STATE_FIN_WAIT_2) {
             s->misc_at = tw_time_add(st->now, st->cfg.fin_timeout); /* R7 */
             tw_conn_timer_update(s);

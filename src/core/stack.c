@@ -187,20 +187,6 @@ void tw_stack_free(tw_stack *st)
     tw_mem_free(&m, st, sizeof(*st));
 }
 
-/* One "now" per call; time that goes backwards is clamped and counted (STYLE 7.5). */
-static void set_now(tw_stack *st, tw_time now)
-{
-    if (now == st->now) {
-        return; /* the usual case: nothing to set, no division */
-    }
-    if (now < st->now) {
-        tw_count(st, TW_CNT_TIME_BACKWARDS);
-        return;
-    }
-    st->now = now;
-    st->now_ms = now / TW_MS(1);
-}
-
 void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
              const struct tw_socket *conn)
 {
@@ -275,7 +261,7 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
         return TW_ERR_BUSY;
     }
     st->in_call = true;
-    set_now(st, now);
+    tw_stack_set_now(st, now);
     tw_count(st, TW_CNT_IP_RX_PACKETS);
     /* A tail call: the usual packet's function (else tw_stack_input_slow) ends the call,
        in_call included, so this frame is gone before the packet's work starts. */
@@ -315,7 +301,7 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
         return TW_ERR_BUSY;
     }
     st->in_call = true;
-    set_now(st, now);
+    tw_stack_set_now(st, now);
     tw_out_flush_acks(st);
     tw_wheel_advance(&st->wheel, st->now / TW_TICK);
     tw_timer *t;

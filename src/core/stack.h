@@ -92,6 +92,21 @@ static inline void tw_count(tw_stack *st, enum tw_counter c)
     st->counters[c]++;
 }
 
+/* One "now" per call, with its millisecond form (STYLE 7.5): time that goes backwards is
+   clamped and counted. Most calls bring the last call's now: nothing to set, no division. */
+static inline void tw_stack_set_now(tw_stack *st, tw_time now)
+{
+    if (now == st->now) {
+        return;
+    }
+    if (now < st->now) {
+        tw_count(st, TW_CNT_TIME_BACKWARDS);
+        return;
+    }
+    st->now = now;
+    st->now_ms = now / TW_MS(1);
+}
+
 /* Count a drop and emit a DROP trace event (seg may be NULL). */
 void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
              const struct tw_socket *conn);

@@ -1447,7 +1447,7 @@ static void synack_rto_take_over(tw_socket *c, uint64_t synack_tick)
     c->retries = (uint8_t)c->total_retrans; /* the entry's retries (req_promote) */
     c->rto = synack_backoff(&c->st->cfg, c->rto, c->retries);
     c->rto_at = (tw_time)synack_tick * TW_TICK;
-    tw_conn_timer_update(c);
+    timer_changed(c);
 }
 
 /* req_promote's connection takes its third segment, its wheel entry set once at the end
