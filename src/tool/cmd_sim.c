@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/host.h"
 #include "sim/sim.h"
 #include "tool/ladder.h"
 #include "tool/tool.h"
@@ -27,6 +28,8 @@ struct sim_opts {
     double limit; /* virtual seconds per run */
     bool trace;
     bool quiet;
+    const char *pcap_path; /* --pcap: every delivered packet of every run */
+    tw_pcap *pcap;
     char argline[512]; /* impairment options, for the repro line */
 };
 
@@ -201,6 +204,25 @@ static uint64_t size_for(uint64_t seed, int dir, unsigned long max)
     return z % ((uint64_t)max + 1);
 }
 
+/* The capture gets the packets as delivered (after loss, duplication, reordering), one
+   run after another: each run's virtual clock starts 1 s after the last one's end. */
+struct cap {
+    tw_pcap *pcap;
+    uint64_t base_ns;
+    tw_time last;
+};
+
+static void cap_tap(const uint8_t *pkt, size_t len, tw_time now, int from, int to, void *ud)
+{
+    struct cap *k = ud;
+    (void)from;
+    (void)to;
+    tw_pcap_write(k->pcap, pkt, len, k->base_ns + now);
+    k->last = now;
+}
+
+static uint64_t cap_base_ns; /* where the next run's packets start in the capture */
+
 static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -256,6 +278,10 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
         .queue_pkts = (uint32_t)o->queue,
     };
     tw_sim_set_impair(sim, &imp);
+    struct cap cap = {o->pcap, cap_base_ns, 0};
+    if (o->pcap != NULL) {
+        tw_sim_set_tap(sim, cap_tap, &cap);
+    }
 
     struct app cl, sv;
     memset(&cl, 0, sizeof cl);
@@ -325,11 +351,17 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
                  sv.error ? tw_strerror(sv.error) : "none");
     } else if (!cl.closed || !sv.closed || tw_stack_conn_count(cst) || tw_stack_conn_count(sst) ||
                tw_stack_time_wait_count(cst) || tw_stack_time_wait_count(sst)) {
+        /* A side that ran out of retries (its peer left waiting) says the link lost
+           too much for the retry limits, not that a connection stalled. */
+        uint64_t gave_up = tw_stack_counter(cst, TW_CNT_TCP_CONN_TIMEDOUT) +
+                           tw_stack_counter(sst, TW_CNT_TCP_CONN_TIMEDOUT);
         snprintf(res->why, sizeof res->why,
                  "not closed after %.0f s virtual: client %s (%" PRIu64 "/%" PRIu64
-                 " B received), server %s (%" PRIu64 "/%" PRIu64 " B received)",
+                 " B received), server %s (%" PRIu64 "/%" PRIu64 " B received)%s",
                  o->limit, res->cstate, cl.rx_count, sv.total, res->sstate, sv.rx_count,
-                 cl.total);
+                 cl.total,
+                 gave_up ? "; a side ran out of retransmissions (the link lost every try)"
+                         : "");
     } else if (cl.rx_count != sv.total || sv.rx_count != cl.total) {
         snprintf(res->why, sizeof res->why,
                  "byte count: client got %" PRIu64 " of %" PRIu64 ", server got %" PRIu64
@@ -350,6 +382,7 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
         tw_socket_close(lsn, tw_sim_now(sim));
     }
     tw_sim_free(sim);
+    cap_base_ns += (uint64_t)cap.last + TW_SEC(1);
     if (res->ok && (cc.live != 0 || sc.live != 0)) {
         res->ok = false;
         snprintf(res->why, sizeof res->why,
@@ -361,7 +394,7 @@ static const char sim_usage[] =
     "tcpwave sim [--runs N] [--seed S] [--bytes N] [--loss P] [--burst-loss P] [--reorder P]\n"
     "                   [--dup P] [--corrupt P] [--delay MS] [--jitter MS] [--rate MBIT]\n"
     "                   [--queue PKTS] [--cc cubic|newreno] [--reorder-delay MS] [--msl SEC]\n"
-    "                   [--time-limit SEC] [--trace] [-q]";
+    "                   [--time-limit SEC] [--trace] [--pcap FILE] [-q]";
 static const char sim_help[] =
     "Run N seeded transfers between two tcpwave stacks over the simulated link: each run\n"
     "sends a random size up to --bytes in each direction at once, half-closes, closes and\n"
@@ -385,6 +418,8 @@ static const char sim_help[] =
     "  --msl SEC           MSL of both stacks (default 1)\n"
     "  --time-limit SEC    virtual time allowed per run (default 600)\n"
     "  --trace             ladder diagram of every run on stderr\n"
+    "  --pcap FILE         every delivered packet of every run into FILE (pcap), one run\n"
+    "                      after another (lost packets are in --trace, not in the file)\n"
     "  -q, --quiet         only failures and the summary\n"
     "Output ends with 'N passed, M failed'; exit status 0 only if all passed.\n";
 
@@ -401,7 +436,7 @@ static int parse_prob(const char *arg, double *out)
     return tw_parse_double(arg, 0.0, 1.0, out);
 }
 
-int tw_sim_main(int argc, char **argv)
+int tw_sim_main(const tw_tool *t, int argc, char **argv)
 {
     struct sim_opts o = {
         .runs = 20,
@@ -411,7 +446,13 @@ int tw_sim_main(int argc, char **argv)
         .reorder_ms = -1,
         .msl = 1,
         .limit = 600,
+        /* The global options that mean something here, given before the command. */
+        .trace = t->trace,
+        .pcap_path = t->host.pcap,
     };
+    if (t->msl_given) {
+        o.msl = (double)t->host.msl / 1e9;
+    }
     enum {
         O_RUNS = 256,
         O_SEED,
@@ -429,7 +470,8 @@ int tw_sim_main(int argc, char **argv)
         O_CORRUPT,
         O_RATE,
         O_QUEUE,
-        O_CC
+        O_CC,
+        O_PCAP
     };
     static const struct option lo[] = {
         {"runs", required_argument, NULL, O_RUNS},
@@ -449,6 +491,7 @@ int tw_sim_main(int argc, char **argv)
         {"rate", required_argument, NULL, O_RATE},
         {"queue", required_argument, NULL, O_QUEUE},
         {"cc", required_argument, NULL, O_CC},
+        {"pcap", required_argument, NULL, O_PCAP},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -468,6 +511,9 @@ int tw_sim_main(int argc, char **argv)
             break;
         case O_TRACE:
             o.trace = true;
+            break;
+        case O_PCAP:
+            o.pcap_path = arg;
             break;
         case O_RUNS:
             bad = tw_parse_uint(arg, 1, 100000000, &o.runs);
@@ -552,6 +598,15 @@ int tw_sim_main(int argc, char **argv)
              o.bytes, o.loss, o.burst_loss, o.dup, o.reorder, o.corrupt, o.delay_ms, o.jitter_ms,
              o.reorder_ms, o.rate_mbit, o.queue ? o.queue : 100ul,
              o.cc == TW_CC_NEWRENO ? "newreno" : "cubic", o.msl, o.limit);
+    if (o.pcap_path != NULL) {
+        int prc = tw_pcap_open(&o.pcap, o.pcap_path);
+        if (prc != 0) {
+            fprintf(stderr, "tcpwave: sim: cannot write capture %s: %s\n", o.pcap_path,
+                    strerror(-prc));
+            return TW_EXIT_FAIL;
+        }
+        cap_base_ns = TW_SEC(1);
+    }
     unsigned long passed = 0, failed = 0;
     for (unsigned long i = 0; i < o.runs; i++) {
         uint64_t seed = o.seed + i;
@@ -572,6 +627,9 @@ int tw_sim_main(int argc, char **argv)
             printf("  repro: tcpwave sim --runs 1 --seed 0x%" PRIx64 " %s\n", seed, o.argline);
         }
         fflush(stdout);
+    }
+    if (o.pcap != NULL) {
+        tw_pcap_close(o.pcap);
     }
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;

@@ -450,7 +450,16 @@ int main(int argc, char **argv)
         return run_script(sub_argc, sub_argv);
     }
     if (strcmp(cmd, "sim") == 0) {
-        return tw_sim_main(sub_argc, sub_argv);
+        /* --trace, --msl and --pcap carry over; the TUN's settings mean nothing there. */
+        tw_host_opts def;
+        tw_host_opts_init(&def);
+        if (t.host.tun != def.tun || t.host.addr != def.addr || t.host.gateway != def.gateway ||
+            t.host.prefix != def.prefix || t.host.mtu != def.mtu) {
+            return tw_usage_error(&t, global_usage,
+                                  "--tun, --addr, --gateway, --prefix and --mtu do not apply "
+                                  "to sim (its stacks are 10.0.0.1 and 10.0.0.2, MTU 1500)");
+        }
+        return tw_sim_main(&t, sub_argc, sub_argv);
     }
     install_signals();
     if (strcmp(cmd, "demo") == 0) {

@@ -83,7 +83,7 @@ int tw_cmd_listen(tw_tool *t, int argc, char **argv);
 int tw_cmd_connect(tw_tool *t, int argc, char **argv);
 int tw_cmd_echo(tw_tool *t, int argc, char **argv);
 int tw_cmd_http(tw_tool *t, int argc, char **argv);
-int tw_sim_main(int argc, char **argv);
+int tw_sim_main(const tw_tool *t, int argc, char **argv);
 
 /* The in-memory demo (cmd_demo.c), also run when TUN is unavailable. */
 int tw_demo_sim(tw_tool *t);

@@ -44,4 +44,7 @@ expect 0 "usage: tcpwave sim" sim --help
 expect 2 "bad value '2'" sim --loss 2
 expect 2 "unknown option" sim --frob
 expect 2 "unexpected argument" sim extra
+expect 2 "do not apply to sim" --tun tw9 sim --runs 1
+expect 2 "unknown option '--mtu'" sim --runs 1 --mtu 1400
+expect 1 "cannot write capture" sim --runs 1 --pcap /nonexistent/dir/x.pcap
 echo "tool_cli: ok"

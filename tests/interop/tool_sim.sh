@@ -6,7 +6,8 @@ set -u
 TW=${1:?usage: $0 PATH_TO_TCPWAVE}
 fail() { echo "FAIL: tool_sim: $*" >&2; exit 1; }
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+cap=$(mktemp)
+trap 'rm -f "$out" "$cap"' EXIT
 
 "$TW" sim --runs 20 --bytes 200000 --loss 0.02 --dup 0.01 --reorder 0.02 -q >"$out" 2>&1 ||
     fail "impaired runs: $(cat "$out")"
@@ -23,4 +24,17 @@ rc=$?
 [ "$rc" = 1 ] || fail "an impossible run exited $rc"
 grep -q "FAIL" "$out" && grep -q "repro: tcpwave sim --runs 1 --seed 0x1 " "$out" &&
     tail -n 1 "$out" | grep -qx "0 passed, 1 failed" || fail "failure report: $(cat "$out")"
+# The global options before the command reach it: --msl, --trace and --pcap (two runs,
+# one after the other in the capture, each a SYN, ..., a FIN from each side).
+"$TW" --msl 0.5 --trace --pcap "$cap" sim --runs 2 --bytes 3000 >"$out" 2>&1 ||
+    fail "global options: $(cat "$out")"
+grep -q "2·MSL elapsed" "$out" || fail "--trace before sim drew no ladder: $(head -n 5 "$out")"
+# A pcap savefile (nanosecond magic 0xa1b23c4d, either byte order) with packets in it.
+magic=$(od -An -tx1 -N4 "$cap" | tr -d ' ')
+case "$magic" in a1b23c4d | 4d3cb2a1) ;; *) fail "--pcap wrote no capture (magic '$magic')" ;; esac
+[ "$(stat -c %s "$cap")" -gt 1000 ] || fail "--pcap: capture of $(stat -c %s "$cap") bytes"
+if command -v tshark >/dev/null 2>&1; then
+    syns=$(tshark -r "$cap" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" 2>/dev/null | wc -l)
+    [ "$syns" = 2 ] || fail "--pcap: $syns SYNs in the capture of two runs"
+fi
 echo "tool_sim: ok"
