@@ -104,6 +104,7 @@ const char *tw_state_name(tw_state s);
 /* Every drop and every error has a counter, like `netstat -s`. X(NAME, description). */
 #define TW_COUNTERS(X)                                                                     \
     X(TIME_BACKWARDS, "time passed to the stack went backwards (clamped)")                 \
+    X(API_REFUSED, "api: calls refused as misuse (INVAL, STATE, NOTCONN, BUSY)")           \
     X(RX_NOMEM, "received segment dropped: out of memory")                                 \
     X(TX_PACKETS, "packets handed to the netdev")                                          \
     X(TX_DROPPED, "packets the netdev refused to transmit")                                \

@@ -29,13 +29,32 @@ static void leave(tw_stack *st)
     st->in_call = false;
 }
 
+/* A call refused as misuse (INVAL, STATE, NOTCONN, BUSY: the caller's mistake, not the
+   network's) is counted where it is refused, off the paths of calls that succeed. */
+static int refuse(tw_stack *st, int rc)
+{
+    tw_count(st, TW_CNT_API_REFUSED);
+    return rc;
+}
+
 #define ENTER(s, now)                                                                      \
     do {                                                                                   \
         if (!(s)) {                                                                        \
             return TW_ERR_INVAL;                                                           \
         }                                                                                  \
         if (!enter((s)->st, now)) {                                                        \
-            return TW_ERR_BUSY;                                                            \
+            return refuse((s)->st, TW_ERR_BUSY);                                           \
+        }                                                                                  \
+    } while (0)
+
+/* The settings' guard: a NULL socket, or a call from inside a hook (tcpwave.h). */
+#define SETTING(s)                                                                         \
+    do {                                                                                   \
+        if (!(s)) {                                                                        \
+            return TW_ERR_INVAL;                                                           \
+        }                                                                                  \
+        if ((s)->st->in_call) {                                                            \
+            return refuse((s)->st, TW_ERR_BUSY);                                           \
         }                                                                                  \
     } while (0)
 
@@ -47,11 +66,11 @@ static bool fresh(const tw_socket *s)
 /* see tcpwave.h */
 int tw_socket_open(tw_stack *st, tw_socket **out)
 {
-    if (!st || !out) {
+    if (!st) {
         return TW_ERR_INVAL;
     }
-    if (st->in_call) {
-        return TW_ERR_BUSY;
+    if (!out || st->in_call) {
+        return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
     }
     tw_socket *c = tw_conn_alloc(st);
     if (!c) {
@@ -84,14 +103,9 @@ static int bind_port(tw_socket *s, uint16_t port)
 /* see tcpwave.h */
 int tw_socket_bind(tw_socket *s, uint16_t port)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
-    if (s->st->in_call) {
-        return TW_ERR_BUSY;
-    }
+    SETTING(s);
     if (!fresh(s) || (s->flags & TW_F_BOUND)) {
-        return TW_ERR_STATE;
+        return refuse(s->st, TW_ERR_STATE);
     }
     if (port == 0) {
         return 0; /* an ephemeral port is chosen at connect */
@@ -102,11 +116,9 @@ int tw_socket_bind(tw_socket *s, uint16_t port)
 /* see tcpwave.h */
 int tw_socket_set_reuseaddr(tw_socket *s, bool on)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
+    SETTING(s);
     if (s->flags & TW_F_BOUND) {
-        return TW_ERR_STATE;
+        return refuse(s->st, TW_ERR_STATE);
     }
     s->flags = on ? s->flags | TW_F_REUSE : s->flags & ~TW_F_REUSE;
     return 0;
@@ -118,9 +130,9 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
     ENTER(s, now);
     int rc = 0;
     if (backlog < 1 || backlog > 65535) {
-        rc = TW_ERR_INVAL;
+        rc = refuse(s->st, TW_ERR_INVAL);
     } else if (!fresh(s) || !(s->flags & TW_F_BOUND)) {
-        rc = TW_ERR_STATE;
+        rc = refuse(s->st, TW_ERR_STATE);
     } else {
         tw_port *p = tw_port_get(s->st, s->lport);
         if (!p || p->listener) {
@@ -160,12 +172,12 @@ tw_socket *tw_listener_enqueue(tw_socket *child)
 int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
 {
     if (!out) {
-        return TW_ERR_INVAL;
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
     ENTER(s, now);
     int rc = 0;
     if (!(s->flags & TW_F_LISTENER)) {
-        rc = TW_ERR_STATE;
+        rc = refuse(s->st, TW_ERR_STATE);
     } else if (!s->acc_head) {
         rc = TW_ERR_AGAIN;
     } else {
@@ -219,11 +231,11 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
 {
     tw_stack *st = s->st;
     if (!fresh(s)) {
-        return TW_ERR_STATE;
+        return refuse(st, TW_ERR_STATE);
     }
     if (addr == 0 || port == 0 || addr == st->cfg.addr || addr == 0xffffffffu ||
         (addr >> 28) == 0xe) {
-        return TW_ERR_INVAL;
+        return refuse(st, TW_ERR_INVAL);
     }
     if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         return TW_ERR_LIMIT;
@@ -309,7 +321,7 @@ static int dead_error(const tw_socket *s)
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
 {
     if (!buf && len) {
-        return TW_ERR_INVAL;
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
     ENTER(s, now);
     tw_ssize rc;
@@ -337,10 +349,10 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         }
         break;
     case TW_STATE_CLOSED:
-        rc = (s->flags & TW_F_STARTED) ? dead_error(s) : TW_ERR_NOTCONN;
+        rc = (s->flags & TW_F_STARTED) ? dead_error(s) : refuse(s->st, TW_ERR_NOTCONN);
         break;
     case TW_STATE_LISTEN:
-        rc = TW_ERR_STATE;
+        rc = refuse(s->st, TW_ERR_STATE);
         break;
     default:
         rc = TW_ERR_CLOSED; /* our FIN is queued or sent */
@@ -377,12 +389,12 @@ static void maybe_window_update(tw_socket *s)
 tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
 {
     if (!buf && cap) {
-        return TW_ERR_INVAL;
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
     ENTER(s, now);
     tw_ssize rc;
     if (s->flags & TW_F_LISTENER) {
-        rc = TW_ERR_STATE;
+        rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied last, after the ring and the window are updated (nothing
@@ -412,7 +424,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {
         rc = 0; /* S11: end of stream */
     } else if (fresh(s)) {
-        rc = TW_ERR_NOTCONN;
+        rc = refuse(s->st, TW_ERR_NOTCONN);
     } else if (s->state == TW_STATE_CLOSED) {
         rc = 0;
     } else {
@@ -462,12 +474,12 @@ static inline __attribute__((always_inline)) void queue_fin(tw_socket *s)
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
 {
     if (how < TW_SHUT_RD || how > TW_SHUT_RDWR) {
-        return TW_ERR_INVAL;
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
     ENTER(s, now);
     int rc = 0;
     if ((s->flags & TW_F_LISTENER) || s->state == TW_STATE_CLOSED) {
-        rc = TW_ERR_NOTCONN;
+        rc = refuse(s->st, TW_ERR_NOTCONN);
     } else {
         if (how & TW_SHUT_RD) {
             s->flags |= TW_F_SHUT_RD;
@@ -670,24 +682,20 @@ int tw_socket_abort(tw_socket *s, tw_time now)
 
 int tw_socket_set_linger0(tw_socket *s, bool on)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
+    SETTING(s);
     s->flags = on ? s->flags | TW_F_LINGER0 : s->flags & ~TW_F_LINGER0;
     return 0;
 }
 
 int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
+    SETTING(s);
     if (!fresh(s) || s->snd.buf || s->rcv.buf) {
-        return TW_ERR_STATE;
+        return refuse(s->st, TW_ERR_STATE);
     }
     if ((rcvbuf && (rcvbuf < 1024 || rcvbuf > (16u << 20))) ||
         (sndbuf && (sndbuf < 1024 || sndbuf > (16u << 20)))) {
-        return TW_ERR_INVAL;
+        return refuse(s->st, TW_ERR_INVAL);
     }
     if (rcvbuf) {
         s->rcvbuf_cap = rcvbuf;
@@ -700,14 +708,12 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
 
 int tw_socket_set_mss(tw_socket *s, uint16_t mss)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
+    SETTING(s);
     if (!fresh(s)) {
-        return TW_ERR_STATE;
+        return refuse(s->st, TW_ERR_STATE);
     }
     if (mss && mss < 64) {
-        return TW_ERR_INVAL;
+        return refuse(s->st, TW_ERR_INVAL);
     }
     s->local_mss = tw_conn_mss_for(s->st, mss);
     return 0;
@@ -716,12 +722,7 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
 /* see tcpwave.h */
 int tw_socket_set_nodelay(tw_socket *s, bool on)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
-    if (s->st->in_call) {
-        return TW_ERR_BUSY;
-    }
+    SETTING(s);
     s->flags = on ? s->flags | TW_F_NODELAY : s->flags & ~TW_F_NODELAY;
     if (on && s->state >= TW_STATE_ESTABLISHED) {
         s->st->in_call = true;
@@ -752,12 +753,7 @@ static tw_sock_opts *opts_get(tw_socket *s)
 /* see tcpwave.h */
 int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, uint8_t probes)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
-    if (s->st->in_call) {
-        return TW_ERR_BUSY;
-    }
+    SETTING(s);
     const tw_config *cfg = &s->st->cfg;
     idle = idle ? idle : cfg->keepalive_idle;
     intvl = intvl ? intvl : cfg->keepalive_intvl;
@@ -783,9 +779,7 @@ int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, 
 /* see tcpwave.h */
 int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout)
 {
-    if (!s) {
-        return TW_ERR_INVAL;
-    }
+    SETTING(s);
     if (timeout && !opts_get(s)) {
         return TW_ERR_NOMEM;
     }
@@ -798,8 +792,9 @@ int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout)
 /* see tcpwave.h */
 int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
 {
-    if (!s || (algo != TW_CC_CUBIC && algo != TW_CC_NEWRENO)) {
-        return TW_ERR_INVAL;
+    SETTING(s);
+    if (algo != TW_CC_CUBIC && algo != TW_CC_NEWRENO) {
+        return refuse(s->st, TW_ERR_INVAL);
     }
     if ((s->flags & TW_F_CC_NEWRENO) != tw_cc_flag(algo)) {
         s->flags = (s->flags & ~TW_F_CC_NEWRENO) | tw_cc_flag(algo);
@@ -844,7 +839,7 @@ void *tw_socket_user(const tw_socket *s)
 int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
 {
     if (!s || !out) {
-        return TW_ERR_INVAL;
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
     memset(out, 0, sizeof(*out));
     out->state = (tw_state)s->state;

@@ -251,14 +251,21 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
     return 0;
 }
 
+/* tw_stack_input's misuse, counted (API_REFUSED) when there is a stack to count on. */
+static __attribute__((noinline)) int input_refused(tw_stack *st, const uint8_t *pkt, size_t len)
+{
+    if (!st) {
+        return TW_ERR_INVAL;
+    }
+    tw_count(st, TW_CNT_API_REFUSED);
+    return !pkt || len > 65535 ? TW_ERR_INVAL : TW_ERR_BUSY;
+}
+
 /* see tcpwave.h */
 int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
 {
-    if (!st || !pkt || len > 65535) {
-        return TW_ERR_INVAL;
-    }
-    if (st->in_call) {
-        return TW_ERR_BUSY;
+    if (!st || !pkt || len > 65535 || st->in_call) {
+        return input_refused(st, pkt, len);
     }
     st->in_call = true;
     tw_stack_set_now(st, now);
@@ -298,6 +305,7 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
         return TW_ERR_INVAL;
     }
     if (st->in_call) {
+        tw_count(st, TW_CNT_API_REFUSED);
         return TW_ERR_BUSY;
     }
     st->in_call = true;

@@ -1,0 +1,298 @@
+/*
+ * test_api_misuse.c -- the socket API refuses misuse with a clear TW_ERR_* and changes
+ * nothing (tcpwave.h's conventions): NULL pointers, calls in the wrong state, arguments
+ * out of range, and calls made from inside a hook (TW_ERR_BUSY). Each refusal is counted
+ * (API_REFUSED), sends nothing, leaks nothing, and the socket stays usable for a correct
+ * call afterwards.
+ */
+#include "tw_test.h"
+
+#include <string.h>
+
+static int setup(void **state)
+{
+    *state = tw_t_new(NULL);
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    tw_t_free(*state);
+    return 0;
+}
+
+/* NULL where a pointer is required: TW_ERR_INVAL; the read-only queries answer a neutral
+   value instead of crashing. */
+static void test_api_null_pointers(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    tw_socket *s = NULL;
+    uint8_t buf[8] = {0};
+
+    assert_int_equal(tw_socket_open(NULL, &s), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_open(st, NULL), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_bind(NULL, 80), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_reuseaddr(NULL, true), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_listen(NULL, 4, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_accept(NULL, &s, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect(NULL, PEER, 80, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_send(NULL, buf, sizeof(buf), now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_recv(NULL, buf, sizeof(buf), now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_shutdown(NULL, TW_SHUT_WR, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_close(NULL, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_abort(NULL, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_linger0(NULL, true), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_bufsizes(NULL, 4096, 4096), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_mss(NULL, 1000), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_nodelay(NULL, true), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_keepalive(NULL, true, 0, 0, 0), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_user_timeout(NULL, TW_SEC(5)), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_cc(NULL, TW_CC_NEWRENO), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_info_get(NULL, NULL), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_error(NULL), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_events(NULL), 0);
+    assert_int_equal(tw_socket_state(NULL), TW_STATE_CLOSED);
+    assert_int_equal(tw_socket_rx_pending(NULL), 0);
+    assert_int_equal(tw_socket_tx_pending(NULL), 0);
+    tw_socket_set_user(NULL, buf);
+    assert_null(tw_socket_user(NULL));
+    assert_int_equal(tw_stack_input(NULL, buf, sizeof(buf), now), TW_ERR_INVAL);
+    assert_int_equal(tw_stack_input(st, NULL, 20, now), TW_ERR_INVAL);
+    assert_int_equal(tw_stack_on_timeout(NULL, now), TW_ERR_INVAL);
+
+    /* The socket's own buffers: NULL only with a length of 0. */
+    assert_int_equal(tw_socket_open(st, &s), TW_OK);
+    assert_int_equal(tw_socket_send(s, NULL, 10, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_recv(s, NULL, 10, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_accept(s, NULL, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_info_get(s, NULL), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_send(s, NULL, 0, now), TW_ERR_NOTCONN);
+    assert_int_equal(tw_socket_recv(s, NULL, 0, now), TW_ERR_NOTCONN);
+    assert_int_equal(tw_socket_close(s, now), TW_OK);
+
+    /* Descriptions never NULL, unknown values named as such. */
+    assert_string_equal(tw_strerror(12345), "unknown error");
+    assert_string_equal(tw_error_name(12345), "?");
+    assert_string_equal(tw_counter_name((enum tw_counter)9999), "?");
+    assert_int_equal(tw_stack_counter(st, (enum tw_counter)9999), 0);
+    assert_int_equal(tw_stack_counter(NULL, TW_CNT_TX_PACKETS), 0);
+
+    /* Counted where there is a stack to count on: open(st, NULL), input(st, NULL), and
+       the six calls on `s`; the calls with no socket or stack have none. */
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 8);
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+/* A fresh socket: only bind, connect, listen (after bind) and the settings make sense. */
+static void test_api_fresh_socket_wrong_calls(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    tw_socket *s, *other = NULL;
+    uint8_t buf[8] = {0};
+    assert_int_equal(tw_socket_open(st, &s), TW_OK);
+
+    assert_int_equal(tw_socket_listen(s, 4, now), TW_ERR_STATE); /* not bound */
+    assert_int_equal(tw_socket_accept(s, &other, now), TW_ERR_STATE);
+    assert_null(other);
+    assert_int_equal(tw_socket_send(s, buf, sizeof(buf), now), TW_ERR_NOTCONN);
+    assert_int_equal(tw_socket_recv(s, buf, sizeof(buf), now), TW_ERR_NOTCONN);
+    assert_int_equal(tw_socket_shutdown(s, TW_SHUT_WR, now), TW_ERR_NOTCONN);
+    assert_int_equal(tw_socket_shutdown(s, 7, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_shutdown(s, -1, now), TW_ERR_INVAL);
+    /* Arguments out of range. */
+    assert_int_equal(tw_socket_set_bufsizes(s, 10, 0), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_bufsizes(s, 0, 64u << 20), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_mss(s, 10), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_cc(s, (tw_cc_algo)99), TW_ERR_INVAL);
+    /* Destinations no segment may go to (RFC 1122 4.2.3.10 for the SYN's address). */
+    assert_int_equal(tw_socket_connect(s, 0, 80, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect(s, PEER, 0, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect(s, LOCAL, 80, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect(s, 0xffffffffu, 80, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect(s, 0xe0000001u, 80, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
+    assert_int_equal(tw_socket_error(s), 0);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 16);
+    TW_EXPECT_NOTHING(t);
+
+    /* None of that changed anything: a correct connect still works. */
+    assert_int_equal(tw_socket_connect(s, PEER, PPORT, now), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_SYN, .any = TW_T_ANY_SEQ | TW_T_ANY_PORT | TW_T_ANY_OPTS |
+                                               TW_T_ANY_WIN));
+    assert_int_equal(tw_socket_abort(s, now), TW_OK);
+    TW_EXPECT_NOTHING(t); /* (nothing was synchronized: no RST for a SYN-SENT abort) */
+    TW_ASSERT_IDLE(t);
+}
+
+/* Bound, listening and connecting sockets refuse what their state does not allow. */
+static void test_api_state_errors(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    uint8_t buf[8] = {0};
+    tw_socket *a, *b, *got = NULL;
+
+    assert_int_equal(tw_socket_open(st, &a), TW_OK);
+    assert_int_equal(tw_socket_bind(a, LPORT), TW_OK);
+    assert_int_equal(tw_socket_bind(a, LPORT + 1), TW_ERR_STATE);     /* bound already */
+    assert_int_equal(tw_socket_set_reuseaddr(a, true), TW_ERR_STATE); /* after bind */
+    assert_int_equal(tw_socket_open(st, &b), TW_OK);
+    assert_int_equal(tw_socket_bind(b, LPORT), TW_ERR_ADDRINUSE);
+    assert_int_equal(tw_socket_listen(a, 0, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_listen(a, 70000, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_listen(a, 4, now), TW_OK);
+    assert_int_equal(tw_socket_listen(a, 4, now), TW_ERR_STATE);
+    assert_int_equal(tw_socket_connect(a, PEER, PPORT, now), TW_ERR_STATE);
+    assert_int_equal(tw_socket_send(a, buf, sizeof(buf), now), TW_ERR_STATE);
+    assert_int_equal(tw_socket_recv(a, buf, sizeof(buf), now), TW_ERR_STATE);
+    assert_int_equal(tw_socket_shutdown(a, TW_SHUT_RDWR, now), TW_ERR_NOTCONN);
+    assert_int_equal(tw_socket_set_bufsizes(a, 4096, 4096), TW_ERR_STATE);
+    assert_int_equal(tw_socket_set_mss(a, 1000), TW_ERR_STATE);
+    assert_int_equal(tw_socket_accept(a, &got, now), TW_ERR_AGAIN); /* not misuse */
+    assert_null(got);
+    assert_int_equal(tw_socket_state(a), TW_STATE_LISTEN);
+
+    /* A connecting socket: no second connect, no listen, no more settings of the
+       handshake; send is allowed (S5: it leaves with the third segment). */
+    assert_int_equal(tw_socket_connect(b, PEER, PPORT, now), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_SYN, .any = TW_T_ANY_SEQ | TW_T_ANY_PORT | TW_T_ANY_OPTS |
+                                               TW_T_ANY_WIN));
+    assert_int_equal(tw_socket_connect(b, PEER, PPORT, now), TW_ERR_STATE);
+    assert_int_equal(tw_socket_bind(b, 9), TW_ERR_STATE);
+    assert_int_equal(tw_socket_listen(b, 4, now), TW_ERR_STATE);
+    assert_int_equal(tw_socket_set_mss(b, 1000), TW_ERR_STATE);
+    assert_int_equal(tw_socket_set_bufsizes(b, 4096, 4096), TW_ERR_STATE);
+    assert_int_equal(tw_socket_recv(b, buf, sizeof(buf), now), TW_ERR_AGAIN);
+    assert_int_equal(tw_socket_send(b, buf, sizeof(buf), now), (tw_ssize)sizeof(buf));
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 16);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(b), TW_STATE_SYN_SENT);
+    assert_int_equal(tw_socket_close(b, now), TW_OK);
+    assert_int_equal(tw_socket_close(a, now), TW_OK);
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+/* After the peer reset the connection: the error is reported, and further sends say so
+   instead of queueing data that can never leave. */
+static void test_api_after_reset(void **state)
+{
+    tw_t *t = *state;
+    uint32_t iss;
+    tw_socket *c = TW_PASSIVE_OPEN(t, 1000, &iss);
+    tw_time now = tw_t_now(t);
+    TW_SEND(t, now, IN(.flags = TW_RST | TW_ACK, .seq = 1001, .ack = iss + 1));
+    uint8_t buf[8] = {0};
+    assert_true(tw_socket_events(c) & TW_EV_ERROR);
+    assert_int_equal(tw_socket_error(c), TW_ERR_RESET);
+    assert_int_equal(tw_socket_send(c, buf, sizeof(buf), now), TW_ERR_RESET);
+    assert_int_equal(tw_socket_recv(c, buf, sizeof(buf), now), TW_ERR_RESET);
+    assert_int_equal(tw_socket_connect(c, PEER, PPORT, now), TW_ERR_STATE);
+    assert_int_equal(tw_socket_shutdown(c, TW_SHUT_WR, now), TW_ERR_NOTCONN);
+    /* The reset is the network's doing, not misuse; connect and shutdown are. */
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 2);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_close(c, now), TW_OK);
+    TW_ASSERT_IDLE(t);
+}
+
+/* Calls from inside a hook get TW_ERR_BUSY and do nothing (tcpwave.h: no function may be
+   called from a hook on the same stack). The notify hook here tries every call that
+   changes something, once, when the connection becomes readable. */
+struct reentry {
+    tw_stack *st;
+    tw_socket *s;
+    bool tried;
+    int rc[16];
+};
+
+static void reenter(tw_socket *s, unsigned ev, void *ud)
+{
+    struct reentry *r = ud;
+    if (r->tried || s != r->s || !(ev & TW_EV_READABLE)) {
+        return;
+    }
+    r->tried = true;
+    uint8_t buf[8] = {0};
+    tw_socket *x = NULL;
+    tw_time now = TW_SEC(100);
+    int i = 0;
+    r->rc[i++] = (int)tw_socket_send(s, buf, sizeof(buf), now);
+    r->rc[i++] = (int)tw_socket_recv(s, buf, sizeof(buf), now);
+    r->rc[i++] = tw_socket_shutdown(s, TW_SHUT_WR, now);
+    r->rc[i++] = tw_socket_close(s, now);
+    r->rc[i++] = tw_socket_abort(s, now);
+    r->rc[i++] = tw_socket_open(r->st, &x);
+    r->rc[i++] = tw_stack_on_timeout(r->st, now);
+    r->rc[i++] = tw_stack_input(r->st, buf, sizeof(buf), now);
+    r->rc[i++] = tw_socket_set_nodelay(s, true);
+    r->rc[i++] = tw_socket_set_keepalive(s, true, 0, 0, 0);
+    r->rc[i++] = tw_socket_set_cc(s, TW_CC_NEWRENO);
+    r->rc[i++] = tw_socket_set_linger0(s, true);
+    r->rc[i++] = tw_socket_set_user_timeout(s, TW_SEC(1));
+    r->rc[i++] = tw_socket_set_bufsizes(s, 4096, 4096);
+    r->rc[i++] = tw_socket_set_mss(s, 1000);
+    r->rc[i++] = tw_socket_set_reuseaddr(s, true);
+}
+
+static void test_api_busy_from_hook(void **state)
+{
+    (void)state;
+    static struct reentry r;
+    memset(&r, 0, sizeof(r));
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.notify = reenter;
+    cfg.notify_ud = &r;
+    tw_t *t = tw_t_new(&cfg);
+    r.st = tw_t_stack(t);
+    uint32_t iss;
+    r.s = TW_PASSIVE_OPEN(t, 1000, &iss);
+    tw_time now = tw_t_now(t);
+    TW_SEND(t, now, IN(.flags = TW_ACK | TW_PSH, .seq = 1001, .ack = iss + 1, .len = 10));
+    assert_true(r.tried);
+    for (int i = 0; i < 16; i++) {
+        if (r.rc[i] != TW_ERR_BUSY) {
+            fail_msg("call %d from the notify hook returned %d, not TW_ERR_BUSY", i, r.rc[i]);
+        }
+    }
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 16);
+    /* Nothing happened: the data is still there, the connection open, no FIN, no RST,
+       no setting changed. */
+    tw_socket_info info;
+    assert_int_equal(tw_socket_info_get(r.s, &info), TW_OK);
+    assert_int_equal(info.state, TW_STATE_ESTABLISHED);
+    assert_int_equal(info.rx_pending, 10);
+    assert_false(info.nodelay);
+    assert_false(info.keepalive);
+    assert_int_equal(info.cc, TW_CC_CUBIC);
+    uint8_t buf[16];
+    assert_int_equal(tw_socket_recv(r.s, buf, sizeof(buf), now), 10);
+    tw_t_advance(t, now + TW_MS(200));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = iss + 1, .ack = 1011, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    /* linger0 was refused too: a close now is the orderly one (FIN, no RST). */
+    assert_int_equal(tw_socket_close(r.s, now + TW_MS(200)), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = iss + 1, .ack = 1011, .any = TW_T_ANY_WIN));
+    TW_SEND(t, now + TW_MS(300), IN(.flags = TW_FIN | TW_ACK, .seq = 1011, .ack = iss + 2));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = iss + 2, .ack = 1012, .any = TW_T_ANY_WIN));
+    tw_t_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_api_null_pointers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_fresh_socket_wrong_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_state_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_after_reset, setup, teardown),
+        cmocka_unit_test(test_api_busy_from_hook),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
