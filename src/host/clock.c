@@ -66,7 +66,9 @@ int tw_parse_ipv4(const char *s, uint32_t *out)
             p++;
             digits++;
         }
-        if (octet > 255 || digits > 3) {
+        /* A leading zero is refused, as inet_pton does: inet_aton would read "010" as
+           octal 8, so the address would mean different things to different tools. */
+        if (octet > 255 || digits > 3 || (digits > 1 && p[-digits] == '0')) {
             return -EINVAL;
         }
         v = (v << 8) | octet;

@@ -5,6 +5,7 @@
  * cleanly (FIN both ways, TIME-WAIT expired), and both stacks give back every byte they
  * took from the allocator. A failing run prints the one-line command that repeats it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -527,8 +528,9 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
                 bad = -1;
                 break;
             }
+            errno = 0;
             o.seed = strtoull(arg, &end, 0);
-            bad = *end != '\0' ? -1 : 0;
+            bad = *end != '\0' || errno == ERANGE ? -1 : 0; /* (not a saturated seed) */
             break;
         }
         case O_LOSS:

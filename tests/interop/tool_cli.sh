@@ -34,6 +34,7 @@ expect 2 "bad port '0'" listen 0
 expect 2 "bad port '70000'" listen 70000
 expect 2 "expected IP PORT" connect 10.7.0.1
 expect 2 "bad IPv4 address '10.7.0.300'" connect 10.7.0.300 80
+expect 2 "bad IPv4 address '010.7.0.1'" connect 010.7.0.1 80
 expect 2 "expected PORT" echo
 expect 2 "expected PORT \[DIR\]" http
 expect 2 "is not a directory" http 80 /nonexistent/dir
@@ -42,6 +43,7 @@ expect 2 "unexpected argument" demo extra
 expect 0 "usage: tcpwave \[OPTIONS\] listen PORT" listen --help
 expect 0 "usage: tcpwave sim" sim --help
 expect 2 "bad value '2'" sim --loss 2
+expect 2 "bad value '99999999999999999999999'" sim --seed 99999999999999999999999
 expect 2 "unknown option" sim --frob
 expect 2 "unexpected argument" sim extra
 expect 2 "do not apply to sim" --tun tw9 sim --runs 1
