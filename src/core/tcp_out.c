@@ -560,22 +560,39 @@ static bool ack_fast(tw_socket *c, tw_seq seq)
     return true;
 }
 
+/* The sequence number of a segment without data (a pure ACK, a RST): one the peer can
+   accept (RFC 9293 3.10.7.4, first check), or it drops the segment, ACK field and all.
+   snd_max, not snd_nxt: after a timeout snd_nxt goes back to snd_una, and a number below
+   what the peer already received is unacceptable (BSD numbers pure ACKs with snd_max
+   too). But not beyond the right edge of the peer's window either: a peer that dropped
+   data it had room for (a receiver under memory pressure does) and closed its window
+   accepts only SEG.SEQ = RCV.NXT, and would ignore every ACK of its own data that we
+   numbered snd_max; its retransmissions back off to minutes. Linux takes the window's
+   edge likewise (tolerating the window scale's rounding). */
+static inline tw_seq bare_seq(const tw_socket *c)
+{
+    tw_seq edge = tw_seq_add(c->snd_una, c->snd_wnd);
+    if (__builtin_expect(tw_seq_gt(c->snd_max, edge), 0) &&
+        (uint32_t)tw_seq_diff(c->snd_max, edge) >= (1u << c->snd_wscale)) {
+        return edge;
+    }
+    return c->snd_max;
+}
+
 void tw_out_ack(tw_socket *c)
 {
-    /* snd_max, not snd_nxt: after a timeout snd_nxt goes back to snd_una, and an ACK
-       numbered below what the peer already received would be unacceptable to it (RFC 9293
-       3.10.7.4 first check) and ignored, ACK field and all; both ends could then only
-       answer each other's ACKs with ACKs. BSD numbers pure ACKs with snd_max likewise. */
-    if (!ack_fast(c, c->snd_max)) {
-        emit(c, TW_ACK, c->snd_max, 0, 0, false);
+    tw_seq seq = bare_seq(c);
+    if (!ack_fast(c, seq)) {
+        emit(c, TW_ACK, seq, 0, 0, false);
     }
 }
 
 void tw_out_rst_conn(tw_socket *c)
 {
-    /* RFC 9293 3.10.7.4 / ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also carry the
-       ACK so the peer can validate it as an exact-match RST (RFC 5961). */
-    emit(c, TW_RST | TW_ACK, c->snd_max, 0, 0, false);
+    /* RFC 9293 3.10.7.4 / ABORT: <SEQ=SND.NXT><CTL=RST>, numbered as a pure ACK; like
+       Linux we also carry the ACK so the peer can validate it as an exact-match RST
+       (RFC 5961). */
+    emit(c, TW_RST | TW_ACK, bare_seq(c), 0, 0, false);
 }
 
 void tw_out_rst_reply(tw_stack *st, const tw_seg *s)
