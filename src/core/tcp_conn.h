@@ -397,7 +397,7 @@ void tw_conn_notify_emit(tw_socket *c);
 /* Notify the application hook of the socket's current events (when one is set). Orphans
    and unaccepted children have no application to tell: they are passed over here, before
    the call. */
-static inline void tw_conn_notify(tw_socket *c)
+static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
 {
     if (c->st->cfg.notify && !(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
         tw_conn_notify_emit(c);

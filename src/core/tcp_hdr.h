@@ -119,7 +119,10 @@ typedef struct tw_tcp_usual {
    payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
    (the payload is summed as it is copied: tw_tcp_input_usual).
    tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only sport, dport, win and o
-   written in `h`, the rest in `*u`. */
+   written in `h`, the rest in `*u`, and without the source address's test
+   (tw_ipv4_bad_source): its caller makes it once the connection table has answered,
+   since a segment of a known connection comes from an address that passed it already
+   (tw_tcp_input_usual). */
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
                                            size_t len, uint32_t self)
 {
@@ -133,7 +136,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     memcpy(&frag_raw, pkt + 6, 2);
     if (total < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || total > len ||
         (frag_raw & frag_mask) != 0 || /* MF or an offset: a fragment */
-        tw_get32(pkt + 16) != self || tw_ipv4_bad_source(saddr, self)) {
+        tw_get32(pkt + 16) != self) {
         return false;
     }
     const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
@@ -193,7 +196,7 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
                                           size_t len, uint32_t self, uint64_t *tcp_sum)
 {
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self)) {
+    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self)) {
         return false;
     }
     h->seq = u.seq;

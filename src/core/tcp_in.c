@@ -28,7 +28,7 @@ typedef enum in_result {
    ACK is ever held: a second one in the same turn sends it (RFC 5681 4.2 / RFC 1122
    4.2.3.2: at least every second segment). ACKs that signal loss, a filled hole, a
    window edge or a repeated FIN are never held (TW_F_ACK_NOW). */
-static void ack_soon(tw_socket *c)
+static inline __attribute__((always_inline)) void ack_soon(tw_socket *c)
 {
     uint32_t seg = (uint32_t)c->st->counters[TW_CNT_TCP_RX_SEGMENTS];
     if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
@@ -1708,6 +1708,13 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
+    /* RFC 1122 3.2.1.3, the test tw_tcp_parse_usual_part leaves out. A connection's peer
+       passed it when the connection was made (a SYN's source here, connect's address
+       there), except a loopback address, which connect does not refuse: only that test
+       is left when the table knows the 4-tuple (our address never changes). */
+    if (n ? (c->raddr >> 24) == 127 : tw_ipv4_bad_source(s.raddr, st->cfg.addr)) {
+        return false;
+    }
     bool grow = false;
     if (n && fast_ok(c, &s, &grow)) {
         bool placed = false;
