@@ -300,7 +300,7 @@ void tw_conn_free_all(tw_stack *st);
 void tw_conn_set_state_full(tw_socket *c, tw_state s);
 /* Whether old -> s is an edge of the state diagram (or no change); debug builds only. */
 bool tw_conn_edge_legal(tw_state old, tw_state s);
-static inline void tw_conn_set_state(tw_socket *c, tw_state s)
+static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c, tw_state s)
 {
     if ((s < TW_STATE_SYN_SENT || s > TW_STATE_ESTABLISHED) && !c->st->cfg.trace) {
         assert(tw_conn_edge_legal((tw_state)c->state, s));

@@ -1324,7 +1324,10 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
            !tw_seq_lt(s->ack, oldest);
 }
 
-static void closing_ack(tw_socket *c, tw_seg *s)
+/* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
+   or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
+   having done nothing, for closing_ack's other case. */
+static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s)
 {
     if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_sent(c) &&
         tw_conn_fin_acked(c, s->ack)) {
@@ -1337,7 +1340,7 @@ static void closing_ack(tw_socket *c, tw_seg *s)
                in this state is an acknowledgment of our FIN. If our FIN is now
                acknowledged, delete the TCB, enter the CLOSED state, and return." (S14) */
             tw_conn_done(c, 0);
-            return;
+            return true;
         }
         if (s->flags & TW_FIN) {
             /* FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter FIN-WAIT-2
@@ -1351,9 +1354,14 @@ static void closing_ack(tw_socket *c, tw_seg *s)
             }
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
             fin_in_order(c); /* S14: the last ACK, then TIME-WAIT */
-            return;
+            return true;
         }
     }
+    return false;
+}
+
+static void closing_ack(tw_socket *c, tw_seg *s)
+{
     note_arrival(c, s, s->seq);
     if (ack_accept(c, s) || ((s->flags & TW_FIN) && fin_in_order(c))) {
         return;
@@ -1588,7 +1596,9 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
     } else if (closing_ack_ok(c, s)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
-        closing_ack(c, s);
+        if (!closing_ack_last(c, s)) {
+            closing_ack(c, s);
+        }
     } else {
         in_synchronized(c, s);
     }
