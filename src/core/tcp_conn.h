@@ -257,7 +257,9 @@ typedef struct tw_seg {
     const tw_tcp_hdr *h;
     uint32_t raddr;
     tw_seq seq, ack;
-    uint32_t len;       /* SEG.LEN: payload + SYN + FIN */
+    uint32_t len;       /* SEG.LEN as it came (tw_seg_len), before any trimming: set
+                           only for the steps that read it (in_synchronized, req_checks;
+                           the usual segment's short paths never do) */
     const uint8_t *data;
     uint32_t data_len;
     uint8_t flags;
@@ -266,6 +268,12 @@ typedef struct tw_seg {
        when the lookup hashed it: always when no connection was found. */
     uint64_t hash;
 } tw_seg;
+
+/* SEG.LEN (RFC 9293 3.4): payload + SYN + FIN (never both: the parsers drop that). */
+static inline uint32_t tw_seg_len(const tw_seg *s)
+{
+    return s->data_len + ((s->flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+}
 
 struct tw_tw;
 struct tw_reqsk;

@@ -453,6 +453,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
                                                             tw_seg *s, tw_seq rcv_nxt)
 {
+    s->len = tw_seg_len(s);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
@@ -682,6 +683,7 @@ static void enter_time_wait(tw_socket *c)
 static void ack_unacceptable(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
+    assert(s->len != UINT32_MAX);
     if (s->len == 0) {
         if (c->last_oow_ack && st->now - c->last_oow_ack < TW_MS(500)) {
             return;
@@ -699,6 +701,7 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
            cases of the test below), and it has nothing to trim. */
         return IN_CONTINUE;
     }
+    assert(s->len != UINT32_MAX);
     if (!seq_acceptable(c, s->seq, s->len)) {
         if (s->flags & TW_RST) {
             /* RFC 5961 3.2: out-of-window RSTs are dropped silently. */
@@ -1371,6 +1374,7 @@ static void closing_ack(tw_socket *c, tw_seg *s)
 
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
+    s->len = tw_seg_len(s); /* as it came: in_check_seq trims data_len, not len */
     if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
@@ -1621,9 +1625,12 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->data = data;
     s->data_len = data_len;
     /* SYN and FIN each take a sequence number; never both here: both parsers drop that
-       combination (tw_tcp_parse, tw_tcp_parse_usual_part). */
+       combination (tw_tcp_parse, tw_tcp_parse_usual_part). s->len is left to the steps
+       that read it (in_synchronized, req_checks): the short paths never do. */
     assert(!((flags & TW_SYN) && (flags & TW_FIN)));
-    s->len = data_len + ((flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+#ifndef NDEBUG
+    s->len = UINT32_MAX; /* (unset: the readers assert it was set) */
+#endif
     if (st->cfg.trace) {
         /* read only by trace events; the usual parse leaves seq, ack, length and flags
            out of the header struct, so they are passed as found */
