@@ -117,6 +117,7 @@ typedef struct tw_tcp_usual {
    tw_tcp_parse_usual_hdr is all of it but the payload's part of the TCP checksum: it
    returns in *tcp_sum the native sum of the pseudo-header and TCP header, which with the
    payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
+   (or tw_cksum_native_ok_nz: the pseudo-header's protocol byte makes it nonzero)
    (the payload is summed as it is copied: tw_tcp_input_usual).
    tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only sport, dport, win and o
    written in `h`, the rest in `*u`, and without the source address's test
@@ -157,7 +158,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     memcpy(&phw, ph, 4);
     uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), phw);
     sum = tw_cksum_native_words(sum, seg, hlen / 4u);
-    if (!tw_cksum_native_ok(tw_cksum_native_ip20(pkt))) {
+    if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
@@ -216,7 +217,7 @@ static inline bool tw_tcp_parse_usual(tw_tcp_hdr *h, uint32_t *src, const uint8_
 {
     uint64_t sum;
     return tw_tcp_parse_usual_hdr(h, src, pkt, len, self, &sum) &&
-           tw_cksum_native_ok(tw_cksum_native(sum, h->payload, h->payload_len));
+           tw_cksum_native_ok_nz(tw_cksum_native(sum, h->payload, h->payload_len));
 }
 
 #endif

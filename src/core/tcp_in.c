@@ -1739,7 +1739,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
             /* The first data of a connection (its ring is made with it, tw_conn_rcv_reserve)
                or more than the ring holds: summed first, so that a wrong checksum changes
                nothing, then the ring, as input_demux's fast_ok would make it. */
-            if (!tw_cksum_native_ok(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
+            if (!tw_cksum_native_ok_nz(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
@@ -1752,12 +1752,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
                 /* In-order data for a ring with room (and no out-of-order bytes after the
                    readable ones: fast_ok): the checksum is summed as the payload is copied
                    where it will be read from; a wrong one leaves the copy uncommitted. */
-                if (!tw_cksum_native_ok(
+                if (!tw_cksum_native_ok_nz(
                         tw_ring_write_sum(&c->rcv, sum, u->payload, u->payload_len))) {
                     return false;
                 }
                 placed = true;
-            } else if (!tw_cksum_native_ok(sum)) {
+            } else if (!tw_cksum_native_ok_nz(sum)) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
@@ -1771,7 +1771,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     if (u->payload_len) {
         sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
     }
-    if (!tw_cksum_native_ok(sum)) {
+    if (!tw_cksum_native_ok_nz(sum)) {
         return false;
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
