@@ -180,8 +180,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     if (!c) {
         return;
     }
-    tw_tcp_opts peer;
-    memset(&peer, 0, sizeof(peer));
+    tw_tcp_opts peer; /* what tw_conn_apply_peer_syn reads of it (present says which) */
     peer.present = TW_OPT_MSS;
     peer.mss = mss;
     const tw_tcp_opts *o = &s->h->o;
@@ -408,8 +407,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
-    tw_tcp_opts peer;
-    memset(&peer, 0, sizeof(peer));
+    tw_tcp_opts peer; /* what tw_conn_apply_peer_syn reads of it (present says which) */
     peer.present = (uint8_t)(r->opts | (r->peer_mss ? TW_OPT_MSS : 0));
     peer.mss = r->peer_mss;
     peer.wscale = r->snd_wscale;
