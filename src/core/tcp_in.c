@@ -296,7 +296,10 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     }
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
-    r->sent_us = (uint32_t)(st->now / TW_US(1));
+    if (!(r->opts & TW_OPT_TS)) {
+        /* (read only for an RTT sample without timestamps: req_promote) */
+        r->sent_us = (uint32_t)(st->now / TW_US(1));
+    }
     r->ts_off = ts_off;
     tw_htab_insert_hashed(&st->reqs, &st->mem, &r->h, s->hash); /* the key's (seg.hash) */
     r->lnext = l->reqs;
