@@ -1790,9 +1790,15 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h; /* only sport, dport, win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->cfg.addr) ||
-        !input_unsummed(st, &h, &u)) {
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->cfg.addr)) {
         return tw_stack_input_slow(st, pkt, len);
+    }
+    if (!input_unsummed(st, &h, &u)) {
+        /* The packet found again from its parse, up to its IPv4 total length: the full
+           parsers read nothing after it (link padding), and `pkt` and `len` need no
+           registers of their own through the usual steps. */
+        uint32_t ip_tcp = TW_IPV4_HDR_LEN + u.hdr_len;
+        return tw_stack_input_slow(st, u.payload - ip_tcp, ip_tcp + u.payload_len);
     }
     st->in_call = false;
     return 0;
