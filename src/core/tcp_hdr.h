@@ -163,14 +163,13 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
-       blocks are read only up to sack_n. */
+       blocks are read only up to sack_n. In place, mss and sack_n are left unset too:
+       only a trace's summary reads them then (tw_tcp_opts_usual_fill). */
     const uint8_t *opt = seg + TW_TCP_HDR_LEN;
     if (hlen == TW_TCP_HDR_LEN || (hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au)) {
         bool ts = hlen != TW_TCP_HDR_LEN;
         h->o.present = ts ? TW_OPT_TS : 0;
         h->o.wscale = 0;
-        h->o.sack_n = 0;
-        h->o.mss = 0;
         h->o.ts_val = ts ? tw_get32(opt + 4) : 0;
         h->o.ts_ecr = ts ? tw_get32(opt + 8) : 0;
     } else if (!(hlen == TW_TCP_HDR_LEN + 20 && tw_tcp_opts_syn_layout(&h->o, opt)) &&
@@ -193,6 +192,17 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     return true;
 }
 
+/* What tw_tcp_parse_usual_part leaves unset in `o` for options in place (nothing or TS
+   alone; tw_tcp_parse_opts sets them to 0 for the same options): for a reader that
+   takes them whatever `present` says. */
+static inline void tw_tcp_opts_usual_fill(tw_tcp_opts *o)
+{
+    if (!(o->present & (uint8_t)~TW_OPT_TS)) {
+        o->mss = 0;
+        o->sack_n = 0;
+    }
+}
+
 static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
                                           size_t len, uint32_t self, uint64_t *tcp_sum)
 {
@@ -200,6 +210,7 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self)) {
         return false;
     }
+    tw_tcp_opts_usual_fill(&h->o);
     h->seq = u.seq;
     h->ack = u.ack;
     h->hdr_len = u.hdr_len;

@@ -1634,8 +1634,11 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 #endif
     if (st->cfg.trace) {
         /* read only by trace events; the usual parse leaves seq, ack, length and flags
-           out of the header struct, so they are passed as found */
-        tw_conn_fill_summary_as(&s->sum, h, src, st->cfg.addr, seq, ack, data_len, flags);
+           out of the header struct, so they are passed as found, and the option fields
+           it leaves unset are filled in a copy */
+        tw_tcp_hdr th = *h;
+        tw_tcp_opts_usual_fill(&th.o);
+        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, seq, ack, data_len, flags);
     }
 }
 
