@@ -92,8 +92,8 @@ size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t ds
 void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t src, uint32_t dst,
                       uint32_t payload_sum);
 
-/* What tw_tcp_parse_usual_part finds besides the ports, window and options it puts in
-   the header struct: a caller that keeps these in registers leaves the rest of that
+/* What tw_tcp_parse_usual_part finds besides the window and options it puts in the
+   header struct: a caller that keeps these in registers leaves the rest of that
    struct unwritten (tw_tcp_input_usual: nothing after its parse reads them there). */
 typedef struct tw_tcp_usual {
     uint32_t seq, ack;
@@ -119,8 +119,8 @@ typedef struct tw_tcp_usual {
    payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
    (or tw_cksum_native_ok_nz: the pseudo-header's protocol byte makes it nonzero)
    (the payload is summed as it is copied: tw_tcp_input_usual).
-   tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only sport, dport, win and o
-   written in `h`, the rest in `*u`, and without the source address's test
+   tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only win and o written in `h`,
+   the rest in `*u` (the ports in u->ports: tw_tcp_usual_ports), and without the source address's test
    (tw_ipv4_bad_source): its caller makes it once the connection table has answered,
    since a segment of a known connection comes from an address that passed it already
    (tw_tcp_input_usual). */
@@ -176,8 +176,6 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
                tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_) {
         return false;
     }
-    h->sport = (uint16_t)(ports >> 16);
-    h->dport = (uint16_t)ports;
     h->win = tw_get16(seg + 14);
     u->ports = ports;
     u->seq = tw_get32(seg + 4);
@@ -190,6 +188,14 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     u->src = saddr;
     u->tcp_sum = sum;
     return true;
+}
+
+/* The ports in `h` from tw_tcp_usual's `ports`: tw_tcp_parse_usual_part leaves them out
+   of `h`, where only the steps for a segment without a connection read them. */
+static inline void tw_tcp_usual_ports(tw_tcp_hdr *h, uint32_t ports)
+{
+    h->sport = (uint16_t)(ports >> 16);
+    h->dport = (uint16_t)ports;
 }
 
 /* What tw_tcp_parse_usual_part leaves unset in `o` for options in place (nothing or TS
@@ -211,6 +217,7 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
         return false;
     }
     tw_tcp_opts_usual_fill(&h->o);
+    tw_tcp_usual_ports(h, u.ports);
     h->seq = u.seq;
     h->ack = u.ack;
     h->hdr_len = u.hdr_len;

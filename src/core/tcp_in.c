@@ -1614,9 +1614,9 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
    through s->h), the rest given apart (tw_tcp_input_usual leaves it out of `h`). */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
                                                         const tw_tcp_hdr *h, uint32_t src,
-                                                        uint32_t seq, uint32_t ack,
-                                                        uint8_t flags, const uint8_t *data,
-                                                        uint32_t data_len)
+                                                        uint32_t ports, uint32_t seq,
+                                                        uint32_t ack, uint8_t flags,
+                                                        const uint8_t *data, uint32_t data_len)
 {
     s->h = h;
     s->raddr = src;
@@ -1638,6 +1638,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
            it leaves unset are filled in a copy */
         tw_tcp_hdr th = *h;
         tw_tcp_opts_usual_fill(&th.o);
+        tw_tcp_usual_ports(&th, ports);
         tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, seq, ack, data_len, flags);
     }
 }
@@ -1712,20 +1713,22 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, t
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
-    seg_init(&s, st, h, src, h->seq, h->ack, h->flags, h->payload, h->payload_len);
+    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
+             h->payload, h->payload_len);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
 
-/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. */
-static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
-                                                                 const tw_tcp_hdr *h,
+/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. The ports
+   join `h` for input_demux's steps, the only ones that read them there (in_conn's, for a
+   known connection, do not). */
+static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, tw_tcp_hdr *h,
                                                                  const tw_tcp_usual *u)
 {
     tw_seg s;
     uint32_t src = u->src;
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, src, u->seq, u->ack, u->flags, u->payload, u->payload_len);
+    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len);
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
@@ -1748,6 +1751,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
+                tw_tcp_usual_ports(h, u->ports);
                 input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
@@ -1782,6 +1786,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     if (n) {
         in_conn(c, &s); /* what input_demux does with it: fast_ok said no above */
     } else {
+        tw_tcp_usual_ports(h, u->ports);
         input_demux(st, &s, key, NULL);
     }
     return true;
@@ -1791,7 +1796,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
    packet instead of two (tw_stack_input). */
 int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
-    tw_tcp_hdr h; /* only sport, dport, win and o are written (tw_tcp_parse_usual_part) */
+    tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
     if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->cfg.addr)) {
         return tw_stack_input_slow(st, pkt, len);
