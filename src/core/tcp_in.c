@@ -1610,8 +1610,9 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
     timer_release(st, c);
 }
 
-/* The segment from its header: `h` for the ports, window and options (all that is read
-   through s->h), the rest given apart (tw_tcp_input_usual leaves it out of `h`). */
+/* The segment from its header: `h` for the window, options and ports (all that is read
+   through s->h; the usual parse's ports join it for input_demux only), the rest given
+   apart (tw_tcp_input_usual leaves it out of `h`). */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
                                                         const tw_tcp_hdr *h, uint32_t src,
                                                         uint32_t ports, uint32_t seq,
