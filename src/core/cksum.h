@@ -129,6 +129,18 @@ static inline bool tw_cksum_native_ok(uint64_t native)
     return tw_cksum_fold(native) == 0xffffu;
 }
 
+/* tw_cksum_native_ok for a sum known to be nonzero -- one that covers a nonzero byte
+   (an IPv4 header's version, a pseudo-header's protocol): with end-around carries such
+   a sum never becomes 0, and it folds to all ones exactly when it is a multiple of
+   0xffff (2^16 = 1 modulo 0xffff, RFC 1071 2(C)). For the odd 0xffff that is x times
+   its inverse modulo 2^64 at most (2^64 - 1) / 0xffff (Granlund and Montgomery's
+   divisibility test): a multiply and a compare in place of the two folds. (0 passes
+   this test and fails tw_cksum_native_ok: hence the condition.) */
+static inline bool tw_cksum_native_ok_nz(uint64_t native)
+{
+    return native * UINT64_C(0xfffefffefffeffff) <= UINT64_C(0x0001000100010001);
+}
+
 /* Store the checksum of a native sum into the 2-byte field at `field` (already in
    network order once written as it lies). */
 static inline void tw_cksum_native_store(uint8_t *field, uint64_t native)
@@ -141,44 +153,48 @@ static inline void tw_cksum_native_store(uint8_t *field, uint64_t native)
    options are whole words, and too short for the block loop to pay. */
 static inline uint64_t tw_cksum_native_words(uint64_t acc, const uint8_t *p, size_t n4)
 {
+    /* Summed apart and joined to `acc` at the end (the order does not matter, RFC 1071
+       2(B)): a caller's running sum that lives long, and may live in memory, then costs
+       one add here, and the words' sum a register of its own for its short life. */
+    uint64_t s = 0;
     if (n4 & 1) {
         uint32_t w;
         memcpy(&w, p, 4);
-        acc = tw_cksum_add64(acc, w);
+        s = w;
         p += 4;
     }
     size_t n8 = n4 / 2;
     for (; n8 > 7; n8--, p += 8) {
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p));
+        s = tw_cksum_add64(s, tw_cksum_load64(p));
     }
     /* A header has at most 7 eight-byte words: straight-line adds entered by one jump,
        cheaper than a loop for 20-60 bytes. */
     switch (n8) {
     case 7:
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 48));
+        s = tw_cksum_add64(s, tw_cksum_load64(p + 48));
         /* fallthrough */
     case 6:
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 40));
+        s = tw_cksum_add64(s, tw_cksum_load64(p + 40));
         /* fallthrough */
     case 5:
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 32));
+        s = tw_cksum_add64(s, tw_cksum_load64(p + 32));
         /* fallthrough */
     case 4:
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 24));
+        s = tw_cksum_add64(s, tw_cksum_load64(p + 24));
         /* fallthrough */
     case 3:
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 16));
+        s = tw_cksum_add64(s, tw_cksum_load64(p + 16));
         /* fallthrough */
     case 2:
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p + 8));
+        s = tw_cksum_add64(s, tw_cksum_load64(p + 8));
         /* fallthrough */
     case 1:
-        acc = tw_cksum_add64(acc, tw_cksum_load64(p));
+        s = tw_cksum_add64(s, tw_cksum_load64(p));
         /* fallthrough */
     default:
         break;
     }
-    return acc;
+    return tw_cksum_add64(acc, s);
 }
 
 /* tw_cksum_native for a payload that may be short: up to 64 bytes in whole 32-bit words

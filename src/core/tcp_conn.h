@@ -257,7 +257,9 @@ typedef struct tw_seg {
     const tw_tcp_hdr *h;
     uint32_t raddr;
     tw_seq seq, ack;
-    uint32_t len;       /* SEG.LEN: payload + SYN + FIN */
+    uint32_t len;       /* SEG.LEN as it came (tw_seg_len), before any trimming: set
+                           only for the steps that read it (in_synchronized, req_checks;
+                           the usual segment's short paths never do) */
     const uint8_t *data;
     uint32_t data_len;
     uint8_t flags;
@@ -266,6 +268,12 @@ typedef struct tw_seg {
        when the lookup hashed it: always when no connection was found. */
     uint64_t hash;
 } tw_seg;
+
+/* SEG.LEN (RFC 9293 3.4): payload + SYN + FIN (never both: the parsers drop that). */
+static inline uint32_t tw_seg_len(const tw_seg *s)
+{
+    return s->data_len + ((s->flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+}
 
 struct tw_tw;
 struct tw_reqsk;
@@ -300,7 +308,7 @@ void tw_conn_free_all(tw_stack *st);
 void tw_conn_set_state_full(tw_socket *c, tw_state s);
 /* Whether old -> s is an edge of the state diagram (or no change); debug builds only. */
 bool tw_conn_edge_legal(tw_state old, tw_state s);
-static inline void tw_conn_set_state(tw_socket *c, tw_state s)
+static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c, tw_state s)
 {
     if ((s < TW_STATE_SYN_SENT || s > TW_STATE_ESTABLISHED) && !c->st->cfg.trace) {
         assert(tw_conn_edge_legal((tw_state)c->state, s));
@@ -397,7 +405,7 @@ void tw_conn_notify_emit(tw_socket *c);
 /* Notify the application hook of the socket's current events (when one is set). Orphans
    and unaccepted children have no application to tell: they are passed over here, before
    the call. */
-static inline void tw_conn_notify(tw_socket *c)
+static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
 {
     if (c->st->cfg.notify && !(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
         tw_conn_notify_emit(c);

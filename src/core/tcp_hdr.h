@@ -92,8 +92,8 @@ size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t ds
 void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t src, uint32_t dst,
                       uint32_t payload_sum);
 
-/* What tw_tcp_parse_usual_part finds besides the ports, window and options it puts in
-   the header struct: a caller that keeps these in registers leaves the rest of that
+/* What tw_tcp_parse_usual_part finds besides the window and options it puts in the
+   header struct: a caller that keeps these in registers leaves the rest of that
    struct unwritten (tw_tcp_input_usual: nothing after its parse reads them there). */
 typedef struct tw_tcp_usual {
     uint32_t seq, ack;
@@ -117,9 +117,13 @@ typedef struct tw_tcp_usual {
    tw_tcp_parse_usual_hdr is all of it but the payload's part of the TCP checksum: it
    returns in *tcp_sum the native sum of the pseudo-header and TCP header, which with the
    payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
+   (or tw_cksum_native_ok_nz: the pseudo-header's protocol byte makes it nonzero)
    (the payload is summed as it is copied: tw_tcp_input_usual).
-   tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only sport, dport, win and o
-   written in `h`, the rest in `*u`. */
+   tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only win and o written in `h`,
+   the rest in `*u` (the ports in u->ports: tw_tcp_usual_ports), and without the source address's test
+   (tw_ipv4_bad_source): its caller makes it once the connection table has answered,
+   since a segment of a known connection comes from an address that passed it already
+   (tw_tcp_input_usual). */
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
                                            size_t len, uint32_t self)
 {
@@ -133,7 +137,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     memcpy(&frag_raw, pkt + 6, 2);
     if (total < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || total > len ||
         (frag_raw & frag_mask) != 0 || /* MF or an offset: a fragment */
-        tw_get32(pkt + 16) != self || tw_ipv4_bad_source(saddr, self)) {
+        tw_get32(pkt + 16) != self) {
         return false;
     }
     const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
@@ -154,27 +158,24 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     memcpy(&phw, ph, 4);
     uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), phw);
     sum = tw_cksum_native_words(sum, seg, hlen / 4u);
-    if (!tw_cksum_native_ok(tw_cksum_native_ip20(pkt))) {
+    if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
-       blocks are read only up to sack_n. */
+       blocks are read only up to sack_n. In place, mss and sack_n are left unset too:
+       only a trace's summary reads them then (tw_tcp_opts_usual_fill). */
     const uint8_t *opt = seg + TW_TCP_HDR_LEN;
     if (hlen == TW_TCP_HDR_LEN || (hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au)) {
         bool ts = hlen != TW_TCP_HDR_LEN;
         h->o.present = ts ? TW_OPT_TS : 0;
         h->o.wscale = 0;
-        h->o.sack_n = 0;
-        h->o.mss = 0;
         h->o.ts_val = ts ? tw_get32(opt + 4) : 0;
         h->o.ts_ecr = ts ? tw_get32(opt + 8) : 0;
     } else if (!(hlen == TW_TCP_HDR_LEN + 20 && tw_tcp_opts_syn_layout(&h->o, opt)) &&
                tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_) {
         return false;
     }
-    h->sport = (uint16_t)(ports >> 16);
-    h->dport = (uint16_t)ports;
     h->win = tw_get16(seg + 14);
     u->ports = ports;
     u->seq = tw_get32(seg + 4);
@@ -189,13 +190,34 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     return true;
 }
 
+/* The ports in `h` from tw_tcp_usual's `ports`: tw_tcp_parse_usual_part leaves them out
+   of `h`, where only the steps for a segment without a connection read them. */
+static inline void tw_tcp_usual_ports(tw_tcp_hdr *h, uint32_t ports)
+{
+    h->sport = (uint16_t)(ports >> 16);
+    h->dport = (uint16_t)ports;
+}
+
+/* What tw_tcp_parse_usual_part leaves unset in `o` for options in place (nothing or TS
+   alone; tw_tcp_parse_opts sets them to 0 for the same options): for a reader that
+   takes them whatever `present` says. */
+static inline void tw_tcp_opts_usual_fill(tw_tcp_opts *o)
+{
+    if (!(o->present & (uint8_t)~TW_OPT_TS)) {
+        o->mss = 0;
+        o->sack_n = 0;
+    }
+}
+
 static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const uint8_t *pkt,
                                           size_t len, uint32_t self, uint64_t *tcp_sum)
 {
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self)) {
+    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self)) {
         return false;
     }
+    tw_tcp_opts_usual_fill(&h->o);
+    tw_tcp_usual_ports(h, u.ports);
     h->seq = u.seq;
     h->ack = u.ack;
     h->hdr_len = u.hdr_len;
@@ -213,7 +235,7 @@ static inline bool tw_tcp_parse_usual(tw_tcp_hdr *h, uint32_t *src, const uint8_
 {
     uint64_t sum;
     return tw_tcp_parse_usual_hdr(h, src, pkt, len, self, &sum) &&
-           tw_cksum_native_ok(tw_cksum_native(sum, h->payload, h->payload_len));
+           tw_cksum_native_ok_nz(tw_cksum_native(sum, h->payload, h->payload_len));
 }
 
 #endif

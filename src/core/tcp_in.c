@@ -28,7 +28,7 @@ typedef enum in_result {
    ACK is ever held: a second one in the same turn sends it (RFC 5681 4.2 / RFC 1122
    4.2.3.2: at least every second segment). ACKs that signal loss, a filled hole, a
    window edge or a repeated FIN are never held (TW_F_ACK_NOW). */
-static void ack_soon(tw_socket *c)
+static inline __attribute__((always_inline)) void ack_soon(tw_socket *c)
 {
     uint32_t seg = (uint32_t)c->st->counters[TW_CNT_TCP_RX_SEGMENTS];
     if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
@@ -180,8 +180,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     if (!c) {
         return;
     }
-    tw_tcp_opts peer;
-    memset(&peer, 0, sizeof(peer));
+    tw_tcp_opts peer; /* what tw_conn_apply_peer_syn reads of it (present says which) */
     peer.present = TW_OPT_MSS;
     peer.mss = mss;
     const tw_tcp_opts *o = &s->h->o;
@@ -297,7 +296,10 @@ static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_flo
     }
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
-    r->sent_us = (uint32_t)(st->now / TW_US(1));
+    if (!(r->opts & TW_OPT_TS)) {
+        /* (read only for an RTT sample without timestamps: req_promote) */
+        r->sent_us = (uint32_t)(st->now / TW_US(1));
+    }
     r->ts_off = ts_off;
     tw_htab_insert_hashed(&st->reqs, &st->mem, &r->h, s->hash); /* the key's (seg.hash) */
     r->lnext = l->reqs;
@@ -408,8 +410,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
-    tw_tcp_opts peer;
-    memset(&peer, 0, sizeof(peer));
+    tw_tcp_opts peer; /* what tw_conn_apply_peer_syn reads of it (present says which) */
     peer.present = (uint8_t)(r->opts | (r->peer_mss ? TW_OPT_MSS : 0));
     peer.mss = r->peer_mss;
     peer.wscale = r->snd_wscale;
@@ -453,6 +454,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
                                                             tw_seg *s, tw_seq rcv_nxt)
 {
+    s->len = tw_seg_len(s);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
@@ -682,6 +684,7 @@ static void enter_time_wait(tw_socket *c)
 static void ack_unacceptable(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
+    assert(s->len != UINT32_MAX);
     if (s->len == 0) {
         if (c->last_oow_ack && st->now - c->last_oow_ack < TW_MS(500)) {
             return;
@@ -699,6 +702,7 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
            cases of the test below), and it has nothing to trim. */
         return IN_CONTINUE;
     }
+    assert(s->len != UINT32_MAX);
     if (!seq_acceptable(c, s->seq, s->len)) {
         if (s->flags & TW_RST) {
             /* RFC 5961 3.2: out-of-window RSTs are dropped silently. */
@@ -1324,7 +1328,10 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
            !tw_seq_lt(s->ack, oldest);
 }
 
-static void closing_ack(tw_socket *c, tw_seg *s)
+/* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
+   or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
+   having done nothing, for closing_ack's other case. */
+static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s)
 {
     if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_sent(c) &&
         tw_conn_fin_acked(c, s->ack)) {
@@ -1337,7 +1344,7 @@ static void closing_ack(tw_socket *c, tw_seg *s)
                in this state is an acknowledgment of our FIN. If our FIN is now
                acknowledged, delete the TCB, enter the CLOSED state, and return." (S14) */
             tw_conn_done(c, 0);
-            return;
+            return true;
         }
         if (s->flags & TW_FIN) {
             /* FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter FIN-WAIT-2
@@ -1351,9 +1358,14 @@ static void closing_ack(tw_socket *c, tw_seg *s)
             }
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
             fin_in_order(c); /* S14: the last ACK, then TIME-WAIT */
-            return;
+            return true;
         }
     }
+    return false;
+}
+
+static void closing_ack(tw_socket *c, tw_seg *s)
+{
     note_arrival(c, s, s->seq);
     if (ack_accept(c, s) || ((s->flags & TW_FIN) && fin_in_order(c))) {
         return;
@@ -1363,6 +1375,7 @@ static void closing_ack(tw_socket *c, tw_seg *s)
 
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
+    s->len = tw_seg_len(s); /* as it came: in_check_seq trims data_len, not len */
     if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
@@ -1588,20 +1601,23 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
     } else if (closing_ack_ok(c, s)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
-        closing_ack(c, s);
+        if (!closing_ack_last(c, s)) {
+            closing_ack(c, s);
+        }
     } else {
         in_synchronized(c, s);
     }
     timer_release(st, c);
 }
 
-/* The segment from its header: `h` for the ports, window and options (all that is read
-   through s->h), the rest given apart (tw_tcp_input_usual leaves it out of `h`). */
+/* The segment from its header: `h` for the window, options and ports (all that is read
+   through s->h; the usual parse's ports join it for input_demux only), the rest given
+   apart (tw_tcp_input_usual leaves it out of `h`). */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
                                                         const tw_tcp_hdr *h, uint32_t src,
-                                                        uint32_t seq, uint32_t ack,
-                                                        uint8_t flags, const uint8_t *data,
-                                                        uint32_t data_len)
+                                                        uint32_t ports, uint32_t seq,
+                                                        uint32_t ack, uint8_t flags,
+                                                        const uint8_t *data, uint32_t data_len)
 {
     s->h = h;
     s->raddr = src;
@@ -1611,13 +1627,20 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->data = data;
     s->data_len = data_len;
     /* SYN and FIN each take a sequence number; never both here: both parsers drop that
-       combination (tw_tcp_parse, tw_tcp_parse_usual_part). */
+       combination (tw_tcp_parse, tw_tcp_parse_usual_part). s->len is left to the steps
+       that read it (in_synchronized, req_checks): the short paths never do. */
     assert(!((flags & TW_SYN) && (flags & TW_FIN)));
-    s->len = data_len + ((flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+#ifndef NDEBUG
+    s->len = UINT32_MAX; /* (unset: the readers assert it was set) */
+#endif
     if (st->cfg.trace) {
         /* read only by trace events; the usual parse leaves seq, ack, length and flags
-           out of the header struct, so they are passed as found */
-        tw_conn_fill_summary_as(&s->sum, h, src, st->cfg.addr, seq, ack, data_len, flags);
+           out of the header struct, so they are passed as found, and the option fields
+           it leaves unset are filled in a copy */
+        tw_tcp_hdr th = *h;
+        tw_tcp_opts_usual_fill(&th.o);
+        tw_tcp_usual_ports(&th, ports);
+        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, seq, ack, data_len, flags);
     }
 }
 
@@ -1691,23 +1714,32 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, t
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
-    seg_init(&s, st, h, src, h->seq, h->ack, h->flags, h->payload, h->payload_len);
+    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
+             h->payload, h->payload_len);
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
 
-/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. */
-static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
-                                                                 const tw_tcp_hdr *h,
+/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. The ports
+   join `h` for input_demux's steps, the only ones that read them there (in_conn's, for a
+   known connection, do not). */
+static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, tw_tcp_hdr *h,
                                                                  const tw_tcp_usual *u)
 {
     tw_seg s;
     uint32_t src = u->src;
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, src, u->seq, u->ack, u->flags, u->payload, u->payload_len);
+    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len);
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
+    /* RFC 1122 3.2.1.3, the test tw_tcp_parse_usual_part leaves out. A connection's peer
+       passed it when the connection was made (a SYN's source here, connect's address
+       there), except a loopback address, which connect does not refuse: only that test
+       is left when the table knows the 4-tuple (our address never changes). */
+    if (n ? (c->raddr >> 24) == 127 : tw_ipv4_bad_source(s.raddr, st->cfg.addr)) {
+        return false;
+    }
     bool grow = false;
     if (n && fast_ok(c, &s, &grow)) {
         bool placed = false;
@@ -1715,11 +1747,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
             /* The first data of a connection (its ring is made with it, tw_conn_rcv_reserve)
                or more than the ring holds: summed first, so that a wrong checksum changes
                nothing, then the ring, as input_demux's fast_ok would make it. */
-            if (!tw_cksum_native_ok(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
+            if (!tw_cksum_native_ok_nz(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
+                tw_tcp_usual_ports(h, u->ports);
                 input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
@@ -1728,12 +1761,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
                 /* In-order data for a ring with room (and no out-of-order bytes after the
                    readable ones: fast_ok): the checksum is summed as the payload is copied
                    where it will be read from; a wrong one leaves the copy uncommitted. */
-                if (!tw_cksum_native_ok(
+                if (!tw_cksum_native_ok_nz(
                         tw_ring_write_sum(&c->rcv, sum, u->payload, u->payload_len))) {
                     return false;
                 }
                 placed = true;
-            } else if (!tw_cksum_native_ok(sum)) {
+            } else if (!tw_cksum_native_ok_nz(sum)) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
@@ -1747,13 +1780,14 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
     if (u->payload_len) {
         sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
     }
-    if (!tw_cksum_native_ok(sum)) {
+    if (!tw_cksum_native_ok_nz(sum)) {
         return false;
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     if (n) {
         in_conn(c, &s); /* what input_demux does with it: fast_ok said no above */
     } else {
+        tw_tcp_usual_ports(h, u->ports);
         input_demux(st, &s, key, NULL);
     }
     return true;
@@ -1763,11 +1797,17 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st,
    packet instead of two (tw_stack_input). */
 int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
-    tw_tcp_hdr h; /* only sport, dport, win and o are written (tw_tcp_parse_usual_part) */
+    tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->cfg.addr) ||
-        !input_unsummed(st, &h, &u)) {
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->cfg.addr)) {
         return tw_stack_input_slow(st, pkt, len);
+    }
+    if (!input_unsummed(st, &h, &u)) {
+        /* The packet found again from its parse, up to its IPv4 total length: the full
+           parsers read nothing after it (link padding), and `pkt` and `len` need no
+           registers of their own through the usual steps. */
+        uint32_t ip_tcp = TW_IPV4_HDR_LEN + u.hdr_len;
+        return tw_stack_input_slow(st, u.payload - ip_tcp, ip_tcp + u.payload_len);
     }
     st->in_call = false;
     return 0;

@@ -605,7 +605,7 @@ void tw_out_rst_reply(tw_stack *st, const tw_seg *s)
     if (s->flags & TW_ACK) {
         tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, s->ack.v, 0, TW_RST, 0, NULL);
     } else {
-        tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, 0, tw_seq_add(s->seq, s->len).v,
+        tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, 0, tw_seq_add(s->seq, tw_seg_len(s)).v,
                     TW_RST | TW_ACK, 0, NULL);
     }
 }

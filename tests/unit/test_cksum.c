@@ -254,6 +254,35 @@ static void test_cksum_native_random_against_naive(void **state)
     }
 }
 
+/* tw_cksum_native_ok_nz (a multiply and a compare) answers as tw_cksum_native_ok (two
+   folds) for every nonzero native sum: random ones, multiples of 0xffff (the sums that
+   verify) and their neighbours, and the edges. */
+static void test_cksum_native_ok_nz_matches(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    const uint64_t small[] = {1, 2, 0xfffe, 0xffff, 0x10000, 0x1fffe, 0xffff0000u, 0xffffffffu};
+    const uint64_t big[] = {UINT64_C(0xffff) << 48, UINT64_MAX - 1, UINT64_MAX, UINT64_MAX - 0xffff,
+                            UINT64_C(0x0001000100010001) * 0xffff};
+    for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+        UNIT_EQ(tw_cksum_native_ok_nz(small[i]), tw_cksum_native_ok(small[i]), "small %zu", i);
+    }
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        UNIT_EQ(tw_cksum_native_ok_nz(big[i]), tw_cksum_native_ok(big[i]), "big %zu", i);
+    }
+    for (int i = 0; i < 300000; i++) {
+        uint64_t x = unit_next(&r);
+        if (i & 1) {
+            /* a multiple, which verifies, or a neighbour, which does not */
+            x = (x % (UINT64_MAX / 0xffff + 1)) * 0xffff + (uint64_t)(i % 5) - 2;
+        }
+        if (x == 0) {
+            continue;
+        }
+        UNIT_EQ(tw_cksum_native_ok_nz(x), tw_cksum_native_ok(x), "iteration %d", i);
+    }
+}
+
 /* A block summed at an odd offset of the data (the second piece of a wrapped ring), from
    any 32-bit starting sum, misaligned, lengths 0..2000: the result equals the naive sum
    of the whole. */
@@ -483,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_cksum_pseudo_header),
         cmocka_unit_test(test_cksum_copy_equals_sum),
         cmocka_unit_test(test_cksum_native_random_against_naive),
+        cmocka_unit_test(test_cksum_native_ok_nz_matches),
         cmocka_unit_test(test_cksum_odd_starts_random),
         cmocka_unit_test(test_cksum_native_words_and_ip20),
         cmocka_unit_test(test_cksum_native_store_and_verify),
