@@ -6,7 +6,7 @@ target=${1:-test}
 pkgs="cmake gcc make pkg-config libcmocka-dev libpcap-dev"
 case "$target" in
     build|demo) pkgs="$pkgs iproute2" ;;
-    test) pkgs="$pkgs iproute2 curl socat tcpdump tshark python3 clang libclang-rt-14-dev" ;;
+    test) pkgs="$pkgs iproute2 nftables curl socat tcpdump tshark python3 clang libclang-rt-14-dev" ;;
     bench) pkgs="$pkgs liblwip-dev valgrind" ;;
     fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac

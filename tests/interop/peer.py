@@ -119,9 +119,22 @@ def mode_server_expect_reset(a):
     fail("connection ended without a reset")
 
 
-async def echo_one(host, port, i, size):
+async def echo_one(host, port, i, size, cc=None):
     payload = os.urandom(size)
-    r, w = await asyncio.open_connection(host, port)
+    if cc:
+        # The kernel's congestion control for this connection (the test_lossy case: with
+        # BBR, the kernel's rate estimate can collapse under random loss and crawl for
+        # minutes, which says nothing about the peer).
+        sk = socket.socket()
+        sk.setblocking(False)
+        try:
+            sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+        except OSError:
+            pass
+        await asyncio.get_running_loop().sock_connect(sk, (host, port))
+        r, w = await asyncio.open_connection(sock=sk)
+    else:
+        r, w = await asyncio.open_connection(host, port)
     w.write(payload)
     await w.drain()
     w.write_eof()
@@ -133,7 +146,7 @@ async def echo_one(host, port, i, size):
 
 
 async def echo_many(a):
-    tasks = [echo_one(a.host, a.port, i, a.size) for i in range(a.count)]
+    tasks = [echo_one(a.host, a.port, i, a.size, a.cc) for i in range(a.count)]
     res = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
     bad = [r for r in res if isinstance(r, BaseException)]
     for r in bad[:5]:
@@ -190,6 +203,7 @@ def main():
     p.add_argument("--mark")
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--size", type=int, default=65536)
+    p.add_argument("--cc", help="kernel congestion control for echo-many (TCP_CONGESTION)")
     a = p.parse_args()
     modes = {
         "client-halfclose": mode_client_halfclose,

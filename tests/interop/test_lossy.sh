@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Random loss against the kernel (D1, D3, S10-S14 under loss): nftables in the namespace
+# drops 3 % of the packets each way on tw0, then
+#  A. 100 parallel connections from the kernel to `tcpwave echo`, 64 KiB each way, every
+#     byte compared, every connection closed cleanly (the server's summary says so);
+#  B. 1 MB each way between a kernel client (socat) and `tcpwave listen`, by sha256.
+# Every lost packet must be recovered by retransmission on one side or the other; the
+# nftables counters prove that packets were dropped. The kernel runs CUBIC for these
+# connections: BBR's rate estimate can collapse under random loss and crawl for minutes.
+NEEDS="socat nft"
+. "$(dirname "$0")/lib.sh" "$@"
+LOSS=30 # per mille, each way
+nsx nft -f - >"$WORK/nft.err" 2>&1 <<NFT || skip "nftables cannot filter in the namespace: $(cat "$WORK/nft.err")"
+table inet lossy {
+    chain in { type filter hook input priority 0; iifname "tw0" numgen random mod 1000 < $LOSS counter drop; }
+    chain out { type filter hook output priority 0; oifname "tw0" numgen random mod 1000 < $LOSS counter drop; }
+}
+NFT
+
+N=100
+tw_serve echo echo 7
+SECONDS=0
+out=$(peer echo-many --port 7 --count $N --size 65536 --cc cubic 2>&1) || fail "$out"
+note "A: $out ($SECONDS s)"
+wait_for 30 sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
+    fail "kernel connections to the echo server still open: $(ip netns exec "$NS" ss -Htn 'dport = :7' | head -5)"
+kill -TERM "$TW_PID"
+wait_exit "$TW_PID" 10
+[ "$RC" = 0 ] || fail "tcpwave echo exit status $RC"
+grep -q "$N connections accepted, $N closed cleanly, 0 failed" "$WORK/echo.err" ||
+    fail "server summary: $(tail -n 1 "$WORK/echo.err")"
+
+head -c 1000000 /dev/urandom >"$WORK/a.bin"
+head -c 1000000 /dev/urandom >"$WORK/b.bin"
+SECONDS=0
+TW_STDIN="$WORK/a.bin" tw_serve listen listen 7000
+nsx timeout 120 socat -t 60 TCP:$STACK:7000 \
+    "OPEN:$WORK/b.bin,rdonly!!OPEN:$WORK/b.got,creat,trunc,wronly" 2>"$WORK/socat.err" ||
+    fail "socat client failed: $(cat "$WORK/socat.err")"
+wait_exit "$TW_PID" 60
+[ "$RC" = 0 ] || fail "tcpwave listen exit status $RC: $(cat "$WORK/listen.err")"
+same_file "$WORK/b.bin" "$WORK/listen.out" "kernel -> tcpwave under loss"
+same_file "$WORK/a.bin" "$WORK/b.got" "tcpwave -> kernel under loss"
+note "B: 1000000 bytes each way intact ($SECONDS s)"
+
+drops=$(nsx nft list table inet lossy | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+in=$(echo "$drops" | sed -n 1p)
+out=$(echo "$drops" | sed -n 2p)
+[ "${in:-0}" -gt 0 ] && [ "${out:-0}" -gt 0 ] ||
+    fail "nftables dropped ${in:-?} packets from tcpwave and ${out:-?} to it: the loss was not applied"
+note "ok: nftables dropped $in packets from tcpwave and $out to it; all recovered"
