@@ -337,25 +337,14 @@ void tw_conn_done(tw_socket *c, int err)
     tw_conn_notify(c);
 }
 
-void tw_conn_timer_update(tw_socket *c)
+void tw_conn_timer_place(tw_socket *c)
 {
-    if (c == c->st->timer_held) {
-        /* A segment is being processed for c: its deadlines may change several times
-           on the way (RTO stopped, then started again for the reply); the wheel entry
-           is set once at the end (tcp_in.c in_conn). */
-        c->st->timer_dirty = true;
-        return;
-    }
     tw_time d = c->rto_at < c->misc_at ? c->rto_at : c->misc_at;
     if (c->dack_at < d) {
         d = c->dack_at;
     }
     if (c->ka_at < d) {
         d = c->ka_at;
-    }
-    if (d == TW_TIME_NEVER) {
-        tw_wheel_cancel(&c->st->wheel, &c->timer);
-        return;
     }
     uint64_t tick = tw_time_to_tick(d);
     if (tw_timer_armed(&c->timer) && c->timer.expires == tick) {

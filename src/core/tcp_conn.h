@@ -318,8 +318,45 @@ void tw_conn_hash(tw_socket *c);
 /* The same, the key's hash in st->conns known (tw_seg.hash). */
 void tw_conn_hash_hashed(tw_socket *c, uint64_t hash);
 void tw_conn_unhash(tw_socket *c);
-/* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
-void tw_conn_timer_update(tw_socket *c);
+/* tw_conn_timer_update's case of a deadline left (not held): the wheel entry goes to the
+   earliest. */
+void tw_conn_timer_place(tw_socket *c);
+/* Re-arm the connection's one wheel entry at the earliest of its deadlines. Inline for
+   its usual cases, a held timer (tcp_in.c: marked, set once the segment is done) and no
+   deadline left (an ACK that stops the RTO: the entry, still waiting unplaced, goes):
+   no call, and no minimum of four deadlines. */
+static inline void tw_conn_timer_update(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (c == st->timer_held) {
+        /* A segment is being processed for c: its deadlines may change several times
+           on the way (RTO stopped, then started again for the reply); the wheel entry
+           is set once at the end (tcp_in.c in_conn). */
+        st->timer_dirty = true;
+        return;
+    }
+    /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
+    if ((c->rto_at & c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
+        tw_wheel_cancel(&st->wheel, &c->timer);
+        return;
+    }
+    tw_conn_timer_place(c);
+}
+/* tw_conn_timer_update after one deadline went from NEVER to `at`: when none is earlier
+   and the entry is not armed (an RTO started by a send, the usual case), the entry waits
+   for it at once, without the minimum of four: the same arm tw_conn_timer_place would
+   make. (An AND of the four equal to `at` means that each has all of at's bits set, so
+   none is below it.) */
+static inline void tw_conn_timer_started(tw_socket *c, tw_time at)
+{
+    tw_stack *st = c->st;
+    if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
+        (c->rto_at & c->misc_at & c->dack_at & c->ka_at) == at) {
+        tw_wheel_arm_lazy(&st->wheel, &c->timer, tw_time_to_tick(at));
+        return;
+    }
+    tw_conn_timer_update(c);
+}
 /* Start and stop the delayed-ACK timer (dack_at): what tw_conn_timer_update does, without
    its call and its minimum of four deadlines in the usual case of a receiver, whose
    delayed-ACK deadline is its only one and whose wheel entry waits unplaced from the
@@ -571,10 +608,28 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max);
 /* ---- tcp_timer.c ---- */
 void tw_conn_on_timer(tw_socket *c);
 void tw_rtt_sample(tw_socket *c, tw_time rtt);
-void tw_rto_arm(tw_socket *c);
+/* Start the retransmission timer unless it runs (RFC 6298 5.1). Inline: every send that
+   puts data, a SYN or a FIN in flight comes here. */
+static inline void tw_rto_arm(tw_socket *c)
+{
+    if (c->rto_at == TW_TIME_NEVER) {
+        tw_time at = tw_time_add(c->st->now, c->rto);
+        c->rto_at = at;
+        tw_conn_timer_started(c, at);
+    }
+}
+void tw_timer_after_send_slow(tw_socket *c);
 /* After output: RTO while data is outstanding, else persist when the window is closed
-   with data waiting, else nothing. */
-void tw_timer_after_send(tw_socket *c);
+   with data waiting, else nothing. Inline for the usual case, data in flight outside the
+   persist state: the RTO runs, or starts (tw_rto_arm). */
+static inline void tw_timer_after_send(tw_socket *c)
+{
+    if (!tw_seq_eq(c->snd_una, c->snd_max) && !(c->flags & TW_F_PERSIST)) {
+        tw_rto_arm(c);
+        return;
+    }
+    tw_timer_after_send_slow(c);
+}
 void tw_keepalive_reset(tw_socket *c);
 /* Initialise congestion control for a connection entering ESTABLISHED. */
 void tw_cc_init(tw_socket *c);

@@ -34,14 +34,6 @@ void tw_rtt_sample(tw_socket *c, tw_time r)
     c->rto = clamp_rto(c->st, c->srtt + (k > TW_TICK ? k : TW_TICK));
 }
 
-void tw_rto_arm(tw_socket *c)
-{
-    if (c->rto_at == TW_TIME_NEVER) {
-        c->rto_at = tw_time_add(c->st->now, c->rto);
-        tw_conn_timer_update(c);
-    }
-}
-
 static void trace_timer(tw_socket *c, tw_timer_kind kind)
 {
     tw_stack *st = c->st;
@@ -143,7 +135,7 @@ void tw_keepalive_reset(tw_socket *c)
     }
 }
 
-void tw_timer_after_send(tw_socket *c)
+void tw_timer_after_send_slow(tw_socket *c)
 {
     tw_stack *st = c->st;
     bool outstanding = !tw_seq_eq(c->snd_una, c->snd_max);
