@@ -81,7 +81,8 @@ tw_socket *tw_conn_alloc(tw_stack *st)
 
 /* Ring blocks of the first size go back to a free list: most connections never grow
    past it, so a steady stream of them reuses the same few blocks. */
-static void ring_block_free(tw_stack *st, uint8_t *p, uint32_t cap)
+static inline __attribute__((always_inline)) void ring_block_free(tw_stack *st, uint8_t *p,
+                                                                  uint32_t cap)
 {
     if (cap == TW_MEM_RING_BLOCK) {
         tw_mem_give(&st->mem, TW_MC_RING, p, cap);
@@ -203,8 +204,18 @@ void tw_conn_free(tw_socket *c)
             tw_port_unref(st, c->lport, p, (c->flags & TW_F_REUSE) != 0);
         }
     }
-    buffers_free(c);
-    if (c->opts) {
+    /* buffers_free's steps, without its resetting the fields of an object given back
+       (tw_conn_alloc zeroes it again): the rings' blocks, then the rarely held ones
+       (out-of-order data, SACK scoreboard, options) behind one test. */
+    if (c->snd.buf) {
+        ring_block_free(st, c->snd.buf, c->snd.cap);
+    }
+    if (c->rcv.buf) {
+        ring_block_free(st, c->rcv.buf, c->rcv.cap);
+    }
+    if ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) {
+        tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
+        tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
         tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
     }
     c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
@@ -311,6 +322,14 @@ void tw_conn_unhash(tw_socket *c)
 
 void tw_conn_done(tw_socket *c, int err)
 {
+    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
+        /* Nobody holds a handle: an orphan, or a passive child never accepted. The
+           object goes (tw_conn_free stops its timer, unhashes and uncounts it): only
+           the state change is left to make first, for its trace. */
+        tw_conn_set_state(c, TW_STATE_CLOSED);
+        tw_conn_free(c);
+        return;
+    }
     if (err && !c->err) {
         c->err = (int8_t)err;
     }
@@ -322,11 +341,6 @@ void tw_conn_done(tw_socket *c, int err)
     tw_conn_set_state(c, TW_STATE_CLOSED);
     unhash(c);
     uncount(c);
-    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
-        /* Nobody holds a handle: an orphan, or a passive child never accepted. */
-        tw_conn_free(c);
-        return;
-    }
     /* The application still holds the socket: keep it, CLOSED, with its unread data;
        a reset discards the data (RFC 9293 3.10.7.4: "any outstanding RECEIVEs and SEND
        should receive reset responses"). */
