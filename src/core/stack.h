@@ -34,6 +34,11 @@ struct tw_stack {
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
+    /* isn_pre with the ISN hash's first word isn_mid_word (our address | the peer's << 32)
+       taken in, for the last peer hashed (tcp_conn.c tuple_hash): the next connection
+       is most often with the same host. */
+    tw_sippre isn_mid;
+    uint64_t isn_mid_word;
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
     /* The connection the last lookup of a segment found in conns (tcp_in.c), or the last
        one put in it (tw_conn_hash), NULL once it leaves the table (tw_conn_unhash): a bulk
