@@ -294,20 +294,34 @@ void tw_conn_free(tw_socket *c);
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
 /* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. Inline
-   for the changes that only store the new state when nothing traces: CLOSED, LISTEN
-   and the closing states count nothing (the half of a lifecycle's changes that are
-   these then cost a store). tw_conn_set_state_full does the rest. */
+   when nothing traces: a change then costs its store, and for the three states that
+   count something (SYN-SENT and SYN-RECEIVED a connection, ESTABLISHED an establishment,
+   once each) a flag test, the state a constant at every caller. tw_conn_set_state_full
+   does the rest (tracing). */
 void tw_conn_set_state_full(tw_socket *c, tw_state s);
 /* Whether old -> s is an edge of the state diagram (or no change); debug builds only. */
 bool tw_conn_edge_legal(tw_state old, tw_state s);
 static inline void tw_conn_set_state(tw_socket *c, tw_state s)
 {
-    if ((s < TW_STATE_SYN_SENT || s > TW_STATE_ESTABLISHED) && !c->st->cfg.trace) {
-        assert(tw_conn_edge_legal((tw_state)c->state, s));
-        c->state = (uint8_t)s;
+    if (c->st->cfg.trace) {
+        tw_conn_set_state_full(c, s);
         return;
     }
-    tw_conn_set_state_full(c, s);
+    assert(tw_conn_edge_legal((tw_state)c->state, s));
+    /* (the same counting as tw_conn_set_state_full's: each flag makes it once only, so
+       a "change" to the current state, which that function passes by, counts nothing) */
+    if (s == TW_STATE_ESTABLISHED) {
+        if (!(c->flags & TW_F_CONNECTED)) {
+            c->flags |= TW_F_CONNECTED;
+            tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+        }
+    } else if (s == TW_STATE_SYN_SENT || s == TW_STATE_SYN_RCVD) {
+        if (!(c->flags & TW_F_COUNTED)) {
+            c->flags |= TW_F_COUNTED | TW_F_STARTED;
+            c->st->nconns++;
+        }
+    }
+    c->state = (uint8_t)s;
 }
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
    when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */
