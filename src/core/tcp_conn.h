@@ -621,7 +621,30 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max);
 
 /* ---- tcp_timer.c ---- */
 void tw_conn_on_timer(tw_socket *c);
-void tw_rtt_sample(tw_socket *c, tw_time rtt);
+/* An RTT measurement (RFC 6298 2.2-2.3, with alpha = 1/8 and beta = 1/4; the clock
+   granularity G is the wheel's tick). Inline: a bulk sender takes one per ACK, a
+   connection set-up two, and the call cost a sixth of the work. */
+static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
+{
+    if (c->srtt == 0) {
+        c->srtt = r ? r : 1;
+        c->rttvar = r / 2;
+    } else {
+        tw_time delta = c->srtt > r ? c->srtt - r : r - c->srtt;
+        c->rttvar = (3 * c->rttvar + delta) / 4;
+        c->srtt = (7 * c->srtt + r) / 8;
+    }
+    tw_time k = 4 * c->rttvar;
+    tw_time rto = c->srtt + (k > TW_TICK ? k : TW_TICK);
+    const tw_config *cfg = &c->st->cfg;
+    if (rto < cfg->rto_min) {
+        rto = cfg->rto_min;
+    }
+    if (rto > cfg->rto_max) {
+        rto = cfg->rto_max;
+    }
+    c->rto = rto;
+}
 /* Start the retransmission timer unless it runs (RFC 6298 5.1). Inline: every send that
    puts data, a SYN or a FIN in flight comes here. */
 static inline void tw_rto_arm(tw_socket *c)
