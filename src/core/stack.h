@@ -88,8 +88,13 @@ static inline bool tw_time_reached(tw_time deadline, tw_time now)
 
 static inline uint64_t tw_time_to_tick(tw_time t)
 {
-    /* Round up: a timer never fires before its deadline. */
-    return t == TW_TIME_NEVER ? UINT64_MAX : t / TW_TICK + (t % TW_TICK != 0);
+    /* Round up: a timer never fires before its deadline. An add before the division
+       rounds up for every time but the last tick's worth below NEVER, where it would
+       wrap (a multiply and a compare fewer than taking the remainder). */
+    if (t > TW_TIME_NEVER - (TW_TICK - 1)) {
+        return t == TW_TIME_NEVER ? UINT64_MAX : t / TW_TICK + (t % TW_TICK != 0);
+    }
+    return (t + (TW_TICK - 1)) / TW_TICK;
 }
 
 static inline void tw_count(tw_stack *st, enum tw_counter c)
