@@ -186,22 +186,32 @@ void tw_conn_free(tw_socket *c)
         st->timer_held = NULL; /* nothing to set once the segment is done */
     }
     tw_wheel_cancel(&st->wheel, &c->timer);
-    if (c->flags & TW_F_ACK_QUEUED) {
+    detach_from_listener(c);
+    /* The flags read once, and what unhash() and uncount() would clear left set: the
+       object is given back (tw_conn_alloc zeroes it). */
+    uint32_t f = c->flags;
+    if (f & TW_F_ACK_QUEUED) {
         tw_out_forget_ack(c);
     }
-    unhash(c);
-    detach_from_listener(c);
-    uncount(c);
-    if (c->flags & TW_F_ORPHAN) {
+    if (f & TW_F_HASHED) {
+        tw_htab_remove(&st->conns, &c->h);
+        if (st->last_conn == c) {
+            st->last_conn = NULL; /* its key may be reused by another */
+        }
+    }
+    if (f & TW_F_COUNTED) {
+        st->nconns--;
+    }
+    if (f & TW_F_ORPHAN) {
         st->norphans--;
     }
-    if (c->flags & TW_F_BOUND) {
+    if (f & TW_F_BOUND) {
         tw_port *p = tw_port_get(st, c->lport);
         if (p) {
             if (p->listener == c) {
                 p->listener = NULL;
             }
-            tw_port_unref(st, c->lport, p, (c->flags & TW_F_REUSE) != 0);
+            tw_port_unref(st, c->lport, p, (f & TW_F_REUSE) != 0);
         }
     }
     /* buffers_free's steps, without its resetting the fields of an object given back
