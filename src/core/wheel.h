@@ -58,6 +58,10 @@ void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires);
 static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
     if (t->pprev || w->lazy) {
+        if (t->pprev == &w->lazy) {
+            t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
+            return;
+        }
         tw_wheel_arm_lazy_slow(w, t, expires);
         return;
     }
