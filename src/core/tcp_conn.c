@@ -453,7 +453,7 @@ void tw_conn_notify_emit(tw_socket *c)
     st->cfg.notify(c, tw_conn_events(c), st->cfg.notify_ud);
 }
 
-/* tuple_hash for a peer other than the last one: out of line, so that the usual case
+/* tw_tuple_hash for a peer other than the last one: out of line, so that the usual case
    keeps no more registers across its call than before. */
 static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint64_t ab,
                                                               uint32_t c)
@@ -463,7 +463,7 @@ static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint
     return tw_siphash_3x32_mid(&st->isn_mid, c);
 }
 
-static inline uint64_t tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     /* The first word's compression is kept for the last peer (stack.h isn_mid): a
        quarter of the hash, which the next connection with that host does not redo. */
@@ -479,7 +479,7 @@ uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a
        4-microsecond timer, F a keyed PRF (SipHash-2-4 here, low 32 bits). */
-    return (uint32_t)tuple_hash(st, raddr, rport, lport) + (uint32_t)(st->now / TW_US(4));
+    return (uint32_t)tw_tuple_hash(st, raddr, rport, lport) + (uint32_t)(st->now / TW_US(4));
 }
 
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
@@ -487,15 +487,7 @@ uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lpo
     /* A per-connection random offset (as Linux does since 4.10) hides the host's uptime
        and keeps timestamps of different connections unrelated: the high 32 bits of the
        same keyed hash, so a TIME-WAIT record or a SYN cookie can recompute it. */
-    return (uint32_t)(tuple_hash(st, raddr, rport, lport) >> 32);
-}
-
-void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uint32_t *isn,
-               uint32_t *ts_off)
-{
-    uint64_t h = tuple_hash(st, raddr, rport, lport);
-    *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
-    *ts_off = (uint32_t)(h >> 32);
+    return (uint32_t)(tw_tuple_hash(st, raddr, rport, lport) >> 32);
 }
 
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer)

@@ -457,9 +457,18 @@ static inline void tw_conn_notify(tw_socket *c)
 /* RFC 6528 ISN for a 4-tuple at the stack's now. */
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
-/* Both from one hash computation (connection set-up). */
-void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uint32_t *isn,
-               uint32_t *ts_off);
+/* The keyed hash of a 4-tuple both come from (tcp_conn.c). */
+uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* Both from one hash computation (connection set-up). Inline: the caller's two words are
+   then set in registers, with no frame of its own around the hash's call. */
+static inline void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+                             uint32_t *isn, uint32_t *ts_off)
+{
+    uint64_t h = tw_tuple_hash(st, raddr, rport, lport);
+    /* RFC 6528 3: ISN = M + F(...), M a 4-microsecond timer (tw_isn) */
+    *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
+    *ts_off = (uint32_t)(h >> 32);
+}
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 {
     return (uint32_t)st->now_ms + offset;
