@@ -311,20 +311,6 @@ void tw_conn_hash(tw_socket *c)
     tw_conn_hash_hashed(c, tw_htab_hash(&c->st->conns, c->h.key));
 }
 
-void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
-{
-    if (c->flags & TW_F_HASHED) {
-        return;
-    }
-    /* raddr, rport and lport are the key's bytes (tcp_conn.h). */
-    assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
-    tw_htab_insert_hashed(&c->st->conns, &c->st->mem, &c->h, hash);
-    c->flags |= TW_F_HASHED;
-    /* The next segment for this stack is most likely this connection's (the SYN+ACK of
-       a connect, the first answer after a handshake): the lookup's cache takes it now. */
-    c->st->last_conn = c;
-}
-
 void tw_conn_unhash(tw_socket *c)
 {
     unhash(c);

@@ -328,9 +328,23 @@ static inline void tw_conn_set_state(tw_socket *c, tw_state s)
 void tw_conn_done(tw_socket *c, int err);
 /* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
 tw_socket *tw_conn_listener(const tw_socket *c);
+/* The same, the key's hash in st->conns known (tw_seg.hash). Inline: every connection
+   is hashed once, by connect() or by the third segment of its handshake. */
+static inline void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
+{
+    if (c->flags & TW_F_HASHED) {
+        return;
+    }
+    /* raddr, rport and lport are the key's bytes (tcp_conn.h). */
+    assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
+    tw_stack *st = c->st;
+    tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, hash);
+    c->flags |= TW_F_HASHED;
+    /* The next segment for this stack is most likely this connection's (the SYN+ACK of
+       a connect, the first answer after a handshake): the lookup's cache takes it now. */
+    st->last_conn = c;
+}
 void tw_conn_hash(tw_socket *c);
-/* The same, the key's hash in st->conns known (tw_seg.hash). */
-void tw_conn_hash_hashed(tw_socket *c, uint64_t hash);
 void tw_conn_unhash(tw_socket *c);
 /* tw_conn_timer_update's case of a deadline left (not held): the wheel entry goes to the
    earliest. */
