@@ -328,6 +328,8 @@ static inline void tw_conn_set_state(tw_socket *c, tw_state s)
 void tw_conn_done(tw_socket *c, int err);
 /* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
 tw_socket *tw_conn_listener(const tw_socket *c);
+/* Put the connection in st->conns by its 4-tuple (no-op when it is there). */
+void tw_conn_hash(tw_socket *c);
 /* The same, the key's hash in st->conns known (tw_seg.hash). Inline: every connection
    is hashed once, by connect() or by the third segment of its handshake. */
 static inline void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
@@ -344,7 +346,6 @@ static inline void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
        a connect, the first answer after a handshake): the lookup's cache takes it now. */
     st->last_conn = c;
 }
-void tw_conn_hash(tw_socket *c);
 void tw_conn_unhash(tw_socket *c);
 /* tw_conn_timer_update's case of a deadline left (not held): the wheel entry goes to the
    earliest. */
@@ -370,11 +371,11 @@ static inline void tw_conn_timer_update(tw_socket *c)
     }
     tw_conn_timer_place(c);
 }
-/* tw_conn_timer_update after one deadline went from NEVER to `at`: when none is earlier
-   and the entry is not armed (an RTO started by a send, the usual case), the entry waits
-   for it at once, without the minimum of four: the same arm tw_conn_timer_place would
-   make. (An AND of the four equal to `at` means that each has all of at's bits set, so
-   none is below it.) */
+/* tw_conn_timer_update after one deadline went from NEVER to `at` (not NEVER): when none
+   is earlier and the entry is not armed (an RTO started by a send, the usual case), the
+   entry waits for it at once, without the minimum of four: the same arm
+   tw_conn_timer_place would make. (An AND of the four equal to `at` means that each has
+   all of at's bits set, so none is below it.) */
 static inline void tw_conn_timer_started(tw_socket *c, tw_time at)
 {
     tw_stack *st = c->st;
@@ -675,7 +676,11 @@ static inline void tw_rto_arm(tw_socket *c)
     if (c->rto_at == TW_TIME_NEVER) {
         tw_time at = tw_time_add(c->st->now, c->rto);
         c->rto_at = at;
-        tw_conn_timer_started(c, at);
+        if (at != TW_TIME_NEVER) {
+            tw_conn_timer_started(c, at);
+        } else {
+            tw_conn_timer_update(c); /* (saturated: the deadlines are as they were) */
+        }
     }
 }
 void tw_timer_after_send_slow(tw_socket *c);
