@@ -86,7 +86,7 @@ static inline bool tw_time_reached(tw_time deadline, tw_time now)
     return deadline != TW_TIME_NEVER && deadline <= now;
 }
 
-static inline uint64_t tw_time_to_tick(tw_time t)
+static inline __attribute__((always_inline)) uint64_t tw_time_to_tick(tw_time t)
 {
     /* Round up: a timer never fires before its deadline. An add before the division
        rounds up for every time but the last tick's worth below NEVER, where it would
