@@ -121,24 +121,45 @@ void tw_siphash_pre(tw_sippre *p, const tw_sipkey *key)
     p->v3 = s.v3;
 }
 
+/* The first word's compression from the prepared state: sip_word(m) with its first
+   round's first four steps already in p. */
+static inline __attribute__((always_inline)) void pre_word(sipstate *s, const tw_sippre *p,
+                                                           uint64_t m)
+{
+    *s = (sipstate){p->v0, p->v1, p->v2, p->v3};
+    s->v3 ^= m;
+    s->v2 += s->v3;
+    s->v3 = rotl(s->v3, 16);
+    s->v3 ^= s->v2;
+    s->v0 += s->v3;
+    s->v3 = rotl(s->v3, 21);
+    s->v3 ^= s->v0;
+    s->v2 += s->v1;
+    s->v1 = rotl(s->v1, 17);
+    s->v1 ^= s->v2;
+    s->v2 = rotl(s->v2, 32);
+    sipround(s);
+    s->v0 ^= m;
+}
+
 uint64_t tw_siphash_3x32_pre(const tw_sippre *p, uint32_t a, uint32_t b, uint32_t c)
 {
-    sipstate s = {p->v0, p->v1, p->v2, p->v3};
-    uint64_t m = (uint64_t)a | (uint64_t)b << 32;
-    /* sip_word(m) with its first round's first four steps already in p. */
-    s.v3 ^= m;
-    s.v2 += s.v3;
-    s.v3 = rotl(s.v3, 16);
-    s.v3 ^= s.v2;
-    s.v0 += s.v3;
-    s.v3 = rotl(s.v3, 21);
-    s.v3 ^= s.v0;
-    s.v2 += s.v1;
-    s.v1 = rotl(s.v1, 17);
-    s.v1 ^= s.v2;
-    s.v2 = rotl(s.v2, 32);
-    sipround(&s);
-    s.v0 ^= m;
+    sipstate s;
+    pre_word(&s, p, (uint64_t)a | (uint64_t)b << 32);
+    sip_word(&s, (uint64_t)c | (uint64_t)12 << 56);
+    return sip_final(&s);
+}
+
+void tw_siphash_pre_word(tw_sippre *mid, const tw_sippre *p, uint64_t ab)
+{
+    sipstate s;
+    pre_word(&s, p, ab);
+    *mid = (tw_sippre){s.v0, s.v1, s.v2, s.v3};
+}
+
+uint64_t tw_siphash_3x32_mid(const tw_sippre *mid, uint32_t c)
+{
+    sipstate s = {mid->v0, mid->v1, mid->v2, mid->v3};
     sip_word(&s, (uint64_t)c | (uint64_t)12 << 56);
     return sip_final(&s);
 }

@@ -34,6 +34,11 @@ struct tw_stack {
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
+    /* isn_pre with the ISN hash's first word isn_mid_word (our address | the peer's << 32)
+       taken in, for the last peer hashed (tcp_conn.c tuple_hash): the next connection
+       is most often with the same host. */
+    tw_sippre isn_mid;
+    uint64_t isn_mid_word;
     tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
     /* The connection the last lookup of a segment found in conns (tcp_in.c), or the last
        one put in it (tw_conn_hash), NULL once it leaves the table (tw_conn_unhash): a bulk
@@ -81,10 +86,15 @@ static inline bool tw_time_reached(tw_time deadline, tw_time now)
     return deadline != TW_TIME_NEVER && deadline <= now;
 }
 
-static inline uint64_t tw_time_to_tick(tw_time t)
+static inline __attribute__((always_inline)) uint64_t tw_time_to_tick(tw_time t)
 {
-    /* Round up: a timer never fires before its deadline. */
-    return t == TW_TIME_NEVER ? UINT64_MAX : t / TW_TICK + (t % TW_TICK != 0);
+    /* Round up: a timer never fires before its deadline. An add before the division
+       rounds up for every time but the last tick's worth below NEVER, where it would
+       wrap (a multiply and a compare fewer than taking the remainder). */
+    if (t > TW_TIME_NEVER - (TW_TICK - 1)) {
+        return t == TW_TIME_NEVER ? UINT64_MAX : t / TW_TICK + (t % TW_TICK != 0);
+    }
+    return (t + (TW_TICK - 1)) / TW_TICK;
 }
 
 static inline void tw_count(tw_stack *st, enum tw_counter c)

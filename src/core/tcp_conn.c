@@ -81,7 +81,8 @@ tw_socket *tw_conn_alloc(tw_stack *st)
 
 /* Ring blocks of the first size go back to a free list: most connections never grow
    past it, so a steady stream of them reuses the same few blocks. */
-static void ring_block_free(tw_stack *st, uint8_t *p, uint32_t cap)
+static inline __attribute__((always_inline)) void ring_block_free(tw_stack *st, uint8_t *p,
+                                                                  uint32_t cap)
 {
     if (cap == TW_MEM_RING_BLOCK) {
         tw_mem_give(&st->mem, TW_MC_RING, p, cap);
@@ -185,26 +186,46 @@ void tw_conn_free(tw_socket *c)
         st->timer_held = NULL; /* nothing to set once the segment is done */
     }
     tw_wheel_cancel(&st->wheel, &c->timer);
-    if (c->flags & TW_F_ACK_QUEUED) {
+    detach_from_listener(c);
+    /* The flags read once, and what unhash() and uncount() would clear left set: the
+       object is given back (tw_conn_alloc zeroes it). */
+    uint32_t f = c->flags;
+    if (f & TW_F_ACK_QUEUED) {
         tw_out_forget_ack(c);
     }
-    unhash(c);
-    detach_from_listener(c);
-    uncount(c);
-    if (c->flags & TW_F_ORPHAN) {
+    if (f & TW_F_HASHED) {
+        tw_htab_remove(&st->conns, &c->h);
+        if (st->last_conn == c) {
+            st->last_conn = NULL; /* its key may be reused by another */
+        }
+    }
+    if (f & TW_F_COUNTED) {
+        st->nconns--;
+    }
+    if (f & TW_F_ORPHAN) {
         st->norphans--;
     }
-    if (c->flags & TW_F_BOUND) {
+    if (f & TW_F_BOUND) {
         tw_port *p = tw_port_get(st, c->lport);
         if (p) {
             if (p->listener == c) {
                 p->listener = NULL;
             }
-            tw_port_unref(st, c->lport, p, (c->flags & TW_F_REUSE) != 0);
+            tw_port_unref(st, c->lport, p, (f & TW_F_REUSE) != 0);
         }
     }
-    buffers_free(c);
-    if (c->opts) {
+    /* buffers_free's steps, without its resetting the fields of an object given back
+       (tw_conn_alloc zeroes it again): the rings' blocks, then the rarely held ones
+       (out-of-order data, SACK scoreboard, options) behind one test. */
+    if (c->snd.buf) {
+        ring_block_free(st, c->snd.buf, c->snd.cap);
+    }
+    if (c->rcv.buf) {
+        ring_block_free(st, c->rcv.buf, c->rcv.cap);
+    }
+    if ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) {
+        tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
+        tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
         tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
     }
     c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
@@ -290,20 +311,6 @@ void tw_conn_hash(tw_socket *c)
     tw_conn_hash_hashed(c, tw_htab_hash(&c->st->conns, c->h.key));
 }
 
-void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
-{
-    if (c->flags & TW_F_HASHED) {
-        return;
-    }
-    /* raddr, rport and lport are the key's bytes (tcp_conn.h). */
-    assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
-    tw_htab_insert_hashed(&c->st->conns, &c->st->mem, &c->h, hash);
-    c->flags |= TW_F_HASHED;
-    /* The next segment for this stack is most likely this connection's (the SYN+ACK of
-       a connect, the first answer after a handshake): the lookup's cache takes it now. */
-    c->st->last_conn = c;
-}
-
 void tw_conn_unhash(tw_socket *c)
 {
     unhash(c);
@@ -311,6 +318,14 @@ void tw_conn_unhash(tw_socket *c)
 
 void tw_conn_done(tw_socket *c, int err)
 {
+    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
+        /* Nobody holds a handle: an orphan, or a passive child never accepted. The
+           object goes (tw_conn_free stops its timer, unhashes and uncounts it): only
+           the state change is left to make first, for its trace. */
+        tw_conn_set_state(c, TW_STATE_CLOSED);
+        tw_conn_free(c);
+        return;
+    }
     if (err && !c->err) {
         c->err = (int8_t)err;
     }
@@ -322,11 +337,6 @@ void tw_conn_done(tw_socket *c, int err)
     tw_conn_set_state(c, TW_STATE_CLOSED);
     unhash(c);
     uncount(c);
-    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
-        /* Nobody holds a handle: an orphan, or a passive child never accepted. */
-        tw_conn_free(c);
-        return;
-    }
     /* The application still holds the socket: keep it, CLOSED, with its unread data;
        a reset discards the data (RFC 9293 3.10.7.4: "any outstanding RECEIVEs and SEND
        should receive reset responses"). */
@@ -337,25 +347,14 @@ void tw_conn_done(tw_socket *c, int err)
     tw_conn_notify(c);
 }
 
-void tw_conn_timer_update(tw_socket *c)
+void tw_conn_timer_place(tw_socket *c)
 {
-    if (c == c->st->timer_held) {
-        /* A segment is being processed for c: its deadlines may change several times
-           on the way (RTO stopped, then started again for the reply); the wheel entry
-           is set once at the end (tcp_in.c in_conn). */
-        c->st->timer_dirty = true;
-        return;
-    }
     tw_time d = c->rto_at < c->misc_at ? c->rto_at : c->misc_at;
     if (c->dack_at < d) {
         d = c->dack_at;
     }
     if (c->ka_at < d) {
         d = c->ka_at;
-    }
-    if (d == TW_TIME_NEVER) {
-        tw_wheel_cancel(&c->st->wheel, &c->timer);
-        return;
     }
     uint64_t tick = tw_time_to_tick(d);
     if (tw_timer_armed(&c->timer) && c->timer.expires == tick) {
@@ -440,17 +439,33 @@ void tw_conn_notify_emit(tw_socket *c)
     st->cfg.notify(c, tw_conn_events(c), st->cfg.notify_ud);
 }
 
-static uint64_t tuple_hash(const tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+/* tw_tuple_hash for a peer other than the last one: out of line, so that the usual case
+   keeps no more registers across its call than before. */
+static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint64_t ab,
+                                                              uint32_t c)
 {
-    return tw_siphash_3x32_pre(&st->isn_pre, st->cfg.addr, raddr,
-                               (uint32_t)lport << 16 | rport);
+    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre, ab);
+    st->isn_mid_word = ab;
+    return tw_siphash_3x32_mid(&st->isn_mid, c);
+}
+
+uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+    /* The first word's compression is kept for the last peer (stack.h isn_mid): a
+       quarter of the hash, which the next connection with that host does not redo. */
+    uint64_t ab = (uint64_t)st->cfg.addr | (uint64_t)raddr << 32;
+    uint32_t c = (uint32_t)lport << 16 | rport;
+    if (ab != st->isn_mid_word) {
+        return tuple_hash_new_peer(st, ab, c);
+    }
+    return tw_siphash_3x32_mid(&st->isn_mid, c);
 }
 
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a
        4-microsecond timer, F a keyed PRF (SipHash-2-4 here, low 32 bits). */
-    return (uint32_t)tuple_hash(st, raddr, rport, lport) + (uint32_t)(st->now / TW_US(4));
+    return (uint32_t)tw_tuple_hash(st, raddr, rport, lport) + (uint32_t)(st->now / TW_US(4));
 }
 
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
@@ -458,15 +473,7 @@ uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lpo
     /* A per-connection random offset (as Linux does since 4.10) hides the host's uptime
        and keeps timestamps of different connections unrelated: the high 32 bits of the
        same keyed hash, so a TIME-WAIT record or a SYN cookie can recompute it. */
-    return (uint32_t)(tuple_hash(st, raddr, rport, lport) >> 32);
-}
-
-void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uint32_t *isn,
-               uint32_t *ts_off)
-{
-    uint64_t h = tuple_hash(st, raddr, rport, lport);
-    *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
-    *ts_off = (uint32_t)(h >> 32);
+    return (uint32_t)(tw_tuple_hash(st, raddr, rport, lport) >> 32);
 }
 
 void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *peer)

@@ -302,32 +302,98 @@ void tw_conn_free(tw_socket *c);
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
 /* The one place a state changes (STYLE 7.8): checks the edge, traces, counts. Inline
-   for the changes that only store the new state when nothing traces: CLOSED, LISTEN
-   and the closing states count nothing (the half of a lifecycle's changes that are
-   these then cost a store). tw_conn_set_state_full does the rest. */
+   when nothing traces: a change then costs its store, and for the three states that
+   count something (SYN-SENT and SYN-RECEIVED a connection, ESTABLISHED an establishment,
+   once each) a flag test, the state a constant at every caller. tw_conn_set_state_full
+   does the rest (tracing). */
 void tw_conn_set_state_full(tw_socket *c, tw_state s);
 /* Whether old -> s is an edge of the state diagram (or no change); debug builds only. */
 bool tw_conn_edge_legal(tw_state old, tw_state s);
 static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c, tw_state s)
 {
-    if ((s < TW_STATE_SYN_SENT || s > TW_STATE_ESTABLISHED) && !c->st->cfg.trace) {
-        assert(tw_conn_edge_legal((tw_state)c->state, s));
-        c->state = (uint8_t)s;
+    if (c->st->cfg.trace) {
+        tw_conn_set_state_full(c, s);
         return;
     }
-    tw_conn_set_state_full(c, s);
+    assert(tw_conn_edge_legal((tw_state)c->state, s));
+    /* (the same counting as tw_conn_set_state_full's: each flag makes it once only, so
+       a "change" to the current state, which that function passes by, counts nothing) */
+    if (s == TW_STATE_ESTABLISHED) {
+        if (!(c->flags & TW_F_CONNECTED)) {
+            c->flags |= TW_F_CONNECTED;
+            tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+        }
+    } else if (s == TW_STATE_SYN_SENT || s == TW_STATE_SYN_RCVD) {
+        if (!(c->flags & TW_F_COUNTED)) {
+            c->flags |= TW_F_COUNTED | TW_F_STARTED;
+            c->st->nconns++;
+        }
+    }
+    c->state = (uint8_t)s;
 }
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
    when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */
 void tw_conn_done(tw_socket *c, int err);
 /* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
 tw_socket *tw_conn_listener(const tw_socket *c);
+/* Put the connection in st->conns by its 4-tuple (no-op when it is there). */
 void tw_conn_hash(tw_socket *c);
-/* The same, the key's hash in st->conns known (tw_seg.hash). */
-void tw_conn_hash_hashed(tw_socket *c, uint64_t hash);
+/* The same, the key's hash in st->conns known (tw_seg.hash). Inline: every connection
+   is hashed once, by connect() or by the third segment of its handshake. */
+static inline void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
+{
+    if (c->flags & TW_F_HASHED) {
+        return;
+    }
+    /* raddr, rport and lport are the key's bytes (tcp_conn.h). */
+    assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
+    tw_stack *st = c->st;
+    tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, hash);
+    c->flags |= TW_F_HASHED;
+    /* The next segment for this stack is most likely this connection's (the SYN+ACK of
+       a connect, the first answer after a handshake): the lookup's cache takes it now. */
+    st->last_conn = c;
+}
 void tw_conn_unhash(tw_socket *c);
-/* Re-arm the connection's one wheel entry at the earliest of its deadlines. */
-void tw_conn_timer_update(tw_socket *c);
+/* tw_conn_timer_update's case of a deadline left (not held): the wheel entry goes to the
+   earliest. */
+void tw_conn_timer_place(tw_socket *c);
+/* Re-arm the connection's one wheel entry at the earliest of its deadlines. Inline for
+   its usual cases, a held timer (tcp_in.c: marked, set once the segment is done) and no
+   deadline left (an ACK that stops the RTO: the entry, still waiting unplaced, goes):
+   no call, and no minimum of four deadlines. */
+static inline void tw_conn_timer_update(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (c == st->timer_held) {
+        /* A segment is being processed for c: its deadlines may change several times
+           on the way (RTO stopped, then started again for the reply); the wheel entry
+           is set once at the end (tcp_in.c in_conn). */
+        st->timer_dirty = true;
+        return;
+    }
+    /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
+    if ((c->rto_at & c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
+        tw_wheel_cancel(&st->wheel, &c->timer);
+        return;
+    }
+    tw_conn_timer_place(c);
+}
+/* tw_conn_timer_update after one deadline went from NEVER to `at` (not NEVER): when none
+   is earlier and the entry is not armed (an RTO started by a send, the usual case), the
+   entry waits for it at once, without the minimum of four: the same arm
+   tw_conn_timer_place would make. (An AND of the four equal to `at` means that each has
+   all of at's bits set, so none is below it.) */
+static inline void tw_conn_timer_started(tw_socket *c, tw_time at)
+{
+    tw_stack *st = c->st;
+    if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
+        (c->rto_at & c->misc_at & c->dack_at & c->ka_at) == at) {
+        tw_wheel_arm_lazy(&st->wheel, &c->timer, tw_time_to_tick(at));
+        return;
+    }
+    tw_conn_timer_update(c);
+}
 /* Start and stop the delayed-ACK timer (dack_at): what tw_conn_timer_update does, without
    its call and its minimum of four deadlines in the usual case of a receiver, whose
    delayed-ACK deadline is its only one and whose wheel entry waits unplaced from the
@@ -414,9 +480,18 @@ static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
 /* RFC 6528 ISN for a 4-tuple at the stack's now. */
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
-/* Both from one hash computation (connection set-up). */
-void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport, uint32_t *isn,
-               uint32_t *ts_off);
+/* The keyed hash of a 4-tuple both come from (tcp_conn.c). */
+uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* Both from one hash computation (connection set-up). Inline: the caller's two words are
+   then set in registers, with no frame of its own around the hash's call. */
+static inline void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+                             uint32_t *isn, uint32_t *ts_off)
+{
+    uint64_t h = tw_tuple_hash(st, raddr, rport, lport);
+    /* RFC 6528 3: ISN = M + F(...), M a 4-microsecond timer (tw_isn) */
+    *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
+    *ts_off = (uint32_t)(h >> 32);
+}
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 {
     return (uint32_t)st->now_ms + offset;
@@ -578,11 +653,56 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max);
 
 /* ---- tcp_timer.c ---- */
 void tw_conn_on_timer(tw_socket *c);
-void tw_rtt_sample(tw_socket *c, tw_time rtt);
-void tw_rto_arm(tw_socket *c);
+/* An RTT measurement (RFC 6298 2.2-2.3, with alpha = 1/8 and beta = 1/4; the clock
+   granularity G is the wheel's tick). Inline: a bulk sender takes one per ACK, a
+   connection set-up two, and the call cost a sixth of the work. */
+static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
+{
+    if (c->srtt == 0) {
+        c->srtt = r ? r : 1;
+        c->rttvar = r / 2;
+    } else {
+        tw_time delta = c->srtt > r ? c->srtt - r : r - c->srtt;
+        c->rttvar = (3 * c->rttvar + delta) / 4;
+        c->srtt = (7 * c->srtt + r) / 8;
+    }
+    tw_time k = 4 * c->rttvar;
+    tw_time rto = c->srtt + (k > TW_TICK ? k : TW_TICK);
+    const tw_config *cfg = &c->st->cfg;
+    if (rto < cfg->rto_min) {
+        rto = cfg->rto_min;
+    }
+    if (rto > cfg->rto_max) {
+        rto = cfg->rto_max;
+    }
+    c->rto = rto;
+}
+/* Start the retransmission timer unless it runs (RFC 6298 5.1). Inline: every send that
+   puts data, a SYN or a FIN in flight comes here. */
+static inline void tw_rto_arm(tw_socket *c)
+{
+    if (c->rto_at == TW_TIME_NEVER) {
+        tw_time at = tw_time_add(c->st->now, c->rto);
+        c->rto_at = at;
+        if (at != TW_TIME_NEVER) {
+            tw_conn_timer_started(c, at);
+        } else {
+            tw_conn_timer_update(c); /* (saturated: the deadlines are as they were) */
+        }
+    }
+}
+void tw_timer_after_send_slow(tw_socket *c);
 /* After output: RTO while data is outstanding, else persist when the window is closed
-   with data waiting, else nothing. */
-void tw_timer_after_send(tw_socket *c);
+   with data waiting, else nothing. Inline for the usual case, data in flight outside the
+   persist state: the RTO runs, or starts (tw_rto_arm). */
+static inline void tw_timer_after_send(tw_socket *c)
+{
+    if (!tw_seq_eq(c->snd_una, c->snd_max) && !(c->flags & TW_F_PERSIST)) {
+        tw_rto_arm(c);
+        return;
+    }
+    tw_timer_after_send_slow(c);
+}
 void tw_keepalive_reset(tw_socket *c);
 /* Initialise congestion control for a connection entering ESTABLISHED. */
 void tw_cc_init(tw_socket *c);

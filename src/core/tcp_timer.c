@@ -7,41 +7,6 @@
  */
 #include "core/tcp_conn.h"
 
-static tw_time clamp_rto(const tw_stack *st, tw_time rto)
-{
-    if (rto < st->cfg.rto_min) {
-        rto = st->cfg.rto_min;
-    }
-    if (rto > st->cfg.rto_max) {
-        rto = st->cfg.rto_max;
-    }
-    return rto;
-}
-
-void tw_rtt_sample(tw_socket *c, tw_time r)
-{
-    /* RFC 6298 2.2-2.3, with alpha = 1/8 and beta = 1/4; the clock granularity G is the
-       wheel's tick. */
-    if (c->srtt == 0) {
-        c->srtt = r ? r : 1;
-        c->rttvar = r / 2;
-    } else {
-        tw_time delta = c->srtt > r ? c->srtt - r : r - c->srtt;
-        c->rttvar = (3 * c->rttvar + delta) / 4;
-        c->srtt = (7 * c->srtt + r) / 8;
-    }
-    tw_time k = 4 * c->rttvar;
-    c->rto = clamp_rto(c->st, c->srtt + (k > TW_TICK ? k : TW_TICK));
-}
-
-void tw_rto_arm(tw_socket *c)
-{
-    if (c->rto_at == TW_TIME_NEVER) {
-        c->rto_at = tw_time_add(c->st->now, c->rto);
-        tw_conn_timer_update(c);
-    }
-}
-
 static void trace_timer(tw_socket *c, tw_timer_kind kind)
 {
     tw_stack *st = c->st;
@@ -143,7 +108,7 @@ void tw_keepalive_reset(tw_socket *c)
     }
 }
 
-void tw_timer_after_send(tw_socket *c)
+void tw_timer_after_send_slow(tw_socket *c)
 {
     tw_stack *st = c->st;
     bool outstanding = !tw_seq_eq(c->snd_una, c->snd_max);

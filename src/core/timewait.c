@@ -363,28 +363,27 @@ bool tw_timewait_enter(tw_socket *c)
     }
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
-    uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
     uint32_t raddr = c->raddr, ports = (uint32_t)c->rport << 16 | c->lport;
     uint64_t h = hash_of(T, raddr, ports);
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
-    /* Every field written at once: no memset first. */
-    *t = (tw_tw){
-        /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
-           close() during TIME-WAIT must not start a fresh 2*MSL. */
-        .expires = tw_time_to_tick(c->misc_at),
-        .hnext = bk->head,
-        .fnext = TW_TW_NIL,
-        .fprev = T->tail,
-        .raddr = raddr,
-        .ports = ports,
-        .snd_nxt = c->snd_nxt.v,
-        .rcv_nxt = c->rcv_nxt.v,
-        .ts_recent = c->ts_recent,
-        .conn_id = (uint32_t)c->id,
-        .win = (uint16_t)(space > 65535u ? 65535u : space),
-        .flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0,
-        .rcv_wscale = c->rcv_wscale,
-    };
+    /* Every field written once, no memset first; one at a time, each from where it is
+       read (a compound literal had the compiler gather them all first, spilling). */
+    /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
+       close() during TIME-WAIT must not start a fresh 2*MSL. */
+    t->expires = tw_time_to_tick(c->misc_at);
+    t->hnext = bk->head;
+    t->fnext = TW_TW_NIL;
+    t->fprev = T->tail;
+    t->raddr = raddr;
+    t->ports = ports;
+    t->snd_nxt = c->snd_nxt.v;
+    t->rcv_nxt = c->rcv_nxt.v;
+    t->ts_recent = c->ts_recent;
+    t->conn_id = (uint32_t)c->id;
+    uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
+    t->win = (uint16_t)(space > 65535u ? 65535u : space);
+    t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
+    t->rcv_wscale = c->rcv_wscale;
     bk->head = i;
     bk->bloom |= bit_of(h);
     if (t->fprev != TW_TW_NIL && rec(T, t->fprev)->expires <= t->expires) {

@@ -96,9 +96,8 @@ static inline void wait_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
     w->count++;
 }
 
-/* tw_wheel_arm_lazy when t is armed or another timer waits: out of line, so that the
-   usual case (neither) makes no call and saves no register. */
-static __attribute__((noinline)) void arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
+/* tw_wheel_arm_lazy when t is armed or another timer waits (wheel.h has the usual case). */
+void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
     if (t->pprev == &w->lazy) {
         t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
@@ -110,15 +109,6 @@ static __attribute__((noinline)) void arm_lazy_slow(tw_wheel *w, tw_timer *t, ui
     place_lazy(w);
     /* Cancelling a placed timer first and placing this one later gives the same lists as
        the other way round: an unlink leaves the others' order alone. */
-    wait_lazy(w, t, expires);
-}
-
-void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
-{
-    if (t->pprev || w->lazy) {
-        arm_lazy_slow(w, t, expires);
-        return;
-    }
     wait_lazy(w, t, expires);
 }
 

@@ -52,7 +52,27 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires);
    one segment and cancelled by the ACK the next one sends. Nothing can tell the two
    apart: the other timers' lists end up in the same order, and tw_wheel_next reports
    what it would with the timer placed. One timer at a time waits so. */
-void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires);
+void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires);
+/* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
+   started by a send): a few stores, no call. */
+static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    if (t->pprev || w->lazy) {
+        if (t->pprev == &w->lazy) {
+            t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
+            return;
+        }
+        tw_wheel_arm_lazy_slow(w, t, expires);
+        return;
+    }
+    /* A list of one at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel unlinks it
+       like any other (w->lazy is no slot, so no pending bit changes). */
+    t->expires = expires;
+    t->next = NULL;
+    t->pprev = &w->lazy;
+    w->lazy = t;
+    w->count++;
+}
 /* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
 static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
 {

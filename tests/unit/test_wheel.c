@@ -8,6 +8,7 @@
  * checked after every operation.
  */
 #include "core/wheel.h"
+#include "core/stack.h"
 #include "unit.h"
 
 #include <string.h>
@@ -396,6 +397,35 @@ static void test_wheel_lazy_arm_same_as_arm(void **state)
     assert_true(lazy > 10000 && pops > 10000);
 }
 
+/* The deadline-to-tick conversion rounds up (a timer never fires before its deadline),
+   NEVER stays NEVER, and times within a tick of NEVER, where its add would wrap, too. */
+static uint64_t ref_ticks(tw_time t)
+{
+    return t == TW_TIME_NEVER ? UINT64_MAX : t / TW_TICK + (t % TW_TICK != 0);
+}
+
+static void test_time_to_tick_rounds_up(void **state)
+{
+    (void)state;
+    const tw_time edges[] = {0, 1, TW_TICK - 1, TW_TICK, TW_TICK + 1, 5 * TW_TICK,
+                             5 * TW_TICK + 1, TW_TIME_NEVER - 2 * TW_TICK,
+                             TW_TIME_NEVER - TW_TICK, TW_TIME_NEVER - TW_TICK + 1,
+                             TW_TIME_NEVER - (TW_TIME_NEVER % TW_TICK),
+                             TW_TIME_NEVER - (TW_TIME_NEVER % TW_TICK) + 1,
+                             TW_TIME_NEVER - (TW_TIME_NEVER % TW_TICK) - 1,
+                             TW_TIME_NEVER - 1, TW_TIME_NEVER};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        UNIT_EQ(tw_time_to_tick(edges[i]), ref_ticks(edges[i]), "edge %zu", i);
+    }
+    unit_rng r = unit_rng_seeded(__func__);
+    for (int i = 0; i < 100000; i++) {
+        tw_time t = unit_next(&r) >> (unit_next(&r) % 64);
+        UNIT_EQ(tw_time_to_tick(t), ref_ticks(t), "iteration %d", i);
+        UNIT_EQ(tw_time_to_tick(TW_TIME_NEVER - (t % (3 * TW_TICK))),
+                ref_ticks(TW_TIME_NEVER - (t % (3 * TW_TICK))), "near NEVER %d", i);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_wheel_driven_by_next_fires_on_time),
         cmocka_unit_test(test_wheel_random_against_brute_force),
         cmocka_unit_test(test_wheel_lazy_arm_same_as_arm),
+        cmocka_unit_test(test_time_to_tick_rounds_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
