@@ -15,6 +15,7 @@
 #include "core/ipv4.h"
 #include "core/wr.h"
 
+#include <assert.h>
 #include <string.h>
 
 static bool synchronized(const tw_socket *c)
@@ -342,6 +343,7 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
                                                                 uint16_t win, bool ts)
 {
     tw_stack *st = c->st;
+    assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
     uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
@@ -488,6 +490,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
             }
         }
     }
+    assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
     uint16_t win = (flags & TW_RST) && !(flags & TW_ACK) ? 0 : adv_window(c, syn);
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
     w[0] = (uint32_t)c->lport << 16 | c->rport;
