@@ -290,6 +290,51 @@ static inline __attribute__((always_inline)) void out_words_as(
     send_words(st, raddr, w, nw, ring, off, len);
 }
 
+/* The option set two tcpwave (or Linux) ends offer each other on SYN and SYN+ACK. */
+#define SYN_OPTS_ALL (TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE)
+
+/* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
+   SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
+   constant, so the five option words are written straight and send_words' header length
+   folds. The header's words are arguments, not an array the caller fills: no copy of
+   them escapes (only the trace's), so they stay in registers. Same bytes on the wire as
+   out_words_as; every connection sends one of these. */
+static inline __attribute__((always_inline)) void out_syn_all(
+    tw_stack *st, const tw_socket *c, const tw_reqsk *r, uint32_t raddr, uint32_t ports,
+    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, uint16_t mss, uint8_t wscale,
+    uint32_t ts_val, uint32_t ts_ecr, bool retrans)
+{
+    uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
+    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
+    if (retrans) {
+        tw_count(st, TW_CNT_TCP_TX_RETRANS);
+    }
+    if (st->cfg.trace) {
+        uint32_t tw[4] = {ports, seq, ack, w3};
+        tw_tcp_opts o;
+        o.present = SYN_OPTS_ALL;
+        o.mss = mss;
+        o.wscale = wscale;
+        o.ts_val = ts_val;
+        o.ts_ecr = ts_ecr;
+        o.sack_n = 0;
+        /* A half-open entry's segment is traced by its id (req_send). */
+        tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
+        trace_words(st, c, tw, &o, 0, retrans, raddr, r ? &tid : NULL);
+    }
+    uint32_t w[10] = {ports,
+                      seq,
+                      ack,
+                      w3,
+                      0,
+                      0x02040000u | mss,
+                      0x0402080au,
+                      ts_val,
+                      ts_ecr,
+                      0x01030300u | wscale};
+    send_words(st, raddr, w, 10, NULL, 0, 0);
+}
+
 static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
                       const tw_tcp_opts *o, tw_ring *ring, uint32_t off, uint32_t len,
                       bool retrans, const tw_trace_id *tid)
@@ -526,15 +571,25 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     } else {
         /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
            every active open sends one. */
-        tw_tcp_opts o;
-        tw_conn_syn_opts(c, &o, NULL);
-        uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-        w[0] = (uint32_t)c->lport << 16 | c->rport;
-        w[1] = c->iss.v;
-        w[2] = 0;
-        w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
-        w[4] = 0;
-        out_words_as(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+        tw_stack *st = c->st;
+        uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
+        uint16_t win = adv_window(c, true);
+        if (!(st->cfg.no_wscale | st->cfg.no_sack | st->cfg.no_timestamps)) {
+            /* tw_conn_syn_opts' choice when no option is turned off: all four. */
+            out_syn_all(st, c, NULL, c->raddr, ports, c->iss.v, 0, TW_SYN, win,
+                        tw_conn_local_mss(c), c->rcv_wscale, tw_ts_now(st, c->ts_offset), 0,
+                        retransmit);
+        } else {
+            uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+            w[0] = ports;
+            w[1] = c->iss.v;
+            w[2] = 0;
+            w[3] = (uint32_t)TW_SYN << 16 | win;
+            w[4] = 0;
+            tw_tcp_opts o;
+            tw_conn_syn_opts(c, &o, NULL);
+            out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+        }
     }
     if (!retransmit) {
         /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
@@ -626,14 +681,24 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
 {
     const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
+    uint32_t space = l->rcvbuf_cap;
+    uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
+    uint16_t win;
     tw_tcp_opts o;
     o.present = 0;
     o.sack_n = 0;
-    uint32_t space = l->rcvbuf_cap;
-    uint16_t win;
     if (flags & TW_SYN) {
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
+        win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
+        if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) ==
+            (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+            /* The usual answer, all four options: straight, without `o`. */
+            out_syn_all(st, NULL, r, raddr, ports, r->iss, r->irs + 1, flags, win,
+                        tw_conn_local_mss(l), l->wscale_offer, tw_ts_now(st, r->ts_off),
+                        r->ts_recent, retransmit);
+            return;
+        }
         o.present = TW_OPT_MSS;
         o.mss = tw_conn_local_mss(l);
         if (r->opts & TW_OPT_WSCALE) {
@@ -643,7 +708,6 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
         if (r->opts & TW_OPT_SACK_PERM) {
             o.present |= TW_OPT_SACK_PERM;
         }
-        win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
     } else {
         uint32_t sw = space >> req_wscale(r);
         win = (uint16_t)(sw > 65535u ? 65535u : sw);
@@ -654,13 +718,13 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
         o.ts_ecr = r->ts_recent;
     }
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-    w[0] = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16); /* ports */
+    w[0] = ports;
     w[1] = (flags & TW_SYN) ? r->iss : r->iss + 1;
     w[2] = r->irs + 1;
     w[3] = (uint32_t)flags << 16 | win;
     w[4] = 0;
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-    out_words_as(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
+    out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
 }
 
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit)
