@@ -1181,9 +1181,18 @@ void tw_out_push(tw_socket *c)
     } else if (c->flags & TW_F_ACK_LAZY) {
         tw_out_ack_lazy(c);
     }
-    /* tw_timer_after_send has nothing to do with nothing in flight, no RTO or persist
-       timer running and an open window (a receiver after each data segment): no call. */
-    if (!tw_seq_eq(c->snd_una, c->snd_max) || c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
+    /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
+       and no persist timer it only arms the RTO when none runs (tw_rto_arm: the usual
+       case after a request, a response or a FIN), and does nothing when one runs; with
+       nothing in flight, no RTO or persist timer running and an open window (a receiver
+       after each data segment) it has nothing to do. */
+    if (!tw_seq_eq(c->snd_una, c->snd_max)) {
+        if (c->flags & TW_F_PERSIST) {
+            tw_timer_after_send(c);
+        } else if (c->rto_at == TW_TIME_NEVER) {
+            tw_rto_arm(c);
+        }
+    } else if (c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
         tw_timer_after_send(c);
     }
 }
