@@ -1154,6 +1154,21 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     return true;
 }
 
+/* A bare ACK that may wait for the end of this turn of the host's loop
+   (tw_stack_next_deadline says "now"): an application that answers the data, or closes,
+   in the meantime sends its reply or FIN with the ACK on it, one segment instead of two
+   (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon keeps it to one held
+   segment). Inline in tw_out_push, which holds most of them. */
+static inline void ack_lazy(tw_socket *c)
+{
+    c->flags |= TW_F_ACK_LAZY;
+    if (!(c->flags & TW_F_ACK_QUEUED)) {
+        c->flags |= TW_F_ACK_QUEUED;
+        c->ack_next = c->st->ack_head;
+        c->st->ack_head = c;
+    }
+}
+
 /* tw_out_push's sending, out of line: the calls that find nothing to send (a receiver
    after each data segment) then save no registers for it. */
 static __attribute__((noinline)) void push_now(tw_socket *c)
@@ -1179,7 +1194,7 @@ void tw_out_push(tw_socket *c)
     if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
     } else if (c->flags & TW_F_ACK_LAZY) {
-        tw_out_ack_lazy(c);
+        ack_lazy(c);
     }
     /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
        and no persist timer it only arms the RTO when none runs (tw_rto_arm: the usual
@@ -1199,17 +1214,7 @@ void tw_out_push(tw_socket *c)
 
 void tw_out_ack_lazy(tw_socket *c)
 {
-    /* A bare ACK that may wait for the end of this turn of the host's loop
-       (tw_stack_next_deadline says "now"): an application that answers the data, or
-       closes, in the meantime sends its reply or FIN with the ACK on it, one segment
-       instead of two (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon
-       keeps it to one held segment). */
-    c->flags |= TW_F_ACK_LAZY;
-    if (!(c->flags & TW_F_ACK_QUEUED)) {
-        c->flags |= TW_F_ACK_QUEUED;
-        c->ack_next = c->st->ack_head;
-        c->st->ack_head = c;
-    }
+    ack_lazy(c);
 }
 
 void tw_out_forget_ack(tw_socket *c)
