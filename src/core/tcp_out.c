@@ -322,16 +322,11 @@ static inline __attribute__((always_inline)) void out_syn_all(
         tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
         trace_words(st, c, tw, &o, 0, retrans, raddr, r ? &tid : NULL);
     }
-    uint32_t w[10] = {ports,
-                      seq,
-                      ack,
-                      w3,
-                      0,
-                      0x02040000u | mss,
-                      0x0402080au,
-                      ts_val,
-                      ts_ecr,
-                      0x01030300u | wscale};
+    uint32_t w[10] = {ports, seq, ack, w3, 0,
+                      0x02040000u | mss,     /* MSS: kind 2, length 4 */
+                      0x0402080au,           /* SACK-permitted; TS kind 8, length 10 */
+                      ts_val, ts_ecr,
+                      0x01030300u | wscale}; /* NOP, window scale: kind 3, length 3 */
     send_words(st, raddr, w, 10, NULL, 0, 0);
 }
 
@@ -346,8 +341,11 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
    request, a response or a tail (at most 128), where the block loop of tw_cksum_native
    costs more than the bytes: libc's memcpy moves them in a few wide steps, then the
    copy, hot in cache, is summed in whole words straight-line (tw_cksum_native_words),
-   the last 1-3 bytes as a zero-padded word in memory order (RFC 1071 1(2)). */
-static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
+   the last 1-3 bytes as a zero-padded word in memory order (RFC 1071 1(2)). Inline in
+   emit_plain_as: every request and response comes here. */
+static inline __attribute__((always_inline)) uint64_t copy_sum_short(uint8_t *dst,
+                                                                     const uint8_t *src,
+                                                                     uint32_t len)
 {
     memcpy(dst, src, len);
     uint64_t a = tw_cksum_native_words(0, dst, len / 4);
