@@ -668,7 +668,10 @@ static uint8_t req_wscale(const tw_reqsk *r)
     return (r->opts & TW_OPT_WSCALE) ? r->listener->wscale_offer : 0;
 }
 
-static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retransmit)
+/* A half-open entry's SYN+ACK or ACK. Inline in both callers, where `flags` is a
+   constant: the SYN+ACK's copy keeps only its own branches. */
+static inline __attribute__((always_inline)) void req_send(tw_stack *st, const tw_reqsk *r,
+                                                          uint8_t flags, bool retransmit)
 {
     const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
