@@ -1170,28 +1170,10 @@ static inline void ack_lazy(tw_socket *c)
     }
 }
 
-/* tw_out_push's sending, out of line: the calls that find nothing to send (a receiver
-   after each data segment) then save no registers for it. */
-static __attribute__((noinline)) void push_now(tw_socket *c)
+/* What tw_out_push does once the sending is done: the ACK still owed, and the timers. */
+static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 {
-    if (!push_last(c)) {
-        push_segs(c, ~0u, false);
-    }
-}
-
-void tw_out_push(tw_socket *c)
-{
-    if (!synchronized(c)) {
-        return;
-    }
-    /* push_segs' first test, here too: a receiver with nothing to send (the usual case
-       after a data segment) does not pay for the call. */
-    if (c->state != TW_STATE_TIME_WAIT &&
-        (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
-         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)))) {
-        push_now(c);
-    }
-    /* A segment sent above carried the ACK and cleared both flags (emit). */
+    /* A segment sent before carried the ACK and cleared both flags (emit). */
     if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
     } else if (c->flags & TW_F_ACK_LAZY) {
@@ -1211,6 +1193,33 @@ void tw_out_push(tw_socket *c)
     } else if (c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
         tw_timer_after_send(c);
     }
+}
+
+/* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
+   (a receiver after each data segment) then save no registers for it, and those that
+   send end here (a tail call). */
+static __attribute__((noinline)) void push_now(tw_socket *c)
+{
+    if (!push_last(c)) {
+        push_segs(c, ~0u, false);
+    }
+    push_tail(c);
+}
+
+void tw_out_push(tw_socket *c)
+{
+    if (!synchronized(c)) {
+        return;
+    }
+    /* push_segs' first test, here too: a receiver with nothing to send (the usual case
+       after a data segment) does not pay for the call. */
+    if (c->state != TW_STATE_TIME_WAIT &&
+        (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
+         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)))) {
+        push_now(c);
+        return;
+    }
+    push_tail(c);
 }
 
 void tw_out_ack_lazy(tw_socket *c)
