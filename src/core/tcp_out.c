@@ -291,6 +291,46 @@ static inline __attribute__((always_inline)) void out_words_as(
     send_words(st, raddr, w, nw, ring, off, len);
 }
 
+/* The option set two tcpwave (or Linux) ends offer each other on SYN and SYN+ACK. */
+#define SYN_OPTS_ALL (TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE)
+
+/* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
+   SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
+   constant, so the five option words are written straight and send_words' header length
+   folds. The header's words are arguments, not an array the caller fills: no copy of
+   them escapes (only the trace's), so they stay in registers. Same bytes on the wire as
+   out_words_as; every connection sends one of these. */
+static inline __attribute__((always_inline)) void out_syn_all(
+    tw_stack *st, const tw_socket *c, const tw_reqsk *r, uint32_t raddr, uint32_t ports,
+    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, uint16_t mss, uint8_t wscale,
+    uint32_t ts_val, uint32_t ts_ecr, bool retrans)
+{
+    uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
+    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
+    if (retrans) {
+        tw_count(st, TW_CNT_TCP_TX_RETRANS);
+    }
+    if (st->cfg.trace) {
+        uint32_t tw[4] = {ports, seq, ack, w3};
+        tw_tcp_opts o;
+        o.present = SYN_OPTS_ALL;
+        o.mss = mss;
+        o.wscale = wscale;
+        o.ts_val = ts_val;
+        o.ts_ecr = ts_ecr;
+        o.sack_n = 0;
+        /* A half-open entry's segment is traced by its id (req_send). */
+        tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
+        trace_words(st, c, tw, &o, 0, retrans, raddr, r ? &tid : NULL);
+    }
+    uint32_t w[10] = {ports, seq, ack, w3, 0,
+                      0x02040000u | mss,     /* MSS: kind 2, length 4 */
+                      0x0402080au,           /* SACK-permitted; TS kind 8, length 10 */
+                      ts_val, ts_ecr,
+                      0x01030300u | wscale}; /* NOP, window scale: kind 3, length 3 */
+    send_words(st, raddr, w, 10, NULL, 0, 0);
+}
+
 static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
                       const tw_tcp_opts *o, tw_ring *ring, uint32_t off, uint32_t len,
                       bool retrans, const tw_trace_id *tid)
@@ -298,35 +338,31 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
     out_words_as(st, c, raddr, w, o, ring, off, len, retrans, tid);
 }
 
-/* Copy a short payload and return its native sum (cksum.h): 8 bytes a step, summed as
-   they are copied. For the few bytes of a request, a response or a tail, where the block
-   loop of tw_cksum_native and a separate memcpy cost more than the bytes. */
-static uint64_t copy_sum_short(uint8_t *dst, const uint8_t *src, uint32_t len)
+/* Copy a short payload and return its native sum (cksum.h). For the few bytes of a
+   request, a response or a tail (at most 128), where the block loop of tw_cksum_native
+   costs more than the bytes: libc's memcpy moves them in a few wide steps, then the
+   copy, hot in cache, is summed in whole words straight-line (tw_cksum_native_words),
+   the last 1-3 bytes as a zero-padded word in memory order (RFC 1071 1(2)). Inline in
+   emit_plain_as: every request and response comes here. */
+static inline __attribute__((always_inline)) uint64_t copy_sum_short(uint8_t *dst,
+                                                                     const uint8_t *src,
+                                                                     uint32_t len)
 {
-    uint64_t a = 0, b = 0;
-    uint32_t i = 0;
-    /* 16 bytes a step into two sums (one's complement addition is associative, RFC 1071
-       2(A)): fewer loop steps, and neither sum's carries wait for the other's. */
-    for (; i + 16 <= len; i += 16) {
-        uint64_t v = tw_cksum_load64(src + i), u = tw_cksum_load64(src + i + 8);
-        memcpy(dst + i, &v, 8);
-        memcpy(dst + i + 8, &u, 8);
-        a = tw_cksum_add64(a, v);
-        b = tw_cksum_add64(b, u);
-    }
-    a = tw_cksum_add64(a, b);
-    if (i + 8 <= len) {
-        uint64_t v = tw_cksum_load64(src + i);
-        memcpy(dst + i, &v, 8);
-        a = tw_cksum_add64(a, v);
-        i += 8;
-    }
+    memcpy(dst, src, len);
+    uint64_t a = tw_cksum_native_words(0, dst, len / 4);
+    uint32_t i = len & ~3u;
     if (i < len) {
-        /* The tail as a zero-padded word in memory order (RFC 1071 1(2)). */
-        uint8_t last[8] = {0};
-        memcpy(last, src + i, len - i);
-        memcpy(dst + i, last, len - i);
-        a = tw_cksum_add64(a, tw_cksum_load64(last));
+        uint8_t last[4] = {0};
+        last[0] = dst[i];
+        if (i + 1 < len) {
+            last[1] = dst[i + 1];
+        }
+        if (i + 2 < len) {
+            last[2] = dst[i + 2];
+        }
+        uint32_t v;
+        memcpy(&v, last, 4);
+        a = tw_cksum_add64(a, v);
     }
     return a;
 }
@@ -529,15 +565,25 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     } else {
         /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
            every active open sends one. */
-        tw_tcp_opts o;
-        tw_conn_syn_opts(c, &o, NULL);
-        uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-        w[0] = (uint32_t)c->lport << 16 | c->rport;
-        w[1] = c->iss.v;
-        w[2] = 0;
-        w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
-        w[4] = 0;
-        out_words_as(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+        tw_stack *st = c->st;
+        uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
+        uint16_t win = adv_window(c, true);
+        if (!(st->cfg.no_wscale | st->cfg.no_sack | st->cfg.no_timestamps)) {
+            /* tw_conn_syn_opts' choice when no option is turned off: all four. */
+            out_syn_all(st, c, NULL, c->raddr, ports, c->iss.v, 0, TW_SYN, win,
+                        tw_conn_local_mss(c), c->rcv_wscale, tw_ts_now(st, c->ts_offset), 0,
+                        retransmit);
+        } else {
+            uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+            w[0] = ports;
+            w[1] = c->iss.v;
+            w[2] = 0;
+            w[3] = (uint32_t)TW_SYN << 16 | win;
+            w[4] = 0;
+            tw_tcp_opts o;
+            tw_conn_syn_opts(c, &o, NULL);
+            out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+        }
     }
     if (!retransmit) {
         /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
@@ -642,18 +688,31 @@ static uint8_t req_wscale(const tw_reqsk *r)
     return (r->opts & TW_OPT_WSCALE) ? r->listener->wscale_offer : 0;
 }
 
-static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retransmit)
+/* A half-open entry's SYN+ACK or ACK. Inline in both callers, where `flags` is a
+   constant: the SYN+ACK's copy keeps only its own branches. */
+static inline __attribute__((always_inline)) void req_send(tw_stack *st, const tw_reqsk *r,
+                                                          uint8_t flags, bool retransmit)
 {
     const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
+    uint32_t space = l->rcvbuf_cap;
+    uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
+    uint16_t win;
     tw_tcp_opts o;
     o.present = 0;
     o.sack_n = 0;
-    uint32_t space = l->rcvbuf_cap;
-    uint16_t win;
     if (flags & TW_SYN) {
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
+        win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
+        if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) ==
+            (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+            /* The usual answer, all four options: straight, without `o`. */
+            out_syn_all(st, NULL, r, raddr, ports, r->iss, r->irs + 1, flags, win,
+                        tw_conn_local_mss(l), l->wscale_offer, tw_ts_now(st, r->ts_off),
+                        r->ts_recent, retransmit);
+            return;
+        }
         o.present = TW_OPT_MSS;
         o.mss = tw_conn_local_mss(l);
         if (r->opts & TW_OPT_WSCALE) {
@@ -663,7 +722,6 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
         if (r->opts & TW_OPT_SACK_PERM) {
             o.present |= TW_OPT_SACK_PERM;
         }
-        win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
     } else {
         uint32_t sw = space >> req_wscale(r);
         win = (uint16_t)(sw > 65535u ? 65535u : sw);
@@ -674,13 +732,13 @@ static void req_send(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retran
         o.ts_ecr = r->ts_recent;
     }
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-    w[0] = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16); /* ports */
+    w[0] = ports;
     w[1] = (flags & TW_SYN) ? r->iss : r->iss + 1;
     w[2] = r->irs + 1;
     w[3] = (uint32_t)flags << 16 | win;
     w[4] = 0;
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
-    out_words_as(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
+    out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
 }
 
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit)
@@ -1117,13 +1175,55 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     return true;
 }
 
-/* tw_out_push's sending, out of line: the calls that find nothing to send (a receiver
-   after each data segment) then save no registers for it. */
+/* A bare ACK that may wait for the end of this turn of the host's loop
+   (tw_stack_next_deadline says "now"): an application that answers the data, or closes,
+   in the meantime sends its reply or FIN with the ACK on it, one segment instead of two
+   (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon keeps it to one held
+   segment). Inline in tw_out_push, which holds most of them. */
+static inline void ack_lazy(tw_socket *c)
+{
+    c->flags |= TW_F_ACK_LAZY;
+    if (!(c->flags & TW_F_ACK_QUEUED)) {
+        c->flags |= TW_F_ACK_QUEUED;
+        c->ack_next = c->st->ack_head;
+        c->st->ack_head = c;
+    }
+}
+
+/* What tw_out_push does once the sending is done: the ACK still owed, and the timers. */
+static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
+{
+    /* A segment sent before carried the ACK and cleared both flags (emit). */
+    if (c->flags & TW_F_ACK_NOW) {
+        tw_out_ack(c);
+    } else if (c->flags & TW_F_ACK_LAZY) {
+        ack_lazy(c);
+    }
+    /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
+       and no persist timer it only arms the RTO when none runs (tw_rto_arm: the usual
+       case after a request, a response or a FIN), and does nothing when one runs; with
+       nothing in flight, no RTO or persist timer running and an open window (a receiver
+       after each data segment) it has nothing to do. */
+    if (!tw_seq_eq(c->snd_una, c->snd_max)) {
+        if (c->flags & TW_F_PERSIST) {
+            tw_timer_after_send(c);
+        } else if (c->rto_at == TW_TIME_NEVER) {
+            tw_rto_arm(c);
+        }
+    } else if (c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
+        tw_timer_after_send(c);
+    }
+}
+
+/* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
+   (a receiver after each data segment) then save no registers for it, and those that
+   send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
     if (!push_last(c)) {
         push_segs(c, ~0u, false);
     }
+    push_tail(c);
 }
 
 void tw_out_push(tw_socket *c)
@@ -1137,33 +1237,14 @@ void tw_out_push(tw_socket *c)
         (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
          !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)))) {
         push_now(c);
+        return;
     }
-    /* A segment sent above carried the ACK and cleared both flags (emit). */
-    if (c->flags & TW_F_ACK_NOW) {
-        tw_out_ack(c);
-    } else if (c->flags & TW_F_ACK_LAZY) {
-        tw_out_ack_lazy(c);
-    }
-    /* tw_timer_after_send has nothing to do with nothing in flight, no RTO or persist
-       timer running and an open window (a receiver after each data segment): no call. */
-    if (!tw_seq_eq(c->snd_una, c->snd_max) || c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
-        tw_timer_after_send(c);
-    }
+    push_tail(c);
 }
 
 void tw_out_ack_lazy(tw_socket *c)
 {
-    /* A bare ACK that may wait for the end of this turn of the host's loop
-       (tw_stack_next_deadline says "now"): an application that answers the data, or
-       closes, in the meantime sends its reply or FIN with the ACK on it, one segment
-       instead of two (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon
-       keeps it to one held segment). */
-    c->flags |= TW_F_ACK_LAZY;
-    if (!(c->flags & TW_F_ACK_QUEUED)) {
-        c->flags |= TW_F_ACK_QUEUED;
-        c->ack_next = c->st->ack_head;
-        c->st->ack_head = c;
-    }
+    ack_lazy(c);
 }
 
 void tw_out_forget_ack(tw_socket *c)

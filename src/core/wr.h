@@ -89,7 +89,14 @@ static inline void tw_store_be32(uint8_t *p, uint32_t v)
 {
     const uint16_t one = 1;
     if (*(const uint8_t *)&one == 1) {
+#if defined(__GNUC__)
+        /* The builtin: where several values are swapped at once GCC does not always
+           recognise the shift-and-or form and emits it as it stands (a dozen
+           instructions instead of one). */
+        v = __builtin_bswap32(v);
+#else
         v = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+#endif
     }
     memcpy(p, &v, 4);
 }
