@@ -265,3 +265,21 @@ $(echo "$bad" | head -n 20)"
     fi
     note "tshark: $n TCP segments, none malformed, no bad checksum${ACKED_NOTE:-, nothing ACKed unseen}"
 }
+
+# RSTs from tcpwave that answer a segment arriving after its connection ended cleanly:
+# our FIN was acknowledged earlier in the capture, the RST has no ACK bit and carries the
+# sequence number just past that FIN (RFC 9293 3.10.7.1: a segment for no connection).
+# On a starved machine the TUN queue drops the kernel's ACKs, our retransmission timer
+# resends data the kernel already has, and its duplicate ACKs can arrive after the last
+# ACK closed our side: those RSTs are correct. Prints "late unexplained" counts.
+late_rsts() {
+    fields
+    awk -F'\t' -v S="$STACK" -v G="$GW" '
+        $2 == S && $8 == 1 { finend[$25] = $27 }
+        $2 == G && ($25 in finend) && $28 + 0 >= finend[$25] + 0 { finacked[$25] = 1 }
+        $2 == S && $9 == 1 {
+            if (($25 in finacked) && $7 == 0 && $26 + 0 == finend[$25] + 0) late++
+            else other++
+        }
+        END { print late + 0, other + 0 }' "$WORK/fields.tsv"
+}

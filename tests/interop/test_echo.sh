@@ -27,5 +27,9 @@ rsts=$(count 'rst')
 [ "$conns" = $N ] || fail "SYNs from $conns source ports in the capture, expected $N"
 [ "$syns" = $N ] || note "$((syns - N)) SYNs retransmitted by the kernel"
 [ "$fins" -ge $((2 * N)) ] || fail "$fins FINs in the capture, expected at least $((2 * N))"
-[ "$rsts" = 0 ] || fail "$rsts RSTs in the capture"
-note "ok: $N connections, $syns SYNs, $fins FINs, no RST"
+if [ "$rsts" != 0 ]; then
+    read -r late other <<<"$(late_rsts)"
+    [ "$other" = 0 ] || fail "$rsts RSTs in the capture, $other of them not after a clean close"
+    note "$late RSTs answered kernel segments that arrived after the connection had closed cleanly (our FIN acknowledged): duplicate ACKs of retransmissions the kernel's lost ACKs caused"
+fi
+note "ok: $N connections, $syns SYNs, $fins FINs, no RST before a clean close"
