@@ -36,7 +36,7 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
     icmp[0] = ICMP_ECHO_REPLY;
     tw_put16(icmp + 2, 0);
     tw_put16(icmp + 2, tw_cksum_fin(tw_cksum_add(0, icmp, len, 0)));
-    tw_ipv4_build(pkt, st->cfg.addr, src, TW_IPPROTO_ICMP, len, st->ip_id++);
+    tw_ipv4_build(pkt, st->cfg.addr, src, TW_IPPROTO_ICMP, len, TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_ICMP_TX_ECHO_REPLY);
     tw_stack_transmit(st, pkt, (size_t)len + TW_IPV4_HDR_LEN);
 }

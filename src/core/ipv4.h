@@ -36,6 +36,14 @@ static inline bool tw_ipv4_bad_source(uint32_t src, uint32_t self)
 /* Parse and validate. Returns TW_CNT_COUNT_ when the packet is good, else the counter
    naming why it is dropped. `self` is the stack's address. */
 enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self);
+/* The Identification of every datagram we send. All of them are atomic (DF set, never
+   fragmented: the MSS we announce fits the MTU), and RFC 6864 4.1 lets the source of an
+   atomic datagram put any value there, the receiver ignoring it. Zero rather than a
+   stack-wide counter, which would let anyone who talks to the stack count the packets
+   it sends to others (the idle scan; RFC 7739 3) and costs a store and a checksum word
+   per packet. Linux sends 0 too where it has no per-destination counter. */
+#define TW_IPV4_ATOMIC_ID 0u
+
 /* Write a 20-byte header (DF set, TTL 64) with its checksum at `buf`, given
    `addr_sum` = src + dst (as 64-bit, unfolded): a TCP sender has that sum already for
    its pseudo-header (RFC 9293 3.1), so the two checksums share it and the header's

@@ -58,7 +58,6 @@ struct tw_stack {
     bool timer_dirty;             /* timer_held's deadlines changed meanwhile */
 
     uint64_t next_conn_id;
-    uint16_t ip_id;
     uint32_t port_counter;
     size_t nconns;   /* connections not in LISTEN/CLOSED-fresh, not TIME-WAIT records */
     size_t norphans;

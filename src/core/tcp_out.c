@@ -229,7 +229,7 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     tw_store_be32(tcp + 12, w[3]);
     tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
-                      st->ip_id++);
+                      TW_IPV4_ATOMIC_ID);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
@@ -433,7 +433,7 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
     tw_store_be32(tcp + 12, w3);
     tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, c->raddr, TW_IPPROTO_TCP,
-                      (uint16_t)(hlen + len), st->ip_id++);
+                      (uint16_t)(hlen + len), TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
@@ -943,11 +943,11 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
     tw_tcp_build_hdr(ttcp, &h, olen, st->cfg.addr, c->raddr, 0);
     uint32_t mss = c->snd_mss;
     /* The total length is the same for every segment: in the template. */
-    tw_ipv4_build(tpl, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + mss), 0);
-    memset(tpl + 4, 0, 2);   /* id: per segment */
-    memset(tpl + 10, 0, 2);  /* IPv4 checksum */
+    /* The IPv4 header is the same for every segment (length, and the atomic id): whole,
+       checksum included, in the template. */
+    tw_ipv4_build(tpl, st->cfg.addr, c->raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + mss),
+                  TW_IPV4_ATOMIC_ID);
     memset(ttcp + 16, 0, 2); /* TCP checksum */
-    uint64_t ip_base = tw_cksum_native_ip20(tpl);
     /* With the pseudo-header's TCP length (RFC 9293 3.1), also the same for each. */
     uint64_t tcp_base = tw_cksum_add64(
         tw_cksum_native_words(
@@ -976,10 +976,6 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
         h.seq = c->snd_nxt.v;
         tw_put32(tcp + 4, h.seq);
-        tw_put16(pkt + 4, st->ip_id++);
-        uint16_t id_w;
-        memcpy(&id_w, pkt + 4, 2); /* as it lies, like the template's words */
-        tw_cksum_native_store(pkt + 10, tw_cksum_add64(ip_base, id_w));
         uint64_t sum = tw_cksum_add64(tcp_base, load32(tcp + 4));
         tw_cksum_native_store(tcp + 16, tw_cksum_add64(sum, tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
