@@ -654,6 +654,16 @@ static void fz_notify(tw_socket *s, unsigned events, void *ud)
         held |= nd->h[k].s == s;
     }
     CHECK(held, "stack %c notified a socket the application does not hold", 'A' + nd->idx);
+    /* Every call that could change something is refused from a hook (tcpwave.h), the
+       settings included. */
+    CHECK(tw_socket_send(s, "x", 1, fz.now) == TW_ERR_BUSY, "send from notify not refused");
+    CHECK(tw_socket_close(s, fz.now) == TW_ERR_BUSY, "close from notify not refused");
+    CHECK(tw_socket_set_cc(s, TW_CC_NEWRENO) == TW_ERR_BUSY, "set_cc from notify not refused");
+    CHECK(tw_socket_set_linger0(s, true) == TW_ERR_BUSY, "set_linger0 from notify not refused");
+    CHECK(tw_socket_set_user_timeout(s, TW_SEC(1)) == TW_ERR_BUSY,
+          "set_user_timeout from notify not refused");
+    CHECK(tw_socket_set_keepalive(s, true, 0, 0, 0) == TW_ERR_BUSY,
+          "set_keepalive from notify not refused");
 }
 
 /* ---- invariants ------------------------------------------------------------------------ */
