@@ -283,3 +283,23 @@ late_rsts() {
         }
         END { print late + 0, other + 0 }' "$WORK/fields.tsv"
 }
+
+# `tcpwave echo` on port 7 (started by the caller with tw_serve), N parallel kernel
+# connections through peer.py echo-many (extra arguments passed on), every byte compared;
+# then every connection fully closed, tcpwave stopped, and its summary checked.
+# echo_many_clean N [PEER ARGS...]; sets ECHO_OUT to peer.py's report.
+echo_many_clean() {
+    local n=$1
+    shift
+    SECONDS=0
+    ECHO_OUT=$(peer echo-many --port 7 --count "$n" --size 65536 "$@" 2>&1) || fail "$ECHO_OUT"
+    ECHO_OUT="$ECHO_OUT ($SECONDS s)"
+    # Every connection must be fully closed by tcpwave too before we stop it.
+    wait_for 30 sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
+        fail "kernel connections to the echo server still open: $(ip netns exec "$NS" ss -Htn 'dport = :7' | head -5)"
+    kill -TERM "$TW_PID"
+    wait_exit "$TW_PID" 10
+    [ "$RC" = 0 ] || fail "tcpwave echo exit status $RC"
+    grep -q "$n connections accepted, $n closed cleanly, 0 failed" "$WORK/echo.err" ||
+        fail "server summary: $(tail -n 1 "$WORK/echo.err")"
+}

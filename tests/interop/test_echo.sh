@@ -6,17 +6,8 @@
 N=200
 start_capture 160
 tw_serve echo echo 7
-SECONDS=0
-out=$(peer echo-many --port 7 --count $N --size 65536 2>&1) || fail "$out"
-note "$out ($SECONDS s)"
-# Every connection must be fully closed by tcpwave too before we stop it.
-wait_for 20 sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
-    fail "kernel connections to the echo server still open: $(ip netns exec "$NS" ss -Htn 'dport = :7' | head -5)"
-kill -TERM "$TW_PID"
-wait_exit "$TW_PID" 10
-[ "$RC" = 0 ] || fail "tcpwave echo exit status $RC"
-grep -q "$N connections accepted, $N closed cleanly, 0 failed" "$WORK/echo.err" ||
-    fail "server summary: $(tail -n 1 "$WORK/echo.err")"
+echo_many_clean $N
+note "$ECHO_OUT"
 judge
 syns=$(count 'syn && !ack')
 # One SYN per connection, counted by its source port: on a loaded machine the kernel may

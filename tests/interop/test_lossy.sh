@@ -19,16 +19,8 @@ NFT
 
 N=100
 tw_serve echo echo 7
-SECONDS=0
-out=$(peer echo-many --port 7 --count $N --size 65536 --cc cubic 2>&1) || fail "$out"
-note "A: $out ($SECONDS s)"
-wait_for 30 sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
-    fail "kernel connections to the echo server still open: $(ip netns exec "$NS" ss -Htn 'dport = :7' | head -5)"
-kill -TERM "$TW_PID"
-wait_exit "$TW_PID" 10
-[ "$RC" = 0 ] || fail "tcpwave echo exit status $RC"
-grep -q "$N connections accepted, $N closed cleanly, 0 failed" "$WORK/echo.err" ||
-    fail "server summary: $(tail -n 1 "$WORK/echo.err")"
+echo_many_clean $N --cc cubic
+note "A: $ECHO_OUT"
 
 head -c 1000000 /dev/urandom >"$WORK/a.bin"
 head -c 1000000 /dev/urandom >"$WORK/b.bin"
