@@ -85,10 +85,11 @@ static int bind_port(tw_socket *s, uint16_t port)
     tw_stack *st = s->st;
     tw_port *p = tw_port_get(st, port);
     bool reuse = (s->flags & TW_F_REUSE) != 0;
-    if (p && (p->listener || !reuse || p->nreuse != p->nbound)) {
+    bool used = tw_port_used(p);
+    if (used && (p->listener || !reuse || p->nreuse != p->nbound)) {
         return TW_ERR_ADDRINUSE;
     }
-    if (!p && !(p = tw_port_new(st, port))) {
+    if (!used && !(p = tw_port_new(st, port))) {
         return TW_ERR_NOMEM;
     }
     p->nbound++;
@@ -135,7 +136,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
         rc = refuse(s->st, TW_ERR_STATE);
     } else {
         tw_port *p = tw_port_get(s->st, s->lport);
-        if (!p || p->listener) {
+        if (!tw_port_used(p) || p->listener) {
             rc = TW_ERR_ADDRINUSE;
         } else {
             p->listener = s;

@@ -6,7 +6,7 @@
  * caller has one failure path to handle.
  *
  * Objects made and freed once or more per connection (connections, half-open entries,
- * port entries and leaves, the first 4 KiB block of a ring) go through small per-stack free lists
+ * port-table leaves, the first 4 KiB block of a ring) go through small per-stack free lists
  * (tw_mem_take / tw_mem_give): a connection lifecycle then costs a few loads and stores
  * instead of a malloc/free pair per object. Each list is bounded (TW_MEM_CACHE_MAX
  * objects) and its bytes stay held from the allocator: they are part of `live` (what
@@ -47,7 +47,7 @@
 enum tw_mem_class {
     TW_MC_CONN,   /* struct tw_socket */
     TW_MC_REQ,    /* tw_reqsk */
-    TW_MC_PORT,   /* tw_port */
+    TW_MC_PORT,   /* (unused by the stack: port entries live in their leaves) */
     TW_MC_RING,   /* first ring block (TW_MEM_RING_BLOCK bytes) */
     TW_MC_LEAF,   /* tw_port_leaf (a client that binds one port after another empties
                      and refills the same leaf every connection) */

@@ -285,12 +285,12 @@ typedef struct tw_trace_id {
     tw_state state;
 } tw_trace_id;
 
-/* An idle stack (no socket, no TIME-WAIT record) gives its free lists back, so that it
-   holds what a fresh one holds (mem.h). */
+/* An idle stack (no socket, no TIME-WAIT record) gives its free lists and its kept port
+   leaf back, so that it holds what a fresh one holds (mem.h, stack.h leaf_kept). */
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && st->mem.cached) {
-        tw_mem_drain(&st->mem);
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->mem.cached || st->leaf_kept)) {
+        tw_stack_trim(st);
     }
 }
 
