@@ -170,7 +170,7 @@ void tw_stack_free(tw_stack *st)
     tw_timewait_free_all(st);
     for (size_t i = 0; i < 65536 / TW_PORT_LEAF; i++) {
         tw_port_leaf *l = st->ports[i];
-        tw_mem_give(&st->mem, TW_MC_LEAF, l, sizeof(*l));
+        tw_mem_free(&st->mem, l, sizeof(*l));
     }
     if (st->conns.b) {
         tw_htab_free(&st->conns, &st->mem);
@@ -360,19 +360,13 @@ size_t tw_stack_time_wait_count(const tw_stack *st)
 
 /* ---- port table ---- */
 
-/* A zeroed leaf, put in place. Leaves go back to their free list only when empty (every
-   entry zero, n 0), so one from the list has only the list's link word (its first
-   entry's counts) to clear. */
+/* A zeroed leaf, put in place. From the allocator, with no free list: a client binding
+   one port after another finds the leaf it emptied last still in place (leaf_kept), so
+   it needs a new one once per TW_PORT_LEAF ports. */
 tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port)
 {
-    bool cached = st->mem.cache[TW_MC_LEAF].head != NULL;
-    tw_port_leaf *l = tw_mem_take(&st->mem, TW_MC_LEAF, sizeof(*l));
+    tw_port_leaf *l = tw_mem_zalloc(&st->mem, sizeof(*l));
     if (l) {
-        if (cached) {
-            memset(l, 0, sizeof(void *));
-        } else {
-            memset(l, 0, sizeof(*l));
-        }
         st->ports[port / TW_PORT_LEAF] = l;
     }
     return l;
@@ -380,7 +374,7 @@ tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port)
 
 static void leaf_give(tw_stack *st, uint32_t i)
 {
-    tw_mem_give(&st->mem, TW_MC_LEAF, st->ports[i], sizeof(tw_port_leaf));
+    tw_mem_free(&st->mem, st->ports[i], sizeof(tw_port_leaf));
     st->ports[i] = NULL;
 }
 
