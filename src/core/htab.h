@@ -86,15 +86,22 @@ void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n);
 void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash);
 void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash);
 
-static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
+/* The keyed mix of a 4-tuple key: the connection tables' and the TIME-WAIT table's
+   (timewait.c, with the same seed: connect() hashes its tuple once for both). */
+static inline uint64_t tw_hash_mix(uint64_t key, uint64_t seed)
 {
-    uint64_t x = key ^ h->seed;
+    uint64_t x = key ^ seed;
     x ^= x >> 31;
     x *= 0x9e3779b97f4a7c15ull;
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
     x ^= x >> 32;
     return x;
+}
+
+static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
+{
+    return tw_hash_mix(key, h->seed);
 }
 
 /* The bucket takes the low bits of the hash, the tag bit the top 3. */

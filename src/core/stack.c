@@ -138,7 +138,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
     tw_wheel_init(&st->wheel, tw_time_to_tick(now));
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
-    st->tws.seed = seed ^ 0x5555;
+    /* The TIME-WAIT table's seed is the connection table's: a 4-tuple is in at most one of
+       them, and connect() looks it up in both with one hash (tw_timewait_find_pre). */
+    st->tws.seed = seed;
     st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
     /* conns and reqs share a seed: a 4-tuple moves from one to the other when its
        handshake completes, and is hashed once for the lookups, the removal and the

@@ -713,10 +713,8 @@ void tw_cc_init(tw_socket *c);
 bool tw_timewait_enter(tw_socket *c);
 /* The record of a 4-tuple key, or NULL. */
 struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);
-/* Start loading the bucket tw_timewait_find(st, key) will read; returns the key's hash,
-   for tw_timewait_find_pre (the same as tw_timewait_find without hashing again: the hash
-   depends on the key and the stack's seed only). */
-uint64_t tw_timewait_prefetch(const tw_stack *st, uint64_t key);
+/* tw_timewait_find with the key's hash, tw_htab_hash(&st->conns, key): the TIME-WAIT
+   table has the connection table's seed (stack.c). */
 struct tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h);
 /* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
    removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds

@@ -20,13 +20,7 @@ static inline tw_tw *rec(const tw_twtab *T, uint32_t i)
 
 static inline uint64_t hash_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
 {
-    uint64_t x = ((uint64_t)raddr << 32 | ports) ^ T->seed;
-    x ^= x >> 31;
-    x *= 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 32;
-    return x;
+    return tw_hash_mix((uint64_t)raddr << 32 | ports, T->seed); /* tw_htab_hash: one seed (stack.c) */
 }
 
 /* The bucket takes the low bits, the filter bit the top five: independent while there
@@ -280,16 +274,6 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
         return NULL;
     }
     return find_h(T, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
-}
-
-uint64_t tw_timewait_prefetch(const tw_stack *st, uint64_t key)
-{
-    const tw_twtab *T = &st->tws;
-    uint64_t h = hash_of(T, (uint32_t)(key >> 32), (uint32_t)key);
-    if (T->count) {
-        TW_PREFETCH(&T->b[bucket_of(T, h)]);
-    }
-    return h;
 }
 
 tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h)

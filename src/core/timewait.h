@@ -54,6 +54,16 @@ _Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes"
 /* Records per chunk of the dense array (timewait.c). */
 #define TW_TW_CHUNK_BITS 8u
 
+/* Start loading the bucket tw_timewait_find_pre(st, key, h) will read, h the key's hash
+   (tw_htab_hash(&st->conns, key): the two tables share the seed, stack.c). */
+static inline void tw_timewait_prefetch(const tw_stack *st, uint64_t h)
+{
+    const tw_twtab *T = &st->tws;
+    if (T->count) {
+        TW_PREFETCH(&T->b[(uint32_t)h & (T->nb - 1)]);
+    }
+}
+
 /* The first record's end (tick), or UINT64_MAX with none: inline, for
    tw_stack_next_deadline, which an application asks after its calls. */
 static inline uint64_t tw_timewait_next_inline(const tw_stack *st)
