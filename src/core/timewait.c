@@ -377,6 +377,15 @@ bool tw_timewait_enter(tw_socket *c)
     } else {
         list_insert(T, i);
     }
+    /* Out of the connection table with this hash (the same key and mix, stack.c): what
+       tw_conn_free's unhash would do, without hashing again. */
+    if (c->flags & TW_F_HASHED) {
+        tw_htab_remove_hashed(&st->conns, &c->h, h);
+        c->flags &= ~TW_F_HASHED;
+        if (st->last_conn == c) {
+            st->last_conn = NULL;
+        }
+    }
     tw_conn_free(c);
     return true;
 }
