@@ -180,8 +180,7 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
         tw_mem_give_slow(m, cls, p, size);
         return;
     }
-    c->out--;
-    c->size = (uint32_t)size;
+    c->out--; /* (c->size: set when the object was taken, tw_mem_take_slow) */
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
     c->n++;
