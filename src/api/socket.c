@@ -386,36 +386,6 @@ static void maybe_window_update(tw_socket *s)
     }
 }
 
-/* recv's data path (readable bytes, not shut): out of line, so that the other answers
-   (the end of stream once per connection, AGAIN) pay none of its register saves. Leaves
-   the call. */
-static __attribute__((noinline)) tw_ssize recv_data(tw_socket *s, void *buf, size_t cap)
-{
-    uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-    /* The bytes are copied last, after the ring and the window are updated (nothing
-       here writes the ring's bytes): less is kept live across the copy's call. */
-    const uint8_t *p1, *p2;
-    uint32_t n1, n2;
-    tw_ring_pieces(&s->rcv, 0, n, &p1, &n1, &p2, &n2);
-    if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
-        /* All read, and no out-of-order bytes stored past the readable ones: start over
-           at the front, so that the next segments land in one piece instead of
-           splitting at the wrap (one in three would in a 4 KiB ring read as fast as
-           1448-byte segments arrive). */
-        s->rcv.len = 0;
-        s->rcv.head = 0;
-    } else {
-        tw_ring_consume(&s->rcv, n);
-    }
-    maybe_window_update(s);
-    leave(s->st);
-    tw_copy(buf, p1, n1);
-    if (n2) {
-        tw_copy((uint8_t *)buf + n1, p2, n2);
-    }
-    return (tw_ssize)n;
-}
-
 /* see tcpwave.h */
 tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
 {
@@ -427,7 +397,29 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     if (s->flags & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
-        return recv_data(s, buf, cap);
+        uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
+        /* The bytes are copied last, after the ring and the window are updated (nothing
+           here writes the ring's bytes): less is kept live across the copy's call. */
+        const uint8_t *p1, *p2;
+        uint32_t n1, n2;
+        tw_ring_pieces(&s->rcv, 0, n, &p1, &n1, &p2, &n2);
+        if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
+            /* All read, and no out-of-order bytes stored past the readable ones: start over
+               at the front, so that the next segments land in one piece instead of
+               splitting at the wrap (one in three would in a 4 KiB ring read as fast as
+               1448-byte segments arrive). */
+            s->rcv.len = 0;
+            s->rcv.head = 0;
+        } else {
+            tw_ring_consume(&s->rcv, n);
+        }
+        maybe_window_update(s);
+        leave(s->st);
+        tw_copy(buf, p1, n1);
+        if (n2) {
+            tw_copy((uint8_t *)buf + n1, p2, n2);
+        }
+        return (tw_ssize)n;
     } else if (s->err) {
         rc = s->err;
     } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {
