@@ -713,9 +713,7 @@ void tw_cc_init(tw_socket *c);
 bool tw_timewait_enter(tw_socket *c);
 /* The record of a 4-tuple key, or NULL. */
 struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);
-/* tw_timewait_find with the key's hash, tw_htab_hash(&st->conns, key): the TIME-WAIT
-   table has the connection table's seed (stack.c). */
-struct tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h);
+/* (tw_timewait_find_pre: timewait.h) */
 /* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
    removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds
    the lowest ISN the new connection may use. isn_floor NULL: nothing could take the

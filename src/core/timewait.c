@@ -20,19 +20,18 @@ static inline tw_tw *rec(const tw_twtab *T, uint32_t i)
 
 static inline uint64_t hash_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
 {
-    return tw_hash_mix((uint64_t)raddr << 32 | ports, T->seed); /* tw_htab_hash: one seed (stack.c) */
+    /* tw_htab_hash of the key: the tables share the seed (stack.c) */
+    return tw_hash_mix((uint64_t)raddr << 32 | ports, T->seed);
 }
 
-/* The bucket takes the low bits, the filter bit the top five: independent while there
-   are fewer than 2^59 buckets. */
 static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
 {
-    return (uint32_t)h & (T->nb - 1);
+    return tw_tw_bucket(T, h);
 }
 
 static inline uint32_t bit_of(uint64_t h)
 {
-    return 1u << (h >> 59);
+    return tw_tw_bit(h);
 }
 
 static uint32_t capacity(const tw_twtab *T)
@@ -250,14 +249,10 @@ static void release(tw_stack *st, tw_tw *t)
     tw_stack_trim_if_idle(st);
 }
 
-static inline tw_tw *find_h(const tw_twtab *T, uint64_t key, uint64_t h)
+tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key)
 {
     uint32_t raddr = (uint32_t)(key >> 32), ports = (uint32_t)key;
-    const tw_twbucket *bk = &T->b[bucket_of(T, h)];
-    if (!(bk->bloom & bit_of(h))) {
-        return NULL;
-    }
-    for (uint32_t i = bk->head; i != TW_TW_NIL;) {
+    while (i != TW_TW_NIL) {
         tw_tw *t = rec(T, i);
         if (t->raddr == raddr && t->ports == ports) {
             return t;
@@ -273,13 +268,7 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
     if (!T->count) {
         return NULL;
     }
-    return find_h(T, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
-}
-
-tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h)
-{
-    const tw_twtab *T = &st->tws;
-    return T->count ? find_h(T, key, h) : NULL;
+    return tw_timewait_find_pre(st, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
 }
 
 /* ---- TIME-WAIT behaviour ---- */
