@@ -85,10 +85,11 @@ static int bind_port(tw_socket *s, uint16_t port)
     tw_stack *st = s->st;
     tw_port *p = tw_port_get(st, port);
     bool reuse = (s->flags & TW_F_REUSE) != 0;
-    if (p && (p->listener || !reuse || p->nreuse != p->nbound)) {
+    bool used = tw_port_used(p);
+    if (used && (p->listener || !reuse || p->nreuse != p->nbound)) {
         return TW_ERR_ADDRINUSE;
     }
-    if (!p && !(p = tw_port_new(st, port))) {
+    if (!used && !(p = tw_port_new(st, port))) {
         return TW_ERR_NOMEM;
     }
     p->nbound++;
@@ -135,7 +136,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
         rc = refuse(s->st, TW_ERR_STATE);
     } else {
         tw_port *p = tw_port_get(s->st, s->lport);
-        if (!p || p->listener) {
+        if (!tw_port_used(p) || p->listener) {
             rc = TW_ERR_ADDRINUSE;
         } else {
             p->listener = s;
@@ -152,7 +153,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
 
 tw_socket *tw_listener_enqueue(tw_socket *child)
 {
-    tw_socket *l = tw_conn_listener(child);
+    tw_socket *l = tw_port_get(child->st, child->lport)->listener; /* (tw_conn_listener) */
     if (l->acc_len >= l->backlog) {
         return NULL;
     }
@@ -247,15 +248,15 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         uint64_t key = tw_tuple_key(addr, port, s->lport);
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). */
-        uint64_t twh = tw_timewait_prefetch(st, key);
+        hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
+        have_hash = true;
+        tw_timewait_prefetch(st, hash);
         tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
         have_isn = true;
-        hash = tw_htab_hash(&st->conns, key);
-        have_hash = true;
         if (tw_htab_find_hashed(&st->conns, key, hash)) {
             return TW_ERR_ADDRINUSE;
         }
-        tw_tw *tn = tw_timewait_find_pre(st, key, twh);
+        tw_tw *tn = tw_timewait_find_pre(st, key, hash);
         if (tn) {
             if (!(s->flags & TW_F_REUSE)) {
                 return TW_ERR_ADDRINUSE;

@@ -92,20 +92,9 @@ static void split(tw_htab *h, tw_hnode **ob, size_t old_n)
     }
 }
 
-/* Put `n` at the head of its bucket and mark its tag bit. */
-static inline void push_hashed(tw_htab *h, tw_hnode *n, uint64_t x)
-{
-    size_t i = (size_t)x & h->mask;
-    n->next = h->b[i];
-    h->b[i] = n;
-    if (h->tag) {
-        h->tag[i] |= tw_htab_tag_bit(x);
-    }
-}
-
 static inline void push(tw_htab *h, tw_hnode *n)
 {
-    push_hashed(h, n, tw_htab_hash(h, n->key));
+    tw_htab_push_hashed(h, n, tw_htab_hash(h, n->key));
 }
 
 static void rehash(tw_htab *h, tw_hnode **ob, size_t old_n)
@@ -143,24 +132,10 @@ static void resize(tw_htab *h, tw_mem *m, size_t n)
     tw_mem_free(m, ob, table_bytes(old_n, tagged));
 }
 
-/* tw_htab_insert_hashed when the table doubles first: out of line, so that the usual
-   insert makes no call and saves no register. */
-static __attribute__((noinline)) void insert_grow(tw_htab *h, tw_mem *m, tw_hnode *n,
-                                                  uint64_t hash)
+void tw_htab_insert_grow(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
 {
     resize(h, m, (h->mask + 1) * 2);
-    push_hashed(h, n, hash);
-    h->count++;
-}
-
-void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
-{
-    assert(hash == tw_htab_hash(h, n->key));
-    if (h->count > h->mask) {
-        insert_grow(h, m, n, hash);
-        return;
-    }
-    push_hashed(h, n, hash);
+    tw_htab_push_hashed(h, n, hash);
     h->count++;
 }
 
@@ -169,24 +144,7 @@ void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)
     tw_htab_insert_hashed(h, m, n, tw_htab_hash(h, n->key));
 }
 
-void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
+void tw_htab_shrink(tw_htab *h)
 {
-    assert(hash == tw_htab_hash(h, n->key));
-    size_t i = (size_t)hash & h->mask;
-    tw_hnode **pp = &h->b[i];
-    while (*pp && *pp != n) {
-        pp = &(*pp)->next;
-    }
-    if (*pp) {
-        *pp = n->next;
-        n->next = NULL;
-        h->count--;
-        /* The tag keeps this entry's bit until a lookup that it misleads walks the
-           chain and clears it (tw_htab_find): no reading of the chain's other entries. */
-        size_t buckets = h->mask + 1;
-        /* (the table at its minimum first: a stack with few connections stops there) */
-        if (buckets > h->min && h->count < buckets / 4 && !h->fixed) {
-            resize(h, h->m, buckets / 2);
-        }
-    }
+    resize(h, h->m, (h->mask + 1) / 2);
 }

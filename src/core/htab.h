@@ -19,6 +19,7 @@
 #ifndef TW_CORE_HTAB_H
 #define TW_CORE_HTAB_H
 
+#include <assert.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -80,15 +81,16 @@ int tw_htab_init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
 int tw_htab_init_tagged(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed);
 void tw_htab_free(tw_htab *h, tw_mem *m);
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n);
-/* The same two with the node's hash (tw_htab_hash of its key) already known: a segment
-   that completes a handshake looks its 4-tuple up and moves it between two tables of one
-   seed, and hashes it once for all four steps. The hash stays valid across a resize. */
-void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash);
-void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash);
+/* The rare paths of the inline insert and remove below: the table doubles, then inserts;
+   the table halves. Out of line, so that the usual insert and remove make no call. */
+void tw_htab_insert_grow(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash);
+void tw_htab_shrink(tw_htab *h);
 
-static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
+/* The keyed mix of a 4-tuple key: the connection tables' and the TIME-WAIT table's
+   (timewait.c, with the same seed: connect() hashes its tuple once for both). */
+static inline uint64_t tw_hash_mix(uint64_t key, uint64_t seed)
 {
-    uint64_t x = key ^ h->seed;
+    uint64_t x = key ^ seed;
     x ^= x >> 31;
     x *= 0x9e3779b97f4a7c15ull;
     x ^= x >> 29;
@@ -97,8 +99,64 @@ static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
     return x;
 }
 
+static inline uint64_t tw_htab_hash(const tw_htab *h, uint64_t key)
+{
+    return tw_hash_mix(key, h->seed);
+}
+
 /* The bucket takes the low bits of the hash, the tag bit the top 3. */
-/* Inline: a connection's unhash (twice a lifecycle) then makes one call, not two. */
+static inline uint8_t tw_htab_tag_bit(uint64_t hash)
+{
+    return (uint8_t)(1u << (hash >> 61));
+}
+
+/* Put `n` at the head of its bucket and mark its tag bit. */
+static inline void tw_htab_push_hashed(tw_htab *h, tw_hnode *n, uint64_t x)
+{
+    size_t i = (size_t)x & h->mask;
+    n->next = h->b[i];
+    h->b[i] = n;
+    if (h->tag) {
+        h->tag[i] |= tw_htab_tag_bit(x);
+    }
+}
+
+/* Insert and remove with the node's hash (tw_htab_hash of its key) already known: a
+   segment that completes a handshake looks its 4-tuple up and moves it between two
+   tables of one seed, and hashes it once for all four steps. The hash stays valid across
+   a resize. Inline: three inserts and three removals a lifecycle. */
+static inline void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
+{
+    assert(hash == tw_htab_hash(h, n->key));
+    if (h->count > h->mask) {
+        tw_htab_insert_grow(h, m, n, hash);
+        return;
+    }
+    tw_htab_push_hashed(h, n, hash);
+    h->count++;
+}
+
+static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
+{
+    assert(hash == tw_htab_hash(h, n->key));
+    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
+    while (*pp && *pp != n) {
+        pp = &(*pp)->next;
+    }
+    if (*pp) {
+        *pp = n->next;
+        n->next = NULL;
+        h->count--;
+        /* The tag keeps this entry's bit until a lookup that it misleads walks the
+           chain and clears it (tw_htab_find): no reading of the chain's other entries. */
+        size_t buckets = h->mask + 1;
+        /* (the table at its minimum first: a stack with few connections stops there) */
+        if (buckets > h->min && h->count < buckets / 4 && !h->fixed) {
+            tw_htab_shrink(h);
+        }
+    }
+}
+
 static inline void tw_htab_remove(tw_htab *h, tw_hnode *n)
 {
     tw_htab_remove_hashed(h, n, tw_htab_hash(h, n->key));
@@ -107,11 +165,6 @@ static inline void tw_htab_remove(tw_htab *h, tw_hnode *n)
 static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
 {
     return (size_t)tw_htab_hash(h, key) & h->mask;
-}
-
-static inline uint8_t tw_htab_tag_bit(uint64_t hash)
-{
-    return (uint8_t)(1u << (hash >> 61));
 }
 
 /* tw_htab_find with the key's hash (tw_htab_hash) already computed. */

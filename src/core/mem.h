@@ -6,7 +6,7 @@
  * caller has one failure path to handle.
  *
  * Objects made and freed once or more per connection (connections, half-open entries,
- * port entries and leaves, the first 4 KiB block of a ring) go through small per-stack free lists
+ * the first 4 KiB block of a ring) go through small per-stack free lists
  * (tw_mem_take / tw_mem_give): a connection lifecycle then costs a few loads and stores
  * instead of a malloc/free pair per object. Each list is bounded (TW_MEM_CACHE_MAX
  * objects) and its bytes stay held from the allocator: they are part of `live` (what
@@ -15,7 +15,7 @@
  * NOMEM; they are also returned when the stack has no socket and no TIME-WAIT record
  * left (an idle stack holds what a fresh one holds) and at tw_stack_free.
  *
- * Behind the lists, connections and port entries come from slabs once a class has
+ * Behind the lists, connections (and the port class's objects) come from slabs once a class has
  * TW_MEM_SLAB_FROM objects out: one allocation of up to TW_MEM_SLAB_BYTES holding many
  * objects side by side. A million connections then cost a few thousand allocator calls
  * instead of a million, no allocator header per object, and objects made one after the
@@ -47,10 +47,8 @@
 enum tw_mem_class {
     TW_MC_CONN,   /* struct tw_socket */
     TW_MC_REQ,    /* tw_reqsk */
-    TW_MC_PORT,   /* tw_port */
+    TW_MC_PORT,   /* (unused by the stack: port entries live in their leaves) */
     TW_MC_RING,   /* first ring block (TW_MEM_RING_BLOCK bytes) */
-    TW_MC_LEAF,   /* tw_port_leaf (a client that binds one port after another empties
-                     and refills the same leaf every connection) */
     TW_MC_COUNT_
 };
 
@@ -182,8 +180,7 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
         tw_mem_give_slow(m, cls, p, size);
         return;
     }
-    c->out--;
-    c->size = (uint32_t)size;
+    c->out--; /* (c->size: set when the object was taken, tw_mem_take_slow) */
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
     c->n++;

@@ -138,7 +138,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
     tw_wheel_init(&st->wheel, tw_time_to_tick(now));
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
-    st->tws.seed = seed ^ 0x5555;
+    /* The TIME-WAIT table's seed is the connection table's: a 4-tuple is in at most one of
+       them, and connect() looks it up in both with one hash (tw_timewait_find_pre). */
+    st->tws.seed = seed;
     st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
     /* conns and reqs share a seed: a 4-tuple moves from one to the other when its
        handshake completes, and is hashed once for the lookups, the removal and the
@@ -170,12 +172,7 @@ void tw_stack_free(tw_stack *st)
     tw_timewait_free_all(st);
     for (size_t i = 0; i < 65536 / TW_PORT_LEAF; i++) {
         tw_port_leaf *l = st->ports[i];
-        if (l) {
-            for (size_t k = 0; k < TW_PORT_LEAF; k++) {
-                tw_mem_give(&st->mem, TW_MC_PORT, l->p[k], sizeof(tw_port));
-            }
-            tw_mem_give(&st->mem, TW_MC_LEAF, l, sizeof(*l));
-        }
+        tw_mem_free(&st->mem, l, sizeof(*l));
     }
     if (st->conns.b) {
         tw_htab_free(&st->conns, &st->mem);
@@ -365,63 +362,42 @@ size_t tw_stack_time_wait_count(const tw_stack *st)
 
 /* ---- port table ---- */
 
-/* A zeroed leaf. Leaves go back to their free list only when empty (every entry NULL, n
-   0), so one from the list has only the list's link word (its first entry) to clear: a
-   client binding one port after another empties and refills a leaf per connection. */
-static tw_port_leaf *leaf_take(tw_stack *st)
+/* A zeroed leaf, put in place. From the allocator, with no free list: a client binding
+   one port after another finds the leaf it emptied last still in place (leaf_kept), so
+   it needs a new one once per TW_PORT_LEAF ports. */
+tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port)
 {
-    bool cached = st->mem.cache[TW_MC_LEAF].head != NULL;
-    tw_port_leaf *l = tw_mem_take(&st->mem, TW_MC_LEAF, sizeof(*l));
+    tw_port_leaf *l = tw_mem_zalloc(&st->mem, sizeof(*l));
     if (l) {
-        if (cached) {
-            l->p[0] = NULL;
-        } else {
-            memset(l, 0, sizeof(*l));
-        }
+        st->ports[port / TW_PORT_LEAF] = l;
     }
     return l;
 }
 
-tw_port *tw_port_new(tw_stack *st, uint16_t port)
+static void leaf_give(tw_stack *st, uint32_t i)
 {
-    tw_port_leaf **lp = &st->ports[port / TW_PORT_LEAF];
-    if (!*lp && !(*lp = leaf_take(st))) {
-        return NULL;
-    }
-    tw_port *p = tw_mem_ztake(&st->mem, TW_MC_PORT, sizeof(*p));
-    if (!p) {
-        if ((*lp)->n == 0) {
-            tw_mem_give(&st->mem, TW_MC_LEAF, *lp, sizeof(**lp));
-            *lp = NULL;
-        }
-        return NULL;
-    }
-    (*lp)->p[port % TW_PORT_LEAF] = p;
-    (*lp)->n++;
-    return p;
+    tw_mem_free(&st->mem, st->ports[i], sizeof(tw_port_leaf));
+    st->ports[i] = NULL;
 }
 
-tw_port *tw_port_ref(tw_stack *st, uint16_t port)
+void tw_port_leaf_emptied(tw_stack *st, uint16_t port)
 {
-    tw_port *p = tw_port_get(st, port);
-    return p ? p : tw_port_new(st, port);
+    uint32_t k = st->leaf_kept, i = port / TW_PORT_LEAF; /* (k != i + 1: tw_port_unref) */
+    /* The one kept before goes, if still empty (it may have been refilled since). */
+    if (k && st->ports[k - 1]->n == 0) {
+        leaf_give(st, k - 1);
+    }
+    st->leaf_kept = i + 1;
 }
 
-void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
+void tw_stack_trim(tw_stack *st)
 {
-    if (p->nbound) {
-        p->nbound--;
-    }
-    if (reuse && p->nreuse) {
-        p->nreuse--;
-    }
-    if (p->nbound == 0 && !p->listener) {
-        tw_port_leaf **lp = &st->ports[port / TW_PORT_LEAF];
-        (*lp)->p[port % TW_PORT_LEAF] = NULL;
-        tw_mem_give(&st->mem, TW_MC_PORT, p, sizeof(*p));
-        if (--(*lp)->n == 0) {
-            tw_mem_give(&st->mem, TW_MC_LEAF, *lp, sizeof(**lp));
-            *lp = NULL;
+    uint32_t k = st->leaf_kept;
+    if (k) {
+        if (st->ports[k - 1]->n == 0) {
+            leaf_give(st, k - 1);
         }
+        st->leaf_kept = 0;
     }
+    tw_mem_drain(&st->mem);
 }

@@ -12,12 +12,20 @@
 #include "core/wheel.h"
 
 #define TW_TICK TW_MS(1) /* timing-wheel resolution */
-#define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 516 bytes) */
+#define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 1,032 bytes) */
 
-struct tw_port;
-/* A leaf of the port table: TW_PORT_LEAF consecutive port numbers. */
+/* A local port in use: bound sockets and at most one listener. All zero when unused. */
+typedef struct tw_port {
+    uint32_t nbound;
+    uint32_t nreuse; /* of which SO_REUSEADDR */
+    struct tw_socket *listener;
+} tw_port;
+
+/* A leaf of the port table: TW_PORT_LEAF consecutive port numbers, their entries held in
+   the leaf itself: binding a port is a few stores, no allocation of its own (a client
+   binds one per connection), and ports bound side by side cost 16 bytes each. */
 typedef struct tw_port_leaf {
-    struct tw_port *p[TW_PORT_LEAF];
+    tw_port p[TW_PORT_LEAF];
     uint32_t n; /* of them in use */
 } tw_port_leaf;
 #define TW_TXBUF_SIZE 65536u
@@ -52,6 +60,11 @@ struct tw_stack {
        side by side. A leaf is made with its first port and given back with its last (to a
        free list, mem.h: a client binding port after port reuses one). */
     tw_port_leaf *ports[65536 / TW_PORT_LEAF];
+    /* The last leaf to empty is left in place (its index + 1; 0: none), and given back
+       when another empties (or at tw_stack_trim): a client binding one port after
+       another empties and refills the same leaf every connection. At most one leaf
+       held so, 1 KiB. */
+    uint32_t leaf_kept;
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
     struct tw_socket *timer_held; /* its timer is set once its segment is done (tcp_in.c) */
@@ -66,13 +79,6 @@ struct tw_stack {
 
     uint8_t *txbuf;  /* one outgoing packet is built here */
 };
-
-/* A local port in use: bound sockets and at most one listener. */
-typedef struct tw_port {
-    uint32_t nbound;
-    uint32_t nreuse; /* of which SO_REUSEADDR */
-    struct tw_socket *listener;
-} tw_port;
 
 /* ---- time (STYLE 7.5) ---- */
 static inline tw_time tw_time_add(tw_time t, tw_time d)
@@ -128,15 +134,55 @@ static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t le
     }
 }
 
-/* Port table. */
+/* Port table. tw_port_get: NULL when the port's leaf is absent, else the port's entry,
+   which may be unused (all zero: no listener, nothing bound; tw_port_used). */
 static inline tw_port *tw_port_get(const tw_stack *st, uint16_t port)
 {
     tw_port_leaf *l = st->ports[port / TW_PORT_LEAF];
-    return l ? l->p[port % TW_PORT_LEAF] : NULL;
+    return l ? &l->p[port % TW_PORT_LEAF] : NULL;
 }
-tw_port *tw_port_ref(tw_stack *st, uint16_t port); /* find or create; NULL on NOMEM */
-tw_port *tw_port_new(tw_stack *st, uint16_t port); /* create one known absent */
-void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse);
+static inline bool tw_port_used(const tw_port *p)
+{
+    return p && (p->nbound || p->listener);
+}
+tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port);
+void tw_port_leaf_emptied(tw_stack *st, uint16_t port);
+/* Create one known unused; NULL on NOMEM. The caller binds a socket to it (nbound++) at
+   once. Inline: a client binds a port per connection, most often in a leaf in place. */
+static inline tw_port *tw_port_new(tw_stack *st, uint16_t port)
+{
+    tw_port_leaf *l = st->ports[port / TW_PORT_LEAF];
+    if (!l && !(l = tw_port_leaf_new(st, port))) {
+        return NULL;
+    }
+    l->n++;
+    return &l->p[port % TW_PORT_LEAF];
+}
+/* Find or create (the same contract). */
+static inline tw_port *tw_port_ref(tw_stack *st, uint16_t port)
+{
+    tw_port *p = tw_port_get(st, port);
+    return tw_port_used(p) ? p : tw_port_new(st, port);
+}
+/* A socket bound to p (reuse: with SO_REUSEADDR) lets go of it. */
+static inline void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
+{
+    if (p->nbound) {
+        p->nbound--;
+    }
+    if (reuse && p->nreuse) {
+        p->nreuse--;
+    }
+    if (p->nbound == 0 && !p->listener) {
+        p->nreuse = 0; /* unused: all zero (tw_port_get) */
+        uint32_t i = port / TW_PORT_LEAF;
+        if (--st->ports[i]->n == 0 && st->leaf_kept != i + 1) {
+            tw_port_leaf_emptied(st, port);
+        }
+    }
+}
+/* The stack's free lists and the leaf kept in place given back (tw_stack_trim_if_idle). */
+void tw_stack_trim(tw_stack *st);
 
 /* ICMP input (icmp.c). */
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,

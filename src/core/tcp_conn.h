@@ -285,12 +285,12 @@ typedef struct tw_trace_id {
     tw_state state;
 } tw_trace_id;
 
-/* An idle stack (no socket, no TIME-WAIT record) gives its free lists back, so that it
-   holds what a fresh one holds (mem.h). */
+/* An idle stack (no socket, no TIME-WAIT record) gives its free lists and its kept port
+   leaf back, so that it holds what a fresh one holds (mem.h, stack.h leaf_kept). */
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && st->mem.cached) {
-        tw_mem_drain(&st->mem);
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->mem.cached || st->leaf_kept)) {
+        tw_stack_trim(st);
     }
 }
 
@@ -713,11 +713,7 @@ void tw_cc_init(tw_socket *c);
 bool tw_timewait_enter(tw_socket *c);
 /* The record of a 4-tuple key, or NULL. */
 struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);
-/* Start loading the bucket tw_timewait_find(st, key) will read; returns the key's hash,
-   for tw_timewait_find_pre (the same as tw_timewait_find without hashing again: the hash
-   depends on the key and the stack's seed only). */
-uint64_t tw_timewait_prefetch(const tw_stack *st, uint64_t key);
-struct tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h);
+/* (tw_timewait_find_pre: timewait.h) */
 /* A segment for a TIME-WAIT 4-tuple. Returns true if consumed; false if the record was
    removed to let a newer SYN open a new connection (RFC 6191), *isn_floor then holds
    the lowest ISN the new connection may use. isn_floor NULL: nothing could take the

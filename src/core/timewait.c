@@ -20,25 +20,18 @@ static inline tw_tw *rec(const tw_twtab *T, uint32_t i)
 
 static inline uint64_t hash_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
 {
-    uint64_t x = ((uint64_t)raddr << 32 | ports) ^ T->seed;
-    x ^= x >> 31;
-    x *= 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 32;
-    return x;
+    /* tw_htab_hash of the key: the tables share the seed (stack.c) */
+    return tw_hash_mix((uint64_t)raddr << 32 | ports, T->seed);
 }
 
-/* The bucket takes the low bits, the filter bit the top five: independent while there
-   are fewer than 2^59 buckets. */
 static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
 {
-    return (uint32_t)h & (T->nb - 1);
+    return tw_tw_bucket(T, h);
 }
 
 static inline uint32_t bit_of(uint64_t h)
 {
-    return 1u << (h >> 59);
+    return tw_tw_bit(h);
 }
 
 static uint32_t capacity(const tw_twtab *T)
@@ -256,14 +249,10 @@ static void release(tw_stack *st, tw_tw *t)
     tw_stack_trim_if_idle(st);
 }
 
-static inline tw_tw *find_h(const tw_twtab *T, uint64_t key, uint64_t h)
+tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key)
 {
     uint32_t raddr = (uint32_t)(key >> 32), ports = (uint32_t)key;
-    const tw_twbucket *bk = &T->b[bucket_of(T, h)];
-    if (!(bk->bloom & bit_of(h))) {
-        return NULL;
-    }
-    for (uint32_t i = bk->head; i != TW_TW_NIL;) {
+    while (i != TW_TW_NIL) {
         tw_tw *t = rec(T, i);
         if (t->raddr == raddr && t->ports == ports) {
             return t;
@@ -279,23 +268,7 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
     if (!T->count) {
         return NULL;
     }
-    return find_h(T, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
-}
-
-uint64_t tw_timewait_prefetch(const tw_stack *st, uint64_t key)
-{
-    const tw_twtab *T = &st->tws;
-    uint64_t h = hash_of(T, (uint32_t)(key >> 32), (uint32_t)key);
-    if (T->count) {
-        TW_PREFETCH(&T->b[bucket_of(T, h)]);
-    }
-    return h;
-}
-
-tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h)
-{
-    const tw_twtab *T = &st->tws;
-    return T->count ? find_h(T, key, h) : NULL;
+    return tw_timewait_find_pre(st, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
 }
 
 /* ---- TIME-WAIT behaviour ---- */
@@ -392,6 +365,15 @@ bool tw_timewait_enter(tw_socket *c)
         T->tail = i;
     } else {
         list_insert(T, i);
+    }
+    /* Out of the connection table with this hash (the same key and mix, stack.c): what
+       tw_conn_free's unhash would do, without hashing again. */
+    if (c->flags & TW_F_HASHED) {
+        tw_htab_remove_hashed(&st->conns, &c->h, h);
+        c->flags &= ~TW_F_HASHED;
+        if (st->last_conn == c) {
+            st->last_conn = NULL;
+        }
     }
     tw_conn_free(c);
     return true;

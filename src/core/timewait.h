@@ -54,6 +54,44 @@ _Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes"
 /* Records per chunk of the dense array (timewait.c). */
 #define TW_TW_CHUNK_BITS 8u
 
+/* The bucket takes the hash's low bits, the filter bit its top five: independent while
+   there are fewer than 2^59 buckets. */
+static inline uint32_t tw_tw_bucket(const tw_twtab *T, uint64_t h)
+{
+    return (uint32_t)h & (T->nb - 1);
+}
+
+static inline uint32_t tw_tw_bit(uint64_t h)
+{
+    return 1u << (h >> 59);
+}
+
+/* The record of key on the chain from index i, or NULL (timewait.c). */
+tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key);
+
+/* tw_timewait_find with the key's hash, tw_htab_hash(&st->conns, key) (the tables share
+   the seed, stack.c). Inline: connect() asks for every 4-tuple, and the bucket's filter
+   most often answers. */
+static inline tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint64_t h)
+{
+    const tw_twtab *T = &st->tws;
+    if (!T->count) {
+        return NULL;
+    }
+    const tw_twbucket *bk = &T->b[tw_tw_bucket(T, h)];
+    return bk->bloom & tw_tw_bit(h) ? tw_timewait_walk(T, bk->head, key) : NULL;
+}
+
+/* Start loading the bucket tw_timewait_find_pre(st, key, h) will read, h the key's hash
+   (tw_htab_hash(&st->conns, key): the two tables share the seed, stack.c). */
+static inline void tw_timewait_prefetch(const tw_stack *st, uint64_t h)
+{
+    const tw_twtab *T = &st->tws;
+    if (T->count) {
+        TW_PREFETCH(&T->b[tw_tw_bucket(T, h)]);
+    }
+}
+
 /* The first record's end (tick), or UINT64_MAX with none: inline, for
    tw_stack_next_deadline, which an application asks after its calls. */
 static inline uint64_t tw_timewait_next_inline(const tw_stack *st)
