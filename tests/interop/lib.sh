@@ -266,22 +266,35 @@ $(echo "$bad" | head -n 20)"
     note "tshark: $n TCP segments, none malformed, no bad checksum${ACKED_NOTE:-, nothing ACKed unseen}"
 }
 
-# RSTs from tcpwave that answer a segment arriving after its connection ended cleanly:
-# our FIN was acknowledged earlier in the capture, the RST has no ACK bit and carries the
-# sequence number just past that FIN (RFC 9293 3.10.7.1: a segment for no connection).
-# On a starved machine the TUN queue drops the kernel's ACKs, our retransmission timer
-# resends data the kernel already has, and its duplicate ACKs can arrive after the last
-# ACK closed our side: those RSTs are correct. Prints "late unexplained" counts.
+# RSTs that answer a segment arriving after the sender's connection ended cleanly: the
+# sender's FIN was acknowledged earlier in the capture, the RST has no ACK bit and
+# carries the sequence number just past that FIN (RFC 9293 3.10.7.1: a segment for no
+# connection). On a starved machine the TUN queue drops ACKs, a retransmission timer
+# resends what the other side already has, and the duplicate ACK (or the segment) it
+# draws can arrive after the last ACK closed the other end: those RSTs are correct, from
+# tcpwave or from the kernel. Prints "late other" counts.
 late_rsts() {
     fields
-    awk -F'\t' -v S="$STACK" -v G="$GW" '
-        $2 == S && $8 == 1 { finend[$25] = $27 }
-        $2 == G && ($25 in finend) && $28 + 0 >= finend[$25] + 0 { finacked[$25] = 1 }
-        $2 == S && $9 == 1 {
-            if (($25 in finacked) && $7 == 0 && $26 + 0 == finend[$25] + 0) late++
+    awk -F'\t' '
+        $8 == 1 { finend[$25 "," $2] = $27 }
+        { peerfin = $25 "," $3 }
+        (peerfin in finend) && $7 == 1 && $28 + 0 >= finend[peerfin] + 0 { finacked[peerfin] = 1 }
+        $9 == 1 {
+            k = $25 "," $2
+            if ((k in finacked) && $7 == 0 && $26 + 0 == finend[k] + 0) late++
             else other++
         }
         END { print late + 0, other + 0 }' "$WORK/fields.tsv"
+}
+
+# No RST in the capture but late ones (late_rsts), which are noted.
+no_rst_but_late() {
+    local rsts late other
+    rsts=$(count 'rst')
+    [ "$rsts" = 0 ] && return 0
+    read -r late other <<<"$(late_rsts)"
+    [ "$other" = 0 ] || fail "$rsts RSTs in the capture, $other of them not after a clean close: $(rows 'rst' | head -n 3)"
+    note "$late RSTs answered segments that arrived after the sender's connection had closed cleanly (its FIN acknowledged): duplicates drawn by retransmissions that lost ACKs caused"
 }
 
 # `tcpwave echo` on port 7 (started by the caller with tw_serve), N parallel kernel
