@@ -8,6 +8,7 @@
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
 #include "core/reqsk.h"
+#include "core/ipv4.h"
 
 #include <string.h>
 
@@ -234,8 +235,10 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     if (!fresh(s)) {
         return refuse(st, TW_ERR_STATE);
     }
-    if (addr == 0 || port == 0 || addr == st->cfg.addr || addr == 0xffffffffu ||
-        (addr >> 28) == 0xe) {
+    /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
+       addresses no segment may come from (3.2.1.3: zero, broadcast, multicast, loopback,
+       which never leaves a host, or our own) are those none may go to. */
+    if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
         return refuse(st, TW_ERR_INVAL);
     }
     if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {

@@ -115,9 +115,10 @@ static void test_api_fresh_socket_wrong_calls(void **state)
     assert_int_equal(tw_socket_connect(s, LOCAL, 80, now), TW_ERR_INVAL);
     assert_int_equal(tw_socket_connect(s, 0xffffffffu, 80, now), TW_ERR_INVAL);
     assert_int_equal(tw_socket_connect(s, 0xe0000001u, 80, now), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect(s, 0x7f000001u, 80, now), TW_ERR_INVAL); /* 127/8 */
     assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
     assert_int_equal(tw_socket_error(s), 0);
-    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 16);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 17);
     TW_EXPECT_NOTHING(t);
 
     /* None of that changed anything: a correct connect still works. */
