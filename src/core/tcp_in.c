@@ -547,7 +547,7 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
 
-static void established_from_syn(tw_socket *c)
+static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c)
 {
     tw_conn_set_state(c, TW_STATE_ESTABLISHED);
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
