@@ -666,12 +666,12 @@ static void enter_time_wait(tw_socket *c)
     /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
        by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
     c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-    tw_conn_ring_free(st, &c->snd);
     if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
-        return; /* c is now a compact record */
+        return; /* c is now a compact record (tw_conn_free gave its send ring back) */
     }
     /* S15: the application still holds the socket (or no record could be made): the
-       full connection waits 2*MSL itself. */
+       full connection waits 2*MSL itself, with nothing left to send. */
+    tw_conn_ring_free(st, &c->snd);
     tw_conn_timer_update(c);
     tw_conn_notify(c);
 }
