@@ -972,9 +972,11 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
     c->snd_wl2 = s->ack;
     established_from_syn(c);
     if (l) {
+        /* (c is l's unaccepted child, whose notification tw_conn_notify passes over) */
         tw_conn_notify(l);
+    } else {
+        tw_conn_notify(c);
     }
-    tw_conn_notify(c);
     return IN_CONTINUE;
 }
 
