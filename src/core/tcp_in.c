@@ -446,9 +446,14 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     req_free_hashed(st, r, s->hash);
     l->syn_len++;
     tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
-    c->flags |= TW_F_QUIET_STATE;
-    tw_conn_set_state(c, TW_STATE_SYN_RCVD);
-    c->flags &= ~TW_F_QUIET_STATE;
+    if (st->cfg.trace) {
+        /* (the flag is read only by a trace: the entry's SYN-RECEIVED was traced) */
+        c->flags |= TW_F_QUIET_STATE;
+        tw_conn_set_state_full(c, TW_STATE_SYN_RCVD);
+        c->flags &= ~TW_F_QUIET_STATE;
+    } else {
+        tw_conn_set_state(c, TW_STATE_SYN_RCVD);
+    }
     in_promoted(c, s, usual, synack_tick);
 }
 
