@@ -147,8 +147,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint32_t ports = tw_get32(seg); /* source port, destination port */
     /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
        total was checked above; a short hlen wraps to a large difference). */
-    if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN || (ports >> 16) == 0 || (ports & 0xffffu) == 0 ||
-        ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) || (flags & 0x3fu) == 0) {
+    if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN || (ports >> 16) == 0 ||
+        (ports & 0xffffu) == 0 || ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) ||
+        (flags & 0x3fu) == 0) {
         return false;
     }
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
