@@ -666,7 +666,9 @@ static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len)
            tw_seq_in(tw_seq_add(seq, len - 1), c->rcv_nxt, end);
 }
 
-static void enter_time_wait(tw_socket *c)
+/* Entering TIME-WAIT: inline where the usual close takes it (fin_in_order, FIN-WAIT-2's
+   FIN: every active closer's), a call elsewhere (enter_time_wait). */
+static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_conn_set_state(c, TW_STATE_TIME_WAIT);
@@ -682,6 +684,11 @@ static void enter_time_wait(tw_socket *c)
     tw_conn_ring_free(st, &c->snd);
     tw_conn_timer_update(c);
     tw_conn_notify(c);
+}
+
+static void enter_time_wait(tw_socket *c)
+{
+    time_wait_steps(c);
 }
 
 /* The ACK that answers an unacceptable segment (out of window, PAWS, ACK of unsent or
@@ -1222,7 +1229,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c
         break;
     case TW_STATE_FIN_WAIT_2:
         tw_out_ack(c); /* S14: the last ACK, before the record shrinks */
-        enter_time_wait(c);
+        time_wait_steps(c);
         return IN_DONE;
     default:
         break;
