@@ -1212,14 +1212,17 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
 }
 
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
-   FIN, on header prediction's path or the closing ACK's. */
-static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
+   FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
+   where the caller knows it (only its case is then compiled there). */
+static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket *c,
+                                                                       tw_state state)
 {
+    assert(state == (tw_state)c->state);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
     c->flags |= TW_F_PEER_FIN;
     c->flags &= ~TW_F_OOO_FIN;
     ack_soon(c); /* S11: a close() in this turn sends FIN+ACK, S13 */
-    switch (c->state) {
+    switch (state) {
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:
         tw_conn_set_state(c, TW_STATE_CLOSE_WAIT); /* S11 */
@@ -1236,6 +1239,11 @@ static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c
     }
     tw_conn_notify(c);
     return IN_CONTINUE;
+}
+
+static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
+{
+    return fin_in_order_in(c, (tw_state)c->state);
 }
 
 static in_result in_process_fin(tw_socket *c, const tw_seg *s)
@@ -1374,7 +1382,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
                 c->snd_nxt = s->ack;
             }
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
-            fin_in_order(c); /* S14: the last ACK, then TIME-WAIT */
+            fin_in_order_in(c, TW_STATE_FIN_WAIT_2); /* S14: the last ACK, then TIME-WAIT */
             return true;
         }
     }
@@ -1594,7 +1602,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
-        fin_in_order(c);
+        fin_in_order_in(c, TW_STATE_ESTABLISHED); /* (fast_ok: nothing changed it) */
         tw_out_push(c);
     } else {
         tw_conn_notify(c);
