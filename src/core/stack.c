@@ -263,7 +263,12 @@ static __attribute__((noinline)) int input_refused(tw_stack *st, const uint8_t *
 /* see tcpwave.h */
 int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
 {
-    if (!st || !pkt || len > 65535 || st->in_call) {
+    /* (len first, alone: GCC otherwise merges it and the pointer tests into flag
+       arithmetic, more instructions for the call that passes them all) */
+    if (len > 65535) {
+        return input_refused(st, pkt, len);
+    }
+    if (!st || !pkt || st->in_call) {
         return input_refused(st, pkt, len);
     }
     st->in_call = true;

@@ -145,8 +145,11 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint32_t hlen = (uint32_t)(seg[12] >> 4) * 4u;
     uint8_t flags = seg[13];
     uint32_t ports = tw_get32(seg); /* source port, destination port */
-    if (hlen < TW_TCP_HDR_LEN || hlen > slen || (ports >> 16) == 0 || (ports & 0xffffu) == 0 ||
-        ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) || (flags & 0x3fu) == 0) {
+    /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
+       total was checked above; a short hlen wraps to a large difference). */
+    if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN || (ports >> 16) == 0 ||
+        (ports & 0xffffu) == 0 || ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) ||
+        (flags & 0x3fu) == 0) {
         return false;
     }
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
@@ -157,7 +160,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint32_t phw;
     memcpy(&phw, ph, 4);
     uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), phw);
-    sum = tw_cksum_native_words(sum, seg, hlen / 4u);
+    /* (the usual length, timestamps, a constant: no jump into the adds) */
+    sum = hlen == TW_TCP_HDR_LEN + 12 ? tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4)
+                                      : tw_cksum_native_words(sum, seg, hlen / 4u);
     if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
     }

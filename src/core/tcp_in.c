@@ -219,7 +219,10 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     in_synchronized(c, s);
 }
 
-static void in_listen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_floor)
+/* Inline in its one caller (input_demux): the SYN of every passive open pays no frame of
+   its own. */
+static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg *s,
+                                                            bool have_floor, uint32_t isn_floor)
 {
     tw_stack *st = l->st;
     if (s->flags & TW_RST) {
@@ -443,9 +446,14 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     req_free_hashed(st, r, s->hash);
     l->syn_len++;
     tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
-    c->flags |= TW_F_QUIET_STATE;
-    tw_conn_set_state(c, TW_STATE_SYN_RCVD);
-    c->flags &= ~TW_F_QUIET_STATE;
+    if (st->cfg.trace) {
+        /* (the flag is read only by a trace: the entry's SYN-RECEIVED was traced) */
+        c->flags |= TW_F_QUIET_STATE;
+        tw_conn_set_state_full(c, TW_STATE_SYN_RCVD);
+        c->flags &= ~TW_F_QUIET_STATE;
+    } else {
+        tw_conn_set_state(c, TW_STATE_SYN_RCVD);
+    }
     in_promoted(c, s, usual, synack_tick);
 }
 
@@ -547,7 +555,7 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
 
-static void established_from_syn(tw_socket *c)
+static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c)
 {
     tw_conn_set_state(c, TW_STATE_ESTABLISHED);
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
@@ -658,7 +666,9 @@ static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len)
            tw_seq_in(tw_seq_add(seq, len - 1), c->rcv_nxt, end);
 }
 
-static void enter_time_wait(tw_socket *c)
+/* Entering TIME-WAIT: inline where the usual close takes it (fin_in_order, FIN-WAIT-2's
+   FIN: every active closer's), a call elsewhere (enter_time_wait). */
+static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_conn_set_state(c, TW_STATE_TIME_WAIT);
@@ -666,14 +676,19 @@ static void enter_time_wait(tw_socket *c)
     /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
        by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
     c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-    tw_conn_ring_free(st, &c->snd);
     if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
-        return; /* c is now a compact record */
+        return; /* c is now a compact record (tw_conn_free gave its send ring back) */
     }
     /* S15: the application still holds the socket (or no record could be made): the
-       full connection waits 2*MSL itself. */
+       full connection waits 2*MSL itself, with nothing left to send. */
+    tw_conn_ring_free(st, &c->snd);
     tw_conn_timer_update(c);
     tw_conn_notify(c);
+}
+
+static void enter_time_wait(tw_socket *c)
+{
+    time_wait_steps(c);
 }
 
 /* The ACK that answers an unacceptable segment (out of window, PAWS, ACK of unsent or
@@ -969,9 +984,11 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
     c->snd_wl2 = s->ack;
     established_from_syn(c);
     if (l) {
+        /* (c is l's unaccepted child, whose notification tw_conn_notify passes over) */
         tw_conn_notify(l);
+    } else {
+        tw_conn_notify(c);
     }
-    tw_conn_notify(c);
     return IN_CONTINUE;
 }
 
@@ -1195,14 +1212,17 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
 }
 
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
-   FIN, on header prediction's path or the closing ACK's. */
-static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
+   FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
+   where the caller knows it (only its case is then compiled there). */
+static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket *c,
+                                                                       tw_state state)
 {
+    assert(state == (tw_state)c->state);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
     c->flags |= TW_F_PEER_FIN;
     c->flags &= ~TW_F_OOO_FIN;
     ack_soon(c); /* S11: a close() in this turn sends FIN+ACK, S13 */
-    switch (c->state) {
+    switch (state) {
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:
         tw_conn_set_state(c, TW_STATE_CLOSE_WAIT); /* S11 */
@@ -1212,13 +1232,18 @@ static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c
         break;
     case TW_STATE_FIN_WAIT_2:
         tw_out_ack(c); /* S14: the last ACK, before the record shrinks */
-        enter_time_wait(c);
+        time_wait_steps(c);
         return IN_DONE;
     default:
         break;
     }
     tw_conn_notify(c);
     return IN_CONTINUE;
+}
+
+static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
+{
+    return fin_in_order_in(c, (tw_state)c->state);
 }
 
 static in_result in_process_fin(tw_socket *c, const tw_seg *s)
@@ -1357,7 +1382,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
                 c->snd_nxt = s->ack;
             }
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
-            fin_in_order(c); /* S14: the last ACK, then TIME-WAIT */
+            fin_in_order_in(c, TW_STATE_FIN_WAIT_2); /* S14: the last ACK, then TIME-WAIT */
             return true;
         }
     }
@@ -1577,7 +1602,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
-        fin_in_order(c);
+        fin_in_order_in(c, TW_STATE_ESTABLISHED); /* (fast_ok: nothing changed it) */
         tw_out_push(c);
     } else {
         tw_conn_notify(c);
