@@ -1760,9 +1760,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3, the test tw_tcp_parse_usual_part leaves out. A connection's peer
        passed it when the connection was made (a SYN's source here, connect's address
-       there), except a loopback address, which connect does not refuse: only that test
-       is left when the table knows the 4-tuple (our address never changes). */
-    if (n ? (c->raddr >> 24) == 127 : tw_ipv4_bad_source(s.raddr, st->cfg.addr)) {
+       there: connect refuses the same addresses), so only a packet the table does not
+       know is asked (our address never changes). */
+    if (!n && tw_ipv4_bad_source(s.raddr, st->cfg.addr)) {
         return false;
     }
     bool grow = false;
