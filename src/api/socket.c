@@ -48,7 +48,8 @@ static int refuse(tw_stack *st, int rc)
         }                                                                                  \
     } while (0)
 
-/* The settings' guard: a NULL socket, or a call from inside a hook (tcpwave.h). */
+/* The guard of the calls that take no clock (bind and the settings): a NULL socket, or a
+   call from inside a hook (tcpwave.h). */
 #define SETTING(s)                                                                         \
     do {                                                                                   \
         if (!(s)) {                                                                        \
