@@ -1687,7 +1687,8 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     tw_port *p = NULL; /* the listener's port: looked up only when asked (not for a SYN
                           queue entry's segment, the third of every passive open) */
     if (st->tws.count) {
-        tw_tw *tw = tw_timewait_find(st, key);
+        /* conn_find's hash: the TIME-WAIT table shares the connection table's seed. */
+        tw_tw *tw = tw_timewait_find_pre(st, key, s->hash);
         if (tw) {
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
