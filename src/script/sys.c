@@ -49,6 +49,11 @@ static const sym symbols[] = {
     {"TCP_ESTABLISHED", 1}, {"TCP_SYN_SENT", 2}, {"TCP_SYN_RECV", 3}, {"TCP_FIN_WAIT1", 4},
     {"TCP_FIN_WAIT2", 5}, {"TCP_TIME_WAIT", 6}, {"TCP_CLOSE", 7}, {"TCP_CLOSE_WAIT", 8},
     {"TCP_LAST_ACK", 9}, {"TCP_LISTEN", 10}, {"TCP_CLOSING", 11},
+    /* FreeBSD packetdrill's names for tcpi_state (its TCPS_* states), given the values
+       tcpi_state reads here (Linux numbering, above) so that the names compare right. */
+    {"TCPI_CLOSED", 7}, {"TCPI_LISTEN", 10}, {"TCPI_SYN_SENT", 2}, {"TCPI_SYN_RECEIVED", 3},
+    {"TCPI_ESTABLISHED", 1}, {"TCPI_CLOSE_WAIT", 8}, {"TCPI_FIN_WAIT_1", 4},
+    {"TCPI_CLOSING", 11}, {"TCPI_LAST_ACK", 9}, {"TCPI_FIN_WAIT_2", 5}, {"TCPI_TIME_WAIT", 6},
     {"TCPI_OPT_TIMESTAMPS", 1}, {"TCPI_OPT_SACK", 2}, {"TCPI_OPT_WSCALE", 4},
     {"TCPI_OPT_ECN", 8},
     {"EPERM", 1}, {"ENOENT", 2}, {"EINTR", 4}, {"EIO", 5}, {"EBADF", 9}, {"EAGAIN", 11},
