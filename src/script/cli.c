@@ -57,7 +57,10 @@ static void usage(FILE *f)
             "     bad_ip_csum, tcp_csum N, ip_csum N, truncate N, ip_len N, ihl N,\n"
             "     version N, mf, frag_off N, proto N, ttl N, src A.B.C.D, dst A.B.C.D,\n"
             "     doff N, reserved N, flags N, options \"hex bytes\"\n"
-            "  header lines: --options=exact|semantic, --set=KEY=VALUE\n");
+            "  header lines: --options=exact|semantic, --set=KEY=VALUE,\n"
+            "     --remote_seq=relative|absolute (the peer's numbers after its SYN: relative\n"
+            "     to its ISN as tcpdump prints them, the default, or as written, as\n"
+            "     packetdrill reads them)\n");
 }
 
 typedef struct cli {

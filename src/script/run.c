@@ -15,7 +15,9 @@
  *  - sequence numbers are read as tcpdump prints them: in segments with SYN they are
  *    absolute, in the others relative to the ISN of their sender. Our ISN is learned
  *    from the first SYN or SYN+ACK the stack sends (after connect() or an inbound SYN);
- *    the remote ISN is the one the script's SYN or SYN+ACK carries.
+ *    the remote ISN is the one the script's SYN or SYN+ACK carries. With
+ *    --remote_seq=absolute the peer's numbers are read as written (packetdrill's own
+ *    reading, which differs only when the script's peer ISN is not 0).
  *  - TS val: the first outbound value maps to the script's, later ones keep their
  *    distance (checked only with --tcp_ts_tick_usecs); an inbound TS ecr is translated
  *    back to the live value it echoes.
@@ -413,7 +415,7 @@ static uint32_t local_offset(const sc_flow *f, bool syn)
 
 static uint32_t remote_offset(const sc_flow *f, bool syn)
 {
-    if (f == NULL || !f->remote_isn_known || syn) {
+    if (f == NULL || !f->remote_isn_known || syn || f->remote_literal) {
         return 0;
     }
     return f->remote_isn;
@@ -455,6 +457,7 @@ sc_flow *sc_flow_get(sc_runner *r, uint16_t lport, uint16_t rport)
     }
     f->lport = lport;
     f->rport = rport;
+    f->remote_literal = r->remote_seq_absolute;
     r->flows[r->n_flows++] = f;
     return f;
 }
@@ -2434,6 +2437,14 @@ static int apply_header(sc_runner *r)
             r->ts_ecr_scaled = true;
         } else if (strcmp(o->name, "strict_segments") == 0) {
             r->strict_segments = true;
+        } else if (strcmp(o->name, "remote_seq") == 0) {
+            if (strcmp(v, "absolute") == 0) {
+                r->remote_seq_absolute = true;
+            } else if (strcmp(v, "relative") == 0) {
+                r->remote_seq_absolute = false;
+            } else {
+                return sc_fail(r, o->line, "--remote_seq must be relative or absolute");
+            }
         } else if (strcmp(o->name, "define") == 0) {
             /* handled by the preprocessor */
         } else if (strcmp(o->name, "options") == 0) {

@@ -94,6 +94,7 @@ typedef struct sc_flow {
     uint32_t live_local_isn, script_local_isn;
     bool remote_isn_known;
     uint32_t remote_isn;
+    bool remote_literal;       /* --remote_seq=absolute: the peer's numbers as written */
     bool remote_cand_pending;  /* an injected SYN's ISN, until the stack acknowledges it */
     uint32_t remote_cand;
     bool active_opening;       /* our SYN (after connect) not yet acknowledged */
@@ -204,6 +205,7 @@ typedef struct sc_runner {
     int64_t ts_tick_us;
     bool ts_ecr_scaled;
     bool strict_segments;
+    bool remote_seq_absolute;  /* --remote_seq=absolute (packetdrill's numbering) */
     uint16_t gso_mss;
 
     uint16_t ip_id;
