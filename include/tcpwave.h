@@ -321,7 +321,7 @@ typedef struct tw_config {
     tw_time rto_min;                /* 200 ms, like Linux */
     tw_time rto_max;                /* 120 s, like Linux */
     tw_time fin_timeout;            /* orphaned FIN-WAIT-2 lifetime (R7), 60 s like Linux */
-    uint8_t syn_retries;            /* SYN retransmissions before TIMEDOUT: 6 (Linux) */
+    uint8_t syn_retries;            /* SYN retransmissions before TIMEDOUT: 7 (RFC 1122 >= 3 min) */
     uint8_t synack_retries;         /* SYN+ACK retransmissions: 5 (Linux) */
     uint8_t retries;                /* data/FIN retransmissions: 15 (Linux tcp_retries2) */
     uint8_t orphan_retries;         /* retransmissions of an orphan's FIN: 8 */

@@ -23,7 +23,11 @@ void tw_config_init(tw_config *cfg)
     cfg->rto_min = TW_MS(200);
     cfg->rto_max = TW_SEC(120);
     cfg->fin_timeout = TW_SEC(60);
-    cfg->syn_retries = 6;
+    /* RFC 1122 4.2.3.5: R2 for a SYN "MUST be set large enough to provide retransmission
+       of the segment for at least 3 minutes". With the 1 s initial RTO doubling, Linux's
+       6 retries give up after 127 s; 7 keep the attempt alive 247 s (last copy at 127 s,
+       then one rto_max). */
+    cfg->syn_retries = 7;
     cfg->synack_retries = 5;
     cfg->retries = 15;
     cfg->orphan_retries = 8;

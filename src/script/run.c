@@ -160,7 +160,7 @@ static const set_key set_keys[] = {
     {"rto_min", K_DUR, CFG_OFF(rto_min), "RTO lower bound (200ms, Linux)"},
     {"rto_max", K_DUR, CFG_OFF(rto_max), "RTO upper bound (120s, Linux)"},
     {"fin_timeout", K_DUR, CFG_OFF(fin_timeout), "orphaned FIN-WAIT-2 lifetime (60s)"},
-    {"syn_retries", K_U8, CFG_OFF(syn_retries), "SYN retransmissions (6)"},
+    {"syn_retries", K_U8, CFG_OFF(syn_retries), "SYN retransmissions (7)"},
     {"synack_retries", K_U8, CFG_OFF(synack_retries), "SYN+ACK retransmissions (5)"},
     {"retries", K_U8, CFG_OFF(retries), "data/FIN retransmissions (15)"},
     {"orphan_retries", K_U8, CFG_OFF(orphan_retries), "FIN retransmissions of an orphan (8)"},
