@@ -735,9 +735,11 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
                                                     ((s->flags & TW_FIN) ? 1u : 0u));
             c->dsack_end = tw_seq_add(c->dsack_start, s->data_len);
         }
-        if (c->state == TW_STATE_TIME_WAIT && (s->flags & TW_FIN)) {
-            /* S16: the peer's FIN again (our last ACK was lost): ACK it and restart
-               the 2*MSL wait. */
+        if (c->state == TW_STATE_TIME_WAIT && (s->flags & TW_FIN) &&
+            tw_seq_eq(tw_seq_add(s->seq, s->len), c->rcv_nxt)) {
+            /* S16: the peer's FIN again (it ends at RCV.NXT: our last ACK was lost): ACK
+               it and restart the 2*MSL wait. Any other FIN is only answered: a forged one
+               must not make TIME-WAIT last for ever. */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
             timer_changed(c);
         }
@@ -777,6 +779,12 @@ static in_result in_check_rst(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
     if (!(s->flags & TW_RST)) {
         return IN_CONTINUE;
     }
+    if (c->state == TW_STATE_TIME_WAIT) {
+        /* RFC 1337: no RST cuts TIME-WAIT short, so none is worth a challenge ACK
+           either (the compact record in timewait.c answers the same way). */
+        tw_drop(st, TW_CNT_TCP_RX_TW_RST_IGNORED, &s->sum, c);
+        return IN_DONE;
+    }
     if (!tw_seq_eq(orig_seq, c->rcv_nxt)) {
         /* R3, RFC 5961 3.2: in the window but not exact: challenge ACK. */
         tw_drop(st, TW_CNT_TCP_RX_RST_IN_WINDOW, &s->sum, c);
@@ -795,10 +803,6 @@ static in_result in_check_rst(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
             tw_count(st, TW_CNT_TCP_CONN_REFUSED);
             tw_conn_done(c, TW_ERR_REFUSED);
         }
-        return IN_DONE;
-    case TW_STATE_TIME_WAIT:
-        /* RFC 1337: a RST must not cut TIME-WAIT short. */
-        tw_drop(st, TW_CNT_TCP_RX_TW_RST_IGNORED, &s->sum, c);
         return IN_DONE;
     case TW_STATE_CLOSING:
     case TW_STATE_LAST_ACK:

@@ -438,19 +438,34 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
         return true;
     }
     tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, NULL);
-    if (s->flags & TW_FIN) {
-        /* S16: the peer's FIN again: our last ACK was lost. ACK and restart 2*MSL: the
-           record moves to its place by the new end (the list's end). */
-        tw_twtab *T = &st->tws;
-        uint32_t i = index_of(T, t);
-        list_unlink(T, t);
-        t->expires = tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl));
-        list_insert(T, i);
-        tw_send_ack(st, t);
-    } else if (s->data_len || !tw_seq_eq(s->seq, tw_seq_make(t->rcv_nxt))) {
-        /* RFC 9293 3.10.7.4: an unacceptable segment gets an ACK. */
+    /* RFC 9293 3.10.7.4, as a held socket in TIME-WAIT answers (tcp_in.c): first the
+       acceptability test against the window this record advertises. */
+    tw_seq nxt = tw_seq_make(t->rcv_nxt);
+    uint32_t len = s->data_len + ((s->flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+    uint32_t wnd = (uint32_t)t->win << t->rcv_wscale;
+    uint32_t off = (uint32_t)tw_seq_diff(s->seq, nxt);
+    bool ok = wnd == 0 ? len == 0 && off == 0
+                       : off < wnd || (len && (uint32_t)(off + len - 1) < wnd);
+    if (!ok) {
+        if ((s->flags & TW_FIN) && tw_seq_eq(tw_seq_add(s->seq, len), nxt)) {
+            /* S16: the peer's FIN again (it ends at RCV.NXT): our last ACK was lost. ACK
+               and restart 2*MSL: the record moves to its place by the new end (the
+               list's end). Any other FIN is only answered: a forged one must not make
+               TIME-WAIT last for ever. */
+            tw_twtab *T = &st->tws;
+            uint32_t i = index_of(T, t);
+            list_unlink(T, t);
+            t->expires = tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl));
+            list_insert(T, i);
+        }
+        tw_send_ack(st, t); /* an unacceptable segment gets an ACK */
+    } else if (s->flags & TW_SYN) {
+        /* RFC 5961 4.2: a SYN+ACK in the window gets a challenge ACK. */
         tw_send_ack(st, t);
     }
+    /* Acceptable otherwise: without ACK it is dropped (fifth check); with it, nothing is
+       left to acknowledge, the text after the peer's FIN is ignored (seventh) and a FIN
+       at or past RCV.NXT is not the peer's (eighth). No answer. */
     return true;
 }
 
