@@ -121,9 +121,10 @@ typedef struct tw_tcp_usual {
    (the payload is summed as it is copied: tw_tcp_input_usual).
    tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only win and o written in `h`,
    the rest in `*u` (the ports in u->ports: tw_tcp_usual_ports), and without the source address's test
-   (tw_ipv4_bad_source): its caller makes it once the connection table has answered,
-   since a segment of a known connection comes from an address that passed it already
-   (tw_tcp_input_usual). */
+   (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
+   them once the connection table has answered, since a segment of a known connection
+   comes from an address that passed the first already and carries the connection's
+   ports, neither of which is ever 0 (tw_tcp_input_usual). */
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
                                            size_t len, uint32_t self)
 {
@@ -147,9 +148,8 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint32_t ports = tw_get32(seg); /* source port, destination port */
     /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
        total was checked above; a short hlen wraps to a large difference). */
-    if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN || (ports >> 16) == 0 ||
-        (ports & 0xffffu) == 0 || ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) ||
-        (flags & 0x3fu) == 0) {
+    if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN ||
+        ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) || (flags & 0x3fu) == 0) {
         return false;
     }
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
@@ -195,6 +195,13 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     return true;
 }
 
+/* A zero source or destination port in tw_tcp_usual's `ports` (tw_tcp_parse drops the
+   segment: RFC 9293 3.1 gives port 0 no meaning, and no connection is ever made with it). */
+static inline bool tw_tcp_usual_ports_bad(uint32_t ports)
+{
+    return (ports >> 16) == 0 || (ports & 0xffffu) == 0;
+}
+
 /* The ports in `h` from tw_tcp_usual's `ports`: tw_tcp_parse_usual_part leaves them out
    of `h`, where only the steps for a segment without a connection read them. */
 static inline void tw_tcp_usual_ports(tw_tcp_hdr *h, uint32_t ports)
@@ -218,7 +225,8 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
                                           size_t len, uint32_t self, uint64_t *tcp_sum)
 {
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self)) {
+    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self) ||
+        tw_tcp_usual_ports_bad(u.ports)) {
         return false;
     }
     tw_tcp_opts_usual_fill(&h->o);

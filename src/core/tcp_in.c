@@ -1759,11 +1759,13 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
-    /* RFC 1122 3.2.1.3, the test tw_tcp_parse_usual_part leaves out. A connection's peer
-       passed it when the connection was made (a SYN's source here, connect's address
-       there: connect refuses the same addresses), so only a packet the table does not
-       know is asked (our address never changes). */
-    if (!n && tw_ipv4_bad_source(s.raddr, st->cfg.addr)) {
+    /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
+       A connection's peer passed the first when the connection was made (a SYN's source
+       here, connect's address there: connect refuses the same addresses), and its key
+       holds its two ports, never 0 (a SYN from port 0 is dropped, connect refuses port 0,
+       a local port is never 0): so only a packet the table does not know is asked (our
+       address never changes). */
+    if (!n && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad(u->ports))) {
         return false;
     }
     bool grow = false;
