@@ -154,12 +154,18 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     }
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
        the pseudo-header (RFC 9293 3.1) taken from the addresses as they lie in the
-       packet plus the zero, protocol and length bytes in memory order. The payload
-       starts at a multiple of 4, so its sum joins without a swap. */
-    const uint8_t ph[4] = {0, TW_IPPROTO_TCP, (uint8_t)(slen >> 8), (uint8_t)slen};
-    uint32_t phw;
-    memcpy(&phw, ph, 4);
-    uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), phw);
+       packet plus the zero and protocol byte and the segment length. The two last, as
+       16-bit words, add up to 6 + (total - 20), which one's-complement arithmetic (modulo
+       0xffff, RFC 1071 2) makes total + 0xfff1: the IPv4 total length field as it lies
+       plus that constant in memory order, no byte swap (the word order does not matter,
+       RFC 1071 2(B)). The payload starts at a multiple of 4, so its sum joins without a
+       swap. */
+    _Static_assert(TW_IPPROTO_TCP - TW_IPV4_HDR_LEN + 0xffff == 0xfff1, "pseudo-header");
+    const uint8_t phk[2] = {0xff, 0xf1};
+    uint16_t total_raw, phk_w;
+    memcpy(&total_raw, pkt + 2, 2);
+    memcpy(&phk_w, phk, 2);
+    uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), (uint32_t)total_raw + phk_w);
     /* (the usual length, timestamps, a constant: no jump into the adds) */
     sum = hlen == TW_TCP_HDR_LEN + 12 ? tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4)
                                       : tw_cksum_native_words(sum, seg, hlen / 4u);
