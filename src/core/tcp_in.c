@@ -1313,6 +1313,20 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
     c->ka_sent = 0;
 }
 
+/* note_arrival for a segment usual_opts accepted: with timestamps on, it carries one
+   PAWS let through (RFC 7323 5.3), so only Last.ACK.sent is left to ask (4.3). */
+static inline __attribute__((always_inline)) void note_arrival_usual(tw_socket *c,
+                                                                    const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if ((c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent)) {
+        c->ts_recent = s->h->o.ts_val;
+        c->ts_recent_stamp = st->now;
+    }
+    c->last_rcv = st->now;
+    c->ka_sent = 0;
+}
+
 /* The segment carries the options this connection always sends (timestamps or none) and,
    with timestamps, a TSval that PAWS accepts (RFC 7323 5.3): what every short path asks
    before it skips the full option and PAWS steps. */
@@ -1375,8 +1389,9 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
             /* FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter FIN-WAIT-2
                and continue processing in that state" -- SND.UNA (and SND.NXT) as the
                ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
-               enters (its record keeps SND.NXT, and TS.Recent from note_arrival). */
-            note_arrival(c, s, s->seq);
+               enters (its record keeps SND.NXT, and TS.Recent from note_arrival:
+               closing_ack_ok asked usual_opts). */
+            note_arrival_usual(c, s);
             c->snd_una = s->ack;
             if (tw_seq_lt(c->snd_nxt, s->ack)) {
                 c->snd_nxt = s->ack;
@@ -1562,15 +1577,8 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
 {
     tw_stack *st = c->st;
     const tw_tcp_hdr *h = s->h;
-    bool ts = (c->flags & TW_F_TS) != 0;
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
-    /* note_arrival (RFC 7323 4.3: TS.Recent from a segment at or below Last.ACK.sent). */
-    if (ts && tw_seq_le(s->seq, c->last_ack_sent)) {
-        c->ts_recent = h->o.ts_val;
-        c->ts_recent_stamp = st->now;
-    }
-    c->last_rcv = st->now;
-    c->ka_sent = 0;
+    note_arrival_usual(c, s); /* (fast_ok asked usual_opts) */
     /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
        first answer after a handshake brings the scaled window in place of the SYN's). */
     c->probes_out = 0;
