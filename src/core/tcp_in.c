@@ -826,11 +826,13 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s)
+/* `h` is s->h (given apart: the usual packet's function has it in its own frame). */
+static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s,
+                                                             const tw_tcp_hdr *h)
 {
     tw_stack *st = c->st;
     tw_seq ack = s->ack;
-    const tw_tcp_opts *o = &s->h->o;
+    const tw_tcp_opts *o = &h->o;
     if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS) && o->ts_ecr != 0 &&
         (int32_t)(tw_ts_now(st, c->ts_offset) - o->ts_ecr) >= 0) {
         /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
@@ -1050,7 +1052,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     if (tw_seq_gt(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s);
+        ack_advance(c, s, s->h);
         on_new_ack(c, acked, prior_flight);
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
@@ -1316,11 +1318,12 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
 /* note_arrival for a segment usual_opts accepted: with timestamps on, it carries one
    PAWS let through (RFC 7323 5.3), so only Last.ACK.sent is left to ask (4.3). */
 static inline __attribute__((always_inline)) void note_arrival_usual(tw_socket *c,
-                                                                    const tw_seg *s)
+                                                                    const tw_seg *s,
+                                                                    const tw_tcp_hdr *h)
 {
     tw_stack *st = c->st;
     if ((c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent)) {
-        c->ts_recent = s->h->o.ts_val;
+        c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
     }
     c->last_rcv = st->now;
@@ -1391,7 +1394,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
                ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
                enters (its record keeps SND.NXT, and TS.Recent from note_arrival:
                closing_ack_ok asked usual_opts). */
-            note_arrival_usual(c, s);
+            note_arrival_usual(c, s, s->h);
             c->snd_una = s->ack;
             if (tw_seq_lt(c->snd_nxt, s->ack)) {
                 c->snd_nxt = s->ack;
@@ -1536,11 +1539,11 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tic
    fast_ok is the test (with data and a receive ring too small or not there yet, it
    allocates the ring when `grow` is NULL, else sets *grow for the caller to do it once the
    checksum is known right); fast_do the actions, the payload already in the ring when
-   `placed`. */
+   `placed`. Both take s->h as `h`: the usual packet's function has it in its own frame,
+   where it is read without the pointer's load. */
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
-                                                        bool *grow)
+                                                        const tw_tcp_hdr *h, bool *grow)
 {
-    const tw_tcp_hdr *h = s->h;
     if (c->state != TW_STATE_ESTABLISHED ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
         !tw_seq_eq(s->seq, c->rcv_nxt) ||
@@ -1573,12 +1576,12 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
     return true;
 }
 
-static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *s, bool placed)
+static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *s,
+                                                        const tw_tcp_hdr *h, bool placed)
 {
     tw_stack *st = c->st;
-    const tw_tcp_hdr *h = s->h;
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
-    note_arrival_usual(c, s); /* (fast_ok asked usual_opts) */
+    note_arrival_usual(c, s, h); /* (fast_ok asked usual_opts) */
     /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
        first answer after a handshake brings the scaled window in place of the SYN's). */
     c->probes_out = 0;
@@ -1595,7 +1598,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     if (!tw_seq_eq(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s);
+        ack_advance(c, s, h);
         on_new_ack(c, acked, prior_flight);
     }
     if (s->data_len) {
@@ -1683,8 +1686,8 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     const tw_tcp_hdr *h = s->h;
     if (n) {
         tw_socket *c = (tw_socket *)n;
-        if (fast_ok(c, s, NULL)) {
-            fast_do(c, s, false);
+        if (fast_ok(c, s, h, NULL)) {
+            fast_do(c, s, h, false);
         } else {
             in_conn(c, s);
         }
@@ -1777,7 +1780,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         return false;
     }
     bool grow = false;
-    if (n && fast_ok(c, &s, &grow)) {
+    if (n && fast_ok(c, &s, h, &grow)) {
         bool placed = false;
         if (grow) {
             /* The first data of a connection (its ring is made with it, tw_conn_rcv_reserve)
@@ -1810,7 +1813,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         /* The same steps here as through input_demux (fast_ok has no side effect given
            `grow`, and `placed` matters only with data): one inline copy of them, and no
            call for a bulk sender's ACKs. */
-        fast_do(c, &s, placed);
+        fast_do(c, &s, h, placed);
         return true;
     }
     if (u->payload_len) {
