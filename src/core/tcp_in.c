@@ -573,7 +573,8 @@ static inline __attribute__((always_inline)) void established_from_syn(tw_socket
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. */
-static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, const tw_seg *s)
+static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, const tw_seg *s,
+                                                             const tw_tcp_hdr *h)
 {
     tw_stack *st = c->st;
     bool has_ack = (s->flags & TW_ACK) != 0;
@@ -603,8 +604,8 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
     c->irs = s->seq;
     c->rcv_nxt = tw_seq_add(s->seq, 1);
     c->rcv_adv = c->rcv_nxt;
-    tw_conn_apply_peer_syn(c, &s->h->o);
-    c->snd_wnd = s->h->win; /* unscaled in a SYN (RFC 7323 2.2) */
+    tw_conn_apply_peer_syn(c, &h->o);
+    c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
     if (s->data_len) {
@@ -1354,12 +1355,13 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    range), the seventh has no text, and the eighth finds its FIN in order: closing_ack
    then takes the same steps in the same order. Anything else takes the full steps. */
 static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket *c,
-                                                                const tw_seg *s)
+                                                                const tw_seg *s,
+                                                                const tw_tcp_hdr *h)
 {
     if (!(c->state == TW_STATE_FIN_WAIT_1 ||
           (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK || s->data_len != 0 ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &s->h->o) ||
+        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o) ||
         (c->flags & TW_F_OOO_FIN) || ((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN))) {
         return false;
     }
@@ -1373,7 +1375,8 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
 /* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
    or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
    having done nothing, for closing_ack's other case. */
-static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s)
+static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s,
+                                                                  const tw_tcp_hdr *h)
 {
     if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_sent(c) &&
         tw_conn_fin_acked(c, s->ack)) {
@@ -1394,7 +1397,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
                ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
                enters (its record keeps SND.NXT, and TS.Recent from note_arrival:
                closing_ack_ok asked usual_opts). */
-            note_arrival_usual(c, s, s->h);
+            note_arrival_usual(c, s, h);
             c->snd_una = s->ack;
             if (tw_seq_lt(c->snd_nxt, s->ack)) {
                 c->snd_nxt = s->ack;
@@ -1622,8 +1625,10 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
 }
 
 /* Inline: in the usual packet's function (input_unsummed) the segments header prediction
-   does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. */
-static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *s)
+   does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
+   s->h, given apart as fast_ok takes it. */
+static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *s,
+                                                        const tw_tcp_hdr *h)
 {
     tw_stack *st = c->st;
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
@@ -1633,11 +1638,11 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
        freed on the way (tw_conn_free lets go of it). */
     timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
-        in_syn_sent(c, s);
-    } else if (closing_ack_ok(c, s)) {
+        in_syn_sent(c, s, h);
+    } else if (closing_ack_ok(c, s, h)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
-        if (!closing_ack_last(c, s)) {
+        if (!closing_ack_last(c, s, h)) {
             closing_ack(c, s);
         }
     } else {
@@ -1689,7 +1694,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         if (fast_ok(c, s, h, NULL)) {
             fast_do(c, s, h, false);
         } else {
-            in_conn(c, s);
+            in_conn(c, s, h);
         }
         return;
     }
@@ -1824,7 +1829,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     if (n) {
-        in_conn(c, &s); /* what input_demux does with it: fast_ok said no above */
+        in_conn(c, &s, h); /* what input_demux does with it: fast_ok said no above */
     } else {
         tw_tcp_usual_ports(h, u->ports);
         input_demux(st, &s, key, NULL);
