@@ -1626,11 +1626,11 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
 
 /* Inline: in the usual packet's function (input_unsummed) the segments header prediction
    does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
-   s->h, given apart as fast_ok takes it. */
-static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *s,
+   s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
+static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
                                                         const tw_tcp_hdr *h)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
@@ -1694,7 +1694,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         if (fast_ok(c, s, h, NULL)) {
             fast_do(c, s, h, false);
         } else {
-            in_conn(c, s, h);
+            in_conn(st, c, s, h);
         }
         return;
     }
@@ -1829,7 +1829,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     if (n) {
-        in_conn(c, &s, h); /* what input_demux does with it: fast_ok said no above */
+        in_conn(st, c, &s, h); /* what input_demux does with it: fast_ok said no above */
     } else {
         tw_tcp_usual_ports(h, u->ports);
         input_demux(st, &s, key, NULL);
