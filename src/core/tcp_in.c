@@ -827,14 +827,16 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-/* `h` is s->h (given apart: the usual packet's function has it in its own frame). */
+/* `h` is s->h (given apart: the usual packet's function has it in its own frame);
+   `usual` says the segment passed usual_opts (it carries timestamps if the connection
+   uses them: a constant where the caller knows it). */
 static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s,
-                                                             const tw_tcp_hdr *h)
+                                                             const tw_tcp_hdr *h, bool usual)
 {
     tw_stack *st = c->st;
     tw_seq ack = s->ack;
     const tw_tcp_opts *o = &h->o;
-    if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS) && o->ts_ecr != 0 &&
+    if ((c->flags & TW_F_TS) && (usual || (o->present & TW_OPT_TS)) && o->ts_ecr != 0 &&
         (int32_t)(tw_ts_now(st, c->ts_offset) - o->ts_ecr) >= 0) {
         /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
            not, so Karn's ambiguity does not arise. */
@@ -1053,7 +1055,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     if (tw_seq_gt(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s, s->h);
+        ack_advance(c, s, s->h, false);
         on_new_ack(c, acked, prior_flight);
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
@@ -1601,7 +1603,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     if (!tw_seq_eq(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s, h);
+        ack_advance(c, s, h, true); /* (fast_ok asked usual_opts) */
         on_new_ack(c, acked, prior_flight);
     }
     if (s->data_len) {
