@@ -1097,15 +1097,18 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     return IN_CONTINUE;
 }
 
-/* `data` is NULL when the bytes are in the ring already (input_unsummed). */
-static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
+/* `data` is NULL when the bytes are in the ring already (input_unsummed). `holes` is
+   c->ooo && c->ooo->n, which every caller has asked already. */
+static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n,
+                                                                   bool holes)
 {
+    assert(holes == (c->ooo && c->ooo->n));
     if (data) {
         tw_ring_write_at(&c->rcv, 0, data, n);
     }
     tw_ring_commit(&c->rcv, n);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
-    if (c->ooo && c->ooo->n) {
+    if (holes) {
         tw_seq next = tw_ranges_pull(c->ooo, c->rcv_nxt);
         uint32_t more = (uint32_t)tw_seq_diff(next, c->rcv_nxt);
         tw_ring_commit(&c->rcv, more);
@@ -1180,7 +1183,7 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     }
     if (off == 0) {
         bool had_holes = c->ooo && c->ooo->n;
-        deliver_in_order(c, s->data, s->data_len);
+        deliver_in_order(c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
         } else {
@@ -1612,7 +1615,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
             c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
                                                                       : tw_conn_local_mss(c));
         }
-        deliver_in_order(c, placed ? NULL : s->data, s->data_len);
+        deliver_in_order(c, placed ? NULL : s->data, s->data_len, false); /* (fast_ok) */
         ack_policy(c, s->data_len);
     }
     if (s->flags & TW_FIN) {
