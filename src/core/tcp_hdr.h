@@ -172,9 +172,15 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
         return false;
     }
     uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), (uint32_t)total_raw + phk_w);
-    /* (the usual length, timestamps, a constant: no jump into the adds) */
-    sum = hlen == TW_TCP_HDR_LEN + 12 ? tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4)
-                                      : tw_cksum_native_words(sum, seg, hlen / 4u);
+    /* (the usual lengths, timestamps and a SYN's options, constants: no jump into the
+       adds) */
+    if (hlen == TW_TCP_HDR_LEN + 12) {
+        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4);
+    } else if (hlen == TW_TCP_HDR_LEN + 20) {
+        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 20) / 4);
+    } else {
+        sum = tw_cksum_native_words(sum, seg, hlen / 4u);
+    }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
        blocks are read only up to sack_n. In place, mss and sack_n are left unset too:
