@@ -1593,19 +1593,20 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
        first answer after a handshake brings the scaled window in place of the SYN's). */
     c->probes_out = 0;
-    if (tw_seq_lt(c->snd_wl1, s->seq) ||
-        (tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_le(c->snd_wl2, s->ack))) {
+    tw_seq seq = s->seq, ack = s->ack; /* (read once: the byte stores above may alias) */
+    if (tw_seq_lt(c->snd_wl1, seq) ||
+        (tw_seq_eq(c->snd_wl1, seq) && tw_seq_le(c->snd_wl2, ack))) {
         uint32_t wnd = (uint32_t)h->win << c->snd_wscale;
         c->snd_wnd = wnd;
         if (wnd > c->max_snd_wnd) {
             c->max_snd_wnd = wnd;
         }
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = s->ack;
+        c->snd_wl1 = seq;
+        c->snd_wl2 = ack;
     }
-    if (!tw_seq_eq(s->ack, c->snd_una)) {
+    if (!tw_seq_eq(ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
-        uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
+        uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
         ack_advance(c, s, h, true); /* (fast_ok asked usual_opts) */
         on_new_ack(c, acked, prior_flight);
     }
