@@ -1610,14 +1610,14 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         ack_advance(c, s, h, true); /* (fast_ok asked usual_opts) */
         on_new_ack(c, acked, prior_flight);
     }
-    if (s->data_len) {
+    uint32_t n = s->data_len; /* (the same) */
+    if (n) {
         /* Seventh: in_process_text's in-order case. */
-        if (s->data_len > c->rcv_mss) {
-            c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                      : tw_conn_local_mss(c));
+        if (n > c->rcv_mss) {
+            c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         }
-        deliver_in_order(c, placed ? NULL : s->data, s->data_len, false); /* (fast_ok) */
-        ack_policy(c, s->data_len);
+        deliver_in_order(c, placed ? NULL : s->data, n, false); /* (fast_ok) */
+        ack_policy(c, n);
     }
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
