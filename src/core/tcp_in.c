@@ -1402,10 +1402,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
                ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
                enters (its record keeps SND.NXT, and TS.Recent from note_arrival:
                closing_ack_ok asked usual_opts). */
+            tw_seq ack = s->ack; /* (read once: note_arrival's byte store may alias) */
             note_arrival_usual(c, s, h);
-            c->snd_una = s->ack;
-            if (tw_seq_lt(c->snd_nxt, s->ack)) {
-                c->snd_nxt = s->ack;
+            c->snd_una = ack;
+            if (tw_seq_lt(c->snd_nxt, ack)) {
+                c->snd_nxt = ack;
             }
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
             fin_in_order_in(c, TW_STATE_FIN_WAIT_2); /* S14: the last ACK, then TIME-WAIT */
