@@ -1650,9 +1650,11 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
         if (!closing_ack_last(c, s, h)) {
+            s->h = h;
             closing_ack(c, s);
         }
     } else {
+        s->h = h;
         in_synchronized(c, s);
     }
     timer_release(st, c);
@@ -1660,14 +1662,18 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
 
 /* The segment from its header: `h` for the window, options and ports (all that is read
    through s->h; the usual parse's ports join it for input_demux only), the rest given
-   apart (tw_tcp_input_usual leaves it out of `h`). */
+   apart (tw_tcp_input_usual leaves it out of `h`). s->h itself is left to the caller,
+   set before s goes to a step out of line: the inline ones (fast_ok, fast_do, in_conn's
+   own) take `h` apart, and the usual packet's function then never stores it. */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
                                                         const tw_tcp_hdr *h, uint32_t src,
                                                         uint32_t ports, uint32_t seq,
                                                         uint32_t ack, uint8_t flags,
                                                         const uint8_t *data, uint32_t data_len)
 {
-    s->h = h;
+#ifndef NDEBUG
+    s->h = NULL; /* (unset: see above) */
+#endif
     s->raddr = src;
     s->seq = tw_seq_make(seq);
     s->ack = tw_seq_make(ack);
@@ -1765,6 +1771,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     tw_seg s;
     seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
              h->payload, h->payload_len);
+    s.h = h;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
@@ -1804,6 +1811,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
                 tw_tcp_usual_ports(h, u->ports);
+                s.h = h;
                 input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
@@ -1839,6 +1847,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         in_conn(st, c, &s, h); /* what input_demux does with it: fast_ok said no above */
     } else {
         tw_tcp_usual_ports(h, u->ports);
+        s.h = h;
         input_demux(st, &s, key, NULL);
     }
     return true;
