@@ -1379,12 +1379,13 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
 
 /* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
    or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
-   having done nothing, for closing_ack's other case. */
+   having done nothing, for closing_ack's other case. (Our FIN was sent when the ACK
+   covers it: closing_ack_ok found SEG.ACK =< SND.MAX, so tw_conn_fin_sent is not asked.) */
 static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s,
                                                                   const tw_tcp_hdr *h)
 {
-    if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_sent(c) &&
-        tw_conn_fin_acked(c, s->ack)) {
+    if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_acked(c, s->ack)) {
+        assert(tw_conn_fin_sent(c));
         /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
            trace): what the fifth check would still update -- RTT, congestion window,
            send window, retransmission timer, the FIN-WAIT-2 timer -- ends with the
