@@ -136,12 +136,17 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        order, tested without a swap. */
     uint16_t frag_raw, frag_mask = tw_cksum_little_endian() ? 0xff3fu : 0x3fffu;
     memcpy(&frag_raw, pkt + 6, 2);
+    /* The destination as it lies against our address in network order: the swap is of
+       `self`, and the field's word is the one the header's sum adds below. */
+    uint32_t dst_raw, self_raw;
+    memcpy(&dst_raw, pkt + 16, 4);
+    tw_put32((uint8_t *)&self_raw, self);
     /* TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= len in one unsigned compare (len is
        at least that: asked above; a short total wraps to a large difference). */
     if ((size_t)total - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) >
             len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) ||
         (frag_raw & frag_mask) != 0 || /* MF or an offset: a fragment */
-        tw_get32(pkt + 16) != self) {
+        dst_raw != self_raw) {
         return false;
     }
     const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
