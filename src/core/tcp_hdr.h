@@ -215,8 +215,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     return true;
 }
 
-/* A zero source or destination port in tw_tcp_usual's `ports` (tw_tcp_parse drops the
-   segment: RFC 9293 3.1 gives port 0 no meaning, and no connection is ever made with it). */
+/* A zero source or destination port in tw_tcp_usual's `ports`: tw_tcp_parse drops the
+   segment (TW_CNT_TCP_RX_BAD_PORT; port 0 is reserved), and no connection is ever made
+   with it. */
 static inline bool tw_tcp_usual_ports_bad(uint32_t ports)
 {
     return (ports >> 16) == 0 || (ports & 0xffffu) == 0;
