@@ -29,8 +29,9 @@ typedef struct tw_ipv4_hdr {
    means a loop or a spoof. */
 static inline bool tw_ipv4_bad_source(uint32_t src, uint32_t self)
 {
-    return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127 ||
-           src == self;
+    /* (each range in one unsigned compare: 0 and all ones, 224/4, 127/8) */
+    return src - 1u >= 0xfffffffeu || src - 0xe0000000u < 0x10000000u ||
+           src - 0x7f000000u < 0x01000000u || src == self;
 }
 
 /* Parse and validate. Returns TW_CNT_COUNT_ when the packet is good, else the counter

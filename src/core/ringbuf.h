@@ -11,6 +11,7 @@
 #ifndef TW_CORE_RINGBUF_H
 #define TW_CORE_RINGBUF_H
 
+#include <assert.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -31,11 +32,14 @@ static inline void tw_ring_commit(tw_ring *r, uint32_t n)
     r->len += n;
 }
 /* Position of the byte `off` bytes past head, for off <= cap (every caller's offset is
-   within the ring): one compare instead of a division on the per-segment path. */
+   within the ring): one compare instead of a division on the per-segment path. The
+   room from head to the end (head <= cap) tells whether it wraps, in 32 bits: head +
+   off >= cap exactly when off >= cap - head, and no sum can overflow. */
 static inline uint32_t tw_ring_pos(const tw_ring *r, uint32_t off)
 {
-    uint64_t pos = (uint64_t)r->head + off;
-    return (uint32_t)(pos >= r->cap ? pos - r->cap : pos);
+    assert(r->head <= r->cap && off <= r->cap);
+    uint32_t room = r->cap - r->head;
+    return off >= room ? off - room : r->head + off;
 }
 /* The (up to two) contiguous pieces of [off, off+n) of the readable part. */
 static inline void tw_ring_pieces(const tw_ring *r, uint32_t off, uint32_t n, const uint8_t **p1,

@@ -121,9 +121,10 @@ typedef struct tw_tcp_usual {
    (the payload is summed as it is copied: tw_tcp_input_usual).
    tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only win and o written in `h`,
    the rest in `*u` (the ports in u->ports: tw_tcp_usual_ports), and without the source address's test
-   (tw_ipv4_bad_source): its caller makes it once the connection table has answered,
-   since a segment of a known connection comes from an address that passed it already
-   (tw_tcp_input_usual). */
+   (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
+   them once the connection table has answered, since a segment of a known connection
+   comes from an address that passed the first already and carries the connection's
+   ports, neither of which is ever 0 (tw_tcp_input_usual). */
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
                                            size_t len, uint32_t self)
 {
@@ -135,9 +136,17 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        order, tested without a swap. */
     uint16_t frag_raw, frag_mask = tw_cksum_little_endian() ? 0xff3fu : 0x3fffu;
     memcpy(&frag_raw, pkt + 6, 2);
-    if (total < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || total > len ||
+    /* The destination as it lies against our address in network order: the swap is of
+       `self`, and the field's word is the one the header's sum adds below. */
+    uint32_t dst_raw, self_raw;
+    memcpy(&dst_raw, pkt + 16, 4);
+    tw_put32((uint8_t *)&self_raw, self);
+    /* TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= len in one unsigned compare (len is
+       at least that: asked above; a short total wraps to a large difference). */
+    if ((size_t)total - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) >
+            len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) ||
         (frag_raw & frag_mask) != 0 || /* MF or an offset: a fragment */
-        tw_get32(pkt + 16) != self) {
+        dst_raw != self_raw) {
         return false;
     }
     const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
@@ -147,24 +156,35 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint32_t ports = tw_get32(seg); /* source port, destination port */
     /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
        total was checked above; a short hlen wraps to a large difference). */
-    if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN || (ports >> 16) == 0 ||
-        (ports & 0xffffu) == 0 || ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) ||
-        (flags & 0x3fu) == 0) {
+    if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN ||
+        ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) || (flags & 0x3fu) == 0) {
         return false;
     }
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
        the pseudo-header (RFC 9293 3.1) taken from the addresses as they lie in the
-       packet plus the zero, protocol and length bytes in memory order. The payload
-       starts at a multiple of 4, so its sum joins without a swap. */
-    const uint8_t ph[4] = {0, TW_IPPROTO_TCP, (uint8_t)(slen >> 8), (uint8_t)slen};
-    uint32_t phw;
-    memcpy(&phw, ph, 4);
-    uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), phw);
-    /* (the usual length, timestamps, a constant: no jump into the adds) */
-    sum = hlen == TW_TCP_HDR_LEN + 12 ? tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4)
-                                      : tw_cksum_native_words(sum, seg, hlen / 4u);
+       packet plus the zero and protocol byte and the segment length. The two last, as
+       16-bit words, add up to 6 + (total - 20), which one's-complement arithmetic (modulo
+       0xffff, RFC 1071 2) makes total + 0xfff1: the IPv4 total length field as it lies
+       plus that constant in memory order, no byte swap (the word order does not matter,
+       RFC 1071 2(B)). The payload starts at a multiple of 4, so its sum joins without a
+       swap. */
+    _Static_assert(TW_IPPROTO_TCP - TW_IPV4_HDR_LEN + 0xffff == 0xfff1, "pseudo-header");
+    const uint8_t phk[2] = {0xff, 0xf1};
+    uint16_t total_raw, phk_w;
+    memcpy(&total_raw, pkt + 2, 2);
+    memcpy(&phk_w, phk, 2);
     if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
+    }
+    uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), (uint32_t)total_raw + phk_w);
+    /* (the usual lengths, timestamps and a SYN's options, constants: no jump into the
+       adds) */
+    if (hlen == TW_TCP_HDR_LEN + 12) {
+        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4);
+    } else if (hlen == TW_TCP_HDR_LEN + 20) {
+        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 20) / 4);
+    } else {
+        sum = tw_cksum_native_words(sum, seg, hlen / 4u);
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
@@ -195,6 +215,14 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     return true;
 }
 
+/* A zero source or destination port in tw_tcp_usual's `ports`: tw_tcp_parse drops the
+   segment (TW_CNT_TCP_RX_BAD_PORT; port 0 is reserved), and no connection is ever made
+   with it. */
+static inline bool tw_tcp_usual_ports_bad(uint32_t ports)
+{
+    return (ports >> 16) == 0 || (ports & 0xffffu) == 0;
+}
+
 /* The ports in `h` from tw_tcp_usual's `ports`: tw_tcp_parse_usual_part leaves them out
    of `h`, where only the steps for a segment without a connection read them. */
 static inline void tw_tcp_usual_ports(tw_tcp_hdr *h, uint32_t ports)
@@ -218,7 +246,8 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
                                           size_t len, uint32_t self, uint64_t *tcp_sum)
 {
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self)) {
+    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self) ||
+        tw_tcp_usual_ports_bad(u.ports)) {
         return false;
     }
     tw_tcp_opts_usual_fill(&h->o);

@@ -573,7 +573,8 @@ static inline __attribute__((always_inline)) void established_from_syn(tw_socket
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. */
-static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, const tw_seg *s)
+static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, const tw_seg *s,
+                                                             const tw_tcp_hdr *h)
 {
     tw_stack *st = c->st;
     bool has_ack = (s->flags & TW_ACK) != 0;
@@ -603,8 +604,8 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
     c->irs = s->seq;
     c->rcv_nxt = tw_seq_add(s->seq, 1);
     c->rcv_adv = c->rcv_nxt;
-    tw_conn_apply_peer_syn(c, &s->h->o);
-    c->snd_wnd = s->h->win; /* unscaled in a SYN (RFC 7323 2.2) */
+    tw_conn_apply_peer_syn(c, &h->o);
+    c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
     if (s->data_len) {
@@ -830,12 +831,16 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s)
+/* `h` is s->h (given apart: the usual packet's function has it in its own frame);
+   `usual` says the segment passed usual_opts (it carries timestamps if the connection
+   uses them: a constant where the caller knows it). */
+static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s,
+                                                             const tw_tcp_hdr *h, bool usual)
 {
     tw_stack *st = c->st;
     tw_seq ack = s->ack;
-    const tw_tcp_opts *o = &s->h->o;
-    if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS) && o->ts_ecr != 0 &&
+    const tw_tcp_opts *o = &h->o;
+    if ((c->flags & TW_F_TS) && (usual || (o->present & TW_OPT_TS)) && o->ts_ecr != 0 &&
         (int32_t)(tw_ts_now(st, c->ts_offset) - o->ts_ecr) >= 0) {
         /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
            not, so Karn's ambiguity does not arise. */
@@ -1054,7 +1059,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     if (tw_seq_gt(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s);
+        ack_advance(c, s, s->h, false);
         on_new_ack(c, acked, prior_flight);
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
@@ -1096,15 +1101,18 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     return IN_CONTINUE;
 }
 
-/* `data` is NULL when the bytes are in the ring already (input_unsummed). */
-static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n)
+/* `data` is NULL when the bytes are in the ring already (input_unsummed). `holes` is
+   c->ooo && c->ooo->n, which every caller has asked already. */
+static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n,
+                                                                   bool holes)
 {
+    assert(holes == (c->ooo && c->ooo->n));
     if (data) {
         tw_ring_write_at(&c->rcv, 0, data, n);
     }
     tw_ring_commit(&c->rcv, n);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
-    if (c->ooo && c->ooo->n) {
+    if (holes) {
         tw_seq next = tw_ranges_pull(c->ooo, c->rcv_nxt);
         uint32_t more = (uint32_t)tw_seq_diff(next, c->rcv_nxt);
         tw_ring_commit(&c->rcv, more);
@@ -1179,7 +1187,7 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     }
     if (off == 0) {
         bool had_holes = c->ooo && c->ooo->n;
-        deliver_in_order(c, s->data, s->data_len);
+        deliver_in_order(c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
         } else {
@@ -1317,6 +1325,21 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
     c->ka_sent = 0;
 }
 
+/* note_arrival for a segment usual_opts accepted: with timestamps on, it carries one
+   PAWS let through (RFC 7323 5.3), so only Last.ACK.sent is left to ask (4.3). */
+static inline __attribute__((always_inline)) void note_arrival_usual(tw_socket *c,
+                                                                    const tw_seg *s,
+                                                                    const tw_tcp_hdr *h)
+{
+    tw_stack *st = c->st;
+    if ((c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent)) {
+        c->ts_recent = h->o.ts_val;
+        c->ts_recent_stamp = st->now;
+    }
+    c->last_rcv = st->now;
+    c->ka_sent = 0;
+}
+
 /* The segment carries the options this connection always sends (timestamps or none) and,
    with timestamps, a TSval that PAWS accepts (RFC 7323 5.3): what every short path asks
    before it skips the full option and PAWS steps. */
@@ -1341,12 +1364,13 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    range), the seventh has no text, and the eighth finds its FIN in order: closing_ack
    then takes the same steps in the same order. Anything else takes the full steps. */
 static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket *c,
-                                                                const tw_seg *s)
+                                                                const tw_seg *s,
+                                                                const tw_tcp_hdr *h)
 {
     if (!(c->state == TW_STATE_FIN_WAIT_1 ||
           (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK || s->data_len != 0 ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &s->h->o) ||
+        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o) ||
         (c->flags & TW_F_OOO_FIN) || ((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN))) {
         return false;
     }
@@ -1359,11 +1383,13 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
 
 /* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
    or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
-   having done nothing, for closing_ack's other case. */
-static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s)
+   having done nothing, for closing_ack's other case. (Our FIN was sent when the ACK
+   covers it: closing_ack_ok found SEG.ACK =< SND.MAX, so tw_conn_fin_sent is not asked.) */
+static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s,
+                                                                  const tw_tcp_hdr *h)
 {
-    if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_sent(c) &&
-        tw_conn_fin_acked(c, s->ack)) {
+    if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_acked(c, s->ack)) {
+        assert(tw_conn_fin_sent(c));
         /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
            trace): what the fifth check would still update -- RTT, congestion window,
            send window, retransmission timer, the FIN-WAIT-2 timer -- ends with the
@@ -1379,11 +1405,13 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
             /* FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter FIN-WAIT-2
                and continue processing in that state" -- SND.UNA (and SND.NXT) as the
                ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
-               enters (its record keeps SND.NXT, and TS.Recent from note_arrival). */
-            note_arrival(c, s, s->seq);
-            c->snd_una = s->ack;
-            if (tw_seq_lt(c->snd_nxt, s->ack)) {
-                c->snd_nxt = s->ack;
+               enters (its record keeps SND.NXT, and TS.Recent from note_arrival:
+               closing_ack_ok asked usual_opts). */
+            tw_seq ack = s->ack; /* (read once: note_arrival's byte store may alias) */
+            note_arrival_usual(c, s, h);
+            c->snd_una = ack;
+            if (tw_seq_lt(c->snd_nxt, ack)) {
+                c->snd_nxt = ack;
             }
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
             fin_in_order_in(c, TW_STATE_FIN_WAIT_2); /* S14: the last ACK, then TIME-WAIT */
@@ -1525,11 +1553,11 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tic
    fast_ok is the test (with data and a receive ring too small or not there yet, it
    allocates the ring when `grow` is NULL, else sets *grow for the caller to do it once the
    checksum is known right); fast_do the actions, the payload already in the ring when
-   `placed`. */
+   `placed`. Both take s->h as `h`: the usual packet's function has it in its own frame,
+   where it is read without the pointer's load. */
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
-                                                        bool *grow)
+                                                        const tw_tcp_hdr *h, bool *grow)
 {
-    const tw_tcp_hdr *h = s->h;
     if (c->state != TW_STATE_ESTABLISHED ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
         !tw_seq_eq(s->seq, c->rcv_nxt) ||
@@ -1562,46 +1590,40 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
     return true;
 }
 
-static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *s, bool placed)
+static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *s,
+                                                        const tw_tcp_hdr *h, bool placed)
 {
     tw_stack *st = c->st;
-    const tw_tcp_hdr *h = s->h;
-    bool ts = (c->flags & TW_F_TS) != 0;
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
-    /* note_arrival (RFC 7323 4.3: TS.Recent from a segment at or below Last.ACK.sent). */
-    if (ts && tw_seq_le(s->seq, c->last_ack_sent)) {
-        c->ts_recent = h->o.ts_val;
-        c->ts_recent_stamp = st->now;
-    }
-    c->last_rcv = st->now;
-    c->ka_sent = 0;
+    note_arrival_usual(c, s, h); /* (fast_ok asked usual_opts) */
     /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
        first answer after a handshake brings the scaled window in place of the SYN's). */
     c->probes_out = 0;
-    if (tw_seq_lt(c->snd_wl1, s->seq) ||
-        (tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_le(c->snd_wl2, s->ack))) {
+    tw_seq seq = s->seq, ack = s->ack; /* (read once: the byte stores above may alias) */
+    if (tw_seq_lt(c->snd_wl1, seq) ||
+        (tw_seq_eq(c->snd_wl1, seq) && tw_seq_le(c->snd_wl2, ack))) {
         uint32_t wnd = (uint32_t)h->win << c->snd_wscale;
         c->snd_wnd = wnd;
         if (wnd > c->max_snd_wnd) {
             c->max_snd_wnd = wnd;
         }
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = s->ack;
+        c->snd_wl1 = seq;
+        c->snd_wl2 = ack;
     }
-    if (!tw_seq_eq(s->ack, c->snd_una)) {
+    if (!tw_seq_eq(ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
-        uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s);
+        uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
+        ack_advance(c, s, h, true); /* (fast_ok asked usual_opts) */
         on_new_ack(c, acked, prior_flight);
     }
-    if (s->data_len) {
+    uint32_t n = s->data_len; /* (the same) */
+    if (n) {
         /* Seventh: in_process_text's in-order case. */
-        if (s->data_len > c->rcv_mss) {
-            c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                      : tw_conn_local_mss(c));
+        if (n > c->rcv_mss) {
+            c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         }
-        deliver_in_order(c, placed ? NULL : s->data, s->data_len);
-        ack_policy(c, s->data_len);
+        deliver_in_order(c, placed ? NULL : s->data, n, false); /* (fast_ok) */
+        ack_policy(c, n);
     }
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
@@ -1615,10 +1637,12 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
 }
 
 /* Inline: in the usual packet's function (input_unsummed) the segments header prediction
-   does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. */
-static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *s)
+   does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
+   s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
+static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                        const tw_tcp_hdr *h)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
@@ -1626,14 +1650,16 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
        freed on the way (tw_conn_free lets go of it). */
     timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
-        in_syn_sent(c, s);
-    } else if (closing_ack_ok(c, s)) {
+        in_syn_sent(c, s, h);
+    } else if (closing_ack_ok(c, s, h)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
-        if (!closing_ack_last(c, s)) {
+        if (!closing_ack_last(c, s, h)) {
+            s->h = h;
             closing_ack(c, s);
         }
     } else {
+        s->h = h;
         in_synchronized(c, s);
     }
     timer_release(st, c);
@@ -1641,14 +1667,18 @@ static inline __attribute__((always_inline)) void in_conn(tw_socket *c, tw_seg *
 
 /* The segment from its header: `h` for the window, options and ports (all that is read
    through s->h; the usual parse's ports join it for input_demux only), the rest given
-   apart (tw_tcp_input_usual leaves it out of `h`). */
+   apart (tw_tcp_input_usual leaves it out of `h`). s->h itself is left to the caller,
+   set before s goes to a step out of line: the inline ones (fast_ok, fast_do, in_conn's
+   own) take `h` apart, and the usual packet's function then never stores it. */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
                                                         const tw_tcp_hdr *h, uint32_t src,
                                                         uint32_t ports, uint32_t seq,
                                                         uint32_t ack, uint8_t flags,
                                                         const uint8_t *data, uint32_t data_len)
 {
-    s->h = h;
+#ifndef NDEBUG
+    s->h = NULL; /* (unset: see above) */
+#endif
     s->raddr = src;
     s->seq = tw_seq_make(seq);
     s->ack = tw_seq_make(ack);
@@ -1679,10 +1709,10 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
     const tw_tcp_hdr *h = s->h;
     if (n) {
         tw_socket *c = (tw_socket *)n;
-        if (fast_ok(c, s, NULL)) {
-            fast_do(c, s, false);
+        if (fast_ok(c, s, h, NULL)) {
+            fast_do(c, s, h, false);
         } else {
-            in_conn(c, s);
+            in_conn(st, c, s, h);
         }
         return;
     }
@@ -1746,6 +1776,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     tw_seg s;
     seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
              h->payload, h->payload_len);
+    s.h = h;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
@@ -1763,15 +1794,17 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
-    /* RFC 1122 3.2.1.3, the test tw_tcp_parse_usual_part leaves out. A connection's peer
-       passed it when the connection was made (a SYN's source here, connect's address
-       there: connect refuses the same addresses), so only a packet the table does not
-       know is asked (our address never changes). */
-    if (!n && tw_ipv4_bad_source(s.raddr, st->cfg.addr)) {
+    /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
+       A connection's peer passed the first when the connection was made (a SYN's source
+       here, connect's address there: connect refuses the same addresses), and its key
+       holds its two ports, never 0 (a SYN from port 0 is dropped, connect refuses port 0,
+       a local port is never 0): so only a packet the table does not know is asked (our
+       address never changes). */
+    if (!n && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad(u->ports))) {
         return false;
     }
     bool grow = false;
-    if (n && fast_ok(c, &s, &grow)) {
+    if (n && fast_ok(c, &s, h, &grow)) {
         bool placed = false;
         if (grow) {
             /* The first data of a connection (its ring is made with it, tw_conn_rcv_reserve)
@@ -1783,6 +1816,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
                 tw_tcp_usual_ports(h, u->ports);
+                s.h = h;
                 input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
@@ -1804,7 +1838,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         /* The same steps here as through input_demux (fast_ok has no side effect given
            `grow`, and `placed` matters only with data): one inline copy of them, and no
            call for a bulk sender's ACKs. */
-        fast_do(c, &s, placed);
+        fast_do(c, &s, h, placed);
         return true;
     }
     if (u->payload_len) {
@@ -1815,9 +1849,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     if (n) {
-        in_conn(c, &s); /* what input_demux does with it: fast_ok said no above */
+        in_conn(st, c, &s, h); /* what input_demux does with it: fast_ok said no above */
     } else {
         tw_tcp_usual_ports(h, u->ports);
+        s.h = h;
         input_demux(st, &s, key, NULL);
     }
     return true;
