@@ -1265,9 +1265,17 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
-    if (!push_last(c)) {
-        push_segs(c, ~0u, false);
+    if (push_last(c)) {
+        /* push_tail's steps, less those this case settles: the segment carried the ACK
+           (ack_carried cleared both flags) and put data or the FIN in flight. */
+        if (c->flags & TW_F_PERSIST) {
+            tw_timer_after_send(c);
+        } else if (c->rto_at == TW_TIME_NEVER) {
+            tw_rto_arm(c);
+        }
+        return;
     }
+    push_segs(c, ~0u, false);
     push_tail(c);
 }
 
