@@ -122,6 +122,19 @@ static inline uint32_t tw_cksum_from_native(uint64_t native)
     return tw_cksum_little_endian() ? tw_cksum_swap_lanes(f) : f;
 }
 
+/* A native sum as an unfolded sum in host order of big-endian words, to join one with
+   tw_cksum_add64: on a little-endian host all eight bytes swapped, which swaps the two
+   bytes of each 16-bit lane (RFC 1071 2(B)) and reverses the lanes' order, which the
+   sum does not see. One instruction where tw_cksum_from_native folds first. */
+static inline uint64_t tw_cksum_native_to_host64(uint64_t native)
+{
+#if defined(__GNUC__)
+    return tw_cksum_little_endian() ? __builtin_bswap64(native) : native;
+#else
+    return tw_cksum_little_endian() ? (uint64_t)tw_cksum_from_native(native) : native;
+#endif
+}
+
 /* Receiver's check (RFC 1071 1(4)): the sum over everything, checksum field included,
    is all ones in either byte order. */
 static inline bool tw_cksum_native_ok(uint64_t native)

@@ -179,8 +179,11 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
                 memcpy(payload + n1, p2, n2);
             }
         }
-        /* The payload starts at a multiple of 4 in the segment: its sum joins as is. */
-        sum += tw_cksum_from_native(tw_cksum_native(0, payload, len));
+        /* The payload starts at a multiple of 4 in the segment: its sum joins as is,
+           its halves added apart (2^32 == 1 modulo 0xffff): the header's words then
+           join with plain adds, which cannot carry out of 64 bits. */
+        uint64_t h = tw_cksum_native_to_host64(tw_cksum_native(0, payload, len));
+        sum += (h >> 32) + (uint32_t)h;
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* The option words straight-line, entered by one jump (at most 10 of them). */
@@ -458,8 +461,11 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
             }
             psum = tw_cksum_native(0, payload, len);
         }
-        /* The payload starts at a multiple of 4 in the segment: its sum joins as is. */
-        sum += tw_cksum_from_native(psum);
+        /* The payload starts at a multiple of 4 in the segment: its sum joins as is,
+           its halves added apart (2^32 == 1 modulo 0xffff): the header's words then
+           join with plain adds, which cannot carry out of 64 bits. */
+        uint64_t h = tw_cksum_native_to_host64(psum);
+        sum += (h >> 32) + (uint32_t)h;
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     uint32_t w0 = (uint32_t)c->lport << 16 | c->rport;
