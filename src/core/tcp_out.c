@@ -444,15 +444,15 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
         uint32_t n1, n2;
         tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
         uint64_t psum;
-        if (n2 == 0 && (size_t)(p1 - c->snd.buf) >= HDR_ROOM && len > 128) {
+        if (n2 == 0 && len <= 128) {
+            psum = copy_sum_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
+        } else if (n2 == 0 && (size_t)(p1 - c->snd.buf) >= HDR_ROOM) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + (p1 - c->snd.buf);
             room = at - HDR_ROOM;
             memcpy(saved, room, HDR_ROOM);
             pkt = at - TW_IPV4_HDR_LEN - hlen;
             psum = tw_cksum_native(0, at, len);
-        } else if (n2 == 0 && len <= 128) {
-            psum = copy_sum_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
         } else {
             uint8_t *payload = pkt + TW_IPV4_HDR_LEN + hlen;
             memcpy(payload, p1, n1);
