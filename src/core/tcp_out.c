@@ -422,13 +422,16 @@ static inline __attribute__((always_inline)) uint64_t copy_sum_short(uint8_t *ds
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
-   bytes on the wire as out_words. Inline in its three callers (through emit_plain, below:
-   emit, ack_fast, push_last): ack_fast's constants drop the payload, RST and retransmit
-   branches; `ts` is a constant in each copy. */
-static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
-                                                                tw_seq seq, uint32_t off,
-                                                                uint32_t len, bool retrans,
-                                                                uint16_t win, bool ts)
+   bytes on the wire as out_words. Inline in its three callers (through emit_plain_as and
+   emit_plain, below: emit, ack_fast, push_last): ack_fast's constants drop the payload,
+   RST and retransmit branches; `ts` and `in_place` are constants in each copy. in_place:
+   the payload (over 128 bytes) lies in one piece of the ring with HDR_ROOM bytes before
+   it, and is sent where it lies, as in send_words; otherwise it is copied. */
+static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, uint8_t flags,
+                                                                  tw_seq seq, uint32_t off,
+                                                                  uint32_t len, bool retrans,
+                                                                  uint16_t win, bool ts,
+                                                                  bool in_place)
 {
     tw_stack *st = c->st;
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
@@ -444,9 +447,9 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
         uint32_t n1, n2;
         tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
         uint64_t psum;
-        if (n2 == 0 && len <= 128) {
+        if (!in_place && n2 == 0 && len <= 128) {
             psum = copy_sum_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
-        } else if (n2 == 0 && (size_t)(p1 - c->snd.buf) >= HDR_ROOM) {
+        } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + (p1 - c->snd.buf);
             room = at - HDR_ROOM;
@@ -514,9 +517,41 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
         trace_out(st, c, &h, retrans, c->raddr, NULL);
     }
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
-    if (room) {
+    if (in_place) {
         memcpy(room, saved, HDR_ROOM);
     }
+}
+
+/* emit_plain_body's in-place case, out of line: the inline copies (every request,
+   response, FIN and pure ACK) then keep no saved bytes, no pointer to them across the
+   netdev call and no test for their restore (lifecycle -12 instructions). */
+static __attribute__((noinline)) void emit_plain_in_place(tw_socket *c, uint8_t flags,
+                                                          tw_seq seq, uint32_t off,
+                                                          uint32_t len, bool retrans,
+                                                          uint16_t win)
+{
+    if (c->flags & TW_F_TS) {
+        emit_plain_body(c, flags, seq, off, len, retrans, win, true, true);
+    } else {
+        emit_plain_body(c, flags, seq, off, len, retrans, win, false, true);
+    }
+}
+
+/* emit_plain_body, the payload sent in place when it can be (its conditions, on the
+   ring position and the pieces, as tw_ring_pieces would tell them). */
+static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
+                                                                tw_seq seq, uint32_t off,
+                                                                uint32_t len, bool retrans,
+                                                                uint16_t win, bool ts)
+{
+    if (len > 128) {
+        uint32_t pos = tw_ring_pos(&c->snd, off);
+        if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
+            emit_plain_in_place(c, flags, seq, off, len, retrans, win);
+            return;
+        }
+    }
+    emit_plain_body(c, flags, seq, off, len, retrans, win, ts, false);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
