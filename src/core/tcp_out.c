@@ -1208,6 +1208,9 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+    /* SACK blocks to carry (emit's test, and seg_payload_max's): asked once. */
+    bool sack_blocks =
+        (c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n));
     uint8_t flags;
     uint32_t off = 0;
     if (avail == 0) {
@@ -1217,7 +1220,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* S10/S13: the FIN takes one sequence number of its own. */
         flags = TW_FIN | TW_ACK;
     } else {
-        uint32_t most = seg_payload_max(c);
+        uint32_t most = sack_blocks ? seg_payload_max_sack(c) : c->snd_mss;
         if (avail > c->snd_mss || avail > most) {
             return false; /* more than one segment (or the FIN already sent) */
         }
@@ -1246,7 +1249,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
        as much as the rest of this function. */
-    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+    if (sack_blocks) {
         emit(c, flags, c->snd_nxt, off, avail, false); /* SACK blocks ride on it */
     } else {
         uint16_t win = adv_window(c, false);
