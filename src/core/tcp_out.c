@@ -1224,11 +1224,15 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         if (avail > c->snd_mss || avail > most) {
             return false; /* more than one segment (or the FIN already sent) */
         }
+        /* Room for all of it in the peer's window and in the congestion window. Each
+           test is one compare: avail is 1..snd_mss, so a window edge at or below
+           snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail,
+           summed in 64 bits, is at most cwnd exactly when cwnd > pipe and
+           cwnd - pipe >= avail. */
         uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
         tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
-        if (!tw_seq_gt(win_end, c->snd_nxt) ||
-            (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < avail || c->cwnd <= pipe ||
-            c->cwnd - pipe < avail) {
+        if (tw_seq_diff(win_end, c->snd_nxt) < (int32_t)avail ||
+            (uint64_t)pipe + avail > c->cwnd) {
             return false;
         }
         if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
