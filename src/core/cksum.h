@@ -102,6 +102,28 @@ static inline bool tw_cksum_little_endian(void)
     return *(const uint8_t *)&one == 1;
 }
 
+/* The checksum of a sum of host-order words (any width up to 64 bits) as the 32-bit
+   word to store as it lies for a checksum followed by two zero bytes (a TCP checksum
+   and urgent pointer): tw_cksum_fold and tw_cksum_fin, then the checksum big-endian.
+   The fold leaves the sum in the upper half of a word, complemented there; on a
+   little-endian host one byte swap takes that half to the first two bytes in network
+   order, where a shift, a complement, a rotate and a zero-extension did it. */
+static inline uint32_t tw_cksum_fin_be_word(uint64_t s)
+{
+    s += (s >> 32) | (s << 32);
+    uint32_t t = (uint32_t)(s >> 32);
+    t += (t >> 16) | (t << 16);
+    t = ~t;
+    if (tw_cksum_little_endian()) {
+#if defined(__GNUC__)
+        return __builtin_bswap32(t) & 0xffffu;
+#else
+        return (t >> 24) | ((t >> 8) & 0xff00u);
+#endif
+    }
+    return t & 0xffff0000u;
+}
+
 /* Swap the bytes of each 16-bit half: turns a sum of words in one byte order into the
    sum of the same words in the other (RFC 1071 2(B)). */
 static inline uint32_t tw_cksum_swap_lanes(uint32_t s)

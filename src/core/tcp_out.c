@@ -230,7 +230,8 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     tw_store_be32(tcp + 4, w[1]);
     tw_store_be32(tcp + 8, w[2]);
     tw_store_be32(tcp + 12, w[3]);
-    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
+    uint32_t ck = tw_cksum_fin_be_word(sum);
+    memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
                       TW_IPV4_ATOMIC_ID);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
@@ -489,7 +490,8 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     tw_store_be32(tcp + 4, seq.v);
     tw_store_be32(tcp + 8, w2);
     tw_store_be32(tcp + 12, w3);
-    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
+    uint32_t ck = tw_cksum_fin_be_word(sum);
+    memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, c->raddr, TW_IPPROTO_TCP,
                       (uint16_t)(hlen + len), TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
