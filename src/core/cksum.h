@@ -71,6 +71,16 @@ static inline uint16_t tw_cksum_fin(uint32_t sum)
     return (uint16_t)~(sum >> 16);
 }
 
+/* tw_cksum_fin(tw_cksum_fold(s)) as a 32-bit value: the complement is taken before the
+   fold's last shift, which then clears the upper half (no zero-extension after it). */
+static inline uint32_t tw_cksum_fin64(uint64_t s)
+{
+    s += (s >> 32) | (s << 32);
+    uint32_t t = (uint32_t)(s >> 32);
+    t += (t >> 16) | (t << 16);
+    return ~t >> 16;
+}
+
 /* Partial sum of the TCP/UDP pseudo-header (RFC 9293 3.1), folded to 32 bits only. */
 static inline uint32_t tw_cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {

@@ -501,8 +501,8 @@ static void test_cksum_fold_and_fin_random(void **state)
     }
 }
 
-/* tw_cksum_fin_be_word: the bytes it puts in memory are the folded, complemented sum
-   big-endian, then two zero bytes, for every width of sum. */
+/* tw_cksum_fin64 is tw_cksum_fin of tw_cksum_fold, and tw_cksum_fin_be_word puts in
+   memory that value big-endian, then two zero bytes, for every width of sum. */
 static void test_cksum_fin_be_word_random(void **state)
 {
     (void)state;
@@ -510,6 +510,7 @@ static void test_cksum_fin_be_word_random(void **state)
     for (int i = 0; i < 100000; i++) {
         uint64_t v = unit_next(&r) >> unit_below(&r, 64);
         uint16_t ck = tw_cksum_fin(tw_cksum_fold(v));
+        UNIT_EQ(tw_cksum_fin64(v), ck, "fin64 0x%llx", (unsigned long long)v);
         uint32_t w = tw_cksum_fin_be_word(v);
         uint8_t b[4];
         memcpy(b, &w, 4);
