@@ -1055,7 +1055,7 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         c->rtt_seq = tw_seq_add(c->snd_nxt, mss);
         c->rtt_start = st->now;
     }
-    for (unsigned i = 0; i < n; i++, p += mss) {
+    for (const uint8_t *end = p + (size_t)n * mss; p != end; p += mss) {
         uint8_t *room = (uint8_t *)(uintptr_t)(p - HDR_ROOM);
         uint8_t saved[HDR_ROOM];
         memcpy(saved, room, HDR_ROOM);
@@ -1066,12 +1066,14 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
             memcpy(pkt, tpl, htotal);
         }
         uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-        h.seq = c->snd_nxt.v;
-        tw_put32(tcp + 4, h.seq);
+        tw_store_be32(tcp + 4, c->snd_nxt.v);
         uint64_t sum = tw_cksum_add64(tcp_base, load32(tcp + 4));
         tw_cksum_native_store(tcp + 16, tw_cksum_add64(sum, tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
-        trace_out(st, c, &h, false, c->raddr, NULL);
+        if (st->cfg.trace) {
+            h.seq = c->snd_nxt.v; /* from here on only the trace reads h */
+            trace_out(st, c, &h, false, c->raddr, NULL);
+        }
         tw_stack_transmit(st, pkt, htotal + mss);
         memcpy(room, saved, HDR_ROOM);
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
