@@ -652,12 +652,12 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
+    tw_stack *st = c->st;
     if (c->state == TW_STATE_SYN_RCVD) {
         emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
     } else {
         /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
            every active open sends one. */
-        tw_stack *st = c->st;
         uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
         uint16_t win = adv_window(c, true);
         if (!(st->cfg.no_wscale | st->cfg.no_sack | st->cfg.no_timestamps)) {
@@ -680,7 +680,7 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     if (!retransmit) {
         /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
            SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
-        c->stall_start = c->st->now;
+        c->stall_start = st->now;
     }
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
