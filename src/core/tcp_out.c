@@ -791,8 +791,6 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
     uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     uint16_t win;
     tw_tcp_opts o;
-    o.present = 0;
-    o.sack_n = 0;
     if (flags & TW_SYN) {
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
@@ -805,6 +803,7 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
                         r->ts_recent, retransmit);
             return;
         }
+        o.sack_n = 0;
         o.present = TW_OPT_MSS;
         o.mss = tw_conn_local_mss(l);
         if (r->opts & TW_OPT_WSCALE) {
@@ -815,6 +814,8 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
             o.present |= TW_OPT_SACK_PERM;
         }
     } else {
+        o.sack_n = 0;
+        o.present = 0;
         uint32_t sw = space >> req_wscale(r);
         win = (uint16_t)(sw > 65535u ? 65535u : sw);
     }
