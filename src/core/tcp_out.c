@@ -347,7 +347,7 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
    block loop of tw_cksum_native cost more than the bytes: straight-line, entered by one
    jump, each 16 bytes copied as one block and summed as two words from the source (the
    word's load folds into its add), the last 1-15 bytes as an 8-byte word, a 4-byte word
-   and a zero-padded word in memory order (RFC 1071 1(2)). Inline in emit_plain_as:
+   and a zero-padded word in memory order (RFC 1071 1(2)). Inline in emit_plain_body:
    every request and response comes here. */
 static inline __attribute__((always_inline)) uint64_t copy_sum_short(uint8_t *dst,
                                                                      const uint8_t *src,
