@@ -1265,11 +1265,12 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         ack_carried(c);
         emit_plain(c, flags, c->snd_nxt, off, avail, false, win);
     }
-    c->snd_nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    tw_seq nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    c->snd_nxt = nxt;
     if (avail && avail < c->snd_mss) {
-        c->snd_sml = c->snd_nxt;
+        c->snd_sml = nxt;
     }
-    c->snd_max = c->snd_nxt;
+    c->snd_max = nxt;
     return true;
 }
 
