@@ -1356,16 +1356,15 @@ void tw_out_ack_lazy(tw_socket *c)
 
 void tw_out_forget_ack(tw_socket *c)
 {
-    if (!(c->flags & TW_F_ACK_QUEUED)) {
-        return;
-    }
+    /* c is on the list (TW_F_ACK_QUEUED, its caller's test) and is being given back:
+       its own link and flag are left as they are, like the other fields tw_conn_free
+       leaves (tw_conn_alloc zeroes the object). */
+    assert(c->flags & TW_F_ACK_QUEUED);
     tw_socket **pp = &c->st->ack_head;
     while (*pp != c) {
         pp = &(*pp)->ack_next;
     }
     *pp = c->ack_next;
-    c->ack_next = NULL;
-    c->flags &= ~TW_F_ACK_QUEUED;
 }
 
 void tw_out_flush_acks(tw_stack *st)
