@@ -60,7 +60,7 @@ static inline void tw_ipv4_build_sum(uint8_t *buf, uint64_t addr_sum, uint32_t s
        so the id may join unshifted and the constant halves as one constant. */
     uint32_t tot = (uint16_t)(payload_len + TW_IPV4_HDR_LEN);
     uint64_t sum = addr_sum + (0x4500u + 0x4000u + (64u << 8) + proto) + tot + id;
-    uint32_t w2 = 64u << 24 | (uint32_t)proto << 16 | tw_cksum_fin(tw_cksum_fold(sum));
+    uint32_t w2 = 64u << 24 | (uint32_t)proto << 16 | tw_cksum_fin64(sum);
     tw_store_be32(buf, 0x45000000u | tot);
     tw_store_be32(buf + 4, (uint32_t)id << 16 | 0x4000u);
     tw_store_be32(buf + 8, w2);

@@ -585,7 +585,8 @@ void tw_out_ack(tw_socket *c);
 void tw_out_ack_lazy(tw_socket *c);
 /* Send the pure ACKs tw_out_push held back (tw_stack_on_timeout). */
 void tw_out_flush_acks(tw_stack *st);
-/* Take c off the held-ACK list (it is being freed). */
+/* Take c, which is on it (TW_F_ACK_QUEUED), off the held-ACK list as it is freed
+   (tw_conn_free: its link and flag are left set). */
 void tw_out_forget_ack(tw_socket *c);
 /* SYN (active open) or SYN+ACK (passive) from iss. */
 void tw_out_syn(tw_socket *c, bool retransmit);

@@ -179,8 +179,11 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
                 memcpy(payload + n1, p2, n2);
             }
         }
-        /* The payload starts at a multiple of 4 in the segment: its sum joins as is. */
-        sum += tw_cksum_from_native(tw_cksum_native(0, payload, len));
+        /* The payload starts at a multiple of 4 in the segment: its sum joins as is,
+           its halves added apart (2^32 == 1 modulo 0xffff): the header's words then
+           join with plain adds, which cannot carry out of 64 bits. */
+        uint64_t h = tw_cksum_native_to_host64(tw_cksum_native(0, payload, len));
+        sum += (h >> 32) + (uint32_t)h;
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* The option words straight-line, entered by one jump (at most 10 of them). */
@@ -227,7 +230,8 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     tw_store_be32(tcp + 4, w[1]);
     tw_store_be32(tcp + 8, w[2]);
     tw_store_be32(tcp + 12, w[3]);
-    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
+    uint32_t ck = tw_cksum_fin_be_word(sum);
+    memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
                       TW_IPV4_ATOMIC_ID);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
@@ -339,44 +343,96 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
 }
 
 /* Copy a short payload and return its native sum (cksum.h). For the few bytes of a
-   request, a response or a tail (at most 128), where the block loop of tw_cksum_native
-   costs more than the bytes: libc's memcpy moves them in a few wide steps, then the
-   copy, hot in cache, is summed in whole words straight-line (tw_cksum_native_words),
-   the last 1-3 bytes as a zero-padded word in memory order (RFC 1071 1(2)). Inline in
-   emit_plain_as: every request and response comes here. */
+   request, a response or a tail (at most 128), where a call to libc's memcpy and the
+   block loop of tw_cksum_native cost more than the bytes: straight-line, entered by one
+   jump, each 16 bytes copied as one block and summed as two words from the source (the
+   word's load folds into its add), the last 1-15 bytes as an 8-byte word, a 4-byte word
+   and a zero-padded word in memory order (RFC 1071 1(2)). Inline in emit_plain_body:
+   every request and response comes here. */
 static inline __attribute__((always_inline)) uint64_t copy_sum_short(uint8_t *dst,
                                                                      const uint8_t *src,
                                                                      uint32_t len)
 {
-    memcpy(dst, src, len);
-    uint64_t a = tw_cksum_native_words(0, dst, len / 4);
-    uint32_t i = len & ~3u;
-    if (i < len) {
-        uint8_t last[4] = {0};
-        last[0] = dst[i];
-        if (i + 1 < len) {
-            last[1] = dst[i + 1];
+    assert(len <= 128);
+    uint64_t a = 0;
+    uint32_t i = len & ~15u;
+    if (len & 15) {
+        if (len & 8) {
+            uint64_t w = tw_cksum_load64(src + i);
+            memcpy(dst + i, &w, 8);
+            a = w;
+            i += 8;
         }
-        if (i + 2 < len) {
-            last[2] = dst[i + 2];
+        if (len & 4) {
+            uint32_t w;
+            memcpy(&w, src + i, 4);
+            memcpy(dst + i, &w, 4);
+            a = tw_cksum_add64(a, w);
+            i += 4;
         }
-        uint32_t v;
-        memcpy(&v, last, 4);
-        a = tw_cksum_add64(a, v);
+        if (i < len) {
+            uint8_t last[4] = {0};
+            last[0] = dst[i] = src[i];
+            if (i + 1 < len) {
+                last[1] = dst[i + 1] = src[i + 1];
+            }
+            if (i + 2 < len) {
+                last[2] = dst[i + 2] = src[i + 2];
+            }
+            uint32_t v;
+            memcpy(&v, last, 4);
+            a = tw_cksum_add64(a, v);
+        }
     }
+#define COPY_BLOCK(k)                                                                      \
+    memcpy(dst + 16 * (k), src + 16 * (k), 16);                                            \
+    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k)));                                \
+    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k) + 8))
+    switch (len / 16) {
+    case 8:
+        COPY_BLOCK(7);
+        /* fallthrough */
+    case 7:
+        COPY_BLOCK(6);
+        /* fallthrough */
+    case 6:
+        COPY_BLOCK(5);
+        /* fallthrough */
+    case 5:
+        COPY_BLOCK(4);
+        /* fallthrough */
+    case 4:
+        COPY_BLOCK(3);
+        /* fallthrough */
+    case 3:
+        COPY_BLOCK(2);
+        /* fallthrough */
+    case 2:
+        COPY_BLOCK(1);
+        /* fallthrough */
+    case 1:
+        COPY_BLOCK(0);
+        /* fallthrough */
+    default:
+        break;
+    }
+#undef COPY_BLOCK
     return a;
 }
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
-   bytes on the wire as out_words. Inline in its three callers (through emit_plain, below:
-   emit, ack_fast, push_last): ack_fast's constants drop the payload, RST and retransmit
-   branches; `ts` is a constant in each copy. */
-static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
-                                                                tw_seq seq, uint32_t off,
-                                                                uint32_t len, bool retrans,
-                                                                uint16_t win, bool ts)
+   bytes on the wire as out_words. Inline in its three callers (through emit_plain_as and
+   emit_plain, below: emit, ack_fast, push_last): ack_fast's constants drop the payload,
+   RST and retransmit branches; `ts` and `in_place` are constants in each copy. in_place:
+   the payload (over 128 bytes) lies in one piece of the ring with HDR_ROOM bytes before
+   it, and is sent where it lies, as in send_words; otherwise it is copied. */
+static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, uint8_t flags,
+                                                                  tw_seq seq, uint32_t off,
+                                                                  uint32_t len, bool retrans,
+                                                                  uint16_t win, bool ts,
+                                                                  bool in_place)
 {
     tw_stack *st = c->st;
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
@@ -392,15 +448,15 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
         uint32_t n1, n2;
         tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
         uint64_t psum;
-        if (n2 == 0 && (size_t)(p1 - c->snd.buf) >= HDR_ROOM && len > 128) {
+        if (!in_place && n2 == 0 && len <= 128) {
+            psum = copy_sum_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
+        } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + (p1 - c->snd.buf);
             room = at - HDR_ROOM;
             memcpy(saved, room, HDR_ROOM);
             pkt = at - TW_IPV4_HDR_LEN - hlen;
             psum = tw_cksum_native(0, at, len);
-        } else if (n2 == 0 && len <= 128) {
-            psum = copy_sum_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
         } else {
             uint8_t *payload = pkt + TW_IPV4_HDR_LEN + hlen;
             memcpy(payload, p1, n1);
@@ -409,8 +465,11 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
             }
             psum = tw_cksum_native(0, payload, len);
         }
-        /* The payload starts at a multiple of 4 in the segment: its sum joins as is. */
-        sum += tw_cksum_from_native(psum);
+        /* The payload starts at a multiple of 4 in the segment: its sum joins as is,
+           its halves added apart (2^32 == 1 modulo 0xffff): the header's words then
+           join with plain adds, which cannot carry out of 64 bits. */
+        uint64_t h = tw_cksum_native_to_host64(psum);
+        sum += (h >> 32) + (uint32_t)h;
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     uint32_t w0 = (uint32_t)c->lport << 16 | c->rport;
@@ -431,7 +490,8 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
     tw_store_be32(tcp + 4, seq.v);
     tw_store_be32(tcp + 8, w2);
     tw_store_be32(tcp + 12, w3);
-    tw_store_be16_zero16(tcp + 16, tw_cksum_fin(tw_cksum_fold(sum)));
+    uint32_t ck = tw_cksum_fin_be_word(sum);
+    memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, c->raddr, TW_IPPROTO_TCP,
                       (uint16_t)(hlen + len), TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
@@ -459,9 +519,41 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, ui
         trace_out(st, c, &h, retrans, c->raddr, NULL);
     }
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
-    if (room) {
+    if (in_place) {
         memcpy(room, saved, HDR_ROOM);
     }
+}
+
+/* emit_plain_body's in-place case, out of line: the inline copies (every request,
+   response, FIN and pure ACK) then keep no saved bytes, no pointer to them across the
+   netdev call and no test for their restore (lifecycle -12 instructions). */
+static __attribute__((noinline)) void emit_plain_in_place(tw_socket *c, uint8_t flags,
+                                                          tw_seq seq, uint32_t off,
+                                                          uint32_t len, bool retrans,
+                                                          uint16_t win)
+{
+    if (c->flags & TW_F_TS) {
+        emit_plain_body(c, flags, seq, off, len, retrans, win, true, true);
+    } else {
+        emit_plain_body(c, flags, seq, off, len, retrans, win, false, true);
+    }
+}
+
+/* emit_plain_body, the payload sent in place when it can be (its conditions, on the
+   ring position and the pieces, as tw_ring_pieces would tell them). */
+static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
+                                                                tw_seq seq, uint32_t off,
+                                                                uint32_t len, bool retrans,
+                                                                uint16_t win, bool ts)
+{
+    if (len > 128) {
+        uint32_t pos = tw_ring_pos(&c->snd, off);
+        if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
+            emit_plain_in_place(c, flags, seq, off, len, retrans, win);
+            return;
+        }
+    }
+    emit_plain_body(c, flags, seq, off, len, retrans, win, ts, false);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
@@ -560,12 +652,12 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
+    tw_stack *st = c->st;
     if (c->state == TW_STATE_SYN_RCVD) {
         emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
     } else {
         /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
            every active open sends one. */
-        tw_stack *st = c->st;
         uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
         uint16_t win = adv_window(c, true);
         if (!(st->cfg.no_wscale | st->cfg.no_sack | st->cfg.no_timestamps)) {
@@ -588,7 +680,7 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     if (!retransmit) {
         /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
            SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
-        c->stall_start = c->st->now;
+        c->stall_start = st->now;
     }
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
@@ -699,8 +791,6 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
     uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     uint16_t win;
     tw_tcp_opts o;
-    o.present = 0;
-    o.sack_n = 0;
     if (flags & TW_SYN) {
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
@@ -713,6 +803,7 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
                         r->ts_recent, retransmit);
             return;
         }
+        o.sack_n = 0;
         o.present = TW_OPT_MSS;
         o.mss = tw_conn_local_mss(l);
         if (r->opts & TW_OPT_WSCALE) {
@@ -723,6 +814,8 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
             o.present |= TW_OPT_SACK_PERM;
         }
     } else {
+        o.sack_n = 0;
+        o.present = 0;
         uint32_t sw = space >> req_wscale(r);
         win = (uint16_t)(sw > 65535u ? 65535u : sw);
     }
@@ -963,7 +1056,7 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         c->rtt_seq = tw_seq_add(c->snd_nxt, mss);
         c->rtt_start = st->now;
     }
-    for (unsigned i = 0; i < n; i++, p += mss) {
+    for (const uint8_t *end = p + (size_t)n * mss; p != end; p += mss) {
         uint8_t *room = (uint8_t *)(uintptr_t)(p - HDR_ROOM);
         uint8_t saved[HDR_ROOM];
         memcpy(saved, room, HDR_ROOM);
@@ -974,12 +1067,14 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
             memcpy(pkt, tpl, htotal);
         }
         uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-        h.seq = c->snd_nxt.v;
-        tw_put32(tcp + 4, h.seq);
+        tw_store_be32(tcp + 4, c->snd_nxt.v);
         uint64_t sum = tw_cksum_add64(tcp_base, load32(tcp + 4));
         tw_cksum_native_store(tcp + 16, tw_cksum_add64(sum, tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
-        trace_out(st, c, &h, false, c->raddr, NULL);
+        if (st->cfg.trace) {
+            h.seq = c->snd_nxt.v; /* from here on only the trace reads h */
+            trace_out(st, c, &h, false, c->raddr, NULL);
+        }
         tw_stack_transmit(st, pkt, htotal + mss);
         memcpy(room, saved, HDR_ROOM);
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
@@ -1118,6 +1213,9 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+    /* SACK blocks to carry (emit's test, and seg_payload_max's): asked once. */
+    bool sack_blocks =
+        (c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n));
     uint8_t flags;
     uint32_t off = 0;
     if (avail == 0) {
@@ -1127,15 +1225,19 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* S10/S13: the FIN takes one sequence number of its own. */
         flags = TW_FIN | TW_ACK;
     } else {
-        uint32_t most = seg_payload_max(c);
+        uint32_t most = sack_blocks ? seg_payload_max_sack(c) : c->snd_mss;
         if (avail > c->snd_mss || avail > most) {
             return false; /* more than one segment (or the FIN already sent) */
         }
+        /* Room for all of it in the peer's window and in the congestion window. Each
+           test is one compare: avail is 1..snd_mss, so a window edge at or below
+           snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail,
+           summed in 64 bits, is at most cwnd exactly when cwnd > pipe and
+           cwnd - pipe >= avail. */
         uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
         tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
-        if (!tw_seq_gt(win_end, c->snd_nxt) ||
-            (uint32_t)tw_seq_diff(win_end, c->snd_nxt) < avail || c->cwnd <= pipe ||
-            c->cwnd - pipe < avail) {
+        if (tw_seq_diff(win_end, c->snd_nxt) < (int32_t)avail ||
+            (uint64_t)pipe + avail > c->cwnd) {
             return false;
         }
         if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
@@ -1156,18 +1258,19 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
        as much as the rest of this function. */
-    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+    if (sack_blocks) {
         emit(c, flags, c->snd_nxt, off, avail, false); /* SACK blocks ride on it */
     } else {
         uint16_t win = adv_window(c, false);
         ack_carried(c);
         emit_plain(c, flags, c->snd_nxt, off, avail, false, win);
     }
-    c->snd_nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    tw_seq nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    c->snd_nxt = nxt;
     if (avail && avail < c->snd_mss) {
-        c->snd_sml = c->snd_nxt;
+        c->snd_sml = nxt;
     }
-    c->snd_max = c->snd_nxt;
+    c->snd_max = nxt;
     return true;
 }
 
@@ -1216,9 +1319,17 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
-    if (!push_last(c)) {
-        push_segs(c, ~0u, false);
+    if (push_last(c)) {
+        /* push_tail's steps, less those this case settles: the segment carried the ACK
+           (ack_carried cleared both flags) and put data or the FIN in flight. */
+        if (c->flags & TW_F_PERSIST) {
+            tw_timer_after_send(c);
+        } else if (c->rto_at == TW_TIME_NEVER) {
+            tw_rto_arm(c);
+        }
+        return;
     }
+    push_segs(c, ~0u, false);
     push_tail(c);
 }
 
@@ -1245,16 +1356,15 @@ void tw_out_ack_lazy(tw_socket *c)
 
 void tw_out_forget_ack(tw_socket *c)
 {
-    if (!(c->flags & TW_F_ACK_QUEUED)) {
-        return;
-    }
+    /* c is on the list (TW_F_ACK_QUEUED, its caller's test) and is being given back:
+       its own link and flag are left as they are, like the other fields tw_conn_free
+       leaves (tw_conn_alloc zeroes the object). */
+    assert(c->flags & TW_F_ACK_QUEUED);
     tw_socket **pp = &c->st->ack_head;
     while (*pp != c) {
         pp = &(*pp)->ack_next;
     }
     *pp = c->ack_next;
-    c->ack_next = NULL;
-    c->flags &= ~TW_F_ACK_QUEUED;
 }
 
 void tw_out_flush_acks(tw_stack *st)
