@@ -369,17 +369,17 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     return rc;
 }
 
-/* After the application read: advertise the opened window when it grew enough (RFC 9293
-   3.8.6.2.2, receiver-side silly window avoidance: by min(half the buffer, one MSS)). */
-static void maybe_window_update(tw_socket *s)
+/* After the application read: whether to advertise the opened window (RFC 9293
+   3.8.6.2.2, receiver-side silly window avoidance: when it grew by min(half the buffer,
+   one MSS)). */
+static bool window_update_due(const tw_socket *s)
 {
     if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
           s->state == TW_STATE_FIN_WAIT_2)) {
-        return;
+        return false;
     }
-    uint32_t adv = tw_seq_gt(s->rcv_adv, s->rcv_nxt)
-                       ? (uint32_t)tw_seq_diff(s->rcv_adv, s->rcv_nxt)
-                       : 0;
+    int32_t open = tw_seq_diff(s->rcv_adv, s->rcv_nxt); /* <= 0: none */
+    uint32_t adv = open > 0 ? (uint32_t)open : 0;
     uint32_t space = tw_conn_rcv_space(s);
     uint32_t most = 65535u << s->rcv_wscale; /* the largest window the field can carry */
     if (space > most) {
@@ -387,9 +387,15 @@ static void maybe_window_update(tw_socket *s)
     }
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
-    if (space > adv && space - adv >= step) {
-        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
-    }
+    return space > adv && space - adv >= step;
+}
+
+/* A read across the ring's wrap: its two copies. */
+static __attribute__((noinline)) void copy_two(void *buf, const uint8_t *p1, uint32_t n1,
+                                               const uint8_t *p2, uint32_t n2)
+{
+    tw_copy(buf, p1, n1);
+    tw_copy((uint8_t *)buf + n1, p2, n2);
 }
 
 /* see tcpwave.h */
@@ -404,11 +410,16 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        /* The bytes are copied last, after the ring and the window are updated (nothing
-           here writes the ring's bytes): less is kept live across the copy's call. */
+        /* The bytes are copied first: only the socket and the count are kept live across
+           the copy's call, and the ring and window work after it has the registers. */
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
         tw_ring_pieces(&s->rcv, 0, n, &p1, &n1, &p2, &n2);
+        if (n2) {
+            copy_two(buf, p1, n1, p2, n2);
+        } else {
+            tw_copy(buf, p1, n1);
+        }
         if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
             /* All read, and no out-of-order bytes stored past the readable ones: start over
                at the front, so that the next segments land in one piece instead of
@@ -419,12 +430,10 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         } else {
             tw_ring_consume(&s->rcv, n);
         }
-        maybe_window_update(s);
-        leave(s->st);
-        tw_copy(buf, p1, n1);
-        if (n2) {
-            tw_copy((uint8_t *)buf + n1, p2, n2);
+        if (window_update_due(s)) {
+            tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
         }
+        leave(s->st);
         return (tw_ssize)n;
     } else if (s->err) {
         rc = s->err;
