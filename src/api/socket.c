@@ -319,6 +319,12 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     return rc;
 }
 
+/* A write across the send ring's wrap: its two copies. */
+static __attribute__((noinline)) void write_wrapped(tw_ring *r, const void *buf, uint32_t n)
+{
+    tw_ring_write_at(r, 0, buf, n);
+}
+
 static int dead_error(const tw_socket *s)
 {
     return s->err ? s->err : TW_ERR_NOTCONN;
@@ -340,16 +346,21 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         if (s->flags & TW_F_FIN_QUEUED) {
             rc = TW_ERR_CLOSED;
         } else {
-            uint32_t room = s->sndbuf_cap - s->snd.len;
-            uint32_t n = len < room ? (uint32_t)len : room;
+            size_t room = s->sndbuf_cap - s->snd.len;
+            size_t n = len < room ? len : room; /* (a size_t: the count returned) */
             if (n == 0) {
                 rc = len ? TW_ERR_AGAIN : 0;
-            } else if (!tw_conn_snd_reserve(s, s->snd.len + n)) {
+            } else if (!tw_conn_snd_reserve(s, s->snd.len + (uint32_t)n)) {
                 rc = TW_ERR_NOMEM;
             } else {
                 /* S5: data queued during the handshake leaves with the third segment. */
-                tw_ring_write_at(&s->snd, 0, buf, n);
-                tw_ring_commit(&s->snd, n);
+                uint32_t pos = tw_ring_pos(&s->snd, s->snd.len);
+                if (n > s->snd.cap - pos) {
+                    write_wrapped(&s->snd, buf, (uint32_t)n);
+                } else {
+                    tw_copy(s->snd.buf + pos, buf, n);
+                }
+                tw_ring_commit(&s->snd, (uint32_t)n);
                 tw_out_push(s);
                 rc = (tw_ssize)n;
             }
