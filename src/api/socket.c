@@ -247,18 +247,15 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         return TW_ERR_LIMIT;
     }
-    uint32_t isn_floor = 0, iss = 0, ts_offset = 0;
-    bool have_floor = false, have_isn = false, have_hash = false;
-    uint64_t hash = 0; /* tw_htab_hash of the 4-tuple's key in st->conns, if have_hash */
+    uint32_t iss, ts_offset;
+    uint64_t hash; /* tw_htab_hash of the 4-tuple's key in st->conns */
     if (s->flags & TW_F_BOUND) {
         uint64_t key = tw_tuple_key(addr, port, s->lport);
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). */
         hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
-        have_hash = true;
         tw_timewait_prefetch(st, hash);
         tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
-        have_isn = true;
         if (tw_htab_find_hashed(&st->conns, key, hash)) {
             return TW_ERR_ADDRINUSE;
         }
@@ -269,8 +266,10 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
             }
             /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
                (RFC 6191's rule, applied to our own side). */
-            isn_floor = tn->snd_nxt + 65535u + 2u;
-            have_floor = true;
+            uint32_t isn_floor = tn->snd_nxt + 65535u + 2u;
+            if (tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
+                iss = isn_floor;
+            }
             tw_timewait_free(st, tn);
         }
     } else {
@@ -278,28 +277,20 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         if (rc) {
             return rc;
         }
+        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+        hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
     }
     s->raddr = addr;
     s->rport = port;
     s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
-    if (!have_isn) {
-        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
-    }
     s->ts_offset = ts_offset;
-    if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
-        iss = isn_floor;
-    }
     s->iss = tw_seq_make(iss);
     s->snd_una = s->iss;
     s->snd_nxt = s->iss;
     s->snd_max = s->iss;
     s->snd_buf_seq = tw_seq_add(s->iss, 1);
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
-    if (have_hash) {
-        tw_conn_hash_hashed(s, hash); /* the lookup's hash: the same key, not hashed again */
-    } else {
-        tw_conn_hash(s);
-    }
+    tw_conn_hash_hashed(s, hash); /* the lookup's hash: the same key, not hashed again */
     tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
     s->flags |= TW_F_RTT_TIMING;
