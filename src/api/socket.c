@@ -282,7 +282,11 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     }
     s->raddr = addr;
     s->rport = port;
-    s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
+    if (s->rcvbuf_cap == st->cfg.rcvbuf) {
+        s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
+    } else {
+        s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
+    }
     s->ts_offset = ts_offset;
     s->iss = tw_seq_make(iss);
     s->snd_una = s->iss;
