@@ -72,13 +72,13 @@ struct tw_stack {
 
     uint64_t next_conn_id;
     uint32_t port_counter;
-    /* The window scale connect() offers a socket of the default receive buffer
-       (cfg.rcvbuf; 0 with cfg.no_wscale), worked out once here rather than per connect. */
-    uint8_t conn_wscale;
     size_t nconns;   /* connections not in LISTEN/CLOSED-fresh, not TIME-WAIT records */
     size_t norphans;
     tw_time chack_window; /* start of the current challenge-ACK second */
     uint32_t chack_count;
+    /* The window scale connect() offers a socket of the default receive buffer
+       (cfg.rcvbuf; 0 with cfg.no_wscale), worked out once here rather than per connect. */
+    uint8_t conn_wscale;
 
     uint8_t *txbuf;  /* one outgoing packet is built here */
 };
