@@ -85,13 +85,16 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
 static int bind_port(tw_socket *s, uint16_t port)
 {
     tw_stack *st = s->st;
-    tw_port *p = tw_port_get(st, port);
+    tw_port_leaf *l = st->ports[port / TW_PORT_LEAF];
+    tw_port *p = l ? &l->p[port % TW_PORT_LEAF] : NULL; /* (tw_port_get) */
     bool reuse = (s->flags & TW_F_REUSE) != 0;
-    bool used = tw_port_used(p);
-    if (used && (p->listener || !reuse || p->nreuse != p->nbound)) {
-        return TW_ERR_ADDRINUSE;
-    }
-    if (!used && !(p = tw_port_new(st, port))) {
+    if (tw_port_used(p)) {
+        if (p->listener || !reuse || p->nreuse != p->nbound) {
+            return TW_ERR_ADDRINUSE;
+        }
+    } else if (l) {
+        l->n++; /* tw_port_new's step, the leaf in hand (a client's usual bind) */
+    } else if (!(p = tw_port_new(st, port))) {
         return TW_ERR_NOMEM;
     }
     p->nbound++;
