@@ -82,27 +82,45 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     return 0;
 }
 
-static int bind_port(tw_socket *s, uint16_t port)
+/* s takes port p (reuse: with SO_REUSEADDR). */
+static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port, bool reuse)
 {
-    tw_stack *st = s->st;
-    tw_port_leaf *l = st->ports[port / TW_PORT_LEAF];
-    tw_port *p = l ? &l->p[port % TW_PORT_LEAF] : NULL; /* (tw_port_get) */
-    bool reuse = (s->flags & TW_F_REUSE) != 0;
-    if (tw_port_used(p)) {
-        if (p->listener || !reuse || p->nreuse != p->nbound) {
-            return TW_ERR_ADDRINUSE;
-        }
-    } else if (l) {
-        l->n++; /* tw_port_new's step, the leaf in hand (a client's usual bind) */
-    } else if (!(p = tw_port_new(st, port))) {
-        return TW_ERR_NOMEM;
-    }
     p->nbound++;
     if (reuse) {
         p->nreuse++;
     }
     s->lport = port;
     s->flags |= TW_F_BOUND;
+}
+
+/* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
+   bind (the leaf in place) makes no call and saves no register. */
+static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port, bool reuse)
+{
+    tw_port *p = tw_port_new(s->st, port);
+    if (!p) {
+        return TW_ERR_NOMEM;
+    }
+    bind_to(s, p, port, reuse);
+    return 0;
+}
+
+static int bind_port(tw_socket *s, uint16_t port)
+{
+    tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
+    bool reuse = (s->flags & TW_F_REUSE) != 0;
+    if (!l) {
+        return bind_new_leaf(s, port, reuse);
+    }
+    tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
+    if (tw_port_used(p)) {
+        if (p->listener || !reuse || p->nreuse != p->nbound) {
+            return TW_ERR_ADDRINUSE;
+        }
+    } else {
+        l->n++; /* tw_port_new's step, the leaf in hand */
+    }
+    bind_to(s, p, port, reuse);
     return 0;
 }
 
