@@ -176,7 +176,9 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
 
 tw_socket *tw_listener_enqueue(tw_socket *child)
 {
-    tw_socket *l = tw_port_get(child->st, child->lport)->listener; /* (tw_conn_listener) */
+    /* (tw_conn_listener; a listening port's leaf is there: no test for a missing one) */
+    tw_socket *l =
+        child->st->ports[child->lport / TW_PORT_LEAF]->p[child->lport % TW_PORT_LEAF].listener;
     if (l->acc_len >= l->backlog) {
         return NULL;
     }
