@@ -435,9 +435,8 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     }
     ENTER(s, now);
     tw_ssize rc;
-    if (s->flags & TW_F_LISTENER) {
-        rc = refuse(s->st, TW_ERR_STATE);
-    } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
+    /* (a listener's test goes with the read side's: its ring holds nothing) */
+    if (s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER))) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied first: only the socket and the count are kept live across
            the copy's call, and the ring and window work after it has the registers. */
@@ -464,6 +463,8 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         }
         leave(s->st);
         return (tw_ssize)n;
+    } else if (s->flags & TW_F_LISTENER) {
+        rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->err) {
         rc = s->err;
     } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {
