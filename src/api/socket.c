@@ -144,7 +144,7 @@ int tw_socket_set_reuseaddr(tw_socket *s, bool on)
     if (s->flags & TW_F_BOUND) {
         return refuse(s->st, TW_ERR_STATE);
     }
-    s->flags = on ? s->flags | TW_F_REUSE : s->flags & ~TW_F_REUSE;
+    s->flags = (s->flags & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
     return 0;
 }
 
