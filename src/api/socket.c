@@ -440,13 +440,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied first: only the socket and the count are kept live across
            the copy's call, and the ring and window work after it has the registers. */
-        const uint8_t *p1, *p2;
-        uint32_t n1, n2;
-        tw_ring_pieces(&s->rcv, 0, n, &p1, &n1, &p2, &n2);
-        if (n2) {
-            copy_two(buf, p1, n1, p2, n2);
+        /* (tw_ring_pieces at offset 0: the readable part starts at head, below cap) */
+        const uint8_t *p1 = s->rcv.buf + s->rcv.head;
+        uint32_t to_end = s->rcv.cap - s->rcv.head;
+        if (n > to_end) {
+            copy_two(buf, p1, to_end, s->rcv.buf, n - to_end);
         } else {
-            tw_copy(buf, p1, n1);
+            tw_copy(buf, p1, n);
         }
         if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
             /* All read, and no out-of-order bytes stored past the readable ones: start over
