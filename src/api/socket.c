@@ -398,9 +398,9 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     return rc;
 }
 
-/* After the application read: whether to advertise the opened window (RFC 9293
-   3.8.6.2.2, receiver-side silly window avoidance: when it grew by min(half the buffer,
-   one MSS)). */
+/* After the application read (its read side open: not shut): whether to advertise the
+   opened window (RFC 9293 3.8.6.2.2, receiver-side silly window avoidance: when it grew
+   by min(half the buffer, one MSS)). */
 static bool window_update_due(const tw_socket *s)
 {
     if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
@@ -409,7 +409,7 @@ static bool window_update_due(const tw_socket *s)
     }
     int32_t open = tw_seq_diff(s->rcv_adv, s->rcv_nxt); /* <= 0: none */
     uint32_t adv = open > 0 ? (uint32_t)open : 0;
-    uint32_t space = tw_conn_rcv_space(s);
+    uint32_t space = s->rcvbuf_cap - s->rcv.len; /* tw_conn_rcv_space, the read side open */
     uint32_t most = 65535u << s->rcv_wscale; /* the largest window the field can carry */
     if (space > most) {
         space = most;
