@@ -439,8 +439,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     if (s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER))) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied first: only the socket and the count are kept live across
-           the copy's call, and the ring and window work after it has the registers. */
-        /* (tw_ring_pieces at offset 0: the readable part starts at head, below cap) */
+           the copy's call, and the ring and window work after it has the registers. The
+           pieces are tw_ring_pieces' at offset 0, the readable part starting at head
+           (below cap: no wrap test of the position). */
         const uint8_t *p1 = s->rcv.buf + s->rcv.head;
         uint32_t to_end = s->rcv.cap - s->rcv.head;
         if (n > to_end) {
