@@ -500,7 +500,7 @@ void tw_conn_notify_emit(tw_socket *c);
    the call. */
 static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
 {
-    if (c->st->cfg.notify && !(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
+    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && c->st->cfg.notify) {
         tw_conn_notify_emit(c);
     }
 }
