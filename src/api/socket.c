@@ -419,12 +419,17 @@ static bool window_update_due(const tw_socket *s)
     return space > adv && space - adv >= step;
 }
 
-/* A read across the ring's wrap: its two copies. */
-static __attribute__((noinline)) void copy_two(void *buf, const uint8_t *p1, uint32_t n1,
-                                               const uint8_t *p2, uint32_t n2)
+/* recv's copy of `n` readable bytes that are not in one piece from head: across the
+   ring's wrap (two copies), or none at all (a read of 0 bytes, whose buffer may be NULL:
+   memcpy must not be given it even for 0 bytes). */
+static __attribute__((noinline)) void copy_out_rare(void *buf, const tw_ring *r, uint32_t n)
 {
-    tw_copy(buf, p1, n1);
-    tw_copy((uint8_t *)buf + n1, p2, n2);
+    if (n == 0) {
+        return;
+    }
+    uint32_t to_end = r->cap - r->head;
+    tw_copy(buf, r->buf + r->head, to_end);
+    tw_copy((uint8_t *)buf + to_end, r->buf, n - to_end);
 }
 
 /* see tcpwave.h */
@@ -440,14 +445,12 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied first: only the socket and the count are kept live across
            the copy's call, and the ring and window work after it has the registers. The
-           pieces are tw_ring_pieces' at offset 0, the readable part starting at head
-           (below cap: no wrap test of the position). */
-        const uint8_t *p1 = s->rcv.buf + s->rcv.head;
-        uint32_t to_end = s->rcv.cap - s->rcv.head;
-        if (n > to_end) {
-            copy_two(buf, p1, to_end, s->rcv.buf, n - to_end);
+           readable part starts at head (below cap: no wrap test of the position, as
+           tw_ring_pieces would make); the usual read is one piece of 1 byte or more. */
+        if (n - 1 < s->rcv.cap - s->rcv.head) {
+            tw_copy(buf, s->rcv.buf + s->rcv.head, n);
         } else {
-            tw_copy(buf, p1, n);
+            copy_out_rare(buf, &s->rcv, n);
         }
         if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
             /* All read, and no out-of-order bytes stored past the readable ones: start over
