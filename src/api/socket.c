@@ -82,24 +82,45 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     return 0;
 }
 
-static int bind_port(tw_socket *s, uint16_t port)
+/* s takes port p (reuse: with SO_REUSEADDR). */
+static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port, bool reuse)
 {
-    tw_stack *st = s->st;
-    tw_port *p = tw_port_get(st, port);
-    bool reuse = (s->flags & TW_F_REUSE) != 0;
-    bool used = tw_port_used(p);
-    if (used && (p->listener || !reuse || p->nreuse != p->nbound)) {
-        return TW_ERR_ADDRINUSE;
-    }
-    if (!used && !(p = tw_port_new(st, port))) {
-        return TW_ERR_NOMEM;
-    }
     p->nbound++;
     if (reuse) {
         p->nreuse++;
     }
     s->lport = port;
     s->flags |= TW_F_BOUND;
+}
+
+/* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
+   bind (the leaf in place) makes no call and saves no register. */
+static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port, bool reuse)
+{
+    tw_port *p = tw_port_new(s->st, port);
+    if (!p) {
+        return TW_ERR_NOMEM;
+    }
+    bind_to(s, p, port, reuse);
+    return 0;
+}
+
+static int bind_port(tw_socket *s, uint16_t port)
+{
+    tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
+    bool reuse = (s->flags & TW_F_REUSE) != 0;
+    if (!l) {
+        return bind_new_leaf(s, port, reuse);
+    }
+    tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
+    if (tw_port_used(p)) {
+        if (p->listener || !reuse || p->nreuse != p->nbound) {
+            return TW_ERR_ADDRINUSE;
+        }
+    } else {
+        l->n++; /* tw_port_new's step, the leaf in hand */
+    }
+    bind_to(s, p, port, reuse);
     return 0;
 }
 
@@ -123,7 +144,7 @@ int tw_socket_set_reuseaddr(tw_socket *s, bool on)
     if (s->flags & TW_F_BOUND) {
         return refuse(s->st, TW_ERR_STATE);
     }
-    s->flags = on ? s->flags | TW_F_REUSE : s->flags & ~TW_F_REUSE;
+    s->flags = (s->flags & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
     return 0;
 }
 
@@ -155,7 +176,9 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
 
 tw_socket *tw_listener_enqueue(tw_socket *child)
 {
-    tw_socket *l = tw_port_get(child->st, child->lport)->listener; /* (tw_conn_listener) */
+    /* (tw_conn_listener; a listening port's leaf is there: no test for a missing one) */
+    tw_socket *l =
+        child->st->ports[child->lport / TW_PORT_LEAF]->p[child->lport % TW_PORT_LEAF].listener;
     if (l->acc_len >= l->backlog) {
         return NULL;
     }
@@ -205,8 +228,10 @@ static bool tuple_busy(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lp
 }
 
 /* RFC 6056 3.3.3 (algorithm 3): a keyed hash of the destination picks where to start in
-   the range, and a counter moves it on, so ports are hard to guess yet rarely collide. */
-static int pick_port(tw_socket *s, uint32_t raddr, uint16_t rport)
+   the range, and a counter moves it on, so ports are hard to guess yet rarely collide.
+   Out of line: inlined, its loop costs connect() of a bound socket register saves and
+   spills (20 instructions a lifecycle); here its call is small beside its hash. */
+static __attribute__((noinline)) int pick_port(tw_socket *s, uint32_t raddr, uint16_t rport)
 {
     tw_stack *st = s->st;
     uint32_t n = EPHEMERAL_HI - EPHEMERAL_LO + 1;
@@ -245,18 +270,15 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         return TW_ERR_LIMIT;
     }
-    uint32_t isn_floor = 0, iss = 0, ts_offset = 0;
-    bool have_floor = false, have_isn = false, have_hash = false;
-    uint64_t hash = 0; /* tw_htab_hash of the 4-tuple's key in st->conns, if have_hash */
+    uint32_t iss, ts_offset;
+    uint64_t hash; /* tw_htab_hash of the 4-tuple's key in st->conns */
     if (s->flags & TW_F_BOUND) {
         uint64_t key = tw_tuple_key(addr, port, s->lport);
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). */
         hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
-        have_hash = true;
         tw_timewait_prefetch(st, hash);
         tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
-        have_isn = true;
         if (tw_htab_find_hashed(&st->conns, key, hash)) {
             return TW_ERR_ADDRINUSE;
         }
@@ -267,8 +289,10 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
             }
             /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
                (RFC 6191's rule, applied to our own side). */
-            isn_floor = tn->snd_nxt + 65535u + 2u;
-            have_floor = true;
+            uint32_t isn_floor = tn->snd_nxt + 65535u + 2u;
+            if (tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
+                iss = isn_floor;
+            }
             tw_timewait_free(st, tn);
         }
     } else {
@@ -276,28 +300,24 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         if (rc) {
             return rc;
         }
+        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+        hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
     }
     s->raddr = addr;
     s->rport = port;
-    s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
-    if (!have_isn) {
-        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+    if (s->rcvbuf_cap == st->cfg.rcvbuf) {
+        s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
+    } else {
+        s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
     }
     s->ts_offset = ts_offset;
-    if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
-        iss = isn_floor;
-    }
     s->iss = tw_seq_make(iss);
     s->snd_una = s->iss;
     s->snd_nxt = s->iss;
     s->snd_max = s->iss;
     s->snd_buf_seq = tw_seq_add(s->iss, 1);
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
-    if (have_hash) {
-        tw_conn_hash_hashed(s, hash); /* the lookup's hash: the same key, not hashed again */
-    } else {
-        tw_conn_hash(s);
-    }
+    tw_conn_hash_hashed(s, hash); /* the lookup's hash: the same key, not hashed again */
     tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
     s->flags |= TW_F_RTT_TIMING;
@@ -315,6 +335,12 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     int rc = do_connect(s, addr, port);
     leave(s->st);
     return rc;
+}
+
+/* A write across the send ring's wrap: its two copies. */
+static __attribute__((noinline)) void write_wrapped(tw_ring *r, const void *buf, uint32_t n)
+{
+    tw_ring_write_at(r, 0, buf, n);
 }
 
 static int dead_error(const tw_socket *s)
@@ -338,16 +364,21 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         if (s->flags & TW_F_FIN_QUEUED) {
             rc = TW_ERR_CLOSED;
         } else {
-            uint32_t room = s->sndbuf_cap - s->snd.len;
-            uint32_t n = len < room ? (uint32_t)len : room;
+            size_t room = s->sndbuf_cap - s->snd.len;
+            size_t n = len < room ? len : room; /* (a size_t: the count returned) */
             if (n == 0) {
                 rc = len ? TW_ERR_AGAIN : 0;
-            } else if (!tw_conn_snd_reserve(s, s->snd.len + n)) {
+            } else if (!tw_conn_snd_reserve(s, s->snd.len + (uint32_t)n)) {
                 rc = TW_ERR_NOMEM;
             } else {
                 /* S5: data queued during the handshake leaves with the third segment. */
-                tw_ring_write_at(&s->snd, 0, buf, n);
-                tw_ring_commit(&s->snd, n);
+                uint32_t pos = tw_ring_pos(&s->snd, s->snd.len);
+                if (n > s->snd.cap - pos) {
+                    write_wrapped(&s->snd, buf, (uint32_t)n);
+                } else {
+                    tw_copy(s->snd.buf + pos, buf, n);
+                }
+                tw_ring_commit(&s->snd, (uint32_t)n);
                 tw_out_push(s);
                 rc = (tw_ssize)n;
             }
@@ -367,27 +398,38 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     return rc;
 }
 
-/* After the application read: advertise the opened window when it grew enough (RFC 9293
-   3.8.6.2.2, receiver-side silly window avoidance: by min(half the buffer, one MSS)). */
-static void maybe_window_update(tw_socket *s)
+/* After the application read (its read side open: not shut): whether to advertise the
+   opened window (RFC 9293 3.8.6.2.2, receiver-side silly window avoidance: when it grew
+   by min(half the buffer, one MSS)). */
+static bool window_update_due(const tw_socket *s)
 {
     if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
           s->state == TW_STATE_FIN_WAIT_2)) {
-        return;
+        return false;
     }
-    uint32_t adv = tw_seq_gt(s->rcv_adv, s->rcv_nxt)
-                       ? (uint32_t)tw_seq_diff(s->rcv_adv, s->rcv_nxt)
-                       : 0;
-    uint32_t space = tw_conn_rcv_space(s);
+    int32_t open = tw_seq_diff(s->rcv_adv, s->rcv_nxt); /* <= 0: none */
+    uint32_t adv = open > 0 ? (uint32_t)open : 0;
+    uint32_t space = s->rcvbuf_cap - s->rcv.len; /* tw_conn_rcv_space, the read side open */
     uint32_t most = 65535u << s->rcv_wscale; /* the largest window the field can carry */
     if (space > most) {
         space = most;
     }
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
-    if (space > adv && space - adv >= step) {
-        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+    return space > adv && space - adv >= step;
+}
+
+/* recv's copy of `n` readable bytes that are not in one piece from head: across the
+   ring's wrap (two copies), or none at all (a read of 0 bytes, whose buffer may be NULL:
+   memcpy must not be given it even for 0 bytes). */
+static __attribute__((noinline)) void copy_out_rare(void *buf, const tw_ring *r, uint32_t n)
+{
+    if (n == 0) {
+        return;
     }
+    uint32_t to_end = r->cap - r->head;
+    tw_copy(buf, r->buf + r->head, to_end);
+    tw_copy((uint8_t *)buf + to_end, r->buf, n - to_end);
 }
 
 /* see tcpwave.h */
@@ -398,15 +440,18 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     }
     ENTER(s, now);
     tw_ssize rc;
-    if (s->flags & TW_F_LISTENER) {
-        rc = refuse(s->st, TW_ERR_STATE);
-    } else if (s->rcv.len > 0 && !(s->flags & TW_F_SHUT_RD)) {
+    /* (a listener's test goes with the read side's: its ring holds nothing) */
+    if (s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER))) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        /* The bytes are copied last, after the ring and the window are updated (nothing
-           here writes the ring's bytes): less is kept live across the copy's call. */
-        const uint8_t *p1, *p2;
-        uint32_t n1, n2;
-        tw_ring_pieces(&s->rcv, 0, n, &p1, &n1, &p2, &n2);
+        /* The bytes are copied first: only the socket and the count are kept live across
+           the copy's call, and the ring and window work after it has the registers. The
+           readable part starts at head (below cap: no wrap test of the position, as
+           tw_ring_pieces would make); the usual read is one piece of 1 byte or more. */
+        if (n - 1 < s->rcv.cap - s->rcv.head) {
+            tw_copy(buf, s->rcv.buf + s->rcv.head, n);
+        } else {
+            copy_out_rare(buf, &s->rcv, n);
+        }
         if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
             /* All read, and no out-of-order bytes stored past the readable ones: start over
                at the front, so that the next segments land in one piece instead of
@@ -417,13 +462,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         } else {
             tw_ring_consume(&s->rcv, n);
         }
-        maybe_window_update(s);
-        leave(s->st);
-        tw_copy(buf, p1, n1);
-        if (n2) {
-            tw_copy((uint8_t *)buf + n1, p2, n2);
+        if (window_update_due(s)) {
+            tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
         }
+        leave(s->st);
         return (tw_ssize)n;
+    } else if (s->flags & TW_F_LISTENER) {
+        rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->err) {
         rc = s->err;
     } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {
@@ -628,12 +673,17 @@ int tw_socket_close(tw_socket *s, tw_time now)
     ENTER(s, now);
     tw_stack *st = s->st;
     /* The usual close first, asked in one go: an open connection (ESTABLISHED or
-       CLOSE-WAIT), nothing unread, no SO_LINGER 0, under the orphan limit; it is the last
-       branch of the chain below, which it skips. */
+       CLOSE-WAIT) with no FIN queued, nothing unread, no SO_LINGER 0, under the orphan
+       limit; it is the last branch of the chain below (orphan_with_fin's case for these
+       two states, S10 and S13), which it skips. */
     if (((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-        !(s->flags & (TW_F_LISTENER | TW_F_LINGER0)) && s->rcv.len == 0 &&
+        !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) && s->rcv.len == 0 &&
         !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans)) {
-        orphan_with_fin(s);
+        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
+        st->norphans++;
+        tw_conn_set_state(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
+                                                              : TW_STATE_LAST_ACK);
+        tw_out_push(s);
         leave(st);
         return 0;
     }

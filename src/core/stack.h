@@ -76,6 +76,9 @@ struct tw_stack {
     size_t norphans;
     tw_time chack_window; /* start of the current challenge-ACK second */
     uint32_t chack_count;
+    /* The window scale connect() offers a socket of the default receive buffer
+       (cfg.rcvbuf; 0 with cfg.no_wscale), worked out once here rather than per connect. */
+    uint8_t conn_wscale;
 
     uint8_t *txbuf;  /* one outgoing packet is built here */
 };

@@ -369,11 +369,11 @@ void tw_conn_timer_place(tw_socket *c)
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection
    that moves a few bytes never holds (or maps, with malloc's large-block threshold) the
    full buffer sizes. `keep` bytes from head are preserved (data and, on the receive
-   side, the out-of-order bytes stored past it). These are ring_reserve's steps for a
-   ring that has a buffer already or needs more than one block: out of line, so that the
-   common first block (below) costs no register saves. */
-static __attribute__((noinline)) bool ring_grow(tw_stack *st, tw_ring *r, uint32_t need,
-                                                uint32_t limit, uint32_t keep)
+   side, the out-of-order bytes stored past it). These are tw_conn_ring_reserve's steps
+   for a ring that has a buffer already or needs more than one block (tcp_conn.h): out of
+   line, so that the usual cases cost no register saves. */
+__attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint32_t need,
+                                                 uint32_t limit, uint32_t keep)
 {
     if (need > limit) {
         return false;
@@ -398,38 +398,12 @@ static __attribute__((noinline)) bool ring_grow(tw_stack *st, tw_ring *r, uint32
     return true;
 }
 
-static inline bool ring_reserve(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit,
-                                uint32_t keep)
-{
-    if (r->buf && need <= r->cap) {
-        return true;
-    }
-    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
-        /* A fresh ring's first block (what ring_grow would choose for it), with nothing
-           to move: every connection that carries data comes here once a direction. */
-        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-        if (!nbuf) {
-            return false;
-        }
-        r->buf = nbuf;
-        r->cap = TW_MEM_RING_BLOCK;
-        r->head = 0;
-        return true;
-    }
-    return ring_grow(st, r, need, limit, keep);
-}
-
-bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
-{
-    return ring_reserve(c->st, &c->snd, need, c->sndbuf_cap, c->snd.len);
-}
-
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
 {
     /* Out-of-order bytes live past the readable ones: keep everything up to the
        current capacity's worth that is in use. */
     uint32_t keep = c->rcv.buf ? c->rcv.cap : 0;
-    return ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
+    return tw_conn_ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
 }
 
 /* (tw_conn_notify has checked that there is a hook and an application to tell) */

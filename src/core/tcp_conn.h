@@ -420,9 +420,36 @@ static inline void tw_conn_dack_stop(tw_socket *c)
         tw_conn_timer_update(c);
     }
 }
-/* Make the buffer hold at least `need` bytes (from its head), growing it up to the
-   socket's limit; false when over the limit or out of memory. */
-bool tw_conn_snd_reserve(tw_socket *c, uint32_t need);
+bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit, uint32_t keep);
+/* Make ring `r` hold at least `need` bytes (from its head), growing it up to `limit`
+   bytes with its first `keep` preserved; false when over the limit or out of memory.
+   Inline: the usual cases, a ring with room or a fresh ring's first block (what
+   tw_conn_ring_grow would choose for it, with nothing to move: every connection that
+   carries data comes here once a direction), then cost no call and no register saves. */
+static inline bool tw_conn_ring_reserve(tw_stack *st, tw_ring *r, uint32_t need,
+                                        uint32_t limit, uint32_t keep)
+{
+    if (r->buf && need <= r->cap) {
+        return true;
+    }
+    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
+        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        if (!nbuf) {
+            return false;
+        }
+        r->buf = nbuf;
+        r->cap = TW_MEM_RING_BLOCK;
+        r->head = 0;
+        return true;
+    }
+    return tw_conn_ring_grow(st, r, need, limit, keep);
+}
+/* The send and the receive buffer's (the latter keeps the out-of-order bytes stored past
+   the readable ones). */
+static inline bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
+{
+    return tw_conn_ring_reserve(c->st, &c->snd, need, c->sndbuf_cap, c->snd.len);
+}
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 /* Release a ring's block (to the stack's free list when it has the first size). */
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
@@ -457,13 +484,13 @@ static inline unsigned tw_conn_events(const tw_socket *s)
     if (s->err) {
         ev |= TW_EV_ERROR | TW_EV_READABLE;
     }
+    if (s->state == TW_STATE_CLOSED) {
+        return (f & TW_F_STARTED) ? ev | TW_EV_CLOSED : ev;
+    }
     uint32_t st = 1u << s->state;
     if ((st & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
         !(f & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
         ev |= TW_EV_WRITABLE;
-    }
-    if ((st & (1u << TW_STATE_CLOSED)) && (f & TW_F_STARTED)) {
-        ev |= TW_EV_CLOSED;
     }
     return ev;
 }
@@ -473,7 +500,7 @@ void tw_conn_notify_emit(tw_socket *c);
    the call. */
 static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
 {
-    if (c->st->cfg.notify && !(c->flags & (TW_F_ORPHAN | TW_F_CHILD))) {
+    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && c->st->cfg.notify) {
         tw_conn_notify_emit(c);
     }
 }

@@ -286,6 +286,31 @@ static void test_api_busy_from_hook(void **state)
     tw_t_free(t);
 }
 
+/* A read of 0 bytes with data waiting returns 0 and takes nothing, with a buffer or with
+   none (NULL is allowed for 0 bytes: nothing may be copied to it, not even 0 bytes by
+   memcpy, which UBSan checks). Not misuse: nothing is counted. */
+static void test_api_zero_length_read(void **state)
+{
+    tw_t *t = *state;
+    uint32_t iss;
+    tw_socket *c = TW_PASSIVE_OPEN(t, 1000, &iss);
+    tw_time now = tw_t_now(t);
+    TW_SEND(t, now, IN(.flags = TW_ACK | TW_PSH, .seq = 1001, .ack = iss + 1, .len = 10));
+    uint8_t buf[16];
+    assert_int_equal(tw_socket_recv(c, NULL, 0, now), 0);
+    assert_int_equal(tw_socket_recv(c, buf, 0, now), 0);
+    assert_int_equal(tw_socket_rx_pending(c), 10);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 0);
+    assert_int_equal(tw_socket_recv(c, buf, sizeof(buf), now), 10);
+    tw_t_advance(t, now + TW_MS(200));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = iss + 1, .ack = 1011, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_close(c, now + TW_MS(200)), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = iss + 1, .ack = 1011, .any = TW_T_ANY_WIN));
+    TW_SEND(t, now + TW_MS(300), IN(.flags = TW_FIN | TW_ACK, .seq = 1011, .ack = iss + 2));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = iss + 2, .ack = 1012, .any = TW_T_ANY_WIN));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_state_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_after_reset, setup, teardown),
         cmocka_unit_test(test_api_busy_from_hook),
+        cmocka_unit_test_setup_teardown(test_api_zero_length_read, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
