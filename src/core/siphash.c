@@ -150,16 +150,27 @@ uint64_t tw_siphash_3x32_pre(const tw_sippre *p, uint32_t a, uint32_t b, uint32_
     return sip_final(&s);
 }
 
+/* The last word of a 3x32 hash is c | 12 << 56 (the message length in its top byte). */
+#define LEN12 ((uint64_t)12 << 56)
+
 void tw_siphash_pre_word(tw_sippre *mid, const tw_sippre *p, uint64_t ab)
 {
     sipstate s;
     pre_word(&s, p, ab);
+    /* What of the last word's compression reads no c, done here once: its length byte
+       into v3 (sip_word's first step, an xor: the order of the two xors does not
+       matter), and its first round's first four steps (v0 and v1 only). */
+    s.v3 ^= LEN12;
+    sipround_head(&s);
     *mid = (tw_sippre){s.v0, s.v1, s.v2, s.v3};
 }
 
 uint64_t tw_siphash_3x32_mid(const tw_sippre *mid, uint32_t c)
 {
-    sipstate s = {mid->v0, mid->v1, mid->v2, mid->v3};
-    sip_word(&s, (uint64_t)c | (uint64_t)12 << 56);
+    /* sip_word(c | LEN12) from the state tw_siphash_pre_word prepared. */
+    sipstate s = {mid->v0, mid->v1, mid->v2, mid->v3 ^ c};
+    sipround_tail(&s);
+    sipround(&s);
+    s.v0 ^= (uint64_t)c | LEN12;
     return sip_final(&s);
 }

@@ -29,8 +29,9 @@ void tw_siphash_pre(tw_sippre *p, const tw_sipkey *key);
 uint64_t tw_siphash_3x32_pre(const tw_sippre *p, uint32_t a, uint32_t b, uint32_t c);
 /* tw_siphash_3x32_pre in two steps, for hashes whose first word repeats (the ISN's: our
    address and the peer's, the same for every connection between two hosts): `mid` is
-   the state with the first word (a | b << 32) taken in, kept by the caller, and
-   tw_siphash_3x32_mid finishes with c. The same result. */
+   the state with the first word (a | b << 32) taken in and the steps of the last word's
+   that do not read c done (siphash.c), kept by the caller, and tw_siphash_3x32_mid
+   finishes with c. The same result. */
 void tw_siphash_pre_word(tw_sippre *mid, const tw_sippre *p, uint64_t ab);
 uint64_t tw_siphash_3x32_mid(const tw_sippre *mid, uint32_t c);
 
