@@ -89,7 +89,8 @@ static inline __attribute__((always_inline)) uint64_t tw_sip_final(tw_sipstate *
 /* The last word of a 3x32 hash is c | 12 << 56 (the message length in its top byte). */
 #define TW_SIP_LEN12 ((uint64_t)12 << 56)
 
-static inline __attribute__((always_inline)) uint64_t tw_siphash_3x32_mid(const tw_sippre *mid, uint32_t c)
+static inline __attribute__((always_inline)) uint64_t tw_siphash_3x32_mid(const tw_sippre *mid,
+                                                                         uint32_t c)
 {
     /* sip_word(c | TW_SIP_LEN12) from the state tw_siphash_pre_word prepared. */
     tw_sipstate s = {mid->v0, mid->v1, mid->v2, mid->v3 ^ c};
