@@ -191,7 +191,14 @@ void tw_conn_free(tw_socket *c)
        object is given back (tw_conn_alloc zeroes it). */
     uint32_t f = c->flags;
     if (f & TW_F_ACK_QUEUED) {
-        tw_out_forget_ack(c);
+        /* Off the held-ACK list (tw_out_forget_ack's walk, inline: both ends of a usual
+           lifecycle are on it when they go, an ACK of theirs having been held and then
+           carried by a later segment). */
+        tw_socket **pp = &st->ack_head;
+        while (*pp != c) {
+            pp = &(*pp)->ack_next;
+        }
+        *pp = c->ack_next;
     }
     if (f & TW_F_HASHED) {
         tw_htab_remove(&st->conns, &c->h);
