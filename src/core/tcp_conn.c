@@ -323,16 +323,10 @@ void tw_conn_unhash(tw_socket *c)
     unhash(c);
 }
 
-void tw_conn_done(tw_socket *c, int err)
+/* tw_conn_done for a socket the application still holds: out of line, so that the
+   usual case (an orphan, every passive closer's end) saves no registers for it. */
+static __attribute__((noinline)) void done_held(tw_socket *c, int err)
 {
-    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
-        /* Nobody holds a handle: an orphan, or a passive child never accepted. The
-           object goes (tw_conn_free stops its timer, unhashes and uncounts it): only
-           the state change is left to make first, for its trace. */
-        tw_conn_set_state(c, TW_STATE_CLOSED);
-        tw_conn_free(c);
-        return;
-    }
     if (err && !c->err) {
         c->err = (int8_t)err;
     }
@@ -352,6 +346,19 @@ void tw_conn_done(tw_socket *c, int err)
         c->rcv.len = 0;
     }
     tw_conn_notify(c);
+}
+
+void tw_conn_done(tw_socket *c, int err)
+{
+    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
+        /* Nobody holds a handle: an orphan, or a passive child never accepted. The
+           object goes (tw_conn_free stops its timer, unhashes and uncounts it): only
+           the state change is left to make first, for its trace. */
+        tw_conn_set_state(c, TW_STATE_CLOSED);
+        tw_conn_free(c);
+        return;
+    }
+    done_held(c, err);
 }
 
 void tw_conn_timer_place(tw_socket *c)
