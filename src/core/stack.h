@@ -69,6 +69,9 @@ struct tw_stack {
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
     struct tw_socket *timer_held; /* its timer is set once its segment is done (tcp_in.c) */
     bool timer_dirty;             /* timer_held's deadlines changed meanwhile */
+    /* The SYN options the configuration lets us use (TW_OPT_WSCALE, TW_OPT_SACK_PERM,
+       TW_OPT_TS unless no_wscale, no_sack, no_timestamps): tw_conn_apply_peer_syn. */
+    uint8_t syn_opts;
 
     uint64_t next_conn_id;
     uint32_t port_counter;
