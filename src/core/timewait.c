@@ -18,10 +18,10 @@ static inline tw_tw *rec(const tw_twtab *T, uint32_t i)
     return &T->dir[i >> CHUNK_BITS][i & (CHUNK - 1)];
 }
 
-static inline uint64_t hash_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
+static inline uint64_t hash_of(const tw_twtab *T, uint64_t key)
 {
     /* tw_htab_hash of the key: the tables share the seed (stack.c) */
-    return tw_hash_mix((uint64_t)raddr << 32 | ports, T->seed);
+    return tw_hash_mix(key, T->seed);
 }
 
 static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
@@ -146,7 +146,7 @@ static bool rehash(tw_stack *st, uint32_t nb)
         uint32_t n = T->count - base < CHUNK ? T->count - base : CHUNK;
         for (uint32_t j = 0; j < n; j++) {
             tw_tw *t = &chunk[j];
-            uint64_t h = hash_of(T, t->raddr, t->ports);
+            uint64_t h = hash_of(T, t->key);
             tw_twbucket *bk = &b[(uint32_t)h & mask];
             t->hnext = bk->head;
             bk->head = base + j;
@@ -157,9 +157,9 @@ static bool rehash(tw_stack *st, uint32_t nb)
 }
 
 /* The link (bucket or hnext) that holds index i of a record with this key. */
-static uint32_t *chain_link(tw_twtab *T, uint32_t raddr, uint32_t ports, uint32_t i)
+static uint32_t *chain_link(tw_twtab *T, uint64_t key, uint32_t i)
 {
-    uint32_t *pp = &T->b[bucket_of(T, hash_of(T, raddr, ports))].head;
+    uint32_t *pp = &T->b[bucket_of(T, hash_of(T, key))].head;
     while (*pp != i) {
         pp = &rec(T, *pp)->hnext;
     }
@@ -172,7 +172,7 @@ static void rebloom(tw_twtab *T, tw_twbucket *bk)
     uint32_t bloom = 0;
     for (uint32_t i = bk->head; i != TW_TW_NIL;) {
         const tw_tw *t = rec(T, i);
-        bloom |= bit_of(hash_of(T, t->raddr, t->ports));
+        bloom |= bit_of(hash_of(T, t->key));
         i = t->hnext;
     }
     bk->bloom = bloom;
@@ -220,15 +220,15 @@ static void release(tw_stack *st, tw_tw *t)
 {
     tw_twtab *T = &st->tws;
     uint32_t i = index_of(T, t);
-    uint32_t *pp = chain_link(T, t->raddr, t->ports, i);
+    uint32_t *pp = chain_link(T, t->key, i);
     *pp = t->hnext;
-    rebloom(T, &T->b[bucket_of(T, hash_of(T, t->raddr, t->ports))]);
+    rebloom(T, &T->b[bucket_of(T, hash_of(T, t->key))]);
     list_unlink(T, t);
     uint32_t last = T->count - 1;
     if (i != last) {
         /* Keep the array dense: the last record moves into the hole. */
         tw_tw *l = rec(T, last);
-        *chain_link(T, l->raddr, l->ports, last) = i;
+        *chain_link(T, l->key, last) = i;
         if (l->fprev == TW_TW_NIL) {
             T->head = i;
         } else {
@@ -251,10 +251,9 @@ static void release(tw_stack *st, tw_tw *t)
 
 tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key)
 {
-    uint32_t raddr = (uint32_t)(key >> 32), ports = (uint32_t)key;
     while (i != TW_TW_NIL) {
         tw_tw *t = rec(T, i);
-        if (t->raddr == raddr && t->ports == ports) {
+        if (t->key == key) {
             return t;
         }
         i = t->hnext;
@@ -268,7 +267,7 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
     if (!T->count) {
         return NULL;
     }
-    return tw_timewait_find_pre(st, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
+    return tw_timewait_find_pre(st, key, hash_of(T, key));
 }
 
 /* ---- TIME-WAIT behaviour ---- */
@@ -291,9 +290,9 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
         ev.seg = *seg;
     } else {
         ev.seg.saddr = st->cfg.addr;
-        ev.seg.daddr = t->raddr;
-        ev.seg.sport = (uint16_t)t->ports;
-        ev.seg.dport = (uint16_t)(t->ports >> 16);
+        ev.seg.daddr = (uint32_t)(t->key >> 32);
+        ev.seg.sport = (uint16_t)t->key;
+        ev.seg.dport = (uint16_t)(t->key >> 16);
     }
     if (kind == TW_TRACE_TIMER) {
         ev.timer = TW_TIMER_TIME_WAIT;
@@ -336,8 +335,8 @@ bool tw_timewait_enter(tw_socket *c)
     }
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
-    uint32_t raddr = c->raddr, ports = (uint32_t)c->rport << 16 | c->lport;
-    uint64_t h = hash_of(T, raddr, ports);
+    uint64_t key = c->h.key; /* tw_tuple_key(c->raddr, c->rport, c->lport) */
+    uint64_t h = hash_of(T, key);
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
     /* Every field written once, no memset first; one at a time, each from where it is
        read (a compound literal had the compiler gather them all first, spilling). */
@@ -347,8 +346,7 @@ bool tw_timewait_enter(tw_socket *c)
     t->hnext = bk->head;
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
-    t->raddr = raddr;
-    t->ports = ports;
+    t->key = key;
     t->snd_nxt = c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
@@ -394,8 +392,8 @@ void tw_timewait_free_all(tw_stack *st)
 
 static void tw_send_ack(tw_stack *st, const tw_tw *t)
 {
-    uint32_t raddr = t->raddr;
-    uint16_t rport = (uint16_t)(t->ports >> 16), lport = (uint16_t)t->ports;
+    uint32_t raddr = (uint32_t)(t->key >> 32);
+    uint16_t rport = (uint16_t)(t->key >> 16), lport = (uint16_t)t->key;
     tw_tcp_opts o;
     memset(&o, 0, sizeof(o));
     if (t->flags & TW_TWF_TS) {

@@ -5,12 +5,16 @@
  * TIME-WAIT needs is freed. What remains is 48 bytes:
  *
  *   0  expires   tick (ms) at which 2*MSL ends                8
- *   8  hnext     next record in the hash chain (index)         4
- *   12 fnext, fprev  the expiry list (indices)                 8
- *   20 raddr, rport | lport                                    8
+ *   8  key       the 4-tuple, raddr | rport | lport (htab.h)   8
+ *   16 hnext     next record in the hash chain (index)         4
+ *   20 fnext, fprev  the expiry list (indices)                 8
  *   28 snd_nxt (our FIN + 1), rcv_nxt (their FIN + 1)          8
  *   36 ts_recent, conn_id (for trace)                          8
  *   44 win (raw window field to advertise), flags, rcv_wscale  4
+ *
+ * The key is kept whole, as tw_tuple_key makes it (the connection's h.key): hashing a
+ * record (every one at each doubling of the buckets) and comparing one are a load and a
+ * compare of it, not two of each and a shift.
  *
  * No timer node: every TIME-WAIT lasts the same 2*MSL, so the records ordered by expiry
  * are the records ordered by when TIME-WAIT began. They sit on one doubly linked list,
@@ -37,10 +41,9 @@
 
 typedef struct tw_tw {
     uint64_t expires;
+    uint64_t key; /* tw_tuple_key(raddr, rport, lport) */
     uint32_t hnext;
     uint32_t fnext, fprev;
-    uint32_t raddr;
-    uint32_t ports; /* rport << 16 | lport */
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent;
     uint32_t conn_id; /* low bits of the connection id, for trace events */
