@@ -282,6 +282,23 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     return tw_tcp_input_usual(st, pkt, len);
 }
 
+/* A deadline tick as a time. */
+static inline tw_time deadline_of_tick(uint64_t tick)
+{
+    if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
+        return TW_TIME_NEVER;
+    }
+    return tick * TW_TICK;
+}
+
+/* tw_stack_next_deadline with armed timers: out of line, so that the call that finds
+   none (the wheel empty, only TIME-WAIT records) saves no register for this one. */
+static __attribute__((noinline)) tw_time next_deadline_wheel(const tw_stack *st, uint64_t tick)
+{
+    uint64_t w = tw_wheel_next(&st->wheel);
+    return deadline_of_tick(w < tick ? w : tick);
+}
+
 /* see tcpwave.h */
 tw_time tw_stack_next_deadline(const tw_stack *st)
 {
@@ -291,18 +308,13 @@ tw_time tw_stack_next_deadline(const tw_stack *st)
     if (st->ack_head) {
         return st->now; /* held ACKs (tw_out_push): call on_timeout at once */
     }
+    uint64_t tick = tw_timewait_next_inline(st);
     /* An idle wheel (count includes the expired and the lazy timers) is not asked: its
        answer, UINT64_MAX, without the call. */
-    const tw_wheel *w = &st->wheel;
-    uint64_t tick = w->count ? tw_wheel_next(w) : UINT64_MAX;
-    uint64_t tw_end = tw_timewait_next_inline(st);
-    if (tw_end < tick) {
-        tick = tw_end;
+    if (st->wheel.count) {
+        return next_deadline_wheel(st, tick);
     }
-    if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
-        return TW_TIME_NEVER;
-    }
-    return tick * TW_TICK;
+    return deadline_of_tick(tick);
 }
 
 /* see tcpwave.h */
