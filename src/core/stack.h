@@ -170,14 +170,16 @@ static inline tw_port *tw_port_ref(tw_stack *st, uint16_t port)
 /* A socket bound to p (reuse: with SO_REUSEADDR) lets go of it. */
 static inline void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
 {
-    if (p->nbound) {
-        p->nbound--;
+    uint32_t n = p->nbound;
+    if (n) {
+        p->nbound = --n;
     }
-    if (reuse && p->nreuse) {
-        p->nreuse--;
-    }
-    if (p->nbound == 0 && !p->listener) {
-        p->nreuse = 0; /* unused: all zero (tw_port_get) */
+    if (n || p->listener) {
+        if (reuse && p->nreuse) {
+            p->nreuse--;
+        }
+    } else {
+        p->nreuse = 0; /* unused: all zero (tw_port_get); no count to take one off first */
         uint32_t i = port / TW_PORT_LEAF;
         if (--st->ports[i]->n == 0 && st->leaf_kept != i + 1) {
             tw_port_leaf_emptied(st, port);
