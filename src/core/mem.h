@@ -168,6 +168,18 @@ static inline void *tw_mem_ztake(tw_mem *m, enum tw_mem_class cls, size_t size)
     return p;
 }
 
+/* Whether the class's free list holds all it may: n >= MAX, one compare, where the
+   form that also holds when MAX is 0, n + 1 > MAX, cost an add more (n could be ~0). */
+static inline bool tw_mem_list_full(const tw_mem_cache *c)
+{
+#if TW_MEM_CACHE_MAX > 0
+    return c->n >= TW_MEM_CACHE_MAX;
+#else
+    (void)c;
+    return true;
+#endif
+}
+
 /* Back to the class's free list, or to its slab or the allocator when the list is full.
    NULL is ignored. */
 static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
@@ -176,7 +188,7 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
         return;
     }
     tw_mem_cache *c = &m->cache[cls];
-    if (c->n + 1 > TW_MEM_CACHE_MAX) { /* (not >=: TW_MEM_CACHE_MAX may be 0) */
+    if (tw_mem_list_full(c)) {
         tw_mem_give_slow(m, cls, p, size);
         return;
     }
