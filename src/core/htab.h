@@ -67,6 +67,10 @@ typedef struct tw_twtab {
     tw_twbucket *b;     /* NULL when empty */
     uint32_t nb;        /* buckets (power of two), 0 when b is NULL */
     uint32_t head, tail; /* expiry list: oldest, newest */
+    /* Records the table takes before it must grow (chunks or buckets) or stop at the
+       configured maximum: the least of the three, so that tw_timewait_enter's usual
+       case is one compare (timewait.c room_set). */
+    uint32_t room;
     uint64_t seed;
 } tw_twtab;
 

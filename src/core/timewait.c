@@ -39,6 +39,21 @@ static uint32_t capacity(const tw_twtab *T)
     return T->ndir <= 1 ? (T->ndir ? T->cap0 : 0) : T->ndir * CHUNK;
 }
 
+/* T->room again after the capacity, the buckets or both changed: records that fit
+   the chunks, up to two a bucket (make_room), and no more than the configuration
+   allows (S15, max_time_wait). */
+static void room_set(const tw_stack *st, tw_twtab *T)
+{
+    uint32_t room = capacity(T);
+    if (2 * T->nb < room) {
+        room = 2 * T->nb;
+    }
+    if (st->cfg.max_time_wait && st->cfg.max_time_wait < room) {
+        room = st->cfg.max_time_wait;
+    }
+    T->room = room;
+}
+
 /* Index of a record from its address: its predecessor on the expiry list names it. */
 static uint32_t index_of(const tw_twtab *T, const tw_tw *t)
 {
@@ -93,7 +108,7 @@ static bool reserve(tw_stack *st)
 
 /* Give back what the records no longer need, with slack so that a count moving around a
    boundary does not allocate and free a chunk each time. */
-static void shrink(tw_stack *st)
+static void shrink_chunks(tw_stack *st)
 {
     tw_twtab *T = &st->tws;
     tw_mem *m = &st->mem;
@@ -122,6 +137,12 @@ static void shrink(tw_stack *st)
             T->cap0 = ncap;
         }
     }
+}
+
+static void shrink(tw_stack *st)
+{
+    shrink_chunks(st);
+    room_set(st, &st->tws);
 }
 
 /* Rebuild the chains for `nb` buckets; on NOMEM keep the old ones (longer chains). */
@@ -157,6 +178,7 @@ static bool rehash(tw_stack *st, uint32_t nb)
             bk->bloom |= bit_of(h);
         }
     }
+    room_set(st, T);
     return true;
 }
 
@@ -323,18 +345,27 @@ static __attribute__((noinline)) bool make_room(tw_stack *st)
     if (T->count + 1 > 2 * T->nb) {
         rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
     }
+    room_set(st, T); /* (the chunks may have grown without a rehash) */
     return true;
+}
+
+/* tw_timewait_enter when the table has no room (T->room): the configured maximum, else
+   more chunks or buckets. */
+static __attribute__((noinline)) bool no_room(tw_stack *st)
+{
+    tw_twtab *T = &st->tws;
+    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
+        return false;
+    }
+    return make_room(st);
 }
 
 bool tw_timewait_enter(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
-    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
-        return false;
-    }
-    /* (T->nb is 0 while there are no buckets) */
-    if (!(T->count < capacity(T) && T->count + 1 <= 2 * T->nb) && !make_room(st)) {
+    /* (room is 0 while there are no buckets) */
+    if (T->count >= T->room && !no_room(st)) {
         return false;
     }
     uint32_t i = T->count++;
