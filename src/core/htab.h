@@ -148,8 +148,8 @@ static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
         pp = &(*pp)->next;
     }
     if (*pp) {
-        *pp = n->next;
-        n->next = NULL;
+        *pp = n->next; /* (n->next left as it is: only a chain's entries are read, and an
+                          insert sets it) */
         h->count--;
         /* The tag keeps this entry's bit until a lookup that it misleads walks the
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
