@@ -66,12 +66,9 @@ _Static_assert(offsetof(struct tw_socket, misc_at) == DEADLINES_AT + 8 &&
                "the four deadlines side by side (tw_conn_alloc)");
 _Static_assert(TW_STATE_CLOSED == 0, "a zeroed socket is CLOSED");
 
-tw_socket *tw_conn_alloc(tw_stack *st)
+/* A connection object's first state, c from the class's free list or its slow path. */
+static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, tw_socket *c)
 {
-    tw_socket *c = tw_mem_take(&st->mem, TW_MC_CONN, sizeof(*c));
-    if (!c) {
-        return NULL;
-    }
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
        zeroing, with no second store to the deadlines (three of them) after it. */
     tw_mem_zero(c, DEADLINES_AT);
@@ -95,6 +92,22 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     c->rto = st->cfg.rto_initial;
     c->flags = tw_cc_flag(st->cfg.cc);
     return c;
+}
+
+/* tw_conn_alloc with the free list empty: out of line, so that the usual case makes
+   no call and keeps no register across one. */
+static __attribute__((noinline)) tw_socket *conn_alloc_slow(tw_stack *st)
+{
+    tw_socket *c = tw_mem_take_slow(&st->mem, TW_MC_CONN, sizeof(*c));
+    return c ? conn_init(st, c) : NULL;
+}
+
+tw_socket *tw_conn_alloc(tw_stack *st)
+{
+    if (!st->mem.cache[TW_MC_CONN].head) {
+        return conn_alloc_slow(st);
+    }
+    return conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
 }
 
 /* Ring blocks of the first size go back to a free list: most connections never grow
