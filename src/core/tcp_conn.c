@@ -255,11 +255,17 @@ void tw_conn_free(tw_socket *c)
     /* buffers_free's steps, without its resetting the fields of an object given back
        (tw_conn_alloc zeroes it again): the rings' blocks, then the rarely held ones
        (out-of-order data, SACK scoreboard, options) behind one test. */
-    if (c->snd.buf) {
-        ring_block_free(st, c->snd.buf, c->snd.cap);
-    }
-    if (c->rcv.buf) {
-        ring_block_free(st, c->rcv.buf, c->rcv.cap);
+    if (c->snd.buf && c->rcv.buf && c->snd.cap == TW_MEM_RING_BLOCK &&
+        c->rcv.cap == TW_MEM_RING_BLOCK) {
+        /* The usual connection's two first-size blocks, to the free list together. */
+        tw_mem_give2(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
+    } else {
+        if (c->snd.buf) {
+            ring_block_free(st, c->snd.buf, c->snd.cap);
+        }
+        if (c->rcv.buf) {
+            ring_block_free(st, c->rcv.buf, c->rcv.cap);
+        }
     }
     if ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) {
         tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
