@@ -83,7 +83,9 @@ static inline tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint
         return NULL;
     }
     const tw_twbucket *bk = &T->b[tw_tw_bucket(T, h)];
-    return bk->bloom & tw_tw_bit(h) ? tw_timewait_walk(T, bk->head, key) : NULL;
+    /* (the filter's bit tw_tw_bit(h), tested by a shift of the filter: fewer
+       instructions than making the bit) */
+    return (bk->bloom >> (h >> 59)) & 1u ? tw_timewait_walk(T, bk->head, key) : NULL;
 }
 
 /* Start loading the bucket tw_timewait_find_pre(st, key, h) will read, h the key's hash
