@@ -175,7 +175,7 @@ static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
 static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint64_t x)
 {
     size_t i = (size_t)x & h->mask;
-    if (h->tag && !((h->tag[i] >> (x >> 61)) & 1u)) { /* (tw_htab_tag_bit(x) not set) */
+    if (h->tag && !(((unsigned)h->tag[i] >> (x >> 61)) & 1u)) { /* (tw_htab_tag_bit(x) not set) */
         /* Not there: most often the caller is about to insert it (connect(), a new
            connection from a listener), and the bucket is a cache miss in a big table;
            start it now, so it overlaps the work in between. */
