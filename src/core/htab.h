@@ -72,6 +72,10 @@ typedef struct tw_twtab {
        case is one compare (timewait.c room_set). */
     uint32_t room;
     uint64_t seed;
+    /* The first record's end (its expires) while there are records: the stack's
+       deadline, asked after every call (tw_stack_next_deadline), without finding the
+       record (timewait.c list_insert and list_unlink keep it). */
+    uint64_t head_end;
 } tw_twtab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)

@@ -208,6 +208,9 @@ static void list_unlink(tw_twtab *T, tw_tw *t)
 {
     if (t->fprev == TW_TW_NIL) {
         T->head = t->fnext;
+        if (t->fnext != TW_TW_NIL) {
+            T->head_end = rec(T, t->fnext)->expires;
+        }
     } else {
         rec(T, t->fprev)->fnext = t->fnext;
     }
@@ -231,6 +234,7 @@ static void list_insert(tw_twtab *T, uint32_t i)
     if (p == TW_TW_NIL) {
         t->fnext = T->head;
         T->head = i;
+        T->head_end = t->expires;
     } else {
         t->fnext = rec(T, p)->fnext;
         rec(T, p)->fnext = i;

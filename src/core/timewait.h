@@ -103,11 +103,7 @@ static inline void tw_timewait_prefetch(const tw_stack *st, uint64_t h)
 static inline uint64_t tw_timewait_next_inline(const tw_stack *st)
 {
     const tw_twtab *T = &st->tws;
-    if (!T->count) {
-        return UINT64_MAX;
-    }
-    uint32_t i = T->head;
-    return T->dir[i >> TW_TW_CHUNK_BITS][i & ((1u << TW_TW_CHUNK_BITS) - 1)].expires;
+    return T->count ? T->head_end : UINT64_MAX;
 }
 
 #endif
