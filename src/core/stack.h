@@ -72,6 +72,10 @@ struct tw_stack {
     /* The SYN options the configuration lets us use (TW_OPT_WSCALE, TW_OPT_SACK_PERM,
        TW_OPT_TS unless no_wscale, no_sack, no_timestamps): tw_conn_apply_peer_syn. */
     uint8_t syn_opts;
+    /* A new connection's local MSS and flags (tw_conn_mss_for(st, 0), tw_cc_flag of the
+       configured algorithm), set at tw_stack_new: tw_conn_alloc copies them. */
+    uint16_t conn_mss0;
+    uint32_t conn_flags0;
 
     uint64_t next_conn_id;
     uint32_t port_counter;

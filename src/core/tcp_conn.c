@@ -88,9 +88,9 @@ static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, 
     c->id = (uint32_t)++st->next_conn_id;
     c->sndbuf_cap = st->cfg.sndbuf;
     c->rcvbuf_cap = st->cfg.rcvbuf;
-    c->local_mss = tw_conn_mss_for(st, 0);
+    c->local_mss = st->conn_mss0; /* tw_conn_mss_for(st, 0) */
     c->rto = st->cfg.rto_initial;
-    c->flags = tw_cc_flag(st->cfg.cc);
+    c->flags = st->conn_flags0; /* tw_cc_flag(st->cfg.cc) */
     return c;
 }
 
