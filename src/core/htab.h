@@ -67,7 +67,15 @@ typedef struct tw_twtab {
     tw_twbucket *b;     /* NULL when empty */
     uint32_t nb;        /* buckets (power of two), 0 when b is NULL */
     uint32_t head, tail; /* expiry list: oldest, newest */
+    /* Records the table takes before it must grow (chunks or buckets) or stop at the
+       configured maximum: the least of the three, so that tw_timewait_enter's usual
+       case is one compare (timewait.c room_set). */
+    uint32_t room;
     uint64_t seed;
+    /* The first record's end (its expires) while there are records: the stack's
+       deadline, asked after every call (tw_stack_next_deadline), without finding the
+       record (timewait.c list_insert and list_unlink keep it). */
+    uint64_t head_end;
 } tw_twtab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)
@@ -144,8 +152,8 @@ static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
         pp = &(*pp)->next;
     }
     if (*pp) {
-        *pp = n->next;
-        n->next = NULL;
+        *pp = n->next; /* (n->next left as it is: only a chain's entries are read, and an
+                          insert sets it) */
         h->count--;
         /* The tag keeps this entry's bit until a lookup that it misleads walks the
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
@@ -171,7 +179,7 @@ static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
 static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint64_t x)
 {
     size_t i = (size_t)x & h->mask;
-    if (h->tag && !(h->tag[i] & tw_htab_tag_bit(x))) {
+    if (h->tag && !(((unsigned)h->tag[i] >> (x >> 61)) & 1u)) { /* (tw_htab_tag_bit(x) not set) */
         /* Not there: most often the caller is about to insert it (connect(), a new
            connection from a listener), and the bucket is a cache miss in a big table;
            start it now, so it overlaps the work in between. */

@@ -121,8 +121,13 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->cfg = *cfg;
     st->cfg.allocator = NULL; /* copied into st->mem; the caller's struct may go away */
     fill_defaults(&st->cfg);
+    st->syn_opts = (uint8_t)((st->cfg.no_wscale ? 0 : TW_OPT_WSCALE) |
+                             (st->cfg.no_sack ? 0 : TW_OPT_SACK_PERM) |
+                             (st->cfg.no_timestamps ? 0 : TW_OPT_TS));
     st->dev = *dev;
     st->dev.mtu = mtu;
+    st->conn_mss0 = tw_conn_mss_for(st, 0);
+    st->conn_flags0 = tw_cc_flag(st->cfg.cc);
     st->now = now;
     st->now_ms = now / TW_MS(1);
     st->conn_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(st->cfg.rcvbuf);
@@ -265,6 +270,17 @@ static __attribute__((noinline)) int input_refused(tw_stack *st, const uint8_t *
     return !pkt || len > 65535 ? TW_ERR_INVAL : TW_ERR_BUSY;
 }
 
+/* tw_stack_input's end for a now other than the last call's: out of line, as the
+   division that makes now_ms takes rdx:rax, where the usual packet (the same now) then
+   keeps its length where it came, with no copy. */
+static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t *pkt,
+                                                     size_t len, tw_time now)
+{
+    tw_stack_set_now(st, now);
+    tw_count(st, TW_CNT_IP_RX_PACKETS);
+    return tw_tcp_input_usual(st, pkt, len);
+}
+
 /* see tcpwave.h */
 int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
 {
@@ -277,11 +293,30 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
         return input_refused(st, pkt, len);
     }
     st->in_call = true;
-    tw_stack_set_now(st, now);
+    if (now != st->now) {
+        return input_now_moved(st, pkt, len, now);
+    }
     tw_count(st, TW_CNT_IP_RX_PACKETS);
     /* A tail call: the usual packet's function (else tw_stack_input_slow) ends the call,
        in_call included, so this frame is gone before the packet's work starts. */
     return tw_tcp_input_usual(st, pkt, len);
+}
+
+/* A deadline tick as a time. */
+static inline tw_time deadline_of_tick(uint64_t tick)
+{
+    if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
+        return TW_TIME_NEVER;
+    }
+    return tick * TW_TICK;
+}
+
+/* tw_stack_next_deadline with armed timers: out of line, so that the call that finds
+   none (the wheel empty, only TIME-WAIT records) saves no register for this one. */
+static __attribute__((noinline)) tw_time next_deadline_wheel(const tw_stack *st, uint64_t tick)
+{
+    uint64_t w = tw_wheel_next(&st->wheel);
+    return deadline_of_tick(w < tick ? w : tick);
 }
 
 /* see tcpwave.h */
@@ -293,18 +328,13 @@ tw_time tw_stack_next_deadline(const tw_stack *st)
     if (st->ack_head) {
         return st->now; /* held ACKs (tw_out_push): call on_timeout at once */
     }
+    uint64_t tick = tw_timewait_next_inline(st);
     /* An idle wheel (count includes the expired and the lazy timers) is not asked: its
        answer, UINT64_MAX, without the call. */
-    const tw_wheel *w = &st->wheel;
-    uint64_t tick = w->count ? tw_wheel_next(w) : UINT64_MAX;
-    uint64_t tw_end = tw_timewait_next_inline(st);
-    if (tw_end < tick) {
-        tick = tw_end;
+    if (st->wheel.count) {
+        return next_deadline_wheel(st, tick);
     }
-    if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
-        return TW_TIME_NEVER;
-    }
-    return tick * TW_TICK;
+    return deadline_of_tick(tick);
 }
 
 /* see tcpwave.h */

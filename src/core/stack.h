@@ -69,6 +69,13 @@ struct tw_stack {
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
     struct tw_socket *timer_held; /* its timer is set once its segment is done (tcp_in.c) */
     bool timer_dirty;             /* timer_held's deadlines changed meanwhile */
+    /* The SYN options the configuration lets us use (TW_OPT_WSCALE, TW_OPT_SACK_PERM,
+       TW_OPT_TS unless no_wscale, no_sack, no_timestamps): tw_conn_apply_peer_syn. */
+    uint8_t syn_opts;
+    /* A new connection's local MSS and flags (tw_conn_mss_for(st, 0), tw_cc_flag of the
+       configured algorithm), set at tw_stack_new: tw_conn_alloc copies them. */
+    uint16_t conn_mss0;
+    uint32_t conn_flags0;
 
     uint64_t next_conn_id;
     uint32_t port_counter;
@@ -170,14 +177,16 @@ static inline tw_port *tw_port_ref(tw_stack *st, uint16_t port)
 /* A socket bound to p (reuse: with SO_REUSEADDR) lets go of it. */
 static inline void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
 {
-    if (p->nbound) {
-        p->nbound--;
+    uint32_t n = p->nbound;
+    if (n) {
+        p->nbound = --n;
     }
-    if (reuse && p->nreuse) {
-        p->nreuse--;
-    }
-    if (p->nbound == 0 && !p->listener) {
-        p->nreuse = 0; /* unused: all zero (tw_port_get) */
+    if (n || p->listener) {
+        if (reuse && p->nreuse) {
+            p->nreuse--;
+        }
+    } else {
+        p->nreuse = 0; /* unused: all zero (tw_port_get); no count to take one off first */
         uint32_t i = port / TW_PORT_LEAF;
         if (--st->ports[i]->n == 0 && st->leaf_kept != i + 1) {
             tw_port_leaf_emptied(st, port);

@@ -57,26 +57,57 @@ static const uint16_t legal_next[TW_STATE_COUNT_] = {
 };
 #endif
 
-tw_socket *tw_conn_alloc(tw_stack *st)
+/* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.h). */
+#define DEADLINES_AT offsetof(struct tw_socket, rto_at)
+#define DEADLINES_END (offsetof(struct tw_socket, ka_at) + sizeof(tw_time))
+_Static_assert(offsetof(struct tw_socket, misc_at) == DEADLINES_AT + 8 &&
+                   offsetof(struct tw_socket, dack_at) == DEADLINES_AT + 16 &&
+                   offsetof(struct tw_socket, ka_at) == DEADLINES_AT + 24,
+               "the four deadlines side by side (tw_conn_alloc)");
+_Static_assert(TW_STATE_CLOSED == 0, "a zeroed socket is CLOSED");
+
+/* A connection object's first state, c from the class's free list or its slow path. */
+static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, tw_socket *c)
 {
-    tw_socket *c = tw_mem_ztake(&st->mem, TW_MC_CONN, sizeof(*c));
-    if (!c) {
-        return NULL;
-    }
-    c->kind = TW_OBJ_CONN;
-    c->st = st;
-    c->id = (uint32_t)++st->next_conn_id;
-    c->state = TW_STATE_CLOSED;
-    c->sndbuf_cap = st->cfg.sndbuf;
-    c->rcvbuf_cap = st->cfg.rcvbuf;
-    c->local_mss = tw_conn_mss_for(st, 0);
-    c->rto = st->cfg.rto_initial;
+    /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
+       zeroing, with no second store to the deadlines (three of them) after it. */
+    tw_mem_zero(c, DEADLINES_AT);
+#if defined(__GNUC__)
+    /* (two 16-byte stores, where GCC makes four of the assignments below) */
+    *(tw_mem_v16 *)(void *)&c->rto_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
+    *(tw_mem_v16 *)(void *)&c->dack_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
+#else
     c->rto_at = TW_TIME_NEVER;
     c->misc_at = TW_TIME_NEVER;
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
-    c->flags = tw_cc_flag(st->cfg.cc);
+#endif
+    tw_mem_zero((uint8_t *)c + DEADLINES_END, sizeof(*c) - DEADLINES_END);
+    c->kind = TW_OBJ_CONN;
+    c->st = st;
+    c->id = (uint32_t)++st->next_conn_id;
+    c->sndbuf_cap = st->cfg.sndbuf;
+    c->rcvbuf_cap = st->cfg.rcvbuf;
+    c->local_mss = st->conn_mss0; /* tw_conn_mss_for(st, 0) */
+    c->rto = st->cfg.rto_initial;
+    c->flags = st->conn_flags0; /* tw_cc_flag(st->cfg.cc) */
     return c;
+}
+
+/* tw_conn_alloc with the free list empty: out of line, so that the usual case makes
+   no call and keeps no register across one. */
+static __attribute__((noinline)) tw_socket *conn_alloc_slow(tw_stack *st)
+{
+    tw_socket *c = tw_mem_take_slow(&st->mem, TW_MC_CONN, sizeof(*c));
+    return c ? conn_init(st, c) : NULL;
+}
+
+tw_socket *tw_conn_alloc(tw_stack *st)
+{
+    if (!st->mem.cache[TW_MC_CONN].head) {
+        return conn_alloc_slow(st);
+    }
+    return conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
 }
 
 /* Ring blocks of the first size go back to a free list: most connections never grow
@@ -191,7 +222,14 @@ void tw_conn_free(tw_socket *c)
        object is given back (tw_conn_alloc zeroes it). */
     uint32_t f = c->flags;
     if (f & TW_F_ACK_QUEUED) {
-        tw_out_forget_ack(c);
+        /* Off the held-ACK list (tw_out_forget_ack's walk, inline: both ends of a usual
+           lifecycle are on it when they go, an ACK of theirs having been held and then
+           carried by a later segment). */
+        tw_socket **pp = &st->ack_head;
+        while (*pp != c) {
+            pp = &(*pp)->ack_next;
+        }
+        *pp = c->ack_next;
     }
     if (f & TW_F_HASHED) {
         tw_htab_remove(&st->conns, &c->h);
@@ -217,11 +255,17 @@ void tw_conn_free(tw_socket *c)
     /* buffers_free's steps, without its resetting the fields of an object given back
        (tw_conn_alloc zeroes it again): the rings' blocks, then the rarely held ones
        (out-of-order data, SACK scoreboard, options) behind one test. */
-    if (c->snd.buf) {
-        ring_block_free(st, c->snd.buf, c->snd.cap);
-    }
-    if (c->rcv.buf) {
-        ring_block_free(st, c->rcv.buf, c->rcv.cap);
+    if (c->snd.buf && c->rcv.buf && c->snd.cap == TW_MEM_RING_BLOCK &&
+        c->rcv.cap == TW_MEM_RING_BLOCK) {
+        /* The usual connection's two first-size blocks, to the free list together. */
+        tw_mem_give2(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
+    } else {
+        if (c->snd.buf) {
+            ring_block_free(st, c->snd.buf, c->snd.cap);
+        }
+        if (c->rcv.buf) {
+            ring_block_free(st, c->rcv.buf, c->rcv.cap);
+        }
     }
     if ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) {
         tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
@@ -316,16 +360,10 @@ void tw_conn_unhash(tw_socket *c)
     unhash(c);
 }
 
-void tw_conn_done(tw_socket *c, int err)
+/* tw_conn_done for a socket the application still holds: out of line, so that the
+   usual case (an orphan, every passive closer's end) saves no registers for it. */
+static __attribute__((noinline)) void done_held(tw_socket *c, int err)
 {
-    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
-        /* Nobody holds a handle: an orphan, or a passive child never accepted. The
-           object goes (tw_conn_free stops its timer, unhashes and uncounts it): only
-           the state change is left to make first, for its trace. */
-        tw_conn_set_state(c, TW_STATE_CLOSED);
-        tw_conn_free(c);
-        return;
-    }
     if (err && !c->err) {
         c->err = (int8_t)err;
     }
@@ -345,6 +383,19 @@ void tw_conn_done(tw_socket *c, int err)
         c->rcv.len = 0;
     }
     tw_conn_notify(c);
+}
+
+void tw_conn_done(tw_socket *c, int err)
+{
+    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
+        /* Nobody holds a handle: an orphan, or a passive child never accepted. The
+           object goes (tw_conn_free stops its timer, unhashes and uncounts it): only
+           the state change is left to make first, for its trace. */
+        tw_conn_set_state(c, TW_STATE_CLOSED);
+        tw_conn_free(c);
+        return;
+    }
+    done_held(c, err);
 }
 
 void tw_conn_timer_place(tw_socket *c)
@@ -473,36 +524,45 @@ void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *pee
 
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer)
 {
-    const tw_config *cfg = &c->st->cfg;
+    const tw_stack *st = c->st;
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536. RFC 9293 also
        lets us clamp absurdly small values; Linux uses 48 as the floor, we use 64. */
     uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 536;
     c->peer_mss = pm < 64 ? 64 : pm;
-    c->flags &= ~(TW_F_WS | TW_F_TS | TW_F_SACK);
-    if (!cfg->no_wscale && (peer->present & TW_OPT_WSCALE)) {
-        c->flags |= TW_F_WS;
+    /* The options both ends offered (S4: ours are the configuration's, st->syn_opts),
+       made flags with one multiply rather than a test each: WSCALE and SACK_PERM sit 8
+       bits below TW_F_WS and TW_F_SACK, TS 4 bits below TW_F_TS, and of on << 8 and
+       on << 4 (no bit in common, so their sum is their or) only those land in the
+       three flags (asserted below). */
+    unsigned on = peer->present & st->syn_opts;
+    c->flags = (c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
+               ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK));
+    if (on & TW_OPT_WSCALE) {
         c->snd_wscale = peer->wscale;
     } else {
         c->snd_wscale = 0;
         c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
     }
-    if (!cfg->no_sack && (peer->present & TW_OPT_SACK_PERM)) {
-        c->flags |= TW_F_SACK;
-    }
-    if (!cfg->no_timestamps && (peer->present & TW_OPT_TS)) {
-        c->flags |= TW_F_TS;
-        c->ts_recent = peer->ts_val;
-        c->ts_recent_stamp = c->st->now;
-    }
     uint16_t mss = tw_conn_local_mss(c);
     if (c->peer_mss < mss) {
         mss = c->peer_mss;
     }
-    if (c->flags & TW_F_TS) {
+    if (on & TW_OPT_TS) {
+        c->ts_recent = peer->ts_val;
+        c->ts_recent_stamp = st->now;
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
 }
+_Static_assert((TW_OPT_WSCALE << 8) == TW_F_WS && (TW_OPT_SACK_PERM << 8) == TW_F_SACK &&
+                   (TW_OPT_TS << 4) == TW_F_TS &&
+                   ((((TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS) * 0x110u) &
+                     (TW_F_WS | TW_F_TS | TW_F_SACK)) ==
+                    (TW_F_WS | TW_F_TS | TW_F_SACK)) &&
+                   ((TW_OPT_WSCALE | TW_OPT_SACK_PERM) << 4 & (TW_F_WS | TW_F_TS | TW_F_SACK)) ==
+                       0 &&
+                   (TW_OPT_TS << 8 & (TW_F_WS | TW_F_TS | TW_F_SACK)) == 0,
+               "tw_conn_apply_peer_syn's multiply: each option lands on its flag only");
 
 void tw_conn_fill_summary_as(tw_seg_summary *sum, const tw_tcp_hdr *h, uint32_t saddr,
                              uint32_t daddr, uint32_t seq, uint32_t ack, uint32_t len,

@@ -147,9 +147,15 @@ struct tw_socket {
     };
 
     /* RFC 6298 */
-    tw_time srtt, rttvar, rto, rtt_start;
+    tw_time srtt, rttvar, rto;
+    /* The four deadlines side by side (TW_TIME_NEVER when off), at a multiple of 16
+       bytes: tw_conn_alloc sets them with two 16-byte stores and zeroes the rest of the
+       object around them (tcp_conn.c checks the layout). */
     tw_time rto_at;  /* retransmission deadline or NEVER */
     tw_time misc_at; /* TIME-WAIT end or orphan FIN-WAIT-2 end, or NEVER */
+    tw_time dack_at;
+    tw_time ka_at;   /* keepalive */
+    tw_time rtt_start;
 
     /* buf NULL until data needs it. Each buffer's size limit (SO_SNDBUF / SO_RCVBUF) is
        the ring's owner word (ringbuf.h), which would otherwise be padding. */
@@ -186,12 +192,11 @@ struct tw_socket {
     };
     tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
 
-    tw_time dack_at;
     tw_time ts_recent_stamp; /* when ts_recent was set (RFC 7323 5.5) */
     tw_time last_oow_ack;    /* last ACK sent for an out-of-window pure ACK */
 
     /* keepalive and user timeout */
-    tw_time ka_at, last_rcv;
+    tw_time last_rcv;
     tw_time stall_start;     /* since when sent data waits for an ACK (or the window) */
     struct tw_sock_opts *opts; /* NULL: the stack's defaults (tw_conn_ka_idle ...) */
 

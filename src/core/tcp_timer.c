@@ -94,7 +94,14 @@ void tw_cc_init(tw_socket *c)
     c->snd_sml = c->snd_una;
     c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
     c->last_rcv = c->st->now;
-    tw_keepalive_reset(c);
+    /* Keepalive runs only in ESTABLISHED and CLOSE-WAIT (tw_keepalive_reset): before
+       this no deadline was set and no probe sent, so only a socket that has it on has
+       one to start. */
+    if (c->flags & TW_F_KEEPALIVE) {
+        tw_keepalive_reset(c);
+    }
+    assert(c->ka_sent == 0);
+    assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));
 }
 
 void tw_keepalive_reset(tw_socket *c)

@@ -18,10 +18,10 @@ static inline tw_tw *rec(const tw_twtab *T, uint32_t i)
     return &T->dir[i >> CHUNK_BITS][i & (CHUNK - 1)];
 }
 
-static inline uint64_t hash_of(const tw_twtab *T, uint32_t raddr, uint32_t ports)
+static inline uint64_t hash_of(const tw_twtab *T, uint64_t key)
 {
     /* tw_htab_hash of the key: the tables share the seed (stack.c) */
-    return tw_hash_mix((uint64_t)raddr << 32 | ports, T->seed);
+    return tw_hash_mix(key, T->seed);
 }
 
 static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
@@ -37,6 +37,21 @@ static inline uint32_t bit_of(uint64_t h)
 static uint32_t capacity(const tw_twtab *T)
 {
     return T->ndir <= 1 ? (T->ndir ? T->cap0 : 0) : T->ndir * CHUNK;
+}
+
+/* T->room again after the capacity, the buckets or both changed: records that fit
+   the chunks, up to two a bucket (make_room), and no more than the configuration
+   allows (S15, max_time_wait). */
+static void room_set(const tw_stack *st, tw_twtab *T)
+{
+    uint32_t room = capacity(T);
+    if (2 * T->nb < room) {
+        room = 2 * T->nb;
+    }
+    if (st->cfg.max_time_wait && st->cfg.max_time_wait < room) {
+        room = st->cfg.max_time_wait;
+    }
+    T->room = room;
 }
 
 /* Index of a record from its address: its predecessor on the expiry list names it. */
@@ -93,7 +108,7 @@ static bool reserve(tw_stack *st)
 
 /* Give back what the records no longer need, with slack so that a count moving around a
    boundary does not allocate and free a chunk each time. */
-static void shrink(tw_stack *st)
+static void shrink_chunks(tw_stack *st)
 {
     tw_twtab *T = &st->tws;
     tw_mem *m = &st->mem;
@@ -124,6 +139,12 @@ static void shrink(tw_stack *st)
     }
 }
 
+static void shrink(tw_stack *st)
+{
+    shrink_chunks(st);
+    room_set(st, &st->tws);
+}
+
 /* Rebuild the chains for `nb` buckets; on NOMEM keep the old ones (longer chains). */
 static bool rehash(tw_stack *st, uint32_t nb)
 {
@@ -132,9 +153,13 @@ static bool rehash(tw_stack *st, uint32_t nb)
     if (!b) {
         return false;
     }
-    for (uint32_t j = 0; j < nb; j++) {
-        b[j].head = TW_TW_NIL;
-        b[j].bloom = 0;
+    /* Four empty buckets a step (nb is a power of two, at least BUCKETS_MIN): 16-byte
+       stores where one a bucket made this loop cost a tenth of a doubling. */
+    _Static_assert(BUCKETS_MIN % 4 == 0, "rehash fills four buckets a step");
+    static const tw_twbucket empty4[4] = {
+        {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0}};
+    for (uint32_t j = 0; j < nb; j += 4) {
+        memcpy(&b[j], empty4, sizeof(empty4));
     }
     tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
     T->b = b;
@@ -146,20 +171,21 @@ static bool rehash(tw_stack *st, uint32_t nb)
         uint32_t n = T->count - base < CHUNK ? T->count - base : CHUNK;
         for (uint32_t j = 0; j < n; j++) {
             tw_tw *t = &chunk[j];
-            uint64_t h = hash_of(T, t->raddr, t->ports);
+            uint64_t h = hash_of(T, t->key);
             tw_twbucket *bk = &b[(uint32_t)h & mask];
             t->hnext = bk->head;
             bk->head = base + j;
             bk->bloom |= bit_of(h);
         }
     }
+    room_set(st, T);
     return true;
 }
 
 /* The link (bucket or hnext) that holds index i of a record with this key. */
-static uint32_t *chain_link(tw_twtab *T, uint32_t raddr, uint32_t ports, uint32_t i)
+static uint32_t *chain_link(tw_twtab *T, uint64_t key, uint32_t i)
 {
-    uint32_t *pp = &T->b[bucket_of(T, hash_of(T, raddr, ports))].head;
+    uint32_t *pp = &T->b[bucket_of(T, hash_of(T, key))].head;
     while (*pp != i) {
         pp = &rec(T, *pp)->hnext;
     }
@@ -172,7 +198,7 @@ static void rebloom(tw_twtab *T, tw_twbucket *bk)
     uint32_t bloom = 0;
     for (uint32_t i = bk->head; i != TW_TW_NIL;) {
         const tw_tw *t = rec(T, i);
-        bloom |= bit_of(hash_of(T, t->raddr, t->ports));
+        bloom |= bit_of(hash_of(T, t->key));
         i = t->hnext;
     }
     bk->bloom = bloom;
@@ -182,6 +208,9 @@ static void list_unlink(tw_twtab *T, tw_tw *t)
 {
     if (t->fprev == TW_TW_NIL) {
         T->head = t->fnext;
+        if (t->fnext != TW_TW_NIL) {
+            T->head_end = rec(T, t->fnext)->expires;
+        }
     } else {
         rec(T, t->fprev)->fnext = t->fnext;
     }
@@ -205,6 +234,7 @@ static void list_insert(tw_twtab *T, uint32_t i)
     if (p == TW_TW_NIL) {
         t->fnext = T->head;
         T->head = i;
+        T->head_end = t->expires;
     } else {
         t->fnext = rec(T, p)->fnext;
         rec(T, p)->fnext = i;
@@ -220,15 +250,15 @@ static void release(tw_stack *st, tw_tw *t)
 {
     tw_twtab *T = &st->tws;
     uint32_t i = index_of(T, t);
-    uint32_t *pp = chain_link(T, t->raddr, t->ports, i);
+    uint32_t *pp = chain_link(T, t->key, i);
     *pp = t->hnext;
-    rebloom(T, &T->b[bucket_of(T, hash_of(T, t->raddr, t->ports))]);
+    rebloom(T, &T->b[bucket_of(T, hash_of(T, t->key))]);
     list_unlink(T, t);
     uint32_t last = T->count - 1;
     if (i != last) {
         /* Keep the array dense: the last record moves into the hole. */
         tw_tw *l = rec(T, last);
-        *chain_link(T, l->raddr, l->ports, last) = i;
+        *chain_link(T, l->key, last) = i;
         if (l->fprev == TW_TW_NIL) {
             T->head = i;
         } else {
@@ -251,10 +281,9 @@ static void release(tw_stack *st, tw_tw *t)
 
 tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key)
 {
-    uint32_t raddr = (uint32_t)(key >> 32), ports = (uint32_t)key;
     while (i != TW_TW_NIL) {
         tw_tw *t = rec(T, i);
-        if (t->raddr == raddr && t->ports == ports) {
+        if (t->key == key) {
             return t;
         }
         i = t->hnext;
@@ -268,7 +297,7 @@ tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key)
     if (!T->count) {
         return NULL;
     }
-    return tw_timewait_find_pre(st, key, hash_of(T, (uint32_t)(key >> 32), (uint32_t)key));
+    return tw_timewait_find_pre(st, key, hash_of(T, key));
 }
 
 /* ---- TIME-WAIT behaviour ---- */
@@ -291,9 +320,9 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
         ev.seg = *seg;
     } else {
         ev.seg.saddr = st->cfg.addr;
-        ev.seg.daddr = t->raddr;
-        ev.seg.sport = (uint16_t)t->ports;
-        ev.seg.dport = (uint16_t)(t->ports >> 16);
+        ev.seg.daddr = (uint32_t)(t->key >> 32);
+        ev.seg.sport = (uint16_t)t->key;
+        ev.seg.dport = (uint16_t)(t->key >> 16);
     }
     if (kind == TW_TRACE_TIMER) {
         ev.timer = TW_TIMER_TIME_WAIT;
@@ -320,24 +349,33 @@ static __attribute__((noinline)) bool make_room(tw_stack *st)
     if (T->count + 1 > 2 * T->nb) {
         rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
     }
+    room_set(st, T); /* (the chunks may have grown without a rehash) */
     return true;
+}
+
+/* tw_timewait_enter when the table has no room (T->room): the configured maximum, else
+   more chunks or buckets. */
+static __attribute__((noinline)) bool no_room(tw_stack *st)
+{
+    tw_twtab *T = &st->tws;
+    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
+        return false;
+    }
+    return make_room(st);
 }
 
 bool tw_timewait_enter(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
-    if (st->cfg.max_time_wait && T->count >= st->cfg.max_time_wait) {
-        return false;
-    }
-    /* (T->nb is 0 while there are no buckets) */
-    if (!(T->count < capacity(T) && T->count + 1 <= 2 * T->nb) && !make_room(st)) {
+    /* (room is 0 while there are no buckets) */
+    if (T->count >= T->room && !no_room(st)) {
         return false;
     }
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
-    uint32_t raddr = c->raddr, ports = (uint32_t)c->rport << 16 | c->lport;
-    uint64_t h = hash_of(T, raddr, ports);
+    uint64_t key = c->h.key; /* tw_tuple_key(c->raddr, c->rport, c->lport) */
+    uint64_t h = hash_of(T, key);
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
     /* Every field written once, no memset first; one at a time, each from where it is
        read (a compound literal had the compiler gather them all first, spilling). */
@@ -347,8 +385,7 @@ bool tw_timewait_enter(tw_socket *c)
     t->hnext = bk->head;
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
-    t->raddr = raddr;
-    t->ports = ports;
+    t->key = key;
     t->snd_nxt = c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
@@ -394,8 +431,8 @@ void tw_timewait_free_all(tw_stack *st)
 
 static void tw_send_ack(tw_stack *st, const tw_tw *t)
 {
-    uint32_t raddr = t->raddr;
-    uint16_t rport = (uint16_t)(t->ports >> 16), lport = (uint16_t)t->ports;
+    uint32_t raddr = (uint32_t)(t->key >> 32);
+    uint16_t rport = (uint16_t)(t->key >> 16), lport = (uint16_t)t->key;
     tw_tcp_opts o;
     memset(&o, 0, sizeof(o));
     if (t->flags & TW_TWF_TS) {

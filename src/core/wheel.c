@@ -85,12 +85,11 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires)
     w->count++;
 }
 
-/* A list of one at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel unlinks it like
-   any other (w->lazy is no slot, so no pending bit changes). */
+/* Waiting at w->lazy (wheel.h tw_wheel_arm_lazy): next is not read until place_lazy's
+   list_push sets it. */
 static inline void wait_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
     t->expires = expires;
-    t->next = NULL;
     t->pprev = &w->lazy;
     w->lazy = t;
     w->count++;

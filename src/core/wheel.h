@@ -65,10 +65,10 @@ static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
         tw_wheel_arm_lazy_slow(w, t, expires);
         return;
     }
-    /* A list of one at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel unlinks it
-       like any other (w->lazy is no slot, so no pending bit changes). */
+    /* Waiting at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel finds it there
+       (tw_wheel_cancel_lazy). Its next is not read while it waits, and placing it sets
+       it (wheel.c place_lazy): no store for it here. */
     t->expires = expires;
-    t->next = NULL;
     t->pprev = &w->lazy;
     w->lazy = t;
     w->count++;
