@@ -60,10 +60,16 @@ static char *xstrdup(const char *s)
     return xstrndup(s, strlen(s));
 }
 
-/* Append one element to a growing array: `arr` has `n` elements. */
+/* Append one element to a growing array: `arr` has `n` elements, and is made and grown
+   only here. Its room doubles whenever n reaches a power of two (so the room is the next
+   power of two at or above n, no field needed): growing one element at a time cost a copy
+   of the whole array per element, quadratic where realloc cannot extend in place (the
+   sanitizers' allocator: a fuzz input of many tokens took most of a minute). */
 #define PUSH(arr, n, val)                                                                  \
     do {                                                                                   \
-        (arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr)));                               \
+        if (((n) & ((n) - 1)) == 0) {                                                      \
+            (arr) = xrealloc((arr), ((n) ? 2 * (n) : 1) * sizeof(*(arr)));                 \
+        }                                                                                  \
         (arr)[(n)++] = (val);                                                              \
     } while (0)
 
@@ -106,6 +112,7 @@ typedef struct lexer {
     size_t n_toks;
     tw_sc_define *defs;
     size_t n_defs;
+    size_t n_substituted; /* bytes of -D values lexed so far (capped: lex_value) */
     char *err;
     size_t errlen;
     bool failed;
@@ -331,6 +338,16 @@ static void lex_text(lexer *lx, const char *b, int depth);
    same as writing S. there. Line numbers stay those of the word. */
 static void lex_value(lexer *lx, const char *v, int line, int depth)
 {
+    /* A value that names symbols again is lexed again, up to 8 deep: a value with k words
+       naming itself would give k^8 tokens (a 300-byte script took gigabytes and most of a
+       minute). Far beyond any real script's use, the substitution stops with an error. */
+    enum { MAX_SUBSTITUTED = 1u << 20 };
+    lx->n_substituted += strlen(v) + 1;
+    if (lx->n_substituted > MAX_SUBSTITUTED) {
+        lex_error(lx, line, "-D substitutions grow beyond %u bytes (a symbol that names "
+                            "itself?)", (unsigned)MAX_SUBSTITUTED);
+        return;
+    }
     int saved = lx->line;
     lx->line = line;
     lex_text(lx, v, depth + 1);
