@@ -17,7 +17,9 @@
  *  - Pointer parameters must not be NULL unless the comment allows it; a NULL where one is
  *    not allowed returns TW_ERR_INVAL.
  *  - Functions that can change state take `now` as their last parameter. Time that goes
- *    backwards is clamped to the last time seen (and counted).
+ *    backwards is clamped to the last time seen (and counted). The setters take no time:
+ *    the two that can act at once (set_nodelay sending what Nagle held, set_keepalive
+ *    arming its timer) act at the time of the stack's last call that passed one.
  *  - No function may be called from inside a hook (transmit, trace, notify) on the same
  *    stack: such a nested call returns TW_ERR_BUSY.
  *  - Addresses are IPv4 in host byte order (10.7.0.2 is 0x0a070002); ports are host order.
@@ -399,7 +401,8 @@ size_t tw_stack_time_wait_count(const tw_stack *st);
 #define TW_EV_ERROR 0x20u      /* reset, refused, timed out, aborted: tw_socket_error() */
 #define TW_EV_ACCEPTABLE 0x40u /* listener: accept() has a connection ready */
 
-/* Create an unbound socket. Returns 0 or TW_ERR_NOMEM, TW_ERR_LIMIT. */
+/* Create an unbound socket. Returns 0 or TW_ERR_NOMEM (the connection limit is
+   checked by connect and by a listener taking a new connection). */
 int tw_socket_open(tw_stack *st, tw_socket **out);
 
 /* Bind a local port (0 picks an ephemeral port at connect). Returns 0 or TW_ERR_STATE (not
@@ -459,7 +462,8 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf);
 /* TCP_MAXSEG: cap on the MSS this socket announces and uses (before connect/listen). */
 int tw_socket_set_mss(tw_socket *s, uint16_t mss);
 
-/* TCP_NODELAY: turn Nagle's algorithm (on by default) off. */
+/* TCP_NODELAY: turn Nagle's algorithm (on by default) off; turning it on sends at once
+   what Nagle held (as Linux does), at the stack's last time. */
 int tw_socket_set_nodelay(tw_socket *s, bool on);
 /* SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT (0 = the stack's default for each). Values
    other than the defaults live in a small block made on first use: TW_ERR_NOMEM (nothing
@@ -498,7 +502,7 @@ typedef struct tw_socket_info {
     tw_time srtt, rttvar, rto;         /* RFC 6298; srtt 0 before the first sample */
     uint32_t retransmits;              /* consecutive timeouts of the current RTO */
     uint32_t total_retrans;            /* segments retransmitted over the lifetime */
-    uint32_t bytes_in_flight;          /* snd_nxt - snd_una */
+    uint32_t bytes_in_flight;          /* snd_max - snd_una (highest sent, not yet acked) */
     uint64_t bytes_acked, bytes_received;
     uint32_t rx_pending, tx_pending;   /* bytes to read / queued and unacknowledged */
     uint32_t cwnd, ssthresh;           /* bytes (ssthresh UINT32_MAX until the first loss) */
