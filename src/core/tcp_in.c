@@ -1177,6 +1177,12 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
         c->flags |= TW_F_ACK_NOW;
         if (tw_seq_eq(s->seq, c->rcv_nxt)) {
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
+            if (c->ooo && c->ooo->n) {
+                /* RFC 2018 8: what was reported with SACK before the read side was shut
+                   stays received; RCV.NXT moves past it like past data that is read, so
+                   no SACK block is left behind the ACK and nothing is sent twice. */
+                c->rcv_nxt = tw_ranges_pull(c->ooo, c->rcv_nxt);
+            }
         }
         return IN_CONTINUE;
     }
