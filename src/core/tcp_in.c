@@ -482,8 +482,9 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
         }
         return false;
     }
-    /* First check (3.10.7.4): the window is the listener's receive buffer. */
-    uint32_t wnd = r->listener->rcvbuf_cap;
+    /* First check (3.10.7.4): RCV.WND is what our SYN+ACK offered, the listener's
+       receive buffer up to 65535 (RFC 7323 2.2: a SYN's window is never scaled). */
+    uint32_t wnd = r->listener->rcvbuf_cap < 65535u ? r->listener->rcvbuf_cap : 65535u;
     tw_seq end = tw_seq_add(rcv_nxt, wnd);
     bool ok = s->len == 0 ? tw_seq_in(s->seq, rcv_nxt, end)
                           : (tw_seq_in(s->seq, rcv_nxt, end) ||
