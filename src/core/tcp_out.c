@@ -938,6 +938,19 @@ uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen)
     if (n > maxlen) {
         n = maxlen;
     }
+    /* A retransmission carries only what was sent before (below SND.MAX). The segment
+       may hold more than the first one did (it sent SACK blocks that took payload room,
+       or a smaller window cut it): bytes past SND.MAX would reach the peer while SND.MAX
+       stayed put, and its ACK of them would then look like an ACK of unsent data and be
+       dropped for ever (RFC 9293 3.10.7.4 fifth) -- both ends retransmitting until they
+       gave up. Those bytes go out as new data, by push_segs. */
+    if (tw_seq_ge(seq, c->snd_max)) {
+        return 0;
+    }
+    uint32_t sent_before = (uint32_t)tw_seq_diff(c->snd_max, seq);
+    if (n > sent_before) {
+        n = sent_before;
+    }
     uint8_t flags = TW_ACK;
     if (tw_seq_eq(tw_seq_add(seq, n), data_end)) {
         flags |= TW_PSH;
