@@ -459,7 +459,8 @@ int tw_socket_abort(tw_socket *s, tw_time now);
 int tw_socket_set_linger0(tw_socket *s, bool on);
 /* SO_RCVBUF / SO_SNDBUF before connect or listen (bytes, 1024 .. 16 MiB). */
 int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf);
-/* TCP_MAXSEG: cap on the MSS this socket announces and uses (before connect/listen). */
+/* TCP_MAXSEG: cap on the MSS this socket announces and uses (before connect; on a
+   listener, for the connections it takes from then on). */
 int tw_socket_set_mss(tw_socket *s, uint16_t mss);
 
 /* TCP_NODELAY: turn Nagle's algorithm (on by default) off; turning it on sends at once

@@ -764,7 +764,9 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
 int tw_socket_set_mss(tw_socket *s, uint16_t mss)
 {
     SETTING(s);
-    if (!fresh(s)) {
+    /* On a listener too, as Linux allows: the connections it takes from then on announce
+       and use it (each copies the listener's at its SYN, tcp_in.c new_child). */
+    if (!fresh(s) && !(s->flags & TW_F_LISTENER)) {
         return refuse(s->st, TW_ERR_STATE);
     }
     if (mss && mss < 64) {
