@@ -26,6 +26,9 @@ static void usage(FILE *f)
             "  --options exact|semantic  how TCP options of '>' packets are compared: exact\n"
             "                     (default, as packetdrill: same options, order and padding)\n"
             "                     or semantic (NOP/EOL padding and order ignored)\n"
+            "  --strict-end       fail on packets the stack sends after the script's last\n"
+            "                     '>' line too (packetdrill never looks at them; tcpwave's\n"
+            "                     own suite runs with this)\n"
             "  --set KEY=VALUE    a stack setting the scripts assume (repeatable), see below\n"
             "  -D NAME[=VALUE]    define a symbol for #ifdef and substitution (repeatable)\n"
             "  --seed N           entropy seed for the stack (ISNs, ports); default 1\n"
@@ -298,6 +301,8 @@ int tw_script_main(int argc, char **argv)
             c.o.verbose = true;
         } else if (strcmp(a, "--print") == 0) {
             c.print_only = true;
+        } else if (strcmp(a, "--strict-end") == 0) {
+            c.o.strict_end = true;
         } else if (strcmp(a, "--check-parse") == 0) {
             c.check_parse = true;
         } else if (opt_is(a, "--options")) {

@@ -34,6 +34,7 @@ typedef struct tw_sc_setting {
 
 typedef struct tw_sc_opts {
     bool semantic_options;     /* --options semantic */
+    bool strict_end;           /* --strict-end: packets after the last '>' line fail too */
     const tw_sc_setting *sets; /* --set key=value, in order */
     size_t n_sets;
     const tw_sc_define *defines;
@@ -139,6 +140,9 @@ typedef struct sc_pending {
 typedef struct sc_runner {
     const tw_sc_script *s;
     const tw_sc_opts *o;
+    size_t tail_from;   /* first event after the script's last '>' line */
+    size_t tail_pkts;   /* packets sent there that packetdrill's rule leaves unchecked */
+    size_t cur_event;   /* index of the event being run */
     tw_config cfg;
     uint16_t mtu;
     tw_stack *st;
