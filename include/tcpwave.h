@@ -498,6 +498,7 @@ typedef struct tw_socket_info {
     uint32_t rcv_wnd;                  /* our advertised window, bytes */
     uint16_t snd_mss;                  /* payload bytes per segment we send */
     uint16_t peer_mss;                 /* MSS the peer announced (536 if none) */
+    uint16_t adv_mss;                  /* MSS we announce: the MTU's, or set_mss's if less */
     uint8_t snd_wscale, rcv_wscale;    /* shift counts, valid when has_wscale */
     bool has_wscale, has_sack, has_timestamps;
     tw_time srtt, rttvar, rto;         /* RFC 6298; srtt 0 before the first sample */

@@ -913,6 +913,7 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->rcv_wnd = tw_conn_rcv_space(s);
     out->snd_mss = s->snd_mss;
     out->peer_mss = s->peer_mss;
+    out->adv_mss = s->local_mss;
     out->snd_wscale = s->snd_wscale;
     out->rcv_wscale = s->rcv_wscale;
     out->has_wscale = (s->flags & TW_F_WS) != 0;

@@ -1951,7 +1951,8 @@ static const char *tcpi_fields[] = {
     "tcpi_state",         "tcpi_snd_mss",       "tcpi_rto",        "tcpi_rtt",
     "tcpi_rttvar",        "tcpi_retransmits",   "tcpi_total_retrans", "tcpi_snd_wscale",
     "tcpi_rcv_wscale",    "tcpi_options",       "tcpi_bytes_acked", "tcpi_bytes_received",
-    "tcpi_snd_wnd",       "tcpi_rcv_wnd",
+    "tcpi_snd_wnd",       "tcpi_rcv_wnd",       "tcpi_advmss",     "tcpi_snd_cwnd",
+    "tcpi_snd_ssthresh",  "tcpi_ca_state",
 };
 
 static int linux_state(tw_state s)
@@ -2014,9 +2015,10 @@ static int parse_code(const char *text, code_stmt *out, int max, char *why, size
         }
         char op[3] = {0};
         int consumed = 0;
+        /* (Python's `assert X OP V, message`: the message is only printed on failure) */
         if (sscanf(s, "assert %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n", out[n].field, op,
                    out[n].value, &consumed) != 3 ||
-            s[consumed] != '\0') {
+            (s[consumed] != '\0' && s[consumed] != ',')) {
             snprintf(why, wl, "code block statement '%s' (only 'assert tcpi_FIELD OP VALUE' "
                               "is understood; Python is not run)",
                      s);
@@ -2096,6 +2098,17 @@ static int tcpi_get(sc_runner *r, const char *field, int64_t *v)
         *v = info.snd_wnd;
     } else if (strcmp(field, "tcpi_rcv_wnd") == 0) {
         *v = info.rcv_wnd;
+    } else if (strcmp(field, "tcpi_advmss") == 0) {
+        *v = info.adv_mss;
+    } else if (strcmp(field, "tcpi_snd_cwnd") == 0) { /* Linux counts segments */
+        *v = info.snd_mss ? info.cwnd / info.snd_mss : 0;
+    } else if (strcmp(field, "tcpi_snd_ssthresh") == 0) {
+        /* Linux: TCP_INFINITE_SSTHRESH (0x7fffffff) until the first loss */
+        *v = info.ssthresh == UINT32_MAX ? 0x7fffffff
+                                          : (info.snd_mss ? info.ssthresh / info.snd_mss : 0);
+    } else if (strcmp(field, "tcpi_ca_state") == 0) {
+        static const int64_t linux_ca[] = {0, 1, 3, 4}; /* Open, Disorder, Recovery, Loss */
+        *v = (unsigned)info.ca_state < 4u ? linux_ca[info.ca_state] : -1;
     } else {
         return -1;
     }

@@ -46,6 +46,9 @@ static const sym symbols[] = {
     {"FIONREAD", 0x541b}, {"SIOCINQ", 0x541b}, {"SIOCOUTQ", 0x5411}, {"TIOCOUTQ", 0x5411},
     {"MSG_OOB", 0x1}, {"MSG_PEEK", 0x2}, {"MSG_DONTWAIT", 0x40}, {"MSG_WAITALL", 0x100},
     {"MSG_NOSIGNAL", 0x4000}, {"MSG_MORE", 0x8000}, {"MSG_ZEROCOPY", 0x4000000},
+    /* Linux's tcpi_ca_state values (tcp_ca_state in linux/tcp.h) */
+    {"TCP_CA_Open", 0}, {"TCP_CA_Disorder", 1}, {"TCP_CA_CWR", 2}, {"TCP_CA_Recovery", 3},
+    {"TCP_CA_Loss", 4},
     {"TCP_ESTABLISHED", 1}, {"TCP_SYN_SENT", 2}, {"TCP_SYN_RECV", 3}, {"TCP_FIN_WAIT1", 4},
     {"TCP_FIN_WAIT2", 5}, {"TCP_TIME_WAIT", 6}, {"TCP_CLOSE", 7}, {"TCP_CLOSE_WAIT", 8},
     {"TCP_LAST_ACK", 9}, {"TCP_LISTEN", 10}, {"TCP_CLOSING", 11},
