@@ -823,6 +823,9 @@ static bool run_until(sc_runner *r, tw_time until, bool stop_on_output)
             return true;
         }
         tw_time d = tw_stack_next_deadline(r->st);
+        if (r->pend.active && r->pend.ctx.wake && r->pend.ctx.wake < d) {
+            d = r->pend.ctx.wake; /* a poll()'s timeout: on_timeout early is harmless */
+        }
         if (d == TW_TIME_NEVER || d > until) {
             break;
         }
@@ -2664,6 +2667,9 @@ static int run_syscall(sc_runner *r, const tw_sc_event *ev, int64_t t_us, int64_
        thread waits, as it would in the kernel, while the stack's timers run. */
     for (unsigned iter = 0; iter < 100000u && !r->stop; iter++) {
         tw_time d = tw_stack_next_deadline(r->st);
+        if (ctx.wake && ctx.wake < d) {
+            d = ctx.wake;
+        }
         if (d == TW_TIME_NEVER || d > r->clock + TW_SEC(3600)) {
             return sc_fail(r, ev->line, "%s() blocks forever: the socket is blocking and "
                                         "nothing can wake it (mark it '...' or use "

@@ -77,6 +77,10 @@ typedef struct sc_fd {
     uint32_t rcvbuf, sndbuf;
     uint16_t mss;
     uint16_t bound_port;
+    bool keepalive;              /* SO_KEEPALIVE */
+    uint32_t ka_idle, ka_intvl;  /* TCP_KEEPIDLE, TCP_KEEPINTVL in seconds, 0 = default */
+    uint8_t ka_cnt;              /* TCP_KEEPCNT, 0 = default */
+    uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT */
     bool so_error_reported; /* Linux clears SO_ERROR once read */
     bool reset_reported;    /* ECONNRESET is reported once, then EPIPE */
 } sc_fd;
@@ -121,6 +125,7 @@ typedef struct sc_call_ctx {
     bool started;
     size_t done;      /* write: bytes already queued */
     int fd;
+    tw_time wake;     /* poll: when its timeout returns it (0: no timeout) */
 } sc_call_ctx;
 
 typedef enum sc_call_status { SC_DONE, SC_BLOCK, SC_SKIP, SC_FAIL } sc_call_status;

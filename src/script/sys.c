@@ -8,7 +8,8 @@
  *
  * Supported: socket, bind, listen, accept(4), connect, read, recv(from), readv, write,
  * send(to), writev, close, shutdown, setsockopt/getsockopt (SO_REUSEADDR, SO_RCVBUF,
- * SO_SNDBUF, SO_LINGER with linger 0, SO_ERROR, TCP_NODELAY, TCP_MAXSEG), fcntl
+ * SO_SNDBUF, SO_LINGER with linger 0, SO_ERROR, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE,
+ * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT), poll (Linux's tcp_poll mask), fcntl
  * (F_GETFL/F_SETFL O_NONBLOCK), ioctl (SIOCINQ/FIONREAD, SIOCOUTQ). Anything else makes
  * the script SKIP.
  *
@@ -39,6 +40,10 @@ static const sym symbols[] = {
     {"SO_KEEPALIVE", 9}, {"SO_LINGER", 13}, {"SO_REUSEPORT", 15},
     {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2}, {"TCP_CORK", 3}, {"TCP_KEEPIDLE", 4},
     {"TCP_KEEPINTVL", 5}, {"TCP_KEEPCNT", 6}, {"TCP_INFO", 11}, {"TCP_CONGESTION", 13},
+    {"TCP_USER_TIMEOUT", 18},
+    {"POLLIN", 0x1}, {"POLLPRI", 0x2}, {"POLLOUT", 0x4}, {"POLLERR", 0x8}, {"POLLHUP", 0x10},
+    {"POLLNVAL", 0x20}, {"POLLRDNORM", 0x40}, {"POLLRDBAND", 0x80}, {"POLLWRNORM", 0x100},
+    {"POLLWRBAND", 0x200}, {"POLLRDHUP", 0x2000},
     {"TCP_FASTOPEN", 23},
     {"SHUT_RD", 0}, {"SHUT_WR", 1}, {"SHUT_RDWR", 2},
     {"F_GETFL", 3}, {"F_SETFL", 4}, {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2},
@@ -761,6 +766,35 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
             if (rc == TW_OK) {
                 f->mss = (uint16_t)v;
             }
+        } else if ((level == 1 && name == 9) || (level == 6 && name >= 4 && name <= 6)) {
+            /* SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT: Linux takes seconds
+               1..32767 and counts 1..127 */
+            if (level == 6 && (v < 1 || v > (name == 6 ? 127 : 32767))) {
+                return done(out, -1, "EINVAL");
+            }
+            sc_fd k = *f;
+            if (level == 1) {
+                k.keepalive = v != 0;
+            } else if (name == 4) {
+                k.ka_idle = (uint32_t)v;
+            } else if (name == 5) {
+                k.ka_intvl = (uint32_t)v;
+            } else {
+                k.ka_cnt = (uint8_t)v;
+            }
+            rc = tw_socket_set_keepalive(f->s, k.keepalive, TW_SEC(k.ka_idle),
+                                         TW_SEC(k.ka_intvl), k.ka_cnt);
+            if (rc == TW_OK) {
+                *f = k;
+            }
+        } else if (level == 6 && name == 18) { /* TCP_USER_TIMEOUT, milliseconds */
+            if (v < 0 || v > INT32_MAX) {
+                return done(out, -1, "EINVAL");
+            }
+            rc = tw_socket_set_user_timeout(f->s, TW_MS((uint64_t)v));
+            if (rc == TW_OK) {
+                f->user_timeout_ms = (uint32_t)v;
+            }
         } else {
             sc_skip(r, ev->line, "setsockopt(%" PRId64 ", %" PRId64 ") is not supported", level,
                     name);
@@ -799,6 +833,16 @@ static sc_call_status sys_getsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
         have = f->bufs_set ? f->sndbuf : r->cfg.sndbuf;
     } else if (level == 6 && name == 1) {
         have = f->nodelay;
+    } else if (level == 1 && name == 9) {
+        have = f->keepalive;
+    } else if (level == 6 && name == 4) {
+        have = f->ka_idle ? f->ka_idle : (int64_t)(r->cfg.keepalive_idle / TW_SEC(1));
+    } else if (level == 6 && name == 5) {
+        have = f->ka_intvl ? f->ka_intvl : (int64_t)(r->cfg.keepalive_intvl / TW_SEC(1));
+    } else if (level == 6 && name == 6) {
+        have = f->ka_cnt ? f->ka_cnt : r->cfg.keepalive_probes;
+    } else if (level == 6 && name == 18) {
+        have = f->user_timeout_ms;
     } else if (level == 6 && name == 2) {
         tw_socket_info info;
         if ((tw_socket_events(f->s) & TW_EV_CONNECTED) &&
@@ -863,10 +907,124 @@ static sc_call_status sys_ioctl(sc_runner *r, const tw_sc_event *ev, sc_call_out
     return done(out, 0, NULL);
 }
 
+/* Linux's tcp_poll() mask for the socket behind `f`, from tcpwave's events and state. */
+static int64_t poll_mask(sc_fd *f)
+{
+    enum { IN = 0x1, OUT = 0x4, ERR = 0x8, HUP = 0x10, RDNORM = 0x40, WRNORM = 0x100,
+           RDHUP = 0x2000 };
+    unsigned ev = tw_socket_events(f->s);
+    if (f->listener) {
+        return (ev & TW_EV_ACCEPTABLE) ? IN | RDNORM : 0;
+    }
+    tw_state st = tw_socket_state(f->s);
+    int64_t m = 0;
+    if ((ev & TW_EV_ERROR) && !f->so_error_reported && !f->reset_reported) {
+        m |= ERR;
+    }
+    bool closed = st == TW_STATE_CLOSED && (ev & (TW_EV_CLOSED | TW_EV_ERROR));
+    bool fin_sent = st == TW_STATE_FIN_WAIT_1 || st == TW_STATE_FIN_WAIT_2 ||
+                    st == TW_STATE_CLOSING || st == TW_STATE_LAST_ACK ||
+                    st == TW_STATE_TIME_WAIT;
+    if (closed || ((ev & TW_EV_PEER_CLOSED) && fin_sent)) {
+        m |= HUP; /* both directions shut */
+    }
+    if (closed || (ev & TW_EV_PEER_CLOSED)) {
+        m |= IN | RDNORM | RDHUP;
+    }
+    if (st != TW_STATE_SYN_SENT && st != TW_STATE_SYN_RCVD &&
+        (st != TW_STATE_CLOSED || closed)) {
+        if (ev & TW_EV_READABLE) {
+            m |= IN | RDNORM;
+        }
+        if ((ev & TW_EV_WRITABLE) || fin_sent || closed) {
+            m |= OUT | WRNORM; /* (after shutdown(SHUT_WR) a write fails at once: EPIPE) */
+        }
+    }
+    return m;
+}
+
+/* poll([{fd=N, events=E, revents=R}, ...], nfds, timeout_ms): each revents is the socket's
+   mask limited to its events plus POLLERR and POLLHUP, as in the kernel; POLLNVAL for a
+   descriptor not open. The return value counts the entries with revents; with none and a
+   timeout other than 0 the call blocks until one is ready or the timeout passes. */
+static sc_call_status sys_poll(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
+                               sc_call_out *out)
+{
+    const tw_sc_expr *list = arg(ev, 0);
+    int64_t nfds, timeout;
+    if (list == NULL || list->kind != TW_SC_E_LIST || int_arg(r, ev, 1, &nfds) < 0 ||
+        int_arg(r, ev, 2, &timeout) < 0) {
+        sc_fail(r, ev->line, "poll(): expected ([{fd=N, events=E, revents=R}, ...], nfds, "
+                             "timeout)");
+        return SC_FAIL;
+    }
+    if (nfds != (int64_t)list->n_items) {
+        sc_fail(r, ev->line, "poll(): nfds %" PRId64 " but %zu entries", nfds, list->n_items);
+        return SC_FAIL;
+    }
+    int64_t ready = 0;
+    int64_t got[16], want[16];
+    if (list->n_items > 16) {
+        sc_skip(r, ev->line, "poll() with more than 16 entries is not supported");
+        return SC_SKIP;
+    }
+    for (size_t i = 0; i < list->n_items; i++) {
+        const tw_sc_expr *it = list->items[i];
+        int64_t fd = -1, events = 0;
+        want[i] = -1;
+        for (size_t k = 0; it->kind == TW_SC_E_STRUCT && k < it->n_items; k++) {
+            const tw_sc_expr *a = it->items[k];
+            if (a->kind != TW_SC_E_ASSIGN) {
+                continue;
+            }
+            int64_t v;
+            if (sc_eval_int(a->rhs, &v) < 0) {
+                sc_fail(r, ev->line, "poll(): cannot evaluate %s", a->str);
+                return SC_FAIL;
+            }
+            if (strcmp(a->str, "fd") == 0) {
+                fd = v;
+            } else if (strcmp(a->str, "events") == 0) {
+                events = v;
+            } else if (strcmp(a->str, "revents") == 0) {
+                want[i] = v;
+            }
+        }
+        if (it->kind != TW_SC_E_STRUCT || fd < 0) {
+            sc_fail(r, ev->line, "poll(): entry %zu needs {fd=N, events=E, revents=R}", i);
+            return SC_FAIL;
+        }
+        if (fd >= TW_SC_MAX_FDS || !r->fds[fd].used) {
+            got[i] = 0x20; /* POLLNVAL */
+        } else {
+            got[i] = poll_mask(&r->fds[fd]) & (events | 0x8 | 0x10);
+        }
+        ready += got[i] != 0;
+    }
+    if (ready == 0 && timeout != 0) {
+        if (!ctx->started) {
+            ctx->started = true;
+            ctx->wake = timeout > 0 ? r->clock + TW_MS((uint64_t)timeout) : 0;
+        }
+        if (ctx->wake == 0 || r->clock < ctx->wake) {
+            return SC_BLOCK;
+        }
+    }
+    for (size_t i = 0; i < list->n_items; i++) {
+        if (want[i] >= 0 && want[i] != got[i]) {
+            sc_fail(r, ev->line, "poll(): revents of entry %zu is 0x%" PRIx64
+                                 ", expected 0x%" PRIx64,
+                    i, got[i], want[i]);
+            return SC_FAIL;
+        }
+    }
+    return done(out, ready, NULL);
+}
+
 static const char *supported_calls[] = {
     "socket", "bind", "listen", "accept", "accept4", "connect", "read", "recv",
     "recvfrom", "readv", "write", "send", "sendto", "writev", "close", "shutdown",
-    "setsockopt", "getsockopt", "fcntl", "ioctl",
+    "setsockopt", "getsockopt", "fcntl", "ioctl", "poll",
 };
 
 const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap)
@@ -881,8 +1039,10 @@ const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap
     }
     if ((strcmp(c->name, "setsockopt") == 0 || strcmp(c->name, "getsockopt") == 0) &&
         c->n_args >= 3 && c->args[2]->kind == TW_SC_E_WORD) {
-        static const char *opts[] = {"SO_REUSEADDR", "SO_RCVBUF", "SO_SNDBUF", "SO_LINGER",
-                                     "SO_ERROR", "TCP_NODELAY", "TCP_MAXSEG"};
+        static const char *opts[] = {"SO_REUSEADDR",   "SO_RCVBUF",     "SO_SNDBUF",
+                                     "SO_LINGER",      "SO_ERROR",      "TCP_NODELAY",
+                                     "TCP_MAXSEG",     "SO_KEEPALIVE",  "TCP_KEEPIDLE",
+                                     "TCP_KEEPINTVL",  "TCP_KEEPCNT",   "TCP_USER_TIMEOUT"};
         bool ok = false;
         for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
             ok = ok || strcmp(c->args[2]->str, opts[i]) == 0;
@@ -949,6 +1109,9 @@ sc_call_status sc_syscall(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
     }
     if (strcmp(n, "ioctl") == 0) {
         return sys_ioctl(r, ev, out);
+    }
+    if (strcmp(n, "poll") == 0) {
+        return sys_poll(r, ev, ctx, out);
     }
     sc_skip(r, ev->line, "system call %s() is not supported", n);
     return SC_SKIP;
