@@ -2196,6 +2196,14 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_abort_on_overflow", NULL, false, "0"},
     {"net.inet.tcp.ecn.enable", NULL, false, "0"},
     {"net.inet.tcp.syncookies", NULL, false, "0"},
+    {"net.ipv4.tcp_autocorking", NULL, false, "0"},
+    {"net.ipv4.tcp_early_retrans", NULL, false, "0"}, /* no TLP or early retransmit */
+    {"net.ipv4.tcp_recovery", NULL, false, "0"},      /* no RACK */
+    {"net.ipv4.tcp_frto", NULL, false, "0"},
+    {"net.ipv4.tcp_no_metrics_save", NULL, false, "1"}, /* no metrics cache */
+    /* How Linux sizes TSO bursts: packets are compared after aggregation, any value. */
+    {"net.ipv4.tcp_min_tso_segs", NULL, false, "*"},
+    {"net.ipv4.tcp_tso_win_divisor", NULL, false, "*"},
 };
 
 static void trim(char *s)
@@ -2226,7 +2234,7 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
             continue;
         }
         if (m->noop != NULL) {
-            if (strcmp(value, m->noop) == 0) {
+            if (strcmp(m->noop, "*") == 0 || strcmp(value, m->noop) == 0) {
                 return 0;
             }
             snprintf(why, wl, "sysctl %s=%s: tcpwave has no such feature", key, value);
@@ -2291,6 +2299,13 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
     return -1;
 }
 
+/* `path` is the file `name`, or ends in /name. */
+static bool names_file(const char *path, const char *name)
+{
+    size_t pl = strlen(path), nl = strlen(name);
+    return pl >= nl && strcmp(path + pl - nl, name) == 0 && (pl == nl || path[pl - nl - 1] == '/');
+}
+
 /* Apply a backquoted command: recognised sysctl forms only. 0, or -1 with a reason. */
 static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
 {
@@ -2318,12 +2333,53 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
             }
             char word[256] = {0};
             sscanf(cmd1, "%255s", word);
-            size_t wlen = strlen(word);
-            if (wlen >= 11 && strcmp(word + wlen - 11, "defaults.sh") == 0 &&
-                (wlen == 11 || word[wlen - 12] == '/')) {
+            if (names_file(word, "defaults.sh")) {
                 /* packetdrill's suites start from a script that puts Linux's settings
                    back to their defaults; tcpwave's stack is fresh and at its own. */
                 note(r, "`%s`: packetdrill's defaults script, taken as tcpwave's defaults", cmd1);
+                continue;
+            }
+            if (strstr(word, "sysctl_restore") != NULL) {
+                /* the end of a script that changed sysctls: this stack goes away with it */
+                continue;
+            }
+            if (strcmp(word, "ethtool") == 0 && strstr(cmd1, " -K ") != NULL) {
+                note(r, "`%s`: tcpwave has no segmentation or receive offloads to switch",
+                     cmd1);
+                continue;
+            }
+            if (names_file(word, "set_sysctls.py")) {
+                /* packetdrill's helper: /proc/sys/net/ipv4/NAME=VALUE arguments, the same
+                   settings as `sysctl net.ipv4.NAME=VALUE` */
+                char *q = cmd1 + strlen(word);
+                int n_set = 0;
+                while (rc == 0 && *q) {
+                    q += strspn(q, " \t");
+                    size_t tl = strcspn(q, " \t");
+                    if (tl == 0) {
+                        break;
+                    }
+                    char tok[192];
+                    snprintf(tok, sizeof(tok), "%.*s", (int)tl, q);
+                    q += tl;
+                    char *eq2 = strchr(tok, '=');
+                    if (strncmp(tok, "/proc/sys/", 10) != 0 || eq2 == NULL) {
+                        snprintf(why, wl, "set_sysctls.py argument '%s' is not "
+                                          "/proc/sys/...=VALUE", tok);
+                        rc = -1;
+                        break;
+                    }
+                    *eq2 = '\0';
+                    for (char *c = tok + 10; *c; c++) {
+                        *c = *c == '/' ? '.' : *c;
+                    }
+                    rc = apply_sysctl(r, tok + 10, eq2 + 1, why, wl);
+                    n_set++;
+                }
+                if (rc == 0 && n_set == 0) {
+                    snprintf(why, wl, "set_sysctls.py without an argument");
+                    rc = -1;
+                }
                 continue;
             }
             if (strcmp(word, "sysctl") != 0) {

@@ -211,8 +211,17 @@ static sc_call_status fd_arg(sc_runner *r, const tw_sc_event *ev, sc_fd **f, int
     return SC_BLOCK; /* "continue" */
 }
 
-static int new_fd(sc_runner *r)
+/* The descriptor for a new socket: the number the script expects, when it is free (in
+   packetdrill a script's descriptors are names, mapped onto whatever the kernel returns,
+   so `socket(...) = 4` may be the first socket), else the lowest free one, as the kernel
+   gives. */
+static int new_fd(sc_runner *r, const tw_sc_event *ev)
 {
+    const tw_sc_expr *want = ev->call.result;
+    if (want != NULL && want->kind == TW_SC_E_INT && want->num >= 3 &&
+        want->num < TW_SC_MAX_FDS && !r->fds[want->num].used) {
+        return (int)want->num;
+    }
     for (int i = 3; i < TW_SC_MAX_FDS; i++) {
         if (!r->fds[i].used) {
             return i;
@@ -281,7 +290,7 @@ static sc_call_status sys_socket(sc_runner *r, const tw_sc_event *ev, sc_call_ou
         sc_skip(r, ev->line, "socket type %" PRId64 " is not supported (TCP only)", type);
         return SC_SKIP;
     }
-    int fd = new_fd(r);
+    int fd = new_fd(r, ev);
     if (fd < 0) {
         return done(out, -1, "EMFILE");
     }
@@ -363,7 +372,7 @@ static sc_call_status sys_accept(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     if (!f->listener) {
         return done(out, -1, "EINVAL");
     }
-    int nfd = new_fd(r);
+    int nfd = new_fd(r, ev);
     if (nfd < 0) {
         return done(out, -1, "EMFILE");
     }
