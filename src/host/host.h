@@ -62,6 +62,10 @@ int tw_loop_mod(tw_loop *l, int fd, uint32_t events);
 int tw_loop_del(tw_loop *l, int fd);
 /* The stack whose timers the loop runs (NULL: none). */
 void tw_loop_set_stack(tw_loop *l, tw_stack *st);
+/* A second timer source, woken for like the stack's deadline: `next` says when it is due
+   (TW_TIME_NEVER: not), `run` is called once it is. NULL: none. */
+void tw_loop_set_timer(tw_loop *l, tw_time (*next)(void *ud), void (*run)(void *ud, tw_time now),
+                       void *ud);
 /* Wait until a watched fd is ready, the stack's next deadline, or `max_wait` ns from now
    (TW_TIME_NEVER: no cap), whichever comes first; run the fd callbacks, then the stack's
    expired timers. Returns the number of fd callbacks run (>= 0) or -errno; EINTR is not
@@ -93,6 +97,41 @@ typedef struct tw_pcap_tap {
 void tw_pcap_tap_netdev(tw_pcap_tap *tap, tw_pcap *p, const tw_netdev *inner,
                         uint64_t (*clock)(void *ud), void *clock_ud, tw_netdev *out);
 
+/* ---- impairments between the TUN and the stack (impair.c) -------------------------- */
+
+/* What `--impair` asks for, applied to each direction on its own. */
+typedef struct tw_impair_spec {
+    double loss, dup, corrupt; /* probabilities per packet */
+    tw_time delay, jitter;     /* each packet waits delay +- jitter (uniform): reorders */
+    uint64_t seed;
+    bool seed_given;
+} tw_impair_spec;
+
+typedef struct tw_impair_stats {
+    uint64_t packets, dropped, duplicated, corrupted;
+} tw_impair_stats;
+
+enum { TW_IMPAIR_IN = 0, TW_IMPAIR_OUT = 1 }; /* to the stack, from the stack */
+
+typedef struct tw_impair tw_impair;
+typedef void (*tw_impair_deliver_fn)(const uint8_t *pkt, size_t len, void *ud);
+
+/* Parse "loss=2%,dup=0.02,corrupt=1%,delay=10ms,jitter=5ms,seed=7" (any subset; delays in
+   ms unless "us" or "s" follows). Returns 0, or -1 with a message in err. */
+int tw_impair_parse(const char *s, tw_impair_spec *out, char *err, size_t errlen);
+int tw_impair_new(tw_impair **out, const tw_impair_spec *spec, tw_impair_deliver_fn in,
+                  void *in_ud, tw_impair_deliver_fn out_fn, void *out_ud);
+void tw_impair_free(tw_impair *im);
+/* One packet in direction `dir` at `now`: delivered now, later (tw_impair_release), twice,
+   altered, or not at all. */
+void tw_impair_packet(tw_impair *im, int dir, const uint8_t *pkt, size_t len, tw_time now);
+/* When the next held packet is due (TW_TIME_NEVER: none held). */
+tw_time tw_impair_next(const tw_impair *im);
+/* Deliver every held packet due by `now`, in time order. */
+void tw_impair_release(tw_impair *im, tw_time now);
+tw_impair_stats tw_impair_get_stats(const tw_impair *im, int dir);
+const tw_impair_spec *tw_impair_get_spec(const tw_impair *im);
+
 /* ---- a stack on a TUN device (tunstack.c) ------------------------------------------- */
 
 typedef struct tw_host_opts {
@@ -103,6 +142,7 @@ typedef struct tw_host_opts {
     unsigned mtu;     /* 1500 */
     tw_time msl;      /* 0: the core's default */
     const char *pcap; /* NULL: no capture */
+    const tw_impair_spec *impair; /* NULL: a clean path */
     /* Extra stack settings and hooks (trace, notify); addr, entropy, msl are filled in. */
     const tw_config *base;
     /* Called after each packet is written to the TUN (the kernel has processed it by
@@ -116,6 +156,7 @@ typedef struct tw_host {
     tw_stack *st;
     tw_loop *loop;
     tw_pcap *pcap;
+    tw_impair *impair;
     int tun_fd;
     char ifname[16];
     tw_host_opts o;

@@ -31,6 +31,9 @@ struct tw_loop {
     int ep;
     bool no_pwait2;
     tw_stack *st;
+    tw_time (*timer_next)(void *ud);
+    void (*timer_run)(void *ud, tw_time now);
+    void *timer_ud;
     struct tw_loop_watch w[TW_LOOP_MAX_FDS];
     int nw;
 };
@@ -107,6 +110,14 @@ void tw_loop_set_stack(tw_loop *l, tw_stack *st)
     l->st = st;
 }
 
+void tw_loop_set_timer(tw_loop *l, tw_time (*next)(void *ud), void (*run)(void *ud, tw_time now),
+                       void *ud)
+{
+    l->timer_next = next;
+    l->timer_run = run;
+    l->timer_ud = ud;
+}
+
 static int wait_ns(tw_loop *l, struct epoll_event *evs, int max, tw_time ns)
 {
     if (!l->no_pwait2) {
@@ -165,6 +176,9 @@ int tw_loop_run_once(tw_loop *l, tw_time max_wait)
         return ran;
     }
     tw_time now = tw_host_now();
+    if (l->timer_next != NULL && l->timer_next(l->timer_ud) <= now) {
+        l->timer_run(l->timer_ud, now);
+    }
     if (tw_stack_next_deadline(l->st) <= now) {
         tw_stack_on_timeout(l->st, now);
     }
@@ -173,6 +187,10 @@ int tw_loop_run_once(tw_loop *l, tw_time max_wait)
     }
     tw_time wait = max_wait;
     tw_time dl = tw_stack_next_deadline(l->st);
+    if (l->timer_next != NULL) {
+        tw_time t = l->timer_next(l->timer_ud);
+        dl = t < dl ? t : dl;
+    }
     if (dl != TW_TIME_NEVER) {
         tw_time until = dl > now ? dl - now : 0;
         if (until < wait) {

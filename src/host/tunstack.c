@@ -26,22 +26,47 @@ void tw_host_opts_init(tw_host_opts *o)
     o->mtu = 1500;
 }
 
+/* A packet onto the wire: the TUN's write, now or when the impairment lets it go. */
+static void tun_write(const uint8_t *pkt, size_t len, void *ud)
+{
+    tw_host *h = ud;
+    ssize_t n = write(h->tun_fd, pkt, len);
+    if (n != (ssize_t)len) {
+        h->tx_errors++;
+        return;
+    }
+    h->tx_packets++;
+    if (h->o.after_tx != NULL) {
+        h->o.after_tx(pkt, len, h->o.hook_ud);
+    }
+}
+
 static int tun_transmit(const uint8_t *pkt, size_t len, void *ud)
 {
     tw_host *h = ud;
     if (h->pcap != NULL) {
         tw_pcap_write(h->pcap, pkt, len, tw_host_wall_ns());
     }
-    ssize_t n = write(h->tun_fd, pkt, len);
-    if (n != (ssize_t)len) {
-        h->tx_errors++;
-        return -1;
+    if (h->impair != NULL) {
+        tw_impair_packet(h->impair, TW_IMPAIR_OUT, pkt, len, tw_host_now());
+        return 0;
     }
-    h->tx_packets++;
-    if (h->o.after_tx != NULL) {
-        h->o.after_tx(pkt, len, h->o.hook_ud);
+    uint64_t errs = h->tx_errors;
+    tun_write(pkt, len, h);
+    return h->tx_errors == errs ? 0 : -1;
+}
+
+/* A packet into the stack, as it arrives (after the impairment, if any). */
+static void stack_deliver(const uint8_t *pkt, size_t len, void *ud)
+{
+    tw_host *h = ud;
+    if (h->o.before_rx != NULL) {
+        h->o.before_rx(pkt, len, h->o.hook_ud);
     }
-    return 0;
+    if (h->pcap != NULL) {
+        tw_pcap_write(h->pcap, pkt, len, tw_host_wall_ns());
+    }
+    tw_stack_input(h->st, pkt, len, tw_host_now());
 }
 
 static void tun_readable(int fd, uint32_t events, void *ud)
@@ -55,14 +80,22 @@ static void tun_readable(int fd, uint32_t events, void *ud)
             return; /* EAGAIN: drained */
         }
         h->rx_packets++;
-        if (h->o.before_rx != NULL) {
-            h->o.before_rx(buf, (size_t)n, h->o.hook_ud);
+        if (h->impair != NULL) {
+            tw_impair_packet(h->impair, TW_IMPAIR_IN, buf, (size_t)n, tw_host_now());
+        } else {
+            stack_deliver(buf, (size_t)n, h);
         }
-        if (h->pcap != NULL) {
-            tw_pcap_write(h->pcap, buf, (size_t)n, tw_host_wall_ns());
-        }
-        tw_stack_input(h->st, buf, (size_t)n, tw_host_now());
     }
+}
+
+static tw_time impair_next(void *ud)
+{
+    return tw_impair_next(((tw_host *)ud)->impair);
+}
+
+static void impair_run(void *ud, tw_time now)
+{
+    tw_impair_release(((tw_host *)ud)->impair, now);
 }
 
 static int fail(char *err, size_t errlen, int rc, const char *what, const char *name)
@@ -129,11 +162,21 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen)
         return fail(err, errlen, rc, "epoll", "");
     }
     tw_loop_set_stack(h->loop, h->st);
+    if (o->impair != NULL) {
+        rc = tw_impair_new(&h->impair, o->impair, stack_deliver, h, tun_write, h);
+        if (rc < 0) {
+            tw_host_close(h);
+            return fail(err, errlen, rc, "impairment", "");
+        }
+        tw_loop_set_timer(h->loop, impair_next, impair_run, h);
+    }
     return 0;
 }
 
 void tw_host_close(tw_host *h)
 {
+    tw_impair_free(h->impair);
+    h->impair = NULL;
     tw_loop_free(h->loop);
     h->loop = NULL;
     tw_stack_free(h->st);

@@ -51,6 +51,9 @@ static const char usage_text[] =
     "  --msl SEC          maximum segment lifetime; TIME-WAIT lasts 2*MSL (default 30).\n"
     "                     When given, listen/connect wait out TIME-WAIT before exiting\n"
     "  --pcap FILE        write every packet to FILE (pcap; open with wireshark or tshark)\n"
+    "  --impair SPEC      a hostile path between the TUN and the stack, each way:\n"
+    "                     loss=P,dup=P,corrupt=P,delay=MS,jitter=MS,seed=N (P: 0.02 or\n"
+    "                     2%%; jitter reorders). -v prints the seed and what was done\n"
     "  --trace            print the ladder diagram of every connection on stderr\n"
     "  -v, --verbose      report listening, connections and their end on stderr\n"
     "  -h, --help         show this help\n"
@@ -76,6 +79,7 @@ enum {
     OPT_MSL,
     OPT_PCAP,
     OPT_TRACE,
+    OPT_IMPAIR,
     OPT_VERBOSE = 'v',
 };
 
@@ -88,6 +92,7 @@ static const struct option global_opts[] = {
     {"msl", required_argument, NULL, OPT_MSL},
     {"pcap", required_argument, NULL, OPT_PCAP},
     {"trace", no_argument, NULL, OPT_TRACE},
+    {"impair", required_argument, NULL, OPT_IMPAIR},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -235,6 +240,18 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
     case OPT_TRACE:
         t->trace = true;
         return 1;
+    case OPT_IMPAIR: {
+        char err[128];
+        if (tw_impair_parse(arg, &t->impair, err, sizeof err) < 0) {
+            tw_usage_error(t, global_usage, "bad --impair '%s': %s", arg, err);
+            return -1;
+        }
+        if (!t->impair.seed_given && tw_host_entropy(&t->impair.seed, sizeof t->impair.seed) < 0) {
+            t->impair.seed = (uint64_t)tw_host_wall_ns();
+        }
+        t->host.impair = &t->impair;
+        return 1;
+    }
     case OPT_VERBOSE:
         t->verbose = true;
         return 1;
@@ -347,7 +364,33 @@ int tw_session_open(tw_session *s, tw_tool *t)
         s->lad = NULL;
         return tw_fail(t, "%s", err);
     }
+    if (o.impair != NULL && t->verbose) {
+        /* the seed first: a failing run can be repeated with seed=N */
+        fprintf(stderr,
+                "%s: impair: loss %g, dup %g, corrupt %g, delay %.3f ms, jitter %.3f ms, "
+                "seed %llu\n",
+                t->prog, o.impair->loss, o.impair->dup, o.impair->corrupt,
+                (double)o.impair->delay / 1e6, (double)o.impair->jitter / 1e6,
+                (unsigned long long)o.impair->seed);
+    }
     return TW_EXIT_OK;
+}
+
+/* -v: what the impairment did, each way. */
+static void impair_report(const tw_session *s)
+{
+    if (s->h.impair == NULL || !s->t->verbose) {
+        return;
+    }
+    static const char *const way[2] = {"to the stack", "from the stack"};
+    for (int d = 0; d < 2; d++) {
+        tw_impair_stats x = tw_impair_get_stats(s->h.impair, d);
+        fprintf(stderr,
+                "%s: impair %s: %llu packets, %llu dropped, %llu duplicated, %llu corrupted\n",
+                s->t->prog, way[d], (unsigned long long)x.packets,
+                (unsigned long long)x.dropped, (unsigned long long)x.duplicated,
+                (unsigned long long)x.corrupted);
+    }
 }
 
 void tw_session_turn(tw_session *s, tw_time max_wait)
@@ -372,6 +415,7 @@ void tw_session_drain(tw_session *s)
 
 void tw_session_close(tw_session *s)
 {
+    impair_report(s);
     tw_host_close(&s->h);
     tw_ladder_free(s->lad);
     s->lad = NULL;
@@ -458,6 +502,11 @@ int main(int argc, char **argv)
             return tw_usage_error(&t, global_usage,
                                   "--tun, --addr, --gateway, --prefix and --mtu do not apply "
                                   "to sim (its stacks are 10.0.0.1 and 10.0.0.2, MTU 1500)");
+        }
+        if (t.host.impair != NULL) {
+            return tw_usage_error(&t, global_usage,
+                                  "--impair does not apply to sim: it has --loss, --dup, "
+                                  "--corrupt, --delay, --jitter (tcpwave sim --help)");
         }
         return tw_sim_main(&t, sub_argc, sub_argv);
     }

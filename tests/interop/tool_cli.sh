@@ -29,6 +29,10 @@ expect 2 "bad IPv4 address" --addr 10.7.0 listen 7
 expect 2 "bad --msl" --msl -1 listen 7
 expect 2 "must differ and share the /24 prefix" --addr 10.8.0.2 listen 7
 expect 2 "must differ and share the /24 prefix" --addr 10.7.0.1 listen 7
+expect 2 "bad --impair 'loss=2': bad value '2' for loss" --impair loss=2 listen 7
+expect 2 "unknown key 'frob'" --impair frob=1 listen 7
+expect 2 "jitter larger than delay" --impair jitter=5ms listen 7
+expect 2 "does not apply to sim" --impair loss=1% sim --runs 1
 expect 2 "expected PORT" listen
 expect 2 "bad port '0'" listen 0
 expect 2 "bad port '70000'" listen 70000
