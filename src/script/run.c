@@ -2456,14 +2456,14 @@ static int apply_header(sc_runner *r)
         char *end = NULL;
         if (strcmp(o->name, "tolerance_usecs") == 0) {
             long long x = strtoll(v, &end, 10);
-            if (end == v || *end || x < 0) {
-                return sc_fail(r, o->line, "bad --tolerance_usecs");
+            if (end == v || *end || x < 0 || x > 3600000000LL) {
+                return sc_fail(r, o->line, "bad --tolerance_usecs (0..3600000000)");
             }
             r->tol_us = x;
         } else if (strcmp(o->name, "tolerance_percent") == 0) {
             double x = strtod(v, &end);
-            if (end == v || *end || x < 0) {
-                return sc_fail(r, o->line, "bad --tolerance_percent");
+            if (end == v || *end || !(x >= 0 && x <= 1000)) { /* (NaN and inf fail too) */
+                return sc_fail(r, o->line, "bad --tolerance_percent (0..1000)");
             }
             r->tol_pct = x;
         } else if (strcmp(o->name, "ip_version") == 0) {
@@ -2509,8 +2509,8 @@ static int apply_header(sc_runner *r)
             }
         } else if (strcmp(o->name, "tcp_ts_tick_usecs") == 0) {
             long long x = strtoll(v, &end, 10);
-            if (end == v || *end || x < 0) {
-                return sc_fail(r, o->line, "bad --tcp_ts_tick_usecs");
+            if (end == v || *end || x < 0 || x > 1000000) {
+                return sc_fail(r, o->line, "bad --tcp_ts_tick_usecs (0..1000000)");
             }
             r->ts_tick_us = x;
         } else if (strcmp(o->name, "tcp_ts_ecr_scaled") == 0) {

@@ -15,7 +15,7 @@ if [ $# -ne 3 ]; then
 fi
 src=$1 out=$2 secs=$3
 here=$(cd "$(dirname "$0")" && pwd)
-targets="fuzz_input fuzz_opts fuzz_script"
+targets="fuzz_input fuzz_opts fuzz_script fuzz_script_run"
 
 command -v clang >/dev/null 2>&1 || { echo "SKIP: clang is not installed (scripts/deps.sh fuzz)"; exit 77; }
 mkdir -p "$out"
@@ -54,12 +54,20 @@ for t in $targets; do
     done
 done
 
+# The runner's seeds are the suite's own scripts (flattened: libFuzzer reads one level).
+mkdir -p "$out/seed/fuzz_script_run"
+find "$src/tests/scripts" -name '*.pkt' | while read -r f; do
+    cp "$f" "$out/seed/fuzz_script_run/$(echo "${f#"$src"/tests/scripts/}" | tr / _)"
+done
+
 for t in $targets; do
     [ -x "$out/$t" ] || continue
     mkdir -p "$out/corpus/$t" "$out/artifacts/$t"
+    seed="$src/fuzz/corpus/$t"
+    [ -d "$seed" ] || seed="$out/seed/$t"
     FUZZ_IGNORE="$ignore" "$out/$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" \
-        "$out/corpus/$t" "$src/fuzz/corpus/$t" >"$out/$t.log" 2>&1
+        "$out/corpus/$t" "$seed" >"$out/$t.log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log" | tail -1)
     if [ $rc -ne 0 ]; then
