@@ -300,19 +300,40 @@ no_rst_but_late() {
 # `tcpwave echo` on port 7 (started by the caller with tw_serve), N parallel kernel
 # connections through peer.py echo-many (extra arguments passed on), every byte compared;
 # then every connection fully closed, tcpwave stopped, and its summary checked.
-# echo_many_clean N [PEER ARGS...]; sets ECHO_OUT to peer.py's report.
+# echo_many_clean N [PEER ARGS...]; sets ECHO_OUT to peer.py's report. ECHO_SIZE (bytes
+# each way, default 65536) and ECHO_WAIT (seconds for the closes, default 30) adjust it.
 echo_many_clean() {
     local n=$1
     shift
     SECONDS=0
-    ECHO_OUT=$(peer echo-many --port 7 --count "$n" --size 65536 "$@" 2>&1) || fail "$ECHO_OUT"
+    ECHO_OUT=$(peer echo-many --port 7 --count "$n" --size "${ECHO_SIZE:-65536}" "$@" 2>&1) ||
+        fail "$ECHO_OUT"
     ECHO_OUT="$ECHO_OUT ($SECONDS s)"
     # Every connection must be fully closed by tcpwave too before we stop it.
-    wait_for 30 sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
+    wait_for "${ECHO_WAIT:-30}" sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
         fail "kernel connections to the echo server still open: $(ip netns exec "$NS" ss -Htn 'dport = :7' | head -5)"
     kill -TERM "$TW_PID"
     wait_exit "$TW_PID" 10
     [ "$RC" = 0 ] || fail "tcpwave echo exit status $RC"
     grep -q "$n connections accepted, $n closed cleanly, 0 failed" "$WORK/echo.err" ||
         fail "server summary: $(tail -n 1 "$WORK/echo.err")"
+}
+
+# `tcpwave listen` (with the tcpwave options given) sends BYTES random bytes to a kernel
+# socat client while the client sends it as many; both directions checked by sha256
+# within TIMEOUT seconds. exchange_both_ways BYTES TIMEOUT WHAT [TCPWAVE OPTIONS...]
+exchange_both_ways() {
+    local bytes=$1 secs=$2 what=$3
+    shift 3
+    head -c "$bytes" /dev/urandom >"$WORK/a.bin"
+    head -c "$bytes" /dev/urandom >"$WORK/b.bin"
+    SECONDS=0
+    TW_STDIN="$WORK/a.bin" tw_serve listen "$@" listen 7000
+    nsx timeout "$secs" socat -t $((secs / 2)) TCP:$STACK:7000 \
+        "OPEN:$WORK/b.bin,rdonly!!OPEN:$WORK/b.got,creat,trunc,wronly" 2>"$WORK/socat.err" ||
+        fail "socat client failed: $(cat "$WORK/socat.err")"
+    wait_exit "$TW_PID" $((secs / 2))
+    [ "$RC" = 0 ] || fail "tcpwave listen exit status $RC: $(cat "$WORK/listen.err")"
+    same_file "$WORK/b.bin" "$WORK/listen.out" "kernel -> tcpwave $what"
+    same_file "$WORK/a.bin" "$WORK/b.got" "tcpwave -> kernel $what"
 }

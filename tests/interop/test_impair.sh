@@ -35,28 +35,9 @@ grep "impair to the stack" "$WORK/http.err" | grep -q " [1-9][0-9]* corrupted" |
     fail "the path corrupted nothing: $(grep impair "$WORK/http.err")"
 note "A: $(grep "impair to the stack" "$WORK/http.err" | sed 's/.*impair //')"
 
-head -c 2097152 /dev/urandom >"$WORK/a.bin"
-head -c 2097152 /dev/urandom >"$WORK/b.bin"
-SECONDS=0
-TW_STDIN="$WORK/a.bin" tw_serve listen $IMPAIR listen 7000
-nsx timeout 300 socat -t 120 TCP:$STACK:7000 \
-    "OPEN:$WORK/b.bin,rdonly!!OPEN:$WORK/b.got,creat,trunc,wronly" 2>"$WORK/socat.err" ||
-    fail "socat client failed: $(cat "$WORK/socat.err")"
-wait_exit "$TW_PID" 120
-[ "$RC" = 0 ] || fail "tcpwave listen exit status $RC: $(cat "$WORK/listen.err")"
-same_file "$WORK/b.bin" "$WORK/listen.out" "kernel -> tcpwave through the impaired path"
-same_file "$WORK/a.bin" "$WORK/b.got" "tcpwave -> kernel through the impaired path"
+exchange_both_ways 2097152 300 "through the impaired path" $IMPAIR
 note "B: 2 MiB each way intact ($SECONDS s)"
 
 tw_serve echo $IMPAIR echo 7
-N=20
-SECONDS=0
-ECHO_OUT=$(peer echo-many --port 7 --count $N --size 16384 --cc cubic 2>&1) || fail "$ECHO_OUT"
-wait_for 60 sh -c "! ip netns exec $NS ss -Htn 'dport = :7' | grep -vq TIME-WAIT" ||
-    fail "kernel connections to the echo server still open: $(ip netns exec "$NS" ss -Htn 'dport = :7' | head -5)"
-kill -TERM "$TW_PID"
-wait_exit "$TW_PID" 10
-[ "$RC" = 0 ] || fail "tcpwave echo exit status $RC"
-grep -q "$N connections accepted, $N closed cleanly, 0 failed" "$WORK/echo.err" ||
-    fail "server summary: $(tail -n 1 "$WORK/echo.err")"
-note "C: $ECHO_OUT ($SECONDS s)"
+ECHO_SIZE=16384 ECHO_WAIT=60 echo_many_clean 20 --cc cubic
+note "C: $ECHO_OUT"

@@ -22,17 +22,7 @@ tw_serve echo echo 7
 echo_many_clean $N --cc cubic
 note "A: $ECHO_OUT"
 
-head -c 1000000 /dev/urandom >"$WORK/a.bin"
-head -c 1000000 /dev/urandom >"$WORK/b.bin"
-SECONDS=0
-TW_STDIN="$WORK/a.bin" tw_serve listen listen 7000
-nsx timeout 120 socat -t 60 TCP:$STACK:7000 \
-    "OPEN:$WORK/b.bin,rdonly!!OPEN:$WORK/b.got,creat,trunc,wronly" 2>"$WORK/socat.err" ||
-    fail "socat client failed: $(cat "$WORK/socat.err")"
-wait_exit "$TW_PID" 60
-[ "$RC" = 0 ] || fail "tcpwave listen exit status $RC: $(cat "$WORK/listen.err")"
-same_file "$WORK/b.bin" "$WORK/listen.out" "kernel -> tcpwave under loss"
-same_file "$WORK/a.bin" "$WORK/b.got" "tcpwave -> kernel under loss"
+exchange_both_ways 1000000 120 "under loss"
 note "B: 1000000 bytes each way intact ($SECONDS s)"
 
 drops=$(nsx nft list table inet lossy | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
