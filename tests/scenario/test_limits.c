@@ -156,12 +156,65 @@ static void test_s08_socket_options_out_of_memory(void **state)
     tw_socket_close(s, tw_t_now(t));
 }
 
+/* A passive open with the peer's window `win`, then `n` bytes sent: the first window's
+   worth goes out. Returns the accepted socket; *y is our ISS. */
+static tw_socket *open_and_send(tw_t *t, uint16_t win, size_t n, uint32_t *y)
+{
+    static char data[4000];
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    TW_SEND(t, tw_t_now(t), IN(.sport = 40001, .flags = TW_SYN, .seq = PEER_ISS, .win = win,
+                               .opts = TW_OPT_MSS, .mss = 1460));
+    tw_t_seg sa = TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
+                                   .any = TW_T_ANY_SEQ | TW_T_ANY_WIN | TW_T_ANY_OPTS));
+    *y = sa.seq;
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 1,
+                                           .ack = *y + 1, .win = win));
+    tw_socket *a;
+    assert_int_equal(tw_socket_accept(l, &a, tw_t_now(t)), 0);
+    assert_int_equal(tw_socket_send(a, data, n, tw_t_now(t)), (tw_ssize)n);
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = *y + 1, .ack = PEER_ISS + 1,
+                     .len = win, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    tw_socket_close(l, tw_t_now(t));
+    return a;
+}
+
+/* Issue 6 / R8: a segment whose ACK is taken but whose text is dropped for want of memory
+   (here data beyond a hole, with no room for the receive buffer) still lets the ACK act:
+   the window it opened carries the next data at once. The text was thrown away after the
+   ACK emptied the flight, and the sender then waited for ever with data queued and no
+   timer running (found by fuzz_input). */
+static void test_r08_ack_with_dropped_text_still_sends(void **state)
+{
+    uint32_t y;
+    tw_t *probe = stack_with(state, 0, 0);
+    open_and_send(probe, 1000, 3000, &y);
+    size_t base = tw_stack_mem_live(tw_t_stack(probe));
+    tw_t_free(probe);
+    *state = NULL;
+    tw_t *t = stack_with(state, 0, base + 512);
+    tw_socket *a = open_and_send(t, 1000, 3000, &y);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 11,
+                                           .ack = y + 1001, .win = 1000, .data = "late",
+                                           .len = 4));
+    assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 1);
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = y + 1001, .ack = PEER_ISS + 1,
+                     .len = 1000, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    assert_true(tw_stack_next_deadline(tw_t_stack(t)) != TW_TIME_NEVER);
+    tw_socket_abort(a, tw_t_now(t));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_RST | TW_ACK, .any = TW_T_ANY_SEQ |
+                     TW_T_ANY_WIN | TW_T_ANY_ACK));
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_s08_max_connections_limit, teardown),
         cmocka_unit_test_teardown(test_s08_memory_budget, teardown),
         cmocka_unit_test_teardown(test_s08_socket_options_out_of_memory, teardown),
+        cmocka_unit_test_teardown(test_r08_ack_with_dropped_text_still_sends, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
