@@ -682,6 +682,13 @@ int tw_cmd_demo(tw_tool *t, int argc, char **argv)
     if (first != argc) {
         return tw_usage_error(t, demo_usage, "unexpected argument '%s'", argv[first]);
     }
+    if (t->host.impair != NULL) {
+        /* The story walks the handshake and the close packet by packet: a lossy path
+           would only make it stop half-way. */
+        return tw_usage_error(t, demo_usage,
+                              "--impair does not apply to demo (try it with listen, connect, "
+                              "echo or http)");
+    }
     if (sim) {
         return tw_demo_sim(t);
     }

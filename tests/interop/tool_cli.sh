@@ -33,6 +33,8 @@ expect 2 "bad --impair 'loss=2': bad value '2' for loss" --impair loss=2 listen 
 expect 2 "unknown key 'frob'" --impair frob=1 listen 7
 expect 2 "jitter larger than delay" --impair jitter=5ms listen 7
 expect 2 "does not apply to sim" --impair loss=1% sim --runs 1
+expect 2 "does not apply to demo" --impair loss=1% demo
+expect 2 "does not apply to demo" demo --sim --impair dup=1%
 expect 2 "expected PORT" listen
 expect 2 "bad port '0'" listen 0
 expect 2 "bad port '70000'" listen 70000
