@@ -588,15 +588,16 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
     if (st != SC_BLOCK) {
         return st;
     }
+    if (n == 0) {
+        return done(out, 0, NULL); /* (before the buffer, which a script may never have
+                                      needed: memset(NULL, 0, 0) is undefined) */
+    }
     /* The bytes: zeros for ..., as packetdrill sends, or the string given. */
     memset(r->iobuf, 0, (size_t)n);
     const tw_sc_expr *buf = arg(ev, 1);
     if (!vec && buf != NULL && buf->kind == TW_SC_E_STRING) {
         size_t l = strlen(buf->str);
         memcpy(r->iobuf, buf->str, l < (size_t)n ? l : (size_t)n);
-    }
-    if (n == 0) {
-        return done(out, 0, NULL);
     }
     const char *e = NULL;
     if (f->so_error_reported && is_conn_error(tw_socket_error(f->s))) {
