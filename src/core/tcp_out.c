@@ -472,11 +472,15 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
         sum += (h >> 32) + (uint32_t)h;
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    uint32_t w0 = (uint32_t)c->lport << 16 | c->rport;
+    /* The ports from the table key's low half (rport << 16 | lport, one load): the
+       header's word is its halves swapped, which the sum may take as they are (a 32-bit
+       word's halves fold alike in either order, RFC 1071 2(B)). */
+    uint32_t pk = (uint32_t)c->h.key;
+    uint32_t w0 = pk << 16 | pk >> 16;
     uint32_t w2 = (flags & TW_ACK) ? c->rcv_nxt.v : 0;
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
     uint32_t ts_val = 0;
-    sum += (uint64_t)w0 + seq.v + w2 + w3;
+    sum += (uint64_t)pk + seq.v + w2 + w3;
     if (ts) {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
            included (Linux does too): NOP, NOP, TS (tw_tcp_build_opts' layout). */
