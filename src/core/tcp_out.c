@@ -159,9 +159,11 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
-    /* The address sum is shared by the pseudo-header and the IPv4 header. */
-    uint64_t addr_sum = (uint64_t)st->cfg.addr + raddr;
-    uint64_t sum = addr_sum + TW_IPPROTO_TCP + hlen + len;
+    /* Both checksums are summed in the packet's byte order, as in emit_plain_body. */
+    uint32_t nsrc = tw_be32(st->cfg.addr), ndst = tw_be32(raddr);
+    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + hlen + len);
+    uint64_t psum = 0;
     if (len) {
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
@@ -179,17 +181,17 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
                 memcpy(payload + n1, p2, n2);
             }
         }
-        /* The payload starts at a multiple of 4 in the segment: its sum joins as is,
-           its halves added apart (2^32 == 1 modulo 0xffff): the header's words then
-           join with plain adds, which cannot carry out of 64 bits. */
-        uint64_t h = tw_cksum_native_to_host64(tw_cksum_native(0, payload, len));
-        sum += (h >> 32) + (uint32_t)h;
+        psum = tw_cksum_native(0, payload, len);
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    /* The option words straight-line, entered by one jump (at most 10 of them). */
+    /* The option words straight-line, entered by one jump (at most 10 of them); plain
+       adds (under 2^32 each), the 8-byte words' and the payload's after them. */
 #define OPT_WORD(i)                                                                        \
-    sum += w[i];                                                                           \
-    tw_store_be32(tcp + 4 * (i), w[i])
+    do {                                                                                   \
+        uint32_t n_ = tw_be32(w[i]);                                                       \
+        sum += n_;                                                                         \
+        memcpy(tcp + 4 * (i), &n_, 4);                                                     \
+    } while (0)
     switch (nw) {
     case 15:
         OPT_WORD(14);
@@ -225,15 +227,15 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
         break;
     }
 #undef OPT_WORD
-    sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
-    tw_store_be32(tcp, w[0]);
-    tw_store_be32(tcp + 4, w[1]);
-    tw_store_be32(tcp + 8, w[2]);
-    tw_store_be32(tcp + 12, w[3]);
-    uint32_t ck = tw_cksum_fin_be_word(sum);
+    uint64_t h01 = tw_be64((uint64_t)w[0] << 32 | w[1]);
+    uint64_t h23 = tw_be64((uint64_t)w[2] << 32 | w[3]);
+    sum = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(sum, h01), h23), psum);
+    memcpy(tcp, &h01, 8);
+    memcpy(tcp + 8, &h23, 8);
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
-                      TW_IPV4_ATOMIC_ID);
+    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, hlen + len,
+                         TW_IPV4_ATOMIC_ID);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
