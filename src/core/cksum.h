@@ -167,6 +167,24 @@ static inline uint64_t tw_cksum_native_to_host64(uint64_t native)
 #endif
 }
 
+/* A 16-bit big-endian field's share of a native sum (a pseudo-header's protocol and
+   length), from its value: on a little-endian host its two bytes are swapped in the
+   native word, and a swapped 16-bit value is the value times 256 modulo 0xffff
+   (2^16 = 1 modulo 0xffff), so a shift left by 8 rather than a swap. */
+static inline uint64_t tw_cksum_be16_native(uint32_t v)
+{
+    return tw_cksum_little_endian() ? (uint64_t)v << 8 : v;
+}
+
+/* The 32-bit word to store as it lies for a 16-bit checksum `ck` (a native value,
+   tw_cksum_fin64 of a native sum: already in network order in memory) followed by the
+   16-bit big-endian value `next` (a TCP checksum and urgent pointer). */
+static inline uint32_t tw_cksum_native_word16(uint32_t ck, uint16_t next)
+{
+    uint32_t n = tw_cksum_little_endian() ? (uint32_t)(uint16_t)(next << 8 | next >> 8) : next;
+    return tw_cksum_little_endian() ? (n << 16 | ck) : (ck << 16 | n);
+}
+
 /* Receiver's check (RFC 1071 1(4)): the sum over everything, checksum field included,
    is all ones in either byte order. */
 static inline bool tw_cksum_native_ok(uint64_t native)

@@ -68,6 +68,27 @@ static inline void tw_ipv4_build_sum(uint8_t *buf, uint64_t addr_sum, uint32_t s
     tw_store_be32(buf + 16, dst);
 }
 
+/* tw_ipv4_build_sum given the addresses and their sum in network order (tw_be32, a
+   native sum, cksum.h), as a sender that sums its TCP header natively has them: the
+   header's words are summed as they are stored, and the checksum stored unswapped.
+   `payload_len` as in tw_ipv4_build_sum. */
+static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32_t nsrc,
+                                        uint32_t ndst, uint8_t proto, uint32_t payload_len,
+                                        uint16_t id)
+{
+    uint32_t n0 = tw_be32(0x45000000u | (uint16_t)(payload_len + TW_IPV4_HDR_LEN));
+    uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
+    uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
+    uint32_t ck = tw_cksum_fin64(addr_nsum + n0 + n1 + n2);
+    /* TTL and protocol, then the checksum (in network order as it lies). */
+    n2 |= tw_cksum_little_endian() ? ck << 16 : ck;
+    memcpy(buf, &n0, 4);
+    memcpy(buf + 4, &n1, 4);
+    memcpy(buf + 8, &n2, 4);
+    memcpy(buf + 12, &nsrc, 4);
+    memcpy(buf + 16, &ndst, 4);
+}
+
 /* tw_ipv4_build_sum for a caller without the address sum. */
 static inline void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                                  uint16_t payload_len, uint16_t id)

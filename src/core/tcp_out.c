@@ -159,9 +159,11 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
-    /* The address sum is shared by the pseudo-header and the IPv4 header. */
-    uint64_t addr_sum = (uint64_t)st->cfg.addr + raddr;
-    uint64_t sum = addr_sum + TW_IPPROTO_TCP + hlen + len;
+    /* Both checksums are summed in the packet's byte order, as in emit_plain_body. */
+    uint32_t nsrc = tw_be32(st->cfg.addr), ndst = tw_be32(raddr);
+    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + hlen + len);
+    uint64_t psum = 0;
     if (len) {
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
@@ -179,17 +181,17 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
                 memcpy(payload + n1, p2, n2);
             }
         }
-        /* The payload starts at a multiple of 4 in the segment: its sum joins as is,
-           its halves added apart (2^32 == 1 modulo 0xffff): the header's words then
-           join with plain adds, which cannot carry out of 64 bits. */
-        uint64_t h = tw_cksum_native_to_host64(tw_cksum_native(0, payload, len));
-        sum += (h >> 32) + (uint32_t)h;
+        psum = tw_cksum_native(0, payload, len);
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    /* The option words straight-line, entered by one jump (at most 10 of them). */
+    /* The option words straight-line, entered by one jump (at most 10 of them); plain
+       adds (under 2^32 each), the 8-byte words' and the payload's after them. */
 #define OPT_WORD(i)                                                                        \
-    sum += w[i];                                                                           \
-    tw_store_be32(tcp + 4 * (i), w[i])
+    do {                                                                                   \
+        uint32_t n_ = tw_be32(w[i]);                                                       \
+        sum += n_;                                                                         \
+        memcpy(tcp + 4 * (i), &n_, 4);                                                     \
+    } while (0)
     switch (nw) {
     case 15:
         OPT_WORD(14);
@@ -225,15 +227,15 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
         break;
     }
 #undef OPT_WORD
-    sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
-    tw_store_be32(tcp, w[0]);
-    tw_store_be32(tcp + 4, w[1]);
-    tw_store_be32(tcp + 8, w[2]);
-    tw_store_be32(tcp + 12, w[3]);
-    uint32_t ck = tw_cksum_fin_be_word(sum);
+    uint64_t h01 = tw_be64((uint64_t)w[0] << 32 | w[1]);
+    uint64_t h23 = tw_be64((uint64_t)w[2] << 32 | w[3]);
+    sum = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(sum, h01), h23), psum);
+    memcpy(tcp, &h01, 8);
+    memcpy(tcp + 8, &h23, 8);
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, raddr, TW_IPPROTO_TCP, (uint16_t)(hlen + len),
-                      TW_IPV4_ATOMIC_ID);
+    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, hlen + len,
+                         TW_IPV4_ATOMIC_ID);
     tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
@@ -440,14 +442,11 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     uint8_t *pkt = st->txbuf;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
-    /* The address sum is shared by the pseudo-header and the IPv4 header. */
-    uint64_t addr_sum = (uint64_t)st->cfg.addr + c->raddr;
-    uint64_t sum = addr_sum + TW_IPPROTO_TCP + hlen + len;
+    uint64_t psum = 0; /* the payload's native sum (cksum.h) */
     if (len) {
         const uint8_t *p1, *p2;
         uint32_t n1, n2;
         tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
-        uint64_t psum;
         if (!in_place && n2 == 0 && len <= 128) {
             psum = copy_sum_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
         } else if (in_place) {
@@ -465,35 +464,45 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
             }
             psum = tw_cksum_native(0, payload, len);
         }
-        /* The payload starts at a multiple of 4 in the segment: its sum joins as is,
-           its halves added apart (2^32 == 1 modulo 0xffff): the header's words then
-           join with plain adds, which cannot carry out of 64 bits. */
-        uint64_t h = tw_cksum_native_to_host64(psum);
-        sum += (h >> 32) + (uint32_t)h;
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    uint32_t w0 = (uint32_t)c->lport << 16 | c->rport;
+    /* The ports from the table key's low half (rport << 16 | lport, one load). */
+    uint32_t pk = (uint32_t)c->h.key;
+    uint32_t w0 = pk << 16 | pk >> 16;
     uint32_t w2 = (flags & TW_ACK) ? c->rcv_nxt.v : 0;
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
     uint32_t ts_val = 0;
-    sum += (uint64_t)w0 + seq.v + w2 + w3;
+    /* Both checksums are summed in the packet's own byte order (RFC 1071 2(B): the sum
+       of byte-swapped words is the byte-swapped sum): each header word joins the sum as
+       it is stored, two at a time as 8 bytes (tw_be64), the payload's sum as it is, and
+       the checksums are stored without a swap. The address sum is shared by the
+       pseudo-header (RFC 9293 3.1) and the IPv4 header. */
+    uint64_t h01 = tw_be64((uint64_t)w0 << 32 | seq.v);
+    uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
+    uint32_t nsrc = tw_be32(st->cfg.addr), ndst = tw_be32(c->raddr);
+    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    uint32_t tcp_len = hlen + len;
+    /* The words under 2^32 join with plain adds first (no carry out of 64 bits), then
+       the 8-byte words and the payload's sum with adds that carry around. */
+    uint32_t h5 = tw_be32(0x0101080au); /* NOP, NOP, TS kind and length */
+    uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + tcp_len) + (ts ? h5 : 0);
+    sum = tw_cksum_add64(tw_cksum_add64(sum, h01), h23);
     if (ts) {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
            included (Linux does too): NOP, NOP, TS (tw_tcp_build_opts' layout). */
         ts_val = tw_ts_now(st, c->ts_offset);
-        sum += (uint64_t)0x0101080au + ts_val + c->ts_recent;
-        tw_store_be32(tcp + 20, 0x0101080au);
-        tw_store_be32(tcp + 24, ts_val);
-        tw_store_be32(tcp + 28, c->ts_recent);
+        uint64_t h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
+        sum = tw_cksum_add64(sum, h67);
+        memcpy(tcp + 20, &h5, 4);
+        memcpy(tcp + 24, &h67, 8);
     }
-    tw_store_be32(tcp, w0);
-    tw_store_be32(tcp + 4, seq.v);
-    tw_store_be32(tcp + 8, w2);
-    tw_store_be32(tcp + 12, w3);
-    uint32_t ck = tw_cksum_fin_be_word(sum);
+    memcpy(tcp, &h01, 8);
+    memcpy(tcp + 8, &h23, 8);
+    /* Then the checksum, and the urgent pointer (zero). */
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(tw_cksum_add64(sum, psum)), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_sum(pkt, addr_sum, st->cfg.addr, c->raddr, TW_IPPROTO_TCP,
-                      (uint16_t)(hlen + len), TW_IPV4_ATOMIC_ID);
+    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, tcp_len,
+                         TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);

@@ -101,6 +101,35 @@ static inline void tw_store_be32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
+/* The 32-bit word whose bytes in memory are `v` big-endian (its network order), to
+   store as it lies (memcpy) or to sum as a native word (cksum.h). */
+static inline uint32_t tw_be32(uint32_t v)
+{
+    const uint16_t one = 1;
+    if (*(const uint8_t *)&one == 1) {
+#if defined(__GNUC__)
+        v = __builtin_bswap32(v);
+#else
+        v = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+#endif
+    }
+    return v;
+}
+
+/* tw_be32 for 8 bytes. */
+static inline uint64_t tw_be64(uint64_t v)
+{
+    const uint16_t one = 1;
+    if (*(const uint8_t *)&one == 1) {
+#if defined(__GNUC__)
+        v = __builtin_bswap64(v);
+#else
+        v = (uint64_t)tw_be32((uint32_t)v) << 32 | tw_be32((uint32_t)(v >> 32));
+#endif
+    }
+    return v;
+}
+
 /* A 16-bit value big-endian then two zero bytes (a TCP checksum and urgent pointer) as
    one store: written as tw_store_be32(p, v << 16) compilers make a shift chain of it. */
 static inline void tw_store_be16_zero16(uint8_t *p, uint16_t v)

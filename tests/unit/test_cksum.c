@@ -5,6 +5,8 @@
  * and fatal against any other, so the known answers come from outside the code.
  */
 #include "core/cksum.h"
+#include "core/ipv4.h"
+#include "core/wr.h"
 #include "unit.h"
 
 #include <string.h>
@@ -538,6 +540,52 @@ static void test_cksum_native_to_host64_random(void **state)
     }
 }
 
+/* The packet-order helpers tcp_out.c sums headers with: tw_be32/tw_be64 put a value in
+   memory big-endian; tw_cksum_be16_native is a 16-bit big-endian field's share of a
+   native sum; tw_cksum_native_word16 stores a native checksum and a big-endian value;
+   tw_ipv4_build_native writes the bytes tw_ipv4_build writes. */
+static void test_cksum_packet_order_helpers(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    for (int i = 0; i < 100000; i++) {
+        uint64_t v = unit_next(&r);
+        uint32_t n32 = tw_be32((uint32_t)v);
+        uint64_t n64 = tw_be64(v);
+        uint8_t a[8], b[8];
+        memcpy(a, &n32, 4);
+        tw_put32(b, (uint32_t)v);
+        assert_memory_equal(a, b, 4);
+        memcpy(a, &n64, 8);
+        tw_put32(b, (uint32_t)(v >> 32));
+        tw_put32(b + 4, (uint32_t)v);
+        assert_memory_equal(a, b, 8);
+
+        uint32_t f = (uint32_t)(v >> 40) & 0x1ffffu; /* up to 17 bits, as a sum of fields */
+        uint8_t fb[4] = {0, 0, 0, 0};
+        tw_put32(fb, f);
+        UNIT_EQ(tw_cksum_fold(tw_cksum_be16_native(f)) % 0xffffu,
+                tw_cksum_fold(tw_cksum_native(0, fb, 4)) % 0xffffu, "field 0x%x", f);
+
+        uint16_t ck = (uint16_t)v, next = (uint16_t)(v >> 16);
+        uint32_t w = tw_cksum_native_word16(ck, next);
+        memcpy(a, &w, 4);
+        memcpy(b, &ck, 2);
+        tw_put16(b + 2, next);
+        assert_memory_equal(a, b, 4);
+
+        uint32_t src = (uint32_t)unit_next(&r), dst = (uint32_t)unit_next(&r);
+        uint32_t len = (uint32_t)unit_below(&r, 0xffffu - TW_IPV4_HDR_LEN + 1);
+        uint16_t id = (uint16_t)unit_next(&r);
+        uint8_t proto = (uint8_t)unit_next(&r);
+        uint8_t h1[TW_IPV4_HDR_LEN], h2[TW_IPV4_HDR_LEN];
+        uint32_t ns = tw_be32(src), nd = tw_be32(dst);
+        tw_ipv4_build_native(h1, (uint64_t)ns + nd, ns, nd, proto, len, id);
+        tw_ipv4_build(h2, src, dst, proto, (uint16_t)len, id);
+        assert_memory_equal(h1, h2, TW_IPV4_HDR_LEN);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_cksum_fold_and_fin_random),
         cmocka_unit_test(test_cksum_fin_be_word_random),
         cmocka_unit_test(test_cksum_native_to_host64_random),
+        cmocka_unit_test(test_cksum_packet_order_helpers),
         cmocka_unit_test(test_cksum_native_forms),
         cmocka_unit_test(test_cksum_copy_native_forms),
     };
