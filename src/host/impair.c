@@ -233,7 +233,7 @@ void tw_impair_packet(tw_impair *im, int dir, const uint8_t *pkt, size_t len, tw
     }
     int copies = chance(im, im->spec.dup) ? 2 : 1;
     s->duplicated += (uint64_t)(copies - 1);
-    bool flip = chance(im, im->spec.corrupt);
+    bool flip = chance(im, im->spec.corrupt) && len > 0; /* (an empty packet has no bit) */
     uint64_t bit = flip ? next_rand(im) % (len * 8) : 0;
     s->corrupted += flip;
     for (int c = 0; c < copies; c++) {

@@ -167,6 +167,25 @@ static void test_impair_free_held(void **state)
     UNIT_EQ(s.n, 0, "never delivered");
 }
 
+/* An empty packet (nothing a TUN gives, but the function takes any length) has no bit
+   to flip: with corruption certain it is still delivered, unchanged. */
+static void test_impair_empty_packet(void **state)
+{
+    (void)state;
+    static sink s;
+    memset(&s, 0, sizeof s);
+    tw_impair_spec sp;
+    char err[128];
+    assert_int_equal(tw_impair_parse("corrupt=100%,seed=5", &sp, err, sizeof err), 0);
+    tw_impair *im;
+    assert_int_equal(tw_impair_new(&im, &sp, take, &s, take, &s), 0);
+    uint8_t none[4] = {0};
+    tw_impair_packet(im, TW_IMPAIR_IN, none, 0, 0);
+    UNIT_EQ(s.n, 1, "delivered");
+    UNIT_EQ(tw_impair_get_stats(im, TW_IMPAIR_IN).corrupted, 0, "nothing to corrupt");
+    tw_impair_free(im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_impair_rates),
         cmocka_unit_test(test_impair_delay_reorders),
         cmocka_unit_test(test_impair_free_held),
+        cmocka_unit_test(test_impair_empty_packet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
