@@ -112,28 +112,6 @@ static inline bool tw_cksum_little_endian(void)
     return *(const uint8_t *)&one == 1;
 }
 
-/* The checksum of a sum of host-order words (any width up to 64 bits) as the 32-bit
-   word to store as it lies for a checksum followed by two zero bytes (a TCP checksum
-   and urgent pointer): tw_cksum_fold and tw_cksum_fin, then the checksum big-endian.
-   The fold leaves the sum in the upper half of a word, complemented there; on a
-   little-endian host one byte swap takes that half to the first two bytes in network
-   order, where a shift, a complement, a rotate and a zero-extension did it. */
-static inline uint32_t tw_cksum_fin_be_word(uint64_t s)
-{
-    s += (s >> 32) | (s << 32);
-    uint32_t t = (uint32_t)(s >> 32);
-    t += (t >> 16) | (t << 16);
-    t = ~t;
-    if (tw_cksum_little_endian()) {
-#if defined(__GNUC__)
-        return __builtin_bswap32(t) & 0xffffu;
-#else
-        return (t >> 24) | ((t >> 8) & 0xff00u);
-#endif
-    }
-    return t & 0xffff0000u;
-}
-
 /* Swap the bytes of each 16-bit half: turns a sum of words in one byte order into the
    sum of the same words in the other (RFC 1071 2(B)). */
 static inline uint32_t tw_cksum_swap_lanes(uint32_t s)
@@ -152,19 +130,6 @@ static inline uint32_t tw_cksum_from_native(uint64_t native)
 {
     uint32_t f = tw_cksum_fold(native);
     return tw_cksum_little_endian() ? tw_cksum_swap_lanes(f) : f;
-}
-
-/* A native sum as an unfolded sum in host order of big-endian words, to join one with
-   tw_cksum_add64: on a little-endian host all eight bytes swapped, which swaps the two
-   bytes of each 16-bit lane (RFC 1071 2(B)) and reverses the lanes' order, which the
-   sum does not see. One instruction where tw_cksum_from_native folds first. */
-static inline uint64_t tw_cksum_native_to_host64(uint64_t native)
-{
-#if defined(__GNUC__)
-    return tw_cksum_little_endian() ? __builtin_bswap64(native) : native;
-#else
-    return tw_cksum_little_endian() ? (uint64_t)tw_cksum_from_native(native) : native;
-#endif
 }
 
 /* A 16-bit big-endian field's share of a native sum (a pseudo-header's protocol and
