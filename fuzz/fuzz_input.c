@@ -128,6 +128,7 @@ typedef struct handle {
     tw_socket *s;
     uint64_t tx_off, rx_off;  /* stream offsets of the data pattern */
     uint32_t rcvcap, sndcap;  /* buffer sizes this socket must respect */
+    uint32_t rcvhold, sndhold; /* what earlier, larger sizes still allow (check_handle) */
     bool shut_rd, eof;
     bool listener;
     uint16_t listen_port;
@@ -686,12 +687,26 @@ static void check_handle(node *nd, handle *h)
           "%s: rx_pending %u vs %zu", who, in.rx_pending, tw_socket_rx_pending(h->s));
     CHECK(in.tx_pending == tw_socket_tx_pending(h->s), "%s: tx_pending %u vs %zu", who,
           in.tx_pending, tw_socket_tx_pending(h->s));
-    CHECK(in.rx_pending <= h->rcvcap, "%s: %u bytes to read in a %u-byte buffer", who,
-          in.rx_pending, h->rcvcap);
-    CHECK(in.tx_pending <= h->sndcap, "%s: %u bytes queued in a %u-byte buffer", who,
-          in.tx_pending, h->sndcap);
-    CHECK(in.rcv_wnd <= h->rcvcap, "%s: window %u beyond a %u-byte buffer", who, in.rcv_wnd,
-          h->rcvcap);
+    /* A lowered limit keeps what was held and, for receiving, what was advertised: the
+       bound is the limit, or what the previous one allowed until it drains below. */
+    uint32_t rb = h->rcvcap > h->rcvhold ? h->rcvcap : h->rcvhold;
+    uint32_t sb = h->sndcap > h->sndhold ? h->sndcap : h->sndhold;
+    CHECK(in.rcvbuf == h->rcvcap && in.sndbuf == h->sndcap, "%s: limits %u/%u, set %u/%u",
+          who, in.rcvbuf, in.sndbuf, h->rcvcap, h->sndcap);
+    CHECK(in.rx_pending <= rb, "%s: %u bytes to read in a %u-byte buffer", who,
+          in.rx_pending, rb);
+    CHECK(in.tx_pending <= sb, "%s: %u bytes queued in a %u-byte buffer", who,
+          in.tx_pending, sb);
+    CHECK(in.rcv_wnd <= rb, "%s: window %u beyond a %u-byte buffer", who, in.rcv_wnd, rb);
+    CHECK(h->shut_rd || in.rx_pending + in.rcv_wnd <= rb,
+          "%s: %u bytes unread and a window of %u in a %u-byte buffer", who, in.rx_pending,
+          in.rcv_wnd, rb);
+    if (in.rx_pending + in.rcv_wnd < h->rcvhold) {
+        h->rcvhold = in.rx_pending + in.rcv_wnd;
+    }
+    if (in.tx_pending < h->sndhold) {
+        h->sndhold = in.tx_pending;
+    }
     int err = tw_socket_error(h->s);
     CHECK(is_sticky(err), "%s: sticky error %d", who, err);
     unsigned ev = tw_socket_events(h->s);
@@ -1251,10 +1266,15 @@ static void do_accept(node *nd, handle *l)
         CHECK(tw_socket_close(c, fz.now) == 0, "close failed");
         return;
     }
-    uint32_t rc_cap = l->rcvcap, sc_cap = l->sndcap;
+    /* A child has its listener's sizes as they were when its handshake completed (the
+       listener's may have changed since) */
+    tw_socket_info ci;
+    CHECK(tw_socket_info_get(c, &ci) == 0, "info_get failed on an accepted socket");
+    CHECK(ci.rcvbuf <= 16u << 20 && ci.sndbuf <= 16u << 20 && ci.rcvbuf >= 1024 &&
+              ci.sndbuf >= 1024, "accepted socket with limits %u/%u", ci.rcvbuf, ci.sndbuf);
     handle *h = add_handle(nd, c);
-    h->rcvcap = rc_cap;
-    h->sndcap = sc_cap;
+    h->rcvcap = ci.rcvbuf;
+    h->sndcap = ci.sndbuf;
 }
 
 static void do_send(node *nd, handle *h, size_t len)
@@ -1389,6 +1409,9 @@ static void op_socket(int op, rd *r)
             uint32_t rb = sz[a2 & 7], sb = sz[(a2 >> 3) & 7];
             rc = tw_socket_set_bufsizes(h->s, rb, sb);
             if (rc == 0) {
+                /* (what the old limits allowed stays allowed until it drains) */
+                h->rcvhold = h->rcvcap > h->rcvhold ? h->rcvcap : h->rcvhold;
+                h->sndhold = h->sndcap > h->sndhold ? h->sndcap : h->sndhold;
                 h->rcvcap = rb ? rb : h->rcvcap;
                 h->sndcap = sb ? sb : h->sndcap;
             }

@@ -457,7 +457,11 @@ int tw_socket_abort(tw_socket *s, tw_time now);
 
 /* SO_LINGER with time 0: close() aborts with RST. */
 int tw_socket_set_linger0(tw_socket *s, bool on);
-/* SO_RCVBUF / SO_SNDBUF before connect or listen (bytes, 1024 .. 16 MiB). */
+/* SO_RCVBUF / SO_SNDBUF (bytes, 1024 .. 16 MiB; 0 leaves that one as it is). Before
+   connect or listen they also size the window scale offered; on a listener they apply to
+   the connections it takes from then on; on a connection they are its new limits, but
+   never below the bytes queued to send, nor below those unread plus the window already
+   advertised (an advertised window is not taken back). */
 int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf);
 /* TCP_MAXSEG: cap on the MSS this socket announces and uses (before connect; on a
    listener, for the connections it takes from then on). */
@@ -516,6 +520,7 @@ typedef struct tw_socket_info {
     uint32_t persist_probes, keepalive_probes;
     bool nodelay, keepalive;
     uint64_t conn_id;
+    uint32_t rcvbuf, sndbuf;           /* buffer limits (tw_socket_set_bufsizes) */
 } tw_socket_info;
 
 int tw_socket_info_get(const tw_socket *s, tw_socket_info *out);

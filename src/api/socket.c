@@ -364,7 +364,8 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         if (s->flags & TW_F_FIN_QUEUED) {
             rc = TW_ERR_CLOSED;
         } else {
-            size_t room = s->sndbuf_cap - s->snd.len;
+            /* (more can be queued than a limit the application lowered) */
+            size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
             size_t n = len < room ? len : room; /* (a size_t: the count returned) */
             if (n == 0) {
                 rc = len ? TW_ERR_AGAIN : 0;
@@ -409,7 +410,7 @@ static bool window_update_due(const tw_socket *s)
     }
     int32_t open = tw_seq_diff(s->rcv_adv, s->rcv_nxt); /* <= 0: none */
     uint32_t adv = open > 0 ? (uint32_t)open : 0;
-    uint32_t space = s->rcvbuf_cap - s->rcv.len; /* tw_conn_rcv_space, the read side open */
+    uint32_t space = tw_conn_rcv_space(s); /* (the read side open) */
     uint32_t most = 65535u << s->rcv_wscale; /* the largest window the field can carry */
     if (space > most) {
         space = most;
@@ -745,18 +746,26 @@ int tw_socket_set_linger0(tw_socket *s, bool on)
 int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
 {
     SETTING(s);
-    if (!fresh(s) || s->snd.buf || s->rcv.buf) {
-        return refuse(s->st, TW_ERR_STATE);
-    }
     if ((rcvbuf && (rcvbuf < 1024 || rcvbuf > (16u << 20))) ||
         (sndbuf && (sndbuf < 1024 || sndbuf > (16u << 20)))) {
         return refuse(s->st, TW_ERR_INVAL);
     }
-    if (rcvbuf) {
-        s->rcvbuf_cap = rcvbuf;
+    /* Before connect or listen the sizes also choose the window scale offered. On a
+       listener they apply to the connections it takes from then on, with the scale
+       listen() chose: half-open entries were offered that one. On a connection (Linux
+       allows it too) they are the new limits: nothing held is dropped, queued data
+       waits until it drains below the send limit, and the receive window shrinks only
+       as data comes in, never taking back what was advertised (RFC 9293 3.8.6.2.2;
+       the window scale, fixed by the handshake, may cap a larger buffer's window). */
+    if (!fresh(s) && !(s->flags & TW_F_LISTENER) &&
+        ((rcvbuf && rcvbuf < s->rcvbuf_cap) || (sndbuf && sndbuf < s->sndbuf_cap))) {
+        s->flags |= TW_F_BUF_LOWERED; /* (for good: the usual paths then ask the slow way) */
     }
     if (sndbuf) {
         s->sndbuf_cap = sndbuf;
+    }
+    if (rcvbuf) {
+        s->rcvbuf_cap = rcvbuf;
     }
     return 0;
 }
@@ -941,5 +950,7 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->keepalive_probes = s->ka_sent;
     out->nodelay = (s->flags & TW_F_NODELAY) != 0;
     out->keepalive = (s->flags & TW_F_KEEPALIVE) != 0;
+    out->rcvbuf = s->rcvbuf_cap;
+    out->sndbuf = s->sndbuf_cap;
     return 0;
 }

@@ -449,12 +449,38 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint3
     return true;
 }
 
+/* tw_conn_rcv_reserve after the application lowered SO_RCVBUF: the window advertised
+   before still fits (tw_conn_rcv_space_rare). */
+static __attribute__((noinline)) bool rcv_reserve_lowered(tw_socket *c, uint32_t need,
+                                                          uint32_t keep)
+{
+    uint32_t limit = c->rcv.len + tw_conn_rcv_space_rare(c);
+    if (limit < c->rcvbuf_cap) {
+        limit = c->rcvbuf_cap;
+    }
+    return tw_conn_ring_reserve(c->st, &c->rcv, need, limit, keep);
+}
+
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
 {
     /* Out-of-order bytes live past the readable ones: keep everything up to the
        current capacity's worth that is in use. */
     uint32_t keep = c->rcv.buf ? c->rcv.cap : 0;
+    if (__builtin_expect(c->flags & TW_F_BUF_LOWERED, 0)) {
+        return rcv_reserve_lowered(c, need, keep);
+    }
     return tw_conn_ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
+}
+
+/* tw_conn_rcv_space after the application lowered SO_RCVBUF (tw_socket_set_bufsizes):
+   more can then be unread than the limit, and the right edge already advertised is not
+   taken back (RFC 9293 3.8.6.2.2, SHLD-14: a receiver should not shrink the window), so
+   the space is at least what that edge leaves; the window closes only as data comes in. */
+uint32_t tw_conn_rcv_space_rare(const tw_socket *c)
+{
+    uint32_t space = c->rcv.len < c->rcvbuf_cap ? c->rcvbuf_cap - c->rcv.len : 0;
+    int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
+    return open > 0 && (uint32_t)open > space ? (uint32_t)open : space;
 }
 
 /* (tw_conn_notify has checked that there is a hook and an application to tell) */

@@ -66,6 +66,8 @@ enum tw_obj_kind {
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
 #define TW_F_CC_NEWRENO (1u << 27) /* congestion control: NewReno, else CUBIC (tw_conn_cc) */
+#define TW_F_BUF_LOWERED (1u << 28) /* a buffer limit was lowered on the connection: more
+                                       can be held or promised than it (tw_conn_rcv_space) */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -460,10 +462,14 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
 /* Receive space left (bytes the window may offer). Inline, like the other small
    questions below: every segment asks them, and a call costs more than the answer. */
+uint32_t tw_conn_rcv_space_rare(const tw_socket *c);
 static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
 {
-    if (c->flags & TW_F_SHUT_RD) {
-        return c->rcvbuf_cap;
+    if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
+        if (c->flags & TW_F_SHUT_RD) {
+            return c->rcvbuf_cap; /* (what arrives is dropped: the window stays open) */
+        }
+        return tw_conn_rcv_space_rare(c);
     }
     return c->rcvbuf_cap - c->rcv.len;
 }

@@ -26,7 +26,7 @@ static bool synchronized(const tw_socket *c)
 /* The window field to send, and the right edge it advertises (RFC 9293 3.8.6.2.2 asks
    not to move the right edge left; rounding by the scale can do so by less than one
    unit, which the acceptance test tolerates because it uses the real buffer space). */
-static uint16_t adv_window(tw_socket *c, bool syn)
+static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
 {
     uint32_t space = tw_conn_rcv_space(c);
     uint32_t win;

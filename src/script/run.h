@@ -73,8 +73,6 @@ typedef struct sc_fd {
     bool nonblock;
     bool listener;
     bool reuse, linger0, nodelay;
-    bool bufs_set;
-    uint32_t rcvbuf, sndbuf;
     uint16_t mss;
     uint16_t bound_port;
     bool keepalive;              /* SO_KEEPALIVE */

@@ -751,20 +751,13 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
             rc = tw_socket_set_reuseaddr(f->s, v != 0);
             f->reuse = v != 0;
         } else if (level == 1 && (name == 7 || name == 8)) {
-            if (v < 0 || v > UINT32_MAX) {
+            if (v < 0 || v > INT32_MAX) { /* (Linux takes an int) */
                 return done(out, -1, "EINVAL");
             }
-            if (!f->bufs_set) {
-                f->rcvbuf = r->cfg.rcvbuf;
-                f->sndbuf = r->cfg.sndbuf;
-            }
-            if (name == 8) {
-                f->rcvbuf = (uint32_t)v;
-            } else {
-                f->sndbuf = (uint32_t)v;
-            }
-            f->bufs_set = true;
-            rc = tw_socket_set_bufsizes(f->s, f->rcvbuf, f->sndbuf);
+            /* Linux clamps the value into its limits rather than refuse it; ours are
+               1024 .. 16 MiB. The other buffer's size stays as it is (0). */
+            uint32_t b = v < 1024 ? 1024u : v > (16 << 20) ? 16u << 20 : (uint32_t)v;
+            rc = tw_socket_set_bufsizes(f->s, name == 8 ? b : 0, name == 7 ? b : 0);
         } else if (level == 6 && name == 1) {
             rc = tw_socket_set_nodelay(f->s, v != 0);
             f->nodelay = v != 0;
@@ -837,10 +830,10 @@ static sc_call_status sys_getsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
         }
     } else if (level == 1 && name == 2) {
         have = f->reuse;
-    } else if (level == 1 && name == 8) {
-        have = f->bufs_set ? f->rcvbuf : r->cfg.rcvbuf;
-    } else if (level == 1 && name == 7) {
-        have = f->bufs_set ? f->sndbuf : r->cfg.sndbuf;
+    } else if (level == 1 && (name == 7 || name == 8)) {
+        tw_socket_info info;
+        tw_socket_info_get(f->s, &info);
+        have = name == 8 ? info.rcvbuf : info.sndbuf;
     } else if (level == 6 && name == 1) {
         have = f->nodelay;
     } else if (level == 1 && name == 9) {
