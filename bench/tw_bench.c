@@ -44,6 +44,30 @@ static bool drop_to_client; /* mem mode: lose the SYN+ACKs to keep SYN_RCVD entr
 
 static bool trace_pkts; /* BENCH_TRACE=1: print every packet (to see a lifecycle's shape) */
 
+#ifdef BENCH_PHASES
+/* tw_bench_phases (bench/phases.sh): one lifecycle in the middle of the run cut into its
+   steps, a callgrind dump after each (the packet delivered with the stack's answers,
+   then the application's reaction), to see where a lifecycle's instructions go. Not
+   in tw_bench: the measured binary has none of it. */
+#include <valgrind/callgrind.h>
+static bool phase_on;
+static char phase_label[64];
+static void phase_dump(const char *what)
+{
+    if (phase_on) {
+        CALLGRIND_DUMP_STATS_AT(what);
+    }
+}
+/* "in S<flags>" / "in C<flags>": the packet about to be delivered, to the server or the
+   client, named before the delivery so that the naming is not counted in it. */
+static void phase_name_next(void);
+#define PHASE(what) phase_dump(what)
+#define PHASE_NAME_NEXT() phase_name_next()
+#else
+#define PHASE(what) ((void)0)
+#define PHASE_NAME_NEXT() ((void)0)
+#endif
+
 static void trace_pkt(const uint8_t *p, size_t len, bool to_server)
 {
     size_t ihl = (size_t)(p[0] & 15) * 4;
@@ -100,6 +124,29 @@ static int link_tx(const uint8_t *pkt, size_t len, void *ud)
     memcpy(s->data, pkt, len); /* last: nothing is kept live across the copy's call */
     return 0;
 }
+
+#ifdef BENCH_PHASES
+static void phase_name_next(void)
+{
+    if (!phase_on || qhead == qtail) {
+        return;
+    }
+    const slot *s = &q[qhead & (QCAP - 1)];
+    const uint8_t *t = s->data + (s->data[0] & 15) * 4;
+    static const char names[] = "FSRPAU";
+    char fl[8];
+    int k = 0;
+    for (int b = 0; b < 6; b++) {
+        if (t[13] & (1 << b)) {
+            fl[k++] = names[b];
+        }
+    }
+    fl[k] = 0;
+    snprintf(phase_label, sizeof(phase_label), "%s <- %s", s->to_server ? "server" : "client",
+             fl);
+    CALLGRIND_DUMP_STATS_AT("(naming)"); /* (phases.sh leaves it out) */
+}
+#endif
 
 /* Deliver one packet; returns 0 when nothing is in flight, else 1 (client) or 2 (server). */
 static int deliver_one(void)
@@ -469,8 +516,12 @@ static void run_until(conn *k, uint64_t t, void (*poll)(conn *, uint64_t),
 {
     for (int guard = 0; guard < 1000; guard++) {
         poll(k, t);
+        PHASE_NAME_NEXT();
         while (deliver_one()) {
+            PHASE(phase_label);
             poll(k, t);
+            PHASE("app reaction");
+            PHASE_NAME_NEXT();
         }
         if (done(k)) {
             return;
@@ -484,11 +535,21 @@ static void one_lifecycle(uint64_t t)
 {
     static conn k;
     nready = 0; /* (nothing of the last lifecycle's is left to act on) */
+#ifdef BENCH_PHASES
+    phase_on = t == 5000;
+    PHASE("(before)");
+    PHASE("(a dump alone)");
+#endif
     cli_open(&k, t, true);
+    PHASE("client app: open, bind, connect, send 64");
     tw_expected++;
     run_until(&k, t, lc_poll, lc_done);
     now += TW_US(1);
     run_due_timers();
+    PHASE("harness: timers, next cycle");
+#ifdef BENCH_PHASES
+    phase_on = false;
+#endif
 }
 
 static void do_lifecycle(const bench_args *a)
