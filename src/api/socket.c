@@ -368,10 +368,24 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             size_t n = len < room ? len : room; /* (a size_t: the count returned) */
             if (n == 0) {
                 rc = len ? TW_ERR_AGAIN : 0;
+            } else if (!s->snd.buf) {
+                /* The first write (a ring without a block is empty: its block was never
+                   made or was given back with its bytes, tw_conn_ring_free): the block
+                   made for it, the inline first block or tw_ring_move's, starts at head 0,
+                   so the bytes go in at its front in one piece, with no position and no
+                   wrap to work out. */
+                if (!tw_conn_snd_reserve(s, (uint32_t)n)) {
+                    rc = TW_ERR_NOMEM;
+                } else {
+                    /* S5: data queued during the handshake leaves with the third segment. */
+                    tw_copy(s->snd.buf, buf, n);
+                    tw_ring_commit(&s->snd, (uint32_t)n);
+                    tw_out_push(s);
+                    rc = (tw_ssize)n;
+                }
             } else if (!tw_conn_snd_reserve(s, s->snd.len + (uint32_t)n)) {
                 rc = TW_ERR_NOMEM;
             } else {
-                /* S5: data queued during the handshake leaves with the third segment. */
                 uint32_t pos = tw_ring_pos(&s->snd, s->snd.len);
                 if (n > s->snd.cap - pos) {
                     write_wrapped(&s->snd, buf, (uint32_t)n);
