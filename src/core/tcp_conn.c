@@ -66,9 +66,44 @@ _Static_assert(offsetof(struct tw_socket, misc_at) == DEADLINES_AT + 8 &&
                "the four deadlines side by side (tw_conn_alloc)");
 _Static_assert(TW_STATE_CLOSED == 0, "a zeroed socket is CLOSED");
 
+/* The 16-byte runs of a new connection that st->conn_tmpl holds (stack.h), each with a
+   field set from the stack's configuration among zeros. */
+#define TMPL_FLAGS offsetof(struct tw_socket, flags)
+#define TMPL_MSS offsetof(struct tw_socket, local_mss)
+#define TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
+#define TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
+#define TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+_Static_assert(TMPL_FLAGS % 16 == 0 && TMPL_MSS % 16 == 0 && TMPL_RTO % 16 == 0 &&
+                   TMPL_SNDBUF % 16 == 0 && TMPL_RCVBUF % 16 == 0,
+               "each templated field lies in a 16-byte run of tw_conn_alloc's zeroing");
+_Static_assert(TMPL_RTO + 16 <= DEADLINES_AT && TMPL_SNDBUF >= DEADLINES_END &&
+                   TMPL_RCVBUF + 16 <= sizeof(struct tw_socket),
+               "the templated runs lie outside the deadlines");
+
+void tw_conn_tmpl_init(tw_stack *st)
+{
+    struct tw_socket c;
+    memset(&c, 0, sizeof(c));
+    c.flags = tw_cc_flag(st->cfg.cc);
+    c.local_mss = tw_conn_mss_for(st, 0);
+    c.rto = st->cfg.rto_initial;
+    c.sndbuf_cap = st->cfg.sndbuf;
+    c.rcvbuf_cap = st->cfg.rcvbuf;
+    static const size_t at[5] = {TMPL_FLAGS, TMPL_MSS, TMPL_RTO, TMPL_SNDBUF, TMPL_RCVBUF};
+    for (size_t i = 0; i < 5; i++) {
+        memcpy(st->conn_tmpl[i], (const uint8_t *)&c + at[i], 16);
+    }
+}
+
 /* A connection object's first state, c from the class's free list or its slow path. */
 static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, tw_socket *c)
 {
+#if defined(__GNUC__)
+    /* The template's runs loaded first, so that their stores below replace the zeroing's
+       stores to the same bytes (nothing reads c in between). */
+    const tw_mem_v16 *t = (const tw_mem_v16 *)(const void *)st->conn_tmpl;
+    tw_mem_v16 t_flags = t[0], t_mss = t[1], t_rto = t[2], t_sndbuf = t[3], t_rcvbuf = t[4];
+#endif
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
        zeroing, with no second store to the deadlines (three of them) after it. */
     tw_mem_zero(c, DEADLINES_AT);
@@ -83,14 +118,24 @@ static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, 
     c->ka_at = TW_TIME_NEVER;
 #endif
     tw_mem_zero((uint8_t *)c + DEADLINES_END, sizeof(*c) - DEADLINES_END);
+#if defined(__GNUC__)
+    /* flags (tw_cc_flag(st->cfg.cc)), local_mss (tw_conn_mss_for(st, 0)), rto
+       (cfg.rto_initial), sndbuf_cap (cfg.sndbuf), rcvbuf_cap (cfg.rcvbuf) */
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_FLAGS) = t_flags;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_MSS) = t_mss;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_RTO) = t_rto;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_SNDBUF) = t_sndbuf;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_RCVBUF) = t_rcvbuf;
+#else
+    memcpy((uint8_t *)c + TMPL_FLAGS, st->conn_tmpl[0], 16);
+    memcpy((uint8_t *)c + TMPL_MSS, st->conn_tmpl[1], 16);
+    memcpy((uint8_t *)c + TMPL_RTO, st->conn_tmpl[2], 16);
+    memcpy((uint8_t *)c + TMPL_SNDBUF, st->conn_tmpl[3], 16);
+    memcpy((uint8_t *)c + TMPL_RCVBUF, st->conn_tmpl[4], 16);
+#endif
     c->kind = TW_OBJ_CONN;
     c->st = st;
     c->id = (uint32_t)++st->next_conn_id;
-    c->sndbuf_cap = st->cfg.sndbuf;
-    c->rcvbuf_cap = st->cfg.rcvbuf;
-    c->local_mss = st->conn_mss0; /* tw_conn_mss_for(st, 0) */
-    c->rto = st->cfg.rto_initial;
-    c->flags = st->conn_flags0; /* tw_cc_flag(st->cfg.cc) */
     return c;
 }
 

@@ -300,6 +300,8 @@ static inline void tw_stack_trim_if_idle(tw_stack *st)
 }
 
 /* ---- tcp_conn.c ---- */
+/* Set st->conn_tmpl from the stack's configuration and device (tw_stack_new). */
+void tw_conn_tmpl_init(tw_stack *st);
 tw_socket *tw_conn_alloc(tw_stack *st);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
