@@ -494,12 +494,33 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint3
     return true;
 }
 
-bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
+/* tw_conn_rcv_reserve's cases other than its two usual ones: out of line, so that those
+   make no call and save no register. */
+static __attribute__((noinline)) bool rcv_reserve_slow(tw_socket *c, uint32_t need)
 {
     /* Out-of-order bytes live past the readable ones: keep everything up to the
        current capacity's worth that is in use. */
     uint32_t keep = c->rcv.buf ? c->rcv.cap : 0;
     return tw_conn_ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
+}
+
+bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
+{
+    /* The usual cases of tw_conn_ring_reserve, here without a call: a ring with room,
+       and a fresh ring's first block from the free list (a connection's first data). */
+    tw_ring *r = &c->rcv;
+    if (r->buf) {
+        if (need <= r->cap) {
+            return true;
+        }
+    } else if (r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+               c->st->mem.cache[TW_MC_RING].head) {
+        r->buf = tw_mem_take(&c->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        r->cap = TW_MEM_RING_BLOCK;
+        r->head = 0;
+        return true;
+    }
+    return rcv_reserve_slow(c, need);
 }
 
 /* (tw_conn_notify has checked that there is a hook and an application to tell) */
