@@ -317,10 +317,14 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     s->snd_max = s->iss;
     s->snd_buf_seq = tw_seq_add(s->iss, 1);
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
-    tw_conn_hash_hashed(s, hash); /* the lookup's hash: the same key, not hashed again */
+    /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is
+       in no table. The lookup's hash: the same key, not hashed again. */
+    assert(!(s->flags & TW_F_HASHED));
+    tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
+    st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
     tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
-    s->flags |= TW_F_RTT_TIMING;
+    s->flags |= TW_F_HASHED | TW_F_RTT_TIMING;
     s->rtt_seq = tw_seq_add(s->iss, 1);
     s->rtt_start = st->now;
     tw_out_syn(s, false);
