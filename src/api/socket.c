@@ -270,7 +270,9 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         return TW_ERR_LIMIT;
     }
-    uint32_t iss, ts_offset;
+    /* (the timestamp offset goes straight to the socket: nothing reads it before the
+       SYN, and a connect that fails leaves it for the next one to set) */
+    uint32_t iss;
     uint64_t hash; /* tw_htab_hash of the 4-tuple's key in st->conns */
     if (s->flags & TW_F_BOUND) {
         uint64_t key = tw_tuple_key(addr, port, s->lport);
@@ -278,7 +280,7 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
            hash the ISN while it comes (the ISN is wasted only when connect fails). */
         hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
         tw_timewait_prefetch(st, hash);
-        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
         if (tw_htab_find_hashed(&st->conns, key, hash)) {
             return TW_ERR_ADDRINUSE;
         }
@@ -300,7 +302,7 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         if (rc) {
             return rc;
         }
-        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
         hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
     }
     s->raddr = addr;
@@ -310,7 +312,6 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     } else {
         s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
     }
-    s->ts_offset = ts_offset;
     s->iss = tw_seq_make(iss);
     s->snd_una = s->iss;
     s->snd_nxt = s->iss;
