@@ -719,10 +719,14 @@ static inline void tw_rto_arm(tw_socket *c)
     if (c->rto_at == TW_TIME_NEVER) {
         tw_time at = tw_time_add(c->st->now, c->rto);
         c->rto_at = at;
-        if (at != TW_TIME_NEVER) {
+        /* One test for the two rare ends of the clock: a deadline saturated at NEVER (the
+           deadlines are as they were) and one in NEVER's last tick, which
+           tw_time_to_tick rounds apart; the wheel entry is then set by the general
+           step, which arms what tw_conn_timer_started would. */
+        if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
             tw_conn_timer_started(c, at);
         } else {
-            tw_conn_timer_update(c); /* (saturated: the deadlines are as they were) */
+            tw_conn_timer_update(c);
         }
     }
 }
