@@ -339,15 +339,17 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     /* RFC 6298 5.1: the SYN starts the retransmission timer. tw_rto_arm with its tests
        answered: a fresh socket has no deadline set and no wheel entry, and no segment
        is being processed for it (the stack is in this call), so the entry waits for
-       the RTO at once (tw_conn_timer_started's usual case). A deadline saturated at
-       NEVER leaves the four NEVER and nothing to arm, as tw_conn_timer_update would. */
+       the RTO at once (tw_conn_timer_started's usual case). The two rare ends of the
+       clock go to the general step, as in tw_rto_arm. */
     assert(s->misc_at == TW_TIME_NEVER && s->dack_at == TW_TIME_NEVER &&
            s->ka_at == TW_TIME_NEVER && s->rto_at == TW_TIME_NEVER &&
            !tw_timer_armed(&s->timer) && st->timer_held != s);
     tw_time at = tw_time_add(st->now, s->rto);
     s->rto_at = at;
-    if (at != TW_TIME_NEVER) {
+    if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
         tw_wheel_arm_lazy(&st->wheel, &s->timer, tw_time_to_tick(at));
+    } else {
+        tw_conn_timer_update(s);
     }
     return 0;
 }
