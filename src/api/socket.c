@@ -363,10 +363,41 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     return rc;
 }
 
-/* A write across the send ring's wrap: its two copies. */
-static __attribute__((noinline)) void write_wrapped(tw_ring *r, const void *buf, uint32_t n)
+/* Where send's `n` bytes go in the send ring in one piece, with the room for them (a
+   fresh ring's first block taken from the free list, as tw_conn_snd_reserve takes it);
+   NULL for send_rare's cases. Inline: no call and no register saved for them. */
+static inline uint8_t *send_dst(tw_socket *s, uint32_t n)
 {
-    tw_ring_write_at(r, 0, buf, n);
+    tw_ring *r = &s->snd;
+    if (!r->buf) {
+        /* The first write (a ring without a block is empty: its block was never made or
+           was given back with its bytes, tw_conn_ring_free): the block starts at head 0,
+           so the bytes go in at its front, with no position or wrap to work out. */
+        if (r->cap == 0 && n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+            s->st->mem.cache[TW_MC_RING].head) {
+            r->buf = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            r->cap = TW_MEM_RING_BLOCK;
+            r->head = 0;
+            return r->buf;
+        }
+        return NULL;
+    }
+    if (n > r->cap - r->len) {
+        return NULL; /* the ring must grow */
+    }
+    uint32_t pos = tw_ring_pos(r, r->len);
+    return n <= r->cap - pos ? r->buf + pos : NULL; /* (else across the wrap) */
+}
+
+/* send's other cases, out of line: a ring to grow or to make otherwise, or a write across
+   the ring's wrap (two copies). False when out of memory. */
+static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, uint32_t n)
+{
+    if (!tw_conn_snd_reserve(s, s->snd.len + n)) {
+        return false;
+    }
+    tw_ring_write_at(&s->snd, 0, buf, n);
+    return true;
 }
 
 static int dead_error(const tw_socket *s)
@@ -394,29 +425,14 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             size_t n = len < room ? len : room; /* (a size_t: the count returned) */
             if (n == 0) {
                 rc = len ? TW_ERR_AGAIN : 0;
-            } else if (!s->snd.buf) {
-                /* The first write (a ring without a block is empty: its block was never
-                   made or was given back with its bytes, tw_conn_ring_free): the block
-                   made for it, the inline first block or tw_ring_move's, starts at head 0,
-                   so the bytes go in at its front in one piece, with no position and no
-                   wrap to work out. */
-                if (!tw_conn_snd_reserve(s, (uint32_t)n)) {
-                    rc = TW_ERR_NOMEM;
-                } else {
-                    /* S5: data queued during the handshake leaves with the third segment. */
-                    tw_copy(s->snd.buf, buf, n);
-                    tw_ring_commit(&s->snd, (uint32_t)n);
-                    tw_out_push(s);
-                    rc = (tw_ssize)n;
-                }
-            } else if (!tw_conn_snd_reserve(s, s->snd.len + (uint32_t)n)) {
-                rc = TW_ERR_NOMEM;
             } else {
-                uint32_t pos = tw_ring_pos(&s->snd, s->snd.len);
-                if (n > s->snd.cap - pos) {
-                    write_wrapped(&s->snd, buf, (uint32_t)n);
-                } else {
-                    tw_copy(s->snd.buf + pos, buf, n);
+                /* S5: data queued during the handshake leaves with the third segment. */
+                uint8_t *dst = send_dst(s, (uint32_t)n);
+                if (dst) {
+                    tw_copy(dst, buf, n);
+                } else if (!send_rare(s, buf, (uint32_t)n)) {
+                    leave(s->st);
+                    return TW_ERR_NOMEM;
                 }
                 tw_ring_commit(&s->snd, (uint32_t)n);
                 tw_out_push(s);
