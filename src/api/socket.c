@@ -74,12 +74,7 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     if (!out || st->in_call) {
         return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
     }
-    tw_socket *c = tw_conn_alloc(st);
-    if (!c) {
-        return TW_ERR_NOMEM;
-    }
-    *out = c;
-    return 0;
+    return tw_conn_open(st, out);
 }
 
 /* s takes port p (reuse: with SO_REUSEADDR). */

@@ -155,6 +155,26 @@ tw_socket *tw_conn_alloc(tw_stack *st)
     return conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
 }
 
+/* tw_conn_open with the free list empty (out of line, as conn_alloc_slow). */
+static __attribute__((noinline)) int conn_open_slow(tw_stack *st, tw_socket **out)
+{
+    tw_socket *c = conn_alloc_slow(st);
+    if (!c) {
+        return TW_ERR_NOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+int tw_conn_open(tw_stack *st, tw_socket **out)
+{
+    if (!st->mem.cache[TW_MC_CONN].head) {
+        return conn_open_slow(st, out);
+    }
+    *out = conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
+    return 0;
+}
+
 /* Ring blocks of the first size go back to a free list: most connections never grow
    past it, so a steady stream of them reuses the same few blocks. */
 static inline __attribute__((always_inline)) void ring_block_free(tw_stack *st, uint8_t *p,

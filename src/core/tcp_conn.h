@@ -303,6 +303,10 @@ static inline void tw_stack_trim_if_idle(tw_stack *st)
 /* Set st->conn_tmpl from the stack's configuration and device (tw_stack_new). */
 void tw_conn_tmpl_init(tw_stack *st);
 tw_socket *tw_conn_alloc(tw_stack *st);
+/* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
+   TW_ERR_NOMEM. (Its own function, tail-called: open then keeps no register across a
+   call for `out`.) */
+int tw_conn_open(tw_stack *st, tw_socket **out);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
