@@ -260,8 +260,8 @@ static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s
 static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
 {
     tw_stack *st = s->st;
-    if (!fresh(s)) {
-        return refuse(st, TW_ERR_STATE);
+    if ((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) != TW_STATE_CLOSED) {
+        return refuse(st, TW_ERR_STATE); /* (!fresh(s), in one test: CLOSED is 0) */
     }
     /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
        addresses no segment may come from (3.2.1.3: zero, broadcast, multicast, loopback,
