@@ -734,7 +734,7 @@ int tw_socket_close(tw_socket *s, tw_time now)
         st->norphans++;
         tw_conn_set_state(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
                                                               : TW_STATE_LAST_ACK);
-        tw_out_push(s);
+        tw_out_push_now(s); /* (a FIN queued: tw_out_push's sending step) */
         leave(st);
         return 0;
     }

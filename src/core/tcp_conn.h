@@ -600,6 +600,10 @@ static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_sock
 /* ---- tcp_out.c ---- */
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
 void tw_out_push(tw_socket *c);
+/* tw_out_push for a caller that has just queued data or a FIN on a synchronized
+   connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
+   always goes on to its sending step, taken without its tests (send, close). */
+void tw_out_push_now(tw_socket *c);
 /* tw_out_push, called only when it may have something to do: an ACK owed, data or a FIN
    to send, recovery, or a timer for tw_timer_after_send to change (see there). A
    receiver's segment that starts the delayed-ACK timer then costs no call, and neither
