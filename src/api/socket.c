@@ -430,7 +430,11 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                     return TW_ERR_NOMEM;
                 }
                 tw_ring_commit(&s->snd, (uint32_t)n);
-                tw_out_push(s);
+                /* New data: from ESTABLISHED on, tw_out_push's sending step (no FIN is
+                   queued); before it, tw_out_push sends nothing (S5). */
+                if (s->state >= TW_STATE_ESTABLISHED) {
+                    tw_out_push_now(s);
+                }
                 rc = (tw_ssize)n;
             }
         }
