@@ -257,6 +257,14 @@ static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s
     return s->st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
 }
 
+/* A connect that fails after do_connect set the 4-tuple: the socket as it was. */
+static __attribute__((noinline)) int connect_undo(tw_socket *s, int rc)
+{
+    s->raddr = 0;
+    s->rport = 0;
+    return rc;
+}
+
 static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
 {
     tw_stack *st = s->st;
@@ -276,20 +284,24 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
        SYN, and a connect that fails leaves it for the next one to set) */
     uint32_t iss;
     uint64_t hash; /* tw_htab_hash of the 4-tuple's key in st->conns */
+    /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h: the
+       key's bytes); a connect that fails takes it out again (tw_socket_info shows it). */
+    s->raddr = addr;
+    s->rport = port;
     if (s->flags & TW_F_BOUND) {
-        uint64_t key = tw_tuple_key(addr, port, s->lport);
+        uint64_t key = s->h.key;
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). */
         hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
         tw_timewait_prefetch(st, hash);
         tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
         if (tw_htab_find_hashed(&st->conns, key, hash)) {
-            return TW_ERR_ADDRINUSE;
+            return connect_undo(s, TW_ERR_ADDRINUSE);
         }
         tw_tw *tn = tw_timewait_find_pre(st, key, hash);
         if (tn) {
             if (!(s->flags & TW_F_REUSE)) {
-                return TW_ERR_ADDRINUSE;
+                return connect_undo(s, TW_ERR_ADDRINUSE);
             }
             /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
                (RFC 6191's rule, applied to our own side). */
@@ -302,13 +314,11 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     } else {
         int rc = pick_port(s, addr, port);
         if (rc) {
-            return rc;
+            return connect_undo(s, rc);
         }
         tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
         hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
     }
-    s->raddr = addr;
-    s->rport = port;
     if (s->rcvbuf_cap == st->cfg.rcvbuf) {
         s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
     } else {
@@ -322,7 +332,7 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
     /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is
        in no table. The lookup's hash: the same key, not hashed again. */
-    assert(!(s->flags & TW_F_HASHED));
+    assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(addr, port, s->lport));
     tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
     st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
     tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
