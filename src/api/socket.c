@@ -319,7 +319,7 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
         hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
     }
-    if (s->rcvbuf_cap == st->cfg.rcvbuf) {
+    if (__builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
         s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
     } else {
         s->rcv_wscale = wscale_of_own_buffer(s);
