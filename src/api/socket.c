@@ -299,7 +299,7 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
             return connect_undo(s, TW_ERR_ADDRINUSE);
         }
         tw_tw *tn = tw_timewait_find_pre(st, key, hash);
-        if (tn) {
+        if (__builtin_expect(tn != NULL, 0)) {
             if (!(s->flags & TW_F_REUSE)) {
                 return connect_undo(s, TW_ERR_ADDRINUSE);
             }
