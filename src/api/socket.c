@@ -295,7 +295,7 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
         hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
         tw_timewait_prefetch(st, hash);
         tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
-        if (tw_htab_find_hashed(&st->conns, key, hash)) {
+        if (__builtin_expect(tw_htab_find_hashed(&st->conns, key, hash) != NULL, 0)) {
             return connect_undo(s, TW_ERR_ADDRINUSE);
         }
         tw_tw *tn = tw_timewait_find_pre(st, key, hash);
