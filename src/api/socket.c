@@ -741,9 +741,11 @@ int tw_socket_close(tw_socket *s, tw_time now)
        CLOSE-WAIT) with no FIN queued, nothing unread, no SO_LINGER 0, under the orphan
        limit; it is the last branch of the chain below (orphan_with_fin's case for these
        two states, S10 and S13), which it skips. */
-    if (((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-        !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) && s->rcv.len == 0 &&
-        !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans)) {
+    if (__builtin_expect(
+            ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+                !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) &&
+                s->rcv.len == 0 && !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans),
+            1)) {
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         st->norphans++;
         tw_conn_set_state(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
