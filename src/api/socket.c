@@ -506,7 +506,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     ENTER(s, now);
     tw_ssize rc;
     /* (a listener's test goes with the read side's: its ring holds nothing) */
-    if (s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER))) {
+    if (__builtin_expect(s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied first: only the socket and the count are kept live across
            the copy's call, and the ring and window work after it has the registers. The
