@@ -517,7 +517,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         } else {
             copy_out_rare(buf, &s->rcv, n);
         }
-        if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
+        if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
             /* All read, and no out-of-order bytes stored past the readable ones: start over
                at the front, so that the next segments land in one piece instead of
                splitting at the wrap (one in three would in a 4 KiB ring read as fast as
