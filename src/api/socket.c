@@ -74,12 +74,7 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     if (!out || st->in_call) {
         return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
     }
-    tw_socket *c = tw_conn_alloc(st);
-    if (!c) {
-        return TW_ERR_NOMEM;
-    }
-    *out = c;
-    return 0;
+    return tw_conn_open(st, out);
 }
 
 /* s takes port p (reuse: with SO_REUSEADDR). */
@@ -255,11 +250,26 @@ static __attribute__((noinline)) int pick_port(tw_socket *s, uint32_t raddr, uin
     return TW_ERR_ADDRNOTAVAIL;
 }
 
+/* The window scale connect() offers for a receive buffer other than the default's (RFC
+   7323 2.2). Out of line: inline, its value took a stack slot in connect's usual path. */
+static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s)
+{
+    return s->st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
+}
+
+/* A connect that fails after do_connect set the 4-tuple: the socket as it was. */
+static __attribute__((noinline)) int connect_undo(tw_socket *s, int rc)
+{
+    s->raddr = 0;
+    s->rport = 0;
+    return rc;
+}
+
 static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
 {
     tw_stack *st = s->st;
-    if (!fresh(s)) {
-        return refuse(st, TW_ERR_STATE);
+    if ((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) != TW_STATE_CLOSED) {
+        return refuse(st, TW_ERR_STATE); /* (!fresh(s), in one test: CLOSED is 0) */
     }
     /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
        addresses no segment may come from (3.2.1.3: zero, broadcast, multicast, loopback,
@@ -270,22 +280,28 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         return TW_ERR_LIMIT;
     }
-    uint32_t iss, ts_offset;
+    /* (the timestamp offset goes straight to the socket: nothing reads it before the
+       SYN, and a connect that fails leaves it for the next one to set) */
+    uint32_t iss;
     uint64_t hash; /* tw_htab_hash of the 4-tuple's key in st->conns */
+    /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h: the
+       key's bytes); a connect that fails takes it out again (tw_socket_info shows it). */
+    s->raddr = addr;
+    s->rport = port;
     if (s->flags & TW_F_BOUND) {
-        uint64_t key = tw_tuple_key(addr, port, s->lport);
+        uint64_t key = s->h.key;
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). */
         hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
         tw_timewait_prefetch(st, hash);
-        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
-        if (tw_htab_find_hashed(&st->conns, key, hash)) {
-            return TW_ERR_ADDRINUSE;
+        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
+        if (__builtin_expect(tw_htab_find_hashed(&st->conns, key, hash) != NULL, 0)) {
+            return connect_undo(s, TW_ERR_ADDRINUSE);
         }
         tw_tw *tn = tw_timewait_find_pre(st, key, hash);
-        if (tn) {
+        if (__builtin_expect(tn != NULL, 0)) {
             if (!(s->flags & TW_F_REUSE)) {
-                return TW_ERR_ADDRINUSE;
+                return connect_undo(s, TW_ERR_ADDRINUSE);
             }
             /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
                (RFC 6191's rule, applied to our own side). */
@@ -298,33 +314,48 @@ static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
     } else {
         int rc = pick_port(s, addr, port);
         if (rc) {
-            return rc;
+            return connect_undo(s, rc);
         }
-        tw_isn_ts(st, addr, port, s->lport, &iss, &ts_offset);
+        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
         hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
     }
-    s->raddr = addr;
-    s->rport = port;
-    if (s->rcvbuf_cap == st->cfg.rcvbuf) {
+    if (__builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
         s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
     } else {
-        s->rcv_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
+        s->rcv_wscale = wscale_of_own_buffer(s);
     }
-    s->ts_offset = ts_offset;
     s->iss = tw_seq_make(iss);
     s->snd_una = s->iss;
     s->snd_nxt = s->iss;
     s->snd_max = s->iss;
     s->snd_buf_seq = tw_seq_add(s->iss, 1);
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
-    tw_conn_hash_hashed(s, hash); /* the lookup's hash: the same key, not hashed again */
+    /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is
+       in no table. The lookup's hash: the same key, not hashed again. */
+    assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(addr, port, s->lport));
+    tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
+    st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
     tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
-    s->flags |= TW_F_RTT_TIMING;
+    s->flags |= TW_F_HASHED | TW_F_RTT_TIMING;
     s->rtt_seq = tw_seq_add(s->iss, 1);
     s->rtt_start = st->now;
     tw_out_syn(s, false);
-    tw_rto_arm(s);
+    /* RFC 6298 5.1: the SYN starts the retransmission timer. tw_rto_arm with its tests
+       answered: a fresh socket has no deadline set and no wheel entry, and no segment
+       is being processed for it (the stack is in this call), so the entry waits for
+       the RTO at once (tw_conn_timer_started's usual case). The two rare ends of the
+       clock go to the general step, as in tw_rto_arm. */
+    assert(s->misc_at == TW_TIME_NEVER && s->dack_at == TW_TIME_NEVER &&
+           s->ka_at == TW_TIME_NEVER && s->rto_at == TW_TIME_NEVER &&
+           !tw_timer_armed(&s->timer) && st->timer_held != s);
+    tw_time at = tw_time_add(st->now, s->rto);
+    s->rto_at = at;
+    if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
+        tw_wheel_arm_lazy(&st->wheel, &s->timer, tw_time_to_tick(at));
+    } else {
+        tw_conn_timer_update(s);
+    }
     return 0;
 }
 
@@ -337,10 +368,41 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     return rc;
 }
 
-/* A write across the send ring's wrap: its two copies. */
-static __attribute__((noinline)) void write_wrapped(tw_ring *r, const void *buf, uint32_t n)
+/* Where send's `n` bytes go in the send ring in one piece, with the room for them (a
+   fresh ring's first block taken from the free list, as tw_conn_snd_reserve takes it);
+   NULL for send_rare's cases. Inline: no call and no register saved for them. */
+static inline uint8_t *send_dst(tw_socket *s, uint32_t n)
 {
-    tw_ring_write_at(r, 0, buf, n);
+    tw_ring *r = &s->snd;
+    if (!r->buf) {
+        /* The first write (a ring without a block is empty: its block was never made or
+           was given back with its bytes, tw_conn_ring_free): the block starts at head 0,
+           so the bytes go in at its front, with no position or wrap to work out. */
+        if (r->cap == 0 && n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+            s->st->mem.cache[TW_MC_RING].head) {
+            r->buf = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            r->cap = TW_MEM_RING_BLOCK;
+            r->head = 0;
+            return r->buf;
+        }
+        return NULL;
+    }
+    if (n > r->cap - r->len) {
+        return NULL; /* the ring must grow */
+    }
+    uint32_t pos = tw_ring_pos(r, r->len);
+    return n <= r->cap - pos ? r->buf + pos : NULL; /* (else across the wrap) */
+}
+
+/* send's other cases, out of line: a ring to grow or to make otherwise, or a write across
+   the ring's wrap (two copies). False when out of memory. */
+static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, uint32_t n)
+{
+    if (!tw_conn_snd_reserve(s, s->snd.len + n)) {
+        return false;
+    }
+    tw_ring_write_at(&s->snd, 0, buf, n);
+    return true;
 }
 
 static int dead_error(const tw_socket *s)
@@ -369,18 +431,21 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             size_t n = len < room ? len : room; /* (a size_t: the count returned) */
             if (n == 0) {
                 rc = len ? TW_ERR_AGAIN : 0;
-            } else if (!tw_conn_snd_reserve(s, s->snd.len + (uint32_t)n)) {
-                rc = TW_ERR_NOMEM;
             } else {
                 /* S5: data queued during the handshake leaves with the third segment. */
-                uint32_t pos = tw_ring_pos(&s->snd, s->snd.len);
-                if (n > s->snd.cap - pos) {
-                    write_wrapped(&s->snd, buf, (uint32_t)n);
-                } else {
-                    tw_copy(s->snd.buf + pos, buf, n);
+                uint8_t *dst = send_dst(s, (uint32_t)n);
+                if (dst) {
+                    tw_copy(dst, buf, n);
+                } else if (!send_rare(s, buf, (uint32_t)n)) {
+                    leave(s->st);
+                    return TW_ERR_NOMEM;
                 }
                 tw_ring_commit(&s->snd, (uint32_t)n);
-                tw_out_push(s);
+                /* New data: from ESTABLISHED on, tw_out_push's sending step (no FIN is
+                   queued); before it, tw_out_push sends nothing (S5). */
+                if (s->state >= TW_STATE_ESTABLISHED) {
+                    tw_out_push_now(s);
+                }
                 rc = (tw_ssize)n;
             }
         }
@@ -442,7 +507,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     ENTER(s, now);
     tw_ssize rc;
     /* (a listener's test goes with the read side's: its ring holds nothing) */
-    if (s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER))) {
+    if (__builtin_expect(s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The bytes are copied first: only the socket and the count are kept live across
            the copy's call, and the ring and window work after it has the registers. The
@@ -453,7 +518,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         } else {
             copy_out_rare(buf, &s->rcv, n);
         }
-        if (n == s->rcv.len && !(s->ooo && s->ooo->n)) {
+        if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
             /* All read, and no out-of-order bytes stored past the readable ones: start over
                at the front, so that the next segments land in one piece instead of
                splitting at the wrap (one in three would in a 4 KiB ring read as fast as
@@ -677,14 +742,16 @@ int tw_socket_close(tw_socket *s, tw_time now)
        CLOSE-WAIT) with no FIN queued, nothing unread, no SO_LINGER 0, under the orphan
        limit; it is the last branch of the chain below (orphan_with_fin's case for these
        two states, S10 and S13), which it skips. */
-    if (((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-        !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) && s->rcv.len == 0 &&
-        !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans)) {
+    if (__builtin_expect(
+            ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+                !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) &&
+                s->rcv.len == 0 && !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans),
+            1)) {
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         st->norphans++;
         tw_conn_set_state(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
                                                               : TW_STATE_LAST_ACK);
-        tw_out_push(s);
+        tw_out_push_now(s); /* (a FIN queued: tw_out_push's sending step) */
         leave(st);
         return 0;
     }

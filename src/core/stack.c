@@ -126,8 +126,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                              (st->cfg.no_timestamps ? 0 : TW_OPT_TS));
     st->dev = *dev;
     st->dev.mtu = mtu;
-    st->conn_mss0 = tw_conn_mss_for(st, 0);
-    st->conn_flags0 = tw_cc_flag(st->cfg.cc);
+    tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);
     st->conn_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(st->cfg.rcvbuf);

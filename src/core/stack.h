@@ -72,10 +72,14 @@ struct tw_stack {
     /* The SYN options the configuration lets us use (TW_OPT_WSCALE, TW_OPT_SACK_PERM,
        TW_OPT_TS unless no_wscale, no_sack, no_timestamps): tw_conn_apply_peer_syn. */
     uint8_t syn_opts;
-    /* A new connection's local MSS and flags (tw_conn_mss_for(st, 0), tw_cc_flag of the
-       configured algorithm), set at tw_stack_new: tw_conn_alloc copies them. */
-    uint16_t conn_mss0;
-    uint32_t conn_flags0;
+    /* A new connection's first contents of the five 16-byte runs of struct tw_socket
+       that hold a setting of the stack among zeros: its flags (tw_cc_flag of the
+       configured algorithm), local MSS (tw_conn_mss_for(st, 0)), RTO (cfg.rto_initial)
+       and buffer limits (cfg.sndbuf, cfg.rcvbuf). Set at tw_stack_new
+       (tw_conn_tmpl_init, tcp_conn.c, which checks the layout): tw_conn_alloc stores
+       each run as one load and one store, where its zeroing and the field's own load
+       and store took three. */
+    uint64_t conn_tmpl[5][2];
 
     uint64_t next_conn_id;
     uint32_t port_counter;

@@ -66,9 +66,44 @@ _Static_assert(offsetof(struct tw_socket, misc_at) == DEADLINES_AT + 8 &&
                "the four deadlines side by side (tw_conn_alloc)");
 _Static_assert(TW_STATE_CLOSED == 0, "a zeroed socket is CLOSED");
 
+/* The 16-byte runs of a new connection that st->conn_tmpl holds (stack.h), each with a
+   field set from the stack's configuration among zeros. */
+#define TMPL_FLAGS offsetof(struct tw_socket, flags)
+#define TMPL_MSS offsetof(struct tw_socket, local_mss)
+#define TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
+#define TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
+#define TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+_Static_assert(TMPL_FLAGS % 16 == 0 && TMPL_MSS % 16 == 0 && TMPL_RTO % 16 == 0 &&
+                   TMPL_SNDBUF % 16 == 0 && TMPL_RCVBUF % 16 == 0,
+               "each templated field lies in a 16-byte run of tw_conn_alloc's zeroing");
+_Static_assert(TMPL_RTO + 16 <= DEADLINES_AT && TMPL_SNDBUF >= DEADLINES_END &&
+                   TMPL_RCVBUF + 16 <= sizeof(struct tw_socket),
+               "the templated runs lie outside the deadlines");
+
+void tw_conn_tmpl_init(tw_stack *st)
+{
+    struct tw_socket c;
+    memset(&c, 0, sizeof(c));
+    c.flags = tw_cc_flag(st->cfg.cc);
+    c.local_mss = tw_conn_mss_for(st, 0);
+    c.rto = st->cfg.rto_initial;
+    c.sndbuf_cap = st->cfg.sndbuf;
+    c.rcvbuf_cap = st->cfg.rcvbuf;
+    static const size_t at[5] = {TMPL_FLAGS, TMPL_MSS, TMPL_RTO, TMPL_SNDBUF, TMPL_RCVBUF};
+    for (size_t i = 0; i < 5; i++) {
+        memcpy(st->conn_tmpl[i], (const uint8_t *)&c + at[i], 16);
+    }
+}
+
 /* A connection object's first state, c from the class's free list or its slow path. */
 static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, tw_socket *c)
 {
+#if defined(__GNUC__)
+    /* The template's runs loaded first, so that their stores below replace the zeroing's
+       stores to the same bytes (nothing reads c in between). */
+    const tw_mem_v16 *t = (const tw_mem_v16 *)(const void *)st->conn_tmpl;
+    tw_mem_v16 t_flags = t[0], t_mss = t[1], t_rto = t[2], t_sndbuf = t[3], t_rcvbuf = t[4];
+#endif
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
        zeroing, with no second store to the deadlines (three of them) after it. */
     tw_mem_zero(c, DEADLINES_AT);
@@ -83,14 +118,24 @@ static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, 
     c->ka_at = TW_TIME_NEVER;
 #endif
     tw_mem_zero((uint8_t *)c + DEADLINES_END, sizeof(*c) - DEADLINES_END);
+#if defined(__GNUC__)
+    /* flags (tw_cc_flag(st->cfg.cc)), local_mss (tw_conn_mss_for(st, 0)), rto
+       (cfg.rto_initial), sndbuf_cap (cfg.sndbuf), rcvbuf_cap (cfg.rcvbuf) */
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_FLAGS) = t_flags;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_MSS) = t_mss;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_RTO) = t_rto;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_SNDBUF) = t_sndbuf;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_RCVBUF) = t_rcvbuf;
+#else
+    memcpy((uint8_t *)c + TMPL_FLAGS, st->conn_tmpl[0], 16);
+    memcpy((uint8_t *)c + TMPL_MSS, st->conn_tmpl[1], 16);
+    memcpy((uint8_t *)c + TMPL_RTO, st->conn_tmpl[2], 16);
+    memcpy((uint8_t *)c + TMPL_SNDBUF, st->conn_tmpl[3], 16);
+    memcpy((uint8_t *)c + TMPL_RCVBUF, st->conn_tmpl[4], 16);
+#endif
     c->kind = TW_OBJ_CONN;
     c->st = st;
     c->id = (uint32_t)++st->next_conn_id;
-    c->sndbuf_cap = st->cfg.sndbuf;
-    c->rcvbuf_cap = st->cfg.rcvbuf;
-    c->local_mss = st->conn_mss0; /* tw_conn_mss_for(st, 0) */
-    c->rto = st->cfg.rto_initial;
-    c->flags = st->conn_flags0; /* tw_cc_flag(st->cfg.cc) */
     return c;
 }
 
@@ -108,6 +153,26 @@ tw_socket *tw_conn_alloc(tw_stack *st)
         return conn_alloc_slow(st);
     }
     return conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
+}
+
+/* tw_conn_open with the free list empty (out of line, as conn_alloc_slow). */
+static __attribute__((noinline)) int conn_open_slow(tw_stack *st, tw_socket **out)
+{
+    tw_socket *c = conn_alloc_slow(st);
+    if (!c) {
+        return TW_ERR_NOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+int tw_conn_open(tw_stack *st, tw_socket **out)
+{
+    if (!st->mem.cache[TW_MC_CONN].head) {
+        return conn_open_slow(st, out);
+    }
+    *out = conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
+    return 0;
 }
 
 /* Ring blocks of the first size go back to a free list: most connections never grow
@@ -449,27 +514,21 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint3
     return true;
 }
 
-/* tw_conn_rcv_reserve after the application lowered SO_RCVBUF: the window advertised
-   before still fits (tw_conn_rcv_space_rare). */
-static __attribute__((noinline)) bool rcv_reserve_lowered(tw_socket *c, uint32_t need,
-                                                          uint32_t keep)
-{
-    uint32_t limit = c->rcv.len + tw_conn_rcv_space_rare(c);
-    if (limit < c->rcvbuf_cap) {
-        limit = c->rcvbuf_cap;
-    }
-    return tw_conn_ring_reserve(c->st, &c->rcv, need, limit, keep);
-}
-
-bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
+/* tw_conn_rcv_reserve's cases other than its two usual ones: out of line, so that those
+   make no call and save no register. */
+static __attribute__((noinline)) bool rcv_reserve_slow(tw_socket *c, uint32_t need)
 {
     /* Out-of-order bytes live past the readable ones: keep everything up to the
        current capacity's worth that is in use. */
     uint32_t keep = c->rcv.buf ? c->rcv.cap : 0;
-    if (__builtin_expect(c->flags & TW_F_BUF_LOWERED, 0)) {
-        return rcv_reserve_lowered(c, need, keep);
+    uint32_t limit = c->rcvbuf_cap;
+    if (c->flags & TW_F_BUF_LOWERED) {
+        /* the application lowered SO_RCVBUF: the window advertised before still fits
+           (tw_conn_rcv_space_rare) */
+        uint32_t held = c->rcv.len + tw_conn_rcv_space_rare(c);
+        limit = held > limit ? held : limit;
     }
-    return tw_conn_ring_reserve(c->st, &c->rcv, need, c->rcvbuf_cap, keep);
+    return tw_conn_ring_reserve(c->st, &c->rcv, need, limit, keep);
 }
 
 /* tw_conn_rcv_space after the application lowered SO_RCVBUF (tw_socket_set_bufsizes):
@@ -481,6 +540,25 @@ uint32_t tw_conn_rcv_space_rare(const tw_socket *c)
     uint32_t space = c->rcv.len < c->rcvbuf_cap ? c->rcvbuf_cap - c->rcv.len : 0;
     int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
     return open > 0 && (uint32_t)open > space ? (uint32_t)open : space;
+}
+
+bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
+{
+    /* The usual cases of tw_conn_ring_reserve, here without a call: a ring with room,
+       and a fresh ring's first block from the free list (a connection's first data). */
+    tw_ring *r = &c->rcv;
+    if (r->buf) {
+        if (need <= r->cap) {
+            return true;
+        }
+    } else if (r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+               c->st->mem.cache[TW_MC_RING].head) {
+        r->buf = tw_mem_take(&c->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        r->cap = TW_MEM_RING_BLOCK;
+        r->head = 0;
+        return true;
+    }
+    return rcv_reserve_slow(c, need);
 }
 
 /* (tw_conn_notify has checked that there is a hook and an application to tell) */

@@ -302,7 +302,13 @@ static inline void tw_stack_trim_if_idle(tw_stack *st)
 }
 
 /* ---- tcp_conn.c ---- */
+/* Set st->conn_tmpl from the stack's configuration and device (tw_stack_new). */
+void tw_conn_tmpl_init(tw_stack *st);
 tw_socket *tw_conn_alloc(tw_stack *st);
+/* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
+   TW_ERR_NOMEM. (Its own function, tail-called: open then keeps no register across a
+   call for `out`.) */
+int tw_conn_open(tw_stack *st, tw_socket **out);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
@@ -600,6 +606,10 @@ static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_sock
 /* ---- tcp_out.c ---- */
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
 void tw_out_push(tw_socket *c);
+/* tw_out_push for a caller that has just queued data or a FIN on a synchronized
+   connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
+   always goes on to its sending step, taken without its tests (send, close). */
+void tw_out_push_now(tw_socket *c);
 /* tw_out_push, called only when it may have something to do: an ACK owed, data or a FIN
    to send, recovery, or a timer for tw_timer_after_send to change (see there). A
    receiver's segment that starts the delayed-ACK timer then costs no call, and neither
@@ -723,10 +733,14 @@ static inline void tw_rto_arm(tw_socket *c)
     if (c->rto_at == TW_TIME_NEVER) {
         tw_time at = tw_time_add(c->st->now, c->rto);
         c->rto_at = at;
-        if (at != TW_TIME_NEVER) {
+        /* One test for the two rare ends of the clock: a deadline saturated at NEVER (the
+           deadlines are as they were) and one in NEVER's last tick, which
+           tw_time_to_tick rounds apart; the wheel entry is then set by the general
+           step, which arms what tw_conn_timer_started would. */
+        if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
             tw_conn_timer_started(c, at);
         } else {
-            tw_conn_timer_update(c); /* (saturated: the deadlines are as they were) */
+            tw_conn_timer_update(c);
         }
     }
 }
@@ -743,8 +757,28 @@ static inline void tw_timer_after_send(tw_socket *c)
     tw_timer_after_send_slow(c);
 }
 void tw_keepalive_reset(tw_socket *c);
-/* Initialise congestion control for a connection entering ESTABLISHED. */
-void tw_cc_init(tw_socket *c);
+/* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
+   of every connection come here once, and the call cost a fifth of the work. */
+static inline void tw_cc_init(tw_socket *c)
+{
+    /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
+    c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+    c->ssthresh = UINT32_MAX;
+    c->ca_state = TW_CA_OPEN;
+    c->recover = c->snd_una;
+    c->high_rxt = c->snd_una;
+    c->snd_sml = c->snd_una;
+    c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
+    c->last_rcv = c->st->now;
+    /* Keepalive runs only in ESTABLISHED and CLOSE-WAIT (tw_keepalive_reset): before
+       this no deadline was set and no probe sent, so only a socket that has it on has
+       one to start. */
+    if (c->flags & TW_F_KEEPALIVE) {
+        tw_keepalive_reset(c);
+    }
+    assert(c->ka_sent == 0);
+    assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));
+}
 
 /* ---- timewait.c ---- */
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false

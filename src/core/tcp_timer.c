@@ -83,27 +83,6 @@ static bool on_rto(tw_socket *c)
     return true;
 }
 
-void tw_cc_init(tw_socket *c)
-{
-    /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
-    c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
-    c->ssthresh = UINT32_MAX;
-    c->ca_state = TW_CA_OPEN;
-    c->recover = c->snd_una;
-    c->high_rxt = c->snd_una;
-    c->snd_sml = c->snd_una;
-    c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
-    c->last_rcv = c->st->now;
-    /* Keepalive runs only in ESTABLISHED and CLOSE-WAIT (tw_keepalive_reset): before
-       this no deadline was set and no probe sent, so only a socket that has it on has
-       one to start. */
-    if (c->flags & TW_F_KEEPALIVE) {
-        tw_keepalive_reset(c);
-    }
-    assert(c->ka_sent == 0);
-    assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));
-}
-
 void tw_keepalive_reset(tw_socket *c)
 {
     c->ka_sent = 0;

@@ -366,6 +366,13 @@ static void test_s17_connect_over_time_wait(void **state)
     assert_int_equal(tw_socket_bind(s2, LPORT), 0);
     assert_int_equal(tw_socket_connect(s2, PEER, PPORT, tw_t_now(t)), TW_ERR_ADDRINUSE);
     TW_EXPECT_NOTHING(t);
+    /* The refused connect left the socket as it was: no 4-tuple, no ISN, CLOSED. */
+    tw_socket_info info;
+    assert_int_equal(tw_socket_info_get(s2, &info), 0);
+    assert_int_equal(info.remote_addr, 0);
+    assert_int_equal(info.remote_port, 0);
+    assert_int_equal(info.iss, 0);
+    assert_int_equal(info.state, TW_STATE_CLOSED);
     tw_socket_close(s2, tw_t_now(t));
 
     assert_int_equal(tw_socket_open(tw_t_stack(t), &s2), 0);
