@@ -405,9 +405,11 @@ size_t tw_stack_time_wait_count(const tw_stack *st);
    checked by connect and by a listener taking a new connection). */
 int tw_socket_open(tw_stack *st, tw_socket **out);
 
-/* Bind a local port (0 picks an ephemeral port at connect). Returns 0 or TW_ERR_STATE (not
-   fresh), TW_ERR_ADDRINUSE (another listener or a socket bound to the port unless
-   `reuse` was set by tw_socket_set_reuseaddr on both). */
+/* Bind a local port (0 picks an ephemeral port at connect: 32768-60999, never one a
+   listener or bind() holds; connect shares the ports it picks between different
+   4-tuples). Returns 0 or TW_ERR_STATE (not fresh), TW_ERR_ADDRINUSE (another listener or
+   a socket bound to the port unless `reuse` was set by tw_socket_set_reuseaddr on
+   both). */
 int tw_socket_bind(tw_socket *s, uint16_t port);
 
 /* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. */

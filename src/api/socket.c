@@ -234,7 +234,11 @@ static __attribute__((noinline)) int pick_port(tw_socket *s, uint32_t raddr, uin
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_LO + (off + st->port_counter + i) % n);
         tw_port *p = tw_port_get(st, port);
-        if ((p && p->listener) || tuple_busy(st, raddr, rport, port)) {
+        /* Not a port a listener or an explicit bind() holds (Linux skips those too): the
+           socket bound there may yet connect to this peer, and must not find its own
+           port's 4-tuple taken (tcpwave.h, tw_socket_bind). Ports chosen by connect are
+           shared between different 4-tuples. */
+        if ((p && (p->listener || p->nbound != p->nauto)) || tuple_busy(st, raddr, rport, port)) {
             continue;
         }
         st->port_counter += i + 1;
@@ -243,8 +247,9 @@ static __attribute__((noinline)) int pick_port(tw_socket *s, uint32_t raddr, uin
             return TW_ERR_NOMEM;
         }
         ref->nbound++;
+        ref->nauto++;
         s->lport = port;
-        s->flags |= TW_F_BOUND;
+        s->flags |= TW_F_BOUND | TW_F_AUTOBOUND;
         return 0;
     }
     return TW_ERR_ADDRNOTAVAIL;

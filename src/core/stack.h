@@ -12,12 +12,13 @@
 #include "core/wheel.h"
 
 #define TW_TICK TW_MS(1) /* timing-wheel resolution */
-#define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 1,032 bytes) */
+#define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 1,544 bytes) */
 
 /* A local port in use: bound sockets and at most one listener. All zero when unused. */
 typedef struct tw_port {
     uint32_t nbound;
     uint32_t nreuse; /* of which SO_REUSEADDR */
+    uint32_t nauto;  /* of which chosen by connect (pick_port), not by bind */
     struct tw_socket *listener;
 } tw_port;
 
@@ -178,13 +179,15 @@ static inline tw_port *tw_port_ref(tw_stack *st, uint16_t port)
     tw_port *p = tw_port_get(st, port);
     return tw_port_used(p) ? p : tw_port_new(st, port);
 }
-/* A socket bound to p (reuse: with SO_REUSEADDR) lets go of it. */
-static inline void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse)
+/* A socket bound to p (reuse: with SO_REUSEADDR; autobound: by connect) lets go of it. */
+static inline void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse,
+                                 bool autobound)
 {
     uint32_t n = p->nbound;
     if (n) {
         p->nbound = --n;
     }
+    p->nauto -= autobound; /* (it counted this socket: pick_port) */
     if (n || p->listener) {
         if (reuse && p->nreuse) {
             p->nreuse--;

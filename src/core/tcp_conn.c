@@ -314,7 +314,7 @@ void tw_conn_free(tw_socket *c)
             if (p->listener == c) {
                 p->listener = NULL;
             }
-            tw_port_unref(st, c->lport, p, (f & TW_F_REUSE) != 0);
+            tw_port_unref(st, c->lport, p, (f & TW_F_REUSE) != 0, (f & TW_F_AUTOBOUND) != 0);
         }
     }
     /* buffers_free's steps, without its resetting the fields of an object given back

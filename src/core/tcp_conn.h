@@ -66,6 +66,7 @@ enum tw_obj_kind {
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
 #define TW_F_CC_NEWRENO (1u << 27) /* congestion control: NewReno, else CUBIC (tw_conn_cc) */
+#define TW_F_AUTOBOUND (1u << 29) /* its port was chosen by connect (tw_port nauto) */
 #define TW_F_BUF_LOWERED (1u << 28) /* a buffer limit was lowered on the connection: more
                                        can be held or promised than it (tw_conn_rcv_space) */
 

@@ -313,6 +313,51 @@ static void test_api_zero_length_read(void **state)
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = iss + 2, .ack = 1012, .any = TW_T_ANY_WIN));
 }
 
+/* Not misuse, but its contract (tcpwave.h, tw_socket_bind): a port a socket bound with
+   bind() is its own. connect's ephemeral choice passes over it (as Linux's does over
+   ports bind() holds), so that socket can still connect to the same peer; ports
+   connect chose are shared between different peers. */
+static void test_api_ephemeral_skips_bound_port(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    tw_socket *x, *b;
+    tw_socket_info ix, ib;
+    assert_int_equal(tw_socket_open(st, &x), TW_OK);
+    assert_int_equal(tw_socket_connect(x, PEER, PPORT, now), TW_OK);
+    assert_int_equal(tw_socket_info_get(x, &ix), TW_OK);
+    /* The ports connect tries next for this peer, taken with bind() (none of them
+       before: the first would have been the one chosen). */
+    enum { N = 8 };
+    tw_socket *bound[N];
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(tw_socket_open(st, &bound[i]), TW_OK);
+        assert_int_equal(tw_socket_bind(bound[i], (uint16_t)(ix.local_port + 1 + i)), TW_OK);
+    }
+    assert_int_equal(tw_socket_open(st, &b), TW_OK);
+    assert_int_equal(tw_socket_connect(b, PEER, PPORT, now), TW_OK);
+    assert_int_equal(tw_socket_info_get(b, &ib), TW_OK);
+    for (int i = 0; i < N; i++) {
+        assert_int_not_equal(ib.local_port, ix.local_port + 1 + i);
+    }
+    /* Each bound socket still connects to that peer from its own port. */
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(tw_socket_connect(bound[i], PEER, PPORT, now), TW_OK);
+    }
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 0);
+    /* (SYN-SENT: aborting sends nothing) */
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(tw_socket_abort(bound[i], now), TW_OK);
+    }
+    assert_int_equal(tw_socket_abort(x, now), TW_OK);
+    assert_int_equal(tw_socket_abort(b, now), TW_OK);
+    tw_t_seg syn;
+    while (tw_t_pop(t, &syn)) {
+        assert_int_equal(syn.flags, TW_SYN); /* the SYNs */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_after_reset, setup, teardown),
         cmocka_unit_test(test_api_busy_from_hook),
         cmocka_unit_test_setup_teardown(test_api_zero_length_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_ephemeral_skips_bound_port, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
