@@ -281,7 +281,15 @@ void tw_conn_free(tw_socket *c)
     if (st->timer_held == c) {
         st->timer_held = NULL; /* nothing to set once the segment is done */
     }
-    tw_wheel_cancel(&st->wheel, &c->timer);
+    /* tw_wheel_cancel's steps, without its clearing the link of an object given back
+       (tw_conn_alloc zeroes it): the usual lifecycle's timer waits unplaced (the lazy
+       slot) when its connection goes. */
+    if (c->timer.pprev == &st->wheel.lazy) {
+        st->wheel.lazy = NULL;
+        st->wheel.count--;
+    } else if (c->timer.pprev) {
+        tw_wheel_cancel_placed(&st->wheel, &c->timer);
+    }
     detach_from_listener(c);
     /* The flags read once, and what unhash() and uncount() would clear left set: the
        object is given back (tw_conn_alloc zeroes it). */
