@@ -275,6 +275,28 @@ static inline __attribute__((always_inline)) void unhash(tw_socket *c)
     }
 }
 
+/* tw_conn_free's rarer steps, out of line: its usual case then keeps no register for
+   them (the memory pool's address) across its calls. The rings other than two of the
+   first size, each given back on its own. */
+static __attribute__((noinline)) void rings_free_other(tw_stack *st, tw_socket *c)
+{
+    if (c->snd.buf) {
+        ring_block_free(st, c->snd.buf, c->snd.cap);
+    }
+    if (c->rcv.buf) {
+        ring_block_free(st, c->rcv.buf, c->rcv.cap);
+    }
+}
+
+/* The rarely held ones: out-of-order data, SACK scoreboard, options (tw_mem_free lets
+   NULL pass). */
+static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
+{
+    tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
+    tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
+    tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
+}
+
 void tw_conn_free(tw_socket *c)
 {
     tw_stack *st = c->st;
@@ -333,17 +355,10 @@ void tw_conn_free(tw_socket *c)
         /* The usual connection's two first-size blocks, to the free list together. */
         tw_mem_give2(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
     } else {
-        if (c->snd.buf) {
-            ring_block_free(st, c->snd.buf, c->snd.cap);
-        }
-        if (c->rcv.buf) {
-            ring_block_free(st, c->rcv.buf, c->rcv.cap);
-        }
+        rings_free_other(st, c);
     }
     if ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) {
-        tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
-        tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
-        tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
+        extras_free(st, c);
     }
     c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
     tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));
