@@ -300,13 +300,17 @@ static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
 void tw_conn_free(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (st->timer_held == c) {
+    /* Marked expected, laid out as the fall-through: a connection most often goes while
+       a segment of its own is processed, which holds its timer; below, its timer waits
+       unplaced, and it is found first on the held-ACK list (its ACK the one held last).
+       Only the layout depends on this. */
+    if (__builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL; /* nothing to set once the segment is done */
     }
     /* tw_wheel_cancel's steps, without its clearing the link of an object given back
        (tw_conn_alloc zeroes it): the usual lifecycle's timer waits unplaced (the lazy
        slot) when its connection goes. */
-    if (c->timer.pprev == &st->wheel.lazy) {
+    if (__builtin_expect(c->timer.pprev == &st->wheel.lazy, 1)) {
         st->wheel.lazy = NULL;
         st->wheel.count--;
     } else if (c->timer.pprev) {
@@ -321,7 +325,7 @@ void tw_conn_free(tw_socket *c)
            lifecycle are on it when they go, an ACK of theirs having been held and then
            carried by a later segment). */
         tw_socket **pp = &st->ack_head;
-        while (*pp != c) {
+        while (__builtin_expect(*pp != c, 0)) {
             pp = &(*pp)->ack_next;
         }
         *pp = c->ack_next;
