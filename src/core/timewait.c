@@ -396,8 +396,10 @@ bool tw_timewait_enter(tw_socket *c)
     t->rcv_wscale = c->rcv_wscale;
     bk->head = i;
     bk->bloom |= bit_of(h);
-    if (t->fprev != TW_TW_NIL && rec(T, t->fprev)->expires <= t->expires) {
-        /* The usual case: TIME-WAIT began now, so this record ends last: append. */
+    if (__builtin_expect(t->fprev != TW_TW_NIL && rec(T, t->fprev)->expires <= t->expires,
+                         1)) {
+        /* The usual case: TIME-WAIT began now, so this record ends last: append
+           (marked expected, laid out as the fall-through). */
         rec(T, t->fprev)->fnext = i;
         T->tail = i;
     } else {
@@ -405,10 +407,10 @@ bool tw_timewait_enter(tw_socket *c)
     }
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
-    if (c->flags & TW_F_HASHED) {
+    if (__builtin_expect(c->flags & TW_F_HASHED, 1)) {
         tw_htab_remove_hashed(&st->conns, &c->h, h);
         c->flags &= ~TW_F_HASHED;
-        if (st->last_conn == c) {
+        if (__builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
     }
