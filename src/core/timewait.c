@@ -407,7 +407,7 @@ bool tw_timewait_enter(tw_socket *c)
     }
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
-    if (__builtin_expect(c->flags & TW_F_HASHED, 1)) {
+    if (__builtin_expect((c->flags & TW_F_HASHED) != 0, 1)) {
         tw_htab_remove_hashed(&st->conns, &c->h, h);
         c->flags &= ~TW_F_HASHED;
         if (__builtin_expect(st->last_conn == c, 1)) {
