@@ -153,13 +153,15 @@ static bool rehash(tw_stack *st, uint32_t nb)
     if (!b) {
         return false;
     }
-    /* Four empty buckets a step (nb is a power of two, at least BUCKETS_MIN): 16-byte
-       stores where one a bucket made this loop cost a tenth of a doubling. */
-    _Static_assert(BUCKETS_MIN % 4 == 0, "rehash fills four buckets a step");
-    static const tw_twbucket empty4[4] = {
-        {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0}};
-    for (uint32_t j = 0; j < nb; j += 4) {
-        memcpy(&b[j], empty4, sizeof(empty4));
+    /* Eight empty buckets a step (nb is a power of two, at least BUCKETS_MIN): 16-byte
+       stores where one a bucket made this loop cost a tenth of a doubling, and eight
+       rather than four a step take half of the loop's own instructions off. */
+    _Static_assert(BUCKETS_MIN % 8 == 0, "rehash fills eight buckets a step");
+    static const tw_twbucket empty8[8] = {{TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0},
+                                          {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0},
+                                          {TW_TW_NIL, 0}, {TW_TW_NIL, 0}};
+    for (uint32_t j = 0; j < nb; j += 8) {
+        memcpy(&b[j], empty8, sizeof(empty8));
     }
     tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
     T->b = b;
