@@ -184,11 +184,13 @@ static inline void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool r
                                  bool autobound)
 {
     uint32_t n = p->nbound;
-    if (n) {
+    /* (marked as expected and unexpected, for a straight path: the usual port let go of
+       is a client's own ephemeral one, then unused) */
+    if (__builtin_expect(n != 0, 1)) {
         p->nbound = --n;
     }
     p->nauto -= autobound; /* (it counted this socket: pick_port) */
-    if (n || p->listener) {
+    if (__builtin_expect(n || p->listener, 0)) {
         if (reuse && p->nreuse) {
             p->nreuse--;
         }

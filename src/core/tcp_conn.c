@@ -275,13 +275,47 @@ static inline __attribute__((always_inline)) void unhash(tw_socket *c)
     }
 }
 
+/* tw_conn_free's rarer steps, out of line: its usual case then keeps no register for
+   them (the memory pool's address) across its calls. The rings other than two of the
+   first size, each given back on its own. */
+static __attribute__((noinline)) void rings_free_other(tw_stack *st, tw_socket *c)
+{
+    if (c->snd.buf) {
+        ring_block_free(st, c->snd.buf, c->snd.cap);
+    }
+    if (c->rcv.buf) {
+        ring_block_free(st, c->rcv.buf, c->rcv.cap);
+    }
+}
+
+/* The rarely held ones: out-of-order data, SACK scoreboard, options (tw_mem_free lets
+   NULL pass). */
+static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
+{
+    tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
+    tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
+    tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
+}
+
 void tw_conn_free(tw_socket *c)
 {
     tw_stack *st = c->st;
-    if (st->timer_held == c) {
+    /* Marked expected, laid out as the fall-through: a connection most often goes while
+       a segment of its own is processed, which holds its timer; below, its timer waits
+       unplaced, and it is found first on the held-ACK list (its ACK the one held last).
+       Only the layout depends on this. */
+    if (__builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL; /* nothing to set once the segment is done */
     }
-    tw_wheel_cancel(&st->wheel, &c->timer);
+    /* tw_wheel_cancel's steps, without its clearing the link of an object given back
+       (tw_conn_alloc zeroes it): the usual lifecycle's timer waits unplaced (the lazy
+       slot) when its connection goes. */
+    if (__builtin_expect(c->timer.pprev == &st->wheel.lazy, 1)) {
+        st->wheel.lazy = NULL;
+        st->wheel.count--;
+    } else if (c->timer.pprev) {
+        tw_wheel_cancel_placed(&st->wheel, &c->timer);
+    }
     detach_from_listener(c);
     /* The flags read once, and what unhash() and uncount() would clear left set: the
        object is given back (tw_conn_alloc zeroes it). */
@@ -291,7 +325,7 @@ void tw_conn_free(tw_socket *c)
            lifecycle are on it when they go, an ACK of theirs having been held and then
            carried by a later segment). */
         tw_socket **pp = &st->ack_head;
-        while (*pp != c) {
+        while (__builtin_expect(*pp != c, 0)) {
             pp = &(*pp)->ack_next;
         }
         *pp = c->ack_next;
@@ -320,22 +354,17 @@ void tw_conn_free(tw_socket *c)
     /* buffers_free's steps, without its resetting the fields of an object given back
        (tw_conn_alloc zeroes it again): the rings' blocks, then the rarely held ones
        (out-of-order data, SACK scoreboard, options) behind one test. */
-    if (c->snd.buf && c->rcv.buf && c->snd.cap == TW_MEM_RING_BLOCK &&
-        c->rcv.cap == TW_MEM_RING_BLOCK) {
-        /* The usual connection's two first-size blocks, to the free list together. */
+    if (__builtin_expect(c->snd.buf && c->rcv.buf && c->snd.cap == TW_MEM_RING_BLOCK &&
+                             c->rcv.cap == TW_MEM_RING_BLOCK,
+                         1)) {
+        /* The usual connection's two first-size blocks, to the free list together
+           (marked expected: laid out as the fall-through). */
         tw_mem_give2(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
     } else {
-        if (c->snd.buf) {
-            ring_block_free(st, c->snd.buf, c->snd.cap);
-        }
-        if (c->rcv.buf) {
-            ring_block_free(st, c->rcv.buf, c->rcv.cap);
-        }
+        rings_free_other(st, c);
     }
     if ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) {
-        tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
-        tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
-        tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
+        extras_free(st, c);
     }
     c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
     tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));

@@ -502,13 +502,16 @@ static inline unsigned tw_conn_events(const tw_socket *s)
     if (s->err) {
         ev |= TW_EV_ERROR | TW_EV_READABLE;
     }
+    /* The states that can send first (every notification of a usual lifecycle's is in
+       one): CLOSED's test is then passed by. */
+    if ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) {
+        if (!(f & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
+            ev |= TW_EV_WRITABLE;
+        }
+        return ev;
+    }
     if (s->state == TW_STATE_CLOSED) {
         return (f & TW_F_STARTED) ? ev | TW_EV_CLOSED : ev;
-    }
-    uint32_t st = 1u << s->state;
-    if ((st & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-        !(f & TW_F_FIN_QUEUED) && s->snd.len < s->sndbuf_cap) {
-        ev |= TW_EV_WRITABLE;
     }
     return ev;
 }

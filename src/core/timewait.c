@@ -153,13 +153,15 @@ static bool rehash(tw_stack *st, uint32_t nb)
     if (!b) {
         return false;
     }
-    /* Four empty buckets a step (nb is a power of two, at least BUCKETS_MIN): 16-byte
-       stores where one a bucket made this loop cost a tenth of a doubling. */
-    _Static_assert(BUCKETS_MIN % 4 == 0, "rehash fills four buckets a step");
-    static const tw_twbucket empty4[4] = {
-        {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0}};
-    for (uint32_t j = 0; j < nb; j += 4) {
-        memcpy(&b[j], empty4, sizeof(empty4));
+    /* Eight empty buckets a step (nb is a power of two, at least BUCKETS_MIN): 16-byte
+       stores where one a bucket made this loop cost a tenth of a doubling, and eight
+       rather than four a step take half of the loop's own instructions off. */
+    _Static_assert(BUCKETS_MIN % 8 == 0, "rehash fills eight buckets a step");
+    static const tw_twbucket empty8[8] = {{TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0},
+                                          {TW_TW_NIL, 0}, {TW_TW_NIL, 0}, {TW_TW_NIL, 0},
+                                          {TW_TW_NIL, 0}, {TW_TW_NIL, 0}};
+    for (uint32_t j = 0; j < nb; j += 8) {
+        memcpy(&b[j], empty8, sizeof(empty8));
     }
     tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
     T->b = b;
@@ -396,8 +398,10 @@ bool tw_timewait_enter(tw_socket *c)
     t->rcv_wscale = c->rcv_wscale;
     bk->head = i;
     bk->bloom |= bit_of(h);
-    if (t->fprev != TW_TW_NIL && rec(T, t->fprev)->expires <= t->expires) {
-        /* The usual case: TIME-WAIT began now, so this record ends last: append. */
+    if (__builtin_expect(t->fprev != TW_TW_NIL && rec(T, t->fprev)->expires <= t->expires,
+                         1)) {
+        /* The usual case: TIME-WAIT began now, so this record ends last: append
+           (marked expected, laid out as the fall-through). */
         rec(T, t->fprev)->fnext = i;
         T->tail = i;
     } else {
@@ -405,10 +409,10 @@ bool tw_timewait_enter(tw_socket *c)
     }
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
-    if (c->flags & TW_F_HASHED) {
+    if (__builtin_expect((c->flags & TW_F_HASHED) != 0, 1)) {
         tw_htab_remove_hashed(&st->conns, &c->h, h);
         c->flags &= ~TW_F_HASHED;
-        if (st->last_conn == c) {
+        if (__builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
     }
