@@ -555,6 +555,7 @@ static void do_hold(const bench_args *a)
     static conn one;
     conns = &one;
     conns_n = 1;
+    bench_measure_begin(a); /* --callgrind: the lifecycles while the n are held */
     double t1 = bench_wall();
     uint64_t w = 0;
     for (; w < a->w; w++) {
@@ -566,6 +567,7 @@ static void do_hold(const bench_args *a)
         }
     }
     double lt = bench_wall() - t1;
+    bench_measure_end(a);
     bench_out("hold", STACK,
               "n=%llu target=%llu partial=%d setup_s=%.6f heap_peak=%zu rss_kb=%ld w=%llu "
               "lifecycle_ns=%.1f",

@@ -152,7 +152,7 @@ mem() { # STACK BIN REPS N (tcpwave and lwIP count exactly; Linux slab readings 
     esac
 }
 
-hold() { # STACK BIN REPS LIMIT N W
+hold() { # STACK BIN REPS LIMIT N W (W: lifecycles after the set-up; live() below times them)
     local r line n
     for ((r = 0; r < $3; r++)); do
         run "$1" "$2" --time-limit "$4" hold "$5" "$6" || return
@@ -160,8 +160,27 @@ hold() { # STACK BIN REPS LIMIT N W
         n=$(kv n "$line")
         val hold_setup_per_s "$1" "$(awk -v n="$n" -v s="$(kv setup_s "$line")" 'BEGIN { printf "%.1f", n / s }')"
         val hold_bytes_per_conn "$1" "$(awk -v n="$n" -v p="$(kv heap_peak "$line")" 'BEGIN { printf "%.1f", p / n }')"
-        val scale_live "$1" "$(kv lifecycle_ns "$line")"
-        note hold "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB), $(kv w "$line") lifecycles while held$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+        note hold "$1" "n=$n of $(kv target "$line") (setup $(kv setup_s "$line") s, rss $(kv rss_kb "$line") KiB)$([ "$(kv partial "$line")" = 1 ] && echo ", capped")"
+    done
+}
+
+# scale_live_N: ns per lifecycle while N idle established connections are held open (hold
+# mode: N set up, then W lifecycles timed beside them). Flat means the connection table's
+# lookups do not grow with the connections it holds. A run that could not hold all N (the
+# descriptor limit, the time limit) gives no figure for N, only a note.
+live() { # STACK BIN REPS LIMIT W N...
+    local stack=$1 bin=$2 reps=$3 limit=$4 w=$5 r n line
+    shift 5
+    for n in "$@"; do
+        for ((r = 0; r < reps; r++)); do
+            run "$stack" "$bin" --time-limit "$limit" hold "$n" "$w" || return
+            line=$R
+            if [ "$(kv n "$line")" != "$n" ] || [ "$(kv partial "$line")" = 1 ]; then
+                note "scale_live_$(label "$n")" "$stack" "held $(kv n "$line") of $n, $(kv w "$line") of $w lifecycles: no figure"
+                break
+            fi
+            val "scale_live_$(label "$n")" "$stack" "$(kv lifecycle_ns "$line")"
+        done
     done
 }
 
@@ -218,12 +237,15 @@ if [ "$QUICK" = 1 ]; then
     mem tcpwave tw_bench_mem 1 10000
     mem lwip lwip_bench_mem 1 5000
     mem linux linux_bench 3 30000
-    hold tcpwave tw_bench_mem 1 1 50000 2000
-    hold lwip lwip_bench_mem 1 1 5000 500
-    hold linux linux_bench 1 1 3000 500
+    hold tcpwave tw_bench_mem 1 1 50000 1
+    hold lwip lwip_bench_mem 1 1 5000 1
+    hold linux linux_bench 1 1 3000 1
     hold_huge tcpwave tw_bench_mem 1 1 50000
     hold_huge lwip lwip_bench_mem 1 1 5000
     hold_huge linux linux_bench 1 1 3000
+    live tcpwave tw_bench 1 1 10000 1000 10000
+    live lwip lwip_bench 1 1 500 1000
+    live linux linux_bench 1 1 500 1000
     CG_LC=1000 CG_BULK=16
 else
     REPS=5
@@ -243,18 +265,30 @@ else
     mem linux linux_bench 5 50000
     # Set-up time depends on how fast the kernel hands out fresh pages on this VM, which
     # varies from run to run: three runs each, median and range.
-    hold tcpwave tw_bench_mem 3 120 1000000 100000
-    hold lwip lwip_bench_mem 3 120 20000 1000
-    hold linux linux_bench 3 120 9000 10000
+    hold tcpwave tw_bench_mem 3 120 1000000 1
+    hold lwip lwip_bench_mem 3 120 20000 1
+    hold linux linux_bench 3 120 9000 1
     hold_huge tcpwave tw_bench_mem 3 120 1000000
     hold_huge lwip lwip_bench_mem 3 120 20000
     hold_huge linux linux_bench 3 120 9000
+    live tcpwave tw_bench $REPS 120 100000 1000 10000 100000 1000000
+    live lwip lwip_bench 3 120 1000 1000 10000
+    live linux linux_bench 3 120 10000 1000
     CG_LC=10000 CG_BULK=256
 fi
 callgrind tcpwave tw_bench instr_lifecycle $CG_LC lifecycle $CG_LC
 callgrind lwip lwip_bench instr_lifecycle $CG_LC lifecycle $CG_LC
 callgrind tcpwave tw_bench instr_bulk_kib $((CG_BULK * 1024)) bulk ${CG_BULK}m
 callgrind lwip lwip_bench instr_bulk_kib $((CG_BULK * 1024)) bulk ${CG_BULK}m
+# Instructions per lifecycle with 1,000 and with 1,000,000 connections held (lwIP: 1,000 and
+# 10,000, as far as its linear lists go in reasonable time): flat in instructions, any rise
+# of scale_live_N is memory latency. Full run only (the 1M set-up takes a minute here).
+if [ "$QUICK" != 1 ]; then
+    callgrind tcpwave tw_bench instr_live_1k 10000 hold 1000 10000
+    callgrind tcpwave tw_bench instr_live_1m 10000 hold 1000000 10000
+    callgrind lwip lwip_bench instr_live_1k 1000 hold 1000 1000
+    callgrind lwip lwip_bench instr_live_10k 1000 hold 10000 1000
+fi
 
 # ---- the table -------------------------------------------------------------------------------
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -306,13 +340,13 @@ END {
     split("lifecycle_1k lifecycle_10k lifecycle_100k lifecycle_1m lifecycle_cpu_10k lifecycle_cpu_100k " \
           "lifecycle_cpu_1m lifecycle_huge_1k lifecycle_huge_10k lifecycle_huge_100k lifecycle_huge_1m " \
           "scale_tw_1k scale_tw_10k scale_tw_100k scale_tw_1m " \
-          "scale_live pkts_per_lifecycle bulk_gbps bulk_gbps_cpu bulk_cpu_s_per_gib mem_established mem_time_wait mem_syn_rcvd " \
-          "hold_setup_per_s hold_huge_setup_per_s hold_bytes_per_conn instr_lifecycle instr_bulk_kib", order, " ")
+          "scale_live_1k scale_live_10k scale_live_100k scale_live_1m pkts_per_lifecycle bulk_gbps bulk_gbps_cpu bulk_cpu_s_per_gib mem_established mem_time_wait mem_syn_rcvd " \
+          "hold_setup_per_s hold_huge_setup_per_s hold_bytes_per_conn instr_lifecycle instr_live_1k instr_live_10k instr_live_1m instr_bulk_kib", order, " ")
     unit["lifecycle"] = "cycles/s"; unit["lifecycle_huge"] = "cycles/s"; unit["lifecycle_cpu"] = "cycles/CPU-s"; unit["bulk_gbps_cpu"] = "Gbit/CPU-s"; unit["scale_tw"] = "ns/cycle"; unit["scale_live"] = "ns/cycle"
     unit["pkts_per_lifecycle"] = "packets"; unit["bulk_gbps"] = "Gbit/s"; unit["bulk_cpu_s_per_gib"] = "CPU s/GiB"
     unit["mem_established"] = "B/end"; unit["mem_time_wait"] = "B/conn"; unit["mem_syn_rcvd"] = "B/entry"
     unit["hold_setup_per_s"] = "conns/s"; unit["hold_huge_setup_per_s"] = "conns/s"; unit["hold_bytes_per_conn"] = "B/conn (2 ends)"
-    unit["instr_lifecycle"] = "instr/cycle"; unit["instr_bulk_kib"] = "instr/KiB"
+    unit["instr_lifecycle"] = "instr/cycle"; unit["instr_live"] = "instr/cycle"; unit["instr_bulk_kib"] = "instr/KiB"
     for (f in figs) { higher[f] = (f ~ /^lifecycle_|^bulk_gbps|^hold_setup|^hold_huge_setup/) }
     printf "%-20s %-16s %-26s %-26s %-26s %8s %8s\n", "figure", "unit", "tcpwave", "lwIP", "Linux", "vs lwIP", "vs Linux"
     for (i = 1; order[i] != ""; i++) {
