@@ -1518,7 +1518,26 @@ static void third_ack(tw_socket *c, tw_seg *s)
                          TW_F_PEER_FIN)) &&
            !c->ooo);
     note_arrival(c, s, s->seq);
-    if (syn_rcvd_acked(c, s) || ack_accept(c, s) || in_process_text(c, s)) {
+    if (syn_rcvd_acked(c, s)) {
+        return;
+    }
+    /* ack_accept's steps for this segment, without those that have nothing to do:
+       syn_rcvd_acked took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
+       so the update's test passes and would store the same values again); it has no SACK
+       blocks (usual_opts); SEG.ACK = SND.UNA + 1 = SND.MAX acknowledges our SYN and no
+       more, in the Open state tw_cc_init has just set; nobody can hold a child not yet
+       accepted, so it has no probe out and no notification of its own (tw_conn_notify);
+       and ESTABLISHED has no closing transition. */
+    assert(c->state == TW_STATE_ESTABLISHED && (c->flags & TW_F_CHILD) && !c->probes_out &&
+           tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_eq(c->snd_wl2, s->ack) &&
+           c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
+           !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
+           tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
+    ack_advance(c, s, s->h, true);
+    if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
+        tw_conn_cc(c)->on_ack(c, 1, c->st->now);
+    }
+    if (in_process_text(c, s)) {
         return;
     }
     tw_out_push(c);
