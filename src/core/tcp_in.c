@@ -1160,8 +1160,8 @@ static __attribute__((noinline)) in_result drop_text(tw_socket *c, const tw_seg 
     return IN_DONE;
 }
 
-/* Inline in its two callers (in_synchronized, third_ack): the third segment of a passive
-   open, a request, pays no frame for its text. */
+/* Inline in in_synchronized, its one caller (third_ack takes its in-order case's steps
+   itself). */
 static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
                                                                       const tw_seg *s)
 {
@@ -1493,7 +1493,8 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    7323 5.3; second and fourth: no RST, no SYN); the fifth's SYN-RECEIVED ACK check
    passes and, with the window this segment brings, so does RFC 5961 5.2's floor (asked
    here rather than assumed); the seventh takes the text in order and the eighth has no
-   FIN. third_ack then takes the same steps in the same order. Anything else (a FIN, a
+   FIN. third_ack then takes the same steps in the same order, less those that have
+   nothing to do for such a segment. Anything else (a FIN, a
    SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps.
    Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
@@ -1537,8 +1538,19 @@ static void third_ack(tw_socket *c, tw_seg *s)
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, c->st->now);
     }
-    if (in_process_text(c, s)) {
-        return;
+    if (s->data_len) {
+        /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
+           of order yet, nothing shut or orphaned: asserted above), on a child. */
+        if (s->data_len > c->rcv_mss) {
+            c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
+                                                                      : tw_conn_local_mss(c));
+        }
+        if (!tw_conn_rcv_reserve(c, c->rcv.len + s->data_len)) {
+            drop_text(c, s, TW_CNT_RX_NOMEM);
+            return;
+        }
+        deliver_in_order(c, s->data, s->data_len, false);
+        ack_policy(c, s->data_len);
     }
     tw_out_push(c);
 }
