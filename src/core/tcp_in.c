@@ -430,10 +430,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
     tw_conn_apply_peer_syn(c, &peer);
-    c->snd_wnd = r->peer_win;
-    c->max_snd_wnd = c->snd_wnd;
-    c->snd_wl1 = c->irs;
-    c->snd_wl2 = c->iss;
+    c->snd_wnd = r->peer_win; /* (the rest of the SYN's window: in_promoted) */
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
     if (r->retries == 0 && !(c->flags & TW_F_TS)) {
         /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
@@ -1569,8 +1566,19 @@ static void synack_rto_take_over(tw_socket *c, uint64_t synack_tick)
     timer_changed(c);
 }
 
+/* The send window of a connection in SYN-RECEIVED, c->snd_wnd as the SYN gave it
+   (unscaled, RFC 7323 2.2), last updated by the SYN: SND.WL1 = IRS, SND.WL2 = ISS. */
+static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
+{
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = c->irs;
+    c->snd_wl2 = c->iss;
+}
+
 /* req_promote's connection takes its third segment, its wheel entry set once at the end
-   as in_conn does it. */
+   as in_conn does it. The SYN's send window is completed where the connection may stay
+   in SYN-RECEIVED: third_ack's segment replaces it before anything reads it
+   (syn_rcvd_acked). */
 static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick)
 {
     tw_stack *st = c->st;
@@ -1578,9 +1586,14 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tic
     if (third_ack_ok(c, s, usual)) {
         third_ack(c, s);
     } else {
+        syn_rcvd_window(c);
         in_synchronized(c, s);
     }
     if (st->timer_held == c && c->state == TW_STATE_SYN_RCVD) { /* (held: not freed) */
+        /* (after in_synchronized the same values again: only leaving SYN-RECEIVED
+           changes them; after third_ack, whose accept queue had room -- req_input --
+           never, but the window would be the SYN's all the same) */
+        syn_rcvd_window(c);
         synack_rto_take_over(c, synack_tick);
     }
     timer_release(st, c);
