@@ -96,7 +96,8 @@ void tw_conn_tmpl_init(tw_stack *st)
 }
 
 /* A connection object's first state, c from the class's free list or its slow path. */
-static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, tw_socket *c)
+static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, tw_socket *c,
+                                                                  uint32_t id)
 {
 #if defined(__GNUC__)
     /* The template's runs loaded first, so that their stores below replace the zeroing's
@@ -135,33 +136,34 @@ static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, 
 #endif
     c->kind = TW_OBJ_CONN;
     c->st = st;
-    c->id = (uint32_t)++st->next_conn_id;
+    c->id = id;
     return c;
 }
 
 /* tw_conn_alloc with the free list empty: out of line, so that the usual case makes
    no call and keeps no register across one. */
-static __attribute__((noinline)) tw_socket *conn_alloc_slow(tw_stack *st)
+static __attribute__((noinline)) tw_socket *conn_alloc_slow(tw_stack *st, uint32_t id)
 {
     tw_socket *c = tw_mem_take_slow(&st->mem, TW_MC_CONN, sizeof(*c));
-    return c ? conn_init(st, c) : NULL;
+    return c ? conn_init(st, c, id) : NULL;
 }
 
-tw_socket *tw_conn_alloc(tw_stack *st)
+tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id)
 {
     if (!st->mem.cache[TW_MC_CONN].head) {
-        return conn_alloc_slow(st);
+        return conn_alloc_slow(st, id);
     }
-    return conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
+    return conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id);
 }
 
 /* tw_conn_open with the free list empty (out of line, as conn_alloc_slow). */
 static __attribute__((noinline)) int conn_open_slow(tw_stack *st, tw_socket **out)
 {
-    tw_socket *c = conn_alloc_slow(st);
+    tw_socket *c = conn_alloc_slow(st, 0);
     if (!c) {
         return TW_ERR_NOMEM;
     }
+    c->id = (uint32_t)++st->next_conn_id;
     *out = c;
     return 0;
 }
@@ -171,7 +173,8 @@ int tw_conn_open(tw_stack *st, tw_socket **out)
     if (!st->mem.cache[TW_MC_CONN].head) {
         return conn_open_slow(st, out);
     }
-    *out = conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)));
+    *out = conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
+                     (uint32_t)++st->next_conn_id);
     return 0;
 }
 

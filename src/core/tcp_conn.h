@@ -305,7 +305,9 @@ static inline void tw_stack_trim_if_idle(tw_stack *st)
 /* ---- tcp_conn.c ---- */
 /* Set st->conn_tmpl from the stack's configuration and device (tw_stack_new). */
 void tw_conn_tmpl_init(tw_stack *st);
-tw_socket *tw_conn_alloc(tw_stack *st);
+/* A new connection object (CLOSED, its settings the stack's) whose trace identity is
+   `id` (a passive open's was given to its SYN queue entry), or NULL. */
+tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id);
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
    TW_ERR_NOMEM. (Its own function, tail-called: open then keeps no register across a
    call for `out`.) */

@@ -94,13 +94,14 @@ static inline void timer_changed(tw_socket *c)
 static void in_synchronized(tw_socket *c, tw_seg *s);
 static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick);
 
-/* A child of listener `l` for the peer of segment `s`, not yet in any state. Inline in
-   its two callers: a passive open's third segment pays no frame for it. */
+/* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
+   identity `id`. Inline in its two callers: a passive open's third segment pays no frame
+   for it. */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_socket *l,
-                                                                 const tw_seg *s)
+                                                                 const tw_seg *s, uint32_t id)
 {
     tw_stack *st = l->st;
-    tw_socket *c = tw_conn_alloc(st);
+    tw_socket *c = tw_conn_alloc(st, id);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
@@ -176,7 +177,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
-    tw_socket *c = new_child(l, s);
+    tw_socket *c = new_child(l, s, (uint32_t)++st->next_conn_id);
     if (!c) {
         return;
     }
@@ -409,7 +410,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
-    tw_socket *c = new_child(l, s);
+    tw_socket *c = new_child(l, s, r->id); /* (the entry's: its segments were traced so) */
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
@@ -418,7 +419,6 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     peer.mss = r->peer_mss;
     peer.wscale = r->snd_wscale;
     peer.ts_val = r->ts_recent;
-    c->id = r->id;
     c->irs = tw_seq_make(r->irs);
     c->rcv_nxt = tw_seq_add(c->irs, 1);
     c->rcv_adv = tw_seq_add(c->rcv_nxt, l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);

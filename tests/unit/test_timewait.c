@@ -41,7 +41,7 @@ typedef struct model {
 /* A connection that is just enough for tw_timewait_enter. */
 static void enter(tw_stack *st, const model *e, uint32_t i)
 {
-    tw_socket *c = tw_conn_alloc(st);
+    tw_socket *c = tw_conn_alloc(st, i + 1);
     assert_non_null(c);
     c->raddr = e->raddr;
     c->rport = e->rport;
