@@ -337,9 +337,10 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
-   here when its third segment comes (req_promote). */
+   here when its third segment comes (req_promote). `promoted`: the connection made from
+   the entry takes its place in the listener's SYN queue count (syn_len left as it is). */
 static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
-                                                                  uint64_t hash)
+                                                                  uint64_t hash, bool promoted)
 {
     tw_wheel_cancel(&st->wheel, &r->timer);
     tw_htab_remove_hashed(&st->reqs, &r->h, hash);
@@ -347,14 +348,16 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     if (r->lnext) {
         r->lnext->lpprev = r->lpprev;
     }
-    r->listener->syn_len--;
+    if (!promoted) {
+        r->listener->syn_len--;
+    }
     st->nconns--;
     tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
 }
 
 void tw_req_free(tw_stack *st, tw_reqsk *r)
 {
-    req_free_hashed(st, r, tw_htab_hash(&st->reqs, r->h.key));
+    req_free_hashed(st, r, tw_htab_hash(&st->reqs, r->h.key), false);
 }
 
 /* The half-open entry ends: trace it and free it. */
@@ -440,8 +443,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     /* The entry was found by the segment's 4-tuple, the connection has the same one,
        and both tables have one seed: the lookup's hash serves both. */
     uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
-    req_free_hashed(st, r, s->hash);
-    l->syn_len++;
+    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len instead) */
     tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
     if (st->cfg.trace) {
         /* (the flag is read only by a trace: the entry's SYN-RECEIVED was traced) */
