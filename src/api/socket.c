@@ -174,19 +174,7 @@ tw_socket *tw_listener_enqueue(tw_socket *child)
     /* (tw_conn_listener; a listening port's leaf is there: no test for a missing one) */
     tw_socket *l =
         child->st->ports[child->lport / TW_PORT_LEAF]->p[child->lport % TW_PORT_LEAF].listener;
-    if (l->acc_len >= l->backlog) {
-        return NULL;
-    }
-    l->syn_len--;
-    child->q_next = NULL;
-    if (l->acc_tail) {
-        l->acc_tail->q_next = child;
-    } else {
-        l->acc_head = child;
-    }
-    l->acc_tail = child;
-    l->acc_len++;
-    return l;
+    return tw_listener_enqueue_to(l, child) ? l : NULL;
 }
 
 /* see tcpwave.h */

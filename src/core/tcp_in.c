@@ -92,7 +92,8 @@ static inline void timer_changed(tw_socket *c)
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick);
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
+                        tw_socket *l);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
    identity `id`. Inline in its two callers: a passive open's third segment pays no frame
@@ -453,7 +454,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     } else {
         tw_conn_set_state(c, TW_STATE_SYN_RCVD);
     }
-    in_promoted(c, s, usual, synack_tick);
+    in_promoted(c, s, usual, synack_tick, l);
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
@@ -975,18 +976,12 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
 
 /* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED STATE, for an ACK in SND.UNA < SEG.ACK =<
    SND.NXT: "enter ESTABLISHED state and continue processing" with the send window from
-   this segment (the SYN's was unscaled). Shared by in_process_ack and the third ACK's
-   short path (third_ack). */
-static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket *c,
-                                                                      const tw_seg *s)
+   this segment (the SYN's was unscaled). syn_rcvd_acked's steps once the listener `l`
+   of a passive child has queued it for accept (NULL for an active open's). */
+static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
+                                                                  const tw_seg *s,
+                                                                  tw_socket *l)
 {
-    tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
-    if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
-        /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission
-           will bring it back once there is room. */
-        tw_drop(c->st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
-        return IN_DONE;
-    }
     c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
@@ -998,6 +993,26 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
     } else {
         tw_conn_notify(c);
     }
+}
+
+/* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission will bring
+   it back once there is room. */
+static in_result syn_rcvd_full(tw_socket *c, const tw_seg *s)
+{
+    tw_drop(c->st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, c);
+    return IN_DONE;
+}
+
+/* Shared by in_process_ack and the third ACK's short path (third_ack), which knows the
+   listener: syn_rcvd_queued. */
+static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket *c,
+                                                                      const tw_seg *s)
+{
+    tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
+    if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
+        return syn_rcvd_full(c, s);
+    }
+    syn_rcvd_queued(c, s, l);
     return IN_CONTINUE;
 }
 
@@ -1510,7 +1525,7 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     return !tw_seq_lt(s->ack, oldest);
 }
 
-static void third_ack(tw_socket *c, tw_seg *s)
+static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -1518,9 +1533,13 @@ static void third_ack(tw_socket *c, tw_seg *s)
                          TW_F_PEER_FIN)) &&
            !c->ooo);
     note_arrival(c, s, s->seq);
-    if (syn_rcvd_acked(c, s)) {
+    /* (syn_rcvd_acked with c's listener known) */
+    assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
+    if (!tw_listener_enqueue_to(l, c)) {
+        syn_rcvd_full(c, s);
         return;
     }
+    syn_rcvd_queued(c, s, l);
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_acked took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
@@ -1577,16 +1596,17 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
     c->snd_wl2 = c->iss;
 }
 
-/* req_promote's connection takes its third segment, its wheel entry set once at the end
-   as in_conn does it. The SYN's send window is completed where the connection may stay
+/* req_promote's connection, l's child, takes its third segment, its wheel entry set
+   once at the end as in_conn does it. The SYN's send window is completed where the connection may stay
    in SYN-RECEIVED: third_ack's segment replaces it before anything reads it
    (syn_rcvd_acked). */
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick)
+static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
+                        tw_socket *l)
 {
     tw_stack *st = c->st;
     timer_hold(st, c);
     if (third_ack_ok(c, s, usual)) {
-        third_ack(c, s);
+        third_ack(c, s, l);
     } else {
         syn_rcvd_window(c);
         in_synchronized(c, s);
