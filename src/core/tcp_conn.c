@@ -660,35 +660,7 @@ void tw_conn_syn_opts(const tw_socket *c, tw_tcp_opts *o, const tw_tcp_opts *pee
 
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer)
 {
-    const tw_stack *st = c->st;
-    /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536. RFC 9293 also
-       lets us clamp absurdly small values; Linux uses 48 as the floor, we use 64. */
-    uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 536;
-    c->peer_mss = pm < 64 ? 64 : pm;
-    /* The options both ends offered (S4: ours are the configuration's, st->syn_opts),
-       made flags with one multiply rather than a test each: WSCALE and SACK_PERM sit 8
-       bits below TW_F_WS and TW_F_SACK, TS 4 bits below TW_F_TS, and of on << 8 and
-       on << 4 (no bit in common, so their sum is their or) only those land in the
-       three flags (asserted below). */
-    unsigned on = peer->present & st->syn_opts;
-    c->flags = (c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
-               ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK));
-    if (on & TW_OPT_WSCALE) {
-        c->snd_wscale = peer->wscale;
-    } else {
-        c->snd_wscale = 0;
-        c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
-    }
-    uint16_t mss = tw_conn_local_mss(c);
-    if (c->peer_mss < mss) {
-        mss = c->peer_mss;
-    }
-    if (on & TW_OPT_TS) {
-        c->ts_recent = peer->ts_val;
-        c->ts_recent_stamp = st->now;
-        mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
-    }
-    c->snd_mss = mss;
+    tw_conn_apply_peer_syn_in(c, peer);
 }
 _Static_assert((TW_OPT_WSCALE << 8) == TW_F_WS && (TW_OPT_SACK_PERM << 8) == TW_F_SACK &&
                    (TW_OPT_TS << 4) == TW_F_TS &&

@@ -433,7 +433,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
-    tw_conn_apply_peer_syn(c, &peer);
+    tw_conn_apply_peer_syn_in(c, &peer);
     c->snd_wnd = r->peer_win; /* (the rest of the SYN's window: in_promoted) */
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
     if (r->retries == 0 && !(c->flags & TW_F_TS)) {
