@@ -1570,7 +1570,18 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
         deliver_in_order(c, s->data, s->data_len, false);
         ack_policy(c, s->data_len);
     }
-    tw_out_push(c);
+    /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
+       accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
+       the ACK its text may owe is left (push_tail; tw_timer_after_send has nothing to
+       do). */
+    assert(!c->snd.len && tw_seq_eq(c->snd_nxt, c->snd_max) &&
+           tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at == TW_TIME_NEVER &&
+           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN);
+    if (c->flags & TW_F_ACK_NOW) {
+        tw_out_ack(c);
+    } else if (c->flags & TW_F_ACK_LAZY) {
+        tw_out_ack_lazy(c);
+    }
 }
 
 /* The third segment left the connection it was promoted to in SYN-RECEIVED: PAWS refused
