@@ -1532,10 +1532,19 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
     assert(!(c->flags & (TW_F_FIN_QUEUED | TW_F_SHUT_RD | TW_F_ORPHAN | TW_F_OOO_FIN |
                          TW_F_PEER_FIN)) &&
            !c->ooo);
-    note_arrival(c, s, s->seq);
+    /* note_arrival's steps: TS.Recent from this segment (RFC 7323 4.3: its TSval passed
+       PAWS, third_ack_ok, and SEG.SEQ = RCV.NXT = Last.ACK.sent, req_promote); the idle
+       clock starts in tw_cc_init (syn_rcvd_queued), with no keepalive probe sent yet. */
+    assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent);
+    tw_stack *st = c->st;
+    if (c->flags & TW_F_TS) {
+        c->ts_recent = s->h->o.ts_val;
+        c->ts_recent_stamp = st->now;
+    }
     /* (syn_rcvd_acked with c's listener known) */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
     if (!tw_listener_enqueue_to(l, c)) {
+        c->last_rcv = st->now; /* (note_arrival's) */
         syn_rcvd_full(c, s);
         return;
     }
@@ -1554,7 +1563,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
     ack_advance(c, s, s->h, true);
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
-        tw_conn_cc(c)->on_ack(c, 1, c->st->now);
+        tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
     if (s->data_len) {
         /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
