@@ -325,12 +325,12 @@ void tw_conn_free_all(tw_stack *st);
 void tw_conn_set_state_full(tw_socket *c, tw_state s);
 /* Whether old -> s is an edge of the state diagram (or no change); debug builds only. */
 bool tw_conn_edge_legal(tw_state old, tw_state s);
-static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c, tw_state s)
+/* tw_conn_set_state for a caller that has found nothing traces (c->st->cfg.trace NULL):
+   the inline half. */
+static inline __attribute__((always_inline)) void tw_conn_set_state_untraced(tw_socket *c,
+                                                                            tw_state s)
 {
-    if (c->st->cfg.trace) {
-        tw_conn_set_state_full(c, s);
-        return;
-    }
+    assert(!c->st->cfg.trace);
     assert(tw_conn_edge_legal((tw_state)c->state, s));
     /* (the same counting as tw_conn_set_state_full's: each flag makes it once only, so
        a "change" to the current state, which that function passes by, counts nothing) */
@@ -346,6 +346,14 @@ static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c
         }
     }
     c->state = (uint8_t)s;
+}
+static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c, tw_state s)
+{
+    if (c->st->cfg.trace) {
+        tw_conn_set_state_full(c, s);
+        return;
+    }
+    tw_conn_set_state_untraced(c, s);
 }
 /* The connection is over (CLOSED). `err` becomes sticky if nonzero. Frees the object
    when the application no longer holds it; otherwise unhashes it and keeps it CLOSED. */

@@ -452,7 +452,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
         tw_conn_set_state_full(c, TW_STATE_SYN_RCVD);
         c->flags &= ~TW_F_QUIET_STATE;
     } else {
-        tw_conn_set_state(c, TW_STATE_SYN_RCVD);
+        tw_conn_set_state_untraced(c, TW_STATE_SYN_RCVD);
     }
     in_promoted(c, s, usual, synack_tick, l);
 }
