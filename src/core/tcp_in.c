@@ -282,16 +282,14 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
     r->irs = s->seq.v;
     r->peer_mss = (po->present & TW_OPT_MSS) ? po->mss : 0;
     r->peer_win = s->h->win;
-    /* S4: an option is used only if both sides offer it. */
-    if (!cfg->no_wscale && (po->present & TW_OPT_WSCALE)) {
-        r->opts |= TW_OPT_WSCALE;
+    /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
+       configuration's). */
+    uint8_t opts = (uint8_t)(po->present & st->syn_opts);
+    r->opts = opts;
+    if (opts & TW_OPT_WSCALE) {
         r->snd_wscale = po->wscale;
     }
-    if (!cfg->no_sack && (po->present & TW_OPT_SACK_PERM)) {
-        r->opts |= TW_OPT_SACK_PERM;
-    }
-    if (!cfg->no_timestamps && (po->present & TW_OPT_TS)) {
-        r->opts |= TW_OPT_TS;
+    if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
     }
     uint32_t iss, ts_off;
