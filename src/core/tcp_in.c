@@ -224,7 +224,8 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
 /* Inline in its one caller (input_demux): the SYN of every passive open pays no frame of
    its own. */
 static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg *s,
-                                                            bool have_floor, uint32_t isn_floor)
+                                                            uint64_t key, bool have_floor,
+                                                            uint32_t isn_floor)
 {
     tw_stack *st = l->st;
     if (s->flags & TW_RST) {
@@ -277,7 +278,8 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
     const tw_config *cfg = &st->cfg;
     const tw_tcp_opts *po = &s->h->o;
     r->kind = TW_OBJ_REQ;
-    r->h.key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
+    assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
+    r->h.key = key; /* (the segment's 4-tuple, as the listener's port is its own) */
     r->listener = l;
     r->irs = s->seq.v;
     r->peer_mss = (po->present & TW_OPT_MSS) ? po->mss : 0;
@@ -1847,7 +1849,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         p = tw_port_get(st, h->dport);
     }
     if (p && p->listener) {
-        in_listen(p->listener, s, have_floor, isn_floor);
+        in_listen(p->listener, s, key, have_floor, isn_floor);
         return;
     }
     in_closed(st, s);
