@@ -221,8 +221,8 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     in_synchronized(c, s);
 }
 
-/* Inline in its one caller (input_demux): the SYN of every passive open pays no frame of
-   its own. */
+/* Inline in input_demux: the SYN of every passive open pays no frame of its own (and in
+   in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
 static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg *s,
                                                             uint64_t key, bool have_floor,
                                                             uint32_t isn_floor)
@@ -335,6 +335,14 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
        frees the entry first (wheel.h). */
     tw_wheel_arm_lazy(&st->wheel, &r->timer,
                       tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
+}
+
+/* in_listen for a SYN that ended a TIME-WAIT record (RFC 6191: its ISN above
+   `isn_floor`). Out of line: the usual SYN's inline copy then keeps no floor. */
+static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s, uint64_t key,
+                                                         uint32_t isn_floor)
+{
+    in_listen(l, s, key, true, isn_floor);
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
@@ -1849,7 +1857,11 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         p = tw_port_get(st, h->dport);
     }
     if (p && p->listener) {
-        in_listen(p->listener, s, key, have_floor, isn_floor);
+        if (have_floor) {
+            in_listen_after_tw(p->listener, s, key, isn_floor);
+        } else {
+            in_listen(p->listener, s, key, false, 0);
+        }
         return;
     }
     in_closed(st, s);
