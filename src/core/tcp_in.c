@@ -315,19 +315,16 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
     r->lpprev = &l->reqs;
     l->syn_len++;
     st->nconns++;
-    bool trace = st->cfg.trace != NULL; /* (the ids are built only then) */
-    if (trace) {
-        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
-        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
-    }
     if (s->data_len) {
         /* S6: no data is buffered for a half-open connection; the SYN+ACK acknowledges
            only the SYN and the peer sends the bytes again. */
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
-    if (trace) {
-        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+    if (st->cfg.trace) { /* (the ids are built only then; no hook sees the counters) */
+        tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
+        tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
+        tid.state = TW_STATE_SYN_RCVD;
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
     tw_out_req_synack(st, r, false);
