@@ -107,14 +107,14 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_socket *l,
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
     }
-    c->flags |= TW_F_PASSIVE | TW_F_CHILD; /* l is its port's listener */
+    /* (TW_F_CHILD: l is its port's listener) */
+    c->flags |= TW_F_PASSIVE | TW_F_CHILD | (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO));
     c->raddr = s->raddr;
     c->rport = s->h->sport;
     c->lport = l->lport;
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->local_mss = l->local_mss;
-    c->flags |= l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO);
     c->rcv_wscale = l->wscale_offer; /* tw_wscale_for(c->rcvbuf_cap) */
     return c;
 }
