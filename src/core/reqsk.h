@@ -9,9 +9,10 @@
  *   0  tw_hnode  next, key (raddr | rport | lport)          16
  *   16 tw_timer  SYN+ACK retransmission                     24
  *   40 kind, retries, opts (offered options we accept), peer wscale, peer MSS, window
- *   48 irs, iss, ts_recent, id (trace identity of the connection-to-be)
- *   64 sent_us (first SYN+ACK in us, for the handshake RTT sample), ts_off (our TSval
- *      offset, from the same hash as iss), listener, list links
+ *   48 irs, iss, ts_recent or sent_us (first SYN+ACK in us, for the handshake RTT sample
+ *      without timestamps), id (trace identity of the connection-to-be)
+ *   64 rcv_wnd (the window our SYN+ACK offers), ts_off (our TSval offset, from the same
+ *      hash as iss), listener, list links
  */
 #ifndef TW_CORE_REQSK_H
 #define TW_CORE_REQSK_H
@@ -27,9 +28,17 @@ typedef struct tw_reqsk {
     uint8_t snd_wscale; /* the peer's */
     uint16_t peer_mss;  /* the peer's MSS option, 0 if absent */
     uint16_t peer_win;  /* the SYN's window */
-    uint32_t irs, iss, ts_recent;
+    uint32_t irs, iss;
+    union {
+        uint32_t ts_recent; /* opts & TW_OPT_TS */
+        uint32_t sent_us;   /* otherwise: low 32 bits of the time in us (RTTs far below
+                               the 71 min wrap) */
+    };
     uint32_t id;
-    uint32_t sent_us; /* low 32 bits of the time in us: RTTs far below the 71 min wrap */
+    /* Our receive window from the SYN+ACK on (unscaled, RFC 7323 2.2): the listener's
+       buffer when the SYN came. Kept, as it was promised: a buffer lowered on the
+       listener since then does not take it back (RFC 9293 3.8.6.2.2). */
+    uint16_t rcv_wnd;
     uint32_t ts_off;
     struct tw_socket *listener;
     struct tw_reqsk *lnext, **lpprev; /* the listener's list */

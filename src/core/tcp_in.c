@@ -284,6 +284,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
     r->irs = s->seq.v;
     r->peer_mss = (po->present & TW_OPT_MSS) ? po->mss : 0;
     r->peer_win = s->h->win;
+    r->rcv_wnd = (uint16_t)(l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
     uint8_t opts = (uint8_t)(po->present & st->syn_opts);
@@ -430,7 +431,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     peer.ts_val = r->ts_recent;
     c->irs = tw_seq_make(r->irs);
     c->rcv_nxt = tw_seq_add(c->irs, 1);
-    c->rcv_adv = tw_seq_add(c->rcv_nxt, l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
+    c->rcv_adv = tw_seq_add(c->rcv_nxt, r->rcv_wnd);
     c->last_ack_sent = c->rcv_nxt; /* our SYN+ACK acknowledged the SYN (RFC 7323 4.3) */
     c->iss = tw_seq_make(r->iss);
     c->ts_offset = r->ts_off; /* the one hash at the SYN gave it with the ISS */
@@ -440,6 +441,11 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     c->snd_buf_seq = c->snd_nxt;
     tw_conn_apply_peer_syn_in(c, &peer);
     c->snd_wnd = r->peer_win; /* (the rest of the SYN's window: in_promoted) */
+    if (__builtin_expect(r->rcv_wnd > c->rcvbuf_cap, 0)) {
+        /* The listener's buffer was lowered since our SYN+ACK: the window it offered
+           stays (RFC 9293 3.8.6.2.2), as after set_bufsizes on a connection. */
+        c->flags |= TW_F_BUF_LOWERED;
+    }
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
     if (r->retries == 0 && !(c->flags & TW_F_TS)) {
         /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
@@ -487,9 +493,9 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
         }
         return false;
     }
-    /* First check (3.10.7.4): RCV.WND is what our SYN+ACK offered, the listener's
-       receive buffer up to 65535 (RFC 7323 2.2: a SYN's window is never scaled). */
-    uint32_t wnd = r->listener->rcvbuf_cap < 65535u ? r->listener->rcvbuf_cap : 65535u;
+    /* First check (3.10.7.4): RCV.WND is what our SYN+ACK offered (RFC 7323 2.2: a
+       SYN's window is never scaled). */
+    uint32_t wnd = r->rcv_wnd;
     tw_seq end = tw_seq_add(rcv_nxt, wnd);
     bool ok = s->len == 0 ? tw_seq_in(s->seq, rcv_nxt, end)
                           : (tw_seq_in(s->seq, rcv_nxt, end) ||
@@ -545,7 +551,7 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
        SEG.SEQ = RCV.NXT inside a nonempty window; no RST; the ACK bit; exactly our SYN
        acknowledged): they are asked only for the others. */
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
-                 s->ack.v == r->iss + 1 && r->listener->rcvbuf_cap != 0;
+                 s->ack.v == r->iss + 1 && r->rcv_wnd != 0;
     if (!usual && !req_checks(st, r, s, rcv_nxt)) {
         return;
     }

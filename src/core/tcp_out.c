@@ -796,14 +796,14 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
 {
     const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
-    uint32_t space = l->rcvbuf_cap;
+    uint32_t space = r->rcv_wnd; /* (the window offered, kept: reqsk.h) */
     uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     uint16_t win;
     tw_tcp_opts o;
     if (flags & TW_SYN) {
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
-        win = (uint16_t)(space > 65535u ? 65535u : space); /* RFC 7323: unscaled */
+        win = (uint16_t)space; /* RFC 7323: unscaled */
         if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) ==
             (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
             /* The usual answer, all four options: straight, without `o`. */
