@@ -270,14 +270,19 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
     }
     /* S2, S8: the half-open connection is a small entry; the connection object comes
        with the third segment (req_input). */
-    tw_reqsk *r = tw_mem_ztake(&st->mem, TW_MC_REQ, sizeof(*r));
+    tw_reqsk *r = tw_mem_take(&st->mem, TW_MC_REQ, sizeof(*r));
     if (!r) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return;
     }
     const tw_config *cfg = &st->cfg;
     const tw_tcp_opts *po = &s->h->o;
+    /* Every field is set below rather than zeroed first: ts_recent or sent_us as opts
+       has TW_OPT_TS or not (the one of the two then read), h.next by the table's
+       insertion, the timer's next when it is placed (wheel.h). */
+    r->timer.pprev = NULL; /* (not armed) */
     r->kind = TW_OBJ_REQ;
+    r->retries = 0;
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
     r->h.key = key; /* (the segment's 4-tuple, as the listener's port is its own) */
     r->listener = l;
@@ -289,9 +294,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
        configuration's). */
     uint8_t opts = (uint8_t)(po->present & st->syn_opts);
     r->opts = opts;
-    if (opts & TW_OPT_WSCALE) {
-        r->snd_wscale = po->wscale;
-    }
+    r->snd_wscale = (opts & TW_OPT_WSCALE) ? po->wscale : 0;
     if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
     }
