@@ -1835,7 +1835,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         return;
     }
     bool have_floor = false;
-    uint32_t isn_floor = 0;
+    uint32_t isn_floor; /* (set by tw_timewait_input when have_floor) */
     tw_port *p = NULL; /* the listener's port: looked up only when asked (not for a SYN
                           queue entry's segment, the third of every passive open) */
     if (st->tws.count) {
