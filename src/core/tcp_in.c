@@ -281,6 +281,10 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
        has TW_OPT_TS or not (the one of the two then read), h.next by the table's
        insertion, the timer's next when it is placed (wheel.h). */
     r->timer.pprev = NULL; /* (not armed) */
+    /* The SYN+ACK's retransmission (sent below). Placed only if still armed when the
+       wheel next changes: the third segment usually frees the entry first (wheel.h). */
+    tw_wheel_arm_lazy(&st->wheel, &r->timer,
+                      tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
@@ -332,10 +336,6 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
     tw_out_req_synack(st, r, false);
-    /* Placed only if still armed when the wheel next changes: the third segment usually
-       frees the entry first (wheel.h). */
-    tw_wheel_arm_lazy(&st->wheel, &r->timer,
-                      tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
 }
 
 /* in_listen for a SYN that ended a TIME-WAIT record (RFC 6191: its ISN above
