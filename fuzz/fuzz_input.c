@@ -1275,6 +1275,15 @@ static void do_accept(node *nd, handle *l)
     handle *h = add_handle(nd, c);
     h->rcvcap = ci.rcvbuf;
     h->sndcap = ci.sndbuf;
+    /* The window its SYN+ACK offered is not taken back when the listener's buffer was
+       lowered before the handshake completed (RFC 9293 3.8.6.2.2): unread bytes and the
+       window may reach that offer, at most 65535 (RFC 7323 2.2: unscaled), and are held
+       as after a lowered limit until they drain below the child's own. */
+    uint32_t held = ci.rx_pending + ci.rcv_wnd;
+    CHECK(held <= (ci.rcvbuf > 65535u ? ci.rcvbuf : 65535u),
+          "accepted socket with %u bytes unread and a window of %u in a %u-byte buffer",
+          ci.rx_pending, ci.rcv_wnd, ci.rcvbuf);
+    h->rcvhold = held > ci.rcvbuf ? held : 0;
 }
 
 static void do_send(node *nd, handle *h, size_t len)
