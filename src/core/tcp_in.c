@@ -203,6 +203,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     c->irs = tw_seq_make(s->seq.v - 1);
     c->rcv_nxt = s->seq;
     c->rcv_adv = c->rcv_nxt;
+    c->last_ack_sent = c->rcv_nxt; /* our SYN+ACK acknowledged the SYN (RFC 7323 4.3) */
     c->iss = tw_seq_make(s->ack.v - 1);
     c->ts_offset = tw_ts_offset(st, c->raddr, c->rport, c->lport);
     c->snd_una = c->iss;
