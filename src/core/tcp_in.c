@@ -1631,25 +1631,31 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
     c->snd_wl2 = c->iss;
 }
 
-/* req_promote's connection, l's child, takes its third segment, its wheel entry set
-   once at the end as in_conn does it. The SYN's send window is completed where the connection may stay
-   in SYN-RECEIVED: third_ack's segment replaces it before anything reads it
-   (syn_rcvd_acked). */
+/* req_promote's connection, l's child, takes its third segment: through the full steps
+   with its wheel entry set once at the end as in_conn does it, or through third_ack. The
+   SYN's send window is completed where the connection may stay in SYN-RECEIVED:
+   third_ack's segment replaces it before anything reads it (syn_rcvd_queued). */
 static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
                         tw_socket *l)
 {
     tw_stack *st = c->st;
-    timer_hold(st, c);
     if (third_ack_ok(c, s, usual)) {
+        /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
+           told to the wheel as it is made. It never frees c. */
         third_ack(c, s, l);
-    } else {
-        syn_rcvd_window(c);
-        in_synchronized(c, s);
+        if (c->state == TW_STATE_SYN_RCVD) {
+            /* (never: its accept queue had room, req_input; the window would be the
+               SYN's all the same) */
+            syn_rcvd_window(c);
+            synack_rto_take_over(c, synack_tick);
+        }
+        return;
     }
+    timer_hold(st, c);
+    syn_rcvd_window(c);
+    in_synchronized(c, s);
     if (st->timer_held == c && c->state == TW_STATE_SYN_RCVD) { /* (held: not freed) */
-        /* (after in_synchronized the same values again: only leaving SYN-RECEIVED
-           changes them; after third_ack, whose accept queue had room -- req_input --
-           never, but the window would be the SYN's all the same) */
+        /* (the same values again: only leaving SYN-RECEIVED changes them) */
         syn_rcvd_window(c);
         synack_rto_take_over(c, synack_tick);
     }
