@@ -1018,8 +1018,8 @@ static in_result syn_rcvd_full(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-/* Shared by in_process_ack and the third ACK's short path (third_ack), which knows the
-   listener: syn_rcvd_queued. */
+/* The fifth check's SYN-RECEIVED step for in_process_ack (third_ack, which knows c's
+   listener, takes its steps itself: tw_listener_enqueue_to, syn_rcvd_queued). */
 static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket *c,
                                                                       const tw_seg *s)
 {
@@ -1523,8 +1523,8 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    passes and, with the window this segment brings, so does RFC 5961 5.2's floor (asked
    here rather than assumed); the seventh takes the text in order and the eighth has no
    FIN. third_ack then takes the same steps in the same order, less those that have
-   nothing to do for such a segment. Anything else (a FIN, a
-   SYN, a RST, an old TSval, data beyond RCV.NXT...) takes the full steps.
+   nothing to do for such a segment. Anything else (a FIN, a SYN, a RST, an old TSval,
+   data beyond RCV.NXT...) takes the full steps.
    Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
    text fits, the options, PAWS, RFC 5961 5.2's floor. */
@@ -1565,7 +1565,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
     }
     syn_rcvd_queued(c, s, l);
     /* ack_accept's steps for this segment, without those that have nothing to do:
-       syn_rcvd_acked took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
+       syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
        blocks (usual_opts); SEG.ACK = SND.UNA + 1 = SND.MAX acknowledges our SYN and no
        more, in the Open state tw_cc_init has just set; nobody can hold a child not yet
