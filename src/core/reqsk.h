@@ -54,6 +54,8 @@ void tw_req_free(tw_stack *st, tw_reqsk *r);
 void tw_req_close_listener(tw_socket *l);
 /* tcp_out.c: our SYN+ACK for a half-open entry. */
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit);
+/* The same, the entry's first (in_listen: its own copy, no retransmission's test). */
+void tw_out_req_synack_first(tw_stack *st, const tw_reqsk *r);
 /* tcp_out.c: a bare ACK for a half-open entry (<SEQ=ISS+1><ACK=IRS+1>). */
 void tw_out_req_ack(tw_stack *st, const tw_reqsk *r);
 

@@ -336,7 +336,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
         tid.state = TW_STATE_SYN_RCVD;
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
-    tw_out_req_synack(st, r, false);
+    tw_out_req_synack_first(st, r);
 }
 
 /* in_listen for a SYN that ended a TIME-WAIT record (RFC 6191: its ISN above

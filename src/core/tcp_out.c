@@ -848,6 +848,11 @@ void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit)
     req_send(st, r, TW_SYN | TW_ACK, retransmit);
 }
 
+void tw_out_req_synack_first(tw_stack *st, const tw_reqsk *r)
+{
+    req_send(st, r, TW_SYN | TW_ACK, false);
+}
+
 void tw_out_req_ack(tw_stack *st, const tw_reqsk *r)
 {
     req_send(st, r, TW_ACK, false);
