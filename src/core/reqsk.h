@@ -52,10 +52,10 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r);
 void tw_req_free(tw_stack *st, tw_reqsk *r);
 /* A listener goes away: reset and free its half-open entries. */
 void tw_req_close_listener(tw_socket *l);
-/* tcp_out.c: our SYN+ACK for a half-open entry. */
-void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit);
-/* The same, the entry's first (in_listen: its own copy, no retransmission's test). */
-void tw_out_req_synack_first(tw_stack *st, const tw_reqsk *r);
+/* tcp_out.c: our SYN+ACK for a half-open entry, the first (in_listen) or sent again
+   (counted as a retransmission): two copies, each without the other's test. */
+void tw_out_req_synack(tw_stack *st, const tw_reqsk *r);
+void tw_out_req_synack_again(tw_stack *st, const tw_reqsk *r);
 /* tcp_out.c: a bare ACK for a half-open entry (<SEQ=ISS+1><ACK=IRS+1>). */
 void tw_out_req_ack(tw_stack *st, const tw_reqsk *r);
 

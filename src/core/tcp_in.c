@@ -336,7 +336,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
         tid.state = TW_STATE_SYN_RCVD;
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
-    tw_out_req_synack_first(st, r);
+    tw_out_req_synack(st, r);
 }
 
 /* in_listen for a SYN that ended a TIME-WAIT record (RFC 6191: its ISN above
@@ -414,7 +414,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
     }
     r->retries++;
     tw_time rto = synack_backoff(&st->cfg, st->cfg.rto_initial, r->retries);
-    tw_out_req_synack(st, r, true);
+    tw_out_req_synack_again(st, r);
     tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, rto)));
 }
 
@@ -481,7 +481,7 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
-            tw_out_req_synack(st, r, true);
+            tw_out_req_synack_again(st, r);
             return false;
         }
         /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */

@@ -843,14 +843,14 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
     out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
 }
 
-void tw_out_req_synack(tw_stack *st, const tw_reqsk *r, bool retransmit)
-{
-    req_send(st, r, TW_SYN | TW_ACK, retransmit);
-}
-
-void tw_out_req_synack_first(tw_stack *st, const tw_reqsk *r)
+void tw_out_req_synack(tw_stack *st, const tw_reqsk *r)
 {
     req_send(st, r, TW_SYN | TW_ACK, false);
+}
+
+void tw_out_req_synack_again(tw_stack *st, const tw_reqsk *r)
+{
+    req_send(st, r, TW_SYN | TW_ACK, true);
 }
 
 void tw_out_req_ack(tw_stack *st, const tw_reqsk *r)
