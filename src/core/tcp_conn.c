@@ -548,7 +548,7 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint3
 
 /* tw_conn_rcv_reserve's cases other than its two usual ones: out of line, so that those
    make no call and save no register. */
-static __attribute__((noinline)) bool rcv_reserve_slow(tw_socket *c, uint32_t need)
+__attribute__((noinline)) bool tw_conn_rcv_reserve_slow(tw_socket *c, uint32_t need)
 {
     /* Out-of-order bytes live past the readable ones: keep everything up to the
        current capacity's worth that is in use. */
@@ -576,21 +576,7 @@ uint32_t tw_conn_rcv_space_rare(const tw_socket *c)
 
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
 {
-    /* The usual cases of tw_conn_ring_reserve, here without a call: a ring with room,
-       and a fresh ring's first block from the free list (a connection's first data). */
-    tw_ring *r = &c->rcv;
-    if (r->buf) {
-        if (need <= r->cap) {
-            return true;
-        }
-    } else if (r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
-               c->st->mem.cache[TW_MC_RING].head) {
-        r->buf = tw_mem_take(&c->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-        r->cap = TW_MEM_RING_BLOCK;
-        r->head = 0;
-        return true;
-    }
-    return rcv_reserve_slow(c, need);
+    return tw_conn_rcv_reserve_in(c, need);
 }
 
 /* (tw_conn_notify has checked that there is a hook and an application to tell) */

@@ -475,6 +475,29 @@ static inline bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
     return tw_conn_ring_reserve(c->st, &c->snd, need, c->sndbuf_cap, c->snd.len);
 }
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
+/* (tw_conn_rcv_reserve_in's cases other than its two usual ones) */
+bool tw_conn_rcv_reserve_slow(tw_socket *c, uint32_t need);
+/* tw_conn_rcv_reserve's body, inline where a call costs more than its usual cases (a
+   passive open's third segment, third_ack). */
+static inline __attribute__((always_inline)) bool tw_conn_rcv_reserve_in(tw_socket *c,
+                                                                        uint32_t need)
+{
+    /* The usual cases of tw_conn_ring_reserve, here without a call: a ring with room,
+       and a fresh ring's first block from the free list (a connection's first data). */
+    tw_ring *r = &c->rcv;
+    if (r->buf) {
+        if (need <= r->cap) {
+            return true;
+        }
+    } else if (r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+               c->st->mem.cache[TW_MC_RING].head) {
+        r->buf = tw_mem_take(&c->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        r->cap = TW_MEM_RING_BLOCK;
+        r->head = 0;
+        return true;
+    }
+    return tw_conn_rcv_reserve_slow(c, need);
+}
 /* Release a ring's block (to the stack's free list when it has the first size). */
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
 /* Receive space left (bytes the window may offer). Inline, like the other small
