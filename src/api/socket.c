@@ -174,7 +174,11 @@ tw_socket *tw_listener_enqueue(tw_socket *child)
     /* (tw_conn_listener; a listening port's leaf is there: no test for a missing one) */
     tw_socket *l =
         child->st->ports[child->lport / TW_PORT_LEAF]->p[child->lport % TW_PORT_LEAF].listener;
-    return tw_listener_enqueue_to(l, child) ? l : NULL;
+    if (l->acc_len >= l->backlog) {
+        return NULL;
+    }
+    tw_listener_enqueue_to(l, child);
+    return l;
 }
 
 /* see tcpwave.h */

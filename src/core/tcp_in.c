@@ -1556,13 +1556,10 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
         c->ts_recent = s->h->o.ts_val;
         c->ts_recent_stamp = st->now;
     }
-    /* (syn_rcvd_acked with c's listener known) */
+    /* syn_rcvd_acked's steps with c's listener known, whose accept queue has room
+       (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
-    if (!tw_listener_enqueue_to(l, c)) {
-        c->last_rcv = st->now; /* (note_arrival's) */
-        syn_rcvd_full(c, s);
-        return;
-    }
+    tw_listener_enqueue_to(l, c);
     syn_rcvd_queued(c, s, l);
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
@@ -1641,14 +1638,8 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tic
     tw_stack *st = c->st;
     if (third_ack_ok(c, s, usual)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
-           told to the wheel as it is made. It never frees c. */
+           told to the wheel as it is made. It takes c to ESTABLISHED. */
         third_ack(c, s, l);
-        if (c->state == TW_STATE_SYN_RCVD) {
-            /* (never: its accept queue had room, req_input; the window would be the
-               SYN's all the same) */
-            syn_rcvd_window(c);
-            synack_rto_take_over(c, synack_tick);
-        }
         return;
     }
     timer_hold(st, c);
