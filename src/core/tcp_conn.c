@@ -57,22 +57,19 @@ static const uint16_t legal_next[TW_STATE_COUNT_] = {
 };
 #endif
 
-/* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.h). */
-#define DEADLINES_AT offsetof(struct tw_socket, rto_at)
-#define DEADLINES_END (offsetof(struct tw_socket, ka_at) + sizeof(tw_time))
+#define DEADLINES_AT TW_CONN_DEADLINES_AT
+#define DEADLINES_END TW_CONN_DEADLINES_END
 _Static_assert(offsetof(struct tw_socket, misc_at) == DEADLINES_AT + 8 &&
                    offsetof(struct tw_socket, dack_at) == DEADLINES_AT + 16 &&
                    offsetof(struct tw_socket, ka_at) == DEADLINES_AT + 24,
                "the four deadlines side by side (tw_conn_alloc)");
 _Static_assert(TW_STATE_CLOSED == 0, "a zeroed socket is CLOSED");
 
-/* The 16-byte runs of a new connection that st->conn_tmpl holds (stack.h), each with a
-   field set from the stack's configuration among zeros. */
-#define TMPL_FLAGS offsetof(struct tw_socket, flags)
-#define TMPL_MSS offsetof(struct tw_socket, local_mss)
-#define TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
-#define TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
-#define TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+#define TMPL_FLAGS TW_CONN_TMPL_FLAGS
+#define TMPL_MSS TW_CONN_TMPL_MSS
+#define TMPL_RTO TW_CONN_TMPL_RTO
+#define TMPL_SNDBUF TW_CONN_TMPL_SNDBUF
+#define TMPL_RCVBUF TW_CONN_TMPL_RCVBUF
 _Static_assert(TMPL_FLAGS % 16 == 0 && TMPL_MSS % 16 == 0 && TMPL_RTO % 16 == 0 &&
                    TMPL_SNDBUF % 16 == 0 && TMPL_RCVBUF % 16 == 0,
                "each templated field lies in a 16-byte run of tw_conn_alloc's zeroing");
@@ -95,71 +92,23 @@ void tw_conn_tmpl_init(tw_stack *st)
     }
 }
 
-/* A connection object's first state, c from the class's free list or its slow path. */
-static inline __attribute__((always_inline)) tw_socket *conn_init(tw_stack *st, tw_socket *c,
-                                                                  uint32_t id)
-{
-#if defined(__GNUC__)
-    /* The template's runs loaded first, so that their stores below replace the zeroing's
-       stores to the same bytes (nothing reads c in between). */
-    const tw_mem_v16 *t = (const tw_mem_v16 *)(const void *)st->conn_tmpl;
-    tw_mem_v16 t_flags = t[0], t_mss = t[1], t_rto = t[2], t_sndbuf = t[3], t_rcvbuf = t[4];
-#endif
-    /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
-       zeroing, with no second store to the deadlines (three of them) after it. */
-    tw_mem_zero(c, DEADLINES_AT);
-#if defined(__GNUC__)
-    /* (two 16-byte stores, where GCC makes four of the assignments below) */
-    *(tw_mem_v16 *)(void *)&c->rto_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
-    *(tw_mem_v16 *)(void *)&c->dack_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
-#else
-    c->rto_at = TW_TIME_NEVER;
-    c->misc_at = TW_TIME_NEVER;
-    c->dack_at = TW_TIME_NEVER;
-    c->ka_at = TW_TIME_NEVER;
-#endif
-    tw_mem_zero((uint8_t *)c + DEADLINES_END, sizeof(*c) - DEADLINES_END);
-#if defined(__GNUC__)
-    /* flags (tw_cc_flag(st->cfg.cc)), local_mss (tw_conn_mss_for(st, 0)), rto
-       (cfg.rto_initial), sndbuf_cap (cfg.sndbuf), rcvbuf_cap (cfg.rcvbuf) */
-    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_FLAGS) = t_flags;
-    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_MSS) = t_mss;
-    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_RTO) = t_rto;
-    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_SNDBUF) = t_sndbuf;
-    *(tw_mem_v16 *)(void *)((uint8_t *)c + TMPL_RCVBUF) = t_rcvbuf;
-#else
-    memcpy((uint8_t *)c + TMPL_FLAGS, st->conn_tmpl[0], 16);
-    memcpy((uint8_t *)c + TMPL_MSS, st->conn_tmpl[1], 16);
-    memcpy((uint8_t *)c + TMPL_RTO, st->conn_tmpl[2], 16);
-    memcpy((uint8_t *)c + TMPL_SNDBUF, st->conn_tmpl[3], 16);
-    memcpy((uint8_t *)c + TMPL_RCVBUF, st->conn_tmpl[4], 16);
-#endif
-    c->kind = TW_OBJ_CONN;
-    c->st = st;
-    c->id = id;
-    return c;
-}
-
 /* tw_conn_alloc with the free list empty: out of line, so that the usual case makes
    no call and keeps no register across one. */
-static __attribute__((noinline)) tw_socket *conn_alloc_slow(tw_stack *st, uint32_t id)
+__attribute__((noinline)) tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id)
 {
     tw_socket *c = tw_mem_take_slow(&st->mem, TW_MC_CONN, sizeof(*c));
-    return c ? conn_init(st, c, id) : NULL;
+    return c ? tw_conn_init(st, c, id) : NULL;
 }
 
 tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id)
 {
-    if (!st->mem.cache[TW_MC_CONN].head) {
-        return conn_alloc_slow(st, id);
-    }
-    return conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id);
+    return tw_conn_alloc_in(st, id);
 }
 
 /* tw_conn_open with the free list empty (out of line, as conn_alloc_slow). */
 static __attribute__((noinline)) int conn_open_slow(tw_stack *st, tw_socket **out)
 {
-    tw_socket *c = conn_alloc_slow(st, 0);
+    tw_socket *c = tw_conn_alloc_slow(st, 0);
     if (!c) {
         return TW_ERR_NOMEM;
     }
@@ -173,7 +122,7 @@ int tw_conn_open(tw_stack *st, tw_socket **out)
     if (!st->mem.cache[TW_MC_CONN].head) {
         return conn_open_slow(st, out);
     }
-    *out = conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
+    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
                      (uint32_t)++st->next_conn_id);
     return 0;
 }

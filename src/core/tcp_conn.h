@@ -308,6 +308,72 @@ void tw_conn_tmpl_init(tw_stack *st);
 /* A new connection object (CLOSED, its settings the stack's) whose trace identity is
    `id` (a passive open's was given to its SYN queue entry), or NULL. */
 tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id);
+/* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.c checks it). */
+#define TW_CONN_DEADLINES_AT offsetof(struct tw_socket, rto_at)
+#define TW_CONN_DEADLINES_END (offsetof(struct tw_socket, ka_at) + sizeof(tw_time))
+/* The 16-byte runs of a new connection that st->conn_tmpl holds (stack.h), each with a
+   field set from the stack's configuration among zeros (tcp_conn.c checks them). */
+#define TW_CONN_TMPL_FLAGS offsetof(struct tw_socket, flags)
+#define TW_CONN_TMPL_MSS offsetof(struct tw_socket, local_mss)
+#define TW_CONN_TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
+#define TW_CONN_TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
+#define TW_CONN_TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+/* A connection object's first state, c from the class's free list or its slow path. */
+static inline __attribute__((always_inline)) tw_socket *tw_conn_init(tw_stack *st,
+                                                                     tw_socket *c, uint32_t id)
+{
+#if defined(__GNUC__)
+    /* The template's runs loaded first, so that their stores below replace the zeroing's
+       stores to the same bytes (nothing reads c in between). */
+    const tw_mem_v16 *t = (const tw_mem_v16 *)(const void *)st->conn_tmpl;
+    tw_mem_v16 t_flags = t[0], t_mss = t[1], t_rto = t[2], t_sndbuf = t[3], t_rcvbuf = t[4];
+#endif
+    /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
+       zeroing, with no second store to the deadlines (three of them) after it. */
+    tw_mem_zero(c, TW_CONN_DEADLINES_AT);
+#if defined(__GNUC__)
+    /* (two 16-byte stores, where GCC makes four of the assignments below) */
+    *(tw_mem_v16 *)(void *)&c->rto_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
+    *(tw_mem_v16 *)(void *)&c->dack_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
+#else
+    c->rto_at = TW_TIME_NEVER;
+    c->misc_at = TW_TIME_NEVER;
+    c->dack_at = TW_TIME_NEVER;
+    c->ka_at = TW_TIME_NEVER;
+#endif
+    tw_mem_zero((uint8_t *)c + TW_CONN_DEADLINES_END, sizeof(*c) - TW_CONN_DEADLINES_END);
+#if defined(__GNUC__)
+    /* flags (tw_cc_flag(st->cfg.cc)), local_mss (tw_conn_mss_for(st, 0)), rto
+       (cfg.rto_initial), sndbuf_cap (cfg.sndbuf), rcvbuf_cap (cfg.rcvbuf) */
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_FLAGS) = t_flags;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_MSS) = t_mss;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_RTO) = t_rto;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_SNDBUF) = t_sndbuf;
+    *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_RCVBUF) = t_rcvbuf;
+#else
+    memcpy((uint8_t *)c + TW_CONN_TMPL_FLAGS, st->conn_tmpl[0], 16);
+    memcpy((uint8_t *)c + TW_CONN_TMPL_MSS, st->conn_tmpl[1], 16);
+    memcpy((uint8_t *)c + TW_CONN_TMPL_RTO, st->conn_tmpl[2], 16);
+    memcpy((uint8_t *)c + TW_CONN_TMPL_SNDBUF, st->conn_tmpl[3], 16);
+    memcpy((uint8_t *)c + TW_CONN_TMPL_RCVBUF, st->conn_tmpl[4], 16);
+#endif
+    c->kind = TW_OBJ_CONN;
+    c->st = st;
+    c->id = id;
+    return c;
+}
+
+/* tw_conn_alloc with the free list empty. */
+tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id);
+/* tw_conn_alloc inline, for a passive open's third segment (new_child). */
+static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stack *st,
+                                                                        uint32_t id)
+{
+    if (!st->mem.cache[TW_MC_CONN].head) {
+        return tw_conn_alloc_slow(st, id);
+    }
+    return tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id);
+}
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
    TW_ERR_NOMEM. (Its own function, tail-called: open then keeps no register across a
    call for `out`.) */

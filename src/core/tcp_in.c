@@ -102,7 +102,7 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_socket *l,
                                                                  const tw_seg *s, uint32_t id)
 {
     tw_stack *st = l->st;
-    tw_socket *c = tw_conn_alloc(st, id);
+    tw_socket *c = tw_conn_alloc_in(st, id);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
