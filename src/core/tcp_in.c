@@ -1003,8 +1003,12 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
     c->snd_wl2 = s->ack;
     established_from_syn(c);
     if (l) {
-        /* (c is l's unaccepted child, whose notification tw_conn_notify passes over) */
-        tw_conn_notify(l);
+        /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
+           listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
+        assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
+        if (l->st->cfg.notify) {
+            tw_conn_notify_emit(l);
+        }
     } else {
         tw_conn_notify(c);
     }
