@@ -854,14 +854,17 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
     }
     if (tw_seq_gt(ack, c->snd_buf_seq)) {
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
-        if (acked > c->snd.len) {
-            acked = c->snd.len; /* the rest acknowledges our FIN */
-        }
-        if (acked) {
+        if (acked >= c->snd.len) {
+            /* All of it (the rest acknowledges our FIN): the ring starts over at its
+               front, as recv's does, with no position to compute. */
+            acked = c->snd.len;
+            c->snd.head = 0;
+            c->snd.len = 0;
+        } else {
             tw_ring_consume(&c->snd, acked);
-            c->snd_buf_seq = tw_seq_add(c->snd_buf_seq, acked);
-            c->bytes_acked += acked;
         }
+        c->snd_buf_seq = tw_seq_add(c->snd_buf_seq, acked);
+        c->bytes_acked += acked;
     }
     c->snd_una = ack;
     if (tw_seq_lt(c->snd_nxt, ack)) {
