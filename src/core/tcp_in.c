@@ -1724,6 +1724,15 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     }
 }
 
+/* in_conn out of line, for input_demux (the full parser's segments, and the usual
+   packet's whose ring could not grow): the steps for a segment of no connection there
+   then keep their registers. */
+static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                   const tw_tcp_hdr *h)
+{
+    in_conn(st, c, s, h);
+}
+
 /* The demultiplexing after the connection table's lookup (`n`, found or not). */
 static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
 {
@@ -1733,7 +1742,7 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         if (fast_ok(c, s, h, NULL)) {
             fast_do(c, s, h, false);
         } else {
-            in_conn(st, c, s, h);
+            in_conn_call(st, c, s, h);
         }
         return;
     }
