@@ -1435,7 +1435,13 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
                 c->snd_nxt = ack;
             }
             tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
-            fin_in_order_in(c, TW_STATE_FIN_WAIT_2); /* S14: the last ACK, then TIME-WAIT */
+            /* fin_in_order_in's FIN-WAIT-2 steps (S14: the last ACK, then TIME-WAIT)
+               without its ack_soon: the ACK sent at once clears what that would note
+               (ack_carried). */
+            c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
+            c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
+            tw_out_ack(c);
+            time_wait_steps(c);
             return true;
         }
     }
