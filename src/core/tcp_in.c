@@ -1418,8 +1418,10 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c,
         if (c->state == TW_STATE_LAST_ACK) {
             /* RFC 9293 3.10.7.4 fifth, LAST-ACK STATE: "The only thing that can arrive
                in this state is an acknowledgment of our FIN. If our FIN is now
-               acknowledged, delete the TCB, enter the CLOSED state, and return." (S14) */
-            tw_conn_done(c, 0);
+               acknowledged, delete the TCB, enter the CLOSED state, and return." (S14)
+               tw_conn_done's steps for an orphan, without its call. */
+            tw_conn_set_state(c, TW_STATE_CLOSED);
+            tw_conn_free(c);
             return true;
         }
         if (s->flags & TW_FIN) {
