@@ -1406,10 +1406,11 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
    or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
    having done nothing, for closing_ack's other case. (Our FIN was sent when the ACK
    covers it: closing_ack_ok found SEG.ACK =< SND.MAX, so tw_conn_fin_sent is not asked.) */
-static inline __attribute__((always_inline)) bool closing_ack_last(tw_socket *c, tw_seg *s,
-                                                                  const tw_tcp_hdr *h)
+static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st, tw_socket *c,
+                                                                  tw_seg *s, const tw_tcp_hdr *h)
 {
-    if ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace && tw_conn_fin_acked(c, s->ack)) {
+    assert(c->st == st);
+    if ((c->flags & TW_F_ORPHAN) && !st->cfg.trace && tw_conn_fin_acked(c, s->ack)) {
         assert(tw_conn_fin_sent(c));
         /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
            trace): what the fifth check would still update -- RTT, congestion window,
@@ -1690,7 +1691,7 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
     } else if (closing_ack_ok(c, s, h)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
-        if (!closing_ack_last(c, s, h)) {
+        if (!closing_ack_last(st, c, s, h)) {
             s->h = h;
             closing_ack(c, s);
         }
