@@ -626,7 +626,15 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
         timer_changed(c);
         established_from_syn(c);
         ack_soon(c); /* S3; S5: data the application writes at once rides on it */
-        tw_out_push(c);
+        /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
+           step when data or a FIN waits (S5: the request queued during the handshake),
+           without its tests. */
+        if ((c->flags & TW_F_FIN_QUEUED) ||
+            !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+            tw_out_push_now(c);
+        } else {
+            tw_out_push(c);
+        }
         tw_conn_notify(c);
         return;
     }
