@@ -1396,9 +1396,9 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
                                                                 const tw_seg *s,
                                                                 const tw_tcp_hdr *h)
 {
-    if (!(c->state == TW_STATE_FIN_WAIT_1 ||
-          (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
-        (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK || s->data_len != 0 ||
+    if ((s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
+        !(c->state == TW_STATE_FIN_WAIT_1 ||
+          (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) || s->data_len != 0 ||
         !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o) ||
         (c->flags & TW_F_OOO_FIN) || ((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN))) {
         return false;
