@@ -1304,15 +1304,22 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
    (tw_stack_next_deadline says "now"): an application that answers the data, or closes,
    in the meantime sends its reply or FIN with the ACK on it, one segment instead of two
    (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon keeps it to one held
-   segment). Inline in tw_out_push, which holds most of them. */
-static inline void ack_lazy(tw_socket *c)
+   segment). Inline in tw_out_push, which holds most of them: ack_queue puts the
+   connection on the held-ACK list, for a caller that has set TW_F_ACK_LAZY (push_tail
+   finds it set). */
+static inline void ack_queue(tw_socket *c)
 {
-    c->flags |= TW_F_ACK_LAZY;
     if (!(c->flags & TW_F_ACK_QUEUED)) {
         c->flags |= TW_F_ACK_QUEUED;
         c->ack_next = c->st->ack_head;
         c->st->ack_head = c;
     }
+}
+
+static inline void ack_lazy(tw_socket *c)
+{
+    c->flags |= TW_F_ACK_LAZY;
+    ack_queue(c);
 }
 
 /* What tw_out_push does once the sending is done: the ACK still owed, and the timers. */
@@ -1322,7 +1329,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
     if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
     } else if (c->flags & TW_F_ACK_LAZY) {
-        ack_lazy(c);
+        ack_queue(c); /* (ack_lazy's flag is set) */
     }
     /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
        and no persist timer it only arms the RTO when none runs (tw_rto_arm: the usual
