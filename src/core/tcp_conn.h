@@ -633,8 +633,19 @@ static inline void tw_out_push_if_any(tw_socket *c)
 }
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
-/* An ACK owed by the end of this turn (held for a reply or FIN to carry it). */
-void tw_out_ack_lazy(tw_socket *c);
+/* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and
+   the connection on the held-ACK list (tcp_out.c ack_queue's steps). Inline: a
+   server's read of each request makes it (the window it opens), and the call cost as
+   much as its steps. */
+static inline void tw_out_ack_lazy(tw_socket *c)
+{
+    c->flags |= TW_F_ACK_LAZY;
+    if (!(c->flags & TW_F_ACK_QUEUED)) {
+        c->flags |= TW_F_ACK_QUEUED;
+        c->ack_next = c->st->ack_head;
+        c->st->ack_head = c;
+    }
+}
 /* Send the pure ACKs tw_out_push held back (tw_stack_on_timeout). */
 void tw_out_flush_acks(tw_stack *st);
 /* Take c, which is on it (TW_F_ACK_QUEUED), off the held-ACK list as it is freed

@@ -1306,7 +1306,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
    (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon keeps it to one held
    segment). Inline in tw_out_push, which holds most of them: ack_queue puts the
    connection on the held-ACK list, for a caller that has set TW_F_ACK_LAZY (push_tail
-   finds it set). */
+   finds it set; tw_out_ack_lazy, tcp_conn.h, sets it and does the same). */
 static inline void ack_queue(tw_socket *c)
 {
     if (!(c->flags & TW_F_ACK_QUEUED)) {
@@ -1316,12 +1316,6 @@ static inline void ack_queue(tw_socket *c)
     }
 }
 
-static inline void ack_lazy(tw_socket *c)
-{
-    c->flags |= TW_F_ACK_LAZY;
-    ack_queue(c);
-}
-
 /* What tw_out_push does once the sending is done: the ACK still owed, and the timers. */
 static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 {
@@ -1329,7 +1323,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
     if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
     } else if (c->flags & TW_F_ACK_LAZY) {
-        ack_queue(c); /* (ack_lazy's flag is set) */
+        ack_queue(c); /* (the flag is set) */
     }
     /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
        and no persist timer it only arms the RTO when none runs (tw_rto_arm: the usual
@@ -1390,11 +1384,6 @@ void tw_out_push(tw_socket *c)
         return;
     }
     push_tail(c);
-}
-
-void tw_out_ack_lazy(tw_socket *c)
-{
-    ack_lazy(c);
 }
 
 void tw_out_forget_ack(tw_socket *c)
