@@ -682,13 +682,13 @@ static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_conn_set_state(c, TW_STATE_TIME_WAIT);
-    c->rto_at = TW_TIME_NEVER;
     /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
        by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
     c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
     if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
         return; /* c is now a compact record (tw_conn_free gave its send ring back) */
     }
+    c->rto_at = TW_TIME_NEVER; /* (the record has no RTO: set for the full connection) */
     /* S15: the application still holds the socket (or no record could be made): the
        full connection waits 2*MSL itself, with nothing left to send. */
     tw_conn_ring_free(st, &c->snd);
