@@ -608,6 +608,10 @@ static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_sock
 }
 
 /* ---- tcp_out.c ---- */
+/* Room in front of a payload for the largest IPv4 + TCP header (no IP options, 40 bytes
+   of TCP options): a payload in one piece of the send ring with this much before it is
+   sent where it lies, its headers over the (saved) bytes in front (tcp_out.c). */
+#define TW_SND_HDR_ROOM (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + TW_TCP_MAX_OPT)
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
 void tw_out_push(tw_socket *c);
 /* tw_out_push for a caller that has just queued data or a FIN on a synchronized

@@ -863,10 +863,16 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
     if (tw_seq_gt(ack, c->snd_buf_seq)) {
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
         if (acked >= c->snd.len) {
-            /* All of it (the rest acknowledges our FIN): the ring starts over at its
-               front, as recv's does, with no position to compute. */
+            /* All of it (the rest acknowledges our FIN): the ring starts over, with no
+               position to compute, TW_SND_HDR_ROOM bytes from its front (a ring's
+               buffer holds more: 1 KiB at least), so that what is written next lies in
+               one piece with room for its headers in front, and a payload of more than
+               128 bytes is then sent where it lies (tcp_out.c emit_plain_as, push_full)
+               rather than copied. (A ring without a buffer -- a FIN acknowledged with no
+               data ever sent -- has no position to keep: whatever makes its buffer
+               sets its head, send_dst, tw_conn_ring_reserve, tw_ring_move.) */
             acked = c->snd.len;
-            c->snd.head = 0;
+            c->snd.head = TW_SND_HDR_ROOM;
             c->snd.len = 0;
         } else {
             tw_ring_consume(&c->snd, acked);

@@ -83,9 +83,7 @@ void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-/* Room in front of a payload for the largest IPv4 + TCP header (no IP options, 40 bytes
-   of TCP options). */
-#define HDR_ROOM (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + TW_TCP_MAX_OPT)
+#define HDR_ROOM TW_SND_HDR_ROOM /* (tcp_conn.h) */
 
 static uint32_t load32(const uint8_t *p)
 {
