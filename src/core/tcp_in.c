@@ -1879,8 +1879,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             assert(r->len == 0 && r->head == 0);
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;
-            if (!tw_cksum_native_ok_nz(
-                    tw_cksum_copy_native(sum, r->buf, u->payload, u->payload_len))) {
+            uint32_t plen = u->payload_len;
+            sum = plen <= 128 ? tw_cksum_add64(sum, tw_cksum_copy_short(r->buf, u->payload, plen))
+                              : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
+            if (!tw_cksum_native_ok_nz(sum)) {
                 tw_mem_give(&st->mem, TW_MC_RING, r->buf, TW_MEM_RING_BLOCK);
                 r->buf = NULL;
                 r->cap = 0;
