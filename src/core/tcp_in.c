@@ -1872,9 +1872,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                block on the free list (tw_conn_rcv_reserve's usual case): the block is
                taken and the payload copied to its front (a fresh ring is empty at head 0)
                with the checksum summed in the same pass, as tw_ring_write_sum does for a
-               ring with room; on a wrong checksum the block goes back as it came (the
+               ring with room (up to 128 bytes, a request's or an answer's, in line:
+               tw_cksum_copy_short); on a wrong checksum the block goes back as it came (the
                list's head again, its counts as they were), so that nothing has changed.
-               (Measured: lifecycle -24 instr against summing first, then copying.) */
+               (Measured: lifecycle -46 instr against summing first, then copying.) */
             tw_ring *r = &c->rcv;
             assert(r->len == 0 && r->head == 0);
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
