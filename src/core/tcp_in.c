@@ -677,15 +677,17 @@ static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len)
 }
 
 /* Entering TIME-WAIT: inline where the usual close takes it (fin_in_order, FIN-WAIT-2's
-   FIN: every active closer's), a call elsewhere (enter_time_wait). */
-static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c)
+   FIN: every active closer's), a call elsewhere (enter_time_wait). `orphan` is true where
+   the caller knows c is one (closing_ack_last), false where the flag is to be asked. */
+static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c, bool orphan)
 {
+    assert(!orphan || (c->flags & TW_F_ORPHAN));
     tw_stack *st = c->st;
     tw_conn_set_state(c, TW_STATE_TIME_WAIT);
     /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
        by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
     c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-    if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
+    if ((orphan || (c->flags & TW_F_ORPHAN)) && tw_timewait_enter(c)) {
         return; /* c is now a compact record (tw_conn_free gave its send ring back) */
     }
     c->rto_at = TW_TIME_NEVER; /* (the record has no RTO: set for the full connection) */
@@ -698,7 +700,7 @@ static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c)
 
 static void enter_time_wait(tw_socket *c)
 {
-    time_wait_steps(c);
+    time_wait_steps(c, false);
 }
 
 /* The ACK that answers an unacceptable segment (out of window, PAWS, ACK of unsent or
@@ -1279,7 +1281,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket
         break;
     case TW_STATE_FIN_WAIT_2:
         tw_out_ack(c); /* S14: the last ACK, before the record shrinks */
-        time_wait_steps(c);
+        time_wait_steps(c, false);
         return IN_DONE;
     default:
         break;
@@ -1458,7 +1460,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
             c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
             tw_out_ack(c);
-            time_wait_steps(c);
+            time_wait_steps(c, true); /* (an orphan: asked above) */
             return true;
         }
     }
