@@ -1436,8 +1436,9 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             /* RFC 9293 3.10.7.4 fifth, LAST-ACK STATE: "The only thing that can arrive
                in this state is an acknowledgment of our FIN. If our FIN is now
                acknowledged, delete the TCB, enter the CLOSED state, and return." (S14)
-               tw_conn_done's steps for an orphan, without its call. */
-            tw_conn_set_state(c, TW_STATE_CLOSED);
+               tw_conn_done's steps for an orphan, without its call, and without the
+               change to CLOSED, which only a trace would see (there is none: asked
+               above) of an object given back at once. */
             tw_conn_free(c);
             return true;
         }
