@@ -677,18 +677,26 @@ static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len)
 }
 
 /* Entering TIME-WAIT: inline where the usual close takes it (fin_in_order, FIN-WAIT-2's
-   FIN: every active closer's), a call elsewhere (enter_time_wait). `orphan` is true where
-   the caller knows c is one (closing_ack_last), false where the flag is to be asked. */
-static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c, bool orphan)
+   FIN: every active closer's), a call elsewhere (enter_time_wait). `quiet_orphan` is true
+   where the caller knows c is an orphan and nothing traces (closing_ack_last): the
+   connection's own change to TIME-WAIT, which nobody could see of an object that becomes
+   a record, is then made only when it stays; false where the flag is to be asked. */
+static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c,
+                                                                 bool quiet_orphan)
 {
-    assert(!orphan || (c->flags & TW_F_ORPHAN));
+    assert(!quiet_orphan || ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace));
     tw_stack *st = c->st;
-    tw_conn_set_state(c, TW_STATE_TIME_WAIT);
+    if (!quiet_orphan) {
+        tw_conn_set_state(c, TW_STATE_TIME_WAIT);
+    }
     /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
        by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
     c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-    if ((orphan || (c->flags & TW_F_ORPHAN)) && tw_timewait_enter(c)) {
+    if ((quiet_orphan || (c->flags & TW_F_ORPHAN)) && tw_timewait_enter(c)) {
         return; /* c is now a compact record (tw_conn_free gave its send ring back) */
+    }
+    if (quiet_orphan) {
+        tw_conn_set_state(c, TW_STATE_TIME_WAIT);
     }
     c->rto_at = TW_TIME_NEVER; /* (the record has no RTO: set for the full connection) */
     /* S15: the application still holds the socket (or no record could be made): the
@@ -1461,7 +1469,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
             c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
             tw_out_ack(c);
-            time_wait_steps(c, true); /* (an orphan: asked above) */
+            time_wait_steps(c, true); /* (an orphan, and no trace: asked above) */
             return true;
         }
     }
