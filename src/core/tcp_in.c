@@ -676,39 +676,35 @@ static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len)
            tw_seq_in(tw_seq_add(seq, len - 1), c->rcv_nxt, end);
 }
 
-/* Entering TIME-WAIT: inline where the usual close takes it (fin_in_order, FIN-WAIT-2's
-   FIN: every active closer's), a call elsewhere (enter_time_wait). `quiet_orphan` is true
-   where the caller knows c is an orphan and nothing traces (closing_ack_last): the
-   connection's own change to TIME-WAIT, which nobody could see of an object that becomes
-   a record, is then made only when it stays; false where the flag is to be asked. */
-static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c,
-                                                                 bool quiet_orphan)
+/* S15: the application still holds the socket (or no record could be made): the full
+   connection waits 2*MSL itself, in TIME-WAIT, with nothing left to send. */
+static inline __attribute__((always_inline)) void time_wait_stay(tw_socket *c)
 {
-    assert(!quiet_orphan || ((c->flags & TW_F_ORPHAN) && !c->st->cfg.trace));
-    tw_stack *st = c->st;
-    if (!quiet_orphan) {
-        tw_conn_set_state(c, TW_STATE_TIME_WAIT);
-    }
-    /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
-       by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
-    c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-    if ((quiet_orphan || (c->flags & TW_F_ORPHAN)) && tw_timewait_enter(c)) {
-        return; /* c is now a compact record (tw_conn_free gave its send ring back) */
-    }
-    if (quiet_orphan) {
-        tw_conn_set_state(c, TW_STATE_TIME_WAIT);
-    }
-    c->rto_at = TW_TIME_NEVER; /* (the record has no RTO: set for the full connection) */
-    /* S15: the application still holds the socket (or no record could be made): the
-       full connection waits 2*MSL itself, with nothing left to send. */
-    tw_conn_ring_free(st, &c->snd);
+    c->rto_at = TW_TIME_NEVER; /* (a record has no RTO: set for the full connection) */
+    tw_conn_ring_free(c->st, &c->snd);
     tw_conn_timer_update(c);
     tw_conn_notify(c);
 }
 
+/* Entering TIME-WAIT: inline where the usual close takes it (fin_in_order, FIN-WAIT-2's
+   FIN: every active closer's), a call elsewhere (enter_time_wait). (closing_ack_last has
+   its own copy of these steps for an orphan that nothing traces.) */
+static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_conn_set_state(c, TW_STATE_TIME_WAIT);
+    /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
+       by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
+    c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+    if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
+        return; /* c is now a compact record (tw_conn_free gave its send ring back) */
+    }
+    time_wait_stay(c);
+}
+
 static void enter_time_wait(tw_socket *c)
 {
-    time_wait_steps(c, false);
+    time_wait_steps(c);
 }
 
 /* The ACK that answers an unacceptable segment (out of window, PAWS, ACK of unsent or
@@ -1289,7 +1285,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket
         break;
     case TW_STATE_FIN_WAIT_2:
         tw_out_ack(c); /* S14: the last ACK, before the record shrinks */
-        time_wait_steps(c, false);
+        time_wait_steps(c);
         return IN_DONE;
     default:
         break;
@@ -1456,8 +1452,14 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
                enters (its record keeps SND.NXT, and TS.Recent from note_arrival:
                closing_ack_ok asked usual_opts). */
-            tw_seq ack = s->ack; /* (read once: note_arrival's byte store may alias) */
-            note_arrival_usual(c, s, h);
+            tw_seq ack = s->ack;
+            /* note_arrival_usual's TS.Recent, which the record keeps (and the last ACK
+               echoes); its clocks (TS.Recent's age, the idle time) only for a
+               connection that stays (below). */
+            bool ts_new = (c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent);
+            if (ts_new) {
+                c->ts_recent = h->o.ts_val;
+            }
             c->snd_una = ack;
             if (tw_seq_lt(c->snd_nxt, ack)) {
                 c->snd_nxt = ack;
@@ -1469,7 +1471,18 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
             c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
             tw_out_ack(c);
-            time_wait_steps(c, true); /* (an orphan, and no trace: asked above) */
+            /* time_wait_steps for an orphan nothing traces: the change to TIME-WAIT,
+               and note_arrival's clocks, only when the connection stays. */
+            c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+            if (!tw_timewait_enter(c)) {
+                if (ts_new) {
+                    c->ts_recent_stamp = st->now;
+                }
+                c->last_rcv = st->now;
+                c->ka_sent = 0;
+                tw_conn_set_state(c, TW_STATE_TIME_WAIT);
+                time_wait_stay(c);
+            }
             return true;
         }
     }
