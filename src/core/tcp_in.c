@@ -1469,10 +1469,10 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                without its ack_soon: the ACK sent at once clears what that would note
                (ack_carried). */
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
-            c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
             tw_out_ack(c);
-            /* time_wait_steps for an orphan nothing traces: the change to TIME-WAIT,
-               and note_arrival's clocks, only when the connection stays. */
+            /* time_wait_steps for an orphan nothing traces: what only the connection
+               reads -- note_arrival's clocks, the peer's FIN noted, the change to
+               TIME-WAIT -- only when it stays (the record is made from the rest). */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
             if (!tw_timewait_enter(c)) {
                 if (ts_new) {
@@ -1480,6 +1480,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                 }
                 c->last_rcv = st->now;
                 c->ka_sent = 0;
+                c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
                 tw_conn_set_state(c, TW_STATE_TIME_WAIT);
                 time_wait_stay(c);
             }
