@@ -1464,10 +1464,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             if (tw_seq_lt(c->snd_nxt, ack)) {
                 c->snd_nxt = ack;
             }
-            tw_conn_set_state(c, TW_STATE_FIN_WAIT_2); /* S11 */
-            /* fin_in_order_in's FIN-WAIT-2 steps (S14: the last ACK, then TIME-WAIT)
-               without its ack_soon: the ACK sent at once clears what that would note
-               (ack_carried). */
+            /* S11: FIN-WAIT-2, then fin_in_order_in's FIN-WAIT-2 steps (S14: the last
+               ACK, then TIME-WAIT) without its ack_soon: the ACK sent at once clears what
+               that would note (ack_carried). FIN-WAIT-2 on the way only a trace would
+               see (there is none), and the state changes once, below, from FIN-WAIT-1
+               to TIME-WAIT (an edge of the diagram). */
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
             tw_out_ack(c);
             /* time_wait_steps for an orphan nothing traces: what only the connection
