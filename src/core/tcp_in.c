@@ -1470,7 +1470,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                see (there is none), and the state changes once, below, from FIN-WAIT-1
                to TIME-WAIT (an edge of the diagram). */
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
-            tw_out_ack(c);
+            tw_out_ack_last(c);
             /* time_wait_steps for an orphan nothing traces: what only the connection
                reads -- note_arrival's clocks, the peer's FIN noted, the change to
                TIME-WAIT -- only when it stays (the record is made from the rest). */
@@ -1482,6 +1482,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                 c->last_rcv = st->now;
                 c->ka_sent = 0;
                 c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
+                tw_out_ack_carried(c);
                 tw_conn_set_state(c, TW_STATE_TIME_WAIT);
                 time_wait_stay(c);
             }

@@ -657,6 +657,22 @@ void tw_out_ack(tw_socket *c)
     }
 }
 
+void tw_out_ack_last(tw_socket *c)
+{
+    tw_seq seq = bare_seq(c);
+    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+        emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
+        return;
+    }
+    uint16_t win = adv_window(c, false);
+    emit_plain(c, TW_ACK, seq, 0, 0, false, win);
+}
+
+void tw_out_ack_carried(tw_socket *c)
+{
+    ack_carried(c);
+}
+
 void tw_out_rst_conn(tw_socket *c)
 {
     /* RFC 9293 3.10.7.4 / ABORT: <SEQ=SND.NXT><CTL=RST>, numbered as a pure ACK; like
