@@ -639,8 +639,9 @@ static inline void tw_out_push_if_any(tw_socket *c)
 void tw_out_ack(tw_socket *c);
 /* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same
    segment, without the bookkeeping of what it carried (owed ACKs, the delayed-ACK timer,
-   Last.ACK.sent), which only the connection reads; the caller makes it,
-   tw_out_ack_carried, when the connection stays. */
+   Last.ACK.sent) and of the window's right edge it advertised, which only the connection
+   reads; the caller makes it, tw_out_ack_carried, when the connection stays (nothing it
+   depends on has changed in between). */
 void tw_out_ack_last(tw_socket *c);
 void tw_out_ack_carried(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and

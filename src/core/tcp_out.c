@@ -664,12 +664,14 @@ void tw_out_ack_last(tw_socket *c)
         emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
         return;
     }
-    uint16_t win = adv_window(c, false);
-    emit_plain(c, TW_ACK, seq, 0, 0, false, win);
+    /* adv_window's field, without the right edge it notes (tw_out_ack_carried) */
+    uint32_t win = tw_conn_rcv_space(c) >> c->rcv_wscale;
+    emit_plain(c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
 }
 
 void tw_out_ack_carried(tw_socket *c)
 {
+    (void)adv_window(c, false); /* the same field again, for the edge it advertised */
     ack_carried(c);
 }
 
