@@ -614,6 +614,9 @@ static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_sock
 #define TW_SND_HDR_ROOM (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + TW_TCP_MAX_OPT)
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
 void tw_out_push(tw_socket *c);
+/* tw_out_push for a connection its caller knows synchronized and not in TIME-WAIT (header
+   prediction's FIN: CLOSE-WAIT), without the tests of its state. */
+void tw_out_push_open(tw_socket *c);
 /* tw_out_push for a caller that has just queued data or a FIN on a synchronized
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */

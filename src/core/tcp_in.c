@@ -1707,7 +1707,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
         fin_in_order_in(c, TW_STATE_ESTABLISHED); /* (fast_ok: nothing changed it) */
-        tw_out_push(c);
+        tw_out_push_open(c); /* (CLOSE-WAIT) */
     } else {
         tw_conn_notify(c);
         tw_out_push_if_any(c);

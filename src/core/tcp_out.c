@@ -1308,6 +1308,17 @@ void tw_out_push_now(tw_socket *c)
 }
 #endif
 
+void tw_out_push_open(tw_socket *c)
+{
+    assert(synchronized(c) && c->state != TW_STATE_TIME_WAIT);
+    if (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+        push_now(c);
+        return;
+    }
+    push_tail(c);
+}
+
 void tw_out_push(tw_socket *c)
 {
     if (!synchronized(c)) {
