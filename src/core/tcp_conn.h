@@ -626,7 +626,8 @@ void tw_out_push_now(tw_socket *c);
    receiver's segment that starts the delayed-ACK timer then costs no call, and neither
    does a bulk sender's ACK that leaves nothing new to send: with nothing waiting,
    tw_timer_after_send changes something only when data is in flight without an RTO
-   timer (or under the persist timer), or when nothing is in flight and a timer runs. */
+   timer (or under the persist timer), or when nothing is in flight and a timer runs.
+   For a connection synchronized and not in TIME-WAIT (tw_out_push_open's). */
 static inline void tw_out_push_if_any(tw_socket *c)
 {
     if ((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_FIN_QUEUED)) ||
@@ -635,7 +636,7 @@ static inline void tw_out_push_if_any(tw_socket *c)
         (!tw_seq_eq(c->snd_una, c->snd_max)
              ? (c->flags & TW_F_PERSIST) || c->rto_at == TW_TIME_NEVER
              : c->rto_at != TW_TIME_NEVER)) {
-        tw_out_push(c);
+        tw_out_push_open(c); /* (its one caller: header prediction, ESTABLISHED) */
     }
 }
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
