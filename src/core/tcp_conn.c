@@ -297,7 +297,7 @@ void tw_conn_free(tw_socket *c)
     if (f & TW_F_BOUND) {
         tw_port *p = tw_port_get(st, c->lport);
         if (p) {
-            if (p->listener == c) {
+            if ((f & TW_F_LISTENER) && p->listener == c) { /* (only a listener is one) */
                 p->listener = NULL;
             }
             tw_port_unref(st, c->lport, p, (f & TW_F_REUSE) != 0, (f & TW_F_AUTOBOUND) != 0);

@@ -744,8 +744,15 @@ static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_sock
 }
 
 /* ---- tcp_out.c ---- */
+/* Room in front of a payload for the largest IPv4 + TCP header (no IP options, 40 bytes
+   of TCP options): a payload in one piece of the send ring with this much before it is
+   sent where it lies, its headers over the (saved) bytes in front (tcp_out.c). */
+#define TW_SND_HDR_ROOM (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + TW_TCP_MAX_OPT)
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
 void tw_out_push(tw_socket *c);
+/* tw_out_push for a connection its caller knows synchronized and not in TIME-WAIT (header
+   prediction's FIN: CLOSE-WAIT), without the tests of its state. */
+void tw_out_push_open(tw_socket *c);
 /* tw_out_push for a caller that has just queued data or a FIN on a synchronized
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
@@ -755,7 +762,8 @@ void tw_out_push_now(tw_socket *c);
    receiver's segment that starts the delayed-ACK timer then costs no call, and neither
    does a bulk sender's ACK that leaves nothing new to send: with nothing waiting,
    tw_timer_after_send changes something only when data is in flight without an RTO
-   timer (or under the persist timer), or when nothing is in flight and a timer runs. */
+   timer (or under the persist timer), or when nothing is in flight and a timer runs.
+   For a connection synchronized and not in TIME-WAIT (tw_out_push_open's). */
 static inline void tw_out_push_if_any(tw_socket *c)
 {
     if ((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_FIN_QUEUED)) ||
@@ -764,13 +772,31 @@ static inline void tw_out_push_if_any(tw_socket *c)
         (!tw_seq_eq(c->snd_una, c->snd_max)
              ? (c->flags & TW_F_PERSIST) || c->rto_at == TW_TIME_NEVER
              : c->rto_at != TW_TIME_NEVER)) {
-        tw_out_push(c);
+        tw_out_push_open(c); /* (its one caller: header prediction, ESTABLISHED) */
     }
 }
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
-/* An ACK owed by the end of this turn (held for a reply or FIN to carry it). */
-void tw_out_ack_lazy(tw_socket *c);
+/* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same
+   segment, without the bookkeeping of what it carried (owed ACKs, the delayed-ACK timer,
+   Last.ACK.sent) and of the window's right edge it advertised, which only the connection
+   reads; the caller makes it, tw_out_ack_carried, when the connection stays (nothing it
+   depends on has changed in between). */
+void tw_out_ack_last(tw_socket *c);
+void tw_out_ack_carried(tw_socket *c);
+/* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and
+   the connection on the held-ACK list (tcp_out.c ack_queue's steps). Inline: a
+   server's read of each request makes it (the window it opens), and the call cost as
+   much as its steps. */
+static inline void tw_out_ack_lazy(tw_socket *c)
+{
+    c->flags |= TW_F_ACK_LAZY;
+    if (!(c->flags & TW_F_ACK_QUEUED)) {
+        c->flags |= TW_F_ACK_QUEUED;
+        c->ack_next = c->st->ack_head;
+        c->st->ack_head = c;
+    }
+}
 /* Send the pure ACKs tw_out_push held back (tw_stack_on_timeout). */
 void tw_out_flush_acks(tw_stack *st);
 /* Take c, which is on it (TW_F_ACK_QUEUED), off the held-ACK list as it is freed

@@ -83,9 +83,7 @@ void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
     st->cfg.trace(&ev, st->cfg.trace_ud);
 }
 
-/* Room in front of a payload for the largest IPv4 + TCP header (no IP options, 40 bytes
-   of TCP options). */
-#define HDR_ROOM (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + TW_TCP_MAX_OPT)
+#define HDR_ROOM TW_SND_HDR_ROOM /* (tcp_conn.h) */
 
 static uint32_t load32(const uint8_t *p)
 {
@@ -344,84 +342,6 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
     out_words_as(st, c, raddr, w, o, ring, off, len, retrans, tid);
 }
 
-/* Copy a short payload and return its native sum (cksum.h). For the few bytes of a
-   request, a response or a tail (at most 128), where a call to libc's memcpy and the
-   block loop of tw_cksum_native cost more than the bytes: straight-line, entered by one
-   jump, each 16 bytes copied as one block and summed as two words from the source (the
-   word's load folds into its add), the last 1-15 bytes as an 8-byte word, a 4-byte word
-   and a zero-padded word in memory order (RFC 1071 1(2)). Inline in emit_plain_body:
-   every request and response comes here. */
-static inline __attribute__((always_inline)) uint64_t copy_sum_short(uint8_t *dst,
-                                                                     const uint8_t *src,
-                                                                     uint32_t len)
-{
-    assert(len <= 128);
-    uint64_t a = 0;
-    uint32_t i = len & ~15u;
-    if (len & 15) {
-        if (len & 8) {
-            uint64_t w = tw_cksum_load64(src + i);
-            memcpy(dst + i, &w, 8);
-            a = w;
-            i += 8;
-        }
-        if (len & 4) {
-            uint32_t w;
-            memcpy(&w, src + i, 4);
-            memcpy(dst + i, &w, 4);
-            a = tw_cksum_add64(a, w);
-            i += 4;
-        }
-        if (i < len) {
-            uint8_t last[4] = {0};
-            last[0] = dst[i] = src[i];
-            if (i + 1 < len) {
-                last[1] = dst[i + 1] = src[i + 1];
-            }
-            if (i + 2 < len) {
-                last[2] = dst[i + 2] = src[i + 2];
-            }
-            uint32_t v;
-            memcpy(&v, last, 4);
-            a = tw_cksum_add64(a, v);
-        }
-    }
-#define COPY_BLOCK(k)                                                                      \
-    memcpy(dst + 16 * (k), src + 16 * (k), 16);                                            \
-    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k)));                                \
-    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k) + 8))
-    switch (len / 16) {
-    case 8:
-        COPY_BLOCK(7);
-        /* fallthrough */
-    case 7:
-        COPY_BLOCK(6);
-        /* fallthrough */
-    case 6:
-        COPY_BLOCK(5);
-        /* fallthrough */
-    case 5:
-        COPY_BLOCK(4);
-        /* fallthrough */
-    case 4:
-        COPY_BLOCK(3);
-        /* fallthrough */
-    case 3:
-        COPY_BLOCK(2);
-        /* fallthrough */
-    case 2:
-        COPY_BLOCK(1);
-        /* fallthrough */
-    case 1:
-        COPY_BLOCK(0);
-        /* fallthrough */
-    default:
-        break;
-    }
-#undef COPY_BLOCK
-    return a;
-}
-
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -448,7 +368,7 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
         uint32_t n1, n2;
         tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
         if (!in_place && n2 == 0 && len <= 128) {
-            psum = copy_sum_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
+            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
         } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + (p1 - c->snd.buf);
@@ -735,6 +655,24 @@ void tw_out_ack(tw_socket *c)
     if (!ack_fast(c, seq)) {
         emit(c, TW_ACK, seq, 0, 0, false);
     }
+}
+
+void tw_out_ack_last(tw_socket *c)
+{
+    tw_seq seq = bare_seq(c);
+    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+        emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
+        return;
+    }
+    /* adv_window's field, without the right edge it notes (tw_out_ack_carried) */
+    uint32_t win = tw_conn_rcv_space(c) >> c->rcv_wscale;
+    emit_plain(c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
+}
+
+void tw_out_ack_carried(tw_socket *c)
+{
+    (void)adv_window(c, false); /* the same field again, for the edge it advertised */
+    ack_carried(c);
 }
 
 void tw_out_rst_conn(tw_socket *c)
@@ -1309,10 +1247,11 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
    (tw_stack_next_deadline says "now"): an application that answers the data, or closes,
    in the meantime sends its reply or FIN with the ACK on it, one segment instead of two
    (RFC 1122 4.2.3.2 allows far longer delays; tcp_in.c's ack_soon keeps it to one held
-   segment). Inline in tw_out_push, which holds most of them. */
-static inline void ack_lazy(tw_socket *c)
+   segment). Inline in tw_out_push, which holds most of them: ack_queue puts the
+   connection on the held-ACK list, for a caller that has set TW_F_ACK_LAZY (push_tail
+   finds it set; tw_out_ack_lazy, tcp_conn.h, sets it and does the same). */
+static inline void ack_queue(tw_socket *c)
 {
-    c->flags |= TW_F_ACK_LAZY;
     if (!(c->flags & TW_F_ACK_QUEUED)) {
         c->flags |= TW_F_ACK_QUEUED;
         c->ack_next = c->st->ack_head;
@@ -1327,7 +1266,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
     if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
     } else if (c->flags & TW_F_ACK_LAZY) {
-        ack_lazy(c);
+        ack_queue(c); /* (the flag is set) */
     }
     /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
        and no persist timer it only arms the RTO when none runs (tw_rto_arm: the usual
@@ -1374,6 +1313,17 @@ void tw_out_push_now(tw_socket *c)
 }
 #endif
 
+void tw_out_push_open(tw_socket *c)
+{
+    assert(synchronized(c) && c->state != TW_STATE_TIME_WAIT);
+    if (c->ca_state == TW_CA_RECOVERY || (c->flags & TW_F_FIN_QUEUED) ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+        push_now(c);
+        return;
+    }
+    push_tail(c);
+}
+
 void tw_out_push(tw_socket *c)
 {
     if (!synchronized(c)) {
@@ -1388,11 +1338,6 @@ void tw_out_push(tw_socket *c)
         return;
     }
     push_tail(c);
-}
-
-void tw_out_ack_lazy(tw_socket *c)
-{
-    ack_lazy(c);
 }
 
 void tw_out_forget_ack(tw_socket *c)

@@ -439,6 +439,63 @@ static void test_r08_corrupt_data_across_ring_wrap(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* R8 on a connection's first data, when a receive ring block is on the stack's free list
+   (one that a connection given back left there): the usual path takes that block and sums
+   the payload as it copies it in (tcp_in.c input_unsummed), so a corrupt segment must
+   give the block back as it was: nothing readable, nothing sent, no memory held, and the
+   good segment after it is taken whole. */
+static void test_r08_corrupt_first_data_with_block_on_free_list(void **state)
+{
+    tw_t *t = *state;
+    tw_t_seg o;
+    uint32_t y;
+    tw_socket *c1 = TW_ACTIVE_OPEN(t, PEER_ISS, &y);
+    /* c1 gets a receive ring. */
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1, .len = 4,
+                               .data = "AAAA"));
+    while (tw_t_pop(t, &o)) {
+    }
+    /* c2, a second active open from another port, with no data yet. */
+    tw_socket *c2 = tw_t_connect(t, PEER, PPORT + 1, LPORT + 1);
+    assert_true(tw_t_pop(t, &o) && o.flags == TW_SYN);
+    uint32_t u = o.seq + 1, v = PEER_ISS + 1;
+    TW_SEND(t, tw_t_now(t), IN(.sport = PPORT + 1, .dport = LPORT + 1, .flags = TW_SYN | TW_ACK,
+                               .seq = PEER_ISS, .ack = u, .opts = TW_OPT_MSS, .mss = 1460));
+    while (tw_t_pop(t, &o)) {
+    }
+    assert_int_equal(tw_socket_state(c2), TW_STATE_ESTABLISHED);
+    /* c1 goes: its ring's block to the free list (c2 keeps the stack from trimming it). */
+    tw_socket_abort(c1, tw_t_now(t));
+    while (tw_t_pop(t, &o)) {
+    }
+    uint8_t p[100];
+    size_t n = tw_t_build(&IN(.sport = PPORT + 1, .dport = LPORT + 1, .flags = TW_ACK | TW_PSH,
+                              .seq = v, .ack = u, .len = 8, .data = "GOODDATA"),
+                          p, sizeof p);
+    for (size_t at = n - 8; at < n; at++) {
+        snap a;
+        take(t, c2, &a);
+        p[at] ^= 0x04;
+        tw_t_send_raw(t, tw_t_now(t), p, n);
+        p[at] ^= 0x04;
+        TW_EXPECT_NOTHING(t);
+        enum tw_counter moved[] = {TW_CNT_IP_RX_PACKETS, TW_CNT_TCP_RX_BAD_CSUM,
+                                   TW_CNT_TCP_RX_SEGMENTS, TW_CNT_COUNT_};
+        same_except(t, c2, &a, "corrupt first data", moved);
+        assert_int_equal(tw_socket_rx_pending(c2), 0);
+    }
+    tw_t_send_raw(t, tw_t_now(t), p, n);
+    while (tw_t_pop(t, &o)) {
+    }
+    char b[16];
+    assert_int_equal(tw_socket_recv(c2, b, sizeof b, tw_t_now(t)), 8);
+    assert_memory_equal(b, "GOODDATA", 8);
+    tw_socket_abort(c2, tw_t_now(t));
+    while (tw_t_pop(t, &o)) {
+    }
+    TW_ASSERT_IDLE(t);
+}
+
 /* R8 at a listener: malformed SYNs create nothing (no half-open connection, no memory),
    and a malformed ICMP message is counted, not answered. */
 static void test_r08_bad_syn_at_listener_creates_nothing(void **state)
@@ -497,6 +554,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_r08_corrupt_data_across_ring_wrap, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_r08_corrupt_first_data_with_block_on_free_list,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_r08_bad_syn_at_listener_creates_nothing, setup,
                                         teardown),
     };

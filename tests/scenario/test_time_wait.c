@@ -489,6 +489,55 @@ static void test_s15_max_time_wait(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* The same untraced: nothing traces, so the FIN+ACK that acknowledges our FIN takes
+   tcp_in.c's short path for an orphan (closing_ack_last), which makes the record without
+   the full connection's steps; when no record may be made, the connection stays in
+   TIME-WAIT all the same (RFC 1122 4.2.2.13), re-ACKs a repeated FIN and is gone after
+   2*MSL. */
+static void test_s15_max_time_wait_untraced(void **state)
+{
+    tw_t_free(*state);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.max_time_wait = 1;
+    tw_t *t = *state = tw_t_new_untraced(&cfg);
+    reach_time_wait(t, false, 0);
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    uint16_t p2 = PPORT + 1;
+    TW_SEND(t, tw_t_now(t), IN(.sport = p2, .flags = TW_SYN, .seq = PEER_ISS));
+    tw_t_seg sa = TW_EXPECT(t, OUT(.dport = p2, .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
+                                   .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
+                                   .any = TW_T_ANY_SEQ));
+    TW_SEND(t, tw_t_now(t) + TW_MS(100),
+            IN(.sport = p2, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = sa.seq + 1));
+    tw_socket *c;
+    assert_int_equal(tw_socket_accept(l, &c, tw_t_now(t)), 0);
+    tw_socket_close(l, tw_t_now(t));
+    tw_socket_close(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_FIN | TW_ACK, .seq = sa.seq + 1,
+                     .ack = PEER_ISS + 1, .win = 65535));
+    tw_time at2 = tw_t_now(t) + TW_MS(100);
+    TW_SEND(t, at2, IN(.sport = p2, .flags = TW_FIN | TW_ACK, .seq = PEER_ISS + 1,
+                       .ack = sa.seq + 2));
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = sa.seq + 2, .ack = PEER_ISS + 2,
+                     .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 1);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, at2 + TW_SEC(1), IN(.sport = p2, .flags = TW_FIN | TW_ACK, .seq = PEER_ISS + 1,
+                                   .ack = sa.seq + 2));
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = sa.seq + 2, .ack = PEER_ISS + 2,
+                     .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    tw_t_advance(t, at2 + TW_SEC(1) + TW_SEC(59));
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1); /* (its 2*MSL began again) */
+    tw_t_advance(t, at2 + TW_SEC(1) + TW_SEC(61));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 0);
+    assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 0);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +548,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_s15_time_wait_after_half_close_data, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_s15_max_time_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s15_max_time_wait_untraced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s16_record_reacks_fin_and_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s16_held_socket_reacks_fin_and_restarts, setup,
                                         teardown),

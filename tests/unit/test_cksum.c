@@ -481,6 +481,38 @@ static void test_cksum_copy_native_forms(void **state)
 #endif
 }
 
+/* The short copy-and-sum (at most 128 bytes, straight-line): the copy is exact and stops
+   at `len`, and the sum is the portable form's, for every length at even and odd source
+   and destination offsets, random bytes and all ones. */
+static void test_cksum_copy_short(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded("copy short");
+    static uint8_t src[128 + 16], dst[128 + 64];
+    static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}};
+    for (uint32_t len = 0; len <= 128; len++) {
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            size_t so = offs[k][0], d = offs[k][1];
+            fill_random(&r, src + so, len);
+            if ((len + k) % 5 == 0) {
+                memset(src + so, 0xff, len);
+            }
+            memset(dst, 0xee, sizeof(dst));
+            uint64_t n = tw_cksum_copy_short(dst + d, src + so, len);
+            assert_memory_equal(dst + d, src + so, len);
+            for (size_t j = 0; j < d; j++) {
+                UNIT_EQ(dst[j], 0xee, "len %u: wrote before the start", len);
+            }
+            for (size_t j = d + len; j < sizeof(dst); j++) {
+                UNIT_EQ(dst[j], 0xee, "len %u: wrote past the end", len);
+            }
+            UNIT_EQ(tw_cksum_from_native(n),
+                    tw_cksum_from_native(tw_cksum_native_portable(0, src + so, len)),
+                    "len %u off %zu", len, so);
+        }
+    }
+}
+
 /* fin and fold take any 32/64-bit sum of words. */
 static void test_cksum_fold_and_fin_random(void **state)
 {
@@ -581,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_cksum_packet_order_helpers),
         cmocka_unit_test(test_cksum_native_forms),
         cmocka_unit_test(test_cksum_copy_native_forms),
+        cmocka_unit_test(test_cksum_copy_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
