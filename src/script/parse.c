@@ -1341,6 +1341,25 @@ static int parse_syscall(parser *p, tw_sc_syscall *c, const tw_sc_time *tm)
 
 /* ---- tcpwave assertion lines ----------------------------------------------------------- */
 
+/* True when `name` lexes on its own without an error or an option token: what the printer
+   writes for a state line reads back as the same name. */
+static bool name_relexes(const char *name)
+{
+    char err[8];
+    lexer lx = {.path = "", .buf = xstrdup(name), .len = strlen(name), .line = 1,
+                .err = err, .errlen = sizeof(err)};
+    lex_text(&lx, lx.buf, 0);
+    bool ok = !lx.failed;
+    for (size_t i = 0; i < lx.n_toks; i++) {
+        ok = ok && lx.toks[i].kind != TK_OPTION;
+        free(lx.toks[i].text);
+        free(lx.toks[i].value);
+    }
+    free(lx.toks);
+    free(lx.buf);
+    return ok;
+}
+
 static int parse_state_line(parser *p, tw_sc_event *ev)
 {
     const token *kw = next(p);
@@ -1378,6 +1397,16 @@ static int parse_state_line(parser *p, tw_sc_event *ev)
     }
     if (n == 0) {
         return perr(p, kw, "expected a state name");
+    }
+    /* Every state name starts with a letter; one starting with a digit or a dash would be
+       read back as the fd ("state -0X" prints as a name that reads as fd 0, name X). */
+    if (!isalpha((unsigned char)name[0])) {
+        return perr(p, kw, "a state name starts with a letter: %s", name);
+    }
+    /* Printed, the glued name is lexed once more: pieces that were separate tokens may
+       now merge into a number out of range ("A-4444444444 4444444444"). */
+    if (!name_relexes(name)) {
+        return perr(p, kw, "bad state name: %s", name);
     }
     ev->state.name = xstrdup(name);
     return 0;
