@@ -469,6 +469,9 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf);
    listener, for the connections it takes from then on). */
 int tw_socket_set_mss(tw_socket *s, uint16_t mss);
 
+/* The settings below (and linger0 above), made on a listener, hold for the connections
+   it takes from then on, as on Linux: each child copies them at its SYN. */
+
 /* TCP_NODELAY: turn Nagle's algorithm (on by default) off; turning it on sends at once
    what Nagle held (as Linux does), at the stack's last time. */
 int tw_socket_set_nodelay(tw_socket *s, bool on);

@@ -107,8 +107,22 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_socket *l,
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
     }
+    /* Like Linux, a child takes the listener's socket options: Nagle, congestion
+       control, SO_KEEPALIVE, SO_LINGER 0, and the keepalive times and TCP_USER_TIMEOUT
+       when they were set away from the defaults (copied before the child is one of l's:
+       freed on failure, it is nobody's). */
+    if (__builtin_expect(l->opts != NULL, 0)) {
+        c->opts = tw_mem_alloc(&st->mem, sizeof(*c->opts));
+        if (!c->opts) {
+            tw_conn_free(c);
+            tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
+            return NULL;
+        }
+        *c->opts = *l->opts;
+    }
     /* (TW_F_CHILD: l is its port's listener) */
-    c->flags |= TW_F_PASSIVE | TW_F_CHILD | (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO));
+    c->flags |= TW_F_PASSIVE | TW_F_CHILD |
+                (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_LINGER0));
     c->raddr = s->raddr;
     c->rport = s->h->sport;
     c->lport = l->lport;

@@ -746,6 +746,9 @@ tw_t_conn tw_t_open_with(tw_t *t, const tw_t_open_args *a, const char *file, int
                          0);
     }
     assert_int_equal(tw_socket_set_cc(l, a->cc), 0);
+    if (a->on_listener) {
+        a->on_listener(l);
+    }
     assert_int_equal(tw_socket_listen(l, 8, t->now), 0);
     uint8_t opts = a->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS);
     tw_t_seg syn = IN(.flags = TW_SYN, .seq = a->peer_iss, .opts = TW_OPT_MSS | opts,

@@ -202,6 +202,7 @@ typedef struct tw_t_open_args {
     uint16_t peer_win;   /* window field of the third ACK (0: 65535) */
     uint32_t rcvbuf, sndbuf; /* 0: the stack's defaults */
     tw_cc_algo cc;       /* set on the listener before the SYN */
+    void (*on_listener)(tw_socket *l); /* more settings on the listener before listen() */
 } tw_t_open_args;
 
 /* Passive open on LPORT driven through the public API: the peer's SYN (MSS 1460 plus

@@ -648,6 +648,67 @@ static void test_d04_keepalive_answered_keeps_connection(void **state)
     abort_idle(t, c.s, c.snd, c.rcv + 4);
 }
 
+/* Issue 7 review (Linux: a child socket is a copy of its listener): SO_KEEPALIVE with
+   its times, SO_LINGER 0 and TCP_USER_TIMEOUT set on the listener hold on the connections
+   it takes. */
+static void listener_keepalive_linger0(tw_socket *l)
+{
+    assert_int_equal(tw_socket_set_keepalive(l, true, TW_SEC(10), TW_SEC(2), 3), 0);
+    assert_int_equal(tw_socket_set_linger0(l, true), 0);
+}
+
+static void test_d04_child_inherits_keepalive_and_linger0(void **state)
+{
+    tw_t *t = *state;
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS, .on_listener = listener_keepalive_linger0);
+    tw_time t0 = tw_t_now(t); /* the third ACK */
+    assert_true(info(c.s).keepalive);
+    /* The listener's times, not the stack's two hours. */
+    RUN_TO(t, t0 + TW_SEC(10));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd - 1, .ack = c.rcv, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    RUN_TO(t, t0 + TW_SEC(12));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd - 1, .ack = c.rcv, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(info(c.s).keepalive_probes, 2);
+    /* Linger 0: close() resets rather than sending FIN. */
+    assert_int_equal(tw_socket_close(c.s, tw_t_now(t)), 0);
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = c.snd, .ack = c.rcv, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void listener_user_timeout(tw_socket *l)
+{
+    assert_int_equal(tw_socket_set_user_timeout(l, TW_SEC(1)), 0);
+}
+
+static void test_d04_child_inherits_user_timeout(void **state)
+{
+    tw_t *t = *state;
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS, .on_listener = listener_user_timeout);
+    tw_time t0 = tw_t_now(t);
+    assert_int_equal(tw_socket_set_nodelay(c.s, true), 0);
+    assert_int_equal(tw_socket_send(c.s, pat, 10, t0), 10);
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd, .ack = c.rcv, .win = 65535,
+                     .len = 10));
+    TW_EXPECT_NOTHING(t);
+    /* Unanswered: retransmitted at RTO 300 ms and 900 ms; the next (2.1 s) would come
+       after the user timeout, which ends the connection 1 s after the data went. */
+    RUN_TO(t, t0 + TW_MS(300));
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd, .ack = c.rcv, .win = 65535,
+                     .len = 10));
+    RUN_TO(t, t0 + TW_MS(900));
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd, .ack = c.rcv, .win = 65535,
+                     .len = 10));
+    tw_t_advance(t, t0 + TW_MS(2100));
+    assert_int_equal(tw_socket_state(c.s), TW_STATE_CLOSED);
+    assert_int_equal(tw_socket_error(c.s), TW_ERR_TIMEDOUT);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_USER_TIMEDOUT), 1);
+    tw_socket_close(c.s, tw_t_now(t));
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +727,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_d04_keepalive_probes_then_timedout, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_d04_keepalive_answered_keeps_connection, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_d04_child_inherits_keepalive_and_linger0, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_d04_child_inherits_user_timeout, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
