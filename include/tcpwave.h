@@ -435,7 +435,9 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now);
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now);
 
 /* Read received bytes. Returns bytes read (> 0), 0 at end of stream (peer's FIN read),
-   TW_ERR_AGAIN (nothing yet), TW_ERR_NOTCONN, or the sticky error. */
+   TW_ERR_AGAIN (nothing yet), TW_ERR_NOTCONN, or the sticky error. With cap 0 it reads
+   nothing and returns 0 even while bytes wait, as recv(2) does: only a read of at least
+   one byte tells the end of the stream. */
 tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now);
 
 /* Bytes waiting to be read (SIOCINQ), bytes queued but not yet acknowledged (SIOCOUTQ). */
