@@ -388,6 +388,17 @@ static sc_call_status sys_accept(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     memset(n, 0, sizeof(*n));
     n->used = true;
     n->s = c;
+    /* The stack gave the connection its listener's settings (as a Linux child socket is
+       a copy of its listener): what getsockopt reads back here follows. */
+    n->reuse = f->reuse;
+    n->linger0 = f->linger0;
+    n->nodelay = f->nodelay;
+    n->mss = f->mss;
+    n->keepalive = f->keepalive;
+    n->ka_idle = f->ka_idle;
+    n->ka_intvl = f->ka_intvl;
+    n->ka_cnt = f->ka_cnt;
+    n->user_timeout_ms = f->user_timeout_ms;
     /* accept4(..., SOCK_NONBLOCK) */
     int64_t flags = 0;
     if (strcmp(ev->call.name, "accept4") == 0 && arg(ev, 3) != NULL) {
