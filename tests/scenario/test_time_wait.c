@@ -442,18 +442,12 @@ static void test_s15_time_wait_after_half_close_data(void **state)
     TW_ASSERT_IDLE(t);
 }
 
-/* S15 with a bound on TIME-WAIT records (max_time_wait): past it no compact record is
-   made, but TIME-WAIT is not cut short either -- RFC 1122 4.2.2.13 says a connection
-   closed actively MUST linger 2*MSL (Linux drops it instead; the RFC wins here): the
-   connection waits in full, re-ACKs the FIN and is gone after 2*MSL. */
-static void test_s15_max_time_wait(void **state)
+/* With max_time_wait 1 and one record held: a second connection (from PPORT + 1) passes
+   through a passive open and closes actively; its FIN+ACK answered, it stays a full
+   connection in TIME-WAIT (no record may be made) and re-ACKs the peer's repeated FIN 1 s
+   later. Returns when that repeated FIN arrived (its 2*MSL starts again there). */
+static tw_time second_conn_waits_in_full(tw_t *t)
 {
-    tw_t_free(*state);
-    tw_config cfg;
-    tw_config_init(&cfg);
-    cfg.max_time_wait = 1;
-    tw_t *t = *state = tw_t_new(&cfg);
-    tw_ctx x = reach_time_wait(t, false, 0);
     tw_socket *l = tw_t_listen(t, LPORT, 8);
     uint16_t p2 = PPORT + 1;
     TW_SEND(t, tw_t_now(t), IN(.sport = p2, .flags = TW_SYN, .seq = PEER_ISS));
@@ -481,10 +475,31 @@ static void test_s15_max_time_wait(void **state)
     TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = sa.seq + 2, .ack = PEER_ISS + 2,
                      .win = 65535));
     TW_EXPECT_NOTHING(t);
+    return at2 + TW_SEC(1);
+}
+
+static tw_t *new_with_one_record(void **state, bool traced)
+{
+    tw_t_free(*state);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.max_time_wait = 1;
+    return *state = traced ? tw_t_new(&cfg) : tw_t_new_untraced(&cfg);
+}
+
+/* S15 with a bound on TIME-WAIT records (max_time_wait): past it no compact record is
+   made, but TIME-WAIT is not cut short either -- RFC 1122 4.2.2.13 says a connection
+   closed actively MUST linger 2*MSL (Linux drops it instead; the RFC wins here): the
+   connection waits in full, re-ACKs the FIN and is gone after 2*MSL. */
+static void test_s15_max_time_wait(void **state)
+{
+    tw_t *t = new_with_one_record(state, true);
+    tw_ctx x = reach_time_wait(t, false, 0);
+    tw_time fin2 = second_conn_waits_in_full(t);
     TW_RUN_TO(t, x.at + TW_SEC(60));
     assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 0);
     assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
-    TW_RUN_TO(t, at2 + TW_SEC(61));
+    TW_RUN_TO(t, fin2 + TW_SEC(60));
     TW_EXPECT_NOTHING(t);
     TW_ASSERT_IDLE(t);
 }
@@ -496,42 +511,12 @@ static void test_s15_max_time_wait(void **state)
    2*MSL. */
 static void test_s15_max_time_wait_untraced(void **state)
 {
-    tw_t_free(*state);
-    tw_config cfg;
-    tw_config_init(&cfg);
-    cfg.max_time_wait = 1;
-    tw_t *t = *state = tw_t_new_untraced(&cfg);
+    tw_t *t = new_with_one_record(state, false);
     reach_time_wait(t, false, 0);
-    tw_socket *l = tw_t_listen(t, LPORT, 8);
-    uint16_t p2 = PPORT + 1;
-    TW_SEND(t, tw_t_now(t), IN(.sport = p2, .flags = TW_SYN, .seq = PEER_ISS));
-    tw_t_seg sa = TW_EXPECT(t, OUT(.dport = p2, .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
-                                   .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
-                                   .any = TW_T_ANY_SEQ));
-    TW_SEND(t, tw_t_now(t) + TW_MS(100),
-            IN(.sport = p2, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = sa.seq + 1));
-    tw_socket *c;
-    assert_int_equal(tw_socket_accept(l, &c, tw_t_now(t)), 0);
-    tw_socket_close(l, tw_t_now(t));
-    tw_socket_close(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_FIN | TW_ACK, .seq = sa.seq + 1,
-                     .ack = PEER_ISS + 1, .win = 65535));
-    tw_time at2 = tw_t_now(t) + TW_MS(100);
-    TW_SEND(t, at2, IN(.sport = p2, .flags = TW_FIN | TW_ACK, .seq = PEER_ISS + 1,
-                       .ack = sa.seq + 2));
-    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = sa.seq + 2, .ack = PEER_ISS + 2,
-                     .win = 65535));
-    TW_EXPECT_NOTHING(t);
-    assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 1);
-    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
-    TW_SEND(t, at2 + TW_SEC(1), IN(.sport = p2, .flags = TW_FIN | TW_ACK, .seq = PEER_ISS + 1,
-                                   .ack = sa.seq + 2));
-    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = sa.seq + 2, .ack = PEER_ISS + 2,
-                     .win = 65535));
-    TW_EXPECT_NOTHING(t);
-    tw_t_advance(t, at2 + TW_SEC(1) + TW_SEC(59));
+    tw_time fin2 = second_conn_waits_in_full(t);
+    tw_t_advance(t, fin2 + TW_SEC(59));
     assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1); /* (its 2*MSL began again) */
-    tw_t_advance(t, at2 + TW_SEC(1) + TW_SEC(61));
+    tw_t_advance(t, fin2 + TW_SEC(61));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 0);
     assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 0);
