@@ -176,15 +176,17 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
     }
-    uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), (uint32_t)total_raw + phk_w);
-    /* (the usual lengths, timestamps and a SYN's options, constants: no jump into the
-       adds) */
+    uint64_t addrs = tw_cksum_load64(pkt + 12);
+    uint32_t len_proto = (uint32_t)total_raw + phk_w;
+    /* (the usual lengths, timestamps and a SYN's options, constants: one carry chain,
+       no jump into the adds) */
+    uint64_t sum;
     if (hlen == TW_TCP_HDR_LEN + 12) {
-        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4);
+        sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 12) / 4, len_proto);
     } else if (hlen == TW_TCP_HDR_LEN + 20) {
-        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 20) / 4);
+        sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 20) / 4, len_proto);
     } else {
-        sum = tw_cksum_native_words(sum, seg, hlen / 4u);
+        sum = tw_cksum_native_words(tw_cksum_add64(addrs, len_proto), seg, hlen / 4u);
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
