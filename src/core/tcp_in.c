@@ -634,7 +634,9 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
     c->irs = s->seq;
     c->rcv_nxt = tw_seq_add(s->seq, 1);
     c->rcv_adv = c->rcv_nxt;
-    tw_conn_apply_peer_syn(c, &h->o);
+    /* (its body inline: the SYN+ACK's options are read from the frame, no call;
+       measured: lifecycle -5 instr) */
+    tw_conn_apply_peer_syn_in(c, &h->o);
     c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
