@@ -402,10 +402,56 @@ tw_cksum_words_chain(uint64_t first, const uint8_t *p, size_t n4, uint64_t last)
 /* tw_cksum_native for a payload that may be short: up to 64 bytes in whole 32-bit words
    (a request or an answer) straight-line, inline; the rest through tw_cksum_native, whose
    block loop costs more to set up than 16 adds. */
-static inline uint64_t tw_cksum_native_short(uint64_t acc, const uint8_t *p, size_t len)
+static inline __attribute__((always_inline)) uint64_t tw_cksum_native_short(uint64_t acc, const uint8_t *p, size_t len)
 {
     if (len <= 64 && (len & 3) == 0) {
-        return tw_cksum_native_words(acc, p, len / 4);
+        /* By the bits of len, each group of 8-byte words one carry chain from `s`, closed
+           by two adds of its carries (its last word may be all ones: the first can
+           carry, the second then cannot); no jump into straight-line code, where the
+           carry would have to be kept in a register. */
+        uint64_t s = acc;
+#define SUM_GROUP(words)                                                                   \
+    do {                                                                                   \
+        tw_cksum_carry c = 0;                                                              \
+        switch (words) { /* (a constant: straight-line, not a loop) */                     \
+        case 8:                                                                            \
+            s = tw_cksum_adc(s, tw_cksum_load64(p + 56), &c);                              \
+            s = tw_cksum_adc(s, tw_cksum_load64(p + 48), &c);                              \
+            s = tw_cksum_adc(s, tw_cksum_load64(p + 40), &c);                              \
+            s = tw_cksum_adc(s, tw_cksum_load64(p + 32), &c);                              \
+            /* fallthrough */                                                              \
+        case 4:                                                                            \
+            s = tw_cksum_adc(s, tw_cksum_load64(p + 24), &c);                              \
+            s = tw_cksum_adc(s, tw_cksum_load64(p + 16), &c);                              \
+            /* fallthrough */                                                              \
+        default:                                                                           \
+            s = tw_cksum_adc(s, tw_cksum_load64(p + 8), &c);                               \
+            s = tw_cksum_adc(s, tw_cksum_load64(p), &c);                                   \
+        }                                                                                  \
+        s = tw_cksum_adc(s, 0, &c);                                                        \
+        s = tw_cksum_adc_end(s, c);                                                        \
+        p += 8 * (words);                                                                  \
+    } while (0)
+        if (len & 64) {
+            SUM_GROUP(8);
+        }
+        if (len & 32) {
+            SUM_GROUP(4);
+        }
+        if (len & 16) {
+            SUM_GROUP(2);
+        }
+#undef SUM_GROUP
+        if (len & 8) {
+            s = tw_cksum_add64(s, tw_cksum_load64(p));
+            p += 8;
+        }
+        if (len & 4) {
+            uint32_t w;
+            memcpy(&w, p, 4);
+            s = tw_cksum_add64(s, w);
+        }
+        return s;
     }
     return tw_cksum_native(acc, p, len);
 }

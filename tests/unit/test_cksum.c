@@ -362,6 +362,31 @@ static void test_cksum_words_chain(void **state)
     }
 }
 
+/* tw_cksum_native_short: every length up to 80 (its carry chains up to 64 bytes in whole
+   words, tw_cksum_native beyond), at any alignment, from any accumulator; all-ones bytes
+   too, where every add of a chain carries. */
+static void test_cksum_native_short(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    uint8_t buf[8 + 80 + 16];
+    for (int i = 0; i < 20000; i++) {
+        size_t len = (size_t)unit_below(&r, 81);
+        size_t off = (size_t)unit_below(&r, 16);
+        bool ones = i % 4 == 0;
+        uint64_t acc = ones ? UINT64_MAX : unit_next(&r);
+        if (ones) {
+            memset(buf + 8 + off, 0xff, len);
+        } else {
+            fill_random(&r, buf + 8 + off, len);
+        }
+        uint64_t n = tw_cksum_native_short(acc, buf + 8 + off, len);
+        memcpy(buf + off, &acc, 8);
+        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "iteration %d len %zu",
+                i, len);
+    }
+}
+
 /* Building: the checksum stored from a native sum makes the whole verify (RFC 1071
    1(4)), on packets of any size and alignment; one flipped bit always fails. */
 static void test_cksum_native_store_and_verify(void **state)
@@ -639,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_cksum_odd_starts_random),
         cmocka_unit_test(test_cksum_native_words_and_ip20),
         cmocka_unit_test(test_cksum_words_chain),
+        cmocka_unit_test(test_cksum_native_short),
         cmocka_unit_test(test_cksum_native_store_and_verify),
         cmocka_unit_test(test_cksum_fold_and_fin_random),
         cmocka_unit_test(test_cksum_fin64_random),
