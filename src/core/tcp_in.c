@@ -631,15 +631,17 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
         tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
         return;
     }
-    c->irs = s->seq;
-    c->rcv_nxt = tw_seq_add(s->seq, 1);
+    /* (SEG.SEQ and SEG.ACK read once: the stores to c could alias s for the compiler) */
+    tw_seq seq = s->seq, ack = s->ack;
+    c->irs = seq;
+    c->rcv_nxt = tw_seq_add(seq, 1);
     c->rcv_adv = c->rcv_nxt;
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
     tw_conn_apply_peer_syn_in(c, &h->o);
     c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
-    c->snd_wl1 = s->seq;
+    c->snd_wl1 = seq;
     if (s->data_len) {
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED); /* S6 */
     }
@@ -650,8 +652,8 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
             tw_rtt_sample(c, st->now - c->rtt_start);
         }
         c->flags &= ~TW_F_RTT_TIMING;
-        c->snd_una = s->ack;
-        c->snd_wl2 = s->ack;
+        c->snd_una = ack;
+        c->snd_wl2 = ack;
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
         timer_changed(c);
