@@ -236,7 +236,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     in_synchronized(c, s);
 }
 
-/* Inline in input_demux: the SYN of every passive open pays no frame of its own (and in
+/* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
 static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg *s,
                                                             uint64_t key, bool have_floor,
@@ -555,7 +555,7 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
     return true;
 }
 
-/* A segment for a SYN queue entry. Inline in its one caller (input_demux): the third
+/* A segment for a SYN queue entry. Inline in its one caller (input_demux_in): the third
    segment of every passive open costs no frame of its own. */
 static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
 {
@@ -1910,8 +1910,12 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
     in_conn(st, c, s, h);
 }
 
-/* The demultiplexing after the connection table's lookup (`n`, found or not). */
-static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
+/* The demultiplexing after the connection table's lookup (`n`, found or not). Inline in
+   the usual packet's function for a segment of no connection (a SYN, the third segment
+   of a passive open: two of a lifecycle's seven), which then makes no call of its own
+   (measured: lifecycle -26 instr); input_demux out of line for the rest. */
+static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
+                                                                 uint64_t key, tw_hnode *n)
 {
     const tw_tcp_hdr *h = s->h;
     if (n) {
@@ -1960,6 +1964,12 @@ static void input_demux(tw_stack *st, tw_seg *s, uint64_t key, tw_hnode *n)
         return;
     }
     in_closed(st, s);
+}
+
+static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
+                                                  tw_hnode *n)
+{
+    input_demux_in(st, s, key, n);
 }
 
 /* The connection table's lookup for a segment, with the one-entry cache in front
@@ -2089,7 +2099,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     } else {
         tw_tcp_usual_ports(h, u->ports);
         s.h = h;
-        input_demux(st, &s, key, NULL);
+        input_demux_in(st, &s, key, NULL);
     }
     return true;
 }
