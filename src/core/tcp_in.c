@@ -243,23 +243,25 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
                                                             uint32_t isn_floor)
 {
     tw_stack *st = l->st;
-    if (s->flags & TW_RST) {
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
-        return;
-    }
-    if (s->flags & TW_ACK) {
-        if (!(s->flags & TW_SYN) && st->cfg.syncookies != TW_SYNCOOKIES_OFF &&
-            l->cookie_time && st->now - l->cookie_time <= 3 * TW_COOKIE_PERIOD) {
-            in_cookie_ack(l, s);
+    /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
+       for a segment that is not a SYN alone, in one test) */
+    if ((s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
+        if (s->flags & TW_RST) {
+            tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
             return;
         }
-        /* An ACK at a listener acknowledges nothing we sent: <SEQ=SEG.ACK><CTL=RST>. */
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_ACK, &s->sum, l);
-        tw_out_rst_reply(st, s);
-        return;
-    }
-    if (!(s->flags & TW_SYN)) {
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l);
+        if (s->flags & TW_ACK) {
+            if (!(s->flags & TW_SYN) && st->cfg.syncookies != TW_SYNCOOKIES_OFF &&
+                l->cookie_time && st->now - l->cookie_time <= 3 * TW_COOKIE_PERIOD) {
+                in_cookie_ack(l, s);
+                return;
+            }
+            /* An ACK at a listener acknowledges nothing we sent: <SEQ=SEG.ACK><CTL=RST>. */
+            tw_drop(st, TW_CNT_TCP_RX_LISTEN_ACK, &s->sum, l);
+            tw_out_rst_reply(st, s);
+            return;
+        }
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l); /* (no SYN: the rest) */
         return;
     }
     /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
