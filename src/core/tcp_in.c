@@ -272,12 +272,13 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
         return;
     }
     bool syn_full = l->syn_len >= syn_limit;
-    if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
-        (syn_full && st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW)) {
-        send_cookie_synack(l, s);
-        return;
-    }
-    if (syn_full) {
+    if (syn_full || st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS) {
+        /* (one test for the usual SYN: room in the SYN queue, cookies not always) */
+        if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
+            st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW) { /* (then syn_full) */
+            send_cookie_synack(l, s);
+            return;
+        }
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
