@@ -319,6 +319,9 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
     r->snd_wscale = (opts & TW_OPT_WSCALE) ? po->wscale : 0;
     if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
+    } else {
+        /* (read only for an RTT sample without timestamps: req_promote) */
+        r->sent_us = (uint32_t)(st->now / TW_US(1));
     }
     uint32_t iss, ts_off;
     tw_isn_ts(st, s->raddr, s->h->sport, l->lport, &iss, &ts_off);
@@ -327,10 +330,6 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
     }
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
-    if (!(r->opts & TW_OPT_TS)) {
-        /* (read only for an RTT sample without timestamps: req_promote) */
-        r->sent_us = (uint32_t)(st->now / TW_US(1));
-    }
     r->ts_off = ts_off;
     tw_htab_insert_hashed(&st->reqs, &st->mem, &r->h, s->hash); /* the key's (seg.hash) */
     r->lnext = l->reqs;
