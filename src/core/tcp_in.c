@@ -1483,7 +1483,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                                                                   tw_seg *s, const tw_tcp_hdr *h)
 {
     assert(c->st == st);
-    if ((c->flags & TW_F_ORPHAN) && !st->cfg.trace && tw_conn_fin_acked(c, s->ack)) {
+    /* (an orphan with its FIN queued, and tw_conn_fin_acked's comparison: one flag test
+       for both) */
+    if ((c->flags & (TW_F_ORPHAN | TW_F_FIN_QUEUED)) == (TW_F_ORPHAN | TW_F_FIN_QUEUED) &&
+        !st->cfg.trace && tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+        assert(tw_conn_fin_acked(c, s->ack));
         assert(tw_conn_fin_sent(c));
         /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
            trace): what the fifth check would still update -- RTT, congestion window,
