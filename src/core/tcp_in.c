@@ -587,7 +587,10 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c)
+/* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
+   FIN is queued (third_ack's unaccepted child: one test less). */
+static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
+                                                                          bool may_fin)
 {
     tw_conn_set_state(c, TW_STATE_ESTABLISHED);
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
@@ -597,10 +600,15 @@ static inline __attribute__((always_inline)) void established_from_syn(tw_socket
         c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
     }
     tw_cc_init(c);
-    if (c->flags & TW_F_FIN_QUEUED) {
+    if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
     }
+}
+
+static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c)
+{
+    established_from_syn_in(c, true);
 }
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
@@ -1035,17 +1043,21 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
 /* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED STATE, for an ACK in SND.UNA < SEG.ACK =<
    SND.NXT: "enter ESTABLISHED state and continue processing" with the send window from
    this segment (the SYN's was unscaled). syn_rcvd_acked's steps once the listener `l`
-   of a passive child has queued it for accept (NULL for an active open's). */
-static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
-                                                                  const tw_seg *s,
-                                                                  tw_socket *l)
+   of a passive child has queued it for accept (NULL for an active open's); `child`
+   true when the caller knows c is a passive child, l not NULL (third_ack: two tests
+   less, measured lifecycle -2 instr). */
+static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *c,
+                                                                     const tw_seg *s,
+                                                                     tw_socket *l, bool child)
 {
     c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
     c->snd_wl2 = s->ack;
-    established_from_syn(c);
-    if (l) {
+    /* (an unaccepted child has no FIN queued: nobody could shut it) */
+    assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
+    established_from_syn_in(c, !child);
+    if (child || l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
@@ -1055,6 +1067,13 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
     } else {
         tw_conn_notify(c);
     }
+}
+
+static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
+                                                                  const tw_seg *s,
+                                                                  tw_socket *l)
+{
+    syn_rcvd_queued_in(c, s, l, false);
 }
 
 /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission will bring
@@ -1641,7 +1660,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
     tw_listener_enqueue_to(l, c);
-    syn_rcvd_queued(c, s, l);
+    syn_rcvd_queued_in(c, s, l, true); /* (l, a child's listener) */
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
