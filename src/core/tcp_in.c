@@ -596,7 +596,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
        at 3 s (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
-    if (c->srtt == 0 && c->total_retrans) {
+    if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
         c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
     }
     tw_cc_init(c);
