@@ -1225,10 +1225,12 @@ static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c,
 static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint32_t n)
 {
     tw_stack *st = c->st;
-    if (st->cfg.no_delayed_ack || c->quickack) {
-        if (c->quickack) {
-            c->quickack--;
-        }
+    if (c->quickack) { /* (a connection's first segments: the usual case first) */
+        c->quickack--;
+        ack_soon(c);
+        return;
+    }
+    if (st->cfg.no_delayed_ack) {
         ack_soon(c);
         return;
     }
