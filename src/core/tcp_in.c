@@ -991,6 +991,18 @@ static void on_dupack(tw_socket *c, bool dup)
     }
 }
 
+/* on_new_ack in the Open state (header prediction's, fast_ok: no state to leave), without
+   the state's tests: the same steps. */
+static inline __attribute__((always_inline)) void on_new_ack_open(tw_socket *c, uint32_t acked,
+                                                                 uint32_t prior_flight)
+{
+    assert(c->ca_state == TW_CA_OPEN);
+    c->dupacks = 0;
+    if (prior_flight * 2u >= c->cwnd) { /* (on_new_ack's `grow`) */
+        tw_conn_cc(c)->on_ack(c, acked, c->st->now);
+    }
+}
+
 static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
 {
     tw_stack *st = c->st;
@@ -1839,7 +1851,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
         ack_advance(c, s, h, true); /* (fast_ok asked usual_opts) */
-        on_new_ack(c, acked, prior_flight);
+        on_new_ack_open(c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
     if (n) {
