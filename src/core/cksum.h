@@ -464,7 +464,11 @@ static inline uint64_t tw_cksum_native_ip20(const uint8_t *p)
     memcpy(&w0, p, 8);
     memcpy(&w1, p + 8, 8);
     memcpy(&w2, p + 16, 4);
-    return tw_cksum_add64(tw_cksum_add64(w0, w1), w2);
+    /* (one carry chain: the last word, 32 bits, ends it) */
+    tw_cksum_carry c = 0;
+    uint64_t s = tw_cksum_adc(w0, w1, &c);
+    s = tw_cksum_adc(s, w2, &c);
+    return tw_cksum_adc_end(s, c);
 }
 
 #endif
