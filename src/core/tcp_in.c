@@ -467,7 +467,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
         c->flags |= TW_F_BUF_LOWERED;
     }
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
-    if (r->retries == 0 && !(c->flags & TW_F_TS)) {
+    if (!(c->flags & TW_F_TS) && r->retries == 0) { /* (timestamps, the default, first) */
         /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
            with timestamps the ACK's echo times it instead). */
         tw_rtt_sample(c, TW_US((uint32_t)(st->now / TW_US(1)) - r->sent_us));
