@@ -1354,12 +1354,17 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
    FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
    where the caller knows it (only its case is then compiled there). */
 static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket *c,
-                                                                       tw_state state)
+                                                                       tw_state state,
+                                                                       bool ooo_fin)
 {
     assert(state == (tw_state)c->state);
+    /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
+    assert(ooo_fin || !(c->flags & TW_F_OOO_FIN));
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
     c->flags |= TW_F_PEER_FIN;
-    c->flags &= ~TW_F_OOO_FIN;
+    if (ooo_fin) {
+        c->flags &= ~TW_F_OOO_FIN;
+    }
     ack_soon(c); /* S11: a close() in this turn sends FIN+ACK, S13 */
     switch (state) {
     case TW_STATE_SYN_RCVD:
@@ -1382,7 +1387,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket
 
 static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
 {
-    return fin_in_order_in(c, (tw_state)c->state);
+    return fin_in_order_in(c, (tw_state)c->state, true);
 }
 
 static in_result in_process_fin(tw_socket *c, const tw_seg *s)
@@ -1865,7 +1870,8 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
-        fin_in_order_in(c, TW_STATE_ESTABLISHED); /* (fast_ok: nothing changed it) */
+        /* (fast_ok: nothing changed the state, no out-of-order FIN) */
+        fin_in_order_in(c, TW_STATE_ESTABLISHED, false);
         tw_out_push_open(c); /* (CLOSE-WAIT) */
     } else {
         tw_conn_notify(c);
