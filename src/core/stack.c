@@ -121,6 +121,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->cfg = *cfg;
     st->cfg.allocator = NULL; /* copied into st->mem; the caller's struct may go away */
     fill_defaults(&st->cfg);
+    tw_put32((uint8_t *)&st->addr_raw, st->cfg.addr);
     st->syn_opts = (uint8_t)((st->cfg.no_wscale ? 0 : TW_OPT_WSCALE) |
                              (st->cfg.no_sack ? 0 : TW_OPT_SACK_PERM) |
                              (st->cfg.no_timestamps ? 0 : TW_OPT_TS));

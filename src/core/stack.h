@@ -39,6 +39,10 @@ struct tw_stack {
     /* now / TW_MS(1), set with now: timestamps (RFC 7323) read it per segment. */
     uint64_t now_ms;
     bool in_call;  /* re-entrancy guard (STYLE 7.9) */
+    /* cfg.addr as it lies in a packet (network order), for the usual packet's parse
+       (tcp_hdr.h tw_tcp_parse_usual_part): no swap per packet. Our address never
+       changes. */
+    uint32_t addr_raw;
     uint64_t counters[TW_CNT_COUNT_];
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;

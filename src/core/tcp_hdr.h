@@ -124,9 +124,10 @@ typedef struct tw_tcp_usual {
    (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
    them once the connection table has answered, since a segment of a known connection
    comes from an address that passed the first already and carries the connection's
-   ports, neither of which is ever 0 (tw_tcp_input_usual). */
+   ports, neither of which is ever 0 (tw_tcp_input_usual); it takes our address as it
+   lies in a packet (`self_raw`: network order, tw_stack's addr_raw). */
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
-                                           size_t len, uint32_t self)
+                                           size_t len, uint32_t self_raw)
 {
     if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || pkt[0] != 0x45 || pkt[9] != TW_IPPROTO_TCP) {
         return false;
@@ -136,17 +137,19 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        order, tested without a swap. */
     uint16_t frag_raw, frag_mask = tw_cksum_little_endian() ? 0xff3fu : 0x3fffu;
     memcpy(&frag_raw, pkt + 6, 2);
-    /* The destination as it lies against our address in network order: the swap is of
-       `self`, and the field's word is the one the header's sum adds below. */
-    uint32_t dst_raw, self_raw;
+    /* The destination as it lies against our address as it lies (`self_raw`, network
+       order: no swap per packet), and the field's word is the one the header's sum adds
+       below. */
+    uint32_t dst_raw;
     memcpy(&dst_raw, pkt + 16, 4);
-    tw_put32((uint8_t *)&self_raw, self);
     /* TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= len in one unsigned compare (len is
        at least that: asked above; a short total wraps to a large difference). */
     if ((size_t)total - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) >
-            len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) ||
-        (frag_raw & frag_mask) != 0 || /* MF or an offset: a fragment */
-        dst_raw != self_raw) {
+        len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN)) {
+        return false;
+    }
+    /* MF or an offset (a fragment), or another destination: one test */
+    if (((uint32_t)(frag_raw & frag_mask) | (dst_raw ^ self_raw)) != 0) {
         return false;
     }
     const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
@@ -176,15 +179,17 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
     }
-    uint64_t sum = tw_cksum_add64(tw_cksum_load64(pkt + 12), (uint32_t)total_raw + phk_w);
-    /* (the usual lengths, timestamps and a SYN's options, constants: no jump into the
-       adds) */
+    uint64_t addrs = tw_cksum_load64(pkt + 12);
+    uint32_t len_proto = (uint32_t)total_raw + phk_w;
+    /* (the usual lengths, timestamps and a SYN's options, constants: one carry chain,
+       no jump into the adds) */
+    uint64_t sum;
     if (hlen == TW_TCP_HDR_LEN + 12) {
-        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 12) / 4);
+        sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 12) / 4, len_proto);
     } else if (hlen == TW_TCP_HDR_LEN + 20) {
-        sum = tw_cksum_native_words(sum, seg, (TW_TCP_HDR_LEN + 20) / 4);
+        sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 20) / 4, len_proto);
     } else {
-        sum = tw_cksum_native_words(sum, seg, hlen / 4u);
+        sum = tw_cksum_native_words(tw_cksum_add64(addrs, len_proto), seg, hlen / 4u);
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
@@ -246,7 +251,9 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
                                           size_t len, uint32_t self, uint64_t *tcp_sum)
 {
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self) || tw_ipv4_bad_source(u.src, self) ||
+    uint32_t self_raw;
+    tw_put32((uint8_t *)&self_raw, self);
+    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self_raw) || tw_ipv4_bad_source(u.src, self) ||
         tw_tcp_usual_ports_bad(u.ports)) {
         return false;
     }

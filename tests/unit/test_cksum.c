@@ -331,6 +331,62 @@ static void test_cksum_native_words_and_ip20(void **state)
     }
 }
 
+/* The carry chain (tw_cksum_words_chain): a first word, 0-15 32-bit words and a last
+   word below 2^64 - 1, against the naive sum, at any alignment; all-ones words too, where
+   every add carries and the chain's end must carry its last carry back (with a last word
+   of 2^64 - 2 it is the largest sum). */
+static void test_cksum_words_chain(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    uint8_t buf[8 + 60 + 8 + 16];
+    for (int i = 0; i < 20000; i++) {
+        size_t n4 = (size_t)unit_below(&r, 16);
+        size_t off = (size_t)unit_below(&r, 16);
+        bool ones = i % 3 == 0;
+        uint64_t first = ones ? UINT64_MAX : unit_next(&r);
+        uint64_t last = ones ? UINT64_MAX - 1 : i % 3 == 1 ? unit_below(&r, 0x20000) : unit_next(&r);
+        if (last == UINT64_MAX) {
+            last--;
+        }
+        if (ones) {
+            memset(buf + 8 + off, 0xff, 4 * n4);
+        } else {
+            fill_random(&r, buf + 8 + off, 4 * n4);
+        }
+        uint64_t n = tw_cksum_words_chain(first, buf + 8 + off, n4, last);
+        memcpy(buf + off, &first, 8);
+        memcpy(buf + off + 8 + 4 * n4, &last, 8);
+        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 16 + 4 * n4),
+                "iteration %d n4 %zu", i, n4);
+    }
+}
+
+/* tw_cksum_native_short: every length up to 80 (its carry chains up to 64 bytes in whole
+   words, tw_cksum_native beyond), at any alignment, from any accumulator; all-ones bytes
+   too, where every add of a chain carries. */
+static void test_cksum_native_short(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    uint8_t buf[8 + 80 + 16];
+    for (int i = 0; i < 20000; i++) {
+        size_t len = (size_t)unit_below(&r, 81);
+        size_t off = (size_t)unit_below(&r, 16);
+        bool ones = i % 4 == 0;
+        uint64_t acc = ones ? UINT64_MAX : unit_next(&r);
+        if (ones) {
+            memset(buf + 8 + off, 0xff, len);
+        } else {
+            fill_random(&r, buf + 8 + off, len);
+        }
+        uint64_t n = tw_cksum_native_short(acc, buf + 8 + off, len);
+        memcpy(buf + off, &acc, 8);
+        UNIT_EQ(tw_cksum_from_native(n), naive_sum(buf + off, 8 + len), "iteration %d len %zu",
+                i, len);
+    }
+}
+
 /* Building: the checksum stored from a native sum makes the whole verify (RFC 1071
    1(4)), on packets of any size and alignment; one flipped bit always fails. */
 static void test_cksum_native_store_and_verify(void **state)
@@ -607,6 +663,8 @@ int main(void)
         cmocka_unit_test(test_cksum_native_ok_nz_matches),
         cmocka_unit_test(test_cksum_odd_starts_random),
         cmocka_unit_test(test_cksum_native_words_and_ip20),
+        cmocka_unit_test(test_cksum_words_chain),
+        cmocka_unit_test(test_cksum_native_short),
         cmocka_unit_test(test_cksum_native_store_and_verify),
         cmocka_unit_test(test_cksum_fold_and_fin_random),
         cmocka_unit_test(test_cksum_fin64_random),
