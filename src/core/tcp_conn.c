@@ -344,10 +344,12 @@ static __attribute__((noinline)) void free_end_rare(tw_stack *st, tw_socket *c, 
     tw_stack_trim_if_idle(st);
 }
 
-void tw_conn_free(tw_socket *c)
+/* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
+   has taken out of st->conns: TW_F_HASHED). */
+static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uint32_t gone)
 {
     tw_stack *st = c->st;
-    uint32_t f = c->flags;
+    uint32_t f = c->flags & ~gone;
     /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
        blocks of the first size and nothing rarer (out-of-order data, SACK scoreboard,
@@ -362,6 +364,7 @@ void tw_conn_free(tw_socket *c)
                              !tw_mem_list_room2(&st->mem.cache[TW_MC_RING]) ||
                              tw_mem_list_full(&st->mem.cache[TW_MC_CONN]),
                          0)) {
+        c->flags = f;
         conn_free_full(c);
         return;
     }
@@ -406,6 +409,16 @@ void tw_conn_free(tw_socket *c)
     c->kind = 0;
     tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
     tw_stack_trim_if_idle(st);
+}
+
+void tw_conn_free(tw_socket *c)
+{
+    conn_free_in(c, 0);
+}
+
+void tw_conn_free_unhashed(tw_socket *c)
+{
+    conn_free_in(c, TW_F_HASHED);
 }
 
 static void release_held(void *obj, void *ud)

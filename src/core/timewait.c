@@ -435,12 +435,11 @@ void tw_timewait_make(tw_socket *c)
             make_end_rare(c, i, h, true);
             return;
         }
-        c->flags &= ~TW_F_HASHED;
         if (__builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
     }
-    tw_conn_free(c);
+    tw_conn_free_unhashed(c);
 }
 
 bool tw_timewait_enter_slow(tw_socket *c)
