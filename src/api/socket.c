@@ -461,10 +461,11 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     return rc;
 }
 
-/* After the application read (its read side open: not shut): whether to advertise the
-   opened window (RFC 9293 3.8.6.2.2, receiver-side silly window avoidance: when it grew
-   by min(half the buffer, one MSS)). */
-static bool window_update_due(const tw_socket *s)
+/* After the application read (its read side open: not shut), `space` the receive space
+   left (tw_conn_rcv_space): whether to advertise the opened window (RFC 9293 3.8.6.2.2,
+   receiver-side silly window avoidance: when it grew by min(half the buffer, one MSS)). */
+static inline __attribute__((always_inline)) bool window_update_due_in(const tw_socket *s,
+                                                                       uint32_t space)
 {
     if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
           s->state == TW_STATE_FIN_WAIT_2)) {
@@ -472,7 +473,6 @@ static bool window_update_due(const tw_socket *s)
     }
     int32_t open = tw_seq_diff(s->rcv_adv, s->rcv_nxt); /* <= 0: none */
     uint32_t adv = open > 0 ? (uint32_t)open : 0;
-    uint32_t space = tw_conn_rcv_space(s); /* (the read side open) */
     uint32_t most = 65535u << s->rcv_wscale; /* the largest window the field can carry */
     if (space > most) {
         space = most;
@@ -480,6 +480,11 @@ static bool window_update_due(const tw_socket *s)
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
     return space > adv && space - adv >= step;
+}
+
+static bool window_update_due(const tw_socket *s)
+{
+    return window_update_due_in(s, tw_conn_rcv_space(s)); /* (the read side open) */
 }
 
 /* recv's copy of `n` readable bytes that are not in one piece from head: across the
@@ -495,6 +500,58 @@ static __attribute__((noinline)) void copy_out_rare(void *buf, const tw_ring *r,
     tw_copy((uint8_t *)buf + to_end, r->buf, n - to_end);
 }
 
+/* recv's read of `n` bytes (1 to rcv.len) in every case: the copy, the bytes consumed,
+   the window update. Out of line, for the reads tw_socket_recv does not make in line. */
+static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uint32_t n)
+{
+    /* The bytes are copied first: only the socket and the count are kept live across
+       the copy's call, and the ring and window work after it has the registers. The
+       readable part starts at head (below cap: no wrap test of the position, as
+       tw_ring_pieces would make). */
+    if (n - 1 < s->rcv.cap - s->rcv.head) {
+        tw_copy(buf, s->rcv.buf + s->rcv.head, n);
+    } else {
+        copy_out_rare(buf, &s->rcv, n);
+    }
+    if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
+        /* All read, and no out-of-order bytes stored past the readable ones: start over
+           at the front, so that the next segments land in one piece instead of
+           splitting at the wrap (one in three would in a 4 KiB ring read as fast as
+           1448-byte segments arrive). */
+        s->rcv.len = 0;
+        s->rcv.head = 0;
+    } else {
+        tw_ring_consume(&s->rcv, n);
+    }
+    if (window_update_due(s)) {
+        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+    }
+    leave(s->st);
+    return (tw_ssize)n;
+}
+
+/* tw_socket_recv's copy of its usual read when tw_copy would make a call (below 16 or
+   over 64 bytes): the count returned, so that recv's is a tail call and it keeps
+   nothing across it. */
+static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t *src,
+                                                        uint32_t n)
+{
+    tw_copy(buf, src, n);
+    return (tw_ssize)n;
+}
+
+/* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
+   buffer limit not lowered, nothing stored past it), up to the call's end. */
+static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
+{
+    s->rcv.len = 0;
+    s->rcv.head = 0;
+    if (window_update_due_in(s, s->rcvbuf_cap)) {
+        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+    }
+    leave(s->st);
+}
+
 /* see tcpwave.h */
 tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
 {
@@ -503,38 +560,35 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     }
     ENTER(s, now);
     tw_ssize rc;
+    uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing) */
-    if (__builtin_expect(s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
+    if (__builtin_expect(s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        /* The bytes are copied first: only the socket and the count are kept live across
-           the copy's call, and the ring and window work after it has the registers. The
-           readable part starts at head (below cap: no wrap test of the position, as
-           tw_ring_pieces would make); the usual read is one piece of 1 byte or more. */
-        if (n - 1 < s->rcv.cap - s->rcv.head) {
-            tw_copy(buf, s->rcv.buf + s->rcv.head, n);
-        } else {
-            copy_out_rare(buf, &s->rcv, n);
+        /* The usual read (marked expected): everything readable, in one piece from head,
+           nothing stored past it (recv_copy's first case: the ring starts over at its
+           front), the buffer limit not lowered (the space left is then the whole
+           buffer: tw_conn_rcv_space). The copy first when tw_copy makes it in line, else
+           last, after the call's end (the copy calls no hook), as a tail call: recv then
+           keeps nothing across a call and saves no register. Every other read is
+           recv_copy's. */
+        if (__builtin_expect(n == s->rcv.len && n <= s->rcv.cap - s->rcv.head &&
+                                 !(f & TW_F_BUF_LOWERED) && !(s->ooo && s->ooo->n),
+                             1)) {
+            const uint8_t *src = s->rcv.buf + s->rcv.head;
+            if (n - 16 <= 48) {
+                tw_copy(buf, src, n); /* (in line from 16 to 64 bytes: no call) */
+                recv_all_read(s);
+                return (tw_ssize)n;
+            }
+            recv_all_read(s);
+            return recv_copy_out(buf, src, n);
         }
-        if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
-            /* All read, and no out-of-order bytes stored past the readable ones: start over
-               at the front, so that the next segments land in one piece instead of
-               splitting at the wrap (one in three would in a 4 KiB ring read as fast as
-               1448-byte segments arrive). */
-            s->rcv.len = 0;
-            s->rcv.head = 0;
-        } else {
-            tw_ring_consume(&s->rcv, n);
-        }
-        if (window_update_due(s)) {
-            tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
-        }
-        leave(s->st);
-        return (tw_ssize)n;
-    } else if (s->flags & TW_F_LISTENER) {
+        return recv_copy(s, buf, n);
+    } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->err) {
         rc = s->err;
-    } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {
+    } else if ((f & TW_F_PEER_FIN) || (f & TW_F_SHUT_RD)) {
         rc = 0; /* S11: end of stream */
     } else if (fresh(s)) {
         rc = refuse(s->st, TW_ERR_NOTCONN);
