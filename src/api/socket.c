@@ -254,114 +254,187 @@ static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s
     return s->st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
 }
 
-/* A connect that fails after do_connect set the 4-tuple: the socket as it was. */
+/* A connect that fails after it set the 4-tuple: the socket as it was, and the call's
+   end. */
 static __attribute__((noinline)) int connect_undo(tw_socket *s, int rc)
 {
     s->raddr = 0;
     s->rport = 0;
+    leave(s->st);
     return rc;
 }
 
-static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
+/* connect's steps once its 4-tuple is known to be free, with its ISN `iss` and the key's
+   tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook, the
+   default receive buffer and room in the table (its tests are then not made again, and
+   their calls are not there to keep registers for). */
+static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uint32_t iss,
+                                                               uint64_t hash, bool usual)
 {
     tw_stack *st = s->st;
-    if ((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) != TW_STATE_CLOSED) {
-        return refuse(st, TW_ERR_STATE); /* (!fresh(s), in one test: CLOSED is 0) */
-    }
-    /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
-       addresses no segment may come from (3.2.1.3: zero, broadcast, multicast, loopback,
-       which never leaves a host, or our own) are those none may go to. */
-    if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
-        return refuse(st, TW_ERR_INVAL);
-    }
-    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
-        return TW_ERR_LIMIT;
-    }
-    /* (the timestamp offset goes straight to the socket: nothing reads it before the
-       SYN, and a connect that fails leaves it for the next one to set) */
-    uint32_t iss;
-    uint64_t hash; /* tw_htab_hash of the 4-tuple's key in st->conns */
-    /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h: the
-       key's bytes); a connect that fails takes it out again (tw_socket_info shows it). */
-    s->raddr = addr;
-    s->rport = port;
-    if (s->flags & TW_F_BOUND) {
-        uint64_t key = s->h.key;
-        /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
-           hash the ISN while it comes (the ISN is wasted only when connect fails). */
-        hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
-        tw_timewait_prefetch(st, hash);
-        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
-        if (__builtin_expect(tw_htab_find_hashed(&st->conns, key, hash) != NULL, 0)) {
-            return connect_undo(s, TW_ERR_ADDRINUSE);
-        }
-        tw_tw *tn = tw_timewait_find_pre(st, key, hash);
-        if (__builtin_expect(tn != NULL, 0)) {
-            if (!(s->flags & TW_F_REUSE)) {
-                return connect_undo(s, TW_ERR_ADDRINUSE);
-            }
-            /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
-               (RFC 6191's rule, applied to our own side). */
-            uint32_t isn_floor = tn->snd_nxt + 65535u + 2u;
-            if (tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
-                iss = isn_floor;
-            }
-            tw_timewait_free(st, tn);
-        }
-    } else {
-        int rc = pick_port(s, addr, port);
-        if (rc) {
-            return connect_undo(s, rc);
-        }
-        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
-        hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
-    }
-    if (__builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
+    if (usual || __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
         s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
     } else {
         s->rcv_wscale = wscale_of_own_buffer(s);
     }
-    s->iss = tw_seq_make(iss);
-    s->snd_una = s->iss;
-    s->snd_nxt = s->iss;
-    s->snd_max = s->iss;
-    s->snd_buf_seq = tw_seq_add(s->iss, 1);
+    tw_seq isn = tw_seq_make(iss), isn1 = tw_seq_add(isn, 1);
+    s->iss = isn;
+    s->snd_una = isn;
+    s->snd_nxt = isn;
+    s->snd_max = isn;
+    s->snd_buf_seq = isn1;
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
     /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is
        in no table. The lookup's hash: the same key, not hashed again. */
-    assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(addr, port, s->lport));
-    tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
+    assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(s->raddr, s->rport, s->lport));
+    if (usual) {
+        tw_htab_push_hashed(&st->conns, &s->h, hash); /* (tw_htab_insert_hashed's case) */
+        st->conns.count++;
+    } else {
+        tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
+    }
     st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
-    tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
+    if (usual) {
+        tw_conn_set_state_untraced(s, TW_STATE_SYN_SENT); /* S1 */
+    } else {
+        tw_conn_set_state(s, TW_STATE_SYN_SENT);
+    }
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
     s->flags |= TW_F_HASHED | TW_F_RTT_TIMING;
-    s->rtt_seq = tw_seq_add(s->iss, 1);
+    s->rtt_seq = isn1;
     s->rtt_start = st->now;
-    tw_out_syn(s, false);
-    /* RFC 6298 5.1: the SYN starts the retransmission timer. tw_rto_arm with its tests
-       answered: a fresh socket has no deadline set and no wheel entry, and no segment
-       is being processed for it (the stack is in this call), so the entry waits for
-       the RTO at once (tw_conn_timer_started's usual case). The two rare ends of the
-       clock go to the general step, as in tw_rto_arm. */
+    /* RFC 6298 5.1: the SYN starts the retransmission timer (armed first: the SYN's
+       sending reads no timer, and connect then has nothing left to do after it but the
+       call's end). tw_rto_arm with its tests answered: a fresh socket has no deadline
+       set and no wheel entry, and no segment is being processed for it (the stack is in
+       this call), so the entry waits for the RTO at once (tw_conn_timer_started's usual
+       case). The two rare ends of the clock go to the general step, as in tw_rto_arm. */
     assert(s->misc_at == TW_TIME_NEVER && s->dack_at == TW_TIME_NEVER &&
            s->ka_at == TW_TIME_NEVER && s->rto_at == TW_TIME_NEVER &&
            !tw_timer_armed(&s->timer) && st->timer_held != s);
     tw_time at = tw_time_add(st->now, s->rto);
     s->rto_at = at;
     if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-        tw_wheel_arm_lazy(&st->wheel, &s->timer, tw_time_to_tick(at));
+        tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
     } else {
         tw_conn_timer_update(s);
     }
+    tw_out_syn(s, false);
+    leave(s->st);
     return 0;
+}
+
+/* connect_start in general, out of line, for connect's cases other than its usual one. */
+static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
+                                                         uint64_t hash)
+{
+    return connect_start(s, iss, hash, false);
+}
+
+/* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
+   one. Out of line, so that connect's usual case (bound) keeps no register for it. */
+static __attribute__((noinline)) int connect_unbound(tw_socket *s, uint32_t addr, uint16_t port)
+{
+    int rc = pick_port(s, addr, port);
+    if (rc) {
+        return connect_undo(s, rc);
+    }
+    tw_stack *st = s->st;
+    uint32_t iss;
+    tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
+    return connect_start_other(s, iss,
+                               tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport)));
+}
+
+/* connect of a bound socket whose 4-tuple the tables' filters did not both rule out
+   (tw_htab_find_hashed's tag, tw_timewait_find_pre's filter): the lookups made in full,
+   then refused, taken over with SO_REUSEADDR (above the old incarnation: RFC 6191's
+   rule, applied to our own side), or started after all. Out of line, as
+   connect_unbound. */
+static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, uint64_t hash)
+{
+    tw_stack *st = s->st;
+    uint64_t key = s->h.key;
+    if (tw_htab_find_hashed(&st->conns, key, hash) != NULL) {
+        return connect_undo(s, TW_ERR_ADDRINUSE);
+    }
+    tw_tw *tn = tw_timewait_find_pre(st, key, hash);
+    if (tn != NULL) {
+        if (!(s->flags & TW_F_REUSE)) {
+            return connect_undo(s, TW_ERR_ADDRINUSE);
+        }
+        uint32_t isn_floor = tn->snd_nxt + 65535u + 2u;
+        if (tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
+            iss = isn_floor;
+        }
+        tw_timewait_free(st, tn);
+    }
+    return connect_start_other(s, iss, hash);
 }
 
 /* see tcpwave.h */
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
     ENTER(s, now);
-    int rc = do_connect(s, addr, port);
-    leave(s->st);
+    tw_stack *st = s->st;
+    int rc;
+    if ((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) != TW_STATE_CLOSED) {
+        rc = refuse(st, TW_ERR_STATE); /* (!fresh(s), in one test: CLOSED is 0) */
+    } else if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
+        /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
+           addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
+           loopback, which never leaves a host, or our own) are those none may go to. */
+        rc = refuse(st, TW_ERR_INVAL);
+    } else if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+        rc = TW_ERR_LIMIT;
+    } else {
+        /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h:
+           the key's bytes); a connect that fails takes it out again (tw_socket_info
+           shows it). */
+        s->raddr = addr;
+        s->rport = port;
+        if (!(s->flags & TW_F_BOUND)) {
+            return connect_unbound(s, addr, port);
+        }
+        /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
+           hash the ISN while it comes (the ISN is wasted only when connect fails). The
+           TIME-WAIT table's hash is the same (stack.c). */
+        uint64_t hash = tw_htab_hash(&st->conns, s->h.key);
+        tw_timewait_prefetch(st, hash);
+        /* tw_isn_ts's steps, the clock's part first (not the stack but it is kept across
+           the hash's call). The timestamp offset goes straight to the socket: nothing
+           reads it before the SYN, and a connect that fails leaves it for the next one
+           to set. */
+        uint32_t m = (uint32_t)(st->now / TW_US(4));
+        uint64_t h = tw_tuple_hash(st, addr, port, s->lport);
+        uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
+        s->ts_offset = (uint32_t)(h >> 32);
+        /* From here the usual connect makes no call but the SYN's: its other cases go to
+           functions of their own, tail-called (a 4-tuple the tables' filters do not rule
+           out, connect_lookup; a trace hook, a receive buffer other than the default, a
+           table to grow, connect_start_other), and the stack is read again after the
+           hash's call: connect keeps only the socket and the hashes across it. The
+           4-tuple is free when the two filters say so at once, as they most often do
+           (tw_htab_find_hashed's tag, with its prefetch of the bucket the insert
+           writes, and tw_timewait_find_pre's filter). */
+        st = s->st;
+        size_t bi = (size_t)hash & st->conns.mask;
+        const tw_twtab *T = &st->tws;
+        if (__builtin_expect(!st->conns.tag || ((st->conns.tag[bi] >> (hash >> 61)) & 1u) ||
+                                 (T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >>
+                                                (hash >> 59)) & 1u)),
+                             0)) {
+            return connect_lookup(s, iss, hash);
+        }
+        TW_PREFETCH(&st->conns.b[bi]);
+        if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
+                                 st->conns.count > st->conns.mask,
+                             0)) {
+            return connect_start_other(s, iss, hash);
+        }
+        return connect_start(s, iss, hash, true);
+    }
+    leave(st);
     return rc;
 }
 
