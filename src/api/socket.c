@@ -889,29 +889,30 @@ static inline __attribute__((always_inline)) void orphan_with_fin(tw_socket *s)
     queue_fin(s);
 }
 
-/* see tcpwave.h */
-int tw_socket_close(tw_socket *s, tw_time now)
+/* The usual close, asked in one go: an open connection (ESTABLISHED or CLOSE-WAIT) with
+   no FIN queued, nothing unread, no SO_LINGER 0, under the orphan limit; it is the last
+   branch of close_other's chain (orphan_with_fin's case for these two states, S10 and
+   S13). */
+static inline __attribute__((always_inline)) bool close_usual(const tw_socket *s)
 {
-    ENTER(s, now);
+    const tw_stack *st = s->st;
+    return ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+           !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) && s->rcv.len == 0 &&
+           !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans);
+}
+
+/* close in every case after its guard, to the call's end. Out of line: tw_socket_close
+   makes its usual case in line, and tail-calls this for the others. */
+static __attribute__((noinline)) int close_other(tw_socket *s)
+{
     tw_stack *st = s->st;
-    /* The usual close first, asked in one go: an open connection (ESTABLISHED or
-       CLOSE-WAIT) with no FIN queued, nothing unread, no SO_LINGER 0, under the orphan
-       limit; it is the last branch of the chain below (orphan_with_fin's case for these
-       two states, S10 and S13), which it skips. */
-    if (__builtin_expect(
-            ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-                !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) &&
-                s->rcv.len == 0 && !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans),
-            1)) {
+    if (close_usual(s)) {
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         st->norphans++;
         tw_conn_set_state(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
                                                               : TW_STATE_LAST_ACK);
         tw_out_push_now(s); /* (a FIN queued: tw_out_push's sending step) */
-        leave(st);
-        return 0;
-    }
-    if (s->flags & TW_F_LISTENER) {
+    } else if (s->flags & TW_F_LISTENER) {
         close_listener(s);
     } else if (s->state == TW_STATE_CLOSED) {
         tw_conn_free(s);
@@ -941,6 +942,31 @@ int tw_socket_close(tw_socket *s, tw_time now)
     }
     leave(st);
     return 0;
+}
+
+/* close's usual case's end: tw_out_push's sending step (a FIN queued), then the call's
+   end. Out of line and tail-called, as close_other. */
+static __attribute__((noinline)) int close_push(tw_socket *s)
+{
+    tw_out_push_now(s);
+    leave(s->st);
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_close(tw_socket *s, tw_time now)
+{
+    ENTER(s, now);
+    /* The usual close (close_usual) when nothing traces, made here with no call but tail
+       calls, so that close saves no register (marked expected); close_other otherwise. */
+    if (__builtin_expect(close_usual(s) && !s->st->cfg.trace, 1)) {
+        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
+        s->st->norphans++;
+        tw_conn_set_state_untraced(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
+                                                                        : TW_STATE_LAST_ACK);
+        return close_push(s);
+    }
+    return close_other(s);
 }
 
 /* see tcpwave.h */
