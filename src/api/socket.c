@@ -420,13 +420,23 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
         st = s->st;
         size_t bi = (size_t)hash & st->conns.mask;
         const tw_twtab *T = &st->tws;
-        if (__builtin_expect(!st->conns.tag || ((st->conns.tag[bi] >> (hash >> 61)) & 1u) ||
-                                 (T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >>
-                                                (hash >> 59)) & 1u)),
+        if (__builtin_expect(!st->conns.tag, 0)) {
+            return connect_lookup(s, iss, hash);
+        }
+        if ((st->conns.tag[bi] >> (hash >> 61)) & 1u) {
+            /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
+               the chain, and when it is empty, makes the tag exact (0) as its walk would. */
+            if (st->conns.b[bi]) {
+                return connect_lookup(s, iss, hash);
+            }
+            st->conns.tag[bi] = 0;
+        } else {
+            TW_PREFETCH(&st->conns.b[bi]);
+        }
+        if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
                              0)) {
             return connect_lookup(s, iss, hash);
         }
-        TW_PREFETCH(&st->conns.b[bi]);
         if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
                                  st->conns.count > st->conns.mask,
                              0)) {
