@@ -395,7 +395,7 @@ void tw_timewait_make(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
-    assert(T->count < T->room);
+    assert(T->count < capacity(T)); /* (room for it: tw_timewait_enter) */
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
     uint64_t key = c->h.key; /* tw_tuple_key(c->raddr, c->rport, c->lport) */
