@@ -423,7 +423,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
         if (__builtin_expect(!st->conns.tag, 0)) {
             return connect_lookup(s, iss, hash);
         }
-        if ((st->conns.tag[bi] >> (hash >> 61)) & 1u) {
+        if (((unsigned)st->conns.tag[bi] >> (hash >> 61)) & 1u) {
             /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
                the chain, and when it is empty, makes the tag exact (0) as its walk would. */
             if (st->conns.b[bi]) {
