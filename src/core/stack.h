@@ -190,7 +190,9 @@ static inline bool tw_port_unref(tw_stack *st, tw_port_leaf *l, uint32_t port, b
     tw_port *p = &l->p[port % TW_PORT_LEAF];
     assert(p->nbound != 0); /* (it counted this socket: bind_to, pick_port) */
     uint32_t n = --p->nbound;
-    p->nauto -= autobound; /* (it counted this socket: pick_port) */
+    if (autobound) {
+        p->nauto--; /* (it counted this socket: pick_port) */
+    }
     /* (marked unexpected, for a straight path: the usual port let go of is a client's
        own, then unused) */
     if (__builtin_expect(n || p->listener, 0)) {
