@@ -544,12 +544,15 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             leave(s->st);
             return rc;
         }
-        /* S5: data queued during the handshake leaves with the third segment. */
-        uint8_t *dst = send_dst(s, (uint32_t)n);
-        /* The usual write (marked expected): in one piece where it goes, 16 to 64 bytes
-           (tw_copy's in-line sizes), made with no call but tail calls (send_push), so
-           that send saves no register; every other write is send_other's. */
-        if (__builtin_expect(dst && n - 16 <= 48, 1)) {
+        /* S5: data queued during the handshake leaves with the third segment. The usual
+           write (marked expected): 16 to 64 bytes (tw_copy's in-line sizes), in one piece
+           where it goes, made with no call but tail calls (send_push), so that send
+           saves no register; every other write is send_other's. */
+        if (__builtin_expect(n - 16 > 48, 0)) {
+            return send_other(s, buf, n, send_dst(s, (uint32_t)n));
+        }
+        uint8_t *dst = send_dst(s, (uint32_t)n); /* (its tests knowing n <= 64) */
+        if (__builtin_expect(dst != NULL, 1)) {
             tw_copy(dst, buf, n);
             tw_ring_commit(&s->snd, (uint32_t)n);
             if (s->state >= TW_STATE_ESTABLISHED) {
