@@ -687,22 +687,22 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     /* (a listener's test goes with the read side's: its ring holds nothing) */
     if (__builtin_expect(s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        /* The usual read (marked expected): everything readable, in one piece from head,
-           nothing stored past it (recv_copy's first case: the ring starts over at its
-           front), the buffer limit not lowered (the space left is then the whole
-           buffer: tw_conn_rcv_space). The copy first when tw_copy makes it in line, else
-           last, after the call's end (the copy calls no hook), as a tail call: recv then
-           keeps nothing across a call and saves no register. Every other read is
-           recv_copy's. */
-        if (__builtin_expect(n == s->rcv.len && n <= s->rcv.cap - s->rcv.head &&
-                                 !(f & TW_F_BUF_LOWERED) && !(s->ooo && s->ooo->n),
-                             1)) {
+        /* The usual read: everything readable, in one piece from head, nothing stored
+           past it (recv_copy's first case: the ring starts over at its front), the
+           buffer limit not lowered (the space left is then the whole buffer:
+           tw_conn_rcv_space). The copy first when tw_copy makes it in line (16 to 64
+           bytes, marked expected), else last, after the call's end (the copy calls no
+           hook), as a tail call: recv then keeps nothing across a call and saves no
+           register. Every other read is recv_copy's. */
+        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head &&
+                     !(f & TW_F_BUF_LOWERED) && !(s->ooo && s->ooo->n);
+        if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
+            tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
+            recv_all_read(s);
+            return (tw_ssize)n;
+        }
+        if (usual) {
             const uint8_t *src = s->rcv.buf + s->rcv.head;
-            if (n - 16 <= 48) {
-                tw_copy(buf, src, n); /* (in line from 16 to 64 bytes: no call) */
-                recv_all_read(s);
-                return (tw_ssize)n;
-            }
             recv_all_read(s);
             return recv_copy_out(buf, src, n);
         }
