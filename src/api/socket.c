@@ -254,114 +254,197 @@ static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s
     return s->st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
 }
 
-/* A connect that fails after do_connect set the 4-tuple: the socket as it was. */
+/* A connect that fails after it set the 4-tuple: the socket as it was, and the call's
+   end. */
 static __attribute__((noinline)) int connect_undo(tw_socket *s, int rc)
 {
     s->raddr = 0;
     s->rport = 0;
+    leave(s->st);
     return rc;
 }
 
-static int do_connect(tw_socket *s, uint32_t addr, uint16_t port)
+/* connect's steps once its 4-tuple is known to be free, with its ISN `iss` and the key's
+   tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook, the
+   default receive buffer and room in the table (its tests are then not made again, and
+   their calls are not there to keep registers for). */
+static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uint32_t iss,
+                                                               uint64_t hash, bool usual)
 {
     tw_stack *st = s->st;
-    if ((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) != TW_STATE_CLOSED) {
-        return refuse(st, TW_ERR_STATE); /* (!fresh(s), in one test: CLOSED is 0) */
-    }
-    /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
-       addresses no segment may come from (3.2.1.3: zero, broadcast, multicast, loopback,
-       which never leaves a host, or our own) are those none may go to. */
-    if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
-        return refuse(st, TW_ERR_INVAL);
-    }
-    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
-        return TW_ERR_LIMIT;
-    }
-    /* (the timestamp offset goes straight to the socket: nothing reads it before the
-       SYN, and a connect that fails leaves it for the next one to set) */
-    uint32_t iss;
-    uint64_t hash; /* tw_htab_hash of the 4-tuple's key in st->conns */
-    /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h: the
-       key's bytes); a connect that fails takes it out again (tw_socket_info shows it). */
-    s->raddr = addr;
-    s->rport = port;
-    if (s->flags & TW_F_BOUND) {
-        uint64_t key = s->h.key;
-        /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
-           hash the ISN while it comes (the ISN is wasted only when connect fails). */
-        hash = tw_htab_hash(&st->conns, key); /* the TIME-WAIT table's too (stack.c) */
-        tw_timewait_prefetch(st, hash);
-        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
-        if (__builtin_expect(tw_htab_find_hashed(&st->conns, key, hash) != NULL, 0)) {
-            return connect_undo(s, TW_ERR_ADDRINUSE);
-        }
-        tw_tw *tn = tw_timewait_find_pre(st, key, hash);
-        if (__builtin_expect(tn != NULL, 0)) {
-            if (!(s->flags & TW_F_REUSE)) {
-                return connect_undo(s, TW_ERR_ADDRINUSE);
-            }
-            /* SO_REUSEADDR on a 4-tuple in TIME-WAIT: start above the old incarnation
-               (RFC 6191's rule, applied to our own side). */
-            uint32_t isn_floor = tn->snd_nxt + 65535u + 2u;
-            if (tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
-                iss = isn_floor;
-            }
-            tw_timewait_free(st, tn);
-        }
-    } else {
-        int rc = pick_port(s, addr, port);
-        if (rc) {
-            return connect_undo(s, rc);
-        }
-        tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
-        hash = tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport));
-    }
-    if (__builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
+    if (usual || __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
         s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
     } else {
         s->rcv_wscale = wscale_of_own_buffer(s);
     }
-    s->iss = tw_seq_make(iss);
-    s->snd_una = s->iss;
-    s->snd_nxt = s->iss;
-    s->snd_max = s->iss;
-    s->snd_buf_seq = tw_seq_add(s->iss, 1);
+    tw_seq isn = tw_seq_make(iss), isn1 = tw_seq_add(isn, 1);
+    s->iss = isn;
+    s->snd_una = isn;
+    s->snd_nxt = isn;
+    s->snd_max = isn;
+    s->snd_buf_seq = isn1;
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
     /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is
        in no table. The lookup's hash: the same key, not hashed again. */
-    assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(addr, port, s->lport));
-    tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
+    assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(s->raddr, s->rport, s->lport));
+    if (usual) {
+        tw_htab_push_hashed(&st->conns, &s->h, hash); /* (tw_htab_insert_hashed's case) */
+        st->conns.count++;
+    } else {
+        tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
+    }
     st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
-    tw_conn_set_state(s, TW_STATE_SYN_SENT); /* S1 */
+    if (usual) {
+        tw_conn_set_state_untraced(s, TW_STATE_SYN_SENT); /* S1 */
+    } else {
+        tw_conn_set_state(s, TW_STATE_SYN_SENT);
+    }
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
     s->flags |= TW_F_HASHED | TW_F_RTT_TIMING;
-    s->rtt_seq = tw_seq_add(s->iss, 1);
+    s->rtt_seq = isn1;
     s->rtt_start = st->now;
-    tw_out_syn(s, false);
-    /* RFC 6298 5.1: the SYN starts the retransmission timer. tw_rto_arm with its tests
-       answered: a fresh socket has no deadline set and no wheel entry, and no segment
-       is being processed for it (the stack is in this call), so the entry waits for
-       the RTO at once (tw_conn_timer_started's usual case). The two rare ends of the
-       clock go to the general step, as in tw_rto_arm. */
+    /* RFC 6298 5.1: the SYN starts the retransmission timer (armed first: the SYN's
+       sending reads no timer, and connect then has nothing left to do after it but the
+       call's end). tw_rto_arm with its tests answered: a fresh socket has no deadline
+       set and no wheel entry, and no segment is being processed for it (the stack is in
+       this call), so the entry waits for the RTO at once (tw_conn_timer_started's usual
+       case). The two rare ends of the clock go to the general step, as in tw_rto_arm. */
     assert(s->misc_at == TW_TIME_NEVER && s->dack_at == TW_TIME_NEVER &&
            s->ka_at == TW_TIME_NEVER && s->rto_at == TW_TIME_NEVER &&
            !tw_timer_armed(&s->timer) && st->timer_held != s);
     tw_time at = tw_time_add(st->now, s->rto);
     s->rto_at = at;
     if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-        tw_wheel_arm_lazy(&st->wheel, &s->timer, tw_time_to_tick(at));
+        tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
     } else {
         tw_conn_timer_update(s);
     }
+    tw_out_syn(s, false);
+    leave(s->st);
     return 0;
+}
+
+/* connect_start in general, out of line, for connect's cases other than its usual one. */
+static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
+                                                         uint64_t hash)
+{
+    return connect_start(s, iss, hash, false);
+}
+
+/* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
+   one. Out of line, so that connect's usual case (bound) keeps no register for it. */
+static __attribute__((noinline)) int connect_unbound(tw_socket *s, uint32_t addr, uint16_t port)
+{
+    int rc = pick_port(s, addr, port);
+    if (rc) {
+        return connect_undo(s, rc);
+    }
+    tw_stack *st = s->st;
+    uint32_t iss;
+    tw_isn_ts(st, addr, port, s->lport, &iss, &s->ts_offset);
+    return connect_start_other(s, iss,
+                               tw_htab_hash(&st->conns, tw_tuple_key(addr, port, s->lport)));
+}
+
+/* connect of a bound socket whose 4-tuple the tables' filters did not both rule out
+   (tw_htab_find_hashed's tag, tw_timewait_find_pre's filter): the lookups made in full,
+   then refused, taken over with SO_REUSEADDR (above the old incarnation: RFC 6191's
+   rule, applied to our own side), or started after all. Out of line, as
+   connect_unbound. */
+static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, uint64_t hash)
+{
+    tw_stack *st = s->st;
+    uint64_t key = s->h.key;
+    if (tw_htab_find_hashed(&st->conns, key, hash) != NULL) {
+        return connect_undo(s, TW_ERR_ADDRINUSE);
+    }
+    tw_tw *tn = tw_timewait_find_pre(st, key, hash);
+    if (tn != NULL) {
+        if (!(s->flags & TW_F_REUSE)) {
+            return connect_undo(s, TW_ERR_ADDRINUSE);
+        }
+        uint32_t isn_floor = tn->snd_nxt + 65535u + 2u;
+        if (tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
+            iss = isn_floor;
+        }
+        tw_timewait_free(st, tn);
+    }
+    return connect_start_other(s, iss, hash);
 }
 
 /* see tcpwave.h */
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
     ENTER(s, now);
-    int rc = do_connect(s, addr, port);
-    leave(s->st);
+    tw_stack *st = s->st;
+    int rc;
+    if ((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) != TW_STATE_CLOSED) {
+        rc = refuse(st, TW_ERR_STATE); /* (!fresh(s), in one test: CLOSED is 0) */
+    } else if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
+        /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
+           addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
+           loopback, which never leaves a host, or our own) are those none may go to. */
+        rc = refuse(st, TW_ERR_INVAL);
+    } else if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+        rc = TW_ERR_LIMIT;
+    } else {
+        /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h:
+           the key's bytes); a connect that fails takes it out again (tw_socket_info
+           shows it). */
+        s->raddr = addr;
+        s->rport = port;
+        if (!(s->flags & TW_F_BOUND)) {
+            return connect_unbound(s, addr, port);
+        }
+        /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
+           hash the ISN while it comes (the ISN is wasted only when connect fails). The
+           TIME-WAIT table's hash is the same (stack.c). */
+        uint64_t hash = tw_htab_hash(&st->conns, s->h.key);
+        tw_timewait_prefetch(st, hash);
+        /* tw_isn_ts's steps, the clock's part first (not the stack but it is kept across
+           the hash's call). The timestamp offset goes straight to the socket: nothing
+           reads it before the SYN, and a connect that fails leaves it for the next one
+           to set. */
+        uint32_t m = (uint32_t)(st->now / TW_US(4));
+        uint64_t h = tw_tuple_hash(st, addr, port, s->lport);
+        uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
+        s->ts_offset = (uint32_t)(h >> 32);
+        /* From here the usual connect makes no call but the SYN's: its other cases go to
+           functions of their own, tail-called (a 4-tuple the tables' filters do not rule
+           out, connect_lookup; a trace hook, a receive buffer other than the default, a
+           table to grow, connect_start_other), and the stack is read again after the
+           hash's call: connect keeps only the socket and the hashes across it. The
+           4-tuple is free when the two filters say so at once, as they most often do
+           (tw_htab_find_hashed's tag, with its prefetch of the bucket the insert
+           writes, and tw_timewait_find_pre's filter). */
+        st = s->st;
+        size_t bi = (size_t)hash & st->conns.mask;
+        const tw_twtab *T = &st->tws;
+        if (__builtin_expect(!st->conns.tag, 0)) {
+            return connect_lookup(s, iss, hash);
+        }
+        if (((unsigned)st->conns.tag[bi] >> (hash >> 61)) & 1u) {
+            /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
+               the chain, and when it is empty, makes the tag exact (0) as its walk would. */
+            if (st->conns.b[bi]) {
+                return connect_lookup(s, iss, hash);
+            }
+            st->conns.tag[bi] = 0;
+        } else {
+            TW_PREFETCH(&st->conns.b[bi]);
+        }
+        if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
+                             0)) {
+            return connect_lookup(s, iss, hash);
+        }
+        if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
+                                 st->conns.count > st->conns.mask,
+                             0)) {
+            return connect_start_other(s, iss, hash);
+        }
+        return connect_start(s, iss, hash, true);
+    }
+    leave(st);
     return rc;
 }
 
@@ -402,6 +485,37 @@ static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, u
     return true;
 }
 
+/* send's end for new data from ESTABLISHED on: tw_out_push's sending step (no FIN is
+   queued), then the call's end. Out of line: the usual write tail-calls it. */
+static __attribute__((noinline)) tw_ssize send_push(tw_socket *s, size_t n)
+{
+    tw_out_push_now(s);
+    leave(s->st);
+    return (tw_ssize)n;
+}
+
+/* send's write of n bytes (room for them checked) in every case, dst where they go in
+   one piece or NULL (send_dst): the copy, then as send_push. Out of line, for the writes
+   tw_socket_send does not make in line. */
+static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *buf, size_t n,
+                                                     uint8_t *dst)
+{
+    if (dst) {
+        tw_copy(dst, buf, n);
+    } else if (!send_rare(s, buf, (uint32_t)n)) {
+        leave(s->st);
+        return TW_ERR_NOMEM;
+    }
+    tw_ring_commit(&s->snd, (uint32_t)n);
+    /* New data: from ESTABLISHED on, tw_out_push's sending step (no FIN is queued);
+       before it, tw_out_push sends nothing (S5). */
+    if (s->state >= TW_STATE_ESTABLISHED) {
+        tw_out_push_now(s);
+    }
+    leave(s->st);
+    return (tw_ssize)n;
+}
+
 static int dead_error(const tw_socket *s)
 {
     return s->err ? s->err : TW_ERR_NOTCONN;
@@ -415,37 +529,46 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     }
     ENTER(s, now);
     tw_ssize rc;
+    /* A state that takes data with no FIN queued, asked first in one test of a mask
+       (marked expected); the switch below answers the other cases. */
+    if (__builtin_expect(((1u << s->state) &
+                          ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_SYN_RCVD) |
+                           (1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+                             !(s->flags & TW_F_FIN_QUEUED),
+                         1)) {
+        /* (more can be queued than a limit the application lowered) */
+        size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
+        size_t n = len < room ? len : room; /* (a size_t: the count returned) */
+        if (n == 0) {
+            rc = len ? TW_ERR_AGAIN : 0;
+            leave(s->st);
+            return rc;
+        }
+        /* S5: data queued during the handshake leaves with the third segment. The usual
+           write (marked expected): 16 to 64 bytes (tw_copy's in-line sizes), in one piece
+           where it goes, made with no call but tail calls (send_push), so that send
+           saves no register; every other write is send_other's. */
+        if (__builtin_expect(n - 16 > 48, 0)) {
+            return send_other(s, buf, n, send_dst(s, (uint32_t)n));
+        }
+        uint8_t *dst = send_dst(s, (uint32_t)n); /* (its tests knowing n <= 64) */
+        if (__builtin_expect(dst != NULL, 1)) {
+            tw_copy(dst, buf, n);
+            tw_ring_commit(&s->snd, (uint32_t)n);
+            if (s->state >= TW_STATE_ESTABLISHED) {
+                return send_push(s, n);
+            }
+            leave(s->st);
+            return (tw_ssize)n;
+        }
+        return send_other(s, buf, n, dst);
+    }
     switch (s->state) {
     case TW_STATE_SYN_SENT:
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
-        if (s->flags & TW_F_FIN_QUEUED) {
-            rc = TW_ERR_CLOSED;
-        } else {
-            /* (more can be queued than a limit the application lowered) */
-            size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
-            size_t n = len < room ? len : room; /* (a size_t: the count returned) */
-            if (n == 0) {
-                rc = len ? TW_ERR_AGAIN : 0;
-            } else {
-                /* S5: data queued during the handshake leaves with the third segment. */
-                uint8_t *dst = send_dst(s, (uint32_t)n);
-                if (dst) {
-                    tw_copy(dst, buf, n);
-                } else if (!send_rare(s, buf, (uint32_t)n)) {
-                    leave(s->st);
-                    return TW_ERR_NOMEM;
-                }
-                tw_ring_commit(&s->snd, (uint32_t)n);
-                /* New data: from ESTABLISHED on, tw_out_push's sending step (no FIN is
-                   queued); before it, tw_out_push sends nothing (S5). */
-                if (s->state >= TW_STATE_ESTABLISHED) {
-                    tw_out_push_now(s);
-                }
-                rc = (tw_ssize)n;
-            }
-        }
+        rc = TW_ERR_CLOSED; /* (FIN queued) */
         break;
     case TW_STATE_CLOSED:
         rc = (s->flags & TW_F_STARTED) ? dead_error(s) : refuse(s->st, TW_ERR_NOTCONN);
@@ -461,10 +584,11 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     return rc;
 }
 
-/* After the application read (its read side open: not shut): whether to advertise the
-   opened window (RFC 9293 3.8.6.2.2, receiver-side silly window avoidance: when it grew
-   by min(half the buffer, one MSS)). */
-static bool window_update_due(const tw_socket *s)
+/* After the application read (its read side open: not shut), `space` the receive space
+   left (tw_conn_rcv_space): whether to advertise the opened window (RFC 9293 3.8.6.2.2,
+   receiver-side silly window avoidance: when it grew by min(half the buffer, one MSS)). */
+static inline __attribute__((always_inline)) bool window_update_due_in(const tw_socket *s,
+                                                                       uint32_t space)
 {
     if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
           s->state == TW_STATE_FIN_WAIT_2)) {
@@ -472,7 +596,6 @@ static bool window_update_due(const tw_socket *s)
     }
     int32_t open = tw_seq_diff(s->rcv_adv, s->rcv_nxt); /* <= 0: none */
     uint32_t adv = open > 0 ? (uint32_t)open : 0;
-    uint32_t space = tw_conn_rcv_space(s); /* (the read side open) */
     uint32_t most = 65535u << s->rcv_wscale; /* the largest window the field can carry */
     if (space > most) {
         space = most;
@@ -480,6 +603,11 @@ static bool window_update_due(const tw_socket *s)
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
     return space > adv && space - adv >= step;
+}
+
+static bool window_update_due(const tw_socket *s)
+{
+    return window_update_due_in(s, tw_conn_rcv_space(s)); /* (the read side open) */
 }
 
 /* recv's copy of `n` readable bytes that are not in one piece from head: across the
@@ -495,6 +623,58 @@ static __attribute__((noinline)) void copy_out_rare(void *buf, const tw_ring *r,
     tw_copy((uint8_t *)buf + to_end, r->buf, n - to_end);
 }
 
+/* recv's read of `n` bytes (1 to rcv.len) in every case: the copy, the bytes consumed,
+   the window update. Out of line, for the reads tw_socket_recv does not make in line. */
+static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uint32_t n)
+{
+    /* The bytes are copied first: only the socket and the count are kept live across
+       the copy's call, and the ring and window work after it has the registers. The
+       readable part starts at head (below cap: no wrap test of the position, as
+       tw_ring_pieces would make). */
+    if (n - 1 < s->rcv.cap - s->rcv.head) {
+        tw_copy(buf, s->rcv.buf + s->rcv.head, n);
+    } else {
+        copy_out_rare(buf, &s->rcv, n);
+    }
+    if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
+        /* All read, and no out-of-order bytes stored past the readable ones: start over
+           at the front, so that the next segments land in one piece instead of
+           splitting at the wrap (one in three would in a 4 KiB ring read as fast as
+           1448-byte segments arrive). */
+        s->rcv.len = 0;
+        s->rcv.head = 0;
+    } else {
+        tw_ring_consume(&s->rcv, n);
+    }
+    if (window_update_due(s)) {
+        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+    }
+    leave(s->st);
+    return (tw_ssize)n;
+}
+
+/* tw_socket_recv's copy of its usual read when tw_copy would make a call (below 16 or
+   over 64 bytes): the count returned, so that recv's is a tail call and it keeps
+   nothing across it. */
+static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t *src,
+                                                        uint32_t n)
+{
+    tw_copy(buf, src, n);
+    return (tw_ssize)n;
+}
+
+/* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
+   buffer limit not lowered, nothing stored past it), up to the call's end. */
+static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
+{
+    s->rcv.len = 0;
+    s->rcv.head = 0;
+    if (window_update_due_in(s, s->rcvbuf_cap)) {
+        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+    }
+    leave(s->st);
+}
+
 /* see tcpwave.h */
 tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
 {
@@ -503,38 +683,35 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     }
     ENTER(s, now);
     tw_ssize rc;
+    uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing) */
-    if (__builtin_expect(s->rcv.len > 0 && !(s->flags & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
+    if (__builtin_expect(s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        /* The bytes are copied first: only the socket and the count are kept live across
-           the copy's call, and the ring and window work after it has the registers. The
-           readable part starts at head (below cap: no wrap test of the position, as
-           tw_ring_pieces would make); the usual read is one piece of 1 byte or more. */
-        if (n - 1 < s->rcv.cap - s->rcv.head) {
-            tw_copy(buf, s->rcv.buf + s->rcv.head, n);
-        } else {
-            copy_out_rare(buf, &s->rcv, n);
+        /* The usual read: everything readable, in one piece from head, nothing stored
+           past it (recv_copy's first case: the ring starts over at its front), the
+           buffer limit not lowered (the space left is then the whole buffer:
+           tw_conn_rcv_space). The copy first when tw_copy makes it in line (16 to 64
+           bytes, marked expected), else last, after the call's end (the copy calls no
+           hook), as a tail call: recv then keeps nothing across a call and saves no
+           register. Every other read is recv_copy's. */
+        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head &&
+                     !(f & TW_F_BUF_LOWERED) && !(s->ooo && s->ooo->n);
+        if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
+            tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
+            recv_all_read(s);
+            return (tw_ssize)n;
         }
-        if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
-            /* All read, and no out-of-order bytes stored past the readable ones: start over
-               at the front, so that the next segments land in one piece instead of
-               splitting at the wrap (one in three would in a 4 KiB ring read as fast as
-               1448-byte segments arrive). */
-            s->rcv.len = 0;
-            s->rcv.head = 0;
-        } else {
-            tw_ring_consume(&s->rcv, n);
+        if (usual) {
+            const uint8_t *src = s->rcv.buf + s->rcv.head;
+            recv_all_read(s);
+            return recv_copy_out(buf, src, n);
         }
-        if (window_update_due(s)) {
-            tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
-        }
-        leave(s->st);
-        return (tw_ssize)n;
-    } else if (s->flags & TW_F_LISTENER) {
+        return recv_copy(s, buf, n);
+    } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->err) {
         rc = s->err;
-    } else if ((s->flags & TW_F_PEER_FIN) || (s->flags & TW_F_SHUT_RD)) {
+    } else if ((f & TW_F_PEER_FIN) || (f & TW_F_SHUT_RD)) {
         rc = 0; /* S11: end of stream */
     } else if (fresh(s)) {
         rc = refuse(s->st, TW_ERR_NOTCONN);
@@ -730,29 +907,30 @@ static inline __attribute__((always_inline)) void orphan_with_fin(tw_socket *s)
     queue_fin(s);
 }
 
-/* see tcpwave.h */
-int tw_socket_close(tw_socket *s, tw_time now)
+/* The usual close, asked in one go: an open connection (ESTABLISHED or CLOSE-WAIT) with
+   no FIN queued, nothing unread, no SO_LINGER 0, under the orphan limit; it is the last
+   branch of close_other's chain (orphan_with_fin's case for these two states, S10 and
+   S13). */
+static inline __attribute__((always_inline)) bool close_usual(const tw_socket *s)
 {
-    ENTER(s, now);
+    const tw_stack *st = s->st;
+    return ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+           !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) && s->rcv.len == 0 &&
+           !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans);
+}
+
+/* close in every case after its guard, to the call's end. Out of line: tw_socket_close
+   makes its usual case in line, and tail-calls this for the others. */
+static __attribute__((noinline)) int close_other(tw_socket *s)
+{
     tw_stack *st = s->st;
-    /* The usual close first, asked in one go: an open connection (ESTABLISHED or
-       CLOSE-WAIT) with no FIN queued, nothing unread, no SO_LINGER 0, under the orphan
-       limit; it is the last branch of the chain below (orphan_with_fin's case for these
-       two states, S10 and S13), which it skips. */
-    if (__builtin_expect(
-            ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-                !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) &&
-                s->rcv.len == 0 && !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans),
-            1)) {
+    if (close_usual(s)) {
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         st->norphans++;
         tw_conn_set_state(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
                                                               : TW_STATE_LAST_ACK);
         tw_out_push_now(s); /* (a FIN queued: tw_out_push's sending step) */
-        leave(st);
-        return 0;
-    }
-    if (s->flags & TW_F_LISTENER) {
+    } else if (s->flags & TW_F_LISTENER) {
         close_listener(s);
     } else if (s->state == TW_STATE_CLOSED) {
         tw_conn_free(s);
@@ -782,6 +960,31 @@ int tw_socket_close(tw_socket *s, tw_time now)
     }
     leave(st);
     return 0;
+}
+
+/* close's usual case's end: tw_out_push's sending step (a FIN queued), then the call's
+   end. Out of line and tail-called, as close_other. */
+static __attribute__((noinline)) int close_push(tw_socket *s)
+{
+    tw_out_push_now(s);
+    leave(s->st);
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_close(tw_socket *s, tw_time now)
+{
+    ENTER(s, now);
+    /* The usual close (close_usual) when nothing traces, made here with no call but tail
+       calls, so that close saves no register (marked expected); close_other otherwise. */
+    if (__builtin_expect(close_usual(s) && !s->st->cfg.trace, 1)) {
+        s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
+        s->st->norphans++;
+        tw_conn_set_state_untraced(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
+                                                                        : TW_STATE_LAST_ACK);
+        return close_push(s);
+    }
+    return close_other(s);
 }
 
 /* see tcpwave.h */

@@ -144,7 +144,10 @@ static inline void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uin
     h->count++;
 }
 
-static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
+/* tw_htab_remove_hashed's steps with the halving left to the caller: true when it is
+   due (tw_htab_shrink), for a caller that makes it last (tw_conn_free: its usual case
+   then makes no call but tail calls). */
+static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 {
     assert(hash == tw_htab_hash(h, n->key));
     tw_hnode **pp = &h->b[(size_t)hash & h->mask];
@@ -159,9 +162,15 @@ static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
         size_t buckets = h->mask + 1;
         /* (the table at its minimum first: a stack with few connections stops there) */
-        if (buckets > h->min && h->count < buckets / 4 && !h->fixed) {
-            tw_htab_shrink(h);
-        }
+        return buckets > h->min && h->count < buckets / 4 && !h->fixed;
+    }
+    return false;
+}
+
+static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
+{
+    if (tw_htab_unlink_hashed(h, n, hash)) {
+        tw_htab_shrink(h);
     }
 }
 

@@ -182,18 +182,11 @@ static inline bool tw_mem_list_full(const tw_mem_cache *c)
 #endif
 }
 
-/* Back to the class's free list, or to its slab or the allocator when the list is full.
-   NULL is ignored. */
-static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
+/* tw_mem_give's usual case, for a caller that has found room in the list
+   (!tw_mem_list_full; p not NULL): no test of its own. */
+static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
-    if (!p) {
-        return;
-    }
     tw_mem_cache *c = &m->cache[cls];
-    if (tw_mem_list_full(c)) {
-        tw_mem_give_slow(m, cls, p, size);
-        return;
-    }
     c->out--; /* (c->size: set when the object was taken, tw_mem_take_slow) */
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
@@ -201,23 +194,53 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
     m->cached += size;
 }
 
+/* Back to the class's free list, or to its slab or the allocator when the list is full.
+   NULL is ignored. */
+static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
+{
+    if (!p) {
+        return;
+    }
+    if (tw_mem_list_full(&m->cache[cls])) {
+        tw_mem_give_slow(m, cls, p, size);
+        return;
+    }
+    tw_mem_give_room(m, cls, p, size);
+}
+
+/* Whether the class's free list has room for two more (tw_mem_give2's usual case). */
+static inline bool tw_mem_list_room2(const tw_mem_cache *c)
+{
+#if TW_MEM_CACHE_MAX >= 2
+    return c->n <= TW_MEM_CACHE_MAX - 2;
+#else
+    (void)c;
+    return false;
+#endif
+}
+
+/* tw_mem_give2's usual case, for a caller that has found room for both
+   (tw_mem_list_room2): one update of the list's counts for the two. */
+static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, void *q,
+                                     size_t size)
+{
+    tw_mem_cache *c = &m->cache[cls];
+    c->out -= 2;
+    memcpy(q, &c->head, sizeof(void *));
+    memcpy(p, &q, sizeof(void *));
+    c->head = p;
+    c->n += 2;
+    m->cached += 2 * size;
+}
+
 /* tw_mem_give of two objects of the class (neither NULL) at once: one test of the list's
    room and one update of its counts for both (a connection's two ring blocks). */
 static inline void tw_mem_give2(tw_mem *m, enum tw_mem_class cls, void *p, void *q, size_t size)
 {
-    tw_mem_cache *c = &m->cache[cls];
-#if TW_MEM_CACHE_MAX >= 2
-    if (c->n <= TW_MEM_CACHE_MAX - 2) {
-        c->out -= 2;
-        memcpy(q, &c->head, sizeof(void *));
-        memcpy(p, &q, sizeof(void *));
-        c->head = p;
-        c->n += 2;
-        m->cached += 2 * size;
+    if (tw_mem_list_room2(&m->cache[cls])) {
+        tw_mem_give2_room(m, cls, p, q, size);
         return;
     }
-#endif
-    (void)c;
     tw_mem_give(m, cls, p, size);
     tw_mem_give(m, cls, q, size);
 }

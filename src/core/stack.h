@@ -183,28 +183,30 @@ static inline tw_port *tw_port_ref(tw_stack *st, uint16_t port)
     tw_port *p = tw_port_get(st, port);
     return tw_port_used(p) ? p : tw_port_new(st, port);
 }
-/* A socket bound to p (reuse: with SO_REUSEADDR; autobound: by connect) lets go of it. */
-static inline void tw_port_unref(tw_stack *st, uint16_t port, tw_port *p, bool reuse,
+/* A socket bound to `port`, whose leaf is l (in place: the port is in use), lets go of
+   it (reuse: with SO_REUSEADDR; autobound: by connect). True when the leaf emptied and
+   is not the one kept: the caller then owes the call tw_port_leaf_emptied(st, port),
+   which it makes last (tw_conn_free: its usual case then makes no call but tail calls,
+   and saves no register). */
+static inline bool tw_port_unref(tw_stack *st, tw_port_leaf *l, uint32_t port, bool reuse,
                                  bool autobound)
 {
-    uint32_t n = p->nbound;
-    /* (marked as expected and unexpected, for a straight path: the usual port let go of
-       is a client's own ephemeral one, then unused) */
-    if (__builtin_expect(n != 0, 1)) {
-        p->nbound = --n;
+    tw_port *p = &l->p[port % TW_PORT_LEAF];
+    assert(p->nbound != 0); /* (it counted this socket: bind_to, pick_port) */
+    uint32_t n = --p->nbound;
+    if (autobound) {
+        p->nauto--; /* (it counted this socket: pick_port) */
     }
-    p->nauto -= autobound; /* (it counted this socket: pick_port) */
+    /* (marked unexpected, for a straight path: the usual port let go of is a client's
+       own, then unused) */
     if (__builtin_expect(n || p->listener, 0)) {
         if (reuse && p->nreuse) {
             p->nreuse--;
         }
-    } else {
-        p->nreuse = 0; /* unused: all zero (tw_port_get); no count to take one off first */
-        uint32_t i = port / TW_PORT_LEAF;
-        if (--st->ports[i]->n == 0 && st->leaf_kept != i + 1) {
-            tw_port_leaf_emptied(st, port);
-        }
+        return false;
     }
+    p->nreuse = 0; /* unused: all zero (tw_port_get); no count to take one off first */
+    return --l->n == 0 && st->leaf_kept != port / TW_PORT_LEAF + 1u;
 }
 /* The stack's free lists and the leaf kept in place given back (tw_stack_trim_if_idle). */
 void tw_stack_trim(tw_stack *st);

@@ -249,7 +249,8 @@ static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
     tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
 }
 
-void tw_conn_free(tw_socket *c)
+/* tw_conn_free in every case (its usual one below has its own copy of these steps). */
+static __attribute__((noinline)) void conn_free_full(tw_socket *c)
 {
     tw_stack *st = c->st;
     /* Marked expected, laid out as the fall-through: a connection most often goes while
@@ -295,12 +296,16 @@ void tw_conn_free(tw_socket *c)
         st->norphans--;
     }
     if (f & TW_F_BOUND) {
-        tw_port *p = tw_port_get(st, c->lport);
-        if (p) {
+        tw_port_leaf *l = st->ports[c->lport / TW_PORT_LEAF];
+        if (l) {
+            tw_port *p = &l->p[c->lport % TW_PORT_LEAF];
             if ((f & TW_F_LISTENER) && p->listener == c) { /* (only a listener is one) */
                 p->listener = NULL;
             }
-            tw_port_unref(st, c->lport, p, (f & TW_F_REUSE) != 0, (f & TW_F_AUTOBOUND) != 0);
+            if (tw_port_unref(st, l, c->lport, (f & TW_F_REUSE) != 0,
+                              (f & TW_F_AUTOBOUND) != 0)) {
+                tw_port_leaf_emptied(st, c->lport);
+            }
         }
     }
     /* buffers_free's steps, without its resetting the fields of an object given back
@@ -321,6 +326,99 @@ void tw_conn_free(tw_socket *c)
     c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
     tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));
     tw_stack_trim_if_idle(st);
+}
+
+/* tw_conn_free's end when its usual case left a call to make (rare): the port's leaf
+   emptied (tw_port_unref), the connection table to halve (tw_htab_unlink_hashed). */
+static __attribute__((noinline)) void free_end_rare(tw_stack *st, tw_socket *c, bool emptied,
+                                                    bool shrink)
+{
+    if (shrink) {
+        tw_htab_shrink(&st->conns);
+    }
+    if (emptied) {
+        tw_port_leaf_emptied(st, c->lport);
+    }
+    c->kind = 0;
+    tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
+    tw_stack_trim_if_idle(st);
+}
+
+/* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
+   has taken out of st->conns: TW_F_HASHED). */
+static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uint32_t gone)
+{
+    tw_stack *st = c->st;
+    uint32_t f = c->flags & ~gone;
+    /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
+       lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
+       blocks of the first size and nothing rarer (out-of-order data, SACK scoreboard,
+       options), and the free lists have room for its blocks and for it. Its steps then
+       make no call (what they leave to call goes last, free_end_rare), so that it saves
+       no register; every other case is conn_free_full's. */
+    if (__builtin_expect(c->timer.pprev != &st->wheel.lazy ||
+                             (f & (TW_F_CHILD | TW_F_LISTENER)) || !c->snd.buf || !c->rcv.buf ||
+                             c->snd.cap != TW_MEM_RING_BLOCK ||
+                             c->rcv.cap != TW_MEM_RING_BLOCK ||
+                             ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||
+                             !tw_mem_list_room2(&st->mem.cache[TW_MC_RING]) ||
+                             tw_mem_list_full(&st->mem.cache[TW_MC_CONN]),
+                         0)) {
+        c->flags = f;
+        conn_free_full(c);
+        return;
+    }
+    /* (conn_free_full's steps, for this case; the comments are there) */
+    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
+    if (__builtin_expect(st->timer_held == c, 1)) {
+        st->timer_held = NULL;
+    }
+    st->wheel.lazy = NULL;
+    st->wheel.count--;
+    if (f & TW_F_ACK_QUEUED) {
+        tw_socket **pp = &st->ack_head;
+        while (__builtin_expect(*pp != c, 0)) {
+            pp = &(*pp)->ack_next;
+        }
+        *pp = c->ack_next;
+    }
+    if (f & TW_F_COUNTED) {
+        st->nconns--;
+    }
+    if (f & TW_F_ORPHAN) {
+        st->norphans--;
+    }
+    bool emptied = false;
+    if (f & TW_F_BOUND) {
+        /* (a bound port is in use: its leaf is there) */
+        uint32_t port = c->lport;
+        emptied = tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port, (f & TW_F_REUSE) != 0,
+                                (f & TW_F_AUTOBOUND) != 0);
+    }
+    bool shrink = false;
+    if (f & TW_F_HASHED) {
+        shrink = tw_htab_unlink_hashed(&st->conns, &c->h, tw_htab_hash(&st->conns, c->h.key));
+        if (st->last_conn == c) {
+            st->last_conn = NULL;
+        }
+    }
+    if (__builtin_expect(emptied || shrink, 0)) {
+        free_end_rare(st, c, emptied, shrink);
+        return;
+    }
+    c->kind = 0;
+    tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
+    tw_stack_trim_if_idle(st);
+}
+
+void tw_conn_free(tw_socket *c)
+{
+    conn_free_in(c, 0);
+}
+
+void tw_conn_free_unhashed(tw_socket *c)
+{
+    conn_free_in(c, TW_F_HASHED);
 }
 
 static void release_held(void *obj, void *ud)

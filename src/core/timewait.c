@@ -171,6 +171,12 @@ static bool rehash(tw_stack *st, uint32_t nb)
     for (uint32_t base = 0; base < T->count; base += CHUNK) {
         tw_tw *chunk = T->dir[base >> CHUNK_BITS];
         uint32_t n = T->count - base < CHUNK ? T->count - base : CHUNK;
+        /* (unrolled by four: the loop's own steps on one record in four; each record is
+           hashed again one to two times over as the table doubles: lifecycle -4 instr,
+           the same at eight) */
+#if defined(__GNUC__)
+#pragma GCC unroll 4
+#endif
         for (uint32_t j = 0; j < n; j++) {
             tw_tw *t = &chunk[j];
             uint64_t h = hash_of(T, t->key);
@@ -366,14 +372,36 @@ static __attribute__((noinline)) bool no_room(tw_stack *st)
     return make_room(st);
 }
 
-bool tw_timewait_enter(tw_socket *c)
+/* tw_timewait_make's end when the record is not the newest (a close() during
+   TIME-WAIT: list_insert places it by its end), or when the connection table, c taken
+   out of it (unlinked), is to halve: out of line, so that the usual case makes no call
+   but tail calls. */
+static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, uint64_t h,
+                                                    bool unlinked)
+{
+    tw_stack *st = c->st;
+    if (unlinked) {
+        tw_htab_shrink(&st->conns);
+    } else {
+        list_insert(&st->tws, i);
+        if (!(c->flags & TW_F_HASHED)) {
+            tw_conn_free(c);
+            return;
+        }
+        tw_htab_remove_hashed(&st->conns, &c->h, h);
+    }
+    c->flags &= ~TW_F_HASHED;
+    if (st->last_conn == c) {
+        st->last_conn = NULL;
+    }
+    tw_conn_free(c);
+}
+
+void tw_timewait_make(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
-    /* (room is 0 while there are no buckets) */
-    if (T->count >= T->room && !no_room(st)) {
-        return false;
-    }
+    assert(T->count < capacity(T)); /* (room for it: tw_timewait_enter) */
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
     uint64_t key = c->h.key; /* tw_tuple_key(c->raddr, c->rport, c->lport) */
@@ -381,10 +409,12 @@ bool tw_timewait_enter(tw_socket *c)
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
     /* Every field written once, no memset first; one at a time, each from where it is
        read (a compound literal had the compiler gather them all first, spilling). */
+    t->hnext = bk->head;
+    bk->head = i;
+    bk->bloom |= bit_of(h);
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
        close() during TIME-WAIT must not start a fresh 2*MSL. */
     t->expires = tw_time_to_tick(c->misc_at);
-    t->hnext = bk->head;
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
     t->key = key;
@@ -396,27 +426,34 @@ bool tw_timewait_enter(tw_socket *c)
     t->win = (uint16_t)(space > 65535u ? 65535u : space);
     t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
     t->rcv_wscale = c->rcv_wscale;
-    bk->head = i;
-    bk->bloom |= bit_of(h);
-    if (__builtin_expect(t->fprev != TW_TW_NIL && rec(T, t->fprev)->expires <= t->expires,
-                         1)) {
-        /* The usual case: TIME-WAIT began now, so this record ends last: append
-           (marked expected, laid out as the fall-through). */
-        rec(T, t->fprev)->fnext = i;
-        T->tail = i;
-    } else {
-        list_insert(T, i);
+    if (__builtin_expect(t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires > t->expires, 0)) {
+        make_end_rare(c, i, h, false); /* (list_insert places it by its end) */
+        return;
     }
+    /* The usual case: TIME-WAIT began now, so this record ends last: append (marked
+       expected, laid out as the fall-through). */
+    rec(T, t->fprev)->fnext = i;
+    T->tail = i;
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
     if (__builtin_expect((c->flags & TW_F_HASHED) != 0, 1)) {
-        tw_htab_remove_hashed(&st->conns, &c->h, h);
-        c->flags &= ~TW_F_HASHED;
+        if (__builtin_expect(tw_htab_unlink_hashed(&st->conns, &c->h, h), 0)) {
+            make_end_rare(c, i, h, true);
+            return;
+        }
         if (__builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
     }
-    tw_conn_free(c);
+    tw_conn_free_unhashed(c);
+}
+
+bool tw_timewait_enter_slow(tw_socket *c)
+{
+    if (!no_room(c->st)) {
+        return false;
+    }
+    tw_timewait_make(c);
     return true;
 }
 

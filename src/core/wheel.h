@@ -73,6 +73,19 @@ static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
     w->lazy = t;
     w->count++;
 }
+/* tw_wheel_arm_lazy for a timer its caller knows is not armed (a fresh connection's):
+   only the other waiting timer is asked about. */
+static inline void tw_wheel_arm_lazy_unarmed(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    if (w->lazy) {
+        tw_wheel_arm_lazy_slow(w, t, expires);
+        return;
+    }
+    t->expires = expires;
+    t->pprev = &w->lazy;
+    w->lazy = t;
+    w->count++;
+}
 /* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
 static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
 {
