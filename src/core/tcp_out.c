@@ -1178,6 +1178,17 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     return sent;
 }
 
+/* push_last's send variables for its segment [snd_nxt, nxt). */
+static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, uint32_t avail,
+                                                                 tw_seq nxt)
+{
+    c->snd_nxt = nxt;
+    if (avail && avail < c->snd_mss) {
+        c->snd_sml = nxt;
+    }
+    c->snd_max = nxt;
+}
+
 /* The segment that ends a request, a response or the stream: all that is queued (at
    most one segment's worth) and the FIN if one is queued, or the FIN alone, with nothing
    retransmitted or in loss recovery. It takes exactly the actions push_segs' steps take
@@ -1235,22 +1246,23 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     if (!in_flight) {
         c->stall_start = st->now;
     }
+    tw_seq seq = c->snd_nxt;
+    tw_seq nxt = tw_seq_add(seq, avail + (fin_q ? 1u : 0u));
+    if (__builtin_expect(sack_blocks, 0)) {
+        emit(c, flags, seq, off, avail, false); /* SACK blocks ride on it */
+        push_last_sent(c, avail, nxt);
+        return true;
+    }
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
-       as much as the rest of this function. */
-    if (sack_blocks) {
-        emit(c, flags, c->snd_nxt, off, avail, false); /* SACK blocks ride on it */
-    } else {
-        uint16_t win = adv_window(c, false);
-        ack_carried(c);
-        emit_plain(c, flags, c->snd_nxt, off, avail, false, win);
-    }
-    tw_seq nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
-    c->snd_nxt = nxt;
-    if (avail && avail < c->snd_mss) {
-        c->snd_sml = nxt;
-    }
-    c->snd_max = nxt;
+       as much as the rest of this function. The send variables are set before the
+       segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
+       nothing on the stack), and the builder then ends the function, with only c and the
+       stack kept across the netdev's call (lifecycle -36 instructions). */
+    uint16_t win = adv_window(c, false);
+    ack_carried(c);
+    push_last_sent(c, avail, nxt);
+    emit_plain(c, flags, seq, off, avail, false, win);
     return true;
 }
 
