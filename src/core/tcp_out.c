@@ -593,6 +593,15 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
     tw_stack *st = c->st;
+    /* The send variables first, then the segment (no hook can see the order: tcpwave.h),
+       so that the builder's netdev call ends the function. */
+    if (!retransmit) {
+        /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
+           SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
+        c->stall_start = st->now;
+    }
+    c->snd_nxt = tw_seq_add(c->iss, 1);
+    c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
     if (c->state == TW_STATE_SYN_RCVD) {
         emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
     } else {
@@ -617,13 +626,6 @@ void tw_out_syn(tw_socket *c, bool retransmit)
             out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
         }
     }
-    if (!retransmit) {
-        /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
-           SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
-        c->stall_start = st->now;
-    }
-    c->snd_nxt = tw_seq_add(c->iss, 1);
-    c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
 }
 
 /* emit()'s pure ACK when it carries no SACK block, the one a bulk receiver sends for
