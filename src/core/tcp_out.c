@@ -1209,7 +1209,7 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, u
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
 {
-    if (c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max)) {
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0)) {
         return false;
     }
     tw_stack *st = c->st;
