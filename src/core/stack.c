@@ -371,6 +371,10 @@ uint64_t tw_stack_counter(const tw_stack *st, enum tw_counter id)
     if (!st || (unsigned)id >= TW_CNT_COUNT_) {
         return 0;
     }
+    if (id == TW_CNT_TX_PACKETS) {
+        /* TCP segments are counted once, as TCP_TX_SEGMENTS (tw_stack_transmit_tcp) */
+        return st->counters[id] + st->counters[TW_CNT_TCP_TX_SEGMENTS];
+    }
     return st->counters[id];
 }
 

@@ -140,13 +140,20 @@ static inline void tw_stack_set_now(tw_stack *st, tw_time now)
 /* Count a drop and emit a DROP trace event (seg may be NULL). */
 void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
              const struct tw_socket *conn);
-/* Hand a finished packet to the netdev (inline: one indirect call per packet is enough). */
-static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len)
+/* Hand a finished TCP segment to the netdev (inline: one indirect call per packet is
+   enough). Not counted in TX_PACKETS' own count: every segment sent is counted in
+   TCP_TX_SEGMENTS, which tw_stack_counter adds to it, one increment per packet fewer. */
+static inline void tw_stack_transmit_tcp(tw_stack *st, const uint8_t *pkt, size_t len)
 {
-    tw_count(st, TW_CNT_TX_PACKETS);
     if (st->dev.transmit(pkt, len, st->dev.ud) != 0) {
         tw_count(st, TW_CNT_TX_DROPPED);
     }
+}
+/* Hand any other finished packet to the netdev (ICMP's), counted in TX_PACKETS. */
+static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len)
+{
+    tw_count(st, TW_CNT_TX_PACKETS);
+    tw_stack_transmit_tcp(st, pkt, len);
 }
 
 /* Port table. tw_port_get: NULL when the port's leaf is absent, else the port's entry,

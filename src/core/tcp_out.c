@@ -247,7 +247,7 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, hlen + len,
                          TW_IPV4_ATOMIC_ID);
-    tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
+    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
     }
@@ -471,7 +471,7 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     if (st->cfg.trace) {
         trace_plain(st, c, tcp, len, retrans);
     }
-    tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
+    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
     }
@@ -1067,7 +1067,7 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
             h.seq = c->snd_nxt.v; /* from here on only the trace reads h */
             trace_out(st, c, &h, false, c->raddr, NULL);
         }
-        tw_stack_transmit(st, pkt, htotal + mss);
+        tw_stack_transmit_tcp(st, pkt, htotal + mss);
         memcpy(room, saved, HDR_ROOM);
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
     }
