@@ -91,6 +91,10 @@ struct tw_stack {
     /* The window scale connect() offers a socket of the default receive buffer
        (cfg.rcvbuf; 0 with cfg.no_wscale), worked out once here rather than per connect. */
     uint8_t conn_wscale;
+    /* cfg.addr in network byte order as a native word (wr.h tw_be32), as every outgoing
+       segment's IPv4 header holds it and its checksums sum it: set once at tw_stack_new
+       (the address never changes), not swapped per segment (tcp_out.c). */
+    uint32_t addr_net;
 
     uint8_t *txbuf;  /* one outgoing packet is built here */
 };

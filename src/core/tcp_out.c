@@ -171,7 +171,7 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     /* Both checksums are summed in the packet's byte order, as in emit_plain_body. */
-    uint32_t nsrc = tw_be32(st->cfg.addr), ndst = tw_be32(raddr);
+    uint32_t nsrc = st->addr_net, ndst = tw_be32(raddr);
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
     uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + hlen + len);
     uint64_t psum = 0;
@@ -437,7 +437,7 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
        pseudo-header (RFC 9293 3.1) and the IPv4 header. */
     uint64_t h01 = tw_be64((uint64_t)w0 << 32 | seq.v);
     uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
-    uint32_t nsrc = tw_be32(st->cfg.addr), ndst = tw_be32(c->raddr);
+    uint32_t nsrc = st->addr_net, ndst = tw_be32(c->raddr);
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
     uint32_t tcp_len = hlen + len;
     /* The words under 2^32 join with plain adds first (no carry out of 64 bits), then
