@@ -619,8 +619,9 @@ void tw_out_syn(tw_socket *c, bool retransmit)
            every active open sends one. */
         uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
         uint16_t win = adv_window(c, true);
-        if (!(st->cfg.no_wscale | st->cfg.no_sack | st->cfg.no_timestamps)) {
-            /* tw_conn_syn_opts' choice when no option is turned off: all four. */
+        if (st->syn_opts == (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+            /* tw_conn_syn_opts' choice when no option is turned off (stack.h syn_opts):
+               all four. */
             out_syn_all(st, c, NULL, c->raddr, ports, c->iss.v, 0, TW_SYN, win,
                         tw_conn_local_mss(c), c->rcv_wscale, tw_ts_now(st, c->ts_offset), 0,
                         retransmit);
