@@ -471,7 +471,11 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     if (st->cfg.trace) {
         trace_plain(st, c, tcp, len, retrans);
     }
-    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
+    /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
+       count, rather than kept across the netdev's call (c is kept anyway). */
+    if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
+        tw_count(c->st, TW_CNT_TX_DROPPED);
+    }
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
     }
