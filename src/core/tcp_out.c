@@ -1278,7 +1278,13 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     uint16_t win = adv_window(c, false);
     ack_carried(c);
     push_last_sent(c, avail, nxt);
-    emit_plain(c, flags, seq, off, avail, false, win);
+    if (avail == 0) {
+        /* The FIN alone (a client's or a server's close after its last data was
+           acknowledged): its own copy, flags and lengths constants, no payload steps. */
+        emit_plain(c, TW_FIN | TW_ACK, seq, 0, 0, false, win);
+    } else {
+        emit_plain(c, flags, seq, off, avail, false, win);
+    }
     return true;
 }
 
