@@ -444,20 +444,26 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
        the 8-byte words and the payload's sum with adds that carry around. */
     uint32_t h5 = tw_be32(0x0101080au); /* NOP, NOP, TS kind and length */
     uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + tcp_len) + (ts ? h5 : 0);
-    sum = tw_cksum_add64(tw_cksum_add64(sum, h01), h23);
+    uint64_t h67 = 0;
     if (ts) {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
            included (Linux does too): NOP, NOP, TS (tw_tcp_build_opts' layout). */
         ts_val = tw_ts_now(st, c->ts_offset);
-        uint64_t h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
-        sum = tw_cksum_add64(sum, h67);
+        h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
         memcpy(tcp + 20, &h5, 4);
         memcpy(tcp + 24, &h67, 8);
+    }
+    /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
+       a constant, is left out of it). */
+    if (__builtin_constant_p(len) && len == 0) {
+        sum = ts ? tw_cksum_add64x3(sum, h01, h23, h67) : tw_cksum_add64(tw_cksum_add64(sum, h01), h23);
+    } else {
+        sum = ts ? tw_cksum_add64x4(sum, h01, h23, h67, psum) : tw_cksum_add64x3(sum, h01, h23, psum);
     }
     memcpy(tcp, &h01, 8);
     memcpy(tcp + 8, &h23, 8);
     /* Then the checksum, and the urgent pointer (zero). */
-    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(tw_cksum_add64(sum, psum)), 0);
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, tcp_len,
                          TW_IPV4_ATOMIC_ID);
