@@ -106,6 +106,20 @@ static inline uint64_t tw_cksum_add64(uint64_t s, uint64_t w)
     return s + (s < w);
 }
 
+/* s + a + b as tw_cksum_add64x3 makes s + a + b + c (below). */
+static inline uint64_t tw_cksum_add64x2(uint64_t s, uint64_t a, uint64_t b)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0\n\tadcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rm"(b)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64(s, a), b);
+#endif
+}
+
 /* s + a + b + c, native sums with end-around carries (tw_cksum_add64's, RFC 1071 2(C)),
    in one carry chain on x86-64 GCC/clang: an add, two adds with carry, and the last
    carry added back by two adds of 0 with carry (the first carries out only from all

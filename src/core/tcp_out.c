@@ -240,7 +240,7 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
 #undef OPT_WORD
     uint64_t h01 = tw_be64((uint64_t)w[0] << 32 | w[1]);
     uint64_t h23 = tw_be64((uint64_t)w[2] << 32 | w[3]);
-    sum = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(sum, h01), h23), psum);
+    sum = len ? tw_cksum_add64x3(sum, h01, h23, psum) : tw_cksum_add64x2(sum, h01, h23);
     memcpy(tcp, &h01, 8);
     memcpy(tcp + 8, &h23, 8);
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
@@ -456,7 +456,7 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
        a constant, is left out of it). */
     if (__builtin_constant_p(len) && len == 0) {
-        sum = ts ? tw_cksum_add64x3(sum, h01, h23, h67) : tw_cksum_add64(tw_cksum_add64(sum, h01), h23);
+        sum = ts ? tw_cksum_add64x3(sum, h01, h23, h67) : tw_cksum_add64x2(sum, h01, h23);
     } else {
         sum = ts ? tw_cksum_add64x4(sum, h01, h23, h67, psum) : tw_cksum_add64x3(sum, h01, h23, psum);
     }
