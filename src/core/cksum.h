@@ -197,10 +197,24 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
             a = tw_cksum_add64(a, v);
         }
     }
+    /* On x86-64 GCC/clang each block's two words join in one carry chain read straight
+       from the source, its carry out counted apart (at most 8) and added at the end:
+       three instructions a block where two tw_cksum_add64 take five. */
+    uint64_t carries = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+#define COPY_BLOCK(k)                                                                      \
+    memcpy(dst + 16 * (k), src + 16 * (k), 16);                                            \
+    __asm__("addq %2, %0\n\tadcq %3, %0\n\tadcq $0, %1"                                      \
+            : "+&r"(a), "+&r"(carries)                                                    \
+            : "m"(*(const uint8_t(*)[8])(src + 16 * (k))),                                 \
+              "m"(*(const uint8_t(*)[8])(src + 16 * (k) + 8))                              \
+            : "cc")
+#else
 #define COPY_BLOCK(k)                                                                      \
     memcpy(dst + 16 * (k), src + 16 * (k), 16);                                            \
     a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k)));                                \
     a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k) + 8))
+#endif
     switch (len / 16) {
     case 8:
         COPY_BLOCK(7);
@@ -230,7 +244,7 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
         break;
     }
 #undef COPY_BLOCK
-    return a;
+    return tw_cksum_add64(a, carries);
 }
 
 /* Compilers fold this to a constant. */
