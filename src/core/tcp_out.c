@@ -402,19 +402,22 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
     if (len) {
-        const uint8_t *p1, *p2;
-        uint32_t n1, n2;
-        tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
-        if (!in_place && n2 == 0 && len <= 128) {
-            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
+        /* Where the payload starts, and whether it lies in one piece (tw_ring_pieces'
+           first piece, asked only for the rare two) */
+        uint32_t pos = tw_ring_pos(&c->snd, off);
+        if (!in_place && len <= 128 && c->snd.cap - pos >= len) {
+            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len);
         } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
-            uint8_t *at = c->snd.buf + (p1 - c->snd.buf);
+            uint8_t *at = c->snd.buf + pos;
             room = at - HDR_ROOM;
             memcpy(saved, room, HDR_ROOM);
             pkt = at - TW_IPV4_HDR_LEN - hlen;
             psum = tw_cksum_native(0, at, len);
         } else {
+            const uint8_t *p1, *p2;
+            uint32_t n1, n2;
+            tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
             uint8_t *payload = pkt + TW_IPV4_HDR_LEN + hlen;
             memcpy(payload, p1, n1);
             if (n2) {
