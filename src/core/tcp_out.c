@@ -764,10 +764,33 @@ static uint8_t req_wscale(const tw_reqsk *r)
     return (r->opts & TW_OPT_WSCALE) ? r->listener->wscale_offer : 0;
 }
 
-/* A half-open entry's SYN+ACK or ACK. Inline in both callers, where `flags` is a
-   constant: the SYN+ACK's copy keeps only its own branches. */
-static inline __attribute__((always_inline)) void req_send(tw_stack *st, const tw_reqsk *r,
-                                                          uint8_t flags, bool retransmit)
+static void req_send_general(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retransmit);
+
+/* req_send's SYN+ACK: the usual answer (all four options) inline, straight, without an
+   option set; the others through req_send_general, out of line, whose option set and
+   words then take no room in the usual answer's frame. */
+static inline __attribute__((always_inline)) void req_synack(tw_stack *st, const tw_reqsk *r,
+                                                            bool retransmit)
+{
+    if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) !=
+        (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+        req_send_general(st, r, TW_SYN | TW_ACK, retransmit);
+        return;
+    }
+    const tw_socket *l = r->listener;
+    uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
+    /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a connection's,
+       tcp_conn.c tw_conn_syn_opts); RFC 7323: its window unscaled (the one offered, kept:
+       reqsk.h). */
+    out_syn_all(st, NULL, r, (uint32_t)(r->h.key >> 32), ports, r->iss, r->irs + 1,
+                TW_SYN | TW_ACK, (uint16_t)r->rcv_wnd, tw_conn_local_mss(l), l->wscale_offer,
+                tw_ts_now(st, r->ts_off), r->ts_recent, retransmit);
+}
+
+/* A half-open entry's SYN+ACK without all four options, or its ACK: the option set as
+   negotiated, through out_words. */
+static __attribute__((noinline)) void req_send_general(tw_stack *st, const tw_reqsk *r,
+                                                      uint8_t flags, bool retransmit)
 {
     const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
@@ -779,14 +802,6 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
         win = (uint16_t)space; /* RFC 7323: unscaled */
-        if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) ==
-            (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
-            /* The usual answer, all four options: straight, without `o`. */
-            out_syn_all(st, NULL, r, raddr, ports, r->iss, r->irs + 1, flags, win,
-                        tw_conn_local_mss(l), l->wscale_offer, tw_ts_now(st, r->ts_off),
-                        r->ts_recent, retransmit);
-            return;
-        }
         o.sack_n = 0;
         o.present = TW_OPT_MSS;
         o.mss = tw_conn_local_mss(l);
@@ -820,17 +835,17 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
 
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r)
 {
-    req_send(st, r, TW_SYN | TW_ACK, false);
+    req_synack(st, r, false);
 }
 
 void tw_out_req_synack_again(tw_stack *st, const tw_reqsk *r)
 {
-    req_send(st, r, TW_SYN | TW_ACK, true);
+    req_synack(st, r, true);
 }
 
 void tw_out_req_ack(tw_stack *st, const tw_reqsk *r)
 {
-    req_send(st, r, TW_ACK, false);
+    req_send_general(st, r, TW_ACK, false);
 }
 
 /* Bytes presumed in the network: RFC 6675's pipe during SACK recovery, otherwise what
