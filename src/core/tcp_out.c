@@ -1089,8 +1089,8 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         }
         uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
         tw_store_be32(tcp + 4, c->snd_nxt.v);
-        uint64_t sum = tw_cksum_add64(tcp_base, load32(tcp + 4));
-        tw_cksum_native_store(tcp + 16, tw_cksum_add64(sum, tw_cksum_native(0, p, mss)));
+        tw_cksum_native_store(tcp + 16, tw_cksum_add64x2(tcp_base, load32(tcp + 4),
+                                                         tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
         if (st->cfg.trace) {
             h.seq = c->snd_nxt.v; /* from here on only the trace reads h */
