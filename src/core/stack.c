@@ -121,7 +121,6 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->cfg = *cfg;
     st->cfg.allocator = NULL; /* copied into st->mem; the caller's struct may go away */
     fill_defaults(&st->cfg);
-    tw_put32((uint8_t *)&st->addr_raw, st->cfg.addr);
     st->syn_opts = (uint8_t)((st->cfg.no_wscale ? 0 : TW_OPT_WSCALE) |
                              (st->cfg.no_sack ? 0 : TW_OPT_SACK_PERM) |
                              (st->cfg.no_timestamps ? 0 : TW_OPT_TS));
@@ -131,6 +130,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->now = now;
     st->now_ms = now / TW_MS(1);
     st->conn_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(st->cfg.rcvbuf);
+    st->addr_net = tw_be32(st->cfg.addr);
     /* Expand the caller's 32 bytes of entropy into independent keys. */
     tw_sipkey root = {load_u64(cfg->entropy), load_u64(cfg->entropy + 8)};
     tw_sipkey root2 = {load_u64(cfg->entropy + 16), load_u64(cfg->entropy + 24)};
@@ -371,6 +371,10 @@ uint64_t tw_stack_counter(const tw_stack *st, enum tw_counter id)
 {
     if (!st || (unsigned)id >= TW_CNT_COUNT_) {
         return 0;
+    }
+    if (id == TW_CNT_TX_PACKETS) {
+        /* TCP segments are counted once, as TCP_TX_SEGMENTS (tw_stack_transmit_tcp) */
+        return st->counters[id] + st->counters[TW_CNT_TCP_TX_SEGMENTS];
     }
     return st->counters[id];
 }

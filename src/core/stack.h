@@ -39,10 +39,12 @@ struct tw_stack {
     /* now / TW_MS(1), set with now: timestamps (RFC 7323) read it per segment. */
     uint64_t now_ms;
     bool in_call;  /* re-entrancy guard (STYLE 7.9) */
-    /* cfg.addr as it lies in a packet (network order), for the usual packet's parse
-       (tcp_hdr.h tw_tcp_parse_usual_part): no swap per packet. Our address never
-       changes. */
-    uint32_t addr_raw;
+    /* cfg.addr in network byte order as a native word (wr.h tw_be32), as it lies in a
+       packet: every outgoing segment's IPv4 header holds it and its checksums sum it
+       (tcp_out.c), the usual packet's parse compares the destination with it (tcp_hdr.h
+       tw_tcp_parse_usual_part). Set once at tw_stack_new (the address never changes),
+       not swapped per packet. */
+    uint32_t addr_net;
     uint64_t counters[TW_CNT_COUNT_];
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
@@ -95,7 +97,6 @@ struct tw_stack {
     /* The window scale connect() offers a socket of the default receive buffer
        (cfg.rcvbuf; 0 with cfg.no_wscale), worked out once here rather than per connect. */
     uint8_t conn_wscale;
-
     uint8_t *txbuf;  /* one outgoing packet is built here */
 };
 
@@ -144,13 +145,20 @@ static inline void tw_stack_set_now(tw_stack *st, tw_time now)
 /* Count a drop and emit a DROP trace event (seg may be NULL). */
 void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
              const struct tw_socket *conn);
-/* Hand a finished packet to the netdev (inline: one indirect call per packet is enough). */
-static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len)
+/* Hand a finished TCP segment to the netdev (inline: one indirect call per packet is
+   enough). Not counted in TX_PACKETS' own count: every segment sent is counted in
+   TCP_TX_SEGMENTS, which tw_stack_counter adds to it, one increment per packet fewer. */
+static inline void tw_stack_transmit_tcp(tw_stack *st, const uint8_t *pkt, size_t len)
 {
-    tw_count(st, TW_CNT_TX_PACKETS);
     if (st->dev.transmit(pkt, len, st->dev.ud) != 0) {
         tw_count(st, TW_CNT_TX_DROPPED);
     }
+}
+/* Hand any other finished packet to the netdev (ICMP's), counted in TX_PACKETS. */
+static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t len)
+{
+    tw_count(st, TW_CNT_TX_PACKETS);
+    tw_stack_transmit_tcp(st, pkt, len);
 }
 
 /* Port table. tw_port_get: NULL when the port's leaf is absent, else the port's entry,

@@ -472,16 +472,16 @@ static inline void tw_conn_timer_update(tw_socket *c)
     }
     tw_conn_timer_place(c);
 }
-/* tw_conn_timer_update after one deadline went from NEVER to `at` (not NEVER): when none
-   is earlier and the entry is not armed (an RTO started by a send, the usual case), the
-   entry waits for it at once, without the minimum of four: the same arm
-   tw_conn_timer_place would make. (An AND of the four equal to `at` means that each has
-   all of at's bits set, so none is below it.) */
+/* tw_conn_timer_update after one deadline, the RTO, went from NEVER to `at` (not NEVER):
+   when the other three are off and the entry is not armed (an RTO started by a send,
+   the usual case), the entry waits for it at once, without the minimum of four: the same
+   arm tw_conn_timer_place would make. (The three are NEVER when their AND is; any other
+   case takes the general step.) */
 static inline void tw_conn_timer_started(tw_socket *c, tw_time at)
 {
     tw_stack *st = c->st;
     if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
-        (c->rto_at & c->misc_at & c->dack_at & c->ka_at) == at) {
+        (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
         tw_wheel_arm_lazy(&st->wheel, &c->timer, tw_time_to_tick(at));
         return;
     }

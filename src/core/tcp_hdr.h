@@ -125,7 +125,7 @@ typedef struct tw_tcp_usual {
    them once the connection table has answered, since a segment of a known connection
    comes from an address that passed the first already and carries the connection's
    ports, neither of which is ever 0 (tw_tcp_input_usual); it takes our address as it
-   lies in a packet (`self_raw`: network order, tw_stack's addr_raw). */
+   lies in a packet (`self_raw`: network order, tw_stack's addr_net). */
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
                                            size_t len, uint32_t self_raw)
 {

@@ -2155,7 +2155,7 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_raw)) {
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
         return tw_stack_input_slow(st, pkt, len);
     }
     if (!input_unsummed(st, &h, &u)) {

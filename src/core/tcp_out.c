@@ -85,6 +85,19 @@ void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
 
 #define HDR_ROOM TW_SND_HDR_ROOM /* (tcp_conn.h) */
 
+/* Whether an ACK sent now carries SACK blocks (RFC 2018 4, RFC 2883): SACK in use, and a
+   D-SACK to report or out-of-order data held. Asked first in the order that settles the
+   usual case soonest: neither a D-SACK due nor an out-of-order record (made with the
+   first out-of-order segment) -- two tests, where SACK in use (nearly every peer) left
+   three more. */
+static inline bool sack_blocks_due(const tw_socket *c)
+{
+    if (__builtin_expect(!(c->flags & TW_F_DSACK) && !c->ooo, 1)) {
+        return false;
+    }
+    return (c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || c->ooo->n);
+}
+
 static uint32_t load32(const uint8_t *p)
 {
     uint32_t v;
@@ -158,7 +171,7 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     /* Both checksums are summed in the packet's byte order, as in emit_plain_body. */
-    uint32_t nsrc = tw_be32(st->cfg.addr), ndst = tw_be32(raddr);
+    uint32_t nsrc = st->addr_net, ndst = tw_be32(raddr);
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
     uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + hlen + len);
     uint64_t psum = 0;
@@ -227,14 +240,14 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
 #undef OPT_WORD
     uint64_t h01 = tw_be64((uint64_t)w[0] << 32 | w[1]);
     uint64_t h23 = tw_be64((uint64_t)w[2] << 32 | w[3]);
-    sum = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(sum, h01), h23), psum);
+    sum = len ? tw_cksum_add64x3(sum, h01, h23, psum) : tw_cksum_add64x2(sum, h01, h23);
     memcpy(tcp, &h01, 8);
     memcpy(tcp + 8, &h23, 8);
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, hlen + len,
                          TW_IPV4_ATOMIC_ID);
-    tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
+    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
     }
@@ -342,6 +355,31 @@ static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t
     out_words_as(st, c, raddr, w, o, ring, off, len, retrans, tid);
 }
 
+/* The trace of a segment emit_plain_body built, read back from its TCP header at `tcp`
+   (the fields it sets: ports, numbers, flags, window, and the timestamps when the data
+   offset says they are there), so that the inline builders keep none of them for it.
+   Out of line and cold: a stack without a trace hook never comes here. */
+static __attribute__((noinline, cold)) void trace_plain(tw_stack *st, const tw_socket *c,
+                                                        const uint8_t *tcp, uint32_t len,
+                                                        bool retrans)
+{
+    tw_tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = tw_get16(tcp);
+    h.dport = tw_get16(tcp + 2);
+    h.seq = tw_get32(tcp + 4);
+    h.ack = tw_get32(tcp + 8);
+    h.flags = tcp[13];
+    h.win = tw_get16(tcp + 14);
+    if (tcp[12] >> 4 == (TW_TCP_HDR_LEN + 12) / 4) {
+        h.o.present = TW_OPT_TS; /* NOP, NOP, TS */
+        h.o.ts_val = tw_get32(tcp + 24);
+        h.o.ts_ecr = tw_get32(tcp + 28);
+    }
+    h.payload_len = len;
+    trace_out(st, c, &h, retrans, c->raddr, NULL);
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -364,19 +402,22 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
     if (len) {
-        const uint8_t *p1, *p2;
-        uint32_t n1, n2;
-        tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
-        if (!in_place && n2 == 0 && len <= 128) {
-            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, p1, len);
+        /* Where the payload starts, and whether it lies in one piece (tw_ring_pieces'
+           first piece, asked only for the rare two) */
+        uint32_t pos = tw_ring_pos(&c->snd, off);
+        if (!in_place && len <= 128 && c->snd.cap - pos >= len) {
+            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len);
         } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
-            uint8_t *at = c->snd.buf + (p1 - c->snd.buf);
+            uint8_t *at = c->snd.buf + pos;
             room = at - HDR_ROOM;
             memcpy(saved, room, HDR_ROOM);
             pkt = at - TW_IPV4_HDR_LEN - hlen;
             psum = tw_cksum_native(0, at, len);
         } else {
+            const uint8_t *p1, *p2;
+            uint32_t n1, n2;
+            tw_ring_pieces(&c->snd, off, len, &p1, &n1, &p2, &n2);
             uint8_t *payload = pkt + TW_IPV4_HDR_LEN + hlen;
             memcpy(payload, p1, n1);
             if (n2) {
@@ -399,27 +440,33 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
        pseudo-header (RFC 9293 3.1) and the IPv4 header. */
     uint64_t h01 = tw_be64((uint64_t)w0 << 32 | seq.v);
     uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
-    uint32_t nsrc = tw_be32(st->cfg.addr), ndst = tw_be32(c->raddr);
+    uint32_t nsrc = st->addr_net, ndst = tw_be32(c->raddr);
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
     uint32_t tcp_len = hlen + len;
     /* The words under 2^32 join with plain adds first (no carry out of 64 bits), then
        the 8-byte words and the payload's sum with adds that carry around. */
     uint32_t h5 = tw_be32(0x0101080au); /* NOP, NOP, TS kind and length */
     uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + tcp_len) + (ts ? h5 : 0);
-    sum = tw_cksum_add64(tw_cksum_add64(sum, h01), h23);
+    uint64_t h67 = 0;
     if (ts) {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
            included (Linux does too): NOP, NOP, TS (tw_tcp_build_opts' layout). */
         ts_val = tw_ts_now(st, c->ts_offset);
-        uint64_t h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
-        sum = tw_cksum_add64(sum, h67);
+        h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
         memcpy(tcp + 20, &h5, 4);
         memcpy(tcp + 24, &h67, 8);
+    }
+    /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
+       a constant, is left out of it). */
+    if (__builtin_constant_p(len) && len == 0) {
+        sum = ts ? tw_cksum_add64x3(sum, h01, h23, h67) : tw_cksum_add64x2(sum, h01, h23);
+    } else {
+        sum = ts ? tw_cksum_add64x4(sum, h01, h23, h67, psum) : tw_cksum_add64x3(sum, h01, h23, psum);
     }
     memcpy(tcp, &h01, 8);
     memcpy(tcp + 8, &h23, 8);
     /* Then the checksum, and the urgent pointer (zero). */
-    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(tw_cksum_add64(sum, psum)), 0);
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, tcp_len,
                          TW_IPV4_ATOMIC_ID);
@@ -431,23 +478,13 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
     if (st->cfg.trace) {
-        tw_tcp_hdr h;
-        memset(&h, 0, sizeof(h));
-        h.sport = c->lport;
-        h.dport = c->rport;
-        h.seq = seq.v;
-        h.ack = w2;
-        h.flags = flags;
-        h.win = win;
-        if (ts) {
-            h.o.present = TW_OPT_TS;
-            h.o.ts_val = ts_val;
-            h.o.ts_ecr = c->ts_recent;
-        }
-        h.payload_len = len;
-        trace_out(st, c, &h, retrans, c->raddr, NULL);
+        trace_plain(st, c, tcp, len, retrans);
     }
-    tw_stack_transmit(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
+    /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
+       count, rather than kept across the netdev's call (c is kept anyway). */
+    if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
+        tw_count(c->st, TW_CNT_TX_DROPPED);
+    }
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
     }
@@ -508,9 +545,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
     o.present = 0;
     o.sack_n = 0;
     bool syn = (flags & TW_SYN) != 0;
-    if (!syn && (flags & TW_ACK) &&
-        (!(c->flags & TW_F_SACK) || (flags & TW_RST) ||
-         !((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n)))) {
+    if (!syn && (flags & TW_ACK) && ((flags & TW_RST) || !sack_blocks_due(c))) {
         uint16_t win = adv_window(c, false);
         ack_carried(c);
         emit_plain(c, flags, seq, off, len, retrans, win);
@@ -537,8 +572,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
             o.ts_val = tw_ts_now(st, c->ts_offset);
             o.ts_ecr = c->ts_recent;
         }
-        if ((c->flags & TW_F_SACK) && (flags & TW_ACK) && !(flags & TW_RST) &&
-            ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+        if ((flags & TW_ACK) && !(flags & TW_RST) && sack_blocks_due(c)) {
             /* RFC 2018 3: at most 4 blocks, 3 when timestamps take their 12 bytes. */
             unsigned max = (c->flags & TW_F_TS) ? 3 : 4;
             o.sack_n = (uint8_t)tw_sack_blocks(c, o.sack, max);
@@ -582,6 +616,15 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
     tw_stack *st = c->st;
+    /* The send variables first, then the segment (no hook can see the order: tcpwave.h),
+       so that the builder's netdev call ends the function. */
+    if (!retransmit) {
+        /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
+           SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
+        c->stall_start = st->now;
+    }
+    c->snd_nxt = tw_seq_add(c->iss, 1);
+    c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
     if (c->state == TW_STATE_SYN_RCVD) {
         emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
     } else {
@@ -589,8 +632,9 @@ void tw_out_syn(tw_socket *c, bool retransmit)
            every active open sends one. */
         uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
         uint16_t win = adv_window(c, true);
-        if (!(st->cfg.no_wscale | st->cfg.no_sack | st->cfg.no_timestamps)) {
-            /* tw_conn_syn_opts' choice when no option is turned off: all four. */
+        if (st->syn_opts == (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+            /* tw_conn_syn_opts' choice when no option is turned off (stack.h syn_opts):
+               all four. */
             out_syn_all(st, c, NULL, c->raddr, ports, c->iss.v, 0, TW_SYN, win,
                         tw_conn_local_mss(c), c->rcv_wscale, tw_ts_now(st, c->ts_offset), 0,
                         retransmit);
@@ -606,13 +650,6 @@ void tw_out_syn(tw_socket *c, bool retransmit)
             out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
         }
     }
-    if (!retransmit) {
-        /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
-           SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
-        c->stall_start = st->now;
-    }
-    c->snd_nxt = tw_seq_add(c->iss, 1);
-    c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
 }
 
 /* emit()'s pure ACK when it carries no SACK block, the one a bulk receiver sends for
@@ -621,7 +658,7 @@ void tw_out_syn(tw_socket *c, bool retransmit)
    emit(). */
 static bool ack_fast(tw_socket *c, tw_seq seq)
 {
-    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+    if (sack_blocks_due(c)) {
         return false;
     }
     uint16_t win = adv_window(c, false);
@@ -660,7 +697,7 @@ void tw_out_ack(tw_socket *c)
 void tw_out_ack_last(tw_socket *c)
 {
     tw_seq seq = bare_seq(c);
-    if ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+    if (sack_blocks_due(c)) {
         emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
         return;
     }
@@ -727,10 +764,33 @@ static uint8_t req_wscale(const tw_reqsk *r)
     return (r->opts & TW_OPT_WSCALE) ? r->listener->wscale_offer : 0;
 }
 
-/* A half-open entry's SYN+ACK or ACK. Inline in both callers, where `flags` is a
-   constant: the SYN+ACK's copy keeps only its own branches. */
-static inline __attribute__((always_inline)) void req_send(tw_stack *st, const tw_reqsk *r,
-                                                          uint8_t flags, bool retransmit)
+static void req_send_general(tw_stack *st, const tw_reqsk *r, uint8_t flags, bool retransmit);
+
+/* req_send's SYN+ACK: the usual answer (all four options) inline, straight, without an
+   option set; the others through req_send_general, out of line, whose option set and
+   words then take no room in the usual answer's frame. */
+static inline __attribute__((always_inline)) void req_synack(tw_stack *st, const tw_reqsk *r,
+                                                            bool retransmit)
+{
+    if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) !=
+        (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+        req_send_general(st, r, TW_SYN | TW_ACK, retransmit);
+        return;
+    }
+    const tw_socket *l = r->listener;
+    uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
+    /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a connection's,
+       tcp_conn.c tw_conn_syn_opts); RFC 7323: its window unscaled (the one offered, kept:
+       reqsk.h). */
+    out_syn_all(st, NULL, r, (uint32_t)(r->h.key >> 32), ports, r->iss, r->irs + 1,
+                TW_SYN | TW_ACK, (uint16_t)r->rcv_wnd, tw_conn_local_mss(l), l->wscale_offer,
+                tw_ts_now(st, r->ts_off), r->ts_recent, retransmit);
+}
+
+/* A half-open entry's SYN+ACK without all four options, or its ACK: the option set as
+   negotiated, through out_words. */
+static __attribute__((noinline)) void req_send_general(tw_stack *st, const tw_reqsk *r,
+                                                      uint8_t flags, bool retransmit)
 {
     const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
@@ -742,14 +802,6 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
         /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
            connection's, tcp_conn.c tw_conn_syn_opts). */
         win = (uint16_t)space; /* RFC 7323: unscaled */
-        if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) ==
-            (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
-            /* The usual answer, all four options: straight, without `o`. */
-            out_syn_all(st, NULL, r, raddr, ports, r->iss, r->irs + 1, flags, win,
-                        tw_conn_local_mss(l), l->wscale_offer, tw_ts_now(st, r->ts_off),
-                        r->ts_recent, retransmit);
-            return;
-        }
         o.sack_n = 0;
         o.present = TW_OPT_MSS;
         o.mss = tw_conn_local_mss(l);
@@ -783,17 +835,17 @@ static inline __attribute__((always_inline)) void req_send(tw_stack *st, const t
 
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r)
 {
-    req_send(st, r, TW_SYN | TW_ACK, false);
+    req_synack(st, r, false);
 }
 
 void tw_out_req_synack_again(tw_stack *st, const tw_reqsk *r)
 {
-    req_send(st, r, TW_SYN | TW_ACK, true);
+    req_synack(st, r, true);
 }
 
 void tw_out_req_ack(tw_stack *st, const tw_reqsk *r)
 {
-    req_send(st, r, TW_ACK, false);
+    req_send_general(st, r, TW_ACK, false);
 }
 
 /* Bytes presumed in the network: RFC 6675's pipe during SACK recovery, otherwise what
@@ -867,7 +919,7 @@ static uint32_t seg_payload_max_sack(const tw_socket *c)
    case, which the compiler then shares): the whole MSS. */
 static inline uint32_t seg_payload_max(const tw_socket *c)
 {
-    if (!(c->flags & TW_F_SACK) || !((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n))) {
+    if (!sack_blocks_due(c)) {
         return c->snd_mss;
     }
     return seg_payload_max_sack(c);
@@ -976,7 +1028,7 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
 {
     tw_stack *st = c->st;
     if (c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max) ||
-        ((c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n)))) {
+        sack_blocks_due(c)) {
         return 0;
     }
     const uint8_t *p;
@@ -1037,14 +1089,14 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         }
         uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
         tw_store_be32(tcp + 4, c->snd_nxt.v);
-        uint64_t sum = tw_cksum_add64(tcp_base, load32(tcp + 4));
-        tw_cksum_native_store(tcp + 16, tw_cksum_add64(sum, tw_cksum_native(0, p, mss)));
+        tw_cksum_native_store(tcp + 16, tw_cksum_add64x2(tcp_base, load32(tcp + 4),
+                                                         tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
         if (st->cfg.trace) {
             h.seq = c->snd_nxt.v; /* from here on only the trace reads h */
             trace_out(st, c, &h, false, c->raddr, NULL);
         }
-        tw_stack_transmit(st, pkt, htotal + mss);
+        tw_stack_transmit_tcp(st, pkt, htotal + mss);
         memcpy(room, saved, HDR_ROOM);
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
     }
@@ -1167,6 +1219,17 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     return sent;
 }
 
+/* push_last's send variables for its segment [snd_nxt, nxt). */
+static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, uint32_t avail,
+                                                                 tw_seq nxt)
+{
+    c->snd_nxt = nxt;
+    if (avail && avail < c->snd_mss) {
+        c->snd_sml = nxt;
+    }
+    c->snd_max = nxt;
+}
+
 /* The segment that ends a request, a response or the stream: all that is queued (at
    most one segment's worth) and the FIN if one is queued, or the FIN alone, with nothing
    retransmitted or in loss recovery. It takes exactly the actions push_segs' steps take
@@ -1175,7 +1238,7 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
 {
-    if (c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max)) {
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0)) {
         return false;
     }
     tw_stack *st = c->st;
@@ -1183,8 +1246,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
     /* SACK blocks to carry (emit's test, and seg_payload_max's): asked once. */
-    bool sack_blocks =
-        (c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || (c->ooo && c->ooo->n));
+    bool sack_blocks = sack_blocks_due(c);
     uint8_t flags;
     uint32_t off = 0;
     if (avail == 0) {
@@ -1224,22 +1286,29 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     if (!in_flight) {
         c->stall_start = st->now;
     }
+    tw_seq seq = c->snd_nxt;
+    tw_seq nxt = tw_seq_add(seq, avail + (fin_q ? 1u : 0u));
+    if (__builtin_expect(sack_blocks, 0)) {
+        emit(c, flags, seq, off, avail, false); /* SACK blocks ride on it */
+        push_last_sent(c, avail, nxt);
+        return true;
+    }
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
-       as much as the rest of this function. */
-    if (sack_blocks) {
-        emit(c, flags, c->snd_nxt, off, avail, false); /* SACK blocks ride on it */
+       as much as the rest of this function. The send variables are set before the
+       segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
+       nothing on the stack), and the builder then ends the function, with only c and the
+       stack kept across the netdev's call (lifecycle -36 instructions). */
+    uint16_t win = adv_window(c, false);
+    ack_carried(c);
+    push_last_sent(c, avail, nxt);
+    if (avail == 0) {
+        /* The FIN alone (a client's or a server's close after its last data was
+           acknowledged): its own copy, flags and lengths constants, no payload steps. */
+        emit_plain(c, TW_FIN | TW_ACK, seq, 0, 0, false, win);
     } else {
-        uint16_t win = adv_window(c, false);
-        ack_carried(c);
-        emit_plain(c, flags, c->snd_nxt, off, avail, false, win);
+        emit_plain(c, flags, seq, off, avail, false, win);
     }
-    tw_seq nxt = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
-    c->snd_nxt = nxt;
-    if (avail && avail < c->snd_mss) {
-        c->snd_sml = nxt;
-    }
-    c->snd_max = nxt;
     return true;
 }
 

@@ -542,6 +542,36 @@ static void test_r08_bad_syn_at_listener_creates_nothing(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* TX_PACKETS counts every packet handed to the netdev: each TCP segment (TCP_TX_SEGMENTS,
+   which it is summed from) and each ICMP echo reply. */
+static void test_tx_packets_counts_segments_and_icmp(void **state)
+{
+    tw_t *t = *state;
+    uint32_t y;
+    tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
+    (void)c;
+    uint64_t segs = tw_t_counter(t, TW_CNT_TCP_TX_SEGMENTS);
+    assert_true(segs >= 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TX_PACKETS), segs);
+    /* An echo request (8 bytes, id and sequence 0): checksum ~0x0800. */
+    uint8_t icmp[28] = {0x45, 0, 0, 28, 0, 1, 0x40, 0, 64, 1};
+    put32(icmp + 12, PEER);
+    put32(icmp + 16, LOCAL);
+    icmp[20] = 8;
+    put16(icmp + 22, 0xf7ffu);
+    tw_t_fix_csums(icmp, 28);
+    tw_t_send_raw(t, tw_t_now(t), icmp, 28);
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_ECHO_REPLY), 1);
+    assert_int_equal(tw_t_pending(t), 1);
+    tw_t_seg reply;
+    assert_true(tw_t_pop(t, &reply));
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_TX_SEGMENTS), segs);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TX_PACKETS), segs + 1);
+    tw_socket_abort(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .any = TW_T_ANY_SEQ | TW_T_ANY_ACK | TW_T_ANY_WIN));
+    assert_int_equal(tw_t_counter(t, TW_CNT_TX_PACKETS), segs + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +587,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_r08_corrupt_first_data_with_block_on_free_list,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_r08_bad_syn_at_listener_creates_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tx_packets_counts_segments_and_icmp, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

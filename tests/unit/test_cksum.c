@@ -569,6 +569,42 @@ static void test_cksum_copy_short(void **state)
     }
 }
 
+/* tw_cksum_add64x2, x3 and x4 (one carry chain) give exactly what the chained
+   tw_cksum_add64 give: random words, and words near all ones, where the chain's last
+   carry meets a sum of all ones. */
+static void test_cksum_add64_chains(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded(__func__);
+    static const uint64_t edge[] = {0, 1, 0x8000000000000000u, 0xfffffffffffffffeu,
+                                    0xffffffffffffffffu};
+    for (int i = 0; i < 200000; i++) {
+        uint64_t v[5];
+        for (int k = 0; k < 5; k++) {
+            v[k] = unit_below(&r, 3) ? unit_next(&r) : edge[unit_below(&r, 5)];
+        }
+        UNIT_EQ(tw_cksum_add64x2(v[0], v[1], v[2]),
+                tw_cksum_add64(tw_cksum_add64(v[0], v[1]), v[2]), "x2 case %d", i);
+        uint64_t want3 =
+            tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(v[0], v[1]), v[2]), v[3]);
+        UNIT_EQ(tw_cksum_add64x3(v[0], v[1], v[2], v[3]), want3, "x3 case %d", i);
+        UNIT_EQ(tw_cksum_add64x4(v[0], v[1], v[2], v[3], v[4]), tw_cksum_add64(want3, v[4]),
+                "x4 case %d", i);
+        /* the same value in every operand (a compiler may give them one register) */
+        uint64_t x = v[4];
+        uint64_t want_x = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(x, x), x), x);
+        UNIT_EQ(tw_cksum_add64x2(x, x, x), tw_cksum_add64(tw_cksum_add64(x, x), x),
+                "x2 same case %d", i);
+        UNIT_EQ(tw_cksum_add64x3(x, x, x, x), want_x, "x3 same case %d", i);
+        UNIT_EQ(tw_cksum_add64x4(x, x, x, x, x), tw_cksum_add64(want_x, x), "x4 same %d", i);
+    }
+    uint64_t ones = 0xffffffffffffffffu;
+    UNIT_EQ(tw_cksum_add64x3(ones, ones, ones, ones), ones, "all ones");
+    UNIT_EQ(tw_cksum_add64x4(ones, ones, ones, ones, 1), 1, "all ones and 1");
+    UNIT_EQ(tw_cksum_add64x3(0, 0, 0, 0), 0, "zero");
+    UNIT_EQ(tw_cksum_add64x2(ones, ones, ones), ones, "x2 all ones");
+}
+
 /* fin and fold take any 32/64-bit sum of words. */
 static void test_cksum_fold_and_fin_random(void **state)
 {
@@ -672,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_cksum_native_forms),
         cmocka_unit_test(test_cksum_copy_native_forms),
         cmocka_unit_test(test_cksum_copy_short),
+        cmocka_unit_test(test_cksum_add64_chains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
