@@ -179,7 +179,7 @@ static bool rehash(tw_stack *st, uint32_t nb)
 #endif
         for (uint32_t j = 0; j < n; j++) {
             tw_tw *t = &chunk[j];
-            uint64_t h = hash_of(T, t->key);
+            uint64_t h = t->hash; /* (kept: no hashing again) */
             tw_twbucket *bk = &b[(uint32_t)h & mask];
             t->hnext = bk->head;
             bk->head = base + j;
@@ -190,10 +190,10 @@ static bool rehash(tw_stack *st, uint32_t nb)
     return true;
 }
 
-/* The link (bucket or hnext) that holds index i of a record with this key. */
-static uint32_t *chain_link(tw_twtab *T, uint64_t key, uint32_t i)
+/* The link (bucket or hnext) that holds index i of a record with hash h. */
+static uint32_t *chain_link(tw_twtab *T, uint64_t h, uint32_t i)
 {
-    uint32_t *pp = &T->b[bucket_of(T, hash_of(T, key))].head;
+    uint32_t *pp = &T->b[bucket_of(T, h)].head;
     while (*pp != i) {
         pp = &rec(T, *pp)->hnext;
     }
@@ -206,7 +206,7 @@ static void rebloom(tw_twtab *T, tw_twbucket *bk)
     uint32_t bloom = 0;
     for (uint32_t i = bk->head; i != TW_TW_NIL;) {
         const tw_tw *t = rec(T, i);
-        bloom |= bit_of(hash_of(T, t->key));
+        bloom |= bit_of(t->hash);
         i = t->hnext;
     }
     bk->bloom = bloom;
@@ -258,15 +258,15 @@ static void release(tw_stack *st, tw_tw *t)
 {
     tw_twtab *T = &st->tws;
     uint32_t i = index_of(T, t);
-    uint32_t *pp = chain_link(T, t->key, i);
+    uint32_t *pp = chain_link(T, t->hash, i);
     *pp = t->hnext;
-    rebloom(T, &T->b[bucket_of(T, hash_of(T, t->key))]);
+    rebloom(T, &T->b[bucket_of(T, t->hash)]);
     list_unlink(T, t);
     uint32_t last = T->count - 1;
     if (i != last) {
         /* Keep the array dense: the last record moves into the hole. */
         tw_tw *l = rec(T, last);
-        *chain_link(T, l->key, last) = i;
+        *chain_link(T, l->hash, last) = i;
         if (l->fprev == TW_TW_NIL) {
             T->head = i;
         } else {
@@ -287,11 +287,11 @@ static void release(tw_stack *st, tw_tw *t)
     tw_stack_trim_if_idle(st);
 }
 
-tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key)
+tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t h)
 {
     while (i != TW_TW_NIL) {
         tw_tw *t = rec(T, i);
-        if (t->key == key) {
+        if (t->hash == h) { /* (the same 4-tuple: tw_hash_mix is a bijection) */
             return t;
         }
         i = t->hnext;
@@ -327,10 +327,11 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
     if (seg) {
         ev.seg = *seg;
     } else {
+        uint64_t key = tw_tw_key(&st->tws, t);
         ev.seg.saddr = st->cfg.addr;
-        ev.seg.daddr = (uint32_t)(t->key >> 32);
-        ev.seg.sport = (uint16_t)t->key;
-        ev.seg.dport = (uint16_t)(t->key >> 16);
+        ev.seg.daddr = (uint32_t)(key >> 32);
+        ev.seg.sport = (uint16_t)key;
+        ev.seg.dport = (uint16_t)(key >> 16);
     }
     if (kind == TW_TRACE_TIMER) {
         ev.timer = TW_TIMER_TIME_WAIT;
@@ -417,7 +418,8 @@ void tw_timewait_make(tw_socket *c)
     t->expires = tw_time_to_tick(c->misc_at);
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
-    t->key = key;
+    t->hash = h;
+    assert(tw_tw_key(T, t) == key);
     t->snd_nxt = c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
@@ -472,8 +474,9 @@ void tw_timewait_free_all(tw_stack *st)
 
 static void tw_send_ack(tw_stack *st, const tw_tw *t)
 {
-    uint32_t raddr = (uint32_t)(t->key >> 32);
-    uint16_t rport = (uint16_t)(t->key >> 16), lport = (uint16_t)t->key;
+    uint64_t key = tw_tw_key(&st->tws, t);
+    uint32_t raddr = (uint32_t)(key >> 32);
+    uint16_t rport = (uint16_t)(key >> 16), lport = (uint16_t)key;
     tw_tcp_opts o;
     memset(&o, 0, sizeof(o));
     if (t->flags & TW_TWF_TS) {
