@@ -122,6 +122,16 @@ static inline __attribute__((always_inline)) uint64_t tw_time_to_tick(tw_time t)
     return (t + (TW_TICK - 1)) / TW_TICK;
 }
 
+/* A deadline tick as a time: TW_TIME_NEVER for UINT64_MAX (none) and for a tick past
+   what a time can hold. */
+static inline tw_time tw_time_of_tick(uint64_t tick)
+{
+    if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
+        return TW_TIME_NEVER;
+    }
+    return tick * TW_TICK;
+}
+
 static inline void tw_count(tw_stack *st, enum tw_counter c)
 {
     st->counters[c]++;

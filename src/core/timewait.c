@@ -216,9 +216,8 @@ static void list_unlink(tw_twtab *T, tw_tw *t)
 {
     if (t->fprev == TW_TW_NIL) {
         T->head = t->fnext;
-        if (t->fnext != TW_TW_NIL) {
-            T->head_end = rec(T, t->fnext)->expires;
-        }
+        T->head_at = t->fnext != TW_TW_NIL ? tw_time_of_tick(rec(T, t->fnext)->expires)
+                                           : TW_TIME_NEVER;
     } else {
         rec(T, t->fprev)->fnext = t->fnext;
     }
@@ -242,7 +241,7 @@ static void list_insert(tw_twtab *T, uint32_t i)
     if (p == TW_TW_NIL) {
         t->fnext = T->head;
         T->head = i;
-        T->head_end = t->expires;
+        T->head_at = tw_time_of_tick(t->expires);
     } else {
         t->fnext = rec(T, p)->fnext;
         rec(T, p)->fnext = i;
@@ -469,6 +468,7 @@ void tw_timewait_free_all(tw_stack *st)
     tw_twtab *T = &st->tws;
     T->count = 0;
     T->head = T->tail = TW_TW_NIL;
+    T->head_at = TW_TIME_NEVER;
     shrink(st);
 }
 
@@ -552,7 +552,8 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
 
 uint64_t tw_timewait_next(const tw_stack *st)
 {
-    return tw_timewait_next_inline(st);
+    const tw_twtab *T = &st->tws;
+    return T->count ? rec(T, T->head)->expires : UINT64_MAX;
 }
 
 void tw_timewait_expire(tw_stack *st, uint64_t tick)

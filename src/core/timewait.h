@@ -120,12 +120,5 @@ static inline void tw_timewait_prefetch(const tw_stack *st, uint64_t h)
     }
 }
 
-/* The first record's end (tick), or UINT64_MAX with none: inline, for
-   tw_stack_next_deadline, which an application asks after its calls. */
-static inline uint64_t tw_timewait_next_inline(const tw_stack *st)
-{
-    const tw_twtab *T = &st->tws;
-    return T->count ? T->head_end : UINT64_MAX;
-}
 
 #endif

@@ -70,6 +70,7 @@ static void check(const tw_stack *st, const model *ms, size_t n)
     }
     UNIT_EQ(st->tws.count, live, "records");
     UNIT_EQ(tw_timewait_next(st), earliest, "earliest end");
+    UNIT_EQ(st->tws.head_at, live ? earliest * TW_TICK : TW_TIME_NEVER, "earliest end's time");
     /* The expiry list: every record once, ends never decreasing, links consistent. */
     size_t k = 0;
     uint64_t prev_end = 0;
