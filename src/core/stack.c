@@ -400,11 +400,27 @@ size_t tw_stack_time_wait_count(const tw_stack *st)
 
 /* ---- port table ---- */
 
-/* A zeroed leaf, put in place. From the allocator, with no free list: a client binding
-   one port after another finds the leaf it emptied last still in place (leaf_kept), so
-   it needs a new one once per TW_PORT_LEAF ports. */
+/* A zeroed leaf, put in place. The leaf kept in place (leaf_kept), if still empty, is
+   moved here: an empty leaf is all zero (every entry unused, tw_port), so it needs no
+   allocation and no clearing. A client binding one port after another thus takes the
+   leaf it emptied last each time it crosses into the next TW_PORT_LEAF ports, instead of
+   a new 1.5 KiB cleared and the old one given back (lifecycle -9 instr). Else from the
+   allocator, with no free list. */
 tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port)
 {
+    uint32_t k = st->leaf_kept;
+    if (k && st->ports[k - 1]->n == 0) {
+        tw_port_leaf *l = st->ports[k - 1];
+#ifndef NDEBUG
+        for (uint32_t j = 0; j < TW_PORT_LEAF; j++) {
+            assert(!l->p[j].nbound && !l->p[j].nreuse && !l->p[j].nauto && !l->p[j].listener);
+        }
+#endif
+        st->ports[k - 1] = NULL;
+        st->leaf_kept = 0;
+        st->ports[port / TW_PORT_LEAF] = l;
+        return l;
+    }
     tw_port_leaf *l = tw_mem_zalloc(&st->mem, sizeof(*l));
     if (l) {
         st->ports[port / TW_PORT_LEAF] = l;
