@@ -372,6 +372,28 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
     return connect_start_other(s, iss, hash);
 }
 
+/* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
+   TIME-WAIT table's filter did not: most often a bit another record of the bucket set
+   (one connect in twenty with as many records as buckets). The chain walked
+   (tw_timewait_find_pre's walk): only a record of this 4-tuple goes to connect_lookup,
+   else connect goes on as in its usual case. Out of line, as connect_lookup: in line,
+   the call made connect keep a frame on its usual path. */
+static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t iss,
+                                                         uint64_t hash)
+{
+    tw_stack *st = s->st;
+    const tw_twtab *T = &st->tws;
+    if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
+        return connect_lookup(s, iss, hash);
+    }
+    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
+                             st->conns.count > st->conns.mask,
+                         0)) {
+        return connect_start_other(s, iss, hash);
+    }
+    return connect_start(s, iss, hash, true);
+}
+
 /* see tcpwave.h */
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
@@ -435,7 +457,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
         }
         if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
                              0)) {
-            return connect_lookup(s, iss, hash);
+            return connect_tw_filtered(s, iss, hash);
         }
         if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
                                  st->conns.count > st->conns.mask,
