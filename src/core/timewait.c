@@ -106,6 +106,15 @@ static bool reserve(tw_stack *st)
     return true;
 }
 
+/* Whether shrink_chunks has something to give back (its three cases). Inline: a record's
+   release asks it, and most often the answer is no, with no change to the capacity and
+   thus none to T->room (room_set). */
+static inline bool shrink_due(const tw_twtab *T)
+{
+    return T->count == 0 || (T->ndir > 1 && T->count + CHUNK / 2 <= (T->ndir - 1) * CHUNK) ||
+           (T->ndir == 1 && T->cap0 > CAP0_MIN && T->count < T->cap0 / 4);
+}
+
 /* Give back what the records no longer need, with slack so that a count moving around a
    boundary does not allocate and free a chunk each time. */
 static void shrink_chunks(tw_stack *st)
@@ -200,19 +209,27 @@ static uint32_t *chain_link(tw_twtab *T, uint64_t h, uint32_t i)
     return pp;
 }
 
-/* The filter after a record left the chain: rebuilt from the records still on it. */
-static void rebloom(tw_twtab *T, tw_twbucket *bk)
+/* Record i (hash h) out of its chain, and the chain's filter rebuilt from the records
+   left on it: one walk for both. */
+static void chain_remove(tw_twtab *T, uint64_t h, uint32_t i)
 {
+    tw_twbucket *bk = &T->b[bucket_of(T, h)];
+    uint32_t *pp = &bk->head;
     uint32_t bloom = 0;
-    for (uint32_t i = bk->head; i != TW_TW_NIL;) {
-        const tw_tw *t = rec(T, i);
-        bloom |= bit_of(t->hash);
-        i = t->hnext;
+    for (uint32_t j = *pp; j != TW_TW_NIL;) {
+        tw_tw *t = rec(T, j);
+        j = t->hnext;
+        if (*pp == i) {
+            *pp = j; /* (pp stays: it now holds the next record's index) */
+        } else {
+            bloom |= bit_of(t->hash);
+            pp = &t->hnext;
+        }
     }
     bk->bloom = bloom;
 }
 
-static void list_unlink(tw_twtab *T, tw_tw *t)
+static inline void list_unlink(tw_twtab *T, tw_tw *t)
 {
     if (t->fprev == TW_TW_NIL) {
         T->head = t->fnext;
@@ -253,13 +270,11 @@ static void list_insert(tw_twtab *T, uint32_t i)
     }
 }
 
-static void release(tw_stack *st, tw_tw *t)
+/* Record t, at index i, gone. */
+static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
 {
     tw_twtab *T = &st->tws;
-    uint32_t i = index_of(T, t);
-    uint32_t *pp = chain_link(T, t->hash, i);
-    *pp = t->hnext;
-    rebloom(T, &T->b[bucket_of(T, t->hash)]);
+    chain_remove(T, t->hash, i);
     list_unlink(T, t);
     uint32_t last = T->count - 1;
     if (i != last) {
@@ -280,10 +295,20 @@ static void release(tw_stack *st, tw_tw *t)
     }
     T->count--;
     if (T->count && T->nb > BUCKETS_MIN && T->count < T->nb / 2) {
-        rehash(st, T->nb / 2);
+        rehash(st, T->nb / 2); /* (T->room set again there) */
     }
-    shrink(st);
+    /* T->room depends on the capacity, the buckets and the configuration, not on the
+       count: with no chunk to give back it stands (steady state: one record made and
+       one ended per connection, -40 instr an expiry). */
+    if (shrink_due(T)) {
+        shrink(st);
+    }
     tw_stack_trim_if_idle(st);
+}
+
+static void release(tw_stack *st, tw_tw *t)
+{
+    release_at(st, t, index_of(&st->tws, t));
 }
 
 tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t h)
@@ -560,13 +585,17 @@ void tw_timewait_expire(tw_stack *st, uint64_t tick)
 {
     tw_twtab *T = &st->tws;
     while (T->count) {
-        tw_tw *t = rec(T, T->head);
+        uint32_t i = T->head;
+        tw_tw *t = rec(T, i);
         if (t->expires > tick) {
             break;
         }
         tw_count(st, TW_CNT_TCP_TW_RECYCLED_TIMEOUT);
-        trace_tw(st, t, TW_TRACE_TIMER, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, NULL);
-        trace_tw(st, t, TW_TRACE_STATE, TW_STATE_TIME_WAIT, TW_STATE_CLOSED, NULL);
-        release(st, t);
+        /* (the trace hook asked once here: trace_tw is a call, with its test inside) */
+        if (__builtin_expect(st->cfg.trace != NULL, 0)) {
+            trace_tw(st, t, TW_TRACE_TIMER, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, NULL);
+            trace_tw(st, t, TW_TRACE_STATE, TW_STATE_TIME_WAIT, TW_STATE_CLOSED, NULL);
+        }
+        release_at(st, t, i); /* (the list's head: its index known) */
     }
 }
