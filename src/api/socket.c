@@ -108,11 +108,17 @@ static int bind_port(tw_socket *s, uint16_t port)
         return bind_new_leaf(s, port, reuse);
     }
     tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
-    if (tw_port_used(p)) {
+    /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
+       sockets (tw_socket_listen takes a used port, and the listener lets go of the port
+       after it stops being its listener, conn_free_full), so a port with a listener has
+       nbound > 0. (The listener then read only for a port in use: bind's usual port is
+       free.) */
+    if (p->nbound) {
         if (p->listener || !reuse || p->nreuse != p->nbound) {
             return TW_ERR_ADDRINUSE;
         }
     } else {
+        assert(!p->listener);
         l->n++; /* tw_port_new's step, the leaf in hand */
     }
     bind_to(s, p, port, reuse);
