@@ -100,6 +100,18 @@ static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port, 
     return 0;
 }
 
+/* A port in use: shared with SO_REUSEADDR when every socket bound there set it too and
+   none listens. Out of line, as bind_new_leaf. */
+static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port,
+                                                 bool reuse)
+{
+    if (p->listener || !reuse || p->nreuse != p->nbound) {
+        return TW_ERR_ADDRINUSE;
+    }
+    bind_to(s, p, port, reuse);
+    return 0;
+}
+
 static int bind_port(tw_socket *s, uint16_t port)
 {
     tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
@@ -113,14 +125,11 @@ static int bind_port(tw_socket *s, uint16_t port)
        after it stops being its listener, conn_free_full), so a port with a listener has
        nbound > 0. (The listener then read only for a port in use: bind's usual port is
        free.) */
-    if (p->nbound) {
-        if (p->listener || !reuse || p->nreuse != p->nbound) {
-            return TW_ERR_ADDRINUSE;
-        }
-    } else {
-        assert(!p->listener);
-        l->n++; /* tw_port_new's step, the leaf in hand */
+    if (__builtin_expect(p->nbound != 0, 0)) {
+        return bind_shared(s, p, port, reuse);
     }
+    assert(!p->listener);
+    l->n++; /* tw_port_new's step, the leaf in hand */
     bind_to(s, p, port, reuse);
     return 0;
 }
