@@ -310,7 +310,13 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     }
     st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
     if (usual) {
-        tw_conn_set_state_untraced(s, TW_STATE_SYN_SENT); /* S1 */
+        /* S1: tw_conn_set_state_untraced's steps for SYN-SENT, its flag test answered: a
+           fresh socket was never started (TW_F_COUNTED comes with TW_F_STARTED). */
+        assert(tw_conn_edge_legal((tw_state)s->state, TW_STATE_SYN_SENT) &&
+               !(s->flags & TW_F_COUNTED));
+        s->flags |= TW_F_COUNTED | TW_F_STARTED;
+        st->nconns++;
+        s->state = TW_STATE_SYN_SENT;
     } else {
         tw_conn_set_state(s, TW_STATE_SYN_SENT);
     }
