@@ -100,6 +100,18 @@ static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port, 
     return 0;
 }
 
+/* A port in use: shared with SO_REUSEADDR when every socket bound there set it too and
+   none listens. Out of line, as bind_new_leaf. */
+static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port,
+                                                 bool reuse)
+{
+    if (p->listener || !reuse || p->nreuse != p->nbound) {
+        return TW_ERR_ADDRINUSE;
+    }
+    bind_to(s, p, port, reuse);
+    return 0;
+}
+
 static int bind_port(tw_socket *s, uint16_t port)
 {
     tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
@@ -108,13 +120,16 @@ static int bind_port(tw_socket *s, uint16_t port)
         return bind_new_leaf(s, port, reuse);
     }
     tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
-    if (tw_port_used(p)) {
-        if (p->listener || !reuse || p->nreuse != p->nbound) {
-            return TW_ERR_ADDRINUSE;
-        }
-    } else {
-        l->n++; /* tw_port_new's step, the leaf in hand */
+    /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
+       sockets (tw_socket_listen takes a used port, and the listener lets go of the port
+       after it stops being its listener, conn_free_full), so a port with a listener has
+       nbound > 0. (The listener then read only for a port in use: bind's usual port is
+       free.) */
+    if (__builtin_expect(p->nbound != 0, 0)) {
+        return bind_shared(s, p, port, reuse);
     }
+    assert(!p->listener);
+    l->n++; /* tw_port_new's step, the leaf in hand */
     bind_to(s, p, port, reuse);
     return 0;
 }
@@ -295,7 +310,13 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     }
     st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
     if (usual) {
-        tw_conn_set_state_untraced(s, TW_STATE_SYN_SENT); /* S1 */
+        /* S1: tw_conn_set_state_untraced's steps for SYN-SENT, its flag test answered: a
+           fresh socket was never started (TW_F_COUNTED comes with TW_F_STARTED). */
+        assert(tw_conn_edge_legal((tw_state)s->state, TW_STATE_SYN_SENT) &&
+               !(s->flags & TW_F_COUNTED));
+        s->flags |= TW_F_COUNTED | TW_F_STARTED;
+        st->nconns++;
+        s->state = TW_STATE_SYN_SENT;
     } else {
         tw_conn_set_state(s, TW_STATE_SYN_SENT);
     }
@@ -372,6 +393,28 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
     return connect_start_other(s, iss, hash);
 }
 
+/* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
+   TIME-WAIT table's filter did not: most often a bit another record of the bucket set
+   (one connect in twenty with as many records as buckets). The chain walked
+   (tw_timewait_find_pre's walk): only a record of this 4-tuple goes to connect_lookup,
+   else connect goes on as in its usual case. Out of line, as connect_lookup: in line,
+   the call made connect keep a frame on its usual path. */
+static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t iss,
+                                                         uint64_t hash)
+{
+    tw_stack *st = s->st;
+    const tw_twtab *T = &st->tws;
+    if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
+        return connect_lookup(s, iss, hash);
+    }
+    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
+                             st->conns.count > st->conns.mask,
+                         0)) {
+        return connect_start_other(s, iss, hash);
+    }
+    return connect_start(s, iss, hash, true);
+}
+
 /* see tcpwave.h */
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
@@ -406,7 +449,13 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
         uint32_t m = (uint32_t)(st->now / TW_US(4));
-        uint64_t h = tw_tuple_hash(st, addr, port, s->lport);
+        /* tw_tuple_hash's usual case in line (the peer of the last hash: its first word
+           already taken in, stack.h isn_mid), the SipHash-2-4 rounds here rather than
+           behind a call (lifecycle -10 instr); another peer's, the call. */
+        uint64_t ab = (uint64_t)st->cfg.addr | (uint64_t)addr << 32;
+        uint64_t h = __builtin_expect(ab == st->isn_mid_word, 1)
+                         ? tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port)
+                         : tw_tuple_hash(st, addr, port, s->lport);
         uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
         s->ts_offset = (uint32_t)(h >> 32);
         /* From here the usual connect makes no call but the SYN's: its other cases go to
@@ -435,7 +484,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
         }
         if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
                              0)) {
-            return connect_lookup(s, iss, hash);
+            return connect_tw_filtered(s, iss, hash);
         }
         if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
                                  st->conns.count > st->conns.mask,

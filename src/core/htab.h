@@ -72,10 +72,11 @@ typedef struct tw_twtab {
        case is one compare (timewait.c room_set). */
     uint32_t room;
     uint64_t seed;
-    /* The first record's end (its expires) while there are records: the stack's
-       deadline, asked after every call (tw_stack_next_deadline), without finding the
-       record (timewait.c list_insert and list_unlink keep it). */
-    uint64_t head_end;
+    /* The first record's end as a time (tw_time_of_tick of its expires), TW_TIME_NEVER
+       with no record: the stack's deadline, asked after every call
+       (tw_stack_next_deadline), read as it is (timewait.c list_insert and list_unlink
+       keep it). */
+    uint64_t head_at;
 } tw_twtab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)

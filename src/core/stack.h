@@ -122,6 +122,16 @@ static inline __attribute__((always_inline)) uint64_t tw_time_to_tick(tw_time t)
     return (t + (TW_TICK - 1)) / TW_TICK;
 }
 
+/* A deadline tick as a time: TW_TIME_NEVER for UINT64_MAX (none) and for a tick past
+   what a time can hold. */
+static inline tw_time tw_time_of_tick(uint64_t tick)
+{
+    if (tick == UINT64_MAX || tick > TW_TIME_NEVER / TW_TICK) {
+        return TW_TIME_NEVER;
+    }
+    return tick * TW_TICK;
+}
+
 static inline void tw_count(tw_stack *st, enum tw_counter c)
 {
     st->counters[c]++;
@@ -206,8 +216,11 @@ static inline bool tw_port_unref(tw_stack *st, tw_port_leaf *l, uint32_t port, b
         p->nauto--; /* (it counted this socket: pick_port) */
     }
     /* (marked unexpected, for a straight path: the usual port let go of is a client's
-       own, then unused) */
-    if (__builtin_expect(n || p->listener, 0)) {
+       own, then unused). n alone tells: a port's listener is one of its bound sockets,
+       and lets go of the port only once it is no longer its listener (conn_free_full),
+       so a port with a listener keeps n > 0 here. */
+    assert(n || !p->listener);
+    if (__builtin_expect(n != 0, 0)) {
         if (reuse && p->nreuse) {
             p->nreuse--;
         }

@@ -345,7 +345,8 @@ static __attribute__((noinline)) void free_end_rare(tw_stack *st, tw_socket *c, 
 }
 
 /* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
-   has taken out of st->conns: TW_F_HASHED). */
+   has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
+   a record: the stack is then not idle, and its usual end asks no trim). */
 static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uint32_t gone)
 {
     tw_stack *st = c->st;
@@ -408,7 +409,11 @@ static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uin
     }
     c->kind = 0;
     tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
-    tw_stack_trim_if_idle(st);
+    if (!(gone & TW_F_HASHED)) {
+        tw_stack_trim_if_idle(st);
+    } else {
+        assert(st->tws.count != 0); /* (tw_stack_trim_if_idle would do nothing) */
+    }
 }
 
 void tw_conn_free(tw_socket *c)

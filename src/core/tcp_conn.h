@@ -381,7 +381,7 @@ int tw_conn_open(tw_stack *st, tw_socket **out);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
 /* The same for a connection its caller has taken out of st->conns (TW_F_HASHED may be
-   left set: the object goes). */
+   left set: the object goes), having made its TIME-WAIT record (tw_timewait_make). */
 void tw_conn_free_unhashed(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */

@@ -106,6 +106,15 @@ static bool reserve(tw_stack *st)
     return true;
 }
 
+/* Whether shrink_chunks has something to give back (its three cases). Inline: a record's
+   release asks it, and most often the answer is no, with no change to the capacity and
+   thus none to T->room (room_set). */
+static inline bool shrink_due(const tw_twtab *T)
+{
+    return T->count == 0 || (T->ndir > 1 && T->count + CHUNK / 2 <= (T->ndir - 1) * CHUNK) ||
+           (T->ndir == 1 && T->cap0 > CAP0_MIN && T->count < T->cap0 / 4);
+}
+
 /* Give back what the records no longer need, with slack so that a count moving around a
    boundary does not allocate and free a chunk each time. */
 static void shrink_chunks(tw_stack *st)
@@ -179,7 +188,7 @@ static bool rehash(tw_stack *st, uint32_t nb)
 #endif
         for (uint32_t j = 0; j < n; j++) {
             tw_tw *t = &chunk[j];
-            uint64_t h = hash_of(T, t->key);
+            uint64_t h = t->hash; /* (kept: no hashing again) */
             tw_twbucket *bk = &b[(uint32_t)h & mask];
             t->hnext = bk->head;
             bk->head = base + j;
@@ -190,35 +199,42 @@ static bool rehash(tw_stack *st, uint32_t nb)
     return true;
 }
 
-/* The link (bucket or hnext) that holds index i of a record with this key. */
-static uint32_t *chain_link(tw_twtab *T, uint64_t key, uint32_t i)
+/* The link (bucket or hnext) that holds index i of a record with hash h. */
+static uint32_t *chain_link(tw_twtab *T, uint64_t h, uint32_t i)
 {
-    uint32_t *pp = &T->b[bucket_of(T, hash_of(T, key))].head;
+    uint32_t *pp = &T->b[bucket_of(T, h)].head;
     while (*pp != i) {
         pp = &rec(T, *pp)->hnext;
     }
     return pp;
 }
 
-/* The filter after a record left the chain: rebuilt from the records still on it. */
-static void rebloom(tw_twtab *T, tw_twbucket *bk)
+/* Record i (hash h) out of its chain, and the chain's filter rebuilt from the records
+   left on it: one walk for both. */
+static void chain_remove(tw_twtab *T, uint64_t h, uint32_t i)
 {
+    tw_twbucket *bk = &T->b[bucket_of(T, h)];
+    uint32_t *pp = &bk->head;
     uint32_t bloom = 0;
-    for (uint32_t i = bk->head; i != TW_TW_NIL;) {
-        const tw_tw *t = rec(T, i);
-        bloom |= bit_of(hash_of(T, t->key));
-        i = t->hnext;
+    for (uint32_t j = *pp; j != TW_TW_NIL;) {
+        tw_tw *t = rec(T, j);
+        j = t->hnext;
+        if (*pp == i) {
+            *pp = j; /* (pp stays: it now holds the next record's index) */
+        } else {
+            bloom |= bit_of(t->hash);
+            pp = &t->hnext;
+        }
     }
     bk->bloom = bloom;
 }
 
-static void list_unlink(tw_twtab *T, tw_tw *t)
+static inline void list_unlink(tw_twtab *T, tw_tw *t)
 {
     if (t->fprev == TW_TW_NIL) {
         T->head = t->fnext;
-        if (t->fnext != TW_TW_NIL) {
-            T->head_end = rec(T, t->fnext)->expires;
-        }
+        T->head_at = t->fnext != TW_TW_NIL ? tw_time_of_tick(rec(T, t->fnext)->expires)
+                                           : TW_TIME_NEVER;
     } else {
         rec(T, t->fprev)->fnext = t->fnext;
     }
@@ -242,7 +258,7 @@ static void list_insert(tw_twtab *T, uint32_t i)
     if (p == TW_TW_NIL) {
         t->fnext = T->head;
         T->head = i;
-        T->head_end = t->expires;
+        T->head_at = tw_time_of_tick(t->expires);
     } else {
         t->fnext = rec(T, p)->fnext;
         rec(T, p)->fnext = i;
@@ -254,19 +270,17 @@ static void list_insert(tw_twtab *T, uint32_t i)
     }
 }
 
-static void release(tw_stack *st, tw_tw *t)
+/* Record t, at index i, gone. */
+static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
 {
     tw_twtab *T = &st->tws;
-    uint32_t i = index_of(T, t);
-    uint32_t *pp = chain_link(T, t->key, i);
-    *pp = t->hnext;
-    rebloom(T, &T->b[bucket_of(T, hash_of(T, t->key))]);
+    chain_remove(T, t->hash, i);
     list_unlink(T, t);
     uint32_t last = T->count - 1;
     if (i != last) {
         /* Keep the array dense: the last record moves into the hole. */
         tw_tw *l = rec(T, last);
-        *chain_link(T, l->key, last) = i;
+        *chain_link(T, l->hash, last) = i;
         if (l->fprev == TW_TW_NIL) {
             T->head = i;
         } else {
@@ -281,17 +295,27 @@ static void release(tw_stack *st, tw_tw *t)
     }
     T->count--;
     if (T->count && T->nb > BUCKETS_MIN && T->count < T->nb / 2) {
-        rehash(st, T->nb / 2);
+        rehash(st, T->nb / 2); /* (T->room set again there) */
     }
-    shrink(st);
+    /* T->room depends on the capacity, the buckets and the configuration, not on the
+       count: with no chunk to give back it stands (steady state: one record made and
+       one ended per connection, -40 instr an expiry). */
+    if (shrink_due(T)) {
+        shrink(st);
+    }
     tw_stack_trim_if_idle(st);
 }
 
-tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key)
+static void release(tw_stack *st, tw_tw *t)
+{
+    release_at(st, t, index_of(&st->tws, t));
+}
+
+tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t h)
 {
     while (i != TW_TW_NIL) {
         tw_tw *t = rec(T, i);
-        if (t->key == key) {
+        if (t->hash == h) { /* (the same 4-tuple: tw_hash_mix is a bijection) */
             return t;
         }
         i = t->hnext;
@@ -327,10 +351,11 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
     if (seg) {
         ev.seg = *seg;
     } else {
+        uint64_t key = tw_tw_key(&st->tws, t);
         ev.seg.saddr = st->cfg.addr;
-        ev.seg.daddr = (uint32_t)(t->key >> 32);
-        ev.seg.sport = (uint16_t)t->key;
-        ev.seg.dport = (uint16_t)(t->key >> 16);
+        ev.seg.daddr = (uint32_t)(key >> 32);
+        ev.seg.sport = (uint16_t)key;
+        ev.seg.dport = (uint16_t)(key >> 16);
     }
     if (kind == TW_TRACE_TIMER) {
         ev.timer = TW_TIMER_TIME_WAIT;
@@ -417,7 +442,8 @@ void tw_timewait_make(tw_socket *c)
     t->expires = tw_time_to_tick(c->misc_at);
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
-    t->key = key;
+    t->hash = h;
+    assert(tw_tw_key(T, t) == key);
     t->snd_nxt = c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
@@ -467,13 +493,15 @@ void tw_timewait_free_all(tw_stack *st)
     tw_twtab *T = &st->tws;
     T->count = 0;
     T->head = T->tail = TW_TW_NIL;
+    T->head_at = TW_TIME_NEVER;
     shrink(st);
 }
 
 static void tw_send_ack(tw_stack *st, const tw_tw *t)
 {
-    uint32_t raddr = (uint32_t)(t->key >> 32);
-    uint16_t rport = (uint16_t)(t->key >> 16), lport = (uint16_t)t->key;
+    uint64_t key = tw_tw_key(&st->tws, t);
+    uint32_t raddr = (uint32_t)(key >> 32);
+    uint16_t rport = (uint16_t)(key >> 16), lport = (uint16_t)key;
     tw_tcp_opts o;
     memset(&o, 0, sizeof(o));
     if (t->flags & TW_TWF_TS) {
@@ -549,20 +577,25 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
 
 uint64_t tw_timewait_next(const tw_stack *st)
 {
-    return tw_timewait_next_inline(st);
+    const tw_twtab *T = &st->tws;
+    return T->count ? rec(T, T->head)->expires : UINT64_MAX;
 }
 
 void tw_timewait_expire(tw_stack *st, uint64_t tick)
 {
     tw_twtab *T = &st->tws;
     while (T->count) {
-        tw_tw *t = rec(T, T->head);
+        uint32_t i = T->head;
+        tw_tw *t = rec(T, i);
         if (t->expires > tick) {
             break;
         }
         tw_count(st, TW_CNT_TCP_TW_RECYCLED_TIMEOUT);
-        trace_tw(st, t, TW_TRACE_TIMER, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, NULL);
-        trace_tw(st, t, TW_TRACE_STATE, TW_STATE_TIME_WAIT, TW_STATE_CLOSED, NULL);
-        release(st, t);
+        /* (the trace hook asked once here: trace_tw is a call, with its test inside) */
+        if (__builtin_expect(st->cfg.trace != NULL, 0)) {
+            trace_tw(st, t, TW_TRACE_TIMER, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, NULL);
+            trace_tw(st, t, TW_TRACE_STATE, TW_STATE_TIME_WAIT, TW_STATE_CLOSED, NULL);
+        }
+        release_at(st, t, i); /* (the list's head: its index known) */
     }
 }

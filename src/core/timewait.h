@@ -10,12 +10,17 @@
  *   20 snd_nxt (our FIN + 1), rcv_nxt (their FIN + 1)          8
  *   28 ts_recent, conn_id (for trace)                          8
  *   36 win (raw window field to advertise), flags, rcv_wscale  4
- *   40 key       the 4-tuple, raddr | rport | lport (htab.h)   8
+ *   40 hash      the 4-tuple's keyed hash (tw_hash_mix)         8
  *
- * The key is kept whole, as tw_tuple_key makes it (the connection's h.key): hashing a
- * record (every one at each doubling of the buckets) and comparing one are a load and a
- * compare of it, not two of each and a shift. (Not next to expires: GCC made the two
- * stores of tw_timewait_enter one 16-byte store, two instructions dearer.)
+ * The 4-tuple is kept as its hash, tw_hash_mix(tw_tuple_key(raddr, rport, lport), seed):
+ * the mix is a bijection of 64-bit words (an xor with the seed, xorshifts and products by
+ * odd constants, each invertible), so two records' hashes are equal exactly when their
+ * 4-tuples are, and a lookup compares hashes as it would compare keys. A record then
+ * never needs hashing again: at each doubling of the buckets (every record), at its
+ * release (its chain's and the moved record's) it is a load. The 4-tuple itself is
+ * wanted only to answer a segment in TIME-WAIT and for trace events: tw_tw_key undoes
+ * the mix there. (Not next to expires: GCC made the two stores of tw_timewait_enter one
+ * 16-byte store, two instructions dearer.)
  *
  * No timer node: every TIME-WAIT lasts the same 2*MSL, so the records ordered by expiry
  * are the records ordered by when TIME-WAIT began. They sit on one doubly linked list,
@@ -50,7 +55,7 @@ typedef struct tw_tw {
     uint16_t win;
     uint8_t flags;
     uint8_t rcv_wscale;
-    uint64_t key; /* tw_tuple_key(raddr, rport, lport) */
+    uint64_t hash; /* tw_hash_mix(tw_tuple_key(raddr, rport, lport), seed): see above */
 } tw_tw;
 
 _Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes");
@@ -70,8 +75,23 @@ static inline uint32_t tw_tw_bit(uint64_t h)
     return 1u << (h >> 59);
 }
 
-/* The record of key on the chain from index i, or NULL (timewait.c). */
-tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t key);
+/* The record of the 4-tuple whose hash is h on the chain from index i, or NULL
+   (timewait.c). */
+tw_tw *tw_timewait_walk(const tw_twtab *T, uint32_t i, uint64_t h);
+
+/* The 4-tuple key (tw_tuple_key) of a record: its hash with tw_hash_mix undone, step by
+   step from the last (x ^= x >> s undone by the same xor of every multiple of s below
+   64; a product by an odd constant by one by its inverse modulo 2^64). */
+static inline uint64_t tw_tw_key(const tw_twtab *T, const tw_tw *t)
+{
+    uint64_t x = t->hash;
+    x ^= x >> 32;
+    x *= 0x96de1b173f119089ull; /* (0xbf58476d1ce4e5b9's inverse) */
+    x ^= x >> 29 ^ x >> 58;
+    x *= 0xf1de83e19937733dull; /* (0x9e3779b97f4a7c15's inverse) */
+    x ^= x >> 31 ^ x >> 62;
+    return x ^ T->seed;
+}
 
 /* tw_timewait_find with the key's hash, tw_htab_hash(&st->conns, key) (the tables share
    the seed, stack.c). Inline: connect() asks for every 4-tuple, and the bucket's filter
@@ -85,7 +105,9 @@ static inline tw_tw *tw_timewait_find_pre(const tw_stack *st, uint64_t key, uint
     const tw_twbucket *bk = &T->b[tw_tw_bucket(T, h)];
     /* (the filter's bit tw_tw_bit(h), tested by a shift of the filter: fewer
        instructions than making the bit) */
-    return (bk->bloom >> (h >> 59)) & 1u ? tw_timewait_walk(T, bk->head, key) : NULL;
+    (void)key; /* (its hash h names it: a bijection) */
+    assert(h == tw_hash_mix(key, T->seed));
+    return (bk->bloom >> (h >> 59)) & 1u ? tw_timewait_walk(T, bk->head, h) : NULL;
 }
 
 /* Start loading the bucket tw_timewait_find_pre(st, key, h) will read, h the key's hash
@@ -98,12 +120,5 @@ static inline void tw_timewait_prefetch(const tw_stack *st, uint64_t h)
     }
 }
 
-/* The first record's end (tick), or UINT64_MAX with none: inline, for
-   tw_stack_next_deadline, which an application asks after its calls. */
-static inline uint64_t tw_timewait_next_inline(const tw_stack *st)
-{
-    const tw_twtab *T = &st->tws;
-    return T->count ? T->head_end : UINT64_MAX;
-}
 
 #endif

@@ -62,12 +62,15 @@ static void check(const tw_stack *st, const model *ms, size_t n)
         if (t) {
             UNIT_EQ(t->snd_nxt, (uint32_t)i, "record %zu found under another's key", i);
             UNIT_EQ(t->expires, ms[i].end, "end of record %zu", i);
+            UNIT_EQ(tw_tw_key(&st->tws, t), tw_tuple_key(ms[i].raddr, ms[i].rport, ms[i].lport),
+                    "4-tuple of record %zu from its hash", i);
             earliest = ms[i].end < earliest ? ms[i].end : earliest;
             live++;
         }
     }
     UNIT_EQ(st->tws.count, live, "records");
     UNIT_EQ(tw_timewait_next(st), earliest, "earliest end");
+    UNIT_EQ(st->tws.head_at, live ? earliest * TW_TICK : TW_TIME_NEVER, "earliest end's time");
     /* The expiry list: every record once, ends never decreasing, links consistent. */
     size_t k = 0;
     uint64_t prev_end = 0;
@@ -143,6 +146,27 @@ static void test_timewait_table_random(void **state)
 }
 
 /* Records left at tw_stack_free go with the stack (ASan reports a leak otherwise). */
+/* A record keeps its 4-tuple as the keyed hash (timewait.h): tw_tw_key must undo
+   tw_hash_mix for any key and seed, edge words included. */
+static void test_timewait_key_from_hash(void **state)
+{
+    (void)state;
+    unit_rng rng = unit_rng_seeded(__func__);
+    static const uint64_t edges[] = {0, 1, UINT64_MAX, 0x8000000000000000ull,
+                                     0x00000000ffffffffull, 0xffffffff00000000ull};
+    tw_twtab T;
+    memset(&T, 0, sizeof(T));
+    tw_tw t;
+    memset(&t, 0, sizeof(t));
+    for (int k = 0; k < 20000; k++) {
+        uint64_t key = k < 36 ? edges[k % 6] : unit_next(&rng);
+        T.seed = k < 36 ? edges[k / 6] : unit_next(&rng);
+        t.hash = tw_hash_mix(key, T.seed);
+        UNIT_EQ(tw_tw_key(&T, &t), key, "key %016llx seed %016llx", (unsigned long long)key,
+                (unsigned long long)T.seed);
+    }
+}
+
 static void test_timewait_freed_with_stack(void **state)
 {
     (void)state;
@@ -159,6 +183,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timewait_table_random),
+        cmocka_unit_test(test_timewait_key_from_hash),
         cmocka_unit_test(test_timewait_freed_with_stack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
