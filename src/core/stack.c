@@ -230,6 +230,7 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
     tw_ipv4_hdr ip;
     enum tw_counter bad = tw_ipv4_parse(&ip, pkt, len, st->cfg.addr);
     if (bad != TW_CNT_COUNT_) {
+        tw_count(st, TW_CNT_IP_RX_PACKETS); /* (not a TCP segment: see tw_stack_counter) */
         tw_drop(st, bad, NULL, NULL);
     } else if (ip.proto == TW_IPPROTO_TCP) {
         tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
@@ -240,8 +241,10 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
         }
         tw_drop(st, bad, NULL, NULL);
     } else if (ip.proto == TW_IPPROTO_ICMP) {
+        tw_count(st, TW_CNT_IP_RX_PACKETS);
         tw_icmp_input(st, pkt, ip.hdr_len, ip.src, ip.payload, ip.payload_len);
     } else {
+        tw_count(st, TW_CNT_IP_RX_PACKETS);
         tw_drop(st, TW_CNT_IP_RX_UNKNOWN_PROTO, NULL, NULL);
     }
     return false;
@@ -277,7 +280,6 @@ static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t
                                                      size_t len, tw_time now)
 {
     tw_stack_set_now(st, now);
-    tw_count(st, TW_CNT_IP_RX_PACKETS);
     return tw_tcp_input_usual(st, pkt, len);
 }
 
@@ -296,7 +298,9 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     if (now != st->now) {
         return input_now_moved(st, pkt, len, now);
     }
-    tw_count(st, TW_CNT_IP_RX_PACKETS);
+    /* IP_RX_PACKETS is not counted here: every packet taken in this far is counted once
+       further on, as a TCP segment (TCP_RX_SEGMENTS) or, if not one, in IP_RX_PACKETS' own
+       count (input_checked); tw_stack_counter adds the two. One increment per packet. */
     /* A tail call: the usual packet's function (else tw_stack_input_slow) ends the call,
        in_call included, so this frame is gone before the packet's work starts. */
     return tw_tcp_input_usual(st, pkt, len);
@@ -375,6 +379,10 @@ uint64_t tw_stack_counter(const tw_stack *st, enum tw_counter id)
     if (id == TW_CNT_TX_PACKETS) {
         /* TCP segments are counted once, as TCP_TX_SEGMENTS (tw_stack_transmit_tcp) */
         return st->counters[id] + st->counters[TW_CNT_TCP_TX_SEGMENTS];
+    }
+    if (id == TW_CNT_IP_RX_PACKETS) {
+        /* TCP segments are counted once, as TCP_RX_SEGMENTS (tw_stack_input) */
+        return st->counters[id] + st->counters[TW_CNT_TCP_RX_SEGMENTS];
     }
     return st->counters[id];
 }
