@@ -620,12 +620,17 @@ static inline unsigned tw_conn_events(const tw_socket *s)
 void tw_conn_notify_emit(tw_socket *c);
 /* Notify the application hook of the socket's current events (when one is set). Orphans
    and unaccepted children have no application to tell: they are passed over here, before
-   the call. */
-static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
+   the call. tw_conn_notify_in for a caller that has c's stack at hand (c->st is loaded
+   again after any call). */
+static inline __attribute__((always_inline)) void tw_conn_notify_in(tw_stack *st, tw_socket *c)
 {
-    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && c->st->cfg.notify) {
+    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
         tw_conn_notify_emit(c);
     }
+}
+static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
+{
+    tw_conn_notify_in(c->st, c);
 }
 /* RFC 6528 ISN for a 4-tuple at the stack's now. */
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);

@@ -28,9 +28,10 @@ typedef enum in_result {
    ACK is ever held: a second one in the same turn sends it (RFC 5681 4.2 / RFC 1122
    4.2.3.2: at least every second segment). ACKs that signal loss, a filled hole, a
    window edge or a repeated FIN are never held (TW_F_ACK_NOW). */
-static inline __attribute__((always_inline)) void ack_soon(tw_socket *c)
+static inline __attribute__((always_inline)) void ack_soon(tw_stack *st, tw_socket *c)
 {
-    uint32_t seg = (uint32_t)c->st->counters[TW_CNT_TCP_RX_SEGMENTS];
+    assert(c->st == st); /* (given apart: see fast_do) */
+    uint32_t seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
     if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
         c->flags |= TW_F_ACK_NOW;
     }
@@ -668,7 +669,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
         c->rto_at = TW_TIME_NEVER;
         timer_changed(c);
         established_from_syn(c);
-        ack_soon(c); /* S3; S5: data the application writes at once rides on it */
+        ack_soon(st, c); /* S3; S5: data the application writes at once rides on it */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
            without its tests. */
@@ -892,10 +893,11 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
    uses them: a constant where the caller knows it). */
-static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s,
+static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_socket *c,
+                                                             const tw_seg *s,
                                                              const tw_tcp_hdr *h, bool usual)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     tw_seq ack = s->ack;
     const tw_tcp_opts *o = &h->o;
     if ((c->flags & TW_F_TS) && (usual || (o->present & TW_OPT_TS)) && o->ts_ecr != 0 &&
@@ -993,13 +995,14 @@ static void on_dupack(tw_socket *c, bool dup)
 
 /* on_new_ack in the Open state (header prediction's, fast_ok: no state to leave), without
    the state's tests: the same steps. */
-static inline __attribute__((always_inline)) void on_new_ack_open(tw_socket *c, uint32_t acked,
+static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, tw_socket *c,
+                                                                 uint32_t acked,
                                                                  uint32_t prior_flight)
 {
-    assert(c->ca_state == TW_CA_OPEN);
+    assert(c->ca_state == TW_CA_OPEN && c->st == st);
     c->dupacks = 0;
     if (prior_flight * 2u >= c->cwnd) { /* (on_new_ack's `grow`) */
-        tw_conn_cc(c)->on_ack(c, acked, c->st->now);
+        tw_conn_cc(c)->on_ack(c, acked, st->now);
     }
 }
 
@@ -1167,7 +1170,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     if (tw_seq_gt(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s, s->h, false);
+        ack_advance(c->st, c, s, s->h, false);
         on_new_ack(c, acked, prior_flight);
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
@@ -1211,10 +1214,11 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
 
 /* `data` is NULL when the bytes are in the ring already (input_unsummed). `holes` is
    c->ooo && c->ooo->n, which every caller has asked already. */
-static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n,
+static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st, tw_socket *c,
+                                                                   const uint8_t *data, uint32_t n,
                                                                    bool holes)
 {
-    assert(holes == (c->ooo && c->ooo->n));
+    assert(holes == (c->ooo && c->ooo->n) && c->st == st);
     if (data) {
         tw_ring_write_at(&c->rcv, 0, data, n);
     }
@@ -1228,22 +1232,22 @@ static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c,
         n += more;
     }
     c->bytes_received += n;
-    c->st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
+    st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
 }
 
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second full-sized segment and
    within the delayed-ACK time; like Linux, the first segments of a connection are ACKed
    at once (quick-ACK mode) so slow start is not slowed by the receiver. */
-static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint32_t n)
+static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_socket *c, uint32_t n)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     if (c->quickack) { /* (a connection's first segments: the usual case first) */
         c->quickack--;
-        ack_soon(c);
+        ack_soon(st, c);
         return;
     }
     if (st->cfg.no_delayed_ack) {
-        ack_soon(c);
+        ack_soon(st, c);
         return;
     }
     c->delack_bytes += n;
@@ -1316,11 +1320,11 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     }
     if (off == 0) {
         bool had_holes = c->ooo && c->ooo->n;
-        deliver_in_order(c, s->data, s->data_len, had_holes);
+        deliver_in_order(st, c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
         } else {
-            ack_policy(c, s->data_len);
+            ack_policy(st, c, s->data_len);
         }
         tw_conn_notify(c);
         return IN_CONTINUE;
@@ -1353,11 +1357,12 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
    FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
    where the caller knows it (only its case is then compiled there). */
-static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket *c,
+static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack *st,
+                                                                       tw_socket *c,
                                                                        tw_state state,
                                                                        bool ooo_fin)
 {
-    assert(state == (tw_state)c->state);
+    assert(state == (tw_state)c->state && c->st == st);
     /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
     assert(ooo_fin || !(c->flags & TW_F_OOO_FIN));
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
@@ -1365,7 +1370,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket
     if (ooo_fin) {
         c->flags &= ~TW_F_OOO_FIN;
     }
-    ack_soon(c); /* S11: a close() in this turn sends FIN+ACK, S13 */
+    ack_soon(st, c); /* S11: a close() in this turn sends FIN+ACK, S13 */
     switch (state) {
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:
@@ -1381,13 +1386,13 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket
     default:
         break;
     }
-    tw_conn_notify(c);
+    tw_conn_notify_in(st, c);
     return IN_CONTINUE;
 }
 
 static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
 {
-    return fin_in_order_in(c, (tw_state)c->state, true);
+    return fin_in_order_in(c->st, c, (tw_state)c->state, true);
 }
 
 static in_result in_process_fin(tw_socket *c, const tw_seg *s)
@@ -1459,11 +1464,11 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
 
 /* note_arrival for a segment usual_opts accepted: with timestamps on, it carries one
    PAWS let through (RFC 7323 5.3), so only Last.ACK.sent is left to ask (4.3). */
-static inline __attribute__((always_inline)) void note_arrival_usual(tw_socket *c,
+static inline __attribute__((always_inline)) void note_arrival_usual(tw_stack *st, tw_socket *c,
                                                                     const tw_seg *s,
                                                                     const tw_tcp_hdr *h)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     if ((c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent)) {
         c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
@@ -1692,7 +1697,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
            c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
            !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
-    ack_advance(c, s, s->h, true);
+    ack_advance(st, c, s, s->h, true);
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
@@ -1707,8 +1712,8 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
             drop_text(c, s, TW_CNT_RX_NOMEM);
             return;
         }
-        deliver_in_order(c, s->data, s->data_len, false);
-        ack_policy(c, s->data_len);
+        deliver_in_order(st, c, s->data, s->data_len, false);
+        ack_policy(st, c, s->data_len);
     }
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
@@ -1832,12 +1837,13 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
     return true;
 }
 
-static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *s,
+static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socket *c, tw_seg *s,
                                                         const tw_tcp_hdr *h, bool placed)
 {
-    tw_stack *st = c->st;
+    /* (`st` is c's, the caller's in a register: c->st is loaded again after each call) */
+    assert(c->st == st);
     tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
-    note_arrival_usual(c, s, h); /* (fast_ok asked usual_opts) */
+    note_arrival_usual(st, c, s, h); /* (fast_ok asked usual_opts) */
     /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
        first answer after a handshake brings the scaled window in place of the SYN's). */
     c->probes_out = 0;
@@ -1855,8 +1861,8 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     if (!tw_seq_eq(ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
-        ack_advance(c, s, h, true); /* (fast_ok asked usual_opts) */
-        on_new_ack_open(c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
+        ack_advance(st, c, s, h, true); /* (fast_ok asked usual_opts) */
+        on_new_ack_open(st, c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
     if (n) {
@@ -1864,17 +1870,17 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         if (n > c->rcv_mss) {
             c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         }
-        deliver_in_order(c, placed ? NULL : s->data, n, false); /* (fast_ok) */
-        ack_policy(c, n);
+        deliver_in_order(st, c, placed ? NULL : s->data, n, false); /* (fast_ok) */
+        ack_policy(st, c, n);
     }
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
         /* (fast_ok: nothing changed the state, no out-of-order FIN) */
-        fin_in_order_in(c, TW_STATE_ESTABLISHED, false);
+        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false);
         tw_out_push_open(c); /* (CLOSE-WAIT) */
     } else {
-        tw_conn_notify(c);
+        tw_conn_notify_in(st, c);
         tw_out_push_if_any(c);
     }
 }
@@ -1966,7 +1972,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
     if (n) {
         tw_socket *c = (tw_socket *)n;
         if (fast_ok(c, s, h, NULL)) {
-            fast_do(c, s, h, false);
+            fast_do(st, c, s, h, false);
         } else {
             in_conn_call(st, c, s, h);
         }
@@ -2129,7 +2135,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         /* The same steps here as through input_demux (fast_ok has no side effect given
            `grow`, and `placed` matters only with data): one inline copy of them, and no
            call for a bulk sender's ACKs. */
-        fast_do(c, &s, h, placed);
+        fast_do(st, c, &s, h, placed);
         return true;
     }
     if (u->payload_len) {
