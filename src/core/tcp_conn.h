@@ -455,6 +455,18 @@ void tw_conn_timer_place(tw_socket *c);
    its usual cases, a held timer (tcp_in.c: marked, set once the segment is done) and no
    deadline left (an ACK that stops the RTO: the entry, still waiting unplaced, goes):
    no call, and no minimum of four deadlines. */
+/* tw_conn_timer_update for a timer known not held (tcp_in.c timer_release: the segment's
+   held timer let go), `st` c's stack. */
+static inline void tw_conn_timer_update_unheld(tw_stack *st, tw_socket *c)
+{
+    assert(c->st == st && c != st->timer_held);
+    /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
+    if ((c->rto_at & c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
+        tw_wheel_cancel(&st->wheel, &c->timer);
+        return;
+    }
+    tw_conn_timer_place(c);
+}
 static inline void tw_conn_timer_update(tw_socket *c)
 {
     tw_stack *st = c->st;
@@ -465,12 +477,7 @@ static inline void tw_conn_timer_update(tw_socket *c)
         st->timer_dirty = true;
         return;
     }
-    /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
-    if ((c->rto_at & c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
-        tw_wheel_cancel(&st->wheel, &c->timer);
-        return;
-    }
-    tw_conn_timer_place(c);
+    tw_conn_timer_update_unheld(st, c);
 }
 /* tw_conn_timer_update after one deadline, the RTO, went from NEVER to `at` (not NEVER):
    when the other three are off and the entry is not armed (an RTO started by a send,

@@ -73,7 +73,7 @@ static inline void timer_release(tw_stack *st, tw_socket *c)
     if (st->timer_held) {
         st->timer_held = NULL;
         if (st->timer_dirty) {
-            tw_conn_timer_update(c);
+            tw_conn_timer_update_unheld(st, c);
         }
     }
 }
