@@ -614,10 +614,11 @@ static inline __attribute__((always_inline)) void established_from_syn(tw_socket
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. */
-static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, const tw_seg *s,
+static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_socket *c,
+                                                             const tw_seg *s,
                                                              const tw_tcp_hdr *h)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st); /* (given apart: see fast_do) */
     bool has_ack = (s->flags & TW_ACK) != 0;
     if (has_ack && (tw_seq_le(s->ack, c->iss) || tw_seq_gt(s->ack, c->snd_max))) {
         /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
@@ -1899,7 +1900,7 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
        freed on the way (tw_conn_free lets go of it). */
     timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
-        in_syn_sent(c, s, h);
+        in_syn_sent(st, c, s, h);
     } else if (closing_ack_ok(c, s, h)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
