@@ -239,11 +239,11 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
 
 /* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
-static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg *s,
-                                                            uint64_t key, bool have_floor,
-                                                            uint32_t isn_floor)
+static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
+                                                            tw_seg *s, uint64_t key,
+                                                            bool have_floor, uint32_t isn_floor)
 {
-    tw_stack *st = l->st;
+    assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
     if ((s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
@@ -361,7 +361,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
 static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s, uint64_t key,
                                                          uint32_t isn_floor)
 {
-    in_listen(l, s, key, true, isn_floor);
+    in_listen(l->st, l, s, key, true, isn_floor);
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
@@ -2011,7 +2011,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         if (have_floor) {
             in_listen_after_tw(p->listener, s, key, isn_floor);
         } else {
-            in_listen(p->listener, s, key, false, 0);
+            in_listen(st, p->listener, s, key, false, 0);
         }
         return;
     }
