@@ -1839,11 +1839,14 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
 }
 
 static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socket *c, tw_seg *s,
-                                                        const tw_tcp_hdr *h, bool placed)
+                                                        const tw_tcp_hdr *h, bool placed,
+                                                        bool may_trace)
 {
     /* (`st` is c's, the caller's in a register: c->st is loaded again after each call) */
-    assert(c->st == st);
-    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    assert(c->st == st && (may_trace || !st->cfg.trace));
+    if (may_trace) {
+        tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    }
     note_arrival_usual(st, c, s, h); /* (fast_ok asked usual_opts) */
     /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
        first answer after a handshake brings the scaled window in place of the SYN's). */
@@ -1890,10 +1893,12 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
    does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
    s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
 static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
-                                                        const tw_tcp_hdr *h)
+                                                        const tw_tcp_hdr *h, bool may_trace)
 {
-    assert(c->st == st);
-    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    assert(c->st == st && (may_trace || !st->cfg.trace));
+    if (may_trace) {
+        tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    }
     /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
@@ -1924,7 +1929,8 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
                                                         const tw_tcp_hdr *h, uint32_t src,
                                                         uint32_t ports, uint32_t seq,
                                                         uint32_t ack, uint8_t flags,
-                                                        const uint8_t *data, uint32_t data_len)
+                                                        const uint8_t *data, uint32_t data_len,
+                                                        bool may_trace)
 {
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
@@ -1942,7 +1948,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 #ifndef NDEBUG
     s->len = UINT32_MAX; /* (unset: the readers assert it was set) */
 #endif
-    if (st->cfg.trace) {
+    if (may_trace && st->cfg.trace) {
         /* read only by trace events; the usual parse leaves seq, ack, length and flags
            out of the header struct, so they are passed as found, and the option fields
            it leaves unset are filled in a copy */
@@ -1959,7 +1965,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, tw_seg *s,
                                                    const tw_tcp_hdr *h)
 {
-    in_conn(st, c, s, h);
+    in_conn(st, c, s, h, true);
 }
 
 /* The demultiplexing after the connection table's lookup (`n`, found or not). Inline in
@@ -1967,13 +1973,14 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    of a passive open: two of a lifecycle's seven), which then makes no call of its own
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
-                                                                 uint64_t key, tw_hnode *n)
+                                                                 uint64_t key, tw_hnode *n,
+                                                                 bool may_trace)
 {
     const tw_tcp_hdr *h = s->h;
     if (n) {
         tw_socket *c = (tw_socket *)n;
         if (fast_ok(c, s, h, NULL)) {
-            fast_do(st, c, s, h, false);
+            fast_do(st, c, s, h, false, may_trace);
         } else {
             in_conn_call(st, c, s, h);
         }
@@ -2021,7 +2028,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n)
 {
-    input_demux_in(st, s, key, n);
+    input_demux_in(st, s, key, n, true);
 }
 
 /* The connection table's lookup for a segment, with the one-entry cache in front
@@ -2048,7 +2055,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
     seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
-             h->payload, h->payload_len);
+             h->payload, h->payload_len, true);
     s.h = h;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
@@ -2063,7 +2070,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     tw_seg s;
     uint32_t src = u->src;
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len);
+    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len,
+             false);
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
@@ -2136,7 +2144,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         /* The same steps here as through input_demux (fast_ok has no side effect given
            `grow`, and `placed` matters only with data): one inline copy of them, and no
            call for a bulk sender's ACKs. */
-        fast_do(st, c, &s, h, placed);
+        fast_do(st, c, &s, h, placed, false);
         return true;
     }
     if (u->payload_len) {
@@ -2147,11 +2155,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     if (n) {
-        in_conn(st, c, &s, h); /* what input_demux does with it: fast_ok said no above */
+        in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
     } else {
         tw_tcp_usual_ports(h, u->ports);
         s.h = h;
-        input_demux_in(st, &s, key, NULL);
+        input_demux_in(st, &s, key, NULL, false);
     }
     return true;
 }
@@ -2162,7 +2170,10 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
+    /* A traced stack's packets take the full parsers and steps (the same outcome, and
+       they trace): the usual steps here are compiled without their trace tests
+       (`may_trace` false). */
+    if (st->cfg.trace || !tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
         return tw_stack_input_slow(st, pkt, len);
     }
     if (!input_unsummed(st, &h, &u)) {
