@@ -1524,13 +1524,15 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
    having done nothing, for closing_ack's other case. (Our FIN was sent when the ACK
    covers it: closing_ack_ok found SEG.ACK =< SND.MAX, so tw_conn_fin_sent is not asked.) */
 static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st, tw_socket *c,
-                                                                  tw_seg *s, const tw_tcp_hdr *h)
+                                                                  tw_seg *s, const tw_tcp_hdr *h,
+                                                                  bool may_trace)
 {
     assert(c->st == st);
     /* (an orphan with its FIN queued, and tw_conn_fin_acked's comparison: one flag test
        for both) */
     if ((c->flags & (TW_F_ORPHAN | TW_F_FIN_QUEUED)) == (TW_F_ORPHAN | TW_F_FIN_QUEUED) &&
-        !st->cfg.trace && tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+        !(may_trace && st->cfg.trace) &&
+        tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
         assert(tw_conn_fin_acked(c, s->ack));
         assert(tw_conn_fin_sent(c));
         /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
@@ -1909,7 +1911,7 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
     } else if (closing_ack_ok(c, s, h)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
-        if (!closing_ack_last(st, c, s, h)) {
+        if (!closing_ack_last(st, c, s, h, may_trace)) {
             s->h = h;
             closing_ack(c, s);
         }
