@@ -241,7 +241,8 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
                                                             tw_seg *s, uint64_t key,
-                                                            bool have_floor, uint32_t isn_floor)
+                                                            bool have_floor, uint32_t isn_floor,
+                                                            bool may_trace)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
@@ -347,7 +348,8 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
-    if (st->cfg.trace) { /* (the ids are built only then; no hook sees the counters) */
+    if (may_trace && st->cfg.trace) { /* (the ids are built only then; no hook sees the
+                                           counters) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
         tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
         tid.state = TW_STATE_SYN_RCVD;
@@ -361,7 +363,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
 static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s, uint64_t key,
                                                          uint32_t isn_floor)
 {
-    in_listen(l->st, l, s, key, true, isn_floor);
+    in_listen(l->st, l, s, key, true, isn_floor, true);
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
@@ -560,9 +562,10 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
 
 /* A segment for a SYN queue entry. Inline in its one caller (input_demux_in): the third
    segment of every passive open costs no frame of its own. */
-static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                            bool may_trace)
 {
-    if (st->cfg.trace) { /* (the id is built only then) */
+    if (may_trace && st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
         tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
     }
@@ -2009,7 +2012,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
     if (st->reqs.count) {
         n = tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
-            req_input(st, (tw_reqsk *)n, s);
+            req_input(st, (tw_reqsk *)n, s, may_trace);
             return;
         }
     }
@@ -2020,7 +2023,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         if (have_floor) {
             in_listen_after_tw(p->listener, s, key, isn_floor);
         } else {
-            in_listen(st, p->listener, s, key, false, 0);
+            in_listen(st, p->listener, s, key, false, 0, may_trace);
         }
         return;
     }
