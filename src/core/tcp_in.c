@@ -90,6 +90,18 @@ static inline void timer_changed(tw_socket *c)
     }
 }
 
+/* tw_conn_set_state where the caller may know that nothing traces (`may_trace` false: the
+   usual packet's function, which a traced stack's packets do not take). */
+static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_state s,
+                                                               bool may_trace)
+{
+    if (may_trace) {
+        tw_conn_set_state(c, s);
+    } else {
+        tw_conn_set_state_untraced(c, s);
+    }
+}
+
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
@@ -594,9 +606,14 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less). */
 static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
-                                                                          bool may_fin)
+                                                                          bool may_fin,
+                                                                          bool may_trace)
 {
-    tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    if (may_trace) {
+        tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    } else {
+        tw_conn_set_state_untraced(c, TW_STATE_ESTABLISHED);
+    }
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
        at 3 s (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
@@ -610,16 +627,18 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
     }
 }
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c)
+static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c,
+                                                                       bool may_trace)
 {
-    established_from_syn_in(c, true);
+    established_from_syn_in(c, true, may_trace);
 }
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. */
 static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_socket *c,
                                                              const tw_seg *s,
-                                                             const tw_tcp_hdr *h)
+                                                             const tw_tcp_hdr *h,
+                                                             bool may_trace)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     bool has_ack = (s->flags & TW_ACK) != 0;
@@ -672,7 +691,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
         timer_changed(c);
-        established_from_syn(c);
+        established_from_syn(c, may_trace);
         ack_soon(st, c); /* S3; S5: data the application writes at once rides on it */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
@@ -1075,7 +1094,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *
     c->snd_wl2 = s->ack;
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(c, !child);
+    established_from_syn_in(c, !child, true);
     if (child || l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
@@ -1364,7 +1383,8 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
 static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack *st,
                                                                        tw_socket *c,
                                                                        tw_state state,
-                                                                       bool ooo_fin)
+                                                                       bool ooo_fin,
+                                                                       bool may_trace)
 {
     assert(state == (tw_state)c->state && c->st == st);
     /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
@@ -1378,10 +1398,10 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack 
     switch (state) {
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:
-        tw_conn_set_state(c, TW_STATE_CLOSE_WAIT); /* S11 */
+        set_state_mt(c, TW_STATE_CLOSE_WAIT, may_trace); /* S11 */
         break;
     case TW_STATE_FIN_WAIT_1:
-        tw_conn_set_state(c, TW_STATE_CLOSING); /* R2: our FIN is not acknowledged yet */
+        set_state_mt(c, TW_STATE_CLOSING, may_trace); /* R2: our FIN is not acknowledged yet */
         break;
     case TW_STATE_FIN_WAIT_2:
         tw_out_ack(c); /* S14: the last ACK, before the record shrinks */
@@ -1396,7 +1416,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack 
 
 static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
 {
-    return fin_in_order_in(c->st, c, (tw_state)c->state, true);
+    return fin_in_order_in(c->st, c, (tw_state)c->state, true, true);
 }
 
 static in_result in_process_fin(tw_socket *c, const tw_seg *s)
@@ -1886,7 +1906,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
         /* (fast_ok: nothing changed the state, no out-of-order FIN) */
-        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false);
+        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace);
         tw_out_push_open(c); /* (CLOSE-WAIT) */
     } else {
         tw_conn_notify_in(st, c);
@@ -1910,7 +1930,7 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
        freed on the way (tw_conn_free lets go of it). */
     timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
-        in_syn_sent(st, c, s, h);
+        in_syn_sent(st, c, s, h, may_trace);
     } else if (closing_ack_ok(c, s, h)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
