@@ -2106,7 +2106,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        holds its two ports, never 0 (a SYN from port 0 is dropped, connect refuses port 0,
        a local port is never 0): so only a packet the table does not know is asked (our
        address never changes). */
-    if (!n && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad(u->ports))) {
+    if (!n && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad((uint32_t)key))) {
         return false;
     }
     uint8_t grow = 0;
@@ -2146,7 +2146,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
-                tw_tcp_usual_ports(h, u->ports);
+                tw_tcp_usual_ports(h, (uint32_t)key);
                 s.h = h;
                 input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
                 return true;
@@ -2182,7 +2182,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (n) {
         in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
     } else {
-        tw_tcp_usual_ports(h, u->ports);
+        tw_tcp_usual_ports(h, (uint32_t)key);
         s.h = h;
         input_demux_in(st, &s, key, NULL, false);
     }
