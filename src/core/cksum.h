@@ -389,7 +389,25 @@ static inline bool tw_cksum_native_ok(uint64_t native)
    this test and fails tw_cksum_native_ok: hence the condition.) */
 static inline bool tw_cksum_native_ok_nz(uint64_t native)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The two constants read from memory by the multiply and the compare themselves,
+       and the caller's branch taken by the asm's own jump: GCC otherwise loads each
+       constant into a register first (two 10-byte moves) at every check, and with a
+       flag output ("=@ccbe") stored the flag as well (measured: lifecycle -27 instr,
+       6,719 -> 6,692; the flag output -8). (volatile: GCC 12 deletes an asm goto whose
+       output is unused, as here) */
+    static const uint64_t inv = UINT64_C(0xfffefffefffeffff), lim = UINT64_C(0x0001000100010001);
+    __asm__ volatile goto("imulq %[inv], %[x]\n\tcmpq %[lim], %[x]\n\tja %l[bad]"
+                 : [x] "+r"(native)
+                 : [inv] "m"(inv), [lim] "m"(lim)
+                 : "cc"
+                 : bad);
+    return true;
+bad:
+    return false;
+#else
     return native * UINT64_C(0xfffefffefffeffff) <= UINT64_C(0x0001000100010001);
+#endif
 }
 
 /* Store the checksum of a native sum into the 2-byte field at `field` (already in
