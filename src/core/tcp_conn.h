@@ -886,8 +886,10 @@ void tw_conn_on_timer(tw_socket *c);
 /* An RTT measurement (RFC 6298 2.2-2.3, with alpha = 1/8 and beta = 1/4; the clock
    granularity G is the wheel's tick). Inline: a bulk sender takes one per ACK, a
    connection set-up two, and the call cost a sixth of the work. */
-static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
+static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stack *st,
+                                                                   tw_socket *c, tw_time r)
 {
+    assert(c->st == st); /* (given apart by a caller that has it in a register) */
     if (c->srtt == 0) {
         c->srtt = r ? r : 1;
         c->rttvar = r / 2;
@@ -898,7 +900,7 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
     }
     tw_time k = 4 * c->rttvar;
     tw_time rto = c->srtt + (k > TW_TICK ? k : TW_TICK);
-    const tw_config *cfg = &c->st->cfg;
+    const tw_config *cfg = &st->cfg;
     if (rto < cfg->rto_min) {
         rto = cfg->rto_min;
     }
@@ -906,6 +908,10 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
         rto = cfg->rto_max;
     }
     c->rto = rto;
+}
+static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
+{
+    tw_rtt_sample_in(c->st, c, r);
 }
 /* Start the retransmission timer unless it runs (RFC 6298 5.1). Inline: every send that
    puts data, a SYN or a FIN in flight comes here. */

@@ -929,10 +929,10 @@ static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_s
            not, so Karn's ambiguity does not arise. */
         uint32_t ms = tw_ts_now(st, c->ts_offset) - o->ts_ecr;
         c->flags &= ~TW_F_RTT_TIMING;
-        tw_rtt_sample(c, ms ? TW_MS(ms) : TW_US(500));
+        tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
     } else if ((c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
-        tw_rtt_sample(c, st->now - c->rtt_start);
+        tw_rtt_sample_in(st, c, st->now - c->rtt_start);
     }
     if (tw_seq_gt(ack, c->snd_buf_seq)) {
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
