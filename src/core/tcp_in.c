@@ -80,14 +80,19 @@ static inline void timer_release(tw_stack *st, tw_socket *c)
 
 /* tw_conn_timer_update with its held case inline: while a segment is processed the
    usual change of a deadline only marks the held timer dirty, and costs no call. */
-static inline void timer_changed(tw_socket *c)
+static inline void timer_changed_in(tw_stack *st, tw_socket *c)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     if (c == st->timer_held) {
         st->timer_dirty = true;
     } else {
-        tw_conn_timer_update(c);
+        tw_conn_timer_update_unheld(st, c);
     }
+}
+
+static inline void timer_changed(tw_socket *c)
+{
+    timer_changed_in(c->st, c);
 }
 
 /* tw_conn_set_state where the caller may know that nothing traces (`may_trace` false: the
@@ -966,7 +971,7 @@ static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_s
     c->persist_backoff = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
     c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
-    timer_changed(c);
+    timer_changed_in(st, c);
 }
 
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
