@@ -496,7 +496,12 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        and both tables have one seed: the lookup's hash serves both. */
     uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
     req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len instead) */
-    tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
+    /* tw_conn_hash_hashed without its test (a child just made is in no table), with the
+       stack in a register (the lookup's cache takes it too). */
+    assert(!(c->flags & TW_F_HASHED) && c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
+    tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, s->hash);
+    c->flags |= TW_F_HASHED;
+    st->last_conn = c;
     if (st->cfg.trace) {
         /* (the flag is read only by a trace: the entry's SYN-RECEIVED was traced) */
         c->flags |= TW_F_QUIET_STATE;
