@@ -2116,7 +2116,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        holds its two ports, never 0 (a SYN from port 0 is dropped, connect refuses port 0,
        a local port is never 0): so only a packet the table does not know is asked (our
        address never changes). */
-    if (!n && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad((uint32_t)key))) {
+    if (!n &&
+        (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad((uint32_t)key))) {
         return false;
     }
     uint8_t grow = 0;
