@@ -712,7 +712,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         } else {
             tw_out_push(c);
         }
-        tw_conn_notify(c);
+        tw_conn_notify_in(st, c);
         return;
     }
     /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
