@@ -116,10 +116,10 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tic
 /* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
    identity `id`. Inline in its two callers: a passive open's third segment pays no frame
    for it. */
-static inline __attribute__((always_inline)) tw_socket *new_child(tw_socket *l,
+static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
                                                                  const tw_seg *s, uint32_t id)
 {
-    tw_stack *st = l->st;
+    assert(l->st == st); /* (given apart: the caller's, in a register) */
     tw_socket *c = tw_conn_alloc_in(st, id);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
@@ -210,7 +210,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
-    tw_socket *c = new_child(l, s, (uint32_t)++st->next_conn_id);
+    tw_socket *c = new_child(st, l, s, (uint32_t)++st->next_conn_id);
     if (!c) {
         return;
     }
@@ -460,7 +460,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
-    tw_socket *c = new_child(l, s, r->id); /* (the entry's: its segments were traced so) */
+    tw_socket *c = new_child(st, l, s, r->id); /* (the entry's: its segments were traced so) */
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
