@@ -126,6 +126,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                              (st->cfg.no_timestamps ? 0 : TW_OPT_TS));
     st->dev = *dev;
     st->dev.mtu = mtu;
+    st->traced = st->cfg.trace != NULL;
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);
@@ -283,6 +284,15 @@ static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t
     return tw_tcp_input_usual(st, pkt, len);
 }
 
+/* tw_stack_input for a traced stack: the full parsers and steps, which trace. */
+static __attribute__((noinline)) int input_traced(tw_stack *st, const uint8_t *pkt, size_t len,
+                                                  tw_time now)
+{
+    st->in_call = true;
+    tw_stack_set_now(st, now);
+    return tw_stack_input_slow(st, pkt, len);
+}
+
 /* see tcpwave.h */
 int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
 {
@@ -291,8 +301,19 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     if (len > 65535) {
         return input_refused(st, pkt, len);
     }
-    if (!st || !pkt || st->in_call) {
+    if (!st || !pkt) {
         return input_refused(st, pkt, len);
+    }
+    /* in_call and traced, adjacent bytes, in one test (measured: lifecycle -19 instr,
+       6,674 -> 6,655, against the usual packet's function asking cfg.trace itself) */
+    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, in_call) + 1, "gate");
+    uint16_t gate;
+    memcpy(&gate, &st->in_call, 2);
+    if (gate) {
+        if (st->in_call) {
+            return input_refused(st, pkt, len);
+        }
+        return input_traced(st, pkt, len, now);
     }
     st->in_call = true;
     if (now != st->now) {

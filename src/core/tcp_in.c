@@ -2207,9 +2207,10 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
     /* A traced stack's packets take the full parsers and steps (the same outcome, and
-       they trace): the usual steps here are compiled without their trace tests
-       (`may_trace` false). */
-    if (st->cfg.trace || !tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
+       they trace: tw_stack_input sends them there), so the usual steps here are
+       compiled without their trace tests (`may_trace` false). */
+    assert(!st->cfg.trace && !st->traced);
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
         return tw_stack_input_slow(st, pkt, len);
     }
     if (!input_unsummed(st, &h, &u)) {
