@@ -101,9 +101,19 @@ static inline uint64_t tw_hash_mix(uint64_t key, uint64_t seed)
 {
     uint64_t x = key ^ seed;
     x ^= x >> 31;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The multiplies read their constants from memory: GCC otherwise loads each into a
+       register first (a 10-byte move) at every hash (measured: lifecycle -9 instr,
+       6,692 -> 6,683). */
+    static const uint64_t k1 = 0x9e3779b97f4a7c15ull, k2 = 0xbf58476d1ce4e5b9ull;
+    __asm__("imulq %1, %0" : "+r"(x) : "m"(k1) : "cc");
+    x ^= x >> 29;
+    __asm__("imulq %1, %0" : "+r"(x) : "m"(k2) : "cc");
+#else
     x *= 0x9e3779b97f4a7c15ull;
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9ull;
+#endif
     x ^= x >> 32;
     return x;
 }

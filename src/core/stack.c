@@ -126,6 +126,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                              (st->cfg.no_timestamps ? 0 : TW_OPT_TS));
     st->dev = *dev;
     st->dev.mtu = mtu;
+    st->traced = st->cfg.trace != NULL;
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);
@@ -231,6 +232,7 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
     tw_ipv4_hdr ip;
     enum tw_counter bad = tw_ipv4_parse(&ip, pkt, len, st->cfg.addr);
     if (bad != TW_CNT_COUNT_) {
+        tw_count(st, TW_CNT_IP_RX_PACKETS); /* (not a TCP segment: see tw_stack_counter) */
         tw_drop(st, bad, NULL, NULL);
     } else if (ip.proto == TW_IPPROTO_TCP) {
         tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
@@ -241,8 +243,10 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
         }
         tw_drop(st, bad, NULL, NULL);
     } else if (ip.proto == TW_IPPROTO_ICMP) {
+        tw_count(st, TW_CNT_IP_RX_PACKETS);
         tw_icmp_input(st, pkt, ip.hdr_len, ip.src, ip.payload, ip.payload_len);
     } else {
+        tw_count(st, TW_CNT_IP_RX_PACKETS);
         tw_drop(st, TW_CNT_IP_RX_UNKNOWN_PROTO, NULL, NULL);
     }
     return false;
@@ -278,8 +282,16 @@ static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t
                                                      size_t len, tw_time now)
 {
     tw_stack_set_now(st, now);
-    tw_count(st, TW_CNT_IP_RX_PACKETS);
     return tw_tcp_input_usual(st, pkt, len);
+}
+
+/* tw_stack_input for a traced stack: the full parsers and steps, which trace. */
+static __attribute__((noinline)) int input_traced(tw_stack *st, const uint8_t *pkt, size_t len,
+                                                  tw_time now)
+{
+    st->in_call = true;
+    tw_stack_set_now(st, now);
+    return tw_stack_input_slow(st, pkt, len);
 }
 
 /* see tcpwave.h */
@@ -290,14 +302,27 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     if (len > 65535) {
         return input_refused(st, pkt, len);
     }
-    if (!st || !pkt || st->in_call) {
+    if (!st || !pkt) {
         return input_refused(st, pkt, len);
+    }
+    /* in_call and traced, adjacent bytes, in one test (measured: lifecycle -19 instr,
+       6,674 -> 6,655, against the usual packet's function asking cfg.trace itself) */
+    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, in_call) + 1, "gate");
+    uint16_t gate;
+    memcpy(&gate, &st->in_call, 2);
+    if (gate) {
+        if (st->in_call) {
+            return input_refused(st, pkt, len);
+        }
+        return input_traced(st, pkt, len, now);
     }
     st->in_call = true;
     if (now != st->now) {
         return input_now_moved(st, pkt, len, now);
     }
-    tw_count(st, TW_CNT_IP_RX_PACKETS);
+    /* IP_RX_PACKETS is not counted here: every packet taken in this far is counted once
+       further on, as a TCP segment (TCP_RX_SEGMENTS) or, if not one, in IP_RX_PACKETS' own
+       count (input_checked); tw_stack_counter adds the two. One increment per packet. */
     /* A tail call: the usual packet's function (else tw_stack_input_slow) ends the call,
        in_call included, so this frame is gone before the packet's work starts. */
     return tw_tcp_input_usual(st, pkt, len);
@@ -369,6 +394,10 @@ uint64_t tw_stack_counter(const tw_stack *st, enum tw_counter id)
     if (id == TW_CNT_TX_PACKETS) {
         /* TCP segments are counted once, as TCP_TX_SEGMENTS (tw_stack_transmit_tcp) */
         return st->counters[id] + st->counters[TW_CNT_TCP_TX_SEGMENTS];
+    }
+    if (id == TW_CNT_IP_RX_PACKETS) {
+        /* TCP segments are counted once, as TCP_RX_SEGMENTS (tw_stack_input) */
+        return st->counters[id] + st->counters[TW_CNT_TCP_RX_SEGMENTS];
     }
     return st->counters[id];
 }

@@ -39,6 +39,11 @@ struct tw_stack {
     /* now / TW_MS(1), set with now: timestamps (RFC 7323) read it per segment. */
     uint64_t now_ms;
     bool in_call;  /* re-entrancy guard (STYLE 7.9) */
+    /* cfg.trace is set (fixed at tw_stack_new). Next to in_call: tw_stack_input asks both
+       in one test, and a traced stack's packets take the full parsers and steps, which
+       trace (tw_stack_input_slow), so that the usual packet's function has no trace test
+       at all. */
+    bool traced;
     /* cfg.addr in network byte order as a native word (wr.h tw_be32), as it lies in a
        packet: every outgoing segment's IPv4 header holds it and its checksums sum it
        (tcp_out.c), the usual packet's parse compares the destination with it (tcp_hdr.h

@@ -455,6 +455,18 @@ void tw_conn_timer_place(tw_socket *c);
    its usual cases, a held timer (tcp_in.c: marked, set once the segment is done) and no
    deadline left (an ACK that stops the RTO: the entry, still waiting unplaced, goes):
    no call, and no minimum of four deadlines. */
+/* tw_conn_timer_update for a timer known not held (tcp_in.c timer_release: the segment's
+   held timer let go), `st` c's stack. */
+static inline void tw_conn_timer_update_unheld(tw_stack *st, tw_socket *c)
+{
+    assert(c->st == st && c != st->timer_held);
+    /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
+    if ((c->rto_at & c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
+        tw_wheel_cancel(&st->wheel, &c->timer);
+        return;
+    }
+    tw_conn_timer_place(c);
+}
 static inline void tw_conn_timer_update(tw_socket *c)
 {
     tw_stack *st = c->st;
@@ -465,12 +477,7 @@ static inline void tw_conn_timer_update(tw_socket *c)
         st->timer_dirty = true;
         return;
     }
-    /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
-    if ((c->rto_at & c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
-        tw_wheel_cancel(&st->wheel, &c->timer);
-        return;
-    }
-    tw_conn_timer_place(c);
+    tw_conn_timer_update_unheld(st, c);
 }
 /* tw_conn_timer_update after one deadline, the RTO, went from NEVER to `at` (not NEVER):
    when the other three are off and the entry is not armed (an RTO started by a send,
@@ -620,12 +627,17 @@ static inline unsigned tw_conn_events(const tw_socket *s)
 void tw_conn_notify_emit(tw_socket *c);
 /* Notify the application hook of the socket's current events (when one is set). Orphans
    and unaccepted children have no application to tell: they are passed over here, before
-   the call. */
-static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
+   the call. tw_conn_notify_in for a caller that has c's stack at hand (c->st is loaded
+   again after any call). */
+static inline __attribute__((always_inline)) void tw_conn_notify_in(tw_stack *st, tw_socket *c)
 {
-    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && c->st->cfg.notify) {
+    if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
         tw_conn_notify_emit(c);
     }
+}
+static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
+{
+    tw_conn_notify_in(c->st, c);
 }
 /* RFC 6528 ISN for a 4-tuple at the stack's now. */
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
@@ -874,8 +886,10 @@ void tw_conn_on_timer(tw_socket *c);
 /* An RTT measurement (RFC 6298 2.2-2.3, with alpha = 1/8 and beta = 1/4; the clock
    granularity G is the wheel's tick). Inline: a bulk sender takes one per ACK, a
    connection set-up two, and the call cost a sixth of the work. */
-static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
+static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stack *st,
+                                                                   tw_socket *c, tw_time r)
 {
+    assert(c->st == st); /* (given apart by a caller that has it in a register) */
     if (c->srtt == 0) {
         c->srtt = r ? r : 1;
         c->rttvar = r / 2;
@@ -886,7 +900,7 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
     }
     tw_time k = 4 * c->rttvar;
     tw_time rto = c->srtt + (k > TW_TICK ? k : TW_TICK);
-    const tw_config *cfg = &c->st->cfg;
+    const tw_config *cfg = &st->cfg;
     if (rto < cfg->rto_min) {
         rto = cfg->rto_min;
     }
@@ -894,6 +908,10 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
         rto = cfg->rto_max;
     }
     c->rto = rto;
+}
+static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
+{
+    tw_rtt_sample_in(c->st, c, r);
 }
 /* Start the retransmission timer unless it runs (RFC 6298 5.1). Inline: every send that
    puts data, a SYN or a FIN in flight comes here. */

@@ -154,7 +154,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     }
     const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
     uint32_t slen = total - TW_IPV4_HDR_LEN;
-    uint32_t hlen = (uint32_t)(seg[12] >> 4) * 4u;
+    uint32_t hlen = (uint32_t)(seg[12] & 0xf0u) >> 2; /* the data offset, in bytes */
     uint8_t flags = seg[13];
     uint32_t ports = tw_get32(seg); /* source port, destination port */
     /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:

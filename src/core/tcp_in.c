@@ -28,9 +28,10 @@ typedef enum in_result {
    ACK is ever held: a second one in the same turn sends it (RFC 5681 4.2 / RFC 1122
    4.2.3.2: at least every second segment). ACKs that signal loss, a filled hole, a
    window edge or a repeated FIN are never held (TW_F_ACK_NOW). */
-static inline __attribute__((always_inline)) void ack_soon(tw_socket *c)
+static inline __attribute__((always_inline)) void ack_soon(tw_stack *st, tw_socket *c)
 {
-    uint32_t seg = (uint32_t)c->st->counters[TW_CNT_TCP_RX_SEGMENTS];
+    assert(c->st == st); /* (given apart: see fast_do) */
+    uint32_t seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
     if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
         c->flags |= TW_F_ACK_NOW;
     }
@@ -72,20 +73,37 @@ static inline void timer_release(tw_stack *st, tw_socket *c)
     if (st->timer_held) {
         st->timer_held = NULL;
         if (st->timer_dirty) {
-            tw_conn_timer_update(c);
+            tw_conn_timer_update_unheld(st, c);
         }
     }
 }
 
 /* tw_conn_timer_update with its held case inline: while a segment is processed the
    usual change of a deadline only marks the held timer dirty, and costs no call. */
-static inline void timer_changed(tw_socket *c)
+static inline void timer_changed_in(tw_stack *st, tw_socket *c)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     if (c == st->timer_held) {
         st->timer_dirty = true;
     } else {
-        tw_conn_timer_update(c);
+        tw_conn_timer_update_unheld(st, c);
+    }
+}
+
+static inline void timer_changed(tw_socket *c)
+{
+    timer_changed_in(c->st, c);
+}
+
+/* tw_conn_set_state where the caller may know that nothing traces (`may_trace` false: the
+   usual packet's function, which a traced stack's packets do not take). */
+static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_state s,
+                                                               bool may_trace)
+{
+    if (may_trace) {
+        tw_conn_set_state(c, s);
+    } else {
+        tw_conn_set_state_untraced(c, s);
     }
 }
 
@@ -98,10 +116,10 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tic
 /* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
    identity `id`. Inline in its two callers: a passive open's third segment pays no frame
    for it. */
-static inline __attribute__((always_inline)) tw_socket *new_child(tw_socket *l,
+static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
                                                                  const tw_seg *s, uint32_t id)
 {
-    tw_stack *st = l->st;
+    assert(l->st == st); /* (given apart: the caller's, in a register) */
     tw_socket *c = tw_conn_alloc_in(st, id);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
@@ -192,7 +210,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
-    tw_socket *c = new_child(l, s, (uint32_t)++st->next_conn_id);
+    tw_socket *c = new_child(st, l, s, (uint32_t)++st->next_conn_id);
     if (!c) {
         return;
     }
@@ -238,11 +256,12 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
 
 /* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
-static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg *s,
-                                                            uint64_t key, bool have_floor,
-                                                            uint32_t isn_floor)
+static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
+                                                            tw_seg *s, uint64_t key,
+                                                            bool have_floor, uint32_t isn_floor,
+                                                            bool may_trace)
 {
-    tw_stack *st = l->st;
+    assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
     if ((s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
@@ -346,7 +365,8 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
-    if (st->cfg.trace) { /* (the ids are built only then; no hook sees the counters) */
+    if (may_trace && st->cfg.trace) { /* (the ids are built only then; no hook sees the
+                                           counters) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_CLOSED};
         tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_CLOSED);
         tid.state = TW_STATE_SYN_RCVD;
@@ -360,7 +380,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_socket *l, tw_seg
 static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s, uint64_t key,
                                                          uint32_t isn_floor)
 {
-    in_listen(l, s, key, true, isn_floor);
+    in_listen(l->st, l, s, key, true, isn_floor, true);
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
@@ -440,7 +460,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
-    tw_socket *c = new_child(l, s, r->id); /* (the entry's: its segments were traced so) */
+    tw_socket *c = new_child(st, l, s, r->id); /* (the entry's: its segments were traced so) */
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
@@ -476,7 +496,12 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        and both tables have one seed: the lookup's hash serves both. */
     uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
     req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len instead) */
-    tw_conn_hash_hashed(c, s->hash); /* (which also puts it in the lookup cache) */
+    /* tw_conn_hash_hashed without its test (a child just made is in no table), with the
+       stack in a register (the lookup's cache takes it too). */
+    assert(!(c->flags & TW_F_HASHED) && c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
+    tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, s->hash);
+    c->flags |= TW_F_HASHED;
+    st->last_conn = c;
     if (st->cfg.trace) {
         /* (the flag is read only by a trace: the entry's SYN-RECEIVED was traced) */
         c->flags |= TW_F_QUIET_STATE;
@@ -559,9 +584,10 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
 
 /* A segment for a SYN queue entry. Inline in its one caller (input_demux_in): the third
    segment of every passive open costs no frame of its own. */
-static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s)
+static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                            bool may_trace)
 {
-    if (st->cfg.trace) { /* (the id is built only then) */
+    if (may_trace && st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
         tw_trace_id_event(st, TW_TRACE_SEG_IN, &tid, &s->sum, TW_STATE_SYN_RCVD);
     }
@@ -590,9 +616,14 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less). */
 static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
-                                                                          bool may_fin)
+                                                                          bool may_fin,
+                                                                          bool may_trace)
 {
-    tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    if (may_trace) {
+        tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    } else {
+        tw_conn_set_state_untraced(c, TW_STATE_ESTABLISHED);
+    }
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
        at 3 s (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
@@ -606,17 +637,20 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
     }
 }
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c)
+static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c,
+                                                                       bool may_trace)
 {
-    established_from_syn_in(c, true);
+    established_from_syn_in(c, true, may_trace);
 }
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. */
-static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, const tw_seg *s,
-                                                             const tw_tcp_hdr *h)
+static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_socket *c,
+                                                             const tw_seg *s,
+                                                             const tw_tcp_hdr *h,
+                                                             bool may_trace)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st); /* (given apart: see fast_do) */
     bool has_ack = (s->flags & TW_ACK) != 0;
     if (has_ack && (tw_seq_le(s->ack, c->iss) || tw_seq_gt(s->ack, c->snd_max))) {
         /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
@@ -667,8 +701,8 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
         timer_changed(c);
-        established_from_syn(c);
-        ack_soon(c); /* S3; S5: data the application writes at once rides on it */
+        established_from_syn(c, may_trace);
+        ack_soon(st, c); /* S3; S5: data the application writes at once rides on it */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
            without its tests. */
@@ -678,7 +712,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_socket *c, cons
         } else {
             tw_out_push(c);
         }
-        tw_conn_notify(c);
+        tw_conn_notify_in(st, c);
         return;
     }
     /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
@@ -892,10 +926,11 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
    uses them: a constant where the caller knows it). */
-static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, const tw_seg *s,
+static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_socket *c,
+                                                             const tw_seg *s,
                                                              const tw_tcp_hdr *h, bool usual)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     tw_seq ack = s->ack;
     const tw_tcp_opts *o = &h->o;
     if ((c->flags & TW_F_TS) && (usual || (o->present & TW_OPT_TS)) && o->ts_ecr != 0 &&
@@ -904,10 +939,10 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
            not, so Karn's ambiguity does not arise. */
         uint32_t ms = tw_ts_now(st, c->ts_offset) - o->ts_ecr;
         c->flags &= ~TW_F_RTT_TIMING;
-        tw_rtt_sample(c, ms ? TW_MS(ms) : TW_US(500));
+        tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
     } else if ((c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
-        tw_rtt_sample(c, st->now - c->rtt_start);
+        tw_rtt_sample_in(st, c, st->now - c->rtt_start);
     }
     if (tw_seq_gt(ack, c->snd_buf_seq)) {
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
@@ -941,7 +976,7 @@ static inline __attribute__((always_inline)) void ack_advance(tw_socket *c, cons
     c->persist_backoff = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
     c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
-    timer_changed(c);
+    timer_changed_in(st, c);
 }
 
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
@@ -993,13 +1028,14 @@ static void on_dupack(tw_socket *c, bool dup)
 
 /* on_new_ack in the Open state (header prediction's, fast_ok: no state to leave), without
    the state's tests: the same steps. */
-static inline __attribute__((always_inline)) void on_new_ack_open(tw_socket *c, uint32_t acked,
+static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, tw_socket *c,
+                                                                 uint32_t acked,
                                                                  uint32_t prior_flight)
 {
-    assert(c->ca_state == TW_CA_OPEN);
+    assert(c->ca_state == TW_CA_OPEN && c->st == st);
     c->dupacks = 0;
     if (prior_flight * 2u >= c->cwnd) { /* (on_new_ack's `grow`) */
-        tw_conn_cc(c)->on_ack(c, acked, c->st->now);
+        tw_conn_cc(c)->on_ack(c, acked, st->now);
     }
 }
 
@@ -1068,7 +1104,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *
     c->snd_wl2 = s->ack;
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(c, !child);
+    established_from_syn_in(c, !child, true);
     if (child || l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
@@ -1167,7 +1203,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     if (tw_seq_gt(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
-        ack_advance(c, s, s->h, false);
+        ack_advance(c->st, c, s, s->h, false);
         on_new_ack(c, acked, prior_flight);
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
@@ -1211,10 +1247,11 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
 
 /* `data` is NULL when the bytes are in the ring already (input_unsummed). `holes` is
    c->ooo && c->ooo->n, which every caller has asked already. */
-static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c, const uint8_t *data, uint32_t n,
+static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st, tw_socket *c,
+                                                                   const uint8_t *data, uint32_t n,
                                                                    bool holes)
 {
-    assert(holes == (c->ooo && c->ooo->n));
+    assert(holes == (c->ooo && c->ooo->n) && c->st == st);
     if (data) {
         tw_ring_write_at(&c->rcv, 0, data, n);
     }
@@ -1228,22 +1265,22 @@ static inline __attribute__((always_inline)) void deliver_in_order(tw_socket *c,
         n += more;
     }
     c->bytes_received += n;
-    c->st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
+    st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
 }
 
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second full-sized segment and
    within the delayed-ACK time; like Linux, the first segments of a connection are ACKed
    at once (quick-ACK mode) so slow start is not slowed by the receiver. */
-static inline __attribute__((always_inline)) void ack_policy(tw_socket *c, uint32_t n)
+static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_socket *c, uint32_t n)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     if (c->quickack) { /* (a connection's first segments: the usual case first) */
         c->quickack--;
-        ack_soon(c);
+        ack_soon(st, c);
         return;
     }
     if (st->cfg.no_delayed_ack) {
-        ack_soon(c);
+        ack_soon(st, c);
         return;
     }
     c->delack_bytes += n;
@@ -1316,11 +1353,11 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     }
     if (off == 0) {
         bool had_holes = c->ooo && c->ooo->n;
-        deliver_in_order(c, s->data, s->data_len, had_holes);
+        deliver_in_order(st, c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
         } else {
-            ack_policy(c, s->data_len);
+            ack_policy(st, c, s->data_len);
         }
         tw_conn_notify(c);
         return IN_CONTINUE;
@@ -1353,11 +1390,13 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
    FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
    where the caller knows it (only its case is then compiled there). */
-static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket *c,
+static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack *st,
+                                                                       tw_socket *c,
                                                                        tw_state state,
-                                                                       bool ooo_fin)
+                                                                       bool ooo_fin,
+                                                                       bool may_trace)
 {
-    assert(state == (tw_state)c->state);
+    assert(state == (tw_state)c->state && c->st == st);
     /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
     assert(ooo_fin || !(c->flags & TW_F_OOO_FIN));
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
@@ -1365,14 +1404,14 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket
     if (ooo_fin) {
         c->flags &= ~TW_F_OOO_FIN;
     }
-    ack_soon(c); /* S11: a close() in this turn sends FIN+ACK, S13 */
+    ack_soon(st, c); /* S11: a close() in this turn sends FIN+ACK, S13 */
     switch (state) {
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:
-        tw_conn_set_state(c, TW_STATE_CLOSE_WAIT); /* S11 */
+        set_state_mt(c, TW_STATE_CLOSE_WAIT, may_trace); /* S11 */
         break;
     case TW_STATE_FIN_WAIT_1:
-        tw_conn_set_state(c, TW_STATE_CLOSING); /* R2: our FIN is not acknowledged yet */
+        set_state_mt(c, TW_STATE_CLOSING, may_trace); /* R2: our FIN is not acknowledged yet */
         break;
     case TW_STATE_FIN_WAIT_2:
         tw_out_ack(c); /* S14: the last ACK, before the record shrinks */
@@ -1381,13 +1420,13 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_socket
     default:
         break;
     }
-    tw_conn_notify(c);
+    tw_conn_notify_in(st, c);
     return IN_CONTINUE;
 }
 
 static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
 {
-    return fin_in_order_in(c, (tw_state)c->state, true);
+    return fin_in_order_in(c->st, c, (tw_state)c->state, true, true);
 }
 
 static in_result in_process_fin(tw_socket *c, const tw_seg *s)
@@ -1459,11 +1498,11 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
 
 /* note_arrival for a segment usual_opts accepted: with timestamps on, it carries one
    PAWS let through (RFC 7323 5.3), so only Last.ACK.sent is left to ask (4.3). */
-static inline __attribute__((always_inline)) void note_arrival_usual(tw_socket *c,
+static inline __attribute__((always_inline)) void note_arrival_usual(tw_stack *st, tw_socket *c,
                                                                     const tw_seg *s,
                                                                     const tw_tcp_hdr *h)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st);
     if ((c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent)) {
         c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
@@ -1518,13 +1557,15 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
    having done nothing, for closing_ack's other case. (Our FIN was sent when the ACK
    covers it: closing_ack_ok found SEG.ACK =< SND.MAX, so tw_conn_fin_sent is not asked.) */
 static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st, tw_socket *c,
-                                                                  tw_seg *s, const tw_tcp_hdr *h)
+                                                                  tw_seg *s, const tw_tcp_hdr *h,
+                                                                  bool may_trace)
 {
     assert(c->st == st);
     /* (an orphan with its FIN queued, and tw_conn_fin_acked's comparison: one flag test
        for both) */
     if ((c->flags & (TW_F_ORPHAN | TW_F_FIN_QUEUED)) == (TW_F_ORPHAN | TW_F_FIN_QUEUED) &&
-        !st->cfg.trace && tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+        !(may_trace && st->cfg.trace) &&
+        tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
         assert(tw_conn_fin_acked(c, s->ack));
         assert(tw_conn_fin_sent(c));
         /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
@@ -1692,7 +1733,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
            c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
            !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
-    ack_advance(c, s, s->h, true);
+    ack_advance(st, c, s, s->h, true);
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
@@ -1707,8 +1748,8 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
             drop_text(c, s, TW_CNT_RX_NOMEM);
             return;
         }
-        deliver_in_order(c, s->data, s->data_len, false);
-        ack_policy(c, s->data_len);
+        deliver_in_order(st, c, s->data, s->data_len, false);
+        ack_policy(st, c, s->data_len);
     }
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
@@ -1832,12 +1873,16 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
     return true;
 }
 
-static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *s,
-                                                        const tw_tcp_hdr *h, bool placed)
+static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                        const tw_tcp_hdr *h, bool placed,
+                                                        bool may_trace)
 {
-    tw_stack *st = c->st;
-    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
-    note_arrival_usual(c, s, h); /* (fast_ok asked usual_opts) */
+    /* (`st` is c's, the caller's in a register: c->st is loaded again after each call) */
+    assert(c->st == st && (may_trace || !st->cfg.trace));
+    if (may_trace) {
+        tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    }
+    note_arrival_usual(st, c, s, h); /* (fast_ok asked usual_opts) */
     /* Fifth check: the send window from a newer segment, as in_process_ack takes it (the
        first answer after a handshake brings the scaled window in place of the SYN's). */
     c->probes_out = 0;
@@ -1855,8 +1900,8 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
     if (!tw_seq_eq(ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
-        ack_advance(c, s, h, true); /* (fast_ok asked usual_opts) */
-        on_new_ack_open(c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
+        ack_advance(st, c, s, h, true); /* (fast_ok asked usual_opts) */
+        on_new_ack_open(st, c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
     if (n) {
@@ -1864,17 +1909,17 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
         if (n > c->rcv_mss) {
             c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         }
-        deliver_in_order(c, placed ? NULL : s->data, n, false); /* (fast_ok) */
-        ack_policy(c, n);
+        deliver_in_order(st, c, placed ? NULL : s->data, n, false); /* (fast_ok) */
+        ack_policy(st, c, n);
     }
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
         /* (fast_ok: nothing changed the state, no out-of-order FIN) */
-        fin_in_order_in(c, TW_STATE_ESTABLISHED, false);
+        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace);
         tw_out_push_open(c); /* (CLOSE-WAIT) */
     } else {
-        tw_conn_notify(c);
+        tw_conn_notify_in(st, c);
         tw_out_push_if_any(c);
     }
 }
@@ -1883,21 +1928,23 @@ static inline __attribute__((always_inline)) void fast_do(tw_socket *c, tw_seg *
    does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
    s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
 static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
-                                                        const tw_tcp_hdr *h)
+                                                        const tw_tcp_hdr *h, bool may_trace)
 {
-    assert(c->st == st);
-    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    assert(c->st == st && (may_trace || !st->cfg.trace));
+    if (may_trace) {
+        tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
+    }
     /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
     timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
-        in_syn_sent(c, s, h);
+        in_syn_sent(st, c, s, h, may_trace);
     } else if (closing_ack_ok(c, s, h)) {
         /* (asked here, not in in_synchronized: its other callers have a connection in
            SYN-RECEIVED, which is never a closing ACK's) */
-        if (!closing_ack_last(st, c, s, h)) {
+        if (!closing_ack_last(st, c, s, h, may_trace)) {
             s->h = h;
             closing_ack(c, s);
         }
@@ -1917,7 +1964,8 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
                                                         const tw_tcp_hdr *h, uint32_t src,
                                                         uint32_t ports, uint32_t seq,
                                                         uint32_t ack, uint8_t flags,
-                                                        const uint8_t *data, uint32_t data_len)
+                                                        const uint8_t *data, uint32_t data_len,
+                                                        bool may_trace)
 {
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
@@ -1935,7 +1983,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 #ifndef NDEBUG
     s->len = UINT32_MAX; /* (unset: the readers assert it was set) */
 #endif
-    if (st->cfg.trace) {
+    if (may_trace && st->cfg.trace) {
         /* read only by trace events; the usual parse leaves seq, ack, length and flags
            out of the header struct, so they are passed as found, and the option fields
            it leaves unset are filled in a copy */
@@ -1952,7 +2000,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, tw_seg *s,
                                                    const tw_tcp_hdr *h)
 {
-    in_conn(st, c, s, h);
+    in_conn(st, c, s, h, true);
 }
 
 /* The demultiplexing after the connection table's lookup (`n`, found or not). Inline in
@@ -1960,13 +2008,14 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    of a passive open: two of a lifecycle's seven), which then makes no call of its own
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
-                                                                 uint64_t key, tw_hnode *n)
+                                                                 uint64_t key, tw_hnode *n,
+                                                                 bool may_trace)
 {
     const tw_tcp_hdr *h = s->h;
     if (n) {
         tw_socket *c = (tw_socket *)n;
         if (fast_ok(c, s, h, NULL)) {
-            fast_do(c, s, h, false);
+            fast_do(st, c, s, h, false, may_trace);
         } else {
             in_conn_call(st, c, s, h);
         }
@@ -1993,7 +2042,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
     if (st->reqs.count) {
         n = tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
-            req_input(st, (tw_reqsk *)n, s);
+            req_input(st, (tw_reqsk *)n, s, may_trace);
             return;
         }
     }
@@ -2004,7 +2053,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         if (have_floor) {
             in_listen_after_tw(p->listener, s, key, isn_floor);
         } else {
-            in_listen(p->listener, s, key, false, 0);
+            in_listen(st, p->listener, s, key, false, 0, may_trace);
         }
         return;
     }
@@ -2014,7 +2063,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n)
 {
-    input_demux_in(st, s, key, n);
+    input_demux_in(st, s, key, n, true);
 }
 
 /* The connection table's lookup for a segment, with the one-entry cache in front
@@ -2041,7 +2090,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
     seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
-             h->payload, h->payload_len);
+             h->payload, h->payload_len, true);
     s.h = h;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
@@ -2056,7 +2105,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     tw_seg s;
     uint32_t src = u->src;
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len);
+    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len,
+             false);
     uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
@@ -2066,7 +2116,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        holds its two ports, never 0 (a SYN from port 0 is dropped, connect refuses port 0,
        a local port is never 0): so only a packet the table does not know is asked (our
        address never changes). */
-    if (!n && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad(u->ports))) {
+    if (!n &&
+        (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad((uint32_t)key))) {
         return false;
     }
     uint8_t grow = 0;
@@ -2106,7 +2157,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
-                tw_tcp_usual_ports(h, u->ports);
+                tw_tcp_usual_ports(h, (uint32_t)key);
                 s.h = h;
                 input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
                 return true;
@@ -2129,7 +2180,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         /* The same steps here as through input_demux (fast_ok has no side effect given
            `grow`, and `placed` matters only with data): one inline copy of them, and no
            call for a bulk sender's ACKs. */
-        fast_do(c, &s, h, placed);
+        fast_do(st, c, &s, h, placed, false);
         return true;
     }
     if (u->payload_len) {
@@ -2140,11 +2191,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     if (n) {
-        in_conn(st, c, &s, h); /* what input_demux does with it: fast_ok said no above */
+        in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
     } else {
-        tw_tcp_usual_ports(h, u->ports);
+        tw_tcp_usual_ports(h, (uint32_t)key);
         s.h = h;
-        input_demux_in(st, &s, key, NULL);
+        input_demux_in(st, &s, key, NULL, false);
     }
     return true;
 }
@@ -2155,6 +2206,10 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
+    /* A traced stack's packets take the full parsers and steps (the same outcome, and
+       they trace: tw_stack_input sends them there), so the usual steps here are
+       compiled without their trace tests (`may_trace` false). */
+    assert(!st->cfg.trace && !st->traced);
     if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
         return tw_stack_input_slow(st, pkt, len);
     }
