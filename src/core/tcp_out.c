@@ -512,34 +512,41 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     }
 }
 
-/* emit_plain_body's in-place case, out of line: the inline copies (every request,
-   response, FIN and pure ACK) then keep no saved bytes, no pointer to them across the
-   netdev call and no test for their restore (lifecycle -12 instructions). */
-static __attribute__((noinline)) void emit_plain_in_place(tw_socket *c, uint8_t flags,
-                                                          tw_seq seq, uint32_t off,
-                                                          uint32_t len, bool retrans,
-                                                          uint16_t win)
+/* emit_plain_body for a payload over 128 bytes, out of line: in place when it lies in one
+   piece of the ring with HDR_ROOM bytes before it (its conditions, on the ring position
+   and the pieces, as tw_ring_pieces would tell them), else copied. The inline copies
+   (every request, response, FIN and pure ACK) then keep no saved bytes, no pointer to
+   them across the netdev call and no test for their restore (lifecycle -12
+   instructions), and know their payload (if any) is short: tw_cksum_copy_short's test
+   of the length is settled. */
+static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flags, tw_seq seq,
+                                                      uint32_t off, uint32_t len,
+                                                      bool retrans, uint16_t win)
 {
-    if (c->flags & TW_F_TS) {
-        emit_plain_body(c, flags, seq, off, len, retrans, win, true, true);
+    uint32_t pos = tw_ring_pos(&c->snd, off);
+    bool ts = (c->flags & TW_F_TS) != 0;
+    if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
+        if (ts) {
+            emit_plain_body(c, flags, seq, off, len, retrans, win, true, true);
+        } else {
+            emit_plain_body(c, flags, seq, off, len, retrans, win, false, true);
+        }
+    } else if (ts) {
+        emit_plain_body(c, flags, seq, off, len, retrans, win, true, false);
     } else {
-        emit_plain_body(c, flags, seq, off, len, retrans, win, false, true);
+        emit_plain_body(c, flags, seq, off, len, retrans, win, false, false);
     }
 }
 
-/* emit_plain_body, the payload sent in place when it can be (its conditions, on the
-   ring position and the pieces, as tw_ring_pieces would tell them). */
+/* emit_plain_body, the payload sent in place when it can be (emit_plain_long). */
 static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
                                                                 tw_seq seq, uint32_t off,
                                                                 uint32_t len, bool retrans,
                                                                 uint16_t win, bool ts)
 {
     if (len > 128) {
-        uint32_t pos = tw_ring_pos(&c->snd, off);
-        if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
-            emit_plain_in_place(c, flags, seq, off, len, retrans, win);
-            return;
-        }
+        emit_plain_long(c, flags, seq, off, len, retrans, win);
+        return;
     }
     emit_plain_body(c, flags, seq, off, len, retrans, win, ts, false);
 }
