@@ -424,14 +424,16 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
     if (len) {
-        /* Where the payload starts, and whether it lies in one piece (tw_ring_pieces'
-           first piece, asked only for the rare two) */
-        uint32_t pos = tw_ring_pos(&c->snd, off);
-        if (!in_place && len <= 128 && c->snd.cap - pos >= len) {
-            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len);
+        /* The usual short payload lies between head and the ring's end, where it starts
+           at head + off (tw_ring_pos' case without the wrap): one test, off + len at
+           most the room from head to the end (no sum overflows: off <= cap). One that
+           starts past the wrap or crosses it takes tw_ring_pieces (the same bytes). */
+        if (!in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head) {
+            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen,
+                                       c->snd.buf + c->snd.head + off, len);
         } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
-            uint8_t *at = c->snd.buf + pos;
+            uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
             room = at - HDR_ROOM;
             memcpy(saved, room, HDR_ROOM);
             pkt = at - TW_IPV4_HDR_LEN - hlen;
