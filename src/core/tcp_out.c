@@ -1263,21 +1263,23 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, u
 
 /* The segment that ends a request, a response or the stream: all that is queued (at
    most one segment's worth) and the FIN if one is queued, or the FIN alone, with nothing
-   retransmitted or in loss recovery. It takes exactly the actions push_segs' steps take
+   retransmitted or in loss recovery and no SACK block to carry. It takes exactly the actions push_segs' steps take
    for it (their first turn sends this segment, the second finds nothing left); false,
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
 {
-    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0)) {
+    /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
+       out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
+       segment (with the blocks, and the payload room they leave). */
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+        sack_blocks_due(c)) {
         return false;
     }
     tw_stack *st = c->st;
     uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
-    /* SACK blocks to carry (emit's test, and seg_payload_max's): asked once. */
-    bool sack_blocks = sack_blocks_due(c);
     uint8_t flags;
     uint32_t off = 0;
     if (avail == 0) {
@@ -1287,8 +1289,8 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* S10/S13: the FIN takes one sequence number of its own. */
         flags = TW_FIN | TW_ACK;
     } else {
-        uint32_t most = sack_blocks ? seg_payload_max_sack(c) : c->snd_mss;
-        if (avail > c->snd_mss || avail > most) {
+        uint32_t most = c->snd_mss;
+        if (avail > most) {
             return false; /* more than one segment (or the FIN already sent) */
         }
         /* Room for all of it in the peer's window and in the congestion window. Each
@@ -1319,11 +1321,6 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     }
     tw_seq seq = c->snd_nxt;
     tw_seq nxt = tw_seq_add(seq, avail + (fin_q ? 1u : 0u));
-    if (__builtin_expect(sack_blocks, 0)) {
-        emit(c, flags, seq, off, avail, false); /* SACK blocks ride on it */
-        push_last_sent(c, avail, nxt);
-        return true;
-    }
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
        as much as the rest of this function. The send variables are set before the
