@@ -661,7 +661,10 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     } else {
         /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
            every active open sends one. */
-        uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
+        /* The ports from the table key's low half (rport << 16 | lport, one load), as
+           emit_plain_body takes them. */
+        uint32_t pk = (uint32_t)c->h.key;
+        uint32_t ports = pk << 16 | pk >> 16;
         uint16_t win = adv_window(c, true);
         if (st->syn_opts == (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
             /* tw_conn_syn_opts' choice when no option is turned off (stack.h syn_opts):
