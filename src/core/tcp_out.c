@@ -1407,7 +1407,7 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
         if (c->flags & TW_F_PERSIST) {
             tw_timer_after_send(c);
         } else if (c->rto_at == TW_TIME_NEVER) {
-            tw_rto_arm(c);
+            tw_rto_arm_inline(c);
         }
         return;
     }
