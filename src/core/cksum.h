@@ -296,7 +296,9 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
     a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k)));                                \
     a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k) + 8))
 #endif
-    switch (len / 16) {
+    /* (len <= 128: the index masked to 4 bits, a jump table of 16 that needs no test of
+       it, where len / 16 would be compared first) */
+    switch ((len / 16) & 15) {
     case 8:
         COPY_BLOCK(7);
         /* fallthrough */

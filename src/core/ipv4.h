@@ -79,7 +79,13 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
     uint32_t n0 = tw_be32(0x45000000u | (uint16_t)(payload_len + TW_IPV4_HDR_LEN));
     uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
     uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
-    uint32_t ck = tw_cksum_fin64(addr_nsum + n0 + n1 + n2);
+    /* The total length's share of the sum (tw_cksum_be16_native: exact for a 16-bit
+       value; a datagram fits the MTU, tcpwave.h) from the pseudo-header's (proto +
+       payload_len, RFC 9293 3.1), which a TCP sender has summed already: the compiler
+       shares the one shift. */
+    uint64_t nlen = tw_cksum_be16_native(proto + payload_len) - tw_cksum_be16_native(proto) +
+                    tw_cksum_be16_native(TW_IPV4_HDR_LEN);
+    uint32_t ck = tw_cksum_fin64(addr_nsum + nlen + tw_be32(0x45000000u) + n1 + n2);
     /* TTL and protocol, then the checksum (in network order as it lies). */
     n2 |= tw_cksum_little_endian() ? ck << 16 : ck;
     memcpy(buf, &n0, 4);

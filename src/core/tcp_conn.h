@@ -914,8 +914,9 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
     tw_rtt_sample_in(c->st, c, r);
 }
 /* Start the retransmission timer unless it runs (RFC 6298 5.1). Inline: every send that
-   puts data, a SYN or a FIN in flight comes here. */
-static inline void tw_rto_arm(tw_socket *c)
+   puts data, a SYN or a FIN in flight comes here. tw_rto_arm_inline for a caller that
+   wants it inline whatever the compiler would choose (tcp_out.c push_now). */
+static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c)
 {
     if (c->rto_at == TW_TIME_NEVER) {
         tw_time at = tw_time_add(c->st->now, c->rto);
@@ -930,6 +931,10 @@ static inline void tw_rto_arm(tw_socket *c)
             tw_conn_timer_update(c);
         }
     }
+}
+static inline void tw_rto_arm(tw_socket *c)
+{
+    tw_rto_arm_inline(c);
 }
 void tw_timer_after_send_slow(tw_socket *c);
 /* After output: RTO while data is outstanding, else persist when the window is closed

@@ -311,6 +311,28 @@ static inline __attribute__((always_inline)) void out_words_as(
 /* The option set two tcpwave (or Linux) ends offer each other on SYN and SYN+ACK. */
 #define SYN_OPTS_ALL (TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE)
 
+/* The trace of a segment out_syn_all built, read back from the packet at `pkt` (as
+   trace_plain does), so that the builder keeps none of its values for it. Out of line
+   and cold: a stack without a trace hook never comes here. */
+static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw_socket *c,
+                                                          const tw_reqsk *r,
+                                                          const uint8_t *pkt, bool retrans)
+{
+    const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    uint32_t w[4] = {tw_get32(tcp), tw_get32(tcp + 4), tw_get32(tcp + 8),
+                     tw_get32(tcp + 12)};
+    tw_tcp_opts o;
+    o.present = SYN_OPTS_ALL;
+    o.mss = tw_get16(tcp + 22);
+    o.ts_val = tw_get32(tcp + 28);
+    o.ts_ecr = tw_get32(tcp + 32);
+    o.wscale = tcp[39];
+    o.sack_n = 0;
+    /* A half-open entry's segment is traced by its id (req_send). */
+    tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
+    trace_words(st, c, w, &o, 0, retrans, tw_get32(pkt + 16), r ? &tid : NULL);
+}
+
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
    SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
    constant, so the five option words are written straight and send_words' header length
@@ -327,25 +349,37 @@ static inline __attribute__((always_inline)) void out_syn_all(
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
+    /* send_words' steps for these ten words (no payload), with the constant option
+       word summed at compile time: the MSS word (kind 2, length 4), SACK-permitted with
+       the TS kind and length (constant), the TS value and echo as one 8-byte word, NOP
+       and window scale (kind 3, length 3). Each joins the sum as it is stored (RFC 1071:
+       the sum of the parts): the words under 2^32 with plain adds, the 8-byte ones in
+       one carry chain. */
+    uint8_t *pkt = st->txbuf;
+    uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    uint32_t nsrc = st->addr_net, ndst = tw_be32(raddr);
+    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    uint64_t h01 = tw_be64((uint64_t)ports << 32 | seq);
+    uint64_t h23 = tw_be64((uint64_t)ack << 32 | w3);
+    uint32_t n5 = tw_be32(0x02040000u | mss);
+    uint32_t n6 = tw_be32(0x0402080au);
+    uint64_t h78 = tw_be64((uint64_t)ts_val << 32 | ts_ecr);
+    uint32_t n9 = tw_be32(0x01030300u | wscale);
+    uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + 40) + n6 + n5 + n9;
+    sum = tw_cksum_add64x3(sum, h01, h23, h78);
+    memcpy(tcp, &h01, 8);
+    memcpy(tcp + 8, &h23, 8);
+    memcpy(tcp + 20, &n5, 4);
+    memcpy(tcp + 24, &n6, 4);
+    memcpy(tcp + 28, &h78, 8);
+    memcpy(tcp + 36, &n9, 4);
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
+    memcpy(tcp + 16, &ck, 4);
+    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
     if (st->cfg.trace) {
-        uint32_t tw[4] = {ports, seq, ack, w3};
-        tw_tcp_opts o;
-        o.present = SYN_OPTS_ALL;
-        o.mss = mss;
-        o.wscale = wscale;
-        o.ts_val = ts_val;
-        o.ts_ecr = ts_ecr;
-        o.sack_n = 0;
-        /* A half-open entry's segment is traced by its id (req_send). */
-        tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
-        trace_words(st, c, tw, &o, 0, retrans, raddr, r ? &tid : NULL);
+        trace_syn_all(st, c, r, pkt, retrans);
     }
-    uint32_t w[10] = {ports, seq, ack, w3, 0,
-                      0x02040000u | mss,     /* MSS: kind 2, length 4 */
-                      0x0402080au,           /* SACK-permitted; TS kind 8, length 10 */
-                      ts_val, ts_ecr,
-                      0x01030300u | wscale}; /* NOP, window scale: kind 3, length 3 */
-    send_words(st, raddr, w, 10, NULL, 0, 0);
+    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
 static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
@@ -402,14 +436,16 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
     if (len) {
-        /* Where the payload starts, and whether it lies in one piece (tw_ring_pieces'
-           first piece, asked only for the rare two) */
-        uint32_t pos = tw_ring_pos(&c->snd, off);
-        if (!in_place && len <= 128 && c->snd.cap - pos >= len) {
-            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len);
+        /* The usual short payload lies between head and the ring's end, where it starts
+           at head + off (tw_ring_pos' case without the wrap): one test, off + len at
+           most the room from head to the end (no sum overflows: off <= cap). One that
+           starts past the wrap or crosses it takes tw_ring_pieces (the same bytes). */
+        if (!in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head) {
+            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen,
+                                       c->snd.buf + c->snd.head + off, len);
         } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
-            uint8_t *at = c->snd.buf + pos;
+            uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
             room = at - HDR_ROOM;
             memcpy(saved, room, HDR_ROOM);
             pkt = at - TW_IPV4_HDR_LEN - hlen;
@@ -490,34 +526,41 @@ static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, 
     }
 }
 
-/* emit_plain_body's in-place case, out of line: the inline copies (every request,
-   response, FIN and pure ACK) then keep no saved bytes, no pointer to them across the
-   netdev call and no test for their restore (lifecycle -12 instructions). */
-static __attribute__((noinline)) void emit_plain_in_place(tw_socket *c, uint8_t flags,
-                                                          tw_seq seq, uint32_t off,
-                                                          uint32_t len, bool retrans,
-                                                          uint16_t win)
+/* emit_plain_body for a payload over 128 bytes, out of line: in place when it lies in one
+   piece of the ring with HDR_ROOM bytes before it (its conditions, on the ring position
+   and the pieces, as tw_ring_pieces would tell them), else copied. The inline copies
+   (every request, response, FIN and pure ACK) then keep no saved bytes, no pointer to
+   them across the netdev call and no test for their restore (lifecycle -12
+   instructions), and know their payload (if any) is short: tw_cksum_copy_short's test
+   of the length is settled. */
+static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flags, tw_seq seq,
+                                                      uint32_t off, uint32_t len,
+                                                      bool retrans, uint16_t win)
 {
-    if (c->flags & TW_F_TS) {
-        emit_plain_body(c, flags, seq, off, len, retrans, win, true, true);
+    uint32_t pos = tw_ring_pos(&c->snd, off);
+    bool ts = (c->flags & TW_F_TS) != 0;
+    if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
+        if (ts) {
+            emit_plain_body(c, flags, seq, off, len, retrans, win, true, true);
+        } else {
+            emit_plain_body(c, flags, seq, off, len, retrans, win, false, true);
+        }
+    } else if (ts) {
+        emit_plain_body(c, flags, seq, off, len, retrans, win, true, false);
     } else {
-        emit_plain_body(c, flags, seq, off, len, retrans, win, false, true);
+        emit_plain_body(c, flags, seq, off, len, retrans, win, false, false);
     }
 }
 
-/* emit_plain_body, the payload sent in place when it can be (its conditions, on the
-   ring position and the pieces, as tw_ring_pieces would tell them). */
+/* emit_plain_body, the payload sent in place when it can be (emit_plain_long). */
 static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
                                                                 tw_seq seq, uint32_t off,
                                                                 uint32_t len, bool retrans,
                                                                 uint16_t win, bool ts)
 {
     if (len > 128) {
-        uint32_t pos = tw_ring_pos(&c->snd, off);
-        if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
-            emit_plain_in_place(c, flags, seq, off, len, retrans, win);
-            return;
-        }
+        emit_plain_long(c, flags, seq, off, len, retrans, win);
+        return;
     }
     emit_plain_body(c, flags, seq, off, len, retrans, win, ts, false);
 }
@@ -630,7 +673,10 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     } else {
         /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
            every active open sends one. */
-        uint32_t ports = (uint32_t)c->lport << 16 | c->rport;
+        /* The ports from the table key's low half (rport << 16 | lport, one load), as
+           emit_plain_body takes them. */
+        uint32_t pk = (uint32_t)c->h.key;
+        uint32_t ports = pk << 16 | pk >> 16;
         uint16_t win = adv_window(c, true);
         if (st->syn_opts == (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
             /* tw_conn_syn_opts' choice when no option is turned off (stack.h syn_opts):
@@ -1232,21 +1278,23 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, u
 
 /* The segment that ends a request, a response or the stream: all that is queued (at
    most one segment's worth) and the FIN if one is queued, or the FIN alone, with nothing
-   retransmitted or in loss recovery. It takes exactly the actions push_segs' steps take
+   retransmitted or in loss recovery and no SACK block to carry. It takes exactly the actions push_segs' steps take
    for it (their first turn sends this segment, the second finds nothing left); false,
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
 {
-    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0)) {
+    /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
+       out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
+       segment (with the blocks, and the payload room they leave). */
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+        sack_blocks_due(c)) {
         return false;
     }
     tw_stack *st = c->st;
     uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
-    /* SACK blocks to carry (emit's test, and seg_payload_max's): asked once. */
-    bool sack_blocks = sack_blocks_due(c);
     uint8_t flags;
     uint32_t off = 0;
     if (avail == 0) {
@@ -1256,8 +1304,8 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* S10/S13: the FIN takes one sequence number of its own. */
         flags = TW_FIN | TW_ACK;
     } else {
-        uint32_t most = sack_blocks ? seg_payload_max_sack(c) : c->snd_mss;
-        if (avail > c->snd_mss || avail > most) {
+        uint32_t most = c->snd_mss;
+        if (avail > most) {
             return false; /* more than one segment (or the FIN already sent) */
         }
         /* Room for all of it in the peer's window and in the congestion window. Each
@@ -1288,11 +1336,6 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     }
     tw_seq seq = c->snd_nxt;
     tw_seq nxt = tw_seq_add(seq, avail + (fin_q ? 1u : 0u));
-    if (__builtin_expect(sack_blocks, 0)) {
-        emit(c, flags, seq, off, avail, false); /* SACK blocks ride on it */
-        push_last_sent(c, avail, nxt);
-        return true;
-    }
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
        as much as the rest of this function. The send variables are set before the
@@ -1364,7 +1407,7 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
         if (c->flags & TW_F_PERSIST) {
             tw_timer_after_send(c);
         } else if (c->rto_at == TW_TIME_NEVER) {
-            tw_rto_arm(c);
+            tw_rto_arm_inline(c);
         }
         return;
     }
