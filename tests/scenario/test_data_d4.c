@@ -605,6 +605,17 @@ static void test_d04_keepalive_probes_then_timedout(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* With keepalive at idle 10 s, interval 2 s: the first two probes (an empty segment at
+   SND.UNA - 1) at t0 + 10 s and t0 + 12 s, nothing else. */
+static void two_probes_unanswered(tw_t *t, const tw_t_conn *c, tw_time t0)
+{
+    for (unsigned k = 0; k < 2; k++) {
+        RUN_TO(t, t0 + TW_SEC(10 + 2 * k));
+        TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c->snd - 1, .ack = c->rcv, .win = 65535));
+        TW_EXPECT_NOTHING(t);
+    }
+}
+
 /* D4 (RFC 1122 4.2.3.6): an answered probe proves the peer alive: the count starts over
    and the next probe waits a full idle time from the answer; any segment from the peer
    (here data) also restarts the idle time. */
@@ -614,12 +625,7 @@ static void test_d04_keepalive_answered_keeps_connection(void **state)
     tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS);
     tw_time t0 = tw_t_now(t);
     assert_int_equal(tw_socket_set_keepalive(c.s, true, TW_SEC(10), TW_SEC(2), 3), 0);
-    RUN_TO(t, t0 + TW_SEC(10));
-    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd - 1, .ack = c.rcv, .win = 65535));
-    TW_EXPECT_NOTHING(t);
-    RUN_TO(t, t0 + TW_SEC(12));
-    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd - 1, .ack = c.rcv, .win = 65535));
-    TW_EXPECT_NOTHING(t);
+    two_probes_unanswered(t, &c, t0);
     tw_time a = t0 + TW_SEC(12) + TW_MS(100);
     TW_SEND(t, a, IN(.flags = TW_ACK, .seq = c.rcv, .ack = c.snd));
     TW_EXPECT_NOTHING(t);
@@ -664,12 +670,7 @@ static void test_d04_child_inherits_keepalive_and_linger0(void **state)
     tw_time t0 = tw_t_now(t); /* the third ACK */
     assert_true(info(c.s).keepalive);
     /* The listener's times, not the stack's two hours. */
-    RUN_TO(t, t0 + TW_SEC(10));
-    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd - 1, .ack = c.rcv, .win = 65535));
-    TW_EXPECT_NOTHING(t);
-    RUN_TO(t, t0 + TW_SEC(12));
-    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd - 1, .ack = c.rcv, .win = 65535));
-    TW_EXPECT_NOTHING(t);
+    two_probes_unanswered(t, &c, t0);
     assert_int_equal(info(c.s).keepalive_probes, 2);
     /* Linger 0: close() resets rather than sending FIN. */
     assert_int_equal(tw_socket_close(c.s, tw_t_now(t)), 0);
