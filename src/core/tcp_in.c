@@ -1109,7 +1109,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
-        if (l->st->cfg.notify) {
+        if (c->st->cfg.notify) { /* (l->st: one stack) */
             tw_conn_notify_emit(l);
         }
     } else {
