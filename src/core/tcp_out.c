@@ -421,14 +421,14 @@ static __attribute__((noinline, cold)) void trace_plain(tw_stack *st, const tw_s
    emit_plain, below: emit, ack_fast, push_last): ack_fast's constants drop the payload,
    RST and retransmit branches; `ts` and `in_place` are constants in each copy. in_place:
    the payload (over 128 bytes) lies in one piece of the ring with HDR_ROOM bytes before
-   it, and is sent where it lies, as in send_words; otherwise it is copied. */
-static inline __attribute__((always_inline)) void emit_plain_body(tw_socket *c, uint8_t flags,
-                                                                  tw_seq seq, uint32_t off,
-                                                                  uint32_t len, bool retrans,
-                                                                  uint16_t win, bool ts,
-                                                                  bool in_place)
+   it, and is sent where it lies, as in send_words; otherwise it is copied. `st` is c's
+   stack, passed down because push_last has it in a register already (GCC loaded c->st
+   again: lifecycle -4 instr). */
+static inline __attribute__((always_inline)) void
+emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
+                bool retrans, uint16_t win, bool ts, bool in_place)
 {
-    tw_stack *st = c->st;
+    assert(st == c->st);
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
     uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
     uint8_t *pkt = st->txbuf;
@@ -541,41 +541,41 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
     bool ts = (c->flags & TW_F_TS) != 0;
     if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
         if (ts) {
-            emit_plain_body(c, flags, seq, off, len, retrans, win, true, true);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true);
         } else {
-            emit_plain_body(c, flags, seq, off, len, retrans, win, false, true);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true);
         }
     } else if (ts) {
-        emit_plain_body(c, flags, seq, off, len, retrans, win, true, false);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false);
     } else {
-        emit_plain_body(c, flags, seq, off, len, retrans, win, false, false);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false);
     }
 }
 
 /* emit_plain_body, the payload sent in place when it can be (emit_plain_long). */
-static inline __attribute__((always_inline)) void emit_plain_as(tw_socket *c, uint8_t flags,
-                                                                tw_seq seq, uint32_t off,
-                                                                uint32_t len, bool retrans,
-                                                                uint16_t win, bool ts)
+static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw_socket *c,
+                                                                uint8_t flags, tw_seq seq,
+                                                                uint32_t off, uint32_t len,
+                                                                bool retrans, uint16_t win, bool ts)
 {
     if (len > 128) {
         emit_plain_long(c, flags, seq, off, len, retrans, win);
         return;
     }
-    emit_plain_body(c, flags, seq, off, len, retrans, win, ts, false);
+    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
    IPv4 length that depend on it fold, instead of being chosen again at each use. */
-static inline __attribute__((always_inline)) void emit_plain(tw_socket *c, uint8_t flags,
-                                                             tw_seq seq, uint32_t off,
-                                                             uint32_t len, bool retrans,
-                                                             uint16_t win)
+static inline __attribute__((always_inline)) void emit_plain(tw_stack *st, tw_socket *c,
+                                                             uint8_t flags, tw_seq seq,
+                                                             uint32_t off, uint32_t len,
+                                                             bool retrans, uint16_t win)
 {
     if (c->flags & TW_F_TS) {
-        emit_plain_as(c, flags, seq, off, len, retrans, win, true);
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true);
     } else {
-        emit_plain_as(c, flags, seq, off, len, retrans, win, false);
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false);
     }
 }
 
@@ -591,7 +591,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
     if (!syn && (flags & TW_ACK) && ((flags & TW_RST) || !sack_blocks_due(c))) {
         uint16_t win = adv_window(c, false);
         ack_carried(c);
-        emit_plain(c, flags, seq, off, len, retrans, win);
+        emit_plain(c->st, c, flags, seq, off, len, retrans, win);
         return;
     }
     if (syn) {
@@ -709,7 +709,7 @@ static bool ack_fast(tw_socket *c, tw_seq seq)
     }
     uint16_t win = adv_window(c, false);
     ack_carried(c);
-    emit_plain(c, TW_ACK, seq, 0, 0, false, win);
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, win);
     return true;
 }
 
@@ -749,7 +749,7 @@ void tw_out_ack_last(tw_socket *c)
     }
     /* adv_window's field, without the right edge it notes (tw_out_ack_carried) */
     uint32_t win = tw_conn_rcv_space(c) >> c->rcv_wscale;
-    emit_plain(c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
 }
 
 void tw_out_ack_carried(tw_socket *c)
@@ -1348,9 +1348,9 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     if (avail == 0) {
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy, flags and lengths constants, no payload steps. */
-        emit_plain(c, TW_FIN | TW_ACK, seq, 0, 0, false, win);
+        emit_plain(st, c, TW_FIN | TW_ACK, seq, 0, 0, false, win);
     } else {
-        emit_plain(c, flags, seq, off, avail, false, win);
+        emit_plain(st, c, flags, seq, off, avail, false, win);
     }
     return true;
 }
