@@ -926,9 +926,9 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
    uses them: a constant where the caller knows it). */
-static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_socket *c,
-                                                             const tw_seg *s,
-                                                             const tw_tcp_hdr *h, bool usual)
+static inline __attribute__((always_inline)) void
+ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, bool usual,
+               bool first)
 {
     assert(c->st == st);
     tw_seq ack = s->ack;
@@ -944,7 +944,13 @@ static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_s
         c->flags &= ~TW_F_RTT_TIMING;
         tw_rtt_sample_in(st, c, st->now - c->rtt_start);
     }
-    if (tw_seq_gt(ack, c->snd_buf_seq)) {
+    /* `first`: the ACK of our SYN alone (third_ack), which acknowledges no byte of the
+       send ring (SND.BUF = ISS + 1 = SEG.ACK = SND.NXT = SND.MAX, req_promote), on a
+       child with no SACK scoreboard in use: the tests below that act on data, snd_nxt
+       and the scoreboard have nothing to do, and all is acknowledged. */
+    assert(!first || (tw_seq_eq(ack, c->snd_buf_seq) && tw_seq_eq(ack, c->snd_nxt) &&
+                      tw_seq_eq(ack, c->snd_max) && !(c->sb && c->sb->n)));
+    if (!first && tw_seq_gt(ack, c->snd_buf_seq)) {
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
         if (acked >= c->snd.len) {
             /* All of it (the rest acknowledges our FIN): the ring starts over, with no
@@ -965,18 +971,26 @@ static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_s
         c->bytes_acked += acked;
     }
     c->snd_una = ack;
-    if (tw_seq_lt(c->snd_nxt, ack)) {
+    if (!first && tw_seq_lt(c->snd_nxt, ack)) {
         c->snd_nxt = ack;
     }
-    if (c->sb && c->sb->n) {
+    if (!first && c->sb && c->sb->n) {
         tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
     }
     c->stall_start = st->now;
     c->retries = 0;
     c->persist_backoff = 0;
     /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
-    c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
+    c->rto_at = first || tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
+                                                           : tw_time_add(st->now, c->rto);
     timer_changed_in(st, c);
+}
+
+static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_socket *c,
+                                                             const tw_seg *s,
+                                                             const tw_tcp_hdr *h, bool usual)
+{
+    ack_advance_as(st, c, s, h, usual, false);
 }
 
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
@@ -1733,7 +1747,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
            c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
            !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
-    ack_advance(st, c, s, s->h, true);
+    ack_advance_as(st, c, s, s->h, true, true);
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
