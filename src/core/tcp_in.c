@@ -978,8 +978,12 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
     }
     c->stall_start = st->now;
-    c->retries = 0;
-    c->persist_backoff = 0;
+    /* (a child has had no RTO expiry nor probe: zeroed when made, tw_conn_alloc) */
+    assert(!first || (c->retries == 0 && c->persist_backoff == 0));
+    if (!first) {
+        c->retries = 0;
+        c->persist_backoff = 0;
+    }
     /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
     c->rto_at = first || tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
                                                            : tw_time_add(st->now, c->rto);
