@@ -1762,7 +1762,8 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
             c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
                                                                       : tw_conn_local_mss(c));
         }
-        if (!tw_conn_rcv_reserve_in(c, c->rcv.len + s->data_len)) {
+        assert(c->rcv.len == 0); /* (a child's first text: nothing received before) */
+        if (!tw_conn_rcv_reserve_in(c, s->data_len)) {
             drop_text(c, s, TW_CNT_RX_NOMEM);
             return;
         }
