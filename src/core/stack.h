@@ -126,6 +126,18 @@ static inline __attribute__((always_inline)) uint64_t tw_div_tick(uint64_t x)
 {
 #if defined(__SIZEOF_INT128__) && defined(__GNUC__)
     _Static_assert(TW_TICK == 1000000, "the reciprocal is TW_TICK's");
+#if defined(__x86_64__)
+    /* The multiply reads the reciprocal from memory: GCC otherwise loads it into a
+       register first (a 10-byte move) at every division (measured: lifecycle -10 instr, 6,523 -> 6,513).
+       A constant x is left to the compiler to fold. */
+    if (!__builtin_constant_p(x)) {
+        static const uint64_t m = 0x431bde82d7b634dbu;
+        uint64_t lo, hi;
+        __asm__("mulq %[m]" : "=a"(lo), "=d"(hi) : "0"(x), [m] "m"(m) : "cc");
+        (void)lo;
+        return hi >> 18;
+    }
+#endif
     return (uint64_t)(((unsigned __int128)x * 0x431bde82d7b634dbu) >> 82);
 #else
     return x / TW_TICK;
