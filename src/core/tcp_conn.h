@@ -651,7 +651,7 @@ static inline void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint1
 {
     uint64_t h = tw_tuple_hash(st, raddr, rport, lport);
     /* RFC 6528 3: ISN = M + F(...), M a 4-microsecond timer (tw_isn) */
-    *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
+    *isn = (uint32_t)h + (uint32_t)tw_div_4us(st->now);
     *ts_off = (uint32_t)(h >> 32);
 }
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
