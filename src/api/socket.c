@@ -448,7 +448,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
            the hash's call). The timestamp offset goes straight to the socket: nothing
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
-        uint32_t m = (uint32_t)(st->now / TW_US(4));
+        uint32_t m = (uint32_t)tw_div_4us(st->now);
         /* tw_tuple_hash's usual case in line (the peer of the last hash: its first word
            already taken in, stack.h isn_mid), the SipHash-2-4 rounds here rather than
            behind a call (lifecycle -10 instr); another peer's, the call. */

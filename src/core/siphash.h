@@ -96,7 +96,16 @@ static inline __attribute__((always_inline)) uint64_t tw_siphash_3x32_mid(const 
     tw_sipstate s = {mid->v0, mid->v1, mid->v2, mid->v3 ^ c};
     tw_sipround_tail(&s);
     tw_sipround(&s);
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The length word's xor reads TW_SIP_LEN12 from memory: GCC otherwise loads it into
+       a register first (a 10-byte move) and ors c into it, one instruction more per hash
+       (measured: lifecycle -2 instr, 6,510 -> 6,508). */
+    static const uint64_t len12 = TW_SIP_LEN12;
+    s.v0 ^= c;
+    __asm__("xorq %1, %0" : "+r"(s.v0) : "m"(len12) : "cc");
+#else
     s.v0 ^= (uint64_t)c | TW_SIP_LEN12;
+#endif
     return tw_sip_final(&s);
 }
 

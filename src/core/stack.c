@@ -281,7 +281,7 @@ static __attribute__((noinline)) int input_refused(tw_stack *st, const uint8_t *
 static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t *pkt,
                                                      size_t len, tw_time now)
 {
-    tw_stack_set_now(st, now);
+    tw_stack_now_moved(st, now); /* (tw_stack_input found now != st->now) */
     return tw_tcp_input_usual(st, pkt, len);
 }
 

@@ -664,7 +664,7 @@ uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a
        4-microsecond timer, F a keyed PRF (SipHash-2-4 here, low 32 bits). */
-    return (uint32_t)tw_tuple_hash(st, raddr, rport, lport) + (uint32_t)(st->now / TW_US(4));
+    return (uint32_t)tw_tuple_hash(st, raddr, rport, lport) + (uint32_t)tw_div_4us(st->now);
 }
 
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)

@@ -651,7 +651,7 @@ static inline void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint1
 {
     uint64_t h = tw_tuple_hash(st, raddr, rport, lport);
     /* RFC 6528 3: ISN = M + F(...), M a 4-microsecond timer (tw_isn) */
-    *isn = (uint32_t)h + (uint32_t)(st->now / TW_US(4));
+    *isn = (uint32_t)h + (uint32_t)tw_div_4us(st->now);
     *ts_off = (uint32_t)(h >> 32);
 }
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
@@ -899,7 +899,15 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stac
         c->srtt = (7 * c->srtt + r) / 8;
     }
     tw_time k = 4 * c->rttvar;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* max(K * RTTVAR, G) with G's conditional move from memory: GCC otherwise loads G
+       into a register first for the cmov (measured: lifecycle -4 instr, 6,508 -> 6,504). */
+    static const tw_time g = TW_TICK;
+    __asm__("cmpq %1, %0\n\tcmovbq %1, %0" : "+r"(k) : "m"(g) : "cc");
+    tw_time rto = c->srtt + k;
+#else
     tw_time rto = c->srtt + (k > TW_TICK ? k : TW_TICK);
+#endif
     const tw_config *cfg = &st->cfg;
     if (rto < cfg->rto_min) {
         rto = cfg->rto_min;
