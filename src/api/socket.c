@@ -505,9 +505,11 @@ static inline uint8_t *send_dst(tw_socket *s, uint32_t n)
     tw_ring *r = &s->snd;
     if (!r->buf) {
         /* The first write (a ring without a block is empty: its block was never made or
-           was given back with its bytes, tw_conn_ring_free): the block starts at head 0,
-           so the bytes go in at its front, with no position or wrap to work out. */
-        if (r->cap == 0 && n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+           was given back with its bytes, tw_conn_ring_free, which zeroes the capacity
+           too): the block starts at head 0, so the bytes go in at its front, with no
+           position or wrap to work out. */
+        assert(r->cap == 0);
+        if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
             s->st->mem.cache[TW_MC_RING].head) {
             r->buf = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;

@@ -139,11 +139,15 @@ static inline __attribute__((always_inline)) void ring_block_free(tw_stack *st, 
     }
 }
 
+/* A ring without a block has no capacity either (as a new connection's rings): so a
+   capacity means a block, and tw_conn_free's usual case and send's first write ask the
+   capacity alone. */
 static inline void ring_free(tw_stack *st, tw_ring *r)
 {
     if (r->buf) {
         ring_block_free(st, r->buf, r->cap);
         r->buf = NULL;
+        r->cap = 0;
     }
     r->len = 0;
 }
@@ -353,12 +357,14 @@ static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uin
     uint32_t f = c->flags & ~gone;
     /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
-       blocks of the first size and nothing rarer (out-of-order data, SACK scoreboard,
-       options), and the free lists have room for its blocks and for it. Its steps then
-       make no call (what they leave to call goes last, free_end_rare), so that it saves
-       no register; every other case is conn_free_full's. */
+       blocks of the first size (a capacity means a block: ring_free) and nothing rarer
+       (out-of-order data, SACK scoreboard, options), and the free lists have room for
+       its blocks and for it. Its steps then make no call (what they leave to call goes
+       last, free_end_rare), so that it saves no register; every other case is
+       conn_free_full's. */
+    assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
     if (__builtin_expect(c->timer.pprev != &st->wheel.lazy ||
-                             (f & (TW_F_CHILD | TW_F_LISTENER)) || !c->snd.buf || !c->rcv.buf ||
+                             (f & (TW_F_CHILD | TW_F_LISTENER)) ||
                              c->snd.cap != TW_MEM_RING_BLOCK ||
                              c->rcv.cap != TW_MEM_RING_BLOCK ||
                              ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||
