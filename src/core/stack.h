@@ -210,7 +210,10 @@ static inline void tw_stack_now_moved(tw_stack *st, tw_time now)
         return;
     }
     st->now = now;
-    st->now_ms = now / TW_MS(1);
+    /* (a millisecond is a tick: tw_div_tick's multiply reads its reciprocal from memory,
+       where GCC loaded it with a movabs at every clock move) */
+    _Static_assert(TW_MS(1) == TW_TICK, "now_ms is the clock in ticks");
+    st->now_ms = tw_div_tick(now);
 }
 
 /* Count a drop and emit a DROP trace event (seg may be NULL). */
