@@ -735,18 +735,20 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     ENTER(s, now);
     tw_ssize rc;
     uint32_t f = s->flags;
-    /* (a listener's test goes with the read side's: its ring holds nothing) */
-    if (__builtin_expect(s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER)), 1)) {
+    /* (a listener's test goes with the read side's: its ring holds nothing; and the
+       usual read's lowered buffer limit's, whose reads are recv_copy's, below) */
+    uint32_t other = TW_F_SHUT_RD | TW_F_LISTENER | TW_F_BUF_LOWERED;
+    if (__builtin_expect(s->rcv.len > 0 && !(f & other), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        /* The usual read: everything readable, in one piece from head, nothing stored
-           past it (recv_copy's first case: the ring starts over at its front), the
-           buffer limit not lowered (the space left is then the whole buffer:
-           tw_conn_rcv_space). The copy first when tw_copy makes it in line (16 to 64
+        /* The usual read: the buffer limit not lowered (asked above: the space left is
+           then the whole buffer, tw_conn_rcv_space), everything readable, in one piece
+           from head, nothing stored past it (recv_copy's first case: the ring starts
+           over at its front). The copy first when tw_copy makes it in line (16 to 64
            bytes, marked expected), else last, after the call's end (the copy calls no
            hook), as a tail call: recv then keeps nothing across a call and saves no
            register. Every other read is recv_copy's. */
         bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head &&
-                     !(f & TW_F_BUF_LOWERED) && !(s->ooo && s->ooo->n);
+                     !(s->ooo && s->ooo->n);
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
             recv_all_read(s);
@@ -758,6 +760,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
             return recv_copy_out(buf, src, n);
         }
         return recv_copy(s, buf, n);
+    } else if (s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER))) {
+        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case) */
+        return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
     } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->err) {
