@@ -360,6 +360,12 @@ static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uin
 {
     tw_stack *st = c->st;
     uint32_t f = c->flags & ~gone;
+    /* A TIME-WAIT record's connection (gone: TW_F_HASHED) is an orphan: each caller of
+       tw_timewait_enter has the application's close behind it (S15). So it is neither a
+       listener nor an unaccepted child (which has no application to close it), and its
+       orphan count is taken down without a test. */
+    bool tw = (gone & TW_F_HASHED) != 0;
+    assert(!tw || ((f & TW_F_ORPHAN) && !(f & (TW_F_CHILD | TW_F_LISTENER))));
     /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
        blocks of the first size (a capacity means a block: ring_free) and nothing rarer
@@ -369,7 +375,7 @@ static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uin
        conn_free_full's. */
     assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
     if (__builtin_expect(c->timer.pprev != &st->wheel.lazy ||
-                             (f & (TW_F_CHILD | TW_F_LISTENER)) ||
+                             (!tw && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
                              c->snd.cap != TW_MEM_RING_BLOCK ||
                              c->rcv.cap != TW_MEM_RING_BLOCK ||
                              ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||
@@ -397,7 +403,7 @@ static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uin
     if (f & TW_F_COUNTED) {
         st->nconns--;
     }
-    if (f & TW_F_ORPHAN) {
+    if (tw || (f & TW_F_ORPHAN)) {
         st->norphans--;
     }
     bool emptied = false;
