@@ -363,9 +363,12 @@ static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uin
     /* A TIME-WAIT record's connection (gone: TW_F_HASHED) is an orphan: each caller of
        tw_timewait_enter has the application's close behind it (S15). So it is neither a
        listener nor an unaccepted child (which has no application to close it), and its
-       orphan count is taken down without a test. */
+       orphan count is taken down without a test. It is counted too: every connection
+       went through SYN-SENT or SYN-RECEIVED (TW_F_COUNTED), and only CLOSED takes the
+       flag back (tw_conn_done), which TIME-WAIT has not reached. */
     bool tw = (gone & TW_F_HASHED) != 0;
-    assert(!tw || ((f & TW_F_ORPHAN) && !(f & (TW_F_CHILD | TW_F_LISTENER))));
+    assert(!tw || ((f & (TW_F_ORPHAN | TW_F_COUNTED)) == (TW_F_ORPHAN | TW_F_COUNTED) &&
+                   !(f & (TW_F_CHILD | TW_F_LISTENER))));
     /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
        blocks of the first size (a capacity means a block: ring_free) and nothing rarer
@@ -400,7 +403,7 @@ static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uin
         }
         *pp = c->ack_next;
     }
-    if (f & TW_F_COUNTED) {
+    if (tw || (f & TW_F_COUNTED)) {
         st->nconns--;
     }
     if (tw || (f & TW_F_ORPHAN)) {
