@@ -77,11 +77,11 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     return tw_conn_open(st, out);
 }
 
-/* s takes port p (reuse: with SO_REUSEADDR). */
-static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port, bool reuse)
+/* s takes port p (with SO_REUSEADDR when it set it). */
+static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port)
 {
     p->nbound++;
-    if (reuse) {
+    if (s->flags & TW_F_REUSE) {
         p->nreuse++;
     }
     s->lport = port;
@@ -90,34 +90,32 @@ static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port, bool reuse)
 
 /* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
    bind (the leaf in place) makes no call and saves no register. */
-static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port, bool reuse)
+static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
 {
     tw_port *p = tw_port_new(s->st, port);
     if (!p) {
         return TW_ERR_NOMEM;
     }
-    bind_to(s, p, port, reuse);
+    bind_to(s, p, port);
     return 0;
 }
 
 /* A port in use: shared with SO_REUSEADDR when every socket bound there set it too and
    none listens. Out of line, as bind_new_leaf. */
-static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port,
-                                                 bool reuse)
+static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port)
 {
-    if (p->listener || !reuse || p->nreuse != p->nbound) {
+    if (p->listener || !(s->flags & TW_F_REUSE) || p->nreuse != p->nbound) {
         return TW_ERR_ADDRINUSE;
     }
-    bind_to(s, p, port, reuse);
+    bind_to(s, p, port);
     return 0;
 }
 
 static int bind_port(tw_socket *s, uint16_t port)
 {
     tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
-    bool reuse = (s->flags & TW_F_REUSE) != 0;
     if (!l) {
-        return bind_new_leaf(s, port, reuse);
+        return bind_new_leaf(s, port);
     }
     tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
     /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
@@ -126,11 +124,18 @@ static int bind_port(tw_socket *s, uint16_t port)
        nbound > 0. (The listener then read only for a port in use: bind's usual port is
        free.) */
     if (__builtin_expect(p->nbound != 0, 0)) {
-        return bind_shared(s, p, port, reuse);
+        return bind_shared(s, p, port);
     }
-    assert(!p->listener);
+    /* A port not in use is all zero (tw_port_get, tw_port_unref): bind_to's counts as
+       stores, SO_REUSEADDR's flag stored as the count it makes, with no test. */
+    assert(!p->listener && p->nreuse == 0 && p->nauto == 0);
     l->n++; /* tw_port_new's step, the leaf in hand */
-    bind_to(s, p, port, reuse);
+    uint32_t f = s->flags;
+    _Static_assert(TW_F_REUSE == 1u << 2, "the flag's bit is the count");
+    p->nbound = 1;
+    p->nreuse = (f >> 2) & 1u;
+    s->lport = port;
+    s->flags = f | TW_F_BOUND;
     return 0;
 }
 
