@@ -721,14 +721,14 @@ static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t
 
 /* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
    buffer limit not lowered, nothing stored past it), up to the call's end. */
-static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
+static inline __attribute__((always_inline)) void recv_all_read(tw_stack *st, tw_socket *s)
 {
     s->rcv.len = 0;
     s->rcv.head = 0;
+    leave(st); /* (first: the stack's pointer is then not kept; what follows calls no hook) */
     if (window_update_due_in(s, s->rcvbuf_cap)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
-    leave(s->st);
 }
 
 /* see tcpwave.h */
@@ -738,6 +738,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
     ENTER(s, now);
+    tw_stack *st = s->st; /* (read once: the copy's stores may alias s->st for GCC) */
     tw_ssize rc;
     uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing; and the
@@ -756,12 +757,12 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                      !(s->ooo && s->ooo->n);
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
-            recv_all_read(s);
+            recv_all_read(st, s);
             return (tw_ssize)n;
         }
         if (usual) {
             const uint8_t *src = s->rcv.buf + s->rcv.head;
-            recv_all_read(s);
+            recv_all_read(st, s);
             return recv_copy_out(buf, src, n);
         }
         return recv_copy(s, buf, n);
