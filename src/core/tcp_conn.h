@@ -987,8 +987,10 @@ void tw_timewait_make(tw_socket *c);
 /* tw_timewait_enter without room (more chunks or buckets, or the configured maximum). */
 bool tw_timewait_enter_slow(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
-   when the record cannot be allocated (the connection then just closes). Inline: the
-   room's test, then a call that returns nothing. */
+   when the record cannot be allocated (the connection then just closes). `c` is an
+   orphan (the application has closed it: S15) and counted (TW_F_COUNTED: it went through
+   SYN-SENT or SYN-RECEIVED), as at every caller; tw_conn_free_unhashed asks neither.
+   Inline: the room's test, then a call that returns nothing. */
 static inline __attribute__((always_inline)) bool tw_timewait_enter(tw_socket *c)
 {
     const tw_twtab *T = &c->st->tws;

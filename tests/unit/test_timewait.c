@@ -49,6 +49,12 @@ static void enter(tw_stack *st, const model *e, uint32_t i)
     c->snd_nxt = tw_seq_make(i);
     c->rcv_nxt = tw_seq_make(~i);
     c->misc_at = e->end * TW_TICK;
+    /* As every caller's connection is (tcp_conn.h tw_timewait_enter): an orphan, the
+       application's close behind it, and counted, having gone through SYN-SENT or
+       SYN-RECEIVED; the record's making takes both counts back down. */
+    c->flags |= TW_F_ORPHAN | TW_F_COUNTED;
+    st->norphans++;
+    st->nconns++;
     assert_true(tw_timewait_enter(c));
 }
 
