@@ -3,6 +3,7 @@
  * lazy buffers, option negotiation at the handshake (SPEC S4), ISN (RFC 6528, R6).
  */
 #include "core/tcp_conn.h"
+#include "core/conn_free.h"
 #include "core/timewait.h"
 #include "core/reqsk.h"
 
@@ -254,7 +255,7 @@ static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
 }
 
 /* tw_conn_free in every case (its usual one below has its own copy of these steps). */
-static __attribute__((noinline)) void conn_free_full(tw_socket *c)
+__attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
 {
     tw_stack *st = c->st;
     /* Marked expected, laid out as the fall-through: a connection most often goes while
@@ -332,14 +333,9 @@ static __attribute__((noinline)) void conn_free_full(tw_socket *c)
     tw_stack_trim_if_idle(st);
 }
 
-/* The bytes tw_conn_free's usual case puts on the free lists, its two ring blocks' and
-   its own, counted at once with the connection (mem.h cached: nothing reads it in
-   between), where one add for each list cost an instruction more. */
-#define FREE_BYTES (2u * TW_MEM_RING_BLOCK + sizeof(tw_socket))
-
 /* tw_conn_free's end when its usual case left a call to make (rare): the port's leaf
    emptied (tw_port_unref), the connection table to halve (tw_htab_unlink_hashed). */
-static __attribute__((noinline)) void free_end_rare(tw_stack *st, tw_socket *c, bool emptied,
+__attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied,
                                                     bool shrink)
 {
     if (shrink) {
@@ -353,97 +349,9 @@ static __attribute__((noinline)) void free_end_rare(tw_stack *st, tw_socket *c, 
     tw_stack_trim_if_idle(st);
 }
 
-/* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
-   has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
-   a record: the stack is then not idle, and its usual end asks no trim). */
-static inline __attribute__((always_inline)) void conn_free_in(tw_socket *c, uint32_t gone)
-{
-    tw_stack *st = c->st;
-    uint32_t f = c->flags & ~gone;
-    /* A TIME-WAIT record's connection (gone: TW_F_HASHED) is an orphan: each caller of
-       tw_timewait_enter has the application's close behind it (S15). So it is neither a
-       listener nor an unaccepted child (which has no application to close it), and its
-       orphan count is taken down without a test. It is counted too: every connection
-       went through SYN-SENT or SYN-RECEIVED (TW_F_COUNTED), and only CLOSED takes the
-       flag back (tw_conn_done), which TIME-WAIT has not reached. */
-    bool tw = (gone & TW_F_HASHED) != 0;
-    assert(!tw || ((f & (TW_F_ORPHAN | TW_F_COUNTED)) == (TW_F_ORPHAN | TW_F_COUNTED) &&
-                   !(f & (TW_F_CHILD | TW_F_LISTENER))));
-    /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
-       lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
-       blocks of the first size (a capacity means a block: ring_free) and nothing rarer
-       (out-of-order data, SACK scoreboard, options), and the free lists have room for
-       its blocks and for it. Its steps then make no call (what they leave to call goes
-       last, free_end_rare), so that it saves no register; every other case is
-       conn_free_full's. */
-    assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
-    if (__builtin_expect(c->timer.pprev != &st->wheel.lazy ||
-                             (!tw && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
-                             c->snd.cap != TW_MEM_RING_BLOCK ||
-                             c->rcv.cap != TW_MEM_RING_BLOCK ||
-                             ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||
-                             !tw_mem_list_room2(&st->mem.cache[TW_MC_RING]) ||
-                             tw_mem_list_full(&st->mem.cache[TW_MC_CONN]),
-                         0)) {
-        c->flags = f;
-        conn_free_full(c);
-        return;
-    }
-    /* (conn_free_full's steps, for this case; the comments are there) */
-    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, 0); /* (FREE_BYTES) */
-    if (__builtin_expect(st->timer_held == c, 1)) {
-        st->timer_held = NULL;
-    }
-    st->wheel.lazy = NULL;
-    st->wheel.count--;
-    if (f & TW_F_ACK_QUEUED) {
-        tw_socket **pp = &st->ack_head;
-        while (__builtin_expect(*pp != c, 0)) {
-            pp = &(*pp)->ack_next;
-        }
-        *pp = c->ack_next;
-    }
-    if (tw || (f & TW_F_COUNTED)) {
-        st->nconns--;
-    }
-    if (tw || (f & TW_F_ORPHAN)) {
-        st->norphans--;
-    }
-    bool emptied = false;
-    if (f & TW_F_BOUND) {
-        /* (a bound port is in use: its leaf is there) */
-        uint32_t port = c->lport;
-        emptied = tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port, (f & TW_F_REUSE) != 0,
-                                (f & TW_F_AUTOBOUND) != 0);
-    }
-    bool shrink = false;
-    if (f & TW_F_HASHED) {
-        shrink = tw_htab_unlink_hashed(&st->conns, &c->h, tw_htab_hash(&st->conns, c->h.key));
-        if (st->last_conn == c) {
-            st->last_conn = NULL;
-        }
-    }
-    if (__builtin_expect(emptied || shrink, 0)) {
-        free_end_rare(st, c, emptied, shrink);
-        return;
-    }
-    c->kind = 0;
-    tw_mem_give_room(&st->mem, TW_MC_CONN, c, FREE_BYTES);
-    if (!(gone & TW_F_HASHED)) {
-        tw_stack_trim_if_idle(st);
-    } else {
-        assert(st->tws.count != 0); /* (tw_stack_trim_if_idle would do nothing) */
-    }
-}
-
 void tw_conn_free(tw_socket *c)
 {
-    conn_free_in(c, 0);
-}
-
-void tw_conn_free_unhashed(tw_socket *c)
-{
-    conn_free_in(c, TW_F_HASHED);
+    tw_conn_free_in(c, 0);
 }
 
 static void release_held(void *obj, void *ud)

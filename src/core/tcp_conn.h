@@ -380,9 +380,6 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
 int tw_conn_open(tw_stack *st, tw_socket **out);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
-/* The same for a connection its caller has taken out of st->conns (TW_F_HASHED may be
-   left set: the object goes), having made its TIME-WAIT record (tw_timewait_make). */
-void tw_conn_free_unhashed(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
@@ -982,14 +979,15 @@ static inline void tw_cc_init(tw_socket *c)
 
 /* ---- timewait.c ---- */
 /* tw_timewait_enter with room for the record (the table's count below its room): it
-   ends with a tail call of tw_conn_free, and saves no register. */
+   ends with tw_conn_free's usual steps in line (conn_free.h), for a connection it has
+   taken out of st->conns. */
 void tw_timewait_make(tw_socket *c);
 /* tw_timewait_enter without room (more chunks or buckets, or the configured maximum). */
 bool tw_timewait_enter_slow(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
    when the record cannot be allocated (the connection then just closes). `c` is an
    orphan (the application has closed it: S15) and counted (TW_F_COUNTED: it went through
-   SYN-SENT or SYN-RECEIVED), as at every caller; tw_conn_free_unhashed asks neither.
+   SYN-SENT or SYN-RECEIVED), as at every caller; tw_timewait_make asks neither.
    Inline: the room's test, then a call that returns nothing. */
 static inline __attribute__((always_inline)) bool tw_timewait_enter(tw_socket *c)
 {

@@ -3,6 +3,7 @@
  * RFC 1337, RFC 6191). Layout and rationale in timewait.h; the table in htab.h.
  */
 #include "core/timewait.h"
+#include "core/conn_free.h"
 
 #include <string.h>
 
@@ -471,7 +472,7 @@ void tw_timewait_make(tw_socket *c)
             st->last_conn = NULL;
         }
     }
-    tw_conn_free_unhashed(c);
+    tw_conn_free_in(c, TW_F_HASHED); /* (c taken out of st->conns above) */
 }
 
 bool tw_timewait_enter_slow(tw_socket *c)
