@@ -33,6 +33,16 @@ static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, b
     if (syn) {
         win = space > 65535u ? 65535u : space; /* RFC 7323 2.2: never scaled on SYN */
     } else {
+        /* RFC 9293 3.8.6.2.2 (MUST-39), RFC 1122 4.2.3.3: receiver SWS avoidance. A
+           window below min(half the buffer, one MSS) is silly: the right edge stays
+           where it is (0 after a closed window) rather than open by a few bytes, as in
+           BSD's tcp_output; window_update_due_in (socket.c) decides on updates. */
+        uint32_t step = c->rcvbuf_cap / 2 < c->local_mss ? c->rcvbuf_cap / 2 : c->local_mss;
+        if (space < step) {
+            int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
+            uint32_t cur = open > 0 ? (uint32_t)open : 0;
+            space = cur < space ? cur : space;
+        }
         win = space >> c->rcv_wscale;
         if (win > 65535u) {
             win = 65535u;
