@@ -1411,6 +1411,20 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
+    /* RFC 5681 4.1 (with RFC 2861's ssthresh, like Linux's tcp_cwnd_restart): after an
+       idle time longer than the RTO, send no more than RW = min(IW, cwnd). The last send
+       time is not kept: the last arrival stands for it (the ACK that emptied the flight
+       came after every send), so a restart is never early, only missed if the peer
+       sent something meanwhile. */
+    if (tw_seq_eq(c->snd_una, c->snd_max) && c->st->now - c->last_rcv > c->rto) {
+        uint32_t rw = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+        if (c->cwnd > rw) {
+            uint32_t ss = c->cwnd - c->cwnd / 4;
+            c->ssthresh = c->ssthresh > ss ? c->ssthresh : ss;
+            c->cwnd = rw;
+            c->cc.epoch_start = 0; /* (CUBIC: a new epoch once slow start ends) */
+        }
+    }
     if (push_last(c)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight. */
