@@ -1217,8 +1217,10 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                 break; /* congestion window full (RFC 5681): wait for ACKs */
             }
             bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
-            if (n < c->snd_mss && n < avail && !probe && n < c->max_snd_wnd / 2 && in_flight) {
-                break; /* RFC 9293 3.8.6.2.1: no runt segments into a small window */
+            if (n < most && n < avail && !probe && n < c->max_snd_wnd / 2) {
+                /* RFC 9293 3.8.6.2.1: no runt segments into a small window; with nothing
+                   in flight the persist timer is the override timeout (on_persist). */
+                break;
             }
             if (n < most && n == avail && !fin_q && !(c->flags & TW_F_NODELAY) &&
                 !probe && !retrans && tw_seq_gt(c->snd_sml, c->snd_una)) {
@@ -1401,7 +1403,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
         } else if (c->rto_at == TW_TIME_NEVER) {
             tw_rto_arm(c);
         }
-    } else if (c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
+    } else if (c->rto_at != TW_TIME_NEVER || c->snd_wnd < c->snd_mss) {
         tw_timer_after_send(c);
     }
 }
@@ -1509,6 +1511,11 @@ void tw_out_flush_acks(tw_stack *st)
             tw_out_ack(c);
         }
     }
+}
+
+void tw_out_probe_data(tw_socket *c)
+{
+    (void)push_segs(c, 1, true); /* what the window takes, at most one segment */
 }
 
 void tw_out_probe(tw_socket *c)
