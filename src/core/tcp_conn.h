@@ -860,6 +860,9 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);
 /* A keepalive or zero-window probe: an empty segment at snd_una - 1 asks for an ACK. */
 void tw_out_probe(tw_socket *c);
+/* A persist probe into a small nonzero window: as much data as it takes (sender SWS
+   avoidance's override timeout, RFC 9293 3.8.6.2.1). */
+void tw_out_probe_data(tw_socket *c);
 
 /* ---- tcp_sack.c ---- */
 /* Take the SACK blocks of an ACK into the scoreboard; returns newly SACKed bytes. */

@@ -33,6 +33,16 @@ static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, b
     if (syn) {
         win = space > 65535u ? 65535u : space; /* RFC 7323 2.2: never scaled on SYN */
     } else {
+        /* RFC 9293 3.8.6.2.2 (MUST-39), RFC 1122 4.2.3.3: receiver SWS avoidance. A
+           window below min(half the buffer, one MSS) is silly: the right edge stays
+           where it is (0 after a closed window) rather than open by a few bytes, as in
+           BSD's tcp_output; window_update_due_in (socket.c) decides on updates. */
+        uint32_t step = c->rcvbuf_cap / 2 < c->local_mss ? c->rcvbuf_cap / 2 : c->local_mss;
+        if (space < step) {
+            int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
+            uint32_t cur = open > 0 ? (uint32_t)open : 0;
+            space = cur < space ? cur : space;
+        }
         win = space >> c->rcv_wscale;
         if (win > 65535u) {
             win = 65535u;
@@ -1207,8 +1217,10 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                 break; /* congestion window full (RFC 5681): wait for ACKs */
             }
             bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
-            if (n < c->snd_mss && n < avail && !probe && n < c->max_snd_wnd / 2 && in_flight) {
-                break; /* RFC 9293 3.8.6.2.1: no runt segments into a small window */
+            if (n < most && n < avail && !probe && n < c->max_snd_wnd / 2) {
+                /* RFC 9293 3.8.6.2.1: no runt segments into a small window; with nothing
+                   in flight the persist timer is the override timeout (on_persist). */
+                break;
             }
             if (n < most && n == avail && !fin_q && !(c->flags & TW_F_NODELAY) &&
                 !probe && !retrans && tw_seq_gt(c->snd_sml, c->snd_una)) {
@@ -1391,7 +1403,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
         } else if (c->rto_at == TW_TIME_NEVER) {
             tw_rto_arm(c);
         }
-    } else if (c->rto_at != TW_TIME_NEVER || c->snd_wnd == 0) {
+    } else if (c->rto_at != TW_TIME_NEVER || c->snd_wnd < c->snd_mss) {
         tw_timer_after_send(c);
     }
 }
@@ -1401,6 +1413,20 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
+    /* RFC 5681 4.1 (with RFC 2861's ssthresh, like Linux's tcp_cwnd_restart): after an
+       idle time longer than the RTO, send no more than RW = min(IW, cwnd). The last send
+       time is not kept: the last arrival stands for it (the ACK that emptied the flight
+       came after every send), so a restart is never early, only missed if the peer
+       sent something meanwhile. */
+    if (tw_seq_eq(c->snd_una, c->snd_max) && c->st->now - c->last_rcv > c->rto) {
+        uint32_t rw = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+        if (c->cwnd > rw) {
+            uint32_t ss = c->cwnd - c->cwnd / 4;
+            c->ssthresh = c->ssthresh > ss ? c->ssthresh : ss;
+            c->cwnd = rw;
+            c->cc.epoch_start = 0; /* (CUBIC: a new epoch once slow start ends) */
+        }
+    }
     if (push_last(c)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight. */
@@ -1485,6 +1511,11 @@ void tw_out_flush_acks(tw_stack *st)
             tw_out_ack(c);
         }
     }
+}
+
+void tw_out_probe_data(tw_socket *c)
+{
+    (void)push_segs(c, 1, true); /* what the window takes, at most one segment */
 }
 
 void tw_out_probe(tw_socket *c)

@@ -106,8 +106,9 @@ void tw_timer_after_send_slow(tw_socket *c)
             c->rto_at = TW_TIME_NEVER;
         }
         tw_rto_arm(c);
-    } else if (waiting && c->snd_wnd == 0) {
-        /* RFC 9293 3.8.6.1: a closed window with data waiting: probe it (D2). */
+    } else if (waiting && c->snd_wnd < c->snd_mss) {
+        /* RFC 9293 3.8.6.1: a closed window with data waiting: probe it (D2). A window
+           too small for the sender's SWS rule (3.8.6.2.1) waits here too. */
         if (!(c->flags & TW_F_PERSIST)) {
             c->flags |= TW_F_PERSIST;
             c->persist_backoff = 0;
@@ -155,6 +156,13 @@ static bool on_persist(tw_socket *c)
     tw_count(st, TW_CNT_TCP_PERSIST_PROBE);
     c->persist_probes++;
     c->probes_out++;
+    if (c->snd_wnd) {
+        /* RFC 9293 3.8.6.2.1 (4), RFC 1122 4.2.3.4: the override timeout of the sender's
+           SWS avoidance: send what the small window takes; the RTO then takes over. */
+        tw_out_probe_data(c);
+        tw_timer_after_send_slow(c);
+        return true;
+    }
     tw_out_probe(c);
     /* Back off like the retransmission timer (RFC 9293 3.8.6.1), capped at rto_max. */
     if (c->persist_backoff < 16) {

@@ -527,7 +527,10 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
            number above everything the old connection received. */
         bool newer;
         if ((t->flags & TW_TWF_TS) && (s->h->o.present & TW_OPT_TS)) {
-            newer = (int32_t)(s->h->o.ts_val - t->ts_recent) > 0;
+            /* RFC 6191 2: a newer TSval, or an equal one with a higher sequence number
+               (Linux honours the latter too: PAWS passes an equal TSval). */
+            int32_t d = (int32_t)(s->h->o.ts_val - t->ts_recent);
+            newer = d > 0 || (d == 0 && tw_seq_gt(s->seq, tw_seq_make(t->rcv_nxt)));
         } else {
             newer = tw_seq_gt(s->seq, tw_seq_make(t->rcv_nxt));
         }
