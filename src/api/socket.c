@@ -545,6 +545,7 @@ static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, u
    queued), then the call's end. Out of line: the usual write tail-calls it. */
 static __attribute__((noinline)) tw_ssize send_push(tw_socket *s, size_t n)
 {
+    tw_out_idle_check(s);
     tw_out_push_now(s);
     leave(s->st);
     return (tw_ssize)n;
@@ -566,6 +567,7 @@ static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *b
     /* New data: from ESTABLISHED on, tw_out_push's sending step (no FIN is queued);
        before it, tw_out_push sends nothing (S5). */
     if (s->state >= TW_STATE_ESTABLISHED) {
+        tw_out_idle_check(s);
         tw_out_push_now(s);
     }
     leave(s->st);

@@ -860,6 +860,15 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);
 /* A keepalive or zero-window probe: an empty segment at snd_una - 1 asks for an ACK. */
 void tw_out_probe(tw_socket *c);
+/* RFC 5681 4.1: cwnd back to the restart window after an idle time above the RTO
+   (out of line; tw_out_idle_check asks the idle time). */
+void tw_out_idle_restart(tw_socket *c);
+static inline void tw_out_idle_check(tw_socket *c)
+{
+    if (__builtin_expect(c->st->now - c->last_rcv > c->rto, 0)) {
+        tw_out_idle_restart(c);
+    }
+}
 /* A persist probe into a small nonzero window: as much data as it takes (sender SWS
    avoidance's override timeout, RFC 9293 3.8.6.2.1). */
 void tw_out_probe_data(tw_socket *c);

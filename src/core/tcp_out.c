@@ -23,6 +23,19 @@ static bool synchronized(const tw_socket *c)
     return c->state >= TW_STATE_ESTABLISHED && c->state != TW_STATE_CLOSED;
 }
 
+/* adv_window's receiver SWS avoidance for a space below one MSS (rare: a full buffer).
+   The step is min(half the buffer, one MSS); below it the right edge stays. */
+static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, uint32_t space)
+{
+    uint32_t step = c->rcvbuf_cap / 2 < c->local_mss ? c->rcvbuf_cap / 2 : c->local_mss;
+    if (space < step) {
+        int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
+        uint32_t cur = open > 0 ? (uint32_t)open : 0;
+        space = cur < space ? cur : space;
+    }
+    return space;
+}
+
 /* The window field to send, and the right edge it advertises (RFC 9293 3.8.6.2.2 asks
    not to move the right edge left; rounding by the scale can do so by less than one
    unit, which the acceptance test tolerates because it uses the real buffer space). */
@@ -37,11 +50,8 @@ static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, b
            window below min(half the buffer, one MSS) is silly: the right edge stays
            where it is (0 after a closed window) rather than open by a few bytes, as in
            BSD's tcp_output; window_update_due_in (socket.c) decides on updates. */
-        uint32_t step = c->rcvbuf_cap / 2 < c->local_mss ? c->rcvbuf_cap / 2 : c->local_mss;
-        if (space < step) {
-            int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
-            uint32_t cur = open > 0 ? (uint32_t)open : 0;
-            space = cur < space ? cur : space;
+        if (__builtin_expect(space < c->local_mss, 0)) {
+            space = sws_space(c, space); /* (step <= local_mss: the usual space passes) */
         }
         win = space >> c->rcv_wscale;
         if (win > 65535u) {
@@ -1413,20 +1423,6 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
-    /* RFC 5681 4.1 (with RFC 2861's ssthresh, like Linux's tcp_cwnd_restart): after an
-       idle time longer than the RTO, send no more than RW = min(IW, cwnd). The last send
-       time is not kept: the last arrival stands for it (the ACK that emptied the flight
-       came after every send), so a restart is never early, only missed if the peer
-       sent something meanwhile. */
-    if (tw_seq_eq(c->snd_una, c->snd_max) && c->st->now - c->last_rcv > c->rto) {
-        uint32_t rw = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
-        if (c->cwnd > rw) {
-            uint32_t ss = c->cwnd - c->cwnd / 4;
-            c->ssthresh = c->ssthresh > ss ? c->ssthresh : ss;
-            c->cwnd = rw;
-            c->cc.epoch_start = 0; /* (CUBIC: a new epoch once slow start ends) */
-        }
-    }
     if (push_last(c)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight. */
@@ -1510,6 +1506,27 @@ void tw_out_flush_acks(tw_stack *st)
         if ((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY)) && synchronized(c)) {
             tw_out_ack(c);
         }
+    }
+}
+
+void tw_out_idle_restart(tw_socket *c)
+{
+    /* RFC 5681 4.1 (with RFC 2861's ssthresh, like Linux's tcp_cwnd_restart): after an
+       idle time longer than the RTO, send no more than RW = min(IW, cwnd). Asked where
+       the application's new data is about to leave (tw_out_idle_check): every other
+       send follows an arrival, so no idle time. The last send time is not kept: the
+       last arrival stands for it (the ACK that emptied the flight came after every
+       send), so a restart is never early, only missed if the peer sent something
+       meanwhile (a request just before its response). */
+    if (!tw_seq_eq(c->snd_una, c->snd_max)) {
+        return;
+    }
+    uint32_t rw = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+    if (c->cwnd > rw) {
+        uint32_t ss = c->cwnd - c->cwnd / 4;
+        c->ssthresh = c->ssthresh > ss ? c->ssthresh : ss;
+        c->cwnd = rw;
+        c->cc.epoch_start = 0; /* (CUBIC: a new epoch once slow start ends) */
     }
 }
 
