@@ -861,11 +861,13 @@ uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);
 /* A keepalive or zero-window probe: an empty segment at snd_una - 1 asks for an ACK. */
 void tw_out_probe(tw_socket *c);
 /* RFC 5681 4.1: cwnd back to the restart window after an idle time above the RTO
-   (out of line; tw_out_idle_check asks the idle time). */
+   (out of line; tw_out_idle_check asks the idle time). With nothing in flight,
+   stall_start is when the flight emptied (ack_advance) or data last left (emit paths),
+   no earlier than the last send of data: counting from it never restarts early. */
 void tw_out_idle_restart(tw_socket *c);
 static inline void tw_out_idle_check(tw_socket *c)
 {
-    if (__builtin_expect(c->st->now - c->last_rcv > c->rto, 0)) {
+    if (__builtin_expect(c->st->now - c->stall_start > c->rto, 0)) {
         tw_out_idle_restart(c);
     }
 }

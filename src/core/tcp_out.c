@@ -1513,11 +1513,14 @@ void tw_out_idle_restart(tw_socket *c)
 {
     /* RFC 5681 4.1 (with RFC 2861's ssthresh, like Linux's tcp_cwnd_restart): after an
        idle time longer than the RTO, send no more than RW = min(IW, cwnd). Asked where
-       the application's new data is about to leave (tw_out_idle_check): every other
-       send follows an arrival, so no idle time. The last send time is not kept: the
-       last arrival stands for it (the ACK that emptied the flight came after every
-       send), so a restart is never early, only missed if the peer sent something
-       meanwhile (a request just before its response). */
+       the application's new data is about to leave (tw_out_idle_check); the other sends
+       follow an ACK of new data (no idle time), a timer, or a window that opens after
+       a closed-window wait (not asked: left alone). The last send time is not
+       kept: with nothing in flight, stall_start (when the flight emptied, or the last
+       send from an empty flight) stands for it; it is never earlier, so a restart is
+       never early, and an arrival that acknowledges nothing new (a request after an
+       idle time) does not hide the idle time, as the last arrival would (RFC 5681 4.1's
+       persistent-HTTP case). Linux counts from its last send: it may restart sooner. */
     if (!tw_seq_eq(c->snd_una, c->snd_max)) {
         return;
     }
