@@ -414,6 +414,17 @@ static __attribute__((noinline, cold)) void trace_plain(tw_stack *st, const tw_s
     trace_out(st, c, &h, retrans, c->raddr, NULL);
 }
 
+/* A traced stack's segment from emit_plain_body: its trace, then the netdev call, both
+   here, so that the inline builders keep nothing for after the cold call (the length
+   is read back from the IPv4 header). */
+static __attribute__((noinline, cold)) void trace_plain_send(tw_stack *st, const tw_socket *c,
+                                                             const uint8_t *pkt, uint32_t len,
+                                                             bool retrans)
+{
+    trace_plain(st, c, pkt + TW_IPV4_HDR_LEN, len, retrans);
+    tw_stack_transmit_tcp(st, pkt, tw_get16(pkt + 2));
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -514,11 +525,10 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
     if (st->cfg.trace) {
-        trace_plain(st, c, tcp, len, retrans);
-    }
-    /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
-       count, rather than kept across the netdev's call (c is kept anyway). */
-    if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
+        trace_plain_send(st, c, pkt, len, retrans);
+    } else if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
+        /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
+           count, rather than kept across the netdev's call (c is kept anyway). */
         tw_count(c->st, TW_CNT_TX_DROPPED);
     }
     if (in_place) {
