@@ -312,8 +312,9 @@ static inline __attribute__((always_inline)) void out_words_as(
 #define SYN_OPTS_ALL (TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE)
 
 /* The trace of a segment out_syn_all built, read back from the packet at `pkt` (as
-   trace_plain does), so that the builder keeps none of its values for it. Out of line
-   and cold: a stack without a trace hook never comes here. */
+   trace_plain does), so that the builder keeps none of its values for it, then the
+   netdev call (the builder keeps nothing for after this call either). Out of line and
+   cold: a stack without a trace hook never comes here. */
 static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw_socket *c,
                                                           const tw_reqsk *r,
                                                           const uint8_t *pkt, bool retrans)
@@ -331,6 +332,7 @@ static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw
     /* A half-open entry's segment is traced by its id (req_send). */
     tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
     trace_words(st, c, w, &o, 0, retrans, tw_get32(pkt + 16), r ? &tid : NULL);
+    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
@@ -378,8 +380,9 @@ static inline __attribute__((always_inline)) void out_syn_all(
     tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
     if (st->cfg.trace) {
         trace_syn_all(st, c, r, pkt, retrans);
+    } else {
+        tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
     }
-    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
 static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
