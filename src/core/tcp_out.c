@@ -1420,7 +1420,9 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
         if (c->flags & TW_F_PERSIST) {
             tw_timer_after_send(c);
         } else if (c->rto_at == TW_TIME_NEVER) {
-            tw_rto_arm_inline(c);
+            /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
+               start none, tcpwave.h) */
+            tw_rto_arm_inline_as(c, true);
         }
         return;
     }
