@@ -338,43 +338,52 @@ static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
    SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
    constant, so the five option words are written straight and send_words' header length
-   folds. The header's words are arguments, not an array the caller fills: no copy of
-   them escapes (only the trace's), so they stay in registers. Same bytes on the wire as
-   out_words_as; every connection sends one of these. */
+   folds. Same bytes on the wire as out_words_as; every connection sends one of these.
+   The segment is a connection's SYN (r NULL) or a half-open entry's SYN+ACK (c NULL,
+   r's listener giving MSS and window scale; a constant in each inline copy): each field
+   is read where its word is made and stored, and the sum is taken from the stored words
+   at the end, so that no word waits in a register for the others (the fields read first
+   as arguments were all live at once: every callee-saved register saved). win: the
+   SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
 static inline __attribute__((always_inline)) void out_syn_all(
-    tw_stack *st, const tw_socket *c, const tw_reqsk *r, uint32_t raddr, uint32_t ports,
-    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, uint16_t mss, uint8_t wscale,
-    uint32_t ts_val, uint32_t ts_ecr, bool retrans)
+    tw_stack *st, const tw_socket *c, const tw_reqsk *r, uint16_t win, bool retrans)
 {
+    uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
     uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
-    /* send_words' steps for these ten words (no payload), with the constant option
-       word summed at compile time: the MSS word (kind 2, length 4), SACK-permitted with
-       the TS kind and length (constant), the TS value and echo as one 8-byte word, NOP
-       and window scale (kind 3, length 3). Each joins the sum as it is stored (RFC 1071:
-       the sum of the parts): the words under 2^32 with plain adds, the 8-byte ones in
-       one carry chain. */
+    /* send_words' steps for these ten words (no payload): the MSS word (kind 2, length
+       4), SACK-permitted with the TS kind and length (constant), the TS value and echo
+       as one 8-byte word, NOP and window scale (kind 3, length 3), each stored as it is
+       made; the checksum and urgent pointer word is stored as zero first, so that the
+       header's five 8-byte words are summed as they lie, in one carry chain read from
+       the packet (RFC 1071: the sum of the parts), with the pseudo-header (RFC 9293
+       3.1). */
     uint8_t *pkt = st->txbuf;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    uint32_t nsrc = st->addr_net, ndst = tw_be32(raddr);
-    uint64_t addr_sum = (uint64_t)nsrc + ndst;
-    uint64_t h01 = tw_be64((uint64_t)ports << 32 | seq);
-    uint64_t h23 = tw_be64((uint64_t)ack << 32 | w3);
-    uint32_t n5 = tw_be32(0x02040000u | mss);
-    uint32_t n6 = tw_be32(0x0402080au);
-    uint64_t h78 = tw_be64((uint64_t)ts_val << 32 | ts_ecr);
-    uint32_t n9 = tw_be32(0x01030300u | wscale);
-    uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + 40) + n6 + n5 + n9;
-    sum = tw_cksum_add64x3(sum, h01, h23, h78);
+    /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
+    uint64_t key = r ? r->h.key : c->h.key;
+    uint32_t pk = (uint32_t)key;
+    uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
     memcpy(tcp, &h01, 8);
+    uint64_t h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
     memcpy(tcp + 8, &h23, 8);
+    uint32_t zero = 0;
+    memcpy(tcp + 16, &zero, 4);
+    uint32_t n5 = tw_be32(0x02040000u | tw_conn_local_mss(r ? r->listener : c));
     memcpy(tcp + 20, &n5, 4);
+    uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
+    uint64_t h78 = tw_be64((uint64_t)tw_ts_now(st, r ? r->ts_off : c->ts_offset) << 32 |
+                           (r ? r->ts_recent : 0));
     memcpy(tcp + 28, &h78, 8);
+    uint32_t n9 = tw_be32(0x01030300u | (r ? r->listener->wscale_offer : c->rcv_wscale));
     memcpy(tcp + 36, &n9, 4);
+    uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
+    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
@@ -669,6 +678,30 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
     out_words(st, NULL, raddr, w, o, NULL, 0, 0, false, NULL);
 }
 
+/* tw_out_syn's segment in its other cases, out of line: a SYN+ACK sent again from
+   SYN-RECEIVED (emit), or a SYN with an option turned off (out_words); the usual SYN's
+   builder then saves no register for their frames and calls. */
+static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
+{
+    if (c->state == TW_STATE_SYN_RCVD) {
+        emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
+        return;
+    }
+    tw_stack *st = c->st;
+    /* The ports from the table key's low half (rport << 16 | lport, one load), as
+       emit_plain_body takes them. */
+    uint32_t pk = (uint32_t)c->h.key;
+    uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+    w[0] = pk << 16 | pk >> 16;
+    w[1] = c->iss.v;
+    w[2] = 0;
+    w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
+    w[4] = 0;
+    tw_tcp_opts o;
+    tw_conn_syn_opts(c, &o, NULL);
+    out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+}
+
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
     tw_stack *st = c->st;
@@ -681,34 +714,15 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     }
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
-    if (c->state == TW_STATE_SYN_RCVD) {
-        emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
-    } else {
-        /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
-           every active open sends one. */
-        /* The ports from the table key's low half (rport << 16 | lport, one load), as
-           emit_plain_body takes them. */
-        uint32_t pk = (uint32_t)c->h.key;
-        uint32_t ports = pk << 16 | pk >> 16;
-        uint16_t win = adv_window(c, true);
-        if (st->syn_opts == (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
-            /* tw_conn_syn_opts' choice when no option is turned off (stack.h syn_opts):
-               all four. */
-            out_syn_all(st, c, NULL, c->raddr, ports, c->iss.v, 0, TW_SYN, win,
-                        tw_conn_local_mss(c), c->rcv_wscale, tw_ts_now(st, c->ts_offset), 0,
-                        retransmit);
-        } else {
-            uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-            w[0] = ports;
-            w[1] = c->iss.v;
-            w[2] = 0;
-            w[3] = (uint32_t)TW_SYN << 16 | win;
-            w[4] = 0;
-            tw_tcp_opts o;
-            tw_conn_syn_opts(c, &o, NULL);
-            out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
-        }
+    /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight: every
+       active open sends one, with tw_conn_syn_opts' choice when no option is turned off
+       (stack.h syn_opts): all four. */
+    if (c->state == TW_STATE_SYN_RCVD ||
+        st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+        syn_other(c, retransmit);
+        return;
     }
+    out_syn_all(st, c, NULL, adv_window(c, true), retransmit);
 }
 
 /* emit()'s pure ACK when it carries no SACK block, the one a bulk receiver sends for
@@ -836,14 +850,10 @@ static inline __attribute__((always_inline)) void req_synack(tw_stack *st, const
         req_send_general(st, r, TW_SYN | TW_ACK, retransmit);
         return;
     }
-    const tw_socket *l = r->listener;
-    uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a connection's,
        tcp_conn.c tw_conn_syn_opts); RFC 7323: its window unscaled (the one offered, kept:
        reqsk.h). */
-    out_syn_all(st, NULL, r, (uint32_t)(r->h.key >> 32), ports, r->iss, r->irs + 1,
-                TW_SYN | TW_ACK, (uint16_t)r->rcv_wnd, tw_conn_local_mss(l), l->wscale_offer,
-                tw_ts_now(st, r->ts_off), r->ts_recent, retransmit);
+    out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
 }
 
 /* A half-open entry's SYN+ACK without all four options, or its ACK: the option set as
