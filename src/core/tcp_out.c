@@ -1315,7 +1315,8 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         return false;
     }
     tw_stack *st = c->st;
-    uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
+    tw_seq end = tw_seq_add(c->snd_buf_seq, c->snd.len); /* of the data queued */
+    uint32_t avail = (uint32_t)tw_seq_diff(end, c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
     uint8_t flags;
@@ -1333,13 +1334,15 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         }
         /* Room for all of it in the peer's window and in the congestion window. Each
            test is one compare: avail is 1..snd_mss, so a window edge at or below
-           snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail,
-           summed in 64 bits, is at most cwnd exactly when cwnd > pipe and
-           cwnd - pipe >= avail. */
-        uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+           snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail is
+           at most cwnd exactly when cwnd > pipe and cwnd - pipe >= avail. pipe + avail
+           is end - snd_una (pipe = snd_nxt - snd_una, below 2^31 with snd_una <=
+           snd_nxt, and avail below 2^16: no wrap), one subtraction. */
+        assert((uint64_t)(uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una) + avail ==
+               (uint32_t)tw_seq_diff(end, c->snd_una));
         tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
         if (tw_seq_diff(win_end, c->snd_nxt) < (int32_t)avail ||
-            (uint64_t)pipe + avail > c->cwnd) {
+            (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
             return false;
         }
         if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
