@@ -85,9 +85,9 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
        shares the one shift. */
     uint64_t nlen = tw_cksum_be16_native(proto + payload_len) - tw_cksum_be16_native(proto) +
                     tw_cksum_be16_native(TW_IPV4_HDR_LEN);
-    uint32_t ck = tw_cksum_fin64(addr_nsum + nlen + tw_be32(0x45000000u) + n1 + n2);
     /* TTL and protocol, then the checksum (in network order as it lies). */
-    n2 |= tw_cksum_little_endian() ? ck << 16 : ck;
+    n2 = tw_cksum_fin64_after(addr_nsum + nlen + tw_be32(0x45000000u) + n1 + n2,
+                              (uint16_t)(tw_cksum_little_endian() ? n2 : n2 >> 16));
     memcpy(buf, &n0, 4);
     memcpy(buf + 4, &n1, 4);
     memcpy(buf + 8, &n2, 4);
