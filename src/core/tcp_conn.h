@@ -484,13 +484,19 @@ static inline void tw_conn_timer_update(tw_socket *c)
    the usual case), the entry waits for it at once, without the minimum of four: the same
    arm tw_conn_timer_place would make. (The three are NEVER when their AND is; any other
    case takes the general step.) dack_off: the delayed-ACK deadline is known to be NEVER
-   (tw_rto_arm_inline_as). */
+   (tw_rto_arm_inline_as), and a held timer is marked here, as tw_conn_timer_update
+   would, without its call (tcp_out.c push_now, sending inside a segment's processing:
+   the data a connect queued, sent on the SYN+ACK). */
 static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_socket *c,
                                                                        tw_time at,
                                                                        bool dack_off)
 {
     tw_stack *st = c->st;
     assert(!dack_off || c->dack_at == TW_TIME_NEVER);
+    if (dack_off && c == st->timer_held) {
+        st->timer_dirty = true;
+        return;
+    }
     if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
         (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER) {
         tw_wheel_arm_lazy(&st->wheel, &c->timer, tw_time_to_tick(at));
