@@ -550,13 +550,15 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
 }
 
-/* emit_plain_body for a payload over 128 bytes, out of line: in place when it lies in one
-   piece of the ring with HDR_ROOM bytes before it (its conditions, on the ring position
-   and the pieces, as tw_ring_pieces would tell them), else copied. The inline copies
-   (every request, response, FIN and pure ACK) then keep no saved bytes, no pointer to
-   them across the netdev call and no test for their restore (lifecycle -12
-   instructions), and know their payload (if any) is short: tw_cksum_copy_short's test
-   of the length is settled. */
+/* emit_plain_body for a payload over 128 bytes, or a shorter one that does not lie
+   between the ring's head and its end (it starts past the wrap or crosses it), out of
+   line: in place when it lies in one piece of the ring with HDR_ROOM bytes before it (its
+   conditions, on the ring position and the pieces, as tw_ring_pieces would tell them),
+   else copied. The inline copies (every request, response, FIN and pure ACK) then keep
+   no saved bytes, no pointer to them across the netdev call and no test for their
+   restore (lifecycle -12 instructions), and know their payload (if any) is short and in
+   one piece from head + off: tw_cksum_copy_short's test of the length is settled, and
+   no copy calls libc's memcpy with the header's values kept across it (lifecycle -4). */
 static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flags, tw_seq seq,
                                                       uint32_t off, uint32_t len,
                                                       bool retrans, uint16_t win)
@@ -576,13 +578,14 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
     }
 }
 
-/* emit_plain_body, the payload sent in place when it can be (emit_plain_long). */
+/* emit_plain_body, the payload sent in place when it can be (emit_plain_long), which
+   also takes a short payload in two pieces or past the wrap. */
 static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw_socket *c,
                                                                 uint8_t flags, tw_seq seq,
                                                                 uint32_t off, uint32_t len,
                                                                 bool retrans, uint16_t win, bool ts)
 {
-    if (len > 128) {
+    if (len > 128 || off + len > c->snd.cap - c->snd.head) {
         emit_plain_long(c, flags, seq, off, len, retrans, win);
         return;
     }
