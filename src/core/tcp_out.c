@@ -379,8 +379,10 @@ static inline __attribute__((always_inline)) void out_syn_all(
     uint64_t h78 = tw_be64((uint64_t)tw_ts_now(st, r ? r->ts_off : c->ts_offset) << 32 |
                            (r ? r->ts_recent : 0));
     memcpy(tcp + 28, &h78, 8);
-    uint32_t n9 = tw_be32(0x01030300u | (r ? r->listener->wscale_offer : c->rcv_wscale));
+    /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
+    uint32_t n9 = tw_be32(0x01030300u);
     memcpy(tcp + 36, &n9, 4);
+    tcp[39] = r ? r->listener->wscale_offer : c->rcv_wscale;
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
     uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
