@@ -372,7 +372,8 @@ static inline __attribute__((always_inline)) void out_syn_all(
     memcpy(tcp + 8, &h23, 8);
     uint32_t zero = 0;
     memcpy(tcp + 16, &zero, 4);
-    uint32_t n5 = tw_be32(0x02040000u | tw_conn_local_mss(r ? r->listener : c));
+    const tw_socket *mc = r ? r->listener : c; /* MSS and window scale (one load) */
+    uint32_t n5 = tw_be32(0x02040000u | tw_conn_local_mss(mc));
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
@@ -382,7 +383,7 @@ static inline __attribute__((always_inline)) void out_syn_all(
     /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
     uint32_t n9 = tw_be32(0x01030300u);
     memcpy(tcp + 36, &n9, 4);
-    tcp[39] = r ? r->listener->wscale_offer : c->rcv_wscale;
+    tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
     uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
