@@ -26,6 +26,29 @@ static bool synchronized(const tw_socket *c)
 /* The window field to send, and the right edge it advertises (RFC 9293 3.8.6.2.2 asks
    not to move the right edge left; rounding by the scale can do so by less than one
    unit, which the acceptance test tolerates because it uses the real buffer space). */
+/* tw_conn_rcv_space with tw_conn_rcv_space_rare's steps (a buffer limit lowered: the
+   window already promised stays offered) written in, without its call, for tw_out_syn:
+   it then keeps nothing across a call before the netdev's (asserted the same). */
+static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_socket *c)
+{
+    uint32_t space;
+    if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
+        if (c->flags & TW_F_SHUT_RD) {
+            space = c->rcvbuf_cap;
+        } else {
+            space = c->rcv.len < c->rcvbuf_cap ? c->rcvbuf_cap - c->rcv.len : 0;
+            int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
+            if (open > 0 && (uint32_t)open > space) {
+                space = (uint32_t)open;
+            }
+        }
+    } else {
+        space = c->rcvbuf_cap - c->rcv.len;
+    }
+    assert(space == tw_conn_rcv_space(c));
+    return space;
+}
+
 static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
 {
     uint32_t space = tw_conn_rcv_space(c);
@@ -730,7 +753,9 @@ void tw_out_syn(tw_socket *c, bool retransmit)
         syn_other(c, retransmit);
         return;
     }
-    out_syn_all(st, c, NULL, adv_window(c, true), retransmit);
+    uint32_t space = rcv_space_nocall(c); /* (adv_window's SYN case) */
+    /* RFC 7323 2.2: never scaled on SYN */
+    out_syn_all(st, c, NULL, (uint16_t)(space > 65535u ? 65535u : space), retransmit);
 }
 
 /* emit()'s pure ACK when it carries no SACK block, the one a bulk receiver sends for
