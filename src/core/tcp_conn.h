@@ -936,7 +936,8 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
    wants it inline whatever the compiler would choose (tcp_out.c push_now). dack_off (an
    output-side helper): the caller knows the delayed-ACK timer is off (push_now: the
    segment just sent carried the ACK, and ack_carried stopped it), so the test of the
-   other deadlines leaves it out (lifecycle -3 instr). */
+   other deadlines leaves it out (lifecycle -3 instr), and a held timer is marked without
+   tw_conn_timer_update's call (tw_conn_timer_started; -4). */
 static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_socket *c,
                                                                       bool dack_off)
 {
