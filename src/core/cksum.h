@@ -366,6 +366,24 @@ static inline uint64_t tw_cksum_be16_native(uint32_t v)
     return tw_cksum_little_endian() ? (uint64_t)v << 8 : v;
 }
 
+/* The 32-bit word to store as it lies for the 16 bits `first` (as they lie) followed by
+   tw_cksum_fin64(s) (an IPv4 header's TTL and protocol, then its checksum). On a
+   little-endian host the fold leaves the complemented sum in the upper half, where the
+   checksum goes, and `first` replaces the lower half: one 16-bit move, where the
+   checksum's shift down and back up (or a mask) and an or of `first` took two. */
+static inline uint32_t tw_cksum_fin64_after(uint64_t s, uint16_t first)
+{
+    if (tw_cksum_little_endian()) {
+        s += (s >> 32) | (s << 32);
+        uint32_t t = (uint32_t)(s >> 32);
+        t += (t >> 16) | (t << 16);
+        uint32_t w = ~t;
+        memcpy(&w, &first, 2); /* the lower half: the first two bytes as they lie */
+        return w;
+    }
+    return (uint32_t)first << 16 | tw_cksum_fin64(s);
+}
+
 /* The 32-bit word to store as it lies for a 16-bit checksum `ck` (a native value,
    tw_cksum_fin64 of a native sum: already in network order in memory) followed by the
    16-bit big-endian value `next` (a TCP checksum and urgent pointer). */

@@ -4,6 +4,7 @@
 #ifndef TW_CORE_IPV4_H
 #define TW_CORE_IPV4_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -76,7 +77,9 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
                                         uint32_t ndst, uint8_t proto, uint32_t payload_len,
                                         uint16_t id)
 {
-    uint32_t n0 = tw_be32(0x45000000u | (uint16_t)(payload_len + TW_IPV4_HDR_LEN));
+    /* (A datagram fits the MTU, tcpwave.h: the total length needs no cut to 16 bits.) */
+    assert(payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
+    uint32_t n0 = tw_be32(0x45000000u | (payload_len + TW_IPV4_HDR_LEN));
     uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
     uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
     /* The total length's share of the sum (tw_cksum_be16_native: exact for a 16-bit
@@ -85,9 +88,9 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
        shares the one shift. */
     uint64_t nlen = tw_cksum_be16_native(proto + payload_len) - tw_cksum_be16_native(proto) +
                     tw_cksum_be16_native(TW_IPV4_HDR_LEN);
-    uint32_t ck = tw_cksum_fin64(addr_nsum + nlen + tw_be32(0x45000000u) + n1 + n2);
     /* TTL and protocol, then the checksum (in network order as it lies). */
-    n2 |= tw_cksum_little_endian() ? ck << 16 : ck;
+    n2 = tw_cksum_fin64_after(addr_nsum + nlen + tw_be32(0x45000000u) + n1 + n2,
+                              (uint16_t)(tw_cksum_little_endian() ? n2 : n2 >> 16));
     memcpy(buf, &n0, 4);
     memcpy(buf + 4, &n1, 4);
     memcpy(buf + 8, &n2, 4);

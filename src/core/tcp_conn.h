@@ -480,12 +480,22 @@ static inline void tw_conn_timer_update(tw_socket *c)
    when the other three are off and the entry is not armed (an RTO started by a send,
    the usual case), the entry waits for it at once, without the minimum of four: the same
    arm tw_conn_timer_place would make. (The three are NEVER when their AND is; any other
-   case takes the general step.) */
-static inline void tw_conn_timer_started(tw_socket *c, tw_time at)
+   case takes the general step.) dack_off: the delayed-ACK deadline is known to be NEVER
+   (tw_rto_arm_inline_as), and a held timer is marked here, as tw_conn_timer_update
+   would, without its call (tcp_out.c push_now, sending inside a segment's processing:
+   the data a connect queued, sent on the SYN+ACK). */
+static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_socket *c,
+                                                                       tw_time at,
+                                                                       bool dack_off)
 {
     tw_stack *st = c->st;
+    assert(!dack_off || c->dack_at == TW_TIME_NEVER);
+    if (dack_off && c == st->timer_held) {
+        st->timer_dirty = true;
+        return;
+    }
     if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
-        (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
+        (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER) {
         tw_wheel_arm_lazy(&st->wheel, &c->timer, tw_time_to_tick(at));
         return;
     }
@@ -934,8 +944,13 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
 }
 /* Start the retransmission timer unless it runs (RFC 6298 5.1). Inline: every send that
    puts data, a SYN or a FIN in flight comes here. tw_rto_arm_inline for a caller that
-   wants it inline whatever the compiler would choose (tcp_out.c push_now). */
-static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c)
+   wants it inline whatever the compiler would choose (tcp_out.c push_now). dack_off (an
+   output-side helper): the caller knows the delayed-ACK timer is off (push_now: the
+   segment just sent carried the ACK, and ack_carried stopped it), so the test of the
+   other deadlines leaves it out (lifecycle -3 instr), and a held timer is marked without
+   tw_conn_timer_update's call (tw_conn_timer_started; -4). */
+static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_socket *c,
+                                                                      bool dack_off)
 {
     if (c->rto_at == TW_TIME_NEVER) {
         tw_time at = tw_time_add(c->st->now, c->rto);
@@ -945,11 +960,15 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c
            tw_time_to_tick rounds apart; the wheel entry is then set by the general
            step, which arms what tw_conn_timer_started would. */
         if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-            tw_conn_timer_started(c, at);
+            tw_conn_timer_started(c, at, dack_off);
         } else {
             tw_conn_timer_update(c);
         }
     }
+}
+static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c)
+{
+    tw_rto_arm_inline_as(c, false);
 }
 static inline void tw_rto_arm(tw_socket *c)
 {

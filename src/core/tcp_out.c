@@ -39,6 +39,29 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
 /* The window field to send, and the right edge it advertises (RFC 9293 3.8.6.2.2 asks
    not to move the right edge left; rounding by the scale can do so by less than one
    unit, which the acceptance test tolerates because it uses the real buffer space). */
+/* tw_conn_rcv_space with tw_conn_rcv_space_rare's steps (a buffer limit lowered: the
+   window already promised stays offered) written in, without its call, for tw_out_syn:
+   it then keeps nothing across a call before the netdev's (asserted the same). */
+static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_socket *c)
+{
+    uint32_t space;
+    if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
+        if (c->flags & TW_F_SHUT_RD) {
+            space = c->rcvbuf_cap;
+        } else {
+            space = c->rcv.len < c->rcvbuf_cap ? c->rcvbuf_cap - c->rcv.len : 0;
+            int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
+            if (open > 0 && (uint32_t)open > space) {
+                space = (uint32_t)open;
+            }
+        }
+    } else {
+        space = c->rcvbuf_cap - c->rcv.len;
+    }
+    assert(space == tw_conn_rcv_space(c));
+    return space;
+}
+
 static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
 {
     uint32_t space = tw_conn_rcv_space(c);
@@ -332,8 +355,9 @@ static inline __attribute__((always_inline)) void out_words_as(
 #define SYN_OPTS_ALL (TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE)
 
 /* The trace of a segment out_syn_all built, read back from the packet at `pkt` (as
-   trace_plain does), so that the builder keeps none of its values for it. Out of line
-   and cold: a stack without a trace hook never comes here. */
+   trace_plain does), so that the builder keeps none of its values for it, then the
+   netdev call (the builder keeps nothing for after this call either). Out of line and
+   cold: a stack without a trace hook never comes here. */
 static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw_socket *c,
                                                           const tw_reqsk *r,
                                                           const uint8_t *pkt, bool retrans)
@@ -351,55 +375,69 @@ static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw
     /* A half-open entry's segment is traced by its id (req_send). */
     tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
     trace_words(st, c, w, &o, 0, retrans, tw_get32(pkt + 16), r ? &tid : NULL);
+    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
    SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
    constant, so the five option words are written straight and send_words' header length
-   folds. The header's words are arguments, not an array the caller fills: no copy of
-   them escapes (only the trace's), so they stay in registers. Same bytes on the wire as
-   out_words_as; every connection sends one of these. */
+   folds. Same bytes on the wire as out_words_as; every connection sends one of these.
+   The segment is a connection's SYN (r NULL) or a half-open entry's SYN+ACK (c NULL,
+   r's listener giving MSS and window scale; a constant in each inline copy): each field
+   is read where its word is made and stored, and the sum is taken from the stored words
+   at the end, so that no word waits in a register for the others (the fields read first
+   as arguments were all live at once: every callee-saved register saved). win: the
+   SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
 static inline __attribute__((always_inline)) void out_syn_all(
-    tw_stack *st, const tw_socket *c, const tw_reqsk *r, uint32_t raddr, uint32_t ports,
-    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, uint16_t mss, uint8_t wscale,
-    uint32_t ts_val, uint32_t ts_ecr, bool retrans)
+    tw_stack *st, const tw_socket *c, const tw_reqsk *r, uint16_t win, bool retrans)
 {
+    uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
     uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
-    /* send_words' steps for these ten words (no payload), with the constant option
-       word summed at compile time: the MSS word (kind 2, length 4), SACK-permitted with
-       the TS kind and length (constant), the TS value and echo as one 8-byte word, NOP
-       and window scale (kind 3, length 3). Each joins the sum as it is stored (RFC 1071:
-       the sum of the parts): the words under 2^32 with plain adds, the 8-byte ones in
-       one carry chain. */
+    /* send_words' steps for these ten words (no payload): the MSS word (kind 2, length
+       4), SACK-permitted with the TS kind and length (constant), the TS value and echo
+       as one 8-byte word, NOP and window scale (kind 3, length 3), each stored as it is
+       made; the checksum and urgent pointer word is stored as zero first, so that the
+       header's five 8-byte words are summed as they lie, in one carry chain read from
+       the packet (RFC 1071: the sum of the parts), with the pseudo-header (RFC 9293
+       3.1). */
     uint8_t *pkt = st->txbuf;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    uint32_t nsrc = st->addr_net, ndst = tw_be32(raddr);
-    uint64_t addr_sum = (uint64_t)nsrc + ndst;
-    uint64_t h01 = tw_be64((uint64_t)ports << 32 | seq);
-    uint64_t h23 = tw_be64((uint64_t)ack << 32 | w3);
-    uint32_t n5 = tw_be32(0x02040000u | mss);
-    uint32_t n6 = tw_be32(0x0402080au);
-    uint64_t h78 = tw_be64((uint64_t)ts_val << 32 | ts_ecr);
-    uint32_t n9 = tw_be32(0x01030300u | wscale);
-    uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + 40) + n6 + n5 + n9;
-    sum = tw_cksum_add64x3(sum, h01, h23, h78);
+    /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
+    uint64_t key = r ? r->h.key : c->h.key;
+    uint32_t pk = (uint32_t)key;
+    uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
     memcpy(tcp, &h01, 8);
+    uint64_t h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
     memcpy(tcp + 8, &h23, 8);
+    uint32_t zero = 0;
+    memcpy(tcp + 16, &zero, 4);
+    const tw_socket *mc = r ? r->listener : c; /* MSS and window scale (one load) */
+    uint32_t n5 = tw_be32(0x02040000u | tw_conn_local_mss(mc));
     memcpy(tcp + 20, &n5, 4);
+    uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
+    uint64_t h78 = tw_be64((uint64_t)tw_ts_now(st, r ? r->ts_off : c->ts_offset) << 32 |
+                           (r ? r->ts_recent : 0));
     memcpy(tcp + 28, &h78, 8);
+    /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
+    uint32_t n9 = tw_be32(0x01030300u);
     memcpy(tcp + 36, &n9, 4);
+    tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
+    uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
+    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
     if (st->cfg.trace) {
         trace_syn_all(st, c, r, pkt, retrans);
+    } else {
+        tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
     }
-    tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
 static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
@@ -432,6 +470,19 @@ static __attribute__((noinline, cold)) void trace_plain(tw_stack *st, const tw_s
     }
     h.payload_len = len;
     trace_out(st, c, &h, retrans, c->raddr, NULL);
+}
+
+/* A traced stack's segment from emit_plain_body: its trace, then the netdev call, both
+   here, so that the inline builders keep nothing for after this call (the length is read
+   back from the IPv4 header). Not marked cold, its caller's test marked unlikely
+   instead: GCC put the code after a cold call's join (push_now's RTO arm) in the cold
+   section, two jumps more (lifecycle -1 instr). */
+static __attribute__((noinline)) void trace_plain_send(tw_stack *st, const tw_socket *c,
+                                                       const uint8_t *pkt, uint32_t len,
+                                                       bool retrans)
+{
+    trace_plain(st, c, pkt + TW_IPV4_HDR_LEN, len, retrans);
+    tw_stack_transmit_tcp(st, pkt, tw_get16(pkt + 2));
 }
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
@@ -533,12 +584,11 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
-    if (st->cfg.trace) {
-        trace_plain(st, c, tcp, len, retrans);
-    }
-    /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
-       count, rather than kept across the netdev's call (c is kept anyway). */
-    if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
+    if (__builtin_expect(st->cfg.trace != NULL, 0)) {
+        trace_plain_send(st, c, pkt, len, retrans);
+    } else if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
+        /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
+           count, rather than kept across the netdev's call (c is kept anyway). */
         tw_count(c->st, TW_CNT_TX_DROPPED);
     }
     if (in_place) {
@@ -546,13 +596,15 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
 }
 
-/* emit_plain_body for a payload over 128 bytes, out of line: in place when it lies in one
-   piece of the ring with HDR_ROOM bytes before it (its conditions, on the ring position
-   and the pieces, as tw_ring_pieces would tell them), else copied. The inline copies
-   (every request, response, FIN and pure ACK) then keep no saved bytes, no pointer to
-   them across the netdev call and no test for their restore (lifecycle -12
-   instructions), and know their payload (if any) is short: tw_cksum_copy_short's test
-   of the length is settled. */
+/* emit_plain_body for a payload over 128 bytes, or a shorter one that does not lie
+   between the ring's head and its end (it starts past the wrap or crosses it), out of
+   line: in place when it lies in one piece of the ring with HDR_ROOM bytes before it (its
+   conditions, on the ring position and the pieces, as tw_ring_pieces would tell them),
+   else copied. The inline copies (every request, response, FIN and pure ACK) then keep
+   no saved bytes, no pointer to them across the netdev call and no test for their
+   restore (lifecycle -12 instructions), and know their payload (if any) is short and in
+   one piece from head + off: tw_cksum_copy_short's test of the length is settled, and
+   no copy calls libc's memcpy with the header's values kept across it (lifecycle -4). */
 static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flags, tw_seq seq,
                                                       uint32_t off, uint32_t len,
                                                       bool retrans, uint16_t win)
@@ -572,13 +624,14 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
     }
 }
 
-/* emit_plain_body, the payload sent in place when it can be (emit_plain_long). */
+/* emit_plain_body, the payload sent in place when it can be (emit_plain_long), which
+   also takes a short payload in two pieces or past the wrap. */
 static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw_socket *c,
                                                                 uint8_t flags, tw_seq seq,
                                                                 uint32_t off, uint32_t len,
                                                                 bool retrans, uint16_t win, bool ts)
 {
-    if (len > 128) {
+    if (len > 128 || off + len > c->snd.cap - c->snd.head) {
         emit_plain_long(c, flags, seq, off, len, retrans, win);
         return;
     }
@@ -676,6 +729,30 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
     out_words(st, NULL, raddr, w, o, NULL, 0, 0, false, NULL);
 }
 
+/* tw_out_syn's segment in its other cases, out of line: a SYN+ACK sent again from
+   SYN-RECEIVED (emit), or a SYN with an option turned off (out_words); the usual SYN's
+   builder then saves no register for their frames and calls. */
+static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
+{
+    if (c->state == TW_STATE_SYN_RCVD) {
+        emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
+        return;
+    }
+    tw_stack *st = c->st;
+    /* The ports from the table key's low half (rport << 16 | lport, one load), as
+       emit_plain_body takes them. */
+    uint32_t pk = (uint32_t)c->h.key;
+    uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+    w[0] = pk << 16 | pk >> 16;
+    w[1] = c->iss.v;
+    w[2] = 0;
+    w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
+    w[4] = 0;
+    tw_tcp_opts o;
+    tw_conn_syn_opts(c, &o, NULL);
+    out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+}
+
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
     tw_stack *st = c->st;
@@ -688,34 +765,17 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     }
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
-    if (c->state == TW_STATE_SYN_RCVD) {
-        emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
-    } else {
-        /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight:
-           every active open sends one. */
-        /* The ports from the table key's low half (rport << 16 | lport, one load), as
-           emit_plain_body takes them. */
-        uint32_t pk = (uint32_t)c->h.key;
-        uint32_t ports = pk << 16 | pk >> 16;
-        uint16_t win = adv_window(c, true);
-        if (st->syn_opts == (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
-            /* tw_conn_syn_opts' choice when no option is turned off (stack.h syn_opts):
-               all four. */
-            out_syn_all(st, c, NULL, c->raddr, ports, c->iss.v, 0, TW_SYN, win,
-                        tw_conn_local_mss(c), c->rcv_wscale, tw_ts_now(st, c->ts_offset), 0,
-                        retransmit);
-        } else {
-            uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-            w[0] = ports;
-            w[1] = c->iss.v;
-            w[2] = 0;
-            w[3] = (uint32_t)TW_SYN << 16 | win;
-            w[4] = 0;
-            tw_tcp_opts o;
-            tw_conn_syn_opts(c, &o, NULL);
-            out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
-        }
+    /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight: every
+       active open sends one, with tw_conn_syn_opts' choice when no option is turned off
+       (stack.h syn_opts): all four. */
+    if (c->state == TW_STATE_SYN_RCVD ||
+        st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+        syn_other(c, retransmit);
+        return;
     }
+    uint32_t space = rcv_space_nocall(c); /* (adv_window's SYN case) */
+    /* RFC 7323 2.2: never scaled on SYN */
+    out_syn_all(st, c, NULL, (uint16_t)(space > 65535u ? 65535u : space), retransmit);
 }
 
 /* emit()'s pure ACK when it carries no SACK block, the one a bulk receiver sends for
@@ -843,14 +903,10 @@ static inline __attribute__((always_inline)) void req_synack(tw_stack *st, const
         req_send_general(st, r, TW_SYN | TW_ACK, retransmit);
         return;
     }
-    const tw_socket *l = r->listener;
-    uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a connection's,
        tcp_conn.c tw_conn_syn_opts); RFC 7323: its window unscaled (the one offered, kept:
        reqsk.h). */
-    out_syn_all(st, NULL, r, (uint32_t)(r->h.key >> 32), ports, r->iss, r->irs + 1,
-                TW_SYN | TW_ACK, (uint16_t)r->rcv_wnd, tw_conn_local_mss(l), l->wscale_offer,
-                tw_ts_now(st, r->ts_off), r->ts_recent, retransmit);
+    out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
 }
 
 /* A half-open entry's SYN+ACK without all four options, or its ACK: the option set as
@@ -1314,7 +1370,8 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         return false;
     }
     tw_stack *st = c->st;
-    uint32_t avail = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
+    tw_seq end = tw_seq_add(c->snd_buf_seq, c->snd.len); /* of the data queued */
+    uint32_t avail = (uint32_t)tw_seq_diff(end, c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
     uint8_t flags;
@@ -1332,13 +1389,15 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         }
         /* Room for all of it in the peer's window and in the congestion window. Each
            test is one compare: avail is 1..snd_mss, so a window edge at or below
-           snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail,
-           summed in 64 bits, is at most cwnd exactly when cwnd > pipe and
-           cwnd - pipe >= avail. */
-        uint32_t pipe = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+           snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail is
+           at most cwnd exactly when cwnd > pipe and cwnd - pipe >= avail. pipe + avail
+           is end - snd_una (pipe = snd_nxt - snd_una, below 2^31 with snd_una <=
+           snd_nxt, and avail below 2^16: no wrap), one subtraction. */
+        assert((uint64_t)(uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una) + avail ==
+               (uint32_t)tw_seq_diff(end, c->snd_una));
         tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
         if (tw_seq_diff(win_end, c->snd_nxt) < (int32_t)avail ||
-            (uint64_t)pipe + avail > c->cwnd) {
+            (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
             return false;
         }
         if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
@@ -1429,7 +1488,9 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
         if (c->flags & TW_F_PERSIST) {
             tw_timer_after_send(c);
         } else if (c->rto_at == TW_TIME_NEVER) {
-            tw_rto_arm_inline(c);
+            /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
+               start none, tcpwave.h) */
+            tw_rto_arm_inline_as(c, true);
         }
         return;
     }
