@@ -1324,8 +1324,11 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             if (n < c->snd_mss) {
                 c->snd_sml = c->snd_nxt;
             }
-        } else if (fin_q && tw_seq_eq(c->snd_nxt, data_end)) {
-            /* S10/S13: the FIN takes one sequence number of its own. */
+        } else if (fin_q && tw_seq_eq(c->snd_nxt, data_end) &&
+                   (probe || tw_seq_gt(win_end, c->snd_nxt))) {
+            /* S10/S13: the FIN takes one sequence number of its own, so it waits for
+               the window like data (RFC 9293 3.8.6.1: the persist timer probes a
+               closed one; a retransmission or probe sends it regardless). */
             if (tw_seq_eq(c->snd_una, c->snd_max)) {
                 c->stall_start = c->st->now;
             }
@@ -1377,10 +1380,11 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     uint8_t flags;
     uint32_t off = 0;
     if (avail == 0) {
-        if (!fin_q) {
+        /* S10/S13: the FIN takes one sequence number of its own: outside the peer's
+           window (closed, or filled by data in flight) it waits (push_segs, persist). */
+        if (!fin_q || tw_seq_diff(tw_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt) <= 0) {
             return false;
         }
-        /* S10/S13: the FIN takes one sequence number of its own. */
         flags = TW_FIN | TW_ACK;
     } else {
         uint32_t most = c->snd_mss;

@@ -99,7 +99,9 @@ void tw_timer_after_send_slow(tw_socket *c)
     tw_stack *st = c->st;
     bool outstanding = !tw_seq_eq(c->snd_una, c->snd_max);
     tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
-    bool waiting = tw_seq_lt(c->snd_nxt, data_end);
+    /* data not yet sent, or a FIN queued and never sent (it waits for the window) */
+    bool waiting = tw_seq_lt(c->snd_nxt, data_end) ||
+                   ((c->flags & TW_F_FIN_QUEUED) && !tw_seq_gt(c->snd_max, data_end));
     if (outstanding) {
         if (c->flags & TW_F_PERSIST) {
             c->flags &= ~TW_F_PERSIST;
@@ -107,8 +109,9 @@ void tw_timer_after_send_slow(tw_socket *c)
         }
         tw_rto_arm(c);
     } else if (waiting && c->snd_wnd < c->snd_mss) {
-        /* RFC 9293 3.8.6.1: a closed window with data waiting: probe it (D2). A window
-           too small for the sender's SWS rule (3.8.6.2.1) waits here too. */
+        /* RFC 9293 3.8.6.1: a closed window with data (or the FIN) waiting: probe it
+           (D2). A window too small for the sender's SWS rule (3.8.6.2.1) waits here
+           too. */
         if (!(c->flags & TW_F_PERSIST)) {
             c->flags |= TW_F_PERSIST;
             c->persist_backoff = 0;
