@@ -1303,7 +1303,7 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             bool to_end = tw_seq_eq(tw_seq_add(c->snd_nxt, n), data_end);
             if (to_end) {
                 flags |= TW_PSH; /* the segment that empties the buffer asks for delivery */
-                if (fin_q) {
+                if (fin_q && (n < room || probe)) { /* (the FIN in the window too) */
                     flags |= TW_FIN;
                     fin = true;
                 }
@@ -1391,8 +1391,9 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         if (avail > most) {
             return false; /* more than one segment (or the FIN already sent) */
         }
-        /* Room for all of it in the peer's window and in the congestion window. Each
-           test is one compare: avail is 1..snd_mss, so a window edge at or below
+        /* Room for all of it in the peer's window and in the congestion window, and
+           for a FIN queued behind it (its sequence number in the window too). Each
+           size test is one compare: avail is 1..snd_mss, so a window edge at or below
            snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail is
            at most cwnd exactly when cwnd > pipe and cwnd - pipe >= avail. pipe + avail
            is end - snd_una (pipe = snd_nxt - snd_una, below 2^31 with snd_una <=
@@ -1400,7 +1401,8 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         assert((uint64_t)(uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una) + avail ==
                (uint32_t)tw_seq_diff(end, c->snd_una));
         tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
-        if (tw_seq_diff(win_end, c->snd_nxt) < (int32_t)avail ||
+        int32_t wroom = tw_seq_diff(win_end, c->snd_nxt);
+        if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
             (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
             return false;
         }
