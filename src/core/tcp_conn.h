@@ -553,8 +553,8 @@ static inline bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 /* (tw_conn_rcv_reserve_in's cases other than its two usual ones) */
 bool tw_conn_rcv_reserve_slow(tw_socket *c, uint32_t need);
-/* tw_conn_rcv_reserve's body, inline where a call costs more than its usual cases (a
-   passive open's third segment, third_ack). */
+/* tw_conn_rcv_reserve's body (tcp_conn.c; third_ack takes the second usual case in line,
+   for a child's fresh ring). */
 static inline __attribute__((always_inline)) bool tw_conn_rcv_reserve_in(tw_socket *c,
                                                                         uint32_t need)
 {

@@ -1762,12 +1762,24 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
             c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
                                                                       : tw_conn_local_mss(c));
         }
-        assert(c->rcv.len == 0); /* (a child's first text: nothing received before) */
-        if (!tw_conn_rcv_reserve_in(c, s->data_len)) {
-            drop_text(c, s, TW_CNT_RX_NOMEM);
-            return;
+        /* (a child's first text: nothing received before, no ring yet) */
+        assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
+        if (s->data_len <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+            st->mem.cache[TW_MC_RING].head) {
+            /* tw_conn_rcv_reserve_in's usual case for a ring without a block (the first
+               block from the free list), and the text to its front (head 0, nothing in
+               it: no wrap to work out, as tw_ring_write_at would). */
+            c->rcv.buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            c->rcv.cap = TW_MEM_RING_BLOCK;
+            tw_copy(c->rcv.buf, s->data, s->data_len);
+            deliver_in_order(st, c, NULL, s->data_len, false);
+        } else {
+            if (!tw_conn_rcv_reserve(c, s->data_len)) {
+                drop_text(c, s, TW_CNT_RX_NOMEM);
+                return;
+            }
+            deliver_in_order(st, c, s->data, s->data_len, false);
         }
-        deliver_in_order(st, c, s->data, s->data_len, false);
         ack_policy(st, c, s->data_len);
     }
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
