@@ -984,10 +984,15 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         c->retries = 0;
         c->persist_backoff = 0;
     }
-    /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
-    c->rto_at = first || tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
-                                                           : tw_time_add(st->now, c->rto);
-    timer_changed_in(st, c);
+    /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. (A
+       child's RTO was never started -- its SYN+ACK's timer was the entry's -- so for
+       `first` it stays stopped, and the deadlines are the caller's to tell the wheel.) */
+    assert(!first || c->rto_at == TW_TIME_NEVER);
+    if (!first) {
+        c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
+                                                      : tw_time_add(st->now, c->rto);
+        timer_changed_in(st, c);
+    }
 }
 
 static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_socket *c,
@@ -1752,6 +1757,15 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
            !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
     ack_advance_as(st, c, s, s->h, true, true);
+    /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
+       with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
+       may have set (syn_rcvd_queued) for the wheel to know. */
+    assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
+           (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)) &&
+           !tw_timer_armed(&c->timer) && c != st->timer_held);
+    if (c->flags & TW_F_KEEPALIVE) {
+        tw_conn_timer_update_unheld(st, c);
+    }
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
