@@ -385,7 +385,8 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
    here when its third segment comes (req_promote). `promoted`: the connection made from
-   the entry takes its place in the listener's SYN queue count (syn_len left as it is). */
+   the entry takes its place in the listener's SYN queue count and in the stack's
+   connection count (syn_len and nconns left as they are). */
 static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
                                                                   uint64_t hash, bool promoted)
 {
@@ -397,8 +398,8 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     }
     if (!promoted) {
         r->listener->syn_len--;
+        st->nconns--;
     }
-    st->nconns--;
     tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
 }
 
@@ -480,6 +481,12 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
     tw_conn_apply_peer_syn_in(c, &peer);
+    /* The flags SYN-RECEIVED's state change (tw_conn_set_state) would set, counting the
+       connection in st->nconns -- where the entry, which c replaces, is counted already
+       (req_free_hashed leaves the count as it is) -- and TW_F_HASHED, as c goes in the
+       table below: set here with the others (nothing reads them before). */
+    assert(!(c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)));
+    c->flags |= TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
     c->snd_wnd = r->peer_win; /* (the rest of the SYN's window: in_promoted) */
     if (__builtin_expect(r->rcv_wnd > c->rcvbuf_cap, 0)) {
         /* The listener's buffer was lowered since our SYN+ACK: the window it offered
@@ -495,21 +502,18 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     /* The entry was found by the segment's 4-tuple, the connection has the same one,
        and both tables have one seed: the lookup's hash serves both. */
     uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
-    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len instead) */
-    /* tw_conn_hash_hashed without its test (a child just made is in no table), with the
-       stack in a register (the lookup's cache takes it too). */
-    assert(!(c->flags & TW_F_HASHED) && c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
+    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
+    /* tw_conn_hash_hashed without its test (a child just made is in no table; its flag is
+       set above), with the stack in a register (the lookup's cache takes it too). */
+    assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
     tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, s->hash);
-    c->flags |= TW_F_HASHED;
     st->last_conn = c;
-    if (st->cfg.trace) {
-        /* (the flag is read only by a trace: the entry's SYN-RECEIVED was traced) */
-        c->flags |= TW_F_QUIET_STATE;
-        tw_conn_set_state_full(c, TW_STATE_SYN_RCVD);
-        c->flags &= ~TW_F_QUIET_STATE;
-    } else {
-        tw_conn_set_state_untraced(c, TW_STATE_SYN_RCVD);
-    }
+    /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
+       stack that traces, is the trace of the change, which the entry's SYN-RECEIVED had
+       (in_listen). */
+    assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
+                                                              TW_STATE_SYN_RCVD));
+    c->state = TW_STATE_SYN_RCVD;
     in_promoted(c, s, usual, synack_tick, l);
 }
 
