@@ -465,11 +465,6 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
-    tw_tcp_opts peer; /* what tw_conn_apply_peer_syn reads of it (present says which) */
-    peer.present = (uint8_t)(r->opts | (r->peer_mss ? TW_OPT_MSS : 0));
-    peer.mss = r->peer_mss;
-    peer.wscale = r->snd_wscale;
-    peer.ts_val = r->ts_recent;
     c->irs = tw_seq_make(r->irs);
     c->rcv_nxt = tw_seq_add(c->irs, 1);
     c->rcv_adv = tw_seq_add(c->rcv_nxt, r->rcv_wnd);
@@ -480,7 +475,28 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
-    tw_conn_apply_peer_syn_in(c, &peer);
+    /* tw_conn_apply_peer_syn's steps for the SYN as the entry kept it (in_listen): its
+       options both ends offered (S4: already masked with st->syn_opts), the peer's
+       window scale (0 unless offered) and MSS option (0 if absent: 536, S4 / RFC 9293
+       3.7.1, clamped at 64 as there). c, just made, has none of the three option
+       flags. */
+    unsigned on = r->opts;
+    assert(!(on & ~(unsigned)st->syn_opts) && ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
+           !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
+    uint16_t pm = r->peer_mss ? r->peer_mss : 536;
+    c->peer_mss = pm < 64 ? 64 : pm;
+    c->flags |= (on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK); /* (tcp_conn.c asserts) */
+    c->snd_wscale = r->snd_wscale;
+    if (!(on & TW_OPT_WSCALE)) {
+        c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
+    }
+    uint16_t mss = c->peer_mss < c->local_mss ? c->peer_mss : c->local_mss;
+    if (on & TW_OPT_TS) {
+        c->ts_recent = r->ts_recent;
+        c->ts_recent_stamp = st->now;
+        mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
+    }
+    c->snd_mss = mss;
     /* The flags SYN-RECEIVED's state change (tw_conn_set_state) would set, counting the
        connection in st->nconns -- where the entry, which c replaces, is counted already
        (req_free_hashed leaves the count as it is) -- and TW_F_HASHED, as c goes in the
@@ -494,7 +510,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
         c->flags |= TW_F_BUF_LOWERED;
     }
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
-    if (!(c->flags & TW_F_TS) && r->retries == 0) { /* (timestamps, the default, first) */
+    if (!(on & TW_OPT_TS) && r->retries == 0) { /* (timestamps, the default, first) */
         /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
            with timestamps the ACK's echo times it instead). */
         tw_rtt_sample(c, TW_US((uint32_t)(st->now / TW_US(1)) - r->sent_us));
