@@ -111,7 +111,7 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
 static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
-                        tw_socket *l);
+                        tw_socket *l, uint16_t peer_win);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
    identity `id`. Inline in its two callers: a passive open's third segment pays no frame
@@ -492,8 +492,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     }
     uint16_t mss = c->peer_mss < c->local_mss ? c->peer_mss : c->local_mss;
     if (on & TW_OPT_TS) {
-        c->ts_recent = r->ts_recent;
-        c->ts_recent_stamp = st->now;
+        c->ts_recent = r->ts_recent; /* (its stamp: in_promoted, as the SYN's window) */
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
@@ -503,7 +502,6 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        table below: set here with the others (nothing reads them before). */
     assert(!(c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)));
     c->flags |= TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
-    c->snd_wnd = r->peer_win; /* (the rest of the SYN's window: in_promoted) */
     if (__builtin_expect(r->rcv_wnd > c->rcvbuf_cap, 0)) {
         /* The listener's buffer was lowered since our SYN+ACK: the window it offered
            stays (RFC 9293 3.8.6.2.2), as after set_bufsizes on a connection. */
@@ -518,6 +516,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     /* The entry was found by the segment's 4-tuple, the connection has the same one,
        and both tables have one seed: the lookup's hash serves both. */
     uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
+    uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */
     req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
     /* tw_conn_hash_hashed without its test (a child just made is in no table; its flag is
        set above), with the stack in a register (the lookup's cache takes it too). */
@@ -530,7 +529,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(c, s, usual, synack_tick, l);
+    in_promoted(c, s, usual, synack_tick, l, peer_win);
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
@@ -1855,10 +1854,12 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
 
 /* req_promote's connection, l's child, takes its third segment: through the full steps
    with its wheel entry set once at the end as in_conn does it, or through third_ack. The
-   SYN's send window is completed where the connection may stay in SYN-RECEIVED:
-   third_ack's segment replaces it before anything reads it (syn_rcvd_queued). */
+   SYN's send window (`peer_win`, unscaled) and TS.Recent's time are set where the
+   connection may stay in SYN-RECEIVED: third_ack's segment replaces them before anything
+   reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
+   TS.Recent, set by req_promote). */
 static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
-                        tw_socket *l)
+                        tw_socket *l, uint16_t peer_win)
 {
     tw_stack *st = c->st;
     if (third_ack_ok(c, s, usual)) {
@@ -1867,6 +1868,10 @@ static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tic
         third_ack(c, s, l);
         return;
     }
+    if (c->flags & TW_F_TS) {
+        c->ts_recent_stamp = st->now; /* (TS.Recent from the SYN: req_promote) */
+    }
+    c->snd_wnd = peer_win;
     timer_hold(st, c);
     syn_rcvd_window(c);
     in_synchronized(c, s);
