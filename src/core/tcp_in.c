@@ -2008,18 +2008,27 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
-    timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
+        timer_hold(st, c);
         in_syn_sent(st, c, s, h, may_trace);
-    } else if (closing_ack_ok(c, s, h)) {
-        /* (asked here, not in in_synchronized: its other callers have a connection in
-           SYN-RECEIVED, which is never a closing ACK's) */
-        if (!closing_ack_last(st, c, s, h, may_trace)) {
-            s->h = h;
-            closing_ack(c, s);
-        }
+        timer_release(st, c);
+        return;
+    }
+    /* (asked here, not in in_synchronized: its other callers have a connection in
+       SYN-RECEIVED, which is never a closing ACK's) */
+    bool closing = closing_ack_ok(c, s, h);
+    if (closing && closing_ack_last(st, c, s, h, may_trace)) {
+        /* Not held: the connection went (tw_conn_free, or a TIME-WAIT record made from
+           it), or, with no room for the record, stays in TIME-WAIT, whose one timer
+           update time_wait_stay makes itself (nothing before it changes a deadline that
+           the wheel is not told of there). */
+        return;
+    }
+    timer_hold(st, c);
+    s->h = h;
+    if (closing) {
+        closing_ack(c, s);
     } else {
-        s->h = h;
         in_synchronized(c, s);
     }
     timer_release(st, c);
