@@ -110,8 +110,8 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
-                        tw_socket *l, uint16_t peer_win);
+static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
+                        uint64_t synack_tick, tw_socket *l, uint16_t peer_win);
 
 /* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
    identity `id`. Inline in its two callers: a passive open's third segment pays no frame
@@ -529,7 +529,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(c, s, usual, synack_tick, l, peer_win);
+    in_promoted(st, c, s, usual, synack_tick, l, peer_win);
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
@@ -1742,7 +1742,7 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     return !tw_seq_lt(s->ack, oldest);
 }
 
-static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
+static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -1752,8 +1752,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
     /* note_arrival's steps: TS.Recent from this segment (RFC 7323 4.3: its TSval passed
        PAWS, third_ack_ok, and SEG.SEQ = RCV.NXT = Last.ACK.sent, req_promote); the idle
        clock starts in tw_cc_init (syn_rcvd_queued), with no keepalive probe sent yet. */
-    assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent);
-    tw_stack *st = c->st;
+    assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent && c->st == st);
     if (c->flags & TW_F_TS) {
         c->ts_recent = s->h->o.ts_val;
         c->ts_recent_stamp = st->now;
@@ -1858,14 +1857,14 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    connection may stay in SYN-RECEIVED: third_ack's segment replaces them before anything
    reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
    TS.Recent, set by req_promote). */
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
-                        tw_socket *l, uint16_t peer_win)
+static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
+                        uint64_t synack_tick, tw_socket *l, uint16_t peer_win)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st); /* (given apart: the caller's, in a register) */
     if (third_ack_ok(c, s, usual)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
-        third_ack(c, s, l);
+        third_ack(st, c, s, l);
         return;
     }
     if (c->flags & TW_F_TS) {
