@@ -638,10 +638,18 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
                                                                           bool may_fin,
                                                                           bool may_trace)
 {
-    if (may_trace) {
-        tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
+       SYN-RECEIVED are reached from no synchronized state): it is counted now, without
+       the test of TW_F_CONNECTED, always clear here. */
+    assert(!(c->flags & TW_F_CONNECTED) &&
+           (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
+    if (may_trace && c->st->cfg.trace) {
+        tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
-        tw_conn_set_state_untraced(c, TW_STATE_ESTABLISHED);
+        assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
+        c->flags |= TW_F_CONNECTED;
+        tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+        c->state = TW_STATE_ESTABLISHED;
     }
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
