@@ -2095,6 +2095,7 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
                                                                  uint64_t key, tw_hnode *n,
+                                                                 bool req_known, tw_hnode *rq,
                                                                  bool may_trace)
 {
     const tw_tcp_hdr *h = s->h;
@@ -2125,8 +2126,9 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
             have_floor = true;
         }
     }
-    if (st->reqs.count) {
-        n = tw_htab_find_hashed(&st->reqs, key, s->hash);
+    /* (`req_known`: the caller has looked the SYN table up already, `rq` its answer) */
+    if (req_known ? rq != NULL : st->reqs.count != 0) {
+        n = req_known ? rq : tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
             req_input(st, (tw_reqsk *)n, s, may_trace);
             return;
@@ -2149,7 +2151,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n)
 {
-    input_demux_in(st, s, key, n, true);
+    input_demux_in(st, s, key, n, false, NULL, true);
 }
 
 /* The connection table's lookup for a segment, with the one-entry cache in front
@@ -2201,10 +2203,18 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        here, connect's address there: connect refuses the same addresses), and its key
        holds its two ports, never 0 (a SYN from port 0 is dropped, connect refuses port 0,
        a local port is never 0): so only a packet the table does not know is asked (our
-       address never changes). */
-    if (!n &&
-        (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad((uint32_t)key))) {
-        return false;
+       address never changes). The same holds for a SYN queue entry's (made from a SYN
+       that passed them: in_listen), looked up here for that, before input_demux_in's
+       steps, which take its answer (the third segment of every passive open). */
+    tw_hnode *rq = NULL;
+    if (!n) {
+        if (st->reqs.count) {
+            rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
+        }
+        if (!rq && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
+                    tw_tcp_usual_ports_bad((uint32_t)key))) {
+            return false;
+        }
     }
     uint8_t grow = 0;
     if (n && fast_ok(c, &s, h, &grow)) {
@@ -2281,7 +2291,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     } else {
         tw_tcp_usual_ports(h, (uint32_t)key);
         s.h = h;
-        input_demux_in(st, &s, key, NULL, false);
+        input_demux_in(st, &s, key, NULL, true, rq, false);
     }
     return true;
 }
