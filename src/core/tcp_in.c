@@ -727,7 +727,10 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         c->snd_wl2 = ack;
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
-        timer_changed(c);
+        /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
+           the RTO again below; the wheel is told once, timer_release) */
+        assert(st->timer_held == c);
+        st->timer_dirty = true;
         established_from_syn(c, may_trace);
         ack_soon(st, c); /* S3; S5: data the application writes at once rides on it */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
