@@ -673,8 +673,8 @@ static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
     return user_mss && user_mss < mss ? user_mss : mss;
 }
 /* Take what the peer's SYN or SYN+ACK offered (`peer`: present says which fields are set):
-   the options both ends use, the peer's MSS and ours. Inline for a passive open's
-   third segment (req_promote), whose `peer` is then no struct in memory. */
+   the options both ends use, the peer's MSS and ours. Inline for an active open's
+   SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
 static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
     tw_socket *c, const tw_tcp_opts *peer)
 {
