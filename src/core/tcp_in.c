@@ -113,11 +113,12 @@ static void in_synchronized(tw_socket *c, tw_seg *s);
 static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
                         uint64_t synack_tick, tw_socket *l, uint16_t peer_win);
 
-/* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
-   identity `id`. Inline in its two callers: a passive open's third segment pays no frame
-   for it. */
+/* A child of listener `l` for the peer of segment `s`, whose 4-tuple's key is `key`
+   (tw_tuple_key), not yet in any state, with trace identity `id`. Inline in its two
+   callers: a passive open's third segment pays no frame for it. */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
-                                                                 const tw_seg *s, uint32_t id)
+                                                                 const tw_seg *s, uint64_t key,
+                                                                 uint32_t id)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     tw_socket *c = tw_conn_alloc_in(st, id);
@@ -141,9 +142,9 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
     /* (TW_F_CHILD: l is its port's listener) */
     c->flags |= TW_F_PASSIVE | TW_F_CHILD |
                 (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_LINGER0));
-    c->raddr = s->raddr;
-    c->rport = s->h->sport;
-    c->lport = l->lport;
+    /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
+    assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
+    c->h.key = key;
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->local_mss = l->local_mss;
@@ -210,7 +211,8 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
-    tw_socket *c = new_child(st, l, s, (uint32_t)++st->next_conn_id);
+    tw_socket *c = new_child(st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport),
+                             (uint32_t)++st->next_conn_id);
     if (!c) {
         return;
     }
@@ -462,7 +464,8 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
-    tw_socket *c = new_child(st, l, s, r->id); /* (the entry's: its segments were traced so) */
+    /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
+    tw_socket *c = new_child(st, l, s, r->h.key, r->id);
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
