@@ -393,7 +393,14 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
 static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
                                                                   uint64_t hash, bool promoted)
 {
-    tw_wheel_cancel(&st->wheel, &r->timer);
+    /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
+       next user sets it: in_listen) */
+    if (r->timer.pprev == &st->wheel.lazy) {
+        st->wheel.lazy = NULL;
+        st->wheel.count--;
+    } else if (r->timer.pprev) {
+        tw_wheel_cancel_placed(&st->wheel, &r->timer);
+    }
     tw_htab_remove_hashed(&st->reqs, &r->h, hash);
     *r->lpprev = r->lnext;
     if (r->lnext) {
