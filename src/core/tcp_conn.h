@@ -812,6 +812,15 @@ static inline void tw_out_ack_lazy(tw_socket *c)
         c->st->ack_head = c;
     }
 }
+/* tw_out_ack_lazy for a connection its caller knows is on no held-ACK list and owes no
+   ACK yet (a passive child's first text: tcp_in.c third_ack), with its stack. */
+static inline void tw_out_ack_lazy_unqueued(tw_stack *st, tw_socket *c)
+{
+    assert(c->st == st && !(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
+    c->flags |= TW_F_ACK_LAZY | TW_F_ACK_QUEUED;
+    c->ack_next = st->ack_head;
+    st->ack_head = c;
+}
 /* Send the pure ACKs tw_out_push held back (tw_stack_on_timeout). */
 void tw_out_flush_acks(tw_stack *st);
 /* Take c, which is on it (TW_F_ACK_QUEUED), off the held-ACK list as it is freed

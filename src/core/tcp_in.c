@@ -1834,19 +1834,25 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
             }
             deliver_in_order(st, c, s->data, s->data_len, false);
         }
-        ack_policy(st, c, s->data_len);
     }
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
-       the ACK its text may owe is left (push_tail; tw_timer_after_send has nothing to
-       do). */
+       the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
+       child has owed no ACK before (none of the three flags: it has received nothing,
+       tw_conn_alloc), so a segment without text owes none either. */
     assert(!c->snd.len && tw_seq_eq(c->snd_nxt, c->snd_max) &&
            tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at == TW_TIME_NEVER &&
-           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN);
-    if (c->flags & TW_F_ACK_NOW) {
-        tw_out_ack(c);
-    } else if (c->flags & TW_F_ACK_LAZY) {
-        tw_out_ack_lazy(c);
+           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN &&
+           !(c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
+    if (s->data_len) {
+        /* ack_policy's steps for the first text, in the quick-ACK mode tw_cc_init has
+           just set (syn_rcvd_queued): ack_soon's for a connection that owes no ACK yet
+           (TW_F_ACK_LAZY and its segment, no ACK_NOW), then push_tail's for that ACK,
+           held for the end of the turn (tw_out_ack_lazy's, on no list yet). */
+        assert(c->quickack == 16);
+        c->quickack--;
+        c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
+        tw_out_ack_lazy_unqueued(st, c);
     }
 }
 
