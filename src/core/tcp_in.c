@@ -743,7 +743,11 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         assert(st->timer_held == c);
         st->timer_dirty = true;
         established_from_syn(c, may_trace);
-        ack_soon(st, c); /* S3; S5: data the application writes at once rides on it */
+        /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
+           connection that owes no ACK yet: in SYN-SENT it has received nothing. */
+        assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
+        c->flags |= TW_F_ACK_LAZY;
+        c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
            without its tests. */
