@@ -983,9 +983,14 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
            not, so Karn's ambiguity does not arise. */
         uint32_t ms = tw_ts_now(st, c->ts_offset) - o->ts_ecr;
-        c->flags &= ~TW_F_RTT_TIMING;
+        /* (`first`: a child times nothing itself -- its SYN+ACK was the entry's, whose
+           sample without timestamps req_promote took -- so the flag is clear) */
+        assert(!first || !(c->flags & TW_F_RTT_TIMING));
+        if (!first) {
+            c->flags &= ~TW_F_RTT_TIMING;
+        }
         tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
-    } else if ((c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
+    } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
         tw_rtt_sample_in(st, c, st->now - c->rtt_start);
     }
