@@ -967,8 +967,10 @@ static inline void tw_timer_after_send(tw_socket *c)
 }
 void tw_keepalive_reset(tw_socket *c);
 /* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
-   of every connection come here once, and the call cost a fifth of the work. */
-static inline void tw_cc_init(tw_socket *c)
+   of every connection come here once, and the call cost a fifth of the work. `unheld`:
+   the caller holds no timer for c (tcp_in.c third_ack), so the wheel is told of the
+   keepalive deadline here (input-side helper). */
+static inline void tw_cc_init_as(tw_socket *c, bool unheld)
 {
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
@@ -984,9 +986,16 @@ static inline void tw_cc_init(tw_socket *c)
        one to start. */
     if (c->flags & TW_F_KEEPALIVE) {
         tw_keepalive_reset(c);
+        if (unheld) {
+            tw_conn_timer_update_unheld(c->st, c);
+        }
     }
     assert(c->ka_sent == 0);
     assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));
+}
+static inline void tw_cc_init(tw_socket *c)
+{
+    tw_cc_init_as(c, false);
 }
 
 /* ---- timewait.c ---- */
