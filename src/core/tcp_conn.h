@@ -967,15 +967,19 @@ static inline void tw_timer_after_send(tw_socket *c)
 }
 void tw_keepalive_reset(tw_socket *c);
 /* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
-   of every connection come here once, and the call cost a fifth of the work. `unheld`:
-   the caller holds no timer for c (tcp_in.c third_ack), so the wheel is told of the
-   keepalive deadline here (input-side helper). */
-static inline void tw_cc_init_as(tw_socket *c, bool unheld)
+   of every connection come here once, and the call cost a fifth of the work. `child`:
+   c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as
+   tw_conn_alloc zeroed it, and its timer held by no segment's steps, so the wheel is
+   told of the keepalive deadline here. */
+static inline void tw_cc_init_as(tw_socket *c, bool child)
 {
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
     c->ssthresh = UINT32_MAX;
-    c->ca_state = TW_CA_OPEN;
+    assert(!child || c->ca_state == TW_CA_OPEN);
+    if (!child) {
+        c->ca_state = TW_CA_OPEN;
+    }
     c->recover = c->snd_una;
     c->high_rxt = c->snd_una;
     c->snd_sml = c->snd_una;
@@ -986,7 +990,7 @@ static inline void tw_cc_init_as(tw_socket *c, bool unheld)
        one to start. */
     if (c->flags & TW_F_KEEPALIVE) {
         tw_keepalive_reset(c);
-        if (unheld) {
+        if (child) {
             tw_conn_timer_update_unheld(c->st, c);
         }
     }

@@ -644,11 +644,12 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 /* ---- SYN-SENT (3.10.7.3) ---- */
 
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
-   FIN is queued (third_ack's unaccepted child: one test less). */
+   FIN is queued (third_ack's unaccepted child: one test less); `child` true for
+   third_ack's child just made (tw_cc_init_as). */
 static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
                                                                           bool may_fin,
                                                                           bool may_trace,
-                                                                          bool unheld)
+                                                                          bool child)
 {
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
        SYN-RECEIVED are reached from no synchronized state): it is counted now, without
@@ -669,7 +670,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
         c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
     }
-    tw_cc_init_as(c, unheld);
+    tw_cc_init_as(c, child);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -1178,7 +1179,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *
     c->snd_wl2 = s->ack;
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(c, !child, true, child); /* (a child's timer: not held) */
+    established_from_syn_in(c, !child, true, child);
     if (child || l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
@@ -1809,7 +1810,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     ack_advance_as(st, c, s, s->h, true, true);
     /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
        with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
-       may have set (syn_rcvd_queued), of which it told the wheel (unheld). */
+       may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init_as). */
     assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
            (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)) &&
            tw_timer_armed(&c->timer) == (c->ka_at != TW_TIME_NEVER) && c != st->timer_held);
