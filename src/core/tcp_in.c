@@ -1819,11 +1819,11 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     }
     if (s->data_len) {
         /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
-           of order yet, nothing shut or orphaned: asserted above), on a child. */
-        if (s->data_len > c->rcv_mss) {
-            c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                      : tw_conn_local_mss(c));
-        }
+           of order yet, nothing shut or orphaned: asserted above), on a child, whose
+           largest payload seen is none yet (0, tw_conn_alloc): this text's is larger. */
+        assert(c->rcv_mss == 0);
+        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
+                                                                  : tw_conn_local_mss(c));
         /* (a child's first text: nothing received before, no ring yet) */
         assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
         if (s->data_len <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
