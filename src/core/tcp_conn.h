@@ -971,7 +971,7 @@ void tw_keepalive_reset(tw_socket *c);
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as
    tw_conn_alloc zeroed it, and its timer held by no segment's steps, so the wheel is
    told of the keepalive deadline here. */
-static inline void tw_cc_init_as(tw_socket *c, bool child)
+static inline void tw_cc_init(tw_socket *c, bool child)
 {
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
@@ -996,10 +996,6 @@ static inline void tw_cc_init_as(tw_socket *c, bool child)
     }
     assert(c->ka_sent == 0);
     assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));
-}
-static inline void tw_cc_init(tw_socket *c)
-{
-    tw_cc_init_as(c, false);
 }
 
 /* ---- timewait.c ---- */

@@ -645,7 +645,7 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less); `child` true for
-   third_ack's child just made (tw_cc_init_as). */
+   third_ack's child just made (tw_cc_init). */
 static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
                                                                           bool may_fin,
                                                                           bool may_trace,
@@ -670,7 +670,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
         c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
     }
-    tw_cc_init_as(c, child);
+    tw_cc_init(c, child);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -1810,7 +1810,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     ack_advance_as(st, c, s, s->h, true, true);
     /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
        with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
-       may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init_as). */
+       may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init). */
     assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
            (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)) &&
            tw_timer_armed(&c->timer) == (c->ka_at != TW_TIME_NEVER) && c != st->timer_held);
