@@ -560,8 +560,8 @@ static inline bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 /* (tw_conn_rcv_reserve_in's cases other than its two usual ones) */
 bool tw_conn_rcv_reserve_slow(tw_socket *c, uint32_t need);
-/* tw_conn_rcv_reserve's body, inline where a call costs more than its usual cases (a
-   passive open's third segment, third_ack). */
+/* tw_conn_rcv_reserve's body (tcp_conn.c; third_ack takes the second usual case in line,
+   for a child's fresh ring). */
 static inline __attribute__((always_inline)) bool tw_conn_rcv_reserve_in(tw_socket *c,
                                                                         uint32_t need)
 {
@@ -680,8 +680,8 @@ static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
     return user_mss && user_mss < mss ? user_mss : mss;
 }
 /* Take what the peer's SYN or SYN+ACK offered (`peer`: present says which fields are set):
-   the options both ends use, the peer's MSS and ours. Inline for a passive open's
-   third segment (req_promote), whose `peer` is then no struct in memory. */
+   the options both ends use, the peer's MSS and ours. Inline for an active open's
+   SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
 static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
     tw_socket *c, const tw_tcp_opts *peer)
 {
@@ -818,6 +818,15 @@ static inline void tw_out_ack_lazy(tw_socket *c)
         c->ack_next = c->st->ack_head;
         c->st->ack_head = c;
     }
+}
+/* tw_out_ack_lazy for a connection its caller knows is on no held-ACK list and owes no
+   ACK yet (a passive child's first text: tcp_in.c third_ack), with its stack. */
+static inline void tw_out_ack_lazy_unqueued(tw_stack *st, tw_socket *c)
+{
+    assert(c->st == st && !(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
+    c->flags |= TW_F_ACK_LAZY | TW_F_ACK_QUEUED;
+    c->ack_next = st->ack_head;
+    st->ack_head = c;
 }
 /* Send the pure ACKs tw_out_push held back (tw_stack_on_timeout). */
 void tw_out_flush_acks(tw_stack *st);
@@ -988,13 +997,19 @@ static inline void tw_timer_after_send(tw_socket *c)
 }
 void tw_keepalive_reset(tw_socket *c);
 /* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
-   of every connection come here once, and the call cost a fifth of the work. */
-static inline void tw_cc_init(tw_socket *c)
+   of every connection come here once, and the call cost a fifth of the work. `child`:
+   c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as
+   tw_conn_alloc zeroed it, and its timer held by no segment's steps, so the wheel is
+   told of the keepalive deadline here. */
+static inline void tw_cc_init(tw_socket *c, bool child)
 {
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
     c->ssthresh = UINT32_MAX;
-    c->ca_state = TW_CA_OPEN;
+    assert(!child || c->ca_state == TW_CA_OPEN);
+    if (!child) {
+        c->ca_state = TW_CA_OPEN;
+    }
     c->recover = c->snd_una;
     c->high_rxt = c->snd_una;
     c->snd_sml = c->snd_una;
@@ -1005,6 +1020,9 @@ static inline void tw_cc_init(tw_socket *c)
        one to start. */
     if (c->flags & TW_F_KEEPALIVE) {
         tw_keepalive_reset(c);
+        if (child) {
+            tw_conn_timer_update_unheld(c->st, c);
+        }
     }
     assert(c->ka_sent == 0);
     assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));

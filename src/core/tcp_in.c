@@ -110,14 +110,15 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
-                        tw_socket *l);
+static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
+                        uint64_t synack_tick, tw_socket *l, uint16_t peer_win);
 
-/* A child of listener `l` for the peer of segment `s`, not yet in any state, with trace
-   identity `id`. Inline in its two callers: a passive open's third segment pays no frame
-   for it. */
+/* A child of listener `l` for the peer of segment `s`, whose 4-tuple's key is `key`
+   (tw_tuple_key), not yet in any state, with trace identity `id`. Inline in its two
+   callers: a passive open's third segment pays no frame for it. */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
-                                                                 const tw_seg *s, uint32_t id)
+                                                                 const tw_seg *s, uint64_t key,
+                                                                 uint32_t id)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     tw_socket *c = tw_conn_alloc_in(st, id);
@@ -141,9 +142,9 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
     /* (TW_F_CHILD: l is its port's listener) */
     c->flags |= TW_F_PASSIVE | TW_F_CHILD |
                 (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_LINGER0));
-    c->raddr = s->raddr;
-    c->rport = s->h->sport;
-    c->lport = l->lport;
+    /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
+    assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
+    c->h.key = key;
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->local_mss = l->local_mss;
@@ -210,7 +211,8 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
-    tw_socket *c = new_child(st, l, s, (uint32_t)++st->next_conn_id);
+    tw_socket *c = new_child(st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport),
+                             (uint32_t)++st->next_conn_id);
     if (!c) {
         return;
     }
@@ -317,11 +319,12 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* Every field is set below rather than zeroed first: ts_recent or sent_us as opts
        has TW_OPT_TS or not (the one of the two then read), h.next by the table's
        insertion, the timer's next when it is placed (wheel.h). */
-    r->timer.pprev = NULL; /* (not armed) */
+    r->timer.pprev = NULL; /* (not armed: tw_wheel_arm_lazy_slow reads it) */
     /* The SYN+ACK's retransmission (sent below). Placed only if still armed when the
-       wheel next changes: the third segment usually frees the entry first (wheel.h). */
-    tw_wheel_arm_lazy(&st->wheel, &r->timer,
-                      tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
+       wheel next changes: the third segment usually frees the entry first (wheel.h;
+       _unarmed: an entry just taken has no timer armed, as asked of it there). */
+    tw_wheel_arm_lazy_unarmed(&st->wheel, &r->timer,
+                              tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
@@ -385,11 +388,19 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
    here when its third segment comes (req_promote). `promoted`: the connection made from
-   the entry takes its place in the listener's SYN queue count (syn_len left as it is). */
+   the entry takes its place in the listener's SYN queue count and in the stack's
+   connection count (syn_len and nconns left as they are). */
 static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
                                                                   uint64_t hash, bool promoted)
 {
-    tw_wheel_cancel(&st->wheel, &r->timer);
+    /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
+       next user sets it: in_listen) */
+    if (r->timer.pprev == &st->wheel.lazy) {
+        st->wheel.lazy = NULL;
+        st->wheel.count--;
+    } else if (r->timer.pprev) {
+        tw_wheel_cancel_placed(&st->wheel, &r->timer);
+    }
     tw_htab_remove_hashed(&st->reqs, &r->h, hash);
     *r->lpprev = r->lnext;
     if (r->lnext) {
@@ -397,8 +408,8 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     }
     if (!promoted) {
         r->listener->syn_len--;
+        st->nconns--;
     }
-    st->nconns--;
     tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
 }
 
@@ -460,15 +471,11 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
-    tw_socket *c = new_child(st, l, s, r->id); /* (the entry's: its segments were traced so) */
+    /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
+    tw_socket *c = new_child(st, l, s, r->h.key, r->id);
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
-    tw_tcp_opts peer; /* what tw_conn_apply_peer_syn reads of it (present says which) */
-    peer.present = (uint8_t)(r->opts | (r->peer_mss ? TW_OPT_MSS : 0));
-    peer.mss = r->peer_mss;
-    peer.wscale = r->snd_wscale;
-    peer.ts_val = r->ts_recent;
     c->irs = tw_seq_make(r->irs);
     c->rcv_nxt = tw_seq_add(c->irs, 1);
     c->rcv_adv = tw_seq_add(c->rcv_nxt, r->rcv_wnd);
@@ -479,15 +486,40 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     c->snd_nxt = tw_seq_add(c->iss, 1);
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
-    tw_conn_apply_peer_syn_in(c, &peer);
-    c->snd_wnd = r->peer_win; /* (the rest of the SYN's window: in_promoted) */
+    /* tw_conn_apply_peer_syn's steps for the SYN as the entry kept it (in_listen): its
+       options both ends offered (S4: already masked with st->syn_opts), the peer's
+       window scale (0 unless offered) and MSS option (0 if absent: 536, S4 / RFC 9293
+       3.7.1, clamped at 64 as there). c, just made, has none of the three option
+       flags. */
+    unsigned on = r->opts;
+    assert(!(on & ~(unsigned)st->syn_opts) && ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
+           !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
+    uint16_t pm = r->peer_mss ? r->peer_mss : 536;
+    c->peer_mss = pm < 64 ? 64 : pm;
+    c->flags |= (on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK); /* (tcp_conn.c asserts) */
+    c->snd_wscale = r->snd_wscale;
+    if (!(on & TW_OPT_WSCALE)) {
+        c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
+    }
+    uint16_t mss = c->peer_mss < c->local_mss ? c->peer_mss : c->local_mss;
+    if (on & TW_OPT_TS) {
+        c->ts_recent = r->ts_recent; /* (its stamp: in_promoted, as the SYN's window) */
+        mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
+    }
+    c->snd_mss = mss;
+    /* The flags SYN-RECEIVED's state change (tw_conn_set_state) would set, counting the
+       connection in st->nconns -- where the entry, which c replaces, is counted already
+       (req_free_hashed leaves the count as it is) -- and TW_F_HASHED, as c goes in the
+       table below: set here with the others (nothing reads them before). */
+    assert(!(c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)));
+    c->flags |= TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
     if (__builtin_expect(r->rcv_wnd > c->rcvbuf_cap, 0)) {
         /* The listener's buffer was lowered since our SYN+ACK: the window it offered
            stays (RFC 9293 3.8.6.2.2), as after set_bufsizes on a connection. */
         c->flags |= TW_F_BUF_LOWERED;
     }
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
-    if (!(c->flags & TW_F_TS) && r->retries == 0) { /* (timestamps, the default, first) */
+    if (!(on & TW_OPT_TS) && r->retries == 0) { /* (timestamps, the default, first) */
         /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
            with timestamps the ACK's echo times it instead). */
         tw_rtt_sample(c, TW_US((uint32_t)(st->now / TW_US(1)) - r->sent_us));
@@ -495,22 +527,20 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     /* The entry was found by the segment's 4-tuple, the connection has the same one,
        and both tables have one seed: the lookup's hash serves both. */
     uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
-    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len instead) */
-    /* tw_conn_hash_hashed without its test (a child just made is in no table), with the
-       stack in a register (the lookup's cache takes it too). */
-    assert(!(c->flags & TW_F_HASHED) && c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
+    uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */
+    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
+    /* tw_conn_hash_hashed without its test (a child just made is in no table; its flag is
+       set above), with the stack in a register (the lookup's cache takes it too). */
+    assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
     tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, s->hash);
-    c->flags |= TW_F_HASHED;
     st->last_conn = c;
-    if (st->cfg.trace) {
-        /* (the flag is read only by a trace: the entry's SYN-RECEIVED was traced) */
-        c->flags |= TW_F_QUIET_STATE;
-        tw_conn_set_state_full(c, TW_STATE_SYN_RCVD);
-        c->flags &= ~TW_F_QUIET_STATE;
-    } else {
-        tw_conn_set_state_untraced(c, TW_STATE_SYN_RCVD);
-    }
-    in_promoted(c, s, usual, synack_tick, l);
+    /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
+       stack that traces, is the trace of the change, which the entry's SYN-RECEIVED had
+       (in_listen). */
+    assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
+                                                              TW_STATE_SYN_RCVD));
+    c->state = TW_STATE_SYN_RCVD;
+    in_promoted(st, c, s, usual, synack_tick, l, peer_win);
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
@@ -614,15 +644,25 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 /* ---- SYN-SENT (3.10.7.3) ---- */
 
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
-   FIN is queued (third_ack's unaccepted child: one test less). */
+   FIN is queued (third_ack's unaccepted child: one test less); `child` true for
+   third_ack's child just made (tw_cc_init). */
 static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
                                                                           bool may_fin,
-                                                                          bool may_trace)
+                                                                          bool may_trace,
+                                                                          bool child)
 {
-    if (may_trace) {
-        tw_conn_set_state(c, TW_STATE_ESTABLISHED);
+    /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
+       SYN-RECEIVED are reached from no synchronized state): it is counted now, without
+       the test of TW_F_CONNECTED, always clear here. */
+    assert(!(c->flags & TW_F_CONNECTED) &&
+           (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
+    if (may_trace && c->st->cfg.trace) {
+        tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
-        tw_conn_set_state_untraced(c, TW_STATE_ESTABLISHED);
+        assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
+        c->flags |= TW_F_CONNECTED;
+        tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+        c->state = TW_STATE_ESTABLISHED;
     }
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
@@ -630,7 +670,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
         c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
     }
-    tw_cc_init(c);
+    tw_cc_init(c, child);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -640,7 +680,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_soc
 static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c,
                                                                        bool may_trace)
 {
-    established_from_syn_in(c, true, may_trace);
+    established_from_syn_in(c, true, may_trace, false);
 }
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
@@ -700,9 +740,16 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         c->snd_wl2 = ack;
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
-        timer_changed(c);
+        /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
+           the RTO again below; the wheel is told once, timer_release) */
+        assert(st->timer_held == c);
+        st->timer_dirty = true;
         established_from_syn(c, may_trace);
-        ack_soon(st, c); /* S3; S5: data the application writes at once rides on it */
+        /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
+           connection that owes no ACK yet: in SYN-SENT it has received nothing. */
+        assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
+        c->flags |= TW_F_ACK_LAZY;
+        c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
            without its tests. */
@@ -938,9 +985,14 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
            not, so Karn's ambiguity does not arise. */
         uint32_t ms = tw_ts_now(st, c->ts_offset) - o->ts_ecr;
-        c->flags &= ~TW_F_RTT_TIMING;
+        /* (`first`: a child times nothing itself -- its SYN+ACK was the entry's, whose
+           sample without timestamps req_promote took -- so the flag is clear) */
+        assert(!first || !(c->flags & TW_F_RTT_TIMING));
+        if (!first) {
+            c->flags &= ~TW_F_RTT_TIMING;
+        }
         tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
-    } else if ((c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
+    } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
         tw_rtt_sample_in(st, c, st->now - c->rtt_start);
     }
@@ -984,10 +1036,15 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         c->retries = 0;
         c->persist_backoff = 0;
     }
-    /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. */
-    c->rto_at = first || tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
-                                                           : tw_time_add(st->now, c->rto);
-    timer_changed_in(st, c);
+    /* RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it. (A
+       child's RTO was never started -- its SYN+ACK's timer was the entry's -- so for
+       `first` it stays stopped, and the deadlines are the caller's to tell the wheel.) */
+    assert(!first || c->rto_at == TW_TIME_NEVER);
+    if (!first) {
+        c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
+                                                      : tw_time_add(st->now, c->rto);
+        timer_changed_in(st, c);
+    }
 }
 
 static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_socket *c,
@@ -1122,7 +1179,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *
     c->snd_wl2 = s->ack;
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(c, !child, true);
+    established_from_syn_in(c, !child, true, child);
     if (child || l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
@@ -1718,7 +1775,7 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     return !tw_seq_lt(s->ack, oldest);
 }
 
-static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
+static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -1728,8 +1785,7 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
     /* note_arrival's steps: TS.Recent from this segment (RFC 7323 4.3: its TSval passed
        PAWS, third_ack_ok, and SEG.SEQ = RCV.NXT = Last.ACK.sent, req_promote); the idle
        clock starts in tw_cc_init (syn_rcvd_queued), with no keepalive probe sent yet. */
-    assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent);
-    tw_stack *st = c->st;
+    assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent && c->st == st);
     if (c->flags & TW_F_TS) {
         c->ts_recent = s->h->o.ts_val;
         c->ts_recent_stamp = st->now;
@@ -1752,35 +1808,59 @@ static void third_ack(tw_socket *c, tw_seg *s, tw_socket *l)
            !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
     ack_advance_as(st, c, s, s->h, true, true);
+    /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
+       with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
+       may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init). */
+    assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
+           (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)) &&
+           tw_timer_armed(&c->timer) == (c->ka_at != TW_TIME_NEVER) && c != st->timer_held);
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
     if (s->data_len) {
         /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
-           of order yet, nothing shut or orphaned: asserted above), on a child. */
-        if (s->data_len > c->rcv_mss) {
-            c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                      : tw_conn_local_mss(c));
+           of order yet, nothing shut or orphaned: asserted above), on a child, whose
+           largest payload seen is none yet (0, tw_conn_alloc): this text's is larger. */
+        assert(c->rcv_mss == 0);
+        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
+                                                                  : tw_conn_local_mss(c));
+        /* (a child's first text: nothing received before, no ring yet) */
+        assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
+        if (s->data_len <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+            st->mem.cache[TW_MC_RING].head) {
+            /* tw_conn_rcv_reserve_in's usual case for a ring without a block (the first
+               block from the free list), and the text to its front (head 0, nothing in
+               it: no wrap to work out, as tw_ring_write_at would). */
+            c->rcv.buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            c->rcv.cap = TW_MEM_RING_BLOCK;
+            tw_copy(c->rcv.buf, s->data, s->data_len);
+            deliver_in_order(st, c, NULL, s->data_len, false);
+        } else {
+            if (!tw_conn_rcv_reserve(c, s->data_len)) {
+                drop_text(c, s, TW_CNT_RX_NOMEM);
+                return;
+            }
+            deliver_in_order(st, c, s->data, s->data_len, false);
         }
-        assert(c->rcv.len == 0); /* (a child's first text: nothing received before) */
-        if (!tw_conn_rcv_reserve_in(c, s->data_len)) {
-            drop_text(c, s, TW_CNT_RX_NOMEM);
-            return;
-        }
-        deliver_in_order(st, c, s->data, s->data_len, false);
-        ack_policy(st, c, s->data_len);
     }
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
-       the ACK its text may owe is left (push_tail; tw_timer_after_send has nothing to
-       do). */
+       the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
+       child has owed no ACK before (none of the three flags: it has received nothing,
+       tw_conn_alloc), so a segment without text owes none either. */
     assert(!c->snd.len && tw_seq_eq(c->snd_nxt, c->snd_max) &&
            tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at == TW_TIME_NEVER &&
-           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN);
-    if (c->flags & TW_F_ACK_NOW) {
-        tw_out_ack(c);
-    } else if (c->flags & TW_F_ACK_LAZY) {
-        tw_out_ack_lazy(c);
+           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN &&
+           !(c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
+    if (s->data_len) {
+        /* ack_policy's steps for the first text, in the quick-ACK mode tw_cc_init has
+           just set (syn_rcvd_queued): ack_soon's for a connection that owes no ACK yet
+           (TW_F_ACK_LAZY and its segment, no ACK_NOW), then push_tail's for that ACK,
+           held for the end of the turn (tw_out_ack_lazy's, on no list yet). */
+        assert(c->quickack == 16);
+        c->quickack--;
+        c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
+        tw_out_ack_lazy_unqueued(st, c);
     }
 }
 
@@ -1809,18 +1889,24 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
 
 /* req_promote's connection, l's child, takes its third segment: through the full steps
    with its wheel entry set once at the end as in_conn does it, or through third_ack. The
-   SYN's send window is completed where the connection may stay in SYN-RECEIVED:
-   third_ack's segment replaces it before anything reads it (syn_rcvd_queued). */
-static void in_promoted(tw_socket *c, tw_seg *s, bool usual, uint64_t synack_tick,
-                        tw_socket *l)
+   SYN's send window (`peer_win`, unscaled) and TS.Recent's time are set where the
+   connection may stay in SYN-RECEIVED: third_ack's segment replaces them before anything
+   reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
+   TS.Recent, set by req_promote). */
+static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
+                        uint64_t synack_tick, tw_socket *l, uint16_t peer_win)
 {
-    tw_stack *st = c->st;
+    assert(c->st == st); /* (given apart: the caller's, in a register) */
     if (third_ack_ok(c, s, usual)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
-        third_ack(c, s, l);
+        third_ack(st, c, s, l);
         return;
     }
+    if (c->flags & TW_F_TS) {
+        c->ts_recent_stamp = st->now; /* (TS.Recent from the SYN: req_promote) */
+    }
+    c->snd_wnd = peer_win;
     timer_hold(st, c);
     syn_rcvd_window(c);
     in_synchronized(c, s);
@@ -1957,18 +2043,27 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
-    timer_hold(st, c);
     if (c->state == TW_STATE_SYN_SENT) {
+        timer_hold(st, c);
         in_syn_sent(st, c, s, h, may_trace);
-    } else if (closing_ack_ok(c, s, h)) {
-        /* (asked here, not in in_synchronized: its other callers have a connection in
-           SYN-RECEIVED, which is never a closing ACK's) */
-        if (!closing_ack_last(st, c, s, h, may_trace)) {
-            s->h = h;
-            closing_ack(c, s);
-        }
+        timer_release(st, c);
+        return;
+    }
+    /* (asked here, not in in_synchronized: its other callers have a connection in
+       SYN-RECEIVED, which is never a closing ACK's) */
+    bool closing = closing_ack_ok(c, s, h);
+    if (closing && closing_ack_last(st, c, s, h, may_trace)) {
+        /* Not held: the connection went (tw_conn_free, or a TIME-WAIT record made from
+           it), or, with no room for the record, stays in TIME-WAIT, whose one timer
+           update time_wait_stay makes itself (nothing before it changes a deadline that
+           the wheel is not told of there). */
+        return;
+    }
+    timer_hold(st, c);
+    s->h = h;
+    if (closing) {
+        closing_ack(c, s);
     } else {
-        s->h = h;
         in_synchronized(c, s);
     }
     timer_release(st, c);
@@ -2028,6 +2123,7 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
                                                                  uint64_t key, tw_hnode *n,
+                                                                 bool req_known, tw_hnode *rq,
                                                                  bool may_trace)
 {
     const tw_tcp_hdr *h = s->h;
@@ -2058,8 +2154,9 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
             have_floor = true;
         }
     }
-    if (st->reqs.count) {
-        n = tw_htab_find_hashed(&st->reqs, key, s->hash);
+    /* (`req_known`: the caller has looked the SYN table up already, `rq` its answer) */
+    if (req_known ? rq != NULL : st->reqs.count != 0) {
+        n = req_known ? rq : tw_htab_find_hashed(&st->reqs, key, s->hash);
         if (n) {
             req_input(st, (tw_reqsk *)n, s, may_trace);
             return;
@@ -2082,7 +2179,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n)
 {
-    input_demux_in(st, s, key, n, true);
+    input_demux_in(st, s, key, n, false, NULL, true);
 }
 
 /* The connection table's lookup for a segment, with the one-entry cache in front
@@ -2134,10 +2231,18 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        here, connect's address there: connect refuses the same addresses), and its key
        holds its two ports, never 0 (a SYN from port 0 is dropped, connect refuses port 0,
        a local port is never 0): so only a packet the table does not know is asked (our
-       address never changes). */
-    if (!n &&
-        (tw_ipv4_bad_source(s.raddr, st->cfg.addr) || tw_tcp_usual_ports_bad((uint32_t)key))) {
-        return false;
+       address never changes). The same holds for a SYN queue entry's (made from a SYN
+       that passed them: in_listen), looked up here for that, before input_demux_in's
+       steps, which take its answer (the third segment of every passive open). */
+    tw_hnode *rq = NULL;
+    if (!n) {
+        if (st->reqs.count) {
+            rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
+        }
+        if (!rq && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
+                    tw_tcp_usual_ports_bad((uint32_t)key))) {
+            return false;
+        }
     }
     uint8_t grow = 0;
     if (n && fast_ok(c, &s, h, &grow)) {
@@ -2214,7 +2319,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     } else {
         tw_tcp_usual_ports(h, (uint32_t)key);
         s.h = h;
-        input_demux_in(st, &s, key, NULL, false);
+        input_demux_in(st, &s, key, NULL, true, rq, false);
     }
     return true;
 }
