@@ -686,10 +686,12 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
     tw_socket *c, const tw_tcp_opts *peer)
 {
     const tw_stack *st = c->st;
-    /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536. RFC 9293 also
-       lets us clamp absurdly small values; Linux uses 48 as the floor, we use 64. */
-    uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 536;
-    c->peer_mss = pm < 64 ? 64 : pm;
+    /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; an option of 0
+       is no segment size and counts as none (as Linux ignores it, and as in_listen
+       keeps it). RFC 9293 also lets us clamp absurdly small values; Linux uses 48 as
+       the floor, we use 64. */
+    uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 0;
+    c->peer_mss = pm == 0 ? 536 : pm < 64 ? 64 : pm;
     /* The options both ends offered (S4: ours are the configuration's, st->syn_opts),
        made flags with one multiply rather than a test each: WSCALE and SACK_PERM sit 8
        bits below TW_F_WS and TW_F_SACK, TS 4 bits below TW_F_TS, and of on << 8 and

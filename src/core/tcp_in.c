@@ -159,7 +159,7 @@ static void send_cookie_synack(tw_socket *l, const tw_seg *s)
     tw_stack *st = l->st;
     const tw_tcp_opts *po = &s->h->o;
     uint16_t mss;
-    uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 536;
+    uint16_t pm = (po->present & TW_OPT_MSS) && po->mss ? po->mss : 536; /* (0: none) */
     uint32_t isn = tw_cookie_make(st, s->raddr, s->h->sport, l->lport, s->seq.v, pm, &mss);
     tw_tcp_opts o;
     memset(&o, 0, sizeof(o));
