@@ -422,7 +422,7 @@ void tw_conn_set_state_full(tw_socket *c, tw_state s)
             c->st->nconns++;
         }
     }
-    if (c->st->cfg.trace && !(c->flags & TW_F_QUIET_STATE)) {
+    if (c->st->cfg.trace) {
         tw_trace_conn_emit(c->st, TW_TRACE_STATE, c, NULL, old);
     }
 }

@@ -60,8 +60,7 @@ enum tw_obj_kind {
 #define TW_F_KEEPALIVE (1u << 20)
 #define TW_F_PERSIST (1u << 21)   /* rto_at is the persist timer (window closed) */
 #define TW_F_DSACK (1u << 22)     /* report dsack_start..dsack_end in the next ACK */
-#define TW_F_QUIET_STATE (1u << 23) /* a half-open entry becoming a connection: its
-                                       SYN-RECEIVED was already traced */
+/* (1u << 23): free */
 #define TW_F_ACK_LAZY (1u << 24)   /* an ACK is owed by the end of this turn (tw_out_push) */
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
