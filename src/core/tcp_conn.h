@@ -1079,7 +1079,10 @@ static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_sock
 {
     assert(l->acc_len < l->backlog);
     l->syn_len--;
-    child->q_next = NULL;
+    /* Its link is not stored: a child not yet queued has had none (tw_conn_alloc zeroes
+       it, and the application, which has no handle to it, cannot have set its user
+       pointer in the link's room). */
+    assert(child->q_next == NULL);
     if (l->acc_tail) {
         l->acc_tail->q_next = child;
     } else {
