@@ -215,10 +215,9 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
         rc = TW_ERR_AGAIN;
     } else {
         tw_socket *c = s->acc_head;
+        /* (acc_tail left as it is when the queue empties: tw_listener_enqueue_to asks
+           acc_head) */
         s->acc_head = c->q_next;
-        if (!s->acc_head) {
-            s->acc_tail = NULL;
-        }
         s->acc_len--;
         c->q_next = NULL; /* (user: NULL) */
         c->flags &= ~TW_F_CHILD; /* S3: only now does the application own it */

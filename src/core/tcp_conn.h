@@ -182,6 +182,8 @@ struct tw_socket {
     union { /* (the algorithm is a flag: tw_conn_cc) */
         tw_cc_state cc; /* connections */
         struct {        /* listeners (TW_F_LISTENER), zeroed by listen() */
+            /* the accept queue; acc_tail means something only while acc_head is set
+               (accept, taking the last child, leaves it as it was) */
             struct tw_socket *acc_head, *acc_tail;
             struct tw_reqsk *reqs; /* its half-open entries */
             tw_time cookie_time;   /* when it last answered a SYN with a cookie */
@@ -1083,7 +1085,7 @@ static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_sock
        it, and the application, which has no handle to it, cannot have set its user
        pointer in the link's room). */
     assert(child->q_next == NULL);
-    if (l->acc_tail) {
+    if (l->acc_head) {
         l->acc_tail->q_next = child;
     } else {
         l->acc_head = child;
