@@ -419,6 +419,58 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
     return connect_start(s, iss, hash, true);
 }
 
+/* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
+   part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
+   the usual connect makes no call but the SYN's: its other cases go to functions of
+   their own, tail-called (a 4-tuple the tables' filters do not rule out,
+   connect_lookup; a trace hook, a receive buffer other than the default, a table to
+   grow, connect_start_other). The 4-tuple is free when the two filters say so at once,
+   as they most often do (tw_htab_find_hashed's tag, with its prefetch of the bucket the
+   insert writes, and tw_timewait_find_pre's filter). */
+static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
+                                                                uint32_t m, uint64_t hash)
+{
+    uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
+    s->ts_offset = (uint32_t)(h >> 32);
+    tw_stack *st = s->st;
+    size_t bi = (size_t)hash & st->conns.mask;
+    const tw_twtab *T = &st->tws;
+    if (__builtin_expect(!st->conns.tag, 0)) {
+        return connect_lookup(s, iss, hash);
+    }
+    if (((unsigned)st->conns.tag[bi] >> (hash >> 61)) & 1u) {
+        /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
+           the chain, and when it is empty, makes the tag exact (0) as its walk would. */
+        if (st->conns.b[bi]) {
+            return connect_lookup(s, iss, hash);
+        }
+        st->conns.tag[bi] = 0;
+    } else {
+        TW_PREFETCH(&st->conns.b[bi]);
+    }
+    if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
+                         0)) {
+        return connect_tw_filtered(s, iss, hash);
+    }
+    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
+                             st->conns.count > st->conns.mask,
+                         0)) {
+        return connect_start_other(s, iss, hash);
+    }
+    return connect_start(s, iss, hash, true);
+}
+
+/* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):
+   tw_tuple_hash's call, then connect_hashed. Out of line: with the call in line, connect
+   kept the clock's part and the hashes in saved registers on its usual path too
+   (lifecycle -9 instr). */
+static __attribute__((noinline)) int connect_new_peer(tw_socket *s, uint32_t addr, uint16_t port,
+                                                      uint64_t hash)
+{
+    uint64_t h = tw_tuple_hash(s->st, addr, port, s->lport);
+    return connect_hashed(s, h, (uint32_t)tw_div_4us(s->st->now), hash);
+}
+
 /* see tcpwave.h */
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
@@ -448,54 +500,19 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
            TIME-WAIT table's hash is the same (stack.c). */
         uint64_t hash = tw_htab_hash(&st->conns, s->h.key);
         tw_timewait_prefetch(st, hash);
-        /* tw_isn_ts's steps, the clock's part first (not the stack but it is kept across
-           the hash's call). The timestamp offset goes straight to the socket: nothing
+        /* tw_isn_ts's steps. tw_tuple_hash's usual case in line (the peer of the last
+           hash: its first word already taken in, stack.h isn_mid), the SipHash-2-4 rounds
+           here rather than behind a call (lifecycle -10 instr); another peer's,
+           connect_new_peer. The timestamp offset goes straight to the socket: nothing
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
-        uint32_t m = (uint32_t)tw_div_4us(st->now);
-        /* tw_tuple_hash's usual case in line (the peer of the last hash: its first word
-           already taken in, stack.h isn_mid), the SipHash-2-4 rounds here rather than
-           behind a call (lifecycle -10 instr); another peer's, the call. */
         uint64_t ab = (uint64_t)st->cfg.addr | (uint64_t)addr << 32;
-        uint64_t h = __builtin_expect(ab == st->isn_mid_word, 1)
-                         ? tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port)
-                         : tw_tuple_hash(st, addr, port, s->lport);
-        uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
-        s->ts_offset = (uint32_t)(h >> 32);
-        /* From here the usual connect makes no call but the SYN's: its other cases go to
-           functions of their own, tail-called (a 4-tuple the tables' filters do not rule
-           out, connect_lookup; a trace hook, a receive buffer other than the default, a
-           table to grow, connect_start_other), and the stack is read again after the
-           hash's call: connect keeps only the socket and the hashes across it. The
-           4-tuple is free when the two filters say so at once, as they most often do
-           (tw_htab_find_hashed's tag, with its prefetch of the bucket the insert
-           writes, and tw_timewait_find_pre's filter). */
-        st = s->st;
-        size_t bi = (size_t)hash & st->conns.mask;
-        const tw_twtab *T = &st->tws;
-        if (__builtin_expect(!st->conns.tag, 0)) {
-            return connect_lookup(s, iss, hash);
+        if (__builtin_expect(ab != st->isn_mid_word, 0)) {
+            return connect_new_peer(s, addr, port, hash);
         }
-        if (((unsigned)st->conns.tag[bi] >> (hash >> 61)) & 1u) {
-            /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
-               the chain, and when it is empty, makes the tag exact (0) as its walk would. */
-            if (st->conns.b[bi]) {
-                return connect_lookup(s, iss, hash);
-            }
-            st->conns.tag[bi] = 0;
-        } else {
-            TW_PREFETCH(&st->conns.b[bi]);
-        }
-        if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
-                             0)) {
-            return connect_tw_filtered(s, iss, hash);
-        }
-        if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
-                                 st->conns.count > st->conns.mask,
-                             0)) {
-            return connect_start_other(s, iss, hash);
-        }
-        return connect_start(s, iss, hash, true);
+        uint32_t m = (uint32_t)tw_div_4us(st->now);
+        uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
+        return connect_hashed(s, h, m, hash);
     }
     leave(st);
     return rc;
