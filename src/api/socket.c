@@ -561,9 +561,10 @@ static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, u
    queued), then the call's end. Out of line: the usual write tail-calls it. */
 static __attribute__((noinline)) tw_ssize send_push(tw_socket *s, size_t n)
 {
+    tw_stack *st = s->st; /* (kept across the push, rather than s: not loaded again) */
     tw_out_idle_check(s);
     tw_out_push_now(s);
-    leave(s->st);
+    leave(st);
     return (tw_ssize)n;
 }
 
@@ -1055,8 +1056,9 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
    end. Out of line and tail-called, as close_other. */
 static __attribute__((noinline)) int close_push(tw_socket *s)
 {
+    tw_stack *st = s->st; /* (kept across the push, rather than s: not loaded again) */
     tw_out_push_now(s);
-    leave(s->st);
+    leave(st);
     return 0;
 }
 
