@@ -381,6 +381,10 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
 int tw_conn_open(tw_stack *st, tw_socket **out);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
+/* tw_conn_free for a counted orphan (TW_F_ORPHAN and TW_F_COUNTED set: the application
+   closed it before CLOSED; so neither a listener nor an unaccepted child): the two counts
+   taken down without their tests. */
+void tw_conn_free_orphan(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
