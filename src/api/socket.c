@@ -614,16 +614,17 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
         size_t n = len < room ? len : room; /* (a size_t: the count returned) */
-        if (n == 0) {
-            rc = len ? TW_ERR_AGAIN : 0;
-            leave(s->st);
-            return rc;
-        }
         /* S5: data queued during the handshake leaves with the third segment. The usual
            write (marked expected): 16 to 64 bytes (tw_copy's in-line sizes), in one piece
            where it goes, made with no call but tail calls (send_push), so that send
-           saves no register; every other write is send_other's. */
+           saves no register; every other write is send_other's, and nothing to write
+           (no room, or none asked) is asked only outside the usual sizes. */
         if (__builtin_expect(n - 16 > 48, 0)) {
+            if (n == 0) {
+                rc = len ? TW_ERR_AGAIN : 0;
+                leave(s->st);
+                return rc;
+            }
             return send_other(s, buf, n, send_dst(s, (uint32_t)n));
         }
         uint8_t *dst = send_dst(s, (uint32_t)n); /* (its tests knowing n <= 64) */
