@@ -751,17 +751,6 @@ static inline __attribute__((always_inline)) void recv_all_read(tw_stack *st, tw
     }
 }
 
-/* tw_socket_recv's usual read when tw_copy would make a call (below 16 or over 64
-   bytes): the bookkeeping, then the copy as a tail call (recv_copy_out). Out of line:
-   in line, its registers made recv save one on its usual path too (lifecycle -7 instr). */
-static __attribute__((noinline)) tw_ssize recv_usual_long(tw_stack *st, tw_socket *s, void *buf,
-                                                          uint32_t n)
-{
-    const uint8_t *src = s->rcv.buf + s->rcv.head;
-    recv_all_read(st, s);
-    return recv_copy_out(buf, src, n);
-}
-
 /* see tcpwave.h */
 tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
 {
@@ -792,7 +781,25 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
             return (tw_ssize)n;
         }
         if (usual) {
-            return recv_usual_long(st, s, buf, n);
+            /* recv_all_read's steps with the window's test first (it does not read the
+               ring: the space left is the whole buffer), and the bytes' place read after
+               it, so that fewer values are live across it: with the place read first,
+               recv saved a register on its usual path too (lifecycle +7 instr); out of
+               line behind a call of its own, each read of a bulk transfer cost 6.5 more
+               (bulk +4.3 per KiB). The empty asm makes s a new value for GCC, which
+               otherwise takes the place computed for the in-line copy, before the
+               branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
+            leave(st);
+            if (window_update_due_in(s, s->rcvbuf_cap)) {
+                tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+            }
+#if defined(__GNUC__)
+            __asm__("" : "+r"(s));
+#endif
+            const uint8_t *src = s->rcv.buf + s->rcv.head;
+            s->rcv.len = 0;
+            s->rcv.head = 0;
+            return recv_copy_out(buf, src, n);
         }
         return recv_copy(s, buf, n);
     } else if (s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER))) {
