@@ -211,7 +211,9 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
     int rc = 0;
     if (!(s->flags & TW_F_LISTENER)) {
         rc = refuse(s->st, TW_ERR_STATE);
-    } else if (!s->acc_head) {
+    } else if (__builtin_expect(!s->acc_head, 0)) {
+        /* (marked unexpected: an accept most often follows TW_EV_ACCEPTABLE, and GCC
+           otherwise set the code before the test, on the taking path too) */
         rc = TW_ERR_AGAIN;
     } else {
         tw_socket *c = s->acc_head;
