@@ -21,8 +21,10 @@ void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink
 
 /* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
    has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
-   a record: the stack is then not idle, and its usual end asks no trim). */
-static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, uint32_t gone)
+   a record: the stack is then not idle, and its usual end asks no trim). `orphan`: the
+   caller knows c is a counted orphan (below), as a TIME-WAIT record's is. */
+static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, uint32_t gone,
+                                                                  bool orphan)
 {
     tw_stack *st = c->st;
     uint32_t f = c->flags & ~gone;
@@ -32,9 +34,10 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
        orphan count is taken down without a test. It is counted too: every connection
        went through SYN-SENT or SYN-RECEIVED (TW_F_COUNTED), and only CLOSED takes the
        flag back (tw_conn_done), which TIME-WAIT has not reached. */
-    bool tw = (gone & TW_F_HASHED) != 0;
-    assert(!tw || ((f & (TW_F_ORPHAN | TW_F_COUNTED)) == (TW_F_ORPHAN | TW_F_COUNTED) &&
-                   !(f & (TW_F_CHILD | TW_F_LISTENER))));
+    orphan = orphan || (gone & TW_F_HASHED) != 0;
+    assert(!orphan ||
+           ((f & (TW_F_ORPHAN | TW_F_COUNTED)) == (TW_F_ORPHAN | TW_F_COUNTED) &&
+            !(f & (TW_F_CHILD | TW_F_LISTENER))));
     /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
        blocks of the first size (a capacity means a block: ring_free) and nothing rarer
@@ -44,9 +47,8 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
        tw_conn_free_full's. */
     assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
     if (__builtin_expect(c->timer.pprev != &st->wheel.lazy ||
-                             (!tw && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
-                             c->snd.cap != TW_MEM_RING_BLOCK ||
-                             c->rcv.cap != TW_MEM_RING_BLOCK ||
+                             (!orphan && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
+                             c->snd.cap != TW_MEM_RING_BLOCK || c->rcv.cap != TW_MEM_RING_BLOCK ||
                              ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||
                              !tw_mem_list_room2(&st->mem.cache[TW_MC_RING]) ||
                              tw_mem_list_full(&st->mem.cache[TW_MC_CONN]),
@@ -69,10 +71,10 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
         }
         *pp = c->ack_next;
     }
-    if (tw || (f & TW_F_COUNTED)) {
+    if (orphan || (f & TW_F_COUNTED)) {
         st->nconns--;
     }
-    if (tw || (f & TW_F_ORPHAN)) {
+    if (orphan || (f & TW_F_ORPHAN)) {
         st->norphans--;
     }
     bool emptied = false;
@@ -84,7 +86,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
     }
     bool shrink = false;
     if (f & TW_F_HASHED) {
-        shrink = tw_htab_unlink_hashed(&st->conns, &c->h, tw_htab_hash(&st->conns, c->h.key));
+        shrink = tw_htab_unlink_in(&st->conns, &c->h, tw_htab_hash(&st->conns, c->h.key));
         if (st->last_conn == c) {
             st->last_conn = NULL;
         }

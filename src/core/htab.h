@@ -178,6 +178,23 @@ static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
     return false;
 }
 
+/* tw_htab_unlink_hashed for a node the caller knows is in the table (a connection with
+   TW_F_HASHED: tw_conn_free, tw_timewait_make): the chain's walk stops at it with no test
+   for the chain's end (lifecycle -6 instr: 6,267 -> 6,261). */
+static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
+{
+    assert(hash == tw_htab_hash(h, n->key));
+    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
+    while (*pp != n) {
+        assert(*pp != NULL); /* (n is on this chain) */
+        pp = &(*pp)->next;
+    }
+    *pp = n->next; /* (n->next left as it is: tw_htab_unlink_hashed) */
+    h->count--;
+    size_t buckets = h->mask + 1;
+    return buckets > h->min && h->count < buckets / 4 && !h->fixed;
+}
+
 static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 {
     if (tw_htab_unlink_hashed(h, n, hash)) {

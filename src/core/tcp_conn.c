@@ -351,7 +351,12 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
 
 void tw_conn_free(tw_socket *c)
 {
-    tw_conn_free_in(c, 0);
+    tw_conn_free_in(c, 0, false);
+}
+
+void tw_conn_free_orphan(tw_socket *c)
+{
+    tw_conn_free_in(c, 0, true);
 }
 
 static void release_held(void *obj, void *ud)
@@ -475,6 +480,14 @@ void tw_conn_done(tw_socket *c, int err)
     done_held(c, err);
 }
 
+/* tw_wheel_arm_lazy's other case for tw_conn_timer_place (another timer waits unplaced,
+   or c's is placed on the wheel): out of line, so that the usual case does not work out
+   the wheel's and the timer's addresses for its call first. */
+static __attribute__((noinline)) void timer_place_slow(tw_socket *c, uint64_t tick)
+{
+    tw_wheel_arm_lazy_slow(&c->st->wheel, &c->timer, tick);
+}
+
 void tw_conn_timer_place(tw_socket *c)
 {
     tw_time d = c->rto_at < c->misc_at ? c->rto_at : c->misc_at;
@@ -491,7 +504,20 @@ void tw_conn_timer_place(tw_socket *c)
     /* Placed when the wheel next changes, or never if the deadline goes first: the
        delayed-ACK timer a receiver arms for every other segment is cancelled by the ACK
        the next one sends. */
-    tw_wheel_arm_lazy(&c->st->wheel, &c->timer, tick);
+    /* (tw_wheel_arm_lazy's steps, its slow case timer_place_slow's) */
+    tw_wheel *w = &c->st->wheel;
+    if (c->timer.pprev || w->lazy) {
+        if (c->timer.pprev == &w->lazy) {
+            c->timer.expires = tick; /* the waiting one moves */
+            return;
+        }
+        timer_place_slow(c, tick);
+        return;
+    }
+    c->timer.expires = tick;
+    c->timer.pprev = &w->lazy;
+    w->lazy = &c->timer;
+    w->count++;
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection

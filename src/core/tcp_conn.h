@@ -182,6 +182,8 @@ struct tw_socket {
     union { /* (the algorithm is a flag: tw_conn_cc) */
         tw_cc_state cc; /* connections */
         struct {        /* listeners (TW_F_LISTENER), zeroed by listen() */
+            /* the accept queue; acc_tail means something only while acc_head is set
+               (accept, taking the last child, leaves it as it was) */
             struct tw_socket *acc_head, *acc_tail;
             struct tw_reqsk *reqs; /* its half-open entries */
             tw_time cookie_time;   /* when it last answered a SYN with a cookie */
@@ -379,6 +381,10 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
 int tw_conn_open(tw_stack *st, tw_socket **out);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
+/* tw_conn_free for a counted orphan (TW_F_ORPHAN and TW_F_COUNTED set: the application
+   closed it before CLOSED; so neither a listener nor an unaccepted child): the two counts
+   taken down without their tests. */
+void tw_conn_free_orphan(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
@@ -1079,8 +1085,11 @@ static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_sock
 {
     assert(l->acc_len < l->backlog);
     l->syn_len--;
-    child->q_next = NULL;
-    if (l->acc_tail) {
+    /* Its link is not stored: a child not yet queued has had none (tw_conn_alloc zeroes
+       it, and the application, which has no handle to it, cannot have set its user
+       pointer in the link's room). */
+    assert(child->q_next == NULL);
+    if (l->acc_head) {
         l->acc_tail->q_next = child;
     } else {
         l->acc_head = child;

@@ -464,7 +464,7 @@ void tw_timewait_make(tw_socket *c)
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
     if (__builtin_expect((c->flags & TW_F_HASHED) != 0, 1)) {
-        if (__builtin_expect(tw_htab_unlink_hashed(&st->conns, &c->h, h), 0)) {
+        if (__builtin_expect(tw_htab_unlink_in(&st->conns, &c->h, h), 0)) {
             make_end_rare(c, i, h, true);
             return;
         }
@@ -472,7 +472,7 @@ void tw_timewait_make(tw_socket *c)
             st->last_conn = NULL;
         }
     }
-    tw_conn_free_in(c, TW_F_HASHED); /* (c taken out of st->conns above) */
+    tw_conn_free_in(c, TW_F_HASHED, true); /* (c taken out of st->conns above) */
 }
 
 bool tw_timewait_enter_slow(tw_socket *c)
