@@ -1397,10 +1397,14 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
         return IN_CONTINUE;
     }
     if (c->flags & TW_F_ORPHAN) {
-        /* Nobody will ever read this: tell the peer at once (Linux does the same, RFC 9293
-           3.10.7.4 leaves it open) rather than ACK data that is thrown away. */
+        /* Nobody will ever read this: tell the peer at once (RFC 1122 4.2.2.13: new data
+           after CLOSE SHOULD get a RST) rather than ACK data that is thrown away. Linux
+           answers with its reply to the segment (tcp_rcv_state_process returns 1 and
+           tcp_v4_send_reset follows): <SEQ=SEG.ACK><CTL=RST>, no ACK, no options, so a
+           peer that has not yet seen our FIN (SEG.ACK = its RCV.NXT) accepts it exactly
+           (RFC 5961 3.2) rather than answer a challenge ACK. */
         tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
-        tw_out_rst_conn(c);
+        tw_out_rst_reply(st, s);
         tw_count(st, TW_CNT_TCP_CONN_ABORTED);
         tw_conn_done(c, TW_ERR_ABORTED);
         return IN_DONE;
