@@ -1381,6 +1381,24 @@ static __attribute__((noinline)) in_result drop_text(tw_socket *c, const tw_seg 
     return IN_DONE;
 }
 
+/* RFC 2883 4 (its example 5, "duplicate of out-of-order data"): text above RCV.NXT that
+   we already hold is reported in a D-SACK block too, first, before the SACK block that
+   holds it (Linux: tcp_data_queue_ofo's tcp_dsack_set for a whole or partial overlap).
+   The first island it overlaps gives the block. Out of line: out-of-order text only. */
+static __attribute__((noinline, cold)) void ooo_dsack(tw_socket *c, tw_seq start, tw_seq end)
+{
+    for (unsigned i = 0; i < c->ooo->n; i++) {
+        const tw_range *r = &c->ooo->r[i];
+        if (tw_seq_lt(start, r->end) && tw_seq_gt(end, r->start)) {
+            tw_count(c->st, TW_CNT_TCP_RX_DSACK);
+            c->flags |= TW_F_DSACK;
+            c->dsack_start = tw_seq_gt(start, r->start) ? start : r->start;
+            c->dsack_end = tw_seq_lt(end, r->end) ? end : r->end;
+            return;
+        }
+    }
+}
+
 /* Inline in in_synchronized, its one caller (third_ack takes its in-order case's steps
    itself). */
 static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
@@ -1457,6 +1475,9 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     o->sack_recent[0] = s->seq;
     if (o->sack_nrecent < TW_SACK_RECENT) {
         o->sack_nrecent++;
+    }
+    if ((c->flags & TW_F_SACK) && c->ooo->n) {
+        ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
     }
     if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
         return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP);
