@@ -415,7 +415,8 @@ int tw_socket_bind(tw_socket *s, uint16_t port);
 /* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. */
 int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
-/* Start listening on the bound port; `backlog` bounds the accept queue (>= 1). Returns 0
+/* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;
+   as in Linux, backlog + 1 connections wait there before a SYN is dropped). Returns 0
    or TW_ERR_STATE (not bound/fresh), TW_ERR_INVAL. */
 int tw_socket_listen(tw_socket *s, int backlog, tw_time now);
 

@@ -1072,12 +1072,12 @@ void tw_timewait_free_all(tw_stack *st);
    NULL if the queue is full (the caller drops the ACK; the SYN+ACK will be retransmitted). */
 tw_socket *tw_listener_enqueue(tw_socket *child);
 /* tw_listener_enqueue with the child's listener `l` known and its queue known to have
-   room (l->acc_len < l->backlog). Inline: the third segment of every passive open comes
+   room (l->acc_len <= l->backlog). Inline: the third segment of every passive open comes
    here. */
 static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_socket *l,
                                                                         tw_socket *child)
 {
-    assert(l->acc_len < l->backlog);
+    assert(l->acc_len <= l->backlog);
     l->syn_len--;
     child->q_next = NULL;
     if (l->acc_tail) {

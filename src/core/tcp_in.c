@@ -206,7 +206,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         tw_out_rst_reply(st, s);
         return;
     }
-    if (l->acc_len >= l->backlog ||
+    if (l->acc_len > l->backlog ||
         (st->cfg.max_connections && st->nconns >= st->cfg.max_connections)) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
@@ -288,7 +288,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
        Linux (or by syn_backlog when set). Past the SYN queue, SYN cookies. */
     uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
-    if (l->acc_len >= l->backlog) {
+    if (l->acc_len > l->backlog) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
@@ -632,7 +632,7 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
         return;
     }
     tw_socket *l = r->listener;
-    if (l->acc_len >= l->backlog) {
+    if (l->acc_len > l->backlog) {
         /* Accept queue full: like Linux, ignore the ACK; the SYN+ACK retransmission will
            bring it back once there is room. */
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
