@@ -1101,6 +1101,18 @@ static void on_dupack(tw_socket *c, bool dup)
     }
 }
 
+/* RFC 6675 5: an ACK that SACKs new data is a duplicate ACK "regardless of its status as
+   a cumulative acknowledgment": one that also moves SND.UNA may show IsLost(HighACK + 1)
+   (more than DupThresh - 1 segments SACKed above it) and start loss recovery at once, as
+   Linux's tcp_fastretrans_alert does for FLAG_DATA_SACKED. Out of line: SACK blocks on
+   an ACK of new data only. */
+static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c)
+{
+    if (c->ca_state == TW_CA_OPEN || c->ca_state == TW_CA_DISORDER) {
+        on_dupack(c, false);
+    }
+}
+
 /* on_new_ack in the Open state (header prediction's, fast_ok: no state to leave), without
    the state's tests: the same steps. */
 static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, tw_socket *c,
@@ -1280,6 +1292,9 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
         ack_advance(c->st, c, s, s->h, false);
         on_new_ack(c, acked, prior_flight);
+        if (__builtin_expect(newly_sacked != 0, 0)) {
+            sack_on_new_ack(c);
+        }
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
         tw_count(st, TW_CNT_TCP_RX_OLD_ACK); /* old duplicate: ignored, text still used */
