@@ -2387,3 +2387,80 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
     st->in_call = false;
     return 0;
 }
+
+/* ---- ICMP errors (RFC 1122 4.2.3.9, RFC 5927, RFC 1191) ---- */
+
+/* Linux's icmp_err_convert for the codes that end a handshake (port unreachable:
+   refused; the net codes; the rest host unreachable). */
+static int icmp_unreach_err(uint8_t code)
+{
+    switch (code) {
+    case 3:
+        return TW_ERR_REFUSED;
+    case 0:
+    case 6:
+    case 9:
+    case 11:
+        return TW_ERR_NETUNREACH;
+    default:
+        return TW_ERR_HOSTUNREACH;
+    }
+}
+
+/* An ICMP Destination Unreachable about one of our segments. RFC 1122 4.2.3.9: TCP MUST
+   act on it. RFC 5927 4.1 (and Linux's tcp_v4_err): only if the quoted sequence number
+   lies in SND.UNA..SND.NXT, so that a blind attacker cannot use it. Then, as Linux:
+   - code 4, fragmentation needed (RFC 1191): lower the MSS to the next-hop MTU (not
+     below Linux's floor, a path MTU of 552) and send the first unacknowledged segment
+     again at once in the new size (tcp_simple_retransmit; cwnd unchanged, the rest
+     follows by the usual recovery);
+   - any other code in SYN-SENT or SYN-RECEIVED: the connection fails with the code's
+     error (tcp_v4_err's tcp_done_with_error);
+   - on a synchronized connection it is a soft error (RFC 1122 4.2.3.9: codes 0, 1, 5
+     MUST NOT abort; RFC 5461 treats the hard codes alike, as Linux does without
+     IP_RECVERR): counted, nothing changes. */
+void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+                         uint32_t seq, uint8_t code, uint16_t mtu)
+{
+    tw_hnode *n = tw_htab_find(&st->conns, tw_tuple_key(raddr, rport, lport));
+    tw_socket *c = (tw_socket *)n;
+    if (!c || c->state == TW_STATE_LISTEN || c->state == TW_STATE_CLOSED ||
+        c->state == TW_STATE_TIME_WAIT || code > 15) {
+        tw_drop(st, TW_CNT_ICMP_RX_TCP_NO_CONN, NULL, NULL);
+        return;
+    }
+    tw_seq q = {seq};
+    if (tw_seq_lt(q, c->snd_una) || tw_seq_gt(q, c->snd_max)) {
+        tw_drop(st, TW_CNT_ICMP_RX_TCP_OUT_OF_WINDOW, NULL, c);
+        return;
+    }
+    if (code == 4) {
+        uint32_t pmtu = mtu < 552 ? 552 : mtu;
+        uint32_t mss = pmtu - 40u - ((c->flags & TW_F_TS) ? 12u : 0u);
+        tw_count(st, TW_CNT_ICMP_RX_FRAG_NEEDED);
+        if (mss >= c->snd_mss) {
+            return;
+        }
+        c->snd_mss = (uint16_t)mss;
+        if (c->state != TW_STATE_SYN_SENT && c->state != TW_STATE_SYN_RCVD &&
+            !tw_seq_eq(c->snd_una, c->snd_max)) {
+            /* Everything in flight was too large: send it again from SND.UNA in the new
+               size, as the window allows, in the Loss state without a cwnd cut (Linux:
+               tcp_simple_retransmit marks it lost, keeps cwnd, enters Loss). */
+            c->ca_state = TW_CA_LOSS;
+            c->recover = c->snd_max;
+            c->dupacks = 0;
+            c->snd_nxt = c->snd_una;
+            c->high_rxt = c->snd_una;
+            c->flags &= ~TW_F_RTT_TIMING; /* Karn */
+            tw_out_push(c);
+        }
+        return;
+    }
+    if (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD) {
+        tw_count(st, TW_CNT_ICMP_RX_TCP_ABORT);
+        tw_conn_done(c, icmp_unreach_err(code));
+        return;
+    }
+    tw_count(st, TW_CNT_ICMP_RX_TCP_SOFT_ERROR);
+}
