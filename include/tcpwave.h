@@ -137,7 +137,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_BAD_OFFSET, "tcp: data offset below 5 or beyond the segment")                 \
     X(TCP_RX_BAD_OPTION, "tcp: malformed option (length 0/1, overflow, bad size)")         \
     X(TCP_RX_DUP_OPTION, "tcp: the same option twice in one segment")                     \
-    X(TCP_RX_BAD_FLAGS, "tcp: impossible flag combination (SYN+FIN, none)")                \
+    X(TCP_RX_BAD_FLAGS, "tcp: impossible flag combination (SYN+FIN)")                      \
     X(TCP_RX_BAD_PORT, "tcp: source or destination port 0")                                \
     X(TCP_RX_NO_SOCKET, "tcp: no connection or listener (answered with RST)")              \
     X(TCP_RX_RST_NO_SOCKET, "tcp: RST for no connection (ignored)")                        \
