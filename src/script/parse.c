@@ -630,6 +630,7 @@ static int expect_char(parser *p, int c)
 
 static int parse_u32(parser *p, uint32_t *out, const char *what)
 {
+    *out = 0; /* (for GCC -O2's uninitialized-use check in its callers: perr returns -1) */
     const token *t = peek(p, 0);
     if (t->kind != TK_INT && t->kind != TK_HEX) {
         return perr(p, t, "expected %s", what);
