@@ -67,7 +67,9 @@ typedef uint64_t tw_time;          /* nanoseconds on the caller's monotonic cloc
     X(ABORTED, -11, "connection aborted locally")                                          \
     X(LIMIT, -12, "a configured stack limit was reached")                                  \
     X(BUSY, -13, "re-entrant call from inside a hook")                                     \
-    X(ADDRNOTAVAIL, -14, "no local port available for this destination")
+    X(ADDRNOTAVAIL, -14, "no local port available for this destination")                 \
+    X(NETUNREACH, -15, "network unreachable (ICMP)")                                       \
+    X(HOSTUNREACH, -16, "host unreachable (ICMP)")
 
 enum tw_err {
 #define TW_ERR_ENUM_(name, val, desc) TW_ERR_##name = (val),
@@ -124,13 +126,18 @@ const char *tw_state_name(tw_state s);
     X(ICMP_RX_BAD, "icmp: truncated message or bad checksum")                              \
     X(ICMP_RX_IGNORED, "icmp: message type not handled")                                   \
     X(ICMP_TX_ECHO_REPLY, "icmp: echo replies sent")                                       \
+    X(ICMP_RX_TCP_NO_CONN, "icmp: error about a TCP segment of no connection, ignored")    \
+    X(ICMP_RX_TCP_OUT_OF_WINDOW, "icmp: error quoting a sequence number not in flight")   \
+    X(ICMP_RX_FRAG_NEEDED, "icmp: fragmentation needed: the path MTU lowered (RFC 1191)")  \
+    X(ICMP_RX_TCP_SOFT_ERROR, "icmp: unreachable on a synchronized connection: soft error") \
+    X(ICMP_RX_TCP_ABORT, "icmp: unreachable during the handshake: connection aborted")    \
     X(TCP_RX_SEGMENTS, "tcp: segments received")                                           \
     X(TCP_RX_TOO_SHORT, "tcp: segment shorter than a TCP header")                          \
     X(TCP_RX_BAD_CSUM, "tcp: bad checksum")                                                \
     X(TCP_RX_BAD_OFFSET, "tcp: data offset below 5 or beyond the segment")                 \
     X(TCP_RX_BAD_OPTION, "tcp: malformed option (length 0/1, overflow, bad size)")         \
     X(TCP_RX_DUP_OPTION, "tcp: the same option twice in one segment")                     \
-    X(TCP_RX_BAD_FLAGS, "tcp: impossible flag combination (SYN+FIN, SYN+RST, none)")       \
+    X(TCP_RX_BAD_FLAGS, "tcp: impossible flag combination (SYN+FIN)")                      \
     X(TCP_RX_BAD_PORT, "tcp: source or destination port 0")                                \
     X(TCP_RX_NO_SOCKET, "tcp: no connection or listener (answered with RST)")              \
     X(TCP_RX_RST_NO_SOCKET, "tcp: RST for no connection (ignored)")                        \
@@ -415,7 +422,8 @@ int tw_socket_bind(tw_socket *s, uint16_t port);
 /* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. */
 int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
-/* Start listening on the bound port; `backlog` bounds the accept queue (>= 1). Returns 0
+/* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;
+   as in Linux, backlog + 1 connections wait there before a SYN is dropped). Returns 0
    or TW_ERR_STATE (not bound/fresh), TW_ERR_INVAL. */
 int tw_socket_listen(tw_socket *s, int backlog, tw_time now);
 

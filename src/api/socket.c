@@ -180,7 +180,11 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
             p->listener = s;
             memset(&s->cc, 0, sizeof(s->cc)); /* the listener's fields share cc's room */
             s->flags |= TW_F_LISTENER;
-            s->backlog = (uint16_t)backlog;
+            /* Like Linux (sk_acceptq_is_full: sk_ack_backlog > sk_max_ack_backlog), the
+               accept queue is full past `backlog`: listen(fd, 1) holds two connections,
+               as packet scripts written against Linux expect. (65534 at most: acc_len
+               counts to backlog + 1 in 16 bits.) */
+            s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
             s->wscale_offer = tw_wscale_for(s->rcvbuf_cap);
             tw_conn_set_state(s, TW_STATE_LISTEN);
         }
@@ -194,7 +198,7 @@ tw_socket *tw_listener_enqueue(tw_socket *child)
     /* (tw_conn_listener; a listening port's leaf is there: no test for a missing one) */
     tw_socket *l =
         child->st->ports[child->lport / TW_PORT_LEAF]->p[child->lport % TW_PORT_LEAF].listener;
-    if (l->acc_len >= l->backlog) {
+    if (l->acc_len > l->backlog) { /* as Linux: see tw_socket_listen */
         return NULL;
     }
     tw_listener_enqueue_to(l, child);

@@ -1,16 +1,20 @@
 /*
  * icmp.c -- ICMP input: echo reply (RFC 792, RFC 1122 3.2.2.6) so `ping` of the stack
- * works over TUN. Other messages are counted and ignored.
+ * works over TUN; Destination Unreachable about a TCP segment goes to its connection
+ * (RFC 1122 4.2.3.9, tcp_in.c tw_tcp_icmp_unreach). Other messages are counted and
+ * ignored.
  */
 #include "core/stack.h"
 #include "core/cksum.h"
 #include "core/ipv4.h"
+#include "core/rd.h"
 #include "core/wr.h"
 
 #include <string.h>
 
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
+#define ICMP_DEST_UNREACH 3
 
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
                    const uint8_t *payload, uint16_t len)
@@ -20,6 +24,22 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
     tw_count(st, TW_CNT_ICMP_RX_PACKETS);
     if (len < 8 || tw_cksum_fin(tw_cksum_add(0, payload, len, 0)) != 0) {
         tw_drop(st, TW_CNT_ICMP_RX_BAD, NULL, NULL);
+        return;
+    }
+    if (payload[0] == ICMP_DEST_UNREACH) {
+        /* RFC 792: 8 bytes of ICMP header (code 4: the next-hop MTU in bytes 6-7, RFC
+           1191), then the quoted datagram's IP header and at least 8 bytes of its TCP
+           header (ports, sequence number). Only a segment we sent: from our address. */
+        const uint8_t *in = payload + 8;
+        size_t ihl = len >= 8 + 20 ? (size_t)(in[0] & 0x0f) * 4u : 0;
+        if (ihl < 20 || (size_t)len < 8 + ihl + 8 || (in[0] >> 4) != 4 ||
+            in[9] != TW_IPPROTO_TCP || tw_get32(in + 12) != st->cfg.addr) {
+            tw_drop(st, TW_CNT_ICMP_RX_IGNORED, NULL, NULL);
+            return;
+        }
+        const uint8_t *th = in + ihl;
+        tw_tcp_icmp_unreach(st, tw_get32(in + 16), tw_get16(th + 2), tw_get16(th),
+                            tw_get32(th + 4), payload[1], tw_get16(payload + 6));
         return;
     }
     if (payload[0] != ICMP_ECHO_REQUEST || payload[1] != 0) {

@@ -57,6 +57,9 @@ static void fill_defaults(tw_config *c)
     if (!c->rto_min) {
         c->rto_min = d.rto_min;
     }
+    if (c->rto_min < TW_TICK) {
+        c->rto_min = TW_TICK; /* RFC 6298 2.3's G: tw_rtt_sample_in's floor holds it */
+    }
     if (!c->rto_max) {
         c->rto_max = d.rto_max;
     }

@@ -296,6 +296,11 @@ static inline bool tw_port_unref(tw_stack *st, tw_port_leaf *l, uint32_t port, b
 /* The stack's free lists and the leaf kept in place given back (tw_stack_trim_if_idle). */
 void tw_stack_trim(tw_stack *st);
 
+/* An ICMP Destination Unreachable quoting one of our TCP segments (tcp_in.c): `raddr`,
+   `rport`, `lport` and `seq` as the quoted header holds them, `mtu` the next-hop MTU of
+   code 4. */
+void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+                         uint32_t seq, uint8_t code, uint16_t mtu);
 /* ICMP input (icmp.c). */
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
                    const uint8_t *payload, uint16_t len);

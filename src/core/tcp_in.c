@@ -206,7 +206,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         tw_out_rst_reply(st, s);
         return;
     }
-    if (l->acc_len >= l->backlog ||
+    if (l->acc_len > l->backlog ||
         (st->cfg.max_connections && st->nconns >= st->cfg.max_connections)) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
@@ -288,7 +288,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
        Linux (or by syn_backlog when set). Past the SYN queue, SYN cookies. */
     uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
-    if (l->acc_len >= l->backlog) {
+    if (l->acc_len > l->backlog) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return;
     }
@@ -632,7 +632,7 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
         return;
     }
     tw_socket *l = r->listener;
-    if (l->acc_len >= l->backlog) {
+    if (l->acc_len > l->backlog) {
         /* Accept queue full: like Linux, ignore the ACK; the SYN+ACK retransmission will
            bring it back once there is room. */
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
@@ -1101,6 +1101,18 @@ static void on_dupack(tw_socket *c, bool dup)
     }
 }
 
+/* RFC 6675 5: an ACK that SACKs new data is a duplicate ACK "regardless of its status as
+   a cumulative acknowledgment": one that also moves SND.UNA may show IsLost(HighACK + 1)
+   (more than DupThresh - 1 segments SACKed above it) and start loss recovery at once, as
+   Linux's tcp_fastretrans_alert does for FLAG_DATA_SACKED. Out of line: SACK blocks on
+   an ACK of new data only. */
+static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c)
+{
+    if (c->ca_state == TW_CA_OPEN || c->ca_state == TW_CA_DISORDER) {
+        on_dupack(c, false);
+    }
+}
+
 /* on_new_ack in the Open state (header prediction's, fast_ok: no state to leave), without
    the state's tests: the same steps. */
 static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, tw_socket *c,
@@ -1280,6 +1292,9 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
         ack_advance(c->st, c, s, s->h, false);
         on_new_ack(c, acked, prior_flight);
+        if (__builtin_expect(newly_sacked != 0, 0)) {
+            sack_on_new_ack(c);
+        }
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
         tw_count(st, TW_CNT_TCP_RX_OLD_ACK); /* old duplicate: ignored, text still used */
@@ -1381,6 +1396,24 @@ static __attribute__((noinline)) in_result drop_text(tw_socket *c, const tw_seg 
     return IN_DONE;
 }
 
+/* RFC 2883 4 (its example 5, "duplicate of out-of-order data"): text above RCV.NXT that
+   we already hold is reported in a D-SACK block too, first, before the SACK block that
+   holds it (Linux: tcp_data_queue_ofo's tcp_dsack_set for a whole or partial overlap).
+   The first island it overlaps gives the block. Out of line: out-of-order text only. */
+static __attribute__((noinline, cold)) void ooo_dsack(tw_socket *c, tw_seq start, tw_seq end)
+{
+    for (unsigned i = 0; i < c->ooo->n; i++) {
+        const tw_range *r = &c->ooo->r[i];
+        if (tw_seq_lt(start, r->end) && tw_seq_gt(end, r->start)) {
+            tw_count(c->st, TW_CNT_TCP_RX_DSACK);
+            c->flags |= TW_F_DSACK;
+            c->dsack_start = tw_seq_gt(start, r->start) ? start : r->start;
+            c->dsack_end = tw_seq_lt(end, r->end) ? end : r->end;
+            return;
+        }
+    }
+}
+
 /* Inline in in_synchronized, its one caller (third_ack takes its in-order case's steps
    itself). */
 static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
@@ -1397,10 +1430,14 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
         return IN_CONTINUE;
     }
     if (c->flags & TW_F_ORPHAN) {
-        /* Nobody will ever read this: tell the peer at once (Linux does the same, RFC 9293
-           3.10.7.4 leaves it open) rather than ACK data that is thrown away. */
+        /* Nobody will ever read this: tell the peer at once (RFC 1122 4.2.2.13: new data
+           after CLOSE SHOULD get a RST) rather than ACK data that is thrown away. Linux
+           answers with its reply to the segment (tcp_rcv_state_process returns 1 and
+           tcp_v4_send_reset follows): <SEQ=SEG.ACK><CTL=RST>, no ACK, no options, so a
+           peer that has not yet seen our FIN (SEG.ACK = its RCV.NXT) accepts it exactly
+           (RFC 5961 3.2) rather than answer a challenge ACK. */
         tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
-        tw_out_rst_conn(c);
+        tw_out_rst_reply(st, s);
         tw_count(st, TW_CNT_TCP_CONN_ABORTED);
         tw_conn_done(c, TW_ERR_ABORTED);
         return IN_DONE;
@@ -1453,6 +1490,9 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     o->sack_recent[0] = s->seq;
     if (o->sack_nrecent < TW_SACK_RECENT) {
         o->sack_nrecent++;
+    }
+    if ((c->flags & TW_F_SACK) && c->ooo->n) {
+        ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
     }
     if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
         return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP);
@@ -2346,4 +2386,81 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
     }
     st->in_call = false;
     return 0;
+}
+
+/* ---- ICMP errors (RFC 1122 4.2.3.9, RFC 5927, RFC 1191) ---- */
+
+/* Linux's icmp_err_convert for the codes that end a handshake (port unreachable:
+   refused; the net codes; the rest host unreachable). */
+static int icmp_unreach_err(uint8_t code)
+{
+    switch (code) {
+    case 3:
+        return TW_ERR_REFUSED;
+    case 0:
+    case 6:
+    case 9:
+    case 11:
+        return TW_ERR_NETUNREACH;
+    default:
+        return TW_ERR_HOSTUNREACH;
+    }
+}
+
+/* An ICMP Destination Unreachable about one of our segments. RFC 1122 4.2.3.9: TCP MUST
+   act on it. RFC 5927 4.1 (and Linux's tcp_v4_err): only if the quoted sequence number
+   lies in SND.UNA..SND.NXT, so that a blind attacker cannot use it. Then, as Linux:
+   - code 4, fragmentation needed (RFC 1191): lower the MSS to the next-hop MTU (not
+     below Linux's floor, a path MTU of 552) and send the first unacknowledged segment
+     again at once in the new size (tcp_simple_retransmit; cwnd unchanged, the rest
+     follows by the usual recovery);
+   - any other code in SYN-SENT or SYN-RECEIVED: the connection fails with the code's
+     error (tcp_v4_err's tcp_done_with_error);
+   - on a synchronized connection it is a soft error (RFC 1122 4.2.3.9: codes 0, 1, 5
+     MUST NOT abort; RFC 5461 treats the hard codes alike, as Linux does without
+     IP_RECVERR): counted, nothing changes. */
+void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+                         uint32_t seq, uint8_t code, uint16_t mtu)
+{
+    tw_hnode *n = tw_htab_find(&st->conns, tw_tuple_key(raddr, rport, lport));
+    tw_socket *c = (tw_socket *)n;
+    if (!c || c->state == TW_STATE_LISTEN || c->state == TW_STATE_CLOSED ||
+        c->state == TW_STATE_TIME_WAIT || code > 15) {
+        tw_drop(st, TW_CNT_ICMP_RX_TCP_NO_CONN, NULL, NULL);
+        return;
+    }
+    tw_seq q = {seq};
+    if (tw_seq_lt(q, c->snd_una) || tw_seq_gt(q, c->snd_max)) {
+        tw_drop(st, TW_CNT_ICMP_RX_TCP_OUT_OF_WINDOW, NULL, c);
+        return;
+    }
+    if (code == 4) {
+        uint32_t pmtu = mtu < 552 ? 552 : mtu;
+        uint32_t mss = pmtu - 40u - ((c->flags & TW_F_TS) ? 12u : 0u);
+        tw_count(st, TW_CNT_ICMP_RX_FRAG_NEEDED);
+        if (mss >= c->snd_mss) {
+            return;
+        }
+        c->snd_mss = (uint16_t)mss;
+        if (c->state != TW_STATE_SYN_SENT && c->state != TW_STATE_SYN_RCVD &&
+            !tw_seq_eq(c->snd_una, c->snd_max)) {
+            /* Everything in flight was too large: send it again from SND.UNA in the new
+               size, as the window allows, in the Loss state without a cwnd cut (Linux:
+               tcp_simple_retransmit marks it lost, keeps cwnd, enters Loss). */
+            c->ca_state = TW_CA_LOSS;
+            c->recover = c->snd_max;
+            c->dupacks = 0;
+            c->snd_nxt = c->snd_una;
+            c->high_rxt = c->snd_una;
+            c->flags &= ~TW_F_RTT_TIMING; /* Karn */
+            tw_out_push(c);
+        }
+        return;
+    }
+    if (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD) {
+        tw_count(st, TW_CNT_ICMP_RX_TCP_ABORT);
+        tw_conn_done(c, icmp_unreach_err(code));
+        return;
+    }
+    tw_count(st, TW_CNT_ICMP_RX_TCP_SOFT_ERROR);
 }

@@ -1626,9 +1626,13 @@ void tw_out_retransmit(tw_socket *c)
     c->recover = c->snd_max;
     c->dupacks = 0;
     c->rto_count++;
-    if (c->retries > 1) {
+    if (c->retries > 1 || (c->sacked && tw_sack_below(c, tw_seq_add(c->snd_una, 1)))) {
         /* A second timeout on the same data: the receiver may have reneged on what it
-           SACKed (RFC 2018 8), so forget the scoreboard and resend everything. */
+           SACKed (RFC 2018 8), so forget the scoreboard and resend everything. So too
+           when the left edge itself is SACKed (an ACK stopped inside a SACKed block: it
+           reneged; Linux's tcp_timeout_mark_lost, is_reneg): RFC 2018 8 "MUST retransmit
+           the segment at the left edge of the window after a retransmit timeout, whether
+           or not the SACKed bit is on for that segment". */
         tw_sack_clear(c);
     }
     c->snd_nxt = c->snd_una;

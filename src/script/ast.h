@@ -133,7 +133,17 @@ typedef struct tw_sc_packet {
     size_t n_opts;
     tw_sc_mutation *muts;
     size_t n_muts;
+    /* `< icmp unreachable CODE [mtu N] [start:end(len)]` (packetdrill's syntax): an ICMP
+       Destination Unreachable (RFC 792) quoting our segment at script sequence `seq`. */
+    bool icmp;
+    uint8_t icmp_code;
+    bool has_mtu;
+    uint16_t icmp_mtu;
+    bool icmp_echoed;          /* the [start:end(len)] part: seq, end, len above */
 } tw_sc_packet;
+
+/* packetdrill's names of the Destination Unreachable codes 0-15. */
+extern const char *const tw_sc_icmp_unreach_codes[16];
 
 /* ---- system calls ---------------------------------------------------------------------- */
 

@@ -630,6 +630,7 @@ static int expect_char(parser *p, int c)
 
 static int parse_u32(parser *p, uint32_t *out, const char *what)
 {
+    *out = 0; /* (for GCC -O2's uninitialized-use check in its callers: perr returns -1) */
     const token *t = peek(p, 0);
     if (t->kind != TK_INT && t->kind != TK_HEX) {
         return perr(p, t, "expected %s", what);
@@ -1007,6 +1008,56 @@ static int parse_mutations(parser *p, tw_sc_packet *pk, int line)
     }
 }
 
+const char *const tw_sc_icmp_unreach_codes[16] = {
+    "net_unreachable", "host_unreachable", "protocol_unreachable", "port_unreachable",
+    "frag_needed", "source_route_failed", "net_unknown", "host_unknown",
+    "source_host_isolated", "net_prohibited", "host_prohibited", "net_unreachable_for_tos",
+    "host_unreachable_for_tos", "packet_filtered", "precedence_violation",
+    "precedence_cutoff"};
+
+/* `icmp unreachable CODE [mtu N] [start:end(len)]`, inbound: 0 or -1. */
+static int parse_icmp(parser *p, tw_sc_packet *pk, int line)
+{
+    next(p); /* icmp */
+    next(p); /* unreachable */
+    pk->icmp = true;
+    const token *t = peek(p, 0);
+    if (t->kind == TK_WORD && t->line == line) {
+        size_t i = 0;
+        while (i < 16 && strcmp(t->text, tw_sc_icmp_unreach_codes[i]) != 0) {
+            i++;
+        }
+        if (i == 16) {
+            return perr(p, t, "unknown ICMP unreachable code '%s'", t->text);
+        }
+        next(p);
+        pk->icmp_code = (uint8_t)i;
+    }
+    if (is_word(peek(p, 0), "mtu") && peek(p, 0)->line == line) {
+        next(p);
+        if (parse_u16(p, &pk->icmp_mtu, "ICMP next-hop MTU") < 0) {
+            return -1;
+        }
+        pk->has_mtu = true;
+    }
+    if (is_char(peek(p, 0), '[') && peek(p, 0)->line == line) {
+        next(p);
+        t = peek(p, 0);
+        if (parse_u32(p, &pk->seq, "TCP start sequence number") < 0 ||
+            expect_char(p, ':') < 0 ||
+            parse_u32(p, &pk->end, "TCP end sequence number") < 0 ||
+            expect_char(p, '(') < 0 || parse_u16(p, &pk->len, "TCP payload size") < 0 ||
+            expect_char(p, ')') < 0 || expect_char(p, ']') < 0) {
+            return -1;
+        }
+        if ((uint64_t)pk->seq + pk->len != pk->end) {
+            return perr(p, t, "inconsistent TCP sequence numbers and payload size");
+        }
+        pk->icmp_echoed = true;
+    }
+    return 0;
+}
+
 /* Returns 0, 1 when the line was unsupported (skipped), -1 on error. */
 static int parse_packet(parser *p, tw_sc_packet *pk)
 {
@@ -1018,6 +1069,9 @@ static int parse_packet(parser *p, tw_sc_packet *pk)
     pk->tos = -1;
     pk->ttl = -1;
     const token *t = peek(p, 0);
+    if (!pk->outbound && is_word(t, "icmp") && is_word(peek(p, 1), "unreachable")) {
+        return parse_icmp(p, pk, line);
+    }
     if (t->kind == TK_WORD &&
         (strcmp(t->text, "udp") == 0 || strcmp(t->text, "icmp") == 0 ||
          strcmp(t->text, "ipv4") == 0 || strcmp(t->text, "ipv6") == 0 ||

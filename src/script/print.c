@@ -186,6 +186,16 @@ void tw_sc_print_packet(FILE *f, const tw_sc_packet *p)
 {
     static const char *ecn_names[] = {"noecn", "ect1", "ect0", "ce"};
     fputc(p->outbound ? '>' : '<', f);
+    if (p->icmp) {
+        fprintf(f, " icmp unreachable %s", tw_sc_icmp_unreach_codes[p->icmp_code & 15]);
+        if (p->has_mtu) {
+            fprintf(f, " mtu %u", p->icmp_mtu);
+        }
+        if (p->icmp_echoed) {
+            fprintf(f, " [%u:%u(%u)]", p->seq, p->end, p->len);
+        }
+        return;
+    }
     if (p->ecn >= 0 || p->ect01 || p->tos >= 0 || p->ttl >= 0) {
         const char *sep = "";
         fputs(p->ip_info_square ? " [" : " (", f);

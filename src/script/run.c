@@ -1176,9 +1176,72 @@ static int apply_mutations(sc_runner *r, int line, const tw_sc_packet *p, uint8_
     return 0;
 }
 
+/* An ICMP Destination Unreachable from the peer's address (as a router on the path would
+   send it, packetdrill sends it so) quoting the IPv4 header and first 8 bytes of our
+   segment at script sequence p->seq (relative to our ISN once known). */
+static int inject_icmp(sc_runner *r, const tw_sc_event *ev)
+{
+    const tw_sc_packet *p = &ev->pkt;
+    sc_flow *fl = sc_flow_get(r, r->lport, r->rport);
+    if (fl == NULL) {
+        return sc_fail(r, ev->line, "out of memory");
+    }
+    tw_wire_tcp q; /* the quoted segment: ours */
+    memset(&q, 0, sizeof(q));
+    q.saddr = r->laddr;
+    q.daddr = r->raddr;
+    q.ttl = 64;
+    q.frag = 0x4000;
+    q.sport = r->lport;
+    q.dport = r->rport;
+    q.seq = p->seq + local_offset(fl, false);
+    q.flags = TW_SC_F_ACK;
+    q.payload_len = p->len;
+    uint8_t inner[60 + 60 + 1500];
+    if (p->len > 1500 || tw_wire_build(&q, inner, sizeof(inner)) == 0) {
+        return sc_fail(r, ev->line, "cannot build the quoted segment");
+    }
+    uint8_t pkt[20 + 8 + 28];
+    memset(pkt, 0, sizeof(pkt));
+    pkt[0] = 0x45;
+    pkt[2] = (uint8_t)(sizeof(pkt) >> 8);
+    pkt[3] = (uint8_t)sizeof(pkt);
+    uint16_t id = r->ip_id++;
+    pkt[4] = (uint8_t)(id >> 8);
+    pkt[5] = (uint8_t)id;
+    pkt[8] = 64;
+    pkt[9] = 1; /* ICMP */
+    for (int i = 0; i < 4; i++) {
+        pkt[12 + i] = (uint8_t)(r->raddr >> (24 - 8 * i));
+        pkt[16 + i] = (uint8_t)(r->laddr >> (24 - 8 * i));
+    }
+    uint8_t *icmp = pkt + 20;
+    icmp[0] = 3; /* Destination Unreachable */
+    icmp[1] = p->icmp_code;
+    if (p->has_mtu) {
+        icmp[6] = (uint8_t)(p->icmp_mtu >> 8);
+        icmp[7] = (uint8_t)p->icmp_mtu;
+    }
+    memcpy(icmp + 8, inner, 28); /* our IP header and 8 bytes of TCP (RFC 792) */
+    uint16_t ck = tw_wire_fold(tw_wire_sum(icmp, 8 + 28, 0));
+    icmp[2] = (uint8_t)(ck >> 8);
+    icmp[3] = (uint8_t)ck;
+    tw_wire_fix_ip_csum(pkt, sizeof(pkt));
+    tw_stack_input(r->st, pkt, sizeof(pkt), r->clock);
+    poll_pending(r);
+    if (tw_stack_next_deadline(r->st) <= r->clock) {
+        tw_stack_on_timeout(r->st, r->clock);
+        poll_pending(r);
+    }
+    return r->stop ? -1 : 0;
+}
+
 static int inject(sc_runner *r, const tw_sc_event *ev)
 {
     const tw_sc_packet *p = &ev->pkt;
+    if (p->icmp) {
+        return inject_icmp(r, ev);
+    }
     bool syn = (p->flags & TW_SC_F_SYN) != 0;
     bool ack_flag = (p->flags & TW_SC_F_ACK) != 0;
     uint16_t sport = p->has_ports ? p->sport : r->rport;

@@ -168,6 +168,8 @@ static const char *tw_errno(int err)
     case TW_ERR_LIMIT: return "ENOBUFS";
     case TW_ERR_BUSY: return "EBUSY";
     case TW_ERR_ADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case TW_ERR_NETUNREACH: return "ENETUNREACH";
+    case TW_ERR_HOSTUNREACH: return "EHOSTUNREACH";
     default: return "EIO";
     }
 }
@@ -175,7 +177,7 @@ static const char *tw_errno(int err)
 static bool is_conn_error(int err)
 {
     return err == TW_ERR_RESET || err == TW_ERR_REFUSED || err == TW_ERR_TIMEDOUT ||
-           err == TW_ERR_ABORTED;
+           err == TW_ERR_ABORTED || err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH;
 }
 
 static const tw_sc_expr *arg(const tw_sc_event *ev, size_t i)

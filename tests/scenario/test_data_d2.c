@@ -198,7 +198,8 @@ static void test_d02_receive_window_closes_and_reopens(void **state)
 }
 
 /* The peer acknowledged our first 1000 bytes 100 ms after they left (a second 100 ms
-   sample: RTTVAR 37.5 ms, RTO 250 ms) and closed its window; then the application
+   sample: RTTVAR 37.5 ms, RTO 100 + max(150, 200) = 300 ms, Linux's floor on the
+   variance term) and closed its window; then the application
    queues 2000 bytes at `*p`. */
 static tw_t_conn zero_window_with_data(tw_t *t, tw_time *p)
 {
@@ -212,7 +213,7 @@ static tw_t_conn zero_window_with_data(tw_t *t, tw_time *p)
     TW_EXPECT_NO_DEADLINE(t); /* no data waiting: no persist timer yet */
     tw_socket_info i;
     tw_socket_info_get(c.s, &i);
-    assert_int_equal(i.rto, TW_MS(250));
+    assert_int_equal(i.rto, TW_MS(300));
     assert_int_equal(i.snd_wnd, 0);
     *p = t1 + TW_MS(200);
     tw_t_advance(t, *p);
@@ -223,7 +224,7 @@ static tw_t_conn zero_window_with_data(tw_t *t, tw_time *p)
 }
 
 /* D2 (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17): with data waiting behind a zero window the
-   persist timer sends probes, the first after one RTO (250 ms), then backing off
+   persist timer sends probes, the first after one RTO (300 ms), then backing off
    exponentially up to rto_max (120 s) and never giving up while the peer answers. A
    probe is, like Linux's, an empty segment at SND.UNA - 1 that the peer must ACK. When
    the window opens, the data goes at once and the persist timer gives way to the RTO. */
@@ -232,8 +233,8 @@ static void test_d02_zero_window_probes_back_off_then_reopen(void **state)
     tw_t *t = *state;
     tw_time p;
     tw_t_conn c = zero_window_with_data(t, &p);
-    static const uint32_t gaps_ms[] = {250,   500,   1000,  2000,   4000,   8000,  16000,
-                                       32000, 64000, 120000, 120000, 120000};
+    static const uint32_t gaps_ms[] = {300,   600,   1200,   2400,   4800,   9600,
+                                       19200, 38400, 76800, 120000, 120000, 120000};
     tw_time at = p;
     for (unsigned k = 0; k < sizeof gaps_ms / sizeof gaps_ms[0]; k++) {
         at += TW_MS(gaps_ms[k]);
@@ -259,7 +260,7 @@ static void test_d02_zero_window_probes_back_off_then_reopen(void **state)
     TW_EXPECT_EXACT(t, ODATA(TW_ACK, 1000, 1460, 65535));
     TW_EXPECT_EXACT(t, ODATA(TW_ACK | TW_PSH, 2460, 540, 65535));
     TW_EXPECT_NOTHING(t);
-    DEADLINE(t, o + TW_MS(250)); /* the RTO, not a probe */
+    DEADLINE(t, o + TW_MS(300)); /* the RTO, not a probe */
     TW_SEND(t, o + TW_MS(100), PACK(3000, 8192));
     TW_EXPECT_NOTHING(t);
     TW_EXPECT_NO_DEADLINE(t);
@@ -279,7 +280,7 @@ static void test_d02_zero_window_forever_user_timeout(void **state)
     tw_t_conn c = zero_window_with_data(t, &p);
     assert_int_equal(tw_socket_set_user_timeout(c.s, TW_SEC(10)), 0);
     tw_time at = p;
-    static const uint32_t gaps_ms[] = {250, 500, 1000, 2000, 4000};
+    static const uint32_t gaps_ms[] = {300, 600, 1200, 2400, 4800};
     for (unsigned k = 0; k < sizeof gaps_ms / sizeof gaps_ms[0]; k++) {
         at += TW_MS(gaps_ms[k]);
         RUN_TO(t, at);
@@ -288,7 +289,7 @@ static void test_d02_zero_window_forever_user_timeout(void **state)
         TW_SEND(t, at, PACK(1000, 0));
         TW_EXPECT_NOTHING(t);
     }
-    /* The next probe would be due at p + 15.75 s; the user timeout ends at p + 10 s. */
+    /* The next probe would be due at p + 18.9 s; the user timeout ends at p + 10 s. */
     RUN_TO(t, p + TW_SEC(10));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(c.s), TW_STATE_CLOSED);
@@ -321,13 +322,13 @@ static void test_d02_zero_window_unanswered_probes_time_out(void **state)
     tw_t *t = *state = tw_t_new(&cfg);
     tw_time p;
     tw_t_conn c = zero_window_with_data(t, &p);
-    static const uint32_t at_ms[] = {250, 750, 1750};
+    static const uint32_t at_ms[] = {300, 900, 2100};
     for (unsigned k = 0; k < 3; k++) {
         RUN_TO(t, p + TW_MS(at_ms[k]));
         TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = c.snd + 999, .ack = c.rcv, .win = 65535));
         TW_EXPECT_NOTHING(t);
     }
-    RUN_TO(t, p + TW_MS(3750));
+    RUN_TO(t, p + TW_MS(4500));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(c.s), TW_STATE_CLOSED);
     assert_int_equal(tw_socket_error(c.s), TW_ERR_TIMEDOUT);
@@ -354,7 +355,7 @@ static void test_d02_orphan_behind_zero_window_freed_at_user_timeout(void **stat
     TW_EXPECT_NOTHING(t); /* the FIN waits behind the data */
     assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
     tw_time at = p;
-    static const uint32_t gaps_ms[] = {250, 500, 1000, 2000, 4000};
+    static const uint32_t gaps_ms[] = {300, 600, 1200, 2400, 4800};
     for (unsigned k = 0; k < sizeof gaps_ms / sizeof gaps_ms[0]; k++) {
         at += TW_MS(gaps_ms[k]);
         RUN_TO(t, at);

@@ -305,14 +305,14 @@ case("fin_wait_1", "ack", "Fifth: an ACK that does not cover our FIN leaves FIN-
  +.01 < . 1:1(0) ack 2 win 8192
    +0 state FIN-WAIT-2
 """)
-case("fin_wait_1", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13), with RST+ACK as Linux sends it.", FW1_HALF, """\
+case("fin_wait_1", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13) as Linux resets it: its reply to\n// the segment (tcp_v4_send_reset), <SEQ=SEG.ACK><CTL=RST> without ACK or options.", FW1_HALF, """\
  +.01 < P. 1:11(10) ack 1 win 8192
    +0 > . 2:2(0) ack 11
    +0 state FIN-WAIT-1
    +0 read(4, ..., 100) = 10
    +0 close(4) = 0
  +.01 < P. 11:21(10) ack 1 win 8192
-   +0 > R. 2:2(0) ack 11
+   +0 > R 1:1(0)
    +0 state CLOSED
    +0 counter TCP_RX_DATA_AFTER_CLOSE == 1
 """)
@@ -343,14 +343,14 @@ case("fin_wait_2", "ack", "Fifth: a duplicate ACK is ignored; an ACK beyond SND.
    +0 > . 2:2(0) ack 1
    +0 state FIN-WAIT-2
 """)
-case("fin_wait_2", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13), with RST+ACK as Linux sends it.", FW2_HALF, """\
+case("fin_wait_2", "data", "Seventh: after shutdown(SHUT_WR) text is still delivered and\n// acknowledged (half-close, SPEC S12). After close() new text means data is lost: the\n// connection is reset (RFC 9293 3.6.1, RFC 1122 4.2.2.13) as Linux resets it: its reply to\n// the segment (tcp_v4_send_reset), <SEQ=SEG.ACK><CTL=RST> without ACK or options.", FW2_HALF, """\
  +.01 < P. 1:11(10) ack 2 win 8192
    +0 > . 2:2(0) ack 11
    +0 state FIN-WAIT-2
    +0 read(4, ..., 100) = 10
    +0 close(4) = 0
  +.01 < P. 11:21(10) ack 2 win 8192
-   +0 > R. 2:2(0) ack 11
+   +0 > R 2:2(0)
    +0 state CLOSED
    +0 counter TCP_RX_DATA_AFTER_CLOSE == 1
 """)
