@@ -1437,7 +1437,10 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
            peer that has not yet seen our FIN (SEG.ACK = its RCV.NXT) accepts it exactly
            (RFC 5961 3.2) rather than answer a challenge ACK. */
         tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
-        tw_out_rst_reply(st, s);
+        /* (The connection's 4-tuple, not the header's: header prediction's segment
+           carries no ports in s->h. A segment here has ACK: in_synchronized's check.) */
+        assert(s->flags & TW_ACK);
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
         tw_count(st, TW_CNT_TCP_CONN_ABORTED);
         tw_conn_done(c, TW_ERR_ABORTED);
         return IN_DONE;
