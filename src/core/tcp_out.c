@@ -1346,14 +1346,11 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     return sent;
 }
 
-/* push_last's send variables for its segment [snd_nxt, nxt). */
-static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, uint32_t avail,
-                                                                 tw_seq nxt)
+/* push_last's send variables for its segment [snd_nxt, nxt) (the Nagle mark, snd_sml,
+   set where push_last tests the segment's size). */
+static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, tw_seq nxt)
 {
     c->snd_nxt = nxt;
-    if (avail && avail < c->snd_mss) {
-        c->snd_sml = nxt;
-    }
     c->snd_max = nxt;
 }
 
@@ -1415,6 +1412,12 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
             c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
             c->rtt_start = st->now;
         }
+        if (avail < most) {
+            /* RFC 9293 3.8.6.2.1 (Nagle): the end of the last short segment, set here
+               where avail < most is tested already rather than in push_last_sent (nothing
+               reads it in between) */
+            c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+        }
         flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
         off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     }
@@ -1431,7 +1434,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
        stack kept across the netdev's call (lifecycle -36 instructions). */
     uint16_t win = adv_window(c, false);
     ack_carried(c);
-    push_last_sent(c, avail, nxt);
+    push_last_sent(c, nxt);
     if (avail == 0) {
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy, flags and lengths constants, no payload steps. */
