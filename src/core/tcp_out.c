@@ -1491,6 +1491,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
+    tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     if (push_last(c)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight. */
@@ -1499,7 +1500,7 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
         } else if (c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
-            tw_rto_arm_inline_as(c, true);
+            tw_rto_arm_inline_as(st, c, true);
         }
         return;
     }
