@@ -763,8 +763,12 @@ void tw_out_syn(tw_socket *c, bool retransmit)
            SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
         c->stall_start = st->now;
     }
+    /* Nothing but the SYN is ever sent before ESTABLISHED (data and a FIN wait for it:
+       tw_out_push's synchronized test), so SND.MAX is ISS (the first SYN, set by connect)
+       or ISS + 1 (one sent before): ISS + 1 is their maximum, without the comparison. */
+    assert(tw_seq_eq(c->snd_max, c->iss) || tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)));
     c->snd_nxt = tw_seq_add(c->iss, 1);
-    c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
+    c->snd_max = c->snd_nxt;
     /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight: every
        active open sends one, with tw_conn_syn_opts' choice when no option is turned off
        (stack.h syn_opts): all four. */
