@@ -831,8 +831,9 @@ void tw_out_ack_last(tw_socket *c)
         emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
         return;
     }
-    /* adv_window's field, without the right edge it notes (tw_out_ack_carried) */
-    uint32_t win = tw_conn_rcv_space(c) >> c->rcv_wscale;
+    /* adv_window's field, without the right edge it notes (tw_out_ack_carried); the
+       space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's */
+    uint32_t win = rcv_space_nocall(c) >> c->rcv_wscale;
     emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
 }
 
