@@ -1472,7 +1472,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
     /* A segment sent before carried the ACK and cleared both flags (emit). */
     if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
-    } else if (c->flags & TW_F_ACK_LAZY) {
+    } else if (__builtin_expect((c->flags & TW_F_ACK_LAZY) != 0, 1)) {
         ack_queue(c); /* (the flag is set) */
     }
     /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
