@@ -489,11 +489,12 @@ static inline void tw_conn_timer_update(tw_socket *c)
    (tw_rto_arm_inline_as), and a held timer is marked here, as tw_conn_timer_update
    would, without its call (tcp_out.c push_now, sending inside a segment's processing:
    the data a connect queued, sent on the SYN+ACK). */
-static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_socket *c,
+static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_stack *st,
+                                                                       tw_socket *c,
                                                                        tw_time at,
                                                                        bool dack_off)
 {
-    tw_stack *st = c->st;
+    assert(st == c->st);
     assert(!dack_off || c->dack_at == TW_TIME_NEVER);
     if (dack_off && c == st->timer_held) {
         st->timer_dirty = true;
@@ -966,19 +967,23 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
    output-side helper): the caller knows the delayed-ACK timer is off (push_now: the
    segment just sent carried the ACK, and ack_carried stopped it), so the test of the
    other deadlines leaves it out (lifecycle -3 instr), and a held timer is marked without
-   tw_conn_timer_update's call (tw_conn_timer_started; -4). */
-static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_socket *c,
+   tw_conn_timer_update's call (tw_conn_timer_started; -4). `st` is c's stack, as the
+   caller holds it (push_now: read before the netdev's call, rather than c->st again
+   after it, which the compiler cannot assume unchanged; -4). */
+static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack *st,
+                                                                      tw_socket *c,
                                                                       bool dack_off)
 {
+    assert(st == c->st);
     if (c->rto_at == TW_TIME_NEVER) {
-        tw_time at = tw_time_add(c->st->now, c->rto);
+        tw_time at = tw_time_add(st->now, c->rto);
         c->rto_at = at;
         /* One test for the two rare ends of the clock: a deadline saturated at NEVER (the
            deadlines are as they were) and one in NEVER's last tick, which
            tw_time_to_tick rounds apart; the wheel entry is then set by the general
            step, which arms what tw_conn_timer_started would. */
         if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-            tw_conn_timer_started(c, at, dack_off);
+            tw_conn_timer_started(st, c, at, dack_off);
         } else {
             tw_conn_timer_update(c);
         }
@@ -986,7 +991,7 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_socket
 }
 static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c)
 {
-    tw_rto_arm_inline_as(c, false);
+    tw_rto_arm_inline_as(c->st, c, false);
 }
 static inline void tw_rto_arm(tw_socket *c)
 {

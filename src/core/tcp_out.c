@@ -763,8 +763,12 @@ void tw_out_syn(tw_socket *c, bool retransmit)
            SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
         c->stall_start = st->now;
     }
+    /* Nothing but the SYN is ever sent before ESTABLISHED (data and a FIN wait for it:
+       tw_out_push's synchronized test), so SND.MAX is ISS (the first SYN, set by connect)
+       or ISS + 1 (one sent before): ISS + 1 is their maximum, without the comparison. */
+    assert(tw_seq_eq(c->snd_max, c->iss) || tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)));
     c->snd_nxt = tw_seq_add(c->iss, 1);
-    c->snd_max = tw_seq_max(c->snd_max, c->snd_nxt);
+    c->snd_max = c->snd_nxt;
     /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight: every
        active open sends one, with tw_conn_syn_opts' choice when no option is turned off
        (stack.h syn_opts): all four. */
@@ -827,8 +831,9 @@ void tw_out_ack_last(tw_socket *c)
         emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
         return;
     }
-    /* adv_window's field, without the right edge it notes (tw_out_ack_carried) */
-    uint32_t win = tw_conn_rcv_space(c) >> c->rcv_wscale;
+    /* adv_window's field, without the right edge it notes (tw_out_ack_carried); the
+       space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's */
+    uint32_t win = rcv_space_nocall(c) >> c->rcv_wscale;
     emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
 }
 
@@ -1346,14 +1351,11 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     return sent;
 }
 
-/* push_last's send variables for its segment [snd_nxt, nxt). */
-static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, uint32_t avail,
-                                                                 tw_seq nxt)
+/* push_last's send variables for its segment [snd_nxt, nxt) (the Nagle mark, snd_sml,
+   set where push_last tests the segment's size). */
+static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, tw_seq nxt)
 {
     c->snd_nxt = nxt;
-    if (avail && avail < c->snd_mss) {
-        c->snd_sml = nxt;
-    }
     c->snd_max = nxt;
 }
 
@@ -1415,6 +1417,12 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
             c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
             c->rtt_start = st->now;
         }
+        if (avail < most) {
+            /* RFC 9293 3.8.6.2.1 (Nagle): the end of the last short segment, set here
+               where avail < most is tested already rather than in push_last_sent (nothing
+               reads it in between) */
+            c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+        }
         flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
         off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     }
@@ -1431,7 +1439,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
        stack kept across the netdev's call (lifecycle -36 instructions). */
     uint16_t win = adv_window(c, false);
     ack_carried(c);
-    push_last_sent(c, avail, nxt);
+    push_last_sent(c, nxt);
     if (avail == 0) {
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy, flags and lengths constants, no payload steps. */
@@ -1464,7 +1472,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
     /* A segment sent before carried the ACK and cleared both flags (emit). */
     if (c->flags & TW_F_ACK_NOW) {
         tw_out_ack(c);
-    } else if (c->flags & TW_F_ACK_LAZY) {
+    } else if (__builtin_expect((c->flags & TW_F_ACK_LAZY) != 0, 1)) {
         ack_queue(c); /* (the flag is set) */
     }
     /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
@@ -1488,6 +1496,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    send end here (a tail call). */
 static __attribute__((noinline)) void push_now(tw_socket *c)
 {
+    tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     if (push_last(c)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight. */
@@ -1496,7 +1505,7 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
         } else if (c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
-            tw_rto_arm_inline_as(c, true);
+            tw_rto_arm_inline_as(st, c, true);
         }
         return;
     }
