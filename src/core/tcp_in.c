@@ -13,6 +13,7 @@
  * after that.
  */
 #include "core/tcp_conn.h"
+#include "core/conn_free.h"
 #include "core/timewait.h"
 #include "core/syncookie.h"
 #include "core/reqsk.h"
@@ -1627,6 +1628,24 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
            !tw_seq_lt(s->ack, oldest);
 }
 
+/* tw_conn_free for closing_ack_last's orphan in LAST-ACK: the two counts it is known to
+   hold are taken down here without their tests (conn_free.h's `gone`: steps the caller
+   made), an orphan (asked there) and counted, as every connection is from SYN-SENT or
+   SYN-RECEIVED until CLOSED (tw_conn_done), which LAST-ACK has not reached; and neither a
+   listener nor an unaccepted child has steps to make (TW_F_ORPHAN is set only by the
+   application's close or abort of a socket it holds: accept cleared TW_F_CHILD; a
+   listener never reaches LAST-ACK). Out of line: the usual packet's function keeps no
+   register for it. */
+static __attribute__((noinline)) void last_ack_free(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    assert((c->flags & (TW_F_ORPHAN | TW_F_COUNTED | TW_F_CHILD | TW_F_LISTENER)) ==
+           (TW_F_ORPHAN | TW_F_COUNTED));
+    st->nconns--;
+    st->norphans--;
+    tw_conn_free_in(c, TW_F_ORPHAN | TW_F_COUNTED | TW_F_CHILD | TW_F_LISTENER);
+}
+
 /* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
    or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
    having done nothing, for closing_ack's other case. (Our FIN was sent when the ACK
@@ -1654,7 +1673,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                tw_conn_done's steps for an orphan, without its call, and without the
                change to CLOSED, which only a trace would see (there is none: asked
                above) of an object given back at once. */
-            tw_conn_free(c);
+            last_ack_free(c);
             return true;
         }
         if (s->flags & TW_FIN) {
