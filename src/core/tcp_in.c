@@ -1836,42 +1836,42 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
-    if (s->data_len) {
+    /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
+       accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
+       the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
+       child has owed no ACK before (none of the three flags: it has received nothing,
+       tw_conn_alloc), so a segment without text owes none either. (Asked before the
+       text's steps, which change none of it.) */
+    assert(!c->snd.len && tw_seq_eq(c->snd_nxt, c->snd_max) &&
+           tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at == TW_TIME_NEVER &&
+           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN &&
+           !(c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
+    /* (the text's length read once: the copy's stores could alias s for the compiler) */
+    uint32_t n = s->data_len;
+    if (n) {
         /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
            of order yet, nothing shut or orphaned: asserted above), on a child, whose
            largest payload seen is none yet (0, tw_conn_alloc): this text's is larger. */
         assert(c->rcv_mss == 0);
-        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                  : tw_conn_local_mss(c));
+        c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         /* (a child's first text: nothing received before, no ring yet) */
         assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
-        if (s->data_len <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+        if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
             st->mem.cache[TW_MC_RING].head) {
             /* tw_conn_rcv_reserve_in's usual case for a ring without a block (the first
                block from the free list), and the text to its front (head 0, nothing in
                it: no wrap to work out, as tw_ring_write_at would). */
             c->rcv.buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             c->rcv.cap = TW_MEM_RING_BLOCK;
-            tw_copy(c->rcv.buf, s->data, s->data_len);
-            deliver_in_order(st, c, NULL, s->data_len, false);
+            tw_copy(c->rcv.buf, s->data, n);
+            deliver_in_order(st, c, NULL, n, false);
         } else {
-            if (!tw_conn_rcv_reserve(c, s->data_len)) {
+            if (!tw_conn_rcv_reserve(c, n)) {
                 drop_text(c, s, TW_CNT_RX_NOMEM);
                 return;
             }
-            deliver_in_order(st, c, s->data, s->data_len, false);
+            deliver_in_order(st, c, s->data, n, false);
         }
-    }
-    /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
-       accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
-       the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
-       child has owed no ACK before (none of the three flags: it has received nothing,
-       tw_conn_alloc), so a segment without text owes none either. */
-    assert(!c->snd.len && tw_seq_eq(c->snd_nxt, c->snd_max) &&
-           tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at == TW_TIME_NEVER &&
-           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN &&
-           !(c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
-    if (s->data_len) {
         /* ack_policy's steps for the first text, in the quick-ACK mode tw_cc_init has
            just set (syn_rcvd_queued): ack_soon's for a connection that owes no ACK yet
            (TW_F_ACK_LAZY and its segment, no ACK_NOW), then push_tail's for that ACK,
