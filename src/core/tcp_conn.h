@@ -1076,15 +1076,14 @@ void tw_timewait_free_all(tw_stack *st);
 /* A passive child completed the handshake: queue it for accept. Returns its listener, or
    NULL if the queue is full (the caller drops the ACK; the SYN+ACK will be retransmitted). */
 tw_socket *tw_listener_enqueue(tw_socket *child);
-/* tw_listener_enqueue with the child's listener `l` known and its queue known to have
-   room (l->acc_len < l->backlog). Inline: the third segment of every passive open comes
-   here. */
-static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_socket *l,
-                                                                        tw_socket *child)
+/* tw_listener_enqueue_to for a child whose link is known clear: one just made (tcp_in.c
+   third_ack, the third segment of every passive open: tw_conn_alloc zeroed it, and
+   nothing links a child before it is queued). */
+static inline __attribute__((always_inline)) void tw_listener_enqueue_unlinked(tw_socket *l,
+                                                                              tw_socket *child)
 {
-    assert(l->acc_len < l->backlog);
+    assert(l->acc_len < l->backlog && child->q_next == NULL);
     l->syn_len--;
-    child->q_next = NULL;
     if (l->acc_tail) {
         l->acc_tail->q_next = child;
     } else {
@@ -1092,6 +1091,14 @@ static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_sock
     }
     l->acc_tail = child;
     l->acc_len++;
+}
+/* tw_listener_enqueue with the child's listener `l` known and its queue known to have
+   room (l->acc_len < l->backlog). */
+static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_socket *l,
+                                                                        tw_socket *child)
+{
+    child->q_next = NULL;
+    tw_listener_enqueue_unlinked(l, child);
 }
 
 #endif

@@ -1812,7 +1812,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     /* syn_rcvd_acked's steps with c's listener known, whose accept queue has room
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
-    tw_listener_enqueue_to(l, c);
+    tw_listener_enqueue_unlinked(l, c); /* (a child just made: its link is clear) */
     syn_rcvd_queued_in(c, s, l, true); /* (l, a child's listener) */
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
