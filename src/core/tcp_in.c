@@ -33,10 +33,12 @@ static inline __attribute__((always_inline)) void ack_soon(tw_stack *st, tw_sock
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     uint32_t seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
-    if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
-        c->flags |= TW_F_ACK_NOW;
+    /* (the flags read and written once: the segment's store could alias them) */
+    uint32_t f = c->flags;
+    if ((f & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
+        f |= TW_F_ACK_NOW;
     }
-    c->flags |= TW_F_ACK_LAZY;
+    c->flags = f | TW_F_ACK_LAZY;
     c->lazy_seg = seg;
 }
 
