@@ -681,10 +681,10 @@ static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
 /* Take what the peer's SYN or SYN+ACK offered (`peer`: present says which fields are set):
    the options both ends use, the peer's MSS and ours. Inline for an active open's
    SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
-static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
-    tw_socket *c, const tw_tcp_opts *peer)
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer)
 {
-    const tw_stack *st = c->st;
+    assert(c->st == st); /* (given apart by in_syn_sent, which has it in a register) */
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; an option of 0
        is no segment size and counts as none (as Linux ignores it, and as in_listen
        keeps it). RFC 9293 also lets us clamp absurdly small values; Linux uses 48 as
@@ -715,6 +715,12 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
+}
+/* The same with c's stack loaded (tcp_conn.c tw_conn_apply_peer_syn). */
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
+    tw_socket *c, const tw_tcp_opts *peer)
+{
+    tw_conn_apply_peer_syn_as(c->st, c, peer);
 }
 /* The same out of line, for its other callers. */
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
@@ -1007,10 +1013,11 @@ void tw_keepalive_reset(tw_socket *c);
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as
    tw_conn_alloc zeroed it, and its timer held by no segment's steps, so the wheel is
    told of the keepalive deadline here. */
-static inline void tw_cc_init(tw_socket *c, bool child)
+static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
 {
+    assert(c->st == st); /* (given apart by its caller, which has it in a register) */
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
-    c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+    c->cwnd = st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
     c->ssthresh = UINT32_MAX;
     assert(!child || c->ca_state == TW_CA_OPEN);
     if (!child) {
@@ -1020,14 +1027,14 @@ static inline void tw_cc_init(tw_socket *c, bool child)
     c->high_rxt = c->snd_una;
     c->snd_sml = c->snd_una;
     c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
-    c->last_rcv = c->st->now;
+    c->last_rcv = st->now;
     /* Keepalive runs only in ESTABLISHED and CLOSE-WAIT (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has
        one to start. */
     if (c->flags & TW_F_KEEPALIVE) {
         tw_keepalive_reset(c);
         if (child) {
-            tw_conn_timer_update_unheld(c->st, c);
+            tw_conn_timer_update_unheld(st, c);
         }
     }
     assert(c->ka_sent == 0);

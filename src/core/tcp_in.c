@@ -649,41 +649,44 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less); `child` true for
    third_ack's child just made (tw_cc_init). */
-static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
+static inline __attribute__((always_inline)) void established_from_syn_in(tw_stack *st,
+                                                                          tw_socket *c,
                                                                           bool may_fin,
                                                                           bool may_trace,
                                                                           bool child)
 {
+    assert(c->st == st); /* (given apart: see fast_do) */
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
        SYN-RECEIVED are reached from no synchronized state): it is counted now, without
        the test of TW_F_CONNECTED, always clear here. */
     assert(!(c->flags & TW_F_CONNECTED) &&
            (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
-    if (may_trace && c->st->cfg.trace) {
+    if (may_trace && st->cfg.trace) {
         tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
         assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
         c->flags |= TW_F_CONNECTED;
-        tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+        tw_count(st, TW_CNT_TCP_ESTABLISHED);
         c->state = TW_STATE_ESTABLISHED;
     }
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
        at 3 s (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
-        c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
+        c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
     }
-    tw_cc_init(c, child);
+    tw_cc_init(st, c, child);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
     }
 }
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c,
+static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st,
+                                                                       tw_socket *c,
                                                                        bool may_trace)
 {
-    established_from_syn_in(c, true, may_trace, false);
+    established_from_syn_in(st, c, true, may_trace, false);
 }
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
@@ -725,7 +728,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
     c->rcv_adv = c->rcv_nxt;
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
-    tw_conn_apply_peer_syn_in(c, &h->o);
+    tw_conn_apply_peer_syn_as(st, c, &h->o);
     c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seq;
@@ -736,7 +739,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         /* S3: our SYN is acknowledged; ESTABLISHED, and the third segment goes out
            carrying queued data when there is some (S5). */
         if ((c->flags & TW_F_RTT_TIMING) && c->retries == 0) {
-            tw_rtt_sample(c, st->now - c->rtt_start);
+            tw_rtt_sample_in(st, c, st->now - c->rtt_start);
         }
         c->flags &= ~TW_F_RTT_TIMING;
         c->snd_una = ack;
@@ -747,7 +750,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
            the RTO again below; the wheel is told once, timer_release) */
         assert(st->timer_held == c);
         st->timer_dirty = true;
-        established_from_syn(c, may_trace);
+        established_from_syn(st, c, may_trace);
         /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
            connection that owes no ACK yet: in SYN-SENT it has received nothing. */
         assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
@@ -1172,22 +1175,24 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
    of a passive child has queued it for accept (NULL for an active open's); `child`
    true when the caller knows c is a passive child, l not NULL (third_ack: two tests
    less, measured lifecycle -2 instr). */
-static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *c,
+static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st,
+                                                                     tw_socket *c,
                                                                      const tw_seg *s,
                                                                      tw_socket *l, bool child)
 {
+    assert(c->st == st); /* (given apart: see fast_do) */
     c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
     c->snd_wl2 = s->ack;
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(c, !child, true, child);
+    established_from_syn_in(st, c, !child, true, child);
     if (child || l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
-        if (c->st->cfg.notify) { /* (l->st: one stack) */
+        if (st->cfg.notify) { /* (l->st: one stack) */
             tw_conn_notify_emit(l);
         }
     } else {
@@ -1199,7 +1204,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
                                                                   const tw_seg *s,
                                                                   tw_socket *l)
 {
-    syn_rcvd_queued_in(c, s, l, false);
+    syn_rcvd_queued_in(c->st, c, s, l, false);
 }
 
 /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission will bring
@@ -1815,7 +1820,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
     tw_listener_enqueue_unlinked(l, c); /* (a child just made: its link is clear) */
-    syn_rcvd_queued_in(c, s, l, true); /* (l, a child's listener) */
+    syn_rcvd_queued_in(st, c, s, l, true); /* (l, a child's listener) */
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
