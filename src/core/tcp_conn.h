@@ -1053,15 +1053,23 @@ bool tw_timewait_enter_slow(tw_socket *c);
    orphan (the application has closed it: S15) and counted (TW_F_COUNTED: it went through
    SYN-SENT or SYN-RECEIVED), as at every caller; tw_timewait_make asks neither.
    Inline: the room's test, then a call that returns nothing. */
-static inline __attribute__((always_inline)) bool tw_timewait_enter(tw_socket *c)
+/* tw_timewait_enter_as: with c's stack given apart (tcp_in.c closing_ack_last, which has
+   it in a register). */
+static inline __attribute__((always_inline)) bool tw_timewait_enter_as(const tw_stack *st,
+                                                                      tw_socket *c)
 {
-    const tw_twtab *T = &c->st->tws;
+    assert(c->st == st);
+    const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
         tw_timewait_make(c);
         return true;
     }
     return tw_timewait_enter_slow(c);
+}
+static inline __attribute__((always_inline)) bool tw_timewait_enter(tw_socket *c)
+{
+    return tw_timewait_enter_as(c->st, c);
 }
 /* The record of a 4-tuple key, or NULL. */
 struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);

@@ -1712,7 +1712,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                reads -- note_arrival's clocks, the peer's FIN noted, the change to
                TIME-WAIT -- only when it stays (the record is made from the rest). */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-            if (!tw_timewait_enter(c)) {
+            if (!tw_timewait_enter_as(st, c)) {
                 if (ts_new) {
                     c->ts_recent_stamp = st->now;
                 }
