@@ -322,12 +322,12 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* Every field is set below rather than zeroed first: ts_recent or sent_us as opts
        has TW_OPT_TS or not (the one of the two then read), h.next by the table's
        insertion, the timer's next when it is placed (wheel.h). */
-    r->timer.pprev = NULL; /* (not armed: tw_wheel_arm_lazy_slow reads it) */
     /* The SYN+ACK's retransmission (sent below). Placed only if still armed when the
        wheel next changes: the third segment usually frees the entry first (wheel.h;
-       _unarmed: an entry just taken has no timer armed, as asked of it there). */
-    tw_wheel_arm_lazy_unarmed(&st->wheel, &r->timer,
-                              tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
+       _fresh: an entry just taken has no timer armed, and its link, not yet set, is
+       cleared only where tw_wheel_arm_lazy_slow reads it). */
+    tw_wheel_arm_lazy_fresh(&st->wheel, &r->timer,
+                            tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
