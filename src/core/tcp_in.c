@@ -2273,8 +2273,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint8_t grow = 0;
     if (n && fast_ok(c, &s, h, &grow)) {
         bool placed = false;
-        if (grow == 2 && c->rcv.cap == 0 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
-            st->mem.cache[TW_MC_RING].head) {
+        /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
+        assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
+        if (grow == 2 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap && st->mem.cache[TW_MC_RING].head) {
             /* The connection's first data (a client's first answer), its ring's first
                block on the free list (tw_conn_rcv_reserve's usual case): the block is
                taken and the payload copied to its front (a fresh ring is empty at head 0)
