@@ -1609,7 +1609,8 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
    LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
    the options the connection always sends with a TSval PAWS accepts, an ACK in
-   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before.
+   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before
+   (which FIN-WAIT-1, the one state that takes a FIN here, never has: asserted below).
    (LAST-ACK has always seen the peer's FIN -- CLOSE-WAIT came first -- and its shape
    here has none: the eighth check has nothing to do for it, whatever it saw.) For such a
    segment every check of RFC 9293 3.10.7.4 up to the fifth passes without acting
@@ -1624,10 +1625,13 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
     if ((s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
         !(c->state == TW_STATE_FIN_WAIT_1 ||
           (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) || s->data_len != 0 ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o) ||
-        (c->flags & TW_F_OOO_FIN) || ((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN))) {
+        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o) || (c->flags & TW_F_OOO_FIN)) {
         return false;
     }
+    /* A FIN here is in FIN-WAIT-1 (asked above), which has seen none: the peer's FIN takes
+       every state that receives it out of ESTABLISHED, SYN-RECEIVED or FIN-WAIT-1
+       (fin_in_order_in), and FIN-WAIT-1 is entered only from the first two. */
+    assert(!((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN)));
     /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, as
        long as that floor lies below SND.UNA, which is asked here rather than assumed. */
     tw_seq oldest = tw_seq_make(c->snd_una.v - c->max_snd_wnd);
