@@ -1622,10 +1622,14 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
                                                                 const tw_seg *s,
                                                                 const tw_tcp_hdr *h)
 {
+    /* (LAST-ACK has no out-of-order FIN noted: the peer's FIN came in order, which
+       clears it, and one is noted only before that, in_process_fin) */
+    assert(c->state != TW_STATE_LAST_ACK || !(c->flags & TW_F_OOO_FIN));
     if ((s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
-        !(c->state == TW_STATE_FIN_WAIT_1 ||
-          (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) || s->data_len != 0 ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o) || (c->flags & TW_F_OOO_FIN)) {
+        !(c->state == TW_STATE_FIN_WAIT_1
+              ? !(c->flags & TW_F_OOO_FIN)
+              : (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
+        s->data_len != 0 || !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o)) {
         return false;
     }
     /* A FIN here is in FIN-WAIT-1 (asked above), which has seen none: the peer's FIN takes
