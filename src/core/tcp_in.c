@@ -1670,9 +1670,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                                                                   bool may_trace)
 {
     assert(c->st == st);
-    /* (an orphan with its FIN queued, and tw_conn_fin_acked's comparison: one flag test
-       for both) */
-    if ((c->flags & (TW_F_ORPHAN | TW_F_FIN_QUEUED)) == (TW_F_ORPHAN | TW_F_FIN_QUEUED) &&
+    /* (an orphan, and tw_conn_fin_acked's comparison: its FIN is queued, as in every
+       FIN-WAIT-1 and LAST-ACK -- close and shutdown queue it as they enter them, and
+       nothing takes the flag back -- so the flag's test is left out) */
+    assert(c->flags & TW_F_FIN_QUEUED);
+    if ((c->flags & TW_F_ORPHAN) &&
         !(may_trace && st->cfg.trace) &&
         tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
         assert(tw_conn_fin_acked(c, s->ack));
