@@ -1793,14 +1793,14 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    SND.UNA < SEG.ACK =< SND.NXT. For it every check of RFC 9293 3.10.7.4 before the
    fifth passes without acting (first: SEG.SEQ = RCV.NXT, nothing to trim; PAWS, RFC
    7323 5.3; second and fourth: no RST, no SYN); the fifth's SYN-RECEIVED ACK check
-   passes and, with the window this segment brings, so does RFC 5961 5.2's floor (asked
-   here rather than assumed); the seventh takes the text in order and the eighth has no
+   passes and, with the window this segment brings, so does RFC 5961 5.2's floor (which
+   SEG.ACK = SND.UNA + 1 always passes: asserted); the seventh takes the text in order and the eighth has no
    FIN. third_ack then takes the same steps in the same order, less those that have
    nothing to do for such a segment. Anything else (a FIN, a SYN, a RST, an old TSval,
    data beyond RCV.NXT...) takes the full steps.
    Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
-   text fits, the options, PAWS, RFC 5961 5.2's floor. */
+   text fits, the options, PAWS. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
                                                               const tw_seg *s, bool usual)
 {
@@ -1809,8 +1809,13 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     }
     assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
            tw_seq_lt(c->snd_una, s->ack) && tw_seq_le(s->ack, c->snd_max));
-    tw_seq oldest = tw_seq_make(c->snd_una.v - ((uint32_t)s->h->win << c->snd_wscale));
-    return !tw_seq_lt(s->ack, oldest);
+    /* RFC 5961 5.2's floor, SND.UNA less the window (the segment's: the largest seen
+       yet), lies below SND.UNA by less than 2^30 (a window scaled by at most 14, RFC 7323
+       2.3), and SEG.ACK = SND.UNA + 1: the floor's test always passes (asserted). */
+    assert(c->snd_wscale <= 14 &&
+           !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v -
+                                          ((uint32_t)s->h->win << c->snd_wscale))));
+    return true;
 }
 
 static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
