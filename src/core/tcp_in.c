@@ -690,8 +690,10 @@ static inline __attribute__((always_inline)) void established_from_syn(tw_stack 
 }
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
-   active open pays no frame of its own. */
-static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_socket *c,
+   active open pays no frame of its own. Returns true when it has let go of the timer
+   in_conn holds (the SYN+ACK that takes c to ESTABLISHED: timer_release's steps, known
+   to have something to tell the wheel), false for in_conn to let go of it. */
+static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_socket *c,
                                                              const tw_seg *s,
                                                              const tw_tcp_hdr *h,
                                                              bool may_trace)
@@ -705,21 +707,21 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         if (!(s->flags & TW_RST)) {
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
         }
-        return;
+        return false;
     }
     if (s->flags & TW_RST) {
         if (!has_ack) {
             tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
-            return;
+            return false;
         }
         tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
         tw_count(st, TW_CNT_TCP_CONN_REFUSED);
         tw_conn_done(c, TW_ERR_REFUSED);
-        return;
+        return false;
     }
     if (!(s->flags & TW_SYN)) {
         tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
-        return;
+        return false;
     }
     /* (SEG.SEQ and SEG.ACK read once: the stores to c could alias s for the compiler) */
     tw_seq seq = s->seq, ack = s->ack;
@@ -747,9 +749,8 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
         /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
-           the RTO again below; the wheel is told once, timer_release) */
+           the RTO again below; the wheel is told once, at the end) */
         assert(st->timer_held == c);
-        st->timer_dirty = true;
         established_from_syn(st, c, may_trace);
         /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
            connection that owes no ACK yet: in SYN-SENT it has received nothing. */
@@ -766,7 +767,12 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
             tw_out_push(c);
         }
         tw_conn_notify_in(st, c);
-        return;
+        /* timer_release's steps: the timer is still held (a hook makes no call that
+           could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
+        assert(st->timer_held == c);
+        st->timer_held = NULL;
+        tw_conn_timer_update_unheld(st, c);
+        return true;
     }
     /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
     c->snd_wl2 = c->iss;
@@ -774,6 +780,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
     c->flags &= ~TW_F_RTT_TIMING;
     tw_out_syn(c, false);
     tw_rto_arm(c);
+    return false;
 }
 
 /* ---- the synchronized states (3.10.7.4) ---- */
@@ -2088,8 +2095,9 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
         timer_hold(st, c);
-        in_syn_sent(st, c, s, h, may_trace);
-        timer_release(st, c);
+        if (!in_syn_sent(st, c, s, h, may_trace)) {
+            timer_release(st, c);
+        }
         return;
     }
     /* (asked here, not in in_synchronized: its other callers have a connection in
