@@ -985,10 +985,11 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
 
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
-   uses them: a constant where the caller knows it). */
+   uses them: a constant where the caller knows it); `unheld` that c's timer is not held
+   (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
 static inline __attribute__((always_inline)) void
 ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, bool usual,
-               bool first)
+               bool first, bool unheld)
 {
     assert(c->st == st);
     tw_seq ack = s->ack;
@@ -1056,7 +1057,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     if (!first) {
         c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
                                                       : tw_time_add(st->now, c->rto);
-        timer_changed_in(st, c);
+        if (unheld) {
+            tw_conn_timer_update_unheld(st, c); /* (timer_changed_in's other case) */
+        } else {
+            timer_changed_in(st, c);
+        }
     }
 }
 
@@ -1064,7 +1069,7 @@ static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_s
                                                              const tw_seg *s,
                                                              const tw_tcp_hdr *h, bool usual)
 {
-    ack_advance_as(st, c, s, h, usual, false);
+    ack_advance_as(st, c, s, h, usual, false, false);
 }
 
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
@@ -1857,7 +1862,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
            c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
            !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
-    ack_advance_as(st, c, s, s->h, true, true);
+    ack_advance_as(st, c, s, s->h, true, true, false);
     /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
        with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
        may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init). */
@@ -2055,7 +2060,10 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
     if (!tw_seq_eq(ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
-        ack_advance(st, c, s, h, true); /* (fast_ok asked usual_opts) */
+        /* (fast_ok asked usual_opts; header prediction holds no timer: no segment's
+           steps are under way, timer_release let go of the last one's) */
+        assert(st->timer_held == NULL);
+        ack_advance_as(st, c, s, h, true, false, true);
         on_new_ack_open(st, c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
