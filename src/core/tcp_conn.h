@@ -511,7 +511,8 @@ static inline __attribute__((always_inline)) void tw_conn_dack_start(tw_socket *
     c->dack_at = at;
     if (c->rto_at == TW_TIME_NEVER && c->misc_at == TW_TIME_NEVER &&
         c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) && c->st->timer_held != c) {
-        tw_wheel_arm_lazy(&c->st->wheel, &c->timer, tw_time_to_tick(at));
+        /* (_unarmed: asked just above) */
+        tw_wheel_arm_lazy_unarmed(&c->st->wheel, &c->timer, tw_time_to_tick(at));
     } else {
         tw_conn_timer_update(c);
     }
