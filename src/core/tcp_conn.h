@@ -505,17 +505,27 @@ static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_socke
    delayed-ACK deadline is its only one and whose wheel entry waits unplaced from the
    segment that starts the timer to the next one, whose ACK stops it (wheel.h). */
 /* Always inline: GCC otherwise keeps it out of line in the header-predicted path. */
-static inline __attribute__((always_inline)) void tw_conn_dack_start(tw_socket *c,
-                                                                     tw_time at)
+/* tw_conn_dack_start with c's stack given apart and, `unheld`, c's timer known not held
+   (tcp_in.c fast_do, header prediction: no segment's steps under way). */
+static inline __attribute__((always_inline)) void tw_conn_dack_start_as(tw_stack *st,
+                                                                        tw_socket *c,
+                                                                        tw_time at, bool unheld)
 {
+    assert(c->st == st && (!unheld || st->timer_held != c));
     c->dack_at = at;
     if (c->rto_at == TW_TIME_NEVER && c->misc_at == TW_TIME_NEVER &&
-        c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) && c->st->timer_held != c) {
+        c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) &&
+        (unheld || st->timer_held != c)) {
         /* (_unarmed: asked just above) */
-        tw_wheel_arm_lazy_unarmed(&c->st->wheel, &c->timer, tw_time_to_tick(at));
+        tw_wheel_arm_lazy_unarmed(&st->wheel, &c->timer, tw_time_to_tick(at));
     } else {
         tw_conn_timer_update(c);
     }
+}
+static inline __attribute__((always_inline)) void tw_conn_dack_start(tw_socket *c,
+                                                                     tw_time at)
+{
+    tw_conn_dack_start_as(c->st, c, at, false);
 }
 static inline void tw_conn_dack_stop(tw_socket *c)
 {

@@ -1366,7 +1366,8 @@ static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st,
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second full-sized segment and
    within the delayed-ACK time; like Linux, the first segments of a connection are ACKed
    at once (quick-ACK mode) so slow start is not slowed by the receiver. */
-static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_socket *c, uint32_t n)
+static inline __attribute__((always_inline)) void ack_policy_as(tw_stack *st, tw_socket *c,
+                                                                uint32_t n, bool unheld)
 {
     assert(c->st == st);
     if (c->quickack) { /* (a connection's first segments: the usual case first) */
@@ -1383,8 +1384,15 @@ static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_so
     if (c->delack_bytes >= 2u * full) {
         c->flags |= TW_F_ACK_NOW;
     } else if (c->dack_at == TW_TIME_NEVER) {
-        tw_conn_dack_start(c, tw_time_add(st->now, st->cfg.delayed_ack));
+        tw_conn_dack_start_as(st, c, tw_time_add(st->now, st->cfg.delayed_ack), unheld);
     }
+}
+
+/* ack_policy_as for a caller that may hold c's timer (`unheld` true: fast_do's, whose
+   header prediction runs outside any segment's hold; tw_conn_dack_start_as). */
+static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_socket *c, uint32_t n)
+{
+    ack_policy_as(st, c, n, false);
 }
 
 /* The segment's text cannot be kept (no memory for it, or no room to note an out-of-order
@@ -2073,7 +2081,8 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
             c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         }
         deliver_in_order(st, c, placed ? NULL : s->data, n, false); /* (fast_ok) */
-        ack_policy(st, c, n);
+        assert(st->timer_held == NULL); /* (header prediction holds no timer) */
+        ack_policy_as(st, c, n, true);
     }
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
