@@ -2303,7 +2303,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        that passed them: in_listen), looked up here for that, before input_demux_in's
        steps, which take its answer (the third segment of every passive open). */
     tw_hnode *rq = NULL;
-    if (!n) {
+    /* (marked unlikely: the segments of no connection, a SYN and a passive open's third,
+       are the fewer; only the layout depends on it) */
+    if (__builtin_expect(!n, 0)) {
         if (st->reqs.count) {
             rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
         }
