@@ -512,16 +512,27 @@ static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_stack
    delayed-ACK deadline is its only one and whose wheel entry waits unplaced from the
    segment that starts the timer to the next one, whose ACK stops it (wheel.h). */
 /* Always inline: GCC otherwise keeps it out of line in the header-predicted path. */
-static inline __attribute__((always_inline)) void tw_conn_dack_start(tw_socket *c,
-                                                                     tw_time at)
+/* tw_conn_dack_start with c's stack given apart and, `unheld`, c's timer known not held
+   (tcp_in.c fast_do, header prediction: no segment's steps under way). */
+static inline __attribute__((always_inline)) void tw_conn_dack_start_as(tw_stack *st,
+                                                                        tw_socket *c,
+                                                                        tw_time at, bool unheld)
 {
+    assert(c->st == st && (!unheld || st->timer_held != c));
     c->dack_at = at;
     if (c->rto_at == TW_TIME_NEVER && c->misc_at == TW_TIME_NEVER &&
-        c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) && c->st->timer_held != c) {
-        tw_wheel_arm_lazy(&c->st->wheel, &c->timer, tw_time_to_tick(at));
+        c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) &&
+        (unheld || st->timer_held != c)) {
+        /* (_unarmed: asked just above) */
+        tw_wheel_arm_lazy_unarmed(&st->wheel, &c->timer, tw_time_to_tick(at));
     } else {
         tw_conn_timer_update(c);
     }
+}
+static inline __attribute__((always_inline)) void tw_conn_dack_start(tw_socket *c,
+                                                                     tw_time at)
+{
+    tw_conn_dack_start_as(c->st, c, at, false);
 }
 static inline void tw_conn_dack_stop(tw_socket *c)
 {
@@ -688,10 +699,10 @@ static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
 /* Take what the peer's SYN or SYN+ACK offered (`peer`: present says which fields are set):
    the options both ends use, the peer's MSS and ours. Inline for an active open's
    SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
-static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
-    tw_socket *c, const tw_tcp_opts *peer)
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer)
 {
-    const tw_stack *st = c->st;
+    assert(c->st == st); /* (given apart by in_syn_sent, which has it in a register) */
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; an option of 0
        is no segment size and counts as none (as Linux ignores it, and as in_listen
        keeps it). RFC 9293 also lets us clamp absurdly small values; Linux uses 48 as
@@ -722,6 +733,12 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
+}
+/* The same with c's stack loaded (tcp_conn.c tw_conn_apply_peer_syn). */
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
+    tw_socket *c, const tw_tcp_opts *peer)
+{
+    tw_conn_apply_peer_syn_as(c->st, c, peer);
 }
 /* The same out of line, for its other callers. */
 void tw_conn_apply_peer_syn(tw_socket *c, const tw_tcp_opts *peer);
@@ -928,14 +945,19 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stac
                                                                    tw_socket *c, tw_time r)
 {
     assert(c->st == st); /* (given apart by a caller that has it in a register) */
-    if (c->srtt == 0) {
-        c->srtt = r ? r : 1;
-        c->rttvar = r / 2;
+    /* (the new SRTT and RTTVAR in locals: the RTO below then reads neither back from
+       the connection after its stores) */
+    tw_time srtt = c->srtt, rttvar;
+    if (srtt == 0) {
+        srtt = r ? r : 1;
+        rttvar = r / 2;
     } else {
-        tw_time delta = c->srtt > r ? c->srtt - r : r - c->srtt;
-        c->rttvar = (3 * c->rttvar + delta) / 4;
-        c->srtt = (7 * c->srtt + r) / 8;
+        tw_time delta = srtt > r ? srtt - r : r - srtt;
+        rttvar = (3 * c->rttvar + delta) / 4;
+        srtt = (7 * srtt + r) / 8;
     }
+    c->srtt = srtt;
+    c->rttvar = rttvar;
     /* RTO = SRTT + max(G, K * RTTVAR) (RFC 6298 2.3) with the floor where Linux puts it,
        on the variance term (tcp_rtt_estimator: rttvar_us >= tcp_rto_min), so RTO =
        SRTT + max(K * RTTVAR, rto_min): after a 10 ms RTT the first timeout is at 210 ms,
@@ -943,14 +965,14 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stac
        rto_min): 200 and 250 ms, early for a script written against Linux). rto_min >= G
        (stack.c fill_defaults). */
     const tw_config *cfg = &st->cfg;
-    tw_time k = 4 * c->rttvar;
+    tw_time k = 4 * rttvar;
 #if defined(__x86_64__) && defined(__GNUC__)
     /* max(K * RTTVAR, rto_min) with a conditional move from memory: GCC otherwise loads
        it into a register first for the cmov (measured with G: lifecycle -4 instr). */
     __asm__("cmpq %1, %0\n\tcmovbq %1, %0" : "+r"(k) : "m"(cfg->rto_min) : "cc");
-    tw_time rto = c->srtt + k;
+    tw_time rto = srtt + k;
 #else
-    tw_time rto = c->srtt + (k > cfg->rto_min ? k : cfg->rto_min);
+    tw_time rto = srtt + (k > cfg->rto_min ? k : cfg->rto_min);
 #endif
     if (rto > cfg->rto_max) {
         rto = cfg->rto_max;
@@ -1015,10 +1037,11 @@ void tw_keepalive_reset(tw_socket *c);
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as
    tw_conn_alloc zeroed it, and its timer held by no segment's steps, so the wheel is
    told of the keepalive deadline here. */
-static inline void tw_cc_init(tw_socket *c, bool child)
+static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
 {
+    assert(c->st == st); /* (given apart by its caller, which has it in a register) */
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
-    c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+    c->cwnd = st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
     c->ssthresh = UINT32_MAX;
     assert(!child || c->ca_state == TW_CA_OPEN);
     if (!child) {
@@ -1028,14 +1051,14 @@ static inline void tw_cc_init(tw_socket *c, bool child)
     c->high_rxt = c->snd_una;
     c->snd_sml = c->snd_una;
     c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
-    c->last_rcv = c->st->now;
+    c->last_rcv = st->now;
     /* Keepalive runs only in ESTABLISHED and CLOSE-WAIT (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has
        one to start. */
     if (c->flags & TW_F_KEEPALIVE) {
         tw_keepalive_reset(c);
         if (child) {
-            tw_conn_timer_update_unheld(c->st, c);
+            tw_conn_timer_update_unheld(st, c);
         }
     }
     assert(c->ka_sent == 0);
@@ -1054,15 +1077,23 @@ bool tw_timewait_enter_slow(tw_socket *c);
    orphan (the application has closed it: S15) and counted (TW_F_COUNTED: it went through
    SYN-SENT or SYN-RECEIVED), as at every caller; tw_timewait_make asks neither.
    Inline: the room's test, then a call that returns nothing. */
-static inline __attribute__((always_inline)) bool tw_timewait_enter(tw_socket *c)
+/* tw_timewait_enter_as: with c's stack given apart (tcp_in.c closing_ack_last, which has
+   it in a register). */
+static inline __attribute__((always_inline)) bool tw_timewait_enter_as(const tw_stack *st,
+                                                                      tw_socket *c)
 {
-    const tw_twtab *T = &c->st->tws;
+    assert(c->st == st);
+    const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
         tw_timewait_make(c);
         return true;
     }
     return tw_timewait_enter_slow(c);
+}
+static inline __attribute__((always_inline)) bool tw_timewait_enter(tw_socket *c)
+{
+    return tw_timewait_enter_as(c->st, c);
 }
 /* The record of a 4-tuple key, or NULL. */
 struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);

@@ -184,7 +184,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     /* (the usual lengths, timestamps and a SYN's options, constants: one carry chain,
        no jump into the adds) */
     uint64_t sum;
-    if (hlen == TW_TCP_HDR_LEN + 12) {
+    if (__builtin_expect(hlen == TW_TCP_HDR_LEN + 12, 1)) {
         sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 12) / 4, len_proto);
     } else if (hlen == TW_TCP_HDR_LEN + 20) {
         sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 20) / 4, len_proto);
@@ -196,7 +196,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        blocks are read only up to sack_n. In place, mss and sack_n are left unset too:
        only a trace's summary reads them then (tw_tcp_opts_usual_fill). */
     const uint8_t *opt = seg + TW_TCP_HDR_LEN;
-    if (hlen == TW_TCP_HDR_LEN || (hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au)) {
+    if (__builtin_expect(hlen == TW_TCP_HDR_LEN ||
+                             (hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au),
+                         1)) {
         bool ts = hlen != TW_TCP_HDR_LEN;
         h->o.present = ts ? TW_OPT_TS : 0;
         h->o.wscale = 0;

@@ -32,10 +32,12 @@ static inline __attribute__((always_inline)) void ack_soon(tw_stack *st, tw_sock
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     uint32_t seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
-    if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
-        c->flags |= TW_F_ACK_NOW;
+    /* (the flags read and written once: the segment's store could alias them) */
+    uint32_t f = c->flags;
+    if ((f & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
+        f |= TW_F_ACK_NOW;
     }
-    c->flags |= TW_F_ACK_LAZY;
+    c->flags = f | TW_F_ACK_LAZY;
     c->lazy_seg = seg;
 }
 
@@ -319,12 +321,12 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* Every field is set below rather than zeroed first: ts_recent or sent_us as opts
        has TW_OPT_TS or not (the one of the two then read), h.next by the table's
        insertion, the timer's next when it is placed (wheel.h). */
-    r->timer.pprev = NULL; /* (not armed: tw_wheel_arm_lazy_slow reads it) */
     /* The SYN+ACK's retransmission (sent below). Placed only if still armed when the
        wheel next changes: the third segment usually frees the entry first (wheel.h;
-       _unarmed: an entry just taken has no timer armed, as asked of it there). */
-    tw_wheel_arm_lazy_unarmed(&st->wheel, &r->timer,
-                              tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
+       _fresh: an entry just taken has no timer armed, and its link, not yet set, is
+       cleared only where tw_wheel_arm_lazy_slow reads it). */
+    tw_wheel_arm_lazy_fresh(&st->wheel, &r->timer,
+                            tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
@@ -646,46 +648,51 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less); `child` true for
    third_ack's child just made (tw_cc_init). */
-static inline __attribute__((always_inline)) void established_from_syn_in(tw_socket *c,
+static inline __attribute__((always_inline)) void established_from_syn_in(tw_stack *st,
+                                                                          tw_socket *c,
                                                                           bool may_fin,
                                                                           bool may_trace,
                                                                           bool child)
 {
+    assert(c->st == st); /* (given apart: see fast_do) */
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
        SYN-RECEIVED are reached from no synchronized state): it is counted now, without
        the test of TW_F_CONNECTED, always clear here. */
     assert(!(c->flags & TW_F_CONNECTED) &&
            (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
-    if (may_trace && c->st->cfg.trace) {
+    if (may_trace && st->cfg.trace) {
         tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
         assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
         c->flags |= TW_F_CONNECTED;
-        tw_count(c->st, TW_CNT_TCP_ESTABLISHED);
+        tw_count(st, TW_CNT_TCP_ESTABLISHED);
         c->state = TW_STATE_ESTABLISHED;
     }
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
        at 3 s (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
-        c->rto = TW_SEC(3) < c->st->cfg.rto_max ? TW_SEC(3) : c->st->cfg.rto_max;
+        c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
     }
-    tw_cc_init(c, child);
+    tw_cc_init(st, c, child);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
     }
 }
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_socket *c,
+static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st,
+                                                                       tw_socket *c,
                                                                        bool may_trace)
 {
-    established_from_syn_in(c, true, may_trace, false);
+    established_from_syn_in(st, c, true, may_trace, false);
 }
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
-   active open pays no frame of its own. */
-static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_socket *c,
+   active open pays no frame of its own. Returns true when it has let go of the timer
+   in_conn holds (the SYN+ACK that takes c to ESTABLISHED: timer_release's steps, known
+   to have something to tell the wheel), false for in_conn to let go of it. */
+static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_socket *c,
                                                              const tw_seg *s,
                                                              const tw_tcp_hdr *h,
                                                              bool may_trace)
@@ -699,21 +706,21 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         if (!(s->flags & TW_RST)) {
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
         }
-        return;
+        return false;
     }
     if (s->flags & TW_RST) {
         if (!has_ack) {
             tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
-            return;
+            return false;
         }
         tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
         tw_count(st, TW_CNT_TCP_CONN_REFUSED);
         tw_conn_done(c, TW_ERR_REFUSED);
-        return;
+        return false;
     }
     if (!(s->flags & TW_SYN)) {
         tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
-        return;
+        return false;
     }
     /* (SEG.SEQ and SEG.ACK read once: the stores to c could alias s for the compiler) */
     tw_seq seq = s->seq, ack = s->ack;
@@ -722,7 +729,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
     c->rcv_adv = c->rcv_nxt;
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
-    tw_conn_apply_peer_syn_in(c, &h->o);
+    tw_conn_apply_peer_syn_as(st, c, &h->o);
     c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seq;
@@ -733,7 +740,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         /* S3: our SYN is acknowledged; ESTABLISHED, and the third segment goes out
            carrying queued data when there is some (S5). */
         if ((c->flags & TW_F_RTT_TIMING) && c->retries == 0) {
-            tw_rtt_sample(c, st->now - c->rtt_start);
+            tw_rtt_sample_in(st, c, st->now - c->rtt_start);
         }
         c->flags &= ~TW_F_RTT_TIMING;
         c->snd_una = ack;
@@ -741,10 +748,9 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
         c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
         /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
-           the RTO again below; the wheel is told once, timer_release) */
+           the RTO again below; the wheel is told once, at the end) */
         assert(st->timer_held == c);
-        st->timer_dirty = true;
-        established_from_syn(c, may_trace);
+        established_from_syn(st, c, may_trace);
         /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
            connection that owes no ACK yet: in SYN-SENT it has received nothing. */
         assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
@@ -760,7 +766,12 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
             tw_out_push(c);
         }
         tw_conn_notify_in(st, c);
-        return;
+        /* timer_release's steps: the timer is still held (a hook makes no call that
+           could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
+        assert(st->timer_held == c);
+        st->timer_held = NULL;
+        tw_conn_timer_update_unheld(st, c);
+        return true;
     }
     /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
     c->snd_wl2 = c->iss;
@@ -768,6 +779,7 @@ static inline __attribute__((always_inline)) void in_syn_sent(tw_stack *st, tw_s
     c->flags &= ~TW_F_RTT_TIMING;
     tw_out_syn(c, false);
     tw_rto_arm(c);
+    return false;
 }
 
 /* ---- the synchronized states (3.10.7.4) ---- */
@@ -972,10 +984,11 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
 
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
-   uses them: a constant where the caller knows it). */
+   uses them: a constant where the caller knows it); `unheld` that c's timer is not held
+   (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
 static inline __attribute__((always_inline)) void
 ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, bool usual,
-               bool first)
+               bool first, bool unheld)
 {
     assert(c->st == st);
     tw_seq ack = s->ack;
@@ -1043,7 +1056,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     if (!first) {
         c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
                                                       : tw_time_add(st->now, c->rto);
-        timer_changed_in(st, c);
+        if (unheld) {
+            tw_conn_timer_update_unheld(st, c); /* (timer_changed_in's other case) */
+        } else {
+            timer_changed_in(st, c);
+        }
     }
 }
 
@@ -1051,7 +1068,7 @@ static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_s
                                                              const tw_seg *s,
                                                              const tw_tcp_hdr *h, bool usual)
 {
-    ack_advance_as(st, c, s, h, usual, false);
+    ack_advance_as(st, c, s, h, usual, false, false);
 }
 
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
@@ -1181,22 +1198,24 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
    of a passive child has queued it for accept (NULL for an active open's); `child`
    true when the caller knows c is a passive child, l not NULL (third_ack: two tests
    less, measured lifecycle -2 instr). */
-static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_socket *c,
+static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st,
+                                                                     tw_socket *c,
                                                                      const tw_seg *s,
                                                                      tw_socket *l, bool child)
 {
+    assert(c->st == st); /* (given apart: see fast_do) */
     c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
     c->snd_wl2 = s->ack;
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(c, !child, true, child);
+    established_from_syn_in(st, c, !child, true, child);
     if (child || l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
-        if (c->st->cfg.notify) { /* (l->st: one stack) */
+        if (st->cfg.notify) { /* (l->st: one stack) */
             tw_conn_notify_emit(l);
         }
     } else {
@@ -1208,7 +1227,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
                                                                   const tw_seg *s,
                                                                   tw_socket *l)
 {
-    syn_rcvd_queued_in(c, s, l, false);
+    syn_rcvd_queued_in(c->st, c, s, l, false);
 }
 
 /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission will bring
@@ -1361,7 +1380,8 @@ static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st,
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: ACK at least every second full-sized segment and
    within the delayed-ACK time; like Linux, the first segments of a connection are ACKed
    at once (quick-ACK mode) so slow start is not slowed by the receiver. */
-static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_socket *c, uint32_t n)
+static inline __attribute__((always_inline)) void ack_policy_as(tw_stack *st, tw_socket *c,
+                                                                uint32_t n, bool unheld)
 {
     assert(c->st == st);
     if (c->quickack) { /* (a connection's first segments: the usual case first) */
@@ -1378,8 +1398,15 @@ static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_so
     if (c->delack_bytes >= 2u * full) {
         c->flags |= TW_F_ACK_NOW;
     } else if (c->dack_at == TW_TIME_NEVER) {
-        tw_conn_dack_start(c, tw_time_add(st->now, st->cfg.delayed_ack));
+        tw_conn_dack_start_as(st, c, tw_time_add(st->now, st->cfg.delayed_ack), unheld);
     }
+}
+
+/* ack_policy_as for a caller that may hold c's timer (`unheld` true: fast_do's, whose
+   header prediction runs outside any segment's hold; tw_conn_dack_start_as). */
+static inline __attribute__((always_inline)) void ack_policy(tw_stack *st, tw_socket *c, uint32_t n)
+{
+    ack_policy_as(st, c, n, false);
 }
 
 /* The segment's text cannot be kept (no memory for it, or no room to note an out-of-order
@@ -1644,7 +1671,8 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
    LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
    the options the connection always sends with a TSval PAWS accepts, an ACK in
-   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before.
+   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before
+   (which FIN-WAIT-1, the one state that takes a FIN here, never has: asserted below).
    (LAST-ACK has always seen the peer's FIN -- CLOSE-WAIT came first -- and its shape
    here has none: the eighth check has nothing to do for it, whatever it saw.) For such a
    segment every check of RFC 9293 3.10.7.4 up to the fifth passes without acting
@@ -1656,18 +1684,27 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
                                                                 const tw_seg *s,
                                                                 const tw_tcp_hdr *h)
 {
+    /* (LAST-ACK has no out-of-order FIN noted: the peer's FIN came in order, which
+       clears it, and one is noted only before that, in_process_fin) */
+    assert(c->state != TW_STATE_LAST_ACK || !(c->flags & TW_F_OOO_FIN));
     if ((s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
-        !(c->state == TW_STATE_FIN_WAIT_1 ||
-          (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) || s->data_len != 0 ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o) ||
-        (c->flags & TW_F_OOO_FIN) || ((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN))) {
+        !(c->state == TW_STATE_FIN_WAIT_1
+              ? !(c->flags & TW_F_OOO_FIN)
+              : (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
+        s->data_len != 0 || !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o)) {
         return false;
     }
-    /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, as
-       long as that floor lies below SND.UNA, which is asked here rather than assumed. */
-    tw_seq oldest = tw_seq_make(c->snd_una.v - c->max_snd_wnd);
-    return tw_seq_gt(s->ack, c->snd_una) && tw_seq_le(s->ack, c->snd_max) &&
-           !tw_seq_lt(s->ack, oldest);
+    /* A FIN here is in FIN-WAIT-1 (asked above), which has seen none: the peer's FIN takes
+       every state that receives it out of ESTABLISHED, SYN-RECEIVED or FIN-WAIT-1
+       (fin_in_order_in), and FIN-WAIT-1 is entered only from the first two. */
+    assert(!((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN)));
+    /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, which
+       lies below SND.UNA by less than 2^30 (a window scaled by at most 14, RFC 7323
+       2.3), with SND.MAX above SND.UNA by no more than the largest window plus a probe's
+       byte or a FIN: the floor's test passes for every such ACK (asserted). */
+    bool in = tw_seq_gt(s->ack, c->snd_una) && tw_seq_le(s->ack, c->snd_max);
+    assert(!in || !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v - c->max_snd_wnd)));
+    return in;
 }
 
 /* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
@@ -1679,9 +1716,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                                                                   bool may_trace)
 {
     assert(c->st == st);
-    /* (an orphan with its FIN queued, and tw_conn_fin_acked's comparison: one flag test
-       for both) */
-    if ((c->flags & (TW_F_ORPHAN | TW_F_FIN_QUEUED)) == (TW_F_ORPHAN | TW_F_FIN_QUEUED) &&
+    /* (an orphan, and tw_conn_fin_acked's comparison: its FIN is queued, as in every
+       FIN-WAIT-1 and LAST-ACK -- close and shutdown queue it as they enter them, and
+       nothing takes the flag back -- so the flag's test is left out) */
+    assert(c->flags & TW_F_FIN_QUEUED);
+    if ((c->flags & TW_F_ORPHAN) &&
         !(may_trace && st->cfg.trace) &&
         tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
         assert(tw_conn_fin_acked(c, s->ack));
@@ -1697,7 +1736,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                tw_conn_done's steps for an orphan, without its call, and without the
                change to CLOSED, which only a trace would see (there is none: asked
                above) of an object given back at once. */
-            tw_conn_free(c);
+            tw_conn_free_orphan(c); /* (an orphan: asked above; counted until CLOSED) */
             return true;
         }
         if (s->flags & TW_FIN) {
@@ -1729,7 +1768,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                reads -- note_arrival's clocks, the peer's FIN noted, the change to
                TIME-WAIT -- only when it stays (the record is made from the rest). */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-            if (!tw_timewait_enter(c)) {
+            if (!tw_timewait_enter_as(st, c)) {
                 if (ts_new) {
                     c->ts_recent_stamp = st->now;
                 }
@@ -1798,14 +1837,14 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    SND.UNA < SEG.ACK =< SND.NXT. For it every check of RFC 9293 3.10.7.4 before the
    fifth passes without acting (first: SEG.SEQ = RCV.NXT, nothing to trim; PAWS, RFC
    7323 5.3; second and fourth: no RST, no SYN); the fifth's SYN-RECEIVED ACK check
-   passes and, with the window this segment brings, so does RFC 5961 5.2's floor (asked
-   here rather than assumed); the seventh takes the text in order and the eighth has no
+   passes and, with the window this segment brings, so does RFC 5961 5.2's floor (which
+   SEG.ACK = SND.UNA + 1 always passes: asserted); the seventh takes the text in order and the eighth has no
    FIN. third_ack then takes the same steps in the same order, less those that have
    nothing to do for such a segment. Anything else (a FIN, a SYN, a RST, an old TSval,
    data beyond RCV.NXT...) takes the full steps.
    Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
-   text fits, the options, PAWS, RFC 5961 5.2's floor. */
+   text fits, the options, PAWS. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
                                                               const tw_seg *s, bool usual)
 {
@@ -1814,8 +1853,13 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     }
     assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
            tw_seq_lt(c->snd_una, s->ack) && tw_seq_le(s->ack, c->snd_max));
-    tw_seq oldest = tw_seq_make(c->snd_una.v - ((uint32_t)s->h->win << c->snd_wscale));
-    return !tw_seq_lt(s->ack, oldest);
+    /* RFC 5961 5.2's floor, SND.UNA less the window (the segment's: the largest seen
+       yet), lies below SND.UNA by less than 2^30 (a window scaled by at most 14, RFC 7323
+       2.3), and SEG.ACK = SND.UNA + 1: the floor's test always passes (asserted). */
+    assert(c->snd_wscale <= 14 &&
+           !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v -
+                                          ((uint32_t)s->h->win << c->snd_wscale))));
+    return true;
 }
 
 static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
@@ -1836,8 +1880,8 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     /* syn_rcvd_acked's steps with c's listener known, whose accept queue has room
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
-    tw_listener_enqueue_to(l, c);
-    syn_rcvd_queued_in(c, s, l, true); /* (l, a child's listener) */
+    tw_listener_enqueue_to(l, c); /* (a child just made: its link is clear) */
+    syn_rcvd_queued_in(st, c, s, l, true); /* (l, a child's listener) */
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
@@ -1850,7 +1894,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
            c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
            !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
-    ack_advance_as(st, c, s, s->h, true, true);
+    ack_advance_as(st, c, s, s->h, true, true, false);
     /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
        with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
        may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init). */
@@ -1860,42 +1904,42 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
         tw_conn_cc(c)->on_ack(c, 1, st->now);
     }
-    if (s->data_len) {
+    /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
+       accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
+       the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
+       child has owed no ACK before (none of the three flags: it has received nothing,
+       tw_conn_alloc), so a segment without text owes none either. (Asked before the
+       text's steps, which change none of it.) */
+    assert(!c->snd.len && tw_seq_eq(c->snd_nxt, c->snd_max) &&
+           tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at == TW_TIME_NEVER &&
+           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN &&
+           !(c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
+    /* (the text's length read once: the copy's stores could alias s for the compiler) */
+    uint32_t n = s->data_len;
+    if (n) {
         /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
            of order yet, nothing shut or orphaned: asserted above), on a child, whose
            largest payload seen is none yet (0, tw_conn_alloc): this text's is larger. */
         assert(c->rcv_mss == 0);
-        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                  : tw_conn_local_mss(c));
+        c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         /* (a child's first text: nothing received before, no ring yet) */
         assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
-        if (s->data_len <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+        if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
             st->mem.cache[TW_MC_RING].head) {
             /* tw_conn_rcv_reserve_in's usual case for a ring without a block (the first
                block from the free list), and the text to its front (head 0, nothing in
                it: no wrap to work out, as tw_ring_write_at would). */
             c->rcv.buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             c->rcv.cap = TW_MEM_RING_BLOCK;
-            tw_copy(c->rcv.buf, s->data, s->data_len);
-            deliver_in_order(st, c, NULL, s->data_len, false);
+            tw_copy(c->rcv.buf, s->data, n);
+            deliver_in_order(st, c, NULL, n, false);
         } else {
-            if (!tw_conn_rcv_reserve(c, s->data_len)) {
+            if (!tw_conn_rcv_reserve(c, n)) {
                 drop_text(c, s, TW_CNT_RX_NOMEM);
                 return;
             }
-            deliver_in_order(st, c, s->data, s->data_len, false);
+            deliver_in_order(st, c, s->data, n, false);
         }
-    }
-    /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
-       accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
-       the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
-       child has owed no ACK before (none of the three flags: it has received nothing,
-       tw_conn_alloc), so a segment without text owes none either. */
-    assert(!c->snd.len && tw_seq_eq(c->snd_nxt, c->snd_max) &&
-           tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at == TW_TIME_NEVER &&
-           !(c->flags & TW_F_PERSIST) && c->ca_state == TW_CA_OPEN &&
-           !(c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
-    if (s->data_len) {
         /* ack_policy's steps for the first text, in the quick-ACK mode tw_cc_init has
            just set (syn_rcvd_queued): ack_soon's for a connection that owes no ACK yet
            (TW_F_ACK_LAZY and its segment, no ACK_NOW), then push_tail's for that ACK,
@@ -2048,7 +2092,10 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
     if (!tw_seq_eq(ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
-        ack_advance(st, c, s, h, true); /* (fast_ok asked usual_opts) */
+        /* (fast_ok asked usual_opts; header prediction holds no timer: no segment's
+           steps are under way, timer_release let go of the last one's) */
+        assert(st->timer_held == NULL);
+        ack_advance_as(st, c, s, h, true, false, true);
         on_new_ack_open(st, c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
@@ -2058,7 +2105,8 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
             c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         }
         deliver_in_order(st, c, placed ? NULL : s->data, n, false); /* (fast_ok) */
-        ack_policy(st, c, n);
+        assert(st->timer_held == NULL); /* (header prediction holds no timer) */
+        ack_policy_as(st, c, n, true);
     }
     if (s->flags & TW_FIN) {
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
@@ -2088,8 +2136,9 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
         timer_hold(st, c);
-        in_syn_sent(st, c, s, h, may_trace);
-        timer_release(st, c);
+        if (!in_syn_sent(st, c, s, h, may_trace)) {
+            timer_release(st, c);
+        }
         return;
     }
     /* (asked here, not in in_synchronized: its other callers have a connection in
@@ -2278,7 +2327,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        that passed them: in_listen), looked up here for that, before input_demux_in's
        steps, which take its answer (the third segment of every passive open). */
     tw_hnode *rq = NULL;
-    if (!n) {
+    /* (marked unlikely: the segments of no connection, a SYN and a passive open's third,
+       are the fewer; only the layout depends on it) */
+    if (__builtin_expect(!n, 0)) {
         if (st->reqs.count) {
             rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
         }
@@ -2290,8 +2341,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint8_t grow = 0;
     if (n && fast_ok(c, &s, h, &grow)) {
         bool placed = false;
-        if (grow == 2 && c->rcv.cap == 0 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
-            st->mem.cache[TW_MC_RING].head) {
+        /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
+        assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
+        if (grow == 2 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap && st->mem.cache[TW_MC_RING].head) {
             /* The connection's first data (a client's first answer), its ring's first
                block on the free list (tw_conn_rcv_reserve's usual case): the block is
                taken and the payload copied to its front (a fresh ring is empty at head 0)

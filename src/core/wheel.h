@@ -86,6 +86,22 @@ static inline void tw_wheel_arm_lazy_unarmed(tw_wheel *w, tw_timer *t, uint64_t 
     w->lazy = t;
     w->count++;
 }
+/* tw_wheel_arm_lazy_unarmed for a timer whose link holds whatever its memory held (an
+   object just taken from a free list, not zeroed: tcp_in.c in_listen's SYN queue entry):
+   the link is cleared only for tw_wheel_arm_lazy_slow, which reads it; the usual case
+   sets it. */
+static inline void tw_wheel_arm_lazy_fresh(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    if (w->lazy) {
+        t->pprev = NULL;
+        tw_wheel_arm_lazy_slow(w, t, expires);
+        return;
+    }
+    t->expires = expires;
+    t->pprev = &w->lazy;
+    w->lazy = t;
+    w->count++;
+}
 /* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
 static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
 {
