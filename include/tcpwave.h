@@ -289,6 +289,9 @@ typedef struct tw_trace_event {
 
 /* ---- the link below the stack -------------------------------------------------------- */
 
+/* The largest tw_config.initial_cwnd tw_stack_new takes (more: TW_ERR_INVAL). */
+#define TW_INITIAL_CWND_MAX 1024u
+
 typedef struct tw_netdev {
     /* Called synchronously from inside tw_* calls with one complete IPv4 packet. The bytes
        are valid only during the call: copy them. Must not call back into the stack.
@@ -345,7 +348,7 @@ typedef struct tw_config {
                                        listen backlog, as Linux */
     bool no_wscale, no_sack, no_timestamps; /* disable offering an option (S4) */
     tw_cc_algo cc;                  /* default congestion control: CUBIC */
-    uint32_t initial_cwnd;          /* segments: 10 (RFC 6928) */
+    uint32_t initial_cwnd;          /* segments: 10 (RFC 6928); at most TW_INITIAL_CWND_MAX */
     tw_time delayed_ack;            /* delayed-ACK timer: 40 ms (like Linux's minimum) */
     bool no_delayed_ack;            /* ACK every segment at once */
     tw_time keepalive_idle;         /* 2 h (RFC 1122 4.2.3.6); enabled per socket */

@@ -114,6 +114,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     if (mtu < 576) {
         return TW_ERR_INVAL;
     }
+    /* cwnd is initial_cwnd segments in bytes, a 32-bit count kept below 2^31 (pipe and
+       window arithmetic): 1024 segments of the largest MSS stay far below it. */
+    if (cfg->initial_cwnd > TW_INITIAL_CWND_MAX) {
+        return TW_ERR_INVAL;
+    }
     tw_mem mem;
     tw_mem_init(&mem, cfg->allocator, cfg->max_memory);
     tw_stack *st = tw_mem_zalloc(&mem, sizeof(*st));

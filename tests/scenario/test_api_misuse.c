@@ -87,6 +87,40 @@ static void test_api_null_pointers(void **state)
 }
 
 /* A fresh socket: only bind, connect, listen (after bind) and the settings make sense. */
+static int drop_tx(const uint8_t *pkt, size_t len, void *ud)
+{
+    (void)pkt;
+    (void)len;
+    (void)ud;
+    return 0;
+}
+
+/* Configuration out of range is refused with TW_ERR_INVAL, not taken and wrapped: an
+   initial window past TW_INITIAL_CWND_MAX segments (cwnd in bytes is a 32-bit count), an
+   MTU below 576 (RFC 791/1122: every host takes 576-byte datagrams). */
+static void test_api_config_bounds(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.addr = 0x0a000001u;
+    tw_netdev dev = {.transmit = drop_tx, .ud = NULL, .mtu = 1500};
+    tw_stack *st = NULL;
+    cfg.initial_cwnd = TW_INITIAL_CWND_MAX + 1;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
+    cfg.initial_cwnd = 3000000u; /* (times an MSS of 1448 wraps 32 bits) */
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
+    assert_null(st);
+    cfg.initial_cwnd = TW_INITIAL_CWND_MAX;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_OK);
+    assert_non_null(st);
+    tw_stack_free(st);
+    st = NULL;
+    cfg.initial_cwnd = 0; /* the default */
+    dev.mtu = 575;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
+}
+
 static void test_api_fresh_socket_wrong_calls(void **state)
 {
     tw_t *t = *state;
@@ -362,6 +396,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_api_null_pointers, setup, teardown),
+        cmocka_unit_test(test_api_config_bounds),
         cmocka_unit_test_setup_teardown(test_api_fresh_socket_wrong_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_state_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_after_reset, setup, teardown),
