@@ -33,6 +33,11 @@ static void usage(FILE *f)
             "  -D NAME[=VALUE]    define a symbol for #ifdef and substitution (repeatable)\n"
             "  --seed N           entropy seed for the stack (ISNs, ports); default 1\n"
             "  --trace N          trace events shown with a failure (default 20)\n"
+            "  --untraced         run the stack with no trace hook, so that its packets take\n"
+            "                     the fast paths untraced use takes (a traced stack takes the\n"
+            "                     full parsers and steps); `state` then looks the connection\n"
+            "                     up in the stack, `deadline +SECS` is met by the counters\n"
+            "                     only timers move, and failures show no trace events\n"
             "  -v, --verbose      print every event and packet as it runs\n"
             "  --print            parse each file and print it back (nothing runs)\n"
             "  --check-parse      parse, print, parse again: the two prints must agree\n"
@@ -303,6 +308,8 @@ int tw_script_main(int argc, char **argv)
             c.print_only = true;
         } else if (strcmp(a, "--strict-end") == 0) {
             c.o.strict_end = true;
+        } else if (strcmp(a, "--untraced") == 0) {
+            c.o.untraced = true;
         } else if (strcmp(a, "--check-parse") == 0) {
             c.check_parse = true;
         } else if (opt_is(a, "--options")) {

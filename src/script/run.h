@@ -42,6 +42,10 @@ typedef struct tw_sc_opts {
     uint64_t seed;             /* entropy for the stack (ISNs, ports) */
     bool verbose;
     int trace_lines;           /* trace events shown with a failure */
+    /* --untraced: the stack runs with no trace hook (cfg.trace NULL), so its packets take
+       the fast paths (the usual parser, header prediction) real untraced use takes, which
+       a traced stack never does. */
+    bool untraced;
 } tw_sc_opts;
 
 typedef enum tw_sc_verdict { TW_SC_PASS, TW_SC_FAIL, TW_SC_SKIP } tw_sc_verdict;
