@@ -383,7 +383,8 @@ int tw_conn_open(tw_stack *st, tw_socket **out);
 void tw_conn_free(tw_socket *c);
 /* tw_conn_free for a counted orphan (TW_F_ORPHAN and TW_F_COUNTED set: the application
    closed it before CLOSED; so neither a listener nor an unaccepted child): the two counts
-   taken down without their tests. */
+   taken down without their tests; its timer not held (tcp_in.c closing_ack_last, the one
+   caller, runs before in_conn's timer_hold; asserted), so st->timer_held is not asked. */
 void tw_conn_free_orphan(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */

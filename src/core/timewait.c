@@ -472,7 +472,7 @@ void tw_timewait_make(tw_socket *c)
             st->last_conn = NULL;
         }
     }
-    tw_conn_free_in(c, TW_F_HASHED, true); /* (c taken out of st->conns above) */
+    tw_conn_free_in(c, TW_F_HASHED, true, false); /* (c taken out of st->conns above) */
 }
 
 bool tw_timewait_enter_slow(tw_socket *c)
