@@ -22,9 +22,11 @@ void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink
 /* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
    has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
    a record: the stack is then not idle, and its usual end asks no trim). `orphan`: the
-   caller knows c is a counted orphan (below), as a TIME-WAIT record's is. */
+   caller knows c is a counted orphan (below), as a TIME-WAIT record's is. `unheld`: the
+   caller knows c's timer is not held (tcp_in.c timer_hold), so st->timer_held is not
+   asked. */
 static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, uint32_t gone,
-                                                                  bool orphan)
+                                                                  bool orphan, bool unheld)
 {
     tw_stack *st = c->st;
     uint32_t f = c->flags & ~gone;
@@ -59,7 +61,8 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
     }
     /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c) */
     tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, 0); /* (FREE_BYTES) */
-    if (__builtin_expect(st->timer_held == c, 1)) {
+    assert(!unheld || st->timer_held != c);
+    if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;
     }
     st->wheel.lazy = NULL;

@@ -351,12 +351,12 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
 
 void tw_conn_free(tw_socket *c)
 {
-    tw_conn_free_in(c, 0, false);
+    tw_conn_free_in(c, 0, false, false);
 }
 
 void tw_conn_free_orphan(tw_socket *c)
 {
-    tw_conn_free_in(c, 0, true);
+    tw_conn_free_in(c, 0, true, true);
 }
 
 static void release_held(void *obj, void *ud)

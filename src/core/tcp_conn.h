@@ -383,7 +383,8 @@ int tw_conn_open(tw_stack *st, tw_socket **out);
 void tw_conn_free(tw_socket *c);
 /* tw_conn_free for a counted orphan (TW_F_ORPHAN and TW_F_COUNTED set: the application
    closed it before CLOSED; so neither a listener nor an unaccepted child): the two counts
-   taken down without their tests. */
+   taken down without their tests; its timer not held (tcp_in.c closing_ack_last, the one
+   caller, runs before in_conn's timer_hold; asserted), so st->timer_held is not asked. */
 void tw_conn_free_orphan(tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
@@ -1068,7 +1069,7 @@ static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
 /* ---- timewait.c ---- */
 /* tw_timewait_enter with room for the record (the table's count below its room): it
    ends with tw_conn_free's usual steps in line (conn_free.h), for a connection it has
-   taken out of st->conns. */
+   taken out of st->conns, whose timer is not held (its callers let go of a hold first). */
 void tw_timewait_make(tw_socket *c);
 /* tw_timewait_enter without room (more chunks or buckets, or the configured maximum). */
 bool tw_timewait_enter_slow(tw_socket *c);
@@ -1078,11 +1079,12 @@ bool tw_timewait_enter_slow(tw_socket *c);
    SYN-SENT or SYN-RECEIVED), as at every caller; tw_timewait_make asks neither.
    Inline: the room's test, then a call that returns nothing. */
 /* tw_timewait_enter_as: with c's stack given apart (tcp_in.c closing_ack_last, which has
-   it in a register). */
+   it in a register), for a connection whose timer is not held (closing_ack_last runs
+   before in_conn's timer_hold: asserted), so that tw_timewait_make does not ask. */
 static inline __attribute__((always_inline)) bool tw_timewait_enter_as(const tw_stack *st,
                                                                       tw_socket *c)
 {
-    assert(c->st == st);
+    assert(c->st == st && st->timer_held != c);
     const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
@@ -1091,9 +1093,21 @@ static inline __attribute__((always_inline)) bool tw_timewait_enter_as(const tw_
     }
     return tw_timewait_enter_slow(c);
 }
+/* tw_timewait_enter where c's timer may be held (tcp_in.c time_wait_steps, inside a
+   segment's steps; tw_socket_close, outside): the hold is let go of only when the record
+   is made (c is then freed; without room c stays, held). */
 static inline __attribute__((always_inline)) bool tw_timewait_enter(tw_socket *c)
 {
-    return tw_timewait_enter_as(c->st, c);
+    tw_stack *st = c->st;
+    const tw_twtab *T = &st->tws;
+    if (__builtin_expect(T->count < T->room, 1)) {
+        if (st->timer_held == c) {
+            st->timer_held = NULL; /* (nothing to set: c goes) */
+        }
+        tw_timewait_make(c);
+        return true;
+    }
+    return tw_timewait_enter_slow(c);
 }
 /* The record of a 4-tuple key, or NULL. */
 struct tw_tw *tw_timewait_find(const tw_stack *st, uint64_t key);

@@ -428,6 +428,7 @@ void tw_timewait_make(tw_socket *c)
     tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
     assert(T->count < capacity(T)); /* (room for it: tw_timewait_enter) */
+    assert(st->timer_held != c);
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
     uint64_t key = c->h.key; /* tw_tuple_key(c->raddr, c->rport, c->lport) */
@@ -472,13 +473,19 @@ void tw_timewait_make(tw_socket *c)
             st->last_conn = NULL;
         }
     }
-    tw_conn_free_in(c, TW_F_HASHED, true); /* (c taken out of st->conns above) */
+    /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_as asserts it,
+       tw_timewait_enter and tw_timewait_enter_slow let go of a hold first) */
+    tw_conn_free_in(c, TW_F_HASHED, true, true);
 }
 
 bool tw_timewait_enter_slow(tw_socket *c)
 {
-    if (!no_room(c->st)) {
-        return false;
+    tw_stack *st = c->st;
+    if (!no_room(st)) {
+        return false; /* (c stays: a hold on its timer too) */
+    }
+    if (st->timer_held == c) {
+        st->timer_held = NULL; /* (tw_timewait_enter's: c goes) */
     }
     tw_timewait_make(c);
     return true;
