@@ -1408,7 +1408,11 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
             (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
             return false;
         }
-        if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
+        /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
+           snd_una is snd_max, which the end of the last short segment never passes, so
+           it cannot hold the segment (a request or a response: one test, not four). */
+        assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+        if (in_flight && avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
             tw_seq_gt(c->snd_sml, c->snd_una)) {
             return false; /* Nagle holds it (push_segs counts that) */
         }
