@@ -2315,11 +2315,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                                                                  const tw_tcp_usual *u)
 {
     tw_seg s;
-    uint32_t src = u->src;
+    uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len,
-             false);
-    uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
+    seg_init(&s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, u->flags,
+             u->payload, u->payload_len, false);
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
