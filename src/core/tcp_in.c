@@ -1058,8 +1058,8 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
        `first` it stays stopped, and the deadlines are the caller's to tell the wheel.) */
     assert(!first || c->rto_at == TW_TIME_NEVER);
     if (!first) {
-        c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
-                                                      : tw_time_add(st->now, c->rto);
+        /* (SND.UNA is `ack`, stored above: compared in its register) */
+        c->rto_at = tw_seq_eq(ack, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
         if (unheld) {
             tw_conn_timer_update_unheld(st, c); /* (timer_changed_in's other case) */
         } else {
