@@ -26,7 +26,7 @@ typedef struct tw_reqsk {
     uint8_t retries;
     uint8_t opts;       /* TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS negotiated */
     uint8_t snd_wscale; /* the peer's */
-    uint16_t peer_mss;  /* the peer's MSS option, 0 if absent */
+    uint16_t peer_mss;  /* the peer's MSS as c->peer_mss takes it (in_listen) */
     uint16_t peer_win;  /* the SYN's window */
     uint32_t irs, iss;
     union {

@@ -101,8 +101,7 @@ typedef struct tw_tcp_usual {
     uint32_t payload_len;
     uint8_t hdr_len, flags;
     uint16_t urg;
-    uint32_t src;     /* the IPv4 source */
-    uint32_t ports;   /* sport << 16 | dport: the low half of tw_tuple_key */
+    uint64_t key;     /* tw_tuple_key: the IPv4 source << 32 | sport << 16 | dport */
     uint64_t tcp_sum; /* see tw_tcp_parse_usual_hdr */
 } tw_tcp_usual;
 
@@ -120,8 +119,8 @@ typedef struct tw_tcp_usual {
    (or tw_cksum_native_ok_nz: the pseudo-header's protocol byte makes it nonzero)
    (the payload is summed as it is copied: tw_tcp_input_usual).
    tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only win and o written in `h`,
-   the rest in `*u` (the ports in u->ports: tw_tcp_usual_ports), and without the source address's test
-   (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
+   the rest in `*u` (the source and ports in u->key: tw_tcp_usual_ports), and without
+   the source address's test (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
    them once the connection table has answered, since a segment of a known connection
    comes from an address that passed the first already and carries the connection's
    ports, neither of which is ever 0 (tw_tcp_input_usual); it takes our address as it
@@ -132,7 +131,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || pkt[0] != 0x45 || pkt[9] != TW_IPPROTO_TCP) {
         return false;
     }
-    uint32_t total = tw_get16(pkt + 2), saddr = tw_get32(pkt + 12);
+    uint32_t total = tw_get16(pkt + 2);
     /* The flags and fragment offset as they lie: MF and the offset are 0x3fff in network
        order, tested without a swap. */
     uint16_t frag_raw, frag_mask = tw_cksum_little_endian() ? 0xff3fu : 0x3fffu;
@@ -156,7 +155,14 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint32_t slen = total - TW_IPV4_HDR_LEN;
     uint32_t hlen = (uint32_t)(seg[12] & 0xf0u) >> 2; /* the data offset, in bytes */
     uint8_t flags = seg[13];
-    uint32_t ports = tw_get32(seg); /* source port, destination port */
+    /* The source address and the ports (tw_tuple_key) as they lie, made one 64-bit
+       word in host order with one swap on a little-endian host. */
+    uint32_t saddr_raw, ports_raw;
+    memcpy(&saddr_raw, pkt + 12, 4);
+    memcpy(&ports_raw, seg, 4);
+    uint64_t key = tw_cksum_little_endian()
+                       ? __builtin_bswap64((uint64_t)ports_raw << 32 | saddr_raw)
+                       : (uint64_t)saddr_raw << 32 | ports_raw;
     /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
        total was checked above; a short hlen wraps to a large difference). */
     if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN ||
@@ -209,7 +215,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
         return false;
     }
     h->win = tw_get16(seg + 14);
-    u->ports = ports;
+    u->key = key;
     u->seq = tw_get32(seg + 4);
     u->ack = tw_get32(seg + 8);
     u->hdr_len = (uint8_t)hlen;
@@ -217,20 +223,19 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     u->urg = tw_get16(seg + 18);
     u->payload = seg + hlen;
     u->payload_len = slen - hlen;
-    u->src = saddr;
     u->tcp_sum = sum;
     return true;
 }
 
-/* A zero source or destination port in tw_tcp_usual's `ports`: tw_tcp_parse drops the
-   segment (TW_CNT_TCP_RX_BAD_PORT; port 0 is reserved), and no connection is ever made
-   with it. */
+/* A zero source or destination port in `ports` (tw_tcp_usual's key, low half):
+   tw_tcp_parse drops the segment (TW_CNT_TCP_RX_BAD_PORT; port 0 is reserved), and no
+   connection is ever made with it. */
 static inline bool tw_tcp_usual_ports_bad(uint32_t ports)
 {
     return (ports >> 16) == 0 || (ports & 0xffffu) == 0;
 }
 
-/* The ports in `h` from tw_tcp_usual's `ports`: tw_tcp_parse_usual_part leaves them out
+/* The ports in `h` from `ports` (tw_tcp_usual's key, low half): tw_tcp_parse_usual_part leaves them out
    of `h`, where only the steps for a segment without a connection read them. */
 static inline void tw_tcp_usual_ports(tw_tcp_hdr *h, uint32_t ports)
 {
@@ -255,12 +260,13 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     tw_tcp_usual u;
     uint32_t self_raw;
     tw_put32((uint8_t *)&self_raw, self);
-    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self_raw) || tw_ipv4_bad_source(u.src, self) ||
-        tw_tcp_usual_ports_bad(u.ports)) {
+    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self_raw) ||
+        tw_ipv4_bad_source((uint32_t)(u.key >> 32), self) ||
+        tw_tcp_usual_ports_bad((uint32_t)u.key)) {
         return false;
     }
     tw_tcp_opts_usual_fill(&h->o);
-    tw_tcp_usual_ports(h, u.ports);
+    tw_tcp_usual_ports(h, (uint32_t)u.key);
     h->seq = u.seq;
     h->ack = u.ack;
     h->hdr_len = u.hdr_len;
@@ -268,7 +274,7 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     h->urg = u.urg;
     h->payload = u.payload;
     h->payload_len = u.payload_len;
-    *src = u.src;
+    *src = (uint32_t)(u.key >> 32);
     *tcp_sum = u.tcp_sum;
     return true;
 }

@@ -333,7 +333,11 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     r->h.key = key; /* (the segment's 4-tuple, as the listener's port is its own) */
     r->listener = l;
     r->irs = s->seq.v;
-    r->peer_mss = (po->present & TW_OPT_MSS) ? po->mss : 0;
+    /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
+       rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 64 below. */
+    uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
+    pm = pm ? pm : 536;
+    r->peer_mss = pm < 64 ? 64 : pm;
     r->peer_win = s->h->win;
     r->rcv_wnd = (uint16_t)(l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
@@ -496,14 +500,14 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     unsigned on = r->opts;
     assert(!(on & ~(unsigned)st->syn_opts) && ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
            !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
-    uint16_t pm = r->peer_mss ? r->peer_mss : 536;
-    c->peer_mss = pm < 64 ? 64 : pm;
+    uint16_t pm = r->peer_mss; /* (536 for none, clamped at 64: in_listen) */
+    c->peer_mss = pm;
     c->flags |= (on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK); /* (tcp_conn.c asserts) */
     c->snd_wscale = r->snd_wscale;
     if (!(on & TW_OPT_WSCALE)) {
         c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
     }
-    uint16_t mss = c->peer_mss < c->local_mss ? c->peer_mss : c->local_mss;
+    uint16_t mss = pm < c->local_mss ? pm : c->local_mss;
     if (on & TW_OPT_TS) {
         c->ts_recent = r->ts_recent; /* (its stamp: in_promoted, as the SYN's window) */
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
@@ -1054,8 +1058,8 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
        `first` it stays stopped, and the deadlines are the caller's to tell the wheel.) */
     assert(!first || c->rto_at == TW_TIME_NEVER);
     if (!first) {
-        c->rto_at = tw_seq_eq(c->snd_una, c->snd_max) ? TW_TIME_NEVER
-                                                      : tw_time_add(st->now, c->rto);
+        /* (SND.UNA is `ack`, stored above: compared in its register) */
+        c->rto_at = tw_seq_eq(ack, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
         if (unheld) {
             tw_conn_timer_update_unheld(st, c); /* (timer_changed_in's other case) */
         } else {
@@ -2311,11 +2315,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                                                                  const tw_tcp_usual *u)
 {
     tw_seg s;
-    uint32_t src = u->src;
+    uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, src, u->ports, u->seq, u->ack, u->flags, u->payload, u->payload_len,
-             false);
-    uint64_t key = (uint64_t)src << 32 | u->ports; /* tw_tuple_key */
+    seg_init(&s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, u->flags,
+             u->payload, u->payload_len, false);
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
