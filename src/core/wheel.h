@@ -53,6 +53,17 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires);
    apart: the other timers' lists end up in the same order, and tw_wheel_next reports
    what it would with the timer placed. One timer at a time waits so. */
 void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires);
+/* The usual case of the lazy arms below: `t` becomes the one timer waiting at w->lazy
+   (tw_timer_armed says yes, and tw_wheel_cancel finds it there: tw_wheel_cancel_lazy). Its
+   next is not read while it waits, and placing it sets it (wheel.c place_lazy): no store
+   for it here. */
+static inline void wheel_lazy_wait(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    t->expires = expires;
+    t->pprev = &w->lazy;
+    w->lazy = t;
+    w->count++;
+}
 /* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
    started by a send): a few stores, no call. */
 static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
@@ -65,13 +76,7 @@ static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
         tw_wheel_arm_lazy_slow(w, t, expires);
         return;
     }
-    /* Waiting at w->lazy: tw_timer_armed says yes, and tw_wheel_cancel finds it there
-       (tw_wheel_cancel_lazy). Its next is not read while it waits, and placing it sets
-       it (wheel.c place_lazy): no store for it here. */
-    t->expires = expires;
-    t->pprev = &w->lazy;
-    w->lazy = t;
-    w->count++;
+    wheel_lazy_wait(w, t, expires);
 }
 /* tw_wheel_arm_lazy for a timer its caller knows is not armed (a fresh connection's):
    only the other waiting timer is asked about. */
@@ -81,10 +86,7 @@ static inline void tw_wheel_arm_lazy_unarmed(tw_wheel *w, tw_timer *t, uint64_t 
         tw_wheel_arm_lazy_slow(w, t, expires);
         return;
     }
-    t->expires = expires;
-    t->pprev = &w->lazy;
-    w->lazy = t;
-    w->count++;
+    wheel_lazy_wait(w, t, expires);
 }
 /* tw_wheel_arm_lazy_unarmed for a timer whose link holds whatever its memory held (an
    object just taken from a free list, not zeroed: tcp_in.c in_listen's SYN queue entry):
@@ -97,10 +99,7 @@ static inline void tw_wheel_arm_lazy_fresh(tw_wheel *w, tw_timer *t, uint64_t ex
         tw_wheel_arm_lazy_slow(w, t, expires);
         return;
     }
-    t->expires = expires;
-    t->pprev = &w->lazy;
-    w->lazy = t;
-    w->count++;
+    wheel_lazy_wait(w, t, expires);
 }
 /* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
 static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
