@@ -409,6 +409,20 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
     return connect_start_other(s, iss, hash);
 }
 
+/* connect's last step once its 4-tuple is known free: connect_start, or for a trace
+   hook, a receive buffer other than the default or a table to grow, connect_start_other
+   (tail-called: the usual connect keeps no frame for it). */
+static inline __attribute__((always_inline)) int connect_go(tw_stack *st, tw_socket *s,
+                                                            uint32_t iss, uint64_t hash)
+{
+    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
+                             st->conns.count > st->conns.mask,
+                         0)) {
+        return connect_start_other(s, iss, hash);
+    }
+    return connect_start(s, iss, hash, true);
+}
+
 /* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
    TIME-WAIT table's filter did not: most often a bit another record of the bucket set
    (one connect in twenty with as many records as buckets). The chain walked
@@ -423,12 +437,7 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
     if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
         return connect_lookup(s, iss, hash);
     }
-    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
-                             st->conns.count > st->conns.mask,
-                         0)) {
-        return connect_start_other(s, iss, hash);
-    }
-    return connect_start(s, iss, hash, true);
+    return connect_go(st, s, iss, hash);
 }
 
 /* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
@@ -464,12 +473,7 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
-    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
-                             st->conns.count > st->conns.mask,
-                         0)) {
-        return connect_start_other(s, iss, hash);
-    }
-    return connect_start(s, iss, hash, true);
+    return connect_go(st, s, iss, hash);
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):

@@ -85,16 +85,6 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires)
     w->count++;
 }
 
-/* Waiting at w->lazy (wheel.h tw_wheel_arm_lazy): next is not read until place_lazy's
-   list_push sets it. */
-static inline void wait_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
-{
-    t->expires = expires;
-    t->pprev = &w->lazy;
-    w->lazy = t;
-    w->count++;
-}
-
 /* tw_wheel_arm_lazy when t is armed or another timer waits (wheel.h has the usual case). */
 void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
@@ -108,7 +98,7 @@ void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
     place_lazy(w);
     /* Cancelling a placed timer first and placing this one later gives the same lists as
        the other way round: an unlink leaves the others' order alone. */
-    wait_lazy(w, t, expires);
+    wheel_lazy_wait(w, t, expires); /* (wheel.h) */
 }
 
 void tw_wheel_cancel_placed(tw_wheel *w, tw_timer *t)
