@@ -2180,7 +2180,9 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
 #endif
-    s->raddr = src;
+    /* s->raddr is left to the caller too: only the steps for a segment of no connection
+       read it (in_listen, in_cookie_ack, req_checks' RST, in_closed's reply; for a known
+       connection it is c->raddr), so the usual packet's function stores it only then. */
     s->seq = tw_seq_make(seq);
     s->ack = tw_seq_make(ack);
     s->flags = flags;
@@ -2304,6 +2306,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
              h->payload, h->payload_len, true);
     s.h = h;
+    s.raddr = src;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
@@ -2333,6 +2336,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     /* (marked unlikely: the segments of no connection, a SYN and a passive open's third,
        are the fewer; only the layout depends on it) */
     if (__builtin_expect(!n, 0)) {
+        s.raddr = (uint32_t)(key >> 32); /* (seg_init: read only for no connection) */
         if (st->reqs.count) {
             rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
         }
