@@ -2179,10 +2179,12 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 {
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
+    s->raddr = 0; /* (unset: see below; no segment accepted comes from 0.0.0.0) */
 #endif
     /* s->raddr is left to the caller too: only the steps for a segment of no connection
-       read it (in_listen, in_cookie_ack, req_checks' RST, in_closed's reply; for a known
-       connection it is c->raddr), so the usual packet's function stores it only then. */
+       read it (in_listen, in_cookie_ack, req_checks' RST, in_closed's reply, all after
+       input_demux_in's lookups, which assert it; for a known connection it is c->raddr),
+       so the usual packet's function stores it only then. */
     s->seq = tw_seq_make(seq);
     s->ack = tw_seq_make(ack);
     s->flags = flags;
@@ -2234,6 +2236,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         }
         return;
     }
+    assert(s->raddr != 0); /* (set for a segment of no connection: seg_init) */
     bool have_floor = false;
     uint32_t isn_floor; /* (set by tw_timewait_input when have_floor) */
     tw_port *p = NULL; /* the listener's port: looked up only when asked (not for a SYN
