@@ -911,8 +911,10 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
         if (cut > s->data_len) {
             cut = s->data_len;
         }
-        s->data += cut;
-        s->data_len -= cut;
+        if (cut) { /* (s->data is set only with data: seg_init) */
+            s->data += cut;
+            s->data_len -= cut;
+        }
         s->seq = tw_seq_add(s->seq, cut + ((s->flags & TW_SYN) ? 1u : 0u));
     }
     uint32_t wnd = tw_conn_rcv_space(c);
@@ -2174,12 +2176,12 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
                                                         const tw_tcp_hdr *h, uint32_t src,
                                                         uint32_t ports, uint32_t seq,
                                                         uint32_t ack, uint8_t flags,
-                                                        const uint8_t *data, uint32_t data_len,
-                                                        bool may_trace)
+                                                        uint32_t data_len, bool may_trace)
 {
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
     s->raddr = 0; /* (unset: see below; no segment accepted comes from 0.0.0.0) */
+    s->data = NULL; /* (unset: see below; a misplaced reader faults) */
 #endif
     /* s->raddr is left to the caller too: only the steps for a segment of no connection
        read it (in_listen, in_cookie_ack, req_checks' RST, in_closed's reply, all after
@@ -2188,7 +2190,8 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->seq = tw_seq_make(seq);
     s->ack = tw_seq_make(ack);
     s->flags = flags;
-    s->data = data;
+    /* s->data as s->raddr (below): left to the caller, read only with data (data_len),
+       which the usual packet's function stores where it has some */
     s->data_len = data_len;
     /* SYN and FIN each take a sequence number; never both here: both parsers drop that
        combination (tw_tcp_parse, tw_tcp_parse_usual_part). s->len is left to the steps
@@ -2307,9 +2310,10 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
     seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
-             h->payload, h->payload_len, true);
+             h->payload_len, true);
     s.h = h;
     s.raddr = src;
+    s.data = h->payload;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
@@ -2324,7 +2328,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
     seg_init(&s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, u->flags,
-             u->payload, u->payload_len, false);
+             u->payload_len, false);
     tw_hnode *n = conn_find(st, &s, key);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
@@ -2385,6 +2389,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+            s.data = u->payload; /* (not placed: fast_do or input_demux's steps copy it) */
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
                 tw_tcp_usual_ports(h, (uint32_t)key);
                 s.h = h;
@@ -2414,6 +2419,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     }
     if (u->payload_len) {
         sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
+        s.data = u->payload;
     }
     if (!tw_cksum_native_ok_nz(sum)) {
         return false;
