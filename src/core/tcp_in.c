@@ -2339,10 +2339,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        address never changes). The same holds for a SYN queue entry's (made from a SYN
        that passed them: in_listen), looked up here for that, before input_demux_in's
        steps, which take its answer (the third segment of every passive open). */
-    tw_hnode *rq = NULL;
     /* (marked unlikely: the segments of no connection, a SYN and a passive open's third,
        are the fewer; only the layout depends on it) */
     if (__builtin_expect(!n, 0)) {
+        /* Their steps to the end here, apart from a known connection's: those then do
+           not ask again which of the two it is (measured: lifecycle -18 instr). */
+        tw_hnode *rq = NULL;
         s.raddr = (uint32_t)(key >> 32); /* (seg_init: read only for no connection) */
         if (st->reqs.count) {
             rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
@@ -2351,9 +2353,21 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                     tw_tcp_usual_ports_bad((uint32_t)key))) {
             return false;
         }
+        if (u->payload_len) {
+            sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
+            s.data = u->payload;
+        }
+        if (!tw_cksum_native_ok_nz(sum)) {
+            return false;
+        }
+        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+        tw_tcp_usual_ports(h, (uint32_t)key);
+        s.h = h;
+        input_demux_in(st, &s, key, NULL, true, rq, false);
+        return true;
     }
     uint8_t grow = 0;
-    if (n && fast_ok(c, &s, h, &grow)) {
+    if (fast_ok(c, &s, h, &grow)) {
         bool placed = false;
         /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
         assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
@@ -2425,13 +2439,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         return false;
     }
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-    if (n) {
-        in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
-    } else {
-        tw_tcp_usual_ports(h, (uint32_t)key);
-        s.h = h;
-        input_demux_in(st, &s, key, NULL, true, rq, false);
-    }
+    in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
     return true;
 }
 
