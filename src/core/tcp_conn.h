@@ -264,12 +264,13 @@ static inline tw_time tw_conn_user_timeout(const tw_socket *c)
 /* A received segment, with the view the state machine needs. */
 typedef struct tw_seg {
     const tw_tcp_hdr *h;
-    uint32_t raddr;
+    uint32_t raddr;     /* set only when no connection was found: only the steps for
+                           such a segment read it (tcp_in.c seg_init) */
     tw_seq seq, ack;
     uint32_t len;       /* SEG.LEN as it came (tw_seg_len), before any trimming: set
                            only for the steps that read it (in_synchronized, req_checks;
                            the usual segment's short paths never do) */
-    const uint8_t *data;
+    const uint8_t *data; /* set only with data (data_len as it came nonzero) */
     uint32_t data_len;
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
