@@ -48,8 +48,14 @@ typedef struct tw_tcp_hdr {
    Inline: a SYN or SYN+ACK of the usual parse then makes no call. */
 static inline bool tw_tcp_opts_syn_layout(tw_tcp_opts *o, const uint8_t *p)
 {
+    /* NOP and the WS option's kind and length, its value aside: the three bytes of the
+       word as it lies, masked (no swap; measured: lifecycle -4 instr against comparing
+       the swapped word with the value added) */
+    uint32_t nop_ws;
+    memcpy(&nop_ws, p + 16, 4);
+    nop_ws = tw_cksum_little_endian() ? nop_ws & 0xffffffu : nop_ws >> 8;
     if (tw_get32(p + 4) != 0x0402080au || tw_get16(p) != 0x0204u ||
-        tw_get32(p + 16) != 0x01030300u + p[19]) {
+        nop_ws != (tw_cksum_little_endian() ? 0x030301u : 0x010303u)) {
         return false;
     }
     o->present = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE;
