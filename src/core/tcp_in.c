@@ -2190,7 +2190,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->seq = tw_seq_make(seq);
     s->ack = tw_seq_make(ack);
     s->flags = flags;
-    /* s->data as s->raddr (below): left to the caller, read only with data (data_len),
+    /* s->data as s->raddr (above): left to the caller, read only with data (data_len),
        which the usual packet's function stores where it has some */
     s->data_len = data_len;
     /* SYN and FIN each take a sequence number; never both here: both parsers drop that
