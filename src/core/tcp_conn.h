@@ -278,10 +278,12 @@ typedef struct tw_seg {
     uint64_t hash;
 } tw_seg;
 
-/* SEG.LEN (RFC 9293 3.4): payload + SYN + FIN (never both: the parsers drop that). */
+/* SEG.LEN (RFC 9293 3.4): payload + SYN + FIN, one each (SYN+FIN counts 2: the RST
+   that answers it with no connection acknowledges both, RFC 9293 3.10.7.1). */
 static inline uint32_t tw_seg_len(const tw_seg *s)
 {
-    return s->data_len + ((s->flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+    _Static_assert(TW_FIN == 1 && TW_SYN == 2, "flag bits");
+    return s->data_len + (s->flags & TW_FIN) + ((s->flags >> 1) & 1u);
 }
 
 struct tw_tw;

@@ -164,7 +164,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
                        ? __builtin_bswap64((uint64_t)ports_raw << 32 | saddr_raw)
                        : (uint64_t)saddr_raw << 32 | ports_raw;
     /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
-       total was checked above; a short hlen wraps to a large difference). */
+       total was checked above; a short hlen wraps to a large difference). SYN with
+       FIN or RST, and no flag at all, go to the full parser: rare, and its callers
+       take the slow steps they need (tw_tcp_parse). */
     if (hlen - TW_TCP_HDR_LEN > slen - TW_TCP_HDR_LEN ||
         ((flags & TW_SYN) && (flags & (TW_FIN | TW_RST))) || (flags & 0x3fu) == 0) {
         return false;

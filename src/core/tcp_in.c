@@ -287,6 +287,17 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l); /* (no SYN: the rest) */
         return;
     }
+    /* SYN+FIN: RFC 9293 3.10.7.2 would open with it and take the FIN in SYN-RECEIVED;
+       Linux drops it (tcp_rcv_state_process, TCP_LISTEN: "if (th->fin) goto discard",
+       SKB_DROP_REASON_TCP_FLAGS), a scanner's probe that then learns nothing. tcpwave
+       does as Linux. Asked only where the full parser's segments come (may_trace): the
+       usual parse refuses SYN+FIN (tw_tcp_parse_usual_part), so the usual packet's
+       function keeps no test for it. */
+    assert(may_trace || !(s->flags & TW_FIN));
+    if (may_trace && (s->flags & TW_FIN)) {
+        tw_drop(st, TW_CNT_TCP_RX_BAD_FLAGS, &s->sum, l);
+        return;
+    }
     /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
        Linux (or by syn_backlog when set). Past the SYN queue, SYN cookies. */
     uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
@@ -561,10 +572,14 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
             tw_out_req_synack_again(st, r);
             return false;
         }
-        /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
-        s->flags &= (uint8_t)~TW_SYN;
-        s->seq = rcv_nxt;
-        s->len--;
+        if (!(s->flags & TW_FIN)) {
+            /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
+            s->flags &= (uint8_t)~TW_SYN;
+            s->seq = rcv_nxt;
+            s->len--;
+        }
+        /* (with a FIN it is no repeat: challenged below, as Linux's tcp_validate_incoming
+           does, whose repeat must end at SEG.SEQ + 1) */
     }
     if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
         /* R3, RFC 5961 4.2: any other SYN gets a (rate-limited) challenge ACK. */
@@ -725,6 +740,15 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     if (!(s->flags & TW_SYN)) {
         tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
         return false;
+    }
+    /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
+       covers the SYN alone and the peer sends its FIN again. RFC 9293 3.10.7.3 would go
+       on to its sixth step; Linux's tcp_rcv_synsent_state_process discards everything
+       after the SYN, and tcpwave does as Linux. (Asked only for the full parser's
+       segments, may_trace: the usual parse refuses SYN+FIN.) */
+    assert(may_trace || !(s->flags & TW_FIN));
+    if (may_trace && (s->flags & TW_FIN)) {
+        tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
     /* (SEG.SEQ and SEG.ACK read once: the stores to c could alias s for the compiler) */
     tw_seq seq = s->seq, ack = s->ack;
@@ -1808,13 +1832,17 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
             return;
         }
         /* R1: the SYN+ACK of a simultaneous open repeats the peer's SYN; what matters is
-           its ACK. Drop the SYN and go on as with the third segment. */
-        s->flags &= (uint8_t)~TW_SYN;
-        s->seq = tw_seq_add(s->seq, 1);
-        s->len--;
-        /* Its SYN lay below RCV.NXT, which the first check answers with an ACK (Linux
-           ACKs it too): the peer learns we are ESTABLISHED. */
-        c->flags |= TW_F_ACK_NOW;
+           its ACK. Drop the SYN and go on as with the third segment. (Not with a FIN:
+           challenged below, as Linux's tcp_validate_incoming does, whose repeat must
+           end at SEG.SEQ + 1.) */
+        if (!(s->flags & TW_FIN)) {
+            s->flags &= (uint8_t)~TW_SYN;
+            s->seq = tw_seq_add(s->seq, 1);
+            s->len--;
+            /* Its SYN lay below RCV.NXT, which the first check answers with an ACK
+               (Linux ACKs it too): the peer learns we are ESTABLISHED. */
+            c->flags |= TW_F_ACK_NOW;
+        }
     }
     tw_seq orig_seq = s->seq;
     if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
@@ -2186,10 +2214,9 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->flags = flags;
     s->data = data;
     s->data_len = data_len;
-    /* SYN and FIN each take a sequence number; never both here: both parsers drop that
-       combination (tw_tcp_parse, tw_tcp_parse_usual_part). s->len is left to the steps
-       that read it (in_synchronized, req_checks): the short paths never do. */
-    assert(!((flags & TW_SYN) && (flags & TW_FIN)));
+    /* SYN and FIN each take a sequence number (both: only from the full parser,
+       tw_tcp_parse). s->len is left to the steps that read it (in_synchronized,
+       req_checks): the short paths never do. */
 #ifndef NDEBUG
     s->len = UINT32_MAX; /* (unset: the readers assert it was set) */
 #endif
