@@ -60,7 +60,9 @@ enum tw_obj_kind {
 #define TW_F_KEEPALIVE (1u << 20)
 #define TW_F_PERSIST (1u << 21)   /* rto_at is the persist timer (window closed) */
 #define TW_F_DSACK (1u << 22)     /* report dsack_start..dsack_end in the next ACK */
-/* (1u << 23): free */
+#define TW_F_SYN_UNACKED (1u << 23) /* FIN-WAIT-1 entered from SYN-RECEIVED by a close or
+                                       shutdown: our SYN (and FIN) not acknowledged yet
+                                       (RFC 9293 3.10.4; tw_conn_fin_syn_rcvd) */
 #define TW_F_ACK_LAZY (1u << 24)   /* an ACK is owed by the end of this turn (tw_out_push) */
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
@@ -863,6 +865,12 @@ void tw_out_flush_acks(tw_stack *st);
 void tw_out_forget_ack(tw_socket *c);
 /* SYN (active open) or SYN+ACK (passive) from iss. */
 void tw_out_syn(tw_socket *c, bool retransmit);
+/* Our SYN+ACK again, from ISS, for a connection in FIN-WAIT-1 whose SYN is not
+   acknowledged (TW_F_SYN_UNACKED): SND.NXT and SND.MAX stay as they are. */
+void tw_out_synack_again(tw_socket *c);
+/* CLOSE (or shutdown's) in SYN-RECEIVED with nothing queued: the FIN now, FIN-WAIT-1
+   (RFC 9293 3.10.4; tcp_in.c). */
+void tw_conn_fin_syn_rcvd(tw_socket *c);
 /* RST from a connection (abort): <SEQ=SND.NXT><CTL=RST>. */
 void tw_out_rst_conn(tw_socket *c);
 /* RST in answer to a segment that has no connection (RFC 9293 3.10.7.1). */

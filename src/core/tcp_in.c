@@ -1279,6 +1279,48 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
     return IN_CONTINUE;
 }
 
+/* CLOSE in SYN-RECEIVED (RFC 9293 3.10.4): "If no SENDs have been issued and there is
+   no pending data to send, then form a FIN segment and send it, and enter FIN-WAIT-1
+   state"; Linux's tcp_close_state takes SYN_RECV to FIN_WAIT1 and sends the FIN at once.
+   Our SYN is not acknowledged yet (TW_F_SYN_UNACKED): a timeout sends the SYN+ACK again
+   (tcp_timer.c), the peer's repeated SYN is answered with it (in_synchronized), and the
+   ACK that covers it takes the SYN-RECEIVED steps that ESTABLISHED would have taken
+   (syn_acked_late). Only an active open's connection gets here (a passive child in
+   SYN-RECEIVED is no application's to close). */
+void tw_conn_fin_syn_rcvd(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    assert(c->state == TW_STATE_SYN_RCVD && (c->flags & TW_F_FIN_QUEUED) && c->snd.len == 0 &&
+           !(c->flags & (TW_F_CHILD | TW_F_SYN_UNACKED)));
+    c->flags |= TW_F_SYN_UNACKED;
+    tw_cc_init(st, c, false); /* (the FIN is sent under ESTABLISHED's rules) */
+    tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
+    tw_out_push(c);
+}
+
+/* The ACK of our SYN (and maybe of our FIN) in FIN-WAIT-1 entered from SYN-RECEIVED
+   (tw_conn_fin_syn_rcvd): SYN-RECEIVED's fifth-check steps (RFC 9293 3.10.7.4) but the
+   state change, which the close made: the send window from this segment (the SYN's was
+   unscaled), and the connection counts as established (its application, after a
+   shutdown, sees it connected). The rest is ack_accept's. */
+static __attribute__((noinline, cold)) void syn_acked_late(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    c->flags &= ~TW_F_SYN_UNACKED;
+    c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = s->ack;
+    if (!(c->flags & TW_F_CONNECTED)) {
+        c->flags |= TW_F_CONNECTED;
+        tw_count(st, TW_CNT_TCP_ESTABLISHED);
+    }
+    /* RFC 6298 5.7, as established_from_syn_in: no handshake sample, no backed-off RTO */
+    if (c->total_retrans && c->srtt == 0) {
+        c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
+    }
+}
+
 static in_result in_process_ack(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -1296,6 +1338,9 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         if (syn_rcvd_acked(c, s)) {
             return IN_DONE;
         }
+    } else if ((c->flags & TW_F_SYN_UNACKED) && tw_seq_gt(s->ack, c->iss) &&
+               tw_seq_le(s->ack, c->snd_max)) {
+        syn_acked_late(c, s);
     }
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (tw_seq_gt(s->ack, c->snd_max)) {
@@ -1699,7 +1744,9 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
    LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
    the options the connection always sends with a TSval PAWS accepts, an ACK in
-   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before
+   (SND.UNA, SND.MAX], no out-of-order FIN waiting, our SYN acknowledged (not so after
+   a close in SYN-RECEIVED, TW_F_SYN_UNACKED: tested with the out-of-order FIN's flag,
+   in one mask) and, with a FIN, no FIN seen before
    (which FIN-WAIT-1, the one state that takes a FIN here, never has: asserted below).
    (LAST-ACK has always seen the peer's FIN -- CLOSE-WAIT came first -- and its shape
    here has none: the eighth check has nothing to do for it, whatever it saw.) For such a
@@ -1717,7 +1764,7 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
     assert(c->state != TW_STATE_LAST_ACK || !(c->flags & TW_F_OOO_FIN));
     if ((s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
         !(c->state == TW_STATE_FIN_WAIT_1
-              ? !(c->flags & TW_F_OOO_FIN)
+              ? !(c->flags & (TW_F_OOO_FIN | TW_F_SYN_UNACKED))
               : (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
         s->data_len != 0 || !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o)) {
         return false;
@@ -1825,10 +1872,15 @@ static void closing_ack(tw_socket *c, tw_seg *s)
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
     s->len = tw_seg_len(s); /* as it came: in_check_seq trims data_len, not len */
-    if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
+    if ((c->state == TW_STATE_SYN_RCVD || (c->flags & TW_F_SYN_UNACKED)) &&
+        (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
-            tw_out_syn(c, true);
+            if (c->flags & TW_F_SYN_UNACKED) {
+                tw_out_synack_again(c);
+            } else {
+                tw_out_syn(c, true);
+            }
             return;
         }
         /* R1: the SYN+ACK of a simultaneous open repeats the peer's SYN; what matters is

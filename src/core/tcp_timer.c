@@ -76,6 +76,12 @@ static bool on_rto(tw_socket *c)
     if (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD) {
         c->total_retrans++;
         tw_out_syn(c, true);
+    } else if (c->flags & TW_F_SYN_UNACKED) {
+        /* FIN-WAIT-1 entered from SYN-RECEIVED (tw_conn_fin_syn_rcvd): the oldest
+           unacknowledged is our SYN, sent again as it was; the FIN follows once the SYN
+           is acknowledged (as Linux retransmits the queue's head, its SYN+ACK). */
+        c->total_retrans++;
+        tw_out_synack_again(c);
     } else {
         tw_out_retransmit(c);
     }
