@@ -73,6 +73,9 @@ enum tw_obj_kind {
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
+#define TW_PERSIST_BACKOFF 0x3fu /* persist_backoff's backoff bits (the rest: the soft error) */
+#define TW_SOFT_ERR_SHIFT 6
+
 /* Field order: the header shared with tw_reqsk, then by size, so that little padding is
    left (616 bytes before, see git history). The 4-tuple overlays the hash key
    (tw_tuple_key's layout), the listener's fields share room with the congestion-control
@@ -127,6 +130,10 @@ struct tw_socket {
     uint32_t sacked;         /* bytes in sb */
     uint32_t fast_retransmits, rto_count, persist_probes;
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
+    /* The persist timer's backoff (at most 16: TW_PERSIST_BACKOFF) and, in its two high
+       bits, the soft error an ICMP message reported since the last new ACK (RFC 1122
+       4.2.3.9; tw_conn_soft_err_set): ack_advance's zeroing of the backoff clears it
+       too, with no instruction of its own, as Linux's tcp_ack clears sk_err_soft. */
     uint8_t persist_backoff;
     uint8_t probes_out;      /* zero-window probes not answered by any ACK */
     uint8_t ka_sent;
@@ -1043,6 +1050,34 @@ static inline void tw_timer_after_send(tw_socket *c)
     tw_timer_after_send_slow(c);
 }
 void tw_keepalive_reset(tw_socket *c);
+
+/* The soft error an ICMP Destination Unreachable reports on a synchronized connection
+   (RFC 1122 4.2.3.9: it does not abort): kept until the next new ACK, and given as the
+   connection's error in place of TW_ERR_TIMEDOUT if it times out meanwhile, as Linux's
+   tcp_write_err gives sk_err_soft. `err` is TW_ERR_NETUNREACH, TW_ERR_HOSTUNREACH or
+   TW_ERR_REFUSED (tcp_in.c icmp_unreach_err). */
+static inline void tw_conn_soft_err_set(tw_socket *c, int err)
+{
+    unsigned k = err == TW_ERR_NETUNREACH ? 1u : err == TW_ERR_HOSTUNREACH ? 2u : 3u;
+    assert(err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH || err == TW_ERR_REFUSED);
+    c->persist_backoff = (uint8_t)((c->persist_backoff & TW_PERSIST_BACKOFF) |
+                                   k << TW_SOFT_ERR_SHIFT);
+}
+
+/* The error a connection that timed out ends with: the soft error kept, if any. */
+static inline int tw_conn_timeout_err(const tw_socket *c)
+{
+    switch (c->persist_backoff >> TW_SOFT_ERR_SHIFT) {
+    case 1:
+        return TW_ERR_NETUNREACH;
+    case 2:
+        return TW_ERR_HOSTUNREACH;
+    case 3:
+        return TW_ERR_REFUSED;
+    default:
+        return TW_ERR_TIMEDOUT;
+    }
+}
 /* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
    of every connection come here once, and the call cost a fifth of the work. `child`:
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as

@@ -2555,7 +2555,8 @@ static int icmp_unreach_err(uint8_t code)
      error (tcp_v4_err's tcp_done_with_error);
    - on a synchronized connection it is a soft error (RFC 1122 4.2.3.9: codes 0, 1, 5
      MUST NOT abort; RFC 5461 treats the hard codes alike, as Linux does without
-     IP_RECVERR): counted, nothing changes. */
+     IP_RECVERR): counted and kept until the next new ACK, to be the connection's error
+     should it time out meanwhile (tw_conn_soft_err_set). */
 void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
                          uint32_t seq, uint8_t code, uint16_t mtu)
 {
@@ -2600,4 +2601,5 @@ void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t 
         return;
     }
     tw_count(st, TW_CNT_ICMP_RX_TCP_SOFT_ERROR);
+    tw_conn_soft_err_set(c, icmp_unreach_err(code)); /* (Linux: sk->sk_err_soft) */
 }
