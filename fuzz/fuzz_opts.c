@@ -292,10 +292,11 @@ static void check_usual(const uint8_t *seg, size_t n, unsigned v)
     bool usual = tw_tcp_parse_usual(&u, &usrc, p, len, DST);
     bool shape = p[0] == 0x45 && p[9] == 6;
     /* The usual parser may leave a rare flag combination the full one accepts to it (SYN
-       with RST, read as a RST; no flag among the six): its caller then runs the full
-       parsers. Otherwise the two agree. */
+       with RST, read as a RST; SYN with FIN; no flag among the six): its caller then
+       runs the full parsers. Otherwise the two agree. */
     uint8_t fl = n > 13 ? seg[13] : 0;
-    bool rare = (fl & (TW_SYN | TW_RST)) == (TW_SYN | TW_RST) || (fl & 0x3fu) == 0;
+    bool rare = (fl & (TW_SYN | TW_RST)) == (TW_SYN | TW_RST) ||
+                (fl & (TW_SYN | TW_FIN)) == (TW_SYN | TW_FIN) || (fl & 0x3fu) == 0;
     CHECK(usual ? shape && full : !(shape && full) || rare,
           "IPv4 variation %u: usual %d, full %d", v, usual, full);
     if (usual) {
@@ -340,15 +341,14 @@ static void check_segment(uint8_t *seg, size_t n, bool fix, unsigned ipv)
     uint16_t sport = (uint16_t)(seg[0] << 8 | seg[1]), dport = (uint16_t)(seg[2] << 8 | seg[3]);
     uint8_t fl = seg[13];
     /* SYN with RST is read as a RST (RFC 9293 3.10.7 checks RST first): the SYN bit is
-       cleared. SYN with FIN (and no RST) means nothing in RFC 9293's state machine. Any
-       other combination, no flag at all included, goes on to the state machine. */
-    bool bad_flags = (fl & (TW_SYN | TW_FIN | TW_RST)) == (TW_SYN | TW_FIN);
+       cleared. Any other combination, SYN with FIN and no flag at all included, goes on
+       to the state machine (SYN+FIN: a RST with no connection, RFC 9293 3.10.7.1). */
     if (fl & TW_RST) {
         fl = (uint8_t)(fl & ~TW_SYN);
     }
     tw_tcp_opts o;
     ref_res r = ref_parse(&o, seg + 20, hl - 20);
-    if (sport == 0 || dport == 0 || bad_flags || r != REF_OK) {
+    if (sport == 0 || dport == 0 || r != REF_OK) {
         CHECK(c != TW_CNT_COUNT_, "segment accepted: ports %u/%u flags %02x options %d", sport,
               dport, fl, (int)r);
         return;

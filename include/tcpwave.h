@@ -137,7 +137,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_BAD_OFFSET, "tcp: data offset below 5 or beyond the segment")                 \
     X(TCP_RX_BAD_OPTION, "tcp: malformed option (length 0/1, overflow, bad size)")         \
     X(TCP_RX_DUP_OPTION, "tcp: the same option twice in one segment")                     \
-    X(TCP_RX_BAD_FLAGS, "tcp: impossible flag combination (SYN+FIN)")                      \
+    X(TCP_RX_BAD_FLAGS, "tcp: SYN+FIN at a listener (dropped, as Linux does)")             \
     X(TCP_RX_BAD_PORT, "tcp: source or destination port 0")                                \
     X(TCP_RX_NO_SOCKET, "tcp: no connection or listener (answered with RST)")              \
     X(TCP_RX_RST_NO_SOCKET, "tcp: RST for no connection (ignored)")                        \
@@ -145,7 +145,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_LISTEN_ACK, "tcp: ACK at a listener (answered with RST)")                     \
     X(TCP_RX_LISTEN_NOSYN, "tcp: segment without SYN at a listener (dropped)")             \
     X(TCP_RX_LISTEN_OVERFLOW, "tcp: SYN dropped, accept queue or SYN queue full")          \
-    X(TCP_RX_SYN_DATA_IGNORED, "tcp: payload on SYN or SYN+ACK not accepted (S6)")         \
+    X(TCP_RX_SYN_DATA_IGNORED, "tcp: payload or FIN on SYN or SYN+ACK not accepted (S6)")  \
     X(TCP_RX_BAD_ACK, "tcp: unacceptable ACK in SYN-SENT/SYN-RECEIVED (answered RST)")     \
     X(TCP_RX_SYNSENT_NOACK_DROP, "tcp: SYN-SENT segment without SYN or ACK dropped")       \
     X(TCP_RX_OUT_OF_WINDOW, "tcp: segment outside the receive window (ACK sent)")          \

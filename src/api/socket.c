@@ -856,8 +856,16 @@ static inline __attribute__((always_inline)) void queue_fin(tw_socket *s)
     }
     switch (s->state) {
     case TW_STATE_SYN_SENT:
-    case TW_STATE_SYN_RCVD:
         s->flags |= TW_F_FIN_QUEUED; /* sent when the handshake completes */
+        break;
+    case TW_STATE_SYN_RCVD:
+        s->flags |= TW_F_FIN_QUEUED;
+        /* RFC 9293 3.10.4 (CLOSE, SYN-RECEIVED): with nothing to send, the FIN goes now
+           and FIN-WAIT-1 follows, as Linux's tcp_close_state does; otherwise it waits
+           for ESTABLISHED behind the data. */
+        if (s->snd.len == 0) {
+            tw_conn_fin_syn_rcvd(s);
+        }
         break;
     case TW_STATE_ESTABLISHED:
         s->flags |= TW_F_FIN_QUEUED;

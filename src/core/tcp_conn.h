@@ -60,7 +60,9 @@ enum tw_obj_kind {
 #define TW_F_KEEPALIVE (1u << 20)
 #define TW_F_PERSIST (1u << 21)   /* rto_at is the persist timer (window closed) */
 #define TW_F_DSACK (1u << 22)     /* report dsack_start..dsack_end in the next ACK */
-/* (1u << 23): free */
+#define TW_F_SYN_UNACKED (1u << 23) /* FIN-WAIT-1 entered from SYN-RECEIVED by a close or
+                                       shutdown: our SYN (and FIN) not acknowledged yet
+                                       (RFC 9293 3.10.4; tw_conn_fin_syn_rcvd) */
 #define TW_F_ACK_LAZY (1u << 24)   /* an ACK is owed by the end of this turn (tw_out_push) */
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
@@ -70,6 +72,9 @@ enum tw_obj_kind {
                                        can be held or promised than it (tw_conn_rcv_space) */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
+
+#define TW_PERSIST_BACKOFF 0x3fu /* persist_backoff's backoff bits (the rest: the soft error) */
+#define TW_SOFT_ERR_SHIFT 6
 
 /* Field order: the header shared with tw_reqsk, then by size, so that little padding is
    left (616 bytes before, see git history). The 4-tuple overlays the hash key
@@ -125,6 +130,10 @@ struct tw_socket {
     uint32_t sacked;         /* bytes in sb */
     uint32_t fast_retransmits, rto_count, persist_probes;
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
+    /* The persist timer's backoff (at most 16: TW_PERSIST_BACKOFF) and, in its two high
+       bits, the soft error an ICMP message reported since the last new ACK (RFC 1122
+       4.2.3.9; tw_conn_soft_err_set): ack_advance's zeroing of the backoff clears it
+       too, with no instruction of its own, as Linux's tcp_ack clears sk_err_soft. */
     uint8_t persist_backoff;
     uint8_t probes_out;      /* zero-window probes not answered by any ACK */
     uint8_t ka_sent;
@@ -279,10 +288,12 @@ typedef struct tw_seg {
     uint64_t hash;
 } tw_seg;
 
-/* SEG.LEN (RFC 9293 3.4): payload + SYN + FIN (never both: the parsers drop that). */
+/* SEG.LEN (RFC 9293 3.4): payload + SYN + FIN, one each (SYN+FIN counts 2: the RST
+   that answers it with no connection acknowledges both, RFC 9293 3.10.7.1). */
 static inline uint32_t tw_seg_len(const tw_seg *s)
 {
-    return s->data_len + ((s->flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+    _Static_assert(TW_FIN == 1 && TW_SYN == 2, "flag bits");
+    return s->data_len + (s->flags & TW_FIN) + ((s->flags >> 1) & 1u);
 }
 
 struct tw_tw;
@@ -862,6 +873,12 @@ void tw_out_flush_acks(tw_stack *st);
 void tw_out_forget_ack(tw_socket *c);
 /* SYN (active open) or SYN+ACK (passive) from iss. */
 void tw_out_syn(tw_socket *c, bool retransmit);
+/* Our SYN+ACK again, from ISS, for a connection in FIN-WAIT-1 whose SYN is not
+   acknowledged (TW_F_SYN_UNACKED): SND.NXT and SND.MAX stay as they are. */
+void tw_out_synack_again(tw_socket *c);
+/* CLOSE (or shutdown's) in SYN-RECEIVED with nothing queued: the FIN now, FIN-WAIT-1
+   (RFC 9293 3.10.4; tcp_in.c). */
+void tw_conn_fin_syn_rcvd(tw_socket *c);
 /* RST from a connection (abort): <SEQ=SND.NXT><CTL=RST>. */
 void tw_out_rst_conn(tw_socket *c);
 /* RST in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
@@ -1034,6 +1051,34 @@ static inline void tw_timer_after_send(tw_socket *c)
     tw_timer_after_send_slow(c);
 }
 void tw_keepalive_reset(tw_socket *c);
+
+/* The soft error an ICMP Destination Unreachable reports on a synchronized connection
+   (RFC 1122 4.2.3.9: it does not abort): kept until the next new ACK, and given as the
+   connection's error in place of TW_ERR_TIMEDOUT if it times out meanwhile, as Linux's
+   tcp_write_err gives sk_err_soft. `err` is TW_ERR_NETUNREACH, TW_ERR_HOSTUNREACH or
+   TW_ERR_REFUSED (tcp_in.c icmp_unreach_err). */
+static inline void tw_conn_soft_err_set(tw_socket *c, int err)
+{
+    unsigned k = err == TW_ERR_NETUNREACH ? 1u : err == TW_ERR_HOSTUNREACH ? 2u : 3u;
+    assert(err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH || err == TW_ERR_REFUSED);
+    c->persist_backoff = (uint8_t)((c->persist_backoff & TW_PERSIST_BACKOFF) |
+                                   k << TW_SOFT_ERR_SHIFT);
+}
+
+/* The error a connection that timed out ends with: the soft error kept, if any. */
+static inline int tw_conn_timeout_err(const tw_socket *c)
+{
+    switch (c->persist_backoff >> TW_SOFT_ERR_SHIFT) {
+    case 1:
+        return TW_ERR_NETUNREACH;
+    case 2:
+        return TW_ERR_HOSTUNREACH;
+    case 3:
+        return TW_ERR_REFUSED;
+    default:
+        return TW_ERR_TIMEDOUT;
+    }
+}
 /* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
    of every connection come here once, and the call cost a fifth of the work. `child`:
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as

@@ -149,16 +149,15 @@ enum tw_counter tw_tcp_parse(tw_tcp_hdr *h, const uint8_t *seg, size_t len, uint
     }
     /* SYN with RST is a RST: RFC 9293 3.10.7 checks the RST bit before the SYN bit in
        every state, and Linux processes it so (tcp_validate_incoming); the RST rules
-       (exact match, challenge ACK, never answered) then apply. SYN with FIN has no
-       meaning in the state machine and is a classic scanner probe: dropped. A segment
+       (exact match, challenge ACK, never answered) then apply. SYN with FIN goes on to
+       the state machine too, which answers it as RFC 9293 3.10.7 and Linux do: a RST
+       with no connection (3.10.7.1), a drop at a listener (Linux's tcp_rcv_state_process,
+       TCP_RX_BAD_FLAGS), the SYN rules in the other states (RFC 5961 4). A segment
        with no flag at all (a "null scan"), or only PSH or URG, goes on: the state
        machine drops it for the missing ACK and answers it with a RST when there is no
        connection (RFC 9293 3.10.7.1), as Linux's tcp_v4_send_reset does. */
     if ((h->flags & (TW_SYN | TW_RST)) == (TW_SYN | TW_RST)) {
         h->flags = (uint8_t)(h->flags & ~TW_SYN);
-    }
-    if ((h->flags & (TW_SYN | TW_FIN)) == (TW_SYN | TW_FIN)) {
-        return TW_CNT_TCP_RX_BAD_FLAGS;
     }
     enum tw_counter c = tw_tcp_parse_opts(&h->o, seg + TW_TCP_HDR_LEN,
                                           (size_t)h->hdr_len - TW_TCP_HDR_LEN);

@@ -111,8 +111,9 @@ typedef struct tw_tcp_usual {
     uint64_t tcp_sum; /* see tw_tcp_parse_usual_hdr */
 } tw_tcp_usual;
 
-/* The flag combinations tw_tcp_parse drops (TW_CNT_TCP_RX_BAD_FLAGS): SYN with FIN or
-   RST, or none of the six. All are decided by the low six bits, so one 64-bit mask holds
+/* The flag combinations the usual parse leaves to tw_tcp_parse and the slow steps (each
+   has its own rule by state: RFC 9293 3.10.7, RFC 5961 4): SYN with FIN or RST, or none
+   of the six. All are decided by the low six bits, so one 64-bit mask holds
    the answer for each: bit 0 (no flag) and every value whose low three bits are SYN+FIN,
    SYN+RST or all three (3, 6, 7: 0xc8 in each byte). */
 #define TW_TCP_BAD_FLAGS_MASK (UINT64_C(0x0101010101010101) * 0xc8u | 1u)
@@ -198,7 +199,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
        total was checked above; a short hlen wraps to a large difference). slen -
        TW_TCP_HDR_LEN is the `room` found above (under 65536 once checked): GCC otherwise
-       widens and subtracts the total a second time (measured: lifecycle -14 instr). */
+       widens and subtracts the total a second time (measured: lifecycle -14 instr).
+       SYN with FIN or RST, and no flag at all, go to the full parser: rare, and its
+       callers take the slow steps they need (tw_tcp_parse). */
     if (hlen - TW_TCP_HDR_LEN > (uint32_t)room || tw_tcp_flags_bad(flags)) {
         return false;
     }

@@ -287,6 +287,17 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_NOSYN, &s->sum, l); /* (no SYN: the rest) */
         return;
     }
+    /* SYN+FIN: RFC 9293 3.10.7.2 would open with it and take the FIN in SYN-RECEIVED;
+       Linux drops it (tcp_rcv_state_process, TCP_LISTEN: "if (th->fin) goto discard",
+       SKB_DROP_REASON_TCP_FLAGS), a scanner's probe that then learns nothing. tcpwave
+       does as Linux. Asked only where the full parser's segments come (may_trace): the
+       usual parse refuses SYN+FIN (tw_tcp_parse_usual_part), so the usual packet's
+       function keeps no test for it. */
+    assert(may_trace || !(s->flags & TW_FIN));
+    if (may_trace && (s->flags & TW_FIN)) {
+        tw_drop(st, TW_CNT_TCP_RX_BAD_FLAGS, &s->sum, l);
+        return;
+    }
     /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
        Linux (or by syn_backlog when set). Past the SYN queue, SYN cookies. */
     uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
@@ -561,10 +572,14 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
             tw_out_req_synack_again(st, r);
             return false;
         }
-        /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
-        s->flags &= (uint8_t)~TW_SYN;
-        s->seq = rcv_nxt;
-        s->len--;
+        if (!(s->flags & TW_FIN)) {
+            /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
+            s->flags &= (uint8_t)~TW_SYN;
+            s->seq = rcv_nxt;
+            s->len--;
+        }
+        /* (with a FIN it is no repeat: challenged below, as Linux's tcp_validate_incoming
+           does, whose repeat must end at SEG.SEQ + 1) */
     }
     if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
         /* R3, RFC 5961 4.2: any other SYN gets a (rate-limited) challenge ACK. */
@@ -725,6 +740,15 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     if (!(s->flags & TW_SYN)) {
         tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
         return false;
+    }
+    /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
+       covers the SYN alone and the peer sends its FIN again. RFC 9293 3.10.7.3 would go
+       on to its sixth step; Linux's tcp_rcv_synsent_state_process discards everything
+       after the SYN, and tcpwave does as Linux. (Asked only for the full parser's
+       segments, may_trace: the usual parse refuses SYN+FIN.) */
+    assert(may_trace || !(s->flags & TW_FIN));
+    if (may_trace && (s->flags & TW_FIN)) {
+        tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
     }
     /* (SEG.SEQ and SEG.ACK read once: the stores to c could alias s for the compiler) */
     tw_seq seq = s->seq, ack = s->ack;
@@ -1257,6 +1281,48 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
     return IN_CONTINUE;
 }
 
+/* CLOSE in SYN-RECEIVED (RFC 9293 3.10.4): "If no SENDs have been issued and there is
+   no pending data to send, then form a FIN segment and send it, and enter FIN-WAIT-1
+   state"; Linux's tcp_close_state takes SYN_RECV to FIN_WAIT1 and sends the FIN at once.
+   Our SYN is not acknowledged yet (TW_F_SYN_UNACKED): a timeout sends the SYN+ACK again
+   (tcp_timer.c), the peer's repeated SYN is answered with it (in_synchronized), and the
+   ACK that covers it takes the SYN-RECEIVED steps that ESTABLISHED would have taken
+   (syn_acked_late). Only an active open's connection gets here (a passive child in
+   SYN-RECEIVED is no application's to close). */
+void tw_conn_fin_syn_rcvd(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    assert(c->state == TW_STATE_SYN_RCVD && (c->flags & TW_F_FIN_QUEUED) && c->snd.len == 0 &&
+           !(c->flags & (TW_F_CHILD | TW_F_SYN_UNACKED)));
+    c->flags |= TW_F_SYN_UNACKED;
+    tw_cc_init(st, c, false); /* (the FIN is sent under ESTABLISHED's rules) */
+    tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
+    tw_out_push(c);
+}
+
+/* The ACK of our SYN (and maybe of our FIN) in FIN-WAIT-1 entered from SYN-RECEIVED
+   (tw_conn_fin_syn_rcvd): SYN-RECEIVED's fifth-check steps (RFC 9293 3.10.7.4) but the
+   state change, which the close made: the send window from this segment (the SYN's was
+   unscaled), and the connection counts as established (its application, after a
+   shutdown, sees it connected). The rest is ack_accept's. */
+static __attribute__((noinline, cold)) void syn_acked_late(tw_socket *c, const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    c->flags &= ~TW_F_SYN_UNACKED;
+    c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = s->ack;
+    if (!(c->flags & TW_F_CONNECTED)) {
+        c->flags |= TW_F_CONNECTED;
+        tw_count(st, TW_CNT_TCP_ESTABLISHED);
+    }
+    /* RFC 6298 5.7, as established_from_syn_in: no handshake sample, no backed-off RTO */
+    if (c->total_retrans && c->srtt == 0) {
+        c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
+    }
+}
+
 static in_result in_process_ack(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -1274,6 +1340,9 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         if (syn_rcvd_acked(c, s)) {
             return IN_DONE;
         }
+    } else if ((c->flags & TW_F_SYN_UNACKED) && tw_seq_gt(s->ack, c->iss) &&
+               tw_seq_le(s->ack, c->snd_max)) {
+        syn_acked_late(c, s);
     }
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (tw_seq_gt(s->ack, c->snd_max)) {
@@ -1677,7 +1746,9 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    the peer's FIN (the usual close: FIN-WAIT-1 to TIME-WAIT in one segment), and in
    LAST-ACK the last ACK -- in their common shape: at RCV.NXT, no data, no SYN or RST,
    the options the connection always sends with a TSval PAWS accepts, an ACK in
-   (SND.UNA, SND.MAX], no out-of-order FIN waiting and, with a FIN, no FIN seen before
+   (SND.UNA, SND.MAX], no out-of-order FIN waiting, our SYN acknowledged (not so after
+   a close in SYN-RECEIVED, TW_F_SYN_UNACKED: tested with the out-of-order FIN's flag,
+   in one mask) and, with a FIN, no FIN seen before
    (which FIN-WAIT-1, the one state that takes a FIN here, never has: asserted below).
    (LAST-ACK has always seen the peer's FIN -- CLOSE-WAIT came first -- and its shape
    here has none: the eighth check has nothing to do for it, whatever it saw.) For such a
@@ -1695,7 +1766,7 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
     assert(c->state != TW_STATE_LAST_ACK || !(c->flags & TW_F_OOO_FIN));
     if ((s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
         !(c->state == TW_STATE_FIN_WAIT_1
-              ? !(c->flags & TW_F_OOO_FIN)
+              ? !(c->flags & (TW_F_OOO_FIN | TW_F_SYN_UNACKED))
               : (c->state == TW_STATE_LAST_ACK && !(s->flags & TW_FIN))) ||
         s->data_len != 0 || !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o)) {
         return false;
@@ -1803,20 +1874,29 @@ static void closing_ack(tw_socket *c, tw_seg *s)
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
     s->len = tw_seg_len(s); /* as it came: in_check_seq trims data_len, not len */
-    if (c->state == TW_STATE_SYN_RCVD && (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
+    if ((c->state == TW_STATE_SYN_RCVD || (c->flags & TW_F_SYN_UNACKED)) &&
+        (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
-            tw_out_syn(c, true);
+            if (c->flags & TW_F_SYN_UNACKED) {
+                tw_out_synack_again(c);
+            } else {
+                tw_out_syn(c, true);
+            }
             return;
         }
         /* R1: the SYN+ACK of a simultaneous open repeats the peer's SYN; what matters is
-           its ACK. Drop the SYN and go on as with the third segment. */
-        s->flags &= (uint8_t)~TW_SYN;
-        s->seq = tw_seq_add(s->seq, 1);
-        s->len--;
-        /* Its SYN lay below RCV.NXT, which the first check answers with an ACK (Linux
-           ACKs it too): the peer learns we are ESTABLISHED. */
-        c->flags |= TW_F_ACK_NOW;
+           its ACK. Drop the SYN and go on as with the third segment. (Not with a FIN:
+           challenged below, as Linux's tcp_validate_incoming does, whose repeat must
+           end at SEG.SEQ + 1.) */
+        if (!(s->flags & TW_FIN)) {
+            s->flags &= (uint8_t)~TW_SYN;
+            s->seq = tw_seq_add(s->seq, 1);
+            s->len--;
+            /* Its SYN lay below RCV.NXT, which the first check answers with an ACK
+               (Linux ACKs it too): the peer learns we are ESTABLISHED. */
+            c->flags |= TW_F_ACK_NOW;
+        }
     }
     tw_seq orig_seq = s->seq;
     if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
@@ -2193,10 +2273,9 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     /* s->data as s->raddr (above): left to the caller, read only with data (data_len),
        which the usual packet's function stores where it has some */
     s->data_len = data_len;
-    /* SYN and FIN each take a sequence number; never both here: both parsers drop that
-       combination (tw_tcp_parse, tw_tcp_parse_usual_part). s->len is left to the steps
-       that read it (in_synchronized, req_checks): the short paths never do. */
-    assert(!((flags & TW_SYN) && (flags & TW_FIN)));
+    /* SYN and FIN each take a sequence number (both: only from the full parser,
+       tw_tcp_parse). s->len is left to the steps that read it (in_synchronized,
+       req_checks): the short paths never do. */
 #ifndef NDEBUG
     s->len = UINT32_MAX; /* (unset: the readers assert it was set) */
 #endif
@@ -2497,7 +2576,8 @@ static int icmp_unreach_err(uint8_t code)
      error (tcp_v4_err's tcp_done_with_error);
    - on a synchronized connection it is a soft error (RFC 1122 4.2.3.9: codes 0, 1, 5
      MUST NOT abort; RFC 5461 treats the hard codes alike, as Linux does without
-     IP_RECVERR): counted, nothing changes. */
+     IP_RECVERR): counted and kept until the next new ACK, to be the connection's error
+     should it time out meanwhile (tw_conn_soft_err_set). */
 void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
                          uint32_t seq, uint8_t code, uint16_t mtu)
 {
@@ -2542,4 +2622,5 @@ void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t 
         return;
     }
     tw_count(st, TW_CNT_ICMP_RX_TCP_SOFT_ERROR);
+    tw_conn_soft_err_set(c, icmp_unreach_err(code)); /* (Linux: sk->sk_err_soft) */
 }

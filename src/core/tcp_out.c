@@ -782,6 +782,13 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     out_syn_all(st, c, NULL, (uint16_t)(space > 65535u ? 65535u : space), retransmit);
 }
 
+/* see tcp_conn.h (rare: a close in SYN-RECEIVED, tw_conn_fin_syn_rcvd) */
+void tw_out_synack_again(tw_socket *c)
+{
+    assert((c->flags & TW_F_SYN_UNACKED) && c->state != TW_STATE_SYN_RCVD);
+    emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, true);
+}
+
 /* emit()'s pure ACK when it carries no SACK block, the one a bulk receiver sends for
    every second segment: emit_plain inlined for it (no payload, no RST, no retransmit:
    the compiler drops those branches). Same bytes on the wire, same side effects as

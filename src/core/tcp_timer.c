@@ -64,9 +64,11 @@ static bool on_rto(tw_socket *c)
         return false;
     }
     if (c->retries >= limit) {
-        /* S9: out of retries: the attempt fails with a clear error, nothing left. */
+        /* S9: out of retries: the attempt fails with a clear error, nothing left: the
+           soft error an ICMP message reported since the last new ACK if there is one
+           (RFC 1122 4.2.3.9, Linux's tcp_write_err), else TW_ERR_TIMEDOUT. */
         tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
-        tw_conn_done(c, TW_ERR_TIMEDOUT);
+        tw_conn_done(c, tw_conn_timeout_err(c));
         return false;
     }
     c->retries++;
@@ -76,6 +78,12 @@ static bool on_rto(tw_socket *c)
     if (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD) {
         c->total_retrans++;
         tw_out_syn(c, true);
+    } else if (c->flags & TW_F_SYN_UNACKED) {
+        /* FIN-WAIT-1 entered from SYN-RECEIVED (tw_conn_fin_syn_rcvd): the oldest
+           unacknowledged is our SYN, sent again as it was; the FIN follows once the SYN
+           is acknowledged (as Linux retransmits the queue's head, its SYN+ACK). */
+        c->total_retrans++;
+        tw_out_synack_again(c);
     } else {
         tw_out_retransmit(c);
     }
@@ -114,7 +122,7 @@ void tw_timer_after_send_slow(tw_socket *c)
            too. */
         if (!(c->flags & TW_F_PERSIST)) {
             c->flags |= TW_F_PERSIST;
-            c->persist_backoff = 0;
+            c->persist_backoff &= (uint8_t)~TW_PERSIST_BACKOFF; /* (the soft error stays) */
             c->stall_start = st->now;
             tw_time d = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
             c->rto_at = tw_time_add(st->now, d);
@@ -135,7 +143,7 @@ static bool user_timeout_ok(tw_socket *c)
     if (user_timeout && st->now - c->stall_start >= user_timeout) {
         tw_count(st, TW_CNT_TCP_USER_TIMEDOUT);
         tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
-        tw_conn_done(c, TW_ERR_TIMEDOUT);
+        tw_conn_done(c, tw_conn_timeout_err(c)); /* (Linux: tcp_write_err) */
         return false;
     }
     return true;
@@ -153,7 +161,7 @@ static bool on_persist(tw_socket *c)
         /* Like Linux's probe timer: a peer that answers no probe at all is gone (RFC
            1122 4.2.2.17 allows a closed window for ever only while it keeps ACKing). */
         tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
-        tw_conn_done(c, TW_ERR_TIMEDOUT);
+        tw_conn_done(c, tw_conn_timeout_err(c)); /* (Linux: tcp_write_err) */
         return false;
     }
     tw_count(st, TW_CNT_TCP_PERSIST_PROBE);
@@ -168,11 +176,11 @@ static bool on_persist(tw_socket *c)
     }
     tw_out_probe(c);
     /* Back off like the retransmission timer (RFC 9293 3.8.6.1), capped at rto_max. */
-    if (c->persist_backoff < 16) {
+    if ((c->persist_backoff & TW_PERSIST_BACKOFF) < 16) {
         c->persist_backoff++;
     }
     tw_time base = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
-    tw_time d = base << c->persist_backoff;
+    tw_time d = base << (c->persist_backoff & TW_PERSIST_BACKOFF);
     if (d > st->cfg.rto_max || d < base) {
         d = st->cfg.rto_max;
     }

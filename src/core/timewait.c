@@ -528,10 +528,12 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
         tw_drop(st, TW_CNT_TCP_RX_TW_RST_IGNORED, &s->sum, NULL);
         return true;
     }
-    if ((s->flags & TW_SYN) && !(s->flags & TW_ACK)) {
+    if ((s->flags & (TW_SYN | TW_ACK | TW_FIN)) == TW_SYN) {
         /* S17, RFC 6191: a new SYN may take the 4-tuple over only when it is surely from
            a newer incarnation: a newer timestamp when both used them, else a sequence
-           number above everything the old connection received. */
+           number above everything the old connection received. (Not a SYN+FIN: the
+           listener would drop it, as Linux's does; it is answered below as any SYN in a
+           synchronized state, RFC 5961 4.2, and TIME-WAIT stays.) */
         bool newer;
         if ((t->flags & TW_TWF_TS) && (s->h->o.present & TW_OPT_TS)) {
             /* RFC 6191 2: a newer TSval, or an equal one with a higher sequence number
@@ -558,13 +560,13 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
     /* RFC 9293 3.10.7.4, as a held socket in TIME-WAIT answers (tcp_in.c): first the
        acceptability test against the window this record advertises. */
     tw_seq nxt = tw_seq_make(t->rcv_nxt);
-    uint32_t len = s->data_len + ((s->flags & (TW_SYN | TW_FIN)) ? 1u : 0u);
+    uint32_t len = tw_seg_len(s);
     uint32_t wnd = (uint32_t)t->win << t->rcv_wscale;
     uint32_t off = (uint32_t)tw_seq_diff(s->seq, nxt);
     bool ok = wnd == 0 ? len == 0 && off == 0
                        : off < wnd || (len && (uint32_t)(off + len - 1) < wnd);
     if (!ok) {
-        if ((s->flags & TW_FIN) && tw_seq_eq(tw_seq_add(s->seq, len), nxt)) {
+        if ((s->flags & (TW_FIN | TW_SYN)) == TW_FIN && tw_seq_eq(tw_seq_add(s->seq, len), nxt)) {
             /* S16: the peer's FIN again (it ends at RCV.NXT): our last ACK was lost. ACK
                and restart 2*MSL: the record moves to its place by the new end (the
                list's end). Any other FIN is only answered: a forged one must not make
