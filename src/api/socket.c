@@ -694,7 +694,10 @@ static inline __attribute__((always_inline)) bool window_update_due_in(const tw_
     }
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
-    return space > adv && space - adv >= step;
+    /* (space > adv && space - adv >= step in one signed test of their difference and one
+       unsigned test: adv < 2^31 and space <= 65535 << 14, so the difference fits) */
+    int32_t d = (int32_t)(space - adv);
+    return d > 0 && (uint32_t)d >= step;
 }
 
 static bool window_update_due(const tw_socket *s)
