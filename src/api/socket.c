@@ -324,6 +324,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
     }
+    s->hash = hash;
     st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
     if (usual) {
         /* S1: tw_conn_set_state_untraced's steps for SYN-SENT, its flag test answered: a

@@ -423,16 +423,20 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
     tw_conn_free(c);
 }
 
-void tw_timewait_make(tw_socket *c)
+/* tw_timewait_make's steps, `hashed` whether c is in st->conns (as it is but in an odd
+   case, make_unhashed). Its key's hash `h`: in the table, the one kept with c (the two
+   tables' seed is one: stack.c), not mixed again. */
+static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t h, bool hashed)
 {
     tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
     assert(T->count < capacity(T)); /* (room for it: tw_timewait_enter) */
     assert(st->timer_held != c);
+    assert(hashed == ((c->flags & TW_F_HASHED) != 0));
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
-    uint64_t key = c->h.key; /* tw_tuple_key(c->raddr, c->rport, c->lport) */
-    uint64_t h = hash_of(T, key);
+    /* (c->h.key: tw_tuple_key(c->raddr, c->rport, c->lport)) */
+    assert(h == hash_of(T, c->h.key));
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
     /* Every field written once, no memset first; one at a time, each from where it is
        read (a compound literal had the compiler gather them all first, spilling). */
@@ -445,7 +449,7 @@ void tw_timewait_make(tw_socket *c)
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
     t->hash = h;
-    assert(tw_tw_key(T, t) == key);
+    assert(tw_tw_key(T, t) == c->h.key);
     t->snd_nxt = c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
@@ -464,7 +468,7 @@ void tw_timewait_make(tw_socket *c)
     T->tail = i;
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
-    if (__builtin_expect((c->flags & TW_F_HASHED) != 0, 1)) {
+    if (hashed) {
         if (__builtin_expect(tw_htab_unlink_in(&st->conns, &c->h, h), 0)) {
             make_end_rare(c, i, h, true);
             return;
@@ -476,6 +480,21 @@ void tw_timewait_make(tw_socket *c)
     /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_as asserts it,
        tw_timewait_enter and tw_timewait_enter_slow let go of a hold first) */
     tw_conn_free_in(c, TW_F_HASHED, true, true);
+}
+
+/* tw_timewait_make of a connection not in st->conns: out of line, the hash worked out. */
+static __attribute__((noinline)) void make_unhashed(tw_socket *c)
+{
+    make_in(c, hash_of(&c->st->tws, c->h.key), false);
+}
+
+void tw_timewait_make(tw_socket *c)
+{
+    if (__builtin_expect(!(c->flags & TW_F_HASHED), 0)) {
+        make_unhashed(c);
+        return;
+    }
+    make_in(c, c->hash, true);
 }
 
 bool tw_timewait_enter_slow(tw_socket *c)
