@@ -455,7 +455,16 @@ static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t
     t->ts_recent = c->ts_recent;
     t->conn_id = (uint32_t)c->id;
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
-    t->win = (uint16_t)(space > 65535u ? 65535u : space);
+    if (__builtin_expect(space > 65535u, 0)) {
+        /* (a branch, rarely taken: as a conditional move, GCC kept the constant in a
+           saved register, one more push and pop; the empty volatile asm keeps it a
+           branch) */
+        space = 65535u;
+#if defined(__GNUC__)
+        __asm__ volatile("" : "+r"(space));
+#endif
+    }
+    t->win = (uint16_t)space;
     t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
     t->rcv_wscale = c->rcv_wscale;
     if (__builtin_expect(t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires > t->expires, 0)) {
