@@ -30,6 +30,12 @@ static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
     return tw_tw_bucket(T, h);
 }
 
+/* The number of buckets (0 with none made), for the rare paths. */
+static inline uint32_t nb_of(const tw_twtab *T)
+{
+    return T->b ? T->mask + 1 : 0;
+}
+
 static inline uint32_t bit_of(uint64_t h)
 {
     return tw_tw_bit(h);
@@ -46,8 +52,8 @@ static uint32_t capacity(const tw_twtab *T)
 static void room_set(const tw_stack *st, tw_twtab *T)
 {
     uint32_t room = capacity(T);
-    if (2 * T->nb < room) {
-        room = 2 * T->nb;
+    if (2 * nb_of(T) < room) {
+        room = 2 * nb_of(T);
     }
     if (st->cfg.max_time_wait && st->cfg.max_time_wait < room) {
         room = st->cfg.max_time_wait;
@@ -127,10 +133,10 @@ static void shrink_chunks(tw_stack *st)
             tw_mem_free(m, T->dir[k], (k ? CHUNK : T->cap0) * sizeof(tw_tw));
         }
         tw_mem_free(m, T->dir, T->dircap * sizeof(*T->dir));
-        tw_mem_free(m, T->b, T->nb * sizeof(*T->b));
+        tw_mem_free(m, T->b, nb_of(T) * sizeof(*T->b));
         T->dir = NULL;
         T->b = NULL;
-        T->ndir = T->dircap = T->cap0 = T->nb = 0;
+        T->ndir = T->dircap = T->cap0 = T->mask = 0;
         T->head = T->tail = TW_TW_NIL;
         return;
     }
@@ -173,9 +179,9 @@ static bool rehash(tw_stack *st, uint32_t nb)
     for (uint32_t j = 0; j < nb; j += 8) {
         memcpy(&b[j], empty8, sizeof(empty8));
     }
-    tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
+    tw_mem_free(&st->mem, T->b, nb_of(T) * sizeof(*T->b));
     T->b = b;
-    T->nb = nb;
+    T->mask = nb - 1;
     /* Chunk by chunk: the records of one are contiguous. */
     uint32_t mask = nb - 1;
     for (uint32_t base = 0; base < T->count; base += CHUNK) {
@@ -295,8 +301,8 @@ static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
         *t = *l;
     }
     T->count--;
-    if (T->count && T->nb > BUCKETS_MIN && T->count < T->nb / 2) {
-        rehash(st, T->nb / 2); /* (T->room set again there) */
+    if (T->count && nb_of(T) > BUCKETS_MIN && T->count < nb_of(T) / 2) {
+        rehash(st, nb_of(T) / 2); /* (T->room set again there) */
     }
     /* T->room depends on the capacity, the buckets and the configuration, not on the
        count: with no chunk to give back it stands (steady state: one record made and
@@ -380,8 +386,8 @@ static __attribute__((noinline)) bool make_room(tw_stack *st)
     /* Up to two records a bucket: a lookup for a tuple that is not there (every connect()
        and SYN) stops at the bucket's filter whatever the chain's length, and 4-8 bytes of
        bucket per record keep a record within 64 bytes with its table share. */
-    if (T->count + 1 > 2 * T->nb) {
-        rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
+    if (T->count + 1 > 2 * nb_of(T)) {
+        rehash(st, nb_of(T) * 2); /* on NOMEM the chains just get longer */
     }
     room_set(st, T); /* (the chunks may have grown without a rehash) */
     return true;
