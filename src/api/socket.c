@@ -324,6 +324,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
     }
+    s->hash = hash;
     st->last_conn = s; /* (the SYN+ACK is the next segment for it) */
     if (usual) {
         /* S1: tw_conn_set_state_untraced's steps for SYN-SENT, its flag test answered: a
@@ -694,7 +695,10 @@ static inline __attribute__((always_inline)) bool window_update_due_in(const tw_
     }
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
-    return space > adv && space - adv >= step;
+    /* (space > adv && space - adv >= step in one signed test of their difference and one
+       unsigned test: adv < 2^31 and space <= 65535 << 14, so the difference fits) */
+    int32_t d = (int32_t)(space - adv);
+    return d > 0 && (uint32_t)d >= step;
 }
 
 static bool window_update_due(const tw_socket *s)

@@ -89,7 +89,8 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
     }
     bool shrink = false;
     if (f & TW_F_HASHED) {
-        shrink = tw_htab_unlink_in(&st->conns, &c->h, tw_htab_hash(&st->conns, c->h.key));
+        assert(c->hash == tw_htab_hash(&st->conns, c->h.key));
+        shrink = tw_htab_unlink_in(&st->conns, &c->h, c->hash);
         if (st->last_conn == c) {
             st->last_conn = NULL;
         }

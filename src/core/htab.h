@@ -65,7 +65,8 @@ typedef struct tw_twtab {
     uint32_t cap0;      /* records chunk 0 holds (it grows by doubling up to 256) */
     uint32_t count;     /* records, at indices 0 .. count-1 */
     tw_twbucket *b;     /* NULL when empty */
-    uint32_t nb;        /* buckets (power of two), 0 when b is NULL */
+    uint32_t mask;      /* buckets (a power of two) less one, kept rather than their
+                           number for the usual paths' index; 0 when b is NULL */
     uint32_t head, tail; /* expiry list: oldest, newest */
     /* Records the table takes before it must grow (chunks or buckets) or stop at the
        configured maximum: the least of the three, so that tw_timewait_enter's usual

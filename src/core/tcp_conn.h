@@ -214,6 +214,11 @@ struct tw_socket {
     struct tw_sock_opts *opts; /* NULL: the stack's defaults (tw_conn_ka_idle ...) */
 
     uint64_t bytes_acked, bytes_received;
+    /* tw_htab_hash(&st->conns, h.key) while TW_F_HASHED: set where the connection goes in
+       the table (each of those places has the hash at hand), read where it leaves it for
+       good (tw_timewait_make, tw_conn_free's usual case), which then mix no key again
+       (the seed never changes: stack.c). */
+    uint64_t hash;
 };
 
 /* The connection's congestion-control algorithm: a flag rather than a pointer, as there
@@ -457,6 +462,7 @@ static inline void tw_conn_hash_hashed(tw_socket *c, uint64_t hash)
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
     tw_stack *st = c->st;
     tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, hash);
+    c->hash = hash;
     c->flags |= TW_F_HASHED;
     /* The next segment for this stack is most likely this connection's (the SYN+ACK of
        a connect, the first answer after a handshake): the lookup's cache takes it now. */

@@ -550,6 +550,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        set above), with the stack in a register (the lookup's cache takes it too). */
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
     tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, s->hash);
+    c->hash = s->hash;
     st->last_conn = c;
     /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
        stack that traces, is the trace of the change, which the entry's SYN-RECEIVED had

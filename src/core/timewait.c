@@ -30,6 +30,12 @@ static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
     return tw_tw_bucket(T, h);
 }
 
+/* The number of buckets (0 with none made), for the rare paths. */
+static inline uint32_t nb_of(const tw_twtab *T)
+{
+    return T->b ? T->mask + 1 : 0;
+}
+
 static inline uint32_t bit_of(uint64_t h)
 {
     return tw_tw_bit(h);
@@ -46,8 +52,8 @@ static uint32_t capacity(const tw_twtab *T)
 static void room_set(const tw_stack *st, tw_twtab *T)
 {
     uint32_t room = capacity(T);
-    if (2 * T->nb < room) {
-        room = 2 * T->nb;
+    if (2 * nb_of(T) < room) {
+        room = 2 * nb_of(T);
     }
     if (st->cfg.max_time_wait && st->cfg.max_time_wait < room) {
         room = st->cfg.max_time_wait;
@@ -127,10 +133,10 @@ static void shrink_chunks(tw_stack *st)
             tw_mem_free(m, T->dir[k], (k ? CHUNK : T->cap0) * sizeof(tw_tw));
         }
         tw_mem_free(m, T->dir, T->dircap * sizeof(*T->dir));
-        tw_mem_free(m, T->b, T->nb * sizeof(*T->b));
+        tw_mem_free(m, T->b, nb_of(T) * sizeof(*T->b));
         T->dir = NULL;
         T->b = NULL;
-        T->ndir = T->dircap = T->cap0 = T->nb = 0;
+        T->ndir = T->dircap = T->cap0 = T->mask = 0;
         T->head = T->tail = TW_TW_NIL;
         return;
     }
@@ -173,9 +179,9 @@ static bool rehash(tw_stack *st, uint32_t nb)
     for (uint32_t j = 0; j < nb; j += 8) {
         memcpy(&b[j], empty8, sizeof(empty8));
     }
-    tw_mem_free(&st->mem, T->b, T->nb * sizeof(*T->b));
+    tw_mem_free(&st->mem, T->b, nb_of(T) * sizeof(*T->b));
     T->b = b;
-    T->nb = nb;
+    T->mask = nb - 1;
     /* Chunk by chunk: the records of one are contiguous. */
     uint32_t mask = nb - 1;
     for (uint32_t base = 0; base < T->count; base += CHUNK) {
@@ -295,8 +301,8 @@ static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
         *t = *l;
     }
     T->count--;
-    if (T->count && T->nb > BUCKETS_MIN && T->count < T->nb / 2) {
-        rehash(st, T->nb / 2); /* (T->room set again there) */
+    if (T->count && nb_of(T) > BUCKETS_MIN && T->count < nb_of(T) / 2) {
+        rehash(st, nb_of(T) / 2); /* (T->room set again there) */
     }
     /* T->room depends on the capacity, the buckets and the configuration, not on the
        count: with no chunk to give back it stands (steady state: one record made and
@@ -380,8 +386,8 @@ static __attribute__((noinline)) bool make_room(tw_stack *st)
     /* Up to two records a bucket: a lookup for a tuple that is not there (every connect()
        and SYN) stops at the bucket's filter whatever the chain's length, and 4-8 bytes of
        bucket per record keep a record within 64 bytes with its table share. */
-    if (T->count + 1 > 2 * T->nb) {
-        rehash(st, T->nb * 2); /* on NOMEM the chains just get longer */
+    if (T->count + 1 > 2 * nb_of(T)) {
+        rehash(st, nb_of(T) * 2); /* on NOMEM the chains just get longer */
     }
     room_set(st, T); /* (the chunks may have grown without a rehash) */
     return true;
@@ -423,16 +429,20 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
     tw_conn_free(c);
 }
 
-void tw_timewait_make(tw_socket *c)
+/* tw_timewait_make's steps, `hashed` whether c is in st->conns (as it is but in an odd
+   case, make_unhashed). Its key's hash `h`: in the table, the one kept with c (the two
+   tables' seed is one: stack.c), not mixed again. */
+static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t h, bool hashed)
 {
     tw_stack *st = c->st;
     tw_twtab *T = &st->tws;
     assert(T->count < capacity(T)); /* (room for it: tw_timewait_enter) */
     assert(st->timer_held != c);
+    assert(hashed == ((c->flags & TW_F_HASHED) != 0));
     uint32_t i = T->count++;
     tw_tw *t = rec(T, i);
-    uint64_t key = c->h.key; /* tw_tuple_key(c->raddr, c->rport, c->lport) */
-    uint64_t h = hash_of(T, key);
+    /* (c->h.key: tw_tuple_key(c->raddr, c->rport, c->lport)) */
+    assert(h == hash_of(T, c->h.key));
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
     /* Every field written once, no memset first; one at a time, each from where it is
        read (a compound literal had the compiler gather them all first, spilling). */
@@ -445,13 +455,22 @@ void tw_timewait_make(tw_socket *c)
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
     t->hash = h;
-    assert(tw_tw_key(T, t) == key);
+    assert(tw_tw_key(T, t) == c->h.key);
     t->snd_nxt = c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
     t->conn_id = (uint32_t)c->id;
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
-    t->win = (uint16_t)(space > 65535u ? 65535u : space);
+    if (__builtin_expect(space > 65535u, 0)) {
+        /* (a branch, rarely taken: as a conditional move, GCC kept the constant in a
+           saved register, one more push and pop; the empty volatile asm keeps it a
+           branch) */
+        space = 65535u;
+#if defined(__GNUC__)
+        __asm__ volatile("" : "+r"(space));
+#endif
+    }
+    t->win = (uint16_t)space;
     t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
     t->rcv_wscale = c->rcv_wscale;
     if (__builtin_expect(t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires > t->expires, 0)) {
@@ -464,7 +483,7 @@ void tw_timewait_make(tw_socket *c)
     T->tail = i;
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
-    if (__builtin_expect((c->flags & TW_F_HASHED) != 0, 1)) {
+    if (hashed) {
         if (__builtin_expect(tw_htab_unlink_in(&st->conns, &c->h, h), 0)) {
             make_end_rare(c, i, h, true);
             return;
@@ -476,6 +495,21 @@ void tw_timewait_make(tw_socket *c)
     /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_as asserts it,
        tw_timewait_enter and tw_timewait_enter_slow let go of a hold first) */
     tw_conn_free_in(c, TW_F_HASHED, true, true);
+}
+
+/* tw_timewait_make of a connection not in st->conns: out of line, the hash worked out. */
+static __attribute__((noinline)) void make_unhashed(tw_socket *c)
+{
+    make_in(c, hash_of(&c->st->tws, c->h.key), false);
+}
+
+void tw_timewait_make(tw_socket *c)
+{
+    if (__builtin_expect(!(c->flags & TW_F_HASHED), 0)) {
+        make_unhashed(c);
+        return;
+    }
+    make_in(c, c->hash, true);
 }
 
 bool tw_timewait_enter_slow(tw_socket *c)

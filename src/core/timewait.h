@@ -67,7 +67,7 @@ _Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes"
    there are fewer than 2^59 buckets. */
 static inline uint32_t tw_tw_bucket(const tw_twtab *T, uint64_t h)
 {
-    return (uint32_t)h & (T->nb - 1);
+    return (uint32_t)h & T->mask;
 }
 
 static inline uint32_t tw_tw_bit(uint64_t h)
