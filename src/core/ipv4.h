@@ -98,6 +98,23 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
     memcpy(buf + 16, &ndst, 4);
 }
 
+/* tw_ipv4_build_native given the two addresses as the 8 bytes they are in the header
+   (`addrs`, network order) and their native sum: one copy for both. */
+static inline void tw_ipv4_build_addrs(uint8_t *buf, uint64_t addr_nsum, const void *addrs,
+                                       uint8_t proto, uint32_t payload_len, uint16_t id)
+{
+    uint8_t a[8];
+    memcpy(a, addrs, 8);
+    uint32_t nsrc, ndst;
+    memcpy(&nsrc, a, 4);
+    memcpy(&ndst, a + 4, 4);
+    /* (the header's words as tw_ipv4_build_native builds them; the addresses' 8 bytes
+       copied as one, after: its stores of them are overwritten with the same bytes, and
+       the compiler drops them) */
+    tw_ipv4_build_native(buf, addr_nsum, nsrc, ndst, proto, payload_len, id);
+    memcpy(buf + 12, a, 8);
+}
+
 /* tw_ipv4_build_sum for a caller without the address sum. */
 static inline void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                                  uint16_t payload_len, uint16_t id)

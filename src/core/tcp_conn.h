@@ -205,6 +205,15 @@ struct tw_socket {
     struct tw_sock_opts *opts; /* NULL: the stack's defaults (tw_conn_ka_idle ...) */
 
     uint64_t bytes_acked, bytes_received;
+
+    /* The IPv4 addresses of every segment this connection sends, prepared once the
+       4-tuple is fixed (tw_conn_out_prep): source and destination in network order as
+       they lie in the header (RFC 791 3.1), and their sum (cksum.h's native order, as a
+       64-bit word, unfolded), which the pseudo-header (RFC 9293 3.1) and the IPv4
+       header's checksum share. The output path then copies 8 bytes and loads one sum
+       instead of reading the stack's address, swapping the peer's and adding them. */
+    uint64_t out_asum;
+    uint32_t out_addr[2];
 };
 
 /* The connection's congestion-control algorithm: a flag rather than a pointer, as there
@@ -309,6 +318,26 @@ void tw_conn_tmpl_init(tw_stack *st);
 /* A new connection object (CLOSED, its settings the stack's) whose trace identity is
    `id` (a passive open's was given to its SYN queue entry), or NULL. */
 tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id);
+
+/* Set c->out_addr and c->out_asum (the addresses in network order and their sum), for
+   a caller that has them (tcp_out.c's SYN builder). */
+static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t ndst,
+                                       uint64_t addr_sum)
+{
+    c->out_addr[0] = nsrc;
+    c->out_addr[1] = ndst;
+    c->out_asum = addr_sum;
+}
+
+/* tw_conn_out_prep_as from the stack's (c's) address and the key's peer address: called where
+   the 4-tuple is settled (an active open's SYN, which sets them again on each SYN sent,
+   and a passive open's child). */
+static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
+{
+    assert(st == c->st);
+    uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(c->h.key >> 32));
+    tw_conn_out_prep_as(c, nsrc, ndst, (uint64_t)nsrc + ndst);
+}
 /* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.c checks it). */
 #define TW_CONN_DEADLINES_AT offsetof(struct tw_socket, rto_at)
 #define TW_CONN_DEADLINES_END (offsetof(struct tw_socket, ka_at) + sizeof(tw_time))
