@@ -378,6 +378,18 @@ static inline uint64_t tw_cksum_be16_native(uint32_t v)
     return tw_cksum_little_endian() ? (uint64_t)v << 8 : v;
 }
 
+/* tw_cksum_fin64_after for a sum known to fit in 32 bits (a folded sum plus a few
+   16-bit words): no fold of the upper half. */
+static inline uint32_t tw_cksum_fin32_after(uint32_t s, uint16_t first)
+{
+    if (tw_cksum_little_endian()) {
+        uint32_t w = ~(s + ((s >> 16) | (s << 16)));
+        memcpy(&w, &first, 2); /* as in tw_cksum_fin64_after */
+        return w;
+    }
+    return (uint32_t)first << 16 | tw_cksum_fin(s);
+}
+
 /* The 32-bit word to store as it lies for the 16 bits `first` (as they lie) followed by
    tw_cksum_fin64(s) (an IPv4 header's TTL and protocol, then its checksum). On a
    little-endian host the fold leaves the complemented sum in the upper half, where the
