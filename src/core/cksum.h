@@ -378,6 +378,15 @@ static inline uint64_t tw_cksum_be16_native(uint32_t v)
     return tw_cksum_little_endian() ? (uint64_t)v << 8 : v;
 }
 
+/* A native sum of at most 2^33 (two 32-bit words) made a congruent one (mod 0xffff, RFC
+   1071's arithmetic: 2^16 is 1) under 2^18: its upper bits added to its low 16, no
+   carry to take around. */
+static inline uint32_t tw_cksum_fold18(uint64_t s)
+{
+    assert(s <= (1ull << 33));
+    return (uint32_t)(s >> 16) + (uint32_t)(s & 0xffffu);
+}
+
 /* tw_cksum_fin64_after for a sum known to fit in 32 bits (a folded sum plus a few
    16-bit words): no fold of the upper half. */
 static inline uint32_t tw_cksum_fin32_after(uint32_t s, uint16_t first)

@@ -99,13 +99,13 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
 }
 
 /* tw_ipv4_build_native given the two addresses as the 8 bytes they are in the header
-   (`addrs`, network order) and their native sum folded to 16 bits (`addr_fold`, at most
-   0xffff, tw_cksum_fold): the header's sum then fits in 32 bits (the other words are
-   under 2^24 each), and the addresses are one copy. */
+   (`addrs`, network order) and their native sum made under 2^18 (`addr_fold`,
+   tw_cksum_fold18): the header's sum then fits in 32 bits (the other words are under
+   2^24 each), and the addresses are one copy. */
 static inline void tw_ipv4_build_addrs(uint8_t *buf, uint32_t addr_fold, const void *addrs,
                                        uint8_t proto, uint32_t payload_len, uint16_t id)
 {
-    assert(addr_fold <= 0xffffu && payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
+    assert(addr_fold < (1u << 18) && payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
     uint32_t n0 = tw_be32(0x45000000u | (payload_len + TW_IPV4_HDR_LEN));
     uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
     uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);

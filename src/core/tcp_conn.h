@@ -209,8 +209,8 @@ struct tw_socket {
     /* The IPv4 addresses of every segment this connection sends, prepared once the
        4-tuple is fixed (tw_conn_out_prep): source and destination in network order as
        they lie in the header (RFC 791 3.1), and their sum (cksum.h's native order)
-       folded to 16 bits, which the pseudo-header (RFC 9293 3.1) and the IPv4 header's
-       checksum share. The output path then copies 8 bytes and loads one sum instead of
+       made under 2^18 (tw_cksum_fold18), which the pseudo-header (RFC 9293 3.1) and the
+       IPv4 header's checksum share. The output path then copies 8 bytes and loads one sum instead of
        reading the stack's address, swapping the peer's and adding them, and the IPv4
        header's sum fits in 32 bits (tw_ipv4_build_addrs: no fold of an upper half).
        (The sum's word is 64 bits: that layout measured 1 instruction a lifecycle less
@@ -327,7 +327,7 @@ tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id);
 static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t ndst,
                                        uint32_t addr_fold)
 {
-    assert(addr_fold <= 0xffffu);
+    assert(addr_fold < (1u << 18));
     c->out_addr[0] = nsrc;
     c->out_addr[1] = ndst;
     c->out_asum = addr_fold;
@@ -340,7 +340,7 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 {
     assert(st == c->st);
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(c->h.key >> 32));
-    tw_conn_out_prep_as(c, nsrc, ndst, tw_cksum_fold((uint64_t)nsrc + ndst));
+    tw_conn_out_prep_as(c, nsrc, ndst, tw_cksum_fold18((uint64_t)nsrc + ndst));
 }
 /* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.c checks it). */
 #define TW_CONN_DEADLINES_AT offsetof(struct tw_socket, rto_at)

@@ -430,7 +430,7 @@ static inline __attribute__((always_inline)) void out_syn_all(
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
     if (!r) {
-        addr_sum = tw_cksum_fold(addr_sum); /* (the same sum, for c's segments) */
+        addr_sum = tw_cksum_fold18(addr_sum); /* (the same sum, for c's segments) */
         /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
            addresses every later segment of c carries (tcp_conn.h out_addr). */
         tw_conn_out_prep_as(c, nsrc, ndst, (uint32_t)addr_sum);
@@ -555,7 +555,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
     /* The addresses and their sum as prepared for the connection (tw_conn_out_prep). */
     assert(c->out_addr[0] == st->addr_net && c->out_addr[1] == tw_be32(c->raddr));
-    uint32_t addr_sum = (uint32_t)c->out_asum; /* (at most 0xffff) */
+    uint32_t addr_sum = (uint32_t)c->out_asum; /* (under 2^18) */
     uint32_t tcp_len = hlen + len;
     /* The words under 2^32 join with plain adds first (no carry out of 64 bits), then
        the 8-byte words and the payload's sum with adds that carry around. */
