@@ -278,56 +278,68 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
             a = tw_cksum_add64(a, v);
         }
     }
-    /* On x86-64 GCC/clang each block's two words join in one carry chain read straight
-       from the source, its carry out counted apart (at most 8) and added at the end:
-       three instructions a block where two tw_cksum_add64 take five. */
-    uint64_t carries = 0;
+    /* On x86-64 GCC/clang the blocks' words join in one carry chain read straight from
+       the source, one chain for each count of blocks (two instructions a block, where a
+       carry counted apart took three, and two to join it), closed by two adds of the
+       carry: the first can leave all ones and a carry when the last word and the sum were
+       both all ones (as in tw_cksum_add64x4). (len <= 128: the index masked to 4 bits, a
+       jump table of 16 that needs no test of it, where len / 16 would be compared first) */
 #if defined(__x86_64__) && defined(__GNUC__)
-#define COPY_BLOCK(k)                                                                      \
-    memcpy(dst + 16 * (k), src + 16 * (k), 16);                                            \
-    __asm__("addq %2, %0\n\tadcq %3, %0\n\tadcq $0, %1"                                      \
-            : "+&r"(a), "+&r"(carries)                                                    \
-            : "m"(*(const uint8_t(*)[8])(src + 16 * (k))),                                 \
-              "m"(*(const uint8_t(*)[8])(src + 16 * (k) + 8))                              \
+#define BLOCK(k) memcpy(dst + 16 * (k), src + 16 * (k), 16)
+#define WORDS(k) "adcq 16*" #k "(%1), %0\n\tadcq 16*" #k "+8(%1), %0\n\t"
+#define CHAIN(n, words)                                                                    \
+    __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" words "adcq $0, %0\n\tadcq $0, %0"     \
+            : "+&r"(a)                                                                     \
+            : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src)                              \
             : "cc")
-#else
-#define COPY_BLOCK(k)                                                                      \
-    memcpy(dst + 16 * (k), src + 16 * (k), 16);                                            \
-    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k)));                                \
-    a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * (k) + 8))
-#endif
-    /* (len <= 128: the index masked to 4 bits, a jump table of 16 that needs no test of
-       it, where len / 16 would be compared first) */
     switch ((len / 16) & 15) {
     case 8:
-        COPY_BLOCK(7);
-        /* fallthrough */
+        BLOCK(7); BLOCK(6); BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+        CHAIN(8, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5) WORDS(6) WORDS(7));
+        break;
     case 7:
-        COPY_BLOCK(6);
-        /* fallthrough */
+        BLOCK(6); BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+        CHAIN(7, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5) WORDS(6));
+        break;
     case 6:
-        COPY_BLOCK(5);
-        /* fallthrough */
+        BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+        CHAIN(6, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5));
+        break;
     case 5:
-        COPY_BLOCK(4);
-        /* fallthrough */
+        BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+        CHAIN(5, WORDS(1) WORDS(2) WORDS(3) WORDS(4));
+        break;
     case 4:
-        COPY_BLOCK(3);
-        /* fallthrough */
+        BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+        CHAIN(4, WORDS(1) WORDS(2) WORDS(3));
+        break;
     case 3:
-        COPY_BLOCK(2);
-        /* fallthrough */
+        BLOCK(2); BLOCK(1); BLOCK(0);
+        CHAIN(3, WORDS(1) WORDS(2));
+        break;
     case 2:
-        COPY_BLOCK(1);
-        /* fallthrough */
+        BLOCK(1); BLOCK(0);
+        CHAIN(2, WORDS(1));
+        break;
     case 1:
-        COPY_BLOCK(0);
-        /* fallthrough */
+        BLOCK(0);
+        CHAIN(1, "");
+        break;
     default:
         break;
     }
-#undef COPY_BLOCK
-    return tw_cksum_add64(a, carries);
+#undef CHAIN
+#undef WORDS
+#undef BLOCK
+    return a;
+#else
+    for (unsigned k = 0; k < len / 16; k++) {
+        memcpy(dst + 16 * k, src + 16 * k, 16);
+        a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k));
+        a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k + 8));
+    }
+    return a;
+#endif
 }
 
 /* Compilers fold this to a constant. */
@@ -364,6 +376,27 @@ static inline uint32_t tw_cksum_from_native(uint64_t native)
 static inline uint64_t tw_cksum_be16_native(uint32_t v)
 {
     return tw_cksum_little_endian() ? (uint64_t)v << 8 : v;
+}
+
+/* A native sum of at most 2^33 (two 32-bit words) made a congruent one (mod 0xffff, RFC
+   1071's arithmetic: 2^16 is 1) under 2^18: its upper bits added to its low 16, no
+   carry to take around. */
+static inline uint32_t tw_cksum_fold18(uint64_t s)
+{
+    assert(s <= (1ull << 33));
+    return (uint32_t)(s >> 16) + (uint32_t)(s & 0xffffu);
+}
+
+/* tw_cksum_fin64_after for a sum known to fit in 32 bits (a folded sum plus a few
+   16-bit words): no fold of the upper half. */
+static inline uint32_t tw_cksum_fin32_after(uint32_t s, uint16_t first)
+{
+    if (tw_cksum_little_endian()) {
+        uint32_t w = ~(s + ((s >> 16) | (s << 16)));
+        memcpy(&w, &first, 2); /* as in tw_cksum_fin64_after */
+        return w;
+    }
+    return (uint32_t)first << 16 | tw_cksum_fin(s);
 }
 
 /* The 32-bit word to store as it lies for the 16 bits `first` (as they lie) followed by

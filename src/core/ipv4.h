@@ -98,6 +98,29 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
     memcpy(buf + 16, &ndst, 4);
 }
 
+/* tw_ipv4_build_native given the two addresses as the 8 bytes they are in the header
+   (`addrs`, network order) and their native sum made under 2^18 (`addr_fold`,
+   tw_cksum_fold18): the header's sum then fits in 32 bits (the other words are under
+   2^24 each), and the addresses are one copy. */
+static inline void tw_ipv4_build_addrs(uint8_t *buf, uint32_t addr_fold, const void *addrs,
+                                       uint8_t proto, uint32_t payload_len, uint16_t id)
+{
+    assert(addr_fold < (1u << 18) && payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
+    uint32_t n0 = tw_be32(0x45000000u | (payload_len + TW_IPV4_HDR_LEN));
+    uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
+    uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
+    /* (as in tw_ipv4_build_native: the total length's share from the pseudo-header's) */
+    uint32_t nlen = (uint32_t)(tw_cksum_be16_native(proto + payload_len) -
+                               tw_cksum_be16_native(proto) +
+                               tw_cksum_be16_native(TW_IPV4_HDR_LEN));
+    n2 = tw_cksum_fin32_after(addr_fold + nlen + tw_be32(0x45000000u) + n1 + n2,
+                              (uint16_t)(tw_cksum_little_endian() ? n2 : n2 >> 16));
+    memcpy(buf, &n0, 4);
+    memcpy(buf + 4, &n1, 4);
+    memcpy(buf + 8, &n2, 4);
+    memcpy(buf + 12, addrs, 8);
+}
+
 /* tw_ipv4_build_sum for a caller without the address sum. */
 static inline void tw_ipv4_build(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                                  uint16_t payload_len, uint16_t id)

@@ -27,7 +27,7 @@ _Static_assert(offsetof(struct tw_socket, sndbuf_cap) ==
                    offsetof(struct tw_socket, rcvbuf_cap) ==
                        offsetof(struct tw_socket, rcv) + offsetof(tw_ring, owner),
                "the buffer limits are the rings' owner words");
-_Static_assert(sizeof(struct tw_socket) == 448, "struct tw_socket changed size (tcp_conn.h)");
+_Static_assert(sizeof(struct tw_socket) == 464, "struct tw_socket changed size (tcp_conn.h)");
 _Static_assert(sizeof(tw_cc_state) == 40, "tw_cc_state has no padding");
 #endif
 _Static_assert(_Alignof(struct tw_socket) <= TW_MEM_SLAB_ALIGN &&

@@ -147,6 +147,7 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
     c->h.key = key;
+    tw_conn_out_prep(st, c);
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->local_mss = l->local_mss;

@@ -389,7 +389,7 @@ static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw
    as arguments were all live at once: every callee-saved register saved). win: the
    SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
 static inline __attribute__((always_inline)) void out_syn_all(
-    tw_stack *st, const tw_socket *c, const tw_reqsk *r, uint16_t win, bool retrans)
+    tw_stack *st, tw_socket *c, const tw_reqsk *r, uint16_t win, bool retrans)
 {
     uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
     uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
@@ -429,6 +429,12 @@ static inline __attribute__((always_inline)) void out_syn_all(
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
     uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    if (!r) {
+        addr_sum = tw_cksum_fold18(addr_sum); /* (the same sum, for c's segments) */
+        /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
+           addresses every later segment of c carries (tcp_conn.h out_addr). */
+        tw_conn_out_prep_as(c, nsrc, ndst, (uint32_t)addr_sum);
+    }
     uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
@@ -547,8 +553,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        pseudo-header (RFC 9293 3.1) and the IPv4 header. */
     uint64_t h01 = tw_be64((uint64_t)w0 << 32 | seq.v);
     uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
-    uint32_t nsrc = st->addr_net, ndst = tw_be32(c->raddr);
-    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    /* The addresses and their sum as prepared for the connection (tw_conn_out_prep). */
+    assert(c->out_addr[0] == st->addr_net && c->out_addr[1] == tw_be32(c->raddr));
+    uint32_t addr_sum = (uint32_t)c->out_asum; /* (under 2^18) */
     uint32_t tcp_len = hlen + len;
     /* The words under 2^32 join with plain adds first (no carry out of 64 bits), then
        the 8-byte words and the payload's sum with adds that carry around. */
@@ -575,8 +582,8 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, tcp_len,
-                         TW_IPV4_ATOMIC_ID);
+    tw_ipv4_build_addrs(pkt, addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
+                        TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
@@ -734,6 +741,7 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
    builder then saves no register for their frames and calls. */
 static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
 {
+    tw_conn_out_prep(c->st, c); /* (as out_syn_all does) */
     if (c->state == TW_STATE_SYN_RCVD) {
         emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
         return;
