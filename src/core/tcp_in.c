@@ -261,6 +261,35 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
 
 /* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
+/* S8: the accept queue and the SYN queue are each bounded by the backlog, as in Linux
+   (or the SYN queue by syn_backlog when set); past the SYN queue, SYN cookies; and the
+   stack's max_connections. True when the SYN may open a SYN queue entry; false when it
+   was answered with a cookie or dropped. Out of line: in_listen asks it only when a
+   setting or a full queue may say no. */
+static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, const tw_seg *s)
+{
+    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
+    if (l->acc_len > l->backlog) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return false;
+    }
+    bool syn_full = l->syn_len >= syn_limit;
+    if (syn_full || st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS) {
+        if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
+            st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW) { /* (then syn_full) */
+            send_cookie_synack(l, s);
+            return false;
+        }
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return false;
+    }
+    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+        tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
+        return false;
+    }
+    return true;
+}
+
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
                                                             tw_seg *s, uint64_t key,
                                                             bool have_floor, uint32_t isn_floor,
@@ -299,27 +328,13 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
         tw_drop(st, TW_CNT_TCP_RX_BAD_FLAGS, &s->sum, l);
         return;
     }
-    /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
-       Linux (or by syn_backlog when set). Past the SYN queue, SYN cookies. */
-    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
-    if (l->acc_len > l->backlog) {
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
-        return;
-    }
-    bool syn_full = l->syn_len >= syn_limit;
-    if (syn_full || st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS) {
-        /* (one test for the usual SYN: room in the SYN queue, cookies not always) */
-        if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
-            st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW) { /* (then syn_full) */
-            send_cookie_synack(l, s);
+    /* S8's limits (listen_admit) asked in full only when a setting changes them or a
+       queue is at its bound: with the stack's defaults (st->syn_plain) and room in both
+       queues they let the SYN through, and only that is asked here. */
+    if (!st->syn_plain || l->acc_len > l->backlog || l->syn_len >= l->backlog) {
+        if (!listen_admit(st, l, s)) {
             return;
         }
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
-        return;
-    }
-    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
-        tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
-        return;
     }
     /* S2, S8: the half-open connection is a small entry; the connection object comes
        with the third segment (req_input). */
