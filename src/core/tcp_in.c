@@ -664,8 +664,12 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
        open -- passes every check of req_checks without acting (no SYN; first check:
        SEG.SEQ = RCV.NXT inside a nonempty window; no RST; the ACK bit; exactly our SYN
        acknowledged): they are asked only for the others. */
+    /* (the window is open always: the listener's buffer, whose least it is with 65535,
+       is never 0 -- cfg.rcvbuf 0 takes the default at tw_stack_new, and
+       tw_socket_set_bufsizes sets it to 1024 at least or leaves it) */
+    assert(r->rcv_wnd != 0);
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
-                 s->ack.v == r->iss + 1 && r->rcv_wnd != 0;
+                 s->ack.v == r->iss + 1;
     if (!usual && !req_checks(st, r, s, rcv_nxt)) {
         return;
     }
