@@ -434,7 +434,10 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     } else if (r->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
     }
-    tw_htab_remove_hashed(&st->reqs, &r->h, hash);
+    /* (a live entry is in the table from in_listen's insertion until here) */
+    if (tw_htab_unlink_in(&st->reqs, &r->h, hash)) {
+        tw_htab_shrink(&st->reqs);
+    }
     *r->lpprev = r->lnext;
     if (r->lnext) {
         r->lnext->lpprev = r->lpprev;
