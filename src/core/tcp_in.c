@@ -742,7 +742,13 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     bool has_ack = (s->flags & TW_ACK) != 0;
-    if (has_ack && (tw_seq_le(s->ack, c->iss) || tw_seq_gt(s->ack, c->snd_max))) {
+    /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
+       here: only the SYN was sent, and its first sending (in connect, before any segment
+       can come for c: tw_stack_input refuses a call from within a hook) made SND.NXT =
+       SND.MAX = ISS + 1 (tw_out_syn), which nothing changes in SYN-SENT; every other
+       value is at or below ISS, or above ISS + 1, in sequence space. */
+    assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)));
+    if (has_ack && s->ack.v != c->iss.v + 1) {
         /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
            SYN. Send <SEQ=SEG.ACK><CTL=RST> (unless it is a RST) and stay in SYN-SENT. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
