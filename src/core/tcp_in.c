@@ -363,8 +363,10 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
        rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 64 below. */
     uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
-    pm = pm ? pm : 536;
-    r->peer_mss = pm < 64 ? 64 : pm;
+    if (__builtin_expect(pm < 64, 0)) { /* (one test for the usual MSS) */
+        pm = pm ? 64 : 536;
+    }
+    r->peer_mss = pm;
     r->peer_win = s->h->win;
     r->rcv_wnd = (uint16_t)(l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
