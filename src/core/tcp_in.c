@@ -2019,9 +2019,12 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
            (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)) &&
            tw_timer_armed(&c->timer) == (c->ka_at != TW_TIME_NEVER) && c != st->timer_held);
-    if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
-        tw_conn_cc(c)->on_ack(c, 1, st->now);
-    }
+    /* on_new_ack's growth for a flight of 1 (the SYN), 1 acknowledged, would need a
+       cwnd of 2 bytes or less: tw_cc_init has just made it initial_cwnd (1 at least)
+       segments of snd_mss, which is 52 at least (both ends' MSS are 64 at least: the
+       peer's clamped, req_promote; ours from an MTU of 576 or more, or a user's MSS of
+       64 or more, tw_socket_set_mss; less 12 for timestamps), so it never grows here. */
+    assert(c->cwnd > 2u);
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
        the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
