@@ -135,6 +135,8 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->dev = *dev;
     st->dev.mtu = mtu;
     st->traced = st->cfg.trace != NULL;
+    st->syn_plain = !st->cfg.syn_backlog && st->cfg.syncookies != TW_SYNCOOKIES_ALWAYS &&
+                    !st->cfg.max_connections;
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);

@@ -84,6 +84,10 @@ struct tw_stack {
     /* The SYN options the configuration lets us use (TW_OPT_WSCALE, TW_OPT_SACK_PERM,
        TW_OPT_TS unless no_wscale, no_sack, no_timestamps): tw_conn_apply_peer_syn. */
     uint8_t syn_opts;
+    /* No setting changes S8's limits on a SYN queue entry: syn_backlog 0 (the backlog
+       bounds the SYN queue), SYN cookies not always, no max_connections (tcp_in.c
+       in_listen then asks only the two queues' room). Fixed at tw_stack_new. */
+    bool syn_plain;
     /* A new connection's first contents of the five 16-byte runs of struct tw_socket
        that hold a setting of the stack among zeros: its flags (tw_cc_flag of the
        configured algorithm), local MSS (tw_conn_mss_for(st, 0)), RTO (cfg.rto_initial)

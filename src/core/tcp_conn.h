@@ -760,7 +760,10 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
        keeps it). RFC 9293 also lets us clamp absurdly small values; Linux uses 48 as
        the floor, we use 64. */
     uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 0;
-    c->peer_mss = pm == 0 ? 536 : pm < 64 ? 64 : pm;
+    if (__builtin_expect(pm < 64, 0)) { /* (one test for the usual MSS) */
+        pm = pm ? 64 : 536;
+    }
+    c->peer_mss = pm;
     /* The options both ends offered (S4: ours are the configuration's, st->syn_opts),
        made flags with one multiply rather than a test each: WSCALE and SACK_PERM sit 8
        bits below TW_F_WS and TW_F_SACK, TS 4 bits below TW_F_TS, and of on << 8 and

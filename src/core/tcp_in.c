@@ -261,6 +261,35 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
 
 /* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
+/* S8: the accept queue and the SYN queue are each bounded by the backlog, as in Linux
+   (or the SYN queue by syn_backlog when set); past the SYN queue, SYN cookies; and the
+   stack's max_connections. True when the SYN may open a SYN queue entry; false when it
+   was answered with a cookie or dropped. Out of line: in_listen asks it only when a
+   setting or a full queue may say no. */
+static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, const tw_seg *s)
+{
+    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
+    if (l->acc_len > l->backlog) {
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return false;
+    }
+    bool syn_full = l->syn_len >= syn_limit;
+    if (syn_full || st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS) {
+        if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
+            st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW) { /* (then syn_full) */
+            send_cookie_synack(l, s);
+            return false;
+        }
+        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
+        return false;
+    }
+    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+        tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
+        return false;
+    }
+    return true;
+}
+
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
                                                             tw_seg *s, uint64_t key,
                                                             bool have_floor, uint32_t isn_floor,
@@ -299,27 +328,13 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
         tw_drop(st, TW_CNT_TCP_RX_BAD_FLAGS, &s->sum, l);
         return;
     }
-    /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in
-       Linux (or by syn_backlog when set). Past the SYN queue, SYN cookies. */
-    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
-    if (l->acc_len > l->backlog) {
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
-        return;
-    }
-    bool syn_full = l->syn_len >= syn_limit;
-    if (syn_full || st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS) {
-        /* (one test for the usual SYN: room in the SYN queue, cookies not always) */
-        if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
-            st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW) { /* (then syn_full) */
-            send_cookie_synack(l, s);
+    /* S8's limits (listen_admit) asked in full only when a setting changes them or a
+       queue is at its bound: with the stack's defaults (st->syn_plain) and room in both
+       queues they let the SYN through, and only that is asked here. */
+    if (!st->syn_plain || l->acc_len > l->backlog || l->syn_len >= l->backlog) {
+        if (!listen_admit(st, l, s)) {
             return;
         }
-        tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
-        return;
-    }
-    if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
-        tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
-        return;
     }
     /* S2, S8: the half-open connection is a small entry; the connection object comes
        with the third segment (req_input). */
@@ -348,8 +363,10 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
        rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 64 below. */
     uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
-    pm = pm ? pm : 536;
-    r->peer_mss = pm < 64 ? 64 : pm;
+    if (__builtin_expect(pm < 64, 0)) { /* (one test for the usual MSS) */
+        pm = pm ? 64 : 536;
+    }
+    r->peer_mss = pm;
     r->peer_win = s->h->win;
     r->rcv_wnd = (uint16_t)(l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
@@ -419,7 +436,10 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     } else if (r->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
     }
-    tw_htab_remove_hashed(&st->reqs, &r->h, hash);
+    /* (a live entry is in the table from in_listen's insertion until here) */
+    if (tw_htab_unlink_in(&st->reqs, &r->h, hash)) {
+        tw_htab_shrink(&st->reqs);
+    }
     *r->lpprev = r->lnext;
     if (r->lnext) {
         r->lnext->lpprev = r->lpprev;
@@ -649,8 +669,12 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
        open -- passes every check of req_checks without acting (no SYN; first check:
        SEG.SEQ = RCV.NXT inside a nonempty window; no RST; the ACK bit; exactly our SYN
        acknowledged): they are asked only for the others. */
+    /* (the window is open always: the listener's buffer, whose least it is with 65535,
+       is never 0 -- cfg.rcvbuf 0 takes the default at tw_stack_new, and
+       tw_socket_set_bufsizes sets it to 1024 at least or leaves it) */
+    assert(r->rcv_wnd != 0);
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
-                 s->ack.v == r->iss + 1 && r->rcv_wnd != 0;
+                 s->ack.v == r->iss + 1;
     if (!usual && !req_checks(st, r, s, rcv_nxt)) {
         return;
     }
@@ -720,7 +744,13 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     bool has_ack = (s->flags & TW_ACK) != 0;
-    if (has_ack && (tw_seq_le(s->ack, c->iss) || tw_seq_gt(s->ack, c->snd_max))) {
+    /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
+       here: only the SYN was sent, and its first sending (in connect, before any segment
+       can come for c: tw_stack_input refuses a call from within a hook) made SND.NXT =
+       SND.MAX = ISS + 1 (tw_out_syn), which nothing changes in SYN-SENT; every other
+       value is at or below ISS, or above ISS + 1, in sequence space. */
+    assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)));
+    if (has_ack && s->ack.v != c->iss.v + 1) {
         /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
            SYN. Send <SEQ=SEG.ACK><CTL=RST> (unless it is a RST) and stay in SYN-SENT. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
@@ -1989,9 +2019,12 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
     assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
            (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)) &&
            tw_timer_armed(&c->timer) == (c->ka_at != TW_TIME_NEVER) && c != st->timer_held);
-    if (2u >= c->cwnd) { /* on_new_ack: a flight of 1 (the SYN), 1 acknowledged */
-        tw_conn_cc(c)->on_ack(c, 1, st->now);
-    }
+    /* on_new_ack's growth for a flight of 1 (the SYN), 1 acknowledged, would need a
+       cwnd of 2 bytes or less: tw_cc_init has just made it initial_cwnd (1 at least)
+       segments of snd_mss, which is 52 at least (both ends' MSS are 64 at least: the
+       peer's clamped, req_promote; ours from an MTU of 576 or more, or a user's MSS of
+       64 or more, tw_socket_set_mss; less 12 for timestamps), so it never grows here. */
+    assert(c->cwnd > 2u);
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
        the ACK its text owes is left (push_tail; tw_timer_after_send has nothing to do). A
