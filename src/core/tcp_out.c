@@ -519,7 +519,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
            starts past the wrap or crosses it takes tw_ring_pieces (the same bytes). */
         if (!in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head) {
             psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen,
-                                       c->snd.buf + c->snd.head + off, len);
+                                       c->snd.buf + c->snd.head + off, len, 0);
         } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
