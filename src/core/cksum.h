@@ -235,7 +235,8 @@ static inline uint64_t tw_cksum_add64x4(uint64_t s, uint64_t a, uint64_t b, uint
 #endif
 }
 
-/* Copy a short payload and return its native sum (cksum.h). For the few bytes of a
+/* Copy a short payload and return its native sum added to `a` (a native sum: the
+   caller's header words, whose sum then needs no add of its own; 0 for none). For the few bytes of a
    request, a response or a tail (at most 128), where a call to libc's memcpy and the
    block loop of tw_cksum_native cost more than the bytes: straight-line, entered by one
    jump, each 16 bytes copied as one block and summed as two words from the source (the
@@ -245,16 +246,16 @@ static inline uint64_t tw_cksum_add64x4(uint64_t s, uint64_t a, uint64_t b, uint
    function, for a connection's first data (tcp_in.c). */
 static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_t *dst,
                                                                           const uint8_t *src,
-                                                                          uint32_t len)
+                                                                          uint32_t len,
+                                                                          uint64_t a)
 {
     assert(len <= 128);
-    uint64_t a = 0;
     uint32_t i = len & ~15u;
     if (len & 15) {
         if (len & 8) {
             uint64_t w = tw_cksum_load64(src + i);
             memcpy(dst + i, &w, 8);
-            a = w;
+            a = tw_cksum_add64(a, w);
             i += 8;
         }
         if (len & 4) {

@@ -2499,7 +2499,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;
             uint32_t plen = u->payload_len;
-            sum = plen <= 128 ? tw_cksum_add64(sum, tw_cksum_copy_short(r->buf, u->payload, plen))
+            sum = plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
                               : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
             if (!tw_cksum_native_ok_nz(sum)) {
                 tw_mem_give(&st->mem, TW_MC_RING, r->buf, TW_MEM_RING_BLOCK);

@@ -519,7 +519,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
            starts past the wrap or crosses it takes tw_ring_pieces (the same bytes). */
         if (!in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head) {
             psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen,
-                                       c->snd.buf + c->snd.head + off, len);
+                                       c->snd.buf + c->snd.head + off, len, 0);
         } else if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
@@ -555,7 +555,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
     /* The addresses and their sum as prepared for the connection (tw_conn_out_prep). */
     assert(c->out_addr[0] == st->addr_net && c->out_addr[1] == tw_be32(c->raddr));
-    uint32_t addr_sum = (uint32_t)c->out_asum; /* (under 2^18) */
+    /* (under 2^18, taken as the 64-bit word it is: a 32-bit copy cost a zero-extending
+       move a segment, lifecycle +5) */
+    uint64_t addr_sum = c->out_asum;
     uint32_t tcp_len = hlen + len;
     /* The words under 2^32 join with plain adds first (no carry out of 64 bits), then
        the 8-byte words and the payload's sum with adds that carry around. */
@@ -582,7 +584,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_addrs(pkt, addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
+    tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
                         TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
