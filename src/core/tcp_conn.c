@@ -269,8 +269,7 @@ __attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
        (tw_conn_alloc zeroes it): the usual lifecycle's timer waits unplaced (the lazy
        slot) when its connection goes. */
     if (__builtin_expect(c->timer.pprev == &st->wheel.lazy, 1)) {
-        st->wheel.lazy = NULL;
-        st->wheel.count--;
+        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (c->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &c->timer);
     }
@@ -516,8 +515,7 @@ void tw_conn_timer_place(tw_socket *c)
     }
     c->timer.expires = tick;
     c->timer.pprev = &w->lazy;
-    w->lazy = &c->timer;
-    w->count++;
+    w->lazy = &c->timer; /* (not counted while it waits: wheel.h) */
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection

@@ -414,8 +414,7 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
        next user sets it: in_listen) */
     if (r->timer.pprev == &st->wheel.lazy) {
-        st->wheel.lazy = NULL;
-        st->wheel.count--;
+        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (r->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
     }
