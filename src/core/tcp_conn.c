@@ -590,6 +590,14 @@ void tw_conn_notify_emit(tw_socket *c)
     st->cfg.notify(c, tw_conn_events(c), st->cfg.notify_ud);
 }
 
+/* (tw_conn_notify_emit for a listener that has just queued a child: its events are
+   then TW_EV_ACCEPTABLE alone, tw_conn_events' listener case with a queue not empty) */
+void tw_conn_notify_acceptable(tw_socket *l)
+{
+    assert((l->flags & TW_F_LISTENER) && l->acc_len != 0 && tw_conn_events(l) == TW_EV_ACCEPTABLE);
+    tw_stack *st = l->st;
+    st->cfg.notify(l, TW_EV_ACCEPTABLE, st->cfg.notify_ud);
+}
 /* tw_tuple_hash for a peer other than the last one: out of line, so that the usual case
    keeps no more registers across its call than before. */
 static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint64_t ab,

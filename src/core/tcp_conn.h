@@ -701,6 +701,9 @@ static inline unsigned tw_conn_events(const tw_socket *s)
     return ev;
 }
 void tw_conn_notify_emit(tw_socket *c);
+/* tw_conn_notify_emit for a listener `l` that has just queued a child for accept (its
+   events known: TW_EV_ACCEPTABLE), with the hook set. */
+void tw_conn_notify_acceptable(tw_socket *l);
 /* Notify the application hook of the socket's current events (when one is set). Orphans
    and unaccepted children have no application to tell: they are passed over here, before
    the call. tw_conn_notify_in for a caller that has c's stack at hand (c->st is loaded

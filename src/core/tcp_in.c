@@ -1247,7 +1247,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
         if (st->cfg.notify) { /* (l->st: one stack) */
-            tw_conn_notify_emit(l);
+            tw_conn_notify_acceptable(l); /* (l has just queued c: tw_listener_enqueue_to) */
         }
     } else {
         tw_conn_notify(c);
