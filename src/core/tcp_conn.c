@@ -583,11 +583,18 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
     return tw_conn_rcv_reserve_in(c, need);
 }
 
-/* (tw_conn_notify has checked that there is a hook and an application to tell) */
+/* (tw_conn_notify has checked that there is a hook and an application to tell.) c is
+   no listener: a listener's one notification is tw_conn_notify_acceptable's. The others
+   come from a connection's segment (tcp_in.c in_conn: a listener's segments go to
+   in_listen) or its end (tw_conn_done: from the timers, which a listener never arms --
+   it sends nothing of its own, receives no data, and keepalive and the FIN-WAIT-2 and
+   TIME-WAIT timers are for synchronized states -- or from socket.c for an orphan or an
+   unaccepted child, which tw_conn_notify passes over). */
 void tw_conn_notify_emit(tw_socket *c)
 {
+    unsigned ev = tw_conn_events_nonlistener(c);
     tw_stack *st = c->st;
-    st->cfg.notify(c, tw_conn_events(c), st->cfg.notify_ud);
+    st->cfg.notify(c, ev, st->cfg.notify_ud);
 }
 
 /* (tw_conn_notify_emit for a listener that has just queued a child: its events are

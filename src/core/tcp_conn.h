@@ -668,11 +668,10 @@ static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
 /* A socket's event mask (tw_socket_events): inline, for tw_socket_events and for every
    notification, which hands the hook the mask (a call to compute it cost as much as the
    computing). Flag bits and one state mask, with few branches. */
-static inline unsigned tw_conn_events(const tw_socket *s)
+/* tw_conn_events of a socket that is not a listener (tw_conn_notify_emit's). */
+static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
 {
-    if (s->flags & TW_F_LISTENER) {
-        return s->acc_len ? TW_EV_ACCEPTABLE : 0;
-    }
+    assert(!(s->flags & TW_F_LISTENER));
     uint32_t f = s->flags;
     unsigned ev = 0;
     if (f & TW_F_CONNECTED) {
@@ -699,6 +698,13 @@ static inline unsigned tw_conn_events(const tw_socket *s)
         return (f & TW_F_STARTED) ? ev | TW_EV_CLOSED : ev;
     }
     return ev;
+}
+static inline unsigned tw_conn_events(const tw_socket *s)
+{
+    if (s->flags & TW_F_LISTENER) {
+        return s->acc_len ? TW_EV_ACCEPTABLE : 0;
+    }
+    return tw_conn_events_nonlistener(s);
 }
 void tw_conn_notify_emit(tw_socket *c);
 /* tw_conn_notify_emit for a listener `l` that has just queued a child for accept (its
