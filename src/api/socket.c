@@ -331,14 +331,16 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
            fresh socket was never started (TW_F_COUNTED comes with TW_F_STARTED). */
         assert(tw_conn_edge_legal((tw_state)s->state, TW_STATE_SYN_SENT) &&
                !(s->flags & TW_F_COUNTED));
-        s->flags |= TW_F_COUNTED | TW_F_STARTED;
+        /* (with the two flags set below for every case, in one store: the state's byte
+           store in between kept GCC from merging them) */
+        s->flags |= TW_F_COUNTED | TW_F_STARTED | TW_F_HASHED | TW_F_RTT_TIMING;
         st->nconns++;
         s->state = TW_STATE_SYN_SENT;
     } else {
         tw_conn_set_state(s, TW_STATE_SYN_SENT);
+        s->flags |= TW_F_HASHED | TW_F_RTT_TIMING;
     }
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
-    s->flags |= TW_F_HASHED | TW_F_RTT_TIMING;
     s->rtt_seq = isn1;
     s->rtt_start = st->now;
     /* RFC 6298 5.1: the SYN starts the retransmission timer (armed first: the SYN's

@@ -65,8 +65,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
     if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;
     }
-    st->wheel.lazy = NULL;
-    st->wheel.count--;
+    st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     if (f & TW_F_ACK_QUEUED) {
         tw_socket **pp = &st->ack_head;
         while (__builtin_expect(*pp != c, 0)) {

@@ -357,10 +357,11 @@ tw_time tw_stack_next_deadline(const tw_stack *st)
     if (st->ack_head) {
         return st->now; /* held ACKs (tw_out_push): call on_timeout at once */
     }
-    /* An idle wheel (count includes the expired and the lazy timers) is not asked: its
-       answer, UINT64_MAX, without the call. The first TIME-WAIT record's end is kept as
-       a time (TW_TIME_NEVER with none: timewait.c). */
-    if (st->wheel.count) {
+    /* An idle wheel (no timer placed, expired or waiting lazily: tw_wheel_count) is not
+       asked: its answer, UINT64_MAX, without the call. The first TIME-WAIT record's end
+       is kept as a time (TW_TIME_NEVER with none: timewait.c). (The two asked in one
+       test of their or.) */
+    if ((st->wheel.count | (uintptr_t)st->wheel.lazy) != 0) {
         return next_deadline_wheel(st);
     }
     return st->tws.head_at;

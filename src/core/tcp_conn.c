@@ -269,8 +269,7 @@ __attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
        (tw_conn_alloc zeroes it): the usual lifecycle's timer waits unplaced (the lazy
        slot) when its connection goes. */
     if (__builtin_expect(c->timer.pprev == &st->wheel.lazy, 1)) {
-        st->wheel.lazy = NULL;
-        st->wheel.count--;
+        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (c->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &c->timer);
     }
@@ -516,8 +515,7 @@ void tw_conn_timer_place(tw_socket *c)
     }
     c->timer.expires = tick;
     c->timer.pprev = &w->lazy;
-    w->lazy = &c->timer;
-    w->count++;
+    w->lazy = &c->timer; /* (not counted while it waits: wheel.h) */
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection
@@ -585,13 +583,28 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
     return tw_conn_rcv_reserve_in(c, need);
 }
 
-/* (tw_conn_notify has checked that there is a hook and an application to tell) */
+/* (tw_conn_notify has checked that there is a hook and an application to tell.) c is
+   no listener: a listener's one notification is tw_conn_notify_acceptable's. The others
+   come from a connection's segment (tcp_in.c in_conn: a listener's segments go to
+   in_listen) or its end (tw_conn_done: from the timers, which a listener never arms --
+   it sends nothing of its own, receives no data, and keepalive and the FIN-WAIT-2 and
+   TIME-WAIT timers are for synchronized states -- or from socket.c for an orphan or an
+   unaccepted child, which tw_conn_notify passes over). */
 void tw_conn_notify_emit(tw_socket *c)
 {
+    unsigned ev = tw_conn_events_nonlistener(c);
     tw_stack *st = c->st;
-    st->cfg.notify(c, tw_conn_events(c), st->cfg.notify_ud);
+    st->cfg.notify(c, ev, st->cfg.notify_ud);
 }
 
+/* (tw_conn_notify_emit for a listener that has just queued a child: its events are
+   then TW_EV_ACCEPTABLE alone, tw_conn_events' listener case with a queue not empty) */
+void tw_conn_notify_acceptable(tw_socket *l)
+{
+    assert((l->flags & TW_F_LISTENER) && l->acc_len != 0 && tw_conn_events(l) == TW_EV_ACCEPTABLE);
+    tw_stack *st = l->st;
+    st->cfg.notify(l, TW_EV_ACCEPTABLE, st->cfg.notify_ud);
+}
 /* tw_tuple_hash for a peer other than the last one: out of line, so that the usual case
    keeps no more registers across its call than before. */
 static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint64_t ab,

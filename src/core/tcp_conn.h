@@ -668,11 +668,10 @@ static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
 /* A socket's event mask (tw_socket_events): inline, for tw_socket_events and for every
    notification, which hands the hook the mask (a call to compute it cost as much as the
    computing). Flag bits and one state mask, with few branches. */
-static inline unsigned tw_conn_events(const tw_socket *s)
+/* tw_conn_events of a socket that is not a listener (tw_conn_notify_emit's). */
+static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
 {
-    if (s->flags & TW_F_LISTENER) {
-        return s->acc_len ? TW_EV_ACCEPTABLE : 0;
-    }
+    assert(!(s->flags & TW_F_LISTENER));
     uint32_t f = s->flags;
     unsigned ev = 0;
     if (f & TW_F_CONNECTED) {
@@ -700,7 +699,17 @@ static inline unsigned tw_conn_events(const tw_socket *s)
     }
     return ev;
 }
+static inline unsigned tw_conn_events(const tw_socket *s)
+{
+    if (s->flags & TW_F_LISTENER) {
+        return s->acc_len ? TW_EV_ACCEPTABLE : 0;
+    }
+    return tw_conn_events_nonlistener(s);
+}
 void tw_conn_notify_emit(tw_socket *c);
+/* tw_conn_notify_emit for a listener `l` that has just queued a child for accept (its
+   events known: TW_EV_ACCEPTABLE), with the hook set. */
+void tw_conn_notify_acceptable(tw_socket *l);
 /* Notify the application hook of the socket's current events (when one is set). Orphans
    and unaccepted children have no application to tell: they are passed over here, before
    the call. tw_conn_notify_in for a caller that has c's stack at hand (c->st is loaded

@@ -431,8 +431,7 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
        next user sets it: in_listen) */
     if (r->timer.pprev == &st->wheel.lazy) {
-        st->wheel.lazy = NULL;
-        st->wheel.count--;
+        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (r->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
     }
@@ -1278,7 +1277,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
         if (st->cfg.notify) { /* (l->st: one stack) */
-            tw_conn_notify_emit(l);
+            tw_conn_notify_acceptable(l); /* (l has just queued c: tw_listener_enqueue_to) */
         }
     } else {
         tw_conn_notify(c);

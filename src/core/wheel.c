@@ -71,6 +71,7 @@ static inline void place_lazy(tw_wheel *w)
     if (t) {
         w->lazy = NULL;
         place(w, t);
+        w->count++; /* (counted once placed: wheel.h) */
     }
 }
 

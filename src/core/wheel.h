@@ -36,10 +36,18 @@ typedef struct tw_wheel {
     tw_timer *slot[TW_WHEEL_LEVELS][TW_WHEEL_SLOTS];
     tw_timer *expired;              /* due, waiting for tw_wheel_pop */
     tw_timer *lazy;                 /* armed, not placed yet (tw_wheel_arm_lazy) */
-    size_t count;                   /* armed timers, including expired and lazy ones */
+    /* Placed timers (in a slot or expired); the one waiting at lazy is not counted, so
+       that the usual arm and cancel of a connection's timer (the lazy one's) make no
+       count step: tw_wheel_count is the number armed. */
+    size_t count;
 } tw_wheel;
 
 void tw_wheel_init(tw_wheel *w, uint64_t now);
+/* The number of armed timers: placed, expired and the lazy one. */
+static inline size_t tw_wheel_count(const tw_wheel *w)
+{
+    return w->count + (w->lazy != NULL);
+}
 static inline bool tw_timer_armed(const tw_timer *t)
 {
     return t->pprev != NULL;
@@ -62,7 +70,6 @@ static inline void wheel_lazy_wait(tw_wheel *w, tw_timer *t, uint64_t expires)
     t->expires = expires;
     t->pprev = &w->lazy;
     w->lazy = t;
-    w->count++;
 }
 /* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
    started by a send): a few stores, no call. */
@@ -106,7 +113,6 @@ static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
 {
     w->lazy = NULL;
     t->pprev = NULL;
-    w->count--;
 }
 /* tw_wheel_cancel for a timer placed in a slot or the expired list. */
 void tw_wheel_cancel_placed(tw_wheel *w, tw_timer *t);
