@@ -291,6 +291,9 @@ typedef struct tw_trace_event {
 
 /* The largest tw_config.initial_cwnd tw_stack_new takes (more: TW_ERR_INVAL). */
 #define TW_INITIAL_CWND_MAX 1024u
+/* The largest tw_config.syn_backlog tw_stack_new takes (a listener counts its half-open
+   entries in 16 bits, as it counts its accept queue: listen's backlog is at most 65535). */
+#define TW_SYN_BACKLOG_MAX 65535u
 
 typedef struct tw_netdev {
     /* Called synchronously from inside tw_* calls with one complete IPv4 packet. The bytes
@@ -345,7 +348,8 @@ typedef struct tw_config {
     uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide: 1000 */
     uint8_t syncookies;             /* TW_SYNCOOKIES_*: default when the SYN queue is full */
     uint32_t syn_backlog;           /* half-open connections per listener; 0: the
-                                       listen backlog, as Linux */
+                                       listen backlog, as Linux; at most
+                                       TW_SYN_BACKLOG_MAX */
     bool no_wscale, no_sack, no_timestamps; /* disable offering an option (S4) */
     tw_cc_algo cc;                  /* default congestion control: CUBIC */
     uint32_t initial_cwnd;          /* segments: 10 (RFC 6928); at most TW_INITIAL_CWND_MAX */

@@ -119,6 +119,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     if (cfg->initial_cwnd > TW_INITIAL_CWND_MAX) {
         return TW_ERR_INVAL;
     }
+    /* A listener's SYN queue length is a 16-bit count: past 65535 it would wrap to 0 and
+       S8's bound would never be reached. */
+    if (cfg->syn_backlog > TW_SYN_BACKLOG_MAX) {
+        return TW_ERR_INVAL;
+    }
     tw_mem mem;
     tw_mem_init(&mem, cfg->allocator, cfg->max_memory);
     tw_stack *st = tw_mem_zalloc(&mem, sizeof(*st));

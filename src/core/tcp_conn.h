@@ -198,8 +198,10 @@ struct tw_socket {
             tw_time cookie_time;   /* when it last answered a SYN with a cookie */
             uint16_t acc_len, syn_len;
             uint16_t backlog;
-            /* tw_wscale_for(rcvbuf_cap), set by listen() (the buffer sizes cannot change
-               after it): what every SYN+ACK offers and every child takes. */
+            /* tw_wscale_for(rcvbuf_cap) when listen() ran: what every SYN+ACK offers and
+               every child takes. Buffer sizes set on the listener later change only its
+               children's buffers (tw_socket_set_bufsizes), not this scale, which half-open
+               entries were already offered. */
             uint8_t wscale_offer;
         };
     };

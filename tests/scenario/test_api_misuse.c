@@ -96,7 +96,8 @@ static int drop_tx(const uint8_t *pkt, size_t len, void *ud)
 }
 
 /* Configuration out of range is refused with TW_ERR_INVAL, not taken and wrapped: an
-   initial window past TW_INITIAL_CWND_MAX segments (cwnd in bytes is a 32-bit count), an
+   initial window past TW_INITIAL_CWND_MAX segments (cwnd in bytes is a 32-bit count), a
+   SYN backlog past TW_SYN_BACKLOG_MAX (a listener's 16-bit count of its SYN queue), an
    MTU below 576 (RFC 791/1122: every host takes 576-byte datagrams). */
 static void test_api_config_bounds(void **state)
 {
@@ -117,6 +118,15 @@ static void test_api_config_bounds(void **state)
     tw_stack_free(st);
     st = NULL;
     cfg.initial_cwnd = 0; /* the default */
+    cfg.syn_backlog = TW_SYN_BACKLOG_MAX + 1;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
+    assert_null(st);
+    cfg.syn_backlog = TW_SYN_BACKLOG_MAX;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_OK);
+    assert_non_null(st);
+    tw_stack_free(st);
+    st = NULL;
+    cfg.syn_backlog = 0;
     dev.mtu = 575;
     assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
 }
