@@ -359,9 +359,8 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     } else {
         tw_conn_timer_update(s);
     }
-    tw_out_syn(s, false);
-    leave(s->st);
-    return 0;
+    /* (the SYN, then the call's end, in one tail call: connect keeps no register) */
+    return tw_out_syn_first_leave(s);
 }
 
 /* connect_start in general, out of line, for connect's cases other than its usual one. */

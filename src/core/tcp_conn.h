@@ -926,6 +926,9 @@ void tw_out_flush_acks(tw_stack *st);
 void tw_out_forget_ack(tw_socket *c);
 /* SYN (active open) or SYN+ACK (passive) from iss. */
 void tw_out_syn(tw_socket *c, bool retransmit);
+/* tw_out_syn(c, false) from inside an API call (connect), then the call's end: the
+   stack's re-entrancy guard cleared once the netdev has the SYN. Returns 0. */
+int tw_out_syn_first_leave(tw_socket *c);
 /* Our SYN+ACK again, from ISS, for a connection in FIN-WAIT-1 whose SYN is not
    acknowledged (TW_F_SYN_UNACKED): SND.NXT and SND.MAX stay as they are. */
 void tw_out_synack_again(tw_socket *c);

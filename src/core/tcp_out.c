@@ -763,7 +763,11 @@ static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
     out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
 }
 
-void tw_out_syn(tw_socket *c, bool retransmit)
+/* tw_out_syn's steps; `leave`: end the API call that sends the first SYN (connect) once
+   the segment is handed to the netdev, so that the call's end is here, where st is
+   already held across the netdev call, and connect keeps nothing across its call. */
+static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool retransmit,
+                                                           bool leave)
 {
     tw_stack *st = c->st;
     /* The send variables first, then the segment (no hook can see the order: tcpwave.h),
@@ -785,11 +789,26 @@ void tw_out_syn(tw_socket *c, bool retransmit)
     if (c->state == TW_STATE_SYN_RCVD ||
         st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
         syn_other(c, retransmit);
-        return;
+    } else {
+        uint32_t space = rcv_space_nocall(c); /* (adv_window's SYN case) */
+        /* RFC 7323 2.2: never scaled on SYN */
+        out_syn_all(st, c, NULL, (uint16_t)(space > 65535u ? 65535u : space), retransmit);
     }
-    uint32_t space = rcv_space_nocall(c); /* (adv_window's SYN case) */
-    /* RFC 7323 2.2: never scaled on SYN */
-    out_syn_all(st, c, NULL, (uint16_t)(space > 65535u ? 65535u : space), retransmit);
+    if (leave) {
+        assert(st->in_call);
+        st->in_call = false;
+    }
+}
+
+void tw_out_syn(tw_socket *c, bool retransmit)
+{
+    syn_send(c, retransmit, false);
+}
+
+int tw_out_syn_first_leave(tw_socket *c)
+{
+    syn_send(c, false, true);
+    return 0;
 }
 
 /* see tcp_conn.h (rare: a close in SYN-RECEIVED, tw_conn_fin_syn_rcvd) */
