@@ -289,6 +289,21 @@ static __attribute__((noinline)) int connect_undo(tw_socket *s, int rc)
     return rc;
 }
 
+/* connect_start's RTO arm in its rare cases (another timer waits unplaced, or the clock's
+   end), then the SYN and the call's end, out of line: connect then makes no call it
+   returns from. */
+static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
+{
+    tw_stack *st = s->st;
+    tw_time at = s->rto_at;
+    if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
+        tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
+    } else {
+        tw_conn_timer_update(s);
+    }
+    return tw_out_syn_first_leave(s);
+}
+
 /* connect's steps once its 4-tuple is known to be free, with its ISN `iss` and the key's
    tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook, the
    default receive buffer and room in the table (its tests are then not made again, and
@@ -354,11 +369,10 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
            !tw_timer_armed(&s->timer) && st->timer_held != s);
     tw_time at = tw_time_add(st->now, s->rto);
     s->rto_at = at;
-    if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-        tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
-    } else {
-        tw_conn_timer_update(s);
+    if (__builtin_expect(at > TW_TIME_NEVER - (TW_TICK - 1) || st->wheel.lazy, 0)) {
+        return connect_arm_rare(s); /* (its calls out of connect: no register kept) */
     }
+    tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
     /* (the SYN, then the call's end, in one tail call: connect keeps no register) */
     return tw_out_syn_first_leave(s);
 }
