@@ -786,7 +786,9 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
     /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight: every
        active open sends one, with tw_conn_syn_opts' choice when no option is turned off
        (stack.h syn_opts): all four. */
-    if (c->state == TW_STATE_SYN_RCVD ||
+    /* (connect's first SYN: its socket has just entered SYN-SENT) */
+    assert(!leave || c->state == TW_STATE_SYN_SENT);
+    if ((!leave && c->state == TW_STATE_SYN_RCVD) ||
         st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
         syn_other(c, retransmit);
     } else {
