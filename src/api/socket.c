@@ -320,8 +320,9 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     tw_seq isn = tw_seq_make(iss), isn1 = tw_seq_add(isn, 1);
     s->iss = isn;
     s->snd_una = isn;
-    s->snd_nxt = isn;
-    s->snd_max = isn;
+    /* (the SYN's sending numbers: tw_out_syn_first_leave, below, takes them as set) */
+    s->snd_nxt = isn1;
+    s->snd_max = isn1;
     s->snd_buf_seq = isn1;
     s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
     /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is

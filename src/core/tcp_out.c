@@ -781,8 +781,14 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
        tw_out_push's synchronized test), so SND.MAX is ISS (the first SYN, set by connect)
        or ISS + 1 (one sent before): ISS + 1 is their maximum, without the comparison. */
     assert(tw_seq_eq(c->snd_max, c->iss) || tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)));
-    c->snd_nxt = tw_seq_add(c->iss, 1);
-    c->snd_max = c->snd_nxt;
+    if (leave) {
+        /* connect set them so, with ISS + 1 in hand (socket.c connect_start) */
+        assert(tw_seq_eq(c->snd_nxt, tw_seq_add(c->iss, 1)) &&
+               tw_seq_eq(c->snd_max, c->snd_nxt));
+    } else {
+        c->snd_nxt = tw_seq_add(c->iss, 1);
+        c->snd_max = c->snd_nxt;
+    }
     /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight: every
        active open sends one, with tw_conn_syn_opts' choice when no option is turned off
        (stack.h syn_opts): all four. */
