@@ -42,8 +42,11 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
 /* tw_conn_rcv_space with tw_conn_rcv_space_rare's steps (a buffer limit lowered: the
    window already promised stays offered) written in, without its call, for tw_out_syn:
    it then keeps nothing across a call before the netdev's (asserted the same). */
-static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_socket *c)
+static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_socket *c,
+                                                                       bool fresh)
 {
+    /* fresh: connect's socket, which has received nothing */
+    assert(!fresh || c->rcv.len == 0);
     uint32_t space;
     if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
         if (c->flags & TW_F_SHUT_RD) {
@@ -56,7 +59,7 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
             }
         }
     } else {
-        space = c->rcvbuf_cap - c->rcv.len;
+        space = c->rcvbuf_cap - (fresh ? 0 : c->rcv.len);
     }
     assert(space == tw_conn_rcv_space(c));
     return space;
@@ -798,7 +801,7 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
         st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
         syn_other(c, retransmit);
     } else {
-        uint32_t space = rcv_space_nocall(c); /* (adv_window's SYN case) */
+        uint32_t space = rcv_space_nocall(c, leave); /* (adv_window's SYN case) */
         /* RFC 7323 2.2: never scaled on SYN */
         out_syn_all(st, c, NULL, (uint16_t)(space > 65535u ? 65535u : space), retransmit);
     }
@@ -877,7 +880,7 @@ void tw_out_ack_last(tw_socket *c)
     }
     /* adv_window's field, without the right edge it notes (tw_out_ack_carried); the
        space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's */
-    uint32_t win = rcv_space_nocall(c) >> c->rcv_wscale;
+    uint32_t win = rcv_space_nocall(c, false) >> c->rcv_wscale;
     emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
 }
 
