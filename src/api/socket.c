@@ -359,6 +359,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     tw_count(st, TW_CNT_TCP_ACTIVE_OPENS);
     s->rtt_seq = isn1;
     s->rtt_start = st->now;
+    s->stall_start = st->now; /* (the SYN's, for tw_out_syn_first_leave: RFC 9293 3.10.8) */
     /* RFC 6298 5.1: the SYN starts the retransmission timer (armed first: the SYN's
        sending reads no timer, and connect then has nothing left to do after it but the
        call's end). tw_rto_arm with its tests answered: a fresh socket has no deadline

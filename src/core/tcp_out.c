@@ -775,9 +775,12 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
     tw_stack *st = c->st;
     /* The send variables first, then the segment (no hook can see the order: tcpwave.h),
        so that the builder's netdev call ends the function. */
-    if (!retransmit) {
-        /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
-           SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). */
+    /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
+       SYN-RECEIVED it counts from the first SYN (not from the clock's epoch). connect
+       sets it for its SYN, with the clock in hand (socket.c connect_start). */
+    if (leave) {
+        assert(c->stall_start == st->now);
+    } else if (!retransmit) {
         c->stall_start = st->now;
     }
     /* Nothing but the SYN is ever sent before ESTABLISHED (data and a FIN wait for it:
