@@ -2145,6 +2145,33 @@ static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
    fast_do the actions, the payload already in the ring when `placed`. Both take s->h
    as `h`: the usual packet's function has it in its own frame, where it is read without
    the pointer's load. */
+/* tw_out_push_open at the end of header prediction (ESTABLISHED, or CLOSE-WAIT after
+   its FIN), the ACK owed there most often marked TW_F_ACK_LAZY (ack_soon, ack_policy):
+   when there is nothing to send, no ACK to send now and no timer for
+   tw_timer_after_send to change (push_tail's cases), its one step left -- the ACK held
+   on the stack's list for the end of the turn (ack_queue) -- is done here, without the
+   call. The notify callback in between may have sent (the segment carried the ACK and
+   cleared the flag) or written more: all is asked again. (Nothing in flight, nothing
+   waiting and no RTO timer: tw_timer_after_send does nothing whatever the window, as
+   tw_out_push_if_any tells too.) */
+static inline __attribute__((always_inline)) void push_open_in(tw_stack *st, tw_socket *c)
+{
+    uint32_t f = c->flags;
+    if (c->ca_state == TW_CA_RECOVERY || (f & (TW_F_FIN_QUEUED | TW_F_ACK_NOW)) ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
+        (!tw_seq_eq(c->snd_una, c->snd_max)
+             ? (f & TW_F_PERSIST) || c->rto_at == TW_TIME_NEVER
+             : c->rto_at != TW_TIME_NEVER)) {
+        tw_out_push_open(c);
+        return;
+    }
+    if ((f & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)) == TW_F_ACK_LAZY) {
+        c->flags = f | TW_F_ACK_QUEUED;
+        c->ack_next = st->ack_head;
+        st->ack_head = c;
+    }
+}
+
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
                                                         const tw_tcp_hdr *h, uint8_t *grow)
 {
@@ -2233,10 +2260,10 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
            CLOSE-WAIT; fin_in_order notifies). */
         /* (fast_ok: nothing changed the state, no out-of-order FIN) */
         fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace);
-        tw_out_push_open(c); /* (CLOSE-WAIT) */
+        push_open_in(st, c); /* (CLOSE-WAIT) */
     } else {
         tw_conn_notify_in(st, c);
-        tw_out_push_if_any(c);
+        push_open_in(st, c);
     }
 }
 
