@@ -870,24 +870,6 @@ void tw_out_push_open(tw_socket *c);
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
 void tw_out_push_now(tw_socket *c);
-/* tw_out_push, called only when it may have something to do: an ACK owed, data or a FIN
-   to send, recovery, or a timer for tw_timer_after_send to change (see there). A
-   receiver's segment that starts the delayed-ACK timer then costs no call, and neither
-   does a bulk sender's ACK that leaves nothing new to send: with nothing waiting,
-   tw_timer_after_send changes something only when data is in flight without an RTO
-   timer (or under the persist timer), or when nothing is in flight and a timer runs.
-   For a connection synchronized and not in TIME-WAIT (tw_out_push_open's). */
-static inline void tw_out_push_if_any(tw_socket *c)
-{
-    if ((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY | TW_F_FIN_QUEUED)) ||
-        c->ca_state == TW_CA_RECOVERY ||
-        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
-        (!tw_seq_eq(c->snd_una, c->snd_max)
-             ? (c->flags & TW_F_PERSIST) || c->rto_at == TW_TIME_NEVER
-             : c->rto_at != TW_TIME_NEVER)) {
-        tw_out_push_open(c); /* (its one caller: header prediction, ESTABLISHED) */
-    }
-}
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
 /* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same

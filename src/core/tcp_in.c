@@ -2151,9 +2151,11 @@ static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
    tw_timer_after_send to change (push_tail's cases), its one step left -- the ACK held
    on the stack's list for the end of the turn (ack_queue) -- is done here, without the
    call. The notify callback in between may have sent (the segment carried the ACK and
-   cleared the flag) or written more: all is asked again. (Nothing in flight, nothing
-   waiting and no RTO timer: tw_timer_after_send does nothing whatever the window, as
-   tw_out_push_if_any tells too.) */
+   cleared the flag) or written more: all is asked again. With nothing waiting,
+   tw_timer_after_send changes something only when data is in flight without an RTO
+   timer (or under the persist timer), or when nothing is in flight and a timer runs;
+   nothing in flight, nothing waiting and no RTO timer: it does nothing whatever the
+   window. */
 static inline __attribute__((always_inline)) void push_open_in(tw_stack *st, tw_socket *c)
 {
     uint32_t f = c->flags;

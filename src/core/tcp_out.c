@@ -1529,7 +1529,7 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
     } else if (__builtin_expect((c->flags & TW_F_ACK_LAZY) != 0, 1)) {
         ack_queue(c); /* (the flag is set) */
     }
-    /* tw_timer_after_send's cases, as tw_out_push_if_any tells them: with data in flight
+    /* tw_timer_after_send's cases, as push_open_in (tcp_in.c) tells them: with data in flight
        and no persist timer it only arms the RTO when none runs (tw_rto_arm: the usual
        case after a request, a response or a FIN), and does nothing when one runs; with
        nothing in flight, no RTO or persist timer running and an open window (a receiver
