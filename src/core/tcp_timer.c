@@ -191,6 +191,16 @@ static bool on_persist(tw_socket *c)
 static bool on_keepalive(tw_socket *c)
 {
     tw_stack *st = c->st;
+    /* RFC 1122 4.2.3.6: keep-alives test an idle connection. With data in flight or
+       waiting (or a FIN not yet sent) the retransmission or persist timer already asks
+       the peer and ends the connection if it is gone; a keep-alive count running beside
+       it would abort long before the retries do. Look again one idle time later, as
+       Linux's tcp_keepalive_timer does ("alive without keepalive"). */
+    if (!tw_seq_eq(c->snd_una, c->snd_max) || c->snd.len ||
+        ((c->flags & TW_F_FIN_QUEUED) && !tw_conn_fin_sent(c))) {
+        c->ka_at = tw_time_add(st->now, tw_conn_ka_idle(c));
+        return true;
+    }
     tw_time idle = st->now - c->last_rcv;
     if (c->ka_sent == 0 && idle < tw_conn_ka_idle(c)) {
         c->ka_at = tw_time_add(c->last_rcv, tw_conn_ka_idle(c)); /* traffic came meanwhile */
