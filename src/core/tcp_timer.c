@@ -207,7 +207,12 @@ static bool on_keepalive(tw_socket *c)
         return true;
     }
     trace_timer(c, TW_TIMER_KEEPALIVE);
-    if (c->ka_sent >= tw_conn_ka_probes(c)) {
+    /* With a user timeout set (RFC 5482, RFC 9293 3.10.8), it bounds the silence in
+       place of the probe count: once a probe is out, the peer silent that long is gone
+       (Linux's tcp_keepalive_timer, the same test). */
+    tw_time user_timeout = tw_conn_user_timeout(c);
+    if (user_timeout ? c->ka_sent > 0 && idle >= user_timeout
+                     : c->ka_sent >= tw_conn_ka_probes(c)) {
         /* RFC 1122 4.2.3.6: the peer is gone. Like Linux, tell it with a RST in case
            it is only deaf. */
         tw_count(st, TW_CNT_TCP_KEEPALIVE_TIMEDOUT);
