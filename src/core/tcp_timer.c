@@ -94,8 +94,11 @@ static bool on_rto(tw_socket *c)
 void tw_keepalive_reset(tw_socket *c)
 {
     c->ka_sent = 0;
-    if ((c->flags & TW_F_KEEPALIVE) &&
-        (c->state == TW_STATE_ESTABLISHED || c->state == TW_STATE_CLOSE_WAIT)) {
+    /* RFC 1122 4.2.3.6: any idle synchronized connection, as Linux, whose keepalive
+       timer runs in every state but CLOSED, LISTEN and SYN-SENT (TIME-WAIT has nobody to
+       probe: the peer closed); a setting changed after a close must not stop it. */
+    if ((c->flags & TW_F_KEEPALIVE) && c->state >= TW_STATE_ESTABLISHED &&
+        c->state < TW_STATE_TIME_WAIT) {
         c->ka_at = tw_time_add(c->last_rcv, tw_conn_ka_idle(c));
     } else {
         c->ka_at = TW_TIME_NEVER;
