@@ -1137,7 +1137,7 @@ static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
     c->snd_sml = c->snd_una;
     c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
     c->last_rcv = st->now;
-    /* Keepalive runs only in ESTABLISHED and CLOSE-WAIT (tw_keepalive_reset): before
+    /* Keepalive runs only once synchronized (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has
        one to start. */
     if (c->flags & TW_F_KEEPALIVE) {

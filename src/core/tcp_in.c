@@ -1902,6 +1902,49 @@ static void closing_ack(tw_socket *c, tw_seg *s)
     tw_out_push(c);
 }
 
+/* S17, RFC 6191 (RFC 1122 4.2.2.13): a SYN alone at a connection in TIME-WAIT that the
+   application still holds (no close yet: a compact record answers otherwise,
+   tw_timewait_input, with the same rule). One surely from a newer incarnation -- a newer
+   timestamp when both used them, or an equal one with a higher sequence number, else a
+   sequence number above all the old connection received -- ends TIME-WAIT early and goes
+   to the port's listener, whose new connection's ISN starts above anything the old one
+   sent. Without a listener, or for an older SYN, false: the caller's challenge ACK
+   answers it (RFC 5961 4.2). Out of line: rare. */
+static __attribute__((noinline, cold)) bool time_wait_new_syn(tw_socket *c, tw_seg *s)
+{
+    tw_stack *st = c->st;
+    tw_port *p = tw_port_get(st, c->lport);
+    if (!p || !p->listener) {
+        return false;
+    }
+    const tw_tcp_opts *o = &s->h->o;
+    bool newer;
+    if ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS)) {
+        int32_t d = (int32_t)(o->ts_val - c->ts_recent);
+        newer = d > 0 || (d == 0 && tw_seq_gt(s->seq, c->rcv_nxt));
+    } else {
+        newer = tw_seq_gt(s->seq, c->rcv_nxt);
+    }
+    if (!newer) {
+        return false;
+    }
+    tw_count(st, TW_CNT_TCP_TW_REUSED);
+    uint32_t isn_floor = c->snd_nxt.v + 65535u + 2u; /* (as tw_timewait_input's) */
+    uint64_t key = c->h.key;
+    /* The steps for a segment of no connection read these (seg_init): the 4-tuple's
+       hash is the one c was hashed with, until tw_conn_done takes it out; the ports in
+       the header, which the usual parse leaves out for a known connection's segment
+       (input_unsummed), in a copy. */
+    s->raddr = c->raddr;
+    s->hash = c->hash;
+    tw_tcp_hdr h = *s->h;
+    tw_tcp_usual_ports(&h, (uint32_t)c->rport << 16 | c->lport);
+    s->h = &h;
+    tw_conn_done(c, 0); /* CLOSED, as if 2*MSL had run out; the handle stays */
+    in_listen_after_tw(p->listener, s, key, isn_floor);
+    return true;
+}
+
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
     s->len = tw_seg_len(s); /* as it came: in_check_seq trims data_len, not len */
@@ -1934,6 +1977,10 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         /* RFC 9293 3.10.7.4 fourth / RFC 5961 4.2: a SYN on a synchronized connection
            gets a (rate-limited) challenge ACK "irrespective of the sequence number", so
            it is taken before the window check, whose ACKs are not rate-limited. */
+        if (c->state == TW_STATE_TIME_WAIT && !(s->flags & (TW_ACK | TW_FIN)) &&
+            time_wait_new_syn(c, s)) {
+            return;
+        }
         in_check_syn(c, s);
         return;
     }

@@ -94,8 +94,11 @@ static bool on_rto(tw_socket *c)
 void tw_keepalive_reset(tw_socket *c)
 {
     c->ka_sent = 0;
-    if ((c->flags & TW_F_KEEPALIVE) &&
-        (c->state == TW_STATE_ESTABLISHED || c->state == TW_STATE_CLOSE_WAIT)) {
+    /* RFC 1122 4.2.3.6: any idle synchronized connection, as Linux, whose keepalive
+       timer runs in every state but CLOSED, LISTEN and SYN-SENT (TIME-WAIT has nobody to
+       probe: the peer closed); a setting changed after a close must not stop it. */
+    if ((c->flags & TW_F_KEEPALIVE) && c->state >= TW_STATE_ESTABLISHED &&
+        c->state < TW_STATE_TIME_WAIT) {
         c->ka_at = tw_time_add(c->last_rcv, tw_conn_ka_idle(c));
     } else {
         c->ka_at = TW_TIME_NEVER;
@@ -191,13 +194,28 @@ static bool on_persist(tw_socket *c)
 static bool on_keepalive(tw_socket *c)
 {
     tw_stack *st = c->st;
+    /* RFC 1122 4.2.3.6: keep-alives test an idle connection. With data in flight or
+       waiting (or a FIN not yet sent) the retransmission or persist timer already asks
+       the peer and ends the connection if it is gone; a keep-alive count running beside
+       it would abort long before the retries do. Look again one idle time later, as
+       Linux's tcp_keepalive_timer does ("alive without keepalive"). */
+    if (!tw_seq_eq(c->snd_una, c->snd_max) || c->snd.len ||
+        ((c->flags & TW_F_FIN_QUEUED) && !tw_conn_fin_sent(c))) {
+        c->ka_at = tw_time_add(st->now, tw_conn_ka_idle(c));
+        return true;
+    }
     tw_time idle = st->now - c->last_rcv;
     if (c->ka_sent == 0 && idle < tw_conn_ka_idle(c)) {
         c->ka_at = tw_time_add(c->last_rcv, tw_conn_ka_idle(c)); /* traffic came meanwhile */
         return true;
     }
     trace_timer(c, TW_TIMER_KEEPALIVE);
-    if (c->ka_sent >= tw_conn_ka_probes(c)) {
+    /* With a user timeout set (RFC 5482, RFC 9293 3.10.8), it bounds the silence in
+       place of the probe count: once a probe is out, the peer silent that long is gone
+       (Linux's tcp_keepalive_timer, the same test). */
+    tw_time user_timeout = tw_conn_user_timeout(c);
+    if (user_timeout ? c->ka_sent > 0 && idle >= user_timeout
+                     : c->ka_sent >= tw_conn_ka_probes(c)) {
         /* RFC 1122 4.2.3.6: the peer is gone. Like Linux, tell it with a RST in case
            it is only deaf. */
         tw_count(st, TW_CNT_TCP_KEEPALIVE_TIMEDOUT);

@@ -599,6 +599,15 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
     uint32_t off = (uint32_t)tw_seq_diff(s->seq, nxt);
     bool ok = wnd == 0 ? len == 0 && off == 0
                        : off < wnd || (len && (uint32_t)(off + len - 1) < wnd);
+    if (ok && (t->flags & TW_TWF_TS) && (s->h->o.present & TW_OPT_TS) &&
+        (int32_t)(s->h->o.ts_val - t->ts_recent) < 0) {
+        /* RFC 7323 5.3 (R1), as a held socket's in_check_paws (tcp_in.c): a segment
+           in the window with an older TSval is not acceptable either, and is answered
+           below. (Out of the window it is answered anyway. TS.Recent, kept from the
+           connection, is never 24 days old here: 5.5 has nothing to invalidate.) */
+        tw_count(st, TW_CNT_TCP_RX_PAWS_REJECTED);
+        ok = false;
+    }
     if (!ok) {
         if ((s->flags & (TW_FIN | TW_SYN)) == TW_FIN && tw_seq_eq(tw_seq_add(s->seq, len), nxt)) {
             /* S16: the peer's FIN again (it ends at RCV.NXT): our last ACK was lost. ACK
