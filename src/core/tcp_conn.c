@@ -496,26 +496,29 @@ void tw_conn_timer_place(tw_socket *c)
     if (c->ka_at < d) {
         d = c->ka_at;
     }
-    uint64_t tick = tw_time_to_tick(d);
-    if (tw_timer_armed(&c->timer) && c->timer.expires == tick) {
-        return;
-    }
     /* Placed when the wheel next changes, or never if the deadline goes first: the
        delayed-ACK timer a receiver arms for every other segment is cancelled by the ACK
-       the next one sends. */
-    /* (tw_wheel_arm_lazy's steps, its slow case timer_place_slow's) */
+       the next one sends. The waiting entry keeps the time itself (wheel.h lazy_at): its
+       tick is worked out only if it is placed. */
+    /* (tw_wheel_arm_lazy_at's steps, its slow case timer_place_slow's) */
     tw_wheel *w = &c->st->wheel;
     if (c->timer.pprev || w->lazy) {
         if (c->timer.pprev == &w->lazy) {
-            c->timer.expires = tick; /* the waiting one moves */
+            c->timer.expires = d; /* the waiting one moves (or stays) */
+            w->lazy_at = true;
             return;
+        }
+        uint64_t tick = tw_time_to_tick(d);
+        if (c->timer.pprev && c->timer.expires == tick) {
+            return; /* (placed at that tick already) */
         }
         timer_place_slow(c, tick);
         return;
     }
-    c->timer.expires = tick;
+    c->timer.expires = d;
     c->timer.pprev = &w->lazy;
     w->lazy = &c->timer; /* (not counted while it waits: wheel.h) */
+    w->lazy_at = true;
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection

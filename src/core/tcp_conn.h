@@ -556,7 +556,7 @@ static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_stack
     }
     if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
         (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER) {
-        tw_wheel_arm_lazy(&st->wheel, &c->timer, tw_time_to_tick(at));
+        tw_wheel_arm_lazy_at(&st->wheel, &c->timer, at);
         return;
     }
     tw_conn_timer_update(c);
@@ -578,7 +578,7 @@ static inline __attribute__((always_inline)) void tw_conn_dack_start_as(tw_stack
         c->ka_at == TW_TIME_NEVER && !tw_timer_armed(&c->timer) &&
         (unheld || st->timer_held != c)) {
         /* (_unarmed: asked just above) */
-        tw_wheel_arm_lazy_unarmed(&st->wheel, &c->timer, tw_time_to_tick(at));
+        tw_wheel_arm_lazy_unarmed_at(&st->wheel, &c->timer, at);
     } else {
         tw_conn_timer_update(c);
     }

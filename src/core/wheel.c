@@ -2,6 +2,7 @@
  * wheel.c -- hierarchical timing wheel (see wheel.h for the layout).
  */
 #include "core/wheel.h"
+#include "core/stack.h"
 
 #include <string.h>
 
@@ -70,6 +71,9 @@ static inline void place_lazy(tw_wheel *w)
     tw_timer *t = w->lazy;
     if (t) {
         w->lazy = NULL;
+        if (w->lazy_at) {
+            t->expires = tw_time_to_tick(t->expires);
+        }
         place(w, t);
         w->count++; /* (counted once placed: wheel.h) */
     }
@@ -91,6 +95,7 @@ void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
     if (t->pprev == &w->lazy) {
         t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
+        w->lazy_at = false;
         return;
     }
     if (t->pprev) {
@@ -100,6 +105,11 @@ void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
     /* Cancelling a placed timer first and placing this one later gives the same lists as
        the other way round: an unlink leaves the others' order alone. */
     wheel_lazy_wait(w, t, expires); /* (wheel.h) */
+}
+
+uint64_t tw_wheel_tick_of(uint64_t at)
+{
+    return tw_time_to_tick(at);
 }
 
 void tw_wheel_cancel_placed(tw_wheel *w, tw_timer *t)
@@ -190,7 +200,8 @@ uint64_t tw_wheel_next(const tw_wheel *w)
         /* The earliest of the placed timers' reports and its own: reports grow with the
            deadline (a slot at a lower level starts before any slot above it), so this is
            the report with it placed. */
-        uint64_t l = lazy_next(w, w->lazy->expires);
+        uint64_t e = w->lazy->expires;
+        uint64_t l = lazy_next(w, w->lazy_at ? tw_time_to_tick(e) : e);
         next = l < next ? l : next;
     }
     return next;

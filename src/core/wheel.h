@@ -36,6 +36,10 @@ typedef struct tw_wheel {
     tw_timer *slot[TW_WHEEL_LEVELS][TW_WHEEL_SLOTS];
     tw_timer *expired;              /* due, waiting for tw_wheel_pop */
     tw_timer *lazy;                 /* armed, not placed yet (tw_wheel_arm_lazy) */
+    /* lazy's expires is a time (tw_time, ns: tw_wheel_arm_lazy_at), turned into its tick
+       only when it is placed or asked about: a connection's timer, armed by a send and
+       cancelled by the ACK, then costs no division (stack.h tw_time_to_tick). */
+    bool lazy_at;
     /* Placed timers (in a slot or expired); the one waiting at lazy is not counted, so
        that the usual arm and cancel of a connection's timer (the lazy one's) make no
        count step: tw_wheel_count is the number armed. */
@@ -70,7 +74,19 @@ static inline void wheel_lazy_wait(tw_wheel *w, tw_timer *t, uint64_t expires)
     t->expires = expires;
     t->pprev = &w->lazy;
     w->lazy = t;
+    w->lazy_at = false;
 }
+/* wheel_lazy_wait with the deadline a time `at` (w->lazy_at). */
+static inline void wheel_lazy_wait_at(tw_wheel *w, tw_timer *t, uint64_t at)
+{
+    t->expires = at;
+    t->pprev = &w->lazy;
+    w->lazy = t;
+    w->lazy_at = true;
+}
+/* The tick of time `at` (stack.h tw_time_to_tick, out of line here: wheel.h comes
+   before it), for the lazy arms' other cases below. */
+uint64_t tw_wheel_tick_of(uint64_t at);
 /* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
    started by a send): a few stores, no call. */
 static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
@@ -78,12 +94,28 @@ static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
     if (t->pprev || w->lazy) {
         if (t->pprev == &w->lazy) {
             t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
+            w->lazy_at = false;
             return;
         }
         tw_wheel_arm_lazy_slow(w, t, expires);
         return;
     }
     wheel_lazy_wait(w, t, expires);
+}
+/* tw_wheel_arm_lazy with the deadline a time `at` (a tw_time, not NEVER), its tick worked
+   out only if the timer is placed (w->lazy_at). */
+static inline void tw_wheel_arm_lazy_at(tw_wheel *w, tw_timer *t, uint64_t at)
+{
+    if (t->pprev || w->lazy) {
+        if (t->pprev == &w->lazy) {
+            t->expires = at;
+            w->lazy_at = true;
+            return;
+        }
+        tw_wheel_arm_lazy_slow(w, t, tw_wheel_tick_of(at));
+        return;
+    }
+    wheel_lazy_wait_at(w, t, at);
 }
 /* tw_wheel_arm_lazy for a timer its caller knows is not armed (a fresh connection's):
    only the other waiting timer is asked about. */
@@ -94,6 +126,15 @@ static inline void tw_wheel_arm_lazy_unarmed(tw_wheel *w, tw_timer *t, uint64_t 
         return;
     }
     wheel_lazy_wait(w, t, expires);
+}
+/* tw_wheel_arm_lazy_unarmed with the deadline a time (tw_wheel_arm_lazy_at). */
+static inline void tw_wheel_arm_lazy_unarmed_at(tw_wheel *w, tw_timer *t, uint64_t at)
+{
+    if (w->lazy) {
+        tw_wheel_arm_lazy_slow(w, t, tw_wheel_tick_of(at));
+        return;
+    }
+    wheel_lazy_wait_at(w, t, at);
 }
 /* tw_wheel_arm_lazy_unarmed for a timer whose link holds whatever its memory held (an
    object just taken from a free list, not zeroed: tcp_in.c in_listen's SYN queue entry):
