@@ -333,7 +333,9 @@ static void test_wheel_random_against_brute_force(void **state)
 }
 
 /* tw_wheel_arm_lazy cannot be told from tw_wheel_arm: two wheels take the same random
-   operations, one arming eagerly only, the other lazily half of the time; after every
+   operations, one arming eagerly only, the other lazily half of the time (a third of
+   those by tw_wheel_arm_lazy_at, with a time anywhere in the tick before the deadline's,
+   which rounds up to it); after every
    operation both report the same next() and count, and they pop the same timers in the
    same order (the stack's firing order). */
 static void test_wheel_lazy_arm_same_as_arm(void **state)
@@ -348,7 +350,7 @@ static void test_wheel_lazy_arm_same_as_arm(void **state)
     uint64_t start = unit_below(&r, 1ull << 30);
     tw_wheel_init(&wa, start);
     tw_wheel_init(&wb, start);
-    size_t lazy = 0, pops = 0;
+    size_t lazy = 0, lazy_at = 0, pops = 0;
     for (int step = 0; step < 200000; step++) {
         size_t i = (size_t)unit_below(&r, N);
         switch (unit_below(&r, 6)) {
@@ -359,7 +361,14 @@ static void test_wheel_lazy_arm_same_as_arm(void **state)
                                                  : wa.now + random_delta(&r) % 5000;
             tw_wheel_arm(&wa, &a[i], e);
             if (unit_below(&r, 2)) {
-                tw_wheel_arm_lazy(&wb, &b[i], e);
+                if (e > 0 && unit_below(&r, 3) == 0) {
+                    tw_time at = e * TW_TICK - unit_below(&r, TW_TICK);
+                    assert_true(tw_time_to_tick(at) == e);
+                    tw_wheel_arm_lazy_at(&wb, &b[i], at);
+                    lazy_at++;
+                } else {
+                    tw_wheel_arm_lazy(&wb, &b[i], e);
+                }
                 lazy++;
             } else {
                 tw_wheel_arm(&wb, &b[i], e);
@@ -394,7 +403,7 @@ static void test_wheel_lazy_arm_same_as_arm(void **state)
                     step, k);
         }
     }
-    assert_true(lazy > 10000 && pops > 10000);
+    assert_true(lazy > 10000 && lazy_at > 3000 && pops > 10000);
 }
 
 /* The deadline-to-tick conversion rounds up (a timer never fires before its deadline),
