@@ -2507,6 +2507,25 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
 
+
+/* The usual packet's checksum ended with its payload's sum (`sum`: the headers' and the
+   pseudo-header's, tw_tcp_parse_usual_part), and the payload noted for the steps that
+   read it; false for a bad sum. In line for both of input_unsummed's ways (a segment of
+   no connection, a known connection's that header prediction does not take). */
+static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_seg *s,
+                                                               const tw_tcp_usual *u,
+                                                               uint64_t sum)
+{
+    if (u->payload_len) {
+        sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
+        s->data = u->payload;
+    }
+    if (!tw_cksum_native_ok_nz(sum)) {
+        return false;
+    }
+    tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+    return true;
+}
 /* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. The ports
    join `h` for input_demux's steps, the only ones that read them there (in_conn's, for a
    known connection, do not). */
@@ -2542,14 +2561,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                     tw_tcp_usual_ports_bad((uint32_t)key))) {
             return false;
         }
-        if (u->payload_len) {
-            sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
-            s.data = u->payload;
-        }
-        if (!tw_cksum_native_ok_nz(sum)) {
+        if (!usual_sum_ok(st, &s, u, sum)) {
             return false;
         }
-        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
         tw_tcp_usual_ports(h, (uint32_t)key);
         s.h = h;
         input_demux_in(st, &s, key, NULL, true, rq, false);
@@ -2620,14 +2634,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         fast_do(st, c, &s, h, placed, false);
         return true;
     }
-    if (u->payload_len) {
-        sum = tw_cksum_native_short(sum, u->payload, u->payload_len);
-        s.data = u->payload;
-    }
-    if (!tw_cksum_native_ok_nz(sum)) {
+    if (!usual_sum_ok(st, &s, u, sum)) {
         return false;
     }
-    tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
     return true;
 }

@@ -95,6 +95,20 @@ static int drop_tx(const uint8_t *pkt, size_t len, void *ud)
     return 0;
 }
 
+/* tw_stack_new's answer for cfg and dev; a stack it makes is freed at once. */
+static int stack_new_result(const tw_config *cfg, const tw_netdev *dev)
+{
+    tw_stack *st = NULL;
+    int r = tw_stack_new(&st, cfg, dev, 0);
+    if (r == TW_OK) {
+        assert_non_null(st);
+        tw_stack_free(st);
+    } else {
+        assert_null(st);
+    }
+    return r;
+}
+
 /* Configuration out of range is refused with TW_ERR_INVAL, not taken and wrapped: an
    initial window past TW_INITIAL_CWND_MAX segments (cwnd in bytes is a 32-bit count), a
    SYN backlog past TW_SYN_BACKLOG_MAX (a listener's 16-bit count of its SYN queue), an
@@ -106,29 +120,20 @@ static void test_api_config_bounds(void **state)
     memset(&cfg, 0, sizeof(cfg));
     cfg.addr = 0x0a000001u;
     tw_netdev dev = {.transmit = drop_tx, .ud = NULL, .mtu = 1500};
-    tw_stack *st = NULL;
     cfg.initial_cwnd = TW_INITIAL_CWND_MAX + 1;
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
+    assert_int_equal(stack_new_result(&cfg, &dev), TW_ERR_INVAL);
     cfg.initial_cwnd = 3000000u; /* (times an MSS of 1448 wraps 32 bits) */
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
-    assert_null(st);
+    assert_int_equal(stack_new_result(&cfg, &dev), TW_ERR_INVAL);
     cfg.initial_cwnd = TW_INITIAL_CWND_MAX;
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_OK);
-    assert_non_null(st);
-    tw_stack_free(st);
-    st = NULL;
+    assert_int_equal(stack_new_result(&cfg, &dev), TW_OK);
     cfg.initial_cwnd = 0; /* the default */
     cfg.syn_backlog = TW_SYN_BACKLOG_MAX + 1;
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
-    assert_null(st);
+    assert_int_equal(stack_new_result(&cfg, &dev), TW_ERR_INVAL);
     cfg.syn_backlog = TW_SYN_BACKLOG_MAX;
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_OK);
-    assert_non_null(st);
-    tw_stack_free(st);
-    st = NULL;
+    assert_int_equal(stack_new_result(&cfg, &dev), TW_OK);
     cfg.syn_backlog = 0;
     dev.mtu = 575;
-    assert_int_equal(tw_stack_new(&st, &cfg, &dev, 0), TW_ERR_INVAL);
+    assert_int_equal(stack_new_result(&cfg, &dev), TW_ERR_INVAL);
 }
 
 static void test_api_fresh_socket_wrong_calls(void **state)
