@@ -329,13 +329,8 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
        in no table. The lookup's hash: the same key, not hashed again. */
     assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(s->raddr, s->rport, s->lport));
     if (usual) {
-        /* (tw_htab_insert_hashed's case: tw_htab_push_hashed, the tags there: connect's
-           lookup asked them) */
-        assert(st->conns.tag);
-        size_t bi = (size_t)hash & st->conns.mask;
-        s->h.next = st->conns.b[bi];
-        st->conns.b[bi] = &s->h;
-        st->conns.tag[bi] |= tw_htab_tag_bit(hash);
+        /* (tw_htab_insert_hashed's case, the tags there: connect's lookup asked them) */
+        tw_htab_push_tagged(&st->conns, &s->h, hash);
         st->conns.count++;
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);

@@ -130,15 +130,31 @@ static inline uint8_t tw_htab_tag_bit(uint64_t hash)
     return (uint8_t)(1u << (hash >> 61));
 }
 
-/* Put `n` at the head of its bucket and mark its tag bit. */
-static inline void tw_htab_push_hashed(tw_htab *h, tw_hnode *n, uint64_t x)
+/* Put `n` at the head of its bucket; returns the bucket's index. */
+static inline size_t htab_link(tw_htab *h, tw_hnode *n, uint64_t x)
 {
     size_t i = (size_t)x & h->mask;
     n->next = h->b[i];
     h->b[i] = n;
+    return i;
+}
+
+/* Put `n` at the head of its bucket and mark its tag bit. */
+static inline void tw_htab_push_hashed(tw_htab *h, tw_hnode *n, uint64_t x)
+{
+    size_t i = htab_link(h, n, x);
     if (h->tag) {
         h->tag[i] |= tw_htab_tag_bit(x);
     }
+}
+
+/* tw_htab_push_hashed for a caller that knows the table has its tags (it asked them in
+   its lookup: connect), without their test. */
+static inline void tw_htab_push_tagged(tw_htab *h, tw_hnode *n, uint64_t x)
+{
+    assert(h->tag);
+    size_t i = htab_link(h, n, x);
+    h->tag[i] |= tw_htab_tag_bit(x);
 }
 
 /* Insert and remove with the node's hash (tw_htab_hash of its key) already known: a

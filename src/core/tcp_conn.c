@@ -515,10 +515,7 @@ void tw_conn_timer_place(tw_socket *c)
         timer_place_slow(c, tick);
         return;
     }
-    c->timer.expires = d;
-    c->timer.pprev = &w->lazy;
-    w->lazy = &c->timer; /* (not counted while it waits: wheel.h) */
-    w->lazy_at = true;
+    wheel_lazy_wait(w, &c->timer, d, true); /* (not counted while it waits: wheel.h) */
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection

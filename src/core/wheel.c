@@ -104,7 +104,7 @@ void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
     place_lazy(w);
     /* Cancelling a placed timer first and placing this one later gives the same lists as
        the other way round: an unlink leaves the others' order alone. */
-    wheel_lazy_wait(w, t, expires); /* (wheel.h) */
+    wheel_lazy_wait(w, t, expires, false); /* (wheel.h) */
 }
 
 uint64_t tw_wheel_tick_of(uint64_t at)

@@ -68,73 +68,68 @@ void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires);
 /* The usual case of the lazy arms below: `t` becomes the one timer waiting at w->lazy
    (tw_timer_armed says yes, and tw_wheel_cancel finds it there: tw_wheel_cancel_lazy). Its
    next is not read while it waits, and placing it sets it (wheel.c place_lazy): no store
-   for it here. */
-static inline void wheel_lazy_wait(tw_wheel *w, tw_timer *t, uint64_t expires)
+   for it here. `at`: `expires` is a time (tw_time, ns), its tick worked out only if the
+   timer is placed (w->lazy_at); else a tick. (Callers pass `at` as a constant.) */
+static inline __attribute__((always_inline)) void wheel_lazy_wait(tw_wheel *w, tw_timer *t,
+                                                                  uint64_t expires, bool at)
 {
     t->expires = expires;
     t->pprev = &w->lazy;
     w->lazy = t;
-    w->lazy_at = false;
-}
-/* wheel_lazy_wait with the deadline a time `at` (w->lazy_at). */
-static inline void wheel_lazy_wait_at(tw_wheel *w, tw_timer *t, uint64_t at)
-{
-    t->expires = at;
-    t->pprev = &w->lazy;
-    w->lazy = t;
-    w->lazy_at = true;
+    w->lazy_at = at;
 }
 /* The tick of time `at` (stack.h tw_time_to_tick, out of line here: wheel.h comes
    before it), for the lazy arms' other cases below. */
 uint64_t tw_wheel_tick_of(uint64_t at);
-/* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
-   started by a send): a few stores, no call. */
-static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
+/* tw_wheel_arm_lazy and tw_wheel_arm_lazy_at: `at` as wheel_lazy_wait's. */
+static inline __attribute__((always_inline)) void wheel_arm_lazy_as(tw_wheel *w, tw_timer *t,
+                                                                    uint64_t expires, bool at)
 {
     if (t->pprev || w->lazy) {
         if (t->pprev == &w->lazy) {
             t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
-            w->lazy_at = false;
+            w->lazy_at = at;
             return;
         }
-        tw_wheel_arm_lazy_slow(w, t, expires);
+        tw_wheel_arm_lazy_slow(w, t, at ? tw_wheel_tick_of(expires) : expires);
         return;
     }
-    wheel_lazy_wait(w, t, expires);
+    wheel_lazy_wait(w, t, expires, at);
+}
+/* tw_wheel_arm_lazy_unarmed and tw_wheel_arm_lazy_unarmed_at: `at` as wheel_lazy_wait's. */
+static inline __attribute__((always_inline)) void wheel_arm_lazy_unarmed_as(tw_wheel *w,
+                                                                            tw_timer *t,
+                                                                            uint64_t expires,
+                                                                            bool at)
+{
+    if (w->lazy) {
+        tw_wheel_arm_lazy_slow(w, t, at ? tw_wheel_tick_of(expires) : expires);
+        return;
+    }
+    wheel_lazy_wait(w, t, expires, at);
+}
+/* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
+   started by a send): a few stores, no call. */
+static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
+{
+    wheel_arm_lazy_as(w, t, expires, false);
 }
 /* tw_wheel_arm_lazy with the deadline a time `at` (a tw_time, not NEVER), its tick worked
    out only if the timer is placed (w->lazy_at). */
 static inline void tw_wheel_arm_lazy_at(tw_wheel *w, tw_timer *t, uint64_t at)
 {
-    if (t->pprev || w->lazy) {
-        if (t->pprev == &w->lazy) {
-            t->expires = at;
-            w->lazy_at = true;
-            return;
-        }
-        tw_wheel_arm_lazy_slow(w, t, tw_wheel_tick_of(at));
-        return;
-    }
-    wheel_lazy_wait_at(w, t, at);
+    wheel_arm_lazy_as(w, t, at, true);
 }
 /* tw_wheel_arm_lazy for a timer its caller knows is not armed (a fresh connection's):
    only the other waiting timer is asked about. */
 static inline void tw_wheel_arm_lazy_unarmed(tw_wheel *w, tw_timer *t, uint64_t expires)
 {
-    if (w->lazy) {
-        tw_wheel_arm_lazy_slow(w, t, expires);
-        return;
-    }
-    wheel_lazy_wait(w, t, expires);
+    wheel_arm_lazy_unarmed_as(w, t, expires, false);
 }
 /* tw_wheel_arm_lazy_unarmed with the deadline a time (tw_wheel_arm_lazy_at). */
 static inline void tw_wheel_arm_lazy_unarmed_at(tw_wheel *w, tw_timer *t, uint64_t at)
 {
-    if (w->lazy) {
-        tw_wheel_arm_lazy_slow(w, t, tw_wheel_tick_of(at));
-        return;
-    }
-    wheel_lazy_wait_at(w, t, at);
+    wheel_arm_lazy_unarmed_as(w, t, at, true);
 }
 /* tw_wheel_arm_lazy_unarmed for a timer whose link holds whatever its memory held (an
    object just taken from a free list, not zeroed: tcp_in.c in_listen's SYN queue entry):
@@ -147,7 +142,7 @@ static inline void tw_wheel_arm_lazy_fresh(tw_wheel *w, tw_timer *t, uint64_t ex
         tw_wheel_arm_lazy_slow(w, t, expires);
         return;
     }
-    wheel_lazy_wait(w, t, expires);
+    wheel_lazy_wait(w, t, expires, false);
 }
 /* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
 static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
