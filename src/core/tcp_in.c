@@ -946,14 +946,6 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
                                                     ((s->flags & TW_FIN) ? 1u : 0u));
             c->dsack_end = tw_seq_add(c->dsack_start, s->data_len);
         }
-        if (c->state == TW_STATE_TIME_WAIT && (s->flags & TW_FIN) &&
-            tw_seq_eq(tw_seq_add(s->seq, s->len), c->rcv_nxt)) {
-            /* S16: the peer's FIN again (it ends at RCV.NXT: our last ACK was lost): ACK
-               it and restart the 2*MSL wait. Any other FIN is only answered: a forged one
-               must not make TIME-WAIT last for ever. */
-            c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-            timer_changed(c);
-        }
         ack_unacceptable(c, s);
         return IN_DONE;
     }
@@ -991,12 +983,6 @@ static in_result in_check_rst(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
     tw_stack *st = c->st;
     if (!(s->flags & TW_RST)) {
         return IN_CONTINUE;
-    }
-    if (c->state == TW_STATE_TIME_WAIT) {
-        /* RFC 1337: no RST cuts TIME-WAIT short, so none is worth a challenge ACK
-           either (the compact record in timewait.c answers the same way). */
-        tw_drop(st, TW_CNT_TCP_RX_TW_RST_IGNORED, &s->sum, c);
-        return IN_DONE;
     }
     if (!tw_seq_eq(orig_seq, c->rcv_nxt)) {
         /* R3, RFC 5961 3.2: in the window but not exact: challenge ACK. */
@@ -1945,9 +1931,42 @@ static __attribute__((noinline, cold)) bool time_wait_new_syn(tw_socket *c, tw_s
     return true;
 }
 
+/* A segment for a connection in TIME-WAIT that the application still holds: answered
+   exactly as the compact record answers (timewait.c tw_timewait_judge, one rule for
+   both), with the connection's own window, TS.Recent and rate limit. Out of line: rare. */
+static __attribute__((noinline, cold)) void time_wait_in(tw_socket *c, tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if ((s->flags & (TW_SYN | TW_ACK | TW_FIN | TW_RST)) == TW_SYN && time_wait_new_syn(c, s)) {
+        return;
+    }
+    /* (TS.Recent older than 24 days is no longer valid, RFC 7323 5.5: no PAWS then) */
+    bool ts = (c->flags & TW_F_TS) && st->now - c->ts_recent_stamp < TW_SEC(24u * 24u * 3600u);
+    unsigned r = tw_timewait_judge(st, c, s, c->rcv_nxt, rcv_window(c), ts, c->ts_recent);
+    if (r & TW_TWJ_TS) {
+        c->ts_recent = s->h->o.ts_val;
+        c->ts_recent_stamp = st->now;
+    }
+    if (r & TW_TWJ_RESTART) {
+        c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+        timer_changed(c);
+    }
+    if (r & TW_TWJ_CHALLENGE) {
+        tw_out_challenge_ack(c);
+    } else if (r & TW_TWJ_LIMIT) {
+        ack_unacceptable(c, s);
+    } else if (r & TW_TWJ_ACK) {
+        tw_out_ack(c);
+    }
+}
+
 static void in_synchronized(tw_socket *c, tw_seg *s)
 {
     s->len = tw_seg_len(s); /* as it came: in_check_seq trims data_len, not len */
+    if (__builtin_expect(c->state == TW_STATE_TIME_WAIT, 0)) {
+        time_wait_in(c, s);
+        return;
+    }
     if ((c->state == TW_STATE_SYN_RCVD || (c->flags & TW_F_SYN_UNACKED)) &&
         (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
@@ -1977,10 +1996,6 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         /* RFC 9293 3.10.7.4 fourth / RFC 5961 4.2: a SYN on a synchronized connection
            gets a (rate-limited) challenge ACK "irrespective of the sequence number", so
            it is taken before the window check, whose ACKs are not rate-limited. */
-        if (c->state == TW_STATE_TIME_WAIT && !(s->flags & (TW_ACK | TW_FIN)) &&
-            time_wait_new_syn(c, s)) {
-            return;
-        }
         in_check_syn(c, s);
         return;
     }

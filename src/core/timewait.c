@@ -471,6 +471,7 @@ static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t
 #endif
     }
     t->win = (uint16_t)space;
+    /* (their spare bits 0: no rate-limited answer yet, timewait.h) */
     t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
     t->rcv_wscale = c->rcv_wscale;
     if (__builtin_expect(t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires > t->expires, 0)) {
@@ -554,15 +555,67 @@ static void tw_send_ack(tw_stack *st, const tw_tw *t)
     tw_out_bare(st, raddr, lport, rport, t->snd_nxt, t->rcv_nxt, TW_ACK, t->win, &o);
 }
 
+/* RFC 9293 3.10.7.4 in TIME-WAIT, with RFC 5961, RFC 7323 and RFC 1122 4.2.2.13; Linux's
+   tcp_timewait_state_process where the RFCs leave a choice. The segment has passed the
+   caller's check for a newer SYN (S17, RFC 6191). */
+unsigned tw_timewait_judge(tw_stack *st, tw_socket *c, const tw_seg *s, tw_seq rcv_nxt,
+                           uint32_t wnd, bool ts, uint32_t ts_recent)
+{
+    uint32_t len = tw_seg_len(s);
+    uint32_t off = (uint32_t)tw_seq_diff(s->seq, rcv_nxt);
+    /* First check: acceptability against the window this end advertises. */
+    bool ok = wnd == 0 ? off == 0 : off < wnd || (len && (uint32_t)(off + len - 1) < wnd);
+    if (s->flags & TW_RST) {
+        /* Second check: RFC 1337 (TIME-WAIT assassination), the project's rule (SPEC
+           S17, issue 6): no RST ends TIME-WAIT early, so none is worth a challenge ACK
+           either. (RFC 9293 3.10.7.4 would enter CLOSED on one at RCV.NXT, as Linux
+           does with tcp_rfc1337 = 0, its default.) */
+        tw_drop(st, TW_CNT_TCP_RX_TW_RST_IGNORED, &s->sum, c);
+        return 0;
+    }
+    if (s->flags & TW_SYN) {
+        /* Fourth check, RFC 5961 4.2: a SYN that does not open a new incarnation (and a
+           SYN+ACK, a SYN+FIN) gets a challenge ACK, whatever its sequence number. */
+        tw_drop(st, TW_CNT_TCP_RX_SYN_CHALLENGE, &s->sum, c);
+        return TW_TWJ_CHALLENGE;
+    }
+    bool has_ts = ts && (s->h->o.present & TW_OPT_TS);
+    if (has_ts && (int32_t)(s->h->o.ts_val - ts_recent) < 0) {
+        /* RFC 7323 5.3 R1: an older TSval is not acceptable: an ACK (rate-limited when
+           the segment has no text, as any answer to an unacceptable segment). */
+        tw_drop(st, TW_CNT_TCP_RX_PAWS_REJECTED, &s->sum, c);
+        return TW_TWJ_ACK | TW_TWJ_LIMIT;
+    }
+    if (!ok) {
+        /* First check: "send an acknowledgment ... drop the unacceptable segment".
+           S16: the peer's own FIN again (it ends at RCV.NXT: our last ACK was lost)
+           restarts 2*MSL too; no other unacceptable segment does (Linux restarts on any
+           with ACK; RFC 9293 on none), so a forged one cannot stretch TIME-WAIT. */
+        tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, c);
+        bool peer_fin = (s->flags & TW_FIN) && tw_seq_eq(tw_seq_add(s->seq, len), rcv_nxt);
+        return TW_TWJ_ACK | TW_TWJ_LIMIT | (peer_fin ? TW_TWJ_RESTART : 0);
+    }
+    tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, c);
+    if (!(s->flags & TW_ACK)) {
+        return 0; /* fifth check: "if the ACK bit is off, drop the segment and return" */
+    }
+    /* Fifth check, TIME-WAIT STATE: "The only thing that can arrive in this state is a
+       retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
+       (eighth, a FIN: "Restart the 2 MSL time-wait timeout"). Text is ignored (seventh)
+       and, like a FIN, acknowledged (Linux ACKs both and restarts); an empty ACK is not
+       answered (no ACK for an ACK: two ends in TIME-WAIT would loop), but restarts 2*MSL
+       as in Linux. TS.Recent from it when SEG.SEQ =< Last.ACK.sent = RCV.NXT (4.3). */
+    unsigned r = TW_TWJ_RESTART | (len ? TW_TWJ_ACK : 0);
+    if (has_ts && tw_seq_le(s->seq, rcv_nxt)) {
+        r |= TW_TWJ_TS;
+    }
+    return r;
+}
+
 bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_floor)
 {
     trace_tw(st, t, TW_TRACE_SEG_IN, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, &s->sum);
-    if (s->flags & TW_RST) {
-        /* RFC 1337: a RST must not end TIME-WAIT early (TIME-WAIT assassination). */
-        tw_drop(st, TW_CNT_TCP_RX_TW_RST_IGNORED, &s->sum, NULL);
-        return true;
-    }
-    if ((s->flags & (TW_SYN | TW_ACK | TW_FIN)) == TW_SYN) {
+    if ((s->flags & (TW_SYN | TW_ACK | TW_FIN | TW_RST)) == TW_SYN) {
         /* S17, RFC 6191: a new SYN may take the 4-tuple over only when it is surely from
            a newer incarnation: a newer timestamp when both used them, else a sequence
            number above everything the old connection received. (Not a SYN+FIN: the
@@ -586,48 +639,40 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
             tw_timewait_free(st, t);
             return false;
         }
-        tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, NULL);
-        tw_send_ack(st, t);
-        return true;
     }
-    tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, NULL);
-    /* RFC 9293 3.10.7.4, as a held socket in TIME-WAIT answers (tcp_in.c): first the
-       acceptability test against the window this record advertises. */
-    tw_seq nxt = tw_seq_make(t->rcv_nxt);
-    uint32_t len = tw_seg_len(s);
-    uint32_t wnd = (uint32_t)t->win << t->rcv_wscale;
-    uint32_t off = (uint32_t)tw_seq_diff(s->seq, nxt);
-    bool ok = wnd == 0 ? len == 0 && off == 0
-                       : off < wnd || (len && (uint32_t)(off + len - 1) < wnd);
-    if (ok && (t->flags & TW_TWF_TS) && (s->h->o.present & TW_OPT_TS) &&
-        (int32_t)(s->h->o.ts_val - t->ts_recent) < 0) {
-        /* RFC 7323 5.3 (R1), as a held socket's in_check_paws (tcp_in.c): a segment
-           in the window with an older TSval is not acceptable either, and is answered
-           below. (Out of the window it is answered anyway. TS.Recent, kept from the
-           connection, is never 24 days old here: 5.5 has nothing to invalidate.) */
-        tw_count(st, TW_CNT_TCP_RX_PAWS_REJECTED);
-        ok = false;
+    uint32_t wscale = t->rcv_wscale & TW_TW_WSCALE_MASK;
+    unsigned r = tw_timewait_judge(st, NULL, s, tw_seq_make(t->rcv_nxt),
+                                   (uint32_t)t->win << wscale, (t->flags & TW_TWF_TS) != 0,
+                                   t->ts_recent);
+    if (r & TW_TWJ_TS) {
+        t->ts_recent = s->h->o.ts_val;
     }
-    if (!ok) {
-        if ((s->flags & (TW_FIN | TW_SYN)) == TW_FIN && tw_seq_eq(tw_seq_add(s->seq, len), nxt)) {
-            /* S16: the peer's FIN again (it ends at RCV.NXT): our last ACK was lost. ACK
-               and restart 2*MSL: the record moves to its place by the new end (the
-               list's end). Any other FIN is only answered: a forged one must not make
-               TIME-WAIT last for ever. */
-            tw_twtab *T = &st->tws;
-            uint32_t i = index_of(T, t);
-            list_unlink(T, t);
-            t->expires = tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl));
-            list_insert(T, i);
+    if (r & TW_TWJ_RESTART) {
+        /* The record moves to its place by the new end (the list's end). */
+        tw_twtab *T = &st->tws;
+        uint32_t i = index_of(T, t);
+        list_unlink(T, t);
+        t->expires = tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl));
+        list_insert(T, i);
+    }
+    if (r & TW_TWJ_CHALLENGE) {
+        if (tw_challenge_take(st)) {
+            tw_send_ack(st, t);
         }
-        tw_send_ack(st, t); /* an unacceptable segment gets an ACK */
-    } else if (s->flags & TW_SYN) {
-        /* RFC 5961 4.2: a SYN+ACK in the window gets a challenge ACK. */
+    } else if (r & TW_TWJ_ACK) {
+        if ((r & TW_TWJ_LIMIT) && tw_seg_len(s) == 0) {
+            /* at most one answer per 500 ms to a segment without text (timewait.h) */
+            uint32_t now4 = (uint32_t)(st->now_ms >> 2) & TW_TW_OOW_UNITS;
+            uint32_t last = (uint32_t)t->flags >> 1 | (uint32_t)(t->rcv_wscale >> 4) << 7;
+            if (last != 0 && ((now4 - last) & TW_TW_OOW_UNITS) < 125u) {
+                return true;
+            }
+            now4 += now4 == 0; /* (0 is "none yet": 4 ms off at worst) */
+            t->flags = (uint8_t)((t->flags & TW_TWF_TS) | (now4 & 0x7fu) << 1);
+            t->rcv_wscale = (uint8_t)((t->rcv_wscale & TW_TW_WSCALE_MASK) | (now4 >> 7) << 4);
+        }
         tw_send_ack(st, t);
     }
-    /* Acceptable otherwise: without ACK it is dropped (fifth check); with it, nothing is
-       left to acknowledge, the text after the peer's FIN is ignored (seventh) and a FIN
-       at or past RCV.NXT is not the peer's (eighth). No answer. */
     return true;
 }
 

@@ -10,6 +10,7 @@
  *   20 snd_nxt (our FIN + 1), rcv_nxt (their FIN + 1)          8
  *   28 ts_recent, conn_id (for trace)                          8
  *   36 win (raw window field to advertise), flags, rcv_wscale  4
+ *      (their spare bits: the last rate-limited answer, TW_TWF_TS)
  *   40 hash      the 4-tuple's keyed hash (tw_hash_mix)         8
  *
  * The 4-tuple is kept as its hash, tw_hash_mix(tw_tuple_key(raddr, rport, lport), seed):
@@ -34,15 +35,26 @@
  * (htab.h). A freed record's slot takes the last record, and chunks go back to the allocator as the array shrinks. A record's address is
  * therefore valid only until the next record is freed or made.
  *
- * It re-ACKs a retransmitted FIN and restarts 2*MSL (S16), ignores RST (RFC 1337), and
- * lets a newer SYN take the 4-tuple over (RFC 6191, S17).
+ * It answers every segment as a held socket in TIME-WAIT does (tw_timewait_judge, one
+ * rule for both): it re-ACKs a retransmitted FIN and restarts 2*MSL (S16), ignores RST
+ * (RFC 1337), and lets a newer SYN take the 4-tuple over (RFC 6191, S17).
  */
 #ifndef TW_CORE_TIMEWAIT_H
 #define TW_CORE_TIMEWAIT_H
 
 #include "core/tcp_conn.h"
 
+/* tw_tw.flags: bit 0 timestamps in use (TW_TWF_TS). tw_tw.rcv_wscale: bits 0-3 the
+   receive window's scale (0-14). The bits left over in the two (7 and 4) hold the last ACK
+   that answered a segment without text, in 4 ms units modulo 2^11, 0 for none yet
+  : at most one such answer per 500 ms, as a held socket's ack_unacceptable
+   and Linux's tcp_timewait_check_oow_rate_limit. (Modulo 8.192 s: an answer 8 s or more
+   after the last may now and then be held back as if early, which costs one bare ACK the
+   peer sends again. Kept in spare bits: the record stays 48 bytes, and making it writes
+   the two bytes as before.) */
 #define TW_TWF_TS 0x01u
+#define TW_TW_WSCALE_MASK 0x0fu
+#define TW_TW_OOW_UNITS 0x7ffu /* (4 ms units) */
 #define TW_TW_NIL UINT32_MAX
 
 typedef struct tw_tw {
@@ -53,12 +65,28 @@ typedef struct tw_tw {
     uint32_t ts_recent;
     uint32_t conn_id; /* low bits of the connection id, for trace events */
     uint16_t win;
-    uint8_t flags;
-    uint8_t rcv_wscale;
+    uint8_t flags;      /* TW_TWF_TS; bits 1-7: the last answer's low bits */
+    uint8_t rcv_wscale; /* bits 0-3; bits 4-7: its high bits */
     uint64_t hash; /* tw_hash_mix(tw_tuple_key(raddr, rport, lport), seed): see above */
 } tw_tw;
 
 _Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes");
+
+/* The answer to a segment arriving in TIME-WAIT, held socket (tcp_in.c time_wait_in) or
+   compact record (tw_timewait_input) alike: a set of these (none: dropped, no answer). */
+#define TW_TWJ_ACK 0x01u       /* an ACK */
+#define TW_TWJ_LIMIT 0x02u     /* ...held back when one answered a segment without text
+                                  less than 500 ms ago (RFC 5961 10, Linux) */
+#define TW_TWJ_CHALLENGE 0x04u /* a challenge ACK, under the stack's limit (RFC 5961 7) */
+#define TW_TWJ_RESTART 0x08u   /* 2*MSL starts again */
+#define TW_TWJ_TS 0x10u        /* TS.Recent takes the segment's TSval (RFC 7323 4.3) */
+
+/* What a segment gets in TIME-WAIT, after the caller has let a newer SYN take the
+   4-tuple over (S17): the one rule for both forms. RCV.NXT, the receive window in bytes,
+   whether timestamps are in use (and TS.Recent valid) and TS.Recent; `c` the held socket
+   (NULL for a record), for the drop's counter and trace. Counts the drop. */
+unsigned tw_timewait_judge(tw_stack *st, tw_socket *c, const tw_seg *s, tw_seq rcv_nxt,
+                           uint32_t wnd, bool ts, uint32_t ts_recent);
 
 /* Records per chunk of the dense array (timewait.c). */
 #define TW_TW_CHUNK_BITS 8u

@@ -474,8 +474,9 @@ case("time_wait", "ack", "Fifth: only a retransmitted FIN is expected; a bare AC
  +.01 < . 2:2(0) ack 2 win 8192
    +0 state TIME-WAIT
 """)
-case("time_wait", "data", "Seventh: text after the peer's FIN should not occur and is ignored, not\n// acknowledged, as in CLOSE-WAIT (Linux and FreeBSD ACK it; RFC 9293 asks for no answer\n// to an acceptable segment).", TW, """\
+case("time_wait", "data", "Fifth and seventh: text after the peer's FIN is ignored, and acknowledged\n// with 2*MSL restarted (fifth, TIME-WAIT: \"Acknowledge it, and restart the 2 MSL timeout\";\n// Linux and FreeBSD ACK it too).", TW, """\
  +.01 < P. 2:12(10) ack 2 win 8192
+   +0 > . 2:2(0) ack 2
    +0 state TIME-WAIT
 """)
 case("time_wait", "fin", "Fifth and eighth: a retransmitted FIN is acknowledged again and the\n// 2*MSL timer restarts (SPEC S16).", TW, """\
