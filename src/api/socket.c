@@ -297,7 +297,7 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
     tw_stack *st = s->st;
     tw_time at = s->rto_at;
     if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-        tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
+        tw_wheel_arm_lazy_unarmed_at(&st->wheel, &s->timer, at);
     } else {
         tw_conn_timer_update(s);
     }
@@ -369,7 +369,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     if (__builtin_expect(at > TW_TIME_NEVER - (TW_TICK - 1) || st->wheel.lazy, 0)) {
         return connect_arm_rare(s); /* (its calls out of connect: no register kept) */
     }
-    tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
+    tw_wheel_arm_lazy_unarmed_at(&st->wheel, &s->timer, at);
     /* (the SYN, then the call's end, in one tail call: connect keeps no register) */
     return tw_out_syn_first_leave(s);
 }
