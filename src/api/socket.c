@@ -1100,16 +1100,6 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
     return 0;
 }
 
-/* close's usual case's end: tw_out_push's sending step (a FIN queued), then the call's
-   end. Out of line and tail-called, as close_other. */
-static __attribute__((noinline)) int close_push(tw_socket *s)
-{
-    tw_stack *st = s->st; /* (kept across the push, rather than s: not loaded again) */
-    tw_out_push_now(s);
-    leave(st);
-    return 0;
-}
-
 /* see tcpwave.h */
 int tw_socket_close(tw_socket *s, tw_time now)
 {
@@ -1121,7 +1111,8 @@ int tw_socket_close(tw_socket *s, tw_time now)
         s->st->norphans++;
         tw_conn_set_state_untraced(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
                                                                         : TW_STATE_LAST_ACK);
-        return close_push(s);
+        /* tw_out_push's sending step (a FIN queued), then the call's end: a tail call */
+        return tw_out_push_now_leave(s);
     }
     return close_other(s);
 }

@@ -870,6 +870,9 @@ void tw_out_push_open(tw_socket *c);
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
 void tw_out_push_now(tw_socket *c);
+/* tw_out_push_now from inside an API call (close), then the call's end: the stack's
+   re-entrancy guard cleared once the netdev has what was sent. Returns 0. */
+int tw_out_push_now_leave(tw_socket *c);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
 /* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same

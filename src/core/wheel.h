@@ -78,10 +78,12 @@ static inline __attribute__((always_inline)) void wheel_lazy_wait(tw_wheel *w, t
     t->pprev = &w->lazy;
     w->lazy = t;
 }
-/* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
-   started by a send): a few stores, no call. `at`: the deadline as a time (a tw_time,
-   ns; not NEVER), its tick worked out only if the timer is placed (w->lazy). */
-static inline void tw_wheel_arm_lazy_at(tw_wheel *w, tw_timer *t, uint64_t at)
+/* Inline (always: GCC otherwise keeps it out of line in its many callers) for the usual
+   case, a timer not armed while no other waits (a connection's RTO started by a send): a
+   few stores, no call. `at`: the deadline as a time (a tw_time, ns; not NEVER), its tick
+   worked out only if the timer is placed (w->lazy). */
+static inline __attribute__((always_inline)) void tw_wheel_arm_lazy_at(tw_wheel *w, tw_timer *t,
+                                                                       uint64_t at)
 {
     if (t->pprev || w->lazy) {
         if (t->pprev == &w->lazy) {
@@ -95,7 +97,8 @@ static inline void tw_wheel_arm_lazy_at(tw_wheel *w, tw_timer *t, uint64_t at)
 }
 /* tw_wheel_arm_lazy_at for a timer its caller knows is not armed (a fresh connection's):
    only the other waiting timer is asked about. */
-static inline void tw_wheel_arm_lazy_unarmed_at(tw_wheel *w, tw_timer *t, uint64_t at)
+static inline __attribute__((always_inline)) void
+tw_wheel_arm_lazy_unarmed_at(tw_wheel *w, tw_timer *t, uint64_t at)
 {
     if (w->lazy) {
         tw_wheel_arm_lazy_slow(w, t, at);
@@ -107,7 +110,8 @@ static inline void tw_wheel_arm_lazy_unarmed_at(tw_wheel *w, tw_timer *t, uint64
    object just taken from a free list, not zeroed: tcp_in.c in_listen's SYN queue entry):
    the link is cleared only for tw_wheel_arm_lazy_slow, which reads it; the usual case
    sets it. */
-static inline void tw_wheel_arm_lazy_fresh_at(tw_wheel *w, tw_timer *t, uint64_t at)
+static inline __attribute__((always_inline)) void
+tw_wheel_arm_lazy_fresh_at(tw_wheel *w, tw_timer *t, uint64_t at)
 {
     if (w->lazy) {
         t->pprev = NULL;
