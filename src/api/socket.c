@@ -586,20 +586,9 @@ static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, u
     return true;
 }
 
-/* send's end for new data from ESTABLISHED on: tw_out_push's sending step (no FIN is
-   queued), then the call's end. Out of line: the usual write tail-calls it. */
-static __attribute__((noinline)) tw_ssize send_push(tw_socket *s, size_t n)
-{
-    tw_stack *st = s->st; /* (kept across the push, rather than s: not loaded again) */
-    tw_out_idle_check(s);
-    tw_out_push_now(s);
-    leave(st);
-    return (tw_ssize)n;
-}
-
 /* send's write of n bytes (room for them checked) in every case, dst where they go in
-   one piece or NULL (send_dst): the copy, then as send_push. Out of line, for the writes
-   tw_socket_send does not make in line. */
+   one piece or NULL (send_dst): the copy, then as tw_out_send_push_leave. Out of line,
+   for the writes tw_socket_send does not make in line. */
 static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *buf, size_t n,
                                                      uint8_t *dst)
 {
@@ -645,7 +634,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         size_t n = len < room ? len : room; /* (a size_t: the count returned) */
         /* S5: data queued during the handshake leaves with the third segment. The usual
            write (marked expected): 16 to 64 bytes (tw_copy's in-line sizes), in one piece
-           where it goes, made with no call but tail calls (send_push), so that send
+           where it goes, made with no call but tail calls (tw_out_send_push_leave), so that send
            saves no register; every other write is send_other's, and nothing to write
            (no room, or none asked) is asked only outside the usual sizes. */
         if (__builtin_expect(n - 16 > 48, 0)) {
@@ -661,7 +650,9 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             tw_copy(dst, buf, n);
             tw_ring_commit(&s->snd, (uint32_t)n);
             if (s->state >= TW_STATE_ESTABLISHED) {
-                return send_push(s, n);
+                /* (new data from ESTABLISHED on: tw_out_push's sending step, no FIN queued,
+                   then the call's end, in one tail call) */
+                return tw_out_send_push_leave(s, n);
             }
             leave(s->st);
             return (tw_ssize)n;

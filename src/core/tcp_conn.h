@@ -873,6 +873,10 @@ void tw_out_push_now(tw_socket *c);
 /* tw_out_push_now from inside an API call (close), then the call's end: the stack's
    re-entrancy guard cleared once the netdev has what was sent. Returns 0. */
 int tw_out_push_now_leave(tw_socket *c);
+/* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
+   4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end
+   as tw_out_push_now_leave's. Returns n. */
+tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
 /* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same

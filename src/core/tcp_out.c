@@ -1546,7 +1546,8 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 }
 
 /* (push_now's body; `leave`: the API call's end after it, the netdev's calls made, and
-   `ret` returned, for the API's calls that end with it: tw_out_push_now_leave) */
+   `ret` returned, for the API's calls that end with it: tw_out_push_now_leave and
+   tw_out_send_push_leave) */
 static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
                                                                   tw_ssize ret)
 {
@@ -1583,6 +1584,12 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
 int tw_out_push_now_leave(tw_socket *c)
 {
     return (int)push_now_in(c, true, 0);
+}
+
+tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
+{
+    tw_out_idle_check(c);
+    return push_now_in(c, true, (tw_ssize)n);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
