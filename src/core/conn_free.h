@@ -48,7 +48,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
        last, tw_conn_free_end_rare), so that it saves no register; every other case is
        tw_conn_free_full's. */
     assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
-    if (__builtin_expect(c->timer.pprev != &st->wheel.lazy ||
+    if (__builtin_expect(!tw_timer_lazy(&c->timer) ||
                              (!orphan && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
                              c->snd.cap != TW_MEM_RING_BLOCK || c->rcv.cap != TW_MEM_RING_BLOCK ||
                              ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||

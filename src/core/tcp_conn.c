@@ -268,7 +268,7 @@ __attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
     /* tw_wheel_cancel's steps, without its clearing the link of an object given back
        (tw_conn_alloc zeroes it): the usual lifecycle's timer waits unplaced (the lazy
        slot) when its connection goes. */
-    if (__builtin_expect(c->timer.pprev == &st->wheel.lazy, 1)) {
+    if (__builtin_expect(tw_timer_lazy(&c->timer), 1)) {
         st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (c->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &c->timer);
@@ -503,7 +503,7 @@ void tw_conn_timer_place(tw_socket *c)
     /* (tw_wheel_arm_lazy_at's steps, its slow case timer_place_slow's) */
     tw_wheel *w = &c->st->wheel;
     if (c->timer.pprev || w->lazy) {
-        if (c->timer.pprev == &w->lazy) {
+        if (tw_timer_lazy(&c->timer)) {
             c->timer.expires = d; /* the waiting one moves (or stays) */
             return;
         }

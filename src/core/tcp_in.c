@@ -429,7 +429,7 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
 {
     /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
        next user sets it: in_listen) */
-    if (r->timer.pprev == &st->wheel.lazy) {
+    if (tw_timer_lazy(&r->timer)) {
         st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (r->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
@@ -565,7 +565,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     /* The entry's retransmission deadline, a time while its timer waits unplaced (wheel.h
        lazy: the usual case), else a tick (placed, or armed again by tw_req_on_timer). */
     tw_time synack_at = r->timer.expires;
-    if (__builtin_expect(r->timer.pprev != &st->wheel.lazy, 0)) {
+    if (__builtin_expect(!tw_timer_lazy(&r->timer), 0)) {
         synack_at = tw_time_of_tick(synack_at);
     }
     uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */

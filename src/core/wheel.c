@@ -92,7 +92,7 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires)
    case). */
 void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t at)
 {
-    if (t->pprev == &w->lazy) {
+    if (tw_timer_lazy(t)) {
         t->expires = at; /* the waiting one moves: taken off and put back, in effect */
         return;
     }

@@ -26,9 +26,20 @@
 #define TW_WHEEL_LEVELS 11 /* 11 * 6 bits >= 64: every tick value has a level */
 
 typedef struct tw_timer {
-    struct tw_timer *next, **pprev; /* pprev NULL: not armed */
-    uint64_t expires;               /* tick */
+    struct tw_timer *next, **pprev; /* pprev NULL: not armed; TW_TIMER_LAZY: w->lazy */
+    uint64_t expires;               /* tick (a time while it waits at w->lazy) */
 } tw_timer;
+
+/* The pprev of the one timer that waits unplaced (w->lazy): a constant rather than
+   &w->lazy, never followed (the waiting timer is taken off by w->lazy = NULL), so that
+   its store and its tests take an immediate, not the wheel's address worked out first
+   (lifecycle -16 instr). An address no list head can have (the first page), aligned. */
+#define TW_TIMER_LAZY ((tw_timer **)(uintptr_t)sizeof(tw_timer *))
+/* Whether t is the timer waiting unplaced on its wheel (w->lazy == t). */
+static inline bool tw_timer_lazy(const tw_timer *t)
+{
+    return t->pprev == TW_TIMER_LAZY;
+}
 
 typedef struct tw_wheel {
     uint64_t now;                   /* every tick <= now has been processed */
@@ -75,7 +86,7 @@ static inline __attribute__((always_inline)) void wheel_lazy_wait(tw_wheel *w, t
                                                                   uint64_t at)
 {
     t->expires = at;
-    t->pprev = &w->lazy;
+    t->pprev = TW_TIMER_LAZY;
     w->lazy = t;
 }
 /* Inline (always: GCC otherwise keeps it out of line in its many callers) for the usual
@@ -86,7 +97,7 @@ static inline __attribute__((always_inline)) void tw_wheel_arm_lazy_at(tw_wheel 
                                                                        uint64_t at)
 {
     if (t->pprev || w->lazy) {
-        if (t->pprev == &w->lazy) {
+        if (tw_timer_lazy(t)) {
             t->expires = at; /* the waiting one moves: taken off and put back, in effect */
             return;
         }
@@ -135,7 +146,7 @@ static inline void tw_wheel_cancel(tw_wheel *w, tw_timer *t)
     if (!t->pprev) {
         return;
     }
-    if (t->pprev == &w->lazy) {
+    if (tw_timer_lazy(t)) {
         tw_wheel_cancel_lazy(w, t);
         return;
     }
