@@ -14,11 +14,6 @@ void tw_conn_free_full(tw_socket *c);
 /* tw_conn_free's end when its usual case left a call to make (rare). */
 void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink);
 
-/* The bytes tw_conn_free's usual case puts on the free lists, its two ring blocks' and
-   its own, counted at once with the connection (mem.h cached: nothing reads it in
-   between), where one add for each list cost an instruction more. */
-#define FREE_BYTES (2u * TW_MEM_RING_BLOCK + sizeof(tw_socket))
-
 /* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
    has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
    a record: the stack is then not idle, and its usual end asks no trim). `orphan`: the
@@ -60,7 +55,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
         return;
     }
     /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c) */
-    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, 0); /* (FREE_BYTES) */
+    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
     assert(!unheld || st->timer_held != c);
     if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;
@@ -99,7 +94,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
         return;
     }
     c->kind = 0;
-    tw_mem_give_room(&st->mem, TW_MC_CONN, c, FREE_BYTES);
+    tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
     if (!(gone & TW_F_HASHED)) {
         tw_stack_trim_if_idle(st);
     } else {

@@ -233,7 +233,6 @@ static void *slab_take(tw_mem *m, tw_mem_cache *c, size_t size)
         s = c->spare;
         if (s) {
             c->spare = NULL;
-            m->cached -= s->bytes;
         } else if (!(s = slab_new(m, c, osz))) {
             return NULL;
         }
@@ -315,7 +314,6 @@ static void obj_release(tw_mem *m, tw_mem_cache *c, void *p, size_t size)
             s->free = NULL;
             s->carved = 0;
             c->spare = s;
-            m->cached += s->bytes;
         }
         return;
     }
@@ -353,6 +351,16 @@ void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
     obj_release(m, c, p, size);
 }
 
+size_t tw_mem_cached(const tw_mem *m)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < TW_MC_COUNT_; i++) {
+        const tw_mem_cache *c = &m->cache[i];
+        n += (size_t)c->n * c->size + (c->spare ? c->spare->bytes : 0);
+    }
+    return n;
+}
+
 void tw_mem_drain(tw_mem *m)
 {
     for (unsigned i = 0; i < TW_MC_COUNT_; i++) {
@@ -360,14 +368,12 @@ void tw_mem_drain(tw_mem *m)
         while (c->head) {
             void *p = c->head;
             memcpy(&c->head, p, sizeof(void *));
-            m->cached -= c->size;
             obj_release(m, c, p, c->size);
         }
         c->n = 0;
         if (c->spare) {
             struct tw_slab *s = c->spare;
             c->spare = NULL;
-            m->cached -= s->bytes;
             slab_release(m, c, s);
         }
     }
@@ -392,7 +398,6 @@ void tw_mem_walk(tw_mem *m, enum tw_mem_class cls, void (*fn)(void *obj, void *u
 void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls)
 {
     tw_mem_cache *c = &m->cache[cls];
-    m->cached -= (size_t)c->n * c->size;
     c->head = NULL;
     c->n = 0;
     while (c->solo) {
@@ -400,10 +405,7 @@ void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls)
         c->solo = h->next;
         tw_mem_free(m, h, c->size + TW_MEM_SOLO_HDR);
     }
-    if (c->spare) {
-        m->cached -= c->spare->bytes;
-        c->spare = NULL;
-    }
+    c->spare = NULL;
     for (uint32_t i = 0; i < c->ndir; i++) {
         tw_mem_free(m, c->dir[i], c->dir[i]->bytes);
     }

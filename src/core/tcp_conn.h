@@ -329,7 +329,7 @@ typedef struct tw_trace_id {
    leaf back, so that it holds what a fresh one holds (mem.h, stack.h leaf_kept). */
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->mem.cached || st->leaf_kept)) {
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->leaf_kept || tw_mem_cached(&st->mem))) {
         tw_stack_trim(st);
     }
 }
