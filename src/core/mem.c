@@ -4,6 +4,7 @@
  */
 #include "core/mem.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -330,6 +331,7 @@ void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
     void *p = NULL;
+    assert(!slab_class(cls) || tw_mem_counts_out(cls)); /* (slabs are sized by out) */
     if (slab_class(cls) && (c->avail || c->spare || c->out >= TW_MEM_SLAB_FROM)) {
         p = slab_take(m, c, size);
     }
@@ -340,14 +342,18 @@ void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
         }
     }
     c->size = (uint32_t)size;
-    c->out++;
+    if (tw_mem_counts_out(cls)) {
+        c->out++;
+    }
     return p;
 }
 
 void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    c->out--;
+    if (tw_mem_counts_out(cls)) {
+        c->out--;
+    }
     obj_release(m, c, p, size);
 }
 

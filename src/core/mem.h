@@ -87,7 +87,7 @@ typedef struct tw_mem_cache {
     uint32_t n;
     uint32_t size; /* object size of this class, fixed at first use */
     struct tw_mem_solo *solo; /* walkable classes: objects allocated on their own */
-    size_t out;    /* objects taken and not given back */
+    size_t out;    /* objects taken and not given back (tw_mem_counts_out's classes) */
     struct tw_slab *avail;  /* slabs with room (not full, not the spare) */
     struct tw_slab *spare;  /* an empty slab kept for the next one needed */
     struct tw_slab **dir;   /* every slab of the class, by address */
@@ -114,6 +114,14 @@ void tw_mem_free(tw_mem *m, void *p, size_t size);
    class's size). Worked out, not counted: only an idle stack's trim and tests ask. */
 size_t tw_mem_cached(const tw_mem *m);
 
+/* Whether the class counts its objects out (tw_mem_cache out): the connections', which
+   an idle stack's trim asks about, and the slab classes' (connections and ports), whose
+   slabs are sized by it. Ring blocks and half-open entries make no count step. */
+static inline bool tw_mem_counts_out(enum tw_mem_class cls)
+{
+    return cls == TW_MC_CONN || cls == TW_MC_PORT;
+}
+
 /* The paths of tw_mem_take and tw_mem_give that do not use the free list. */
 void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size);
 void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size);
@@ -129,7 +137,9 @@ static inline void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size)
     }
     memcpy(&c->head, p, sizeof(void *));
     c->n--;
-    c->out++;
+    if (tw_mem_counts_out(cls)) {
+        c->out++;
+    }
     return p;
 }
 
@@ -188,7 +198,9 @@ static inline bool tw_mem_list_full(const tw_mem_cache *c)
 static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    c->out--; /* (c->size: set when the object was taken, tw_mem_take_slow) */
+    if (tw_mem_counts_out(cls)) {
+        c->out--; /* (c->size: set when the object was taken, tw_mem_take_slow) */
+    }
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
     c->n++;
@@ -227,7 +239,9 @@ static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, 
                                      size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    c->out -= 2;
+    if (tw_mem_counts_out(cls)) {
+        c->out -= 2;
+    }
     memcpy(q, &c->head, sizeof(void *));
     memcpy(p, &q, sizeof(void *));
     c->head = p;
