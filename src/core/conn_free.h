@@ -62,11 +62,16 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
     }
     st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     if (f & TW_F_ACK_QUEUED) {
-        tw_socket **pp = &st->ack_head;
-        while (__builtin_expect(*pp != c, 0)) {
-            pp = &(*pp)->ack_next;
+        /* (most often the list's first: its link stored without its address made first) */
+        if (__builtin_expect(st->ack_head == c, 1)) {
+            st->ack_head = c->ack_next;
+        } else {
+            tw_socket *p = st->ack_head;
+            while (p->ack_next != c) {
+                p = p->ack_next;
+            }
+            p->ack_next = c->ack_next;
         }
-        *pp = c->ack_next;
     }
     if (orphan || (f & TW_F_COUNTED)) {
         st->nconns--;
