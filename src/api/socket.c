@@ -48,6 +48,21 @@ static int refuse(tw_stack *st, int rc)
         }                                                                                  \
     } while (0)
 
+/* ENTER for a call whose steps call no hook (recv, accept: no netdev, trace, allocator
+   or notify call; tw_out_ack_lazy only queues): the clock moved, the guard asked but not
+   set, and no leave() at its end. Nothing can call into the stack before such a call
+   returns, so the guard's flag, set and cleared around it, would be seen by nobody. */
+#define ENTER_NOHOOK(s, now)                                                               \
+    do {                                                                                   \
+        if (!(s)) {                                                                        \
+            return TW_ERR_INVAL;                                                           \
+        }                                                                                  \
+        if ((s)->st->in_call) {                                                            \
+            return refuse((s)->st, TW_ERR_BUSY);                                           \
+        }                                                                                  \
+        tw_stack_set_now((s)->st, now);                                                    \
+    } while (0)
+
 /* The guard of the calls that take no clock (bind and the settings): a NULL socket, or a
    call from inside a hook (tcpwave.h). */
 #define SETTING(s)                                                                         \
@@ -211,7 +226,7 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
     if (!out) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    ENTER(s, now);
+    ENTER_NOHOOK(s, now); /* (no hook: its steps are the queue's) */
     int rc = 0;
     if (!(s->flags & TW_F_LISTENER)) {
         rc = refuse(s->st, TW_ERR_STATE);
@@ -229,7 +244,6 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
         c->flags &= ~TW_F_CHILD; /* S3: only now does the application own it */
         *out = c;
     }
-    leave(s->st);
     return rc;
 }
 
@@ -748,8 +762,7 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
     if (window_update_due(s)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
-    leave(s->st);
-    return (tw_ssize)n;
+    return (tw_ssize)n; /* (no leave: ENTER_NOHOOK) */
 }
 
 /* tw_socket_recv's copy of its usual read when tw_copy would make a call (below 16 or
@@ -764,11 +777,10 @@ static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t
 
 /* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
    buffer limit not lowered, nothing stored past it), up to the call's end. */
-static inline __attribute__((always_inline)) void recv_all_read(tw_stack *st, tw_socket *s)
+static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
 {
     s->rcv.len = 0;
     s->rcv.head = 0;
-    leave(st); /* (first: the stack's pointer is then not kept; what follows calls no hook) */
     if (window_update_due_in(s, s->rcvbuf_cap)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
@@ -780,8 +792,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     if (!buf && cap) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    ENTER(s, now);
-    tw_stack *st = s->st; /* (read once: the copy's stores may alias s->st for GCC) */
+    /* (no hook: the copy, the ring's bookkeeping, and the window update's ACK queued for
+       the end of the turn, tw_out_ack_lazy) */
+    ENTER_NOHOOK(s, now);
     tw_ssize rc;
     uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing; and the
@@ -800,7 +813,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                      !(s->ooo && s->ooo->n);
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
-            recv_all_read(st, s);
+            recv_all_read(s);
             return (tw_ssize)n;
         }
         if (usual) {
@@ -812,7 +825,6 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                (bulk +4.3 per KiB). The empty asm makes s a new value for GCC, which
                otherwise takes the place computed for the in-line copy, before the
                branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
-            leave(st);
             if (window_update_due_in(s, s->rcvbuf_cap)) {
                 tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
             }
@@ -841,7 +853,6 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     } else {
         rc = TW_ERR_AGAIN;
     }
-    leave(s->st);
     return rc;
 }
 
