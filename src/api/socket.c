@@ -48,6 +48,21 @@ static int refuse(tw_stack *st, int rc)
         }                                                                                  \
     } while (0)
 
+/* ENTER for a call whose steps call no hook (recv, accept: no netdev, trace, allocator
+   or notify call; tw_out_ack_lazy only queues): the clock moved, the guard asked but not
+   set, and no leave() at its end. Nothing can call into the stack before such a call
+   returns, so the guard's flag, set and cleared around it, would be seen by nobody. */
+#define ENTER_NOHOOK(s, now)                                                               \
+    do {                                                                                   \
+        if (!(s)) {                                                                        \
+            return TW_ERR_INVAL;                                                           \
+        }                                                                                  \
+        if ((s)->st->in_call) {                                                            \
+            return refuse((s)->st, TW_ERR_BUSY);                                           \
+        }                                                                                  \
+        tw_stack_set_now((s)->st, now);                                                    \
+    } while (0)
+
 /* The guard of the calls that take no clock (bind and the settings): a NULL socket, or a
    call from inside a hook (tcpwave.h). */
 #define SETTING(s)                                                                         \
@@ -211,7 +226,7 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
     if (!out) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    ENTER(s, now);
+    ENTER_NOHOOK(s, now); /* (no hook: its steps are the queue's) */
     int rc = 0;
     if (!(s->flags & TW_F_LISTENER)) {
         rc = refuse(s->st, TW_ERR_STATE);
@@ -229,7 +244,6 @@ int tw_socket_accept(tw_socket *s, tw_socket **out, tw_time now)
         c->flags &= ~TW_F_CHILD; /* S3: only now does the application own it */
         *out = c;
     }
-    leave(s->st);
     return rc;
 }
 
@@ -297,7 +311,7 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
     tw_stack *st = s->st;
     tw_time at = s->rto_at;
     if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-        tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
+        tw_wheel_arm_lazy_unarmed_at(&st->wheel, &s->timer, at);
     } else {
         tw_conn_timer_update(s);
     }
@@ -369,7 +383,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
     if (__builtin_expect(at > TW_TIME_NEVER - (TW_TICK - 1) || st->wheel.lazy, 0)) {
         return connect_arm_rare(s); /* (its calls out of connect: no register kept) */
     }
-    tw_wheel_arm_lazy_unarmed(&st->wheel, &s->timer, tw_time_to_tick(at));
+    tw_wheel_arm_lazy_unarmed_at(&st->wheel, &s->timer, at);
     /* (the SYN, then the call's end, in one tail call: connect keeps no register) */
     return tw_out_syn_first_leave(s);
 }
@@ -586,20 +600,9 @@ static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, u
     return true;
 }
 
-/* send's end for new data from ESTABLISHED on: tw_out_push's sending step (no FIN is
-   queued), then the call's end. Out of line: the usual write tail-calls it. */
-static __attribute__((noinline)) tw_ssize send_push(tw_socket *s, size_t n)
-{
-    tw_stack *st = s->st; /* (kept across the push, rather than s: not loaded again) */
-    tw_out_idle_check(s);
-    tw_out_push_now(s);
-    leave(st);
-    return (tw_ssize)n;
-}
-
 /* send's write of n bytes (room for them checked) in every case, dst where they go in
-   one piece or NULL (send_dst): the copy, then as send_push. Out of line, for the writes
-   tw_socket_send does not make in line. */
+   one piece or NULL (send_dst): the copy, then as tw_out_send_push_leave. Out of line,
+   for the writes tw_socket_send does not make in line. */
 static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *buf, size_t n,
                                                      uint8_t *dst)
 {
@@ -645,7 +648,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         size_t n = len < room ? len : room; /* (a size_t: the count returned) */
         /* S5: data queued during the handshake leaves with the third segment. The usual
            write (marked expected): 16 to 64 bytes (tw_copy's in-line sizes), in one piece
-           where it goes, made with no call but tail calls (send_push), so that send
+           where it goes, made with no call but tail calls (tw_out_send_push_leave), so that send
            saves no register; every other write is send_other's, and nothing to write
            (no room, or none asked) is asked only outside the usual sizes. */
         if (__builtin_expect(n - 16 > 48, 0)) {
@@ -661,7 +664,9 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             tw_copy(dst, buf, n);
             tw_ring_commit(&s->snd, (uint32_t)n);
             if (s->state >= TW_STATE_ESTABLISHED) {
-                return send_push(s, n);
+                /* (new data from ESTABLISHED on: tw_out_push's sending step, no FIN queued,
+                   then the call's end, in one tail call) */
+                return tw_out_send_push_leave(s, n);
             }
             leave(s->st);
             return (tw_ssize)n;
@@ -757,8 +762,7 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
     if (window_update_due(s)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
-    leave(s->st);
-    return (tw_ssize)n;
+    return (tw_ssize)n; /* (no leave: ENTER_NOHOOK) */
 }
 
 /* tw_socket_recv's copy of its usual read when tw_copy would make a call (below 16 or
@@ -773,11 +777,10 @@ static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t
 
 /* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
    buffer limit not lowered, nothing stored past it), up to the call's end. */
-static inline __attribute__((always_inline)) void recv_all_read(tw_stack *st, tw_socket *s)
+static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
 {
     s->rcv.len = 0;
     s->rcv.head = 0;
-    leave(st); /* (first: the stack's pointer is then not kept; what follows calls no hook) */
     if (window_update_due_in(s, s->rcvbuf_cap)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
@@ -789,8 +792,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     if (!buf && cap) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    ENTER(s, now);
-    tw_stack *st = s->st; /* (read once: the copy's stores may alias s->st for GCC) */
+    /* (no hook: the copy, the ring's bookkeeping, and the window update's ACK queued for
+       the end of the turn, tw_out_ack_lazy) */
+    ENTER_NOHOOK(s, now);
     tw_ssize rc;
     uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing; and the
@@ -809,7 +813,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                      !(s->ooo && s->ooo->n);
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
-            recv_all_read(st, s);
+            recv_all_read(s);
             return (tw_ssize)n;
         }
         if (usual) {
@@ -821,7 +825,6 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                (bulk +4.3 per KiB). The empty asm makes s a new value for GCC, which
                otherwise takes the place computed for the in-line copy, before the
                branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
-            leave(st);
             if (window_update_due_in(s, s->rcvbuf_cap)) {
                 tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
             }
@@ -850,7 +853,6 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     } else {
         rc = TW_ERR_AGAIN;
     }
-    leave(s->st);
     return rc;
 }
 
@@ -1100,16 +1102,6 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
     return 0;
 }
 
-/* close's usual case's end: tw_out_push's sending step (a FIN queued), then the call's
-   end. Out of line and tail-called, as close_other. */
-static __attribute__((noinline)) int close_push(tw_socket *s)
-{
-    tw_stack *st = s->st; /* (kept across the push, rather than s: not loaded again) */
-    tw_out_push_now(s);
-    leave(st);
-    return 0;
-}
-
 /* see tcpwave.h */
 int tw_socket_close(tw_socket *s, tw_time now)
 {
@@ -1121,7 +1113,8 @@ int tw_socket_close(tw_socket *s, tw_time now)
         s->st->norphans++;
         tw_conn_set_state_untraced(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
                                                                         : TW_STATE_LAST_ACK);
-        return close_push(s);
+        /* tw_out_push's sending step (a FIN queued), then the call's end: a tail call */
+        return tw_out_push_now_leave(s);
     }
     return close_other(s);
 }

@@ -14,11 +14,6 @@ void tw_conn_free_full(tw_socket *c);
 /* tw_conn_free's end when its usual case left a call to make (rare). */
 void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink);
 
-/* The bytes tw_conn_free's usual case puts on the free lists, its two ring blocks' and
-   its own, counted at once with the connection (mem.h cached: nothing reads it in
-   between), where one add for each list cost an instruction more. */
-#define FREE_BYTES (2u * TW_MEM_RING_BLOCK + sizeof(tw_socket))
-
 /* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
    has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
    a record: the stack is then not idle, and its usual end asks no trim). `orphan`: the
@@ -48,7 +43,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
        last, tw_conn_free_end_rare), so that it saves no register; every other case is
        tw_conn_free_full's. */
     assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
-    if (__builtin_expect(c->timer.pprev != &st->wheel.lazy ||
+    if (__builtin_expect(!tw_timer_lazy(&c->timer) ||
                              (!orphan && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
                              c->snd.cap != TW_MEM_RING_BLOCK || c->rcv.cap != TW_MEM_RING_BLOCK ||
                              ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||
@@ -60,18 +55,23 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
         return;
     }
     /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c) */
-    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, 0); /* (FREE_BYTES) */
+    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
     assert(!unheld || st->timer_held != c);
     if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;
     }
     st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     if (f & TW_F_ACK_QUEUED) {
-        tw_socket **pp = &st->ack_head;
-        while (__builtin_expect(*pp != c, 0)) {
-            pp = &(*pp)->ack_next;
+        /* (most often the list's first: its link stored without its address made first) */
+        if (__builtin_expect(st->ack_head == c, 1)) {
+            st->ack_head = c->ack_next;
+        } else {
+            tw_socket *p = st->ack_head;
+            while (p->ack_next != c) {
+                p = p->ack_next;
+            }
+            p->ack_next = c->ack_next;
         }
-        *pp = c->ack_next;
     }
     if (orphan || (f & TW_F_COUNTED)) {
         st->nconns--;
@@ -99,7 +99,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
         return;
     }
     c->kind = 0;
-    tw_mem_give_room(&st->mem, TW_MC_CONN, c, FREE_BYTES);
+    tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
     if (!(gone & TW_F_HASHED)) {
         tw_stack_trim_if_idle(st);
     } else {

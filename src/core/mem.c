@@ -4,6 +4,7 @@
  */
 #include "core/mem.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,7 +234,6 @@ static void *slab_take(tw_mem *m, tw_mem_cache *c, size_t size)
         s = c->spare;
         if (s) {
             c->spare = NULL;
-            m->cached -= s->bytes;
         } else if (!(s = slab_new(m, c, osz))) {
             return NULL;
         }
@@ -315,7 +315,6 @@ static void obj_release(tw_mem *m, tw_mem_cache *c, void *p, size_t size)
             s->free = NULL;
             s->carved = 0;
             c->spare = s;
-            m->cached += s->bytes;
         }
         return;
     }
@@ -332,6 +331,7 @@ void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
     void *p = NULL;
+    assert(!slab_class(cls) || tw_mem_counts_out(cls)); /* (slabs are sized by out) */
     if (slab_class(cls) && (c->avail || c->spare || c->out >= TW_MEM_SLAB_FROM)) {
         p = slab_take(m, c, size);
     }
@@ -342,15 +342,29 @@ void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size)
         }
     }
     c->size = (uint32_t)size;
-    c->out++;
+    if (tw_mem_counts_out(cls)) {
+        c->out++;
+    }
     return p;
 }
 
 void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    c->out--;
+    if (tw_mem_counts_out(cls)) {
+        c->out--;
+    }
     obj_release(m, c, p, size);
+}
+
+size_t tw_mem_cached(const tw_mem *m)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < TW_MC_COUNT_; i++) {
+        const tw_mem_cache *c = &m->cache[i];
+        n += (size_t)c->n * c->size + (c->spare ? c->spare->bytes : 0);
+    }
+    return n;
 }
 
 void tw_mem_drain(tw_mem *m)
@@ -360,14 +374,12 @@ void tw_mem_drain(tw_mem *m)
         while (c->head) {
             void *p = c->head;
             memcpy(&c->head, p, sizeof(void *));
-            m->cached -= c->size;
             obj_release(m, c, p, c->size);
         }
         c->n = 0;
         if (c->spare) {
             struct tw_slab *s = c->spare;
             c->spare = NULL;
-            m->cached -= s->bytes;
             slab_release(m, c, s);
         }
     }
@@ -392,7 +404,6 @@ void tw_mem_walk(tw_mem *m, enum tw_mem_class cls, void (*fn)(void *obj, void *u
 void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls)
 {
     tw_mem_cache *c = &m->cache[cls];
-    m->cached -= (size_t)c->n * c->size;
     c->head = NULL;
     c->n = 0;
     while (c->solo) {
@@ -400,10 +411,7 @@ void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls)
         c->solo = h->next;
         tw_mem_free(m, h, c->size + TW_MEM_SOLO_HDR);
     }
-    if (c->spare) {
-        m->cached -= c->spare->bytes;
-        c->spare = NULL;
-    }
+    c->spare = NULL;
     for (uint32_t i = 0; i < c->ndir; i++) {
         tw_mem_free(m, c->dir[i], c->dir[i]->bytes);
     }

@@ -23,7 +23,7 @@
  * as they are needed (the rest of it is not touched, so not faulted in); an object given
  * back past the free list goes to its own slab (found by address in the class's sorted
  * directory), and a slab whose objects are all back is returned to the allocator, except
- * one per class kept as a spare (counted in `cached`, returned by tw_mem_drain; an object
+ * one per class kept as a spare (in tw_mem_cached's count, returned by tw_mem_drain; an object
  * in a free list keeps its slab until then). A slab counts in `live` and against the
  * budget as a whole: when a new slab does not fit, the object is allocated on its own, so
  * the budget still refuses only what does not fit. A stack with few objects of a class
@@ -87,7 +87,7 @@ typedef struct tw_mem_cache {
     uint32_t n;
     uint32_t size; /* object size of this class, fixed at first use */
     struct tw_mem_solo *solo; /* walkable classes: objects allocated on their own */
-    size_t out;    /* objects taken and not given back */
+    size_t out;    /* objects taken and not given back (tw_mem_counts_out's classes) */
     struct tw_slab *avail;  /* slabs with room (not full, not the spare) */
     struct tw_slab *spare;  /* an empty slab kept for the next one needed */
     struct tw_slab **dir;   /* every slab of the class, by address */
@@ -97,9 +97,8 @@ typedef struct tw_mem_cache {
 typedef struct tw_mem {
     tw_allocator a;
     size_t budget; /* 0: unlimited */
-    /* (cached not next to cache[0]: GCC made its store and cache[0].head's, side by side
-       in tw_mem_take, one 16-byte store at the cost of two more instructions) */
-    size_t cached;     /* of live, bytes in the free lists */
+    /* (the bytes in the free lists and spare slabs are not kept as a count: tw_mem_cached
+       works them out, so that a take and a give each make one step fewer) */
     size_t live, peak; /* bytes held from the allocator, free lists included */
     tw_mem_cache cache[TW_MC_COUNT_];
 } tw_mem;
@@ -111,6 +110,17 @@ void *tw_mem_alloc(tw_mem *m, size_t size);
 void *tw_mem_zalloc(tw_mem *m, size_t size);
 /* `size` must be the size given at allocation. NULL is ignored. */
 void tw_mem_free(tw_mem *m, void *p, size_t size);
+/* Of live, the bytes the free lists and the spare slabs hold (each list's objects are its
+   class's size). Worked out, not counted: only an idle stack's trim and tests ask. */
+size_t tw_mem_cached(const tw_mem *m);
+
+/* Whether the class counts its objects out (tw_mem_cache out): the connections', which
+   an idle stack's trim asks about, and the slab classes' (connections and ports), whose
+   slabs are sized by it. Ring blocks and half-open entries make no count step. */
+static inline bool tw_mem_counts_out(enum tw_mem_class cls)
+{
+    return cls == TW_MC_CONN || cls == TW_MC_PORT;
+}
 
 /* The paths of tw_mem_take and tw_mem_give that do not use the free list. */
 void *tw_mem_take_slow(tw_mem *m, enum tw_mem_class cls, size_t size);
@@ -127,8 +137,9 @@ static inline void *tw_mem_take(tw_mem *m, enum tw_mem_class cls, size_t size)
     }
     memcpy(&c->head, p, sizeof(void *));
     c->n--;
-    c->out++;
-    m->cached -= size;
+    if (tw_mem_counts_out(cls)) {
+        c->out++;
+    }
     return p;
 }
 
@@ -187,11 +198,14 @@ static inline bool tw_mem_list_full(const tw_mem_cache *c)
 static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    c->out--; /* (c->size: set when the object was taken, tw_mem_take_slow) */
+    if (tw_mem_counts_out(cls)) {
+        c->out--; /* (c->size: set when the object was taken, tw_mem_take_slow) */
+    }
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
     c->n++;
-    m->cached += size;
+    (void)m;
+    (void)size; /* (the class's size: tw_mem_cached) */
 }
 
 /* Back to the class's free list, or to its slab or the allocator when the list is full.
@@ -225,12 +239,14 @@ static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, 
                                      size_t size)
 {
     tw_mem_cache *c = &m->cache[cls];
-    c->out -= 2;
+    if (tw_mem_counts_out(cls)) {
+        c->out -= 2;
+    }
     memcpy(q, &c->head, sizeof(void *));
     memcpy(p, &q, sizeof(void *));
     c->head = p;
     c->n += 2;
-    m->cached += 2 * size;
+    (void)size; /* (the class's size: tw_mem_cached) */
 }
 
 /* tw_mem_give of two objects of the class (neither NULL) at once: one test of the list's

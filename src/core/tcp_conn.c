@@ -268,7 +268,7 @@ __attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
     /* tw_wheel_cancel's steps, without its clearing the link of an object given back
        (tw_conn_alloc zeroes it): the usual lifecycle's timer waits unplaced (the lazy
        slot) when its connection goes. */
-    if (__builtin_expect(c->timer.pprev == &st->wheel.lazy, 1)) {
+    if (__builtin_expect(tw_timer_lazy(&c->timer), 1)) {
         st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (c->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &c->timer);
@@ -344,7 +344,7 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
         tw_port_leaf_emptied(st, c->lport);
     }
     c->kind = 0;
-    tw_mem_give_room(&st->mem, TW_MC_CONN, c, FREE_BYTES);
+    tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
     tw_stack_trim_if_idle(st);
 }
 
@@ -479,12 +479,12 @@ void tw_conn_done(tw_socket *c, int err)
     done_held(c, err);
 }
 
-/* tw_wheel_arm_lazy's other case for tw_conn_timer_place (another timer waits unplaced,
+/* tw_wheel_arm_lazy_at's other case for tw_conn_timer_place (another timer waits unplaced,
    or c's is placed on the wheel): out of line, so that the usual case does not work out
    the wheel's and the timer's addresses for its call first. */
-static __attribute__((noinline)) void timer_place_slow(tw_socket *c, uint64_t tick)
+static __attribute__((noinline)) void timer_place_slow(tw_socket *c, tw_time at)
 {
-    tw_wheel_arm_lazy_slow(&c->st->wheel, &c->timer, tick);
+    tw_wheel_arm_lazy_slow(&c->st->wheel, &c->timer, at);
 }
 
 void tw_conn_timer_place(tw_socket *c)
@@ -498,24 +498,22 @@ void tw_conn_timer_place(tw_socket *c)
     }
     /* Placed when the wheel next changes, or never if the deadline goes first: the
        delayed-ACK timer a receiver arms for every other segment is cancelled by the ACK
-       the next one sends. The waiting entry keeps the time itself (wheel.h lazy_at): its
+       the next one sends. The waiting entry keeps the time itself (wheel.h lazy): its
        tick is worked out only if it is placed. */
     /* (tw_wheel_arm_lazy_at's steps, its slow case timer_place_slow's) */
     tw_wheel *w = &c->st->wheel;
     if (c->timer.pprev || w->lazy) {
-        if (c->timer.pprev == &w->lazy) {
+        if (tw_timer_lazy(&c->timer)) {
             c->timer.expires = d; /* the waiting one moves (or stays) */
-            w->lazy_at = true;
             return;
         }
-        uint64_t tick = tw_time_to_tick(d);
-        if (c->timer.pprev && c->timer.expires == tick) {
+        if (c->timer.pprev && c->timer.expires == tw_time_to_tick(d)) {
             return; /* (placed at that tick already) */
         }
-        timer_place_slow(c, tick);
+        timer_place_slow(c, d);
         return;
     }
-    wheel_lazy_wait(w, &c->timer, d, true); /* (not counted while it waits: wheel.h) */
+    wheel_lazy_wait(w, &c->timer, d); /* (not counted while it waits: wheel.h) */
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection

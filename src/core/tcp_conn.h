@@ -329,7 +329,7 @@ typedef struct tw_trace_id {
    leaf back, so that it holds what a fresh one holds (mem.h, stack.h leaf_kept). */
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->mem.cached || st->leaf_kept)) {
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->leaf_kept || tw_mem_cached(&st->mem))) {
         tw_stack_trim(st);
     }
 }
@@ -870,6 +870,13 @@ void tw_out_push_open(tw_socket *c);
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
 void tw_out_push_now(tw_socket *c);
+/* tw_out_push_now from inside an API call (close), then the call's end: the stack's
+   re-entrancy guard cleared once the netdev has what was sent. Returns 0. */
+int tw_out_push_now_leave(tw_socket *c);
+/* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
+   4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end
+   as tw_out_push_now_leave's. Returns n. */
+tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
 /* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same

@@ -113,7 +113,7 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
 static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        uint64_t synack_tick, tw_socket *l, uint16_t peer_win);
+                        tw_time synack_at, tw_socket *l, uint16_t peer_win);
 
 /* A child of listener `l` for the peer of segment `s`, whose 4-tuple's key is `key`
    (tw_tuple_key), not yet in any state, with trace identity `id`. Inline in its two
@@ -352,8 +352,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
        wheel next changes: the third segment usually frees the entry first (wheel.h;
        _fresh: an entry just taken has no timer armed, and its link, not yet set, is
        cleared only where tw_wheel_arm_lazy_slow reads it). */
-    tw_wheel_arm_lazy_fresh(&st->wheel, &r->timer,
-                            tw_time_to_tick(tw_time_add(st->now, cfg->rto_initial)));
+    tw_wheel_arm_lazy_fresh_at(&st->wheel, &r->timer, tw_time_add(st->now, cfg->rto_initial));
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
@@ -430,7 +429,7 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
 {
     /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
        next user sets it: in_listen) */
-    if (r->timer.pprev == &st->wheel.lazy) {
+    if (tw_timer_lazy(&r->timer)) {
         st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     } else if (r->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
@@ -563,7 +562,12 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     }
     /* The entry was found by the segment's 4-tuple, the connection has the same one,
        and both tables have one seed: the lookup's hash serves both. */
-    uint64_t synack_tick = r->timer.expires; /* (the entry's retransmission deadline) */
+    /* The entry's retransmission deadline, a time while its timer waits unplaced (wheel.h
+       lazy: the usual case), else a tick (placed, or armed again by tw_req_on_timer). */
+    tw_time synack_at = r->timer.expires;
+    if (__builtin_expect(!tw_timer_lazy(&r->timer), 0)) {
+        synack_at = tw_time_of_tick(synack_at);
+    }
     uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */
     req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
     /* tw_conn_hash_hashed without its test (a child just made is in no table; its flag is
@@ -578,7 +582,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, usual, synack_tick, l, peer_win);
+    in_promoted(st, c, s, usual, synack_at, l, peer_win);
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
@@ -2139,11 +2143,11 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
    would have done (Linux keeps the request sock and its timer in both cases): the
    connection's RTO takes over on the entry's schedule, with its retries counted against
    synack_retries (on_rto), and the connection does not wait for ever. */
-static void synack_rto_take_over(tw_socket *c, uint64_t synack_tick)
+static void synack_rto_take_over(tw_socket *c, tw_time synack_at)
 {
     c->retries = (uint8_t)c->total_retrans; /* the entry's retries (req_promote) */
     c->rto = synack_backoff(&c->st->cfg, c->rto, c->retries);
-    c->rto_at = (tw_time)synack_tick * TW_TICK;
+    c->rto_at = tw_time_of_tick(tw_time_to_tick(synack_at)); /* (the tick the entry had) */
     timer_changed(c);
 }
 
@@ -2163,7 +2167,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
    TS.Recent, set by req_promote). */
 static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        uint64_t synack_tick, tw_socket *l, uint16_t peer_win)
+                        tw_time synack_at, tw_socket *l, uint16_t peer_win)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
     if (third_ack_ok(c, s, usual)) {
@@ -2182,7 +2186,7 @@ static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
     if (st->timer_held == c && c->state == TW_STATE_SYN_RCVD) { /* (held: not freed) */
         /* (the same values again: only leaving SYN-RECEIVED changes them) */
         syn_rcvd_window(c);
-        synack_rto_take_over(c, synack_tick);
+        synack_rto_take_over(c, synack_at);
     }
     timer_release(st, c);
 }

@@ -1545,10 +1545,11 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
     }
 }
 
-/* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
-   (a receiver after each data segment) then save no registers for it, and those that
-   send end here (a tail call). */
-static __attribute__((noinline)) void push_now(tw_socket *c)
+/* (push_now's body; `leave`: the API call's end after it, the netdev's calls made, and
+   `ret` returned, for the API's calls that end with it: tw_out_push_now_leave and
+   tw_out_send_push_leave) */
+static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
+                                                                  tw_ssize ret)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     if (push_last(c)) {
@@ -1561,10 +1562,34 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
                start none, tcpwave.h) */
             tw_rto_arm_inline_as(st, c, true);
         }
-        return;
+    } else {
+        push_segs(c, ~0u, false);
+        push_tail(c);
     }
-    push_segs(c, ~0u, false);
-    push_tail(c);
+    if (leave) {
+        assert(st->in_call);
+        st->in_call = false;
+    }
+    return ret;
+}
+
+/* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
+   (a receiver after each data segment) then save no registers for it, and those that
+   send end here (a tail call). */
+static __attribute__((noinline)) void push_now(tw_socket *c)
+{
+    push_now_in(c, false, 0);
+}
+
+int tw_out_push_now_leave(tw_socket *c)
+{
+    return (int)push_now_in(c, true, 0);
+}
+
+tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
+{
+    tw_out_idle_check(c);
+    return push_now_in(c, true, (tw_ssize)n);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */

@@ -61,6 +61,14 @@ static void room_set(const tw_stack *st, tw_twtab *T)
     T->room = room;
 }
 
+/* The time the stack's deadline reports for a record's end E (tw_tw expires): the time
+   of the tick the end falls in, as the wheel would fire it (stack.h tw_time_to_tick
+   rounds up). */
+static inline tw_time end_at(tw_time e)
+{
+    return tw_time_of_tick(tw_time_to_tick(e));
+}
+
 /* Index of a record from its address: its predecessor on the expiry list names it. */
 static uint32_t index_of(const tw_twtab *T, const tw_tw *t)
 {
@@ -240,8 +248,7 @@ static inline void list_unlink(tw_twtab *T, tw_tw *t)
 {
     if (t->fprev == TW_TW_NIL) {
         T->head = t->fnext;
-        T->head_at = t->fnext != TW_TW_NIL ? tw_time_of_tick(rec(T, t->fnext)->expires)
-                                           : TW_TIME_NEVER;
+        T->head_at = t->fnext != TW_TW_NIL ? end_at(rec(T, t->fnext)->expires) : TW_TIME_NEVER;
     } else {
         rec(T, t->fprev)->fnext = t->fnext;
     }
@@ -265,7 +272,7 @@ static void list_insert(tw_twtab *T, uint32_t i)
     if (p == TW_TW_NIL) {
         t->fnext = T->head;
         T->head = i;
-        T->head_at = tw_time_of_tick(t->expires);
+        T->head_at = end_at(t->expires);
     } else {
         t->fnext = rec(T, p)->fnext;
         rec(T, p)->fnext = i;
@@ -451,7 +458,7 @@ static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t
     bk->bloom |= bit_of(h);
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
        close() during TIME-WAIT must not start a fresh 2*MSL. */
-    t->expires = tw_time_to_tick(c->misc_at);
+    t->expires = c->misc_at; /* (a time: no division) */
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
     t->hash = h;
@@ -652,7 +659,7 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
         tw_twtab *T = &st->tws;
         uint32_t i = index_of(T, t);
         list_unlink(T, t);
-        t->expires = tw_time_to_tick(tw_time_add(st->now, 2 * st->cfg.msl));
+        t->expires = tw_time_add(st->now, 2 * st->cfg.msl);
         list_insert(T, i);
     }
     if (r & TW_TWJ_CHALLENGE) {
@@ -679,16 +686,19 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
 uint64_t tw_timewait_next(const tw_stack *st)
 {
     const tw_twtab *T = &st->tws;
-    return T->count ? rec(T, T->head)->expires : UINT64_MAX;
+    return T->count ? tw_time_to_tick(rec(T, T->head)->expires) : UINT64_MAX;
 }
 
 void tw_timewait_expire(tw_stack *st, uint64_t tick)
 {
     tw_twtab *T = &st->tws;
+    /* A record's end E is due at `tick` when tw_time_to_tick(E) <= tick, that is E <= the
+       tick's time (it rounds up), but for NEVER, whose tick is UINT64_MAX. */
+    tw_time lim = tw_time_of_tick(tick);
     while (T->count) {
         uint32_t i = T->head;
         tw_tw *t = rec(T, i);
-        if (t->expires > tick) {
+        if (t->expires > lim || t->expires == TW_TIME_NEVER) {
             break;
         }
         tw_count(st, TW_CNT_TCP_TW_RECYCLED_TIMEOUT);

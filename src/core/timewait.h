@@ -4,7 +4,7 @@
  * When a connection whose application is gone enters TIME-WAIT, everything but what
  * TIME-WAIT needs is freed. What remains is 48 bytes:
  *
- *   0  expires   tick (ms) at which 2*MSL ends                8
+ *   0  expires   time (ns) at which 2*MSL ends                8
  *   8  hnext     next record in the hash chain (index)         4
  *   12 fnext, fprev  the expiry list (indices)                 8
  *   20 snd_nxt (our FIN + 1), rcv_nxt (their FIN + 1)          8
@@ -58,7 +58,7 @@
 #define TW_TW_NIL UINT32_MAX
 
 typedef struct tw_tw {
-    uint64_t expires;
+    uint64_t expires; /* a time (tw_time): made with no division; its tick when asked */
     uint32_t hnext;
     uint32_t fnext, fprev;
     uint32_t snd_nxt, rcv_nxt;

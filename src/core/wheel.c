@@ -62,7 +62,7 @@ static void clear_bit_if_empty(tw_wheel *w, tw_timer **head)
     w->pending[i / TW_WHEEL_SLOTS] &= ~(1ull << (i % TW_WHEEL_SLOTS));
 }
 
-/* Place the timer that waits (tw_wheel_arm_lazy) before anything else changes the
+/* Place the timer that waits (tw_wheel_arm_lazy_at) before anything else changes the
    wheel: the lists then get their timers in the order the arms came, as if it had been
    placed when armed (w->now has not moved since: only tw_wheel_advance moves it, and it
    places the waiting timer first). */
@@ -71,9 +71,7 @@ static inline void place_lazy(tw_wheel *w)
     tw_timer *t = w->lazy;
     if (t) {
         w->lazy = NULL;
-        if (w->lazy_at) {
-            t->expires = tw_time_to_tick(t->expires);
-        }
+        t->expires = tw_time_to_tick(t->expires); /* (a time while it waits: wheel.h) */
         place(w, t);
         w->count++; /* (counted once placed: wheel.h) */
     }
@@ -90,12 +88,12 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires)
     w->count++;
 }
 
-/* tw_wheel_arm_lazy when t is armed or another timer waits (wheel.h has the usual case). */
-void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
+/* tw_wheel_arm_lazy_at when t is armed or another timer waits (wheel.h has the usual
+   case). */
+void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t at)
 {
-    if (t->pprev == &w->lazy) {
-        t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
-        w->lazy_at = false;
+    if (tw_timer_lazy(t)) {
+        t->expires = at; /* the waiting one moves: taken off and put back, in effect */
         return;
     }
     if (t->pprev) {
@@ -104,13 +102,9 @@ void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires)
     place_lazy(w);
     /* Cancelling a placed timer first and placing this one later gives the same lists as
        the other way round: an unlink leaves the others' order alone. */
-    wheel_lazy_wait(w, t, expires, false); /* (wheel.h) */
+    wheel_lazy_wait(w, t, at); /* (wheel.h) */
 }
 
-uint64_t tw_wheel_tick_of(uint64_t at)
-{
-    return tw_time_to_tick(at);
-}
 
 void tw_wheel_cancel_placed(tw_wheel *w, tw_timer *t)
 {
@@ -201,7 +195,7 @@ uint64_t tw_wheel_next(const tw_wheel *w)
            deadline (a slot at a lower level starts before any slot above it), so this is
            the report with it placed. */
         uint64_t e = w->lazy->expires;
-        uint64_t l = lazy_next(w, w->lazy_at ? tw_time_to_tick(e) : e);
+        uint64_t l = lazy_next(w, tw_time_to_tick(e)); /* (a time: wheel.h) */
         next = l < next ? l : next;
     }
     return next;

@@ -26,20 +26,31 @@
 #define TW_WHEEL_LEVELS 11 /* 11 * 6 bits >= 64: every tick value has a level */
 
 typedef struct tw_timer {
-    struct tw_timer *next, **pprev; /* pprev NULL: not armed */
-    uint64_t expires;               /* tick */
+    struct tw_timer *next, **pprev; /* pprev NULL: not armed; TW_TIMER_LAZY: w->lazy */
+    uint64_t expires;               /* tick (a time while it waits at w->lazy) */
 } tw_timer;
+
+/* The pprev of the one timer that waits unplaced (w->lazy): a constant rather than
+   &w->lazy, never followed (the waiting timer is taken off by w->lazy = NULL), so that
+   its store and its tests take an immediate, not the wheel's address worked out first
+   (lifecycle -16 instr). An address no list head can have (the first page), aligned. */
+#define TW_TIMER_LAZY ((tw_timer **)(uintptr_t)sizeof(tw_timer *))
+/* Whether t is the timer waiting unplaced on its wheel (w->lazy == t). */
+static inline bool tw_timer_lazy(const tw_timer *t)
+{
+    return t->pprev == TW_TIMER_LAZY;
+}
 
 typedef struct tw_wheel {
     uint64_t now;                   /* every tick <= now has been processed */
     uint64_t pending[TW_WHEEL_LEVELS];
     tw_timer *slot[TW_WHEEL_LEVELS][TW_WHEEL_SLOTS];
     tw_timer *expired;              /* due, waiting for tw_wheel_pop */
-    tw_timer *lazy;                 /* armed, not placed yet (tw_wheel_arm_lazy) */
-    /* lazy's expires is a time (tw_time, ns: tw_wheel_arm_lazy_at), turned into its tick
-       only when it is placed or asked about: a connection's timer, armed by a send and
-       cancelled by the ACK, then costs no division (stack.h tw_time_to_tick). */
-    bool lazy_at;
+    tw_timer *lazy;                 /* armed, not placed yet (tw_wheel_arm_lazy_at) */
+    /* lazy's expires is a time (tw_time, ns), turned into its tick only when it is placed
+       or asked about: a connection's timer, armed by a send and cancelled by the ACK, then
+       costs no division (stack.h tw_time_to_tick). Every lazy arm takes a time, so that
+       the waiting timer needs no flag saying which of the two its expires is. */
     /* Placed timers (in a slot or expired); the one waiting at lazy is not counted, so
        that the usual arm and cancel of a connection's timer (the lazy one's) make no
        count step: tw_wheel_count is the number armed. */
@@ -63,86 +74,62 @@ void tw_wheel_arm(tw_wheel *w, tw_timer *t, uint64_t expires);
    then costs no placing and no unlinking: a receiver's delayed-ACK timer, armed for
    one segment and cancelled by the ACK the next one sends. Nothing can tell the two
    apart: the other timers' lists end up in the same order, and tw_wheel_next reports
-   what it would with the timer placed. One timer at a time waits so. */
-void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t expires);
+   what it would with the timer placed. One timer at a time waits so. The deadline is a
+   time `at` (a tw_time, ns), not a tick: the waiting timer keeps it so (w->lazy). These
+   are the cases the inline arms below leave (t armed, or another timer waits). */
+void tw_wheel_arm_lazy_slow(tw_wheel *w, tw_timer *t, uint64_t at);
 /* The usual case of the lazy arms below: `t` becomes the one timer waiting at w->lazy
    (tw_timer_armed says yes, and tw_wheel_cancel finds it there: tw_wheel_cancel_lazy). Its
    next is not read while it waits, and placing it sets it (wheel.c place_lazy): no store
-   for it here. `at`: `expires` is a time (tw_time, ns), its tick worked out only if the
-   timer is placed (w->lazy_at); else a tick. (Callers pass `at` as a constant.) */
+   for it here. `at`: the deadline as a time (w->lazy). */
 static inline __attribute__((always_inline)) void wheel_lazy_wait(tw_wheel *w, tw_timer *t,
-                                                                  uint64_t expires, bool at)
+                                                                  uint64_t at)
 {
-    t->expires = expires;
-    t->pprev = &w->lazy;
+    t->expires = at;
+    t->pprev = TW_TIMER_LAZY;
     w->lazy = t;
-    w->lazy_at = at;
 }
-/* The tick of time `at` (stack.h tw_time_to_tick, out of line here: wheel.h comes
-   before it), for the lazy arms' other cases below. */
-uint64_t tw_wheel_tick_of(uint64_t at);
-/* tw_wheel_arm_lazy and tw_wheel_arm_lazy_at: `at` as wheel_lazy_wait's. */
-static inline __attribute__((always_inline)) void wheel_arm_lazy_as(tw_wheel *w, tw_timer *t,
-                                                                    uint64_t expires, bool at)
+/* Inline (always: GCC otherwise keeps it out of line in its many callers) for the usual
+   case, a timer not armed while no other waits (a connection's RTO started by a send): a
+   few stores, no call. `at`: the deadline as a time (a tw_time, ns; not NEVER), its tick
+   worked out only if the timer is placed (w->lazy). */
+static inline __attribute__((always_inline)) void tw_wheel_arm_lazy_at(tw_wheel *w, tw_timer *t,
+                                                                       uint64_t at)
 {
     if (t->pprev || w->lazy) {
-        if (t->pprev == &w->lazy) {
-            t->expires = expires; /* the waiting one moves: taken off and put back, in effect */
-            w->lazy_at = at;
+        if (tw_timer_lazy(t)) {
+            t->expires = at; /* the waiting one moves: taken off and put back, in effect */
             return;
         }
-        tw_wheel_arm_lazy_slow(w, t, at ? tw_wheel_tick_of(expires) : expires);
+        tw_wheel_arm_lazy_slow(w, t, at);
         return;
     }
-    wheel_lazy_wait(w, t, expires, at);
+    wheel_lazy_wait(w, t, at);
 }
-/* tw_wheel_arm_lazy_unarmed and tw_wheel_arm_lazy_unarmed_at: `at` as wheel_lazy_wait's. */
-static inline __attribute__((always_inline)) void wheel_arm_lazy_unarmed_as(tw_wheel *w,
-                                                                            tw_timer *t,
-                                                                            uint64_t expires,
-                                                                            bool at)
+/* tw_wheel_arm_lazy_at for a timer its caller knows is not armed (a fresh connection's):
+   only the other waiting timer is asked about. */
+static inline __attribute__((always_inline)) void
+tw_wheel_arm_lazy_unarmed_at(tw_wheel *w, tw_timer *t, uint64_t at)
 {
     if (w->lazy) {
-        tw_wheel_arm_lazy_slow(w, t, at ? tw_wheel_tick_of(expires) : expires);
+        tw_wheel_arm_lazy_slow(w, t, at);
         return;
     }
-    wheel_lazy_wait(w, t, expires, at);
+    wheel_lazy_wait(w, t, at);
 }
-/* Inline for the usual case, a timer not armed while no other waits (a connection's RTO
-   started by a send): a few stores, no call. */
-static inline void tw_wheel_arm_lazy(tw_wheel *w, tw_timer *t, uint64_t expires)
-{
-    wheel_arm_lazy_as(w, t, expires, false);
-}
-/* tw_wheel_arm_lazy with the deadline a time `at` (a tw_time, not NEVER), its tick worked
-   out only if the timer is placed (w->lazy_at). */
-static inline void tw_wheel_arm_lazy_at(tw_wheel *w, tw_timer *t, uint64_t at)
-{
-    wheel_arm_lazy_as(w, t, at, true);
-}
-/* tw_wheel_arm_lazy for a timer its caller knows is not armed (a fresh connection's):
-   only the other waiting timer is asked about. */
-static inline void tw_wheel_arm_lazy_unarmed(tw_wheel *w, tw_timer *t, uint64_t expires)
-{
-    wheel_arm_lazy_unarmed_as(w, t, expires, false);
-}
-/* tw_wheel_arm_lazy_unarmed with the deadline a time (tw_wheel_arm_lazy_at). */
-static inline void tw_wheel_arm_lazy_unarmed_at(tw_wheel *w, tw_timer *t, uint64_t at)
-{
-    wheel_arm_lazy_unarmed_as(w, t, at, true);
-}
-/* tw_wheel_arm_lazy_unarmed for a timer whose link holds whatever its memory held (an
+/* tw_wheel_arm_lazy_unarmed_at for a timer whose link holds whatever its memory held (an
    object just taken from a free list, not zeroed: tcp_in.c in_listen's SYN queue entry):
    the link is cleared only for tw_wheel_arm_lazy_slow, which reads it; the usual case
    sets it. */
-static inline void tw_wheel_arm_lazy_fresh(tw_wheel *w, tw_timer *t, uint64_t expires)
+static inline __attribute__((always_inline)) void
+tw_wheel_arm_lazy_fresh_at(tw_wheel *w, tw_timer *t, uint64_t at)
 {
     if (w->lazy) {
         t->pprev = NULL;
-        tw_wheel_arm_lazy_slow(w, t, expires);
+        tw_wheel_arm_lazy_slow(w, t, at);
         return;
     }
-    wheel_lazy_wait(w, t, expires, false);
+    wheel_lazy_wait(w, t, at);
 }
 /* tw_wheel_cancel for the timer that waits unplaced (w->lazy == t), inline. */
 static inline void tw_wheel_cancel_lazy(tw_wheel *w, tw_timer *t)
@@ -159,7 +146,7 @@ static inline void tw_wheel_cancel(tw_wheel *w, tw_timer *t)
     if (!t->pprev) {
         return;
     }
-    if (t->pprev == &w->lazy) {
+    if (tw_timer_lazy(t)) {
         tw_wheel_cancel_lazy(w, t);
         return;
     }

@@ -224,12 +224,12 @@ static void test_mem_free_list_reuse_and_bound(void **state)
     assert_non_null(p);
     tw_mem_give(&m, TW_MC_REQ, p, 256);
     assert_int_equal(m.live, 256); /* still held from the allocator */
-    assert_int_equal(m.cached, 256);
+    assert_int_equal(tw_mem_cached(&m), 256);
     assert_int_equal(r.frees, 0);
     void *q = tw_mem_ztake(&m, TW_MC_REQ, 256);
     assert_ptr_equal(q, p);
     assert_int_equal(r.allocs, 1);
-    assert_int_equal(m.cached, 0);
+    assert_int_equal(tw_mem_cached(&m), 0);
     for (size_t i = 0; i < 256; i++) {
         UNIT_EQ(((unsigned char *)q)[i], 0, "byte %zu of a reused zeroed object", i);
     }
@@ -243,12 +243,12 @@ static void test_mem_free_list_reuse_and_bound(void **state)
     for (size_t i = 0; i < TW_MEM_CACHE_MAX + 4; i++) {
         tw_mem_give(&m, TW_MC_PORT, ps[i], 32);
     }
-    assert_int_equal(m.cached, 256 + TW_MEM_CACHE_MAX * 32);
-    assert_int_equal(m.live, m.cached);
+    assert_int_equal(tw_mem_cached(&m), 256 + TW_MEM_CACHE_MAX * 32);
+    assert_int_equal(m.live, tw_mem_cached(&m));
     assert_int_equal(r.live, m.live);
     tw_mem_drain(&m);
     assert_int_equal(m.live, 0);
-    assert_int_equal(m.cached, 0);
+    assert_int_equal(tw_mem_cached(&m), 0);
     assert_int_equal(r.live, 0);
     assert_int_equal(r.allocs, r.frees);
 }
@@ -269,7 +269,7 @@ static void test_mem_free_list_yields_to_budget(void **state)
     tw_mem_give(&m, TW_MC_RING, p, 600);
     void *big = tw_mem_alloc(&m, 900); /* fits only once the cached 600 go back */
     assert_non_null(big);
-    assert_int_equal(m.cached, 0);
+    assert_int_equal(tw_mem_cached(&m), 0);
     assert_int_equal(m.live, 900);
     assert_null(tw_mem_take(&m, TW_MC_RING, 600)); /* and the budget still holds */
     tw_mem_free(&m, big, 900);
@@ -324,11 +324,11 @@ static void test_mem_slabs(void **state)
         tw_mem_give(&m, TW_MC_CONN, ps[N - 1 - i], SZ);
     }
     assert_int_equal(m.cache[TW_MC_CONN].n, TW_MEM_CACHE_MAX);
-    assert_true(m.cached >= m.cache[TW_MC_CONN].n * (size_t)SZ);
+    assert_true(tw_mem_cached(&m) >= m.cache[TW_MC_CONN].n * (size_t)SZ);
     assert_true(m.live <= (TW_MEM_CACHE_MAX + 2) * (size_t)TW_MEM_SLAB_BYTES);
     tw_mem_drain(&m);
     assert_int_equal(m.live, 0);
-    assert_int_equal(m.cached, 0);
+    assert_int_equal(tw_mem_cached(&m), 0);
     assert_int_equal(r.live, 0);
     assert_int_equal(r.allocs, r.frees);
 }
@@ -399,7 +399,7 @@ static void test_mem_walk_and_release_all(void **state)
     assert_true(seen[1] >= seen[0]);
     tw_mem_release_all(&m, TW_MC_CONN);
     assert_int_equal(m.live, 0);
-    assert_int_equal(m.cached, 0);
+    assert_int_equal(tw_mem_cached(&m), 0);
     assert_int_equal(r.live, 0);
     assert_int_equal(r.allocs, r.frees);
     /* The class works again afterwards. */

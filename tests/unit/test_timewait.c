@@ -67,7 +67,7 @@ static void check(const tw_stack *st, const model *ms, size_t n)
         UNIT_EQ(t != NULL, ms[i].live, "record %zu", i);
         if (t) {
             UNIT_EQ(t->snd_nxt, (uint32_t)i, "record %zu found under another's key", i);
-            UNIT_EQ(t->expires, ms[i].end, "end of record %zu", i);
+            UNIT_EQ(t->expires, ms[i].end * TW_TICK, "end of record %zu", i);
             UNIT_EQ(tw_tw_key(&st->tws, t), tw_tuple_key(ms[i].raddr, ms[i].rport, ms[i].lport),
                     "4-tuple of record %zu from its hash", i);
             earliest = ms[i].end < earliest ? ms[i].end : earliest;

@@ -332,10 +332,10 @@ static void test_wheel_random_against_brute_force(void **state)
     assert_true(exact > 1000);
 }
 
-/* tw_wheel_arm_lazy cannot be told from tw_wheel_arm: two wheels take the same random
-   operations, one arming eagerly only, the other lazily half of the time (a third of
-   those by tw_wheel_arm_lazy_at, with a time anywhere in the tick before the deadline's,
-   which rounds up to it); after every
+/* tw_wheel_arm_lazy_at cannot be told from tw_wheel_arm: two wheels take the same random
+   operations, one arming eagerly only, the other lazily half of the time (by a time: a
+   third of those anywhere in the tick before the deadline's, which rounds up to it, the
+   others on its edge); after every
    operation both report the same next() and count, and they pop the same timers in the
    same order (the stack's firing order). */
 static void test_wheel_lazy_arm_same_as_arm(void **state)
@@ -361,14 +361,14 @@ static void test_wheel_lazy_arm_same_as_arm(void **state)
                                                  : wa.now + random_delta(&r) % 5000;
             tw_wheel_arm(&wa, &a[i], e);
             if (unit_below(&r, 2)) {
+                /* (the lazy arms take a time: one on the tick's edge, or within it) */
+                tw_time at = e * TW_TICK;
                 if (e > 0 && unit_below(&r, 3) == 0) {
-                    tw_time at = e * TW_TICK - unit_below(&r, TW_TICK);
-                    assert_true(tw_time_to_tick(at) == e);
-                    tw_wheel_arm_lazy_at(&wb, &b[i], at);
+                    at -= unit_below(&r, TW_TICK);
                     lazy_at++;
-                } else {
-                    tw_wheel_arm_lazy(&wb, &b[i], e);
                 }
+                assert_true(tw_time_to_tick(at) == e);
+                tw_wheel_arm_lazy_at(&wb, &b[i], at);
                 lazy++;
             } else {
                 tw_wheel_arm(&wb, &b[i], e);
