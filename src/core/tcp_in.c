@@ -1252,6 +1252,8 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
 }
 
 static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s);
+static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, const tw_seg *s,
+                                                               tw_seq seq);
 
 /* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED STATE, for an ACK in SND.UNA < SEG.ACK =<
    SND.NXT: "enter ESTABLISHED state and continue processing" with the send window from
@@ -1354,7 +1356,7 @@ static __attribute__((noinline, cold)) void syn_acked_late(tw_socket *c, const t
     }
 }
 
-static in_result in_process_ack(tw_socket *c, const tw_seg *s)
+static in_result in_process_ack(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
 {
     tw_stack *st = c->st;
     if (!(s->flags & TW_ACK)) {
@@ -1387,6 +1389,12 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         ack_unacceptable(c, s);
         return IN_DONE;
     }
+    /* RFC 7323 4.3 with RFC 9293 3.10.7.4 fifth: TS.Recent only from a segment whose ACK
+       is acceptable. One dropped above (or by the RST, SYN and ACK-flag checks) leaves
+       no trace: a forged or stray segment's TSval would otherwise stay in TS.Recent and
+       make PAWS drop the peer's real segments (Linux updates it in tcp_ack, after the
+       same checks). Its ACK echoes the TS.Recent of before. */
+    note_ts_recent(c, s, orig_seq);
     return ack_accept(c, s);
 }
 
@@ -1727,10 +1735,9 @@ static in_result in_check_paws(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-/* An acceptable segment arrived: TS.Recent (RFC 7323 4.3) and the idle clock for
-   keepalive. */
-static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, const tw_seg *s,
-                                                             tw_seq seq)
+/* TS.Recent from a segment the connection takes (RFC 7323 4.3). */
+static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, const tw_seg *s,
+                                                               tw_seq seq)
 {
     tw_stack *st = c->st;
     const tw_tcp_opts *o = &s->h->o;
@@ -1743,7 +1750,15 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
         c->ts_recent = o->ts_val;
         c->ts_recent_stamp = st->now;
     }
-    c->last_rcv = st->now;
+}
+
+/* An acceptable segment arrived: TS.Recent (RFC 7323 4.3) and the idle clock for
+   keepalive. */
+static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, const tw_seg *s,
+                                                             tw_seq seq)
+{
+    note_ts_recent(c, s, seq);
+    c->last_rcv = c->st->now;
     c->ka_sent = 0;
 }
 
@@ -1987,8 +2002,10 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
     if (in_check_paws(c, s) || in_check_seq(c, s)) {
         return;
     }
-    note_arrival(c, s, orig_seq);
-    if (in_check_rst(c, s, orig_seq) || in_check_syn(c, s) || in_process_ack(c, s) ||
+    /* The idle clock only: TS.Recent waits for the ACK check (in_process_ack). */
+    c->last_rcv = c->st->now;
+    c->ka_sent = 0;
+    if (in_check_rst(c, s, orig_seq) || in_check_syn(c, s) || in_process_ack(c, s, orig_seq) ||
         in_process_text(c, s) || in_process_fin(c, s)) {
         return;
     }
