@@ -905,17 +905,14 @@ static void enter_time_wait(tw_socket *c)
 /* The ACK that answers an unacceptable segment (out of window, PAWS, ACK of unsent or
    long-gone data). Two ends that disagree about the sequence space (after a blind
    injection, say) would answer each other's empty ACKs forever (RFC 5961 10); like Linux
-   (tcp_invalid_ratelimit) answer at most one such empty segment per 500 ms. Segments
-   that carry data, SYN or FIN are always answered. */
+   (tcp_invalid_ratelimit) answer at most one such empty segment per cfg.invalid_ratelimit
+   (500 ms), a clock challenge ACKs share. Segments that carry data, SYN or FIN are
+   always answered. */
 static void ack_unacceptable(tw_socket *c, const tw_seg *s)
 {
-    tw_stack *st = c->st;
     assert(s->len != UINT32_MAX);
-    if (s->len == 0) {
-        if (c->last_oow_ack && st->now - c->last_oow_ack < TW_MS(500)) {
-            return;
-        }
-        c->last_oow_ack = st->now;
+    if (s->len == 0 && tw_oow_rate_limited(c)) {
+        return;
     }
     tw_out_ack(c);
 }
