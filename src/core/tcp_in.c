@@ -1430,8 +1430,15 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         tw_count(st, TW_CNT_TCP_RX_OLD_ACK); /* old duplicate: ignored, text still used */
     } else if (!tw_seq_eq(c->snd_una, c->snd_max)) {
         /* RFC 5681 2 (duplicate ACK): nothing new acknowledged, no data, no SYN/FIN,
-           same window, data outstanding. RFC 6675: new SACK information counts too. */
-        bool dup = s->data_len == 0 && !(s->flags & (TW_SYN | TW_FIN)) && same_wnd;
+           same window, data outstanding. With SACK in use, RFC 6675 2 replaces that
+           definition: a duplicate ACK is one that SACKs data not yet SACKed (between
+           HighACK and HighData), so an ACK without new SACK information -- a window
+           probe's answer, a repeated ACK, one whose blocks lie outside what was sent --
+           is not counted (Linux: a SACK connection counts SACKed segments, never bare
+           duplicate ACKs). */
+        bool dup = (c->flags & TW_F_SACK)
+                       ? newly_sacked != 0
+                       : s->data_len == 0 && !(s->flags & (TW_SYN | TW_FIN)) && same_wnd;
         if (dup || newly_sacked) {
             on_dupack(c, dup);
         }
