@@ -358,6 +358,11 @@ typedef struct tw_config {
     tw_time keepalive_idle;         /* 2 h (RFC 1122 4.2.3.6); enabled per socket */
     tw_time keepalive_intvl;        /* 75 s */
     uint8_t keepalive_probes;       /* 9 */
+    tw_time invalid_ratelimit;      /* per connection, at most one ACK per this time for
+                                       out-of-window segments without data and for
+                                       challenges (RFC 5961 7): 500 ms (Linux's
+                                       tcp_invalid_ratelimit) */
+    bool no_invalid_ratelimit;      /* answer each of them */
     /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
     void (*trace)(const tw_trace_event *ev, void *ud);
     void *trace_ud;

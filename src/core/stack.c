@@ -40,6 +40,7 @@ void tw_config_init(tw_config *cfg)
     cfg->keepalive_idle = TW_SEC(7200);
     cfg->keepalive_intvl = TW_SEC(75);
     cfg->keepalive_probes = 9;
+    cfg->invalid_ratelimit = TW_MS(500);
 }
 
 static void fill_defaults(tw_config *c)
@@ -92,6 +93,9 @@ static void fill_defaults(tw_config *c)
     }
     if (!c->keepalive_probes) {
         c->keepalive_probes = d.keepalive_probes;
+    }
+    if (!c->invalid_ratelimit) {
+        c->invalid_ratelimit = d.invalid_ratelimit;
     }
 }
 

@@ -930,6 +930,7 @@ void tw_out_rst_conn(tw_socket *c);
 void tw_out_rst_reply(tw_stack *st, const tw_seg *seg);
 /* RFC 5961 challenge ACK, rate-limited stack-wide. */
 void tw_out_challenge_ack(tw_socket *c);
+bool tw_oow_rate_limited(tw_socket *c);
 /* Take one challenge ACK from the stack-wide budget (counts sent or limited). */
 bool tw_challenge_take(tw_stack *st);
 void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,

@@ -909,17 +909,14 @@ static void enter_time_wait(tw_socket *c)
 /* The ACK that answers an unacceptable segment (out of window, PAWS, ACK of unsent or
    long-gone data). Two ends that disagree about the sequence space (after a blind
    injection, say) would answer each other's empty ACKs forever (RFC 5961 10); like Linux
-   (tcp_invalid_ratelimit) answer at most one such empty segment per 500 ms. Segments
-   that carry data, SYN or FIN are always answered. */
+   (tcp_invalid_ratelimit) answer at most one such empty segment per cfg.invalid_ratelimit
+   (500 ms), a clock challenge ACKs share. Segments that carry data, SYN or FIN are
+   always answered. */
 static void ack_unacceptable(tw_socket *c, const tw_seg *s)
 {
-    tw_stack *st = c->st;
     assert(s->len != UINT32_MAX);
-    if (s->len == 0) {
-        if (c->last_oow_ack && st->now - c->last_oow_ack < TW_MS(500)) {
-            return;
-        }
-        c->last_oow_ack = st->now;
+    if (s->len == 0 && tw_oow_rate_limited(c)) {
+        return;
     }
     tw_out_ack(c);
 }
@@ -1242,6 +1239,8 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
 }
 
 static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s);
+static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, const tw_seg *s,
+                                                               tw_seq seq);
 
 /* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED STATE, for an ACK in SND.UNA < SEG.ACK =<
    SND.NXT: "enter ESTABLISHED state and continue processing" with the send window from
@@ -1344,7 +1343,7 @@ static __attribute__((noinline, cold)) void syn_acked_late(tw_socket *c, const t
     }
 }
 
-static in_result in_process_ack(tw_socket *c, const tw_seg *s)
+static in_result in_process_ack(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
 {
     tw_stack *st = c->st;
     if (!(s->flags & TW_ACK)) {
@@ -1377,6 +1376,12 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s)
         ack_unacceptable(c, s);
         return IN_DONE;
     }
+    /* RFC 7323 4.3 with RFC 9293 3.10.7.4 fifth: TS.Recent only from a segment whose ACK
+       is acceptable. One dropped above (or by the RST, SYN and ACK-flag checks) leaves
+       no trace: a forged or stray segment's TSval would otherwise stay in TS.Recent and
+       make PAWS drop the peer's real segments (Linux updates it in tcp_ack, after the
+       same checks). Its ACK echoes the TS.Recent of before. */
+    note_ts_recent(c, s, orig_seq);
     return ack_accept(c, s);
 }
 
@@ -1415,8 +1420,15 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         tw_count(st, TW_CNT_TCP_RX_OLD_ACK); /* old duplicate: ignored, text still used */
     } else if (!tw_seq_eq(c->snd_una, c->snd_max)) {
         /* RFC 5681 2 (duplicate ACK): nothing new acknowledged, no data, no SYN/FIN,
-           same window, data outstanding. RFC 6675: new SACK information counts too. */
-        bool dup = s->data_len == 0 && !(s->flags & (TW_SYN | TW_FIN)) && same_wnd;
+           same window, data outstanding. With SACK in use, RFC 6675 2 replaces that
+           definition: a duplicate ACK is one that SACKs data not yet SACKed (between
+           HighACK and HighData), so an ACK without new SACK information -- a window
+           probe's answer, a repeated ACK, one whose blocks lie outside what was sent --
+           is not counted (Linux: a SACK connection counts SACKed segments, never bare
+           duplicate ACKs). */
+        bool dup = (c->flags & TW_F_SACK)
+                       ? newly_sacked != 0
+                       : s->data_len == 0 && !(s->flags & (TW_SYN | TW_FIN)) && same_wnd;
         if (dup || newly_sacked) {
             on_dupack(c, dup);
         }
@@ -1717,10 +1729,9 @@ static in_result in_check_paws(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-/* An acceptable segment arrived: TS.Recent (RFC 7323 4.3) and the idle clock for
-   keepalive. */
-static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, const tw_seg *s,
-                                                             tw_seq seq)
+/* TS.Recent from a segment the connection takes (RFC 7323 4.3). */
+static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, const tw_seg *s,
+                                                               tw_seq seq)
 {
     tw_stack *st = c->st;
     const tw_tcp_opts *o = &s->h->o;
@@ -1733,7 +1744,15 @@ static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, con
         c->ts_recent = o->ts_val;
         c->ts_recent_stamp = st->now;
     }
-    c->last_rcv = st->now;
+}
+
+/* An acceptable segment arrived: TS.Recent (RFC 7323 4.3) and the idle clock for
+   keepalive. */
+static inline __attribute__((always_inline)) void note_arrival(tw_socket *c, const tw_seg *s,
+                                                             tw_seq seq)
+{
+    note_ts_recent(c, s, seq);
+    c->last_rcv = c->st->now;
     c->ka_sent = 0;
 }
 
@@ -2006,8 +2025,10 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
     if (in_check_paws(c, s) || in_check_seq(c, s)) {
         return;
     }
-    note_arrival(c, s, orig_seq);
-    if (in_check_rst(c, s, orig_seq) || in_check_syn(c, s) || in_process_ack(c, s) ||
+    /* The idle clock only: TS.Recent waits for the ACK check (in_process_ack). */
+    c->last_rcv = c->st->now;
+    c->ka_sent = 0;
+    if (in_check_rst(c, s, orig_seq) || in_check_syn(c, s) || in_process_ack(c, s, orig_seq) ||
         in_process_text(c, s) || in_process_fin(c, s)) {
         return;
     }

@@ -933,9 +933,36 @@ bool tw_challenge_take(tw_stack *st)
     return true;
 }
 
+/* One ACK per cfg.invalid_ratelimit per connection for what is not taken: segments
+   without data out of the window or with an unacceptable ACK (ack_unacceptable) and
+   challenges. Returns true when this one is to go unanswered; otherwise notes the
+   time. */
+bool tw_oow_rate_limited(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (st->cfg.no_invalid_ratelimit) {
+        return false;
+    }
+    if (c->last_oow_ack && st->now - c->last_oow_ack < st->cfg.invalid_ratelimit) {
+        return true;
+    }
+    c->last_oow_ack = st->now;
+    return false;
+}
+
 void tw_out_challenge_ack(tw_socket *c)
 {
-    if (tw_challenge_take(c->st)) {
+    tw_stack *st = c->st;
+    /* RFC 5961 7 leaves the throttle's form open; Linux's tcp_send_challenge_ack asks
+       first, per connection, for one ACK per 500 ms (tcp_invalid_ratelimit), on the
+       clock its ACKs for out-of-window segments share (tw_oow_rate_limited), and has the
+       stack-wide budget off by default. Both here: a burst of forged RSTs or SYNs at one
+       connection gets one ACK, not one each. */
+    if (tw_oow_rate_limited(c)) {
+        tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_LIMITED);
+        return;
+    }
+    if (tw_challenge_take(st)) {
         tw_out_ack(c);
     }
 }

@@ -56,14 +56,18 @@ static void test_last_ack_closes(void **state)
 
 /* LAST-ACK, segments the short path must leave to the full steps, each answered as RFC
    9293 3.10.7.4 (and RFC 5961) ask; then the right ACK closes. (All within our FIN's
-   first RTO, and one empty unacceptable segment only: ack_unacceptable's rate limit.) */
+   first RTO, and one empty segment among those answered -- the RST's challenge -- as
+   empty unacceptable segments and challenges share a per-connection rate limit,
+   tw_oow_rate_limited.) */
 static void last_ack_unacceptable(tw_t *t)
 {
     uint32_t u, w;
     to_last_ack(t, &u, &w, true);
     tw_time at = tw_t_now(t);
-    /* Fifth check, RFC 5961 5.2: an ACK of data never sent: <SEQ=SND.NXT><ACK=RCV.NXT>. */
-    TW_SEND(t, at += TW_MS(30), IN(.flags = TW_ACK, .seq = u, .ack = w + 2));
+    /* Fifth check, RFC 5961 5.2: an ACK of data never sent (its text dropped with it):
+       <SEQ=SND.NXT><ACK=RCV.NXT>. */
+    TW_SEND(t, at += TW_MS(30), IN(.flags = TW_ACK, .seq = u, .ack = w + 2,
+                                   .data = "0123456789", .len = 10));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = w + 1, .ack = u, .win = 65535));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_ACK_UNSENT), 1);

@@ -108,7 +108,8 @@ static void test_r03_in_window_rst_gets_challenge_ack(void **state)
     TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_RST, .seq = PEER_ISS + 1 + 100));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y + 1, .ack = PEER_ISS + 1, .win = 65535));
     TW_EXPECT_NOTHING(t);
-    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+    /* (600 ms later: a connection sends one challenge ACK per 500 ms, as Linux) */
+    TW_SEND(t, tw_t_now(t) + TW_MS(600),
             IN(.flags = TW_RST | TW_ACK, .seq = PEER_ISS + 1 + 60000, .ack = y + 1));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y + 1, .ack = PEER_ISS + 1, .win = 65535));
     TW_EXPECT_NOTHING(t);
@@ -159,8 +160,9 @@ static void test_r03_syn_on_synchronized_gets_challenge_ack(void **state)
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SYN_CHALLENGE), 1);
     assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CHALLENGE_ACK_SENT), 1);
-    /* The peer restarted with a fresh, far-away ISN: out of the window, ACKed as well. */
-    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_SYN, .seq = v + 0x40000000u));
+    /* The peer restarted with a fresh, far-away ISN: out of the window, ACKed as well
+       (600 ms later: one challenge ACK per 500 ms per connection, as Linux). */
+    TW_SEND(t, tw_t_now(t) + TW_MS(600), IN(.flags = TW_SYN, .seq = v + 0x40000000u));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v, .win = 65535));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(c), TW_STATE_ESTABLISHED);
@@ -170,7 +172,7 @@ static void test_r03_syn_on_synchronized_gets_challenge_ack(void **state)
     TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_ACK, .seq = v, .ack = u + 1));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(c), TW_STATE_FIN_WAIT_2);
-    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_SYN | TW_ACK, .seq = v, .ack = u + 1));
+    TW_SEND(t, tw_t_now(t) + TW_MS(600), IN(.flags = TW_SYN | TW_ACK, .seq = v, .ack = u + 1));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 1, .ack = v, .win = 65535));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(c), TW_STATE_FIN_WAIT_2);
@@ -188,7 +190,13 @@ static void test_r03_syn_on_synchronized_gets_challenge_ack(void **state)
    and the next second gets a fresh budget. RSTs and SYNs share the budget. */
 static void test_r03_challenge_ack_rate_limit(void **state)
 {
-    tw_t *t = *state;
+    /* The stack-wide budget alone: without the per-connection limit (tested below), one
+       connection can spend it all. */
+    tw_t_free(*state);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.no_invalid_ratelimit = true;
+    tw_t *t = *state = tw_t_new(&cfg);
     uint32_t y;
     tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
     uint32_t v = PEER_ISS + 1, u = y + 1;
@@ -223,6 +231,7 @@ static void test_r03_challenge_ack_limit_configurable(void **state)
     tw_config cfg;
     tw_config_init(&cfg);
     cfg.challenge_ack_limit = 2;
+    cfg.no_invalid_ratelimit = true;
     tw_t *t = *state = tw_t_new(&cfg);
     uint32_t y;
     tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
