@@ -619,6 +619,29 @@ unsigned tw_timewait_judge(tw_stack *st, tw_socket *c, const tw_seg *s, tw_seq r
     return r;
 }
 
+/* At most one answer per cfg.invalid_ratelimit (500 ms) to an unacceptable segment
+   without text or to a challenge, as a held socket's tw_oow_rate_limited (Linux
+   tcp_invalid_ratelimit): true when this one is held back; otherwise its time is kept.
+   The time lives in spare bits of flags and rcv_wscale, 4 ms units over 11 bits
+   (timewait.h), so a limit is honoured up to 8 s. */
+static bool oow_rate_limited(tw_stack *st, tw_tw *t)
+{
+    if (st->cfg.no_invalid_ratelimit) {
+        return false;
+    }
+    uint32_t now4 = (uint32_t)(st->now_ms >> 2) & TW_TW_OOW_UNITS;
+    uint32_t last = (uint32_t)t->flags >> 1 | (uint32_t)(t->rcv_wscale >> 4) << 7;
+    uint64_t lim = (st->cfg.invalid_ratelimit + TW_MS(4) - 1) / TW_MS(4);
+    lim = lim < TW_TW_OOW_UNITS ? lim : TW_TW_OOW_UNITS;
+    if (last != 0 && ((now4 - last) & TW_TW_OOW_UNITS) < lim) {
+        return true;
+    }
+    now4 += now4 == 0; /* (0 is "none yet": 4 ms off at worst) */
+    t->flags = (uint8_t)((t->flags & TW_TWF_TS) | (now4 & 0x7fu) << 1);
+    t->rcv_wscale = (uint8_t)((t->rcv_wscale & TW_TW_WSCALE_MASK) | (now4 >> 7) << 4);
+    return false;
+}
+
 bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_floor)
 {
     trace_tw(st, t, TW_TRACE_SEG_IN, TW_STATE_TIME_WAIT, TW_STATE_TIME_WAIT, &s->sum);
@@ -663,20 +686,16 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
         list_insert(T, i);
     }
     if (r & TW_TWJ_CHALLENGE) {
-        if (tw_challenge_take(st)) {
+        /* RFC 5961 7, as a held socket's tw_out_challenge_ack: first the record's own
+           500 ms clock, then the stack's budget. */
+        if (oow_rate_limited(st, t)) {
+            tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_LIMITED);
+        } else if (tw_challenge_take(st)) {
             tw_send_ack(st, t);
         }
     } else if (r & TW_TWJ_ACK) {
-        if ((r & TW_TWJ_LIMIT) && tw_seg_len(s) == 0) {
-            /* at most one answer per 500 ms to a segment without text (timewait.h) */
-            uint32_t now4 = (uint32_t)(st->now_ms >> 2) & TW_TW_OOW_UNITS;
-            uint32_t last = (uint32_t)t->flags >> 1 | (uint32_t)(t->rcv_wscale >> 4) << 7;
-            if (last != 0 && ((now4 - last) & TW_TW_OOW_UNITS) < 125u) {
-                return true;
-            }
-            now4 += now4 == 0; /* (0 is "none yet": 4 ms off at worst) */
-            t->flags = (uint8_t)((t->flags & TW_TWF_TS) | (now4 & 0x7fu) << 1);
-            t->rcv_wscale = (uint8_t)((t->rcv_wscale & TW_TW_WSCALE_MASK) | (now4 >> 7) << 4);
+        if ((r & TW_TWJ_LIMIT) && tw_seg_len(s) == 0 && oow_rate_limited(st, t)) {
+            return true;
         }
         tw_send_ack(st, t);
     }
