@@ -1460,8 +1460,19 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     return IN_CONTINUE;
 }
 
+/* tw_ranges_pull on the out-of-order record, TW_F_HOLES kept equal to c->ooo->n != 0
+   (the only ways its ranges change are this and in_process_text's tw_ranges_add). */
+static tw_seq ooo_pull(tw_socket *c, tw_seq upto)
+{
+    tw_seq next = tw_ranges_pull(c->ooo, upto);
+    if (!c->ooo->n) {
+        c->flags &= ~TW_F_HOLES;
+    }
+    return next;
+}
+
 /* `data` is NULL when the bytes are in the ring already (input_unsummed). `holes` is
-   c->ooo && c->ooo->n, which every caller has asked already. */
+   c->flags & TW_F_HOLES, which every caller has asked already. */
 static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st, tw_socket *c,
                                                                    const uint8_t *data, uint32_t n,
                                                                    bool holes)
@@ -1473,7 +1484,7 @@ static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st,
     tw_ring_commit(&c->rcv, n);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
     if (holes) {
-        tw_seq next = tw_ranges_pull(c->ooo, c->rcv_nxt);
+        tw_seq next = ooo_pull(c, c->rcv_nxt);
         uint32_t more = (uint32_t)tw_seq_diff(next, c->rcv_nxt);
         tw_ring_commit(&c->rcv, more);
         c->rcv_nxt = next;
@@ -1586,11 +1597,11 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
         c->flags |= TW_F_ACK_NOW;
         if (tw_seq_eq(s->seq, c->rcv_nxt)) {
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
-            if (c->ooo && c->ooo->n) {
+            if (c->flags & TW_F_HOLES) {
                 /* RFC 2018 8: what was reported with SACK before the read side was shut
                    stays received; RCV.NXT moves past it like past data that is read, so
                    no SACK block is left behind the ACK and nothing is sent twice. */
-                c->rcv_nxt = tw_ranges_pull(c->ooo, c->rcv_nxt);
+                c->rcv_nxt = ooo_pull(c, c->rcv_nxt);
             }
         }
         return IN_CONTINUE;
@@ -1600,7 +1611,7 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
         return drop_text(c, s, TW_CNT_RX_NOMEM);
     }
     if (off == 0) {
-        bool had_holes = c->ooo && c->ooo->n;
+        bool had_holes = (c->flags & TW_F_HOLES) != 0;
         deliver_in_order(st, c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
@@ -1627,12 +1638,13 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     if (o->sack_nrecent < TW_SACK_RECENT) {
         o->sack_nrecent++;
     }
-    if ((c->flags & TW_F_SACK) && c->ooo->n) {
+    if ((c->flags & (TW_F_SACK | TW_F_HOLES)) == (TW_F_SACK | TW_F_HOLES)) {
         ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
     }
     if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
         return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP);
     }
+    c->flags |= TW_F_HOLES;
     tw_ring_write_at(&c->rcv, off, s->data, s->data_len);
     tw_count(st, TW_CNT_TCP_RX_OOO);
     return IN_CONTINUE;
@@ -2239,7 +2251,7 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
     if (s->data_len) {
         /* In order, within the window (first check trims nothing), no hole to fill. */
         uint32_t need = c->rcv.len + s->data_len;
-        if ((c->ooo && c->ooo->n) ||
+        if ((c->flags & TW_F_HOLES) ||
             need > c->rcvbuf_cap) { /* tw_conn_rcv_space(), the read side being open */
             return false;
         }
