@@ -1021,7 +1021,7 @@ static void close_listener(tw_socket *l)
         /* Out of memory for the list: the same resets in the table's order (it does not
            shrink while it is walked). */
         bool fixed = st->conns.fixed;
-        st->conns.fixed = true;
+        tw_htab_set_fixed(&st->conns, true);
         for (size_t i = 0; i <= st->conns.mask; i++) {
             for (tw_hnode *h = st->conns.b[i], *next; h; h = next) {
                 next = h->next;
@@ -1030,7 +1030,7 @@ static void close_listener(tw_socket *l)
                 }
             }
         }
-        st->conns.fixed = fixed;
+        tw_htab_set_fixed(&st->conns, fixed);
     }
     tw_conn_set_state(l, TW_STATE_CLOSED);
     tw_conn_free(l);
