@@ -1100,7 +1100,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     if (!first && tw_seq_lt(c->snd_nxt, ack)) {
         c->snd_nxt = ack;
     }
-    if (!first && c->sb && c->sb->n) {
+    /* (c->sacked is the scoreboard's byte count, kept by every change of it, tcp_sack.c,
+       and its ranges are never empty, ranges.c: not 0 exactly when it holds a range --
+       one load for the usual ACK's test, no scoreboard) */
+    assert((c->sacked != 0) == (c->sb && c->sb->n));
+    if (!first && c->sacked) {
         tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
     }
     c->stall_start = st->now;
