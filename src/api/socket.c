@@ -744,7 +744,7 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
     } else {
         copy_out_rare(buf, &s->rcv, n);
     }
-    if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
+    if (__builtin_expect(n == s->rcv.len && !(s->flags & TW_F_HOLES), 1)) {
         /* All read, and no out-of-order bytes stored past the readable ones: start over
            at the front, so that the next segments land in one piece instead of
            splitting at the wrap (one in three would in a 4 KiB ring read as fast as
@@ -805,8 +805,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            bytes, marked expected), else last, after the call's end (the copy calls no
            hook), as a tail call: recv then keeps nothing across a call and saves no
            register. Every other read is recv_copy's. */
-        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head &&
-                     !(s->ooo && s->ooo->n);
+        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head && !(f & TW_F_HOLES);
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
             recv_all_read(st, s);
