@@ -388,7 +388,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
     r->ts_off = ts_off;
-    tw_htab_insert_hashed(&st->reqs, &st->mem, &r->h, s->hash); /* the key's (seg.hash) */
+    tw_htab_insert_untagged(&st->reqs, &st->mem, &r->h, s->hash); /* (seg.hash: the key's) */
     r->lnext = l->reqs;
     if (l->reqs) {
         l->reqs->lpprev = &r->lnext;
@@ -2465,7 +2465,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
     }
     /* (`req_known`: the caller has looked the SYN table up already, `rq` its answer) */
     if (req_known ? rq != NULL : st->reqs.count != 0) {
-        n = req_known ? rq : tw_htab_find_hashed(&st->reqs, key, s->hash);
+        n = req_known ? rq : tw_htab_find_untagged(&st->reqs, key, s->hash);
         if (n) {
             req_input(st, (tw_reqsk *)n, s, may_trace);
             return;
@@ -2571,7 +2571,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         tw_hnode *rq = NULL;
         s.raddr = (uint32_t)(key >> 32); /* (seg_init: read only for no connection) */
         if (st->reqs.count) {
-            rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
+            rq = tw_htab_find_untagged(&st->reqs, key, s.hash);
         }
         if (!rq && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
                     tw_tcp_usual_ports_bad((uint32_t)key))) {
