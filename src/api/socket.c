@@ -749,7 +749,7 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
     } else {
         copy_out_rare(buf, &s->rcv, n);
     }
-    if (__builtin_expect(n == s->rcv.len && !(s->ooo && s->ooo->n), 1)) {
+    if (__builtin_expect(n == s->rcv.len && !(s->flags & TW_F_HOLES), 1)) {
         /* All read, and no out-of-order bytes stored past the readable ones: start over
            at the front, so that the next segments land in one piece instead of
            splitting at the wrap (one in three would in a 4 KiB ring read as fast as
@@ -809,8 +809,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            bytes, marked expected), else last, after the call's end (the copy calls no
            hook), as a tail call: recv then keeps nothing across a call and saves no
            register. Every other read is recv_copy's. */
-        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head &&
-                     !(s->ooo && s->ooo->n);
+        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head && !(f & TW_F_HOLES);
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
             recv_all_read(s);
@@ -1023,7 +1022,7 @@ static void close_listener(tw_socket *l)
         /* Out of memory for the list: the same resets in the table's order (it does not
            shrink while it is walked). */
         bool fixed = st->conns.fixed;
-        st->conns.fixed = true;
+        tw_htab_set_fixed(&st->conns, true);
         for (size_t i = 0; i <= st->conns.mask; i++) {
             for (tw_hnode *h = st->conns.b[i], *next; h; h = next) {
                 next = h->next;
@@ -1032,7 +1031,7 @@ static void close_listener(tw_socket *l)
                 }
             }
         }
-        st->conns.fixed = fixed;
+        tw_htab_set_fixed(&st->conns, fixed);
     }
     tw_conn_set_state(l, TW_STATE_CLOSED);
     tw_conn_free(l);

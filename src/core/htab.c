@@ -30,6 +30,7 @@ static int init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed, bool tagge
     h->m = m;
     h->min = (uint32_t)n;
     h->fixed = false;
+    tw_htab_shrink_at_set(h);
     return 0;
 }
 
@@ -124,6 +125,7 @@ static void resize(tw_htab *h, tw_mem *m, size_t n)
     h->b = nb;
     h->tag = tagged ? (uint8_t *)(nb + n) : NULL;
     h->mask = n - 1;
+    tw_htab_shrink_at_set(h);
     if (grow) {
         split(h, ob, old_n);
     } else {

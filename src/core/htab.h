@@ -46,7 +46,13 @@ typedef struct tw_htab {
     uint64_t seed;
     tw_mem *m;    /* for shrinking on removal */
     uint32_t min; /* initial buckets: never shrinks below */
-    bool fixed;   /* no shrinking (teardown walks the buckets while removing) */
+    /* The count below which a removal halves the table: a quarter of the buckets, or 0
+       at the minimum size or while fixed (tw_htab_shrink_at_set, after every change of
+       the three). Kept so that a removal's test is one compare with the count it has
+       just decremented. */
+    uint32_t shrink_at;
+    bool fixed;   /* no shrinking (teardown walks the buckets while removing): set through
+                     tw_htab_set_fixed */
 } tw_htab;
 
 /* A TIME-WAIT bucket: the chain's first record, and one bit per record in the chain
@@ -83,6 +89,19 @@ typedef struct tw_twtab {
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     return (uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport;
+}
+
+static inline void tw_htab_shrink_at_set(tw_htab *h)
+{
+    size_t buckets = h->mask + 1;
+    /* (a quarter of the buckets fits: a table of 2^34 buckets would need 128 GiB) */
+    h->shrink_at = buckets > h->min && !h->fixed ? (uint32_t)(buckets / 4) : 0;
+}
+
+static inline void tw_htab_set_fixed(tw_htab *h, bool fixed)
+{
+    h->fixed = fixed;
+    tw_htab_shrink_at_set(h);
 }
 
 /* Returns 0 or TW_ERR_NOMEM. `buckets` is rounded up to a power of two. */
@@ -172,6 +191,19 @@ static inline void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uin
     h->count++;
 }
 
+/* tw_htab_insert_hashed on a table made without tags (tw_htab_init: the SYN table,
+   stack.c), whose usual insert then does not ask for them. */
+static inline void tw_htab_insert_untagged(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
+{
+    assert(hash == tw_htab_hash(h, n->key) && !h->tag);
+    if (h->count > h->mask) {
+        tw_htab_insert_grow(h, m, n, hash);
+        return;
+    }
+    (void)htab_link(h, n, hash);
+    h->count++;
+}
+
 /* tw_htab_remove_hashed's steps with the halving left to the caller: true when it is
    due (tw_htab_shrink), for a caller that makes it last (tw_conn_free: its usual case
    then makes no call but tail calls). */
@@ -188,9 +220,8 @@ static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
         h->count--;
         /* The tag keeps this entry's bit until a lookup that it misleads walks the
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
-        size_t buckets = h->mask + 1;
-        /* (the table at its minimum first: a stack with few connections stops there) */
-        return buckets > h->min && h->count < buckets / 4 && !h->fixed;
+        assert(h->shrink_at == (h->mask + 1 > h->min && !h->fixed ? (h->mask + 1) / 4 : 0));
+        return h->count < h->shrink_at;
     }
     return false;
 }
@@ -208,8 +239,8 @@ static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
     }
     *pp = n->next; /* (n->next left as it is: tw_htab_unlink_hashed) */
     h->count--;
-    size_t buckets = h->mask + 1;
-    return buckets > h->min && h->count < buckets / 4 && !h->fixed;
+    assert(h->shrink_at == (h->mask + 1 > h->min && !h->fixed ? (h->mask + 1) / 4 : 0));
+    return h->count < h->shrink_at;
 }
 
 static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
@@ -253,6 +284,17 @@ static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint
             t |= tw_htab_tag_bit(tw_htab_hash(h, e->key));
         }
         h->tag[i] = t;
+    }
+    return n;
+}
+
+/* tw_htab_find_hashed on a table made without tags (the SYN table, stack.c). */
+static inline tw_hnode *tw_htab_find_untagged(const tw_htab *h, uint64_t key, uint64_t x)
+{
+    assert(!h->tag);
+    tw_hnode *n = h->b[(size_t)x & h->mask];
+    while (n && n->key != key) {
+        n = n->next;
     }
     return n;
 }

