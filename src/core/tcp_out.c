@@ -1447,8 +1447,13 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
        segment (with the blocks, and the payload room they leave). */
+    /* A persist timer running (a window closed before) goes there too, where
+       tw_timer_after_send changes it: then push_now's timer step after the segment
+       needs no test of it (no hook runs in between to set it: tcpwave.h). The two rare
+       cases in one test of the flags, with sack_blocks_due's. */
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        sack_blocks_due(c)) {
+        (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_OOO | TW_F_PERSIST)) != 0, 0) &&
+         ((c->flags & TW_F_PERSIST) || sack_blocks_due(c)))) {
         return false;
     }
     tw_stack *st = c->st;
@@ -1581,10 +1586,10 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, 
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     if (push_last(c)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
-           (ack_carried cleared both flags) and put data or the FIN in flight. */
-        if (c->flags & TW_F_PERSIST) {
-            tw_timer_after_send(c);
-        } else if (c->rto_at == TW_TIME_NEVER) {
+           (ack_carried cleared both flags) and put data or the FIN in flight, and no
+           persist timer runs. */
+        assert(!(c->flags & TW_F_PERSIST)); /* (push_last's first test) */
+        if (c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
             tw_rto_arm_inline_as(st, c, true);
