@@ -883,7 +883,12 @@ void tw_out_ack_last(tw_socket *c)
     }
     /* adv_window's field, without the right edge it notes (tw_out_ack_carried); the
        space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's */
-    uint32_t win = rcv_space_nocall(c, false) >> c->rcv_wscale;
+    /* (an orphan's: the application's close shut its reading side, whose window stays
+       open at the whole buffer, rcv_space_nocall's first case, tested first) */
+    uint32_t space = __builtin_expect((c->flags & TW_F_SHUT_RD) != 0, 1)
+                         ? c->rcvbuf_cap
+                         : rcv_space_nocall(c, false);
+    uint32_t win = space >> c->rcv_wscale;
     emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
 }
 
