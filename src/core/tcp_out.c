@@ -1441,6 +1441,30 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
     c->snd_max = nxt;
 }
 
+/* push_last's sending, once its tests have passed: the segment of `flags` with `avail`
+   bytes of the ring at `off` (and the FIN when flags has it) from snd_nxt. Inline in
+   each of push_last's two cases, so that each goes on straight to its own builder. */
+static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
+                                                                 uint8_t flags, uint32_t off,
+                                                                 uint32_t avail, bool in_flight)
+{
+    if (!in_flight) {
+        c->stall_start = st->now;
+    }
+    tw_seq seq = c->snd_nxt;
+    tw_seq nxt = tw_seq_add(seq, avail + (flags & TW_FIN ? 1u : 0u));
+    /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
+       response and FIN comes here, and the call into emit and its dispatch cost about
+       as much as the rest of this function. The send variables are set before the
+       segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
+       nothing on the stack), and the builder then ends the function, with only c and the
+       stack kept across the netdev's call (lifecycle -36 instructions). */
+    uint16_t win = adv_window(c, false);
+    ack_carried(c);
+    push_last_sent(c, nxt);
+    emit_plain(st, c, flags, seq, off, avail, false, win);
+}
+
 /* The segment that ends a request, a response or the stream: all that is queued (at
    most one segment's worth) and the FIN if one is queued, or the FIN alone, with nothing
    retransmitted or in loss recovery and no SACK block to carry. It takes exactly the actions push_segs' steps take
@@ -1466,15 +1490,17 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     uint32_t avail = (uint32_t)tw_seq_diff(end, c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
-    uint8_t flags;
-    uint32_t off = 0;
     if (avail == 0) {
         /* S10/S13: the FIN takes one sequence number of its own: outside the peer's
            window (closed, or filled by data in flight) it waits (push_segs, persist). */
         if (!fin_q || tw_seq_diff(tw_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt) <= 0) {
             return false;
         }
-        flags = TW_FIN | TW_ACK;
+        /* The FIN alone (a client's or a server's close after its last data was
+           acknowledged): its own copy of the steps below, flags and lengths constants,
+           no payload steps, and no second test of avail where they join. */
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight);
+        return true;
     } else {
         uint32_t most = c->snd_mss;
         if (avail > most) {
@@ -1514,31 +1540,11 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
                reads it in between) */
             c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
         }
-        flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
-        off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
+        uint8_t flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
+        uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
+        push_last_send(st, c, flags, off, avail, in_flight);
+        return true;
     }
-    if (!in_flight) {
-        c->stall_start = st->now;
-    }
-    tw_seq seq = c->snd_nxt;
-    tw_seq nxt = tw_seq_add(seq, avail + (fin_q ? 1u : 0u));
-    /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
-       response and FIN comes here, and the call into emit and its dispatch cost about
-       as much as the rest of this function. The send variables are set before the
-       segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
-       nothing on the stack), and the builder then ends the function, with only c and the
-       stack kept across the netdev's call (lifecycle -36 instructions). */
-    uint16_t win = adv_window(c, false);
-    ack_carried(c);
-    push_last_sent(c, nxt);
-    if (avail == 0) {
-        /* The FIN alone (a client's or a server's close after its last data was
-           acknowledged): its own copy, flags and lengths constants, no payload steps. */
-        emit_plain(st, c, TW_FIN | TW_ACK, seq, 0, 0, false, win);
-    } else {
-        emit_plain(st, c, flags, seq, off, avail, false, win);
-    }
-    return true;
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
