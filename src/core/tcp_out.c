@@ -65,9 +65,11 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
     return space;
 }
 
-static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
+/* adv_window given the space (tw_conn_rcv_space), for a caller that has it. */
+static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c, bool syn,
+                                                                    uint32_t space)
 {
-    uint32_t space = tw_conn_rcv_space(c);
+    assert(space == tw_conn_rcv_space(c));
     uint32_t win;
     if (syn) {
         win = space > 65535u ? 65535u : space; /* RFC 7323 2.2: never scaled on SYN */
@@ -89,6 +91,11 @@ static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, b
         }
     }
     return (uint16_t)win;
+}
+
+static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
+{
+    return adv_window_of(c, syn, tw_conn_rcv_space(c));
 }
 
 static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans,
@@ -1448,6 +1455,10 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight)
 {
+    /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
+       side, whose window stays open at the whole buffer (tw_conn_rcv_space's first
+       case): asked first there (as tw_out_ack_last does). */
+    bool shut_first = avail == 0;
     if (!in_flight) {
         c->stall_start = st->now;
     }
@@ -1459,7 +1470,9 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
        nothing on the stack), and the builder then ends the function, with only c and the
        stack kept across the netdev's call (lifecycle -36 instructions). */
-    uint16_t win = adv_window(c, false);
+    uint16_t win = shut_first && __builtin_expect((c->flags & TW_F_SHUT_RD) != 0, 1)
+                       ? adv_window_of(c, false, c->rcvbuf_cap)
+                       : adv_window(c, false);
     ack_carried(c);
     push_last_sent(c, nxt);
     emit_plain(st, c, flags, seq, off, avail, false, win);
