@@ -1464,7 +1464,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        side, whose window stays open at the whole buffer (tw_conn_rcv_space's first
        case): asked first there (as tw_out_ack_last does). */
     bool shut_first = avail == 0;
-    if (!in_flight) {
+    /* (nothing in flight: a request's, a response's, a close's usual case) */
+    if (__builtin_expect(!in_flight, 1)) {
         c->stall_start = st->now;
     }
     tw_seq seq = c->snd_nxt;
