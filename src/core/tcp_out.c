@@ -1510,9 +1510,14 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
     if (avail == 0) {
+        /* Nothing new to send, so a FIN is queued: push_now runs only when data or a FIN
+           waits or in recovery (tw_out_push's and tw_out_push_open's test; the callers
+           of tw_out_push_now have just queued data or a FIN, tcp_conn.h), and recovery
+           was ruled out above. */
+        assert(fin_q);
         /* S10/S13: the FIN takes one sequence number of its own: outside the peer's
            window (closed, or filled by data in flight) it waits (push_segs, persist). */
-        if (!fin_q || tw_seq_diff(tw_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt) <= 0) {
+        if (tw_seq_diff(tw_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt) <= 0) {
             return false;
         }
         /* The FIN alone (a client's or a server's close after its last data was
