@@ -886,7 +886,8 @@ void tw_out_ack(tw_socket *c);
    segment, without the bookkeeping of what it carried (owed ACKs, the delayed-ACK timer,
    Last.ACK.sent) and of the window's right edge it advertised, which only the connection
    reads; the caller makes it, tw_out_ack_carried, when the connection stays (nothing it
-   depends on has changed in between). */
+   depends on has changed in between). Called once everything sent, the FIN
+   included, is acknowledged (SND.UNA = SND.MAX). */
 void tw_out_ack_last(tw_socket *c);
 void tw_out_ack_carried(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and

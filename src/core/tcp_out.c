@@ -888,7 +888,11 @@ void tw_out_ack(tw_socket *c)
 
 void tw_out_ack_last(tw_socket *c)
 {
-    tw_seq seq = bare_seq(c);
+    /* bare_seq's number without its test: the segment it answers acknowledged our FIN,
+       so everything we sent is acknowledged (tcp_conn.h), and SND.MAX is the window's
+       left edge, never past its right one. */
+    assert(tw_seq_eq(c->snd_una, c->snd_max) && tw_seq_eq(bare_seq(c), c->snd_max));
+    tw_seq seq = c->snd_max;
     if (sack_blocks_due(c)) {
         emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
         return;
