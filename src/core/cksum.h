@@ -388,6 +388,20 @@ static inline uint32_t tw_cksum_fold18(uint64_t s)
     return (uint32_t)(s >> 16) + (uint32_t)(s & 0xffffu);
 }
 
+/* a + b in 32 bits with the carry out taken around (RFC 1071 2(C)): a sum congruent to
+   theirs (mod 0xffff). An add and an adc on x86-64 GCC/clang (asm: for a constant b GCC
+   made a compare, a flag set and two adds of it). */
+static inline uint32_t tw_cksum_add32(uint32_t a, uint32_t b)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addl %1, %0\n\tadcl $0, %0" : "+r"(a) : "ri"(b) : "cc");
+    return a;
+#else
+    uint32_t s = a + b;
+    return s + (s < b);
+#endif
+}
+
 /* tw_cksum_fin64_after for a sum known to fit in 32 bits (a folded sum plus a few
    16-bit words): no fold of the upper half. */
 static inline uint32_t tw_cksum_fin32_after(uint32_t s, uint16_t first)

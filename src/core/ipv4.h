@@ -98,6 +98,34 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
     memcpy(buf + 16, &ndst, 4);
 }
 
+/* tw_ipv4_build_native given the addresses' native sum as 32 bits with its carry taken
+   around (tw_cksum_add32): the header's other words, a constant under 2^25 for a
+   constant length, join it with one more carry taken around, and the checksum is folded
+   from 32 bits (no fold of an upper half). */
+static inline void tw_ipv4_build_native32(uint8_t *buf, uint32_t addr_nsum, uint32_t nsrc,
+                                          uint32_t ndst, uint8_t proto, uint32_t payload_len,
+                                          uint16_t id)
+{
+    assert(payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
+    uint32_t n0 = tw_be32(0x45000000u | (payload_len + TW_IPV4_HDR_LEN));
+    uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
+    uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
+    /* (as in tw_ipv4_build_native: the total length's share from the pseudo-header's) */
+    uint32_t nlen = (uint32_t)(tw_cksum_be16_native(proto + payload_len) -
+                               tw_cksum_be16_native(proto) +
+                               tw_cksum_be16_native(TW_IPV4_HDR_LEN));
+    /* (each word under 2^24 or a swapped 16-bit value: no overflow of 32 bits here) */
+    uint64_t k = (uint64_t)nlen + tw_be32(0x45000000u) + n1 + n2;
+    assert(k < (1ull << 32));
+    n2 = tw_cksum_fin32_after(tw_cksum_add32(addr_nsum, (uint32_t)k),
+                              (uint16_t)(tw_cksum_little_endian() ? n2 : n2 >> 16));
+    memcpy(buf, &n0, 4);
+    memcpy(buf + 4, &n1, 4);
+    memcpy(buf + 8, &n2, 4);
+    memcpy(buf + 12, &nsrc, 4);
+    memcpy(buf + 16, &ndst, 4);
+}
+
 /* tw_ipv4_build_native given the two addresses as the 8 bytes they are in the header
    (`addrs`, network order) and their native sum made under 2^18 (`addr_fold`,
    tw_cksum_fold18): the header's sum then fits in 32 bits (the other words are under

@@ -443,17 +443,29 @@ static inline __attribute__((always_inline)) void out_syn_all(
     memcpy(tcp + 36, &n9, 4);
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
-    uint64_t addr_sum = (uint64_t)nsrc + ndst;
+    uint64_t addr_sum;
     if (!r) {
-        addr_sum = tw_cksum_fold18(addr_sum); /* (the same sum, for c's segments) */
+        /* (the same sum, for c's segments) */
+        addr_sum = tw_cksum_fold18((uint64_t)nsrc + ndst);
         /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
            addresses every later segment of c carries (tcp_conn.h out_addr). */
         tw_conn_out_prep_as(c, nsrc, ndst, (uint32_t)addr_sum);
+    } else {
+        /* (32 bits with the carry taken around: the IPv4 header's sum then folds from
+           32 bits, tw_ipv4_build_native32) */
+        addr_sum = tw_cksum_add32(nsrc, ndst);
     }
     uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
+    if (r) {
+        tw_ipv4_build_native32(pkt, (uint32_t)addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
+                               TW_IPV4_ATOMIC_ID);
+    } else {
+        /* (under 2^18: GCC folds the sum from 32 bits, with no carry to take around) */
+        tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
+                             TW_IPV4_ATOMIC_ID);
+    }
     if (st->cfg.trace) {
         trace_syn_all(st, c, r, pkt, retrans);
     } else {
