@@ -905,17 +905,20 @@ void tw_out_ack_last(tw_socket *c)
        left edge, never past its right one. */
     assert(tw_seq_eq(c->snd_una, c->snd_max) && tw_seq_eq(bare_seq(c), c->snd_max));
     tw_seq seq = c->snd_max;
-    if (sack_blocks_due(c)) {
-        emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
-        return;
-    }
     /* adv_window's field, without the right edge it notes (tw_out_ack_carried); the
-       space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's */
-    /* (an orphan's: the application's close shut its reading side, whose window stays
-       open at the whole buffer, rcv_space_nocall's first case, tested first) */
-    uint32_t space = __builtin_expect((c->flags & TW_F_SHUT_RD) != 0, 1)
-                         ? c->rcvbuf_cap
-                         : rcv_space_nocall(c, false);
+       space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's.
+       An orphan's usual case first, in one compare of the flags with sack_blocks_due's
+       test: the application's close shut its reading side, whose window stays open at
+       the whole buffer (rcv_space_nocall's first case), and no SACK block to send. */
+    uint32_t space = c->rcvbuf_cap;
+    if (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_OOO | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
+                         0)) {
+        if (sack_blocks_due(c)) {
+            emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
+            return;
+        }
+        space = rcv_space_nocall(c, false);
+    }
     uint32_t win = space >> c->rcv_wscale;
     emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
 }
