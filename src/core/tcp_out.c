@@ -911,7 +911,7 @@ void tw_out_ack_last(tw_socket *c)
        test: the application's close shut its reading side, whose window stays open at
        the whole buffer (rcv_space_nocall's first case), and no SACK block to send. */
     uint32_t space = c->rcvbuf_cap;
-    if (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_OOO | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
+    if (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
                          0)) {
         if (sack_blocks_due(c)) {
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
@@ -1519,7 +1519,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
        needs no test of it (no hook runs in between to set it: tcpwave.h). The two rare
        cases in one test of the flags, with sack_blocks_due's. */
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_OOO | TW_F_PERSIST)) != 0, 0) &&
+        (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) != 0, 0) &&
          ((c->flags & TW_F_PERSIST) || sack_blocks_due(c)))) {
         return false;
     }
