@@ -66,7 +66,7 @@ static const sym symbols[] = {
     {"TCPI_OPT_ECN", 8},
     {"EPERM", 1}, {"ENOENT", 2}, {"EINTR", 4}, {"EIO", 5}, {"EBADF", 9}, {"EAGAIN", 11},
     {"EWOULDBLOCK", 11}, {"ENOMEM", 12}, {"EFAULT", 14}, {"EBUSY", 16}, {"EINVAL", 22},
-    {"EMFILE", 24}, {"EPIPE", 32}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89},
+    {"EMFILE", 24}, {"EPIPE", 32}, {"EPROTO", 71}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89},
     {"EMSGSIZE", 90}, {"EPROTOTYPE", 91}, {"ENOPROTOOPT", 92}, {"EPROTONOSUPPORT", 93},
     {"EOPNOTSUPP", 95}, {"EAFNOSUPPORT", 97}, {"EADDRINUSE", 98}, {"EADDRNOTAVAIL", 99},
     {"ENETDOWN", 100}, {"ENETUNREACH", 101}, {"ECONNABORTED", 103}, {"ECONNRESET", 104},
@@ -170,6 +170,7 @@ static const char *tw_errno(int err)
     case TW_ERR_ADDRNOTAVAIL: return "EADDRNOTAVAIL";
     case TW_ERR_NETUNREACH: return "ENETUNREACH";
     case TW_ERR_HOSTUNREACH: return "EHOSTUNREACH";
+    case TW_ERR_PROTO: return "EPROTO";
     default: return "EIO";
     }
 }
@@ -177,7 +178,8 @@ static const char *tw_errno(int err)
 static bool is_conn_error(int err)
 {
     return err == TW_ERR_RESET || err == TW_ERR_REFUSED || err == TW_ERR_TIMEDOUT ||
-           err == TW_ERR_ABORTED || err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH;
+           err == TW_ERR_ABORTED || err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH ||
+           err == TW_ERR_PROTO;
 }
 
 static const tw_sc_expr *arg(const tw_sc_event *ev, size_t i)
