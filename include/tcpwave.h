@@ -70,7 +70,11 @@ typedef uint64_t tw_time;          /* nanoseconds on the caller's monotonic cloc
     X(ADDRNOTAVAIL, -14, "no local port available for this destination")                 \
     X(NETUNREACH, -15, "network unreachable (ICMP)")                                       \
     X(HOSTUNREACH, -16, "host unreachable (ICMP)")                                         \
-    X(PROTO, -17, "protocol error (ICMP Parameter Problem)")
+    X(PROTO, -17, "protocol error (ICMP Parameter Problem)")                               \
+    X(NOPROTOOPT, -18, "protocol unreachable (ICMP)")                                      \
+    X(OPNOTSUPP, -19, "source route failed (ICMP)")                                        \
+    X(HOSTDOWN, -20, "destination host unknown (ICMP)")                                    \
+    X(NONET, -21, "source host isolated (ICMP)")
 
 enum tw_err {
 #define TW_ERR_ENUM_(name, val, desc) TW_ERR_##name = (val),

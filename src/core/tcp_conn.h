@@ -1101,16 +1101,36 @@ void tw_keepalive_reset(tw_socket *c);
 /* The soft error an ICMP message reports on a synchronized connection (RFC 1122
    4.2.3.9: it does not abort): kept until the next new ACK, and given as the
    connection's error in place of TW_ERR_TIMEDOUT if it times out meanwhile, as Linux's
-   tcp_write_err gives sk_err_soft. `err` is TW_ERR_NETUNREACH, TW_ERR_HOSTUNREACH,
-   TW_ERR_REFUSED or TW_ERR_PROTO (tcp_in.c icmp_err_of). */
+   tcp_write_err gives sk_err_soft. `err` is one of tcp_in.c icmp_err_of's; seven fit the
+   three bits, and TW_ERR_NONET (source host isolated, obsolete: RFC 1812 5.2.7.1) is
+   kept as TW_ERR_HOSTUNREACH. */
 static inline void tw_conn_soft_err_set(tw_socket *c, int err)
 {
-    unsigned k = err == TW_ERR_NETUNREACH    ? 1u
-                 : err == TW_ERR_HOSTUNREACH ? 2u
-                 : err == TW_ERR_REFUSED     ? 3u
-                                             : 4u;
-    assert(err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH || err == TW_ERR_REFUSED ||
-           err == TW_ERR_PROTO);
+    unsigned k;
+    switch (err) {
+    case TW_ERR_NETUNREACH:
+        k = 1;
+        break;
+    case TW_ERR_REFUSED:
+        k = 3;
+        break;
+    case TW_ERR_PROTO:
+        k = 4;
+        break;
+    case TW_ERR_NOPROTOOPT:
+        k = 5;
+        break;
+    case TW_ERR_OPNOTSUPP:
+        k = 6;
+        break;
+    case TW_ERR_HOSTDOWN:
+        k = 7;
+        break;
+    default:
+        assert(err == TW_ERR_HOSTUNREACH || err == TW_ERR_NONET);
+        k = 2;
+        break;
+    }
     c->persist_backoff = (uint8_t)((c->persist_backoff & TW_PERSIST_BACKOFF) |
                                    k << TW_SOFT_ERR_SHIFT);
 }
@@ -1127,10 +1147,17 @@ static inline int tw_conn_timeout_err(const tw_socket *c)
         return TW_ERR_REFUSED;
     case 4:
         return TW_ERR_PROTO;
+    case 5:
+        return TW_ERR_NOPROTOOPT;
+    case 6:
+        return TW_ERR_OPNOTSUPP;
+    case 7:
+        return TW_ERR_HOSTDOWN;
     default:
         return TW_ERR_TIMEDOUT;
     }
 }
+
 /* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
    of every connection come here once, and the call cost a fifth of the work. `child`:
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as

@@ -2708,9 +2708,10 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 /* ---- ICMP errors (RFC 1122 4.2.3.9, RFC 5927, RFC 1191) ---- */
 
 /* The error an ICMP message reports, as Linux's tcp_v4_err gives it: Destination
-   Unreachable by its code (icmp_err_convert: port unreachable refused, the net codes
-   network unreachable, the rest host unreachable), Time Exceeded host unreachable,
-   Parameter Problem a protocol error. */
+   Unreachable by its code (icmp_err_convert: the net codes network unreachable, port
+   unreachable refused, protocol unreachable ENOPROTOOPT, source route failed
+   EOPNOTSUPP, host unknown EHOSTDOWN, source host isolated ENONET, the rest host
+   unreachable), Time Exceeded host unreachable, Parameter Problem a protocol error. */
 static int icmp_err_of(uint8_t type, uint8_t code)
 {
     if (type == TW_ICMP_TIME_EXCEEDED) {
@@ -2720,13 +2721,21 @@ static int icmp_err_of(uint8_t type, uint8_t code)
         return TW_ERR_PROTO;
     }
     switch (code) {
-    case 3:
-        return TW_ERR_REFUSED;
     case 0:
     case 6:
     case 9:
     case 11:
         return TW_ERR_NETUNREACH;
+    case 2:
+        return TW_ERR_NOPROTOOPT;
+    case 3:
+        return TW_ERR_REFUSED;
+    case 5:
+        return TW_ERR_OPNOTSUPP;
+    case 7:
+        return TW_ERR_HOSTDOWN;
+    case 8:
+        return TW_ERR_NONET;
     default:
         return TW_ERR_HOSTUNREACH;
     }
