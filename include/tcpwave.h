@@ -69,7 +69,12 @@ typedef uint64_t tw_time;          /* nanoseconds on the caller's monotonic cloc
     X(BUSY, -13, "re-entrant call from inside a hook")                                     \
     X(ADDRNOTAVAIL, -14, "no local port available for this destination")                 \
     X(NETUNREACH, -15, "network unreachable (ICMP)")                                       \
-    X(HOSTUNREACH, -16, "host unreachable (ICMP)")
+    X(HOSTUNREACH, -16, "host unreachable (ICMP)")                                         \
+    X(PROTO, -17, "protocol error (ICMP Parameter Problem)")                               \
+    X(NOPROTOOPT, -18, "protocol unreachable (ICMP)")                                      \
+    X(OPNOTSUPP, -19, "source route failed (ICMP)")                                        \
+    X(HOSTDOWN, -20, "destination host unknown (ICMP)")                                    \
+    X(NONET, -21, "source host isolated (ICMP)")
 
 enum tw_err {
 #define TW_ERR_ENUM_(name, val, desc) TW_ERR_##name = (val),
@@ -129,8 +134,9 @@ const char *tw_state_name(tw_state s);
     X(ICMP_RX_TCP_NO_CONN, "icmp: error about a TCP segment of no connection, ignored")    \
     X(ICMP_RX_TCP_OUT_OF_WINDOW, "icmp: error quoting a sequence number not in flight")   \
     X(ICMP_RX_FRAG_NEEDED, "icmp: fragmentation needed: the path MTU lowered (RFC 1191)")  \
-    X(ICMP_RX_TCP_SOFT_ERROR, "icmp: unreachable on a synchronized connection: soft error") \
-    X(ICMP_RX_TCP_ABORT, "icmp: unreachable during the handshake: connection aborted")    \
+    X(ICMP_RX_TCP_SOFT_ERROR, "icmp: error on a synchronized connection: soft error")      \
+    X(ICMP_RX_TCP_ABORT, "icmp: error during the handshake: connection aborted")          \
+    X(ICMP_RX_TCP_REQ_DROPPED, "icmp: half-open entry dropped (its SYN+ACK unreachable)")  \
     X(TCP_RX_SEGMENTS, "tcp: segments received")                                           \
     X(TCP_RX_TOO_SHORT, "tcp: segment shorter than a TCP header")                          \
     X(TCP_RX_BAD_CSUM, "tcp: bad checksum")                                                \

@@ -1,7 +1,8 @@
 /*
  * icmp.c -- ICMP input: echo reply (RFC 792, RFC 1122 3.2.2.6) so `ping` of the stack
- * works over TUN; Destination Unreachable about a TCP segment goes to its connection
- * (RFC 1122 4.2.3.9, tcp_in.c tw_tcp_icmp_unreach). Other messages are counted and
+ * works over TUN; an error message about a TCP segment (Destination Unreachable, Source
+ * Quench, Redirect, Time Exceeded, Parameter Problem) goes to its connection or half-open
+ * entry (RFC 1122 4.2.3.9, tcp_in.c tw_tcp_icmp_err). Other messages are counted and
  * ignored.
  */
 #include "core/stack.h"
@@ -14,7 +15,6 @@
 
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
-#define ICMP_DEST_UNREACH 3
 
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
                    const uint8_t *payload, uint16_t len)
@@ -26,10 +26,14 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
         tw_drop(st, TW_CNT_ICMP_RX_BAD, NULL, NULL);
         return;
     }
-    if (payload[0] == ICMP_DEST_UNREACH) {
-        /* RFC 792: 8 bytes of ICMP header (code 4: the next-hop MTU in bytes 6-7, RFC
-           1191), then the quoted datagram's IP header and at least 8 bytes of its TCP
-           header (ports, sequence number). Only a segment we sent: from our address. */
+    uint8_t type = payload[0];
+    if (type == TW_ICMP_DEST_UNREACH || type == TW_ICMP_SOURCE_QUENCH ||
+        type == TW_ICMP_REDIRECT || type == TW_ICMP_TIME_EXCEEDED ||
+        type == TW_ICMP_PARAM_PROBLEM) {
+        /* RFC 792: 8 bytes of ICMP header (Destination Unreachable code 4: the next-hop
+           MTU in bytes 6-7, RFC 1191), then the quoted datagram's IP header and at least
+           8 bytes of its TCP header (ports, sequence number). Only a segment we sent: from
+           our address. */
         const uint8_t *in = payload + 8;
         size_t ihl = len >= 8 + 20 ? (size_t)(in[0] & 0x0f) * 4u : 0;
         if (ihl < 20 || (size_t)len < 8 + ihl + 8 || (in[0] >> 4) != 4 ||
@@ -38,8 +42,10 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
             return;
         }
         const uint8_t *th = in + ihl;
-        tw_tcp_icmp_unreach(st, tw_get32(in + 16), tw_get16(th + 2), tw_get16(th),
-                            tw_get32(th + 4), payload[1], tw_get16(payload + 6));
+        tw_icmp_quote q = {tw_get32(in + 16), tw_get16(th + 2), tw_get16(th), tw_get32(th + 4),
+                           type, payload[1], tw_get16(payload + 6), tw_get16(in + 2),
+                           (uint8_t)ihl};
+        tw_tcp_icmp_err(st, &q);
         return;
     }
     if (payload[0] != ICMP_ECHO_REQUEST || payload[1] != 0) {

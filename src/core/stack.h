@@ -300,11 +300,27 @@ static inline bool tw_port_unref(tw_stack *st, tw_port_leaf *l, uint32_t port, b
 /* The stack's free lists and the leaf kept in place given back (tw_stack_trim_if_idle). */
 void tw_stack_trim(tw_stack *st);
 
-/* An ICMP Destination Unreachable quoting one of our TCP segments (tcp_in.c): `raddr`,
-   `rport`, `lport` and `seq` as the quoted header holds them, `mtu` the next-hop MTU of
-   code 4. */
-void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
-                         uint32_t seq, uint8_t code, uint16_t mtu);
+/* The ICMP types that quote a datagram (RFC 792). */
+#define TW_ICMP_DEST_UNREACH 3
+#define TW_ICMP_SOURCE_QUENCH 4
+#define TW_ICMP_REDIRECT 5
+#define TW_ICMP_TIME_EXCEEDED 11
+#define TW_ICMP_PARAM_PROBLEM 12
+/* An ICMP error message quoting one of our TCP segments: `raddr`, `rport`, `lport` and
+   `seq` as the quoted headers hold them; `mtu` the next-hop MTU of Destination
+   Unreachable code 4 (RFC 1191; 0 from an old router); `tot_len` and `ihl` the quoted
+   IPv4 header's Total Length and header length in bytes. */
+typedef struct tw_icmp_quote {
+    uint32_t raddr;
+    uint16_t rport, lport;
+    uint32_t seq;
+    uint8_t type, code;
+    uint16_t mtu;
+    uint16_t tot_len;
+    uint8_t ihl;
+} tw_icmp_quote;
+/* tcp_in.c: act on it (RFC 1122 4.2.3.9). */
+void tw_tcp_icmp_err(tw_stack *st, const tw_icmp_quote *q);
 /* ICMP input (icmp.c). */
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
                    const uint8_t *payload, uint16_t len);

@@ -76,8 +76,8 @@ enum tw_obj_kind {
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
-#define TW_PERSIST_BACKOFF 0x3fu /* persist_backoff's backoff bits (the rest: the soft error) */
-#define TW_SOFT_ERR_SHIFT 6
+#define TW_PERSIST_BACKOFF 0x1fu /* persist_backoff's backoff bits (the rest: the soft error) */
+#define TW_SOFT_ERR_SHIFT 5
 
 /* Field order: the header shared with tw_reqsk, then by size, so that little padding is
    left (616 bytes before, see git history). The 4-tuple overlays the hash key
@@ -133,7 +133,7 @@ struct tw_socket {
     uint32_t sacked;         /* bytes in sb */
     uint32_t fast_retransmits, rto_count, persist_probes;
     uint8_t quickack;        /* segments still to ACK at once (Linux's quick-ACK mode) */
-    /* The persist timer's backoff (at most 16: TW_PERSIST_BACKOFF) and, in its two high
+    /* The persist timer's backoff (at most 16: TW_PERSIST_BACKOFF) and, in its three high
        bits, the soft error an ICMP message reported since the last new ACK (RFC 1122
        4.2.3.9; tw_conn_soft_err_set): ack_advance's zeroing of the backoff clears it
        too, with no instruction of its own, as Linux's tcp_ack clears sk_err_soft. */
@@ -1102,15 +1102,39 @@ static inline void tw_timer_after_send(tw_socket *c)
 }
 void tw_keepalive_reset(tw_socket *c);
 
-/* The soft error an ICMP Destination Unreachable reports on a synchronized connection
-   (RFC 1122 4.2.3.9: it does not abort): kept until the next new ACK, and given as the
+/* The soft error an ICMP message reports on a synchronized connection (RFC 1122
+   4.2.3.9: it does not abort): kept until the next new ACK, and given as the
    connection's error in place of TW_ERR_TIMEDOUT if it times out meanwhile, as Linux's
-   tcp_write_err gives sk_err_soft. `err` is TW_ERR_NETUNREACH, TW_ERR_HOSTUNREACH or
-   TW_ERR_REFUSED (tcp_in.c icmp_unreach_err). */
+   tcp_write_err gives sk_err_soft. `err` is one of tcp_in.c icmp_err_of's; seven fit the
+   three bits, and TW_ERR_NONET (source host isolated, obsolete: RFC 1812 5.2.7.1) is
+   kept as TW_ERR_HOSTUNREACH. */
 static inline void tw_conn_soft_err_set(tw_socket *c, int err)
 {
-    unsigned k = err == TW_ERR_NETUNREACH ? 1u : err == TW_ERR_HOSTUNREACH ? 2u : 3u;
-    assert(err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH || err == TW_ERR_REFUSED);
+    unsigned k;
+    switch (err) {
+    case TW_ERR_NETUNREACH:
+        k = 1;
+        break;
+    case TW_ERR_REFUSED:
+        k = 3;
+        break;
+    case TW_ERR_PROTO:
+        k = 4;
+        break;
+    case TW_ERR_NOPROTOOPT:
+        k = 5;
+        break;
+    case TW_ERR_OPNOTSUPP:
+        k = 6;
+        break;
+    case TW_ERR_HOSTDOWN:
+        k = 7;
+        break;
+    default:
+        assert(err == TW_ERR_HOSTUNREACH || err == TW_ERR_NONET);
+        k = 2;
+        break;
+    }
     c->persist_backoff = (uint8_t)((c->persist_backoff & TW_PERSIST_BACKOFF) |
                                    k << TW_SOFT_ERR_SHIFT);
 }
@@ -1125,10 +1149,19 @@ static inline int tw_conn_timeout_err(const tw_socket *c)
         return TW_ERR_HOSTUNREACH;
     case 3:
         return TW_ERR_REFUSED;
+    case 4:
+        return TW_ERR_PROTO;
+    case 5:
+        return TW_ERR_NOPROTOOPT;
+    case 6:
+        return TW_ERR_OPNOTSUPP;
+    case 7:
+        return TW_ERR_HOSTDOWN;
     default:
         return TW_ERR_TIMEDOUT;
     }
 }
+
 /* Initialise congestion control for a connection entering ESTABLISHED. Inline: both ends
    of every connection come here once, and the call cost a fifth of the work. `child`:
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as

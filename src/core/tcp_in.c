@@ -2723,79 +2723,174 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 
 /* ---- ICMP errors (RFC 1122 4.2.3.9, RFC 5927, RFC 1191) ---- */
 
-/* Linux's icmp_err_convert for the codes that end a handshake (port unreachable:
-   refused; the net codes; the rest host unreachable). */
-static int icmp_unreach_err(uint8_t code)
+/* The error an ICMP message reports, as Linux's tcp_v4_err gives it: Destination
+   Unreachable by its code (icmp_err_convert: the net codes network unreachable, port
+   unreachable refused, protocol unreachable ENOPROTOOPT, source route failed
+   EOPNOTSUPP, host unknown EHOSTDOWN, source host isolated ENONET, the rest host
+   unreachable), Time Exceeded host unreachable, Parameter Problem a protocol error. */
+static int icmp_err_of(uint8_t type, uint8_t code)
 {
+    if (type == TW_ICMP_TIME_EXCEEDED) {
+        return TW_ERR_HOSTUNREACH;
+    }
+    if (type == TW_ICMP_PARAM_PROBLEM) {
+        return TW_ERR_PROTO;
+    }
     switch (code) {
-    case 3:
-        return TW_ERR_REFUSED;
     case 0:
     case 6:
     case 9:
     case 11:
         return TW_ERR_NETUNREACH;
+    case 2:
+        return TW_ERR_NOPROTOOPT;
+    case 3:
+        return TW_ERR_REFUSED;
+    case 5:
+        return TW_ERR_OPNOTSUPP;
+    case 7:
+        return TW_ERR_HOSTDOWN;
+    case 8:
+        return TW_ERR_NONET;
     default:
         return TW_ERR_HOSTUNREACH;
     }
 }
 
-/* An ICMP Destination Unreachable about one of our segments. RFC 1122 4.2.3.9: TCP MUST
-   act on it. RFC 5927 4.1 (and Linux's tcp_v4_err): only if the quoted sequence number
-   lies in SND.UNA..SND.NXT, so that a blind attacker cannot use it. Then, as Linux:
-   - code 4, fragmentation needed (RFC 1191): lower the MSS to the next-hop MTU (not
-     below Linux's floor, a path MTU of 552) and send the first unacknowledged segment
-     again at once in the new size (tcp_simple_retransmit; cwnd unchanged, the rest
-     follows by the usual recovery);
-   - any other code in SYN-SENT or SYN-RECEIVED: the connection fails with the code's
-     error (tcp_v4_err's tcp_done_with_error);
-   - on a synchronized connection it is a soft error (RFC 1122 4.2.3.9: codes 0, 1, 5
-     MUST NOT abort; RFC 5461 treats the hard codes alike, as Linux does without
-     IP_RECVERR): counted and kept until the next new ACK, to be the connection's error
-     should it time out meanwhile (tw_conn_soft_err_set). */
-void tw_tcp_icmp_unreach(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
-                         uint32_t seq, uint8_t code, uint16_t mtu)
+/* RFC 1191 5 and 7: a "fragmentation needed" from a router older than RFC 1191 has 0 in
+   the Next-Hop MTU field; the path MTU is then taken as the largest plateau of 7's table
+   below the quoted datagram's Total Length. 4.2BSD-derived routers return that length
+   with the header length added, so a length not below our current estimate `est` is
+   first reduced by the quoted header's length (RFC 1191 5, Note). */
+static __attribute__((noinline, cold)) uint32_t icmp_plateau_mtu(const tw_icmp_quote *q,
+                                                                   uint32_t est)
 {
-    tw_hnode *n = tw_htab_find(&st->conns, tw_tuple_key(raddr, rport, lport));
-    tw_socket *c = (tw_socket *)n;
+    static const uint16_t plateaus[] = {32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296};
+    uint32_t tl = q->tot_len;
+    if (tl >= est) {
+        tl = tl > q->ihl ? tl - q->ihl : 0;
+    }
+    for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++) {
+        if (plateaus[i] < tl) {
+            return plateaus[i];
+        }
+    }
+    return 68; /* (RFC 791's minimum; the caller's floor is higher) */
+}
+
+/* Fragmentation needed (RFC 1191): lower the MSS to the next-hop MTU (not below Linux's
+   floor, a path MTU of 552; RFC 1191 3: never below 68, never raised by the message) and,
+   once synchronized, send what is in flight again at once in the new size (Linux:
+   tcp_v4_mtu_reduced, tcp_simple_retransmit; cwnd unchanged, the rest follows by the
+   usual recovery). Linux resends only the segments larger than the new MSS: a flight no
+   larger than it held none, and nothing is sent again. */
+static __attribute__((noinline, cold)) void icmp_frag_needed(tw_stack *st, tw_socket *c,
+                                                             const tw_icmp_quote *q)
+{
+    uint32_t opt = (c->flags & TW_F_TS) ? 12u : 0u;
+    uint32_t pmtu = q->mtu ? q->mtu : icmp_plateau_mtu(q, c->snd_mss + 40u + opt);
+    if (pmtu < 552) {
+        pmtu = 552;
+    }
+    uint32_t mss = pmtu - 40u - opt;
+    tw_count(st, TW_CNT_ICMP_RX_FRAG_NEEDED);
+    if (c->state == TW_STATE_SYN_SENT) {
+        /* No segment size yet (the SYN+ACK's MSS option sets it): the estimate is kept
+           in local_mss, which tw_conn_apply_peer_syn takes the peer's MSS against and a
+           SYN sent again offers, as Linux's route keeps the path MTU that
+           tcp_finish_connect's tcp_sync_mss and tcp_advertise_mss read. */
+        if (mss < c->local_mss) {
+            c->local_mss = (uint16_t)mss;
+        }
+        return;
+    }
+    if (mss >= c->snd_mss) {
+        return;
+    }
+    c->snd_mss = (uint16_t)mss;
+    if (c->state != TW_STATE_SYN_RCVD && c->snd_max.v - c->snd_una.v > mss) {
+        /* What is in flight may have been too large: send it again from SND.UNA in the
+           new size, as the window allows, in the Loss state without a cwnd cut (Linux:
+           tcp_simple_retransmit marks it lost, keeps cwnd, enters Loss). */
+        c->ca_state = TW_CA_LOSS;
+        c->recover = c->snd_max;
+        c->dupacks = 0;
+        c->snd_nxt = c->snd_una;
+        c->high_rxt = c->snd_una;
+        c->flags &= ~TW_F_RTT_TIMING; /* Karn */
+        tw_out_push(c);
+    }
+}
+
+/* An ICMP error about the SYN+ACK of a half-open entry (reqsk.h), as Linux's tcp_req_err:
+   RFC 5927 4.1's check is that the quoted sequence number is the entry's ISS (the one
+   octet in flight); then net or host unreachable, Time Exceeded and Parameter Problem
+   drop the entry (no application holds it to be told), the rest are ignored. */
+static __attribute__((noinline, cold)) void icmp_req(tw_stack *st, tw_reqsk *r,
+                                                     const tw_icmp_quote *q)
+{
+    if (q->seq != r->iss) {
+        tw_drop(st, TW_CNT_ICMP_RX_TCP_OUT_OF_WINDOW, NULL, NULL);
+        return;
+    }
+    if (q->type == TW_ICMP_TIME_EXCEEDED || q->type == TW_ICMP_PARAM_PROBLEM ||
+        (q->type == TW_ICMP_DEST_UNREACH && q->code <= 1)) {
+        tw_count(st, TW_CNT_ICMP_RX_TCP_REQ_DROPPED);
+        req_end(st, r);
+        return;
+    }
+    tw_drop(st, TW_CNT_ICMP_RX_IGNORED, NULL, NULL);
+}
+
+/* An ICMP error message about one of our segments. RFC 1122 4.2.3.9: TCP MUST act on it.
+   RFC 5927 4.1 (and Linux's tcp_v4_err): only if the quoted sequence number lies in
+   SND.UNA..SND.NXT, so that a blind attacker cannot use it. Then, as Linux:
+   - Source Quench is ignored (RFC 6633: deprecated), Redirect too (a matter for routing);
+   - Destination Unreachable code 4, fragmentation needed: icmp_frag_needed (RFC 1191);
+   - any other Destination Unreachable, Time Exceeded or Parameter Problem in SYN-SENT
+     or SYN-RECEIVED: the connection fails with the message's error (tcp_v4_err's
+     tcp_done_with_error);
+   - on a synchronized connection it is a soft error (RFC 1122 4.2.3.9: Destination
+     Unreachable codes 0, 1, 5, Time Exceeded and Parameter Problem MUST NOT abort; RFC
+     5461 treats the hard codes alike, as Linux does without IP_RECVERR): counted and kept
+     until the next new ACK, to be the connection's error should it time out meanwhile
+     (tw_conn_soft_err_set).
+   A half-open entry of the SYN queue: icmp_req. TIME-WAIT and closed tuples: ignored. */
+void tw_tcp_icmp_err(tw_stack *st, const tw_icmp_quote *q)
+{
+    uint64_t key = tw_tuple_key(q->raddr, q->rport, q->lport);
+    tw_socket *c = (tw_socket *)tw_htab_find(&st->conns, key);
+    if (!c && st->reqs.count) {
+        tw_reqsk *r = (tw_reqsk *)tw_htab_find(&st->reqs, key);
+        if (r) {
+            icmp_req(st, r, q);
+            return;
+        }
+    }
     if (!c || c->state == TW_STATE_LISTEN || c->state == TW_STATE_CLOSED ||
-        c->state == TW_STATE_TIME_WAIT || code > 15) {
+        c->state == TW_STATE_TIME_WAIT || (q->type == TW_ICMP_DEST_UNREACH && q->code > 15)) {
         tw_drop(st, TW_CNT_ICMP_RX_TCP_NO_CONN, NULL, NULL);
         return;
     }
-    tw_seq q = {seq};
-    if (tw_seq_lt(q, c->snd_una) || tw_seq_gt(q, c->snd_max)) {
+    tw_seq seq = {q->seq};
+    if (tw_seq_lt(seq, c->snd_una) || tw_seq_gt(seq, c->snd_max)) {
         tw_drop(st, TW_CNT_ICMP_RX_TCP_OUT_OF_WINDOW, NULL, c);
         return;
     }
-    if (code == 4) {
-        uint32_t pmtu = mtu < 552 ? 552 : mtu;
-        uint32_t mss = pmtu - 40u - ((c->flags & TW_F_TS) ? 12u : 0u);
-        tw_count(st, TW_CNT_ICMP_RX_FRAG_NEEDED);
-        if (mss >= c->snd_mss) {
-            return;
-        }
-        c->snd_mss = (uint16_t)mss;
-        if (c->state != TW_STATE_SYN_SENT && c->state != TW_STATE_SYN_RCVD &&
-            !tw_seq_eq(c->snd_una, c->snd_max)) {
-            /* Everything in flight was too large: send it again from SND.UNA in the new
-               size, as the window allows, in the Loss state without a cwnd cut (Linux:
-               tcp_simple_retransmit marks it lost, keeps cwnd, enters Loss). */
-            c->ca_state = TW_CA_LOSS;
-            c->recover = c->snd_max;
-            c->dupacks = 0;
-            c->snd_nxt = c->snd_una;
-            c->high_rxt = c->snd_una;
-            c->flags &= ~TW_F_RTT_TIMING; /* Karn */
-            tw_out_push(c);
-        }
+    if (q->type == TW_ICMP_SOURCE_QUENCH || q->type == TW_ICMP_REDIRECT) {
+        tw_drop(st, TW_CNT_ICMP_RX_IGNORED, NULL, c);
         return;
     }
+    if (q->type == TW_ICMP_DEST_UNREACH && q->code == 4) {
+        icmp_frag_needed(st, c, q);
+        return;
+    }
+    int err = icmp_err_of(q->type, q->code);
     if (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD) {
         tw_count(st, TW_CNT_ICMP_RX_TCP_ABORT);
-        tw_conn_done(c, icmp_unreach_err(code));
+        tw_conn_done(c, err);
         return;
     }
     tw_count(st, TW_CNT_ICMP_RX_TCP_SOFT_ERROR);
-    tw_conn_soft_err_set(c, icmp_unreach_err(code)); /* (Linux: sk->sk_err_soft) */
+    tw_conn_soft_err_set(c, err); /* (Linux: sk->sk_err_soft) */
 }

@@ -133,9 +133,11 @@ typedef struct tw_sc_packet {
     size_t n_opts;
     tw_sc_mutation *muts;
     size_t n_muts;
-    /* `< icmp unreachable CODE [mtu N] [start:end(len)]` (packetdrill's syntax): an ICMP
-       Destination Unreachable (RFC 792) quoting our segment at script sequence `seq`. */
+    /* `< icmp TYPE [CODE] [mtu N] [start:end(len)]` (packetdrill's syntax): an ICMP error
+       (RFC 792: Destination Unreachable, Source Quench, Redirect, Time Exceeded,
+       Parameter Problem, or type_N) quoting our segment at script sequence `seq`. */
     bool icmp;
+    uint8_t icmp_type;
     uint8_t icmp_code;
     bool has_mtu;
     uint16_t icmp_mtu;

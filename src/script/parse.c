@@ -1015,23 +1015,61 @@ const char *const tw_sc_icmp_unreach_codes[16] = {
     "host_unreachable_for_tos", "packet_filtered", "precedence_violation",
     "precedence_cutoff"};
 
-/* `icmp unreachable CODE [mtu N] [start:end(len)]`, inbound: 0 or -1. */
+/* The ICMP types an inbound script line may name (packetdrill's words), those that quote
+   our segment: RFC 792's Destination Unreachable, Source Quench, Redirect, Time Exceeded
+   and Parameter Problem. */
+static const struct {
+    const char *name;
+    uint8_t type;
+} icmp_types[] = {{"unreachable", 3},   {"source_quench", 4},     {"redirect", 5},
+                  {"time_exceeded", 11}, {"parameter_problem", 12}};
+
+/* packetdrill's "type_N" / "code_N" (tcpdump's notation for a number): N, or -1. */
+static int icmp_number(const char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(text, prefix, n) != 0 || text[n] == '\0' || strlen(text + n) > 3) {
+        return -1;
+    }
+    int v = 0;
+    for (const char *c = text + n; *c; c++) {
+        if (*c < '0' || *c > '9') {
+            return -1;
+        }
+        v = v * 10 + (*c - '0');
+    }
+    return v <= 255 ? v : -1;
+}
+
+/* `icmp TYPE [CODE] [mtu N] [start:end(len)]`, inbound: 0 or -1. */
 static int parse_icmp(parser *p, tw_sc_packet *pk, int line)
 {
     next(p); /* icmp */
-    next(p); /* unreachable */
+    const token *t = next(p); /* the type (known to be a word: parse_packet) */
     pk->icmp = true;
-    const token *t = peek(p, 0);
-    if (t->kind == TK_WORD && t->line == line) {
-        size_t i = 0;
-        while (i < 16 && strcmp(t->text, tw_sc_icmp_unreach_codes[i]) != 0) {
-            i++;
+    int type = icmp_number(t->text, "type_");
+    for (size_t i = 0; type < 0 && i < sizeof(icmp_types) / sizeof(icmp_types[0]); i++) {
+        if (strcmp(t->text, icmp_types[i].name) == 0) {
+            type = icmp_types[i].type;
         }
-        if (i == 16) {
-            return perr(p, t, "unknown ICMP unreachable code '%s'", t->text);
+    }
+    if (type < 0) {
+        return perr(p, t, "unknown ICMP type '%s'", t->text);
+    }
+    pk->icmp_type = (uint8_t)type;
+    t = peek(p, 0);
+    if (t->kind == TK_WORD && t->line == line && !is_word(t, "mtu")) {
+        int code = icmp_number(t->text, "code_");
+        for (size_t i = 0; code < 0 && type == 3 && i < 16; i++) {
+            if (strcmp(t->text, tw_sc_icmp_unreach_codes[i]) == 0) {
+                code = (int)i;
+            }
+        }
+        if (code < 0) {
+            return perr(p, t, "unknown ICMP code '%s'", t->text);
         }
         next(p);
-        pk->icmp_code = (uint8_t)i;
+        pk->icmp_code = (uint8_t)code;
     }
     if (is_word(peek(p, 0), "mtu") && peek(p, 0)->line == line) {
         next(p);
@@ -1069,8 +1107,16 @@ static int parse_packet(parser *p, tw_sc_packet *pk)
     pk->tos = -1;
     pk->ttl = -1;
     const token *t = peek(p, 0);
-    if (!pk->outbound && is_word(t, "icmp") && is_word(peek(p, 1), "unreachable")) {
-        return parse_icmp(p, pk, line);
+    if (!pk->outbound && is_word(t, "icmp") && peek(p, 1)->kind == TK_WORD &&
+        peek(p, 1)->line == line) {
+        const char *w = peek(p, 1)->text;
+        bool known = icmp_number(w, "type_") >= 0;
+        for (size_t i = 0; !known && i < sizeof(icmp_types) / sizeof(icmp_types[0]); i++) {
+            known = strcmp(w, icmp_types[i].name) == 0;
+        }
+        if (known) {
+            return parse_icmp(p, pk, line);
+        }
     }
     if (t->kind == TK_WORD &&
         (strcmp(t->text, "udp") == 0 || strcmp(t->text, "icmp") == 0 ||

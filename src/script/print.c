@@ -187,7 +187,19 @@ void tw_sc_print_packet(FILE *f, const tw_sc_packet *p)
     static const char *ecn_names[] = {"noecn", "ect1", "ect0", "ce"};
     fputc(p->outbound ? '>' : '<', f);
     if (p->icmp) {
-        fprintf(f, " icmp unreachable %s", tw_sc_icmp_unreach_codes[p->icmp_code & 15]);
+        static const char *const types[] = {[3] = "unreachable", [4] = "source_quench",
+                                            [5] = "redirect", [11] = "time_exceeded",
+                                            [12] = "parameter_problem"};
+        if (p->icmp_type < sizeof(types) / sizeof(types[0]) && types[p->icmp_type]) {
+            fprintf(f, " icmp %s", types[p->icmp_type]);
+        } else {
+            fprintf(f, " icmp type_%u", p->icmp_type);
+        }
+        if (p->icmp_type == 3 && p->icmp_code < 16) {
+            fprintf(f, " %s", tw_sc_icmp_unreach_codes[p->icmp_code]);
+        } else if (p->icmp_code) {
+            fprintf(f, " code_%u", p->icmp_code);
+        }
         if (p->has_mtu) {
             fprintf(f, " mtu %u", p->icmp_mtu);
         }

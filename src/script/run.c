@@ -1279,9 +1279,10 @@ static int apply_mutations(sc_runner *r, int line, const tw_sc_packet *p, uint8_
     return 0;
 }
 
-/* An ICMP Destination Unreachable from the peer's address (as a router on the path would
-   send it, packetdrill sends it so) quoting the IPv4 header and first 8 bytes of our
-   segment at script sequence p->seq (relative to our ISN once known). */
+/* An ICMP error (Destination Unreachable, Time Exceeded, ...: p->icmp_type) from the
+   peer's address (as a router on the path would send it, packetdrill sends it so) quoting
+   the IPv4 header and first 8 bytes of our segment at script sequence p->seq (relative
+   to our ISN once known). */
 static int inject_icmp(sc_runner *r, const tw_sc_event *ev)
 {
     const tw_sc_packet *p = &ev->pkt;
@@ -1319,7 +1320,7 @@ static int inject_icmp(sc_runner *r, const tw_sc_event *ev)
         pkt[16 + i] = (uint8_t)(r->laddr >> (24 - 8 * i));
     }
     uint8_t *icmp = pkt + 20;
-    icmp[0] = 3; /* Destination Unreachable */
+    icmp[0] = p->icmp_type; /* (3: Destination Unreachable) */
     icmp[1] = p->icmp_code;
     if (p->has_mtu) {
         icmp[6] = (uint8_t)(p->icmp_mtu >> 8);

@@ -66,12 +66,13 @@ static const sym symbols[] = {
     {"TCPI_OPT_ECN", 8},
     {"EPERM", 1}, {"ENOENT", 2}, {"EINTR", 4}, {"EIO", 5}, {"EBADF", 9}, {"EAGAIN", 11},
     {"EWOULDBLOCK", 11}, {"ENOMEM", 12}, {"EFAULT", 14}, {"EBUSY", 16}, {"EINVAL", 22},
-    {"EMFILE", 24}, {"EPIPE", 32}, {"ENOTSOCK", 88}, {"EDESTADDRREQ", 89},
-    {"EMSGSIZE", 90}, {"EPROTOTYPE", 91}, {"ENOPROTOOPT", 92}, {"EPROTONOSUPPORT", 93},
-    {"EOPNOTSUPP", 95}, {"EAFNOSUPPORT", 97}, {"EADDRINUSE", 98}, {"EADDRNOTAVAIL", 99},
-    {"ENETDOWN", 100}, {"ENETUNREACH", 101}, {"ECONNABORTED", 103}, {"ECONNRESET", 104},
-    {"ENOBUFS", 105}, {"EISCONN", 106}, {"ENOTCONN", 107}, {"ETIMEDOUT", 110},
-    {"ECONNREFUSED", 111}, {"EHOSTUNREACH", 113}, {"EALREADY", 114}, {"EINPROGRESS", 115},
+    {"EMFILE", 24}, {"EPIPE", 32}, {"ENONET", 64}, {"EPROTO", 71}, {"ENOTSOCK", 88},
+    {"EDESTADDRREQ", 89}, {"EMSGSIZE", 90}, {"EPROTOTYPE", 91}, {"ENOPROTOOPT", 92},
+    {"EPROTONOSUPPORT", 93}, {"EOPNOTSUPP", 95}, {"EAFNOSUPPORT", 97}, {"EADDRINUSE", 98},
+    {"EADDRNOTAVAIL", 99}, {"ENETDOWN", 100}, {"ENETUNREACH", 101}, {"ECONNABORTED", 103},
+    {"ECONNRESET", 104}, {"ENOBUFS", 105}, {"EISCONN", 106}, {"ENOTCONN", 107},
+    {"ETIMEDOUT", 110}, {"ECONNREFUSED", 111}, {"EHOSTDOWN", 112}, {"EHOSTUNREACH", 113},
+    {"EALREADY", 114}, {"EINPROGRESS", 115},
 };
 
 int sc_symbol(const char *name, int64_t *out)
@@ -170,6 +171,11 @@ static const char *tw_errno(int err)
     case TW_ERR_ADDRNOTAVAIL: return "EADDRNOTAVAIL";
     case TW_ERR_NETUNREACH: return "ENETUNREACH";
     case TW_ERR_HOSTUNREACH: return "EHOSTUNREACH";
+    case TW_ERR_PROTO: return "EPROTO";
+    case TW_ERR_NOPROTOOPT: return "ENOPROTOOPT";
+    case TW_ERR_OPNOTSUPP: return "EOPNOTSUPP";
+    case TW_ERR_HOSTDOWN: return "EHOSTDOWN";
+    case TW_ERR_NONET: return "ENONET";
     default: return "EIO";
     }
 }
@@ -177,7 +183,9 @@ static const char *tw_errno(int err)
 static bool is_conn_error(int err)
 {
     return err == TW_ERR_RESET || err == TW_ERR_REFUSED || err == TW_ERR_TIMEDOUT ||
-           err == TW_ERR_ABORTED || err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH;
+           err == TW_ERR_ABORTED || err == TW_ERR_NETUNREACH || err == TW_ERR_HOSTUNREACH ||
+           err == TW_ERR_PROTO || err == TW_ERR_NOPROTOOPT || err == TW_ERR_OPNOTSUPP ||
+           err == TW_ERR_HOSTDOWN || err == TW_ERR_NONET;
 }
 
 static const tw_sc_expr *arg(const tw_sc_event *ev, size_t i)
