@@ -73,6 +73,9 @@ enum tw_obj_kind {
 #define TW_F_HOLES (1u << 30) /* c->ooo && c->ooo->n: out-of-order data held, kept in the
                                  flags so that the usual segment's and ACK's "no hole, no
                                  D-SACK" is a test of c->flags (tcp_in.c ooo_pull) */
+#define TW_F_EXTRAS (1u << 31) /* c->ooo, c->sb or c->opts was made (set where each is,
+                                  never taken back): tw_conn_free's usual case asks this
+                                  flag, in a register, instead of the three pointers */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
