@@ -333,10 +333,13 @@ typedef struct tw_trace_id {
 
 /* An idle stack (no socket, no TIME-WAIT record) gives its free lists and its kept port
    leaf back, so that it holds what a fresh one holds (mem.h, stack.h leaf_kept). */
+void tw_stack_trim_idle(tw_stack *st);
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->leaf_kept || tw_mem_cached(&st->mem))) {
-        tw_stack_trim(st);
+    /* (the idle test in line, what to give back behind a call made last: a caller that
+       ends here, tw_conn_free's usual case, then keeps no register across a call) */
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count) {
+        tw_stack_trim_idle(st);
     }
 }
 
