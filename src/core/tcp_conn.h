@@ -695,6 +695,15 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
         return TW_EV_CONNECTED | (s->rcv.len != 0 ? TW_EV_READABLE : 0) |
                (s->snd.len < s->sndbuf_cap ? TW_EV_WRITABLE : 0);
     }
+    /* The same for CLOSE-WAIT (the peer's FIN arrived: a usual lifecycle's server is
+       told so), whose FIN is in (S11: TW_F_PEER_FIN, readable at end of stream). */
+    if (__builtin_expect(s->state == TW_STATE_CLOSE_WAIT &&
+                             !(f & (TW_F_SHUT_RD | TW_F_FIN_QUEUED)) && !s->err,
+                         1)) {
+        assert((f & TW_F_CONNECTED) && (f & TW_F_PEER_FIN));
+        return TW_EV_CONNECTED | TW_EV_PEER_CLOSED | TW_EV_READABLE |
+               (s->snd.len < s->sndbuf_cap ? TW_EV_WRITABLE : 0);
+    }
     unsigned ev = 0;
     if (f & TW_F_CONNECTED) {
         ev |= TW_EV_CONNECTED;
