@@ -684,23 +684,26 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
 {
     assert(!(s->flags & TW_F_LISTENER));
     uint32_t f = s->flags;
-    /* Every notification of a usual lifecycle is in ESTABLISHED, with no FIN either way,
-       no shutdown and no error: asked in one go (marked expected), its mask is then made
-       of the two ring tests alone. TW_F_CONNECTED is set on the way into ESTABLISHED
-       (tw_conn_set_state). */
+    /* Every notification of a usual lifecycle is in ESTABLISHED, with no FIN either way
+       and no shutdown: asked in one go (marked expected), its mask is then made of the
+       two ring tests alone. TW_F_CONNECTED is set on the way into ESTABLISHED
+       (tw_conn_set_state). No error either, asserted, not asked: s->err is set only by
+       tw_conn_done's held case (tcp_conn.c done_held), which makes the socket CLOSED,
+       and a socket that was started never leaves CLOSED again (connect and listen take
+       fresh sockets only), so ESTABLISHED and CLOSE-WAIT have none. */
     if (__builtin_expect(s->state == TW_STATE_ESTABLISHED &&
-                             !(f & (TW_F_PEER_FIN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)) && !s->err,
+                             !(f & (TW_F_PEER_FIN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)),
                          1)) {
-        assert(f & TW_F_CONNECTED);
+        assert((f & TW_F_CONNECTED) && !s->err);
         return TW_EV_CONNECTED | (s->rcv.len != 0 ? TW_EV_READABLE : 0) |
                (s->snd.len < s->sndbuf_cap ? TW_EV_WRITABLE : 0);
     }
     /* The same for CLOSE-WAIT (the peer's FIN arrived: a usual lifecycle's server is
        told so), whose FIN is in (S11: TW_F_PEER_FIN, readable at end of stream). */
     if (__builtin_expect(s->state == TW_STATE_CLOSE_WAIT &&
-                             !(f & (TW_F_SHUT_RD | TW_F_FIN_QUEUED)) && !s->err,
+                             !(f & (TW_F_SHUT_RD | TW_F_FIN_QUEUED)),
                          1)) {
-        assert((f & TW_F_CONNECTED) && (f & TW_F_PEER_FIN));
+        assert((f & TW_F_CONNECTED) && (f & TW_F_PEER_FIN) && !s->err);
         return TW_EV_CONNECTED | TW_EV_PEER_CLOSED | TW_EV_READABLE |
                (s->snd.len < s->sndbuf_cap ? TW_EV_WRITABLE : 0);
     }
