@@ -1210,6 +1210,7 @@ static tw_sock_opts *opts_get(tw_socket *s)
         o->ka_intvl = st->cfg.keepalive_intvl;
         o->ka_probes = st->cfg.keepalive_probes;
         s->opts = o;
+        s->flags |= TW_F_EXTRAS;
     }
     return s->opts;
 }

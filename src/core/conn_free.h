@@ -43,10 +43,11 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
        last, tw_conn_free_end_rare), so that it saves no register; every other case is
        tw_conn_free_full's. */
     assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
+    assert((f & TW_F_EXTRAS) || !((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts));
     if (__builtin_expect(!tw_timer_lazy(&c->timer) ||
                              (!orphan && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
                              c->snd.cap != TW_MEM_RING_BLOCK || c->rcv.cap != TW_MEM_RING_BLOCK ||
-                             ((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts) ||
+                             (c->flags & TW_F_EXTRAS) ||
                              !tw_mem_list_room2(&st->mem.cache[TW_MC_RING]) ||
                              tw_mem_list_full(&st->mem.cache[TW_MC_CONN]),
                          0)) {

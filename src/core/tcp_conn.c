@@ -348,6 +348,15 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
     tw_stack_trim_if_idle(st);
 }
 
+/* tw_stack_trim_if_idle's step once the stack is idle: a trim when there is something
+   to give back. */
+void tw_stack_trim_idle(tw_stack *st)
+{
+    if (st->leaf_kept || tw_mem_cached(&st->mem)) {
+        tw_stack_trim(st);
+    }
+}
+
 void tw_conn_free(tw_socket *c)
 {
     tw_conn_free_in(c, 0, false, false);

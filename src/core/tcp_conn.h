@@ -73,6 +73,9 @@ enum tw_obj_kind {
 #define TW_F_HOLES (1u << 30) /* c->ooo && c->ooo->n: out-of-order data held, kept in the
                                  flags so that the usual segment's and ACK's "no hole, no
                                  D-SACK" is a test of c->flags (tcp_in.c ooo_pull) */
+#define TW_F_EXTRAS (1u << 31) /* c->ooo, c->sb or c->opts was made (set where each is,
+                                  never taken back): tw_conn_free's usual case asks this
+                                  flag, in a register, instead of the three pointers */
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -330,10 +333,13 @@ typedef struct tw_trace_id {
 
 /* An idle stack (no socket, no TIME-WAIT record) gives its free lists and its kept port
    leaf back, so that it holds what a fresh one holds (mem.h, stack.h leaf_kept). */
+void tw_stack_trim_idle(tw_stack *st);
 static inline void tw_stack_trim_if_idle(tw_stack *st)
 {
-    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count && (st->leaf_kept || tw_mem_cached(&st->mem))) {
-        tw_stack_trim(st);
+    /* (the idle test in line, what to give back behind a call made last: a caller that
+       ends here, tw_conn_free's usual case, then keeps no register across a call) */
+    if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count) {
+        tw_stack_trim_idle(st);
     }
 }
 
@@ -678,6 +684,29 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
 {
     assert(!(s->flags & TW_F_LISTENER));
     uint32_t f = s->flags;
+    /* Every notification of a usual lifecycle is in ESTABLISHED, with no FIN either way
+       and no shutdown: asked in one go (marked expected), its mask is then made of the
+       two ring tests alone. TW_F_CONNECTED is set on the way into ESTABLISHED
+       (tw_conn_set_state). No error either, asserted, not asked: s->err is set only by
+       tw_conn_done's held case (tcp_conn.c done_held), which makes the socket CLOSED,
+       and a socket that was started never leaves CLOSED again (connect and listen take
+       fresh sockets only), so ESTABLISHED and CLOSE-WAIT have none. */
+    if (__builtin_expect(s->state == TW_STATE_ESTABLISHED &&
+                             !(f & (TW_F_PEER_FIN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)),
+                         1)) {
+        assert((f & TW_F_CONNECTED) && !s->err);
+        return TW_EV_CONNECTED | (s->rcv.len != 0 ? TW_EV_READABLE : 0) |
+               (s->snd.len < s->sndbuf_cap ? TW_EV_WRITABLE : 0);
+    }
+    /* The same for CLOSE-WAIT (the peer's FIN arrived: a usual lifecycle's server is
+       told so), whose FIN is in (S11: TW_F_PEER_FIN, readable at end of stream). */
+    if (__builtin_expect(s->state == TW_STATE_CLOSE_WAIT &&
+                             !(f & (TW_F_SHUT_RD | TW_F_FIN_QUEUED)),
+                         1)) {
+        assert((f & TW_F_CONNECTED) && (f & TW_F_PEER_FIN) && !s->err);
+        return TW_EV_CONNECTED | TW_EV_PEER_CLOSED | TW_EV_READABLE |
+               (s->snd.len < s->sndbuf_cap ? TW_EV_WRITABLE : 0);
+    }
     unsigned ev = 0;
     if (f & TW_F_CONNECTED) {
         ev |= TW_EV_CONNECTED;

@@ -140,6 +140,7 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
             return NULL;
         }
         *c->opts = *l->opts;
+        c->flags |= TW_F_EXTRAS;
     }
     /* (TW_F_CHILD: l is its port's listener) */
     c->flags |= TW_F_PASSIVE | TW_F_CHILD |
@@ -1636,6 +1637,7 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
             return drop_text(c, s, TW_CNT_RX_NOMEM);
         }
         c->ooo = &no->r;
+        c->flags |= TW_F_EXTRAS;
     }
     tw_ooo *o = tw_conn_ooo(c);
     memmove(&o->sack_recent[1], &o->sack_recent[0],

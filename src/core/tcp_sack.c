@@ -55,6 +55,7 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o)
             if (!c->sb) {
                 return 0; /* no memory: recovery falls back to NewReno behaviour */
             }
+            c->flags |= TW_F_EXTRAS;
         }
         tw_ranges_add(c->sb, s, e); /* a full board keeps the older information */
     }
