@@ -1495,9 +1495,21 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
        nothing on the stack), and the builder then ends the function, with only c and the
        stack kept across the netdev's call (lifecycle -36 instructions). */
-    uint16_t win = shut_first && __builtin_expect((c->flags & TW_F_SHUT_RD) != 0, 1)
-                       ? adv_window_of(c, false, c->rcvbuf_cap)
-                       : adv_window(c, false);
+    uint16_t win;
+    if (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1)) {
+        /* An orphan (close: its reading side shut too) offers the whole buffer, and
+           adv_window's other steps change nothing for it: the space is rcvbuf_cap, never
+           below sws_space's step (at most half of it), and the right edge it notes
+           (rcv_adv) is not needed: with the reading side shut the acceptance window is
+           at least the whole buffer (tcp_in.c rcv_window), never below this edge, and
+           window_update_due asks only while the reading side is open. Nobody can lower
+           an orphan's buffer (the application has no handle). */
+        assert(c->flags & TW_F_SHUT_RD);
+        uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
+        win = (uint16_t)(w > 65535u ? 65535u : w);
+    } else {
+        win = adv_window(c, false);
+    }
     ack_carried(c);
     push_last_sent(c, nxt);
     emit_plain(st, c, flags, seq, off, avail, false, win);
