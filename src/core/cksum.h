@@ -235,6 +235,56 @@ static inline uint64_t tw_cksum_add64x4(uint64_t s, uint64_t a, uint64_t b, uint
 #endif
 }
 
+/* s + a + b + last, as tw_cksum_add64x3, for a `last` of at most 2^64 - 2 (a sum of a
+   few 32-bit words: addresses, the pseudo-header's length and protocol, constant option
+   words) added last: the add that takes the last carry out then leaves at most
+   2^64 - 2, so one add of the carry ends the chain (tw_cksum_chain's rule), where a big
+   word added last needs two. */
+static inline uint64_t tw_cksum_add64x3_last(uint64_t s, uint64_t a, uint64_t b, uint64_t last)
+{
+    assert(last != UINT64_MAX);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rm"(b), "rme"(last)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(s, a), b), last);
+#endif
+}
+
+/* tw_cksum_add64x3_last with a fourth word before `last`. */
+static inline uint64_t tw_cksum_add64x4_last(uint64_t s, uint64_t a, uint64_t b, uint64_t c,
+                                             uint64_t last)
+{
+    assert(last != UINT64_MAX);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rm"(b), "rm"(c), "rme"(last)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64x3_last(s, a, b, c), last);
+#endif
+}
+
+/* tw_cksum_add64x3_last with three words before `last`... (x2: two) */
+static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t last)
+{
+    assert(last != UINT64_MAX);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rme"(last)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64(s, a), last);
+#endif
+}
+
 /* Copy a short payload and return its native sum added to `a` (a native sum: the
    caller's header words, whose sum then needs no add of its own; 0 for none). For the few bytes of a
    request, a response or a tail (at most 128), where a call to libc's memcpy and the

@@ -601,13 +601,13 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
     /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
        a constant, is left out of it). */
-    if (__builtin_constant_p(len) && len == 0) {
-        sum = ts ? tw_cksum_add64x3(sum, h01, h23, h67) : tw_cksum_add64x2(sum, h01, h23);
-    } else {
-        sum = ts ? tw_cksum_add64x4(sum, h01, h23, h67, psum) : tw_cksum_add64x3(sum, h01, h23, psum);
-    }
     memcpy(tcp, &h01, 8);
     memcpy(tcp + 8, &h23, 8);
+    if (__builtin_constant_p(len) && len == 0) {
+        sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
+    } else {
+        sum = ts ? tw_cksum_add64x4_last(h01, h23, h67, psum, sum) : tw_cksum_add64x3_last(h01, h23, psum, sum);
+    }
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
