@@ -270,7 +270,7 @@ static inline uint64_t tw_cksum_add64x4_last(uint64_t s, uint64_t a, uint64_t b,
 #endif
 }
 
-/* tw_cksum_add64x3_last with three words before `last`... (x2: two) */
+/* tw_cksum_add64x3_last with one word fewer before `last`. */
 static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t last)
 {
     assert(last != UINT64_MAX);
