@@ -539,15 +539,19 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
-    if (len) {
-        /* The usual short payload lies between head and the ring's end, where it starts
-           at head + off (tw_ring_pos' case without the wrap): one test, off + len at
-           most the room from head to the end (no sum overflows: off <= cap). One that
-           starts past the wrap or crosses it takes tw_ring_pieces (the same bytes). */
-        if (!in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head) {
-            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen,
-                                       c->snd.buf + c->snd.head + off, len, 0);
-        } else if (in_place) {
+    /* The usual short payload lies between head and the ring's end, where it starts at
+       head + off (tw_ring_pos' case without the wrap): one test, off + len at most the
+       room from head to the end (no sum overflows: off <= cap). One that starts past the
+       wrap or crosses it takes tw_ring_pieces (the same bytes). With timestamps it is
+       copied and summed below, once the header's words are made: they join its carry
+       chain. */
+    bool short_copy = len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head;
+    if (short_copy && !ts) {
+        /* (without the timestamps' word the header's words are summed apart, below) */
+        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + c->snd.head + off,
+                                   len, 0);
+    } else if (len && !short_copy) {
+        if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
             room = at - HDR_ROOM;
@@ -603,7 +607,12 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        a constant, is left out of it). */
     memcpy(tcp, &h01, 8);
     memcpy(tcp + 8, &h23, 8);
-    if (__builtin_constant_p(len) && len == 0) {
+    tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
+                        TW_IPV4_ATOMIC_ID);
+    if (short_copy && ts) {
+        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + c->snd.head + off, len, h01,
+                                        h23, h67, sum);
+    } else if (__builtin_constant_p(len) && len == 0) {
         sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
     } else {
         sum = ts ? tw_cksum_add64x4_last(h01, h23, h67, psum, sum) : tw_cksum_add64x3_last(h01, h23, psum, sum);
@@ -611,8 +620,6 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
-                        TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
