@@ -455,9 +455,8 @@ static inline __attribute__((always_inline)) void out_syn_all(
            32 bits, tw_ipv4_build_native32) */
         addr_sum = tw_cksum_add32(nsrc, ndst);
     }
-    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
-    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
-    memcpy(tcp + 16, &ck, 4);
+    /* The IPv4 header first: the address sum then ends its life in the TCP sum's chain,
+       with no copy kept for after it. */
     if (r) {
         tw_ipv4_build_native32(pkt, (uint32_t)addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
                                TW_IPV4_ATOMIC_ID);
@@ -466,6 +465,9 @@ static inline __attribute__((always_inline)) void out_syn_all(
         tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
                              TW_IPV4_ATOMIC_ID);
     }
+    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
+    memcpy(tcp + 16, &ck, 4);
     if (st->cfg.trace) {
         trace_syn_all(st, c, r, pkt, retrans);
     } else {
