@@ -1606,9 +1606,13 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
                reads it in between) */
             c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
         }
-        uint8_t flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
         uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
-        push_last_send(st, c, flags, off, avail, in_flight);
+        /* (each case with its flags a constant: the header's flags word folds) */
+        if (fin_q) {
+            push_last_send(st, c, TW_ACK | TW_PSH | TW_FIN, off, avail, in_flight);
+        } else {
+            push_last_send(st, c, TW_ACK | TW_PSH, off, avail, in_flight);
+        }
         return true;
     }
 }
