@@ -520,6 +520,22 @@ static __attribute__((noinline)) void trace_plain_send(tw_stack *st, const tw_so
     tw_stack_transmit_tcp(st, pkt, tw_get16(pkt + 2));
 }
 
+int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
+{
+    tw_stack *st = ud;
+    assert(st->cfg.trace && len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
+    const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    /* The sender: the connection whose 4-tuple the segment carries (a plain builder's
+       connection is in the table: it is synchronized, not yet given back). */
+    tw_hnode *n = tw_htab_find(&st->conns,
+                               tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp)));
+    assert(n);
+    const tw_socket *c = (const tw_socket *)n;
+    assert(&c->h == n);
+    trace_plain(st, c, tcp, (uint32_t)(len - TW_IPV4_HDR_LEN - (tcp[12] >> 4) * 4u), false);
+    return st->dev.transmit(pkt, len, st->dev.ud);
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -629,12 +645,21 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
-    if (__builtin_expect(st->cfg.trace != NULL, 0)) {
+    if (__builtin_constant_p(retrans) && !retrans) {
+        /* A copy that sends no retransmission (push_last's, ack_fast's, tw_out_ack_last's:
+           all but emit's): through plain_xmit, which is the netdev's call, or for a traced
+           stack tw_out_traced_xmit, which traces the segment first (as trace_plain_send
+           would), so that no trace test is made here. */
+        if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->plain_ud) != 0) {
+            /* tw_stack_transmit_tcp with the stack read again from c for the rare
+               refusal's count, rather than kept across the netdev's call (c is kept
+               anyway). */
+            tw_count(c->st, TW_CNT_TX_DROPPED);
+        }
+    } else if (__builtin_expect(st->cfg.trace != NULL, 0)) {
         trace_plain_send(st, c, pkt, len, retrans);
     } else if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
-        /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
-           count, rather than kept across the netdev's call (c is kept anyway). */
-        tw_count(c->st, TW_CNT_TX_DROPPED);
+        tw_count(c->st, TW_CNT_TX_DROPPED); /* (as above) */
     }
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
