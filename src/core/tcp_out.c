@@ -370,9 +370,8 @@ static inline __attribute__((always_inline)) void out_words_as(
 #define SYN_OPTS_ALL (TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE)
 
 /* The trace of a segment out_syn_all built, read back from the packet at `pkt` (as
-   trace_plain does), so that the builder keeps none of its values for it, then the
-   netdev call (the builder keeps nothing for after this call either). Out of line and
-   cold: a stack without a trace hook never comes here. */
+   trace_plain does), so that the builder keeps none of its values for it. Out of line
+   and cold: a stack without a trace hook never comes here. */
 static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw_socket *c,
                                                           const tw_reqsk *r,
                                                           const uint8_t *pkt, bool retrans)
@@ -390,6 +389,14 @@ static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw
     /* A half-open entry's segment is traced by its id (req_send). */
     tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
     trace_words(st, c, w, &o, 0, retrans, tw_get32(pkt + 16), r ? &tid : NULL);
+}
+
+/* trace_syn_all's trace, then the netdev call. */
+static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, const tw_socket *c,
+                                                               const tw_reqsk *r,
+                                                               const uint8_t *pkt, bool retrans)
+{
+    trace_syn_all(st, c, r, pkt, retrans);
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
@@ -468,8 +475,17 @@ static inline __attribute__((always_inline)) void out_syn_all(
     uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    if (st->cfg.trace) {
-        trace_syn_all(st, c, r, pkt, retrans);
+    if (!r && __builtin_constant_p(retrans) && !retrans) {
+        /* A connection's first SYN: through plain_xmit, as emit_plain_body's usual
+           copies (tw_out_traced_xmit traces it on a traced stack), with no trace test
+           (the builder keeps nothing for after this call; the netdev call then ends
+           the function, the stack kept for the rare refusal's count) */
+        if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + 40, st->plain_ud) != 0) {
+            tw_count(st, TW_CNT_TX_DROPPED);
+        }
+    } else if (st->cfg.trace) {
+        /* (the netdev call after the trace, the builder keeping nothing for after it) */
+        trace_syn_all_send(st, c, r, pkt, retrans);
     } else {
         tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
     }
@@ -532,7 +548,11 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
     assert(n);
     const tw_socket *c = (const tw_socket *)n;
     assert(&c->h == n);
-    trace_plain(st, c, tcp, (uint32_t)(len - TW_IPV4_HDR_LEN - (tcp[12] >> 4) * 4u), false);
+    if (tcp[13] & TW_SYN) {
+        trace_syn_all(st, c, NULL, pkt, false); /* (a connection's SYN: out_syn_all) */
+    } else {
+        trace_plain(st, c, tcp, (uint32_t)(len - TW_IPV4_HDR_LEN - (tcp[12] >> 4) * 4u), false);
+    }
     return st->dev.transmit(pkt, len, st->dev.ud);
 }
 
