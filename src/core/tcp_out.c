@@ -475,11 +475,11 @@ static inline __attribute__((always_inline)) void out_syn_all(
     uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    if (!r && __builtin_constant_p(retrans) && !retrans) {
-        /* A connection's first SYN: through plain_xmit, as emit_plain_body's usual
-           copies (tw_out_traced_xmit traces it on a traced stack), with no trace test
-           (the builder keeps nothing for after this call; the netdev call then ends
-           the function, the stack kept for the rare refusal's count) */
+    if (__builtin_constant_p(retrans) && !retrans) {
+        /* A connection's first SYN, a half-open entry's first SYN+ACK: through
+           plain_xmit, as emit_plain_body's usual copies (tw_out_traced_xmit traces it
+           on a traced stack), with no trace test (the builder keeps nothing for after
+           this call; the stack is kept for the rare refusal's count) */
         if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + 40, st->plain_ud) != 0) {
             tw_count(st, TW_CNT_TX_DROPPED);
         }
@@ -541,10 +541,21 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
     tw_stack *st = ud;
     assert(st->cfg.trace && len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
     const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    uint64_t key = tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp));
+    if ((tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)) {
+        /* A half-open entry's SYN+ACK (out_syn_all): the entry, in the SYN table from
+           before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
+        tw_hnode *rn = tw_htab_find_untagged(&st->reqs, key, tw_htab_hash(&st->reqs, key));
+        assert(rn);
+        const tw_reqsk *r = (const tw_reqsk *)rn;
+        assert(&r->h == rn);
+        trace_syn_all(st, NULL, r, pkt, false);
+        return st->dev.transmit(pkt, len, st->dev.ud);
+    }
     /* The sender: the connection whose 4-tuple the segment carries (a plain builder's
-       connection is in the table: it is synchronized, not yet given back). */
-    tw_hnode *n = tw_htab_find(&st->conns,
-                               tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp)));
+       connection is in the table: it is synchronized or sends its first SYN, not yet
+       given back). */
+    tw_hnode *n = tw_htab_find(&st->conns, key);
     assert(n);
     const tw_socket *c = (const tw_socket *)n;
     assert(&c->h == n);
