@@ -547,9 +547,11 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
            before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
         tw_hnode *rn = tw_htab_find_untagged(&st->reqs, key, tw_htab_hash(&st->reqs, key));
         assert(rn);
-        const tw_reqsk *r = (const tw_reqsk *)rn;
-        assert(&r->h == rn);
-        trace_syn_all(st, NULL, r, pkt, false);
+        if (rn) { /* (always: an untraced segment rather than a crash otherwise) */
+            const tw_reqsk *r = (const tw_reqsk *)rn;
+            assert(&r->h == rn);
+            trace_syn_all(st, NULL, r, pkt, false);
+        }
         return st->dev.transmit(pkt, len, st->dev.ud);
     }
     /* The sender: the connection whose 4-tuple the segment carries (a plain builder's
@@ -559,7 +561,9 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
     assert(n);
     const tw_socket *c = (const tw_socket *)n;
     assert(&c->h == n);
-    if (tcp[13] & TW_SYN) {
+    if (!c) {
+        /* (never: an untraced segment rather than a crash otherwise) */
+    } else if (tcp[13] & TW_SYN) {
         trace_syn_all(st, c, NULL, pkt, false); /* (a connection's SYN: out_syn_all) */
     } else {
         trace_plain(st, c, tcp, (uint32_t)(len - TW_IPV4_HDR_LEN - (tcp[12] >> 4) * 4u), false);
