@@ -1377,7 +1377,6 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
             tw_cksum_to_native(tw_cksum_pseudo(st->cfg.addr, c->raddr, TW_IPPROTO_TCP, 0)),
             ttcp, hlen / 4),
         tw_cksum_to_native((uint16_t)(hlen + mss)));
-    h.payload_len = mss;
     if (tw_seq_eq(c->snd_una, c->snd_max)) {
         c->stall_start = st->now; /* nothing was in flight */
     }
@@ -1401,11 +1400,11 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         tw_cksum_native_store(tcp + 16, tw_cksum_add64x2(tcp_base, load32(tcp + 4),
                                                          tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
-        if (st->cfg.trace) {
-            h.seq = c->snd_nxt.v; /* from here on only the trace reads h */
-            trace_out(st, c, &h, false, c->raddr, NULL);
+        /* (through plain_xmit: a traced stack's tw_out_traced_xmit reads back what the
+           template h says, trace_plain's fields) */
+        if (st->plain_xmit(pkt, htotal + mss, st->plain_ud) != 0) {
+            tw_count(st, TW_CNT_TX_DROPPED);
         }
-        tw_stack_transmit_tcp(st, pkt, htotal + mss);
         memcpy(room, saved, HDR_ROOM);
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
     }
