@@ -45,8 +45,14 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
 static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_socket *c,
                                                                        bool fresh)
 {
-    /* fresh: connect's socket, which has received nothing */
-    assert(!fresh || c->rcv.len == 0);
+    /* fresh: connect's socket, which has received nothing, and which neither a shutdown
+       (refused in CLOSED) nor a lowered buffer (only on a socket that was started,
+       socket.c tw_socket_set_bufsizes) has marked: connect takes only a fresh socket */
+    assert(!fresh || (c->rcv.len == 0 && !(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED))));
+    if (fresh) {
+        assert(c->rcvbuf_cap == tw_conn_rcv_space(c));
+        return c->rcvbuf_cap;
+    }
     uint32_t space;
     if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
         if (c->flags & TW_F_SHUT_RD) {
@@ -59,7 +65,7 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
             }
         }
     } else {
-        space = c->rcvbuf_cap - (fresh ? 0 : c->rcv.len);
+        space = c->rcvbuf_cap - c->rcv.len;
     }
     assert(space == tw_conn_rcv_space(c));
     return space;
