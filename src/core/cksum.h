@@ -235,6 +235,56 @@ static inline uint64_t tw_cksum_add64x4(uint64_t s, uint64_t a, uint64_t b, uint
 #endif
 }
 
+/* s + a + b + last, as tw_cksum_add64x3, for a `last` of at most 2^64 - 2 (a sum of a
+   few 32-bit words: addresses, the pseudo-header's length and protocol, constant option
+   words) added last: the add that takes the last carry out then leaves at most
+   2^64 - 2, so one add of the carry ends the chain (tw_cksum_chain's rule), where a big
+   word added last needs two. */
+static inline uint64_t tw_cksum_add64x3_last(uint64_t s, uint64_t a, uint64_t b, uint64_t last)
+{
+    assert(last != UINT64_MAX);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rm"(b), "rme"(last)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(s, a), b), last);
+#endif
+}
+
+/* tw_cksum_add64x3_last with a fourth word before `last`. */
+static inline uint64_t tw_cksum_add64x4_last(uint64_t s, uint64_t a, uint64_t b, uint64_t c,
+                                             uint64_t last)
+{
+    assert(last != UINT64_MAX);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rm"(b), "rm"(c), "rme"(last)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64x3_last(s, a, b, c), last);
+#endif
+}
+
+/* tw_cksum_add64x3_last with one word fewer before `last`. */
+static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t last)
+{
+    assert(last != UINT64_MAX);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rme"(last)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64(s, a), last);
+#endif
+}
+
 /* Copy a short payload and return its native sum added to `a` (a native sum: the
    caller's header words, whose sum then needs no add of its own; 0 for none). For the few bytes of a
    request, a response or a tail (at most 128), where a call to libc's memcpy and the
@@ -244,12 +294,11 @@ static inline uint64_t tw_cksum_add64x4(uint64_t s, uint64_t a, uint64_t b, uint
    and a zero-padded word in memory order (RFC 1071 1(2)). Inline in emit_plain_body
    (tcp_out.c: every request and response comes here) and in the usual packet's
    function, for a connection's first data (tcp_in.c). */
-static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_t *dst,
-                                                                          const uint8_t *src,
-                                                                          uint32_t len,
-                                                                          uint64_t a)
+static inline __attribute__((always_inline)) uint64_t
+tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a, uint64_t b,
+                       uint64_t c, uint64_t z, bool words)
 {
-    assert(len <= 128);
+    assert(len <= 128 && (!words || z != UINT64_MAX));
     uint32_t i = len & ~15u;
     if (len & 15) {
         if (len & 8) {
@@ -288,11 +337,22 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
 #if defined(__x86_64__) && defined(__GNUC__)
 #define BLOCK(k) memcpy(dst + 16 * (k), src + 16 * (k), 16)
 #define WORDS(k) "adcq 16*" #k "(%1), %0\n\tadcq 16*" #k "+8(%1), %0\n\t"
-#define CHAIN(n, words)                                                                    \
-    __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" words "adcq $0, %0\n\tadcq $0, %0"     \
-            : "+&r"(a)                                                                     \
-            : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src)                              \
-            : "cc")
+#define CHAIN(n, blocks)                                                                   \
+    do {                                                                                   \
+        if (words) {                                                                       \
+            __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" blocks                          \
+                    "adcq %3, %0\n\tadcq %4, %0\n\tadcq %5, %0\n\tadcq $0, %0"              \
+                    : "+&r"(a)                                                             \
+                    : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src), "rme"(b), "rme"(c), \
+                      "rme"(z)                                                          \
+                    : "cc");                                                               \
+        } else {                                                                           \
+            __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" blocks "adcq $0, %0\n\tadcq $0, %0" \
+                    : "+&r"(a)                                                             \
+                    : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src)                      \
+                    : "cc");                                                               \
+        }                                                                                  \
+    } while (0)
     switch ((len / 16) & 15) {
     case 8:
         BLOCK(7); BLOCK(6); BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
@@ -327,6 +387,12 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
         CHAIN(1, "");
         break;
     default:
+        if (words) {
+            __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq $0, %0"
+                    : "+&r"(a)
+                    : "rme"(b), "rme"(c), "rme"(z)
+                    : "cc");
+        }
         break;
     }
 #undef CHAIN
@@ -339,8 +405,33 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
         a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k));
         a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k + 8));
     }
+    if (words) {
+        a = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(a, b), c), z);
+    }
     return a;
 #endif
+}
+
+
+
+static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_t *dst,
+                                                                          const uint8_t *src,
+                                                                          uint32_t len,
+                                                                          uint64_t a)
+{
+    return tw_cksum_copy_short_in(dst, src, len, a, 0, 0, 0, false);
+}
+
+/* tw_cksum_copy_short with three more words joined to the payload's carry chain: the
+   sum of `a`, the payload, `b`, `c` and `last` (at most 2^64 - 2, added last: one add of
+   the last carry ends the chain, tw_cksum_chain's rule). For a sender's header words
+   (tcp_out.c emit_plain_body): one chain where the payload's and the header's took two,
+   each closed by its own adds of the carry. */
+static inline __attribute__((always_inline)) uint64_t
+tw_cksum_copy_short_words(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
+                          uint64_t b, uint64_t c, uint64_t last)
+{
+    return tw_cksum_copy_short_in(dst, src, len, a, b, c, last, true);
 }
 
 /* Compilers fold this to a constant. */

@@ -34,6 +34,13 @@ typedef struct tw_port_leaf {
 struct tw_stack {
     tw_config cfg; /* copy, defaults filled in */
     tw_netdev dev; /* copy */
+    /* The netdev call of the segments that tcp_out.c's plain builders send with no trace
+       step of their own (emit_plain_body's usual copies): dev's for a stack without a
+       trace hook, and for a traced one tw_out_traced_xmit with the stack as its `ud`,
+       which traces the segment, then calls dev's. Fixed at tw_stack_new, as cfg.trace
+       is: the untraced stack's segments then pay for no trace test. */
+    int (*plain_xmit)(const uint8_t *pkt, size_t len, void *ud);
+    void *plain_ud;
     tw_mem mem;
     tw_time now;   /* one "now" per call, never decreasing */
     /* now / TW_MS(1), set with now: timestamps (RFC 7323) read it per segment. */

@@ -895,6 +895,9 @@ static inline void tw_trace_conn(tw_stack *st, tw_trace_kind kind, const tw_sock
 #define TW_SND_HDR_ROOM (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + TW_TCP_MAX_OPT)
 /* Send what the connection may send now: data in the window, FIN, or a pending ACK. */
 void tw_out_push(tw_socket *c);
+/* A traced stack's plain_xmit (stack.h): the trace of a segment one of c's plain
+   builders made, c found by the segment's 4-tuple, then the netdev's call. */
+int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud);
 /* tw_out_push for a connection its caller knows synchronized and not in TIME-WAIT (header
    prediction's FIN: CLOSE-WAIT), without the tests of its state. */
 void tw_out_push_open(tw_socket *c);

@@ -45,8 +45,14 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
 static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_socket *c,
                                                                        bool fresh)
 {
-    /* fresh: connect's socket, which has received nothing */
-    assert(!fresh || c->rcv.len == 0);
+    /* fresh: connect's socket, which has received nothing, and which neither a shutdown
+       (refused in CLOSED) nor a lowered buffer (only on a socket that was started,
+       socket.c tw_socket_set_bufsizes) has marked: connect takes only a fresh socket */
+    assert(!fresh || (c->rcv.len == 0 && !(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED))));
+    if (fresh) {
+        assert(c->rcvbuf_cap == tw_conn_rcv_space(c));
+        return c->rcvbuf_cap;
+    }
     uint32_t space;
     if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
         if (c->flags & TW_F_SHUT_RD) {
@@ -59,7 +65,7 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
             }
         }
     } else {
-        space = c->rcvbuf_cap - (fresh ? 0 : c->rcv.len);
+        space = c->rcvbuf_cap - c->rcv.len;
     }
     assert(space == tw_conn_rcv_space(c));
     return space;
@@ -370,9 +376,8 @@ static inline __attribute__((always_inline)) void out_words_as(
 #define SYN_OPTS_ALL (TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE)
 
 /* The trace of a segment out_syn_all built, read back from the packet at `pkt` (as
-   trace_plain does), so that the builder keeps none of its values for it, then the
-   netdev call (the builder keeps nothing for after this call either). Out of line and
-   cold: a stack without a trace hook never comes here. */
+   trace_plain does), so that the builder keeps none of its values for it. Out of line
+   and cold: a stack without a trace hook never comes here. */
 static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw_socket *c,
                                                           const tw_reqsk *r,
                                                           const uint8_t *pkt, bool retrans)
@@ -390,6 +395,14 @@ static __attribute__((noinline, cold)) void trace_syn_all(tw_stack *st, const tw
     /* A half-open entry's segment is traced by its id (req_send). */
     tw_trace_id tid = {r ? r->id : 0, r ? r->iss : 0, r ? r->irs : 0, TW_STATE_SYN_RCVD};
     trace_words(st, c, w, &o, 0, retrans, tw_get32(pkt + 16), r ? &tid : NULL);
+}
+
+/* trace_syn_all's trace, then the netdev call. */
+static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, const tw_socket *c,
+                                                               const tw_reqsk *r,
+                                                               const uint8_t *pkt, bool retrans)
+{
+    trace_syn_all(st, c, r, pkt, retrans);
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
@@ -455,9 +468,8 @@ static inline __attribute__((always_inline)) void out_syn_all(
            32 bits, tw_ipv4_build_native32) */
         addr_sum = tw_cksum_add32(nsrc, ndst);
     }
-    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
-    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
-    memcpy(tcp + 16, &ck, 4);
+    /* The IPv4 header first: the address sum then ends its life in the TCP sum's chain,
+       with no copy kept for after it. */
     if (r) {
         tw_ipv4_build_native32(pkt, (uint32_t)addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
                                TW_IPV4_ATOMIC_ID);
@@ -466,8 +478,20 @@ static inline __attribute__((always_inline)) void out_syn_all(
         tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
                              TW_IPV4_ATOMIC_ID);
     }
-    if (st->cfg.trace) {
-        trace_syn_all(st, c, r, pkt, retrans);
+    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+    uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
+    memcpy(tcp + 16, &ck, 4);
+    if (__builtin_constant_p(retrans) && !retrans) {
+        /* A connection's first SYN, a half-open entry's first SYN+ACK: through
+           plain_xmit, as emit_plain_body's usual copies (tw_out_traced_xmit traces it
+           on a traced stack), with no trace test (the builder keeps nothing for after
+           this call; the stack is kept for the rare refusal's count) */
+        if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + 40, st->plain_ud) != 0) {
+            tw_count(st, TW_CNT_TX_DROPPED);
+        }
+    } else if (st->cfg.trace) {
+        /* (the netdev call after the trace, the builder keeping nothing for after it) */
+        trace_syn_all_send(st, c, r, pkt, retrans);
     } else {
         tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
     }
@@ -518,6 +542,41 @@ static __attribute__((noinline)) void trace_plain_send(tw_stack *st, const tw_so
     tw_stack_transmit_tcp(st, pkt, tw_get16(pkt + 2));
 }
 
+int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
+{
+    tw_stack *st = ud;
+    assert(st->cfg.trace && len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
+    const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    uint64_t key = tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp));
+    if ((tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)) {
+        /* A half-open entry's SYN+ACK (out_syn_all): the entry, in the SYN table from
+           before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
+        tw_hnode *rn = tw_htab_find_untagged(&st->reqs, key, tw_htab_hash(&st->reqs, key));
+        assert(rn);
+        if (rn) { /* (always: an untraced segment rather than a crash otherwise) */
+            const tw_reqsk *r = (const tw_reqsk *)rn;
+            assert(&r->h == rn);
+            trace_syn_all(st, NULL, r, pkt, false);
+        }
+        return st->dev.transmit(pkt, len, st->dev.ud);
+    }
+    /* The sender: the connection whose 4-tuple the segment carries (a plain builder's
+       connection is in the table: it is synchronized or sends its first SYN, not yet
+       given back). */
+    tw_hnode *n = tw_htab_find(&st->conns, key);
+    assert(n);
+    const tw_socket *c = (const tw_socket *)n;
+    assert(&c->h == n);
+    if (!c) {
+        /* (never: an untraced segment rather than a crash otherwise) */
+    } else if (tcp[13] & TW_SYN) {
+        trace_syn_all(st, c, NULL, pkt, false); /* (a connection's SYN: out_syn_all) */
+    } else {
+        trace_plain(st, c, tcp, (uint32_t)(len - TW_IPV4_HDR_LEN - (tcp[12] >> 4) * 4u), false);
+    }
+    return st->dev.transmit(pkt, len, st->dev.ud);
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -539,15 +598,19 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
-    if (len) {
-        /* The usual short payload lies between head and the ring's end, where it starts
-           at head + off (tw_ring_pos' case without the wrap): one test, off + len at
-           most the room from head to the end (no sum overflows: off <= cap). One that
-           starts past the wrap or crosses it takes tw_ring_pieces (the same bytes). */
-        if (!in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head) {
-            psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen,
-                                       c->snd.buf + c->snd.head + off, len, 0);
-        } else if (in_place) {
+    /* The usual short payload lies between head and the ring's end, where it starts at
+       head + off (tw_ring_pos' case without the wrap): one test, off + len at most the
+       room from head to the end (no sum overflows: off <= cap). One that starts past the
+       wrap or crosses it takes tw_ring_pieces (the same bytes). With timestamps it is
+       copied and summed below, once the header's words are made: they join its carry
+       chain. */
+    bool short_copy = len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head;
+    if (short_copy && !ts) {
+        /* (without the timestamps' word the header's words are summed apart, below) */
+        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + c->snd.head + off,
+                                   len, 0);
+    } else if (len && !short_copy) {
+        if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
             room = at - HDR_ROOM;
@@ -601,18 +664,21 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
     /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
        a constant, is left out of it). */
-    if (__builtin_constant_p(len) && len == 0) {
-        sum = ts ? tw_cksum_add64x3(sum, h01, h23, h67) : tw_cksum_add64x2(sum, h01, h23);
-    } else {
-        sum = ts ? tw_cksum_add64x4(sum, h01, h23, h67, psum) : tw_cksum_add64x3(sum, h01, h23, psum);
-    }
     memcpy(tcp, &h01, 8);
     memcpy(tcp + 8, &h23, 8);
+    tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
+                        TW_IPV4_ATOMIC_ID);
+    if (short_copy && ts) {
+        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + c->snd.head + off, len, h01,
+                                        h23, h67, sum);
+    } else if (__builtin_constant_p(len) && len == 0) {
+        sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
+    } else {
+        sum = ts ? tw_cksum_add64x4_last(h01, h23, h67, psum, sum) : tw_cksum_add64x3_last(h01, h23, psum, sum);
+    }
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
-                        TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
@@ -620,12 +686,21 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
-    if (__builtin_expect(st->cfg.trace != NULL, 0)) {
+    if (__builtin_constant_p(retrans) && !retrans) {
+        /* A copy that sends no retransmission (push_last's, ack_fast's, tw_out_ack_last's:
+           all but emit's): through plain_xmit, which is the netdev's call, or for a traced
+           stack tw_out_traced_xmit, which traces the segment first (as trace_plain_send
+           would), so that no trace test is made here. */
+        if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->plain_ud) != 0) {
+            /* tw_stack_transmit_tcp with the stack read again from c for the rare
+               refusal's count, rather than kept across the netdev's call (c is kept
+               anyway). */
+            tw_count(c->st, TW_CNT_TX_DROPPED);
+        }
+    } else if (__builtin_expect(st->cfg.trace != NULL, 0)) {
         trace_plain_send(st, c, pkt, len, retrans);
     } else if (st->dev.transmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->dev.ud) != 0) {
-        /* tw_stack_transmit_tcp with the stack read again from c for the rare refusal's
-           count, rather than kept across the netdev's call (c is kept anyway). */
-        tw_count(c->st, TW_CNT_TX_DROPPED);
+        tw_count(c->st, TW_CNT_TX_DROPPED); /* (as above) */
     }
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
@@ -1308,7 +1383,6 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
             tw_cksum_to_native(tw_cksum_pseudo(st->cfg.addr, c->raddr, TW_IPPROTO_TCP, 0)),
             ttcp, hlen / 4),
         tw_cksum_to_native((uint16_t)(hlen + mss)));
-    h.payload_len = mss;
     if (tw_seq_eq(c->snd_una, c->snd_max)) {
         c->stall_start = st->now; /* nothing was in flight */
     }
@@ -1332,11 +1406,11 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         tw_cksum_native_store(tcp + 16, tw_cksum_add64x2(tcp_base, load32(tcp + 4),
                                                          tw_cksum_native(0, p, mss)));
         tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
-        if (st->cfg.trace) {
-            h.seq = c->snd_nxt.v; /* from here on only the trace reads h */
-            trace_out(st, c, &h, false, c->raddr, NULL);
+        /* (through plain_xmit: a traced stack's tw_out_traced_xmit reads back what the
+           template h says, trace_plain's fields) */
+        if (st->plain_xmit(pkt, htotal + mss, st->plain_ud) != 0) {
+            tw_count(st, TW_CNT_TX_DROPPED);
         }
-        tw_stack_transmit_tcp(st, pkt, htotal + mss);
         memcpy(room, saved, HDR_ROOM);
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
     }
@@ -1495,9 +1569,21 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
        nothing on the stack), and the builder then ends the function, with only c and the
        stack kept across the netdev's call (lifecycle -36 instructions). */
-    uint16_t win = shut_first && __builtin_expect((c->flags & TW_F_SHUT_RD) != 0, 1)
-                       ? adv_window_of(c, false, c->rcvbuf_cap)
-                       : adv_window(c, false);
+    uint16_t win;
+    if (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1)) {
+        /* An orphan (close: its reading side shut too) offers the whole buffer, and
+           adv_window's other steps change nothing for it: the space is rcvbuf_cap, never
+           below sws_space's step (at most half of it), and the right edge it notes
+           (rcv_adv) is not needed: with the reading side shut the acceptance window is
+           at least the whole buffer (tcp_in.c rcv_window), never below this edge, and
+           window_update_due asks only while the reading side is open. Nobody can lower
+           an orphan's buffer (the application has no handle). */
+        assert(c->flags & TW_F_SHUT_RD);
+        uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
+        win = (uint16_t)(w > 65535u ? 65535u : w);
+    } else {
+        win = adv_window(c, false);
+    }
     ack_carried(c);
     push_last_sent(c, nxt);
     emit_plain(st, c, flags, seq, off, avail, false, win);
@@ -1585,9 +1671,13 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
                reads it in between) */
             c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
         }
-        uint8_t flags = (uint8_t)(TW_ACK | TW_PSH | (fin_q ? TW_FIN : 0));
         uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
-        push_last_send(st, c, flags, off, avail, in_flight);
+        /* (each case with its flags a constant: the header's flags word folds) */
+        if (fin_q) {
+            push_last_send(st, c, TW_ACK | TW_PSH | TW_FIN, off, avail, in_flight);
+        } else {
+            push_last_send(st, c, TW_ACK | TW_PSH, off, avail, in_flight);
+        }
         return true;
     }
 }
