@@ -1728,9 +1728,35 @@ static in_result in_process_fin(tw_socket *c, const tw_seg *s)
     return IN_CONTINUE;
 }
 
+/* A segment PAWS would refuse that is only a disordered duplicate ACK: no text, SYN or
+   FIN, at RCV.NXT, SEG.ACK = SND.UNA, the send window in force and no newer SND.WL1,
+   and a TSval behind TS.Recent by no more
+   than 1.2 RTOs in milliseconds. Paths that reorder (jitter, several queues) deliver
+   the peer's ACKs out of their order; RFC 7323 5.3 guards against old duplicates from
+   an earlier wrap, which none of these is: it repeats what the connection knows, but
+   its SACK blocks are news the recovery needs. Linux takes it the same way
+   (tcp_disordered_ack_check). Cold: only a segment that failed PAWS asks. */
+static __attribute__((noinline, cold)) bool paws_disordered_ack(const tw_socket *c,
+                                                                const tw_seg *s)
+{
+    if (!(s->flags & TW_ACK) || (s->flags & (TW_SYN | TW_FIN)) || s->data_len != 0 ||
+        !tw_seq_eq(s->seq, c->rcv_nxt) || !tw_seq_eq(s->ack, c->snd_una)) {
+        return false;
+    }
+    /* The window it carries is the one in force (Linux: one that would not update
+       it): the fifth check's window step then changes nothing, and an older, smaller
+       offer cannot shrink the send window. */
+    if (tw_seq_gt(s->seq, c->snd_wl1) || ((uint32_t)s->h->win << c->snd_wscale) != c->snd_wnd) {
+        return false;
+    }
+    uint64_t replay_ms = (uint64_t)(c->rto / TW_MS(1)) * 6u / 5u;
+    return (uint32_t)(c->ts_recent - s->h->o.ts_val) <= replay_ms;
+}
+
 /* RFC 7323 5.3 (D5): PAWS. A segment whose timestamp is older than TS.Recent is an old
    duplicate from an earlier wrap of the sequence space: ACK and drop it. TS.Recent
-   older than 24 days is no longer trusted (5.5). */
+   older than 24 days is no longer trusted (5.5). A disordered duplicate ACK passes
+   (paws_disordered_ack). */
 static in_result in_check_paws(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -1740,6 +1766,9 @@ static in_result in_check_paws(tw_socket *c, const tw_seg *s)
     }
     if ((int32_t)(o->ts_val - c->ts_recent) >= 0 ||
         st->now - c->ts_recent_stamp >= TW_SEC(24u * 24u * 3600u)) {
+        return IN_CONTINUE;
+    }
+    if (paws_disordered_ack(c, s)) {
         return IN_CONTINUE;
     }
     tw_drop(st, TW_CNT_TCP_RX_PAWS_REJECTED, &s->sum, c);

@@ -161,6 +161,8 @@ typedef struct tw_host {
     char ifname[16];
     tw_host_opts o;
     uint64_t rx_packets, tx_packets, tx_errors;
+    tw_time release_now; /* the loop turn's time while the impairment releases held
+                            packets (tunstack.c impair_run), else 0 */
 } tw_host;
 
 /* Fill opts with the tool's defaults. */

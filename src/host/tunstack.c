@@ -69,6 +69,26 @@ static void stack_deliver(const uint8_t *pkt, size_t len, void *ud)
     tw_stack_input(h->st, pkt, len, tw_host_now());
 }
 
+/* The impairment's way into the stack. A held packet it releases goes in at the loop
+   turn's time, the one the stack's due timers then run at (loop.c): read from the clock
+   afterwards, it would put the stack ahead of that turn, and the timers' call would be a
+   step back in time (counted as TIME_BACKWARDS and ignored). */
+static void impair_deliver(const uint8_t *pkt, size_t len, void *ud)
+{
+    tw_host *h = ud;
+    if (h->release_now == 0) {
+        stack_deliver(pkt, len, h);
+        return;
+    }
+    if (h->o.before_rx != NULL) {
+        h->o.before_rx(pkt, len, h->o.hook_ud);
+    }
+    if (h->pcap != NULL) {
+        tw_pcap_write(h->pcap, pkt, len, tw_host_wall_ns());
+    }
+    tw_stack_input(h->st, pkt, len, h->release_now);
+}
+
 static void tun_readable(int fd, uint32_t events, void *ud)
 {
     tw_host *h = ud;
@@ -95,7 +115,10 @@ static tw_time impair_next(void *ud)
 
 static void impair_run(void *ud, tw_time now)
 {
-    tw_impair_release(((tw_host *)ud)->impair, now);
+    tw_host *h = ud;
+    h->release_now = now ? now : 1;
+    tw_impair_release(h->impair, now);
+    h->release_now = 0;
 }
 
 static int fail(char *err, size_t errlen, int rc, const char *what, const char *name)
@@ -163,7 +186,7 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen)
     }
     tw_loop_set_stack(h->loop, h->st);
     if (o->impair != NULL) {
-        rc = tw_impair_new(&h->impair, o->impair, stack_deliver, h, tun_write, h);
+        rc = tw_impair_new(&h->impair, o->impair, impair_deliver, h, tun_write, h);
         if (rc < 0) {
             tw_host_close(h);
             return fail(err, errlen, rc, "impairment", "");

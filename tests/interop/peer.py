@@ -119,6 +119,55 @@ def mode_server_expect_reset(a):
     fail("connection ended without a reset")
 
 
+def listen_one(a, rcvbuf=0):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if rcvbuf:
+        # Set on the listener so the accepted socket's window is small from the start.
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    ls.bind((a.host, a.port))
+    ls.listen(1)
+    ls.settimeout(30)
+    s, _ = ls.accept()
+    s.settimeout(60)
+    return s
+
+
+def mode_server_reply_close(a):
+    """Accept one, read a line, send --send and close first (the kernel's FIN before
+    the peer's), then read to the peer's EOF into --out."""
+    s = listen_one(a)
+    req = b""
+    while not req.endswith(b"\n"):
+        b = s.recv(1)
+        if not b:
+            break
+        req += b
+    data = open(a.send, "rb").read()
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    rest = read_all(s, 30)
+    s.close()
+    open(a.out, "wb").write(req + rest)
+    print("server: read %d, sent %d bytes and closed first" % (len(req) + len(rest), len(data)))
+
+
+def mode_server_stall_abort(a):
+    """Accept one with a small receive buffer, read --size bytes, stop reading (the
+    window closes) for --hold seconds, then close with SO_LINGER 0 (RST)."""
+    s = listen_one(a, 4096)
+    n = 0
+    while n < a.size:
+        b = s.recv(65536)
+        if not b:
+            fail("EOF after %d bytes" % n)
+        n += len(b)
+    time.sleep(a.hold)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("server: read %d bytes, stalled %.1f s, aborted" % (n, a.hold))
+
+
 async def echo_one(host, port, i, size, cc=None):
     payload = os.urandom(size)
     if cc:
@@ -203,6 +252,7 @@ def main():
     p.add_argument("--mark")
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--size", type=int, default=65536)
+    p.add_argument("--hold", type=float, default=2.0)
     p.add_argument("--cc", help="kernel congestion control for echo-many (TCP_CONGESTION)")
     a = p.parse_args()
     modes = {
@@ -210,6 +260,8 @@ def main():
         "server-after-eof": mode_server_after_eof,
         "refused": mode_refused,
         "client-abort": mode_client_abort,
+        "server-reply-close": mode_server_reply_close,
+        "server-stall-abort": mode_server_stall_abort,
         "server-expect-reset": mode_server_expect_reset,
         "echo-many": lambda a: asyncio.run(echo_many(a)),
         "ping": mode_ping,

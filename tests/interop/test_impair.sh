@@ -29,6 +29,11 @@ bad=$(grep -o -E "(TCP|IP)_RX_BAD_CSUM</td><td>[0-9]+" "$WORK/page.html" | grep 
     awk '{ s += $1 } END { print s + 0 }')
 [ "${bad:-0}" -gt 0 ] || fail "no checksum drops counted: did the corruption reach tcpwave? $(grep -o -E '[A-Z_]+_CSUM[^<]*</td><td>[0-9]+' "$WORK/page.html")"
 note "A: tcpwave dropped $bad corrupted packets by checksum"
+# The host's clock only moves forward: a packet the impairment releases is fed to the
+# stack at the time of its release, so the stack's timers of that turn must not be run
+# with the turn's earlier time (the stack counts that as TIME_BACKWARDS).
+back=$(grep -o -E "TIME_BACKWARDS</td><td>[0-9]+" "$WORK/page.html" | grep -o -E "[0-9]+$")
+[ "${back:-0}" = 0 ] || fail "the host fed the stack a time older than the one before $back times"
 kill -TERM "$TW_PID"
 wait_exit "$TW_PID" 10
 grep "impair to the stack" "$WORK/http.err" | grep -q " [1-9][0-9]* corrupted" ||
