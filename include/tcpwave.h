@@ -435,8 +435,9 @@ int tw_socket_bind(tw_socket *s, uint16_t port);
 int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
 /* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;
-   as in Linux, backlog + 1 connections wait there before a SYN is dropped). Returns 0
-   or TW_ERR_STATE (not bound/fresh), TW_ERR_INVAL. */
+   as in Linux, backlog + 1 connections wait there before a SYN is dropped). Called
+   again on a listener it sets the new backlog, as Linux does. Returns 0 or TW_ERR_STATE
+   (not bound/fresh), TW_ERR_INVAL. */
 int tw_socket_listen(tw_socket *s, int backlog, tw_time now);
 
 /* Take one established connection from a listener. Returns 0 and *out, or TW_ERR_AGAIN

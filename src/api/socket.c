@@ -185,6 +185,10 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
     int rc = 0;
     if (backlog < 1 || backlog > 65535) {
         rc = refuse(s->st, TW_ERR_INVAL);
+    } else if (s->flags & TW_F_LISTENER) {
+        /* listen() again on a listener: a new backlog, as Linux's inet_listen takes it
+           (the connections already queued stay; the next SYN sees the new bound). */
+        s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
     } else if (!fresh(s) || !(s->flags & TW_F_BOUND)) {
         rc = refuse(s->st, TW_ERR_STATE);
     } else {
