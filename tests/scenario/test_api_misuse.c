@@ -409,6 +409,46 @@ static void test_api_ephemeral_skips_bound_port(void **state)
     }
 }
 
+/* Ephemeral port exhaustion: with every port of the range (32768-60999, Linux's) taken
+   by a connection to one peer's port, the next connect() to it fails with
+   TW_ERR_ADDRNOTAVAIL (Linux's EADDRNOTAVAIL), not misuse and with nothing sent; the
+   socket is left as it was and connects to another port of the peer, since ports chosen
+   by connect are shared between different 4-tuples. Freeing the stack frees them all
+   (the sanitizer build checks for leaks). */
+static void test_api_ephemeral_exhaustion(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = LOCAL;
+    tw_netdev dev = {.transmit = drop_tx, .ud = NULL, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, T0), TW_OK);
+    enum { N = 60999 - 32768 + 1 };
+    tw_socket *s = NULL;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(tw_socket_open(st, &s), TW_OK);
+        if (tw_socket_connect(s, PEER, PPORT, T0) != TW_OK) {
+            fail_msg("connect %d of %d failed", i + 1, N);
+        }
+    }
+    uint64_t tx = tw_stack_counter(st, TW_CNT_TX_PACKETS);
+    assert_int_equal(tx, N);
+    assert_int_equal(tw_socket_open(st, &s), TW_OK);
+    assert_int_equal(tw_socket_connect(s, PEER, PPORT, T0), TW_ERR_ADDRNOTAVAIL);
+    assert_int_equal(tw_stack_counter(st, TW_CNT_TX_PACKETS), tx);
+    assert_int_equal(tw_stack_counter(st, TW_CNT_API_REFUSED), 0);
+    assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
+    tw_socket_info info;
+    assert_int_equal(tw_socket_info_get(s, &info), TW_OK);
+    assert_int_equal(info.remote_addr, 0);
+    assert_int_equal(info.local_port, 0);
+    assert_int_equal(tw_socket_connect(s, PEER, PPORT + 1, T0), TW_OK);
+    assert_int_equal(tw_stack_counter(st, TW_CNT_TX_PACKETS), tx + 1);
+    assert_int_equal(tw_stack_conn_count(st), N + 1);
+    tw_stack_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_api_busy_from_hook),
         cmocka_unit_test_setup_teardown(test_api_zero_length_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_ephemeral_skips_bound_port, setup, teardown),
+        cmocka_unit_test(test_api_ephemeral_exhaustion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
