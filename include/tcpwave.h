@@ -436,8 +436,10 @@ int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
 /* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;
    as in Linux, backlog + 1 connections wait there before a SYN is dropped). Called
-   again on a listener it sets the new backlog, as Linux does. Returns 0 or TW_ERR_STATE
-   (not bound/fresh), TW_ERR_INVAL. */
+   again on a listener it sets the new backlog, as Linux does; on a socket bound to no
+   port it first binds a free one of the ephemeral range, as Linux does (see it with
+   tw_socket_info_get). Returns 0 or TW_ERR_STATE (connecting or connected),
+   TW_ERR_INVAL, TW_ERR_ADDRINUSE (no free port), TW_ERR_NOMEM. */
 int tw_socket_listen(tw_socket *s, int backlog, tw_time now);
 
 /* Take one established connection from a listener. Returns 0 and *out, or TW_ERR_AGAIN

@@ -178,6 +178,23 @@ int tw_socket_set_reuseaddr(tw_socket *s, bool on)
     return 0;
 }
 
+/* listen() on a fresh socket bound to no port: a port of the ephemeral range that
+   nothing holds, as Linux's inet_autobind gives one (TW_ERR_ADDRINUSE when none is left,
+   as there). Out of line: listen's usual socket is bound. */
+static __attribute__((noinline)) int listen_autobind(tw_socket *s)
+{
+    tw_stack *st = s->st;
+    uint32_t n = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_LO + (st->port_counter + i) % n);
+        if (!tw_port_used(tw_port_get(st, port))) {
+            st->port_counter += i + 1;
+            return bind_port(s, port);
+        }
+    }
+    return TW_ERR_ADDRINUSE;
+}
+
 /* see tcpwave.h */
 int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
 {
@@ -189,8 +206,10 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
         /* listen() again on a listener: a new backlog, as Linux's inet_listen takes it
            (the connections already queued stay; the next SYN sees the new bound). */
         s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
-    } else if (!fresh(s) || !(s->flags & TW_F_BOUND)) {
+    } else if (!fresh(s)) {
         rc = refuse(s->st, TW_ERR_STATE);
+    } else if (!(s->flags & TW_F_BOUND) && (rc = listen_autobind(s)) != 0) {
+        /* (no port for it) */
     } else {
         tw_port *p = tw_port_get(s->st, s->lport);
         if (!tw_port_used(p) || p->listener) {

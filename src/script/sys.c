@@ -358,6 +358,10 @@ static sc_call_status sys_listen(sc_runner *r, const tw_sc_event *ev, sc_call_ou
         return done(out, -1, tw_errno(rc));
     }
     f->listener = true;
+    tw_socket_info info;
+    if (f->bound_port == 0 && tw_socket_info_get(f->s, &info) == TW_OK) {
+        f->bound_port = info.local_port; /* (listen bound an ephemeral port, as Linux's) */
+    }
     r->lport = f->bound_port;
     r->lport_known = true;
     return done(out, 0, NULL);

@@ -145,7 +145,6 @@ static void test_api_fresh_socket_wrong_calls(void **state)
     uint8_t buf[8] = {0};
     assert_int_equal(tw_socket_open(st, &s), TW_OK);
 
-    assert_int_equal(tw_socket_listen(s, 4, now), TW_ERR_STATE); /* not bound */
     assert_int_equal(tw_socket_accept(s, &other, now), TW_ERR_STATE);
     assert_null(other);
     assert_int_equal(tw_socket_send(s, buf, sizeof(buf), now), TW_ERR_NOTCONN);
@@ -167,7 +166,7 @@ static void test_api_fresh_socket_wrong_calls(void **state)
     assert_int_equal(tw_socket_connect(s, 0x7f000001u, 80, now), TW_ERR_INVAL); /* 127/8 */
     assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
     assert_int_equal(tw_socket_error(s), 0);
-    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 17);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 16);
     TW_EXPECT_NOTHING(t);
 
     /* None of that changed anything: a correct connect still works. */
@@ -176,6 +175,43 @@ static void test_api_fresh_socket_wrong_calls(void **state)
                                                TW_T_ANY_WIN));
     assert_int_equal(tw_socket_abort(s, now), TW_OK);
     TW_EXPECT_NOTHING(t); /* (nothing was synchronized: no RST for a SYN-SENT abort) */
+    TW_ASSERT_IDLE(t);
+}
+
+/* listen() on a socket bound to no port binds a free ephemeral one first, as Linux's
+   inet_autobind does (it was refused with TW_ERR_STATE); the port is then the
+   listener's: bind() to it is refused, a SYN to it is answered. */
+static void test_api_listen_autobinds(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    tw_socket *l, *b, *c = NULL;
+    tw_socket_info info;
+    assert_int_equal(tw_socket_open(st, &l), TW_OK);
+    assert_int_equal(tw_socket_listen(l, 4, now), TW_OK);
+    assert_int_equal(tw_socket_state(l), TW_STATE_LISTEN);
+    assert_int_equal(tw_socket_info_get(l, &info), TW_OK);
+    assert_true(info.local_port >= 32768 && info.local_port <= 60999);
+    assert_int_equal(tw_socket_open(st, &b), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(b, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, info.local_port), TW_ERR_ADDRINUSE);
+    assert_int_equal(tw_socket_close(b, now), TW_OK);
+    TW_SEND(t, now, IN(.flags = TW_SYN, .seq = 1000, .dport = info.local_port));
+    tw_t_seg synack;
+    assert_true(tw_t_pop(t, &synack));
+    assert_int_equal(synack.flags, TW_SYN | TW_ACK);
+    assert_int_equal(synack.sport, info.local_port);
+    TW_SEND(t, now, IN(.flags = TW_ACK, .seq = 1001, .ack = synack.seq + 1,
+                       .dport = info.local_port));
+    assert_int_equal(tw_socket_accept(l, &c, now), TW_OK);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 0);
+    assert_int_equal(tw_socket_abort(c, now), TW_OK);
+    assert_int_equal(tw_socket_close(l, now), TW_OK);
+    tw_t_seg rst;
+    assert_true(tw_t_pop(t, &rst));
+    assert_int_equal(rst.flags & TW_RST, TW_RST);
+    TW_EXPECT_NOTHING(t);
     TW_ASSERT_IDLE(t);
 }
 
@@ -461,6 +497,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_zero_length_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_ephemeral_skips_bound_port, setup, teardown),
         cmocka_unit_test(test_api_ephemeral_exhaustion),
+        cmocka_unit_test_setup_teardown(test_api_listen_autobinds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
