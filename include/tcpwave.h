@@ -431,7 +431,8 @@ int tw_socket_open(tw_stack *st, tw_socket **out);
    both). */
 int tw_socket_bind(tw_socket *s, uint16_t port);
 
-/* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. */
+/* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. May be
+   set or cleared after bind, as on Linux: it weighs in the binds that follow. */
 int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
 /* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;

@@ -171,10 +171,19 @@ int tw_socket_bind(tw_socket *s, uint16_t port)
 int tw_socket_set_reuseaddr(tw_socket *s, bool on)
 {
     SETTING(s);
-    if (s->flags & TW_F_BOUND) {
-        return refuse(s->st, TW_ERR_STATE);
+    uint32_t f = s->flags;
+    if ((f & (TW_F_BOUND | TW_F_AUTOBOUND)) == TW_F_BOUND && !(f & TW_F_REUSE) != !on) {
+        /* After bind(), as Linux allows (the setting weighs in the binds that follow):
+           the port's count of sockets bound with it follows (bind_to counted this one by
+           its flag then; ports chosen by connect count none, pick_port). */
+        tw_port *p = tw_port_get(s->st, s->lport);
+        if (on) {
+            p->nreuse++;
+        } else if (p->nreuse) {
+            p->nreuse--;
+        }
     }
-    s->flags = (s->flags & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
+    s->flags = (f & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
     return 0;
 }
 

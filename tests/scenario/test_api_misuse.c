@@ -226,10 +226,21 @@ static void test_api_state_errors(void **state)
 
     assert_int_equal(tw_socket_open(st, &a), TW_OK);
     assert_int_equal(tw_socket_bind(a, LPORT), TW_OK);
-    assert_int_equal(tw_socket_bind(a, LPORT + 1), TW_ERR_STATE);     /* bound already */
-    assert_int_equal(tw_socket_set_reuseaddr(a, true), TW_ERR_STATE); /* after bind */
+    assert_int_equal(tw_socket_bind(a, LPORT + 1), TW_ERR_STATE); /* bound already */
     assert_int_equal(tw_socket_open(st, &b), TW_OK);
     assert_int_equal(tw_socket_bind(b, LPORT), TW_ERR_ADDRINUSE);
+    /* SO_REUSEADDR after bind (not misuse: Linux takes it): it weighs in the binds that
+       follow. With it on both, b shares the port until a listens; then b is refused
+       again and let go. */
+    assert_int_equal(tw_socket_set_reuseaddr(b, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, LPORT), TW_ERR_ADDRINUSE); /* a has not set it */
+    assert_int_equal(tw_socket_set_reuseaddr(a, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, LPORT), TW_OK);
+    assert_int_equal(tw_socket_close(b, now), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(a, false), TW_OK);
+    assert_int_equal(tw_socket_open(st, &b), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(b, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, LPORT), TW_ERR_ADDRINUSE); /* a cleared it */
     assert_int_equal(tw_socket_listen(a, 0, now), TW_ERR_INVAL);
     assert_int_equal(tw_socket_listen(a, 70000, now), TW_ERR_INVAL);
     assert_int_equal(tw_socket_listen(a, 4, now), TW_OK);
@@ -260,7 +271,7 @@ static void test_api_state_errors(void **state)
     assert_int_equal(tw_socket_set_bufsizes(b, 4096, 4096), TW_OK); /* (as Linux allows) */
     assert_int_equal(tw_socket_recv(b, buf, sizeof(buf), now), TW_ERR_AGAIN);
     assert_int_equal(tw_socket_send(b, buf, sizeof(buf), now), (tw_ssize)sizeof(buf));
-    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 13);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 12);
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(b), TW_STATE_SYN_SENT);
     assert_int_equal(tw_socket_close(b, now), TW_OK);
