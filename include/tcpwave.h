@@ -472,7 +472,10 @@ size_t tw_socket_tx_pending(const tw_socket *s);
 #define TW_SHUT_WR 2
 #define TW_SHUT_RDWR 3
 /* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD discards
-   further received data. Returns 0 or TW_ERR_NOTCONN, TW_ERR_INVAL. */
+   further received data. On a listener, as on Linux: TW_SHUT_WR does nothing, and
+   TW_SHUT_RD (or RDWR) stops listening: the connections not yet accepted and the
+   half-open ones are reset, and the socket, still bound to its port, may listen or
+   connect again. Returns 0 or TW_ERR_NOTCONN (not connected), TW_ERR_INVAL. */
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now);
 
 /* Close and release the handle (it is invalid afterwards). With unread received data or

@@ -932,6 +932,8 @@ static inline __attribute__((always_inline)) void queue_fin(tw_socket *s)
     }
 }
 
+static void shutdown_listener(tw_socket *l, int how);
+
 /* see tcpwave.h */
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
 {
@@ -940,7 +942,9 @@ int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
     }
     ENTER(s, now);
     int rc = 0;
-    if ((s->flags & TW_F_LISTENER) || s->state == TW_STATE_CLOSED) {
+    if (s->flags & TW_F_LISTENER) {
+        shutdown_listener(s, how);
+    } else if (s->state == TW_STATE_CLOSED) {
         rc = refuse(s->st, TW_ERR_NOTCONN);
     } else {
         if (how & TW_SHUT_RD) {
@@ -1023,7 +1027,9 @@ static void sort_newest_first(tw_socket **v, size_t n)
     }
 }
 
-static void close_listener(tw_socket *l)
+/* A listener stops listening: its half-open entries and the connections nobody accepted
+   are reset (as Linux's inet_csk_listen_stop). It is still the port's listener. */
+static void listener_stop(tw_socket *l)
 {
     tw_stack *st = l->st;
     tw_req_close_listener(l);
@@ -1067,7 +1073,29 @@ static void close_listener(tw_socket *l)
         st->conns.fixed = fixed;
     }
     tw_conn_set_state(l, TW_STATE_CLOSED);
+}
+
+static void close_listener(tw_socket *l)
+{
+    listener_stop(l);
     tw_conn_free(l);
+}
+
+/* shutdown() on a listener, as Linux's inet_shutdown: TW_SHUT_WR does nothing; with
+   TW_SHUT_RD it stops listening (listener_stop; a thread blocked in accept() is woken to
+   EINVAL there) and is a fresh socket again, still bound to its port: it may listen or
+   connect anew. */
+static __attribute__((noinline)) void shutdown_listener(tw_socket *l, int how)
+{
+    if (!(how & TW_SHUT_RD)) {
+        return;
+    }
+    listener_stop(l);
+    tw_port *p = tw_port_get(l->st, l->lport);
+    assert(p && p->listener == l);
+    p->listener = NULL;
+    l->flags &= ~TW_F_LISTENER;
+    memset(&l->cc, 0, sizeof(l->cc)); /* (the listener's fields shared cc's room) */
 }
 
 /* close() of a connection that still sends: the application lets go (the stack owns the

@@ -730,6 +730,9 @@ static sc_call_status sys_shutdown(sc_runner *r, const tw_sc_event *ev, sc_call_
     if (rc != TW_OK) {
         return done(out, -1, rc == TW_ERR_STATE ? "ENOTCONN" : tw_errno(rc));
     }
+    if (f->listener && (tw_how & TW_SHUT_RD)) {
+        f->listener = false; /* it stopped listening (tcpwave.h, as Linux) */
+    }
     return done(out, 0, NULL);
 }
 
