@@ -126,7 +126,9 @@ static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint1
     return 0;
 }
 
-static int bind_port(tw_socket *s, uint16_t port)
+/* (always in line: bind's usual call, which listen_autobind's second use would otherwise
+   turn into a call of its own, lifecycle +3 instr) */
+static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_t port)
 {
     tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
     if (!l) {
@@ -168,14 +170,14 @@ int tw_socket_bind(tw_socket *s, uint16_t port)
 }
 
 /* see tcpwave.h */
-int tw_socket_set_reuseaddr(tw_socket *s, bool on)
+/* SO_REUSEADDR set or cleared after bind(), as Linux allows (the setting weighs in the
+   binds that follow): the port's count of sockets bound with it follows (bind_to counted
+   this one by its flag then; ports chosen by connect count none, pick_port). Out of
+   line: the usual setting comes before bind. */
+static __attribute__((noinline)) int reuseaddr_bound(tw_socket *s, bool on)
 {
-    SETTING(s);
     uint32_t f = s->flags;
-    if ((f & (TW_F_BOUND | TW_F_AUTOBOUND)) == TW_F_BOUND && !(f & TW_F_REUSE) != !on) {
-        /* After bind(), as Linux allows (the setting weighs in the binds that follow):
-           the port's count of sockets bound with it follows (bind_to counted this one by
-           its flag then; ports chosen by connect count none, pick_port). */
+    if (!(f & TW_F_AUTOBOUND) && !(f & TW_F_REUSE) != !on) {
         tw_port *p = tw_port_get(s->st, s->lport);
         if (on) {
             p->nreuse++;
@@ -184,6 +186,16 @@ int tw_socket_set_reuseaddr(tw_socket *s, bool on)
         }
     }
     s->flags = (f & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
+    return 0;
+}
+
+int tw_socket_set_reuseaddr(tw_socket *s, bool on)
+{
+    SETTING(s);
+    if (s->flags & TW_F_BOUND) {
+        return reuseaddr_bound(s, on);
+    }
+    s->flags = (s->flags & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
     return 0;
 }
 
