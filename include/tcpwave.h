@@ -428,7 +428,8 @@ int tw_socket_open(tw_stack *st, tw_socket **out);
    listener or bind() holds; connect shares the ports it picks between different
    4-tuples). Returns 0 or TW_ERR_STATE (not fresh), TW_ERR_ADDRINUSE (another listener or
    a socket bound to the port unless `reuse` was set by tw_socket_set_reuseaddr on
-   both). */
+   both; without it, also a port that connections or TIME-WAIT records left by a closed
+   listener or socket still use, as on Linux). */
 int tw_socket_bind(tw_socket *s, uint16_t port);
 
 /* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. May be

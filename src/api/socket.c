@@ -103,10 +103,56 @@ static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port)
     s->flags |= TW_F_BOUND;
 }
 
+/* Whether a connection that holds no count of `port` (a listener's child, accepted or
+   not: it is on its listener's port) or a TIME-WAIT record has it as its local port, on a
+   port nothing is bound to (its listener gone). A walk of both tables, made only by a bind
+   without SO_REUSEADDR (and listen's choice of a port), as Linux's bind conflicts with the
+   connections and TIME-WAIT sockets left on a port (inet_csk_bind_conflict). */
+static __attribute__((noinline)) bool port_has_conns(const tw_stack *st, uint16_t port)
+{
+    for (size_t i = 0; st->conns.b && i <= st->conns.mask; i++) {
+        for (const tw_hnode *h = st->conns.b[i]; h; h = h->next) {
+            if (((const tw_socket *)h)->lport == port) {
+                return true;
+            }
+        }
+    }
+    const tw_twtab *T = &st->tws;
+    for (uint32_t i = 0; i < T->count; i++) {
+        const tw_tw *t = &T->dir[i >> TW_TW_CHUNK_BITS][i & ((1u << TW_TW_CHUNK_BITS) - 1u)];
+        if ((uint16_t)tw_tw_key(T, t) == port) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* bind_port's usual case without SO_REUSEADDR: refused while the port is held by
+   connections or TIME-WAIT records (port_has_conns), else taken. Out of line, as
+   bind_new_leaf. */
+static __attribute__((noinline)) int bind_unused_plain(tw_socket *s, uint16_t port)
+{
+    if (port_has_conns(s->st, port)) {
+        return TW_ERR_ADDRINUSE;
+    }
+    /* (the leaf and entry found again: passed in, their addresses were worked out on
+       bind's usual path too, lifecycle +3 instr) */
+    tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
+    tw_port *p = &l->p[port % TW_PORT_LEAF];
+    l->n++; /* tw_port_new's step, the leaf in hand */
+    p->nbound = 1;
+    s->lport = port;
+    s->flags |= TW_F_BOUND;
+    return 0;
+}
+
 /* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
    bind (the leaf in place) makes no call and saves no register. */
 static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
 {
+    if (!(s->flags & TW_F_REUSE) && port_has_conns(s->st, port)) {
+        return TW_ERR_ADDRINUSE;
+    }
     tw_port *p = tw_port_new(s->st, port);
     if (!p) {
         return TW_ERR_NOMEM;
@@ -144,13 +190,17 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
         return bind_shared(s, p, port);
     }
     /* A port not in use is all zero (tw_port_get, tw_port_unref): bind_to's counts as
-       stores, SO_REUSEADDR's flag stored as the count it makes, with no test. */
+       stores. Without SO_REUSEADDR the port may still be held by connections or
+       TIME-WAIT records (bind_unused_plain); with it, as bind's usual caller sets it,
+       its count is 1. */
     assert(!p->listener && p->nreuse == 0 && p->nauto == 0);
-    l->n++; /* tw_port_new's step, the leaf in hand */
     uint32_t f = s->flags;
-    _Static_assert(TW_F_REUSE == 1u << 2, "the flag's bit is the count");
+    if (__builtin_expect(!(f & TW_F_REUSE), 0)) {
+        return bind_unused_plain(s, port);
+    }
+    l->n++; /* tw_port_new's step, the leaf in hand */
     p->nbound = 1;
-    p->nreuse = (f >> 2) & 1u;
+    p->nreuse = 1;
     s->lport = port;
     s->flags = f | TW_F_BOUND;
     return 0;
@@ -169,7 +219,6 @@ int tw_socket_bind(tw_socket *s, uint16_t port)
     return bind_port(s, port);
 }
 
-/* see tcpwave.h */
 /* SO_REUSEADDR set or cleared after bind(), as Linux allows (the setting weighs in the
    binds that follow): the port's count of sockets bound with it follows (bind_to counted
    this one by its flag then; ports chosen by connect count none, pick_port). Out of
@@ -208,7 +257,7 @@ static __attribute__((noinline)) int listen_autobind(tw_socket *s)
     uint32_t n = EPHEMERAL_HI - EPHEMERAL_LO + 1;
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_LO + (st->port_counter + i) % n);
-        if (!tw_port_used(tw_port_get(st, port))) {
+        if (!tw_port_used(tw_port_get(st, port)) && !port_has_conns(st, port)) {
             st->port_counter += i + 1;
             return bind_port(s, port);
         }
