@@ -1393,7 +1393,13 @@ static void op_socket(int op, rd *r)
         rc = tw_socket_shutdown(h->s, a1 % 5, fz.now);
         CHECK(valid_err(rc), "shutdown returned %d", rc);
         if (rc == 0 && (a1 % 5) & TW_SHUT_RD) {
-            h->shut_rd = true;
+            if (h->listener) {
+                h->listener = false; /* it stopped listening (tcpwave.h): a fresh socket */
+                CHECK(tw_socket_state(h->s) == TW_STATE_CLOSED, "listener shut in %s",
+                      tw_state_name(tw_socket_state(h->s)));
+            } else {
+                h->shut_rd = true;
+            }
         }
         break;
     case OP_CLOSE:

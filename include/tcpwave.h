@@ -434,15 +434,20 @@ int tw_socket_open(tw_stack *st, tw_socket **out);
    listener or bind() holds; connect shares the ports it picks between different
    4-tuples). Returns 0 or TW_ERR_STATE (not fresh), TW_ERR_ADDRINUSE (another listener or
    a socket bound to the port unless `reuse` was set by tw_socket_set_reuseaddr on
-   both). */
+   both; without it, also a port that connections or TIME-WAIT records left by a closed
+   listener or socket still use, as on Linux). */
 int tw_socket_bind(tw_socket *s, uint16_t port);
 
-/* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. */
+/* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. May be
+   set or cleared after bind, as on Linux: it weighs in the binds that follow. */
 int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
 /* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;
-   as in Linux, backlog + 1 connections wait there before a SYN is dropped). Returns 0
-   or TW_ERR_STATE (not bound/fresh), TW_ERR_INVAL. */
+   as in Linux, backlog + 1 connections wait there before a SYN is dropped). Called
+   again on a listener it sets the new backlog, as Linux does; on a socket bound to no
+   port it first binds a free one of the ephemeral range, as Linux does (see it with
+   tw_socket_info_get). Returns 0 or TW_ERR_STATE (connecting or connected),
+   TW_ERR_INVAL, TW_ERR_ADDRINUSE (no free port), TW_ERR_NOMEM. */
 int tw_socket_listen(tw_socket *s, int backlog, tw_time now);
 
 /* Take one established connection from a listener. Returns 0 and *out, or TW_ERR_AGAIN
@@ -474,7 +479,10 @@ size_t tw_socket_tx_pending(const tw_socket *s);
 #define TW_SHUT_WR 2
 #define TW_SHUT_RDWR 3
 /* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD discards
-   further received data. Returns 0 or TW_ERR_NOTCONN, TW_ERR_INVAL. */
+   further received data. On a listener, as on Linux: TW_SHUT_WR does nothing, and
+   TW_SHUT_RD (or RDWR) stops listening: the connections not yet accepted and the
+   half-open ones are reset, and the socket, still bound to its port, may listen or
+   connect again. Returns 0 or TW_ERR_NOTCONN (not connected), TW_ERR_INVAL. */
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now);
 
 /* Close and release the handle (it is invalid afterwards). With unread received data or

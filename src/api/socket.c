@@ -103,10 +103,56 @@ static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port)
     s->flags |= TW_F_BOUND;
 }
 
+/* Whether a connection that holds no count of `port` (a listener's child, accepted or
+   not: it is on its listener's port) or a TIME-WAIT record has it as its local port, on a
+   port nothing is bound to (its listener gone). A walk of both tables, made only by a bind
+   without SO_REUSEADDR (and listen's choice of a port), as Linux's bind conflicts with the
+   connections and TIME-WAIT sockets left on a port (inet_csk_bind_conflict). */
+static __attribute__((noinline)) bool port_has_conns(const tw_stack *st, uint16_t port)
+{
+    for (size_t i = 0; st->conns.b && i <= st->conns.mask; i++) {
+        for (const tw_hnode *h = st->conns.b[i]; h; h = h->next) {
+            if (((const tw_socket *)h)->lport == port) {
+                return true;
+            }
+        }
+    }
+    const tw_twtab *T = &st->tws;
+    for (uint32_t i = 0; i < T->count; i++) {
+        const tw_tw *t = &T->dir[i >> TW_TW_CHUNK_BITS][i & ((1u << TW_TW_CHUNK_BITS) - 1u)];
+        if ((uint16_t)tw_tw_key(T, t) == port) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* bind_port's usual case without SO_REUSEADDR: refused while the port is held by
+   connections or TIME-WAIT records (port_has_conns), else taken. Out of line, as
+   bind_new_leaf. */
+static __attribute__((noinline)) int bind_unused_plain(tw_socket *s, uint16_t port)
+{
+    if (port_has_conns(s->st, port)) {
+        return TW_ERR_ADDRINUSE;
+    }
+    /* (the leaf and entry found again: passed in, their addresses were worked out on
+       bind's usual path too, lifecycle +3 instr) */
+    tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
+    tw_port *p = &l->p[port % TW_PORT_LEAF];
+    l->n++; /* tw_port_new's step, the leaf in hand */
+    p->nbound = 1;
+    s->lport = port;
+    s->flags |= TW_F_BOUND;
+    return 0;
+}
+
 /* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
    bind (the leaf in place) makes no call and saves no register. */
 static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
 {
+    if (!(s->flags & TW_F_REUSE) && port_has_conns(s->st, port)) {
+        return TW_ERR_ADDRINUSE;
+    }
     tw_port *p = tw_port_new(s->st, port);
     if (!p) {
         return TW_ERR_NOMEM;
@@ -126,7 +172,9 @@ static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint1
     return 0;
 }
 
-static int bind_port(tw_socket *s, uint16_t port)
+/* (always in line: bind's usual call, which listen_autobind's second use would otherwise
+   turn into a call of its own, lifecycle +3 instr) */
+static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_t port)
 {
     tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
     if (!l) {
@@ -142,13 +190,17 @@ static int bind_port(tw_socket *s, uint16_t port)
         return bind_shared(s, p, port);
     }
     /* A port not in use is all zero (tw_port_get, tw_port_unref): bind_to's counts as
-       stores, SO_REUSEADDR's flag stored as the count it makes, with no test. */
+       stores. Without SO_REUSEADDR the port may still be held by connections or
+       TIME-WAIT records (bind_unused_plain); with it, as bind's usual caller sets it,
+       its count is 1. */
     assert(!p->listener && p->nreuse == 0 && p->nauto == 0);
-    l->n++; /* tw_port_new's step, the leaf in hand */
     uint32_t f = s->flags;
-    _Static_assert(TW_F_REUSE == 1u << 2, "the flag's bit is the count");
+    if (__builtin_expect(!(f & TW_F_REUSE), 0)) {
+        return bind_unused_plain(s, port);
+    }
+    l->n++; /* tw_port_new's step, the leaf in hand */
     p->nbound = 1;
-    p->nreuse = (f >> 2) & 1u;
+    p->nreuse = 1;
     s->lport = port;
     s->flags = f | TW_F_BOUND;
     return 0;
@@ -167,15 +219,50 @@ int tw_socket_bind(tw_socket *s, uint16_t port)
     return bind_port(s, port);
 }
 
-/* see tcpwave.h */
+/* SO_REUSEADDR set or cleared after bind(), as Linux allows (the setting weighs in the
+   binds that follow): the port's count of sockets bound with it follows (bind_to counted
+   this one by its flag then; ports chosen by connect count none, pick_port). Out of
+   line: the usual setting comes before bind. */
+static __attribute__((noinline)) int reuseaddr_bound(tw_socket *s, bool on)
+{
+    uint32_t f = s->flags;
+    if (!(f & TW_F_AUTOBOUND) && !(f & TW_F_REUSE) != !on) {
+        tw_port *p = tw_port_get(s->st, s->lport);
+        if (on) {
+            p->nreuse++;
+        } else if (p->nreuse) {
+            p->nreuse--;
+        }
+    }
+    s->flags = (f & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
+    return 0;
+}
+
 int tw_socket_set_reuseaddr(tw_socket *s, bool on)
 {
     SETTING(s);
     if (s->flags & TW_F_BOUND) {
-        return refuse(s->st, TW_ERR_STATE);
+        return reuseaddr_bound(s, on);
     }
     s->flags = (s->flags & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
     return 0;
+}
+
+/* listen() on a fresh socket bound to no port: a port of the ephemeral range that
+   nothing holds, as Linux's inet_autobind gives one (TW_ERR_ADDRINUSE when none is left,
+   as there). Out of line: listen's usual socket is bound. */
+static __attribute__((noinline)) int listen_autobind(tw_socket *s)
+{
+    tw_stack *st = s->st;
+    uint32_t n = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_LO + (st->port_counter + i) % n);
+        if (!tw_port_used(tw_port_get(st, port)) && !port_has_conns(st, port)) {
+            st->port_counter += i + 1;
+            return bind_port(s, port);
+        }
+    }
+    return TW_ERR_ADDRINUSE;
 }
 
 /* see tcpwave.h */
@@ -185,8 +272,14 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
     int rc = 0;
     if (backlog < 1 || backlog > 65535) {
         rc = refuse(s->st, TW_ERR_INVAL);
-    } else if (!fresh(s) || !(s->flags & TW_F_BOUND)) {
+    } else if (s->flags & TW_F_LISTENER) {
+        /* listen() again on a listener: a new backlog, as Linux's inet_listen takes it
+           (the connections already queued stay; the next SYN sees the new bound). */
+        s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
+    } else if (!fresh(s)) {
         rc = refuse(s->st, TW_ERR_STATE);
+    } else if (!(s->flags & TW_F_BOUND) && (rc = listen_autobind(s)) != 0) {
+        /* (no port for it) */
     } else {
         tw_port *p = tw_port_get(s->st, s->lport);
         if (!tw_port_used(p) || p->listener) {
@@ -899,6 +992,8 @@ static inline __attribute__((always_inline)) void queue_fin(tw_socket *s)
     }
 }
 
+static void shutdown_listener(tw_socket *l, int how);
+
 /* see tcpwave.h */
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
 {
@@ -907,7 +1002,9 @@ int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
     }
     ENTER(s, now);
     int rc = 0;
-    if ((s->flags & TW_F_LISTENER) || s->state == TW_STATE_CLOSED) {
+    if (s->flags & TW_F_LISTENER) {
+        shutdown_listener(s, how);
+    } else if (s->state == TW_STATE_CLOSED) {
         rc = refuse(s->st, TW_ERR_NOTCONN);
     } else {
         if (how & TW_SHUT_RD) {
@@ -990,7 +1087,9 @@ static void sort_newest_first(tw_socket **v, size_t n)
     }
 }
 
-static void close_listener(tw_socket *l)
+/* A listener stops listening: its half-open entries and the connections nobody accepted
+   are reset (as Linux's inet_csk_listen_stop). It is still the port's listener. */
+static void listener_stop(tw_socket *l)
 {
     tw_stack *st = l->st;
     tw_req_close_listener(l);
@@ -1034,7 +1133,29 @@ static void close_listener(tw_socket *l)
         tw_htab_set_fixed(&st->conns, fixed);
     }
     tw_conn_set_state(l, TW_STATE_CLOSED);
+}
+
+static void close_listener(tw_socket *l)
+{
+    listener_stop(l);
     tw_conn_free(l);
+}
+
+/* shutdown() on a listener, as Linux's inet_shutdown: TW_SHUT_WR does nothing; with
+   TW_SHUT_RD it stops listening (listener_stop; a thread blocked in accept() is woken to
+   EINVAL there) and is a fresh socket again, still bound to its port: it may listen or
+   connect anew. */
+static __attribute__((noinline)) void shutdown_listener(tw_socket *l, int how)
+{
+    if (!(how & TW_SHUT_RD)) {
+        return;
+    }
+    listener_stop(l);
+    tw_port *p = tw_port_get(l->st, l->lport);
+    assert(p && p->listener == l);
+    p->listener = NULL;
+    l->flags &= ~TW_F_LISTENER;
+    memset(&l->cc, 0, sizeof(l->cc)); /* (the listener's fields shared cc's room) */
 }
 
 /* close() of a connection that still sends: the application lets go (the stack owns the

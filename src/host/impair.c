@@ -89,8 +89,26 @@ int tw_impair_parse(const char *s, tw_impair_spec *out, char *err, size_t errlen
         return -1;
     }
     strcpy(buf, s);
+    /* Every item a KEY=VALUE (strtok_r would pass over empty ones: "", ",", "a=1,,b=2"
+       are refused here), each key once. */
+    if (buf[0] == '\0' || buf[0] == ',' || buf[strlen(buf) - 1] == ',' || strstr(buf, ",,")) {
+        snprintf(err, errlen, "empty item (expected KEY=VALUE[,KEY=VALUE]...)");
+        return -1;
+    }
+    unsigned seen = 0;
+    static const char *const keys[] = {"loss", "dup", "corrupt", "delay", "jitter", "seed"};
     char *save = NULL;
     for (char *kv = strtok_r(buf, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+        for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            size_t kl = strlen(keys[i]);
+            if (strncmp(kv, keys[i], kl) == 0 && kv[kl] == '=') {
+                if (seen & (1u << i)) {
+                    snprintf(err, errlen, "%s given twice", keys[i]);
+                    return -1;
+                }
+                seen |= 1u << i;
+            }
+        }
         char *eq = strchr(kv, '=');
         if (eq == NULL) {
             snprintf(err, errlen, "'%s' is not KEY=VALUE", kv);
@@ -111,8 +129,10 @@ int tw_impair_parse(const char *s, tw_impair_spec *out, char *err, size_t errlen
             rc = parse_dur(v, &sp.jitter);
         } else if (strcmp(k, "seed") == 0) {
             char *end = NULL;
+            errno = 0;
             sp.seed = strtoull(v, &end, 0);
-            rc = (end == v || *end != '\0') ? -1 : 0;
+            /* (strtoull takes "-1" as 2^64-1 and saturates past 2^64: both refused) */
+            rc = (end == v || *end != '\0' || errno == ERANGE || strchr(v, '-')) ? -1 : 0;
             sp.seed_given = rc == 0;
         } else {
             snprintf(err, errlen, "unknown key '%s' (loss, dup, corrupt, delay, jitter, seed)",

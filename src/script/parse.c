@@ -547,6 +547,7 @@ typedef struct parser {
     lexer *lx;
     size_t pos;
     tw_sc_script *s;
+    int depth; /* of the expression being parsed (parse_expr) */
 } parser;
 
 static const token *peek(const parser *p, size_t ahead)
@@ -1339,21 +1340,41 @@ static tw_sc_expr *parse_primary(parser *p)
     return NULL;
 }
 
+/* The deepest expression tree a script may write: brackets and calls nest, and each `|`
+   adds a level (the tree leans left). Every walk of the tree (evaluation, printing,
+   freeing) recurses, so a line of ten thousand '[' or '|' must be refused here rather
+   than overflow the C stack later. */
+#define MAX_EXPR_DEPTH 64
+
 static tw_sc_expr *parse_expr(parser *p)
 {
+    if (p->depth >= MAX_EXPR_DEPTH) {
+        perr(p, peek(p, 0), "expression nested more than %d deep", MAX_EXPR_DEPTH);
+        return NULL;
+    }
+    p->depth++;
     tw_sc_expr *e = parse_primary(p);
+    int ors = 0;
     while (e != NULL && is_char(peek(p, 0), '|')) {
+        if (p->depth + ++ors > MAX_EXPR_DEPTH) {
+            perr(p, peek(p, 0), "expression nested more than %d deep", MAX_EXPR_DEPTH);
+            expr_free(e);
+            e = NULL;
+            break;
+        }
         next(p);
         tw_sc_expr *rhs = parse_primary(p);
         if (rhs == NULL) {
             expr_free(e);
-            return NULL;
+            e = NULL;
+            break;
         }
         tw_sc_expr *o = new_expr(TW_SC_E_OR);
         o->lhs = e;
         o->rhs = rhs;
         e = o;
     }
+    p->depth--;
     return e;
 }
 

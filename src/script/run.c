@@ -2763,6 +2763,9 @@ static int prescan(sc_runner *r)
             break;
         }
         case TW_SC_EV_SYSCALL: {
+            if (sc_syscall_unknown(ev->call.name)) {
+                return sc_fail(r, ev->line, "unknown system call %s()", ev->call.name);
+            }
             const char *u = sc_syscall_unsupported(&ev->call, why, sizeof(why));
             if (u != NULL) {
                 return sc_skip(r, ev->line, "%s", u);

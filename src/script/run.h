@@ -85,6 +85,8 @@ typedef struct sc_fd {
     uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT */
     bool so_error_reported; /* Linux clears SO_ERROR once read */
     bool reset_reported;    /* ECONNRESET is reported once, then EPIPE */
+    bool connecting;        /* Linux's SS_CONNECTING: a non-blocking connect() not yet
+                               answered by a later connect() */
 } sc_fd;
 
 typedef struct sc_outpkt {
@@ -238,6 +240,8 @@ sc_call_status sc_syscall(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
                           sc_call_out *out);
 /* Static check before running: SKIP reason for an unsupported call, or NULL. */
 const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap);
+/* A name that is no system call of packetdrill's dialects (the script is wrong: FAIL). */
+bool sc_syscall_unknown(const char *name);
 /* Evaluate an integer expression (numbers, symbols, a|b, [n]); 0 or -1. */
 int sc_eval_int(const tw_sc_expr *e, int64_t *out);
 /* Linux value of a symbolic constant (AF_INET, EINPROGRESS, ...); 0 or -1. */

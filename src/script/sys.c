@@ -355,17 +355,21 @@ static sc_call_status sys_listen(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     if (arg(ev, 1) != NULL && int_arg(r, ev, 1, &backlog) < 0) {
         return SC_FAIL;
     }
-    if (backlog < 1) {
-        backlog = 1; /* Linux treats 0 as 1 as well */
+    if (backlog < 0 || backlog > 4096) {
+        backlog = 4096; /* Linux: (unsigned)backlog capped at net.core.somaxconn */
     }
-    if (backlog > 65535) {
-        backlog = 65535;
+    if (backlog < 1) {
+        backlog = 1; /* (0 holds one connection on Linux, two here: the API takes >= 1) */
     }
     int rc = tw_socket_listen(f->s, (int)backlog, r->clock);
     if (rc != TW_OK) {
         return done(out, -1, tw_errno(rc));
     }
     f->listener = true;
+    tw_socket_info info;
+    if (f->bound_port == 0 && tw_socket_info_get(f->s, &info) == TW_OK) {
+        f->bound_port = info.local_port; /* (listen bound an ephemeral port, as Linux's) */
+    }
     r->lport = f->bound_port;
     r->lport_known = true;
     return done(out, 0, NULL);
@@ -444,15 +448,31 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
             return SC_FAIL;
         }
         tw_state s = tw_socket_state(f->s);
-        if (s == TW_STATE_SYN_SENT) {
+        unsigned evm = tw_socket_events(f->s);
+        if (s == TW_STATE_SYN_SENT || s == TW_STATE_SYN_RCVD) {
             return done(out, -1, "EALREADY");
         }
-        if (s != TW_STATE_CLOSED && s != TW_STATE_LISTEN) {
+        if (f->connecting) {
+            /* Linux (__inet_stream_connect): the connect() after a non-blocking one that
+               has completed returns 0 once, or the error that ended it. */
+            f->connecting = false;
+            if (evm & TW_EV_CONNECTED && s != TW_STATE_CLOSED) {
+                return done(out, 0, NULL);
+            }
+            const char *e = take_error(f);
+            return done(out, -1, e ? e : "ECONNABORTED");
+        }
+        if (f->listener || (evm & TW_EV_CONNECTED)) {
+            /* A listener, or a socket that was connected, even one since reset or closed:
+               EISCONN (Linux keeps such a socket SS_CONNECTED; the error stays unread). */
             return done(out, -1, "EISCONN");
         }
         const char *e = take_error(f);
         if (e != NULL) {
             return done(out, -1, e);
+        }
+        if (addr >= 0xe0000000u) {
+            return done(out, -1, "ENETUNREACH"); /* multicast, broadcast: Linux's answer */
         }
         /* The stack picks our port and ISN: learn both from its SYN. */
         r->raddr = addr;
@@ -470,6 +490,7 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
         }
         ctx->started = true;
         if (f->nonblock) {
+            f->connecting = true;
             return done(out, -1, "EINPROGRESS");
         }
     }
@@ -502,7 +523,9 @@ static int count_arg(sc_runner *r, const tw_sc_event *ev, bool vec, int64_t *n)
             sc_eval_int(iov->items[1], &len) < 0 || len < 0) {
             return sc_fail(r, ev->line, "%s(): bad iovec", ev->call.name);
         }
-        *n += len;
+        /* (a sum past INT64_MAX stays there: io_prologue refuses it, as Linux refuses
+           iovecs whose lengths add up past SSIZE_MAX, with no overflow on the way) */
+        *n = len > INT64_MAX - *n ? INT64_MAX : *n + len;
     }
     return 0;
 }
@@ -545,8 +568,19 @@ static sc_call_status io_prologue(sc_runner *r, const tw_sc_event *ev, const cha
     if ((strcmp(name, a) == 0 || strcmp(name, b) == 0) && msg_flags(r, ev, 3, flags) < 0) {
         return r->res->verdict == TW_SC_SKIP ? SC_SKIP : SC_FAIL;
     }
-    if (*n < 0 || *n > max) {
+    if (*n < 0 || *n == INT64_MAX) {
         return done(out, -1, "EINVAL");
+    }
+    if (*n > max) {
+        if (*vec ? strcmp(name, "readv") == 0 : name[0] == 'r') {
+            /* A read of more than any receive buffer holds (16 MiB at most) returns what
+               is there, as on Linux: its count is only the room offered. */
+            *n = max;
+        } else {
+            sc_skip(r, ev->line, "%s() of %" PRId64 " bytes: more than the runner's %" PRId64
+                                 " at once", name, *n, max);
+            return SC_SKIP;
+        }
     }
     if ((size_t)*n > r->iobuf_cap) {
         uint8_t *buf = realloc(r->iobuf, (size_t)*n);
@@ -609,9 +643,22 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
     if (st != SC_BLOCK) {
         return st;
     }
+    if (f->listener) {
+        /* Linux (tcp_sendmsg_locked, sk_stream_wait_connect): a listener takes no
+           write: EPIPE. */
+        return done(out, -1, "EPIPE");
+    }
     if (n == 0) {
-        return done(out, 0, NULL); /* (before the buffer, which a script may never have
-                                      needed: memset(NULL, 0, 0) is undefined) */
+        /* (before the buffer, which a script may never have needed: memset(NULL, 0, 0)
+           is undefined) Linux checks the socket before the count: a write of 0 bytes
+           fails as a longer one would on a socket never connected, shut for writing or
+           dead (EPIPE, or the error not yet reported). */
+        tw_ssize w = tw_socket_send(f->s, NULL, 0, r->clock);
+        if (w >= 0 || w == TW_ERR_AGAIN) {
+            return done(out, 0, NULL);
+        }
+        const char *e = is_conn_error((int)w) ? take_error(f) : NULL;
+        return done(out, -1, e ? e : "EPIPE");
     }
     /* The bytes: zeros for ..., as packetdrill sends, or the string given. */
     memset(r->iobuf, 0, (size_t)n);
@@ -691,6 +738,9 @@ static sc_call_status sys_shutdown(sc_runner *r, const tw_sc_event *ev, sc_call_
     if (rc != TW_OK) {
         return done(out, -1, rc == TW_ERR_STATE ? "ENOTCONN" : tw_errno(rc));
     }
+    if (f->listener && (tw_how & TW_SHUT_RD)) {
+        f->listener = false; /* it stopped listening (tcpwave.h, as Linux) */
+    }
     return done(out, 0, NULL);
 }
 
@@ -730,6 +780,17 @@ static int opt_value(sc_runner *r, const tw_sc_event *ev, int64_t *v)
     return 0;
 }
 
+/* A level or option name Linux does not have at all (ENOPROTOOPT), as opposed to one it
+   has that the runner does not (SKIP): levels other than SOL_IP, SOL_SOCKET and SOL_TCP,
+   and names beyond any those levels define. */
+static bool no_such_option(int64_t level, int64_t name)
+{
+    if (level != 0 && level != 1 && level != 6) {
+        return true;
+    }
+    return name < 1 || name > (level == 6 ? 64 : 128);
+}
+
 static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
 {
     sc_fd *f;
@@ -741,6 +802,17 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
     int64_t level, name, v = 0;
     if (int_arg(r, ev, 1, &level) < 0 || int_arg(r, ev, 2, &name) < 0) {
         return SC_FAIL;
+    }
+    if (no_such_option(level, name)) {
+        return done(out, -1, "ENOPROTOOPT");
+    }
+    /* optlen, when written as a number: Linux refuses one shorter than the option's
+       (an int, a struct linger), before it looks at the value. */
+    const tw_sc_expr *lenx = arg(ev, 4);
+    int64_t optlen;
+    if (lenx != NULL && lenx->kind == TW_SC_E_INT && sc_eval_int(lenx, &optlen) == 0 &&
+        (optlen < 4 || (level == 1 && name == 13 && optlen < 8))) {
+        return done(out, -1, "EINVAL");
     }
     int rc = TW_OK;
     if (level == 1 && name == 13) { /* SO_LINGER {onoff, linger} */
@@ -772,19 +844,17 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
             rc = tw_socket_set_reuseaddr(f->s, v != 0);
             f->reuse = v != 0;
         } else if (level == 1 && (name == 7 || name == 8)) {
-            if (v < 0 || v > INT32_MAX) { /* (Linux takes an int) */
-                return done(out, -1, "EINVAL");
-            }
-            /* Linux clamps the value into its limits rather than refuse it; ours are
-               1024 .. 16 MiB. The other buffer's size stays as it is (0). */
-            uint32_t b = v < 1024 ? 1024u : v > (16 << 20) ? 16u << 20 : (uint32_t)v;
+            /* Linux clamps the value into its limits rather than refuse it (a negative
+               int read as unsigned: the largest); ours are 1024 .. 16 MiB. The other
+               buffer's size stays as it is (0). */
+            uint32_t b = v < 0 || v > (16 << 20) ? 16u << 20 : v < 1024 ? 1024u : (uint32_t)v;
             rc = tw_socket_set_bufsizes(f->s, name == 8 ? b : 0, name == 7 ? b : 0);
         } else if (level == 6 && name == 1) {
             rc = tw_socket_set_nodelay(f->s, v != 0);
             f->nodelay = v != 0;
         } else if (level == 6 && name == 2) {
-            if (v < 0 || v > 65535) {
-                return done(out, -1, "EINVAL");
+            if (v != 0 && (v < 88 || v > 32767)) {
+                return done(out, -1, "EINVAL"); /* Linux: TCP_MIN_MSS .. MAX_TCP_WINDOW */
             }
             rc = tw_socket_set_mss(f->s, (uint16_t)v);
             if (rc == TW_OK) {
@@ -842,6 +912,10 @@ static sc_call_status sys_getsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
     int64_t level, name, have;
     if (int_arg(r, ev, 1, &level) < 0 || int_arg(r, ev, 2, &name) < 0) {
         return SC_FAIL;
+    }
+    if (no_such_option(level, name)) {
+        /* (an unknown level is EOPNOTSUPP here on Linux: ip_getsockopt's answer) */
+        return done(out, -1, level == 0 || level == 1 || level == 6 ? "ENOPROTOOPT" : "EOPNOTSUPP");
     }
     if (level == 1 && name == 4) { /* SO_ERROR */
         const char *e = take_error(f);
@@ -907,6 +981,9 @@ static sc_call_status sys_ioctl(sc_runner *r, const tw_sc_event *ev, sc_call_out
     int64_t req, have;
     if (int_arg(r, ev, 1, &req) < 0) {
         return SC_FAIL;
+    }
+    if ((req == 0x541b || req == 0x5411) && f->listener) {
+        return done(out, -1, "EINVAL"); /* Linux's tcp_ioctl: not on a listener */
     }
     if (req == 0x541b) {
         have = (int64_t)tw_socket_rx_pending(f->s);
@@ -1063,6 +1140,29 @@ static const char *supported_calls[] = {
     "recvfrom", "readv", "write", "send", "sendto", "writev", "close", "shutdown",
     "setsockopt", "getsockopt", "fcntl", "ioctl", "poll",
 };
+
+/* Calls packetdrill's dialects know that the runner does not make (a script using one
+   SKIPs); any other name is the script's mistake, as packetdrill takes it (an error). */
+static const char *other_calls[] = {
+    "recvmsg", "sendmsg", "cap_set", "open", "sendfile", "epoll_create", "epoll_create1",
+    "epoll_ctl", "epoll_wait", "pipe", "splice", "getsockname", "getpeername", "sendmmsg",
+    "recvmmsg", "select", "socketpair", "dup", "dup2",
+};
+
+bool sc_syscall_unknown(const char *name)
+{
+    for (size_t i = 0; i < sizeof(supported_calls) / sizeof(supported_calls[0]); i++) {
+        if (strcmp(name, supported_calls[i]) == 0) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < sizeof(other_calls) / sizeof(other_calls[0]); i++) {
+        if (strcmp(name, other_calls[i]) == 0) {
+            return false;
+        }
+    }
+    return strncmp(name, "sctp_", 5) != 0; /* (FreeBSD's SCTP calls) */
+}
 
 const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap)
 {

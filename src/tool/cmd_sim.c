@@ -513,9 +513,16 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         case O_TRACE:
             o.trace = true;
             break;
-        case O_PCAP:
+        case O_PCAP: {
+            const char *why = tw_pcap_path_problem(arg);
+            if (why != NULL) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "cannot write capture '%.80s': %s", arg, why);
+                return sim_usage_error("%s", msg);
+            }
             o.pcap_path = arg;
             break;
+        }
         case O_RUNS:
             bad = tw_parse_uint(arg, 1, 100000000, &o.runs);
             break;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tool/tool.h"
 
@@ -188,6 +190,48 @@ char *tw_fmt_endpoint(uint32_t addr, uint16_t port, char *buf)
 
 /* ---- global options -------------------------------------------------------------------- */
 
+/* Whether a capture could be written at `path` (an existing file we may write, or a new
+   one in a directory we may write), checked when the option is read, so that a path
+   that cannot be written is a usage error (status 2) before anything starts. NULL if
+   so, else why not. */
+const char *tw_pcap_path_problem(const char *path)
+{
+    struct stat sb;
+    if (path[0] == '\0') {
+        return "empty path";
+    }
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            return "is a directory";
+        }
+        return access(path, W_OK) == 0 ? NULL : strerror(errno);
+    }
+    if (errno != ENOENT) {
+        return strerror(errno);
+    }
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 0 : (size_t)(slash - path);
+    if (n >= sizeof dir) {
+        return "path too long";
+    }
+    if (slash == NULL) {
+        strcpy(dir, ".");
+    } else if (n == 0) {
+        strcpy(dir, "/");
+    } else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    if (stat(dir, &sb) != 0) {
+        return strerror(errno);
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        return strerror(ENOTDIR);
+    }
+    return access(dir, W_OK | X_OK) == 0 ? NULL : strerror(errno);
+}
+
 static const char global_usage[] = "tcpwave [OPTIONS] COMMAND [ARGS]";
 
 int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
@@ -234,9 +278,15 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
         t->host.msl = (tw_time)(d * 1e9);
         t->msl_given = true;
         return 1;
-    case OPT_PCAP:
+    case OPT_PCAP: {
+        const char *why = tw_pcap_path_problem(arg);
+        if (why != NULL) {
+            tw_usage_error(t, global_usage, "cannot write capture '%s': %s", arg, why);
+            return -1;
+        }
         t->host.pcap = arg;
         return 1;
+    }
     case OPT_TRACE:
         t->trace = true;
         return 1;

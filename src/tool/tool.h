@@ -48,6 +48,8 @@ int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char
                 int *first);
 #define TW_ARGS_EXIT(rc) ((rc) == -1 ? TW_EXIT_OK : TW_EXIT_USAGE)
 
+/* NULL when a capture file can be written at path, else why not (main.c). */
+const char *tw_pcap_path_problem(const char *path);
 /* Usage error: "tcpwave: <msg>" + "usage: <usage>" + "Try 'tcpwave --help'", exit code 2. */
 int tw_usage_error(const tw_tool *t, const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -530,6 +530,9 @@ tw_socket *tw_t_listen(tw_t *t, uint16_t port, int backlog)
 {
     tw_socket *s;
     assert_int_equal(tw_socket_open(t->st, &s), 0);
+    /* SO_REUSEADDR, as servers set it: a listener opened again on a port its predecessor's
+       connections or TIME-WAIT records still hold needs it (as on Linux). */
+    assert_int_equal(tw_socket_set_reuseaddr(s, true), 0);
     assert_int_equal(tw_socket_bind(s, port), 0);
     assert_int_equal(tw_socket_listen(s, backlog, t->now), 0);
     return s;

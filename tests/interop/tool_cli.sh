@@ -54,5 +54,35 @@ expect 2 "unknown option" sim --frob
 expect 2 "unexpected argument" sim extra
 expect 2 "do not apply to sim" --tun tw9 sim --runs 1
 expect 2 "unknown option '--mtu'" sim --runs 1 --mtu 1400
-expect 1 "cannot write capture" sim --runs 1 --pcap /nonexistent/dir/x.pcap
+# A capture path that cannot be written is a bad argument: status 2 before anything runs.
+expect 2 "cannot write capture '/nonexistent/dir/x.pcap'" sim --runs 1 --pcap /nonexistent/dir/x.pcap
+expect 2 "cannot write capture '/nonexistent/dir/x.pcap'" --pcap /nonexistent/dir/x.pcap listen 7
+expect 2 "cannot write capture '/': is a directory" --pcap / connect 10.7.0.1 80
+expect 2 "cannot write capture '': empty path" --pcap '' echo 7
+# Malformed --impair specs: empty items, a key twice, a negative or overflowing seed.
+expect 2 "bad --impair ',': empty item" --impair , listen 7
+expect 2 "bad --impair '': empty item" --impair '' listen 7
+expect 2 "empty item" --impair loss=1%,,dup=1% listen 7
+expect 2 "empty item" --impair loss=1%, listen 7
+expect 2 "loss given twice" --impair loss=1%,loss=2% listen 7
+expect 2 "bad value '-1' for seed" --impair seed=-1 listen 7
+expect 2 "bad value '99999999999999999999999' for seed" --impair seed=99999999999999999999999 listen 7
+expect 2 "bad value 'nan' for loss" --impair loss=nan listen 7
+# Ports and addresses out of range, operands missing or extra, numbers that are not.
+expect 2 "bad port 'abc'" listen abc
+expect 2 "bad port '65536'" listen 65536
+expect 2 "bad port '0'" connect 10.7.0.1 0
+expect 2 "bad port 'abc'" connect 10.7.0.1 abc
+expect 2 "bad IPv4 address 'abc'" connect abc 80
+expect 2 "bad IPv4 address '1.2.3.4.5'" connect 1.2.3.4.5 80
+expect 2 "expected IP PORT" connect 10.7.0.1 80 extra
+expect 2 "bad --mtu '575'" --mtu 575 listen 7
+expect 2 "bad --mtu '65536'" --mtu 65536 listen 7
+expect 2 "bad --mtu 'abc'" --mtu abc listen 7
+expect 2 "bad --msl 'nan'" --msl nan listen 7
+expect 2 "bad --msl '-0.5'" --msl -0.5 listen 7
+expect 2 "bad --prefix '33'" --prefix 33 listen 7
+expect 2 "bad --tun name ''" --tun '' listen 7
+expect 2 "needs a value" sim --loss
+expect 2 "bad value 'frob'" sim --cc frob
 echo "tool_cli: ok"

@@ -145,7 +145,6 @@ static void test_api_fresh_socket_wrong_calls(void **state)
     uint8_t buf[8] = {0};
     assert_int_equal(tw_socket_open(st, &s), TW_OK);
 
-    assert_int_equal(tw_socket_listen(s, 4, now), TW_ERR_STATE); /* not bound */
     assert_int_equal(tw_socket_accept(s, &other, now), TW_ERR_STATE);
     assert_null(other);
     assert_int_equal(tw_socket_send(s, buf, sizeof(buf), now), TW_ERR_NOTCONN);
@@ -167,7 +166,7 @@ static void test_api_fresh_socket_wrong_calls(void **state)
     assert_int_equal(tw_socket_connect(s, 0x7f000001u, 80, now), TW_ERR_INVAL); /* 127/8 */
     assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
     assert_int_equal(tw_socket_error(s), 0);
-    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 17);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 16);
     TW_EXPECT_NOTHING(t);
 
     /* None of that changed anything: a correct connect still works. */
@@ -176,6 +175,84 @@ static void test_api_fresh_socket_wrong_calls(void **state)
                                                TW_T_ANY_WIN));
     assert_int_equal(tw_socket_abort(s, now), TW_OK);
     TW_EXPECT_NOTHING(t); /* (nothing was synchronized: no RST for a SYN-SENT abort) */
+    TW_ASSERT_IDLE(t);
+}
+
+/* listen() on a socket bound to no port binds a free ephemeral one first, as Linux's
+   inet_autobind does (it was refused with TW_ERR_STATE); the port is then the
+   listener's: bind() to it is refused, a SYN to it is answered. */
+static void test_api_listen_autobinds(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    tw_socket *l, *b, *c = NULL;
+    tw_socket_info info;
+    assert_int_equal(tw_socket_open(st, &l), TW_OK);
+    assert_int_equal(tw_socket_listen(l, 4, now), TW_OK);
+    assert_int_equal(tw_socket_state(l), TW_STATE_LISTEN);
+    assert_int_equal(tw_socket_info_get(l, &info), TW_OK);
+    assert_true(info.local_port >= 32768 && info.local_port <= 60999);
+    assert_int_equal(tw_socket_open(st, &b), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(b, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, info.local_port), TW_ERR_ADDRINUSE);
+    assert_int_equal(tw_socket_close(b, now), TW_OK);
+    TW_SEND(t, now, IN(.flags = TW_SYN, .seq = 1000, .dport = info.local_port));
+    tw_t_seg synack;
+    assert_true(tw_t_pop(t, &synack));
+    assert_int_equal(synack.flags, TW_SYN | TW_ACK);
+    assert_int_equal(synack.sport, info.local_port);
+    TW_SEND(t, now, IN(.flags = TW_ACK, .seq = 1001, .ack = synack.seq + 1,
+                       .dport = info.local_port));
+    assert_int_equal(tw_socket_accept(l, &c, now), TW_OK);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 0);
+    assert_int_equal(tw_socket_abort(c, now), TW_OK);
+    assert_int_equal(tw_socket_close(l, now), TW_OK);
+    tw_t_seg rst;
+    assert_true(tw_t_pop(t, &rst));
+    assert_int_equal(rst.flags & TW_RST, TW_RST);
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+/* shutdown(SHUT_RD) on a listener stops it listening, as Linux's does (it was
+   TW_ERR_NOTCONN): the connection waiting in its accept queue is reset, accept() is then
+   refused, a new SYN to the port is answered with RST, and the socket, still bound to
+   its port, listens again. */
+static void test_api_shutdown_listener(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    tw_socket *l, *c = NULL;
+    assert_int_equal(tw_socket_open(st, &l), TW_OK);
+    assert_int_equal(tw_socket_bind(l, LPORT), TW_OK);
+    assert_int_equal(tw_socket_listen(l, 4, now), TW_OK);
+    TW_SEND(t, now, IN(.flags = TW_SYN, .seq = 1000));
+    tw_t_seg synack;
+    assert_true(tw_t_pop(t, &synack));
+    TW_SEND(t, now, IN(.flags = TW_ACK, .seq = 1001, .ack = synack.seq + 1));
+    assert_int_equal(tw_stack_conn_count(st), 1);
+    assert_int_equal(tw_socket_shutdown(l, TW_SHUT_RD, now), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = synack.seq + 1, .ack = 1001,
+                     .any = TW_T_ANY_WIN));
+    assert_int_equal(tw_stack_conn_count(st), 0);
+    assert_int_equal(tw_socket_state(l), TW_STATE_CLOSED);
+    assert_int_equal(tw_socket_accept(l, &c, now), TW_ERR_STATE);
+    assert_null(c);
+    assert_int_equal(tw_socket_shutdown(l, TW_SHUT_RD, now), TW_ERR_NOTCONN);
+    TW_SEND(t, now, IN(.flags = TW_SYN, .seq = 5000));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = 0, .ack = 5001, .win = 0));
+    assert_int_equal(tw_socket_listen(l, 4, now), TW_OK);
+    TW_SEND(t, now, IN(.flags = TW_SYN, .seq = 7000));
+    assert_true(tw_t_pop(t, &synack));
+    assert_int_equal(synack.flags, TW_SYN | TW_ACK);
+    assert_int_equal(synack.ack, 7001);
+    assert_int_equal(tw_socket_close(l, now), TW_OK);
+    tw_t_seg rst;
+    assert_true(tw_t_pop(t, &rst)); /* (the half-open one, reset) */
+    assert_int_equal(rst.flags, TW_RST);
+    TW_EXPECT_NOTHING(t);
     TW_ASSERT_IDLE(t);
 }
 
@@ -190,18 +267,31 @@ static void test_api_state_errors(void **state)
 
     assert_int_equal(tw_socket_open(st, &a), TW_OK);
     assert_int_equal(tw_socket_bind(a, LPORT), TW_OK);
-    assert_int_equal(tw_socket_bind(a, LPORT + 1), TW_ERR_STATE);     /* bound already */
-    assert_int_equal(tw_socket_set_reuseaddr(a, true), TW_ERR_STATE); /* after bind */
+    assert_int_equal(tw_socket_bind(a, LPORT + 1), TW_ERR_STATE); /* bound already */
     assert_int_equal(tw_socket_open(st, &b), TW_OK);
     assert_int_equal(tw_socket_bind(b, LPORT), TW_ERR_ADDRINUSE);
+    /* SO_REUSEADDR after bind (not misuse: Linux takes it): it weighs in the binds that
+       follow. With it on both, b shares the port until a listens; then b is refused
+       again and let go. */
+    assert_int_equal(tw_socket_set_reuseaddr(b, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, LPORT), TW_ERR_ADDRINUSE); /* a has not set it */
+    assert_int_equal(tw_socket_set_reuseaddr(a, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, LPORT), TW_OK);
+    assert_int_equal(tw_socket_close(b, now), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(a, false), TW_OK);
+    assert_int_equal(tw_socket_open(st, &b), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(b, true), TW_OK);
+    assert_int_equal(tw_socket_bind(b, LPORT), TW_ERR_ADDRINUSE); /* a cleared it */
     assert_int_equal(tw_socket_listen(a, 0, now), TW_ERR_INVAL);
     assert_int_equal(tw_socket_listen(a, 70000, now), TW_ERR_INVAL);
     assert_int_equal(tw_socket_listen(a, 4, now), TW_OK);
-    assert_int_equal(tw_socket_listen(a, 4, now), TW_ERR_STATE);
+    /* listen() again sets a new backlog, as on Linux (inet_listen); not misuse. */
+    assert_int_equal(tw_socket_listen(a, 2, now), TW_OK);
+    assert_int_equal(tw_socket_listen(a, 0, now), TW_ERR_INVAL);
     assert_int_equal(tw_socket_connect(a, PEER, PPORT, now), TW_ERR_STATE);
     assert_int_equal(tw_socket_send(a, buf, sizeof(buf), now), TW_ERR_STATE);
     assert_int_equal(tw_socket_recv(a, buf, sizeof(buf), now), TW_ERR_STATE);
-    assert_int_equal(tw_socket_shutdown(a, TW_SHUT_RDWR, now), TW_ERR_NOTCONN);
+    assert_int_equal(tw_socket_shutdown(a, TW_SHUT_WR, now), TW_OK); /* (Linux: nothing) */
     /* (not misuse: a listener's MSS and buffer sizes apply to the connections it takes
        from then on) */
     assert_int_equal(tw_socket_set_bufsizes(a, 4096, 4096), TW_OK);
@@ -222,7 +312,7 @@ static void test_api_state_errors(void **state)
     assert_int_equal(tw_socket_set_bufsizes(b, 4096, 4096), TW_OK); /* (as Linux allows) */
     assert_int_equal(tw_socket_recv(b, buf, sizeof(buf), now), TW_ERR_AGAIN);
     assert_int_equal(tw_socket_send(b, buf, sizeof(buf), now), (tw_ssize)sizeof(buf));
-    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 13);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 11);
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(b), TW_STATE_SYN_SENT);
     assert_int_equal(tw_socket_close(b, now), TW_OK);
@@ -407,6 +497,46 @@ static void test_api_ephemeral_skips_bound_port(void **state)
     }
 }
 
+/* Ephemeral port exhaustion: with every port of the range (32768-60999, Linux's) taken
+   by a connection to one peer's port, the next connect() to it fails with
+   TW_ERR_ADDRNOTAVAIL (Linux's EADDRNOTAVAIL), not misuse and with nothing sent; the
+   socket is left as it was and connects to another port of the peer, since ports chosen
+   by connect are shared between different 4-tuples. Freeing the stack frees them all
+   (the sanitizer build checks for leaks). */
+static void test_api_ephemeral_exhaustion(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = LOCAL;
+    tw_netdev dev = {.transmit = drop_tx, .ud = NULL, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, &cfg, &dev, T0), TW_OK);
+    enum { N = 60999 - 32768 + 1 };
+    tw_socket *s = NULL;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(tw_socket_open(st, &s), TW_OK);
+        if (tw_socket_connect(s, PEER, PPORT, T0) != TW_OK) {
+            fail_msg("connect %d of %d failed", i + 1, N);
+        }
+    }
+    uint64_t tx = tw_stack_counter(st, TW_CNT_TX_PACKETS);
+    assert_int_equal(tx, N);
+    assert_int_equal(tw_socket_open(st, &s), TW_OK);
+    assert_int_equal(tw_socket_connect(s, PEER, PPORT, T0), TW_ERR_ADDRNOTAVAIL);
+    assert_int_equal(tw_stack_counter(st, TW_CNT_TX_PACKETS), tx);
+    assert_int_equal(tw_stack_counter(st, TW_CNT_API_REFUSED), 0);
+    assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
+    tw_socket_info info;
+    assert_int_equal(tw_socket_info_get(s, &info), TW_OK);
+    assert_int_equal(info.remote_addr, 0);
+    assert_int_equal(info.local_port, 0);
+    assert_int_equal(tw_socket_connect(s, PEER, PPORT + 1, T0), TW_OK);
+    assert_int_equal(tw_stack_counter(st, TW_CNT_TX_PACKETS), tx + 1);
+    assert_int_equal(tw_stack_conn_count(st), N + 1);
+    tw_stack_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +548,9 @@ int main(void)
         cmocka_unit_test(test_api_busy_from_hook),
         cmocka_unit_test_setup_teardown(test_api_zero_length_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_ephemeral_skips_bound_port, setup, teardown),
+        cmocka_unit_test(test_api_ephemeral_exhaustion),
+        cmocka_unit_test_setup_teardown(test_api_listen_autobinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_shutdown_listener, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
