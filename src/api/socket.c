@@ -48,21 +48,6 @@ static int refuse(tw_stack *st, int rc)
         }                                                                                  \
     } while (0)
 
-/* ENTER for a call whose steps call no hook (recv, accept: no netdev, trace, allocator
-   or notify call; tw_out_ack_lazy only queues): the clock moved, the guard asked but not
-   set, and no leave() at its end. Nothing can call into the stack before such a call
-   returns, so the guard's flag, set and cleared around it, would be seen by nobody. */
-#define ENTER_NOHOOK(s, now)                                                               \
-    do {                                                                                   \
-        if (!(s)) {                                                                        \
-            return TW_ERR_INVAL;                                                           \
-        }                                                                                  \
-        if ((s)->st->in_call) {                                                            \
-            return refuse((s)->st, TW_ERR_BUSY);                                           \
-        }                                                                                  \
-        tw_stack_set_now((s)->st, now);                                                    \
-    } while (0)
-
 /* The guard of the calls that take no clock (bind and the settings): a NULL socket, or a
    call from inside a hook (tcpwave.h). */
 #define SETTING(s)                                                                         \
@@ -73,6 +58,16 @@ static int refuse(tw_stack *st, int rc)
         if ((s)->st->in_call) {                                                            \
             return refuse((s)->st, TW_ERR_BUSY);                                           \
         }                                                                                  \
+    } while (0)
+
+/* ENTER for a call whose steps call no hook (recv, accept: no netdev, trace, allocator
+   or notify call; tw_out_ack_lazy only queues): the clock moved, the guard asked but not
+   set, and no leave() at its end. Nothing can call into the stack before such a call
+   returns, so the guard's flag, set and cleared around it, would be seen by nobody. */
+#define ENTER_NOHOOK(s, now)                                                               \
+    do {                                                                                   \
+        SETTING(s);                                                                        \
+        tw_stack_set_now((s)->st, now);                                                    \
     } while (0)
 
 static bool fresh(const tw_socket *s)
