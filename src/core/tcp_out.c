@@ -1589,6 +1589,59 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     emit_plain(st, c, flags, seq, off, avail, false, win);
 }
 
+/* push_last's data segment, with fin_q a constant in each of its two copies (push_last):
+   the FIN's window test, the Nagle mark's FIN and the segment's flags fold, and no
+   flag is kept across the steps to choose the builder at their end. */
+static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, tw_socket *c,
+                                                                 tw_seq end, uint32_t avail,
+                                                                 bool fin_q, bool in_flight)
+{
+    uint32_t most = c->snd_mss;
+    if (avail > most) {
+        return false; /* more than one segment (or the FIN already sent) */
+    }
+    /* Room for all of it in the peer's window and in the congestion window, and
+       for a FIN queued behind it (its sequence number in the window too). Each
+       size test is one compare: avail is 1..snd_mss, so a window edge at or below
+       snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail is
+       at most cwnd exactly when cwnd > pipe and cwnd - pipe >= avail. pipe + avail
+       is end - snd_una (pipe = snd_nxt - snd_una, below 2^31 with snd_una <=
+       snd_nxt, and avail below 2^16: no wrap), one subtraction. */
+    assert((uint64_t)(uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una) + avail ==
+           (uint32_t)tw_seq_diff(end, c->snd_una));
+    tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
+    int32_t wroom = tw_seq_diff(win_end, c->snd_nxt);
+    if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
+        (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
+        return false;
+    }
+    /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
+       snd_una is snd_max, which the end of the last short segment never passes, so
+       it cannot hold the segment (a request or a response: one test, not four). */
+    assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+    if (in_flight && avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
+        tw_seq_gt(c->snd_sml, c->snd_una)) {
+        return false; /* Nagle holds it (push_segs counts that) */
+    }
+    if (!(c->flags & TW_F_RTT_TIMING)) {
+        c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
+        c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
+        c->rtt_start = st->now;
+    }
+    /* (short: a request's, a response's, a bulk transfer's tail; GCC laid it out of
+       line with a jump back) */
+    if (__builtin_expect(avail < most, 1)) {
+        /* RFC 9293 3.8.6.2.1 (Nagle): the end of the last short segment, set here
+           where avail < most is tested already rather than in push_last_sent (nothing
+           reads it in between) */
+        c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    }
+    uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
+    push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
+                   in_flight);
+    return true;
+}
+
 /* The segment that ends a request, a response or the stream: all that is queued (at
    most one segment's worth) and the FIN if one is queued, or the FIN alone, with nothing
    retransmitted or in loss recovery and no SACK block to carry. It takes exactly the actions push_segs' steps take
@@ -1626,60 +1679,17 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
             return false;
         }
         /* The FIN alone (a client's or a server's close after its last data was
-           acknowledged): its own copy of the steps below, flags and lengths constants,
+           acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
         push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight);
         return true;
-    } else {
-        uint32_t most = c->snd_mss;
-        if (avail > most) {
-            return false; /* more than one segment (or the FIN already sent) */
-        }
-        /* Room for all of it in the peer's window and in the congestion window, and
-           for a FIN queued behind it (its sequence number in the window too). Each
-           size test is one compare: avail is 1..snd_mss, so a window edge at or below
-           snd_nxt (a signed difference <= 0) is below avail too, and pipe + avail is
-           at most cwnd exactly when cwnd > pipe and cwnd - pipe >= avail. pipe + avail
-           is end - snd_una (pipe = snd_nxt - snd_una, below 2^31 with snd_una <=
-           snd_nxt, and avail below 2^16: no wrap), one subtraction. */
-        assert((uint64_t)(uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una) + avail ==
-               (uint32_t)tw_seq_diff(end, c->snd_una));
-        tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
-        int32_t wroom = tw_seq_diff(win_end, c->snd_nxt);
-        if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
-            (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
-            return false;
-        }
-        /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
-           snd_una is snd_max, which the end of the last short segment never passes, so
-           it cannot hold the segment (a request or a response: one test, not four). */
-        assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
-        if (in_flight && avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
-            tw_seq_gt(c->snd_sml, c->snd_una)) {
-            return false; /* Nagle holds it (push_segs counts that) */
-        }
-        if (!(c->flags & TW_F_RTT_TIMING)) {
-            c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
-            c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
-            c->rtt_start = st->now;
-        }
-        /* (short: a request's, a response's, a bulk transfer's tail; GCC laid it out of
-           line with a jump back) */
-        if (__builtin_expect(avail < most, 1)) {
-            /* RFC 9293 3.8.6.2.1 (Nagle): the end of the last short segment, set here
-               where avail < most is tested already rather than in push_last_sent (nothing
-               reads it in between) */
-            c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
-        }
-        uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
-        /* (each case with its flags a constant: the header's flags word folds) */
-        if (fin_q) {
-            push_last_send(st, c, TW_ACK | TW_PSH | TW_FIN, off, avail, in_flight);
-        } else {
-            push_last_send(st, c, TW_ACK | TW_PSH, off, avail, in_flight);
-        }
-        return true;
     }
+    /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
+       the flag, chosen between them only at the builder, was kept on the stack) */
+    if (fin_q) {
+        return push_last_data(st, c, end, avail, true, in_flight);
+    }
+    return push_last_data(st, c, end, avail, false, in_flight);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
