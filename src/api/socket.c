@@ -1222,8 +1222,16 @@ int tw_socket_close(tw_socket *s, tw_time now)
 {
     ENTER(s, now);
     /* The usual close (close_usual) when nothing traces, made here with no call but tail
-       calls, so that close saves no register (marked expected); close_other otherwise. */
-    if (__builtin_expect(close_usual(s) && !s->st->cfg.trace, 1)) {
+       calls, so that close saves no register (marked expected); close_other otherwise.
+       The orphan limit and the trace hook's test in one compare (stack.h
+       close_plain_below); the rest of close_usual's. */
+    const tw_stack *st = s->st;
+    if (__builtin_expect(((1u << s->state) &
+                          ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+                             !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) &&
+                             s->rcv.len == 0 && st->norphans < st->close_plain_below,
+                         1)) {
+        assert(close_usual(s) && !st->cfg.trace);
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         s->st->norphans++;
         tw_conn_set_state_untraced(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1

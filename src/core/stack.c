@@ -146,6 +146,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->traced = st->cfg.trace != NULL;
     st->plain_xmit = st->traced ? tw_out_traced_xmit : st->dev.transmit;
     st->plain_ud = st->traced ? (void *)st : st->dev.ud;
+    st->close_plain_below = st->traced              ? 0
+                            : st->cfg.max_orphans ? st->cfg.max_orphans
+                                                  : SIZE_MAX;
     st->syn_plain = !st->cfg.syn_backlog && st->cfg.syncookies != TW_SYNCOOKIES_ALWAYS &&
                     !st->cfg.max_connections;
     tw_conn_tmpl_init(st);

@@ -108,6 +108,11 @@ struct tw_stack {
     uint32_t port_counter;
     size_t nconns;   /* connections not in LISTEN/CLOSED-fresh, not TIME-WAIT records */
     size_t norphans;
+    /* The orphan count under which close() takes its usual path in line
+       (socket.c tw_socket_close): cfg.max_orphans (SIZE_MAX for 0, no limit), and 0 for
+       a traced stack, whose closes all go the general way, which traces. Fixed at
+       tw_stack_new, as cfg is: the two tests of the usual close are one compare. */
+    size_t close_plain_below;
     tw_time chack_window; /* start of the current challenge-ACK second */
     uint32_t chack_count;
     /* The window scale connect() offers a socket of the default receive buffer
