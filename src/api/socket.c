@@ -171,11 +171,14 @@ static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint1
    turn into a call of its own, lifecycle +3 instr) */
 static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_t port)
 {
-    tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
+    /* (the number widened once: GCC's 16-bit shift for the leaf's index had a mask
+       after it, and the entry's index was worked out twice) */
+    uint32_t pn = port;
+    tw_port_leaf *l = s->st->ports[pn / TW_PORT_LEAF];
     if (!l) {
         return bind_new_leaf(s, port);
     }
-    tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
+    tw_port *p = &l->p[pn % TW_PORT_LEAF]; /* (tw_port_get) */
     /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
        sockets (tw_socket_listen takes a used port, and the listener lets go of the port
        after it stops being its listener, conn_free_full), so a port with a listener has
