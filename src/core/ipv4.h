@@ -69,6 +69,45 @@ static inline void tw_ipv4_build_sum(uint8_t *buf, uint64_t addr_sum, uint32_t s
     tw_store_be32(buf + 16, dst);
 }
 
+/* The words tw_ipv4_build_native and tw_ipv4_build_native32 store, in network order, and
+   k, the native sum of those that are not the addresses (the checksum's field 0). */
+typedef struct tw_ipv4_nwords {
+    uint32_t n0, n1, n2;
+    uint64_t k;
+} tw_ipv4_nwords;
+
+static inline __attribute__((always_inline)) tw_ipv4_nwords
+tw_ipv4_native_words(uint8_t proto, uint32_t payload_len, uint16_t id)
+{
+    /* (A datagram fits the MTU, tcpwave.h: the total length needs no cut to 16 bits.) */
+    assert(payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
+    tw_ipv4_nwords w;
+    w.n0 = tw_be32(0x45000000u + (payload_len + TW_IPV4_HDR_LEN));
+    w.n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
+    w.n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
+    /* The total length's share of the sum (tw_cksum_be16_native: exact for a 16-bit
+       value; a datagram fits the MTU, tcpwave.h) from the pseudo-header's (proto +
+       payload_len, RFC 9293 3.1), which a TCP sender has summed already: the compiler
+       shares the one shift. */
+    uint64_t nlen = tw_cksum_be16_native(proto + payload_len) - tw_cksum_be16_native(proto) +
+                    tw_cksum_be16_native(TW_IPV4_HDR_LEN);
+    w.k = nlen + tw_be32(0x45000000u) + w.n1 + w.n2;
+    return w;
+}
+
+/* The header's words, the checksum in w.n2 (in network order as it lies). */
+static inline __attribute__((always_inline)) void tw_ipv4_native_store(uint8_t *buf,
+                                                                       const tw_ipv4_nwords *w,
+                                                                       uint32_t nsrc,
+                                                                       uint32_t ndst)
+{
+    memcpy(buf, &w->n0, 4);
+    memcpy(buf + 4, &w->n1, 4);
+    memcpy(buf + 8, &w->n2, 4);
+    memcpy(buf + 12, &nsrc, 4);
+    memcpy(buf + 16, &ndst, 4);
+}
+
 /* tw_ipv4_build_sum given the addresses and their sum in network order (tw_be32, a
    native sum, cksum.h), as a sender that sums its TCP header natively has them: the
    header's words are summed as they are stored, and the checksum stored unswapped.
@@ -77,25 +116,11 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
                                         uint32_t ndst, uint8_t proto, uint32_t payload_len,
                                         uint16_t id)
 {
-    /* (A datagram fits the MTU, tcpwave.h: the total length needs no cut to 16 bits.) */
-    assert(payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
-    uint32_t n0 = tw_be32(0x45000000u + (payload_len + TW_IPV4_HDR_LEN));
-    uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
-    uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
-    /* The total length's share of the sum (tw_cksum_be16_native: exact for a 16-bit
-       value; a datagram fits the MTU, tcpwave.h) from the pseudo-header's (proto +
-       payload_len, RFC 9293 3.1), which a TCP sender has summed already: the compiler
-       shares the one shift. */
-    uint64_t nlen = tw_cksum_be16_native(proto + payload_len) - tw_cksum_be16_native(proto) +
-                    tw_cksum_be16_native(TW_IPV4_HDR_LEN);
-    /* TTL and protocol, then the checksum (in network order as it lies). */
-    n2 = tw_cksum_fin64_after(addr_nsum + nlen + tw_be32(0x45000000u) + n1 + n2,
-                              (uint16_t)(tw_cksum_little_endian() ? n2 : n2 >> 16));
-    memcpy(buf, &n0, 4);
-    memcpy(buf + 4, &n1, 4);
-    memcpy(buf + 8, &n2, 4);
-    memcpy(buf + 12, &nsrc, 4);
-    memcpy(buf + 16, &ndst, 4);
+    tw_ipv4_nwords w = tw_ipv4_native_words(proto, payload_len, id);
+    /* TTL and protocol, then the checksum. */
+    w.n2 = tw_cksum_fin64_after(addr_nsum + w.k,
+                                (uint16_t)(tw_cksum_little_endian() ? w.n2 : w.n2 >> 16));
+    tw_ipv4_native_store(buf, &w, nsrc, ndst);
 }
 
 /* tw_ipv4_build_native given the addresses' native sum as 32 bits with its carry taken
@@ -106,24 +131,12 @@ static inline void tw_ipv4_build_native32(uint8_t *buf, uint32_t addr_nsum, uint
                                           uint32_t ndst, uint8_t proto, uint32_t payload_len,
                                           uint16_t id)
 {
-    assert(payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
-    uint32_t n0 = tw_be32(0x45000000u + (payload_len + TW_IPV4_HDR_LEN));
-    uint32_t n1 = tw_be32((uint32_t)id << 16 | 0x4000u);
-    uint32_t n2 = tw_be32(64u << 24 | (uint32_t)proto << 16);
-    /* (as in tw_ipv4_build_native: the total length's share from the pseudo-header's) */
-    uint32_t nlen = (uint32_t)(tw_cksum_be16_native(proto + payload_len) -
-                               tw_cksum_be16_native(proto) +
-                               tw_cksum_be16_native(TW_IPV4_HDR_LEN));
+    tw_ipv4_nwords w = tw_ipv4_native_words(proto, payload_len, id);
     /* (each word under 2^24 or a swapped 16-bit value: no overflow of 32 bits here) */
-    uint64_t k = (uint64_t)nlen + tw_be32(0x45000000u) + n1 + n2;
-    assert(k < (1ull << 32));
-    n2 = tw_cksum_fin32_after(tw_cksum_add32(addr_nsum, (uint32_t)k),
-                              (uint16_t)(tw_cksum_little_endian() ? n2 : n2 >> 16));
-    memcpy(buf, &n0, 4);
-    memcpy(buf + 4, &n1, 4);
-    memcpy(buf + 8, &n2, 4);
-    memcpy(buf + 12, &nsrc, 4);
-    memcpy(buf + 16, &ndst, 4);
+    assert(w.k < (1ull << 32));
+    w.n2 = tw_cksum_fin32_after(tw_cksum_add32(addr_nsum, (uint32_t)w.k),
+                                (uint16_t)(tw_cksum_little_endian() ? w.n2 : w.n2 >> 16));
+    tw_ipv4_native_store(buf, &w, nsrc, ndst);
 }
 
 /* tw_ipv4_build_native given the two addresses as the 8 bytes they are in the header
