@@ -260,8 +260,6 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     in_synchronized(c, s);
 }
 
-/* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
-   in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
 /* S8: the accept queue and the SYN queue are each bounded by the backlog, as in Linux
    (or the SYN queue by syn_backlog when set); past the SYN queue, SYN cookies; and the
    stack's max_connections. True when the SYN may open a SYN queue entry; false when it
@@ -291,6 +289,8 @@ static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, c
     return true;
 }
 
+/* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
+   in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
                                                             tw_seg *s, uint64_t key,
                                                             bool have_floor, uint32_t isn_floor,
@@ -2023,9 +2023,7 @@ static __attribute__((noinline, cold)) void time_wait_in(tw_socket *c, tw_seg *s
     }
     if (r & TW_TWJ_CHALLENGE) {
         tw_out_challenge_ack(c);
-    } else if (r & TW_TWJ_LIMIT) {
-        ack_unacceptable(c, s);
-    } else if (r & TW_TWJ_ACK) {
+    } else if ((r & TW_TWJ_ACK) && !((r & TW_TWJ_LIMIT) && tw_oow_rate_limited(c))) {
         tw_out_ack(c);
     }
 }
@@ -2259,26 +2257,6 @@ static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
     timer_release(st, c);
 }
 
-/* Header prediction (Van Jacobson's, as BSD and Linux have it): the two segments a bulk
-   transfer is made of, in-order data that acknowledges nothing new and a pure ACK of new
-   data, take only the actions RFC 9293 3.10.7.4's steps would take for them. Predicted:
-   ESTABLISHED, ACK with at most PSH, SEG.SEQ = RCV.NXT, the options the connection
-   always sends (timestamps or none) with a TSval PAWS accepts, nothing queued to close
-   or out of order; SEG.ACK = SND.UNA with data that fits the window, or SND.UNA <
-   SEG.ACK <= SND.MAX outside loss recovery, with or without such data (a request's
-   answer acknowledges the request: the fifth check's new-ACK steps, then the seventh's
-   in-order text, as in_process_ack and in_process_text take them for this segment).
-   The send window is taken as the fifth check takes it. A FIN may follow the data (or
-   come alone, acknowledging new data or not): in ESTABLISHED, with nothing trimmed and
-   no FIN seen before, it is in order, and the eighth check's steps follow. Everything
-   else, or nothing changed yet, returns false for the full steps.
-   fast_ok is the test (with data and a receive ring too small or not there yet, it
-   allocates the ring when `grow` is NULL, else sets *grow for the caller to do it once the
-   checksum is known right: 2 for a ring without a block whose data fits one first-size
-   block, 1 otherwise);
-   fast_do the actions, the payload already in the ring when `placed`. Both take s->h
-   as `h`: the usual packet's function has it in its own frame, where it is read without
-   the pointer's load. */
 /* tw_out_push_open at the end of header prediction (ESTABLISHED, or CLOSE-WAIT after
    its FIN), the ACK owed there most often marked TW_F_ACK_LAZY (ack_soon, ack_policy):
    when there is nothing to send, no ACK to send now and no timer for
@@ -2308,6 +2286,26 @@ static inline __attribute__((always_inline)) void push_open_in(tw_stack *st, tw_
     }
 }
 
+/* Header prediction (Van Jacobson's, as BSD and Linux have it): the two segments a bulk
+   transfer is made of, in-order data that acknowledges nothing new and a pure ACK of new
+   data, take only the actions RFC 9293 3.10.7.4's steps would take for them. Predicted:
+   ESTABLISHED, ACK with at most PSH, SEG.SEQ = RCV.NXT, the options the connection
+   always sends (timestamps or none) with a TSval PAWS accepts, nothing queued to close
+   or out of order; SEG.ACK = SND.UNA with data that fits the window, or SND.UNA <
+   SEG.ACK <= SND.MAX outside loss recovery, with or without such data (a request's
+   answer acknowledges the request: the fifth check's new-ACK steps, then the seventh's
+   in-order text, as in_process_ack and in_process_text take them for this segment).
+   The send window is taken as the fifth check takes it. A FIN may follow the data (or
+   come alone, acknowledging new data or not): in ESTABLISHED, with nothing trimmed and
+   no FIN seen before, it is in order, and the eighth check's steps follow. Everything
+   else, or nothing changed yet, returns false for the full steps.
+   fast_ok is the test (with data and a receive ring too small or not there yet, it
+   allocates the ring when `grow` is NULL, else sets *grow for the caller to do it once the
+   checksum is known right: 2 for a ring without a block whose data fits one first-size
+   block, 1 otherwise);
+   fast_do the actions, the payload already in the ring when `placed`. Both take s->h
+   as `h`: the usual packet's function has it in its own frame, where it is read without
+   the pointer's load. */
 static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw_seg *s,
                                                         const tw_tcp_hdr *h, uint8_t *grow)
 {
@@ -2594,7 +2592,6 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     input_demux(st, &s, key, conn_find(st, &s, key));
 }
 
-
 /* The usual packet's checksum ended with its payload's sum (`sum`: the headers' and the
    pseudo-header's, tw_tcp_parse_usual_part), and the payload noted for the steps that
    read it; false for a bad sum. In line for both of input_unsummed's ways (a segment of
@@ -2613,6 +2610,7 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
     tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     return true;
 }
+
 /* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. The ports
    join `h` for input_demux's steps, the only ones that read them there (in_conn's, for a
    known connection, do not). */

@@ -591,7 +591,7 @@ unsigned tw_timewait_judge(tw_stack *st, tw_socket *c, const tw_seg *s, tw_seq r
         /* RFC 7323 5.3 R1: an older TSval is not acceptable: an ACK (rate-limited when
            the segment has no text, as any answer to an unacceptable segment). */
         tw_drop(st, TW_CNT_TCP_RX_PAWS_REJECTED, &s->sum, c);
-        return TW_TWJ_ACK | TW_TWJ_LIMIT;
+        return TW_TWJ_ACK | (len == 0 ? TW_TWJ_LIMIT : 0);
     }
     if (!ok) {
         /* First check: "send an acknowledgment ... drop the unacceptable segment".
@@ -600,7 +600,7 @@ unsigned tw_timewait_judge(tw_stack *st, tw_socket *c, const tw_seg *s, tw_seq r
            with ACK; RFC 9293 on none), so a forged one cannot stretch TIME-WAIT. */
         tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, c);
         bool peer_fin = (s->flags & TW_FIN) && tw_seq_eq(tw_seq_add(s->seq, len), rcv_nxt);
-        return TW_TWJ_ACK | TW_TWJ_LIMIT | (peer_fin ? TW_TWJ_RESTART : 0);
+        return TW_TWJ_ACK | (len == 0 ? TW_TWJ_LIMIT : 0) | (peer_fin ? TW_TWJ_RESTART : 0);
     }
     tw_drop(st, TW_CNT_TCP_RX_TW_SEGMENT, &s->sum, c);
     if (!(s->flags & TW_ACK)) {
@@ -694,7 +694,7 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
             tw_send_ack(st, t);
         }
     } else if (r & TW_TWJ_ACK) {
-        if ((r & TW_TWJ_LIMIT) && tw_seg_len(s) == 0 && oow_rate_limited(st, t)) {
+        if ((r & TW_TWJ_LIMIT) && oow_rate_limited(st, t)) {
             return true;
         }
         tw_send_ack(st, t);

@@ -46,9 +46,9 @@
 
 /* tw_tw.flags: bit 0 timestamps in use (TW_TWF_TS). tw_tw.rcv_wscale: bits 0-3 the
    receive window's scale (0-14). The bits left over in the two (7 and 4) hold the last ACK
-   that answered a segment without text, in 4 ms units modulo 2^11, 0 for none yet
-  : at most one such answer per 500 ms, as a held socket's ack_unacceptable
-   and Linux's tcp_timewait_check_oow_rate_limit. (Modulo 8.192 s: an answer 8 s or more
+   that answered a segment without text or a challenge, in 4 ms units modulo 2^11, 0 for
+   none yet: at most one such answer per cfg.invalid_ratelimit (500 ms), as a held
+   socket's tw_oow_rate_limited and Linux's tcp_timewait_check_oow_rate_limit. (Modulo 8.192 s: an answer 8 s or more
    after the last may now and then be held back as if early, which costs one bare ACK the
    peer sends again. Kept in spare bits: the record stays 48 bytes, and making it writes
    the two bytes as before.) */
@@ -75,9 +75,11 @@ _Static_assert(sizeof(tw_tw) <= 48, "TIME-WAIT record must stay within 48 bytes"
 /* The answer to a segment arriving in TIME-WAIT, held socket (tcp_in.c time_wait_in) or
    compact record (tw_timewait_input) alike: a set of these (none: dropped, no answer). */
 #define TW_TWJ_ACK 0x01u       /* an ACK */
-#define TW_TWJ_LIMIT 0x02u     /* ...held back when one answered a segment without text
-                                  less than 500 ms ago (RFC 5961 10, Linux) */
-#define TW_TWJ_CHALLENGE 0x04u /* a challenge ACK, under the stack's limit (RFC 5961 7) */
+#define TW_TWJ_LIMIT 0x02u     /* ...for a segment without text: held back within
+                                  cfg.invalid_ratelimit (500 ms) of the last such answer
+                                  or challenge (RFC 5961 10, Linux) */
+#define TW_TWJ_CHALLENGE 0x04u /* a challenge ACK, under the same per-connection clock,
+                                  then the stack's budget (RFC 5961 7) */
 #define TW_TWJ_RESTART 0x08u   /* 2*MSL starts again */
 #define TW_TWJ_TS 0x10u        /* TS.Recent takes the segment's TSval (RFC 7323 4.3) */
 
