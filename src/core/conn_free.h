@@ -56,7 +56,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
         return;
     }
     /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c) */
-    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf, TW_MEM_RING_BLOCK);
+    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf);
     assert(!unheld || st->timer_held != c);
     if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;
@@ -100,7 +100,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
         return;
     }
     c->kind = 0;
-    tw_mem_give_room(&st->mem, TW_MC_CONN, c, sizeof(*c));
+    tw_mem_give_room(&st->mem, TW_MC_CONN, c);
     if (!(gone & TW_F_HASHED)) {
         tw_stack_trim_if_idle(st);
     } else {

@@ -195,7 +195,7 @@ static inline bool tw_mem_list_full(const tw_mem_cache *c)
 
 /* tw_mem_give's usual case, for a caller that has found room in the list
    (!tw_mem_list_full; p not NULL): no test of its own. */
-static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
+static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p)
 {
     tw_mem_cache *c = &m->cache[cls];
     if (tw_mem_counts_out(cls)) {
@@ -204,8 +204,6 @@ static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p, s
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
     c->n++;
-    (void)m;
-    (void)size; /* (the class's size: tw_mem_cached) */
 }
 
 /* Back to the class's free list, or to its slab or the allocator when the list is full.
@@ -219,7 +217,7 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
         tw_mem_give_slow(m, cls, p, size);
         return;
     }
-    tw_mem_give_room(m, cls, p, size);
+    tw_mem_give_room(m, cls, p);
 }
 
 /* Whether the class's free list has room for two more (tw_mem_give2's usual case). */
@@ -235,8 +233,7 @@ static inline bool tw_mem_list_room2(const tw_mem_cache *c)
 
 /* tw_mem_give2's usual case, for a caller that has found room for both
    (tw_mem_list_room2): one update of the list's counts for the two. */
-static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, void *q,
-                                     size_t size)
+static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, void *q)
 {
     tw_mem_cache *c = &m->cache[cls];
     if (tw_mem_counts_out(cls)) {
@@ -246,7 +243,6 @@ static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, 
     memcpy(p, &q, sizeof(void *));
     c->head = p;
     c->n += 2;
-    (void)size; /* (the class's size: tw_mem_cached) */
 }
 
 /* tw_mem_give of two objects of the class (neither NULL) at once: one test of the list's
@@ -254,7 +250,7 @@ static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, 
 static inline void tw_mem_give2(tw_mem *m, enum tw_mem_class cls, void *p, void *q, size_t size)
 {
     if (tw_mem_list_room2(&m->cache[cls])) {
-        tw_mem_give2_room(m, cls, p, q, size);
+        tw_mem_give2_room(m, cls, p, q);
         return;
     }
     tw_mem_give(m, cls, p, size);
