@@ -432,14 +432,17 @@ int tw_socket_open(tw_stack *st, tw_socket **out);
 
 /* Bind a local port (0 picks an ephemeral port at connect: 32768-60999, never one a
    listener or bind() holds; connect shares the ports it picks between different
-   4-tuples). Returns 0 or TW_ERR_STATE (not fresh), TW_ERR_ADDRINUSE (another listener or
-   a socket bound to the port unless `reuse` was set by tw_socket_set_reuseaddr on
-   both; without it, also a port that connections or TIME-WAIT records left by a closed
-   listener or socket still use, as on Linux). */
+   4-tuples). Returns 0 or TW_ERR_STATE (not fresh), TW_ERR_ADDRINUSE: the port has a
+   listener, or another owner and not every one (this socket too) set `reuse`
+   (tw_socket_set_reuseaddr), as Linux's bind bucket: its owners are the sockets bound to
+   it, the connections its closed listener accepted, and the TIME-WAIT records of them
+   all, each with the flag its socket had (a child takes its listener's). The port's
+   counts answer, in constant time. listen() asks the same again. */
 int tw_socket_bind(tw_socket *s, uint16_t port);
 
-/* SO_REUSEADDR: allow binding a port that has connections or TIME-WAIT records. May be
-   set or cleared after bind, as on Linux: it weighs in the binds that follow. */
+/* SO_REUSEADDR: allow binding a port whose other owners (connections, TIME-WAIT
+   records, bound sockets) all set it too, no listener among them. May be set or cleared
+   after bind, as on Linux: it weighs in the binds that follow. */
 int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
 /* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;

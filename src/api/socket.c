@@ -98,56 +98,10 @@ static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port)
     s->flags |= TW_F_BOUND;
 }
 
-/* Whether a connection that holds no count of `port` (a listener's child, accepted or
-   not: it is on its listener's port) or a TIME-WAIT record has it as its local port, on a
-   port nothing is bound to (its listener gone). A walk of both tables, made only by a bind
-   without SO_REUSEADDR (and listen's choice of a port), as Linux's bind conflicts with the
-   connections and TIME-WAIT sockets left on a port (inet_csk_bind_conflict). */
-static __attribute__((noinline)) bool port_has_conns(const tw_stack *st, uint16_t port)
-{
-    for (size_t i = 0; st->conns.b && i <= st->conns.mask; i++) {
-        for (const tw_hnode *h = st->conns.b[i]; h; h = h->next) {
-            if (((const tw_socket *)h)->lport == port) {
-                return true;
-            }
-        }
-    }
-    const tw_twtab *T = &st->tws;
-    for (uint32_t i = 0; i < T->count; i++) {
-        const tw_tw *t = &T->dir[i >> TW_TW_CHUNK_BITS][i & ((1u << TW_TW_CHUNK_BITS) - 1u)];
-        if ((uint16_t)tw_tw_key(T, t) == port) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* bind_port's usual case without SO_REUSEADDR: refused while the port is held by
-   connections or TIME-WAIT records (port_has_conns), else taken. Out of line, as
-   bind_new_leaf. */
-static __attribute__((noinline)) int bind_unused_plain(tw_socket *s, uint16_t port)
-{
-    if (port_has_conns(s->st, port)) {
-        return TW_ERR_ADDRINUSE;
-    }
-    /* (the leaf and entry found again: passed in, their addresses were worked out on
-       bind's usual path too, lifecycle +3 instr) */
-    tw_port_leaf *l = s->st->ports[port / TW_PORT_LEAF];
-    tw_port *p = &l->p[port % TW_PORT_LEAF];
-    l->n++; /* tw_port_new's step, the leaf in hand */
-    p->nbound = 1;
-    s->lport = port;
-    s->flags |= TW_F_BOUND;
-    return 0;
-}
-
 /* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
    bind (the leaf in place) makes no call and saves no register. */
 static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
 {
-    if (!(s->flags & TW_F_REUSE) && port_has_conns(s->st, port)) {
-        return TW_ERR_ADDRINUSE;
-    }
     tw_port *p = tw_port_new(s->st, port);
     if (!p) {
         return TW_ERR_NOMEM;
@@ -156,8 +110,13 @@ static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
     return 0;
 }
 
-/* A port in use: shared with SO_REUSEADDR when every socket bound there set it too and
-   none listens. Out of line, as bind_new_leaf. */
+/* A port in use: shared with SO_REUSEADDR when every owner of the port set it too and
+   none listens. Its owners, as the sockets of Linux's bind bucket (inet_bind_conflict:
+   both sk_reuse, the other not in LISTEN): the sockets bound to it (bind, connect,
+   listen), the children of its listener, accepted or not, and the TIME-WAIT records of
+   them all (listener_stop, timewait.c make_in), each counted with its own SO_REUSEADDR, as
+   Linux's TIME-WAIT socket keeps its socket's (tw_reuse). Out of line, as
+   bind_new_leaf. */
 static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port)
 {
     if (p->listener || !(s->flags & TW_F_REUSE) || p->nreuse != p->nbound) {
@@ -188,17 +147,14 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
         return bind_shared(s, p, port);
     }
     /* A port not in use is all zero (tw_port_get, tw_port_unref): bind_to's counts as
-       stores. Without SO_REUSEADDR the port may still be held by connections or
-       TIME-WAIT records (bind_unused_plain); with it, as bind's usual caller sets it,
-       its count is 1. */
+       stores. Nothing holds it: the connections and TIME-WAIT records left on a port
+       count among its owners (bind_shared), so none is there to ask about. */
     assert(!p->listener && p->nreuse == 0 && p->nauto == 0);
     uint32_t f = s->flags;
-    if (__builtin_expect(!(f & TW_F_REUSE), 0)) {
-        return bind_unused_plain(s, port);
-    }
     l->n++; /* tw_port_new's step, the leaf in hand */
     p->nbound = 1;
-    p->nreuse = 1;
+    _Static_assert(TW_F_REUSE == 1u << 2, "TW_F_REUSE's bit");
+    p->nreuse = (f >> 2) & 1u; /* (TW_F_REUSE) */
     s->lport = port;
     s->flags = f | TW_F_BOUND;
     return 0;
@@ -255,7 +211,7 @@ static __attribute__((noinline)) int listen_autobind(tw_socket *s)
     uint32_t n = EPHEMERAL_HI - EPHEMERAL_LO + 1;
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_LO + (st->port_counter + i) % n);
-        if (!tw_port_used(tw_port_get(st, port)) && !port_has_conns(st, port)) {
+        if (!tw_port_used(tw_port_get(st, port))) {
             st->port_counter += i + 1;
             return bind_port(s, port);
         }
@@ -280,7 +236,12 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
         /* (no port for it) */
     } else {
         tw_port *p = tw_port_get(s->st, s->lport);
-        if (!tw_port_used(p) || p->listener) {
+        /* Linux's listen asks the port's owners again (inet_csk_get_port from
+           inet_csk_listen_start): refused by another listener, and by any other owner
+           unless both it and this socket set SO_REUSEADDR (bind_shared: a TIME-WAIT
+           record or connection the port gained since bind()). */
+        if (!tw_port_used(p) || p->listener ||
+            (p->nbound != 1 && (!(s->flags & TW_F_REUSE) || p->nreuse != p->nbound))) {
             rc = TW_ERR_ADDRINUSE;
         } else {
             p->listener = s;
@@ -1095,9 +1056,21 @@ static void listener_stop(tw_socket *l)
        newest first. They are all hashed (a child is hashed when made, and freed when it
        ends before accept()). */
     size_t n = 0;
+    tw_port *p = tw_port_get(st, l->lport);
     for (size_t i = 0; i <= st->conns.mask; i++) {
         for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
-            n += is_child_of((tw_socket *)h, l);
+            tw_socket *c = (tw_socket *)h;
+            n += is_child_of(c, l);
+            /* An accepted child, which its listener held the port for (tcp_in.c
+               new_child), is one of the port's owners from now on, with its
+               SO_REUSEADDR (as in Linux's bind bucket): bind() then asks the counts
+               alone (bind_shared). (This walk is the one listener_stop makes anyway.) */
+            if ((c->flags & (TW_F_PASSIVE | TW_F_BOUND | TW_F_CHILD)) == TW_F_PASSIVE &&
+                c->lport == l->lport) {
+                c->flags |= TW_F_BOUND;
+                p->nbound++;
+                p->nreuse += (c->flags & TW_F_REUSE) ? 1u : 0u;
+            }
         }
     }
     tw_socket **v = n ? tw_mem_alloc(&st->mem, n * sizeof(*v)) : NULL;

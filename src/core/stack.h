@@ -14,7 +14,10 @@
 #define TW_TICK TW_MS(1) /* timing-wheel resolution */
 #define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 1,544 bytes) */
 
-/* A local port in use: bound sockets and at most one listener. All zero when unused. */
+/* A local port in use: its owners, as Linux's bind bucket's (socket.c bind_shared): the
+   sockets bound to it (at most one a listener), the children its closed listener
+   accepted (socket.c listener_stop) and the TIME-WAIT records of any of them (timewait.c
+   make_in), counted in nbound, nreuse and nauto by their flags. All zero when unused. */
 typedef struct tw_port {
     uint32_t nbound;
     uint32_t nreuse; /* of which SO_REUSEADDR */

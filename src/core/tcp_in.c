@@ -142,9 +142,16 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
         *c->opts = *l->opts;
         c->flags |= TW_F_EXTRAS;
     }
-    /* (TW_F_CHILD: l is its port's listener) */
+    /* (TW_F_CHILD: l is its port's listener) TW_F_REUSE: like Linux's child, which is
+       put in its listener's bind bucket with the listener's SO_REUSEADDR
+       (__inet_inherit_port). It holds no count of its port while the listener is there
+       (which holds the port for it: bind() and listen() are refused, connect's choice
+       passes it by); listener_stop counts the accepted ones as the port's owners when
+       it goes, and a TIME-WAIT record of one takes a count when made (timewait.c
+       make_in). */
     c->flags |= TW_F_PASSIVE | TW_F_CHILD |
-                (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_LINGER0));
+                (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_LINGER0 |
+                             TW_F_REUSE));
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
     c->h.key = key;

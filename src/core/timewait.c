@@ -288,6 +288,12 @@ static void list_insert(tw_twtab *T, uint32_t i)
 static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
 {
     tw_twtab *T = &st->tws;
+    /* Its port's count let go of (make_in: the connection's, taken over). */
+    uint32_t port = (uint16_t)tw_tw_key(T, t);
+    if (tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port,
+                      (t->conn_id & TW_TW_ID_REUSE) != 0, (t->conn_id & TW_TW_ID_AUTO) != 0)) {
+        tw_port_leaf_emptied(st, (uint16_t)port);
+    }
     chain_remove(T, t->hash, i);
     list_unlink(T, t);
     uint32_t last = T->count - 1;
@@ -358,7 +364,7 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
     ev.now = st->now;
-    ev.conn_id = t->conn_id;
+    ev.conn_id = t->conn_id & TW_TW_ID_MASK;
     ev.old_state = old_state;
     ev.new_state = new_state;
     ev.counter = TW_CNT_COUNT_;
@@ -419,6 +425,7 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
                                                     bool unlinked)
 {
     tw_stack *st = c->st;
+    c->flags &= ~TW_F_BOUND; /* (its port's count: the record's, make_in) */
     if (unlinked) {
         tw_htab_shrink(&st->conns);
     } else {
@@ -434,6 +441,18 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
         st->last_conn = NULL;
     }
     tw_conn_free(c);
+}
+
+/* A TIME-WAIT record of a connection that holds no count of its port (a listener's
+   child, its listener still there: tcp_in.c new_child) counts as one of its owners
+   (make_in). Out of line: a client's connection is bound. */
+static __attribute__((noinline)) void record_takes_port(tw_stack *st, const tw_socket *c)
+{
+    assert(c->flags & TW_F_PASSIVE);
+    tw_port *p = tw_port_get(st, c->lport); /* (its listener's: there) */
+    assert(p && p->listener && p->nbound);
+    p->nbound++;
+    p->nreuse += (c->flags & TW_F_REUSE) ? 1u : 0u;
 }
 
 /* tw_timewait_make's steps, `hashed` whether c is in st->conns (as it is but in an odd
@@ -466,7 +485,21 @@ static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t
     t->snd_nxt = c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
-    t->conn_id = (uint32_t)c->id;
+    /* The record is one of its port's owners, as Linux keeps a TIME-WAIT socket in its
+       port's bind bucket with the socket's SO_REUSEADDR (tw_reuse): a bind() asks the
+       port's counts alone (socket.c bind_shared), and release_at lets go of the record's.
+       A bound connection's count (tw_port nbound, and nreuse and nauto as its flags
+       say) becomes the record's; a listener's child, which holds none while its listener
+       is there (tcp_in.c new_child), takes one (record_takes_port). The two flags in the
+       id's top bits (TW_TW_ID_REUSE, TW_TW_ID_AUTO). */
+    uint32_t cf = c->flags;
+    _Static_assert(TW_F_REUSE << 28 == TW_TW_ID_REUSE, "TW_TW_ID_REUSE: TW_F_REUSE's bit");
+    _Static_assert(TW_F_AUTOBOUND << 2 == TW_TW_ID_AUTO, "TW_TW_ID_AUTO: TW_F_AUTOBOUND's");
+    t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) | ((cf & TW_F_REUSE) << 28) |
+                 ((cf & TW_F_AUTOBOUND) << 2);
+    if (__builtin_expect(!(cf & TW_F_BOUND), 0)) {
+        record_takes_port(st, c);
+    }
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
     if (__builtin_expect(space > 65535u, 0)) {
         /* (a branch, rarely taken: as a conditional move, GCC kept the constant in a
@@ -502,7 +535,7 @@ static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t
     }
     /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_as asserts it,
        tw_timewait_enter and tw_timewait_enter_slow let go of a hold first) */
-    tw_conn_free_in(c, TW_F_HASHED, true, true);
+    tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true); /* (its port's count: t's) */
 }
 
 /* tw_timewait_make of a connection not in st->conns: out of line, the hash worked out. */

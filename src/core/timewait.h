@@ -56,6 +56,12 @@
 #define TW_TW_WSCALE_MASK 0x0fu
 #define TW_TW_OOW_UNITS 0x7ffu /* (4 ms units) */
 #define TW_TW_NIL UINT32_MAX
+/* tw_tw.conn_id: the connection id's low 30 bits (trace events), and in its top two the
+   flags its port's count was taken with (timewait.c make_in): SO_REUSEADDR (tw_port
+   nreuse), port chosen by connect (nauto). */
+#define TW_TW_ID_MASK 0x3fffffffu
+#define TW_TW_ID_REUSE 0x40000000u
+#define TW_TW_ID_AUTO 0x80000000u
 
 typedef struct tw_tw {
     uint64_t expires; /* a time (tw_time): made with no division; its tick when asked */
@@ -63,7 +69,7 @@ typedef struct tw_tw {
     uint32_t fnext, fprev;
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent;
-    uint32_t conn_id; /* low bits of the connection id, for trace events */
+    uint32_t conn_id; /* low bits of the connection id, for trace events; TW_TW_ID_* */
     uint16_t win;
     uint8_t flags;      /* TW_TWF_TS; bits 1-7: the last answer's low bits */
     uint8_t rcv_wscale; /* bits 0-3; bits 4-7: its high bits */

@@ -497,6 +497,143 @@ static void test_api_ephemeral_skips_bound_port(void **state)
     }
 }
 
+/* ---- bind() and a port's owners (Linux's bind bucket) ---------------------------------- */
+
+static tw_socket *bound_socket(tw_stack *st, uint16_t port, bool reuse, int want)
+{
+    tw_socket *b;
+    assert_int_equal(tw_socket_open(st, &b), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(b, reuse), TW_OK);
+    assert_int_equal(tw_socket_bind(b, port), want);
+    return b;
+}
+
+/* bind() on `port` (with and without SO_REUSEADDR) answers as Linux's did (checked on
+   Linux 6.x, 127.0.0.1, in a private network namespace): `plain` and `reuse` the codes;
+   with SO_REUSEADDR and success, listen() on it too. */
+static void bind_matrix(tw_t *t, uint16_t port, int plain, int reuse)
+{
+    tw_stack *st = tw_t_stack(t);
+    tw_socket *b = bound_socket(st, port, false, plain);
+    assert_int_equal(tw_socket_close(b, tw_t_now(t)), TW_OK);
+    b = bound_socket(st, port, true, reuse);
+    if (reuse == TW_OK) {
+        assert_int_equal(tw_socket_listen(b, 1, tw_t_now(t)), TW_OK);
+    }
+    assert_int_equal(tw_socket_close(b, tw_t_now(t)), TW_OK);
+}
+
+/* An active open from `port` (SO_REUSEADDR `reuse`) to the peer, closed by us first:
+   a TIME-WAIT record on the port. */
+static void client_time_wait(tw_t *t, uint16_t port, bool reuse)
+{
+    tw_stack *st = tw_t_stack(t);
+    tw_socket *c = bound_socket(st, port, reuse, TW_OK);
+    assert_int_equal(tw_socket_connect(c, PEER, PPORT, tw_t_now(t)), TW_OK);
+    tw_t_seg syn = TW_EXPECT(t, OUT(.flags = TW_SYN, .sport = port, .any = TW_T_ANY_SEQ |
+                                    TW_T_ANY_ACK | TW_T_ANY_WIN | TW_T_ANY_OPTS));
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_SYN | TW_ACK, .dport = port, .seq = 1000,
+                               .ack = syn.seq + 1, .opts = TW_OPT_MSS, .mss = 1460));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .sport = port, .seq = syn.seq + 1, .ack = 1001,
+                     .any = TW_T_ANY_WIN | TW_T_ANY_OPTS));
+    assert_int_equal(tw_socket_close(c, tw_t_now(t)), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .sport = port, .seq = syn.seq + 1, .ack = 1001,
+                     .any = TW_T_ANY_WIN | TW_T_ANY_OPTS));
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_FIN | TW_ACK, .dport = port, .seq = 1001,
+                               .ack = syn.seq + 2));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .sport = port, .seq = syn.seq + 2, .ack = 1002,
+                     .any = TW_T_ANY_WIN | TW_T_ANY_OPTS));
+}
+
+/* A passive open on LPORT from the peer's port `pport`, accepted. */
+static tw_socket *server_child(tw_t *t, tw_socket *l, uint16_t pport)
+{
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_SYN, .sport = pport, .seq = 5000, .opts = TW_OPT_MSS,
+                               .mss = 1460));
+    tw_t_seg sa = TW_EXPECT(t, OUT(.flags = TW_SYN | TW_ACK, .dport = pport, .ack = 5001,
+                                   .any = TW_T_ANY_SEQ | TW_T_ANY_WIN | TW_T_ANY_OPTS));
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_ACK, .sport = pport, .seq = 5001, .ack = sa.seq + 1));
+    tw_socket *c;
+    assert_int_equal(tw_socket_accept(l, &c, tw_t_now(t)), TW_OK);
+    (void)sa;
+    return c;
+}
+
+/* ...closed by us first: a TIME-WAIT record on LPORT. */
+static void server_time_wait(tw_t *t, tw_socket *l, uint16_t pport)
+{
+    tw_socket *c = server_child(t, l, pport);
+    tw_socket_info in;
+    assert_int_equal(tw_socket_info_get(c, &in), TW_OK);
+    assert_int_equal(tw_socket_close(c, tw_t_now(t)), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .dport = pport, .seq = in.iss + 1, .ack = 5001,
+                     .any = TW_T_ANY_WIN | TW_T_ANY_OPTS));
+    TW_SEND(t, tw_t_now(t), IN(.flags = TW_FIN | TW_ACK, .sport = pport, .seq = 5001,
+                               .ack = in.iss + 2));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .dport = pport, .seq = in.iss + 2, .ack = 5002,
+                     .any = TW_T_ANY_WIN | TW_T_ANY_OPTS));
+}
+
+/* A port's owners, as Linux's bind bucket holds them (inet_bind_conflict): the sockets
+   bound to it, its listener's children (accepted, the listener gone) and the TIME-WAIT
+   records of any of them, each with its own SO_REUSEADDR (a TIME-WAIT socket keeps its
+   socket's, tw_reuse; a child takes its listener's). bind() shares the port only when
+   this socket and every owner set SO_REUSEADDR and none listens. With many connections
+   and records on the stack (bind() asks the port's counts, not a walk of both tables),
+   both sides, every combination of the flags, as Linux answered them. tcpwave took a
+   port held by TIME-WAIT or connections with SO_REUSEADDR whatever the old socket's
+   flag was. */
+static void test_api_bind_port_owners(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    enum { N = 600 };
+    /* Client side: TIME-WAIT records from ports 20000 + i, SO_REUSEADDR on odd ones. */
+    for (int i = 0; i < N; i++) {
+        client_time_wait(t, (uint16_t)(20000 + i), i & 1);
+    }
+    assert_int_equal(tw_stack_time_wait_count(st), N);
+    for (int i = 0; i < N; i += 37) {
+        bind_matrix(t, (uint16_t)(20000 + i), TW_ERR_ADDRINUSE,
+                    (i & 1) ? TW_OK : TW_ERR_ADDRINUSE);
+    }
+    /* A port next to them, never used: free to both. */
+    bind_matrix(t, 20000 + N, TW_OK, TW_OK);
+
+    /* Server side, both flags on the listener: accepted children kept open, others closed
+       by us (TIME-WAIT records), the listener then closed. */
+    for (int lr = 0; lr < 2; lr++) {
+        uint16_t lport = LPORT;
+        tw_socket *l = bound_socket(st, lport, lr, TW_OK);
+        assert_int_equal(tw_socket_listen(l, N, tw_t_now(t)), TW_OK);
+        /* While it listens: nobody else, with or without the flag. */
+        bind_matrix(t, lport, TW_ERR_ADDRINUSE, TW_ERR_ADDRINUSE);
+        tw_socket *live[N / 2];
+        for (int i = 0; i < N / 2; i++) {
+            live[i] = server_child(t, l, (uint16_t)(30000 + lr * N + i));
+            server_time_wait(t, l, (uint16_t)(31000 + lr * N + i));
+        }
+        bind_matrix(t, lport, TW_ERR_ADDRINUSE, TW_ERR_ADDRINUSE);
+        assert_int_equal(tw_socket_close(l, tw_t_now(t)), TW_OK);
+        TW_EXPECT_NOTHING(t);
+        bind_matrix(t, lport, TW_ERR_ADDRINUSE, lr ? TW_OK : TW_ERR_ADDRINUSE);
+        /* The live children gone (aborted: RST), the records still hold it. */
+        for (int i = 0; i < N / 2; i++) {
+            assert_int_equal(tw_socket_abort(live[i], tw_t_now(t)), TW_OK);
+            TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .dport = (uint16_t)(30000 + lr * N + i),
+                             .any = TW_T_ANY_SEQ | TW_T_ANY_ACK | TW_T_ANY_WIN | TW_T_ANY_OPTS));
+        }
+        bind_matrix(t, lport, TW_ERR_ADDRINUSE, lr ? TW_OK : TW_ERR_ADDRINUSE);
+        /* 2*MSL on: the records end, and with them the port's last owners. */
+        tw_t_advance(t, tw_t_now(t) + TW_SEC(61));
+        assert_int_equal(tw_stack_time_wait_count(st), 0);
+        bind_matrix(t, lport, TW_OK, TW_OK);
+        bind_matrix(t, 20001, TW_OK, TW_OK);
+    }
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* Ephemeral port exhaustion: with every port of the range (32768-60999, Linux's) taken
    by a connection to one peer's port, the next connect() to it fails with
    TW_ERR_ADDRNOTAVAIL (Linux's EADDRNOTAVAIL), not misuse and with nothing sent; the
@@ -549,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_zero_length_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_ephemeral_skips_bound_port, setup, teardown),
         cmocka_unit_test(test_api_ephemeral_exhaustion),
+        cmocka_unit_test_setup_teardown(test_api_bind_port_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_listen_autobinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_shutdown_listener, setup, teardown),
     };

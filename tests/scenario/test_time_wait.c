@@ -357,6 +357,9 @@ static void test_s17_connect_over_time_wait(void **state)
     tw_t *t = *state;
     uint32_t x;
     tw_socket *s = TW_ACTIVE_OPEN(t, PEER_ISS, &x);
+    /* SO_REUSEADDR (set after bind, as Linux lets it be): the TIME-WAIT record keeps it,
+       and a later bind with it may share the port (Linux: both sockets' flags). */
+    assert_int_equal(tw_socket_set_reuseaddr(s, true), 0);
     uint32_t u = x + 1, w = PEER_ISS + 1;
     tw_socket_close(s, tw_t_now(t));
     TW_EXPECT(t, OUT(.flags = TW_FIN | TW_ACK, .seq = u, .ack = w, .win = 65535));

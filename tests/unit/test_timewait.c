@@ -55,6 +55,12 @@ static void enter(tw_stack *st, const model *e, uint32_t i)
     c->flags |= TW_F_ORPHAN | TW_F_COUNTED;
     st->norphans++;
     st->nconns++;
+    /* ...and bound (bind, connect, or a listener's child): its port's count becomes the
+       record's (timewait.c make_in), let go of when the record goes. */
+    tw_port *p = tw_port_ref(st, e->lport);
+    assert_non_null(p);
+    p->nbound++;
+    c->flags |= TW_F_BOUND;
     assert_true(tw_timewait_enter(c));
 }
 
