@@ -161,6 +161,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_SYN_CHALLENGE, "tcp: SYN on a synchronized connection (challenge ACK)")       \
     X(TCP_CHALLENGE_ACK_SENT, "tcp: challenge ACKs sent (RFC 5961)")                       \
     X(TCP_CHALLENGE_ACK_LIMITED, "tcp: challenge ACK suppressed by the rate limit")        \
+    X(TCP_ACK_SKIPPED_SYN_RECV, "tcp: SYN+ACK to a repeated SYN held back (500 ms limit)")  \
     X(TCP_RX_NO_ACK_FLAG, "tcp: segment without ACK in a synchronized state (dropped)")    \
     X(TCP_RX_OLD_ACK, "tcp: old duplicate ACK (ignored)")                                  \
     X(TCP_RX_ACK_UNSENT, "tcp: ACK for data not yet sent (ACK sent, dropped)")             \

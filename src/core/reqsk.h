@@ -39,6 +39,10 @@ typedef struct tw_reqsk {
        buffer when the SYN came. Kept, as it was promised: a buffer lowered on the
        listener since then does not take it back (RFC 9293 3.8.6.2.2). */
     uint16_t rcv_wnd;
+    /* When our SYN+ACK last answered a repeated SYN, in 4 ms units modulo 2^16 (0: not
+       yet): one such answer per cfg.invalid_ratelimit (tcp_in.c req_synack_limited).
+       (In the room rcv_wnd left before ts_off: the entry does not grow.) */
+    uint16_t oow_at;
     uint32_t ts_off;
     struct tw_socket *listener;
     struct tw_reqsk *lnext, **lpprev; /* the listener's list */

@@ -376,6 +376,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     r->peer_mss = pm;
     r->peer_win = s->h->win;
     r->rcv_wnd = (uint16_t)(l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
+    r->oow_at = 0;
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
     uint8_t opts = (uint8_t)(po->present & st->syn_opts);
@@ -593,6 +594,30 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     in_promoted(st, c, s, usual, synack_at, l, peer_win);
 }
 
+/* A repeated SYN on a SYN queue entry: true when its SYN+ACK is held back. As Linux's
+   tcp_check_req (tcp_oow_rate_limited, LINUX_MIB_TCPACKSKIPPEDSYNRECV), the first repeat
+   is answered, and then at most one per cfg.invalid_ratelimit (500 ms) per entry: a
+   peer (or a forger) that repeats its SYN in a burst gets one SYN+ACK, not one each.
+   The time kept in 4 ms units over 16 bits (reqsk.h oow_at): honoured for limits up to
+   262 s, well past an entry's life. Out of line: a repeated SYN is rare. */
+static __attribute__((noinline)) bool req_synack_limited(tw_stack *st, tw_reqsk *r,
+                                                         const tw_seg *s)
+{
+    if (st->cfg.no_invalid_ratelimit) {
+        return false;
+    }
+    uint32_t now4 = (uint32_t)(st->now_ms >> 2) & 0xffffu;
+    uint64_t lim = (st->cfg.invalid_ratelimit + TW_MS(4) - 1) / TW_MS(4);
+    lim = lim < 0xffffu ? lim : 0xffffu;
+    if (r->oow_at != 0 && ((now4 - r->oow_at) & 0xffffu) < lim) {
+        tw_drop(st, TW_CNT_TCP_ACK_SKIPPED_SYN_RECV, &s->sum, NULL);
+        return true;
+    }
+    now4 += now4 == 0; /* (0 is "not yet": 4 ms off at worst) */
+    r->oow_at = (uint16_t)now4;
+    return false;
+}
+
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
    SYN-RECEIVED ACK check; false when they consumed it. */
 static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
@@ -601,8 +626,11 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
     s->len = tw_seg_len(s);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
         if (!(s->flags & TW_ACK)) {
-            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
-            tw_out_req_synack_again(st, r);
+            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again (at most
+               one per cfg.invalid_ratelimit, as Linux). */
+            if (!req_synack_limited(st, r, s)) {
+                tw_out_req_synack_again(st, r);
+            }
             return false;
         }
         if (!(s->flags & TW_FIN)) {
@@ -2045,7 +2073,13 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
     if ((c->state == TW_STATE_SYN_RCVD || (c->flags & TW_F_SYN_UNACKED)) &&
         (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
         if (!(s->flags & TW_ACK)) {
-            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again. */
+            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again, at most
+               once per cfg.invalid_ratelimit, as a SYN queue entry (req_synack_limited)
+               and Linux's out-of-window answers (its clock: tw_oow_rate_limited). */
+            if (tw_oow_rate_limited(c)) {
+                tw_drop(c->st, TW_CNT_TCP_ACK_SKIPPED_SYN_RECV, &s->sum, c);
+                return;
+            }
             if (c->flags & TW_F_SYN_UNACKED) {
                 tw_out_synack_again(c);
             } else {
