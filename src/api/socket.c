@@ -567,13 +567,74 @@ static __attribute__((noinline)) int connect_new_peer(tw_socket *s, uint32_t add
 }
 
 /* see tcpwave.h */
+/* connect() on a socket whose connection attempt failed (refused, timed out, a hard
+   ICMP error: CLOSED without ever reaching ESTABLISHED): as Linux, which takes such a
+   socket back to unconnected (__inet_stream_connect's sock_error: tcp_disconnect) so
+   that connect() tries again, the socket starts over as a fresh one with the settings
+   the application gave it (SO_REUSEADDR, TCP_NODELAY, keepalive, SO_LINGER, buffer
+   sizes, TCP_MAXSEG, congestion control, its user pointer) and the port bind() gave it;
+   a port connect chose was let go of at the failure (tcp_conn.c done_held) and is
+   chosen again. (The error itself is the application's to have
+   read: the socket layer reports it first, as the script runner's connect does.) True
+   when the socket was such a one and is fresh now. Out of line: rare. */
+static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
+{
+    uint32_t f = s->flags;
+    if (s->state != TW_STATE_CLOSED || !(f & TW_F_STARTED) ||
+        (f & (TW_F_LISTENER | TW_F_CONNECTED | TW_F_ORPHAN | TW_F_CHILD | TW_F_HASHED |
+              TW_F_ACK_QUEUED | TW_F_COUNTED))) {
+        return false;
+    }
+    tw_stack *st = s->st;
+    assert(!tw_timer_armed(&s->timer) && st->timer_held != s);
+    /* (a port connect chose went back when the attempt failed: tcp_conn.c done_held) */
+    assert(!(f & TW_F_AUTOBOUND));
+    uint16_t lport = (f & TW_F_BOUND) ? s->lport : 0;
+    tw_conn_ring_free(st, &s->snd);
+    tw_conn_ring_free(st, &s->rcv);
+    tw_mem_free(&st->mem, s->ooo, sizeof(tw_ooo));
+    tw_mem_free(&st->mem, s->sb, sizeof(*s->sb));
+    void *user = s->user;
+    tw_sock_opts *opts = s->opts;
+    uint32_t sndbuf = s->sndbuf_cap, rcvbuf = s->rcvbuf_cap;
+    uint16_t mss = s->local_mss;
+    uint32_t keep = TW_F_REUSE | TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE |
+                    TW_F_LINGER0 | TW_F_BOUND | (opts ? TW_F_EXTRAS : 0);
+    tw_conn_init(st, s, s->id);
+    s->flags = (s->flags & ~TW_F_CC_NEWRENO) | (f & keep);
+    s->user = user;
+    s->opts = opts;
+    s->sndbuf_cap = sndbuf;
+    s->rcvbuf_cap = rcvbuf;
+    s->local_mss = mss;
+    s->lport = lport;
+    return true;
+}
+
+/* connect() on a socket that is not fresh: refused (TW_ERR_STATE), but for one whose
+   attempt failed, which starts over (connect_renew_failed) and connects. Out of line and
+   tail-called, so that connect's usual path keeps no register for it. */
+static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t addr,
+                                                       uint16_t port)
+{
+    if (!connect_renew_failed(s)) {
+        int rc = refuse(s->st, TW_ERR_STATE);
+        leave(s->st);
+        return rc;
+    }
+    leave(s->st);
+    return tw_socket_connect(s, addr, port, s->st->now); /* (the call's time, set) */
+}
+
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
     ENTER(s, now);
     tw_stack *st = s->st;
     int rc;
-    if ((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) != TW_STATE_CLOSED) {
-        rc = refuse(st, TW_ERR_STATE); /* (!fresh(s), in one test: CLOSED is 0) */
+    if (__builtin_expect((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) !=
+                             TW_STATE_CLOSED,
+                         0)) {
+        return connect_not_fresh(s, addr, port); /* (!fresh(s), in one test: CLOSED is 0) */
     } else if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,

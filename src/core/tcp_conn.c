@@ -465,6 +465,17 @@ static __attribute__((noinline)) void done_held(tw_socket *c, int err)
     tw_conn_set_state(c, TW_STATE_CLOSED);
     unhash(c);
     uncount(c);
+    if (c->flags & TW_F_AUTOBOUND) {
+        /* A port connect chose goes back now, as Linux's tcp_set_state(TCP_CLOSE) lets
+           go of it (inet_put_port) for a socket without SOCK_BINDPORT_LOCK: a failed
+           or reset socket the application keeps holds none (connect chooses again,
+           socket.c connect_renew_failed). lport stays, for tw_socket_info. */
+        tw_stack *st = c->st;
+        c->flags &= ~(TW_F_BOUND | TW_F_AUTOBOUND);
+        if (tw_port_unref(st, st->ports[c->lport / TW_PORT_LEAF], c->lport, false, true)) {
+            tw_port_leaf_emptied(st, c->lport);
+        }
+    }
     /* The application still holds the socket: keep it, CLOSED, with its unread data;
        a reset discards the data (RFC 9293 3.10.7.4: "any outstanding RECEIVEs and SEND
        should receive reset responses"). */

@@ -484,6 +484,9 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
         if (rc != TW_OK) {
             return done(out, -1, tw_errno(rc));
         }
+        /* (a socket whose last attempt failed starts over: its next error is news) */
+        f->so_error_reported = false;
+        f->reset_reported = false;
         if (f->bound_port != 0) {
             r->lport = f->bound_port;
             r->lport_known = true;

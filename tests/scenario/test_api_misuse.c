@@ -634,6 +634,52 @@ static void test_api_bind_port_owners(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* connect() after a refused one starts over (Linux: the socket is unconnected again
+   after the failure is reported): a new SYN from the port bind() gave, with the
+   settings given before (SO_REUSEADDR kept: its port still shared); a port connect chose
+   is let go of and chosen again. Nothing leaks. */
+static void test_api_connect_after_refused(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_socket *s, *u;
+    assert_int_equal(tw_socket_open(st, &s), TW_OK);
+    assert_int_equal(tw_socket_set_reuseaddr(s, true), TW_OK);
+    assert_int_equal(tw_socket_set_nodelay(s, true), TW_OK);
+    assert_int_equal(tw_socket_bind(s, 5000), TW_OK);
+    assert_int_equal(tw_socket_open(st, &u), TW_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tw_socket_connect(s, PEER, PPORT, tw_t_now(t)), TW_OK);
+        tw_t_seg syn = TW_EXPECT(t, OUT(.flags = TW_SYN, .sport = 5000, .any = TW_T_ANY_SEQ |
+                                        TW_T_ANY_ACK | TW_T_ANY_WIN | TW_T_ANY_OPTS));
+        assert_int_equal(tw_socket_connect(u, PEER, PPORT, tw_t_now(t)), TW_OK);
+        tw_t_seg usyn = TW_EXPECT(t, OUT(.flags = TW_SYN, .any = TW_T_ANY_SEQ | TW_T_ANY_ACK |
+                                         TW_T_ANY_WIN | TW_T_ANY_OPTS | TW_T_ANY_PORT));
+        TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_RST | TW_ACK, .dport = 5000, .seq = 0,
+                                               .ack = syn.seq + 1, .win = 0));
+        TW_SEND(t, tw_t_now(t), IN(.flags = TW_RST | TW_ACK, .dport = usyn.sport, .seq = 0,
+                                   .ack = usyn.seq + 1, .win = 0));
+        assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
+        assert_int_equal(tw_socket_error(s), TW_ERR_REFUSED);
+        assert_int_equal(tw_socket_state(u), TW_STATE_CLOSED);
+        /* The port bind() gave is still held, shared with SO_REUSEADDR only. */
+        tw_socket *b;
+        assert_int_equal(tw_socket_open(st, &b), TW_OK);
+        assert_int_equal(tw_socket_bind(b, 5000), TW_ERR_ADDRINUSE);
+        assert_int_equal(tw_socket_set_reuseaddr(b, true), TW_OK);
+        assert_int_equal(tw_socket_bind(b, 5000), TW_OK);
+        assert_int_equal(tw_socket_close(b, tw_t_now(t)), TW_OK);
+        /* The port connect chose is free again. */
+        assert_int_equal(tw_socket_open(st, &b), TW_OK);
+        assert_int_equal(tw_socket_bind(b, usyn.sport), TW_OK);
+        assert_int_equal(tw_socket_close(b, tw_t_now(t)), TW_OK);
+    }
+    assert_int_equal(tw_socket_close(s, tw_t_now(t)), TW_OK);
+    assert_int_equal(tw_socket_close(u, tw_t_now(t)), TW_OK);
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* Ephemeral port exhaustion: with every port of the range (32768-60999, Linux's) taken
    by a connection to one peer's port, the next connect() to it fails with
    TW_ERR_ADDRNOTAVAIL (Linux's EADDRNOTAVAIL), not misuse and with nothing sent; the
@@ -687,6 +733,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_ephemeral_skips_bound_port, setup, teardown),
         cmocka_unit_test(test_api_ephemeral_exhaustion),
         cmocka_unit_test_setup_teardown(test_api_bind_port_owners, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_connect_after_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_listen_autobinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_shutdown_listener, setup, teardown),
     };
