@@ -446,8 +446,10 @@ int tw_socket_bind(tw_socket *s, uint16_t port);
    after bind, as on Linux: it weighs in the binds that follow. */
 int tw_socket_set_reuseaddr(tw_socket *s, bool on);
 
-/* Start listening on the bound port; `backlog` bounds the accept queue (>= 1;
-   as in Linux, backlog + 1 connections wait there before a SYN is dropped). Called
+/* Start listening on the bound port; `backlog` bounds the accept queue (>= 0;
+   as in Linux, backlog + 1 connections wait there before a SYN is dropped: one with
+   backlog 0) and the SYN queue (backlog + 1 half-open entries, as Linux 6.x's
+   inet_csk_reqsk_queue_is_full; cfg.syn_backlog instead when set). Called
    again on a listener it sets the new backlog, as Linux does; on a socket bound to no
    port it first binds a free one of the ephemeral range, as Linux does (see it with
    tw_socket_info_get). Returns 0 or TW_ERR_STATE (connecting or connected),

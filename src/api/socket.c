@@ -224,7 +224,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
 {
     ENTER(s, now);
     int rc = 0;
-    if (backlog < 1 || backlog > 65535) {
+    if (backlog < 0 || backlog > 65535) {
         rc = refuse(s->st, TW_ERR_INVAL);
     } else if (s->flags & TW_F_LISTENER) {
         /* listen() again on a listener: a new backlog, as Linux's inet_listen takes it

@@ -274,12 +274,16 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
    setting or a full queue may say no. */
 static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, const tw_seg *s)
 {
-    uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
     if (l->acc_len > l->backlog) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return false;
     }
-    bool syn_full = l->syn_len >= syn_limit;
+    /* The backlog's bound as Linux 6.x's (inet_csk_reqsk_queue_is_full: qlen >
+       sk_max_ack_backlog, as the accept queue's): backlog + 1 entries, so that listen(fd,
+       0) still takes a connection with a plain SYN+ACK; syn_backlog, when set, as many
+       as it says. */
+    bool syn_full = st->cfg.syn_backlog ? l->syn_len >= st->cfg.syn_backlog
+                                        : l->syn_len > l->backlog;
     if (syn_full || st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS) {
         if (st->cfg.syncookies == TW_SYNCOOKIES_ALWAYS ||
             st->cfg.syncookies == TW_SYNCOOKIES_ON_OVERFLOW) { /* (then syn_full) */
@@ -339,7 +343,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* S8's limits (listen_admit) asked in full only when a setting changes them or a
        queue is at its bound: with the stack's defaults (st->syn_plain) and room in both
        queues they let the SYN through, and only that is asked here. */
-    if (!st->syn_plain || l->acc_len > l->backlog || l->syn_len >= l->backlog) {
+    if (!st->syn_plain || l->acc_len > l->backlog || l->syn_len > l->backlog) {
         if (!listen_admit(st, l, s)) {
             return;
         }

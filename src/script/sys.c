@@ -358,9 +358,6 @@ static sc_call_status sys_listen(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     if (backlog < 0 || backlog > 4096) {
         backlog = 4096; /* Linux: (unsigned)backlog capped at net.core.somaxconn */
     }
-    if (backlog < 1) {
-        backlog = 1; /* (0 holds one connection on Linux, two here: the API takes >= 1) */
-    }
     int rc = tw_socket_listen(f->s, (int)backlog, r->clock);
     if (rc != TW_OK) {
         return done(out, -1, tw_errno(rc));
