@@ -485,7 +485,10 @@ size_t tw_socket_tx_pending(const tw_socket *s);
 #define TW_SHUT_WR 2
 #define TW_SHUT_RDWR 3
 /* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD discards
-   further received data. On a listener, as on Linux: TW_SHUT_WR does nothing, and
+   further received data. In SYN-SENT with nothing queued to send, any `how` gives the
+   attempt up, as Linux's inet_shutdown (tcp_disconnect) and RFC 9293 3.10.4 (CLOSE in
+   SYN-SENT): nothing is sent, the error is TW_ERR_RESET, and connect() may start
+   again; with data queued (S5) the FIN follows it once established. On a listener, as on Linux: TW_SHUT_WR does nothing, and
    TW_SHUT_RD (or RDWR) stops listening: the connections not yet accepted and the
    half-open ones are reset, and the socket, still bound to its port, may listen or
    connect again. Returns 0 or TW_ERR_NOTCONN (not connected), TW_ERR_INVAL. */

@@ -1015,6 +1015,24 @@ static inline __attribute__((always_inline)) void queue_fin(tw_socket *s)
 static void shutdown_listener(tw_socket *l, int how);
 
 /* see tcpwave.h */
+/* shutdown() in SYN-SENT, any `how`, with nothing queued to send: the attempt is given
+   up, nothing sent. RFC 9293 3.10.4 (CLOSE, SYN-SENT STATE): "Delete the TCB and return
+   'error: closing' responses to any queued SENDs, or RECEIVEs"; Linux's inet_shutdown
+   does the same (TCP_SYN_SENT: tcp_disconnect, no segment, SO_ERROR ECONNRESET, the
+   socket unconnected: connect() may start again, connect_renew_failed). tcpwave queued
+   a FIN behind the handshake instead: a peer then saw a connection opened and
+   half-closed that the application had given up before it existed. With data queued
+   (S5: tcpwave lets send() queue during the handshake, which Linux's does not, but for
+   TCP Fast Open) the FIN is still queued behind it, as RFC 9293 3.10.4 does for CLOSE in
+   SYN-RECEIVED with data pending ("queue for processing after entering ESTABLISHED
+   state"): the application asked for its bytes to go, then the FIN. Out of line:
+   rare. */
+static __attribute__((noinline)) void shutdown_syn_sent(tw_socket *s)
+{
+    s->flags &= ~TW_F_FIN_QUEUED;
+    tw_conn_done(s, TW_ERR_RESET);
+}
+
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
 {
     if (how < TW_SHUT_RD || how > TW_SHUT_RDWR) {
@@ -1026,6 +1044,8 @@ int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
         shutdown_listener(s, how);
     } else if (s->state == TW_STATE_CLOSED) {
         rc = refuse(s->st, TW_ERR_NOTCONN);
+    } else if (__builtin_expect(s->state == TW_STATE_SYN_SENT && s->snd.len == 0, 0)) {
+        shutdown_syn_sent(s);
     } else {
         if (how & TW_SHUT_RD) {
             s->flags |= TW_F_SHUT_RD;

@@ -734,9 +734,13 @@ static sc_call_status sys_shutdown(sc_runner *r, const tw_sc_event *ev, sc_call_
     if (tw_how < 0) {
         return done(out, -1, "EINVAL");
     }
+    bool syn_sent = tw_socket_state(f->s) == TW_STATE_SYN_SENT;
     int rc = tw_socket_shutdown(f->s, tw_how, r->clock);
     if (rc != TW_OK) {
         return done(out, -1, rc == TW_ERR_STATE ? "ENOTCONN" : tw_errno(rc));
+    }
+    if (syn_sent) {
+        f->connecting = false; /* Linux's inet_shutdown: SS_UNCONNECTED (tcp_disconnect) */
     }
     if (f->listener && (tw_how & TW_SHUT_RD)) {
         f->listener = false; /* it stopped listening (tcpwave.h, as Linux) */

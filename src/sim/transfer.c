@@ -216,7 +216,9 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
                 e->closed = true;
                 continue;
             }
-            bool may_shut = i == 0 || cli.shut; /* the client half-closes first (S12) */
+            /* The client half-closes first (S12); not in SYN-SENT, where shutdown() with
+               nothing queued gives the attempt up (tcpwave.h, as Linux). */
+            bool may_shut = (i == 0 || cli.shut) && tw_socket_state(e->s) != TW_STATE_SYN_SENT;
             if (all_sent(e) && !e->shut && may_shut) {
                 tw_socket_shutdown(e->s, TW_SHUT_WR, now);
                 e->shut = true;

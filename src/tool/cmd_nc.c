@@ -203,7 +203,10 @@ static void step(struct nc *n)
     if (n->done) {
         return;
     }
-    if (n->in_eof && n->in_off == n->in_len && !n->fin_sent) {
+    /* (not in SYN-SENT: shutdown() there with nothing queued gives the attempt up, as
+       Linux's; nc's input may end before the handshake does) */
+    if (n->in_eof && n->in_off == n->in_len && !n->fin_sent &&
+        tw_socket_state(n->sock) != TW_STATE_SYN_SENT) {
         tw_socket_shutdown(n->sock, TW_SHUT_WR, now);
         n->fin_sent = true;
     }
