@@ -8,7 +8,7 @@
  *
  * Supported: socket, bind, listen, accept(4), connect, read, recv(from), readv, write,
  * send(to), writev, close, shutdown, setsockopt/getsockopt (SO_REUSEADDR, SO_RCVBUF,
- * SO_SNDBUF, SO_LINGER with linger 0, SO_ERROR, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE,
+ * SO_SNDBUF, SO_LINGER (a timeout: a plain close, returning at once), SO_ERROR, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE,
  * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT), poll (Linux's tcp_poll mask), fcntl
  * (F_GETFL/F_SETFL O_NONBLOCK), ioctl (SIOCINQ/FIONREAD, SIOCOUTQ). Anything else makes
  * the script SKIP.
@@ -834,12 +834,15 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
             sc_fail(r, ev->line, "SO_LINGER needs {onoff=N, linger=N}");
             return SC_FAIL;
         }
-        if (onoff && linger > 0) {
-            sc_skip(r, ev->line, "SO_LINGER with a timeout is not supported (only linger 0)");
-            return SC_SKIP;
-        }
-        rc = tw_socket_set_linger0(f->s, onoff != 0);
-        f->linger0 = onoff != 0;
+        /* With a timeout, Linux's close() sends what a plain close sends (tcp_close: the
+           data, then FIN; RST for unread data) and only waits, up to the timeout, for
+           the FIN to be acknowledged (sk_stream_wait_close) before it returns; the
+           connection then goes on as an orphan. On the wire it is a plain close: the
+           stack's linger stays off, and close() returns at once (a script that times
+           close()'s end would see it early). Linger 0 aborts (RST). */
+        bool zero = onoff != 0 && linger == 0;
+        rc = tw_socket_set_linger0(f->s, zero);
+        f->linger0 = zero;
     } else {
         if (opt_value(r, ev, &v) < 0) {
             return SC_FAIL;
