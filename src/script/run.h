@@ -85,6 +85,8 @@ typedef struct sc_fd {
     uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT */
     bool so_error_reported; /* Linux clears SO_ERROR once read */
     bool reset_reported;    /* ECONNRESET is reported once, then EPIPE */
+    bool disconnected;      /* shutdown() in SYN-SENT: Linux's tcp_disconnect cleared
+                               sk_shutdown, so read() says ENOTCONN, not EOF */
     bool connecting;        /* Linux's SS_CONNECTING: a non-blocking connect() not yet
                                answered by a later connect() */
 } sc_fd;

@@ -484,6 +484,7 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
         /* (a socket whose last attempt failed starts over: its next error is news) */
         f->so_error_reported = false;
         f->reset_reported = false;
+        f->disconnected = false;
         if (f->bound_port != 0) {
             r->lport = f->bound_port;
             r->lport_known = true;
@@ -624,7 +625,8 @@ static sc_call_status sys_read(sc_runner *r, const tw_sc_event *ev, sc_call_out 
     }
     if (is_conn_error((int)got)) {
         const char *e = take_error(f);
-        return e ? done(out, -1, e) : done(out, 0, NULL);
+        return e ? done(out, -1, e) : done(out, f->disconnected ? -1 : 0,
+                                             f->disconnected ? "ENOTCONN" : NULL);
     }
     if (got == TW_ERR_CLOSED) {
         return done(out, 0, NULL);
@@ -741,6 +743,7 @@ static sc_call_status sys_shutdown(sc_runner *r, const tw_sc_event *ev, sc_call_
     }
     if (syn_sent) {
         f->connecting = false; /* Linux's inet_shutdown: SS_UNCONNECTED (tcp_disconnect) */
+        f->disconnected = true;
     }
     if (f->listener && (tw_how & TW_SHUT_RD)) {
         f->listener = false; /* it stopped listening (tcpwave.h, as Linux) */
