@@ -8,7 +8,8 @@
  *   8  hnext     next record in the hash chain (index)         4
  *   12 fnext, fprev  the expiry list (indices)                 8
  *   20 snd_nxt (our FIN + 1), rcv_nxt (their FIN + 1)          8
- *   28 ts_recent, conn_id (for trace)                          8
+ *   28 ts_recent, conn_id (for trace; its top bits: the port's
+ *      count's flags, TW_TW_ID_*)                               8
  *   36 win (raw window field to advertise), flags, rcv_wscale  4
  *      (their spare bits: the last rate-limited answer, TW_TWF_TS)
  *   40 hash      the 4-tuple's keyed hash (tw_hash_mix)         8
