@@ -574,9 +574,9 @@ static __attribute__((noinline)) int connect_new_peer(tw_socket *s, uint32_t add
    the application gave it (SO_REUSEADDR, TCP_NODELAY, keepalive, SO_LINGER, buffer
    sizes, TCP_MAXSEG, congestion control, its user pointer) and the port bind() gave it;
    a port connect chose was let go of at the failure (tcp_conn.c done_held) and is
-   chosen again. (The error itself is the application's to have
-   read: the socket layer reports it first, as the script runner's connect does.) True
-   when the socket was such a one and is fresh now. Out of line: rare. */
+   chosen again. (The error itself is the application's to have read: the socket layer
+   reports it first, as the script runner's connect does.) True when the socket was
+   such a one and is fresh now. Out of line: rare. */
 static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
 {
     uint32_t f = s->flags;
