@@ -33,6 +33,8 @@ struct sim_opts {
     const char *pcap_path; /* --pcap: every delivered packet of every run */
     tw_pcap *pcap;
     char argline[1024]; /* impairment options, for the repro line */
+    bool counters; /* --counters: the stacks' counters summed over the runs */
+    uint64_t cnt[TW_CNT_COUNT_];
     const char *set[16]; /* --set KEY=VALUE, both stacks, in order */
     unsigned nset;
 };
@@ -241,7 +243,7 @@ static void cap_tap(const uint8_t *pkt, size_t len, tw_time now, int from, int t
 
 static uint64_t cap_base_ns; /* where the next run's packets start in the capture */
 
-static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *res)
+static void run_one(struct sim_opts *o, uint64_t seed, struct run_result *res)
 {
     memset(res, 0, sizeof *res);
     struct counting cc = {0}, sc = {0};
@@ -364,6 +366,10 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
     res->goodput_mbps = res->secs > 0 ? bits / res->secs / 1e6 : 0;
     res->retrans =
         tw_stack_counter(cst, TW_CNT_TCP_TX_RETRANS) + tw_stack_counter(sst, TW_CNT_TCP_TX_RETRANS);
+    for (int k = 0; k < TW_CNT_COUNT_; k++) {
+        o->cnt[k] +=
+            tw_stack_counter(cst, (enum tw_counter)k) + tw_stack_counter(sst, (enum tw_counter)k);
+    }
     res->cstate = state_or_closed(cst, &cl);
     res->sstate = state_or_closed(sst, &sv);
     if (rc != TW_OK) {
@@ -417,7 +423,8 @@ static const char sim_usage[] =
     "tcpwave sim [--runs N] [--seed S] [--bytes N] [--loss P] [--burst-loss P] [--reorder P]\n"
     "                   [--dup P] [--corrupt P] [--delay MS] [--jitter MS] [--rate MBIT]\n"
     "                   [--queue PKTS] [--cc cubic|newreno] [--reorder-delay MS] [--msl SEC]\n"
-    "                   [--time-limit SEC] [--set KEY=VALUE]... [--trace] [--pcap FILE] [-q]";
+    "                   [--time-limit SEC] [--set KEY=VALUE]... [--counters] [--trace]\n"
+    "                   [--pcap FILE] [-q]";
 static const char sim_help[] =
     "Run N seeded transfers between two tcpwave stacks over the simulated link: each run\n"
     "sends a random size up to --bytes in each direction at once, half-closes, closes and\n"
@@ -440,6 +447,7 @@ static const char sim_help[] =
     "  --reorder-delay MS  hold-back for reordered packets (default 2 x delay)\n"
     "  --msl SEC           MSL of both stacks (default 1)\n"
     "  --time-limit SEC    virtual time allowed per run (default 600)\n"
+    "  --counters          print the stacks' nonzero counters summed over the runs\n"
     "  --set KEY=VALUE     a stack setting for both stacks, as in tcpwave script (e.g.\n"
     "                      tlp=0, rack=0; see tcpwave script --help), up to 16\n"
     "  --trace             ladder diagram of every run on stderr\n"
@@ -503,7 +511,8 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         O_QUEUE,
         O_CC,
         O_PCAP,
-        O_SET
+        O_SET,
+        O_COUNTERS
     };
     static const struct option lo[] = {
         {"runs", required_argument, NULL, O_RUNS},
@@ -525,6 +534,7 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         {"cc", required_argument, NULL, O_CC},
         {"pcap", required_argument, NULL, O_PCAP},
         {"set", required_argument, NULL, O_SET},
+        {"counters", no_argument, NULL, O_COUNTERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -607,6 +617,9 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
             break;
         case O_QUEUE:
             bad = tw_parse_uint(arg, 1, 1000000, &o.queue);
+            break;
+        case O_COUNTERS:
+            o.counters = true;
             break;
         case O_SET: {
             tw_config scratch;
@@ -705,13 +718,19 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
     }
     if (passed) {
         qsort(times, passed, sizeof(double), cmp_double);
-        double median = passed % 2 ? times[passed / 2]
-                                   : (times[passed / 2 - 1] + times[passed / 2]) / 2;
+        double median =
+            passed % 2 ? times[passed / 2] : (times[passed / 2 - 1] + times[passed / 2]) / 2;
         printf("virtual time of the %lu passed runs: total %.3f s, median %.3f s, max %.3f s; "
                "%" PRIu64 " retransmitted\n",
                passed, total_secs, median, times[passed - 1], total_retrans);
     }
     free(times);
+    for (int k = 0; o.counters && k < TW_CNT_COUNT_; k++) {
+        if (o.cnt[k]) {
+            printf("  %-28s %12" PRIu64 "  %s\n", tw_counter_name((enum tw_counter)k), o.cnt[k],
+                   tw_counter_desc((enum tw_counter)k));
+        }
+    }
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
 }
