@@ -204,7 +204,12 @@ const char *tw_state_name(tw_state s);
     X(TCP_SYNCOOKIE_SENT, "tcp: SYN+ACKs sent with a SYN cookie (RFC 4987)")                \
     X(TCP_SYNCOOKIE_OK, "tcp: connections opened from a valid SYN cookie")                 \
     X(TCP_SYNCOOKIE_FAILED, "tcp: ACK with a forged or wrong SYN cookie (answered RST)")    \
-    X(TCP_SYNCOOKIE_EXPIRED, "tcp: ACK with an expired SYN cookie (answered RST)")
+    X(TCP_SYNCOOKIE_EXPIRED, "tcp: ACK with an expired SYN cookie (answered RST)")       \
+    X(TCP_TLP_PROBE, "tcp: tail loss probes sent (RFC 8985 7)")                            \
+    X(TCP_TLP_NEW_DATA, "tcp: tail loss probes that sent new data")                        \
+    X(TCP_RACK_LOST, "tcp: segments marked lost by RACK (RFC 8985 6)")                     \
+    X(TCP_RACK_LOST_RETRANS, "tcp: lost retransmissions found by RACK")                    \
+    X(TCP_RACK_REO_WND_UP, "tcp: RACK reordering window widened by a D-SACK")
 
 enum tw_counter {
 #define TW_CNT_ENUM_(name, desc) TW_CNT_##name,
@@ -247,6 +252,7 @@ typedef enum tw_timer_kind {
     TW_TIMER_DELACK,    /* delayed ACK sent */
     TW_TIMER_PERSIST,   /* zero-window probe */
     TW_TIMER_KEEPALIVE, /* keepalive probe */
+    TW_TIMER_TLP,       /* tail loss probe (RFC 8985 7) */
 } tw_timer_kind;
 
 /* TCP header flags, as on the wire. */
@@ -369,6 +375,10 @@ typedef struct tw_config {
                                        challenges (RFC 5961 7): 500 ms (Linux's
                                        tcp_invalid_ratelimit) */
     bool no_invalid_ratelimit;      /* answer each of them */
+    bool no_tlp;                    /* no tail loss probes (RFC 8985 7); Linux's
+                                       tcp_early_retrans = 0 (default 3: on) */
+    bool no_rack;                   /* no RACK loss detection (RFC 8985 6); Linux's
+                                       tcp_recovery = 0 (default 1: on) */
     /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
     void (*trace)(const tw_trace_event *ev, void *ud);
     void *trace_ud;
