@@ -1181,6 +1181,22 @@ static __attribute__((noinline, cold)) void rack_on_sack(tw_socket *c)
     }
 }
 
+/* The end of a SACK recovery. RFC 8985 6.2 step 4: a widened reordering window lasts 16
+   recoveries (those without a D-SACK since it grew). */
+static __attribute__((noinline, cold)) void rack_recovery_end(tw_socket *c)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (x->reo_wnd_persist && --x->reo_wnd_persist == 0) {
+        x->reo_wnd_mult = 1;
+    }
+    if (!tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at != TW_TIME_NEVER) {
+        /* RFC 8985 7.2: out of recovery with data in flight, a probe may follow again
+           (ack_advance armed the RTO, still in recovery then). */
+        c->rto_at = tw_time_add(c->st->now, tw_conn_pto_or_rto(c->st, c));
+        timer_changed(c);
+    }
+}
+
 static void on_dupack(tw_socket *c, bool dup)
 {
     if (dup && c->dupacks < 255) {
@@ -1190,8 +1206,8 @@ static void on_dupack(tw_socket *c, bool dup)
         /* RFC 8985 6.2: RACK decides what is lost (with RFC 6675's rule while no
            reordering was seen, tcp_sack.c tw_sack_lost_point): enter recovery on its
            marks. */
-        if (dup && c->ca_state == TW_CA_OPEN) {
-            c->ca_state = TW_CA_DISORDER;
+        if (c->ca_state == TW_CA_OPEN) {
+            c->ca_state = TW_CA_DISORDER; /* RFC 3042 limited transmit applies from here */
         }
         rack_on_sack(c);
         if (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS) {
@@ -1265,6 +1281,9 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
             c->cwnd = f < c->ssthresh ? f : c->ssthresh;
             c->ca_state = TW_CA_OPEN;
             c->dupacks = 0;
+            if (c->sb) {
+                rack_recovery_end(c);
+            }
             return;
         }
         tw_count(st, TW_CNT_TCP_PARTIAL_ACK);
