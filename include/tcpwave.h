@@ -209,7 +209,8 @@ const char *tw_state_name(tw_state s);
     X(TCP_TLP_NEW_DATA, "tcp: tail loss probes that sent new data")                        \
     X(TCP_RACK_LOST, "tcp: segments marked lost by RACK (RFC 8985 6)")                     \
     X(TCP_RACK_LOST_RETRANS, "tcp: lost retransmissions found by RACK")                    \
-    X(TCP_RACK_REO_WND_UP, "tcp: RACK reordering window widened by a D-SACK")
+    X(TCP_RACK_REO_WND_UP, "tcp: RACK reordering window widened by a D-SACK")              \
+    X(TCP_UNDO, "tcp: congestion reductions undone: all retransmissions D-SACKed")
 
 enum tw_counter {
 #define TW_CNT_ENUM_(name, desc) TW_CNT_##name,
@@ -379,6 +380,9 @@ typedef struct tw_config {
                                        tcp_early_retrans = 0 (default 3: on) */
     bool no_rack;                   /* no RACK loss detection (RFC 8985 6); Linux's
                                        tcp_recovery = 0 (default 1: on) */
+    bool no_undo;                   /* keep the reduction of a recovery that D-SACKs show
+                                       was spurious (RFC 3708); default: undo it, as
+                                       Linux does */
     /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
     void (*trace)(const tw_trace_event *ev, void *ud);
     void *trace_ud;

@@ -303,6 +303,12 @@ typedef struct tw_sbx {
        lie below HighRxt, which NextSeg does not go back to). */
     uint8_t nrelost;
     tw_seq relost[8];
+    /* Undo of a spurious recovery (RFC 3708 with RFC 4015's response, as Linux's
+       tcp_try_undo_dsack): the congestion state before the episode's reduction, and the
+       bytes it retransmitted not yet reported back as duplicates by a D-SACK. */
+    bool undo_on;          /* an episode began since the last undo: undo_* valid */
+    uint32_t undo_cwnd, undo_ssthresh, undo_bytes;
+    tw_cc_state undo_cc;
     uint32_t next_ord;     /* the next entry's place in the send order (from 1) */
     uint32_t rack_ord;     /* RACK.xmit_ts's entry's (0: an estimated time) */
     struct tw_xmit {
@@ -330,8 +336,13 @@ tw_time tw_rack_on_ack(tw_socket *c);
 /* tcp_in.c: act on RACK's marks (fast recovery, RFC 8985 6.2 step 5 / 6675 5) and arm
    its reordering timer for `timeout` (0: none), RFC 8985 6.3. */
 void tw_rack_act(tw_socket *c, tw_time timeout);
-/* RFC 8985 6.2 step 4: a D-SACK arrived. */
-void tw_rack_dsack(tw_socket *c);
+/* RFC 2883: a D-SACK reported [s, e) received twice: RACK's reordering window (RFC 8985
+   6.2 step 4) and the undo of a spurious recovery (tw_undo_begin). */
+void tw_rack_dsack(tw_socket *c, tw_seq s, tw_seq e);
+/* A loss episode (fast recovery or a timeout) is about to reduce the congestion state:
+   keep it for an undo (RFC 3708 / 4015) if every byte the episode retransmits comes back
+   D-SACKed. */
+void tw_undo_begin(tw_socket *c);
 /* RACK is in force for c: SACK in use, RACK on, the extras made. */
 static inline bool tw_rack_active(const tw_socket *c)
 {

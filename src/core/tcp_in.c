@@ -1134,6 +1134,7 @@ static void enter_recovery(tw_socket *c)
     tw_stack *st = c->st;
     tw_count(st, TW_CNT_TCP_FAST_RETRANS);
     c->fast_retransmits++;
+    tw_undo_begin(c);
     c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
     c->recover = c->snd_max;
     c->ca_state = TW_CA_RECOVERY;

@@ -1931,6 +1931,9 @@ void tw_out_retransmit(tw_socket *c)
        follows in slow start as ACKs come back. Prior SACK information is dropped
        (RFC 2018 8). */
     if (c->ca_state != TW_CA_LOSS || tw_seq_ge(c->snd_una, c->recover)) {
+        if (c->ca_state != TW_CA_RECOVERY) {
+            tw_undo_begin(c); /* (in recovery: that episode's state is kept) */
+        }
         c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
     }
     c->cwnd = c->snd_mss;

@@ -69,7 +69,7 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o, tw_seq ack)
              (o->sack_n > 1 && tw_seq_ge(s, tw_seq_make(o->sack[1].start)) &&
               tw_seq_le(e, tw_seq_make(o->sack[1].end))))) {
             /* RFC 2883 4: a D-SACK (below the ACK, or inside the next block). */
-            tw_rack_dsack(c);
+            tw_rack_dsack(c, s, e);
             continue;
         }
         if (!tw_seq_lt(s, e) || tw_seq_le(e, c->snd_una)) {
@@ -224,6 +224,10 @@ void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans)
     if (len == 0) {
         return;
     }
+    if (retrans && x->undo_on &&
+        (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS)) {
+        x->undo_bytes += len; /* (what a D-SACK must give back for an undo) */
+    }
     if (retrans && x->r.n) {
         /* A retransmission that ran on into SACKed bytes (the first one of a recovery
            takes a full segment from snd_una) delivers nothing there: recorded up to
@@ -336,10 +340,51 @@ static void rack_delivered(tw_socket *c, tw_sbx *x, tw_seq s, tw_seq e)
     }
 }
 
-void tw_rack_dsack(tw_socket *c)
+void tw_undo_begin(tw_socket *c)
+{
+    if (!(c->flags & TW_F_SACK) || c->st->cfg.no_undo) {
+        return; /* (no D-SACK will tell) */
+    }
+    tw_sbx *x = tw_sbx_get(c);
+    if (x == NULL) {
+        return;
+    }
+    x->undo_on = true;
+    x->undo_cwnd = c->cwnd;
+    x->undo_ssthresh = c->ssthresh;
+    x->undo_cc = c->cc;
+    x->undo_bytes = 0;
+}
+
+/* RFC 3708 3 / RFC 4015: every byte the episode retransmitted was received twice: the
+   losses were not (reordering or a delay), so the reduction goes back. */
+static void undo(tw_socket *c, tw_sbx *x)
+{
+    x->undo_on = false;
+    c->cc = x->undo_cc;
+    if (c->cwnd < x->undo_cwnd) {
+        c->cwnd = x->undo_cwnd;
+    }
+    if (c->ssthresh < x->undo_ssthresh) {
+        c->ssthresh = x->undo_ssthresh;
+    }
+    tw_count(c->st, TW_CNT_TCP_UNDO);
+}
+
+void tw_rack_dsack(tw_socket *c, tw_seq s, tw_seq e)
 {
     tw_sbx *x = tw_conn_sbx(c);
-    if (x == NULL || c->st->cfg.no_rack) {
+    if (x == NULL) {
+        return;
+    }
+    if (x->undo_on && x->undo_bytes) {
+        uint32_t n = (uint32_t)tw_seq_diff(e, s);
+        x->undo_bytes -= n < x->undo_bytes ? n : x->undo_bytes;
+        if (x->undo_bytes == 0) {
+            undo(c, x);
+        }
+    }
+    if (c->st->cfg.no_rack) {
         return;
     }
     /* RFC 8985 6.2 step 4: a D-SACK shows reordering (or a spurious retransmission);

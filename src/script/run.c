@@ -198,6 +198,8 @@ static const set_key set_keys[] = {
      "tail loss probes, RFC 8985 7 (1, Linux's tcp_early_retrans=3)"},
     {"rack", K_NBOOL, CFG_OFF(no_rack),
      "RACK loss detection, RFC 8985 6 (1, Linux's tcp_recovery=1)"},
+    {"undo", K_NBOOL, CFG_OFF(no_undo),
+     "undo a recovery's reduction when D-SACKs show it spurious, RFC 3708 (1, Linux)"},
     {"mtu", K_MTU, 0, "MTU of the stack's link (1500; the MSS offered follows)"},
 };
 
