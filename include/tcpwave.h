@@ -351,7 +351,9 @@ typedef struct tw_config {
     tw_time fin_timeout;            /* orphaned FIN-WAIT-2 lifetime (R7), 60 s like Linux */
     uint8_t syn_retries;            /* SYN retransmissions before TIMEDOUT: 7 (RFC 1122 >= 3 min) */
     uint8_t synack_retries;         /* SYN+ACK retransmissions: 5 (Linux) */
-    uint8_t retries;                /* data/FIN retransmissions: 15 (Linux tcp_retries2) */
+    uint8_t retries;                /* data/FIN retransmissions: 15 (Linux tcp_retries2),
+                                       as Linux a time: what 15 expiries take from rto_min
+                                       doubling up to rto_max (924.6 s) */
     uint8_t orphan_retries;         /* retransmissions of an orphan's FIN: 8 */
     uint32_t max_connections;       /* live connections (not TIME-WAIT); 0: unlimited */
     uint32_t max_orphans;           /* closed-by-application connections; 0: unlimited */
@@ -380,6 +382,8 @@ typedef struct tw_config {
                                        tcp_early_retrans = 0 (default 3: on) */
     bool no_rack;                   /* no RACK loss detection (RFC 8985 6); Linux's
                                        tcp_recovery = 0 (default 1: on) */
+    bool retries_count;             /* retries and orphan_retries count retransmissions
+                                       (default: a time, as Linux) */
     bool no_undo;                   /* keep the reduction of a recovery that D-SACKs show
                                        was spurious (RFC 3708); default: undo it, as
                                        Linux does */

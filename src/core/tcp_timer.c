@@ -45,6 +45,21 @@ static tw_time clamp_to_user_timeout(const tw_socket *c, tw_time at)
     return at;
 }
 
+/* Linux's tcp_model_timeout: how long `boundary` expiries take with the timeout doubling
+   from rto_min up to rto_max (924.6 s for tcp_retries2 = 15 with 200 ms and 120 s). */
+static tw_time retries_timeout(const tw_config *cfg, unsigned boundary)
+{
+    tw_time base = cfg->rto_min ? cfg->rto_min : 1;
+    unsigned thresh = 0;
+    while (thresh < 62 && (base << (thresh + 1)) <= cfg->rto_max) {
+        thresh++; /* ilog2(rto_max / rto_min) */
+    }
+    if (boundary <= thresh) {
+        return ((2ull << boundary) - 1) * base;
+    }
+    return ((2ull << thresh) - 1) * base + (tw_time)(boundary - thresh) * cfg->rto_max;
+}
+
 /* Returns false when the connection was freed. */
 static bool on_rto(tw_socket *c)
 {
@@ -64,7 +79,17 @@ static bool on_rto(tw_socket *c)
     if (!user_timeout_ok(c)) {
         return false;
     }
-    if (c->retries >= limit) {
+    bool out = c->retries >= limit;
+    if (c->state >= TW_STATE_ESTABLISHED && !st->cfg.retries_count) {
+        /* Linux's retransmits_timed_out: tcp_retries2 (and orphan_retries) bound the time
+           since the data waited for an ACK, not the count, by the time `limit`
+           expiries would take from rto_min doubling to rto_max; a large RTO then gives
+           up after fewer retransmissions, a small one after more. (From stall_start,
+           the last progress, where Linux counts from the head's first sending: no
+           earlier.) At least one retransmission first. */
+        out = c->retries > 0 && st->now - c->stall_start >= retries_timeout(&st->cfg, limit);
+    }
+    if (out) {
         /* S9: out of retries: the attempt fails with a clear error, nothing left: the
            soft error an ICMP message reported since the last new ACK if there is one
            (RFC 1122 4.2.3.9, Linux's tcp_write_err), else TW_ERR_TIMEDOUT. */
