@@ -1218,14 +1218,16 @@ static inline void tw_rto_arm(tw_socket *c)
    PTO's, which tcp_timer.c tells apart (and where the one-segment flight's delayed-ACK
    allowance is added). Only an ACK that leaves data in flight asks this (not the usual
    lifecycle's). */
-static inline tw_time tw_conn_pto_or_rto(const tw_stack *st, const tw_socket *c)
+static inline __attribute__((always_inline)) tw_time tw_conn_pto_or_rto(const tw_stack *st,
+                                                                        const tw_socket *c)
 {
-    tw_time pto = 2 * c->srtt;
-    if ((c->flags & TW_F_SACK) && c->ca_state <= TW_CA_DISORDER && pto != 0 && pto < c->rto &&
+    tw_time pto = 2 * c->srtt, rto = c->rto;
+    /* (pto - 1 < rto - 1: 0 < pto < rto in one test; rto is never 0) */
+    if (pto - 1 < rto - 1 && (c->flags & TW_F_SACK) && c->ca_state <= TW_CA_DISORDER &&
         !st->cfg.no_tlp) {
         return pto;
     }
-    return c->rto;
+    return rto;
 }
 void tw_timer_after_send_slow(tw_socket *c);
 /* After output: RTO while data is outstanding, else persist when the window is closed
