@@ -207,6 +207,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_SYNCOOKIE_EXPIRED, "tcp: ACK with an expired SYN cookie (answered RST)")       \
     X(TCP_TLP_PROBE, "tcp: tail loss probes sent (RFC 8985 7)")                            \
     X(TCP_TLP_NEW_DATA, "tcp: tail loss probes that sent new data")                        \
+    X(TCP_TLP_RECOVERY, "tcp: probes that repaired a loss (cwnd reduced, RFC 8985 7.4)")  \
     X(TCP_RACK_LOST, "tcp: segments marked lost by RACK (RFC 8985 6)")                     \
     X(TCP_RACK_LOST_RETRANS, "tcp: lost retransmissions found by RACK")                    \
     X(TCP_RACK_REO_WND_UP, "tcp: RACK reordering window widened by a D-SACK")              \

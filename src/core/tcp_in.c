@@ -1182,6 +1182,32 @@ static __attribute__((noinline, cold)) void rack_on_sack(tw_socket *c)
     }
 }
 
+/* RFC 8985 7.4.2: the ACKs after a probe that resent the last segment tell whether it
+   repaired a loss. A probe leaves the connection in Disorder (tw_out_tlp), so that its
+   ACKs take this path rather than header prediction's. True while the answer is still
+   to come (the connection stays in Disorder). */
+static __attribute__((noinline, cold)) bool tlp_ack_wait(tw_socket *c)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (!x->tlp_on || !x->tlp_retrans) {
+        return false; /* (no retransmitted probe, or its answer came: tw_rack_dsack) */
+    }
+    if (!tw_seq_gt(c->snd_una, x->tlp_end)) {
+        return true; /* the probe not acknowledged yet, or no further data: its D-SACK
+                        (both copies arrived) may still come */
+    }
+    /* "SEG.ACK > TLP.end_seq" with no D-SACK for the probe: the original was lost and
+       the probe repaired it, a loss that congestion control must answer (as Linux's
+       tcp_process_tlp_ack: a reduction to ssthresh, once). */
+    x->tlp_retrans = false;
+    c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
+    if (c->cwnd > c->ssthresh) {
+        c->cwnd = c->ssthresh;
+    }
+    tw_count(c->st, TW_CNT_TCP_TLP_RECOVERY);
+    return false;
+}
+
 /* The end of a SACK recovery. RFC 8985 6.2 step 4: a widened reordering window lasts 16
    recoveries (those without a D-SACK since it grew). */
 static __attribute__((noinline, cold)) void rack_recovery_end(tw_socket *c)
@@ -1310,7 +1336,9 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     if (c->ca_state == TW_CA_LOSS && tw_seq_ge(c->snd_una, c->recover)) {
         c->ca_state = TW_CA_OPEN;
     } else if (c->ca_state == TW_CA_DISORDER) {
-        c->ca_state = TW_CA_OPEN;
+        if (!c->sb || !tlp_ack_wait(c)) {
+            c->ca_state = TW_CA_OPEN;
+        }
     }
     c->dupacks = 0;
     if (grow) {

@@ -1994,6 +1994,10 @@ bool tw_out_tlp(tw_socket *c)
         }
         c->total_retrans++;
         c->flags &= ~TW_F_RTT_TIMING; /* Karn */
+        if (c->ca_state == TW_CA_OPEN) {
+            c->ca_state = TW_CA_DISORDER; /* its ACKs off header prediction: tcp_in.c
+                                             tlp_ack_wait (RFC 8985 7.4.2) */
+        }
     } else {
         tw_count(st, TW_CNT_TCP_TLP_NEW_DATA);
     }

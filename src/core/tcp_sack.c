@@ -377,6 +377,12 @@ void tw_rack_dsack(tw_socket *c, tw_seq s, tw_seq e)
     if (x == NULL) {
         return;
     }
+    if (x->tlp_on && x->tlp_retrans && tw_seq_lt(s, x->tlp_end) &&
+        tw_seq_ge(e, x->tlp_end)) {
+        /* RFC 8985 7.4.2: the probe's copy of the last segment reported as a duplicate:
+           the original arrived too, nothing was lost. */
+        x->tlp_retrans = false;
+    }
     if (x->undo_on && x->undo_bytes) {
         uint32_t n = (uint32_t)tw_seq_diff(e, s);
         x->undo_bytes -= n < x->undo_bytes ? n : x->undo_bytes;
