@@ -205,7 +205,14 @@ const char *tw_state_name(tw_state s);
     X(TCP_SYNCOOKIE_SENT, "tcp: SYN+ACKs sent with a SYN cookie (RFC 4987)")                \
     X(TCP_SYNCOOKIE_OK, "tcp: connections opened from a valid SYN cookie")                 \
     X(TCP_SYNCOOKIE_FAILED, "tcp: ACK with a forged or wrong SYN cookie (answered RST)")    \
-    X(TCP_SYNCOOKIE_EXPIRED, "tcp: ACK with an expired SYN cookie (answered RST)")
+    X(TCP_SYNCOOKIE_EXPIRED, "tcp: ACK with an expired SYN cookie (answered RST)")       \
+    X(TCP_TLP_PROBE, "tcp: tail loss probes sent (RFC 8985 7)")                            \
+    X(TCP_TLP_NEW_DATA, "tcp: tail loss probes that sent new data")                        \
+    X(TCP_TLP_RECOVERY, "tcp: probes that repaired a loss (cwnd reduced, RFC 8985 7.4)")  \
+    X(TCP_RACK_LOST, "tcp: segments marked lost by RACK (RFC 8985 6)")                     \
+    X(TCP_RACK_LOST_RETRANS, "tcp: lost retransmissions found by RACK")                    \
+    X(TCP_RACK_REO_WND_UP, "tcp: RACK reordering window widened by a D-SACK")              \
+    X(TCP_UNDO, "tcp: congestion reductions undone: all retransmissions D-SACKed")
 
 enum tw_counter {
 #define TW_CNT_ENUM_(name, desc) TW_CNT_##name,
@@ -248,6 +255,7 @@ typedef enum tw_timer_kind {
     TW_TIMER_DELACK,    /* delayed ACK sent */
     TW_TIMER_PERSIST,   /* zero-window probe */
     TW_TIMER_KEEPALIVE, /* keepalive probe */
+    TW_TIMER_TLP,       /* tail loss probe (RFC 8985 7) */
 } tw_timer_kind;
 
 /* TCP header flags, as on the wire. */
@@ -345,7 +353,9 @@ typedef struct tw_config {
     tw_time fin_timeout;            /* orphaned FIN-WAIT-2 lifetime (R7), 60 s like Linux */
     uint8_t syn_retries;            /* SYN retransmissions before TIMEDOUT: 7 (RFC 1122 >= 3 min) */
     uint8_t synack_retries;         /* SYN+ACK retransmissions: 5 (Linux) */
-    uint8_t retries;                /* data/FIN retransmissions: 15 (Linux tcp_retries2) */
+    uint8_t retries;                /* data/FIN retransmissions: 15 (Linux tcp_retries2),
+                                       as Linux a time: what 15 expiries take from rto_min
+                                       doubling up to rto_max (924.6 s) */
     uint8_t orphan_retries;         /* retransmissions of an orphan's FIN: 8 */
     uint32_t max_connections;       /* live connections (not TIME-WAIT); 0: unlimited */
     uint32_t max_orphans;           /* closed-by-application connections; 0: unlimited */
@@ -370,6 +380,15 @@ typedef struct tw_config {
                                        challenges (RFC 5961 7): 500 ms (Linux's
                                        tcp_invalid_ratelimit) */
     bool no_invalid_ratelimit;      /* answer each of them */
+    bool no_tlp;                    /* no tail loss probes (RFC 8985 7); Linux's
+                                       tcp_early_retrans = 0 (default 3: on) */
+    bool no_rack;                   /* no RACK loss detection (RFC 8985 6); Linux's
+                                       tcp_recovery = 0 (default 1: on) */
+    bool retries_count;             /* retries and orphan_retries count retransmissions
+                                       (default: a time, as Linux) */
+    bool no_undo;                   /* keep the reduction of a recovery that D-SACKs show
+                                       was spurious (RFC 3708); default: undo it, as
+                                       Linux does */
     /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
     void (*trace)(const tw_trace_event *ev, void *ud);
     void *trace_ud;

@@ -171,7 +171,7 @@ static inline __attribute__((always_inline)) void buffers_free(tw_socket *c)
         c->ooo = NULL;
     }
     if (c->sb) {
-        tw_mem_free(m, c->sb, sizeof(*c->sb));
+        tw_mem_free(m, c->sb, sizeof(tw_sbx));
         c->sb = NULL;
     }
     c->sacked = 0;
@@ -250,7 +250,7 @@ static __attribute__((noinline)) void rings_free_other(tw_stack *st, tw_socket *
 static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
 {
     tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
-    tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
+    tw_mem_free(&st->mem, c->sb, sizeof(tw_sbx));
     tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
 }
 

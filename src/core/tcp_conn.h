@@ -267,6 +267,91 @@ static inline tw_ooo *tw_conn_ooo(const tw_socket *c)
     return (tw_ooo *)(void *)c->ooo;
 }
 
+/* The sender's loss-recovery extras (RFC 8985 RACK-TLP), made with the SACK scoreboard
+   (or by the first loss probe) and freed with it: c->sb points at `r`. Nothing here is
+   read on the usual path (no loss, no SACK). */
+#define TW_RACK_XMITS 64 /* send records kept for RACK (tw_sbx.x) */
+
+typedef struct tw_sbx {
+    tw_ranges r;       /* first member: c->sb points here (tcp_sack.c) */
+    /* RFC 8985 7: TLP.end_seq, the snd_max after the last probe; a new probe waits until
+       the cumulative ACK has passed it (one probe per tail). */
+    tw_seq tlp_end;
+    bool tlp_on;       /* a probe is outstanding (tlp_end valid) */
+    bool tlp_retrans;  /* it was a retransmission of the last segment (TLP.is_retrans) */
+    /* RFC 8985 6: RACK. The send times of what was sent since this was made, a ring of
+       ranges in the order sent (retransmissions among them); a sequence number sent
+       before the oldest entry counts as sent at that entry's time (`base_at` when the
+       ring is empty): never earlier than it was, so a loss is never declared early. */
+    bool rack_on;          /* RACK.xmit_ts / end_seq set: something was delivered */
+    bool reo_seen;         /* RACK.reordering_seen */
+    bool dsack_round_on;   /* RACK.dsack_round set */
+    uint8_t reo_wnd_mult, reo_wnd_persist;
+    uint8_t xhead, xn;     /* ring: oldest entry, entries */
+    tw_seq rack_end;       /* RACK.end_seq */
+    tw_seq fack;           /* RACK.fack: highest sequence number delivered */
+    tw_seq dsack_round;
+    tw_time rack_xmit;     /* RACK.xmit_ts */
+    tw_time rack_rtt;      /* RACK.rtt */
+    tw_time min_rtt;       /* RACK.min_RTT (0: none yet) */
+    tw_time base_at;       /* when this was made */
+    tw_time rto_due;       /* the RTO's deadline while the slot runs for RACK's timer */
+    tw_seq hi_end;         /* all below was sent before the newest entry (or base_at) */
+    tw_seq una_seen;       /* snd_una when RACK last looked: [una_seen, snd_una) delivered */
+    tw_seq rack_lost;      /* RACK's marks: the holes below it are lost */
+    /* Retransmissions RACK found lost, to send again before NextSeg's next hole (they
+       lie below HighRxt, which NextSeg does not go back to). */
+    uint8_t nrelost;
+    tw_seq relost[8];
+    /* Undo of a spurious recovery (RFC 3708 with RFC 4015's response, as Linux's
+       tcp_try_undo_dsack): the congestion state before the episode's reduction, and the
+       bytes it retransmitted not yet reported back as duplicates by a D-SACK. */
+    bool undo_on;          /* an episode began since the last undo: undo_* valid */
+    uint32_t undo_cwnd, undo_ssthresh, undo_bytes;
+    tw_cc_state undo_cc;
+    uint32_t next_ord;     /* the next entry's place in the send order (from 1) */
+    uint32_t rack_ord;     /* RACK.xmit_ts's entry's (0: an estimated time) */
+    struct tw_xmit {
+        tw_seq start, end;
+        tw_time at;
+        uint32_t ord;      /* send order: within one instant, which went first */
+        bool retrans;
+    } x[TW_RACK_XMITS];
+} tw_sbx;
+
+static inline tw_sbx *tw_conn_sbx(const tw_socket *c)
+{
+    return (tw_sbx *)(void *)c->sb;
+}
+
+/* The scoreboard and its extras, made now if need be; NULL when out of memory. */
+tw_sbx *tw_sbx_get(tw_socket *c);
+/* RFC 8985 6: note [seq, seq + len) sent now (a retransmission or not). Only once the
+   extras exist (c->sb): the callers test that. */
+void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans);
+/* RFC 8985 6.2 after an ACK with SACK blocks (or while RACK may have marks to make):
+   RACK's state from what [old_una, snd_una) and the SACKed ranges delivered, then the
+   loss detection. Returns the reordering timer's delay, 0 for none. */
+tw_time tw_rack_on_ack(tw_socket *c);
+/* tcp_in.c: act on RACK's marks (fast recovery, RFC 8985 6.2 step 5 / 6675 5) and arm
+   its reordering timer for `timeout` (0: none), RFC 8985 6.3. */
+void tw_rack_act(tw_socket *c, tw_time timeout);
+/* RFC 2883: a D-SACK reported [s, e) received twice: RACK's reordering window (RFC 8985
+   6.2 step 4) and the undo of a spurious recovery (tw_undo_begin). */
+void tw_rack_dsack(tw_socket *c, tw_seq s, tw_seq e);
+/* A loss episode (fast recovery or a timeout) is about to reduce the congestion state:
+   keep it for an undo (RFC 3708 / 4015) if every byte the episode retransmits comes back
+   D-SACKed. */
+void tw_undo_begin(tw_socket *c);
+/* RACK is in force for c: SACK in use, RACK on, the extras made. */
+static inline bool tw_rack_active(const tw_socket *c)
+{
+    return (c->flags & TW_F_SACK) && c->sb != NULL && !c->st->cfg.no_rack;
+}
+/* RFC 8985 6.2 step 5: mark lost what RACK says is; the delay until the next segment
+   may be, 0 for none. Acts on the marks (recovery, retransmissions). */
+tw_time tw_rack_detect(tw_socket *c);
+
 /* Keepalive and user-timeout settings that differ from the stack's defaults: set by few
    sockets, so they live outside struct tw_socket. */
 typedef struct tw_sock_opts {
@@ -1003,6 +1088,12 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 
 /* Send `maxlen` bytes at most from `seq` (a retransmission); returns bytes sent. */
 uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen);
+/* RFC 8985 7.3: send a tail loss probe (new data if the window allows, else the last
+   segment again); false if nothing could be sent. */
+bool tw_out_tlp(tw_socket *c);
+/* RFC 8985 7.2 WCDelAckT: the worst-case delayed-ACK time a one-segment flight's PTO
+   allows for (200 ms, the RFC's value and Linux's TCP_RTO_MIN there). */
+#define TW_TLP_WCDELACK TW_MS(200)
 /* A keepalive or zero-window probe: an empty segment at snd_una - 1 asks for an ACK. */
 void tw_out_probe(tw_socket *c);
 /* RFC 5681 4.1: cwnd back to the restart window after an idle time above the RTO
@@ -1022,7 +1113,7 @@ void tw_out_probe_data(tw_socket *c);
 
 /* ---- tcp_sack.c ---- */
 /* Take the SACK blocks of an ACK into the scoreboard; returns newly SACKed bytes. */
-uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o);
+uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o, tw_seq ack);
 /* Drop what the cumulative ACK covers now. */
 void tw_sack_trim(tw_socket *c);
 /* RFC 6675 IsLost: holes below this point are lost (snd_una if none is). */
@@ -1119,6 +1210,24 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c
 static inline void tw_rto_arm(tw_socket *c)
 {
     tw_rto_arm_inline(c);
+}
+/* RFC 8985 7.2: after an ACK of new data with data still in flight the timer runs for
+   the probe timeout PTO = 2 * SRTT when a tail loss probe may follow (SACK in use, no
+   loss recovery under way, TLP on), capped by the RTO; else for the RTO. The slot is
+   the RTO's: its expiry before stall_start + rto (the ACK's time plus the RTO) is the
+   PTO's, which tcp_timer.c tells apart (and where the one-segment flight's delayed-ACK
+   allowance is added). Only an ACK that leaves data in flight asks this (not the usual
+   lifecycle's). */
+static inline __attribute__((always_inline)) tw_time tw_conn_pto_or_rto(const tw_stack *st,
+                                                                        const tw_socket *c)
+{
+    tw_time pto = 2 * c->srtt, rto = c->rto;
+    /* (pto - 1 < rto - 1: 0 < pto < rto in one test; rto is never 0) */
+    if (pto - 1 < rto - 1 && (c->flags & TW_F_SACK) && c->ca_state <= TW_CA_DISORDER &&
+        !st->cfg.no_tlp) {
+        return pto;
+    }
+    return rto;
 }
 void tw_timer_after_send_slow(tw_socket *c);
 /* After output: RTO while data is outstanding, else persist when the window is closed

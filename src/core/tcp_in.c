@@ -1147,7 +1147,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     assert(!first || c->rto_at == TW_TIME_NEVER);
     if (!first) {
         /* (SND.UNA is `ack`, stored above: compared in its register) */
-        c->rto_at = tw_seq_eq(ack, c->snd_max) ? TW_TIME_NEVER : tw_time_add(st->now, c->rto);
+        if (__builtin_expect(tw_seq_eq(ack, c->snd_max), 1)) {
+            c->rto_at = TW_TIME_NEVER;
+        } else {
+            c->rto_at = tw_time_add(st->now, tw_conn_pto_or_rto(st, c)); /* RFC 8985 7.2 */
+        }
         if (unheld) {
             tw_conn_timer_update_unheld(st, c); /* (timer_changed_in's other case) */
         } else {
@@ -1169,6 +1173,7 @@ static void enter_recovery(tw_socket *c)
     tw_stack *st = c->st;
     tw_count(st, TW_CNT_TCP_FAST_RETRANS);
     c->fast_retransmits++;
+    tw_undo_begin(c);
     c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
     c->recover = c->snd_max;
     c->ca_state = TW_CA_RECOVERY;
@@ -1186,10 +1191,101 @@ static void enter_recovery(tw_socket *c)
     timer_changed(c);
 }
 
+void tw_rack_act(tw_socket *c, tw_time timeout)
+{
+    tw_stack *st = c->st;
+    tw_sbx *x = tw_conn_sbx(c);
+    if (tw_seq_gt(x->rack_lost, c->snd_una) && c->ca_state <= TW_CA_DISORDER &&
+        tw_seq_ge(c->snd_una, c->recover)) {
+        enter_recovery(c); /* RFC 8985 6.2 step 5: a loss marked; RFC 6675 5 from here */
+    }
+    if (timeout && c->rto_at != TW_TIME_NEVER) {
+        /* RFC 8985 6.3: the reordering timer, in the retransmission timer's slot; the
+           RTO's deadline is kept (tcp_timer.c on_early tells them apart). */
+        tw_time at = tw_time_add(st->now, timeout);
+        if (at < c->rto_at) {
+            if (x->rto_due < c->rto_at) {
+                x->rto_due = c->rto_at;
+            }
+            c->rto_at = at;
+            timer_changed(c);
+        }
+    }
+}
+
+/* RFC 8985 6.2 with SACK news: RACK's state and marks (out of line, SACK ACKs only). */
+static __attribute__((noinline, cold)) void rack_on_sack(tw_socket *c)
+{
+    if (tw_rack_active(c)) {
+        tw_rack_act(c, tw_rack_on_ack(c));
+    }
+}
+
+/* RFC 8985 7.4.2: the ACKs after a probe that resent the last segment tell whether it
+   repaired a loss. A probe leaves the connection in Disorder (tw_out_tlp), so that its
+   ACKs take this path rather than header prediction's. True while the answer is still
+   to come (the connection stays in Disorder). */
+static __attribute__((noinline, cold)) bool tlp_ack_wait(tw_socket *c)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (!x->tlp_on || !x->tlp_retrans) {
+        return false; /* (no retransmitted probe, or its answer came: tw_rack_dsack) */
+    }
+    if (!tw_seq_gt(c->snd_una, x->tlp_end)) {
+        return true; /* the probe not acknowledged yet, or no further data: its D-SACK
+                        (both copies arrived) may still come */
+    }
+    /* "SEG.ACK > TLP.end_seq" with no D-SACK for the probe: the original was lost and
+       the probe repaired it, a loss that congestion control must answer (as Linux's
+       tcp_process_tlp_ack: a reduction to ssthresh, once). */
+    x->tlp_retrans = false;
+    c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
+    if (c->cwnd > c->ssthresh) {
+        c->cwnd = c->ssthresh;
+    }
+    tw_count(c->st, TW_CNT_TCP_TLP_RECOVERY);
+    return false;
+}
+
+/* The end of a SACK recovery. RFC 8985 6.2 step 4: a widened reordering window lasts 16
+   recoveries (those without a D-SACK since it grew). */
+static __attribute__((noinline, cold)) void rack_recovery_end(tw_socket *c)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (x->reo_wnd_persist && --x->reo_wnd_persist == 0) {
+        x->reo_wnd_mult = 1;
+    }
+    if (!tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at != TW_TIME_NEVER) {
+        /* RFC 8985 7.2: out of recovery with data in flight, a probe may follow again
+           (ack_advance armed the RTO, still in recovery then). */
+        c->rto_at = tw_time_add(c->st->now, tw_conn_pto_or_rto(c->st, c));
+        timer_changed(c);
+    }
+}
+
 static void on_dupack(tw_socket *c, bool dup)
 {
     if (dup && c->dupacks < 255) {
         c->dupacks++;
+    }
+    if ((c->flags & TW_F_SACK) && tw_rack_active(c)) {
+        /* RFC 8985 6.2: RACK decides what is lost (with RFC 6675's rule while no
+           reordering was seen, tcp_sack.c tw_sack_lost_point): enter recovery on its
+           marks. */
+        if (c->ca_state == TW_CA_OPEN) {
+            c->ca_state = TW_CA_DISORDER; /* RFC 3042 limited transmit applies from here */
+        }
+        rack_on_sack(c);
+        if (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS) {
+            return;
+        }
+        if (!tw_conn_sbx(c)->reo_seen && tw_seq_ge(c->snd_una, c->recover) &&
+            (c->dupacks >= 3 || c->sacked > 2u * c->snd_mss)) {
+            enter_recovery(c); /* (RFC 6675 5, as RACK's reo_wnd 0 would) */
+        } else if (dup && c->dupacks <= 2) {
+            tw_count(c->st, TW_CNT_TCP_LIMITED_TRANSMIT);
+        }
+        return;
     }
     if (c->ca_state == TW_CA_RECOVERY) {
         if (dup && !(c->flags & TW_F_SACK)) {
@@ -1219,6 +1315,8 @@ static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c)
 {
     if (c->ca_state == TW_CA_OPEN || c->ca_state == TW_CA_DISORDER) {
         on_dupack(c, false);
+    } else if (c->ca_state == TW_CA_RECOVERY) {
+        rack_on_sack(c); /* lost retransmissions, new marks (RFC 8985 6.2) */
     }
 }
 
@@ -1249,6 +1347,9 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
             c->cwnd = f < c->ssthresh ? f : c->ssthresh;
             c->ca_state = TW_CA_OPEN;
             c->dupacks = 0;
+            if (c->sb) {
+                rack_recovery_end(c);
+            }
             return;
         }
         tw_count(st, TW_CNT_TCP_PARTIAL_ACK);
@@ -1274,7 +1375,9 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     if (c->ca_state == TW_CA_LOSS && tw_seq_ge(c->snd_una, c->recover)) {
         c->ca_state = TW_CA_OPEN;
     } else if (c->ca_state == TW_CA_DISORDER) {
-        c->ca_state = TW_CA_OPEN;
+        if (!c->sb || !tlp_ack_wait(c)) {
+            c->ca_state = TW_CA_OPEN;
+        }
     }
     c->dupacks = 0;
     if (grow) {
@@ -1450,7 +1553,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         c->snd_wl2 = s->ack;
     }
     uint32_t newly_sacked =
-        (s->h->o.present & TW_OPT_SACK) ? tw_sack_on_ack(c, &s->h->o) : 0;
+        (s->h->o.present & TW_OPT_SACK) ? tw_sack_on_ack(c, &s->h->o, s->ack) : 0;
     if (tw_seq_gt(s->ack, c->snd_una)) {
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);

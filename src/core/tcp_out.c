@@ -1282,15 +1282,45 @@ uint32_t tw_out_resend(tw_socket *c, tw_seq seq, uint32_t maxlen)
         }
     }
     emit(c, flags, seq, (uint32_t)tw_seq_diff(seq, c->snd_buf_seq), n, true);
+    if (c->sb) {
+        tw_rack_sent(c, seq, n, true); /* RFC 8985 6 */
+    }
     return n;
 }
 
 /* RFC 6675 NextSeg (1): retransmit the next hole that IsLost (below the lost point).
    Returns false when there is no hole left to resend. */
+/* RFC 8985 6.2: a retransmission RACK found lost goes again first; the next one still a
+   hole. Returns false when none is. */
+static __attribute__((noinline, cold)) bool resend_relost(tw_socket *c)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    while (x->nrelost) {
+        tw_seq a = x->relost[0];
+        x->nrelost--;
+        memmove(&x->relost[0], &x->relost[1], x->nrelost * sizeof x->relost[0]);
+        tw_seq start;
+        uint32_t len;
+        if (!tw_sack_hole(c, a, tw_seq_add(a, c->snd_mss), &start, &len) ||
+            !tw_seq_eq(start, tw_seq_max(a, c->snd_una))) {
+            continue; /* SACKed or acknowledged since */
+        }
+        uint32_t n = tw_out_resend(c, start, len);
+        if (n) {
+            c->total_retrans++;
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool resend_hole(tw_socket *c)
 {
     tw_seq start;
     uint32_t len;
+    if (c->sb && tw_conn_sbx(c)->nrelost && resend_relost(c)) {
+        return true;
+    }
     if (!tw_sack_hole(c, c->high_rxt, tw_sack_lost_point(c), &start, &len)) {
         return false;
     }
@@ -1415,6 +1445,9 @@ static unsigned push_full(tw_socket *c, unsigned max_segs)
         c->snd_nxt = tw_seq_add(c->snd_nxt, mss);
     }
     c->snd_max = c->snd_nxt;
+    if (__builtin_expect(c->sb != NULL, 0)) {
+        tw_rack_sent(c, tw_seq_add(c->snd_nxt, (uint32_t)-(n * mss)), n * mss, false);
+    }
     return n;
 }
 
@@ -1512,6 +1545,9 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                 c->stall_start = c->st->now;
             }
             emit(c, flags, c->snd_nxt, off, n, retrans);
+            if (c->sb) {
+                tw_rack_sent(c, c->snd_nxt, n, retrans); /* RFC 8985 6 */
+            }
             c->snd_nxt = tw_seq_add(c->snd_nxt, n + (fin ? 1u : 0u));
             if (n < c->snd_mss) {
                 c->snd_sml = c->snd_nxt;
@@ -1895,6 +1931,9 @@ void tw_out_retransmit(tw_socket *c)
        follows in slow start as ACKs come back. Prior SACK information is dropped
        (RFC 2018 8). */
     if (c->ca_state != TW_CA_LOSS || tw_seq_ge(c->snd_una, c->recover)) {
+        if (c->ca_state != TW_CA_RECOVERY) {
+            tw_undo_begin(c); /* (in recovery: that episode's state is kept) */
+        }
         c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
     }
     c->cwnd = c->snd_mss;
@@ -1918,4 +1957,53 @@ void tw_out_retransmit(tw_socket *c)
         tw_out_resend(c, c->snd_una, 1);
         c->total_retrans++;
     }
+}
+
+bool tw_out_tlp(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_sbx *x = tw_sbx_get(c);
+    if (x == NULL) {
+        return false; /* no memory: the RTO will do */
+    }
+    /* RFC 8985 7.3: "If a previously unsent segment exists AND the receive window allows
+       new data to be sent", send it -- whatever the congestion window says (the probe
+       stands for the ACKs the lost tail would have brought; Linux's tcp_send_loss_probe
+       sends it past cwnd too): cwnd is lifted for this one segment. */
+    tw_seq before = c->snd_max;
+    if (tw_seq_eq(c->snd_nxt, c->snd_max)) {
+        uint32_t cwnd = c->cwnd;
+        uint32_t flight = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+        c->cwnd = flight + c->snd_mss;
+        (void)push_segs(c, 1, false);
+        c->cwnd = cwnd;
+    }
+    bool sent_new = tw_seq_gt(c->snd_max, before);
+    if (!sent_new) {
+        /* "Else retransmit the last segment": the highest-sequenced one (with the FIN
+           when the FIN was sent). */
+        tw_seq top = tw_conn_fin_sent(c) ? tw_seq_add(c->snd_max, (uint32_t)-1) : c->snd_max;
+        uint32_t len = (uint32_t)tw_seq_diff(top, c->snd_una);
+        uint32_t most = seg_payload_max(c);
+        if (len > most) {
+            len = most;
+        }
+        tw_seq seq = tw_seq_add(top, (uint32_t)-len);
+        if (!tw_out_resend(c, seq, UINT32_MAX)) {
+            return false;
+        }
+        c->total_retrans++;
+        c->flags &= ~TW_F_RTT_TIMING; /* Karn */
+        if (c->ca_state == TW_CA_OPEN) {
+            c->ca_state = TW_CA_DISORDER; /* its ACKs off header prediction: tcp_in.c
+                                             tlp_ack_wait (RFC 8985 7.4.2) */
+        }
+    } else {
+        tw_count(st, TW_CNT_TCP_TLP_NEW_DATA);
+    }
+    tw_count(st, TW_CNT_TCP_TLP_PROBE);
+    x->tlp_on = true;
+    x->tlp_retrans = !sent_new;
+    x->tlp_end = c->snd_max;
+    return true;
 }

@@ -19,6 +19,27 @@
 
 #include <string.h>
 
+tw_sbx *tw_sbx_get(tw_socket *c)
+{
+    if (!c->sb) {
+        tw_sbx *x = tw_mem_zalloc(&c->st->mem, sizeof(tw_sbx));
+        if (!x) {
+            return NULL;
+        }
+        c->sb = &x->r;
+        c->flags |= TW_F_EXTRAS;
+        /* RFC 8985 6: everything in flight was sent before now (base_at). */
+        x->base_at = c->st->now;
+        x->hi_end = c->snd_max;
+        x->una_seen = c->snd_una;
+        x->rack_lost = c->snd_una;
+        x->fack = c->snd_una;
+        x->reo_wnd_mult = 1;
+        x->min_rtt = c->srtt;
+    }
+    return tw_conn_sbx(c);
+}
+
 void tw_sack_clear(tw_socket *c)
 {
     if (c->sb) {
@@ -35,7 +56,7 @@ void tw_sack_trim(tw_socket *c)
     }
 }
 
-uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o)
+uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o, tw_seq ack)
 {
     if (!(c->flags & TW_F_SACK) || !(o->present & TW_OPT_SACK)) {
         return 0;
@@ -43,6 +64,14 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o)
     uint32_t before = c->sacked;
     for (unsigned i = 0; i < o->sack_n; i++) {
         tw_seq s = tw_seq_make(o->sack[i].start), e = tw_seq_make(o->sack[i].end);
+        if (i == 0 && tw_seq_lt(s, e) &&
+            (tw_seq_le(e, ack) ||
+             (o->sack_n > 1 && tw_seq_ge(s, tw_seq_make(o->sack[1].start)) &&
+              tw_seq_le(e, tw_seq_make(o->sack[1].end))))) {
+            /* RFC 2883 4: a D-SACK (below the ACK, or inside the next block). */
+            tw_rack_dsack(c, s, e);
+            continue;
+        }
         if (!tw_seq_lt(s, e) || tw_seq_le(e, c->snd_una)) {
             continue; /* empty, or a D-SACK / old block: nothing new about the flight */
         }
@@ -50,12 +79,8 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o)
             tw_count(c->st, TW_CNT_TCP_RX_SACK_INVALID);
             continue;
         }
-        if (!c->sb) {
-            c->sb = tw_mem_zalloc(&c->st->mem, sizeof(*c->sb));
-            if (!c->sb) {
-                return 0; /* no memory: recovery falls back to NewReno behaviour */
-            }
-            c->flags |= TW_F_EXTRAS;
+        if (!c->sb && !tw_sbx_get(c)) {
+            return 0; /* no memory: recovery falls back to NewReno behaviour */
         }
         tw_ranges_add(c->sb, s, e); /* a full board keeps the older information */
     }
@@ -63,7 +88,23 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o)
     return c->sacked > before ? c->sacked - before : 0;
 }
 
+static tw_seq lost_point_6675(const tw_socket *c);
+
 tw_seq tw_sack_lost_point(const tw_socket *c)
+{
+    /* With RACK (RFC 8985 6.2), its marks; with no reordering seen yet also RFC 6675's
+       IsLost (which RACK's reo_wnd of 0 then reproduces, RFC 8985 6.2 step 4: kept for
+       the holes whose send times RACK does not know). Once reordering was seen, RACK's
+       time-based marks alone, so that a reordered segment is waited for. */
+    if (tw_rack_active(c)) {
+        const tw_sbx *x = tw_conn_sbx(c);
+        tw_seq r = tw_seq_max(x->rack_lost, c->snd_una);
+        return x->reo_seen ? r : tw_seq_max(r, lost_point_6675(c));
+    }
+    return lost_point_6675(c);
+}
+
+static tw_seq lost_point_6675(const tw_socket *c)
 {
     /* RFC 6675 4 IsLost. Counting any hole below the highest SACK as lost (FACK without
        its 3-segment margin) resent segments that were only reordered. */
@@ -166,4 +207,314 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max)
         }
     }
     return n;
+}
+
+/* ---- RACK (RFC 8985 6) ----------------------------------------------------------------- */
+
+static struct tw_xmit *xmit_at(tw_sbx *x, unsigned i)
+{
+    return &x->x[(x->xhead + i) % TW_RACK_XMITS];
+}
+
+void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    tw_time now = c->st->now;
+    tw_seq end = tw_seq_add(seq, len);
+    if (len == 0) {
+        return;
+    }
+    if (retrans && x->undo_on &&
+        (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS)) {
+        x->undo_bytes += len; /* (what a D-SACK must give back for an undo) */
+    }
+    if (retrans && x->r.n) {
+        /* A retransmission that ran on into SACKed bytes (the first one of a recovery
+           takes a full segment from snd_una) delivers nothing there: recorded up to
+           them, or their SACK would look like its delivery. */
+        tw_seq hs;
+        uint32_t hl;
+        if (tw_sack_hole(c, seq, end, &hs, &hl) && tw_seq_eq(hs, tw_seq_max(seq, c->snd_una))) {
+            end = tw_seq_add(hs, hl);
+        }
+    }
+    if (x->xn) {
+        struct tw_xmit *e = xmit_at(x, x->xn - 1u);
+        if (e->at == now && e->retrans == retrans && tw_seq_eq(e->end, seq)) {
+            e->end = end; /* one burst: one entry */
+            goto done;
+        }
+    }
+    if (x->xn == TW_RACK_XMITS) {
+        /* The oldest goes: what it covered now counts as sent at the next one's time,
+           later than it was (a loss found later, never early). */
+        x->xhead = (uint8_t)((x->xhead + 1u) % TW_RACK_XMITS);
+        x->xn--;
+    }
+    struct tw_xmit *e = xmit_at(x, x->xn);
+    e->start = seq;
+    e->end = end;
+    e->at = now;
+    e->ord = ++x->next_ord;
+    e->retrans = retrans;
+    x->xn++;
+done:
+    if (tw_seq_gt(end, x->hi_end)) {
+        x->hi_end = end;
+    }
+}
+
+/* When [s, e) was last sent: the newest entry that overlaps it. Not recorded: below
+   hi_end it was sent before the oldest entry (just before its time, or base_at: no
+   earlier than the truth); at or above hi_end (sent by a path that does not record: a request's or
+   response's last segment) *known = false. */
+/* (*known: 0 not known, 1 estimated, 2 recorded; *ord the entry's send order, 0 when
+   estimated) */
+static tw_time xmit_time(tw_sbx *x, tw_seq s, tw_seq e, bool *retrans, int *known, uint32_t *ord)
+{
+    *retrans = false;
+    *known = 1;
+    *ord = 0;
+    for (unsigned i = x->xn; i-- > 0;) {
+        const struct tw_xmit *r = xmit_at(x, i);
+        if (tw_seq_lt(r->start, e) && tw_seq_lt(s, r->end)) {
+            *retrans = r->retrans;
+            *known = 2;
+            *ord = r->ord;
+            return r->at;
+        }
+    }
+    if (tw_seq_ge(s, x->hi_end)) {
+        *known = 0;
+        return 0;
+    }
+    /* (a nanosecond before: it went out before anything recorded at that time, so a
+       segment resent at base_at is not taken for one sent before it) */
+    return (x->xn ? xmit_at(x, 0)->at : x->base_at) - 1;
+}
+
+/* RFC 8985 6.2 RACK_sent_after: (t1, ord1, end1) went out after (t2, ord2, end2). The
+   send order breaks a tie of times (two sends in one instant), the sequence number one
+   within an entry (a burst goes out in sequence order). */
+static bool sent_after(tw_time t1, uint32_t ord1, tw_seq end1, tw_time t2, uint32_t ord2,
+                       tw_seq end2)
+{
+    if (t1 != t2) {
+        return t1 > t2;
+    }
+    if (ord1 != ord2) {
+        return ord1 > ord2;
+    }
+    return tw_seq_gt(end1, end2);
+}
+
+/* RFC 8985 6.2 step 2: RACK.xmit_ts, end_seq and rtt from a delivered range. */
+static void rack_delivered(tw_socket *c, tw_sbx *x, tw_seq s, tw_seq e)
+{
+    tw_time now = c->st->now;
+    bool rtx;
+    int known;
+    uint32_t ord;
+    tw_time t = xmit_time(x, s, e, &rtx, &known, &ord);
+    if (!known || t > now) {
+        return;
+    }
+    tw_time rtt = now - t;
+    /* A retransmitted segment's ACK may be the original's: not a sample when it came
+       back sooner than an RTT could bring it (the RFC's alternative to timestamps). */
+    if (rtx && x->min_rtt && rtt < x->min_rtt) {
+        return;
+    }
+    if (!rtx && known == 2 && (x->min_rtt == 0 || rtt < x->min_rtt)) {
+        x->min_rtt = rtt;
+    }
+    if (!x->rack_on || sent_after(t, ord, e, x->rack_xmit, x->rack_ord, x->rack_end)) {
+        x->rack_on = true;
+        x->rack_xmit = t;
+        x->rack_ord = ord;
+        x->rack_end = e;
+        x->rack_rtt = rtt;
+    }
+    if (tw_seq_gt(e, x->fack)) {
+        x->fack = e;
+    }
+}
+
+void tw_undo_begin(tw_socket *c)
+{
+    if (!(c->flags & TW_F_SACK) || c->st->cfg.no_undo) {
+        return; /* (no D-SACK will tell) */
+    }
+    tw_sbx *x = tw_sbx_get(c);
+    if (x == NULL) {
+        return;
+    }
+    x->undo_on = true;
+    x->undo_cwnd = c->cwnd;
+    x->undo_ssthresh = c->ssthresh;
+    x->undo_cc = c->cc;
+    x->undo_bytes = 0;
+}
+
+/* RFC 3708 3 / RFC 4015: every byte the episode retransmitted was received twice: the
+   losses were not (reordering or a delay), so the reduction goes back. */
+static void undo(tw_socket *c, tw_sbx *x)
+{
+    x->undo_on = false;
+    c->cc = x->undo_cc;
+    if (c->cwnd < x->undo_cwnd) {
+        c->cwnd = x->undo_cwnd;
+    }
+    if (c->ssthresh < x->undo_ssthresh) {
+        c->ssthresh = x->undo_ssthresh;
+    }
+    tw_count(c->st, TW_CNT_TCP_UNDO);
+}
+
+void tw_rack_dsack(tw_socket *c, tw_seq s, tw_seq e)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (x == NULL) {
+        return;
+    }
+    if (x->tlp_on && x->tlp_retrans && tw_seq_lt(s, x->tlp_end) &&
+        tw_seq_ge(e, x->tlp_end)) {
+        /* RFC 8985 7.4.2: the probe's copy of the last segment reported as a duplicate:
+           the original arrived too, nothing was lost. */
+        x->tlp_retrans = false;
+    }
+    if (x->undo_on && x->undo_bytes) {
+        uint32_t n = (uint32_t)tw_seq_diff(e, s);
+        x->undo_bytes -= n < x->undo_bytes ? n : x->undo_bytes;
+        if (x->undo_bytes == 0) {
+            undo(c, x);
+        }
+    }
+    if (c->st->cfg.no_rack) {
+        return;
+    }
+    /* RFC 8985 6.2 step 4: a D-SACK shows reordering (or a spurious retransmission);
+       widen the window once per round trip, and keep it wider for 16 recoveries. */
+    x->reo_seen = true;
+    if (x->dsack_round_on && tw_seq_ge(c->snd_una, x->dsack_round)) {
+        x->dsack_round_on = false;
+    }
+    if (!x->dsack_round_on) {
+        x->dsack_round_on = true;
+        x->dsack_round = c->snd_max;
+        if (x->reo_wnd_mult < 255) {
+            x->reo_wnd_mult++;
+        }
+        x->reo_wnd_persist = 16;
+        tw_count(c->st, TW_CNT_TCP_RACK_REO_WND_UP);
+    }
+}
+
+/* RFC 8985 6.2 step 4: RACK.reo_wnd. */
+static tw_time reo_wnd(const tw_socket *c, const tw_sbx *x)
+{
+    if (!x->reo_seen) {
+        if (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS) {
+            return 0;
+        }
+        if (c->sacked >= 3u * c->snd_mss) { /* DupThresh segments SACKed */
+            return 0;
+        }
+    }
+    tw_time m = x->min_rtt ? x->min_rtt : c->srtt;
+    tw_time w = (tw_time)x->reo_wnd_mult * (m / 4);
+    return w < c->srtt ? w : c->srtt;
+}
+
+static void relost_add(tw_stack *st, tw_sbx *x, tw_seq a)
+{
+    for (unsigned i = 0; i < x->nrelost; i++) {
+        if (tw_seq_eq(x->relost[i], a)) {
+            return; /* (found again before it could go) */
+        }
+    }
+    if (x->nrelost < sizeof x->relost / sizeof x->relost[0]) {
+        tw_count(st, TW_CNT_TCP_RACK_LOST_RETRANS);
+        x->relost[x->nrelost++] = a;
+    }
+}
+
+tw_time tw_rack_detect(tw_socket *c)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (!tw_rack_active(c) || !x->rack_on || c->ca_state == TW_CA_LOSS || c->srtt == 0) {
+        return 0; /* (no RTT yet: no time to reason with; RFC 6675's rule and the RTO) */
+    }
+    tw_stack *st = c->st;
+    tw_time now = st->now;
+    tw_time reo = reo_wnd(c, x);
+    tw_time timeout = 0;
+    tw_seq lost = tw_seq_max(x->rack_lost, c->snd_una);
+    tw_seq from = c->snd_una, hs;
+    uint32_t hl;
+    unsigned steps = 0;
+    /* Each hole, a segment at a time (at most 256 looked at: a large flight's far end
+       waits for the next ACK). */
+    while (steps < 256 && tw_sack_hole(c, from, c->snd_max, &hs, &hl)) {
+        tw_seq he = tw_seq_add(hs, hl);
+        for (tw_seq a = hs; tw_seq_lt(a, he) && steps < 256; steps++) {
+            uint32_t n = (uint32_t)tw_seq_diff(he, a);
+            n = n < c->snd_mss ? n : c->snd_mss;
+            tw_seq b = tw_seq_add(a, n);
+            bool rtx;
+            int known;
+            uint32_t ord;
+            tw_time t = xmit_time(x, a, b, &rtx, &known, &ord);
+            /* RFC 8985 6.2 step 5: lost when a segment sent after it was delivered and
+               RACK.rtt + reo_wnd has passed since it was sent. */
+            if (known && sent_after(x->rack_xmit, x->rack_ord, x->rack_end, t, ord, b)) {
+                tw_time due = t + x->rack_rtt + reo;
+                if (due <= now) {
+                    if (tw_seq_gt(b, lost)) {
+                        tw_count(st, TW_CNT_TCP_RACK_LOST);
+                        lost = b;
+                    }
+                    if (rtx && c->ca_state == TW_CA_RECOVERY && tw_seq_lt(a, c->high_rxt)) {
+                        /* A retransmission lost too: resend it (without RACK, only the
+                           RTO finds it): tcp_out.c resend_hole takes it first. */
+                        relost_add(st, x, a);
+                    }
+                } else if (due - now > timeout) {
+                    timeout = due - now; /* (RFC 8985: timeout = max(remaining, timeout)) */
+                }
+            }
+            a = b;
+        }
+        from = he;
+    }
+    x->rack_lost = lost;
+    return timeout;
+}
+
+tw_time tw_rack_on_ack(tw_socket *c)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (!tw_rack_active(c)) {
+        return 0;
+    }
+    /* What the cumulative ACK delivered since RACK last looked, then the SACKed
+       ranges (their newest send is what counts: RACK.xmit_ts only grows). */
+    if (tw_seq_gt(c->snd_una, x->una_seen)) {
+        bool rtx;
+        int known;
+        uint32_t ord;
+        /* RFC 8985 6.2 step 3: an original (never retransmitted) delivered below what
+           was already delivered was reordered. */
+        (void)xmit_time(x, x->una_seen, tw_seq_add(x->una_seen, 1), &rtx, &known, &ord);
+        if (known && !rtx && tw_seq_gt(x->fack, x->una_seen) &&
+            tw_seq_ge(x->una_seen, c->high_rxt) && c->ca_state != TW_CA_LOSS) {
+            x->reo_seen = true;
+        }
+        rack_delivered(c, x, x->una_seen, c->snd_una);
+    }
+    x->una_seen = c->snd_una;
+    for (unsigned i = 0; i < c->sb->n; i++) {
+        rack_delivered(c, x, c->sb->r[i].start, c->sb->r[i].end);
+    }
+    return tw_rack_detect(c);
 }

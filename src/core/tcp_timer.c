@@ -27,6 +27,7 @@ static void trace_timer(tw_socket *c, tw_timer_kind kind)
 }
 
 static bool user_timeout_ok(tw_socket *c);
+static bool on_early(tw_socket *c);
 
 /* RFC 9293 3.10.8 (user timeout), issue 6: the abort comes when the user timeout runs
    out, not at the first backed-off expiry after it, so a peer that never ACKs or keeps
@@ -42,6 +43,21 @@ static tw_time clamp_to_user_timeout(const tw_socket *c, tw_time at)
         }
     }
     return at;
+}
+
+/* Linux's tcp_model_timeout: how long `boundary` expiries take with the timeout doubling
+   from rto_min up to rto_max (924.6 s for tcp_retries2 = 15 with 200 ms and 120 s). */
+static tw_time retries_timeout(const tw_config *cfg, unsigned boundary)
+{
+    tw_time base = cfg->rto_min ? cfg->rto_min : 1;
+    unsigned thresh = 0;
+    while (thresh < 62 && (base << (thresh + 1)) <= cfg->rto_max) {
+        thresh++; /* ilog2(rto_max / rto_min) */
+    }
+    if (boundary <= thresh) {
+        return ((2ull << boundary) - 1) * base;
+    }
+    return ((2ull << thresh) - 1) * base + (tw_time)(boundary - thresh) * cfg->rto_max;
 }
 
 /* Returns false when the connection was freed. */
@@ -63,7 +79,17 @@ static bool on_rto(tw_socket *c)
     if (!user_timeout_ok(c)) {
         return false;
     }
-    if (c->retries >= limit) {
+    bool out = c->retries >= limit;
+    if (c->state >= TW_STATE_ESTABLISHED && !st->cfg.retries_count) {
+        /* Linux's retransmits_timed_out: tcp_retries2 (and orphan_retries) bound the time
+           since the data waited for an ACK, not the count, by the time `limit`
+           expiries would take from rto_min doubling to rto_max; a large RTO then gives
+           up after fewer retransmissions, a small one after more. (From stall_start,
+           the last progress, where Linux counts from the head's first sending: no
+           earlier.) At least one retransmission first. */
+        out = c->retries > 0 && st->now - c->stall_start >= retries_timeout(&st->cfg, limit);
+    }
+    if (out) {
         /* S9: out of retries: the attempt fails with a clear error, nothing left: the
            soft error an ICMP message reported since the last new ACK if there is one
            (RFC 1122 4.2.3.9, Linux's tcp_write_err), else TW_ERR_TIMEDOUT. */
@@ -88,6 +114,77 @@ static bool on_rto(tw_socket *c)
         tw_out_retransmit(c);
     }
     c->rto_at = clamp_to_user_timeout(c, tw_time_add(st->now, c->rto));
+    return true;
+}
+
+/* RFC 8985 7.2: a probe may go out when SACK is in use, the connection is not in loss
+   recovery (Open or Disorder: Linux asks for Open, RACK's reordering timer covering
+   Disorder there), TLP is on, data is outstanding, and no earlier probe is still
+   unanswered: one probe per tail, until the cumulative ACK passes TLP.end_seq. */
+static bool tlp_may_probe(const tw_socket *c)
+{
+    const tw_sbx *x = tw_conn_sbx(c);
+    return (c->flags & TW_F_SACK) && c->ca_state <= TW_CA_DISORDER && !c->st->cfg.no_tlp &&
+        c->srtt != 0 && !tw_seq_eq(c->snd_una, c->snd_max) &&
+        (x == NULL || !x->tlp_on || tw_seq_ge(c->snd_una, x->tlp_end));
+}
+
+/* The retransmission slot ran out before the RTO was due (stall_start + rto, or the
+   deadline RACK's timer kept, rto_due): it ran for the probe timeout
+   (tw_conn_pto_or_rto) or RACK's reordering timer (tw_rack_act). RFC 8985 6.3: RACK's
+   detection; 7.2-7.3: the probe if one may go, the RTO re-armed after it; otherwise
+   the slot waits for what is due next. Returns false when the connection was freed
+   (the user timeout). */
+static __attribute__((noinline, cold)) bool on_early(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    if (!user_timeout_ok(c)) {
+        return false;
+    }
+    tw_sbx *x = tw_conn_sbx(c);
+    tw_time due = tw_time_add(c->stall_start, c->rto);
+    if (x != NULL && x->rto_due > due) {
+        due = x->rto_due;
+    }
+    tw_time next = due;
+    if (tw_rack_active(c)) {
+        tw_time t = tw_rack_detect(c);
+        tw_rack_act(c, 0);
+        if (c->ca_state == TW_CA_RECOVERY) {
+            tw_out_push(c); /* what was marked lost goes again (RFC 6675 NextSeg) */
+        }
+        if (t && tw_time_add(st->now, t) < next) {
+            next = tw_time_add(st->now, t);
+        }
+    }
+    if (tlp_may_probe(c)) {
+        /* RFC 8985 7.2: PTO = 2 * SRTT, plus the worst-case delayed-ACK time when one
+           segment is in flight (its ACK may be held that long), at most the RTO. */
+        tw_time pto = 2 * c->srtt;
+        if ((uint32_t)tw_seq_diff(c->snd_max, c->snd_una) <= c->snd_mss) {
+            pto += TW_TLP_WCDELACK;
+        }
+        if (pto < c->rto) {
+            tw_time at = tw_time_add(c->stall_start, pto);
+            if (!tw_time_reached(at, st->now)) {
+                next = at < next ? at : next;
+            } else {
+                trace_timer(c, TW_TIMER_TLP);
+                if (tw_out_tlp(c)) {
+                    /* RFC 8985 7.3: after a probe the RTO runs, not another PTO. */
+                    due = tw_time_add(st->now, c->rto);
+                    next = due;
+                    x = tw_conn_sbx(c); /* (made by the probe) */
+                }
+            }
+        }
+    }
+    if (x != NULL) {
+        x->rto_due = due;
+    }
+    if (c->rto_at == TW_TIME_NEVER || next < c->rto_at) {
+        c->rto_at = clamp_to_user_timeout(c, next);
+    }
     return true;
 }
 
@@ -251,7 +348,18 @@ void tw_conn_on_timer(tw_socket *c)
     }
     if (tw_time_reached(c->rto_at, st->now)) {
         c->rto_at = TW_TIME_NEVER;
-        bool alive = (c->flags & TW_F_PERSIST) ? on_persist(c) : on_rto(c);
+        bool alive;
+        if (c->flags & TW_F_PERSIST) {
+            alive = on_persist(c);
+        } else if ((__builtin_expect(!tw_time_reached(tw_time_add(c->stall_start, c->rto), st->now),
+                                     0) ||
+                    (c->sb != NULL && tw_conn_sbx(c)->rto_due > st->now)) &&
+                   c->state >= TW_STATE_ESTABLISHED && !(c->flags & TW_F_SYN_UNACKED)) {
+            /* armed by tw_conn_pto_or_rto or tw_rack_act: before the RTO is due */
+            alive = on_early(c);
+        } else {
+            alive = on_rto(c);
+        }
         if (!alive) {
             return;
         }

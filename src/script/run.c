@@ -147,7 +147,7 @@ static int parse_bool(const char *v, bool *out)
     return 0;
 }
 
-typedef enum { K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_MTU, K_COOKIES, K_CC } key_kind;
+typedef enum { K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_NBOOL, K_MTU, K_COOKIES, K_CC } key_kind;
 
 typedef struct set_key {
     const char *name;
@@ -166,7 +166,8 @@ static const set_key set_keys[] = {
     {"fin_timeout", K_DUR, CFG_OFF(fin_timeout), "orphaned FIN-WAIT-2 lifetime (60s)"},
     {"syn_retries", K_U8, CFG_OFF(syn_retries), "SYN retransmissions (7)"},
     {"synack_retries", K_U8, CFG_OFF(synack_retries), "SYN+ACK retransmissions (5)"},
-    {"retries", K_U8, CFG_OFF(retries), "data/FIN retransmissions (15)"},
+    {"retries", K_U8, CFG_OFF(retries),
+     "data/FIN retries, as tcp_retries2 a time: N expiries from rto_min (15: 924.6s)"},
     {"orphan_retries", K_U8, CFG_OFF(orphan_retries), "FIN retransmissions of an orphan (8)"},
     {"max_connections", K_U32, CFG_OFF(max_connections), "live connections, 0 = no limit"},
     {"max_orphans", K_U32, CFG_OFF(max_orphans), "orphaned connections, 0 = no limit"},
@@ -194,6 +195,14 @@ static const set_key set_keys[] = {
     {"initial_cwnd", K_U32, CFG_OFF(initial_cwnd), "initial window in segments (10)"},
     {"delayed_ack", K_DUR, CFG_OFF(delayed_ack),
      "delayed-ACK timer; 0 = ACK every segment (scripts run with 0)"},
+    {"tlp", K_NBOOL, CFG_OFF(no_tlp),
+     "tail loss probes, RFC 8985 7 (1, Linux's tcp_early_retrans=3)"},
+    {"rack", K_NBOOL, CFG_OFF(no_rack),
+     "RACK loss detection, RFC 8985 6 (1, Linux's tcp_recovery=1)"},
+    {"retries_count", K_BOOL, CFG_OFF(retries_count),
+     "retries/orphan_retries count retransmissions, not Linux's time model (0)"},
+    {"undo", K_NBOOL, CFG_OFF(no_undo),
+     "undo a recovery's reduction when D-SACKs show it spurious, RFC 3708 (1, Linux)"},
     {"mtu", K_MTU, 0, "MTU of the stack's link (1500; the MSS offered follows)"},
 };
 
@@ -238,10 +247,12 @@ int tw_sc_apply_setting(tw_config *cfg, uint16_t *mtu, const char *key, const ch
                 memcpy(field, &v, sizeof(v));
             }
             break;
-        case K_BOOL: {
+        case K_BOOL:
+        case K_NBOOL: { /* (K_NBOOL: a feature's switch kept as its no_ field) */
             bool b;
             rc = parse_bool(value, &b);
             if (rc == 0) {
+                b = k->kind == K_NBOOL ? !b : b;
                 memcpy(field, &b, sizeof(b));
             }
             break;
@@ -2362,6 +2373,8 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_wmem", NULL, false, NULL},
     {"net.ipv4.tcp_rto_min_us", NULL, false, NULL},
     {"net.inet.tcp.rfc1323", NULL, false, NULL},
+    {"net.ipv4.tcp_early_retrans", NULL, false, NULL}, /* 3, 4: TLP (setting "tlp") */
+    {"net.ipv4.tcp_recovery", NULL, false, NULL},      /* bit 0: RACK (setting "rack") */
     {"net.inet.tcp.sack.enable", "no_sack", true, NULL},
     {"net.inet.tcp.msl", NULL, false, NULL},
     {"net.inet.tcp.delayed_ack", NULL, false, NULL},
@@ -2372,8 +2385,6 @@ static const sysctl_map sysctls[] = {
     {"net.inet.tcp.ecn.enable", NULL, false, "0"},
     {"net.inet.tcp.syncookies", NULL, false, "0"},
     {"net.ipv4.tcp_autocorking", NULL, false, "0"},
-    {"net.ipv4.tcp_early_retrans", NULL, false, "0"}, /* no TLP or early retransmit */
-    {"net.ipv4.tcp_recovery", NULL, false, "0"},      /* no RACK */
     {"net.ipv4.tcp_frto", NULL, false, "0"},
     {"net.ipv4.tcp_no_metrics_save", NULL, false, "1"}, /* no metrics cache */
     /* How Linux sizes TSO bursts: packets are compared after aggregation, any value. */
@@ -2453,6 +2464,23 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
             char buf[40];
             snprintf(buf, sizeof(buf), "%sus", value);
             return tw_sc_apply_setting(&r->cfg, &r->mtu, "rto_min", buf, why, wl);
+        }
+        if (strcmp(key, "net.ipv4.tcp_early_retrans") == 0 ||
+            strcmp(key, "net.ipv4.tcp_recovery") == 0) {
+            /* Linux: tcp_early_retrans 3 and 4 enable TLP (1 and 2, early retransmit
+               alone, which RACK supersedes: no TLP); tcp_recovery's bit 0 is RACK. */
+            char *end = NULL;
+            long v = strtol(value, &end, 0);
+            if (end == value || *end != '\0' || v < 0) {
+                snprintf(why, wl, "sysctl %s=%s: expected a number", key, value);
+                return -1;
+            }
+            if (key[13] == 'e') { /* (net.ipv4.tcp_early_retrans) */
+                r->cfg.no_tlp = !(v == 3 || v == 4);
+            } else {
+                r->cfg.no_rack = !(v & 1);
+            }
+            return 0;
         }
         if (strcmp(key, "net.inet.tcp.rfc1323") == 0) {
             bool off = strcmp(value, "0") == 0;

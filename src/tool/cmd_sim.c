@@ -16,6 +16,7 @@
 #include "sim/sim.h"
 #include "tool/ladder.h"
 #include "tool/tool.h"
+#include "script/run.h"
 
 struct sim_opts {
     unsigned long runs;
@@ -31,8 +32,26 @@ struct sim_opts {
     bool quiet;
     const char *pcap_path; /* --pcap: every delivered packet of every run */
     tw_pcap *pcap;
-    char argline[512]; /* impairment options, for the repro line */
+    char argline[1024]; /* impairment options, for the repro line */
+    bool counters; /* --counters: the stacks' counters summed over the runs */
+    uint64_t cnt[TW_CNT_COUNT_];
+    const char *set[16]; /* --set KEY=VALUE, both stacks, in order */
+    unsigned nset;
 };
+
+/* Apply --set KEY=VALUE to a config (tcpwave script's settings). 0 or -1 with `err`. */
+static int apply_set(tw_config *cfg, uint16_t *mtu, const char *kv, char *err, size_t errlen)
+{
+    const char *eq = strchr(kv, '=');
+    char key[64];
+    if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof key) {
+        snprintf(err, errlen, "--set needs KEY=VALUE");
+        return -1;
+    }
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    return tw_sc_apply_setting(cfg, mtu, key, eq + 1, err, errlen);
+}
 
 /* Counting allocator: live bytes per stack, so a leak fails the run. */
 struct counting {
@@ -224,7 +243,7 @@ static void cap_tap(const uint8_t *pkt, size_t len, tw_time now, int from, int t
 
 static uint64_t cap_base_ns; /* where the next run's packets start in the capture */
 
-static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *res)
+static void run_one(struct sim_opts *o, uint64_t seed, struct run_result *res)
 {
     memset(res, 0, sizeof *res);
     struct counting cc = {0}, sc = {0};
@@ -239,6 +258,11 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
     tw_config_init(&cfg);
     cfg.msl = (tw_time)(o->msl * 1e9);
     cfg.cc = o->cc;
+    uint16_t mtu = 1500;
+    for (unsigned i = 0; i < o->nset; i++) {
+        char err[128];
+        (void)apply_set(&cfg, &mtu, o->set[i], err, sizeof err); /* (checked when parsed) */
+    }
     if (o->trace) {
         tw_ladder_opts lo;
         tw_ladder_opts_init(&lo, stderr);
@@ -251,14 +275,14 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
         cfg.trace_ud = tw_ladder_add_stack(lad, "client", cfg.addr);
     }
     tw_stack *cst = NULL, *sst = NULL;
-    int rc = tw_sim_add_stack(sim, &cfg, 1500, &cst);
+    int rc = tw_sim_add_stack(sim, &cfg, mtu, &cst);
     cfg.addr = 0x0a000002u;
     cfg.allocator = &sa;
     if (lad != NULL) {
         cfg.trace_ud = tw_ladder_add_stack(lad, "server", cfg.addr);
     }
     if (rc >= 0) {
-        rc = tw_sim_add_stack(sim, &cfg, 1500, &sst);
+        rc = tw_sim_add_stack(sim, &cfg, mtu, &sst);
     }
     if (rc < 0) {
         snprintf(res->why, sizeof res->why, "cannot create stacks: %s", tw_strerror(rc));
@@ -342,6 +366,10 @@ static void run_one(const struct sim_opts *o, uint64_t seed, struct run_result *
     res->goodput_mbps = res->secs > 0 ? bits / res->secs / 1e6 : 0;
     res->retrans =
         tw_stack_counter(cst, TW_CNT_TCP_TX_RETRANS) + tw_stack_counter(sst, TW_CNT_TCP_TX_RETRANS);
+    for (int k = 0; k < TW_CNT_COUNT_; k++) {
+        o->cnt[k] +=
+            tw_stack_counter(cst, (enum tw_counter)k) + tw_stack_counter(sst, (enum tw_counter)k);
+    }
     res->cstate = state_or_closed(cst, &cl);
     res->sstate = state_or_closed(sst, &sv);
     if (rc != TW_OK) {
@@ -395,7 +423,8 @@ static const char sim_usage[] =
     "tcpwave sim [--runs N] [--seed S] [--bytes N] [--loss P] [--burst-loss P] [--reorder P]\n"
     "                   [--dup P] [--corrupt P] [--delay MS] [--jitter MS] [--rate MBIT]\n"
     "                   [--queue PKTS] [--cc cubic|newreno] [--reorder-delay MS] [--msl SEC]\n"
-    "                   [--time-limit SEC] [--trace] [--pcap FILE] [-q]";
+    "                   [--time-limit SEC] [--set KEY=VALUE]... [--counters] [--trace]\n"
+    "                   [--pcap FILE] [-q]";
 static const char sim_help[] =
     "Run N seeded transfers between two tcpwave stacks over the simulated link: each run\n"
     "sends a random size up to --bytes in each direction at once, half-closes, closes and\n"
@@ -418,6 +447,9 @@ static const char sim_help[] =
     "  --reorder-delay MS  hold-back for reordered packets (default 2 x delay)\n"
     "  --msl SEC           MSL of both stacks (default 1)\n"
     "  --time-limit SEC    virtual time allowed per run (default 600)\n"
+    "  --counters          print the stacks' nonzero counters summed over the runs\n"
+    "  --set KEY=VALUE     a stack setting for both stacks, as in tcpwave script (e.g.\n"
+    "                      tlp=0, rack=0; see tcpwave script --help), up to 16\n"
     "  --trace             ladder diagram of every run on stderr\n"
     "  --pcap FILE         every delivered packet of every run into FILE (pcap), one run\n"
     "                      after another (lost packets are in --trace, not in the file)\n"
@@ -430,6 +462,12 @@ static int sim_usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nusage: %s\nTry 'tcpwave sim --help' for more information.\n", sim_usage);
     return TW_EXIT_USAGE;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static int parse_prob(const char *arg, double *out)
@@ -472,7 +510,9 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         O_RATE,
         O_QUEUE,
         O_CC,
-        O_PCAP
+        O_PCAP,
+        O_SET,
+        O_COUNTERS
     };
     static const struct option lo[] = {
         {"runs", required_argument, NULL, O_RUNS},
@@ -493,6 +533,8 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         {"queue", required_argument, NULL, O_QUEUE},
         {"cc", required_argument, NULL, O_CC},
         {"pcap", required_argument, NULL, O_PCAP},
+        {"set", required_argument, NULL, O_SET},
+        {"counters", no_argument, NULL, O_COUNTERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -576,6 +618,25 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         case O_QUEUE:
             bad = tw_parse_uint(arg, 1, 1000000, &o.queue);
             break;
+        case O_COUNTERS:
+            o.counters = true;
+            break;
+        case O_SET: {
+            tw_config scratch;
+            uint16_t mtu = 1500;
+            char err[128];
+            tw_config_init(&scratch);
+            if (o.nset == sizeof o.set / sizeof o.set[0]) {
+                return sim_usage_error("%s", "too many --set options");
+            }
+            if (apply_set(&scratch, &mtu, arg, err, sizeof err) < 0) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "--set %.60s: %.120s", arg, err);
+                return sim_usage_error("%s", msg);
+            }
+            o.set[o.nset++] = arg;
+            break;
+        }
         case O_CC:
             if (!strcmp(arg, "cubic")) {
                 o.cc = TW_CC_CUBIC;
@@ -607,6 +668,10 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
              o.bytes, o.loss, o.burst_loss, o.dup, o.reorder, o.corrupt, o.delay_ms, o.jitter_ms,
              o.reorder_ms, o.rate_mbit, o.queue ? o.queue : 100ul,
              o.cc == TW_CC_NEWRENO ? "newreno" : "cubic", o.msl, o.limit);
+    for (unsigned i = 0; i < o.nset; i++) {
+        size_t l = strlen(o.argline);
+        snprintf(o.argline + l, sizeof o.argline - l, " --set %s", o.set[i]);
+    }
     if (o.pcap_path != NULL) {
         int prc = tw_pcap_open(&o.pcap, o.pcap_path);
         if (prc != 0) {
@@ -617,11 +682,22 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         cap_base_ns = TW_SEC(1);
     }
     unsigned long passed = 0, failed = 0;
+    /* The virtual times of the runs that passed, for the summary line. */
+    double *times = calloc(o.runs, sizeof(double));
+    double total_secs = 0;
+    uint64_t total_retrans = 0;
+    if (times == NULL) {
+        fprintf(stderr, "tcpwave: sim: out of memory\n");
+        return TW_EXIT_FAIL;
+    }
     for (unsigned long i = 0; i < o.runs; i++) {
         uint64_t seed = o.seed + i;
         struct run_result r;
         run_one(&o, seed, &r);
         if (r.ok) {
+            times[passed] = r.secs;
+            total_secs += r.secs;
+            total_retrans += r.retrans;
             passed++;
             if (!o.quiet) {
                 printf("run %lu seed 0x%" PRIx64 ": ok  %" PRIu64 " B up, %" PRIu64
@@ -639,6 +715,21 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
     }
     if (o.pcap != NULL) {
         tw_pcap_close(o.pcap);
+    }
+    if (passed) {
+        qsort(times, passed, sizeof(double), cmp_double);
+        double median =
+            passed % 2 ? times[passed / 2] : (times[passed / 2 - 1] + times[passed / 2]) / 2;
+        printf("virtual time of the %lu passed runs: total %.3f s, median %.3f s, max %.3f s; "
+               "%" PRIu64 " retransmitted\n",
+               passed, total_secs, median, times[passed - 1], total_retrans);
+    }
+    free(times);
+    for (int k = 0; o.counters && k < TW_CNT_COUNT_; k++) {
+        if (o.cnt[k]) {
+            printf("  %-28s %12" PRIu64 "  %s\n", tw_counter_name((enum tw_counter)k), o.cnt[k],
+                   tw_counter_desc((enum tw_counter)k));
+        }
     }
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;

@@ -645,6 +645,8 @@ static const char *reason_text(const tw_ladder *l, tw_timer_kind k)
         return "orphan timeout";
     case TW_TIMER_RTO:
         return "retransmission timeout";
+    case TW_TIMER_TLP:
+        return "tail loss probe";
     default:
         return NULL;
     }
