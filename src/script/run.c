@@ -195,6 +195,10 @@ static const set_key set_keys[] = {
     {"delayed_ack", K_DUR, CFG_OFF(delayed_ack),
      "delayed-ACK timer; 0 = ACK every segment (scripts run with 0)"},
     {"mtu", K_MTU, 0, "MTU of the stack's link (1500; the MSS offered follows)"},
+    {"fastopen", K_U32, CFG_OFF(fastopen),
+     "TCP Fast Open, Linux's tcp_fastopen bits: 1 client, 2 server, 0x200 server without "
+     "cookie, 0x400 every listener (1)"},
+    {"fastopen_cache", K_U32, CFG_OFF(fastopen_cache), "client Fast Open cookies kept (64)"},
 };
 
 int tw_sc_apply_setting(tw_config *cfg, uint16_t *mtu, const char *key, const char *value,
@@ -550,6 +554,18 @@ static void fmt_opts(const sc_runner *r, const sc_flow *f, const tw_wire_tcp *w,
                 break;
             }
             goto unknown;
+        case 34:
+        case 254:
+            /* TCP Fast Open (RFC 7413 4.1.1), as packetdrill writes it: FO or FOEXP and the
+               cookie in hex, nothing for a request */
+            if (o[i].kind == 254 && (o[i].len < 4 || d[0] != 0xf9 || d[1] != 0x89)) {
+                goto unknown;
+            }
+            tw_sb_printf(sb, o[i].kind == 34 ? "FO" : "FOEXP");
+            for (int b = o[i].kind == 34 ? 0 : 2; b < o[i].len - 2; b++) {
+                tw_sb_printf(sb, b == (o[i].kind == 34 ? 0 : 2) ? " %02x" : "%02x", d[b]);
+            }
+            break;
         default:
         unknown:
             tw_sb_printf(sb, "opt%u len %u", o[i].kind, o[i].len);
@@ -2353,6 +2369,7 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_max_tw_buckets", "max_time_wait", false, NULL},
     {"net.ipv4.tcp_challenge_ack_limit", "challenge_ack_limit", false, NULL},
     {"net.ipv4.tcp_syncookies", "syncookies", false, NULL},
+    {"net.ipv4.tcp_fastopen", "fastopen", false, NULL},
     {"net.ipv4.tcp_max_syn_backlog", "syn_backlog", false, NULL},
     {"net.ipv4.tcp_keepalive_time", NULL, false, NULL},
     {"net.ipv4.tcp_keepalive_intvl", NULL, false, NULL},
@@ -2367,7 +2384,6 @@ static const sysctl_map sysctls[] = {
     {"net.inet.tcp.delayed_ack", NULL, false, NULL},
     /* Features tcpwave does not have: fine when the script turns them off. */
     {"net.ipv4.tcp_ecn", NULL, false, "0"},
-    {"net.ipv4.tcp_fastopen", NULL, false, "0"},
     {"net.ipv4.tcp_abort_on_overflow", NULL, false, "0"},
     {"net.inet.tcp.ecn.enable", NULL, false, "0"},
     {"net.inet.tcp.syncookies", NULL, false, "0"},
