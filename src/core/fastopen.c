@@ -53,6 +53,7 @@ void tw_tfo_cookie_make(tw_stack *st, uint32_t raddr, tw_tfo_cookie *out)
        rotation to the server; a new stack has a new key). */
     uint64_t m = tw_siphash_4x32(&st->tfo_key, raddr, 0x54464f31u /* "TFO1" */, 0, 0);
     out->len = 8;
+    out->exp = false;
     for (unsigned i = 0; i < 8; i++) {
         out->val[i] = (uint8_t)(m >> (56 - 8 * i));
     }
@@ -108,7 +109,9 @@ bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s)
                 tw_count(st, TW_CNT_TCP_FASTOPEN_PASSIVE_FAIL);
             }
             /* RFC 7413 4.1.2: the cookie rides on the SYN+ACK of a usual half-open
-               entry. */
+               entry, in the form the SYN used (Linux answers the experimental option in
+               kind) */
+            valid.exp = opt && (h->o.fo_flags & TW_FO_EXP);
             tw_count(st, TW_CNT_TCP_FASTOPEN_COOKIE_SENT);
             tw_in_listen_cookie(l, sm, &valid);
             return true;
@@ -238,6 +241,7 @@ tw_tfo_client tw_tfo_client_plan(tw_stack *st, uint32_t addr, tw_tfo_cookie *coo
         return TW_TFO_PLAN_REQUEST;
     }
     cookie->len = e->len;
+    cookie->exp = false; /* (RFC 7413's kind 34 on our SYNs, as Linux's default) */
     memcpy(cookie->val, e->val, e->len);
     *mss = e->mss;
     return TW_TFO_PLAN_DATA;

@@ -21,6 +21,7 @@
 /* A SYN's cookie request or cookie, and what to answer. */
 typedef struct tw_tfo_cookie {
     uint8_t len; /* 0: none */
+    bool exp;    /* written in the experimental form (kind 254, magic 0xF989) */
     uint8_t val[TW_FASTOPEN_COOKIE_MAX];
 } tw_tfo_cookie;
 

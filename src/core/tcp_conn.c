@@ -468,6 +468,9 @@ static __attribute__((noinline)) void done_held(tw_socket *c, int err)
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
     tw_wheel_cancel(&c->st->wheel, &c->timer);
+    if ((c->flags & TW_F_EXTRAS) && c->opts && (c->opts->tfo & TW_TFO_PENDING)) {
+        tw_tfo_pending_drop(c); /* RFC 7413 5.1: an accepted child ends before its ACK */
+    }
     tw_conn_set_state(c, TW_STATE_CLOSED);
     unhash(c);
     uncount(c);

@@ -1155,17 +1155,28 @@ static __attribute__((noinline)) void req_send_general(tw_stack *st, const tw_re
     out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
 }
 
-/* The Fast Open option's words (RFC 7413 4.1.1): kind 34, its length and the cookie
-   (none: a request), then NOPs up to a word, as Linux writes it; returns the count. */
+/* The Fast Open option's words (RFC 7413 4.1.1): kind 34 (or 254 with its magic), its
+   length and the cookie (none: a request), then NOPs up to a word, as Linux writes it;
+   returns the count. */
 static unsigned fo_words(uint32_t *w, const tw_tfo_cookie *cookie)
 {
-    uint8_t b[4 + TW_FASTOPEN_COOKIE_MAX];
+    uint8_t b[4 + TW_FASTOPEN_COOKIE_MAX + 4];
     unsigned clen = cookie ? cookie->len : 0;
-    unsigned n = 2 + clen;
-    b[0] = 34;
-    b[1] = (uint8_t)n;
-    if (clen) {
-        memcpy(b + 2, cookie->val, clen);
+    unsigned n;
+    if (cookie && cookie->exp) {
+        n = 4 + clen; /* kind 254, length, magic 0xF989 (RFC 6994) */
+        b[0] = 254;
+        b[1] = (uint8_t)n;
+        b[2] = 0xf9;
+        b[3] = 0x89;
+        memcpy(b + 4, cookie->val, clen);
+    } else {
+        n = 2 + clen;
+        b[0] = 34;
+        b[1] = (uint8_t)n;
+        if (clen) {
+            memcpy(b + 2, cookie->val, clen);
+        }
     }
     while (n % 4) {
         b[n++] = 1; /* NOP */
