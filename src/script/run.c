@@ -2528,6 +2528,10 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
                 /* packetdrill's suites start from a script that puts Linux's settings
                    back to their defaults; tcpwave's stack is fresh and at its own. */
                 note(r, "`%s`: packetdrill's defaults script, taken as tcpwave's defaults", cmd1);
+                /* but for Linux's selftests' one, which turns Fast Open on both ways
+                   (tcp_fastopen=0x3), that its tcp_fastopen_* scripts expect */
+                char fo[] = "3";
+                rc = apply_sysctl(r, "net.ipv4.tcp_fastopen", fo, why, wl);
                 continue;
             }
             if (strstr(word, "sysctl_restore") != NULL) {
