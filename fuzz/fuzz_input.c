@@ -1497,7 +1497,7 @@ static void op_pair(uint8_t v)
     if (!c) {
         return;
     }
-    do_connect(cli, c, srv->addr, port);
+    do_connect(cli, c, srv->addr, port, false);
     deliver_all(DELIVER_ALL_MAX);
     l = find_listener(srv, port);
     if (l) {
