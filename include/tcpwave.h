@@ -217,7 +217,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_FASTOPEN_ACTIVE_REQ, "tfo: SYNs sent asking for a cookie")                       \
     X(TCP_FASTOPEN_ACTIVE_SYN_DATA, "tfo: SYNs sent with a cookie and data")               \
     X(TCP_FASTOPEN_ACTIVE, "tfo: SYN data acknowledged by the SYN+ACK")                    \
-    X(TCP_FASTOPEN_ACTIVE_FAIL, "tfo: SYN data not acknowledged (sent again after the handshake)") \
+    X(TCP_FASTOPEN_ACTIVE_FAIL, "tfo: SYN data not acknowledged, sent again after the handshake (counted at a SYN+ACK with the option, else when the connection ends)") \
     X(TCP_FASTOPEN_COOKIE_CACHED, "tfo: cookies stored from SYN+ACKs (client cache)")      \
     X(TCP_FASTOPEN_BLACKHOLE, "tfo: connects without Fast Open after a SYN with data was lost")
 

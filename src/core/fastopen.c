@@ -145,6 +145,18 @@ void tw_tfo_pending_drop(tw_socket *c)
     }
 }
 
+void tw_tfo_conn_gone(tw_socket *c)
+{
+    if (c->opts->tfo & TW_TFO_PENDING) {
+        tw_tfo_pending_drop(c);
+    }
+    if ((c->opts->tfo & TW_TFO_SYN_DATA) && (c->flags & TW_F_CONNECTED)) {
+        /* RFC 7413 4.2.2's case, seen only now: the SYN+ACK acknowledged the SYN alone */
+        tw_count(c->st, TW_CNT_TCP_FASTOPEN_ACTIVE_FAIL);
+    }
+    c->opts->tfo = (uint8_t)(c->opts->tfo & ~(TW_TFO_PENDING | TW_TFO_SYN_DATA));
+}
+
 /* ---- client: the cookie cache ---- */
 
 typedef struct tw_tfo_entry {

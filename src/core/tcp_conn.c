@@ -254,8 +254,8 @@ static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
 {
     tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
     tw_mem_free(&st->mem, c->sb, sizeof(*c->sb));
-    if (c->opts && (c->opts->tfo & TW_TFO_PENDING)) {
-        tw_tfo_pending_drop(c); /* RFC 7413 5.1's count: a child gone before its ACK */
+    if (c->opts && (c->opts->tfo & (TW_TFO_PENDING | TW_TFO_SYN_DATA))) {
+        tw_tfo_conn_gone(c); /* (Fast Open's accounts: fastopen.h) */
     }
     tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
 }
