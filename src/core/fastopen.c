@@ -268,14 +268,16 @@ void tw_tfo_syn(tw_socket *c)
     o->tfo = (uint8_t)((o->tfo & ~TW_TFO_CONNECT) | TW_TFO_REQUESTED);
     tw_tfo_cookie cookie;
     uint16_t mss;
-    if ((o->tfo & TW_TFO_SYN_DATA) &&
-        tw_tfo_client_plan(st, c->raddr, &cookie, &mss) == TW_TFO_PLAN_DATA) {
+    if (tw_tfo_client_plan(st, c->raddr, &cookie, &mss) == TW_TFO_PLAN_DATA) {
         /* RFC 7413 4.2.1: the cookie and the data on the SYN, which then takes the data's
            sequence numbers (SND.MAX past them; SND.NXT stays at ISS + 1 until the
            SYN+ACK says what it acknowledged: tw_tfo_synsent_ack, or 4.2.2's sending
-           again after the handshake) */
-        uint32_t n = o->tfo_syn_data;
-        tw_count(st, TW_CNT_TCP_FASTOPEN_ACTIVE_SYN_DATA);
+           again after the handshake). With no data (connect_send of 0 bytes) the cookie
+           alone, as Linux. */
+        uint32_t n = (o->tfo & TW_TFO_SYN_DATA) ? o->tfo_syn_data : 0;
+        if (n) {
+            tw_count(st, TW_CNT_TCP_FASTOPEN_ACTIVE_SYN_DATA);
+        }
         tw_out_syn_fo(c, &cookie, n);
         c->snd_max = tw_seq_add(c->iss, 1 + n);
         return;
@@ -290,8 +292,11 @@ bool tw_tfo_synsent_ack(tw_socket *c, tw_seq ack)
 {
     tw_sock_opts *o = c->opts;
     tw_seq first = tw_seq_add(c->iss, 1);
-    if (!o || !(o->tfo & TW_TFO_SYN_DATA) || !tw_seq_gt(ack, first) ||
-        tw_seq_gt(ack, c->snd_max)) {
+    /* (after a timeout the SYN went again without the data, SND.MAX back at ISS + 1, but
+       the first SYN may have come through: its data's end still bounds the ACK, as on
+       Linux, which keeps that data sent) */
+    if (!o || !(o->tfo & (TW_TFO_SYN_DATA | TW_TFO_SYN_LOST)) || !tw_seq_gt(ack, first) ||
+        tw_seq_gt(ack, tw_seq_add(first, o->tfo_syn_data))) {
         return false;
     }
     /* RFC 7413 4.2.1: the SYN+ACK acknowledges (some of) the SYN's data: those bytes
@@ -308,7 +313,10 @@ bool tw_tfo_synsent_ack(tw_socket *c, tw_seq ack)
     c->snd_buf_seq = tw_seq_add(c->snd_buf_seq, acked);
     c->bytes_acked += acked;
     c->snd_nxt = ack;
-    o->tfo = (uint8_t)(o->tfo & ~TW_TFO_SYN_DATA);
+    if (tw_seq_gt(ack, c->snd_max)) {
+        c->snd_max = ack;
+    }
+    o->tfo = (uint8_t)(o->tfo & ~(TW_TFO_SYN_DATA | TW_TFO_SYN_LOST));
     tw_stack *st = c->st;
     tw_count(st, TW_CNT_TCP_FASTOPEN_ACTIVE);
     tw_tfo_entry *e = cache_find(st, c->raddr);
@@ -355,7 +363,7 @@ void tw_tfo_syn_timeout(tw_socket *c)
        takes SND.NXT and SND.MAX back to ISS + 1: the data leaves after the handshake),
        and the loss is remembered: a middlebox may drop SYNs with data (RFC 7413 7.1). */
     tw_stack *st = c->st;
-    o->tfo = (uint8_t)(o->tfo & ~TW_TFO_SYN_DATA);
+    o->tfo = (uint8_t)((o->tfo & ~TW_TFO_SYN_DATA) | TW_TFO_SYN_LOST);
     tw_count(st, TW_CNT_TCP_FASTOPEN_ACTIVE_FAIL);
     tw_tfo_entry *e = cache_get(st, c->raddr);
     if (e) {

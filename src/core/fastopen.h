@@ -17,6 +17,8 @@
 #define TW_TFO_REQUESTED 0x04u /* client: the SYN carried the option (cookie or request) */
 #define TW_TFO_CHILD 0x08u     /* server: opened at the SYN, queued for accept at once */
 #define TW_TFO_PENDING 0x10u   /* server: such a child counted in tfo_pending */
+#define TW_TFO_SYN_LOST 0x20u  /* client: the SYN with data timed out (tw_tfo_syn_timeout);
+                                  a late SYN+ACK may still acknowledge the data */
 
 /* A SYN's cookie request or cookie, and what to answer. */
 typedef struct tw_tfo_cookie {

@@ -266,7 +266,8 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
    stack's max_connections. True when the SYN may open a SYN queue entry; false when it
    was answered with a cookie or dropped. Out of line: in_listen asks it only when a
    setting or a full queue may say no. */
-static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, tw_seg *s)
+static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, tw_seg *s,
+                                                   bool fo_ok)
 {
     uint32_t syn_limit = st->cfg.syn_backlog ? st->cfg.syn_backlog : l->backlog;
     if (l->acc_len > l->backlog) {
@@ -290,7 +291,7 @@ static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, t
     /* RFC 7413 4.1.2 / 4.2: Fast Open, only past S8's limits. A SYN answered with a SYN
        cookie above never gets here, as on Linux (tcp_conn_request: no Fast Open with
        want_cookie): its data is ignored and its SYN+ACK carries no Fast Open cookie. */
-    if ((st->cfg.fastopen & TW_FASTOPEN_SERVER) && tw_tfo_listen(st, l, s)) {
+    if (fo_ok && (st->cfg.fastopen & TW_FASTOPEN_SERVER) && tw_tfo_listen(st, l, s)) {
         return false;
     }
     return true;
@@ -343,7 +344,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* (`fo`: tw_in_listen_cookie's copy, whose SYN listen_admit has let through: NULL,
        a constant, in every other) */
     if (!fo && (!st->syn_plain || l->acc_len > l->backlog || l->syn_len >= l->backlog)) {
-        if (!listen_admit(st, l, s)) {
+        /* (a SYN that ended a TIME-WAIT record takes no Fast Open step: its ISN must
+           clear RFC 6191's floor, which the Fast Open paths do not carry) */
+        if (!listen_admit(st, l, s, !have_floor)) {
             return;
         }
     }
@@ -459,6 +462,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
     }
     tw_sock_opts *o = tw_tfo_opts_get(c);
     if (!o) {
+        c->flags &= ~TW_F_CHILD; /* (not yet one of l's: new_child's own failure's case) */
         tw_conn_free(c);
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return false;
