@@ -394,6 +394,9 @@ typedef struct tw_config {
     bool no_invalid_ratelimit;      /* answer each of them */
     uint32_t fastopen;              /* TW_FASTOPEN_* bits: TW_FASTOPEN_CLIENT (Linux's 1) */
     uint32_t fastopen_cache;        /* client cookie cache entries (servers): 64 */
+    uint8_t fastopen_key[16];       /* server secret (tw_stack_set_fastopen_key); all
+                                       zero: from entropy */
+    uint8_t fastopen_key_backup[16]; /* a former secret still taken; all zero: none */
     /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
     void (*trace)(const tw_trace_event *ev, void *ud);
     void *trace_ud;
@@ -566,6 +569,14 @@ int tw_socket_set_fastopen(tw_socket *s, int qlen);
    while. Errors as tw_socket_connect, and TW_ERR_OPNOTSUPP without TW_FASTOPEN_CLIENT. */
 tw_ssize tw_socket_connect_send(tw_socket *s, uint32_t addr, uint16_t port, const void *buf,
                                 size_t len, tw_time now);
+
+/* TCP Fast Open's server secret (RFC 7413 4.1.2), like Linux's TCP_FASTOPEN_KEY and
+   net.ipv4.tcp_fastopen_key: cookies are made with `key` (16 bytes) from now on, and
+   while `backup` (NULL: none) is given, cookies made with it are still taken, so that
+   the key can be rotated without refusing the cookies clients hold. Until it is called
+   the key comes from tw_config.entropy. Returns 0, TW_ERR_INVAL (NULL key or stack),
+   TW_ERR_BUSY (from a hook). */
+int tw_stack_set_fastopen_key(tw_stack *st, const uint8_t key[16], const uint8_t *backup);
 
 /* The Fast Open cookie the client cache holds for server `addr`: its length (0: none),
    the bytes copied to `buf` (up to `cap`; buf may be NULL with cap 0). */

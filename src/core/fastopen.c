@@ -45,18 +45,70 @@ tw_sock_opts *tw_tfo_opts_get(tw_socket *c)
 
 /* ---- server ---- */
 
-void tw_tfo_cookie_make(tw_stack *st, uint32_t raddr, tw_tfo_cookie *out)
+static void cookie_with(const tw_sipkey *key, uint32_t raddr, tw_tfo_cookie *out)
 {
-    /* RFC 7413 4.1.2: "a MAC of the client IP address" under a secret only the server
-       knows: SipHash-2-4 keyed by the stack's Fast Open key (from its entropy: stack.c),
-       64 bits, as long as Linux's cookie. No clock: the key does not rotate (4.1.2 leaves
-       rotation to the server; a new stack has a new key). */
-    uint64_t m = tw_siphash_4x32(&st->tfo_key, raddr, 0x54464f31u /* "TFO1" */, 0, 0);
+    uint64_t m = tw_siphash_4x32(key, raddr, 0x54464f31u /* "TFO1" */, 0, 0);
     out->len = 8;
     out->exp = false;
     for (unsigned i = 0; i < 8; i++) {
         out->val[i] = (uint8_t)(m >> (56 - 8 * i));
     }
+}
+
+static tw_sipkey key_of(const uint8_t *k)
+{
+    tw_sipkey s = {0, 0};
+    for (int i = 7; i >= 0; i--) {
+        s.k0 = s.k0 << 8 | k[i];
+        s.k1 = s.k1 << 8 | k[8 + i];
+    }
+    return s;
+}
+
+/* see tcpwave.h */
+int tw_stack_set_fastopen_key(tw_stack *st, const uint8_t key[16], const uint8_t *backup)
+{
+    if (!st || !key) {
+        return TW_ERR_INVAL;
+    }
+    if (st->in_call) {
+        tw_count(st, TW_CNT_API_REFUSED);
+        return TW_ERR_BUSY;
+    }
+    /* RFC 7413 4.1.2: the server may change its secret; the one before stays valid as
+       the backup for as long as the caller keeps it (Linux's primary and backup keys) */
+    st->tfo_key = key_of(key);
+    st->tfo_has_backup = backup != NULL;
+    if (backup) {
+        st->tfo_key_backup = key_of(backup);
+    }
+    return TW_OK;
+}
+
+void tw_tfo_cookie_make(tw_stack *st, uint32_t raddr, tw_tfo_cookie *out)
+{
+    /* RFC 7413 4.1.2: "a MAC of the client IP address" under a secret only the server
+       knows: SipHash-2-4 keyed by the stack's Fast Open key (from its entropy: stack.c,
+       or set: tw_stack_set_fastopen_key), 64 bits, as long as Linux's cookie. No clock:
+       the key changes when its owner says (4.1.2 leaves rotation to the server), the
+       former one kept as the backup. (A cookie taken by the backup gets no fresh one on
+       its SYN+ACK, which Linux sends: the client keeps it until the backup goes.) */
+    cookie_with(&st->tfo_key, raddr, out);
+}
+
+/* The cookie `c` (len bytes) is the one the primary key or the backup gives raddr. */
+static bool cookie_valid(tw_stack *st, uint32_t raddr, const uint8_t *c, unsigned len)
+{
+    tw_tfo_cookie v;
+    cookie_with(&st->tfo_key, raddr, &v);
+    if (len == v.len && memcmp(c, v.val, v.len) == 0) {
+        return true;
+    }
+    if (!st->tfo_has_backup) {
+        return false;
+    }
+    cookie_with(&st->tfo_key_backup, raddr, &v);
+    return len == v.len && memcmp(c, v.val, v.len) == 0;
 }
 
 uint32_t tw_tfo_listener_qlen(const tw_socket *l)
@@ -101,8 +153,8 @@ bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s)
     if (!no_cookie) {
         tw_tfo_cookie valid;
         tw_tfo_cookie_make(st, s->raddr, &valid);
-        if (h->o.fo_len == 0 || h->o.fo_len != valid.len ||
-            memcmp(tw_tfo_opt_cookie(h), valid.val, valid.len) != 0) {
+        if (h->o.fo_len == 0 ||
+            !cookie_valid(st, s->raddr, tw_tfo_opt_cookie(h), h->o.fo_len)) {
             if (h->o.fo_len != 0) {
                 /* RFC 7413 4.2: an invalid cookie: the data is not accepted (the SYN+ACK
                    acknowledges the SYN alone), and, as Linux, a valid cookie goes back. */

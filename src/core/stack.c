@@ -182,6 +182,13 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->cookie_key.k1 = tw_siphash_4x32(&root2, 5, 0, 0, 0);
     st->tfo_key.k0 = tw_siphash_4x32(&root, 6, 0, 0, 0); /* RFC 7413 4.1.2's secret */
     st->tfo_key.k1 = tw_siphash_4x32(&root2, 6, 0, 0, 0);
+    static const uint8_t zero16[16];
+    if (memcmp(cfg->fastopen_key, zero16, 16) != 0) {
+        tw_stack_set_fastopen_key(st, cfg->fastopen_key,
+                                  memcmp(cfg->fastopen_key_backup, zero16, 16) != 0
+                                      ? cfg->fastopen_key_backup
+                                      : NULL);
+    }
     uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
     tw_wheel_init(&st->wheel, tw_time_to_tick(now));
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);

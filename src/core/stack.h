@@ -61,6 +61,8 @@ struct tw_stack {
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
     tw_sipkey tfo_key;             /* TCP Fast Open server cookies (fastopen.c) */
+    tw_sipkey tfo_key_backup;      /* a former key whose cookies are still taken */
+    bool tfo_has_backup;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
     /* isn_pre with the ISN hash's first word isn_mid_word (our address | the peer's << 32)

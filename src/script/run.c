@@ -2370,6 +2370,7 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_challenge_ack_limit", "challenge_ack_limit", false, NULL},
     {"net.ipv4.tcp_syncookies", "syncookies", false, NULL},
     {"net.ipv4.tcp_fastopen", "fastopen", false, NULL},
+    {"net.ipv4.tcp_fastopen_key", NULL, false, NULL},
     {"net.ipv4.tcp_max_syn_backlog", "syn_backlog", false, NULL},
     {"net.ipv4.tcp_keepalive_time", NULL, false, NULL},
     {"net.ipv4.tcp_keepalive_intvl", NULL, false, NULL},
@@ -2469,6 +2470,36 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
             char buf[40];
             snprintf(buf, sizeof(buf), "%sus", value);
             return tw_sc_apply_setting(&r->cfg, &r->mtu, "rto_min", buf, why, wl);
+        }
+        if (strcmp(key, "net.ipv4.tcp_fastopen_key") == 0) {
+            /* Linux's "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]": 32 hex digits per
+               key (tcpwave's cookies are not Linux's, but are as fixed by it) */
+            for (int k = 0; k < 2; k++) {
+                uint8_t *dst = k ? r->cfg.fastopen_key_backup : r->cfg.fastopen_key;
+                memset(dst, 0, 16);
+                if (k && *value != ',') {
+                    break;
+                }
+                value += k;
+                int n = 0;
+                for (; *value && *value != ',' && n < 32; value++) {
+                    if (*value == '-') {
+                        continue;
+                    }
+                    if (!isxdigit((unsigned char)*value)) {
+                        break;
+                    }
+                    int d = isdigit((unsigned char)*value) ? *value - '0'
+                                                           : (tolower((unsigned char)*value) - 'a' + 10);
+                    dst[n / 2] = (uint8_t)(dst[n / 2] << 4 | d);
+                    n++;
+                }
+                if (n != 32) {
+                    snprintf(why, wl, "sysctl %s: expected 32 hex digits per key", key);
+                    return -1;
+                }
+            }
+            return 0;
         }
         if (strcmp(key, "net.inet.tcp.rfc1323") == 0) {
             bool off = strcmp(value, "0") == 0;

@@ -440,6 +440,9 @@ static void test_api_fastopen_misuse(void **state)
     assert_int_equal(tw_socket_connect_send(NULL, PEER, 80, buf, 1, now), TW_ERR_INVAL);
     assert_int_equal(tw_stack_fastopen_cookie(NULL, PEER, NULL, 0), 0);
     assert_int_equal(tw_stack_fastopen_cookie(st, PEER, buf, sizeof(buf)), 0);
+    uint8_t key[16] = {1};
+    assert_int_equal(tw_stack_set_fastopen_key(NULL, key, NULL), TW_ERR_INVAL);
+    assert_int_equal(tw_stack_set_fastopen_key(st, NULL, NULL), TW_ERR_INVAL);
     tw_socket *s, *l;
     assert_int_equal(tw_socket_open(st, &s), TW_OK);
     uint64_t refused = tw_t_counter(t, TW_CNT_API_REFUSED);
