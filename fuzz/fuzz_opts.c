@@ -51,7 +51,11 @@ static uint32_t be32(const uint8_t *p)
    carries a length counting kind and length bytes. A known option with a wrong length,
    a length below 2 or beyond the area, or a known option twice: the segment is dropped
    (issue 6, SPEC R8). Unknown kinds are skipped (MUST-68). Window scale above 14 is
-   used as 14 (RFC 7323 2.3). SACK: 1 to 4 blocks of 8 bytes (RFC 2018 3). */
+   used as 14 (RFC 7323 2.3). SACK: 1 to 4 blocks of 8 bytes (RFC 2018 3). TCP Fast Open
+   (RFC 7413 4.1.1): kind 34, or kind 254 whose first two bytes are 0xF989; the first one
+   counts, a later one is ignored; an empty one is a request, a cookie is 4 to 16 bytes of
+   even length, any other length marks it malformed (kept, for the caller to count and
+   ignore: never a drop). */
 static ref_res ref_parse(tw_tcp_opts *o, const uint8_t *p, size_t n)
 {
     memset(o, 0, sizeof(*o));
@@ -106,6 +110,24 @@ static ref_res ref_parse(tw_tcp_opts *o, const uint8_t *p, size_t n)
             }
             bit = TW_OPT_TS;
             break;
+        case 34:
+        case 254:
+            if (kind == 254 && (bl < 2 || b[0] != 0xf9 || b[1] != 0x89)) {
+                break; /* another experiment: unknown */
+            }
+            if (!(o->present & TW_OPT_FASTOPEN)) {
+                size_t skip = kind == 254 ? 2 : 0;
+                size_t cl = bl - skip;
+                o->present |= TW_OPT_FASTOPEN;
+                o->fo_off = (uint8_t)(i + 2 + skip);
+                o->fo_flags = kind == 254 ? TW_FO_EXP : 0;
+                bool ok = cl == 0 || (cl >= 4 && cl <= 16 && cl % 2 == 0);
+                o->fo_len = ok ? (uint8_t)cl : 0;
+                if (!ok) {
+                    o->fo_flags |= TW_FO_BAD;
+                }
+            }
+            break;
         default:
             break;
         }
@@ -154,6 +176,11 @@ static void same_opts(const tw_tcp_opts *a, const tw_tcp_opts *b, const char *wh
     if (a->present & TW_OPT_TS) {
         CHECK(a->ts_val == b->ts_val && a->ts_ecr == b->ts_ecr, "%s: timestamps differ", what);
     }
+    if (a->present & TW_OPT_FASTOPEN) {
+        CHECK(a->fo_len == b->fo_len && a->fo_off == b->fo_off && a->fo_flags == b->fo_flags,
+              "%s: Fast Open option %u@%u/%x vs %u@%u/%x", what, a->fo_len, a->fo_off,
+              a->fo_flags, b->fo_len, b->fo_off, b->fo_flags);
+    }
     if (a->present & TW_OPT_SACK) {
         CHECK(a->sack_n == b->sack_n, "%s: %u vs %u SACK blocks", what, a->sack_n, b->sack_n);
         for (unsigned k = 0; k < a->sack_n; k++) {
@@ -182,7 +209,9 @@ static void check_opts(const uint8_t *p, size_t n)
     CHECK(c == TW_CNT_COUNT_, "valid options rejected as %s", tw_counter_name(c));
     same_opts(&want, &got, "parse vs reference");
 
-    /* Build what parsed, parse it back. */
+    /* Build what parsed, parse it back (the builder writes no Fast Open option: tcp_out.c
+       adds it to the SYNs that carry one). */
+    got.present &= (uint8_t)~TW_OPT_FASTOPEN;
     uint8_t buf[TW_TCP_MAX_OPT + 8];
     memset(buf, 0xee, sizeof(buf));
     size_t bl = tw_tcp_build_opts(buf, &got);
@@ -296,7 +325,8 @@ static void check_usual(const uint8_t *seg, size_t n, unsigned v)
        runs the full parsers. Otherwise the two agree. */
     uint8_t fl = n > 13 ? seg[13] : 0;
     bool rare = (fl & (TW_SYN | TW_RST)) == (TW_SYN | TW_RST) ||
-                (fl & (TW_SYN | TW_FIN)) == (TW_SYN | TW_FIN) || (fl & 0x3fu) == 0;
+                (fl & (TW_SYN | TW_FIN)) == (TW_SYN | TW_FIN) || (fl & 0x3fu) == 0 ||
+                (full && (f.o.present & TW_OPT_FASTOPEN)); /* (Fast Open: the full way) */
     CHECK(usual ? shape && full : !(shape && full) || rare,
           "IPv4 variation %u: usual %d, full %d", v, usual, full);
     if (usual) {

@@ -212,7 +212,22 @@ const char *tw_state_name(tw_state s);
     X(TCP_RACK_LOST, "tcp: segments marked lost by RACK (RFC 8985 6)")                     \
     X(TCP_RACK_LOST_RETRANS, "tcp: lost retransmissions found by RACK")                    \
     X(TCP_RACK_REO_WND_UP, "tcp: RACK reordering window widened by a D-SACK")              \
-    X(TCP_UNDO, "tcp: congestion reductions undone: all retransmissions D-SACKed")
+    X(TCP_UNDO, "tcp: congestion reductions undone: all retransmissions D-SACKed")          \
+    X(TCP_FASTOPEN_BAD_OPTION, "tfo: malformed Fast Open option (cookie 1..3, >16 or odd; ignored)") \
+    X(TCP_FASTOPEN_NOT_SYN, "tfo: Fast Open option on a segment without SYN (ignored)")    \
+    X(TCP_FASTOPEN_COOKIE_REQ, "tfo: SYNs asking for a cookie (empty option)")             \
+    X(TCP_FASTOPEN_COOKIE_SENT, "tfo: SYN+ACKs sent with a fresh cookie (RFC 7413 4.1.2)")  \
+    X(TCP_FASTOPEN_PASSIVE, "tfo: connections opened at the SYN by a valid cookie")        \
+    X(TCP_FASTOPEN_PASSIVE_FAIL, "tfo: SYN with an invalid cookie (data ignored, cookie sent)") \
+    X(TCP_FASTOPEN_PASSIVE_OFF, "tfo: Fast Open SYN at a listener without it (normal path)") \
+    X(TCP_FASTOPEN_LISTEN_OVERFLOW, "tfo: valid cookie but pending Fast Open limit reached") \
+    X(TCP_FASTOPEN_DATA_DELIVERED, "tfo: bytes taken from SYNs with a valid cookie")       \
+    X(TCP_FASTOPEN_ACTIVE_REQ, "tfo: SYNs sent asking for a cookie")                       \
+    X(TCP_FASTOPEN_ACTIVE_SYN_DATA, "tfo: SYNs sent with a cookie and data")               \
+    X(TCP_FASTOPEN_ACTIVE, "tfo: SYN data acknowledged by the SYN+ACK")                    \
+    X(TCP_FASTOPEN_ACTIVE_FAIL, "tfo: SYN data not acknowledged, sent again after the handshake (counted at a SYN+ACK with the option, else when the connection ends)") \
+    X(TCP_FASTOPEN_COOKIE_CACHED, "tfo: cookies stored from SYN+ACKs (client cache)")      \
+    X(TCP_FASTOPEN_BLACKHOLE, "tfo: connects without Fast Open after a SYN with data was lost")
 
 enum tw_counter {
 #define TW_CNT_ENUM_(name, desc) TW_CNT_##name,
@@ -274,6 +289,7 @@ typedef enum tw_timer_kind {
 #define TW_OPT_SACK_PERM 0x04u
 #define TW_OPT_SACK 0x08u
 #define TW_OPT_TS 0x10u
+#define TW_OPT_FASTOPEN 0x20u /* TCP Fast Open option (RFC 7413, kind 34 or 254/0xF989) */
 
 typedef struct tw_seg_summary {
     uint32_t saddr, daddr;
@@ -339,6 +355,13 @@ typedef enum tw_ca_state {
 #define TW_SYNCOOKIES_ALWAYS 1
 #define TW_SYNCOOKIES_OFF 2
 
+/* TCP Fast Open (RFC 7413): tw_config.fastopen bits, as Linux's net.ipv4.tcp_fastopen. */
+#define TW_FASTOPEN_CLIENT 0x1u        /* connects may use it (tw_socket_connect_send) */
+#define TW_FASTOPEN_SERVER 0x2u        /* listeners may use it (tw_socket_set_fastopen) */
+#define TW_FASTOPEN_SERVER_NO_COOKIE 0x200u /* accept data on any SYN (no cookie needed) */
+#define TW_FASTOPEN_SERVER_ALL 0x400u  /* every listener, without tw_socket_set_fastopen */
+#define TW_FASTOPEN_COOKIE_MAX 16      /* cookie bytes (RFC 7413 4.1.1: 4..16) */
+
 /* ---- configuration: tw_config_init() then override ----------------------------------- */
 
 typedef struct tw_config {
@@ -389,6 +412,11 @@ typedef struct tw_config {
     bool no_undo;                   /* keep the reduction of a recovery that D-SACKs show
                                        was spurious (RFC 3708); default: undo it, as
                                        Linux does */
+    uint32_t fastopen;              /* TW_FASTOPEN_* bits: TW_FASTOPEN_CLIENT (Linux's 1) */
+    uint32_t fastopen_cache;        /* client cookie cache entries (servers): 64 */
+    uint8_t fastopen_key[16];       /* server secret (tw_stack_set_fastopen_key); all
+                                       zero: from entropy */
+    uint8_t fastopen_key_backup[16]; /* a former secret still taken; all zero: none */
     /* Hooks, called synchronously; NULL = off. A hook must not call into the stack. */
     void (*trace)(const tw_trace_event *ev, void *ud);
     void *trace_ud;
@@ -549,6 +577,38 @@ int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, 
 int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout);
 /* TCP_CONGESTION: this socket's algorithm (before or after connect). */
 int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo);
+
+/* TCP Fast Open (RFC 7413), server: like Linux's TCP_FASTOPEN socket option, before or
+   after listen. `qlen` > 0 turns it on for this listener (with TW_FASTOPEN_SERVER in
+   tw_config.fastopen) and bounds its children opened at the SYN that have not completed
+   the handshake yet (RFC 7413 5.1); 0 turns it off. A SYN asking for a cookie gets one in
+   the SYN+ACK; a SYN with a valid cookie opens the connection at once: its data is read
+   by accept + recv before the third segment comes (the socket is then in SYN-RECEIVED).
+   Returns 0, TW_ERR_STATE (a connection), TW_ERR_NOMEM. */
+int tw_socket_set_fastopen(tw_socket *s, int qlen);
+
+/* TCP Fast Open, client: connect and send in one call, like sendto(MSG_FASTOPEN) on Linux.
+   With a cookie cached for `addr` (from an earlier SYN+ACK) the SYN carries it and the
+   first bytes of `buf` (at most one segment) and the call returns how many; without one
+   the SYN asks for a cookie, nothing is queued and the call returns 0: send again once
+   TW_EV_CONNECTED comes. A SYN+ACK that acknowledges only the SYN has the bytes sent
+   again after the handshake (RFC 7413 4.2.2); a SYN with data that times out is sent
+   again without data or cookie, and Fast Open to that address is left alone for a
+   while. Errors as tw_socket_connect, and TW_ERR_OPNOTSUPP without TW_FASTOPEN_CLIENT. */
+tw_ssize tw_socket_connect_send(tw_socket *s, uint32_t addr, uint16_t port, const void *buf,
+                                size_t len, tw_time now);
+
+/* TCP Fast Open's server secret (RFC 7413 4.1.2), like Linux's TCP_FASTOPEN_KEY and
+   net.ipv4.tcp_fastopen_key: cookies are made with `key` (16 bytes) from now on, and
+   while `backup` (NULL: none) is given, cookies made with it are still taken, so that
+   the key can be rotated without refusing the cookies clients hold. Until it is called
+   the key comes from tw_config.entropy. Returns 0, TW_ERR_INVAL (NULL key or stack),
+   TW_ERR_BUSY (from a hook). */
+int tw_stack_set_fastopen_key(tw_stack *st, const uint8_t key[16], const uint8_t *backup);
+
+/* The Fast Open cookie the client cache holds for server `addr`: its length (0: none),
+   the bytes copied to `buf` (up to `cap`; buf may be NULL with cap 0). */
+size_t tw_stack_fastopen_cookie(const tw_stack *st, uint32_t addr, uint8_t *buf, size_t cap);
 
 /* TW_EV_* bits now set. */
 unsigned tw_socket_events(const tw_socket *s);

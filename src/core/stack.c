@@ -41,6 +41,8 @@ void tw_config_init(tw_config *cfg)
     cfg->keepalive_intvl = TW_SEC(75);
     cfg->keepalive_probes = 9;
     cfg->invalid_ratelimit = TW_MS(500);
+    cfg->fastopen = TW_FASTOPEN_CLIENT; /* Linux's default, 1: only when asked for */
+    cfg->fastopen_cache = 64;
 }
 
 static void fill_defaults(tw_config *c)
@@ -97,6 +99,10 @@ static void fill_defaults(tw_config *c)
     if (!c->invalid_ratelimit) {
         c->invalid_ratelimit = d.invalid_ratelimit;
     }
+    /* (fastopen 0 is Linux's "off", a setting of its own) */
+    if (!c->fastopen_cache) {
+        c->fastopen_cache = d.fastopen_cache;
+    }
 }
 
 static uint64_t load_u64(const uint8_t *p)
@@ -149,8 +155,12 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->close_plain_below = st->traced              ? 0
                             : st->cfg.max_orphans ? st->cfg.max_orphans
                                                   : SIZE_MAX;
+    /* (a Fast Open listener makes it false too: tw_socket_set_fastopen, and here for
+       TW_FASTOPEN_SERVER_ALL, so that its SYNs reach listen_admit's Fast Open step) */
     st->syn_plain = !st->cfg.syn_backlog && st->cfg.syncookies != TW_SYNCOOKIES_ALWAYS &&
-                    !st->cfg.max_connections;
+                    !st->cfg.max_connections &&
+                    (st->cfg.fastopen & (TW_FASTOPEN_SERVER | TW_FASTOPEN_SERVER_ALL)) !=
+                        (TW_FASTOPEN_SERVER | TW_FASTOPEN_SERVER_ALL);
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);
@@ -170,6 +180,15 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->port_key.k1 = tw_siphash_4x32(&root2, 3, 0, 0, 0);
     st->cookie_key.k0 = tw_siphash_4x32(&root, 5, 0, 0, 0);
     st->cookie_key.k1 = tw_siphash_4x32(&root2, 5, 0, 0, 0);
+    st->tfo_key.k0 = tw_siphash_4x32(&root, 6, 0, 0, 0); /* RFC 7413 4.1.2's secret */
+    st->tfo_key.k1 = tw_siphash_4x32(&root2, 6, 0, 0, 0);
+    static const uint8_t zero16[16];
+    if (memcmp(cfg->fastopen_key, zero16, 16) != 0) {
+        tw_stack_set_fastopen_key(st, cfg->fastopen_key,
+                                  memcmp(cfg->fastopen_key_backup, zero16, 16) != 0
+                                      ? cfg->fastopen_key_backup
+                                      : NULL);
+    }
     uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
     tw_wheel_init(&st->wheel, tw_time_to_tick(now));
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
@@ -218,6 +237,7 @@ void tw_stack_free(tw_stack *st)
         tw_htab_free(&st->reqs, &st->mem);
     }
     tw_mem_free(&st->mem, st->txbuf, TW_TXBUF_SIZE);
+    tw_tfo_cache_free(st);
     tw_mem_drain(&st->mem);
     tw_mem m = st->mem;
     tw_mem_free(&m, st, sizeof(*st));
@@ -262,6 +282,9 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
     } else if (ip.proto == TW_IPPROTO_TCP) {
         tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
         bad = tw_tcp_parse(h, ip.payload, ip.payload_len, ip.src, st->cfg.addr);
+        if (bad == TW_CNT_COUNT_ && (h->o.present & TW_OPT_FASTOPEN)) {
+            tw_tfo_rx_option(st, h); /* (the usual parse sends every such segment here) */
+        }
         if (bad == TW_CNT_COUNT_) {
             *src = ip.src;
             return true;

@@ -63,6 +63,10 @@ struct tw_stack {
     uint64_t counters[TW_CNT_COUNT_];
 
     tw_sipkey isn_key, ts_key, port_key, cookie_key;
+    tw_sipkey tfo_key;             /* TCP Fast Open server cookies (fastopen.c) */
+    tw_sipkey tfo_key_backup;      /* a former key whose cookies are still taken */
+    bool tfo_has_backup;
+    struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
     /* isn_pre with the ISN hash's first word isn_mid_word (our address | the peer's << 32)
        taken in, for the last peer hashed (tcp_conn.c tuple_hash): the next connection
@@ -314,6 +318,12 @@ static inline bool tw_port_unref(tw_stack *st, tw_port_leaf *l, uint32_t port, b
 }
 /* The stack's free lists and the leaf kept in place given back (tw_stack_trim_if_idle). */
 void tw_stack_trim(tw_stack *st);
+
+/* fastopen.c (TCP Fast Open, RFC 7413): a received segment's option checked (malformed,
+   or on a segment without SYN: counted and taken away), the client cache freed. */
+struct tw_tcp_hdr;
+void tw_tfo_rx_option(tw_stack *st, struct tw_tcp_hdr *h);
+void tw_tfo_cache_free(tw_stack *st);
 
 /* The ICMP types that quote a datagram (RFC 792). */
 #define TW_ICMP_DEST_UNREACH 3

@@ -2,6 +2,7 @@
  * tcp_conn.c -- connection objects: allocation, the one state-change function, timers,
  * lazy buffers, option negotiation at the handshake (SPEC S4), ISN (RFC 6528, R6).
  */
+#include "core/fastopen.h"
 #include "core/tcp_conn.h"
 #include "core/conn_free.h"
 #include "core/timewait.h"
@@ -191,7 +192,9 @@ static void detach_from_listener(tw_socket *c)
         return;
     }
     tw_socket *l = tw_conn_listener(c);
-    if (c->state == TW_STATE_SYN_RCVD || !(c->flags & TW_F_CONNECTED)) {
+    /* (a child opened by Fast Open is in the accept queue from its SYN: fastopen.h) */
+    if ((c->state == TW_STATE_SYN_RCVD || !(c->flags & TW_F_CONNECTED)) &&
+        !tw_tfo_child_queued(c)) {
         l->syn_len--;
     } else {
         /* In the accept queue: unlink. */
@@ -251,6 +254,9 @@ static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
 {
     tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
     tw_mem_free(&st->mem, c->sb, sizeof(tw_sbx));
+    if (c->opts && (c->opts->tfo & (TW_TFO_PENDING | TW_TFO_SYN_DATA))) {
+        tw_tfo_conn_gone(c); /* (Fast Open's accounts: fastopen.h) */
+    }
     tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
 }
 
@@ -462,6 +468,9 @@ static __attribute__((noinline)) void done_held(tw_socket *c, int err)
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
     tw_wheel_cancel(&c->st->wheel, &c->timer);
+    if ((c->flags & TW_F_EXTRAS) && c->opts && (c->opts->tfo & TW_TFO_PENDING)) {
+        tw_tfo_pending_drop(c); /* RFC 7413 5.1: an accepted child ends before its ACK */
+    }
     tw_conn_set_state(c, TW_STATE_CLOSED);
     unhash(c);
     uncount(c);

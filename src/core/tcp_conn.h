@@ -358,6 +358,13 @@ typedef struct tw_sock_opts {
     tw_time ka_idle, ka_intvl;
     tw_time user_timeout; /* 0: off */
     uint8_t ka_probes;
+    /* TCP Fast Open (fastopen.h): its TW_TFO_* state; a listener's qlen
+       (tw_socket_set_fastopen) and its children opened at the SYN still in SYN-RECEIVED
+       (RFC 7413 5.1; the listener's own fields have no room: struct tw_socket does not
+       grow); a client's bytes on its SYN */
+    uint8_t tfo;
+    uint16_t tfo_qlen, tfo_pending;
+    uint16_t tfo_syn_data;
 } tw_sock_opts;
 
 static inline tw_time tw_conn_ka_idle(const tw_socket *c)

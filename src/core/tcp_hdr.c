@@ -23,7 +23,32 @@ enum {
     OPT_SACK_PERM = 4,
     OPT_SACK = 5,
     OPT_TS = 8,
+    OPT_FASTOPEN = 34,   /* RFC 7413 4.1.1 */
+    OPT_EXP = 254,       /* RFC 6994 experimental, Fast Open's with magic 0xF989 */
 };
+
+/* RFC 7413 4.1.1: Fast Open's option, kind 34 (or the experimental 254 with magic 0xF989,
+   which Linux still parses), its cookie `blen` bytes at `body` (`start`: the options'
+   first byte). An empty one asks for a cookie; a cookie is 4 to 16 bytes. As Linux
+   (tcp_parse_fastopen_option), an odd length or one outside 4..16 is ignored, marked
+   TW_FO_BAD for the caller to count, and a second option is ignored (not a drop: the
+   segment is good without it). */
+static void opt_fastopen(tw_tcp_opts *o, const uint8_t *start, const uint8_t *body,
+                         size_t blen, bool exp)
+{
+    if (o->present & TW_OPT_FASTOPEN) {
+        return;
+    }
+    o->present |= TW_OPT_FASTOPEN;
+    o->fo_flags = exp ? TW_FO_EXP : 0;
+    o->fo_off = (uint8_t)(body - start);
+    if ((blen & 1) || (blen != 0 && (blen < 4 || blen > TW_FASTOPEN_COOKIE_MAX))) {
+        o->fo_flags |= TW_FO_BAD;
+        o->fo_len = 0;
+        return;
+    }
+    o->fo_len = (uint8_t)blen;
+}
 
 static enum tw_counter opt_one(tw_tcp_opts *o, uint8_t kind, tw_rd *body, size_t blen)
 {
@@ -113,7 +138,16 @@ enum tw_counter tw_tcp_parse_opts(tw_tcp_opts *o, const uint8_t *p, size_t len)
             return TW_CNT_TCP_RX_BAD_OPTION;
         }
         size_t blen = (size_t)olen - 2;
-        tw_rd body = tw_rd_make(tw_rd_bytes(&r, blen), blen);
+        const uint8_t *bp = tw_rd_bytes(&r, blen);
+        if (kind == OPT_FASTOPEN) {
+            opt_fastopen(o, p, bp, blen, false);
+            continue;
+        }
+        if (kind == OPT_EXP && blen >= 2 && bp[0] == 0xf9 && bp[1] == 0x89) {
+            opt_fastopen(o, p, bp + 2, blen - 2, true);
+            continue;
+        }
+        tw_rd body = tw_rd_make(bp, blen);
         enum tw_counter c = opt_one(o, kind, &body, blen);
         if (c != TW_CNT_COUNT_) {
             return c;

@@ -22,11 +22,20 @@ typedef struct tw_sack_block {
     uint32_t start, end;
 } tw_sack_block;
 
+/* fo_flags */
+#define TW_FO_EXP 0x01u /* the experimental form: kind 254, magic 0xF989 (RFC 7413 4.1.1) */
+#define TW_FO_BAD 0x02u /* malformed: cookie length 1..3, above 16 or odd (ignored) */
+
 typedef struct tw_tcp_opts {
     uint8_t present; /* TW_OPT_* */
     uint8_t wscale;  /* clamped to 14 (RFC 7323 2.3) */
     uint8_t sack_n;
+    /* TW_OPT_FASTOPEN (RFC 7413 4.1.1): the cookie's length (0: a cookie request) and
+       where its bytes start, counted from the first option byte (h->payload - h->hdr_len
+       + 20), in what was padding: the struct does not grow. */
+    uint8_t fo_len;
     uint16_t mss;
+    uint8_t fo_off, fo_flags;
     uint32_t ts_val, ts_ecr;
     tw_sack_block sack[TW_SACK_MAX_BLOCKS];
 } tw_tcp_opts;
@@ -247,7 +256,10 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
         h->o.ts_val = ts ? tw_get32(opt + 4) : 0;
         h->o.ts_ecr = ts ? tw_get32(opt + 8) : 0;
     } else if (!(hlen == TW_TCP_HDR_LEN + 20 && tw_tcp_opts_syn_layout(&h->o, opt)) &&
-               tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_) {
+               (tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_ ||
+                (h->o.present & TW_OPT_FASTOPEN))) {
+        /* (a Fast Open option, RFC 7413: the full parsers and steps, stack.c
+           input_checked, which check it and count what they ignore) */
         return false;
     }
     h->win = tw_get16(seg + 14);

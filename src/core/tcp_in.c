@@ -16,6 +16,7 @@
 #include "core/timewait.h"
 #include "core/syncookie.h"
 #include "core/reqsk.h"
+#include "core/fastopen.h"
 
 #include <string.h>
 
@@ -272,7 +273,8 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
    stack's max_connections. True when the SYN may open a SYN queue entry; false when it
    was answered with a cookie or dropped. Out of line: in_listen asks it only when a
    setting or a full queue may say no. */
-static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, const tw_seg *s)
+static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, tw_seg *s,
+                                                   bool fo_ok)
 {
     if (l->acc_len > l->backlog) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
@@ -297,15 +299,22 @@ static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, c
         tw_drop(st, TW_CNT_TCP_LIMIT_CONNS, &s->sum, l);
         return false;
     }
+    /* RFC 7413 4.1.2 / 4.2: Fast Open, only past S8's limits. A SYN answered with a SYN
+       cookie above never gets here, as on Linux (tcp_conn_request: no Fast Open with
+       want_cookie): its data is ignored and its SYN+ACK carries no Fast Open cookie. */
+    if (fo_ok && (st->cfg.fastopen & TW_FASTOPEN_SERVER) && tw_tfo_listen(st, l, s)) {
+        return false;
+    }
     return true;
 }
 
 /* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
-static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
-                                                            tw_seg *s, uint64_t key,
-                                                            bool have_floor, uint32_t isn_floor,
-                                                            bool may_trace)
+static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
+                                                               tw_seg *s, uint64_t key,
+                                                               bool have_floor, uint32_t isn_floor,
+                                                               bool may_trace,
+                                                               const tw_tfo_cookie *fo)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
@@ -343,8 +352,12 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
     /* S8's limits (listen_admit) asked in full only when a setting changes them or a
        queue is at its bound: with the stack's defaults (st->syn_plain) and room in both
        queues they let the SYN through, and only that is asked here. */
-    if (!st->syn_plain || l->acc_len > l->backlog || l->syn_len > l->backlog) {
-        if (!listen_admit(st, l, s)) {
+    /* (`fo`: tw_in_listen_cookie's copy, whose SYN listen_admit has let through: NULL,
+       a constant, in every other) */
+    if (!fo && (!st->syn_plain || l->acc_len > l->backlog || l->syn_len > l->backlog)) {
+        /* (a SYN that ended a TIME-WAIT record takes no Fast Open step: its ISN must
+           clear RFC 6191's floor, which the Fast Open paths do not carry) */
+        if (!listen_admit(st, l, s, !have_floor)) {
             return;
         }
     }
@@ -422,7 +435,103 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
         tid.state = TW_STATE_SYN_RCVD;
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
+    if (fo) {
+        tw_out_req_synack_fo(st, r, fo); /* RFC 7413 4.1.2: the cookie rides on it */
+        return;
+    }
     tw_out_req_synack(st, r);
+}
+
+static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
+                                                            tw_seg *s, uint64_t key,
+                                                            bool have_floor, uint32_t isn_floor,
+                                                            bool may_trace)
+{
+    in_listen_fo(st, l, s, key, have_floor, isn_floor, may_trace, NULL);
+}
+
+/* see fastopen.h: in_listen with the cookie for the SYN+ACK, out of line (Fast Open's
+   SYNs only). */
+void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie)
+{
+    in_listen_fo(l->st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0, true,
+                 cookie);
+}
+
+/* see fastopen.h. RFC 7413 4.2: a SYN with a valid cookie opens the connection at once:
+   the child is made in SYN-RECEIVED from the SYN (as in_cookie_ack makes one from its
+   ACK), takes the SYN's data (the exception to S6), and goes to the accept queue at once,
+   as on Linux (tcp_fastopen_create_child), so that accept + recv read the data before the
+   third segment comes; its SYN+ACK acknowledges the data, and its ACK later completes
+   the handshake in place (syn_rcvd_acked, tw_tfo_child_acked). */
+bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
+{
+    tw_stack *st = l->st;
+    uint64_t key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
+    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id);
+    if (!c) {
+        return false;
+    }
+    tw_sock_opts *o = tw_tfo_opts_get(c);
+    if (!o) {
+        c->flags &= ~TW_F_CHILD; /* (not yet one of l's: new_child's own failure's case) */
+        tw_conn_free(c);
+        tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
+        return false;
+    }
+    o->tfo = TW_TFO_CHILD | TW_TFO_PENDING;
+    o->tfo_qlen = 0;
+    o->tfo_pending = 0;
+    uint32_t iss, ts_off;
+    tw_isn_ts(st, s->raddr, s->h->sport, l->lport, &iss, &ts_off);
+    c->irs = s->seq;
+    c->rcv_nxt = tw_seq_add(s->seq, 1);
+    c->iss = tw_seq_make(iss);
+    c->ts_offset = ts_off;
+    c->snd_una = c->iss;
+    c->snd_nxt = c->iss; /* (tw_out_syn below sends the SYN+ACK from ISS) */
+    c->snd_max = c->iss;
+    c->snd_buf_seq = tw_seq_add(c->iss, 1);
+    tw_conn_apply_peer_syn(c, &s->h->o);
+    c->snd_wnd = s->h->win; /* unscaled in a SYN (RFC 7323 2.2) */
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = c->iss;
+    uint32_t n = s->data_len;
+    if (n) {
+        /* RFC 7413 4.2: the data is accepted, up to the window we offer. */
+        uint32_t room = tw_conn_rcv_space(c);
+        if (n > room) {
+            n = room;
+        }
+        if (n && !tw_conn_rcv_reserve(c, n)) {
+            n = 0; /* (not taken: the SYN+ACK acknowledges the SYN alone, 4.2.2) */
+            tw_count(st, TW_CNT_RX_NOMEM);
+        }
+        if (n) {
+            tw_ring_write_at(&c->rcv, 0, s->data, n);
+            tw_ring_commit(&c->rcv, n);
+            c->rcv_nxt = tw_seq_add(c->rcv_nxt, n);
+            c->bytes_received += n;
+            st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
+            st->counters[TW_CNT_TCP_FASTOPEN_DATA_DELIVERED] += n;
+        }
+    }
+    c->rcv_adv = c->rcv_nxt;
+    c->last_ack_sent = c->rcv_nxt;
+    tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
+    l->syn_len++; /* (tw_listener_enqueue_to takes it down again) */
+    l->opts->tfo_pending++; /* (tw_tfo_listen made l's block) */
+    tw_conn_hash(c);
+    tw_conn_set_state(c, TW_STATE_SYN_RCVD);
+    tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_SYN_RCVD);
+    tw_listener_enqueue_to(l, c); /* (room: listen_admit asked) */
+    tw_out_syn(c, false);
+    tw_rto_arm(c);
+    if (st->cfg.notify) {
+        tw_conn_notify_acceptable(l);
+    }
+    return true;
 }
 
 /* in_listen for a SYN that ended a TIME-WAIT record (RFC 6191: its ISN above
@@ -792,8 +901,10 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
        can come for c: tw_stack_input refuses a call from within a hook) made SND.NXT =
        SND.MAX = ISS + 1 (tw_out_syn), which nothing changes in SYN-SENT; every other
        value is at or below ISS, or above ISS + 1, in sequence space. */
-    assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)));
-    if (has_ack && s->ack.v != c->iss.v + 1) {
+    /* (Fast Open's SYN with data put it beyond, its bytes not yet acknowledged) */
+    assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
+    if (has_ack && s->ack.v != c->iss.v + 1 &&
+        !((c->flags & TW_F_EXTRAS) && !(s->flags & TW_RST) && tw_tfo_synsent_ack(c, s->ack))) {
         /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
            SYN. Send <SEQ=SEG.ACK><CTL=RST> (unless it is a RST) and stay in SYN-SENT. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
@@ -833,6 +944,11 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
     tw_conn_apply_peer_syn_as(st, c, &h->o);
+    if (may_trace && (c->flags & TW_F_EXTRAS) && has_ack) {
+        /* (Fast Open: the option sends the SYN+ACK to the full parser, so only its copy
+           of these steps asks) */
+        tw_tfo_synack(c, h, s->ack);
+    }
     c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seq;
@@ -1441,7 +1557,9 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
                                                                       const tw_seg *s)
 {
     tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
-    if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
+    if ((c->flags & TW_F_PASSIVE) && (c->flags & TW_F_EXTRAS) && tw_tfo_child_acked(c)) {
+        /* opened by Fast Open: in the accept queue (or accepted) since its SYN */
+    } else if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
         return syn_rcvd_full(c, s);
     }
     syn_rcvd_queued(c, s, l);

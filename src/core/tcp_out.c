@@ -9,6 +9,7 @@
  * SACK blocks (emit_plain, which pure ACKs take through ack_fast) have shorter builders
  * that put the same bytes on the wire as emit()'s general builder (out_words).
  */
+#include "core/fastopen.h"
 #include "core/tcp_conn.h"
 #include "core/reqsk.h"
 #include "core/cksum.h"
@@ -846,6 +847,10 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
 {
     tw_conn_out_prep(c->st, c); /* (as out_syn_all does) */
+    if (!retransmit && (c->flags & TW_F_EXTRAS) && c->opts && (c->opts->tfo & TW_TFO_CONNECT)) {
+        tw_tfo_syn(c); /* connect_send's first SYN (RFC 7413 4.1.3, 4.2.1) */
+        return;
+    }
     if (c->state == TW_STATE_SYN_RCVD) {
         emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
         return;
@@ -885,7 +890,9 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
     /* Nothing but the SYN is ever sent before ESTABLISHED (data and a FIN wait for it:
        tw_out_push's synchronized test), so SND.MAX is ISS (the first SYN, set by connect)
        or ISS + 1 (one sent before): ISS + 1 is their maximum, without the comparison. */
-    assert(tw_seq_eq(c->snd_max, c->iss) || tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)));
+    assert(tw_seq_eq(c->snd_max, c->iss) || tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) ||
+           (c->flags & TW_F_EXTRAS)); /* (or a Fast Open SYN's data, sent no more: RFC 7413
+                                         4.2.2, fastopen.c tw_tfo_syn_timeout) */
     if (leave) {
         /* connect set them so, with ISS + 1 in hand (socket.c connect_start) */
         assert(tw_seq_eq(c->snd_nxt, tw_seq_add(c->iss, 1)) &&
@@ -1146,6 +1153,102 @@ static __attribute__((noinline)) void req_send_general(tw_stack *st, const tw_re
     w[4] = 0;
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
     out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
+}
+
+/* The Fast Open option's words (RFC 7413 4.1.1): kind 34 (or 254 with its magic), its
+   length and the cookie (none: a request), then NOPs up to a word, as Linux writes it;
+   returns the count. */
+static unsigned fo_words(uint32_t *w, const tw_tfo_cookie *cookie)
+{
+    uint8_t b[4 + TW_FASTOPEN_COOKIE_MAX + 4];
+    unsigned clen = cookie ? cookie->len : 0;
+    unsigned n;
+    if (cookie && cookie->exp) {
+        n = 4 + clen; /* kind 254, length, magic 0xF989 (RFC 6994) */
+        b[0] = 254;
+        b[1] = (uint8_t)n;
+        b[2] = 0xf9;
+        b[3] = 0x89;
+        memcpy(b + 4, cookie->val, clen);
+    } else {
+        n = 2 + clen;
+        b[0] = 34;
+        b[1] = (uint8_t)n;
+        if (clen) {
+            memcpy(b + 2, cookie->val, clen);
+        }
+    }
+    while (n % 4) {
+        b[n++] = 1; /* NOP */
+    }
+    for (unsigned i = 0; i < n / 4; i++) {
+        w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+               (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
+    }
+    return n / 4;
+}
+
+/* out_words_as with the Fast Open option after the others (Linux's order). */
+static void out_words_fo(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
+                         const tw_tcp_opts *o, const tw_tfo_cookie *cookie, tw_ring *ring,
+                         uint32_t off, uint32_t len, const tw_trace_id *tid)
+{
+    unsigned nw = 5 + opt_words(o, w + 5);
+    nw += fo_words(w + nw, cookie);
+    assert(nw <= 15);
+    w[3] |= (uint32_t)nw << 28; /* data offset */
+    tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
+    if (st->cfg.trace) {
+        tw_tcp_opts t = *o;
+        t.present |= TW_OPT_FASTOPEN;
+        trace_words(st, c, w, &t, len, false, raddr, tid);
+    }
+    send_words(st, raddr, w, nw, ring, off, len);
+}
+
+void tw_out_req_synack_fo(tw_stack *st, const tw_reqsk *r, const tw_tfo_cookie *cookie)
+{
+    /* req_send_general's SYN+ACK, with the cookie */
+    const tw_socket *l = r->listener;
+    tw_tcp_opts o;
+    o.sack_n = 0;
+    o.present = TW_OPT_MSS;
+    o.mss = tw_conn_local_mss(l);
+    if (r->opts & TW_OPT_WSCALE) {
+        o.present |= TW_OPT_WSCALE;
+        o.wscale = req_wscale(r);
+    }
+    if (r->opts & TW_OPT_SACK_PERM) {
+        o.present |= TW_OPT_SACK_PERM;
+    }
+    if (r->opts & TW_OPT_TS) {
+        o.present |= TW_OPT_TS;
+        o.ts_val = tw_ts_now(st, r->ts_off);
+        o.ts_ecr = r->ts_recent;
+    }
+    uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+    w[0] = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
+    w[1] = r->iss;
+    w[2] = r->irs + 1;
+    w[3] = (uint32_t)(TW_SYN | TW_ACK) << 16 | r->rcv_wnd; /* RFC 7323: unscaled */
+    w[4] = 0;
+    tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
+    out_words_fo(st, NULL, (uint32_t)(r->h.key >> 32), w, &o, cookie, NULL, 0, 0, &tid);
+}
+
+void tw_out_syn_fo(tw_socket *c, const tw_tfo_cookie *cookie, uint32_t data)
+{
+    /* syn_other's SYN, with the option and `data` bytes from the send ring's front */
+    uint32_t pk = (uint32_t)c->h.key;
+    uint32_t w[5 + TW_TCP_MAX_OPT / 4];
+    w[0] = pk << 16 | pk >> 16;
+    w[1] = c->iss.v;
+    w[2] = 0;
+    w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
+    w[4] = 0;
+    tw_tcp_opts o;
+    tw_conn_syn_opts(c, &o, NULL);
+    out_words_fo(c->st, c, c->raddr, w, &o, cookie, &c->snd, 0, data, NULL);
 }
 
 void tw_out_req_synack(tw_stack *st, const tw_reqsk *r)

@@ -5,6 +5,7 @@
  * Each connection has one wheel entry armed at the earliest of rto_at and misc_at; which
  * deadline is due is decided here when it fires.
  */
+#include "core/fastopen.h"
 #include "core/tcp_conn.h"
 
 static void trace_timer(tw_socket *c, tw_timer_kind kind)
@@ -103,6 +104,9 @@ static bool on_rto(tw_socket *c)
     c->flags &= ~TW_F_RTT_TIMING;
     if (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD) {
         c->total_retrans++;
+        if (c->flags & TW_F_EXTRAS) {
+            tw_tfo_syn_timeout(c); /* RFC 7413 4.2.2: no data on the SYN sent again */
+        }
         tw_out_syn(c, true);
     } else if (c->flags & TW_F_SYN_UNACKED) {
         /* FIN-WAIT-1 entered from SYN-RECEIVED (tw_conn_fin_syn_rcvd): the oldest

@@ -162,6 +162,9 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen)
     if (o->msl != 0) {
         cfg.msl = o->msl;
     }
+    if (o->fastopen != 0) {
+        cfg.fastopen = o->fastopen;
+    }
     rc = tw_host_entropy(cfg.entropy, sizeof cfg.entropy);
     if (rc < 0) {
         tw_host_close(h);

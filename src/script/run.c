@@ -204,6 +204,10 @@ static const set_key set_keys[] = {
     {"undo", K_NBOOL, CFG_OFF(no_undo),
      "undo a recovery's reduction when D-SACKs show it spurious, RFC 3708 (1, Linux)"},
     {"mtu", K_MTU, 0, "MTU of the stack's link (1500; the MSS offered follows)"},
+    {"fastopen", K_U32, CFG_OFF(fastopen),
+     "TCP Fast Open, Linux's tcp_fastopen bits: 1 client, 2 server, 0x200 server without "
+     "cookie, 0x400 every listener (1)"},
+    {"fastopen_cache", K_U32, CFG_OFF(fastopen_cache), "client Fast Open cookies kept (64)"},
 };
 
 int tw_sc_apply_setting(tw_config *cfg, uint16_t *mtu, const char *key, const char *value,
@@ -561,6 +565,18 @@ static void fmt_opts(const sc_runner *r, const sc_flow *f, const tw_wire_tcp *w,
                 break;
             }
             goto unknown;
+        case 34:
+        case 254:
+            /* TCP Fast Open (RFC 7413 4.1.1), as packetdrill writes it: FO or FOEXP and the
+               cookie in hex, nothing for a request */
+            if (o[i].kind == 254 && (o[i].len < 4 || d[0] != 0xf9 || d[1] != 0x89)) {
+                goto unknown;
+            }
+            tw_sb_printf(sb, o[i].kind == 34 ? "FO" : "FOEXP");
+            for (int b = o[i].kind == 34 ? 0 : 2; b < o[i].len - 2; b++) {
+                tw_sb_printf(sb, b == (o[i].kind == 34 ? 0 : 2) ? " %02x" : "%02x", d[b]);
+            }
+            break;
         default:
         unknown:
             tw_sb_printf(sb, "opt%u len %u", o[i].kind, o[i].len);
@@ -2364,6 +2380,8 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_max_tw_buckets", "max_time_wait", false, NULL},
     {"net.ipv4.tcp_challenge_ack_limit", "challenge_ack_limit", false, NULL},
     {"net.ipv4.tcp_syncookies", "syncookies", false, NULL},
+    {"net.ipv4.tcp_fastopen", "fastopen", false, NULL},
+    {"net.ipv4.tcp_fastopen_key", NULL, false, NULL},
     {"net.ipv4.tcp_max_syn_backlog", "syn_backlog", false, NULL},
     {"net.ipv4.tcp_keepalive_time", NULL, false, NULL},
     {"net.ipv4.tcp_keepalive_intvl", NULL, false, NULL},
@@ -2380,7 +2398,6 @@ static const sysctl_map sysctls[] = {
     {"net.inet.tcp.delayed_ack", NULL, false, NULL},
     /* Features tcpwave does not have: fine when the script turns them off. */
     {"net.ipv4.tcp_ecn", NULL, false, "0"},
-    {"net.ipv4.tcp_fastopen", NULL, false, "0"},
     {"net.ipv4.tcp_abort_on_overflow", NULL, false, "0"},
     {"net.inet.tcp.ecn.enable", NULL, false, "0"},
     {"net.inet.tcp.syncookies", NULL, false, "0"},
@@ -2482,6 +2499,36 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
             }
             return 0;
         }
+        if (strcmp(key, "net.ipv4.tcp_fastopen_key") == 0) {
+            /* Linux's "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]": 32 hex digits per
+               key (tcpwave's cookies are not Linux's, but are as fixed by it) */
+            for (int k = 0; k < 2; k++) {
+                uint8_t *dst = k ? r->cfg.fastopen_key_backup : r->cfg.fastopen_key;
+                memset(dst, 0, 16);
+                if (k && *value != ',') {
+                    break;
+                }
+                value += k;
+                int n = 0;
+                for (; *value && *value != ',' && n < 32; value++) {
+                    if (*value == '-') {
+                        continue;
+                    }
+                    if (!isxdigit((unsigned char)*value)) {
+                        break;
+                    }
+                    int d = isdigit((unsigned char)*value) ? *value - '0'
+                                                           : (tolower((unsigned char)*value) - 'a' + 10);
+                    dst[n / 2] = (uint8_t)(dst[n / 2] << 4 | d);
+                    n++;
+                }
+                if (n != 32) {
+                    snprintf(why, wl, "sysctl %s: expected 32 hex digits per key", key);
+                    return -1;
+                }
+            }
+            return 0;
+        }
         if (strcmp(key, "net.inet.tcp.rfc1323") == 0) {
             bool off = strcmp(value, "0") == 0;
             r->cfg.no_timestamps = off;
@@ -2540,6 +2587,10 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
                 /* packetdrill's suites start from a script that puts Linux's settings
                    back to their defaults; tcpwave's stack is fresh and at its own. */
                 note(r, "`%s`: packetdrill's defaults script, taken as tcpwave's defaults", cmd1);
+                /* but for Linux's selftests' one, which turns Fast Open on both ways
+                   (tcp_fastopen=0x3), that its tcp_fastopen_* scripts expect */
+                char fo[] = "3";
+                rc = apply_sysctl(r, "net.ipv4.tcp_fastopen", fo, why, wl);
                 continue;
             }
             if (strstr(word, "sysctl_restore") != NULL) {

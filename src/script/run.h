@@ -89,6 +89,11 @@ typedef struct sc_fd {
                                sk_shutdown, so read() says ENOTCONN, not EOF */
     bool connecting;        /* Linux's SS_CONNECTING: a non-blocking connect() not yet
                                answered by a later connect() */
+    bool fastopen_connect;  /* TCP_FASTOPEN_CONNECT set */
+    bool tfo_deferred;      /* its connect() returned at once: the first write connects
+                               (tw_socket_connect_send), as Linux's defer_connect */
+    uint32_t tfo_addr;      /* the address and port that connect() gave */
+    uint16_t tfo_port;
 } sc_fd;
 
 typedef struct sc_outpkt {

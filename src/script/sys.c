@@ -44,7 +44,7 @@ static const sym symbols[] = {
     {"POLLIN", 0x1}, {"POLLPRI", 0x2}, {"POLLOUT", 0x4}, {"POLLERR", 0x8}, {"POLLHUP", 0x10},
     {"POLLNVAL", 0x20}, {"POLLRDNORM", 0x40}, {"POLLRDBAND", 0x80}, {"POLLWRNORM", 0x100},
     {"POLLWRBAND", 0x200}, {"POLLRDHUP", 0x2000},
-    {"TCP_FASTOPEN", 23},
+    {"TCP_FASTOPEN", 23}, {"TCP_FASTOPEN_CONNECT", 30}, {"MSG_FASTOPEN", 0x20000000},
     {"SHUT_RD", 0}, {"SHUT_WR", 1}, {"SHUT_RDWR", 2},
     {"F_GETFL", 3}, {"F_SETFL", 4}, {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2},
     {"O_NONBLOCK", 0x800}, {"O_NDELAY", 0x800},
@@ -475,9 +475,20 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
         r->raddr = addr;
         r->rport = port;
         r->lport_known = false;
+        if (f->fastopen_connect && tw_stack_fastopen_cookie(r->st, addr, NULL, 0) > 0) {
+            /* Linux's TCP_FASTOPEN_CONNECT with a cookie cached: connect() returns at once
+               and the first write sends the SYN with the cookie and its data
+               (tcp_fastopen_defer_connect). */
+            f->tfo_deferred = true;
+            f->tfo_addr = addr;
+            f->tfo_port = port;
+            return done(out, 0, NULL);
+        }
         r->connect_pending = true;
         r->cur_fd = fd;
-        int rc = tw_socket_connect(f->s, addr, port, r->clock);
+        int rc = f->fastopen_connect ? (int)tw_socket_connect_send(f->s, addr, port, NULL, 0,
+                                                                   r->clock)
+                                     : tw_socket_connect(f->s, addr, port, r->clock);
         if (rc != TW_OK) {
             return done(out, -1, tw_errno(rc));
         }
@@ -531,6 +542,8 @@ static int count_arg(sc_runner *r, const tw_sc_event *ev, bool vec, int64_t *n)
     return 0;
 }
 
+#define MSG_FASTOPEN 0x20000000 /* Linux's */
+
 static int msg_flags(sc_runner *r, const tw_sc_event *ev, size_t idx, int64_t *flags)
 {
     *flags = 0;
@@ -541,7 +554,7 @@ static int msg_flags(sc_runner *r, const tw_sc_event *ev, size_t idx, int64_t *f
     if (sc_eval_int(e, flags) < 0) {
         return sc_fail(r, ev->line, "%s(): cannot evaluate the flags", ev->call.name);
     }
-    if (*flags & ~(int64_t)(0x40 | 0x4000 | 0x8000)) {
+    if (*flags & ~(int64_t)(0x40 | 0x4000 | 0x8000 | MSG_FASTOPEN)) {
         return sc_skip(r, ev->line, "%s() flags 0x%" PRIx64 " are not supported", ev->call.name,
                        *flags);
     }
@@ -634,6 +647,52 @@ static sc_call_status sys_read(sc_runner *r, const tw_sc_event *ev, sc_call_out 
     return done(out, -1, tw_errno((int)got));
 }
 
+/* sendto(MSG_FASTOPEN), or the first write after a deferred TCP_FASTOPEN_CONNECT
+   connect(): connect and send in one (tw_socket_connect_send), as Linux's
+   tcp_sendmsg_fastopen: the bytes that rode on the SYN, or EINPROGRESS when none did
+   (no cookie yet: the SYN asked for one). */
+static sc_call_status fastopen_write(sc_runner *r, const tw_sc_event *ev, sc_fd *f, size_t n,
+                                     int64_t flags, sc_call_ctx *ctx, sc_call_out *out)
+{
+    uint32_t addr = f->tfo_deferred ? f->tfo_addr : r->raddr;
+    uint16_t port = f->tfo_deferred ? f->tfo_port : r->connect_port;
+    const tw_sc_expr *a = arg(ev, 4);
+    if (!f->tfo_deferred && a != NULL && a->kind != TW_SC_E_ELLIPSIS &&
+        sockaddr_arg(r, ev, a, &addr, &port) < 0) {
+        return SC_FAIL;
+    }
+    if (n) {
+        memset(r->iobuf, 0, n);
+        const tw_sc_expr *buf = arg(ev, 1);
+        if (buf != NULL && buf->kind == TW_SC_E_STRING) {
+            size_t l = strlen(buf->str);
+            memcpy(r->iobuf, buf->str, l < n ? l : n);
+        }
+    }
+    r->raddr = addr;
+    r->rport = port;
+    r->lport_known = false;
+    r->connect_pending = true;
+    r->cur_fd = (int)(f - r->fds);
+    tw_ssize w = tw_socket_connect_send(f->s, addr, port, n ? r->iobuf : NULL, n, r->clock);
+    f->tfo_deferred = false;
+    if (w < 0) {
+        return done(out, -1, tw_errno((int)w));
+    }
+    if (f->bound_port != 0) {
+        r->lport = f->bound_port;
+        r->lport_known = true;
+    }
+    ctx->started = true;
+    (void)flags;
+    f->connecting = true;
+    if (w == 0) {
+        return done(out, -1, "EINPROGRESS");
+    }
+    sc_record_sent(r, f->s, r->iobuf, (size_t)w);
+    return done(out, (int64_t)w, NULL);
+}
+
 static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
                                 sc_call_out *out)
 {
@@ -649,6 +708,11 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
         /* Linux (tcp_sendmsg_locked, sk_stream_wait_connect): a listener takes no
            write: EPIPE. */
         return done(out, -1, "EPIPE");
+    }
+    if (((flags & MSG_FASTOPEN) || f->tfo_deferred) && !ctx->started &&
+        tw_socket_state(f->s) == TW_STATE_CLOSED &&
+        !(tw_socket_events(f->s) & (TW_EV_CONNECTED | TW_EV_CLOSED))) {
+        return fastopen_write(r, ev, f, (size_t)n, flags, ctx, out);
     }
     if (n == 0) {
         /* (before the buffer, which a script may never have needed: memset(NULL, 0, 0)
@@ -891,6 +955,16 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
             if (rc == TW_OK) {
                 *f = k;
             }
+        } else if (level == 6 && name == 23) { /* TCP_FASTOPEN: the queue's length */
+            if (v < 0) {
+                return done(out, -1, "EINVAL");
+            }
+            rc = tw_socket_set_fastopen(f->s, (int)(v > 65535 ? 65535 : v));
+        } else if (level == 6 && name == 30) { /* TCP_FASTOPEN_CONNECT */
+            if (tw_socket_state(f->s) != TW_STATE_CLOSED || f->listener) {
+                return done(out, -1, "EISCONN"); /* (Linux: only before connect) */
+            }
+            f->fastopen_connect = v != 0;
         } else if (level == 6 && name == 18) { /* TCP_USER_TIMEOUT, milliseconds */
             if (v < 0 || v > INT32_MAX) {
                 return done(out, -1, "EINVAL");
@@ -1189,7 +1263,8 @@ const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap
         static const char *opts[] = {"SO_REUSEADDR",   "SO_RCVBUF",     "SO_SNDBUF",
                                      "SO_LINGER",      "SO_ERROR",      "TCP_NODELAY",
                                      "TCP_MAXSEG",     "SO_KEEPALIVE",  "TCP_KEEPIDLE",
-                                     "TCP_KEEPINTVL",  "TCP_KEEPCNT",   "TCP_USER_TIMEOUT"};
+                                     "TCP_KEEPINTVL",  "TCP_KEEPCNT",   "TCP_USER_TIMEOUT",
+                                     "TCP_FASTOPEN",   "TCP_FASTOPEN_CONNECT"};
         bool ok = false;
         for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
             ok = ok || strcmp(c->args[2]->str, opts[i]) == 0;

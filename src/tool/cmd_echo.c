@@ -144,6 +144,9 @@ int tw_cmd_echo(tw_tool *t, int argc, char **argv)
     }
     if (trc == TW_OK) {
         trc = tw_socket_listen(e.lsn, ECHO_BACKLOG, now);
+        if (trc == TW_OK && t->fastopen) {
+            trc = tw_socket_set_fastopen(e.lsn, ECHO_BACKLOG); /* RFC 7413 */
+        }
     }
     if (trc != TW_OK) {
         tw_session_close(&e.s);

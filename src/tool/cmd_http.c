@@ -568,6 +568,9 @@ int tw_cmd_http(tw_tool *t, int argc, char **argv)
     }
     if (trc == TW_OK) {
         trc = tw_socket_listen(h.lsn, 1024, tw_host_now());
+        if (trc == TW_OK && t->fastopen) {
+            trc = tw_socket_set_fastopen(h.lsn, 1024); /* RFC 7413 */
+        }
     }
     if (trc != TW_OK) {
         tw_session_close(&h.s);

@@ -4,7 +4,10 @@
  * (shutdown of the write side, S10) and keep reading until the peer's FIN; then the
  * socket is closed and the process waits until the stack has no live connection (and,
  * with --msl, no TIME-WAIT either) so the close on the wire completes before the TUN
- * device disappears with the process.
+ * device disappears with the process. `connect --repeat N` makes the connection N times in
+ * a row with the same stdin (read whole first), and with --fastopen the connect sends
+ * the start of stdin on the SYN once a cookie is cached (RFC 7413: from the first
+ * connection on).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +41,8 @@ struct nc {
     bool closed; /* tw_socket_close called: wait for the stack to finish */
     bool done;
     int status;
+    bool whole;        /* stdin read whole before connecting (--repeat, --fastopen) */
+    unsigned rounds;   /* connections still to make after this one (--repeat) */
 };
 
 static void stdin_ready(int fd, uint32_t events, void *ud)
@@ -115,6 +120,10 @@ static void pump_in(struct nc *n, tw_time now)
 static void pump_out(struct nc *n, tw_time now)
 {
     for (int i = 0; i < 64 && !n->in_eof; i++) {
+        if (n->in_off == n->in_len && n->whole) {
+            n->in_eof = true; /* (all of it sent) */
+            return;
+        }
         if (n->in_off == n->in_len) {
             if (n->in_pollable && !n->in_ready) {
                 return;
@@ -150,6 +159,69 @@ static void pump_out(struct nc *n, tw_time now)
     }
 }
 
+/* The client's connection, from the start of the stdin bytes kept (--repeat) or read. */
+static int conn_start(struct nc *n, tw_time now)
+{
+    n->sock = NULL;
+    n->connected = false;
+    n->closed = false;
+    n->fin_sent = false;
+    n->peer_eof = false;
+    if (n->whole) {
+        n->in_off = 0;
+        n->in_eof = false;
+    }
+    int rc = tw_socket_open(n->s.h.st, &n->sock);
+    if (rc == TW_OK && n->t->fastopen) {
+        /* RFC 7413: as sendto(MSG_FASTOPEN): the bytes that rode on the SYN are sent */
+        tw_ssize w = tw_socket_connect_send(n->sock, n->raddr, n->port, n->in, n->in_len, now);
+        if (w >= 0) {
+            n->in_off = (size_t)w;
+            if (n->t->verbose) {
+                fprintf(stderr, "tcpwave: fast open: %zd bytes on the SYN\n", (ssize_t)w);
+            }
+        }
+        rc = w < 0 ? (int)w : TW_OK;
+    } else if (rc == TW_OK) {
+        rc = tw_socket_connect(n->sock, n->raddr, n->port, now);
+    }
+    if (rc != TW_OK) {
+        return tw_fail(n->t, "connect: %s", tw_strerror(rc));
+    }
+    return TW_EXIT_OK;
+}
+
+/* --repeat and --fastopen: stdin read whole (at most NC_CHUNK bytes) before connecting. */
+static int read_whole(struct nc *n)
+{
+    n->whole = true;
+    n->in_len = 0;
+    for (;;) {
+        if (n->in_len == sizeof n->in) {
+            char c;
+            ssize_t more = read(STDIN_FILENO, &c, 1);
+            if (more > 0) {
+                return tw_fail(n->t, "stdin: more than %d bytes with --repeat or --fastopen",
+                               NC_CHUNK);
+            }
+            break;
+        }
+        ssize_t r = read(STDIN_FILENO, n->in + n->in_len, sizeof n->in - n->in_len);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (r < 0) {
+            return tw_fail(n->t, "stdin: %s", strerror(errno));
+        }
+        if (r == 0) {
+            break;
+        }
+        n->in_len += (size_t)r;
+    }
+    n->in_off = 0;
+    return TW_EXIT_OK;
+}
+
 static void step(struct nc *n)
 {
     tw_time now = tw_host_now();
@@ -173,6 +245,14 @@ static void step(struct nc *n)
     if (n->closed) {
         bool tw_left = n->t->msl_given && tw_stack_time_wait_count(st) > 0;
         if (tw_stack_conn_count(st) == 0 && !tw_left) {
+            if (n->rounds > 0 && n->status == TW_EXIT_OK) {
+                n->rounds--;
+                int rc = conn_start(n, now);
+                if (rc != TW_EXIT_OK) {
+                    finish(n, rc);
+                }
+                return;
+            }
             finish(n, n->status);
         }
         return;
@@ -243,7 +323,7 @@ static void update_watch(struct nc *n)
 static int run(struct nc *n)
 {
     tw_time now = tw_host_now();
-    int rc;
+    int rc = TW_OK;
     if (n->listening) {
         rc = tw_socket_open(n->s.h.st, &n->lsn);
         if (rc == TW_OK) {
@@ -252,10 +332,19 @@ static int run(struct nc *n)
         if (rc == TW_OK) {
             rc = tw_socket_listen(n->lsn, 1, now);
         }
+        if (rc == TW_OK && n->t->fastopen) {
+            rc = tw_socket_set_fastopen(n->lsn, 1); /* RFC 7413 */
+        }
     } else {
-        rc = tw_socket_open(n->s.h.st, &n->sock);
-        if (rc == TW_OK) {
-            rc = tw_socket_connect(n->sock, n->raddr, n->port, now);
+        if (n->t->fastopen || n->rounds > 0) {
+            int xrc = read_whole(n);
+            if (xrc != TW_EXIT_OK) {
+                return xrc;
+            }
+        }
+        int xrc = conn_start(n, now);
+        if (xrc != TW_EXIT_OK) {
+            return xrc;
         }
     }
     if (rc != TW_OK) {
@@ -267,7 +356,9 @@ static int run(struct nc *n)
                 tw_fmt_endpoint(n->t->host.addr, n->port, ep), n->s.h.ifname);
     }
     struct stat sb;
-    if (fstat(STDIN_FILENO, &sb) != 0) {
+    if (n->whole) {
+        n->in_pollable = false; /* (read already) */
+    } else if (fstat(STDIN_FILENO, &sb) != 0) {
         n->in_eof = true; /* stdin closed: nothing to send */
     } else {
         n->in_pollable = !S_ISREG(sb.st_mode);
@@ -295,23 +386,43 @@ static const char listen_help[] =
     "Accept one TCP connection on PORT at the stack's address; copy stdin to the peer and\n"
     "the peer to stdout. At stdin EOF send FIN (half-close) and go on reading until the\n"
     "peer closes too (like nc -l -N). Other global options: tcpwave --help.\n";
-static const char connect_usage[] = "tcpwave [OPTIONS] connect IP PORT";
+static const char connect_usage[] = "tcpwave [OPTIONS] connect [--repeat N] IP PORT";
 static const char connect_help[] =
     "Connect to IP:PORT through the TUN (the kernel's side is --gateway, 10.7.0.1) and\n"
     "copy stdin to the peer and the peer to stdout, half-closing at stdin EOF (like\n"
-    "nc -N). Other global options: tcpwave --help.\n";
+    "nc -N).\n"
+    "  --repeat N   make the connection N times in a row (1..1000), each sending the\n"
+    "               same stdin (read whole first, 64 KiB at most)\n"
+    "With --fastopen (TCP Fast Open, RFC 7413) stdin is read whole first, the first\n"
+    "connection asks the server for a cookie and the next ones (--repeat) send the start\n"
+    "of stdin on the SYN. Other global options: tcpwave --help.\n";
+
+static int nc_opt(int opt, const char *arg, void *ud)
+{
+    struct nc *n = ud;
+    unsigned long v;
+    if (opt != 'r' || tw_parse_uint(arg, 1, 1000, &v) < 0) {
+        tw_usage_error(n->t, connect_usage, "bad --repeat '%s' (1..1000)", arg);
+        return -1;
+    }
+    n->rounds = (unsigned)v - 1;
+    return 0;
+}
 
 static int nc_main(tw_tool *t, int argc, char **argv, bool listening)
 {
     const char *usage = listening ? listen_usage : connect_usage;
     int first;
-    int rc = tw_cmd_args(t, argc, argv, usage, listening ? listen_help : connect_help, NULL, NULL,
-                         NULL, &first);
+    static struct nc n;
+    memset(&n, 0, sizeof n);
+    n.t = t;
+    static const struct option repeat_opt[] = {{"repeat", required_argument, NULL, 'r'},
+                                               {NULL, 0, NULL, 0}};
+    int rc = tw_cmd_args(t, argc, argv, usage, listening ? listen_help : connect_help,
+                         listening ? NULL : repeat_opt, listening ? NULL : nc_opt, &n, &first);
     if (rc < 0) {
         return TW_ARGS_EXIT(rc);
     }
-    static struct nc n;
-    memset(&n, 0, sizeof n);
     n.t = t;
     n.listening = listening;
     int want = listening ? 1 : 2;

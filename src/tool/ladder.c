@@ -439,6 +439,9 @@ static void fmt_detail(char *buf, size_t cap, const tw_seg_summary *s)
         if (s->opts & TW_OPT_WSCALE) {
             catf(o, sizeof o, "%swscale %u", o[0] ? "," : "", s->wscale);
         }
+        if (s->opts & TW_OPT_FASTOPEN) {
+            catf(o, sizeof o, "%sFO", o[0] ? "," : ""); /* TCP Fast Open (RFC 7413) */
+        }
         if (o[0] != '\0') {
             catf(buf, cap, "%s<%s>", buf[0] ? "  " : "", o);
         }

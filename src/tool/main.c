@@ -57,6 +57,10 @@ static const char usage_text[] =
     "                     loss=P,dup=P,corrupt=P,delay=MS,jitter=MS,seed=N (P: 0.02 or\n"
     "                     2%%; jitter reorders). -v prints the seed and what was done\n"
     "  --trace            print the ladder diagram of every connection on stderr\n"
+    "  --fastopen         TCP Fast Open (RFC 7413): listeners give cookies and take data\n"
+    "                     on the SYN; connect reads stdin (64 KiB at most) first and, with\n"
+    "                     a cookie from an earlier connection (connect --repeat), sends\n"
+    "                     its start on the SYN\n"
     "  -v, --verbose      report listening, connections and their end on stderr\n"
     "  -h, --help         show this help\n"
     "  -V, --version      show the version\n"
@@ -82,7 +86,9 @@ enum {
     OPT_PCAP,
     OPT_TRACE,
     OPT_IMPAIR,
+    OPT_FASTOPEN,
     OPT_VERBOSE = 'v',
+
 };
 
 static const struct option global_opts[] = {
@@ -95,6 +101,7 @@ static const struct option global_opts[] = {
     {"pcap", required_argument, NULL, OPT_PCAP},
     {"trace", no_argument, NULL, OPT_TRACE},
     {"impair", required_argument, NULL, OPT_IMPAIR},
+    {"fastopen", no_argument, NULL, OPT_FASTOPEN},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -289,6 +296,10 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
     }
     case OPT_TRACE:
         t->trace = true;
+        return 1;
+    case OPT_FASTOPEN:
+        t->fastopen = true;
+        t->host.fastopen = TW_FASTOPEN_CLIENT | TW_FASTOPEN_SERVER;
         return 1;
     case OPT_IMPAIR: {
         char err[128];

@@ -24,6 +24,7 @@ typedef struct tw_tool {
     bool msl_given;
     bool trace;   /* --trace */
     bool verbose; /* -v: say when listening / connected, like nc -v */
+    bool fastopen; /* --fastopen: TCP Fast Open on listeners and connect (RFC 7413) */
     tw_impair_spec impair; /* --impair (host.impair points here when given) */
 } tw_tool;
 

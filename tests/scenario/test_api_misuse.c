@@ -427,6 +427,67 @@ static void test_api_busy_from_hook(void **state)
     tw_t_free(t);
 }
 
+/* TCP Fast Open's calls (RFC 7413): NULLs, a negative queue length, the wrong states and
+   a client with Fast Open turned off are refused, counted, and change nothing: the
+   socket connects normally afterwards. */
+static void test_api_fastopen_misuse(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_time now = tw_t_now(t);
+    uint8_t buf[8] = {0};
+    assert_int_equal(tw_socket_set_fastopen(NULL, 4), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect_send(NULL, PEER, 80, buf, 1, now), TW_ERR_INVAL);
+    assert_int_equal(tw_stack_fastopen_cookie(NULL, PEER, NULL, 0), 0);
+    assert_int_equal(tw_stack_fastopen_cookie(st, PEER, buf, sizeof(buf)), 0);
+    uint8_t key[16] = {1};
+    assert_int_equal(tw_stack_set_fastopen_key(NULL, key, NULL), TW_ERR_INVAL);
+    assert_int_equal(tw_stack_set_fastopen_key(st, NULL, NULL), TW_ERR_INVAL);
+    tw_socket *s, *l;
+    assert_int_equal(tw_socket_open(st, &s), TW_OK);
+    uint64_t refused = tw_t_counter(t, TW_CNT_API_REFUSED);
+    assert_int_equal(tw_socket_set_fastopen(s, -1), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_connect_send(s, PEER, 80, NULL, 1, now), TW_ERR_INVAL);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), refused + 2);
+    /* a listener: no connect_send; set_fastopen is its setting */
+    assert_int_equal(tw_socket_open(st, &l), TW_OK);
+    assert_int_equal(tw_socket_bind(l, 80), TW_OK);
+    assert_int_equal(tw_socket_listen(l, 4, now), TW_OK);
+    assert_int_equal(tw_socket_set_fastopen(l, 4), TW_OK);
+    assert_int_equal(tw_socket_connect_send(l, PEER, 80, buf, 1, now), TW_ERR_STATE);
+    TW_EXPECT_NOTHING(t);
+    /* a connection: neither */
+    assert_int_equal(tw_socket_connect(s, PEER, 80, now), TW_OK);
+    tw_t_seg syn;
+    assert_true(tw_t_pop(t, &syn)); /* (its SYN) */
+    assert_int_equal(syn.flags, TW_SYN);
+    assert_int_equal(tw_socket_set_fastopen(s, 4), TW_ERR_STATE);
+    assert_int_equal(tw_socket_connect_send(s, PEER, 80, buf, 1, now), TW_ERR_STATE);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_close(s, now), TW_OK);
+    assert_int_equal(tw_socket_close(l, now), TW_OK);
+}
+
+/* A client with Fast Open off (tw_config.fastopen without TW_FASTOPEN_CLIENT): as Linux's
+   sendto(MSG_FASTOPEN), TW_ERR_OPNOTSUPP, nothing sent. */
+static void test_api_fastopen_client_off(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.fastopen = 0;
+    tw_t *t = tw_t_new(&cfg);
+    tw_socket *s;
+    uint8_t buf[8] = {0};
+    assert_int_equal(tw_socket_open(tw_t_stack(t), &s), TW_OK);
+    assert_int_equal(tw_socket_connect_send(s, PEER, 80, buf, sizeof(buf), tw_t_now(t)),
+                     TW_ERR_OPNOTSUPP);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
+    assert_int_equal(tw_socket_close(s, tw_t_now(t)), TW_OK);
+    tw_t_free(t);
+}
+
 /* A read of 0 bytes with data waiting returns 0 and takes nothing, with a buffer or with
    none (NULL is allowed for 0 bytes: nothing may be copied to it, not even 0 bytes by
    memcpy, which UBSan checks). Not misuse: nothing is counted. */
@@ -736,6 +797,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_connect_after_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_listen_autobinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_shutdown_listener, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_fastopen_misuse, setup, teardown),
+        cmocka_unit_test(test_api_fastopen_client_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
