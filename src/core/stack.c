@@ -190,7 +190,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                                       : NULL);
     }
     uint64_t seed = tw_siphash_4x32(&root, 4, 0, 0, 0);
-    tw_wheel_init(&st->wheel, tw_time_to_tick(now));
+    /* The wheel's tick rounds down, as tw_stack_on_timeout's advance does: a tick it
+       calls done must lie at or before the clock, or a timer due in that tick (a PTO of
+       a few microseconds, RFC 8985 7.2) would be found not yet reached and placed in
+       the same tick again, for ever. */
+    tw_wheel_init(&st->wheel, now / TW_TICK);
     st->txbuf = tw_mem_alloc(&st->mem, TW_TXBUF_SIZE);
     /* The TIME-WAIT table's seed is the connection table's: a 4-tuple is in at most one of
        them, and connect() looks it up in both with one hash (tw_timewait_find_pre). */
