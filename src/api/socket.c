@@ -1377,25 +1377,6 @@ int tw_socket_set_nodelay(tw_socket *s, bool on)
     return 0;
 }
 
-/* The socket's own settings block, made on first use with the stack's defaults; NULL when
-   out of memory. */
-static tw_sock_opts *opts_get(tw_socket *s)
-{
-    if (!s->opts) {
-        tw_stack *st = s->st;
-        tw_sock_opts *o = tw_mem_zalloc(&st->mem, sizeof(*o));
-        if (!o) {
-            return NULL;
-        }
-        o->ka_idle = st->cfg.keepalive_idle;
-        o->ka_intvl = st->cfg.keepalive_intvl;
-        o->ka_probes = st->cfg.keepalive_probes;
-        s->opts = o;
-        s->flags |= TW_F_EXTRAS;
-    }
-    return s->opts;
-}
-
 /* see tcpwave.h */
 int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, uint8_t probes)
 {
@@ -1406,7 +1387,7 @@ int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, 
     probes = probes ? probes : cfg->keepalive_probes;
     bool dflt = idle == cfg->keepalive_idle && intvl == cfg->keepalive_intvl &&
                 probes == cfg->keepalive_probes;
-    if (!dflt && !opts_get(s)) {
+    if (!dflt && !tw_conn_opts_get(s)) {
         return TW_ERR_NOMEM;
     }
     s->flags = on ? s->flags | TW_F_KEEPALIVE : s->flags & ~TW_F_KEEPALIVE;
@@ -1426,7 +1407,7 @@ int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, 
 int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout)
 {
     SETTING(s);
-    if (timeout && !opts_get(s)) {
+    if (timeout && !tw_conn_opts_get(s)) {
         return TW_ERR_NOMEM;
     }
     if (s->opts) {

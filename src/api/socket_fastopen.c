@@ -41,7 +41,7 @@ int tw_socket_set_fastopen(tw_socket *s, int qlen)
     if (qlen == 0 && !s->opts) {
         return 0;
     }
-    tw_sock_opts *o = tw_tfo_opts_get(s);
+    tw_sock_opts *o = tw_conn_opts_get(s);
     if (!o) {
         return TW_ERR_NOMEM;
     }
@@ -81,7 +81,7 @@ tw_ssize tw_socket_connect_send(tw_socket *s, uint32_t addr, uint16_t port, cons
     if (plan == TW_TFO_PLAN_NONE) {
         return tw_socket_connect(s, addr, port, now); /* a plain SYN, nothing queued */
     }
-    tw_sock_opts *o = tw_tfo_opts_get(s);
+    tw_sock_opts *o = tw_conn_opts_get(s);
     if (!o) {
         return TW_ERR_NOMEM;
     }

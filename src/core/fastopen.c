@@ -26,23 +26,6 @@ void tw_tfo_rx_option(tw_stack *st, tw_tcp_hdr *h)
 
 /* ---- settings ---- */
 
-tw_sock_opts *tw_tfo_opts_get(tw_socket *c)
-{
-    if (!c->opts) {
-        tw_stack *st = c->st;
-        tw_sock_opts *o = tw_mem_zalloc(&st->mem, sizeof(*o));
-        if (!o) {
-            return NULL;
-        }
-        o->ka_idle = st->cfg.keepalive_idle;
-        o->ka_intvl = st->cfg.keepalive_intvl;
-        o->ka_probes = st->cfg.keepalive_probes;
-        c->opts = o;
-        c->flags |= TW_F_EXTRAS;
-    }
-    return c->opts;
-}
-
 /* ---- server ---- */
 
 static void cookie_with(const tw_sipkey *key, uint32_t raddr, tw_tfo_cookie *out)
@@ -139,7 +122,7 @@ bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s)
     /* RFC 7413 5.1: a bound on the connections opened at the SYN that have not completed
        the handshake. Asked first, as Linux (tcp_fastopen_queue_check): past it the SYN
        takes the usual path, with no cookie given either. */
-    tw_sock_opts *lo = tw_tfo_opts_get(l); /* (the count's room: a TW_FASTOPEN_SERVER_ALL
+    tw_sock_opts *lo = tw_conn_opts_get(l); /* (the count's room: a TW_FASTOPEN_SERVER_ALL
                                               listener may have none yet) */
     if (!lo) {
         tw_count(st, TW_CNT_RX_NOMEM);

@@ -90,8 +90,6 @@ void tw_tfo_pending_drop(tw_socket *c);
    SYN+ACK step saw (a SYN+ACK without the option, which the usual parse takes: the data
    was sent again after the handshake, counted as a failure now). */
 void tw_tfo_conn_gone(tw_socket *c);
-/* c's settings block, made with the stack's defaults if it has none; NULL: no memory. */
-tw_sock_opts *tw_tfo_opts_get(tw_socket *c);
 /* A child opened at the SYN: in the accept queue from its SYN on, in SYN-RECEIVED too. */
 static inline bool tw_tfo_child_queued(const tw_socket *c)
 {

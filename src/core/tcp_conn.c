@@ -248,6 +248,23 @@ static __attribute__((noinline)) void rings_free_other(tw_stack *st, tw_socket *
     }
 }
 
+tw_sock_opts *tw_conn_opts_get(tw_socket *c)
+{
+    if (!c->opts) {
+        tw_stack *st = c->st;
+        tw_sock_opts *o = tw_mem_zalloc(&st->mem, sizeof(*o));
+        if (!o) {
+            return NULL;
+        }
+        o->ka_idle = st->cfg.keepalive_idle;
+        o->ka_intvl = st->cfg.keepalive_intvl;
+        o->ka_probes = st->cfg.keepalive_probes;
+        c->opts = o;
+        c->flags |= TW_F_EXTRAS;
+    }
+    return c->opts;
+}
+
 /* The rarely held ones: out-of-order data, SACK scoreboard, options (tw_mem_free lets
    NULL pass). */
 static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)

@@ -367,6 +367,10 @@ typedef struct tw_sock_opts {
     uint16_t tfo_syn_data;
 } tw_sock_opts;
 
+/* c's own settings block, made on first use with the stack's defaults; NULL when out of
+   memory. */
+tw_sock_opts *tw_conn_opts_get(tw_socket *c);
+
 static inline tw_time tw_conn_ka_idle(const tw_socket *c)
 {
     return c->opts ? c->opts->ka_idle : c->st->cfg.keepalive_idle;

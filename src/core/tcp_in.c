@@ -472,7 +472,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
     if (!c) {
         return false;
     }
-    tw_sock_opts *o = tw_tfo_opts_get(c);
+    tw_sock_opts *o = tw_conn_opts_get(c);
     if (!o) {
         c->flags &= ~TW_F_CHILD; /* (not yet one of l's: new_child's own failure's case) */
         tw_conn_free(c);

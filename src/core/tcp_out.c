@@ -1109,41 +1109,47 @@ static inline __attribute__((always_inline)) void req_synack(tw_stack *st, const
     out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
 }
 
+/* A half-open entry's options as negotiated: for its SYN+ACK (`syn`) exactly what the SYN
+   offered and we take (S2/S4, the same as a connection's: tcp_conn.c tw_conn_syn_opts),
+   for its ACK the timestamps alone. */
+static inline void req_opts(tw_stack *st, const tw_reqsk *r, tw_tcp_opts *o, bool syn)
+{
+    o->sack_n = 0;
+    o->present = 0;
+    if (syn) {
+        o->present = TW_OPT_MSS;
+        o->mss = tw_conn_local_mss(r->listener);
+        if (r->opts & TW_OPT_WSCALE) {
+            o->present |= TW_OPT_WSCALE;
+            o->wscale = req_wscale(r);
+        }
+        if (r->opts & TW_OPT_SACK_PERM) {
+            o->present |= TW_OPT_SACK_PERM;
+        }
+    }
+    if (r->opts & TW_OPT_TS) {
+        o->present |= TW_OPT_TS;
+        o->ts_val = tw_ts_now(st, r->ts_off);
+        o->ts_ecr = r->ts_recent;
+    }
+}
+
 /* A half-open entry's SYN+ACK without all four options, or its ACK: the option set as
    negotiated, through out_words. */
 static __attribute__((noinline)) void req_send_general(tw_stack *st, const tw_reqsk *r,
                                                       uint8_t flags, bool retransmit)
 {
-    const tw_socket *l = r->listener;
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
     uint32_t space = r->rcv_wnd; /* (the window offered, kept: reqsk.h) */
     uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     uint16_t win;
     tw_tcp_opts o;
+    req_opts(st, r, &o, flags & TW_SYN);
     if (flags & TW_SYN) {
-        /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a
-           connection's, tcp_conn.c tw_conn_syn_opts). */
         win = (uint16_t)space; /* RFC 7323: unscaled */
-        o.sack_n = 0;
-        o.present = TW_OPT_MSS;
-        o.mss = tw_conn_local_mss(l);
-        if (r->opts & TW_OPT_WSCALE) {
-            o.present |= TW_OPT_WSCALE;
-            o.wscale = req_wscale(r);
-        }
-        if (r->opts & TW_OPT_SACK_PERM) {
-            o.present |= TW_OPT_SACK_PERM;
-        }
     } else {
-        o.sack_n = 0;
-        o.present = 0;
         uint32_t sw = space >> req_wscale(r);
         win = (uint16_t)(sw > 65535u ? 65535u : sw);
-    }
-    if (r->opts & TW_OPT_TS) {
-        o.present |= TW_OPT_TS;
-        o.ts_val = tw_ts_now(st, r->ts_off);
-        o.ts_ecr = r->ts_recent;
     }
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
     w[0] = ports;
@@ -1209,23 +1215,8 @@ static void out_words_fo(tw_stack *st, const tw_socket *c, uint32_t raddr, uint3
 void tw_out_req_synack_fo(tw_stack *st, const tw_reqsk *r, const tw_tfo_cookie *cookie)
 {
     /* req_send_general's SYN+ACK, with the cookie */
-    const tw_socket *l = r->listener;
     tw_tcp_opts o;
-    o.sack_n = 0;
-    o.present = TW_OPT_MSS;
-    o.mss = tw_conn_local_mss(l);
-    if (r->opts & TW_OPT_WSCALE) {
-        o.present |= TW_OPT_WSCALE;
-        o.wscale = req_wscale(r);
-    }
-    if (r->opts & TW_OPT_SACK_PERM) {
-        o.present |= TW_OPT_SACK_PERM;
-    }
-    if (r->opts & TW_OPT_TS) {
-        o.present |= TW_OPT_TS;
-        o.ts_val = tw_ts_now(st, r->ts_off);
-        o.ts_ecr = r->ts_recent;
-    }
+    req_opts(st, r, &o, true);
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
     w[0] = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     w[1] = r->iss;
