@@ -412,6 +412,11 @@ typedef struct tw_config {
     bool no_undo;                   /* keep the reduction of a recovery that D-SACKs show
                                        was spurious (RFC 3708); default: undo it, as
                                        Linux does */
+    bool no_prr;                    /* fast recovery sends as RFC 6675/6582 allow (cwnd =
+                                       ssthresh) and leaves with RFC 6582's option (1);
+                                       default: Proportional Rate Reduction (RFC 6937,
+                                       PRR-SSRB) and cwnd = ssthresh at the end, as Linux
+                                       (which has no switch) */
     uint32_t fastopen;              /* TW_FASTOPEN_* bits: TW_FASTOPEN_CLIENT (Linux's 1) */
     uint32_t fastopen_cache;        /* client cookie cache entries (servers): 64 */
     uint8_t fastopen_key[16];       /* server secret (tw_stack_set_fastopen_key); all

@@ -309,6 +309,13 @@ typedef struct tw_sbx {
     bool undo_on;          /* an episode began since the last undo: undo_* valid */
     uint32_t undo_cwnd, undo_ssthresh, undo_bytes;
     tw_cc_state undo_cc;
+    /* RFC 6937 3.1: Proportional Rate Reduction's state during a fast recovery (prr_on;
+       made by enter_recovery, which makes these extras for a connection without SACK
+       too). prr_sacked is c->sacked as of the last ACK counted, prr_dup the bytes
+       credited to duplicate ACKs (no SACK) not yet covered by the cumulative ACK. */
+    bool prr_on;
+    uint32_t prr_delivered, prr_out, prr_recover_fs, prr_sacked, prr_dup;
+    tw_seq prr_lost;       /* the lost point (tw_sack_lost_point) at the last ACK counted */
     uint32_t next_ord;     /* the next entry's place in the send order (from 1) */
     uint32_t rack_ord;     /* RACK.xmit_ts's entry's (0: an estimated time) */
     struct tw_xmit {

@@ -1283,6 +1283,30 @@ static inline __attribute__((always_inline)) void ack_advance(tw_stack *st, tw_s
     ack_advance_as(st, c, s, h, usual, false, false);
 }
 
+/* RFC 6937 3.1: "At the beginning of recovery": prr_delivered = prr_out = 0 and
+   RecoverFS = snd.nxt - snd.una (FlightSize; snd_max here: snd_nxt is only ever behind
+   it after a timeout). The state lives in the loss-recovery extras, made now for a
+   connection without SACK too; without memory the recovery goes as RFC 6675/6582 alone
+   (prr_on stays false). */
+static __attribute__((noinline, cold)) void prr_begin(tw_socket *c)
+{
+    tw_sbx *x = tw_sbx_get(c);
+    if (x == NULL) {
+        return;
+    }
+    x->prr_on = true;
+    x->prr_delivered = 0;
+    x->prr_out = 0;
+    x->prr_recover_fs = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+    x->prr_sacked = c->sacked;
+    x->prr_lost = c->snd_una;
+    /* Without SACK the duplicate ACKs before this one stand for delivered segments
+       (RFC 6937 3: one SMSS each), still in flight as far as snd_una tells: not counted
+       in prr_delivered (they came before the recovery) but kept out of pipe's estimate.
+       The ACK that starts the recovery adds its own (on_dupack). */
+    x->prr_dup = c->dupacks > 1 ? (uint32_t)(c->dupacks - 1) * c->snd_mss : 0;
+}
+
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
 static void enter_recovery(tw_socket *c)
 {
@@ -1295,6 +1319,9 @@ static void enter_recovery(tw_socket *c)
     c->ca_state = TW_CA_RECOVERY;
     c->flags &= ~TW_F_RTT_TIMING; /* Karn */
     c->high_rxt = c->snd_una;
+    if (!st->cfg.no_prr) {
+        prr_begin(c); /* (before the fast retransmit, which counts in prr_out) */
+    }
     uint32_t n = tw_out_resend(c, c->snd_una, c->snd_mss);
     if (n) {
         c->total_retrans++;
@@ -1379,7 +1406,112 @@ static __attribute__((noinline, cold)) void rack_recovery_end(tw_socket *c)
     }
 }
 
-static void on_dupack(tw_socket *c, bool dup)
+/* RFC 6937 3.1, on an ACK during fast recovery that delivered data: the congestion
+   window for what may be sent now, sndcnt above pipe (push_segs sends while cwnd -
+   pipe allows: for the sending, pipe is tcp_out.c's pipe_now, RFC 6675's with SACK,
+   snd.nxt - snd.una without). `acked` is what the ACK moved snd.una by, `dup` true for
+   a duplicate ACK without SACK. Counted in bytes; the proportional part is rounded up to
+   whole segments, as Linux's tcp_cwnd_reduction counts segments (a byte count would
+   hold a segment back for an ACK). `entry` for the ACK that started the recovery: its
+   fast retransmit, sent already, is the first of the sndcnt counted as before it (as
+   Linux counts it, and RFC 6937's sndcnt on that ACK covers it). */
+static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked, bool dup,
+                                                    bool entry)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    uint32_t mss = c->snd_mss;
+    uint32_t flight = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
+    uint32_t delivered, pipe, base;
+    if (c->flags & TW_F_SACK) {
+        /* DeliveredData = change in snd.una + change in SACKed bytes (what the cumulative
+           ACK took off the scoreboard is in `acked`) */
+        int64_t dd = (int64_t)acked + (int64_t)c->sacked - (int64_t)x->prr_sacked;
+        delivered = dd > 0 ? (uint32_t)dd : 0; /* (below 0: reneging) */
+        x->prr_sacked = c->sacked;
+        pipe = base = tw_sack_pipe(c);
+        /* A retransmission RACK found lost (tw_sbx.relost) stays in tw_sack_pipe, and
+           sending it again adds nothing there: out of the pipe for PRR (RFC 6675's
+           pipe leaves lost segments out), and out of the window's base, so that its
+           resending is part of sndcnt (as Linux, which counts it lost until resent). */
+        uint32_t rl = (uint32_t)x->nrelost * mss;
+        rl = rl < pipe ? rl : pipe;
+        pipe -= rl;
+        base -= rl;
+    } else if (dup) {
+        delivered = mss; /* RFC 6937 3: a duplicate ACK without SACK stands for one SMSS */
+        x->prr_dup += mss;
+        base = flight;
+        pipe = flight > x->prr_dup ? flight - x->prr_dup : 0;
+    } else {
+        /* ... and a cumulative ACK for what it acknowledged less what its duplicate ACKs
+           counted already */
+        uint32_t d = acked < x->prr_dup ? acked : x->prr_dup;
+        x->prr_dup -= d;
+        delivered = acked - d;
+        base = flight;
+        pipe = flight > x->prr_dup ? flight - x->prr_dup : 0;
+    }
+    if (delivered == 0) {
+        return; /* (Linux's tcp_cwnd_reduction: nothing to scale; the window stays) */
+    }
+    x->prr_delivered += delivered;
+    bool newly_lost = false;
+    if (c->flags & TW_F_SACK) {
+        tw_seq lp = tw_sack_lost_point(c);
+        newly_lost = x->nrelost != 0 || tw_seq_gt(lp, tw_seq_max(x->prr_lost, c->snd_una));
+        x->prr_lost = tw_seq_max(lp, x->prr_lost);
+    }
+    uint32_t fr = entry ? x->prr_out : 0; /* (all sent since prr_begin: the retransmit) */
+    uint32_t out = x->prr_out - fr;
+    if (c->flags & TW_F_SACK) {
+        pipe -= fr < pipe ? fr : pipe; /* (without SACK the estimate never counted it) */
+    }
+    uint32_t sndcnt;
+    if (pipe > c->ssthresh) {
+        /* RFC 6937 3.1: proportional: sndcnt = CEIL(prr_delivered * ssthresh /
+           RecoverFS) - prr_out */
+        uint64_t fs = x->prr_recover_fs ? x->prr_recover_fs : 1;
+        uint64_t want = ((uint64_t)x->prr_delivered * c->ssthresh + fs - 1) / fs;
+        want = (want + mss - 1) / mss * mss;
+        sndcnt = want > out ? (uint32_t)(want - out) : 0;
+    } else {
+        /* RFC 6937 3.1 PRR-SSRB: limit = MAX(prr_delivered - prr_out, DeliveredData)
+           + MSS, sndcnt = MIN(ssthresh - pipe, limit). The extra MSS only on an ACK that
+           moved snd.una and showed no new loss, as Linux (FLAG_SND_UNA_ADVANCED without
+           newly lost segments) and RFC 6937's revision (draft-ietf-tcpm-prr-rfc6937bis,
+           its SafeACK) have it: on a duplicate ACK the reduction is not ahead of the
+           delivery it answers. */
+        uint32_t d = x->prr_delivered > out ? x->prr_delivered - out : 0;
+        uint32_t limit = d > delivered ? d : delivered;
+        if (acked && (c->flags & TW_F_SACK) && !newly_lost) {
+            limit += mss; /* (no hole newly counted lost, no retransmission lost again) */
+        }
+        uint32_t room = c->ssthresh - pipe;
+        sndcnt = room < limit ? room : limit;
+    }
+    sndcnt = sndcnt > fr ? sndcnt - fr : 0;
+    c->cwnd = base + sndcnt;
+}
+
+static void on_dupack_in(tw_socket *c, bool dup);
+
+/* A duplicate ACK, or an ACK with SACK news (RFC 6675 5): `acked` what it moved snd.una
+   by, `sacked` the bytes it SACKed anew. PRR (RFC 6937 3.1) counts the ACK that starts
+   a recovery too: prr_begin took the scoreboard as it stands after it. */
+static void on_dupack(tw_socket *c, bool dup, uint32_t acked, uint32_t sacked)
+{
+    bool was = c->ca_state == TW_CA_RECOVERY;
+    on_dupack_in(c, dup);
+    if (c->ca_state == TW_CA_RECOVERY && c->sb && tw_conn_sbx(c)->prr_on) {
+        tw_sbx *x = tw_conn_sbx(c);
+        if (!was) {
+            x->prr_sacked -= sacked < x->prr_sacked ? sacked : x->prr_sacked;
+        }
+        prr_ack(c, acked, dup && !(c->flags & TW_F_SACK), !was);
+    }
+}
+
+static void on_dupack_in(tw_socket *c, bool dup)
 {
     if (dup && c->dupacks < 255) {
         c->dupacks++;
@@ -1404,8 +1536,8 @@ static void on_dupack(tw_socket *c, bool dup)
         return;
     }
     if (c->ca_state == TW_CA_RECOVERY) {
-        if (dup && !(c->flags & TW_F_SACK)) {
-            c->cwnd += c->snd_mss; /* RFC 6582 3.2 step 3: inflate */
+        if (dup && !(c->flags & TW_F_SACK) && !(c->sb && tw_conn_sbx(c)->prr_on)) {
+            c->cwnd += c->snd_mss; /* RFC 6582 3.2 step 3: inflate (PRR instead: on_dupack) */
         }
         return;
     }
@@ -1427,13 +1559,14 @@ static void on_dupack(tw_socket *c, bool dup)
    (more than DupThresh - 1 segments SACKed above it) and start loss recovery at once, as
    Linux's tcp_fastretrans_alert does for FLAG_DATA_SACKED. Out of line: SACK blocks on
    an ACK of new data only. */
-static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c)
+static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c, uint32_t acked,
+                                                            uint32_t sacked)
 {
     if (c->ca_state == TW_CA_OPEN || c->ca_state == TW_CA_DISORDER) {
-        on_dupack(c, false);
-    } else if (c->ca_state == TW_CA_RECOVERY) {
+        on_dupack(c, false, acked, sacked);
+    } else if (c->ca_state == TW_CA_RECOVERY && !(c->sb && tw_conn_sbx(c)->prr_on)) {
         rack_on_sack(c); /* lost retransmissions, new marks (RFC 8985 6.2) */
-    }
+    } /* (with PRR on_new_ack's recovery_partial_ack took them, before PRR's count) */
 }
 
 /* on_new_ack in the Open state (header prediction's, fast_ok: no state to leave), without
@@ -1449,7 +1582,53 @@ static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, 
     }
 }
 
-static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint32_t acked, uint32_t prior_flight)
+/* The end of a fast recovery (RFC 6582 3.2 step 3, the full ACK). */
+static __attribute__((noinline, cold)) void recovery_full_ack(tw_socket *c)
+{
+    if (c->sb && tw_conn_sbx(c)->prr_on) {
+        /* RFC 6582 3.2 step 3 option (2), cwnd = ssthresh, as Linux ends a reduction
+           (tcp_end_cwnd_reduction); PRR has kept the flight near ssthresh (RFC 6937 3),
+           so no burst follows. */
+        tw_conn_sbx(c)->prr_on = false;
+        c->cwnd = c->ssthresh;
+        return;
+    }
+    if (!c->st->cfg.no_prr && c->sb) {
+        return; /* undone (tcp_sack.c undo ends PRR): the restored window stays, as
+                   Linux's (its undo marker cleared, no reduction to end) */
+    }
+    /* RFC 6582 3.2 step 3 (full ACK), option (1). */
+    uint32_t flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+    uint32_t f = (flight > c->snd_mss ? flight : c->snd_mss) + c->snd_mss;
+    c->cwnd = f < c->ssthresh ? f : c->ssthresh;
+}
+
+/* A partial ACK in a fast recovery under PRR: with SACK news RACK's marks first (RFC
+   8985 6.2; sack_on_new_ack's step, taken here so that PRR sees the pipe they leave),
+   without SACK the next hole resent (RFC 6582 3.2 step 4), then PRR's count for what
+   may go next (RFC 6937 3.1). */
+static __attribute__((noinline, cold)) void recovery_partial_ack(tw_socket *c, uint32_t acked,
+                                                                 uint32_t sacked)
+{
+    if (c->flags & TW_F_SACK) {
+        if (sacked) {
+            rack_on_sack(c);
+        }
+        if (c->ca_state != TW_CA_RECOVERY) {
+            return;
+        }
+    } else {
+        uint32_t n = tw_out_resend(c, c->snd_una, c->snd_mss);
+        if (n) {
+            c->total_retrans++;
+        }
+    }
+    prr_ack(c, acked, false, false);
+}
+
+static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint32_t acked,
+                                                             uint32_t prior_flight,
+                                                             uint32_t sacked)
 {
     tw_stack *st = c->st;
     /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
@@ -1457,10 +1636,7 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     bool grow = prior_flight * 2u >= c->cwnd;
     if (c->ca_state == TW_CA_RECOVERY) {
         if (tw_seq_ge(c->snd_una, c->recover)) {
-            /* RFC 6582 3.2 step 3 (full ACK), option (1). */
-            uint32_t flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
-            uint32_t f = (flight > c->snd_mss ? flight : c->snd_mss) + c->snd_mss;
-            c->cwnd = f < c->ssthresh ? f : c->ssthresh;
+            recovery_full_ack(c);
             c->ca_state = TW_CA_OPEN;
             c->dupacks = 0;
             if (c->sb) {
@@ -1471,6 +1647,10 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
         tw_count(st, TW_CNT_TCP_PARTIAL_ACK);
         if (tw_seq_lt(c->high_rxt, c->snd_una)) {
             c->high_rxt = c->snd_una;
+        }
+        if (c->sb && tw_conn_sbx(c)->prr_on) {
+            recovery_partial_ack(c, acked, sacked);
+            return;
         }
         if (!(c->flags & TW_F_SACK)) {
             /* RFC 6582 3.2 step 4: resend the next hole, deflate by what was acked. */
@@ -1676,9 +1856,9 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
         ack_advance(c->st, c, s, s->h, false);
-        on_new_ack(c, acked, prior_flight);
+        on_new_ack(c, acked, prior_flight, newly_sacked);
         if (__builtin_expect(newly_sacked != 0, 0)) {
-            sack_on_new_ack(c);
+            sack_on_new_ack(c, acked, newly_sacked);
         }
         tw_conn_notify(c);
     } else if (tw_seq_lt(s->ack, c->snd_una)) {
@@ -1695,7 +1875,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
                        ? newly_sacked != 0
                        : s->data_len == 0 && !(s->flags & (TW_SYN | TW_FIN)) && same_wnd;
         if (dup || newly_sacked) {
-            on_dupack(c, dup);
+            on_dupack(c, dup, 0, newly_sacked);
         }
     }
     bool fin_acked = tw_conn_fin_sent(c) && tw_conn_fin_acked(c, c->snd_una);

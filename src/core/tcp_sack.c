@@ -224,6 +224,9 @@ void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans)
     if (len == 0) {
         return;
     }
+    if (x->prr_on) {
+        x->prr_out += len; /* RFC 6937 3.1: "prr_out += (data sent)" */
+    }
     if (retrans && x->undo_on &&
         (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS)) {
         x->undo_bytes += len; /* (what a D-SACK must give back for an undo) */
@@ -361,6 +364,10 @@ void tw_undo_begin(tw_socket *c)
 static void undo(tw_socket *c, tw_sbx *x)
 {
     x->undo_on = false;
+    /* The reduction is taken back: the rest of the recovery sends by the restored cwnd
+       (RFC 6675), and its end keeps it (Linux's tcp_end_cwnd_reduction sets cwnd to
+       ssthresh only while the undo marker stands). */
+    x->prr_on = false;
     c->cc = x->undo_cc;
     if (c->cwnd < x->undo_cwnd) {
         c->cwnd = x->undo_cwnd;

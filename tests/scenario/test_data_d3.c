@@ -22,11 +22,14 @@ static int setup(void **state)
     }
     /* These tests pin RFC 2018 / 6582 / 6675 behaviour segment by segment: RACK-TLP
        (RFC 8985, on by default as in Linux) would answer some of their losses sooner
-       (tests/scripts/d03_rack_*.pkt and d03_tlp_*.pkt cover it). */
+       (tests/scripts/d03_rack_*.pkt and d03_tlp_*.pkt cover it), and PRR (RFC 6937, on
+       by default as in Linux) paces the recovery's sending instead of RFC 6675's pipe
+       rule and RFC 6582's inflation (tests/scripts/d03_prr_*.pkt cover it). */
     tw_config cfg;
     tw_config_init(&cfg);
     cfg.no_rack = true;
     cfg.no_tlp = true;
+    cfg.no_prr = true;
     *state = tw_t_new(&cfg);
     return *state ? 0 : -1;
 }

@@ -190,7 +190,7 @@ static void test_d04_timeout_restarts_slow_start(void **state)
 /* D4 (RFC 9438 4.6, 4.7): CUBIC, the default, reduces by beta = 0.7 on a loss: after
    three duplicate ACKs ssthresh = 0.7 * cwnd (CUBIC bases it on cwnd and therefore never
    grows cwnd when not cwnd-limited, as RFC 9438 4.6 requires), and fast recovery starts
-   from there (without SACK: ssthresh + 3 SMSS, RFC 6582). */
+   from there (without SACK, PRR's share of each ACK, RFC 6937). */
 static void test_d04_cubic_multiplicative_decrease(void **state)
 {
     tw_t *t = *state;
@@ -208,7 +208,10 @@ static void test_d04_cubic_multiplicative_decrease(void **state)
     tw_socket_info i = info(c.s);
     assert_int_equal(i.ca_state, TW_CA_RECOVERY);
     assert_int_equal(i.ssthresh, 10 * MSS * 7 / 10);
-    assert_int_equal(i.cwnd, 10 * MSS * 7 / 10 + 3 * MSS);
+    /* (RFC 6937 PRR, the default: the window is what is in flight, 12 segments: the
+       fast retransmit was all this ACK's share, ceil(1 * 7 / 12) segments; without PRR
+       RFC 6582's ssthresh + 3 SMSS) */
+    assert_int_equal(i.cwnd, 12 * MSS);
     abort_idle(t, c.s, c.snd + 12 * MSS, c.rcv);
 }
 
