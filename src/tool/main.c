@@ -474,9 +474,28 @@ void tw_session_drain(tw_session *s)
     }
 }
 
+/* -v: the stack's nonzero counters on one line, so a run over a real path (loss, reordering)
+   shows what recovery did: retransmissions, probes, undos, drops and why. */
+static void counters_report(const tw_session *s)
+{
+    if (!s->t->verbose || s->h.st == NULL) {
+        return;
+    }
+    fprintf(stderr, "%s: counters:", s->t->prog);
+    for (int k = 0; k < TW_CNT_COUNT_; k++) {
+        uint64_t v = tw_stack_counter(s->h.st, (enum tw_counter)k);
+        if (v != 0) {
+            fprintf(stderr, " %s=%llu", tw_counter_name((enum tw_counter)k),
+                    (unsigned long long)v);
+        }
+    }
+    fputc('\n', stderr);
+}
+
 void tw_session_close(tw_session *s)
 {
     impair_report(s);
+    counters_report(s);
     tw_host_close(&s->h);
     tw_ladder_free(s->lad);
     s->lad = NULL;

@@ -4,6 +4,11 @@
 #  A. 100 parallel connections from the kernel to `tcpwave echo`, 64 KiB each way, every
 #     byte compared, every connection closed cleanly (the server's summary says so);
 #  B. 1 MB each way between a kernel client (socat) and `tcpwave listen`, by sha256.
+#     nftables cannot lose the kernel's data on its way to tcpwave: a packet dropped in the
+#     output (or netdev egress) hook is a local send error to the kernel's TCP, which
+#     sends it again at once (only its pure ACKs are lost for good). So B also runs
+#     tcpwave with --impair loss, which drops packets between the TUN and the stack each
+#     way, and checks that tcpwave's receiver really saw holes (TCP_RX_OOO, -v counters).
 # Every lost packet must be recovered by retransmission on one side or the other; the
 # nftables counters prove that packets were dropped. The kernel runs CUBIC for these
 # connections: BBR's rate estimate can collapse under random loss and crawl for minutes.
@@ -22,8 +27,11 @@ tw_serve echo echo 7
 echo_many_clean $N --cc cubic
 note "A: $ECHO_OUT"
 
-exchange_both_ways 1000000 120 "under loss"
-note "B: 1000000 bytes each way intact ($SECONDS s)"
+exchange_both_ways 1000000 120 "under loss" --impair loss=0.03,seed=4600001
+ooo=$(sed -n 's/.* TCP_RX_OOO=\([0-9]*\).*/\1/p' "$WORK/listen.err")
+[ "${ooo:-0}" -gt 0 ] ||
+    fail "B: tcpwave received no segment out of order: the kernel's data was not lost ($(grep counters: "$WORK/listen.err"))"
+note "B: 1000000 bytes each way intact ($SECONDS s), $ooo segments out of order at tcpwave"
 
 drops=$(nsx nft list table inet lossy | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 in=$(echo "$drops" | sed -n 1p)
