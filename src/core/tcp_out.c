@@ -9,6 +9,7 @@
  * SACK blocks (emit_plain, which pure ACKs take through ack_fast) have shorter builders
  * that put the same bytes on the wire as emit()'s general builder (out_words).
  */
+#include "core/ecn.h"
 #include "core/fastopen.h"
 #include "core/tcp_conn.h"
 #include "core/reqsk.h"
@@ -847,6 +848,9 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
 {
     tw_conn_out_prep(c->st, c); /* (as out_syn_all does) */
+    if (!retransmit && (c->st->syn_opts & TW_SYN_OPTS_ECN) && c->state == TW_STATE_SYN_SENT) {
+        tw_ecn_connect(c); /* RFC 3168 6.1.1: the SYN asks (ecn.c marks it) */
+    }
     if (!retransmit && (c->flags & TW_F_EXTRAS) && c->opts && (c->opts->tfo & TW_TFO_CONNECT)) {
         tw_tfo_syn(c); /* connect_send's first SYN (RFC 7413 4.1.3, 4.2.1) */
         return;
