@@ -306,6 +306,9 @@ typedef struct tw_seg_summary {
     uint8_t sack_blocks; /* when TW_OPT_SACK */
     uint32_t ts_val, ts_ecr;
     bool retransmit;     /* SEG_OUT only: this segment was sent before */
+    /* The IPv4 ECN field (RFC 3168 5): 2 ECT(0), 3 CE, 0 not ECT. SEG_OUT: as sent (the
+       plain and SYN builders' segments); SEG_IN: 3 for a CE mark, else 0. */
+    uint8_t ip_ecn;
 } tw_seg_summary;
 
 typedef struct tw_trace_event {

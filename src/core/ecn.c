@@ -70,10 +70,8 @@ static uint8_t conn_marks(tw_socket *c, uint8_t flags, uint32_t seq, uint32_t dl
 /* The stack's netdev call while ECN connections exist: their segments are marked as
    they leave, then handed to the netdev's own call. Every segment is built by tcp_out.c
    with a 20-byte IPv4 header, the TOS byte 0 and ECE and CWR clear. */
-static int ecn_xmit(const uint8_t *cpkt, size_t len, void *ud)
+void tw_ecn_mark(tw_stack *st, uint8_t *pkt, size_t len)
 {
-    tw_stack *st = ud;
-    uint8_t *pkt = (uint8_t *)(uintptr_t)cpkt; /* (tcp_out.c's buffer: writable) */
     if (len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN && pkt[0] == 0x45 &&
         pkt[9] == TW_IPPROTO_TCP) {
         uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
@@ -110,6 +108,13 @@ static int ecn_xmit(const uint8_t *cpkt, size_t len, void *ud)
             cksum_adjust(pkt + 10, old, tw_get16(pkt));
         }
     }
+}
+
+static int ecn_xmit(const uint8_t *cpkt, size_t len, void *ud)
+{
+    tw_stack *st = ud;
+    uint8_t *pkt = (uint8_t *)(uintptr_t)cpkt; /* (tcp_out.c's buffer: writable) */
+    tw_ecn_mark(st, pkt, len);
     return st->ecn_tx(pkt, len, st->ecn_ud);
 }
 

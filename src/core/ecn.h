@@ -27,6 +27,10 @@
    tw_ecn_xmit as the stack's netdev call, the last takes it away. */
 void tw_ecn_use(tw_stack *st);
 void tw_ecn_unuse(tw_stack *st);
+/* The marks of an outgoing segment, in place (what tw_ecn_xmit does before the netdev's
+   call): a traced stack's paths that trace a segment read back from its bytes mark it
+   first, so that the trace shows what leaves. Marking twice changes nothing more. */
+void tw_ecn_mark(tw_stack *st, uint8_t *pkt, size_t len);
 /* connect(): with cfg.ecn TW_ECN_ON the SYN asks for ECN (RFC 3168 6.1.1). */
 void tw_ecn_connect(tw_socket *c);
 /* SYN-SENT: the SYN+ACK (its flags) says whether the peer agreed (6.1.1: ECE without

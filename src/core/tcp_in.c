@@ -688,7 +688,8 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        3.7.1, clamped at 64 as there). c, just made, has none of the three option
        flags. */
     unsigned on = r->opts;
-    assert(!(on & ~(unsigned)(st->syn_opts | TW_REQ_ECN)) && ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
+    assert(!(on & ~(unsigned)(st->syn_opts | TW_REQ_ECN)) &&
+           ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
            !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
     uint16_t pm = r->peer_mss; /* (536 for none, clamped at 64: in_listen) */
     c->peer_mss = pm;
@@ -2828,6 +2829,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
         tw_tcp_opts_usual_fill(&th.o);
         tw_tcp_usual_ports(&th, ports);
         tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, seq, ack, data_len, flags);
+        s->sum.ip_ecn = st->rx_ce ? 3u : 0u; /* (a CE mark: the only ECN field TCP is given) */
     }
 }
 

@@ -112,7 +112,7 @@ static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, b
 }
 
 static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans,
-                      uint32_t raddr, const tw_trace_id *tid)
+                      uint32_t raddr, const tw_trace_id *tid, uint8_t ip_ecn)
 {
     if (!st->cfg.trace) {
         return;
@@ -120,6 +120,7 @@ static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, boo
     tw_seg_summary sum;
     tw_conn_fill_summary(&sum, h, st->cfg.addr, raddr);
     sum.retransmit = retrans;
+    sum.ip_ecn = ip_ecn;
     if (tid) {
         tw_trace_id_event(st, TW_TRACE_SEG_OUT, tid, &sum, tid->state);
     } else {
@@ -349,7 +350,7 @@ static void trace_words(tw_stack *st, const tw_socket *c, const uint32_t *w,
         memcpy(h.o.sack, o->sack, sizeof(h.o.sack));
     }
     h.payload_len = len;
-    trace_out(st, c, &h, retrans, raddr, tid);
+    trace_out(st, c, &h, retrans, raddr, tid, 0);
 }
 
 /* The counters and trace of an outgoing segment, then the segment. Inline in the SYN and
@@ -404,6 +405,9 @@ static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, con
                                                                const tw_reqsk *r,
                                                                const uint8_t *pkt, bool retrans)
 {
+    if (st->ecn_users) {
+        tw_ecn_mark(st, (uint8_t *)(uintptr_t)pkt, TW_IPV4_HDR_LEN + 40);
+    }
     trace_syn_all(st, c, r, pkt, retrans);
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
@@ -528,7 +532,7 @@ static __attribute__((noinline, cold)) void trace_plain(tw_stack *st, const tw_s
         h.o.ts_ecr = tw_get32(tcp + 28);
     }
     h.payload_len = len;
-    trace_out(st, c, &h, retrans, c->raddr, NULL);
+    trace_out(st, c, &h, retrans, c->raddr, NULL, tcp[1 - TW_IPV4_HDR_LEN] & 3u);
 }
 
 /* A traced stack's segment from emit_plain_body: its trace, then the netdev call, both
@@ -540,6 +544,9 @@ static __attribute__((noinline)) void trace_plain_send(tw_stack *st, const tw_so
                                                        const uint8_t *pkt, uint32_t len,
                                                        bool retrans)
 {
+    if (st->ecn_users) {
+        tw_ecn_mark(st, (uint8_t *)(uintptr_t)pkt, tw_get16(pkt + 2)); /* (ecn.h) */
+    }
     trace_plain(st, c, pkt + TW_IPV4_HDR_LEN, len, retrans);
     tw_stack_transmit_tcp(st, pkt, tw_get16(pkt + 2));
 }
@@ -548,6 +555,9 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
 {
     tw_stack *st = ud;
     assert(st->cfg.trace && len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
+    if (st->ecn_users) {
+        tw_ecn_mark(st, (uint8_t *)(uintptr_t)pkt, len); /* (ecn.h: traced as sent) */
+    }
     const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     uint64_t key = tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp));
     if ((tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)) {

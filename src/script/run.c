@@ -147,7 +147,9 @@ static int parse_bool(const char *v, bool *out)
     return 0;
 }
 
-typedef enum { K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_NBOOL, K_MTU, K_COOKIES, K_CC, K_ECN } key_kind;
+typedef enum {
+    K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_NBOOL, K_MTU, K_COOKIES, K_CC, K_ECN
+} key_kind;
 
 typedef struct set_key {
     const char *name;
@@ -734,6 +736,9 @@ static void dump_trace(sc_runner *r)
                          g->win);
             if (g->retransmit) {
                 tw_sb_printf(sb, " (retransmit)");
+            }
+            if (g->ip_ecn == 2 || g->ip_ecn == 3) {
+                tw_sb_printf(sb, g->ip_ecn == 3 ? " [ce]" : " [ect0]"); /* RFC 3168 5 */
             }
             if (e->kind != TW_TRACE_DROP) {
                 tw_sb_printf(sb, "  [%s]", tw_state_name(e->new_state));

@@ -134,7 +134,8 @@ static void test_s18_ece_cwr(void **state)
     tw_socket *l = tw_t_listen(t, LPORT, 8);
     TW_SEND(t, T0, IN(.flags = TW_SYN | TW_ECE | TW_CWR, .seq = PEER_ISS));
     tw_t_seg sa = TW_EXPECT(t, OUT(.flags = TW_SYN | TW_ACK | TW_ECE, .ack = PEER_ISS + 1,
-                                   .win = 65535, .opts = TW_OPT_MSS, .mss = 1460, .any = TW_T_ANY_SEQ));
+                                   .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
+                                   .any = TW_T_ANY_SEQ));
     TW_EXPECT_NOTHING(t);
     uint32_t u = sa.seq + 1, v = PEER_ISS + 1;
     TW_SEND(t, T0 + TW_MS(100), IN(.flags = TW_ACK, .seq = v, .ack = u));
