@@ -320,26 +320,28 @@ static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, t
 
 /* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
-static __attribute__((noinline, cold)) void listen_ecn(tw_socket *l, tw_seg *s, uint64_t key,
-                                                       bool have_floor, uint32_t isn_floor,
-                                                       const tw_tfo_cookie *fo);
+/* A SYN queue entry's SYN with ECE or CWR set (in_listen), out of line: an ECN-setup SYN
+   (RFC 3168 6.1.1: both), which Linux's tcp_ecn 1 and 2 accept, makes the entry's
+   SYN+ACK agree (ECE alone: ecn.c) and its connection an ECN one (req_promote). */
+static __attribute__((noinline, cold)) void listen_ecn(tw_reqsk *r, const tw_seg *s)
+{
+    tw_stack *st = r->listener->st;
+    if ((s->flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR) && st->cfg.ecn != TW_ECN_OFF) {
+        r->opts = (uint8_t)(r->opts | TW_REQ_ECN);
+        tw_ecn_use(st);
+    }
+}
+
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
                                                                tw_seg *s, uint64_t key,
                                                                bool have_floor, uint32_t isn_floor,
                                                                bool may_trace,
-                                                               const tw_tfo_cookie *fo, bool ecn)
+                                                               const tw_tfo_cookie *fo)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
-       for a segment that is not a SYN alone, in one test; a SYN with ECE or CWR set, an
-       ECN-setup SYN (RFC 3168 6.1.1), joins that test with no instruction more, and its
-       own copy of these steps (`ecn`, listen_ecn) takes it) */
-    if ((s->flags & (ecn ? TW_RST | TW_ACK | TW_SYN
-                         : TW_RST | TW_ACK | TW_SYN | TW_ECE | TW_CWR)) != TW_SYN) {
-        if (!ecn && (s->flags & (TW_RST | TW_ACK | TW_SYN)) == TW_SYN) {
-            listen_ecn(l, s, key, have_floor, isn_floor, fo);
-            return;
-        }
+       for a segment that is not a SYN alone, in one test) */
+    if ((s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
         if (s->flags & TW_RST) {
             tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
             return;
@@ -418,12 +420,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
        configuration's). */
     uint8_t opts = (uint8_t)(po->present & st->syn_opts);
     r->opts = opts;
-    if (ecn && (s->flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR) &&
-        cfg->ecn != TW_ECN_OFF) {
-        /* RFC 3168 6.1.1: an ECN-setup SYN (ECE and CWR), which Linux's tcp_ecn 1 and 2
-           accept: the SYN+ACK agrees (ECE alone: ecn.c) */
-        r->opts = (uint8_t)(opts | TW_REQ_ECN);
-        tw_ecn_use(st);
+    if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
+        listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
     }
     r->snd_wscale = (opts & TW_OPT_WSCALE) ? po->wscale : 0;
     if (opts & TW_OPT_TS) {
@@ -474,15 +472,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
                                                             bool have_floor, uint32_t isn_floor,
                                                             bool may_trace)
 {
-    in_listen_fo(st, l, s, key, have_floor, isn_floor, may_trace, NULL, false);
-}
-
-/* in_listen_fo for a SYN with ECE or CWR set, out of line (ecn.h). */
-static __attribute__((noinline, cold)) void listen_ecn(tw_socket *l, tw_seg *s, uint64_t key,
-                                                       bool have_floor, uint32_t isn_floor,
-                                                       const tw_tfo_cookie *fo)
-{
-    in_listen_fo(l->st, l, s, key, have_floor, isn_floor, true, fo, true);
+    in_listen_fo(st, l, s, key, have_floor, isn_floor, may_trace, NULL);
 }
 
 /* see fastopen.h: in_listen with the cookie for the SYN+ACK, out of line (Fast Open's
@@ -490,7 +480,7 @@ static __attribute__((noinline, cold)) void listen_ecn(tw_socket *l, tw_seg *s, 
 void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie)
 {
     in_listen_fo(l->st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0, true,
-                 cookie, false);
+                 cookie);
 }
 
 /* see fastopen.h. RFC 7413 4.2: a SYN with a valid cookie opens the connection at once:
