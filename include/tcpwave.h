@@ -195,6 +195,8 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_DSACK, "tcp: duplicate data reported back with D-SACK (RFC 2883)")            \
     X(TCP_FAST_RETRANS, "tcp: fast retransmits (duplicate ACKs / SACK, RFC 5681/6675)")     \
     X(TCP_PARTIAL_ACK, "tcp: partial ACKs in recovery (RFC 6582)")                         \
+    X(TCP_ECN_CE, "tcp: CE-marked data on ECN connections, echoed with ECE (RFC 3168)")    \
+    X(TCP_ECN_CWR, "tcp: congestion window reductions for an ECE (RFC 3168 6.1.2)")        \
     X(TCP_LIMITED_TRANSMIT, "tcp: segments sent by limited transmit (RFC 3042)")           \
     X(TCP_DELAYED_ACK, "tcp: ACKs sent by the delayed-ACK timer")                          \
     X(TCP_PERSIST_PROBE, "tcp: zero-window probes sent")                                   \
@@ -304,6 +306,9 @@ typedef struct tw_seg_summary {
     uint8_t sack_blocks; /* when TW_OPT_SACK */
     uint32_t ts_val, ts_ecr;
     bool retransmit;     /* SEG_OUT only: this segment was sent before */
+    /* The IPv4 ECN field (RFC 3168 5): 2 ECT(0), 3 CE, 0 not ECT. SEG_OUT: as sent (the
+       plain and SYN builders' segments); SEG_IN: 3 for a CE mark, else 0. */
+    uint8_t ip_ecn;
 } tw_seg_summary;
 
 typedef struct tw_trace_event {
@@ -355,6 +360,12 @@ typedef enum tw_ca_state {
 #define TW_SYNCOOKIES_ALWAYS 1
 #define TW_SYNCOOKIES_OFF 2
 
+/* ECN (RFC 3168): tw_config.ecn, Linux's net.ipv4.tcp_ecn 2, 1, 0 (a zero field is the
+   default, as everywhere in tw_config). */
+#define TW_ECN_PASSIVE 0 /* accept it when a peer's SYN asks (Linux's 2, its default) */
+#define TW_ECN_ON 1      /* ask for it on our SYNs and accept it (Linux's 1) */
+#define TW_ECN_OFF 2     /* neither (Linux's 0) */
+
 /* TCP Fast Open (RFC 7413): tw_config.fastopen bits, as Linux's net.ipv4.tcp_fastopen. */
 #define TW_FASTOPEN_CLIENT 0x1u        /* connects may use it (tw_socket_connect_send) */
 #define TW_FASTOPEN_SERVER 0x2u        /* listeners may use it (tw_socket_set_fastopen) */
@@ -387,6 +398,7 @@ typedef struct tw_config {
     uint32_t sndbuf;                /* default send buffer per connection: 131072 */
     uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide: 1000 */
     uint8_t syncookies;             /* TW_SYNCOOKIES_*: default when the SYN queue is full */
+    uint8_t ecn;                    /* TW_ECN_*: accept when asked (RFC 3168) */
     uint32_t syn_backlog;           /* half-open connections per listener; 0: the
                                        listen backlog, as Linux; at most
                                        TW_SYN_BACKLOG_MAX */

@@ -24,7 +24,8 @@ typedef struct tw_reqsk {
     tw_timer timer;
     uint8_t kind;
     uint8_t retries;
-    uint8_t opts;       /* TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS negotiated */
+    uint8_t opts;       /* TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS negotiated, and
+                           TW_REQ_ECN */
     uint8_t snd_wscale; /* the peer's */
     uint16_t peer_mss;  /* the peer's MSS as c->peer_mss takes it (in_listen) */
     uint16_t peer_win;  /* the SYN's window */
@@ -47,6 +48,10 @@ typedef struct tw_reqsk {
     struct tw_socket *listener;
     struct tw_reqsk *lnext, **lpprev; /* the listener's list */
 } tw_reqsk;
+
+/* r->opts: the SYN asked for ECN and we accept it (RFC 3168 6.1.1); a bit no option
+   takes */
+#define TW_REQ_ECN 0x80u
 
 _Static_assert(sizeof(tw_reqsk) <= 96, "a half-open entry stays small");
 

@@ -4,6 +4,7 @@
  */
 #include "core/stack.h"
 #include "core/ipv4.h"
+#include "core/ecn.h"
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
 #include "core/reqsk.h"
@@ -147,6 +148,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->syn_opts = (uint8_t)((st->cfg.no_wscale ? 0 : TW_OPT_WSCALE) |
                              (st->cfg.no_sack ? 0 : TW_OPT_SACK_PERM) |
                              (st->cfg.no_timestamps ? 0 : TW_OPT_TS));
+    if (st->cfg.ecn == TW_ECN_ON) {
+        st->syn_opts |= TW_SYN_OPTS_ECN; /* (ecn.h) */
+    }
     st->dev = *dev;
     st->dev.mtu = mtu;
     st->traced = st->cfg.trace != NULL;
@@ -276,7 +280,8 @@ void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
    (SPEC R8). Returns true with `h` and `*src` filled for a valid TCP segment. Out of
    line: the usual packet does not pay for its frame. */
 __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t *pkt,
-                                                    size_t len, tw_tcp_hdr *h, uint32_t *src)
+                                                    size_t len, tw_tcp_hdr *h, uint32_t *src,
+                                                    uint8_t *tos)
 {
     tw_ipv4_hdr ip;
     enum tw_counter bad = tw_ipv4_parse(&ip, pkt, len, st->cfg.addr);
@@ -291,6 +296,7 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
         }
         if (bad == TW_CNT_COUNT_) {
             *src = ip.src;
+            *tos = ip.tos;
             return true;
         }
         tw_drop(st, bad, NULL, NULL);
@@ -310,8 +316,14 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h;
     uint32_t src;
-    if (input_checked(st, pkt, len, &h, &src)) {
+    uint8_t tos;
+    if (input_checked(st, pkt, len, &h, &src, &tos)) {
+        /* RFC 3168 5: the IP header's ECN field handed to TCP, which asks it only for
+           an ECN connection (ecn.c tw_ecn_rx); the usual parse takes no packet with a
+           TOS byte other than 0, so that only this path needs to. */
+        st->rx_ce = (tos & TW_IP_ECN_MASK) == TW_IP_CE;
         tw_tcp_input(st, &h, src);
+        st->rx_ce = false;
     }
     st->in_call = false;
     return 0;

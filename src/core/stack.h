@@ -126,6 +126,17 @@ struct tw_stack {
        (cfg.rcvbuf; 0 with cfg.no_wscale), worked out once here rather than per connect. */
     uint8_t conn_wscale;
     uint8_t *txbuf;  /* one outgoing packet is built here */
+    /* ECN (ecn.c): connections and SYN queue entries that negotiate or ask for it. While
+       there are some, dev.transmit (and plain_xmit where it was dev's) is tw_ecn_xmit,
+       which marks their segments (ECT, ECE, CWR) as they leave and then calls the
+       netdev's own (ecn_tx, ecn_ud); with none the stack's packets pay nothing. */
+    uint32_t ecn_users;
+    int (*ecn_tx)(const uint8_t *pkt, size_t len, void *ud);
+    void *ecn_ud;
+    /* The segment being taken in came CE-marked (RFC 3168 5): set only around the full
+       parsers' tw_tcp_input (stack.c tw_stack_input_slow); the usual parse takes only
+       packets whose TOS byte is 0. */
+    bool rx_ce;
 };
 
 /* ---- time (STYLE 7.5) ---- */

@@ -49,15 +49,17 @@ tw_cookie_result tw_cookie_check(const tw_stack *st, uint32_t raddr, uint16_t rp
     return TW_COOKIE_OK;
 }
 
-uint32_t tw_cookie_ts_encode(uint32_t tsval, int wscale, bool sack)
+uint32_t tw_cookie_ts_encode(uint32_t tsval, int wscale, bool sack, bool ecn)
 {
     uint32_t ws = wscale < 0 ? 15u : (uint32_t)wscale;
-    return (tsval & ~0x3fu) | ws | (sack ? 0x10u : 0u); /* bit 5 (ECN) stays 0 */
+    /* bit 5: the SYN asked for ECN and we agreed (RFC 3168 6.1.1), as Linux's TS_OPT_ECN */
+    return (tsval & ~0x3fu) | ws | (sack ? 0x10u : 0u) | (ecn ? 0x20u : 0u);
 }
 
-void tw_cookie_ts_decode(uint32_t tsecr, int *wscale, bool *sack)
+void tw_cookie_ts_decode(uint32_t tsecr, int *wscale, bool *sack, bool *ecn)
 {
     uint32_t ws = tsecr & 0xfu;
     *wscale = ws == 15 ? -1 : (int)(ws > 14 ? 14 : ws);
     *sack = (tsecr & 0x10u) != 0;
+    *ecn = (tsecr & 0x20u) != 0;
 }

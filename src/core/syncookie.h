@@ -41,7 +41,7 @@ tw_cookie_result tw_cookie_check(const tw_stack *st, uint32_t raddr, uint16_t rp
                                  uint16_t *mss_out);
 
 /* Options in the low 6 bits of TSval: wscale (0..14, or 15 for none), SACK, ECN. */
-uint32_t tw_cookie_ts_encode(uint32_t tsval, int wscale, bool sack);
-void tw_cookie_ts_decode(uint32_t tsecr, int *wscale, bool *sack);
+uint32_t tw_cookie_ts_encode(uint32_t tsval, int wscale, bool sack, bool ecn);
+void tw_cookie_ts_decode(uint32_t tsecr, int *wscale, bool *sack, bool *ecn);
 
 #endif

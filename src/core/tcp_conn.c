@@ -4,6 +4,7 @@
  */
 #include "core/fastopen.h"
 #include "core/tcp_conn.h"
+#include "core/ecn.h"
 #include "core/conn_free.h"
 #include "core/timewait.h"
 #include "core/reqsk.h"
@@ -273,6 +274,9 @@ static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
     tw_mem_free(&st->mem, c->sb, sizeof(tw_sbx));
     if (c->opts && (c->opts->tfo & (TW_TFO_PENDING | TW_TFO_SYN_DATA))) {
         tw_tfo_conn_gone(c); /* (Fast Open's accounts: fastopen.h) */
+    }
+    if (c->opts && c->opts->ecn) {
+        tw_ecn_unuse(st); /* (ecn.h: its marks no longer needed) */
     }
     tw_mem_free(&st->mem, c->opts, sizeof(*c->opts));
 }

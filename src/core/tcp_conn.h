@@ -372,7 +372,18 @@ typedef struct tw_sock_opts {
     uint8_t tfo;
     uint16_t tfo_qlen, tfo_pending;
     uint16_t tfo_syn_data;
+    /* ECN (RFC 3168, ecn.c): TW_ECN_F_* state; ecn_high: the end of the highest data
+       sent (a segment that starts below it is a retransmission, never ECT: 6.1.5); ecn_recover:
+       snd_max when an ECE last reduced cwnd (once per window: 6.1.2). */
+    uint8_t ecn;
+    tw_seq ecn_high, ecn_recover;
 } tw_sock_opts;
+
+#define TW_ECN_F_ASKED 0x01u  /* our SYN asks for ECN (ECE and CWR set) */
+#define TW_ECN_F_OK 0x02u     /* negotiated: an ECN connection */
+#define TW_ECN_F_DEMAND 0x04u /* CE seen: every segment carries ECE until a CWR (6.1.3) */
+#define TW_ECN_F_QUEUE_CWR 0x08u /* cwnd reduced for an ECE: CWR on the next new data */
+#define TW_ECN_F_IN_CWR 0x10u /* reduced, until snd_una reaches ecn_recover */
 
 /* c's own settings block, made on first use with the stack's defaults; NULL when out of
    memory. */

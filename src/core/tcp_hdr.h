@@ -170,7 +170,16 @@ bad:
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
                                            size_t len, uint32_t self_raw)
 {
-    if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN || pkt[0] != 0x45 || pkt[9] != TW_IPPROTO_TCP) {
+    /* Version 4 without options, and the TOS byte 0: a packet with a DS field or an ECN
+       mark (RFC 3168 5: ECT from an ECN connection's peer, CE from a router) takes the
+       full parsers, which hand the ECN field to TCP (stack.c tw_stack_input_slow). The
+       two bytes in one compare, as the version's byte alone was (no instruction more). */
+    if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) {
+        return false;
+    }
+    uint16_t vt_raw;
+    memcpy(&vt_raw, pkt, 2);
+    if (vt_raw != (tw_cksum_little_endian() ? 0x0045u : 0x4500u) || pkt[9] != TW_IPPROTO_TCP) {
         return false;
     }
     uint32_t total = tw_get16(pkt + 2);

@@ -17,6 +17,7 @@
 #include "core/syncookie.h"
 #include "core/reqsk.h"
 #include "core/fastopen.h"
+#include "core/ecn.h"
 
 #include <string.h>
 
@@ -177,14 +178,18 @@ static void send_cookie_synack(tw_socket *l, const tw_seg *s)
     memset(&o, 0, sizeof(o));
     o.present = TW_OPT_MSS;
     o.mss = tw_conn_local_mss(l);
+    bool ecn = false;
     if ((po->present & TW_OPT_TS) && !st->cfg.no_timestamps) {
         /* Without timestamps there is nowhere to keep window scale and SACK: the
            connection then goes without them, as on Linux. */
         bool ws = (po->present & TW_OPT_WSCALE) && !st->cfg.no_wscale;
         bool sack = (po->present & TW_OPT_SACK_PERM) && !st->cfg.no_sack;
+        /* RFC 3168 6.1.1, an ECN-setup SYN: agreed in the cookie's TSval (Linux: only
+           there, so not without timestamps) */
+        ecn = (s->flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR) && st->cfg.ecn != TW_ECN_OFF;
         uint32_t off = tw_ts_offset(st, s->raddr, s->h->sport, l->lport);
         o.present |= TW_OPT_TS;
-        o.ts_val = tw_cookie_ts_encode(tw_ts_now(st, off), ws ? po->wscale : -1, sack);
+        o.ts_val = tw_cookie_ts_encode(tw_ts_now(st, off), ws ? po->wscale : -1, sack, ecn);
         o.ts_ecr = po->ts_val;
         if (ws) {
             o.present |= TW_OPT_WSCALE;
@@ -201,7 +206,7 @@ static void send_cookie_synack(tw_socket *l, const tw_seg *s)
     tw_count(st, TW_CNT_TCP_SYNCOOKIE_SENT);
     l->cookie_time = st->now ? st->now : 1;
     tw_out_bare(st, s->raddr, l->lport, s->h->sport, isn, tw_seq_add(s->seq, 1).v,
-                TW_SYN | TW_ACK, win, &o);
+                (uint8_t)(TW_SYN | TW_ACK | (ecn ? TW_ECE : 0)), win, &o);
 }
 
 /* The third segment of a cookie handshake: rebuild the connection from the cookie. */
@@ -232,10 +237,11 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     peer.present = TW_OPT_MSS;
     peer.mss = mss;
     const tw_tcp_opts *o = &s->h->o;
+    bool ecn = false;
     if ((o->present & TW_OPT_TS) && !st->cfg.no_timestamps) {
         int ws;
         bool sack;
-        tw_cookie_ts_decode(o->ts_ecr, &ws, &sack);
+        tw_cookie_ts_decode(o->ts_ecr, &ws, &sack, &ecn);
         peer.present |= TW_OPT_TS;
         peer.ts_val = o->ts_val;
         if (ws >= 0) {
@@ -257,6 +263,10 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
     c->snd_max = s->ack;
     c->snd_buf_seq = s->ack;
     tw_conn_apply_peer_syn(c, &peer);
+    if (ecn && st->cfg.ecn != TW_ECN_OFF) {
+        tw_ecn_use(st);
+        tw_ecn_child(c); /* RFC 3168 6.1.1: agreed in the SYN+ACK (the cookie's bit) */
+    }
     c->snd_wl1 = c->irs;
     c->snd_wl2 = c->iss;
     tw_count(st, TW_CNT_TCP_SYNCOOKIE_OK);
@@ -310,6 +320,18 @@ static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, t
 
 /* Inline in input_demux_in: the SYN of every passive open pays no frame of its own (and in
    in_listen_after_tw, where `have_floor` is true: RFC 6191's ISN floor `isn_floor`). */
+/* A SYN queue entry's SYN with ECE or CWR set (in_listen), out of line: an ECN-setup SYN
+   (RFC 3168 6.1.1: both), which Linux's tcp_ecn 1 and 2 accept, makes the entry's
+   SYN+ACK agree (ECE alone: ecn.c) and its connection an ECN one (req_promote). */
+static __attribute__((noinline, cold)) void listen_ecn(tw_reqsk *r, const tw_seg *s)
+{
+    tw_stack *st = r->listener->st;
+    if ((s->flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR) && st->cfg.ecn != TW_ECN_OFF) {
+        r->opts = (uint8_t)(r->opts | TW_REQ_ECN);
+        tw_ecn_use(st);
+    }
+}
+
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
                                                                tw_seg *s, uint64_t key,
                                                                bool have_floor, uint32_t isn_floor,
@@ -398,6 +420,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
        configuration's). */
     uint8_t opts = (uint8_t)(po->present & st->syn_opts);
     r->opts = opts;
+    if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
+        listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
+    }
     r->snd_wscale = (opts & TW_OPT_WSCALE) ? po->wscale : 0;
     if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
@@ -573,6 +598,9 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
 
 void tw_req_free(tw_stack *st, tw_reqsk *r)
 {
+    if (r->opts & TW_REQ_ECN) {
+        tw_ecn_unuse(st); /* (ecn.h) */
+    }
     req_free_hashed(st, r, tw_htab_hash(&st->reqs, r->h.key), false);
 }
 
@@ -650,7 +678,8 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        3.7.1, clamped at 64 as there). c, just made, has none of the three option
        flags. */
     unsigned on = r->opts;
-    assert(!(on & ~(unsigned)st->syn_opts) && ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
+    assert(!(on & ~(unsigned)(st->syn_opts | TW_REQ_ECN)) &&
+           ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
            !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
     uint16_t pm = r->peer_mss; /* (536 for none, clamped at 64: in_listen) */
     c->peer_mss = pm;
@@ -677,6 +706,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
         c->flags |= TW_F_BUF_LOWERED;
     }
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
+
     if (!(on & TW_OPT_TS) && r->retries == 0) { /* (timestamps, the default, first) */
         /* RFC 6298: the handshake's RTT (Karn: only when nothing was retransmitted;
            with timestamps the ACK's echo times it instead). */
@@ -686,6 +716,9 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        and both tables have one seed: the lookup's hash serves both. */
     /* The entry's retransmission deadline, a time while its timer waits unplaced (wheel.h
        lazy: the usual case), else a tick (placed, or armed again by tw_req_on_timer). */
+    if (__builtin_expect(on & TW_REQ_ECN, 0)) {
+        tw_ecn_child(c); /* RFC 3168 6.1.1: agreed in the SYN+ACK (counted: in_listen) */
+    }
     tw_time synack_at = r->timer.expires;
     if (__builtin_expect(!tw_timer_lazy(&r->timer), 0)) {
         synack_at = tw_time_of_tick(synack_at);
@@ -913,19 +946,27 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
         }
         return false;
     }
-    if (s->flags & TW_RST) {
-        if (!has_ack) {
+    /* (RST, no SYN, and a SYN with ECE or CWR in one test) */
+    if ((s->flags & (TW_RST | TW_SYN | TW_ECE | TW_CWR)) != TW_SYN) {
+        if (s->flags & TW_RST) {
+            if (!has_ack) {
+                tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
+                return false;
+            }
+            tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
+            tw_count(st, TW_CNT_TCP_CONN_REFUSED);
+            tw_conn_done(c, TW_ERR_REFUSED);
+            return false;
+        }
+        if (!(s->flags & TW_SYN)) {
             tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
             return false;
         }
-        tw_count(st, TW_CNT_TCP_RX_RST_ACCEPTED);
-        tw_count(st, TW_CNT_TCP_CONN_REFUSED);
-        tw_conn_done(c, TW_ERR_REFUSED);
-        return false;
-    }
-    if (!(s->flags & TW_SYN)) {
-        tw_drop(st, TW_CNT_TCP_RX_SYNSENT_NOACK_DROP, &s->sum, c);
-        return false;
+        /* RFC 3168 6.1.1: a SYN+ACK with ECE alone agrees to the ECN our SYN asked for
+           (one without says no: the connection, never marked OK, goes without) */
+        if (has_ack && (c->flags & TW_F_EXTRAS)) {
+            tw_ecn_synack(c, s->flags);
+        }
     }
     /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
        covers the SYN alone and the peer sends its FIN again. RFC 9293 3.10.7.3 would go
@@ -1682,6 +1723,7 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
 }
 
 static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s);
+static __attribute__((noinline, cold)) in_result ack_accept_ecn(tw_socket *c, const tw_seg *s);
 static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, const tw_seg *s,
                                                                tw_seq seq);
 
@@ -1827,7 +1869,36 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
        make PAWS drop the peer's real segments (Linux updates it in tcp_ack, after the
        same checks). Its ACK echoes the TS.Recent of before. */
     note_ts_recent(c, s, orig_seq);
+    /* ECE or CWR set: ECN's steps around the same (ack_accept_ecn; a CE mark: tw_tcp_input). */
+    if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
+        return ack_accept_ecn(c, s);
+    }
     return ack_accept(c, s);
+}
+
+/* ack_accept for a segment with ECE or CWR set, out of
+   line: on an ECN connection the receiver's side first (RFC 3168 6.1.3: CWR ends the
+   echo, CE starts it), then the ACK, then the sender's reduction for an ECE (6.1.2),
+   which needs the window the ACK left. Ignored without ECN (6.1.1: the flags mean
+   nothing then; a SYN's ECE and CWR belong to the handshake). */
+static __attribute__((noinline, cold)) in_result ack_accept_ecn(tw_socket *c, const tw_seg *s)
+{
+    if (!tw_ecn_ok(c) || (s->flags & TW_SYN)) {
+        return ack_accept(c, s);
+    }
+    if (!c->st->rx_ce) {
+        tw_ecn_rx(c, s->flags, false); /* (a CE-marked one's: in_ce, before the steps) */
+    }
+    /* (ECE of an old ACK is not taken: Linux's tcp_ack returns before it) */
+    bool ece = (s->flags & TW_ECE) && tw_seq_ge(s->ack, c->snd_una);
+    uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+    if (ack_accept(c, s) == IN_DONE) {
+        return IN_DONE;
+    }
+    if (ece) {
+        tw_ecn_ece(c, prior_flight);
+    }
+    return IN_CONTINUE;
 }
 
 /* The fifth check's steps for an acceptable ACK (RFC 9293 3.10.7.4): the send window,
@@ -2928,6 +2999,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
         tw_tcp_opts_usual_fill(&th.o);
         tw_tcp_usual_ports(&th, ports);
         tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, seq, ack, data_len, flags);
+        s->sum.ip_ecn = st->rx_ce ? 3u : 0u; /* (a CE mark: the only ECN field TCP is given) */
     }
 }
 
@@ -3026,6 +3098,18 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, t
     return n;
 }
 
+/* A CE-marked segment (RFC 3168 5; stack.h rx_ce) for connection c, before its steps:
+   data the window takes on an ECN connection makes the receiver echo ECE until a CWR
+   (6.1.3). Before the steps, so that the ACK they send carries it; as Linux, only for
+   data (tcp_ecn_check_ce from tcp_event_data_recv and the out-of-order queue). */
+static __attribute__((noinline, cold)) void in_ce(tw_socket *c, const tw_seg *s)
+{
+    if (tw_ecn_ok(c) && s->data_len && synced_rcv_state(c) &&
+        seq_acceptable(c, s->seq, s->data_len)) {
+        tw_ecn_rx(c, s->flags, true);
+    }
+}
+
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
@@ -3035,7 +3119,11 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     s.raddr = src;
     s.data = h->payload;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    input_demux(st, &s, key, conn_find(st, &s, key));
+    tw_hnode *n = conn_find(st, &s, key);
+    if (__builtin_expect(st->rx_ce, 0) && n) {
+        in_ce((tw_socket *)n, &s);
+    }
+    input_demux(st, &s, key, n);
 }
 
 /* The usual packet's checksum ended with its payload's sum (`sum`: the headers' and the

@@ -9,6 +9,7 @@
  * SACK blocks (emit_plain, which pure ACKs take through ack_fast) have shorter builders
  * that put the same bytes on the wire as emit()'s general builder (out_words).
  */
+#include "core/ecn.h"
 #include "core/fastopen.h"
 #include "core/tcp_conn.h"
 #include "core/reqsk.h"
@@ -111,7 +112,7 @@ static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, b
 }
 
 static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans,
-                      uint32_t raddr, const tw_trace_id *tid)
+                      uint32_t raddr, const tw_trace_id *tid, uint8_t ip_ecn)
 {
     if (!st->cfg.trace) {
         return;
@@ -119,6 +120,7 @@ static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, boo
     tw_seg_summary sum;
     tw_conn_fill_summary(&sum, h, st->cfg.addr, raddr);
     sum.retransmit = retrans;
+    sum.ip_ecn = ip_ecn;
     if (tid) {
         tw_trace_id_event(st, TW_TRACE_SEG_OUT, tid, &sum, tid->state);
     } else {
@@ -348,7 +350,7 @@ static void trace_words(tw_stack *st, const tw_socket *c, const uint32_t *w,
         memcpy(h.o.sack, o->sack, sizeof(h.o.sack));
     }
     h.payload_len = len;
-    trace_out(st, c, &h, retrans, raddr, tid);
+    trace_out(st, c, &h, retrans, raddr, tid, 0);
 }
 
 /* The counters and trace of an outgoing segment, then the segment. Inline in the SYN and
@@ -403,6 +405,9 @@ static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, con
                                                                const tw_reqsk *r,
                                                                const uint8_t *pkt, bool retrans)
 {
+    if (st->ecn_users) {
+        tw_ecn_mark(st, (uint8_t *)(uintptr_t)pkt, TW_IPV4_HDR_LEN + 40);
+    }
     trace_syn_all(st, c, r, pkt, retrans);
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
@@ -527,7 +532,7 @@ static __attribute__((noinline, cold)) void trace_plain(tw_stack *st, const tw_s
         h.o.ts_ecr = tw_get32(tcp + 28);
     }
     h.payload_len = len;
-    trace_out(st, c, &h, retrans, c->raddr, NULL);
+    trace_out(st, c, &h, retrans, c->raddr, NULL, tcp[1 - TW_IPV4_HDR_LEN] & 3u);
 }
 
 /* A traced stack's segment from emit_plain_body: its trace, then the netdev call, both
@@ -539,6 +544,9 @@ static __attribute__((noinline)) void trace_plain_send(tw_stack *st, const tw_so
                                                        const uint8_t *pkt, uint32_t len,
                                                        bool retrans)
 {
+    if (st->ecn_users) {
+        tw_ecn_mark(st, (uint8_t *)(uintptr_t)pkt, tw_get16(pkt + 2)); /* (ecn.h) */
+    }
     trace_plain(st, c, pkt + TW_IPV4_HDR_LEN, len, retrans);
     tw_stack_transmit_tcp(st, pkt, tw_get16(pkt + 2));
 }
@@ -547,6 +555,9 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
 {
     tw_stack *st = ud;
     assert(st->cfg.trace && len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
+    if (st->ecn_users) {
+        tw_ecn_mark(st, (uint8_t *)(uintptr_t)pkt, len); /* (ecn.h: traced as sent) */
+    }
     const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     uint64_t key = tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp));
     if ((tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)) {
@@ -847,6 +858,9 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
 static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
 {
     tw_conn_out_prep(c->st, c); /* (as out_syn_all does) */
+    if (!retransmit && (c->st->syn_opts & TW_SYN_OPTS_ECN) && c->state == TW_STATE_SYN_SENT) {
+        tw_ecn_connect(c); /* RFC 3168 6.1.1: the SYN asks (ecn.c marks it) */
+    }
     if (!retransmit && (c->flags & TW_F_EXTRAS) && c->opts && (c->opts->tfo & TW_TFO_CONNECT)) {
         tw_tfo_syn(c); /* connect_send's first SYN (RFC 7413 4.1.3, 4.2.1) */
         return;

@@ -144,6 +144,7 @@ typedef struct tw_host_opts {
     const char *pcap; /* NULL: no capture */
     const tw_impair_spec *impair; /* NULL: a clean path */
     uint32_t fastopen; /* tw_config.fastopen bits; 0: the core's default */
+    uint8_t ecn;       /* tw_config.ecn (TW_ECN_*); 0: the core's default */
     /* Extra stack settings and hooks (trace, notify); addr, entropy, msl are filled in. */
     const tw_config *base;
     /* Called after each packet is written to the TUN (the kernel has processed it by

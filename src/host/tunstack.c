@@ -165,6 +165,9 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen)
     if (o->fastopen != 0) {
         cfg.fastopen = o->fastopen;
     }
+    if (o->ecn != 0) {
+        cfg.ecn = o->ecn;
+    }
     rc = tw_host_entropy(cfg.entropy, sizeof cfg.entropy);
     if (rc < 0) {
         tw_host_close(h);

@@ -147,7 +147,9 @@ static int parse_bool(const char *v, bool *out)
     return 0;
 }
 
-typedef enum { K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_NBOOL, K_MTU, K_COOKIES, K_CC } key_kind;
+typedef enum {
+    K_DUR, K_U8, K_U32, K_SIZE, K_BOOL, K_NBOOL, K_MTU, K_COOKIES, K_CC, K_ECN
+} key_kind;
 
 typedef struct set_key {
     const char *name;
@@ -182,6 +184,8 @@ static const set_key set_keys[] = {
     {"no_timestamps", K_BOOL, CFG_OFF(no_timestamps), "do not offer timestamps (0)"},
     {"syncookies", K_COOKIES, CFG_OFF(syncookies),
      "SYN cookies: on_overflow (Linux's 1), always (2) or off (0)"},
+    {"ecn", K_ECN, CFG_OFF(ecn),
+     "ECN, RFC 3168: as net.ipv4.tcp_ecn, 1 ask and accept, 2 accept only (2), 0 off"},
     {"syn_backlog", K_U32, CFG_OFF(syn_backlog),
      "half-open connections per listener, 0 = the stack default (the backlog)"},
     {"cc", K_CC, CFG_OFF(cc), "congestion control: cubic or newreno"},
@@ -271,6 +275,23 @@ int tw_sc_apply_setting(tw_config *cfg, uint16_t *mtu, const char *key, const ch
                 v = TW_SYNCOOKIES_ALWAYS;
             } else if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0) {
                 v = TW_SYNCOOKIES_OFF;
+            } else {
+                rc = -1;
+            }
+            if (rc == 0) {
+                memcpy(field, &v, sizeof(v));
+            }
+            break;
+        }
+        case K_ECN: {
+            /* Linux's values (net.ipv4.tcp_ecn) to TW_ECN_* */
+            uint8_t v = 0;
+            if (strcmp(value, "2") == 0) {
+                v = TW_ECN_PASSIVE;
+            } else if (strcmp(value, "1") == 0) {
+                v = TW_ECN_ON;
+            } else if (strcmp(value, "0") == 0) {
+                v = TW_ECN_OFF;
             } else {
                 rc = -1;
             }
@@ -717,6 +738,9 @@ static void dump_trace(sc_runner *r)
                          g->win);
             if (g->retransmit) {
                 tw_sb_printf(sb, " (retransmit)");
+            }
+            if (g->ip_ecn == 2 || g->ip_ecn == 3) {
+                tw_sb_printf(sb, g->ip_ecn == 3 ? " [ce]" : " [ect0]"); /* RFC 3168 5 */
             }
             if (e->kind != TW_TRACE_DROP) {
                 tw_sb_printf(sb, "  [%s]", tw_state_name(e->new_state));
@@ -2382,6 +2406,7 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_max_tw_buckets", "max_time_wait", false, NULL},
     {"net.ipv4.tcp_challenge_ack_limit", "challenge_ack_limit", false, NULL},
     {"net.ipv4.tcp_syncookies", "syncookies", false, NULL},
+    {"net.ipv4.tcp_ecn", "ecn", false, NULL},
     {"net.ipv4.tcp_fastopen", "fastopen", false, NULL},
     {"net.ipv4.tcp_fastopen_key", NULL, false, NULL},
     {"net.ipv4.tcp_max_syn_backlog", "syn_backlog", false, NULL},
@@ -2399,7 +2424,6 @@ static const sysctl_map sysctls[] = {
     {"net.inet.tcp.msl", NULL, false, NULL},
     {"net.inet.tcp.delayed_ack", NULL, false, NULL},
     /* Features tcpwave does not have: fine when the script turns them off. */
-    {"net.ipv4.tcp_ecn", NULL, false, "0"},
     {"net.ipv4.tcp_abort_on_overflow", NULL, false, "0"},
     {"net.inet.tcp.ecn.enable", NULL, false, "0"},
     {"net.inet.tcp.syncookies", NULL, false, "0"},

@@ -41,7 +41,7 @@ struct tw_sim {
     void *filter_ud;
     tw_sim_tap_fn tap;
     void *tap_ud;
-    uint64_t sent, dropped, queue_drops, corrupted;
+    uint64_t sent, dropped, queue_drops, corrupted, ce_marked;
     bool bad[SIM_MAX_STACKS];                    /* Gilbert-Elliott state per sender */
     tw_time busy[SIM_MAX_STACKS][SIM_MAX_STACKS]; /* bottleneck busy until, per direction */
 };
@@ -208,16 +208,26 @@ static int sim_transmit(const uint8_t *pkt, size_t len, void *ud)
         return 0;
     }
     const tw_sim_impair *imp = &sim->imp;
+    /* ECN (RFC 3168 5): an ECT packet (ECN field 01 or 10) may be marked CE in place of
+       a drop. */
+    bool ect = imp->ecn_mark > 0 && ((pkt[1] & 3u) == 1u || (pkt[1] & 3u) == 2u);
+    bool mark = false;
     if (imp->loss > 0 && rand01(sim) < imp->loss) {
-        sim->dropped++;
-        return 0;
+        if (!ect) {
+            sim->dropped++;
+            return 0;
+        }
+        mark = true;
     }
     if (imp->burst_loss > 0) {
         bool *bad = &sim->bad[n->idx];
         *bad = *bad ? rand01(sim) >= 0.3 : rand01(sim) < imp->burst_loss;
         if (*bad && rand01(sim) < 0.5) {
-            sim->dropped++;
-            return 0;
+            if (!ect) {
+                sim->dropped++;
+                return 0;
+            }
+            mark = true;
         }
     }
     tw_time depart = sim->now;
@@ -229,17 +239,41 @@ static int sim_transmit(const uint8_t *pkt, size_t len, void *ud)
         uint64_t backlog = (uint64_t)((double)(start - sim->now) * (double)imp->rate_bps / 8e9);
         uint32_t qmax = imp->queue_pkts ? imp->queue_pkts : 100;
         if (backlog > (uint64_t)qmax * 1500u) {
-            sim->queue_drops++;
-            sim->dropped++;
-            return 0;
+            if (!ect) {
+                sim->queue_drops++;
+                sim->dropped++;
+                return 0;
+            }
+            mark = true; /* (an ECN queue marks; the packet still takes its place) */
         }
         depart = start + (tw_time)((double)len * 8e9 / (double)imp->rate_bps);
         *busy = depart;
     }
     int copies = (imp->dup > 0 && rand01(sim) < imp->dup) ? 2 : 1;
     uint8_t flipped[65536];
-    if (imp->corrupt > 0 && len <= sizeof flipped && rand01(sim) < imp->corrupt) {
+    if (ect && !mark && rand01(sim) < imp->ecn_mark) {
+        mark = true;
+    }
+    if (mark && len <= sizeof flipped && len >= 20) {
+        /* CE, and the IPv4 header checksum adjusted for the changed word (RFC 1624 3). */
         memcpy(flipped, pkt, len);
+        uint32_t old = (uint32_t)flipped[0] << 8 | flipped[1];
+        flipped[1] |= 3u;
+        uint32_t nw = (uint32_t)flipped[0] << 8 | flipped[1];
+        uint32_t hc = (uint32_t)flipped[10] << 8 | flipped[11];
+        uint32_t s = (~hc & 0xffffu) + (~old & 0xffffu) + nw;
+        s = (s & 0xffffu) + (s >> 16);
+        s = (s & 0xffffu) + (s >> 16);
+        hc = ~s & 0xffffu;
+        flipped[10] = (uint8_t)(hc >> 8);
+        flipped[11] = (uint8_t)hc;
+        pkt = flipped;
+        sim->ce_marked++;
+    }
+    if (imp->corrupt > 0 && len <= sizeof flipped && rand01(sim) < imp->corrupt) {
+        if (pkt != flipped) {
+            memcpy(flipped, pkt, len);
+        }
         uint64_t bit = tw_sim_rand(sim) % (len * 8);
         flipped[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         pkt = flipped;
@@ -393,6 +427,11 @@ uint64_t tw_sim_dropped(const tw_sim *sim)
 uint64_t tw_sim_queue_drops(const tw_sim *sim)
 {
     return sim->queue_drops;
+}
+
+uint64_t tw_sim_ce_marked(const tw_sim *sim)
+{
+    return sim->ce_marked;
 }
 
 uint64_t tw_sim_corrupted(const tw_sim *sim)

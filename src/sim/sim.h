@@ -31,6 +31,10 @@ typedef struct tw_sim_impair {
     double corrupt;   /* probability one random bit of the packet is flipped */
     uint64_t rate_bps; /* bottleneck rate per direction (bits/s), 0 = unlimited */
     uint32_t queue_pkts; /* bottleneck queue (1500-byte packets); tail drop beyond; 0 = 100 */
+    /* ECN (RFC 3168 5), when above 0: an ECT packet that loss or the queue would drop is
+       marked CE and delivered instead, as an ECN router marks rather than drops, and any
+       other ECT packet is marked with this probability. */
+    double ecn_mark;
 } tw_sim_impair;
 
 /* Decide the fate of one packet: return 0 to pass it, nonzero to drop it. Called before
@@ -62,6 +66,8 @@ size_t tw_sim_in_flight(const tw_sim *sim);
 /* Packets dropped by the bottleneck queue, corrupted. */
 uint64_t tw_sim_queue_drops(const tw_sim *sim);
 uint64_t tw_sim_corrupted(const tw_sim *sim);
+/* Packets marked CE (ecn_mark). */
+uint64_t tw_sim_ce_marked(const tw_sim *sim);
 uint64_t tw_sim_sent(const tw_sim *sim);
 uint64_t tw_sim_dropped(const tw_sim *sim);
 /* A deterministic pseudo-random 64-bit value from the simulator's generator. */

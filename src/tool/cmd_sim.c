@@ -22,7 +22,7 @@ struct sim_opts {
     unsigned long runs;
     uint64_t seed;
     unsigned long bytes; /* each direction */
-    double loss, dup, reorder, burst_loss, corrupt, rate_mbit;
+    double loss, dup, reorder, burst_loss, corrupt, rate_mbit, ecn_mark;
     unsigned long queue;
     tw_cc_algo cc;
     double delay_ms, jitter_ms, reorder_ms;
@@ -301,6 +301,7 @@ static void run_one(struct sim_opts *o, uint64_t seed, struct run_result *res)
         .corrupt = o->corrupt,
         .rate_bps = (uint64_t)(o->rate_mbit * 1e6),
         .queue_pkts = (uint32_t)o->queue,
+        .ecn_mark = o->ecn_mark,
     };
     tw_sim_set_impair(sim, &imp);
     struct cap cap = {o->pcap, cap_base_ns, 0};
@@ -421,10 +422,10 @@ static void run_one(struct sim_opts *o, uint64_t seed, struct run_result *res)
 
 static const char sim_usage[] =
     "tcpwave sim [--runs N] [--seed S] [--bytes N] [--loss P] [--burst-loss P] [--reorder P]\n"
-    "                   [--dup P] [--corrupt P] [--delay MS] [--jitter MS] [--rate MBIT]\n"
-    "                   [--queue PKTS] [--cc cubic|newreno] [--reorder-delay MS] [--msl SEC]\n"
-    "                   [--time-limit SEC] [--set KEY=VALUE]... [--counters] [--trace]\n"
-    "                   [--pcap FILE] [-q]";
+    "                   [--dup P] [--corrupt P] [--ecn-mark P] [--delay MS] [--jitter MS]\n"
+    "                   [--rate MBIT] [--queue PKTS] [--cc cubic|newreno] [--reorder-delay MS]\n"
+    "                   [--msl SEC] [--time-limit SEC] [--set KEY=VALUE]... [--counters]\n"
+    "                   [--trace] [--pcap FILE] [-q]";
 static const char sim_help[] =
     "Run N seeded transfers between two tcpwave stacks over the simulated link: each run\n"
     "sends a random size up to --bytes in each direction at once, half-closes, closes and\n"
@@ -437,6 +438,9 @@ static const char sim_help[] =
     "  --loss P            probability a packet is lost (0..1, default 0)\n"
     "  --burst-loss P      bursty loss: probability the link turns bad (Gilbert-Elliott)\n"
     "  --corrupt P         probability one bit of a packet flips (checksums catch it)\n"
+    "  --ecn-mark P        ECN (RFC 3168): an ECT packet that loss or the queue would drop\n"
+    "                      is marked CE instead, any other with probability P (use with\n"
+    "                      --set ecn=1 for ECN connections)\n"
     "  --rate MBIT         bottleneck rate per direction in Mbit/s (default unlimited)\n"
     "  --queue PKTS        bottleneck queue in packets, tail drop (default 100)\n"
     "  --cc ALGO           congestion control: cubic (default) or newreno\n"
@@ -507,6 +511,7 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         O_TRACE,
         O_BURST,
         O_CORRUPT,
+        O_ECN_MARK,
         O_RATE,
         O_QUEUE,
         O_CC,
@@ -529,6 +534,7 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         {"trace", no_argument, NULL, O_TRACE},
         {"burst-loss", required_argument, NULL, O_BURST},
         {"corrupt", required_argument, NULL, O_CORRUPT},
+        {"ecn-mark", required_argument, NULL, O_ECN_MARK},
         {"rate", required_argument, NULL, O_RATE},
         {"queue", required_argument, NULL, O_QUEUE},
         {"cc", required_argument, NULL, O_CC},
@@ -612,6 +618,9 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         case O_CORRUPT:
             bad = parse_prob(arg, &o.corrupt);
             break;
+        case O_ECN_MARK:
+            bad = parse_prob(arg, &o.ecn_mark);
+            break;
         case O_RATE:
             bad = tw_parse_double(arg, 0.001, 1e6, &o.rate_mbit);
             break;
@@ -663,9 +672,11 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
     }
     snprintf(o.argline, sizeof o.argline,
              "--bytes %lu --loss %g --burst-loss %g --dup %g --reorder %g --corrupt %g "
-             "--delay %g --jitter %g --reorder-delay %g --rate %g --queue %lu --cc %s "
+             "--ecn-mark %g --delay %g --jitter %g --reorder-delay %g --rate %g --queue %lu "
+             "--cc %s "
              "--msl %g --time-limit %g",
-             o.bytes, o.loss, o.burst_loss, o.dup, o.reorder, o.corrupt, o.delay_ms, o.jitter_ms,
+             o.bytes, o.loss, o.burst_loss, o.dup, o.reorder, o.corrupt, o.ecn_mark, o.delay_ms,
+             o.jitter_ms,
              o.reorder_ms, o.rate_mbit, o.queue ? o.queue : 100ul,
              o.cc == TW_CC_NEWRENO ? "newreno" : "cubic", o.msl, o.limit);
     for (unsigned i = 0; i < o.nset; i++) {

@@ -909,6 +909,11 @@ static void on_seg(tw_ladder *l, tw_ladder_side *side, const tw_trace_event *ev,
         if (ev->seg.retransmit) {
             catf(r->detail, sizeof r->detail, "%sretransmission", r->detail[0] ? "  " : "");
         }
+        if (ev->seg.ip_ecn == 2 || ev->seg.ip_ecn == 3) {
+            /* RFC 3168 5: the IP header's ECN field */
+            catf(r->detail, sizeof r->detail, "%s%s", r->detail[0] ? "  " : "",
+                 ev->seg.ip_ecn == 3 ? "CE" : "ECT(0)");
+        }
         if (peer->side != NULL) {
             r->awaiting_rx = true;
         } else if (l->o.probe != NULL) {

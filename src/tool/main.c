@@ -61,6 +61,8 @@ static const char usage_text[] =
     "                     on the SYN; connect reads stdin (64 KiB at most) first and, with\n"
     "                     a cookie from an earlier connection (connect --repeat), sends\n"
     "                     its start on the SYN\n"
+    "  --ecn N            ECN (RFC 3168) as Linux's net.ipv4.tcp_ecn: 1 ask for it on\n"
+    "                     connect and accept it, 2 accept it only (the default), 0 off\n"
     "  -v, --verbose      report listening, connections and their end on stderr\n"
     "  -h, --help         show this help\n"
     "  -V, --version      show the version\n"
@@ -87,6 +89,7 @@ enum {
     OPT_TRACE,
     OPT_IMPAIR,
     OPT_FASTOPEN,
+    OPT_ECN,
     OPT_VERBOSE = 'v',
 
 };
@@ -102,6 +105,7 @@ static const struct option global_opts[] = {
     {"trace", no_argument, NULL, OPT_TRACE},
     {"impair", required_argument, NULL, OPT_IMPAIR},
     {"fastopen", no_argument, NULL, OPT_FASTOPEN},
+    {"ecn", required_argument, NULL, OPT_ECN},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -300,6 +304,19 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
     case OPT_FASTOPEN:
         t->fastopen = true;
         t->host.fastopen = TW_FASTOPEN_CLIENT | TW_FASTOPEN_SERVER;
+        return 1;
+    case OPT_ECN:
+        /* (Linux's values to TW_ECN_*) */
+        if (strcmp(arg, "0") == 0) {
+            t->host.ecn = TW_ECN_OFF;
+        } else if (strcmp(arg, "1") == 0) {
+            t->host.ecn = TW_ECN_ON;
+        } else if (strcmp(arg, "2") == 0) {
+            t->host.ecn = TW_ECN_PASSIVE;
+        } else {
+            tw_usage_error(t, global_usage, "--ecn takes 0, 1 or 2, not '%s'", arg);
+            return -1;
+        }
         return 1;
     case OPT_IMPAIR: {
         char err[128];

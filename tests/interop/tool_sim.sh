@@ -37,4 +37,11 @@ if command -v tshark >/dev/null 2>&1; then
     syns=$(tshark -r "$cap" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" 2>/dev/null | wc -l)
     [ "$syns" = 2 ] || fail "--pcap: $syns SYNs in the capture of two runs"
 fi
+# ECN (RFC 3168): with ecn=1 and a marking queue, the queue's overflow marks CE where
+# it would drop, the receivers echo it and the senders reduce, and the runs pass.
+"$TW" sim --runs 2 --bytes 2000000 --set ecn=1 --ecn-mark 0.001 --rate 20 --queue 20 \
+    --delay 10 --counters >"$out" 2>&1 || fail "--ecn-mark: $(cat "$out")"
+ce=$(awk '$1 == "TCP_ECN_CE" {print $2}' "$out")
+cwr=$(awk '$1 == "TCP_ECN_CWR" {print $2}' "$out")
+[ "${ce:-0}" -gt 0 ] && [ "${cwr:-0}" -gt 0 ] || fail "--ecn-mark: CE $ce, CWR $cwr: $(tail -n 5 "$out")"
 echo "tool_sim: ok"
