@@ -130,6 +130,26 @@ tw_serve() {
     wait_for 10 grep -q "listening on" "$WORK/$name.err" || fail "tcpwave $* did not start listening: $(cat "$WORK/$name.err")"
 }
 
+# Both handshakes with the kernel for the capture to judge: a kernel client (curl) fetches
+# from `tcpwave http` on 8080 (its SYN, tcpwave's SYN+ACK), then `tcpwave [OPTS] connect`
+# sends MSG to a kernel sink on 7001 (tcpwave's SYN), its output in $WORK/connect.out.
+#   both_handshakes MSG [TCPWAVE_OPTS...]
+both_handshakes() {
+    local msg=$1
+    shift
+    tw_serve http http 8080
+    nsx timeout 30 curl -sS --fail "http://$STACK:8080/" -o /dev/null || fail "curl failed"
+    kill -TERM "$TW_PID"
+    wait_exit "$TW_PID" 10
+    ip netns exec "$NS" timeout 30 socat -u TCP-LISTEN:7001,reuseaddr OPEN:/dev/null,wronly &
+    local sink=$!
+    PIDS="$PIDS $sink"
+    wait_listen 7001
+    echo "$msg" | nsx timeout 30 "$TW" "$@" connect $GW 7001 >"$WORK/connect.out" \
+        2>"$WORK/connect.err" || fail "tcpwave connect: $(cat "$WORK/connect.err")"
+    wait_exit "$sink" 10
+}
+
 # True once a child has exited (a zombie until waited for, so kill -0 is no test).
 exited() {
     local st

@@ -11,20 +11,9 @@ NEEDS="curl socat ss"
 nsx sysctl -qw net.ipv4.tcp_ecn=1 || skip "cannot set net.ipv4.tcp_ecn in the namespace"
 start_capture
 
-# Passive: the kernel (curl) asks, tcpwave (default ecn 2) accepts.
-tw_serve http http 8080
-nsx timeout 30 curl -sS --fail "http://$STACK:8080/" -o /dev/null || fail "curl failed"
-kill -TERM "$TW_PID"
-wait_exit "$TW_PID" 10
-
-# Active: tcpwave --ecn 1 asks, the kernel accepts; tcpwave's data to it.
-ip netns exec "$NS" timeout 30 socat -u TCP-LISTEN:7001,reuseaddr OPEN:/dev/null,wronly &
-SOCAT=$!
-PIDS="$PIDS $SOCAT"
-wait_listen 7001
-echo from-tcpwave | nsx timeout 30 "$TW" --ecn 1 connect $GW 7001 >"$WORK/connect.out" \
-    2>"$WORK/connect.err" || fail "tcpwave connect: $(cat "$WORK/connect.err")"
-wait_exit "$SOCAT" 10
+# Passive: the kernel (curl) asks, tcpwave (default ecn 2) accepts. Active: tcpwave
+# --ecn 1 asks, the kernel accepts; tcpwave's data to it.
+both_handshakes from-tcpwave --ecn 1
 judge
 
 # frame, src, sport, dport, syn, ack, ece, cwr, ip ECN field, payload length

@@ -7,20 +7,9 @@ NEEDS="curl socat ss"
 . "$(dirname "$0")/lib.sh" "$@"
 start_capture
 
-# Passive: the kernel's SYN to tcpwave, tcpwave's SYN+ACK.
-tw_serve http http 8080
-nsx timeout 30 curl -sS --fail "http://$STACK:8080/" -o /dev/null || fail "curl failed"
-kill -TERM "$TW_PID"
-wait_exit "$TW_PID" 10
-
-# Active: tcpwave's SYN to the kernel.
-ip netns exec "$NS" timeout 30 socat -u TCP-LISTEN:7001,reuseaddr OPEN:/dev/null,wronly &
-SOCAT=$!
-PIDS="$PIDS $SOCAT"
-wait_listen 7001
-echo hi | nsx timeout 30 "$TW" connect $GW 7001 >/dev/null 2>"$WORK/connect.err" ||
-    fail "tcpwave connect: $(cat "$WORK/connect.err")"
-wait_exit "$SOCAT" 10
+# Passive: the kernel's SYN to tcpwave, tcpwave's SYN+ACK; active: tcpwave's SYN to the
+# kernel.
+both_handshakes hi
 
 # Small MTU: MSS 1240 and no segment beyond it.
 head -c 300000 /dev/urandom >"$WORK/blob.bin"
