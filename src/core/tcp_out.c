@@ -852,6 +852,19 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
     out_words(st, NULL, raddr, w, o, NULL, 0, 0, false, NULL);
 }
 
+/* A connection's SYN: header words 0-4 (the ports from the table key's low half, rport <<
+   16 | lport, one load) and its options (syn_other, tw_out_syn_fo). */
+static inline void syn_words(tw_socket *c, uint32_t *w, tw_tcp_opts *o)
+{
+    uint32_t pk = (uint32_t)c->h.key;
+    w[0] = pk << 16 | pk >> 16;
+    w[1] = c->iss.v;
+    w[2] = 0;
+    w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
+    w[4] = 0;
+    tw_conn_syn_opts(c, o, NULL);
+}
+
 /* tw_out_syn's segment in its other cases, out of line: a SYN+ACK sent again from
    SYN-RECEIVED (emit), or a SYN with an option turned off (out_words); the usual SYN's
    builder then saves no register for their frames and calls. */
@@ -869,19 +882,10 @@ static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
         emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, retransmit);
         return;
     }
-    tw_stack *st = c->st;
-    /* The ports from the table key's low half (rport << 16 | lport, one load), as
-       emit_plain_body takes them. */
-    uint32_t pk = (uint32_t)c->h.key;
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-    w[0] = pk << 16 | pk >> 16;
-    w[1] = c->iss.v;
-    w[2] = 0;
-    w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
-    w[4] = 0;
     tw_tcp_opts o;
-    tw_conn_syn_opts(c, &o, NULL);
-    out_words(st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
+    syn_words(c, w, &o);
+    out_words(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
 }
 
 /* tw_out_syn's steps; `leave`: end the API call that sends the first SYN (connect) once
@@ -1123,6 +1127,17 @@ static inline __attribute__((always_inline)) void req_synack(tw_stack *st, const
     out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
 }
 
+/* A half-open entry's header words 0-4 (checksum word zero, data offset added by the
+   sender): our ISS on its SYN+ACK, ISS + 1 on its ACK. */
+static inline void req_words(const tw_reqsk *r, uint32_t *w, uint8_t flags, uint16_t win)
+{
+    w[0] = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
+    w[1] = (flags & TW_SYN) ? r->iss : r->iss + 1;
+    w[2] = r->irs + 1;
+    w[3] = (uint32_t)flags << 16 | win;
+    w[4] = 0;
+}
+
 /* A half-open entry's options as negotiated: for its SYN+ACK (`syn`) exactly what the SYN
    offered and we take (S2/S4, the same as a connection's: tcp_conn.c tw_conn_syn_opts),
    for its ACK the timestamps alone. */
@@ -1155,7 +1170,6 @@ static __attribute__((noinline)) void req_send_general(tw_stack *st, const tw_re
 {
     uint32_t raddr = (uint32_t)(r->h.key >> 32);
     uint32_t space = r->rcv_wnd; /* (the window offered, kept: reqsk.h) */
-    uint32_t ports = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
     uint16_t win;
     tw_tcp_opts o;
     req_opts(st, r, &o, flags & TW_SYN);
@@ -1166,11 +1180,7 @@ static __attribute__((noinline)) void req_send_general(tw_stack *st, const tw_re
         win = (uint16_t)(sw > 65535u ? 65535u : sw);
     }
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-    w[0] = ports;
-    w[1] = (flags & TW_SYN) ? r->iss : r->iss + 1;
-    w[2] = r->irs + 1;
-    w[3] = (uint32_t)flags << 16 | win;
-    w[4] = 0;
+    req_words(r, w, flags, win);
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
     out_words(st, NULL, raddr, w, &o, NULL, 0, 0, retransmit, &tid);
 }
@@ -1232,11 +1242,7 @@ void tw_out_req_synack_fo(tw_stack *st, const tw_reqsk *r, const tw_tfo_cookie *
     tw_tcp_opts o;
     req_opts(st, r, &o, true);
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-    w[0] = (uint32_t)(uint16_t)r->h.key << 16 | (uint16_t)(r->h.key >> 16);
-    w[1] = r->iss;
-    w[2] = r->irs + 1;
-    w[3] = (uint32_t)(TW_SYN | TW_ACK) << 16 | r->rcv_wnd; /* RFC 7323: unscaled */
-    w[4] = 0;
+    req_words(r, w, TW_SYN | TW_ACK, (uint16_t)r->rcv_wnd); /* RFC 7323: unscaled */
     tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
     out_words_fo(st, NULL, (uint32_t)(r->h.key >> 32), w, &o, cookie, NULL, 0, 0, &tid);
 }
@@ -1244,15 +1250,9 @@ void tw_out_req_synack_fo(tw_stack *st, const tw_reqsk *r, const tw_tfo_cookie *
 void tw_out_syn_fo(tw_socket *c, const tw_tfo_cookie *cookie, uint32_t data)
 {
     /* syn_other's SYN, with the option and `data` bytes from the send ring's front */
-    uint32_t pk = (uint32_t)c->h.key;
     uint32_t w[5 + TW_TCP_MAX_OPT / 4];
-    w[0] = pk << 16 | pk >> 16;
-    w[1] = c->iss.v;
-    w[2] = 0;
-    w[3] = (uint32_t)TW_SYN << 16 | adv_window(c, true);
-    w[4] = 0;
     tw_tcp_opts o;
-    tw_conn_syn_opts(c, &o, NULL);
+    syn_words(c, w, &o);
     out_words_fo(c->st, c, c->raddr, w, &o, cookie, &c->snd, 0, data, NULL);
 }
 
