@@ -119,7 +119,7 @@ static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
    bind_new_leaf. */
 static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port)
 {
-    if (p->listener || !(s->flags & TW_F_REUSE) || p->nreuse != p->nbound) {
+    if (tw_port_listener(s->st, port) || !(s->flags & TW_F_REUSE) || p->nreuse != p->nbound) {
         return TW_ERR_ADDRINUSE;
     }
     bind_to(s, p, port);
@@ -149,7 +149,7 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     /* A port not in use is all zero (tw_port_get, tw_port_unref): bind_to's counts as
        stores. Nothing holds it: the connections and TIME-WAIT records left on a port
        count among its owners (bind_shared), so none is there to ask about. */
-    assert(!p->listener && p->nreuse == 0 && p->nauto == 0);
+    assert(!tw_port_listener(s->st, port) && p->nreuse == 0 && p->nauto == 0);
     uint32_t f = s->flags;
     l->n++; /* tw_port_new's step, the leaf in hand */
     p->nbound = 1;
@@ -240,11 +240,12 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
            inet_csk_listen_start): refused by another listener, and by any other owner
            unless both it and this socket set SO_REUSEADDR (bind_shared: a TIME-WAIT
            record or connection the port gained since bind()). */
-        if (!tw_port_used(p) || p->listener ||
+        if (!tw_port_used(p) || tw_port_listener(s->st, s->lport) ||
             (p->nbound != 1 && (!(s->flags & TW_F_REUSE) || p->nreuse != p->nbound))) {
             rc = TW_ERR_ADDRINUSE;
+        } else if ((rc = tw_port_listen(s->st, s->lport, s)) != 0) {
+            rc = refuse(s->st, rc);
         } else {
-            p->listener = s;
             memset(&s->cc, 0, sizeof(s->cc)); /* the listener's fields share cc's room */
             s->flags |= TW_F_LISTENER;
             /* Like Linux (sk_acceptq_is_full: sk_ack_backlog > sk_max_ack_backlog), the
@@ -264,7 +265,7 @@ tw_socket *tw_listener_enqueue(tw_socket *child)
 {
     /* (tw_conn_listener; a listening port's leaf is there: no test for a missing one) */
     tw_socket *l =
-        child->st->ports[child->lport / TW_PORT_LEAF]->p[child->lport % TW_PORT_LEAF].listener;
+        child->st->listen[child->lport / TW_LISTEN_LEAF]->s[child->lport % TW_LISTEN_LEAF];
     if (l->acc_len > l->backlog) { /* as Linux: see tw_socket_listen */
         return NULL;
     }
@@ -321,7 +322,8 @@ static __attribute__((noinline)) int pick_port(tw_socket *s, uint32_t raddr, uin
            socket bound there may yet connect to this peer, and must not find its own
            port's 4-tuple taken (tcpwave.h, tw_socket_bind). Ports chosen by connect are
            shared between different 4-tuples. */
-        if ((p && (p->listener || p->nbound != p->nauto)) || tuple_busy(st, raddr, rport, port)) {
+        /* (a listener is one of the bound sockets not chosen by connect: nbound != nauto) */
+        if ((p && p->nbound != p->nauto) || tuple_busy(st, raddr, rport, port)) {
             continue;
         }
         st->port_counter += i + 1;
@@ -1203,9 +1205,8 @@ static __attribute__((noinline)) void shutdown_listener(tw_socket *l, int how)
         return;
     }
     listener_stop(l);
-    tw_port *p = tw_port_get(l->st, l->lport);
-    assert(p && p->listener == l);
-    p->listener = NULL;
+    assert(tw_port_listener(l->st, l->lport) == l);
+    tw_port_unlisten(l->st, l->lport);
     l->flags &= ~TW_F_LISTENER;
     memset(&l->cc, 0, sizeof(l->cc)); /* (the listener's fields shared cc's room) */
 }

@@ -238,6 +238,10 @@ void tw_stack_free(tw_stack *st)
         tw_port_leaf *l = st->ports[i];
         tw_mem_free(&st->mem, l, sizeof(*l));
     }
+    for (size_t i = 0; i < 65536 / TW_LISTEN_LEAF; i++) {
+        tw_listen_leaf *l = st->listen[i];
+        tw_mem_free(&st->mem, l, sizeof(*l));
+    }
     if (st->conns.b) {
         tw_htab_free(&st->conns, &st->mem);
     }
@@ -507,7 +511,7 @@ tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port)
         tw_port_leaf *l = st->ports[k - 1];
 #ifndef NDEBUG
         for (uint32_t j = 0; j < TW_PORT_LEAF; j++) {
-            assert(!l->p[j].nbound && !l->p[j].nreuse && !l->p[j].nauto && !l->p[j].listener);
+            assert(!l->p[j].nbound && !l->p[j].nreuse && !l->p[j].nauto);
         }
 #endif
         st->ports[k - 1] = NULL;
@@ -536,6 +540,29 @@ void tw_port_leaf_emptied(tw_stack *st, uint16_t port)
         leaf_give(st, k - 1);
     }
     st->leaf_kept = i + 1;
+}
+
+int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s)
+{
+    tw_listen_leaf **slot = &st->listen[port / TW_LISTEN_LEAF];
+    if (!*slot && !(*slot = tw_mem_zalloc(&st->mem, sizeof(**slot)))) {
+        return TW_ERR_NOMEM;
+    }
+    assert(!(*slot)->s[port % TW_LISTEN_LEAF]);
+    (*slot)->s[port % TW_LISTEN_LEAF] = s;
+    (*slot)->n++;
+    return 0;
+}
+
+void tw_port_unlisten(tw_stack *st, uint16_t port)
+{
+    tw_listen_leaf **slot = &st->listen[port / TW_LISTEN_LEAF];
+    assert(*slot && (*slot)->s[port % TW_LISTEN_LEAF]);
+    (*slot)->s[port % TW_LISTEN_LEAF] = NULL;
+    if (--(*slot)->n == 0) {
+        tw_mem_free(&st->mem, *slot, sizeof(**slot));
+        *slot = NULL;
+    }
 }
 
 void tw_stack_trim(tw_stack *st)

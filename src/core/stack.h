@@ -12,26 +12,36 @@
 #include "core/wheel.h"
 
 #define TW_TICK TW_MS(1) /* timing-wheel resolution */
-#define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 1,544 bytes) */
+#define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 772 bytes) */
+#define TW_LISTEN_LEAF 64u /* ports per leaf of the listener table (a leaf: 520 bytes) */
 
 /* A local port in use: its owners, as Linux's bind bucket's (socket.c bind_shared): the
-   sockets bound to it (at most one a listener), the children its closed listener
-   accepted (socket.c listener_stop) and the TIME-WAIT records of any of them (timewait.c
-   make_in), counted in nbound, nreuse and nauto by their flags. All zero when unused. */
+   sockets bound to it (at most one a listener: tw_port_listener), the children its closed
+   listener accepted (socket.c listener_stop) and the TIME-WAIT records of any of them
+   (timewait.c make_in), counted in nbound, nreuse and nauto by their flags. All zero when
+   unused. The listener is not kept here but in a table of its own (st->listen): a port
+   held by TIME-WAIT records alone, as most of a busy client's are, then costs 12 bytes,
+   not 24 (the TIME-WAIT record's 64-byte budget, issue 7). */
 typedef struct tw_port {
     uint32_t nbound;
     uint32_t nreuse; /* of which SO_REUSEADDR */
     uint32_t nauto;  /* of which chosen by connect (pick_port), not by bind */
-    struct tw_socket *listener;
 } tw_port;
 
 /* A leaf of the port table: TW_PORT_LEAF consecutive port numbers, their entries held in
    the leaf itself: binding a port is a few stores, no allocation of its own (a client
-   binds one per connection), and ports bound side by side cost 16 bytes each. */
+   binds one per connection), and ports bound side by side cost 12 bytes each. */
 typedef struct tw_port_leaf {
     tw_port p[TW_PORT_LEAF];
     uint32_t n; /* of them in use */
 } tw_port_leaf;
+
+/* A leaf of the listener table: the listeners of TW_LISTEN_LEAF consecutive ports (a
+   stack has few: one leaf most often). */
+typedef struct tw_listen_leaf {
+    struct tw_socket *s[TW_LISTEN_LEAF];
+    uint32_t n; /* of them set */
+} tw_listen_leaf;
 #define TW_TXBUF_SIZE 65536u
 
 struct tw_stack {
@@ -91,6 +101,8 @@ struct tw_stack {
        another empties and refills the same leaf every connection. At most one leaf
        held so, 1 KiB. */
     uint32_t leaf_kept;
+    /* The listener of each port (NULL: none), two loads as ports[]: a SYN's demux. */
+    tw_listen_leaf *listen[65536 / TW_LISTEN_LEAF];
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
     struct tw_socket *timer_held; /* its timer is set once its segment is done (tcp_in.c) */
@@ -276,10 +288,23 @@ static inline tw_port *tw_port_get(const tw_stack *st, uint16_t port)
     tw_port_leaf *l = st->ports[port / TW_PORT_LEAF];
     return l ? &l->p[port % TW_PORT_LEAF] : NULL;
 }
+/* A port's listener is one of its bound sockets (tw_socket_listen takes a used port, and
+   the listener lets go of the port after it stops being its listener, conn_free_full), so
+   a port with a listener has nbound > 0. */
 static inline bool tw_port_used(const tw_port *p)
 {
-    return p && (p->nbound || p->listener);
+    return p && p->nbound;
 }
+/* The listener on `port`, or NULL. */
+static inline struct tw_socket *tw_port_listener(const tw_stack *st, uint32_t port)
+{
+    tw_listen_leaf *l = st->listen[port / TW_LISTEN_LEAF];
+    return l ? l->s[port % TW_LISTEN_LEAF] : NULL;
+}
+/* `s` becomes the listener of its port, known to have none: 0, or TW_ERR_NOMEM. */
+int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s);
+/* The port's listener is one no more. */
+void tw_port_unlisten(tw_stack *st, uint16_t port);
 tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port);
 void tw_port_leaf_emptied(tw_stack *st, uint16_t port);
 /* Create one known unused; NULL on NOMEM. The caller binds a socket to it (nbound++) at
@@ -317,7 +342,7 @@ static inline bool tw_port_unref(tw_stack *st, tw_port_leaf *l, uint32_t port, b
        own, then unused). n alone tells: a port's listener is one of its bound sockets,
        and lets go of the port only once it is no longer its listener (conn_free_full),
        so a port with a listener keeps n > 0 here. */
-    assert(n || !p->listener);
+    assert(n || !tw_port_listener(st, port));
     if (__builtin_expect(n != 0, 0)) {
         if (reuse && p->nreuse) {
             p->nreuse--;

@@ -219,8 +219,7 @@ static void detach_from_listener(tw_socket *c)
 
 tw_socket *tw_conn_listener(const tw_socket *c)
 {
-    tw_port *p = tw_port_get(c->st, c->lport);
-    return p ? p->listener : NULL;
+    return tw_port_listener(c->st, c->lport);
 }
 
 /* tw_conn_unhash; inline in tw_conn_free and tw_conn_done, which every connection
@@ -329,9 +328,8 @@ __attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
     if (f & TW_F_BOUND) {
         tw_port_leaf *l = st->ports[c->lport / TW_PORT_LEAF];
         if (l) {
-            tw_port *p = &l->p[c->lport % TW_PORT_LEAF];
-            if ((f & TW_F_LISTENER) && p->listener == c) { /* (only a listener is one) */
-                p->listener = NULL;
+            if ((f & TW_F_LISTENER) && tw_port_listener(st, c->lport) == c) {
+                tw_port_unlisten(st, c->lport); /* (only a listener is one) */
             }
             if (tw_port_unref(st, l, c->lport, (f & TW_F_REUSE) != 0,
                               (f & TW_F_AUTOBOUND) != 0)) {

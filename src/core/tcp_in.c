@@ -2480,8 +2480,8 @@ static void closing_ack(tw_socket *c, tw_seg *s)
 static __attribute__((noinline, cold)) bool time_wait_new_syn(tw_socket *c, tw_seg *s)
 {
     tw_stack *st = c->st;
-    tw_port *p = tw_port_get(st, c->lport);
-    if (!p || !p->listener) {
+    tw_socket *l = tw_port_listener(st, c->lport);
+    if (!l) {
         return false;
     }
     const tw_tcp_opts *o = &s->h->o;
@@ -2508,7 +2508,7 @@ static __attribute__((noinline, cold)) bool time_wait_new_syn(tw_socket *c, tw_s
     tw_tcp_usual_ports(&h, (uint32_t)c->rport << 16 | c->lport);
     s->h = &h;
     tw_conn_done(c, 0); /* CLOSED, as if 2*MSL had run out; the handle stays */
-    in_listen_after_tw(p->listener, s, key, isn_floor);
+    in_listen_after_tw(l, s, key, isn_floor);
     return true;
 }
 
@@ -3034,17 +3034,16 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
     assert(s->raddr != 0); /* (set for a segment of no connection: seg_init) */
     bool have_floor = false;
     uint32_t isn_floor; /* (set by tw_timewait_input when have_floor) */
-    tw_port *p = NULL; /* the listener's port: looked up only when asked (not for a SYN
-                          queue entry's segment, the third of every passive open) */
+    tw_socket *l = NULL; /* the port's listener: looked up only when asked (not for a
+                            SYN queue entry's segment, the third of every passive open) */
     if (st->tws.count) {
         /* conn_find's hash: the TIME-WAIT table shares the connection table's seed. */
         tw_tw *tw = tw_timewait_find_pre(st, key, s->hash);
         if (tw) {
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
-            p = tw_port_get(st, h->dport);
-            if (tw_timewait_input(st, tw, s,
-                                  p && p->listener ? &isn_floor : NULL)) {
+            l = tw_port_listener(st, h->dport);
+            if (tw_timewait_input(st, tw, s, l ? &isn_floor : NULL)) {
                 return;
             }
             have_floor = true;
@@ -3059,13 +3058,13 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         }
     }
     if (!have_floor) {
-        p = tw_port_get(st, h->dport);
+        l = tw_port_listener(st, h->dport);
     }
-    if (p && p->listener) {
+    if (l) {
         if (have_floor) {
-            in_listen_after_tw(p->listener, s, key, isn_floor);
+            in_listen_after_tw(l, s, key, isn_floor);
         } else {
-            in_listen(st, p->listener, s, key, false, 0, may_trace);
+            in_listen(st, l, s, key, false, 0, may_trace);
         }
         return;
     }

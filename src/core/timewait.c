@@ -450,7 +450,7 @@ static __attribute__((noinline)) void record_takes_port(tw_stack *st, const tw_s
 {
     assert(c->flags & TW_F_PASSIVE);
     tw_port *p = tw_port_get(st, c->lport); /* (its listener's: there) */
-    assert(p && p->listener && p->nbound);
+    assert(p && tw_port_listener(st, c->lport) && p->nbound);
     p->nbound++;
     p->nreuse += (c->flags & TW_F_REUSE) ? 1u : 0u;
 }
