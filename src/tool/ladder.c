@@ -1110,7 +1110,13 @@ void tw_ladder_note(tw_ladder *l, tw_time now, const char *fmt, ...)
 static void print_time(tw_ladder *l, tw_time t)
 {
     double s = t >= l->t0 ? (double)(t - l->t0) / 1e9 : 0.0;
-    fprintf(l->o.out, "  %-*.6f", TIME_W, s);
+    /* Microseconds while they fit; past 99 s fewer decimals, so that the column keeps a
+       space before the state (127.000000 would run into it). */
+    int prec = 6;
+    for (double lim = 100.0; s >= lim && prec > 0; lim *= 10.0) {
+        prec--;
+    }
+    fprintf(l->o.out, "  %-*.*f", TIME_W, prec, s);
 }
 
 static void print_cell(tw_ladder *l, const char *text, bool change, size_t width)

@@ -186,6 +186,28 @@ static void test_handshake_rows(void **st)
     assert_true(strstr(t, "SYN,ACK seq=y") < strstr(t, "ACK seq=x+1 ack=y+1"));
 }
 
+/* A row past 99 s (a SYN backed off seven times): the time keeps a space before the
+   state (it ran into it as "127.000000SYN-SENT"), with fewer decimals. */
+static void test_time_column_wide(void **st)
+{
+    struct fx *f = *st;
+    tw_seg_summary syn = seg(A_ADDR, B_ADDR, TW_SYN, X, 0, 0);
+    state(f->a, TW_MS(0), 1, TW_STATE_CLOSED, TW_STATE_SYN_SENT);
+    ev(f->a, TW_TRACE_SEG_OUT, TW_MS(0), 1, TW_STATE_SYN_SENT, syn);
+    ev(f->a, TW_TRACE_SEG_OUT, TW_SEC(127), 1, TW_STATE_SYN_SENT, syn);
+    ev(f->b, TW_TRACE_SEG_IN, TW_SEC(127) + TW_MS(10), 7, TW_STATE_CLOSED, syn);
+    state(f->b, TW_SEC(127) + TW_MS(10), 7, TW_STATE_CLOSED, TW_STATE_SYN_RCVD);
+    ev(f->a, TW_TRACE_SEG_OUT, TW_SEC(12345), 1, TW_STATE_SYN_SENT, syn);
+    const char *t = text(f);
+    char l[256];
+    line_with(t, "  127.00000 SYN-SENT", l, sizeof l);
+    assert_non_null(strstr(l, "SYN seq=x"));
+    line_with(t, "  12345.000 SYN-SENT", l, sizeof l);
+    assert_non_null(strstr(l, "SYN seq=x"));
+    line_with(t, "  0.000000  CLOSED -> SYN-SENT", l, sizeof l);
+    assert_non_null(strstr(l, "SYN seq=x"));
+}
+
 static void test_close_letters(void **st)
 {
     struct fx *f = *st;
@@ -304,6 +326,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_handshake_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_letters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_column_wide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_dropped_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_untraced_peer, setup, teardown),
     };
