@@ -123,7 +123,15 @@ const char *tw_state_name(tw_state s);
     X(IP_RX_BAD_IHL, "ip: header length below 20 or beyond the packet")                    \
     X(IP_RX_BAD_LEN, "ip: total length inconsistent with the packet")                      \
     X(IP_RX_BAD_CSUM, "ip: bad header checksum")                                           \
-    X(IP_RX_FRAGMENT, "ip: fragment dropped (reassembly not supported)")                   \
+    X(IP_RX_FRAGMENT, "ip: fragments received (taken to reassembly)")                      \
+    X(IP_FRAG_REASSEMBLED, "ip: datagrams reassembled from fragments")                    \
+    X(IP_FRAG_BAD, "ip: fragment malformed (length, offset past 65535, a second end)")    \
+    X(IP_FRAG_OVERLAP, "ip: overlapping fragments: the datagram discarded")               \
+    X(IP_FRAG_DUP, "ip: duplicate fragment dropped")                                      \
+    X(IP_FRAG_TIMEOUT, "ip: reassembly timed out (30 s): the datagram discarded")         \
+    X(IP_FRAG_LIMIT, "ip: fragment dropped: reassembly queues or memory full")            \
+    X(IP_FRAG_ECN, "ip: fragments mixing Not-ECT and ECT: the datagram discarded")        \
+    X(IP_TX_FRAGMENTS, "ip: fragments sent (an echo reply larger than the MTU)")          \
     X(IP_RX_NOT_OURS, "ip: destination is not this stack's address")                       \
     X(IP_RX_BAD_SRC, "ip: source is zero, broadcast, multicast or our own address")        \
     X(IP_RX_UNKNOWN_PROTO, "ip: protocol other than TCP or ICMP")                          \
@@ -131,6 +139,7 @@ const char *tw_state_name(tw_state s);
     X(ICMP_RX_BAD, "icmp: truncated message or bad checksum")                              \
     X(ICMP_RX_IGNORED, "icmp: message type not handled")                                   \
     X(ICMP_TX_ECHO_REPLY, "icmp: echo replies sent")                                       \
+    X(ICMP_TX_TIME_EXCEEDED, "icmp: time exceeded sent (fragment reassembly timed out)")   \
     X(ICMP_RX_TCP_NO_CONN, "icmp: error about a TCP segment of no connection, ignored")    \
     X(ICMP_RX_TCP_OUT_OF_WINDOW, "icmp: error quoting a sequence number not in flight")   \
     X(ICMP_RX_FRAG_NEEDED, "icmp: fragmentation needed: the path MTU lowered (RFC 1191)")  \

@@ -8,6 +8,7 @@
 #include "core/stack.h"
 #include "core/cksum.h"
 #include "core/ipv4.h"
+#include "core/ipfrag.h"
 #include "core/rd.h"
 #include "core/wr.h"
 
@@ -52,7 +53,7 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
         tw_drop(st, TW_CNT_ICMP_RX_IGNORED, NULL, NULL);
         return;
     }
-    if ((size_t)len + TW_IPV4_HDR_LEN > TW_TXBUF_SIZE || len + TW_IPV4_HDR_LEN > st->dev.mtu) {
+    if ((size_t)len + TW_IPV4_HDR_LEN > TW_TXBUF_SIZE) {
         tw_drop(st, TW_CNT_ICMP_RX_BAD, NULL, NULL);
         return;
     }
@@ -62,7 +63,13 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
     icmp[0] = ICMP_ECHO_REPLY;
     tw_put16(icmp + 2, 0);
     tw_put16(icmp + 2, tw_cksum_fin(tw_cksum_add(0, icmp, len, 0)));
-    tw_ipv4_build(pkt, st->cfg.addr, src, TW_IPPROTO_ICMP, len, TW_IPV4_ATOMIC_ID);
     tw_count(st, TW_CNT_ICMP_TX_ECHO_REPLY);
+    if ((size_t)len + TW_IPV4_HDR_LEN > st->dev.mtu) {
+        /* RFC 1122 3.2.2.6: the reply carries all the request's data; one larger than
+           the MTU (a reassembled `ping -s 4000`) goes in fragments. */
+        tw_ipfrag_send(st, src, TW_IPPROTO_ICMP, pkt, len);
+        return;
+    }
+    tw_ipv4_build(pkt, st->cfg.addr, src, TW_IPPROTO_ICMP, len, TW_IPV4_ATOMIC_ID);
     tw_stack_transmit(st, pkt, (size_t)len + TW_IPV4_HDR_LEN);
 }

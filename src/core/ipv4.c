@@ -1,8 +1,8 @@
 /*
  * ipv4.c -- IPv4 input validation and header output.
  *
- * Every check drops with its own counter (SPEC R8). Fragments are dropped: tcpwave
- * announces an MSS that fits the MTU and sets DF, so a well-behaved peer never fragments.
+ * Every check drops with its own counter (SPEC R8). Fragments go to reassembly
+ * (ipfrag.c) once the header is known good and for us.
  */
 #include "core/ipv4.h"
 #include "core/cksum.h"
@@ -47,9 +47,6 @@ enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, ui
     if (!tw_cksum_native_ok(sum)) {
         return TW_CNT_IP_RX_BAD_CSUM;
     }
-    if ((frag & 0x2000u) || (frag & 0x1fffu)) {
-        return TW_CNT_IP_RX_FRAGMENT;
-    }
     if (h->dst != self) {
         return TW_CNT_IP_RX_NOT_OURS;
     }
@@ -58,5 +55,6 @@ enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, ui
     }
     h->payload = pkt + h->hdr_len;
     h->payload_len = (uint16_t)(h->total_len - h->hdr_len);
-    return TW_CNT_COUNT_;
+    h->frag = frag;
+    return (frag & 0x3fffu) ? TW_CNT_IP_RX_FRAGMENT : TW_CNT_COUNT_; /* MF or an offset */
 }

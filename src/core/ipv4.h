@@ -20,6 +20,7 @@ typedef struct tw_ipv4_hdr {
     uint8_t hdr_len; /* bytes */
     uint8_t tos, ttl, proto;
     uint16_t total_len, id;
+    uint16_t frag; /* flags and fragment offset (host order) */
     uint32_t src, dst;
     const uint8_t *payload;
     uint16_t payload_len;
@@ -36,7 +37,8 @@ static inline bool tw_ipv4_bad_source(uint32_t src, uint32_t self)
 }
 
 /* Parse and validate. Returns TW_CNT_COUNT_ when the packet is good, else the counter
-   naming why it is dropped. `self` is the stack's address. */
+   naming why it is dropped. `self` is the stack's address. TW_CNT_IP_RX_FRAGMENT: a good
+   fragment for us, every field filled (ipfrag.c takes it). */
 enum tw_counter tw_ipv4_parse(tw_ipv4_hdr *h, const uint8_t *pkt, size_t len, uint32_t self);
 /* The Identification of every datagram we send. All of them are atomic (DF set, never
    fragmented: the MSS we announce fits the MTU), and RFC 6864 4.1 lets the source of an

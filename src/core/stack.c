@@ -8,6 +8,7 @@
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
 #include "core/reqsk.h"
+#include "core/ipfrag.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -182,6 +183,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);
     st->port_key.k1 = tw_siphash_4x32(&root2, 3, 0, 0, 0);
+    st->ip_id = (uint32_t)tw_siphash_4x32(&root, 7, 0, 0, 0);
     st->cookie_key.k0 = tw_siphash_4x32(&root, 5, 0, 0, 0);
     st->cookie_key.k1 = tw_siphash_4x32(&root2, 5, 0, 0, 0);
     st->tfo_key.k0 = tw_siphash_4x32(&root, 6, 0, 0, 0); /* RFC 7413 4.1.2's secret */
@@ -234,6 +236,7 @@ void tw_stack_free(tw_stack *st)
     }
     tw_conn_free_all(st);
     tw_timewait_free_all(st);
+    tw_ipfrag_free_all(st);
     for (size_t i = 0; i < 65536 / TW_PORT_LEAF; i++) {
         tw_port_leaf *l = st->ports[i];
         tw_mem_free(&st->mem, l, sizeof(*l));
@@ -285,10 +288,24 @@ void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
    line: the usual packet does not pay for its frame. */
 __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t *pkt,
                                                     size_t len, tw_tcp_hdr *h, uint32_t *src,
-                                                    uint8_t *tos)
+                                                    uint8_t *tos, uint8_t **whole,
+                                                    size_t *whole_len)
 {
     tw_ipv4_hdr ip;
     enum tw_counter bad = tw_ipv4_parse(&ip, pkt, len, st->cfg.addr);
+    if (bad == TW_CNT_IP_RX_FRAGMENT) {
+        /* A fragment: held until its datagram is whole. The one that completes it is
+           counted as that datagram, below (one count per packet: the others here). */
+        uint8_t *d = tw_ipfrag_input(st, pkt, &ip, whole_len);
+        if (!d) {
+            tw_count(st, TW_CNT_IP_RX_PACKETS);
+            return false;
+        }
+        *whole = d;
+        pkt = d;
+        bad = tw_ipv4_parse(&ip, d, *whole_len, st->cfg.addr);
+        assert(bad == TW_CNT_COUNT_); /* (built from a checked header, no fragment fields) */
+    }
     if (bad != TW_CNT_COUNT_) {
         tw_count(st, TW_CNT_IP_RX_PACKETS); /* (not a TCP segment: see tw_stack_counter) */
         tw_drop(st, bad, NULL, NULL);
@@ -321,13 +338,18 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
     tw_tcp_hdr h;
     uint32_t src;
     uint8_t tos;
-    if (input_checked(st, pkt, len, &h, &src, &tos)) {
+    uint8_t *whole = NULL; /* a datagram reassembled from fragments (ipfrag.c) */
+    size_t whole_len = 0;
+    if (input_checked(st, pkt, len, &h, &src, &tos, &whole, &whole_len)) {
         /* RFC 3168 5: the IP header's ECN field handed to TCP, which asks it only for
            an ECN connection (ecn.c tw_ecn_rx); the usual parse takes no packet with a
            TOS byte other than 0, so that only this path needs to. */
         st->rx_ce = (tos & TW_IP_ECN_MASK) == TW_IP_CE;
         tw_tcp_input(st, &h, src);
         st->rx_ce = false;
+    }
+    if (whole) {
+        tw_ipfrag_release(st, whole, whole_len);
     }
     st->in_call = false;
     return 0;
@@ -445,8 +467,10 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
         uint8_t kind = obj[offsetof(struct tw_socket, kind)];
         if (kind == TW_OBJ_CONN) {
             tw_conn_on_timer((tw_socket *)obj);
-        } else {
+        } else if (kind == TW_OBJ_REQ) {
             tw_req_on_timer(st, (tw_reqsk *)obj);
+        } else {
+            tw_ipfrag_on_timer(st, (tw_fragq *)obj);
         }
     }
     tw_timewait_expire(st, st->wheel.now);

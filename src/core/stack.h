@@ -149,6 +149,13 @@ struct tw_stack {
        parsers' tw_tcp_input (stack.c tw_stack_input_slow); the usual parse takes only
        packets whose TOS byte is 0. */
     bool rx_ce;
+    /* IPv4 reassembly (ipfrag.c): the datagrams in it (tw_fragq, linked by h.next), how
+       many, and the bytes of fragments they hold; the identification of the next
+       datagram we fragment (an echo reply past the MTU), from a random start. */
+    struct tw_hnode *frag_queues;
+    uint32_t frag_nqueues;
+    uint32_t frag_mem;
+    uint32_t ip_id;
 };
 
 /* ---- time (STYLE 7.5) ---- */

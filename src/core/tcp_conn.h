@@ -34,6 +34,7 @@
 enum tw_obj_kind {
     TW_OBJ_CONN = 1,
     TW_OBJ_REQ = 3, /* half-open entry (reqsk.h) */
+    TW_OBJ_FRAG = 5, /* datagram in reassembly (ipfrag.h) */
 };
 
 /* flags */

@@ -1192,6 +1192,60 @@ static int mut_value(sc_runner *r, int line, const tw_sc_mutation *m, int64_t lo
     return 0;
 }
 
+/* One packet into the stack, in its own turn: ACKs the stack holds to the end of a turn
+   (tcpwave.h, tw_stack_next_deadline) leave now. */
+static void inject_one(sc_runner *r, const uint8_t *pkt, size_t len)
+{
+    poison_c_stack();
+    tw_stack_input(r->st, pkt, len, r->clock);
+    poll_pending(r);
+    if (tw_stack_next_deadline(r->st) <= r->clock) {
+        stack_on_timeout(r);
+        poll_pending(r);
+    }
+}
+
+/* `with fragment N[, fragment_reverse]`: the built packet (its mutations made) goes in as
+   IPv4 fragments of N payload bytes (a multiple of 8; the last one the rest), in order
+   or last first, each a packet of its own (RFC 791 3.2). */
+static int inject_fragments(sc_runner *r, int line, const tw_sc_mutation *m, bool reverse,
+                            const uint8_t *pkt, size_t len)
+{
+    uint32_t per = 0;
+    if (mut_value(r, line, m, 8, 65528, &per) < 0) {
+        return -1;
+    }
+    size_t hl = (size_t)(pkt[0] & 0x0fu) * 4u;
+    if (per % 8u != 0 || hl < 20 || hl > len) {
+        return sc_fail(r, line, "fragment needs a multiple of 8 and a whole IP header");
+    }
+    size_t pl = len - hl, nf = pl ? (pl + per - 1) / per : 1;
+    uint8_t *f = malloc(len);
+    if (f == NULL) {
+        return sc_fail(r, line, "out of memory");
+    }
+    for (size_t k = 0; k < nf && !r->stop; k++) {
+        size_t i = reverse ? nf - 1 - k : k;
+        size_t off = i * per, n = pl - off < per ? pl - off : per;
+        memcpy(f, pkt, hl);
+        memcpy(f + hl, pkt + hl + off, n);
+        /* (DF, and MF where the packet had it: `with mf, fragment N` sends a datagram
+           whose end never comes) */
+        uint16_t fo = (uint16_t)(((pkt[6] << 8 | pkt[7]) & 0x6000u) | (off / 8u) |
+                                 (i + 1 < nf ? 0x2000u : 0u));
+        f[2] = (uint8_t)((hl + n) >> 8);
+        f[3] = (uint8_t)(hl + n);
+        f[4] = (uint8_t)(line >> 8); /* (one identification per script line) */
+        f[5] = (uint8_t)line;
+        f[6] = (uint8_t)(fo >> 8);
+        f[7] = (uint8_t)fo;
+        tw_wire_fix_ip_csum(f, hl + n);
+        inject_one(r, f, hl + n);
+    }
+    free(f);
+    return 0;
+}
+
 /*
  * tcpwave's `with ...` clause (SPEC R8): corrupt the packet after building it.
  * Header fields first (checksums are then recomputed), then explicit or bad checksums,
@@ -1203,7 +1257,8 @@ static int apply_mutations(sc_runner *r, int line, const tw_sc_packet *p, uint8_
     static const char *known[] = {"bad_tcp_csum", "bad_ip_csum", "tcp_csum", "ip_csum",
                                   "truncate", "ip_len", "ihl", "version", "mf",
                                   "frag_off", "proto", "ttl", "src", "dst", "doff",
-                                  "options", "flags", "reserved"};
+                                  "options", "flags", "reserved", "fragment",
+                                  "fragment_reverse"};
     for (size_t i = 0; i < p->n_muts; i++) {
         bool ok = false;
         for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
@@ -1498,14 +1553,14 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
             tw_sc_print_packet(stdout, p);
             printf("   [seq %u ack %u]\n", piece.seq, piece.ack);
         }
-        poison_c_stack();
-        tw_stack_input(r->st, r->scratch, len, r->clock);
-        poll_pending(r);
-        /* Each piece is a packet of its own, taken in its own turn: ACKs the stack holds
-           to the end of a turn (tcpwave.h, tw_stack_next_deadline) leave now. */
-        if (tw_stack_next_deadline(r->st) <= r->clock) {
-            stack_on_timeout(r);
-            poll_pending(r);
+        const tw_sc_mutation *fm = find_mut(p, "fragment");
+        if (fm != NULL) {
+            if (inject_fragments(r, ev->line, fm, find_mut(p, "fragment_reverse") != NULL,
+                                 r->scratch, len) < 0) {
+                return -1;
+            }
+        } else {
+            inject_one(r, r->scratch, len);
         }
         done += n;
     } while (done < total && !r->stop);

@@ -456,6 +456,20 @@ bool tw_t_pop(tw_t *t, tw_t_seg *out)
     return true;
 }
 
+size_t tw_t_pop_raw(tw_t *t, uint8_t *buf, size_t cap)
+{
+    if (!t->qlen) {
+        return 0;
+    }
+    qpkt *q = &t->q[t->qhead];
+    size_t n = q->len;
+    memcpy(buf, q->data, n < cap ? n : cap);
+    free(q->data);
+    t->qhead = (t->qhead + 1) % MAXQ;
+    t->qlen--;
+    return n;
+}
+
 size_t tw_t_pending(const tw_t *t)
 {
     return t->qlen;

@@ -89,6 +89,9 @@ void tw_t_send_raw(tw_t *t, tw_time at, const uint8_t *pkt, size_t len);
 bool tw_t_pop(tw_t *t, tw_t_seg *out);
 /* Number of packets the stack sent and the test has not popped yet. */
 size_t tw_t_pending(const tw_t *t);
+/* The next packet sent, raw (any protocol), copied into buf: its length (at most cap
+   bytes copied), 0 when none is pending. */
+size_t tw_t_pop_raw(tw_t *t, uint8_t *buf, size_t cap);
 tw_t_seg tw_t_expect(tw_t *t, const tw_t_seg *want, const char *file, int line);
 void tw_t_expect_nothing(tw_t *t, const char *file, int line);
 /* Print the last trace events (called on failure). */

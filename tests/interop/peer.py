@@ -209,9 +209,12 @@ def mode_ping(a):
     """ICMP echo to --host through a raw socket (no dependency on iputils)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.settimeout(2)
+    if a.ping_size:
+        # DF off (IP_PMTUDISC_DONT): a request larger than the MTU leaves in fragments.
+        s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_MTU_DISCOVER", 10), 0)
     ident = os.getpid() & 0xFFFF
     for seq in range(1, a.count + 1):
-        payload = os.urandom(16 + seq * 8)
+        payload = os.urandom(a.ping_size or 16 + seq * 8)
         hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
         csum = inet_csum(hdr + payload)
         pkt = struct.pack("!BBHHH", 8, 0, csum, ident, seq) + payload
@@ -230,7 +233,8 @@ def mode_ping(a):
                 if inet_csum(icmp) != 0:
                     fail("echo reply %d has a bad checksum" % seq)
                 break
-    print("ping: %d echo replies, payloads and checksums right" % a.count)
+    print("ping: %d echo replies%s, payloads and checksums right"
+          % (a.count, " of %d bytes" % a.ping_size if a.ping_size else ""))
 
 
 def inet_csum(b):
@@ -301,6 +305,7 @@ def main():
     p.add_argument("--mark")
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--size", type=int, default=65536)
+    p.add_argument("--ping-size", type=int, default=0, help="ping: bytes of data (0: varied)")
     p.add_argument("--hold", type=float, default=2.0)
     p.add_argument("--cc", help="kernel congestion control for echo-many (TCP_CONGESTION)")
     a = p.parse_args()

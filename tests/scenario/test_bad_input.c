@@ -76,8 +76,13 @@ static const bad_case cases[] = {
     {"ip total length beyond the packet", TW_CNT_IP_RX_BAD_LEN, true, 0,
      {SET2(IP + 2, BASE_LEN + 1)}, {0}},
     {"ip bad header checksum", TW_CNT_IP_RX_BAD_CSUM, false, 0, {FLIP1(IP + 10, 0x40)}, {0}},
-    {"ip first fragment (MF)", TW_CNT_IP_RX_FRAGMENT, true, 0, {SET2(IP + 6, 0x2000)}, {0}},
-    {"ip later fragment (offset)", TW_CNT_IP_RX_FRAGMENT, true, 0, {SET2(IP + 6, 0x0001)}, {0}},
+    /* Fragments go to reassembly (test_ipfrag.c); these cannot be part of a datagram. */
+    {"ip fragment (MF) ending past 65,535", TW_CNT_IP_FRAG_BAD, true, 0,
+     {SET2(IP + 6, 0x2000 | 8190)}, {0}},
+    {"ip last fragment ending past 65,535", TW_CNT_IP_FRAG_BAD, true, 0, {SET2(IP + 6, 8191)},
+     {0}},
+    {"ip fragment (MF) not a multiple of 8 bytes", TW_CNT_IP_FRAG_BAD, true, BASE_LEN - 1,
+     {SET2(IP + 6, 0x2000), SET2(IP + 2, BASE_LEN - 1)}, {0}},
     {"ip not our address", TW_CNT_IP_RX_NOT_OURS, true, 0, {SET4(IP + 16, LOCAL + 1)}, {0}},
     {"ip source 0.0.0.0", TW_CNT_IP_RX_BAD_SRC, true, 0, {SET4(IP + 12, 0)}, {0}},
     {"ip source broadcast", TW_CNT_IP_RX_BAD_SRC, true, 0, {SET4(IP + 12, 0xffffffffu)}, {0}},
@@ -210,7 +215,10 @@ static void test_r08_malformed_cases_dropped_and_counted(void **state)
         TW_EXPECT_NOTHING(t);
         bool tcp = tw_counter_name(bc->counter)[0] == 'T';
         enum tw_counter moved[] = {TW_CNT_IP_RX_PACKETS, bc->counter,
-                                   tcp ? TW_CNT_TCP_RX_SEGMENTS : TW_CNT_COUNT_, TW_CNT_COUNT_};
+                                   tcp                                  ? TW_CNT_TCP_RX_SEGMENTS
+                                   : bc->counter == TW_CNT_IP_FRAG_BAD ? TW_CNT_IP_RX_FRAGMENT
+                                                                        : TW_CNT_COUNT_,
+                                   TW_CNT_COUNT_};
         same_except(t, c, &a, bc->name, moved);
     }
     assert_int_equal(tw_socket_state(c), TW_STATE_ESTABLISHED);

@@ -364,10 +364,6 @@ static enum tw_counter naive_classify(const uint8_t *b, size_t len)
     if (naive_hdr_sum(b, hl) != 0xffff) {
         return TW_CNT_IP_RX_BAD_CSUM;
     }
-    uint16_t frag = tw_get16(b + 6);
-    if ((frag & 0x2000) || (frag & 0x1fff)) {
-        return TW_CNT_IP_RX_FRAGMENT;
-    }
     if (tw_get32(b + 16) != SELF) {
         return TW_CNT_IP_RX_NOT_OURS;
     }
@@ -375,6 +371,10 @@ static enum tw_counter naive_classify(const uint8_t *b, size_t len)
     if (src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127 ||
         src == SELF) {
         return TW_CNT_IP_RX_BAD_SRC;
+    }
+    uint16_t frag = tw_get16(b + 6);
+    if ((frag & 0x2000) || (frag & 0x1fff)) {
+        return TW_CNT_IP_RX_FRAGMENT; /* a good fragment, for reassembly */
     }
     return TW_CNT_COUNT_;
 }
