@@ -140,6 +140,8 @@ const char *tw_state_name(tw_state s);
     X(ICMP_RX_IGNORED, "icmp: message type not handled")                                   \
     X(ICMP_TX_ECHO_REPLY, "icmp: echo replies sent")                                       \
     X(ICMP_TX_TIME_EXCEEDED, "icmp: time exceeded sent (fragment reassembly timed out)")   \
+    X(ICMP_TX_PROTO_UNREACH, "icmp: protocol unreachable sent (not TCP or ICMP)")          \
+    X(ICMP_TX_RATELIMITED, "icmp: error not sent: over the rate (1000/s, burst 50)")      \
     X(ICMP_RX_TCP_NO_CONN, "icmp: error about a TCP segment of no connection, ignored")    \
     X(ICMP_RX_TCP_OUT_OF_WINDOW, "icmp: error quoting a sequence number not in flight")   \
     X(ICMP_RX_FRAG_NEEDED, "icmp: fragmentation needed: the path MTU lowered (RFC 1191)")  \

@@ -16,6 +16,51 @@
 
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
+#define ICMP_ERROR_QUOTE 548u /* bytes of the datagram quoted: a 576-byte message at most */
+
+/* RFC 1122 3.2.2 (rate-limiting SHOULD) and RFC 1812 4.3.2.8: Linux's defaults,
+   icmp_msgs_per_sec 1000 and icmp_msgs_burst 50, as a bucket of TW_ICMP_BURST tokens
+   refilled one per millisecond. */
+static bool icmp_error_allowed(tw_stack *st)
+{
+    uint64_t ms = st->now_ms, d = ms - st->icmp_tokens_ms;
+    st->icmp_tokens_ms = ms;
+    uint64_t tokens = st->icmp_tokens + d;
+    st->icmp_tokens = tokens > TW_ICMP_BURST ? TW_ICMP_BURST : (uint32_t)tokens;
+    if (st->icmp_tokens == 0) {
+        tw_count(st, TW_CNT_ICMP_TX_RATELIMITED);
+        return false;
+    }
+    st->icmp_tokens--;
+    return true;
+}
+
+void tw_icmp_send_error(tw_stack *st, uint8_t type, uint8_t code, const uint8_t *hdr,
+                        size_t hdr_len, const uint8_t *data, size_t len, enum tw_counter sent)
+{
+    if (!icmp_error_allowed(st)) {
+        return;
+    }
+    /* RFC 792: 8 bytes (type, code, checksum, 4 unused), then the datagram's header and
+       at least 8 bytes of its data; as Linux, as much of it as a 576-byte message holds
+       (RFC 1812 4.3.2.3). */
+    if (hdr_len + len > ICMP_ERROR_QUOTE) {
+        len = ICMP_ERROR_QUOTE - hdr_len;
+    }
+    uint8_t *pkt = st->txbuf;
+    uint8_t *icmp = pkt + TW_IPV4_HDR_LEN;
+    size_t n = 8u + hdr_len + len;
+    memset(icmp, 0, 8);
+    icmp[0] = type;
+    icmp[1] = code;
+    memcpy(icmp + 8, hdr, hdr_len);
+    memcpy(icmp + 8 + hdr_len, data, len);
+    tw_put16(icmp + 2, tw_cksum_fin(tw_cksum_add(0, icmp, n, 0)));
+    uint32_t dst = tw_get32(hdr + 12);
+    tw_ipv4_build(pkt, st->cfg.addr, dst, TW_IPPROTO_ICMP, (uint16_t)n, TW_IPV4_ATOMIC_ID);
+    tw_count(st, sent);
+    tw_stack_transmit(st, pkt, n + TW_IPV4_HDR_LEN);
+}
 
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
                    const uint8_t *payload, uint16_t len)
@@ -28,9 +73,7 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
         return;
     }
     uint8_t type = payload[0];
-    if (type == TW_ICMP_DEST_UNREACH || type == TW_ICMP_SOURCE_QUENCH ||
-        type == TW_ICMP_REDIRECT || type == TW_ICMP_TIME_EXCEEDED ||
-        type == TW_ICMP_PARAM_PROBLEM) {
+    if (tw_icmp_is_error(type)) {
         /* RFC 792: 8 bytes of ICMP header (Destination Unreachable code 4: the next-hop
            MTU in bytes 6-7, RFC 1191), then the quoted datagram's IP header and at least
            8 bytes of its TCP header (ports, sequence number). Only a segment we sent: from

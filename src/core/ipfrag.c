@@ -27,7 +27,6 @@ struct tw_frag {
 
 #define IP_MF 0x2000u
 #define IP_OFFSET 0x1fffu
-#define ICMP_TIME_EXCEEDED_REASSEMBLY 1 /* RFC 792: code 1, fragment reassembly time */
 
 static size_t frag_size(uint32_t len)
 {
@@ -221,38 +220,17 @@ void tw_ipfrag_release(tw_stack *st, uint8_t *dgram, size_t len)
     tw_mem_free(&st->mem, dgram, len);
 }
 
-/* RFC 1122 3.2.2: no ICMP error about an ICMP error message. */
-static bool quotes_icmp_error(const tw_fragq *q)
-{
-    if (q->proto != TW_IPPROTO_ICMP || !q->frags) {
-        return false;
-    }
-    uint8_t type = q->frags->data[0];
-    return type == TW_ICMP_DEST_UNREACH || type == TW_ICMP_SOURCE_QUENCH ||
-           type == TW_ICMP_REDIRECT || type == TW_ICMP_TIME_EXCEEDED ||
-           type == TW_ICMP_PARAM_PROBLEM;
-}
-
 void tw_ipfrag_on_timer(tw_stack *st, tw_fragq *q)
 {
     /* RFC 1122 3.3.2: on timeout the partial datagram MUST be discarded and, when its
-       first fragment came, an ICMP Time Exceeded (code 1) sent to its source: the
-       header and the first 8 bytes of its data, as RFC 792 quotes. */
-    if (q->hdr_len && !quotes_icmp_error(q)) {
-        uint8_t *pkt = st->txbuf;
-        uint8_t *icmp = pkt + TW_IPV4_HDR_LEN;
-        size_t quote = q->frags->len < 8u ? q->frags->len : 8u; /* (offset 0: the first) */
-        size_t len = 8u + q->hdr_len + quote;
-        memset(icmp, 0, 8);
-        icmp[0] = TW_ICMP_TIME_EXCEEDED;
-        icmp[1] = ICMP_TIME_EXCEEDED_REASSEMBLY;
-        memcpy(icmp + 8, q->hdr, q->hdr_len);
-        memcpy(icmp + 8 + q->hdr_len, q->frags->data, quote);
-        tw_put16(icmp + 2, tw_cksum_fin(tw_cksum_add(0, icmp, len, 0)));
-        tw_ipv4_build(pkt, st->cfg.addr, q->src, TW_IPPROTO_ICMP, (uint16_t)len,
-                      TW_IPV4_ATOMIC_ID);
-        tw_count(st, TW_CNT_ICMP_TX_TIME_EXCEEDED);
-        tw_stack_transmit(st, pkt, len + TW_IPV4_HDR_LEN);
+       first fragment came, an ICMP Time Exceeded (code 1) sent to its source, quoting
+       the first fragment (RFC 792) — none about an ICMP error message (3.2.2). The
+       first fragment is q->frags (offset 0, at least 8 bytes: every fragment but the
+       last is a multiple of 8, and the last is not the first). */
+    const tw_frag *f = q->frags;
+    if (q->hdr_len && !(q->proto == TW_IPPROTO_ICMP && tw_icmp_is_error(f->data[0]))) {
+        tw_icmp_send_error(st, TW_ICMP_TIME_EXCEEDED, TW_ICMP_REASSEMBLY_TIMEOUT, q->hdr,
+                           q->hdr_len, f->data, f->len, TW_CNT_ICMP_TX_TIME_EXCEEDED);
     }
     queue_drop(st, q, TW_CNT_IP_FRAG_TIMEOUT);
 }

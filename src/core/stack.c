@@ -184,6 +184,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);
     st->port_key.k1 = tw_siphash_4x32(&root2, 3, 0, 0, 0);
     st->ip_id = (uint32_t)tw_siphash_4x32(&root, 7, 0, 0, 0);
+    st->icmp_tokens = TW_ICMP_BURST;
     st->cookie_key.k0 = tw_siphash_4x32(&root, 5, 0, 0, 0);
     st->cookie_key.k1 = tw_siphash_4x32(&root2, 5, 0, 0, 0);
     st->tfo_key.k0 = tw_siphash_4x32(&root, 6, 0, 0, 0); /* RFC 7413 4.1.2's secret */
@@ -327,6 +328,12 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
     } else {
         tw_count(st, TW_CNT_IP_RX_PACKETS);
         tw_drop(st, TW_CNT_IP_RX_UNKNOWN_PROTO, NULL, NULL);
+        /* RFC 1122 3.2.2.1: a host SHOULD answer a datagram for a transport protocol it
+           does not have (UDP among them) with Protocol Unreachable, as Linux does for a
+           protocol no module serves: a `nc -u` to the stack hears at once. (A fragment
+           arrives here whole: reassembled, offset 0.) */
+        tw_icmp_send_error(st, TW_ICMP_DEST_UNREACH, TW_ICMP_PROTO_UNREACH, pkt, ip.hdr_len,
+                           ip.payload, ip.payload_len, TW_CNT_ICMP_TX_PROTO_UNREACH);
     }
     return false;
 }

@@ -43,6 +43,7 @@ typedef struct tw_listen_leaf {
     uint32_t n; /* of them set */
 } tw_listen_leaf;
 #define TW_TXBUF_SIZE 65536u
+#define TW_ICMP_BURST 50u /* ICMP errors sent back to back at most (icmp.c) */
 
 struct tw_stack {
     tw_config cfg; /* copy, defaults filled in */
@@ -156,6 +157,10 @@ struct tw_stack {
     uint32_t frag_nqueues;
     uint32_t frag_mem;
     uint32_t ip_id;
+    /* ICMP errors sent (icmp.c tw_icmp_send_error): a token bucket as Linux's
+       icmp_msgs_per_sec and icmp_msgs_burst, refilled one per millisecond. */
+    uint32_t icmp_tokens;
+    uint64_t icmp_tokens_ms;
 };
 
 /* ---- time (STYLE 7.5) ---- */
@@ -392,5 +397,22 @@ void tw_tcp_icmp_err(tw_stack *st, const tw_icmp_quote *q);
 /* ICMP input (icmp.c). */
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
                    const uint8_t *payload, uint16_t len);
+#define TW_ICMP_PROTO_UNREACH 2       /* Destination Unreachable's code 2 */
+#define TW_ICMP_REASSEMBLY_TIMEOUT 1  /* Time Exceeded's code 1 */
+/* An ICMP error of `type` and `code` about a datagram whose header is `hdr` (`hdr_len`
+   bytes) and whose data begins with `data` (`len` bytes, as much as is quoted: up to 548),
+   sent to its source, within the stack's ICMP error rate (icmp.c); counted under
+   `sent` when sent. The caller has checked that the datagram may have one (RFC 1122
+   3.2.2: not about an ICMP error, a fragment other than the first, a datagram not from
+   one host or not to us). */
+void tw_icmp_send_error(tw_stack *st, uint8_t type, uint8_t code, const uint8_t *hdr,
+                        size_t hdr_len, const uint8_t *data, size_t len, enum tw_counter sent);
+/* Whether an ICMP message of `type` is an error message (RFC 1122 3.2.2). */
+static inline bool tw_icmp_is_error(uint8_t type)
+{
+    return type == TW_ICMP_DEST_UNREACH || type == TW_ICMP_SOURCE_QUENCH ||
+           type == TW_ICMP_REDIRECT || type == TW_ICMP_TIME_EXCEEDED ||
+           type == TW_ICMP_PARAM_PROBLEM;
+}
 
 #endif

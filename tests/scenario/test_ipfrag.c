@@ -3,7 +3,8 @@
  * segment or an echo request that arrives in fragments, in any order, is taken whole
  * (D1); malformed, overlapping, duplicate, late and excess fragments are dropped and
  * counted, never delivered and never kept past their time (R8); an echo reply larger
- * than the MTU leaves in fragments (RFC 1122 3.2.2.6).
+ * than the MTU leaves in fragments (RFC 1122 3.2.2.6). A datagram of another protocol is
+ * answered with Protocol Unreachable, within the ICMP error rate (RFC 1122 3.2.2.1).
  */
 #include "tw_test.h"
 
@@ -218,14 +219,14 @@ static void test_r08_reassembly_timeout_icmp(void **state)
     tw_t_advance(t, t0 + TW_SEC(30) - TW_MS(1));
     assert_int_equal(tw_t_pending(t), 0);
     tw_t_advance(t, t0 + TW_SEC(30));
-    uint8_t r[200];
+    uint8_t r[700];
     size_t rl = tw_t_pop_raw(t, r, sizeof r);
-    assert_int_equal(rl, 20 + 8 + 20 + 8);
+    assert_int_equal(rl, 20 + 8 + 20 + 512); /* the first fragment, whole (576 at most) */
     assert_int_equal(r[9], 1); /* ICMP */
     assert_int_equal(r[20], 11); /* Time Exceeded */
     assert_int_equal(r[21], 1);  /* fragment reassembly time exceeded */
     assert_int_equal(get16(r + 20 + 8 + 4), 9);           /* the quoted id */
-    assert_memory_equal(r + 20 + 8 + 20, p + 20, 8);      /* ports, sequence number */
+    assert_memory_equal(r + 20 + 8 + 20, p + 20, 512);    /* ports, sequence number, ... */
     assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_TIME_EXCEEDED), 1);
     assert_int_equal(tw_t_counter(t, TW_CNT_IP_FRAG_TIMEOUT), 1);
     tw_t_advance(t, t0 + TW_SEC(41));
@@ -284,10 +285,12 @@ static void test_r08_reassembly_bounded(void **state)
     assert_true(tw_t_counter(t, TW_CNT_IP_FRAG_LIMIT) > 50);
     tw_t_advance(t, tw_t_now(t) + TW_SEC(31));
     assert_int_equal(tw_t_counter(t, TW_CNT_IP_FRAG_TIMEOUT), 64);
-    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_TIME_EXCEEDED), 64);
-    assert_int_equal(tw_t_pending(t), 64);
+    /* all at once: the ICMP error rate's burst of 50 */
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_TIME_EXCEEDED), 50);
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_RATELIMITED), 14);
+    assert_int_equal(tw_t_pending(t), 50);
     while (tw_t_pending(t)) {
-        uint8_t r[200];
+        uint8_t r[700];
         tw_t_pop_raw(t, r, sizeof r);
     }
     assert_int_equal(tw_stack_mem_live(tw_t_stack(t)), mem0);
@@ -374,6 +377,69 @@ static void test_echo_reply_fragmented(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* RFC 1122 3.2.2.1: a datagram of a protocol the stack does not have (UDP here) is
+   answered with ICMP Destination Unreachable, Protocol Unreachable (code 2), quoting its
+   header and data; ICMP errors are rate-limited as Linux's (50 at once, then one per
+   millisecond), each one held back counted. */
+static void test_r08_other_protocol_unreachable(void **state)
+{
+    tw_t *t = *state;
+    uint8_t u[20 + 8 + 12];
+    memset(u, 0, sizeof u);
+    u[0] = 0x45;
+    u[8] = 64;
+    u[9] = 17;
+    put16(u + 2, sizeof u);
+    put32(u + 12, PEER);
+    put32(u + 16, LOCAL);
+    put16(u + 20, 5353);
+    put16(u + 22, 9);
+    put16(u + 24, 20);
+    memcpy(u + 28, "hello, udp!!", 12);
+    ip_csum(u);
+    tw_t_send_raw(t, tw_t_now(t), u, sizeof u);
+    assert_int_equal(tw_t_counter(t, TW_CNT_IP_RX_UNKNOWN_PROTO), 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_PROTO_UNREACH), 1);
+    uint8_t r[200];
+    size_t rl = tw_t_pop_raw(t, r, sizeof r);
+    assert_int_equal(rl, 20 + 8 + sizeof u);
+    assert_int_equal(r[9], 1);
+    assert_int_equal(get16(r + 12), LOCAL >> 16); /* from us */
+    assert_int_equal(get16(r + 16), PEER >> 16);  /* to the sender */
+    assert_int_equal(r[20], 3);
+    assert_int_equal(r[21], 2);
+    assert_memory_equal(r + 28, u, sizeof u);
+    uint32_t sum = 0;
+    for (size_t i = 20; i < rl; i += 2) {
+        sum += get16(r + i);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    assert_int_equal(sum, 0xffff);
+    /* 60 more at once: the bucket's 49 left go, 11 are held back. */
+    for (int i = 0; i < 60; i++) {
+        tw_t_send_raw(t, tw_t_now(t), u, sizeof u);
+    }
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_PROTO_UNREACH), 50);
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_RATELIMITED), 11);
+    assert_int_equal(tw_t_pending(t), 49);
+    while (tw_t_pending(t)) {
+        tw_t_pop_raw(t, r, sizeof r);
+    }
+    /* 10 ms on: 10 tokens again. */
+    tw_t_advance(t, tw_t_now(t) + TW_MS(10));
+    for (int i = 0; i < 12; i++) {
+        tw_t_send_raw(t, tw_t_now(t), u, sizeof u);
+    }
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_PROTO_UNREACH), 60);
+    assert_int_equal(tw_t_counter(t, TW_CNT_ICMP_TX_RATELIMITED), 13);
+    while (tw_t_pending(t)) {
+        tw_t_pop_raw(t, r, sizeof r);
+    }
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,12 +449,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_r08_reassembly_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r08_fragments_mixed_ecn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_reply_fragmented, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_r08_other_protocol_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d01_segment_in_fragments_any_order, setup_untraced, teardown),
         cmocka_unit_test_setup_teardown(test_r08_duplicate_overlap_and_second_end, setup_untraced, teardown),
         cmocka_unit_test_setup_teardown(test_r08_reassembly_timeout_icmp, setup_untraced, teardown),
         cmocka_unit_test_setup_teardown(test_r08_reassembly_bounded, setup_untraced, teardown),
         cmocka_unit_test_setup_teardown(test_r08_fragments_mixed_ecn, setup_untraced, teardown),
         cmocka_unit_test_setup_teardown(test_echo_reply_fragmented, setup_untraced, teardown),
+        cmocka_unit_test_setup_teardown(test_r08_other_protocol_unreachable, setup_untraced,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
