@@ -7,6 +7,7 @@ usage: peer.py MODE [options]; prints one result line; exit 0 on success, 1 on f
 """
 import argparse
 import asyncio
+import errno
 import hashlib
 import os
 import socket
@@ -237,6 +238,25 @@ def mode_ping(a):
           % (a.count, " of %d bytes" % a.ping_size if a.ping_size else ""))
 
 
+def mode_udp(a):
+    """A UDP datagram to --host:--port on a connected socket: the stack, which has no UDP,
+    answers ICMP Protocol Unreachable, which the kernel reports on the socket."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((a.host, a.port))
+    s.send(b"hello")
+    try:
+        s.recv(100)
+        fail("udp: a reply came, expected an ICMP error")
+    except socket.timeout:
+        fail("udp: no ICMP error within 2 s")
+    except OSError as e:
+        # Linux's icmp_err_convert: Protocol Unreachable is ENOPROTOOPT
+        if e.errno != errno.ENOPROTOOPT:
+            fail("udp: %s, expected ENOPROTOOPT" % e)
+        print("udp: the kernel reports %s (ICMP Protocol Unreachable)" % errno.errorcode[e.errno])
+
+
 def inet_csum(b):
     if len(b) % 2:
         b += b"\0"
@@ -319,6 +339,7 @@ def main():
         "server-expect-reset": mode_server_expect_reset,
         "echo-many": lambda a: asyncio.run(echo_many(a)),
         "ping": mode_ping,
+        "udp": mode_udp,
         "tfo-client": mode_tfo_client,
         "tfo-server": mode_tfo_server,
     }

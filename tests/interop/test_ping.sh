@@ -3,12 +3,16 @@
 # request's identifier, sequence number and data, and a correct checksum. A 4,000-byte
 # request, which the kernel sends in fragments (DF off, MTU 1500), is reassembled (RFC
 # 1122 3.3.2) and answered whole, in fragments the kernel reassembles (RFC 1122 3.2.2.6).
+# A UDP datagram (the stack has no UDP) gets Protocol Unreachable (RFC 1122 3.2.2.1),
+# which the kernel reports to the sending socket.
 . "$(dirname "$0")/lib.sh" "$@"
 start_capture
 tw_serve listen listen 7000
 out=$(peer ping --count 3 2>&1) || fail "$out"
 note "$out"
 out=$(peer ping --count 2 --ping-size 4000 2>&1) || fail "$out"
+note "$out"
+out=$(peer udp --port 9999 2>&1) || fail "$out"
 note "$out"
 if command -v ping >/dev/null 2>&1; then
     nsx timeout 10 ping -c 2 -W 2 $STACK >"$WORK/ping.log" 2>&1 || fail "ping: $(cat "$WORK/ping.log")"
