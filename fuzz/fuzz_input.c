@@ -505,7 +505,10 @@ static void check_out_packet(const node *nd, const uint8_t *p, size_t len)
     CHECK(fold(sum16(0, p, 20)) == 0, "stack %c sent a bad IPv4 header checksum",
           'A' + nd->idx);
     CHECK(get32(p + 12) == nd->addr, "stack %c sent from %08x", 'A' + nd->idx, get32(p + 12));
-    CHECK((get16(p + 6) & 0x3fff) == 0, "stack %c sent a fragment", 'A' + nd->idx);
+    /* Only an echo reply larger than the MTU leaves in fragments (RFC 1122 3.2.2.6); its
+       checksum spans them all. */
+    bool frag = (get16(p + 6) & 0x3fff) != 0;
+    CHECK(!frag || p[9] == 1, "stack %c sent a TCP fragment", 'A' + nd->idx);
     uint32_t dst = get32(p + 16);
     const uint8_t *t = p + 20;
     size_t tl = len - 20;
@@ -525,7 +528,8 @@ static void check_out_packet(const node *nd, const uint8_t *p, size_t len)
         CHECK(!(fl & TW_RST) || hl == tl, "stack %c sent a RST carrying data", 'A' + nd->idx);
         flow_note(nd->addr, dst, t, tl);
     } else if (p[9] == 1) {
-        CHECK(fold(sum16(0, t, tl)) == 0, "stack %c sent a bad ICMP checksum", 'A' + nd->idx);
+        CHECK(frag || fold(sum16(0, t, tl)) == 0, "stack %c sent a bad ICMP checksum",
+              'A' + nd->idx);
     } else {
         FAIL("stack %c sent IP protocol %u", 'A' + nd->idx, p[9]);
     }
@@ -876,6 +880,52 @@ static void deliver_all(int max)
             deliver_pkt(&tmp_pkt);
             check_all();
         }
+    }
+}
+
+/* OP_FRAGMENT: p's payload in fragments of `per` bytes (a multiple of 8), one
+   identification, in order or last first, with a duplicate, an overlap or a loss as
+   `mode` says (fuzz_input.h). Whatever the stacks make of them, the invariants hold:
+   an overlap or a loss is a lost segment to TCP. */
+static void deliver_fragments(const qpkt *p, size_t per, uint8_t mode)
+{
+    node *dst = node_by_addr(get32(p->b + 16));
+    size_t hl = (size_t)(p->b[0] & 15u) * 4u;
+    if (!dst || hl < 20 || hl >= p->len) {
+        deliver_pkt(p);
+        return;
+    }
+    size_t pl = p->len - hl, nf = (pl + per - 1) / per;
+    size_t which = (mode >> 4) % nf;
+    static uint8_t f[PKT_CAP + 64];
+    for (size_t k = 0; k <= nf; k++) {
+        size_t i;
+        if (k == nf) {
+            if (!(mode & 4u) || nf < 2) {
+                break;
+            }
+            i = 0; /* (the overlap: below) */
+        } else {
+            i = (mode & 1u) ? nf - 1 - k : k;
+        }
+        if ((mode & 8u) && i == which && k < nf) {
+            continue; /* lost */
+        }
+        size_t off = i * per, n = pl - off < per ? pl - off : per;
+        if (k == nf) {
+            off = per - 8; /* 8 bytes into the first fragment */
+            n = pl - off < per ? pl - off : per;
+        }
+        memcpy(f, p->b, hl);
+        memcpy(f + hl, p->b + hl + off, n);
+        put16(f + 2, (uint16_t)(hl + n));
+        put16(f + 6, (uint16_t)((off / 8u) | (off + n < pl ? 0x2000u : 0u)));
+        put16(f + 10, 0);
+        put16(f + 10, fold(sum16(0, f, hl)));
+        for (int twice = 0; twice <= ((mode & 2u) && i == which); twice++) {
+            input_to(dst, f, hl + n);
+        }
+        check_all();
     }
 }
 
@@ -1625,6 +1675,16 @@ static void op_run(int op, rd *r)
     case OP_DELIVER_ALL:
         deliver_all(DELIVER_ALL_MAX);
         return;
+    case OP_FRAGMENT: {
+        uint8_t i = u8(r), size = u8(r), mode = u8(r);
+        if (!fz.qn) {
+            return;
+        }
+        if (q_take(i % fz.qn, &tmp_pkt)) {
+            deliver_fragments(&tmp_pkt, ((size_t)(size & 31u) + 1u) * 8u, mode);
+        }
+        return;
+    }
     case OP_ADVANCE: {
         uint8_t m = u8(r);
         tw_time target;

@@ -66,6 +66,10 @@ enum fz_op {
                        missing), a connect, delivery, accept */
     OP_MISUSE,      /* u8 stack, u8 handle, u8 which: an API call with a NULL, an invalid
                        argument or time going backwards, and its documented answer */
+    OP_FRAGMENT,    /* u8 i, u8 size, u8 mode: queued packet i % n (removed) delivered as
+                       IPv4 fragments of ((size & 31) + 1) * 8 payload bytes; mode bit 0:
+                       last first, 1: one fragment twice, 2: one more overlapping the
+                       first by 8 bytes, 3: one fragment lost, bits 4-7: which */
     FZ_OP_LAST
 };
 

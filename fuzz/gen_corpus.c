@@ -402,6 +402,29 @@ static void gen_input(void)
     recv_(&b, 1, 1, 30000);
     save(T, "lossy_transfer", &b);
 
+    /* A transfer whose segments arrive as IPv4 fragments: in order, last first, with a
+       duplicate, an overlap (the segment lost) and a lost fragment (reassembly times
+       out, ICMP Time Exceeded to the sender). */
+    hdr(&b, 0, 0);
+    op(&b, OP_PAIR);
+    b8(&b, 0);
+    send_(&b, 0, 0, 6000);
+    static const uint8_t modes[][2] = {{0, 0}, {31, 1}, {2, 0x12}, {7, 0x24}, {10, 0x18}};
+    for (unsigned k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+        op(&b, OP_FRAGMENT);
+        b8(&b, 0);
+        b8(&b, modes[k][0]);
+        b8(&b, modes[k][1]);
+    }
+    deliver_all(&b);
+    advance(&b, NEXT_DEADLINE);
+    deliver_all(&b);
+    recv_(&b, 1, 1, 30000);
+    advance(&b, STEP(6, 4)); /* 40 s: past reassembly's 30 */
+    deliver_all(&b);
+    recv_(&b, 1, 1, 30000);
+    save(T, "fragments", &b);
+
     /* Allocation failures along a connection's life; a memory budget on A. */
     for (unsigned k = 0; k < 4; k++) {
         hdr(&b, 0x40, 0);

@@ -117,6 +117,12 @@ static uint8_t *assemble(tw_stack *st, tw_fragq *q, size_t *len)
         return NULL;
     }
     size_t total = (size_t)q->hdr_len + q->end;
+    if (total > 65535u) {
+        /* (each fragment was checked against its own header's length; the first one's,
+           which the datagram keeps, may be longer) */
+        queue_drop(st, q, TW_CNT_IP_FRAG_BAD);
+        return NULL;
+    }
     uint8_t *d = tw_mem_alloc(&st->mem, total);
     if (!d) {
         queue_drop(st, q, TW_CNT_RX_NOMEM);

@@ -30,18 +30,23 @@ static uint16_t get16(const uint8_t *p)
 }
 
 /* The IPv4 header's checksum alone (tw_t_fix_csums would also "fix" the TCP checksum of
-   a first fragment, as if it held the whole segment). */
-static void ip_csum(uint8_t *h)
+   a first fragment, as if it held the whole segment), over `hl` bytes. */
+static void ip_csum_n(uint8_t *h, size_t hl)
 {
     put16(h + 10, 0);
     uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2) {
+    for (size_t i = 0; i < hl; i += 2) {
         sum += get16(h + i);
     }
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     put16(h + 10, (uint16_t)~sum);
+}
+
+static void ip_csum(uint8_t *h)
+{
+    ip_csum_n(h, 20);
 }
 
 static int setup(void **state)
@@ -260,6 +265,48 @@ static void send_raw_frag(tw_t *t, uint16_t id, size_t off, size_t n)
     tw_t_send_raw(t, tw_t_now(t), f, 20 + n);
 }
 
+/* R8: every fragment fits 65,535 bytes with its own header, but the datagram, which keeps
+   the first fragment's 60-byte header (options), would not: discarded, counted, never a
+   datagram whose length field wrapped. */
+static void test_r08_reassembled_too_long(void **state)
+{
+    tw_t *t = *state;
+    size_t mem0 = tw_stack_mem_live(tw_t_stack(t));
+    uint8_t f[1600];
+    memset(f, 0, sizeof f);
+    f[0] = 0x4f; /* 60-byte header: 40 bytes of options, all NOP (1) */
+    memset(f + 20, 1, 40);
+    f[8] = 64;
+    f[9] = 6;
+    put32(f + 12, PEER);
+    put32(f + 16, LOCAL);
+    put16(f + 2, 60 + 1400);
+    put16(f + 4, 99);
+    put16(f + 6, 0x2000);
+    ip_csum_n(f, 60);
+    tw_t_send_raw(t, tw_t_now(t), f, 60 + 1400);
+    for (size_t off = 1400; off < 65496; off += 1400) {
+        send_raw_frag(t, 99, off, off + 1400 <= 65496 ? 1400 : 65496 - off);
+    }
+    /* the last: 4 bytes at 65,496 with a 20-byte header (65,520 bytes: fits) */
+    memset(f, 0, 24);
+    f[0] = 0x45;
+    f[8] = 64;
+    f[9] = 6;
+    put32(f + 12, PEER);
+    put32(f + 16, LOCAL);
+    put16(f + 2, 24);
+    put16(f + 4, 99);
+    put16(f + 6, 65496 / 8);
+    ip_csum_n(f, 20);
+    tw_t_send_raw(t, tw_t_now(t), f, 24);
+    assert_int_equal(tw_t_counter(t, TW_CNT_IP_FRAG_BAD), 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_IP_FRAG_REASSEMBLED), 0);
+    assert_int_equal(tw_stack_mem_live(tw_t_stack(t)), mem0);
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* R8 / S8: reassembly is bounded: 64 datagrams at most (a 65th first fragment is dropped
    and counted) and 256 KiB of fragments held (those past it dropped and counted); each
    goes after its time. */
@@ -447,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_r08_duplicate_overlap_and_second_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r08_reassembly_timeout_icmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r08_reassembly_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_r08_reassembled_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r08_fragments_mixed_ecn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_reply_fragmented, setup, teardown),
         cmocka_unit_test_setup_teardown(test_r08_other_protocol_unreachable, setup, teardown),
