@@ -155,21 +155,37 @@ void tw_ecn_connect(tw_socket *c)
     tw_ecn_use(c->st);
 }
 
-void tw_ecn_synack(tw_socket *c, uint8_t flags)
+/* The peer's answer to the ECN our SYN asked for: agreed (`ok`) or not. */
+static void settle(tw_socket *c, bool ok)
 {
     tw_sock_opts *o = c->opts;
     if (!o || !(o->ecn & TW_ECN_F_ASKED)) {
         return;
     }
-    if ((flags & (TW_ECE | TW_CWR)) == TW_ECE) {
+    if (ok) {
         o->ecn = TW_ECN_F_OK;
         o->ecn_high = c->snd_nxt;
         o->ecn_recover = c->snd_una;
         return;
     }
-    /* 6.1.1: any other SYN+ACK (no ECE, or ECE with CWR: a reflector) means no ECN. */
     o->ecn = 0;
     tw_ecn_unuse(c->st);
+}
+
+void tw_ecn_synack(tw_socket *c, uint8_t flags)
+{
+    /* 6.1.1: ECE without CWR agrees; any other SYN+ACK (no ECE, or ECE with CWR: a
+       reflector) means no ECN. */
+    settle(c, (flags & (TW_ECE | TW_CWR)) == TW_ECE);
+}
+
+void tw_ecn_syn(tw_socket *c, uint8_t flags)
+{
+    /* 6.1.1 does not treat a simultaneous open; Linux does (tcp_ecn_rcv_syn): both SYNs
+       ECN-setup ones (ECE and CWR), ECN is on, and our SYN+ACK agrees with ECE alone
+       (conn_marks); a SYN without them turns it off. The peer's SYN+ACK then settles
+       nothing more (its ECE and CWR are passed over: tcp_in.c in_synchronized). */
+    settle(c, (flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR));
 }
 
 void tw_ecn_child(tw_socket *c)

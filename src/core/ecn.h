@@ -36,6 +36,9 @@ void tw_ecn_connect(tw_socket *c);
 /* SYN-SENT: the SYN+ACK (its flags) says whether the peer agreed (6.1.1: ECE without
    CWR). */
 void tw_ecn_synack(tw_socket *c, uint8_t flags);
+/* SYN-SENT: a simultaneous open's SYN (its flags) says whether the peer asks for ECN
+   too (ECE and CWR, as Linux's tcp_ecn_rcv_syn). */
+void tw_ecn_syn(tw_socket *c, uint8_t flags);
 /* A passive connection made from an entry (or a cookie) that agreed: an ECN connection.
    The caller has counted it (tw_ecn_use). */
 void tw_ecn_child(tw_socket *c);

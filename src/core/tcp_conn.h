@@ -1069,7 +1069,8 @@ void tw_out_syn(tw_socket *c, bool retransmit);
    stack's re-entrancy guard cleared once the netdev has the SYN. Returns 0. */
 int tw_out_syn_first_leave(tw_socket *c);
 /* Our SYN+ACK again, from ISS, for a connection in FIN-WAIT-1 whose SYN is not
-   acknowledged (TW_F_SYN_UNACKED): SND.NXT and SND.MAX stay as they are. */
+   acknowledged (TW_F_SYN_UNACKED), or a Fast Open child that sent data in SYN-RECEIVED
+   (fastopen.h): SND.NXT and SND.MAX stay as they are. */
 void tw_out_synack_again(tw_socket *c);
 /* CLOSE (or shutdown's) in SYN-RECEIVED with nothing queued: the FIN now, FIN-WAIT-1
    (RFC 9293 3.10.4; tcp_in.c). */

@@ -542,6 +542,13 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
             st->counters[TW_CNT_TCP_FASTOPEN_DATA_DELIVERED] += n;
         }
     }
+    if ((s->flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR) && st->cfg.ecn != TW_ECN_OFF) {
+        /* RFC 3168 6.1.1: an ECN-setup SYN, agreed as a SYN queue entry's (listen_ecn):
+           Linux settles ECN on the request before its Fast Open step
+           (tcp_conn_request), so its child opened at the SYN is an ECN one too. */
+        tw_ecn_use(st);
+        tw_ecn_child(c);
+    }
     c->rcv_adv = c->rcv_nxt;
     c->last_ack_sent = c->rcv_nxt;
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
@@ -966,6 +973,8 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
            (one without says no: the connection, never marked OK, goes without) */
         if (has_ack && (c->flags & TW_F_EXTRAS)) {
             tw_ecn_synack(c, s->flags);
+        } else if (c->flags & TW_F_EXTRAS) {
+            tw_ecn_syn(c, s->flags); /* (a simultaneous open's SYN: ecn.c) */
         }
     }
     /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
@@ -1195,7 +1204,9 @@ static in_result in_check_rst(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
             /* S7: the half-open connection made by an old duplicate SYN goes away; the
                listener is untouched. */
             tw_count(st, TW_CNT_TCP_SYNRCVD_RST);
-            tw_conn_done(c, 0);
+            /* (one opened by Fast Open is in the accept queue, or accepted: its
+               application sees "connection reset", as on Linux; tcp_conn.c) */
+            tw_conn_done(c, tw_tfo_child_queued(c) ? TW_ERR_RESET : 0);
         } else {
             tw_count(st, TW_CNT_TCP_CONN_REFUSED);
             tw_conn_done(c, TW_ERR_REFUSED);
@@ -1773,6 +1784,26 @@ static in_result syn_rcvd_full(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
+/* syn_rcvd_acked for a child opened by Fast Open, out of line. A SYN+ACK timeout with
+   data sent after it (fastopen.c tw_tfo_syn_timeout) left the Loss state, one segment's
+   window and SND.NXT at ISS + 1: kept, so that the data goes again from the first byte
+   in slow start (RFC 5681 3.1) rather than in a fresh initial window. */
+static __attribute__((noinline, cold)) in_result tfo_syn_rcvd_acked(tw_socket *c,
+                                                                    const tw_seg *s)
+{
+    bool loss = c->ca_state == TW_CA_LOSS;
+    uint32_t cwnd = c->cwnd, ssthresh = c->ssthresh;
+    tw_seq recover = c->recover;
+    syn_rcvd_queued(c, s, NULL);
+    if (loss) {
+        c->ca_state = TW_CA_LOSS;
+        c->cwnd = cwnd;
+        c->ssthresh = ssthresh;
+        c->recover = recover;
+    }
+    return IN_CONTINUE;
+}
+
 /* The fifth check's SYN-RECEIVED step for in_process_ack (third_ack, which knows c's
    listener, takes its steps itself: tw_listener_enqueue_to, syn_rcvd_queued). */
 static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket *c,
@@ -1781,6 +1812,7 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
     tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
     if ((c->flags & TW_F_PASSIVE) && (c->flags & TW_F_EXTRAS) && tw_tfo_child_acked(c)) {
         /* opened by Fast Open: in the accept queue (or accepted) since its SYN */
+        return tfo_syn_rcvd_acked(c, s);
     } else if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
         return syn_rcvd_full(c, s);
     }
@@ -2556,8 +2588,9 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
                 tw_drop(c->st, TW_CNT_TCP_ACK_SKIPPED_SYN_RECV, &s->sum, c);
                 return;
             }
-            if (c->flags & TW_F_SYN_UNACKED) {
-                tw_out_synack_again(c);
+            if ((c->flags & TW_F_SYN_UNACKED) ||
+                ((c->flags & TW_F_EXTRAS) && tw_tfo_sent_early(c))) {
+                tw_out_synack_again(c); /* (SND.MAX stays past data sent: fastopen.h) */
             } else {
                 tw_out_syn(c, true);
             }
@@ -2568,7 +2601,9 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
            challenged below, as Linux's tcp_validate_incoming does, whose repeat must
            end at SEG.SEQ + 1.) */
         if (!(s->flags & TW_FIN)) {
-            s->flags &= (uint8_t)~TW_SYN;
+            /* (its ECE and CWR too: on a SYN they negotiate ECN, RFC 3168 6.1.1, and
+               signal no congestion; Linux's tcp_ecn_rcv_ecn_echo passes over a SYN's) */
+            s->flags &= (uint8_t) ~(TW_SYN | TW_ECE | TW_CWR);
             s->seq = tw_seq_add(s->seq, 1);
             s->len--;
             /* Its SYN lay below RCV.NXT, which the first check answers with an ACK
