@@ -224,26 +224,38 @@ void tw_ecn_rx(tw_socket *c, uint8_t flags, bool ce)
     }
 }
 
-void tw_ecn_ece(tw_socket *c, uint32_t prior_flight)
+bool tw_ecn_ece(tw_socket *c, uint32_t prior_flight)
 {
     tw_sock_opts *o = c->opts;
     /* Nothing was in flight: nothing of ours was marked (Linux: tcp_ack's no_queue). A
        loss recovery or timeout has reduced the window already (Linux ignores ECE in
        states past CWR). */
     if (!prior_flight || c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS) {
-        return;
+        return false;
     }
     /* 6.1.2: react at most once per window of data: not again until what was in flight
        at the last reduction is acknowledged. */
     if ((o->ecn & TW_ECN_F_IN_CWR) && tw_seq_lt(c->snd_una, o->ecn_recover)) {
-        return;
+        return false;
     }
     /* 6.1.2: cwnd and ssthresh reduced as for a loss, without a retransmission; the
-       algorithm says how much (RFC 9438 4.6 / RFC 5681 3.1 for NewReno). At once, not
-       spread over the round trip as Linux's tcp_enter_cwr does with PRR. */
+       algorithm says how much (RFC 9438 4.6 / RFC 5681 3.1 for NewReno). The caller
+       spreads the reduction over the round trip with PRR, as Linux's CWR state
+       (tcp_in.c ecn_cwr_enter). */
     tw_count(c->st, TW_CNT_TCP_ECN_CWR);
-    c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
-    c->cwnd = c->ssthresh;
     o->ecn |= TW_ECN_F_IN_CWR | TW_ECN_F_QUEUE_CWR;
     o->ecn_recover = c->snd_max;
+    return true;
+}
+
+void tw_ecn_rto(tw_socket *c)
+{
+    if (c->opts && (c->opts->ecn & TW_ECN_F_PRR)) {
+        /* A timeout ends the reduction (the Loss state's window from here); PRR's state
+           goes with it, so that no later recovery takes it for this one's. */
+        c->opts->ecn &= (uint8_t)~TW_ECN_F_PRR;
+        if (c->sb) {
+            tw_conn_sbx(c)->prr_on = false;
+        }
+    }
 }

@@ -384,6 +384,7 @@ typedef struct tw_sock_opts {
 #define TW_ECN_F_DEMAND 0x04u /* CE seen: every segment carries ECE until a CWR (6.1.3) */
 #define TW_ECN_F_QUEUE_CWR 0x08u /* cwnd reduced for an ECE: CWR on the next new data */
 #define TW_ECN_F_IN_CWR 0x10u /* reduced, until snd_una reaches ecn_recover */
+#define TW_ECN_F_PRR 0x20u    /* the reduction under way, by PRR (ecn.h tw_ecn_cwr_on) */
 
 /* c's own settings block, made on first use with the stack's defaults; NULL when out of
    memory. */

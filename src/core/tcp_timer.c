@@ -6,6 +6,7 @@
  * deadline is due is decided here when it fires.
  */
 #include "core/fastopen.h"
+#include "core/ecn.h"
 #include "core/tcp_conn.h"
 
 static void trace_timer(tw_socket *c, tw_timer_kind kind)
@@ -118,6 +119,9 @@ static bool on_rto(tw_socket *c)
         c->total_retrans++;
         tw_out_synack_again(c);
     } else {
+        if (c->flags & TW_F_EXTRAS) {
+            tw_ecn_rto(c); /* (ECN's reduction under way ends: ecn.h) */
+        }
         tw_out_retransmit(c);
     }
     c->rto_at = clamp_to_user_timeout(c, tw_time_add(st->now, c->rto));
