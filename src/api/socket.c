@@ -740,13 +740,17 @@ static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *b
 }
 
 
-/* tw_socket_send in SYN-RECEIVED with no FIN queued, out of the usual write's way (rare:
-   a simultaneous open's, or a child's accepted before its handshake completed): the data
-   is queued as there (S5), and one opened by Fast Open sends it at once (send_other,
-   fastopen.h tw_tfo_send_early). */
+/* tw_socket_send in SYN-RECEIVED, out of the usual write's way (rare: a simultaneous
+   open's, or a child's accepted before its handshake completed): with no FIN queued the
+   data is queued as there (S5), and one opened by Fast Open sends it at once
+   (send_other, fastopen.h tw_tfo_send_early). */
 static __attribute__((noinline, cold)) tw_ssize send_syn_rcvd(tw_socket *s, const void *buf,
                                                               size_t len)
 {
+    if (s->flags & TW_F_FIN_QUEUED) {
+        leave(s->st);
+        return TW_ERR_CLOSED;
+    }
     size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
     size_t n = len < room ? len : room;
     if (n == 0) {
@@ -808,11 +812,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     }
     switch (s->state) {
     case TW_STATE_SYN_RCVD:
-        if (!(s->flags & TW_F_FIN_QUEUED)) {
-            return send_syn_rcvd(s, buf, len);
-        }
-        rc = TW_ERR_CLOSED;
-        break;
+        return send_syn_rcvd(s, buf, len);
     case TW_STATE_SYN_SENT:
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
