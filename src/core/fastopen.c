@@ -200,6 +200,12 @@ void tw_tfo_send_early(tw_socket *c)
         c->state != TW_STATE_SYN_RCVD) {
         return; /* (any other SYN-RECEIVED: S5, the data waits for the third segment) */
     }
+    if (c->ca_state == TW_CA_LOSS) {
+        /* Our SYN+ACK timed out (tw_tfo_syn_timeout): the client may still be in
+           SYN-SENT, where it drops data; what is written now waits for the third
+           segment, which starts the resending (as Linux sends no more before it). */
+        return;
+    }
     /* RFC 7413 4.2: the server may send data before the handshake completes, as much as
        congestion control allows (Linux: the child accepted at the SYN was given its
        initial window then, tcp_fastopen_create_child's tcp_init_transfer), and the
