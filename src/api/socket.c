@@ -6,6 +6,7 @@
  * takes `now` and runs with the stack's re-entrancy guard.
  */
 #include "core/tcp_conn.h"
+#include "core/fastopen.h"
 #include "core/timewait.h"
 #include "core/reqsk.h"
 #include "core/ipv4.h"
@@ -733,9 +734,32 @@ static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *b
     if (s->state >= TW_STATE_ESTABLISHED) {
         tw_out_idle_check(s);
         tw_out_push_now(s);
+    } else if (s->state == TW_STATE_SYN_RCVD) {
+        tw_tfo_send_early(s); /* (a Fast Open child's data: fastopen.h) */
     }
     leave(s->st);
     return (tw_ssize)n;
+}
+
+
+/* tw_socket_send in SYN-RECEIVED, out of the usual write's way (rare: a simultaneous
+   open's, or a child's accepted before its handshake completed): with no FIN queued the
+   data is queued as there (S5), and one opened by Fast Open sends it at once
+   (send_other, fastopen.h tw_tfo_send_early). */
+static __attribute__((noinline, cold)) tw_ssize send_syn_rcvd(tw_socket *s, const void *buf,
+                                                              size_t len)
+{
+    if (s->flags & TW_F_FIN_QUEUED) {
+        leave(s->st);
+        return TW_ERR_CLOSED;
+    }
+    size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
+    size_t n = len < room ? len : room;
+    if (n == 0) {
+        leave(s->st);
+        return len ? TW_ERR_AGAIN : 0;
+    }
+    return send_other(s, buf, n, send_dst(s, (uint32_t)n));
 }
 
 static int dead_error(const tw_socket *s)
@@ -754,8 +778,8 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     /* A state that takes data with no FIN queued, asked first in one test of a mask
        (marked expected); the switch below answers the other cases. */
     if (__builtin_expect(((1u << s->state) &
-                          ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_SYN_RCVD) |
-                           (1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+                          ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
+                           (1u << TW_STATE_CLOSE_WAIT))) &&
                              !(s->flags & TW_F_FIN_QUEUED),
                          1)) {
         /* (more can be queued than a limit the application lowered) */
@@ -789,8 +813,9 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         return send_other(s, buf, n, dst);
     }
     switch (s->state) {
-    case TW_STATE_SYN_SENT:
     case TW_STATE_SYN_RCVD:
+        return send_syn_rcvd(s, buf, len);
+    case TW_STATE_SYN_SENT:
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
         rc = TW_ERR_CLOSED; /* (FIN queued) */
@@ -1091,7 +1116,10 @@ static void abort_child(tw_stack *st, tw_socket *c)
         tw_out_bare(st, c->raddr, c->lport, c->rport, c->snd_nxt.v, 0, TW_RST, 0, NULL);
     }
     tw_count(st, TW_CNT_TCP_CONN_ABORTED);
-    tw_conn_done(c, TW_ERR_ABORTED);
+    /* (tw_conn_done's steps for a child nobody accepted, freed here even when Fast Open
+       opened it: tw_conn_done would keep that one in the queue of a listener that goes) */
+    tw_conn_set_state(c, TW_STATE_CLOSED);
+    tw_conn_free(c);
 }
 
 /* x was made before y: ids grow by one per connection made (serial order: they wrap). */
@@ -1135,6 +1163,14 @@ static void listener_stop(tw_socket *l)
 {
     tw_stack *st = l->st;
     tw_req_close_listener(l);
+    /* Fast Open children that ended before accept(), CLOSED in the accept queue
+       (tcp_conn.c done_tfo_child): no longer hashed, so not in the walk below. */
+    for (tw_socket *c = l->acc_head, *next; c; c = next) {
+        next = c->q_next;
+        if (c->state == TW_STATE_CLOSED) {
+            tw_conn_free(c);
+        }
+    }
     /* Connections nobody accepted are reset, as Linux does when a listener closes,
        newest first. They are all hashed (a child is hashed when made, and freed when it
        ends before accept()). */

@@ -155,21 +155,37 @@ void tw_ecn_connect(tw_socket *c)
     tw_ecn_use(c->st);
 }
 
-void tw_ecn_synack(tw_socket *c, uint8_t flags)
+/* The peer's answer to the ECN our SYN asked for: agreed (`ok`) or not. */
+static void settle(tw_socket *c, bool ok)
 {
     tw_sock_opts *o = c->opts;
     if (!o || !(o->ecn & TW_ECN_F_ASKED)) {
         return;
     }
-    if ((flags & (TW_ECE | TW_CWR)) == TW_ECE) {
+    if (ok) {
         o->ecn = TW_ECN_F_OK;
         o->ecn_high = c->snd_nxt;
         o->ecn_recover = c->snd_una;
         return;
     }
-    /* 6.1.1: any other SYN+ACK (no ECE, or ECE with CWR: a reflector) means no ECN. */
     o->ecn = 0;
     tw_ecn_unuse(c->st);
+}
+
+void tw_ecn_synack(tw_socket *c, uint8_t flags)
+{
+    /* 6.1.1: ECE without CWR agrees; any other SYN+ACK (no ECE, or ECE with CWR: a
+       reflector) means no ECN. */
+    settle(c, (flags & (TW_ECE | TW_CWR)) == TW_ECE);
+}
+
+void tw_ecn_syn(tw_socket *c, uint8_t flags)
+{
+    /* 6.1.1 does not treat a simultaneous open; Linux does (tcp_ecn_rcv_syn): both SYNs
+       ECN-setup ones (ECE and CWR), ECN is on, and our SYN+ACK agrees with ECE alone
+       (conn_marks); a SYN without them turns it off. The peer's SYN+ACK then settles
+       nothing more (its ECE and CWR are passed over: tcp_in.c in_synchronized). */
+    settle(c, (flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR));
 }
 
 void tw_ecn_child(tw_socket *c)
@@ -208,26 +224,38 @@ void tw_ecn_rx(tw_socket *c, uint8_t flags, bool ce)
     }
 }
 
-void tw_ecn_ece(tw_socket *c, uint32_t prior_flight)
+bool tw_ecn_ece(tw_socket *c, uint32_t prior_flight)
 {
     tw_sock_opts *o = c->opts;
     /* Nothing was in flight: nothing of ours was marked (Linux: tcp_ack's no_queue). A
        loss recovery or timeout has reduced the window already (Linux ignores ECE in
        states past CWR). */
     if (!prior_flight || c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS) {
-        return;
+        return false;
     }
     /* 6.1.2: react at most once per window of data: not again until what was in flight
        at the last reduction is acknowledged. */
     if ((o->ecn & TW_ECN_F_IN_CWR) && tw_seq_lt(c->snd_una, o->ecn_recover)) {
-        return;
+        return false;
     }
     /* 6.1.2: cwnd and ssthresh reduced as for a loss, without a retransmission; the
-       algorithm says how much (RFC 9438 4.6 / RFC 5681 3.1 for NewReno). At once, not
-       spread over the round trip as Linux's tcp_enter_cwr does with PRR. */
+       algorithm says how much (RFC 9438 4.6 / RFC 5681 3.1 for NewReno). The caller
+       spreads the reduction over the round trip with PRR, as Linux's CWR state
+       (tcp_in.c ecn_cwr_enter). */
     tw_count(c->st, TW_CNT_TCP_ECN_CWR);
-    c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
-    c->cwnd = c->ssthresh;
     o->ecn |= TW_ECN_F_IN_CWR | TW_ECN_F_QUEUE_CWR;
     o->ecn_recover = c->snd_max;
+    return true;
+}
+
+void tw_ecn_rto(tw_socket *c)
+{
+    if (c->opts && (c->opts->ecn & TW_ECN_F_PRR)) {
+        /* A timeout ends the reduction (the Loss state's window from here); PRR's state
+           goes with it, so that no later recovery takes it for this one's. */
+        c->opts->ecn &= (uint8_t)~TW_ECN_F_PRR;
+        if (c->sb) {
+            tw_conn_sbx(c)->prr_on = false;
+        }
+    }
 }

@@ -36,6 +36,9 @@ void tw_ecn_connect(tw_socket *c);
 /* SYN-SENT: the SYN+ACK (its flags) says whether the peer agreed (6.1.1: ECE without
    CWR). */
 void tw_ecn_synack(tw_socket *c, uint8_t flags);
+/* SYN-SENT: a simultaneous open's SYN (its flags) says whether the peer asks for ECN
+   too (ECE and CWR, as Linux's tcp_ecn_rcv_syn). */
+void tw_ecn_syn(tw_socket *c, uint8_t flags);
 /* A passive connection made from an entry (or a cookie) that agreed: an ECN connection.
    The caller has counted it (tw_ecn_use). */
 void tw_ecn_child(tw_socket *c);
@@ -43,8 +46,20 @@ void tw_ecn_child(tw_socket *c);
    (`ce`), before its ACK is taken: the receiver's side (6.1.3). */
 void tw_ecn_rx(tw_socket *c, uint8_t flags, bool ce);
 /* The same segment's ECE after its ACK was taken, `prior_flight` the bytes in flight
-   before: the sender's reduction (6.1.2). */
-void tw_ecn_ece(tw_socket *c, uint32_t prior_flight);
+   before: true when the sender reduces now (6.1.2, once per window; counted, CWR queued
+   for the next new data), which the caller does (tcp_in.c ecn_cwr_enter). */
+bool tw_ecn_ece(tw_socket *c, uint32_t prior_flight);
+/* on_rto: a timeout ends an ECN reduction under way (TW_ECN_F_PRR). */
+void tw_ecn_rto(tw_socket *c);
+/* c is in ECN's reduction (Linux's CWR state): PRR spreads it over the ACKs of the
+   round trip (tcp_in.c), the congestion state Disorder meanwhile (its ACKs off header
+   prediction, cwnd not grown). (PRR's state still on: an undo, which ends it, ends the
+   reduction too.) */
+static inline bool tw_ecn_cwr_on(const tw_socket *c)
+{
+    return (c->flags & TW_F_EXTRAS) && c->opts && (c->opts->ecn & TW_ECN_F_PRR) &&
+        c->ca_state == TW_CA_DISORDER && c->sb && tw_conn_sbx(c)->prr_on;
+}
 /* c has negotiated ECN. */
 static inline bool tw_ecn_ok(const tw_socket *c)
 {

@@ -192,6 +192,63 @@ void tw_tfo_conn_gone(tw_socket *c)
     c->opts->tfo = (uint8_t)(c->opts->tfo & ~(TW_TFO_PENDING | TW_TFO_SYN_DATA));
 }
 
+/* The server's own data before the third segment (Linux sends it in SYN-RECEIVED). */
+void tw_tfo_send_early(tw_socket *c)
+{
+    tw_sock_opts *o = c->opts;
+    if (!(c->flags & TW_F_EXTRAS) || !o || !(o->tfo & TW_TFO_CHILD) ||
+        c->state != TW_STATE_SYN_RCVD) {
+        return; /* (any other SYN-RECEIVED: S5, the data waits for the third segment) */
+    }
+    if (c->ca_state == TW_CA_LOSS) {
+        /* Our SYN+ACK timed out (tw_tfo_syn_timeout): the client may still be in
+           SYN-SENT, where it drops data; what is written now waits for the third
+           segment, which starts the resending (as Linux sends no more before it). */
+        return;
+    }
+    /* RFC 7413 4.2: the server may send data before the handshake completes, as much as
+       congestion control allows (Linux: the child accepted at the SYN was given its
+       initial window then, tcp_fastopen_create_child's tcp_init_transfer), and the
+       peer's window (its SYN's, unscaled). The window is set up when the first such
+       write comes (RFC 6928's initial window); the third segment sets it again
+       (tw_cc_init) unless a SYN+ACK timeout reduced it (tw_tfo_syn_timeout). */
+    if (tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) && c->ca_state == TW_CA_OPEN) {
+        c->cwnd = c->st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
+        c->ssthresh = UINT32_MAX;
+        c->recover = c->snd_una;
+        c->high_rxt = c->snd_una;
+        c->snd_sml = c->snd_una;
+    }
+    tw_out_push_now(c);
+}
+
+/* on_rto's step for a Fast Open child in SYN-RECEIVED that has sent data after its
+   SYN+ACK: true when the SYN+ACK went again here. */
+static bool synack_timeout(tw_socket *c)
+{
+    if (!(c->opts->tfo & TW_TFO_CHILD) || tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1))) {
+        return false; /* (nothing but the SYN+ACK in flight: tw_out_syn sends it again) */
+    }
+    /* The SYN+ACK timed out: the client, still in SYN-SENT, has dropped the data sent
+       after it too. RFC 5681 3.1 (and RFC 6928 2): after a lost SYN+ACK the initial
+       window is one segment; the data is taken as lost (RFC 6298 5.4-5.6's steps of a
+       timeout: ssthresh, cwnd one segment, sending again from the first byte once the
+       handshake completes). Linux enters its Loss state at the second such timeout
+       (tcp_fastopen_synack_timer); tcpwave at the first, as RFC 5681 says. Only the
+       SYN+ACK goes now, as Linux: the client in SYN-SENT takes nothing else. SND.MAX
+       stays (an ACK of the first sending's data is still acceptable). */
+    if (c->ca_state != TW_CA_LOSS) {
+        c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
+        c->ca_state = TW_CA_LOSS;
+        c->recover = c->snd_max;
+    }
+    c->cwnd = c->snd_mss;
+    c->snd_nxt = tw_seq_add(c->iss, 1);
+    c->high_rxt = c->snd_nxt;
+    tw_out_synack_again(c);
+    return true;
+}
+
 /* ---- client: the cookie cache ---- */
 
 typedef struct tw_tfo_entry {
@@ -388,11 +445,14 @@ void tw_tfo_synack(tw_socket *c, const tw_tcp_hdr *h, tw_seq ack)
     }
 }
 
-void tw_tfo_syn_timeout(tw_socket *c)
+bool tw_tfo_syn_timeout(tw_socket *c)
 {
     tw_sock_opts *o = c->opts;
+    if (o && c->state == TW_STATE_SYN_RCVD) {
+        return synack_timeout(c);
+    }
     if (c->state != TW_STATE_SYN_SENT || !o || !(o->tfo & TW_TFO_SYN_DATA)) {
-        return;
+        return false;
     }
     /* RFC 7413 4.2.2, as Linux: the SYN goes again without data or cookie (tw_out_syn
        takes SND.NXT and SND.MAX back to ISS + 1: the data leaves after the handshake),
@@ -407,4 +467,5 @@ void tw_tfo_syn_timeout(tw_socket *c)
         }
         e->loss_at = st->now;
     }
+    return false;
 }

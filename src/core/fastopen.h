@@ -79,8 +79,14 @@ bool tw_tfo_synsent_ack(tw_socket *c, tw_seq ack);
    outcome counted). */
 void tw_tfo_synack(tw_socket *c, const tw_tcp_hdr *h, tw_seq ack);
 /* on_rto: a SYN-SENT timeout; a SYN with data goes again without it (RFC 7413 4.2.2,
-   Linux), and the address is noted. */
-void tw_tfo_syn_timeout(tw_socket *c);
+   Linux), and the address is noted. A SYN-RECEIVED one of a child that sent data after
+   its SYN+ACK (tw_tfo_send_early): the SYN+ACK again, the data taken as lost. True when
+   the segment was sent here (else on_rto's tw_out_syn sends it). */
+bool tw_tfo_syn_timeout(tw_socket *c);
+/* send(): new data on a socket in SYN-RECEIVED. A child opened by Fast Open sends it at
+   once, as Linux (RFC 7413 4.2); any other keeps it for the third segment (S5). */
+void tw_tfo_send_early(tw_socket *c);
+
 /* in_process_ack, SYN-RECEIVED: the ACK of a child opened at the SYN, already queued for
    accept: true when c is one (the pending count taken down). */
 bool tw_tfo_child_acked(tw_socket *c);
@@ -94,6 +100,12 @@ void tw_tfo_conn_gone(tw_socket *c);
 static inline bool tw_tfo_child_queued(const tw_socket *c)
 {
     return (c->flags & TW_F_EXTRAS) && c->opts && (c->opts->tfo & TW_TFO_CHILD);
+}
+/* A child opened by Fast Open with data sent after its SYN+ACK (SND.MAX past ISS + 1):
+   its SYN+ACK goes again without taking SND.NXT and SND.MAX back (tw_out_synack_again). */
+static inline bool tw_tfo_sent_early(const tw_socket *c)
+{
+    return !tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) && tw_tfo_child_queued(c);
 }
 
 #endif

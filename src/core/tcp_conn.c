@@ -514,12 +514,34 @@ static __attribute__((noinline)) void done_held(tw_socket *c, int err)
     tw_conn_notify(c);
 }
 
+/* tw_conn_done for a child opened by Fast Open, not yet accepted (fastopen.h): as
+   Linux's tcp_done leaves such a child (not SOCK_DEAD: its listener's accept queue holds
+   it), it stays there, CLOSED with its error, for accept() to hand over: the client's
+   SYN data was acknowledged, so the application learns of the connection and of its
+   end (Linux's fastopen/server reset-before-accept and icmp-before-accept). Its place in
+   the pending bound goes back (done_held). A reset discards the data as for any held
+   socket (done_held; Linux lets the SYN's bytes be read first). */
+static __attribute__((noinline, cold)) void done_tfo_child(tw_socket *c, int err)
+{
+    done_held(c, err ? err : TW_ERR_ABORTED);
+}
+
 void tw_conn_done(tw_socket *c, int err)
 {
-    if (c->flags & (TW_F_ORPHAN | TW_F_CHILD)) {
-        /* Nobody holds a handle: an orphan, or a passive child never accepted. The
-           object goes (tw_conn_free stops its timer, unhashes and uncounts it): only
-           the state change is left to make first, for its trace. */
+    if (c->flags & TW_F_ORPHAN) {
+        /* Nobody holds a handle: the object goes (tw_conn_free stops its timer,
+           unhashes and uncounts it): only the state change is left to make first, for
+           its trace. */
+        tw_conn_set_state(c, TW_STATE_CLOSED);
+        tw_conn_free(c);
+        return;
+    }
+    if (__builtin_expect(c->flags & TW_F_CHILD, 0)) {
+        if (tw_tfo_child_queued(c)) {
+            done_tfo_child(c, err);
+            return;
+        }
+        /* A passive child never accepted: nobody holds a handle either. */
         tw_conn_set_state(c, TW_STATE_CLOSED);
         tw_conn_free(c);
         return;

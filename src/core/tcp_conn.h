@@ -385,6 +385,7 @@ typedef struct tw_sock_opts {
 #define TW_ECN_F_DEMAND 0x04u /* CE seen: every segment carries ECE until a CWR (6.1.3) */
 #define TW_ECN_F_QUEUE_CWR 0x08u /* cwnd reduced for an ECE: CWR on the next new data */
 #define TW_ECN_F_IN_CWR 0x10u /* reduced, until snd_una reaches ecn_recover */
+#define TW_ECN_F_PRR 0x20u    /* the reduction under way, by PRR (ecn.h tw_ecn_cwr_on) */
 
 /* c's own settings block, made on first use with the stack's defaults; NULL when out of
    memory. */
@@ -1070,7 +1071,8 @@ void tw_out_syn(tw_socket *c, bool retransmit);
    stack's re-entrancy guard cleared once the netdev has the SYN. Returns 0. */
 int tw_out_syn_first_leave(tw_socket *c);
 /* Our SYN+ACK again, from ISS, for a connection in FIN-WAIT-1 whose SYN is not
-   acknowledged (TW_F_SYN_UNACKED): SND.NXT and SND.MAX stay as they are. */
+   acknowledged (TW_F_SYN_UNACKED), or a Fast Open child that sent data in SYN-RECEIVED
+   (fastopen.h): SND.NXT and SND.MAX stay as they are. */
 void tw_out_synack_again(tw_socket *c);
 /* CLOSE (or shutdown's) in SYN-RECEIVED with nothing queued: the FIN now, FIN-WAIT-1
    (RFC 9293 3.10.4; tcp_in.c). */

@@ -542,6 +542,13 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
             st->counters[TW_CNT_TCP_FASTOPEN_DATA_DELIVERED] += n;
         }
     }
+    if ((s->flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR) && st->cfg.ecn != TW_ECN_OFF) {
+        /* RFC 3168 6.1.1: an ECN-setup SYN, agreed as a SYN queue entry's (listen_ecn):
+           Linux settles ECN on the request before its Fast Open step
+           (tcp_conn_request), so its child opened at the SYN is an ECN one too. */
+        tw_ecn_use(st);
+        tw_ecn_child(c);
+    }
     c->rcv_adv = c->rcv_nxt;
     c->last_ack_sent = c->rcv_nxt;
     tw_count(st, TW_CNT_TCP_PASSIVE_OPENS);
@@ -966,6 +973,8 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
            (one without says no: the connection, never marked OK, goes without) */
         if (has_ack && (c->flags & TW_F_EXTRAS)) {
             tw_ecn_synack(c, s->flags);
+        } else if (c->flags & TW_F_EXTRAS) {
+            tw_ecn_syn(c, s->flags); /* (a simultaneous open's SYN: ecn.c) */
         }
     }
     /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
@@ -1195,7 +1204,9 @@ static in_result in_check_rst(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
             /* S7: the half-open connection made by an old duplicate SYN goes away; the
                listener is untouched. */
             tw_count(st, TW_CNT_TCP_SYNRCVD_RST);
-            tw_conn_done(c, 0);
+            /* (one opened by Fast Open is in the accept queue, or accepted: its
+               application sees "connection reset", as on Linux; tcp_conn.c) */
+            tw_conn_done(c, tw_tfo_child_queued(c) ? TW_ERR_RESET : 0);
         } else {
             tw_count(st, TW_CNT_TCP_CONN_REFUSED);
             tw_conn_done(c, TW_ERR_REFUSED);
@@ -1348,19 +1359,38 @@ static __attribute__((noinline, cold)) void prr_begin(tw_socket *c)
     x->prr_dup = c->dupacks > 1 ? (uint32_t)(c->dupacks - 1) * c->snd_mss : 0;
 }
 
+/* enter_recovery for a connection in ECN's reduction (ecn.h tw_ecn_cwr_on): true when
+   it is, and then the reduction goes on as the recovery's. RFC 3168 6.1.2: the window is
+   reduced once per window of data, ECE or loss ("SHOULD NOT decrease ... ssthresh, if
+   it has been decreased within the last round trip time"); Linux's tcp_enter_recovery
+   in its CWR state keeps the ssthresh and the PRR count under way (no new
+   tcp_init_cwnd_reduction), and no undo (no D-SACK can show an ECE spurious). */
+static __attribute__((noinline, cold)) bool ecn_cwr_recovery(tw_socket *c)
+{
+    if (!tw_ecn_cwr_on(c)) {
+        return false;
+    }
+    c->opts->ecn &= (uint8_t)~TW_ECN_F_PRR;
+    return true;
+}
+
 /* RFC 6582 3.2 / RFC 6675 5: fast retransmit, then recovery until `recover`. */
 static void enter_recovery(tw_socket *c)
 {
     tw_stack *st = c->st;
     tw_count(st, TW_CNT_TCP_FAST_RETRANS);
     c->fast_retransmits++;
-    tw_undo_begin(c);
-    c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
+    /* (a loss in ECN's reduction: ecn_cwr_recovery) */
+    bool cwr = __builtin_expect(c->flags & TW_F_EXTRAS, 0) && ecn_cwr_recovery(c);
+    if (!cwr) {
+        tw_undo_begin(c);
+        c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
+    }
     c->recover = c->snd_max;
     c->ca_state = TW_CA_RECOVERY;
     c->flags &= ~TW_F_RTT_TIMING; /* Karn */
     c->high_rxt = c->snd_una;
-    if (!st->cfg.no_prr) {
+    if (!st->cfg.no_prr && !cwr) {
         prr_begin(c); /* (before the fast retransmit, which counts in prr_out) */
     }
     uint32_t n = tw_out_resend(c, c->snd_una, c->snd_mss);
@@ -1534,6 +1564,70 @@ static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked
     c->cwnd = base + sndcnt;
 }
 
+/* ---- ECN's reduction (RFC 3168 6.1.2) by PRR, as Linux's CWR state ---- */
+
+/* The end of the reduction: Linux's tcp_end_cwnd_reduction (cwnd = ssthresh), the Open
+   state again. */
+static void ecn_cwr_end(tw_socket *c)
+{
+    c->opts->ecn &= (uint8_t)~TW_ECN_F_PRR;
+    tw_conn_sbx(c)->prr_on = false;
+    c->cwnd = c->ssthresh;
+    c->ca_state = TW_CA_OPEN;
+    c->dupacks = 0;
+}
+
+/* An ECE that reduces (ecn.c tw_ecn_ece), on an ACK that acknowledged `acked` bytes with
+   `prior_flight` in flight before it. RFC 3168 6.1.2 halves the window "as for a
+   loss"; Linux (tcp_enter_cwr) takes ssthresh down at once and brings cwnd to it over
+   the round trip with PRR (RFC 6937 3.1: each ACK lets sndcnt out, in proportion to
+   what it delivered), rather than cwnd at once, which stalls the sender for most of a
+   round trip and then sends in a burst. The state meanwhile is Disorder (ACKs off
+   header prediction, cwnd not grown: on_new_ack asks tw_ecn_cwr_on first), until an
+   ACK goes past what was in flight at the ECE (ecn_recover: Linux's high_seq; past it,
+   as Linux holds CWR until the CWR flag's segment is acknowledged), or a loss turns it
+   into a recovery (ecn_cwr_recovery), or a timeout ends it (ecn.c tw_ecn_rto). Without
+   PRR (no_prr, or no memory for its state) the reduction is at once, as before. */
+static __attribute__((noinline, cold)) void ecn_cwr_enter(tw_socket *c, uint32_t acked,
+                                                          uint32_t prior_flight)
+{
+    tw_stack *st = c->st;
+    c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
+    tw_sbx *x = st->cfg.no_prr ? NULL : tw_sbx_get(c);
+    if (x == NULL) {
+        c->cwnd = c->ssthresh;
+        return;
+    }
+    prr_begin(c);
+    /* RecoverFS: the flight this ACK was part of (its delivery counts below, as Linux's
+       tcp_cwnd_reduction counts the ECE's ACK); no duplicate ACK before it stands for
+       delivered data of this reduction. */
+    x->prr_recover_fs = prior_flight;
+    x->prr_dup = 0;
+    c->opts->ecn |= TW_ECN_F_PRR;
+    if (c->ca_state == TW_CA_OPEN) {
+        c->ca_state = TW_CA_DISORDER;
+    }
+    if (acked) {
+        prr_ack(c, acked, false, false);
+    }
+}
+
+/* An ACK of new data in the reduction (on_new_ack): PRR's count, unless it SACKs news too
+   (then on_dupack counts it, from sack_on_new_ack: once); the end once past
+   ecn_recover. */
+static __attribute__((noinline, cold)) void ecn_cwr_ack(tw_socket *c, uint32_t acked,
+                                                        uint32_t sacked)
+{
+    if (tw_seq_gt(c->snd_una, c->opts->ecn_recover)) {
+        ecn_cwr_end(c);
+        return;
+    }
+    if (!sacked) {
+        prr_ack(c, acked, false, false);
+    }
+}
+
 static void on_dupack_in(tw_socket *c, bool dup);
 
 /* A duplicate ACK, or an ACK with SACK news (RFC 6675 5): `acked` what it moved snd.una
@@ -1549,6 +1643,8 @@ static void on_dupack(tw_socket *c, bool dup, uint32_t acked, uint32_t sacked)
             x->prr_sacked -= sacked < x->prr_sacked ? sacked : x->prr_sacked;
         }
         prr_ack(c, acked, dup && !(c->flags & TW_F_SACK), !was);
+    } else if (__builtin_expect(c->flags & TW_F_EXTRAS, 0) && tw_ecn_cwr_on(c)) {
+        prr_ack(c, acked, dup && !(c->flags & TW_F_SACK), false); /* (ECN's reduction) */
     }
 }
 
@@ -1712,6 +1808,10 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     if (c->ca_state == TW_CA_LOSS && tw_seq_ge(c->snd_una, c->recover)) {
         c->ca_state = TW_CA_OPEN;
     } else if (c->ca_state == TW_CA_DISORDER) {
+        if (__builtin_expect(c->flags & TW_F_EXTRAS, 0) && tw_ecn_cwr_on(c)) {
+            ecn_cwr_ack(c, acked, sacked); /* (ECN's reduction: no growth) */
+            return;
+        }
         if (!c->sb || !tlp_ack_wait(c)) {
             c->ca_state = TW_CA_OPEN;
         }
@@ -1773,6 +1873,26 @@ static in_result syn_rcvd_full(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
+/* syn_rcvd_acked for a child opened by Fast Open, out of line. A SYN+ACK timeout with
+   data sent after it (fastopen.c tw_tfo_syn_timeout) left the Loss state, one segment's
+   window and SND.NXT at ISS + 1: kept, so that the data goes again from the first byte
+   in slow start (RFC 5681 3.1) rather than in a fresh initial window. */
+static __attribute__((noinline, cold)) in_result tfo_syn_rcvd_acked(tw_socket *c,
+                                                                    const tw_seg *s)
+{
+    bool loss = c->ca_state == TW_CA_LOSS;
+    uint32_t cwnd = c->cwnd, ssthresh = c->ssthresh;
+    tw_seq recover = c->recover;
+    syn_rcvd_queued(c, s, NULL);
+    if (loss) {
+        c->ca_state = TW_CA_LOSS;
+        c->cwnd = cwnd;
+        c->ssthresh = ssthresh;
+        c->recover = recover;
+    }
+    return IN_CONTINUE;
+}
+
 /* The fifth check's SYN-RECEIVED step for in_process_ack (third_ack, which knows c's
    listener, takes its steps itself: tw_listener_enqueue_to, syn_rcvd_queued). */
 static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket *c,
@@ -1781,6 +1901,7 @@ static inline __attribute__((always_inline)) in_result syn_rcvd_acked(tw_socket 
     tw_socket *l = NULL; /* a passive child's listener (TW_F_CHILD) */
     if ((c->flags & TW_F_PASSIVE) && (c->flags & TW_F_EXTRAS) && tw_tfo_child_acked(c)) {
         /* opened by Fast Open: in the accept queue (or accepted) since its SYN */
+        return tfo_syn_rcvd_acked(c, s);
     } else if ((c->flags & TW_F_PASSIVE) && !(l = tw_listener_enqueue(c))) {
         return syn_rcvd_full(c, s);
     }
@@ -1892,11 +2013,17 @@ static __attribute__((noinline, cold)) in_result ack_accept_ecn(tw_socket *c, co
     /* (ECE of an old ACK is not taken: Linux's tcp_ack returns before it) */
     bool ece = (s->flags & TW_ECE) && tw_seq_ge(s->ack, c->snd_una);
     uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+    tw_seq una = c->snd_una;
+    uint32_t cwnd = c->cwnd;
     if (ack_accept(c, s) == IN_DONE) {
         return IN_DONE;
     }
-    if (ece) {
-        tw_ecn_ece(c, prior_flight);
+    if (ece && tw_ecn_ece(c, prior_flight)) {
+        /* (the ECE's ACK grows no window, as Linux's tcp_cong_control in its CWR state:
+           the reduction starts from the window it found) */
+        c->cwnd = cwnd < c->cwnd ? cwnd : c->cwnd;
+        uint32_t acked = tw_seq_gt(c->snd_una, una) ? (uint32_t)tw_seq_diff(c->snd_una, una) : 0;
+        ecn_cwr_enter(c, acked, prior_flight);
     }
     return IN_CONTINUE;
 }
@@ -2556,8 +2683,9 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
                 tw_drop(c->st, TW_CNT_TCP_ACK_SKIPPED_SYN_RECV, &s->sum, c);
                 return;
             }
-            if (c->flags & TW_F_SYN_UNACKED) {
-                tw_out_synack_again(c);
+            if ((c->flags & TW_F_SYN_UNACKED) ||
+                ((c->flags & TW_F_EXTRAS) && tw_tfo_sent_early(c))) {
+                tw_out_synack_again(c); /* (SND.MAX stays past data sent: fastopen.h) */
             } else {
                 tw_out_syn(c, true);
             }
@@ -2568,7 +2696,9 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
            challenged below, as Linux's tcp_validate_incoming does, whose repeat must
            end at SEG.SEQ + 1.) */
         if (!(s->flags & TW_FIN)) {
-            s->flags &= (uint8_t)~TW_SYN;
+            /* (its ECE and CWR too: on a SYN they negotiate ECN, RFC 3168 6.1.1, and
+               signal no congestion; Linux's tcp_ecn_rcv_ecn_echo passes over a SYN's) */
+            s->flags &= (uint8_t) ~(TW_SYN | TW_ECE | TW_CWR);
             s->seq = tw_seq_add(s->seq, 1);
             s->len--;
             /* Its SYN lay below RCV.NXT, which the first check answers with an ACK

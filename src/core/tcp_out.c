@@ -949,10 +949,12 @@ int tw_out_syn_first_leave(tw_socket *c)
     return 0;
 }
 
-/* see tcp_conn.h (rare: a close in SYN-RECEIVED, tw_conn_fin_syn_rcvd) */
+/* see tcp_conn.h (rare: a close in SYN-RECEIVED, tw_conn_fin_syn_rcvd; a Fast Open
+   child's data sent in SYN-RECEIVED, fastopen.h tw_tfo_sent_early) */
 void tw_out_synack_again(tw_socket *c)
 {
-    assert((c->flags & TW_F_SYN_UNACKED) && c->state != TW_STATE_SYN_RCVD);
+    assert(((c->flags & TW_F_SYN_UNACKED) && c->state != TW_STATE_SYN_RCVD) ||
+           (c->state == TW_STATE_SYN_RCVD && tw_tfo_sent_early(c)));
     emit(c, TW_SYN | TW_ACK, c->iss, 0, 0, true);
 }
 

@@ -6,6 +6,7 @@
  * deadline is due is decided here when it fires.
  */
 #include "core/fastopen.h"
+#include "core/ecn.h"
 #include "core/tcp_conn.h"
 
 static void trace_timer(tw_socket *c, tw_timer_kind kind)
@@ -71,7 +72,9 @@ static bool on_rto(tw_socket *c)
     if (c->state == TW_STATE_SYN_SENT) {
         limit = st->cfg.syn_retries;
     } else if (c->state == TW_STATE_SYN_RCVD) {
-        limit = st->cfg.synack_retries;
+        /* (one more for a child opened by Fast Open, as Linux's
+           tcp_fastopen_synack_timer: it may have been accepted already) */
+        limit = st->cfg.synack_retries + (tw_tfo_child_queued(c) ? 1u : 0u);
     } else if (c->flags & TW_F_ORPHAN) {
         limit = st->cfg.orphan_retries;
     } else {
@@ -104,10 +107,11 @@ static bool on_rto(tw_socket *c)
     c->flags &= ~TW_F_RTT_TIMING;
     if (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD) {
         c->total_retrans++;
-        if (c->flags & TW_F_EXTRAS) {
-            tw_tfo_syn_timeout(c); /* RFC 7413 4.2.2: no data on the SYN sent again */
+        /* (Fast Open: RFC 7413 4.2.2, no data on the SYN sent again; a child's SYN+ACK
+           with data sent after it: fastopen.c) */
+        if (!(c->flags & TW_F_EXTRAS) || !tw_tfo_syn_timeout(c)) {
+            tw_out_syn(c, true);
         }
-        tw_out_syn(c, true);
     } else if (c->flags & TW_F_SYN_UNACKED) {
         /* FIN-WAIT-1 entered from SYN-RECEIVED (tw_conn_fin_syn_rcvd): the oldest
            unacknowledged is our SYN, sent again as it was; the FIN follows once the SYN
@@ -115,6 +119,9 @@ static bool on_rto(tw_socket *c)
         c->total_retrans++;
         tw_out_synack_again(c);
     } else {
+        if (c->flags & TW_F_EXTRAS) {
+            tw_ecn_rto(c); /* (ECN's reduction under way ends: ecn.h) */
+        }
         tw_out_retransmit(c);
     }
     c->rto_at = clamp_to_user_timeout(c, tw_time_add(st->now, c->rto));
