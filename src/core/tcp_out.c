@@ -434,10 +434,9 @@ static inline __attribute__((always_inline)) void out_syn_all(
     /* send_words' steps for these ten words (no payload): the MSS word (kind 2, length
        4), SACK-permitted with the TS kind and length (constant), the TS value and echo
        as one 8-byte word, NOP and window scale (kind 3, length 3), each stored as it is
-       made; the checksum and urgent pointer word is stored as zero first, so that the
-       header's five 8-byte words are summed as they lie, in one carry chain read from
-       the packet (RFC 1071: the sum of the parts), with the pseudo-header (RFC 9293
-       3.1). */
+       made; the header's words are summed in one carry chain (RFC 1071: the sum of the
+       parts) with the pseudo-header (RFC 9293 3.1), the checksum and urgent pointer word
+       stored once, with the sum (below). */
     uint8_t *pkt = st->txbuf;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
@@ -447,10 +446,10 @@ static inline __attribute__((always_inline)) void out_syn_all(
     memcpy(tcp, &h01, 8);
     uint64_t h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
     memcpy(tcp + 8, &h23, 8);
-    uint32_t zero = 0;
-    memcpy(tcp + 16, &zero, 4);
     const tw_socket *mc = r ? r->listener : c; /* MSS and window scale (one load) */
-    uint32_t n5 = tw_be32(0x02040000u | tw_conn_local_mss(mc));
+    /* (the word's bytes first in memory on either byte order, and as a 64-bit value
+       with no zero extension of its own for the sum below: a 32-bit one took a move) */
+    uint64_t n5 = tw_be64((uint64_t)(0x02040000u | tw_conn_local_mss(mc)) << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
@@ -484,7 +483,13 @@ static inline __attribute__((always_inline)) void out_syn_all(
         tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
                              TW_IPV4_ATOMIC_ID);
     }
-    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+    /* The words 0-3 and the MSS word from their registers, the checksum's word left
+       unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
+       change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
+       words as they lie. */
+    uint64_t sum = tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                                         tw_cksum_load64(tcp + 32),
+                                         tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     if (__builtin_constant_p(retrans) && !retrans) {
