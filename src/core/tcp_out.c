@@ -74,9 +74,10 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
 }
 
 /* adv_window given the space (tw_conn_rcv_space), for a caller that has it. */
-static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c, bool syn,
-                                                                    uint32_t space)
+static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c, bool syn,
+                                                                    uint32_t space, tw_seq rn)
 {
+    assert(tw_seq_eq(rn, c->rcv_nxt));
     assert(space == tw_conn_rcv_space(c));
     uint32_t win;
     if (syn) {
@@ -93,12 +94,27 @@ static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c
         if (win > 65535u) {
             win = 65535u;
         }
-        tw_seq edge = tw_seq_add(c->rcv_nxt, win << c->rcv_wscale);
+        tw_seq edge = tw_seq_add(rn, win << c->rcv_wscale);
         if (tw_seq_gt(edge, c->rcv_adv)) {
             c->rcv_adv = edge;
         }
     }
     return (uint16_t)win;
+}
+
+static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c, bool syn,
+                                                                    uint32_t space)
+{
+    return adv_window_rn(c, syn, space, c->rcv_nxt);
+}
+
+/* adv_window (below) with RCV.NXT given, for a caller that has it. */
+static inline __attribute__((always_inline)) uint16_t adv_window_rn2(tw_socket *c, tw_seq rn)
+{
+    uint32_t space = __builtin_expect(!(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)), 1)
+                         ? c->rcvbuf_cap - c->rcv.len
+                         : tw_conn_rcv_space(c);
+    return adv_window_rn(c, false, space, rn);
 }
 
 static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
@@ -174,6 +190,17 @@ static uint32_t load32(const uint8_t *p)
 
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
    more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. */
+static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
+{
+    assert(tw_seq_eq(rn, c->rcv_nxt));
+    c->last_ack_sent = rn;
+    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
+    c->delack_bytes = 0;
+    if (c->dack_at != TW_TIME_NEVER) {
+        tw_conn_dack_stop(c);
+    }
+}
+
 static inline void ack_carried(tw_socket *c)
 {
     c->last_ack_sent = c->rcv_nxt;
@@ -606,7 +633,7 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    again: lifecycle -4 instr). */
 static inline __attribute__((always_inline)) void
 emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
-                bool retrans, uint16_t win, bool ts, bool in_place)
+                bool retrans, uint16_t win, bool ts, bool in_place, tw_seq rn)
 {
     assert(st == c->st);
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
@@ -650,7 +677,8 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* The ports from the table key's low half (rport << 16 | lport, one load). */
     uint32_t pk = (uint32_t)c->h.key;
     uint32_t w0 = pk << 16 | pk >> 16;
-    uint32_t w2 = (flags & TW_ACK) ? c->rcv_nxt.v : 0;
+    assert(tw_seq_eq(rn, c->rcv_nxt));
+    uint32_t w2 = (flags & TW_ACK) ? rn.v : 0;
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
     uint32_t ts_val = 0;
     /* Both checksums are summed in the packet's own byte order (RFC 1071 2(B): the sum
@@ -741,14 +769,14 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
     bool ts = (c->flags & TW_F_TS) != 0;
     if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
         if (ts) {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true, c->rcv_nxt);
         } else {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt);
         }
     } else if (ts) {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt);
     } else {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt);
     }
 }
 
@@ -757,13 +785,14 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
 static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw_socket *c,
                                                                 uint8_t flags, tw_seq seq,
                                                                 uint32_t off, uint32_t len,
-                                                                bool retrans, uint16_t win, bool ts)
+                                                                bool retrans, uint16_t win, bool ts,
+                                                                tw_seq rn)
 {
     if (len > 128 || off + len > c->snd.cap - c->snd.head) {
         emit_plain_long(c, flags, seq, off, len, retrans, win);
         return;
     }
-    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false);
+    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
@@ -771,12 +800,12 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw
 static inline __attribute__((always_inline)) void emit_plain(tw_stack *st, tw_socket *c,
                                                              uint8_t flags, tw_seq seq,
                                                              uint32_t off, uint32_t len,
-                                                             bool retrans, uint16_t win)
+                                                             bool retrans, uint16_t win, tw_seq rn)
 {
     if (c->flags & TW_F_TS) {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true);
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn);
     } else {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false);
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn);
     }
 }
 
@@ -792,7 +821,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
     if (!syn && (flags & TW_ACK) && ((flags & TW_RST) || !sack_blocks_due(c))) {
         uint16_t win = adv_window(c, false);
         ack_carried(c);
-        emit_plain(c->st, c, flags, seq, off, len, retrans, win);
+        emit_plain(c->st, c, flags, seq, off, len, retrans, win, c->rcv_nxt);
         return;
     }
     if (syn) {
@@ -972,7 +1001,7 @@ static bool ack_fast(tw_socket *c, tw_seq seq)
     }
     uint16_t win = adv_window(c, false);
     ack_carried(c);
-    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, win);
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, win, c->rcv_nxt);
     return true;
 }
 
@@ -1025,7 +1054,8 @@ void tw_out_ack_last(tw_socket *c)
         space = rcv_space_nocall(c, false);
     }
     uint32_t win = space >> c->rcv_wscale;
-    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win),
+               c->rcv_nxt);
 }
 
 void tw_out_ack_carried(tw_socket *c)
@@ -1736,6 +1766,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         c->stall_start = st->now;
     }
     tw_seq seq = c->snd_nxt;
+    tw_seq rn = c->rcv_nxt; /* (read once for the window, the ACK's note and its field) */
     tw_seq nxt = tw_seq_add(seq, avail + (flags & TW_FIN ? 1u : 0u));
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
@@ -1756,11 +1787,11 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
         win = (uint16_t)(w > 65535u ? 65535u : w);
     } else {
-        win = adv_window(c, false);
+        win = adv_window_rn2(c, rn);
     }
-    ack_carried(c);
+    ack_carried_rn(c, rn);
     push_last_sent(c, nxt);
-    emit_plain(st, c, flags, seq, off, avail, false, win);
+    emit_plain(st, c, flags, seq, off, avail, false, win, rn);
 }
 
 /* push_last's data segment, with fin_q a constant in each of its two copies (push_last):
