@@ -73,7 +73,8 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
     return space;
 }
 
-/* adv_window given the space (tw_conn_rcv_space), for a caller that has it. */
+/* adv_window given the space (tw_conn_rcv_space) and RCV.NXT (`rn`), for a caller that
+   has them. */
 static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c, bool syn,
                                                                     uint32_t space, tw_seq rn)
 {
@@ -102,29 +103,25 @@ static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c
     return (uint16_t)win;
 }
 
+/* adv_window_rn with RCV.NXT read here. */
 static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c, bool syn,
                                                                     uint32_t space)
 {
     return adv_window_rn(c, syn, space, c->rcv_nxt);
 }
 
-/* adv_window (below) with RCV.NXT given, for a caller that has it. */
-static inline __attribute__((always_inline)) uint16_t adv_window_rn2(tw_socket *c, tw_seq rn)
+/* tw_conn_rcv_space with its usual case (neither side shut nor a limit lowered) marked
+   likely: GCC laid it out of line, with a jump back. */
+static inline __attribute__((always_inline)) uint32_t rcv_space_usual(const tw_socket *c)
 {
-    uint32_t space = __builtin_expect(!(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)), 1)
-                         ? c->rcvbuf_cap - c->rcv.len
-                         : tw_conn_rcv_space(c);
-    return adv_window_rn(c, false, space, rn);
+    return __builtin_expect(!(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)), 1)
+               ? c->rcvbuf_cap - c->rcv.len
+               : tw_conn_rcv_space(c);
 }
 
 static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
 {
-    /* tw_conn_rcv_space with its usual case (neither side shut nor a limit lowered)
-       marked likely: GCC laid it out of line, with a jump back. */
-    uint32_t space = __builtin_expect(!(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)), 1)
-                         ? c->rcvbuf_cap - c->rcv.len
-                         : tw_conn_rcv_space(c);
-    return adv_window_of(c, syn, space);
+    return adv_window_of(c, syn, rcv_space_usual(c));
 }
 
 static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans,
@@ -189,7 +186,8 @@ static uint32_t load32(const uint8_t *p)
 }
 
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
-   more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. */
+   more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. `rn`
+   is RCV.NXT, for a caller that has it (push_last_send). */
 static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
@@ -203,12 +201,7 @@ static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
 
 static inline void ack_carried(tw_socket *c)
 {
-    c->last_ack_sent = c->rcv_nxt;
-    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
-    c->delack_bytes = 0;
-    if (c->dack_at != TW_TIME_NEVER) {
-        tw_conn_dack_stop(c);
-    }
+    ack_carried_rn(c, c->rcv_nxt);
 }
 
 /* The options of `o` as host-order 32-bit words, in tw_tcp_build_opts_any's layout
@@ -514,9 +507,9 @@ static inline __attribute__((always_inline)) void out_syn_all(
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
        words as they lie. */
-    uint64_t sum = tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
-                                         tw_cksum_load64(tcp + 32),
-                                         tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+    uint64_t sum =
+        tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                              tw_cksum_load64(tcp + 32), tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     if (__builtin_constant_p(retrans) && !retrans) {
@@ -782,11 +775,9 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
 
 /* emit_plain_body, the payload sent in place when it can be (emit_plain_long), which
    also takes a short payload in two pieces or past the wrap. */
-static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw_socket *c,
-                                                                uint8_t flags, tw_seq seq,
-                                                                uint32_t off, uint32_t len,
-                                                                bool retrans, uint16_t win, bool ts,
-                                                                tw_seq rn)
+static inline __attribute__((always_inline)) void
+emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
+              bool retrans, uint16_t win, bool ts, tw_seq rn)
 {
     if (len > 128 || off + len > c->snd.cap - c->snd.head) {
         emit_plain_long(c, flags, seq, off, len, retrans, win);
@@ -1787,7 +1778,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
         win = (uint16_t)(w > 65535u ? 65535u : w);
     } else {
-        win = adv_window_rn2(c, rn);
+        win = adv_window_rn(c, false, rcv_space_usual(c), rn);
     }
     ack_carried_rn(c, rn);
     push_last_sent(c, nxt);
