@@ -73,10 +73,12 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
     return space;
 }
 
-/* adv_window given the space (tw_conn_rcv_space), for a caller that has it. */
-static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c, bool syn,
-                                                                    uint32_t space)
+/* adv_window given the space (tw_conn_rcv_space) and RCV.NXT (`rn`), for a caller that
+   has them. */
+static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c, bool syn,
+                                                                    uint32_t space, tw_seq rn)
 {
+    assert(tw_seq_eq(rn, c->rcv_nxt));
     assert(space == tw_conn_rcv_space(c));
     uint32_t win;
     if (syn) {
@@ -93,7 +95,7 @@ static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c
         if (win > 65535u) {
             win = 65535u;
         }
-        tw_seq edge = tw_seq_add(c->rcv_nxt, win << c->rcv_wscale);
+        tw_seq edge = tw_seq_add(rn, win << c->rcv_wscale);
         if (tw_seq_gt(edge, c->rcv_adv)) {
             c->rcv_adv = edge;
         }
@@ -101,14 +103,25 @@ static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c
     return (uint16_t)win;
 }
 
+/* adv_window_rn with RCV.NXT read here. */
+static inline __attribute__((always_inline)) uint16_t adv_window_of(tw_socket *c, bool syn,
+                                                                    uint32_t space)
+{
+    return adv_window_rn(c, syn, space, c->rcv_nxt);
+}
+
+/* tw_conn_rcv_space with its usual case (neither side shut nor a limit lowered) marked
+   likely: GCC laid it out of line, with a jump back. */
+static inline __attribute__((always_inline)) uint32_t rcv_space_usual(const tw_socket *c)
+{
+    return __builtin_expect(!(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)), 1)
+               ? c->rcvbuf_cap - c->rcv.len
+               : tw_conn_rcv_space(c);
+}
+
 static inline __attribute__((always_inline)) uint16_t adv_window(tw_socket *c, bool syn)
 {
-    /* tw_conn_rcv_space with its usual case (neither side shut nor a limit lowered)
-       marked likely: GCC laid it out of line, with a jump back. */
-    uint32_t space = __builtin_expect(!(c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)), 1)
-                         ? c->rcvbuf_cap - c->rcv.len
-                         : tw_conn_rcv_space(c);
-    return adv_window_of(c, syn, space);
+    return adv_window_of(c, syn, rcv_space_usual(c));
 }
 
 static void trace_out(tw_stack *st, const tw_socket *c, const tw_tcp_hdr *h, bool retrans,
@@ -173,15 +186,22 @@ static uint32_t load32(const uint8_t *p)
 }
 
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
-   more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. */
-static inline void ack_carried(tw_socket *c)
+   more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. `rn`
+   is RCV.NXT, for a caller that has it (push_last_send). */
+static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
 {
-    c->last_ack_sent = c->rcv_nxt;
+    assert(tw_seq_eq(rn, c->rcv_nxt));
+    c->last_ack_sent = rn;
     c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
     c->delack_bytes = 0;
     if (c->dack_at != TW_TIME_NEVER) {
         tw_conn_dack_stop(c);
     }
+}
+
+static inline void ack_carried(tw_socket *c)
+{
+    ack_carried_rn(c, c->rcv_nxt);
 }
 
 /* The options of `o` as host-order 32-bit words, in tw_tcp_build_opts_any's layout
@@ -434,10 +454,9 @@ static inline __attribute__((always_inline)) void out_syn_all(
     /* send_words' steps for these ten words (no payload): the MSS word (kind 2, length
        4), SACK-permitted with the TS kind and length (constant), the TS value and echo
        as one 8-byte word, NOP and window scale (kind 3, length 3), each stored as it is
-       made; the checksum and urgent pointer word is stored as zero first, so that the
-       header's five 8-byte words are summed as they lie, in one carry chain read from
-       the packet (RFC 1071: the sum of the parts), with the pseudo-header (RFC 9293
-       3.1). */
+       made; the header's words are summed in one carry chain (RFC 1071: the sum of the
+       parts) with the pseudo-header (RFC 9293 3.1), the checksum and urgent pointer word
+       stored once, with the sum (below). */
     uint8_t *pkt = st->txbuf;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
@@ -447,10 +466,10 @@ static inline __attribute__((always_inline)) void out_syn_all(
     memcpy(tcp, &h01, 8);
     uint64_t h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
     memcpy(tcp + 8, &h23, 8);
-    uint32_t zero = 0;
-    memcpy(tcp + 16, &zero, 4);
     const tw_socket *mc = r ? r->listener : c; /* MSS and window scale (one load) */
-    uint32_t n5 = tw_be32(0x02040000u | tw_conn_local_mss(mc));
+    /* (the word's bytes first in memory on either byte order, and as a 64-bit value
+       with no zero extension of its own for the sum below: a 32-bit one took a move) */
+    uint64_t n5 = tw_be64((uint64_t)(0x02040000u | tw_conn_local_mss(mc)) << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
@@ -484,7 +503,13 @@ static inline __attribute__((always_inline)) void out_syn_all(
         tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
                              TW_IPV4_ATOMIC_ID);
     }
-    uint64_t sum = tw_cksum_chain(addr_sum, tcp, 5, tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+    /* The words 0-3 and the MSS word from their registers, the checksum's word left
+       unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
+       change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
+       words as they lie. */
+    uint64_t sum =
+        tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                              tw_cksum_load64(tcp + 32), tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     if (__builtin_constant_p(retrans) && !retrans) {
@@ -601,7 +626,7 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    again: lifecycle -4 instr). */
 static inline __attribute__((always_inline)) void
 emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
-                bool retrans, uint16_t win, bool ts, bool in_place)
+                bool retrans, uint16_t win, bool ts, bool in_place, tw_seq rn)
 {
     assert(st == c->st);
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
@@ -645,7 +670,8 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* The ports from the table key's low half (rport << 16 | lport, one load). */
     uint32_t pk = (uint32_t)c->h.key;
     uint32_t w0 = pk << 16 | pk >> 16;
-    uint32_t w2 = (flags & TW_ACK) ? c->rcv_nxt.v : 0;
+    assert(tw_seq_eq(rn, c->rcv_nxt));
+    uint32_t w2 = (flags & TW_ACK) ? rn.v : 0;
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
     uint32_t ts_val = 0;
     /* Both checksums are summed in the packet's own byte order (RFC 1071 2(B): the sum
@@ -736,29 +762,28 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
     bool ts = (c->flags & TW_F_TS) != 0;
     if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
         if (ts) {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true, c->rcv_nxt);
         } else {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt);
         }
     } else if (ts) {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt);
     } else {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt);
     }
 }
 
 /* emit_plain_body, the payload sent in place when it can be (emit_plain_long), which
    also takes a short payload in two pieces or past the wrap. */
-static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw_socket *c,
-                                                                uint8_t flags, tw_seq seq,
-                                                                uint32_t off, uint32_t len,
-                                                                bool retrans, uint16_t win, bool ts)
+static inline __attribute__((always_inline)) void
+emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
+              bool retrans, uint16_t win, bool ts, tw_seq rn)
 {
     if (len > 128 || off + len > c->snd.cap - c->snd.head) {
         emit_plain_long(c, flags, seq, off, len, retrans, win);
         return;
     }
-    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false);
+    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
@@ -766,12 +791,12 @@ static inline __attribute__((always_inline)) void emit_plain_as(tw_stack *st, tw
 static inline __attribute__((always_inline)) void emit_plain(tw_stack *st, tw_socket *c,
                                                              uint8_t flags, tw_seq seq,
                                                              uint32_t off, uint32_t len,
-                                                             bool retrans, uint16_t win)
+                                                             bool retrans, uint16_t win, tw_seq rn)
 {
     if (c->flags & TW_F_TS) {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true);
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn);
     } else {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false);
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn);
     }
 }
 
@@ -787,7 +812,7 @@ static void emit(tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t
     if (!syn && (flags & TW_ACK) && ((flags & TW_RST) || !sack_blocks_due(c))) {
         uint16_t win = adv_window(c, false);
         ack_carried(c);
-        emit_plain(c->st, c, flags, seq, off, len, retrans, win);
+        emit_plain(c->st, c, flags, seq, off, len, retrans, win, c->rcv_nxt);
         return;
     }
     if (syn) {
@@ -969,7 +994,7 @@ static bool ack_fast(tw_socket *c, tw_seq seq)
     }
     uint16_t win = adv_window(c, false);
     ack_carried(c);
-    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, win);
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, win, c->rcv_nxt);
     return true;
 }
 
@@ -1022,7 +1047,8 @@ void tw_out_ack_last(tw_socket *c)
         space = rcv_space_nocall(c, false);
     }
     uint32_t win = space >> c->rcv_wscale;
-    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win));
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win),
+               c->rcv_nxt);
 }
 
 void tw_out_ack_carried(tw_socket *c)
@@ -1733,6 +1759,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         c->stall_start = st->now;
     }
     tw_seq seq = c->snd_nxt;
+    tw_seq rn = c->rcv_nxt; /* (read once for the window, the ACK's note and its field) */
     tw_seq nxt = tw_seq_add(seq, avail + (flags & TW_FIN ? 1u : 0u));
     /* One call site, emit()'s plain case inlined (as ack_fast does): every request,
        response and FIN comes here, and the call into emit and its dispatch cost about
@@ -1753,11 +1780,11 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
         win = (uint16_t)(w > 65535u ? 65535u : w);
     } else {
-        win = adv_window(c, false);
+        win = adv_window_rn(c, false, rcv_space_usual(c), rn);
     }
-    ack_carried(c);
+    ack_carried_rn(c, rn);
     push_last_sent(c, nxt);
-    emit_plain(st, c, flags, seq, off, avail, false, win);
+    emit_plain(st, c, flags, seq, off, avail, false, win, rn);
 }
 
 /* push_last's data segment, with fin_q a constant in each of its two copies (push_last):

@@ -60,8 +60,10 @@ static void test_seq_s19_compare_across_wrap(void **state)
 }
 
 /* RFC 1982 3.2: at a distance of exactly 2^31 the order is undefined. seq.h resolves it
-   by the sign of the 32-bit difference, as Linux's before() does: each is "before" the
-   other. What must hold is that eq is false and diff is INT32_MIN both ways. */
+   by the sign of the 32-bit difference, as Linux's before() and after() do: each is
+   both "before" and "after" the other. What must hold is that eq is false and diff is
+   INT32_MIN both ways, and that each comparison is its converse's mirror and its
+   opposite's negation there too (gt(a, b) is lt(b, a), le is not gt, ge is not lt). */
 static void test_seq_s19_half_circle_is_undefined_but_consistent(void **state)
 {
     (void)state;
@@ -72,6 +74,10 @@ static void test_seq_s19_half_circle_is_undefined_but_consistent(void **state)
         assert_int_equal(tw_seq_diff(b, a), INT32_MIN);
         assert_int_equal(tw_seq_diff(a, b), INT32_MIN);
         assert_int_equal(tw_seq_lt(a, b), tw_seq_lt(b, a));
+        assert_int_equal(tw_seq_gt(a, b), tw_seq_lt(b, a));
+        assert_int_equal(tw_seq_gt(b, a), tw_seq_lt(a, b));
+        assert_int_equal(tw_seq_le(a, b), !tw_seq_gt(a, b));
+        assert_int_equal(tw_seq_ge(a, b), !tw_seq_lt(a, b));
     }
 }
 
