@@ -87,6 +87,7 @@ typedef struct tw_sim_xfer {
     tw_time msl;                   /* 0: 1 s */
     tw_time rto_initial, rto_max;  /* 0: stack defaults */
     uint8_t syn_retries, retries;  /* 0: stack defaults */
+    uint8_t orphan_retries;        /* 0: the stack's default (8, Linux's) */
     void (*trace)(const tw_trace_event *ev, void *ud); /* both stacks' events, or NULL */
     void *trace_ud;
 } tw_sim_xfer;

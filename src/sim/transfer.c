@@ -154,6 +154,9 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     if (x->retries) {
         cfg.retries = x->retries;
     }
+    if (x->orphan_retries) {
+        cfg.orphan_retries = x->orphan_retries;
+    }
     if (x->sndbuf) {
         cfg.sndbuf = x->sndbuf;
     }
