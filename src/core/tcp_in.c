@@ -764,6 +764,26 @@ static __attribute__((noinline)) bool req_synack_limited(tw_stack *st, tw_reqsk 
     return false;
 }
 
+/* The peer repeated its SYN on a SYN queue entry: our SYN+ACK again unless held back
+   (req_synack_limited). As Linux's tcp_check_req, an answered repeat also restarts the
+   entry's timer from now with the back-off it has reached (reqsk_timeout: the initial
+   RTO doubled per expiry so far): the SYN+ACK just sent is as good as one the timer sent,
+   and the next one waits a full interval behind it rather than following it at once.
+   (RFC 6298 5.1 would leave a running timer alone; the RFCs leave the repeat's answer to
+   the implementation.) Out of line: rare. */
+static __attribute__((noinline, cold)) void req_syn_repeated(tw_stack *st, tw_reqsk *r,
+                                                             const tw_seg *s)
+{
+    if (req_synack_limited(st, r, s)) {
+        return;
+    }
+    tw_out_req_synack_again(st, r);
+    if (r->timer.pprev) { /* (armed: the entry is waiting for its third segment) */
+        tw_time rto = synack_backoff(&st->cfg, st->cfg.rto_initial, r->retries);
+        tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, rto)));
+    }
+}
+
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
    SYN-RECEIVED ACK check; false when they consumed it. */
 static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
@@ -774,9 +794,7 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again (at most
                one per cfg.invalid_ratelimit, as Linux). */
-            if (!req_synack_limited(st, r, s)) {
-                tw_out_req_synack_again(st, r);
-            }
+            req_syn_repeated(st, r, s);
             return false;
         }
         if (!(s->flags & TW_FIN)) {
@@ -2546,12 +2564,21 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         time_wait_in(c, s);
         return;
     }
+    /* A simultaneous open's peer that repeats its SYN (no ACK) is not taken here: the SYN
+       lies below RCV.NXT, so RFC 9293 3.10.7.4's first check answers it with an ACK
+       <SEQ=SND.NXT><ACK=RCV.NXT>, and Linux (tcp_validate_incoming, for which it is in the
+       window: SEG.SEQ + 1 = RCV.WUP) sends its challenge ACK for a SYN (RFC 5961 4.2):
+       the same ACK, limited per connection (500 ms) and by the stack's budget. The fourth
+       check below does that (in_check_syn). Not our SYN+ACK again: Linux sends that
+       only for a request (a SYN queue entry or a Fast Open child: tcp_check_req). */
     if ((c->state == TW_STATE_SYN_RCVD || (c->flags & TW_F_SYN_UNACKED)) &&
-        (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
+        (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs) &&
+        ((s->flags & TW_ACK) || (c->flags & TW_F_PASSIVE))) {
         if (!(s->flags & TW_ACK)) {
-            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again, at most
-               once per cfg.invalid_ratelimit, as a SYN queue entry (req_synack_limited)
-               and Linux's out-of-window answers (its clock: tw_oow_rate_limited). */
+            /* A passive connection's peer (a Fast Open child: fastopen.c) repeated its
+               SYN: our SYN+ACK was lost. Send it again, at most once per
+               cfg.invalid_ratelimit, as a SYN queue entry (req_synack_limited) and
+               Linux's out-of-window answers (its clock: tw_oow_rate_limited). */
             if (tw_oow_rate_limited(c)) {
                 tw_drop(c->st, TW_CNT_TCP_ACK_SKIPPED_SYN_RECV, &s->sum, c);
                 return;
