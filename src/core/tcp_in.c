@@ -1153,14 +1153,17 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
         }
         bool old = s->len && tw_seq_le(tw_seq_add(s->seq, s->len), c->rcv_nxt);
         tw_drop(st, old ? TW_CNT_TCP_RX_DUP_DATA : TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, c);
-        if (old && s->data_len && (c->flags & TW_F_SACK)) {
+        if (old && (c->flags & TW_F_SACK)) {
             /* RFC 2883: tell the sender this data arrived twice (a spurious
-               retransmission it can learn from). */
+               retransmission it can learn from). A FIN's sequence number is reported
+               with it, and a FIN alone too: as Linux (tcp_data_queue, tcp_send_dupack:
+               SEG.SEQ to SEG.SEQ + SEG.LEN), the peer's repeated FIN in CLOSE-WAIT,
+               CLOSING or LAST-ACK is answered <nop,nop,sack FIN:FIN+1>. */
             tw_count(st, TW_CNT_TCP_RX_DSACK);
             c->flags |= TW_F_DSACK;
             c->dsack_start = tw_seq_add(s->seq, s->len - s->data_len -
                                                     ((s->flags & TW_FIN) ? 1u : 0u));
-            c->dsack_end = tw_seq_add(c->dsack_start, s->data_len);
+            c->dsack_end = tw_seq_add(s->seq, s->len);
         }
         ack_unacceptable(c, s);
         return IN_DONE;
