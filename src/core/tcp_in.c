@@ -1178,6 +1178,15 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
             cut = s->data_len;
         }
         if (cut) { /* (s->data is set only with data: seg_init) */
+            if ((c->flags & TW_F_SACK) && !(s->flags & TW_FIN)) {
+                /* RFC 2883 (and Linux's tcp_data_queue): the part that arrived twice
+                   is reported, SEG.SEQ to RCV.NXT. (Not with a FIN, which Linux's
+                   tcp_fin takes with the SACK state cleared, the report with it.) */
+                tw_count(c->st, TW_CNT_TCP_RX_DSACK);
+                c->flags |= TW_F_DSACK;
+                c->dsack_start = tw_seq_add(c->rcv_nxt, (uint32_t)0 - cut);
+                c->dsack_end = c->rcv_nxt;
+            }
             s->data += cut;
             s->data_len -= cut;
         }
