@@ -1881,16 +1881,24 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
                tw_seq_le(s->ack, c->snd_max)) {
         syn_acked_late(c, s);
     }
-    /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+    /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others
+       are dropped, data and all, and answered with a challenge ACK: as Linux's tcp_ack
+       (tcp_send_challenge_ack), limited per connection even when the segment carries
+       data (a blind injector's data gets one ACK per 500 ms, not one each). */
     if (tw_seq_gt(s->ack, c->snd_max)) {
         tw_drop(st, TW_CNT_TCP_RX_ACK_UNSENT, &s->sum, c);
-        ack_unacceptable(c, s);
+        tw_out_challenge_ack(c);
         return IN_DONE;
     }
-    tw_seq oldest = tw_seq_make(c->snd_una.v - c->max_snd_wnd);
+    /* MAX.SND.WND, but never reaching below our ISS: an ACK of what we never sent is as
+       forged as one too old (Linux: min(max_window, bytes_acked), bytes_acked counting
+       the SYN and the FIN as SND.UNA - ISS does). */
+    uint32_t back = c->snd_una.v - c->iss.v;
+    back = back < c->max_snd_wnd ? back : c->max_snd_wnd;
+    tw_seq oldest = tw_seq_make(c->snd_una.v - back);
     if (tw_seq_lt(s->ack, oldest)) {
         tw_drop(st, TW_CNT_TCP_RX_OLD_ACK, &s->sum, c);
-        ack_unacceptable(c, s);
+        tw_out_challenge_ack(c);
         return IN_DONE;
     }
     /* RFC 7323 4.3 with RFC 9293 3.10.7.4 fifth: TS.Recent only from a segment whose ACK
