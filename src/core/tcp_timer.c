@@ -261,6 +261,20 @@ static bool on_persist(tw_socket *c)
         return false;
     }
     unsigned limit = (c->flags & TW_F_ORPHAN) ? st->cfg.orphan_retries : st->cfg.retries;
+    unsigned backoff = c->persist_backoff & TW_PERSIST_BACKOFF;
+    tw_time base = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
+    if ((c->flags & TW_F_ORPHAN) && backoff >= limit &&
+        (backoff >= 16 || (base << backoff) >= st->cfg.rto_max)) {
+        /* RFC 1122 4.2.2.17 keeps a zero window open for ever while the peer answers,
+           for the application's sake; an orphan has none. As Linux's tcp_probe_timer
+           (tcp_orphan_retries with its "alive" test), once the probe interval has
+           reached rto_max and orphan_retries probes have gone, an orphan is given up
+           even though its probes are answered: a peer that keeps its window shut
+           cannot hold the memory for ever (10 probes, about 6 minutes). */
+        tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
+        tw_conn_done(c, tw_conn_timeout_err(c)); /* (Linux: tcp_write_err) */
+        return false;
+    }
     if (c->probes_out >= limit) {
         /* Like Linux's probe timer: a peer that answers no probe at all is gone (RFC
            1122 4.2.2.17 allows a closed window for ever only while it keeps ACKing). */
@@ -283,7 +297,6 @@ static bool on_persist(tw_socket *c)
     if ((c->persist_backoff & TW_PERSIST_BACKOFF) < 16) {
         c->persist_backoff++;
     }
-    tw_time base = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
     tw_time d = base << (c->persist_backoff & TW_PERSIST_BACKOFF);
     if (d > st->cfg.rto_max || d < base) {
         d = st->cfg.rto_max;
