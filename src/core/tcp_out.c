@@ -1625,10 +1625,14 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             uint32_t room = tw_seq_gt(win_end, c->snd_nxt)
                                 ? (uint32_t)tw_seq_diff(win_end, c->snd_nxt)
                                 : 0;
-            if (room == 0 && probe) {
-                room = 1;
-            }
             uint32_t most = seg_payload_max(c);
+            if (room == 0 && probe) {
+                /* A window shrunk to nothing under data in flight (RFC 9293 3.8.6.2.1,
+                   RFC 7323 2.4): the timeout's resend of the head is the window probe,
+                   a whole segment as Linux's __tcp_retransmit_skb sends it (the peer
+                   takes it if its buffer has room again); otherwise one byte. */
+                room = tw_seq_eq(c->snd_nxt, c->snd_una) && retrans ? most : 1;
+            }
             uint32_t n = avail < most ? avail : most;
             if (n > room) {
                 n = room;

@@ -90,6 +90,16 @@ static bool on_rto(tw_socket *c)
            earlier.) At least one retransmission first. */
         out = c->retries > 0 && st->now - c->stall_start >= retries_timeout(&st->cfg, limit);
     }
+    if (out && c->snd_wnd == 0 && c->state >= TW_STATE_ESTABLISHED &&
+        !(c->flags & (TW_F_ORPHAN | TW_F_SYN_UNACKED)) &&
+        st->now - c->last_rcv <= 2 * st->cfg.rto_max) {
+        /* The peer shrank its window to nothing under our data (RFC 7323 2.4) and these
+           resends are its window probes: RFC 1122 4.2.2.17 keeps them going for as long
+           as the peer answers. As Linux (tcp_retransmit_timer's zero-window case,
+           tcp_rtx_probe0_timed_out): given up only after 2 * rto_max without a word
+           from the peer (or by the user timeout, above); an orphan is not kept. */
+        out = false;
+    }
     if (out) {
         /* S9: out of retries: the attempt fails with a clear error, nothing left: the
            soft error an ICMP message reported since the last new ACK if there is one
