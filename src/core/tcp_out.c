@@ -1054,8 +1054,13 @@ void tw_out_rst_reply(tw_stack *st, const tw_seg *s)
 
 bool tw_challenge_take(tw_stack *st)
 {
-    /* RFC 5961 7: limit challenge ACKs so they cannot be used as an amplifier or as a
-       side channel; one budget per second for the whole stack, like Linux. */
+    /* RFC 5961 7: limit challenge ACKs so they cannot be used as an amplifier; besides
+       the per-connection limit, a budget per second for the whole stack when one is set
+       (by default none, as Linux 6.x: a shared budget is itself a side channel). */
+    if (st->cfg.challenge_ack_limit == UINT32_MAX) {
+        tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_SENT);
+        return true;
+    }
     if (st->now - st->chack_window >= TW_SEC(1)) {
         st->chack_window = st->now;
         st->chack_count = 0;

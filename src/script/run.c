@@ -177,7 +177,7 @@ static const set_key set_keys[] = {
     {"rcvbuf", K_U32, CFG_OFF(rcvbuf), "default receive buffer, bytes (131072)"},
     {"sndbuf", K_U32, CFG_OFF(sndbuf), "default send buffer, bytes (131072)"},
     {"challenge_ack_limit", K_U32, CFG_OFF(challenge_ack_limit),
-     "challenge ACKs per second (1000)"},
+     "challenge ACKs per second, stack-wide (4294967295: none)"},
     {"max_memory", K_SIZE, CFG_OFF(max_memory), "memory budget in bytes, 0 = no limit"},
     {"no_wscale", K_BOOL, CFG_OFF(no_wscale), "do not offer window scaling (0)"},
     {"no_sack", K_BOOL, CFG_OFF(no_sack), "do not offer SACK-permitted (0)"},
