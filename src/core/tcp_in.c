@@ -2021,6 +2021,13 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
 static tw_seq ooo_pull(tw_socket *c, tw_seq upto)
 {
     tw_seq next = tw_ranges_pull(c->ooo, upto);
+    /* One segment may cover several held ranges (a repacketized retransmission: 1:6001
+       over 1001:3001 and 4001:5001): every range it reaches goes, each one's end taken
+       if beyond, or one left below RCV.NXT would be reported in SACK blocks and the
+       bytes held past it not delivered. */
+    while (c->ooo->n && !tw_seq_gt(c->ooo->r[0].start, next)) {
+        next = tw_ranges_pull(c->ooo, next);
+    }
     if (!c->ooo->n) {
         c->flags &= ~TW_F_HOLES;
     }
@@ -2168,6 +2175,12 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     }
     if (off == 0) {
         bool had_holes = (c->flags & TW_F_HOLES) != 0;
+        if (__builtin_expect(had_holes, 0) && (c->flags & TW_F_SACK)) {
+            /* RFC 2883 4.2: in-order data that also covers bytes held out of order
+               reports them as duplicates, the first such range (Linux's tcp_ofo_queue,
+               tcp_dsack_extend). */
+            ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
+        }
         deliver_in_order(st, c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
