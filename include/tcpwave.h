@@ -407,7 +407,8 @@ typedef struct tw_config {
     uint32_t max_time_wait;         /* TIME-WAIT records; 0: unlimited */
     uint32_t rcvbuf;                /* default receive buffer per connection: 131072 */
     uint32_t sndbuf;                /* default send buffer per connection: 131072 */
-    uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide: 1000 */
+    uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide; default
+                                       UINT32_MAX: no such budget (Linux 6.x) */
     uint8_t syncookies;             /* TW_SYNCOOKIES_*: default when the SYN queue is full */
     uint8_t ecn;                    /* TW_ECN_*: accept when asked (RFC 3168) */
     uint32_t syn_backlog;           /* half-open connections per listener; 0: the

@@ -35,7 +35,11 @@ void tw_config_init(tw_config *cfg)
     cfg->orphan_retries = 8;
     cfg->rcvbuf = 131072;
     cfg->sndbuf = 131072;
-    cfg->challenge_ack_limit = 1000;
+    /* No stack-wide budget, as Linux since 6.0 (tcp_challenge_ack_limit INT_MAX): a
+       budget shared by all connections is an off-path side channel (CVE-2016-5696: a
+       forger counts the challenge ACKs left to learn whether a 4-tuple is in use); the
+       per-connection limit stays (tw_out_challenge_ack). */
+    cfg->challenge_ack_limit = UINT32_MAX;
     cfg->cc = TW_CC_CUBIC;
     cfg->initial_cwnd = 10;
     cfg->delayed_ack = TW_MS(40);

@@ -771,6 +771,26 @@ static __attribute__((noinline)) bool req_synack_limited(tw_stack *st, tw_reqsk 
     return false;
 }
 
+/* The peer repeated its SYN on a SYN queue entry: our SYN+ACK again unless held back
+   (req_synack_limited). As Linux's tcp_check_req, an answered repeat also restarts the
+   entry's timer from now with the back-off it has reached (reqsk_timeout: the initial
+   RTO doubled per expiry so far): the SYN+ACK just sent is as good as one the timer sent,
+   and the next one waits a full interval behind it rather than following it at once.
+   (RFC 6298 5.1 would leave a running timer alone; the RFCs leave the repeat's answer to
+   the implementation.) Out of line: rare. */
+static __attribute__((noinline, cold)) void req_syn_repeated(tw_stack *st, tw_reqsk *r,
+                                                             const tw_seg *s)
+{
+    if (req_synack_limited(st, r, s)) {
+        return;
+    }
+    tw_out_req_synack_again(st, r);
+    if (r->timer.pprev) { /* (armed: the entry is waiting for its third segment) */
+        tw_time rto = synack_backoff(&st->cfg, st->cfg.rto_initial, r->retries);
+        tw_wheel_arm(&st->wheel, &r->timer, tw_time_to_tick(tw_time_add(st->now, rto)));
+    }
+}
+
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
    SYN-RECEIVED ACK check; false when they consumed it. */
 static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
@@ -781,9 +801,7 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
         if (!(s->flags & TW_ACK)) {
             /* The peer repeated its SYN: our SYN+ACK was lost. Send it again (at most
                one per cfg.invalid_ratelimit, as Linux). */
-            if (!req_synack_limited(st, r, s)) {
-                tw_out_req_synack_again(st, r);
-            }
+            req_syn_repeated(st, r, s);
             return false;
         }
         if (!(s->flags & TW_FIN)) {
@@ -1144,14 +1162,17 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
         }
         bool old = s->len && tw_seq_le(tw_seq_add(s->seq, s->len), c->rcv_nxt);
         tw_drop(st, old ? TW_CNT_TCP_RX_DUP_DATA : TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, c);
-        if (old && s->data_len && (c->flags & TW_F_SACK)) {
+        if (old && (c->flags & TW_F_SACK)) {
             /* RFC 2883: tell the sender this data arrived twice (a spurious
-               retransmission it can learn from). */
+               retransmission it can learn from). A FIN's sequence number is reported
+               with it, and a FIN alone too: as Linux (tcp_data_queue, tcp_send_dupack:
+               SEG.SEQ to SEG.SEQ + SEG.LEN), the peer's repeated FIN in CLOSE-WAIT,
+               CLOSING or LAST-ACK is answered <nop,nop,sack FIN:FIN+1>. */
             tw_count(st, TW_CNT_TCP_RX_DSACK);
             c->flags |= TW_F_DSACK;
             c->dsack_start = tw_seq_add(s->seq, s->len - s->data_len -
                                                     ((s->flags & TW_FIN) ? 1u : 0u));
-            c->dsack_end = tw_seq_add(c->dsack_start, s->data_len);
+            c->dsack_end = tw_seq_add(s->seq, s->len);
         }
         ack_unacceptable(c, s);
         return IN_DONE;
@@ -1166,6 +1187,15 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
             cut = s->data_len;
         }
         if (cut) { /* (s->data is set only with data: seg_init) */
+            if ((c->flags & TW_F_SACK) && !(s->flags & TW_FIN)) {
+                /* RFC 2883 (and Linux's tcp_data_queue): the part that arrived twice
+                   is reported, SEG.SEQ to RCV.NXT. (Not with a FIN, which Linux's
+                   tcp_fin takes with the SACK state cleared, the report with it.) */
+                tw_count(c->st, TW_CNT_TCP_RX_DSACK);
+                c->flags |= TW_F_DSACK;
+                c->dsack_start = tw_seq_add(c->rcv_nxt, (uint32_t)0 - cut);
+                c->dsack_end = c->rcv_nxt;
+            }
             s->data += cut;
             s->data_len -= cut;
         }
@@ -1972,16 +2002,24 @@ static in_result in_process_ack(tw_socket *c, const tw_seg *s, tw_seq orig_seq)
                tw_seq_le(s->ack, c->snd_max)) {
         syn_acked_late(c, s);
     }
-    /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+    /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others
+       are dropped, data and all, and answered with a challenge ACK: as Linux's tcp_ack
+       (tcp_send_challenge_ack), limited per connection even when the segment carries
+       data (a blind injector's data gets one ACK per 500 ms, not one each). */
     if (tw_seq_gt(s->ack, c->snd_max)) {
         tw_drop(st, TW_CNT_TCP_RX_ACK_UNSENT, &s->sum, c);
-        ack_unacceptable(c, s);
+        tw_out_challenge_ack(c);
         return IN_DONE;
     }
-    tw_seq oldest = tw_seq_make(c->snd_una.v - c->max_snd_wnd);
+    /* MAX.SND.WND, but never reaching below our ISS: an ACK of what we never sent is as
+       forged as one too old (Linux: min(max_window, bytes_acked), bytes_acked counting
+       the SYN and the FIN as SND.UNA - ISS does). */
+    uint32_t back = c->snd_una.v - c->iss.v;
+    back = back < c->max_snd_wnd ? back : c->max_snd_wnd;
+    tw_seq oldest = tw_seq_make(c->snd_una.v - back);
     if (tw_seq_lt(s->ack, oldest)) {
         tw_drop(st, TW_CNT_TCP_RX_OLD_ACK, &s->sum, c);
-        ack_unacceptable(c, s);
+        tw_out_challenge_ack(c);
         return IN_DONE;
     }
     /* RFC 7323 4.3 with RFC 9293 3.10.7.4 fifth: TS.Recent only from a segment whose ACK
@@ -2110,6 +2148,13 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
 static tw_seq ooo_pull(tw_socket *c, tw_seq upto)
 {
     tw_seq next = tw_ranges_pull(c->ooo, upto);
+    /* One segment may cover several held ranges (a repacketized retransmission: 1:6001
+       over 1001:3001 and 4001:5001): every range it reaches goes, each one's end taken
+       if beyond, or one left below RCV.NXT would be reported in SACK blocks and the
+       bytes held past it not delivered. */
+    while (c->ooo->n && !tw_seq_gt(c->ooo->r[0].start, next)) {
+        next = tw_ranges_pull(c->ooo, next);
+    }
     if (!c->ooo->n) {
         c->flags &= ~TW_F_HOLES;
     }
@@ -2257,6 +2302,12 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     }
     if (off == 0) {
         bool had_holes = (c->flags & TW_F_HOLES) != 0;
+        if (__builtin_expect(had_holes, 0) && (c->flags & TW_F_SACK)) {
+            /* RFC 2883 4.2: in-order data that also covers bytes held out of order
+               reports them as duplicates, the first such range (Linux's tcp_ofo_queue,
+               tcp_dsack_extend). */
+            ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
+        }
         deliver_in_order(st, c, s->data, s->data_len, had_holes);
         if (had_holes) {
             c->flags |= TW_F_ACK_NOW; /* RFC 5681 4.2: ACK at once when a hole fills */
@@ -2673,12 +2724,21 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
         time_wait_in(c, s);
         return;
     }
+    /* A simultaneous open's peer that repeats its SYN (no ACK) is not taken here: the SYN
+       lies below RCV.NXT, so RFC 9293 3.10.7.4's first check answers it with an ACK
+       <SEQ=SND.NXT><ACK=RCV.NXT>, and Linux (tcp_validate_incoming, for which it is in the
+       window: SEG.SEQ + 1 = RCV.WUP) sends its challenge ACK for a SYN (RFC 5961 4.2):
+       the same ACK, limited per connection (500 ms) and by the stack's budget. The fourth
+       check below does that (in_check_syn). Not our SYN+ACK again: Linux sends that
+       only for a request (a SYN queue entry or a Fast Open child: tcp_check_req). */
     if ((c->state == TW_STATE_SYN_RCVD || (c->flags & TW_F_SYN_UNACKED)) &&
-        (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs)) {
+        (s->flags & TW_SYN) && tw_seq_eq(s->seq, c->irs) &&
+        ((s->flags & TW_ACK) || (c->flags & TW_F_PASSIVE))) {
         if (!(s->flags & TW_ACK)) {
-            /* The peer repeated its SYN: our SYN+ACK was lost. Send it again, at most
-               once per cfg.invalid_ratelimit, as a SYN queue entry (req_synack_limited)
-               and Linux's out-of-window answers (its clock: tw_oow_rate_limited). */
+            /* A passive connection's peer (a Fast Open child: fastopen.c) repeated its
+               SYN: our SYN+ACK was lost. Send it again, at most once per
+               cfg.invalid_ratelimit, as a SYN queue entry (req_synack_limited) and
+               Linux's out-of-window answers (its clock: tw_oow_rate_limited). */
             if (tw_oow_rate_limited(c)) {
                 tw_drop(c->st, TW_CNT_TCP_ACK_SKIPPED_SYN_RECV, &s->sum, c);
                 return;

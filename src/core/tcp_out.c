@@ -1082,8 +1082,13 @@ void tw_out_rst_reply(tw_stack *st, const tw_seg *s)
 
 bool tw_challenge_take(tw_stack *st)
 {
-    /* RFC 5961 7: limit challenge ACKs so they cannot be used as an amplifier or as a
-       side channel; one budget per second for the whole stack, like Linux. */
+    /* RFC 5961 7: limit challenge ACKs so they cannot be used as an amplifier; besides
+       the per-connection limit, a budget per second for the whole stack when one is set
+       (by default none, as Linux 6.x: a shared budget is itself a side channel). */
+    if (st->cfg.challenge_ack_limit == UINT32_MAX) {
+        tw_count(st, TW_CNT_TCP_CHALLENGE_ACK_SENT);
+        return true;
+    }
     if (st->now - st->chack_window >= TW_SEC(1)) {
         st->chack_window = st->now;
         st->chack_count = 0;
@@ -1653,10 +1658,14 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             uint32_t room = tw_seq_gt(win_end, c->snd_nxt)
                                 ? (uint32_t)tw_seq_diff(win_end, c->snd_nxt)
                                 : 0;
-            if (room == 0 && probe) {
-                room = 1;
-            }
             uint32_t most = seg_payload_max(c);
+            if (room == 0 && probe) {
+                /* A window shrunk to nothing under data in flight (RFC 9293 3.8.6.2.1,
+                   RFC 7323 2.4): the timeout's resend of the head is the window probe,
+                   a whole segment as Linux's __tcp_retransmit_skb sends it (the peer
+                   takes it if its buffer has room again); otherwise one byte. */
+                room = tw_seq_eq(c->snd_nxt, c->snd_una) && retrans ? most : 1;
+            }
             uint32_t n = avail < most ? avail : most;
             if (n > room) {
                 n = room;

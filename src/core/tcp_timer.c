@@ -93,6 +93,16 @@ static bool on_rto(tw_socket *c)
            earlier.) At least one retransmission first. */
         out = c->retries > 0 && st->now - c->stall_start >= retries_timeout(&st->cfg, limit);
     }
+    if (out && c->snd_wnd == 0 && c->state >= TW_STATE_ESTABLISHED &&
+        !(c->flags & (TW_F_ORPHAN | TW_F_SYN_UNACKED)) &&
+        st->now - c->last_rcv <= 2 * st->cfg.rto_max) {
+        /* The peer shrank its window to nothing under our data (RFC 7323 2.4) and these
+           resends are its window probes: RFC 1122 4.2.2.17 keeps them going for as long
+           as the peer answers. As Linux (tcp_retransmit_timer's zero-window case,
+           tcp_rtx_probe0_timed_out): given up only after 2 * rto_max without a word
+           from the peer (or by the user timeout, above); an orphan is not kept. */
+        out = false;
+    }
     if (out) {
         /* S9: out of retries: the attempt fails with a clear error, nothing left: the
            soft error an ICMP message reported since the last new ACK if there is one
@@ -268,6 +278,20 @@ static bool on_persist(tw_socket *c)
         return false;
     }
     unsigned limit = (c->flags & TW_F_ORPHAN) ? st->cfg.orphan_retries : st->cfg.retries;
+    unsigned backoff = c->persist_backoff & TW_PERSIST_BACKOFF;
+    tw_time base = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
+    if ((c->flags & TW_F_ORPHAN) && backoff >= limit &&
+        (backoff >= 16 || (base << backoff) >= st->cfg.rto_max)) {
+        /* RFC 1122 4.2.2.17 keeps a zero window open for ever while the peer answers,
+           for the application's sake; an orphan has none. As Linux's tcp_probe_timer
+           (tcp_orphan_retries with its "alive" test), once the probe interval has
+           reached rto_max and orphan_retries probes have gone, an orphan is given up
+           even though its probes are answered: a peer that keeps its window shut
+           cannot hold the memory for ever (10 probes, about 6 minutes). */
+        tw_count(st, TW_CNT_TCP_CONN_TIMEDOUT);
+        tw_conn_done(c, tw_conn_timeout_err(c)); /* (Linux: tcp_write_err) */
+        return false;
+    }
     if (c->probes_out >= limit) {
         /* Like Linux's probe timer: a peer that answers no probe at all is gone (RFC
            1122 4.2.2.17 allows a closed window for ever only while it keeps ACKing). */
@@ -290,7 +314,6 @@ static bool on_persist(tw_socket *c)
     if ((c->persist_backoff & TW_PERSIST_BACKOFF) < 16) {
         c->persist_backoff++;
     }
-    tw_time base = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
     tw_time d = base << (c->persist_backoff & TW_PERSIST_BACKOFF);
     if (d > st->cfg.rto_max || d < base) {
         d = st->cfg.rto_max;

@@ -177,7 +177,7 @@ static const set_key set_keys[] = {
     {"rcvbuf", K_U32, CFG_OFF(rcvbuf), "default receive buffer, bytes (131072)"},
     {"sndbuf", K_U32, CFG_OFF(sndbuf), "default send buffer, bytes (131072)"},
     {"challenge_ack_limit", K_U32, CFG_OFF(challenge_ack_limit),
-     "challenge ACKs per second (1000)"},
+     "challenge ACKs per second, stack-wide (4294967295: none)"},
     {"max_memory", K_SIZE, CFG_OFF(max_memory), "memory budget in bytes, 0 = no limit"},
     {"no_wscale", K_BOOL, CFG_OFF(no_wscale), "do not offer window scaling (0)"},
     {"no_sack", K_BOOL, CFG_OFF(no_sack), "do not offer SACK-permitted (0)"},
@@ -1513,10 +1513,14 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
     } else if (encode_opts(r, fl, ev->line, p, w.opts, &w.opts_len) < 0) {
         return -1;
     }
-    /* Inbound payloads are zeros, as packetdrill sends them. --mss splits large ones the
-       way a GSO-capable link would hand them over. */
+    /* Inbound payloads are zeros, as packetdrill sends them. A segment longer than --mss
+       is still one segment: packetdrill writes it to its tun device whole, as a GSO
+       packet of gso_size --mss, and Linux's TCP takes it as one (as after GRO: one ACK
+       decision, one D-SACK, e.g. the selftest tcp_dsack_mult). Only what one IPv4
+       packet cannot carry is cut, at --mss (or 64000 bytes). */
     uint32_t total = p->len;
-    uint32_t chunk = (r->gso_mss > 0 && total > r->gso_mss) ? r->gso_mss : total;
+    uint32_t cap_one = 65535u - 60u - 60u;
+    uint32_t chunk = total <= cap_one ? total : (r->gso_mss > 0 ? r->gso_mss : 64000u);
     uint32_t done = 0;
     size_t cap = 60 + 60 + (size_t)total;
     if (r->scratch_cap < cap) {

@@ -285,11 +285,14 @@ static void test_r05_ack_checks(void **state)
     assert_int_equal(tw_socket_rx_pending(c), 4);
     assert_int_equal(info_snd_una(c), u + 60);
 
-    /* Far too old an ACK (before SND.UNA - MAX.SND.WND): discarded with an ACK. */
+    /* Far too old an ACK (before SND.UNA - MAX.SND.WND): discarded, data and all; its
+       challenge ACK (RFC 5961 5.2) is held back, 10 ms after the last one (one per
+       500 ms per connection, data or not, as Linux's tcp_send_challenge_ack). */
     TW_SEND(t, tw_t_now(t) + TW_MS(10),
             IN(.flags = TW_ACK, .seq = v, .ack = u - 70000, .data = "bogus", .len = 5));
-    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 100, .ack = v, .win = 65535));
     TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_OLD_ACK), 2);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CHALLENGE_ACK_LIMITED), 1);
     assert_int_equal(tw_socket_rx_pending(c), 4);
 
     /* The right ACK completes the transfer and stops the timer. */

@@ -185,8 +185,9 @@ static void test_r03_syn_on_synchronized_gets_challenge_ack(void **state)
     TW_ASSERT_IDLE(t);
 }
 
-/* R3 (RFC 5961 7): challenge ACKs are limited per second for the whole stack (default
-   1000, like Linux's tcp_challenge_ack_limit); beyond it they are suppressed and counted,
+/* R3 (RFC 5961 7): challenge ACKs can be limited per second for the whole stack
+   (challenge_ack_limit, here 1000, Linux's tcp_challenge_ack_limit of before 6.0;
+   the default is no such budget, below); beyond it they are suppressed and counted,
    and the next second gets a fresh budget. RSTs and SYNs share the budget. */
 static void test_r03_challenge_ack_rate_limit(void **state)
 {
@@ -196,6 +197,7 @@ static void test_r03_challenge_ack_rate_limit(void **state)
     tw_config cfg;
     tw_config_init(&cfg);
     cfg.no_invalid_ratelimit = true;
+    cfg.challenge_ack_limit = 1000;
     tw_t *t = *state = tw_t_new(&cfg);
     uint32_t y;
     tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
@@ -218,6 +220,35 @@ static void test_r03_challenge_ack_rate_limit(void **state)
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v, .win = 65535));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CHALLENGE_ACK_SENT), 1001);
+    tw_socket_abort(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = u, .ack = v, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+/* R3: by default no stack-wide budget (Linux 6.x, tcp_challenge_ack_limit INT_MAX: a
+   shared budget is an off-path side channel, CVE-2016-5696): without the
+   per-connection limit every one of 1500 in-window RSTs in a second is challenged. */
+static void test_r03_challenge_ack_no_stack_budget(void **state)
+{
+    tw_t_free(*state);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    assert_true(cfg.challenge_ack_limit == UINT32_MAX);
+    cfg.no_invalid_ratelimit = true;
+    tw_t *t = *state = tw_t_new(&cfg);
+    uint32_t y;
+    tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
+    uint32_t v = PEER_ISS + 1, u = y + 1;
+    tw_time t1 = tw_t_now(t) + TW_MS(10);
+    for (uint32_t i = 0; i < 1500; i++) {
+        tw_t_seg in = IN(.flags = TW_RST, .seq = v + 1 + i);
+        tw_t_send_at(t, t1, &in, __FILE__, __LINE__);
+        TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v, .win = 65535));
+        TW_EXPECT_NOTHING(t);
+    }
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CHALLENGE_ACK_SENT), 1500);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CHALLENGE_ACK_LIMITED), 0);
     tw_socket_abort(c, tw_t_now(t));
     TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = u, .ack = v, .win = 65535));
     TW_EXPECT_NOTHING(t);
@@ -450,6 +481,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_r03_syn_on_synchronized_gets_challenge_ack, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_r03_challenge_ack_rate_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_r03_challenge_ack_no_stack_budget, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_r03_challenge_ack_limit_configurable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_r03_rst_in_syn_sent, setup, teardown),

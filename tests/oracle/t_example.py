@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+# Example: the peer's FIN repeated in CLOSE-WAIT and LAST-ACK with SACK (Linux answers
+# each with a D-SACK block covering the FIN: closing/closing_fin_again_dsack.pkt).
+#     unshare -n python3 tests/oracle/t_example.py
+import os
+import socket
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kpd import K, Conn, setup  # noqa: E402
+
+fd = setup()
+lsn = socket.socket()
+lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+lsn.bind((K, 8080))
+lsn.listen(1)
+c = Conn(fd, 40000, 8080)
+c.send('S', 0, win=8192, opts=[('mss', 1000), ('sackOK',), ('nop',), ('nop',)])
+c.recv(0.2)
+c.send('.', 1, 1)
+a, _ = lsn.accept()
+c.send('F.', 1, 1)
+c.recv(0.3)
+c.send('F.', 1, 1)
+c.recv(0.3)
+a.close()
+c.recv(0.3)
+c.send('F.', 1, 1)
+c.recv(0.3)
+c.send('.', 2, 2)
+c.recv(0.3)
