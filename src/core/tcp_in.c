@@ -1469,15 +1469,9 @@ static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked
         int64_t dd = (int64_t)acked + (int64_t)c->sacked - (int64_t)x->prr_sacked;
         delivered = dd > 0 ? (uint32_t)dd : 0; /* (below 0: reneging) */
         x->prr_sacked = c->sacked;
+        /* (a retransmission RACK found lost is out of it until it is resent,
+           tcp_sack.c tw_sack_pipe: its resending is part of sndcnt, as Linux's) */
         pipe = base = tw_sack_pipe(c);
-        /* A retransmission RACK found lost (tw_sbx.relost) stays in tw_sack_pipe, and
-           sending it again adds nothing there: out of the pipe for PRR (RFC 6675's
-           pipe leaves lost segments out), and out of the window's base, so that its
-           resending is part of sndcnt (as Linux, which counts it lost until resent). */
-        uint32_t rl = (uint32_t)x->nrelost * mss;
-        rl = rl < pipe ? rl : pipe;
-        pipe -= rl;
-        base -= rl;
     } else if (dup) {
         delivered = mss; /* RFC 6937 3: a duplicate ACK without SACK stands for one SMSS */
         x->prr_dup += mss;

@@ -154,6 +154,24 @@ uint32_t tw_sack_below(const tw_socket *c, tw_seq x)
     return sum;
 }
 
+/* The unSACKed bytes of the retransmissions RACK found lost (tw_sbx.relost) that are
+   still waiting to go again. */
+static __attribute__((noinline, cold)) uint32_t relost_bytes(const tw_socket *c)
+{
+    const tw_sbx *x = tw_conn_sbx(c);
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < x->nrelost; i++) {
+        tw_seq a = tw_seq_max(x->relost[i], c->snd_una);
+        tw_seq e = tw_seq_min(tw_seq_add(x->relost[i], c->snd_mss), c->high_rxt);
+        tw_seq hs;
+        uint32_t hl;
+        if (tw_seq_lt(a, e) && tw_sack_hole(c, a, e, &hs, &hl) && tw_seq_eq(hs, a)) {
+            sum += hl;
+        }
+    }
+    return sum;
+}
+
 uint32_t tw_sack_pipe(const tw_socket *c)
 {
     /* RFC 6675 4 SetPipe: unSACKed bytes not yet lost, plus retransmitted ones. */
@@ -163,7 +181,18 @@ uint32_t tw_sack_pipe(const tw_socket *c)
         pipe = (uint32_t)tw_seq_diff(c->snd_max, lost) - (c->sacked - tw_sack_below(c, lost));
     }
     if (tw_seq_gt(c->high_rxt, c->snd_una)) {
-        pipe += (uint32_t)tw_seq_diff(c->high_rxt, c->snd_una) - tw_sack_below(c, c->high_rxt);
+        uint32_t rx = (uint32_t)tw_seq_diff(c->high_rxt, c->snd_una) -
+                      tw_sack_below(c, c->high_rxt);
+        /* A retransmission RACK found lost is no longer in the network (RFC 8985 6.2
+           marks it lost; SetPipe's (b) counts a retransmission only while it is not: a
+           lost one counts again once it is resent, as Linux's tcp_mark_skb_lost takes it
+           out of retrans_out). Left in, it held the window shut when it was all the
+           window had room for, and only the RTO sent it again. */
+        if (c->sb && tw_conn_sbx(c)->nrelost) {
+            uint32_t rl = relost_bytes(c);
+            rx -= rl < rx ? rl : rx;
+        }
+        pipe += rx;
     }
     return pipe;
 }
