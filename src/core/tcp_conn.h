@@ -316,6 +316,13 @@ typedef struct tw_sbx {
     bool prr_on;
     uint32_t prr_delivered, prr_out, prr_recover_fs, prr_sacked, prr_dup;
     tw_seq prr_lost;       /* the lost point (tw_sack_lost_point) at the last ACK counted */
+    /* RFC 3522 2 (the Eifel test) for RFC 6298 3: the TSval of the first retransmission
+       of the loss episode that runs until SND.UNA passes rtx_end (rtx_ts_on). An ACK
+       of new data in it whose TSecr is older echoes an original transmission: no RTT
+       sample from it (tcp_in.c rtt_echo_ambiguous). */
+    bool rtx_ts_on;
+    uint32_t rtx_ts;
+    tw_seq rtx_end;
     uint32_t next_ord;     /* the next entry's place in the send order (from 1) */
     uint32_t rack_ord;     /* RACK.xmit_ts's entry's (0: an estimated time) */
     struct tw_xmit {
@@ -333,6 +340,9 @@ static inline tw_sbx *tw_conn_sbx(const tw_socket *c)
 
 /* The scoreboard and its extras, made now if need be; NULL when out of memory. */
 tw_sbx *tw_sbx_get(tw_socket *c);
+/* A loss episode's retransmission is about to go (fast retransmit, RTO): note its
+   TSval if the episode is new (tw_sbx.rtx_ts). */
+void tw_rtx_episode_mark(tw_socket *c);
 /* RFC 8985 6: note [seq, seq + len) sent now (a retransmission or not). Only once the
    extras exist (c->sb): the callers test that. */
 void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans);

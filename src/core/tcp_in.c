@@ -1231,6 +1231,28 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
    uses them: a constant where the caller knows it); `unheld` that c's timer is not held
    (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
+/* RFC 6298 3: an RTT sample must not be ambiguous. Timestamps make one from any ACK of
+   new data (RFC 7323 4.1), but in a loss episode an echo older than its first
+   retransmission (RFC 3522 2: the Eifel test) is an original transmission's, while the
+   ACK may answer the retransmission: a receiver takes no TS.Recent from a duplicate
+   below RCV.NXT (Linux), so after an RTO resent what had arrived, now - TSecr is the
+   RTO's wait plus a round trip. Such an ACK gives no sample, and the backed-off RTO
+   stays until a valid one (RFC 6298 5.7). The episode ends once SND.UNA passes the
+   data it had sent (the ACK that ends it still judged by it). */
+static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uint32_t ecr,
+                                                               tw_seq ack)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (x == NULL || !x->rtx_ts_on) {
+        return false;
+    }
+    bool old = (int32_t)(ecr - x->rtx_ts) < 0;
+    if (tw_seq_ge(ack, x->rtx_end)) {
+        x->rtx_ts_on = false;
+    }
+    return old;
+}
+
 static inline __attribute__((always_inline)) void
 ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, bool usual,
                bool first, bool unheld)
@@ -1249,7 +1271,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         if (!first) {
             c->flags &= ~TW_F_RTT_TIMING;
         }
-        tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
+        /* (header prediction's ACKs, `unheld`, come in the Open state: no episode) */
+        if (unheld || first || __builtin_expect(c->ca_state == TW_CA_OPEN, 1) ||
+            !rtt_echo_ambiguous(c, o->ts_ecr, ack)) {
+            tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
+        }
     } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
         tw_rtt_sample_in(st, c, st->now - c->rtt_start);
@@ -1360,6 +1386,7 @@ static void enter_recovery(tw_socket *c)
     c->ca_state = TW_CA_RECOVERY;
     c->flags &= ~TW_F_RTT_TIMING; /* Karn */
     c->high_rxt = c->snd_una;
+    tw_rtx_episode_mark(c);
     if (!st->cfg.no_prr) {
         prr_begin(c); /* (before the fast retransmit, which counts in prr_out) */
     }

@@ -2069,6 +2069,7 @@ void tw_out_retransmit(tw_socket *c)
         }
         c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
     }
+    tw_rtx_episode_mark(c); /* (tcp_in.c rtt_echo_ambiguous) */
     c->cwnd = c->snd_mss;
     c->ca_state = TW_CA_LOSS;
     c->recover = c->snd_max;

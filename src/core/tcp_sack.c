@@ -40,6 +40,22 @@ tw_sbx *tw_sbx_get(tw_socket *c)
     return tw_conn_sbx(c);
 }
 
+void tw_rtx_episode_mark(tw_socket *c)
+{
+    if (!(c->flags & TW_F_TS)) {
+        return; /* (no echo to judge: Karn's rule alone, RTT_TIMING) */
+    }
+    tw_sbx *x = tw_sbx_get(c);
+    if (x == NULL) {
+        return; /* (no memory: samples as before) */
+    }
+    if (!x->rtx_ts_on || tw_seq_ge(c->snd_una, x->rtx_end)) {
+        x->rtx_ts_on = true;
+        x->rtx_ts = tw_ts_now(c->st, c->ts_offset);
+    }
+    x->rtx_end = c->snd_max;
+}
+
 void tw_sack_clear(tw_socket *c)
 {
     if (c->sb) {
