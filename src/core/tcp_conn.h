@@ -316,10 +316,11 @@ typedef struct tw_sbx {
     bool prr_on;
     uint32_t prr_delivered, prr_out, prr_recover_fs, prr_sacked, prr_dup;
     tw_seq prr_lost;       /* the lost point (tw_sack_lost_point) at the last ACK counted */
-    /* RFC 3522 2 (the Eifel test) for RFC 6298 3: the TSval of the first retransmission
-       of the loss episode that runs until SND.UNA passes rtx_end (rtx_ts_on). An ACK
-       of new data in it whose TSecr is older echoes an original transmission: no RTT
-       sample from it (tcp_in.c rtt_echo_ambiguous). */
+    /* RFC 3522 2 (the Eifel test) for RFC 6298 3: the TSval of the latest
+       retransmission of the loss episode that runs until SND.UNA passes rtx_end
+       (rtx_ts_on). An ACK of new data in it whose TSecr is older may answer that
+       retransmission with an earlier transmission's timestamp: no RTT sample from it
+       (tcp_in.c rtt_echo_ambiguous). */
     bool rtx_ts_on;
     uint32_t rtx_ts;
     tw_seq rtx_end;

@@ -1232,13 +1232,13 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
    uses them: a constant where the caller knows it); `unheld` that c's timer is not held
    (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
 /* RFC 6298 3: an RTT sample must not be ambiguous. Timestamps make one from any ACK of
-   new data (RFC 7323 4.1), but in a loss episode an echo older than its first
-   retransmission (RFC 3522 2: the Eifel test) is an original transmission's, while the
+   new data (RFC 7323 4.1), but in a loss episode an echo older than its latest
+   retransmission (RFC 3522 2: the Eifel test) is an earlier transmission's, while the
    ACK may answer the retransmission: a receiver takes no TS.Recent from a duplicate
-   below RCV.NXT (Linux), so after an RTO resent what had arrived, now - TSecr is the
-   RTO's wait plus a round trip. Such an ACK gives no sample, and the backed-off RTO
-   stays until a valid one (RFC 6298 5.7). The episode ends once SND.UNA passes the
-   data it had sent (the ACK that ends it still judged by it). */
+   below RCV.NXT (Linux), so after an RTO resent what had arrived (its ACK lost), now -
+   TSecr is the RTO's wait plus a round trip. Such an ACK gives no sample, and the
+   backed-off RTO stays until a valid one (RFC 6298 5.7). The episode ends once SND.UNA
+   passes the data it had sent (the ACK that ends it still judged by it). */
 static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uint32_t ecr,
                                                                tw_seq ack)
 {

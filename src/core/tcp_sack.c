@@ -272,6 +272,9 @@ void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans)
     if (x->prr_on) {
         x->prr_out += len; /* RFC 6937 3.1: "prr_out += (data sent)" */
     }
+    if (retrans && x->rtx_ts_on) {
+        x->rtx_ts = tw_ts_now(c->st, c->ts_offset); /* (tcp_in.c rtt_echo_ambiguous) */
+    }
     if (retrans && x->undo_on &&
         (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS)) {
         x->undo_bytes += len; /* (what a D-SACK must give back for an undo) */
