@@ -1227,18 +1227,14 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
-/* `h` is s->h (given apart: the usual packet's function has it in its own frame);
-   `usual` says the segment passed usual_opts (it carries timestamps if the connection
-   uses them: a constant where the caller knows it); `unheld` that c's timer is not held
-   (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
 /* RFC 6298 3: an RTT sample must not be ambiguous. Timestamps make one from any ACK of
    new data (RFC 7323 4.1), but in a loss episode an echo older than its latest
    retransmission (RFC 3522 2: the Eifel test) is an earlier transmission's, while the
    ACK may answer the retransmission: a receiver takes no TS.Recent from a duplicate
    below RCV.NXT (Linux), so after an RTO resent what had arrived (its ACK lost), now -
-   TSecr is the RTO's wait plus a round trip. Such an ACK gives no sample, and the
-   backed-off RTO stays until a valid one (RFC 6298 5.7). The episode ends once SND.UNA
-   passes the data it had sent (the ACK that ends it still judged by it). */
+   TSecr is the RTO's wait plus a round trip. Such an ACK gives no sample. The episode
+   ends once SND.UNA passes the data it had sent (the ACK that ends it still judged by
+   it). */
 static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uint32_t ecr,
                                                                tw_seq ack)
 {
@@ -1250,9 +1246,22 @@ static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uin
     if (tw_seq_ge(ack, x->rtx_end)) {
         x->rtx_ts_on = false;
     }
+    if (old && c->srtt) {
+        /* The back-off ends all the same: new data was acknowledged, the path works
+           (Linux's icsk_backoff goes to 0 on this ACK, whose echo it samples). The RTO
+           is SRTT's and RTTVAR's as they stand (RFC 6298 2.3), with no sample. */
+        const tw_config *cfg = &c->st->cfg;
+        tw_time k = 4 * c->rttvar;
+        tw_time rto = c->srtt + (k > cfg->rto_min ? k : cfg->rto_min);
+        c->rto = rto > cfg->rto_max ? cfg->rto_max : rto;
+    }
     return old;
 }
 
+/* `h` is s->h (given apart: the usual packet's function has it in its own frame);
+   `usual` says the segment passed usual_opts (it carries timestamps if the connection
+   uses them: a constant where the caller knows it); `unheld` that c's timer is not held
+   (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
 static inline __attribute__((always_inline)) void
 ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, bool usual,
                bool first, bool unheld)
