@@ -302,6 +302,10 @@ typedef struct tw_sbx {
     /* Retransmissions RACK found lost, to send again before NextSeg's next hole (they
        lie below HighRxt, which NextSeg does not go back to). */
     uint8_t nrelost;
+    /* RFC 5681 3.1: a retransmission lost again after a timeout is a new congestion
+       signal, answered once per timeout episode (tcp_in.c tw_rack_act; cleared by
+       tcp_out.c tw_out_retransmit). */
+    bool loss_relost_cut;
     tw_seq relost[8];
     /* Undo of a spurious recovery (RFC 3708 with RFC 4015's response, as Linux's
        tcp_try_undo_dsack): the congestion state before the episode's reduction, and the
@@ -1162,6 +1166,9 @@ tw_seq tw_sack_lost_point(const tw_socket *c);
 bool tw_sack_hole(const tw_socket *c, tw_seq from, tw_seq limit, tw_seq *start, uint32_t *len);
 /* RFC 6675 pipe: bytes presumed in the network. */
 uint32_t tw_sack_pipe(const tw_socket *c);
+/* The unSACKed bytes below `limit` of the retransmissions RACK found lost and not yet
+   resent (tw_sbx.relost): out of the flight (RFC 8985 6.2). */
+uint32_t tw_sack_relost_bytes(const tw_socket *c, tw_seq limit);
 void tw_sack_clear(tw_socket *c);
 /* SACKed bytes in [snd_una, x). */
 uint32_t tw_sack_below(const tw_socket *c, tw_seq x);

@@ -1419,6 +1419,16 @@ void tw_rack_act(tw_socket *c, tw_time timeout)
         tw_seq_ge(c->snd_una, c->recover)) {
         enter_recovery(c); /* RFC 8985 6.2 step 5: a loss marked; RFC 6675 5 from here */
     }
+    if (c->ca_state == TW_CA_LOSS && x->nrelost && !x->loss_relost_cut) {
+        /* RFC 5681 3.1: a retransmission lost again after the timeout is another
+           congestion signal, answered once (Linux enters Recovery from Loss with a new
+           reduction); the segment goes again at once (tcp_out.c push_segs). */
+        x->loss_relost_cut = true;
+        c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
+        if (c->cwnd > c->ssthresh) {
+            c->cwnd = c->ssthresh;
+        }
+    }
     if (timeout && c->rto_at != TW_TIME_NEVER) {
         /* RFC 8985 6.3: the reordering timer, in the retransmission timer's slot; the
            RTO's deadline is kept (tcp_timer.c on_early tells them apart). */
@@ -1635,7 +1645,8 @@ static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c, uint32
 {
     if (c->ca_state == TW_CA_OPEN || c->ca_state == TW_CA_DISORDER) {
         on_dupack(c, false, acked, sacked);
-    } else if (c->ca_state == TW_CA_RECOVERY && !(c->sb && tw_conn_sbx(c)->prr_on)) {
+    } else if ((c->ca_state == TW_CA_RECOVERY && !(c->sb && tw_conn_sbx(c)->prr_on)) ||
+               c->ca_state == TW_CA_LOSS) {
         rack_on_sack(c); /* lost retransmissions, new marks (RFC 8985 6.2) */
     } /* (with PRR on_new_ack's recovery_partial_ack took them, before PRR's count) */
 }
