@@ -1230,9 +1230,10 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
 /* RFC 6298 3: an RTT sample must not be ambiguous. Timestamps make one from any ACK of
    new data (RFC 7323 4.1), but in a loss episode an echo older than its latest
    retransmission (RFC 3522 2: the Eifel test) is an earlier transmission's, while the
-   ACK may answer the retransmission: a receiver takes no TS.Recent from a duplicate
-   below RCV.NXT (Linux), so after an RTO resent what had arrived (its ACK lost), now -
-   TSecr is the RTO's wait plus a round trip. Such an ACK gives no sample. The episode
+   ACK may answer the retransmission: a duplicate below RCV.NXT is answered and dropped
+   (RFC 7323 5.3 R2) before its TSval could become TS.Recent (R3; Linux and tcpwave's
+   receiver alike), so after an RTO resent what had arrived (its ACK lost), now - TSecr
+   is the RTO's wait plus a round trip. Such an ACK gives no sample. The episode
    ends once SND.UNA passes the data it had sent (the ACK that ends it still judged by
    it). */
 static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uint32_t ecr,
