@@ -1494,6 +1494,18 @@ static __attribute__((noinline, cold)) void rack_recovery_end(tw_socket *c)
     }
 }
 
+/* The end of the recovery after a timeout (Loss to Open). RFC 8985 7.2: with data in
+   flight a probe may follow again, as after a fast recovery (rack_recovery_end):
+   ack_advance armed the RTO, still in Loss then (Linux schedules the probe once the ACK
+   has moved CA_Loss to CA_Open). */
+static __attribute__((noinline, cold)) void loss_recovery_end(tw_socket *c)
+{
+    if (!tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at != TW_TIME_NEVER) {
+        c->rto_at = tw_time_add(c->st->now, tw_conn_pto_or_rto(c->st, c));
+        timer_changed(c);
+    }
+}
+
 /* RFC 6937 3.1, on an ACK during fast recovery that delivered data: the congestion
    window for what may be sent now, sndcnt above pipe (push_segs sends while cwnd -
    pipe allows: for the sending, pipe is tcp_out.c's pipe_now, RFC 6675's with SACK,
@@ -1753,6 +1765,7 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     }
     if (c->ca_state == TW_CA_LOSS && tw_seq_ge(c->snd_una, c->recover)) {
         c->ca_state = TW_CA_OPEN;
+        loss_recovery_end(c);
     } else if (c->ca_state == TW_CA_DISORDER) {
         if (!c->sb || !tlp_ack_wait(c)) {
             c->ca_state = TW_CA_OPEN;
