@@ -345,8 +345,9 @@ static inline tw_sbx *tw_conn_sbx(const tw_socket *c)
 
 /* The scoreboard and its extras, made now if need be; NULL when out of memory. */
 tw_sbx *tw_sbx_get(tw_socket *c);
-/* A loss episode's retransmission is about to go (fast retransmit, RTO): note its
-   TSval if the episode is new (tw_sbx.rtx_ts). */
+/* A loss episode's retransmission is about to go (fast retransmit, RTO): the episode
+   starts if none runs, or runs on to what is sent now (tw_sbx.rtx_ts_on, rtx_end);
+   tw_rack_sent keeps rtx_ts at the latest retransmission's TSval. */
 void tw_rtx_episode_mark(tw_socket *c);
 /* RFC 8985 6: note [seq, seq + len) sent now (a retransmission or not). Only once the
    extras exist (c->sb): the callers test that. */
