@@ -303,6 +303,10 @@ typedef struct tw_sbx {
     /* Retransmissions RACK found lost, to send again before NextSeg's next hole (they
        lie below HighRxt, which NextSeg does not go back to). */
     uint8_t nrelost;
+    /* RFC 5681 3.1: a retransmission lost again after a timeout is a new congestion
+       signal, answered once per timeout episode (tcp_in.c tw_rack_act; cleared by
+       tcp_out.c tw_out_retransmit). */
+    bool loss_relost_cut;
     tw_seq relost[8];
     /* Undo of a spurious recovery (RFC 3708 with RFC 4015's response, as Linux's
        tcp_try_undo_dsack): the congestion state before the episode's reduction, and the
@@ -317,6 +321,14 @@ typedef struct tw_sbx {
     bool prr_on;
     uint32_t prr_delivered, prr_out, prr_recover_fs, prr_sacked, prr_dup;
     tw_seq prr_lost;       /* the lost point (tw_sack_lost_point) at the last ACK counted */
+    /* RFC 3522 2 (the Eifel test) for RFC 6298 3: the TSval of the latest
+       retransmission of the loss episode that runs until SND.UNA passes rtx_end
+       (rtx_ts_on). An ACK of new data in it whose TSecr is older may answer that
+       retransmission with an earlier transmission's timestamp: no RTT sample from it
+       (tcp_in.c rtt_echo_ambiguous). */
+    bool rtx_ts_on;
+    uint32_t rtx_ts;
+    tw_seq rtx_end;
     uint32_t next_ord;     /* the next entry's place in the send order (from 1) */
     uint32_t rack_ord;     /* RACK.xmit_ts's entry's (0: an estimated time) */
     struct tw_xmit {
@@ -334,6 +346,10 @@ static inline tw_sbx *tw_conn_sbx(const tw_socket *c)
 
 /* The scoreboard and its extras, made now if need be; NULL when out of memory. */
 tw_sbx *tw_sbx_get(tw_socket *c);
+/* A loss episode's retransmission is about to go (fast retransmit, RTO): the episode
+   starts if none runs, or runs on to what is sent now (tw_sbx.rtx_ts_on, rtx_end);
+   tw_rack_sent keeps rtx_ts at the latest retransmission's TSval. */
+void tw_rtx_episode_mark(tw_socket *c);
 /* RFC 8985 6: note [seq, seq + len) sent now (a retransmission or not). Only once the
    extras exist (c->sb): the callers test that. */
 void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans);
@@ -1154,6 +1170,9 @@ tw_seq tw_sack_lost_point(const tw_socket *c);
 bool tw_sack_hole(const tw_socket *c, tw_seq from, tw_seq limit, tw_seq *start, uint32_t *len);
 /* RFC 6675 pipe: bytes presumed in the network. */
 uint32_t tw_sack_pipe(const tw_socket *c);
+/* The unSACKed bytes below `limit` of the retransmissions RACK found lost and not yet
+   resent (tw_sbx.relost): out of the flight (RFC 8985 6.2). */
+uint32_t tw_sack_relost_bytes(const tw_socket *c, tw_seq limit);
 void tw_sack_clear(tw_socket *c);
 /* SACKed bytes in [snd_una, x). */
 uint32_t tw_sack_below(const tw_socket *c, tw_seq x);

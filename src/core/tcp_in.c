@@ -1268,6 +1268,38 @@ static in_result in_check_syn(tw_socket *c, const tw_seg *s)
     return IN_DONE;
 }
 
+/* RFC 6298 3: an RTT sample must not be ambiguous. Timestamps make one from any ACK of
+   new data (RFC 7323 4.1), but in a loss episode an echo older than its latest
+   retransmission (RFC 3522 2: the Eifel test) is an earlier transmission's, while the
+   ACK may answer the retransmission: a duplicate below RCV.NXT is answered and dropped
+   (RFC 7323 5.3 R2) before its TSval could become TS.Recent (R3; Linux and tcpwave's
+   receiver alike), so after an RTO resent what had arrived (its ACK lost), now - TSecr
+   is the RTO's wait plus a round trip. Such an ACK gives no sample. The episode
+   ends once SND.UNA passes the data it had sent (the ACK that ends it still judged by
+   it). */
+static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uint32_t ecr,
+                                                               tw_seq ack)
+{
+    tw_sbx *x = tw_conn_sbx(c);
+    if (x == NULL || !x->rtx_ts_on) {
+        return false;
+    }
+    bool old = (int32_t)(ecr - x->rtx_ts) < 0;
+    if (tw_seq_ge(ack, x->rtx_end)) {
+        x->rtx_ts_on = false;
+    }
+    if (old && c->srtt) {
+        /* The back-off ends all the same: new data was acknowledged, the path works
+           (Linux's icsk_backoff goes to 0 on this ACK, whose echo it samples). The RTO
+           is SRTT's and RTTVAR's as they stand (RFC 6298 2.3), with no sample. */
+        const tw_config *cfg = &c->st->cfg;
+        tw_time k = 4 * c->rttvar;
+        tw_time rto = c->srtt + (k > cfg->rto_min ? k : cfg->rto_min);
+        c->rto = rto > cfg->rto_max ? cfg->rto_max : rto;
+    }
+    return old;
+}
+
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
    uses them: a constant where the caller knows it); `unheld` that c's timer is not held
@@ -1290,7 +1322,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         if (!first) {
             c->flags &= ~TW_F_RTT_TIMING;
         }
-        tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
+        /* (header prediction's ACKs, `unheld`, come in the Open state: no episode) */
+        if (unheld || first || __builtin_expect(c->ca_state == TW_CA_OPEN, 1) ||
+            !rtt_echo_ambiguous(c, o->ts_ecr, ack)) {
+            tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
+        }
     } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
         tw_rtt_sample_in(st, c, st->now - c->rtt_start);
@@ -1420,6 +1456,7 @@ static void enter_recovery(tw_socket *c)
     c->ca_state = TW_CA_RECOVERY;
     c->flags &= ~TW_F_RTT_TIMING; /* Karn */
     c->high_rxt = c->snd_una;
+    tw_rtx_episode_mark(c);
     if (!st->cfg.no_prr && !cwr) {
         prr_begin(c); /* (before the fast retransmit, which counts in prr_out) */
     }
@@ -1442,6 +1479,16 @@ void tw_rack_act(tw_socket *c, tw_time timeout)
     if (tw_seq_gt(x->rack_lost, c->snd_una) && c->ca_state <= TW_CA_DISORDER &&
         tw_seq_ge(c->snd_una, c->recover)) {
         enter_recovery(c); /* RFC 8985 6.2 step 5: a loss marked; RFC 6675 5 from here */
+    }
+    if (c->ca_state == TW_CA_LOSS && x->nrelost && !x->loss_relost_cut) {
+        /* RFC 5681 3.1: a retransmission lost again after the timeout is another
+           congestion signal, answered once (Linux enters Recovery from Loss with a new
+           reduction); the segment goes again at once (tcp_out.c push_segs). */
+        x->loss_relost_cut = true;
+        c->ssthresh = tw_conn_cc(c)->on_loss(c, st->now);
+        if (c->cwnd > c->ssthresh) {
+            c->cwnd = c->ssthresh;
+        }
     }
     if (timeout && c->rto_at != TW_TIME_NEVER) {
         /* RFC 8985 6.3: the reordering timer, in the retransmission timer's slot; the
@@ -1507,6 +1554,18 @@ static __attribute__((noinline, cold)) void rack_recovery_end(tw_socket *c)
     }
 }
 
+/* The end of the recovery after a timeout (Loss to Open). RFC 8985 7.2: with data in
+   flight a probe may follow again, as after a fast recovery (rack_recovery_end):
+   ack_advance armed the RTO, still in Loss then (Linux schedules the probe once the ACK
+   has moved CA_Loss to CA_Open). */
+static __attribute__((noinline, cold)) void loss_recovery_end(tw_socket *c)
+{
+    if (!tw_seq_eq(c->snd_una, c->snd_max) && c->rto_at != TW_TIME_NEVER) {
+        c->rto_at = tw_time_add(c->st->now, tw_conn_pto_or_rto(c->st, c));
+        timer_changed(c);
+    }
+}
+
 /* RFC 6937 3.1, on an ACK during fast recovery that delivered data: the congestion
    window for what may be sent now, sndcnt above pipe (push_segs sends while cwnd -
    pipe allows: for the sending, pipe is tcp_out.c's pipe_now, RFC 6675's with SACK,
@@ -1529,15 +1588,9 @@ static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked
         int64_t dd = (int64_t)acked + (int64_t)c->sacked - (int64_t)x->prr_sacked;
         delivered = dd > 0 ? (uint32_t)dd : 0; /* (below 0: reneging) */
         x->prr_sacked = c->sacked;
+        /* (a retransmission RACK found lost is out of it until it is resent,
+           tcp_sack.c tw_sack_pipe: its resending is part of sndcnt, as Linux's) */
         pipe = base = tw_sack_pipe(c);
-        /* A retransmission RACK found lost (tw_sbx.relost) stays in tw_sack_pipe, and
-           sending it again adds nothing there: out of the pipe for PRR (RFC 6675's
-           pipe leaves lost segments out), and out of the window's base, so that its
-           resending is part of sndcnt (as Linux, which counts it lost until resent). */
-        uint32_t rl = (uint32_t)x->nrelost * mss;
-        rl = rl < pipe ? rl : pipe;
-        pipe -= rl;
-        base -= rl;
     } else if (dup) {
         delivered = mss; /* RFC 6937 3: a duplicate ACK without SACK stands for one SMSS */
         x->prr_dup += mss;
@@ -1731,7 +1784,8 @@ static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c, uint32
 {
     if (c->ca_state == TW_CA_OPEN || c->ca_state == TW_CA_DISORDER) {
         on_dupack(c, false, acked, sacked);
-    } else if (c->ca_state == TW_CA_RECOVERY && !(c->sb && tw_conn_sbx(c)->prr_on)) {
+    } else if ((c->ca_state == TW_CA_RECOVERY && !(c->sb && tw_conn_sbx(c)->prr_on)) ||
+               c->ca_state == TW_CA_LOSS) {
         rack_on_sack(c); /* lost retransmissions, new marks (RFC 8985 6.2) */
     } /* (with PRR on_new_ack's recovery_partial_ack took them, before PRR's count) */
 }
@@ -1837,6 +1891,7 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     }
     if (c->ca_state == TW_CA_LOSS && tw_seq_ge(c->snd_una, c->recover)) {
         c->ca_state = TW_CA_OPEN;
+        loss_recovery_end(c);
     } else if (c->ca_state == TW_CA_DISORDER) {
         if (__builtin_expect(c->flags & TW_F_EXTRAS, 0) && tw_ecn_cwr_on(c)) {
             ecn_cwr_ack(c, acked, sacked); /* (ECN's reduction: no growth) */

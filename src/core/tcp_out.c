@@ -1313,8 +1313,12 @@ static uint32_t pipe_now(const tw_socket *c)
     }
     uint32_t out = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
     if (c->ca_state == TW_CA_LOSS && c->sacked) {
-        /* Going back after a timeout: what the peer SACKed is not in the network. */
+        /* Going back after a timeout: what the peer SACKed is not in the network, nor
+           a retransmission RACK found lost again (RFC 8985 6.2, RFC 6675 4 SetPipe). */
         uint32_t sk = tw_sack_below(c, c->snd_nxt);
+        if (tw_conn_sbx(c)->nrelost) {
+            sk += tw_sack_relost_bytes(c, c->snd_nxt);
+        }
         out = out > sk ? out - sk : 0;
     }
     return out;
@@ -1624,7 +1628,7 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
     unsigned sent = 0;
     bool nagle_counted = false;
     while (sent < max_segs) {
-        if (c->ca_state != TW_CA_RECOVERY && !(c->flags & TW_F_FIN_QUEUED) &&
+        if (c->ca_state < TW_CA_RECOVERY && !(c->flags & TW_F_FIN_QUEUED) &&
             tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
             break; /* nothing new to send and no hole to repair: the common ACK-only case */
         }
@@ -1643,6 +1647,11 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
         if (c->ca_state == TW_CA_RECOVERY && (c->flags & TW_F_SACK) &&
             cwnd_room >= c->snd_mss && resend_hole(c)) {
             sent++;
+            continue;
+        }
+        if (c->ca_state == TW_CA_LOSS && c->sb && tw_conn_sbx(c)->nrelost &&
+            cwnd_room >= c->snd_mss && resend_relost(c)) {
+            sent++; /* (RFC 8985 6.2 after a timeout: before the go-back-N's next) */
             continue;
         }
         tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
@@ -2106,6 +2115,14 @@ void tw_out_retransmit(tw_socket *c)
             tw_undo_begin(c); /* (in recovery: that episode's state is kept) */
         }
         c->ssthresh = tw_conn_cc(c)->on_loss(c, c->st->now);
+    }
+    tw_rtx_episode_mark(c); /* (tcp_in.c rtt_echo_ambiguous) */
+    if (c->sb) {
+        tw_sbx *x = tw_conn_sbx(c);
+        x->nrelost = 0; /* (the go-back-N resends everything: RACK marks start over) */
+        if (c->ca_state != TW_CA_LOSS || tw_seq_ge(c->snd_una, c->recover)) {
+            x->loss_relost_cut = false;
+        }
     }
     c->cwnd = c->snd_mss;
     c->ca_state = TW_CA_LOSS;

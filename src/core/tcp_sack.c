@@ -40,6 +40,22 @@ tw_sbx *tw_sbx_get(tw_socket *c)
     return tw_conn_sbx(c);
 }
 
+void tw_rtx_episode_mark(tw_socket *c)
+{
+    if (!(c->flags & TW_F_TS)) {
+        return; /* (no echo to judge: Karn's rule alone, RTT_TIMING) */
+    }
+    tw_sbx *x = tw_sbx_get(c);
+    if (x == NULL) {
+        return; /* (no memory: samples as before) */
+    }
+    if (!x->rtx_ts_on || tw_seq_ge(c->snd_una, x->rtx_end)) {
+        x->rtx_ts_on = true;
+        x->rtx_ts = tw_ts_now(c->st, c->ts_offset);
+    }
+    x->rtx_end = c->snd_max;
+}
+
 void tw_sack_clear(tw_socket *c)
 {
     if (c->sb) {
@@ -154,6 +170,24 @@ uint32_t tw_sack_below(const tw_socket *c, tw_seq x)
     return sum;
 }
 
+/* The unSACKed bytes below `limit` of the retransmissions RACK found lost
+   (tw_sbx.relost) that are still waiting to go again. */
+uint32_t tw_sack_relost_bytes(const tw_socket *c, tw_seq limit)
+{
+    const tw_sbx *x = tw_conn_sbx(c);
+    uint32_t sum = 0;
+    for (unsigned i = 0; x != NULL && i < x->nrelost; i++) {
+        tw_seq a = tw_seq_max(x->relost[i], c->snd_una);
+        tw_seq e = tw_seq_min(tw_seq_add(x->relost[i], c->snd_mss), limit);
+        tw_seq hs;
+        uint32_t hl;
+        if (tw_seq_lt(a, e) && tw_sack_hole(c, a, e, &hs, &hl) && tw_seq_eq(hs, a)) {
+            sum += hl;
+        }
+    }
+    return sum;
+}
+
 uint32_t tw_sack_pipe(const tw_socket *c)
 {
     /* RFC 6675 4 SetPipe: unSACKed bytes not yet lost, plus retransmitted ones. */
@@ -163,7 +197,18 @@ uint32_t tw_sack_pipe(const tw_socket *c)
         pipe = (uint32_t)tw_seq_diff(c->snd_max, lost) - (c->sacked - tw_sack_below(c, lost));
     }
     if (tw_seq_gt(c->high_rxt, c->snd_una)) {
-        pipe += (uint32_t)tw_seq_diff(c->high_rxt, c->snd_una) - tw_sack_below(c, c->high_rxt);
+        uint32_t rx = (uint32_t)tw_seq_diff(c->high_rxt, c->snd_una) -
+                      tw_sack_below(c, c->high_rxt);
+        /* A retransmission RACK found lost is no longer in the network (RFC 8985 6.2
+           marks it lost; SetPipe's (b) counts a retransmission only while it is not: a
+           lost one counts again once it is resent, as Linux's tcp_mark_skb_lost takes it
+           out of retrans_out). Left in, it held the window shut when it was all the
+           window had room for, and only the RTO sent it again. */
+        if (c->sb && tw_conn_sbx(c)->nrelost) {
+            uint32_t rl = tw_sack_relost_bytes(c, c->high_rxt);
+            rx -= rl < rx ? rl : rx;
+        }
+        pipe += rx;
     }
     return pipe;
 }
@@ -226,6 +271,9 @@ void tw_rack_sent(tw_socket *c, tw_seq seq, uint32_t len, bool retrans)
     }
     if (x->prr_on) {
         x->prr_out += len; /* RFC 6937 3.1: "prr_out += (data sent)" */
+    }
+    if (retrans && x->rtx_ts_on) {
+        x->rtx_ts = tw_ts_now(c->st, c->ts_offset); /* (tcp_in.c rtt_echo_ambiguous) */
     }
     if (retrans && x->undo_on &&
         (c->ca_state == TW_CA_RECOVERY || c->ca_state == TW_CA_LOSS)) {
@@ -449,7 +497,7 @@ static void relost_add(tw_stack *st, tw_sbx *x, tw_seq a)
 tw_time tw_rack_detect(tw_socket *c)
 {
     tw_sbx *x = tw_conn_sbx(c);
-    if (!tw_rack_active(c) || !x->rack_on || c->ca_state == TW_CA_LOSS || c->srtt == 0) {
+    if (!tw_rack_active(c) || !x->rack_on || c->srtt == 0) {
         return 0; /* (no RTT yet: no time to reason with; RFC 6675's rule and the RTO) */
     }
     tw_stack *st = c->st;
@@ -460,9 +508,14 @@ tw_time tw_rack_detect(tw_socket *c)
     tw_seq from = c->snd_una, hs;
     uint32_t hl;
     unsigned steps = 0;
+    /* After a timeout (Loss) only what the go-back-N has resent so far, below snd_nxt:
+       RACK in RTO recovery finds a retransmission lost again (RFC 8985 6.2; Linux runs
+       it in CA_Loss); what lies above is resent in its turn anyway. */
+    bool loss = c->ca_state == TW_CA_LOSS;
+    tw_seq top = loss ? c->snd_nxt : c->snd_max;
     /* Each hole, a segment at a time (at most 256 looked at: a large flight's far end
        waits for the next ACK). */
-    while (steps < 256 && tw_sack_hole(c, from, c->snd_max, &hs, &hl)) {
+    while (steps < 256 && tw_sack_hole(c, from, top, &hs, &hl)) {
         tw_seq he = tw_seq_add(hs, hl);
         for (tw_seq a = hs; tw_seq_lt(a, he) && steps < 256; steps++) {
             uint32_t n = (uint32_t)tw_seq_diff(he, a);
@@ -481,9 +534,11 @@ tw_time tw_rack_detect(tw_socket *c)
                         tw_count(st, TW_CNT_TCP_RACK_LOST);
                         lost = b;
                     }
-                    if (rtx && c->ca_state == TW_CA_RECOVERY && tw_seq_lt(a, c->high_rxt)) {
+                    if (rtx && (loss || (c->ca_state == TW_CA_RECOVERY &&
+                                         tw_seq_lt(a, c->high_rxt)))) {
                         /* A retransmission lost too: resend it (without RACK, only the
-                           RTO finds it): tcp_out.c resend_hole takes it first. */
+                           RTO finds it): tcp_out.c resend_hole (push_segs in Loss)
+                           takes it first. */
                         relost_add(st, x, a);
                     }
                 } else if (due - now > timeout) {

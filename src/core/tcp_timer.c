@@ -171,8 +171,9 @@ static __attribute__((noinline, cold)) bool on_early(tw_socket *c)
     if (tw_rack_active(c)) {
         tw_time t = tw_rack_detect(c);
         tw_rack_act(c, 0);
-        if (c->ca_state == TW_CA_RECOVERY) {
-            tw_out_push(c); /* what was marked lost goes again (RFC 6675 NextSeg) */
+        if (c->ca_state >= TW_CA_RECOVERY) {
+            tw_out_push(c); /* what was marked lost goes again (RFC 6675 NextSeg; after
+                               a timeout a retransmission lost again) */
         }
         if (t && tw_time_add(st->now, t) < next) {
             next = tw_time_add(st->now, t);
