@@ -791,6 +791,30 @@ static __attribute__((noinline, cold)) void req_syn_repeated(tw_stack *st, tw_re
     }
 }
 
+/* The ACK for a segment outside a SYN queue entry's window (req_checks). As Linux's
+   tcp_check_req (tcp_oow_rate_limited): one of length 0, or with a SYN, is answered at
+   most once per cfg.invalid_ratelimit per entry, the limit repeated SYNs share. */
+static __attribute__((noinline, cold)) void req_oow_ack(tw_stack *st, tw_reqsk *r,
+                                                        const tw_seg *s)
+{
+    if ((s->len != 0 && !(s->flags & TW_SYN)) || !req_synack_limited(st, r, s)) {
+        tw_out_req_ack(st, r);
+    }
+}
+
+/* A SYN in the window of a SYN queue entry (req_checks): RFC 9293 3.10.7.4 fourth check
+   (RFC 1122 4.2.2.20 (e)), SYN-RECEIVED from a passive OPEN: "return this connection to
+   the LISTEN state and return" -- the entry goes, nothing is sent, and the peer's next
+   SYN makes a fresh one. (Linux's tcp_check_req also frees it, and answers with a RST
+   as RFC 793 did; RFC 9293 sends nothing, and the RST would refuse a peer that merely
+   restarted its attempt.) Out of line: rare. */
+static __attribute__((noinline, cold)) void req_syn_in_window(tw_stack *st, tw_reqsk *r,
+                                                              const tw_seg *s)
+{
+    tw_drop(st, TW_CNT_TCP_SYNRCVD_SYN_FREED, &s->sum, NULL);
+    req_end(st, r);
+}
+
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
    SYN-RECEIVED ACK check; false when they consumed it. */
 static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
@@ -804,22 +828,18 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
             req_syn_repeated(st, r, s);
             return false;
         }
-        if (!(s->flags & TW_FIN)) {
-            /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
-            s->flags &= (uint8_t)~TW_SYN;
-            s->seq = rcv_nxt;
-            s->len--;
+        /* A SYN+ACK at the peer's ISN is no third segment (only a simultaneous open's
+           socket, not an entry, has sent a SYN the peer could be answering): its SYN
+           lies before RCV.NXT, and as the first check finds it it is answered with an
+           ACK (under the entry's limit) and dropped; the entry waits on. With a FIN
+           too, whose octet is at RCV.NXT: the same, as Linux 6.18 does (checked over
+           TUN), rather than a SYN in the window that would free the entry. (With a RST:
+           out of the window below, ignored.) */
+        if (!(s->flags & TW_RST)) {
+            tw_drop(st, TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, NULL);
+            req_oow_ack(st, r, s);
+            return false;
         }
-        /* (with a FIN it is no repeat: challenged below, as Linux's tcp_validate_incoming
-           does, whose repeat must end at SEG.SEQ + 1) */
-    }
-    if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
-        /* R3, RFC 5961 4.2: any other SYN gets a (rate-limited) challenge ACK. */
-        tw_drop(st, TW_CNT_TCP_RX_SYN_CHALLENGE, &s->sum, NULL);
-        if (tw_challenge_take(st)) {
-            tw_out_req_ack(st, r);
-        }
-        return false;
     }
     /* First check (3.10.7.4): RCV.WND is what our SYN+ACK offered (RFC 7323 2.2: a
        SYN's window is never scaled). */
@@ -834,7 +854,14 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
             return false;
         }
         tw_drop(st, TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, NULL);
-        tw_out_req_ack(st, r);
+        req_oow_ack(st, r, s);
+        return false;
+    }
+    if ((s->flags & (TW_SYN | TW_RST)) == TW_SYN) {
+        /* RFC 9293 3.10.7.4 fourth check: a SYN in the window on a connection a
+           passive OPEN made returns it to LISTEN (RFC 5961 4.2's challenge ACK is for
+           the synchronized states; this one is not). Linux frees the entry too. */
+        req_syn_in_window(st, r, s);
         return false;
     }
     if (s->flags & TW_RST) {
