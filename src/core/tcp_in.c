@@ -816,9 +816,10 @@ static __attribute__((noinline, cold)) void req_syn_in_window(tw_stack *st, tw_r
 }
 
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
-   SYN-RECEIVED ACK check; false when they consumed it. */
-static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
-                                                            tw_seg *s, tw_seq rcv_nxt)
+   SYN-RECEIVED ACK check; false when they consumed it. Out of line: the usual third
+   segment never asks them (req_input), and the entry's frame stays lean without them. */
+static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                 tw_seq rcv_nxt)
 {
     s->len = tw_seg_len(s);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
