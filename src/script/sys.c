@@ -558,7 +558,14 @@ static int msg_flags(sc_runner *r, const tw_sc_event *ev, size_t idx, int64_t *f
     /* MSG_EOR (0x80) is taken and has no effect: tcpwave's send buffer is a byte stream
        cut at the MSS, with no record ends for a later write to stop at (Linux keeps such
        a write out of the tail skb; only the segment boundaries differ, as with TSO). */
-    if (*flags & ~(int64_t)(0x40 | 0x80 | 0x4000 | 0x8000 | MSG_FASTOPEN)) {
+    if (*flags & 0x8000) {
+        /* MSG_MORE corks the call's data (Linux: held for a full segment, a later call
+           without it, or ~200 ms); tcpwave has no corking, TCP_CORK neither, and would
+           send at once: a script that counts on it cannot be judged. */
+        return sc_skip(r, ev->line, "%s() with MSG_MORE: tcpwave has no corking",
+                       ev->call.name);
+    }
+    if (*flags & ~(int64_t)(0x40 | 0x80 | 0x4000 | MSG_FASTOPEN)) {
         return sc_skip(r, ev->line, "%s() flags 0x%" PRIx64 " are not supported", ev->call.name,
                        *flags);
     }
