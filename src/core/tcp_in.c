@@ -409,8 +409,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
        rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 64 below. */
     uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
-    if (__builtin_expect(pm < 64, 0)) { /* (one test for the usual MSS) */
-        pm = pm ? 64 : 536;
+    if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
+        pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
     }
     r->peer_mss = pm;
     r->peer_win = s->h->win;
@@ -3558,6 +3558,61 @@ static __attribute__((noinline, cold)) uint32_t icmp_plateau_mtu(const tw_icmp_q
     return 68; /* (RFC 791's minimum; the caller's floor is higher) */
 }
 
+/* RFC 1191 6.3: a path MTU learnt is kept per destination (Linux: the route's PMTU
+   exception) for TW_PMTU_LIFE, so that the next connection to that address starts with
+   segments that fit (tw_pmtu_clamp) instead of losing its first full one again. A slot
+   of the address, or a free one, or else the one nearest its end (expired ones first),
+   takes it; never raised by a message (RFC 1191 3), only by the end of its time (6.3's
+   aging). The peer's MSS of a connection to it is capped so (tw_peer_mss_slow). */
+static __attribute__((noinline, cold)) void tw_pmtu_learn(tw_stack *st, uint32_t addr,
+                                                          uint32_t mtu)
+{
+    size_t pick = TW_PMTU_SLOTS;
+    for (size_t i = 0; i < st->pmtu_n; i++) {
+        if (st->pmtu[i].addr == addr) {
+            if (tw_time_reached(st->pmtu[i].expires, st->now) || mtu < st->pmtu[i].mtu) {
+                st->pmtu[i].mtu = mtu;
+            }
+            st->pmtu[i].expires = tw_time_add(st->now, TW_PMTU_LIFE);
+            return;
+        }
+        if (pick == TW_PMTU_SLOTS || st->pmtu[i].expires < st->pmtu[pick].expires) {
+            pick = i; /* (the one nearest its end, expired ones first) */
+        }
+    }
+    if (st->pmtu_n < TW_PMTU_SLOTS) {
+        pick = st->pmtu_n++;
+    }
+    st->mss_slow = 65535; /* (every SYN's MSS now asks tw_peer_mss_slow) */
+    st->pmtu[pick].addr = addr;
+    st->pmtu[pick].mtu = mtu;
+    st->pmtu[pick].expires = tw_time_add(st->now, TW_PMTU_LIFE);
+}
+
+uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm)
+{
+    if (pm < 64) {
+        pm = pm ? 64 : 536;
+    }
+    size_t i = 0;
+    while (i < st->pmtu_n) {
+        if (tw_time_reached(st->pmtu[i].expires, st->now)) {
+            /* aged out (RFC 1191 6.3): the slot goes, the last one moved into it */
+            st->pmtu[i] = st->pmtu[--st->pmtu_n];
+            continue;
+        }
+        if (st->pmtu[i].addr == addr) {
+            uint32_t cap = st->pmtu[i].mtu - 40u;
+            return cap < pm ? (uint16_t)cap : pm;
+        }
+        i++;
+    }
+    if (st->pmtu_n == 0) {
+        st->mss_slow = 64; /* (all aged out: the usual test again) */
+    }
+    return pm;
+}
+
 /* Fragmentation needed (RFC 1191): lower the MSS to the next-hop MTU (not below Linux's
    floor, a path MTU of 552; RFC 1191 3: never below 68, never raised by the message) and,
    once synchronized, send what is in flight again at once in the new size (Linux:
@@ -3574,6 +3629,7 @@ static __attribute__((noinline, cold)) void icmp_frag_needed(tw_stack *st, tw_so
     }
     uint32_t mss = pmtu - 40u - opt;
     tw_count(st, TW_CNT_ICMP_RX_FRAG_NEEDED);
+    tw_pmtu_learn(st, c->raddr, pmtu);
     if (c->state == TW_STATE_SYN_SENT) {
         /* No segment size yet (the SYN+ACK's MSS option sets it): the estimate is kept
            in local_mss, which tw_conn_apply_peer_syn takes the peer's MSS against and a
