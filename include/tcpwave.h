@@ -172,7 +172,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_SYN_CHALLENGE, "tcp: SYN on a synchronized connection (challenge ACK)")       \
     X(TCP_CHALLENGE_ACK_SENT, "tcp: challenge ACKs sent (RFC 5961)")                       \
     X(TCP_CHALLENGE_ACK_LIMITED, "tcp: challenge ACK suppressed by the rate limit")        \
-    X(TCP_ACK_SKIPPED_SYN_RECV, "tcp: SYN+ACK to a repeated SYN held back (500 ms limit)")  \
+    X(TCP_ACK_SKIPPED_SYN_RECV, "tcp: answer on a SYN queue entry held back (500 ms)")    \
     X(TCP_RX_NO_ACK_FLAG, "tcp: segment without ACK in a synchronized state (dropped)")    \
     X(TCP_RX_OLD_ACK, "tcp: old duplicate ACK (ignored)")                                  \
     X(TCP_RX_ACK_UNSENT, "tcp: ACK for data not yet sent (ACK sent, dropped)")             \
@@ -201,6 +201,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_LIMIT_CONNS, "tcp: new connection refused by max_connections")                   \
     X(TCP_LIMIT_ORPHANS, "tcp: orphan beyond max_orphans reset at close")                   \
     X(TCP_SYNRCVD_RST, "tcp: half-open connection freed by a valid RST (S7)")             \
+    X(TCP_SYNRCVD_SYN_FREED, "tcp: half-open connection freed by a SYN in its window")      \
     X(TCP_RX_PAWS_REJECTED, "tcp: segment with an old timestamp dropped (PAWS, RFC 7323)") \
     X(TCP_RX_SACK_INVALID, "tcp: SACK block outside SND.UNA..SND.MAX ignored")             \
     X(TCP_RX_DSACK, "tcp: duplicate data reported back with D-SACK (RFC 2883)")            \

@@ -467,8 +467,8 @@ static __attribute__((noinline)) int connect_unbound(tw_socket *s, uint32_t addr
 
 /* connect of a bound socket whose 4-tuple the tables' filters did not both rule out
    (tw_htab_find_hashed's tag, tw_timewait_find_pre's filter): the lookups made in full,
-   then refused, taken over with SO_REUSEADDR (above the old incarnation: RFC 6191's
-   rule, applied to our own side), or started after all. Out of line, as
+   then refused, taken over with SO_REUSEADDR when the old incarnation used timestamps
+   (above it: RFC 6191's rule, applied to our own side), or started after all. Out of line, as
    connect_unbound. */
 static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, uint64_t hash)
 {
@@ -481,6 +481,13 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
     if (tn != NULL) {
         if (!(s->flags & TW_F_REUSE)) {
             return connect_undo(s, TW_ERR_ADDRINUSE);
+        }
+        if (!(tn->flags & TW_TWF_TS)) {
+            /* Only timestamps (PAWS, RFC 7323 5) keep the old incarnation's duplicates
+               out of the new one; without them TIME-WAIT has to run its course (RFC 9293
+               3.6.1, RFC 1122 4.2.2.13 lets only a peer's SYN in early): as Linux 6.18's
+               tcp_twsk_unique for a bound port (EADDRNOTAVAIL; checked over TUN). */
+            return connect_undo(s, TW_ERR_ADDRNOTAVAIL);
         }
         uint32_t isn_floor = tn->snd_nxt + 65535u + 2u;
         if (tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {

@@ -45,6 +45,10 @@ typedef struct tw_listen_leaf {
 #define TW_TXBUF_SIZE 65536u
 #define TW_ICMP_BURST 50u /* ICMP errors sent back to back at most (icmp.c) */
 
+/* Destinations whose learnt path MTU the stack keeps (tw_stack.pmtu), and for how long. */
+#define TW_PMTU_SLOTS 16
+#define TW_PMTU_LIFE TW_SEC(600)
+
 struct tw_stack {
     tw_config cfg; /* copy, defaults filled in */
     tw_netdev dev; /* copy */
@@ -161,6 +165,19 @@ struct tw_stack {
        icmp_msgs_per_sec and icmp_msgs_burst, refilled one per millisecond. */
     uint32_t icmp_tokens;
     uint64_t icmp_tokens_ms;
+    /* Path MTUs learnt from "fragmentation needed" (tcp_in.c tw_pmtu_learn), per
+       destination, for TW_PMTU_LIFE (RFC 1191 6.3; Linux's route exception,
+       ip_rt_mtu_expires): a new connection to that address sends segments no larger
+       (tcp_in.c tw_peer_mss_slow). pmtu_n counts the slots in use; mss_slow is the
+       peer MSS below which a SYN's takes the slow step: 64 (the floor) usually, 65535
+       while a path MTU is kept, so that the usual SYN pays no test of its own. */
+    uint32_t pmtu_n;
+    uint16_t mss_slow;
+    struct {
+        uint32_t addr;
+        uint32_t mtu;
+        tw_time expires;
+    } pmtu[TW_PMTU_SLOTS];
 };
 
 /* ---- time (STYLE 7.5) ---- */

@@ -923,6 +923,12 @@ static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
     uint16_t mss = (uint16_t)(st->dev.mtu - 40u);
     return user_mss && user_mss < mss ? user_mss : mss;
 }
+/* The peer's MSS option `pm` (0: none) as a connection to `addr` takes it, for a value
+   below st->mss_slow: 536 for none, 64 at least (RFC 9293 3.7.1), and, while a path MTU
+   is learnt for some destination (st->mss_slow is then 65535: every SYN asks), no more
+   than that path carries (RFC 1191 6.3, tw_stack.pmtu). tcp_in.c, out of line. */
+uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm);
+
 /* Take what the peer's SYN or SYN+ACK offered (`peer`: present says which fields are set):
    the options both ends use, the peer's MSS and ours. Inline for an active open's
    SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
@@ -935,8 +941,8 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
        keeps it). RFC 9293 also lets us clamp absurdly small values; Linux uses 48 as
        the floor, we use 64. */
     uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 0;
-    if (__builtin_expect(pm < 64, 0)) { /* (one test for the usual MSS) */
-        pm = pm ? 64 : 536;
+    if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
+        pm = tw_peer_mss_slow((tw_stack *)st, c->raddr, pm);
     }
     c->peer_mss = pm;
     /* The options both ends offered (S4: ours are the configuration's, st->syn_opts),

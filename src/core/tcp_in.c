@@ -409,8 +409,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
        rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 64 below. */
     uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
-    if (__builtin_expect(pm < 64, 0)) { /* (one test for the usual MSS) */
-        pm = pm ? 64 : 536;
+    if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
+        pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
     }
     r->peer_mss = pm;
     r->peer_win = s->h->win;
@@ -791,10 +791,35 @@ static __attribute__((noinline, cold)) void req_syn_repeated(tw_stack *st, tw_re
     }
 }
 
+/* The ACK for a segment outside a SYN queue entry's window (req_checks). As Linux's
+   tcp_check_req (tcp_oow_rate_limited): one of length 0, or with a SYN, is answered at
+   most once per cfg.invalid_ratelimit per entry, the limit repeated SYNs share. */
+static __attribute__((noinline, cold)) void req_oow_ack(tw_stack *st, tw_reqsk *r,
+                                                        const tw_seg *s)
+{
+    if ((s->len != 0 && !(s->flags & TW_SYN)) || !req_synack_limited(st, r, s)) {
+        tw_out_req_ack(st, r);
+    }
+}
+
+/* A SYN in the window of a SYN queue entry (req_checks): RFC 9293 3.10.7.4 fourth check
+   (RFC 1122 4.2.2.20 (e)), SYN-RECEIVED from a passive OPEN: "return this connection to
+   the LISTEN state and return" -- the entry goes, nothing is sent, and the peer's next
+   SYN makes a fresh one. (Linux's tcp_check_req also frees it, and answers with a RST
+   as RFC 793 did; RFC 9293 sends nothing, and the RST would refuse a peer that merely
+   restarted its attempt.) Out of line: rare. */
+static __attribute__((noinline, cold)) void req_syn_in_window(tw_stack *st, tw_reqsk *r,
+                                                              const tw_seg *s)
+{
+    tw_drop(st, TW_CNT_TCP_SYNRCVD_SYN_FREED, &s->sum, NULL);
+    req_end(st, r);
+}
+
 /* RFC 9293 3.10.7.4's checks for a segment on a SYN queue entry up to the fifth's
-   SYN-RECEIVED ACK check; false when they consumed it. */
-static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_reqsk *r,
-                                                            tw_seg *s, tw_seq rcv_nxt)
+   SYN-RECEIVED ACK check; false when they consumed it. Out of line: the usual third
+   segment never asks them (req_input), and the entry's frame stays lean without them. */
+static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                 tw_seq rcv_nxt)
 {
     s->len = tw_seg_len(s);
     if ((s->flags & TW_SYN) && tw_seq_eq(s->seq, tw_seq_make(r->irs))) {
@@ -804,22 +829,18 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
             req_syn_repeated(st, r, s);
             return false;
         }
-        if (!(s->flags & TW_FIN)) {
-            /* A SYN+ACK repeating the peer's SYN (R1's shape): only its ACK matters. */
-            s->flags &= (uint8_t)~TW_SYN;
-            s->seq = rcv_nxt;
-            s->len--;
+        /* A SYN+ACK at the peer's ISN is no third segment (only a simultaneous open's
+           socket, not an entry, has sent a SYN the peer could be answering): its SYN
+           lies before RCV.NXT, and as the first check finds it it is answered with an
+           ACK (under the entry's limit) and dropped; the entry waits on. With a FIN
+           too, whose octet is at RCV.NXT: the same, as Linux 6.18 does (checked over
+           TUN), rather than a SYN in the window that would free the entry. (With a RST:
+           out of the window below, ignored.) */
+        if (!(s->flags & TW_RST)) {
+            tw_drop(st, TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, NULL);
+            req_oow_ack(st, r, s);
+            return false;
         }
-        /* (with a FIN it is no repeat: challenged below, as Linux's tcp_validate_incoming
-           does, whose repeat must end at SEG.SEQ + 1) */
-    }
-    if ((s->flags & TW_SYN) && !(s->flags & TW_RST)) {
-        /* R3, RFC 5961 4.2: any other SYN gets a (rate-limited) challenge ACK. */
-        tw_drop(st, TW_CNT_TCP_RX_SYN_CHALLENGE, &s->sum, NULL);
-        if (tw_challenge_take(st)) {
-            tw_out_req_ack(st, r);
-        }
-        return false;
     }
     /* First check (3.10.7.4): RCV.WND is what our SYN+ACK offered (RFC 7323 2.2: a
        SYN's window is never scaled). */
@@ -834,7 +855,14 @@ static inline __attribute__((always_inline)) bool req_checks(tw_stack *st, tw_re
             return false;
         }
         tw_drop(st, TW_CNT_TCP_RX_OUT_OF_WINDOW, &s->sum, NULL);
-        tw_out_req_ack(st, r);
+        req_oow_ack(st, r, s);
+        return false;
+    }
+    if ((s->flags & (TW_SYN | TW_RST)) == TW_SYN) {
+        /* RFC 9293 3.10.7.4 fourth check: a SYN in the window on a connection a
+           passive OPEN made returns it to LISTEN (RFC 5961 4.2's challenge ACK is for
+           the synchronized states; this one is not). Linux frees the entry too. */
+        req_syn_in_window(st, r, s);
         return false;
     }
     if (s->flags & TW_RST) {
@@ -3585,6 +3613,61 @@ static __attribute__((noinline, cold)) uint32_t icmp_plateau_mtu(const tw_icmp_q
     return 68; /* (RFC 791's minimum; the caller's floor is higher) */
 }
 
+/* RFC 1191 6.3: a path MTU learnt is kept per destination (Linux: the route's PMTU
+   exception) for TW_PMTU_LIFE, so that the next connection to that address starts with
+   segments that fit (tw_pmtu_clamp) instead of losing its first full one again. A slot
+   of the address, or a free one, or else the one nearest its end (expired ones first),
+   takes it; never raised by a message (RFC 1191 3), only by the end of its time (6.3's
+   aging). The peer's MSS of a connection to it is capped so (tw_peer_mss_slow). */
+static __attribute__((noinline, cold)) void tw_pmtu_learn(tw_stack *st, uint32_t addr,
+                                                          uint32_t mtu)
+{
+    size_t pick = TW_PMTU_SLOTS;
+    for (size_t i = 0; i < st->pmtu_n; i++) {
+        if (st->pmtu[i].addr == addr) {
+            if (tw_time_reached(st->pmtu[i].expires, st->now) || mtu < st->pmtu[i].mtu) {
+                st->pmtu[i].mtu = mtu;
+            }
+            st->pmtu[i].expires = tw_time_add(st->now, TW_PMTU_LIFE);
+            return;
+        }
+        if (pick == TW_PMTU_SLOTS || st->pmtu[i].expires < st->pmtu[pick].expires) {
+            pick = i; /* (the one nearest its end, expired ones first) */
+        }
+    }
+    if (st->pmtu_n < TW_PMTU_SLOTS) {
+        pick = st->pmtu_n++;
+    }
+    st->mss_slow = 65535; /* (every SYN's MSS now asks tw_peer_mss_slow) */
+    st->pmtu[pick].addr = addr;
+    st->pmtu[pick].mtu = mtu;
+    st->pmtu[pick].expires = tw_time_add(st->now, TW_PMTU_LIFE);
+}
+
+uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm)
+{
+    if (pm < 64) {
+        pm = pm ? 64 : 536;
+    }
+    size_t i = 0;
+    while (i < st->pmtu_n) {
+        if (tw_time_reached(st->pmtu[i].expires, st->now)) {
+            /* aged out (RFC 1191 6.3): the slot goes, the last one moved into it */
+            st->pmtu[i] = st->pmtu[--st->pmtu_n];
+            continue;
+        }
+        if (st->pmtu[i].addr == addr) {
+            uint32_t cap = st->pmtu[i].mtu - 40u;
+            return cap < pm ? (uint16_t)cap : pm;
+        }
+        i++;
+    }
+    if (st->pmtu_n == 0) {
+        st->mss_slow = 64; /* (all aged out: the usual test again) */
+    }
+    return pm;
+}
+
 /* Fragmentation needed (RFC 1191): lower the MSS to the next-hop MTU (not below Linux's
    floor, a path MTU of 552; RFC 1191 3: never below 68, never raised by the message) and,
    once synchronized, send what is in flight again at once in the new size (Linux:
@@ -3601,6 +3684,7 @@ static __attribute__((noinline, cold)) void icmp_frag_needed(tw_stack *st, tw_so
     }
     uint32_t mss = pmtu - 40u - opt;
     tw_count(st, TW_CNT_ICMP_RX_FRAG_NEEDED);
+    tw_pmtu_learn(st, c->raddr, pmtu);
     if (c->state == TW_STATE_SYN_SENT) {
         /* No segment size yet (the SYN+ACK's MSS option sets it): the estimate is kept
            in local_mss, which tw_conn_apply_peer_syn takes the peer's MSS against and a

@@ -1262,6 +1262,19 @@ static int parse_items(parser *p, int close, tw_sc_expr *list)
                 expr_free(item);
                 return -1;
             }
+        } else if (peek(p, 0)->kind == TK_WORD && is_char(peek(p, 1), '(') &&
+                   is_char(peek(p, 3), ')') && is_char(peek(p, 4), '=')) {
+            /* packetdrill's struct msghdr fields: msg_name(...)=..., msg_iov(1)=[...]:
+               the count in parentheses kept in lhs */
+            item = new_expr(TW_SC_E_ASSIGN);
+            item->str = xstrdup(next(p)->text);
+            next(p);
+            item->lhs = parse_expr(p);
+            if (item->lhs == NULL || expect_char(p, ')') < 0 || expect_char(p, '=') < 0 ||
+                (item->rhs = parse_expr(p)) == NULL) {
+                expr_free(item);
+                return -1;
+            }
         } else {
             item = parse_expr(p);
             if (item == NULL) {

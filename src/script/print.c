@@ -88,7 +88,13 @@ void tw_sc_print_expr(FILE *f, const tw_sc_expr *e)
         tw_sc_print_expr(f, e->rhs);
         break;
     case TW_SC_E_ASSIGN:
-        fprintf(f, "%s=", e->str);
+        fputs(e->str, f);
+        if (e->lhs != NULL) { /* name(count)=value */
+            fputc('(', f);
+            tw_sc_print_expr(f, e->lhs);
+            fputc(')', f);
+        }
+        fputc('=', f);
         tw_sc_print_expr(f, e->rhs);
         break;
     case TW_SC_E_LIST:

@@ -2489,6 +2489,13 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_autocorking", NULL, false, "0"},
     {"net.ipv4.tcp_frto", NULL, false, "0"},
     {"net.ipv4.tcp_no_metrics_save", NULL, false, "1"}, /* no metrics cache */
+    /* TIME-WAIT reuse by connect(): tcpwave's is Linux's for a port bind() gave with
+       SO_REUSEADDR, which these do not touch (tcp_twsk_unique: timestamps needed, no
+       delay), and tcp_tw_reuse=0's for a port connect picks (never a TIME-WAIT
+       4-tuple). A script needing 1's reuse of a picked port pins the port with
+       IP_LOCAL_PORT_RANGE, which the runner lacks (SKIP), so any value will do. */
+    {"net.ipv4.tcp_tw_reuse", NULL, false, "*"},
+    {"net.ipv4.tcp_tw_reuse_delay", NULL, false, "*"},
     /* How Linux sizes TSO bursts: packets are compared after aggregation, any value. */
     {"net.ipv4.tcp_min_tso_segs", NULL, false, "*"},
     {"net.ipv4.tcp_tso_win_divisor", NULL, false, "*"},
@@ -2695,7 +2702,7 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
                 while (rc == 0 && *q) {
                     q += strspn(q, " \t");
                     size_t tl = strcspn(q, " \t");
-                    if (tl == 0) {
+                    if (tl == 0 || *q == '#') { /* (a shell comment ends the command) */
                         break;
                     }
                     char tok[192];

@@ -51,6 +51,7 @@ static const sym symbols[] = {
     {"FIONREAD", 0x541b}, {"SIOCINQ", 0x541b}, {"SIOCOUTQ", 0x5411}, {"TIOCOUTQ", 0x5411},
     {"MSG_OOB", 0x1}, {"MSG_PEEK", 0x2}, {"MSG_DONTWAIT", 0x40}, {"MSG_WAITALL", 0x100},
     {"MSG_NOSIGNAL", 0x4000}, {"MSG_MORE", 0x8000}, {"MSG_ZEROCOPY", 0x4000000},
+    {"MSG_EOR", 0x80},
     /* Linux's tcpi_ca_state values (tcp_ca_state in linux/tcp.h) */
     {"TCP_CA_Open", 0}, {"TCP_CA_Disorder", 1}, {"TCP_CA_CWR", 2}, {"TCP_CA_Recovery", 3},
     {"TCP_CA_Loss", 4},
@@ -554,11 +555,67 @@ static int msg_flags(sc_runner *r, const tw_sc_event *ev, size_t idx, int64_t *f
     if (sc_eval_int(e, flags) < 0) {
         return sc_fail(r, ev->line, "%s(): cannot evaluate the flags", ev->call.name);
     }
-    if (*flags & ~(int64_t)(0x40 | 0x4000 | 0x8000 | MSG_FASTOPEN)) {
+    /* MSG_EOR (0x80) is taken and has no effect: tcpwave's send buffer is a byte stream
+       cut at the MSS, with no record ends for a later write to stop at (Linux keeps such
+       a write out of the tail skb; only the segment boundaries differ, as with TSO). */
+    if (*flags & 0x8000) {
+        /* MSG_MORE corks the call's data (Linux: held for a full segment, a later call
+           without it, or ~200 ms); tcpwave has no corking, TCP_CORK neither, and would
+           send at once: a script that counts on it cannot be judged. */
+        return sc_skip(r, ev->line, "%s() with MSG_MORE: tcpwave has no corking",
+                       ev->call.name);
+    }
+    if (*flags & ~(int64_t)(0x40 | 0x80 | 0x4000 | MSG_FASTOPEN)) {
         return sc_skip(r, ev->line, "%s() flags 0x%" PRIx64 " are not supported", ev->call.name,
                        *flags);
     }
     return 0;
+}
+
+/* sendmsg's byte count: the sum of its struct msghdr's msg_iov lengths (packetdrill's
+   {msg_name(...)=..., msg_iov(N)=[{..., LEN}, ...], msg_flags=0}). A destination address
+   or ancillary data (msg_control) the runner does not send: SKIP. SC_BLOCK to go on. */
+static sc_call_status msghdr_count(sc_runner *r, const tw_sc_event *ev, int64_t *n)
+{
+    const tw_sc_expr *m = arg(ev, 1);
+    if (m == NULL || m->kind != TW_SC_E_STRUCT) {
+        sc_fail(r, ev->line, "sendmsg(): expected a struct msghdr");
+        return SC_FAIL;
+    }
+    const tw_sc_expr *iov = NULL;
+    for (size_t i = 0; i < m->n_items; i++) {
+        const tw_sc_expr *it = m->items[i];
+        if (it->kind != TW_SC_E_ASSIGN) {
+            sc_fail(r, ev->line, "sendmsg(): expected name=value fields");
+            return SC_FAIL;
+        }
+        if (strcmp(it->str, "msg_iov") == 0) {
+            iov = it->rhs;
+        } else if (strcmp(it->str, "msg_flags") == 0 ||
+                   (strcmp(it->str, "msg_name") == 0 &&
+                    it->rhs->kind == TW_SC_E_ELLIPSIS)) {
+            continue; /* (the connected peer; msg_flags is an output) */
+        } else {
+            sc_skip(r, ev->line, "sendmsg(): field %s is not supported", it->str);
+            return SC_SKIP;
+        }
+    }
+    if (iov == NULL || iov->kind != TW_SC_E_LIST) {
+        sc_fail(r, ev->line, "sendmsg(): expected msg_iov(N)=[...]");
+        return SC_FAIL;
+    }
+    *n = 0;
+    for (size_t i = 0; i < iov->n_items; i++) {
+        const tw_sc_expr *v = iov->items[i];
+        int64_t len;
+        if (v->kind != TW_SC_E_STRUCT || v->n_items != 2 ||
+            sc_eval_int(v->items[1], &len) < 0 || len < 0) {
+            sc_fail(r, ev->line, "sendmsg(): bad iovec");
+            return SC_FAIL;
+        }
+        *n = len > INT64_MAX - *n ? INT64_MAX : *n + len;
+    }
+    return SC_BLOCK;
 }
 
 /* The shared start of read/recv/readv and write/send/writev: the fd, the byte count
@@ -576,7 +633,16 @@ static sc_call_status io_prologue(sc_runner *r, const tw_sc_event *ev, const cha
     const char *name = ev->call.name;
     *vec = strcmp(name, vec_name) == 0;
     *flags = 0;
-    if (count_arg(r, ev, *vec, n) < 0) {
+    if (strcmp(name, "sendmsg") == 0) {
+        *vec = true; /* (zeros, as writev's) */
+        sc_call_status ms = msghdr_count(r, ev, n);
+        if (ms != SC_BLOCK) {
+            return ms;
+        }
+        if (msg_flags(r, ev, 2, flags) < 0) {
+            return r->res->verdict == TW_SC_SKIP ? SC_SKIP : SC_FAIL;
+        }
+    } else if (count_arg(r, ev, *vec, n) < 0) {
         return SC_FAIL;
     }
     if ((strcmp(name, a) == 0 || strcmp(name, b) == 0) && msg_flags(r, ev, 3, flags) < 0) {
@@ -1221,14 +1287,14 @@ static sc_call_status sys_poll(sc_runner *r, const tw_sc_event *ev, sc_call_ctx 
 
 static const char *supported_calls[] = {
     "socket", "bind", "listen", "accept", "accept4", "connect", "read", "recv",
-    "recvfrom", "readv", "write", "send", "sendto", "writev", "close", "shutdown",
+    "recvfrom", "readv", "write", "send", "sendto", "writev", "sendmsg", "close", "shutdown",
     "setsockopt", "getsockopt", "fcntl", "ioctl", "poll",
 };
 
 /* Calls packetdrill's dialects know that the runner does not make (a script using one
    SKIPs); any other name is the script's mistake, as packetdrill takes it (an error). */
 static const char *other_calls[] = {
-    "recvmsg", "sendmsg", "cap_set", "open", "sendfile", "epoll_create", "epoll_create1",
+    "recvmsg", "cap_set", "open", "sendfile", "epoll_create", "epoll_create1",
     "epoll_ctl", "epoll_wait", "pipe", "splice", "getsockname", "getpeername", "sendmmsg",
     "recvmmsg", "select", "socketpair", "dup", "dup2",
 };
@@ -1311,7 +1377,7 @@ sc_call_status sc_syscall(sc_runner *r, const tw_sc_event *ev, sc_call_ctx *ctx,
         return sys_read(r, ev, out);
     }
     if (strcmp(n, "write") == 0 || strcmp(n, "send") == 0 || strcmp(n, "sendto") == 0 ||
-        strcmp(n, "writev") == 0) {
+        strcmp(n, "writev") == 0 || strcmp(n, "sendmsg") == 0) {
         return sys_write(r, ev, ctx, out);
     }
     if (strcmp(n, "close") == 0) {

@@ -139,7 +139,7 @@ class Conn:
             rseq = (seq - self.kiss) & 0xffffffff if self.kiss is not None else seq
             rack = (ack - self.iss) & 0xffffffff
             self.log('>', fl, rseq, rack, win, len(data), opts, urg)
-            out.append((fl, rseq, rack, win, data))
+            out.append((fl, rseq, rack, win, data, opts))
 
 
 def setup():
