@@ -210,6 +210,37 @@ static __attribute__((noinline, cold)) bool on_early(tw_socket *c)
     return true;
 }
 
+/* The RTO is due with no probe sent for this tail: the PTO was not shorter than the RTO
+   (a one-segment flight's PTO carries the delayed-ACK allowance, so a lone FIN's or a
+   short RTT's most often is not). RFC 8985 7.2: "if the time at which an RTO would fire
+   is sooner than the computed time for the PTO, then the sender schedules a TLP to be
+   sent at that RTO time", as Linux's tcp_schedule_loss_probe puts the probe in the
+   RTO's place: the probe goes now, with no back-off and no window cut, and the RTO runs
+   after it (7.3). True when the probe went. */
+static __attribute__((noinline, cold)) bool rto_as_probe(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    /* (the user timeout is on_rto's to check: rto_at is clamped to it, below, and the
+       expiry after the probe is the RTO's) */
+    /* (Open only, as Linux's tcp_schedule_loss_probe: in Disorder it arms no probe,
+       RACK's reordering timer being there, and the RTO comes) */
+    if (c->state < TW_STATE_ESTABLISHED || (c->flags & TW_F_SYN_UNACKED) ||
+        c->ca_state != TW_CA_OPEN || !tlp_may_probe(c)) {
+        return false;
+    }
+    trace_timer(c, TW_TIMER_TLP);
+    if (!tw_out_tlp(c)) {
+        return false;
+    }
+    tw_time due = tw_time_add(st->now, c->rto);
+    tw_sbx *x = tw_conn_sbx(c); /* (made by the probe) */
+    if (x != NULL) {
+        x->rto_due = due;
+    }
+    c->rto_at = clamp_to_user_timeout(c, due);
+    return true;
+}
+
 void tw_keepalive_reset(tw_socket *c)
 {
     c->ka_sent = 0;
@@ -392,6 +423,8 @@ void tw_conn_on_timer(tw_socket *c)
                    c->state >= TW_STATE_ESTABLISHED && !(c->flags & TW_F_SYN_UNACKED)) {
             /* armed by tw_conn_pto_or_rto or tw_rack_act: before the RTO is due */
             alive = on_early(c);
+        } else if (rto_as_probe(c)) {
+            alive = true;
         } else {
             alive = on_rto(c);
         }
