@@ -966,11 +966,7 @@ static __attribute__((noinline)) tw_ssize recv_read_opened(tw_socket *s, void *b
     const uint8_t *src = s->rcv.buf + s->rcv.head;
     s->rcv.len = 0;
     s->rcv.head = 0;
-    if (__builtin_expect(tw_rcv_space_due(s), 0)) {
-        return recv_copy_out_tuned(s, buf, src, n);
-    }
-    tw_copy(buf, src, n);
-    return (tw_ssize)n;
+    return recv_copy_out_tuned(s, buf, src, n);
 }
 
 /* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
@@ -1027,11 +1023,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
             if (window_update_due_in(s, s->rcvbuf_cap)) {
                 tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
-                /* (window_opened's auto-tuning, its test too, with the ring's steps and
-                   the copy, behind a tail call of three arguments as recv_copy_out's:
-                   recv then makes no call it returns from, and keeps no more values
-                   live) */
-                return recv_read_opened(s, buf, n);
+                if (__builtin_expect(tw_rcv_space_due(s), 0)) {
+                    /* (window_opened's auto-tuning, with the ring's steps and the copy,
+                       behind a tail call of three arguments as recv_copy_out's: recv
+                       then makes no call it returns from, and keeps no more values
+                       live) */
+                    return recv_read_opened(s, buf, n);
+                }
             }
 #if defined(__GNUC__)
             __asm__("" : "+r"(s));

@@ -663,9 +663,18 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
    formula), never beyond cfg.rcvbuf_max nor the largest window the negotiated scale can
    carry. Only the limit grows (the window offered with it: RFC 9293 3.8.6.2.2, never
    shrunk); the ring takes memory as data comes. Nothing for a buffer the application set
-   (TW_BUF_LOCK_RCV), a lowered one, or with cfg.no_moderate_rcvbuf. The state lives in
+   (TW_BUF_LOCK_RCV), a lowered one, or with cfg.no_moderate_rcvbuf; no growth with the
+   memory budget more than half taken (mem_pressure). The state lives in
    c->opts, made once the peer has sent more than an initial window (10 segments, Linux's
    TCP_INIT_CWND of rcvq_space): a connection that carries less never makes it. */
+/* The stack's memory budget more than half taken: buffers are not grown then (Linux's
+   tcp_should_expand_sndbuf under memory pressure), so that growing windows do not
+   invite data the budget would then drop. */
+static bool mem_pressure(const tw_stack *st)
+{
+    return st->mem.budget && st->mem.live > st->mem.budget / 2;
+}
+
 __attribute__((noinline, cold)) void tw_rcv_space_adjust(tw_socket *c)
 {
     tw_stack *st = c->st;
@@ -725,16 +734,21 @@ __attribute__((noinline, cold)) void tw_rcv_space_adjust(tw_socket *c)
         return;
     }
     uint32_t copied = read - o->rcvq_read;
-    if (copied > o->rcvq_space) {
+    if (copied > o->rcvq_space && !mem_pressure(st)) {
         /* Linux: rcvwin = 2 * copied + 16 * advmss (a loss costs a round trip's data:
            twice it in flight), then + 2 * rcvwin * (copied - space) / space (the sender
            may still double per round trip: the ACKs of this window open the next). */
         uint64_t win = 2u * (uint64_t)copied + 16u * tw_conn_local_mss(c);
         uint64_t grow = win * (copied - o->rcvq_space) / o->rcvq_space;
         win += 2u * grow;
+        /* In whole units of the window field (1 << scale): a buffer between two would
+           leave its last bytes unadvertised, and the reads that free them would look like
+           a window opened by a segment (window_update_due) more often. */
+        uint64_t unit = (uint64_t)1 << c->rcv_wscale;
+        win = (win + unit - 1) & ~(unit - 1);
         uint64_t most = (uint64_t)65535u << c->rcv_wscale; /* the field's largest */
-        if (most > st->cfg.rcvbuf_max) {
-            most = st->cfg.rcvbuf_max;
+        if (most > (st->cfg.rcvbuf_max & ~(unit - 1))) {
+            most = st->cfg.rcvbuf_max & ~(unit - 1);
         }
         if (win > most) {
             win = most;
@@ -755,11 +769,12 @@ __attribute__((noinline, cold)) void tw_rcv_space_adjust(tw_socket *c)
    or the receiver, limits it) gets twice the congestion window (at least an initial window's), up to
    cfg.sndbuf_max: a window in flight and one more to send while its ACKs come (Linux:
    2, "Cubic needs 1.7"). Not for a buffer the application set or lowered, nor before
-   ESTABLISHED (no congestion window yet), nor with cfg.no_sndbuf_expand. */
+   ESTABLISHED (no congestion window yet), nor with cfg.no_sndbuf_expand, nor with the
+   memory budget more than half taken (mem_pressure). */
 __attribute__((noinline, cold)) bool tw_sndbuf_expand(tw_socket *c)
 {
     const tw_config *cfg = &c->st->cfg;
-    if (cfg->no_sndbuf_expand || (c->flags & TW_F_BUF_LOWERED) ||
+    if (cfg->no_sndbuf_expand || (c->flags & TW_F_BUF_LOWERED) || mem_pressure(c->st) ||
         (c->opts && (c->opts->buf_lock & TW_BUF_LOCK_SND)) ||
         !(c->state == TW_STATE_ESTABLISHED || c->state == TW_STATE_CLOSE_WAIT)) {
         return false;
