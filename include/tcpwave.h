@@ -412,8 +412,9 @@ typedef struct tw_config {
        (tw_socket_set_bufsizes): once per round trip the receive buffer grows to about
        twice what the application read in it (dynamic right-sizing), the send buffer to
        about twice the congestion window, up to these. Only limits grow: memory is
-       still taken in 4 KiB blocks as data moves. The window scale offered covers
-       rcvbuf_max. */
+       still taken in 4 KiB blocks as data moves. The window scale offered to a buffer
+       not set by the application covers rcvbuf_max (7 for 6 MiB, as Linux's). The
+       growth stops while max_memory is more than half taken. */
     uint32_t rcvbuf_max;            /* receive buffer ceiling: 6 MiB (6291456) */
     uint32_t sndbuf_max;            /* send buffer ceiling: 4 MiB (4194304) */
     bool no_moderate_rcvbuf;        /* fixed receive buffers, and the scale offered from
@@ -593,10 +594,10 @@ int tw_socket_abort(tw_socket *s, tw_time now);
 int tw_socket_set_linger0(tw_socket *s, bool on);
 /* SO_RCVBUF / SO_SNDBUF (bytes, 1024 .. 16 MiB; 0 leaves that one as it is). A buffer
    set here is fixed: auto-tuning (tw_config.rcvbuf_max) leaves it alone, as Linux's
-   SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK. Before connect or listen they also size the
-   window scale offered (with auto-tuning on, as Linux: the scale covers the larger of
-   the buffer and tw_config.rcvbuf_max); on a listener they apply to the connections it
-   takes from then on; on a connection they are its new limits, but never below the
+   SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK. Before connect or listen the receive buffer also
+   sizes the window scale offered (the smallest that covers it; a buffer not set is
+   offered the scale of tw_config.rcvbuf_max, which it may grow to, as Linux offers from
+   tcp_rmem[2]); on a listener they apply to the connections it takes from then on; on a connection they are its new limits, but never below the
    bytes queued to send, nor below those unread plus the window already advertised (an
    advertised window is not taken back). TW_ERR_NOMEM (nothing changed): the small
    block that marks the buffer fixed could not be made (only with auto-tuning on). */
