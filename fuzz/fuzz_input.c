@@ -129,6 +129,7 @@ typedef struct handle {
     uint64_t tx_off, rx_off;  /* stream offsets of the data pattern */
     uint32_t rcvcap, sndcap;  /* buffer sizes this socket must respect */
     uint32_t rcvhold, sndhold; /* what earlier, larger sizes still allow (check_handle) */
+    bool rcvset, sndset;      /* set by set_bufsizes (fixed); else auto-tuning may grow it */
     bool shut_rd, eof;
     bool listener;
     uint16_t listen_port;
@@ -693,10 +694,20 @@ static void check_handle(node *nd, handle *h)
           in.tx_pending, tw_socket_tx_pending(h->s));
     /* A lowered limit keeps what was held and, for receiving, what was advertised: the
        bound is the limit, or what the previous one allowed until it drains below. */
+    /* A buffer the application set stays as set; another one may grow by auto-tuning
+       (never shrink), up to the stack's ceiling (its defaults: 6 MiB and 4 MiB), and its
+       grown size is the bound from then on. (An accepted child's set-ness is its
+       listener's, not tracked: its buffers are taken as may-grow.) */
+    CHECK(h->rcvset ? in.rcvbuf == h->rcvcap
+                    : in.rcvbuf >= h->rcvcap && in.rcvbuf <= (h->rcvcap > (6u << 20) ? h->rcvcap : 6u << 20),
+          "%s: receive limit %u, set %u%s", who, in.rcvbuf, h->rcvcap, h->rcvset ? "" : " (may grow)");
+    CHECK(h->sndset ? in.sndbuf == h->sndcap
+                    : in.sndbuf >= h->sndcap && in.sndbuf <= (h->sndcap > (4u << 20) ? h->sndcap : 4u << 20),
+          "%s: send limit %u, set %u%s", who, in.sndbuf, h->sndcap, h->sndset ? "" : " (may grow)");
+    h->rcvcap = in.rcvbuf;
+    h->sndcap = in.sndbuf;
     uint32_t rb = h->rcvcap > h->rcvhold ? h->rcvcap : h->rcvhold;
     uint32_t sb = h->sndcap > h->sndhold ? h->sndcap : h->sndhold;
-    CHECK(in.rcvbuf == h->rcvcap && in.sndbuf == h->sndcap, "%s: limits %u/%u, set %u/%u",
-          who, in.rcvbuf, in.sndbuf, h->rcvcap, h->sndcap);
     CHECK(in.rx_pending <= rb, "%s: %u bytes to read in a %u-byte buffer", who,
           in.rx_pending, rb);
     CHECK(in.tx_pending <= sb, "%s: %u bytes queued in a %u-byte buffer", who,
@@ -1499,6 +1510,8 @@ static void op_socket(int op, rd *r)
                 h->sndhold = h->sndcap > h->sndhold ? h->sndcap : h->sndhold;
                 h->rcvcap = rb ? rb : h->rcvcap;
                 h->sndcap = sb ? sb : h->sndcap;
+                h->rcvset = h->rcvset || rb;
+                h->sndset = h->sndset || sb;
             }
             break;
         }

@@ -408,6 +408,19 @@ typedef struct tw_config {
     uint32_t max_time_wait;         /* TIME-WAIT records; 0: unlimited */
     uint32_t rcvbuf;                /* default receive buffer per connection: 131072 */
     uint32_t sndbuf;                /* default send buffer per connection: 131072 */
+    /* Buffer auto-tuning, as Linux (net.ipv4.tcp_moderate_rcvbuf = 1, tcp_rmem[2],
+       tcp_wmem[2]), for a socket whose application did not set that buffer
+       (tw_socket_set_bufsizes): once per round trip the receive buffer grows to about
+       twice what the application read in it (dynamic right-sizing), the send buffer to
+       about twice the congestion window, up to these. Only limits grow: memory is
+       still taken in 4 KiB blocks as data moves. The window scale offered to a buffer
+       not set by the application covers rcvbuf_max (7 for 6 MiB, as Linux's). The
+       growth stops while max_memory is more than half taken. */
+    uint32_t rcvbuf_max;            /* receive buffer ceiling: 6 MiB (6291456) */
+    uint32_t sndbuf_max;            /* send buffer ceiling: 4 MiB (4194304) */
+    bool no_moderate_rcvbuf;        /* fixed receive buffers, and the scale offered from
+                                       rcvbuf alone (Linux's tcp_moderate_rcvbuf = 0) */
+    bool no_sndbuf_expand;          /* fixed send buffers */
     uint32_t challenge_ack_limit;   /* challenge ACKs per second, stack-wide; default
                                        UINT32_MAX: no such budget (Linux 6.x) */
     uint8_t syncookies;             /* TW_SYNCOOKIES_*: default when the SYN queue is full */
@@ -581,11 +594,15 @@ int tw_socket_abort(tw_socket *s, tw_time now);
 
 /* SO_LINGER with time 0: close() aborts with RST. */
 int tw_socket_set_linger0(tw_socket *s, bool on);
-/* SO_RCVBUF / SO_SNDBUF (bytes, 1024 .. 16 MiB; 0 leaves that one as it is). Before
-   connect or listen they also size the window scale offered; on a listener they apply to
-   the connections it takes from then on; on a connection they are its new limits, but
-   never below the bytes queued to send, nor below those unread plus the window already
-   advertised (an advertised window is not taken back). */
+/* SO_RCVBUF / SO_SNDBUF (bytes, 1024 .. 16 MiB; 0 leaves that one as it is). A buffer
+   set here is fixed: auto-tuning (tw_config.rcvbuf_max) leaves it alone, as Linux's
+   SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK. Before connect or listen the receive buffer also
+   sizes the window scale offered (the smallest that covers it; a buffer not set is
+   offered the scale of tw_config.rcvbuf_max, which it may grow to, as Linux offers from
+   tcp_rmem[2]); on a listener they apply to the connections it takes from then on; on a connection they are its new limits, but never below the
+   bytes queued to send, nor below those unread plus the window already advertised (an
+   advertised window is not taken back). TW_ERR_NOMEM (nothing changed): the small
+   block that marks the buffer fixed could not be made (only with auto-tuning on). */
 int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf);
 /* TCP_MAXSEG: cap on the MSS this socket announces and uses (before connect; on a
    listener, for the connections it takes from then on). */
@@ -679,7 +696,8 @@ typedef struct tw_socket_info {
     uint32_t persist_probes, keepalive_probes;
     bool nodelay, keepalive;
     uint64_t conn_id;
-    uint32_t rcvbuf, sndbuf;           /* buffer limits (tw_socket_set_bufsizes) */
+    uint32_t rcvbuf, sndbuf;           /* buffer limits now (tw_socket_set_bufsizes, or
+                                          grown by auto-tuning) */
 } tw_socket_info;
 
 int tw_socket_info_get(const tw_socket *s, tw_socket_info *out);

@@ -254,7 +254,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
                as packet scripts written against Linux expect. (65534 at most: acc_len
                counts to backlog + 1 in 16 bits.) */
             s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
-            s->wscale_offer = tw_wscale_for(s->rcvbuf_cap);
+            s->wscale_offer = tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
             tw_conn_set_state(s, TW_STATE_LISTEN);
         }
     }
@@ -342,10 +342,12 @@ static __attribute__((noinline)) int pick_port(tw_socket *s, uint32_t raddr, uin
 }
 
 /* The window scale connect() offers for a receive buffer other than the default's (RFC
-   7323 2.2). Out of line: inline, its value took a stack slot in connect's usual path. */
+   7323 2.2; with auto-tuning, one that covers its ceiling too: tw_wscale_offer). Out of
+   line: inline, its value took a stack slot in connect's usual path. */
 static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s)
 {
-    return s->st->cfg.no_wscale ? 0 : tw_wscale_for(s->rcvbuf_cap);
+    return s->st->cfg.no_wscale ? 0
+                              : tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
 }
 
 /* A connect that fails after it set the 4-tuple: the socket as it was, and the call's
@@ -614,6 +616,9 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     s->flags = (s->flags & ~TW_F_CC_NEWRENO) | (f & keep);
     s->user = user;
     s->opts = opts;
+    if (opts) {
+        opts->rcvq_on = false; /* (receive auto-tuning starts over with the data) */
+    }
     s->sndbuf_cap = sndbuf;
     s->rcvbuf_cap = rcvbuf;
     s->local_mss = mss;
@@ -749,6 +754,22 @@ static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *b
 }
 
 
+/* tw_socket_send's write when nothing fits (no room, or none asked), in a state that
+   takes data. A write that finds the buffer full (Linux's SOCK_NOSPACE: a writer that
+   would block) first lets the send buffer's auto-tuning grow it (tw_sndbuf_expand),
+   then goes on as send_other; else TW_ERR_AGAIN (0 for none asked). Out of line and
+   tail-called, with the call's own arguments: send then keeps no other value for it. */
+static __attribute__((noinline)) tw_ssize send_full(tw_socket *s, const void *buf, size_t len)
+{
+    if (len && tw_sndbuf_expand(s)) {
+        size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
+        size_t n = len < room ? len : room;
+        return send_other(s, buf, n, send_dst(s, (uint32_t)n));
+    }
+    leave(s->st);
+    return len ? TW_ERR_AGAIN : 0;
+}
+
 /* tw_socket_send in SYN-RECEIVED, out of the usual write's way (rare: a simultaneous
    open's, or a child's accepted before its handshake completed): with no FIN queued the
    data is queued as there (S5), and one opened by Fast Open sends it at once
@@ -799,9 +820,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
            (no room, or none asked) is asked only outside the usual sizes. */
         if (__builtin_expect(n - 16 > 48, 0)) {
             if (n == 0) {
-                rc = len ? TW_ERR_AGAIN : 0;
-                leave(s->st);
-                return rc;
+                return send_full(s, buf, len); /* (no room, or none asked) */
             }
             return send_other(s, buf, n, send_dst(s, (uint32_t)n));
         }
@@ -865,6 +884,19 @@ static inline __attribute__((always_inline)) bool window_update_due_in(const tw_
     return d > 0 && (uint32_t)d >= step;
 }
 
+/* A read opened the window by a segment or more (window_update_due): the update's ACK is
+   owed (a reply written in this turn carries it), and the receive buffer's auto-tuning
+   looks at what was read (tw_rcv_space_adjust: once per round trip it may grow the
+   buffer, and so the window this ACK offers). For every read but recv's in-line one of
+   16 to 64 bytes (recv_all_read): a bulk receiver's reads are larger. */
+static inline __attribute__((always_inline)) void window_opened(tw_socket *s)
+{
+    if (tw_rcv_space_due(s)) {
+        tw_rcv_space_adjust(s);
+    }
+    tw_out_ack_lazy(s);
+}
+
 static bool window_update_due(const tw_socket *s)
 {
     return window_update_due_in(s, tw_conn_rcv_space(s)); /* (the read side open) */
@@ -907,7 +939,7 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
         tw_ring_consume(&s->rcv, n);
     }
     if (window_update_due(s)) {
-        tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+        window_opened(s);
     }
     return (tw_ssize)n; /* (no leave: ENTER_NOHOOK) */
 }
@@ -922,12 +954,37 @@ static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t
     return (tw_ssize)n;
 }
 
+/* recv_copy_out for a read that opened the window when the receive buffer's auto-tuning
+   has something to do (window_opened), its ring's bookkeeping done: the tuning, then
+   the copy. */
+static __attribute__((noinline)) tw_ssize recv_copy_out_tuned(tw_socket *s, void *buf,
+                                                              const uint8_t *src, uint32_t n)
+{
+    tw_rcv_space_adjust(s);
+    tw_copy(buf, src, n);
+    return (tw_ssize)n;
+}
+
+/* tw_socket_recv's usual read of n bytes (all that is readable, in one piece from head)
+   when it opened the window (window_opened, its ACK owed already): the ring's steps,
+   then recv_copy_out_tuned when the auto-tuning has something to do, else the copy. */
+static __attribute__((noinline)) tw_ssize recv_read_opened(tw_socket *s, void *buf, uint32_t n)
+{
+    const uint8_t *src = s->rcv.buf + s->rcv.head;
+    s->rcv.len = 0;
+    s->rcv.head = 0;
+    return recv_copy_out_tuned(s, buf, src, n);
+}
+
 /* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
    buffer limit not lowered, nothing stored past it), up to the call's end. */
 static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
 {
     s->rcv.len = 0;
     s->rcv.head = 0;
+    /* (no tw_rcv_space_adjust for a read of 16 to 64 bytes: a request's or a response's,
+       whose first read after the handshake finds the window opened past the SYN+ACK's
+       unscaled 65535; the bytes count at the next larger read, window_opened) */
     if (window_update_due_in(s, s->rcvbuf_cap)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
@@ -973,6 +1030,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
             if (window_update_due_in(s, s->rcvbuf_cap)) {
                 tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
+                if (__builtin_expect(tw_rcv_space_due(s), 0)) {
+                    /* (window_opened's auto-tuning, with the ring's steps and the copy,
+                       behind a tail call of three arguments as recv_copy_out's: recv
+                       then makes no call it returns from, and keeps no more values
+                       live) */
+                    return recv_read_opened(s, buf, n);
+                }
             }
 #if defined(__GNUC__)
             __asm__("" : "+r"(s));
@@ -1380,6 +1444,23 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
        waits until it drains below the send limit, and the receive window shrinks only
        as data comes in, never taking back what was advertised (RFC 9293 3.8.6.2.2;
        the window scale, fixed by the handshake, may cap a larger buffer's window). */
+    /* A buffer set is fixed: auto-tuning leaves it alone from now on, as Linux's
+       SO_RCVBUF / SO_SNDBUF set SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK (a listener's
+       children copy the mark with its other settings, tcp_in.c new_child). The mark
+       lives in the socket's settings block, made here if need be (only while that
+       buffer's auto-tuning is on: otherwise nothing would grow it anyway). */
+    unsigned lock = (rcvbuf && !s->st->cfg.no_moderate_rcvbuf ? TW_BUF_LOCK_RCV : 0) |
+                    (sndbuf && !s->st->cfg.no_sndbuf_expand ? TW_BUF_LOCK_SND : 0);
+    if (lock) {
+        tw_sock_opts *o = tw_conn_opts_get(s);
+        if (!o) {
+            return TW_ERR_NOMEM;
+        }
+        o->buf_lock = (uint8_t)(o->buf_lock | lock);
+        if (lock & TW_BUF_LOCK_RCV) {
+            o->rcvq_next = TW_TIME_NEVER; /* (tw_rcv_space_adjust has nothing to do) */
+        }
+    }
     if (!fresh(s) && !(s->flags & TW_F_LISTENER) &&
         ((rcvbuf && rcvbuf < s->rcvbuf_cap) || (sndbuf && sndbuf < s->sndbuf_cap))) {
         s->flags |= TW_F_BUF_LOWERED; /* (for good: the usual paths then ask the slow way) */

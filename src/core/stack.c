@@ -35,6 +35,8 @@ void tw_config_init(tw_config *cfg)
     cfg->orphan_retries = 8;
     cfg->rcvbuf = 131072;
     cfg->sndbuf = 131072;
+    cfg->rcvbuf_max = 6u << 20; /* Linux's tcp_rmem[2] */
+    cfg->sndbuf_max = 4u << 20; /* Linux's tcp_wmem[2] */
     /* No stack-wide budget, as Linux since 6.0 (tcp_challenge_ack_limit INT_MAX): a
        budget shared by all connections is an off-path side channel (CVE-2016-5696: a
        forger counts the challenge ACKs left to learn whether a 4-tuple is in use); the
@@ -83,6 +85,12 @@ static void fill_defaults(tw_config *c)
     }
     if (!c->sndbuf) {
         c->sndbuf = d.sndbuf;
+    }
+    if (!c->rcvbuf_max) {
+        c->rcvbuf_max = d.rcvbuf_max;
+    }
+    if (!c->sndbuf_max) {
+        c->sndbuf_max = d.sndbuf_max;
     }
     if (!c->challenge_ack_limit) {
         c->challenge_ack_limit = d.challenge_ack_limit;
@@ -173,7 +181,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);
-    st->conn_wscale = st->cfg.no_wscale ? 0 : tw_wscale_for(st->cfg.rcvbuf);
+    st->conn_wscale = st->cfg.no_wscale ? 0 : tw_wscale_offer(st, st->cfg.rcvbuf, false);
     st->addr_net = tw_be32(st->cfg.addr);
     /* Expand the caller's 32 bytes of entropy into independent keys. */
     tw_sipkey root = {load_u64(cfg->entropy), load_u64(cfg->entropy + 8)};

@@ -651,6 +651,157 @@ bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need)
     return tw_conn_rcv_reserve_in(c, need);
 }
 
+/* Receive buffer auto-tuning: Linux's dynamic right-sizing (tcp_rcv_space_adjust, after
+   Fisk and Feng's DRS), which a window-limited flow needs to go faster than
+   rcvbuf / RTT. The receiver's round-trip time is Linux's window-based measure
+   (tcp_rcv_rtt_measure): the time the peer takes to fill the window offered when the
+   sample began, which is at least one round trip, the least of the samples kept; or the
+   connection's own SRTT (its handshake's, or its data's) when less. Once per that time
+   the bytes the application read are compared with the most read in one before
+   (rcvq_space); when more, the buffer grows to twice them, plus 16 segments of cushion,
+   plus twice the growth's proportion again for a sender still in slow start (Linux's
+   formula), never beyond cfg.rcvbuf_max nor the largest window the negotiated scale can
+   carry. Only the limit grows (the window offered with it: RFC 9293 3.8.6.2.2, never
+   shrunk); the ring takes memory as data comes. Nothing for a buffer the application set
+   (TW_BUF_LOCK_RCV), a lowered one, or with cfg.no_moderate_rcvbuf; no growth with the
+   memory budget more than half taken (mem_pressure). The state lives in
+   c->opts, made once the peer has sent more than an initial window (10 segments, Linux's
+   TCP_INIT_CWND of rcvq_space): a connection that carries less never makes it. */
+/* The stack's memory budget more than half taken: buffers are not grown then (Linux's
+   tcp_should_expand_sndbuf under memory pressure), so that growing windows do not
+   invite data the budget would then drop. */
+static bool mem_pressure(const tw_stack *st)
+{
+    return st->mem.budget && st->mem.live > st->mem.budget / 2;
+}
+
+__attribute__((noinline, cold)) void tw_rcv_space_adjust(tw_socket *c)
+{
+    tw_stack *st = c->st;
+    tw_sock_opts *o = c->opts;
+    if (st->cfg.no_moderate_rcvbuf || (c->flags & TW_F_BUF_LOWERED) ||
+        (o && (o->buf_lock & TW_BUF_LOCK_RCV))) {
+        if (o) {
+            o->rcvq_next = TW_TIME_NEVER; /* (the buffer is fixed for good) */
+        }
+        return;
+    }
+    tw_time now = st->now;
+    uint32_t read = (uint32_t)c->bytes_received - c->rcv.len;
+    uint32_t init = 10u * tw_conn_local_mss(c); /* Linux: TCP_INIT_CWND * advmss */
+    if (init > c->rcvbuf_cap) {
+        init = c->rcvbuf_cap;
+    }
+    if (!o || !o->rcvq_on) {
+        if (c->bytes_received < init || !(o = tw_conn_opts_get(c))) {
+            return; /* (no memory: the buffer stays as it is) */
+        }
+        o->rcvq_on = true;
+        o->rcvq_space = init;
+        o->rcvq_read = read;
+        o->rcvq_time = now;
+        o->rcv_rtt = 0;
+        o->rcv_rtt_time = 0;
+    }
+    /* The window-based RTT sample (Linux tcp_rcv_rtt_measure, its minimum kept) */
+    if (o->rcv_rtt_time != 0 && !tw_seq_lt(c->rcv_nxt, o->rcv_rtt_seq)) {
+        tw_time r = now - o->rcv_rtt_time;
+        r = r ? r : 1;
+        if (o->rcv_rtt == 0 || r < o->rcv_rtt) {
+            o->rcv_rtt = r;
+        }
+        o->rcv_rtt_time = 0;
+    }
+    if (o->rcv_rtt_time == 0) {
+        o->rcv_rtt_seq = tw_seq_add(c->rcv_nxt, tw_conn_rcv_space(c));
+        o->rcv_rtt_time = now;
+    }
+    /* (the less of the two: the window-based sample is at least a round trip, more when
+       the peer does not fill the window; SRTT is one measured, the handshake's or that
+       of the data the connection sends) */
+    tw_time rtt = o->rcv_rtt ? o->rcv_rtt : c->srtt;
+    if (c->srtt && c->srtt < rtt) {
+        rtt = c->srtt;
+    }
+    /* The next look: a quarter of the round trip from now (the sample under way is
+       then taken late by at most that), or the round trip's end if sooner. */
+    tw_time step = rtt >= 4 ? rtt / 4 : 1;
+    o->rcvq_next = now + step;
+    if (rtt == 0 || now - o->rcvq_time < rtt) {
+        if (rtt && o->rcvq_time + rtt < o->rcvq_next) {
+            o->rcvq_next = o->rcvq_time + rtt;
+        }
+        return;
+    }
+    uint32_t copied = read - o->rcvq_read;
+    if (copied > o->rcvq_space && !mem_pressure(st)) {
+        /* Linux: rcvwin = 2 * copied + 16 * advmss (a loss costs a round trip's data:
+           twice it in flight), then + 2 * rcvwin * (copied - space) / space (the sender
+           may still double per round trip: the ACKs of this window open the next). */
+        uint64_t win = 2u * (uint64_t)copied + 16u * tw_conn_local_mss(c);
+        uint64_t grow = win * (copied - o->rcvq_space) / o->rcvq_space;
+        win += 2u * grow;
+        /* In whole units of the window field (1 << scale): a buffer between two would
+           leave its last bytes unadvertised, and the reads that free them would look like
+           a window opened by a segment (window_update_due) more often. */
+        uint64_t unit = (uint64_t)1 << c->rcv_wscale;
+        win = (win + unit - 1) & ~(unit - 1);
+        uint64_t most = (uint64_t)65535u << c->rcv_wscale; /* the field's largest */
+        if (most > (st->cfg.rcvbuf_max & ~(unit - 1))) {
+            most = st->cfg.rcvbuf_max & ~(unit - 1);
+        }
+        if (win > most) {
+            win = most;
+        }
+        if (win > c->rcvbuf_cap) {
+            c->rcvbuf_cap = (uint32_t)win;
+        }
+        o->rcvq_space = copied;
+    }
+    o->rcvq_read = read;
+    o->rcvq_time = now;
+}
+
+/* Send buffer auto-tuning (Linux's tcp_should_expand_sndbuf and tcp_sndbuf_expand, which
+   Linux asks when space frees up for a writer that found the buffer full): the
+   buffer holds what is in flight and what goes next, so a sender whose flight is capped
+   by the buffer (below the congestion window and the peer's: the buffer, not the path
+   or the receiver, limits it) gets twice the congestion window (at least an initial window's), up to
+   cfg.sndbuf_max: a window in flight and one more to send while its ACKs come (Linux:
+   2, "Cubic needs 1.7"). Not for a buffer the application set or lowered, nor before
+   ESTABLISHED (no congestion window yet), nor with cfg.no_sndbuf_expand, nor with the
+   memory budget more than half taken (mem_pressure). */
+__attribute__((noinline, cold)) bool tw_sndbuf_expand(tw_socket *c)
+{
+    const tw_config *cfg = &c->st->cfg;
+    if (cfg->no_sndbuf_expand || (c->flags & TW_F_BUF_LOWERED) || mem_pressure(c->st) ||
+        (c->opts && (c->opts->buf_lock & TW_BUF_LOCK_SND)) ||
+        !(c->state == TW_STATE_ESTABLISHED || c->state == TW_STATE_CLOSE_WAIT)) {
+        return false;
+    }
+    /* Linux asks the congestion window only; the peer's window is asked too, as a
+       sender it holds back gains nothing from a larger buffer but data queued: the
+       buffer grows once the receiver's window has (its own auto-tuning) */
+    uint32_t flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
+    uint32_t unsent = (uint32_t)tw_seq_diff(tw_seq_add(c->snd_buf_seq, c->snd.len), c->snd_nxt);
+    uint32_t lim = c->cwnd < c->snd_wnd ? c->cwnd : c->snd_wnd;
+    if (flight + c->snd_mss > lim || unsent >= c->snd_mss) {
+        /* the congestion or the peer's window limits it: no room for another segment,
+           or a segment's worth waits for one */
+        return false;
+    }
+    uint32_t w = c->cwnd, init = cfg->initial_cwnd * (uint32_t)c->snd_mss;
+    uint64_t want = 2u * (uint64_t)(w > init ? w : init);
+    if (want > cfg->sndbuf_max) {
+        want = cfg->sndbuf_max;
+    }
+    if (want <= c->sndbuf_cap) {
+        return false;
+    }
+    c->sndbuf_cap = (uint32_t)want;
+    return true;
+}
+
 /* (tw_conn_notify has checked that there is a hook and an application to tell.) c is
    no listener: a listener's one notification is tw_conn_notify_acceptable's. The others
    come from a connection's segment (tcp_in.c in_conn: a listener's segments go to

@@ -394,7 +394,27 @@ typedef struct tw_sock_opts {
        snd_max when an ECE last reduced cwnd (once per window: 6.1.2). */
     uint8_t ecn;
     tw_seq ecn_high, ecn_recover;
+    /* Buffer auto-tuning (tcp_conn.c tw_rcv_space_adjust, tw_sndbuf_expand). buf_lock:
+       the application set the buffer (TW_BUF_LOCK_*: Linux's SOCK_RCVBUF_LOCK and
+       SOCK_SNDBUF_LOCK), copied to a listener's children with the rest. The receive
+       side's dynamic right-sizing (Linux's rcvq_space and rcv_rtt_est): rcvq_on once the
+       measure began; rcvq_space the most the application read in one measured round
+       trip, rcvq_read what it had read (bytes_received - rcv.len, modulo 2^32) when the
+       current one began at rcvq_time; rcv_rtt the least time a window took to come in
+       (0: none yet), the sample under way ending when RCV.NXT reaches rcv_rtt_seq, begun
+       at rcv_rtt_time (0: none under way). rcvq_next: when tw_rcv_space_adjust has
+       something to do next (a round trip's end, or a look at the sample under way),
+       asked by the read before its call (tw_rcv_space_due); TW_TIME_NEVER when the
+       buffer is fixed. */
+    uint8_t buf_lock;
+    bool rcvq_on;
+    uint32_t rcvq_space, rcvq_read;
+    tw_seq rcv_rtt_seq;
+    tw_time rcvq_time, rcv_rtt, rcv_rtt_time, rcvq_next;
 } tw_sock_opts;
+
+#define TW_BUF_LOCK_RCV 0x01u
+#define TW_BUF_LOCK_SND 0x02u
 
 #define TW_ECN_F_ASKED 0x01u  /* our SYN asks for ECN (ECE and CWR set) */
 #define TW_ECN_F_OK 0x02u     /* negotiated: an ECN connection */
@@ -795,6 +815,24 @@ static inline __attribute__((always_inline)) bool tw_conn_rcv_reserve_in(tw_sock
 }
 /* Release a ring's block (to the stack's free list when it has the first size). */
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
+/* Receive buffer auto-tuning (Linux's tcp_rcv_space_adjust): the application has read
+   and the window opened by at least a segment (socket.c window_update_due); once per
+   round trip the receive buffer grows to about twice what was read in it. Cold: called
+   only where a window update is due after a read, never by a request/response
+   lifecycle's small reads. */
+void tw_rcv_space_adjust(tw_socket *c);
+/* Whether tw_rcv_space_adjust has anything to do now: a connection without its state
+   (c->opts) may start it, one with it only once its rcvq_next has come. Inline: a bulk
+   receiver's reads ask it, and few of them pass (a few per round trip). */
+static inline bool tw_rcv_space_due(const tw_socket *c)
+{
+    return !c->opts || c->st->now >= c->opts->rcvq_next;
+}
+/* Send buffer auto-tuning (Linux's tcp_should_expand_sndbuf / tcp_sndbuf_expand): a
+   write found the send buffer full; when the congestion window is not what limits the
+   sender, the buffer grows to twice the window. True when it grew. Cold: called only
+   for a write that did not fit. */
+bool tw_sndbuf_expand(tw_socket *c);
 /* Receive space left (bytes the window may offer). Inline, like the other small
    questions below: every segment asks them, and a call costs more than the answer. */
 uint32_t tw_conn_rcv_space_rare(const tw_socket *c);
@@ -988,6 +1026,27 @@ static inline uint8_t tw_wscale_for(uint32_t rcvbuf)
     uint32_t q = rcvbuf ? (rcvbuf - 1) / 65535u : 0;
     unsigned ws = q ? 32u - (unsigned)__builtin_clz(q) : 0;
     return (uint8_t)(ws < 14 ? ws : 14);
+}
+/* The window scale offered for a socket whose receive buffer is `rcvbuf` now, `locked`
+   when the application set it (tw_socket_set_bufsizes: fixed, TW_BUF_LOCK_RCV): with
+   auto-tuning on, for a buffer that may grow, one that covers what it may grow to, as
+   Linux's tcp_select_initial_window offers from tcp_rmem[2] (RFC 7323 2.2: the scale is
+   fixed by the handshake, so it must allow the largest window the connection will
+   offer); the buffer's own otherwise (tcpwave's choice for a fixed buffer, as before
+   auto-tuning: the finest unit that covers it). Cold: asked once per stack
+   (conn_wscale), per listen() and per connect() of a socket whose buffer is not the
+   default (a buffer set to the default's size is offered the default's scale). */
+static inline uint8_t tw_wscale_offer(const tw_stack *st, uint32_t rcvbuf, bool locked)
+{
+    if (!locked && !st->cfg.no_moderate_rcvbuf && st->cfg.rcvbuf_max > rcvbuf) {
+        rcvbuf = st->cfg.rcvbuf_max;
+    }
+    return tw_wscale_for(rcvbuf);
+}
+/* Whether the application set c's receive buffer (TW_BUF_LOCK_RCV). */
+static inline bool tw_conn_rcvbuf_locked(const tw_socket *c)
+{
+    return c->opts && (c->opts->buf_lock & TW_BUF_LOCK_RCV);
 }
 /* A trace event's summary of a segment. The _as form takes seq, ack, payload length
    and flags apart: the usual input parse does not store them in the header struct. */

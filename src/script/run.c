@@ -176,6 +176,14 @@ static const set_key set_keys[] = {
     {"max_time_wait", K_U32, CFG_OFF(max_time_wait), "TIME-WAIT records, 0 = no limit"},
     {"rcvbuf", K_U32, CFG_OFF(rcvbuf), "default receive buffer, bytes (131072)"},
     {"sndbuf", K_U32, CFG_OFF(sndbuf), "default send buffer, bytes (131072)"},
+    {"rcvbuf_max", K_U32, CFG_OFF(rcvbuf_max),
+     "receive buffer auto-tuning's ceiling, bytes (6291456, Linux's tcp_rmem[2])"},
+    {"sndbuf_max", K_U32, CFG_OFF(sndbuf_max),
+     "send buffer auto-tuning's ceiling, bytes (4194304, Linux's tcp_wmem[2])"},
+    {"moderate_rcvbuf", K_NBOOL, CFG_OFF(no_moderate_rcvbuf),
+     "receive buffer auto-tuning, and the scale offered for its ceiling (1, Linux)"},
+    {"sndbuf_expand", K_NBOOL, CFG_OFF(no_sndbuf_expand),
+     "send buffer auto-tuning: twice the congestion window (1, Linux)"},
     {"challenge_ack_limit", K_U32, CFG_OFF(challenge_ack_limit),
      "challenge ACKs per second, stack-wide (4294967295: none)"},
     {"max_memory", K_SIZE, CFG_OFF(max_memory), "memory budget in bytes, 0 = no limit"},
@@ -2473,6 +2481,7 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_keepalive_intvl", NULL, false, NULL},
     {"net.ipv4.tcp_keepalive_probes", "keepalive_probes", false, NULL},
     {"net.ipv4.tcp_congestion_control", "cc", false, NULL},
+    {"net.ipv4.tcp_moderate_rcvbuf", "moderate_rcvbuf", false, NULL},
     {"net.ipv4.tcp_rmem", NULL, false, NULL},
     {"net.ipv4.tcp_wmem", NULL, false, NULL},
     {"net.ipv4.tcp_rto_min_us", NULL, false, NULL},
@@ -2552,10 +2561,14 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
                 snprintf(why, wl, "sysctl %s: expected three numbers", key);
                 return -1;
             }
+            /* (the default and the auto-tuning's ceiling; the minimum has no use here) */
+            uint32_t most = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
             if (key[13] == 'r') {
                 r->cfg.rcvbuf = (uint32_t)b;
+                r->cfg.rcvbuf_max = most ? most : r->cfg.rcvbuf_max;
             } else {
                 r->cfg.sndbuf = (uint32_t)b;
+                r->cfg.sndbuf_max = most ? most : r->cfg.sndbuf_max;
             }
             return 0;
         }

@@ -81,7 +81,8 @@ typedef struct tw_sim_xfer {
     tw_sim_impair imp;
     tw_cc_algo cc;
     bool no_sack, no_timestamps, no_wscale;
-    uint32_t rcvbuf, sndbuf;       /* 0: stack default */
+    uint32_t rcvbuf, sndbuf;       /* 0: stack default (auto-tuned); a size given is
+                                      fixed (no auto-tuning of that buffer) */
     uint16_t mtu;                  /* 0: 1500 */
     tw_time time_limit;            /* virtual; 0: 1 hour plus 100 RTO backoffs */
     tw_time msl;                   /* 0: 1 s */

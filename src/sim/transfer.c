@@ -142,6 +142,7 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     cfg.msl = x->msl ? x->msl : TW_SEC(1);
     if (x->rcvbuf) {
         cfg.rcvbuf = x->rcvbuf;
+        cfg.no_moderate_rcvbuf = true; /* (a size given is fixed: sim.h) */
     }
     cfg.trace = x->trace;
     cfg.trace_ud = x->trace_ud;
@@ -159,6 +160,7 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     }
     if (x->sndbuf) {
         cfg.sndbuf = x->sndbuf;
+        cfg.no_sndbuf_expand = true;
     }
     tw_stack *cs, *ss;
     cfg.addr = CLI_ADDR;

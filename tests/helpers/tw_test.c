@@ -648,7 +648,7 @@ tw_socket *tw_t_active_open(tw_t *t, uint32_t peer_iss, uint32_t *iss, const cha
     tw_socket *s = tw_t_connect(t, PEER, PPORT, LPORT);
     tw_t_seg want = OUT(.flags = TW_SYN, .ack = 0, .win = 65535,
                         .opts = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE,
-                        .mss = 1460, .wscale = 2, .ts_ecr = 0,
+                        .mss = 1460, .wscale = 7, .ts_ecr = 0,
                         .any = TW_T_ANY_SEQ | TW_T_ANY_TSVAL);
     tw_t_seg syn = tw_t_expect(t, &want, file, line);
     tw_t_expect_nothing(t, file, line);
@@ -771,10 +771,13 @@ tw_t_conn tw_t_open_with(tw_t *t, const tw_t_open_args *a, const char *file, int
     tw_t_seg syn = IN(.flags = TW_SYN, .seq = a->peer_iss, .opts = TW_OPT_MSS | opts,
                       .mss = 1460, .wscale = a->peer_wscale, .ts_val = a->peer_tsval);
     tw_t_send_at(t, t->now, &syn, file, line);
-    /* Our shift: the smallest that lets the 16-bit field cover the buffer (RFC 7323 2.3). */
+    /* Our shift: the smallest that lets the 16-bit field cover the buffer (RFC 7323 2.3):
+       the one the listener's set buffer needs, else the one for the 6 MiB the default
+       buffer may grow to (auto-tuning, as Linux: 7). */
     uint32_t buf = a->rcvbuf ? a->rcvbuf : 131072;
+    uint32_t most = a->rcvbuf || a->sndbuf ? buf : 6u << 20; /* (set_bufsizes above) */
     uint8_t ws = 0;
-    while (ws < 14 && (65535u << ws) < buf) {
+    while (ws < 14 && (65535u << ws) < most) {
         ws++;
     }
     tw_t_seg want = OUT(.flags = TW_SYN | TW_ACK, .ack = a->peer_iss + 1,

@@ -631,7 +631,7 @@ static void test_d03_user_timeout_bounds_syn_sent(void **state)
     assert_int_equal(tw_socket_connect(s, PEER, PPORT, t0), 0);
     tw_t_seg syn = OUT(.flags = TW_SYN, .ack = 0, .win = 65535,
                        .opts = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE,
-                       .mss = 1460, .wscale = 2, .ts_ecr = 0,
+                       .mss = 1460, .wscale = 7, .ts_ecr = 0,
                        .any = TW_T_ANY_SEQ | TW_T_ANY_TSVAL);
     tw_t_seg first = TW_EXPECT(t, syn);
     TW_EXPECT_NOTHING(t);

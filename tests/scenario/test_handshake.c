@@ -98,7 +98,7 @@ static void test_s01_s03_active_open(void **state)
     tw_t_seg syn = TW_EXPECT(t, OUT(.flags = TW_SYN, .ack = 0, .win = 65535,
                                     .opts = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS |
                                             TW_OPT_WSCALE,
-                                    .mss = 1460, .wscale = 2, .ts_ecr = 0,
+                                    .mss = 1460, .wscale = 7, .ts_ecr = 0,
                                     .any = TW_T_ANY_SEQ | TW_T_ANY_TSVAL));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(s), TW_STATE_SYN_SENT);

@@ -31,7 +31,7 @@ static int teardown(void **state)
 #define OUR_SYN_ANY(x, any_)                                                                \
     OUT(.flags = TW_SYN, .seq = (x), .ack = 0, .win = 65535,                               \
         .opts = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE, .mss = 1460,       \
-        .wscale = 2, .ts_ecr = 0, .any = TW_T_ANY_TSVAL | (any_))
+        .wscale = 7, .ts_ecr = 0, .any = TW_T_ANY_TSVAL | (any_))
 #define OUR_SYN(x) OUR_SYN_ANY(x, 0)
 
 static uint32_t info_retransmits(const tw_socket *s)
