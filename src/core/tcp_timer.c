@@ -150,6 +150,14 @@ static bool tlp_may_probe(const tw_socket *c)
         (x == NULL || !x->tlp_on || tw_seq_ge(c->snd_una, x->tlp_end));
 }
 
+/* The tail loss probe goes now (traced); RFC 8985 7.3: after it the RTO runs, not another
+   PTO. Returns that RTO's deadline, TW_TIME_NEVER when no probe could go. */
+static tw_time probe_then_rto(tw_socket *c)
+{
+    trace_timer(c, TW_TIMER_TLP);
+    return tw_out_tlp(c) ? tw_time_add(c->st->now, c->rto) : TW_TIME_NEVER;
+}
+
 /* The retransmission slot ran out before the RTO was due (stall_start + rto, or the
    deadline RACK's timer kept, rto_due): it ran for the probe timeout
    (tw_conn_pto_or_rto) or RACK's reordering timer (tw_rack_act). RFC 8985 6.3: RACK's
@@ -191,11 +199,9 @@ static __attribute__((noinline, cold)) bool on_early(tw_socket *c)
             if (!tw_time_reached(at, st->now)) {
                 next = at < next ? at : next;
             } else {
-                trace_timer(c, TW_TIMER_TLP);
-                if (tw_out_tlp(c)) {
-                    /* RFC 8985 7.3: after a probe the RTO runs, not another PTO. */
-                    due = tw_time_add(st->now, c->rto);
-                    next = due;
+                tw_time after = probe_then_rto(c);
+                if (after != TW_TIME_NEVER) {
+                    due = next = after;
                     x = tw_conn_sbx(c); /* (made by the probe) */
                 }
             }
@@ -219,20 +225,18 @@ static __attribute__((noinline, cold)) bool on_early(tw_socket *c)
    after it (7.3). True when the probe went. */
 static __attribute__((noinline, cold)) bool rto_as_probe(tw_socket *c)
 {
-    tw_stack *st = c->st;
-    /* (the user timeout is on_rto's to check: rto_at is clamped to it, below, and the
-       expiry after the probe is the RTO's) */
     /* (Open only, as Linux's tcp_schedule_loss_probe: in Disorder it arms no probe,
-       RACK's reordering timer being there, and the RTO comes) */
+       RACK's reordering timer being there, and the RTO comes. The user timeout is
+       on_rto's to check: rto_at is clamped to it, below, and the expiry after the probe
+       is the RTO's.) */
     if (c->state < TW_STATE_ESTABLISHED || (c->flags & TW_F_SYN_UNACKED) ||
         c->ca_state != TW_CA_OPEN || !tlp_may_probe(c)) {
         return false;
     }
-    trace_timer(c, TW_TIMER_TLP);
-    if (!tw_out_tlp(c)) {
+    tw_time due = probe_then_rto(c);
+    if (due == TW_TIME_NEVER) {
         return false;
     }
-    tw_time due = tw_time_add(st->now, c->rto);
     tw_sbx *x = tw_conn_sbx(c); /* (made by the probe) */
     if (x != NULL) {
         x->rto_due = due;
