@@ -592,7 +592,8 @@ int tw_socket_close(tw_socket *s, tw_time now);
 /* Send RST (if synchronized) and release the handle. */
 int tw_socket_abort(tw_socket *s, tw_time now);
 
-/* SO_LINGER with time 0: close() aborts with RST. */
+/* SO_LINGER with time 0: close() aborts with RST. Kept in the small block of settings
+   (tw_socket_set_keepalive): TW_ERR_NOMEM (nothing changed) when it cannot be made. */
 int tw_socket_set_linger0(tw_socket *s, bool on);
 /* SO_RCVBUF / SO_SNDBUF (bytes, 1024 .. 16 MiB; 0 leaves that one as it is). A buffer
    set here is fixed: auto-tuning (tw_config.rcvbuf_max) leaves it alone, as Linux's

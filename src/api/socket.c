@@ -611,7 +611,7 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     uint32_t sndbuf = s->sndbuf_cap, rcvbuf = s->rcvbuf_cap;
     uint16_t mss = s->local_mss;
     uint32_t keep = TW_F_REUSE | TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE |
-                    TW_F_LINGER0 | TW_F_BOUND | (opts ? TW_F_EXTRAS : 0);
+                    TW_F_BOUND | (opts ? TW_F_EXTRAS : 0);
     tw_conn_init(st, s, s->id);
     s->flags = (s->flags & ~TW_F_CC_NEWRENO) | (f & keep);
     s->user = user;
@@ -1335,8 +1335,8 @@ static inline __attribute__((always_inline)) bool close_usual(const tw_socket *s
 {
     const tw_stack *st = s->st;
     return ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-           !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) && s->rcv.len == 0 &&
-           !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans);
+           !(s->flags & (TW_F_LISTENER | TW_F_FIN_QUEUED)) && !tw_conn_linger0(s) &&
+           s->rcv.len == 0 && !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans);
 }
 
 /* close in every case after its guard, to the call's end. Out of line: tw_socket_close
@@ -1359,7 +1359,7 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
         s->flags |= TW_F_ORPHAN;
         st->norphans++;
         tw_conn_done(s, 0);
-    } else if (s->rcv.len > 0 || (s->flags & TW_F_LINGER0)) {
+    } else if (s->rcv.len > 0 || tw_conn_linger0(s)) {
         /* R4: closing with unread data (or SO_LINGER 0) loses data: say so with RST. */
         abort_conn(s, true);
     } else if (s->state == TW_STATE_TIME_WAIT) {
@@ -1387,13 +1387,14 @@ int tw_socket_close(tw_socket *s, tw_time now)
 {
     ENTER(s, now);
     /* The usual close (close_usual) when nothing traces, made here with no call but tail
-       calls, so that close saves no register (marked expected); close_other otherwise.
+       calls, so that close saves no register (marked expected); close_other otherwise
+       (also for a socket with extras, which may hold SO_LINGER 0: tw_conn_linger0).
        The orphan limit and the trace hook's test in one compare (stack.h
        close_plain_below); the rest of close_usual's. */
     const tw_stack *st = s->st;
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_LISTENER | TW_F_LINGER0 | TW_F_FIN_QUEUED)) &&
+                             !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED)) &&
                              s->rcv.len == 0 && st->norphans < st->close_plain_below,
                          1)) {
         assert(close_usual(s) && !st->cfg.trace);
@@ -1426,7 +1427,12 @@ int tw_socket_abort(tw_socket *s, tw_time now)
 int tw_socket_set_linger0(tw_socket *s, bool on)
 {
     SETTING(s);
-    s->flags = on ? s->flags | TW_F_LINGER0 : s->flags & ~TW_F_LINGER0;
+    if (on && !tw_conn_opts_get(s)) {
+        return TW_ERR_NOMEM;
+    }
+    if (s->opts) {
+        s->opts->linger0 = on;
+    }
     return 0;
 }
 

@@ -45,7 +45,7 @@ enum tw_obj_kind {
 #define TW_F_FIN_QUEUED (1u << 4) /* shutdown(WR): FIN goes after the queued data */
 #define TW_F_PEER_FIN (1u << 5)   /* the peer's FIN was received in order */
 #define TW_F_SHUT_RD (1u << 6)
-#define TW_F_LINGER0 (1u << 7)
+/* (1u << 7) free: SO_LINGER 0 is opts->linger0 (tw_conn_linger0) */
 #define TW_F_TS (1u << 8)         /* timestamps negotiated */
 #define TW_F_WS (1u << 9)         /* window scaling negotiated */
 #define TW_F_SACK (1u << 10)      /* SACK-permitted negotiated */
@@ -408,6 +408,10 @@ typedef struct tw_sock_opts {
        buffer is fixed. */
     uint8_t buf_lock;
     bool rcvq_on;
+    /* SO_LINGER with time 0 (close() aborts): here rather than a flag, whose bit is
+       free for a setting the send path asks (few sockets set this; close's usual case
+       asks TW_F_EXTRAS) */
+    bool linger0;
     uint32_t rcvq_space, rcvq_read;
     tw_seq rcv_rtt_seq;
     tw_time rcvq_time, rcv_rtt, rcv_rtt_time, rcvq_next;
@@ -426,6 +430,12 @@ typedef struct tw_sock_opts {
 /* c's own settings block, made on first use with the stack's defaults; NULL when out of
    memory. */
 tw_sock_opts *tw_conn_opts_get(tw_socket *c);
+
+/* SO_LINGER 0 set (tw_socket_set_linger0) */
+static inline bool tw_conn_linger0(const tw_socket *c)
+{
+    return (c->flags & TW_F_EXTRAS) && c->opts && c->opts->linger0;
+}
 
 static inline tw_time tw_conn_ka_idle(const tw_socket *c)
 {
