@@ -216,6 +216,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_KEEPALIVE_TIMEDOUT, "tcp: connections closed by keepalive")                       \
     X(TCP_USER_TIMEDOUT, "tcp: connections aborted by the user timeout")                   \
     X(TCP_NAGLE_HELD, "tcp: small segments held by Nagle's algorithm")                     \
+    X(TCP_CORK_HELD, "tcp: short segments held by TCP_CORK or MSG_MORE")                  \
     X(TCP_SYNCOOKIE_SENT, "tcp: SYN+ACKs sent with a SYN cookie (RFC 4987)")                \
     X(TCP_SYNCOOKIE_OK, "tcp: connections opened from a valid SYN cookie")                 \
     X(TCP_SYNCOOKIE_FAILED, "tcp: ACK with a forged or wrong SYN cookie (answered RST)")    \
@@ -561,6 +562,15 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now);
    TW_ERR_NOMEM (buffer could not be allocated), or the sticky error of a dead connection. */
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now);
 
+/* tw_socket_send with send(2)'s flags, of which TW_MSG_MORE: more data follows, as Linux's
+   MSG_MORE: this call's bytes wait like TCP_CORK's (tw_socket_set_cork) until a full
+   segment, a later send without the flag, or a timeout of one RTO (at least 200 ms) with
+   nothing in flight; what the stack sends later (on an ACK, a timer) follows the socket's
+   own settings. Other bits: TW_ERR_INVAL. */
+#define TW_MSG_MORE 0x8000u /* (Linux's MSG_MORE value) */
+tw_ssize tw_socket_send_flags(tw_socket *s, const void *buf, size_t len, unsigned flags,
+                              tw_time now);
+
 /* Read received bytes. Returns bytes read (> 0), 0 at end of stream (peer's FIN read),
    TW_ERR_AGAIN (nothing yet), TW_ERR_NOTCONN, or the sticky error. With cap 0 it reads
    nothing and returns 0 even while bytes wait, as recv(2) does: only a read of at least
@@ -615,6 +625,13 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss);
 /* TCP_NODELAY: turn Nagle's algorithm (on by default) off; turning it on sends at once
    what Nagle held (as Linux does), at the stack's last time. */
 int tw_socket_set_nodelay(tw_socket *s, bool on);
+/* TCP_CORK, as Linux's: while set, a segment shorter than the MSS is not sent (full ones
+   are, and the FIN takes the short last one with it) until it is cleared, which sends what
+   waits (as Nagle allows: TCP_NODELAY's socket at once), or one RTO (at least 200 ms)
+   after the data began to wait with nothing in flight (the persist timer's slot, as
+   Linux's probe timer). Wins over TCP_NODELAY while set; setting TCP_NODELAY (again)
+   sends what waits once. Read back with tw_socket_info_get (cork). */
+int tw_socket_set_cork(tw_socket *s, bool on);
 /* SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT (0 = the stack's default for each). Values
    other than the defaults live in a small block made on first use: TW_ERR_NOMEM (nothing
    changed) when the allocator or the budget refuses it. */
@@ -695,7 +712,7 @@ typedef struct tw_socket_info {
     uint32_t fast_retransmits;         /* loss recoveries entered by duplicate ACKs */
     uint32_t rto_count;                /* retransmission timeouts over the lifetime */
     uint32_t persist_probes, keepalive_probes;
-    bool nodelay, keepalive;
+    bool nodelay, keepalive, cork;
     uint64_t conn_id;
     uint32_t rcvbuf, sndbuf;           /* buffer limits now (tw_socket_set_bufsizes, or
                                           grown by auto-tuning) */

@@ -611,7 +611,7 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     uint32_t sndbuf = s->sndbuf_cap, rcvbuf = s->rcvbuf_cap;
     uint16_t mss = s->local_mss;
     uint32_t keep = TW_F_REUSE | TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE |
-                    TW_F_BOUND | (opts ? TW_F_EXTRAS : 0);
+                    TW_F_CORK | TW_F_BOUND | (opts ? TW_F_EXTRAS : 0);
     tw_conn_init(st, s, s->id);
     s->flags = (s->flags & ~TW_F_CC_NEWRENO) | (f & keep);
     s->user = user;
@@ -790,6 +790,20 @@ static __attribute__((noinline, cold)) tw_ssize send_syn_rcvd(tw_socket *s, cons
     return send_other(s, buf, n, send_dst(s, (uint32_t)n));
 }
 
+/* tw_socket_send with TCP_CORK set, in a state that takes data (no FIN queued): the
+   general write (send_other), whose push holds a short last segment (tcp_out.c
+   push_segs). */
+static __attribute__((noinline, cold)) tw_ssize send_corked(tw_socket *s, const void *buf,
+                                                            size_t len)
+{
+    size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
+    size_t n = len < room ? len : room;
+    if (n == 0) {
+        return send_full(s, buf, len);
+    }
+    return send_other(s, buf, n, send_dst(s, (uint32_t)n));
+}
+
 static int dead_error(const tw_socket *s)
 {
     return s->err ? s->err : TW_ERR_NOTCONN;
@@ -803,12 +817,12 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     }
     ENTER(s, now);
     tw_ssize rc;
-    /* A state that takes data with no FIN queued, asked first in one test of a mask
-       (marked expected); the switch below answers the other cases. */
+    /* A state that takes data with no FIN queued and no TCP_CORK, asked first in one
+       test of a mask (marked expected); the switch below answers the other cases. */
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
                            (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & TW_F_FIN_QUEUED),
+                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK)),
                          1)) {
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
@@ -844,6 +858,9 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     case TW_STATE_SYN_SENT:
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
+        if (!(s->flags & TW_F_FIN_QUEUED)) {
+            return send_corked(s, buf, len); /* (TCP_CORK set) */
+        }
         rc = TW_ERR_CLOSED; /* (FIN queued) */
         break;
     case TW_STATE_CLOSED:
@@ -857,6 +874,24 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
         break;
     }
     leave(s->st);
+    return rc;
+}
+
+/* see tcpwave.h: the call's push corked (TW_F_CORK for its length, as Linux's tcp_push
+   with TCP_NAGLE_CORK for MSG_MORE), the socket's own setting back after it. */
+tw_ssize tw_socket_send_flags(tw_socket *s, const void *buf, size_t len, unsigned flags,
+                              tw_time now)
+{
+    if (flags & ~TW_MSG_MORE) {
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
+    }
+    if (!(flags & TW_MSG_MORE) || !s) {
+        return tw_socket_send(s, buf, len, now);
+    }
+    uint32_t cork = s->flags & TW_F_CORK;
+    s->flags |= TW_F_CORK;
+    tw_ssize rc = tw_socket_send(s, buf, len, now);
+    s->flags = (s->flags & ~TW_F_CORK) | cork;
     return rc;
 }
 
@@ -1501,8 +1536,31 @@ int tw_socket_set_nodelay(tw_socket *s, bool on)
     SETTING(s);
     s->flags = on ? s->flags | TW_F_NODELAY : s->flags & ~TW_F_NODELAY;
     if (on && s->state >= TW_STATE_ESTABLISHED) {
+        /* Like Linux: setting TCP_NODELAY sends what Nagle held, and once what TCP_CORK
+           holds too (its TCP_NAGLE_PUSH; the cork stays for what follows: checked
+           against Linux 6.18 over TUN, d04_cork_nodelay_set.pkt). */
+        uint32_t cork = s->flags & TW_F_CORK;
+        s->flags &= ~TW_F_CORK;
         s->st->in_call = true;
-        tw_out_push(s); /* like Linux: setting TCP_NODELAY sends what Nagle held */
+        tw_out_push(s);
+        s->st->in_call = false;
+        s->flags |= cork;
+    }
+    return 0;
+}
+
+/* see tcpwave.h */
+int tw_socket_set_cork(tw_socket *s, bool on)
+{
+    SETTING(s);
+    if (on) {
+        s->flags |= TW_F_CORK;
+        return 0;
+    }
+    s->flags &= ~TW_F_CORK;
+    if (s->state >= TW_STATE_ESTABLISHED) {
+        s->st->in_call = true;
+        tw_out_push(s); /* like Linux's uncork: what waits goes, as Nagle allows */
         s->st->in_call = false;
     }
     return 0;
@@ -1641,6 +1699,7 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->persist_probes = s->persist_probes;
     out->keepalive_probes = s->ka_sent;
     out->nodelay = (s->flags & TW_F_NODELAY) != 0;
+    out->cork = (s->flags & TW_F_CORK) != 0;
     out->keepalive = (s->flags & TW_F_KEEPALIVE) != 0;
     out->rcvbuf = s->rcvbuf_cap;
     out->sndbuf = s->sndbuf_cap;

@@ -45,7 +45,8 @@ enum tw_obj_kind {
 #define TW_F_FIN_QUEUED (1u << 4) /* shutdown(WR): FIN goes after the queued data */
 #define TW_F_PEER_FIN (1u << 5)   /* the peer's FIN was received in order */
 #define TW_F_SHUT_RD (1u << 6)
-/* (1u << 7) free: SO_LINGER 0 is opts->linger0 (tw_conn_linger0) */
+#define TW_F_CORK (1u << 7)      /* TCP_CORK: a short last segment waits (tcp_out.c
+                                    push_segs; its bit was SO_LINGER 0's, now opts->linger0) */
 #define TW_F_TS (1u << 8)         /* timestamps negotiated */
 #define TW_F_WS (1u << 9)         /* window scaling negotiated */
 #define TW_F_SACK (1u << 10)      /* SACK-permitted negotiated */
@@ -408,9 +409,8 @@ typedef struct tw_sock_opts {
        buffer is fixed. */
     uint8_t buf_lock;
     bool rcvq_on;
-    /* SO_LINGER with time 0 (close() aborts): here rather than a flag, whose bit is
-       free for a setting the send path asks (few sockets set this; close's usual case
-       asks TW_F_EXTRAS) */
+    /* SO_LINGER with time 0 (close() aborts): here rather than a flag, whose bit
+       TCP_CORK took (few sockets set it; close's usual case asks TW_F_EXTRAS) */
     bool linger0;
     uint32_t rcvq_space, rcvq_read;
     tw_seq rcv_rtt_seq;

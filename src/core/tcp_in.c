@@ -130,10 +130,11 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
     }
-    /* Like Linux, a child takes the listener's socket options: Nagle, congestion
-       control, SO_KEEPALIVE, and SO_LINGER 0, the keepalive times and TCP_USER_TIMEOUT
-       (in opts: SO_LINGER 0 always, the others when set away from the defaults), copied
-       before the child is one of l's: freed on failure, it is nobody's. */
+    /* Like Linux, a child takes the listener's socket options: Nagle, TCP_CORK (checked
+       against Linux 6.18 over TUN), congestion control, SO_KEEPALIVE, and SO_LINGER 0,
+       the keepalive times and TCP_USER_TIMEOUT (in opts: SO_LINGER 0 always, the others
+       when set away from the defaults), copied before the child is one of l's: freed on
+       failure, it is nobody's. */
     if (__builtin_expect(l->opts != NULL, 0)) {
         c->opts = tw_mem_alloc(&st->mem, sizeof(*c->opts));
         if (!c->opts) {
@@ -152,7 +153,8 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
        it goes, and a TIME-WAIT record of one takes a count when made (timewait.c
        make_in). */
     c->flags |= TW_F_PASSIVE | TW_F_CHILD |
-                (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_REUSE));
+                (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
+                             TW_F_REUSE));
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
     assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
     c->h.key = key;

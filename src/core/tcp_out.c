@@ -1620,6 +1620,30 @@ static __attribute__((noinline, cold)) void pto_arm_idle(tw_socket *c)
     }
 }
 
+/* TCP_CORK (or MSG_MORE's call) holds the short last segment of `held` bytes, which the
+   window takes (Linux's tcp_nagle_check with TCP_NAGLE_CORK; a FIN queued lets it go).
+   With nothing in flight the persist timer's slot runs for it, as Linux's probe timer
+   (tcp_check_probe_timer: one RTO, at least rto_min, checked against Linux 6.18 over TUN),
+   and its expiry sends it (on_persist, the window open: tw_out_probe_data); with data in
+   flight the RTO runs, and the ACK of the flight comes back here. A window that opens
+   after probes of a closed one starts the wait afresh, as Linux's tcp_ack_probe. */
+static __attribute__((noinline, cold)) void cork_hold(tw_socket *c, uint32_t held)
+{
+    tw_stack *st = c->st;
+    tw_count(st, TW_CNT_TCP_CORK_HELD);
+    if (!tw_seq_eq(c->snd_una, c->snd_max) ||
+        ((c->flags & TW_F_PERSIST) &&
+         ((c->persist_backoff & TW_PERSIST_BACKOFF) == 0 || c->snd_wnd < held))) {
+        return;
+    }
+    c->flags |= TW_F_PERSIST;
+    c->persist_backoff &= (uint8_t)~TW_PERSIST_BACKOFF; /* (the soft error stays) */
+    c->stall_start = st->now;
+    tw_time d = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
+    c->rto_at = tw_time_add(st->now, d);
+    tw_conn_timer_update(c);
+}
+
 /* Send segments while data (or the FIN), the peer's window and the congestion window
    allow, at most `max_segs`. `probe` lets one byte go beyond a closed window (the first
    retransmission after a timeout doubles as a window probe). Returns segments sent. */
@@ -1689,6 +1713,11 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             if (n < most && n < avail && !probe && n < c->max_snd_wnd / 2) {
                 /* RFC 9293 3.8.6.2.1: no runt segments into a small window; with nothing
                    in flight the persist timer is the override timeout (on_persist). */
+                break;
+            }
+            if (n < most && n == avail && !fin_q && (c->flags & TW_F_CORK) && !probe &&
+                !retrans) {
+                cork_hold(c, n);
                 break;
             }
             if (n < most && n == avail && !fin_q && !(c->flags & TW_F_NODELAY) &&
@@ -1873,9 +1902,11 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
        tw_timer_after_send changes it: then push_now's timer step after the segment
        needs no test of it (no hook runs in between to set it: tcpwave.h). The two rare
        cases in one test of the flags, with sack_blocks_due's. */
+    /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) != 0, 0) &&
-         ((c->flags & TW_F_PERSIST) || sack_blocks_due(c)))) {
+        (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_CORK)) != 0,
+                          0) &&
+         ((c->flags & (TW_F_PERSIST | TW_F_CORK)) || sack_blocks_due(c)))) {
         return false;
     }
     tw_stack *st = c->st;
@@ -2163,7 +2194,11 @@ bool tw_out_tlp(tw_socket *c)
         uint32_t cwnd = c->cwnd;
         uint32_t flight = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_una);
         c->cwnd = flight + c->snd_mss;
+        /* (a corked short segment goes too: Linux's probe sends with TCP_NAGLE_OFF) */
+        uint32_t cork = c->flags & TW_F_CORK;
+        c->flags &= ~TW_F_CORK;
         (void)push_segs(c, 1, false);
+        c->flags |= cork;
         c->cwnd = cwnd;
     }
     bool sent_new = tw_seq_gt(c->snd_max, before);

@@ -273,10 +273,12 @@ void tw_timer_after_send_slow(tw_socket *c)
             c->rto_at = TW_TIME_NEVER;
         }
         tw_rto_arm(c);
-    } else if (waiting && c->snd_wnd < c->snd_mss) {
+    } else if (waiting) {
         /* RFC 9293 3.8.6.1: a closed window with data (or the FIN) waiting: probe it
            (D2). A window too small for the sender's SWS rule (3.8.6.2.1) waits here
-           too. */
+           too, and so does a short segment TCP_CORK or MSG_MORE holds (tcp_out.c
+           cork_hold), as Linux's tcp_check_probe_timer: nothing else holds data with
+           nothing in flight. */
         if (!(c->flags & TW_F_PERSIST)) {
             c->flags |= TW_F_PERSIST;
             c->persist_backoff &= (uint8_t)~TW_PERSIST_BACKOFF; /* (the soft error stays) */

@@ -8,8 +8,8 @@
  *
  * Supported: socket, bind, listen, accept(4), connect, read, recv(from), readv, write,
  * send(to), writev, close, shutdown, setsockopt/getsockopt (SO_REUSEADDR, SO_RCVBUF,
- * SO_SNDBUF, SO_LINGER (a timeout: a plain close, returning at once), SO_ERROR, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE,
- * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT), poll (Linux's tcp_poll mask), fcntl
+ * SO_SNDBUF, SO_LINGER (a timeout: a plain close, returning at once), SO_ERROR, TCP_NODELAY, TCP_CORK, TCP_MAXSEG, SO_KEEPALIVE,
+ * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT; send flags MSG_MORE), poll (Linux's tcp_poll mask), fcntl
  * (F_GETFL/F_SETFL O_NONBLOCK), ioctl (SIOCINQ/FIONREAD, SIOCOUTQ). Anything else makes
  * the script SKIP.
  *
@@ -558,14 +558,8 @@ static int msg_flags(sc_runner *r, const tw_sc_event *ev, size_t idx, int64_t *f
     /* MSG_EOR (0x80) is taken and has no effect: tcpwave's send buffer is a byte stream
        cut at the MSS, with no record ends for a later write to stop at (Linux keeps such
        a write out of the tail skb; only the segment boundaries differ, as with TSO). */
-    if (*flags & 0x8000) {
-        /* MSG_MORE corks the call's data (Linux: held for a full segment, a later call
-           without it, or ~200 ms); tcpwave has no corking, TCP_CORK neither, and would
-           send at once: a script that counts on it cannot be judged. */
-        return sc_skip(r, ev->line, "%s() with MSG_MORE: tcpwave has no corking",
-                       ev->call.name);
-    }
-    if (*flags & ~(int64_t)(0x40 | 0x80 | 0x4000 | MSG_FASTOPEN)) {
+    /* MSG_MORE (0x8000) corks the call's data: tw_socket_send_flags. */
+    if (*flags & ~(int64_t)(0x40 | 0x80 | 0x4000 | 0x8000 | MSG_FASTOPEN)) {
         return sc_skip(r, ev->line, "%s() flags 0x%" PRIx64 " are not supported", ev->call.name,
                        *flags);
     }
@@ -804,8 +798,8 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
         return done(out, -1, "EPIPE");
     }
     while (ctx->done < (size_t)n) {
-        tw_ssize w = tw_socket_send(f->s, r->iobuf + ctx->done, (size_t)n - ctx->done,
-                                    r->clock);
+        tw_ssize w = tw_socket_send_flags(f->s, r->iobuf + ctx->done, (size_t)n - ctx->done,
+                                          (flags & 0x8000) ? TW_MSG_MORE : 0, r->clock);
         if (w > 0) {
             sc_record_sent(r, f->s, r->iobuf + ctx->done, (size_t)w);
             ctx->done += (size_t)w;
@@ -992,6 +986,8 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
         } else if (level == 6 && name == 1) {
             rc = tw_socket_set_nodelay(f->s, v != 0);
             f->nodelay = v != 0;
+        } else if (level == 6 && name == 3) {
+            rc = tw_socket_set_cork(f->s, v != 0); /* TCP_CORK */
         } else if (level == 6 && name == 2) {
             if (v != 0 && (v < 88 || v > 32767)) {
                 return done(out, -1, "EINVAL"); /* Linux: TCP_MIN_MSS .. MAX_TCP_WINDOW */
@@ -1081,6 +1077,10 @@ static sc_call_status sys_getsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
         have = name == 8 ? info.rcvbuf : info.sndbuf;
     } else if (level == 6 && name == 1) {
         have = f->nodelay;
+    } else if (level == 6 && name == 3) { /* TCP_CORK */
+        tw_socket_info info;
+        tw_socket_info_get(f->s, &info);
+        have = info.cork;
     } else if (level == 1 && name == 9) {
         have = f->keepalive;
     } else if (level == 6 && name == 4) {
@@ -1330,7 +1330,7 @@ const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap
                                      "SO_LINGER",      "SO_ERROR",      "TCP_NODELAY",
                                      "TCP_MAXSEG",     "SO_KEEPALIVE",  "TCP_KEEPIDLE",
                                      "TCP_KEEPINTVL",  "TCP_KEEPCNT",   "TCP_USER_TIMEOUT",
-                                     "TCP_FASTOPEN",   "TCP_FASTOPEN_CONNECT"};
+                                     "TCP_FASTOPEN",   "TCP_FASTOPEN_CONNECT", "TCP_CORK"};
         bool ok = false;
         for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
             ok = ok || strcmp(c->args[2]->str, opts[i]) == 0;

@@ -47,6 +47,9 @@ static void test_api_null_pointers(void **state)
     assert_int_equal(tw_socket_set_bufsizes(NULL, 4096, 4096), TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_mss(NULL, 1000), TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_nodelay(NULL, true), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_cork(NULL, true), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_send_flags(NULL, buf, sizeof(buf), TW_MSG_MORE, now),
+                     TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_keepalive(NULL, true, 0, 0, 0), TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_user_timeout(NULL, TW_SEC(5)), TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_cc(NULL, TW_CC_NEWRENO), TW_ERR_INVAL);
@@ -351,7 +354,7 @@ struct reentry {
     tw_stack *st;
     tw_socket *s;
     bool tried;
-    int rc[16];
+    int rc[18];
 };
 
 static void reenter(tw_socket *s, unsigned ev, void *ud)
@@ -381,6 +384,8 @@ static void reenter(tw_socket *s, unsigned ev, void *ud)
     r->rc[i++] = tw_socket_set_bufsizes(s, 4096, 4096);
     r->rc[i++] = tw_socket_set_mss(s, 1000);
     r->rc[i++] = tw_socket_set_reuseaddr(s, true);
+    r->rc[i++] = tw_socket_set_cork(s, true);
+    r->rc[i++] = (int)tw_socket_send_flags(s, buf, sizeof(buf), TW_MSG_MORE, now);
 }
 
 static void test_api_busy_from_hook(void **state)
@@ -399,12 +404,12 @@ static void test_api_busy_from_hook(void **state)
     tw_time now = tw_t_now(t);
     TW_SEND(t, now, IN(.flags = TW_ACK | TW_PSH, .seq = 1001, .ack = iss + 1, .len = 10));
     assert_true(r.tried);
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 18; i++) {
         if (r.rc[i] != TW_ERR_BUSY) {
             fail_msg("call %d from the notify hook returned %d, not TW_ERR_BUSY", i, r.rc[i]);
         }
     }
-    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 16);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 18);
     /* Nothing happened: the data is still there, the connection open, no FIN, no RST,
        no setting changed. */
     tw_socket_info info;
@@ -413,6 +418,7 @@ static void test_api_busy_from_hook(void **state)
     assert_int_equal(info.rx_pending, 10);
     assert_false(info.nodelay);
     assert_false(info.keepalive);
+    assert_false(info.cork);
     assert_int_equal(info.cc, TW_CC_CUBIC);
     uint8_t buf[16];
     assert_int_equal(tw_socket_recv(r.s, buf, sizeof(buf), now), 10);

@@ -539,6 +539,38 @@ static void test_d04_nagle_holds_small_segments(void **state)
     abort_idle(t, c.s, c.snd + 200 + MSS, c.rcv);
 }
 
+/* D4 (TCP_CORK, MSG_MORE, Linux's; the packet scripts d04_cork_* and d04_msg_more* hold
+   the timing): through the API, a corked write waits and its counter moves, the info
+   reads the setting back, the cork's clearing sends the bytes; a MSG_MORE call leaves
+   the socket's own setting as it was; unknown send flags are refused. */
+static void test_d04_cork_api(void **state)
+{
+    tw_t *t = *state;
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS);
+    tw_time t1 = tw_t_now(t);
+    assert_int_equal(tw_socket_send_flags(c.s, pat, 10, 0x1u, t1), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_cork(c.s, true), 0);
+    assert_true(info(c.s).cork);
+    assert_int_equal(tw_socket_send(c.s, pat, 10, t1), 10);
+    assert_int_equal(tw_socket_send(c.s, pat + 10, 10, t1), 10);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CORK_HELD), 2);
+    assert_int_equal(tw_socket_set_cork(c.s, false), 0);
+    assert_false(info(c.s).cork);
+    TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd, .ack = c.rcv, .win = 65535,
+                           .len = 20, .data = pat));
+    TW_SEND(t, t1 + TW_MS(10), IN(.flags = TW_ACK, .seq = c.rcv, .ack = c.snd + 20));
+    assert_int_equal(tw_socket_send_flags(c.s, pat + 20, 10, TW_MSG_MORE, t1 + TW_MS(10)), 10);
+    TW_EXPECT_NOTHING(t);
+    assert_false(info(c.s).cork);
+    assert_int_equal(tw_socket_send_flags(c.s, pat + 30, 10, 0, t1 + TW_MS(10)), 10);
+    TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd + 20, .ack = c.rcv,
+                           .win = 65535, .len = 20, .data = pat + 20));
+    TW_SEND(t, t1 + TW_MS(20), IN(.flags = TW_ACK, .seq = c.rcv, .ack = c.snd + 40));
+    TW_EXPECT_NOTHING(t);
+    abort_idle(t, c.s, c.snd + 40, c.rcv);
+}
+
 /* D4 (TCP_NODELAY): with Nagle off each small write leaves at once; turning it off
    while data is held sends that data (as Linux does). */
 static void test_d04_nodelay_sends_small_writes(void **state)
@@ -727,6 +759,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_d04_delayed_ack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_ack_held_to_end_of_turn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_nagle_holds_small_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_d04_cork_api, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_nodelay_sends_small_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d04_keepalive_probes_then_timedout, setup,
                                         teardown),
