@@ -312,7 +312,13 @@ static bool on_persist(tw_socket *c)
 {
     tw_stack *st = c->st;
     trace_timer(c, TW_TIMER_PERSIST);
-    if (!user_timeout_ok(c)) {
+    /* With the window taking all that waits, TCP_CORK or MSG_MORE held it (tcp_out.c
+       cork_hold): the wait is the application's, not the peer's, and no user timeout
+       counts it (Linux's probe timer starts that clock at its first probe). */
+    tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
+    bool corked = !(c->flags & TW_F_FIN_QUEUED) && tw_seq_gt(data_end, c->snd_nxt) &&
+                  tw_seq_le(data_end, tw_seq_add(c->snd_una, c->snd_wnd));
+    if (!corked && !user_timeout_ok(c)) {
         return false;
     }
     unsigned limit = (c->flags & TW_F_ORPHAN) ? st->cfg.orphan_retries : st->cfg.retries;

@@ -2,7 +2,8 @@
 # TCP_CORK and MSG_MORE on Linux (d04_cork_*.pkt, d04_msg_more*.pkt):
 #     unshare -n python3 tests/oracle/t_cork.py CASE      (HS=0.1: a 100 ms handshake)
 # CASE: small small_wait full uncork nodelay_set nodelay_first nodelay_set_twice more
-# more_wait more_ack cork_ack close shutdown more_shutdown zerowin retrans inherit.
+# more_wait more_ack cork_ack close shutdown more_shutdown zerowin retrans inherit
+# user_timeout.
 # What 6.18 showed: corked short bytes go one RTO (max(RTO, 200 ms): the probe timer,
 # tcp_check_probe_timer) after they began to wait with nothing in flight (HS=0.1 moves
 # it), with PSH, and the RTO runs meanwhile for data in flight; full segments go at once;
@@ -168,3 +169,12 @@ elif case == 'inherit':   # a corked listener's child
     print('child cork', a.getsockopt(socket.SOL_TCP, CORK))
     a.send(b'a' * 10)
     c.recv(0.4)
+elif case == 'user_timeout':  # TCP_USER_TIMEOUT below the wait: no abort
+    a.setsockopt(socket.SOL_TCP, 18, 100)
+    a.setsockopt(socket.SOL_TCP, CORK, 1)
+    a.send(b'a' * 10)
+    c.recv(0.4)
+    ack(11)
+    c.recv(0.1)
+    a.send(b'b' * 10)
+    print('state ok' if a.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 else 'error')
