@@ -1626,7 +1626,9 @@ static __attribute__((noinline, cold)) void pto_arm_idle(tw_socket *c)
    (tcp_check_probe_timer: one RTO, at least rto_min, checked against Linux 6.18 over TUN),
    and its expiry sends it (on_persist, the window open: tw_out_probe_data); with data in
    flight the RTO runs, and the ACK of the flight comes back here. A window that opens
-   after probes of a closed one starts the wait afresh, as Linux's tcp_ack_probe. */
+   after probes of a closed one starts the wait afresh, as Linux's tcp_ack_probe (which
+   also does so for any pure ACK that comes meanwhile: not followed, this step does not
+   know what called it). */
 static __attribute__((noinline, cold)) void cork_hold(tw_socket *c, uint32_t held)
 {
     tw_stack *st = c->st;

@@ -3,7 +3,7 @@
 #     unshare -n python3 tests/oracle/t_cork.py CASE      (HS=0.1: a 100 ms handshake)
 # CASE: small small_wait full uncork nodelay_set nodelay_first nodelay_set_twice more
 # more_wait more_ack cork_ack close shutdown more_shutdown zerowin retrans inherit
-# user_timeout.
+# user_timeout dup_ack peer_data.
 # What 6.18 showed: corked short bytes go one RTO (max(RTO, 200 ms): the probe timer,
 # tcp_check_probe_timer) after they began to wait with nothing in flight (HS=0.1 moves
 # it), with PSH, and the RTO runs meanwhile for data in flight; full segments go at once;
@@ -178,3 +178,15 @@ elif case == 'user_timeout':  # TCP_USER_TIMEOUT below the wait: no abort
     c.recv(0.1)
     a.send(b'b' * 10)
     print('state ok' if a.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 else 'error')
+elif case == 'dup_ack':    # a pure ACK while corked bytes wait, nothing in flight
+    a.setsockopt(socket.SOL_TCP, CORK, 1)
+    a.send(b'a' * 10)
+    c.recv(0.1)
+    ack(1)
+    c.recv(0.5)
+elif case == 'peer_data':  # the peer's data while corked bytes wait, nothing in flight
+    a.setsockopt(socket.SOL_TCP, CORK, 1)
+    a.send(b'a' * 10)
+    c.recv(0.1)
+    c.send('P.', 1, 1, data=b'x' * 10)
+    c.recv(0.5)
