@@ -89,6 +89,9 @@ typedef struct tw_sim_xfer {
     tw_time rto_initial, rto_max;  /* 0: stack defaults */
     uint8_t syn_retries, retries;  /* 0: stack defaults */
     uint8_t orphan_retries;        /* 0: the stack's default (8, Linux's) */
+    bool cork;                     /* both ends write in random sizes (from the seed), now
+                                      and then with MSG_MORE, and turn TCP_CORK on and
+                                      off as they go */
     void (*trace)(const tw_trace_event *ev, void *ud); /* both stacks' events, or NULL */
     void *trace_ud;
 } tw_sim_xfer;

@@ -50,6 +50,8 @@ typedef struct end {
     uint64_t in_hash, in_count;
     uint8_t pending[16384];
     size_t pend_len, pend_off;
+    bool cork;      /* tw_sim_xfer.cork: random write sizes, MSG_MORE and TCP_CORK */
+    uint64_t wr_rng; /* their draws (not the stream's: the bytes stay the seed's) */
     bool shut, eof, closed;
     tw_state at_close; /* the connection's state when the application closed it */
 } end;
@@ -70,7 +72,28 @@ static void pump_send(end *e, tw_time now)
             e->pend_len = n;
             e->pend_off = 0;
         }
-        tw_ssize w = tw_socket_send(e->s, e->pending + e->pend_off, e->pend_len - e->pend_off, now);
+        size_t len = e->pend_len - e->pend_off;
+        unsigned flags = 0;
+        if (e->cork) {
+            /* xorshift64 draws: a size of 1 to 3000 bytes, MSG_MORE one write in three
+               while more follows, and one write in eight turns TCP_CORK over */
+            e->wr_rng ^= e->wr_rng << 13;
+            e->wr_rng ^= e->wr_rng >> 7;
+            e->wr_rng ^= e->wr_rng << 17;
+            uint64_t d = e->wr_rng;
+            size_t want = 1 + (size_t)(d % 3000);
+            len = want < len ? want : len;
+            flags = ((d >> 20) % 3 == 0 && !(e->out.done == e->out.total &&
+                                             e->pend_off + len == e->pend_len))
+                        ? TW_MSG_MORE
+                        : 0;
+            if ((d >> 24) % 8 == 0) {
+                tw_socket_info info;
+                tw_socket_info_get(e->s, &info);
+                tw_socket_set_cork(e->s, !info.cork);
+            }
+        }
+        tw_ssize w = tw_socket_send_flags(e->s, e->pending + e->pend_off, len, flags, now);
         if (w <= 0) {
             return;
         }
@@ -181,6 +204,9 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     stream_init(&cli.out, x->bytes_c2s, seed_c2s);
     stream_init(&srv.out, x->bytes_s2c, seed_s2c);
     cli.in_hash = srv.in_hash = 0xcbf29ce484222325ull;
+    cli.cork = srv.cork = x->cork;
+    cli.wr_rng = seed_c2s * 0x9e3779b97f4a7c15ull | 1;
+    srv.wr_rng = seed_s2c * 0x9e3779b97f4a7c15ull | 1;
     tw_socket *l;
     tw_time now = tw_sim_now(sim);
     r->ok = true;

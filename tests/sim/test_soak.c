@@ -25,6 +25,7 @@ typedef struct soak_case {
     tw_time rto_initial, rto_max, time_limit;
     uint8_t retries, orphan_retries;
     uint64_t max_bytes; /* 0: --bytes */
+    bool cork;
 } soak_case;
 
 static void print_event(const tw_trace_event *e, void *ud)
@@ -76,6 +77,12 @@ static const soak_case cases[] = {
      .no_ts = true},
     {.name = "tiny_window", .imp = {.loss = 0.02, .delay = TW_MS(5)}, .rcvbuf = 2048,
      .sndbuf = 4096, .max_bytes = 40000},
+    /* TCP_CORK and MSG_MORE turned on and off at random among writes of random sizes
+       (tw_sim_xfer.cork): the corked bytes' wait, its timer and the FIN that takes them,
+       under loss and in a small window */
+    {.name = "cork_loss5", .imp = {.loss = 0.05, .delay = TW_MS(10)}, .cork = true},
+    {.name = "cork_tiny_window", .imp = {.loss = 0.02, .delay = TW_MS(5)}, .rcvbuf = 2048,
+     .sndbuf = 4096, .max_bytes = 40000, .cork = true},
     /* One-hour RTT: only testable because nothing reads a clock. The timers are told
        (as a satellite-link operator would) to wait longer than the path takes. */
     {.name = "hour_rtt", .imp = {.delay = TW_SEC(1800)}, .rto_initial = TW_SEC(3 * 3600),
@@ -159,6 +166,7 @@ int main(int argc, char **argv)
         x.time_limit = k->time_limit;
         x.syn_retries = k->retries;
         x.orphan_retries = k->orphan_retries;
+        x.cork = k->cork;
         if (getenv("TW_SOAK_TRACE")) {
             x.trace = print_event;
         }
