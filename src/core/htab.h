@@ -243,6 +243,21 @@ static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
     return h->count < h->shrink_at;
 }
 
+/* `n`, of the same key as `old` (in the table), takes its place in its chain: the count,
+   the tag and the table's size stay as they are (a half-open entry becomes its
+   connection: tcp_in.c req_promote). */
+static inline void tw_htab_replace_in(tw_htab *h, tw_hnode *old, tw_hnode *n, uint64_t hash)
+{
+    assert(hash == tw_htab_hash(h, old->key) && n->key == old->key);
+    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
+    while (*pp != old) {
+        assert(*pp != NULL); /* (old is on this chain) */
+        pp = &(*pp)->next;
+    }
+    n->next = old->next;
+    *pp = n;
+}
+
 static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 {
     if (tw_htab_unlink_hashed(h, n, hash)) {

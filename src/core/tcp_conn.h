@@ -645,6 +645,12 @@ static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c
 void tw_conn_done(tw_socket *c, int err);
 /* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
 tw_socket *tw_conn_listener(const tw_socket *c);
+/* A node of st->conns is a half-open entry (reqsk.h) rather than a connection: the kind
+   byte both begin with (tcp_conn.c asserts the shared layout), read as bytes. */
+static inline bool tw_hnode_is_req(const tw_hnode *n)
+{
+    return ((const uint8_t *)n)[offsetof(struct tw_socket, kind)] == TW_OBJ_REQ;
+}
 /* Put the connection in st->conns by its 4-tuple (no-op when it is there). */
 void tw_conn_hash(tw_socket *c);
 /* The same, the key's hash in st->conns known (tw_seg.hash). Inline: every connection

@@ -155,7 +155,9 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
                 (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_LINGER0 |
                              TW_F_REUSE));
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
-    assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
+    /* (s->raddr is not set for a SYN queue entry's segment: req_checks) */
+    assert((uint32_t)key == ((uint32_t)s->h->sport << 16 | l->lport) &&
+           (s->raddr == 0 || key >> 32 == s->raddr));
     c->h.key = key;
     tw_conn_out_prep(st, c);
     c->sndbuf_cap = l->sndbuf_cap;
@@ -438,7 +440,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
     r->ts_off = ts_off;
-    tw_htab_insert_untagged(&st->reqs, &st->mem, &r->h, s->hash); /* (seg.hash: the key's) */
+    /* In the connection table (stack.h conns), which conn_find has just asked: the key is
+       in neither kind there. (seg.hash: the key's) */
+    tw_htab_insert_hashed(&st->conns, &st->mem, &r->h, s->hash);
     r->lnext = l->reqs;
     if (l->reqs) {
         l->reqs->lpprev = &r->lnext;
@@ -576,8 +580,9 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
    here when its third segment comes (req_promote). `promoted`: the connection made from
-   the entry takes its place in the listener's SYN queue count and in the stack's
-   connection count (syn_len and nconns left as they are). */
+   the entry has taken its place in the table (tw_htab_replace_in), in the listener's SYN
+   queue count and in the stack's connection count (syn_len and nconns left as they
+   are). */
 static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
                                                                   uint64_t hash, bool promoted)
 {
@@ -589,8 +594,8 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
     }
     /* (a live entry is in the table from in_listen's insertion until here) */
-    if (tw_htab_unlink_in(&st->reqs, &r->h, hash)) {
-        tw_htab_shrink(&st->reqs);
+    if (!promoted && tw_htab_unlink_in(&st->conns, &r->h, hash)) {
+        tw_htab_shrink(&st->conns);
     }
     *r->lpprev = r->lnext;
     if (r->lnext) {
@@ -608,7 +613,7 @@ void tw_req_free(tw_stack *st, tw_reqsk *r)
     if (r->opts & TW_REQ_ECN) {
         tw_ecn_unuse(st); /* (ecn.h) */
     }
-    req_free_hashed(st, r, tw_htab_hash(&st->reqs, r->h.key), false);
+    req_free_hashed(st, r, tw_htab_hash(&st->conns, r->h.key), false);
 }
 
 /* The half-open entry ends: trace it and free it. */
@@ -731,11 +736,13 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
         synack_at = tw_time_of_tick(synack_at);
     }
     uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */
-    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
-    /* tw_conn_hash_hashed without its test (a child just made is in no table; its flag is
-       set above), with the stack in a register (the lookup's cache takes it too). */
+    /* tw_conn_hash_hashed's steps without its test (a child just made is in no table; its
+       flag is set above): c takes the entry's place in its chain, of the same 4-tuple
+       (the table's count and size as they were), with the stack in a register (the
+       lookup's cache takes it too). */
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
-    tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, s->hash);
+    tw_htab_replace_in(&st->conns, &r->h, &c->h, s->hash);
+    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
     c->hash = s->hash;
     st->last_conn = c;
     /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
@@ -887,7 +894,10 @@ static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_s
     if (s->ack.v != r->iss + 1) {
         /* S3: the third segment must acknowledge exactly our SYN. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, NULL);
-        tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, s->ack.v, 0, TW_RST, 0, NULL);
+        /* (the peer's address from the entry's key: the usual packet's function sets
+           s->raddr only for a segment of no connection and no entry, seg_init) */
+        tw_out_bare(st, (uint32_t)(r->h.key >> 32), s->h->dport, s->h->sport, s->ack.v, 0,
+                    TW_RST, 0, NULL);
         return false;
     }
     return true;
@@ -3249,7 +3259,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->data = NULL; /* (unset: see below; a misplaced reader faults) */
 #endif
     /* s->raddr is left to the caller too: only the steps for a segment of no connection
-       read it (in_listen, in_cookie_ack, req_checks' RST, in_closed's reply, all after
+       read it (in_listen, in_cookie_ack, in_closed's reply, all after
        input_demux_in's lookups, which assert it; for a known connection it is c->raddr),
        so the usual packet's function stores it only then. */
     s->seq = tw_seq_make(seq);
@@ -3291,10 +3301,18 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
                                                                  uint64_t key, tw_hnode *n,
-                                                                 bool req_known, tw_hnode *rq,
-                                                                 bool may_trace)
+                                                                 tw_hnode *rq, bool may_trace)
 {
     const tw_tcp_hdr *h = s->h;
+    if (rq) {
+        /* A SYN queue entry's (conn_find): its 4-tuple has no TIME-WAIT record, as the
+           entry was made only with none there (a SYN that a record let in ended the
+           record: tw_timewait_input), and a record comes only from a connection of the
+           table, where the entry's key has no other. */
+        assert(!n && tw_timewait_find(st, key) == NULL);
+        req_input(st, (tw_reqsk *)rq, s, may_trace);
+        return;
+    }
     if (n) {
         tw_socket *c = (tw_socket *)n;
         if (fast_ok(c, s, h, NULL)) {
@@ -3322,14 +3340,6 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
             have_floor = true;
         }
     }
-    /* (`req_known`: the caller has looked the SYN table up already, `rq` its answer) */
-    if (req_known ? rq != NULL : st->reqs.count != 0) {
-        n = req_known ? rq : tw_htab_find_untagged(&st->reqs, key, s->hash);
-        if (n) {
-            req_input(st, (tw_reqsk *)n, s, may_trace);
-            return;
-        }
-    }
     if (!have_floor) {
         l = tw_port_listener(st, h->dport);
     }
@@ -3345,26 +3355,34 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 }
 
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
-                                                  tw_hnode *n)
+                                                  tw_hnode *n, tw_hnode *rq)
 {
-    input_demux_in(st, s, key, n, false, NULL, true);
+    input_demux_in(st, s, key, n, rq, true);
 }
 
 /* The connection table's lookup for a segment, with the one-entry cache in front
    (stack.h last_conn): exact, since the cached connection is in the table (it is
-   dropped when it leaves it) and keys in the table are unique. */
+   dropped when it leaves it) and keys in the table are unique. The connection found, or
+   NULL with *rq the SYN queue entry found (the table holds both: stack.h conns) or
+   NULL. */
 static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
-                                                               uint64_t key)
+                                                               uint64_t key, tw_hnode **rq)
 {
     tw_socket *c = st->last_conn;
+    *rq = NULL;
     if (c && c->h.key == key) {
         return &c->h;
     }
-    /* Kept for the rest of the demultiplexing when nothing is found (a SYN queue's
-       lookup, insertion and removal; the connection's insertion). */
+    /* Kept for the rest of the demultiplexing when no connection is found (a SYN
+       queue entry's insertion, its connection's taking its place; a connection's
+       insertion). */
     s->hash = tw_htab_hash(&st->conns, key);
     tw_hnode *n = tw_htab_find_hashed(&st->conns, key, s->hash);
     if (n) {
+        if (__builtin_expect(tw_hnode_is_req(n), 0)) {
+            *rq = n; /* (never the cache's: it holds connections only) */
+            return NULL;
+        }
         st->last_conn = (tw_socket *)n;
     }
     return n;
@@ -3391,11 +3409,12 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     s.raddr = src;
     s.data = h->payload;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    tw_hnode *n = conn_find(st, &s, key);
+    tw_hnode *rq;
+    tw_hnode *n = conn_find(st, &s, key, &rq);
     if (__builtin_expect(st->rx_ce, 0) && n) {
         in_ce((tw_socket *)n, &s);
     }
-    input_demux(st, &s, key, n);
+    input_demux(st, &s, key, n, rq);
 }
 
 /* The usual packet's checksum ended with its payload's sum (`sum`: the headers' and the
@@ -3428,7 +3447,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t sum = u->tcp_sum;
     seg_init(&s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, u->flags,
              u->payload_len, false);
-    tw_hnode *n = conn_find(st, &s, key);
+    tw_hnode *rq;
+    tw_hnode *n = conn_find(st, &s, key, &rq);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
        A connection's peer passed the first when the connection was made (a SYN's source
@@ -3443,21 +3463,20 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (__builtin_expect(!n, 0)) {
         /* Their steps to the end here, apart from a known connection's: those then do
            not ask again which of the two it is (measured: lifecycle -18 instr). */
-        tw_hnode *rq = NULL;
-        s.raddr = (uint32_t)(key >> 32); /* (seg_init: read only for no connection) */
-        if (st->reqs.count) {
-            rq = tw_htab_find_untagged(&st->reqs, key, s.hash);
-        }
-        if (!rq && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
-                    tw_tcp_usual_ports_bad((uint32_t)key))) {
-            return false;
+        if (!rq) {
+            /* (seg_init: read only for no connection and no SYN queue entry) */
+            s.raddr = (uint32_t)(key >> 32);
+            if (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
+                tw_tcp_usual_ports_bad((uint32_t)key)) {
+                return false;
+            }
         }
         if (!usual_sum_ok(st, &s, u, sum)) {
             return false;
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
         s.h = h;
-        input_demux_in(st, &s, key, NULL, true, rq, false);
+        input_demux_in(st, &s, key, NULL, rq, false);
         return true;
     }
     uint8_t grow = 0;
@@ -3501,7 +3520,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
                 tw_tcp_usual_ports(h, (uint32_t)key);
                 s.h = h;
-                input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
+                input_demux(st, &s, key, n, NULL); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
         } else {
@@ -3750,14 +3769,12 @@ static __attribute__((noinline, cold)) void icmp_req(tw_stack *st, tw_reqsk *r,
 void tw_tcp_icmp_err(tw_stack *st, const tw_icmp_quote *q)
 {
     uint64_t key = tw_tuple_key(q->raddr, q->rport, q->lport);
-    tw_socket *c = (tw_socket *)tw_htab_find(&st->conns, key);
-    if (!c && st->reqs.count) {
-        tw_reqsk *r = (tw_reqsk *)tw_htab_find(&st->reqs, key);
-        if (r) {
-            icmp_req(st, r, q);
-            return;
-        }
+    tw_hnode *n = tw_htab_find(&st->conns, key);
+    if (n && tw_hnode_is_req(n)) {
+        icmp_req(st, (tw_reqsk *)n, q);
+        return;
     }
+    tw_socket *c = (tw_socket *)n;
     if (!c || c->state == TW_STATE_LISTEN || c->state == TW_STATE_CLOSED ||
         c->state == TW_STATE_TIME_WAIT || (q->type == TW_ICMP_DEST_UNREACH && q->code > 15)) {
         tw_drop(st, TW_CNT_ICMP_RX_TCP_NO_CONN, NULL, NULL);
