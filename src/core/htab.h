@@ -191,19 +191,6 @@ static inline void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uin
     h->count++;
 }
 
-/* tw_htab_insert_hashed on a table made without tags (tw_htab_init: the SYN table,
-   stack.c), whose usual insert then does not ask for them. */
-static inline void tw_htab_insert_untagged(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
-{
-    assert(hash == tw_htab_hash(h, n->key) && !h->tag);
-    if (h->count > h->mask) {
-        tw_htab_insert_grow(h, m, n, hash);
-        return;
-    }
-    (void)htab_link(h, n, hash);
-    h->count++;
-}
-
 /* tw_htab_remove_hashed's steps with the halving left to the caller: true when it is
    due (tw_htab_shrink), for a caller that makes it last (tw_conn_free: its usual case
    then makes no call but tail calls). */
@@ -299,17 +286,6 @@ static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint
             t |= tw_htab_tag_bit(tw_htab_hash(h, e->key));
         }
         h->tag[i] = t;
-    }
-    return n;
-}
-
-/* tw_htab_find_hashed on a table made without tags (the SYN table, stack.c). */
-static inline tw_hnode *tw_htab_find_untagged(const tw_htab *h, uint64_t key, uint64_t x)
-{
-    assert(!h->tag);
-    tw_hnode *n = h->b[(size_t)x & h->mask];
-    while (n && n->key != key) {
-        n = n->next;
     }
     return n;
 }

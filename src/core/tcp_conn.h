@@ -460,8 +460,8 @@ typedef struct tw_seg {
     uint32_t data_len;
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
-    /* tw_htab_hash of the 4-tuple's key in st->conns (st->reqs has the same seed), set
-       when the lookup hashed it: always when no connection was found. */
+    /* tw_htab_hash of the 4-tuple's key in st->conns, set when the lookup hashed it:
+       always when no connection was found (a SYN queue entry's or none). */
     uint64_t hash;
 } tw_seg;
 

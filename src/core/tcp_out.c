@@ -586,8 +586,8 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
     const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     uint64_t key = tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp));
     if ((tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)) {
-        /* A half-open entry's SYN+ACK (out_syn_all): the entry, in the SYN table from
-           before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
+        /* A half-open entry's SYN+ACK (out_syn_all): the entry, in the connection table
+           from before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
         tw_hnode *rn = tw_htab_find(&st->conns, key);
         assert(rn && tw_hnode_is_req(rn));
         if (rn) { /* (always: an untraced segment rather than a crash otherwise) */
