@@ -442,7 +442,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->ts_off = ts_off;
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
-    tw_htab_insert_hashed(&st->conns, &st->mem, &r->h, s->hash);
+    tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, s->hash);
     r->lnext = l->reqs;
     if (l->reqs) {
         l->reqs->lpprev = &r->lnext;
@@ -3377,7 +3377,7 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, t
        queue entry's insertion, its connection's taking its place; a connection's
        insertion). */
     s->hash = tw_htab_hash(&st->conns, key);
-    tw_hnode *n = tw_htab_find_hashed(&st->conns, key, s->hash);
+    tw_hnode *n = tw_htab_find_tagged(&st->conns, key, s->hash);
     if (n) {
         if (__builtin_expect(tw_hnode_is_req(n), 0)) {
             *rq = n; /* (never the cache's: it holds connections only) */
