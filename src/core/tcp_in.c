@@ -582,20 +582,22 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
    here when its third segment comes (req_promote). `promoted`: the connection made from
    the entry has taken its place in the table (tw_htab_replace_in), in the listener's SYN
    queue count and in the stack's connection count (syn_len and nconns left as they
-   are). */
+   are), and the entry's timer is stopped (req_promote). */
 static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
                                                                   uint64_t hash, bool promoted)
 {
-    /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
-       next user sets it: in_listen) */
-    if (tw_timer_lazy(&r->timer)) {
-        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
-    } else if (r->timer.pprev) {
-        tw_wheel_cancel_placed(&st->wheel, &r->timer);
-    }
-    /* (a live entry is in the table from in_listen's insertion until here) */
-    if (!promoted && tw_htab_unlink_in(&st->conns, &r->h, hash)) {
-        tw_htab_shrink(&st->conns);
+    if (!promoted) {
+        /* tw_wheel_cancel's steps without its clearing the link of an entry given back
+           (its next user sets it: in_listen); req_promote's own otherwise */
+        if (tw_timer_lazy(&r->timer)) {
+            st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
+        } else if (r->timer.pprev) {
+            tw_wheel_cancel_placed(&st->wheel, &r->timer);
+        }
+        /* (a live entry is in the table from in_listen's insertion until here) */
+        if (tw_htab_unlink_in(&st->conns, &r->h, hash)) {
+            tw_htab_shrink(&st->conns);
+        }
     }
     *r->lpprev = r->lnext;
     if (r->lnext) {
@@ -731,9 +733,16 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     if (__builtin_expect(on & TW_REQ_ECN, 0)) {
         tw_ecn_child(c); /* RFC 3168 6.1.1: agreed in the SYN+ACK (counted: in_listen) */
     }
+    /* The entry's timer stopped here (req_free_hashed leaves it to this caller), in the
+       same test as its deadline's form. */
     tw_time synack_at = r->timer.expires;
-    if (__builtin_expect(!tw_timer_lazy(&r->timer), 0)) {
+    if (__builtin_expect(tw_timer_lazy(&r->timer), 1)) {
+        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
+    } else {
         synack_at = tw_time_of_tick(synack_at);
+        if (r->timer.pprev) {
+            tw_wheel_cancel_placed(&st->wheel, &r->timer);
+        }
     }
     uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */
     /* tw_conn_hash_hashed's steps without its test (a child just made is in no table; its
