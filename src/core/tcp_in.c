@@ -3445,19 +3445,20 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
     return true;
 }
 
-/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. The ports
-   join `h` for input_demux's steps, the only ones that read them there (in_conn's, for a
-   known connection, do not). */
+/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`, but for
+   the flags and the payload's length, which it puts in `s`. The ports join `h` for
+   input_demux's steps, the only ones that read them there (in_conn's, for a known
+   connection, do not). */
 static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, tw_tcp_hdr *h,
-                                                                 const tw_tcp_usual *u)
+                                                                 const tw_tcp_usual *u, tw_seg *s)
 {
-    tw_seg s;
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, u->flags,
-             u->payload_len, false);
+    /* (its flags and payload length: there already, the parse put them there) */
+    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, s->flags,
+             s->data_len, false);
     tw_hnode *rq;
-    tw_hnode *n = conn_find(st, &s, key, &rq);
+    tw_hnode *n = conn_find(st, s, key, &rq);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
        A connection's peer passed the first when the connection was made (a SYN's source
@@ -3474,22 +3475,22 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
            not ask again which of the two it is (measured: lifecycle -18 instr). */
         if (!rq) {
             /* (seg_init: read only for no connection and no SYN queue entry) */
-            s.raddr = (uint32_t)(key >> 32);
-            if (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
+            s->raddr = (uint32_t)(key >> 32);
+            if (tw_ipv4_bad_source(s->raddr, st->cfg.addr) ||
                 tw_tcp_usual_ports_bad((uint32_t)key)) {
                 return false;
             }
         }
-        if (!usual_sum_ok(st, &s, u, sum)) {
+        if (!usual_sum_ok(st, s, u, sum)) {
             return false;
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
-        s.h = h;
-        input_demux_in(st, &s, key, NULL, rq, false);
+        s->h = h;
+        input_demux_in(st, s, key, NULL, rq, false);
         return true;
     }
     uint8_t grow = 0;
-    if (fast_ok(c, &s, h, &grow)) {
+    if (fast_ok(c, s, h, &grow)) {
         bool placed = false;
         /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
         assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
@@ -3506,7 +3507,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             assert(r->len == 0 && r->head == 0);
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;
-            uint32_t plen = u->payload_len;
+            uint32_t plen = s->data_len;
             sum = plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
                               : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
             if (!tw_cksum_native_ok_nz(sum)) {
@@ -3521,24 +3522,24 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             /* The first data of a connection whose ring's block is not on the free list,
                or more than the ring holds: summed first, so that a wrong checksum changes
                nothing, then the ring, as input_demux's fast_ok would make it. */
-            if (!tw_cksum_native_ok_nz(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
+            if (!tw_cksum_native_ok_nz(tw_cksum_native_short(sum, u->payload, s->data_len))) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-            s.data = u->payload; /* (not placed: fast_do or input_demux's steps copy it) */
-            if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
+            s->data = u->payload; /* (not placed: fast_do or input_demux's steps copy it) */
+            if (!tw_conn_rcv_reserve(c, c->rcv.len + s->data_len)) {
                 tw_tcp_usual_ports(h, (uint32_t)key);
-                s.h = h;
-                input_demux(st, &s, key, n, NULL); /* the full steps drop it (RX_NOMEM) */
+                s->h = h;
+                input_demux(st, s, key, n, NULL); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
         } else {
-            if (u->payload_len) {
+            if (s->data_len) {
                 /* In-order data for a ring with room (and no out-of-order bytes after the
                    readable ones: fast_ok): the checksum is summed as the payload is copied
                    where it will be read from; a wrong one leaves the copy uncommitted. */
                 if (!tw_cksum_native_ok_nz(
-                        tw_ring_write_sum(&c->rcv, sum, u->payload, u->payload_len))) {
+                        tw_ring_write_sum(&c->rcv, sum, u->payload, s->data_len))) {
                     return false;
                 }
                 placed = true;
@@ -3550,13 +3551,13 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         /* The same steps here as through input_demux (fast_ok has no side effect given
            `grow`, and `placed` matters only with data): one inline copy of them, and no
            call for a bulk sender's ACKs. */
-        fast_do(st, c, &s, h, placed, false);
+        fast_do(st, c, s, h, placed, false);
         return true;
     }
-    if (!usual_sum_ok(st, &s, u, sum)) {
+    if (!usual_sum_ok(st, s, u, sum)) {
         return false;
     }
-    in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
+    in_conn(st, c, s, h, false); /* what input_demux does with it: fast_ok said no above */
     return true;
 }
 
@@ -3566,14 +3567,15 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
+    tw_seg s; /* (its flags and data_len written by the parse: input_unsummed) */
     /* A traced stack's packets take the full parsers and steps (the same outcome, and
        they trace: tw_stack_input sends them there), so the usual steps here are
        compiled without their trace tests (`may_trace` false). */
     assert(!st->cfg.trace && !st->traced);
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net, &s.flags, &s.data_len)) {
         return tw_stack_input_slow(st, pkt, len);
     }
-    if (!input_unsummed(st, &h, &u)) {
+    if (!input_unsummed(st, &h, &u, &s)) {
         /* The packet found again from its parse, up to its IPv4 total length: the full
            parsers read nothing after it (link padding), and `pkt` and `len` need no
            registers of their own through the usual steps. */
