@@ -590,7 +590,8 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
            from before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
         tw_hnode *rn = tw_htab_find(&st->conns, key);
         assert(rn && tw_hnode_is_req(rn));
-        if (rn) { /* (always: an untraced segment rather than a crash otherwise) */
+        if (rn && tw_hnode_is_req(rn)) { /* (always: an untraced segment rather than a
+                                             crash otherwise) */
             const tw_reqsk *r = (const tw_reqsk *)rn;
             assert(&r->h == rn);
             trace_syn_all(st, NULL, r, pkt, false);
