@@ -1211,7 +1211,10 @@ static void abort_conn(tw_socket *s, bool send_rst)
 
 static bool is_child_of(const tw_socket *c, const tw_socket *l)
 {
-    return (c->flags & TW_F_CHILD) && c->lport == l->lport; /* (tw_conn_listener) */
+    /* (the table's half-open entries, stack.h conns, are no children: their listener
+       freed its own before this walk, tw_req_close_listener) */
+    return !tw_hnode_is_req(&c->h) && (c->flags & TW_F_CHILD) &&
+           c->lport == l->lport; /* (tw_conn_listener) */
 }
 
 static void abort_child(tw_stack *st, tw_socket *c)
@@ -1285,6 +1288,9 @@ static void listener_stop(tw_socket *l)
     for (size_t i = 0; i <= st->conns.mask; i++) {
         for (tw_hnode *h = st->conns.b[i]; h; h = h->next) {
             tw_socket *c = (tw_socket *)h;
+            if (tw_hnode_is_req(h)) {
+                continue; /* (another listener's half-open entry) */
+            }
             n += is_child_of(c, l);
             /* An accepted child, which its listener held the port for (tcp_in.c
                new_child), is one of the port's owners from now on, with its

@@ -91,7 +91,8 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
     if (f & TW_F_HASHED) {
         assert(c->hash == tw_htab_hash(&st->conns, c->h.key));
         shrink = tw_htab_unlink_in(&st->conns, &c->h, c->hash);
-        if (st->last_conn == c) {
+        /* (most often: the connection's last segment was the stack's last one) */
+        if (__builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
     }

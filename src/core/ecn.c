@@ -84,14 +84,13 @@ void tw_ecn_mark(tw_stack *st, uint8_t *pkt, size_t len)
         uint64_t key = tw_tuple_key(raddr, rport, lport);
         uint8_t add = 0;
         bool ect = false;
-        if ((flags & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK) && st->reqs.count) {
-            tw_hnode *n = tw_htab_find_untagged(&st->reqs, key, tw_htab_hash(&st->reqs, key));
-            if (n && (((tw_reqsk *)n)->opts & TW_REQ_ECN)) {
+        tw_hnode *n = tw_htab_find(&st->conns, key);
+        if (n && tw_hnode_is_req(n)) {
+            if ((flags & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK) &&
+                (((tw_reqsk *)n)->opts & TW_REQ_ECN)) {
                 add = TW_ECE; /* 6.1.1: the entry agreed to the SYN's ECN */
             }
-        }
-        if (!add) {
-            tw_hnode *n = tw_htab_find(&st->conns, key);
+        } else {
             tw_socket *c = (tw_socket *)n;
             if (c && (c->flags & TW_F_EXTRAS) && c->opts && c->opts->ecn) {
                 add = conn_marks(c, flags, tw_get32(tcp + 4), dlen, &ect);

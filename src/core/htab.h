@@ -191,16 +191,16 @@ static inline void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uin
     h->count++;
 }
 
-/* tw_htab_insert_hashed on a table made without tags (tw_htab_init: the SYN table,
-   stack.c), whose usual insert then does not ask for them. */
-static inline void tw_htab_insert_untagged(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
+/* tw_htab_insert_hashed for a table its caller knows has its tags (the connection
+   table, stack.c), without their test. */
+static inline void tw_htab_insert_tagged(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
 {
-    assert(hash == tw_htab_hash(h, n->key) && !h->tag);
+    assert(hash == tw_htab_hash(h, n->key));
     if (h->count > h->mask) {
         tw_htab_insert_grow(h, m, n, hash);
         return;
     }
-    (void)htab_link(h, n, hash);
+    tw_htab_push_tagged(h, n, hash);
     h->count++;
 }
 
@@ -243,6 +243,21 @@ static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
     return h->count < h->shrink_at;
 }
 
+/* `n`, of the same key as `old` (in the table), takes its place in its chain: the count,
+   the tag and the table's size stay as they are (a half-open entry becomes its
+   connection: tcp_in.c req_promote). */
+static inline void tw_htab_replace_in(tw_htab *h, tw_hnode *old, tw_hnode *n, uint64_t hash)
+{
+    assert(hash == tw_htab_hash(h, old->key) && n->key == old->key);
+    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
+    while (*pp != old) {
+        assert(*pp != NULL); /* (old is on this chain) */
+        pp = &(*pp)->next;
+    }
+    n->next = old->next;
+    *pp = n;
+}
+
 static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 {
     if (tw_htab_unlink_hashed(h, n, hash)) {
@@ -260,11 +275,16 @@ static inline size_t tw_htab_index(const tw_htab *h, uint64_t key)
     return (size_t)tw_htab_hash(h, key) & h->mask;
 }
 
-/* tw_htab_find with the key's hash (tw_htab_hash) already computed. */
-static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint64_t x)
+/* tw_htab_find_hashed's steps; `tagged`: the caller knows the table has its tags (no
+   test for them). */
+static inline __attribute__((always_inline)) tw_hnode *htab_find_as(const tw_htab *h,
+                                                                    uint64_t key, uint64_t x,
+                                                                    bool tagged)
 {
     size_t i = (size_t)x & h->mask;
-    if (h->tag && !(((unsigned)h->tag[i] >> (x >> 61)) & 1u)) { /* (tw_htab_tag_bit(x) not set) */
+    assert(!tagged || h->tag);
+    bool has_tag = tagged || h->tag;
+    if (has_tag && !(((unsigned)h->tag[i] >> (x >> 61)) & 1u)) { /* (tw_htab_tag_bit(x) not set) */
         /* Not there: most often the caller is about to insert it (connect(), a new
            connection from a listener), and the bucket is a cache miss in a big table;
            start it now, so it overlaps the work in between. */
@@ -275,7 +295,7 @@ static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint
     while (n && n->key != key) {
         n = n->next;
     }
-    if (!n && h->tag) {
+    if (!n && has_tag) {
         /* The bit was stale: removal leaves bits set rather than walk the chain's other
            entries (cold, with a million connections) to clear them. This walk has just
            read the chain, so the tag is made exact here. */
@@ -288,15 +308,18 @@ static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint
     return n;
 }
 
-/* tw_htab_find_hashed on a table made without tags (the SYN table, stack.c). */
-static inline tw_hnode *tw_htab_find_untagged(const tw_htab *h, uint64_t key, uint64_t x)
+/* tw_htab_find with the key's hash (tw_htab_hash) already computed. */
+static inline tw_hnode *tw_htab_find_hashed(const tw_htab *h, uint64_t key, uint64_t x)
 {
-    assert(!h->tag);
-    tw_hnode *n = h->b[(size_t)x & h->mask];
-    while (n && n->key != key) {
-        n = n->next;
-    }
-    return n;
+    return htab_find_as(h, key, x, false);
+}
+
+/* The same on a table made with tags (the connection table, stack.c), without their
+   test: a segment's lookup when its connection is not the last one found (tcp_in.c
+   conn_find). */
+static inline tw_hnode *tw_htab_find_tagged(const tw_htab *h, uint64_t key, uint64_t x)
+{
+    return htab_find_as(h, key, x, true);
 }
 
 static inline tw_hnode *tw_htab_find(const tw_htab *h, uint64_t key)

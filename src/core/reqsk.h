@@ -2,9 +2,10 @@
  * reqsk.h -- half-open connections as small entries (SPEC S8, RFC 4987 3.2/3.3).
  *
  * A SYN at a listener makes no connection object, only this 96-byte record in the stack's
- * SYN table; the full connection is built when the third segment acknowledges our
- * SYN+ACK (or from a SYN cookie once the table is full). Layout shared with the other
- * timed objects (tcp_conn.h): hash node, wheel timer, kind byte.
+ * connection table (stack.h conns, beside the connections: its kind byte tells it apart);
+ * the full connection is built, and takes the entry's place there, when the third segment
+ * acknowledges our SYN+ACK (or from a SYN cookie once the SYN queue is full). Layout
+ * shared with the other timed objects (tcp_conn.h): hash node, wheel timer, kind byte.
  *
  *   0  tw_hnode  next, key (raddr | rport | lport)          16
  *   16 tw_timer  SYN+ACK retransmission                     24

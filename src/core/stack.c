@@ -221,11 +221,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->tws.seed = seed;
     st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
     st->tws.head_at = TW_TIME_NEVER;
-    /* conns and reqs share a seed: a 4-tuple moves from one to the other when its
-       handshake completes, and is hashed once for the lookups, the removal and the
-       insertion (tw_seg.hash). */
-    if (!st->txbuf || tw_htab_init_tagged(&st->conns, &st->mem, 64, seed) != 0 ||
-        tw_htab_init(&st->reqs, &st->mem, 64, seed) != 0) {
+    if (!st->txbuf || tw_htab_init_tagged(&st->conns, &st->mem, 64, seed) != 0) {
         tw_stack_free(st);
         return TW_ERR_NOMEM;
     }
@@ -239,12 +235,16 @@ void tw_stack_free(tw_stack *st)
     if (!st) {
         return;
     }
-    tw_htab_set_fixed(&st->reqs, true); /* no shrinking: all go */
-    tw_htab_set_fixed(&st->conns, true);
-    if (st->reqs.b) {
-        for (size_t i = 0; i <= st->reqs.mask; i++) {
-            while (st->reqs.b[i]) {
-                tw_req_free(st, (tw_reqsk *)st->reqs.b[i]);
+    tw_htab_set_fixed(&st->conns, true); /* no shrinking: all go */
+    if (st->conns.b) {
+        /* The half-open entries first (their listeners still there), out of the table;
+           the connections go with their objects (tw_conn_free_all). */
+        for (size_t i = 0; i <= st->conns.mask; i++) {
+            for (tw_hnode *n = st->conns.b[i], *next; n; n = next) {
+                next = n->next;
+                if (tw_hnode_is_req(n)) {
+                    tw_req_free(st, (tw_reqsk *)n);
+                }
             }
         }
     }
@@ -261,9 +261,6 @@ void tw_stack_free(tw_stack *st)
     }
     if (st->conns.b) {
         tw_htab_free(&st->conns, &st->mem);
-    }
-    if (st->reqs.b) {
-        tw_htab_free(&st->reqs, &st->mem);
     }
     tw_mem_free(&st->mem, st->txbuf, TW_TXBUF_SIZE);
     tw_tfo_cache_free(st);

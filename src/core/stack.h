@@ -88,14 +88,18 @@ struct tw_stack {
        is most often with the same host. */
     tw_sippre isn_mid;
     uint64_t isn_mid_word;
-    tw_htab conns;  /* tw_socket by 4-tuple key (hashed connections) */
+    /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
+       key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
+       segment finds its entry with the one lookup every segment makes, and the
+       connection made from it takes the entry's place in its chain (tcp_in.c
+       req_promote). A 4-tuple has one entry of either kind at most. */
+    tw_htab conns;
     /* The connection the last lookup of a segment found in conns (tcp_in.c), or the last
        one put in it (tw_conn_hash), NULL once it leaves the table (tw_conn_unhash): a bulk
        transfer's segments all go to one connection, and comparing its key costs less
        than hashing. */
     struct tw_socket *last_conn;
     tw_twtab tws;   /* TIME-WAIT records by 4-tuple key (timewait.h) */
-    tw_htab reqs;   /* half-open entries (reqsk.h) by 4-tuple key */
     /* tw_port by local port (bound sockets and listeners), indexed by the number: a
        lookup is two loads, no hash and no chain, and ports used one after the other sit
        side by side. A leaf is made with its first port and given back with its last (to a

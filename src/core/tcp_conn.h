@@ -470,8 +470,8 @@ typedef struct tw_seg {
     uint32_t data_len;
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
-    /* tw_htab_hash of the 4-tuple's key in st->conns (st->reqs has the same seed), set
-       when the lookup hashed it: always when no connection was found. */
+    /* tw_htab_hash of the 4-tuple's key in st->conns, set when the lookup hashed it:
+       always when no connection was found (a SYN queue entry's or none). */
     uint64_t hash;
 } tw_seg;
 
@@ -655,6 +655,12 @@ static inline __attribute__((always_inline)) void tw_conn_set_state(tw_socket *c
 void tw_conn_done(tw_socket *c, int err);
 /* The listener of a passive child not yet accepted (TW_F_CHILD): its local port's. */
 tw_socket *tw_conn_listener(const tw_socket *c);
+/* A node of st->conns is a half-open entry (reqsk.h) rather than a connection: the kind
+   byte both begin with (tcp_conn.c asserts the shared layout), read as bytes. */
+static inline bool tw_hnode_is_req(const tw_hnode *n)
+{
+    return ((const uint8_t *)n)[offsetof(struct tw_socket, kind)] == TW_OBJ_REQ;
+}
 /* Put the connection in st->conns by its 4-tuple (no-op when it is there). */
 void tw_conn_hash(tw_socket *c);
 /* The same, the key's hash in st->conns known (tw_seg.hash). Inline: every connection

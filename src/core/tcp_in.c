@@ -156,7 +156,9 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
                 (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
                              TW_F_REUSE));
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
-    assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
+    /* (s->raddr is not set for a SYN queue entry's segment: req_checks) */
+    assert((uint32_t)key == ((uint32_t)s->h->sport << 16 | l->lport) &&
+           (s->raddr == 0 || key >> 32 == s->raddr));
     c->h.key = key;
     tw_conn_out_prep(st, c);
     c->sndbuf_cap = l->sndbuf_cap;
@@ -439,7 +441,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->iss = iss;
     r->id = (uint32_t)++st->next_conn_id;
     r->ts_off = ts_off;
-    tw_htab_insert_untagged(&st->reqs, &st->mem, &r->h, s->hash); /* (seg.hash: the key's) */
+    /* In the connection table (stack.h conns), which conn_find has just asked: the key is
+       in neither kind there. (seg.hash: the key's) */
+    tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, s->hash);
     r->lnext = l->reqs;
     if (l->reqs) {
         l->reqs->lpprev = &r->lnext;
@@ -577,21 +581,24 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
    here when its third segment comes (req_promote). `promoted`: the connection made from
-   the entry takes its place in the listener's SYN queue count and in the stack's
-   connection count (syn_len and nconns left as they are). */
+   the entry has taken its place in the table (tw_htab_replace_in), in the listener's SYN
+   queue count and in the stack's connection count (syn_len and nconns left as they
+   are), and the entry's timer is stopped (req_promote). */
 static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, tw_reqsk *r,
                                                                   uint64_t hash, bool promoted)
 {
-    /* tw_wheel_cancel's steps without its clearing the link of an entry given back (its
-       next user sets it: in_listen) */
-    if (tw_timer_lazy(&r->timer)) {
-        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
-    } else if (r->timer.pprev) {
-        tw_wheel_cancel_placed(&st->wheel, &r->timer);
-    }
-    /* (a live entry is in the table from in_listen's insertion until here) */
-    if (tw_htab_unlink_in(&st->reqs, &r->h, hash)) {
-        tw_htab_shrink(&st->reqs);
+    if (!promoted) {
+        /* tw_wheel_cancel's steps without its clearing the link of an entry given back
+           (its next user sets it: in_listen); req_promote's own otherwise */
+        if (tw_timer_lazy(&r->timer)) {
+            st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
+        } else if (r->timer.pprev) {
+            tw_wheel_cancel_placed(&st->wheel, &r->timer);
+        }
+        /* (a live entry is in the table from in_listen's insertion until here) */
+        if (tw_htab_unlink_in(&st->conns, &r->h, hash)) {
+            tw_htab_shrink(&st->conns);
+        }
     }
     *r->lpprev = r->lnext;
     if (r->lnext) {
@@ -609,7 +616,7 @@ void tw_req_free(tw_stack *st, tw_reqsk *r)
     if (r->opts & TW_REQ_ECN) {
         tw_ecn_unuse(st); /* (ecn.h) */
     }
-    req_free_hashed(st, r, tw_htab_hash(&st->reqs, r->h.key), false);
+    req_free_hashed(st, r, tw_htab_hash(&st->conns, r->h.key), false);
 }
 
 /* The half-open entry ends: trace it and free it. */
@@ -727,16 +734,25 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     if (__builtin_expect(on & TW_REQ_ECN, 0)) {
         tw_ecn_child(c); /* RFC 3168 6.1.1: agreed in the SYN+ACK (counted: in_listen) */
     }
+    /* The entry's timer stopped here (req_free_hashed leaves it to this caller), in the
+       same test as its deadline's form. */
     tw_time synack_at = r->timer.expires;
-    if (__builtin_expect(!tw_timer_lazy(&r->timer), 0)) {
+    if (__builtin_expect(tw_timer_lazy(&r->timer), 1)) {
+        st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
+    } else {
         synack_at = tw_time_of_tick(synack_at);
+        if (r->timer.pprev) {
+            tw_wheel_cancel_placed(&st->wheel, &r->timer);
+        }
     }
     uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */
-    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
-    /* tw_conn_hash_hashed without its test (a child just made is in no table; its flag is
-       set above), with the stack in a register (the lookup's cache takes it too). */
+    /* tw_conn_hash_hashed's steps without its test (a child just made is in no table; its
+       flag is set above): c takes the entry's place in its chain, of the same 4-tuple
+       (the table's count and size as they were), with the stack in a register (the
+       lookup's cache takes it too). */
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
-    tw_htab_insert_hashed(&st->conns, &st->mem, &c->h, s->hash);
+    tw_htab_replace_in(&st->conns, &r->h, &c->h, s->hash);
+    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
     c->hash = s->hash;
     st->last_conn = c;
     /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
@@ -888,7 +904,10 @@ static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_s
     if (s->ack.v != r->iss + 1) {
         /* S3: the third segment must acknowledge exactly our SYN. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, NULL);
-        tw_out_bare(st, s->raddr, s->h->dport, s->h->sport, s->ack.v, 0, TW_RST, 0, NULL);
+        /* (the peer's address from the entry's key: the usual packet's function sets
+           s->raddr only for a segment of no connection and no entry, seg_init) */
+        tw_out_bare(st, (uint32_t)(r->h.key >> 32), s->h->dport, s->h->sport, s->ack.v, 0,
+                    TW_RST, 0, NULL);
         return false;
     }
     return true;
@@ -3250,7 +3269,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
     s->data = NULL; /* (unset: see below; a misplaced reader faults) */
 #endif
     /* s->raddr is left to the caller too: only the steps for a segment of no connection
-       read it (in_listen, in_cookie_ack, req_checks' RST, in_closed's reply, all after
+       read it (in_listen, in_cookie_ack, in_closed's reply, all after
        input_demux_in's lookups, which assert it; for a known connection it is c->raddr),
        so the usual packet's function stores it only then. */
     s->seq = tw_seq_make(seq);
@@ -3292,10 +3311,18 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
                                                                  uint64_t key, tw_hnode *n,
-                                                                 bool req_known, tw_hnode *rq,
-                                                                 bool may_trace)
+                                                                 tw_hnode *rq, bool may_trace)
 {
     const tw_tcp_hdr *h = s->h;
+    if (rq) {
+        /* A SYN queue entry's (conn_find): its 4-tuple has no TIME-WAIT record, as the
+           entry was made only with none there (a SYN that a record let in ended the
+           record: tw_timewait_input), and a record comes only from a connection of the
+           table, where the entry's key has no other. */
+        assert(!n && tw_timewait_find(st, key) == NULL);
+        req_input(st, (tw_reqsk *)rq, s, may_trace);
+        return;
+    }
     if (n) {
         tw_socket *c = (tw_socket *)n;
         if (fast_ok(c, s, h, NULL)) {
@@ -3323,14 +3350,6 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
             have_floor = true;
         }
     }
-    /* (`req_known`: the caller has looked the SYN table up already, `rq` its answer) */
-    if (req_known ? rq != NULL : st->reqs.count != 0) {
-        n = req_known ? rq : tw_htab_find_untagged(&st->reqs, key, s->hash);
-        if (n) {
-            req_input(st, (tw_reqsk *)n, s, may_trace);
-            return;
-        }
-    }
     if (!have_floor) {
         l = tw_port_listener(st, h->dport);
     }
@@ -3346,26 +3365,34 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 }
 
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
-                                                  tw_hnode *n)
+                                                  tw_hnode *n, tw_hnode *rq)
 {
-    input_demux_in(st, s, key, n, false, NULL, true);
+    input_demux_in(st, s, key, n, rq, true);
 }
 
 /* The connection table's lookup for a segment, with the one-entry cache in front
    (stack.h last_conn): exact, since the cached connection is in the table (it is
-   dropped when it leaves it) and keys in the table are unique. */
+   dropped when it leaves it) and keys in the table are unique. The connection found, or
+   NULL with *rq the SYN queue entry found (the table holds both: stack.h conns) or
+   NULL. */
 static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
-                                                               uint64_t key)
+                                                               uint64_t key, tw_hnode **rq)
 {
     tw_socket *c = st->last_conn;
+    *rq = NULL;
     if (c && c->h.key == key) {
         return &c->h;
     }
-    /* Kept for the rest of the demultiplexing when nothing is found (a SYN queue's
-       lookup, insertion and removal; the connection's insertion). */
+    /* Kept for the rest of the demultiplexing when no connection is found (a SYN
+       queue entry's insertion, its connection's taking its place; a connection's
+       insertion). */
     s->hash = tw_htab_hash(&st->conns, key);
-    tw_hnode *n = tw_htab_find_hashed(&st->conns, key, s->hash);
+    tw_hnode *n = tw_htab_find_tagged(&st->conns, key, s->hash);
     if (n) {
+        if (__builtin_expect(tw_hnode_is_req(n), 0)) {
+            *rq = n; /* (never the cache's: it holds connections only) */
+            return NULL;
+        }
         st->last_conn = (tw_socket *)n;
     }
     return n;
@@ -3392,11 +3419,12 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     s.raddr = src;
     s.data = h->payload;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
-    tw_hnode *n = conn_find(st, &s, key);
+    tw_hnode *rq;
+    tw_hnode *n = conn_find(st, &s, key, &rq);
     if (__builtin_expect(st->rx_ce, 0) && n) {
         in_ce((tw_socket *)n, &s);
     }
-    input_demux(st, &s, key, n);
+    input_demux(st, &s, key, n, rq);
 }
 
 /* The usual packet's checksum ended with its payload's sum (`sum`: the headers' and the
@@ -3418,18 +3446,20 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
     return true;
 }
 
-/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`. The ports
-   join `h` for input_demux's steps, the only ones that read them there (in_conn's, for a
-   known connection, do not). */
+/* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`, but for
+   the flags and the payload's length, which it puts in `s`. The ports join `h` for
+   input_demux's steps, the only ones that read them there (in_conn's, for a known
+   connection, do not). */
 static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, tw_tcp_hdr *h,
-                                                                 const tw_tcp_usual *u)
+                                                                 const tw_tcp_usual *u, tw_seg *s)
 {
-    tw_seg s;
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
-    seg_init(&s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, u->flags,
-             u->payload_len, false);
-    tw_hnode *n = conn_find(st, &s, key);
+    /* (its flags and payload length: there already, the parse put them there) */
+    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, s->flags,
+             s->data_len, false);
+    tw_hnode *rq;
+    tw_hnode *n = conn_find(st, s, key, &rq);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
        A connection's peer passed the first when the connection was made (a SYN's source
@@ -3444,25 +3474,24 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (__builtin_expect(!n, 0)) {
         /* Their steps to the end here, apart from a known connection's: those then do
            not ask again which of the two it is (measured: lifecycle -18 instr). */
-        tw_hnode *rq = NULL;
-        s.raddr = (uint32_t)(key >> 32); /* (seg_init: read only for no connection) */
-        if (st->reqs.count) {
-            rq = tw_htab_find_untagged(&st->reqs, key, s.hash);
+        if (!rq) {
+            /* (seg_init: read only for no connection and no SYN queue entry) */
+            s->raddr = (uint32_t)(key >> 32);
+            if (tw_ipv4_bad_source(s->raddr, st->cfg.addr) ||
+                tw_tcp_usual_ports_bad((uint32_t)key)) {
+                return false;
+            }
         }
-        if (!rq && (tw_ipv4_bad_source(s.raddr, st->cfg.addr) ||
-                    tw_tcp_usual_ports_bad((uint32_t)key))) {
-            return false;
-        }
-        if (!usual_sum_ok(st, &s, u, sum)) {
+        if (!usual_sum_ok(st, s, u, sum)) {
             return false;
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
-        s.h = h;
-        input_demux_in(st, &s, key, NULL, true, rq, false);
+        s->h = h;
+        input_demux_in(st, s, key, NULL, rq, false);
         return true;
     }
     uint8_t grow = 0;
-    if (fast_ok(c, &s, h, &grow)) {
+    if (fast_ok(c, s, h, &grow)) {
         bool placed = false;
         /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
         assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
@@ -3479,7 +3508,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             assert(r->len == 0 && r->head == 0);
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;
-            uint32_t plen = u->payload_len;
+            uint32_t plen = s->data_len;
             sum = plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
                               : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
             if (!tw_cksum_native_ok_nz(sum)) {
@@ -3494,24 +3523,24 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             /* The first data of a connection whose ring's block is not on the free list,
                or more than the ring holds: summed first, so that a wrong checksum changes
                nothing, then the ring, as input_demux's fast_ok would make it. */
-            if (!tw_cksum_native_ok_nz(tw_cksum_native_short(sum, u->payload, u->payload_len))) {
+            if (!tw_cksum_native_ok_nz(tw_cksum_native_short(sum, u->payload, s->data_len))) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-            s.data = u->payload; /* (not placed: fast_do or input_demux's steps copy it) */
-            if (!tw_conn_rcv_reserve(c, c->rcv.len + u->payload_len)) {
+            s->data = u->payload; /* (not placed: fast_do or input_demux's steps copy it) */
+            if (!tw_conn_rcv_reserve(c, c->rcv.len + s->data_len)) {
                 tw_tcp_usual_ports(h, (uint32_t)key);
-                s.h = h;
-                input_demux(st, &s, key, n); /* the full steps drop it (RX_NOMEM) */
+                s->h = h;
+                input_demux(st, s, key, n, NULL); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
         } else {
-            if (u->payload_len) {
+            if (s->data_len) {
                 /* In-order data for a ring with room (and no out-of-order bytes after the
                    readable ones: fast_ok): the checksum is summed as the payload is copied
                    where it will be read from; a wrong one leaves the copy uncommitted. */
                 if (!tw_cksum_native_ok_nz(
-                        tw_ring_write_sum(&c->rcv, sum, u->payload, u->payload_len))) {
+                        tw_ring_write_sum(&c->rcv, sum, u->payload, s->data_len))) {
                     return false;
                 }
                 placed = true;
@@ -3523,13 +3552,13 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         /* The same steps here as through input_demux (fast_ok has no side effect given
            `grow`, and `placed` matters only with data): one inline copy of them, and no
            call for a bulk sender's ACKs. */
-        fast_do(st, c, &s, h, placed, false);
+        fast_do(st, c, s, h, placed, false);
         return true;
     }
-    if (!usual_sum_ok(st, &s, u, sum)) {
+    if (!usual_sum_ok(st, s, u, sum)) {
         return false;
     }
-    in_conn(st, c, &s, h, false); /* what input_demux does with it: fast_ok said no above */
+    in_conn(st, c, s, h, false); /* what input_demux does with it: fast_ok said no above */
     return true;
 }
 
@@ -3539,14 +3568,15 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
+    tw_seg s; /* (its flags and data_len written by the parse: input_unsummed) */
     /* A traced stack's packets take the full parsers and steps (the same outcome, and
        they trace: tw_stack_input sends them there), so the usual steps here are
        compiled without their trace tests (`may_trace` false). */
     assert(!st->cfg.trace && !st->traced);
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net)) {
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net, &s.flags, &s.data_len)) {
         return tw_stack_input_slow(st, pkt, len);
     }
-    if (!input_unsummed(st, &h, &u)) {
+    if (!input_unsummed(st, &h, &u, &s)) {
         /* The packet found again from its parse, up to its IPv4 total length: the full
            parsers read nothing after it (link padding), and `pkt` and `len` need no
            registers of their own through the usual steps. */
@@ -3751,14 +3781,12 @@ static __attribute__((noinline, cold)) void icmp_req(tw_stack *st, tw_reqsk *r,
 void tw_tcp_icmp_err(tw_stack *st, const tw_icmp_quote *q)
 {
     uint64_t key = tw_tuple_key(q->raddr, q->rport, q->lport);
-    tw_socket *c = (tw_socket *)tw_htab_find(&st->conns, key);
-    if (!c && st->reqs.count) {
-        tw_reqsk *r = (tw_reqsk *)tw_htab_find(&st->reqs, key);
-        if (r) {
-            icmp_req(st, r, q);
-            return;
-        }
+    tw_hnode *n = tw_htab_find(&st->conns, key);
+    if (n && tw_hnode_is_req(n)) {
+        icmp_req(st, (tw_reqsk *)n, q);
+        return;
     }
+    tw_socket *c = (tw_socket *)n;
     if (!c || c->state == TW_STATE_LISTEN || c->state == TW_STATE_CLOSED ||
         c->state == TW_STATE_TIME_WAIT || (q->type == TW_ICMP_DEST_UNREACH && q->code > 15)) {
         tw_drop(st, TW_CNT_ICMP_RX_TCP_NO_CONN, NULL, NULL);

@@ -586,11 +586,12 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
     const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     uint64_t key = tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp));
     if ((tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)) {
-        /* A half-open entry's SYN+ACK (out_syn_all): the entry, in the SYN table from
-           before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
-        tw_hnode *rn = tw_htab_find_untagged(&st->reqs, key, tw_htab_hash(&st->reqs, key));
-        assert(rn);
-        if (rn) { /* (always: an untraced segment rather than a crash otherwise) */
+        /* A half-open entry's SYN+ACK (out_syn_all): the entry, in the connection table
+           from before its first SYN+ACK (tcp_in.c in_listen), traced by its id. */
+        tw_hnode *rn = tw_htab_find(&st->conns, key);
+        assert(rn && tw_hnode_is_req(rn));
+        if (rn && tw_hnode_is_req(rn)) { /* (always: an untraced segment rather than a
+                                             crash otherwise) */
             const tw_reqsk *r = (const tw_reqsk *)rn;
             assert(&r->h == rn);
             trace_syn_all(st, NULL, r, pkt, false);
@@ -601,9 +602,8 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
        connection is in the table: it is synchronized or sends its first SYN, not yet
        given back). */
     tw_hnode *n = tw_htab_find(&st->conns, key);
-    assert(n);
-    const tw_socket *c = (const tw_socket *)n;
-    assert(&c->h == n);
+    assert(n && !tw_hnode_is_req(n));
+    const tw_socket *c = n && !tw_hnode_is_req(n) ? (const tw_socket *)n : NULL;
     if (!c) {
         /* (never: an untraced segment rather than a crash otherwise) */
     } else if (tcp[13] & TW_SYN) {

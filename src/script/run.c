@@ -901,6 +901,10 @@ static bool untraced_conn_state(sc_runner *r, tw_state *out)
 {
     uint64_t key = tw_tuple_key(r->raddr, r->rport, r->lport);
     tw_hnode *n = tw_htab_find(&r->st->conns, key);
+    if (n != NULL && tw_hnode_is_req(n)) {
+        *out = TW_STATE_SYN_RCVD; /* (a half-open entry: the table holds both) */
+        return true;
+    }
     if (n != NULL) {
         /* (tw_socket begins with its hash node: tcp_conn.h) */
         *out = tw_socket_state((const tw_socket *)(void *)n);
@@ -908,10 +912,6 @@ static bool untraced_conn_state(sc_runner *r, tw_state *out)
     }
     if (tw_timewait_find(r->st, key) != NULL) {
         *out = TW_STATE_TIME_WAIT;
-        return true;
-    }
-    if (tw_htab_find(&r->st->reqs, key) != NULL) {
-        *out = TW_STATE_SYN_RCVD;
         return true;
     }
     return false;
