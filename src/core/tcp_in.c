@@ -1822,12 +1822,14 @@ static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c, uint32
    the state's tests: the same steps. */
 static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, tw_socket *c,
                                                                  uint32_t acked,
-                                                                 uint32_t prior_flight)
+                                                                 uint32_t prior_flight,
+                                                                 const tw_tcp_opts *o)
 {
     assert(c->ca_state == TW_CA_OPEN && c->st == st);
+    (void)st; /* (the algorithm reads the time from c->st: CUBIC in congestion avoidance) */
     c->dupacks = 0;
     if (prior_flight * 2u >= c->cwnd) { /* (on_new_ack's `grow`) */
-        tw_conn_cc(c)->on_ack(c, acked, st->now);
+        tw_conn_cc(c)->on_ack(c, acked, o);
     }
 }
 
@@ -1877,7 +1879,8 @@ static __attribute__((noinline, cold)) void recovery_partial_ack(tw_socket *c, u
 
 static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint32_t acked,
                                                              uint32_t prior_flight,
-                                                             uint32_t sacked)
+                                                             uint32_t sacked,
+                                                             const tw_tcp_opts *o)
 {
     tw_stack *st = c->st;
     /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
@@ -1931,7 +1934,7 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     }
     c->dupacks = 0;
     if (grow) {
-        tw_conn_cc(c)->on_ack(c, acked, st->now);
+        tw_conn_cc(c)->on_ack(c, acked, o);
     }
 }
 
@@ -2175,7 +2178,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
         ack_advance(c->st, c, s, s->h, false);
-        on_new_ack(c, acked, prior_flight, newly_sacked);
+        on_new_ack(c, acked, prior_flight, newly_sacked, &s->h->o);
         if (__builtin_expect(newly_sacked != 0, 0)) {
             sack_on_new_ack(c, acked, newly_sacked);
         }
@@ -3167,7 +3170,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
            steps are under way, timer_release let go of the last one's) */
         assert(st->timer_held == NULL);
         ack_advance_as(st, c, s, h, true, false, true);
-        on_new_ack_open(st, c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
+        on_new_ack_open(st, c, acked, prior_flight, &h->o); /* (fast_ok: Open, a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
     if (n) {
