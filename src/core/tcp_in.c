@@ -2238,7 +2238,7 @@ static tw_seq ooo_pull(tw_socket *c, tw_seq upto)
        over 1001:3001 and 4001:5001): every range it reaches goes, each one's end taken
        if beyond, or one left below RCV.NXT would be reported in SACK blocks and the
        bytes held past it not delivered. */
-    while (c->ooo->n && !tw_seq_gt(c->ooo->r[0].start, next)) {
+    while (c->ooo->n && !tw_seq_gt(tw_ranges_get(c->ooo)[0].start, next)) {
         next = tw_ranges_pull(c->ooo, next);
     }
     if (!c->ooo->n) {
@@ -2323,7 +2323,7 @@ static __attribute__((noinline)) in_result drop_text(tw_socket *c, const tw_seg 
 static __attribute__((noinline, cold)) void ooo_dsack(tw_socket *c, tw_seq start, tw_seq end)
 {
     for (unsigned i = 0; i < c->ooo->n; i++) {
-        const tw_range *r = &c->ooo->r[i];
+        const tw_range *r = &tw_ranges_get(c->ooo)[i];
         if (tw_seq_lt(start, r->end) && tw_seq_gt(end, r->start)) {
             tw_count(c->st, TW_CNT_TCP_RX_DSACK);
             c->flags |= TW_F_DSACK;
@@ -2424,8 +2424,10 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     if ((c->flags & (TW_F_SACK | TW_F_HOLES)) == (TW_F_SACK | TW_F_HOLES)) {
         ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
     }
-    if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
-        return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP);
+    tw_seq end = tw_seq_add(s->seq, s->data_len);
+    if (!tw_ranges_add(c->ooo, s->seq, end) &&
+        (!tw_ranges_grow(c->ooo, &st->mem) || !tw_ranges_add(c->ooo, s->seq, end))) {
+        return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP); /* (TW_RANGES_EXT_MAX, or memory) */
     }
     c->flags |= TW_F_HOLES;
     tw_ring_write_at(&c->rcv, off, s->data, s->data_len);

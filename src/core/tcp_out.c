@@ -1333,7 +1333,7 @@ static uint32_t skip_sacked(tw_socket *c, uint32_t n)
         return n;
     }
     for (unsigned i = 0; i < c->sb->n; i++) {
-        const tw_range *r = &c->sb->r[i];
+        const tw_range *r = &tw_ranges_get(c->sb)[i];
         if (tw_seq_le(r->end, c->snd_nxt)) {
             continue;
         }
