@@ -19,8 +19,11 @@ struct tw_socket;
    algorithm uses its own fields (CUBIC's and NewReno's are for congestion avoidance and
    the reduction, and are all zero until then: tw_conn_alloc zeroes them, and the first
    reduction or the end of HyStart++ sets ssthresh). Whoever moves ssthresh from its
-   initial value zeroes the room first (tw_cc_hystart_end), so that the algorithm starts
-   from the state it has always started from. */
+   initial value zeroes the room first (the algorithms' on_loss through tw_hystart_end,
+   the end of CSS), so that the algorithm starts from the state it has always started
+   from; a restart after idle in the initial slow start zeroes it too (tcp_out.c
+   tw_out_idle_restart: HyStart++ starts over). An undo (tcp_sack.c) restores the room
+   and ssthresh together. */
 typedef struct tw_hystart {
     tw_time last_min;   /* lastRoundMinRTT (TW_TIME_NEVER: infinity) */
     tw_time cur_min;    /* currentRoundMinRTT */
@@ -80,8 +83,8 @@ uint32_t tw_cc_slow_start(struct tw_socket *c, uint32_t acked, const struct tw_t
    cwnd by `inc` bytes in standard slow start (min(N, L*SMSS)): grows cwnd itself (by
    inc, or inc / CSS_GROWTH_DIVISOR in CSS) and may end slow start (ssthresh = cwnd). */
 void tw_hystart_on_ack(struct tw_socket *c, uint32_t inc, const struct tw_tcp_opts *o);
-/* ssthresh leaves its initial value (a loss, an ECE, a restart after idle): HyStart++
-   ends, its room goes back to the algorithm zeroed. */
+/* ssthresh is about to leave its initial value for a congestion signal (a loss, an ECE:
+   the algorithms' on_loss): HyStart++ ends, its room goes back to the algorithm zeroed. */
 void tw_hystart_end(struct tw_socket *c);
 
 #endif
