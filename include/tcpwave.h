@@ -228,6 +228,10 @@ const char *tw_state_name(tw_state s);
     X(TCP_RACK_LOST_RETRANS, "tcp: lost retransmissions found by RACK")                    \
     X(TCP_RACK_REO_WND_UP, "tcp: RACK reordering window widened by a D-SACK")              \
     X(TCP_UNDO, "tcp: congestion reductions undone: all retransmissions D-SACKed")          \
+    X(TCP_HYSTART_CSS, "tcp: slow starts left for CSS on a delay increase (HyStart++, RFC 9406)") \
+    X(TCP_HYSTART_CA, "tcp: CSS ended after its rounds: congestion avoidance (RFC 9406)") \
+    X(TCP_HYSTART_SPURIOUS, "tcp: CSS left for slow start again, the RTT fell (RFC 9406)") \
+    X(TCP_HYSTART_CSS_LOSS, "tcp: losses or ECEs that ended CSS (RFC 9406)")               \
     X(TCP_FASTOPEN_BAD_OPTION, "tfo: malformed Fast Open option (cookie 1..3, >16 or odd; ignored)") \
     X(TCP_FASTOPEN_NOT_SYN, "tfo: Fast Open option on a segment without SYN (ignored)")    \
     X(TCP_FASTOPEN_COOKIE_REQ, "tfo: SYNs asking for a cookie (empty option)")             \
@@ -456,6 +460,10 @@ typedef struct tw_config {
                                        default: Proportional Rate Reduction (RFC 6937,
                                        PRR-SSRB) and cwnd = ssthresh at the end, as Linux
                                        (which has no switch) */
+    bool no_hystart;                /* the initial slow start ends only with a loss;
+                                       default: HyStart++ (RFC 9406) leaves it when the
+                                       RTT rises, as Linux's CUBIC (tcp_cubic's hystart=1,
+                                       its older HyStart) */
     uint32_t fastopen;              /* TW_FASTOPEN_* bits: TW_FASTOPEN_CLIENT (Linux's 1) */
     uint32_t fastopen_cache;        /* client cookie cache entries (servers): 64 */
     uint8_t fastopen_key[16];       /* server secret (tw_stack_set_fastopen_key); all

@@ -604,8 +604,14 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     uint16_t lport = (f & TW_F_BOUND) ? s->lport : 0;
     tw_conn_ring_free(st, &s->snd);
     tw_conn_ring_free(st, &s->rcv);
+    if (s->ooo) {
+        tw_ranges_release(s->ooo, &st->mem);
+    }
+    if (s->sb) {
+        tw_ranges_release(s->sb, &st->mem);
+    }
     tw_mem_free(&st->mem, s->ooo, sizeof(tw_ooo));
-    tw_mem_free(&st->mem, s->sb, sizeof(*s->sb));
+    tw_mem_free(&st->mem, s->sb, sizeof(tw_sbx)); /* (was sizeof(*s->sb), the ranges') */
     void *user = s->user;
     tw_sock_opts *opts = s->opts;
     uint32_t sndbuf = s->sndbuf_cap, rcvbuf = s->rcvbuf_cap;

@@ -29,12 +29,13 @@ static double cbrt_pos(double x)
     return y;
 }
 
-static void cubic_on_ack(tw_socket *c, uint32_t acked, tw_time now)
+static void cubic_on_ack(tw_socket *c, uint32_t acked, const tw_tcp_opts *o)
 {
-    acked = tw_cc_slow_start(c, acked);
+    acked = tw_cc_slow_start(c, acked, o);
     if (!acked) {
         return;
     }
+    tw_time now = c->st->now;
     tw_cc_state *s = &c->cc;
     double mss = c->snd_mss;
     if (s->epoch_start == 0) {
@@ -76,6 +77,9 @@ static void cubic_on_ack(tw_socket *c, uint32_t acked, tw_time now)
 static uint32_t cubic_on_loss(tw_socket *c, tw_time now)
 {
     (void)now;
+    if (c->ssthresh == UINT32_MAX) {
+        tw_hystart_end(c); /* (RFC 9406 4.2: a loss ends slow start, CSS or not) */
+    }
     tw_cc_state *s = &c->cc;
     /* RFC 9438 4.7 fast convergence: release bandwidth when the plateau is falling. */
     if (c->cwnd < s->w_max) {

@@ -6,7 +6,7 @@
 #include "core/tcp_cc.h"
 #include "core/tcp_conn.h"
 
-uint32_t tw_cc_slow_start(tw_socket *c, uint32_t acked)
+uint32_t tw_cc_slow_start(tw_socket *c, uint32_t acked, const tw_tcp_opts *o)
 {
     if (c->cwnd >= c->ssthresh) {
         return acked;
@@ -14,6 +14,15 @@ uint32_t tw_cc_slow_start(tw_socket *c, uint32_t acked)
     /* RFC 3465 2.2: grow by the bytes acknowledged, at most 2*SMSS per ACK. */
     uint32_t cap = 2u * c->snd_mss;
     uint32_t inc = acked < cap ? acked : cap;
+    if (c->ssthresh == UINT32_MAX && !c->st->cfg.no_hystart) {
+        /* RFC 9406 4.3: HyStart++ in the initial slow start only, ssthresh at its
+           initial value; later slow starts (after a timeout) stop at the ssthresh the
+           loss gave. (L, the limit on the bytes one ACK counts, stays RFC 3465's 2*SMSS
+           of the rest of tcpwave's slow start: RFC 9406 4.3 suggests 8 for a sender
+           without pacing; Linux caps none.) */
+        tw_hystart_on_ack(c, inc, o);
+        return 0;
+    }
     uint32_t room = c->ssthresh - c->cwnd;
     if (inc < room) {
         c->cwnd += inc;
@@ -29,10 +38,9 @@ uint32_t tw_cc_slow_start(tw_socket *c, uint32_t acked)
     return left < cap ? left : cap;
 }
 
-static void newreno_on_ack(tw_socket *c, uint32_t acked, tw_time now)
+static void newreno_on_ack(tw_socket *c, uint32_t acked, const tw_tcp_opts *o)
 {
-    (void)now;
-    acked = tw_cc_slow_start(c, acked);
+    acked = tw_cc_slow_start(c, acked, o);
     if (!acked) {
         return;
     }
@@ -47,6 +55,9 @@ static void newreno_on_ack(tw_socket *c, uint32_t acked, tw_time now)
 static uint32_t newreno_on_loss(tw_socket *c, tw_time now)
 {
     (void)now;
+    if (c->ssthresh == UINT32_MAX) {
+        tw_hystart_end(c); /* (RFC 9406 4.2: a loss ends slow start, CSS or not) */
+    }
     /* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
     uint32_t flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
     if (c->ca_state == TW_CA_DISORDER && flight > c->cwnd) {

@@ -169,10 +169,12 @@ static inline __attribute__((always_inline)) void buffers_free(tw_socket *c)
     ring_free(c->st, &c->snd);
     ring_free(c->st, &c->rcv);
     if (c->ooo) {
+        tw_ranges_release(c->ooo, m);
         tw_mem_free(m, c->ooo, sizeof(tw_ooo));
         c->ooo = NULL;
     }
     if (c->sb) {
+        tw_ranges_release(c->sb, m);
         tw_mem_free(m, c->sb, sizeof(tw_sbx));
         c->sb = NULL;
     }
@@ -269,6 +271,12 @@ tw_sock_opts *tw_conn_opts_get(tw_socket *c)
    NULL pass). */
 static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
 {
+    if (c->ooo) {
+        tw_ranges_release(c->ooo, &st->mem);
+    }
+    if (c->sb) {
+        tw_ranges_release(c->sb, &st->mem);
+    }
     tw_mem_free(&st->mem, c->ooo, sizeof(tw_ooo));
     tw_mem_free(&st->mem, c->sb, sizeof(tw_sbx));
     if (c->opts && (c->opts->tfo & (TW_TFO_PENDING | TW_TFO_SYN_DATA))) {

@@ -1842,12 +1842,14 @@ static __attribute__((noinline, cold)) void sack_on_new_ack(tw_socket *c, uint32
    the state's tests: the same steps. */
 static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, tw_socket *c,
                                                                  uint32_t acked,
-                                                                 uint32_t prior_flight)
+                                                                 uint32_t prior_flight,
+                                                                 const tw_tcp_opts *o)
 {
     assert(c->ca_state == TW_CA_OPEN && c->st == st);
+    (void)st; /* (the algorithm reads the time from c->st: CUBIC in congestion avoidance) */
     c->dupacks = 0;
     if (prior_flight * 2u >= c->cwnd) { /* (on_new_ack's `grow`) */
-        tw_conn_cc(c)->on_ack(c, acked, st->now);
+        tw_conn_cc(c)->on_ack(c, acked, o);
     }
 }
 
@@ -1897,7 +1899,8 @@ static __attribute__((noinline, cold)) void recovery_partial_ack(tw_socket *c, u
 
 static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint32_t acked,
                                                              uint32_t prior_flight,
-                                                             uint32_t sacked)
+                                                             uint32_t sacked,
+                                                             const tw_tcp_opts *o)
 {
     tw_stack *st = c->st;
     /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
@@ -1951,7 +1954,7 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
     }
     c->dupacks = 0;
     if (grow) {
-        tw_conn_cc(c)->on_ack(c, acked, st->now);
+        tw_conn_cc(c)->on_ack(c, acked, o);
     }
 }
 
@@ -2195,7 +2198,7 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
         uint32_t acked = (uint32_t)tw_seq_diff(s->ack, c->snd_una);
         ack_advance(c->st, c, s, s->h, false);
-        on_new_ack(c, acked, prior_flight, newly_sacked);
+        on_new_ack(c, acked, prior_flight, newly_sacked, &s->h->o);
         if (__builtin_expect(newly_sacked != 0, 0)) {
             sack_on_new_ack(c, acked, newly_sacked);
         }
@@ -2255,7 +2258,7 @@ static tw_seq ooo_pull(tw_socket *c, tw_seq upto)
        over 1001:3001 and 4001:5001): every range it reaches goes, each one's end taken
        if beyond, or one left below RCV.NXT would be reported in SACK blocks and the
        bytes held past it not delivered. */
-    while (c->ooo->n && !tw_seq_gt(c->ooo->r[0].start, next)) {
+    while (c->ooo->n && !tw_seq_gt(tw_ranges_get(c->ooo)[0].start, next)) {
         next = tw_ranges_pull(c->ooo, next);
     }
     if (!c->ooo->n) {
@@ -2340,7 +2343,7 @@ static __attribute__((noinline)) in_result drop_text(tw_socket *c, const tw_seg 
 static __attribute__((noinline, cold)) void ooo_dsack(tw_socket *c, tw_seq start, tw_seq end)
 {
     for (unsigned i = 0; i < c->ooo->n; i++) {
-        const tw_range *r = &c->ooo->r[i];
+        const tw_range *r = &tw_ranges_get(c->ooo)[i];
         if (tw_seq_lt(start, r->end) && tw_seq_gt(end, r->start)) {
             tw_count(c->st, TW_CNT_TCP_RX_DSACK);
             c->flags |= TW_F_DSACK;
@@ -2441,8 +2444,10 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     if ((c->flags & (TW_F_SACK | TW_F_HOLES)) == (TW_F_SACK | TW_F_HOLES)) {
         ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
     }
-    if (!tw_ranges_add(c->ooo, s->seq, tw_seq_add(s->seq, s->data_len))) {
-        return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP);
+    tw_seq end = tw_seq_add(s->seq, s->data_len);
+    if (!tw_ranges_add(c->ooo, s->seq, end) &&
+        (!tw_ranges_grow(c->ooo, &st->mem) || !tw_ranges_add(c->ooo, s->seq, end))) {
+        return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP); /* (TW_RANGES_EXT_MAX, or memory) */
     }
     c->flags |= TW_F_HOLES;
     tw_ring_write_at(&c->rcv, off, s->data, s->data_len);
@@ -3187,7 +3192,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
            steps are under way, timer_release let go of the last one's) */
         assert(st->timer_held == NULL);
         ack_advance_as(st, c, s, h, true, false, true);
-        on_new_ack_open(st, c, acked, prior_flight); /* (fast_ok: Open for a new ACK) */
+        on_new_ack_open(st, c, acked, prior_flight, &h->o); /* (fast_ok: Open, a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
     if (n) {

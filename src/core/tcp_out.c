@@ -1333,7 +1333,7 @@ static uint32_t skip_sacked(tw_socket *c, uint32_t n)
         return n;
     }
     for (unsigned i = 0; i < c->sb->n; i++) {
-        const tw_range *r = &c->sb->r[i];
+        const tw_range *r = &tw_ranges_get(c->sb)[i];
         if (tw_seq_le(r->end, c->snd_nxt)) {
             continue;
         }
@@ -2121,7 +2121,14 @@ void tw_out_idle_restart(tw_socket *c)
         uint32_t ss = c->cwnd - c->cwnd / 4;
         c->ssthresh = c->ssthresh > ss ? c->ssthresh : ss;
         c->cwnd = rw;
-        c->cc.epoch_start = 0; /* (CUBIC: a new epoch once slow start ends) */
+        if (c->ssthresh == UINT32_MAX) {
+            /* Still the initial slow start (ssthresh unchanged): HyStart++ starts over
+               with fresh rounds, RFC 9406 4.3's "MAY use HyStart++ to grow the restart
+               window"; its room holds no algorithm state to keep. */
+            memset(&c->cc, 0, sizeof c->cc);
+        } else {
+            c->cc.epoch_start = 0; /* (CUBIC: a new epoch once slow start ends) */
+        }
     }
 }
 

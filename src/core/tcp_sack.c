@@ -98,7 +98,10 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o, tw_seq ack)
         if (!c->sb && !tw_sbx_get(c)) {
             return 0; /* no memory: recovery falls back to NewReno behaviour */
         }
-        tw_ranges_add(c->sb, s, e); /* a full board keeps the older information */
+        if (!tw_ranges_add(c->sb, s, e) &&
+            (!tw_ranges_grow(c->sb, &c->st->mem) || !tw_ranges_add(c->sb, s, e))) {
+            continue; /* a full board keeps the older information */
+        }
     }
     c->sacked = c->sb ? tw_ranges_bytes(c->sb) : 0;
     return c->sacked > before ? c->sacked - before : 0;
@@ -125,10 +128,11 @@ static tw_seq lost_point_6675(const tw_socket *c)
     /* RFC 6675 4 IsLost. Counting any hole below the highest SACK as lost (FACK without
        its 3-segment margin) resent segments that were only reordered. */
     uint32_t above = 0;
+    const tw_range *r = c->sb ? tw_ranges_get(c->sb) : NULL;
     for (unsigned i = c->sb ? c->sb->n : 0; i-- > 0;) {
-        above += (uint32_t)tw_seq_diff(c->sb->r[i].end, c->sb->r[i].start);
+        above += (uint32_t)tw_seq_diff(r[i].end, r[i].start);
         if (above > 2u * c->snd_mss) {
-            return tw_seq_max(c->sb->r[i].start, c->snd_una);
+            return tw_seq_max(r[i].start, c->snd_una);
         }
     }
     return c->snd_una;
@@ -138,9 +142,10 @@ bool tw_sack_hole(const tw_socket *c, tw_seq from, tw_seq limit, tw_seq *start, 
 {
     tw_seq pos = tw_seq_max(from, c->snd_una);
     unsigned n = c->sb ? c->sb->n : 0;
+    const tw_range *r = c->sb ? tw_ranges_get(c->sb) : NULL;
     for (unsigned i = 0; i <= n && tw_seq_lt(pos, limit); i++) {
-        tw_seq block_start = i < n ? c->sb->r[i].start : limit;
-        tw_seq block_end = i < n ? c->sb->r[i].end : limit;
+        tw_seq block_start = i < n ? r[i].start : limit;
+        tw_seq block_end = i < n ? r[i].end : limit;
         if (tw_seq_le(block_end, pos)) {
             continue;
         }
@@ -160,7 +165,7 @@ uint32_t tw_sack_below(const tw_socket *c, tw_seq x)
 {
     uint32_t sum = 0;
     for (unsigned i = 0; c->sb && i < c->sb->n; i++) {
-        const tw_range *r = &c->sb->r[i];
+        const tw_range *r = &tw_ranges_get(c->sb)[i];
         if (tw_seq_ge(r->start, x)) {
             break;
         }
@@ -230,24 +235,35 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max)
        ones repeat the most recently reported blocks (each island once), so a sender
        that loses some ACKs still learns every island; any room left takes the other
        islands in sequence order. */
-    bool used[TW_RANGES_MAX] = {false};
     const tw_ooo *o = tw_conn_ooo(c);
+    const tw_range *rs = tw_ranges_get(c->ooo);
+    unsigned used[TW_SACK_RECENT], nused = 0; /* (indexes of the islands reported) */
     for (unsigned k = 0; k < o->sack_nrecent && n < max; k++) {
         for (unsigned i = 0; i < c->ooo->n; i++) {
-            const tw_range *r = &c->ooo->r[i];
-            if (!used[i] && tw_seq_in(o->sack_recent[k], r->start, r->end)) {
-                used[i] = true;
-                out[n].start = r->start.v;
-                out[n].end = r->end.v;
-                n++;
+            const tw_range *r = &rs[i];
+            if (tw_seq_in(o->sack_recent[k], r->start, r->end)) {
+                bool dup = false;
+                for (unsigned u = 0; u < nused; u++) {
+                    dup |= used[u] == i;
+                }
+                if (!dup) {
+                    used[nused++] = i;
+                    out[n].start = r->start.v;
+                    out[n].end = r->end.v;
+                    n++;
+                }
                 break;
             }
         }
     }
     for (unsigned i = 0; i < c->ooo->n && n < max; i++) {
-        if (!used[i]) {
-            out[n].start = c->ooo->r[i].start.v;
-            out[n].end = c->ooo->r[i].end.v;
+        bool dup = false;
+        for (unsigned u = 0; u < nused; u++) {
+            dup |= used[u] == i;
+        }
+        if (!dup) {
+            out[n].start = rs[i].start.v;
+            out[n].end = rs[i].end.v;
             n++;
         }
     }
@@ -575,8 +591,9 @@ tw_time tw_rack_on_ack(tw_socket *c)
         rack_delivered(c, x, x->una_seen, c->snd_una);
     }
     x->una_seen = c->snd_una;
+    const tw_range *r = tw_ranges_get(c->sb);
     for (unsigned i = 0; i < c->sb->n; i++) {
-        rack_delivered(c, x, c->sb->r[i].start, c->sb->r[i].end);
+        rack_delivered(c, x, r[i].start, r[i].end);
     }
     return tw_rack_detect(c);
 }

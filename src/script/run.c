@@ -217,6 +217,8 @@ static const set_key set_keys[] = {
      "undo a recovery's reduction when D-SACKs show it spurious, RFC 3708 (1, Linux)"},
     {"prr", K_NBOOL, CFG_OFF(no_prr),
      "Proportional Rate Reduction in fast recovery, RFC 6937 PRR-SSRB (1, Linux)"},
+    {"hystart", K_NBOOL, CFG_OFF(no_hystart),
+     "HyStart++, RFC 9406: the initial slow start ends on an RTT rise (1; Linux's CUBIC: HyStart)"},
     {"mtu", K_MTU, 0, "MTU of the stack's link (1500; the MSS offered follows)"},
     {"fastopen", K_U32, CFG_OFF(fastopen),
      "TCP Fast Open, Linux's tcp_fastopen bits: 1 client, 2 server, 0x200 server without "

@@ -654,10 +654,54 @@ static void test_d03_user_timeout_bounds_syn_sent(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* D3 (RFC 2018, RFC 6675 2): the scoreboard keeps every island the peer SACKs, not the
+   16 its record holds in itself (the ranges get an array of their own: ranges.h). 40
+   segments in flight (an initial window of 40), every other one lost; the peer SACKs 20
+   islands, each ACK the newest first and the three before it (RFC 2018 4). Whatever the
+   recovery sends meanwhile is not looked at here. */
+static void test_d03_scoreboard_many_islands(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.initial_cwnd = 40;
+    tw_t *t = tw_t_new(&cfg);
+    assert_non_null(t);
+    tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = PEER_ISS, .opts = TW_OPT_SACK_PERM);
+    assert_int_equal(tw_socket_send(c.s, pat, 40 * MSS, tw_t_now(t)), (tw_ssize)(40 * MSS));
+    for (unsigned i = 0; i < 40; i++) {
+        TW_EXPECT_EXACT(t, SEGI(i, i == 39 ? TW_ACK | TW_PSH : TW_ACK));
+    }
+    TW_EXPECT_NOTHING(t);
+    tw_time t1 = tw_t_now(t) + TW_MS(100);
+    tw_t_seg junk;
+    for (unsigned k = 0; k < 20; k++) {
+        tw_t_seg a = PACK(0);
+        a.opts = TW_OPT_SACK;
+        a.sack_n = 0;
+        for (unsigned j = 0; j < 4 && j <= k; j++) {
+            unsigned isl = 2 * (k - j) + 1;
+            a.sack[2 * a.sack_n] = c.snd + isl * MSS;
+            a.sack[2 * a.sack_n + 1] = c.snd + (isl + 1) * MSS;
+            a.sack_n++;
+        }
+        tw_t_send_at(t, t1 + TW_MS(k), &a, __FILE__, __LINE__);
+        while (tw_t_pop(t, &junk)) {
+        }
+        assert_int_equal(info(c.s).sacked_bytes, (k + 1) * MSS);
+    }
+    tw_socket_abort(c.s, tw_t_now(t));
+    while (tw_t_pop(t, &junk)) {
+    }
+    TW_ASSERT_IDLE(t);
+    tw_t_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_d03_rfc2018_case1_tail_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_d03_scoreboard_many_islands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_d03_rfc2018_case2_first_segment_lost, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_d03_rfc2018_case3_alternate_segments_lost, setup,

@@ -131,9 +131,11 @@ static void test_d02_goodput_long_path_fixed_buffers(void **state)
 static void test_d02_goodput_long_path_autotuned(void **state)
 {
     (void)state;
-    /* 36.8 Mbit/s when set (README): slow start overflows the queue once, and the
-       recovery of some 1,800 drops takes a few round trips */
-    assert_true(run_long_path(false) >= 30.0);
+    /* 64.0 Mbit/s when set (README; 36.8 before HyStart++, 52.9 with it while the
+       receiver held 16 out-of-order ranges): slow start still overflows the queue once,
+       HyStart++'s CSS later and by less (535 drops rather than 1,814), and their
+       recovery takes a few round trips */
+    assert_true(run_long_path(false) >= 54.0);
 }
 
 int main(void)

@@ -6,6 +6,7 @@
  * ordering are also checked across the sequence wrap (S19).
  */
 #include "core/ranges.h"
+#include "core/mem.h"
 #include "unit.h"
 
 #include <string.h>
@@ -57,9 +58,9 @@ static void check_ranges(const tw_ranges *rs, uint32_t base, const span *want, s
 {
     UNIT_EQ(rs->n, n, "%s, base 0x%08x", what, base);
     for (size_t i = 0; i < n; i++) {
-        UNIT_EQ(rs->r[i].start.v, base + want[i].s, "%s, base 0x%08x, range %zu start", what, base,
+        UNIT_EQ(rs->inl[i].start.v, base + want[i].s, "%s, base 0x%08x, range %zu start", what, base,
                 i);
-        UNIT_EQ(rs->r[i].end.v, base + want[i].e, "%s, base 0x%08x, range %zu end", what, base, i);
+        UNIT_EQ(rs->inl[i].end.v, base + want[i].e, "%s, base 0x%08x, range %zu end", what, base, i);
     }
 }
 
@@ -118,19 +119,75 @@ static void test_ranges_overflow_at_16(void **state)
         /* adjacent to the first: merges, count unchanged */
         assert_true(tw_ranges_add(&rs, tw_seq_make(base + 5), tw_seq_make(base + 10)));
         assert_int_equal(rs.n, TW_RANGES_MAX);
-        assert_int_equal(rs.r[0].start.v, base + 5);
+        assert_int_equal(rs.inl[0].start.v, base + 5);
         /* adjacent to the last */
         assert_true(tw_ranges_add(&rs, tw_seq_make(base + 315), tw_seq_make(base + 320)));
         assert_int_equal(rs.n, TW_RANGES_MAX);
-        assert_int_equal(rs.r[15].end.v, base + 320);
+        assert_int_equal(rs.inl[15].end.v, base + 320);
         /* bridging two frees an entry ... */
         assert_true(tw_ranges_add(&rs, tw_seq_make(base + 15), tw_seq_make(base + 30)));
         assert_int_equal(rs.n, TW_RANGES_MAX - 1);
-        assert_int_equal(rs.r[0].end.v, base + 35);
+        assert_int_equal(rs.inl[0].end.v, base + 35);
         /* ... which a new hole can then use */
         assert_true(tw_ranges_add(&rs, tw_seq_make(base + 400), tw_seq_make(base + 410)));
         assert_int_equal(rs.n, TW_RANGES_MAX);
-        assert_int_equal(rs.r[15].start.v, base + 400);
+        assert_int_equal(rs.inl[15].start.v, base + 400);
+    }
+}
+
+/* Past the 16 held in the record, tw_ranges_grow gives the ranges an array of their own
+   (64, 256, then 1024), the ranges kept in order; at 1024 it refuses, and so it does when
+   the memory budget refuses (nothing changed then). tw_ranges_release gives it back. */
+static void test_ranges_grow_past_16(void **state)
+{
+    (void)state;
+    for (size_t b = 0; b < NBASES; b++) {
+        uint32_t base = bases[b];
+        tw_mem m;
+        tw_mem_init(&m, NULL, 0);
+        tw_ranges rs;
+        fill16(&rs, base);
+        static const unsigned caps[] = {64, 256, 1024};
+        unsigned ci = 0;
+        for (uint32_t k = TW_RANGES_MAX; k < TW_RANGES_EXT_MAX; k++) {
+            tw_seq s = tw_seq_make(base + 20 * k + 10), e = tw_seq_make(base + 20 * k + 15);
+            if (!tw_ranges_add(&rs, s, e)) {
+                UNIT_EQ(rs.n, k, "base 0x%08x: refused at %u", base, k);
+                assert_true(tw_ranges_grow(&rs, &m));
+                assert_int_equal(rs.ext_cap, caps[ci]);
+                assert_int_equal(m.live, caps[ci] * sizeof(tw_range));
+                ci++;
+                assert_true(tw_ranges_add(&rs, s, e));
+            }
+        }
+        assert_int_equal(ci, 3);
+        assert_int_equal(rs.n, TW_RANGES_EXT_MAX);
+        const tw_range *r = tw_ranges_get(&rs);
+        for (uint32_t k = 0; k < TW_RANGES_EXT_MAX; k++) {
+            UNIT_EQ(r[k].start.v, base + 20 * k + 10, "base 0x%08x range %u", base, k);
+            UNIT_EQ(r[k].end.v, base + 20 * k + 15, "base 0x%08x range %u", base, k);
+        }
+        uint32_t held = tw_ranges_bytes(&rs);
+        assert_int_equal(held, 5u * TW_RANGES_EXT_MAX);
+        assert_false(tw_ranges_add(&rs, tw_seq_make(base + 20 * TW_RANGES_EXT_MAX + 10),
+                                   tw_seq_make(base + 20 * TW_RANGES_EXT_MAX + 15)));
+        assert_false(tw_ranges_grow(&rs, &m)); /* the most */
+        /* a pull and a trim work on the array as on the record */
+        assert_int_equal(tw_ranges_pull(&rs, tw_seq_make(base + 10)).v, base + 15);
+        tw_ranges_trim(&rs, tw_seq_make(base + 20 * 100 + 12));
+        assert_int_equal(rs.n, TW_RANGES_EXT_MAX - 100);
+        assert_int_equal(tw_ranges_get(&rs)[0].start.v, base + 20 * 100 + 12);
+        tw_ranges_release(&rs, &m);
+        assert_null(rs.ext);
+        assert_int_equal(m.live, 0);
+        /* A budget too small for the next array: refused, nothing changed. */
+        tw_mem_init(&m, NULL, 64 * sizeof(tw_range) - 1);
+        tw_ranges full, before;
+        fill16(&full, base);
+        before = full;
+        assert_false(tw_ranges_grow(&full, &m));
+        assert_memory_equal(&full, &before, sizeof(full));
+        assert_int_equal(m.live, 0);
     }
 }
 
@@ -153,7 +210,7 @@ static void test_ranges_pull(void **state)
         /* in-order data reached r[0].start exactly */
         assert_int_equal(tw_ranges_pull(&rs, tw_seq_add(B, 10)).v, base + 20);
         assert_int_equal(rs.n, 2);
-        assert_int_equal(rs.r[0].start.v, base + 30);
+        assert_int_equal(rs.inl[0].start.v, base + 30);
         /* in-order data overlapped into r[0] */
         assert_int_equal(tw_ranges_pull(&rs, tw_seq_add(B, 35)).v, base + 40);
         assert_int_equal(rs.n, 1);
@@ -171,7 +228,7 @@ static void bitmap_check(const tw_ranges *rs, const bool *bits, uint32_t base, i
 {
     uint32_t pos = 0;
     for (unsigned i = 0; i < rs->n; i++) {
-        uint32_t s = rs->r[i].start.v - base, e = rs->r[i].end.v - base;
+        uint32_t s = rs->inl[i].start.v - base, e = rs->inl[i].end.v - base;
         UNIT_EQ(s < e && e <= WIN, 1, "step %d range %u [%u, %u) malformed", step, i, s, e);
         UNIT_EQ(i == 0 || s > pos, 1, "step %d range %u not after a hole", step, i);
         for (; pos < s; pos++) {
@@ -250,6 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranges_merge_table),
         cmocka_unit_test(test_ranges_overflow_at_16),
+        cmocka_unit_test(test_ranges_grow_past_16),
         cmocka_unit_test(test_ranges_pull),
         cmocka_unit_test(test_ranges_random_against_bitmap),
     };
