@@ -1243,6 +1243,8 @@ void tw_sack_clear(tw_socket *c);
 uint32_t tw_sack_below(const tw_socket *c, tw_seq x);
 /* SACK blocks for an outgoing ACK (RFC 2018 4, RFC 2883); returns the number. */
 unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max);
+/* Whether a FIN held beyond a hole takes a SACK block of its own (tcp_sack.c). */
+bool tw_sack_fin_alone(const tw_socket *c);
 
 /* ---- tcp_timer.c ---- */
 void tw_conn_on_timer(tw_socket *c);

@@ -166,16 +166,19 @@ void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
 #define HDR_ROOM TW_SND_HDR_ROOM /* (tcp_conn.h) */
 
 /* Whether an ACK sent now carries SACK blocks (RFC 2018 4, RFC 2883): SACK in use, and a
-   D-SACK to report or out-of-order data held. The usual case, neither, is one test of
-   c->flags (TW_F_HOLES mirrors c->ooo->n != 0). The rest asks the record again although
-   the flag has answered: GCC then lays push_now out 2 instructions shorter (measured). */
+   D-SACK to report, out-of-order data held or a FIN held beyond a hole (its sequence
+   number is reported as Linux reports it, tcp_sack_blocks' TW_F_OOO_FIN). The usual
+   case, none, is one test of c->flags (TW_F_HOLES mirrors c->ooo->n != 0). The rest
+   asks the record again although the flag has answered: GCC then lays push_now out 2
+   instructions shorter (measured). */
+#define SACK_DUE_FLAGS (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN)
 static inline bool sack_blocks_due(const tw_socket *c)
 {
     assert(!(c->flags & TW_F_HOLES) == !(c->ooo && c->ooo->n));
-    if (__builtin_expect(!(c->flags & (TW_F_DSACK | TW_F_HOLES)), 1)) {
+    if (__builtin_expect(!(c->flags & SACK_DUE_FLAGS), 1)) {
         return false;
     }
-    return (c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || c->ooo->n);
+    return (c->flags & TW_F_SACK) && ((c->flags & (TW_F_DSACK | TW_F_OOO_FIN)) || c->ooo->n);
 }
 
 static uint32_t load32(const uint8_t *p)
@@ -1038,7 +1041,7 @@ void tw_out_ack_last(tw_socket *c)
        test: the application's close shut its reading side, whose window stays open at
        the whole buffer (rcv_space_nocall's first case), and no SACK block to send. */
     uint32_t space = c->rcvbuf_cap;
-    if (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
+    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
                          0)) {
         if (sack_blocks_due(c)) {
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
@@ -1365,7 +1368,8 @@ static uint32_t cwnd_now(const tw_socket *c)
    timestamps, 36 without (then snd_mss is at least 64), so at least 24 bytes remain. */
 static uint32_t seg_payload_max_sack(const tw_socket *c)
 {
-    unsigned n = ((c->flags & TW_F_DSACK) ? 1u : 0u) + (c->ooo ? c->ooo->n : 0u);
+    unsigned n = ((c->flags & TW_F_DSACK) ? 1u : 0u) + (c->ooo ? c->ooo->n : 0u) +
+                 (tw_sack_fin_alone(c) ? 1u : 0u);
     unsigned max = (c->flags & TW_F_TS) ? 3u : 4u;
     if (n > max) {
         n = max;
@@ -1874,7 +1878,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
        needs no test of it (no hook runs in between to set it: tcpwave.h). The two rare
        cases in one test of the flags, with sack_blocks_due's. */
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) != 0, 0) &&
+        (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST)) != 0, 0) &&
          ((c->flags & TW_F_PERSIST) || sack_blocks_due(c)))) {
         return false;
     }
