@@ -1162,6 +1162,17 @@ static bool synchronized(const tw_socket *s)
     return s->state >= TW_STATE_SYN_RCVD && s->state != TW_STATE_TIME_WAIT;
 }
 
+/* RFC 9293 3.10.5 ABORT: a RST <SEQ=SND.NXT> in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1,
+   FIN-WAIT-2 and CLOSE-WAIT; in CLOSING, LAST-ACK and TIME-WAIT only "delete the TCB"
+   (the peer has closed its side and we ours: nothing of theirs is lost). Linux's
+   tcp_disconnect for SO_LINGER 0 alike (tcp_need_reset); checked against Linux 6.18
+   over TUN (scripts conf/linger0_closing, conf/linger0_last_ack). Unread data is lost
+   data whatever the state (RFC 1122 4.2.2.13): close() resets then even in these. */
+static bool abort_sends_rst(const tw_socket *s)
+{
+    return s->state != TW_STATE_CLOSING && s->state != TW_STATE_LAST_ACK;
+}
+
 static void abort_conn(tw_socket *s, bool send_rst)
 {
     tw_stack *st = s->st;
@@ -1360,8 +1371,9 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
         st->norphans++;
         tw_conn_done(s, 0);
     } else if (s->rcv.len > 0 || (s->flags & TW_F_LINGER0)) {
-        /* R4: closing with unread data (or SO_LINGER 0) loses data: say so with RST. */
-        abort_conn(s, true);
+        /* R4: closing with unread data (or SO_LINGER 0) loses data: say so with RST
+           (SO_LINGER 0 alone is RFC 9293's ABORT: none in CLOSING or LAST-ACK). */
+        abort_conn(s, s->rcv.len > 0 || abort_sends_rst(s));
     } else if (s->state == TW_STATE_TIME_WAIT) {
         s->flags |= TW_F_ORPHAN;
         st->norphans++;
@@ -1417,7 +1429,7 @@ int tw_socket_abort(tw_socket *s, tw_time now)
     } else if (s->state == TW_STATE_CLOSED) {
         tw_conn_free(s);
     } else {
-        abort_conn(s, true);
+        abort_conn(s, abort_sends_rst(s));
     }
     leave(st);
     return 0;
