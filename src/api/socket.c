@@ -1494,7 +1494,9 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
     if (!fresh(s) && !(s->flags & TW_F_LISTENER)) {
         return refuse(s->st, TW_ERR_STATE);
     }
-    if (mss && mss < 64) {
+    if (mss && mss < 88) {
+        /* Linux's TCP_MIN_MSS for TCP_MAXSEG (1..87 refused with EINVAL, 0 taken as
+           unset; checked on Linux 6.18) */
         return refuse(s->st, TW_ERR_INVAL);
     }
     s->local_mss = tw_conn_mss_for(s->st, mss);

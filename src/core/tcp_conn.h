@@ -961,8 +961,13 @@ static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
     uint16_t mss = (uint16_t)(st->dev.mtu - 40u);
     return user_mss && user_mss < mss ? user_mss : mss;
 }
+/* The least peer MSS a connection takes: a smaller option is raised to it. RFC 9293
+   3.7.1 lets a sender guard against absurdly small values; 48 is Linux's
+   (tcp_min_snd_mss, TCP_MIN_SND_MSS: an option of 1 gives 48-byte segments, 36 with
+   timestamps; checked against Linux 6.18 over TUN, conf/mss_option_floor_48.pkt). */
+#define TW_PEER_MSS_MIN 48
 /* The peer's MSS option `pm` (0: none) as a connection to `addr` takes it, for a value
-   below st->mss_slow: 536 for none, 64 at least (RFC 9293 3.7.1), and, while a path MTU
+   below st->mss_slow: 536 for none, TW_PEER_MSS_MIN at least, and, while a path MTU
    is learnt for some destination (st->mss_slow is then 65535: every SYN asks), no more
    than that path carries (RFC 1191 6.3, tw_stack.pmtu). tcp_in.c, out of line. */
 uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm);
@@ -976,8 +981,8 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
     assert(c->st == st); /* (given apart by in_syn_sent, which has it in a register) */
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; an option of 0
        is no segment size and counts as none (as Linux ignores it, and as in_listen
-       keeps it). RFC 9293 also lets us clamp absurdly small values; Linux uses 48 as
-       the floor, we use 64. */
+       keeps it). RFC 9293 also lets us clamp absurdly small values: at Linux's 48
+       (TW_PEER_MSS_MIN). */
     uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 0;
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow((tw_stack *)st, c->raddr, pm);

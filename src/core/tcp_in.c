@@ -407,7 +407,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->listener = l;
     r->irs = s->seq.v;
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
-       rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 64 below. */
+       rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 48 below. */
     uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
@@ -688,7 +688,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     assert(!(on & ~(unsigned)(st->syn_opts | TW_REQ_ECN)) &&
            ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
            !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
-    uint16_t pm = r->peer_mss; /* (536 for none, clamped at 64: in_listen) */
+    uint16_t pm = r->peer_mss; /* (536 for none, clamped at 48: in_listen) */
     c->peer_mss = pm;
     c->flags |= (on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK); /* (tcp_conn.c asserts) */
     c->snd_wscale = r->snd_wscale;
@@ -2988,9 +2988,9 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
            tw_timer_armed(&c->timer) == (c->ka_at != TW_TIME_NEVER) && c != st->timer_held);
     /* on_new_ack's growth for a flight of 1 (the SYN), 1 acknowledged, would need a
        cwnd of 2 bytes or less: tw_cc_init has just made it initial_cwnd (1 at least)
-       segments of snd_mss, which is 52 at least (both ends' MSS are 64 at least: the
-       peer's clamped, req_promote; ours from an MTU of 576 or more, or a user's MSS of
-       64 or more, tw_socket_set_mss; less 12 for timestamps), so it never grows here. */
+       segments of snd_mss, which is 36 at least (the peer's MSS clamped at 48,
+       req_promote, ours from an MTU of 576 or more or a user's MSS of 88 or more,
+       tw_socket_set_mss; less 12 for timestamps), so it never grows here. */
     assert(c->cwnd > 2u);
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
@@ -3692,8 +3692,8 @@ static __attribute__((noinline, cold)) void tw_pmtu_learn(tw_stack *st, uint32_t
 
 uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm)
 {
-    if (pm < 64) {
-        pm = pm ? 64 : 536;
+    if (pm < TW_PEER_MSS_MIN) {
+        pm = pm ? TW_PEER_MSS_MIN : 536;
     }
     size_t i = 0;
     while (i < st->pmtu_n) {
@@ -3709,7 +3709,7 @@ uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm)
         i++;
     }
     if (st->pmtu_n == 0) {
-        st->mss_slow = 64; /* (all aged out: the usual test again) */
+        st->mss_slow = TW_PEER_MSS_MIN; /* (all aged out: the usual test again) */
     }
     return pm;
 }

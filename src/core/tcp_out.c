@@ -1363,9 +1363,9 @@ static uint32_t cwnd_now(const tw_socket *c)
 /* Payload bytes one segment may carry now: snd_mss already leaves room for timestamps;
    SACK blocks riding on the segment take more (RFC 9293 3.7.1: Eff.snd.MSS is the MSS
    less the options sent; RFC 6691; Linux's tcp_current_mss does the same), so a segment
-   never exceeds the peer's MSS nor the MTU. No floor: snd_mss is at least 52 (the peer's
-   MSS is clamped to 64, less 12 for timestamps) and the blocks take at most 28 with
-   timestamps, 36 without (then snd_mss is at least 64), so at least 24 bytes remain. */
+   never exceeds the peer's MSS nor the MTU. No floor: snd_mss is at least 36 (the peer's
+   MSS is clamped to 48, less 12 for timestamps) and the blocks take at most 28 with
+   timestamps, 36 without (then snd_mss is at least 48), so at least 8 bytes remain. */
 static uint32_t seg_payload_max_sack(const tw_socket *c)
 {
     unsigned n = ((c->flags & TW_F_DSACK) ? 1u : 0u) + (c->ooo ? c->ooo->n : 0u) +
