@@ -164,6 +164,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_LISTEN_OVERFLOW, "tcp: SYN dropped, accept queue or SYN queue full")          \
     X(TCP_RX_SYN_DATA_IGNORED, "tcp: payload or FIN on SYN or SYN+ACK not accepted (S6)")  \
     X(TCP_RX_BAD_ACK, "tcp: unacceptable ACK in SYN-SENT/SYN-RECEIVED (answered RST)")     \
+    X(TCP_RX_SYNACK_BAD_ECR, "tcp: SYN+ACK echoing a time our SYN never had (answered RST)") \
     X(TCP_RX_SYNSENT_NOACK_DROP, "tcp: SYN-SENT segment without SYN or ACK dropped")       \
     X(TCP_RX_OUT_OF_WINDOW, "tcp: segment outside the receive window (ACK sent)")          \
     X(TCP_RX_RST_OUT_OF_WINDOW, "tcp: RST outside the window (ignored)")                   \

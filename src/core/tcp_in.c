@@ -971,6 +971,40 @@ static inline __attribute__((always_inline)) void established_from_syn(tw_stack 
     established_from_syn_in(st, c, true, may_trace, false);
 }
 
+/* RFC 7323 5 (PAWS: an echo must be of a time we sent) applied to the SYN+ACK, as Linux's
+   tcp_rcv_synsent_state_process (PAWSActiveRejected): a nonzero TSecr must lie between
+   the TSval of our first SYN and now, else the SYN+ACK answers no SYN of this
+   connection (an old duplicate, or forged) although its ACK number fits. The age of
+   the echo, now's TSval less TSecr, is then at most the first SYN's age (stall_start:
+   its time, tcp_out.c tw_out_syn). A SYN+ACK without timestamps, or with TSecr 0, is
+   taken (RFC 7323 3.2: TSecr is meaningful only when nonzero there), and so is any when
+   our SYN offered none. Cold: in_syn_sent asks only for an echo other than the TSval
+   of a SYN sent once. */
+static __attribute__((noinline, cold)) bool synack_ecr_bad(const tw_stack *st,
+                                                           const tw_socket *c,
+                                                           const tw_seg *s,
+                                                           const tw_tcp_hdr *h)
+{
+    uint32_t ecr = h->o.ts_ecr;
+    uint32_t age = tw_ts_now(st, c->ts_offset) - ecr;
+    return (s->flags & TW_ACK) && (h->o.present & st->syn_opts & TW_OPT_TS) && ecr != 0 &&
+           age > (uint32_t)(st->now_ms - tw_div_tick(c->stall_start));
+}
+
+/* The refusal: <SEQ=SEG.ACK><CTL=RST>, as for an ACK of another SYN (RFC 9293 3.10.7.3),
+   and SYN-SENT goes on (its SYN timer runs), as Linux's reset_and_undo; checked against
+   Linux 6.18 over TUN (a TSecr 100 s ahead or behind: R seq SEG.ACK, still connecting;
+   TSecr 0 taken). Cold: only such a SYN+ACK. */
+static __attribute__((noinline, cold)) bool synack_ecr_refuse(tw_stack *st, tw_socket *c,
+                                                              const tw_seg *s)
+{
+    tw_drop(st, TW_CNT_TCP_RX_SYNACK_BAD_ECR, &s->sum, c);
+    if (!(s->flags & TW_RST)) {
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+    }
+    return false;
+}
+
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. Returns true when it has let go of the timer
    in_conn holds (the SYN+ACK that takes c to ESTABLISHED: timer_release's steps, known
@@ -998,6 +1032,12 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
         }
         return false;
+    }
+    /* (the usual SYN+ACK echoes the TSval of our one SYN, which out_syn_all left in
+       TS.Recent: one compare; any other segment, TSecr 0 without the option, asks
+       synack_ecr_bad) */
+    if (__builtin_expect(h->o.ts_ecr != c->ts_recent, 0) && synack_ecr_bad(st, c, s, h)) {
+        return synack_ecr_refuse(st, c, s);
     }
     /* (RST, no SYN, and a SYN with ECE or CWR in one test) */
     if ((s->flags & (TW_RST | TW_SYN | TW_ECE | TW_CWR)) != TW_SYN) {

@@ -476,8 +476,13 @@ static inline __attribute__((always_inline)) void out_syn_all(
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
-    uint64_t h78 = tw_be64((uint64_t)tw_ts_now(st, r ? r->ts_off : c->ts_offset) << 32 |
-                           (r ? r->ts_recent : 0));
+    uint32_t ts_val = tw_ts_now(st, r ? r->ts_off : c->ts_offset);
+    if (!r && !retrans) {
+        /* (TS.Recent is unused until the SYN+ACK comes: in_syn_sent's usual echo test
+           compares with it, tcp_in.c synack_ecr_bad) */
+        c->ts_recent = ts_val;
+    }
+    uint64_t h78 = tw_be64((uint64_t)ts_val << 32 | (r ? r->ts_recent : 0));
     memcpy(tcp + 28, &h78, 8);
     /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
     uint32_t n9 = tw_be32(0x01030300u);

@@ -244,6 +244,93 @@ elif sc.startswith('linger0_'):
     a.close()
     c.recv(0.3)
     os.system('ss -tan state all | grep 40000')
+elif sc.startswith('synsent_ecr'):
+    sysctl('net.ipv4.tcp_timestamps', 1)
+    k = socket.socket()
+    k.bind((K, 5555))
+    k.setblocking(False)
+    try:
+        k.connect(('10.9.0.2', 80))
+    except BlockingIOError:
+        pass
+    c = Conn(fd, 80, 5555)
+    r = c.recv(0.1)
+    tsv = int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
+    ecr = {'synsent_ecr_future': tsv + 100000, 'synsent_ecr_old': tsv - 100000,
+           'synsent_ecr_zero': 0, 'synsent_ecr_ok': tsv}[sc]
+    c.send('S.', 0, 1, opts=[('mss', 1000), ('sackOK',), ('ts', 500, ecr)])
+    c.recv(0.3)
+    try:
+        print('getpeername', k.getpeername(), 'err', k.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+    except OSError as e:
+        print('getpeername', e, 'err', k.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+    c.recv(1.2)
+elif sc == 'est_ecr_future':
+    sysctl('net.ipv4.tcp_timestamps', 1)
+    c.send('S', 0, win=8192, opts=[('mss', 1000), ('sackOK',), ('ts', 700, 0)])
+    r = c.recv(0.1)
+    tsv = int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
+    c.send('.', 1, 1, opts=[('nop',), ('nop',), ('ts', 710, tsv)])
+    a, _ = lsn.accept()
+    a.send(b'd' * 10)
+    c.recv(0.1)
+    c.send('.', 1, 11, opts=[('nop',), ('nop',), ('ts', 720, tsv + 1000000)])
+    c.recv(0.3)
+    c.send('P.', 1, 11, data=b'e' * 10, opts=[('nop',), ('nop',), ('ts', 730, tsv + 1000000)])
+    c.recv(0.3)
+    a.setblocking(False)
+    try:
+        print('recv', a.recv(100))
+    except OSError as e:
+        print('recv', e)
+elif sc in ('rst_data', 'paws_syn_old', 'paws_syn_new', 'paws_rst_old', 'noack_data', 'paws_data_old'):
+    sysctl('net.ipv4.tcp_timestamps', 1)
+    c.send('S', 0, win=8192, opts=[('mss', 1000), ('sackOK',), ('ts', 700, 0)])
+    r = c.recv(0.1)
+    tsv = int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
+    c.send('.', 1, 1, opts=[('nop',), ('nop',), ('ts', 710, tsv)])
+    a, _ = lsn.accept()
+    a.setblocking(False)
+    if sc == 'rst_data':
+        c.send('R.', 1, 1, data=b'r' * 10, opts=[('nop',), ('nop',), ('ts', 720, tsv)])
+    elif sc == 'paws_syn_old':
+        c.send('S', 1, 0, opts=[('nop',), ('nop',), ('ts', 600, tsv)])
+    elif sc == 'paws_syn_new':
+        c.send('S', 1, 0, opts=[('nop',), ('nop',), ('ts', 800, tsv)])
+    elif sc == 'paws_rst_old':
+        c.send('R.', 1, 1, opts=[('nop',), ('nop',), ('ts', 600, tsv)])
+    elif sc == 'paws_data_old':
+        c.send('P.', 1, 1, data=b'p' * 10, opts=[('nop',), ('nop',), ('ts', 600, tsv)])
+    elif sc == 'noack_data':
+        c.send('P', 1, 0, data=b'n' * 10, opts=[('nop',), ('nop',), ('ts', 720, tsv)])
+    c.recv(0.3)
+    try:
+        print('recv ->', a.recv(100))
+    except OSError as e:
+        print('recv ->', e)
+    os.system('ss -tan state all | grep 40000')
+elif sc == 'shutrd_close_unread':
+    a, _ = hs(c)
+    a.shutdown(socket.SHUT_RD)
+    c.send('P.', 1, 1, data=b'u' * 10)
+    c.recv(0.1)
+    print('poll', __import__('select').select([a], [], [], 0)[0] != [])
+    a.close()
+    c.recv(0.3)
+elif sc == 'shutrdwr_fw2_data':
+    a, _ = hs(c)
+    a.shutdown(socket.SHUT_RDWR)
+    c.recv(0.05)
+    c.send('.', 1, 2)
+    c.recv(0.1)
+    c.send('P.', 1, 2, data=b'v' * 10)
+    c.recv(0.3)
+    a.setblocking(False)
+    try:
+        print('recv ->', a.recv(100))
+    except OSError as e:
+        print('recv ->', e)
+    os.system('ss -tan state all | grep 40000')
 elif sc == 'simclose':
     a, _ = hs(c)
     a.close()
