@@ -575,8 +575,11 @@ size_t tw_socket_tx_pending(const tw_socket *s);
 #define TW_SHUT_RD 1
 #define TW_SHUT_WR 2
 #define TW_SHUT_RDWR 3
-/* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD discards
-   further received data. In SYN-SENT with nothing queued to send, any `how` gives the
+/* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD, as Linux's:
+   a read with nothing queued returns 0 at once (the socket polls readable), while data
+   queued or arriving later is still received and readable (closing with it unread
+   resets, R4); once our FIN is sent too (FIN-WAIT-1/2), new data is answered with RST
+   and the connection reset (RFC 1122 4.2.2.13). In SYN-SENT with nothing queued to send, any `how` gives the
    attempt up, as Linux's inet_shutdown (tcp_disconnect) and RFC 9293 3.10.4 (CLOSE in
    SYN-SENT): nothing is sent, the error is TW_ERR_RESET, and connect() may start
    again; with data queued (S5) the FIN follows it once established. On a listener, as on Linux: TW_SHUT_WR does nothing, and

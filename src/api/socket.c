@@ -1047,8 +1047,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
             return recv_copy_out(buf, src, n);
         }
         return recv_copy(s, buf, n);
-    } else if (s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER))) {
-        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case) */
+    } else if (s->rcv.len > 0 && !(f & TW_F_LISTENER)) {
+        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case; or a
+           read side shut that keeps receiving, the only one with data: shut_rd) */
         return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
     } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
@@ -1068,7 +1069,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
 
 size_t tw_socket_rx_pending(const tw_socket *s)
 {
-    return s && !(s->flags & TW_F_SHUT_RD) ? s->rcv.len : 0;
+    return s ? s->rcv.len : 0; /* (a read side shut keeps data only when it reads on) */
 }
 
 size_t tw_socket_tx_pending(const tw_socket *s)
@@ -1131,6 +1132,8 @@ static __attribute__((noinline)) void shutdown_syn_sent(tw_socket *s)
     tw_conn_done(s, TW_ERR_RESET);
 }
 
+static void shut_rd(tw_socket *s);
+
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
 {
     if (how < TW_SHUT_RD || how > TW_SHUT_RDWR) {
@@ -1146,8 +1149,7 @@ int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
         shutdown_syn_sent(s);
     } else {
         if (how & TW_SHUT_RD) {
-            s->flags |= TW_F_SHUT_RD;
-            s->rcv.len = 0;
+            shut_rd(s);
         }
         if (how & TW_SHUT_WR) {
             queue_fin(s);
@@ -1155,6 +1157,23 @@ int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
     }
     leave(s->st);
     return rc;
+}
+
+/* shutdown(SHUT_RD), as Linux's: what is queued stays readable, what arrives is received
+   as before, and a read with nothing queued returns 0 at once (tw_sock_opts.rd_keep,
+   tcp_in.c shut_rd_text; checked against Linux 6.18 over TUN: data queued before and
+   after the shutdown read, then 0, then data that came later). No settings block to
+   note it in (out of memory): the old way, the queue dropped and what arrives discarded.
+   RFC 9293 has no half-closed receive side; POSIX: "further receptions disallowed". */
+static __attribute__((noinline, cold)) void shut_rd(tw_socket *s)
+{
+    s->flags |= TW_F_SHUT_RD;
+    tw_sock_opts *o = tw_conn_opts_get(s);
+    if (o) {
+        o->rd_keep = true;
+    } else {
+        s->rcv.len = 0;
+    }
 }
 
 static bool synchronized(const tw_socket *s)

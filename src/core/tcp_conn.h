@@ -407,6 +407,13 @@ typedef struct tw_sock_opts {
        asked by the read before its call (tw_rcv_space_due); TW_TIME_NEVER when the
        buffer is fixed. */
     uint8_t buf_lock;
+    /* shutdown(SHUT_RD) on a socket the application holds, as Linux's (RCV_SHUTDOWN):
+       the data queued stays readable and what arrives is received as before (ACKed
+       with the window it leaves), a read with nothing queued returns 0 at once, and
+       new data in FIN-WAIT-1 or FIN-WAIT-2 resets (tcp_in.c shut_rd_text). TW_F_SHUT_RD
+       is set with it (the rare paths); without this block (out of memory) or for an
+       orphan, TW_F_SHUT_RD alone discards what arrives. */
+    bool rd_keep;
     bool rcvq_on;
     uint32_t rcvq_space, rcvq_read;
     tw_seq rcv_rtt_seq;
@@ -836,11 +843,19 @@ bool tw_sndbuf_expand(tw_socket *c);
 /* Receive space left (bytes the window may offer). Inline, like the other small
    questions below: every segment asks them, and a call costs more than the answer. */
 uint32_t tw_conn_rcv_space_rare(const tw_socket *c);
+/* Whether a read side shut keeps receiving (tw_sock_opts.rd_keep). */
+static inline bool tw_conn_rd_keep(const tw_socket *c)
+{
+    return c->opts && c->opts->rd_keep;
+}
 static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
 {
     if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
-        if (c->flags & TW_F_SHUT_RD) {
+        if ((c->flags & TW_F_SHUT_RD) && !tw_conn_rd_keep(c)) {
             return c->rcvbuf_cap; /* (what arrives is dropped: the window stays open) */
+        }
+        if (!(c->flags & TW_F_BUF_LOWERED)) {
+            return c->rcvbuf_cap - c->rcv.len;
         }
         return tw_conn_rcv_space_rare(c);
     }
@@ -884,8 +899,8 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
     if (f & TW_F_PEER_FIN) {
         ev |= TW_EV_PEER_CLOSED | TW_EV_READABLE;
     }
-    if (s->rcv.len && !(f & TW_F_SHUT_RD)) {
-        ev |= TW_EV_READABLE;
+    if (s->rcv.len || (f & TW_F_SHUT_RD)) {
+        ev |= TW_EV_READABLE; /* (a read side shut: a read returns at once, Linux's poll) */
     }
     if (s->err) {
         ev |= TW_EV_ERROR | TW_EV_READABLE;

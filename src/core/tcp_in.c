@@ -2372,54 +2372,12 @@ static __attribute__((noinline, cold)) void ooo_dsack(tw_socket *c, tw_seq start
     }
 }
 
-/* Inline in in_synchronized, its one caller (third_ack takes its in-order case's steps
-   itself). */
-static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
-                                                                      const tw_seg *s)
+/* in_process_text's steps once the text is to be taken: in order, delivered; beyond
+   RCV.NXT, held. In line there; in_text_taken is its out-of-line copy for a read side
+   shut that keeps receiving (shut_rd_text). */
+static inline __attribute__((always_inline)) in_result text_take(tw_stack *st, tw_socket *c,
+                                                                 const tw_seg *s)
 {
-    tw_stack *st = c->st;
-    if (s->data_len == 0) {
-        return IN_CONTINUE;
-    }
-    if (!synced_rcv_state(c)) {
-        /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came before; RFC 9293
-           3.10.7.4 seventh: "ignore the segment text" (Linux sends nothing either). */
-        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_FIN, &s->sum, c);
-        return IN_CONTINUE;
-    }
-    if (c->flags & TW_F_ORPHAN) {
-        /* Nobody will ever read this: tell the peer at once (RFC 1122 4.2.2.13: new data
-           after CLOSE SHOULD get a RST) rather than ACK data that is thrown away. Linux
-           answers with its reply to the segment (tcp_rcv_state_process returns 1 and
-           tcp_v4_send_reset follows): <SEQ=SEG.ACK><CTL=RST>, no ACK, no options, so a
-           peer that has not yet seen our FIN (SEG.ACK = its RCV.NXT) accepts it exactly
-           (RFC 5961 3.2) rather than answer a challenge ACK. */
-        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
-        /* (The connection's 4-tuple, not the header's: header prediction's segment
-           carries no ports in s->h. A segment here has ACK: in_synchronized's check.) */
-        assert(s->flags & TW_ACK);
-        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
-        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
-        tw_conn_done(c, TW_ERR_ABORTED);
-        return IN_DONE;
-    }
-    if (s->data_len > c->rcv_mss) {
-        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                  : tw_conn_local_mss(c));
-    }
-    if (c->flags & TW_F_SHUT_RD) {
-        c->flags |= TW_F_ACK_NOW;
-        if (tw_seq_eq(s->seq, c->rcv_nxt)) {
-            c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
-            if (c->flags & TW_F_HOLES) {
-                /* RFC 2018 8: what was reported with SACK before the read side was shut
-                   stays received; RCV.NXT moves past it like past data that is read, so
-                   no SACK block is left behind the ACK and nothing is sent twice. */
-                c->rcv_nxt = ooo_pull(c, c->rcv_nxt);
-            }
-        }
-        return IN_CONTINUE;
-    }
     uint32_t off = (uint32_t)tw_seq_diff(s->seq, c->rcv_nxt);
     if (!tw_conn_rcv_reserve(c, c->rcv.len + off + s->data_len)) {
         return drop_text(c, s, TW_CNT_RX_NOMEM);
@@ -2469,6 +2427,94 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     tw_ring_write_at(&c->rcv, off, s->data, s->data_len);
     tw_count(st, TW_CNT_TCP_RX_OOO);
     return IN_CONTINUE;
+}
+
+static __attribute__((noinline, cold)) in_result in_text_taken(tw_stack *st, tw_socket *c,
+                                                         const tw_seg *s)
+{
+    return text_take(st, c, s);
+}
+
+
+/* Text for a connection whose application shut its read side (shutdown SHUT_RD, not
+   closed: in_process_text took an orphan's before). In FIN-WAIT-1 or FIN-WAIT-2 new
+   data resets, as Linux's tcp_rcv_state_process (RCV_SHUTDOWN there: "RFC 1122 says we
+   MUST send a reset", 4.2.2.13, nobody will read it): <SEQ=SEG.ACK><CTL=RST>, the
+   application told ECONNRESET. Otherwise, with tw_conn_rd_keep, the text is received
+   as ever (Linux's SHUT_RD: the data stays readable, checked against Linux 6.18 over
+   TUN, conf/shut_rd_data_readable.pkt); IN_CONTINUE then means taken, else that
+   in_process_text discards it (TW_F_SHUT_RD alone). Cold: a read side shut only. */
+static __attribute__((noinline, cold)) in_result shut_rd_text(tw_stack *st, tw_socket *c,
+                                                              const tw_seg *s)
+{
+    if ((c->state == TW_STATE_FIN_WAIT_1 || c->state == TW_STATE_FIN_WAIT_2) &&
+        tw_seq_gt(tw_seq_add(s->seq, s->data_len), c->rcv_nxt)) {
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
+        assert(s->flags & TW_ACK);
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+        tw_conn_done(c, TW_ERR_RESET);
+        return IN_DONE;
+    }
+    if (tw_conn_rd_keep(c)) {
+        return in_text_taken(st, c, s);
+    }
+    return IN_CONTINUE;
+}
+
+/* Inline in in_synchronized, its one caller (third_ack takes its in-order case's steps
+   itself). */
+static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
+                                                                      const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if (s->data_len == 0) {
+        return IN_CONTINUE;
+    }
+    if (!synced_rcv_state(c)) {
+        /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came before; RFC 9293
+           3.10.7.4 seventh: "ignore the segment text" (Linux sends nothing either). */
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_FIN, &s->sum, c);
+        return IN_CONTINUE;
+    }
+    if (c->flags & TW_F_ORPHAN) {
+        /* Nobody will ever read this: tell the peer at once (RFC 1122 4.2.2.13: new data
+           after CLOSE SHOULD get a RST) rather than ACK data that is thrown away. Linux
+           answers with its reply to the segment (tcp_rcv_state_process returns 1 and
+           tcp_v4_send_reset follows): <SEQ=SEG.ACK><CTL=RST>, no ACK, no options, so a
+           peer that has not yet seen our FIN (SEG.ACK = its RCV.NXT) accepts it exactly
+           (RFC 5961 3.2) rather than answer a challenge ACK. */
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
+        /* (The connection's 4-tuple, not the header's: header prediction's segment
+           carries no ports in s->h. A segment here has ACK: in_synchronized's check.) */
+        assert(s->flags & TW_ACK);
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+        tw_conn_done(c, TW_ERR_ABORTED);
+        return IN_DONE;
+    }
+    if (s->data_len > c->rcv_mss) {
+        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
+                                                                  : tw_conn_local_mss(c));
+    }
+    if (c->flags & TW_F_SHUT_RD) {
+        in_result r = shut_rd_text(st, c, s);
+        if (r != IN_CONTINUE || tw_conn_rd_keep(c)) {
+            return r; /* (reset, or received as before: shut_rd_text) */
+        }
+        c->flags |= TW_F_ACK_NOW;
+        if (tw_seq_eq(s->seq, c->rcv_nxt)) {
+            c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
+            if (c->flags & TW_F_HOLES) {
+                /* RFC 2018 8: what was reported with SACK before the read side was shut
+                   stays received; RCV.NXT moves past it like past data that is read, so
+                   no SACK block is left behind the ACK and nothing is sent twice. */
+                c->rcv_nxt = ooo_pull(c, c->rcv_nxt);
+            }
+        }
+        return IN_CONTINUE;
+    }
+    return text_take(st, c, s);
 }
 
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one

@@ -57,8 +57,10 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
     }
     uint32_t space;
     if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
-        if (c->flags & TW_F_SHUT_RD) {
+        if ((c->flags & TW_F_SHUT_RD) && !tw_conn_rd_keep(c)) {
             space = c->rcvbuf_cap;
+        } else if (!(c->flags & TW_F_BUF_LOWERED)) {
+            space = c->rcvbuf_cap - c->rcv.len; /* (a read side shut that keeps receiving) */
         } else {
             space = c->rcv.len < c->rcvbuf_cap ? c->rcvbuf_cap - c->rcv.len : 0;
             int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
@@ -1044,9 +1046,12 @@ void tw_out_ack_last(tw_socket *c)
        space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's.
        An orphan's usual case first, in one compare of the flags with sack_blocks_due's
        test: the application's close shut its reading side, whose window stays open at
-       the whole buffer (rcv_space_nocall's first case), and no SACK block to send. */
+       the whole buffer (rcv_space_nocall's first case), and no SACK block to send (nor
+       an extras block, TW_F_EXTRAS, which a read side shut that keeps receiving has:
+       tw_conn_rd_keep, whose window is what it holds). */
     uint32_t space = c->rcvbuf_cap;
-    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
+    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_SHUT_RD | TW_F_EXTRAS)) !=
+                             TW_F_SHUT_RD,
                          0)) {
         if (sack_blocks_due(c)) {
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */

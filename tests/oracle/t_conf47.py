@@ -331,6 +331,14 @@ elif sc == 'shutrdwr_fw2_data':
     except OSError as e:
         print('recv ->', e)
     os.system('ss -tan state all | grep 40000')
+elif sc == 'rst_unread':
+    a, _ = hs(c)
+    c.send('P.', 1, 1, data=b'k' * 10)
+    c.recv(0.1)
+    c.send('R.', 11, 1)
+    c.recv(0.1)
+    err(a)
+    err(a)
 elif sc == 'simclose':
     a, _ = hs(c)
     a.close()
