@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 # Round 47's kernel checks, one scenario per run (each in its own namespace):
 #     unshare -n python3 tests/oracle/t_conf47.py SCENARIO
-# Scenarios: ka_basic ka_data_resets ka_fw2 ka_inflight ka_ut mss1 mss0 nomss ws15 nots
-# rst_nots oofin oofin_sack simclose overflow synack_retries.
+# Scenarios: ka_basic ka_data_resets ka_fw2 ka_inflight ka_ut ut_zwp mss1 mss0 mss60 nomss
+# ws15 nots rst_nots oofin oofin_sack oofin_dup oofin_data simclose overflow synack_retries
+# shutrd shutrd_close_unread shutrdwr_fw2_data linger0_{cw,fw1,fw2,lastack,lastack_unread,
+# closing,tw} synsent_ecr_{future,old,zero,ok} est_ecr_future rst_data rst_unread
+# paws_syn_old paws_syn_new paws_rst_old paws_data_old noack_data.
 import os
 import socket
 import sys
