@@ -164,6 +164,7 @@ const char *tw_state_name(tw_state s);
     X(TCP_RX_LISTEN_OVERFLOW, "tcp: SYN dropped, accept queue or SYN queue full")          \
     X(TCP_RX_SYN_DATA_IGNORED, "tcp: payload or FIN on SYN or SYN+ACK not accepted (S6)")  \
     X(TCP_RX_BAD_ACK, "tcp: unacceptable ACK in SYN-SENT/SYN-RECEIVED (answered RST)")     \
+    X(TCP_RX_SYNACK_BAD_ECR, "tcp: SYN+ACK echoing a time our SYN never had (answered RST)") \
     X(TCP_RX_SYNSENT_NOACK_DROP, "tcp: SYN-SENT segment without SYN or ACK dropped")       \
     X(TCP_RX_OUT_OF_WINDOW, "tcp: segment outside the receive window (ACK sent)")          \
     X(TCP_RX_RST_OUT_OF_WINDOW, "tcp: RST outside the window (ignored)")                   \
@@ -592,8 +593,11 @@ size_t tw_socket_tx_pending(const tw_socket *s);
 #define TW_SHUT_RD 1
 #define TW_SHUT_WR 2
 #define TW_SHUT_RDWR 3
-/* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD discards
-   further received data. In SYN-SENT with nothing queued to send, any `how` gives the
+/* Half-close. TW_SHUT_WR sends FIN after queued data (S10, S13). TW_SHUT_RD, as Linux's:
+   a read with nothing queued returns 0 at once (the socket polls readable), while data
+   queued or arriving later is still received and readable (closing with it unread
+   resets, R4); once our FIN is sent too (FIN-WAIT-1/2), new data is answered with RST
+   and the connection reset (RFC 1122 4.2.2.13). In SYN-SENT with nothing queued to send, any `how` gives the
    attempt up, as Linux's inet_shutdown (tcp_disconnect) and RFC 9293 3.10.4 (CLOSE in
    SYN-SENT): nothing is sent, the error is TW_ERR_RESET, and connect() may start
    again; with data queued (S5) the FIN follows it once established. On a listener, as on Linux: TW_SHUT_WR does nothing, and

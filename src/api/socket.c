@@ -1088,8 +1088,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
             return recv_copy_out(buf, src, n);
         }
         return recv_copy(s, buf, n);
-    } else if (s->rcv.len > 0 && !(f & (TW_F_SHUT_RD | TW_F_LISTENER))) {
-        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case) */
+    } else if (s->rcv.len > 0 && !(f & TW_F_LISTENER)) {
+        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case; or a
+           read side shut that keeps receiving, the only one with data: shut_rd) */
         return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
     } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
@@ -1109,7 +1110,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
 
 size_t tw_socket_rx_pending(const tw_socket *s)
 {
-    return s && !(s->flags & TW_F_SHUT_RD) ? s->rcv.len : 0;
+    return s ? s->rcv.len : 0; /* (a read side shut keeps data only when it reads on) */
 }
 
 size_t tw_socket_tx_pending(const tw_socket *s)
@@ -1172,6 +1173,8 @@ static __attribute__((noinline)) void shutdown_syn_sent(tw_socket *s)
     tw_conn_done(s, TW_ERR_RESET);
 }
 
+static void shut_rd(tw_socket *s);
+
 int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
 {
     if (how < TW_SHUT_RD || how > TW_SHUT_RDWR) {
@@ -1187,8 +1190,7 @@ int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
         shutdown_syn_sent(s);
     } else {
         if (how & TW_SHUT_RD) {
-            s->flags |= TW_F_SHUT_RD;
-            s->rcv.len = 0;
+            shut_rd(s);
         }
         if (how & TW_SHUT_WR) {
             queue_fin(s);
@@ -1198,9 +1200,37 @@ int tw_socket_shutdown(tw_socket *s, int how, tw_time now)
     return rc;
 }
 
+/* shutdown(SHUT_RD), as Linux's: what is queued stays readable, what arrives is received
+   as before, and a read with nothing queued returns 0 at once (tw_sock_opts.rd_keep,
+   tcp_in.c shut_rd_text; checked against Linux 6.18 over TUN: data queued before and
+   after the shutdown read, then 0, then data that came later). No settings block to
+   note it in (out of memory): the old way, the queue dropped and what arrives discarded.
+   RFC 9293 has no half-closed receive side; POSIX: "further receptions disallowed". */
+static __attribute__((noinline, cold)) void shut_rd(tw_socket *s)
+{
+    s->flags |= TW_F_SHUT_RD;
+    tw_sock_opts *o = tw_conn_opts_get(s);
+    if (o) {
+        o->rd_keep = true;
+    } else {
+        s->rcv.len = 0;
+    }
+}
+
 static bool synchronized(const tw_socket *s)
 {
     return s->state >= TW_STATE_SYN_RCVD && s->state != TW_STATE_TIME_WAIT;
+}
+
+/* RFC 9293 3.10.5 ABORT: a RST <SEQ=SND.NXT> in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1,
+   FIN-WAIT-2 and CLOSE-WAIT; in CLOSING, LAST-ACK and TIME-WAIT only "delete the TCB"
+   (the peer has closed its side and we ours: nothing of theirs is lost). Linux's
+   tcp_disconnect for SO_LINGER 0 alike (tcp_need_reset); checked against Linux 6.18
+   over TUN (scripts conf/linger0_closing, conf/linger0_last_ack). Unread data is lost
+   data whatever the state (RFC 1122 4.2.2.13): close() resets then even in these. */
+static bool abort_sends_rst(const tw_socket *s)
+{
+    return s->state != TW_STATE_CLOSING && s->state != TW_STATE_LAST_ACK;
 }
 
 static void abort_conn(tw_socket *s, bool send_rst)
@@ -1407,8 +1437,9 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
         st->norphans++;
         tw_conn_done(s, 0);
     } else if (s->rcv.len > 0 || tw_conn_linger0(s)) {
-        /* R4: closing with unread data (or SO_LINGER 0) loses data: say so with RST. */
-        abort_conn(s, true);
+        /* R4: closing with unread data (or SO_LINGER 0) loses data: say so with RST
+           (SO_LINGER 0 alone is RFC 9293's ABORT: none in CLOSING or LAST-ACK). */
+        abort_conn(s, s->rcv.len > 0 || abort_sends_rst(s));
     } else if (s->state == TW_STATE_TIME_WAIT) {
         s->flags |= TW_F_ORPHAN;
         st->norphans++;
@@ -1465,7 +1496,7 @@ int tw_socket_abort(tw_socket *s, tw_time now)
     } else if (s->state == TW_STATE_CLOSED) {
         tw_conn_free(s);
     } else {
-        abort_conn(s, true);
+        abort_conn(s, abort_sends_rst(s));
     }
     leave(st);
     return 0;
@@ -1535,7 +1566,9 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
     if (!fresh(s) && !(s->flags & TW_F_LISTENER)) {
         return refuse(s->st, TW_ERR_STATE);
     }
-    if (mss && mss < 64) {
+    if (mss && mss < 88) {
+        /* Linux's TCP_MIN_MSS for TCP_MAXSEG (1..87 refused with EINVAL, 0 taken as
+           unset; checked on Linux 6.18) */
         return refuse(s->st, TW_ERR_INVAL);
     }
     s->local_mss = tw_conn_mss_for(s->st, mss);

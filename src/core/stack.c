@@ -197,7 +197,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->port_key.k1 = tw_siphash_4x32(&root2, 3, 0, 0, 0);
     st->ip_id = (uint32_t)tw_siphash_4x32(&root, 7, 0, 0, 0);
     st->icmp_tokens = TW_ICMP_BURST;
-    st->mss_slow = 64; /* (no path MTU learnt: tcp_in.c tw_peer_mss_slow) */
+    st->mss_slow = TW_PEER_MSS_MIN; /* (no path MTU learnt: tcp_in.c tw_peer_mss_slow) */
     st->cookie_key.k0 = tw_siphash_4x32(&root, 5, 0, 0, 0);
     st->cookie_key.k1 = tw_siphash_4x32(&root2, 5, 0, 0, 0);
     st->tfo_key.k0 = tw_siphash_4x32(&root, 6, 0, 0, 0); /* RFC 7413 4.1.2's secret */

@@ -173,7 +173,7 @@ struct tw_stack {
        destination, for TW_PMTU_LIFE (RFC 1191 6.3; Linux's route exception,
        ip_rt_mtu_expires): a new connection to that address sends segments no larger
        (tcp_in.c tw_peer_mss_slow). pmtu_n counts the slots in use; mss_slow is the
-       peer MSS below which a SYN's takes the slow step: 64 (the floor) usually, 65535
+       peer MSS below which a SYN's takes the slow step: 48 (the floor) usually, 65535
        while a path MTU is kept, so that the usual SYN pays no test of its own. */
     uint32_t pmtu_n;
     uint16_t mss_slow;

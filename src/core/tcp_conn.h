@@ -408,6 +408,13 @@ typedef struct tw_sock_opts {
        asked by the read before its call (tw_rcv_space_due); TW_TIME_NEVER when the
        buffer is fixed. */
     uint8_t buf_lock;
+    /* shutdown(SHUT_RD) on a socket the application holds, as Linux's (RCV_SHUTDOWN):
+       the data queued stays readable and what arrives is received as before (ACKed
+       with the window it leaves), a read with nothing queued returns 0 at once, and
+       new data in FIN-WAIT-1 or FIN-WAIT-2 resets (tcp_in.c shut_rd_text). TW_F_SHUT_RD
+       is set with it (the rare paths); without this block (out of memory) or for an
+       orphan, TW_F_SHUT_RD alone discards what arrives. */
+    bool rd_keep;
     bool rcvq_on;
     /* SO_LINGER with time 0 (close() aborts): here rather than a flag, whose bit
        TCP_CORK took (few sockets set it; close's usual case asks TW_F_EXTRAS) */
@@ -852,11 +859,19 @@ bool tw_sndbuf_expand(tw_socket *c);
 /* Receive space left (bytes the window may offer). Inline, like the other small
    questions below: every segment asks them, and a call costs more than the answer. */
 uint32_t tw_conn_rcv_space_rare(const tw_socket *c);
+/* Whether a read side shut keeps receiving (tw_sock_opts.rd_keep). */
+static inline bool tw_conn_rd_keep(const tw_socket *c)
+{
+    return c->opts && c->opts->rd_keep;
+}
 static inline uint32_t tw_conn_rcv_space(const tw_socket *c)
 {
     if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
-        if (c->flags & TW_F_SHUT_RD) {
+        if ((c->flags & TW_F_SHUT_RD) && !tw_conn_rd_keep(c)) {
             return c->rcvbuf_cap; /* (what arrives is dropped: the window stays open) */
+        }
+        if (!(c->flags & TW_F_BUF_LOWERED)) {
+            return c->rcvbuf_cap - c->rcv.len;
         }
         return tw_conn_rcv_space_rare(c);
     }
@@ -900,8 +915,8 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
     if (f & TW_F_PEER_FIN) {
         ev |= TW_EV_PEER_CLOSED | TW_EV_READABLE;
     }
-    if (s->rcv.len && !(f & TW_F_SHUT_RD)) {
-        ev |= TW_EV_READABLE;
+    if (s->rcv.len || (f & TW_F_SHUT_RD)) {
+        ev |= TW_EV_READABLE; /* (a read side shut: a read returns at once, Linux's poll) */
     }
     if (s->err) {
         ev |= TW_EV_ERROR | TW_EV_READABLE;
@@ -977,8 +992,13 @@ static inline uint16_t tw_conn_mss_for(const tw_stack *st, uint16_t user_mss)
     uint16_t mss = (uint16_t)(st->dev.mtu - 40u);
     return user_mss && user_mss < mss ? user_mss : mss;
 }
+/* The least peer MSS a connection takes: a smaller option is raised to it. RFC 9293
+   3.7.1 lets a sender guard against absurdly small values; 48 is Linux's
+   (tcp_min_snd_mss, TCP_MIN_SND_MSS: an option of 1 gives 48-byte segments, 36 with
+   timestamps; checked against Linux 6.18 over TUN, conf/mss_option_floor_48.pkt). */
+#define TW_PEER_MSS_MIN 48
 /* The peer's MSS option `pm` (0: none) as a connection to `addr` takes it, for a value
-   below st->mss_slow: 536 for none, 64 at least (RFC 9293 3.7.1), and, while a path MTU
+   below st->mss_slow: 536 for none, TW_PEER_MSS_MIN at least, and, while a path MTU
    is learnt for some destination (st->mss_slow is then 65535: every SYN asks), no more
    than that path carries (RFC 1191 6.3, tw_stack.pmtu). tcp_in.c, out of line. */
 uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm);
@@ -992,8 +1012,8 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
     assert(c->st == st); /* (given apart by in_syn_sent, which has it in a register) */
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; an option of 0
        is no segment size and counts as none (as Linux ignores it, and as in_listen
-       keeps it). RFC 9293 also lets us clamp absurdly small values; Linux uses 48 as
-       the floor, we use 64. */
+       keeps it). RFC 9293 also lets us clamp absurdly small values: at Linux's 48
+       (TW_PEER_MSS_MIN). */
     uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 0;
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow((tw_stack *)st, c->raddr, pm);
@@ -1259,6 +1279,8 @@ void tw_sack_clear(tw_socket *c);
 uint32_t tw_sack_below(const tw_socket *c, tw_seq x);
 /* SACK blocks for an outgoing ACK (RFC 2018 4, RFC 2883); returns the number. */
 unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max);
+/* Whether a FIN held beyond a hole takes a SACK block of its own (tcp_sack.c). */
+bool tw_sack_fin_alone(const tw_socket *c);
 
 /* ---- tcp_timer.c ---- */
 void tw_conn_on_timer(tw_socket *c);

@@ -410,7 +410,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->listener = l;
     r->irs = s->seq.v;
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
-       rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 64 below. */
+       rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 48 below. */
     uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
@@ -696,7 +696,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     assert(!(on & ~(unsigned)(st->syn_opts | TW_REQ_ECN)) &&
            ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
            !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
-    uint16_t pm = r->peer_mss; /* (536 for none, clamped at 64: in_listen) */
+    uint16_t pm = r->peer_mss; /* (536 for none, clamped at 48: in_listen) */
     c->peer_mss = pm;
     c->flags |= (on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK); /* (tcp_conn.c asserts) */
     c->snd_wscale = r->snd_wscale;
@@ -991,6 +991,40 @@ static inline __attribute__((always_inline)) void established_from_syn(tw_stack 
     established_from_syn_in(st, c, true, may_trace, false);
 }
 
+/* RFC 7323 5 (PAWS: an echo must be of a time we sent) applied to the SYN+ACK, as Linux's
+   tcp_rcv_synsent_state_process (PAWSActiveRejected): a nonzero TSecr must lie between
+   the TSval of our first SYN and now, else the SYN+ACK answers no SYN of this
+   connection (an old duplicate, or forged) although its ACK number fits. The age of
+   the echo, now's TSval less TSecr, is then at most the first SYN's age (stall_start:
+   its time, tcp_out.c tw_out_syn). A SYN+ACK without timestamps, or with TSecr 0, is
+   taken (RFC 7323 3.2: TSecr is meaningful only when nonzero there), and so is any when
+   our SYN offered none. Cold: in_syn_sent asks only for an echo other than the TSval
+   of a SYN sent once. */
+static __attribute__((noinline, cold)) bool synack_ecr_bad(const tw_stack *st,
+                                                           const tw_socket *c,
+                                                           const tw_seg *s,
+                                                           const tw_tcp_hdr *h)
+{
+    uint32_t ecr = h->o.ts_ecr;
+    uint32_t age = tw_ts_now(st, c->ts_offset) - ecr;
+    return (s->flags & TW_ACK) && (h->o.present & st->syn_opts & TW_OPT_TS) && ecr != 0 &&
+           age > (uint32_t)(st->now_ms - tw_div_tick(c->stall_start));
+}
+
+/* The refusal: <SEQ=SEG.ACK><CTL=RST>, as for an ACK of another SYN (RFC 9293 3.10.7.3),
+   and SYN-SENT goes on (its SYN timer runs), as Linux's reset_and_undo; checked against
+   Linux 6.18 over TUN (a TSecr 100 s ahead or behind: R seq SEG.ACK, still connecting;
+   TSecr 0 taken). Cold: only such a SYN+ACK. */
+static __attribute__((noinline, cold)) bool synack_ecr_refuse(tw_stack *st, tw_socket *c,
+                                                              const tw_seg *s)
+{
+    tw_drop(st, TW_CNT_TCP_RX_SYNACK_BAD_ECR, &s->sum, c);
+    if (!(s->flags & TW_RST)) {
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+    }
+    return false;
+}
+
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. Returns true when it has let go of the timer
    in_conn holds (the SYN+ACK that takes c to ESTABLISHED: timer_release's steps, known
@@ -1018,6 +1052,12 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
         }
         return false;
+    }
+    /* (the usual SYN+ACK echoes the TSval of our one SYN, which out_syn_all left in
+       TS.Recent: one compare; any other segment, TSecr 0 without the option, asks
+       synack_ecr_bad) */
+    if (__builtin_expect(h->o.ts_ecr != c->ts_recent, 0) && synack_ecr_bad(st, c, s, h)) {
+        return synack_ecr_refuse(st, c, s);
     }
     /* (RST, no SYN, and a SYN with ECE or CWR in one test) */
     if ((s->flags & (TW_RST | TW_SYN | TW_ECE | TW_CWR)) != TW_SYN) {
@@ -2250,7 +2290,8 @@ static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, 
 }
 
 /* tw_ranges_pull on the out-of-order record, TW_F_HOLES kept equal to c->ooo->n != 0
-   (the only ways its ranges change are this and in_process_text's tw_ranges_add). */
+   (the only ways its ranges change are this, in_process_text's tw_ranges_add and
+   ooo_past_fin). */
 static tw_seq ooo_pull(tw_socket *c, tw_seq upto)
 {
     tw_seq next = tw_ranges_pull(c->ooo, upto);
@@ -2354,54 +2395,12 @@ static __attribute__((noinline, cold)) void ooo_dsack(tw_socket *c, tw_seq start
     }
 }
 
-/* Inline in in_synchronized, its one caller (third_ack takes its in-order case's steps
-   itself). */
-static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
-                                                                      const tw_seg *s)
+/* in_process_text's steps once the text is to be taken: in order, delivered; beyond
+   RCV.NXT, held. In line there; in_text_taken is its out-of-line copy for a read side
+   shut that keeps receiving (shut_rd_text). */
+static inline __attribute__((always_inline)) in_result text_take(tw_stack *st, tw_socket *c,
+                                                                 const tw_seg *s)
 {
-    tw_stack *st = c->st;
-    if (s->data_len == 0) {
-        return IN_CONTINUE;
-    }
-    if (!synced_rcv_state(c)) {
-        /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came before; RFC 9293
-           3.10.7.4 seventh: "ignore the segment text" (Linux sends nothing either). */
-        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_FIN, &s->sum, c);
-        return IN_CONTINUE;
-    }
-    if (c->flags & TW_F_ORPHAN) {
-        /* Nobody will ever read this: tell the peer at once (RFC 1122 4.2.2.13: new data
-           after CLOSE SHOULD get a RST) rather than ACK data that is thrown away. Linux
-           answers with its reply to the segment (tcp_rcv_state_process returns 1 and
-           tcp_v4_send_reset follows): <SEQ=SEG.ACK><CTL=RST>, no ACK, no options, so a
-           peer that has not yet seen our FIN (SEG.ACK = its RCV.NXT) accepts it exactly
-           (RFC 5961 3.2) rather than answer a challenge ACK. */
-        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
-        /* (The connection's 4-tuple, not the header's: header prediction's segment
-           carries no ports in s->h. A segment here has ACK: in_synchronized's check.) */
-        assert(s->flags & TW_ACK);
-        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
-        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
-        tw_conn_done(c, TW_ERR_ABORTED);
-        return IN_DONE;
-    }
-    if (s->data_len > c->rcv_mss) {
-        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
-                                                                  : tw_conn_local_mss(c));
-    }
-    if (c->flags & TW_F_SHUT_RD) {
-        c->flags |= TW_F_ACK_NOW;
-        if (tw_seq_eq(s->seq, c->rcv_nxt)) {
-            c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
-            if (c->flags & TW_F_HOLES) {
-                /* RFC 2018 8: what was reported with SACK before the read side was shut
-                   stays received; RCV.NXT moves past it like past data that is read, so
-                   no SACK block is left behind the ACK and nothing is sent twice. */
-                c->rcv_nxt = ooo_pull(c, c->rcv_nxt);
-            }
-        }
-        return IN_CONTINUE;
-    }
     uint32_t off = (uint32_t)tw_seq_diff(s->seq, c->rcv_nxt);
     if (!tw_conn_rcv_reserve(c, c->rcv.len + off + s->data_len)) {
         return drop_text(c, s, TW_CNT_RX_NOMEM);
@@ -2455,6 +2454,94 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
     return IN_CONTINUE;
 }
 
+static __attribute__((noinline, cold)) in_result in_text_taken(tw_stack *st, tw_socket *c,
+                                                         const tw_seg *s)
+{
+    return text_take(st, c, s);
+}
+
+
+/* Text for a connection whose application shut its read side (shutdown SHUT_RD, not
+   closed: in_process_text took an orphan's before). In FIN-WAIT-1 or FIN-WAIT-2 new
+   data resets, as Linux's tcp_rcv_state_process (RCV_SHUTDOWN there: "RFC 1122 says we
+   MUST send a reset", 4.2.2.13, nobody will read it): <SEQ=SEG.ACK><CTL=RST>, the
+   application told ECONNRESET. Otherwise, with tw_conn_rd_keep, the text is received
+   as ever (Linux's SHUT_RD: the data stays readable, checked against Linux 6.18 over
+   TUN, conf/shut_rd_data_readable.pkt); IN_CONTINUE then means taken, else that
+   in_process_text discards it (TW_F_SHUT_RD alone). Cold: a read side shut only. */
+static __attribute__((noinline, cold)) in_result shut_rd_text(tw_stack *st, tw_socket *c,
+                                                              const tw_seg *s)
+{
+    if ((c->state == TW_STATE_FIN_WAIT_1 || c->state == TW_STATE_FIN_WAIT_2) &&
+        tw_seq_gt(tw_seq_add(s->seq, s->data_len), c->rcv_nxt)) {
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
+        assert(s->flags & TW_ACK);
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+        tw_conn_done(c, TW_ERR_RESET);
+        return IN_DONE;
+    }
+    if (tw_conn_rd_keep(c)) {
+        return in_text_taken(st, c, s);
+    }
+    return IN_CONTINUE;
+}
+
+/* Inline in in_synchronized, its one caller (third_ack takes its in-order case's steps
+   itself). */
+static inline __attribute__((always_inline)) in_result in_process_text(tw_socket *c,
+                                                                      const tw_seg *s)
+{
+    tw_stack *st = c->st;
+    if (s->data_len == 0) {
+        return IN_CONTINUE;
+    }
+    if (!synced_rcv_state(c)) {
+        /* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN came before; RFC 9293
+           3.10.7.4 seventh: "ignore the segment text" (Linux sends nothing either). */
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_FIN, &s->sum, c);
+        return IN_CONTINUE;
+    }
+    if (c->flags & TW_F_ORPHAN) {
+        /* Nobody will ever read this: tell the peer at once (RFC 1122 4.2.2.13: new data
+           after CLOSE SHOULD get a RST) rather than ACK data that is thrown away. Linux
+           answers with its reply to the segment (tcp_rcv_state_process returns 1 and
+           tcp_v4_send_reset follows): <SEQ=SEG.ACK><CTL=RST>, no ACK, no options, so a
+           peer that has not yet seen our FIN (SEG.ACK = its RCV.NXT) accepts it exactly
+           (RFC 5961 3.2) rather than answer a challenge ACK. */
+        tw_drop(st, TW_CNT_TCP_RX_DATA_AFTER_CLOSE, &s->sum, c);
+        /* (The connection's 4-tuple, not the header's: header prediction's segment
+           carries no ports in s->h. A segment here has ACK: in_synchronized's check.) */
+        assert(s->flags & TW_ACK);
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+        tw_conn_done(c, TW_ERR_ABORTED);
+        return IN_DONE;
+    }
+    if (s->data_len > c->rcv_mss) {
+        c->rcv_mss = (uint16_t)(s->data_len < tw_conn_local_mss(c) ? s->data_len
+                                                                  : tw_conn_local_mss(c));
+    }
+    if (c->flags & TW_F_SHUT_RD) {
+        in_result r = shut_rd_text(st, c, s);
+        if (r != IN_CONTINUE || tw_conn_rd_keep(c)) {
+            return r; /* (reset, or received as before: shut_rd_text) */
+        }
+        c->flags |= TW_F_ACK_NOW;
+        if (tw_seq_eq(s->seq, c->rcv_nxt)) {
+            c->rcv_nxt = tw_seq_add(c->rcv_nxt, s->data_len); /* read side shut: discard */
+            if (c->flags & TW_F_HOLES) {
+                /* RFC 2018 8: what was reported with SACK before the read side was shut
+                   stays received; RCV.NXT moves past it like past data that is read, so
+                   no SACK block is left behind the ACK and nothing is sent twice. */
+                c->rcv_nxt = ooo_pull(c, c->rcv_nxt);
+            }
+        }
+        return IN_CONTINUE;
+    }
+    return text_take(st, c, s);
+}
+
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
    FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
    where the caller knows it (only its case is then compiled there). */
@@ -2492,9 +2579,51 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack 
     return IN_CONTINUE;
 }
 
+/* The peer's FIN taken with text still held beyond it: nothing lies past the end of
+   the peer's stream (RFC 9293 3.10.7.4 eighth: the FIN "implies PUSH for any segment
+   text not yet delivered" and ends it), so the islands go and no SACK block reports
+   them again, as Linux's tcp_fin empties its out-of-order queue. Cold: a peer that sent
+   past its own FIN. */
+static __attribute__((noinline, cold)) void ooo_past_fin(tw_socket *c)
+{
+    c->ooo->n = 0;
+    tw_conn_ooo(c)->sack_nrecent = 0;
+    c->flags &= ~TW_F_HOLES;
+}
+
 static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c)
 {
+    if (__builtin_expect(c->flags & TW_F_HOLES, 0)) {
+        ooo_past_fin(c);
+    }
     return fin_in_order_in(c->st, c, (tw_state)c->state, true, true);
+}
+
+/* A FIN beyond a hole on a SACK connection, before in_process_fin notes it: its
+   sequence number is reported in the SACK blocks (tcp_sack.c sack_blocks_fin), a FIN
+   alone as the most recent arrival (RFC 2018 4), and the same FIN again as a duplicate
+   (RFC 2883 4: a D-SACK block for it, unless the segment's text gave one), as Linux's
+   out-of-order queue reports it (checked against Linux 6.18 over TUN: a lone early FIN
+   at 11 is answered sack 11:12, again sack 11:12 11:12). Cold: early FINs only. */
+static __attribute__((noinline, cold)) void ooo_fin_sack(tw_socket *c, const tw_seg *s,
+                                                         tw_seq fin_seq)
+{
+    if ((c->flags & TW_F_OOO_FIN) && tw_seq_eq(c->ooo_fin_seq, fin_seq) &&
+        !(c->flags & TW_F_DSACK)) {
+        tw_count(c->st, TW_CNT_TCP_RX_DSACK);
+        c->flags |= TW_F_DSACK;
+        c->dsack_start = fin_seq;
+        c->dsack_end = tw_seq_add(fin_seq, 1);
+    }
+    if (s->data_len == 0 && c->ooo) {
+        tw_ooo *o = tw_conn_ooo(c);
+        memmove(&o->sack_recent[1], &o->sack_recent[0],
+                sizeof(o->sack_recent) - sizeof(o->sack_recent[0]));
+        o->sack_recent[0] = fin_seq;
+        if (o->sack_nrecent < TW_SACK_RECENT) {
+            o->sack_nrecent++;
+        }
+    }
 }
 
 static in_result in_process_fin(tw_socket *c, const tw_seg *s)
@@ -2509,6 +2638,9 @@ static in_result in_process_fin(tw_socket *c, const tw_seg *s)
             /* The FIN lies beyond a hole: remember it for when the hole fills. Like any
                out-of-order segment it is ACKed at once (RFC 5681 4.2, as Linux does), so
                the duplicate ACK tells the peer what is missing (S14). */
+            if (c->flags & TW_F_SACK) {
+                ooo_fin_sack(c, s, fin_seq);
+            }
             c->flags |= TW_F_OOO_FIN | TW_F_ACK_NOW;
             c->ooo_fin_seq = fin_seq;
             return IN_CONTINUE;
@@ -2967,9 +3099,9 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
            tw_timer_armed(&c->timer) == (c->ka_at != TW_TIME_NEVER) && c != st->timer_held);
     /* on_new_ack's growth for a flight of 1 (the SYN), 1 acknowledged, would need a
        cwnd of 2 bytes or less: tw_cc_init has just made it initial_cwnd (1 at least)
-       segments of snd_mss, which is 52 at least (both ends' MSS are 64 at least: the
-       peer's clamped, req_promote; ours from an MTU of 576 or more, or a user's MSS of
-       64 or more, tw_socket_set_mss; less 12 for timestamps), so it never grows here. */
+       segments of snd_mss, which is 36 at least (the peer's MSS clamped at 48,
+       req_promote, ours from an MTU of 576 or more or a user's MSS of 88 or more,
+       tw_socket_set_mss; less 12 for timestamps), so it never grows here. */
     assert(c->cwnd > 2u);
     /* tw_out_push's steps for it: nothing to send (nobody writes on a child not yet
        accepted) and nothing in flight (our SYN acknowledged, the RTO stopped), so only
@@ -3682,8 +3814,8 @@ static __attribute__((noinline, cold)) void tw_pmtu_learn(tw_stack *st, uint32_t
 
 uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm)
 {
-    if (pm < 64) {
-        pm = pm ? 64 : 536;
+    if (pm < TW_PEER_MSS_MIN) {
+        pm = pm ? TW_PEER_MSS_MIN : 536;
     }
     size_t i = 0;
     while (i < st->pmtu_n) {
@@ -3699,7 +3831,7 @@ uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm)
         i++;
     }
     if (st->pmtu_n == 0) {
-        st->mss_slow = 64; /* (all aged out: the usual test again) */
+        st->mss_slow = TW_PEER_MSS_MIN; /* (all aged out: the usual test again) */
     }
     return pm;
 }

@@ -57,8 +57,10 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
     }
     uint32_t space;
     if (c->flags & (TW_F_SHUT_RD | TW_F_BUF_LOWERED)) {
-        if (c->flags & TW_F_SHUT_RD) {
+        if ((c->flags & TW_F_SHUT_RD) && !tw_conn_rd_keep(c)) {
             space = c->rcvbuf_cap;
+        } else if (!(c->flags & TW_F_BUF_LOWERED)) {
+            space = c->rcvbuf_cap - c->rcv.len; /* (a read side shut that keeps receiving) */
         } else {
             space = c->rcv.len < c->rcvbuf_cap ? c->rcvbuf_cap - c->rcv.len : 0;
             int32_t open = tw_seq_diff(c->rcv_adv, c->rcv_nxt);
@@ -166,16 +168,19 @@ void tw_trace_id_emit(tw_stack *st, tw_trace_kind kind, const tw_trace_id *id,
 #define HDR_ROOM TW_SND_HDR_ROOM /* (tcp_conn.h) */
 
 /* Whether an ACK sent now carries SACK blocks (RFC 2018 4, RFC 2883): SACK in use, and a
-   D-SACK to report or out-of-order data held. The usual case, neither, is one test of
-   c->flags (TW_F_HOLES mirrors c->ooo->n != 0). The rest asks the record again although
-   the flag has answered: GCC then lays push_now out 2 instructions shorter (measured). */
+   D-SACK to report, out-of-order data held or a FIN held beyond a hole (its sequence
+   number is reported as Linux reports it, tcp_sack_blocks' TW_F_OOO_FIN). The usual
+   case, none, is one test of c->flags (TW_F_HOLES mirrors c->ooo->n != 0). The rest
+   asks the record again although the flag has answered: GCC then lays push_now out 2
+   instructions shorter (measured). */
+#define SACK_DUE_FLAGS (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN)
 static inline bool sack_blocks_due(const tw_socket *c)
 {
     assert(!(c->flags & TW_F_HOLES) == !(c->ooo && c->ooo->n));
-    if (__builtin_expect(!(c->flags & (TW_F_DSACK | TW_F_HOLES)), 1)) {
+    if (__builtin_expect(!(c->flags & SACK_DUE_FLAGS), 1)) {
         return false;
     }
-    return (c->flags & TW_F_SACK) && ((c->flags & TW_F_DSACK) || c->ooo->n);
+    return (c->flags & TW_F_SACK) && ((c->flags & (TW_F_DSACK | TW_F_OOO_FIN)) || c->ooo->n);
 }
 
 static uint32_t load32(const uint8_t *p)
@@ -473,8 +478,13 @@ static inline __attribute__((always_inline)) void out_syn_all(
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
-    uint64_t h78 = tw_be64((uint64_t)tw_ts_now(st, r ? r->ts_off : c->ts_offset) << 32 |
-                           (r ? r->ts_recent : 0));
+    uint32_t ts_val = tw_ts_now(st, r ? r->ts_off : c->ts_offset);
+    if (!r && !retrans) {
+        /* (TS.Recent is unused until the SYN+ACK comes: in_syn_sent's usual echo test
+           compares with it, tcp_in.c synack_ecr_bad) */
+        c->ts_recent = ts_val;
+    }
+    uint64_t h78 = tw_be64((uint64_t)ts_val << 32 | (r ? r->ts_recent : 0));
     memcpy(tcp + 28, &h78, 8);
     /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
     uint32_t n9 = tw_be32(0x01030300u);
@@ -1036,9 +1046,12 @@ void tw_out_ack_last(tw_socket *c)
        space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's.
        An orphan's usual case first, in one compare of the flags with sack_blocks_due's
        test: the application's close shut its reading side, whose window stays open at
-       the whole buffer (rcv_space_nocall's first case), and no SACK block to send. */
+       the whole buffer (rcv_space_nocall's first case), and no SACK block to send (nor
+       an extras block, TW_F_EXTRAS, which a read side shut that keeps receiving has:
+       tw_conn_rd_keep, whose window is what it holds). */
     uint32_t space = c->rcvbuf_cap;
-    if (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
+    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_SHUT_RD | TW_F_EXTRAS)) !=
+                             TW_F_SHUT_RD,
                          0)) {
         if (sack_blocks_due(c)) {
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
@@ -1360,12 +1373,13 @@ static uint32_t cwnd_now(const tw_socket *c)
 /* Payload bytes one segment may carry now: snd_mss already leaves room for timestamps;
    SACK blocks riding on the segment take more (RFC 9293 3.7.1: Eff.snd.MSS is the MSS
    less the options sent; RFC 6691; Linux's tcp_current_mss does the same), so a segment
-   never exceeds the peer's MSS nor the MTU. No floor: snd_mss is at least 52 (the peer's
-   MSS is clamped to 64, less 12 for timestamps) and the blocks take at most 28 with
-   timestamps, 36 without (then snd_mss is at least 64), so at least 24 bytes remain. */
+   never exceeds the peer's MSS nor the MTU. No floor: snd_mss is at least 36 (the peer's
+   MSS is clamped to 48, less 12 for timestamps) and the blocks take at most 28 with
+   timestamps, 36 without (then snd_mss is at least 48), so at least 8 bytes remain. */
 static uint32_t seg_payload_max_sack(const tw_socket *c)
 {
-    unsigned n = ((c->flags & TW_F_DSACK) ? 1u : 0u) + (c->ooo ? c->ooo->n : 0u);
+    unsigned n = ((c->flags & TW_F_DSACK) ? 1u : 0u) + (c->ooo ? c->ooo->n : 0u) +
+                 (tw_sack_fin_alone(c) ? 1u : 0u);
     unsigned max = (c->flags & TW_F_TS) ? 3u : 4u;
     if (n > max) {
         n = max;
@@ -1906,8 +1920,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
        cases in one test of the flags, with sack_blocks_due's. */
     /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_CORK)) != 0,
-                          0) &&
+        (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)) != 0, 0) &&
          ((c->flags & (TW_F_PERSIST | TW_F_CORK)) || sack_blocks_due(c)))) {
         return false;
     }

@@ -218,6 +218,76 @@ uint32_t tw_sack_pipe(const tw_socket *c)
     return pipe;
 }
 
+/* tw_sack_blocks with a FIN held beyond a hole: the islands as they are, the one that
+   ends at the FIN one longer, or the FIN as an island of its own after them all (nothing
+   the peer sends lies beyond its FIN); the same order otherwise (RFC 2018 4: the most
+   recent first, tcp_in.c notes the FIN's number among the recent ones). Cold: only a
+   connection whose peer's FIN came early. */
+static __attribute__((noinline, cold)) unsigned sack_blocks_fin(tw_socket *c,
+                                                                 tw_sack_block *out,
+                                                                 unsigned n, unsigned max)
+{
+    tw_range r[TW_RANGES_MAX + 1];
+    unsigned nr = 0;
+    bool fin_done = false;
+    for (unsigned i = 0; c->ooo && i < c->ooo->n; i++) {
+        r[nr] = c->ooo->r[i];
+        if (tw_seq_eq(r[nr].end, c->ooo_fin_seq)) {
+            r[nr].end = tw_seq_add(r[nr].end, 1);
+            fin_done = true;
+        }
+        nr++;
+    }
+    if (!fin_done) {
+        r[nr].start = c->ooo_fin_seq;
+        r[nr].end = tw_seq_add(c->ooo_fin_seq, 1);
+        nr++;
+    }
+    bool used[TW_RANGES_MAX + 1] = {false};
+    if (c->ooo) {
+        const tw_ooo *o = tw_conn_ooo(c);
+        for (unsigned k = 0; k < o->sack_nrecent && n < max; k++) {
+            for (unsigned i = 0; i < nr; i++) {
+                if (!used[i] && tw_seq_in(o->sack_recent[k], r[i].start, r[i].end)) {
+                    used[i] = true;
+                    out[n].start = r[i].start.v;
+                    out[n].end = r[i].end.v;
+                    n++;
+                    break;
+                }
+            }
+        }
+    }
+    for (unsigned i = 0; i < nr && n < max; i++) {
+        if (!used[i]) {
+            out[n].start = r[i].start.v;
+            out[n].end = r[i].end.v;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* A FIN held beyond a hole (TW_F_OOO_FIN) is reported in the SACK blocks as the
+   sequence number it takes, as Linux's out-of-order queue holds it (tcp_data_queue_ofo:
+   the FIN's skb ends one past its data): a FIN after held data lengthens that island's
+   block by one, a FIN after a hole of its own is a block of one. RFC 2018 leaves the
+   FIN to the implementation (it speaks of data); reporting it tells the sender the FIN
+   arrived, and a sender that resends only what the SACK scoreboard shows missing does
+   not resend it. True when the FIN needs a block of its own (no island ends at it). */
+bool tw_sack_fin_alone(const tw_socket *c)
+{
+    if (!(c->flags & TW_F_OOO_FIN)) {
+        return false;
+    }
+    for (unsigned i = 0; c->ooo && i < c->ooo->n; i++) {
+        if (tw_seq_eq(c->ooo->r[i].end, c->ooo_fin_seq)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max)
 {
     unsigned n = 0;
@@ -227,6 +297,9 @@ unsigned tw_sack_blocks(tw_socket *c, tw_sack_block *out, unsigned max)
         out[n].end = c->dsack_end.v;
         n++;
         c->flags &= ~TW_F_DSACK;
+    }
+    if (__builtin_expect(c->flags & TW_F_OOO_FIN, 0)) {
+        return sack_blocks_fin(c, out, n, max);
     }
     if (!c->ooo || !c->ooo->n) {
         return n;

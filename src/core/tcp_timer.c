@@ -343,6 +343,15 @@ static bool on_persist(tw_socket *c)
         tw_conn_done(c, tw_conn_timeout_err(c)); /* (Linux: tcp_write_err) */
         return false;
     }
+    if ((c->persist_backoff & TW_PERSIST_BACKOFF) == 0 && c->snd_wnd == 0 &&
+        tw_conn_user_timeout(c)) {
+        /* TCP_USER_TIMEOUT under a closed window counts from the first probe, as Linux's
+           icsk_probes_tstamp (tcp_probe_timer, tcp_clamp_probe0_to_user_timeout): the
+           data has not left before it (RFC 5482: the time sent data may stay
+           unacknowledged). Checked against Linux 6.18 over TUN: 3 s after the first
+           probe (d03_user_timeout_zero_window.pkt). */
+        c->stall_start = st->now;
+    }
     tw_count(st, TW_CNT_TCP_PERSIST_PROBE);
     c->persist_probes++;
     c->probes_out++;

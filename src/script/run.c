@@ -1121,7 +1121,9 @@ static int encode_opts(sc_runner *r, const sc_flow *fl, int line, const tw_sc_pa
         }
         case TW_SC_O_TS: {
             uint32_t ecr = o->v2;
-            if ((p->flags & TW_SC_F_ACK) && ts_ecr_to_live(r, line, o->v2, &ecr) < 0) {
+            /* (an echo of 0 is sent as it is: "no echo", RFC 7323 3.2, which a SYN+ACK
+               may carry; conf/synack_ts_ecr_taken.pkt) */
+            if ((p->flags & TW_SC_F_ACK) && ecr != 0 && ts_ecr_to_live(r, line, o->v2, &ecr) < 0) {
                 return -1;
             }
             tmp[l++] = 8;

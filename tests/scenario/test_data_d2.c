@@ -272,8 +272,9 @@ static void test_d02_zero_window_probes_back_off_then_reopen(void **state)
 /* D2 + issue 6 (RFC 9293 3.8.6.1 and 3.10.8 user timeout; RFC 5482; Linux
    tcp_clamp_probe0_to_user_timeout): a peer that answers every probe but keeps its
    window at zero cannot hold the connection beyond the user timeout: it is aborted with
-   TIMEDOUT exactly when the timeout has run since the window held data back, no later
-   probe is sent, and closing the socket then leaves nothing behind. */
+   TIMEDOUT exactly when the timeout has run since the first probe (Linux's
+   icsk_probes_tstamp; it ran from when the window held data back, 300 ms earlier), no
+   later probe is sent, and closing the socket then leaves nothing behind. */
 static void test_d02_zero_window_forever_user_timeout(void **state)
 {
     tw_t *t = *state;
@@ -290,8 +291,9 @@ static void test_d02_zero_window_forever_user_timeout(void **state)
         TW_SEND(t, at, PACK(1000, 0));
         TW_EXPECT_NOTHING(t);
     }
-    /* The next probe would be due at p + 18.9 s; the user timeout ends at p + 10 s. */
-    RUN_TO(t, p + TW_SEC(10));
+    /* The next probe would be due at p + 18.9 s; the user timeout ends 10 s after the
+       first probe, at p + 10.3 s. */
+    RUN_TO(t, p + TW_MS(10300));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_state(c.s), TW_STATE_CLOSED);
     assert_int_equal(tw_socket_error(c.s), TW_ERR_TIMEDOUT);
@@ -344,7 +346,8 @@ static void test_d02_zero_window_unanswered_probes_time_out(void **state)
 /* D2 + issue 6 (RFC 9293 3.10.8; RFC 6429 lets a sender in persist give up): the
    application closed its socket with 2000 bytes and the FIN still queued behind a zero
    window. The orphan keeps probing, the peer keeps answering "window 0", and the user
-   timeout still bounds it: at 10 s the orphan is gone and every byte it held is free. */
+   timeout still bounds it: 10 s after the first probe (p + 10.3 s, as Linux counts it)
+   the orphan is gone and every byte it held is free. */
 static void test_d02_orphan_behind_zero_window_freed_at_user_timeout(void **state)
 {
     tw_t *t = *state;
@@ -365,7 +368,7 @@ static void test_d02_orphan_behind_zero_window_freed_at_user_timeout(void **stat
         TW_SEND(t, at, PACK(1000, 0));
         TW_EXPECT_NOTHING(t);
     }
-    RUN_TO(t, p + TW_SEC(10));
+    RUN_TO(t, p + TW_MS(10300));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_t_counter(t, TW_CNT_TCP_USER_TIMEDOUT), 1);
     assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 0);
