@@ -223,45 +223,61 @@ uint32_t tw_sack_pipe(const tw_socket *c)
    the peer sends lies beyond its FIN); the same order otherwise (RFC 2018 4: the most
    recent first, tcp_in.c notes the FIN's number among the recent ones). Cold: only a
    connection whose peer's FIN came early. */
+static tw_range fin_island(const tw_range *rs, unsigned nooo, unsigned i, tw_seq fin)
+{
+    tw_range r;
+    if (i < nooo) {
+        r = rs[i];
+        if (tw_seq_eq(r.end, fin)) {
+            r.end = tw_seq_add(r.end, 1);
+        }
+    } else {
+        r.start = fin;
+        r.end = tw_seq_add(fin, 1);
+    }
+    return r;
+}
+
 static __attribute__((noinline, cold)) unsigned sack_blocks_fin(tw_socket *c,
                                                                  tw_sack_block *out,
                                                                  unsigned n, unsigned max)
 {
-    tw_range r[TW_RANGES_MAX + 1];
-    unsigned nr = 0;
-    bool fin_done = false;
-    for (unsigned i = 0; c->ooo && i < c->ooo->n; i++) {
-        r[nr] = c->ooo->r[i];
-        if (tw_seq_eq(r[nr].end, c->ooo_fin_seq)) {
-            r[nr].end = tw_seq_add(r[nr].end, 1);
-            fin_done = true;
-        }
-        nr++;
-    }
-    if (!fin_done) {
-        r[nr].start = c->ooo_fin_seq;
-        r[nr].end = tw_seq_add(c->ooo_fin_seq, 1);
-        nr++;
-    }
-    bool used[TW_RANGES_MAX + 1] = {false};
+    /* (islands 0 .. nr - 1: the held ranges, then the FIN's own when none ends at it;
+       the held ranges may be in an array of their own, so they are read in place) */
+    unsigned nooo = c->ooo ? c->ooo->n : 0;
+    const tw_range *rs = nooo ? tw_ranges_get(c->ooo) : NULL;
+    unsigned nr = nooo + (tw_sack_fin_alone(c) ? 1u : 0u);
+    unsigned used[TW_SACK_RECENT], nused = 0; /* (indexes of the islands reported) */
     if (c->ooo) {
         const tw_ooo *o = tw_conn_ooo(c);
         for (unsigned k = 0; k < o->sack_nrecent && n < max; k++) {
             for (unsigned i = 0; i < nr; i++) {
-                if (!used[i] && tw_seq_in(o->sack_recent[k], r[i].start, r[i].end)) {
-                    used[i] = true;
-                    out[n].start = r[i].start.v;
-                    out[n].end = r[i].end.v;
-                    n++;
+                tw_range r = fin_island(rs, nooo, i, c->ooo_fin_seq);
+                if (tw_seq_in(o->sack_recent[k], r.start, r.end)) {
+                    bool dup = false;
+                    for (unsigned u = 0; u < nused; u++) {
+                        dup |= used[u] == i;
+                    }
+                    if (!dup) {
+                        used[nused++] = i;
+                        out[n].start = r.start.v;
+                        out[n].end = r.end.v;
+                        n++;
+                    }
                     break;
                 }
             }
         }
     }
     for (unsigned i = 0; i < nr && n < max; i++) {
-        if (!used[i]) {
-            out[n].start = r[i].start.v;
-            out[n].end = r[i].end.v;
+        bool dup = false;
+        for (unsigned u = 0; u < nused; u++) {
+            dup |= used[u] == i;
+        }
+        if (!dup) {
+            tw_range r = fin_island(rs, nooo, i, c->ooo_fin_seq);
+            out[n].start = r.start.v;
+            out[n].end = r.end.v;
             n++;
         }
     }
@@ -280,8 +296,10 @@ bool tw_sack_fin_alone(const tw_socket *c)
     if (!(c->flags & TW_F_OOO_FIN)) {
         return false;
     }
-    for (unsigned i = 0; c->ooo && i < c->ooo->n; i++) {
-        if (tw_seq_eq(c->ooo->r[i].end, c->ooo_fin_seq)) {
+    unsigned nooo = c->ooo ? c->ooo->n : 0;
+    const tw_range *rs = nooo ? tw_ranges_get(c->ooo) : NULL;
+    for (unsigned i = 0; i < nooo; i++) {
+        if (tw_seq_eq(rs[i].end, c->ooo_fin_seq)) {
             return false;
         }
     }
