@@ -188,15 +188,20 @@ static uint32_t load32(const uint8_t *p)
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
    more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. `rn`
    is RCV.NXT, for a caller that has it (push_last_send). */
-static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
+static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     c->last_ack_sent = rn;
-    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
+    c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
     c->delack_bytes = 0;
     if (c->dack_at != TW_TIME_NEVER) {
         tw_conn_dack_stop(c);
     }
+}
+
+static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
+{
+    ack_carried_rn_set(c, rn, 0);
 }
 
 static inline void ack_carried(tw_socket *c)
@@ -1763,10 +1768,12 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
 
 /* push_last's sending, once its tests have passed: the segment of `flags` with `avail`
    bytes of the ring at `off` (and the FIN when flags has it) from snd_nxt. Inline in
-   each of push_last's two cases, so that each goes on straight to its own builder. */
+   each of push_last's two cases, so that each goes on straight to its own builder.
+   `set`: flags to set with the ACK's change of them (a data segment's TW_F_RTT_TIMING). */
 static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
-                                                                 uint32_t avail, bool in_flight)
+                                                                 uint32_t avail, bool in_flight,
+                                                                 uint32_t set)
 {
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
        side, whose window stays open at the whole buffer (tw_conn_rcv_space's first
@@ -1800,7 +1807,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     } else {
         win = adv_window_rn(c, false, rcv_space_usual(c), rn);
     }
-    ack_carried_rn(c, rn);
+    ack_carried_rn_set(c, rn, set);
     push_last_sent(c, nxt);
     emit_plain(st, c, flags, seq, off, avail, false, win, rn);
 }
@@ -1839,8 +1846,10 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
         tw_seq_gt(c->snd_sml, c->snd_una)) {
         return false; /* Nagle holds it (push_segs counts that) */
     }
+    /* RFC 6298 3: time this segment unless one is timed already. The flag itself is set
+       with ack_carried's change of the flags (push_last_send's `set`: one store of them,
+       not two; setting it when it is set already changes nothing). */
     if (!(c->flags & TW_F_RTT_TIMING)) {
-        c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
         c->rtt_start = st->now;
     }
@@ -1854,7 +1863,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   in_flight);
+                   in_flight, TW_F_RTT_TIMING);
     return true;
 }
 
@@ -1897,7 +1906,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
