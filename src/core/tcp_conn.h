@@ -707,15 +707,17 @@ static inline void tw_conn_timer_update(tw_socket *c)
 static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_stack *st,
                                                                        tw_socket *c,
                                                                        tw_time at,
-                                                                       bool dack_off)
+                                                                       bool dack_off,
+                                                                       bool unheld)
 {
     assert(st == c->st);
     assert(!dack_off || c->dack_at == TW_TIME_NEVER);
-    if (dack_off && c == st->timer_held) {
+    assert(!unheld || c != st->timer_held);
+    if (dack_off && !unheld && c == st->timer_held) {
         st->timer_dirty = true;
         return;
     }
-    if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
+    if ((unheld || c != st->timer_held) && !tw_timer_armed(&c->timer) &&
         (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER) {
         tw_wheel_arm_lazy_at(&st->wheel, &c->timer, at);
         return;
@@ -1299,10 +1301,12 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
    other deadlines leaves it out (lifecycle -3 instr), and a held timer is marked without
    tw_conn_timer_update's call (tw_conn_timer_started; -4). `st` is c's stack, as the
    caller holds it (push_now: read before the netdev's call, rather than c->st again
-   after it, which the compiler cannot assume unchanged; -4). */
+   after it, which the compiler cannot assume unchanged; -4). unheld: the caller knows
+   c's timer is not held (an API call's send: no segment is being processed). */
 static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack *st,
                                                                       tw_socket *c,
-                                                                      bool dack_off)
+                                                                      bool dack_off,
+                                                                      bool unheld)
 {
     assert(st == c->st);
     if (c->rto_at == TW_TIME_NEVER) {
@@ -1313,7 +1317,7 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack 
            tw_time_to_tick rounds apart; the wheel entry is then set by the general
            step, which arms what tw_conn_timer_started would. */
         if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-            tw_conn_timer_started(st, c, at, dack_off);
+            tw_conn_timer_started(st, c, at, dack_off, unheld);
         } else {
             tw_conn_timer_update(c);
         }
@@ -1321,7 +1325,7 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack 
 }
 static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c)
 {
-    tw_rto_arm_inline_as(c->st, c, false);
+    tw_rto_arm_inline_as(c->st, c, false, false);
 }
 static inline void tw_rto_arm(tw_socket *c)
 {

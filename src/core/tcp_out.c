@@ -1973,7 +1973,10 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, 
         if (c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
-            tw_rto_arm_inline_as(st, c, true);
+            /* (leave: an API call's send, no segment under way, so c's timer is not
+               held: tcp_in.c timer_hold holds one only while its segment is processed,
+               and a hook calls nothing on the stack, tcpwave.h) */
+            tw_rto_arm_inline_as(st, c, true, leave);
         }
     } else {
         push_segs(c, ~0u, false);
