@@ -1997,9 +1997,36 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
     push_now_in(c, false, 0);
 }
 
-int tw_out_push_now_leave(tw_socket *c)
+/* tw_out_push_now_leave's general case, out of line (a tail call): the FIN alone, below,
+   then saves only the registers its own steps need. */
+static __attribute__((noinline)) int push_now_leave_general(tw_socket *c)
 {
     return (int)push_now_in(c, true, 0);
+}
+
+int tw_out_push_now_leave(tw_socket *c)
+{
+    /* push_last's tests for the FIN alone (a close after everything sent was
+       acknowledged, the usual close): nothing queued behind snd_nxt but the FIN, nothing
+       in recovery, no SACK block to carry or persist timer, and the peer's window open
+       for the FIN's sequence number; otherwise the general steps. */
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
+        (c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) ||
+        tw_seq_diff(tw_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt) <= 0) {
+        return push_now_leave_general(c);
+    }
+    assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
+    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0);
+    /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
+       the stack read again from c after the netdev's call: only c is kept across it */
+    tw_stack *st = c->st;
+    if (c->rto_at == TW_TIME_NEVER) {
+        tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
+    }
+    assert(st->in_call);
+    st->in_call = false;
+    return 0;
 }
 
 tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
