@@ -1773,15 +1773,16 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
 static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
-                                                                 uint32_t set)
+                                                                 uint32_t set, tw_time now)
 {
+    assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
        side, whose window stays open at the whole buffer (tw_conn_rcv_space's first
        case): asked first there (as tw_out_ack_last does). */
     bool shut_first = avail == 0;
     /* (nothing in flight: a request's, a response's, a close's usual case) */
     if (__builtin_expect(!in_flight, 1)) {
-        c->stall_start = st->now;
+        c->stall_start = now;
     }
     tw_seq seq = c->snd_nxt;
     tw_seq rn = c->rcv_nxt; /* (read once for the window, the ACK's note and its field) */
@@ -1849,9 +1850,12 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     /* RFC 6298 3: time this segment unless one is timed already. The flag itself is set
        with ack_carried's change of the flags (push_last_send's `set`: one store of them,
        not two; setting it when it is set already changes nothing). */
+    /* (the clock read once for this and push_last_send's stall_start: a store to c
+       between could alias st->now for the compiler, which read it again) */
+    tw_time now = st->now;
     if (!(c->flags & TW_F_RTT_TIMING)) {
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
-        c->rtt_start = st->now;
+        c->rtt_start = now;
     }
     /* (short: a request's, a response's, a bulk transfer's tail; GCC laid it out of
        line with a jump back) */
@@ -1863,7 +1867,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   in_flight, TW_F_RTT_TIMING);
+                   in_flight, TW_F_RTT_TIMING, now);
     return true;
 }
 
@@ -1906,7 +1910,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
@@ -2017,7 +2021,8 @@ int tw_out_push_now_leave(tw_socket *c)
         return push_now_leave_general(c);
     }
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
-    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0);
+    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
+                   c->st->now);
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;
