@@ -717,8 +717,15 @@ static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_stack
         st->timer_dirty = true;
         return;
     }
+    /* unheld (an API call: no segment and no timer being processed for c): the entry is
+       armed whenever a deadline is set (tw_conn_timer_update arms it at the earliest,
+       and cancels it only when all four are NEVER), so one not armed has no other
+       deadline to keep, without their test */
+    assert(!unheld || tw_timer_armed(&c->timer) ||
+           (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER);
     if ((unheld || c != st->timer_held) && !tw_timer_armed(&c->timer) &&
-        (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER) {
+        (unheld ||
+         (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER)) {
         tw_wheel_arm_lazy_at(&st->wheel, &c->timer, at);
         return;
     }
