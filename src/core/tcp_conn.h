@@ -1111,8 +1111,9 @@ void tw_out_push_open(tw_socket *c);
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
 void tw_out_push_now(tw_socket *c);
-/* tw_out_push_now from inside an API call (close), then the call's end: the stack's
-   re-entrancy guard cleared once the netdev has what was sent. Returns 0. */
+/* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
+   close_usual), then the call's end: the stack's re-entrancy guard cleared once the
+   netdev has what was sent. Returns 0. */
 int tw_out_push_now_leave(tw_socket *c);
 /* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
    4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end

@@ -1769,11 +1769,13 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
 /* push_last's sending, once its tests have passed: the segment of `flags` with `avail`
    bytes of the ring at `off` (and the FIN when flags has it) from snd_nxt. Inline in
    each of push_last's two cases, so that each goes on straight to its own builder.
-   `set`: flags to set with the ACK's change of them (a data segment's TW_F_RTT_TIMING). */
+   `set`: flags to set with the ACK's change of them (a data segment's TW_F_RTT_TIMING).
+   `orphan`: the caller knows the segment is an orphan's FIN alone (close's). */
 static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
-                                                                 uint32_t set, tw_time now)
+                                                                 uint32_t set, tw_time now,
+                                                                 bool orphan)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -1794,7 +1796,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        nothing on the stack), and the builder then ends the function, with only c and the
        stack kept across the netdev's call (lifecycle -36 instructions). */
     uint16_t win;
-    if (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1)) {
+    assert(!orphan || (shut_first && (c->flags & TW_F_ORPHAN)));
+    if (orphan || (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1))) {
         /* An orphan (close: its reading side shut too) offers the whole buffer, and
            adv_window's other steps change nothing for it: the space is rcvbuf_cap, never
            below sws_space's step (at most half of it), and the right edge it notes
@@ -1867,7 +1870,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   in_flight, TW_F_RTT_TIMING, now);
+                   in_flight, TW_F_RTT_TIMING, now, false);
     return true;
 }
 
@@ -1910,7 +1913,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
@@ -2021,8 +2024,9 @@ int tw_out_push_now_leave(tw_socket *c)
         return push_now_leave_general(c);
     }
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
+    /* (close made c an orphan: socket.c close_usual, the only caller) */
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
-                   c->st->now);
+                   c->st->now, true);
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;
