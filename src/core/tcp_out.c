@@ -1039,12 +1039,15 @@ void tw_out_ack_last(tw_socket *c)
     tw_seq seq = c->snd_max;
     /* adv_window's field, without the right edge it notes (tw_out_ack_carried); the
        space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's.
-       An orphan's usual case first, in one compare of the flags with sack_blocks_due's
-       test: the application's close shut its reading side, whose window stays open at
-       the whole buffer (rcv_space_nocall's first case), and no SACK block to send. */
+       An orphan's usual case first: the application's close shut its reading side,
+       whose window stays open at the whole buffer (rcv_space_nocall's first case), and
+       no SACK block to send. */
     uint32_t space = c->rcvbuf_cap;
-    if (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_SHUT_RD)) != TW_F_SHUT_RD,
-                         0)) {
+    /* (an orphan's: tcp_in.c asks the flag before it calls; every orphan that lives has
+       its reading side shut, socket.c close: only the shared test of sack_blocks_due's
+       flags is left) */
+    assert((c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD)) == (TW_F_ORPHAN | TW_F_SHUT_RD));
+    if (__builtin_expect((c->flags & (TW_F_DSACK | TW_F_HOLES)) != 0, 0)) {
         if (sack_blocks_due(c)) {
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
             return;
