@@ -1855,9 +1855,9 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     /* RFC 6298 3: time this segment unless one is timed already. The flag itself is set
        with ack_carried's change of the flags (push_last_send's `set`: one store of them,
-       not two; setting it when it is set already changes nothing). */
-    /* (the clock read once for this and push_last_send's stall_start: a store to c
-       between could alias st->now for the compiler, which read it again) */
+       not two; setting it when it is set already changes nothing). The clock is read
+       once for this and push_last_send's stall_start (a store to c between could alias
+       st->now for the compiler, which read it again). */
     tw_time now = st->now;
     if (!(c->flags & TW_F_RTT_TIMING)) {
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
