@@ -2019,11 +2019,15 @@ int tw_out_push_now_leave(tw_socket *c)
     /* push_last's tests for the FIN alone (a close after everything sent was
        acknowledged, the usual close): nothing queued behind snd_nxt but the FIN, nothing
        in recovery, no SACK block to carry or persist timer, and the peer's window open
-       for the FIN's sequence number; otherwise the general steps. */
+       for the FIN's sequence number (its right edge past snd_nxt, asked as snd_nxt -
+       edge >= 0: a compare and its sign, where edge - snd_nxt <= 0 took a test besides);
+       otherwise the general steps. */
+    /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
+    assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
         (c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) ||
-        tw_seq_diff(tw_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt) <= 0) {
+        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0) {
         return push_now_leave_general(c);
     }
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
