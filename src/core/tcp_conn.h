@@ -730,16 +730,25 @@ static inline void tw_conn_timer_update(tw_socket *c)
 static inline __attribute__((always_inline)) void tw_conn_timer_started(tw_stack *st,
                                                                        tw_socket *c,
                                                                        tw_time at,
-                                                                       bool dack_off)
+                                                                       bool dack_off,
+                                                                       bool unheld)
 {
     assert(st == c->st);
     assert(!dack_off || c->dack_at == TW_TIME_NEVER);
-    if (dack_off && c == st->timer_held) {
+    assert(!unheld || c != st->timer_held);
+    if (dack_off && !unheld && c == st->timer_held) {
         st->timer_dirty = true;
         return;
     }
-    if (c != st->timer_held && !tw_timer_armed(&c->timer) &&
-        (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER) {
+    /* unheld (an API call: no segment and no timer being processed for c): the entry is
+       armed whenever a deadline is set (tw_conn_timer_update arms it at the earliest,
+       and cancels it only when all four are NEVER), so one not armed has no other
+       deadline to keep, without their test */
+    assert(!unheld || tw_timer_armed(&c->timer) ||
+           (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER);
+    if ((unheld || c != st->timer_held) && !tw_timer_armed(&c->timer) &&
+        (unheld ||
+         (c->misc_at & (dack_off ? TW_TIME_NEVER : c->dack_at) & c->ka_at) == TW_TIME_NEVER)) {
         tw_wheel_arm_lazy_at(&st->wheel, &c->timer, at);
         return;
     }
@@ -1138,8 +1147,9 @@ void tw_out_push_open(tw_socket *c);
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
 void tw_out_push_now(tw_socket *c);
-/* tw_out_push_now from inside an API call (close), then the call's end: the stack's
-   re-entrancy guard cleared once the netdev has what was sent. Returns 0. */
+/* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
+   close_usual), then the call's end: the stack's re-entrancy guard cleared once the
+   netdev has what was sent. Returns 0. */
 int tw_out_push_now_leave(tw_socket *c);
 /* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
    4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end
@@ -1337,10 +1347,12 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
    other deadlines leaves it out (lifecycle -3 instr), and a held timer is marked without
    tw_conn_timer_update's call (tw_conn_timer_started; -4). `st` is c's stack, as the
    caller holds it (push_now: read before the netdev's call, rather than c->st again
-   after it, which the compiler cannot assume unchanged; -4). */
+   after it, which the compiler cannot assume unchanged; -4). unheld: the caller knows
+   c's timer is not held (an API call's send: no segment is being processed). */
 static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack *st,
                                                                       tw_socket *c,
-                                                                      bool dack_off)
+                                                                      bool dack_off,
+                                                                      bool unheld)
 {
     assert(st == c->st);
     if (c->rto_at == TW_TIME_NEVER) {
@@ -1351,7 +1363,7 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack 
            tw_time_to_tick rounds apart; the wheel entry is then set by the general
            step, which arms what tw_conn_timer_started would. */
         if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-            tw_conn_timer_started(st, c, at, dack_off);
+            tw_conn_timer_started(st, c, at, dack_off, unheld);
         } else {
             tw_conn_timer_update(c);
         }
@@ -1359,7 +1371,7 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack 
 }
 static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c)
 {
-    tw_rto_arm_inline_as(c->st, c, false);
+    tw_rto_arm_inline_as(c->st, c, false, false);
 }
 static inline void tw_rto_arm(tw_socket *c)
 {

@@ -193,15 +193,20 @@ static uint32_t load32(const uint8_t *p)
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
    more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. `rn`
    is RCV.NXT, for a caller that has it (push_last_send). */
-static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
+static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     c->last_ack_sent = rn;
-    c->flags &= ~(TW_F_ACK_NOW | TW_F_ACK_LAZY);
+    c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
     c->delack_bytes = 0;
     if (c->dack_at != TW_TIME_NEVER) {
         tw_conn_dack_stop(c);
     }
+}
+
+static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
+{
+    ack_carried_rn_set(c, rn, 0);
 }
 
 static inline void ack_carried(tw_socket *c)
@@ -1044,15 +1049,16 @@ void tw_out_ack_last(tw_socket *c)
     tw_seq seq = c->snd_max;
     /* adv_window's field, without the right edge it notes (tw_out_ack_carried); the
        space from rcv_space_nocall, as tw_out_syn takes it: no call before the netdev's.
-       An orphan's usual case first, in one compare of the flags with sack_blocks_due's
-       test: the application's close shut its reading side, whose window stays open at
-       the whole buffer (rcv_space_nocall's first case), and no SACK block to send (nor
-       an extras block, TW_F_EXTRAS, which a read side shut that keeps receiving has:
-       tw_conn_rd_keep, whose window is what it holds). */
+       An orphan's usual case first: the application's close shut its reading side,
+       whose window stays open at the whole buffer (rcv_space_nocall's first case), and
+       no SACK block to send (nor an extras block, TW_F_EXTRAS, which a read side shut
+       that keeps receiving has: tw_conn_rd_keep, whose window is what it holds). */
     uint32_t space = c->rcvbuf_cap;
-    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_SHUT_RD | TW_F_EXTRAS)) !=
-                             TW_F_SHUT_RD,
-                         0)) {
+    /* (an orphan's: tcp_in.c asks the flag before it calls; every orphan that lives has
+       its reading side shut, socket.c close: the flags left to test are sack_blocks_due's
+       and the extras') */
+    assert((c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD)) == (TW_F_ORPHAN | TW_F_SHUT_RD));
+    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_EXTRAS)) != 0, 0)) {
         if (sack_blocks_due(c)) {
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
             return;
@@ -1808,18 +1814,23 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
 
 /* push_last's sending, once its tests have passed: the segment of `flags` with `avail`
    bytes of the ring at `off` (and the FIN when flags has it) from snd_nxt. Inline in
-   each of push_last's two cases, so that each goes on straight to its own builder. */
+   each of push_last's two cases, so that each goes on straight to its own builder.
+   `set`: flags to set with the ACK's change of them (a data segment's TW_F_RTT_TIMING).
+   `orphan`: the caller knows the segment is an orphan's FIN alone (close's). */
 static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
-                                                                 uint32_t avail, bool in_flight)
+                                                                 uint32_t avail, bool in_flight,
+                                                                 uint32_t set, tw_time now,
+                                                                 bool orphan)
 {
+    assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
        side, whose window stays open at the whole buffer (tw_conn_rcv_space's first
        case): asked first there (as tw_out_ack_last does). */
     bool shut_first = avail == 0;
     /* (nothing in flight: a request's, a response's, a close's usual case) */
     if (__builtin_expect(!in_flight, 1)) {
-        c->stall_start = st->now;
+        c->stall_start = now;
     }
     tw_seq seq = c->snd_nxt;
     tw_seq rn = c->rcv_nxt; /* (read once for the window, the ACK's note and its field) */
@@ -1831,7 +1842,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        nothing on the stack), and the builder then ends the function, with only c and the
        stack kept across the netdev's call (lifecycle -36 instructions). */
     uint16_t win;
-    if (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1)) {
+    assert(!orphan || (shut_first && (c->flags & TW_F_ORPHAN)));
+    if (orphan || (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1))) {
         /* An orphan (close: its reading side shut too) offers the whole buffer, and
            adv_window's other steps change nothing for it: the space is rcvbuf_cap, never
            below sws_space's step (at most half of it), and the right edge it notes
@@ -1845,7 +1857,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     } else {
         win = adv_window_rn(c, false, rcv_space_usual(c), rn);
     }
-    ack_carried_rn(c, rn);
+    ack_carried_rn_set(c, rn, set);
     push_last_sent(c, nxt);
     emit_plain(st, c, flags, seq, off, avail, false, win, rn);
 }
@@ -1884,10 +1896,15 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
         tw_seq_gt(c->snd_sml, c->snd_una)) {
         return false; /* Nagle holds it (push_segs counts that) */
     }
+    /* RFC 6298 3: time this segment unless one is timed already. The flag itself is set
+       with ack_carried's change of the flags (push_last_send's `set`: one store of them,
+       not two; setting it when it is set already changes nothing). The clock is read
+       once for this and push_last_send's stall_start (a store to c between could alias
+       st->now for the compiler, which read it again). */
+    tw_time now = st->now;
     if (!(c->flags & TW_F_RTT_TIMING)) {
-        c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3 */
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
-        c->rtt_start = st->now;
+        c->rtt_start = now;
     }
     /* (short: a request's, a response's, a bulk transfer's tail; GCC laid it out of
        line with a jump back) */
@@ -1899,7 +1916,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   in_flight);
+                   in_flight, TW_F_RTT_TIMING, now, false);
     return true;
 }
 
@@ -1943,7 +1960,7 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
@@ -2010,7 +2027,10 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, 
         if (c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
-            tw_rto_arm_inline_as(st, c, true);
+            /* (leave: an API call's send, no segment under way, so c's timer is not
+               held: tcp_in.c timer_hold holds one only while its segment is processed,
+               and a hook calls nothing on the stack, tcpwave.h) */
+            tw_rto_arm_inline_as(st, c, true, leave);
         }
     } else {
         push_segs(c, ~0u, false);
@@ -2031,9 +2051,42 @@ static __attribute__((noinline)) void push_now(tw_socket *c)
     push_now_in(c, false, 0);
 }
 
-int tw_out_push_now_leave(tw_socket *c)
+/* tw_out_push_now_leave's general case, out of line (a tail call): the FIN alone, below,
+   then saves only the registers its own steps need. */
+static __attribute__((noinline)) int push_now_leave_general(tw_socket *c)
 {
     return (int)push_now_in(c, true, 0);
+}
+
+int tw_out_push_now_leave(tw_socket *c)
+{
+    /* push_last's tests for the FIN alone (a close after everything sent was
+       acknowledged, the usual close): nothing queued behind snd_nxt but the FIN, nothing
+       in recovery, no SACK block to carry or persist timer, and the peer's window open
+       for the FIN's sequence number (its right edge past snd_nxt, asked as snd_nxt -
+       edge >= 0: a compare and its sign, where edge - snd_nxt <= 0 took a test besides);
+       otherwise the general steps. */
+    /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
+    assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
+        (c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) ||
+        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0) {
+        return push_now_leave_general(c);
+    }
+    assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
+    /* (close made c an orphan: socket.c close_usual, the only caller) */
+    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
+                   c->st->now, true);
+    /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
+       the stack read again from c after the netdev's call: only c is kept across it */
+    tw_stack *st = c->st;
+    if (c->rto_at == TW_TIME_NEVER) {
+        tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
+    }
+    assert(st->in_call);
+    st->in_call = false;
+    return 0;
 }
 
 tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
