@@ -1369,7 +1369,9 @@ static void do_recv(node *nd, handle *h, size_t cap)
     tw_ssize n = tw_socket_recv(h->s, io_buf, cap, fz.now);
     CHECK(n <= (tw_ssize)cap, "recv returned %td for a %zu-byte buffer", n, cap);
     CHECK(n >= 0 || valid_err((int)n), "recv returned %td", n);
-    if (n == 0 && cap > 0) {
+    /* After shutdown(SHUT_RD) a read with nothing queued returns 0 while data may still
+       arrive and be read (Linux's RCV_SHUTDOWN, socket.c): no end of stream then. */
+    if (n == 0 && cap > 0 && !h->shut_rd) {
         h->eof = true;
     }
     if (n <= 0) {
