@@ -1395,6 +1395,10 @@ static inline __attribute__((always_inline)) tw_time tw_conn_pto_or_rto(const tw
     }
     return rto;
 }
+/* Start the persist timer (RFC 9293 3.8.6.1) at one RTO, at least rto_min, its backoff
+   reset: a closed or too small window, or a short segment TCP_CORK holds, with nothing
+   in flight. */
+void tw_persist_start(tw_socket *c);
 void tw_timer_after_send_slow(tw_socket *c);
 /* After output: RTO while data is outstanding, else persist when the window is closed
    with data waiting, else nothing. Inline for the usual case, data in flight outside the

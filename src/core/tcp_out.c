@@ -1658,12 +1658,7 @@ static __attribute__((noinline, cold)) void cork_hold(tw_socket *c, uint32_t hel
          ((c->persist_backoff & TW_PERSIST_BACKOFF) == 0 || c->snd_wnd < held))) {
         return;
     }
-    c->flags |= TW_F_PERSIST;
-    c->persist_backoff &= (uint8_t)~TW_PERSIST_BACKOFF; /* (the soft error stays) */
-    c->stall_start = st->now;
-    tw_time d = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
-    c->rto_at = tw_time_add(st->now, d);
-    tw_conn_timer_update(c);
+    tw_persist_start(c);
 }
 
 /* Send segments while data (or the FIN), the peer's window and the congestion window

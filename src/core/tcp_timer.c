@@ -259,9 +259,19 @@ void tw_keepalive_reset(tw_socket *c)
     }
 }
 
-void tw_timer_after_send_slow(tw_socket *c)
+void tw_persist_start(tw_socket *c)
 {
     tw_stack *st = c->st;
+    c->flags |= TW_F_PERSIST;
+    c->persist_backoff &= (uint8_t)~TW_PERSIST_BACKOFF; /* (the soft error stays) */
+    c->stall_start = st->now;
+    tw_time d = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
+    c->rto_at = tw_time_add(st->now, d);
+    tw_conn_timer_update(c);
+}
+
+void tw_timer_after_send_slow(tw_socket *c)
+{
     bool outstanding = !tw_seq_eq(c->snd_una, c->snd_max);
     tw_seq data_end = tw_seq_add(c->snd_buf_seq, c->snd.len);
     /* data not yet sent, or a FIN queued and never sent (it waits for the window) */
@@ -280,12 +290,7 @@ void tw_timer_after_send_slow(tw_socket *c)
            cork_hold), as Linux's tcp_check_probe_timer: nothing else holds data with
            nothing in flight. */
         if (!(c->flags & TW_F_PERSIST)) {
-            c->flags |= TW_F_PERSIST;
-            c->persist_backoff &= (uint8_t)~TW_PERSIST_BACKOFF; /* (the soft error stays) */
-            c->stall_start = st->now;
-            tw_time d = c->rto < st->cfg.rto_min ? st->cfg.rto_min : c->rto;
-            c->rto_at = tw_time_add(st->now, d);
-            tw_conn_timer_update(c);
+            tw_persist_start(c);
         }
     } else if (c->rto_at != TW_TIME_NEVER) {
         c->flags &= ~TW_F_PERSIST;
