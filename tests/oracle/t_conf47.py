@@ -27,6 +27,20 @@ def hs(c, opts=(('mss', 1000),), win=8192, third_opts=()):
     return a, r
 
 
+def ts_val(r):
+    """The TSval of the first packet received."""
+    return int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
+
+
+def ts_hs(c):
+    """Handshake with timestamps (TSval 700, then 710); returns the kernel's TSval."""
+    sysctl('net.ipv4.tcp_timestamps', 1)
+    c.send('S', 0, win=8192, opts=[('mss', 1000), ('sackOK',), ('ts', 700, 0)])
+    tsv = ts_val(c.recv(0.1))
+    c.send('.', 1, 1, opts=[('nop',), ('nop',), ('ts', 710, tsv)])
+    return tsv
+
+
 def ka(a, idle, intvl, cnt, ut=0):
     a.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     a.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle)
@@ -106,11 +120,7 @@ elif sc == 'ws15':
     c.send('.', 1, 10001, win=1)
     c.recv(0.3)
 elif sc in ('nots', 'rst_nots'):
-    sysctl('net.ipv4.tcp_timestamps', 1)
-    c.send('S', 0, win=8192, opts=[('mss', 1000), ('sackOK',), ('ts', 700, 0)])
-    r = c.recv(0.1)
-    tsv = int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
-    c.send('.', 1, 1, opts=[('nop',), ('nop',), ('ts', 710, tsv)])
+    tsv = ts_hs(c)
     a, _ = lsn.accept()
     a.setblocking(False)
     if sc == 'nots':
@@ -258,7 +268,7 @@ elif sc.startswith('synsent_ecr'):
         pass
     c = Conn(fd, 80, 5555)
     r = c.recv(0.1)
-    tsv = int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
+    tsv = ts_val(r)
     ecr = {'synsent_ecr_future': tsv + 100000, 'synsent_ecr_old': tsv - 100000,
            'synsent_ecr_zero': 0, 'synsent_ecr_ok': tsv}[sc]
     c.send('S.', 0, 1, opts=[('mss', 1000), ('sackOK',), ('ts', 500, ecr)])
@@ -269,11 +279,7 @@ elif sc.startswith('synsent_ecr'):
         print('getpeername', e, 'err', k.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
     c.recv(1.2)
 elif sc == 'est_ecr_future':
-    sysctl('net.ipv4.tcp_timestamps', 1)
-    c.send('S', 0, win=8192, opts=[('mss', 1000), ('sackOK',), ('ts', 700, 0)])
-    r = c.recv(0.1)
-    tsv = int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
-    c.send('.', 1, 1, opts=[('nop',), ('nop',), ('ts', 710, tsv)])
+    tsv = ts_hs(c)
     a, _ = lsn.accept()
     a.send(b'd' * 10)
     c.recv(0.1)
@@ -287,11 +293,7 @@ elif sc == 'est_ecr_future':
     except OSError as e:
         print('recv', e)
 elif sc in ('rst_data', 'paws_syn_old', 'paws_syn_new', 'paws_rst_old', 'noack_data', 'paws_data_old'):
-    sysctl('net.ipv4.tcp_timestamps', 1)
-    c.send('S', 0, win=8192, opts=[('mss', 1000), ('sackOK',), ('ts', 700, 0)])
-    r = c.recv(0.1)
-    tsv = int([o for o in r[0][5] if o.startswith('TS')][0].split()[2])
-    c.send('.', 1, 1, opts=[('nop',), ('nop',), ('ts', 710, tsv)])
+    tsv = ts_hs(c)
     a, _ = lsn.accept()
     a.setblocking(False)
     if sc == 'rst_data':
