@@ -1147,6 +1147,11 @@ void tw_out_push_open(tw_socket *c);
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
 void tw_out_push_now(tw_socket *c);
+/* tw_out_push_now for a caller that holds c's timer (tcp_in.c, a segment's steps) and
+   sets the wheel entry from c's deadlines once they are done, whether or not they
+   changed: an RTO it starts is only its deadline, without the held timer's tests and
+   mark (the client's third segment, carrying the request queued during the handshake). */
+void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
    netdev has what was sent. Returns 0. */

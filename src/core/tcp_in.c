@@ -1136,7 +1136,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
            without its tests. */
         if ((c->flags & TW_F_FIN_QUEUED) ||
             !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
-            tw_out_push_now(c);
+            tw_out_push_now_held(c); /* (the wheel set below, unconditionally) */
         } else {
             tw_out_push(c);
         }

@@ -2015,8 +2015,8 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 /* (push_now's body; `leave`: the API call's end after it, the netdev's calls made, and
    `ret` returned, for the API's calls that end with it: tw_out_push_now_leave and
    tw_out_send_push_leave) */
-static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
-                                                                  tw_ssize ret)
+static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
+                                                                     tw_ssize ret, bool held)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     if (push_last(c)) {
@@ -2030,7 +2030,14 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, 
             /* (leave: an API call's send, no segment under way, so c's timer is not
                held: tcp_in.c timer_hold holds one only while its segment is processed,
                and a hook calls nothing on the stack, tcpwave.h) */
-            tw_rto_arm_inline_as(st, c, true, leave);
+            if (held) {
+                /* (held: the caller sets the wheel entry from c's deadlines once the
+                   segment is done, whatever changed: only the deadline here) */
+                assert(!leave && st->timer_held == c);
+                c->rto_at = tw_time_add(st->now, c->rto);
+            } else {
+                tw_rto_arm_inline_as(st, c, true, leave);
+            }
         }
     } else {
         push_segs(c, ~0u, false);
@@ -2041,6 +2048,11 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, 
         st->in_call = false;
     }
     return ret;
+}
+static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
+                                                                  tw_ssize ret)
+{
+    return push_now_in_as(c, leave, ret, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2093,6 +2105,11 @@ tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
 {
     tw_out_idle_check(c);
     return push_now_in(c, true, (tw_ssize)n);
+}
+
+void tw_out_push_now_held(tw_socket *c)
+{
+    push_now_in_as(c, false, 0, true);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
