@@ -469,7 +469,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         tw_out_req_synack_fo(st, r, fo); /* RFC 7413 4.1.2: the cookie rides on it */
         return;
     }
-    tw_out_req_synack(st, r);
+    if (__builtin_expect(tw_out_req_synack(st, r) != 0, 0)) {
+        tw_count(st, TW_CNT_TX_DROPPED);
+    }
 }
 
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
