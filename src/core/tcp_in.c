@@ -906,10 +906,12 @@ static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_s
     if (s->ack.v != r->iss + 1) {
         /* S3: the third segment must acknowledge exactly our SYN. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, NULL);
-        /* (the peer's address from the entry's key: the usual packet's function sets
-           s->raddr only for a segment of no connection and no entry, seg_init) */
-        tw_out_bare(st, (uint32_t)(r->h.key >> 32), s->h->dport, s->h->sport, s->ack.v, 0,
-                    TW_RST, 0, NULL);
+        /* (the peer's address and the ports from the entry's key, tw_tuple_key: the
+           usual packet's function sets s->raddr only for a segment of no connection and
+           no entry, seg_init, and leaves an entry's segment's ports out of s->h,
+           input_unsummed) */
+        tw_out_bare(st, (uint32_t)(r->h.key >> 32), (uint16_t)r->h.key,
+                    (uint16_t)(r->h.key >> 16), s->ack.v, 0, TW_RST, 0, NULL);
         return false;
     }
     return true;
@@ -3613,20 +3615,30 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (__builtin_expect(!n, 0)) {
         /* Their steps to the end here, apart from a known connection's: those then do
            not ask again which of the two it is (measured: lifecycle -18 instr). */
-        if (!rq) {
-            /* (seg_init: read only for no connection and no SYN queue entry) */
-            s->raddr = (uint32_t)(key >> 32);
-            if (tw_ipv4_bad_source(s->raddr, st->cfg.addr) ||
-                tw_tcp_usual_ports_bad((uint32_t)key)) {
+        if (rq) {
+            /* A SYN queue entry's (the third segment of a passive open): its steps read
+               no ports from the header (the entry's key has them: req_checks' reset,
+               and the connection's for in_promoted's steps, as for a known
+               connection's segment), so they are not stored. */
+            if (!usual_sum_ok(st, s, u, sum)) {
                 return false;
             }
+            s->h = h;
+            input_demux_in(st, s, key, NULL, rq, false);
+            return true;
+        }
+        /* (seg_init: read only for no connection and no SYN queue entry) */
+        s->raddr = (uint32_t)(key >> 32);
+        if (tw_ipv4_bad_source(s->raddr, st->cfg.addr) ||
+            tw_tcp_usual_ports_bad((uint32_t)key)) {
+            return false;
         }
         if (!usual_sum_ok(st, s, u, sum)) {
             return false;
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
         s->h = h;
-        input_demux_in(st, s, key, NULL, rq, false);
+        input_demux_in(st, s, key, NULL, NULL, false);
         return true;
     }
     uint8_t grow = 0;
