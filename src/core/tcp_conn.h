@@ -1512,6 +1512,11 @@ static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
    ends with tw_conn_free's usual steps in line (conn_free.h), for a connection it has
    taken out of st->conns, whose timer is not held (its callers let go of a hold first). */
 void tw_timewait_make(tw_socket *c);
+/* tw_timewait_make for the connection of the segment being processed (tcp_in.c
+   closing_ack_last), `st` its stack: found by the connection table's lookup, so in the
+   table (TW_F_HASHED) and the lookup's cached connection (stack.h last_conn: conn_find
+   leaves the one it finds there), neither asked. */
+void tw_timewait_make_found(tw_stack *st, tw_socket *c);
 /* tw_timewait_enter without room (more chunks or buckets, or the configured maximum). */
 bool tw_timewait_enter_slow(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
@@ -1522,14 +1527,15 @@ bool tw_timewait_enter_slow(tw_socket *c);
 /* tw_timewait_enter_as: with c's stack given apart (tcp_in.c closing_ack_last, which has
    it in a register), for a connection whose timer is not held (closing_ack_last runs
    before in_conn's timer_hold: asserted), so that tw_timewait_make does not ask. */
-static inline __attribute__((always_inline)) bool tw_timewait_enter_as(const tw_stack *st,
+/* (c the segment's connection, found by the table's lookup: tw_timewait_make_found) */
+static inline __attribute__((always_inline)) bool tw_timewait_enter_as(tw_stack *st,
                                                                       tw_socket *c)
 {
     assert(c->st == st && st->timer_held != c);
     const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
-        tw_timewait_make(c);
+        tw_timewait_make_found(st, c);
         return true;
     }
     return tw_timewait_enter_slow(c);
