@@ -156,9 +156,9 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
                 (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
                              TW_F_REUSE));
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
-    /* (s->raddr is not set for a SYN queue entry's segment: req_checks) */
-    assert((uint32_t)key == ((uint32_t)s->h->sport << 16 | l->lport) &&
-           (s->raddr == 0 || key >> 32 == s->raddr));
+    /* (s->raddr is not set for a SYN queue entry's segment, nor the ports in s->h:
+       input_unsummed; the entry's key is its segment's 4-tuple) */
+    assert((uint16_t)key == l->lport && (s->raddr == 0 || key >> 32 == s->raddr));
     c->h.key = key;
     tw_conn_out_prep(st, c);
     c->sndbuf_cap = l->sndbuf_cap;
