@@ -614,8 +614,11 @@ void tw_conn_free(tw_socket *c);
 /* tw_conn_free for a counted orphan (TW_F_ORPHAN and TW_F_COUNTED set: the application
    closed it before CLOSED; so neither a listener nor an unaccepted child): the two counts
    taken down without their tests; its timer not held (tcp_in.c closing_ack_last, the one
-   caller, runs before in_conn's timer_hold; asserted), so st->timer_held is not asked. */
-void tw_conn_free_orphan(tw_socket *c);
+   caller, runs before in_conn's timer_hold; asserted), so st->timer_held is not asked.
+   `c` is the connection the stack's lookup found for the segment being processed
+   (LAST-ACK's last ACK), `st` its stack: in the connection table and the lookup's cache
+   (stack.h last_conn), neither asked. */
+void tw_conn_free_orphan_found(tw_stack *st, tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);

@@ -2833,7 +2833,8 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                tw_conn_done's steps for an orphan, without its call, and without the
                change to CLOSED, which only a trace would see (there is none: asked
                above) of an object given back at once. */
-            tw_conn_free_orphan(c); /* (an orphan: asked above; counted until CLOSED) */
+            /* (an orphan: asked above; counted until CLOSED; found by the lookup) */
+            tw_conn_free_orphan_found(st, c);
             return true;
         }
         if (s->flags & TW_FIN) {
