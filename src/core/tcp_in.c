@@ -1149,7 +1149,17 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
            could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
         assert(st->timer_held == c);
         st->timer_held = NULL;
-        tw_conn_timer_update_unheld(st, c);
+        /* tw_conn_timer_update_unheld's usual case here in line: the SYN's retransmission
+           entry still waits unplaced (wheel.h lazy, a time) and the request just sent
+           restarted the RTO, the only deadline (the three others NEVER: their AND is):
+           the waiting entry moves to it, what tw_conn_timer_place would do. */
+        if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER &&
+                                 (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER,
+                             1)) {
+            c->timer.expires = c->rto_at;
+        } else {
+            tw_conn_timer_update_unheld(st, c);
+        }
         return true;
     }
     /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
