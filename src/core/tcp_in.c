@@ -3375,7 +3375,18 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace);
         push_open_in(st, c); /* (CLOSE-WAIT) */
     } else {
-        tw_conn_notify_in(st, c);
+        /* tw_conn_notify_in with the events of header prediction's ESTABLISHED: fast_ok
+           let no orphan, no shutdown and no FIN queued by, and one without the peer's
+           FIN is not in CLOSE-WAIT (tw_conn_events_nonlistener's first case: the two
+           rings' tests alone) */
+        if (!(c->flags & TW_F_CHILD) && st->cfg.notify) {
+            assert(c->state == TW_STATE_ESTABLISHED &&
+                   !(c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_PEER_FIN)));
+            unsigned ev = TW_EV_CONNECTED | (c->rcv.len != 0 ? TW_EV_READABLE : 0u) |
+                          (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u);
+            assert(ev == tw_conn_events(c));
+            st->cfg.notify(c, ev, st->cfg.notify_ud);
+        }
         push_open_in(st, c);
     }
 }
