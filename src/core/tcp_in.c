@@ -2575,12 +2575,16 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
 
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
    FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
-   where the caller knows it (only its case is then compiled there). */
+   where the caller knows it (only its case is then compiled there). `predicted`: header
+   prediction's FIN (fast_do: ESTABLISHED, and fast_ok let no orphan, no shutdown and no
+   FIN queued by), whose events in CLOSE-WAIT are then known but for the send ring's
+   room. */
 static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack *st,
                                                                        tw_socket *c,
                                                                        tw_state state,
                                                                        bool ooo_fin,
-                                                                       bool may_trace)
+                                                                       bool may_trace,
+                                                                       bool predicted)
 {
     assert(state == (tw_state)c->state && c->st == st);
     /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
@@ -2606,6 +2610,18 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack 
     default:
         break;
     }
+    if (predicted) {
+        /* (tw_conn_notify_in: tw_conn_events_nonlistener's CLOSE-WAIT case) */
+        assert(state == TW_STATE_ESTABLISHED && c->state == TW_STATE_CLOSE_WAIT &&
+               !(c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)));
+        if (!(c->flags & TW_F_CHILD) && st->cfg.notify) {
+            unsigned ev = TW_EV_CONNECTED | TW_EV_PEER_CLOSED | TW_EV_READABLE |
+                          (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u);
+            assert(ev == tw_conn_events(c));
+            st->cfg.notify(c, ev, st->cfg.notify_ud);
+        }
+        return IN_CONTINUE;
+    }
     tw_conn_notify_in(st, c);
     return IN_CONTINUE;
 }
@@ -2627,7 +2643,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c
     if (__builtin_expect(c->flags & TW_F_HOLES, 0)) {
         ooo_past_fin(c);
     }
-    return fin_in_order_in(c->st, c, (tw_state)c->state, true, true);
+    return fin_in_order_in(c->st, c, (tw_state)c->state, true, true, false);
 }
 
 /* A FIN beyond a hole on a SACK connection, before in_process_fin notes it: its
@@ -3372,7 +3388,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
         /* (fast_ok: nothing changed the state, no out-of-order FIN) */
-        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace);
+        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace, true);
         push_open_in(st, c); /* (CLOSE-WAIT) */
     } else {
         /* tw_conn_notify_in with the events of header prediction's ESTABLISHED: fast_ok
