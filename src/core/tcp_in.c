@@ -2058,7 +2058,10 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
         if (st->cfg.notify) { /* (l->st: one stack) */
-            tw_conn_notify_acceptable(l); /* (l has just queued c: tw_listener_enqueue_to) */
+            /* (l has just queued c, tw_listener_enqueue_to: tw_conn_notify_acceptable's
+               call in line, the stack at hand) */
+            assert(l->st == st && l->acc_len != 0 && tw_conn_events(l) == TW_EV_ACCEPTABLE);
+            st->cfg.notify(l, TW_EV_ACCEPTABLE, st->cfg.notify_ud);
         }
     } else {
         tw_conn_notify(c);
