@@ -19,11 +19,18 @@ void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink
    a record: the stack is then not idle, and its usual end asks no trim). `orphan`: the
    caller knows c is a counted orphan (below), as a TIME-WAIT record's is. `unheld`: the
    caller knows c's timer is not held (tcp_in.c timer_hold), so st->timer_held is not
-   asked. */
-static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, uint32_t gone,
-                                                                  bool orphan, bool unheld)
+   asked. `found` (tw_conn_free_found): c is the connection the stack's lookup found for
+   the segment being processed, `st` its stack: in st->conns (TW_F_HASHED) and the
+   lookup's cache (st->last_conn), neither asked. Otherwise `st` is NULL, read from c. */
+static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *st, tw_socket *c,
+                                                                     uint32_t gone, bool orphan,
+                                                                     bool unheld, bool found)
 {
-    tw_stack *st = c->st;
+    if (!found) {
+        st = c->st;
+    }
+    assert(st == c->st);
+    assert(!found || ((c->flags & TW_F_HASHED) && !(gone & TW_F_HASHED) && st->last_conn == c));
     uint32_t f = c->flags & ~gone;
     /* A TIME-WAIT record's connection (gone: TW_F_HASHED) is an orphan: each caller of
        tw_timewait_enter has the application's close behind it (S15). So it is neither a
@@ -88,11 +95,11 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
                                 (f & TW_F_AUTOBOUND) != 0);
     }
     bool shrink = false;
-    if (f & TW_F_HASHED) {
+    if (found || (f & TW_F_HASHED)) {
         assert(c->hash == tw_htab_hash(&st->conns, c->h.key));
         shrink = tw_htab_unlink_in(&st->conns, &c->h, c->hash);
         /* (most often: the connection's last segment was the stack's last one) */
-        if (__builtin_expect(st->last_conn == c, 1)) {
+        if (found || __builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
     }
@@ -107,6 +114,12 @@ static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, 
     } else {
         assert(st->tws.count != 0); /* (tw_stack_trim_if_idle would do nothing) */
     }
+}
+
+static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, uint32_t gone,
+                                                                  bool orphan, bool unheld)
+{
+    tw_conn_free_in_as(NULL, c, gone, orphan, unheld, false);
 }
 
 #endif

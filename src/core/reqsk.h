@@ -64,7 +64,9 @@ void tw_req_free(tw_stack *st, tw_reqsk *r);
 void tw_req_close_listener(tw_socket *l);
 /* tcp_out.c: our SYN+ACK for a half-open entry, the first (in_listen) or sent again
    (counted as a retransmission): two copies, each without the other's test. */
-void tw_out_req_synack(tw_stack *st, const tw_reqsk *r);
+/* (returns the netdev's answer, nonzero when it refused the segment, for the caller to
+   count as TW_CNT_TX_DROPPED; 0 from the paths that count it themselves) */
+int tw_out_req_synack(tw_stack *st, const tw_reqsk *r);
 void tw_out_req_synack_again(tw_stack *st, const tw_reqsk *r);
 /* tcp_out.c: a bare ACK for a half-open entry (<SEQ=ISS+1><ACK=IRS+1>). */
 void tw_out_req_ack(tw_stack *st, const tw_reqsk *r);

@@ -395,9 +395,9 @@ void tw_conn_free(tw_socket *c)
     tw_conn_free_in(c, 0, false, false);
 }
 
-void tw_conn_free_orphan(tw_socket *c)
+void tw_conn_free_orphan_found(tw_stack *st, tw_socket *c)
 {
-    tw_conn_free_in(c, 0, true, true);
+    tw_conn_free_in_as(st, c, 0, true, true, true);
 }
 
 static void release_held(void *obj, void *ud)

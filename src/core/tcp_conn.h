@@ -614,8 +614,11 @@ void tw_conn_free(tw_socket *c);
 /* tw_conn_free for a counted orphan (TW_F_ORPHAN and TW_F_COUNTED set: the application
    closed it before CLOSED; so neither a listener nor an unaccepted child): the two counts
    taken down without their tests; its timer not held (tcp_in.c closing_ack_last, the one
-   caller, runs before in_conn's timer_hold; asserted), so st->timer_held is not asked. */
-void tw_conn_free_orphan(tw_socket *c);
+   caller, runs before in_conn's timer_hold; asserted), so st->timer_held is not asked.
+   `c` is the connection the stack's lookup found for the segment being processed
+   (LAST-ACK's last ACK), `st` its stack: in the connection table and the lookup's cache
+   (stack.h last_conn), neither asked. */
+void tw_conn_free_orphan_found(tw_stack *st, tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
@@ -1147,6 +1150,11 @@ void tw_out_push_open(tw_socket *c);
    connection (ESTABLISHED or a later state, not TIME-WAIT): the case in which tw_out_push
    always goes on to its sending step, taken without its tests (send, close). */
 void tw_out_push_now(tw_socket *c);
+/* tw_out_push_now for a caller that holds c's timer (tcp_in.c, a segment's steps) and
+   sets the wheel entry from c's deadlines once they are done, whether or not they
+   changed: an RTO it starts is only its deadline, without the held timer's tests and
+   mark (the client's third segment, carrying the request queued during the handshake). */
+void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
    netdev has what was sent. Returns 0. */
@@ -1511,6 +1519,11 @@ static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
    ends with tw_conn_free's usual steps in line (conn_free.h), for a connection it has
    taken out of st->conns, whose timer is not held (its callers let go of a hold first). */
 void tw_timewait_make(tw_socket *c);
+/* tw_timewait_make for the connection of the segment being processed (tcp_in.c
+   closing_ack_last), `st` its stack: found by the connection table's lookup, so in the
+   table (TW_F_HASHED) and the lookup's cached connection (stack.h last_conn: conn_find
+   leaves the one it finds there), neither asked. */
+void tw_timewait_make_found(tw_stack *st, tw_socket *c);
 /* tw_timewait_enter without room (more chunks or buckets, or the configured maximum). */
 bool tw_timewait_enter_slow(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
@@ -1521,14 +1534,15 @@ bool tw_timewait_enter_slow(tw_socket *c);
 /* tw_timewait_enter_as: with c's stack given apart (tcp_in.c closing_ack_last, which has
    it in a register), for a connection whose timer is not held (closing_ack_last runs
    before in_conn's timer_hold: asserted), so that tw_timewait_make does not ask. */
-static inline __attribute__((always_inline)) bool tw_timewait_enter_as(const tw_stack *st,
+/* (c the segment's connection, found by the table's lookup: tw_timewait_make_found) */
+static inline __attribute__((always_inline)) bool tw_timewait_enter_as(tw_stack *st,
                                                                       tw_socket *c)
 {
     assert(c->st == st && st->timer_held != c);
     const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
-        tw_timewait_make(c);
+        tw_timewait_make_found(st, c);
         return true;
     }
     return tw_timewait_enter_slow(c);

@@ -156,9 +156,9 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
                 (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
                              TW_F_REUSE));
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
-    /* (s->raddr is not set for a SYN queue entry's segment: req_checks) */
-    assert((uint32_t)key == ((uint32_t)s->h->sport << 16 | l->lport) &&
-           (s->raddr == 0 || key >> 32 == s->raddr));
+    /* (s->raddr is not set for a SYN queue entry's segment, nor the ports in s->h:
+       input_unsummed; the entry's key is its segment's 4-tuple) */
+    assert((uint16_t)key == l->lport && (s->raddr == 0 || key >> 32 == s->raddr));
     c->h.key = key;
     tw_conn_out_prep(st, c);
     c->sndbuf_cap = l->sndbuf_cap;
@@ -469,7 +469,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         tw_out_req_synack_fo(st, r, fo); /* RFC 7413 4.1.2: the cookie rides on it */
         return;
     }
-    tw_out_req_synack(st, r);
+    if (__builtin_expect(tw_out_req_synack(st, r) != 0, 0)) {
+        tw_count(st, TW_CNT_TX_DROPPED);
+    }
 }
 
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
@@ -904,10 +906,12 @@ static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_s
     if (s->ack.v != r->iss + 1) {
         /* S3: the third segment must acknowledge exactly our SYN. */
         tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, NULL);
-        /* (the peer's address from the entry's key: the usual packet's function sets
-           s->raddr only for a segment of no connection and no entry, seg_init) */
-        tw_out_bare(st, (uint32_t)(r->h.key >> 32), s->h->dport, s->h->sport, s->ack.v, 0,
-                    TW_RST, 0, NULL);
+        /* (the peer's address and the ports from the entry's key, tw_tuple_key: the
+           usual packet's function sets s->raddr only for a segment of no connection and
+           no entry, seg_init, and leaves an entry's segment's ports out of s->h,
+           input_unsummed) */
+        tw_out_bare(st, (uint32_t)(r->h.key >> 32), (uint16_t)r->h.key,
+                    (uint16_t)(r->h.key >> 16), s->ack.v, 0, TW_RST, 0, NULL);
         return false;
     }
     return true;
@@ -1136,16 +1140,43 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
            without its tests. */
         if ((c->flags & TW_F_FIN_QUEUED) ||
             !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
-            tw_out_push_now(c);
+            tw_out_push_now_held(c); /* (the wheel set below, unconditionally) */
         } else {
             tw_out_push(c);
         }
-        tw_conn_notify_in(st, c);
+        /* tw_conn_notify_in, its events known in the usual case: ESTABLISHED (no FIN
+           queued), no shutdown, no FIN from the peer, and nothing to read (nothing was
+           received in SYN-SENT, and a SYN's data is not taken: S6 above), so only the
+           send ring's room is asked (tw_conn_events_nonlistener's first case) */
+        if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
+            if (__builtin_expect(
+                    !(c->flags & (TW_F_FIN_QUEUED | TW_F_SHUT_RD | TW_F_PEER_FIN)), 1)) {
+                assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
+                       tw_conn_events(c) == (TW_EV_CONNECTED |
+                                             (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0)));
+                st->cfg.notify(c,
+                               TW_EV_CONNECTED |
+                                   (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
+                               st->cfg.notify_ud);
+            } else {
+                tw_conn_notify_emit(c);
+            }
+        }
         /* timer_release's steps: the timer is still held (a hook makes no call that
            could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
         assert(st->timer_held == c);
         st->timer_held = NULL;
-        tw_conn_timer_update_unheld(st, c);
+        /* tw_conn_timer_update_unheld's usual case here in line: the SYN's retransmission
+           entry still waits unplaced (wheel.h lazy, a time) and the request just sent
+           restarted the RTO, the only deadline (the three others NEVER: their AND is):
+           the waiting entry moves to it, what tw_conn_timer_place would do. */
+        if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER &&
+                                 (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER,
+                             1)) {
+            c->timer.expires = c->rto_at;
+        } else {
+            tw_conn_timer_update_unheld(st, c);
+        }
         return true;
     }
     /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
@@ -2027,7 +2058,10 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
         if (st->cfg.notify) { /* (l->st: one stack) */
-            tw_conn_notify_acceptable(l); /* (l has just queued c: tw_listener_enqueue_to) */
+            /* (l has just queued c, tw_listener_enqueue_to: tw_conn_notify_acceptable's
+               call in line, the stack at hand) */
+            assert(l->st == st && l->acc_len != 0 && tw_conn_events(l) == TW_EV_ACCEPTABLE);
+            st->cfg.notify(l, TW_EV_ACCEPTABLE, st->cfg.notify_ud);
         }
     } else {
         tw_conn_notify(c);
@@ -2544,12 +2578,16 @@ static inline __attribute__((always_inline)) in_result in_process_text(tw_socket
 
 /* Inline (a few instructions but for the TIME-WAIT case): every connection takes one
    FIN, on header prediction's path or the closing ACK's. `state` is c's, a constant
-   where the caller knows it (only its case is then compiled there). */
+   where the caller knows it (only its case is then compiled there). `predicted`: header
+   prediction's FIN (fast_do: ESTABLISHED, and fast_ok let no orphan, no shutdown and no
+   FIN queued by), whose events in CLOSE-WAIT are then known but for the send ring's
+   room. */
 static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack *st,
                                                                        tw_socket *c,
                                                                        tw_state state,
                                                                        bool ooo_fin,
-                                                                       bool may_trace)
+                                                                       bool may_trace,
+                                                                       bool predicted)
 {
     assert(state == (tw_state)c->state && c->st == st);
     /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
@@ -2575,6 +2613,18 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack 
     default:
         break;
     }
+    if (predicted) {
+        /* (tw_conn_notify_in: tw_conn_events_nonlistener's CLOSE-WAIT case) */
+        assert(state == TW_STATE_ESTABLISHED && c->state == TW_STATE_CLOSE_WAIT &&
+               !(c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)));
+        if (!(c->flags & TW_F_CHILD) && st->cfg.notify) {
+            unsigned ev = TW_EV_CONNECTED | TW_EV_PEER_CLOSED | TW_EV_READABLE |
+                          (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u);
+            assert(ev == tw_conn_events(c));
+            st->cfg.notify(c, ev, st->cfg.notify_ud);
+        }
+        return IN_CONTINUE;
+    }
     tw_conn_notify_in(st, c);
     return IN_CONTINUE;
 }
@@ -2596,7 +2646,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order(tw_socket *c
     if (__builtin_expect(c->flags & TW_F_HOLES, 0)) {
         ooo_past_fin(c);
     }
-    return fin_in_order_in(c->st, c, (tw_state)c->state, true, true);
+    return fin_in_order_in(c->st, c, (tw_state)c->state, true, true, false);
 }
 
 /* A FIN beyond a hole on a SACK connection, before in_process_fin notes it: its
@@ -2829,7 +2879,8 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                tw_conn_done's steps for an orphan, without its call, and without the
                change to CLOSED, which only a trace would see (there is none: asked
                above) of an object given back at once. */
-            tw_conn_free_orphan(c); /* (an orphan: asked above; counted until CLOSED) */
+            /* (an orphan: asked above; counted until CLOSED; found by the lookup) */
+            tw_conn_free_orphan_found(st, c);
             return true;
         }
         if (s->flags & TW_FIN) {
@@ -3340,10 +3391,21 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         /* Eighth: the FIN right after the data, in order (S11: ESTABLISHED to
            CLOSE-WAIT; fin_in_order notifies). */
         /* (fast_ok: nothing changed the state, no out-of-order FIN) */
-        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace);
+        fin_in_order_in(st, c, TW_STATE_ESTABLISHED, false, may_trace, true);
         push_open_in(st, c); /* (CLOSE-WAIT) */
     } else {
-        tw_conn_notify_in(st, c);
+        /* tw_conn_notify_in with the events of header prediction's ESTABLISHED: fast_ok
+           let no orphan, no shutdown and no FIN queued by, and one without the peer's
+           FIN is not in CLOSE-WAIT (tw_conn_events_nonlistener's first case: the two
+           rings' tests alone) */
+        if (!(c->flags & TW_F_CHILD) && st->cfg.notify) {
+            assert(c->state == TW_STATE_ESTABLISHED &&
+                   !(c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_PEER_FIN)));
+            unsigned ev = TW_EV_CONNECTED | (c->rcv.len != 0 ? TW_EV_READABLE : 0u) |
+                          (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u);
+            assert(ev == tw_conn_events(c));
+            st->cfg.notify(c, ev, st->cfg.notify_ud);
+        }
         push_open_in(st, c);
     }
 }
@@ -3611,20 +3673,30 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (__builtin_expect(!n, 0)) {
         /* Their steps to the end here, apart from a known connection's: those then do
            not ask again which of the two it is (measured: lifecycle -18 instr). */
-        if (!rq) {
-            /* (seg_init: read only for no connection and no SYN queue entry) */
-            s->raddr = (uint32_t)(key >> 32);
-            if (tw_ipv4_bad_source(s->raddr, st->cfg.addr) ||
-                tw_tcp_usual_ports_bad((uint32_t)key)) {
+        if (rq) {
+            /* A SYN queue entry's (the third segment of a passive open): its steps read
+               no ports from the header (the entry's key has them: req_checks' reset,
+               and the connection's for in_promoted's steps, as for a known
+               connection's segment), so they are not stored. */
+            if (!usual_sum_ok(st, s, u, sum)) {
                 return false;
             }
+            s->h = h;
+            input_demux_in(st, s, key, NULL, rq, false);
+            return true;
+        }
+        /* (seg_init: read only for no connection and no SYN queue entry) */
+        s->raddr = (uint32_t)(key >> 32);
+        if (tw_ipv4_bad_source(s->raddr, st->cfg.addr) ||
+            tw_tcp_usual_ports_bad((uint32_t)key)) {
+            return false;
         }
         if (!usual_sum_ok(st, s, u, sum)) {
             return false;
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
         s->h = h;
-        input_demux_in(st, s, key, NULL, rq, false);
+        input_demux_in(st, s, key, NULL, NULL, false);
         return true;
     }
     uint8_t grow = 0;

@@ -452,7 +452,7 @@ static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, con
    at the end, so that no word waits in a register for the others (the fields read first
    as arguments were all live at once: every callee-saved register saved). win: the
    SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
-static inline __attribute__((always_inline)) void out_syn_all(
+static inline __attribute__((always_inline)) int out_syn_all(
     tw_stack *st, tw_socket *c, const tw_reqsk *r, uint16_t win, bool retrans)
 {
     uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
@@ -531,8 +531,14 @@ static inline __attribute__((always_inline)) void out_syn_all(
         /* A connection's first SYN, a half-open entry's first SYN+ACK: through
            plain_xmit, as emit_plain_body's usual copies (tw_out_traced_xmit traces it
            on a traced stack), with no trace test (the builder keeps nothing for after
-           this call; the stack is kept for the rare refusal's count) */
-        if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + 40, st->plain_ud) != 0) {
+           this call). A half-open entry's: the netdev's answer returned, its caller
+           counting a refusal (tcp_in.c has the stack kept anyway); a connection's SYN:
+           the stack kept for the rare refusal's count */
+        int rc = st->plain_xmit(pkt, TW_IPV4_HDR_LEN + 40, st->plain_ud);
+        if (r) {
+            return rc;
+        }
+        if (rc != 0) {
             tw_count(st, TW_CNT_TX_DROPPED);
         }
     } else if (st->cfg.trace) {
@@ -541,6 +547,7 @@ static inline __attribute__((always_inline)) void out_syn_all(
     } else {
         tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
     }
+    return 0;
 }
 
 static void out_words(tw_stack *st, const tw_socket *c, uint32_t raddr, uint32_t *w,
@@ -1165,18 +1172,18 @@ static void req_send_general(tw_stack *st, const tw_reqsk *r, uint8_t flags, boo
 /* req_send's SYN+ACK: the usual answer (all four options) inline, straight, without an
    option set; the others through req_send_general, out of line, whose option set and
    words then take no room in the usual answer's frame. */
-static inline __attribute__((always_inline)) void req_synack(tw_stack *st, const tw_reqsk *r,
-                                                            bool retransmit)
+static inline __attribute__((always_inline)) int req_synack(tw_stack *st, const tw_reqsk *r,
+                                                           bool retransmit)
 {
     if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) !=
         (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
         req_send_general(st, r, TW_SYN | TW_ACK, retransmit);
-        return;
+        return 0;
     }
     /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a connection's,
        tcp_conn.c tw_conn_syn_opts); RFC 7323: its window unscaled (the one offered, kept:
        reqsk.h). */
-    out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
+    return out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
 }
 
 /* A half-open entry's header words 0-4 (checksum word zero, data offset added by the
@@ -1308,9 +1315,9 @@ void tw_out_syn_fo(tw_socket *c, const tw_tfo_cookie *cookie, uint32_t data)
     out_words_fo(c->st, c, c->raddr, w, &o, cookie, &c->snd, 0, data, NULL);
 }
 
-void tw_out_req_synack(tw_stack *st, const tw_reqsk *r)
+int tw_out_req_synack(tw_stack *st, const tw_reqsk *r)
 {
-    req_synack(st, r, false);
+    return req_synack(st, r, false);
 }
 
 void tw_out_req_synack_again(tw_stack *st, const tw_reqsk *r)
@@ -2010,8 +2017,8 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 /* (push_now's body; `leave`: the API call's end after it, the netdev's calls made, and
    `ret` returned, for the API's calls that end with it: tw_out_push_now_leave and
    tw_out_send_push_leave) */
-static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
-                                                                  tw_ssize ret)
+static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
+                                                                     tw_ssize ret, bool held)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     if (push_last(c)) {
@@ -2025,7 +2032,14 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, 
             /* (leave: an API call's send, no segment under way, so c's timer is not
                held: tcp_in.c timer_hold holds one only while its segment is processed,
                and a hook calls nothing on the stack, tcpwave.h) */
-            tw_rto_arm_inline_as(st, c, true, leave);
+            if (held) {
+                /* (held: the caller sets the wheel entry from c's deadlines once the
+                   segment is done, whatever changed: only the deadline here) */
+                assert(!leave && st->timer_held == c);
+                c->rto_at = tw_time_add(st->now, c->rto);
+            } else {
+                tw_rto_arm_inline_as(st, c, true, leave);
+            }
         }
     } else {
         push_segs(c, ~0u, false);
@@ -2036,6 +2050,11 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, 
         st->in_call = false;
     }
     return ret;
+}
+static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
+                                                                  tw_ssize ret)
+{
+    return push_now_in_as(c, leave, ret, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2088,6 +2107,11 @@ tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
 {
     tw_out_idle_check(c);
     return push_now_in(c, true, (tw_ssize)n);
+}
+
+void tw_out_push_now_held(tw_socket *c)
+{
+    push_now_in_as(c, false, 0, true);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */

@@ -458,9 +458,11 @@ static __attribute__((noinline)) void record_takes_port(tw_stack *st, const tw_s
 /* tw_timewait_make's steps, `hashed` whether c is in st->conns (as it is but in an odd
    case, make_unhashed). Its key's hash `h`: in the table, the one kept with c (the two
    tables' seed is one: stack.c), not mixed again. */
-static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t h, bool hashed)
+static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_socket *c,
+                                                             uint64_t h, bool hashed, bool cached)
 {
-    tw_stack *st = c->st;
+    assert(st == c->st);
+    assert(!cached || (hashed && st->last_conn == c));
     tw_twtab *T = &st->tws;
     assert(T->count < capacity(T)); /* (room for it: tw_timewait_enter) */
     assert(st->timer_held != c);
@@ -529,7 +531,7 @@ static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t
             make_end_rare(c, i, h, true);
             return;
         }
-        if (__builtin_expect(st->last_conn == c, 1)) {
+        if (cached || __builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
     }
@@ -538,10 +540,20 @@ static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t
     tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true); /* (its port's count: t's) */
 }
 
+static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t h, bool hashed)
+{
+    make_in_as(c->st, c, h, hashed, false);
+}
+
 /* tw_timewait_make of a connection not in st->conns: out of line, the hash worked out. */
 static __attribute__((noinline)) void make_unhashed(tw_socket *c)
 {
     make_in(c, hash_of(&c->st->tws, c->h.key), false);
+}
+
+void tw_timewait_make_found(tw_stack *st, tw_socket *c)
+{
+    make_in_as(st, c, c->hash, true, true);
 }
 
 void tw_timewait_make(tw_socket *c)
