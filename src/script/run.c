@@ -2665,6 +2665,38 @@ static bool names_file(const char *path, const char *name)
     return pl >= nl && strcmp(path + pl - nl, name) == 0 && (pl == nl || path[pl - nl - 1] == '/');
 }
 
+/* packetdrill's defaults.sh (google/packetdrill gtests/net/common and Linux's
+   selftests/net/packetdrill carry the same one): the settings of it that tcpwave has.
+   Its buffers are what scripts written against it see most: a 15 MiB tcp_rmem[2] makes
+   Linux offer window scale 8 (7 for the stock 6 MiB). Its tcp_slow_start_after_idle=0,
+   tcp_frto=2, pacing and TSO settings have no switch here. */
+static int apply_pd_defaults(sc_runner *r, char *why, size_t wl)
+{
+    static const char *const set[][2] = {
+        {"net.ipv4.tcp_rmem", "4096 540000 15728640"},
+        {"net.ipv4.tcp_wmem", "4096 262144 4194304"},
+        {"net.ipv4.tcp_timestamps", "1"},
+        {"net.ipv4.tcp_sack", "1"},
+        {"net.ipv4.tcp_syn_retries", "5"},
+        {"net.ipv4.tcp_synack_retries", "5"},
+        {"net.ipv4.tcp_early_retrans", "4"},
+        {"net.ipv4.tcp_recovery", "1"},
+        {"net.ipv4.tcp_congestion_control", "cubic"},
+        {"net.ipv4.tcp_ecn", "0"},
+        {"net.ipv4.tcp_fastopen", "3"}, /* (Linux's selftests; google's sets 0x70403) */
+        {"net.ipv4.tcp_fastopen_key", "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4"},
+        {"net.ipv4.tcp_syncookies", "1"},
+    };
+    for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+        char v[64];
+        snprintf(v, sizeof(v), "%s", set[i][1]);
+        if (apply_sysctl(r, set[i][0], v, why, wl) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Apply a backquoted command: recognised sysctl forms only. 0, or -1 with a reason. */
 static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
 {
@@ -2686,6 +2718,13 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
         char *save2 = NULL;
         for (char *cmd1 = strtok_r(piece, ";", &save2); cmd1 != NULL && rc == 0;
              cmd1 = strtok_r(NULL, ";", &save2)) {
+            /* a shell comment: '#' at the start of a word runs to the end of the line */
+            for (char *h = strchr(cmd1, '#'); h != NULL; h = strchr(h + 1, '#')) {
+                if (h == cmd1 || isspace((unsigned char)h[-1])) {
+                    *h = '\0';
+                    break;
+                }
+            }
             trim(cmd1);
             if (*cmd1 == '\0') {
                 continue;
@@ -2695,11 +2734,8 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
             if (names_file(word, "defaults.sh")) {
                 /* packetdrill's suites start from a script that puts Linux's settings
                    back to their defaults; tcpwave's stack is fresh and at its own. */
-                note(r, "`%s`: packetdrill's defaults script, taken as tcpwave's defaults", cmd1);
-                /* but for Linux's selftests' one, which turns Fast Open on both ways
-                   (tcp_fastopen=0x3), that its tcp_fastopen_* scripts expect */
-                char fo[] = "3";
-                rc = apply_sysctl(r, "net.ipv4.tcp_fastopen", fo, why, wl);
+                note(r, "`%s`: packetdrill's defaults script, its settings applied", cmd1);
+                rc = apply_pd_defaults(r, why, wl);
                 continue;
             }
             if (strstr(word, "sysctl_restore") != NULL) {
