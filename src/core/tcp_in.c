@@ -545,6 +545,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
             c->bytes_received += n;
             st->counters[TW_CNT_TCP_RX_BYTES_DELIVERED] += n;
             st->counters[TW_CNT_TCP_FASTOPEN_DATA_DELIVERED] += n;
+            o->tfo |= TW_TFO_DATA_ACKED;
         }
     }
     if ((s->flags & (TW_ECE | TW_CWR)) == (TW_ECE | TW_CWR) && st->cfg.ecn != TW_ECN_OFF) {

@@ -2275,6 +2275,7 @@ typedef struct code_stmt {
     char field[40];
     tw_sc_cmp cmp;
     char value[64];
+    char mask[64]; /* "(tcpi_x & MASK) OP VALUE": the bits compared; "" for all */
 } code_stmt;
 
 /* Parse "assert tcpi_x OP value" statements separated by newlines or ';'.
@@ -2313,10 +2314,19 @@ static int parse_code(const char *text, code_stmt *out, int max, char *why, size
         }
         char op[3] = {0};
         int consumed = 0;
-        /* (Python's `assert X OP V, message`: the message is only printed on failure) */
-        if (sscanf(s, "assert %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n", out[n].field, op,
-                   out[n].value, &consumed) != 3 ||
-            (s[consumed] != '\0' && s[consumed] != ',')) {
+        /* (Python's `assert X OP V, message`: the message is only printed on failure;
+           `assert (X & MASK) OP V` tests some bits, as tcpi_options is tested) */
+        out[n].mask[0] = '\0';
+        int got = sscanf(s, "assert %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n", out[n].field,
+                         op, out[n].value, &consumed);
+        if (got != 3) {
+            consumed = 0;
+            got = sscanf(s, "assert ( %39[a-z_0-9] & %63[A-Za-z0-9_] ) %2[=!<>] %63[A-Za-z0-9_] %n",
+                         out[n].field, out[n].mask, op, out[n].value, &consumed) == 4
+                      ? 3
+                      : 0;
+        }
+        if (got != 3 || consumed == 0 || (s[consumed] != '\0' && s[consumed] != ',')) {
             snprintf(why, wl, "code block statement '%s' (only 'assert tcpi_FIELD OP VALUE' "
                               "is understood; Python is not run)",
                      s);
@@ -2391,7 +2401,7 @@ static int tcpi_get(sc_runner *r, const char *field, int64_t *v)
         *v = info.rcv_wscale;
     } else if (strcmp(field, "tcpi_options") == 0) {
         *v = (info.has_timestamps ? 1 : 0) | (info.has_sack ? 2 : 0) |
-             (info.has_wscale ? 4 : 0);
+             (info.has_wscale ? 4 : 0) | (info.syn_data_acked ? 32 : 0);
     } else if (strcmp(field, "tcpi_bytes_acked") == 0) {
         *v = (int64_t)info.bytes_acked;
     } else if (strcmp(field, "tcpi_bytes_received") == 0) {
@@ -2437,6 +2447,15 @@ static int run_code(sc_runner *r, const tw_sc_event *ev)
             if (sc_symbol(st[i].value, &want) < 0) {
                 return sc_fail(r, ev->line, "unknown value '%s'", st[i].value);
             }
+        }
+        if (st[i].mask[0] != '\0') {
+            int64_t m;
+            end = NULL;
+            m = strtoll(st[i].mask, &end, 0);
+            if ((end == st[i].mask || *end != '\0') && sc_symbol(st[i].mask, &m) < 0) {
+                return sc_fail(r, ev->line, "unknown value '%s'", st[i].mask);
+            }
+            have &= m;
         }
         bool ok = false;
         switch (st[i].cmp) {
@@ -2610,7 +2629,7 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
         }
         if (strcmp(key, "net.ipv4.tcp_fastopen_key") == 0) {
             /* Linux's "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]": 32 hex digits per
-               key (tcpwave's cookies are not Linux's, but are as fixed by it) */
+               key (the cookies are Linux's for the same key: fastopen.c) */
             for (int k = 0; k < 2; k++) {
                 uint8_t *dst = k ? r->cfg.fastopen_key_backup : r->cfg.fastopen_key;
                 memset(dst, 0, 16);
@@ -2628,7 +2647,10 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
                     }
                     int d = isdigit((unsigned char)*value) ? *value - '0'
                                                            : (tolower((unsigned char)*value) - 'a' + 10);
-                    dst[n / 2] = (uint8_t)(dst[n / 2] << 4 | d);
+                    /* each 8-digit word stored little-endian, as Linux's
+                       proc_tcp_fastopen_key (cpu_to_le32) keeps the key */
+                    int at = (n / 8) * 4 + 3 - (n % 8) / 2;
+                    dst[at] = (uint8_t)(dst[at] << 4 | d);
                     n++;
                 }
                 if (n != 32) {
