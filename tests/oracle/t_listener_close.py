@@ -2,9 +2,11 @@
 #     unshare -n python3 tests/oracle/t_listener_close.py
 # A listener with one half-open entry (SYN in, SYN+ACK out) is closed: does Linux send a RST?
 # Then the peer's ACK (and a SYN again on the same tuple to a new listener).
-import os, socket, sys, time
+import os
+import socket
+import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kpd import K, Conn, setup
+from kpd import K, Conn, setup  # noqa: E402
 fd = setup()
 lsn = socket.socket()
 lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
