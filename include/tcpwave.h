@@ -728,6 +728,9 @@ typedef struct tw_socket_info {
     uint64_t conn_id;
     uint32_t rcvbuf, sndbuf;           /* buffer limits now (tw_socket_set_bufsizes, or
                                           grown by auto-tuning) */
+    bool syn_data_acked;               /* Fast Open: data on the SYN was acknowledged (sent
+                                          by this side and acknowledged, or received at
+                                          the SYN and taken): Linux's TCPI_OPT_SYN_DATA */
 } tw_socket_info;
 
 int tw_socket_info_get(const tw_socket *s, tw_socket_info *out);

@@ -1748,5 +1748,6 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->keepalive = (s->flags & TW_F_KEEPALIVE) != 0;
     out->rcvbuf = s->rcvbuf_cap;
     out->sndbuf = s->sndbuf_cap;
+    out->syn_data_acked = s->opts && (s->opts->tfo & TW_TFO_DATA_ACKED);
     return 0;
 }

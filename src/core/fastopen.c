@@ -28,13 +28,22 @@ void tw_tfo_rx_option(tw_stack *st, tw_tcp_hdr *h)
 
 /* ---- server ---- */
 
-static void cookie_with(const tw_sipkey *key, uint32_t raddr, tw_tfo_cookie *out)
+static void cookie_with(const tw_stack *st, const tw_sipkey *key, uint32_t raddr,
+                        tw_tfo_cookie *out)
 {
-    uint64_t m = tw_siphash_4x32(key, raddr, 0x54464f31u /* "TFO1" */, 0, 0);
+    /* Linux's MAC (__tcp_fastopen_cookie_gen_cipher): SipHash-2-4 over the SYN's source
+       and destination addresses as the IP header has them, the 64 bits stored
+       little-endian. RFC 7413 4.1.2 leaves the MAC to the server; with Linux's, a
+       packet script that writes Linux's cookie for the same key and addresses
+       (packetdrill's TFO_COOKIE) is answered as Linux answers it. */
+    uint8_t m[8];
+    tw_put32(m, raddr);
+    tw_put32(m + 4, st->cfg.addr);
+    uint64_t h = tw_siphash(key, m, sizeof(m));
     out->len = 8;
     out->exp = false;
     for (unsigned i = 0; i < 8; i++) {
-        out->val[i] = (uint8_t)(m >> (56 - 8 * i));
+        out->val[i] = (uint8_t)(h >> (8 * i));
     }
 }
 
@@ -76,21 +85,21 @@ void tw_tfo_cookie_make(tw_stack *st, uint32_t raddr, tw_tfo_cookie *out)
        the key changes when its owner says (4.1.2 leaves rotation to the server), the
        former one kept as the backup. (A cookie taken by the backup gets no fresh one on
        its SYN+ACK, which Linux sends: the client keeps it until the backup goes.) */
-    cookie_with(&st->tfo_key, raddr, out);
+    cookie_with(st, &st->tfo_key, raddr, out);
 }
 
 /* The cookie `c` (len bytes) is the one the primary key or the backup gives raddr. */
 static bool cookie_valid(tw_stack *st, uint32_t raddr, const uint8_t *c, unsigned len)
 {
     tw_tfo_cookie v;
-    cookie_with(&st->tfo_key, raddr, &v);
+    cookie_with(st, &st->tfo_key, raddr, &v);
     if (len == v.len && memcmp(c, v.val, v.len) == 0) {
         return true;
     }
     if (!st->tfo_has_backup) {
         return false;
     }
-    cookie_with(&st->tfo_key_backup, raddr, &v);
+    cookie_with(st, &st->tfo_key_backup, raddr, &v);
     return len == v.len && memcmp(c, v.val, v.len) == 0;
 }
 
@@ -395,6 +404,7 @@ bool tw_tfo_synsent_ack(tw_socket *c, tw_seq ack)
        leave the send ring as an ACK's would (tcp_in.c ack_advance), and the SYN-SENT
        steps go on with SND.UNA = SEG.ACK. */
     uint32_t acked = (uint32_t)tw_seq_diff(ack, first);
+    o->tfo |= TW_TFO_DATA_ACKED;
     if (acked >= c->snd.len) {
         acked = c->snd.len;
         c->snd.head = c->snd.buf ? TW_SND_HDR_ROOM : 0;

@@ -19,6 +19,8 @@
 #define TW_TFO_PENDING 0x10u   /* server: such a child counted in tfo_pending */
 #define TW_TFO_SYN_LOST 0x20u  /* client: the SYN with data timed out (tw_tfo_syn_timeout);
                                   a late SYN+ACK may still acknowledge the data */
+#define TW_TFO_DATA_ACKED 0x40u /* either side: the SYN's data was acknowledged (Linux's
+                                   syn_data_acked: TCPI_OPT_SYN_DATA in tcp_info) */
 
 /* A SYN's cookie request or cookie, and what to answer. */
 typedef struct tw_tfo_cookie {

@@ -60,7 +60,7 @@ _Static_assert(sizeof(tw_reqsk) <= 96, "a half-open entry stays small");
 void tw_req_on_timer(tw_stack *st, tw_reqsk *r);
 /* Free one entry (no packet sent). */
 void tw_req_free(tw_stack *st, tw_reqsk *r);
-/* A listener goes away: reset and free its half-open entries. */
+/* A listener goes away: free its half-open entries (nothing sent, as Linux). */
 void tw_req_close_listener(tw_socket *l);
 /* tcp_out.c: our SYN+ACK for a half-open entry, the first (in_listen) or sent again
    (counted as a retransmission): two copies, each without the other's test. */

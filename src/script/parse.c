@@ -1795,6 +1795,17 @@ int tw_sc_parse(const char *path, const char *text, const tw_sc_define *defines,
         tw_sc_define d = {xstrdup(defines[i].name), xstrdup(defines[i].value)};
         PUSH(lx.defs, lx.n_defs, d);
     }
+    /* Linux's selftest runner defines TFO_COOKIE as the cookie its server gives the
+       script's peer (192.0.2.1 at 192.168.0.1) under defaults.sh's tcp_fastopen_key; the
+       stack's cookies are Linux's (fastopen.c), so the same value holds here. */
+    bool have_tfo = false;
+    for (size_t i = 0; i < lx.n_defs; i++) {
+        have_tfo = have_tfo || strcmp(lx.defs[i].name, "TFO_COOKIE") == 0;
+    }
+    if (!have_tfo) {
+        tw_sc_define d = {xstrdup("TFO_COOKIE"), xstrdup("3021b9d889017eeb")};
+        PUSH(lx.defs, lx.n_defs, d);
+    }
     if (errlen > 0) {
         err[0] = '\0';
     }

@@ -2275,6 +2275,7 @@ typedef struct code_stmt {
     char field[40];
     tw_sc_cmp cmp;
     char value[64];
+    char mask[64]; /* "(tcpi_x & MASK) OP VALUE": the bits compared; "" for all */
 } code_stmt;
 
 /* Parse "assert tcpi_x OP value" statements separated by newlines or ';'.
@@ -2313,10 +2314,19 @@ static int parse_code(const char *text, code_stmt *out, int max, char *why, size
         }
         char op[3] = {0};
         int consumed = 0;
-        /* (Python's `assert X OP V, message`: the message is only printed on failure) */
-        if (sscanf(s, "assert %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n", out[n].field, op,
-                   out[n].value, &consumed) != 3 ||
-            (s[consumed] != '\0' && s[consumed] != ',')) {
+        /* (Python's `assert X OP V, message`: the message is only printed on failure;
+           `assert (X & MASK) OP V` tests some bits, as tcpi_options is tested) */
+        out[n].mask[0] = '\0';
+        int got = sscanf(s, "assert %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n", out[n].field,
+                         op, out[n].value, &consumed);
+        if (got != 3) {
+            consumed = 0;
+            got = sscanf(s, "assert ( %39[a-z_0-9] & %63[A-Za-z0-9_] ) %2[=!<>] %63[A-Za-z0-9_] %n",
+                         out[n].field, out[n].mask, op, out[n].value, &consumed) == 4
+                      ? 3
+                      : 0;
+        }
+        if (got != 3 || consumed == 0 || (s[consumed] != '\0' && s[consumed] != ',')) {
             snprintf(why, wl, "code block statement '%s' (only 'assert tcpi_FIELD OP VALUE' "
                               "is understood; Python is not run)",
                      s);
@@ -2391,7 +2401,7 @@ static int tcpi_get(sc_runner *r, const char *field, int64_t *v)
         *v = info.rcv_wscale;
     } else if (strcmp(field, "tcpi_options") == 0) {
         *v = (info.has_timestamps ? 1 : 0) | (info.has_sack ? 2 : 0) |
-             (info.has_wscale ? 4 : 0);
+             (info.has_wscale ? 4 : 0) | (info.syn_data_acked ? 32 : 0);
     } else if (strcmp(field, "tcpi_bytes_acked") == 0) {
         *v = (int64_t)info.bytes_acked;
     } else if (strcmp(field, "tcpi_bytes_received") == 0) {
@@ -2437,6 +2447,15 @@ static int run_code(sc_runner *r, const tw_sc_event *ev)
             if (sc_symbol(st[i].value, &want) < 0) {
                 return sc_fail(r, ev->line, "unknown value '%s'", st[i].value);
             }
+        }
+        if (st[i].mask[0] != '\0') {
+            int64_t m;
+            end = NULL;
+            m = strtoll(st[i].mask, &end, 0);
+            if ((end == st[i].mask || *end != '\0') && sc_symbol(st[i].mask, &m) < 0) {
+                return sc_fail(r, ev->line, "unknown value '%s'", st[i].mask);
+            }
+            have &= m;
         }
         bool ok = false;
         switch (st[i].cmp) {
@@ -2610,7 +2629,7 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
         }
         if (strcmp(key, "net.ipv4.tcp_fastopen_key") == 0) {
             /* Linux's "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]": 32 hex digits per
-               key (tcpwave's cookies are not Linux's, but are as fixed by it) */
+               key (the cookies are Linux's for the same key: fastopen.c) */
             for (int k = 0; k < 2; k++) {
                 uint8_t *dst = k ? r->cfg.fastopen_key_backup : r->cfg.fastopen_key;
                 memset(dst, 0, 16);
@@ -2628,7 +2647,10 @@ static int apply_sysctl(sc_runner *r, const char *key, char *value, char *why, s
                     }
                     int d = isdigit((unsigned char)*value) ? *value - '0'
                                                            : (tolower((unsigned char)*value) - 'a' + 10);
-                    dst[n / 2] = (uint8_t)(dst[n / 2] << 4 | d);
+                    /* each 8-digit word stored little-endian, as Linux's
+                       proc_tcp_fastopen_key (cpu_to_le32) keeps the key */
+                    int at = (n / 8) * 4 + 3 - (n % 8) / 2;
+                    dst[at] = (uint8_t)(dst[at] << 4 | d);
                     n++;
                 }
                 if (n != 32) {
@@ -2665,6 +2687,38 @@ static bool names_file(const char *path, const char *name)
     return pl >= nl && strcmp(path + pl - nl, name) == 0 && (pl == nl || path[pl - nl - 1] == '/');
 }
 
+/* packetdrill's defaults.sh (google/packetdrill gtests/net/common and Linux's
+   selftests/net/packetdrill carry the same one): the settings of it that tcpwave has.
+   Its buffers are what scripts written against it see most: a 15 MiB tcp_rmem[2] makes
+   Linux offer window scale 8 (7 for the stock 6 MiB). Its tcp_slow_start_after_idle=0,
+   tcp_frto=2, pacing and TSO settings have no switch here. */
+static int apply_pd_defaults(sc_runner *r, char *why, size_t wl)
+{
+    static const char *const set[][2] = {
+        {"net.ipv4.tcp_rmem", "4096 540000 15728640"},
+        {"net.ipv4.tcp_wmem", "4096 262144 4194304"},
+        {"net.ipv4.tcp_timestamps", "1"},
+        {"net.ipv4.tcp_sack", "1"},
+        {"net.ipv4.tcp_syn_retries", "5"},
+        {"net.ipv4.tcp_synack_retries", "5"},
+        {"net.ipv4.tcp_early_retrans", "4"},
+        {"net.ipv4.tcp_recovery", "1"},
+        {"net.ipv4.tcp_congestion_control", "cubic"},
+        {"net.ipv4.tcp_ecn", "0"},
+        {"net.ipv4.tcp_fastopen", "3"}, /* (Linux's selftests; google's sets 0x70403) */
+        {"net.ipv4.tcp_fastopen_key", "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4"},
+        {"net.ipv4.tcp_syncookies", "1"},
+    };
+    for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+        char v[64];
+        snprintf(v, sizeof(v), "%s", set[i][1]);
+        if (apply_sysctl(r, set[i][0], v, why, wl) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Apply a backquoted command: recognised sysctl forms only. 0, or -1 with a reason. */
 static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
 {
@@ -2686,6 +2740,13 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
         char *save2 = NULL;
         for (char *cmd1 = strtok_r(piece, ";", &save2); cmd1 != NULL && rc == 0;
              cmd1 = strtok_r(NULL, ";", &save2)) {
+            /* a shell comment: '#' at the start of a word runs to the end of the line */
+            for (char *h = strchr(cmd1, '#'); h != NULL; h = strchr(h + 1, '#')) {
+                if (h == cmd1 || isspace((unsigned char)h[-1])) {
+                    *h = '\0';
+                    break;
+                }
+            }
             trim(cmd1);
             if (*cmd1 == '\0') {
                 continue;
@@ -2695,11 +2756,8 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
             if (names_file(word, "defaults.sh")) {
                 /* packetdrill's suites start from a script that puts Linux's settings
                    back to their defaults; tcpwave's stack is fresh and at its own. */
-                note(r, "`%s`: packetdrill's defaults script, taken as tcpwave's defaults", cmd1);
-                /* but for Linux's selftests' one, which turns Fast Open on both ways
-                   (tcp_fastopen=0x3), that its tcp_fastopen_* scripts expect */
-                char fo[] = "3";
-                rc = apply_sysctl(r, "net.ipv4.tcp_fastopen", fo, why, wl);
+                note(r, "`%s`: packetdrill's defaults script, its settings applied", cmd1);
+                rc = apply_pd_defaults(r, why, wl);
                 continue;
             }
             if (strstr(word, "sysctl_restore") != NULL) {

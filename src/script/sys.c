@@ -64,7 +64,7 @@ static const sym symbols[] = {
     {"TCPI_ESTABLISHED", 1}, {"TCPI_CLOSE_WAIT", 8}, {"TCPI_FIN_WAIT_1", 4},
     {"TCPI_CLOSING", 11}, {"TCPI_LAST_ACK", 9}, {"TCPI_FIN_WAIT_2", 5}, {"TCPI_TIME_WAIT", 6},
     {"TCPI_OPT_TIMESTAMPS", 1}, {"TCPI_OPT_SACK", 2}, {"TCPI_OPT_WSCALE", 4},
-    {"TCPI_OPT_ECN", 8},
+    {"TCPI_OPT_ECN", 8}, {"TCPI_OPT_SYN_DATA", 32},
     {"EPERM", 1}, {"ENOENT", 2}, {"EINTR", 4}, {"EIO", 5}, {"EBADF", 9}, {"EAGAIN", 11},
     {"EWOULDBLOCK", 11}, {"ENOMEM", 12}, {"EFAULT", 14}, {"EBUSY", 16}, {"EINVAL", 22},
     {"EMFILE", 24}, {"EPIPE", 32}, {"ENONET", 64}, {"EPROTO", 71}, {"ENOTSOCK", 88},

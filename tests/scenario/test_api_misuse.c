@@ -252,10 +252,7 @@ static void test_api_shutdown_listener(void **state)
     assert_int_equal(synack.flags, TW_SYN | TW_ACK);
     assert_int_equal(synack.ack, 7001);
     assert_int_equal(tw_socket_close(l, now), TW_OK);
-    tw_t_seg rst;
-    assert_true(tw_t_pop(t, &rst)); /* (the half-open one, reset) */
-    assert_int_equal(rst.flags, TW_RST);
-    TW_EXPECT_NOTHING(t);
+    TW_EXPECT_NOTHING(t); /* (the half-open one goes silently, as on Linux) */
     TW_ASSERT_IDLE(t);
 }
 

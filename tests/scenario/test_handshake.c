@@ -37,9 +37,10 @@ static void test_s02_listen_syn_gets_synack(void **state)
     tw_socket *c;
     assert_int_equal(tw_socket_accept(l, &c, tw_t_now(t)), TW_ERR_AGAIN); /* S3: not yet */
     tw_socket_close(l, tw_t_now(t));
-    /* closing the listener resets the half-open child */
-    TW_EXPECT(t, OUT(.flags = TW_RST, .seq = sa.seq + 1, .ack = 0, .win = 0));
+    /* closing the listener drops the half-open child silently, as Linux (6.18, over
+       TUN): the peer's next segment draws the RST */
     TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 0);
 }
 
 /* S3 + S5 (RFC 9293 3.10.7.4): the third segment must ack y+1; it may carry data, which
@@ -86,7 +87,7 @@ static void test_s03_bad_third_ack_gets_rst(void **state)
     tw_socket *c;
     assert_int_equal(tw_socket_accept(l, &c, tw_t_now(t)), TW_ERR_AGAIN);
     tw_socket_close(l, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST, .seq = sa.seq + 1, .ack = 0, .win = 0));
+    TW_EXPECT_NOTHING(t); /* (the half-open entry goes silently) */
 }
 
 /* S1 + S3 + S4 (RFC 9293 3.10.7.3): connect sends SYN with our options; SYN+ACK with

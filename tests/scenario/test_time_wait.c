@@ -342,8 +342,7 @@ static void test_s17_rfc6191_timestamps_decide(void **state)
     assert_int_equal(tw_t_counter(t, TW_CNT_TCP_TW_REUSED), 1);
     assert_int_equal(tw_stack_time_wait_count(tw_t_stack(t)), 0);
     tw_socket_close(l, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST, .seq = sa2.seq + 1, .ack = 0, .win = 0));
-    TW_EXPECT_NOTHING(t);
+    TW_EXPECT_NOTHING(t); /* (the half-open entry goes silently, as on Linux) */
     TW_ASSERT_IDLE(t);
 }
 

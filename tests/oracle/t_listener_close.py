@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+#     unshare -n python3 tests/oracle/t_listener_close.py
+# A listener with one half-open entry (SYN in, SYN+ACK out) is closed: does Linux send a RST?
+# Then the peer's ACK (and a SYN again on the same tuple to a new listener).
+import os
+import socket
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kpd import K, Conn, setup  # noqa: E402
+fd = setup()
+lsn = socket.socket()
+lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+lsn.bind((K, 8080)); lsn.listen(1)
+c = Conn(fd, 40000, 8080)
+c.send('S', 0, win=8192, opts=[('mss', 1000)])
+c.recv(0.2)
+print('close listener'); lsn.close()
+c.recv(0.5)
+print('new listener, SYN again')
+lsn = socket.socket(); lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+lsn.bind((K, 8080)); lsn.listen(1)
+c.kiss = None
+c.send('S', 0, win=8192, opts=[('mss', 1000)])
+c.recv(0.3)
