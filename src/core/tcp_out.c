@@ -35,6 +35,15 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
         uint32_t cur = open > 0 ? (uint32_t)open : 0;
         space = cur < space ? cur : space;
     }
+    /* A space below one unit of the window scale would be scaled away to a window of 0
+       for good (a buffer smaller than 1 << rcv_wscale: the scale follows the auto-tuning
+       ceiling, and neither end could send again); one unit is offered instead, as
+       Linux's __tcp_select_window aligns the window up to the scale ("so that it won't
+       get scaled away"), and the acceptance test takes what the buffer has room for. */
+    uint32_t unit = 1u << c->rcv_wscale;
+    if (space && space < unit) {
+        space = unit;
+    }
     return space;
 }
 
