@@ -610,7 +610,12 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint3
     while (ncap < need) {
         ncap = ncap > limit / 2 ? limit : ncap * 2;
     }
-    if (ncap > limit) {
+    /* A limit below one block still gets a whole block: the send ring starts over
+       TW_SND_HDR_ROOM bytes into its buffer once all is acknowledged (tcp_in.c), which a
+       buffer of a few bytes (sndbuf=1) does not have, and the head then lay past the end:
+       writes went beyond the buffer. The limits themselves (sndbuf_cap, rcvbuf_cap) still
+       bound what is queued and the window. */
+    if (ncap > limit && limit >= TW_MEM_RING_BLOCK) {
         ncap = limit;
     }
     uint8_t *nbuf = ncap == TW_MEM_RING_BLOCK ? tw_mem_take(&st->mem, TW_MC_RING, ncap)

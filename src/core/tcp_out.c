@@ -35,6 +35,15 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
         uint32_t cur = open > 0 ? (uint32_t)open : 0;
         space = cur < space ? cur : space;
     }
+    /* A space below one unit of the window scale would be scaled away to a window of 0
+       for good (a buffer smaller than 1 << rcv_wscale: the scale follows the auto-tuning
+       ceiling, and neither end could send again); one unit is offered instead, as
+       Linux's __tcp_select_window aligns the window up to the scale ("so that it won't
+       get scaled away"), and the acceptance test takes what the buffer has room for. */
+    uint32_t unit = 1u << c->rcv_wscale;
+    if (space && space < unit) {
+        space = unit;
+    }
     return space;
 }
 
@@ -1692,13 +1701,17 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
         uint32_t pipe = pipe_now(c);
         uint32_t cw = cwnd_now(c);
         uint32_t cwnd_room = cw > pipe ? cw - pipe : 0;
+        /* RFC 6675 NextSeg: a hole before new data, on the same room: a segment as large
+           as the SACK blocks it carries leave (RFC 6691), as new data below takes it. Gated
+           by the full MSS instead, a room between the two let new data go ahead of a
+           retransmission RACK found lost, round after round, until the RTO. */
         if (c->ca_state == TW_CA_RECOVERY && (c->flags & TW_F_SACK) &&
-            cwnd_room >= c->snd_mss && resend_hole(c)) {
+            cwnd_room >= seg_payload_max(c) && resend_hole(c)) {
             sent++;
             continue;
         }
         if (c->ca_state == TW_CA_LOSS && c->sb && tw_conn_sbx(c)->nrelost &&
-            cwnd_room >= c->snd_mss && resend_relost(c)) {
+            cwnd_room >= seg_payload_max(c) && resend_relost(c)) {
             sent++; /* (RFC 8985 6.2 after a timeout: before the go-back-N's next) */
             continue;
         }

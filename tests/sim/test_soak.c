@@ -20,7 +20,8 @@ typedef struct soak_case {
     const char *name;
     tw_sim_impair imp;
     tw_cc_algo cc;
-    bool no_sack, no_ts;
+    bool no_sack, no_ts, no_wscale;
+    uint16_t mtu;
     uint32_t rcvbuf, sndbuf;
     tw_time rto_initial, rto_max, time_limit;
     uint8_t retries, orphan_retries;
@@ -83,6 +84,37 @@ static const soak_case cases[] = {
     {.name = "cork_loss5", .imp = {.loss = 0.05, .delay = TW_MS(10)}, .cork = true},
     {.name = "cork_tiny_window", .imp = {.loss = 0.02, .delay = TW_MS(5)}, .rcvbuf = 2048,
      .sndbuf = 4096, .max_bytes = 40000, .cork = true},
+    /* From the mix48 sweep of the space the cases above leave (README, "Impairment
+       sweep"): extremes and combinations. Points where a side legitimately runs out of
+       retransmissions (an orphan's 8, Linux's tcp_orphan_retries, on a link that loses
+       a third of the round trips) get tcp_retries2's 15, as loss20. */
+    /* A one-packet queue at 1 Gbit/s: retransmissions lost in it, SACK blocks both ways
+       (RACK's lost retransmission once waited behind new data until the RTO) */
+    {.name = "queue1_gbit", .imp = {.delay = TW_MS(1), .rate_bps = 1000000000, .queue_pkts = 1}},
+    {.name = "burst_queue2",
+     .imp = {.burst_loss = 0.05, .delay = TW_MS(10), .rate_bps = 10000000, .queue_pkts = 2},
+     .orphan_retries = 15},
+    {.name = "reorder_dup_heavy",
+     .imp = {.reorder = 0.5, .dup = 0.5, .reorder_delay = TW_MS(20), .delay = TW_MS(5)}},
+    {.name = "corrupt20", .imp = {.corrupt = 0.20, .delay = TW_MS(10)}, .max_bytes = 60000,
+     .orphan_retries = 15},
+    {.name = "jitter_over_delay", .imp = {.delay = TW_MS(1), .jitter = TW_MS(100)}},
+    {.name = "mss536_nosack_nots",
+     .imp = {.loss = 0.02, .reorder = 0.3, .dup = 0.1, .delay = TW_MS(10)}, .mtu = 576,
+     .no_sack = true, .no_ts = true, .max_bytes = 50000},
+    {.name = "newreno_bare", .imp = {.loss = 0.05, .reorder = 0.1, .delay = TW_MS(10)},
+     .cc = TW_CC_NEWRENO, .no_sack = true, .no_ts = true, .no_wscale = true},
+    {.name = "bufs300", .imp = {.loss = 0.05, .delay = TW_MS(10)}, .rcvbuf = 300,
+     .sndbuf = 300, .max_bytes = 20000},
+    /* Buffers of a few bytes: the send ring's head once lay past the end of a buffer
+       of sndbuf's size (heap overflow), and a receive buffer below one unit of the
+       window scale advertised a window of 0 for good */
+    {.name = "sndbuf1", .imp = {.delay = TW_MS(5)}, .rcvbuf = 128, .sndbuf = 1,
+     .max_bytes = 1500},
+    {.name = "rcvbuf100", .imp = {.loss = 0.02, .delay = TW_MS(5)}, .rcvbuf = 100,
+     .max_bytes = 3000},
+    {.name = "delay2s", .imp = {.loss = 0.05, .delay = TW_SEC(2)}, .max_bytes = 100000,
+     .orphan_retries = 15},
     /* One-hour RTT: only testable because nothing reads a clock. The timers are told
        (as a satellite-link operator would) to wait longer than the path takes. */
     {.name = "hour_rtt", .imp = {.delay = TW_SEC(1800)}, .rto_initial = TW_SEC(3 * 3600),
@@ -159,6 +191,8 @@ int main(int argc, char **argv)
         x.cc = k->cc;
         x.no_sack = k->no_sack;
         x.no_timestamps = k->no_ts;
+        x.no_wscale = k->no_wscale;
+        x.mtu = k->mtu;
         x.rcvbuf = k->rcvbuf;
         x.sndbuf = k->sndbuf;
         x.rto_initial = k->rto_initial;
