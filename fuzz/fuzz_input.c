@@ -712,8 +712,12 @@ static void check_handle(node *nd, handle *h)
           in.rx_pending, rb);
     CHECK(in.tx_pending <= sb, "%s: %u bytes queued in a %u-byte buffer", who,
           in.tx_pending, sb);
-    CHECK(in.rcv_wnd <= rb, "%s: window %u beyond a %u-byte buffer", who, in.rcv_wnd, rb);
-    CHECK(h->shut_rd || in.rx_pending + in.rcv_wnd <= rb,
+    /* (a buffer below one unit of the window scale is offered one unit, as Linux's:
+       tcp_out.c sws_space) */
+    uint32_t unit = in.has_wscale ? 1u << in.rcv_wscale : 1u;
+    uint32_t rbw = rb < unit ? unit : rb;
+    CHECK(in.rcv_wnd <= rbw, "%s: window %u beyond a %u-byte buffer", who, in.rcv_wnd, rb);
+    CHECK(h->shut_rd || in.rx_pending + in.rcv_wnd <= rbw,
           "%s: %u bytes unread and a window of %u in a %u-byte buffer", who, in.rx_pending,
           in.rcv_wnd, rb);
     if (in.rx_pending + in.rcv_wnd < h->rcvhold) {

@@ -39,9 +39,12 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
        for good (a buffer smaller than 1 << rcv_wscale: the scale follows the auto-tuning
        ceiling, and neither end could send again); one unit is offered instead, as
        Linux's __tcp_select_window aligns the window up to the scale ("so that it won't
-       get scaled away"), and the acceptance test takes what the buffer has room for. */
+       get scaled away"), and the acceptance test takes what the buffer has room for.
+       Only for such a buffer: a larger one whose space fell below a unit is the SWS
+       case above, where the window stays shut until a step's worth is free (RFC 9293
+       3.8.6.2.2; Linux's free_space < mss gives 0 there too). */
     uint32_t unit = 1u << c->rcv_wscale;
-    if (space && space < unit) {
+    if (space && c->rcvbuf_cap < unit) {
         space = unit;
     }
     return space;
