@@ -100,6 +100,13 @@ bool tw_ranges_grow(tw_ranges *rs, tw_mem *m)
     return true;
 }
 
+bool tw_ranges_add_grow(tw_ranges *rs, tw_mem *m, tw_seq start, tw_seq end)
+{
+    /* (one range more than the room needs one grow: add never needs two) */
+    return tw_ranges_add(rs, start, end) ||
+           (tw_ranges_grow(rs, m) && tw_ranges_add(rs, start, end));
+}
+
 void tw_ranges_release(tw_ranges *rs, tw_mem *m)
 {
     if (rs->ext) {

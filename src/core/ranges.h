@@ -53,6 +53,9 @@ struct tw_mem;
 /* Room for more ranges (TW_RANGES_MAX -> 64 -> 256 -> 1024), from `m`: false when at
    TW_RANGES_EXT_MAX or out of memory (nothing changed). */
 bool tw_ranges_grow(tw_ranges *rs, struct tw_mem *m);
+/* tw_ranges_add, growing the room once when it is full: false when no room could be
+   made (TW_RANGES_EXT_MAX or out of memory; nothing changed). */
+bool tw_ranges_add_grow(tw_ranges *rs, struct tw_mem *m, tw_seq start, tw_seq end);
 /* Give back what tw_ranges_grow took (before the record itself goes). */
 void tw_ranges_release(tw_ranges *rs, struct tw_mem *m);
 

@@ -2481,8 +2481,7 @@ static inline __attribute__((always_inline)) in_result text_take(tw_stack *st, t
         ooo_dsack(c, s->seq, tw_seq_add(s->seq, s->data_len));
     }
     tw_seq end = tw_seq_add(s->seq, s->data_len);
-    if (!tw_ranges_add(c->ooo, s->seq, end) &&
-        (!tw_ranges_grow(c->ooo, &st->mem) || !tw_ranges_add(c->ooo, s->seq, end))) {
+    if (!tw_ranges_add_grow(c->ooo, &st->mem, s->seq, end)) {
         return drop_text(c, s, TW_CNT_TCP_RX_OOO_DROP); /* (TW_RANGES_EXT_MAX, or memory) */
     }
     c->flags |= TW_F_HOLES;

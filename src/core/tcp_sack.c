@@ -98,8 +98,7 @@ uint32_t tw_sack_on_ack(tw_socket *c, const tw_tcp_opts *o, tw_seq ack)
         if (!c->sb && !tw_sbx_get(c)) {
             return 0; /* no memory: recovery falls back to NewReno behaviour */
         }
-        if (!tw_ranges_add(c->sb, s, e) &&
-            (!tw_ranges_grow(c->sb, &c->st->mem) || !tw_ranges_add(c->sb, s, e))) {
+        if (!tw_ranges_add_grow(c->sb, &c->st->mem, s, e)) {
             continue; /* a full board keeps the older information */
         }
     }
