@@ -813,3 +813,15 @@ tw_t_conn tw_t_open_with(tw_t *t, const tw_t_open_args *a, const char *file, int
     c.peer_ts = a->peer_tsval + 1;
     return c;
 }
+
+int tw_t_setup(void **state)
+{
+    *state = tw_t_new(NULL);
+    return *state ? 0 : -1;
+}
+
+int tw_t_teardown(void **state)
+{
+    tw_t_free(*state);
+    return 0;
+}

@@ -76,6 +76,10 @@ tw_t *tw_t_new_untraced(const tw_config *cfg);
 void tw_t_traced_and_untraced(void (*f)(tw_t *t));
 /* Free the stack; fails the test if any byte is still allocated or output is unread. */
 void tw_t_free(tw_t *t);
+/* cmocka setup and teardown for a test on a fresh default stack in *state. */
+int tw_t_setup(void **state);
+int tw_t_teardown(void **state);
+#define TW_T_CASE(f) cmocka_unit_test_setup_teardown(f, tw_t_setup, tw_t_teardown)
 tw_stack *tw_t_stack(tw_t *t);
 tw_t_alloc *tw_t_allocator(tw_t *t);
 tw_time tw_t_now(const tw_t *t);

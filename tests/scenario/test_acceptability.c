@@ -20,18 +20,6 @@
 #define PEER_ISS 1000u
 #define RBUF 1024u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* A real passive open with SO_RCVBUF = RBUF; *y = our ISN. The RTO is then 2.7 s. */
 static tw_socket *open_small(tw_t *t, uint32_t *y)
 {
@@ -333,11 +321,11 @@ static void test_r05_no_ack_bit_dropped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_r05_zero_window_cases, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r05_zero_length_open_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r05_data_open_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r05_ack_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r05_no_ack_bit_dropped, setup, teardown),
+        TW_T_CASE(test_r05_zero_window_cases),
+        TW_T_CASE(test_r05_zero_length_open_window),
+        TW_T_CASE(test_r05_data_open_window),
+        TW_T_CASE(test_r05_ack_checks),
+        TW_T_CASE(test_r05_no_ack_bit_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

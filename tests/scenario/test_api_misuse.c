@@ -9,18 +9,6 @@
 
 #include <string.h>
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* NULL where a pointer is required: TW_ERR_INVAL; the read-only queries answer a neutral
    value instead of crashing. */
 static void test_api_null_pointers(void **state)
@@ -787,20 +775,20 @@ static void test_api_ephemeral_exhaustion(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_api_null_pointers, setup, teardown),
+        TW_T_CASE(test_api_null_pointers),
         cmocka_unit_test(test_api_config_bounds),
-        cmocka_unit_test_setup_teardown(test_api_fresh_socket_wrong_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_state_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_after_reset, setup, teardown),
+        TW_T_CASE(test_api_fresh_socket_wrong_calls),
+        TW_T_CASE(test_api_state_errors),
+        TW_T_CASE(test_api_after_reset),
         cmocka_unit_test(test_api_busy_from_hook),
-        cmocka_unit_test_setup_teardown(test_api_zero_length_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_ephemeral_skips_bound_port, setup, teardown),
+        TW_T_CASE(test_api_zero_length_read),
+        TW_T_CASE(test_api_ephemeral_skips_bound_port),
         cmocka_unit_test(test_api_ephemeral_exhaustion),
-        cmocka_unit_test_setup_teardown(test_api_bind_port_owners, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_connect_after_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_listen_autobinds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_shutdown_listener, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_fastopen_misuse, setup, teardown),
+        TW_T_CASE(test_api_bind_port_owners),
+        TW_T_CASE(test_api_connect_after_refused),
+        TW_T_CASE(test_api_listen_autobinds),
+        TW_T_CASE(test_api_shutdown_listener),
+        TW_T_CASE(test_api_fastopen_misuse),
         cmocka_unit_test(test_api_fastopen_client_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

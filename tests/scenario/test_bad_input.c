@@ -16,18 +16,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 static void put16(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -583,21 +571,14 @@ static void test_tx_packets_counts_segments_and_icmp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_r08_malformed_cases_dropped_and_counted, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r08_every_bit_flip_and_truncation_dropped, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r08_good_packet_variants_accepted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r08_corrupt_data_spoils_nothing_stored, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r08_corrupt_data_across_ring_wrap, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r08_corrupt_first_data_with_block_on_free_list,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r08_bad_syn_at_listener_creates_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_tx_packets_counts_segments_and_icmp, setup,
-                                        teardown),
+        TW_T_CASE(test_r08_malformed_cases_dropped_and_counted),
+        TW_T_CASE(test_r08_every_bit_flip_and_truncation_dropped),
+        TW_T_CASE(test_r08_good_packet_variants_accepted),
+        TW_T_CASE(test_r08_corrupt_data_spoils_nothing_stored),
+        TW_T_CASE(test_r08_corrupt_data_across_ring_wrap),
+        TW_T_CASE(test_r08_corrupt_first_data_with_block_on_free_list),
+        TW_T_CASE(test_r08_bad_syn_at_listener_creates_nothing),
+        TW_T_CASE(test_tx_packets_counts_segments_and_icmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

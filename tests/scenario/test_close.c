@@ -11,18 +11,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* S10 + S11 + S14, we close first (RFC 9293 3.10.4 CLOSE in ESTABLISHED, 3.10.7.4 fifth
    and eighth steps): FIN+ACK seq=u ack=v -> FIN-WAIT-1; its ACK -> FIN-WAIT-2 with no
    timer while the application holds the socket; the peer's FIN seq=w -> ACK seq=u+1
@@ -468,19 +456,18 @@ static void test_s10_fin_follows_queued_data(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_s10_s11_s14_active_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s11_s13_s14_passive_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s14_last_ack_closed_without_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s12_close_wait_keeps_sending, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s12_fin_wait_keeps_receiving, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s10_client_close_after_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s10_fin_follows_queued_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s11_s13_repeated_fin_reacked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s14_fin_beyond_a_hole, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r02_simultaneous_close_via_closing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r02_fin_ack_of_our_fin_straight_to_time_wait, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r02_closing_repeated_fin_reacked, setup, teardown),
+        TW_T_CASE(test_s10_s11_s14_active_close),
+        TW_T_CASE(test_s11_s13_s14_passive_close),
+        TW_T_CASE(test_s14_last_ack_closed_without_error),
+        TW_T_CASE(test_s12_close_wait_keeps_sending),
+        TW_T_CASE(test_s12_fin_wait_keeps_receiving),
+        TW_T_CASE(test_s10_client_close_after_data),
+        TW_T_CASE(test_s10_fin_follows_queued_data),
+        TW_T_CASE(test_s11_s13_repeated_fin_reacked),
+        TW_T_CASE(test_s14_fin_beyond_a_hole),
+        TW_T_CASE(test_r02_simultaneous_close_via_closing),
+        TW_T_CASE(test_r02_fin_ack_of_our_fin_straight_to_time_wait),
+        TW_T_CASE(test_r02_closing_repeated_fin_reacked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

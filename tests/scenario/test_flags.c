@@ -15,18 +15,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* S18, PSH (RFC 9293 3.9.1 SEND, 3.10.7.4 seventh): our last segment of a write carries
    PSH, the full-sized ones before it do not; data the peer pushes is readable at once. */
 static void test_s18_psh(void **state)
@@ -188,11 +176,11 @@ static void test_s18_fin_psh_with_data(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_s18_psh, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s18_ack_field_only_with_ack_flag, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s18_urg_inline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s18_ece_cwr, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s18_fin_psh_with_data, setup, teardown),
+        TW_T_CASE(test_s18_psh),
+        TW_T_CASE(test_s18_ack_field_only_with_ack_flag),
+        TW_T_CASE(test_s18_urg_inline),
+        TW_T_CASE(test_s18_ece_cwr),
+        TW_T_CASE(test_s18_fin_psh_with_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,18 +8,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* S2 (RFC 9293 3.10.7.2): LISTEN + SYN -> SYN+ACK seq=y ack=x+1, child in SYN-RECEIVED,
    listener stays in LISTEN; options answered only as offered (S4). */
 static void test_s02_listen_syn_gets_synack(void **state)
@@ -256,16 +244,16 @@ static void test_r01_simultaneous_open(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_s02_listen_syn_gets_synack, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s03_s05_third_segment_with_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s03_bad_third_ack_gets_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s01_s03_active_open, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s04_no_mss_means_536, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s06_syn_payload_not_buffered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s06_synack_payload_not_acked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s07_stale_synack_gets_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s07_synrcvd_freed_by_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r01_simultaneous_open, setup, teardown),
+        TW_T_CASE(test_s02_listen_syn_gets_synack),
+        TW_T_CASE(test_s03_s05_third_segment_with_data),
+        TW_T_CASE(test_s03_bad_third_ack_gets_rst),
+        TW_T_CASE(test_s01_s03_active_open),
+        TW_T_CASE(test_s04_no_mss_means_536),
+        TW_T_CASE(test_s06_syn_payload_not_buffered),
+        TW_T_CASE(test_s06_synack_payload_not_acked),
+        TW_T_CASE(test_s07_stale_synack_gets_rst),
+        TW_T_CASE(test_s07_synrcvd_freed_by_rst),
+        TW_T_CASE(test_r01_simultaneous_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,18 +8,6 @@
 
 #include <string.h>
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* connect() from `lport` at the fixture's current time; returns our SYN's sequence
    number and aborts the attempt (in SYN-SENT nothing is sent for that). */
 static uint32_t active_isn(tw_t *t, uint16_t lport, uint16_t rport)
@@ -164,11 +152,10 @@ static void test_r06_passive_isn_increases_with_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_r06_isn_unrelated_across_tuples, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r06_isn_keyed_by_entropy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r06_isn_increases_with_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r06_passive_isn_increases_with_time, setup,
-                                        teardown),
+        TW_T_CASE(test_r06_isn_unrelated_across_tuples),
+        TW_T_CASE(test_r06_isn_keyed_by_entropy),
+        TW_T_CASE(test_r06_isn_increases_with_time),
+        TW_T_CASE(test_r06_passive_isn_increases_with_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,18 +13,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* R7: close() in ESTABLISHED, the peer ACKs our FIN at *at and then falls silent. */
 static void orphan_in_fin_wait_2(tw_t *t, uint32_t *u, uint32_t *v, tw_time *at)
 {
@@ -259,19 +247,15 @@ static void test_r07_max_orphans_resets_beyond_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_r07_fin_wait_2_orphan_reaped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r07_fin_timeout_configurable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r07_orphan_completes_before_timeout, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r07_held_fin_wait_2_not_reaped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r07_last_ack_orphan_reaped_after_retries, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r07_fin_wait_1_orphan_reaped_after_retries, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r07_orphan_retries_configurable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r07_orphan_receiving_data_resets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r07_max_orphans_resets_beyond_limit, setup,
-                                        teardown),
+        TW_T_CASE(test_r07_fin_wait_2_orphan_reaped),
+        TW_T_CASE(test_r07_fin_timeout_configurable),
+        TW_T_CASE(test_r07_orphan_completes_before_timeout),
+        TW_T_CASE(test_r07_held_fin_wait_2_not_reaped),
+        TW_T_CASE(test_r07_last_ack_orphan_reaped_after_retries),
+        TW_T_CASE(test_r07_fin_wait_1_orphan_reaped_after_retries),
+        TW_T_CASE(test_r07_orphan_retries_configurable),
+        TW_T_CASE(test_r07_orphan_receiving_data_resets),
+        TW_T_CASE(test_r07_max_orphans_resets_beyond_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,18 +14,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* Our SYN, whole; `any` adds TW_T_ANY_SEQ for the first one (the ISN is checked in
    test_isn.c). */
 #define OUR_SYN_ANY(x, any_)                                                                \
@@ -425,16 +413,15 @@ static void test_d03_partial_ack_restarts_timer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_s09_syn_backoff_then_timedout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s09_syn_retries_configurable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s09_syn_retransmitted_then_rto_3s, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s09_synack_retransmitted_then_rto_3s, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_s09_synack_backoff_then_dropped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s09_repeated_syn_gets_synack_again, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s09_fin_backoff_then_timedout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_d03_rto_estimator_and_karn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_d03_partial_ack_restarts_timer, setup, teardown),
+        TW_T_CASE(test_s09_syn_backoff_then_timedout),
+        TW_T_CASE(test_s09_syn_retries_configurable),
+        TW_T_CASE(test_s09_syn_retransmitted_then_rto_3s),
+        TW_T_CASE(test_s09_synack_retransmitted_then_rto_3s),
+        TW_T_CASE(test_s09_synack_backoff_then_dropped),
+        TW_T_CASE(test_s09_repeated_syn_gets_synack_again),
+        TW_T_CASE(test_s09_fin_backoff_then_timedout),
+        TW_T_CASE(test_d03_rto_estimator_and_karn),
+        TW_T_CASE(test_d03_partial_ack_restarts_timer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,18 +9,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* R3 (RFC 9293 3.10.7.1, CLOSED): a segment for no connection gets a RST: with ACK set,
    <SEQ=SEG.ACK><CTL=RST>; without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, where
    SEG.LEN counts the data and the SYN/FIN. */
@@ -472,27 +460,21 @@ static void test_r04_tuple_reused_after_reset_and_abort(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_r03_no_connection_gets_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r03_never_rst_for_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r03_exact_rst_resets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r03_in_window_rst_gets_challenge_ack, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r03_out_of_window_rst_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r03_syn_on_synchronized_gets_challenge_ack, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r03_challenge_ack_rate_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r03_challenge_ack_no_stack_budget, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r03_challenge_ack_limit_configurable, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r03_rst_in_syn_sent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r03_rst_in_closing_states, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r04_close_with_unread_data_sends_rst, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_r04_linger0_close_sends_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r04_abort, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_r04_tuple_reused_after_reset_and_abort, setup,
-                                        teardown),
+        TW_T_CASE(test_r03_no_connection_gets_rst),
+        TW_T_CASE(test_r03_never_rst_for_rst),
+        TW_T_CASE(test_r03_exact_rst_resets),
+        TW_T_CASE(test_r03_in_window_rst_gets_challenge_ack),
+        TW_T_CASE(test_r03_out_of_window_rst_ignored),
+        TW_T_CASE(test_r03_syn_on_synchronized_gets_challenge_ack),
+        TW_T_CASE(test_r03_challenge_ack_rate_limit),
+        TW_T_CASE(test_r03_challenge_ack_no_stack_budget),
+        TW_T_CASE(test_r03_challenge_ack_limit_configurable),
+        TW_T_CASE(test_r03_rst_in_syn_sent),
+        TW_T_CASE(test_r03_rst_in_closing_states),
+        TW_T_CASE(test_r04_close_with_unread_data_sends_rst),
+        TW_T_CASE(test_r04_linger0_close_sends_rst),
+        TW_T_CASE(test_r04_abort),
+        TW_T_CASE(test_r04_tuple_reused_after_reset_and_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

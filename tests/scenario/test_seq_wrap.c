@@ -8,18 +8,6 @@
 
 #include <string.h>
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 /* S19, the peer's numbers wrap: its ISN is 0xfffffff0, its data runs across zero in and
    out of order, a stale pre-wrap duplicate is recognised as old, and its FIN lies past
    the wrap. */
@@ -170,9 +158,9 @@ static void test_s19_our_sequence_wraps(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_s19_peer_sequence_wraps, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s19_peer_isn_ffffffff, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s19_our_sequence_wraps, setup, teardown),
+        TW_T_CASE(test_s19_peer_sequence_wraps),
+        TW_T_CASE(test_s19_peer_isn_ffffffff),
+        TW_T_CASE(test_s19_our_sequence_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

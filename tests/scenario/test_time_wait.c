@@ -13,18 +13,6 @@
 
 #define PEER_ISS 1000u
 
-static int setup(void **state)
-{
-    *state = tw_t_new(NULL);
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tw_t_free(*state);
-    return 0;
-}
-
 typedef struct tw_ctx {
     tw_socket *c; /* NULL once closed (record) */
     uint32_t u, w;
@@ -531,29 +519,23 @@ static void test_s15_max_time_wait_untraced(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_s15_record_lasts_2msl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s15_msl_configurable_held_socket, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s15_close_during_time_wait_keeps_its_end, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_s15_time_wait_after_half_close_data, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_s15_max_time_wait, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s15_max_time_wait_untraced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s16_record_reacks_fin_and_restarts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s16_held_socket_reacks_fin_and_restarts, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_s16_last_ack_retransmits_fin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s17_old_segments_acked_not_accepted, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_s17_old_syn_does_not_reuse, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s17_newer_syn_reuses_tuple, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s17_newer_syn_without_listener_keeps_time_wait,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s17_rfc6191_timestamps_decide, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s17_connect_over_time_wait, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s17_rfc1337_rst_ignored_by_record, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_s17_rfc1337_rst_ignored_by_held_socket, setup,
-                                        teardown),
+        TW_T_CASE(test_s15_record_lasts_2msl),
+        TW_T_CASE(test_s15_msl_configurable_held_socket),
+        TW_T_CASE(test_s15_close_during_time_wait_keeps_its_end),
+        TW_T_CASE(test_s15_time_wait_after_half_close_data),
+        TW_T_CASE(test_s15_max_time_wait),
+        TW_T_CASE(test_s15_max_time_wait_untraced),
+        TW_T_CASE(test_s16_record_reacks_fin_and_restarts),
+        TW_T_CASE(test_s16_held_socket_reacks_fin_and_restarts),
+        TW_T_CASE(test_s16_last_ack_retransmits_fin),
+        TW_T_CASE(test_s17_old_segments_acked_not_accepted),
+        TW_T_CASE(test_s17_old_syn_does_not_reuse),
+        TW_T_CASE(test_s17_newer_syn_reuses_tuple),
+        TW_T_CASE(test_s17_newer_syn_without_listener_keeps_time_wait),
+        TW_T_CASE(test_s17_rfc6191_timestamps_decide),
+        TW_T_CASE(test_s17_connect_over_time_wait),
+        TW_T_CASE(test_s17_rfc1337_rst_ignored_by_record),
+        TW_T_CASE(test_s17_rfc1337_rst_ignored_by_held_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
