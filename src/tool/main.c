@@ -55,7 +55,7 @@ static const char usage_text[] =
     "  --pcap FILE        write every packet to FILE (pcap; open with wireshark or tshark)\n"
     "  --impair SPEC      a hostile path between the TUN and the stack, each way:\n"
     "                     loss=P,dup=P,corrupt=P,delay=MS,jitter=MS,seed=N (P: 0.02 or\n"
-    "                     2%%; jitter reorders). -v prints the seed and what was done\n"
+    "                     2%; jitter reorders). -v prints the seed and what was done\n"
     "  --trace            print the ladder diagram of every connection on stderr\n"
     "  --fastopen         TCP Fast Open (RFC 7413): listeners give cookies and take data\n"
     "                     on the SYN; connect reads stdin (64 KiB at most) first and, with\n"

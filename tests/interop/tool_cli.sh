@@ -18,6 +18,8 @@ expect() { # status pattern args...
 
 expect 0 "listen PORT" --help
 expect 0 "listen PORT" -h
+# the help is written as it is (fputs), so a printf escape in it would show
+"$TW" --help 2>&1 | grep -q "%%" && fail "--help shows a doubled %"
 expect 0 "tcpwave [0-9]" --version
 expect 2 "no command given"
 expect 2 "unknown command 'frob'" frob
