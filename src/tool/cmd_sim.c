@@ -429,9 +429,9 @@ static const char sim_usage[] =
 static const char sim_help[] =
     "Run N seeded transfers between two tcpwave stacks over the simulated link: each run\n"
     "sends a random size up to --bytes in each direction at once, half-closes, closes and\n"
-    "waits out TIME-WAIT,\n"
-    "on virtual time. A run passes when every byte arrives intact (hash), both sides close\n"
-    "cleanly and no memory is left. Run i uses seed S+i; a failure prints its repro line.\n"
+    "waits out TIME-WAIT, on virtual time. A run passes when every byte arrives intact\n"
+    "(hash), both sides close cleanly and no memory is left. Run i uses seed S+i; a failure\n"
+    "prints its repro line.\n"
     "  --runs N            number of runs (default 20)\n"
     "  --seed S            first seed, decimal or 0x hex (default 1)\n"
     "  --bytes N           at most this many bytes per direction (default 100000)\n"
