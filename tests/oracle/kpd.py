@@ -86,6 +86,11 @@ class Conn:
         os.write(self.fd, ip + th)
         self.log('<', fl, seq, ack, win, len(data), opts, urg)
 
+    def xchg(self, *args, wait=0.5, **kw):
+        """send() a segment, then recv() for `wait` seconds: one step of a script."""
+        self.send(*args, **kw)
+        return self.recv(wait)
+
     def log(self, d, fl, seq, ack, win, n, opts, urg=0):
         f = ''.join(c for c in 'SFRPUEW' if fl & FL[c]) + ('.' if fl & 16 else '')
         print('%7.3f %s %s %d:%d(%d) ack %d win %d %s%s' % (time.time() - self.t0, d, f, seq, seq + n, n,

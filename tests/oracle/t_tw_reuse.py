@@ -21,13 +21,11 @@ def run(ts, reuse_second=True, port=40000):
     ek = None
     for o in r[0][5]:
         if o.startswith('TS val'): ek = int(o.split()[2])
-    c.send('S.', 0, 1, opts=[('mss', 1000)] + ([('ts', 3001, ek)] if ts else []))
-    c.recv(0.1)
+    c.xchg('S.', 0, 1, opts=[('mss', 1000)] + ([('ts', 3001, ek)] if ts else []), wait=0.1)
     s.close(); r = c.recv(0.1)
     for o in r[-1][5]:
         if o.startswith('TS val'): ek = int(o.split()[2])
-    c.send('F.', 1, 2, opts=[('nop',), ('nop',), ('ts', 3002, ek)] if ts else [])
-    c.recv(0.1)
+    c.xchg('F.', 1, 2, opts=[('nop',), ('nop',), ('ts', 3002, ek)] if ts else [], wait=0.1)
     s2 = socket.socket(); s2.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1 if reuse_second else 0)
     try:
         s2.bind((K, 50000))
