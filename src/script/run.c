@@ -2727,6 +2727,12 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
         snprintf(why, wl, "out of memory");
         return -1;
     }
+    /* a backslash before the end of a line continues the command on the next (the
+       shell's line continuation, as packetdrill's mtu_probe scripts write set_sysctls.py) */
+    for (char *bs = strstr(copy, "\\\n"); bs != NULL; bs = strstr(bs, "\\\n")) {
+        bs[0] = ' ';
+        bs[1] = ' ';
+    }
     int rc = 0;
     char *save = NULL;
     for (char *piece = strtok_r(copy, ";\n", &save); piece != NULL && rc == 0;
