@@ -2419,8 +2419,9 @@ static int tcpi_get(sc_runner *r, const char *field, int64_t *v)
         *v = info.ssthresh == UINT32_MAX ? 0x7fffffff
                                           : (info.snd_mss ? info.ssthresh / info.snd_mss : 0);
     } else if (strcmp(field, "tcpi_ca_state") == 0) {
-        static const int64_t linux_ca[] = {0, 1, 3, 4}; /* Open, Disorder, Recovery, Loss */
-        *v = (unsigned)info.ca_state < 4u ? linux_ca[info.ca_state] : -1;
+        /* Open, Disorder, Recovery, Loss, CWR as Linux numbers them */
+        static const int64_t linux_ca[] = {0, 1, 3, 4, 2};
+        *v = (unsigned)info.ca_state < 5u ? linux_ca[info.ca_state] : -1;
     } else {
         return -1;
     }
@@ -2874,6 +2875,50 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
 
 /* ---- header options -------------------------------------------------------------------- */
 
+/* packetdrill's --init_scripts: a comma-separated list of scripts run before the script.
+   packetdrill's defaults.sh (by name) is applied as a backquoted `defaults.sh` is; any
+   other file is read (relative to the working directory, as packetdrill runs it) and
+   its text applied as a backquoted command's, so that what it does that tcpwave cannot
+   makes the script SKIP with the reason. 0, or -1 with a reason. */
+static int apply_init_scripts(sc_runner *r, const char *list, char *why, size_t wl)
+{
+    char *copy = strdup(list);
+    if (copy == NULL) {
+        snprintf(why, wl, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *f = strtok_r(copy, ",", &save); f != NULL && rc == 0;
+         f = strtok_r(NULL, ",", &save)) {
+        trim(f);
+        if (*f == '\0') {
+            continue;
+        }
+        if (names_file(f, "defaults.sh")) {
+            rc = apply_command(r, f, why, wl);
+            continue;
+        }
+        FILE *fp = fopen(f, "r");
+        if (fp == NULL) {
+            snprintf(why, wl, "cannot open '%s'", f);
+            rc = -1;
+            break;
+        }
+        tw_sb text = {0};
+        char buf[512];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+            tw_sb_printf(&text, "%.*s", (int)n, buf);
+        }
+        fclose(fp);
+        rc = apply_command(r, text.buf ? text.buf : "", why, wl);
+        tw_sb_free(&text);
+    }
+    free(copy);
+    return rc;
+}
+
 static int apply_header(sc_runner *r)
 {
     const tw_sc_script *s = r->s;
@@ -2975,7 +3020,10 @@ static int apply_header(sc_runner *r)
                 return sc_fail(r, o->line, "--set: %s", err);
             }
         } else if (strcmp(o->name, "init_scripts") == 0) {
-            return sc_skip(r, o->line, "--init_scripts runs shell scripts: not supported");
+            char why[256];
+            if (apply_init_scripts(r, v, why, sizeof(why)) < 0) {
+                return sc_skip(r, o->line, "--init_scripts: %s", why);
+            }
         } else {
             note(r, "line %d: header option --%s ignored", o->line, o->name);
         }
@@ -2990,6 +3038,10 @@ static int prescan(sc_runner *r)
     char why[256];
     if (s->skip_reason != NULL) {
         return sc_skip(r, 0, "%s", s->skip_reason);
+    }
+    if (r->o->init_scripts != NULL &&
+        apply_init_scripts(r, r->o->init_scripts, why, sizeof(why)) < 0) {
+        return sc_skip(r, 0, "--init_scripts: %s", why);
     }
     if (s->init_command != NULL && apply_command(r, s->init_command, why, sizeof(why)) < 0) {
         return sc_skip(r, s->init_line, "%s", why);

@@ -46,6 +46,10 @@ typedef struct tw_sc_opts {
        the fast paths (the usual parser, header prediction) real untraced use takes, which
        a traced stack never does. */
     bool untraced;
+    /* --init_scripts FILE[,FILE]: packetdrill's option, scripts run before each script
+       (the environment packetdrill's suites expect): defaults.sh is taken as the stack's
+       defaults, another file's lines as a backquoted command's. NULL for none. */
+    const char *init_scripts;
 } tw_sc_opts;
 
 typedef enum tw_sc_verdict { TW_SC_PASS, TW_SC_FAIL, TW_SC_SKIP } tw_sc_verdict;
