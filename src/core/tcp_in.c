@@ -1759,7 +1759,12 @@ static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked
            delivery it answers. */
         uint32_t d = x->prr_delivered > out ? x->prr_delivered - out : 0;
         uint32_t limit = d > delivered ? d : delivered;
-        if (acked && (c->flags & TW_F_SACK) && !newly_lost) {
+        /* Without SACK a NewReno recovery's partial ACK marks the next hole lost
+           (Linux's tcp_newreno_mark_lost: newly lost), so no extra MSS there; in ECN's
+           reduction (Linux's CWR state, RFC 3168 6.1.2) nothing is marked lost, and
+           an ACK of new data has it with or without SACK, as in Linux. */
+        if (acked && !newly_lost &&
+            ((c->flags & TW_F_SACK) || c->ca_state != TW_CA_RECOVERY)) {
             limit += mss; /* (no hole newly counted lost, no retransmission lost again) */
         }
         uint32_t room = c->ssthresh - pipe;
