@@ -1927,7 +1927,7 @@ static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, 
     assert(c->ca_state == TW_CA_OPEN && c->st == st);
     (void)st; /* (the algorithm reads the time from c->st: CUBIC in congestion avoidance) */
     c->dupacks = 0;
-    if (prior_flight * 2u >= c->cwnd) { /* (on_new_ack's `grow`) */
+    if (prior_flight * 2u > c->cwnd) { /* (on_new_ack's `grow`) */
         tw_conn_cc(c)->on_ack(c, acked, o);
     }
 }
@@ -1983,8 +1983,10 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
 {
     tw_stack *st = c->st;
     /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
-       sender learns nothing about the path). */
-    bool grow = prior_flight * 2u >= c->cwnd;
+       sender learns nothing about the path): while the flight was more than half of it,
+       as Linux's tcp_is_cwnd_limited lets slow start grow cwnd to twice what was in
+       flight and no further (cwnd < 2 * max_packets_out). */
+    bool grow = prior_flight * 2u > c->cwnd;
     if (c->ca_state == TW_CA_RECOVERY) {
         if (tw_seq_ge(c->snd_una, c->recover)) {
             recovery_full_ack(c);
