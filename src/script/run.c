@@ -2783,7 +2783,15 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
                 int n_set = 0;
                 while (rc == 0 && *q) {
                     q += strspn(q, " \t");
-                    size_t tl = strcspn(q, " \t");
+                    /* a token runs to the next blank outside quotes, as the shell
+                       splits it: /proc/sys/net/ipv4/tcp_wmem="4096 50000 4194304" */
+                    size_t tl = 0;
+                    for (char quote = 0; q[tl] && (quote || (q[tl] != ' ' && q[tl] != '\t'));
+                         tl++) {
+                        if (quote ? q[tl] == quote : (q[tl] == '"' || q[tl] == '\'')) {
+                            quote = quote ? 0 : q[tl];
+                        }
+                    }
                     if (tl == 0 || *q == '#') { /* (a shell comment ends the command) */
                         break;
                     }
