@@ -744,12 +744,20 @@ static sc_call_status fastopen_write(sc_runner *r, const tw_sc_event *ev, sc_fd 
         r->lport_known = true;
     }
     ctx->started = true;
-    (void)flags;
     f->connecting = true;
+    if (w > 0) {
+        sc_record_sent(r, f->s, r->iobuf, (size_t)w);
+    }
+    if (!f->nonblock && !(flags & 0x40)) {
+        /* A blocking call waits for the handshake, then sends the rest as any write
+           (Linux: tcp_sendmsg_fastopen's __inet_stream_connect waits for the connection
+           unless MSG_DONTWAIT, then tcp_sendmsg goes on): sys_write takes it from here. */
+        ctx->done = (size_t)w;
+        return SC_BLOCK;
+    }
     if (w == 0) {
         return done(out, -1, "EINPROGRESS");
     }
-    sc_record_sent(r, f->s, r->iobuf, (size_t)w);
     return done(out, (int64_t)w, NULL);
 }
 
@@ -796,6 +804,11 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
     const char *e = NULL;
     if (f->so_error_reported && is_conn_error(tw_socket_error(f->s))) {
         return done(out, -1, "EPIPE");
+    }
+    if (ctx->started && !f->nonblock && !(flags & 0x40) &&
+        (tw_socket_state(f->s) == TW_STATE_SYN_SENT ||
+         tw_socket_state(f->s) == TW_STATE_SYN_RCVD)) {
+        return SC_BLOCK; /* (a blocking Fast Open write: the handshake first) */
     }
     while (ctx->done < (size_t)n) {
         tw_ssize w = tw_socket_send_flags(f->s, r->iobuf + ctx->done, (size_t)n - ctx->done,
