@@ -289,6 +289,15 @@ static const char *take_error(sc_fd *f)
 
 /* ---- the calls ------------------------------------------------------------------------- */
 
+/* The socket under test (run.h sut_kind) is s's connection, once its ports are known. */
+static void sut_from(sc_runner *r, tw_socket *s)
+{
+    tw_socket_info info;
+    if (tw_socket_info_get(s, &info) == TW_OK && info.local_port != 0) {
+        sc_sut_set(r, info.local_port, info.remote_port);
+    }
+}
+
 static sc_call_status sys_socket(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
 {
     int64_t type = 1;
@@ -315,6 +324,7 @@ static sc_call_status sys_socket(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     f->used = true;
     f->s = s;
     f->nonblock = (type & 0x800) != 0;
+    sc_sut_new(r);
     return done(out, fd, NULL);
 }
 
@@ -420,6 +430,7 @@ static sc_call_status sys_accept(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     }
     n->nonblock = (flags & 0x800) != 0;
     r->cur_fd = nfd;
+    sut_from(r, c);
     tw_socket_info info;
     if (tw_socket_info_get(c, &info) == TW_OK) {
         r->lport = info.local_port;
@@ -493,6 +504,7 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
         if (rc != TW_OK) {
             return done(out, -1, tw_errno(rc));
         }
+        sut_from(r, f->s);
         /* (a socket whose last attempt failed starts over: its next error is news) */
         f->so_error_reported = false;
         f->reset_reported = false;
@@ -739,6 +751,7 @@ static sc_call_status fastopen_write(sc_runner *r, const tw_sc_event *ev, sc_fd 
     if (w < 0) {
         return done(out, -1, tw_errno((int)w));
     }
+    sut_from(r, f->s);
     if (f->bound_port != 0) {
         r->lport = f->bound_port;
         r->lport_known = true;
