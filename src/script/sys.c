@@ -729,6 +729,12 @@ static sc_call_status fastopen_write(sc_runner *r, const tw_sc_event *ev, sc_fd 
     uint32_t addr = f->tfo_deferred ? f->tfo_addr : r->raddr;
     uint16_t port = f->tfo_deferred ? f->tfo_port : r->connect_port;
     const tw_sc_expr *a = arg(ev, 4);
+    if (!f->tfo_deferred && a != NULL && a->kind == TW_SC_E_WORD &&
+        strcmp(a->str, "AF_UNSPEC") == 0) {
+        /* Linux's tcp_sendmsg_fastopen: an address of family AF_UNSPEC (a sockaddr that
+           is only its family) is refused */
+        return done(out, -1, "EOPNOTSUPP");
+    }
     if (!f->tfo_deferred && a != NULL && a->kind != TW_SC_E_ELLIPSIS &&
         sockaddr_arg(r, ev, a, &addr, &port) < 0) {
         return SC_FAIL;
