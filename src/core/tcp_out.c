@@ -1810,7 +1810,10 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                 tw_rack_sent(c, c->snd_nxt, n, retrans); /* RFC 8985 6 */
             }
             c->snd_nxt = tw_seq_add(c->snd_nxt, n + (fin ? 1u : 0u));
-            if (n < c->snd_mss) {
+            if (n < c->snd_mss && !retrans) {
+                /* (Nagle's mark: new short segments only, as Linux's tcp_minshall_update,
+                   so that a retransmission, such as a Fast Open SYN's data sent again
+                   after a SYN+ACK that took the SYN alone, holds nothing back) */
                 c->snd_sml = c->snd_nxt;
             }
         } else if (fin_q && tw_seq_eq(c->snd_nxt, data_end) &&
