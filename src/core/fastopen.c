@@ -458,6 +458,19 @@ void tw_tfo_synack(tw_socket *c, const tw_tcp_hdr *h, tw_seq ack)
     }
 }
 
+bool tw_tfo_syn_frag_needed(tw_socket *c)
+{
+    tw_sock_opts *o = c->opts;
+    if (!o || !(o->tfo & TW_TFO_SYN_DATA)) {
+        return false;
+    }
+    /* as a timeout's (tw_tfo_syn_timeout), but no loss noted for the address: the path's
+       MTU, not a middlebox, dropped the data (Linux notes none either until the SYN+ACK) */
+    o->tfo = (uint8_t)((o->tfo & ~TW_TFO_SYN_DATA) | TW_TFO_SYN_LOST);
+    tw_count(c->st, TW_CNT_TCP_FASTOPEN_ACTIVE_FAIL);
+    return true;
+}
+
 bool tw_tfo_syn_timeout(tw_socket *c)
 {
     tw_sock_opts *o = c->opts;

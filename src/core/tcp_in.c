@@ -3942,6 +3942,13 @@ static __attribute__((noinline, cold)) void icmp_frag_needed(tw_stack *st, tw_so
         if (mss < c->local_mss) {
             c->local_mss = (uint16_t)mss;
         }
+        if ((c->flags & TW_F_EXTRAS) && tw_tfo_syn_frag_needed(c)) {
+            /* a Fast Open SYN with data, too large for the path (RFC 1191; RFC 7413
+               4.2.2): the SYN again at once, without the data and offering the new
+               size, as Linux (tcp_simple_retransmit) */
+            c->total_retrans++;
+            tw_out_syn(c, true);
+        }
         return;
     }
     if (mss >= c->snd_mss) {
