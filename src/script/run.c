@@ -2378,6 +2378,40 @@ static int parse_code(const char *text, code_stmt *out, int max, char *why, size
         /* (Python's `assert X OP V, message`: the message is only printed on failure;
            `assert (X & MASK) OP V` tests some bits, as tcpi_options is tested) */
         out[n].mask[0] = '\0';
+        /* Python's chained comparison `assert LO OP tcpi_x OP HI` (packetdrill's scripts
+           bound an RTT so): two statements, the first one's operands turned round */
+        char lo[64], op1[3] = {0};
+        if (sscanf(s, "assert %63[A-Za-z0-9_] %2[=!<>] %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n",
+                   lo, op1, out[n].field, op, out[n].value, &consumed) == 5 &&
+            strncmp(out[n].field, "tcpi_", 5) == 0 && strncmp(lo, "tcpi_", 5) != 0 &&
+            (s[consumed] == '\0' || s[consumed] == ',')) {
+            static const char *const turned[][2] = {{"<", ">"}, {"<=", ">="}, {">", "<"},
+                                                   {">=", "<="}, {"==", "=="}, {"!=", "!="}};
+            const char *rop = NULL;
+            for (size_t k = 0; k < sizeof(turned) / sizeof(turned[0]); k++) {
+                rop = strcmp(op1, turned[k][0]) == 0 ? turned[k][1] : rop;
+            }
+            if (rop == NULL || n + 1 >= max) {
+                snprintf(why, wl, "code block statement '%s' is not understood", s);
+                return -1;
+            }
+            /* this statement tests the upper bound; the next (made from the same text with
+               the lower bound's operands turned round) the lower one */
+            char second[160];
+            snprintf(second, sizeof(second), "assert %s %s %s", out[n].field, rop, lo);
+            code_stmt pair[2];
+            char w2[160];
+            char first[160];
+            snprintf(first, sizeof(first), "assert %s %s %s", out[n].field, op, out[n].value);
+            if (parse_code(first, &pair[0], 1, why, wl) != 1 ||
+                parse_code(second, &pair[1], 1, w2, sizeof(w2)) != 1) {
+                return -1;
+            }
+            out[n++] = pair[0];
+            out[n++] = pair[1];
+            continue;
+        }
+        consumed = 0;
         int got = sscanf(s, "assert %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n", out[n].field,
                          op, out[n].value, &consumed);
         if (got != 3) {
