@@ -371,6 +371,10 @@ typedef enum tw_ca_state {
     TW_CA_DISORDER, /* duplicate ACKs or SACKs seen, below the threshold */
     TW_CA_RECOVERY, /* fast recovery (RFC 6582 / RFC 6675) */
     TW_CA_LOSS,     /* after a retransmission timeout */
+    /* ECN's window reduction, RFC 3168 6.1.2 (Linux's CWR): reported by tw_socket_info
+       while an ECE's reduction is spread over the round trip; the sender meanwhile
+       behaves as in Disorder. */
+    TW_CA_CWR,
 } tw_ca_state;
 
 /* SYN cookies (RFC 4987, SPEC S8): like Linux's net.ipv4.tcp_syncookies = 1, 2, 0. */

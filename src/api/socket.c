@@ -10,6 +10,7 @@
 #include "core/timewait.h"
 #include "core/reqsk.h"
 #include "core/ipv4.h"
+#include "core/ecn.h"
 
 #include <string.h>
 
@@ -1737,7 +1738,7 @@ int tw_socket_info_get(const tw_socket *s, tw_socket_info *out)
     out->cwnd = s->cwnd;
     out->ssthresh = s->ssthresh;
     out->cc = (s->flags & TW_F_CC_NEWRENO) ? TW_CC_NEWRENO : TW_CC_CUBIC;
-    out->ca_state = (tw_ca_state)s->ca_state;
+    out->ca_state = tw_ecn_cwr_on(s) ? TW_CA_CWR : (tw_ca_state)s->ca_state;
     out->sacked_bytes = s->sacked;
     out->fast_retransmits = s->fast_retransmits;
     out->rto_count = s->rto_count;

@@ -436,16 +436,19 @@ void tw_tfo_synack(tw_socket *c, const tw_tcp_hdr *h, tw_seq ack)
     }
     tw_stack *st = c->st;
     o->tfo = (uint8_t)(o->tfo & ~TW_TFO_REQUESTED);
-    if ((h->o.present & TW_OPT_FASTOPEN) && h->o.fo_len) {
-        /* RFC 7413 4.1.3: keep the server's cookie for the next connections to it, with
-           the MSS it announced (4.2.1: how much data the next SYN may carry) */
-        tw_tfo_entry *e = cache_get(st, c->raddr);
-        if (e) {
-            e->len = h->o.fo_len;
-            memcpy(e->val, tw_tfo_opt_cookie(h), h->o.fo_len);
-            e->mss = c->peer_mss;
-            tw_count(st, TW_CNT_TCP_FASTOPEN_COOKIE_CACHED);
-        }
+    bool cookie = (h->o.present & TW_OPT_FASTOPEN) && h->o.fo_len;
+    tw_tfo_entry *e = cookie ? cache_get(st, c->raddr) : cache_find(st, c->raddr);
+    if (e && cookie) {
+        /* RFC 7413 4.1.3: keep the server's cookie for the next connections to it */
+        e->len = h->o.fo_len;
+        memcpy(e->val, tw_tfo_opt_cookie(h), h->o.fo_len);
+        tw_count(st, TW_CNT_TCP_FASTOPEN_COOKIE_CACHED);
+    }
+    if (e) {
+        /* ... with the MSS it announced (4.2.1: how much data the next SYN may carry),
+           taken from every SYN+ACK that answers a Fast Open SYN, with a cookie or
+           without a valid one (the one kept stays), as Linux's tcp_fastopen_cache_set */
+        e->mss = c->peer_mss;
     }
     if ((o->tfo & TW_TFO_SYN_DATA) && tw_seq_eq(ack, tw_seq_add(c->iss, 1))) {
         /* RFC 7413 4.2.2: the SYN+ACK acknowledges the SYN alone: the data goes again
@@ -453,6 +456,19 @@ void tw_tfo_synack(tw_socket *c, const tw_tcp_hdr *h, tw_seq ack)
         o->tfo = (uint8_t)(o->tfo & ~TW_TFO_SYN_DATA);
         tw_count(st, TW_CNT_TCP_FASTOPEN_ACTIVE_FAIL);
     }
+}
+
+bool tw_tfo_syn_frag_needed(tw_socket *c)
+{
+    tw_sock_opts *o = c->opts;
+    if (!o || !(o->tfo & TW_TFO_SYN_DATA)) {
+        return false;
+    }
+    /* as a timeout's (tw_tfo_syn_timeout), but no loss noted for the address: the path's
+       MTU, not a middlebox, dropped the data (Linux notes none either until the SYN+ACK) */
+    o->tfo = (uint8_t)((o->tfo & ~TW_TFO_SYN_DATA) | TW_TFO_SYN_LOST);
+    tw_count(c->st, TW_CNT_TCP_FASTOPEN_ACTIVE_FAIL);
+    return true;
 }
 
 bool tw_tfo_syn_timeout(tw_socket *c)

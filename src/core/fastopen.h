@@ -85,6 +85,11 @@ void tw_tfo_synack(tw_socket *c, const tw_tcp_hdr *h, tw_seq ack);
    its SYN+ACK (tw_tfo_send_early): the SYN+ACK again, the data taken as lost. True when
    the segment was sent here (else on_rto's tw_out_syn sends it). */
 bool tw_tfo_syn_timeout(tw_socket *c);
+/* icmp_frag_needed in SYN-SENT: true when our SYN carried data, which the smaller path
+   MTU has likely dropped; the SYN is then to go again at once without it (Linux's
+   tcp_simple_retransmit, which takes a Fast Open SYN as lost), and the data after the
+   handshake, in the new size. */
+bool tw_tfo_syn_frag_needed(tw_socket *c);
 /* send(): new data on a socket in SYN-RECEIVED. A child opened by Fast Open sends it at
    once, as Linux (RFC 7413 4.2); any other keeps it for the third segment (S5). */
 void tw_tfo_send_early(tw_socket *c);

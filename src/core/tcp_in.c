@@ -1759,7 +1759,12 @@ static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked
            delivery it answers. */
         uint32_t d = x->prr_delivered > out ? x->prr_delivered - out : 0;
         uint32_t limit = d > delivered ? d : delivered;
-        if (acked && (c->flags & TW_F_SACK) && !newly_lost) {
+        /* Without SACK a NewReno recovery's partial ACK marks the next hole lost
+           (Linux's tcp_newreno_mark_lost: newly lost), so no extra MSS there; in ECN's
+           reduction (Linux's CWR state, RFC 3168 6.1.2) nothing is marked lost, and
+           an ACK of new data has it with or without SACK, as in Linux. */
+        if (acked && !newly_lost &&
+            ((c->flags & TW_F_SACK) || c->ca_state != TW_CA_RECOVERY)) {
             limit += mss; /* (no hole newly counted lost, no retransmission lost again) */
         }
         uint32_t room = c->ssthresh - pipe;
@@ -1922,7 +1927,7 @@ static inline __attribute__((always_inline)) void on_new_ack_open(tw_stack *st, 
     assert(c->ca_state == TW_CA_OPEN && c->st == st);
     (void)st; /* (the algorithm reads the time from c->st: CUBIC in congestion avoidance) */
     c->dupacks = 0;
-    if (prior_flight * 2u >= c->cwnd) { /* (on_new_ack's `grow`) */
+    if (prior_flight * 2u > c->cwnd) { /* (on_new_ack's `grow`) */
         tw_conn_cc(c)->on_ack(c, acked, o);
     }
 }
@@ -1978,8 +1983,10 @@ static inline __attribute__((always_inline)) void on_new_ack(tw_socket *c, uint3
 {
     tw_stack *st = c->st;
     /* Grow cwnd only when it was really used (RFC 7661's point: an application-limited
-       sender learns nothing about the path). */
-    bool grow = prior_flight * 2u >= c->cwnd;
+       sender learns nothing about the path): while the flight was more than half of it,
+       as Linux's tcp_is_cwnd_limited lets slow start grow cwnd to twice what was in
+       flight and no further (cwnd < 2 * max_packets_out). */
+    bool grow = prior_flight * 2u > c->cwnd;
     if (c->ca_state == TW_CA_RECOVERY) {
         if (tw_seq_ge(c->snd_una, c->recover)) {
             recovery_full_ack(c);
@@ -3934,6 +3941,13 @@ static __attribute__((noinline, cold)) void icmp_frag_needed(tw_stack *st, tw_so
            tcp_finish_connect's tcp_sync_mss and tcp_advertise_mss read. */
         if (mss < c->local_mss) {
             c->local_mss = (uint16_t)mss;
+        }
+        if ((c->flags & TW_F_EXTRAS) && tw_tfo_syn_frag_needed(c)) {
+            /* a Fast Open SYN with data, too large for the path (RFC 1191; RFC 7413
+               4.2.2): the SYN again at once, without the data and offering the new
+               size, as Linux (tcp_simple_retransmit) */
+            c->total_retrans++;
+            tw_out_syn(c, true);
         }
         return;
     }

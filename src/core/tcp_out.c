@@ -947,6 +947,16 @@ static __attribute__((noinline)) void syn_other(tw_socket *c, bool retransmit)
     out_words(c->st, c, c->raddr, w, &o, &c->snd, 0, 0, retransmit, NULL);
 }
 
+/* A simultaneous open's SYN+ACK after our Fast Open SYN with data (RFC 7413 4.2.1 with
+   RFC 9293 3.5 figure 8): the SYN alone again, as Linux, but SND.MAX stays past the data,
+   which was sent, so that the peer's SYN+ACK of it is acceptable in SYN-RECEIVED (RFC
+   9293 3.10.7.4, as Linux's tcp_validate_incoming takes a SYN+ACK acknowledging all it
+   sent) rather than answered with a reset. Out of line: simultaneous opens are rare. */
+static __attribute__((noinline, cold)) bool syn_data_sent(const tw_socket *c)
+{
+    return c->opts && (c->opts->tfo & TW_TFO_SYN_DATA);
+}
+
 /* tw_out_syn's steps; `leave`: end the API call that sends the first SYN (connect) once
    the segment is handed to the netdev, so that the call's end is here, where st is
    already held across the netdev call, and connect keeps nothing across its call. */
@@ -976,7 +986,10 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
                tw_seq_eq(c->snd_max, c->snd_nxt));
     } else {
         c->snd_nxt = tw_seq_add(c->iss, 1);
-        c->snd_max = c->snd_nxt;
+        if (!(c->state == TW_STATE_SYN_RCVD && (c->flags & TW_F_EXTRAS) &&
+              syn_data_sent(c))) {
+            c->snd_max = c->snd_nxt;
+        }
     }
     /* emit()'s steps for a SYN (no ACK: nothing carried, no SACK blocks), straight: every
        active open sends one, with tw_conn_syn_opts' choice when no option is turned off
@@ -1797,7 +1810,10 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                 tw_rack_sent(c, c->snd_nxt, n, retrans); /* RFC 8985 6 */
             }
             c->snd_nxt = tw_seq_add(c->snd_nxt, n + (fin ? 1u : 0u));
-            if (n < c->snd_mss) {
+            if (n < c->snd_mss && !retrans) {
+                /* (Nagle's mark: new short segments only, as Linux's tcp_minshall_update,
+                   so that a retransmission, such as a Fast Open SYN's data sent again
+                   after a SYN+ACK that took the SYN alone, holds nothing back) */
                 c->snd_sml = c->snd_nxt;
             }
         } else if (fin_q && tw_seq_eq(c->snd_nxt, data_end) &&

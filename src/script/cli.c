@@ -31,6 +31,10 @@ static void usage(FILE *f)
             "                     own suite runs with this)\n"
             "  --set KEY=VALUE    a stack setting the scripts assume (repeatable), see below\n"
             "  -D NAME[=VALUE]    define a symbol for #ifdef and substitution (repeatable)\n"
+            "  --init_scripts FILE[,FILE]  run before each script, as packetdrill's option:\n"
+            "                     packetdrill's defaults.sh applies its settings (the\n"
+            "                     environment gtests/net/tcp's scripts expect), another\n"
+            "                     file is read as a backquoted command\n"
             "  --seed N           entropy seed for the stack (ISNs, ports); default 1\n"
             "  --trace N          trace events shown with a failure (default 20)\n"
             "  --untraced         run the stack with no trace hook, so that its packets take\n"
@@ -339,6 +343,12 @@ int tw_script_main(int argc, char **argv)
             if ((v = opt_value(argc, argv, &i, "--define")) == NULL || add_define(&c, v) < 0) {
                 goto usage_error;
             }
+        } else if (opt_is(a, "--init_scripts") || opt_is(a, "--init-scripts")) {
+            if ((v = opt_value(argc, argv, &i, a[6] == '_' ? "--init_scripts"
+                                                           : "--init-scripts")) == NULL) {
+                goto usage_error;
+            }
+            c.o.init_scripts = v;
         } else if (opt_is(a, "--seed")) {
             char *end = NULL;
             if ((v = opt_value(argc, argv, &i, "--seed")) == NULL) {

@@ -171,6 +171,10 @@ static void preprocess(lexer *lx)
     bool seen_else[MAX_DEPTH];
     int depth = 0;
     int line = 1;
+    /* Inside a %{ ... }% block (Python) or a `...` command (shell), a line that starts
+       with '#' is that language's comment, not a directive: packetdrill's own scripts
+       carry such comments in their assertion blocks. */
+    bool in_code = false, in_shell = false;
     char *p = lx->buf;
     while (*p != '\0') {
         char *eol = strchr(p, '\n');
@@ -184,7 +188,21 @@ static void preprocess(lexer *lx)
             on = on && active[i];
         }
         bool directive = false;
-        if (*s == '#') {
+        bool embedded = in_code || in_shell;
+        if (!(s + 1 < p + n && s[0] == '/' && s[1] == '/')) {
+            for (const char *c = s; c < p + n; c++) {
+                if (!in_shell && c + 1 < p + n && c[0] == '%' && c[1] == '{') {
+                    in_code = true;
+                    c++;
+                } else if (in_code && c + 1 < p + n && c[0] == '}' && c[1] == '%') {
+                    in_code = false;
+                    c++;
+                } else if (!in_code && *c == '`') {
+                    in_shell = !in_shell;
+                }
+            }
+        }
+        if (*s == '#' && !embedded) {
             char word[16] = {0};
             char name[128] = {0};
             sscanf(s + 1, "%15[a-z] %127[A-Za-z0-9_]", word, name);

@@ -1019,9 +1019,69 @@ static bool run_until(sc_runner *r, tw_time until, bool stop_on_output)
     return r->q_len > 0;
 }
 
+void sc_sut_new(sc_runner *r)
+{
+    r->sut_kind = 1;
+}
+
+void sc_sut_set(sc_runner *r, uint16_t lport, uint16_t rport)
+{
+    r->sut_kind = 2;
+    r->sut_lport = lport;
+    r->sut_rport = rport;
+}
+
+/* packetdrill compares the packets of its socket under test only (the latest socket(),
+   connect(), accept() or passive open) and passes over the others, such as the ACK or
+   FIN of an earlier connection a script does not list. Without --strict-end the runner
+   does likewise (with it, tcpwave's own suite, every packet must be claimed). */
+static void drop_foreign(sc_runner *r)
+{
+    if (r->o->strict_end || r->sut_kind == 0) {
+        return;
+    }
+    sc_outpkt *q;
+    while ((q = q_peek(r)) != NULL) {
+        tw_wire_tcp w;
+        char why[160];
+        if (tw_wire_parse(q->data, q->len, &w, why, sizeof(why)) < 0) {
+            return; /* (expect_outbound reports it) */
+        }
+        if (r->sut_kind == 2 && w.sport == r->sut_lport && w.dport == r->sut_rport) {
+            return;
+        }
+        if (r->sut_kind == 1 && (w.flags & TW_SYN) && !(w.flags & TW_ACK) &&
+            r->connect_pending) {
+            return; /* (the new socket's own SYN) */
+        }
+        r->foreign_pkts++;
+        q_pop(r);
+    }
+}
+
+/* run_until for a '>' line: a packet of the socket under test sent by `limit`. */
+static bool run_until_own(sc_runner *r, tw_time limit)
+{
+    for (;;) {
+        if (!run_until(r, limit, true)) {
+            return false;
+        }
+        drop_foreign(r);
+        if (r->q_len > 0 || r->stop) {
+            return r->q_len > 0;
+        }
+    }
+}
+
 /* Fail if the stack sent something before script time t_us that no line claimed. */
 static int check_unclaimed(sc_runner *r, int line, int64_t t_us)
 {
+    if (!r->o->strict_end && r->sut_kind != 0) {
+        /* packetdrill looks at what was sent only at its next '>' line, and then at
+           the socket under test's packets only: they wait for that line */
+        drop_foreign(r);
+        return 0;
+    }
     sc_outpkt *q = q_peek(r);
     if (q == NULL || q->t >= vt(r, t_us)) {
         return 0;
@@ -1487,6 +1547,7 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
         }
     }
     if (syn && !ack_flag) {
+        sc_sut_set(r, dport, sport); /* (packetdrill: a passive open is under test) */
         /* A new SYN may start a new incarnation: learn our ISN again from the reply. */
         fl->learn_local_isn = true;
     }
@@ -1876,7 +1937,7 @@ static int expect_outbound(sc_runner *r, const tw_sc_event *ev, int64_t t_us, in
     int64_t lo = t_us - tol;
     int64_t hi = (range ? t_end_us : t_us) + tol;
     tw_time limit = any ? r->clock + TW_SEC(3600) : vt(r, hi);
-    if (!run_until(r, limit, true)) {
+    if (!run_until_own(r, limit)) {
         if (r->stop) {
             return -1;
         }
@@ -2317,6 +2378,40 @@ static int parse_code(const char *text, code_stmt *out, int max, char *why, size
         /* (Python's `assert X OP V, message`: the message is only printed on failure;
            `assert (X & MASK) OP V` tests some bits, as tcpi_options is tested) */
         out[n].mask[0] = '\0';
+        /* Python's chained comparison `assert LO OP tcpi_x OP HI` (packetdrill's scripts
+           bound an RTT so): two statements, the first one's operands turned round */
+        char lo[64], op1[3] = {0};
+        if (sscanf(s, "assert %63[A-Za-z0-9_] %2[=!<>] %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n",
+                   lo, op1, out[n].field, op, out[n].value, &consumed) == 5 &&
+            strncmp(out[n].field, "tcpi_", 5) == 0 && strncmp(lo, "tcpi_", 5) != 0 &&
+            (s[consumed] == '\0' || s[consumed] == ',')) {
+            static const char *const turned[][2] = {{"<", ">"}, {"<=", ">="}, {">", "<"},
+                                                   {">=", "<="}, {"==", "=="}, {"!=", "!="}};
+            const char *rop = NULL;
+            for (size_t k = 0; k < sizeof(turned) / sizeof(turned[0]); k++) {
+                rop = strcmp(op1, turned[k][0]) == 0 ? turned[k][1] : rop;
+            }
+            if (rop == NULL || n + 1 >= max) {
+                snprintf(why, wl, "code block statement '%s' is not understood", s);
+                return -1;
+            }
+            /* this statement tests the upper bound; the next (made from the same text with
+               the lower bound's operands turned round) the lower one */
+            char second[160];
+            snprintf(second, sizeof(second), "assert %s %s %s", out[n].field, rop, lo);
+            code_stmt pair[2];
+            char w2[160];
+            char first[160];
+            snprintf(first, sizeof(first), "assert %s %s %s", out[n].field, op, out[n].value);
+            if (parse_code(first, &pair[0], 1, why, wl) != 1 ||
+                parse_code(second, &pair[1], 1, w2, sizeof(w2)) != 1) {
+                return -1;
+            }
+            out[n++] = pair[0];
+            out[n++] = pair[1];
+            continue;
+        }
+        consumed = 0;
         int got = sscanf(s, "assert %39[a-z_0-9] %2[=!<>] %63[A-Za-z0-9_] %n", out[n].field,
                          op, out[n].value, &consumed);
         if (got != 3) {
@@ -2419,8 +2514,9 @@ static int tcpi_get(sc_runner *r, const char *field, int64_t *v)
         *v = info.ssthresh == UINT32_MAX ? 0x7fffffff
                                           : (info.snd_mss ? info.ssthresh / info.snd_mss : 0);
     } else if (strcmp(field, "tcpi_ca_state") == 0) {
-        static const int64_t linux_ca[] = {0, 1, 3, 4}; /* Open, Disorder, Recovery, Loss */
-        *v = (unsigned)info.ca_state < 4u ? linux_ca[info.ca_state] : -1;
+        /* Open, Disorder, Recovery, Loss, CWR as Linux numbers them */
+        static const int64_t linux_ca[] = {0, 1, 3, 4, 2};
+        *v = (unsigned)info.ca_state < 5u ? linux_ca[info.ca_state] : -1;
     } else {
         return -1;
     }
@@ -2727,6 +2823,12 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
         snprintf(why, wl, "out of memory");
         return -1;
     }
+    /* a backslash before the end of a line continues the command on the next (the
+       shell's line continuation, as packetdrill's mtu_probe scripts write set_sysctls.py) */
+    for (char *bs = strstr(copy, "\\\n"); bs != NULL; bs = strstr(bs, "\\\n")) {
+        bs[0] = ' ';
+        bs[1] = ' ';
+    }
     int rc = 0;
     char *save = NULL;
     for (char *piece = strtok_r(copy, ";\n", &save); piece != NULL && rc == 0;
@@ -2776,7 +2878,15 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
                 int n_set = 0;
                 while (rc == 0 && *q) {
                     q += strspn(q, " \t");
-                    size_t tl = strcspn(q, " \t");
+                    /* a token runs to the next blank outside quotes, as the shell
+                       splits it: /proc/sys/net/ipv4/tcp_wmem="4096 50000 4194304" */
+                    size_t tl = 0;
+                    for (char quote = 0; q[tl] && (quote || (q[tl] != ' ' && q[tl] != '\t'));
+                         tl++) {
+                        if (quote ? q[tl] == quote : (q[tl] == '"' || q[tl] == '\'')) {
+                            quote = quote ? 0 : q[tl];
+                        }
+                    }
                     if (tl == 0 || *q == '#') { /* (a shell comment ends the command) */
                         break;
                     }
@@ -2867,6 +2977,50 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
 }
 
 /* ---- header options -------------------------------------------------------------------- */
+
+/* packetdrill's --init_scripts: a comma-separated list of scripts run before the script.
+   packetdrill's defaults.sh (by name) is applied as a backquoted `defaults.sh` is; any
+   other file is read (relative to the working directory, as packetdrill runs it) and
+   its text applied as a backquoted command's, so that what it does that tcpwave cannot
+   makes the script SKIP with the reason. 0, or -1 with a reason. */
+static int apply_init_scripts(sc_runner *r, const char *list, char *why, size_t wl)
+{
+    char *copy = strdup(list);
+    if (copy == NULL) {
+        snprintf(why, wl, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *f = strtok_r(copy, ",", &save); f != NULL && rc == 0;
+         f = strtok_r(NULL, ",", &save)) {
+        trim(f);
+        if (*f == '\0') {
+            continue;
+        }
+        if (names_file(f, "defaults.sh")) {
+            rc = apply_command(r, f, why, wl);
+            continue;
+        }
+        FILE *fp = fopen(f, "r");
+        if (fp == NULL) {
+            snprintf(why, wl, "cannot open '%s'", f);
+            rc = -1;
+            break;
+        }
+        tw_sb text = {0};
+        char buf[512];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+            tw_sb_printf(&text, "%.*s", (int)n, buf);
+        }
+        fclose(fp);
+        rc = apply_command(r, text.buf ? text.buf : "", why, wl);
+        tw_sb_free(&text);
+    }
+    free(copy);
+    return rc;
+}
 
 static int apply_header(sc_runner *r)
 {
@@ -2969,7 +3123,10 @@ static int apply_header(sc_runner *r)
                 return sc_fail(r, o->line, "--set: %s", err);
             }
         } else if (strcmp(o->name, "init_scripts") == 0) {
-            return sc_skip(r, o->line, "--init_scripts runs shell scripts: not supported");
+            char why[256];
+            if (apply_init_scripts(r, v, why, sizeof(why)) < 0) {
+                return sc_skip(r, o->line, "--init_scripts: %s", why);
+            }
         } else {
             note(r, "line %d: header option --%s ignored", o->line, o->name);
         }
@@ -2984,6 +3141,10 @@ static int prescan(sc_runner *r)
     char why[256];
     if (s->skip_reason != NULL) {
         return sc_skip(r, 0, "%s", s->skip_reason);
+    }
+    if (r->o->init_scripts != NULL &&
+        apply_init_scripts(r, r->o->init_scripts, why, sizeof(why)) < 0) {
+        return sc_skip(r, 0, "--init_scripts: %s", why);
     }
     if (s->init_command != NULL && apply_command(r, s->init_command, why, sizeof(why)) < 0) {
         return sc_skip(r, s->init_line, "%s", why);
@@ -3377,6 +3538,12 @@ void tw_sc_run(const tw_sc_script *s, const tw_sc_opts *o, tw_sc_result *res)
                        "not expect:\n    actual:   %s",
                 sb.buf ? sb.buf : "");
         tw_sb_free(&sb);
+    }
+    if (!r.stop && r.foreign_pkts > 0) {
+        note(&r, "%zu packet%s of connections other than the socket under test %s passed "
+                 "over, as in packetdrill (--strict-end checks them)",
+             r.foreign_pkts, r.foreign_pkts == 1 ? "" : "s",
+             r.foreign_pkts == 1 ? "was" : "were");
     }
     if (!r.stop && r.tail_pkts > 0) {
         note(&r, "%zu packet%s sent after the last '>' line %s not checked, as in packetdrill "

@@ -24,6 +24,11 @@ typedef struct tw_sb {
 void tw_sb_printf(tw_sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tw_sb_vprintf(tw_sb *sb, const char *fmt, va_list ap);
 void tw_sb_free(tw_sb *sb);
+/* The socket under test (sc_runner.sut_kind): a new socket without a 4-tuple, or the
+   connection on lport/rport. */
+struct sc_runner;
+void sc_sut_new(struct sc_runner *r);
+void sc_sut_set(struct sc_runner *r, uint16_t lport, uint16_t rport);
 
 /* ---- what the command line decides ----------------------------------------------------- */
 
@@ -46,6 +51,10 @@ typedef struct tw_sc_opts {
        the fast paths (the usual parser, header prediction) real untraced use takes, which
        a traced stack never does. */
     bool untraced;
+    /* --init_scripts FILE[,FILE]: packetdrill's option, scripts run before each script
+       (the environment packetdrill's suites expect): defaults.sh is taken as the stack's
+       defaults, another file's lines as a backquoted command's. NULL for none. */
+    const char *init_scripts;
 } tw_sc_opts;
 
 typedef enum tw_sc_verdict { TW_SC_PASS, TW_SC_FAIL, TW_SC_SKIP } tw_sc_verdict;
@@ -158,6 +167,7 @@ typedef struct sc_runner {
     const tw_sc_opts *o;
     size_t tail_from;   /* first event after the script's last '>' line */
     size_t tail_pkts;   /* packets sent there that packetdrill's rule leaves unchecked */
+    size_t foreign_pkts; /* packets of other connections than the socket under test */
     size_t cur_event;   /* index of the event being run */
     tw_config cfg;
     uint16_t mtu;
@@ -182,6 +192,12 @@ typedef struct sc_runner {
     sc_flow **flows;
     size_t n_flows;
     bool connect_pending;      /* connect() called: the next SYN we send opens a flow */
+    /* packetdrill's socket under test: the latest socket() (no 4-tuple yet: sut_kind 1),
+       connect(), accept() or passive open (sut_kind 2, its ports). packetdrill passes over
+       outbound packets of other connections; without --strict-end the runner does too
+       (run.c drop_foreign). 0: none yet. */
+    uint8_t sut_kind;
+    uint16_t sut_lport, sut_rport;
 
     /* timestamps: outbound TS val script<->live mapping */
     bool ts_first;

@@ -289,6 +289,15 @@ static const char *take_error(sc_fd *f)
 
 /* ---- the calls ------------------------------------------------------------------------- */
 
+/* The socket under test (run.h sut_kind) is s's connection, once its ports are known. */
+static void sut_from(sc_runner *r, tw_socket *s)
+{
+    tw_socket_info info;
+    if (tw_socket_info_get(s, &info) == TW_OK && info.local_port != 0) {
+        sc_sut_set(r, info.local_port, info.remote_port);
+    }
+}
+
 static sc_call_status sys_socket(sc_runner *r, const tw_sc_event *ev, sc_call_out *out)
 {
     int64_t type = 1;
@@ -315,6 +324,7 @@ static sc_call_status sys_socket(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     f->used = true;
     f->s = s;
     f->nonblock = (type & 0x800) != 0;
+    sc_sut_new(r);
     return done(out, fd, NULL);
 }
 
@@ -420,6 +430,7 @@ static sc_call_status sys_accept(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     }
     n->nonblock = (flags & 0x800) != 0;
     r->cur_fd = nfd;
+    sut_from(r, c);
     tw_socket_info info;
     if (tw_socket_info_get(c, &info) == TW_OK) {
         r->lport = info.local_port;
@@ -493,6 +504,7 @@ static sc_call_status sys_connect(sc_runner *r, const tw_sc_event *ev, sc_call_c
         if (rc != TW_OK) {
             return done(out, -1, tw_errno(rc));
         }
+        sut_from(r, f->s);
         /* (a socket whose last attempt failed starts over: its next error is news) */
         f->so_error_reported = false;
         f->reset_reported = false;
@@ -717,6 +729,12 @@ static sc_call_status fastopen_write(sc_runner *r, const tw_sc_event *ev, sc_fd 
     uint32_t addr = f->tfo_deferred ? f->tfo_addr : r->raddr;
     uint16_t port = f->tfo_deferred ? f->tfo_port : r->connect_port;
     const tw_sc_expr *a = arg(ev, 4);
+    if (!f->tfo_deferred && a != NULL && a->kind == TW_SC_E_WORD &&
+        strcmp(a->str, "AF_UNSPEC") == 0) {
+        /* Linux's tcp_sendmsg_fastopen: an address of family AF_UNSPEC (a sockaddr that
+           is only its family) is refused */
+        return done(out, -1, "EOPNOTSUPP");
+    }
     if (!f->tfo_deferred && a != NULL && a->kind != TW_SC_E_ELLIPSIS &&
         sockaddr_arg(r, ev, a, &addr, &port) < 0) {
         return SC_FAIL;
@@ -739,17 +757,26 @@ static sc_call_status fastopen_write(sc_runner *r, const tw_sc_event *ev, sc_fd 
     if (w < 0) {
         return done(out, -1, tw_errno((int)w));
     }
+    sut_from(r, f->s);
     if (f->bound_port != 0) {
         r->lport = f->bound_port;
         r->lport_known = true;
     }
     ctx->started = true;
-    (void)flags;
     f->connecting = true;
+    if (w > 0) {
+        sc_record_sent(r, f->s, r->iobuf, (size_t)w);
+    }
+    if (!f->nonblock && !(flags & 0x40)) {
+        /* A blocking call waits for the handshake, then sends the rest as any write
+           (Linux: tcp_sendmsg_fastopen's __inet_stream_connect waits for the connection
+           unless MSG_DONTWAIT, then tcp_sendmsg goes on): sys_write takes it from here. */
+        ctx->done = (size_t)w;
+        return SC_BLOCK;
+    }
     if (w == 0) {
         return done(out, -1, "EINPROGRESS");
     }
-    sc_record_sent(r, f->s, r->iobuf, (size_t)w);
     return done(out, (int64_t)w, NULL);
 }
 
@@ -796,6 +823,11 @@ static sc_call_status sys_write(sc_runner *r, const tw_sc_event *ev, sc_call_ctx
     const char *e = NULL;
     if (f->so_error_reported && is_conn_error(tw_socket_error(f->s))) {
         return done(out, -1, "EPIPE");
+    }
+    if (ctx->started && !f->nonblock && !(flags & 0x40) &&
+        (tw_socket_state(f->s) == TW_STATE_SYN_SENT ||
+         tw_socket_state(f->s) == TW_STATE_SYN_RCVD)) {
+        return SC_BLOCK; /* (a blocking Fast Open write: the handshake first) */
     }
     while (ctx->done < (size_t)n) {
         tw_ssize w = tw_socket_send_flags(f->s, r->iobuf + ctx->done, (size_t)n - ctx->done,
