@@ -386,10 +386,10 @@ static __attribute__((noinline)) int input_refused(tw_stack *st, const uint8_t *
    division that makes now_ms takes rdx:rax, where the usual packet (the same now) then
    keeps its length where it came, with no copy. */
 static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t *pkt,
-                                                     size_t len, tw_time now)
+                                                     size_t rest, tw_time now)
 {
     tw_stack_now_moved(st, now); /* (tw_stack_input found now != st->now) */
-    return tw_tcp_input_usual(st, pkt, len);
+    return tw_tcp_input_usual(st, pkt, rest);
 }
 
 /* tw_stack_input for a traced stack: the full parsers and steps, which trace. */
@@ -401,13 +401,29 @@ static __attribute__((noinline)) int input_traced(tw_stack *st, const uint8_t *p
     return tw_stack_input_slow(st, pkt, len);
 }
 
+/* tw_stack_input for a length outside the usual packet's bounds (tw_stack_input's one
+   compare): over 65535 refused, as any misuse; shorter than an IPv4 and a TCP header,
+   the full parsers' drop (after the same tests as any packet), as a traced stack's. */
+static __attribute__((noinline, cold)) int input_odd_len(tw_stack *st, const uint8_t *pkt,
+                                                         size_t len, tw_time now)
+{
+    if (len > 65535 || !st || !pkt || st->in_call) {
+        return input_refused(st, pkt, len);
+    }
+    return input_traced(st, pkt, len, now);
+}
+
 /* see tcpwave.h */
 int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
 {
-    /* (len first, alone: GCC otherwise merges it and the pointer tests into flag
+    /* Both of the usual packet's length bounds in one unsigned compare (a short length
+       wraps to a large `rest`): at least an IPv4 and a TCP header, which the usual parse
+       then does not ask again (tw_tcp_parse_usual_part takes `rest`), and at most 65535.
+       (len first, alone: GCC otherwise merges it and the pointer tests into flag
        arithmetic, more instructions for the call that passes them all) */
-    if (len > 65535) {
-        return input_refused(st, pkt, len);
+    size_t rest = len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
+    if (__builtin_expect(rest > 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN), 0)) {
+        return input_odd_len(st, pkt, len, now);
     }
     if (!st || !pkt) {
         return input_refused(st, pkt, len);
@@ -425,14 +441,14 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     }
     st->in_call = true;
     if (now != st->now) {
-        return input_now_moved(st, pkt, len, now);
+        return input_now_moved(st, pkt, rest, now);
     }
     /* IP_RX_PACKETS is not counted here: every packet taken in this far is counted once
        further on, as a TCP segment (TCP_RX_SEGMENTS) or, if not one, in IP_RX_PACKETS' own
        count (input_checked); tw_stack_counter adds the two. One increment per packet. */
     /* A tail call: the usual packet's function (else tw_stack_input_slow) ends the call,
        in_call included, so this frame is gone before the packet's work starts. */
-    return tw_tcp_input_usual(st, pkt, len);
+    return tw_tcp_input_usual(st, pkt, rest);
 }
 
 /* tw_stack_next_deadline with armed timers: out of line, so that the call that finds

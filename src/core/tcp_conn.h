@@ -1248,8 +1248,10 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
    header prediction takes (else summed first), and the segment is counted. When the
    parse says no or the checksum is wrong, having changed nothing, it hands the packet to
    tw_stack_input_slow, whose full parsers take it and count the drop. Either way it
-   ends tw_stack_input's call (clears in_call) and returns what tw_stack_input returns. */
-int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
+   ends tw_stack_input's call (clears in_call) and returns what tw_stack_input returns.
+   `rest` is the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, at most 65495
+   (tw_stack_input's one compare: tw_tcp_parse_usual_part). */
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest);
 /* stack.c: the IPv4 and TCP parsers, then tw_tcp_input; ends the call as above. */
 int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 

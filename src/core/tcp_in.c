@@ -3775,7 +3775,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
 
 /* The usual packet's parse and input in one function: one frame and one call per
    packet instead of two (tw_stack_input). */
-int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest)
 {
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
@@ -3784,8 +3784,9 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
        they trace: tw_stack_input sends them there), so the usual steps here are
        compiled without their trace tests (`may_trace` false). */
     assert(!st->cfg.trace && !st->traced);
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net, &s.flags, &s.data_len)) {
-        return tw_stack_input_slow(st, pkt, len);
+    assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.flags, &s.data_len)) {
+        return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     }
     if (!input_unsummed(st, &h, &u, &s)) {
         /* The packet found again from its parse, up to its IPv4 total length: the full
