@@ -227,9 +227,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        total was checked above; a short hlen wraps to a large difference). slen -
        TW_TCP_HDR_LEN is the `room` found above (under 65536 once checked): GCC otherwise
        widens and subtracts the total a second time (measured: lifecycle -14 instr).
-       SYN with FIN or RST, and no flag at all, go to the full parser: rare, and its
-       callers take the slow steps they need (tw_tcp_parse). */
-    if (hlen - TW_TCP_HDR_LEN > (uint32_t)room || tw_tcp_flags_bad(flags)) {
+       The flags are left to the caller (tw_tcp_flags_bad), who asks them only where
+       its own tests do not already refuse every bad combination. */
+    if (hlen - TW_TCP_HDR_LEN > (uint32_t)room) {
         return false;
     }
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
@@ -329,9 +329,12 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     uint32_t self_raw, data_len;
     uint8_t flags;
     tw_put32((uint8_t *)&self_raw, self);
+    /* (SYN with FIN or RST, and no flag at all, go to the full parser: rare, and its
+       callers take the slow steps they need, tw_tcp_parse) */
     if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN ||
         !tw_tcp_parse_usual_part(h, &u, pkt, len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN), self_raw,
                                  &flags, &data_len) ||
+        tw_tcp_flags_bad(flags) ||
         tw_ipv4_bad_source((uint32_t)(u.key >> 32), self) ||
         tw_tcp_usual_ports_bad((uint32_t)u.key)) {
         return false;

@@ -3675,6 +3675,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (__builtin_expect(!n, 0)) {
         /* Their steps to the end here, apart from a known connection's: those then do
            not ask again which of the two it is (measured: lifecycle -18 instr). */
+        if (tw_tcp_flags_bad(s->flags)) {
+            return false; /* (the parse left the flags to us: see below) */
+        }
         if (rq) {
             /* A SYN queue entry's (the third segment of a passive open): its steps read
                no ports from the header (the entry's key has them: req_checks' reset,
@@ -3701,9 +3704,14 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         input_demux_in(st, s, key, NULL, NULL, false);
         return true;
     }
+    /* SYN with FIN or RST, and no flag at all, go to the full parser (tw_tcp_parse drops
+       them, counted): rare. The usual parse leaves the test to here, where header
+       prediction's flags test (fast_ok: ACK, with at most PSH and FIN) already refuses
+       every such segment, so that only the segments it does not take pay for it. */
     uint8_t grow = 0;
     if (fast_ok(c, s, h, &grow)) {
         bool placed = false;
+        assert(!tw_tcp_flags_bad(s->flags)); /* (see above) */
         /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
         assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
         if (grow == 2 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap && st->mem.cache[TW_MC_RING].head) {
@@ -3766,7 +3774,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         fast_do(st, c, s, h, placed, false);
         return true;
     }
-    if (!usual_sum_ok(st, s, u, sum)) {
+    if (tw_tcp_flags_bad(s->flags) || !usual_sum_ok(st, s, u, sum)) {
         return false;
     }
     in_conn(st, c, s, h, false); /* what input_demux does with it: fast_ok said no above */
