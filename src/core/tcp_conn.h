@@ -202,7 +202,7 @@ struct tw_socket {
             /* the accept queue; acc_tail means something only while acc_head is set
                (accept, taking the last child, leaves it as it was) */
             struct tw_socket *acc_head, *acc_tail;
-            struct tw_reqsk *reqs; /* its half-open entries */
+            /* (its half-open entries are found in the connection table: reqsk.h) */
             tw_time cookie_time;   /* when it last answered a SYN with a cookie */
             uint16_t acc_len, syn_len;
             uint16_t backlog;

@@ -444,12 +444,6 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
     tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, s->hash);
-    r->lnext = l->reqs;
-    if (l->reqs) {
-        l->reqs->lpprev = &r->lnext;
-    }
-    l->reqs = r;
-    r->lpprev = &l->reqs;
     l->syn_len++;
     st->nconns++;
     if (s->data_len) {
@@ -603,10 +597,6 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
             tw_htab_shrink(&st->conns);
         }
     }
-    *r->lpprev = r->lnext;
-    if (r->lnext) {
-        r->lnext->lpprev = r->lpprev;
-    }
     if (!promoted) {
         r->listener->syn_len--;
         st->nconns--;
@@ -633,16 +623,31 @@ static void req_end(tw_stack *st, tw_reqsk *r)
 void tw_req_close_listener(tw_socket *l)
 {
     tw_stack *st = l->st;
-    while (l->reqs) {
-        tw_reqsk *r = l->reqs;
-        /* Silently, as Linux (its request sockets outlive the listener unanswered:
-           checked against 6.18 over TUN): RFC 9293 3.10.4 says nothing of the half-open
-           connections a LISTEN has spawned, and the peer's next segment meets no
-           connection and draws the RST of 3.10.7.1 then, or, with its SYN again, a new
-           listener on the port takes it afresh (a RST now would reset that attempt). */
-        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
-        req_end(st, r);
+    /* The listener's entries are found in the connection table (no list of their own:
+       its links cost every passive open a dozen instructions, and the listener's end,
+       socket.c listener_stop, walks the table for its children anyway). Not shrunk
+       while walked. */
+    if (!l->syn_len || !st->conns.b) { /* (syn_len counts the entries, and more) */
+        return;
     }
+    bool fixed = st->conns.fixed;
+    tw_htab_set_fixed(&st->conns, true);
+    for (size_t i = 0; i <= st->conns.mask; i++) {
+        for (tw_hnode *n = st->conns.b[i], *next; n; n = next) {
+            next = n->next;
+            if (tw_hnode_is_req(n) && ((tw_reqsk *)n)->listener == l) {
+                /* Silently, as Linux (its request sockets outlive the listener
+                   unanswered: checked against 6.18 over TUN): RFC 9293 3.10.4 says
+                   nothing of the half-open connections a LISTEN has spawned, and the
+                   peer's next segment meets no connection and draws the RST of
+                   3.10.7.1 then, or, with its SYN again, a new listener on the port
+                   takes it afresh (a RST now would reset that attempt). */
+                tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+                req_end(st, (tw_reqsk *)n);
+            }
+        }
+    }
+    tw_htab_set_fixed(&st->conns, fixed);
 }
 
 /* RFC 6298 5.5: the SYN+ACK's timeout doubles with each retry, capped at rto_max. */
