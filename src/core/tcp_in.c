@@ -3417,26 +3417,43 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
     }
 }
 
+/* A usual packet's segment that in_conn finds with a bad combination of flags, for the
+   full parser to drop (false): usual_sum_ok has counted it, and the full parser counts
+   it (stack.c input_checked), so it is not counted here. Cold: such segments are rare. */
+static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
+{
+    assert(st->counters[TW_CNT_TCP_RX_SEGMENTS] != 0);
+    st->counters[TW_CNT_TCP_RX_SEGMENTS]--;
+    return false;
+}
+
 /* Inline: in the usual packet's function (input_unsummed) the segments header prediction
    does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
    s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
-static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
+static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
                                                         const tw_tcp_hdr *h, bool may_trace)
 {
     assert(c->st == st && (may_trace || !st->cfg.trace));
     if (may_trace) {
         tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     }
+    /* (may_trace false: the usual parse's segment, whose flags nobody has asked yet,
+       input_unsummed; a bad combination returns false, having done nothing, for the
+       full parser to drop. Asked only where the steps' own tests do not refuse every
+       such one: closing_ack_ok takes an ACK with at most PSH and FIN.) */
     /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
+        if (!may_trace && tw_tcp_flags_bad(s->flags)) {
+            return usual_flags_bad(st);
+        }
         timer_hold(st, c);
         if (!in_syn_sent(st, c, s, h, may_trace)) {
             timer_release(st, c);
         }
-        return;
+        return true;
     }
     /* (asked here, not in in_synchronized: its other callers have a connection in
        SYN-RECEIVED, which is never a closing ACK's) */
@@ -3446,7 +3463,11 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
            it), or, with no room for the record, stays in TIME-WAIT, whose one timer
            update time_wait_stay makes itself (nothing before it changes a deadline that
            the wheel is not told of there). */
-        return;
+        return true;
+    }
+    assert(!closing || !tw_tcp_flags_bad(s->flags));
+    if (!may_trace && !closing && tw_tcp_flags_bad(s->flags)) {
+        return usual_flags_bad(st);
     }
     timer_hold(st, c);
     s->h = h;
@@ -3456,6 +3477,7 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
         in_synchronized(c, s);
     }
     timer_release(st, c);
+    return true;
 }
 
 /* The segment from its header: `h` for the window, options and ports (all that is read
@@ -3508,7 +3530,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, tw_seg *s,
                                                    const tw_tcp_hdr *h)
 {
-    in_conn(st, c, s, h, true);
+    (void)in_conn(st, c, s, h, true); /* (true: the full parser asked the flags) */
 }
 
 /* The demultiplexing after the connection table's lookup (`n`, found or not). Inline in
@@ -3779,11 +3801,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         fast_do(st, c, s, h, placed, false);
         return true;
     }
-    if (tw_tcp_flags_bad(s->flags) || !usual_sum_ok(st, s, u, sum)) {
+    if (!usual_sum_ok(st, s, u, sum)) {
         return false;
     }
-    in_conn(st, c, s, h, false); /* what input_demux does with it: fast_ok said no above */
-    return true;
+    /* what input_demux does with it (fast_ok said no above), the flags asked there */
+    return in_conn(st, c, s, h, false);
 }
 
 /* The usual packet's parse and input in one function: one frame and one call per
