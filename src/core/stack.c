@@ -392,25 +392,29 @@ static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t
     return tw_tcp_input_usual(st, pkt, rest);
 }
 
-/* tw_stack_input for a traced stack: the full parsers and steps, which trace. */
-static __attribute__((noinline)) int input_traced(tw_stack *st, const uint8_t *pkt, size_t len,
+/* tw_stack_input for a traced stack: the full parsers and steps, which trace. (`rest`:
+   the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, modulo SIZE_MAX + 1, as
+   tw_stack_input has it: see there.) */
+static __attribute__((noinline)) int input_traced(tw_stack *st, const uint8_t *pkt, size_t rest,
                                                   tw_time now)
 {
     st->in_call = true;
     tw_stack_set_now(st, now);
-    return tw_stack_input_slow(st, pkt, len);
+    return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
 }
 
 /* tw_stack_input for a length outside the usual packet's bounds (tw_stack_input's one
    compare): over 65535 refused, as any misuse; shorter than an IPv4 and a TCP header,
-   the full parsers' drop (after the same tests as any packet), as a traced stack's. */
+   the full parsers' drop (after the same tests as any packet), as a traced stack's.
+   (`rest` as input_traced's) */
 static __attribute__((noinline, cold)) int input_odd_len(tw_stack *st, const uint8_t *pkt,
-                                                         size_t len, tw_time now)
+                                                         size_t rest, tw_time now)
 {
+    size_t len = rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
     if (len > 65535 || !st || !pkt || st->in_call) {
         return input_refused(st, pkt, len);
     }
-    return input_traced(st, pkt, len, now);
+    return input_traced(st, pkt, rest, now);
 }
 
 /* see tcpwave.h */
@@ -421,12 +425,16 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
        then does not ask again (tw_tcp_parse_usual_part takes `rest`), and at most 65535.
        (len first, alone: GCC otherwise merges it and the pointer tests into flag
        arithmetic, more instructions for the call that passes them all) */
+    /* (`len` is not read past this: the calls below take `rest`, and the cold ones make
+       the length again from it, so that `rest` is made in len's own register with no
+       copy) */
     size_t rest = len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
     if (__builtin_expect(rest > 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN), 0)) {
-        return input_odd_len(st, pkt, len, now);
+        return input_odd_len(st, pkt, rest, now);
     }
+    /* (a length within bounds: input_refused's answer is the pointers', or BUSY) */
     if (!st || !pkt) {
-        return input_refused(st, pkt, len);
+        return input_refused(st, pkt, 0);
     }
     /* in_call and traced, adjacent bytes, in one test (measured: lifecycle -19 instr,
        6,674 -> 6,655, against the usual packet's function asking cfg.trace itself) */
@@ -435,9 +443,9 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     memcpy(&gate, &st->in_call, 2);
     if (gate) {
         if (st->in_call) {
-            return input_refused(st, pkt, len);
+            return input_refused(st, pkt, 0);
         }
-        return input_traced(st, pkt, len, now);
+        return input_traced(st, pkt, rest, now);
     }
     st->in_call = true;
     if (now != st->now) {
