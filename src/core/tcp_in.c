@@ -925,9 +925,22 @@ static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_s
     return true;
 }
 
-/* A segment for a SYN queue entry. Inline in its one caller (input_demux_in): the third
-   segment of every passive open costs no frame of its own. */
-static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
+/* A usual packet's segment that in_conn or req_input finds with a bad combination of
+   flags, for the full parser to drop (false): usual_sum_ok has counted it, and the full
+   parser counts it (stack.c input_checked), so it is not counted here. Cold: such
+   segments are rare. */
+static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
+{
+    assert(st->counters[TW_CNT_TCP_RX_SEGMENTS] != 0);
+    st->counters[TW_CNT_TCP_RX_SEGMENTS]--;
+    return false;
+}
+
+/* A segment for a SYN queue entry. Inline in its callers (input_demux_in, and
+   input_unsummed for the usual packet's): the third segment of every passive open costs
+   no frame of its own. False, having done nothing, for a usual packet's segment
+   (may_trace false) with a bad combination of flags: the full parser's (usual_flags_bad). */
+static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
                                                             bool may_trace)
 {
     if (may_trace && st->cfg.trace) { /* (the id is built only then) */
@@ -945,17 +958,25 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
     assert(r->rcv_wnd != 0);
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
                  s->ack.v == r->iss + 1;
-    if (!usual && !req_checks(st, r, s, rcv_nxt)) {
-        return;
+    if (!usual) {
+        /* (the usual parse leaves the flags to the steps: the usual shape's test above
+           refuses every bad combination, so only the others ask them) */
+        if (!may_trace && tw_tcp_flags_bad(s->flags)) {
+            return usual_flags_bad(st);
+        }
+        if (!req_checks(st, r, s, rcv_nxt)) {
+            return true;
+        }
     }
     tw_socket *l = r->listener;
     if (l->acc_len > l->backlog) {
         /* Accept queue full: like Linux, ignore the ACK; the SYN+ACK retransmission will
            bring it back once there is room. */
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
-        return;
+        return true;
     }
     req_promote(st, r, s, usual);
+    return true;
 }
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
@@ -3417,16 +3438,6 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
     }
 }
 
-/* A usual packet's segment that in_conn finds with a bad combination of flags, for the
-   full parser to drop (false): usual_sum_ok has counted it, and the full parser counts
-   it (stack.c input_checked), so it is not counted here. Cold: such segments are rare. */
-static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
-{
-    assert(st->counters[TW_CNT_TCP_RX_SEGMENTS] != 0);
-    st->counters[TW_CNT_TCP_RX_SEGMENTS]--;
-    return false;
-}
-
 /* Inline: in the usual packet's function (input_unsummed) the segments header prediction
    does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
    s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
@@ -3548,7 +3559,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
            record: tw_timewait_input), and a record comes only from a connection of the
            table, where the entry's key has no other. */
         assert(!n && tw_timewait_find(st, key) == NULL);
-        req_input(st, (tw_reqsk *)rq, s, may_trace);
+        (void)req_input(st, (tw_reqsk *)rq, s, may_trace); /* (input_unsummed's is apart) */
         return;
     }
     if (n) {
@@ -3702,9 +3713,6 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (__builtin_expect(!n, 0)) {
         /* Their steps to the end here, apart from a known connection's: those then do
            not ask again which of the two it is (measured: lifecycle -18 instr). */
-        if (tw_tcp_flags_bad(s->flags)) {
-            return false; /* (the parse left the flags to us: see below) */
-        }
         if (rq) {
             /* A SYN queue entry's (the third segment of a passive open): its steps read
                no ports from the header (the entry's key has them: req_checks' reset,
@@ -3714,8 +3722,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                 return false;
             }
             s->h = h;
-            input_demux_in(st, s, key, NULL, rq, false);
-            return true;
+            /* input_demux_in's steps for it, the flags asked there (req_input) */
+            assert(tw_timewait_find(st, key) == NULL);
+            return req_input(st, (tw_reqsk *)rq, s, false);
+        }
+        if (tw_tcp_flags_bad(s->flags)) {
+            return false; /* (the parse left the flags to us: see below) */
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);

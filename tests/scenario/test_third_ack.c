@@ -233,12 +233,45 @@ static void test_pure_ack(void **state)
     tw_t_traced_and_untraced(pure_ack);
 }
 
+/* Segments with flags the usual parse leaves to the full parser -- none at all, ECE
+   alone -- at a SYN queue entry: dropped (no ACK bit) and counted once on either stack
+   (the untraced one's entry steps ask the flags after the checksum's count: tcp_in.c
+   req_input); the entry stays, and the third ACK then opens. */
+static void bad_flags(tw_t *t)
+{
+    tw_socket *l;
+    uint32_t y = syn_in(t, &l, false);
+    uint64_t segs = tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS);
+    TW_SEND(t, T0 + TW_MS(50), IN(.flags = 0, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_SEND(t, T0 + TW_MS(60), IN(.flags = TW_ECE, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS), segs + 2);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_NO_ACK_FLAG), 2);
+
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, T0 + TW_MS(100), IN(.flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *c = accept_one(t, l, TW_STATE_ESTABLISHED);
+    tw_socket_abort(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 1,
+                     .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(bad_flags);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain),        cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_paws_old),     cmocka_unit_test(test_with_fin),
         cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_pure_ack),
+        cmocka_unit_test(test_bad_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
