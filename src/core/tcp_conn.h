@@ -478,7 +478,8 @@ typedef struct tw_seg {
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
     /* tw_htab_hash of the 4-tuple's key in st->conns, set when the lookup hashed it:
-       always when no connection was found (a SYN queue entry's or none). */
+       always when nothing was found, and for a SYN queue entry found in the table (not
+       for one found as stack.h last_req: the entry keeps its own, reqsk.h hash). */
     uint64_t hash;
 } tw_seg;
 

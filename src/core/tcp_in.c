@@ -444,6 +444,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
     tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, s->hash);
+    r->hash = s->hash;
+    st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
     st->nconns++;
     if (s->data_len) {
@@ -600,6 +602,11 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     if (!promoted) {
         r->listener->syn_len--;
         st->nconns--;
+        if (st->last_req == r) {
+            st->last_req = NULL;
+        }
+    } else {
+        st->last_req = NULL; /* (the promoted one, usually: see req_promote) */
     }
     tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
 }
@@ -761,9 +768,12 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        (the table's count and size as they were), with the stack in a register (the
        lookup's cache takes it too). */
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
-    tw_htab_replace_in(&st->conns, &r->h, &c->h, s->hash);
-    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
-    c->hash = s->hash;
+    /* (the entry's hash: s->hash is not set when conn_find found it as st->last_req;
+       clearing that cache, req_free_hashed, drops at most another entry's) */
+    uint64_t hash = r->hash;
+    tw_htab_replace_in(&st->conns, &r->h, &c->h, hash);
+    req_free_hashed(st, r, hash, true); /* (c counts in l->syn_len, st->nconns instead) */
+    c->hash = hash;
     st->last_conn = c;
     /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
        stack that traces, is the trace of the change, which the entry's SYN-RECEIVED had
@@ -3609,11 +3619,11 @@ static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint6
     input_demux_in(st, s, key, n, rq, true);
 }
 
-/* The connection table's lookup for a segment, with the one-entry cache in front
-   (stack.h last_conn): exact, since the cached connection is in the table (it is
-   dropped when it leaves it) and keys in the table are unique. The connection found, or
-   NULL with *rq the SYN queue entry found (the table holds both: stack.h conns) or
-   NULL. */
+/* The connection table's lookup for a segment, with two one-entry caches in front
+   (stack.h last_conn, then last_req): exact, since the cached connection and entry are
+   in the table (each is dropped when it leaves it) and keys in the table are unique.
+   The connection found, or NULL with *rq the SYN queue entry found (the table holds
+   both: stack.h conns) or NULL. */
 static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
                                                                uint64_t key, tw_hnode **rq)
 {
@@ -3621,6 +3631,15 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, t
     *rq = NULL;
     if (c && c->h.key == key) {
         return &c->h;
+    }
+    /* The SYN queue entry last made, the next segment's of a passive open (stack.h
+       last_req): found without the hash (s->hash is left unset: the entry has its own,
+       and a segment of a SYN queue entry takes no step that reads s->hash). */
+    tw_reqsk *r = st->last_req;
+    if (r && r->h.key == key) {
+        assert(tw_htab_find(&st->conns, key) == &r->h);
+        *rq = &r->h;
+        return NULL;
     }
     /* Kept for the rest of the demultiplexing when no connection is found (a SYN
        queue entry's insertion, its connection's taking its place; a connection's
