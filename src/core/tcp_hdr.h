@@ -166,7 +166,10 @@ bad:
    the source address's test (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
    them once the connection table has answered, since a segment of a known connection
    comes from an address that passed the first already and carries the connection's
-   ports, neither of which is ever 0 (tw_tcp_input_usual); it takes our address as it
+   ports, neither of which is ever 0 (tw_tcp_input_usual). The flags' test
+   (tw_tcp_flags_bad) is left to the caller too, which makes it only where its steps' own
+   tests of the flags do not refuse every bad combination already (tcp_in.c
+   input_unsummed, in_conn, req_input). It takes our address as it
    lies in a packet (`self_raw`: network order, tw_stack's addr_net). The flags and the
    payload's length go to `*flags_out` and `*data_len` as soon as they are known (written
    even when it returns false: the caller reads them only after true): the usual packet's
