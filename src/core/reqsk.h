@@ -1,7 +1,7 @@
 /*
  * reqsk.h -- half-open connections as small entries (SPEC S8, RFC 4987 3.2/3.3).
  *
- * A SYN at a listener makes no connection object, only this 96-byte record in the stack's
+ * A SYN at a listener makes no connection object, only this 88-byte record in the stack's
  * connection table (stack.h conns, beside the connections: its kind byte tells it apart);
  * the full connection is built, and takes the entry's place there, when the third segment
  * acknowledges our SYN+ACK (or from a SYN cookie once the SYN queue is full). Layout
@@ -13,7 +13,11 @@
  *   48 irs, iss, ts_recent or sent_us (first SYN+ACK in us, for the handshake RTT sample
  *      without timestamps), id (trace identity of the connection-to-be)
  *   64 rcv_wnd (the window our SYN+ACK offers), ts_off (our TSval offset, from the same
- *      hash as iss), listener, list links
+ *      hash as iss), listener
+ *   80 hash (the key's in the connection table, for the entry found without it: stack.h
+ *      last_req)
+ * A listener keeps no list of its entries: the table holds them all, and the listener's
+ * end walks it anyway (tcp_in.c tw_req_close_listener).
  */
 #ifndef TW_CORE_REQSK_H
 #define TW_CORE_REQSK_H
@@ -47,7 +51,7 @@ typedef struct tw_reqsk {
     uint16_t oow_at;
     uint32_t ts_off;
     struct tw_socket *listener;
-    struct tw_reqsk *lnext, **lpprev; /* the listener's list */
+    uint64_t hash; /* tw_htab_hash of h.key in st->conns */
 } tw_reqsk;
 
 /* r->opts: the SYN asked for ECN and we accept it (RFC 3168 6.1.1); a bit no option

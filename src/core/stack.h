@@ -99,6 +99,10 @@ struct tw_stack {
        transfer's segments all go to one connection, and comparing its key costs less
        than hashing. */
     struct tw_socket *last_conn;
+    /* The SYN queue entry last made (tcp_in.c in_listen), NULL once it leaves the table:
+       looked at when last_conn is not the segment's, so that the third segment of a
+       passive open, which follows its SYN+ACK, is found without hashing. */
+    struct tw_reqsk *last_req;
     tw_twtab tws;   /* TIME-WAIT records by 4-tuple key (timewait.h) */
     /* tw_port by local port (bound sockets and listeners), indexed by the number: a
        lookup is two loads, no hash and no chain, and ports used one after the other sit

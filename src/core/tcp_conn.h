@@ -202,7 +202,7 @@ struct tw_socket {
             /* the accept queue; acc_tail means something only while acc_head is set
                (accept, taking the last child, leaves it as it was) */
             struct tw_socket *acc_head, *acc_tail;
-            struct tw_reqsk *reqs; /* its half-open entries */
+            /* (its half-open entries are found in the connection table: reqsk.h) */
             tw_time cookie_time;   /* when it last answered a SYN with a cookie */
             uint16_t acc_len, syn_len;
             uint16_t backlog;
@@ -478,7 +478,8 @@ typedef struct tw_seg {
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
     /* tw_htab_hash of the 4-tuple's key in st->conns, set when the lookup hashed it:
-       always when no connection was found (a SYN queue entry's or none). */
+       always when nothing was found, and for a SYN queue entry found in the table (not
+       for one found as stack.h last_req: the entry keeps its own, reqsk.h hash). */
     uint64_t hash;
 } tw_seg;
 
@@ -1248,8 +1249,10 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
    header prediction takes (else summed first), and the segment is counted. When the
    parse says no or the checksum is wrong, having changed nothing, it hands the packet to
    tw_stack_input_slow, whose full parsers take it and count the drop. Either way it
-   ends tw_stack_input's call (clears in_call) and returns what tw_stack_input returns. */
-int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len);
+   ends tw_stack_input's call (clears in_call) and returns what tw_stack_input returns.
+   `rest` is the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, at most 65495
+   (tw_stack_input's one compare: tw_tcp_parse_usual_part). */
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest);
 /* stack.c: the IPv4 and TCP parsers, then tw_tcp_input; ends the call as above. */
 int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 

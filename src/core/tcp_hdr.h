@@ -166,7 +166,10 @@ bad:
    the source address's test (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
    them once the connection table has answered, since a segment of a known connection
    comes from an address that passed the first already and carries the connection's
-   ports, neither of which is ever 0 (tw_tcp_input_usual); it takes our address as it
+   ports, neither of which is ever 0 (tw_tcp_input_usual). The flags' test
+   (tw_tcp_flags_bad) is left to the caller too, which makes it only where its steps' own
+   tests of the flags do not refuse every bad combination already (tcp_in.c
+   input_unsummed, in_conn, req_input). It takes our address as it
    lies in a packet (`self_raw`: network order, tw_stack's addr_net). The flags and the
    payload's length go to `*flags_out` and `*data_len` as soon as they are known (written
    even when it returns false: the caller reads them only after true): the usual packet's
@@ -174,16 +177,16 @@ bad:
    parser's call, which made it store them aside and copy them there (measured: lifecycle
    -17 instr). */
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
-                                           size_t len, uint32_t self_raw, uint8_t *flags_out,
+                                           size_t rest, uint32_t self_raw, uint8_t *flags_out,
                                            uint32_t *data_len)
 {
+    /* `rest`: the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, which the caller
+       has found it holds at least (stack.c tw_stack_input asks both of the length's
+       bounds in one compare there, so no packet pays for the lower one twice). */
     /* Version 4 without options, and the TOS byte 0: a packet with a DS field or an ECN
        mark (RFC 3168 5: ECT from an ECN connection's peer, CE from a router) takes the
        full parsers, which hand the ECN field to TCP (stack.c tw_stack_input_slow). The
        two bytes in one compare, as the version's byte alone was (no instruction more). */
-    if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) {
-        return false;
-    }
     uint16_t vt_raw;
     memcpy(&vt_raw, pkt, 2);
     if (vt_raw != (tw_cksum_little_endian() ? 0x0045u : 0x4500u) || pkt[9] != TW_IPPROTO_TCP) {
@@ -199,10 +202,11 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        below. */
     uint32_t dst_raw;
     memcpy(&dst_raw, pkt + 16, 4);
-    /* TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= len in one unsigned compare (len is
-       at least that: asked above; a short total wraps to a large difference). */
+    /* TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= the packet's length in one unsigned
+       compare (the length is at least that: `rest`; a short total wraps to a large
+       difference). */
     size_t room = (size_t)total - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
-    if (room > len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN)) {
+    if (room > rest) {
         return false;
     }
     /* MF or an offset (a fragment), or another destination: one test */
@@ -226,9 +230,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        total was checked above; a short hlen wraps to a large difference). slen -
        TW_TCP_HDR_LEN is the `room` found above (under 65536 once checked): GCC otherwise
        widens and subtracts the total a second time (measured: lifecycle -14 instr).
-       SYN with FIN or RST, and no flag at all, go to the full parser: rare, and its
-       callers take the slow steps they need (tw_tcp_parse). */
-    if (hlen - TW_TCP_HDR_LEN > (uint32_t)room || tw_tcp_flags_bad(flags)) {
+       The flags are left to the caller (tw_tcp_flags_bad), who asks them only where
+       its own tests do not already refuse every bad combination. */
+    if (hlen - TW_TCP_HDR_LEN > (uint32_t)room) {
         return false;
     }
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
@@ -328,7 +332,12 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     uint32_t self_raw, data_len;
     uint8_t flags;
     tw_put32((uint8_t *)&self_raw, self);
-    if (!tw_tcp_parse_usual_part(h, &u, pkt, len, self_raw, &flags, &data_len) ||
+    /* (SYN with FIN or RST, and no flag at all, go to the full parser: rare, and its
+       callers take the slow steps they need, tw_tcp_parse) */
+    if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN ||
+        !tw_tcp_parse_usual_part(h, &u, pkt, len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN), self_raw,
+                                 &flags, &data_len) ||
+        tw_tcp_flags_bad(flags) ||
         tw_ipv4_bad_source((uint32_t)(u.key >> 32), self) ||
         tw_tcp_usual_ports_bad((uint32_t)u.key)) {
         return false;

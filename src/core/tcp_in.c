@@ -444,12 +444,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
     tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, s->hash);
-    r->lnext = l->reqs;
-    if (l->reqs) {
-        l->reqs->lpprev = &r->lnext;
-    }
-    l->reqs = r;
-    r->lpprev = &l->reqs;
+    r->hash = s->hash;
+    st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
     st->nconns++;
     if (s->data_len) {
@@ -603,13 +599,14 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
             tw_htab_shrink(&st->conns);
         }
     }
-    *r->lpprev = r->lnext;
-    if (r->lnext) {
-        r->lnext->lpprev = r->lpprev;
-    }
     if (!promoted) {
         r->listener->syn_len--;
         st->nconns--;
+        if (st->last_req == r) {
+            st->last_req = NULL;
+        }
+    } else {
+        st->last_req = NULL; /* (the promoted one, usually: see req_promote) */
     }
     tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
 }
@@ -633,16 +630,31 @@ static void req_end(tw_stack *st, tw_reqsk *r)
 void tw_req_close_listener(tw_socket *l)
 {
     tw_stack *st = l->st;
-    while (l->reqs) {
-        tw_reqsk *r = l->reqs;
-        /* Silently, as Linux (its request sockets outlive the listener unanswered:
-           checked against 6.18 over TUN): RFC 9293 3.10.4 says nothing of the half-open
-           connections a LISTEN has spawned, and the peer's next segment meets no
-           connection and draws the RST of 3.10.7.1 then, or, with its SYN again, a new
-           listener on the port takes it afresh (a RST now would reset that attempt). */
-        tw_count(st, TW_CNT_TCP_CONN_ABORTED);
-        req_end(st, r);
+    /* The listener's entries are found in the connection table (no list of their own:
+       its links cost every passive open a dozen instructions, and the listener's end,
+       socket.c listener_stop, walks the table for its children anyway). Not shrunk
+       while walked. */
+    if (!l->syn_len || !st->conns.b) { /* (syn_len counts the entries, and more) */
+        return;
     }
+    bool fixed = st->conns.fixed;
+    tw_htab_set_fixed(&st->conns, true);
+    for (size_t i = 0; i <= st->conns.mask; i++) {
+        for (tw_hnode *n = st->conns.b[i], *next; n; n = next) {
+            next = n->next;
+            if (tw_hnode_is_req(n) && ((tw_reqsk *)n)->listener == l) {
+                /* Silently, as Linux (its request sockets outlive the listener
+                   unanswered: checked against 6.18 over TUN): RFC 9293 3.10.4 says
+                   nothing of the half-open connections a LISTEN has spawned, and the
+                   peer's next segment meets no connection and draws the RST of
+                   3.10.7.1 then, or, with its SYN again, a new listener on the port
+                   takes it afresh (a RST now would reset that attempt). */
+                tw_count(st, TW_CNT_TCP_CONN_ABORTED);
+                req_end(st, (tw_reqsk *)n);
+            }
+        }
+    }
+    tw_htab_set_fixed(&st->conns, fixed);
 }
 
 /* RFC 6298 5.5: the SYN+ACK's timeout doubles with each retry, capped at rto_max. */
@@ -756,9 +768,12 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        (the table's count and size as they were), with the stack in a register (the
        lookup's cache takes it too). */
     assert(c->h.key == tw_tuple_key(c->raddr, c->rport, c->lport));
-    tw_htab_replace_in(&st->conns, &r->h, &c->h, s->hash);
-    req_free_hashed(st, r, s->hash, true); /* (c counts in l->syn_len, st->nconns instead) */
-    c->hash = s->hash;
+    /* (the entry's hash: s->hash is not set when conn_find found it as st->last_req;
+       clearing that cache, req_free_hashed, drops at most another entry's) */
+    uint64_t hash = r->hash;
+    tw_htab_replace_in(&st->conns, &r->h, &c->h, hash);
+    req_free_hashed(st, r, hash, true); /* (c counts in l->syn_len, st->nconns instead) */
+    c->hash = hash;
     st->last_conn = c;
     /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
        stack that traces, is the trace of the change, which the entry's SYN-RECEIVED had
@@ -920,9 +935,22 @@ static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_s
     return true;
 }
 
-/* A segment for a SYN queue entry. Inline in its one caller (input_demux_in): the third
-   segment of every passive open costs no frame of its own. */
-static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
+/* A usual packet's segment that in_conn or req_input finds with a bad combination of
+   flags, for the full parser to drop (false): usual_sum_ok has counted it, and the full
+   parser counts it (stack.c input_checked), so it is not counted here. Cold: such
+   segments are rare. */
+static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
+{
+    assert(st->counters[TW_CNT_TCP_RX_SEGMENTS] != 0);
+    st->counters[TW_CNT_TCP_RX_SEGMENTS]--;
+    return false;
+}
+
+/* A segment for a SYN queue entry. Inline in its callers (input_demux_in, and
+   input_unsummed for the usual packet's): the third segment of every passive open costs
+   no frame of its own. False, having done nothing, for a usual packet's segment
+   (may_trace false) with a bad combination of flags: the full parser's (usual_flags_bad). */
+static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
                                                             bool may_trace)
 {
     if (may_trace && st->cfg.trace) { /* (the id is built only then) */
@@ -940,17 +968,25 @@ static inline __attribute__((always_inline)) void req_input(tw_stack *st, tw_req
     assert(r->rcv_wnd != 0);
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
                  s->ack.v == r->iss + 1;
-    if (!usual && !req_checks(st, r, s, rcv_nxt)) {
-        return;
+    if (!usual) {
+        /* (the usual parse leaves the flags to the steps: the usual shape's test above
+           refuses every bad combination, so only the others ask them) */
+        if (!may_trace && tw_tcp_flags_bad(s->flags)) {
+            return usual_flags_bad(st);
+        }
+        if (!req_checks(st, r, s, rcv_nxt)) {
+            return true;
+        }
     }
     tw_socket *l = r->listener;
     if (l->acc_len > l->backlog) {
         /* Accept queue full: like Linux, ignore the ACK; the SYN+ACK retransmission will
            bring it back once there is room. */
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
-        return;
+        return true;
     }
     req_promote(st, r, s, usual);
+    return true;
 }
 
 /* ---- SYN-SENT (3.10.7.3) ---- */
@@ -3422,23 +3458,30 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
 /* Inline: in the usual packet's function (input_unsummed) the segments header prediction
    does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
    s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
-static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
+static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
                                                         const tw_tcp_hdr *h, bool may_trace)
 {
     assert(c->st == st && (may_trace || !st->cfg.trace));
     if (may_trace) {
         tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     }
+    /* (may_trace false: the usual parse's segment, whose flags nobody has asked yet,
+       input_unsummed; a bad combination returns false, having done nothing, for the
+       full parser to drop. Asked only where the steps' own tests do not refuse every
+       such one: closing_ack_ok takes an ACK with at most PSH and FIN.) */
     /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
+        if (!may_trace && tw_tcp_flags_bad(s->flags)) {
+            return usual_flags_bad(st);
+        }
         timer_hold(st, c);
         if (!in_syn_sent(st, c, s, h, may_trace)) {
             timer_release(st, c);
         }
-        return;
+        return true;
     }
     /* (asked here, not in in_synchronized: its other callers have a connection in
        SYN-RECEIVED, which is never a closing ACK's) */
@@ -3448,7 +3491,11 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
            it), or, with no room for the record, stays in TIME-WAIT, whose one timer
            update time_wait_stay makes itself (nothing before it changes a deadline that
            the wheel is not told of there). */
-        return;
+        return true;
+    }
+    assert(!closing || !tw_tcp_flags_bad(s->flags));
+    if (!may_trace && !closing && tw_tcp_flags_bad(s->flags)) {
+        return usual_flags_bad(st);
     }
     timer_hold(st, c);
     s->h = h;
@@ -3458,6 +3505,7 @@ static inline __attribute__((always_inline)) void in_conn(tw_stack *st, tw_socke
         in_synchronized(c, s);
     }
     timer_release(st, c);
+    return true;
 }
 
 /* The segment from its header: `h` for the window, options and ports (all that is read
@@ -3510,7 +3558,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
 static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, tw_seg *s,
                                                    const tw_tcp_hdr *h)
 {
-    in_conn(st, c, s, h, true);
+    (void)in_conn(st, c, s, h, true); /* (true: the full parser asked the flags) */
 }
 
 /* The demultiplexing after the connection table's lookup (`n`, found or not). Inline in
@@ -3528,7 +3576,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
            record: tw_timewait_input), and a record comes only from a connection of the
            table, where the entry's key has no other. */
         assert(!n && tw_timewait_find(st, key) == NULL);
-        req_input(st, (tw_reqsk *)rq, s, may_trace);
+        (void)req_input(st, (tw_reqsk *)rq, s, may_trace); /* (input_unsummed's is apart) */
         return;
     }
     if (n) {
@@ -3578,11 +3626,11 @@ static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint6
     input_demux_in(st, s, key, n, rq, true);
 }
 
-/* The connection table's lookup for a segment, with the one-entry cache in front
-   (stack.h last_conn): exact, since the cached connection is in the table (it is
-   dropped when it leaves it) and keys in the table are unique. The connection found, or
-   NULL with *rq the SYN queue entry found (the table holds both: stack.h conns) or
-   NULL. */
+/* The connection table's lookup for a segment, with two one-entry caches in front
+   (stack.h last_conn, then last_req): exact, since the cached connection and entry are
+   in the table (each is dropped when it leaves it) and keys in the table are unique.
+   The connection found, or NULL with *rq the SYN queue entry found (the table holds
+   both: stack.h conns) or NULL. */
 static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
                                                                uint64_t key, tw_hnode **rq)
 {
@@ -3590,6 +3638,15 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, t
     *rq = NULL;
     if (c && c->h.key == key) {
         return &c->h;
+    }
+    /* The SYN queue entry last made, the next segment's of a passive open (stack.h
+       last_req): found without the hash (s->hash is left unset: the entry has its own,
+       and a segment of a SYN queue entry takes no step that reads s->hash). */
+    tw_reqsk *r = st->last_req;
+    if (r && r->h.key == key) {
+        assert(tw_htab_find(&st->conns, key) == &r->h);
+        *rq = &r->h;
+        return NULL;
     }
     /* Kept for the rest of the demultiplexing when no connection is found (a SYN
        queue entry's insertion, its connection's taking its place; a connection's
@@ -3691,8 +3748,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                 return false;
             }
             s->h = h;
-            input_demux_in(st, s, key, NULL, rq, false);
-            return true;
+            /* input_demux_in's steps for it, the flags asked there (req_input) */
+            assert(tw_timewait_find(st, key) == NULL);
+            return req_input(st, (tw_reqsk *)rq, s, false);
+        }
+        if (tw_tcp_flags_bad(s->flags)) {
+            return false; /* (the parse left the flags to us: see below) */
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);
@@ -3708,9 +3769,14 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         input_demux_in(st, s, key, NULL, NULL, false);
         return true;
     }
+    /* SYN with FIN or RST, and no flag at all, go to the full parser (tw_tcp_parse drops
+       them, counted): rare. The usual parse leaves the test to here, where header
+       prediction's flags test (fast_ok: ACK, with at most PSH and FIN) already refuses
+       every such segment, so that only the segments it does not take pay for it. */
     uint8_t grow = 0;
     if (fast_ok(c, s, h, &grow)) {
         bool placed = false;
+        assert(!tw_tcp_flags_bad(s->flags)); /* (see above) */
         /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
         assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
         if (grow == 2 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap && st->mem.cache[TW_MC_RING].head) {
@@ -3776,13 +3842,13 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     if (!usual_sum_ok(st, s, u, sum)) {
         return false;
     }
-    in_conn(st, c, s, h, false); /* what input_demux does with it: fast_ok said no above */
-    return true;
+    /* what input_demux does with it (fast_ok said no above), the flags asked there */
+    return in_conn(st, c, s, h, false);
 }
 
 /* The usual packet's parse and input in one function: one frame and one call per
    packet instead of two (tw_stack_input). */
-int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
+int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest)
 {
     tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
     tw_tcp_usual u;
@@ -3791,8 +3857,9 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t len)
        they trace: tw_stack_input sends them there), so the usual steps here are
        compiled without their trace tests (`may_trace` false). */
     assert(!st->cfg.trace && !st->traced);
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, len, st->addr_net, &s.flags, &s.data_len)) {
-        return tw_stack_input_slow(st, pkt, len);
+    assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.flags, &s.data_len)) {
+        return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     }
     if (!input_unsummed(st, &h, &u, &s)) {
         /* The packet found again from its parse, up to its IPv4 total length: the full

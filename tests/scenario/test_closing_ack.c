@@ -329,6 +329,53 @@ static void test_fin_wait_1_paws(void **state)
     tw_t_traced_and_untraced(fin_wait_1_paws);
 }
 
+/* Combinations of flags the usual parse leaves to the full parser -- SYN+FIN+ACK in
+   SYN-SENT (taken without its FIN, as Linux), no flag at all in LAST-ACK (not the closing
+   ACK's shape; dropped) -- are counted once, on either stack: the untraced one's usual
+   packet function leaves the test of the flags to those steps (tcp_in.c in_conn), after
+   the checksum's count. */
+static void bad_flags_counted_once(tw_t *t)
+{
+    tw_socket *s = tw_t_connect(t, PEER, PPORT + 1, LPORT + 1);
+    tw_t_seg syn = TW_EXPECT(t, OUT(.sport = LPORT + 1, .dport = PPORT + 1, .flags = TW_SYN,
+                                    .ack = 0, .win = 65535,
+                                    .any = TW_T_ANY_SEQ | TW_T_ANY_OPTS));
+    uint64_t segs = tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.sport = PPORT + 1, .dport = LPORT + 1, .flags = TW_SYN | TW_FIN | TW_ACK,
+               .seq = PEER_ISS, .ack = syn.seq + 1));
+    TW_EXPECT(t, OUT(.sport = LPORT + 1, .dport = PPORT + 1, .flags = TW_ACK,
+                     .seq = syn.seq + 1, .ack = PEER_ISS + 1, .win = 65535,
+                     .any = TW_T_ANY_OPTS));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SYN_DATA_IGNORED), 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS), segs + 1);
+    assert_int_equal(tw_socket_state(s), TW_STATE_ESTABLISHED);
+    tw_socket_abort(s, tw_t_now(t));
+    TW_EXPECT(t, OUT(.sport = LPORT + 1, .dport = PPORT + 1, .flags = TW_RST | TW_ACK,
+                     .seq = syn.seq + 1, .ack = PEER_ISS + 1, .win = 65535,
+                     .any = TW_T_ANY_OPTS));
+    TW_EXPECT_NOTHING(t);
+
+    uint32_t u, w;
+    to_last_ack(t, &u, &w, true);
+    segs = tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = 0, .seq = u, .ack = w + 1));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_NO_ACK_FLAG), 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS), segs + 1);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_ACK, .seq = u, .ack = w + 1));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void test_bad_flags_counted_once(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(bad_flags_counted_once);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_fin_wait_1_other),
         cmocka_unit_test(test_fin_wait_1_fin_beyond_hole),
         cmocka_unit_test(test_fin_wait_1_paws),
+        cmocka_unit_test(test_bad_flags_counted_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,12 +170,66 @@ static void test_s08_accept_queue_bounded(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* S2, S8: a listener that closes drops its own half-open entries silently (found in the
+   connection table: tcp_in.c tw_req_close_listener), and only those: another listener's,
+   spread over the same table, stay and complete. The closed one's peer then meets no
+   connection (RFC 9293 3.10.7.1: a RST for its ACK). */
+static void test_s08_listener_close_drops_its_entries_only(void **state)
+{
+    tw_t *t = with_syn_backlog(state, 8);
+    tw_socket *a = tw_t_listen(t, LPORT, 8);
+    tw_socket *b = tw_t_listen(t, LPORT + 1, 8);
+    uint32_t ya[3], yb[3];
+    for (uint16_t i = 0; i < 3; i++) {
+        ya[i] = syn_in(t, PEER, (uint16_t)(PPORT + i));
+        TW_SEND(t, tw_t_now(t), IN(.sport = (uint16_t)(PPORT + i), .dport = LPORT + 1,
+                                   .flags = TW_SYN, .seq = PEER_ISS));
+        tw_t_seg sa = TW_EXPECT(t, OUT(.sport = LPORT + 1, .dport = (uint16_t)(PPORT + i),
+                                       .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
+                                       .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
+                                       .any = TW_T_ANY_SEQ));
+        yb[i] = sa.seq;
+    }
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 6);
+    tw_socket_close(a, tw_t_now(t));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_CONN_ABORTED), 3);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 3);
+    TW_SEND(t, tw_t_now(t), IN(.sport = PPORT, .flags = TW_ACK, .seq = PEER_ISS + 1,
+                               .ack = ya[0] + 1));
+    TW_EXPECT(t, OUT(.dport = PPORT, .flags = TW_RST, .seq = ya[0] + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *c[3];
+    for (uint16_t i = 0; i < 3; i++) {
+        TW_SEND(t, tw_t_now(t), IN(.sport = (uint16_t)(PPORT + i), .dport = LPORT + 1,
+                                   .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = yb[i] + 1));
+        TW_EXPECT_NOTHING(t);
+        assert_int_equal(tw_socket_accept(b, &c[i], tw_t_now(t)), 0);
+    }
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_ESTABLISHED), 3);
+    for (int i = 0; i < 3; i++) {
+        tw_socket_info info;
+        tw_socket_info_get(c[i], &info);
+        assert_int_equal(info.state, TW_STATE_ESTABLISHED);
+        tw_socket_abort(c[i], tw_t_now(t));
+        TW_EXPECT(t, OUT(.sport = LPORT + 1, .dport = info.remote_port,
+                         .flags = TW_RST | TW_ACK, .seq = info.snd_nxt, .ack = PEER_ISS + 1,
+                         .win = 65535));
+    }
+    tw_socket_close(b, tw_t_now(t));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_s08_syn_queue_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s08_default_syn_queue_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s08_accept_queue_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s08_listener_close_drops_its_entries_only, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,12 +233,85 @@ static void test_pure_ack(void **state)
     tw_t_traced_and_untraced(pure_ack);
 }
 
+/* Segments with flags the usual parse leaves to the full parser -- none at all, ECE
+   alone -- at a SYN queue entry: dropped (no ACK bit) and counted once on either stack
+   (the untraced one's entry steps ask the flags after the checksum's count: tcp_in.c
+   req_input); the entry stays, and the third ACK then opens. */
+static void bad_flags(tw_t *t)
+{
+    tw_socket *l;
+    uint32_t y = syn_in(t, &l, false);
+    uint64_t segs = tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS);
+    TW_SEND(t, T0 + TW_MS(50), IN(.flags = 0, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_SEND(t, T0 + TW_MS(60), IN(.flags = TW_ECE, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS), segs + 2);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_NO_ACK_FLAG), 2);
+
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, T0 + TW_MS(100), IN(.flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *c = accept_one(t, l, TW_STATE_ESTABLISHED);
+    tw_socket_abort(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 1,
+                     .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(bad_flags);
+}
+
+/* Two SYN queue entries, the later one the stack's cached one (stack.h last_req): a RST
+   ends it (the cache let go of with it: its peer's ACK then meets the listener, which
+   answers with a RST, RFC 9293 3.10.7.2), and the earlier one's third ACK is found in the
+   table and opens. */
+static void two_entries(tw_t *t)
+{
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    uint32_t y[2];
+    for (uint16_t i = 0; i < 2; i++) {
+        TW_SEND(t, T0, IN(.sport = (uint16_t)(PPORT + i), .flags = TW_SYN, .seq = PEER_ISS,
+                          .opts = TW_OPT_MSS, .mss = 1460));
+        tw_t_seg sa = TW_EXPECT(t, OUT(.dport = (uint16_t)(PPORT + i), .flags = TW_SYN | TW_ACK,
+                                       .ack = PEER_ISS + 1, .win = 65535, .opts = TW_OPT_MSS,
+                                       .mss = 1460, .any = TW_T_ANY_SEQ));
+        y[i] = sa.seq;
+    }
+    uint16_t p1 = PPORT + 1;
+    TW_SEND(t, T0 + TW_MS(50), IN(.sport = p1, .flags = TW_RST, .seq = PEER_ISS + 1));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, T0 + TW_MS(60), IN(.sport = p1, .flags = TW_ACK, .seq = PEER_ISS + 1,
+                                  .ack = y[1] + 1));
+    TW_EXPECT(t, OUT(.dport = p1, .flags = TW_RST, .seq = y[1] + 1, .win = 0));
+    TW_EXPECT_NOTHING(t);
+    TW_SEND(t, T0 + TW_MS(100), IN(.flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y[0] + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *c = accept_one(t, l, TW_STATE_ESTABLISHED);
+    tw_socket_abort(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y[0] + 1, .ack = PEER_ISS + 1,
+                     .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void test_two_entries(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(two_entries);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain),        cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_paws_old),     cmocka_unit_test(test_with_fin),
         cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_pure_ack),
+        cmocka_unit_test(test_bad_flags),    cmocka_unit_test(test_two_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
