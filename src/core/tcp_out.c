@@ -36,13 +36,15 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
         space = cur < space ? cur : space;
     }
     /* A space below one unit of the window scale would be scaled away to a window of 0
-       for good (a buffer smaller than 1 << rcv_wscale: the scale follows the auto-tuning
-       ceiling, and neither end could send again); one unit is offered instead, as
-       Linux's __tcp_select_window aligns the window up to the scale ("so that it won't
-       get scaled away"), and the acceptance test takes what the buffer has room for.
-       Only for such a buffer: a larger one whose space fell below a unit is the SWS
-       case above, where the window stays shut until a step's worth is free (RFC 9293
-       3.8.6.2.2; Linux's free_space < mss gives 0 there too). */
+       for good (a buffer smaller than 1 << rcv_wscale, and neither end could send
+       again); one unit is offered instead, as Linux's __tcp_select_window aligns the
+       window up to the scale ("so that it won't get scaled away"). Only a buffer the
+       application lowered under a running connection is that small (the default one is
+       at least a unit: tw_stack_new), and it keeps what it offers: a lowered buffer's
+       space covers the edge advertised (tw_conn_rcv_space_rare). A larger buffer whose
+       space fell below a unit is the SWS case above, where the window stays shut until
+       a step's worth is free (RFC 9293 3.8.6.2.2; Linux's free_space < mss gives 0 there
+       too). */
     uint32_t unit = 1u << c->rcv_wscale;
     if (space && c->rcvbuf_cap < unit) {
         space = unit;
