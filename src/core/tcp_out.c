@@ -52,6 +52,37 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
     return space;
 }
 
+/* adv_window_rn's window field for a space below one MSS, out of line: sws_space's
+   space, then the field and the right edge it advertises. */
+static __attribute__((noinline, cold)) uint16_t sws_window(tw_socket *c, uint32_t space,
+                                                          tw_seq rn)
+{
+    space = sws_space(c, space);
+    uint32_t win = space >> c->rcv_wscale;
+    if (win == 0 && !(c->flags & TW_F_BUF_LOWERED)) {
+        /* Less than a unit goes out as a window field of 0 (RFC 7323 2.3: the field is
+           the window shifted down), and the peer takes the window as shut: the right
+           edge it knows is RCV.NXT, whatever rcv_adv says of an edge offered before (RFC
+           7323 2.4: the scale's rounding can take it back by less than a unit). Noted
+           so, the read that frees a step's worth owes the window update
+           (window_update_due_in, socket.c); left at the old edge, a read of less than the
+           step after it sent nothing, and only the peer's zero-window probes, backing
+           off, reopened the window (stall49 sweep: sim --set sndbuf=33 --set
+           rcvbuf=100, a 128-byte buffer that received 33 bytes at a time: 0.7 s for each
+           once the reader had nothing to send). The space still covers the old edge
+           (RCV.NXT + space never moves left), so nothing sent up to it is refused. A
+           lowered buffer keeps its edge: its space is that promise. */
+        c->rcv_adv = rn;
+        return 0;
+    }
+    /* (below one MSS: far below the field's 65535 units) */
+    tw_seq edge = tw_seq_add(rn, win << c->rcv_wscale);
+    if (tw_seq_gt(edge, c->rcv_adv)) {
+        c->rcv_adv = edge;
+    }
+    return (uint16_t)win;
+}
+
 /* The window field to send, and the right edge it advertises (RFC 9293 3.8.6.2.2 asks
    not to move the right edge left; rounding by the scale can do so by less than one
    unit, which the acceptance test tolerates because it uses the real buffer space). */
@@ -105,7 +136,7 @@ static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c
            where it is (0 after a closed window) rather than open by a few bytes, as in
            BSD's tcp_output; window_update_due_in (socket.c) decides on updates. */
         if (__builtin_expect(space < c->local_mss, 0)) {
-            space = sws_space(c, space); /* (step <= local_mss: the usual space passes) */
+            return sws_window(c, space, rn); /* (step <= local_mss: the usual space passes) */
         }
         win = space >> c->rcv_wscale;
         if (win > 65535u) {
