@@ -2319,6 +2319,20 @@ void tw_out_retransmit(tw_socket *c)
         tw_out_resend(c, c->snd_una, 1);
         c->total_retrans++;
     }
+    if (c->snd_wnd == 0) {
+        /* The resend went into a closed window, as its probe (push_segs): none of it
+           lay in the window, so none of it is in flight. The go-back-N goes on from
+           SND.UNA, not past the probe: when the peer's ACK takes part of it (a receiver
+           trims to its window) and its window opens, the rest goes at once, where it
+           waited for the next timeout (RFC 9293 3.8.6.2.1: the data between SND.UNA and
+           SND.UNA + SND.WND is resent "normally"; Linux marks the queue lost at the
+           timeout and resends it as the window and cwnd allow). Each timeout took 128
+           bytes of a tiny window and doubled the RTO, until an orphan ran out of
+           retries (stall49 sweep: sim --set rcvbuf=100 --set no_sack=1 --set
+           no_timestamps=1 --loss 0.1 --reorder 0.3 --dup 0.1, 4 runs in 1,000).
+           SND.MAX keeps the probe's end, so an ACK of it all is still taken. */
+        c->snd_nxt = c->snd_una;
+    }
 }
 
 bool tw_out_tlp(tw_socket *c)
