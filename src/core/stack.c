@@ -178,10 +178,21 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                     !st->cfg.max_connections &&
                     (st->cfg.fastopen & (TW_FASTOPEN_SERVER | TW_FASTOPEN_SERVER_ALL)) !=
                         (TW_FASTOPEN_SERVER | TW_FASTOPEN_SERVER_ALL);
+    st->conn_wscale = st->cfg.no_wscale ? 0 : tw_wscale_offer(st, st->cfg.rcvbuf, false);
+    if (st->cfg.rcvbuf < 1u << st->conn_wscale) {
+        /* An auto-tuned buffer is offered the scale of its ceiling (7 for 6 MiB), whose
+           unit (128 bytes) can exceed a tiny default buffer: a window of one unit is the
+           least the field can say, and one over a smaller buffer is a promise the buffer
+           cannot keep (its tail refused each time: the window shrinking by itself, RFC
+           9293 3.8.6.2.2 SHLD-14; without timestamps every sender's segment lost its
+           tail to the backed-off RTO, sim --set rcvbuf=100 --set no_sack=1 --set
+           no_timestamps=1 took minutes or stalled). The default buffer is at least one
+           unit, as Linux's is at least SOCK_MIN_RCVBUF (2304 bytes, above 128). */
+        st->cfg.rcvbuf = 1u << st->conn_wscale;
+    }
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);
-    st->conn_wscale = st->cfg.no_wscale ? 0 : tw_wscale_offer(st, st->cfg.rcvbuf, false);
     st->addr_net = tw_be32(st->cfg.addr);
     /* Expand the caller's 32 bytes of entropy into independent keys. */
     tw_sipkey root = {load_u64(cfg->entropy), load_u64(cfg->entropy + 8)};

@@ -1240,21 +1240,44 @@ static uint32_t rcv_window(const tw_socket *c)
     return space > adv ? space : adv;
 }
 
-/* First check: the four cases of RFC 9293 3.10.7.4 (R5). */
-static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len)
+/* First check: RFC 9293 3.10.7.4's acceptability test (R5). Its four cases ask that a
+   segment begin or end in the window; read as the overlap it stands for (the section
+   goes on: a segment that straddles RCV.NXT has its new part processed; with RCV.WND
+   zero "special allowance" is made for valid ACKs), as BSD and Linux (tcp_sequence)
+   read it, two segments that the literal cases refuse are taken:
+
+       RCV.NXT               RCV.NXT+RCV.WND
+          |<------ window ------>|
+     [====|======================|====]   data over the whole window: trimmed both ways
+     [====]                               (with RCV.WND 0: the ACK at RCV.NXT, no data)
+                                 .        length 0 at the right edge: the ACK of a sender
+                                          that filled our window (SEG.SEQ = its SND.NXT)
+
+   Refusing them kept both ends of a transfer with tiny buffers from ever reading each
+   other's ACKs: each took part of the other's retransmission (data over the whole
+   window, every later one refused) and numbered its ACKs where the other end had
+   already moved past (sim --set rcvbuf=100 --seed 0x118c63). A RST keeps the literal
+   test (RFC 5961 3.2: one outside the window is dropped silently). */
+static bool seq_acceptable(const tw_socket *c, tw_seq seq, uint32_t len, uint8_t flags)
 {
     uint32_t wnd = rcv_window(c);
     tw_seq end = tw_seq_add(c->rcv_nxt, wnd);
+    if (flags & TW_RST) {
+        if (wnd == 0) {
+            return tw_seq_eq(seq, c->rcv_nxt);
+        }
+        tw_seq last = tw_seq_add(seq, len ? len - 1 : 0);
+        return tw_seq_in(seq, c->rcv_nxt, end) || tw_seq_in(last, c->rcv_nxt, end);
+    }
     if (len == 0) {
-        return wnd == 0 ? tw_seq_eq(seq, c->rcv_nxt) : tw_seq_in(seq, c->rcv_nxt, end);
+        return tw_seq_ge(seq, c->rcv_nxt) && tw_seq_le(seq, end);
     }
-    if (wnd == 0) {
-        /* No data fits, but the RFC asks to still process ACKs (and RSTs) of a segment
-           at the left edge; the data is trimmed away below. */
-        return tw_seq_eq(seq, c->rcv_nxt);
+    /* [seq, seq + len) holds RCV.NXT or more, and begins inside the window (at RCV.NXT
+       when it is zero: 1 byte there is the zero-window probe, answered with the ACK). */
+    if (!tw_seq_gt(tw_seq_add(seq, len), c->rcv_nxt)) {
+        return false;
     }
-    return tw_seq_in(seq, c->rcv_nxt, end) ||
-           tw_seq_in(tw_seq_add(seq, len - 1), c->rcv_nxt, end);
+    return wnd == 0 ? tw_seq_le(seq, c->rcv_nxt) : tw_seq_lt(seq, end);
 }
 
 /* S15: the application still holds the socket (or no record could be made): the full
@@ -1312,7 +1335,7 @@ static in_result in_check_seq(tw_socket *c, tw_seg *s)
         return IN_CONTINUE;
     }
     assert(s->len != UINT32_MAX);
-    if (!seq_acceptable(c, s->seq, s->len)) {
+    if (!seq_acceptable(c, s->seq, s->len, s->flags)) {
         if (s->flags & TW_RST) {
             /* RFC 5961 3.2: out-of-window RSTs are dropped silently. */
             tw_drop(st, TW_CNT_TCP_RX_RST_OUT_OF_WINDOW, &s->sum, c);
@@ -3670,7 +3693,7 @@ static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, t
 static __attribute__((noinline, cold)) void in_ce(tw_socket *c, const tw_seg *s)
 {
     if (tw_ecn_ok(c) && s->data_len && synced_rcv_state(c) &&
-        seq_acceptable(c, s->seq, s->data_len)) {
+        seq_acceptable(c, s->seq, s->data_len, s->flags)) {
         tw_ecn_rx(c, s->flags, true);
     }
 }

@@ -36,18 +36,51 @@ static __attribute__((noinline, cold)) uint32_t sws_space(const tw_socket *c, ui
         space = cur < space ? cur : space;
     }
     /* A space below one unit of the window scale would be scaled away to a window of 0
-       for good (a buffer smaller than 1 << rcv_wscale: the scale follows the auto-tuning
-       ceiling, and neither end could send again); one unit is offered instead, as
-       Linux's __tcp_select_window aligns the window up to the scale ("so that it won't
-       get scaled away"), and the acceptance test takes what the buffer has room for.
-       Only for such a buffer: a larger one whose space fell below a unit is the SWS
-       case above, where the window stays shut until a step's worth is free (RFC 9293
-       3.8.6.2.2; Linux's free_space < mss gives 0 there too). */
+       for good (a buffer smaller than 1 << rcv_wscale, and neither end could send
+       again); one unit is offered instead, as Linux's __tcp_select_window aligns the
+       window up to the scale ("so that it won't get scaled away"). Only a buffer the
+       application lowered under a running connection is that small (the default one is
+       at least a unit: tw_stack_new), and it keeps what it offers: a lowered buffer's
+       space covers the edge advertised (tw_conn_rcv_space_rare). A larger buffer whose
+       space fell below a unit is the SWS case above, where the window stays shut until
+       a step's worth is free (RFC 9293 3.8.6.2.2; Linux's free_space < mss gives 0 there
+       too). */
     uint32_t unit = 1u << c->rcv_wscale;
     if (space && c->rcvbuf_cap < unit) {
         space = unit;
     }
     return space;
+}
+
+/* adv_window_rn's window field for a space below one MSS, out of line: sws_space's
+   space, then the field and the right edge it advertises. */
+static __attribute__((noinline, cold)) uint16_t sws_window(tw_socket *c, uint32_t space,
+                                                          tw_seq rn)
+{
+    space = sws_space(c, space);
+    uint32_t win = space >> c->rcv_wscale;
+    if (win == 0 && !(c->flags & TW_F_BUF_LOWERED)) {
+        /* Less than a unit goes out as a window field of 0 (RFC 7323 2.3: the field is
+           the window shifted down), and the peer takes the window as shut: the right
+           edge it knows is RCV.NXT, whatever rcv_adv says of an edge offered before (RFC
+           7323 2.4: the scale's rounding can take it back by less than a unit). Noted
+           so, the read that frees a step's worth owes the window update
+           (window_update_due_in, socket.c); left at the old edge, a read of less than the
+           step after it sent nothing, and only the peer's zero-window probes, backing
+           off, reopened the window (stall49 sweep: sim --set sndbuf=33 --set
+           rcvbuf=100, a 128-byte buffer that received 33 bytes at a time: 0.7 s for each
+           once the reader had nothing to send). The space still covers the old edge
+           (RCV.NXT + space never moves left), so nothing sent up to it is refused. A
+           lowered buffer keeps its edge: its space is that promise. */
+        c->rcv_adv = rn;
+        return 0;
+    }
+    /* (below one MSS: far below the field's 65535 units) */
+    tw_seq edge = tw_seq_add(rn, win << c->rcv_wscale);
+    if (tw_seq_gt(edge, c->rcv_adv)) {
+        c->rcv_adv = edge;
+    }
+    return (uint16_t)win;
 }
 
 /* The window field to send, and the right edge it advertises (RFC 9293 3.8.6.2.2 asks
@@ -103,7 +136,7 @@ static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c
            where it is (0 after a closed window) rather than open by a few bytes, as in
            BSD's tcp_output; window_update_due_in (socket.c) decides on updates. */
         if (__builtin_expect(space < c->local_mss, 0)) {
-            space = sws_space(c, space); /* (step <= local_mss: the usual space passes) */
+            return sws_window(c, space, rn); /* (step <= local_mss: the usual space passes) */
         }
         win = space >> c->rcv_wscale;
         if (win > 65535u) {
@@ -2301,6 +2334,20 @@ void tw_out_retransmit(tw_socket *c)
     if (!push_segs(c, 1, true) && tw_conn_fin_sent(c)) {
         tw_out_resend(c, c->snd_una, 1);
         c->total_retrans++;
+    }
+    if (c->snd_wnd == 0) {
+        /* The resend went into a closed window, as its probe (push_segs): none of it
+           lay in the window, so none of it is in flight. The go-back-N goes on from
+           SND.UNA, not past the probe: when the peer's ACK takes part of it (a receiver
+           trims to its window) and its window opens, the rest goes at once, where it
+           waited for the next timeout (RFC 9293 3.8.6.2.1: the data between SND.UNA and
+           SND.UNA + SND.WND is resent "normally"; Linux marks the queue lost at the
+           timeout and resends it as the window and cwnd allow). Each timeout took 128
+           bytes of a tiny window and doubled the RTO, until an orphan ran out of
+           retries (stall49 sweep: sim --set rcvbuf=100 --set no_sack=1 --set
+           no_timestamps=1 --loss 0.1 --reorder 0.3 --dup 0.1, 4 runs in 1,000).
+           SND.MAX keeps the probe's end, so an ACK of it all is still taken. */
+        c->snd_nxt = c->snd_una;
     }
 }
 

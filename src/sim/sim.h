@@ -83,6 +83,10 @@ typedef struct tw_sim_xfer {
     bool no_sack, no_timestamps, no_wscale;
     uint32_t rcvbuf, sndbuf;       /* 0: stack default (auto-tuned); a size given is
                                       fixed (no auto-tuning of that buffer) */
+    /* rcvbuf is only the receive buffer's first size, auto-tuned from there (as tcpwave
+       sim --set rcvbuf=N: the window scale then covers the ceiling, and one unit of it
+       can exceed the buffer) */
+    bool rcvbuf_tuned;
     uint16_t mtu;                  /* 0: 1500 */
     tw_time time_limit;            /* virtual; 0: 1 hour plus 100 RTO backoffs */
     tw_time msl;                   /* 0: 1 s */

@@ -165,7 +165,7 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     cfg.msl = x->msl ? x->msl : TW_SEC(1);
     if (x->rcvbuf) {
         cfg.rcvbuf = x->rcvbuf;
-        cfg.no_moderate_rcvbuf = true; /* (a size given is fixed: sim.h) */
+        cfg.no_moderate_rcvbuf = !x->rcvbuf_tuned; /* (a size given is fixed: sim.h) */
     }
     cfg.trace = x->trace;
     cfg.trace_ud = x->trace_ud;

@@ -5,9 +5,12 @@
  *
  *   SEG.LEN  RCV.WND  acceptable when
  *   0        0        SEG.SEQ = RCV.NXT
- *   0        >0       RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
- *   >0       0        never (but its ACK, URG and RST are still looked at)
- *   >0       >0       the first or the last octet lies in the window
+ *   0        >0       RCV.NXT =< SEG.SEQ =< RCV.NXT+RCV.WND (the right edge too: the ACK
+ *                     of a sender that filled the window, as BSD and Linux take it)
+ *   >0       0        never (but its ACK, URG and RST are still looked at): the ACK of
+ *                     one that begins at or before RCV.NXT and reaches past it
+ *   >0       >0       it overlaps the window: the first or the last octet lies in it,
+ *                     or it covers the whole window (trimmed both ways)
  *
  * An unacceptable segment (not a RST) is answered with <SEQ=SND.NXT><ACK=RCV.NXT><ACK>
  * and dropped. The connection here has a 1024-byte receive buffer (no window scaling), so
@@ -100,12 +103,23 @@ static void test_r05_zero_window_cases(void **state)
     assert_int_equal(info_snd_una(c), u + 4);
     assert_int_equal(tw_socket_rx_pending(c), RBUF);
 
+    /* Row 3 straddling RCV.NXT: 5 old bytes and 5 new ones, none of which fit. Its ACK
+       is processed (RFC 9293: only the new part of a straddling segment counts, and with
+       the window zero that is a segment of length 0 at RCV.NXT); refusing it would leave
+       a sender that resends from before our RCV.NXT deaf to our ACKs (0x118c63). */
+    TW_SEND(t, tw_t_now(t) + TW_MS(600),
+            IN(.flags = TW_ACK, .seq = v - 5, .ack = u + 6, .data = "oldnewdata", .len = 10));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 10, .ack = v, .win = 0));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(info_snd_una(c), u + 6);
+    assert_int_equal(tw_socket_rx_pending(c), RBUF);
+
     /* Row 3 beyond RCV.NXT: not acceptable at all. */
     TW_SEND(t, tw_t_now(t) + TW_MS(600),
             IN(.flags = TW_ACK, .seq = v + 3, .ack = u + 10, .len = 5));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 10, .ack = v, .win = 0));
     TW_EXPECT_NOTHING(t);
-    assert_int_equal(info_snd_una(c), u + 4);
+    assert_int_equal(info_snd_una(c), u + 6);
 
     /* Row 1, acceptable: a pure ACK at exactly RCV.NXT is processed, nothing is sent. */
     TW_SEND(t, tw_t_now(t) + TW_MS(600), IN(.flags = TW_ACK, .seq = v, .ack = u + 10));
@@ -127,9 +141,13 @@ static void test_r05_zero_window_cases(void **state)
 }
 
 /* R5, open window, zero-length segments (row 2): acceptable from RCV.NXT up to
-   RCV.NXT+RCV.WND-1 (processed, nothing sent); at RCV.NXT+RCV.WND or below RCV.NXT
-   unacceptable (ACK sent, not processed). Unacceptable pure ACKs are 600 ms apart: like
-   Linux, an ACK answers at most one such segment per 500 ms. */
+   RCV.NXT+RCV.WND (processed, nothing sent); beyond RCV.NXT+RCV.WND or below RCV.NXT
+   unacceptable (ACK sent, not processed). The right edge itself is taken, as BSD and
+   Linux (tcp_sequence) take it, where RFC 9293's row 2 stops one short: it is where a
+   sender that filled our window numbers its ACKs (SEG.SEQ = its SND.NXT; our bare_seq
+   too), and refusing it left two tiny-buffer ends deaf to each other's ACKs. Unacceptable
+   pure ACKs are 600 ms apart: like Linux, an ACK answers at most one such segment per
+   500 ms. */
 static void test_r05_zero_length_open_window(void **state)
 {
     tw_t *t = *state;
@@ -138,7 +156,7 @@ static void test_r05_zero_length_open_window(void **state)
     uint32_t u = y + 1, v = PEER_ISS + 1;
     send_unacked(t, c, u, v, RBUF, 40);
 
-    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_ACK, .seq = v + RBUF, .ack = u + 40));
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_ACK, .seq = v + RBUF + 1, .ack = u + 40));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u + 40, .ack = v, .win = RBUF));
     TW_EXPECT_NOTHING(t);
     TW_SEND(t, tw_t_now(t) + TW_MS(600), IN(.flags = TW_ACK, .seq = v - 1, .ack = u + 40));
@@ -150,6 +168,9 @@ static void test_r05_zero_length_open_window(void **state)
     TW_SEND(t, tw_t_now(t) + TW_MS(600), IN(.flags = TW_ACK, .seq = v + RBUF - 1, .ack = u + 10));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(info_snd_una(c), u + 10);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_ACK, .seq = v + RBUF, .ack = u + 15));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(info_snd_una(c), u + 15);
     TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_ACK, .seq = v + 7, .ack = u + 20));
     TW_EXPECT_NOTHING(t);
     assert_int_equal(info_snd_una(c), u + 20);
@@ -164,8 +185,8 @@ static void test_r05_zero_length_open_window(void **state)
     TW_ASSERT_IDLE(t);
 }
 
-/* R5, open window, data (row 4): a segment is acceptable when its first or its last
-   octet is in the window; what lies outside is trimmed (already-received bytes at the
+/* R5, open window, data (row 4): a segment is acceptable when it overlaps the window
+   (its first or its last octet is in it, or it covers it all); what lies outside is trimmed (already-received bytes at the
    front, bytes beyond the window at the back). Entirely old or entirely beyond: ACK and
    drop. Ahead of RCV.NXT but inside: kept until the hole fills. */
 static void test_r05_data_open_window(void **state)
@@ -228,6 +249,20 @@ static void test_r05_data_open_window(void **state)
     TW_EXPECT_NOTHING(t);
     assert_int_equal(tw_socket_recv(c, b, sizeof b, tw_t_now(t)), RBUF);
     assert_memory_equal(b, big, RBUF);
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v + RBUF, .win = RBUF));
+    TW_EXPECT_NOTHING(t);
+    v += RBUF;
+
+    /* Over the whole window: begins 5 before RCV.NXT and ends past the right edge, so
+       neither its first nor its last octet is in the window (RFC 9293's row 4 read
+       literally refuses it); it overlaps the window, as BSD and Linux take it: the old
+       bytes are cut at the front, the ones beyond the window at the back. */
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_ACK, .seq = v - 5, .ack = u, .data = big, .len = RBUF + 100));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v + RBUF, .win = 0));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_recv(c, b, sizeof b, tw_t_now(t)), RBUF);
+    assert_memory_equal(b, big + 5, RBUF);
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v + RBUF, .win = RBUF));
     TW_EXPECT_NOTHING(t);
     tw_socket_abort(c, tw_t_now(t));

@@ -23,6 +23,7 @@ typedef struct soak_case {
     bool no_sack, no_ts, no_wscale;
     uint16_t mtu;
     uint32_t rcvbuf, sndbuf;
+    bool rcvbuf_tuned; /* rcvbuf the first size only, auto-tuned (tcpwave sim --set) */
     tw_time rto_initial, rto_max, time_limit;
     uint8_t retries, orphan_retries;
     uint64_t max_bytes; /* 0: --bytes */
@@ -113,6 +114,23 @@ static const soak_case cases[] = {
      .max_bytes = 1500},
     {.name = "rcvbuf100", .imp = {.loss = 0.02, .delay = TW_MS(5)}, .rcvbuf = 100,
      .max_bytes = 3000},
+    /* Both ends resending over the other's 100-byte buffer under loss and reordering
+       (tcpwave sim --set rcvbuf=100 --loss 0.05 --reorder 0.2 --bytes 3000 stalled 2
+       runs in 300): each took part of the other's resent segment, then refused every
+       later one, which began before its RCV.NXT and ended past its right edge, ACK and
+       all, and each numbered its pure ACKs behind the other's RCV.NXT: both ends in
+       FIN-WAIT-1 for ever (RFC 9293 3.10.7.4's test read as an overlap fixed it;
+       r05_segment_over_whole_window) */
+    {.name = "rcvbuf100_reorder",
+     .imp = {.loss = 0.05, .reorder = 0.2, .reorder_delay = TW_MS(20), .delay = TW_MS(10)},
+     .rcvbuf = 100, .rcvbuf_tuned = true, .max_bytes = 3000},
+    /* The same without SACK and timestamps: the one 128-byte unit offered over the
+       100-byte buffer was taken only in part, every full window's tail refused and
+       each resend at a backed-off RTO (3 runs in 4 failed; the default buffer is now
+       at least one unit of the scale, tw_stack_new) */
+    {.name = "rcvbuf100_bare",
+     .imp = {.loss = 0.02, .reorder = 0.1, .reorder_delay = TW_MS(20), .delay = TW_MS(10)},
+     .rcvbuf = 100, .rcvbuf_tuned = true, .no_sack = true, .no_ts = true, .max_bytes = 3000},
     {.name = "delay2s", .imp = {.loss = 0.05, .delay = TW_SEC(2)}, .max_bytes = 100000,
      .orphan_retries = 15},
     /* One-hour RTT: only testable because nothing reads a clock. The timers are told
@@ -194,6 +212,7 @@ int main(int argc, char **argv)
         x.no_wscale = k->no_wscale;
         x.mtu = k->mtu;
         x.rcvbuf = k->rcvbuf;
+        x.rcvbuf_tuned = k->rcvbuf_tuned;
         x.sndbuf = k->sndbuf;
         x.rto_initial = k->rto_initial;
         x.rto_max = k->rto_max;
