@@ -1468,11 +1468,15 @@ int tw_socket_close(tw_socket *s, tw_time now)
        calls, so that close saves no register (marked expected); close_other otherwise
        (also for a socket with extras, which may hold SO_LINGER 0: tw_conn_linger0).
        The orphan limit and the trace hook's test in one compare (stack.h
-       close_plain_below); the rest of close_usual's. */
+       close_plain_below); the rest of close_usual's. The flags of tw_out_push_now_leave's
+       rare cases (a D-SACK or out-of-order data to report, a persist timer running) are
+       asked here too, in the same test of the flags, rather than there again after it:
+       close_other takes those (its push takes every case). */
     const tw_stack *st = s->st;
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED)) &&
+                             !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
+                                           TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) &&
                              s->rcv.len == 0 && st->norphans < st->close_plain_below,
                          1)) {
         assert(close_usual(s) && !st->cfg.trace);

@@ -2098,9 +2098,11 @@ int tw_out_push_now_leave(tw_socket *c)
        otherwise the general steps. */
     /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
     assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
+    /* (the flags' rare cases, D-SACK, out-of-order data, a persist timer, asked by the
+       caller: socket.c tw_socket_close) */
+    assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
-        (c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) ||
         tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0) {
         return push_now_leave_general(c);
     }
