@@ -798,7 +798,10 @@ static __attribute__((noinline, cold)) tw_ssize send_syn_rcvd(tw_socket *s, cons
 
 /* tw_socket_send with TCP_CORK set, in a state that takes data (no FIN queued): the
    general write (send_other), whose push holds a short last segment (tcp_out.c
-   push_segs). */
+   push_segs). Also the write of a connection with one of the push's rare cases
+   (TW_F_SEND_RARE: SACK blocks to carry, a persist timer), whose general push takes
+   them (cold: rare, a receiver holding out-of-order data or a sender facing a closed
+   window). */
 static __attribute__((noinline, cold)) tw_ssize send_corked(tw_socket *s, const void *buf,
                                                             size_t len)
 {
@@ -828,7 +831,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
                            (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK)),
+                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE)),
                          1)) {
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
@@ -865,7 +868,8 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
         if (!(s->flags & TW_F_FIN_QUEUED)) {
-            return send_corked(s, buf, len); /* (TCP_CORK set) */
+            /* (TCP_CORK set, or one of the push's rare cases, TW_F_SEND_RARE) */
+            return send_corked(s, buf, len);
         }
         rc = TW_ERR_CLOSED; /* (FIN queued) */
         break;

@@ -78,6 +78,10 @@ enum tw_obj_kind {
 #define TW_F_EXTRAS (1u << 31) /* c->ooo, c->sb or c->opts was made (set where each is,
                                   never taken back): tw_conn_free's usual case asks this
                                   flag, in a register, instead of the three pointers */
+/* tcp_out.c push_last's rare cases among the flags (SACK blocks to carry, a persist
+   timer), which tw_socket_send asks with its own test of the flags, so that its push
+   (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. */
+#define TW_F_SEND_RARE (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN | TW_F_PERSIST)
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -1162,7 +1166,8 @@ void tw_out_push_now_held(tw_socket *c);
 int tw_out_push_now_leave(tw_socket *c);
 /* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
    4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end
-   as tw_out_push_now_leave's. Returns n. */
+   as tw_out_push_now_leave's. The caller has ruled out TW_F_SEND_RARE and TW_F_CORK
+   (send's test of the flags). Returns n. */
 tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
