@@ -1047,8 +1047,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     tw_ssize rc;
     uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing; and the
-       usual read's lowered buffer limit's, whose reads are recv_copy's, below) */
-    uint32_t other = TW_F_SHUT_RD | TW_F_LISTENER | TW_F_BUF_LOWERED;
+       usual read's lowered buffer limit's and out-of-order bytes', whose reads are
+       recv_copy's, below) */
+    uint32_t other = TW_F_SHUT_RD | TW_F_LISTENER | TW_F_BUF_LOWERED | TW_F_HOLES;
     if (__builtin_expect(s->rcv.len > 0 && !(f & other), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The usual read: the buffer limit not lowered (asked above: the space left is
@@ -1058,7 +1059,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            bytes, marked expected), else last, after the call's end (the copy calls no
            hook), as a tail call: recv then keeps nothing across a call and saves no
            register. Every other read is recv_copy's. */
-        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head && !(f & TW_F_HOLES);
+        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
             recv_all_read(s);
@@ -1093,8 +1094,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         }
         return recv_copy(s, buf, n);
     } else if (s->rcv.len > 0 && !(f & TW_F_LISTENER)) {
-        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case; or a
-           read side shut that keeps receiving, the only one with data: shut_rd) */
+        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case; or
+           out-of-order bytes stored past it, TW_F_HOLES; or a read side shut that keeps
+           receiving, the only one with data: shut_rd) */
         return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
     } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
