@@ -952,6 +952,15 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
 }
 static inline unsigned tw_conn_events(const tw_socket *s)
 {
+    /* tw_conn_events_nonlistener's first case asked first: a listener is in LISTEN, so
+       a socket in ESTABLISHED is none, without the flag's test (an application's poll
+       of its connections) */
+    assert(!(s->flags & TW_F_LISTENER) || s->state == TW_STATE_LISTEN);
+    if (__builtin_expect(s->state == TW_STATE_ESTABLISHED &&
+                             !(s->flags & (TW_F_PEER_FIN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)),
+                         1)) {
+        return tw_conn_events_nonlistener(s);
+    }
     if (s->flags & TW_F_LISTENER) {
         return s->acc_len ? TW_EV_ACCEPTABLE : 0;
     }
