@@ -1350,12 +1350,14 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stac
        it into a register first for the cmov (measured with G: lifecycle -4 instr). */
     __asm__("cmpq %1, %0\n\tcmovbq %1, %0" : "+r"(k) : "m"(cfg->rto_min) : "cc");
     tw_time rto = srtt + k;
+    /* (and min(RTO, rto_max) the same way: lifecycle -4 instr, one per sample) */
+    __asm__("cmpq %1, %0\n\tcmovaq %1, %0" : "+r"(rto) : "m"(cfg->rto_max) : "cc");
 #else
     tw_time rto = srtt + (k > cfg->rto_min ? k : cfg->rto_min);
-#endif
     if (rto > cfg->rto_max) {
         rto = cfg->rto_max;
     }
+#endif
     c->rto = rto;
 }
 static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
