@@ -799,7 +799,10 @@ static __attribute__((noinline, cold)) tw_ssize send_syn_rcvd(tw_socket *s, cons
 
 /* tw_socket_send with TCP_CORK set, in a state that takes data (no FIN queued): the
    general write (send_other), whose push holds a short last segment (tcp_out.c
-   push_segs). */
+   push_segs). Also the write of a connection with one of the push's rare cases
+   (TW_F_SEND_RARE: SACK blocks to carry, a persist timer), whose general push takes
+   them (cold: rare, a receiver holding out-of-order data or a sender facing a closed
+   window). */
 static __attribute__((noinline, cold)) tw_ssize send_corked(tw_socket *s, const void *buf,
                                                             size_t len)
 {
@@ -829,7 +832,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
                            (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK)),
+                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE)),
                          1)) {
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
@@ -866,7 +869,8 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
         if (!(s->flags & TW_F_FIN_QUEUED)) {
-            return send_corked(s, buf, len); /* (TCP_CORK set) */
+            /* (TCP_CORK set, or one of the push's rare cases, TW_F_SEND_RARE) */
+            return send_corked(s, buf, len);
         }
         rc = TW_ERR_CLOSED; /* (FIN queued) */
         break;
@@ -1044,8 +1048,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     tw_ssize rc;
     uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing; and the
-       usual read's lowered buffer limit's, whose reads are recv_copy's, below) */
-    uint32_t other = TW_F_SHUT_RD | TW_F_LISTENER | TW_F_BUF_LOWERED;
+       usual read's lowered buffer limit's and out-of-order bytes', whose reads are
+       recv_copy's, below) */
+    uint32_t other = TW_F_SHUT_RD | TW_F_LISTENER | TW_F_BUF_LOWERED | TW_F_HOLES;
     if (__builtin_expect(s->rcv.len > 0 && !(f & other), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The usual read: the buffer limit not lowered (asked above: the space left is
@@ -1055,7 +1060,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            bytes, marked expected), else last, after the call's end (the copy calls no
            hook), as a tail call: recv then keeps nothing across a call and saves no
            register. Every other read is recv_copy's. */
-        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head && !(f & TW_F_HOLES);
+        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
             recv_all_read(s);
@@ -1090,8 +1095,9 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         }
         return recv_copy(s, buf, n);
     } else if (s->rcv.len > 0 && !(f & TW_F_LISTENER)) {
-        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case; or a
-           read side shut that keeps receiving, the only one with data: shut_rd) */
+        /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case; or
+           out-of-order bytes stored past it, TW_F_HOLES; or a read side shut that keeps
+           receiving, the only one with data: shut_rd) */
         return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
     } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
@@ -1469,11 +1475,15 @@ int tw_socket_close(tw_socket *s, tw_time now)
        calls, so that close saves no register (marked expected); close_other otherwise
        (also for a socket with extras, which may hold SO_LINGER 0: tw_conn_linger0).
        The orphan limit and the trace hook's test in one compare (stack.h
-       close_plain_below); the rest of close_usual's. */
+       close_plain_below); the rest of close_usual's. The flags of tw_out_push_now_leave's
+       rare cases (a D-SACK or out-of-order data to report, a persist timer running) are
+       asked here too, in the same test of the flags, rather than there again after it:
+       close_other takes those (its push takes every case). */
     const tw_stack *st = s->st;
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED)) &&
+                             !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
+                                           TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) &&
                              s->rcv.len == 0 && st->norphans < st->close_plain_below,
                          1)) {
         assert(close_usual(s) && !st->cfg.trace);

@@ -78,6 +78,10 @@ enum tw_obj_kind {
 #define TW_F_EXTRAS (1u << 31) /* c->ooo, c->sb or c->opts was made (set where each is,
                                   never taken back): tw_conn_free's usual case asks this
                                   flag, in a register, instead of the three pointers */
+/* tcp_out.c push_last's rare cases among the flags (SACK blocks to carry, a persist
+   timer), which tw_socket_send asks with its own test of the flags, so that its push
+   (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. */
+#define TW_F_SEND_RARE (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN | TW_F_PERSIST)
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -949,6 +953,15 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
 }
 static inline unsigned tw_conn_events(const tw_socket *s)
 {
+    /* tw_conn_events_nonlistener's first case asked first: a listener is in LISTEN, so
+       a socket in ESTABLISHED is none, without the flag's test (an application's poll
+       of its connections) */
+    assert(!(s->flags & TW_F_LISTENER) || s->state == TW_STATE_LISTEN);
+    if (__builtin_expect(s->state == TW_STATE_ESTABLISHED &&
+                             !(s->flags & (TW_F_PEER_FIN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)),
+                         1)) {
+        return tw_conn_events_nonlistener(s);
+    }
     if (s->flags & TW_F_LISTENER) {
         return s->acc_len ? TW_EV_ACCEPTABLE : 0;
     }
@@ -1158,11 +1171,13 @@ void tw_out_push_now(tw_socket *c);
 void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
-   netdev has what was sent. Returns 0. */
+   netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES and
+   TW_F_PERSIST (close's test of the flags). Returns 0. */
 int tw_out_push_now_leave(tw_socket *c);
 /* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
    4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end
-   as tw_out_push_now_leave's. Returns n. */
+   as tw_out_push_now_leave's. The caller has ruled out TW_F_SEND_RARE and TW_F_CORK
+   (send's test of the flags). Returns n. */
 tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
@@ -1338,12 +1353,14 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stac
        it into a register first for the cmov (measured with G: lifecycle -4 instr). */
     __asm__("cmpq %1, %0\n\tcmovbq %1, %0" : "+r"(k) : "m"(cfg->rto_min) : "cc");
     tw_time rto = srtt + k;
+    /* (and min(RTO, rto_max) the same way: lifecycle -4 instr, one per sample) */
+    __asm__("cmpq %1, %0\n\tcmovaq %1, %0" : "+r"(rto) : "m"(cfg->rto_max) : "cc");
 #else
     tw_time rto = srtt + (k > cfg->rto_min ? k : cfg->rto_min);
-#endif
     if (rto > cfg->rto_max) {
         rto = cfg->rto_max;
     }
+#endif
     c->rto = rto;
 }
 static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)

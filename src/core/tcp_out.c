@@ -1993,7 +1993,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    for it (their first turn sends this segment, the second finds nothing left); false,
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
-static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
+static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2003,8 +2003,11 @@ static inline __attribute__((always_inline)) bool push_last(tw_socket *c)
        needs no test of it (no hook runs in between to set it: tcpwave.h). The two rare
        cases in one test of the flags, with sack_blocks_due's. */
     /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
+    /* (flags_asked: the caller has found none of the flags, send's test of them) */
+    assert(!flags_asked || !(c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)));
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)) != 0, 0) &&
+        (!flags_asked &&
+         __builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)) != 0, 0) &&
          ((c->flags & (TW_F_PERSIST | TW_F_CORK)) || sack_blocks_due(c)))) {
         return false;
     }
@@ -2083,10 +2086,11 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    `ret` returned, for the API's calls that end with it: tw_out_push_now_leave and
    tw_out_send_push_leave) */
 static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
-                                                                     tw_ssize ret, bool held)
+                                                                     tw_ssize ret, bool held,
+                                                                     bool flags_asked)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
-    if (push_last(c)) {
+    if (push_last_as(c, flags_asked)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
@@ -2119,7 +2123,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
 static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
                                                                   tw_ssize ret)
 {
-    return push_now_in_as(c, leave, ret, false);
+    return push_now_in_as(c, leave, ret, false, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2147,9 +2151,11 @@ int tw_out_push_now_leave(tw_socket *c)
        otherwise the general steps. */
     /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
     assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
+    /* (the flags' rare cases, D-SACK, out-of-order data, a persist timer, asked by the
+       caller: socket.c tw_socket_close) */
+    assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
-        (c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) ||
         tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0) {
         return push_now_leave_general(c);
     }
@@ -2171,12 +2177,12 @@ int tw_out_push_now_leave(tw_socket *c)
 tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
 {
     tw_out_idle_check(c);
-    return push_now_in(c, true, (tw_ssize)n);
+    return push_now_in_as(c, true, (tw_ssize)n, false, true);
 }
 
 void tw_out_push_now_held(tw_socket *c)
 {
-    push_now_in_as(c, false, 0, true);
+    push_now_in_as(c, false, 0, true, false);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
