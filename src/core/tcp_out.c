@@ -1754,9 +1754,9 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
        ACK-clocked; a 2002-byte write at MSS 974 as ". P. P."). Counting from the
        burst's start rather than the write's keeps no state (struct tw_socket has no
        room); both agree when each burst is a whole number of skbs (a write sent at
-       once, ACKs of every segment or of every second one). Not followed: a write made
-       while an earlier one is in flight, whose full skbs Linux sends unmarked (only
-       its end has PSH), and skbs larger than two segments at sub-millisecond RTTs.
+       once, ACKs of every segment or of every second one). Not followed: skbs larger
+       than two segments where Linux's pacing rate is high (RTTs of a millisecond or
+       two; tests/oracle/t_psh.py with KPD_GSO=1 shows the skbs whole).
        RFC 9293 3.9.1 and RFC 1122 4.2.2.2 leave PSH's placement to the sender. */
     unsigned nnew = 0;
     bool nagle_counted = false;

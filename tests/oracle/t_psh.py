@@ -7,7 +7,8 @@
 #       segments received), gap=0 (seconds between writes), nagle=1, t=2 (seconds).
 # Prints each data segment (sequence relative, length, P) and a one-line summary of the
 # segment ends that carried PSH. This machine's kernel is Linux 6.18; the TUN device has
-# no offloads, so GSO splits each skb in software and keeps PSH on its last segment only.
+# no offloads (unless KPD_GSO=1), so GSO splits each skb in software and keeps PSH on its
+# last segment only.
 #
 # What 6.18 showed (mss 1000, a 100 or 50 ms handshake RTT: tcp_tso_autosize's floor of
 # two segments is the skb size; the window does not matter, 8000 to 256000 bytes):
@@ -16,12 +17,17 @@
 #   w=2002 mss=974      -> ". P. P."
 #   w=14000 per=1       -> PSH at 2000 4000 ... 14000 (ten at once, then two per ACK)
 #   w=1000,30000 gap=.2 -> the second write's skbs count from its own start (PSH at 3000..)
-#   w=3000,3000,3000 gap=0.001 -> PSH at 2000 3000 6000 9000: a write with the previous
-#                          one in flight marks only its end (its skbs leave by
-#                          tcp_push_one, unmarked)
+#   w=3000,3000,3000 gap=0.001 -> PSH at 2000 3000 6000 9000 (see GSO below: the later
+#                          writes are one 3000-byte skb each)
 #   w=1500,1500,...     -> a write appended to an unsent skb clears that skb's PSH
 #   win=257 (no scale)  -> every segment PSH (one-segment skbs, max_window/2 forced push)
 #   hs=0.002 (2 ms RTT) -> larger skbs (5, 8, 10 segments: the pacing rate), fewer PSH
+# With KPD_GSO=1 (kpd.py: the device takes TSO, so each skb arrives whole) the skbs show
+# directly: w=30000 -> fifteen 2000-byte skbs, each with PSH; w=3000,3000,3000 gap=0.001
+# -> P2000 P1000 P3000 P3000 (the later writes' skbs are larger: size_goal follows the
+# pacing rate, which the short RTT raised, and every skb still carries PSH). So: every skb
+# a write builds leaves with PSH (on its last segment once segmented), unless a later
+# write appended to it before it left; size_goal sets how often.
 # tcpwave (tcp_out.c push_segs) counts from each burst's start rather than the write's:
 # the same wherever a burst is a whole number of two-segment skbs.
 import os
