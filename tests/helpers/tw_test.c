@@ -477,8 +477,9 @@ size_t tw_t_pending(const tw_t *t)
 
 static bool seg_match(const tw_t_seg *w, const tw_t_seg *g)
 {
-    if (w->src != g->src || w->dst != g->dst || w->dport != g->dport || w->flags != g->flags ||
-        w->len != g->len || w->urg != g->urg) {
+    uint8_t fmask = (w->any & TW_T_ANY_PSH) ? (uint8_t)~TW_PSH : 0xffu;
+    if (w->src != g->src || w->dst != g->dst || w->dport != g->dport ||
+        (w->flags & fmask) != (g->flags & fmask) || w->len != g->len || w->urg != g->urg) {
         return false;
     }
     if (!(w->any & TW_T_ANY_PORT) && w->sport != g->sport) {

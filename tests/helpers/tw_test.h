@@ -37,6 +37,7 @@
 #define TW_T_ANY_OPTS 0x08u /* don't compare options at all */
 #define TW_T_ANY_TSVAL 0x10u
 #define TW_T_ANY_PORT 0x20u /* our port (ephemeral) */
+#define TW_T_ANY_PSH 0x40u /* PSH or not (a burst's every second segment has it) */
 
 typedef struct tw_t_seg {
     uint32_t src, dst;

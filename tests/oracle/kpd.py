@@ -10,6 +10,14 @@ import os, fcntl, struct, socket, select, time, subprocess, sys
 TUNSETIFF = 0x400454ca
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
+IFF_VNET_HDR = 0x4000
+TUNSETOFFLOAD = 0x400454d0
+TUN_F_CSUM, TUN_F_TSO4 = 0x01, 0x02
+# KPD_GSO=1: the device takes checksum and TSO offload (as packetdrill's does), so the
+# kernel hands over its skbs whole (a virtio_net_hdr in front of each packet, whose
+# gso_size says the segment size), and recv() reports one line per skb ("gso N").
+GSO = os.environ.get('KPD_GSO') == '1'
+VNET = 10
 K = '10.9.0.1'
 P = '10.9.0.2'
 
@@ -25,7 +33,10 @@ def sysctl(k, v):
 
 def tun_open():
     fd = os.open('/dev/net/tun', os.O_RDWR)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack('16sH', b'kt0', IFF_TUN | IFF_NO_PI))
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack('16sH', b'kt0', IFF_TUN | IFF_NO_PI |
+                                            (IFF_VNET_HDR if GSO else 0)))
+    if GSO:
+        fcntl.ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4)
     sh('ip link set lo up; ip addr add 10.9.0.1/24 dev kt0; ip link set kt0 up')
     return fd
 
@@ -83,7 +94,7 @@ class Conn:
         ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(th), 0, 0x4000, 64, 6, 0, socket.inet_aton(P),
                          socket.inet_aton(K))
         ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-        os.write(self.fd, ip + th)
+        os.write(self.fd, (b'\0' * VNET if GSO else b'') + ip + th)
         self.log('<', fl, seq, ack, win, len(data), opts, urg)
 
     def xchg(self, *args, wait=0.5, **kw):
@@ -105,7 +116,12 @@ class Conn:
             r, _, _ = select.select([self.fd], [], [], max(0, end - time.time()))
             if not r:
                 return out
-            pkt = os.read(self.fd, 65535)
+            pkt = os.read(self.fd, 65535 + VNET)
+            gso = 0
+            if GSO:
+                gso = struct.unpack('<H', pkt[4:6])[0] if pkt[1] else 0  # gso_type, gso_size
+                pkt = pkt[VNET:]
+                self.gso = gso
             if pkt[9] != 6:
                 continue
             ihl = (pkt[0] & 15) * 4

@@ -284,8 +284,8 @@ static void test_d01_lost_segment_resent_same_bytes(void **state)
     assert_int_equal(tw_socket_send(c.s, pat, 3000, t1), 3000);
     TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK, .seq = c.snd, .ack = 5000, .win = 65535,
                            .len = 1460, .data = pat));
-    TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK, .seq = c.snd + 1460, .ack = 5000, .win = 65535,
-                           .len = 1460, .data = pat + 1460));
+    TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd + 1460, .ack = 5000,
+                           .win = 65535, .len = 1460, .data = pat + 1460));
     TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd + 2920, .ack = 5000,
                            .win = 65535, .len = 80, .data = pat + 2920));
     TW_EXPECT_NOTHING(t);

@@ -76,7 +76,7 @@ static void test_d02_window_scale_both_directions(void **state)
     tw_time t1 = tw_t_now(t);
     assert_int_equal(tw_socket_send(c.s, pat, 6000, t1), 6000);
     TW_EXPECT_EXACT(t, ODATA(TW_ACK, 0, 1460, 1024));
-    TW_EXPECT_EXACT(t, ODATA(TW_ACK, 1460, 1460, 1024));
+    TW_EXPECT_EXACT(t, ODATA(TW_ACK | TW_PSH, 1460, 1460, 1024));
     TW_EXPECT_NOTHING(t);
     DEADLINE(t, t1 + TW_T_RTO);
 
@@ -85,7 +85,7 @@ static void test_d02_window_scale_both_directions(void **state)
             IN(.flags = TW_ACK, .seq = c.rcv, .ack = c.snd + 2920, .win = 23, .len = 1000));
     TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK, .seq = c.snd + 2920, .ack = c.rcv + 1000,
                            .win = (131072 - 1000) >> 7, .len = 1460, .data = pat + 2920));
-    TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK, .seq = c.snd + 4380, .ack = c.rcv + 1000,
+    TW_EXPECT_EXACT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = c.snd + 4380, .ack = c.rcv + 1000,
                            .win = (131072 - 1000) >> 7, .len = 1460, .data = pat + 4380));
     TW_EXPECT_NOTHING(t);
     /* A larger window lets the last 160 bytes go. */

@@ -228,9 +228,11 @@ static void test_d03_rfc2883_dsack_with_out_of_order(void **state)
 /* ---- sender: fast retransmit and recovery ------------------------------------------- */
 
 /* Segment i of our stream (MSS bytes at offset i * MSS). */
+/* (PSH, which every second segment of a burst carries, is looked at only where it is
+   expected: these tests are about what is sent when, test_flags.c about PSH) */
 #define SEGI(i, fl)                                                                        \
     OUT(.flags = (fl), .seq = c.snd + (i) * MSS, .ack = c.rcv, .win = 65535, .len = MSS,    \
-        .data = pat + (i) * MSS)
+        .data = pat + (i) * MSS, .any = ((fl) & TW_PSH) ? 0u : TW_T_ANY_PSH)
 /* The peer's ACK of our segments below i, with SACK blocks given as segment indexes. */
 #define PACK(i) IN(.flags = TW_ACK, .seq = c.rcv, .ack = c.snd + (i) * MSS)
 #define PSACK(i, n, ...)                                                                   \

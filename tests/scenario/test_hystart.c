@@ -40,13 +40,14 @@ typedef struct hs_peer {
 
 static hs_peer P; /* (large: static) */
 
-/* Take what the stack sent: full segments, in sequence, ACK flag only. */
+/* Take what the stack sent: full segments, in sequence, ACK flag (PSH on every second of
+   a burst, not looked at). */
 static void hs_pop(hs_peer *p)
 {
     while (tw_t_pending(p->t)) {
         tw_t_seg w = OUT(.flags = TW_ACK, .seq = p->c.snd + p->nxt, .ack = p->c.rcv,
                          .len = p->c.mss, .opts = TW_OPT_TS, .ts_ecr = p->peer_ts,
-                         .any = TW_T_ANY_TSVAL | TW_T_ANY_WIN);
+                         .any = TW_T_ANY_TSVAL | TW_T_ANY_WIN | TW_T_ANY_PSH);
         tw_t_seg g = tw_t_expect(p->t, &w, __FILE__, __LINE__);
         assert_true(p->n < QMAX);
         unsigned i = (p->head + p->n++) % QMAX;

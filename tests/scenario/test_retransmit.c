@@ -378,7 +378,8 @@ static void test_d03_partial_ack_restarts_timer(void **state)
     tw_time t1 = tw_t_now(t);
     assert_int_equal(tw_socket_send(c, data, 1500, t1), 1500);
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = snd, .ack = v, .win = 65535, .len = 536));
-    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = snd + 536, .ack = v, .win = 65535, .len = 536));
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = snd + 536, .ack = v, .win = 65535,
+                     .len = 536));
     TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = snd + 1072, .ack = v, .win = 65535,
                      .len = 428));
     TW_EXPECT_NOTHING(t);

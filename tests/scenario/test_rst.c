@@ -384,8 +384,8 @@ static void test_r04_abort(void **state)
     assert_int_equal(tw_socket_send(s, big, sizeof big, tw_t_now(t)), 3000);
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = x + 1, .ack = PEER_ISS + 1, .win = 65535,
                      .len = 1460));
-    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = x + 1461, .ack = PEER_ISS + 1, .win = 65535,
-                     .len = 1460));
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = x + 1461, .ack = PEER_ISS + 1,
+                     .win = 65535, .len = 1460));
     TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = x + 2921, .ack = PEER_ISS + 1,
                      .win = 65535, .len = 80));
     TW_EXPECT_NOTHING(t);
