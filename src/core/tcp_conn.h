@@ -479,6 +479,8 @@ typedef struct tw_seg {
                            the usual segment's short paths never do) */
     const uint8_t *data; /* set only with data (data_len as it came nonzero) */
     uint32_t data_len;
+    uint8_t doff_raw;   /* the data offset's byte as it came, written with `flags` (set
+                           only by the usual parse: tcp_hdr.h tw_tcp_parse_usual_part) */
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
     /* tw_htab_hash of the 4-tuple's key in st->conns, set when the lookup hashed it:

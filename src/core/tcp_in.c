@@ -3881,14 +3881,15 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest)
        compiled without their trace tests (`may_trace` false). */
     assert(!st->cfg.trace && !st->traced);
     assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.flags, &s.data_len)) {
+    _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.doff_raw, &s.data_len)) {
         return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     }
     if (!input_unsummed(st, &h, &u, &s)) {
         /* The packet found again from its parse, up to its IPv4 total length: the full
            parsers read nothing after it (link padding), and `pkt` and `len` need no
            registers of their own through the usual steps. */
-        uint32_t ip_tcp = TW_IPV4_HDR_LEN + u.hdr_len;
+        uint32_t ip_tcp = TW_IPV4_HDR_LEN + tw_tcp_doff_len(s.doff_raw);
         return tw_stack_input_slow(st, u.payload - ip_tcp, ip_tcp + u.payload_len);
     }
     st->in_call = false;
