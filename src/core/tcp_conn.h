@@ -215,6 +215,10 @@ struct tw_socket {
                children's buffers (tw_socket_set_bufsizes), not this scale, which half-open
                entries were already offered. */
             uint8_t wscale_offer;
+            /* tw_syn_wnd(rcvbuf_cap), kept with it (listen(), tw_socket_set_bufsizes):
+               the window every SYN+ACK offers and each half-open entry starts with,
+               found once instead of per SYN. */
+            uint16_t syn_wnd;
         };
     };
     tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
@@ -246,6 +250,13 @@ struct tw_socket {
     uint64_t out_asum;
     uint32_t out_addr[2];
 };
+
+/* The window a SYN or SYN+ACK offers for a receive buffer of `rcvbuf` bytes: the
+   field's largest at most, as a SYN's window is never scaled (RFC 7323 2.2). */
+static inline uint16_t tw_syn_wnd(uint32_t rcvbuf)
+{
+    return (uint16_t)(rcvbuf > 65535u ? 65535u : rcvbuf);
+}
 
 /* The connection's congestion-control algorithm: a flag rather than a pointer, as there
    are two (tw_cc_get). */

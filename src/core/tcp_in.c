@@ -205,7 +205,8 @@ static void send_cookie_synack(tw_socket *l, const tw_seg *s)
     if (s->data_len) {
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED); /* S6 */
     }
-    uint16_t win = l->rcvbuf_cap > 65535u ? 65535u : (uint16_t)l->rcvbuf_cap;
+    uint16_t win = l->syn_wnd;
+    assert(win == tw_syn_wnd(l->rcvbuf_cap));
     tw_count(st, TW_CNT_TCP_SYNCOOKIE_SENT);
     l->cookie_time = st->now ? st->now : 1;
     tw_out_bare(st, s->raddr, l->lport, s->h->sport, isn, tw_seq_add(s->seq, 1).v,
@@ -417,7 +418,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     }
     r->peer_mss = pm;
     r->peer_win = s->h->win;
-    r->rcv_wnd = (uint16_t)(l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
+    assert(l->syn_wnd == tw_syn_wnd(l->rcvbuf_cap));
+    r->rcv_wnd = l->syn_wnd;
     r->oow_at = 0;
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
