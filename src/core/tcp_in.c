@@ -125,25 +125,12 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
                                                                  uint32_t id)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
-    tw_socket *c = tw_conn_alloc_in(st, id);
+    /* (the free list's object with the template's runs for the fields set below left
+       zero, tcp_conn.h tw_conn_init_as; the slow path's with them, overwritten alike) */
+    tw_socket *c = tw_conn_alloc_child_in(st, id);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
-    }
-    /* Like Linux, a child takes the listener's socket options: Nagle, TCP_CORK (checked
-       against Linux 6.18 over TUN), congestion control, SO_KEEPALIVE, and SO_LINGER 0,
-       the keepalive times and TCP_USER_TIMEOUT (in opts: SO_LINGER 0 always, the others
-       when set away from the defaults), copied before the child is one of l's: freed on
-       failure, it is nobody's. */
-    if (__builtin_expect(l->opts != NULL, 0)) {
-        c->opts = tw_mem_alloc(&st->mem, sizeof(*c->opts));
-        if (!c->opts) {
-            tw_conn_free(c);
-            tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
-            return NULL;
-        }
-        *c->opts = *l->opts;
-        c->flags |= TW_F_EXTRAS;
     }
     /* (TW_F_CHILD: l is its port's listener) TW_F_REUSE: like Linux's child, which is
        put in its listener's bind bucket with the listener's SO_REUSEADDR
@@ -151,10 +138,28 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
        (which holds the port for it: bind() and listen() are refused, connect's choice
        passes it by); listener_stop counts the accepted ones as the port's owners when
        it goes, and a TIME-WAIT record of one takes a count when made (timewait.c
-       make_in). */
-    c->flags |= TW_F_PASSIVE | TW_F_CHILD |
-                (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
-                             TW_F_REUSE));
+       make_in). All of the flags, stored whole (the congestion control's is the
+       listener's, as Linux's child takes its listener's, not the stack's default). */
+    c->flags = TW_F_PASSIVE | TW_F_CHILD |
+               (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
+                            TW_F_REUSE));
+    /* Like Linux, a child takes the listener's socket options: Nagle, TCP_CORK (checked
+       against Linux 6.18 over TUN), congestion control, SO_KEEPALIVE, and SO_LINGER 0,
+       the keepalive times and TCP_USER_TIMEOUT (in opts: SO_LINGER 0 always, the others
+       when set away from the defaults), copied before the child is one of l's: freed on
+       failure, it is nobody's (its flags cleared first: not yet l's child, whose count
+       tw_conn_free would take down). */
+    if (__builtin_expect(l->opts != NULL, 0)) {
+        c->opts = tw_mem_alloc(&st->mem, sizeof(*c->opts));
+        if (!c->opts) {
+            c->flags = 0;
+            tw_conn_free(c);
+            tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
+            return NULL;
+        }
+        *c->opts = *l->opts;
+        c->flags |= TW_F_EXTRAS;
+    }
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
     /* (s->raddr is not set for a SYN queue entry's segment, nor the ports in s->h:
        input_unsummed; the entry's key is its segment's 4-tuple) */
