@@ -183,6 +183,10 @@ static inline uint32_t tw_tcp_doff_len(uint8_t raw)
     return (uint32_t)(raw & 0xf0u) >> 2;
 }
 
+/* tw_cksum_native_words (cksum.h) out of line, for the usual parse's header lengths
+   other than its two in line (cold: a segment without options, or with others). */
+uint64_t tw_tcp_sum_words(uint64_t sum, const uint8_t *p, uint32_t nwords);
+
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
                                            size_t rest, uint32_t self_raw, uint8_t *doff_flags,
                                            uint32_t *data_len)
@@ -276,7 +280,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     } else if (hlen == TW_TCP_HDR_LEN + 20) {
         sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 20) / 4, len_proto);
     } else {
-        sum = tw_cksum_native_words(tw_cksum_add64(addrs, len_proto), seg, hlen / 4u);
+        /* (out of line: in line, its loop's registers had the segment's address
+           stored aside on every packet; measured: lifecycle -1.3 instr) */
+        sum = tw_tcp_sum_words(tw_cksum_add64(addrs, len_proto), seg, hlen / 4u);
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
