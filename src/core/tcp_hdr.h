@@ -293,14 +293,17 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     /* (the payload's address made here too, before the option parser's call: after it,
        the data offset had to be kept aside for it; measured: lifecycle -7 instr) */
     u->payload = seg + hlen;
-    if (__builtin_expect(hlen == TW_TCP_HDR_LEN ||
-                             (hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au),
-                         1)) {
-        bool ts = hlen != TW_TCP_HDR_LEN;
-        h->o.present = ts ? TW_OPT_TS : 0;
+    /* (the two cases apart: merged, the timestamps' values met in a stack slot) */
+    if (__builtin_expect(hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au, 1)) {
+        h->o.present = TW_OPT_TS;
         h->o.wscale = 0;
-        h->o.ts_val = ts ? tw_get32(opt + 4) : 0;
-        h->o.ts_ecr = ts ? tw_get32(opt + 8) : 0;
+        h->o.ts_val = tw_get32(opt + 4);
+        h->o.ts_ecr = tw_get32(opt + 8);
+    } else if (hlen == TW_TCP_HDR_LEN) {
+        h->o.present = 0;
+        h->o.wscale = 0;
+        h->o.ts_val = 0;
+        h->o.ts_ecr = 0;
     } else if (!(hlen == TW_TCP_HDR_LEN + 20 && tw_tcp_opts_syn_layout(&h->o, opt)) &&
                (tw_tcp_parse_opts(&h->o, opt, hlen - TW_TCP_HDR_LEN) != TW_CNT_COUNT_ ||
                 (h->o.present & TW_OPT_FASTOPEN))) {
