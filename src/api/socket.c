@@ -256,6 +256,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
                counts to backlog + 1 in 16 bits.) */
             s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
             s->wscale_offer = tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
+            s->syn_wnd = tw_syn_wnd(s->rcvbuf_cap);
             tw_conn_set_state(s, TW_STATE_LISTEN);
         }
     }
@@ -1565,6 +1566,9 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
     }
     if (rcvbuf) {
         s->rcvbuf_cap = rcvbuf;
+        if (s->flags & TW_F_LISTENER) {
+            s->syn_wnd = tw_syn_wnd(rcvbuf); /* (the next SYN's: tcp_conn.h) */
+        }
     }
     return 0;
 }

@@ -215,6 +215,10 @@ struct tw_socket {
                children's buffers (tw_socket_set_bufsizes), not this scale, which half-open
                entries were already offered. */
             uint8_t wscale_offer;
+            /* tw_syn_wnd(rcvbuf_cap), kept with it (listen(), tw_socket_set_bufsizes):
+               the window every SYN+ACK offers and each half-open entry starts with,
+               found once instead of per SYN. */
+            uint16_t syn_wnd;
         };
     };
     tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
@@ -246,6 +250,13 @@ struct tw_socket {
     uint64_t out_asum;
     uint32_t out_addr[2];
 };
+
+/* The window a SYN or SYN+ACK offers for a receive buffer of `rcvbuf` bytes: the
+   field's largest at most, as a SYN's window is never scaled (RFC 7323 2.2). */
+static inline uint16_t tw_syn_wnd(uint32_t rcvbuf)
+{
+    return (uint16_t)(rcvbuf > 65535u ? 65535u : rcvbuf);
+}
 
 /* The connection's congestion-control algorithm: a flag rather than a pointer, as there
    are two (tw_cc_get). */
@@ -479,6 +490,8 @@ typedef struct tw_seg {
                            the usual segment's short paths never do) */
     const uint8_t *data; /* set only with data (data_len as it came nonzero) */
     uint32_t data_len;
+    uint8_t doff_raw;   /* the data offset's byte as it came, written with `flags` (set
+                           only by the usual parse: tcp_hdr.h tw_tcp_parse_usual_part) */
     uint8_t flags;
     tw_seg_summary sum; /* for trace and drop events */
     /* tw_htab_hash of the 4-tuple's key in st->conns, set when the lookup hashed it:
@@ -554,15 +567,26 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 #define TW_CONN_TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
 #define TW_CONN_TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
 #define TW_CONN_TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
-/* A connection object's first state, c from the class's free list or its slow path. */
-static inline __attribute__((always_inline)) tw_socket *tw_conn_init(tw_stack *st,
-                                                                     tw_socket *c, uint32_t id)
+/* A connection object's first state, c from the class's free list or its slow path.
+   `child` (a constant): a passive open's child, whose caller sets flags, local_mss,
+   sndbuf_cap and rcvbuf_cap itself from its listener (tcp_in.c new_child): their runs
+   of the template are then left zero, not loaded and stored to be overwritten. */
+static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack *st,
+                                                                        tw_socket *c,
+                                                                        uint32_t id, bool child)
 {
 #if defined(__GNUC__)
     /* The template's runs loaded first, so that their stores below replace the zeroing's
        stores to the same bytes (nothing reads c in between). */
     const tw_mem_v16 *t = (const tw_mem_v16 *)(const void *)st->conn_tmpl;
-    tw_mem_v16 t_flags = t[0], t_mss = t[1], t_rto = t[2], t_sndbuf = t[3], t_rcvbuf = t[4];
+    tw_mem_v16 t_flags = {0, 0}, t_mss = {0, 0}, t_sndbuf = {0, 0}, t_rcvbuf = {0, 0};
+    tw_mem_v16 t_rto = t[2];
+    if (!child) {
+        t_flags = t[0];
+        t_mss = t[1];
+        t_sndbuf = t[3];
+        t_rcvbuf = t[4];
+    }
 #endif
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
        zeroing, with no second store to the deadlines (three of them) after it. */
@@ -587,16 +611,24 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init(tw_stack *s
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_SNDBUF) = t_sndbuf;
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_RCVBUF) = t_rcvbuf;
 #else
-    memcpy((uint8_t *)c + TW_CONN_TMPL_FLAGS, st->conn_tmpl[0], 16);
-    memcpy((uint8_t *)c + TW_CONN_TMPL_MSS, st->conn_tmpl[1], 16);
+    if (!child) {
+        memcpy((uint8_t *)c + TW_CONN_TMPL_FLAGS, st->conn_tmpl[0], 16);
+        memcpy((uint8_t *)c + TW_CONN_TMPL_MSS, st->conn_tmpl[1], 16);
+        memcpy((uint8_t *)c + TW_CONN_TMPL_SNDBUF, st->conn_tmpl[3], 16);
+        memcpy((uint8_t *)c + TW_CONN_TMPL_RCVBUF, st->conn_tmpl[4], 16);
+    }
     memcpy((uint8_t *)c + TW_CONN_TMPL_RTO, st->conn_tmpl[2], 16);
-    memcpy((uint8_t *)c + TW_CONN_TMPL_SNDBUF, st->conn_tmpl[3], 16);
-    memcpy((uint8_t *)c + TW_CONN_TMPL_RCVBUF, st->conn_tmpl[4], 16);
 #endif
     c->kind = TW_OBJ_CONN;
     c->st = st;
     c->id = id;
     return c;
+}
+
+static inline __attribute__((always_inline)) tw_socket *tw_conn_init(tw_stack *st,
+                                                                     tw_socket *c, uint32_t id)
+{
+    return tw_conn_init_as(st, c, id, false);
 }
 
 /* tw_conn_alloc with the free list empty. */
@@ -609,6 +641,16 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
         return tw_conn_alloc_slow(st, id);
     }
     return tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id);
+}
+/* The same for a passive open's child (tcp_in.c new_child), which sets flags,
+   local_mss, sndbuf_cap and rcvbuf_cap itself (tw_conn_init_as). */
+static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_child_in(tw_stack *st,
+                                                                              uint32_t id)
+{
+    if (!st->mem.cache[TW_MC_CONN].head) {
+        return tw_conn_alloc_slow(st, id);
+    }
+    return tw_conn_init_as(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id, true);
 }
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
    TW_ERR_NOMEM. (Its own function, tail-called: open then keeps no register across a

@@ -289,3 +289,9 @@ size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t ds
     tw_tcp_build_hdr(buf, h, olen, src, dst, payload_sum);
     return TW_TCP_HDR_LEN + olen;
 }
+
+__attribute__((noinline, cold)) uint64_t tw_tcp_sum_words(uint64_t sum, const uint8_t *p,
+                                                          uint32_t nwords)
+{
+    return tw_cksum_native_words(sum, p, nwords);
+}

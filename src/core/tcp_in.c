@@ -118,32 +118,21 @@ static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
                         tw_time synack_at, tw_socket *l, uint16_t peer_win);
 
 /* A child of listener `l` for the peer of segment `s`, whose 4-tuple's key is `key`
-   (tw_tuple_key), not yet in any state, with trace identity `id`. Inline in its two
+   (tw_tuple_key), not yet in any state, with trace identity `id`, and the flags `more`
+   besides its own (req_promote's: the one store of them all, where a second read them
+   back, as a store through the entry might have changed them). Inline in its
    callers: a passive open's third segment pays no frame for it. */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
                                                                  const tw_seg *s, uint64_t key,
-                                                                 uint32_t id)
+                                                                 uint32_t id, uint32_t more)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
-    tw_socket *c = tw_conn_alloc_in(st, id);
+    /* (the free list's object with the template's runs for the fields set below left
+       zero, tcp_conn.h tw_conn_init_as; the slow path's with them, overwritten alike) */
+    tw_socket *c = tw_conn_alloc_child_in(st, id);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
-    }
-    /* Like Linux, a child takes the listener's socket options: Nagle, TCP_CORK (checked
-       against Linux 6.18 over TUN), congestion control, SO_KEEPALIVE, and SO_LINGER 0,
-       the keepalive times and TCP_USER_TIMEOUT (in opts: SO_LINGER 0 always, the others
-       when set away from the defaults), copied before the child is one of l's: freed on
-       failure, it is nobody's. */
-    if (__builtin_expect(l->opts != NULL, 0)) {
-        c->opts = tw_mem_alloc(&st->mem, sizeof(*c->opts));
-        if (!c->opts) {
-            tw_conn_free(c);
-            tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
-            return NULL;
-        }
-        *c->opts = *l->opts;
-        c->flags |= TW_F_EXTRAS;
     }
     /* (TW_F_CHILD: l is its port's listener) TW_F_REUSE: like Linux's child, which is
        put in its listener's bind bucket with the listener's SO_REUSEADDR
@@ -151,10 +140,28 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
        (which holds the port for it: bind() and listen() are refused, connect's choice
        passes it by); listener_stop counts the accepted ones as the port's owners when
        it goes, and a TIME-WAIT record of one takes a count when made (timewait.c
-       make_in). */
-    c->flags |= TW_F_PASSIVE | TW_F_CHILD |
-                (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
-                             TW_F_REUSE));
+       make_in). All of the flags, stored whole (the congestion control's is the
+       listener's, as Linux's child takes its listener's, not the stack's default). */
+    c->flags = more | TW_F_PASSIVE | TW_F_CHILD |
+               (l->flags & (TW_F_NODELAY | TW_F_CC_NEWRENO | TW_F_KEEPALIVE | TW_F_CORK |
+                            TW_F_REUSE));
+    /* Like Linux, a child takes the listener's socket options: Nagle, TCP_CORK (checked
+       against Linux 6.18 over TUN), congestion control, SO_KEEPALIVE, and SO_LINGER 0,
+       the keepalive times and TCP_USER_TIMEOUT (in opts: SO_LINGER 0 always, the others
+       when set away from the defaults), copied before the child is one of l's: freed on
+       failure, it is nobody's (its flags cleared first: not yet l's child, whose count
+       tw_conn_free would take down). */
+    if (__builtin_expect(l->opts != NULL, 0)) {
+        c->opts = tw_mem_alloc(&st->mem, sizeof(*c->opts));
+        if (!c->opts) {
+            c->flags = 0;
+            tw_conn_free(c);
+            tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
+            return NULL;
+        }
+        *c->opts = *l->opts;
+        c->flags |= TW_F_EXTRAS;
+    }
     /* raddr, rport and lport: the key's bytes (tcp_conn.h), stored as one */
     /* (s->raddr is not set for a SYN queue entry's segment, nor the ports in s->h:
        input_unsummed; the entry's key is its segment's 4-tuple) */
@@ -205,7 +212,8 @@ static void send_cookie_synack(tw_socket *l, const tw_seg *s)
     if (s->data_len) {
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED); /* S6 */
     }
-    uint16_t win = l->rcvbuf_cap > 65535u ? 65535u : (uint16_t)l->rcvbuf_cap;
+    uint16_t win = l->syn_wnd;
+    assert(win == tw_syn_wnd(l->rcvbuf_cap));
     tw_count(st, TW_CNT_TCP_SYNCOOKIE_SENT);
     l->cookie_time = st->now ? st->now : 1;
     tw_out_bare(st, s->raddr, l->lport, s->h->sport, isn, tw_seq_add(s->seq, 1).v,
@@ -232,7 +240,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         return;
     }
     tw_socket *c = new_child(st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport),
-                             (uint32_t)++st->next_conn_id);
+                             (uint32_t)++st->next_conn_id, 0);
     if (!c) {
         return;
     }
@@ -417,7 +425,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     }
     r->peer_mss = pm;
     r->peer_win = s->h->win;
-    r->rcv_wnd = (uint16_t)(l->rcvbuf_cap > 65535u ? 65535u : l->rcvbuf_cap);
+    assert(l->syn_wnd == tw_syn_wnd(l->rcvbuf_cap));
+    r->rcv_wnd = l->syn_wnd;
     r->oow_at = 0;
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
@@ -496,7 +505,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 {
     tw_stack *st = l->st;
     uint64_t key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
-    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id);
+    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0);
     if (!c) {
         return false;
     }
@@ -689,8 +698,14 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
 {
     tw_socket *l = r->listener;
+    /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
+       SYN-RECEIVED's state change would set (see there), with the child's own
+       (measured: lifecycle -4 instr against setting them after). */
+    unsigned on = r->opts;
+    uint32_t more = ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) | /* (tcp_conn.c asserts) */
+                    TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
-    tw_socket *c = new_child(st, l, s, r->h.key, r->id);
+    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more);
     if (!c) {
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
@@ -708,14 +723,13 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
        options both ends offered (S4: already masked with st->syn_opts), the peer's
        window scale (0 unless offered) and MSS option (0 if absent: 536, S4 / RFC 9293
        3.7.1, clamped at 64 as there). c, just made, has none of the three option
-       flags. */
-    unsigned on = r->opts;
+       flags, but those set with `more` above. */
     assert(!(on & ~(unsigned)(st->syn_opts | TW_REQ_ECN)) &&
            ((on & TW_OPT_WSCALE) || !r->snd_wscale) &&
-           !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
+           (c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)) ==
+               (more & (TW_F_WS | TW_F_TS | TW_F_SACK)));
     uint16_t pm = r->peer_mss; /* (536 for none, clamped at 48: in_listen) */
     c->peer_mss = pm;
-    c->flags |= (on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK); /* (tcp_conn.c asserts) */
     c->snd_wscale = r->snd_wscale;
     if (!(on & TW_OPT_WSCALE)) {
         c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
@@ -729,9 +743,9 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     /* The flags SYN-RECEIVED's state change (tw_conn_set_state) would set, counting the
        connection in st->nconns -- where the entry, which c replaces, is counted already
        (req_free_hashed leaves the count as it is) -- and TW_F_HASHED, as c goes in the
-       table below: set here with the others (nothing reads them before). */
-    assert(!(c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)));
-    c->flags |= TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
+       table below: set with the others (`more`: nothing reads them before). */
+    assert((c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)) ==
+           (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED));
     if (__builtin_expect(r->rcv_wnd > c->rcvbuf_cap, 0)) {
         /* The listener's buffer was lowered since our SYN+ACK: the window it offered
            stays (RFC 9293 3.8.6.2.2), as after set_bufsizes on a connection. */
@@ -3881,14 +3895,15 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest)
        compiled without their trace tests (`may_trace` false). */
     assert(!st->cfg.trace && !st->traced);
     assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.flags, &s.data_len)) {
+    _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.doff_raw, &s.data_len)) {
         return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     }
     if (!input_unsummed(st, &h, &u, &s)) {
         /* The packet found again from its parse, up to its IPv4 total length: the full
            parsers read nothing after it (link padding), and `pkt` and `len` need no
            registers of their own through the usual steps. */
-        uint32_t ip_tcp = TW_IPV4_HDR_LEN + u.hdr_len;
+        uint32_t ip_tcp = TW_IPV4_HDR_LEN + tw_tcp_doff_len(s.doff_raw);
         return tw_stack_input_slow(st, u.payload - ip_tcp, ip_tcp + u.payload_len);
     }
     st->in_call = false;

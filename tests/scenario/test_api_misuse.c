@@ -373,6 +373,26 @@ static void reenter(tw_socket *s, unsigned ev, void *ud)
     r->rc[i++] = (int)tw_socket_send_flags(s, buf, sizeof(buf), TW_MSG_MORE, now);
 }
 
+/* A passive open's child takes its listener's congestion control (tw_socket_set_cc on
+   the listener), as Linux's child takes its listener's, whatever the stack's default:
+   both ways, against each default. */
+static void test_api_child_takes_listener_cc(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        tw_config cfg;
+        tw_config_init(&cfg);
+        cfg.cc = d ? TW_CC_NEWRENO : TW_CC_CUBIC;
+        tw_cc_algo want = d ? TW_CC_CUBIC : TW_CC_NEWRENO;
+        tw_t *t = tw_t_new(&cfg);
+        tw_t_conn c = TW_OPEN_WITH(t, .peer_iss = 1000, .cc = want);
+        tw_socket_info info;
+        assert_int_equal(tw_socket_info_get(c.s, &info), 0);
+        assert_int_equal(info.cc, want);
+        tw_t_free(t);
+    }
+}
+
 static void test_api_busy_from_hook(void **state)
 {
     (void)state;
@@ -780,6 +800,7 @@ int main(void)
         TW_T_CASE(test_api_fresh_socket_wrong_calls),
         TW_T_CASE(test_api_state_errors),
         TW_T_CASE(test_api_after_reset),
+        cmocka_unit_test(test_api_child_takes_listener_cc),
         cmocka_unit_test(test_api_busy_from_hook),
         TW_T_CASE(test_api_zero_length_read),
         TW_T_CASE(test_api_ephemeral_skips_bound_port),
