@@ -163,6 +163,15 @@ class Conn:
             out.append((fl, rseq, rack, win, data, opts))
 
 
+def listener(port=8080, backlog=1):
+    """A kernel socket listening on K:port (SO_REUSEADDR, so runs can follow each other)."""
+    lsn = socket.socket()
+    lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsn.bind((K, port))
+    lsn.listen(backlog)
+    return lsn
+
+
 def setup():
     sysctl('net.ipv4.tcp_timestamps', 0)
     sysctl('net.ipv4.tcp_window_scaling', 0)

@@ -6,17 +6,14 @@ import os
 import socket
 import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kpd import K, Conn, setup  # noqa: E402
+from kpd import Conn, setup, listener  # noqa: E402
 fd = setup()
-lsn = socket.socket()
-lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-lsn.bind((K, 8080)); lsn.listen(1)
+lsn = listener()
 c = Conn(fd, 40000, 8080)
 c.xchg('S', 0, win=8192, opts=[('mss', 1000)], wait=0.2)
 print('close listener'); lsn.close()
 c.recv(0.5)
 print('new listener, SYN again')
-lsn = socket.socket(); lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-lsn.bind((K, 8080)); lsn.listen(1)
+lsn = listener()
 c.kiss = None
 c.xchg('S', 0, win=8192, opts=[('mss', 1000)], wait=0.3)

@@ -35,7 +35,7 @@ import socket
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kpd import K, Conn, setup, sysctl  # noqa: E402
+from kpd import Conn, setup, sysctl, listener  # noqa: E402
 
 a = dict(w='30000', mss='1000', win='32792', awin='', ws='-1', per='1', gap='0', nagle='1',
          t='2', hs='0.05')
@@ -46,10 +46,7 @@ fd = setup()
 ws = int(a['ws'])
 if ws >= 0:
     sysctl('net.ipv4.tcp_window_scaling', 1)
-lsn = socket.socket()
-lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-lsn.bind((K, 8080))
-lsn.listen(1)
+lsn = listener()
 c = Conn(fd, 40000, 8080)
 opts = [('mss', int(a['mss'])), ('sackOK',), ('nop',), ('nop',)]
 if ws >= 0:

@@ -9,13 +9,10 @@ import os
 import socket
 import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kpd import K, Conn, setup  # noqa: E402
+from kpd import Conn, setup, listener  # noqa: E402
 
 fd = setup()
-lsn = socket.socket()
-lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-lsn.bind((K, 8080))
-lsn.listen(1)
+lsn = listener()
 c = Conn(fd, 40000, 8080)
 c.xchg('S', 0, win=32792, opts=[('mss', 1000), ('sackOK',), ('nop',), ('nop',)], wait=0.1)
 c.send('.', 1, 1, win=32000)
