@@ -12,6 +12,17 @@
 #include <string.h>
 
 #define PEER_ISS 1000u
+
+/* The application aborts c: RST <SEQ=SND.NXT><ACK=RCV.NXT> (RFC 9293 3.10.5), then
+   nothing more is sent and nothing is left allocated. */
+#define ABORT_AND_CHECK_IDLE(t, c, seq_, ack_, any_)                                       \
+    do {                                                                                   \
+        tw_socket_abort((c), tw_t_now(t));                                                 \
+        TW_EXPECT((t), OUT(.flags = TW_RST | TW_ACK, .seq = (seq_), .ack = (ack_),         \
+                           .any = (any_)));                                                \
+        TW_EXPECT_NOTHING(t);                                                              \
+        TW_ASSERT_IDLE(t);                                                                 \
+    } while (0)
 #define PEER_TS 5000u
 
 
@@ -72,11 +83,7 @@ static void plain(tw_t *t)
     assert_int_equal(info.snd_una, y + 1);
     assert_int_equal(tw_t_counter(t, TW_CNT_TCP_ESTABLISHED), 1);
     recv_req(t, c);
-    tw_socket_abort(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65,
-                     .any = TW_T_ANY_WIN));
-    TW_EXPECT_NOTHING(t);
-    TW_ASSERT_IDLE(t);
+    ABORT_AND_CHECK_IDLE(t, c, y + 1, PEER_ISS + 65, TW_T_ANY_WIN);
 }
 
 static void test_plain(void **state)
@@ -103,11 +110,7 @@ static void timestamps(tw_t *t)
     assert_true(info.has_timestamps);
     assert_int_equal(info.snd_wnd, 100u << 7);
     recv_req(t, c);
-    tw_socket_abort(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65,
-                     .any = TW_T_ANY_WIN | TW_T_ANY_OPTS));
-    TW_EXPECT_NOTHING(t);
-    TW_ASSERT_IDLE(t);
+    ABORT_AND_CHECK_IDLE(t, c, y + 1, PEER_ISS + 65, TW_T_ANY_WIN | TW_T_ANY_OPTS);
 }
 
 static void test_timestamps(void **state)
@@ -139,11 +142,7 @@ static void paws_old(tw_t *t)
     TW_EXPECT_NOTHING(t);
     c = accept_one(t, l, TW_STATE_ESTABLISHED);
     recv_req(t, c);
-    tw_socket_abort(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65,
-                     .any = TW_T_ANY_WIN | TW_T_ANY_OPTS));
-    TW_EXPECT_NOTHING(t);
-    TW_ASSERT_IDLE(t);
+    ABORT_AND_CHECK_IDLE(t, c, y + 1, PEER_ISS + 65, TW_T_ANY_WIN | TW_T_ANY_OPTS);
 }
 
 static void test_paws_old(void **state)
@@ -195,11 +194,7 @@ static void out_of_order(tw_t *t)
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65, .any = TW_T_ANY_WIN));
     TW_EXPECT_NOTHING(t);
     recv_req(t, c);
-    tw_socket_abort(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65,
-                     .any = TW_T_ANY_WIN));
-    TW_EXPECT_NOTHING(t);
-    TW_ASSERT_IDLE(t);
+    ABORT_AND_CHECK_IDLE(t, c, y + 1, PEER_ISS + 65, TW_T_ANY_WIN);
 }
 
 static void test_out_of_order(void **state)
@@ -220,11 +215,7 @@ static void pure_ack(tw_t *t)
                                    .ack = y + 1, .data = req, .len = 64));
     TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65, .any = TW_T_ANY_WIN));
     recv_req(t, c);
-    tw_socket_abort(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65,
-                     .any = TW_T_ANY_WIN));
-    TW_EXPECT_NOTHING(t);
-    TW_ASSERT_IDLE(t);
+    ABORT_AND_CHECK_IDLE(t, c, y + 1, PEER_ISS + 65, TW_T_ANY_WIN);
 }
 
 static void test_pure_ack(void **state)
@@ -252,11 +243,7 @@ static void bad_flags(tw_t *t)
     TW_SEND(t, T0 + TW_MS(100), IN(.flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1));
     TW_EXPECT_NOTHING(t);
     tw_socket *c = accept_one(t, l, TW_STATE_ESTABLISHED);
-    tw_socket_abort(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 1,
-                     .any = TW_T_ANY_WIN));
-    TW_EXPECT_NOTHING(t);
-    TW_ASSERT_IDLE(t);
+    ABORT_AND_CHECK_IDLE(t, c, y + 1, PEER_ISS + 1, TW_T_ANY_WIN);
 }
 
 static void test_bad_flags(void **state)
@@ -292,11 +279,7 @@ static void two_entries(tw_t *t)
     TW_SEND(t, T0 + TW_MS(100), IN(.flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y[0] + 1));
     TW_EXPECT_NOTHING(t);
     tw_socket *c = accept_one(t, l, TW_STATE_ESTABLISHED);
-    tw_socket_abort(c, tw_t_now(t));
-    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y[0] + 1, .ack = PEER_ISS + 1,
-                     .any = TW_T_ANY_WIN));
-    TW_EXPECT_NOTHING(t);
-    TW_ASSERT_IDLE(t);
+    ABORT_AND_CHECK_IDLE(t, c, y[0] + 1, PEER_ISS + 1, TW_T_ANY_WIN);
 }
 
 static void test_two_entries(void **state)
