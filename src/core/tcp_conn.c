@@ -105,7 +105,7 @@ __attribute__((noinline)) tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t i
 
 tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id)
 {
-    return tw_conn_alloc_in(st, id);
+    return tw_conn_alloc_in(st, id, false);
 }
 
 /* tw_conn_open with the free list empty (out of line, as conn_alloc_slow). */

@@ -633,24 +633,18 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init(tw_stack *s
 
 /* tw_conn_alloc with the free list empty. */
 tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id);
-/* tw_conn_alloc inline, for a passive open's third segment (new_child). */
+/* tw_conn_alloc inline; `child` (a constant) for a passive open's child (tcp_in.c
+   new_child), which sets flags, local_mss, sndbuf_cap and rcvbuf_cap itself
+   (tw_conn_init_as; the slow path's object has them from the template, overwritten
+   alike). */
 static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stack *st,
-                                                                        uint32_t id)
+                                                                        uint32_t id, bool child)
 {
     if (!st->mem.cache[TW_MC_CONN].head) {
         return tw_conn_alloc_slow(st, id);
     }
-    return tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id);
-}
-/* The same for a passive open's child (tcp_in.c new_child), which sets flags,
-   local_mss, sndbuf_cap and rcvbuf_cap itself (tw_conn_init_as). */
-static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_child_in(tw_stack *st,
-                                                                              uint32_t id)
-{
-    if (!st->mem.cache[TW_MC_CONN].head) {
-        return tw_conn_alloc_slow(st, id);
-    }
-    return tw_conn_init_as(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id, true);
+    return tw_conn_init_as(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id,
+                           child);
 }
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
    TW_ERR_NOMEM. (Its own function, tail-called: open then keeps no register across a

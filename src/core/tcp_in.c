@@ -129,7 +129,7 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (the free list's object with the template's runs for the fields set below left
        zero, tcp_conn.h tw_conn_init_as; the slow path's with them, overwritten alike) */
-    tw_socket *c = tw_conn_alloc_child_in(st, id);
+    tw_socket *c = tw_conn_alloc_in(st, id, true);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
@@ -607,8 +607,6 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
         if (tw_htab_unlink_in(&st->conns, &r->h, hash)) {
             tw_htab_shrink(&st->conns);
         }
-    }
-    if (!promoted) {
         r->listener->syn_len--;
         st->nconns--;
         if (st->last_req == r) {
