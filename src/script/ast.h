@@ -241,6 +241,10 @@ typedef struct tw_sc_script {
 int tw_sc_parse(const char *path, const char *text, const tw_sc_define *defines,
                 size_t n_defines, tw_sc_script **out, char *err, size_t errlen);
 
+/* The whole text file at `path`, NUL-terminated (free() it), or NULL with the reason in
+   err: unreadable, larger than 64 MiB, or holding a NUL byte. */
+char *tw_sc_read_file(const char *path, char *err, size_t errlen);
+
 /* Read and parse a file (see tw_sc_parse). */
 int tw_sc_parse_file(const char *path, const tw_sc_define *defines, size_t n_defines,
                      tw_sc_script **out, char *err, size_t errlen);

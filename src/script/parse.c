@@ -1859,14 +1859,12 @@ int tw_sc_parse(const char *path, const char *text, const tw_sc_define *defines,
     return 0;
 }
 
-int tw_sc_parse_file(const char *path, const tw_sc_define *defines, size_t n_defines,
-                     tw_sc_script **out, char *err, size_t errlen)
+char *tw_sc_read_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    *out = NULL;
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     size_t cap = 4096, len = 0;
     char *buf = xcalloc(cap, 1);
@@ -1876,7 +1874,7 @@ int tw_sc_parse_file(const char *path, const tw_sc_define *defines, size_t n_def
                 snprintf(err, errlen, "%s: file too large", path);
                 free(buf);
                 fclose(f);
-                return -1;
+                return NULL;
             }
             cap *= 2;
             buf = xrealloc(buf, cap);
@@ -1892,12 +1890,23 @@ int tw_sc_parse_file(const char *path, const tw_sc_define *defines, size_t n_def
     if (bad) {
         snprintf(err, errlen, "%s: read error", path);
         free(buf);
-        return -1;
+        return NULL;
     }
     buf[len] = '\0';
     if (memchr(buf, '\0', len) != NULL) {
         snprintf(err, errlen, "%s: binary file (NUL byte)", path);
         free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int tw_sc_parse_file(const char *path, const tw_sc_define *defines, size_t n_defines,
+                     tw_sc_script **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    char *buf = tw_sc_read_file(path, err, errlen);
+    if (buf == NULL) {
         return -1;
     }
     int rc = tw_sc_parse(path, buf, defines, n_defines, out, err, errlen);

@@ -3002,21 +3002,13 @@ static int apply_init_scripts(sc_runner *r, const char *list, char *why, size_t 
             rc = apply_command(r, f, why, wl);
             continue;
         }
-        FILE *fp = fopen(f, "r");
-        if (fp == NULL) {
-            snprintf(why, wl, "cannot open '%s'", f);
+        char *text = tw_sc_read_file(f, why, wl);
+        if (text == NULL) {
             rc = -1;
             break;
         }
-        tw_sb text = {0};
-        char buf[512];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-            tw_sb_printf(&text, "%.*s", (int)n, buf);
-        }
-        fclose(fp);
-        rc = apply_command(r, text.buf ? text.buf : "", why, wl);
-        tw_sb_free(&text);
+        rc = apply_command(r, text, why, wl);
+        free(text);
     }
     free(copy);
     return rc;
