@@ -661,7 +661,40 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
             return sim_usage_error("unknown option '%s'", argv[optind - 1]);
         }
         if (bad) {
-            return sim_usage_error("bad value '%s'", arg);
+            /* Name the option and what it takes: "bad value" alone leaves the user to
+               guess which of several values was refused. */
+            static const char *const want[] = {
+                [O_RUNS - O_RUNS] = "a whole number from 1 to 100000000",
+                [O_SEED - O_RUNS] = "a whole number below 2^64",
+                [O_BYTES - O_RUNS] = "a whole number of bytes up to 2^34",
+                [O_LOSS - O_RUNS] = "a probability from 0 to 1",
+                [O_DUP - O_RUNS] = "a probability from 0 to 1",
+                [O_REORDER - O_RUNS] = "a probability from 0 to 1",
+                [O_DELAY - O_RUNS] = "milliseconds from 0 to 3600000",
+                [O_JITTER - O_RUNS] = "milliseconds from 0 to 3600000",
+                [O_RDELAY - O_RUNS] = "milliseconds from 0 to 3600000",
+                [O_MSL - O_RUNS] = "seconds from 0.001 to 3600",
+                [O_LIMIT - O_RUNS] = "seconds from 1 to 10000000",
+                [O_BURST - O_RUNS] = "a probability from 0 to 1",
+                [O_CORRUPT - O_RUNS] = "a probability from 0 to 1",
+                [O_ECN_MARK - O_RUNS] = "a probability from 0 to 1",
+                [O_RATE - O_RUNS] = "Mbit/s from 0.001 to 1000000",
+                [O_QUEUE - O_RUNS] = "packets from 1 to 1000000",
+                [O_CC - O_RUNS] = "cubic or newreno",
+            };
+            const char *name = "?", *w = NULL;
+            for (const struct option *p = lo; p->name != NULL; p++) {
+                if (p->val == c) {
+                    name = p->name;
+                }
+            }
+            if (c >= O_RUNS && (size_t)(c - O_RUNS) < sizeof want / sizeof want[0]) {
+                w = want[c - O_RUNS];
+            }
+            char msg[200];
+            snprintf(msg, sizeof msg, "--%s: bad value '%.60s'%s%s%s", name, arg,
+                     w ? " (expected " : "", w ? w : "", w ? ")" : "");
+            return sim_usage_error("%s", msg);
         }
     }
     if (optind != argc) {

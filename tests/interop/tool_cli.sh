@@ -50,8 +50,8 @@ expect 2 "unknown option '--frob'" listen 7 --frob
 expect 2 "unexpected argument" demo extra
 expect 0 "usage: tcpwave \[OPTIONS\] listen PORT" listen --help
 expect 0 "usage: tcpwave sim" sim --help
-expect 2 "bad value '2'" sim --loss 2
-expect 2 "bad value '99999999999999999999999'" sim --seed 99999999999999999999999
+expect 2 "--loss: bad value '2' (expected a probability from 0 to 1)" sim --loss 2
+expect 2 "--seed: bad value '99999999999999999999999'" sim --seed 99999999999999999999999
 expect 2 "unknown option" sim --frob
 expect 2 "unexpected argument" sim extra
 expect 2 "do not apply to sim" --tun tw9 sim --runs 1
@@ -86,5 +86,5 @@ expect 2 "bad --msl '-0.5'" --msl -0.5 listen 7
 expect 2 "bad --prefix '33'" --prefix 33 listen 7
 expect 2 "bad --tun name ''" --tun '' listen 7
 expect 2 "needs a value" sim --loss
-expect 2 "bad value 'frob'" sim --cc frob
+expect 2 "--cc: bad value 'frob' (expected cubic or newreno)" sim --cc frob
 echo "tool_cli: ok"
