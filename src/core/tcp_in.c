@@ -1805,7 +1805,11 @@ static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked
     bool newly_lost = false;
     if (c->flags & TW_F_SACK) {
         tw_seq lp = tw_sack_lost_point(c);
-        newly_lost = x->nrelost != 0 || tw_seq_gt(lp, tw_seq_max(x->prr_lost, c->snd_una));
+        /* (a lost retransmission counts while it still waits to go again: the list
+           keeps entries an ACK has since covered until a resend looks at them, and one
+           of those taken for news kept the extra MSS back for good: see below) */
+        newly_lost = (x->nrelost != 0 && tw_sack_relost_bytes(c, c->snd_max) != 0) ||
+                     tw_seq_gt(lp, tw_seq_max(x->prr_lost, c->snd_una));
         x->prr_lost = tw_seq_max(lp, x->prr_lost);
     }
     uint32_t fr = entry ? x->prr_out : 0; /* (all sent since prr_begin: the retransmit) */
@@ -1838,6 +1842,12 @@ static __attribute__((noinline, cold)) void prr_ack(tw_socket *c, uint32_t acked
             ((c->flags & TW_F_SACK) || c->ca_state != TW_CA_RECOVERY)) {
             limit += mss; /* (no hole newly counted lost, no retransmission lost again) */
         }
+        /* Whole segments, as Linux counts them (tcp_cwnd_reduction works in packets):
+           an ACK of a segment shorter than the MSS (one that carried SACK blocks, a
+           short write) delivered one segment. Counted in bytes, with nothing left in
+           flight, the window came out below one segment: nothing could be sent, and no
+           ACK or timer was left to change that. */
+        limit = (limit + mss - 1) / mss * mss;
         uint32_t room = c->ssthresh - pipe;
         sndcnt = room < limit ? room : limit;
     }

@@ -81,6 +81,8 @@ typedef struct tw_sim_xfer {
     tw_sim_impair imp;
     tw_cc_algo cc;
     bool no_sack, no_timestamps, no_wscale;
+    bool ecn;                      /* both ends ask for ECN (RFC 3168; tcpwave sim --set
+                                      ecn=1); 0: the stack default (accept only) */
     uint32_t rcvbuf, sndbuf;       /* 0: stack default (auto-tuned); a size given is
                                       fixed (no auto-tuning of that buffer) */
     /* rcvbuf is only the receive buffer's first size, auto-tuned from there (as tcpwave

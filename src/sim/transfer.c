@@ -162,6 +162,9 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     cfg.no_sack = x->no_sack;
     cfg.no_timestamps = x->no_timestamps;
     cfg.no_wscale = x->no_wscale;
+    if (x->ecn) {
+        cfg.ecn = TW_ECN_ON;
+    }
     cfg.msl = x->msl ? x->msl : TW_SEC(1);
     if (x->rcvbuf) {
         cfg.rcvbuf = x->rcvbuf;

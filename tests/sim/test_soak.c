@@ -28,6 +28,7 @@ typedef struct soak_case {
     uint8_t retries, orphan_retries;
     uint64_t max_bytes; /* 0: --bytes */
     bool cork;
+    bool ecn;
 } soak_case;
 
 static void print_event(const tw_trace_event *e, void *ud)
@@ -131,6 +132,16 @@ static const soak_case cases[] = {
     {.name = "rcvbuf100_bare",
      .imp = {.loss = 0.02, .reorder = 0.1, .reorder_delay = TW_MS(20), .delay = TW_MS(10)},
      .rcvbuf = 100, .rcvbuf_tuned = true, .no_sack = true, .no_ts = true, .max_bytes = 3000},
+    /* ECN with every ECT packet marked CE, half the packets duplicated: each end
+       reduces by PRR (Linux's CWR state) on ACKs of segments cut short by the SACK
+       blocks they carried. PRR counted in bytes and a lost retransmission's stale
+       entry (taken for news) left the window below one segment with nothing in
+       flight: no ACK or timer came to move it (5 runs in 100 of the repro's mix,
+       found by scripts/sim_random.sh; s18_ecn_cwr_short_segment) */
+    {.name = "ecn_ce_dup",
+     .imp = {.ecn_mark = 1, .dup = 0.5, .burst_loss = 0.1, .delay = TW_MS(1),
+             .jitter = TW_MS(100)},
+     .ecn = true, .orphan_retries = 15},
     {.name = "delay2s", .imp = {.loss = 0.05, .delay = TW_SEC(2)}, .max_bytes = 100000,
      .orphan_retries = 15},
     /* One-hour RTT: only testable because nothing reads a clock. The timers are told
@@ -220,6 +231,7 @@ int main(int argc, char **argv)
         x.syn_retries = k->retries;
         x.orphan_retries = k->orphan_retries;
         x.cork = k->cork;
+        x.ecn = k->ecn;
         if (getenv("TW_SOAK_TRACE")) {
             x.trace = print_event;
         }
