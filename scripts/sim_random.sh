@@ -35,12 +35,15 @@ for ((p = 0; p < POINTS; p++)); do
   ((RANDOM % 6 == 0)) && args+=" --msl $(pick 0.01 5)"
   # Mixes this harsh lose every try of a default retry budget now and then (a run that
   # gives up is then the link's doing, not a stall): a budget no mix here exhausts, so
-  # that a failure is a stall or a wrong byte.
+  # that a failure is a stall or a wrong byte. The virtual time limit below is generous
+  # for the same reason: a 100-byte send buffer over a link that loses a third of the
+  # packets each way moves 100 bytes a round trip between long back-offs (300 KB took
+  # 117,000 s, progressing all along).
   args+=" --set retries=30 --set orphan_retries=30 --set syn_retries=30 --set synack_retries=30"
   args=$(echo "$args" | tr -s ' ')
   seed=$((SEED * 100000 + p * RUNS))
   # shellcheck disable=SC2086
-  out=$(timeout 600 "$BIN" sim --runs "$RUNS" --seed "$seed" -q --time-limit 50000 $args 2>&1)
+  out=$(timeout 600 "$BIN" sim --runs "$RUNS" --seed "$seed" -q --time-limit 500000 $args 2>&1)
   rc=$?
   sum=$(echo "$out" | grep -E '^[0-9]+ passed' | tail -1)
   printf "%3d rc=%d %-20s | --seed %d %s\n" "$p" "$rc" "$sum" "$seed" "$args"
