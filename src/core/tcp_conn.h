@@ -567,6 +567,8 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 #define TW_CONN_TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
 #define TW_CONN_TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
 #define TW_CONN_TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+/* The last 16 bytes, out_asum and out_addr (tcp_conn.c checks it). */
+#define TW_CONN_OUT_AT offsetof(struct tw_socket, out_asum)
 /* A connection object's first state, c from the class's free list or its slow path.
    `child` (a constant): a passive open's child, whose caller sets flags, local_mss,
    sndbuf_cap and rcvbuf_cap itself from its listener (tcp_in.c new_child): their runs
@@ -589,8 +591,17 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     }
 #endif
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
-       zeroing, with no second store to the deadlines (three of them) after it. */
-    tw_mem_zero(c, TW_CONN_DEADLINES_AT);
+       zeroing, with no second store to the deadlines (three of them) after it. A child
+       leaves out two runs its caller fills whole (tcp_in.c new_child and its callers,
+       before anything reads them): flags with iss, snd_una and snd_nxt (the template's
+       flags run), and the prepared addresses (out_asum, out_addr: tw_conn_out_prep). */
+    if (child) {
+        tw_mem_zero(c, TW_CONN_TMPL_FLAGS);
+        tw_mem_zero((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16,
+                    TW_CONN_DEADLINES_AT - (TW_CONN_TMPL_FLAGS + 16));
+    } else {
+        tw_mem_zero(c, TW_CONN_DEADLINES_AT);
+    }
 #if defined(__GNUC__)
     /* (two 16-byte stores, where GCC makes four of the assignments below) */
     *(tw_mem_v16 *)(void *)&c->rto_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
@@ -601,11 +612,14 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
 #endif
-    tw_mem_zero((uint8_t *)c + TW_CONN_DEADLINES_END, sizeof(*c) - TW_CONN_DEADLINES_END);
+    tw_mem_zero((uint8_t *)c + TW_CONN_DEADLINES_END,
+                (child ? TW_CONN_OUT_AT : sizeof(*c)) - TW_CONN_DEADLINES_END);
 #if defined(__GNUC__)
     /* flags (tw_cc_flag(st->cfg.cc)), local_mss (tw_conn_mss_for(st, 0)), rto
        (cfg.rto_initial), sndbuf_cap (cfg.sndbuf), rcvbuf_cap (cfg.rcvbuf) */
-    *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_FLAGS) = t_flags;
+    if (!child) {
+        *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_FLAGS) = t_flags;
+    }
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_MSS) = t_mss;
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_RTO) = t_rto;
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_SNDBUF) = t_sndbuf;
