@@ -344,12 +344,15 @@ static __attribute__((noinline, cold)) void listen_ecn(tw_reqsk *r, const tw_seg
 }
 
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
-                                                               tw_seg *s, uint64_t key,
-                                                               bool have_floor, uint32_t isn_floor,
-                                                               bool may_trace,
+                                                               tw_seg *s, const tw_tcp_hdr *h,
+                                                               uint64_t key, bool have_floor,
+                                                               uint32_t isn_floor, bool may_trace,
                                                                const tw_tfo_cookie *fo)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
+    /* (`h`: s->h, given apart as the caller has it: read through s, it was loaded again
+       after the entry's stores, which might alias s as far as the compiler knows) */
+    assert(h == s->h);
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
     if ((s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
@@ -402,7 +405,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         return;
     }
     const tw_config *cfg = &st->cfg;
-    const tw_tcp_opts *po = &s->h->o;
+    const tw_tcp_opts *po = &h->o;
     /* Every field is set below rather than zeroed first: ts_recent or sent_us as opts
        has TW_OPT_TS or not (the one of the two then read), h.next by the table's
        insertion, the timer's next when it is placed (wheel.h). */
@@ -424,7 +427,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
     }
     r->peer_mss = pm;
-    r->peer_win = s->h->win;
+    r->peer_win = h->win;
     assert(l->syn_wnd == tw_syn_wnd(l->rcvbuf_cap));
     r->rcv_wnd = l->syn_wnd;
     r->oow_at = 0;
@@ -443,7 +446,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         r->sent_us = (uint32_t)(st->now / TW_US(1));
     }
     uint32_t iss, ts_off;
-    tw_isn_ts(st, s->raddr, s->h->sport, l->lport, &iss, &ts_off);
+    tw_isn_ts(st, s->raddr, h->sport, l->lport, &iss, &ts_off);
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
         iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
     }
@@ -480,18 +483,19 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
 }
 
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
-                                                            tw_seg *s, uint64_t key,
-                                                            bool have_floor, uint32_t isn_floor,
-                                                            bool may_trace)
+                                                            tw_seg *s, const tw_tcp_hdr *h,
+                                                            uint64_t key, bool have_floor,
+                                                            uint32_t isn_floor, bool may_trace)
 {
-    in_listen_fo(st, l, s, key, have_floor, isn_floor, may_trace, NULL);
+    in_listen_fo(st, l, s, h, key, have_floor, isn_floor, may_trace, NULL);
 }
 
 /* see fastopen.h: in_listen with the cookie for the SYN+ACK, out of line (Fast Open's
    SYNs only). */
 void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie)
 {
-    in_listen_fo(l->st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0, true,
+    in_listen_fo(l->st, l, s, s->h, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0,
+                 true,
                  cookie);
 }
 
@@ -584,7 +588,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s, uint64_t key,
                                                          uint32_t isn_floor)
 {
-    in_listen(l->st, l, s, key, true, isn_floor, true);
+    in_listen(l->st, l, s, s->h, key, true, isn_floor, true);
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
@@ -3648,7 +3652,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         if (have_floor) {
             in_listen_after_tw(l, s, key, isn_floor);
         } else {
-            in_listen(st, l, s, key, false, 0, may_trace);
+            in_listen(st, l, s, h, key, false, 0, may_trace);
         }
         return;
     }
