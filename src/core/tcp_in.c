@@ -429,8 +429,13 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->peer_mss = pm;
     r->peer_win = h->win;
     assert(l->syn_wnd == tw_syn_wnd(l->rcvbuf_cap));
-    r->rcv_wnd = l->syn_wnd;
-    r->oow_at = 0;
+    /* rcv_wnd, and oow_at 0 (no repeated SYN answered yet), in one store (GCC merges
+       only constants) */
+    _Static_assert(offsetof(tw_reqsk, oow_at) == offsetof(tw_reqsk, rcv_wnd) + 2 &&
+                       sizeof(r->rcv_wnd) == 2 && sizeof(r->oow_at) == 2,
+                   "rcv_wnd, oow_at");
+    uint32_t wnd_oow = tw_cksum_little_endian() ? l->syn_wnd : (uint32_t)l->syn_wnd << 16;
+    memcpy((uint8_t *)r + offsetof(tw_reqsk, rcv_wnd), &wnd_oow, 4);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
     uint8_t opts = (uint8_t)(po->present & st->syn_opts);
