@@ -1373,13 +1373,17 @@ void tw_conn_on_timer(tw_socket *c);
 /* An RTT measurement (RFC 6298 2.2-2.3, with alpha = 1/8 and beta = 1/4; the clock
    granularity G is the wheel's tick). Inline: a bulk sender takes one per ACK, a
    connection set-up two, and the call cost a sixth of the work. */
-static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stack *st,
-                                                                   tw_socket *c, tw_time r)
+/* tw_rtt_sample_in for a caller that may know the connection has no sample yet
+   (`fresh`, a constant: SRTT 0), which then does not ask. */
+static inline __attribute__((always_inline)) void tw_rtt_sample_as(const tw_stack *st,
+                                                                   tw_socket *c, tw_time r,
+                                                                   bool fresh)
 {
     assert(c->st == st); /* (given apart by a caller that has it in a register) */
+    assert(!fresh || c->srtt == 0);
     /* (the new SRTT and RTTVAR in locals: the RTO below then reads neither back from
        the connection after its stores) */
-    tw_time srtt = c->srtt, rttvar;
+    tw_time srtt = fresh ? 0 : c->srtt, rttvar;
     if (srtt == 0) {
         srtt = r ? r : 1;
         rttvar = r / 2;
@@ -1412,6 +1416,11 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stac
     }
 #endif
     c->rto = rto;
+}
+static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stack *st,
+                                                                   tw_socket *c, tw_time r)
+{
+    tw_rtt_sample_as(st, c, r, false);
 }
 static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
 {

@@ -1527,7 +1527,9 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         /* (header prediction's ACKs, `unheld`, come in the Open state: no episode) */
         if (unheld || first || __builtin_expect(c->ca_state == TW_CA_OPEN, 1) ||
             !rtt_echo_ambiguous(c, o->ts_ecr, ack)) {
-            tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
+            /* (`first`: a child with timestamps has no sample yet, req_promote taking
+               one only without them) */
+            tw_rtt_sample_as(st, c, ms ? TW_MS(ms) : TW_US(500), first);
         }
     } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
