@@ -1179,7 +1179,9 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
         /* S3: our SYN is acknowledged; ESTABLISHED, and the third segment goes out
            carrying queued data when there is some (S5). */
         if ((c->flags & TW_F_RTT_TIMING) && c->retries == 0) {
-            tw_rtt_sample_in(st, c, st->now - c->rtt_start);
+            /* (fresh: a connection's first sample -- connect takes only a socket never
+               started, and SYN-SENT takes no other) */
+            tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
         }
         c->flags &= ~TW_F_RTT_TIMING;
         c->snd_una = ack;
