@@ -1082,10 +1082,13 @@ uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm);
 /* Take what the peer's SYN or SYN+ACK offered (`peer`: present says which fields are set):
    the options both ends use, the peer's MSS and ours. Inline for an active open's
    SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
-static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
-    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer)
+/* (`fresh`, a constant: the caller knows c has none of the three option flags yet, as in
+   SYN-SENT, which only this step sets them in and leaves at once) */
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer, bool fresh)
 {
     assert(c->st == st); /* (given apart by in_syn_sent, which has it in a register) */
+    assert(!fresh || !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; an option of 0
        is no segment size and counts as none (as Linux ignores it, and as in_listen
        keeps it). RFC 9293 also lets us clamp absurdly small values: at Linux's 48
@@ -1101,7 +1104,7 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
        on << 4 (no bit in common, so their sum is their or) only those land in the
        three flags (asserted in tcp_conn.c). */
     unsigned on = peer->present & st->syn_opts;
-    c->flags = (c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
+    c->flags = (fresh ? c->flags : c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
                ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK));
     if (on & TW_OPT_WSCALE) {
         c->snd_wscale = peer->wscale;
@@ -1119,6 +1122,11 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
+}
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer)
+{
+    tw_conn_apply_peer_syn_fresh(st, c, peer, false);
 }
 /* The same with c's stack loaded (tcp_conn.c tw_conn_apply_peer_syn). */
 static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(

@@ -1163,7 +1163,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     c->rcv_adv = c->rcv_nxt;
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
-    tw_conn_apply_peer_syn_as(st, c, &h->o);
+    tw_conn_apply_peer_syn_fresh(st, c, &h->o, true);
     if (may_trace && (c->flags & TW_F_EXTRAS) && has_ack) {
         /* (Fast Open: the option sends the SYN+ACK to the full parser, so only its copy
            of these steps asks) */
