@@ -1232,8 +1232,11 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
            entry still waits unplaced (wheel.h lazy, a time) and the request just sent
            restarted the RTO, the only deadline (the three others NEVER: their AND is):
            the waiting entry moves to it, what tw_conn_timer_place would do. */
+        /* (misc_at, the FIN-WAIT-2 and TIME-WAIT deadline, is set only in those states:
+           NEVER here, left out of the test) */
+        assert(c->misc_at == TW_TIME_NEVER);
         if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER &&
-                                 (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER,
+                                 (c->dack_at & c->ka_at) == TW_TIME_NEVER,
                              1)) {
             c->timer.expires = c->rto_at;
         } else {
