@@ -1510,7 +1510,8 @@ static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uin
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
    uses them: a constant where the caller knows it); `unheld` that c's timer is not held
-   (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
+   (header prediction, fast_do: ESTABLISHED), so the RTO's change goes to the wheel
+   without asking. */
 static inline __attribute__((always_inline)) void
 ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, bool usual,
                bool first, bool unheld)
@@ -1596,7 +1597,9 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
             c->rto_at = tw_time_add(st->now, tw_conn_pto_or_rto(st, c)); /* RFC 8985 7.2 */
         }
         if (unheld) {
-            tw_conn_timer_update_unheld(st, c); /* (timer_changed_in's other case) */
+            /* (timer_changed_in's other case; header prediction's ESTABLISHED has no
+               FIN-WAIT-2 or TIME-WAIT deadline) */
+            tw_conn_timer_update_unheld_as(st, c, true);
         } else {
             timer_changed_in(st, c);
         }
