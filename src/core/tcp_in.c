@@ -1089,16 +1089,56 @@ static __attribute__((noinline, cold)) bool synack_ecr_refuse(tw_stack *st, tw_s
     return false;
 }
 
+static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
+                                                                 const tw_seg *s,
+                                                                 const tw_tcp_hdr *h,
+                                                                 bool may_trace, bool has_ack);
+
+/* S7: a SYN+ACK (or an ACK) that does not cover our SYN answers an old duplicate SYN:
+   <SEQ=SEG.ACK><CTL=RST> unless it is a RST, and SYN-SENT stays. */
+static __attribute__((noinline, cold)) bool syn_sent_bad_ack(tw_stack *st, tw_socket *c,
+                                                             const tw_seg *s)
+{
+    tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
+    if (!(s->flags & TW_RST)) {
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+    }
+    return false;
+}
+
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. Returns true when it has let go of the timer
    in_conn holds (the SYN+ACK that takes c to ESTABLISHED: timer_release's steps, known
    to have something to tell the wheel), false for in_conn to let go of it. */
+/* The usual SYN+ACK: ACK and SYN, without RST, FIN, ECE or CWR. */
+static inline bool syn_sent_usual(const tw_seg *s)
+{
+    return (s->flags & (TW_RST | TW_SYN | TW_FIN | TW_ECE | TW_CWR | TW_ACK)) ==
+           (TW_SYN | TW_ACK);
+}
+
 static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_socket *c,
                                                              const tw_seg *s,
                                                              const tw_tcp_hdr *h,
-                                                             bool may_trace)
+                                                             bool may_trace, bool usual)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
+    assert(usual == syn_sent_usual(s));
+    /* The usual SYN+ACK (`usual`: syn_sent_usual, the caller's test) first: the checks
+       below take it the same way in the same order (the ACK's, TSecr's, then the
+       flags', which it passes), and the steps after them then know it has an ACK. */
+    if (__builtin_expect(usual, 1)) {
+        assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
+        if (s->ack.v != c->iss.v + 1 &&
+            !((c->flags & TW_F_EXTRAS) && tw_tfo_synsent_ack(c, s->ack))) {
+            return syn_sent_bad_ack(st, c, s);
+        }
+        if (__builtin_expect(h->o.ts_ecr != c->ts_recent, 0) &&
+            synack_ecr_bad(st, c, s, h)) {
+            return synack_ecr_refuse(st, c, s);
+        }
+        return syn_sent_accept(st, c, s, h, may_trace, true);
+    }
     bool has_ack = (s->flags & TW_ACK) != 0;
     /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
        here: only the SYN was sent, and its first sending (in connect, before any segment
@@ -1109,13 +1149,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
     if (has_ack && s->ack.v != c->iss.v + 1 &&
         !((c->flags & TW_F_EXTRAS) && !(s->flags & TW_RST) && tw_tfo_synsent_ack(c, s->ack))) {
-        /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
-           SYN. Send <SEQ=SEG.ACK><CTL=RST> (unless it is a RST) and stay in SYN-SENT. */
-        tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
-        if (!(s->flags & TW_RST)) {
-            tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
-        }
-        return false;
+        return syn_sent_bad_ack(st, c, s);
     }
     /* (the usual SYN+ACK echoes the TSval of our one SYN, which out_syn_all left in
        TS.Recent: one compare; any other segment, TSecr 0 without the option, asks
@@ -1147,6 +1181,16 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             tw_ecn_syn(c, s->flags); /* (a simultaneous open's SYN: ecn.c) */
         }
     }
+    return syn_sent_accept(st, c, s, h, may_trace, has_ack);
+}
+
+/* in_syn_sent's steps after its checks (`has_ack`: the segment's ACK bit, a constant for
+   the usual SYN+ACK's copy). */
+static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
+                                                                 const tw_seg *s,
+                                                                 const tw_tcp_hdr *h,
+                                                                 bool may_trace, bool has_ack)
+{
     /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
        covers the SYN alone and the peer sends its FIN again. RFC 9293 3.10.7.3 would go
        on to its sixth step; Linux's tcp_rcv_synsent_state_process discards everything
@@ -3528,11 +3572,14 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
-        if (!may_trace && tw_tcp_flags_bad(s->flags)) {
+        /* (the usual SYN+ACK's flags, in_syn_sent's first test, passes the bad
+           combinations' test: asked only for the others) */
+        bool usual = syn_sent_usual(s);
+        if (!usual && !may_trace && tw_tcp_flags_bad(s->flags)) {
             return usual_flags_bad(st);
         }
         timer_hold(st, c);
-        if (!in_syn_sent(st, c, s, h, may_trace)) {
+        if (!in_syn_sent(st, c, s, h, may_trace, usual)) {
             timer_release(st, c);
         }
         return true;
