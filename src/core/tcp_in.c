@@ -343,11 +343,19 @@ static __attribute__((noinline, cold)) void listen_ecn(tw_reqsk *r, const tw_seg
     }
 }
 
+/* A SYN without RST, ACK or FIN: what a listener takes (in_listen_fo), and never one of
+   the bad combinations (tw_tcp_flags_bad). */
+static inline bool syn_alone_of(const tw_seg *s)
+{
+    return (s->flags & (TW_RST | TW_ACK | TW_SYN | TW_FIN)) == TW_SYN;
+}
+
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
                                                                tw_seg *s, const tw_tcp_hdr *h,
                                                                uint64_t key, bool have_floor,
                                                                uint32_t isn_floor, bool may_trace,
-                                                               const tw_tfo_cookie *fo)
+                                                               const tw_tfo_cookie *fo,
+                                                               bool syn_alone)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (`h`: s->h, given apart as the caller has it: read through s, it was loaded again
@@ -355,7 +363,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     assert(h == s->h);
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
-    if ((s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
+    /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN: syn_alone) */
+    assert(!syn_alone || syn_alone_of(s));
+    if (!syn_alone && (s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
         if (s->flags & TW_RST) {
             tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
             return;
@@ -490,9 +500,10 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
                                                             tw_seg *s, const tw_tcp_hdr *h,
                                                             uint64_t key, bool have_floor,
-                                                            uint32_t isn_floor, bool may_trace)
+                                                            uint32_t isn_floor, bool may_trace,
+                                                            bool syn_alone)
 {
-    in_listen_fo(st, l, s, h, key, have_floor, isn_floor, may_trace, NULL);
+    in_listen_fo(st, l, s, h, key, have_floor, isn_floor, may_trace, NULL, syn_alone);
 }
 
 /* see fastopen.h: in_listen with the cookie for the SYN+ACK, out of line (Fast Open's
@@ -500,8 +511,7 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
 void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie)
 {
     in_listen_fo(l->st, l, s, s->h, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0,
-                 true,
-                 cookie);
+                 true, cookie, false);
 }
 
 /* see fastopen.h. RFC 7413 4.2: a SYN with a valid cookie opens the connection at once:
@@ -593,7 +603,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s, uint64_t key,
                                                          uint32_t isn_floor)
 {
-    in_listen(l->st, l, s, s->h, key, true, isn_floor, true);
+    in_listen(l->st, l, s, s->h, key, true, isn_floor, true, false);
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
@@ -3666,9 +3676,12 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    the usual packet's function for a segment of no connection (a SYN, the third segment
    of a passive open: two of a lifecycle's seven), which then makes no call of its own
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
+/* (`syn_alone`: the caller found the segment a SYN without RST, ACK or FIN, syn_alone_of,
+   which in_listen then does not ask again) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
                                                                  uint64_t key, tw_hnode *n,
-                                                                 tw_hnode *rq, bool may_trace)
+                                                                 tw_hnode *rq, bool may_trace,
+                                                                 bool syn_alone)
 {
     const tw_tcp_hdr *h = s->h;
     if (rq) {
@@ -3714,7 +3727,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         if (have_floor) {
             in_listen_after_tw(l, s, key, isn_floor);
         } else {
-            in_listen(st, l, s, h, key, false, 0, may_trace);
+            in_listen(st, l, s, h, key, false, 0, may_trace, syn_alone);
         }
         return;
     }
@@ -3724,7 +3737,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n, tw_hnode *rq)
 {
-    input_demux_in(st, s, key, n, rq, true);
+    input_demux_in(st, s, key, n, rq, true, false);
 }
 
 /* The connection table's lookup for a segment, with two one-entry caches in front
@@ -3853,8 +3866,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             assert(tw_timewait_find(st, key) == NULL);
             return req_input(st, (tw_reqsk *)rq, s, false);
         }
-        if (tw_tcp_flags_bad(s->flags)) {
-            return false; /* (the parse left the flags to us: see below) */
+        /* (the parse left the flags to us, see below: a SYN alone, the usual segment
+           here, passes the bad combinations' test, asked only for the others, and
+           in_listen then knows it) */
+        bool syn_alone = syn_alone_of(s);
+        if (!syn_alone && tw_tcp_flags_bad(s->flags)) {
+            return false;
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);
@@ -3867,7 +3884,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
         s->h = h;
-        input_demux_in(st, s, key, NULL, NULL, false);
+        input_demux_in(st, s, key, NULL, NULL, false, syn_alone);
         return true;
     }
     /* SYN with FIN or RST, and no flag at all, go to the full parser (tw_tcp_parse drops
