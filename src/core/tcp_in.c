@@ -2942,7 +2942,12 @@ static inline __attribute__((always_inline)) void note_arrival_usual(tw_stack *s
                                                                     const tw_tcp_hdr *h)
 {
     assert(c->st == st);
-    if ((c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent)) {
+    /* Without the TS flag's test: a connection without timestamps has had usual_opts
+       find no option, so the usual parse's TSval 0 (tcp_hdr.h), and TS.Recent and its
+       stamp are read only with TW_F_TS (PAWS, the timestamps we send, TIME-WAIT's
+       record): the stores change nothing anyone reads. */
+    assert((c->flags & TW_F_TS) || (h->o.present == 0 && h->o.ts_val == 0));
+    if (tw_seq_le(s->seq, c->last_ack_sent)) {
         c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
     }
