@@ -3051,7 +3051,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             /* note_arrival_usual's TS.Recent, which the record keeps (and the last ACK
                echoes); its clocks (TS.Recent's age, the idle time) only for a
                connection that stays (below). */
-            bool ts_new = (c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent);
+            /* (without the TS flag's test, as note_arrival_usual: closing_ack_ok asked
+               usual_opts, so a connection without timestamps stores TSval 0, read by
+               nobody) */
+            assert((c->flags & TW_F_TS) || (h->o.present == 0 && h->o.ts_val == 0));
+            bool ts_new = tw_seq_le(s->seq, c->last_ack_sent);
             if (ts_new) {
                 c->ts_recent = h->o.ts_val;
             }
