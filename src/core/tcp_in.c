@@ -1573,7 +1573,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     assert(c->st == st);
     tw_seq ack = s->ack;
     const tw_tcp_opts *o = &h->o;
-    if ((c->flags & TW_F_TS) && (usual || (o->present & TW_OPT_TS)) && o->ts_ecr != 0 &&
+    /* (`usual` without the TS flag's test: a connection without timestamps has had
+       usual_opts find no option, so the usual parse's TSecr 0, which the next test
+       refuses) */
+    assert(!usual || (c->flags & TW_F_TS) || o->ts_ecr == 0);
+    if ((usual || ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS))) && o->ts_ecr != 0 &&
         (int32_t)(tw_ts_now(st, c->ts_offset) - o->ts_ecr) >= 0) {
         /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
            not, so Karn's ambiguity does not arise. */
