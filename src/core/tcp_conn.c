@@ -80,6 +80,17 @@ _Static_assert(TMPL_RTO + 16 <= DEADLINES_AT && TMPL_SNDBUF >= DEADLINES_END &&
                    TMPL_RCVBUF + 16 <= sizeof(struct tw_socket),
                "the templated runs lie outside the deadlines");
 
+/* A child's runs its caller fills whole, left out of tw_conn_init_as's zeroing: flags,
+   iss, snd_una and snd_nxt in the flags run; out_asum and out_addr, the object's last 16
+   bytes (all set by tw_conn_out_prep). */
+_Static_assert(offsetof(struct tw_socket, iss) == TMPL_FLAGS + 4 &&
+                   offsetof(struct tw_socket, snd_una) == TMPL_FLAGS + 8 &&
+                   offsetof(struct tw_socket, snd_nxt) == TMPL_FLAGS + 12 &&
+                   TW_CONN_OUT_AT % 16 == 0 && TW_CONN_OUT_AT >= DEADLINES_END &&
+                   offsetof(struct tw_socket, out_addr) == TW_CONN_OUT_AT + 8 &&
+                   sizeof(struct tw_socket) == TW_CONN_OUT_AT + 16,
+               "a child's runs left to its caller");
+
 void tw_conn_tmpl_init(tw_stack *st)
 {
     struct tw_socket c;

@@ -567,6 +567,8 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 #define TW_CONN_TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
 #define TW_CONN_TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
 #define TW_CONN_TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+/* The last 16 bytes, out_asum and out_addr (tcp_conn.c checks it). */
+#define TW_CONN_OUT_AT offsetof(struct tw_socket, out_asum)
 /* A connection object's first state, c from the class's free list or its slow path.
    `child` (a constant): a passive open's child, whose caller sets flags, local_mss,
    sndbuf_cap and rcvbuf_cap itself from its listener (tcp_in.c new_child): their runs
@@ -589,8 +591,17 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     }
 #endif
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
-       zeroing, with no second store to the deadlines (three of them) after it. */
-    tw_mem_zero(c, TW_CONN_DEADLINES_AT);
+       zeroing, with no second store to the deadlines (three of them) after it. A child
+       leaves out two runs its caller fills whole (tcp_in.c new_child and its callers,
+       before anything reads them): flags with iss, snd_una and snd_nxt (the template's
+       flags run), and the prepared addresses (out_asum, out_addr: tw_conn_out_prep). */
+    if (child) {
+        tw_mem_zero(c, TW_CONN_TMPL_FLAGS);
+        tw_mem_zero((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16,
+                    TW_CONN_DEADLINES_AT - (TW_CONN_TMPL_FLAGS + 16));
+    } else {
+        tw_mem_zero(c, TW_CONN_DEADLINES_AT);
+    }
 #if defined(__GNUC__)
     /* (two 16-byte stores, where GCC makes four of the assignments below) */
     *(tw_mem_v16 *)(void *)&c->rto_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
@@ -601,11 +612,14 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     c->dack_at = TW_TIME_NEVER;
     c->ka_at = TW_TIME_NEVER;
 #endif
-    tw_mem_zero((uint8_t *)c + TW_CONN_DEADLINES_END, sizeof(*c) - TW_CONN_DEADLINES_END);
+    tw_mem_zero((uint8_t *)c + TW_CONN_DEADLINES_END,
+                (child ? TW_CONN_OUT_AT : sizeof(*c)) - TW_CONN_DEADLINES_END);
 #if defined(__GNUC__)
     /* flags (tw_cc_flag(st->cfg.cc)), local_mss (tw_conn_mss_for(st, 0)), rto
        (cfg.rto_initial), sndbuf_cap (cfg.sndbuf), rcvbuf_cap (cfg.rcvbuf) */
-    *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_FLAGS) = t_flags;
+    if (!child) {
+        *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_FLAGS) = t_flags;
+    }
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_MSS) = t_mss;
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_RTO) = t_rto;
     *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_SNDBUF) = t_sndbuf;
@@ -741,15 +755,23 @@ void tw_conn_timer_place(tw_socket *c);
    no call, and no minimum of four deadlines. */
 /* tw_conn_timer_update for a timer known not held (tcp_in.c timer_release: the segment's
    held timer let go), `st` c's stack. */
-static inline void tw_conn_timer_update_unheld(tw_stack *st, tw_socket *c)
+/* (`misc_never`, a constant: the caller knows misc_at is NEVER -- set only in FIN-WAIT-2
+   and TIME-WAIT -- and it is left out of the test) */
+static inline void tw_conn_timer_update_unheld_as(tw_stack *st, tw_socket *c, bool misc_never)
 {
     assert(c->st == st && c != st->timer_held);
+    assert(!misc_never || c->misc_at == TW_TIME_NEVER);
     /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
-    if ((c->rto_at & c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER) {
+    if ((c->rto_at & (misc_never ? TW_TIME_NEVER : c->misc_at) & c->dack_at & c->ka_at) ==
+        TW_TIME_NEVER) {
         tw_wheel_cancel(&st->wheel, &c->timer);
         return;
     }
     tw_conn_timer_place(c);
+}
+static inline void tw_conn_timer_update_unheld(tw_stack *st, tw_socket *c)
+{
+    tw_conn_timer_update_unheld_as(st, c, false);
 }
 static inline void tw_conn_timer_update(tw_socket *c)
 {
@@ -1068,10 +1090,13 @@ uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm);
 /* Take what the peer's SYN or SYN+ACK offered (`peer`: present says which fields are set):
    the options both ends use, the peer's MSS and ours. Inline for an active open's
    SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
-static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
-    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer)
+/* (`fresh`, a constant: the caller knows c has none of the three option flags yet, as in
+   SYN-SENT, which only this step sets them in and leaves at once) */
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer, bool fresh)
 {
     assert(c->st == st); /* (given apart by in_syn_sent, which has it in a register) */
+    assert(!fresh || !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
     /* S4 / RFC 9293 3.7.1: without an MSS option the peer's MSS is 536; an option of 0
        is no segment size and counts as none (as Linux ignores it, and as in_listen
        keeps it). RFC 9293 also lets us clamp absurdly small values: at Linux's 48
@@ -1087,7 +1112,7 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
        on << 4 (no bit in common, so their sum is their or) only those land in the
        three flags (asserted in tcp_conn.c). */
     unsigned on = peer->present & st->syn_opts;
-    c->flags = (c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
+    c->flags = (fresh ? c->flags : c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
                ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK));
     if (on & TW_OPT_WSCALE) {
         c->snd_wscale = peer->wscale;
@@ -1105,6 +1130,11 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
+}
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer)
+{
+    tw_conn_apply_peer_syn_fresh(st, c, peer, false);
 }
 /* The same with c's stack loaded (tcp_conn.c tw_conn_apply_peer_syn). */
 static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_in(
@@ -1359,13 +1389,17 @@ void tw_conn_on_timer(tw_socket *c);
 /* An RTT measurement (RFC 6298 2.2-2.3, with alpha = 1/8 and beta = 1/4; the clock
    granularity G is the wheel's tick). Inline: a bulk sender takes one per ACK, a
    connection set-up two, and the call cost a sixth of the work. */
-static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stack *st,
-                                                                   tw_socket *c, tw_time r)
+/* tw_rtt_sample_in for a caller that may know the connection has no sample yet
+   (`fresh`, a constant: SRTT 0), which then does not ask. */
+static inline __attribute__((always_inline)) void tw_rtt_sample_as(const tw_stack *st,
+                                                                   tw_socket *c, tw_time r,
+                                                                   bool fresh)
 {
     assert(c->st == st); /* (given apart by a caller that has it in a register) */
+    assert(!fresh || c->srtt == 0);
     /* (the new SRTT and RTTVAR in locals: the RTO below then reads neither back from
        the connection after its stores) */
-    tw_time srtt = c->srtt, rttvar;
+    tw_time srtt = fresh ? 0 : c->srtt, rttvar;
     if (srtt == 0) {
         srtt = r ? r : 1;
         rttvar = r / 2;
@@ -1398,6 +1432,11 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stac
     }
 #endif
     c->rto = rto;
+}
+static inline __attribute__((always_inline)) void tw_rtt_sample_in(const tw_stack *st,
+                                                                   tw_socket *c, tw_time r)
+{
+    tw_rtt_sample_as(st, c, r, false);
 }
 static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw_time r)
 {

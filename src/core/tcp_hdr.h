@@ -53,7 +53,10 @@ typedef struct tw_tcp_hdr {
 
 /* The SYN layout of Linux and of tcpwave, 20 bytes: MSS, SACK-permitted, TS, NOP, WS. When
    the 20 bytes at `p` are in it, sets what tw_tcp_parse_opts would (the fields read
-   whatever `present` says; the SACK blocks are read only up to sack_n) and returns true.
+   whatever `present` says) and returns true. sack_n is left as it was: read only with
+   TW_OPT_SACK in `present` (tcp_sack.c) but for a trace's summary, for which
+   tw_tcp_parse_opts has zeroed it and the usual parse's callers fill it
+   (tw_tcp_opts_usual_fill).
    Inline: a SYN or SYN+ACK of the usual parse then makes no call. */
 static inline bool tw_tcp_opts_syn_layout(tw_tcp_opts *o, const uint8_t *p)
 {
@@ -68,7 +71,6 @@ static inline bool tw_tcp_opts_syn_layout(tw_tcp_opts *o, const uint8_t *p)
         return false;
     }
     o->present = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE;
-    o->sack_n = 0;
     o->mss = tw_get16(p + 2);
     o->ts_val = tw_get32(p + 8);
     o->ts_ecr = tw_get32(p + 12);
@@ -339,13 +341,16 @@ static inline void tw_tcp_usual_ports(tw_tcp_hdr *h, uint32_t ports)
     h->dport = (uint16_t)ports;
 }
 
-/* What tw_tcp_parse_usual_part leaves unset in `o` for options in place (nothing or TS
-   alone; tw_tcp_parse_opts sets them to 0 for the same options): for a reader that
-   takes them whatever `present` says. */
+/* What tw_tcp_parse_usual_part leaves unset in `o` (mss and sack_n for options in place,
+   nothing or TS alone; sack_n for the SYN layout, tw_tcp_opts_syn_layout) as
+   tw_tcp_parse_opts sets them, 0 for an option absent: for a reader that takes them
+   whatever `present` says. */
 static inline void tw_tcp_opts_usual_fill(tw_tcp_opts *o)
 {
-    if (!(o->present & (uint8_t)~TW_OPT_TS)) {
+    if (!(o->present & TW_OPT_MSS)) {
         o->mss = 0;
+    }
+    if (!(o->present & TW_OPT_SACK)) {
         o->sack_n = 0;
     }
 }

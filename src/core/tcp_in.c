@@ -343,16 +343,29 @@ static __attribute__((noinline, cold)) void listen_ecn(tw_reqsk *r, const tw_seg
     }
 }
 
+/* A SYN without RST, ACK or FIN: what a listener takes (in_listen_fo), and never one of
+   the bad combinations (tw_tcp_flags_bad). */
+static inline bool syn_alone_of(const tw_seg *s)
+{
+    return (s->flags & (TW_RST | TW_ACK | TW_SYN | TW_FIN)) == TW_SYN;
+}
+
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
-                                                               tw_seg *s, uint64_t key,
-                                                               bool have_floor, uint32_t isn_floor,
-                                                               bool may_trace,
-                                                               const tw_tfo_cookie *fo)
+                                                               tw_seg *s, const tw_tcp_hdr *h,
+                                                               uint64_t key, bool have_floor,
+                                                               uint32_t isn_floor, bool may_trace,
+                                                               const tw_tfo_cookie *fo,
+                                                               bool syn_alone)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
+    /* (`h`: s->h, given apart as the caller has it: read through s, it was loaded again
+       after the entry's stores, which might alias s as far as the compiler knows) */
+    assert(h == s->h);
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
-    if ((s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
+    /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN: syn_alone) */
+    assert(!syn_alone || syn_alone_of(s));
+    if (!syn_alone && (s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
         if (s->flags & TW_RST) {
             tw_drop(st, TW_CNT_TCP_RX_LISTEN_RST, &s->sum, l);
             return;
@@ -402,7 +415,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         return;
     }
     const tw_config *cfg = &st->cfg;
-    const tw_tcp_opts *po = &s->h->o;
+    const tw_tcp_opts *po = &h->o;
     /* Every field is set below rather than zeroed first: ts_recent or sent_us as opts
        has TW_OPT_TS or not (the one of the two then read), h.next by the table's
        insertion, the timer's next when it is placed (wheel.h). */
@@ -424,10 +437,15 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
     }
     r->peer_mss = pm;
-    r->peer_win = s->h->win;
+    r->peer_win = h->win;
     assert(l->syn_wnd == tw_syn_wnd(l->rcvbuf_cap));
-    r->rcv_wnd = l->syn_wnd;
-    r->oow_at = 0;
+    /* rcv_wnd, and oow_at 0 (no repeated SYN answered yet), in one store (GCC merges
+       only constants) */
+    _Static_assert(offsetof(tw_reqsk, oow_at) == offsetof(tw_reqsk, rcv_wnd) + 2 &&
+                       sizeof(r->rcv_wnd) == 2 && sizeof(r->oow_at) == 2,
+                   "rcv_wnd, oow_at");
+    uint32_t wnd_oow = tw_cksum_little_endian() ? l->syn_wnd : (uint32_t)l->syn_wnd << 16;
+    memcpy((uint8_t *)r + offsetof(tw_reqsk, rcv_wnd), &wnd_oow, 4);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
     uint8_t opts = (uint8_t)(po->present & st->syn_opts);
@@ -443,7 +461,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         r->sent_us = (uint32_t)(st->now / TW_US(1));
     }
     uint32_t iss, ts_off;
-    tw_isn_ts(st, s->raddr, s->h->sport, l->lport, &iss, &ts_off);
+    tw_isn_ts(st, s->raddr, h->sport, l->lport, &iss, &ts_off);
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
         iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
     }
@@ -480,19 +498,20 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
 }
 
 static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_socket *l,
-                                                            tw_seg *s, uint64_t key,
-                                                            bool have_floor, uint32_t isn_floor,
-                                                            bool may_trace)
+                                                            tw_seg *s, const tw_tcp_hdr *h,
+                                                            uint64_t key, bool have_floor,
+                                                            uint32_t isn_floor, bool may_trace,
+                                                            bool syn_alone)
 {
-    in_listen_fo(st, l, s, key, have_floor, isn_floor, may_trace, NULL);
+    in_listen_fo(st, l, s, h, key, have_floor, isn_floor, may_trace, NULL, syn_alone);
 }
 
 /* see fastopen.h: in_listen with the cookie for the SYN+ACK, out of line (Fast Open's
    SYNs only). */
 void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie)
 {
-    in_listen_fo(l->st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0, true,
-                 cookie);
+    in_listen_fo(l->st, l, s, s->h, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0,
+                 true, cookie, false);
 }
 
 /* see fastopen.h. RFC 7413 4.2: a SYN with a valid cookie opens the connection at once:
@@ -584,7 +603,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s, uint64_t key,
                                                          uint32_t isn_floor)
 {
-    in_listen(l->st, l, s, key, true, isn_floor, true);
+    in_listen(l->st, l, s, s->h, key, true, isn_floor, true, false);
 }
 
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
@@ -1080,16 +1099,56 @@ static __attribute__((noinline, cold)) bool synack_ecr_refuse(tw_stack *st, tw_s
     return false;
 }
 
+static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
+                                                                 const tw_seg *s,
+                                                                 const tw_tcp_hdr *h,
+                                                                 bool may_trace, bool has_ack);
+
+/* S7: a SYN+ACK (or an ACK) that does not cover our SYN answers an old duplicate SYN:
+   <SEQ=SEG.ACK><CTL=RST> unless it is a RST, and SYN-SENT stays. */
+static __attribute__((noinline, cold)) bool syn_sent_bad_ack(tw_stack *st, tw_socket *c,
+                                                             const tw_seg *s)
+{
+    tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
+    if (!(s->flags & TW_RST)) {
+        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
+    }
+    return false;
+}
+
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. Returns true when it has let go of the timer
    in_conn holds (the SYN+ACK that takes c to ESTABLISHED: timer_release's steps, known
    to have something to tell the wheel), false for in_conn to let go of it. */
+/* The usual SYN+ACK: ACK and SYN, without RST, FIN, ECE or CWR. */
+static inline bool syn_sent_usual(const tw_seg *s)
+{
+    return (s->flags & (TW_RST | TW_SYN | TW_FIN | TW_ECE | TW_CWR | TW_ACK)) ==
+           (TW_SYN | TW_ACK);
+}
+
 static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_socket *c,
                                                              const tw_seg *s,
                                                              const tw_tcp_hdr *h,
-                                                             bool may_trace)
+                                                             bool may_trace, bool usual)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
+    assert(usual == syn_sent_usual(s));
+    /* The usual SYN+ACK (`usual`: syn_sent_usual, the caller's test) first: the checks
+       below take it the same way in the same order (the ACK's, TSecr's, then the
+       flags', which it passes), and the steps after them then know it has an ACK. */
+    if (__builtin_expect(usual, 1)) {
+        assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
+        if (s->ack.v != c->iss.v + 1 &&
+            !((c->flags & TW_F_EXTRAS) && tw_tfo_synsent_ack(c, s->ack))) {
+            return syn_sent_bad_ack(st, c, s);
+        }
+        if (__builtin_expect(h->o.ts_ecr != c->ts_recent, 0) &&
+            synack_ecr_bad(st, c, s, h)) {
+            return synack_ecr_refuse(st, c, s);
+        }
+        return syn_sent_accept(st, c, s, h, may_trace, true);
+    }
     bool has_ack = (s->flags & TW_ACK) != 0;
     /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
        here: only the SYN was sent, and its first sending (in connect, before any segment
@@ -1100,13 +1159,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
     if (has_ack && s->ack.v != c->iss.v + 1 &&
         !((c->flags & TW_F_EXTRAS) && !(s->flags & TW_RST) && tw_tfo_synsent_ack(c, s->ack))) {
-        /* S7: the ACK does not cover our SYN, so the SYN+ACK answers an old duplicate
-           SYN. Send <SEQ=SEG.ACK><CTL=RST> (unless it is a RST) and stay in SYN-SENT. */
-        tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
-        if (!(s->flags & TW_RST)) {
-            tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
-        }
-        return false;
+        return syn_sent_bad_ack(st, c, s);
     }
     /* (the usual SYN+ACK echoes the TSval of our one SYN, which out_syn_all left in
        TS.Recent: one compare; any other segment, TSecr 0 without the option, asks
@@ -1138,6 +1191,16 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             tw_ecn_syn(c, s->flags); /* (a simultaneous open's SYN: ecn.c) */
         }
     }
+    return syn_sent_accept(st, c, s, h, may_trace, has_ack);
+}
+
+/* in_syn_sent's steps after its checks (`has_ack`: the segment's ACK bit, a constant for
+   the usual SYN+ACK's copy). */
+static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
+                                                                 const tw_seg *s,
+                                                                 const tw_tcp_hdr *h,
+                                                                 bool may_trace, bool has_ack)
+{
     /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
        covers the SYN alone and the peer sends its FIN again. RFC 9293 3.10.7.3 would go
        on to its sixth step; Linux's tcp_rcv_synsent_state_process discards everything
@@ -1154,7 +1217,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     c->rcv_adv = c->rcv_nxt;
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
-    tw_conn_apply_peer_syn_as(st, c, &h->o);
+    tw_conn_apply_peer_syn_fresh(st, c, &h->o, true);
     if (may_trace && (c->flags & TW_F_EXTRAS) && has_ack) {
         /* (Fast Open: the option sends the SYN+ACK to the full parser, so only its copy
            of these steps asks) */
@@ -1170,7 +1233,9 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
         /* S3: our SYN is acknowledged; ESTABLISHED, and the third segment goes out
            carrying queued data when there is some (S5). */
         if ((c->flags & TW_F_RTT_TIMING) && c->retries == 0) {
-            tw_rtt_sample_in(st, c, st->now - c->rtt_start);
+            /* (fresh: a connection's first sample -- connect takes only a socket never
+               started, and SYN-SENT takes no other) */
+            tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
         }
         c->flags &= ~TW_F_RTT_TIMING;
         c->snd_una = ack;
@@ -1221,8 +1286,11 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
            entry still waits unplaced (wheel.h lazy, a time) and the request just sent
            restarted the RTO, the only deadline (the three others NEVER: their AND is):
            the waiting entry moves to it, what tw_conn_timer_place would do. */
+        /* (misc_at, the FIN-WAIT-2 and TIME-WAIT deadline, is set only in those states:
+           NEVER here, left out of the test) */
+        assert(c->misc_at == TW_TIME_NEVER);
         if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER &&
-                                 (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER,
+                                 (c->dack_at & c->ka_at) == TW_TIME_NEVER,
                              1)) {
             c->timer.expires = c->rto_at;
         } else {
@@ -1496,7 +1564,8 @@ static __attribute__((noinline, cold)) bool rtt_echo_ambiguous(tw_socket *c, uin
 /* `h` is s->h (given apart: the usual packet's function has it in its own frame);
    `usual` says the segment passed usual_opts (it carries timestamps if the connection
    uses them: a constant where the caller knows it); `unheld` that c's timer is not held
-   (header prediction, fast_do), so the RTO's change goes to the wheel without asking. */
+   (header prediction, fast_do: ESTABLISHED), so the RTO's change goes to the wheel
+   without asking. */
 static inline __attribute__((always_inline)) void
 ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, bool usual,
                bool first, bool unheld)
@@ -1504,7 +1573,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     assert(c->st == st);
     tw_seq ack = s->ack;
     const tw_tcp_opts *o = &h->o;
-    if ((c->flags & TW_F_TS) && (usual || (o->present & TW_OPT_TS)) && o->ts_ecr != 0 &&
+    /* (`usual` without the TS flag's test: a connection without timestamps has had
+       usual_opts find no option, so the usual parse's TSecr 0, which the next test
+       refuses) */
+    assert(!usual || (c->flags & TW_F_TS) || o->ts_ecr == 0);
+    if ((usual || ((c->flags & TW_F_TS) && (o->present & TW_OPT_TS))) && o->ts_ecr != 0 &&
         (int32_t)(tw_ts_now(st, c->ts_offset) - o->ts_ecr) >= 0) {
         /* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK, retransmission or
            not, so Karn's ambiguity does not arise. */
@@ -1518,7 +1591,9 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         /* (header prediction's ACKs, `unheld`, come in the Open state: no episode) */
         if (unheld || first || __builtin_expect(c->ca_state == TW_CA_OPEN, 1) ||
             !rtt_echo_ambiguous(c, o->ts_ecr, ack)) {
-            tw_rtt_sample_in(st, c, ms ? TW_MS(ms) : TW_US(500));
+            /* (`first`: a child with timestamps has no sample yet, req_promote taking
+               one only without them) */
+            tw_rtt_sample_as(st, c, ms ? TW_MS(ms) : TW_US(500), first);
         }
     } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
@@ -1580,7 +1655,9 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
             c->rto_at = tw_time_add(st->now, tw_conn_pto_or_rto(st, c)); /* RFC 8985 7.2 */
         }
         if (unheld) {
-            tw_conn_timer_update_unheld(st, c); /* (timer_changed_in's other case) */
+            /* (timer_changed_in's other case; header prediction's ESTABLISHED has no
+               FIN-WAIT-2 or TIME-WAIT deadline) */
+            tw_conn_timer_update_unheld_as(st, c, true);
         } else {
             timer_changed_in(st, c);
         }
@@ -2879,7 +2956,12 @@ static inline __attribute__((always_inline)) void note_arrival_usual(tw_stack *s
                                                                     const tw_tcp_hdr *h)
 {
     assert(c->st == st);
-    if ((c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent)) {
+    /* Without the TS flag's test: a connection without timestamps has had usual_opts
+       find no option, so the usual parse's TSval 0 (tcp_hdr.h), and TS.Recent and its
+       stamp are read only with TW_F_TS (PAWS, the timestamps we send, TIME-WAIT's
+       record): the stores change nothing anyone reads. */
+    assert((c->flags & TW_F_TS) || (h->o.present == 0 && h->o.ts_val == 0));
+    if (tw_seq_le(s->seq, c->last_ack_sent)) {
         c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
     }
@@ -2983,7 +3065,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             /* note_arrival_usual's TS.Recent, which the record keeps (and the last ACK
                echoes); its clocks (TS.Recent's age, the idle time) only for a
                connection that stays (below). */
-            bool ts_new = (c->flags & TW_F_TS) && tw_seq_le(s->seq, c->last_ack_sent);
+            /* (without the TS flag's test, as note_arrival_usual: closing_ack_ok asked
+               usual_opts, so a connection without timestamps stores TSval 0, read by
+               nobody) */
+            assert((c->flags & TW_F_TS) || (h->o.present == 0 && h->o.ts_val == 0));
+            bool ts_new = tw_seq_le(s->seq, c->last_ack_sent);
             if (ts_new) {
                 c->ts_recent = h->o.ts_val;
             }
@@ -3519,11 +3605,14 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
-        if (!may_trace && tw_tcp_flags_bad(s->flags)) {
+        /* (the usual SYN+ACK's flags, in_syn_sent's first test, passes the bad
+           combinations' test: asked only for the others) */
+        bool usual = syn_sent_usual(s);
+        if (!usual && !may_trace && tw_tcp_flags_bad(s->flags)) {
             return usual_flags_bad(st);
         }
         timer_hold(st, c);
-        if (!in_syn_sent(st, c, s, h, may_trace)) {
+        if (!in_syn_sent(st, c, s, h, may_trace, usual)) {
             timer_release(st, c);
         }
         return true;
@@ -3610,9 +3699,12 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    the usual packet's function for a segment of no connection (a SYN, the third segment
    of a passive open: two of a lifecycle's seven), which then makes no call of its own
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
+/* (`syn_alone`: the caller found the segment a SYN without RST, ACK or FIN, syn_alone_of,
+   which in_listen then does not ask again) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
                                                                  uint64_t key, tw_hnode *n,
-                                                                 tw_hnode *rq, bool may_trace)
+                                                                 tw_hnode *rq, bool may_trace,
+                                                                 bool syn_alone)
 {
     const tw_tcp_hdr *h = s->h;
     if (rq) {
@@ -3658,7 +3750,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         if (have_floor) {
             in_listen_after_tw(l, s, key, isn_floor);
         } else {
-            in_listen(st, l, s, key, false, 0, may_trace);
+            in_listen(st, l, s, h, key, false, 0, may_trace, syn_alone);
         }
         return;
     }
@@ -3668,7 +3760,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n, tw_hnode *rq)
 {
-    input_demux_in(st, s, key, n, rq, true);
+    input_demux_in(st, s, key, n, rq, true, false);
 }
 
 /* The connection table's lookup for a segment, with two one-entry caches in front
@@ -3797,8 +3889,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             assert(tw_timewait_find(st, key) == NULL);
             return req_input(st, (tw_reqsk *)rq, s, false);
         }
-        if (tw_tcp_flags_bad(s->flags)) {
-            return false; /* (the parse left the flags to us: see below) */
+        /* (the parse left the flags to us, see below: a SYN alone, the usual segment
+           here, passes the bad combinations' test, asked only for the others, and
+           in_listen then knows it) */
+        bool syn_alone = syn_alone_of(s);
+        if (!syn_alone && tw_tcp_flags_bad(s->flags)) {
+            return false;
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);
@@ -3811,7 +3907,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
         s->h = h;
-        input_demux_in(st, s, key, NULL, NULL, false);
+        input_demux_in(st, s, key, NULL, NULL, false, syn_alone);
         return true;
     }
     /* SYN with FIN or RST, and no flag at all, go to the full parser (tw_tcp_parse drops
