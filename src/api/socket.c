@@ -931,6 +931,30 @@ static inline __attribute__((always_inline)) bool window_update_due_in(const tw_
     return d > 0 && (uint32_t)d >= step;
 }
 
+/* window_update_due_in for the whole buffer free (space rcvbuf_cap: the usual read, which
+   took everything readable, with the buffer limit not lowered): the same answer with
+   fewer steps. With M = min(rcvbuf_cap, the largest window) and step as there, M >= step
+   >= 1 (step is at most half the buffer and at most a 16-bit MSS, below the largest
+   window; a buffer of 1024 or more and an MSS of 1 or more: asserted), so "M - adv >=
+   step and > 0" is open <= M - step, open the signed distance to the window's edge (when
+   <= 0, adv 0: due, as M >= step and M > 0), in one signed compare. */
+static inline __attribute__((always_inline)) bool window_update_due_whole(const tw_socket *s)
+{
+    if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
+          s->state == TW_STATE_FIN_WAIT_2)) {
+        return false;
+    }
+    uint32_t space = s->rcvbuf_cap;
+    uint32_t most = 65535u << s->rcv_wscale;
+    if (space > most) {
+        space = most;
+    }
+    uint32_t mss = tw_conn_local_mss(s);
+    uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
+    assert(step >= 1 && space >= step);
+    return tw_seq_diff(s->rcv_adv, s->rcv_nxt) <= (int32_t)(space - step);
+}
+
 /* A read opened the window by a segment or more (window_update_due): the update's ACK is
    owed (a reply written in this turn carries it), and the receive buffer's auto-tuning
    looks at what was read (tw_rcv_space_adjust: once per round trip it may grow the
@@ -1032,7 +1056,7 @@ static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
     /* (no tw_rcv_space_adjust for a read of 16 to 64 bytes: a request's or a response's,
        whose first read after the handshake finds the window opened past the SYN+ACK's
        unscaled 65535; the bytes count at the next larger read, window_opened) */
-    if (window_update_due_in(s, s->rcvbuf_cap)) {
+    if (window_update_due_whole(s)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
 }
@@ -1076,7 +1100,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                (bulk +4.3 per KiB). The empty asm makes s a new value for GCC, which
                otherwise takes the place computed for the in-line copy, before the
                branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
-            if (window_update_due_in(s, s->rcvbuf_cap)) {
+            if (window_update_due_whole(s)) {
                 tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
                 if (__builtin_expect(tw_rcv_space_due(s), 0)) {
                     /* (window_opened's auto-tuning, with the ring's steps and the copy,
