@@ -381,6 +381,17 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
     tw_stack_trim_if_idle(st);
 }
 
+__attribute__((noinline)) void tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f)
+{
+    bool emptied = false;
+    if (f & TW_F_BOUND) {
+        uint32_t port = c->lport;
+        emptied = tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port, (f & TW_F_REUSE) != 0,
+                                (f & TW_F_AUTOBOUND) != 0);
+    }
+    tw_conn_free_end_rare(st, c, emptied, true);
+}
+
 /* tw_stack_trim_if_idle's step once the stack is idle: a trim when there is something
    to give back. */
 void tw_stack_trim_idle(tw_stack *st)
