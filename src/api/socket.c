@@ -685,8 +685,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
            connect_new_peer. The timestamp offset goes straight to the socket: nothing
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
-        uint64_t ab = (uint64_t)st->cfg.addr | (uint64_t)addr << 32;
-        if (__builtin_expect(ab != st->isn_mid_word, 0)) {
+        if (__builtin_expect(addr != st->isn_mid_peer, 0)) {
             return connect_new_peer(s, addr, port, hash);
         }
         uint32_t m = (uint32_t)tw_div_4us(st->now);

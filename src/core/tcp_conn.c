@@ -850,11 +850,12 @@ void tw_conn_notify_acceptable(tw_socket *l)
 }
 /* tw_tuple_hash for a peer other than the last one: out of line, so that the usual case
    keeps no more registers across its call than before. */
-static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint64_t ab,
+static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint32_t raddr,
                                                               uint32_t c)
 {
-    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre, ab);
-    st->isn_mid_word = ab;
+    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre,
+                        (uint64_t)st->cfg.addr | (uint64_t)raddr << 32);
+    st->isn_mid_peer = raddr;
     return tw_siphash_3x32_mid(&st->isn_mid, c);
 }
 
@@ -862,10 +863,9 @@ uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lp
 {
     /* The first word's compression is kept for the last peer (stack.h isn_mid): a
        quarter of the hash, which the next connection with that host does not redo. */
-    uint64_t ab = (uint64_t)st->cfg.addr | (uint64_t)raddr << 32;
     uint32_t c = (uint32_t)lport << 16 | rport;
-    if (ab != st->isn_mid_word) {
-        return tuple_hash_new_peer(st, ab, c);
+    if (raddr != st->isn_mid_peer) {
+        return tuple_hash_new_peer(st, raddr, c);
     }
     return tw_siphash_3x32_mid(&st->isn_mid, c);
 }
