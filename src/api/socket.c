@@ -197,10 +197,14 @@ static __attribute__((noinline)) int reuseaddr_bound(tw_socket *s, bool on)
 int tw_socket_set_reuseaddr(tw_socket *s, bool on)
 {
     SETTING(s);
-    if (s->flags & TW_F_BOUND) {
+    uint32_t f = s->flags;
+    if (f & TW_F_BOUND) {
         return reuseaddr_bound(s, on);
     }
-    s->flags = (s->flags & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
+    /* (the flag by a shift of the bool, 0 or 1: GCC's choice between two values took a
+       conditional move and two more steps) */
+    _Static_assert(TW_F_REUSE == 1u << 2, "TW_F_REUSE's bit");
+    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 2;
     return 0;
 }
 
