@@ -385,10 +385,11 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
    tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook, the
    default receive buffer and room in the table (its tests are then not made again, and
    their calls are not there to keep registers for). */
-static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uint32_t iss,
-                                                               uint64_t hash, bool usual)
+static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
+                                                               uint32_t iss, uint64_t hash,
+                                                               bool usual)
 {
-    tw_stack *st = s->st;
+    assert(st == s->st); /* (the caller's, in a register) */
     if (usual || __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
         s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
     } else {
@@ -455,7 +456,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
 static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
                                                          uint64_t hash)
 {
-    return connect_start(s, iss, hash, false);
+    return connect_start(s->st, s, iss, hash, false);
 }
 
 /* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
@@ -517,7 +518,7 @@ static inline __attribute__((always_inline)) int connect_go(tw_stack *st, tw_soc
                          0)) {
         return connect_start_other(s, iss, hash);
     }
-    return connect_start(s, iss, hash, true);
+    return connect_start(st, s, iss, hash, true);
 }
 
 /* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
