@@ -387,6 +387,7 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
    their calls are not there to keep registers for). */
 static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
                                                                uint32_t iss, uint64_t hash,
+                                                               tw_hnode **slot, uint8_t *tag,
                                                                bool usual)
 {
     assert(st == s->st); /* (the caller's, in a register) */
@@ -407,8 +408,9 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
        in no table. The lookup's hash: the same key, not hashed again. */
     assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(s->raddr, s->rport, s->lport));
     if (usual) {
-        /* (tw_htab_insert_hashed's case, the tags there: connect's lookup asked them) */
-        tw_htab_push_tagged(&st->conns, &s->h, hash);
+        /* (tw_htab_insert_hashed's case, the tags there, and the bucket's slot and tag
+           byte: connect's lookup asked and found them) */
+        tw_htab_push_tagged_at(&st->conns, slot, tag, &s->h, hash);
         st->conns.count++;
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
@@ -456,7 +458,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
 static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
                                                          uint64_t hash)
 {
-    return connect_start(s->st, s, iss, hash, false);
+    return connect_start(s->st, s, iss, hash, NULL, NULL, false);
 }
 
 /* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
@@ -511,14 +513,15 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
    hook, a receive buffer other than the default or a table to grow, connect_start_other
    (tail-called: the usual connect keeps no frame for it). */
 static inline __attribute__((always_inline)) int connect_go(tw_stack *st, tw_socket *s,
-                                                            uint32_t iss, uint64_t hash)
+                                                            uint32_t iss, uint64_t hash,
+                                                            tw_hnode **slot, uint8_t *tag)
 {
     if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
                              st->conns.count > st->conns.mask,
                          0)) {
         return connect_start_other(s, iss, hash);
     }
-    return connect_start(st, s, iss, hash, true);
+    return connect_start(st, s, iss, hash, slot, tag, true);
 }
 
 /* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
@@ -535,7 +538,8 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
     if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
         return connect_lookup(s, iss, hash);
     }
-    return connect_go(st, s, iss, hash);
+    size_t bi = (size_t)hash & st->conns.mask;
+    return connect_go(st, s, iss, hash, &st->conns.b[bi], &st->conns.tag[bi]);
 }
 
 /* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
@@ -557,21 +561,26 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     if (__builtin_expect(!st->conns.tag, 0)) {
         return connect_lookup(s, iss, hash);
     }
-    if (((unsigned)st->conns.tag[bi] >> (hash >> 61)) & 1u) {
+    /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
+       byte store below otherwise made GCC load the table's arrays and work the index
+       out again after it) */
+    tw_hnode **slot = &st->conns.b[bi];
+    uint8_t *tag = &st->conns.tag[bi];
+    if (((unsigned)*tag >> (hash >> 61)) & 1u) {
         /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
            the chain, and when it is empty, makes the tag exact (0) as its walk would. */
-        if (st->conns.b[bi]) {
+        if (*slot) {
             return connect_lookup(s, iss, hash);
         }
-        st->conns.tag[bi] = 0;
+        *tag = 0;
     } else {
-        TW_PREFETCH(&st->conns.b[bi]);
+        TW_PREFETCH(slot);
     }
     if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
-    return connect_go(st, s, iss, hash);
+    return connect_go(st, s, iss, hash, slot, tag);
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):
