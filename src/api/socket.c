@@ -848,6 +848,28 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                            (1u << TW_STATE_CLOSE_WAIT))) &&
                              !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE)),
                          1)) {
+        /* The first write of a usual size (a ring without a block is empty, send_dst)
+           with the block's room in the limit (TW_MEM_RING_BLOCK <= sndbuf_cap, so the
+           whole write fits: no room to work out, n is len) and a block on the free list:
+           send_dst's first case, asked first (a request's or a response's write; a
+           bulk sender's ring has its block, and goes on below). */
+        if (__builtin_expect(!s->snd.buf && len - 16 <= 48 &&
+                                 TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+                                 s->st->mem.cache[TW_MC_RING].head,
+                             1)) {
+            assert(s->snd.cap == 0 && s->snd.len == 0);
+            uint8_t *dst = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            s->snd.buf = dst;
+            s->snd.cap = TW_MEM_RING_BLOCK;
+            s->snd.head = 0;
+            tw_copy(dst, buf, len);
+            s->snd.len = (uint32_t)len;
+            if (s->state >= TW_STATE_ESTABLISHED) {
+                return tw_out_send_push_leave(s, len); /* (as below) */
+            }
+            leave(s->st);
+            return (tw_ssize)len;
+        }
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
         size_t n = len < room ? len : room; /* (a size_t: the count returned) */
