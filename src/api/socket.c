@@ -1120,6 +1120,16 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            bytes, marked expected), else last, after the call's end (the copy calls no
            hook), as a tail call: recv then keeps nothing across a call and saves no
            register. Every other read is recv_copy's. */
+        /* Most often the readable bytes start at the ring's front (a read that takes
+           everything starts the ring over there, recv_all_read, and so does a fresh
+           ring's first segment): the bytes are then in one piece, with no room to the
+           end to work out. */
+        if (__builtin_expect(n == s->rcv.len && s->rcv.head == 0 && n - 16 <= 48, 1)) {
+            assert(n <= s->rcv.cap);
+            tw_copy(buf, s->rcv.buf, n); /* (in line: no call) */
+            recv_all_read(s);
+            return (tw_ssize)n;
+        }
         bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
