@@ -859,12 +859,13 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
            whole write fits: no room to work out, n is len) and a block on the free list:
            send_dst's first case, asked first (a request's or a response's write; a
            bulk sender's ring has its block, and goes on below). */
+        tw_stack *st = s->st; /* (kept in a register: the copy's stores may be any object's) */
         if (__builtin_expect(!s->snd.buf && len - 16 <= 48 &&
                                  TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
-                                 s->st->mem.cache[TW_MC_RING].head,
+                                 st->mem.cache[TW_MC_RING].head,
                              1)) {
             assert(s->snd.cap == 0 && s->snd.len == 0);
-            uint8_t *dst = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            uint8_t *dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             s->snd.buf = dst;
             s->snd.cap = TW_MEM_RING_BLOCK;
             s->snd.head = 0;
@@ -873,7 +874,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             if (s->state >= TW_STATE_ESTABLISHED) {
                 return tw_out_send_push_leave(s, len); /* (as below) */
             }
-            leave(s->st);
+            leave(st);
             return (tw_ssize)len;
         }
         /* (more can be queued than a limit the application lowered) */
