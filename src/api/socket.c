@@ -72,9 +72,17 @@ static int refuse(tw_stack *st, int rc)
         tw_stack_set_now((s)->st, now);                                                    \
     } while (0)
 
+/* Never started, nor a listener, so in CLOSED: the flags alone tell. A socket leaves
+   CLOSED only for LISTEN, with TW_F_LISTENER (tw_socket_listen), or through SYN-SENT or
+   SYN-RECEIVED, which set TW_F_STARTED (connect_start, tw_conn_set_state, tcp_in.c
+   req_promote); TW_F_STARTED is taken back only in CLOSED (connect_renew_failed), and
+   TW_F_LISTENER only once its listener is back in CLOSED (shutdown_listener): so
+   CLOSED needs no test of its own (asserted). */
 static bool fresh(const tw_socket *s)
 {
-    return s->state == TW_STATE_CLOSED && !(s->flags & (TW_F_LISTENER | TW_F_STARTED));
+    bool never = !(s->flags & (TW_F_LISTENER | TW_F_STARTED));
+    assert(!never || s->state == TW_STATE_CLOSED);
+    return never;
 }
 
 /* see tcpwave.h */
@@ -674,10 +682,8 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     ENTER(s, now);
     tw_stack *st = s->st;
     int rc;
-    if (__builtin_expect((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) !=
-                             TW_STATE_CLOSED,
-                         0)) {
-        return connect_not_fresh(s, addr, port); /* (!fresh(s), in one test: CLOSED is 0) */
+    if (__builtin_expect(!fresh(s), 0)) {
+        return connect_not_fresh(s, addr, port);
     } else if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
