@@ -981,12 +981,16 @@ static inline __attribute__((always_inline)) bool window_update_due_in(const tw_
 
 /* window_update_due_in for the whole buffer free (space rcvbuf_cap: the usual read, which
    took everything readable, with the buffer limit not lowered): the same answer with
-   fewer steps. With M = min(rcvbuf_cap, the largest window) and step as there, M >= step
-   >= 1 (step is at most half the buffer and at most a 16-bit MSS, below the largest
-   window; a buffer of 1024 or more and an MSS of 1 or more: asserted), so "M - adv >=
-   step and > 0" is open <= M - step, open the signed distance to the window's edge (when
-   <= 0, adv 0: due, as M >= step and M > 0), in one signed compare. */
-static inline __attribute__((always_inline)) bool window_update_due_whole(const tw_socket *s)
+   fewer steps. With M = min(rcvbuf_cap, the largest window) and step as there, "M - adv
+   >= step and > 0" is M - adv >= max(step, 1), that is open <= M - max(step, 1), open
+   the signed distance to the window's edge (when <= 0, adv 0: due, as M >= 1 and M >=
+   step: step is at most half the buffer and at most a 16-bit MSS, below the largest
+   window), in one signed compare. step is 0 only for a buffer of one byte, which
+   tw_config.rcvbuf allows: `big` says the caller read 2 bytes or more (the readable
+   bytes, at most the buffer: tcp_in.c takes no more than tw_conn_rcv_space, and a
+   buffer not lowered never shrinks), so that step >= 1 needs no step of its own. */
+static inline __attribute__((always_inline)) bool window_update_due_whole(const tw_socket *s,
+                                                                          bool big)
 {
     if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
           s->state == TW_STATE_FIN_WAIT_2)) {
@@ -999,7 +1003,10 @@ static inline __attribute__((always_inline)) bool window_update_due_whole(const 
     }
     uint32_t mss = tw_conn_local_mss(s);
     uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
-    assert(step >= 1 && space >= step);
+    if (!big) {
+        step += step == 0;
+    }
+    assert(space >= 1 && space >= step && step >= 1);
     return tw_seq_diff(s->rcv_adv, s->rcv_nxt) <= (int32_t)(space - step);
 }
 
@@ -1099,12 +1106,13 @@ static __attribute__((noinline)) tw_ssize recv_read_opened(tw_socket *s, void *b
    buffer limit not lowered, nothing stored past it), up to the call's end. */
 static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
 {
+    assert(s->rcv.len >= 16 && s->rcv.len <= s->rcvbuf_cap); /* (window_update_due_whole) */
     s->rcv.len = 0;
     s->rcv.head = 0;
     /* (no tw_rcv_space_adjust for a read of 16 to 64 bytes: a request's or a response's,
        whose first read after the handshake finds the window opened past the SYN+ACK's
        unscaled 65535; the bytes count at the next larger read, window_opened) */
-    if (window_update_due_whole(s)) {
+    if (window_update_due_whole(s, true)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
 }
@@ -1158,7 +1166,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                (bulk +4.3 per KiB). The empty asm makes s a new value for GCC, which
                otherwise takes the place computed for the in-line copy, before the
                branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
-            if (window_update_due_whole(s)) {
+            if (window_update_due_whole(s, false)) {
                 tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
                 if (__builtin_expect(tw_rcv_space_due(s), 0)) {
                     /* (window_opened's auto-tuning, with the ring's steps and the copy,
