@@ -714,9 +714,8 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
         if (__builtin_expect(addr != st->isn_mid_peer, 0)) {
             return connect_new_peer(s, addr, port, hash);
         }
-        uint32_t m = (uint32_t)tw_div_4us(st->now);
         uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
-        return connect_hashed(s, h, m, hash);
+        return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash);
     }
     leave(st);
     return rc;
