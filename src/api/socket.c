@@ -559,9 +559,9 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
 /* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
    part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
    the usual connect makes no call but the SYN's: its other cases go to functions of
-   their own, tail-called (a 4-tuple the tables' filters do not rule out,
-   connect_lookup; a trace hook, a receive buffer other than the default, a table to
-   grow, connect_start_other). The 4-tuple is free when the two filters say so at once,
+   their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
+   hook, a receive buffer other than the default, a table to grow: connect_lookup, then
+   connect_start_other). The 4-tuple is free when the two filters say so at once,
    as they most often do (tw_htab_find_hashed's tag, with its prefetch of the bucket the
    insert writes, and tw_timewait_find_pre's filter). */
 static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
@@ -572,7 +572,13 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     tw_stack *st = s->st;
     size_t bi = (size_t)hash & st->conns.mask;
     const tw_twtab *T = &st->tws;
-    if (__builtin_expect(!st->conns.tag, 0)) {
+    /* connect_go's tests first, while registers are free (after the filters' work they
+       took a callee-saved one): a trace hook, a receive buffer other than the default
+       or a table to grow take connect_lookup's full lookups, which come to
+       connect_start_other as connect_go would. */
+    if (__builtin_expect(!st->conns.tag || st->cfg.trace != NULL ||
+                             s->rcvbuf_cap != st->cfg.rcvbuf || st->conns.count > st->conns.mask,
+                         0)) {
         return connect_lookup(s, iss, hash);
     }
     /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
@@ -594,7 +600,7 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
-    return connect_go(st, s, iss, hash, slot, tag);
+    return connect_start(st, s, iss, hash, slot, tag, true);
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):
