@@ -72,9 +72,17 @@ static int refuse(tw_stack *st, int rc)
         tw_stack_set_now((s)->st, now);                                                    \
     } while (0)
 
+/* Never started, nor a listener, so in CLOSED: the flags alone tell. A socket leaves
+   CLOSED only for LISTEN, with TW_F_LISTENER (tw_socket_listen), or through SYN-SENT or
+   SYN-RECEIVED, which set TW_F_STARTED (connect_start, tw_conn_set_state, tcp_in.c
+   req_promote); TW_F_STARTED is taken back only in CLOSED (connect_renew_failed), and
+   TW_F_LISTENER only once its listener is back in CLOSED (shutdown_listener): so
+   CLOSED needs no test of its own (asserted). */
 static bool fresh(const tw_socket *s)
 {
-    return s->state == TW_STATE_CLOSED && !(s->flags & (TW_F_LISTENER | TW_F_STARTED));
+    bool never = !(s->flags & (TW_F_LISTENER | TW_F_STARTED));
+    assert(!never || s->state == TW_STATE_CLOSED);
+    return never;
 }
 
 /* see tcpwave.h */
@@ -86,7 +94,13 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     if (!out || st->in_call) {
         return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
     }
-    return tw_conn_open(st, out);
+    if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
+        return tw_conn_open(st, out); /* (its free list empty: the general step) */
+    }
+    /* tw_conn_open's usual case in line: open then makes no call at all */
+    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
+                        (uint32_t)++st->next_conn_id);
+    return 0;
 }
 
 /* s takes port p (with SO_REUSEADDR when it set it). */
@@ -197,10 +211,14 @@ static __attribute__((noinline)) int reuseaddr_bound(tw_socket *s, bool on)
 int tw_socket_set_reuseaddr(tw_socket *s, bool on)
 {
     SETTING(s);
-    if (s->flags & TW_F_BOUND) {
+    uint32_t f = s->flags;
+    if (f & TW_F_BOUND) {
         return reuseaddr_bound(s, on);
     }
-    s->flags = (s->flags & ~TW_F_REUSE) | (on ? TW_F_REUSE : 0);
+    /* (the flag by a shift of the bool, 0 or 1: GCC's choice between two values took a
+       conditional move and two more steps) */
+    _Static_assert(TW_F_REUSE == 1u << 2, "TW_F_REUSE's bit");
+    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 2;
     return 0;
 }
 
@@ -381,10 +399,12 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
    tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook, the
    default receive buffer and room in the table (its tests are then not made again, and
    their calls are not there to keep registers for). */
-static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uint32_t iss,
-                                                               uint64_t hash, bool usual)
+static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
+                                                               uint32_t iss, uint64_t hash,
+                                                               tw_hnode **slot, uint8_t *tag,
+                                                               bool usual)
 {
-    tw_stack *st = s->st;
+    assert(st == s->st); /* (the caller's, in a register) */
     if (usual || __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
         s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
     } else {
@@ -402,8 +422,9 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
        in no table. The lookup's hash: the same key, not hashed again. */
     assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(s->raddr, s->rport, s->lport));
     if (usual) {
-        /* (tw_htab_insert_hashed's case, the tags there: connect's lookup asked them) */
-        tw_htab_push_tagged(&st->conns, &s->h, hash);
+        /* (tw_htab_insert_hashed's case, the tags there, and the bucket's slot and tag
+           byte: connect's lookup asked and found them) */
+        tw_htab_push_tagged_at(&st->conns, slot, tag, &s->h, hash);
         st->conns.count++;
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
@@ -451,7 +472,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_socket *s, uin
 static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
                                                          uint64_t hash)
 {
-    return connect_start(s, iss, hash, false);
+    return connect_start(s->st, s, iss, hash, NULL, NULL, false);
 }
 
 /* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
@@ -506,14 +527,15 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
    hook, a receive buffer other than the default or a table to grow, connect_start_other
    (tail-called: the usual connect keeps no frame for it). */
 static inline __attribute__((always_inline)) int connect_go(tw_stack *st, tw_socket *s,
-                                                            uint32_t iss, uint64_t hash)
+                                                            uint32_t iss, uint64_t hash,
+                                                            tw_hnode **slot, uint8_t *tag)
 {
     if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
                              st->conns.count > st->conns.mask,
                          0)) {
         return connect_start_other(s, iss, hash);
     }
-    return connect_start(s, iss, hash, true);
+    return connect_start(st, s, iss, hash, slot, tag, true);
 }
 
 /* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
@@ -530,15 +552,16 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
     if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
         return connect_lookup(s, iss, hash);
     }
-    return connect_go(st, s, iss, hash);
+    size_t bi = (size_t)hash & st->conns.mask;
+    return connect_go(st, s, iss, hash, &st->conns.b[bi], &st->conns.tag[bi]);
 }
 
 /* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
    part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
    the usual connect makes no call but the SYN's: its other cases go to functions of
-   their own, tail-called (a 4-tuple the tables' filters do not rule out,
-   connect_lookup; a trace hook, a receive buffer other than the default, a table to
-   grow, connect_start_other). The 4-tuple is free when the two filters say so at once,
+   their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
+   hook, a receive buffer other than the default, a table to grow: connect_lookup, then
+   connect_start_other). The 4-tuple is free when the two filters say so at once,
    as they most often do (tw_htab_find_hashed's tag, with its prefetch of the bucket the
    insert writes, and tw_timewait_find_pre's filter). */
 static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
@@ -549,24 +572,35 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     tw_stack *st = s->st;
     size_t bi = (size_t)hash & st->conns.mask;
     const tw_twtab *T = &st->tws;
-    if (__builtin_expect(!st->conns.tag, 0)) {
+    /* connect_go's tests first, while registers are free (after the filters' work they
+       took a callee-saved one): a trace hook, a receive buffer other than the default
+       or a table to grow take connect_lookup's full lookups, which come to
+       connect_start_other as connect_go would. */
+    if (__builtin_expect(!st->conns.tag || st->cfg.trace != NULL ||
+                             s->rcvbuf_cap != st->cfg.rcvbuf || st->conns.count > st->conns.mask,
+                         0)) {
         return connect_lookup(s, iss, hash);
     }
-    if (((unsigned)st->conns.tag[bi] >> (hash >> 61)) & 1u) {
+    /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
+       byte store below otherwise made GCC load the table's arrays and work the index
+       out again after it) */
+    tw_hnode **slot = &st->conns.b[bi];
+    uint8_t *tag = &st->conns.tag[bi];
+    if (((unsigned)*tag >> (hash >> 61)) & 1u) {
         /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
            the chain, and when it is empty, makes the tag exact (0) as its walk would. */
-        if (st->conns.b[bi]) {
+        if (*slot) {
             return connect_lookup(s, iss, hash);
         }
-        st->conns.tag[bi] = 0;
+        *tag = 0;
     } else {
-        TW_PREFETCH(&st->conns.b[bi]);
+        TW_PREFETCH(slot);
     }
     if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
-    return connect_go(st, s, iss, hash);
+    return connect_start(st, s, iss, hash, slot, tag, true);
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):
@@ -654,10 +688,8 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     ENTER(s, now);
     tw_stack *st = s->st;
     int rc;
-    if (__builtin_expect((s->state | (s->flags & (TW_F_LISTENER | TW_F_STARTED))) !=
-                             TW_STATE_CLOSED,
-                         0)) {
-        return connect_not_fresh(s, addr, port); /* (!fresh(s), in one test: CLOSED is 0) */
+    if (__builtin_expect(!fresh(s), 0)) {
+        return connect_not_fresh(s, addr, port);
     } else if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
@@ -685,13 +717,11 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
            connect_new_peer. The timestamp offset goes straight to the socket: nothing
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
-        uint64_t ab = (uint64_t)st->cfg.addr | (uint64_t)addr << 32;
-        if (__builtin_expect(ab != st->isn_mid_word, 0)) {
+        if (__builtin_expect(addr != st->isn_mid_peer, 0)) {
             return connect_new_peer(s, addr, port, hash);
         }
-        uint32_t m = (uint32_t)tw_div_4us(st->now);
         uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
-        return connect_hashed(s, h, m, hash);
+        return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash);
     }
     leave(st);
     return rc;
@@ -835,6 +865,29 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                            (1u << TW_STATE_CLOSE_WAIT))) &&
                              !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE)),
                          1)) {
+        /* The first write of a usual size (a ring without a block is empty, send_dst)
+           with the block's room in the limit (TW_MEM_RING_BLOCK <= sndbuf_cap, so the
+           whole write fits: no room to work out, n is len) and a block on the free list:
+           send_dst's first case, asked first (a request's or a response's write; a
+           bulk sender's ring has its block, and goes on below). */
+        tw_stack *st = s->st; /* (kept in a register: the copy's stores may be any object's) */
+        if (__builtin_expect(!s->snd.buf && len - 16 <= 48 &&
+                                 TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+                                 st->mem.cache[TW_MC_RING].head,
+                             1)) {
+            assert(s->snd.cap == 0 && s->snd.len == 0);
+            uint8_t *dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            s->snd.buf = dst;
+            s->snd.cap = TW_MEM_RING_BLOCK;
+            s->snd.head = 0;
+            tw_copy(dst, buf, len);
+            s->snd.len = (uint32_t)len;
+            if (s->state >= TW_STATE_ESTABLISHED) {
+                return tw_out_send_push_leave(s, len); /* (as below) */
+            }
+            leave(st);
+            return (tw_ssize)len;
+        }
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
         size_t n = len < room ? len : room; /* (a size_t: the count returned) */
@@ -929,6 +982,37 @@ static inline __attribute__((always_inline)) bool window_update_due_in(const tw_
        unsigned test: adv < 2^31 and space <= 65535 << 14, so the difference fits) */
     int32_t d = (int32_t)(space - adv);
     return d > 0 && (uint32_t)d >= step;
+}
+
+/* window_update_due_in for the whole buffer free (space rcvbuf_cap: the usual read, which
+   took everything readable, with the buffer limit not lowered): the same answer with
+   fewer steps. With M = min(rcvbuf_cap, the largest window) and step as there, "M - adv
+   >= step and > 0" is M - adv >= max(step, 1), that is open <= M - max(step, 1), open
+   the signed distance to the window's edge (when <= 0, adv 0: due, as M >= 1 and M >=
+   step: step is at most half the buffer and at most a 16-bit MSS, below the largest
+   window), in one signed compare. step is 0 only for a buffer of one byte, which
+   tw_config.rcvbuf allows: `big` says the caller read 2 bytes or more (the readable
+   bytes, at most the buffer: tcp_in.c takes no more than tw_conn_rcv_space, and a
+   buffer not lowered never shrinks), so that step >= 1 needs no step of its own. */
+static inline __attribute__((always_inline)) bool window_update_due_whole(const tw_socket *s,
+                                                                          bool big)
+{
+    if (!(s->state == TW_STATE_ESTABLISHED || s->state == TW_STATE_FIN_WAIT_1 ||
+          s->state == TW_STATE_FIN_WAIT_2)) {
+        return false;
+    }
+    uint32_t space = s->rcvbuf_cap;
+    uint32_t most = 65535u << s->rcv_wscale;
+    if (space > most) {
+        space = most;
+    }
+    uint32_t mss = tw_conn_local_mss(s);
+    uint32_t step = s->rcvbuf_cap / 2 < mss ? s->rcvbuf_cap / 2 : mss;
+    if (!big) {
+        step += step == 0;
+    }
+    assert(space >= 1 && space >= step && step >= 1);
+    return tw_seq_diff(s->rcv_adv, s->rcv_nxt) <= (int32_t)(space - step);
 }
 
 /* A read opened the window by a segment or more (window_update_due): the update's ACK is
@@ -1027,12 +1111,13 @@ static __attribute__((noinline)) tw_ssize recv_read_opened(tw_socket *s, void *b
    buffer limit not lowered, nothing stored past it), up to the call's end. */
 static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
 {
+    assert(s->rcv.len >= 16 && s->rcv.len <= s->rcvbuf_cap); /* (window_update_due_whole) */
     s->rcv.len = 0;
     s->rcv.head = 0;
     /* (no tw_rcv_space_adjust for a read of 16 to 64 bytes: a request's or a response's,
        whose first read after the handshake finds the window opened past the SYN+ACK's
        unscaled 65535; the bytes count at the next larger read, window_opened) */
-    if (window_update_due_in(s, s->rcvbuf_cap)) {
+    if (window_update_due_whole(s, true)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
 }
@@ -1061,6 +1146,16 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            bytes, marked expected), else last, after the call's end (the copy calls no
            hook), as a tail call: recv then keeps nothing across a call and saves no
            register. Every other read is recv_copy's. */
+        /* Most often the readable bytes start at the ring's front (a read that takes
+           everything starts the ring over there, recv_all_read, and so does a fresh
+           ring's first segment): the bytes are then in one piece, with no room to the
+           end to work out. */
+        if (__builtin_expect(n == s->rcv.len && s->rcv.head == 0 && n - 16 <= 48, 1)) {
+            assert(n <= s->rcv.cap);
+            tw_copy(buf, s->rcv.buf, n); /* (in line: no call) */
+            recv_all_read(s);
+            return (tw_ssize)n;
+        }
         bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
@@ -1076,7 +1171,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                (bulk +4.3 per KiB). The empty asm makes s a new value for GCC, which
                otherwise takes the place computed for the in-line copy, before the
                branch, as the same (lifecycle -4 instr, bulk -1.1 per KiB). */
-            if (window_update_due_in(s, s->rcvbuf_cap)) {
+            if (window_update_due_whole(s, false)) {
                 tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
                 if (__builtin_expect(tw_rcv_space_due(s), 0)) {
                     /* (window_opened's auto-tuning, with the ring's steps and the copy,

@@ -13,6 +13,9 @@
 void tw_conn_free_full(tw_socket *c);
 /* tw_conn_free's end when its usual case left a call to make (rare). */
 void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink);
+/* tw_conn_free's end when the connection table is to halve: the port let go of (`f`: the
+   connection's flags, TW_F_BOUND), then tw_conn_free_end_rare's steps. */
+void tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f);
 
 /* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
    has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
@@ -87,25 +90,30 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
     if (orphan || (f & TW_F_ORPHAN)) {
         st->norphans--;
     }
-    bool emptied = false;
-    if (f & TW_F_BOUND) {
-        /* (a bound port is in use: its leaf is there) */
-        uint32_t port = c->lport;
-        emptied = tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port, (f & TW_F_REUSE) != 0,
-                                (f & TW_F_AUTOBOUND) != 0);
-    }
-    bool shrink = false;
+    /* The table first, then the port: each rare end then goes on from its own test
+       (the compare's, the port's answer), with no answer kept as a value to test
+       later. */
     if (found || (f & TW_F_HASHED)) {
         assert(c->hash == tw_htab_hash(&st->conns, c->h.key));
-        shrink = tw_htab_unlink_in(&st->conns, &c->h, c->hash);
+        bool shrink = tw_htab_unlink_in(&st->conns, &c->h, c->hash);
         /* (most often: the connection's last segment was the stack's last one) */
         if (found || __builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
         }
+        if (__builtin_expect(shrink, 0)) {
+            tw_conn_free_end_shrink(st, c, f);
+            return;
+        }
     }
-    if (__builtin_expect(emptied || shrink, 0)) {
-        tw_conn_free_end_rare(st, c, emptied, shrink);
-        return;
+    if (f & TW_F_BOUND) {
+        /* (a bound port is in use: its leaf is there) */
+        uint32_t port = c->lport;
+        if (__builtin_expect(tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port,
+                                           (f & TW_F_REUSE) != 0, (f & TW_F_AUTOBOUND) != 0),
+                             0)) {
+            tw_conn_free_end_rare(st, c, true, false);
+            return;
+        }
     }
     c->kind = 0;
     tw_mem_give_room(&st->mem, TW_MC_CONN, c);

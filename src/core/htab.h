@@ -176,6 +176,18 @@ static inline void tw_htab_push_tagged(tw_htab *h, tw_hnode *n, uint64_t x)
     h->tag[i] |= tw_htab_tag_bit(x);
 }
 
+/* tw_htab_push_tagged with its bucket's slot and tag byte found already (&h->b[i],
+   &h->tag[i]: a lookup's, connect's), not worked out again from the hash and the table. */
+static inline void tw_htab_push_tagged_at(tw_htab *h, tw_hnode **slot, uint8_t *tag,
+                                          tw_hnode *n, uint64_t x)
+{
+    assert(h->tag && slot == &h->b[(size_t)x & h->mask] && tag == &h->tag[(size_t)x & h->mask]);
+    (void)h;
+    n->next = *slot;
+    *slot = n;
+    *tag |= tw_htab_tag_bit(x);
+}
+
 /* Insert and remove with the node's hash (tw_htab_hash of its key) already known: a
    segment that completes a handshake looks its 4-tuple up and moves it between two
    tables of one seed, and hashes it once for all four steps. The hash stays valid across

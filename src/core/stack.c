@@ -200,8 +200,8 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->isn_key.k0 = tw_siphash_4x32(&root, 1, 0, 0, 0);
     st->isn_key.k1 = tw_siphash_4x32(&root2, 1, 0, 0, 0);
     tw_siphash_pre(&st->isn_pre, &st->isn_key);
-    st->isn_mid_word = 0;
-    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre, 0);
+    st->isn_mid_peer = 0; /* (no peer's: a first word all the same) */
+    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre, st->cfg.addr);
     st->ts_key.k0 = tw_siphash_4x32(&root, 2, 0, 0, 0);
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);

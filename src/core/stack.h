@@ -83,11 +83,12 @@ struct tw_stack {
     bool tfo_has_backup;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
-    /* isn_pre with the ISN hash's first word isn_mid_word (our address | the peer's << 32)
-       taken in, for the last peer hashed (tcp_conn.c tuple_hash): the next connection
-       is most often with the same host. */
+    /* isn_pre with the ISN hash's first word (our address | the peer's << 32) taken in,
+       for the last peer hashed, isn_mid_peer (tcp_conn.c tuple_hash): the next connection
+       is most often with the same host. Our address never changes (addr_net), so the
+       peer's alone tells the word. */
     tw_sippre isn_mid;
-    uint64_t isn_mid_word;
+    uint32_t isn_mid_peer;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the

@@ -392,6 +392,17 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
     tw_stack_trim_if_idle(st);
 }
 
+__attribute__((noinline)) void tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f)
+{
+    bool emptied = false;
+    if (f & TW_F_BOUND) {
+        uint32_t port = c->lport;
+        emptied = tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port, (f & TW_F_REUSE) != 0,
+                                (f & TW_F_AUTOBOUND) != 0);
+    }
+    tw_conn_free_end_rare(st, c, emptied, true);
+}
+
 /* tw_stack_trim_if_idle's step once the stack is idle: a trim when there is something
    to give back. */
 void tw_stack_trim_idle(tw_stack *st)
@@ -850,11 +861,12 @@ void tw_conn_notify_acceptable(tw_socket *l)
 }
 /* tw_tuple_hash for a peer other than the last one: out of line, so that the usual case
    keeps no more registers across its call than before. */
-static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint64_t ab,
+static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint32_t raddr,
                                                               uint32_t c)
 {
-    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre, ab);
-    st->isn_mid_word = ab;
+    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre,
+                        (uint64_t)st->cfg.addr | (uint64_t)raddr << 32);
+    st->isn_mid_peer = raddr;
     return tw_siphash_3x32_mid(&st->isn_mid, c);
 }
 
@@ -862,10 +874,9 @@ uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lp
 {
     /* The first word's compression is kept for the last peer (stack.h isn_mid): a
        quarter of the hash, which the next connection with that host does not redo. */
-    uint64_t ab = (uint64_t)st->cfg.addr | (uint64_t)raddr << 32;
     uint32_t c = (uint32_t)lport << 16 | rport;
-    if (ab != st->isn_mid_word) {
-        return tuple_hash_new_peer(st, ab, c);
+    if (raddr != st->isn_mid_peer) {
+        return tuple_hash_new_peer(st, raddr, c);
     }
     return tw_siphash_3x32_mid(&st->isn_mid, c);
 }

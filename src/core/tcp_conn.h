@@ -661,8 +661,9 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
                            child);
 }
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
-   TW_ERR_NOMEM. (Its own function, tail-called: open then keeps no register across a
-   call for `out`.) */
+   TW_ERR_NOMEM. (tw_socket_open makes its usual case, a connection object on the free
+   list, in line, and tail-calls this for the others: open then keeps no register across
+   a call for `out`.) */
 int tw_conn_open(tw_stack *st, tw_socket **out);
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
