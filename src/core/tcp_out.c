@@ -1105,7 +1105,9 @@ void tw_out_ack(tw_socket *c)
     }
 }
 
-void tw_out_ack_last(tw_socket *c)
+/* tw_out_ack_last's steps, `win` the window field of the whole buffer (min(rcvbuf_cap >>
+   rcv_wscale, 65535)) for a caller that has it (the TIME-WAIT record's: timewait.c). */
+static inline __attribute__((always_inline)) void ack_last_as(tw_socket *c, uint32_t win)
 {
     /* bare_seq's number without its test: the segment it answers acknowledged our FIN,
        so everything we sent is acknowledged (tcp_conn.h), and SND.MAX is the window's
@@ -1118,7 +1120,8 @@ void tw_out_ack_last(tw_socket *c)
        whose window stays open at the whole buffer (rcv_space_nocall's first case), and
        no SACK block to send (nor an extras block, TW_F_EXTRAS, which a read side shut
        that keeps receiving has: tw_conn_rd_keep, whose window is what it holds). */
-    uint32_t space = c->rcvbuf_cap;
+    assert(win == ((c->rcvbuf_cap >> c->rcv_wscale) > 65535u ? 65535u
+                                                               : (c->rcvbuf_cap >> c->rcv_wscale)));
     /* (an orphan's: tcp_in.c asks the flag before it calls; every orphan that lives has
        its reading side shut, socket.c close: the flags left to test are sack_blocks_due's
        and the extras') */
@@ -1128,11 +1131,21 @@ void tw_out_ack_last(tw_socket *c)
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
             return;
         }
-        space = rcv_space_nocall(c, false);
+        win = rcv_space_nocall(c, false) >> c->rcv_wscale;
+        win = win > 65535u ? 65535u : win;
     }
-    uint32_t win = space >> c->rcv_wscale;
-    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win),
-               c->rcv_nxt);
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)win, c->rcv_nxt);
+}
+
+void tw_out_ack_last(tw_socket *c)
+{
+    uint32_t win = c->rcvbuf_cap >> c->rcv_wscale;
+    ack_last_as(c, win > 65535u ? 65535u : win);
+}
+
+void tw_out_ack_last_win(tw_socket *c, uint32_t win)
+{
+    ack_last_as(c, win);
 }
 
 void tw_out_ack_carried(tw_socket *c)
