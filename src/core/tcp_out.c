@@ -1927,7 +1927,8 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
    bytes of the ring at `off` (and the FIN when flags has it) from snd_nxt. Inline in
    each of push_last's two cases, so that each goes on straight to its own builder.
    `set`: flags to set with the ACK's change of them (a data segment's TW_F_RTT_TIMING).
-   `orphan`: the caller knows the segment is an orphan's FIN alone (close's). */
+   `orphan`: the caller knows the segment is an orphan's FIN alone (close's). `in_flight`:
+   data was in flight before it, or the caller has set stall_start itself (push_last_data). */
 static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
@@ -2012,16 +2013,23 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
        snd_una is snd_max, which the end of the last short segment never passes, so
        it cannot hold the segment (a request or a response: one test, not four). */
     assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
-    if (in_flight && avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
-        tw_seq_gt(c->snd_sml, c->snd_una)) {
-        return false; /* Nagle holds it (push_segs counts that) */
+    /* The clock is read once for the RTT sample below and push_last_send's stall_start (a
+       store to c between could alias st->now for the compiler, which read it again). */
+    tw_time now = st->now;
+    if (in_flight) {
+        if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
+            tw_seq_gt(c->snd_sml, c->snd_una)) {
+            return false; /* Nagle holds it (push_segs counts that) */
+        }
+    } else {
+        /* push_last_send's stall_start for a flight that starts with this segment (it is
+           sent: no test is left to hold it), set in the branch that has asked: one test of
+           in_flight, where GCC made two (push_last_send is then told "in flight") */
+        c->stall_start = now;
     }
     /* RFC 6298 3: time this segment unless one is timed already. The flag itself is set
        with ack_carried's change of the flags (push_last_send's `set`: one store of them,
-       not two; setting it when it is set already changes nothing). The clock is read
-       once for this and push_last_send's stall_start (a store to c between could alias
-       st->now for the compiler, which read it again). */
-    tw_time now = st->now;
+       not two; setting it when it is set already changes nothing). */
     if (!(c->flags & TW_F_RTT_TIMING)) {
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
         c->rtt_start = now;
@@ -2036,7 +2044,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   in_flight, TW_F_RTT_TIMING, now, false);
+                   true, TW_F_RTT_TIMING, now, false);
     return true;
 }
 
