@@ -519,7 +519,14 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     /* (their spare bits 0: no rate-limited answer yet, timewait.h) */
     t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
     t->rcv_wscale = c->rcv_wscale;
-    if (__builtin_expect(t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires > t->expires, 0)) {
+    /* The record made as TIME-WAIT begins (ack: tcp_in.c closing_ack_last, its end
+       now + 2*MSL) ends last: every other began before, or restarted (S16) before, with
+       the same 2*MSL, and the clock never goes back (tw_stack_now_moved); only an empty
+       list is asked. */
+    assert(!ack || c->misc_at == tw_time_add(st->now, 2 * st->cfg.msl));
+    assert(!ack || t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires <= t->expires);
+    if (__builtin_expect(t->fprev == TW_TW_NIL ||
+                             (!ack && rec(T, t->fprev)->expires > t->expires), 0)) {
         if (ack) {
             tw_out_ack_last_win(c, t->win);
         }
