@@ -1203,7 +1203,9 @@ void tw_out_push_now(tw_socket *c);
 /* tw_out_push_now for a caller that holds c's timer (tcp_in.c, a segment's steps) and
    sets the wheel entry from c's deadlines once they are done, whether or not they
    changed: an RTO it starts is only its deadline, without the held timer's tests and
-   mark (the client's third segment, carrying the request queued during the handshake). */
+   mark (the client's third segment, carrying the request queued during the handshake).
+   Its caller (tcp_in.c, SYN-SENT's ACK of our SYN) has just initialised congestion
+   control (tw_cc_init: Open) and stopped the RTO: neither is asked (asserted). */
 void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the

@@ -2054,7 +2054,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    for it (their first turn sends this segment, the second finds nothing left); false,
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
-static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked)
+static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
+                                                               bool open_known)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2066,7 +2067,11 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
     /* (flags_asked: the caller has found none of the flags, send's test of them) */
     assert(!flags_asked || !(c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)));
-    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+    /* (open_known: the caller knows congestion control is Open) */
+    assert(!open_known || c->ca_state == TW_CA_OPEN);
+    if (__builtin_expect((!open_known && c->ca_state != TW_CA_OPEN) ||
+                             !tw_seq_eq(c->snd_nxt, c->snd_max),
+                         0) ||
         (!flags_asked &&
          __builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)) != 0, 0) &&
          ((c->flags & (TW_F_PERSIST | TW_F_CORK)) || sack_blocks_due(c)))) {
@@ -2151,12 +2156,16 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                                                                      bool flags_asked)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
-    if (push_last_as(c, flags_asked)) {
+    /* held: tw_out_push_now_held's caller, tcp_in.c's ACK of our SYN in SYN-SENT, has just
+       initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
+       never): neither asked again */
+    assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
+    if (push_last_as(c, flags_asked, held)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
         assert(!(c->flags & TW_F_PERSIST)); /* (push_last's first test) */
-        if (c->rto_at == TW_TIME_NEVER) {
+        if (held || c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
             /* (leave: an API call's send, no segment under way, so c's timer is not
