@@ -238,15 +238,24 @@ static uint32_t load32(const uint8_t *p)
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
    more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. `rn`
    is RCV.NXT, for a caller that has it (push_last_send). */
-static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
+static inline __attribute__((always_inline)) void ack_carried_rn_set_as(tw_socket *c, tw_seq rn,
+                                                                        uint32_t set,
+                                                                        bool no_dack)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     c->last_ack_sent = rn;
     c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
     c->delack_bytes = 0;
-    if (c->dack_at != TW_TIME_NEVER) {
+    /* (no_dack: the caller knows no delayed-ACK timer runs) */
+    assert(!no_dack || c->dack_at == TW_TIME_NEVER);
+    if (!no_dack && c->dack_at != TW_TIME_NEVER) {
         tw_conn_dack_stop(c);
     }
+}
+
+static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
+{
+    ack_carried_rn_set_as(c, rn, set, false);
 }
 
 static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
@@ -1928,12 +1937,13 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
    each of push_last's two cases, so that each goes on straight to its own builder.
    `set`: flags to set with the ACK's change of them (a data segment's TW_F_RTT_TIMING).
    `orphan`: the caller knows the segment is an orphan's FIN alone (close's). `in_flight`:
-   data was in flight before it, or the caller has set stall_start itself (push_last_data). */
+   data was in flight before it, or the caller has set stall_start itself (push_last_data).
+   `fresh`: push_last_as's (the ACK of our SYN just processed: no delayed-ACK timer). */
 static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
-                                                                 bool orphan)
+                                                                 bool orphan, bool fresh)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -1958,7 +1968,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        timer's stop, a call (GCC kept it on the stack: lifecycle -3 instructions). The
        orphan's FIN keeps the other order (+1 a FIN measured with this one). */
     if (!orphan) {
-        ack_carried_rn_set(c, rn, set);
+        ack_carried_rn_set_as(c, rn, set, fresh);
     }
     uint16_t win;
     assert(!orphan || (shut_first && (c->flags & TW_F_ORPHAN)));
@@ -1988,7 +1998,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
    flag is kept across the steps to choose the builder at their end. */
 static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, tw_socket *c,
                                                                  tw_seq end, uint32_t avail,
-                                                                 bool fin_q, bool in_flight)
+                                                                 bool fin_q, bool in_flight,
+                                                                 bool fresh)
 {
     uint32_t most = c->snd_mss;
     if (avail > most) {
@@ -2029,8 +2040,10 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     /* RFC 6298 3: time this segment unless one is timed already. The flag itself is set
        with ack_carried's change of the flags (push_last_send's `set`: one store of them,
-       not two; setting it when it is set already changes nothing). */
-    if (!(c->flags & TW_F_RTT_TIMING)) {
+       not two; setting it when it is set already changes nothing). (fresh: the ACK of
+       our SYN has ended the SYN's timing, tcp_in.c) */
+    assert(!fresh || !(c->flags & TW_F_RTT_TIMING));
+    if (fresh || !(c->flags & TW_F_RTT_TIMING)) {
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
         c->rtt_start = now;
     }
@@ -2044,7 +2057,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   true, TW_F_RTT_TIMING, now, false);
+                   true, TW_F_RTT_TIMING, now, false, fresh);
     return true;
 }
 
@@ -2055,7 +2068,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
-                                                               bool open_known)
+                                                               bool fresh)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2067,9 +2080,12 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
     /* (flags_asked: the caller has found none of the flags, send's test of them) */
     assert(!flags_asked || !(c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)));
-    /* (open_known: the caller knows congestion control is Open) */
-    assert(!open_known || c->ca_state == TW_CA_OPEN);
-    if (__builtin_expect((!open_known && c->ca_state != TW_CA_OPEN) ||
+    /* (fresh: tw_out_push_now_held's caller, tcp_in.c, has just processed the ACK of our
+       SYN: congestion control Open (tw_cc_init), no delayed-ACK timer (nothing was
+       received in SYN-SENT), the SYN's RTT timing ended) */
+    assert(!fresh || (c->ca_state == TW_CA_OPEN && c->dack_at == TW_TIME_NEVER &&
+                      !(c->flags & TW_F_RTT_TIMING)));
+    if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
                              !tw_seq_eq(c->snd_nxt, c->snd_max),
                          0) ||
         (!flags_asked &&
@@ -2096,15 +2112,15 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
-        return push_last_data(st, c, end, avail, true, in_flight);
+        return push_last_data(st, c, end, avail, true, in_flight, fresh);
     }
-    return push_last_data(st, c, end, avail, false, in_flight);
+    return push_last_data(st, c, end, avail, false, in_flight, fresh);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2232,7 +2248,7 @@ int tw_out_push_now_leave(tw_socket *c)
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
-                   c->st->now, true);
+                   c->st->now, true, false);
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;
