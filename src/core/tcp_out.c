@@ -122,8 +122,9 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
 
 /* adv_window given the space (tw_conn_rcv_space) and RCV.NXT (`rn`), for a caller that
    has them. */
-static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c, bool syn,
-                                                                    uint32_t space, tw_seq rn)
+static inline __attribute__((always_inline)) uint16_t adv_window_rn_as(tw_socket *c, bool syn,
+                                                                       uint32_t space, tw_seq rn,
+                                                                       bool edge_at_rn)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     assert(space == tw_conn_rcv_space(c));
@@ -143,11 +144,20 @@ static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c
             win = 65535u;
         }
         tw_seq edge = tw_seq_add(rn, win << c->rcv_wscale);
-        if (tw_seq_gt(edge, c->rcv_adv)) {
+        /* (edge_at_rn: the caller knows the edge advertised is RCV.NXT, which the new one
+           never falls below) */
+        assert(!edge_at_rn || tw_seq_eq(c->rcv_adv, rn));
+        if (edge_at_rn || tw_seq_gt(edge, c->rcv_adv)) {
             c->rcv_adv = edge;
         }
     }
     return (uint16_t)win;
+}
+
+static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c, bool syn,
+                                                                    uint32_t space, tw_seq rn)
+{
+    return adv_window_rn_as(c, syn, space, rn, false);
 }
 
 /* adv_window_rn with RCV.NXT read here. */
@@ -1984,7 +1994,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
         win = (uint16_t)(w > 65535u ? 65535u : w);
     } else {
-        win = adv_window_rn(c, false, rcv_space_usual(c), rn);
+        /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
+        win = adv_window_rn_as(c, false, rcv_space_usual(c), rn, fresh);
     }
     if (orphan) {
         ack_carried_rn_set(c, rn, set);
