@@ -1234,7 +1234,9 @@ void tw_out_push_now(tw_socket *c);
 /* tw_out_push_now for a caller that holds c's timer (tcp_in.c, a segment's steps) and
    sets the wheel entry from c's deadlines once they are done, whether or not they
    changed: an RTO it starts is only its deadline, without the held timer's tests and
-   mark (the client's third segment, carrying the request queued during the handshake). */
+   mark (the client's third segment, carrying the request queued during the handshake).
+   Its caller (tcp_in.c, SYN-SENT's ACK of our SYN) has just initialised congestion
+   control (tw_cc_init: Open) and stopped the RTO: neither is asked (asserted). */
 void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
@@ -1255,6 +1257,9 @@ void tw_out_ack(tw_socket *c);
    depends on has changed in between). Called once everything sent, the FIN
    included, is acknowledged (SND.UNA = SND.MAX). */
 void tw_out_ack_last(tw_socket *c);
+/* tw_out_ack_last given its usual window field, min(rcvbuf_cap >> rcv_wscale, 65535)
+   (the TIME-WAIT record's, timewait.c make_in_as, which has it). */
+void tw_out_ack_last_win(tw_socket *c, uint32_t win);
 void tw_out_ack_carried(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and
    the connection on the held-ACK list (tcp_out.c ack_queue's steps). Inline: a
@@ -1618,8 +1623,10 @@ void tw_timewait_make(tw_socket *c);
 /* tw_timewait_make for the connection of the segment being processed (tcp_in.c
    closing_ack_last), `st` its stack: found by the connection table's lookup, so in the
    table (TW_F_HASHED) and the lookup's cached connection (stack.h last_conn: conn_find
-   leaves the one it finds there), neither asked. */
-void tw_timewait_make_found(tw_stack *st, tw_socket *c);
+   leaves the one it finds there), neither asked. It sends the last ACK
+   (tw_out_ack_last) from c too, once the record is made: the record's window field is
+   the ACK's, worked out once. */
+void tw_timewait_make_found_ack(tw_stack *st, tw_socket *c);
 /* tw_timewait_enter without room (more chunks or buckets, or the configured maximum). */
 bool tw_timewait_enter_slow(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false
@@ -1627,20 +1634,24 @@ bool tw_timewait_enter_slow(tw_socket *c);
    orphan (the application has closed it: S15) and counted (TW_F_COUNTED: it went through
    SYN-SENT or SYN-RECEIVED), as at every caller; tw_timewait_make asks neither.
    Inline: the room's test, then a call that returns nothing. */
-/* tw_timewait_enter_as: with c's stack given apart (tcp_in.c closing_ack_last, which has
-   it in a register), for a connection whose timer is not held (closing_ack_last runs
-   before in_conn's timer_hold: asserted), so that tw_timewait_make does not ask. */
-/* (c the segment's connection, found by the table's lookup: tw_timewait_make_found) */
-static inline __attribute__((always_inline)) bool tw_timewait_enter_as(tw_stack *st,
-                                                                      tw_socket *c)
+/* tw_timewait_enter_ack: the last ACK (tw_out_ack_last), then tw_timewait_enter with c's
+   stack given apart (tcp_in.c closing_ack_last, which has it in a register), for a
+   connection whose timer is not held (closing_ack_last runs before in_conn's timer_hold:
+   asserted), so that tw_timewait_make does not ask. With room, the record's making sends
+   the ACK (tw_timewait_make_found_ack): no hook sees the order (tcpwave.h: a hook calls
+   nothing on the stack). */
+/* (c the segment's connection, found by the table's lookup: tw_timewait_make_found_ack) */
+static inline __attribute__((always_inline)) bool tw_timewait_enter_ack(tw_stack *st,
+                                                                       tw_socket *c)
 {
     assert(c->st == st && st->timer_held != c);
     const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
-        tw_timewait_make_found(st, c);
+        tw_timewait_make_found_ack(st, c);
         return true;
     }
+    tw_out_ack_last(c);
     return tw_timewait_enter_slow(c);
 }
 /* tw_timewait_enter where c's timer may be held (tcp_in.c time_wait_steps, inside a

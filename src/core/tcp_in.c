@@ -3083,12 +3083,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                see (there is none), and the state changes once, below, from FIN-WAIT-1
                to TIME-WAIT (an edge of the diagram). */
             c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10 */
-            tw_out_ack_last(c);
             /* time_wait_steps for an orphan nothing traces: what only the connection
                reads -- note_arrival's clocks, the peer's FIN noted, the change to
                TIME-WAIT -- only when it stays (the record is made from the rest). */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
-            if (!tw_timewait_enter_as(st, c)) {
+            if (!tw_timewait_enter_ack(st, c)) { /* (the last ACK sent in it) */
                 if (ts_new) {
                     c->ts_recent_stamp = st->now;
                 }

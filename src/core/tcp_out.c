@@ -122,8 +122,9 @@ static inline __attribute__((always_inline)) uint32_t rcv_space_nocall(const tw_
 
 /* adv_window given the space (tw_conn_rcv_space) and RCV.NXT (`rn`), for a caller that
    has them. */
-static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c, bool syn,
-                                                                    uint32_t space, tw_seq rn)
+static inline __attribute__((always_inline)) uint16_t adv_window_rn_as(tw_socket *c, bool syn,
+                                                                       uint32_t space, tw_seq rn,
+                                                                       bool edge_at_rn)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     assert(space == tw_conn_rcv_space(c));
@@ -143,11 +144,20 @@ static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c
             win = 65535u;
         }
         tw_seq edge = tw_seq_add(rn, win << c->rcv_wscale);
-        if (tw_seq_gt(edge, c->rcv_adv)) {
+        /* (edge_at_rn: the caller knows the edge advertised is RCV.NXT, which the new one
+           never falls below) */
+        assert(!edge_at_rn || tw_seq_eq(c->rcv_adv, rn));
+        if (edge_at_rn || tw_seq_gt(edge, c->rcv_adv)) {
             c->rcv_adv = edge;
         }
     }
     return (uint16_t)win;
+}
+
+static inline __attribute__((always_inline)) uint16_t adv_window_rn(tw_socket *c, bool syn,
+                                                                    uint32_t space, tw_seq rn)
+{
+    return adv_window_rn_as(c, syn, space, rn, false);
 }
 
 /* adv_window_rn with RCV.NXT read here. */
@@ -238,15 +248,24 @@ static uint32_t load32(const uint8_t *p)
 /* A segment about to leave carries the ACK of everything received: nothing is owed any
    more, and the delayed-ACK timer is disarmed so the host is not woken for nothing. `rn`
    is RCV.NXT, for a caller that has it (push_last_send). */
-static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
+static inline __attribute__((always_inline)) void ack_carried_rn_set_as(tw_socket *c, tw_seq rn,
+                                                                        uint32_t set,
+                                                                        bool no_dack)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     c->last_ack_sent = rn;
     c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
     c->delack_bytes = 0;
-    if (c->dack_at != TW_TIME_NEVER) {
+    /* (no_dack: the caller knows no delayed-ACK timer runs) */
+    assert(!no_dack || c->dack_at == TW_TIME_NEVER);
+    if (!no_dack && c->dack_at != TW_TIME_NEVER) {
         tw_conn_dack_stop(c);
     }
+}
+
+static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
+{
+    ack_carried_rn_set_as(c, rn, set, false);
 }
 
 static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
@@ -1105,7 +1124,9 @@ void tw_out_ack(tw_socket *c)
     }
 }
 
-void tw_out_ack_last(tw_socket *c)
+/* tw_out_ack_last's steps, `win` the window field of the whole buffer (min(rcvbuf_cap >>
+   rcv_wscale, 65535)) for a caller that has it (the TIME-WAIT record's: timewait.c). */
+static inline __attribute__((always_inline)) void ack_last_as(tw_socket *c, uint32_t win)
 {
     /* bare_seq's number without its test: the segment it answers acknowledged our FIN,
        so everything we sent is acknowledged (tcp_conn.h), and SND.MAX is the window's
@@ -1118,7 +1139,8 @@ void tw_out_ack_last(tw_socket *c)
        whose window stays open at the whole buffer (rcv_space_nocall's first case), and
        no SACK block to send (nor an extras block, TW_F_EXTRAS, which a read side shut
        that keeps receiving has: tw_conn_rd_keep, whose window is what it holds). */
-    uint32_t space = c->rcvbuf_cap;
+    assert(win == ((c->rcvbuf_cap >> c->rcv_wscale) > 65535u ? 65535u
+                                                               : (c->rcvbuf_cap >> c->rcv_wscale)));
     /* (an orphan's: tcp_in.c asks the flag before it calls; every orphan that lives has
        its reading side shut, socket.c close: the flags left to test are sack_blocks_due's
        and the extras') */
@@ -1128,11 +1150,21 @@ void tw_out_ack_last(tw_socket *c)
             emit(c, TW_ACK, seq, 0, 0, false); /* (SACK blocks ride on it) */
             return;
         }
-        space = rcv_space_nocall(c, false);
+        win = rcv_space_nocall(c, false) >> c->rcv_wscale;
+        win = win > 65535u ? 65535u : win;
     }
-    uint32_t win = space >> c->rcv_wscale;
-    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)(win > 65535u ? 65535u : win),
-               c->rcv_nxt);
+    emit_plain(c->st, c, TW_ACK, seq, 0, 0, false, (uint16_t)win, c->rcv_nxt);
+}
+
+void tw_out_ack_last(tw_socket *c)
+{
+    uint32_t win = c->rcvbuf_cap >> c->rcv_wscale;
+    ack_last_as(c, win > 65535u ? 65535u : win);
+}
+
+void tw_out_ack_last_win(tw_socket *c, uint32_t win)
+{
+    ack_last_as(c, win);
 }
 
 void tw_out_ack_carried(tw_socket *c)
@@ -1914,12 +1946,14 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
    bytes of the ring at `off` (and the FIN when flags has it) from snd_nxt. Inline in
    each of push_last's two cases, so that each goes on straight to its own builder.
    `set`: flags to set with the ACK's change of them (a data segment's TW_F_RTT_TIMING).
-   `orphan`: the caller knows the segment is an orphan's FIN alone (close's). */
+   `orphan`: the caller knows the segment is an orphan's FIN alone (close's). `in_flight`:
+   data was in flight before it, or the caller has set stall_start itself (push_last_data).
+   `fresh`: push_last_as's (the ACK of our SYN just processed: no delayed-ACK timer). */
 static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
-                                                                 bool orphan)
+                                                                 bool orphan, bool fresh)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -1939,6 +1973,13 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        segment is built, not after: no hook can see the order (tcpwave.h: a hook calls
        nothing on the stack), and the builder then ends the function, with only c and the
        stack kept across the netdev's call (lifecycle -36 instructions). */
+    /* What the segment carries (ack_carried) noted before the window is worked out, which
+       reads nothing it changes: the window is then not kept across the delayed-ACK
+       timer's stop, a call (GCC kept it on the stack: lifecycle -3 instructions). The
+       orphan's FIN keeps the other order (+1 a FIN measured with this one). */
+    if (!orphan) {
+        ack_carried_rn_set_as(c, rn, set, fresh);
+    }
     uint16_t win;
     assert(!orphan || (shut_first && (c->flags & TW_F_ORPHAN)));
     if (orphan || (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1))) {
@@ -1953,9 +1994,12 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
         win = (uint16_t)(w > 65535u ? 65535u : w);
     } else {
-        win = adv_window_rn(c, false, rcv_space_usual(c), rn);
+        /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
+        win = adv_window_rn_as(c, false, rcv_space_usual(c), rn, fresh);
     }
-    ack_carried_rn_set(c, rn, set);
+    if (orphan) {
+        ack_carried_rn_set(c, rn, set);
+    }
     push_last_sent(c, nxt);
     emit_plain(st, c, flags, seq, off, avail, false, win, rn);
 }
@@ -1965,7 +2009,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
    flag is kept across the steps to choose the builder at their end. */
 static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, tw_socket *c,
                                                                  tw_seq end, uint32_t avail,
-                                                                 bool fin_q, bool in_flight)
+                                                                 bool fin_q, bool in_flight,
+                                                                 bool fresh)
 {
     uint32_t most = c->snd_mss;
     if (avail > most) {
@@ -1990,17 +2035,26 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
        snd_una is snd_max, which the end of the last short segment never passes, so
        it cannot hold the segment (a request or a response: one test, not four). */
     assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
-    if (in_flight && avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
-        tw_seq_gt(c->snd_sml, c->snd_una)) {
-        return false; /* Nagle holds it (push_segs counts that) */
+    /* The clock is read once for the RTT sample below and push_last_send's stall_start (a
+       store to c between could alias st->now for the compiler, which read it again). */
+    tw_time now = st->now;
+    if (in_flight) {
+        if (avail < most && !fin_q && !(c->flags & TW_F_NODELAY) &&
+            tw_seq_gt(c->snd_sml, c->snd_una)) {
+            return false; /* Nagle holds it (push_segs counts that) */
+        }
+    } else {
+        /* push_last_send's stall_start for a flight that starts with this segment (it is
+           sent: no test is left to hold it), set in the branch that has asked: one test of
+           in_flight, where GCC made two (push_last_send is then told "in flight") */
+        c->stall_start = now;
     }
     /* RFC 6298 3: time this segment unless one is timed already. The flag itself is set
        with ack_carried's change of the flags (push_last_send's `set`: one store of them,
-       not two; setting it when it is set already changes nothing). The clock is read
-       once for this and push_last_send's stall_start (a store to c between could alias
-       st->now for the compiler, which read it again). */
-    tw_time now = st->now;
-    if (!(c->flags & TW_F_RTT_TIMING)) {
+       not two; setting it when it is set already changes nothing). (fresh: the ACK of
+       our SYN has ended the SYN's timing, tcp_in.c) */
+    assert(!fresh || !(c->flags & TW_F_RTT_TIMING));
+    if (fresh || !(c->flags & TW_F_RTT_TIMING)) {
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
         c->rtt_start = now;
     }
@@ -2014,7 +2068,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   in_flight, TW_F_RTT_TIMING, now, false);
+                   true, TW_F_RTT_TIMING, now, false, fresh);
     return true;
 }
 
@@ -2024,7 +2078,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    for it (their first turn sends this segment, the second finds nothing left); false,
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
-static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked)
+static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
+                                                               bool fresh)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2036,7 +2091,14 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
     /* (flags_asked: the caller has found none of the flags, send's test of them) */
     assert(!flags_asked || !(c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)));
-    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+    /* (fresh: tw_out_push_now_held's caller, tcp_in.c, has just processed the ACK of our
+       SYN: congestion control Open (tw_cc_init), no delayed-ACK timer (nothing was
+       received in SYN-SENT), the SYN's RTT timing ended) */
+    assert(!fresh || (c->ca_state == TW_CA_OPEN && c->dack_at == TW_TIME_NEVER &&
+                      !(c->flags & TW_F_RTT_TIMING)));
+    if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
+                             !tw_seq_eq(c->snd_nxt, c->snd_max),
+                         0) ||
         (!flags_asked &&
          __builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)) != 0, 0) &&
          ((c->flags & (TW_F_PERSIST | TW_F_CORK)) || sack_blocks_due(c)))) {
@@ -2061,15 +2123,15 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
-        return push_last_data(st, c, end, avail, true, in_flight);
+        return push_last_data(st, c, end, avail, true, in_flight, fresh);
     }
-    return push_last_data(st, c, end, avail, false, in_flight);
+    return push_last_data(st, c, end, avail, false, in_flight, fresh);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2121,12 +2183,16 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                                                                      bool flags_asked)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
-    if (push_last_as(c, flags_asked)) {
+    /* held: tw_out_push_now_held's caller, tcp_in.c's ACK of our SYN in SYN-SENT, has just
+       initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
+       never): neither asked again */
+    assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
+    if (push_last_as(c, flags_asked, held)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
         assert(!(c->flags & TW_F_PERSIST)); /* (push_last's first test) */
-        if (c->rto_at == TW_TIME_NEVER) {
+        if (held || c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
             /* (leave: an API call's send, no segment under way, so c's timer is not
@@ -2193,7 +2259,7 @@ int tw_out_push_now_leave(tw_socket *c)
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
-                   c->st->now, true);
+                   c->st->now, true, false);
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;

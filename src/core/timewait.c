@@ -457,9 +457,12 @@ static __attribute__((noinline)) void record_takes_port(tw_stack *st, const tw_s
 
 /* tw_timewait_make's steps, `hashed` whether c is in st->conns (as it is but in an odd
    case, make_unhashed). Its key's hash `h`: in the table, the one kept with c (the two
-   tables' seed is one: stack.c), not mixed again. */
+   tables' seed is one: stack.c), not mixed again. `ack`: the last ACK (tw_out_ack_last)
+   sent from c once the record is made, before c goes, with the record's window field
+   (the same: the whole buffer's), worked out once for both (tw_timewait_make_found_ack). */
 static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_socket *c,
-                                                             uint64_t h, bool hashed, bool cached)
+                                                             uint64_t h, bool hashed, bool cached,
+                                                             bool ack)
 {
     assert(st == c->st);
     assert(!cached || (hashed && st->last_conn == c));
@@ -497,8 +500,13 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     uint32_t cf = c->flags;
     _Static_assert(TW_F_REUSE << 28 == TW_TW_ID_REUSE, "TW_TW_ID_REUSE: TW_F_REUSE's bit");
     _Static_assert(TW_F_AUTOBOUND << 2 == TW_TW_ID_AUTO, "TW_TW_ID_AUTO: TW_F_AUTOBOUND's");
-    t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) | ((cf & TW_F_REUSE) << 28) |
-                 ((cf & TW_F_AUTOBOUND) << 2);
+    /* (both flags moved by one multiply: each bit times 2^28 + 2^2 lands where the two
+       asserts say, the rest, bit 4 and past bit 31, masked off) */
+    _Static_assert(TW_F_AUTOBOUND << 28 == 0 && (TW_F_REUSE << 2) < (1u << 30),
+                   "TW_TW_ID_*: the multiply's other products fall outside the two bits");
+    t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) |
+                 (((cf & (TW_F_REUSE | TW_F_AUTOBOUND)) * ((1u << 28) | (1u << 2))) &
+                  (TW_TW_ID_REUSE | TW_TW_ID_AUTO));
     if (__builtin_expect(!(cf & TW_F_BOUND), 0)) {
         record_takes_port(st, c);
     }
@@ -516,7 +524,17 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     /* (their spare bits 0: no rate-limited answer yet, timewait.h) */
     t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
     t->rcv_wscale = c->rcv_wscale;
-    if (__builtin_expect(t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires > t->expires, 0)) {
+    /* The record made as TIME-WAIT begins (ack: tcp_in.c closing_ack_last, its end
+       now + 2*MSL) ends last: every other began before, or restarted (S16) before, with
+       the same 2*MSL, and the clock never goes back (tw_stack_now_moved); only an empty
+       list is asked. */
+    assert(!ack || c->misc_at == tw_time_add(st->now, 2 * st->cfg.msl));
+    assert(!ack || t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires <= t->expires);
+    if (__builtin_expect(t->fprev == TW_TW_NIL ||
+                             (!ack && rec(T, t->fprev)->expires > t->expires), 0)) {
+        if (ack) {
+            tw_out_ack_last_win(c, t->win);
+        }
         make_end_rare(c, i, h, false); /* (list_insert places it by its end) */
         return;
     }
@@ -528,6 +546,9 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        tw_conn_free's unhash would do, without hashing again. */
     if (hashed) {
         if (__builtin_expect(tw_htab_unlink_in(&st->conns, &c->h, h), 0)) {
+            if (ack) {
+                tw_out_ack_last_win(c, t->win);
+            }
             make_end_rare(c, i, h, true);
             return;
         }
@@ -535,14 +556,18 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
             st->last_conn = NULL;
         }
     }
-    /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_as asserts it,
+    /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_ack asserts it,
        tw_timewait_enter and tw_timewait_enter_slow let go of a hold first) */
+    if (ack) {
+        /* (the record's address stays valid: no record is made or freed in between) */
+        tw_out_ack_last_win(c, t->win);
+    }
     tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true); /* (its port's count: t's) */
 }
 
 static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t h, bool hashed)
 {
-    make_in_as(c->st, c, h, hashed, false);
+    make_in_as(c->st, c, h, hashed, false, false);
 }
 
 /* tw_timewait_make of a connection not in st->conns: out of line, the hash worked out. */
@@ -551,9 +576,9 @@ static __attribute__((noinline)) void make_unhashed(tw_socket *c)
     make_in(c, hash_of(&c->st->tws, c->h.key), false);
 }
 
-void tw_timewait_make_found(tw_stack *st, tw_socket *c)
+void tw_timewait_make_found_ack(tw_stack *st, tw_socket *c)
 {
-    make_in_as(st, c, c->hash, true, true);
+    make_in_as(st, c, c->hash, true, true, true);
 }
 
 void tw_timewait_make(tw_socket *c)
