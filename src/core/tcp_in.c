@@ -297,6 +297,12 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
 static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, tw_seg *s,
                                                    bool fo_ok)
 {
+    /* (in_listen_fo's one test asks it past syn_plain_below, which acc_len | syn_len
+       may pass with both within the backlog: the stack's defaults then let the SYN
+       through as there) */
+    if (st->syn_plain && l->acc_len <= l->backlog && l->syn_len <= l->backlog) {
+        return true;
+    }
     if (l->acc_len > l->backlog) {
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, l);
         return false;
@@ -397,10 +403,13 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     }
     /* S8's limits (listen_admit) asked in full only when a setting changes them or a
        queue is at its bound: with the stack's defaults (st->syn_plain) and room in both
-       queues they let the SYN through, and only that is asked here. */
+       queues they let the SYN through, and only that is asked here, in one test of the
+       listener's (syn_plain_below: 0 without st->syn_plain, else backlog + 1, and
+       acc_len | syn_len is at least the larger of the two); past it, the exact test. */
     /* (`fo`: tw_in_listen_cookie's copy, whose SYN listen_admit has let through: NULL,
        a constant, in every other) */
-    if (!fo && (!st->syn_plain || l->acc_len > l->backlog || l->syn_len > l->backlog)) {
+    assert(l->syn_plain_below == (st->syn_plain ? l->backlog + 1u : 0u));
+    if (!fo && __builtin_expect((uint16_t)(l->acc_len | l->syn_len) >= l->syn_plain_below, 0)) {
         /* (a SYN that ended a TIME-WAIT record takes no Fast Open step: its ISN must
            clear RFC 6191's floor, which the Fast Open paths do not carry) */
         if (!listen_admit(st, l, s, !have_floor)) {
