@@ -3898,11 +3898,13 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             assert(tw_timewait_find(st, key) == NULL);
             return req_input(st, (tw_reqsk *)rq, s, false);
         }
-        /* (the parse left the flags to us, see below: a SYN alone, the usual segment
-           here, passes the bad combinations' test, asked only for the others, and
-           in_listen then knows it) */
-        bool syn_alone = syn_alone_of(s);
-        if (!syn_alone && tw_tcp_flags_bad(s->flags)) {
+        /* A SYN alone (no RST, ACK or FIN), the usual segment here (a passive open's
+           first), takes the steps below; the others of no connection and no entry (an
+           ACK or RST to a TIME-WAIT record or a closed port, a bad combination of flags
+           the parse left to us, see below) the full parser's, with the same outcome:
+           they are the fewer, and the SYN then asks neither the bad combinations nor,
+           in in_listen, the flags again. */
+        if (!syn_alone_of(s)) {
             return false;
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
@@ -3916,7 +3918,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
         s->h = h;
-        input_demux_in(st, s, key, NULL, NULL, false, syn_alone);
+        input_demux_in(st, s, key, NULL, NULL, false, true);
         return true;
     }
     /* SYN with FIN or RST, and no flag at all, go to the full parser (tw_tcp_parse drops
