@@ -115,7 +115,15 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
 static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        tw_time synack_at, tw_socket *l, uint16_t peer_win);
+                        tw_time synack_at, tw_socket *l, uint16_t peer_win, uint8_t *blk);
+/* A receive ring's first block that input_unsummed filled with a third segment's text
+   (`blk`), back to the free list when the segment takes the full steps (which copy the
+   text from the packet again) or is dropped. Cold: the usual third segment's goes to its
+   connection (third_ack). */
+static __attribute__((noinline, cold)) void third_blk_back(tw_stack *st, uint8_t *blk)
+{
+    tw_mem_give(&st->mem, TW_MC_RING, blk, TW_MEM_RING_BLOCK);
+}
 
 /* A child of listener `l` for the peer of segment `s`, whose 4-tuple's key is `key`
    (tw_tuple_key), not yet in any state, with trace identity `id`, and the flags `more`
@@ -721,7 +729,7 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
    req_input's usual shape). */
-static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
+static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_t *blk)
 {
     tw_socket *l = r->listener;
     /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
@@ -733,6 +741,9 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
     tw_socket *c = new_child(st, l, s, r->h.key, r->id, more);
     if (!c) {
+        if (blk) {
+            third_blk_back(st, blk);
+        }
         return; /* dropped: our SYN+ACK retransmission brings the ACK back */
     }
     c->irs = tw_seq_make(r->irs);
@@ -821,7 +832,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual)
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, usual, synack_at, l, peer_win);
+    in_promoted(st, c, s, usual, synack_at, l, peer_win, blk);
 }
 
 /* A repeated SYN on a SYN queue entry: true when its SYN+ACK is held back. As Linux's
@@ -991,7 +1002,7 @@ static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
    no frame of its own. False, having done nothing, for a usual packet's segment
    (may_trace false) with a bad combination of flags: the full parser's (usual_flags_bad). */
 static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
-                                                            bool may_trace)
+                                                            bool may_trace, uint8_t *blk)
 {
     if (may_trace && st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
@@ -1009,6 +1020,10 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
                  s->ack.v == r->iss + 1;
     if (!usual) {
+        if (blk) {
+            third_blk_back(st, blk); /* (the full steps copy the text, if any) */
+            blk = NULL;
+        }
         /* (the usual parse leaves the flags to the steps: the usual shape's test above
            refuses every bad combination, so only the others ask them) */
         if (!may_trace && tw_tcp_flags_bad(s->flags)) {
@@ -1022,10 +1037,13 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
     if (l->acc_len > l->backlog) {
         /* Accept queue full: like Linux, ignore the ACK; the SYN+ACK retransmission will
            bring it back once there is room. */
+        if (blk) {
+            third_blk_back(st, blk);
+        }
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
         return true;
     }
-    req_promote(st, r, s, usual);
+    req_promote(st, r, s, usual, blk);
     return true;
 }
 
@@ -3294,7 +3312,7 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     return true;
 }
 
-static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
+static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8_t *blk)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -3359,7 +3377,14 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l)
         c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         /* (a child's first text: nothing received before, no ring yet) */
         assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
-        if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+        if (blk) {
+            /* The ring's first block, the text in it already (input_unsummed: taken
+               from the free list as below, for a listener's buffer that holds it). */
+            assert(n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap);
+            c->rcv.buf = blk;
+            c->rcv.cap = TW_MEM_RING_BLOCK;
+            deliver_in_order(st, c, NULL, n, false);
+        } else if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
             st->mem.cache[TW_MC_RING].head) {
             /* tw_conn_rcv_reserve_in's usual case for a ring without a block (the first
                block from the free list), and the text to its front (head 0, nothing in
@@ -3416,14 +3441,17 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
    TS.Recent, set by req_promote). */
 static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        tw_time synack_at, tw_socket *l, uint16_t peer_win)
+                        tw_time synack_at, tw_socket *l, uint16_t peer_win, uint8_t *blk)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
     if (third_ack_ok(c, s, usual)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
-        third_ack(st, c, s, l);
+        third_ack(st, c, s, l, blk);
         return;
+    }
+    if (blk) {
+        third_blk_back(st, blk);
     }
     if (c->flags & TW_F_TS) {
         c->ts_recent_stamp = st->now; /* (TS.Recent from the SYN: req_promote) */
@@ -3722,7 +3750,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
            record: tw_timewait_input), and a record comes only from a connection of the
            table, where the entry's key has no other. */
         assert(!n && tw_timewait_find(st, key) == NULL);
-        (void)req_input(st, (tw_reqsk *)rq, s, may_trace); /* (input_unsummed's is apart) */
+        (void)req_input(st, (tw_reqsk *)rq, s, may_trace, NULL); /* (input_unsummed's is apart) */
         return;
     }
     if (n) {
@@ -3838,6 +3866,57 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     input_demux(st, &s, key, n, rq);
 }
 
+/* tw_cksum_native_short's steps for a payload of at most 64 bytes in whole 32-bit words
+   (a request), with each group of words copied to `dst` as it is summed: the third
+   segment's text into its connection's first ring block (input_unsummed). The groups by
+   the bits of len as there (one carry chain each; for 64 bytes one chain and no other
+   test), where tw_cksum_copy_short's jump table costs more to enter. */
+static inline __attribute__((always_inline)) uint64_t copy_sum_words64(uint8_t *dst,
+                                                                     const uint8_t *src,
+                                                                     uint32_t len,
+                                                                     uint64_t acc)
+{
+    assert(len <= 64 && (len & 3) == 0);
+    uint64_t s = acc;
+    /* (16 bytes a copy, as tw_cksum_copy_short's blocks: one copy of 32 or 64 bytes
+       became a string move, an instruction per 4 bytes) */
+    if (len & 64) {
+        memcpy(dst + 48, src + 48, 16);
+        memcpy(dst + 32, src + 32, 16);
+        memcpy(dst + 16, src + 16, 16);
+        memcpy(dst, src, 16);
+        s = tw_cksum_chain(s, src, 8, 0);
+        return s;
+    }
+    if (len & 32) {
+        memcpy(dst + 16, src + 16, 16);
+        memcpy(dst, src, 16);
+        s = tw_cksum_chain(s, src, 4, 0);
+        src += 32;
+        dst += 32;
+    }
+    if (len & 16) {
+        memcpy(dst, src, 16);
+        s = tw_cksum_chain(s, src, 2, 0);
+        src += 16;
+        dst += 16;
+    }
+    if (len & 8) {
+        uint64_t w = tw_cksum_load64(src);
+        memcpy(dst, &w, 8);
+        s = tw_cksum_add64(s, w);
+        src += 8;
+        dst += 8;
+    }
+    if (len & 4) {
+        uint32_t w;
+        memcpy(&w, src, 4);
+        memcpy(dst, &w, 4);
+        s = tw_cksum_add64(s, w);
+    }
+    return s;
+}
+
 /* The usual packet's checksum ended with its payload's sum (`sum`: the headers' and the
    pseudo-header's, tw_tcp_parse_usual_part), and the payload noted for the steps that
    read it; false for a bad sum. In line for both of input_unsummed's ways (a segment of
@@ -3890,13 +3969,33 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                no ports from the header (the entry's key has them: req_checks' reset,
                and the connection's for in_promoted's steps, as for a known
                connection's segment), so they are not stored. */
-            if (!usual_sum_ok(st, s, u, sum)) {
+            tw_reqsk *r = (tw_reqsk *)rq;
+            uint8_t *blk = NULL;
+            uint32_t plen = s->data_len;
+            if (plen - 1u < 64u && (plen & 3) == 0 && st->mem.cache[TW_MC_RING].head &&
+                TW_MEM_RING_BLOCK <= r->listener->rcvbuf_cap) {
+                /* Text (a request), which the connection's ring takes in its first block
+                   from the free list (third_ack, for a listener's buffer that holds a
+                   block, as the child's is): the block taken here and the text copied
+                   to its front with the checksum summed in the same pass (as header
+                   prediction's first data: tw_cksum_copy_short); a wrong one gives the
+                   block back as it came, and whatever takes the segment other than
+                   third_ack gives it back too (third_blk_back). */
+                blk = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+                sum = copy_sum_words64(blk, u->payload, plen, sum);
+                if (!tw_cksum_native_ok_nz(sum)) {
+                    tw_mem_give(&st->mem, TW_MC_RING, blk, TW_MEM_RING_BLOCK);
+                    return false;
+                }
+                tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+                s->data = u->payload;
+            } else if (!usual_sum_ok(st, s, u, sum)) {
                 return false;
             }
             s->h = h;
             /* input_demux_in's steps for it, the flags asked there (req_input) */
             assert(tw_timewait_find(st, key) == NULL);
-            return req_input(st, (tw_reqsk *)rq, s, false);
+            return req_input(st, r, s, false, blk);
         }
         /* A SYN alone (no RST, ACK or FIN), the usual segment here (a passive open's
            first), takes the steps below; the others of no connection and no entry (an
