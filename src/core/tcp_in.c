@@ -3972,7 +3972,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             tw_reqsk *r = (tw_reqsk *)rq;
             uint8_t *blk = NULL;
             uint32_t plen = s->data_len;
-            if (plen - 1u < 64u && (plen & 3) == 0 && st->mem.cache[TW_MC_RING].head &&
+            /* (4 to 64 bytes in whole words in one test: plen - 4 has no bit outside
+               those of 60 -- 0 wraps to a large value) */
+            if (((plen - 4u) & ~60u) == 0 && st->mem.cache[TW_MC_RING].head &&
                 TW_MEM_RING_BLOCK <= r->listener->rcvbuf_cap) {
                 /* Text (a request), which the connection's ring takes in its first block
                    from the free list (third_ack, for a listener's buffer that holds a
