@@ -3298,7 +3298,13 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
                                                               const tw_seg *s, bool usual)
 {
-    if (!usual || s->data_len > tw_conn_rcv_space(c) || !usual_opts(c, &s->h->o)) {
+    /* (tw_conn_rcv_space of a child just made: nothing received and its read side open,
+       so its buffer's room whole, but for a buffer lowered under the SYN+ACK's window,
+       req_promote) */
+    assert(c->rcv.len == 0 && !(c->flags & TW_F_SHUT_RD));
+    uint32_t space = __builtin_expect(c->flags & TW_F_BUF_LOWERED, 0) ? tw_conn_rcv_space(c)
+                                                                      : c->rcvbuf_cap;
+    if (!usual || s->data_len > space || !usual_opts(c, &s->h->o)) {
         return false;
     }
     assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
