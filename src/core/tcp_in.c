@@ -4052,8 +4052,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;
             uint32_t plen = s->data_len;
-            sum = plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
-                              : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
+            /* (4 to 64 bytes in whole words, an answer's usual size: copy_sum_words64's
+               tests by the bits of the length, cheaper than tw_cksum_copy_short's jump) */
+            sum = ((plen - 4u) & ~60u) == 0
+                      ? copy_sum_words64(r->buf, u->payload, plen, sum)
+                  : plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
+                                : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
             if (!tw_cksum_native_ok_nz(sum)) {
                 tw_mem_give(&st->mem, TW_MC_RING, r->buf, TW_MEM_RING_BLOCK);
                 r->buf = NULL;
