@@ -3383,15 +3383,15 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
         c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
         /* (a child's first text: nothing received before, no ring yet) */
         assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
-        if (blk) {
+        if (blk && __builtin_expect(TW_MEM_RING_BLOCK <= c->rcvbuf_cap, 1)) {
             /* The ring's first block, the text in it already (input_unsummed: taken
-               from the free list as below, for a listener's buffer that holds it). */
-            assert(n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap);
+               from the free list as below, for a buffer that holds it). */
+            assert(n <= TW_MEM_RING_BLOCK);
             c->rcv.buf = blk;
             c->rcv.cap = TW_MEM_RING_BLOCK;
             deliver_in_order(st, c, NULL, n, false);
-        } else if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
-            st->mem.cache[TW_MC_RING].head) {
+        } else if (!blk && n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+                   st->mem.cache[TW_MC_RING].head) {
             /* tw_conn_rcv_reserve_in's usual case for a ring without a block (the first
                block from the free list), and the text to its front (head 0, nothing in
                it: no wrap to work out, as tw_ring_write_at would). */
@@ -3400,6 +3400,11 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
             tw_copy(c->rcv.buf, s->data, n);
             deliver_in_order(st, c, NULL, n, false);
         } else {
+            if (blk) {
+                /* (a buffer smaller than a block: the block back, and the text from the
+                   packet where tw_conn_rcv_reserve makes room) */
+                third_blk_back(st, blk);
+            }
             if (!tw_conn_rcv_reserve(c, n)) {
                 drop_text(c, s, TW_CNT_RX_NOMEM);
                 return;
@@ -3980,15 +3985,14 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             uint32_t plen = s->data_len;
             /* (4 to 64 bytes in whole words in one test: plen - 4 has no bit outside
                those of 60 -- 0 wraps to a large value) */
-            if (((plen - 4u) & ~60u) == 0 && st->mem.cache[TW_MC_RING].head &&
-                TW_MEM_RING_BLOCK <= r->listener->rcvbuf_cap) {
+            if (((plen - 4u) & ~60u) == 0 && st->mem.cache[TW_MC_RING].head) {
                 /* Text (a request), which the connection's ring takes in its first block
-                   from the free list (third_ack, for a listener's buffer that holds a
-                   block, as the child's is): the block taken here and the text copied
-                   to its front with the checksum summed in the same pass (as header
-                   prediction's first data: tw_cksum_copy_short); a wrong one gives the
-                   block back as it came, and whatever takes the segment other than
-                   third_ack gives it back too (third_blk_back). */
+                   from the free list (third_ack): the block taken here and the text
+                   copied to its front with the checksum summed in the same pass (as
+                   header prediction's first data); a wrong one gives the block back as
+                   it came, and whatever takes the segment other than third_ack gives it
+                   back too (third_blk_back), as third_ack does for a buffer smaller
+                   than a block (the rare listener's: asked there, not here). */
                 blk = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
                 sum = copy_sum_words64(blk, u->payload, plen, sum);
                 if (!tw_cksum_native_ok_nz(sum)) {

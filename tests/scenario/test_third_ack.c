@@ -292,8 +292,10 @@ static void test_two_entries(void **state)
    the free list (the first connection's, aborted under the listener): the untraced stack sums
    the request as it copies it into that block (tcp_in.c input_unsummed). Dropped and
    counted, the SYN queue entry and the free list as they were; the peer's segment again,
-   right, then opens as usual. */
-static void bad_sum_text(tw_t *t)
+   right, then opens as usual. With `small`, the listener's receive buffer is set below a
+   block before the second SYN: third_ack gives the block back and makes the ring as
+   tw_conn_rcv_reserve does. */
+static void bad_sum_text_in(tw_t *t, bool small)
 {
     tw_socket *l;
     uint32_t y = syn_in(t, &l, false);
@@ -307,11 +309,14 @@ static void bad_sum_text(tw_t *t)
     TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65,
                      .any = TW_T_ANY_WIN));
     uint16_t p2 = PPORT + 1;
+    if (small) {
+        assert_int_equal(tw_socket_set_bufsizes(l, 1024, 0), 0);
+    }
     TW_SEND(t, T0 + TW_MS(20), IN(.sport = p2, .flags = TW_SYN, .seq = PEER_ISS,
                                   .opts = TW_OPT_MSS, .mss = 1460));
     tw_t_seg sa = TW_EXPECT(t, OUT(.dport = p2, .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
-                                   .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
-                                   .any = TW_T_ANY_SEQ));
+                                   .win = small ? 1024 : 65535, .opts = TW_OPT_MSS,
+                                   .mss = 1460, .any = TW_T_ANY_SEQ));
     uint32_t y2 = sa.seq;
     uint8_t pkt[1600];
     tw_t_seg third = IN(.sport = p2, .flags = TW_ACK | TW_PSH, .seq = PEER_ISS + 1,
@@ -335,10 +340,21 @@ static void bad_sum_text(tw_t *t)
     TW_ASSERT_IDLE(t);
 }
 
+static void bad_sum_text(tw_t *t)
+{
+    bad_sum_text_in(t, false);
+}
+
+static void bad_sum_text_small(tw_t *t)
+{
+    bad_sum_text_in(t, true);
+}
+
 static void test_bad_sum_text(void **state)
 {
     (void)state;
     tw_t_traced_and_untraced(bad_sum_text);
+    tw_t_traced_and_untraced(bad_sum_text_small);
 }
 
 int main(void)
