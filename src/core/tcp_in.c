@@ -4038,7 +4038,6 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
        every such segment, so that only the segments it does not take pay for it. */
     uint8_t grow = 0;
     if (fast_ok(c, s, h, &grow)) {
-        bool placed = false;
         assert(!tw_tcp_flags_bad(s->flags)); /* (see above) */
         /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
         assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
@@ -4069,7 +4068,6 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-            placed = true;
         } else if (grow) {
             /* The first data of a connection whose ring's block is not on the free list,
                or more than the ring holds: summed first, so that a wrong checksum changes
@@ -4078,13 +4076,16 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-            s->data = u->payload; /* (not placed: fast_do or input_demux's steps copy it) */
+            s->data = u->payload; /* (for input_demux's steps) */
             if (!tw_conn_rcv_reserve(c, c->rcv.len + s->data_len)) {
                 tw_tcp_usual_ports(h, (uint32_t)key);
                 s->h = h;
                 input_demux(st, s, key, n, NULL); /* the full steps drop it (RX_NOMEM) */
                 return true;
             }
+            /* (placed here, as in the other cases: fast_do's steps below change nothing
+               of the receive ring before they commit it) */
+            tw_ring_write_at(&c->rcv, 0, u->payload, s->data_len);
         } else {
             if (s->data_len) {
                 /* In-order data for a ring with room (and no out-of-order bytes after the
@@ -4094,16 +4095,17 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                         tw_ring_write_sum(&c->rcv, sum, u->payload, s->data_len))) {
                     return false;
                 }
-                placed = true;
             } else if (!tw_cksum_native_ok_nz(sum)) {
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
         }
         /* The same steps here as through input_demux (fast_ok has no side effect given
-           `grow`, and `placed` matters only with data): one inline copy of them, and no
-           call for a bulk sender's ACKs. */
-        fast_do(st, c, s, h, placed, false);
+           `grow`): one inline copy of them, and no call for a bulk sender's ACKs. Any
+           data is in the ring already, each case above having placed it (`placed`
+           true: a constant, no flag kept across the steps; measured: lifecycle -10
+           instr against a flag set per case). */
+        fast_do(st, c, s, h, true, false);
         return true;
     }
     if (!usual_sum_ok(st, s, u, sum)) {
