@@ -250,6 +250,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
         /* listen() again on a listener: a new backlog, as Linux's inet_listen takes it
            (the connections already queued stay; the next SYN sees the new bound). */
         s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
+        tw_listener_syn_plain_set(s);
     } else if (!fresh(s)) {
         rc = refuse(s->st, TW_ERR_STATE);
     } else if (!(s->flags & TW_F_BOUND) && (rc = listen_autobind(s)) != 0) {
@@ -273,6 +274,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
                as packet scripts written against Linux expect. (65534 at most: acc_len
                counts to backlog + 1 in 16 bits.) */
             s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
+            tw_listener_syn_plain_set(s);
             s->wscale_offer = tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
             s->syn_wnd = tw_syn_wnd(s->rcvbuf_cap);
             tw_conn_set_state(s, TW_STATE_LISTEN);

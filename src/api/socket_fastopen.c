@@ -49,7 +49,7 @@ int tw_socket_set_fastopen(tw_socket *s, int qlen)
     if (qlen) {
         /* Its SYNs then take listen_admit, where Fast Open is (tcp_in.c in_listen): a
            stack with a Fast Open listener pays that call per SYN, the others nothing. */
-        s->st->syn_plain = false;
+        tw_stack_syn_plain_off(s->st);
     }
     return 0;
 }

@@ -641,6 +641,19 @@ void tw_port_unlisten(tw_stack *st, uint16_t port)
     }
 }
 
+void tw_stack_syn_plain_off(tw_stack *st)
+{
+    st->syn_plain = false;
+    for (size_t i = 0; i < sizeof(st->listen) / sizeof(st->listen[0]); i++) {
+        tw_listen_leaf *leaf = st->listen[i];
+        for (size_t k = 0; leaf && k < TW_LISTEN_LEAF; k++) {
+            if (leaf->s[k]) {
+                tw_listener_syn_plain_set(leaf->s[k]);
+            }
+        }
+    }
+}
+
 void tw_stack_trim(tw_stack *st)
 {
     uint32_t k = st->leaf_kept;

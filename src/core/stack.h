@@ -126,7 +126,9 @@ struct tw_stack {
     uint8_t syn_opts;
     /* No setting changes S8's limits on a SYN queue entry: syn_backlog 0 (the backlog
        bounds the SYN queue), SYN cookies not always, no max_connections (tcp_in.c
-       in_listen then asks only the two queues' room). Fixed at tw_stack_new. */
+       in_listen then asks only the two queues' room). Set at tw_stack_new; false for
+       good from the first Fast Open listener on (tw_stack_syn_plain_off). Each
+       listener keeps it with its backlog (tcp_conn.h syn_plain_below). */
     bool syn_plain;
     /* A new connection's first contents of the five 16-byte runs of struct tw_socket
        that hold a setting of the stack among zeros: its flags (tw_cc_flag of the
@@ -343,6 +345,9 @@ static inline struct tw_socket *tw_port_listener(const tw_stack *st, uint32_t po
 int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s);
 /* The port's listener is one no more. */
 void tw_port_unlisten(tw_stack *st, uint16_t port);
+/* st->syn_plain false, and so every listener's syn_plain_below (tcp_conn.h): the SYNs
+   of all of them then take listen_admit (a Fast Open listener's setting). */
+void tw_stack_syn_plain_off(tw_stack *st);
 tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port);
 void tw_port_leaf_emptied(tw_stack *st, uint16_t port);
 /* Create one known unused; NULL on NOMEM. The caller binds a socket to it (nbound++) at

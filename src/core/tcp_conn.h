@@ -219,6 +219,12 @@ struct tw_socket {
                the window every SYN+ACK offers and each half-open entry starts with,
                found once instead of per SYN. */
             uint16_t syn_wnd;
+            /* The SYN path's one test of S8's limits (tcp_in.c in_listen_fo): a SYN
+               skips listen_admit when (acc_len | syn_len) is below it, which is at most
+               backlog + 1 and then both are at most backlog; 0 (every SYN asks on) when
+               the stack's SYNs all take listen_admit (st->syn_plain false). Set by
+               listen() and tw_listener_syn_plain_set. */
+            uint16_t syn_plain_below;
         };
     };
     tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
@@ -250,6 +256,13 @@ struct tw_socket {
     uint64_t out_asum;
     uint32_t out_addr[2];
 };
+
+/* l->syn_plain_below for the listener's backlog and the stack's st->syn_plain (listen(),
+   and for every listener when st->syn_plain turns false: tw_stack_syn_plain_off). */
+static inline void tw_listener_syn_plain_set(struct tw_socket *l)
+{
+    l->syn_plain_below = l->st->syn_plain ? (uint16_t)(l->backlog + 1u) : 0;
+}
 
 /* The window a SYN or SYN+ACK offers for a receive buffer of `rcvbuf` bytes: the
    field's largest at most, as a SYN's window is never scaled (RFC 7323 2.2). */

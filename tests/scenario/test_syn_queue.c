@@ -222,6 +222,41 @@ static void test_s08_listener_close_drops_its_entries_only(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* S8's limits asked in one test of the listener's (tcp_in.c in_listen_fo, tcp_conn.h
+   syn_plain_below), which a Fast Open listener's setting turns off for every listener,
+   one made before it too (tw_stack_syn_plain_off): their SYNs then take listen_admit,
+   where Fast Open is asked. Seen here through TW_FASTOPEN_SERVER_NO_COOKIE, which asks
+   every SYN with data: at a listener without a Fast Open queue it is counted as Fast Open
+   off, and only once some listener has one (before that, no listener's SYN asks). */
+static void test_s08_fastopen_listener_later(void **state)
+{
+    tw_t_free(*state);
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.syncookies = TW_SYNCOOKIES_OFF;
+    cfg.fastopen = TW_FASTOPEN_SERVER | TW_FASTOPEN_SERVER_NO_COOKIE;
+    tw_t *t = *state = tw_t_new(&cfg);
+    static const char data[8] = "request";
+    tw_socket *a = tw_t_listen(t, LPORT, 8);
+    for (uint16_t i = 0; i < 2; i++) {
+        if (i == 1) {
+            tw_socket *b = tw_t_listen(t, LPORT + 1, 8);
+            assert_int_equal(tw_socket_set_fastopen(b, 4), 0);
+            tw_socket_close(b, tw_t_now(t));
+        }
+        TW_SEND(t, tw_t_now(t), IN(.sport = (uint16_t)(PPORT + i), .flags = TW_SYN,
+                                   .seq = PEER_ISS, .data = data, .len = 8));
+        TW_EXPECT(t, OUT(.dport = (uint16_t)(PPORT + i), .flags = TW_SYN | TW_ACK,
+                         .ack = PEER_ISS + 1, .win = 65535, .opts = TW_OPT_MSS, .mss = 1460,
+                         .any = TW_T_ANY_SEQ));
+        TW_EXPECT_NOTHING(t);
+        assert_int_equal(tw_t_counter(t, TW_CNT_TCP_FASTOPEN_PASSIVE_OFF), i);
+    }
+    tw_socket_close(a, tw_t_now(t));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +265,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_s08_accept_queue_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s08_listener_close_drops_its_entries_only, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_s08_fastopen_listener_later, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

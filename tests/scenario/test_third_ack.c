@@ -288,6 +288,75 @@ static void test_two_entries(void **state)
     tw_t_traced_and_untraced(two_entries);
 }
 
+/* A request on the third segment with a wrong checksum, while a block for its ring is on
+   the free list (the first connection's, aborted under the listener): the untraced stack sums
+   the request as it copies it into that block (tcp_in.c input_unsummed). Dropped and
+   counted, the SYN queue entry and the free list as they were; the peer's segment again,
+   right, then opens as usual. With `small`, the listener's receive buffer is set below a
+   block before the second SYN: third_ack gives the block back and makes the ring as
+   tw_conn_rcv_reserve does. */
+static void bad_sum_text_in(tw_t *t, bool small)
+{
+    tw_socket *l;
+    uint32_t y = syn_in(t, &l, false);
+    TW_SEND(t, T0 + TW_MS(10), IN(.flags = TW_ACK | TW_PSH, .seq = PEER_ISS + 1, .ack = y + 1,
+                                  .win = 3000, .data = req, .len = 64));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65, .any = TW_T_ANY_WIN));
+    tw_socket *c1;
+    assert_int_equal(tw_socket_accept(l, &c1, tw_t_now(t)), 0);
+    recv_req(t, c1);
+    tw_socket_abort(c1, tw_t_now(t)); /* (its ring's block to the free list) */
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = y + 1, .ack = PEER_ISS + 65,
+                     .any = TW_T_ANY_WIN));
+    uint16_t p2 = PPORT + 1;
+    if (small) {
+        assert_int_equal(tw_socket_set_bufsizes(l, 1024, 0), 0);
+    }
+    TW_SEND(t, T0 + TW_MS(20), IN(.sport = p2, .flags = TW_SYN, .seq = PEER_ISS,
+                                  .opts = TW_OPT_MSS, .mss = 1460));
+    tw_t_seg sa = TW_EXPECT(t, OUT(.dport = p2, .flags = TW_SYN | TW_ACK, .ack = PEER_ISS + 1,
+                                   .win = small ? 1024 : 65535, .opts = TW_OPT_MSS,
+                                   .mss = 1460, .any = TW_T_ANY_SEQ));
+    uint32_t y2 = sa.seq;
+    uint8_t pkt[1600];
+    tw_t_seg third = IN(.sport = p2, .flags = TW_ACK | TW_PSH, .seq = PEER_ISS + 1,
+                        .ack = y2 + 1, .win = 3000, .data = req, .len = 64);
+    size_t n = tw_t_build(&third, pkt, sizeof pkt);
+    pkt[n - 1] ^= 0x01; /* the request's last byte: the TCP checksum no longer holds */
+    tw_t_send_raw(t, T0 + TW_MS(30), pkt, n);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_BAD_CSUM), 1);
+    assert_int_equal(tw_stack_conn_count(tw_t_stack(t)), 1);
+    TW_SEND(t, T0 + TW_MS(40), third);
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_ACK, .seq = y2 + 1, .ack = PEER_ISS + 65,
+                     .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *c2 = accept_one(t, l, TW_STATE_ESTABLISHED);
+    recv_req(t, c2);
+    tw_socket_abort(c2, tw_t_now(t));
+    TW_EXPECT(t, OUT(.dport = p2, .flags = TW_RST | TW_ACK, .seq = y2 + 1, .ack = PEER_ISS + 65,
+                     .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
+static void bad_sum_text(tw_t *t)
+{
+    bad_sum_text_in(t, false);
+}
+
+static void bad_sum_text_small(tw_t *t)
+{
+    bad_sum_text_in(t, true);
+}
+
+static void test_bad_sum_text(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(bad_sum_text);
+    tw_t_traced_and_untraced(bad_sum_text_small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_paws_old),     cmocka_unit_test(test_with_fin),
         cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_pure_ack),
         cmocka_unit_test(test_bad_flags),    cmocka_unit_test(test_two_entries),
+        cmocka_unit_test(test_bad_sum_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
