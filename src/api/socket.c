@@ -1075,12 +1075,16 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
     return (tw_ssize)n; /* (no leave: ENTER_NOHOOK) */
 }
 
-/* tw_socket_recv's copy of its usual read when tw_copy would make a call (below 16 or
-   over 64 bytes): the count returned, so that recv's is a tail call and it keeps
-   nothing across it. */
-static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t *src,
-                                                        uint32_t n)
+/* tw_socket_recv's usual read of n bytes (all that is readable, in one piece from head)
+   when tw_copy would make a call (below 16 or over 64 bytes): the ring's steps, then the
+   copy, with the count returned, so that recv's is a tail call and it keeps nothing
+   across it. The socket first, as recv has it (rdi on x86-64), the buffer second, as it
+   came: with the buffer first, recv moved it to a third register on every call. */
+static __attribute__((noinline)) tw_ssize recv_copy_out(tw_socket *s, void *buf, uint32_t n)
 {
+    const uint8_t *src = s->rcv.buf + s->rcv.head;
+    s->rcv.len = 0;
+    s->rcv.head = 0;
     tw_copy(buf, src, n);
     return (tw_ssize)n;
 }
@@ -1181,13 +1185,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                     return recv_read_opened(s, buf, n);
                 }
             }
-#if defined(__GNUC__)
-            __asm__("" : "+r"(s));
-#endif
-            const uint8_t *src = s->rcv.buf + s->rcv.head;
-            s->rcv.len = 0;
-            s->rcv.head = 0;
-            return recv_copy_out(buf, src, n);
+            return recv_copy_out(s, buf, n);
         }
         return recv_copy(s, buf, n);
     } else if (s->rcv.len > 0 && !(f & TW_F_LISTENER)) {
