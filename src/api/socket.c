@@ -850,13 +850,29 @@ static int dead_error(const tw_socket *s)
     return s->err ? s->err : TW_ERR_NOTCONN;
 }
 
+/* tw_socket_send for a clock that moved since the stack's last call (at most once per
+   turn of an event loop), the guard asked: the clock moved, then the call made again
+   with the stack's clock (`now`, or the later one kept when `now` went backwards, the
+   clock the call would have run with). Out of line, as stack.c's input_now_moved: the
+   division that makes now_ms takes rdx:rax, where send's usual call keeps its length. */
+static __attribute__((noinline)) tw_ssize send_now_moved(tw_socket *s, const void *buf,
+                                                         size_t len, tw_time now)
+{
+    tw_stack_now_moved(s->st, now);
+    return tw_socket_send(s, buf, len, s->st->now);
+}
+
 /* see tcpwave.h */
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
 {
     if (!buf && len) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    ENTER(s, now);
+    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag) */
+    if (__builtin_expect(now != s->st->now, 0)) {
+        return send_now_moved(s, buf, len, now);
+    }
+    s->st->in_call = true;
     tw_ssize rc;
     /* A state that takes data with no FIN queued and no TCP_CORK, asked first in one
        test of a mask (marked expected); the switch below answers the other cases. */
