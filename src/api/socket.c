@@ -899,7 +899,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             tw_copy(dst, buf, len);
             s->snd.len = (uint32_t)len;
             if (s->state >= TW_STATE_ESTABLISHED) {
-                return tw_out_send_push_leave(s, len); /* (as below) */
+                return tw_out_send_push_leave(s, buf, len); /* (as below) */
             }
             leave(st);
             return (tw_ssize)len;
@@ -925,7 +925,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             if (s->state >= TW_STATE_ESTABLISHED) {
                 /* (new data from ESTABLISHED on: tw_out_push's sending step, no FIN queued,
                    then the call's end, in one tail call) */
-                return tw_out_send_push_leave(s, n);
+                return tw_out_send_push_leave(s, buf, n);
             }
             leave(s->st);
             return (tw_ssize)n;

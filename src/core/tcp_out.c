@@ -2271,8 +2271,9 @@ int tw_out_push_now_leave(tw_socket *c)
     return 0;
 }
 
-tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
+tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
 {
+    (void)buf; /* (see tcp_conn.h) */
     tw_out_idle_check(c);
     return push_now_in_as(c, true, (tw_ssize)n, false, true);
 }
