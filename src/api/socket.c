@@ -899,7 +899,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             tw_copy(dst, buf, len);
             s->snd.len = (uint32_t)len;
             if (s->state >= TW_STATE_ESTABLISHED) {
-                return tw_out_send_push_leave(s, buf, len); /* (as below) */
+                return tw_out_send_first_push_leave(s); /* (as below) */
             }
             leave(st);
             return (tw_ssize)len;

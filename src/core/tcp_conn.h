@@ -1250,6 +1250,9 @@ int tw_out_push_now_leave(tw_socket *c);
    the argument where send has it, so that n comes where send has it too (x86-64: send
    then moves neither on entry; with n second, it moved both on every call). */
 tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n);
+/* tw_out_send_push_leave for send's first write into an empty ring: returns its count,
+   the ring's length. */
+tw_ssize tw_out_send_first_push_leave(tw_socket *c);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
 /* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same
