@@ -852,13 +852,29 @@ static int dead_error(const tw_socket *s)
     return s->err ? s->err : TW_ERR_NOTCONN;
 }
 
+/* tw_socket_send for a clock that moved since the stack's last call (at most once per
+   turn of an event loop), the guard asked: the clock moved, then the call made again
+   with the stack's clock (`now`, or the later one kept when `now` went backwards, the
+   clock the call would have run with). Out of line, as stack.c's input_now_moved: the
+   division that makes now_ms takes rdx:rax, where send's usual call keeps its length. */
+static __attribute__((noinline)) tw_ssize send_now_moved(tw_socket *s, const void *buf,
+                                                         size_t len, tw_time now)
+{
+    tw_stack_now_moved(s->st, now);
+    return tw_socket_send(s, buf, len, s->st->now);
+}
+
 /* see tcpwave.h */
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
 {
     if (!buf && len) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    ENTER(s, now);
+    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag) */
+    if (__builtin_expect(now != s->st->now, 0)) {
+        return send_now_moved(s, buf, len, now);
+    }
+    s->st->in_call = true;
     tw_ssize rc;
     /* A state that takes data with no FIN queued and no TCP_CORK, asked first in one
        test of a mask (marked expected); the switch below answers the other cases. */
@@ -885,7 +901,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             tw_copy(dst, buf, len);
             s->snd.len = (uint32_t)len;
             if (s->state >= TW_STATE_ESTABLISHED) {
-                return tw_out_send_push_leave(s, len); /* (as below) */
+                return tw_out_send_first_push_leave(s); /* (as below) */
             }
             leave(st);
             return (tw_ssize)len;
@@ -911,7 +927,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
             if (s->state >= TW_STATE_ESTABLISHED) {
                 /* (new data from ESTABLISHED on: tw_out_push's sending step, no FIN queued,
                    then the call's end, in one tail call) */
-                return tw_out_send_push_leave(s, n);
+                return tw_out_send_push_leave(s, buf, n);
             }
             leave(s->st);
             return (tw_ssize)n;
@@ -1077,12 +1093,16 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
     return (tw_ssize)n; /* (no leave: ENTER_NOHOOK) */
 }
 
-/* tw_socket_recv's copy of its usual read when tw_copy would make a call (below 16 or
-   over 64 bytes): the count returned, so that recv's is a tail call and it keeps
-   nothing across it. */
-static __attribute__((noinline)) tw_ssize recv_copy_out(void *buf, const uint8_t *src,
-                                                        uint32_t n)
+/* tw_socket_recv's usual read of n bytes (all that is readable, in one piece from head)
+   when tw_copy would make a call (below 16 or over 64 bytes): the ring's steps, then the
+   copy, with the count returned, so that recv's is a tail call and it keeps nothing
+   across it. The socket first, as recv has it (rdi on x86-64), the buffer second, as it
+   came: with the buffer first, recv moved it to a third register on every call. */
+static __attribute__((noinline)) tw_ssize recv_copy_out(tw_socket *s, void *buf, uint32_t n)
 {
+    const uint8_t *src = s->rcv.buf + s->rcv.head;
+    s->rcv.len = 0;
+    s->rcv.head = 0;
     tw_copy(buf, src, n);
     return (tw_ssize)n;
 }
@@ -1183,13 +1203,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
                     return recv_read_opened(s, buf, n);
                 }
             }
-#if defined(__GNUC__)
-            __asm__("" : "+r"(s));
-#endif
-            const uint8_t *src = s->rcv.buf + s->rcv.head;
-            s->rcv.len = 0;
-            s->rcv.head = 0;
-            return recv_copy_out(buf, src, n);
+            return recv_copy_out(s, buf, n);
         }
         return recv_copy(s, buf, n);
     } else if (s->rcv.len > 0 && !(f & TW_F_LISTENER)) {

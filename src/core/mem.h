@@ -47,7 +47,7 @@
 enum tw_mem_class {
     TW_MC_CONN,   /* struct tw_socket */
     TW_MC_REQ,    /* tw_reqsk */
-    TW_MC_PORT,   /* (unused by the stack: port entries live in their leaves) */
+    TW_MC_PORT,   /* tw_port_leaf (stack.h): port entries live in their leaves */
     TW_MC_RING,   /* first ring block (TW_MEM_RING_BLOCK bytes) */
     TW_MC_COUNT_
 };

@@ -264,7 +264,7 @@ void tw_stack_free(tw_stack *st)
     tw_ipfrag_free_all(st);
     for (size_t i = 0; i < 65536 / TW_PORT_LEAF; i++) {
         tw_port_leaf *l = st->ports[i];
-        tw_mem_free(&st->mem, l, sizeof(*l));
+        tw_mem_give(&st->mem, TW_MC_PORT, l, sizeof(*l)); /* (drained below) */
     }
     for (size_t i = 0; i < 65536 / TW_LISTEN_LEAF; i++) {
         tw_listen_leaf *l = st->listen[i];
@@ -595,8 +595,12 @@ tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port)
         st->ports[port / TW_PORT_LEAF] = l;
         return l;
     }
-    tw_port_leaf *l = tw_mem_zalloc(&st->mem, sizeof(*l));
+    /* (the port class's free list and slabs, mem.h: a client's ports held by its
+       TIME-WAIT records fill a new leaf every TW_PORT_LEAF connections, and release one
+       as often once the records expire) */
+    tw_port_leaf *l = tw_mem_take(&st->mem, TW_MC_PORT, sizeof(*l));
     if (l) {
+        memset(l, 0, sizeof(*l)); /* (a call: tw_mem_zero's stores cost more at this size) */
         st->ports[port / TW_PORT_LEAF] = l;
     }
     return l;
@@ -604,7 +608,7 @@ tw_port_leaf *tw_port_leaf_new(tw_stack *st, uint16_t port)
 
 static void leaf_give(tw_stack *st, uint32_t i)
 {
-    tw_mem_free(&st->mem, st->ports[i], sizeof(tw_port_leaf));
+    tw_mem_give(&st->mem, TW_MC_PORT, st->ports[i], sizeof(tw_port_leaf));
     st->ports[i] = NULL;
 }
 

@@ -1259,8 +1259,13 @@ int tw_out_push_now_leave(tw_socket *c);
 /* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
    4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end
    as tw_out_push_now_leave's. The caller has ruled out TW_F_SEND_RARE and TW_F_CORK
-   (send's test of the flags). Returns n. */
-tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n);
+   (send's test of the flags). Returns n. `buf` is not read: the bytes' source, left in
+   the argument where send has it, so that n comes where send has it too (x86-64: send
+   then moves neither on entry; with n second, it moved both on every call). */
+tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n);
+/* tw_out_send_push_leave for send's first write into an empty ring: returns its count,
+   the ring's length. */
+tw_ssize tw_out_send_first_push_leave(tw_socket *c);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void tw_out_ack(tw_socket *c);
 /* tw_out_ack for the last ACK of an orphan about to become a TIME-WAIT record: the same

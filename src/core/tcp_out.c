@@ -2271,10 +2271,20 @@ int tw_out_push_now_leave(tw_socket *c)
     return 0;
 }
 
-tw_ssize tw_out_send_push_leave(tw_socket *c, size_t n)
+tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
 {
+    (void)buf; /* (see tcp_conn.h) */
     tw_out_idle_check(c);
     return push_now_in_as(c, true, (tw_ssize)n, false, true);
+}
+
+tw_ssize tw_out_send_first_push_leave(tw_socket *c)
+{
+    tw_out_idle_check(c);
+    push_now_in_as(c, true, 0, false, true);
+    /* (the ring held only this write, and sending takes nothing from it: the count, read
+       from c, kept across the netdev's call, rather than the count on the stack) */
+    return (tw_ssize)c->snd.len;
 }
 
 void tw_out_push_now_held(tw_socket *c)
