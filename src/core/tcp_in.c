@@ -1112,14 +1112,19 @@ static __attribute__((noinline, cold)) bool synack_ecr_bad(const tw_stack *st,
            age > (uint32_t)(st->now_ms - tw_div_tick(c->stall_start));
 }
 
-/* The refusal: <SEQ=SEG.ACK><CTL=RST>, as for an ACK of another SYN (RFC 9293 3.10.7.3),
-   and SYN-SENT goes on (its SYN timer runs), as Linux's reset_and_undo; checked against
-   Linux 6.18 over TUN (a TSecr 100 s ahead or behind: R seq SEG.ACK, still connecting;
-   TSecr 0 taken). Cold: only such a SYN+ACK. */
-static __attribute__((noinline, cold)) bool synack_ecr_refuse(tw_stack *st, tw_socket *c,
-                                                              const tw_seg *s)
+/* SYN-SENT's refusals of a SYN+ACK (or an ACK), counted under `why`:
+   <SEQ=SEG.ACK><CTL=RST> unless it is a RST, and SYN-SENT goes on (its SYN timer runs).
+   - S7: an ACK that does not cover our SYN answers an old duplicate SYN
+     (TW_CNT_TCP_RX_BAD_ACK);
+   - a TSecr our SYN did not send (TW_CNT_TCP_RX_SYNACK_BAD_ECR): refused as an ACK of
+     another SYN (RFC 9293 3.10.7.3), as Linux's reset_and_undo; checked against Linux
+     6.18 over TUN (a TSecr 100 s ahead or behind: R seq SEG.ACK, still connecting; TSecr
+     0 taken).
+   Cold: only such segments. */
+static __attribute__((noinline, cold)) bool syn_sent_refuse(tw_stack *st, tw_socket *c,
+                                                            const tw_seg *s, enum tw_counter why)
 {
-    tw_drop(st, TW_CNT_TCP_RX_SYNACK_BAD_ECR, &s->sum, c);
+    tw_drop(st, why, &s->sum, c);
     if (!(s->flags & TW_RST)) {
         tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
     }
@@ -1130,18 +1135,6 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
                                                                  const tw_seg *s,
                                                                  const tw_tcp_hdr *h,
                                                                  bool may_trace, bool has_ack);
-
-/* S7: a SYN+ACK (or an ACK) that does not cover our SYN answers an old duplicate SYN:
-   <SEQ=SEG.ACK><CTL=RST> unless it is a RST, and SYN-SENT stays. */
-static __attribute__((noinline, cold)) bool syn_sent_bad_ack(tw_stack *st, tw_socket *c,
-                                                             const tw_seg *s)
-{
-    tw_drop(st, TW_CNT_TCP_RX_BAD_ACK, &s->sum, c);
-    if (!(s->flags & TW_RST)) {
-        tw_out_bare(st, c->raddr, c->lport, c->rport, s->ack.v, 0, TW_RST, 0, NULL);
-    }
-    return false;
-}
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. Returns true when it has let go of the timer
@@ -1168,11 +1161,11 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
         assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
         if (s->ack.v != c->iss.v + 1 &&
             !((c->flags & TW_F_EXTRAS) && tw_tfo_synsent_ack(c, s->ack))) {
-            return syn_sent_bad_ack(st, c, s);
+            return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_BAD_ACK);
         }
         if (__builtin_expect(h->o.ts_ecr != c->ts_recent, 0) &&
             synack_ecr_bad(st, c, s, h)) {
-            return synack_ecr_refuse(st, c, s);
+            return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_SYNACK_BAD_ECR);
         }
         return syn_sent_accept(st, c, s, h, may_trace, true);
     }
@@ -1186,13 +1179,13 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
     if (has_ack && s->ack.v != c->iss.v + 1 &&
         !((c->flags & TW_F_EXTRAS) && !(s->flags & TW_RST) && tw_tfo_synsent_ack(c, s->ack))) {
-        return syn_sent_bad_ack(st, c, s);
+        return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_BAD_ACK);
     }
     /* (the usual SYN+ACK echoes the TSval of our one SYN, which out_syn_all left in
        TS.Recent: one compare; any other segment, TSecr 0 without the option, asks
        synack_ecr_bad) */
     if (__builtin_expect(h->o.ts_ecr != c->ts_recent, 0) && synack_ecr_bad(st, c, s, h)) {
-        return synack_ecr_refuse(st, c, s);
+        return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_SYNACK_BAD_ECR);
     }
     /* (RST, no SYN, and a SYN with ECE or CWR in one test) */
     if ((s->flags & (TW_RST | TW_SYN | TW_ECE | TW_CWR)) != TW_SYN) {
