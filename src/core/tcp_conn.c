@@ -20,6 +20,9 @@ _Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),
                "conn and half-open entry share their header layout");
+/* tw_listener_enqueue_to moves acc_len and syn_len in one 32-bit add */
+_Static_assert(offsetof(struct tw_socket, syn_len) == offsetof(struct tw_socket, acc_len) + 2,
+               "acc_len and syn_len adjacent, acc_len first");
 /* Every connection pays each byte twice (both ends of a local pair, and the bench's
    bytes-per-idle-connection figure): growth must be a decision, not an accident. On
    64-bit targets the size is pinned; change the number with the layout. */

@@ -1714,8 +1714,18 @@ tw_socket *tw_listener_enqueue(tw_socket *child);
 static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_socket *l,
                                                                         tw_socket *child)
 {
-    assert(l->acc_len <= l->backlog);
-    l->syn_len--;
+    assert(l->acc_len <= l->backlog && l->syn_len > 0);
+    /* One entry moves from the SYN queue to the accept queue: acc_len + 1 and syn_len - 1
+       as one add on the 32-bit word they share (adjacent: tcp_conn.c). Neither half
+       carries into the other: acc_len <= backlog <= 65534 and syn_len >= 1 (this entry). */
+    uint32_t lens;
+    memcpy(&lens, (uint8_t *)l + offsetof(struct tw_socket, acc_len), sizeof lens);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    lens += 0x00010000u - 1u;
+#else
+    lens += 1u - 0x00010000u;
+#endif
+    memcpy((uint8_t *)l + offsetof(struct tw_socket, acc_len), &lens, sizeof lens);
     /* Its link is not stored: a child not yet queued has had none (tw_conn_alloc zeroes
        it, and the application, which has no handle to it, cannot have set its user
        pointer in the link's room). */
@@ -1726,7 +1736,6 @@ static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_sock
         l->acc_head = child;
     }
     l->acc_tail = child;
-    l->acc_len++;
 }
 
 #endif
