@@ -38,6 +38,7 @@ install: build
 
 soak: deps-build build
 	$(BUILD)/tests/sim_soak --runs 10000
+	scripts/sim_random.sh $(BUILD)/tcpwave 200 10 $(or $(SEED),1)
 
 bench: deps-bench build
 	$(MAKE) -C bench BUILD=$(abspath $(BUILD)) QUICK=$(QUICK)
