@@ -572,7 +572,8 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now);
 /* Queue bytes to send. During the handshake the bytes are queued and leave with the
    third segment (S5, RFC 9293 3.10.2). Returns bytes accepted (maybe fewer than len), or
    TW_ERR_AGAIN (buffer full), TW_ERR_NOTCONN, TW_ERR_CLOSED (after shutdown),
-   TW_ERR_NOMEM (buffer could not be allocated), or the sticky error of a dead connection. */
+   TW_ERR_NOMEM (no buffer for any of it could be allocated: under tw_config.max_memory
+   the bytes that fit are accepted), or the sticky error of a dead connection. */
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now);
 
 /* tw_socket_send with send(2)'s flags, of which TW_MSG_MORE: more data follows, as Linux's

@@ -758,14 +758,31 @@ static inline uint8_t *send_dst(tw_socket *s, uint32_t n)
 }
 
 /* send's other cases, out of line: a ring to grow or to make otherwise, or a write across
-   the ring's wrap (two copies). False when out of memory. */
-static __attribute__((noinline)) bool send_rare(tw_socket *s, const void *buf, uint32_t n)
+   the ring's wrap (two copies). Returns the bytes written, 0 when none could be placed
+   (out of memory). A ring the memory budget (tw_config.max_memory) will not let grow to
+   hold all n takes what fits, as a stream socket's send may: the room it has, else the
+   largest growth the budget allows. Refused whole, a write larger than what the budget
+   had left failed each time it was made, however long the application waited, where a
+   smaller one would have gone. */
+static __attribute__((noinline)) uint32_t send_rare(tw_socket *s, const void *buf, uint32_t n)
 {
-    if (!tw_conn_snd_reserve(s, s->snd.len + n)) {
-        return false;
+    uint32_t want = n;
+    while (!tw_conn_snd_reserve(s, s->snd.len + want)) {
+        uint32_t room = s->snd.buf ? s->snd.cap - s->snd.len : 0;
+        if (want > room && room != 0) {
+            want = room; /* (the ring as it is: no allocation) */
+        } else if (want > 1) {
+            want /= 2; /* (a smaller growth) */
+        } else {
+            return 0;
+        }
     }
-    tw_ring_write_at(&s->snd, 0, buf, n);
-    return true;
+    uint32_t room = s->snd.cap - s->snd.len; /* (a smaller growth may leave more room) */
+    if (want < n && room > want) {
+        want = room < n ? room : n;
+    }
+    tw_ring_write_at(&s->snd, 0, buf, want);
+    return want;
 }
 
 /* send's write of n bytes (room for them checked) in every case, dst where they go in
@@ -776,7 +793,7 @@ static __attribute__((noinline)) tw_ssize send_other(tw_socket *s, const void *b
 {
     if (dst) {
         tw_copy(dst, buf, n);
-    } else if (!send_rare(s, buf, (uint32_t)n)) {
+    } else if ((n = send_rare(s, buf, (uint32_t)n)) == 0) {
         leave(s->st);
         return TW_ERR_NOMEM;
     }

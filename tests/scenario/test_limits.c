@@ -80,6 +80,48 @@ static void test_s08_max_connections_limit(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* A write larger than what the memory budget leaves for its buffer takes what fits (a
+   stream socket's send may write part): one 4 KiB ring block here, where the whole
+   write's buffer (32 KiB) does not fit. Refused whole, as before, it failed with
+   TW_ERR_NOMEM each time it was made, however long the application waited. */
+static void test_s08_memory_budget_partial_write(void **state)
+{
+    tw_t *probe = stack_with(state, 0, 0);
+    size_t base = tw_stack_mem_live(tw_t_stack(probe));
+    tw_t_free(probe);
+    *state = NULL;
+    /* (test_s08_memory_budget's 2,348 for the listener and the connection, then room for
+       one ring block and not two) */
+    size_t budget = base + 2348 + 4096 + 1024;
+    tw_t *t = stack_with(state, 0, budget);
+    tw_socket *l = tw_t_listen(t, LPORT, 8);
+    uint32_t y = syn_in(t, 40001);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *a;
+    assert_int_equal(tw_socket_accept(l, &a, tw_t_now(t)), 0);
+    static uint8_t big[20000];
+    tw_ssize r = tw_socket_send(a, big, sizeof big, tw_t_now(t));
+    assert_true(r > 0 && r <= 4096);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= budget);
+    /* what was taken goes out (the peer's window is the SYN's 65535, cwnd 10) */
+    uint32_t sent = 0;
+    tw_t_seg g;
+    while (tw_t_pop(t, &g)) {
+        sent += g.len;
+    }
+    assert_int_equal(sent, (uint32_t)r);
+    /* the buffer full, nothing more fits until the peer acknowledges */
+    assert_int_equal(tw_socket_send(a, big, sizeof big, tw_t_now(t)), TW_ERR_NOMEM);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK,
+                                           .seq = PEER_ISS + 1, .ack = y + 1 + (uint32_t)r));
+    tw_ssize r2 = tw_socket_send(a, big, sizeof big, tw_t_now(t));
+    assert_true(r2 > 0 && r2 <= 4096);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= budget);
+    tw_socket_close(l, tw_t_now(t));
+}
+
 /* Issue 6 / STYLE 7.4: the memory budget behaves like an allocator that returns NULL. A
    connection that fits is made; its first data, which needs a buffer the budget does
    not allow, is dropped (counted, not acknowledged, nothing changes) and send() says
@@ -245,6 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_s08_max_connections_limit, teardown),
         cmocka_unit_test_teardown(test_s08_memory_budget, teardown),
+        cmocka_unit_test_teardown(test_s08_memory_budget_partial_write, teardown),
         cmocka_unit_test_teardown(test_s08_listen_out_of_memory, teardown),
         cmocka_unit_test_teardown(test_s08_socket_options_out_of_memory, teardown),
         cmocka_unit_test_teardown(test_r08_ack_with_dropped_text_still_sends, teardown),
