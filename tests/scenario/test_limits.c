@@ -80,27 +80,49 @@ static void test_s08_max_connections_limit(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* A stack whose memory budget is what a listener and one connection need (measured on
+   a stack without a budget) plus `spare` bytes, with that connection made from port
+   40001 and accepted; `y` our SYN+ACK's sequence number, *budget the budget. (The
+   listener's port-table leaf, 772 bytes, and listener-table leaf, about 520, the listener
+   and a connection (two 464-byte struct tw_socket), its SYN queue entry on the way:
+   2,348 the least that fits.) */
+typedef struct budget_conn {
+    tw_t *t;
+    tw_socket *l, *a;
+    uint32_t y;
+    size_t budget;
+} budget_conn;
+
+static budget_conn budget_conn_new(void **state, size_t spare)
+{
+    budget_conn b;
+    tw_t *probe = stack_with(state, 0, 0);
+    size_t base = tw_stack_mem_live(tw_t_stack(probe));
+    tw_t_free(probe);
+    *state = NULL;
+    b.budget = base + 2348 + spare;
+    b.t = stack_with(state, 0, b.budget);
+    b.l = tw_t_listen(b.t, LPORT, 8);
+    b.y = syn_in(b.t, 40001);
+    TW_SEND(b.t, tw_t_now(b.t) + TW_MS(10),
+            IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = b.y + 1));
+    TW_EXPECT_NOTHING(b.t);
+    assert_int_equal(tw_socket_accept(b.l, &b.a, tw_t_now(b.t)), 0);
+    assert_true(tw_stack_mem_live(tw_t_stack(b.t)) <= b.budget);
+    return b;
+}
+
 /* A write larger than what the memory budget leaves for its buffer takes what fits (a
    stream socket's send may write part): one 4 KiB ring block here, where the whole
    write's buffer (32 KiB) does not fit. Refused whole, as before, it failed with
    TW_ERR_NOMEM each time it was made, however long the application waited. */
 static void test_s08_memory_budget_partial_write(void **state)
 {
-    tw_t *probe = stack_with(state, 0, 0);
-    size_t base = tw_stack_mem_live(tw_t_stack(probe));
-    tw_t_free(probe);
-    *state = NULL;
-    /* (test_s08_memory_budget's 2,348 for the listener and the connection, then room for
-       one ring block and not two) */
-    size_t budget = base + 2348 + 4096 + 1024;
-    tw_t *t = stack_with(state, 0, budget);
-    tw_socket *l = tw_t_listen(t, LPORT, 8);
-    uint32_t y = syn_in(t, 40001);
-    TW_SEND(t, tw_t_now(t) + TW_MS(10),
-            IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1));
-    TW_EXPECT_NOTHING(t);
-    tw_socket *a;
-    assert_int_equal(tw_socket_accept(l, &a, tw_t_now(t)), 0);
+    budget_conn b = budget_conn_new(state, 4096 + 1024); /* (one ring block, not two) */
+    tw_t *t = b.t;
+    tw_socket *l = b.l, *a = b.a;
+    uint32_t y = b.y;
+    size_t budget = b.budget;
     static uint8_t big[20000];
     tw_ssize r = tw_socket_send(a, big, sizeof big, tw_t_now(t));
     assert_true(r > 0 && r <= 4096);
@@ -128,25 +150,13 @@ static void test_s08_memory_budget_partial_write(void **state)
    TW_ERR_NOMEM; the connection itself stays usable and goes away cleanly. */
 static void test_s08_memory_budget(void **state)
 {
-    /* Measure what a listener and one connection need, then allow exactly that plus a
-       little: no room for a 4 KiB buffer. */
-    tw_t *probe = stack_with(state, 0, 0);
-    size_t base = tw_stack_mem_live(tw_t_stack(probe));
-    tw_t_free(probe);
-    *state = NULL;
-    /* (the listener's port-table leaf, 772 bytes, and listener-table leaf, about 520, the
-       listener and a connection (two 464-byte struct tw_socket), its SYN queue entry on
-       the way, and less than a 4 KiB ring block to spare; 2,348 the least that fits) */
-    size_t budget = base + 2348;
-    tw_t *t = stack_with(state, 0, budget);
-    tw_socket *l = tw_t_listen(t, LPORT, 8);
-    uint32_t y = syn_in(t, 40001);
-    TW_SEND(t, tw_t_now(t) + TW_MS(10),
-            IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y + 1));
-    TW_EXPECT_NOTHING(t);
-    tw_socket *a;
-    assert_int_equal(tw_socket_accept(l, &a, tw_t_now(t)), 0);
-    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= budget);
+    /* What a listener and one connection need, and less than a 4 KiB ring block to
+       spare. */
+    budget_conn b = budget_conn_new(state, 0);
+    tw_t *t = b.t;
+    tw_socket *l = b.l, *a = b.a;
+    uint32_t y = b.y;
+    size_t budget = b.budget;
 
     TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
                                            .seq = PEER_ISS + 1, .ack = y + 1, .data = "ping",
