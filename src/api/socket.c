@@ -94,13 +94,7 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     if (!out || st->in_call) {
         return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
     }
-    if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
-        return tw_conn_open(st, out); /* (its free list empty: the general step) */
-    }
-    /* tw_conn_open's usual case in line: open then makes no call at all */
-    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
-                        (uint32_t)++st->next_conn_id);
-    return 0;
+    return tw_conn_open(st, out);
 }
 
 /* s takes port p (with SO_REUSEADDR when it set it). */

@@ -122,8 +122,8 @@ tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id)
     return tw_conn_alloc_in(st, id, false);
 }
 
-/* tw_conn_open with the free list empty (out of line, as conn_alloc_slow). */
-static __attribute__((noinline)) int conn_open_slow(tw_stack *st, tw_socket **out)
+/* (out of line, as conn_alloc_slow) */
+__attribute__((noinline)) int tw_conn_open_slow(tw_stack *st, tw_socket **out)
 {
     tw_socket *c = tw_conn_alloc_slow(st, 0);
     if (!c) {
@@ -131,16 +131,6 @@ static __attribute__((noinline)) int conn_open_slow(tw_stack *st, tw_socket **ou
     }
     c->id = (uint32_t)++st->next_conn_id;
     *out = c;
-    return 0;
-}
-
-int tw_conn_open(tw_stack *st, tw_socket **out)
-{
-    if (!st->mem.cache[TW_MC_CONN].head) {
-        return conn_open_slow(st, out);
-    }
-    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
-                     (uint32_t)++st->next_conn_id);
     return 0;
 }
 

@@ -673,11 +673,21 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
     return tw_conn_init_as(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id,
                            child);
 }
+/* tw_conn_open with the free list empty (tcp_conn.c). */
+int tw_conn_open_slow(tw_stack *st, tw_socket **out);
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
-   TW_ERR_NOMEM. (tw_socket_open makes its usual case, a connection object on the free
-   list, in line, and tail-calls this for the others: open then keeps no register across
-   a call for `out`.) */
-int tw_conn_open(tw_stack *st, tw_socket **out);
+   TW_ERR_NOMEM. Inline: its usual case, a connection object on the free list, makes no
+   call at all, and the others tail-call tw_conn_open_slow (open then keeps no register
+   across a call for `out`). */
+static inline __attribute__((always_inline)) int tw_conn_open(tw_stack *st, tw_socket **out)
+{
+    if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
+        return tw_conn_open_slow(st, out);
+    }
+    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
+                        (uint32_t)++st->next_conn_id);
+    return 0;
+}
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
 /* tw_conn_free for a counted orphan (TW_F_ORPHAN and TW_F_COUNTED set: the application
