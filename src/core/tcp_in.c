@@ -3869,57 +3869,6 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     input_demux(st, &s, key, n, rq);
 }
 
-/* tw_cksum_native_short's steps for a payload of at most 64 bytes in whole 32-bit words
-   (a request), with each group of words copied to `dst` as it is summed: the third
-   segment's text into its connection's first ring block (input_unsummed). The groups by
-   the bits of len as there (one carry chain each; for 64 bytes one chain and no other
-   test), where tw_cksum_copy_short's jump table costs more to enter. */
-static inline __attribute__((always_inline)) uint64_t copy_sum_words64(uint8_t *dst,
-                                                                     const uint8_t *src,
-                                                                     uint32_t len,
-                                                                     uint64_t acc)
-{
-    assert(len <= 64 && (len & 3) == 0);
-    uint64_t s = acc;
-    /* (16 bytes a copy, as tw_cksum_copy_short's blocks: one copy of 32 or 64 bytes
-       became a string move, an instruction per 4 bytes) */
-    if (len & 64) {
-        memcpy(dst + 48, src + 48, 16);
-        memcpy(dst + 32, src + 32, 16);
-        memcpy(dst + 16, src + 16, 16);
-        memcpy(dst, src, 16);
-        s = tw_cksum_chain(s, src, 8, 0);
-        return s;
-    }
-    if (len & 32) {
-        memcpy(dst + 16, src + 16, 16);
-        memcpy(dst, src, 16);
-        s = tw_cksum_chain(s, src, 4, 0);
-        src += 32;
-        dst += 32;
-    }
-    if (len & 16) {
-        memcpy(dst, src, 16);
-        s = tw_cksum_chain(s, src, 2, 0);
-        src += 16;
-        dst += 16;
-    }
-    if (len & 8) {
-        uint64_t w = tw_cksum_load64(src);
-        memcpy(dst, &w, 8);
-        s = tw_cksum_add64(s, w);
-        src += 8;
-        dst += 8;
-    }
-    if (len & 4) {
-        uint32_t w;
-        memcpy(&w, src, 4);
-        memcpy(dst, &w, 4);
-        s = tw_cksum_add64(s, w);
-    }
-    return s;
-}
-
 /* The usual packet's checksum ended with its payload's sum (`sum`: the headers' and the
    pseudo-header's, tw_tcp_parse_usual_part), and the payload noted for the steps that
    read it; false for a bad sum. In line for both of input_unsummed's ways (a segment of
@@ -3986,7 +3935,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                    back too (third_blk_back), as third_ack does for a buffer smaller
                    than a block (the rare listener's: asked there, not here). */
                 blk = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-                sum = copy_sum_words64(blk, u->payload, plen, sum);
+                sum = tw_cksum_copy_words64(blk, u->payload, plen, sum);
                 if (!tw_cksum_native_ok_nz(sum)) {
                     tw_mem_give(&st->mem, TW_MC_RING, blk, TW_MEM_RING_BLOCK);
                     return false;
@@ -4047,10 +3996,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;
             uint32_t plen = s->data_len;
-            /* (4 to 64 bytes in whole words, an answer's usual size: copy_sum_words64's
+            /* (4 to 64 bytes in whole words, an answer's usual size: tw_cksum_copy_words64's
                tests by the bits of the length, cheaper than tw_cksum_copy_short's jump) */
             sum = ((plen - 4u) & ~60u) == 0
-                      ? copy_sum_words64(r->buf, u->payload, plen, sum)
+                      ? tw_cksum_copy_words64(r->buf, u->payload, plen, sum)
                   : plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
                                 : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
             if (!tw_cksum_native_ok_nz(sum)) {

@@ -571,6 +571,39 @@ static void test_cksum_copy_short(void **state)
     }
 }
 
+/* tw_cksum_copy_words64 (the third segment's request and a first answer: 4 to 64 bytes
+   in whole words): the copy exact and nothing written around it, the sum that of the
+   portable one, at odd alignments and from starting sums of none, any and all ones. */
+static void test_cksum_copy_words64(void **state)
+{
+    (void)state;
+    unit_rng r = unit_rng_seeded("copy words64");
+    static uint8_t src[64 + 16], dst[64 + 64];
+    static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}};
+    for (uint32_t len = 4; len <= 64; len += 4) {
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            size_t so = offs[k][0], d = offs[k][1];
+            fill_random(&r, src + so, len);
+            if ((len / 4 + k) % 5 == 0) {
+                memset(src + so, 0xff, len);
+            }
+            memset(dst, 0xee, sizeof(dst));
+            uint64_t acc = k % 3 == 0 ? 0 : k % 3 == 1 ? unit_next(&r) : UINT64_MAX;
+            uint64_t n = tw_cksum_copy_words64(dst + d, src + so, len, acc);
+            assert_memory_equal(dst + d, src + so, len);
+            for (size_t j = 0; j < d; j++) {
+                UNIT_EQ(dst[j], 0xee, "len %u: wrote before the start", len);
+            }
+            for (size_t j = d + len; j < sizeof(dst); j++) {
+                UNIT_EQ(dst[j], 0xee, "len %u: wrote past the end", len);
+            }
+            UNIT_EQ(tw_cksum_from_native(n),
+                    tw_cksum_from_native(tw_cksum_native_portable(acc, src + so, len)),
+                    "len %u off %zu", len, so);
+        }
+    }
+}
+
 /* tw_cksum_add64x2, x3 and x4 (one carry chain) give exactly what the chained
    tw_cksum_add64 give: random words, and words near all ones, where the chain's last
    carry meets a sum of all ones. */
@@ -703,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_cksum_native_words_and_ip20),
         cmocka_unit_test(test_cksum_words_chain),
         cmocka_unit_test(test_cksum_native_short),
+        cmocka_unit_test(test_cksum_copy_words64),
         cmocka_unit_test(test_cksum_native_store_and_verify),
         cmocka_unit_test(test_cksum_fold_and_fin_random),
         cmocka_unit_test(test_cksum_fin64_random),
