@@ -115,6 +115,7 @@ const char *tw_state_name(tw_state s);
     X(TIME_BACKWARDS, "time passed to the stack went backwards (clamped)")                 \
     X(API_REFUSED, "api: calls refused as misuse (INVAL, STATE, NOTCONN, BUSY)")           \
     X(RX_NOMEM, "received segment dropped: out of memory")                                 \
+    X(MEM_RINGS_RECLAIMED, "memory budget spent: empty buffers' blocks given back")        \
     X(TX_PACKETS, "packets handed to the netdev")                                          \
     X(TX_DROPPED, "packets the netdev refused to transmit")                                \
     X(IP_RX_PACKETS, "IPv4 packets received")                                              \
@@ -397,10 +398,24 @@ typedef enum tw_ca_state {
 
 /* ---- configuration: tw_config_init() then override ----------------------------------- */
 
+/* Of a memory budget (tw_config.max_memory) of twice this or more, the last this many
+   bytes only receive buffers may take: a send buffer, a connection or anything else is
+   refused before it. Two ends that both wrote could otherwise each fill its budget with
+   data the other had not acknowledged and have nothing left to take in the other's, and
+   neither would acknowledge again. */
+#define TW_MEM_RECV_RESERVE 4096u
+
 typedef struct tw_config {
     uint32_t addr;                  /* this stack's IPv4 address (required, nonzero) */
     const tw_allocator *allocator;  /* NULL: malloc/free; the stack copies the struct */
-    size_t max_memory;              /* bytes the stack may hold; 0: unlimited */
+    size_t max_memory;              /* bytes the stack may hold; 0: unlimited. The
+                                       stack itself holds about 91 KB (most of it its
+                                       packet buffer and port tables), a connection
+                                       about 0.5 KB, each buffer 4 KiB blocks as data
+                                       moves; TW_MEM_RECV_RESERVE is kept for receiving.
+                                       Under it a buffer whose bytes are all gone gives
+                                       its block back when another needs memory
+                                       (counter MEM_RINGS_RECLAIMED) */
     uint8_t entropy[32];            /* secret randomness: ISN key, ports, hash seeds */
     tw_time msl;                    /* maximum segment lifetime; TIME-WAIT = 2*msl (S15) */
     tw_time rto_initial;            /* RFC 6298 2.1: 1 s */

@@ -32,23 +32,24 @@ void tw_mem_init(tw_mem *m, const tw_allocator *a, size_t budget)
         m->a.ud = NULL;
     }
     m->budget = budget;
+    m->reserve = budget >= 2 * (size_t)TW_MEM_RECV_RESERVE ? TW_MEM_RECV_RESERVE : 0;
 }
 
-static bool over_budget(const tw_mem *m, size_t size)
+static bool over(const tw_mem *m, size_t size, size_t limit)
 {
-    return m->budget && (size > m->budget || m->live > m->budget - size);
+    return m->budget && (size > limit || m->live > limit - size);
 }
 
-void *tw_mem_alloc(tw_mem *m, size_t size)
+static void *alloc_within(tw_mem *m, size_t size, size_t limit)
 {
     if (size == 0) {
         return NULL;
     }
-    if (over_budget(m, size)) {
+    if (over(m, size, limit)) {
         /* The free lists must never make an allocation fail that would succeed without
            them. */
         tw_mem_drain(m);
-        if (over_budget(m, size)) {
+        if (over(m, size, limit)) {
             return NULL;
         }
     }
@@ -61,6 +62,16 @@ void *tw_mem_alloc(tw_mem *m, size_t size)
         m->peak = m->live;
     }
     return p;
+}
+
+void *tw_mem_alloc(tw_mem *m, size_t size)
+{
+    return alloc_within(m, size, m->budget - m->reserve);
+}
+
+void *tw_mem_alloc_reserve(tw_mem *m, size_t size)
+{
+    return alloc_within(m, size, m->budget);
 }
 
 void *tw_mem_zalloc(tw_mem *m, size_t size)
@@ -362,9 +373,17 @@ size_t tw_mem_cached(const tw_mem *m)
     size_t n = 0;
     for (unsigned i = 0; i < TW_MC_COUNT_; i++) {
         const tw_mem_cache *c = &m->cache[i];
-        n += (size_t)c->n * c->size + (c->spare ? c->spare->bytes : 0);
+        uint32_t listed = (m->list_off >> i) & 1u ? 0 : c->n;
+        n += (size_t)listed * c->size + (c->spare ? c->spare->bytes : 0);
     }
     return n;
+}
+
+void tw_mem_list_off(tw_mem *m, enum tw_mem_class cls)
+{
+    assert(!m->cache[cls].head);
+    m->list_off |= (uint8_t)(1u << cls);
+    m->cache[cls].n = TW_MEM_CACHE_MAX;
 }
 
 void tw_mem_drain(tw_mem *m)
@@ -376,7 +395,7 @@ void tw_mem_drain(tw_mem *m)
             memcpy(&c->head, p, sizeof(void *));
             obj_release(m, c, p, c->size);
         }
-        c->n = 0;
+        c->n = (m->list_off >> i) & 1u ? TW_MEM_CACHE_MAX : 0;
         if (c->spare) {
             struct tw_slab *s = c->spare;
             c->spare = NULL;

@@ -75,6 +75,8 @@ enum tw_mem_class {
 #define TW_MEM_SLAB_BYTES 65472u
 #define TW_MEM_SLAB_ALIGN 8u
 #define TW_MEM_RING_BLOCK 4096u
+/* (the reserve is one ring block: a receive ring's first) */
+_Static_assert(TW_MEM_RECV_RESERVE == TW_MEM_RING_BLOCK, "reserve is one ring block");
 
 struct tw_slab;
 
@@ -84,7 +86,7 @@ struct tw_mem_solo;
 
 typedef struct tw_mem_cache {
     void *head;   /* first word of each free object links to the next */
-    uint32_t n;
+    uint32_t n;   /* objects in the list; TW_MEM_CACHE_MAX for a list that is off */
     uint32_t size; /* object size of this class, fixed at first use */
     struct tw_mem_solo *solo; /* walkable classes: objects allocated on their own */
     size_t out;    /* objects taken and not given back (tw_mem_counts_out's classes) */
@@ -97,15 +99,24 @@ typedef struct tw_mem_cache {
 typedef struct tw_mem {
     tw_allocator a;
     size_t budget; /* 0: unlimited */
+    /* The budget's last bytes, which only tw_mem_alloc_reserve may take: a ring block
+       (TW_MEM_RING_BLOCK) when there is a budget of two blocks or more, else 0. Receive
+       buffers take it (tcp_conn.c ring_block_alloc): two ends that both wrote could
+       otherwise each fill its budget with data the other had not acknowledged, and then
+       had no memory to take in the other's, so that neither acknowledged again. */
+    size_t reserve;
     /* (the bytes in the free lists and spare slabs are not kept as a count: tw_mem_cached
        works them out, so that a take and a give each make one step fewer) */
     size_t live, peak; /* bytes held from the allocator, free lists included */
     tw_mem_cache cache[TW_MC_COUNT_];
+    uint8_t list_off; /* bit per class: tw_mem_list_off */
 } tw_mem;
 
 void tw_mem_init(tw_mem *m, const tw_allocator *a, size_t budget);
-/* NULL when the allocator fails or the budget would be exceeded. */
+/* NULL when the allocator fails or the budget less its reserve would be exceeded. */
 void *tw_mem_alloc(tw_mem *m, size_t size);
+/* tw_mem_alloc that may take the budget's reserve too. */
+void *tw_mem_alloc_reserve(tw_mem *m, size_t size);
 /* Like tw_mem_alloc, zero-filled. */
 void *tw_mem_zalloc(tw_mem *m, size_t size);
 /* `size` must be the size given at allocation. NULL is ignored. */
@@ -259,6 +270,10 @@ static inline void tw_mem_give2(tw_mem *m, enum tw_mem_class cls, void *p, void 
 
 /* Return every free list and spare slab to the allocator. */
 void tw_mem_drain(tw_mem *m);
+/* Turn the class's free list off for good (called before any object of it is given
+   back): it then always looks full and empty, so every take and give of the class goes
+   to the slow paths, and the usual paths need no test of their own for it. */
+void tw_mem_list_off(tw_mem *m, enum tw_mem_class cls);
 
 /* Call fn on every object of a walkable class (TW_MC_CONN) that may be live: given-back
    objects are visited too, and fn must neither take nor give objects of the class. */

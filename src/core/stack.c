@@ -155,6 +155,13 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         return TW_ERR_NOMEM;
     }
     st->mem = mem; /* already counts the stack itself */
+    if (st->mem.reserve) {
+        /* Under a memory budget ring blocks are not kept on a free list: a kept block
+           is memory no ring could have, and send's usual first write, which takes its
+           block from the list in line, would take the budget's reserve for receiving
+           (mem.h) with no test of its own. */
+        tw_mem_list_off(&st->mem, TW_MC_RING);
+    }
     st->cfg = *cfg;
     st->cfg.allocator = NULL; /* copied into st->mem; the caller's struct may go away */
     fill_defaults(&st->cfg);

@@ -189,6 +189,10 @@ struct tw_stack {
         uint32_t mtu;
         tw_time expires;
     } pmtu[TW_PMTU_SLOTS];
+    /* The earliest time the next walk of every connection for idle ring blocks may be
+       made (tcp_conn.c tw_conn_reclaim): allocations that fail one after another under a
+       spent memory budget walk them at most once per interval. */
+    tw_time reclaim_walk_next;
 };
 
 /* ---- time (STYLE 7.5) ---- */

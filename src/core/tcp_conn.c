@@ -609,15 +609,83 @@ void tw_conn_timer_place(tw_socket *c)
     wheel_lazy_wait(w, &c->timer, d); /* (not counted while it waits: wheel.h) */
 }
 
+/* A block for ring `r` of connection c: a receive ring's may take the memory budget's
+   reserve (mem.h tw_mem_alloc_reserve), any other's not. */
+static inline uint8_t *ring_block_alloc(tw_socket *c, const tw_ring *r, uint32_t cap)
+{
+    tw_mem *m = &c->st->mem;
+    if (r == &c->rcv && m->reserve) {
+        return tw_mem_alloc_reserve(m, cap); /* (no free list under a budget: stack.c) */
+    }
+    return cap == TW_MEM_RING_BLOCK ? tw_mem_take(m, TW_MC_RING, cap) : tw_mem_alloc(m, cap);
+}
+
+/* A ring keeps its block once its bytes are gone (all acknowledged, all read), for the
+   data that follows: the usual connection then takes a block once a direction. Under a
+   spent memory budget (tw_config.max_memory) such idle blocks may be all the memory
+   there is, and the ring that needs one waited for good: an application that had read
+   its peer's whole stream could not write its answer while its own empty receive ring
+   held the block (tcpwave sim --set max_memory=100000 --bytes 300000, every run). So a
+   ring the budget refuses gives back idle blocks and tries again: its connection's other
+   ring first, else every connection's. A walk of every connection costs in proportion to
+   their number, so it is made at most once per 10 ms plus a microsecond per connection
+   (a million: once a second). A receive ring holding out-of-order bytes past its readable
+   ones (TW_F_HOLES) is not idle. */
+static bool ring_idle_free(tw_stack *st, tw_ring *r, const tw_ring *busy)
+{
+    if (r == busy || !r->buf || r->len != 0) {
+        return false;
+    }
+    ring_free(st, r);
+    r->head = 0;
+    tw_count(st, TW_CNT_MEM_RINGS_RECLAIMED);
+    return true;
+}
+
+struct reclaim_walk {
+    const tw_ring *busy;
+    bool freed;
+};
+
+static void reclaim_one(void *obj, void *ud)
+{
+    tw_socket *c = obj;
+    struct reclaim_walk *w = ud;
+    if (c->kind != TW_OBJ_CONN) {
+        return;
+    }
+    w->freed |= ring_idle_free(c->st, &c->snd, w->busy);
+    if (!(c->flags & TW_F_HOLES)) {
+        w->freed |= ring_idle_free(c->st, &c->rcv, w->busy);
+    }
+}
+
+__attribute__((noinline, cold)) bool tw_conn_reclaim(tw_socket *c, const tw_ring *busy)
+{
+    tw_stack *st = c->st;
+    bool freed = ring_idle_free(st, &c->snd, busy);
+    if (!(c->flags & TW_F_HOLES)) {
+        freed |= ring_idle_free(st, &c->rcv, busy);
+    }
+    if (freed || st->now < st->reclaim_walk_next) {
+        return freed;
+    }
+    st->reclaim_walk_next = st->now + TW_MS(10) + (tw_time)st->nconns * TW_US(1);
+    struct reclaim_walk w = {busy, false};
+    tw_mem_walk(&st->mem, TW_MC_CONN, reclaim_one, &w);
+    return w.freed;
+}
+
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection
    that moves a few bytes never holds (or maps, with malloc's large-block threshold) the
    full buffer sizes. `keep` bytes from head are preserved (data and, on the receive
    side, the out-of-order bytes stored past it). These are tw_conn_ring_reserve's steps
    for a ring that has a buffer already or needs more than one block (tcp_conn.h): out of
    line, so that the usual cases cost no register saves. */
-__attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint32_t need,
+__attribute__((noinline)) bool tw_conn_ring_grow(tw_socket *c, tw_ring *r, uint32_t need,
                                                  uint32_t limit, uint32_t keep)
 {
+    tw_stack *st = c->st;
     if (need > limit) {
         return false;
     }
@@ -633,9 +701,8 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint3
     if (ncap > limit && limit >= TW_MEM_RING_BLOCK) {
         ncap = limit;
     }
-    uint8_t *nbuf = ncap == TW_MEM_RING_BLOCK ? tw_mem_take(&st->mem, TW_MC_RING, ncap)
-                                               : tw_mem_alloc(&st->mem, ncap);
-    if (!nbuf) {
+    uint8_t *nbuf = ring_block_alloc(c, r, ncap);
+    if (!nbuf && (!tw_conn_reclaim(c, r) || !(nbuf = ring_block_alloc(c, r, ncap)))) {
         return false;
     }
     uint32_t old_cap = r->cap;
@@ -660,7 +727,7 @@ __attribute__((noinline)) bool tw_conn_rcv_reserve_slow(tw_socket *c, uint32_t n
         uint32_t held = c->rcv.len + tw_conn_rcv_space_rare(c);
         limit = held > limit ? held : limit;
     }
-    return tw_conn_ring_reserve(c->st, &c->rcv, need, limit, keep);
+    return tw_conn_ring_reserve(c, &c->rcv, need, limit, keep);
 }
 
 /* tw_conn_rcv_space after the application lowered SO_RCVBUF (tw_socket_set_bufsizes):

@@ -881,35 +881,27 @@ static inline void tw_conn_dack_stop(tw_socket *c)
         tw_conn_timer_update(c);
     }
 }
-bool tw_conn_ring_grow(tw_stack *st, tw_ring *r, uint32_t need, uint32_t limit, uint32_t keep);
+bool tw_conn_ring_grow(tw_socket *c, tw_ring *r, uint32_t need, uint32_t limit, uint32_t keep);
 /* Make ring `r` hold at least `need` bytes (from its head), growing it up to `limit`
    bytes with its first `keep` preserved; false when over the limit or out of memory.
    Inline: the usual cases, a ring with room or a fresh ring's first block (what
    tw_conn_ring_grow would choose for it, with nothing to move: every connection that
    carries data comes here once a direction), then cost no call and no register saves. */
-static inline bool tw_conn_ring_reserve(tw_stack *st, tw_ring *r, uint32_t need,
+static inline bool tw_conn_ring_reserve(tw_socket *c, tw_ring *r, uint32_t need,
                                         uint32_t limit, uint32_t keep)
 {
     if (r->buf && need <= r->cap) {
         return true;
     }
-    if (!r->buf && r->cap == 0 && need <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= limit) {
-        uint8_t *nbuf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-        if (!nbuf) {
-            return false;
-        }
-        r->buf = nbuf;
-        r->cap = TW_MEM_RING_BLOCK;
-        r->head = 0;
-        return true;
-    }
-    return tw_conn_ring_grow(st, r, need, limit, keep);
+    /* (every other case, a ring's first block included, is tw_conn_ring_grow's: the
+       memory budget's steps are there; the usual paths have their own first block) */
+    return tw_conn_ring_grow(c, r, need, limit, keep);
 }
 /* The send and the receive buffer's (the latter keeps the out-of-order bytes stored past
    the readable ones). */
 static inline bool tw_conn_snd_reserve(tw_socket *c, uint32_t need)
 {
-    return tw_conn_ring_reserve(c->st, &c->snd, need, c->sndbuf_cap, c->snd.len);
+    return tw_conn_ring_reserve(c, &c->snd, need, c->sndbuf_cap, c->snd.len);
 }
 bool tw_conn_rcv_reserve(tw_socket *c, uint32_t need);
 /* (tw_conn_rcv_reserve_in's cases other than its two usual ones) */
@@ -937,6 +929,11 @@ static inline __attribute__((always_inline)) bool tw_conn_rcv_reserve_in(tw_sock
 }
 /* Release a ring's block (to the stack's free list when it has the first size). */
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
+/* Under a spent memory budget, give back the blocks of rings that hold nothing (every
+   byte acknowledged, or read), other than `busy`: c's own other ring, else (at most once
+   per interval) every connection's. True when a block was given back, so that the
+   caller's allocation may now succeed. */
+bool tw_conn_reclaim(tw_socket *c, const tw_ring *busy);
 /* Receive buffer auto-tuning (Linux's tcp_rcv_space_adjust): the application has read
    and the window opened by at least a segment (socket.c window_update_due); once per
    round trip the receive buffer grows to about twice what was read in it. Cold: called

@@ -95,6 +95,9 @@ typedef struct tw_sim_xfer {
     tw_time rto_initial, rto_max;  /* 0: stack defaults */
     uint8_t syn_retries, retries;  /* 0: stack defaults */
     uint8_t orphan_retries;        /* 0: the stack's default (8, Linux's) */
+    size_t mem_spare;              /* > 0: each stack's memory budget
+                                      (tw_config.max_memory) is what it holds once made
+                                      plus this; 0: no budget */
     bool cork;                     /* both ends write in random sizes (from the seed), now
                                       and then with MSG_MORE, and turn TCP_CORK on and
                                       off as they go */

@@ -190,6 +190,23 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     }
     tw_stack *cs, *ss;
     cfg.addr = CLI_ADDR;
+    if (x->mem_spare) {
+        /* (what a stack holds once made differs between builds: a sanitized one keeps
+           no free lists; measured on a stack made for it alone) */
+        tw_sim *probe;
+        tw_stack *ps;
+        if (tw_sim_new(&probe, x->seed, t0) != 0) {
+            tw_sim_free(sim);
+            return TW_ERR_NOMEM;
+        }
+        if (tw_sim_add_stack(probe, &cfg, x->mtu, &ps) < 0) {
+            tw_sim_free(probe);
+            tw_sim_free(sim);
+            return TW_ERR_NOMEM;
+        }
+        cfg.max_memory = tw_stack_mem_live(ps) + x->mem_spare;
+        tw_sim_free(probe);
+    }
     if (tw_sim_add_stack(sim, &cfg, x->mtu, &cs) < 0) {
         tw_sim_free(sim);
         return TW_ERR_NOMEM;

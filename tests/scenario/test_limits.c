@@ -81,7 +81,8 @@ static void test_s08_max_connections_limit(void **state)
 }
 
 /* A stack whose memory budget is what a listener and one connection need (measured on
-   a stack without a budget) plus `spare` bytes, with that connection made from port
+   a stack without a budget), the receive reserve (TW_MEM_RECV_RESERVE) and `spare`
+   bytes, with that connection made from port
    40001 and accepted; `y` our SYN+ACK's sequence number, *budget the budget. (The
    listener's port-table leaf, 772 bytes, and listener-table leaf, about 520, the listener
    and a connection (two 464-byte struct tw_socket), its SYN queue entry on the way:
@@ -100,7 +101,7 @@ static budget_conn budget_conn_new(void **state, size_t spare)
     size_t base = tw_stack_mem_live(tw_t_stack(probe));
     tw_t_free(probe);
     *state = NULL;
-    b.budget = base + 2348 + spare;
+    b.budget = base + 2348 + TW_MEM_RECV_RESERVE + spare;
     b.t = stack_with(state, 0, b.budget);
     b.l = tw_t_listen(b.t, LPORT, 8);
     b.y = syn_in(b.t, 40001);
@@ -145,42 +146,153 @@ static void test_s08_memory_budget_partial_write(void **state)
 }
 
 /* Issue 6 / STYLE 7.4: the memory budget behaves like an allocator that returns NULL. A
-   connection that fits is made; its first data, which needs a buffer the budget does
-   not allow, is dropped (counted, not acknowledged, nothing changes) and send() says
-   TW_ERR_NOMEM; the connection itself stays usable and goes away cleanly. */
+   connection that fits is made; with nothing to spare but the receive reserve
+   (TW_MEM_RECV_RESERVE), its first data goes into the reserve, and send() says
+   TW_ERR_NOMEM (a send buffer may not take the reserve); data that needs more than the
+   reserve is dropped (counted, not acknowledged, nothing changes), and the peer sends it
+   again once the application has read. The connection itself stays usable and goes away
+   cleanly. */
 static void test_s08_memory_budget(void **state)
 {
-    /* What a listener and one connection need, and less than a 4 KiB ring block to
-       spare. */
     budget_conn b = budget_conn_new(state, 0);
     tw_t *t = b.t;
     tw_socket *l = b.l, *a = b.a;
     uint32_t y = b.y;
     size_t budget = b.budget;
+    static uint8_t seg[1460];
+    memset(seg, 'x', sizeof seg);
 
     TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
                                            .seq = PEER_ISS + 1, .ack = y + 1, .data = "ping",
                                            .len = 4));
-    TW_EXPECT_NOTHING(t); /* dropped for memory: not acknowledged, the peer sends again */
-    assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 1);
-    assert_int_equal(tw_socket_rx_pending(a), 0);
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = y + 1, .ack = PEER_ISS + 5,
+                     .any = TW_T_ANY_WIN));
+    assert_int_equal(tw_socket_rx_pending(a), 4);
     assert_int_equal(tw_socket_send(a, "pong", 4, tw_t_now(t)), TW_ERR_NOMEM);
     TW_EXPECT_NOTHING(t);
+    /* 4 + 3 * 1460 bytes unread do not fit the reserve's 4 KiB block: the third is dropped */
+    uint32_t sq = PEER_ISS + 5;
+    for (int i = 0; i < 2; i++, sq += 1460) {
+        TW_SEND(t, tw_t_now(t), IN(.sport = 40001, .flags = TW_ACK, .seq = sq, .ack = y + 1,
+                                   .data = (const char *)seg, .len = 1460));
+        TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = y + 1, .ack = sq + 1460,
+                         .any = TW_T_ANY_WIN));
+    }
+    TW_SEND(t, tw_t_now(t), IN(.sport = 40001, .flags = TW_ACK, .seq = sq, .ack = y + 1,
+                               .data = (const char *)seg, .len = 1460));
+    TW_EXPECT_NOTHING(t); /* dropped for memory: not acknowledged, the peer sends again */
+    assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 1);
+    assert_int_equal(tw_socket_rx_pending(a), 4 + 2 * 1460);
     assert_int_equal(tw_socket_state(a), TW_STATE_ESTABLISHED);
     assert_true(tw_stack_mem_live(tw_t_stack(t)) <= budget);
+    char buf[4 + 2 * 1460];
+    assert_int_equal(tw_socket_recv(a, buf, sizeof buf, tw_t_now(t)), (tw_ssize)sizeof buf);
+    assert_memory_equal(buf, "ping", 4);
+    tw_t_seg g;
+    while (tw_t_pop(t, &g)) {
+        /* (a window update, if the read opened the window enough) */
+        assert_int_equal(g.flags, TW_ACK);
+        assert_int_equal(g.len, 0);
+    }
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK, .seq = sq,
+                                           .ack = y + 1, .data = (const char *)seg,
+                                           .len = 1460));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = y + 1, .ack = sq + 1460,
+                     .any = TW_T_ANY_WIN));
+    sq += 1460;
+    assert_int_equal(tw_socket_recv(a, buf, sizeof buf, tw_t_now(t)), 1460);
 
     /* Still a working connection: it closes with the usual FIN exchange. */
     tw_socket_close(a, tw_t_now(t));
-    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_FIN | TW_ACK, .seq = y + 1,
-                     .ack = PEER_ISS + 1, .any = TW_T_ANY_WIN));
-    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_FIN | TW_ACK,
-                                           .seq = PEER_ISS + 1, .ack = y + 2));
-    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = y + 2, .ack = PEER_ISS + 2,
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_FIN | TW_ACK, .seq = y + 1, .ack = sq,
+                     .any = TW_T_ANY_WIN));
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_FIN | TW_ACK, .seq = sq,
+                                           .ack = y + 2));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = y + 2, .ack = sq + 1,
                      .any = TW_T_ANY_WIN));
     tw_socket_close(l, tw_t_now(t));
     tw_t_advance(t, tw_t_now(t) + TW_SEC(61)); /* TIME-WAIT runs out */
     TW_EXPECT_NOTHING(t);
     TW_ASSERT_IDLE(t);
+}
+
+/* S8, tcp_conn.c tw_conn_reclaim: a buffer keeps its block once its bytes are gone, for
+   the data that follows; under a spent budget a ring that needs memory makes its
+   connection's idle ring give its block back. Here the receive ring grew to 8 KiB for a
+   burst the application then read, and the answer's send buffer found no room: the
+   write failed with TW_ERR_NOMEM for as long as the application tried, the peer waiting
+   for the answer (tcpwave sim --set max_memory=100000 --bytes 300000 hung so, every run). */
+static void test_s08_memory_budget_idle_ring_given_back(void **state)
+{
+    budget_conn b = budget_conn_new(state, 8192 + 1024); /* (the ring's growth to 8 KiB) */
+    tw_t *t = b.t;
+    static uint8_t seg[1460];
+    memset(seg, 'x', sizeof seg);
+    uint32_t sq = PEER_ISS + 1;
+    for (int i = 0; i < 4; i++, sq += 1460) {
+        TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK, .seq = sq,
+                                              .ack = b.y + 1, .data = (const char *)seg,
+                                              .len = 1460));
+        TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b.y + 1, .ack = sq + 1460,
+                         .any = TW_T_ANY_WIN));
+    }
+    static uint8_t buf[4 * 1460];
+    assert_int_equal(tw_socket_recv(b.a, buf, sizeof buf, tw_t_now(t)), (tw_ssize)sizeof buf);
+    tw_t_seg g;
+    while (tw_t_pop(t, &g)) {
+        assert_int_equal(g.len, 0); /* (a window update) */
+    }
+    assert_int_equal(tw_t_counter(t, TW_CNT_MEM_RINGS_RECLAIMED), 0);
+    assert_int_equal(tw_socket_send(b.a, "pong", 4, tw_t_now(t)), 4);
+    assert_int_equal(tw_t_counter(t, TW_CNT_MEM_RINGS_RECLAIMED), 1);
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK | TW_PSH, .seq = b.y + 1, .ack = sq,
+                     .len = 4, .any = TW_T_ANY_WIN));
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= b.budget);
+    /* the ring takes a block again for more data (the reserve's) */
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK, .seq = sq,
+                                          .ack = b.y + 5, .data = "more", .len = 4));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b.y + 5, .ack = sq + 4,
+                     .any = TW_T_ANY_WIN));
+    assert_int_equal(tw_socket_recv(b.a, buf, sizeof buf, tw_t_now(t)), 4);
+    assert_memory_equal(buf, "more", 4);
+    tw_socket_close(b.l, tw_t_now(t));
+}
+
+/* S8, tcp_conn.c tw_conn_reclaim: the idle block that another connection needs is found
+   by a walk of every connection. One connection's receive ring holds the budget's
+   receive reserve (its data read); the other's first data then had no memory and was
+   dropped each time the peer sent it again. */
+static void test_s08_memory_budget_idle_ring_of_another(void **state)
+{
+    /* (a second connection, about 500 bytes, and less than a ring block left) */
+    budget_conn b = budget_conn_new(state, 512 + 1024);
+    tw_t *t = b.t;
+    uint32_t y2 = syn_in(t, 40002);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.sport = 40002, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y2 + 1));
+    TW_EXPECT_NOTHING(t);
+    tw_socket *a2;
+    assert_int_equal(tw_socket_accept(b.l, &a2, tw_t_now(t)), 0);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) + 4096 > b.budget - TW_MEM_RECV_RESERVE);
+
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
+                                          .seq = PEER_ISS + 1, .ack = b.y + 1, .data = "ping",
+                                          .len = 4));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b.y + 1, .ack = PEER_ISS + 5,
+                     .any = TW_T_ANY_WIN));
+    char buf[8];
+    assert_int_equal(tw_socket_recv(b.a, buf, sizeof buf, tw_t_now(t)), 4);
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40002, .flags = TW_ACK | TW_PSH,
+                                          .seq = PEER_ISS + 1, .ack = y2 + 1, .data = "pong",
+                                          .len = 4));
+    TW_EXPECT(t, OUT(.dport = 40002, .flags = TW_ACK, .seq = y2 + 1, .ack = PEER_ISS + 5,
+                     .any = TW_T_ANY_WIN));
+    assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 0);
+    assert_int_equal(tw_t_counter(t, TW_CNT_MEM_RINGS_RECLAIMED), 1);
+    assert_int_equal(tw_socket_recv(a2, buf, sizeof buf, tw_t_now(t)), 4);
+    assert_memory_equal(buf, "pong", 4);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= b.budget);
+    tw_socket_close(b.l, tw_t_now(t));
 }
 
 /* S8: listen() needs the port's listener-table leaf; with no memory for it, listen says
@@ -193,8 +305,9 @@ static void test_s08_listen_out_of_memory(void **state)
     size_t base = tw_stack_mem_live(tw_t_stack(probe));
     tw_t_free(probe);
     *state = NULL;
-    /* room for the socket (464) and its port-table leaf (772), not the listener leaf */
-    tw_t *t = stack_with(state, 0, base + 1300);
+    /* room for the socket (464) and its port-table leaf (772), not the listener leaf
+       (nor in the receive reserve, which only receive buffers may take) */
+    tw_t *t = stack_with(state, 0, base + 1300 + TW_MEM_RECV_RESERVE);
     tw_socket *s;
     assert_int_equal(tw_socket_open(tw_t_stack(t), &s), 0);
     assert_int_equal(tw_socket_bind(s, LPORT), 0);
@@ -222,7 +335,7 @@ static void test_s08_socket_options_out_of_memory(void **state)
     size_t one = tw_stack_mem_live(tw_t_stack(probe)) - base;
     tw_t_free(probe);
     *state = NULL;
-    tw_t *t = stack_with(state, 0, base + one);
+    tw_t *t = stack_with(state, 0, base + one + TW_MEM_RECV_RESERVE);
     tw_socket *s;
     assert_int_equal(tw_socket_open(tw_t_stack(t), &s), 0);
     assert_int_equal(tw_socket_set_keepalive(s, true, 0, 0, 0), 0);
@@ -262,7 +375,7 @@ static tw_socket *open_and_send(tw_t *t, uint16_t win, size_t n, uint32_t *y)
 }
 
 /* Issue 6 / R8: a segment whose ACK is taken but whose text is dropped for want of memory
-   (here data beyond a hole, with no room for the receive buffer) still lets the ACK act:
+   (here data far beyond a hole, with no room for the receive buffer) still lets the ACK act:
    the window it opened carries the next data at once. The text was thrown away after the
    ACK emptied the flight, and the sender then waited for ever with data queued and no
    timer running (found by fuzz_input). */
@@ -276,9 +389,11 @@ static void test_r08_ack_with_dropped_text_still_sends(void **state)
     size_t base = tw_stack_mem_peak(tw_t_stack(probe));
     tw_t_free(probe);
     *state = NULL;
-    tw_t *t = stack_with(state, 0, base + 512);
+    tw_t *t = stack_with(state, 0, base + 512 + TW_MEM_RECV_RESERVE);
     tw_socket *a = open_and_send(t, 1000, 3000, &y);
-    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 11,
+    /* (5,000 bytes past RCV.NXT: the receive ring would need 8 KiB, more than the
+       receive reserve) */
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 5001,
                                            .ack = y + 1001, .win = 1000, .data = "late",
                                            .len = 4));
     assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 1);
@@ -298,6 +413,8 @@ int main(void)
         cmocka_unit_test_teardown(test_s08_max_connections_limit, teardown),
         cmocka_unit_test_teardown(test_s08_memory_budget, teardown),
         cmocka_unit_test_teardown(test_s08_memory_budget_partial_write, teardown),
+        cmocka_unit_test_teardown(test_s08_memory_budget_idle_ring_given_back, teardown),
+        cmocka_unit_test_teardown(test_s08_memory_budget_idle_ring_of_another, teardown),
         cmocka_unit_test_teardown(test_s08_listen_out_of_memory, teardown),
         cmocka_unit_test_teardown(test_s08_socket_options_out_of_memory, teardown),
         cmocka_unit_test_teardown(test_r08_ack_with_dropped_text_still_sends, teardown),

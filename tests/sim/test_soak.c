@@ -29,6 +29,7 @@ typedef struct soak_case {
     uint64_t max_bytes; /* 0: --bytes */
     bool cork;
     bool ecn;
+    size_t mem_spare; /* > 0: each stack's memory budget, over what it holds once made */
 } soak_case;
 
 static void print_event(const tw_trace_event *e, void *ud)
@@ -142,6 +143,14 @@ static const soak_case cases[] = {
      .imp = {.ecn_mark = 1, .dup = 0.5, .burst_loss = 0.1, .delay = TW_MS(1),
              .jitter = TW_MS(100)},
      .ecn = true, .orphan_retries = 15},
+    /* A memory budget with room for a listener, a connection, the receive reserve and
+       a few ring blocks, both ends writing at once: each end's send buffer filled the
+       budget with unacknowledged data, leaving none to take in the other's, and an end
+       that had read everything could not write while its empty receive buffer kept its
+       blocks (a stall for good in every run of tcpwave sim --set max_memory=105000
+       --bytes 300000; test_limits' budget tests) */
+    {.name = "budget_both_ways", .imp = {.loss = 0.01, .reorder = 0.05},
+     .mem_spare = 2400 + 4096 + 3 * 4096, .orphan_retries = 15},
     {.name = "delay2s", .imp = {.loss = 0.05, .delay = TW_SEC(2)}, .max_bytes = 100000,
      .orphan_retries = 15},
     /* One-hour RTT: only testable because nothing reads a clock. The timers are told
@@ -232,6 +241,7 @@ int main(int argc, char **argv)
         x.orphan_retries = k->orphan_retries;
         x.cork = k->cork;
         x.ecn = k->ecn;
+        x.mem_spare = k->mem_spare;
         if (getenv("TW_SOAK_TRACE")) {
             x.trace = print_event;
         }

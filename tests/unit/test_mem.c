@@ -346,14 +346,14 @@ static void test_mem_slab_yields_to_budget(void **state)
     tw_allocator a = rec_allocator(&r);
     tw_mem m;
     /* (objects of this class on their own carry the walk's header, mem.h) */
-    size_t budget = (TW_MEM_SLAB_FROM + 1) * (SZ + TW_MEM_SOLO_HDR);
+    size_t budget = (TW_MEM_SLAB_FROM + 1) * (SZ + TW_MEM_SOLO_HDR) + TW_MEM_RECV_RESERVE;
     tw_mem_init(&m, &a, budget);
     void *ps[TW_MEM_SLAB_FROM + 2];
     for (size_t i = 0; i < TW_MEM_SLAB_FROM + 1; i++) {
         ps[i] = tw_mem_take(&m, TW_MC_CONN, SZ);
         assert_non_null(ps[i]);
     }
-    assert_int_equal(m.live, budget);
+    assert_int_equal(m.live, budget - TW_MEM_RECV_RESERVE);
     assert_null(tw_mem_take(&m, TW_MC_CONN, SZ));
     for (size_t i = 0; i < TW_MEM_SLAB_FROM + 1; i++) {
         tw_mem_give(&m, TW_MC_CONN, ps[i], SZ);
@@ -361,6 +361,65 @@ static void test_mem_slab_yields_to_budget(void **state)
     tw_mem_drain(&m);
     assert_int_equal(m.live, 0);
     assert_int_equal(r.live, 0);
+}
+
+/* A budget of two reserves or more keeps its last TW_MEM_RECV_RESERVE bytes for
+   tw_mem_alloc_reserve (receive buffers): tw_mem_alloc stops short of them, whatever the
+   free lists hold; a smaller budget keeps none. */
+static void test_mem_budget_reserve(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 3 * TW_MEM_RECV_RESERVE);
+    assert_int_equal(m.reserve, TW_MEM_RECV_RESERVE);
+    void *p = tw_mem_alloc(&m, 2 * TW_MEM_RECV_RESERVE);
+    assert_non_null(p);
+    assert_null(tw_mem_alloc(&m, 1)); /* the reserve is all that is left */
+    void *q = tw_mem_alloc_reserve(&m, TW_MEM_RECV_RESERVE);
+    assert_non_null(q);
+    assert_null(tw_mem_alloc_reserve(&m, 1)); /* the whole budget taken */
+    assert_int_equal(m.live, 3 * TW_MEM_RECV_RESERVE);
+    tw_mem_free(&m, q, TW_MEM_RECV_RESERVE);
+    tw_mem_free(&m, p, 2 * TW_MEM_RECV_RESERVE);
+    assert_int_equal(r.live, 0);
+
+    tw_mem_init(&m, &a, 2 * TW_MEM_RECV_RESERVE - 1);
+    assert_int_equal(m.reserve, 0);
+    p = tw_mem_alloc(&m, 2 * TW_MEM_RECV_RESERVE - 1);
+    assert_non_null(p);
+    tw_mem_free(&m, p, 2 * TW_MEM_RECV_RESERVE - 1);
+    assert_int_equal(r.live, 0);
+}
+
+/* A class whose free list is off (a budgeted stack's ring blocks) gives every object back
+   to the allocator at once and takes every one from it: nothing is held in a list, none
+   is counted as cached, and a drain leaves the list off. */
+static void test_mem_list_off(void **state)
+{
+    (void)state;
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0);
+    tw_mem_list_off(&m, TW_MC_RING);
+    for (int round = 0; round < 2; round++) {
+        void *p = tw_mem_take(&m, TW_MC_RING, TW_MEM_RING_BLOCK);
+        void *q = tw_mem_take(&m, TW_MC_RING, TW_MEM_RING_BLOCK);
+        assert_non_null(p);
+        assert_non_null(q);
+        assert_int_equal(r.live, 2 * TW_MEM_RING_BLOCK);
+        tw_mem_give(&m, TW_MC_RING, p, TW_MEM_RING_BLOCK);
+        assert_int_equal(r.live, TW_MEM_RING_BLOCK);
+        tw_mem_give2(&m, TW_MC_RING, q, tw_mem_take(&m, TW_MC_RING, TW_MEM_RING_BLOCK),
+                     TW_MEM_RING_BLOCK);
+        assert_int_equal(r.live, 0);
+        assert_int_equal(m.live, 0);
+        assert_int_equal(tw_mem_cached(&m), 0);
+        assert_null(m.cache[TW_MC_RING].head);
+        tw_mem_drain(&m);
+    }
 }
 
 static void walk_count(void *obj, void *ud)
@@ -505,6 +564,8 @@ int main(void)
         cmocka_unit_test(test_mem_free_list_yields_to_budget),
         cmocka_unit_test(test_mem_slabs),
         cmocka_unit_test(test_mem_slab_yields_to_budget),
+        cmocka_unit_test(test_mem_budget_reserve),
+        cmocka_unit_test(test_mem_list_off),
         cmocka_unit_test(test_mem_slabs_in_a_stack),
         cmocka_unit_test(test_mem_walk_and_release_all),
         cmocka_unit_test(test_mem_stack_free_with_sockets_open),
