@@ -373,7 +373,7 @@ size_t tw_mem_cached(const tw_mem *m)
     size_t n = 0;
     for (unsigned i = 0; i < TW_MC_COUNT_; i++) {
         const tw_mem_cache *c = &m->cache[i];
-        uint32_t listed = (m->list_off >> i) & 1u ? 0 : c->n;
+        uint32_t listed = (m->list_off & (1u << i)) ? 0u : c->n;
         n += (size_t)listed * c->size + (c->spare ? c->spare->bytes : 0);
     }
     return n;
@@ -383,7 +383,7 @@ void tw_mem_list_off(tw_mem *m, enum tw_mem_class cls)
 {
     assert(!m->cache[cls].head);
     m->list_off |= (uint8_t)(1u << cls);
-    m->cache[cls].n = TW_MEM_CACHE_MAX;
+    m->cache[cls].n = (uint32_t)TW_MEM_CACHE_MAX;
 }
 
 void tw_mem_drain(tw_mem *m)
@@ -395,7 +395,7 @@ void tw_mem_drain(tw_mem *m)
             memcpy(&c->head, p, sizeof(void *));
             obj_release(m, c, p, c->size);
         }
-        c->n = (m->list_off >> i) & 1u ? TW_MEM_CACHE_MAX : 0;
+        c->n = (m->list_off & (1u << i)) ? (uint32_t)TW_MEM_CACHE_MAX : 0u;
         if (c->spare) {
             struct tw_slab *s = c->spare;
             c->spare = NULL;
