@@ -33,8 +33,8 @@ for ((p = 0; p < POINTS; p++)); do
   ((RANDOM % 5 == 0)) && args+=" --set delayed_ack=$(pick 0 500ms)"
   ((RANDOM % 5 == 0)) && args+=" --set initial_cwnd=$(pick 1 2 40)"
   ((RANDOM % 6 == 0)) && args+=" --msl $(pick 0.01 5)"
-  # (a memory budget: the stack itself holds about 91 KB; drawn last, so that the draws
-  # above give the mixes they gave before it was added)
+  # (a memory budget: the stack itself holds about 91 KB; this draw, added later, changes
+  # the mixes a seed gave before it)
   ((RANDOM % 6 == 0)) && args+=" --set max_memory=$(pick 110000 150000 300000 1000000)"
   # Mixes this harsh lose every try of a default retry budget now and then (a run that
   # gives up is then the link's doing, not a stall): a budget no mix here exhausts, so
