@@ -658,6 +658,13 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init(tw_stack *s
     return tw_conn_init_as(st, c, id, false);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TW_CONN_WIDE 1
+/* tw_conn_open in full, its object set with 32-byte stores (AVX2: st->conn_wide_on). */
+int tw_conn_open_wide(tw_stack *st, tw_socket **out);
+#else
+#define TW_CONN_WIDE 0
+#endif
 /* tw_conn_alloc with the free list empty. */
 tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id);
 /* tw_conn_alloc inline; `child` (a constant) for a passive open's child (tcp_in.c
@@ -678,9 +685,14 @@ int tw_conn_open_slow(tw_stack *st, tw_socket **out);
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
    TW_ERR_NOMEM. Inline: its usual case, a connection object on the free list, makes no
    call at all, and the others tail-call tw_conn_open_slow (open then keeps no register
-   across a call for `out`). */
+   across a call for `out`). With AVX2, all of it is tw_conn_open_wide's, tail-called. */
 static inline __attribute__((always_inline)) int tw_conn_open(tw_stack *st, tw_socket **out)
 {
+#if TW_CONN_WIDE
+    if (st->conn_wide_on) {
+        return tw_conn_open_wide(st, out);
+    }
+#endif
     if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
         return tw_conn_open_slow(st, out);
     }
