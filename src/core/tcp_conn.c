@@ -173,7 +173,8 @@ static inline __attribute__((target("avx2"), always_inline)) void conn_init_wide
     *(tw_mem_v32 *)(void *)(b + 352) = z;
     *(tw_mem_v32 *)(void *)(b + 384) = z;
     *(tw_mem_v32 *)(void *)(b + 416) = z;
-    *(tw_mem_v16 *)(void *)(b + 448) = (tw_mem_v16){0, 0};
+    *(tw_mem_v32 *)(void *)(b + 432) = z; /* (the last 16 bytes: a 16-byte store of its
+                                               own took a second zeroed register) */
     *(tw_mem_v32 *)(void *)(b + WIDE_FLAGS) = t0;
     *(tw_mem_v32 *)(void *)(b + WIDE_MSS) = t1;
     *(tw_mem_v32 *)(void *)(b + WIDE_RTO) = t2;
