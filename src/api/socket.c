@@ -1612,8 +1612,16 @@ int tw_socket_close(tw_socket *s, tw_time now)
         assert(close_usual(s) && !st->cfg.trace);
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         s->st->norphans++;
-        tw_conn_set_state_untraced(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
-                                                                        : TW_STATE_LAST_ACK);
+        /* (the next state by a table: one load, where the choice of two took four steps) */
+        static const uint8_t after_close[TW_STATE_COUNT_] = {
+            [TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1, /* S10 */
+            [TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK,    /* S13 */
+        };
+        tw_state next = (tw_state)after_close[s->state];
+        /* (tw_conn_set_state_untraced's steps: neither state counts anything) */
+        assert(next == TW_STATE_FIN_WAIT_1 || next == TW_STATE_LAST_ACK);
+        assert(tw_conn_edge_legal((tw_state)s->state, next));
+        s->state = (uint8_t)next;
         /* tw_out_push's sending step (a FIN queued), then the call's end: a tail call */
         return tw_out_push_now_leave(s);
     }

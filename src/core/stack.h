@@ -138,6 +138,13 @@ struct tw_stack {
        each run as one load and one store, where its zeroing and the field's own load
        and store took three. */
     uint64_t conn_tmpl[5][2];
+    /* On x86-64 machines with AVX2 (conn_wide_on, set by tw_conn_tmpl_init): a new
+       connection's six 32-byte runs that hold anything but zeros (tcp_conn.c WIDE_*: its
+       kind, the settings of conn_tmpl, the four deadlines at TW_TIME_NEVER), for
+       tw_conn_open_wide, whose 32-byte stores make half the steps of tw_conn_init's
+       16-byte ones. */
+    uint64_t conn_wide[6][4];
+    bool conn_wide_on;
 
     uint64_t next_conn_id;
     uint32_t port_counter;

@@ -570,6 +570,13 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(c->h.key >> 32));
     tw_conn_out_prep_as(c, nsrc, ndst, tw_cksum_fold18((uint64_t)nsrc + ndst));
 }
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TW_CONN_WIDE 1
+/* tw_conn_open in full, its object set with 32-byte stores (AVX2: st->conn_wide_on). */
+int tw_conn_open_wide(tw_stack *st, tw_socket **out);
+#else
+#define TW_CONN_WIDE 0
+#endif
 /* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.c checks it). */
 #define TW_CONN_DEADLINES_AT offsetof(struct tw_socket, rto_at)
 #define TW_CONN_DEADLINES_END (offsetof(struct tw_socket, ka_at) + sizeof(tw_time))
@@ -590,6 +597,48 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
                                                                         tw_socket *c,
                                                                         uint32_t id, bool child)
 {
+#if TW_CONN_WIDE
+    if (child && st->conn_wide_on) {
+        /* A child with AVX2 (st->conn_wide_on): the same bytes in 32-byte stores, 15 where
+           the 16-byte ones below take 26 (tw_conn_open_wide's, for a socket's; here in
+           line, as an asm block, in a function built for any x86-64: its call in the
+           middle of tcp_in.c's req_promote cost more than it saved). The runs left to
+           the caller are stored zero with their neighbours, but for the last one. */
+        tw_mem_v16 rto_run = ((const tw_mem_v16 *)(const void *)st->conn_tmpl)[2];
+        typedef struct {
+            unsigned char b[TW_CONN_OUT_AT];
+        } tw_conn_child_bytes;
+        _Static_assert(TW_CONN_TMPL_RTO == 0xe0 && TW_CONN_DEADLINES_AT == 0xf0 &&
+                           TW_CONN_DEADLINES_END == 0x110 && TW_CONN_OUT_AT == 0x1c0,
+                       "the asm's offsets: zeros to 0xe0, the RTO's run, the deadlines, "
+                       "zeros to the prepared addresses");
+        __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
+                "vpcmpeqd %%ymm1, %%ymm1, %%ymm1\n\t"
+                "vmovdqu %%ymm0, 0x00(%1)\n\t"
+                "vmovdqu %%ymm0, 0x20(%1)\n\t"
+                "vmovdqu %%ymm0, 0x40(%1)\n\t"
+                "vmovdqu %%ymm0, 0x60(%1)\n\t"
+                "vmovdqu %%ymm0, 0x80(%1)\n\t"
+                "vmovdqu %%ymm0, 0xa0(%1)\n\t"
+                "vmovdqu %%ymm0, 0xc0(%1)\n\t"
+                "vmovdqu %%ymm1, 0xf0(%1)\n\t"
+                "vmovdqu %%ymm0, 0x110(%1)\n\t"
+                "vmovdqu %%ymm0, 0x130(%1)\n\t"
+                "vmovdqu %%ymm0, 0x150(%1)\n\t"
+                "vmovdqu %%ymm0, 0x170(%1)\n\t"
+                "vmovdqu %%ymm0, 0x190(%1)\n\t"
+                "vmovdqu %%xmm0, 0x1b0(%1)\n\t"
+                "vzeroupper"
+                : "=m"(*(tw_conn_child_bytes *)(void *)c)
+                : "r"(c)
+                : "xmm0", "xmm1");
+        *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_RTO) = rto_run;
+        c->kind = TW_OBJ_CONN;
+        c->st = st;
+        c->id = id;
+        return c;
+    }
+#endif
 #if defined(__GNUC__)
     /* The template's runs loaded first, so that their stores below replace the zeroing's
        stores to the same bytes (nothing reads c in between). */
@@ -678,9 +727,14 @@ int tw_conn_open_slow(tw_stack *st, tw_socket **out);
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
    TW_ERR_NOMEM. Inline: its usual case, a connection object on the free list, makes no
    call at all, and the others tail-call tw_conn_open_slow (open then keeps no register
-   across a call for `out`). */
+   across a call for `out`). With AVX2, all of it is tw_conn_open_wide's, tail-called. */
 static inline __attribute__((always_inline)) int tw_conn_open(tw_stack *st, tw_socket **out)
 {
+#if TW_CONN_WIDE
+    if (st->conn_wide_on) {
+        return tw_conn_open_wide(st, out);
+    }
+#endif
     if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
         return tw_conn_open_slow(st, out);
     }

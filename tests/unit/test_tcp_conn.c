@@ -1,0 +1,135 @@
+/*
+ * test_tcp_conn.c -- a new connection object's first contents (tcp_conn.h): the AVX2
+ * forms, tw_socket_open's (tw_conn_open_wide, 32-byte runs from st->conn_wide) and a
+ * passive open's child's (tw_conn_init_as), make every byte the 16-byte forms make,
+ * whatever the object held before, for stack configurations that change the templated
+ * settings.
+ */
+#include "core/tcp_conn.h"
+#include "unit.h"
+
+#include <string.h>
+
+static int tx_drop(const uint8_t *pkt, size_t len, void *ud)
+{
+    (void)pkt;
+    (void)len;
+    (void)ud;
+    return 0;
+}
+
+/* The object tw_conn_open_wide sets up from the free list (filled with `poison` first,
+   but for the list's link) against tw_conn_init's on a buffer of other bytes. */
+static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
+{
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, cfg, &dev, 0), 0);
+#if TW_CONN_WIDE
+    if (!st->conn_wide_on) {
+        printf("%s: no AVX2 on this CPU, tw_conn_open_wide not used\n", name);
+        tw_stack_free(st);
+        return;
+    }
+    /* (a socket kept open, so that the stack is not idle and keeps its free lists) */
+    tw_socket *keep = NULL, *a = NULL;
+    assert_int_equal(tw_socket_open(st, &keep), 0);
+    assert_int_equal(tw_socket_open(st, &a), 0);
+    assert_int_equal(tw_socket_close(a, 0), 0); /* (a fresh socket: freed, to the list) */
+    uint8_t *head = st->mem.cache[TW_MC_CONN].head;
+    if (head) {
+        memset(head + sizeof(void *), poison, sizeof(tw_socket) - sizeof(void *));
+    } else {
+        printf("%s: no free list in this build, the slow path's object checked\n", name);
+    }
+    tw_socket *w = NULL;
+    assert_int_equal(tw_conn_open_wide(st, &w), 0);
+    static union {
+        tw_socket s;
+        uint8_t b[sizeof(tw_socket)];
+    } ref;
+    memset(ref.b, (uint8_t)~poison, sizeof(ref.b));
+    tw_conn_init(st, &ref.s, w->id);
+    for (size_t i = 0; i < sizeof(tw_socket); i++) {
+        UNIT_EQ(((const uint8_t *)w)[i], ref.b[i], "%s: byte %zu of the new object", name, i);
+    }
+    assert_int_equal(tw_socket_close(w, 0), 0);
+    assert_int_equal(tw_socket_close(keep, 0), 0);
+#else
+    (void)poison;
+    printf("%s: no AVX2 form in this build (x86-64 GCC/clang only)\n", name);
+#endif
+    tw_stack_free(st);
+}
+
+/* A passive open's child (tw_conn_init_as, `child`): its AVX2 form's bytes against the
+   16-byte form's, both over other bytes, but for the two runs its caller fills
+   (tcp_conn.h: the flags run and the prepared addresses). */
+static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poison)
+{
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, cfg, &dev, 0), 0);
+#if TW_CONN_WIDE
+    if (!st->conn_wide_on) {
+        printf("%s: no AVX2 on this CPU, the child's wide form not used\n", name);
+        tw_stack_free(st);
+        return;
+    }
+    static union {
+        tw_socket s;
+        uint8_t b[sizeof(tw_socket)];
+    } wide, narrow;
+    memset(wide.b, poison, sizeof(wide.b));
+    memset(narrow.b, (uint8_t)~poison, sizeof(narrow.b));
+    tw_conn_init_as(st, &wide.s, 77, true);
+    st->conn_wide_on = false;
+    tw_conn_init_as(st, &narrow.s, 77, true);
+    st->conn_wide_on = true;
+    for (size_t i = 0; i < sizeof(tw_socket); i++) {
+        if ((i >= TW_CONN_TMPL_FLAGS && i < TW_CONN_TMPL_FLAGS + 16) || i >= TW_CONN_OUT_AT) {
+            continue; /* (the caller's) */
+        }
+        UNIT_EQ(wide.b[i], narrow.b[i], "%s: byte %zu of a child", name, i);
+    }
+#else
+    (void)poison;
+    printf("%s: no AVX2 form in this build (x86-64 GCC/clang only)\n", name);
+#endif
+    tw_stack_free(st);
+}
+
+static void test_conn_open_wide(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    check_wide(&cfg, "default", 0xa5);
+    check_wide(&cfg, "default, ones", 0xff);
+    cfg.cc = TW_CC_NEWRENO;
+    cfg.rcvbuf = 12345;
+    cfg.sndbuf = 54321;
+    cfg.rto_initial = TW_MS(250);
+    check_wide(&cfg, "newreno, own buffers and RTO", 0x5a);
+}
+
+static void test_conn_child_wide(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    check_child_wide(&cfg, "child, default", 0xa5);
+    cfg.rto_initial = TW_MS(300);
+    check_child_wide(&cfg, "child, own RTO", 0x00);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conn_open_wide),
+        cmocka_unit_test(test_conn_child_wide),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
