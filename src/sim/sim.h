@@ -75,6 +75,8 @@ uint64_t tw_sim_rand(tw_sim *sim);
 
 /* ---- seeded two-stack transfers (used by `tcpwave sim`, the soak test, benchmarks) -- */
 
+#define TW_SIM_XFER_CONNS_MAX 64
+
 typedef struct tw_sim_xfer {
     uint64_t seed;
     uint64_t bytes_c2s, bytes_s2c; /* payload each way */
@@ -95,6 +97,9 @@ typedef struct tw_sim_xfer {
     tw_time rto_initial, rto_max;  /* 0: stack defaults */
     uint8_t syn_retries, retries;  /* 0: stack defaults */
     uint8_t orphan_retries;        /* 0: the stack's default (8, Linux's) */
+    uint32_t conns;                /* connections at once, each carrying bytes_c2s and
+                                      bytes_s2c (the same streams); 0: 1, at most
+                                      TW_SIM_XFER_CONNS_MAX */
     size_t mem_spare;              /* > 0: each stack's memory budget
                                       (tw_config.max_memory) is what it holds once made
                                       plus this; 0: no budget */

@@ -7,6 +7,7 @@
 #include "sim/sim.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CLI_ADDR 0x0a000001u
@@ -218,21 +219,42 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     }
     size_t base_c = tw_stack_mem_live(cs), base_s = tw_stack_mem_live(ss);
     uint64_t seed_c2s = x->seed * 2 + 1, seed_s2c = x->seed * 2 + 2;
-    end cli, srv;
-    memset(&cli, 0, sizeof cli);
-    memset(&srv, 0, sizeof srv);
-    stream_init(&cli.out, x->bytes_c2s, seed_c2s);
-    stream_init(&srv.out, x->bytes_s2c, seed_s2c);
-    cli.in_hash = srv.in_hash = 0xcbf29ce484222325ull;
-    cli.cork = srv.cork = x->cork;
-    cli.wr_rng = seed_c2s * 0x9e3779b97f4a7c15ull | 1;
-    srv.wr_rng = seed_s2c * 0x9e3779b97f4a7c15ull | 1;
+    /* Connection k's two ends are cli[k] and the k-th the listener hands out, srv[k] (not
+       always its peer: every connection carries the same two streams, so any pairing
+       checks the same bytes). */
+    uint32_t n = x->conns ? x->conns : 1;
+    if (n > TW_SIM_XFER_CONNS_MAX) {
+        tw_sim_free(sim);
+        return TW_ERR_INVAL;
+    }
+    end *cli = calloc(n, sizeof *cli), *srv = calloc(n, sizeof *srv);
+    if (!cli || !srv) {
+        free(cli);
+        free(srv);
+        tw_sim_free(sim);
+        return TW_ERR_NOMEM;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        stream_init(&cli[k].out, x->bytes_c2s, seed_c2s);
+        stream_init(&srv[k].out, x->bytes_s2c, seed_s2c);
+        cli[k].in_hash = srv[k].in_hash = 0xcbf29ce484222325ull;
+        cli[k].cork = srv[k].cork = x->cork;
+        cli[k].wr_rng = seed_c2s * 0x9e3779b97f4a7c15ull | 1;
+        srv[k].wr_rng = seed_s2c * 0x9e3779b97f4a7c15ull | 1;
+    }
     tw_socket *l;
     tw_time now = tw_sim_now(sim);
     r->ok = true;
-    if (tw_socket_open(ss, &l) || tw_socket_bind(l, PORT) || tw_socket_listen(l, 8, now) ||
-        tw_socket_open(cs, &cli.s) || tw_socket_connect(cli.s, SRV_ADDR, PORT, now)) {
+    bool setup = tw_socket_open(ss, &l) == 0 && tw_socket_bind(l, PORT) == 0 &&
+                 tw_socket_listen(l, (int)(n < 8 ? 8 : n), now) == 0;
+    for (uint32_t k = 0; setup && k < n; k++) {
+        setup = tw_socket_open(cs, &cli[k].s) == 0 &&
+                tw_socket_connect(cli[k].s, SRV_ADDR, PORT, now) == 0;
+    }
+    if (!setup) {
         fail(r, "setup failed");
+        free(cli);
+        free(srv);
         tw_sim_free(sim);
         return 0;
     }
@@ -243,15 +265,16 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
     if (step > TW_MS(50)) {
         step = TW_MS(50);
     }
-    while (now < limit && !(cli.closed && srv.closed)) {
+    uint32_t accepted = 0, closed = 0;
+    while (now < limit && closed < 2 * n) {
         tw_sim_run_until(sim, now + step);
         now = tw_sim_now(sim);
-        if (!srv.s && tw_socket_accept(l, &srv.s, now) != 0) {
-            srv.s = NULL;
+        while (accepted < n && tw_socket_accept(l, &srv[accepted].s, now) == 0) {
+            accepted++;
         }
-        end *ends[2] = {&cli, &srv};
-        for (int i = 0; i < 2; i++) {
-            end *e = ends[i];
+        for (uint32_t i = 0; i < 2 * n; i++) {
+            bool server = i >= n;
+            end *e = server ? &srv[i - n] : &cli[i];
             if (!e->s || e->closed) {
                 continue;
             }
@@ -260,16 +283,21 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
             int err = tw_socket_error(e->s);
             if (err) {
                 char why[80];
-                snprintf(why, sizeof why, "%s: %s", i ? "server" : "client", tw_error_name(err));
+                snprintf(why, sizeof why, "%s: %s", server ? "server" : "client",
+                         tw_error_name(err));
                 fail(r, why);
                 e->at_close = tw_socket_state(e->s);
                 tw_socket_close(e->s, now);
                 e->closed = true;
+                closed++;
                 continue;
             }
             /* The client half-closes first (S12); not in SYN-SENT, where shutdown() with
-               nothing queued gives the attempt up (tcpwave.h, as Linux). */
-            bool may_shut = (i == 0 || cli.shut) && tw_socket_state(e->s) != TW_STATE_SYN_SENT;
+               nothing queued gives the attempt up (tcpwave.h, as Linux). A server end
+               shuts once the client has (with several connections, once its own peer's
+               FIN has come: which client is its peer is not tracked). */
+            bool peer_shut = n == 1 ? cli[0].shut : e->eof;
+            bool may_shut = (!server || peer_shut) && tw_socket_state(e->s) != TW_STATE_SYN_SENT;
             if (all_sent(e) && !e->shut && may_shut) {
                 tw_socket_shutdown(e->s, TW_SHUT_WR, now);
                 e->shut = true;
@@ -278,32 +306,44 @@ int tw_sim_transfer(const tw_sim_xfer *x, tw_sim_xfer_result *r)
                 e->at_close = tw_socket_state(e->s);
                 tw_socket_close(e->s, now);
                 e->closed = true;
+                closed++;
             }
         }
-        if (cli.closed && srv.closed && r->duration == 0) {
+        if (closed == 2 * n && r->duration == 0) {
             r->duration = now - t0;
         }
     }
-    if (!(cli.closed && srv.closed)) {
+    uint64_t c2s_in = 0, s2c_in = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        c2s_in += srv[k].in_count;
+        s2c_in += cli[k].in_count;
+    }
+    if (closed < 2 * n) {
         char why[160];
         snprintf(why, sizeof why, "not finished by the time limit: c2s %llu/%llu s2c %llu/%llu",
-                 (unsigned long long)srv.in_count, (unsigned long long)x->bytes_c2s,
-                 (unsigned long long)cli.in_count, (unsigned long long)x->bytes_s2c);
+                 (unsigned long long)c2s_in, (unsigned long long)(x->bytes_c2s * n),
+                 (unsigned long long)s2c_in, (unsigned long long)(x->bytes_s2c * n));
         fail(r, why);
     }
-    if (srv.in_count != x->bytes_c2s || srv.in_hash != expected_hash(x->bytes_c2s, seed_c2s)) {
-        fail(r, "client-to-server bytes differ");
-    }
-    if (cli.in_count != x->bytes_s2c || cli.in_hash != expected_hash(x->bytes_s2c, seed_s2c)) {
-        fail(r, "server-to-client bytes differ");
+    uint64_t c2s_hash = expected_hash(x->bytes_c2s, seed_c2s);
+    uint64_t s2c_hash = expected_hash(x->bytes_s2c, seed_s2c);
+    for (uint32_t k = 0; k < n; k++) {
+        if (srv[k].in_count != x->bytes_c2s || srv[k].in_hash != c2s_hash) {
+            fail(r, "client-to-server bytes differ");
+        }
+        if (cli[k].in_count != x->bytes_s2c || cli[k].in_hash != s2c_hash) {
+            fail(r, "server-to-client bytes differ");
+        }
     }
     double secs = (double)(r->duration ? r->duration : now - t0) / 1e9;
-    r->goodput_c2s = secs > 0 ? (double)srv.in_count * 8 / secs : 0;
-    r->goodput_s2c = secs > 0 ? (double)cli.in_count * 8 / secs : 0;
+    r->goodput_c2s = secs > 0 ? (double)c2s_in * 8 / secs : 0;
+    r->goodput_s2c = secs > 0 ? (double)s2c_in * 8 / secs : 0;
     /* The handles are gone once closed: report the state each end was in at close()
-       (and, below, that nothing at all is left afterwards). */
-    r->final_client = cli.closed ? cli.at_close : tw_socket_state(cli.s);
-    r->final_server = srv.closed || !srv.s ? srv.at_close : tw_socket_state(srv.s);
+       (and, below, that nothing at all is left afterwards); the first connection's. */
+    r->final_client = cli[0].closed ? cli[0].at_close : tw_socket_state(cli[0].s);
+    r->final_server = srv[0].closed || !srv[0].s ? srv[0].at_close : tw_socket_state(srv[0].s);
+    free(cli);
+    free(srv);
     r->retrans = tw_stack_counter(cs, TW_CNT_TCP_TX_RETRANS) +
                  tw_stack_counter(ss, TW_CNT_TCP_TX_RETRANS);
     r->fast_retransmits = tw_stack_counter(cs, TW_CNT_TCP_FAST_RETRANS) +
