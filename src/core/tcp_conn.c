@@ -202,6 +202,9 @@ __attribute__((target("avx2"), noinline)) int tw_conn_open_wide(tw_stack *st, tw
 __attribute__((noinline)) tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id)
 {
     tw_socket *c = tw_mem_take_slow(&st->mem, TW_MC_CONN, sizeof(*c));
+    if (!c && tw_conn_reclaim_all(st)) {
+        c = tw_mem_take_slow(&st->mem, TW_MC_CONN, sizeof(*c));
+    }
     return c ? tw_conn_init(st, c, id) : NULL;
 }
 
@@ -748,6 +751,19 @@ static void reclaim_one(void *obj, void *ud)
     }
 }
 
+/* The walk of every connection, at most once per interval (the time of the next one
+   kept in st->reclaim_walk_next). */
+static bool reclaim_walk(tw_stack *st, const tw_ring *busy)
+{
+    if (st->now < st->reclaim_walk_next) {
+        return false;
+    }
+    st->reclaim_walk_next = st->now + TW_MS(10) + (tw_time)st->nconns * TW_US(1);
+    struct reclaim_walk w = {busy, false};
+    tw_mem_walk(&st->mem, TW_MC_CONN, reclaim_one, &w);
+    return w.freed;
+}
+
 __attribute__((noinline, cold)) bool tw_conn_reclaim(tw_socket *c, const tw_ring *busy)
 {
     tw_stack *st = c->st;
@@ -755,13 +771,19 @@ __attribute__((noinline, cold)) bool tw_conn_reclaim(tw_socket *c, const tw_ring
     if (!(c->flags & TW_F_HOLES)) {
         freed |= ring_idle_free(st, &c->rcv, busy);
     }
-    if (freed || st->now < st->reclaim_walk_next) {
-        return freed;
-    }
-    st->reclaim_walk_next = st->now + TW_MS(10) + (tw_time)st->nconns * TW_US(1);
-    struct reclaim_walk w = {busy, false};
-    tw_mem_walk(&st->mem, TW_MC_CONN, reclaim_one, &w);
-    return w.freed;
+    return freed || reclaim_walk(st, busy);
+}
+
+/* A connection or SYN queue entry the budget refuses may find its memory in idle ring
+   blocks too: an application that keeps idle connections open (HTTP keep-alive) would
+   otherwise have them hold a block each way for good, and new connections found no room
+   for as long as they stayed. (Not from every allocation: one made between a ring's
+   reservation and its write, as the out-of-order range's after the ring's room in
+   tcp_in.c text_take, would lose that ring. Where a connection is made, none is
+   pending.) */
+__attribute__((noinline, cold)) bool tw_conn_reclaim_all(tw_stack *st)
+{
+    return st->mem.budget && reclaim_walk(st, NULL);
 }
 
 /* Buffers grow on demand, doubling from 4 KiB up to the socket's limit, so a connection

@@ -988,6 +988,9 @@ void tw_conn_ring_free(tw_stack *st, tw_ring *r);
    per interval) every connection's. True when a block was given back, so that the
    caller's allocation may now succeed. */
 bool tw_conn_reclaim(tw_socket *c, const tw_ring *busy);
+/* The walk alone (at most once per interval), under a budget, for a connection or SYN
+   queue entry the budget refused: true when a block was given back. */
+bool tw_conn_reclaim_all(tw_stack *st);
 /* Receive buffer auto-tuning (Linux's tcp_rcv_space_adjust): the application has read
    and the window opened by at least a segment (socket.c window_update_due); once per
    round trip the receive buffer grows to about twice what was read in it. Cold: called

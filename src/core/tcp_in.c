@@ -427,7 +427,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* S2, S8: the half-open connection is a small entry; the connection object comes
        with the third segment (req_input). */
     tw_reqsk *r = tw_mem_take(&st->mem, TW_MC_REQ, sizeof(*r));
-    if (!r) {
+    if (!r && (!tw_conn_reclaim_all(st) || !(r = tw_mem_take(&st->mem, TW_MC_REQ, sizeof(*r))))) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return;
     }

@@ -295,6 +295,48 @@ static void test_s08_memory_budget_idle_ring_of_another(void **state)
     tw_socket_close(b.l, tw_t_now(t));
 }
 
+/* S8, tcp_conn.c tw_conn_reclaim_all: a connection the budget has no room for finds it
+   in idle ring blocks. The first connection exchanged a request and a response and
+   stays open, idle (HTTP keep-alive), its send buffer's block kept; the next client's
+   third segment had no memory for its connection, for as long as the first stayed. */
+static void test_s08_memory_budget_idle_rings_make_room_for_a_connection(void **state)
+{
+    budget_conn b = budget_conn_new(state, 4096 + 200); /* (one block, not a connection more) */
+    tw_t *t = b.t;
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
+                                          .seq = PEER_ISS + 1, .ack = b.y + 1, .data = "ping",
+                                          .len = 4));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b.y + 1, .ack = PEER_ISS + 5,
+                     .any = TW_T_ANY_WIN));
+    char buf[8];
+    assert_int_equal(tw_socket_recv(b.a, buf, sizeof buf, tw_t_now(t)), 4);
+    assert_int_equal(tw_socket_send(b.a, "pong", 4, tw_t_now(t)), 4);
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK | TW_PSH, .seq = b.y + 1,
+                     .ack = PEER_ISS + 5, .len = 4, .any = TW_T_ANY_WIN));
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK, .seq = PEER_ISS + 5,
+                                          .ack = b.y + 5));
+    TW_EXPECT_NOTHING(t);
+    uint64_t given = tw_t_counter(t, TW_CNT_MEM_RINGS_RECLAIMED);
+
+    uint32_t y2 = syn_in(t, 40002);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.sport = 40002, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y2 + 1));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 0);
+    assert_true(tw_t_counter(t, TW_CNT_MEM_RINGS_RECLAIMED) > given);
+    tw_socket *a2;
+    assert_int_equal(tw_socket_accept(b.l, &a2, tw_t_now(t)), 0);
+    assert_true(tw_stack_mem_live(tw_t_stack(t)) <= b.budget);
+    /* the first connection still works: its next request and response take blocks */
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
+                                          .seq = PEER_ISS + 5, .ack = b.y + 5, .data = "ping",
+                                          .len = 4));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b.y + 5, .ack = PEER_ISS + 9,
+                     .any = TW_T_ANY_WIN));
+    assert_int_equal(tw_socket_recv(b.a, buf, sizeof buf, tw_t_now(t)), 4);
+    tw_socket_close(b.l, tw_t_now(t));
+}
+
 /* S8: listen() needs the port's listener-table leaf; with no memory for it, listen says
    TW_ERR_NOMEM and changes nothing: the socket stays bound and closed, a SYN to the port
    is refused as for any port without a listener, and the socket may listen once memory
@@ -415,6 +457,8 @@ int main(void)
         cmocka_unit_test_teardown(test_s08_memory_budget_partial_write, teardown),
         cmocka_unit_test_teardown(test_s08_memory_budget_idle_ring_given_back, teardown),
         cmocka_unit_test_teardown(test_s08_memory_budget_idle_ring_of_another, teardown),
+        cmocka_unit_test_teardown(test_s08_memory_budget_idle_rings_make_room_for_a_connection,
+                                  teardown),
         cmocka_unit_test_teardown(test_s08_listen_out_of_memory, teardown),
         cmocka_unit_test_teardown(test_s08_socket_options_out_of_memory, teardown),
         cmocka_unit_test_teardown(test_r08_ack_with_dropped_text_still_sends, teardown),
