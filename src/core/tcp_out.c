@@ -1998,7 +1998,9 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         win = adv_window_rn_as(c, false, rcv_space_usual(c), rn, fresh);
     }
     if (orphan) {
-        ack_carried_rn_set(c, rn, set);
+        /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
+           general steps, tw_out_push_now_leave) */
+        ack_carried_rn_set_as(c, rn, set, true);
     }
     push_last_sent(c, nxt);
     emit_plain(st, c, flags, seq, off, avail, false, win, rn);
@@ -2253,7 +2255,8 @@ int tw_out_push_now_leave(tw_socket *c)
     assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
-        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0) {
+        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0 ||
+        __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
         return push_now_leave_general(c);
     }
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
@@ -2263,11 +2266,13 @@ int tw_out_push_now_leave(tw_socket *c)
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;
+    /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
+       steps' calls then end the function, with nothing kept across them) */
+    assert(st->in_call);
+    st->in_call = false;
     if (c->rto_at == TW_TIME_NEVER) {
         tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
     }
-    assert(st->in_call);
-    st->in_call = false;
     return 0;
 }
 
