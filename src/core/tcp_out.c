@@ -12,6 +12,7 @@
 #include "core/ecn.h"
 #include "core/fastopen.h"
 #include "core/tcp_conn.h"
+#include "core/conn_free.h"
 #include "core/reqsk.h"
 #include "core/cksum.h"
 #include "core/ipv4.h"
@@ -1165,6 +1166,18 @@ void tw_out_ack_last(tw_socket *c)
 void tw_out_ack_last_win(tw_socket *c, uint32_t win)
 {
     ack_last_as(c, win);
+}
+
+void tw_out_ack_last_free(tw_socket *c, uint32_t win)
+{
+    ack_last_as(c, win);
+    /* (after the ACK, where only c is kept across the call) */
+    if (__builtin_expect(!(c->flags & TW_F_BOUND), 0)) {
+        tw_timewait_record_takes_port(c->st, c);
+    }
+    /* (taken out of st->conns, its port's count the record's, its timer not held:
+       timewait.c make_in_as; an orphan) */
+    tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true);
 }
 
 void tw_out_ack_carried(tw_socket *c)

@@ -422,9 +422,17 @@ static __attribute__((noinline)) bool no_room(tw_stack *st)
    out of it (unlinked), is to halve: out of line, so that the usual case makes no call
    but tail calls. */
 static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, uint64_t h,
-                                                    bool unlinked)
+                                                    bool unlinked, bool ack, uint32_t win)
 {
     tw_stack *st = c->st;
+    if (ack) {
+        /* the last ACK (make_in_as), then the port's count for a listener's child's
+           record (as tw_out_ack_last_free) */
+        tw_out_ack_last_win(c, win);
+        if (!(c->flags & TW_F_BOUND)) {
+            tw_timewait_record_takes_port(st, c);
+        }
+    }
     c->flags &= ~TW_F_BOUND; /* (its port's count: the record's, make_in) */
     if (unlinked) {
         tw_htab_shrink(&st->conns);
@@ -446,7 +454,7 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
 /* A TIME-WAIT record of a connection that holds no count of its port (a listener's
    child, its listener still there: tcp_in.c new_child) counts as one of its owners
    (make_in). Out of line: a client's connection is bound. */
-static __attribute__((noinline)) void record_takes_port(tw_stack *st, const tw_socket *c)
+__attribute__((noinline)) void tw_timewait_record_takes_port(tw_stack *st, const tw_socket *c)
 {
     assert(c->flags & TW_F_PASSIVE);
     tw_port *p = tw_port_get(st, c->lport); /* (its listener's: there) */
@@ -507,8 +515,10 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) |
                  (((cf & (TW_F_REUSE | TW_F_AUTOBOUND)) * ((1u << 28) | (1u << 2))) &
                   (TW_TW_ID_REUSE | TW_TW_ID_AUTO));
-    if (__builtin_expect(!(cf & TW_F_BOUND), 0)) {
-        record_takes_port(st, c);
+    /* (`ack`: taken after the ACK, where only c is kept across the call:
+       tw_out_ack_last_free, or make_end_rare) */
+    if (!ack && __builtin_expect(!(cf & TW_F_BOUND), 0)) {
+        tw_timewait_record_takes_port(st, c);
     }
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
     if (__builtin_expect(space > 65535u, 0)) {
@@ -532,10 +542,8 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     assert(!ack || t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires <= t->expires);
     if (__builtin_expect(t->fprev == TW_TW_NIL ||
                              (!ack && rec(T, t->fprev)->expires > t->expires), 0)) {
-        if (ack) {
-            tw_out_ack_last_win(c, t->win);
-        }
-        make_end_rare(c, i, h, false); /* (list_insert places it by its end) */
+        /* (list_insert places it by its end) */
+        make_end_rare(c, i, h, false, ack, t->win);
         return;
     }
     /* The usual case: TIME-WAIT began now, so this record ends last: append (marked
@@ -546,10 +554,7 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        tw_conn_free's unhash would do, without hashing again. */
     if (hashed) {
         if (__builtin_expect(tw_htab_unlink_in(&st->conns, &c->h, h), 0)) {
-            if (ack) {
-                tw_out_ack_last_win(c, t->win);
-            }
-            make_end_rare(c, i, h, true);
+            make_end_rare(c, i, h, true, ack, t->win);
             return;
         }
         if (cached || __builtin_expect(st->last_conn == c, 1)) {
@@ -559,8 +564,10 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_ack asserts it,
        tw_timewait_enter and tw_timewait_enter_slow let go of a hold first) */
     if (ack) {
-        /* (the record's address stays valid: no record is made or freed in between) */
-        tw_out_ack_last_win(c, t->win);
+        /* The ACK's builder and c's end in one function of tcp_out.c, this one's end a
+           tail call: no value kept across a call here. */
+        tw_out_ack_last_free(c, t->win);
+        return;
     }
     tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true); /* (its port's count: t's) */
 }
