@@ -1170,6 +1170,13 @@ void tw_out_ack_last_win(tw_socket *c, uint32_t win)
 
 void tw_out_ack_last_free(tw_socket *c, uint32_t win)
 {
+#if defined(__GNUC__)
+    /* (a window field: said to the compiler, which then takes the register as it is,
+       without a zero extension of its low 16 bits) */
+    if (win > 65535u) {
+        __builtin_unreachable();
+    }
+#endif
     ack_last_as(c, win);
     /* (after the ACK, where only c is kept across the call) */
     if (__builtin_expect(!(c->flags & TW_F_BOUND), 0)) {

@@ -566,7 +566,7 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     if (ack) {
         /* The ACK's builder and c's end in one function of tcp_out.c, this one's end a
            tail call: no value kept across a call here. */
-        tw_out_ack_last_free(c, t->win);
+        tw_out_ack_last_free(c, space);
         return;
     }
     tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true); /* (its port's count: t's) */
