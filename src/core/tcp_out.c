@@ -701,6 +701,24 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
     return st->dev.transmit(pkt, len, st->dev.ud);
 }
 
+/* Where emit_plain_body's window field comes from: the caller's `win` (WIN_GIVEN), or
+   worked out by the builder itself where the header's word is made (push_last_send's:
+   adv_window_rn_as with the usual space, WIN_USUAL, or its edge-at-RCV.NXT case for the
+   ACK of our SYN just processed, WIN_USUAL_FRESH). Worked out there, the field is not
+   kept across the builder's first steps, where GCC spilled it to the stack (a request's
+   and a response's builder: lifecycle -2 instr). Nothing before it in the builder
+   changes what it reads (RCV.NXT, the buffer, the edge it notes), and no hook sees
+   the later note of the edge (tcpwave.h). */
+enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH };
+
+/* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
+static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, int win_mode,
+                                                                   tw_seq rn)
+{
+    assert(win_mode != WIN_GIVEN);
+    return adv_window_rn_as(c, false, rcv_space_usual(c), rn, win_mode == WIN_USUAL_FRESH);
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -710,10 +728,10 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    the payload (over 128 bytes) lies in one piece of the ring with HDR_ROOM bytes before
    it, and is sent where it lies, as in send_words; otherwise it is copied. `st` is c's
    stack, passed down because push_last has it in a register already (GCC loaded c->st
-   again: lifecycle -4 instr). */
+   again: lifecycle -4 instr). The window field: `win`, or as `win_mode` says (above). */
 static inline __attribute__((always_inline)) void
 emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
-                bool retrans, uint16_t win, bool ts, bool in_place, tw_seq rn)
+                bool retrans, uint16_t win, bool ts, bool in_place, tw_seq rn, int win_mode)
 {
     assert(st == c->st);
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
@@ -759,6 +777,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint32_t w0 = pk << 16 | pk >> 16;
     assert(tw_seq_eq(rn, c->rcv_nxt));
     uint32_t w2 = (flags & TW_ACK) ? rn.v : 0;
+    if (win_mode != WIN_GIVEN) {
+        win = win_of_mode(c, win_mode, rn);
+    }
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
     uint32_t ts_val = 0;
     /* Both checksums are summed in the packet's own byte order (RFC 1071 2(B): the sum
@@ -849,14 +870,18 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
     bool ts = (c->flags & TW_F_TS) != 0;
     if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
         if (ts) {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true, c->rcv_nxt);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true, c->rcv_nxt,
+                            WIN_GIVEN);
         } else {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt,
+                            WIN_GIVEN);
         }
     } else if (ts) {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt,
+                        WIN_GIVEN);
     } else {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt,
+                        WIN_GIVEN);
     }
 }
 
@@ -864,27 +889,39 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
    also takes a short payload in two pieces or past the wrap. */
 static inline __attribute__((always_inline)) void
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
-              bool retrans, uint16_t win, bool ts, tw_seq rn)
+              bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
     if (len > 128 || off + len > c->snd.cap - c->snd.head) {
+        if (win_mode != WIN_GIVEN) {
+            win = win_of_mode(c, win_mode, rn);
+        }
         emit_plain_long(c, flags, seq, off, len, retrans, win);
         return;
     }
-    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn);
+    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn, win_mode);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
-   IPv4 length that depend on it fold, instead of being chosen again at each use. */
+   IPv4 length that depend on it fold, instead of being chosen again at each use. The
+   window field as `win_mode` says (push_last_send); emit_plain, below, given. */
+static inline __attribute__((always_inline)) void emit_plain_w(tw_stack *st, tw_socket *c,
+                                                               uint8_t flags, tw_seq seq,
+                                                               uint32_t off, uint32_t len,
+                                                               bool retrans, uint16_t win,
+                                                               tw_seq rn, int win_mode)
+{
+    if (c->flags & TW_F_TS) {
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn, win_mode);
+    } else {
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn, win_mode);
+    }
+}
 static inline __attribute__((always_inline)) void emit_plain(tw_stack *st, tw_socket *c,
                                                              uint8_t flags, tw_seq seq,
                                                              uint32_t off, uint32_t len,
                                                              bool retrans, uint16_t win, tw_seq rn)
 {
-    if (c->flags & TW_F_TS) {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn);
-    } else {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn);
-    }
+    emit_plain_w(st, c, flags, seq, off, len, retrans, win, rn, WIN_GIVEN);
 }
 
 /* A segment of connection `c`: flags, seq, and `len` bytes of the send ring at `off`. */
@@ -2000,7 +2037,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     if (!orphan) {
         ack_carried_rn_set_as(c, rn, set, fresh);
     }
-    uint16_t win;
+    uint16_t win = 0;
+    int win_mode;
     assert(!orphan || (shut_first && (c->flags & TW_F_ORPHAN)));
     if (orphan || (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1))) {
         /* An orphan (close: its reading side shut too) offers the whole buffer, and
@@ -2013,9 +2051,12 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         assert(c->flags & TW_F_SHUT_RD);
         uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
         win = (uint16_t)(w > 65535u ? 65535u : w);
+        /* (worked out here: in the builder, as WIN_USUAL's is, the FIN alone measured
+           +2 instructions) */
+        win_mode = WIN_GIVEN;
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
-        win = adv_window_rn_as(c, false, rcv_space_usual(c), rn, fresh);
+        win_mode = fresh ? WIN_USUAL_FRESH : WIN_USUAL;
     }
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
@@ -2023,7 +2064,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         ack_carried_rn_set_as(c, rn, set, true);
     }
     push_last_sent(c, nxt);
-    emit_plain(st, c, flags, seq, off, avail, false, win, rn);
+    emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
 }
 
 /* push_last's data segment, with fin_q a constant in each of its two copies (push_last):
