@@ -75,6 +75,13 @@ static uint32_t index_of(const tw_twtab *T, const tw_tw *t)
     return t->fprev == TW_TW_NIL ? T->head : rec(T, t->fprev)->fnext;
 }
 
+/* The expiry list's newest, index i (TW_TW_NIL: none), and its address with it. */
+static inline void tail_set(tw_twtab *T, uint32_t i)
+{
+    T->tail = i;
+    T->tail_rec = i == TW_TW_NIL ? NULL : rec(T, i);
+}
+
 /* Room for one more record; false when out of memory. */
 static bool reserve(tw_stack *st)
 {
@@ -94,6 +101,7 @@ static bool reserve(tw_stack *st)
         tw_mem_free(m, T->dir[0], T->cap0 * sizeof(tw_tw));
         T->dir[0] = n;
         T->cap0 = ncap;
+        tail_set(T, T->tail); /* (its records moved) */
         return true;
     }
     if (T->ndir == T->dircap) {
@@ -145,7 +153,8 @@ static void shrink_chunks(tw_stack *st)
         T->dir = NULL;
         T->b = NULL;
         T->ndir = T->dircap = T->cap0 = T->mask = 0;
-        T->head = T->tail = TW_TW_NIL;
+        T->head = TW_TW_NIL;
+        tail_set(T, TW_TW_NIL);
         return;
     }
     if (T->ndir > 1 && T->count + CHUNK / 2 <= (T->ndir - 1) * CHUNK) {
@@ -159,6 +168,7 @@ static void shrink_chunks(tw_stack *st)
             tw_mem_free(m, T->dir[0], T->cap0 * sizeof(tw_tw));
             T->dir[0] = n;
             T->cap0 = ncap;
+            tail_set(T, T->tail); /* (its records moved) */
         }
     }
 }
@@ -253,7 +263,7 @@ static inline void list_unlink(tw_twtab *T, tw_tw *t)
         rec(T, t->fprev)->fnext = t->fnext;
     }
     if (t->fnext == TW_TW_NIL) {
-        T->tail = t->fprev;
+        tail_set(T, t->fprev);
     } else {
         rec(T, t->fnext)->fprev = t->fprev;
     }
@@ -279,6 +289,7 @@ static void list_insert(tw_twtab *T, uint32_t i)
     }
     if (t->fnext == TW_TW_NIL) {
         T->tail = i;
+        T->tail_rec = t; /* (tail_set's) */
     } else {
         rec(T, t->fnext)->fprev = i;
     }
@@ -308,6 +319,7 @@ static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
         }
         if (l->fnext == TW_TW_NIL) {
             T->tail = i;
+            T->tail_rec = t; /* (tail_set's: rec(T, i), where l goes below) */
         } else {
             rec(T, l->fnext)->fprev = i;
         }
@@ -539,17 +551,19 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        the same 2*MSL, and the clock never goes back (tw_stack_now_moved); only an empty
        list is asked. */
     assert(!ack || c->misc_at == tw_time_add(st->now, 2 * st->cfg.msl));
-    assert(!ack || t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires <= t->expires);
+    assert(T->tail_rec == (t->fprev == TW_TW_NIL ? NULL : rec(T, t->fprev)));
+    assert(!ack || t->fprev == TW_TW_NIL || T->tail_rec->expires <= t->expires);
     if (__builtin_expect(t->fprev == TW_TW_NIL ||
-                             (!ack && rec(T, t->fprev)->expires > t->expires), 0)) {
+                             (!ack && T->tail_rec->expires > t->expires), 0)) {
         /* (list_insert places it by its end) */
         make_end_rare(c, i, h, false, ack, t->win);
         return;
     }
     /* The usual case: TIME-WAIT began now, so this record ends last: append (marked
        expected, laid out as the fall-through). */
-    rec(T, t->fprev)->fnext = i;
+    T->tail_rec->fnext = i;
     T->tail = i;
+    T->tail_rec = t;
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
     if (hashed) {
@@ -619,7 +633,8 @@ void tw_timewait_free_all(tw_stack *st)
 {
     tw_twtab *T = &st->tws;
     T->count = 0;
-    T->head = T->tail = TW_TW_NIL;
+    T->head = TW_TW_NIL;
+    tail_set(T, TW_TW_NIL);
     T->head_at = TW_TIME_NEVER;
     shrink(st);
 }
