@@ -84,6 +84,10 @@ typedef struct tw_twtab {
        (tw_stack_next_deadline), read as it is (timewait.c list_insert and list_unlink
        keep it). */
     uint64_t head_at;
+    /* The newest record's address (tail's; NULL with none), kept with tail (timewait.c
+       tail_set, and again when chunk 0 moves): a record's making links the newest to it
+       without working out that index's address. */
+    struct tw_tw *tail_rec;
 } tw_twtab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)

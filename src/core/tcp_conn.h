@@ -1342,6 +1342,11 @@ void tw_out_ack_last(tw_socket *c);
 /* tw_out_ack_last given its usual window field, min(rcvbuf_cap >> rcv_wscale, 65535)
    (the TIME-WAIT record's, timewait.c make_in_as, which has it). */
 void tw_out_ack_last_win(tw_socket *c, uint32_t win);
+/* tw_out_ack_last_win, then c freed as a TIME-WAIT record's connection (conn_free.h: out
+   of st->conns and its port's count the record's, which a listener's child's record takes
+   here, tw_timewait_record_takes_port), for the record's making (timewait.c make_in_as),
+   which ends with this call. */
+void tw_out_ack_last_free(tw_socket *c, uint32_t win);
 void tw_out_ack_carried(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and
    the connection on the held-ACK list (tcp_out.c ack_queue's steps). Inline: a
@@ -1709,6 +1714,10 @@ void tw_timewait_make(tw_socket *c);
    (tw_out_ack_last) from c too, once the record is made: the record's window field is
    the ACK's, worked out once. */
 void tw_timewait_make_found_ack(tw_stack *st, tw_socket *c);
+/* A TIME-WAIT record of a listener's child, which holds no count of its port while its
+   listener is there (tcp_in.c new_child), takes one (timewait.c make_in_as; for
+   tw_timewait_make_found_ack's record, tw_out_ack_last_free). */
+void tw_timewait_record_takes_port(tw_stack *st, const tw_socket *c);
 /* tw_timewait_enter without room (more chunks or buckets, or the configured maximum). */
 bool tw_timewait_enter_slow(tw_socket *c);
 /* Turn a connection entering TIME-WAIT into a compact record (frees `c`). Returns false

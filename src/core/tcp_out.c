@@ -12,6 +12,7 @@
 #include "core/ecn.h"
 #include "core/fastopen.h"
 #include "core/tcp_conn.h"
+#include "core/conn_free.h"
 #include "core/reqsk.h"
 #include "core/cksum.h"
 #include "core/ipv4.h"
@@ -700,6 +701,24 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
     return st->dev.transmit(pkt, len, st->dev.ud);
 }
 
+/* Where emit_plain_body's window field comes from: the caller's `win` (WIN_GIVEN), or
+   worked out by the builder itself where the header's word is made (push_last_send's:
+   adv_window_rn_as with the usual space, WIN_USUAL, or its edge-at-RCV.NXT case for the
+   ACK of our SYN just processed, WIN_USUAL_FRESH). Worked out there, the field is not
+   kept across the builder's first steps, where GCC spilled it to the stack (a request's
+   and a response's builder: lifecycle -2 instr). Nothing before it in the builder
+   changes what it reads (RCV.NXT, the buffer, the edge it notes), and no hook sees
+   the later note of the edge (tcpwave.h). */
+enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH };
+
+/* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
+static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, int win_mode,
+                                                                   tw_seq rn)
+{
+    assert(win_mode != WIN_GIVEN);
+    return adv_window_rn_as(c, false, rcv_space_usual(c), rn, win_mode == WIN_USUAL_FRESH);
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -709,10 +728,10 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    the payload (over 128 bytes) lies in one piece of the ring with HDR_ROOM bytes before
    it, and is sent where it lies, as in send_words; otherwise it is copied. `st` is c's
    stack, passed down because push_last has it in a register already (GCC loaded c->st
-   again: lifecycle -4 instr). */
+   again: lifecycle -4 instr). The window field: `win`, or as `win_mode` says (above). */
 static inline __attribute__((always_inline)) void
 emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
-                bool retrans, uint16_t win, bool ts, bool in_place, tw_seq rn)
+                bool retrans, uint16_t win, bool ts, bool in_place, tw_seq rn, int win_mode)
 {
     assert(st == c->st);
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
@@ -758,6 +777,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint32_t w0 = pk << 16 | pk >> 16;
     assert(tw_seq_eq(rn, c->rcv_nxt));
     uint32_t w2 = (flags & TW_ACK) ? rn.v : 0;
+    if (win_mode != WIN_GIVEN) {
+        win = win_of_mode(c, win_mode, rn);
+    }
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
     uint32_t ts_val = 0;
     /* Both checksums are summed in the packet's own byte order (RFC 1071 2(B): the sum
@@ -848,14 +870,18 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
     bool ts = (c->flags & TW_F_TS) != 0;
     if (pos >= HDR_ROOM && c->snd.cap - pos >= len) {
         if (ts) {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true, c->rcv_nxt);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, true, c->rcv_nxt,
+                            WIN_GIVEN);
         } else {
-            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt);
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt,
+                            WIN_GIVEN);
         }
     } else if (ts) {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt,
+                        WIN_GIVEN);
     } else {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt);
+        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt,
+                        WIN_GIVEN);
     }
 }
 
@@ -863,27 +889,39 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
    also takes a short payload in two pieces or past the wrap. */
 static inline __attribute__((always_inline)) void
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
-              bool retrans, uint16_t win, bool ts, tw_seq rn)
+              bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
     if (len > 128 || off + len > c->snd.cap - c->snd.head) {
+        if (win_mode != WIN_GIVEN) {
+            win = win_of_mode(c, win_mode, rn);
+        }
         emit_plain_long(c, flags, seq, off, len, retrans, win);
         return;
     }
-    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn);
+    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn, win_mode);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
-   IPv4 length that depend on it fold, instead of being chosen again at each use. */
+   IPv4 length that depend on it fold, instead of being chosen again at each use. The
+   window field as `win_mode` says (push_last_send); emit_plain, below, given. */
+static inline __attribute__((always_inline)) void emit_plain_w(tw_stack *st, tw_socket *c,
+                                                               uint8_t flags, tw_seq seq,
+                                                               uint32_t off, uint32_t len,
+                                                               bool retrans, uint16_t win,
+                                                               tw_seq rn, int win_mode)
+{
+    if (c->flags & TW_F_TS) {
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn, win_mode);
+    } else {
+        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn, win_mode);
+    }
+}
 static inline __attribute__((always_inline)) void emit_plain(tw_stack *st, tw_socket *c,
                                                              uint8_t flags, tw_seq seq,
                                                              uint32_t off, uint32_t len,
                                                              bool retrans, uint16_t win, tw_seq rn)
 {
-    if (c->flags & TW_F_TS) {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn);
-    } else {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn);
-    }
+    emit_plain_w(st, c, flags, seq, off, len, retrans, win, rn, WIN_GIVEN);
 }
 
 /* A segment of connection `c`: flags, seq, and `len` bytes of the send ring at `off`. */
@@ -1165,6 +1203,25 @@ void tw_out_ack_last(tw_socket *c)
 void tw_out_ack_last_win(tw_socket *c, uint32_t win)
 {
     ack_last_as(c, win);
+}
+
+void tw_out_ack_last_free(tw_socket *c, uint32_t win)
+{
+#if defined(__GNUC__)
+    /* (a window field: said to the compiler, which then takes the register as it is,
+       without a zero extension of its low 16 bits) */
+    if (win > 65535u) {
+        __builtin_unreachable();
+    }
+#endif
+    ack_last_as(c, win);
+    /* (after the ACK, where only c is kept across the call) */
+    if (__builtin_expect(!(c->flags & TW_F_BOUND), 0)) {
+        tw_timewait_record_takes_port(c->st, c);
+    }
+    /* (taken out of st->conns, its port's count the record's, its timer not held:
+       timewait.c make_in_as; an orphan) */
+    tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true);
 }
 
 void tw_out_ack_carried(tw_socket *c)
@@ -1980,7 +2037,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     if (!orphan) {
         ack_carried_rn_set_as(c, rn, set, fresh);
     }
-    uint16_t win;
+    uint16_t win = 0;
+    int win_mode;
     assert(!orphan || (shut_first && (c->flags & TW_F_ORPHAN)));
     if (orphan || (shut_first && __builtin_expect((c->flags & TW_F_ORPHAN) != 0, 1))) {
         /* An orphan (close: its reading side shut too) offers the whole buffer, and
@@ -1993,15 +2051,20 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         assert(c->flags & TW_F_SHUT_RD);
         uint32_t w = c->rcvbuf_cap >> c->rcv_wscale;
         win = (uint16_t)(w > 65535u ? 65535u : w);
+        /* (worked out here: in the builder, as WIN_USUAL's is, the FIN alone measured
+           +2 instructions) */
+        win_mode = WIN_GIVEN;
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
-        win = adv_window_rn_as(c, false, rcv_space_usual(c), rn, fresh);
+        win_mode = fresh ? WIN_USUAL_FRESH : WIN_USUAL;
     }
     if (orphan) {
-        ack_carried_rn_set(c, rn, set);
+        /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
+           general steps, tw_out_push_now_leave) */
+        ack_carried_rn_set_as(c, rn, set, true);
     }
     push_last_sent(c, nxt);
-    emit_plain(st, c, flags, seq, off, avail, false, win, rn);
+    emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
 }
 
 /* push_last's data segment, with fin_q a constant in each of its two copies (push_last):
@@ -2253,7 +2316,8 @@ int tw_out_push_now_leave(tw_socket *c)
     assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
     if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
         !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
-        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0) {
+        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0 ||
+        __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
         return push_now_leave_general(c);
     }
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
@@ -2263,11 +2327,13 @@ int tw_out_push_now_leave(tw_socket *c)
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;
+    /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
+       steps' calls then end the function, with nothing kept across them) */
+    assert(st->in_call);
+    st->in_call = false;
     if (c->rto_at == TW_TIME_NEVER) {
         tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
     }
-    assert(st->in_call);
-    st->in_call = false;
     return 0;
 }
 

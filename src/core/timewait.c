@@ -75,6 +75,13 @@ static uint32_t index_of(const tw_twtab *T, const tw_tw *t)
     return t->fprev == TW_TW_NIL ? T->head : rec(T, t->fprev)->fnext;
 }
 
+/* The expiry list's newest, index i (TW_TW_NIL: none), and its address with it. */
+static inline void tail_set(tw_twtab *T, uint32_t i)
+{
+    T->tail = i;
+    T->tail_rec = i == TW_TW_NIL ? NULL : rec(T, i);
+}
+
 /* Room for one more record; false when out of memory. */
 static bool reserve(tw_stack *st)
 {
@@ -94,6 +101,7 @@ static bool reserve(tw_stack *st)
         tw_mem_free(m, T->dir[0], T->cap0 * sizeof(tw_tw));
         T->dir[0] = n;
         T->cap0 = ncap;
+        tail_set(T, T->tail); /* (its records moved) */
         return true;
     }
     if (T->ndir == T->dircap) {
@@ -145,7 +153,8 @@ static void shrink_chunks(tw_stack *st)
         T->dir = NULL;
         T->b = NULL;
         T->ndir = T->dircap = T->cap0 = T->mask = 0;
-        T->head = T->tail = TW_TW_NIL;
+        T->head = TW_TW_NIL;
+        tail_set(T, TW_TW_NIL);
         return;
     }
     if (T->ndir > 1 && T->count + CHUNK / 2 <= (T->ndir - 1) * CHUNK) {
@@ -159,6 +168,7 @@ static void shrink_chunks(tw_stack *st)
             tw_mem_free(m, T->dir[0], T->cap0 * sizeof(tw_tw));
             T->dir[0] = n;
             T->cap0 = ncap;
+            tail_set(T, T->tail); /* (its records moved) */
         }
     }
 }
@@ -253,7 +263,7 @@ static inline void list_unlink(tw_twtab *T, tw_tw *t)
         rec(T, t->fprev)->fnext = t->fnext;
     }
     if (t->fnext == TW_TW_NIL) {
-        T->tail = t->fprev;
+        tail_set(T, t->fprev);
     } else {
         rec(T, t->fnext)->fprev = t->fprev;
     }
@@ -279,6 +289,7 @@ static void list_insert(tw_twtab *T, uint32_t i)
     }
     if (t->fnext == TW_TW_NIL) {
         T->tail = i;
+        T->tail_rec = t; /* (tail_set's) */
     } else {
         rec(T, t->fnext)->fprev = i;
     }
@@ -308,6 +319,7 @@ static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
         }
         if (l->fnext == TW_TW_NIL) {
             T->tail = i;
+            T->tail_rec = t; /* (tail_set's: rec(T, i), where l goes below) */
         } else {
             rec(T, l->fnext)->fprev = i;
         }
@@ -422,9 +434,17 @@ static __attribute__((noinline)) bool no_room(tw_stack *st)
    out of it (unlinked), is to halve: out of line, so that the usual case makes no call
    but tail calls. */
 static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, uint64_t h,
-                                                    bool unlinked)
+                                                    bool unlinked, bool ack, uint32_t win)
 {
     tw_stack *st = c->st;
+    if (ack) {
+        /* the last ACK (make_in_as), then the port's count for a listener's child's
+           record (as tw_out_ack_last_free) */
+        tw_out_ack_last_win(c, win);
+        if (!(c->flags & TW_F_BOUND)) {
+            tw_timewait_record_takes_port(st, c);
+        }
+    }
     c->flags &= ~TW_F_BOUND; /* (its port's count: the record's, make_in) */
     if (unlinked) {
         tw_htab_shrink(&st->conns);
@@ -446,7 +466,7 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
 /* A TIME-WAIT record of a connection that holds no count of its port (a listener's
    child, its listener still there: tcp_in.c new_child) counts as one of its owners
    (make_in). Out of line: a client's connection is bound. */
-static __attribute__((noinline)) void record_takes_port(tw_stack *st, const tw_socket *c)
+__attribute__((noinline)) void tw_timewait_record_takes_port(tw_stack *st, const tw_socket *c)
 {
     assert(c->flags & TW_F_PASSIVE);
     tw_port *p = tw_port_get(st, c->lport); /* (its listener's: there) */
@@ -507,8 +527,10 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) |
                  (((cf & (TW_F_REUSE | TW_F_AUTOBOUND)) * ((1u << 28) | (1u << 2))) &
                   (TW_TW_ID_REUSE | TW_TW_ID_AUTO));
-    if (__builtin_expect(!(cf & TW_F_BOUND), 0)) {
-        record_takes_port(st, c);
+    /* (`ack`: taken after the ACK, where only c is kept across the call:
+       tw_out_ack_last_free, or make_end_rare) */
+    if (!ack && __builtin_expect(!(cf & TW_F_BOUND), 0)) {
+        tw_timewait_record_takes_port(st, c);
     }
     uint32_t space = c->rcvbuf_cap >> c->rcv_wscale;
     if (__builtin_expect(space > 65535u, 0)) {
@@ -529,27 +551,24 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        the same 2*MSL, and the clock never goes back (tw_stack_now_moved); only an empty
        list is asked. */
     assert(!ack || c->misc_at == tw_time_add(st->now, 2 * st->cfg.msl));
-    assert(!ack || t->fprev == TW_TW_NIL || rec(T, t->fprev)->expires <= t->expires);
+    assert(T->tail_rec == (t->fprev == TW_TW_NIL ? NULL : rec(T, t->fprev)));
+    assert(!ack || t->fprev == TW_TW_NIL || T->tail_rec->expires <= t->expires);
     if (__builtin_expect(t->fprev == TW_TW_NIL ||
-                             (!ack && rec(T, t->fprev)->expires > t->expires), 0)) {
-        if (ack) {
-            tw_out_ack_last_win(c, t->win);
-        }
-        make_end_rare(c, i, h, false); /* (list_insert places it by its end) */
+                             (!ack && T->tail_rec->expires > t->expires), 0)) {
+        /* (list_insert places it by its end) */
+        make_end_rare(c, i, h, false, ack, t->win);
         return;
     }
     /* The usual case: TIME-WAIT began now, so this record ends last: append (marked
        expected, laid out as the fall-through). */
-    rec(T, t->fprev)->fnext = i;
+    T->tail_rec->fnext = i;
     T->tail = i;
+    T->tail_rec = t;
     /* Out of the connection table with this hash (the same key and mix, stack.c): what
        tw_conn_free's unhash would do, without hashing again. */
     if (hashed) {
         if (__builtin_expect(tw_htab_unlink_in(&st->conns, &c->h, h), 0)) {
-            if (ack) {
-                tw_out_ack_last_win(c, t->win);
-            }
-            make_end_rare(c, i, h, true);
+            make_end_rare(c, i, h, true, ack, t->win);
             return;
         }
         if (cached || __builtin_expect(st->last_conn == c, 1)) {
@@ -559,8 +578,10 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_ack asserts it,
        tw_timewait_enter and tw_timewait_enter_slow let go of a hold first) */
     if (ack) {
-        /* (the record's address stays valid: no record is made or freed in between) */
-        tw_out_ack_last_win(c, t->win);
+        /* The ACK's builder and c's end in one function of tcp_out.c, this one's end a
+           tail call: no value kept across a call here. */
+        tw_out_ack_last_free(c, space);
+        return;
     }
     tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true); /* (its port's count: t's) */
 }
@@ -612,7 +633,8 @@ void tw_timewait_free_all(tw_stack *st)
 {
     tw_twtab *T = &st->tws;
     T->count = 0;
-    T->head = T->tail = TW_TW_NIL;
+    T->head = TW_TW_NIL;
+    tail_set(T, TW_TW_NIL);
     T->head_at = TW_TIME_NEVER;
     shrink(st);
 }

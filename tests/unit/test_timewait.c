@@ -98,6 +98,9 @@ static void check(const tw_stack *st, const model *ms, size_t n)
     }
     UNIT_EQ(k, live, "list length");
     UNIT_EQ(st->tws.tail, prev, "tail");
+    /* the tail's address kept with it (timewait.c tail_set), also after chunk 0 moved */
+    const tw_tw *tail_rec = prev == TW_TW_NIL ? NULL : &st->tws.dir[prev >> 8][prev & 255];
+    UNIT_EQ(st->tws.tail_rec == tail_rec, 1, "tail's address");
 }
 
 static void test_timewait_table_random(void **state)
