@@ -94,6 +94,22 @@ _Static_assert(offsetof(struct tw_socket, iss) == TMPL_FLAGS + 4 &&
                    sizeof(struct tw_socket) == TW_CONN_OUT_AT + 16,
                "a child's runs left to its caller");
 
+/* A promoted child's three more runs (TW_CONN_CHILD_PROMOTED): h alone in the first (its
+   link and the key), then SND.MAX, SND.WL1, SND.WL2, SND.BUF_SEQ and SND.WND,
+   MAX.SND.WND, IRS, RCV.NXT right after the flags run. */
+_Static_assert(TW_CONN_LINK_END == 16 && offsetof(struct tw_socket, timer) == TW_CONN_LINK_END &&
+                   offsetof(struct tw_socket, snd_max) == TMPL_FLAGS + 16 &&
+                   offsetof(struct tw_socket, snd_wl1) == TMPL_FLAGS + 20 &&
+                   offsetof(struct tw_socket, snd_wl2) == TMPL_FLAGS + 24 &&
+                   offsetof(struct tw_socket, snd_buf_seq) == TMPL_FLAGS + 28 &&
+                   offsetof(struct tw_socket, snd_wnd) == TMPL_FLAGS + 32 &&
+                   offsetof(struct tw_socket, max_snd_wnd) == TMPL_FLAGS + 36 &&
+                   offsetof(struct tw_socket, irs) == TMPL_FLAGS + 40 &&
+                   offsetof(struct tw_socket, rcv_nxt) == TMPL_FLAGS + 44 &&
+                   TW_CONN_PROMOTED_END == TMPL_FLAGS + 48 &&
+                   TW_CONN_PROMOTED_END <= DEADLINES_AT,
+               "a promoted child's runs left to req_promote");
+
 void tw_conn_tmpl_init(tw_stack *st)
 {
     struct tw_socket c;

@@ -580,6 +580,17 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 #define TW_CONN_TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
 #define TW_CONN_TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
 #define TW_CONN_TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+/* A passive open's child made from a SYN queue entry (tcp_in.c req_promote, `child`
+   TW_CONN_CHILD_PROMOTED below) leaves out of the zeroing, besides a child's two runs,
+   three more that its steps fill whole before anything reads them: the table link and
+   the key (h: new_child's key, tw_htab_replace_in's link), and the 32 bytes from SND.MAX
+   to RCV.NXT (req_promote's SND.MAX, SND.BUF_SEQ, IRS and RCV.NXT; in_promoted's window,
+   SND.WL1 and SND.WL2 on each of its ways: syn_rcvd_queued_in, syn_rcvd_window).
+   tcp_conn.c checks the layout. */
+#define TW_CONN_CHILD 1u
+#define TW_CONN_CHILD_PROMOTED 2u
+#define TW_CONN_LINK_END sizeof(tw_hnode)
+#define TW_CONN_PROMOTED_END (TW_CONN_TMPL_FLAGS + 48)
 /* The last 16 bytes, out_asum and out_addr (tcp_conn.c checks it). */
 #define TW_CONN_OUT_AT offsetof(struct tw_socket, out_asum)
 /* A connection object's first state, c from the class's free list or its slow path.
@@ -588,7 +599,7 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
    of the template are then left zero, not loaded and stored to be overwritten. */
 static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack *st,
                                                                         tw_socket *c,
-                                                                        uint32_t id, bool child)
+                                                                        uint32_t id, unsigned child)
 {
 #if defined(__GNUC__)
     /* The template's runs loaded first, so that their stores below replace the zeroing's
@@ -608,7 +619,19 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
        leaves out two runs its caller fills whole (tcp_in.c new_child and its callers,
        before anything reads them): flags with iss, snd_una and snd_nxt (the template's
        flags run), and the prepared addresses (out_asum, out_addr: tw_conn_out_prep). */
-    if (child) {
+    if (child == TW_CONN_CHILD_PROMOTED) {
+        /* (and the table link with the key, the send side's 16 bytes from SND.MAX and the
+           window's from SND.WND: tcp_in.c req_promote's, below) */
+        tw_mem_zero((uint8_t *)c + TW_CONN_LINK_END, TW_CONN_TMPL_FLAGS - TW_CONN_LINK_END);
+        tw_mem_zero((uint8_t *)c + TW_CONN_PROMOTED_END,
+                    TW_CONN_DEADLINES_AT - TW_CONN_PROMOTED_END);
+#ifndef NDEBUG
+        /* (poisoned where asserts are on: a step that read them before req_promote's
+           stores would see nonsense, not a zero that happens to pass) */
+        memset(c, 0xa5, TW_CONN_LINK_END);
+        memset((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16, 0xa5, 32);
+#endif
+    } else if (child) {
         tw_mem_zero(c, TW_CONN_TMPL_FLAGS);
         tw_mem_zero((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16,
                     TW_CONN_DEADLINES_AT - (TW_CONN_TMPL_FLAGS + 16));
@@ -665,7 +688,7 @@ tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id);
    (tw_conn_init_as; the slow path's object has them from the template, overwritten
    alike). */
 static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stack *st,
-                                                                        uint32_t id, bool child)
+                                                                        uint32_t id, unsigned child)
 {
     if (!st->mem.cache[TW_MC_CONN].head) {
         return tw_conn_alloc_slow(st, id);

@@ -130,14 +130,18 @@ static __attribute__((noinline, cold)) void third_blk_back(tw_stack *st, uint8_t
    besides its own (req_promote's: the one store of them all, where a second read them
    back, as a store through the entry might have changed them). Inline in its
    callers: a passive open's third segment pays no frame for it. */
+/* (`promoted`, a constant: req_promote's, which fills three more runs of the object
+   whole, tcp_conn.h TW_CONN_CHILD_PROMOTED) */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
                                                                  const tw_seg *s, uint64_t key,
-                                                                 uint32_t id, uint32_t more)
+                                                                 uint32_t id, uint32_t more,
+                                                                 bool promoted)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (the free list's object with the template's runs for the fields set below left
        zero, tcp_conn.h tw_conn_init_as; the slow path's with them, overwritten alike) */
-    tw_socket *c = tw_conn_alloc_in(st, id, true);
+    tw_socket *c =
+        tw_conn_alloc_in(st, id, promoted ? TW_CONN_CHILD_PROMOTED : TW_CONN_CHILD);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
@@ -248,7 +252,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         return;
     }
     tw_socket *c = new_child(st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport),
-                             (uint32_t)++st->next_conn_id, 0);
+                             (uint32_t)++st->next_conn_id, 0, false);
     if (!c) {
         return;
     }
@@ -541,7 +545,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 {
     tw_stack *st = l->st;
     uint64_t key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
-    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0);
+    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0, false);
     if (!c) {
         return false;
     }
@@ -739,7 +743,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_
     uint32_t more = ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) | /* (tcp_conn.c asserts) */
                     TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
-    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more);
+    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true);
     if (!c) {
         if (blk) {
             third_blk_back(st, blk);
@@ -754,6 +758,9 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_
     c->ts_offset = r->ts_off; /* the one hash at the SYN gave it with the ISS */
     c->snd_una = c->iss;
     c->snd_nxt = tw_seq_add(c->iss, 1);
+    /* (SND.MAX, SND.BUF_SEQ, IRS, RCV.NXT here, the window and SND.WL1/2 by in_promoted
+       on either of its ways, the link by tw_htab_replace_in: new_child's object has them
+       unset, tcp_conn.h TW_CONN_CHILD_PROMOTED) */
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
     /* tw_conn_apply_peer_syn's steps for the SYN as the entry kept it (in_listen): its
