@@ -110,6 +110,11 @@ _Static_assert(TW_CONN_LINK_END == 16 && offsetof(struct tw_socket, timer) == TW
                    TW_CONN_PROMOTED_END <= DEADLINES_AT,
                "a promoted child's runs left to req_promote");
 
+_Static_assert(TW_CONN_ST_AT % 16 == 0 && offsetof(struct tw_socket, ack_next) == TW_CONN_ST_AT + 8 &&
+                   TW_CONN_ST_AT >= TW_CONN_PROMOTED_END && TW_CONN_ST_AT + 16 <= DEADLINES_AT &&
+                   (TW_CONN_ST_AT + 16 <= TMPL_RTO || TW_CONN_ST_AT >= TMPL_RTO + 16),
+               "st and ack_next, a run of their own before the deadlines");
+
 void tw_conn_tmpl_init(tw_stack *st)
 {
     struct tw_socket c;

@@ -587,6 +587,8 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
    to RCV.NXT (req_promote's SND.MAX, SND.BUF_SEQ, IRS and RCV.NXT; in_promoted's window,
    SND.WL1 and SND.WL2 on each of its ways: syn_rcvd_queued_in, syn_rcvd_window).
    tcp_conn.c checks the layout. */
+/* st and ack_next, a 16-byte run before the deadlines (tcp_conn.c checks it) */
+#define TW_CONN_ST_AT offsetof(struct tw_socket, st)
 #define TW_CONN_CHILD 1u
 #define TW_CONN_CHILD_PROMOTED 2u
 #define TW_CONN_LINK_END sizeof(tw_hnode)
@@ -619,12 +621,12 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
        leaves out two runs its caller fills whole (tcp_in.c new_child and its callers,
        before anything reads them): flags with iss, snd_una and snd_nxt (the template's
        flags run), and the prepared addresses (out_asum, out_addr: tw_conn_out_prep). */
+    size_t from;
     if (child == TW_CONN_CHILD_PROMOTED) {
         /* (and the table link with the key, the send side's 16 bytes from SND.MAX and the
            window's from SND.WND: tcp_in.c req_promote's, below) */
         tw_mem_zero((uint8_t *)c + TW_CONN_LINK_END, TW_CONN_TMPL_FLAGS - TW_CONN_LINK_END);
-        tw_mem_zero((uint8_t *)c + TW_CONN_PROMOTED_END,
-                    TW_CONN_DEADLINES_AT - TW_CONN_PROMOTED_END);
+        from = TW_CONN_PROMOTED_END;
 #ifndef NDEBUG
         /* (poisoned where asserts are on: a step that read them before req_promote's
            stores would see nonsense, not a zero that happens to pass) */
@@ -633,11 +635,19 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
 #endif
     } else if (child) {
         tw_mem_zero(c, TW_CONN_TMPL_FLAGS);
-        tw_mem_zero((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16,
-                    TW_CONN_DEADLINES_AT - (TW_CONN_TMPL_FLAGS + 16));
+        from = TW_CONN_TMPL_FLAGS + 16;
     } else {
-        tw_mem_zero(c, TW_CONN_DEADLINES_AT);
+        from = 0;
     }
+    /* The run of st and ack_next left out too: st is stored below, and ack_next is read
+       only while the connection is on the stack's list of held ACKs (TW_F_ACK_QUEUED),
+       each push onto it setting it first (as the object given back keeps its own:
+       tcp_out.c tw_out_forget_ack). */
+    tw_mem_zero((uint8_t *)c + from, TW_CONN_ST_AT - from);
+    tw_mem_zero((uint8_t *)c + TW_CONN_ST_AT + 16, TW_CONN_DEADLINES_AT - (TW_CONN_ST_AT + 16));
+#ifndef NDEBUG
+    c->ack_next = (tw_socket *)(uintptr_t)0xa5a5a5a5a5a5a5a5u; /* (see above) */
+#endif
 #if defined(__GNUC__)
     /* (two 16-byte stores, where GCC makes four of the assignments below) */
     *(tw_mem_v16 *)(void *)&c->rto_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
