@@ -114,8 +114,10 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        tw_time synack_at, tw_socket *l, uint16_t peer_win, uint8_t *blk);
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
+                                                              tw_seg *s, bool usual,
+                                                              tw_time synack_at, tw_socket *l,
+                                                              uint16_t peer_win, uint8_t *blk);
 /* A receive ring's first block that input_unsummed filled with a third segment's text
    (`blk`), back to the free list when the segment takes the full steps (which copy the
    text from the packet again) or is dropped. Cold: the usual third segment's goes to its
@@ -733,7 +735,9 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
    req_input's usual shape). */
-static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_t *blk)
+static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, tw_reqsk *r,
+                                                                 tw_seg *s, bool usual,
+                                                                 uint8_t *blk)
 {
     tw_socket *l = r->listener;
     /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
@@ -840,6 +844,21 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
     in_promoted(st, c, s, usual, synack_at, l, peer_win, blk);
+}
+
+/* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
+   copy keeps no flag across its calls and asks none (third_ack_ok), the other's has no
+   third_ack. */
+static __attribute__((noinline)) void req_promote_usual(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                        uint8_t *blk)
+{
+    req_promote_in(st, r, s, true, blk);
+}
+
+static __attribute__((noinline)) void req_promote_other(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                        uint8_t *blk)
+{
+    req_promote_in(st, r, s, false, blk);
 }
 
 /* A repeated SYN on a SYN queue entry: true when its SYN+ACK is held back. As Linux's
@@ -1050,7 +1069,11 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
         return true;
     }
-    req_promote(st, r, s, usual, blk);
+    if (usual) {
+        req_promote_usual(st, r, s, blk);
+    } else {
+        req_promote_other(st, r, s, blk);
+    }
     return true;
 }
 
@@ -3450,8 +3473,10 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    connection may stay in SYN-RECEIVED: third_ack's segment replaces them before anything
    reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
    TS.Recent, set by req_promote). */
-static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        tw_time synack_at, tw_socket *l, uint16_t peer_win, uint8_t *blk)
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
+                                                              tw_seg *s, bool usual,
+                                                              tw_time synack_at, tw_socket *l,
+                                                              uint16_t peer_win, uint8_t *blk)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
     if (third_ack_ok(c, s, usual)) {
