@@ -629,6 +629,13 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
     in_listen(l->st, l, s, s->h, key, true, isn_floor, true, false);
 }
 
+/* tw_mem_give of an entry past a full free list, out of line with the stack given: the
+   usual case's caller (req_promote) then keeps no address of st->mem aside for it. */
+static __attribute__((noinline, cold)) void req_give_full(tw_stack *st, tw_reqsk *r)
+{
+    tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
+}
+
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
    here when its third segment comes (req_promote). `promoted`: the connection made from
    the entry has taken its place in the table (tw_htab_replace_in), in the listener's SYN
@@ -657,7 +664,11 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     } else {
         st->last_req = NULL; /* (the promoted one, usually: see req_promote) */
     }
-    tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
+    if (__builtin_expect(tw_mem_list_full(&st->mem.cache[TW_MC_REQ]), 0)) {
+        req_give_full(st, r);
+    } else {
+        tw_mem_give_room(&st->mem, TW_MC_REQ, r);
+    }
 }
 
 void tw_req_free(tw_stack *st, tw_reqsk *r)
