@@ -370,6 +370,15 @@ static inline bool syn_alone_of(const tw_seg *s)
     return (s->flags & (TW_RST | TW_ACK | TW_SYN | TW_FIN)) == TW_SYN;
 }
 
+/* tw_htab_insert_tagged of a SYN queue entry into a table that grows first, out of line
+   with the stack given: the usual SYN's steps (in_listen_fo, in the usual packet's
+   function) then keep no address of st->mem aside for it. */
+static __attribute__((noinline, cold)) void req_insert_grow(tw_stack *st, tw_reqsk *r,
+                                                            uint64_t hash)
+{
+    tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, hash);
+}
+
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
                                                                tw_seg *s, const tw_tcp_hdr *h,
                                                                uint64_t key, bool have_floor,
@@ -493,7 +502,12 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->ts_off = ts_off;
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
-    tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, s->hash);
+    if (__builtin_expect(st->conns.count > st->conns.mask, 0)) {
+        req_insert_grow(st, r, s->hash);
+    } else { /* (tw_htab_insert_tagged's steps, its growth apart) */
+        tw_htab_push_tagged(&st->conns, &r->h, s->hash);
+        st->conns.count++;
+    }
     r->hash = s->hash;
     st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
