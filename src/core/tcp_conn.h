@@ -1158,7 +1158,7 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
        is no segment size and counts as none (as Linux ignores it, and as in_listen
        keeps it). RFC 9293 also lets us clamp absurdly small values: at Linux's 48
        (TW_PEER_MSS_MIN). */
-    uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 0;
+    uint16_t pm = tw_tcp_opts_mss_or_0(peer);
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow((tw_stack *)st, c->raddr, pm);
     }

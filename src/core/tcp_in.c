@@ -464,7 +464,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->irs = s->seq.v;
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
        rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 48 below. */
-    uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
+    /* (mss is 0 with the option absent: tcp_hdr.h tw_tcp_opts_mss_or_0) */
+    uint16_t pm = tw_tcp_opts_mss_or_0(po);
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
     }
