@@ -486,7 +486,11 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
         listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
     }
-    r->snd_wscale = (opts & TW_OPT_WSCALE) ? po->wscale : 0;
+    /* (the option's value, 0 without it as every parser leaves it, masked by whether we
+       offer the option: no test) */
+    assert((po->present & TW_OPT_WSCALE) || po->wscale == 0);
+    assert(st->syn_wscale_mask == ((st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u));
+    r->snd_wscale = (uint8_t)(po->wscale & st->syn_wscale_mask);
     if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
     } else {
