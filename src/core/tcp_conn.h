@@ -580,6 +580,9 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 #define TW_CONN_TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
 #define TW_CONN_TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
 #define TW_CONN_TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+/* st and ack_next, a 16-byte run before the deadlines that every new connection's
+   zeroing leaves out (tcp_conn.c checks it) */
+#define TW_CONN_ST_AT offsetof(struct tw_socket, st)
 /* A passive open's child made from a SYN queue entry (tcp_in.c req_promote, `child`
    TW_CONN_CHILD_PROMOTED below) leaves out of the zeroing, besides a child's two runs,
    three more that its steps fill whole before anything reads them: the table link and
@@ -587,8 +590,6 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
    to RCV.NXT (req_promote's SND.MAX, SND.BUF_SEQ, IRS and RCV.NXT; in_promoted's window,
    SND.WL1 and SND.WL2 on each of its ways: syn_rcvd_queued_in, syn_rcvd_window).
    tcp_conn.c checks the layout. */
-/* st and ack_next, a 16-byte run before the deadlines (tcp_conn.c checks it) */
-#define TW_CONN_ST_AT offsetof(struct tw_socket, st)
 #define TW_CONN_CHILD 1u
 #define TW_CONN_CHILD_PROMOTED 2u
 #define TW_CONN_LINK_END sizeof(tw_hnode)
@@ -617,10 +618,11 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     }
 #endif
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
-       zeroing, with no second store to the deadlines (three of them) after it. A child
-       leaves out two runs its caller fills whole (tcp_in.c new_child and its callers,
-       before anything reads them): flags with iss, snd_una and snd_nxt (the template's
-       flags run), and the prepared addresses (out_asum, out_addr: tw_conn_out_prep). */
+       zeroing, with no second store to the deadlines (three of them) after it, and
+       without st's run (below). A child leaves out two runs its caller fills whole
+       (tcp_in.c new_child and its callers, before anything reads them): flags with iss,
+       snd_una and snd_nxt (the template's flags run), and the prepared addresses
+       (out_asum, out_addr: tw_conn_out_prep). */
     size_t from;
     if (child == TW_CONN_CHILD_PROMOTED) {
         /* (and the table link with the key, the send side's 16 bytes from SND.MAX and the
