@@ -2301,7 +2301,10 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
     established_from_syn_in(st, c, !child, true, child);
-    if (child || l) {
+    if (child) {
+        /* (third_ack tells l at its end, once the segment's text is in place: nothing of
+           its own is then kept across the application's call) */
+    } else if (l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
@@ -3370,6 +3373,20 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     return true;
 }
 
+/* The listener l has just queued a child (third_ack's): tw_conn_notify_acceptable's call
+   in line, the stack at hand. Last in third_ack, as Linux wakes the listener once the
+   child has taken the segment (tcp_child_process): the application that accepts in its
+   callback finds the text in place, and the steps keep nothing of their own across its
+   call. (l: neither a child nor an orphan, tw_conn_notify's test being the hook's) */
+static inline __attribute__((always_inline)) void third_ack_notify(tw_stack *st, tw_socket *l)
+{
+    assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
+    if (st->cfg.notify) {
+        assert(l->st == st && l->acc_len != 0 && tw_conn_events(l) == TW_EV_ACCEPTABLE);
+        st->cfg.notify(l, TW_EV_ACCEPTABLE, st->cfg.notify_ud);
+    }
+}
+
 static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8_t *blk)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
@@ -3459,6 +3476,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
             }
             if (!tw_conn_rcv_reserve(c, n)) {
                 drop_text(c, s, TW_CNT_RX_NOMEM);
+                third_ack_notify(st, l);
                 return;
             }
             deliver_in_order(st, c, s->data, n, false);
@@ -3472,6 +3490,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
         c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         tw_out_ack_lazy_unqueued(st, c);
     }
+    third_ack_notify(st, l);
 }
 
 /* The third segment left the connection it was promoted to in SYN-RECEIVED: PAWS refused
