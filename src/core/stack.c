@@ -171,6 +171,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     if (st->cfg.ecn == TW_ECN_ON) {
         st->syn_opts |= TW_SYN_OPTS_ECN; /* (ecn.h) */
     }
+    st->syn_wscale_mask = (st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u;
     st->dev = *dev;
     st->dev.mtu = mtu;
     st->traced = st->cfg.trace != NULL;

@@ -121,6 +121,26 @@ _Static_assert(offsetof(struct tw_socket, kind) >= WIDE_FLAGS &&
                    sizeof(struct tw_socket) == 464,
                "tw_conn_open_wide's runs (its zeros: 0, 64, 128 to 223, 352 to 463)");
 #endif
+/* A promoted child's three more runs (TW_CONN_CHILD_PROMOTED): h alone in the first (its
+   link and the key), then SND.MAX, SND.WL1, SND.WL2, SND.BUF_SEQ and SND.WND,
+   MAX.SND.WND, IRS, RCV.NXT right after the flags run. */
+_Static_assert(TW_CONN_LINK_END == 16 && offsetof(struct tw_socket, timer) == TW_CONN_LINK_END &&
+                   offsetof(struct tw_socket, snd_max) == TMPL_FLAGS + 16 &&
+                   offsetof(struct tw_socket, snd_wl1) == TMPL_FLAGS + 20 &&
+                   offsetof(struct tw_socket, snd_wl2) == TMPL_FLAGS + 24 &&
+                   offsetof(struct tw_socket, snd_buf_seq) == TMPL_FLAGS + 28 &&
+                   offsetof(struct tw_socket, snd_wnd) == TMPL_FLAGS + 32 &&
+                   offsetof(struct tw_socket, max_snd_wnd) == TMPL_FLAGS + 36 &&
+                   offsetof(struct tw_socket, irs) == TMPL_FLAGS + 40 &&
+                   offsetof(struct tw_socket, rcv_nxt) == TMPL_FLAGS + 44 &&
+                   TW_CONN_PROMOTED_END == TMPL_FLAGS + 48 &&
+                   TW_CONN_PROMOTED_END <= DEADLINES_AT,
+               "a promoted child's runs left to req_promote");
+
+_Static_assert(TW_CONN_ST_AT % 16 == 0 && offsetof(struct tw_socket, ack_next) == TW_CONN_ST_AT + 8 &&
+                   TW_CONN_ST_AT >= TW_CONN_PROMOTED_END && TW_CONN_ST_AT + 16 <= DEADLINES_AT &&
+                   (TW_CONN_ST_AT + 16 <= TMPL_RTO || TW_CONN_ST_AT >= TMPL_RTO + 16),
+               "st and ack_next, a run of their own before the deadlines");
 
 void tw_conn_tmpl_init(tw_stack *st)
 {

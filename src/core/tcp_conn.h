@@ -587,6 +587,20 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
 #define TW_CONN_TMPL_RTO (offsetof(struct tw_socket, rto) - 8)
 #define TW_CONN_TMPL_SNDBUF (offsetof(struct tw_socket, sndbuf_cap) - 12)
 #define TW_CONN_TMPL_RCVBUF (offsetof(struct tw_socket, rcvbuf_cap) - 4)
+/* st and ack_next, a 16-byte run before the deadlines that every new connection's
+   zeroing leaves out (tcp_conn.c checks it) */
+#define TW_CONN_ST_AT offsetof(struct tw_socket, st)
+/* A passive open's child made from a SYN queue entry (tcp_in.c req_promote, `child`
+   TW_CONN_CHILD_PROMOTED below) leaves out of the zeroing, besides a child's two runs,
+   three more that its steps fill whole before anything reads them: the table link and
+   the key (h: new_child's key, tw_htab_replace_in's link), and the 32 bytes from SND.MAX
+   to RCV.NXT (req_promote's SND.MAX, SND.BUF_SEQ, IRS and RCV.NXT; in_promoted's window,
+   SND.WL1 and SND.WL2 on each of its ways: syn_rcvd_queued_in, syn_rcvd_window).
+   tcp_conn.c checks the layout. */
+#define TW_CONN_CHILD 1u
+#define TW_CONN_CHILD_PROMOTED 2u
+#define TW_CONN_LINK_END sizeof(tw_hnode)
+#define TW_CONN_PROMOTED_END (TW_CONN_TMPL_FLAGS + 48)
 /* The last 16 bytes, out_asum and out_addr (tcp_conn.c checks it). */
 #define TW_CONN_OUT_AT offsetof(struct tw_socket, out_asum)
 /* A connection object's first state, c from the class's free list or its slow path.
@@ -595,7 +609,7 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
    of the template are then left zero, not loaded and stored to be overwritten. */
 static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack *st,
                                                                         tw_socket *c,
-                                                                        uint32_t id, bool child)
+                                                                        uint32_t id, unsigned child)
 {
 #if TW_CONN_WIDE
     if (child && st->conn_wide_on) {
@@ -653,17 +667,38 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     }
 #endif
     /* Zero-filled but for the deadlines, all TW_TIME_NEVER: the 16-byte stores of the
-       zeroing, with no second store to the deadlines (three of them) after it. A child
-       leaves out two runs its caller fills whole (tcp_in.c new_child and its callers,
-       before anything reads them): flags with iss, snd_una and snd_nxt (the template's
-       flags run), and the prepared addresses (out_asum, out_addr: tw_conn_out_prep). */
-    if (child) {
+       zeroing, with no second store to the deadlines (three of them) after it, and
+       without st's run (below). A child leaves out two runs its caller fills whole
+       (tcp_in.c new_child and its callers, before anything reads them): flags with iss,
+       snd_una and snd_nxt (the template's flags run), and the prepared addresses
+       (out_asum, out_addr: tw_conn_out_prep). */
+    size_t from;
+    if (child == TW_CONN_CHILD_PROMOTED) {
+        /* (and the table link with the key, the send side's 16 bytes from SND.MAX and the
+           window's from SND.WND: tcp_in.c req_promote's, below) */
+        tw_mem_zero((uint8_t *)c + TW_CONN_LINK_END, TW_CONN_TMPL_FLAGS - TW_CONN_LINK_END);
+        from = TW_CONN_PROMOTED_END;
+#ifndef NDEBUG
+        /* (poisoned where asserts are on: a step that read them before req_promote's
+           stores would see nonsense, not a zero that happens to pass) */
+        memset(c, 0xa5, TW_CONN_LINK_END);
+        memset((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16, 0xa5, 32);
+#endif
+    } else if (child) {
         tw_mem_zero(c, TW_CONN_TMPL_FLAGS);
-        tw_mem_zero((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16,
-                    TW_CONN_DEADLINES_AT - (TW_CONN_TMPL_FLAGS + 16));
+        from = TW_CONN_TMPL_FLAGS + 16;
     } else {
-        tw_mem_zero(c, TW_CONN_DEADLINES_AT);
+        from = 0;
     }
+    /* The run of st and ack_next left out too: st is stored below, and ack_next is read
+       only while the connection is on the stack's list of held ACKs (TW_F_ACK_QUEUED),
+       each push onto it setting it first (as the object given back keeps its own:
+       tcp_out.c tw_out_forget_ack). */
+    tw_mem_zero((uint8_t *)c + from, TW_CONN_ST_AT - from);
+    tw_mem_zero((uint8_t *)c + TW_CONN_ST_AT + 16, TW_CONN_DEADLINES_AT - (TW_CONN_ST_AT + 16));
+#ifndef NDEBUG
+    c->ack_next = (tw_socket *)(uintptr_t)0xa5a5a5a5a5a5a5a5u; /* (see above) */
+#endif
 #if defined(__GNUC__)
     /* (two 16-byte stores, where GCC makes four of the assignments below) */
     *(tw_mem_v16 *)(void *)&c->rto_at = (tw_mem_v16){TW_TIME_NEVER, TW_TIME_NEVER};
@@ -714,7 +749,7 @@ tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id);
    (tw_conn_init_as; the slow path's object has them from the template, overwritten
    alike). */
 static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stack *st,
-                                                                        uint32_t id, bool child)
+                                                                        uint32_t id, unsigned child)
 {
     if (!st->mem.cache[TW_MC_CONN].head) {
         return tw_conn_alloc_slow(st, id);
@@ -1179,7 +1214,7 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
        is no segment size and counts as none (as Linux ignores it, and as in_listen
        keeps it). RFC 9293 also lets us clamp absurdly small values: at Linux's 48
        (TW_PEER_MSS_MIN). */
-    uint16_t pm = (peer->present & TW_OPT_MSS) ? peer->mss : 0;
+    uint16_t pm = tw_tcp_opts_mss_or_0(peer);
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow((tw_stack *)st, c->raddr, pm);
     }

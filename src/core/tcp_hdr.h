@@ -5,6 +5,7 @@
 #ifndef TW_CORE_TCP_HDR_H
 #define TW_CORE_TCP_HDR_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -289,8 +290,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     }
     /* Options: none, or NOP, NOP, TS (RFC 7323 Appendix A), in place; the rest through
        the option parser. Only the fields read whatever `present` says are set: the SACK
-       blocks are read only up to sack_n. In place, mss and sack_n are left unset too:
-       only a trace's summary reads them then (tw_tcp_opts_usual_fill). */
+       blocks are read only up to sack_n. */
     const uint8_t *opt = seg + TW_TCP_HDR_LEN;
     *data_len = slen - hlen;
     /* (the payload's address made here too, before the option parser's call: after it,
@@ -298,14 +298,32 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     u->payload = seg + hlen;
     /* (the two cases apart: merged, their timestamps met in a stack slot, stored there
        and loaded again; measured: lifecycle -12.7 instr) */
+    /* (mss 0 with its option absent, as tw_tcp_parse_opts leaves it, so that a SYN's
+       steps read it whatever `present` says: the first eight bytes of `o` in one store
+       of a constant, as `present` and wscale were in one before) */
+    _Static_assert(offsetof(tw_tcp_opts, present) == 0 && offsetof(tw_tcp_opts, wscale) == 1 &&
+                       offsetof(tw_tcp_opts, sack_n) == 2 && offsetof(tw_tcp_opts, fo_len) == 3 &&
+                       offsetof(tw_tcp_opts, mss) == 4 && offsetof(tw_tcp_opts, fo_off) == 6 &&
+                       offsetof(tw_tcp_opts, fo_flags) == 7,
+                   "the eight bytes before the timestamps");
     if (__builtin_expect(hlen == TW_TCP_HDR_LEN + 12 && tw_get32(opt) == 0x0101080au, 1)) {
         h->o.present = TW_OPT_TS;
         h->o.wscale = 0;
+        h->o.sack_n = 0;
+        h->o.fo_len = 0;
+        h->o.mss = 0;
+        h->o.fo_off = 0;
+        h->o.fo_flags = 0;
         h->o.ts_val = tw_get32(opt + 4);
         h->o.ts_ecr = tw_get32(opt + 8);
     } else if (hlen == TW_TCP_HDR_LEN) {
         h->o.present = 0;
         h->o.wscale = 0;
+        h->o.sack_n = 0;
+        h->o.fo_len = 0;
+        h->o.mss = 0;
+        h->o.fo_off = 0;
+        h->o.fo_flags = 0;
         h->o.ts_val = 0;
         h->o.ts_ecr = 0;
     } else if (!(hlen == TW_TCP_HDR_LEN + 20 && tw_tcp_opts_syn_layout(&h->o, opt)) &&
@@ -341,10 +359,20 @@ static inline void tw_tcp_usual_ports(tw_tcp_hdr *h, uint32_t ports)
     h->dport = (uint16_t)ports;
 }
 
-/* What tw_tcp_parse_usual_part leaves unset in `o` (mss and sack_n for options in place,
-   nothing or TS alone; sack_n for the SYN layout, tw_tcp_opts_syn_layout) as
-   tw_tcp_parse_opts sets them, 0 for an option absent: for a reader that takes them
-   whatever `present` says. */
+/* The peer's MSS option, 0 when absent: every parser leaves mss 0 without the option
+   (tw_tcp_parse_opts zeroes `o` first; tw_tcp_parse_usual_part's options in place
+   store it with `present`; tw_tcp_opts_syn_layout has it), as must any other maker of
+   options a SYN's steps read (tcp_in.c in_cookie_ack's has the option), so that a
+   SYN's steps read it without asking `present`. */
+static inline uint16_t tw_tcp_opts_mss_or_0(const tw_tcp_opts *o)
+{
+    assert((o->present & TW_OPT_MSS) || o->mss == 0);
+    return o->mss;
+}
+
+/* What tw_tcp_parse_usual_part leaves unset in `o` (sack_n for the SYN layout,
+   tw_tcp_opts_syn_layout) as tw_tcp_parse_opts sets them, 0 for an option absent: for a
+   reader that takes them whatever `present` says. */
 static inline void tw_tcp_opts_usual_fill(tw_tcp_opts *o)
 {
     if (!(o->present & TW_OPT_MSS)) {

@@ -114,8 +114,10 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        tw_time synack_at, tw_socket *l, uint16_t peer_win, uint8_t *blk);
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
+                                                              tw_seg *s, bool usual,
+                                                              tw_time synack_at, tw_socket *l,
+                                                              uint16_t peer_win, uint8_t *blk);
 /* A receive ring's first block that input_unsummed filled with a third segment's text
    (`blk`), back to the free list when the segment takes the full steps (which copy the
    text from the packet again) or is dropped. Cold: the usual third segment's goes to its
@@ -130,14 +132,18 @@ static __attribute__((noinline, cold)) void third_blk_back(tw_stack *st, uint8_t
    besides its own (req_promote's: the one store of them all, where a second read them
    back, as a store through the entry might have changed them). Inline in its
    callers: a passive open's third segment pays no frame for it. */
+/* (`promoted`, a constant: req_promote's, which fills three more runs of the object
+   whole, tcp_conn.h TW_CONN_CHILD_PROMOTED) */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
                                                                  const tw_seg *s, uint64_t key,
-                                                                 uint32_t id, uint32_t more)
+                                                                 uint32_t id, uint32_t more,
+                                                                 bool promoted)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (the free list's object with the template's runs for the fields set below left
        zero, tcp_conn.h tw_conn_init_as; the slow path's with them, overwritten alike) */
-    tw_socket *c = tw_conn_alloc_in(st, id, true);
+    tw_socket *c =
+        tw_conn_alloc_in(st, id, promoted ? TW_CONN_CHILD_PROMOTED : TW_CONN_CHILD);
     if (!c) {
         tw_drop(st, TW_CNT_RX_NOMEM, &s->sum, l);
         return NULL;
@@ -248,7 +254,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         return;
     }
     tw_socket *c = new_child(st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport),
-                             (uint32_t)++st->next_conn_id, 0);
+                             (uint32_t)++st->next_conn_id, 0, false);
     if (!c) {
         return;
     }
@@ -364,6 +370,15 @@ static inline bool syn_alone_of(const tw_seg *s)
     return (s->flags & (TW_RST | TW_ACK | TW_SYN | TW_FIN)) == TW_SYN;
 }
 
+/* tw_htab_insert_tagged of a SYN queue entry into a table that grows first, out of line
+   with the stack given: the usual SYN's steps (in_listen_fo, in the usual packet's
+   function) then keep no address of st->mem aside for it. */
+static __attribute__((noinline, cold)) void req_insert_grow(tw_stack *st, tw_reqsk *r,
+                                                            uint64_t hash)
+{
+    tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, hash);
+}
+
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
                                                                tw_seg *s, const tw_tcp_hdr *h,
                                                                uint64_t key, bool have_floor,
@@ -449,7 +464,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->irs = s->seq.v;
     /* The peer's MSS as the connection takes it (req_promote; tw_conn_apply_peer_syn's
        rule): an option of 0 or none is 536 (RFC 9293 3.7.1), clamped at 48 below. */
-    uint16_t pm = (po->present & TW_OPT_MSS) ? po->mss : 0;
+    /* (mss is 0 with the option absent: tcp_hdr.h tw_tcp_opts_mss_or_0) */
+    uint16_t pm = tw_tcp_opts_mss_or_0(po);
     if (__builtin_expect(pm < st->mss_slow, 0)) { /* (one test for the usual MSS) */
         pm = tw_peer_mss_slow(st, s->raddr, pm); /* (and a path MTU learnt: RFC 1191) */
     }
@@ -470,7 +486,11 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
         listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
     }
-    r->snd_wscale = (opts & TW_OPT_WSCALE) ? po->wscale : 0;
+    /* (the option's value, 0 without it as every parser leaves it, masked by whether we
+       offer the option: no test) */
+    assert((po->present & TW_OPT_WSCALE) || po->wscale == 0);
+    assert(st->syn_wscale_mask == ((st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u));
+    r->snd_wscale = (uint8_t)(po->wscale & st->syn_wscale_mask);
     if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
     } else {
@@ -487,7 +507,12 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->ts_off = ts_off;
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
-    tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, s->hash);
+    if (__builtin_expect(st->conns.count > st->conns.mask, 0)) {
+        req_insert_grow(st, r, s->hash);
+    } else { /* (tw_htab_insert_tagged's steps, its growth apart) */
+        tw_htab_push_tagged(&st->conns, &r->h, s->hash);
+        st->conns.count++;
+    }
     r->hash = s->hash;
     st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
@@ -541,7 +566,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 {
     tw_stack *st = l->st;
     uint64_t key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
-    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0);
+    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0, false);
     if (!c) {
         return false;
     }
@@ -623,6 +648,13 @@ static __attribute__((noinline)) void in_listen_after_tw(tw_socket *l, tw_seg *s
     in_listen(l->st, l, s, s->h, key, true, isn_floor, true, false);
 }
 
+/* tw_mem_give of an entry past a full free list, out of line with the stack given: the
+   usual case's caller (req_promote) then keeps no address of st->mem aside for it. */
+static __attribute__((noinline, cold)) void req_give_full(tw_stack *st, tw_reqsk *r)
+{
+    tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
+}
+
 /* tw_req_free with the key's hash known. Inline: the entry of every passive open ends
    here when its third segment comes (req_promote). `promoted`: the connection made from
    the entry has taken its place in the table (tw_htab_replace_in), in the listener's SYN
@@ -651,7 +683,11 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     } else {
         st->last_req = NULL; /* (the promoted one, usually: see req_promote) */
     }
-    tw_mem_give(&st->mem, TW_MC_REQ, r, sizeof(*r));
+    if (__builtin_expect(tw_mem_list_full(&st->mem.cache[TW_MC_REQ]), 0)) {
+        req_give_full(st, r);
+    } else {
+        tw_mem_give_room(&st->mem, TW_MC_REQ, r);
+    }
 }
 
 void tw_req_free(tw_stack *st, tw_reqsk *r)
@@ -729,7 +765,9 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
    req_input's usual shape). */
-static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_t *blk)
+static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, tw_reqsk *r,
+                                                                 tw_seg *s, bool usual,
+                                                                 uint8_t *blk)
 {
     tw_socket *l = r->listener;
     /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
@@ -739,7 +777,7 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_
     uint32_t more = ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) | /* (tcp_conn.c asserts) */
                     TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
-    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more);
+    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true);
     if (!c) {
         if (blk) {
             third_blk_back(st, blk);
@@ -754,6 +792,9 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_
     c->ts_offset = r->ts_off; /* the one hash at the SYN gave it with the ISS */
     c->snd_una = c->iss;
     c->snd_nxt = tw_seq_add(c->iss, 1);
+    /* (SND.MAX, SND.BUF_SEQ, IRS, RCV.NXT here, the window and SND.WL1/2 by in_promoted
+       on either of its ways, the link by tw_htab_replace_in: new_child's object has them
+       unset, tcp_conn.h TW_CONN_CHILD_PROMOTED) */
     c->snd_max = c->snd_nxt;
     c->snd_buf_seq = c->snd_nxt;
     /* tw_conn_apply_peer_syn's steps for the SYN as the entry kept it (in_listen): its
@@ -833,6 +874,21 @@ static void req_promote(tw_stack *st, tw_reqsk *r, tw_seg *s, bool usual, uint8_
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
     in_promoted(st, c, s, usual, synack_at, l, peer_win, blk);
+}
+
+/* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
+   copy keeps no flag across its calls and asks none (third_ack_ok), the other's has no
+   third_ack. */
+static __attribute__((noinline)) void req_promote_usual(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                        uint8_t *blk)
+{
+    req_promote_in(st, r, s, true, blk);
+}
+
+static __attribute__((noinline)) void req_promote_other(tw_stack *st, tw_reqsk *r, tw_seg *s,
+                                                        uint8_t *blk)
+{
+    req_promote_in(st, r, s, false, blk);
 }
 
 /* A repeated SYN on a SYN queue entry: true when its SYN+ACK is held back. As Linux's
@@ -1043,7 +1099,11 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
         return true;
     }
-    req_promote(st, r, s, usual, blk);
+    if (usual) {
+        req_promote_usual(st, r, s, blk);
+    } else {
+        req_promote_other(st, r, s, blk);
+    }
     return true;
 }
 
@@ -2241,7 +2301,10 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
     established_from_syn_in(st, c, !child, true, child);
-    if (child || l) {
+    if (child) {
+        /* (third_ack tells l at its end, once the segment's text is in place: nothing of
+           its own is then kept across the application's call) */
+    } else if (l) {
         /* (c is l's unaccepted child, whose notification tw_conn_notify passes over; a
            listener is neither a child nor an orphan: tw_conn_notify's test is the hook's) */
         assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
@@ -3310,6 +3373,20 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     return true;
 }
 
+/* The listener l has just queued a child (third_ack's): tw_conn_notify_acceptable's call
+   in line, the stack at hand. Last in third_ack, as Linux wakes the listener once the
+   child has taken the segment (tcp_child_process): the application that accepts in its
+   callback finds the text in place, and the steps keep nothing of their own across its
+   call. (l: neither a child nor an orphan, tw_conn_notify's test being the hook's) */
+static inline __attribute__((always_inline)) void third_ack_notify(tw_stack *st, tw_socket *l)
+{
+    assert(!(l->flags & (TW_F_ORPHAN | TW_F_CHILD)));
+    if (st->cfg.notify) {
+        assert(l->st == st && l->acc_len != 0 && tw_conn_events(l) == TW_EV_ACCEPTABLE);
+        st->cfg.notify(l, TW_EV_ACCEPTABLE, st->cfg.notify_ud);
+    }
+}
+
 static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8_t *blk)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
@@ -3399,6 +3476,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
             }
             if (!tw_conn_rcv_reserve(c, n)) {
                 drop_text(c, s, TW_CNT_RX_NOMEM);
+                third_ack_notify(st, l);
                 return;
             }
             deliver_in_order(st, c, s->data, n, false);
@@ -3412,6 +3490,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
         c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         tw_out_ack_lazy_unqueued(st, c);
     }
+    third_ack_notify(st, l);
 }
 
 /* The third segment left the connection it was promoted to in SYN-RECEIVED: PAWS refused
@@ -3443,8 +3522,10 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    connection may stay in SYN-RECEIVED: third_ack's segment replaces them before anything
    reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
    TS.Recent, set by req_promote). */
-static void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s, bool usual,
-                        tw_time synack_at, tw_socket *l, uint16_t peer_win, uint8_t *blk)
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
+                                                              tw_seg *s, bool usual,
+                                                              tw_time synack_at, tw_socket *l,
+                                                              uint16_t peer_win, uint8_t *blk)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
     if (third_ack_ok(c, s, usual)) {
