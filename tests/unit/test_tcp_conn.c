@@ -51,6 +51,9 @@ static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
     memset(ref.b, (uint8_t)~poison, sizeof(ref.b));
     tw_conn_init(st, &ref.s, w->id);
     for (size_t i = 0; i < sizeof(tw_socket); i++) {
+        if (i >= TW_CONN_ST_AT + 8 && i < TW_CONN_ST_AT + 16) {
+            continue; /* (ack_next: left unset by tw_conn_init, tcp_conn.h) */
+        }
         UNIT_EQ(((const uint8_t *)w)[i], ref.b[i], "%s: byte %zu of the new object", name, i);
     }
     assert_int_equal(tw_socket_close(w, 0), 0);
@@ -64,7 +67,8 @@ static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
 
 /* A passive open's child (tw_conn_init_as, `child`): its AVX2 form's bytes against the
    16-byte form's, both over other bytes, but for the two runs its caller fills
-   (tcp_conn.h: the flags run and the prepared addresses). */
+   (tcp_conn.h: the flags run and the prepared addresses) and ack_next, which the 16-byte
+   form leaves unset (read only once set: tcp_conn.h). */
 static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poison)
 {
     tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
@@ -89,6 +93,9 @@ static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poi
     for (size_t i = 0; i < sizeof(tw_socket); i++) {
         if ((i >= TW_CONN_TMPL_FLAGS && i < TW_CONN_TMPL_FLAGS + 16) || i >= TW_CONN_OUT_AT) {
             continue; /* (the caller's) */
+        }
+        if (i >= TW_CONN_ST_AT + 8 && i < TW_CONN_ST_AT + 16) {
+            continue; /* (ack_next: left unset by the 16-byte form, tcp_conn.h) */
         }
         UNIT_EQ(wide.b[i], narrow.b[i], "%s: byte %zu of a child", name, i);
     }
