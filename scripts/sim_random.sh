@@ -34,8 +34,15 @@ for ((p = 0; p < POINTS; p++)); do
   ((RANDOM % 5 == 0)) && args+=" --set initial_cwnd=$(pick 1 2 40)"
   ((RANDOM % 6 == 0)) && args+=" --msl $(pick 0.01 5)"
   # (a memory budget: the stack itself holds about 91 KB; this draw, added later, changes
-  # the mixes a seed gave before it)
-  ((RANDOM % 6 == 0)) && args+=" --set max_memory=$(pick 110000 150000 300000 1000000)"
+  # the mixes a seed gave before it. 110 KB cannot hold a 9,000-byte segment's receive
+  # ring each way besides the send rings: with that MTU both ends time out, the budget's
+  # doing, not a stall; from about 130 KB such mixes pass.)
+  if ((RANDOM % 6 == 0)); then
+    case $args in
+      *mtu=9000*) args+=" --set max_memory=$(pick 150000 300000 1000000)" ;;
+      *) args+=" --set max_memory=$(pick 110000 150000 300000 1000000)" ;;
+    esac
+  fi
   # Mixes this harsh lose every try of a default retry budget now and then (a run that
   # gives up is then the link's doing, not a stall): a budget no mix here exhausts, so
   # that a failure is a stall or a wrong byte. The virtual time limit below is generous
