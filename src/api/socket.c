@@ -1142,15 +1142,23 @@ static __attribute__((noinline)) tw_ssize recv_read_opened(tw_socket *s, void *b
 
 /* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
    buffer limit not lowered, nothing stored past it), up to the call's end. */
-static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
+static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s, uint32_t f)
 {
     assert(s->rcv.len >= 16 && s->rcv.len <= s->rcvbuf_cap); /* (window_update_due_whole) */
+    assert(f == s->flags); /* (the copy in between writes only the caller's buffer) */
     s->rcv.len = 0;
     s->rcv.head = 0;
     /* (no tw_rcv_space_adjust for a read of 16 to 64 bytes: a request's or a response's,
        whose first read after the handshake finds the window opened past the SYN+ACK's
        unscaled 65535; the bytes count at the next larger read, window_opened) */
-    if (window_update_due_whole(s, true)) {
+    /* An ACK already owed by the end of the turn and on the held-ACK list (the data's
+       own, held: tcp_in.c ack_soon, third_ack) is sent with the window of its sending
+       (tcp_out.c adv_window), so it carries any update this read makes due: the test's
+       answer would change nothing (tw_out_ack_lazy sets what is set), and is not asked.
+       Both flags: a connection whose held ACK is not queued yet (a read from the notify
+       callback inside the segment's steps) is queued by the test's answer as before. */
+    if ((f & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)) != (TW_F_ACK_LAZY | TW_F_ACK_QUEUED) &&
+        window_update_due_whole(s, true)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
 }
@@ -1186,13 +1194,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         if (__builtin_expect(n == s->rcv.len && s->rcv.head == 0 && n - 16 <= 48, 1)) {
             assert(n <= s->rcv.cap);
             tw_copy(buf, s->rcv.buf, n); /* (in line: no call) */
-            recv_all_read(s);
+            recv_all_read(s, f);
             return (tw_ssize)n;
         }
         bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
-            recv_all_read(s);
+            recv_all_read(s, f);
             return (tw_ssize)n;
         }
         if (usual) {
