@@ -679,6 +679,25 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
     return tw_socket_connect(s, addr, port, s->st->now); /* (the call's time, set) */
 }
 
+/* tw_ipv4_bad_source(addr, our address) for connect (RFC 1122 4.2.3.10, below). The peer
+   hashed last (st->isn_mid_peer, tcp_conn.c tuple_hash_new_peer) passed that test: a
+   segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
+   usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
+   our address does not change. So for that peer, most often the one a client connects
+   to again, only the range its first value (0, stack.c) is in is asked. */
+static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stack *st,
+                                                                   uint32_t addr)
+{
+    if (addr - 1u >= 0xfffffffeu) { /* (0 and all ones) */
+        return true;
+    }
+    if (addr == st->isn_mid_peer) {
+        assert(!tw_ipv4_bad_source(addr, st->cfg.addr));
+        return false;
+    }
+    return tw_ipv4_bad_source(addr, st->cfg.addr);
+}
+
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
     ENTER(s, now);
@@ -686,7 +705,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     int rc;
     if (__builtin_expect(!fresh(s), 0)) {
         return connect_not_fresh(s, addr, port);
-    } else if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
+    } else if (port == 0 || connect_bad_peer(st, addr)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
            loopback, which never leaves a host, or our own) are those none may go to. */
