@@ -679,6 +679,25 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
     return tw_socket_connect(s, addr, port, s->st->now); /* (the call's time, set) */
 }
 
+/* tw_ipv4_bad_source(addr, our address) for connect (RFC 1122 4.2.3.10, below). The peer
+   hashed last (st->isn_mid_peer, tcp_conn.c tuple_hash_new_peer) passed that test: a
+   segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
+   usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
+   our address does not change. So for that peer, most often the one a client connects
+   to again, only the range its first value (0, stack.c) is in is asked. */
+static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stack *st,
+                                                                   uint32_t addr)
+{
+    if (addr - 1u >= 0xfffffffeu) { /* (0 and all ones) */
+        return true;
+    }
+    if (addr == st->isn_mid_peer) {
+        assert(!tw_ipv4_bad_source(addr, st->cfg.addr));
+        return false;
+    }
+    return tw_ipv4_bad_source(addr, st->cfg.addr);
+}
+
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
     ENTER(s, now);
@@ -686,7 +705,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     int rc;
     if (__builtin_expect(!fresh(s), 0)) {
         return connect_not_fresh(s, addr, port);
-    } else if (port == 0 || tw_ipv4_bad_source(addr, st->cfg.addr)) {
+    } else if (port == 0 || connect_bad_peer(st, addr)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
            loopback, which never leaves a host, or our own) are those none may go to. */
@@ -1142,15 +1161,23 @@ static __attribute__((noinline)) tw_ssize recv_read_opened(tw_socket *s, void *b
 
 /* tw_socket_recv's bookkeeping of its usual read (all that was readable, read side open,
    buffer limit not lowered, nothing stored past it), up to the call's end. */
-static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s)
+static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s, uint32_t f)
 {
     assert(s->rcv.len >= 16 && s->rcv.len <= s->rcvbuf_cap); /* (window_update_due_whole) */
+    assert(f == s->flags); /* (the copy in between writes only the caller's buffer) */
     s->rcv.len = 0;
     s->rcv.head = 0;
     /* (no tw_rcv_space_adjust for a read of 16 to 64 bytes: a request's or a response's,
        whose first read after the handshake finds the window opened past the SYN+ACK's
        unscaled 65535; the bytes count at the next larger read, window_opened) */
-    if (window_update_due_whole(s, true)) {
+    /* An ACK already owed by the end of the turn and on the held-ACK list (the data's
+       own, held: tcp_in.c ack_soon, third_ack) is sent with the window of its sending
+       (tcp_out.c adv_window), so it carries any update this read makes due: the test's
+       answer would change nothing (tw_out_ack_lazy sets what is set), and is not asked.
+       Both flags: a connection whose held ACK is not queued yet (a read from the notify
+       callback inside the segment's steps) is queued by the test's answer as before. */
+    if ((f & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)) != (TW_F_ACK_LAZY | TW_F_ACK_QUEUED) &&
+        window_update_due_whole(s, true)) {
         tw_out_ack_lazy(s); /* a reply written in this turn carries the update */
     }
 }
@@ -1186,13 +1213,13 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         if (__builtin_expect(n == s->rcv.len && s->rcv.head == 0 && n - 16 <= 48, 1)) {
             assert(n <= s->rcv.cap);
             tw_copy(buf, s->rcv.buf, n); /* (in line: no call) */
-            recv_all_read(s);
+            recv_all_read(s, f);
             return (tw_ssize)n;
         }
         bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
-            recv_all_read(s);
+            recv_all_read(s, f);
             return (tw_ssize)n;
         }
         if (usual) {

@@ -8,6 +8,7 @@
 #include "core/conn_free.h"
 #include "core/timewait.h"
 #include "core/reqsk.h"
+#include "core/ipv4.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -1054,6 +1055,8 @@ void tw_conn_notify_acceptable(tw_socket *l)
 static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint32_t raddr,
                                                               uint32_t c)
 {
+    /* (a peer that passed tw_ipv4_bad_source: socket.c connect_bad_peer relies on it) */
+    assert(!tw_ipv4_bad_source(raddr, st->cfg.addr));
     tw_siphash_pre_word(&st->isn_mid, &st->isn_pre,
                         (uint64_t)st->cfg.addr | (uint64_t)raddr << 32);
     st->isn_mid_peer = raddr;
