@@ -113,6 +113,33 @@ static budget_conn budget_conn_new(void **state, size_t spare)
     return b;
 }
 
+/* The peer of b's connection sends "ping" (its first data), acknowledged, and the
+   application reads it. */
+static void budget_ping_read(budget_conn *b)
+{
+    tw_t *t = b->t;
+    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
+                                          .seq = PEER_ISS + 1, .ack = b->y + 1, .data = "ping",
+                                          .len = 4));
+    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b->y + 1, .ack = PEER_ISS + 5,
+                     .any = TW_T_ANY_WIN));
+    char buf[8];
+    assert_int_equal(tw_socket_recv(b->a, buf, sizeof buf, tw_t_now(t)), 4);
+    assert_memory_equal(buf, "ping", 4);
+}
+
+/* A second connection to b's listener, from port 40002, established (not accepted yet);
+   returns our SYN+ACK's sequence number. */
+static uint32_t budget_second_conn(budget_conn *b)
+{
+    tw_t *t = b->t;
+    uint32_t y2 = syn_in(t, 40002);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.sport = 40002, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y2 + 1));
+    TW_EXPECT_NOTHING(t);
+    return y2;
+}
+
 /* A write larger than what the memory budget leaves for its buffer takes what fits (a
    stream socket's send may write part): one 4 KiB ring block here, where the whole
    write's buffer (32 KiB) does not fit. Refused whole, as before, it failed with
@@ -267,21 +294,13 @@ static void test_s08_memory_budget_idle_ring_of_another(void **state)
     /* (a second connection, about 500 bytes, and less than a ring block left) */
     budget_conn b = budget_conn_new(state, 512 + 1024);
     tw_t *t = b.t;
-    uint32_t y2 = syn_in(t, 40002);
-    TW_SEND(t, tw_t_now(t) + TW_MS(10),
-            IN(.sport = 40002, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y2 + 1));
-    TW_EXPECT_NOTHING(t);
+    uint32_t y2 = budget_second_conn(&b);
     tw_socket *a2;
     assert_int_equal(tw_socket_accept(b.l, &a2, tw_t_now(t)), 0);
     assert_true(tw_stack_mem_live(tw_t_stack(t)) + 4096 > b.budget - TW_MEM_RECV_RESERVE);
 
-    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
-                                          .seq = PEER_ISS + 1, .ack = b.y + 1, .data = "ping",
-                                          .len = 4));
-    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b.y + 1, .ack = PEER_ISS + 5,
-                     .any = TW_T_ANY_WIN));
+    budget_ping_read(&b);
     char buf[8];
-    assert_int_equal(tw_socket_recv(b.a, buf, sizeof buf, tw_t_now(t)), 4);
     TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40002, .flags = TW_ACK | TW_PSH,
                                           .seq = PEER_ISS + 1, .ack = y2 + 1, .data = "pong",
                                           .len = 4));
@@ -303,13 +322,8 @@ static void test_s08_memory_budget_idle_rings_make_room_for_a_connection(void **
 {
     budget_conn b = budget_conn_new(state, 4096 + 200); /* (one block, not a connection more) */
     tw_t *t = b.t;
-    TW_SEND(t, tw_t_now(t) + TW_MS(1), IN(.sport = 40001, .flags = TW_ACK | TW_PSH,
-                                          .seq = PEER_ISS + 1, .ack = b.y + 1, .data = "ping",
-                                          .len = 4));
-    TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK, .seq = b.y + 1, .ack = PEER_ISS + 5,
-                     .any = TW_T_ANY_WIN));
+    budget_ping_read(&b);
     char buf[8];
-    assert_int_equal(tw_socket_recv(b.a, buf, sizeof buf, tw_t_now(t)), 4);
     assert_int_equal(tw_socket_send(b.a, "pong", 4, tw_t_now(t)), 4);
     TW_EXPECT(t, OUT(.dport = 40001, .flags = TW_ACK | TW_PSH, .seq = b.y + 1,
                      .ack = PEER_ISS + 5, .len = 4, .any = TW_T_ANY_WIN));
@@ -318,10 +332,7 @@ static void test_s08_memory_budget_idle_rings_make_room_for_a_connection(void **
     TW_EXPECT_NOTHING(t);
     uint64_t given = tw_t_counter(t, TW_CNT_MEM_RINGS_RECLAIMED);
 
-    uint32_t y2 = syn_in(t, 40002);
-    TW_SEND(t, tw_t_now(t) + TW_MS(10),
-            IN(.sport = 40002, .flags = TW_ACK, .seq = PEER_ISS + 1, .ack = y2 + 1));
-    TW_EXPECT_NOTHING(t);
+    budget_second_conn(&b);
     assert_int_equal(tw_t_counter(t, TW_CNT_RX_NOMEM), 0);
     assert_true(tw_t_counter(t, TW_CNT_MEM_RINGS_RECLAIMED) > given);
     tw_socket *a2;
