@@ -815,8 +815,11 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
                         TW_IPV4_ATOMIC_ID);
     if (short_copy && ts) {
+        /* (h23 and h67 read back from the packet, where they lie at constant offsets from
+           pkt, which is kept for the netdev's call anyway: given as values, GCC stored
+           them on the stack across the copy's jump, cksum.h) */
         sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + c->snd.head + off, len, h01,
-                                        h23, h67, sum);
+                                        pkt, TW_IPV4_HDR_LEN + 8, TW_IPV4_HDR_LEN + 24, sum);
     } else if (__builtin_constant_p(len) && len == 0) {
         sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
     } else {
