@@ -302,6 +302,13 @@ static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t la
 #endif
 }
 
+/* Compilers fold this to a constant. */
+static inline bool tw_cksum_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
 /* Copy a short payload and return its native sum added to `a` (a native sum: the
    caller's header words, whose sum then needs no add of its own; 0 for none). For the few bytes of a
    request, a response or a tail (at most 128), where a call to libc's memcpy and the
@@ -316,34 +323,45 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
                        const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t z, bool words)
 {
     assert(len <= 128 && (!words || z != UINT64_MAX));
-    uint32_t i = len & ~15u;
     if (len & 15) {
+        /* Each piece at its offset from len alone (the 8-byte word after the blocks, the
+           4-byte word after that, the last 1-3 bytes), no running index: with one, GCC
+           kept it on the stack in the senders' builders. The 4-byte word and the last
+           bytes, each under 2^32, summed plainly (t), then joined with the 8-byte word in
+           one carry chain. */
+        uint64_t w8 = 0;
         if (len & 8) {
-            uint64_t w = tw_cksum_load64(src + i);
-            memcpy(dst + i, &w, 8);
-            a = tw_cksum_add64(a, w);
-            i += 8;
+            w8 = tw_cksum_load64(src + (len & ~15u));
+            memcpy(dst + (len & ~15u), &w8, 8);
         }
+        uint64_t t = 0;
         if (len & 4) {
             uint32_t w;
-            memcpy(&w, src + i, 4);
-            memcpy(dst + i, &w, 4);
-            a = tw_cksum_add64(a, w);
-            i += 4;
+            memcpy(&w, src + (len & ~7u), 4);
+            memcpy(dst + (len & ~7u), &w, 4);
+            t = w;
         }
-        if (i < len) {
-            uint8_t last[4] = {0};
-            last[0] = dst[i] = src[i];
-            if (i + 1 < len) {
-                last[1] = dst[i + 1] = src[i + 1];
-            }
-            if (i + 2 < len) {
-                last[2] = dst[i + 2] = src[i + 2];
-            }
+        if (len & 3) {
+            /* the last bytes as the word they begin, zero-padded in memory order */
+            const uint8_t *s = src + (len & ~3u);
+            uint8_t *d = dst + (len & ~3u);
             uint32_t v;
-            memcpy(&v, last, 4);
-            a = tw_cksum_add64(a, v);
+            if (len & 2) {
+                uint16_t h;
+                memcpy(&h, s, 2);
+                memcpy(d, &h, 2);
+                v = tw_cksum_little_endian() ? h : (uint32_t)h << 16;
+                if (len & 1) {
+                    d[2] = s[2];
+                    v |= tw_cksum_little_endian() ? (uint32_t)s[2] << 16 : (uint32_t)s[2] << 8;
+                }
+            } else {
+                d[0] = s[0];
+                v = tw_cksum_little_endian() ? s[0] : (uint32_t)s[0] << 24;
+            }
+            t += v;
         }
+        a = tw_cksum_add64x2_last(a, w8, t); /* (t under 2^33) */
     }
     /* On x86-64 GCC/clang the blocks' words join in one carry chain read straight from
        the source, one chain for each count of blocks (two instructions a block, where a
@@ -524,13 +542,6 @@ tw_cksum_copy_short_words(uint8_t *dst, const uint8_t *src, uint32_t len, uint64
                           const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t last)
 {
     return tw_cksum_copy_short_in(dst, src, len, a, base, ob, oc, last, true);
-}
-
-/* Compilers fold this to a constant. */
-static inline bool tw_cksum_little_endian(void)
-{
-    const uint16_t one = 1;
-    return *(const uint8_t *)&one == 1;
 }
 
 /* Swap the bytes of each 16-bit half: turns a sum of words in one byte order into the
