@@ -302,6 +302,13 @@ static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t la
 #endif
 }
 
+/* Compilers fold this to a constant. */
+static inline bool tw_cksum_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
 /* Copy a short payload and return its native sum added to `a` (a native sum: the
    caller's header words, whose sum then needs no add of its own; 0 for none). For the few bytes of a
    request, a response or a tail (at most 128), where a call to libc's memcpy and the
@@ -312,38 +319,49 @@ static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t la
    (tcp_out.c: every request and response comes here) and in the usual packet's
    function, for a connection's first data (tcp_in.c). */
 static inline __attribute__((always_inline)) uint64_t
-tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a, uint64_t b,
-                       uint64_t c, uint64_t z, bool words)
+tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
+                       const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t z, bool words)
 {
     assert(len <= 128 && (!words || z != UINT64_MAX));
-    uint32_t i = len & ~15u;
     if (len & 15) {
+        /* Each piece at its offset from len alone (the 8-byte word after the blocks, the
+           4-byte word after that, the last 1-3 bytes), no running index: with one, GCC
+           kept it on the stack in the senders' builders. The 4-byte word and the last
+           bytes, each under 2^32, summed plainly (t), then joined with the 8-byte word in
+           one carry chain. */
+        uint64_t w8 = 0;
         if (len & 8) {
-            uint64_t w = tw_cksum_load64(src + i);
-            memcpy(dst + i, &w, 8);
-            a = tw_cksum_add64(a, w);
-            i += 8;
+            w8 = tw_cksum_load64(src + (len & ~15u));
+            memcpy(dst + (len & ~15u), &w8, 8);
         }
+        uint64_t t = 0;
         if (len & 4) {
             uint32_t w;
-            memcpy(&w, src + i, 4);
-            memcpy(dst + i, &w, 4);
-            a = tw_cksum_add64(a, w);
-            i += 4;
+            memcpy(&w, src + (len & ~7u), 4);
+            memcpy(dst + (len & ~7u), &w, 4);
+            t = w;
         }
-        if (i < len) {
-            uint8_t last[4] = {0};
-            last[0] = dst[i] = src[i];
-            if (i + 1 < len) {
-                last[1] = dst[i + 1] = src[i + 1];
-            }
-            if (i + 2 < len) {
-                last[2] = dst[i + 2] = src[i + 2];
-            }
+        if (len & 3) {
+            /* the last bytes as the word they begin, zero-padded in memory order */
+            const uint8_t *s = src + (len & ~3u);
+            uint8_t *d = dst + (len & ~3u);
             uint32_t v;
-            memcpy(&v, last, 4);
-            a = tw_cksum_add64(a, v);
+            if (len & 2) {
+                uint16_t h;
+                memcpy(&h, s, 2);
+                memcpy(d, &h, 2);
+                v = tw_cksum_little_endian() ? h : (uint32_t)h << 16;
+                if (len & 1) {
+                    d[2] = s[2];
+                    v |= tw_cksum_little_endian() ? (uint32_t)s[2] << 16 : (uint32_t)s[2] << 8;
+                }
+            } else {
+                d[0] = s[0];
+                v = tw_cksum_little_endian() ? s[0] : (uint32_t)s[0] << 24;
+            }
+            t += v;
         }
+        a = tw_cksum_add64x2_last(a, w8, t); /* (t under 2^33) */
     }
     /* On x86-64 GCC/clang the blocks' words join in one carry chain read straight from
        the source, one chain for each count of blocks (two instructions a block, where a
@@ -352,16 +370,33 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
        both all ones (as in tw_cksum_add64x4). (len <= 128: the index masked to 4 bits, a
        jump table of 16 that needs no test of it, where len / 16 would be compared first) */
 #if defined(__x86_64__) && defined(__GNUC__)
+    /* (words: the two header words read where the caller has stored them, at base + ob
+       and base + oc, base a pointer it keeps anyway, the offsets constants written into
+       the instructions: as values, with the payload's source and the sum live across
+       the jump, GCC stored all three on the stack before it and read them back in the
+       chain (tcp_out.c emit_plain_body: three stores a request or response, lifecycle
+       -6). Without optimisation the offsets are not constants there: memory operands.) */
+    assert(!words || (ob + 8 <= 64 && oc + 8 <= 64));
+#if defined(__OPTIMIZE__)
+#define HDR_B "%c6(%3)"
+#define HDR_C "%c7(%3)"
+#define HDR_OPERANDS "r"(base), "rme"(z), "m"(*(const uint8_t(*)[64])base), "i"(ob), "i"(oc)
+#else
+#define HDR_B "%5"
+#define HDR_C "%6"
+#define HDR_OPERANDS                                                                       \
+    "r"(base), "rme"(z), "m"(*(const uint8_t(*)[8])(base + ob)),                           \
+        "m"(*(const uint8_t(*)[8])(base + oc))
+#endif
 #define BLOCK(k) memcpy(dst + 16 * (k), src + 16 * (k), 16)
 #define WORDS(k) "adcq 16*" #k "(%1), %0\n\tadcq 16*" #k "+8(%1), %0\n\t"
 #define CHAIN(n, blocks)                                                                   \
     do {                                                                                   \
         if (words) {                                                                       \
-            __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" blocks                          \
-                    "adcq %3, %0\n\tadcq %4, %0\n\tadcq %5, %0\n\tadcq $0, %0"              \
+            __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" blocks "adcq " HDR_B ", %0\n\t" \
+                    "adcq " HDR_C ", %0\n\tadcq %4, %0\n\tadcq $0, %0"                     \
                     : "+&r"(a)                                                             \
-                    : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src), "rme"(b), "rme"(c), \
-                      "rme"(z)                                                          \
+                    : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src), HDR_OPERANDS        \
                     : "cc");                                                               \
         } else {                                                                           \
             __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" blocks "adcq $0, %0\n\tadcq $0, %0" \
@@ -405,9 +440,10 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
         break;
     default:
         if (words) {
-            __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq $0, %0"
+            /* (the chain's operand numbers: %1 and %2, the blocks', unused here) */
+            __asm__("addq " HDR_B ", %0\n\tadcq " HDR_C ", %0\n\tadcq %4, %0\n\tadcq $0, %0"
                     : "+&r"(a)
-                    : "rme"(b), "rme"(c), "rme"(z)
+                    : "r"(src), "m"(*src), HDR_OPERANDS
                     : "cc");
         }
         break;
@@ -415,6 +451,9 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
 #undef CHAIN
 #undef WORDS
 #undef BLOCK
+#undef HDR_OPERANDS
+#undef HDR_C
+#undef HDR_B
     return a;
 #else
     for (unsigned k = 0; k < len / 16; k++) {
@@ -423,7 +462,8 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
         a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k + 8));
     }
     if (words) {
-        a = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(a, b), c), z);
+        a = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(a, tw_cksum_load64(base + ob)),
+                                          tw_cksum_load64(base + oc)), z);
     }
     return a;
 #endif
@@ -436,7 +476,7 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
                                                                           uint32_t len,
                                                                           uint64_t a)
 {
-    return tw_cksum_copy_short_in(dst, src, len, a, 0, 0, 0, false);
+    return tw_cksum_copy_short_in(dst, src, len, a, NULL, 0, 0, 0, false);
 }
 
 /* tw_cksum_native_short's steps for a payload of at most 64 bytes in whole 32-bit words
@@ -492,22 +532,16 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_words64(uint
 }
 
 /* tw_cksum_copy_short with three more words joined to the payload's carry chain: the
-   sum of `a`, the payload, `b`, `c` and `last` (at most 2^64 - 2, added last: one add of
-   the last carry ends the chain, tw_cksum_chain's rule). For a sender's header words
-   (tcp_out.c emit_plain_body): one chain where the payload's and the header's took two,
-   each closed by its own adds of the carry. */
+   sum of `a`, the payload, the 8-byte words stored at base + ob and base + oc (constant
+   offsets, each word within base's first 64 bytes) and `last` (at most 2^64 - 2, added
+   last: one add of the last carry ends the chain, tw_cksum_chain's rule). For a sender's
+   header words (tcp_out.c emit_plain_body, base its packet): one chain where the
+   payload's and the header's took two, each closed by its own adds of the carry. */
 static inline __attribute__((always_inline)) uint64_t
 tw_cksum_copy_short_words(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
-                          uint64_t b, uint64_t c, uint64_t last)
+                          const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t last)
 {
-    return tw_cksum_copy_short_in(dst, src, len, a, b, c, last, true);
-}
-
-/* Compilers fold this to a constant. */
-static inline bool tw_cksum_little_endian(void)
-{
-    const uint16_t one = 1;
-    return *(const uint8_t *)&one == 1;
+    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, oc, last, true);
 }
 
 /* Swap the bytes of each 16-bit half: turns a sum of words in one byte order into the

@@ -815,8 +815,11 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
                         TW_IPV4_ATOMIC_ID);
     if (short_copy && ts) {
+        /* (h23 and h67 read back from the packet, where they lie at constant offsets from
+           pkt, which is kept for the netdev's call anyway: given as values, GCC stored
+           them on the stack across the copy's jump, cksum.h) */
         sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + c->snd.head + off, len, h01,
-                                        h23, h67, sum);
+                                        pkt, TW_IPV4_HDR_LEN + 8, TW_IPV4_HDR_LEN + 24, sum);
     } else if (__builtin_constant_p(len) && len == 0) {
         sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
     } else {
@@ -1205,7 +1208,10 @@ void tw_out_ack_last_win(tw_socket *c, uint32_t win)
     ack_last_as(c, win);
 }
 
-void tw_out_ack_last_free(tw_socket *c, uint32_t win)
+/* tw_out_ack_last_free's steps; `usual`: the caller has found none of ack_last_as' rare
+   flags (SACK blocks due, extras). */
+static inline __attribute__((always_inline)) void ack_last_free_as(tw_socket *c, uint32_t win,
+                                                                   bool usual)
 {
 #if defined(__GNUC__)
     /* (a window field: said to the compiler, which then takes the register as it is,
@@ -1219,9 +1225,34 @@ void tw_out_ack_last_free(tw_socket *c, uint32_t win)
     if (__builtin_expect(!(c->flags & TW_F_BOUND), 0)) {
         tw_timewait_record_takes_port(c->st, c);
     }
+    /* (usual: no extras before the ACK, and the netdev's call sets none, tcpwave.h: a hook
+       calls nothing on the stack; said to the compiler, tw_conn_free's usual case does not
+       ask again: lifecycle -3 instr) */
+    assert(!usual || !(c->flags & TW_F_EXTRAS));
+#if defined(__GNUC__)
+    if (usual && (c->flags & TW_F_EXTRAS)) {
+        __builtin_unreachable();
+    }
+#endif
     /* (taken out of st->conns, its port's count the record's, its timer not held:
        timewait.c make_in_as; an orphan) */
     tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true);
+}
+
+/* (the rare flags' case out of line, so that the usual one knows them clear through to
+   the free: ack_last_as' test of them and tw_conn_free's of the extras fold away) */
+static __attribute__((noinline, cold)) void ack_last_free_rare(tw_socket *c, uint32_t win)
+{
+    ack_last_free_as(c, win, false);
+}
+
+void tw_out_ack_last_free(tw_socket *c, uint32_t win)
+{
+    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_EXTRAS)) != 0, 0)) {
+        ack_last_free_rare(c, win);
+        return;
+    }
+    ack_last_free_as(c, win, true);
 }
 
 void tw_out_ack_carried(tw_socket *c)
