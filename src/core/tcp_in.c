@@ -118,7 +118,7 @@ static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_s
                                                               tw_seg *s, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
-                                                              uint8_t *blk);
+                                                              uint32_t space, uint8_t *blk);
 /* A receive ring's first block that input_unsummed filled with a third segment's text
    (`blk`), back to the free list when the segment takes the full steps (which copy the
    text from the packet again) or is dropped. Cold: the usual third segment's goes to its
@@ -827,10 +827,15 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
        table below: set with the others (`more`: nothing reads them before). */
     assert((c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)) ==
            (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED));
+    /* (tw_conn_rcv_space of a child just made, for third_ack_ok: nothing received and
+       its read side open, so its buffer's room whole, but for a buffer lowered under the
+       SYN+ACK's window) */
+    uint32_t space = c->rcvbuf_cap;
     if (__builtin_expect(r->rcv_wnd > c->rcvbuf_cap, 0)) {
         /* The listener's buffer was lowered since our SYN+ACK: the window it offered
            stays (RFC 9293 3.8.6.2.2), as after set_bufsizes on a connection. */
         c->flags |= TW_F_BUF_LOWERED;
+        space = tw_conn_rcv_space(c);
     }
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
 
@@ -876,7 +881,7 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, usual, synack_at, l, peer_win, ts_recent, blk);
+    in_promoted(st, c, s, usual, synack_at, l, peer_win, ts_recent, space, blk);
 }
 
 /* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
@@ -3355,14 +3360,10 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    text fits, the options, PAWS. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
                                                               const tw_seg *s, bool usual,
-                                                              uint32_t ts_recent)
+                                                              uint32_t ts_recent, uint32_t space)
 {
-    /* (tw_conn_rcv_space of a child just made: nothing received and its read side open,
-       so its buffer's room whole, but for a buffer lowered under the SYN+ACK's window,
-       req_promote) */
-    assert(c->rcv.len == 0 && !(c->flags & TW_F_SHUT_RD));
-    uint32_t space = __builtin_expect(c->flags & TW_F_BUF_LOWERED, 0) ? tw_conn_rcv_space(c)
-                                                                      : c->rcvbuf_cap;
+    /* (`space`: tw_conn_rcv_space, as req_promote worked it out) */
+    assert(c->rcv.len == 0 && !(c->flags & TW_F_SHUT_RD) && space == tw_conn_rcv_space(c));
     /* (usual_opts with TS.Recent as the SYN gave it, `ts_recent`, not yet stored:
        in_promoted) */
     bool ts = (c->flags & TW_F_TS) != 0;
@@ -3530,15 +3531,17 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    SYN's TSval as the entry kept it, with timestamps) are set where the connection may
    stay in SYN-RECEIVED: third_ack's segment replaces them before anything reads them
    (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test takes `ts_recent`
-   itself; measured lifecycle -1 against req_promote storing it first). */
+   itself; measured lifecycle -1 against req_promote storing it first). `space`: the
+   child's receive room, as req_promote worked it out (third_ack_ok; lifecycle -1 against
+   asking the flags again). */
 static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
                                                               tw_seg *s, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
-                                                              uint8_t *blk)
+                                                              uint32_t space, uint8_t *blk)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
-    if (third_ack_ok(c, s, usual, ts_recent)) {
+    if (third_ack_ok(c, s, usual, ts_recent, space)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
         third_ack(st, c, s, l, blk);
