@@ -482,16 +482,27 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     memcpy((uint8_t *)r + offsetof(tw_reqsk, rcv_wnd), &wnd_oow, 4);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
-    uint8_t opts = (uint8_t)(po->present & st->syn_opts);
-    r->opts = opts;
+    /* The peer's window scale with them: the option's value, 0 without it as every
+       parser leaves it, masked by whether we offer the option (no test). Both pairs of
+       bytes side by side (the option block's flags and window scale, the stack's masks,
+       the entry's fields): one 16-bit AND, whatever the byte order. */
+    _Static_assert(offsetof(tw_tcp_opts, wscale) == offsetof(tw_tcp_opts, present) + 1 &&
+                       offsetof(tw_stack, syn_wscale_mask) == offsetof(tw_stack, syn_opts) + 1 &&
+                       offsetof(tw_reqsk, snd_wscale) == offsetof(tw_reqsk, opts) + 1,
+                   "present/wscale, syn_opts/syn_wscale_mask, opts/snd_wscale");
+    assert((po->present & TW_OPT_WSCALE) || po->wscale == 0);
+    assert(st->syn_wscale_mask == ((st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u));
+    uint16_t ow, mask;
+    memcpy(&ow, &po->present, 2);
+    memcpy(&mask, &st->syn_opts, 2);
+    ow &= mask;
+    memcpy(&r->opts, &ow, 2);
+    uint8_t opts = (uint8_t)(tw_cksum_little_endian() ? ow : ow >> 8);
+    assert(opts == (po->present & st->syn_opts) &&
+           r->snd_wscale == (po->wscale & st->syn_wscale_mask));
     if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
         listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
     }
-    /* (the option's value, 0 without it as every parser leaves it, masked by whether we
-       offer the option: no test) */
-    assert((po->present & TW_OPT_WSCALE) || po->wscale == 0);
-    assert(st->syn_wscale_mask == ((st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u));
-    r->snd_wscale = (uint8_t)(po->wscale & st->syn_wscale_mask);
     if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
     } else {
