@@ -124,16 +124,17 @@ struct tw_stack {
     /* The SYN options the configuration lets us use (TW_OPT_WSCALE, TW_OPT_SACK_PERM,
        TW_OPT_TS unless no_wscale, no_sack, no_timestamps): tw_conn_apply_peer_syn. */
     uint8_t syn_opts;
+    /* 0xff when syn_opts has TW_OPT_WSCALE, else 0: a SYN queue entry's peer window scale
+       is the SYN's option value masked with it (tcp_in.c in_listen_fo; a parsed option
+       block's wscale is 0 without the option). Set with syn_opts, and right after it:
+       in_listen masks a SYN's option flags and window scale with the two in one step. */
+    uint8_t syn_wscale_mask;
     /* No setting changes S8's limits on a SYN queue entry: syn_backlog 0 (the backlog
        bounds the SYN queue), SYN cookies not always, no max_connections (tcp_in.c
        in_listen then asks only the two queues' room). Set at tw_stack_new; false for
        good from the first Fast Open listener on (tw_stack_syn_plain_off). Each
        listener keeps it with its backlog (tcp_conn.h syn_plain_below). */
     bool syn_plain;
-    /* 0xff when syn_opts has TW_OPT_WSCALE, else 0: a SYN queue entry's peer window scale
-       is the SYN's option value masked with it (tcp_in.c in_listen_fo; a parsed option
-       block's wscale is 0 without the option). Set with syn_opts. */
-    uint8_t syn_wscale_mask;
     /* A new connection's first contents of the five 16-byte runs of struct tw_socket
        that hold a setting of the stack among zeros: its flags (tw_cc_flag of the
        configured algorithm), local MSS (tw_conn_mss_for(st, 0)), RTO (cfg.rto_initial)

@@ -613,40 +613,71 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
 {
 #if TW_CONN_WIDE
     if (child && st->conn_wide_on) {
-        /* A child with AVX2 (st->conn_wide_on): the same bytes in 32-byte stores, 15 where
+        /* A child with AVX2 (st->conn_wide_on): the same bytes in 32-byte stores, 14 where
            the 16-byte ones below take 26 (tw_conn_open_wide's, for a socket's; here in
            line, as an asm block, in a function built for any x86-64: its call in the
            middle of tcp_in.c's req_promote cost more than it saved). The runs left to
            the caller are stored zero with their neighbours, but for the last one. */
-        tw_mem_v16 rto_run = ((const tw_mem_v16 *)(const void *)st->conn_tmpl)[2];
         typedef struct {
             unsigned char b[TW_CONN_OUT_AT];
         } tw_conn_child_bytes;
+        typedef struct {
+            uint64_t w[4];
+        } tw_conn_wide_run;
         _Static_assert(TW_CONN_TMPL_RTO == 0xe0 && TW_CONN_DEADLINES_AT == 0xf0 &&
-                           TW_CONN_DEADLINES_END == 0x110 && TW_CONN_OUT_AT == 0x1c0,
-                       "the asm's offsets: zeros to 0xe0, the RTO's run, the deadlines, "
-                       "zeros to the prepared addresses");
-        __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
-                "vpcmpeqd %%ymm1, %%ymm1, %%ymm1\n\t"
-                "vmovdqu %%ymm0, 0x00(%1)\n\t"
-                "vmovdqu %%ymm0, 0x20(%1)\n\t"
-                "vmovdqu %%ymm0, 0x40(%1)\n\t"
-                "vmovdqu %%ymm0, 0x60(%1)\n\t"
-                "vmovdqu %%ymm0, 0x80(%1)\n\t"
-                "vmovdqu %%ymm0, 0xa0(%1)\n\t"
-                "vmovdqu %%ymm0, 0xc0(%1)\n\t"
-                "vmovdqu %%ymm1, 0xf0(%1)\n\t"
-                "vmovdqu %%ymm0, 0x110(%1)\n\t"
-                "vmovdqu %%ymm0, 0x130(%1)\n\t"
-                "vmovdqu %%ymm0, 0x150(%1)\n\t"
-                "vmovdqu %%ymm0, 0x170(%1)\n\t"
-                "vmovdqu %%ymm0, 0x190(%1)\n\t"
-                "vmovdqu %%xmm0, 0x1b0(%1)\n\t"
-                "vzeroupper"
-                : "=m"(*(tw_conn_child_bytes *)(void *)c)
-                : "r"(c)
-                : "xmm0", "xmm1");
-        *(tw_mem_v16 *)(void *)((uint8_t *)c + TW_CONN_TMPL_RTO) = rto_run;
+                           TW_CONN_DEADLINES_END == 0x110 && TW_CONN_OUT_AT == 0x1c0 &&
+                           TW_CONN_LINK_END == 0x10 && TW_CONN_TMPL_FLAGS == 0x30 &&
+                           TW_CONN_PROMOTED_END == 0x60 && TW_CONN_ST_AT == 0xc0 &&
+                           TW_CONN_TMPL_SNDBUF == 0x120,
+                       "the asm's offsets: zeros to 0xe0, st->conn_wide's runs 2 and 3 (the "
+                       "RTO, the deadlines, zeros to 0x120), zeros to the prepared addresses");
+        /* From 0xe0, st->conn_wide's third and fourth runs (tcp_conn.c: the RTO's run,
+           the four deadlines, 16 zeros), as tw_conn_open_wide stores them: two loads
+           where the RTO's run and a run of all ones took three instructions. */
+#define TW_CONN_CHILD_WIDE_TAIL                                                             \
+    "vmovdqu %2, %%ymm1\n\t"                                                               \
+    "vmovdqu %3, %%ymm2\n\t"                                                               \
+    "vmovdqu %%ymm1, 0xe0(%1)\n\t"                                                         \
+    "vmovdqu %%ymm2, 0x100(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x120(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x140(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x160(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x180(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x1a0(%1)\n\t"                                                        \
+    "vzeroupper"
+        const tw_conn_wide_run *tail = (const tw_conn_wide_run *)(const void *)st->conn_wide[2];
+        if (child == TW_CONN_CHILD_PROMOTED) {
+            /* req_promote's runs (h, 0x30 to 0x60; st's is stored below) left out where
+               32-byte stores allow: one store from 0x10 zeroes 0x10 to 0x30, none goes
+               to 0x40, and 0xc0's zeroes st's run with the next: 12 stores. */
+            __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
+                    "vmovdqu %%ymm0, 0x10(%1)\n\t"
+                    "vmovdqu %%ymm0, 0x60(%1)\n\t"
+                    "vmovdqu %%ymm0, 0x80(%1)\n\t"
+                    "vmovdqu %%ymm0, 0xa0(%1)\n\t"
+                    "vmovdqu %%ymm0, 0xc0(%1)\n\t" TW_CONN_CHILD_WIDE_TAIL
+                    : "=m"(*(tw_conn_child_bytes *)(void *)c)
+                    : "r"(c), "m"(tail[0]), "m"(tail[1])
+                    : "xmm0", "xmm1", "xmm2");
+#ifndef NDEBUG
+            /* (poisoned where asserts are on, as the 16-byte form's below) */
+            memset(c, 0xa5, TW_CONN_LINK_END);
+            memset((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16, 0xa5, 32);
+#endif
+        } else {
+            __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
+                    "vmovdqu %%ymm0, 0x00(%1)\n\t"
+                    "vmovdqu %%ymm0, 0x20(%1)\n\t"
+                    "vmovdqu %%ymm0, 0x40(%1)\n\t"
+                    "vmovdqu %%ymm0, 0x60(%1)\n\t"
+                    "vmovdqu %%ymm0, 0x80(%1)\n\t"
+                    "vmovdqu %%ymm0, 0xa0(%1)\n\t"
+                    "vmovdqu %%ymm0, 0xc0(%1)\n\t" TW_CONN_CHILD_WIDE_TAIL
+                    : "=m"(*(tw_conn_child_bytes *)(void *)c)
+                    : "r"(c), "m"(tail[0]), "m"(tail[1])
+                    : "xmm0", "xmm1", "xmm2");
+        }
+#undef TW_CONN_CHILD_WIDE_TAIL
         c->kind = TW_OBJ_CONN;
         c->st = st;
         c->id = id;

@@ -117,7 +117,8 @@ static void in_synchronized(tw_socket *c, tw_seg *s);
 static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
                                                               tw_seg *s, bool usual,
                                                               tw_time synack_at, tw_socket *l,
-                                                              uint16_t peer_win, uint8_t *blk);
+                                                              uint16_t peer_win, uint32_t ts_recent,
+                                                              uint32_t space, uint8_t *blk);
 /* A receive ring's first block that input_unsummed filled with a third segment's text
    (`blk`), back to the free list when the segment takes the full steps (which copy the
    text from the packet again) or is dropped. Cold: the usual third segment's goes to its
@@ -481,16 +482,27 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     memcpy((uint8_t *)r + offsetof(tw_reqsk, rcv_wnd), &wnd_oow, 4);
     /* S4: an option is used only if both sides offer it (ours: st->syn_opts, the
        configuration's). */
-    uint8_t opts = (uint8_t)(po->present & st->syn_opts);
-    r->opts = opts;
+    /* The peer's window scale with them: the option's value, 0 without it as every
+       parser leaves it, masked by whether we offer the option (no test). Both pairs of
+       bytes side by side (the option block's flags and window scale, the stack's masks,
+       the entry's fields): one 16-bit AND, whatever the byte order. */
+    _Static_assert(offsetof(tw_tcp_opts, wscale) == offsetof(tw_tcp_opts, present) + 1 &&
+                       offsetof(tw_stack, syn_wscale_mask) == offsetof(tw_stack, syn_opts) + 1 &&
+                       offsetof(tw_reqsk, snd_wscale) == offsetof(tw_reqsk, opts) + 1,
+                   "present/wscale, syn_opts/syn_wscale_mask, opts/snd_wscale");
+    assert((po->present & TW_OPT_WSCALE) || po->wscale == 0);
+    assert(st->syn_wscale_mask == ((st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u));
+    uint16_t ow, mask;
+    memcpy(&ow, &po->present, 2);
+    memcpy(&mask, &st->syn_opts, 2);
+    ow &= mask;
+    memcpy(&r->opts, &ow, 2);
+    uint8_t opts = (uint8_t)(tw_cksum_little_endian() ? ow : ow >> 8);
+    assert(opts == (po->present & st->syn_opts) &&
+           r->snd_wscale == (po->wscale & st->syn_wscale_mask));
     if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
         listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
     }
-    /* (the option's value, 0 without it as every parser leaves it, masked by whether we
-       offer the option: no test) */
-    assert((po->present & TW_OPT_WSCALE) || po->wscale == 0);
-    assert(st->syn_wscale_mask == ((st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u));
-    r->snd_wscale = (uint8_t)(po->wscale & st->syn_wscale_mask);
     if (opts & TW_OPT_TS) {
         r->ts_recent = po->ts_val;
     } else {
@@ -813,8 +825,10 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
         c->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
     }
     uint16_t mss = pm < c->local_mss ? pm : c->local_mss;
+    /* (TS.Recent from the SYN, with timestamps: in_promoted stores it where the
+       connection stays in SYN-RECEIVED, third_ack replaces it with the segment's) */
+    uint32_t ts_recent = r->ts_recent;
     if (on & TW_OPT_TS) {
-        c->ts_recent = r->ts_recent; /* (its stamp: in_promoted, as the SYN's window) */
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
@@ -824,10 +838,15 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
        table below: set with the others (`more`: nothing reads them before). */
     assert((c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)) ==
            (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED));
+    /* (tw_conn_rcv_space of a child just made, for third_ack_ok: nothing received and
+       its read side open, so its buffer's room whole, but for a buffer lowered under the
+       SYN+ACK's window) */
+    uint32_t space = c->rcvbuf_cap;
     if (__builtin_expect(r->rcv_wnd > c->rcvbuf_cap, 0)) {
         /* The listener's buffer was lowered since our SYN+ACK: the window it offered
            stays (RFC 9293 3.8.6.2.2), as after set_bufsizes on a connection. */
         c->flags |= TW_F_BUF_LOWERED;
+        space = tw_conn_rcv_space(c);
     }
     c->total_retrans = r->retries; /* RFC 6298 5.7 looks at it */
 
@@ -873,7 +892,7 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, usual, synack_at, l, peer_win, blk);
+    in_promoted(st, c, s, usual, synack_at, l, peer_win, ts_recent, space, blk);
 }
 
 /* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
@@ -3351,15 +3370,16 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
    text fits, the options, PAWS. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
-                                                              const tw_seg *s, bool usual)
+                                                              const tw_seg *s, bool usual,
+                                                              uint32_t ts_recent, uint32_t space)
 {
-    /* (tw_conn_rcv_space of a child just made: nothing received and its read side open,
-       so its buffer's room whole, but for a buffer lowered under the SYN+ACK's window,
-       req_promote) */
-    assert(c->rcv.len == 0 && !(c->flags & TW_F_SHUT_RD));
-    uint32_t space = __builtin_expect(c->flags & TW_F_BUF_LOWERED, 0) ? tw_conn_rcv_space(c)
-                                                                      : c->rcvbuf_cap;
-    if (!usual || s->data_len > space || !usual_opts(c, &s->h->o)) {
+    /* (`space`: tw_conn_rcv_space, as req_promote worked it out) */
+    assert(c->rcv.len == 0 && !(c->flags & TW_F_SHUT_RD) && space == tw_conn_rcv_space(c));
+    /* (usual_opts with TS.Recent as the SYN gave it, `ts_recent`, not yet stored:
+       in_promoted) */
+    bool ts = (c->flags & TW_F_TS) != 0;
+    if (!usual || s->data_len > space || s->h->o.present != (ts ? TW_OPT_TS : 0) ||
+        (ts && (int32_t)(s->h->o.ts_val - ts_recent) < 0)) {
         return false;
     }
     assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
@@ -3518,17 +3538,21 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
 
 /* req_promote's connection, l's child, takes its third segment: through the full steps
    with its wheel entry set once at the end as in_conn does it, or through third_ack. The
-   SYN's send window (`peer_win`, unscaled) and TS.Recent's time are set where the
-   connection may stay in SYN-RECEIVED: third_ack's segment replaces them before anything
-   reads them (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test reads only
-   TS.Recent, set by req_promote). */
+   SYN's send window (`peer_win`, unscaled) and TS.Recent with its time (`ts_recent`, the
+   SYN's TSval as the entry kept it, with timestamps) are set where the connection may
+   stay in SYN-RECEIVED: third_ack's segment replaces them before anything reads them
+   (syn_rcvd_queued, note_arrival's steps: third_ack_ok's PAWS test takes `ts_recent`
+   itself; measured lifecycle -1 against req_promote storing it first). `space`: the
+   child's receive room, as req_promote worked it out (third_ack_ok; lifecycle -1 against
+   asking the flags again). */
 static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
                                                               tw_seg *s, bool usual,
                                                               tw_time synack_at, tw_socket *l,
-                                                              uint16_t peer_win, uint8_t *blk)
+                                                              uint16_t peer_win, uint32_t ts_recent,
+                                                              uint32_t space, uint8_t *blk)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
-    if (third_ack_ok(c, s, usual)) {
+    if (third_ack_ok(c, s, usual, ts_recent, space)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
         third_ack(st, c, s, l, blk);
@@ -3538,7 +3562,8 @@ static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_s
         third_blk_back(st, blk);
     }
     if (c->flags & TW_F_TS) {
-        c->ts_recent_stamp = st->now; /* (TS.Recent from the SYN: req_promote) */
+        c->ts_recent = ts_recent; /* (the SYN's, as the entry kept it: req_promote) */
+        c->ts_recent_stamp = st->now;
     }
     c->snd_wnd = peer_win;
     timer_hold(st, c);

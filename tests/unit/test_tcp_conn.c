@@ -67,9 +67,11 @@ static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
 
 /* A passive open's child (tw_conn_init_as, `child`): its AVX2 form's bytes against the
    16-byte form's, both over other bytes, but for the two runs its caller fills
-   (tcp_conn.h: the flags run and the prepared addresses) and ack_next, which the 16-byte
-   form leaves unset (read only once set: tcp_conn.h). */
-static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poison)
+   (tcp_conn.h: the flags run and the prepared addresses), ack_next, which the 16-byte
+   form leaves unset (read only once set: tcp_conn.h), and for a promoted child
+   (TW_CONN_CHILD_PROMOTED) the link with the key and the 32 bytes req_promote fills. */
+static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poison,
+                             unsigned child)
 {
     tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
     tw_stack *st = NULL;
@@ -86,9 +88,9 @@ static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poi
     } wide, narrow;
     memset(wide.b, poison, sizeof(wide.b));
     memset(narrow.b, (uint8_t)~poison, sizeof(narrow.b));
-    tw_conn_init_as(st, &wide.s, 77, true);
+    tw_conn_init_as(st, &wide.s, 77, child);
     st->conn_wide_on = false;
-    tw_conn_init_as(st, &narrow.s, 77, true);
+    tw_conn_init_as(st, &narrow.s, 77, child);
     st->conn_wide_on = true;
     for (size_t i = 0; i < sizeof(tw_socket); i++) {
         if ((i >= TW_CONN_TMPL_FLAGS && i < TW_CONN_TMPL_FLAGS + 16) || i >= TW_CONN_OUT_AT) {
@@ -96,6 +98,10 @@ static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poi
         }
         if (i >= TW_CONN_ST_AT + 8 && i < TW_CONN_ST_AT + 16) {
             continue; /* (ack_next: left unset by the 16-byte form, tcp_conn.h) */
+        }
+        if (child == TW_CONN_CHILD_PROMOTED &&
+            (i < TW_CONN_LINK_END || (i >= TW_CONN_TMPL_FLAGS && i < TW_CONN_PROMOTED_END))) {
+            continue; /* (req_promote's: tcp_conn.h TW_CONN_CHILD_PROMOTED) */
         }
         UNIT_EQ(wide.b[i], narrow.b[i], "%s: byte %zu of a child", name, i);
     }
@@ -127,9 +133,11 @@ static void test_conn_child_wide(void **state)
     tw_config cfg;
     tw_config_init(&cfg);
     cfg.addr = 0x0a000001u;
-    check_child_wide(&cfg, "child, default", 0xa5);
+    check_child_wide(&cfg, "child, default", 0xa5, TW_CONN_CHILD);
+    check_child_wide(&cfg, "promoted child, default", 0x5a, TW_CONN_CHILD_PROMOTED);
     cfg.rto_initial = TW_MS(300);
-    check_child_wide(&cfg, "child, own RTO", 0x00);
+    check_child_wide(&cfg, "child, own RTO", 0x00, TW_CONN_CHILD);
+    check_child_wide(&cfg, "promoted child, own RTO", 0xff, TW_CONN_CHILD_PROMOTED);
 }
 
 int main(void)
