@@ -1235,9 +1235,10 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            then the whole buffer, tw_conn_rcv_space), everything readable, in one piece
            from head, nothing stored past it (recv_copy's first case: the ring starts
            over at its front). The copy first when tw_copy makes it in line (16 to 64
-           bytes, marked expected; 65 to 128, behind one more test), else last, after the call's end (the copy calls no
-           hook), as a tail call: recv then keeps nothing across a call and saves no
-           register. Every other read is recv_copy's. */
+           bytes, marked expected; 65 to 128, asked after the other sizes' tests), else
+           last, after the call's end (the copy calls no hook), as a tail call: recv then
+           keeps nothing across a call and saves no register. Every other read is
+           recv_copy's. */
         /* Most often the readable bytes start at the ring's front (a read that takes
            everything starts the ring over there, recv_all_read, and so does a fresh
            ring's first segment): the bytes are then in one piece, with no room to the
