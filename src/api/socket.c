@@ -894,6 +894,49 @@ static __attribute__((noinline)) tw_ssize send_now_moved(tw_socket *s, const voi
     return tw_socket_send(s, buf, len, s->st->now);
 }
 
+/* send's first write of 16 to 128 bytes (tw_copy's in-line sizes) with the block's room
+   in the limit and a block on the free list: send_dst's first case, then the copy and,
+   from ESTABLISHED on, tw_out_push's sending step and the call's end in one tail call.
+   In line at each size's test, so that each copy is made for its size range. */
+static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket *s, tw_stack *st,
+                                                                      const void *buf, size_t len)
+{
+    assert(s->snd.cap == 0 && s->snd.len == 0 && len - 16 <= 112);
+    uint8_t *dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+    s->snd.buf = dst;
+    s->snd.cap = TW_MEM_RING_BLOCK;
+    s->snd.head = 0;
+    tw_copy(dst, buf, len);
+    s->snd.len = (uint32_t)len;
+    if (s->state >= TW_STATE_ESTABLISHED) {
+        return tw_out_send_first_push_leave(s); /* (as send_usual) */
+    }
+    leave(st);
+    return (tw_ssize)len;
+}
+
+/* send's usual write of n bytes, 16 to 128 (tw_copy's in-line sizes), in one piece where
+   it goes (send_dst, its tests knowing n's bound), made with no call but tail calls;
+   send_other's when it does not fit in one piece. In line as send_first_usual. */
+static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, const void *buf,
+                                                                size_t n)
+{
+    assert(n - 16 <= 112);
+    uint8_t *dst = send_dst(s, (uint32_t)n);
+    if (__builtin_expect(dst != NULL, 1)) {
+        tw_copy(dst, buf, n);
+        tw_ring_commit(&s->snd, (uint32_t)n);
+        if (s->state >= TW_STATE_ESTABLISHED) {
+            /* (new data from ESTABLISHED on: tw_out_push's sending step, no FIN queued,
+               then the call's end, in one tail call) */
+            return tw_out_send_push_leave(s, buf, n);
+        }
+        leave(s->st);
+        return (tw_ssize)n;
+    }
+    return send_other(s, buf, n, dst);
+}
+
 /* see tcpwave.h */
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
 {
@@ -923,46 +966,35 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                                  TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
                                  st->mem.cache[TW_MC_RING].head,
                              1)) {
-            assert(s->snd.cap == 0 && s->snd.len == 0);
-            uint8_t *dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-            s->snd.buf = dst;
-            s->snd.cap = TW_MEM_RING_BLOCK;
-            s->snd.head = 0;
-            tw_copy(dst, buf, len);
-            s->snd.len = (uint32_t)len;
-            if (s->state >= TW_STATE_ESTABLISHED) {
-                return tw_out_send_first_push_leave(s); /* (as below) */
-            }
-            leave(st);
-            return (tw_ssize)len;
+            return send_first_usual(s, st, buf, len);
         }
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
         size_t n = len < room ? len : room; /* (a size_t: the count returned) */
         /* S5: data queued during the handshake leaves with the third segment. The usual
-           write (marked expected): 16 to 64 bytes (tw_copy's in-line sizes), in one piece
+           write (marked expected): 16 to 64 bytes (tw_copy's first in-line form; 65 to 128,
+           its second, the same way behind one more test), in one piece
            where it goes, made with no call but tail calls (tw_out_send_push_leave), so that send
            saves no register; every other write is send_other's, and nothing to write
            (no room, or none asked) is asked only outside the usual sizes. */
         if (__builtin_expect(n - 16 > 48, 0)) {
+            if (n - 65 <= 63) {
+                /* 65 to 128 bytes (a request or answer a little longer): the same two
+                   ways, each with tw_copy's other in-line form, asked only here so that
+                   16 to 64 bytes pay no test for them (a first write's n is len: the
+                   whole block's room, more than 128, is in the limit) */
+                if (!s->snd.buf && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+                    st->mem.cache[TW_MC_RING].head) {
+                    return send_first_usual(s, st, buf, n);
+                }
+                return send_usual(s, buf, n);
+            }
             if (n == 0) {
                 return send_full(s, buf, len); /* (no room, or none asked) */
             }
             return send_other(s, buf, n, send_dst(s, (uint32_t)n));
         }
-        uint8_t *dst = send_dst(s, (uint32_t)n); /* (its tests knowing n <= 64) */
-        if (__builtin_expect(dst != NULL, 1)) {
-            tw_copy(dst, buf, n);
-            tw_ring_commit(&s->snd, (uint32_t)n);
-            if (s->state >= TW_STATE_ESTABLISHED) {
-                /* (new data from ESTABLISHED on: tw_out_push's sending step, no FIN queued,
-                   then the call's end, in one tail call) */
-                return tw_out_send_push_leave(s, buf, n);
-            }
-            leave(s->st);
-            return (tw_ssize)n;
-        }
-        return send_other(s, buf, n, dst);
+        return send_usual(s, buf, n);
     }
     switch (s->state) {
     case TW_STATE_SYN_RCVD:
@@ -1067,7 +1099,7 @@ static inline __attribute__((always_inline)) bool window_update_due_whole(const 
    owed (a reply written in this turn carries it), and the receive buffer's auto-tuning
    looks at what was read (tw_rcv_space_adjust: once per round trip it may grow the
    buffer, and so the window this ACK offers). For every read but recv's in-line one of
-   16 to 64 bytes (recv_all_read): a bulk receiver's reads are larger. */
+   16 to 128 bytes (recv_all_read): a bulk receiver's reads are larger. */
 static inline __attribute__((always_inline)) void window_opened(tw_socket *s)
 {
     if (tw_rcv_space_due(s)) {
@@ -1124,7 +1156,7 @@ static __attribute__((noinline)) tw_ssize recv_copy(tw_socket *s, void *buf, uin
 }
 
 /* tw_socket_recv's usual read of n bytes (all that is readable, in one piece from head)
-   when tw_copy would make a call (below 16 or over 64 bytes): the ring's steps, then the
+   when tw_copy would make a call (below 16 or over 128 bytes): the ring's steps, then the
    copy, with the count returned, so that recv's is a tail call and it keeps nothing
    across it. The socket first, as recv has it (rdi on x86-64), the buffer second, as it
    came: with the buffer first, recv moved it to a third register on every call. */
@@ -1167,7 +1199,7 @@ static inline __attribute__((always_inline)) void recv_all_read(tw_socket *s, ui
     assert(f == s->flags); /* (the copy in between writes only the caller's buffer) */
     s->rcv.len = 0;
     s->rcv.head = 0;
-    /* (no tw_rcv_space_adjust for a read of 16 to 64 bytes: a request's or a response's,
+    /* (no tw_rcv_space_adjust for a read of 16 to 128 bytes: a request's or a response's,
        whose first read after the handshake finds the window opened past the SYN+ACK's
        unscaled 65535; the bytes count at the next larger read, window_opened) */
     /* An ACK already owed by the end of the turn and on the held-ACK list (the data's
@@ -1203,9 +1235,10 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            then the whole buffer, tw_conn_rcv_space), everything readable, in one piece
            from head, nothing stored past it (recv_copy's first case: the ring starts
            over at its front). The copy first when tw_copy makes it in line (16 to 64
-           bytes, marked expected), else last, after the call's end (the copy calls no
-           hook), as a tail call: recv then keeps nothing across a call and saves no
-           register. Every other read is recv_copy's. */
+           bytes, marked expected; 65 to 128, asked after the other sizes' tests), else
+           last, after the call's end (the copy calls no hook), as a tail call: recv then
+           keeps nothing across a call and saves no register. Every other read is
+           recv_copy's. */
         /* Most often the readable bytes start at the ring's front (a read that takes
            everything starts the ring over there, recv_all_read, and so does a fresh
            ring's first segment): the bytes are then in one piece, with no room to the
@@ -1223,6 +1256,14 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
             return (tw_ssize)n;
         }
         if (usual) {
+            if (n - 65 <= 63) {
+                /* 65 to 128 bytes (a request or answer a little longer): as 16 to 64
+                   above, with tw_copy's other in-line form, asked only here so that the
+                   usual sizes pay no test for it */
+                tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
+                recv_all_read(s, f);
+                return (tw_ssize)n;
+            }
             /* recv_all_read's steps with the window's test first (it does not read the
                ring: the space left is the whole buffer), and the bytes' place read after
                it, so that fewer values are live across it: with the place read first,

@@ -479,28 +479,47 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
     return tw_cksum_copy_short_in(dst, src, len, a, NULL, 0, 0, 0, false);
 }
 
-/* tw_cksum_native_short's steps for a payload of at most 64 bytes in whole 32-bit words
+/* tw_cksum_native_short's steps for a payload of at most 128 bytes in whole 32-bit words
    (a request), with each group of words copied to `dst` as it is summed: tcp_in.c's
    third segment's text into its connection's first ring block, and a client's first
    answer into its ring. The groups by
    the bits of len as there (one carry chain each; for 64 bytes one chain and no other
-   test), where tw_cksum_copy_short's jump table costs more to enter. */
+   test; 128 bytes two chains and one more test), where tw_cksum_copy_short's jump table
+   costs more to enter. */
 static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_words64(uint8_t *dst,
                                                                            const uint8_t *src,
                                                                            uint32_t len,
                                                                            uint64_t acc)
 {
-    assert(len <= 64 && (len & 3) == 0);
+    assert(len <= 128 && (len & 3) == 0);
     uint64_t s = acc;
     /* (16 bytes a copy, as tw_cksum_copy_short's blocks: one copy of 32 or 64 bytes
        became a string move, an instruction per 4 bytes) */
-    if (len & 64) {
+    if (len == 64) {
         memcpy(dst + 48, src + 48, 16);
         memcpy(dst + 32, src + 32, 16);
         memcpy(dst + 16, src + 16, 16);
         memcpy(dst, src, 16);
         s = tw_cksum_chain(s, src, 8, 0);
         return s;
+    }
+    if (len >= 64) {
+        /* (65 to 128 bytes: the first 64 as above, then 128's second 64 or the rest by
+           the bits of len, each below 64 once the first 64 are gone) */
+        memcpy(dst + 48, src + 48, 16);
+        memcpy(dst + 32, src + 32, 16);
+        memcpy(dst + 16, src + 16, 16);
+        memcpy(dst, src, 16);
+        s = tw_cksum_chain(s, src, 8, 0);
+        src += 64;
+        dst += 64;
+        if (len == 128) {
+            memcpy(dst + 48, src + 48, 16);
+            memcpy(dst + 32, src + 32, 16);
+            memcpy(dst + 16, src + 16, 16);
+            memcpy(dst, src, 16);
+            return tw_cksum_chain(s, src, 8, 0);
+        }
     }
     if (len & 32) {
         memcpy(dst + 16, src + 16, 16);
@@ -746,12 +765,13 @@ tw_cksum_words_chain(uint64_t first, const uint8_t *p, size_t n4, uint64_t last)
     return tw_cksum_chain(s, p, (unsigned)(n4 / 2), last);
 }
 
-/* tw_cksum_native for a payload that may be short: up to 64 bytes in whole 32-bit words
-   (a request or an answer) straight-line, inline; the rest through tw_cksum_native, whose
-   block loop costs more to set up than 16 adds. */
+/* tw_cksum_native for a payload that may be short: up to 124 bytes in whole 32-bit words
+   (a request or an answer: the bits of len from 64 down, so the bound costs what 64's
+   did) straight-line, inline; the rest through tw_cksum_native, whose block loop costs
+   more to set up than 31 adds. */
 static inline __attribute__((always_inline)) uint64_t tw_cksum_native_short(uint64_t acc, const uint8_t *p, size_t len)
 {
-    if (len <= 64 && (len & 3) == 0) {
+    if (len <= 124 && (len & 3) == 0) {
         /* By the bits of len, each group of 8-byte words one carry chain from `s`
            (tw_cksum_chain, its last word 0); no jump into straight-line code, where the
            carry would have to be kept in a register. */

@@ -4030,9 +4030,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             tw_reqsk *r = (tw_reqsk *)rq;
             uint8_t *blk = NULL;
             uint32_t plen = s->data_len;
-            /* (4 to 64 bytes in whole words in one test: plen - 4 has no bit outside
-               those of 60 -- 0 wraps to a large value) */
-            if (((plen - 4u) & ~60u) == 0 && st->mem.cache[TW_MC_RING].head) {
+            /* (4 to 128 bytes in whole words in one test: plen - 4 has no bit outside
+               those of 124 -- 0 wraps to a large value) */
+            if (((plen - 4u) & ~124u) == 0 && st->mem.cache[TW_MC_RING].head) {
                 /* Text (a request), which the connection's ring takes in its first block
                    from the free list (third_ack): the block taken here and the text
                    copied to its front with the checksum summed in the same pass (as
@@ -4102,9 +4102,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
             r->cap = TW_MEM_RING_BLOCK;
             uint32_t plen = s->data_len;
-            /* (4 to 64 bytes in whole words, an answer's usual size: tw_cksum_copy_words64's
+            /* (4 to 128 bytes in whole words, an answer's usual size: tw_cksum_copy_words64's
                tests by the bits of the length, cheaper than tw_cksum_copy_short's jump) */
-            sum = ((plen - 4u) & ~60u) == 0
+            sum = ((plen - 4u) & ~124u) == 0
                       ? tw_cksum_copy_words64(r->buf, u->payload, plen, sum)
                   : plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
                                 : tw_cksum_copy_native(sum, r->buf, u->payload, plen);

@@ -362,16 +362,16 @@ static void test_cksum_words_chain(void **state)
     }
 }
 
-/* tw_cksum_native_short: every length up to 80 (its carry chains up to 64 bytes in whole
+/* tw_cksum_native_short: every length up to 144 (its carry chains up to 124 bytes in whole
    words, tw_cksum_native beyond), at any alignment, from any accumulator; all-ones bytes
    too, where every add of a chain carries. */
 static void test_cksum_native_short(void **state)
 {
     (void)state;
     unit_rng r = unit_rng_seeded(__func__);
-    uint8_t buf[8 + 80 + 16];
+    uint8_t buf[8 + 144 + 16];
     for (int i = 0; i < 20000; i++) {
-        size_t len = (size_t)unit_below(&r, 81);
+        size_t len = (size_t)unit_below(&r, 145);
         size_t off = (size_t)unit_below(&r, 16);
         bool ones = i % 4 == 0;
         uint64_t acc = ones ? UINT64_MAX : unit_next(&r);
@@ -571,16 +571,16 @@ static void test_cksum_copy_short(void **state)
     }
 }
 
-/* tw_cksum_copy_words64 (the third segment's request and a first answer: 4 to 64 bytes
+/* tw_cksum_copy_words64 (the third segment's request and a first answer: 4 to 128 bytes
    in whole words): the copy exact and nothing written around it, the sum that of the
    portable one, at odd alignments and from starting sums of none, any and all ones. */
 static void test_cksum_copy_words64(void **state)
 {
     (void)state;
     unit_rng r = unit_rng_seeded("copy words64");
-    static uint8_t src[64 + 16], dst[64 + 64];
+    static uint8_t src[128 + 16], dst[128 + 64];
     static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}};
-    for (uint32_t len = 4; len <= 64; len += 4) {
+    for (uint32_t len = 4; len <= 128; len += 4) {
         for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
             size_t so = offs[k][0], d = offs[k][1];
             fill_random(&r, src + so, len);
