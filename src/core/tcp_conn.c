@@ -754,6 +754,16 @@ static bool ring_idle_free(tw_stack *st, tw_ring *r, const tw_ring *busy)
     return true;
 }
 
+/* Connection c's idle rings (but `busy`) given back; true when one was. */
+static bool conn_rings_idle_free(tw_socket *c, const tw_ring *busy)
+{
+    bool freed = ring_idle_free(c->st, &c->snd, busy);
+    if (!(c->flags & TW_F_HOLES)) {
+        freed |= ring_idle_free(c->st, &c->rcv, busy);
+    }
+    return freed;
+}
+
 struct reclaim_walk {
     const tw_ring *busy;
     bool freed;
@@ -763,12 +773,8 @@ static void reclaim_one(void *obj, void *ud)
 {
     tw_socket *c = obj;
     struct reclaim_walk *w = ud;
-    if (c->kind != TW_OBJ_CONN) {
-        return;
-    }
-    w->freed |= ring_idle_free(c->st, &c->snd, w->busy);
-    if (!(c->flags & TW_F_HOLES)) {
-        w->freed |= ring_idle_free(c->st, &c->rcv, w->busy);
+    if (c->kind == TW_OBJ_CONN) {
+        w->freed |= conn_rings_idle_free(c, w->busy);
     }
 }
 
@@ -787,12 +793,7 @@ static bool reclaim_walk(tw_stack *st, const tw_ring *busy)
 
 __attribute__((noinline, cold)) bool tw_conn_reclaim(tw_socket *c, const tw_ring *busy)
 {
-    tw_stack *st = c->st;
-    bool freed = ring_idle_free(st, &c->snd, busy);
-    if (!(c->flags & TW_F_HOLES)) {
-        freed |= ring_idle_free(st, &c->rcv, busy);
-    }
-    return freed || reclaim_walk(st, busy);
+    return conn_rings_idle_free(c, busy) || reclaim_walk(c->st, busy);
 }
 
 /* A connection or SYN queue entry the budget refuses may find its memory in idle ring

@@ -537,26 +537,27 @@ static void test_cksum_copy_native_forms(void **state)
 #endif
 }
 
-/* The short copy-and-sum (at most 128 bytes, straight-line): the copy is exact and stops
-   at `len`, and the sum is the portable form's, for every length at even and odd source
-   and destination offsets, random bytes and all ones. */
-static void test_cksum_copy_short(void **state)
+typedef uint64_t (*copy_sum_fn)(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t acc);
+
+/* A copy-and-sum against memcpy and the portable sum, for lengths `from` to 128 in steps of
+   `step`, at even and odd source and destination offsets, random bytes and all ones, and
+   from starting sums of none, any and all ones (the carry chain's edge): the copy exact,
+   nothing written before or after it. */
+static void check_copy_sum(const char *seed, copy_sum_fn fn, uint32_t from, uint32_t step)
 {
-    (void)state;
-    unit_rng r = unit_rng_seeded("copy short");
+    unit_rng r = unit_rng_seeded(seed);
     static uint8_t src[128 + 16], dst[128 + 64];
     static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}};
-    for (uint32_t len = 0; len <= 128; len++) {
+    for (uint32_t len = from; len <= 128; len += step) {
         for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
             size_t so = offs[k][0], d = offs[k][1];
             fill_random(&r, src + so, len);
-            if ((len + k) % 5 == 0) {
+            if ((len / step + k) % 5 == 0) {
                 memset(src + so, 0xff, len);
             }
             memset(dst, 0xee, sizeof(dst));
-            /* a starting sum of none, any, and all ones (the carry chain's edge) */
             uint64_t acc = k % 3 == 0 ? 0 : k % 3 == 1 ? unit_next(&r) : UINT64_MAX;
-            uint64_t n = tw_cksum_copy_short(dst + d, src + so, len, acc);
+            uint64_t n = fn(dst + d, src + so, len, acc);
             assert_memory_equal(dst + d, src + so, len);
             for (size_t j = 0; j < d; j++) {
                 UNIT_EQ(dst[j], 0xee, "len %u: wrote before the start", len);
@@ -571,37 +572,19 @@ static void test_cksum_copy_short(void **state)
     }
 }
 
+/* The short copy-and-sum (at most 128 bytes, straight-line), for every length. */
+static void test_cksum_copy_short(void **state)
+{
+    (void)state;
+    check_copy_sum("copy short", tw_cksum_copy_short, 0, 1);
+}
+
 /* tw_cksum_copy_words64 (the third segment's request and a first answer: 4 to 128 bytes
-   in whole words): the copy exact and nothing written around it, the sum that of the
-   portable one, at odd alignments and from starting sums of none, any and all ones. */
+   in whole words). */
 static void test_cksum_copy_words64(void **state)
 {
     (void)state;
-    unit_rng r = unit_rng_seeded("copy words64");
-    static uint8_t src[128 + 16], dst[128 + 64];
-    static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}};
-    for (uint32_t len = 4; len <= 128; len += 4) {
-        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
-            size_t so = offs[k][0], d = offs[k][1];
-            fill_random(&r, src + so, len);
-            if ((len / 4 + k) % 5 == 0) {
-                memset(src + so, 0xff, len);
-            }
-            memset(dst, 0xee, sizeof(dst));
-            uint64_t acc = k % 3 == 0 ? 0 : k % 3 == 1 ? unit_next(&r) : UINT64_MAX;
-            uint64_t n = tw_cksum_copy_words64(dst + d, src + so, len, acc);
-            assert_memory_equal(dst + d, src + so, len);
-            for (size_t j = 0; j < d; j++) {
-                UNIT_EQ(dst[j], 0xee, "len %u: wrote before the start", len);
-            }
-            for (size_t j = d + len; j < sizeof(dst); j++) {
-                UNIT_EQ(dst[j], 0xee, "len %u: wrote past the end", len);
-            }
-            UNIT_EQ(tw_cksum_from_native(n),
-                    tw_cksum_from_native(tw_cksum_native_portable(acc, src + so, len)),
-                    "len %u off %zu", len, so);
-        }
-    }
+    check_copy_sum("copy words64", tw_cksum_copy_words64, 4, 4);
 }
 
 /* tw_cksum_add64x2, x3 and x4 (one carry chain) give exactly what the chained
