@@ -450,6 +450,12 @@ typedef struct tw_config {
                                        UINT32_MAX: no such budget (Linux 6.x) */
     uint8_t syncookies;             /* TW_SYNCOOKIES_*: default when the SYN queue is full */
     uint8_t ecn;                    /* TW_ECN_*: accept when asked (RFC 3168) */
+    uint8_t ttl;                    /* IPv4 TTL of every packet sent: 64, as Linux's
+                                       ip_default_ttl (RFC 9293 3.9.2 MUST-49: configurable;
+                                       0: 64, as a TTL of 0 is never sent) */
+    uint8_t tos;                    /* DS field of every packet sent (DSCP << 2): 0
+                                       (RFC 9293 3.9.1.9 MUST-48, stack-wide); its two ECN
+                                       bits are ignored, ECN (RFC 3168) owns them */
     uint32_t syn_backlog;           /* half-open connections per listener; 0: the
                                        listen backlog, as Linux; at most
                                        TW_SYN_BACKLOG_MAX */

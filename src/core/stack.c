@@ -51,6 +51,7 @@ void tw_config_init(tw_config *cfg)
     cfg->invalid_ratelimit = TW_MS(500);
     cfg->fastopen = TW_FASTOPEN_CLIENT; /* Linux's default, 1: only when asked for */
     cfg->fastopen_cache = 64;
+    cfg->ttl = 64; /* Linux's ip_default_ttl */
 }
 
 static void fill_defaults(tw_config *c)
@@ -117,6 +118,40 @@ static void fill_defaults(tw_config *c)
     if (!c->fastopen_cache) {
         c->fastopen_cache = d.fastopen_cache;
     }
+    if (!c->ttl) {
+        c->ttl = d.ttl; /* (RFC 1122 3.2.1.7: a TTL of 0 is never sent) */
+    }
+}
+
+/* RFC 1624 3: a header checksum at `ck` after one 16-bit word went from `old` to `new_`. */
+static void ip_cksum_adjust(uint8_t *ck, uint16_t old, uint16_t new_)
+{
+    uint32_t s = (uint32_t)(~tw_get16(ck) & 0xffffu) + (uint32_t)(~old & 0xffffu) + new_;
+    s = (s & 0xffffu) + (s >> 16);
+    s = (s & 0xffffu) + (s >> 16);
+    tw_put16(ck, (uint16_t)~s);
+}
+
+/* The netdev call of a stack whose TTL or DS field is not the built-in one (stack.h
+   ipf_tx). RFC 9293 3.9.2 MUST-49: the TTL of the segments sent is configurable; 3.9.1.9
+   MUST-48 and SHLD-22: the DS field the application gives goes to IP unchanged. Every
+   builder writes TTL 64 and a DS field of 0 (the checksum summed with them as constants,
+   ipv4.h), so the two bytes are set here, as the packet leaves, and the checksum adjusted:
+   the default stack keeps its constants and pays nothing. The ECN bits stay as built or
+   as tw_ecn_mark set them. Writing the same values twice changes nothing, so a buffer
+   sent again needs no care. */
+static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
+{
+    tw_stack *st = ud;
+    uint8_t *pkt = (uint8_t *)(uintptr_t)cpkt; /* (the stack's own buffers: writable) */
+    uint16_t w0 = tw_get16(pkt), w4 = tw_get16(pkt + 8);
+    uint16_t n0 = (uint16_t)((w0 & 0xff03u) | (st->cfg.tos & 0xfcu));
+    uint16_t n4 = (uint16_t)((w4 & 0x00ffu) | (uint16_t)st->cfg.ttl << 8);
+    tw_put16(pkt, n0);
+    tw_put16(pkt + 8, n4);
+    ip_cksum_adjust(pkt + 10, w0, n0);
+    ip_cksum_adjust(pkt + 10, w4, n4);
+    return st->ipf_tx(pkt, len, st->ipf_ud);
 }
 
 static uint64_t load_u64(const uint8_t *p)
@@ -174,6 +209,12 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->syn_wscale_mask = (st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u;
     st->dev = *dev;
     st->dev.mtu = mtu;
+    if (st->cfg.ttl != 64 || (st->cfg.tos & 0xfcu)) {
+        st->ipf_tx = st->dev.transmit; /* (stack.h: before plain_xmit takes dev's) */
+        st->ipf_ud = st->dev.ud;
+        st->dev.transmit = ip_fields_xmit;
+        st->dev.ud = st;
+    }
     st->traced = st->cfg.trace != NULL;
     st->plain_xmit = st->traced ? tw_out_traced_xmit : st->dev.transmit;
     st->plain_ud = st->traced ? (void *)st : st->dev.ud;

@@ -173,6 +173,12 @@ struct tw_stack {
     uint32_t ecn_users;
     int (*ecn_tx)(const uint8_t *pkt, size_t len, void *ud);
     void *ecn_ud;
+    /* A TTL or DS field other than the built-in 64 and 0 (cfg.ttl, cfg.tos): dev.transmit
+       (and plain_xmit where it was dev's) is stack.c's ip_fields_xmit, which writes them
+       into each packet, then calls the netdev's own (ipf_tx, ipf_ud). Fixed at
+       tw_stack_new; the default stack's packets pay nothing. */
+    int (*ipf_tx)(const uint8_t *pkt, size_t len, void *ud);
+    void *ipf_ud;
     /* The segment being taken in came CE-marked (RFC 3168 5): set only around the full
        parsers' tw_tcp_input (stack.c tw_stack_input_slow); the usual parse takes only
        packets whose TOS byte is 0. */

@@ -220,6 +220,8 @@ static const set_key set_keys[] = {
     {"hystart", K_NBOOL, CFG_OFF(no_hystart),
      "HyStart++, RFC 9406: the initial slow start ends on an RTT rise (1; Linux's CUBIC: HyStart)"},
     {"mtu", K_MTU, 0, "MTU of the stack's link (1500; the MSS offered follows)"},
+    {"ttl", K_U8, CFG_OFF(ttl), "IPv4 TTL of the packets sent (64, Linux's ip_default_ttl)"},
+    {"tos", K_U8, CFG_OFF(tos), "DS field of the packets sent, DSCP << 2 (0; ECN keeps its bits)"},
     {"fastopen", K_U32, CFG_OFF(fastopen),
      "TCP Fast Open, Linux's tcp_fastopen bits: 1 client, 2 server, 0x200 server without "
      "cookie, 0x400 every listener (1)"},
@@ -2593,6 +2595,7 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_challenge_ack_limit", "challenge_ack_limit", false, NULL},
     {"net.ipv4.tcp_syncookies", "syncookies", false, NULL},
     {"net.ipv4.tcp_ecn", "ecn", false, NULL},
+    {"net.ipv4.ip_default_ttl", "ttl", false, NULL},
     {"net.ipv4.tcp_fastopen", "fastopen", false, NULL},
     {"net.ipv4.tcp_fastopen_key", NULL, false, NULL},
     {"net.ipv4.tcp_max_syn_backlog", "syn_backlog", false, NULL},
