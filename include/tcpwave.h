@@ -454,8 +454,9 @@ typedef struct tw_config {
                                        ip_default_ttl (RFC 9293 3.9.2 MUST-49: configurable;
                                        0: 64, as a TTL of 0 is never sent) */
     uint8_t tos;                    /* DS field of every packet sent (DSCP << 2): 0
-                                       (RFC 9293 3.9.1.9 MUST-48, stack-wide); its two ECN
-                                       bits are ignored, ECN (RFC 3168) owns them */
+                                       (RFC 9293 3.9.1.9 MUST-48; per connection:
+                                       tw_socket_set_tos); its two ECN bits are ignored,
+                                       ECN (RFC 3168) owns them */
     uint32_t syn_backlog;           /* half-open connections per listener; 0: the
                                        listen backlog, as Linux; at most
                                        TW_SYN_BACKLOG_MAX */
@@ -678,6 +679,11 @@ int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, 
    unacknowledged (or the peer's window stays closed) this long; 0 = off. A nonzero
    timeout may return TW_ERR_NOMEM (nothing changed), as tw_socket_set_keepalive. */
 int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout);
+/* IP_TOS: the DS field (DSCP << 2) of this connection's packets from now on, in place of
+   tw_config.tos (RFC 9293 3.9.1.9 MUST-48, SHLD-21); its two ECN bits are ignored (ECN
+   owns them, as Linux's IP_TOS keeps them for TCP). A listener's children take it. May
+   return TW_ERR_NOMEM (nothing changed), as tw_socket_set_keepalive. */
+int tw_socket_set_tos(tw_socket *s, uint8_t tos);
 /* TCP_CONGESTION: this socket's algorithm (before or after connect). */
 int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo);
 

@@ -1851,6 +1851,23 @@ int tw_socket_set_keepalive(tw_socket *s, bool on, tw_time idle, tw_time intvl, 
 }
 
 /* see tcpwave.h */
+int tw_socket_set_tos(tw_socket *s, uint8_t tos)
+{
+    SETTING(s);
+    tw_sock_opts *o = tw_conn_opts_get(s);
+    if (!o) {
+        return TW_ERR_NOMEM;
+    }
+    /* RFC 9293 3.9.1.9 MUST-48, SHLD-21: per connection, at any time; the packets take
+       it as they leave (stack.c ip_fields_xmit), so the usual path pays nothing. */
+    o->tos = (uint8_t)(tos & 0xfcu);
+    o->tos_set = true;
+    s->st->tos_socks = true;
+    tw_stack_ip_fields_use(s->st);
+    return TW_OK;
+}
+
+/* see tcpwave.h */
 int tw_socket_set_user_timeout(tw_socket *s, tw_time timeout)
 {
     SETTING(s);

@@ -132,6 +132,21 @@ static void ip_cksum_adjust(uint8_t *ck, uint16_t old, uint16_t new_)
     tw_put16(ck, (uint16_t)~s);
 }
 
+/* The DS field of a TCP packet we send (a 20-byte IP header: all ours have one): its
+   connection's own (tw_socket_set_tos), a SYN queue entry's listener's, else `dflt`
+   (cfg.tos: segments for no connection, TIME-WAIT records, SYN cookies). */
+static uint8_t sender_tos(tw_stack *st, const uint8_t *pkt, uint8_t dflt)
+{
+    const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
+    tw_hnode *n =
+        tw_htab_find(&st->conns, tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp)));
+    const tw_socket *c = !n                   ? NULL
+                         : tw_hnode_is_req(n) ? ((const tw_reqsk *)n)->listener
+                                              : (const tw_socket *)n;
+    const tw_sock_opts *o = c ? c->opts : NULL;
+    return o && o->tos_set ? o->tos : dflt;
+}
+
 /* The netdev call of a stack whose TTL or DS field is not the built-in one (stack.h
    ipf_tx). RFC 9293 3.9.2 MUST-49: the TTL of the segments sent is configurable; 3.9.1.9
    MUST-48 and SHLD-22: the DS field the application gives goes to IP unchanged. Every
@@ -144,8 +159,12 @@ static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
 {
     tw_stack *st = ud;
     uint8_t *pkt = (uint8_t *)(uintptr_t)cpkt; /* (the stack's own buffers: writable) */
+    uint8_t tos = st->cfg.tos;
+    if (st->tos_socks && pkt[9] == TW_IPPROTO_TCP && len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) {
+        tos = sender_tos(st, pkt, tos);
+    }
     uint16_t w0 = tw_get16(pkt), w4 = tw_get16(pkt + 8);
-    uint16_t n0 = (uint16_t)((w0 & 0xff03u) | (st->cfg.tos & 0xfcu));
+    uint16_t n0 = (uint16_t)((w0 & 0xff03u) | (tos & 0xfcu));
     uint16_t n4 = (uint16_t)((w4 & 0x00ffu) | (uint16_t)st->cfg.ttl << 8);
     tw_put16(pkt, n0);
     tw_put16(pkt + 8, n4);
@@ -161,6 +180,26 @@ static uint64_t load_u64(const uint8_t *p)
         v = v << 8 | p[i];
     }
     return v;
+}
+
+void tw_stack_ip_fields_use(tw_stack *st)
+{
+    if (st->ipf_tx) {
+        return; /* (in place) */
+    }
+    /* Below ECN's wrapper when it is in place (ecn.c puts back what it took from
+       dev.transmit when its last user goes, which must then be this one). */
+    bool under_ecn = st->ecn_users != 0;
+    int (**slot)(const uint8_t *, size_t, void *) = under_ecn ? &st->ecn_tx : &st->dev.transmit;
+    void **ud = under_ecn ? &st->ecn_ud : &st->dev.ud;
+    st->ipf_tx = *slot;
+    st->ipf_ud = *ud;
+    *slot = ip_fields_xmit;
+    *ud = st;
+    if (st->plain_xmit == st->ipf_tx && st->plain_ud == st->ipf_ud) {
+        st->plain_xmit = ip_fields_xmit; /* (an untraced stack's, which was dev's) */
+        st->plain_ud = st;
+    }
 }
 
 /* see tcpwave.h */
@@ -209,15 +248,12 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->syn_wscale_mask = (st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u;
     st->dev = *dev;
     st->dev.mtu = mtu;
-    if (st->cfg.ttl != 64 || (st->cfg.tos & 0xfcu)) {
-        st->ipf_tx = st->dev.transmit; /* (stack.h: before plain_xmit takes dev's) */
-        st->ipf_ud = st->dev.ud;
-        st->dev.transmit = ip_fields_xmit;
-        st->dev.ud = st;
-    }
     st->traced = st->cfg.trace != NULL;
     st->plain_xmit = st->traced ? tw_out_traced_xmit : st->dev.transmit;
     st->plain_ud = st->traced ? (void *)st : st->dev.ud;
+    if (st->cfg.ttl != 64 || (st->cfg.tos & 0xfcu)) {
+        tw_stack_ip_fields_use(st);
+    }
     st->close_plain_below = st->traced              ? 0
                             : st->cfg.max_orphans ? st->cfg.max_orphans
                                                   : SIZE_MAX;

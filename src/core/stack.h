@@ -179,6 +179,9 @@ struct tw_stack {
        tw_stack_new; the default stack's packets pay nothing. */
     int (*ipf_tx)(const uint8_t *pkt, size_t len, void *ud);
     void *ipf_ud;
+    /* some socket set its own DS field (tw_socket_set_tos): ip_fields_xmit looks the
+       sender up for each TCP packet */
+    bool tos_socks;
     /* The segment being taken in came CE-marked (RFC 3168 5): set only around the full
        parsers' tw_tcp_input (stack.c tw_stack_input_slow); the usual parse takes only
        packets whose TOS byte is 0. */
@@ -324,6 +327,10 @@ static inline void tw_stack_now_moved(tw_stack *st, tw_time now)
     st->now_ms = tw_div_tick(now);
 }
 
+/* Put stack.c's ip_fields_xmit between the stack and the netdev (once; under ECN's
+   wrapper when that is in place), which writes cfg.ttl and the DS field into each packet
+   as it leaves: for a TTL or DS field other than the built-in ones. */
+void tw_stack_ip_fields_use(tw_stack *st);
 /* Count a drop and emit a DROP trace event (seg may be NULL). */
 void tw_drop(tw_stack *st, enum tw_counter c, const tw_seg_summary *seg,
              const struct tw_socket *conn);

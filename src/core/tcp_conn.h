@@ -447,6 +447,10 @@ typedef struct tw_sock_opts {
     /* SO_LINGER with time 0 (close() aborts): here rather than a flag, whose bit
        TCP_CORK took (few sockets set it; close's usual case asks TW_F_EXTRAS) */
     bool linger0;
+    /* IP_TOS (tw_socket_set_tos): the DS field of the connection's packets, in place of
+       cfg.tos once tos_set; stack.c's ip_fields_xmit reads it as they leave */
+    bool tos_set;
+    uint8_t tos;
     uint32_t rcvq_space, rcvq_read;
     tw_seq rcv_rtt_seq;
     tw_time rcvq_time, rcv_rtt, rcv_rtt_time, rcvq_next;

@@ -92,6 +92,7 @@ typedef struct sc_fd {
     uint32_t ka_idle, ka_intvl;  /* TCP_KEEPIDLE, TCP_KEEPINTVL in seconds, 0 = default */
     uint8_t ka_cnt;              /* TCP_KEEPCNT, 0 = default */
     uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT */
+    uint16_t tos;                /* IP_TOS as set (the DS field) | 0x100; 0: never set */
     bool so_error_reported; /* Linux clears SO_ERROR once read */
     bool reset_reported;    /* ECONNRESET is reported once, then EPIPE */
     bool disconnected;      /* shutdown() in SYN-SENT: Linux's tcp_disconnect cleared

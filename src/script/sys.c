@@ -40,7 +40,7 @@ static const sym symbols[] = {
     {"SO_KEEPALIVE", 9}, {"SO_LINGER", 13}, {"SO_REUSEPORT", 15},
     {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2}, {"TCP_CORK", 3}, {"TCP_KEEPIDLE", 4},
     {"TCP_KEEPINTVL", 5}, {"TCP_KEEPCNT", 6}, {"TCP_INFO", 11}, {"TCP_CONGESTION", 13},
-    {"TCP_USER_TIMEOUT", 18},
+    {"TCP_USER_TIMEOUT", 18}, {"IP_TOS", 1},
     {"POLLIN", 0x1}, {"POLLPRI", 0x2}, {"POLLOUT", 0x4}, {"POLLERR", 0x8}, {"POLLHUP", 0x10},
     {"POLLNVAL", 0x20}, {"POLLRDNORM", 0x40}, {"POLLRDBAND", 0x80}, {"POLLWRNORM", 0x100},
     {"POLLWRBAND", 0x200}, {"POLLRDHUP", 0x2000},
@@ -421,6 +421,7 @@ static sc_call_status sys_accept(sc_runner *r, const tw_sc_event *ev, sc_call_ou
     n->ka_intvl = f->ka_intvl;
     n->ka_cnt = f->ka_cnt;
     n->user_timeout_ms = f->user_timeout_ms;
+    n->tos = f->tos;
     /* accept4(..., SOCK_NONBLOCK) */
     int64_t flags = 0;
     if (strcmp(ev->call.name, "accept4") == 0 && arg(ev, 3) != NULL) {
@@ -1059,6 +1060,13 @@ static sc_call_status sys_setsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
                 return done(out, -1, "EISCONN"); /* (Linux: only before connect) */
             }
             f->fastopen_connect = v != 0;
+        } else if (level == 0 && name == 1) {
+            /* IP_TOS (RFC 9293 3.9.1.9 MUST-48): Linux keeps a TCP socket's ECN bits its
+               own and takes the rest (ip_sock_set_tos) */
+            rc = tw_socket_set_tos(f->s, (uint8_t)v);
+            if (rc == TW_OK) {
+                f->tos = (uint16_t)(0x100u | ((uint8_t)v & 0xfcu));
+            }
         } else if (level == 6 && name == 18) { /* TCP_USER_TIMEOUT, milliseconds */
             if (v < 0 || v > INT32_MAX) {
                 return done(out, -1, "EINVAL");
@@ -1123,6 +1131,8 @@ static sc_call_status sys_getsockopt(sc_runner *r, const tw_sc_event *ev, sc_cal
         have = f->ka_cnt ? f->ka_cnt : r->cfg.keepalive_probes;
     } else if (level == 6 && name == 18) {
         have = f->user_timeout_ms;
+    } else if (level == 0 && name == 1) { /* IP_TOS */
+        have = f->tos ? f->tos & 0xff : r->cfg.tos & 0xfc;
     } else if (level == 6 && name == 2) {
         tw_socket_info info;
         if ((tw_socket_events(f->s) & TW_EV_CONNECTED) &&
@@ -1362,7 +1372,8 @@ const char *sc_syscall_unsupported(const tw_sc_syscall *c, char *buf, size_t cap
                                      "SO_LINGER",      "SO_ERROR",      "TCP_NODELAY",
                                      "TCP_MAXSEG",     "SO_KEEPALIVE",  "TCP_KEEPIDLE",
                                      "TCP_KEEPINTVL",  "TCP_KEEPCNT",   "TCP_USER_TIMEOUT",
-                                     "TCP_FASTOPEN",   "TCP_FASTOPEN_CONNECT", "TCP_CORK"};
+                                     "TCP_FASTOPEN",   "TCP_FASTOPEN_CONNECT", "TCP_CORK",
+                                     "IP_TOS"};
         bool ok = false;
         for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
             ok = ok || strcmp(c->args[2]->str, opts[i]) == 0;
