@@ -40,6 +40,7 @@ static void test_api_null_pointers(void **state)
                      TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_keepalive(NULL, true, 0, 0, 0), TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_user_timeout(NULL, TW_SEC(5)), TW_ERR_INVAL);
+    assert_int_equal(tw_socket_set_tos(NULL, 0xb8), TW_ERR_INVAL);
     assert_int_equal(tw_socket_set_cc(NULL, TW_CC_NEWRENO), TW_ERR_INVAL);
     assert_int_equal(tw_socket_info_get(NULL, NULL), TW_ERR_INVAL);
     assert_int_equal(tw_socket_error(NULL), TW_ERR_INVAL);
@@ -339,7 +340,7 @@ struct reentry {
     tw_stack *st;
     tw_socket *s;
     bool tried;
-    int rc[18];
+    int rc[19];
 };
 
 static void reenter(tw_socket *s, unsigned ev, void *ud)
@@ -371,6 +372,7 @@ static void reenter(tw_socket *s, unsigned ev, void *ud)
     r->rc[i++] = tw_socket_set_reuseaddr(s, true);
     r->rc[i++] = tw_socket_set_cork(s, true);
     r->rc[i++] = (int)tw_socket_send_flags(s, buf, sizeof(buf), TW_MSG_MORE, now);
+    r->rc[i++] = tw_socket_set_tos(s, 0xb8);
 }
 
 /* A passive open's child takes its listener's congestion control (tw_socket_set_cc on
@@ -409,12 +411,12 @@ static void test_api_busy_from_hook(void **state)
     tw_time now = tw_t_now(t);
     TW_SEND(t, now, IN(.flags = TW_ACK | TW_PSH, .seq = 1001, .ack = iss + 1, .len = 10));
     assert_true(r.tried);
-    for (int i = 0; i < 18; i++) {
+    for (int i = 0; i < 19; i++) {
         if (r.rc[i] != TW_ERR_BUSY) {
             fail_msg("call %d from the notify hook returned %d, not TW_ERR_BUSY", i, r.rc[i]);
         }
     }
-    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 18);
+    assert_int_equal(tw_t_counter(t, TW_CNT_API_REFUSED), 19);
     /* Nothing happened: the data is still there, the connection open, no FIN, no RST,
        no setting changed. */
     tw_socket_info info;
