@@ -165,7 +165,7 @@ static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
     }
     uint16_t w0 = tw_get16(pkt), w4 = tw_get16(pkt + 8);
     uint16_t n0 = (uint16_t)((w0 & 0xff03u) | (tos & 0xfcu));
-    uint16_t n4 = (uint16_t)((w4 & 0x00ffu) | (uint16_t)st->cfg.ttl << 8);
+    uint16_t n4 = (uint16_t)((w4 & 0x00ffu) | (uint32_t)st->cfg.ttl << 8);
     tw_put16(pkt, n0);
     tw_put16(pkt + 8, n4);
     ip_cksum_adjust(pkt + 10, w0, n0);
