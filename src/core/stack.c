@@ -133,16 +133,19 @@ static void ip_cksum_adjust(uint8_t *ck, uint16_t old, uint16_t new_)
 }
 
 /* The DS field of a TCP packet we send (a 20-byte IP header: all ours have one): its
-   connection's own (tw_socket_set_tos), a SYN queue entry's listener's, else `dflt`
-   (cfg.tos: segments for no connection, TIME-WAIT records, SYN cookies). */
+   connection's own (tw_socket_set_tos), a SYN queue entry's listener's, a SYN cookie's
+   SYN+ACK its listener's (as Linux answers with the listener's IP_TOS), else `dflt`
+   (cfg.tos: segments for no connection, TIME-WAIT records). */
 static uint8_t sender_tos(tw_stack *st, const uint8_t *pkt, uint8_t dflt)
 {
     const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     tw_hnode *n =
         tw_htab_find(&st->conns, tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp)));
-    const tw_socket *c = !n                   ? NULL
-                         : tw_hnode_is_req(n) ? ((const tw_reqsk *)n)->listener
-                                              : (const tw_socket *)n;
+    const tw_socket *c = n && tw_hnode_is_req(n) ? ((const tw_reqsk *)n)->listener
+                         : n                     ? (const tw_socket *)n
+                         : (tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)
+                             ? tw_port_listener(st, tw_get16(tcp))
+                             : NULL;
     const tw_sock_opts *o = c ? c->opts : NULL;
     return o && o->tos_set ? o->tos : dflt;
 }
