@@ -173,10 +173,11 @@ struct tw_stack {
     uint32_t ecn_users;
     int (*ecn_tx)(const uint8_t *pkt, size_t len, void *ud);
     void *ecn_ud;
-    /* A TTL or DS field other than the built-in 64 and 0 (cfg.ttl, cfg.tos): dev.transmit
-       (and plain_xmit where it was dev's) is stack.c's ip_fields_xmit, which writes them
-       into each packet, then calls the netdev's own (ipf_tx, ipf_ud). Fixed at
-       tw_stack_new; the default stack's packets pay nothing. */
+    /* A TTL or DS field other than the built-in 64 and 0 (cfg.ttl, cfg.tos, or a
+       socket's IP_TOS): dev.transmit (and plain_xmit where it was dev's; ecn_tx while ECN's
+       wrapper is in place) is stack.c's ip_fields_xmit, which writes them into each
+       packet, then calls the netdev's own (ipf_tx, ipf_ud). Put in by tw_stack_new or the
+       first tw_socket_set_tos, never taken out; the default stack's packets pay nothing. */
     int (*ipf_tx)(const uint8_t *pkt, size_t len, void *ud);
     void *ipf_ud;
     /* some socket set its own DS field (tw_socket_set_tos): ip_fields_xmit looks the
