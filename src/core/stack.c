@@ -139,8 +139,8 @@ static void ip_cksum_adjust(uint8_t *ck, uint16_t old, uint16_t new_)
 static uint8_t sender_tos(tw_stack *st, const uint8_t *pkt, uint8_t dflt)
 {
     const uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    tw_hnode *n =
-        tw_htab_find(&st->conns, tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp)));
+    uint64_t key = tw_tuple_key(tw_get32(pkt + 16), tw_get16(tcp + 2), tw_get16(tcp));
+    tw_hnode *n = tw_htab_find(&st->conns, key);
     const tw_socket *c = n && tw_hnode_is_req(n) ? ((const tw_reqsk *)n)->listener
                          : n                     ? (const tw_socket *)n
                          : (tcp[13] & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK)
