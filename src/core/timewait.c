@@ -179,6 +179,27 @@ static void shrink(tw_stack *st)
     room_set(st, &st->tws);
 }
 
+/* Record t, at index i, onto the head of its chain among `mask` + 1 fresh buckets `b`
+   (rehash): its hash is kept, never worked out again. The filter's bit from a table
+   (bit_of's answer by one load: a shift of 1 took two steps and a register, and every
+   record takes this step one to two times over as the table doubles). */
+static const uint32_t bloom_bits[32] = {
+    1u << 0,  1u << 1,  1u << 2,  1u << 3,  1u << 4,  1u << 5,  1u << 6,  1u << 7,
+    1u << 8,  1u << 9,  1u << 10, 1u << 11, 1u << 12, 1u << 13, 1u << 14, 1u << 15,
+    1u << 16, 1u << 17, 1u << 18, 1u << 19, 1u << 20, 1u << 21, 1u << 22, 1u << 23,
+    1u << 24, 1u << 25, 1u << 26, 1u << 27, 1u << 28, 1u << 29, 1u << 30, 1u << 31};
+
+static inline __attribute__((always_inline)) void rehash_one(tw_twbucket *b, uint32_t mask,
+                                                              tw_tw *t, uint32_t i)
+{
+    uint64_t h = t->hash;
+    uint32_t x = (uint32_t)h & mask;
+    assert(bloom_bits[h >> 59] == bit_of(h));
+    t->hnext = b[x].head;
+    b[x].head = i;
+    b[x].bloom |= bloom_bits[h >> 59];
+}
+
 /* Rebuild the chains for `nb` buckets; on NOMEM keep the old ones (longer chains). */
 static bool rehash(tw_stack *st, uint32_t nb)
 {
@@ -200,24 +221,27 @@ static bool rehash(tw_stack *st, uint32_t nb)
     tw_mem_free(&st->mem, T->b, nb_of(T) * sizeof(*T->b));
     T->b = b;
     T->mask = nb - 1;
-    /* Chunk by chunk: the records of one are contiguous. */
+    /* Chunk by chunk: the records of one are contiguous. Eight records a step, the
+       loop's own steps taken on one record in eight: each record moves one to two times
+       over as the table doubles (lifecycle -0.6 against four a step; the filter's bits
+       from a table and the records by a pointer -1.9 against GCC's own unrolling by
+       four). */
     uint32_t mask = nb - 1;
     for (uint32_t base = 0; base < T->count; base += CHUNK) {
-        tw_tw *chunk = T->dir[base >> CHUNK_BITS];
+        tw_tw *t = T->dir[base >> CHUNK_BITS];
         uint32_t n = T->count - base < CHUNK ? T->count - base : CHUNK;
-        /* (unrolled by four: the loop's own steps on one record in four; each record is
-           hashed again one to two times over as the table doubles: lifecycle -4 instr,
-           the same at eight) */
+        tw_tw *end8 = t + (n & ~7u), *end = t + n;
+        uint32_t i = base;
+        for (; t != end8; t += 8, i += 8) {
 #if defined(__GNUC__)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 #endif
-        for (uint32_t j = 0; j < n; j++) {
-            tw_tw *t = &chunk[j];
-            uint64_t h = t->hash; /* (kept: no hashing again) */
-            tw_twbucket *bk = &b[(uint32_t)h & mask];
-            t->hnext = bk->head;
-            bk->head = base + j;
-            bk->bloom |= bit_of(h);
+            for (uint32_t k = 0; k < 8; k++) {
+                rehash_one(b, mask, &t[k], i + k);
+            }
+        }
+        for (; t != end; t++, i++) {
+            rehash_one(b, mask, t, i);
         }
     }
     room_set(st, T);
