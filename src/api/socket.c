@@ -163,8 +163,8 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     uint32_t f = s->flags;
     l->n++; /* tw_port_new's step, the leaf in hand */
     p->nbound = 1;
-    _Static_assert(TW_F_REUSE == 1u << 2, "TW_F_REUSE's bit");
-    p->nreuse = (f >> 2) & 1u; /* (TW_F_REUSE) */
+    _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
+    p->nreuse = f >> 31; /* (TW_F_REUSE) */
     s->lport = port;
     s->flags = f | TW_F_BOUND;
     return 0;
@@ -211,8 +211,8 @@ int tw_socket_set_reuseaddr(tw_socket *s, bool on)
     }
     /* (the flag by a shift of the bool, 0 or 1: GCC's choice between two values took a
        conditional move and two more steps) */
-    _Static_assert(TW_F_REUSE == 1u << 2, "TW_F_REUSE's bit");
-    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 2;
+    _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
+    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 31;
     return 0;
 }
 

@@ -40,7 +40,9 @@ enum tw_obj_kind {
 /* flags */
 #define TW_F_LISTENER (1u << 0)
 #define TW_F_BOUND (1u << 1)
-#define TW_F_REUSE (1u << 2)
+#define TW_F_HOLES (1u << 2) /* c->ooo && c->ooo->n: out-of-order data held, kept in the
+                                flags so that the usual segment's and ACK's "no hole, no
+                                D-SACK" is a test of c->flags (tcp_in.c ooo_pull) */
 #define TW_F_ORPHAN (1u << 3)     /* the application closed its handle */
 #define TW_F_FIN_QUEUED (1u << 4) /* shutdown(WR): FIN goes after the queued data */
 #define TW_F_PEER_FIN (1u << 5)   /* the peer's FIN was received in order */
@@ -69,15 +71,16 @@ enum tw_obj_kind {
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
 #define TW_F_CC_NEWRENO (1u << 27) /* congestion control: NewReno, else CUBIC (tw_conn_cc) */
-#define TW_F_AUTOBOUND (1u << 29) /* its port was chosen by connect (tw_port nauto) */
 #define TW_F_BUF_LOWERED (1u << 28) /* a buffer limit was lowered on the connection: more
                                        can be held or promised than it (tw_conn_rcv_space) */
-#define TW_F_HOLES (1u << 30) /* c->ooo && c->ooo->n: out-of-order data held, kept in the
-                                 flags so that the usual segment's and ACK's "no hole, no
-                                 D-SACK" is a test of c->flags (tcp_in.c ooo_pull) */
-#define TW_F_EXTRAS (1u << 31) /* c->ooo, c->sb or c->opts was made (set where each is,
+#define TW_F_EXTRAS (1u << 29) /* c->ooo, c->sb or c->opts was made (set where each is,
                                   never taken back): tw_conn_free's usual case asks this
                                   flag, in a register, instead of the three pointers */
+/* The two flags a TIME-WAIT record keeps for its port's count (timewait.c make_in),
+   the top two bits: the record takes them with one mask, and bind() SO_REUSEADDR's by a
+   shift alone. */
+#define TW_F_AUTOBOUND (1u << 30) /* its port was chosen by connect (tw_port nauto) */
+#define TW_F_REUSE (1u << 31)
 /* tcp_out.c push_last's rare cases among the flags (SACK blocks to carry, a persist
    timer), which tw_socket_send asks with its own test of the flags, so that its push
    (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. */

@@ -544,15 +544,9 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        is there (tcp_in.c new_child), takes one (record_takes_port). The two flags in the
        id's top bits (TW_TW_ID_REUSE, TW_TW_ID_AUTO). */
     uint32_t cf = c->flags;
-    _Static_assert(TW_F_REUSE << 28 == TW_TW_ID_REUSE, "TW_TW_ID_REUSE: TW_F_REUSE's bit");
-    _Static_assert(TW_F_AUTOBOUND << 2 == TW_TW_ID_AUTO, "TW_TW_ID_AUTO: TW_F_AUTOBOUND's");
-    /* (both flags moved by one multiply: each bit times 2^28 + 2^2 lands where the two
-       asserts say, the rest, bit 4 and past bit 31, masked off) */
-    _Static_assert(TW_F_AUTOBOUND << 28 == 0 && (TW_F_REUSE << 2) < (1u << 30),
-                   "TW_TW_ID_*: the multiply's other products fall outside the two bits");
-    t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) |
-                 (((cf & (TW_F_REUSE | TW_F_AUTOBOUND)) * ((1u << 28) | (1u << 2))) &
-                  (TW_TW_ID_REUSE | TW_TW_ID_AUTO));
+    _Static_assert(TW_F_REUSE == TW_TW_ID_REUSE && TW_F_AUTOBOUND == TW_TW_ID_AUTO,
+                   "TW_TW_ID_*: the flags' own bits");
+    t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) | (cf & (TW_TW_ID_REUSE | TW_TW_ID_AUTO));
     /* (`ack`: taken after the ACK, where only c is kept across the call:
        tw_out_ack_last_free, or make_end_rare) */
     if (!ack && __builtin_expect(!(cf & TW_F_BOUND), 0)) {
