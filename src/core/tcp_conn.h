@@ -1781,8 +1781,9 @@ void tw_timewait_make(tw_socket *c);
    table (TW_F_HASHED) and the lookup's cached connection (stack.h last_conn: conn_find
    leaves the one it finds there), neither asked. It sends the last ACK
    (tw_out_ack_last) from c too, once the record is made: the record's window field is
-   the ACK's, worked out once. */
-void tw_timewait_make_found_ack(tw_stack *st, tw_socket *c);
+   the ACK's, worked out once. (c first: the function ends in a tail call that takes c
+   first, tw_out_ack_last_free, with no register moved for it.) */
+void tw_timewait_make_found_ack(tw_socket *c, tw_stack *st);
 /* A TIME-WAIT record of a listener's child, which holds no count of its port while its
    listener is there (tcp_in.c new_child), takes one (timewait.c make_in_as; for
    tw_timewait_make_found_ack's record, tw_out_ack_last_free). */
@@ -1808,7 +1809,7 @@ static inline __attribute__((always_inline)) bool tw_timewait_enter_ack(tw_stack
     const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
-        tw_timewait_make_found_ack(st, c);
+        tw_timewait_make_found_ack(c, st);
         return true;
     }
     tw_out_ack_last(c);

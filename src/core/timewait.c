@@ -617,7 +617,7 @@ static __attribute__((noinline)) void make_unhashed(tw_socket *c)
     make_in(c, hash_of(&c->st->tws, c->h.key), false);
 }
 
-void tw_timewait_make_found_ack(tw_stack *st, tw_socket *c)
+void tw_timewait_make_found_ack(tw_socket *c, tw_stack *st)
 {
     make_in_as(st, c, c->hash, true, true, true);
 }
