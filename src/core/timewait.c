@@ -102,6 +102,7 @@ static bool reserve(tw_stack *st)
         T->dir[0] = n;
         T->cap0 = ncap;
         tail_set(T, T->tail); /* (its records moved) */
+        T->end = &n[T->count];
         return true;
     }
     if (T->ndir == T->dircap) {
@@ -126,6 +127,7 @@ static bool reserve(tw_stack *st)
         T->cap0 = n;
     }
     T->dir[T->ndir++] = c;
+    T->end = c; /* (count was the capacity: its index is the new chunk's first) */
     return true;
 }
 
@@ -155,6 +157,7 @@ static void shrink_chunks(tw_stack *st)
         T->ndir = T->dircap = T->cap0 = T->mask = 0;
         T->head = TW_TW_NIL;
         tail_set(T, TW_TW_NIL);
+        T->end = NULL;
         return;
     }
     if (T->ndir > 1 && T->count + CHUNK / 2 <= (T->ndir - 1) * CHUNK) {
@@ -169,6 +172,7 @@ static void shrink_chunks(tw_stack *st)
             T->dir[0] = n;
             T->cap0 = ncap;
             tail_set(T, T->tail); /* (its records moved) */
+            T->end = &n[T->count];
         }
     }
 }
@@ -350,7 +354,9 @@ static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
             rec(T, l->fnext)->fprev = i;
         }
         *t = *l;
+        t = l;
     }
+    T->end = t; /* (index last's place: the record there moved, or was t) */
     T->count--;
     if (T->count && nb_of(T) > BUCKETS_MIN && T->count < nb_of(T) / 2) {
         rehash(st, nb_of(T) / 2); /* (T->room set again there) */
@@ -517,7 +523,15 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     assert(st->timer_held != c);
     assert(hashed == ((c->flags & TW_F_HASHED) != 0));
     uint32_t i = T->count++;
-    tw_tw *t = rec(T, i);
+    tw_tw *t = T->end;
+    assert(t == rec(T, i));
+    /* (the next place: the next record's in the chunk, else the next chunk's first if
+       there is one, else the table grows first, reserve, which sets it) */
+    if (__builtin_expect((i + 1) % CHUNK != 0, 1)) {
+        T->end = t + 1;
+    } else {
+        T->end = i + 1 < capacity(T) ? T->dir[(i + 1) >> CHUNK_BITS] : NULL;
+    }
     /* (c->h.key: tw_tuple_key(c->raddr, c->rport, c->lport)) */
     assert(h == hash_of(T, c->h.key));
     tw_twbucket *bk = &T->b[bucket_of(T, h)];
