@@ -683,29 +683,31 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
    hashed last (st->isn_mid_peer, tcp_conn.c tuple_hash_new_peer) passed that test: a
    segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
    usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
-   our address does not change. So for that peer, most often the one a client connects
-   to again, only the range its first value (0, stack.c) is in is asked. */
+   our address does not change. So for that peer (`known`: addr is st->isn_mid_peer),
+   most often the one a client connects to again, only the range its first value (0,
+   stack.c) is in is asked. */
 static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stack *st,
-                                                                   uint32_t addr)
+                                                                   uint32_t addr, bool known)
 {
     if (addr - 1u >= 0xfffffffeu) { /* (0 and all ones) */
         return true;
     }
-    if (addr == st->isn_mid_peer) {
-        assert(!tw_ipv4_bad_source(addr, st->cfg.addr));
+    if (known) {
+        assert(addr == st->isn_mid_peer && !tw_ipv4_bad_source(addr, st->cfg.addr));
         return false;
     }
     return tw_ipv4_bad_source(addr, st->cfg.addr);
 }
 
-int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
+/* tw_socket_connect's steps after its call's entry for a fresh socket, `known` whether
+   the peer is the one hashed last (st->isn_mid_peer): asked once, by the caller, for
+   the bad-address test's shortcut and the ISN's prepared first word alike. */
+static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uint32_t addr,
+                                                               uint16_t port, bool known)
 {
-    ENTER(s, now);
     tw_stack *st = s->st;
     int rc;
-    if (__builtin_expect(!fresh(s), 0)) {
-        return connect_not_fresh(s, addr, port);
-    } else if (port == 0 || connect_bad_peer(st, addr)) {
+    if (port == 0 || connect_bad_peer(st, addr, known)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
            loopback, which never leaves a host, or our own) are those none may go to. */
@@ -732,7 +734,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
            connect_new_peer. The timestamp offset goes straight to the socket: nothing
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
-        if (__builtin_expect(addr != st->isn_mid_peer, 0)) {
+        if (!known) {
             return connect_new_peer(s, addr, port, hash);
         }
         uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
@@ -740,6 +742,29 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     }
     leave(st);
     return rc;
+}
+
+/* connect_fresh for a peer other than the one hashed last. Out of line: the usual
+   connect's peer is that one. */
+static __attribute__((noinline)) int connect_other_peer(tw_socket *s, uint32_t addr,
+                                                        uint16_t port)
+{
+    return connect_fresh(s, addr, port, false);
+}
+
+/* see tcpwave.h */
+int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
+{
+    ENTER(s, now);
+    if (__builtin_expect(!fresh(s), 0)) {
+        return connect_not_fresh(s, addr, port);
+    }
+    /* (the peer hashed last asked once, for both of connect_fresh's uses; the rest of
+       the call's tests there, after it) */
+    if (__builtin_expect(addr != s->st->isn_mid_peer, 0)) {
+        return connect_other_peer(s, addr, port);
+    }
+    return connect_fresh(s, addr, port, true);
 }
 
 /* Where send's `n` bytes go in the send ring in one piece, with the room for them (a
