@@ -401,10 +401,18 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
                                                                bool usual)
 {
     assert(st == s->st); /* (the caller's, in a register) */
-    if (usual || __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
-        s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
+    /* The receive window's scale and the send MSS until the SYN+ACK tells (S4): a new
+       socket has the default buffer's scale and 536 (tcp_conn.h TW_CONN_SND_MSS_FIRST),
+       which a fresh one keeps to here, so the usual case (the default buffer) stores
+       neither. */
+    if (usual) {
+        assert(s->rcvbuf_cap == st->cfg.rcvbuf && s->rcv_wscale == st->conn_wscale &&
+               s->snd_mss == TW_CONN_SND_MSS_FIRST);
     } else {
-        s->rcv_wscale = wscale_of_own_buffer(s);
+        s->rcv_wscale = __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)
+                            ? st->conn_wscale /* the default buffer's, worked out once */
+                            : wscale_of_own_buffer(s);
+        s->snd_mss = TW_CONN_SND_MSS_FIRST;
     }
     tw_seq isn = tw_seq_make(iss), isn1 = tw_seq_add(isn, 1);
     s->iss = isn;
@@ -413,7 +421,6 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     s->snd_nxt = isn1;
     s->snd_max = isn1;
     s->snd_buf_seq = isn1;
-    s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
     /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is
        in no table. The lookup's hash: the same key, not hashed again. */
     assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(s->raddr, s->rport, s->lport));

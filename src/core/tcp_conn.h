@@ -583,6 +583,12 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
 /* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.c checks it). */
 #define TW_CONN_DEADLINES_AT offsetof(struct tw_socket, rto_at)
 #define TW_CONN_DEADLINES_END (offsetof(struct tw_socket, ka_at) + sizeof(tw_time))
+/* A socket's send MSS until the SYN+ACK tells (S4: 536, RFC 9293 3.7.1's default, as
+   Linux's new socket reports it), and its receive window's scale before connect, the
+   default buffer's (st->conn_wscale): a new socket has both (tw_conn_init_as, and
+   tw_conn_open_wide's template), so that connect's usual case (the default buffer)
+   stores neither (socket.c connect_start). A passive open's child sets its own. */
+#define TW_CONN_SND_MSS_FIRST 536u
 /* The 16-byte runs of a new connection that st->conn_tmpl holds (stack.h), each with a
    field set from the stack's configuration among zeros (tcp_conn.c checks them). */
 #define TW_CONN_TMPL_FLAGS offsetof(struct tw_socket, flags)
@@ -764,6 +770,11 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     }
     memcpy((uint8_t *)c + TW_CONN_TMPL_RTO, st->conn_tmpl[2], 16);
 #endif
+    if (!child) {
+        /* (not in a 16-byte run of the template: tw_conn_open_wide's runs hold them) */
+        c->snd_mss = TW_CONN_SND_MSS_FIRST;
+        c->rcv_wscale = st->conn_wscale;
+    }
     c->kind = TW_OBJ_CONN;
     c->st = st;
     c->id = id;
