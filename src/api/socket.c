@@ -366,6 +366,18 @@ static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s
                               : tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
 }
 
+/* A fresh socket's receive window scale for its buffer (RFC 7323 2.2), set where the
+   buffer or its lock is (tw_socket_set_bufsizes, connect_renew_failed; a new socket has
+   the default buffer's, tcp_conn.h TW_CONN_SND_MSS_FIRST), so that connect finds it
+   set and asks nothing about the buffer. */
+static void fresh_wscale_set(tw_socket *s)
+{
+    assert(fresh(s));
+    s->rcv_wscale = s->rcvbuf_cap == s->st->cfg.rcvbuf
+                        ? s->st->conn_wscale /* the default buffer's, worked out once */
+                        : wscale_of_own_buffer(s);
+}
+
 /* A connect that fails after it set the 4-tuple: the socket as it was, and the call's
    end. */
 static __attribute__((noinline)) int connect_undo(tw_socket *s, int rc)
@@ -392,8 +404,8 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
 }
 
 /* connect's steps once its 4-tuple is known to be free, with its ISN `iss` and the key's
-   tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook, the
-   default receive buffer and room in the table (its tests are then not made again, and
+   tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook and
+   room in the table (its tests are then not made again, and
    their calls are not there to keep registers for). */
 static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
                                                                uint32_t iss, uint64_t hash,
@@ -401,19 +413,12 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
                                                                bool usual)
 {
     assert(st == s->st); /* (the caller's, in a register) */
-    /* The receive window's scale and the send MSS until the SYN+ACK tells (S4): a new
-       socket has the default buffer's scale and 536 (tcp_conn.h TW_CONN_SND_MSS_FIRST),
-       which a fresh one keeps to here, so the usual case (the default buffer) stores
-       neither. */
-    if (usual) {
-        assert(s->rcvbuf_cap == st->cfg.rcvbuf && s->rcv_wscale == st->conn_wscale &&
-               s->snd_mss == TW_CONN_SND_MSS_FIRST);
-    } else {
-        s->rcv_wscale = __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)
-                            ? st->conn_wscale /* the default buffer's, worked out once */
-                            : wscale_of_own_buffer(s);
-        s->snd_mss = TW_CONN_SND_MSS_FIRST;
-    }
+    /* The receive window's scale and the send MSS until the SYN+ACK tells (S4): a fresh
+       socket has them set, its buffer's scale (fresh_wscale_set) and 536 (tcp_conn.h
+       TW_CONN_SND_MSS_FIRST), so connect stores neither. */
+    assert(s->rcv_wscale == (s->rcvbuf_cap == st->cfg.rcvbuf ? st->conn_wscale
+                                                              : wscale_of_own_buffer(s)) &&
+           s->snd_mss == TW_CONN_SND_MSS_FIRST);
     tw_seq isn = tw_seq_make(iss), isn1 = tw_seq_add(isn, 1);
     s->iss = isn;
     s->snd_una = isn;
@@ -527,15 +532,13 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
 }
 
 /* connect's last step once its 4-tuple is known free: connect_start, or for a trace
-   hook, a receive buffer other than the default or a table to grow, connect_start_other
+   hook or a table to grow, connect_start_other
    (tail-called: the usual connect keeps no frame for it). */
 static inline __attribute__((always_inline)) int connect_go(tw_stack *st, tw_socket *s,
                                                             uint32_t iss, uint64_t hash,
                                                             tw_hnode **slot, uint8_t *tag)
 {
-    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
-                             st->conns.count > st->conns.mask,
-                         0)) {
+    if (__builtin_expect(st->cfg.trace != NULL || st->conns.count > st->conns.mask, 0)) {
         return connect_start_other(s, iss, hash);
     }
     return connect_start(st, s, iss, hash, slot, tag, true);
@@ -563,7 +566,7 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
    part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
    the usual connect makes no call but the SYN's: its other cases go to functions of
    their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
-   hook, a receive buffer other than the default, a table to grow: connect_lookup, then
+   hook or a table to grow: connect_lookup, then
    connect_start_other). The 4-tuple is free when the two filters say so at once,
    as they most often do (tw_htab_find_hashed's tag, with its prefetch of the bucket the
    insert writes, and tw_timewait_find_pre's filter). */
@@ -576,11 +579,12 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     size_t bi = (size_t)hash & st->conns.mask;
     const tw_twtab *T = &st->tws;
     /* connect_go's tests first, while registers are free (after the filters' work they
-       took a callee-saved one): a trace hook, a receive buffer other than the default
-       or a table to grow take connect_lookup's full lookups, which come to
-       connect_start_other as connect_go would. */
+       took a callee-saved one): a trace hook or a table to grow take connect_lookup's
+       full lookups, which come to connect_start_other as connect_go would. (A receive
+       buffer other than the default is not asked: its scale is set with it,
+       fresh_wscale_set.) */
     if (__builtin_expect(!st->conns.tag || st->cfg.trace != NULL ||
-                             s->rcvbuf_cap != st->cfg.rcvbuf || st->conns.count > st->conns.mask,
+                             st->conns.count > st->conns.mask,
                          0)) {
         return connect_lookup(s, iss, hash);
     }
@@ -668,6 +672,7 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     s->rcvbuf_cap = rcvbuf;
     s->local_mss = mss;
     s->lport = lport;
+    fresh_wscale_set(s); /* (its buffer and lock as they were) */
     return true;
 }
 
@@ -1798,6 +1803,8 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
         s->rcvbuf_cap = rcvbuf;
         if (s->flags & TW_F_LISTENER) {
             s->syn_wnd = tw_syn_wnd(rcvbuf); /* (the next SYN's: tcp_conn.h) */
+        } else if (fresh(s)) {
+            fresh_wscale_set(s); /* (the scale connect offers: its buffer's, and lock's) */
         }
     }
     return 0;

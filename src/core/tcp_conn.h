@@ -586,8 +586,9 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
 /* A socket's send MSS until the SYN+ACK tells (S4: 536, RFC 9293 3.7.1's default, as
    Linux's new socket reports it), and its receive window's scale before connect, the
    default buffer's (st->conn_wscale): a new socket has both (tw_conn_init_as, and
-   tw_conn_open_wide's template), so that connect's usual case (the default buffer)
-   stores neither (socket.c connect_start). A passive open's child sets its own. */
+   tw_conn_open_wide's template), and a fresh socket's buffer setting sets the scale
+   with it (socket.c fresh_wscale_set), so that connect stores neither and asks nothing
+   about the buffer (socket.c connect_start). A passive open's child sets its own. */
 #define TW_CONN_SND_MSS_FIRST 536u
 /* The 16-byte runs of a new connection that st->conn_tmpl holds (stack.h), each with a
    field set from the stack's configuration among zeros (tcp_conn.c checks them). */
