@@ -531,66 +531,15 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
     return connect_start_other(s, iss, hash);
 }
 
-/* connect's last step once its 4-tuple is known free: connect_start, or for a trace
-   hook or a table to grow, connect_start_other
-   (tail-called: the usual connect keeps no frame for it). */
-static inline __attribute__((always_inline)) int connect_go(tw_stack *st, tw_socket *s,
-                                                            uint32_t iss, uint64_t hash,
-                                                            tw_hnode **slot, uint8_t *tag)
+/* connect's steps once the TIME-WAIT table has ruled its 4-tuple out, with no trace
+   hook and room in the table (connect_hashed's tests): the connection table's tag byte
+   asked, then connect_start
+   in its usual case (its slot and tag byte kept for the insert: the tag's byte store
+   otherwise made GCC load the table's arrays and work the index out again after it). */
+static inline __attribute__((always_inline)) int connect_tag_start(tw_stack *st, tw_socket *s,
+                                                                   uint32_t iss, uint64_t hash)
 {
-    if (__builtin_expect(st->cfg.trace != NULL || st->conns.count > st->conns.mask, 0)) {
-        return connect_start_other(s, iss, hash);
-    }
-    return connect_start(st, s, iss, hash, slot, tag, true);
-}
-
-/* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
-   TIME-WAIT table's filter did not: most often a bit another record of the bucket set
-   (one connect in twenty with as many records as buckets). The chain walked
-   (tw_timewait_find_pre's walk): only a record of this 4-tuple goes to connect_lookup,
-   else connect goes on as in its usual case. Out of line, as connect_lookup: in line,
-   the call made connect keep a frame on its usual path. */
-static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t iss,
-                                                         uint64_t hash)
-{
-    tw_stack *st = s->st;
-    const tw_twtab *T = &st->tws;
-    if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
-        return connect_lookup(s, iss, hash);
-    }
     size_t bi = (size_t)hash & st->conns.mask;
-    return connect_go(st, s, iss, hash, &st->conns.b[bi], &st->conns.tag[bi]);
-}
-
-/* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
-   part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
-   the usual connect makes no call but the SYN's: its other cases go to functions of
-   their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
-   hook or a table to grow: connect_lookup, then
-   connect_start_other). The 4-tuple is free when the two filters say so at once,
-   as they most often do (tw_htab_find_hashed's tag, with its prefetch of the bucket the
-   insert writes, and tw_timewait_find_pre's filter). */
-static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
-                                                                uint32_t m, uint64_t hash)
-{
-    uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
-    s->ts_offset = (uint32_t)(h >> 32);
-    tw_stack *st = s->st;
-    size_t bi = (size_t)hash & st->conns.mask;
-    const tw_twtab *T = &st->tws;
-    /* connect_go's tests first, while registers are free (after the filters' work they
-       took a callee-saved one): a trace hook or a table to grow take connect_lookup's
-       full lookups, which come to connect_start_other as connect_go would. (A receive
-       buffer other than the default is not asked: its scale is set with it,
-       fresh_wscale_set.) */
-    if (__builtin_expect(!st->conns.tag || st->cfg.trace != NULL ||
-                             st->conns.count > st->conns.mask,
-                         0)) {
-        return connect_lookup(s, iss, hash);
-    }
-    /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
-       byte store below otherwise made GCC load the table's arrays and work the index
-       out again after it) */
     tw_hnode **slot = &st->conns.b[bi];
     uint8_t *tag = &st->conns.tag[bi];
     if (((unsigned)*tag >> (hash >> 61)) & 1u) {
@@ -603,11 +552,63 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     } else {
         TW_PREFETCH(slot);
     }
+    return connect_start(st, s, iss, hash, slot, tag, true);
+}
+
+/* connect of a bound socket whose 4-tuple the TIME-WAIT table's filter did not rule out:
+   most often a bit another record of the bucket set (one connect in twenty with as many
+   records as buckets). The chain walked (tw_timewait_find_pre's walk): only a record of
+   this 4-tuple goes to connect_lookup, else connect goes on as in its usual case
+   (connect_tag_start). Out of line, as connect_lookup: in line, the call made connect
+   keep a frame on its usual path. */
+static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t iss,
+                                                         uint64_t hash)
+{
+    tw_stack *st = s->st;
+    const tw_twtab *T = &st->tws;
+    if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
+        return connect_lookup(s, iss, hash);
+    }
+    /* (connect_tag_start's conditions: tested by the caller, connect_hashed) */
+    assert(st->conns.tag && !st->cfg.trace && st->conns.count <= st->conns.mask);
+    return connect_tag_start(st, s, iss, hash);
+}
+
+/* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
+   part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
+   the usual connect makes no call but the SYN's: its other cases go to functions of
+   their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
+   hook or a table to grow: connect_lookup, then connect_start_other). The 4-tuple is
+   free when the two filters say so at once, as they most often do
+   (tw_timewait_find_pre's filter, then tw_htab_find_hashed's tag, with its prefetch of
+   the bucket the insert writes). */
+static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
+                                                                uint32_t m, uint64_t hash)
+{
+    uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
+    s->ts_offset = (uint32_t)(h >> 32);
+    tw_stack *st = s->st;
+    const tw_twtab *T = &st->tws;
+    /* connect_start's usual case's tests first, while registers are free (after the
+       filters' work they took a callee-saved one): a trace hook or a table to grow take
+       connect_lookup's full lookups, which come to connect_start_other. (A receive
+       buffer other than the default is not asked: its scale is set with it,
+       fresh_wscale_set.) */
+    if (__builtin_expect(!st->conns.tag || st->cfg.trace != NULL ||
+                             st->conns.count > st->conns.mask,
+                         0)) {
+        return connect_lookup(s, iss, hash);
+    }
+    /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
+       byte store below otherwise made GCC load the table's arrays and work the index
+       out again after it) */
+    /* (the TIME-WAIT table's filter first: the connection table's slot and tag byte,
+       kept for the insert, then take no registers across its test; lifecycle -0.5) */
     if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
-    return connect_start(st, s, iss, hash, slot, tag, true);
+    return connect_tag_start(st, s, iss, hash);
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):
