@@ -183,16 +183,17 @@ static void shrink(tw_stack *st)
     room_set(st, &st->tws);
 }
 
-/* Record t, at index i, onto the head of its chain among `mask` + 1 fresh buckets `b`
-   (rehash): its hash is kept, never worked out again. The filter's bit from a table
-   (bit_of's answer by one load: a shift of 1 took two steps and a register, and every
-   record takes this step one to two times over as the table doubles). */
+/* bit_of's answers, for rehash_one: one load where a shift of 1 took two steps and a
+   register, and every record takes that step one to two times over as the table
+   doubles. */
 static const uint32_t bloom_bits[32] = {
     1u << 0,  1u << 1,  1u << 2,  1u << 3,  1u << 4,  1u << 5,  1u << 6,  1u << 7,
     1u << 8,  1u << 9,  1u << 10, 1u << 11, 1u << 12, 1u << 13, 1u << 14, 1u << 15,
     1u << 16, 1u << 17, 1u << 18, 1u << 19, 1u << 20, 1u << 21, 1u << 22, 1u << 23,
     1u << 24, 1u << 25, 1u << 26, 1u << 27, 1u << 28, 1u << 29, 1u << 30, 1u << 31};
 
+/* Record t, at index i, onto the head of its chain among `mask` + 1 fresh buckets `b`
+   (rehash): its hash is kept, never worked out again. */
 static inline __attribute__((always_inline)) void rehash_one(tw_twbucket *b, uint32_t mask,
                                                               tw_tw *t, uint32_t i)
 {
