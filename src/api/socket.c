@@ -1709,8 +1709,16 @@ int tw_socket_close(tw_socket *s, tw_time now)
        asked here too, in the same test of the flags, rather than there again after it:
        close_other takes those (its push takes every case). */
     const tw_stack *st = s->st;
-    if (__builtin_expect(((1u << s->state) &
-                          ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+    /* The next state by a table, which answers 0 (CLOSED) for a state other than the two
+       of the usual close: one load for both the state's test and its next (the choice of
+       two took four steps, the state's own test by a mask three more). */
+    static const uint8_t after_close[TW_STATE_COUNT_] = {
+        [TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1, /* S10 */
+        [TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK,    /* S13 */
+    };
+    assert(s->state < TW_STATE_COUNT_);
+    unsigned next = after_close[s->state];
+    if (__builtin_expect(next != 0 &&
                              !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
                                            TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) &&
                              s->rcv.len == 0 && st->norphans < st->close_plain_below,
@@ -1718,15 +1726,9 @@ int tw_socket_close(tw_socket *s, tw_time now)
         assert(close_usual(s) && !st->cfg.trace);
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         s->st->norphans++;
-        /* (the next state by a table: one load, where the choice of two took four steps) */
-        static const uint8_t after_close[TW_STATE_COUNT_] = {
-            [TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1, /* S10 */
-            [TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK,    /* S13 */
-        };
-        tw_state next = (tw_state)after_close[s->state];
         /* (tw_conn_set_state_untraced's steps: neither state counts anything) */
         assert(next == TW_STATE_FIN_WAIT_1 || next == TW_STATE_LAST_ACK);
-        assert(tw_conn_edge_legal((tw_state)s->state, next));
+        assert(tw_conn_edge_legal((tw_state)s->state, (tw_state)next));
         s->state = (uint8_t)next;
         /* tw_out_push's sending step (a FIN queued), then the call's end: a tail call */
         return tw_out_push_now_leave(s);
