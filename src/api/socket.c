@@ -594,9 +594,10 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
        connect_lookup's full lookups, which come to connect_start_other. (A receive
        buffer other than the default is not asked: its scale is set with it,
        fresh_wscale_set.) */
-    if (__builtin_expect(!st->conns.tag || st->cfg.trace != NULL ||
-                             st->conns.count > st->conns.mask,
-                         0)) {
+    /* (the connection table has its tags for the stack's life: made tagged with it,
+       stack.c, and kept tagged through every resize, htab.c) */
+    assert(st->conns.tag != NULL);
+    if (__builtin_expect(st->cfg.trace != NULL || st->conns.count > st->conns.mask, 0)) {
         return connect_lookup(s, iss, hash);
     }
     /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
