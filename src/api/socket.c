@@ -163,8 +163,8 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     uint32_t f = s->flags;
     l->n++; /* tw_port_new's step, the leaf in hand */
     p->nbound = 1;
-    _Static_assert(TW_F_REUSE == 1u << 2, "TW_F_REUSE's bit");
-    p->nreuse = (f >> 2) & 1u; /* (TW_F_REUSE) */
+    _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
+    p->nreuse = f >> 31; /* (TW_F_REUSE) */
     s->lport = port;
     s->flags = f | TW_F_BOUND;
     return 0;
@@ -211,8 +211,8 @@ int tw_socket_set_reuseaddr(tw_socket *s, bool on)
     }
     /* (the flag by a shift of the bool, 0 or 1: GCC's choice between two values took a
        conditional move and two more steps) */
-    _Static_assert(TW_F_REUSE == 1u << 2, "TW_F_REUSE's bit");
-    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 2;
+    _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
+    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 31;
     return 0;
 }
 
@@ -366,6 +366,18 @@ static __attribute__((noinline)) uint8_t wscale_of_own_buffer(const tw_socket *s
                               : tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
 }
 
+/* A fresh socket's receive window scale for its buffer (RFC 7323 2.2), set where the
+   buffer or its lock is (tw_socket_set_bufsizes, connect_renew_failed; a new socket has
+   the default buffer's, tcp_conn.h TW_CONN_SND_MSS_FIRST), so that connect finds it
+   set and asks nothing about the buffer. */
+static void fresh_wscale_set(tw_socket *s)
+{
+    assert(fresh(s));
+    s->rcv_wscale = s->rcvbuf_cap == s->st->cfg.rcvbuf
+                        ? s->st->conn_wscale /* the default buffer's, worked out once */
+                        : wscale_of_own_buffer(s);
+}
+
 /* A connect that fails after it set the 4-tuple: the socket as it was, and the call's
    end. */
 static __attribute__((noinline)) int connect_undo(tw_socket *s, int rc)
@@ -392,8 +404,8 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
 }
 
 /* connect's steps once its 4-tuple is known to be free, with its ISN `iss` and the key's
-   tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook, the
-   default receive buffer and room in the table (its tests are then not made again, and
+   tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook and
+   room in the table (its tests are then not made again, and
    their calls are not there to keep registers for). */
 static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
                                                                uint32_t iss, uint64_t hash,
@@ -401,11 +413,12 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
                                                                bool usual)
 {
     assert(st == s->st); /* (the caller's, in a register) */
-    if (usual || __builtin_expect(s->rcvbuf_cap == st->cfg.rcvbuf, 1)) {
-        s->rcv_wscale = st->conn_wscale; /* the default buffer's, worked out once */
-    } else {
-        s->rcv_wscale = wscale_of_own_buffer(s);
-    }
+    /* The receive window's scale and the send MSS until the SYN+ACK tells (S4): a fresh
+       socket has them set, its buffer's scale (fresh_wscale_set) and 536 (tcp_conn.h
+       TW_CONN_SND_MSS_FIRST), so connect stores neither. */
+    assert(s->rcv_wscale == (s->rcvbuf_cap == st->cfg.rcvbuf ? st->conn_wscale
+                                                              : wscale_of_own_buffer(s)) &&
+           s->snd_mss == TW_CONN_SND_MSS_FIRST);
     tw_seq isn = tw_seq_make(iss), isn1 = tw_seq_add(isn, 1);
     s->iss = isn;
     s->snd_una = isn;
@@ -413,7 +426,6 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     s->snd_nxt = isn1;
     s->snd_max = isn1;
     s->snd_buf_seq = isn1;
-    s->snd_mss = 536; /* until the SYN+ACK tells (S4) */
     /* tw_conn_hash_hashed without its test: a fresh socket was never started, so it is
        in no table. The lookup's hash: the same key, not hashed again. */
     assert(!(s->flags & TW_F_HASHED) && s->h.key == tw_tuple_key(s->raddr, s->rport, s->lport));
@@ -519,67 +531,15 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
     return connect_start_other(s, iss, hash);
 }
 
-/* connect's last step once its 4-tuple is known free: connect_start, or for a trace
-   hook, a receive buffer other than the default or a table to grow, connect_start_other
-   (tail-called: the usual connect keeps no frame for it). */
-static inline __attribute__((always_inline)) int connect_go(tw_stack *st, tw_socket *s,
-                                                            uint32_t iss, uint64_t hash,
-                                                            tw_hnode **slot, uint8_t *tag)
+/* connect's steps once the TIME-WAIT table has ruled its 4-tuple out, with no trace
+   hook and room in the table (connect_hashed's tests): the connection table's tag byte
+   asked, then connect_start
+   in its usual case (its slot and tag byte kept for the insert: the tag's byte store
+   otherwise made GCC load the table's arrays and work the index out again after it). */
+static inline __attribute__((always_inline)) int connect_tag_start(tw_stack *st, tw_socket *s,
+                                                                   uint32_t iss, uint64_t hash)
 {
-    if (__builtin_expect(st->cfg.trace != NULL || s->rcvbuf_cap != st->cfg.rcvbuf ||
-                             st->conns.count > st->conns.mask,
-                         0)) {
-        return connect_start_other(s, iss, hash);
-    }
-    return connect_start(st, s, iss, hash, slot, tag, true);
-}
-
-/* connect of a bound socket whose 4-tuple the connection table's tag ruled out but the
-   TIME-WAIT table's filter did not: most often a bit another record of the bucket set
-   (one connect in twenty with as many records as buckets). The chain walked
-   (tw_timewait_find_pre's walk): only a record of this 4-tuple goes to connect_lookup,
-   else connect goes on as in its usual case. Out of line, as connect_lookup: in line,
-   the call made connect keep a frame on its usual path. */
-static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t iss,
-                                                         uint64_t hash)
-{
-    tw_stack *st = s->st;
-    const tw_twtab *T = &st->tws;
-    if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
-        return connect_lookup(s, iss, hash);
-    }
     size_t bi = (size_t)hash & st->conns.mask;
-    return connect_go(st, s, iss, hash, &st->conns.b[bi], &st->conns.tag[bi]);
-}
-
-/* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
-   part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
-   the usual connect makes no call but the SYN's: its other cases go to functions of
-   their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
-   hook, a receive buffer other than the default, a table to grow: connect_lookup, then
-   connect_start_other). The 4-tuple is free when the two filters say so at once,
-   as they most often do (tw_htab_find_hashed's tag, with its prefetch of the bucket the
-   insert writes, and tw_timewait_find_pre's filter). */
-static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
-                                                                uint32_t m, uint64_t hash)
-{
-    uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
-    s->ts_offset = (uint32_t)(h >> 32);
-    tw_stack *st = s->st;
-    size_t bi = (size_t)hash & st->conns.mask;
-    const tw_twtab *T = &st->tws;
-    /* connect_go's tests first, while registers are free (after the filters' work they
-       took a callee-saved one): a trace hook, a receive buffer other than the default
-       or a table to grow take connect_lookup's full lookups, which come to
-       connect_start_other as connect_go would. */
-    if (__builtin_expect(!st->conns.tag || st->cfg.trace != NULL ||
-                             s->rcvbuf_cap != st->cfg.rcvbuf || st->conns.count > st->conns.mask,
-                         0)) {
-        return connect_lookup(s, iss, hash);
-    }
-    /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
-       byte store below otherwise made GCC load the table's arrays and work the index
-       out again after it) */
     tw_hnode **slot = &st->conns.b[bi];
     uint8_t *tag = &st->conns.tag[bi];
     if (((unsigned)*tag >> (hash >> 61)) & 1u) {
@@ -592,11 +552,64 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     } else {
         TW_PREFETCH(slot);
     }
+    return connect_start(st, s, iss, hash, slot, tag, true);
+}
+
+/* connect of a bound socket whose 4-tuple the TIME-WAIT table's filter did not rule out:
+   most often a bit another record of the bucket set (one connect in twenty with as many
+   records as buckets). The chain walked (tw_timewait_find_pre's walk): only a record of
+   this 4-tuple goes to connect_lookup, else connect goes on as in its usual case
+   (connect_tag_start). Out of line, as connect_lookup: in line, the call made connect
+   keep a frame on its usual path. */
+static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t iss,
+                                                         uint64_t hash)
+{
+    tw_stack *st = s->st;
+    const tw_twtab *T = &st->tws;
+    if (tw_timewait_walk(T, T->b[tw_tw_bucket(T, hash)].head, hash) != NULL) {
+        return connect_lookup(s, iss, hash);
+    }
+    /* (connect_tag_start's conditions: tested by the caller, connect_hashed) */
+    assert(st->conns.tag && !st->cfg.trace && st->conns.count <= st->conns.mask);
+    return connect_tag_start(st, s, iss, hash);
+}
+
+/* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
+   part of the ISN `m` and the key's tw_htab_hash `hash`, to the call's end. From here
+   the usual connect makes no call but the SYN's: its other cases go to functions of
+   their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
+   hook or a table to grow: connect_lookup, then connect_start_other). The 4-tuple is
+   free when the two filters say so at once, as they most often do
+   (tw_timewait_find_pre's filter, then tw_htab_find_hashed's tag, with its prefetch of
+   the bucket the insert writes). */
+static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
+                                                                uint32_t m, uint64_t hash)
+{
+    uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
+    s->ts_offset = (uint32_t)(h >> 32);
+    tw_stack *st = s->st;
+    const tw_twtab *T = &st->tws;
+    /* connect_start's usual case's tests first, while registers are free (after the
+       filters' work they took a callee-saved one): a trace hook or a table to grow take
+       connect_lookup's full lookups, which come to connect_start_other. (A receive
+       buffer other than the default is not asked: its scale is set with it,
+       fresh_wscale_set.) */
+    /* (the connection table has its tags for the stack's life: made tagged with it,
+       stack.c, and kept tagged through every resize, htab.c) */
+    assert(st->conns.tag != NULL);
+    if (__builtin_expect(st->cfg.trace != NULL || st->conns.count > st->conns.mask, 0)) {
+        return connect_lookup(s, iss, hash);
+    }
+    /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
+       byte store below otherwise made GCC load the table's arrays and work the index
+       out again after it) */
+    /* (the TIME-WAIT table's filter first: the connection table's slot and tag byte,
+       kept for the insert, then take no registers across its test; lifecycle -0.5) */
     if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
-    return connect_start(st, s, iss, hash, slot, tag, true);
+    return connect_tag_start(st, s, iss, hash);
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):
@@ -661,6 +674,7 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     s->rcvbuf_cap = rcvbuf;
     s->local_mss = mss;
     s->lport = lport;
+    fresh_wscale_set(s); /* (its buffer and lock as they were) */
     return true;
 }
 
@@ -683,29 +697,31 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
    hashed last (st->isn_mid_peer, tcp_conn.c tuple_hash_new_peer) passed that test: a
    segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
    usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
-   our address does not change. So for that peer, most often the one a client connects
-   to again, only the range its first value (0, stack.c) is in is asked. */
+   our address does not change. So for that peer (`known`: addr is st->isn_mid_peer),
+   most often the one a client connects to again, only the range its first value (0,
+   stack.c) is in is asked. */
 static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stack *st,
-                                                                   uint32_t addr)
+                                                                   uint32_t addr, bool known)
 {
     if (addr - 1u >= 0xfffffffeu) { /* (0 and all ones) */
         return true;
     }
-    if (addr == st->isn_mid_peer) {
-        assert(!tw_ipv4_bad_source(addr, st->cfg.addr));
+    if (known) {
+        assert(addr == st->isn_mid_peer && !tw_ipv4_bad_source(addr, st->cfg.addr));
         return false;
     }
     return tw_ipv4_bad_source(addr, st->cfg.addr);
 }
 
-int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
+/* tw_socket_connect's steps after its call's entry for a fresh socket, `known` whether
+   the peer is the one hashed last (st->isn_mid_peer): asked once, by the caller, for
+   the bad-address test's shortcut and the ISN's prepared first word alike. */
+static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uint32_t addr,
+                                                               uint16_t port, bool known)
 {
-    ENTER(s, now);
     tw_stack *st = s->st;
     int rc;
-    if (__builtin_expect(!fresh(s), 0)) {
-        return connect_not_fresh(s, addr, port);
-    } else if (port == 0 || connect_bad_peer(st, addr)) {
+    if (port == 0 || connect_bad_peer(st, addr, known)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
            loopback, which never leaves a host, or our own) are those none may go to. */
@@ -732,7 +748,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
            connect_new_peer. The timestamp offset goes straight to the socket: nothing
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
-        if (__builtin_expect(addr != st->isn_mid_peer, 0)) {
+        if (!known) {
             return connect_new_peer(s, addr, port, hash);
         }
         uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
@@ -740,6 +756,29 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     }
     leave(st);
     return rc;
+}
+
+/* connect_fresh for a peer other than the one hashed last. Out of line: the usual
+   connect's peer is that one. */
+static __attribute__((noinline)) int connect_other_peer(tw_socket *s, uint32_t addr,
+                                                        uint16_t port)
+{
+    return connect_fresh(s, addr, port, false);
+}
+
+/* see tcpwave.h */
+int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
+{
+    ENTER(s, now);
+    if (__builtin_expect(!fresh(s), 0)) {
+        return connect_not_fresh(s, addr, port);
+    }
+    /* (the peer hashed last asked once, for both of connect_fresh's uses; the rest of
+       the call's tests there, after it) */
+    if (__builtin_expect(addr != s->st->isn_mid_peer, 0)) {
+        return connect_other_peer(s, addr, port);
+    }
+    return connect_fresh(s, addr, port, true);
 }
 
 /* Where send's `n` bytes go in the send ring in one piece, with the room for them (a
@@ -1671,8 +1710,16 @@ int tw_socket_close(tw_socket *s, tw_time now)
        asked here too, in the same test of the flags, rather than there again after it:
        close_other takes those (its push takes every case). */
     const tw_stack *st = s->st;
-    if (__builtin_expect(((1u << s->state) &
-                          ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
+    /* The next state by a table, which answers 0 (CLOSED) for a state other than the two
+       of the usual close: one load for both the state's test and its next (the choice of
+       two took four steps, the state's own test by a mask three more). */
+    static const uint8_t after_close[TW_STATE_COUNT_] = {
+        [TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1, /* S10 */
+        [TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK,    /* S13 */
+    };
+    assert(s->state < TW_STATE_COUNT_);
+    unsigned next = after_close[s->state];
+    if (__builtin_expect(next != 0 &&
                              !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
                                            TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) &&
                              s->rcv.len == 0 && st->norphans < st->close_plain_below,
@@ -1680,15 +1727,9 @@ int tw_socket_close(tw_socket *s, tw_time now)
         assert(close_usual(s) && !st->cfg.trace);
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
         s->st->norphans++;
-        /* (the next state by a table: one load, where the choice of two took four steps) */
-        static const uint8_t after_close[TW_STATE_COUNT_] = {
-            [TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1, /* S10 */
-            [TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK,    /* S13 */
-        };
-        tw_state next = (tw_state)after_close[s->state];
         /* (tw_conn_set_state_untraced's steps: neither state counts anything) */
         assert(next == TW_STATE_FIN_WAIT_1 || next == TW_STATE_LAST_ACK);
-        assert(tw_conn_edge_legal((tw_state)s->state, next));
+        assert(tw_conn_edge_legal((tw_state)s->state, (tw_state)next));
         s->state = (uint8_t)next;
         /* tw_out_push's sending step (a FIN queued), then the call's end: a tail call */
         return tw_out_push_now_leave(s);
@@ -1766,6 +1807,8 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
         s->rcvbuf_cap = rcvbuf;
         if (s->flags & TW_F_LISTENER) {
             s->syn_wnd = tw_syn_wnd(rcvbuf); /* (the next SYN's: tcp_conn.h) */
+        } else if (fresh(s)) {
+            fresh_wscale_set(s); /* (the scale connect offers: its buffer's, and lock's) */
         }
     }
     return 0;

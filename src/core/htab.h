@@ -88,6 +88,11 @@ typedef struct tw_twtab {
        tail_set, and again when chunk 0 moves): a record's making links the newest to it
        without working out that index's address. */
     struct tw_tw *tail_rec;
+    /* The next record's place, the address of index count, while count is below the
+       capacity (timewait.c keeps it where the count or the chunks change; at the
+       capacity the table grows first, and sets it): a record's making takes its place
+       without working out that index's address. */
+    struct tw_tw *end;
 } tw_twtab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)

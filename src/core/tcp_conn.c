@@ -106,6 +106,11 @@ _Static_assert(offsetof(struct tw_socket, iss) == TMPL_FLAGS + 4 &&
 #define WIDE_NEVER ((size_t)256)
 #define WIDE_SNDBUF ((size_t)288)
 #define WIDE_RCVBUF ((size_t)320)
+_Static_assert(offsetof(struct tw_socket, rcv_wscale) >= WIDE_FLAGS &&
+                   offsetof(struct tw_socket, rcv_wscale) < WIDE_FLAGS + 32 &&
+                   offsetof(struct tw_socket, snd_mss) >= WIDE_MSS &&
+                   offsetof(struct tw_socket, snd_mss) + 2 <= WIDE_MSS + 32,
+               "tw_conn_open_wide's runs hold snd_mss and rcv_wscale too");
 _Static_assert(offsetof(struct tw_socket, kind) >= WIDE_FLAGS &&
                    offsetof(struct tw_socket, flags) + 4 <= WIDE_FLAGS + 32 &&
                    offsetof(struct tw_socket, local_mss) >= WIDE_MSS &&
@@ -159,6 +164,10 @@ void tw_conn_tmpl_init(tw_stack *st)
 #if TW_CONN_WIDE
     c.kind = TW_OBJ_CONN;
     c.rto_at = c.misc_at = c.dack_at = c.ka_at = TW_TIME_NEVER;
+    /* (a socket's two fields connect's usual case takes as they are: tw_conn_init_as
+       sets them for the 16-byte runs, which do not hold them) */
+    c.snd_mss = TW_CONN_SND_MSS_FIRST;
+    c.rcv_wscale = st->conn_wscale;
     static const size_t wide[6] = {WIDE_FLAGS, WIDE_MSS, WIDE_RTO, WIDE_NEVER, WIDE_SNDBUF,
                                    WIDE_RCVBUF};
     for (size_t i = 0; i < 6; i++) {

@@ -40,7 +40,9 @@ enum tw_obj_kind {
 /* flags */
 #define TW_F_LISTENER (1u << 0)
 #define TW_F_BOUND (1u << 1)
-#define TW_F_REUSE (1u << 2)
+#define TW_F_HOLES (1u << 2) /* c->ooo && c->ooo->n: out-of-order data held, kept in the
+                                flags so that the usual segment's and ACK's "no hole, no
+                                D-SACK" is a test of c->flags (tcp_in.c ooo_pull) */
 #define TW_F_ORPHAN (1u << 3)     /* the application closed its handle */
 #define TW_F_FIN_QUEUED (1u << 4) /* shutdown(WR): FIN goes after the queued data */
 #define TW_F_PEER_FIN (1u << 5)   /* the peer's FIN was received in order */
@@ -69,15 +71,16 @@ enum tw_obj_kind {
 #define TW_F_ACK_QUEUED (1u << 25) /* on st->ack_head */
 #define TW_F_CHILD (1u << 26)      /* a passive child not yet accepted (tw_conn_listener) */
 #define TW_F_CC_NEWRENO (1u << 27) /* congestion control: NewReno, else CUBIC (tw_conn_cc) */
-#define TW_F_AUTOBOUND (1u << 29) /* its port was chosen by connect (tw_port nauto) */
 #define TW_F_BUF_LOWERED (1u << 28) /* a buffer limit was lowered on the connection: more
                                        can be held or promised than it (tw_conn_rcv_space) */
-#define TW_F_HOLES (1u << 30) /* c->ooo && c->ooo->n: out-of-order data held, kept in the
-                                 flags so that the usual segment's and ACK's "no hole, no
-                                 D-SACK" is a test of c->flags (tcp_in.c ooo_pull) */
-#define TW_F_EXTRAS (1u << 31) /* c->ooo, c->sb or c->opts was made (set where each is,
+#define TW_F_EXTRAS (1u << 29) /* c->ooo, c->sb or c->opts was made (set where each is,
                                   never taken back): tw_conn_free's usual case asks this
                                   flag, in a register, instead of the three pointers */
+/* The two flags a TIME-WAIT record keeps for its port's count (timewait.c make_in),
+   the top two bits: the record takes them with one mask, and bind() SO_REUSEADDR's by a
+   shift alone. */
+#define TW_F_AUTOBOUND (1u << 30) /* its port was chosen by connect (tw_port nauto) */
+#define TW_F_REUSE (1u << 31)
 /* tcp_out.c push_last's rare cases among the flags (SACK blocks to carry, a persist
    timer), which tw_socket_send asks with its own test of the flags, so that its push
    (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. */
@@ -584,6 +587,13 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
 /* The deadlines, one run of 32 bytes between two zeroed ones (tcp_conn.c checks it). */
 #define TW_CONN_DEADLINES_AT offsetof(struct tw_socket, rto_at)
 #define TW_CONN_DEADLINES_END (offsetof(struct tw_socket, ka_at) + sizeof(tw_time))
+/* A socket's send MSS until the SYN+ACK tells (S4: 536, RFC 9293 3.7.1's default, as
+   Linux's new socket reports it), and its receive window's scale before connect, the
+   default buffer's (st->conn_wscale): a new socket has both (tw_conn_init_as, and
+   tw_conn_open_wide's template), and a fresh socket's buffer setting sets the scale
+   with it (socket.c fresh_wscale_set), so that connect stores neither and asks nothing
+   about the buffer (socket.c connect_start). A passive open's child sets its own. */
+#define TW_CONN_SND_MSS_FIRST 536u
 /* The 16-byte runs of a new connection that st->conn_tmpl holds (stack.h), each with a
    field set from the stack's configuration among zeros (tcp_conn.c checks them). */
 #define TW_CONN_TMPL_FLAGS offsetof(struct tw_socket, flags)
@@ -765,6 +775,11 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     }
     memcpy((uint8_t *)c + TW_CONN_TMPL_RTO, st->conn_tmpl[2], 16);
 #endif
+    if (!child) {
+        /* (not in a 16-byte run of the template: tw_conn_open_wide's runs hold them) */
+        c->snd_mss = TW_CONN_SND_MSS_FIRST;
+        c->rcv_wscale = st->conn_wscale;
+    }
     c->kind = TW_OBJ_CONN;
     c->st = st;
     c->id = id;
@@ -1782,8 +1797,9 @@ void tw_timewait_make(tw_socket *c);
    table (TW_F_HASHED) and the lookup's cached connection (stack.h last_conn: conn_find
    leaves the one it finds there), neither asked. It sends the last ACK
    (tw_out_ack_last) from c too, once the record is made: the record's window field is
-   the ACK's, worked out once. */
-void tw_timewait_make_found_ack(tw_stack *st, tw_socket *c);
+   the ACK's, worked out once. (c first: the function ends in a tail call that takes c
+   first, tw_out_ack_last_free, with no register moved for it.) */
+void tw_timewait_make_found_ack(tw_socket *c, tw_stack *st);
 /* A TIME-WAIT record of a listener's child, which holds no count of its port while its
    listener is there (tcp_in.c new_child), takes one (timewait.c make_in_as; for
    tw_timewait_make_found_ack's record, tw_out_ack_last_free). */
@@ -1809,7 +1825,7 @@ static inline __attribute__((always_inline)) bool tw_timewait_enter_ack(tw_stack
     const tw_twtab *T = &st->tws;
     /* (room is 0 while there are no buckets) */
     if (__builtin_expect(T->count < T->room, 1)) {
-        tw_timewait_make_found_ack(st, c);
+        tw_timewait_make_found_ack(c, st);
         return true;
     }
     tw_out_ack_last(c);

@@ -61,8 +61,8 @@
    flags its port's count was taken with (timewait.c make_in): SO_REUSEADDR (tw_port
    nreuse), port chosen by connect (nauto). */
 #define TW_TW_ID_MASK 0x3fffffffu
-#define TW_TW_ID_REUSE 0x40000000u
-#define TW_TW_ID_AUTO 0x80000000u
+#define TW_TW_ID_REUSE 0x80000000u
+#define TW_TW_ID_AUTO 0x40000000u
 
 typedef struct tw_tw {
     uint64_t expires; /* a time (tw_time): made with no division; its tick when asked */
