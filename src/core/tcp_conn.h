@@ -80,8 +80,11 @@ enum tw_obj_kind {
                                   flag, in a register, instead of the three pointers */
 /* tcp_out.c push_last's rare cases among the flags (SACK blocks to carry, a persist
    timer), which tw_socket_send asks with its own test of the flags, so that its push
-   (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. */
-#define TW_F_SEND_RARE (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN | TW_F_PERSIST)
+   (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. Also a
+   reading side shut or a lowered buffer: the push's window is then the buffer's free
+   room, without a test of its own (tcp_out.c WIN_PLAIN). */
+#define TW_F_SEND_RARE                                                                   \
+    (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN | TW_F_PERSIST | TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 

@@ -709,14 +709,21 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    and a response's builder: lifecycle -2 instr). Nothing before it in the builder
    changes what it reads (RCV.NXT, the buffer, the edge it notes), and no hook sees
    the later note of the edge (tcpwave.h). */
-enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH };
+/* WIN_PLAIN, with either of the last two: the caller's test of the flags has ruled out
+   a reading side shut and a lowered buffer (SPACE_RARE_FLAGS), so the space is the
+   buffer's free room without rcv_space_usual's test of them (a request's and a
+   response's builder: one test a data segment). */
+enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4 };
+#define SPACE_RARE_FLAGS (TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 /* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
 static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, int win_mode,
                                                                    tw_seq rn)
 {
     assert(win_mode != WIN_GIVEN);
-    return adv_window_rn_as(c, false, rcv_space_usual(c), rn, win_mode == WIN_USUAL_FRESH);
+    assert(!(win_mode & WIN_PLAIN) || !(c->flags & SPACE_RARE_FLAGS));
+    uint32_t space = (win_mode & WIN_PLAIN) ? c->rcvbuf_cap - c->rcv.len : rcv_space_usual(c);
+    return adv_window_rn_as(c, false, space, rn, (win_mode & ~WIN_PLAIN) == WIN_USUAL_FRESH);
 }
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
@@ -2041,7 +2048,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
-                                                                 bool orphan, bool fresh)
+                                                                 bool orphan, bool fresh,
+                                                                 bool plain)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -2087,7 +2095,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         win_mode = WIN_GIVEN;
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
-        win_mode = fresh ? WIN_USUAL_FRESH : WIN_USUAL;
+        win_mode = (fresh ? WIN_USUAL_FRESH : WIN_USUAL) | (plain ? WIN_PLAIN : 0);
     }
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
@@ -2104,7 +2112,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
 static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, tw_socket *c,
                                                                  tw_seq end, uint32_t avail,
                                                                  bool fin_q, bool in_flight,
-                                                                 bool fresh)
+                                                                 bool fresh, bool plain)
 {
     uint32_t most = c->snd_mss;
     if (avail > most) {
@@ -2162,7 +2170,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   true, TW_F_RTT_TIMING, now, false, fresh);
+                   true, TW_F_RTT_TIMING, now, false, fresh, plain);
     return true;
 }
 
@@ -2185,6 +2193,14 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
     /* (flags_asked: the caller has found none of the flags, send's test of them) */
     assert(!flags_asked || !(c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)));
+    /* A reading side shut or a lowered buffer (SPACE_RARE_FLAGS) goes to push_segs too
+       for the callers that ask the flags here and know the state (`fresh`) or have asked
+       them (send's test, TW_F_SEND_RARE has them): their window is then the buffer's free
+       room, without rcv_space_usual's test (WIN_PLAIN). Not for the other callers: a
+       close's data and FIN (its reading side shut) are push_last's too. */
+    assert(!flags_asked || !(c->flags & SPACE_RARE_FLAGS));
+    bool plain = flags_asked || fresh;
+    uint32_t rare = SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK | (fresh ? SPACE_RARE_FLAGS : 0);
     /* (fresh: tw_out_push_now_held's caller, tcp_in.c, has just processed the ACK of our
        SYN: congestion control Open (tw_cc_init), no delayed-ACK timer (nothing was
        received in SYN-SENT), the SYN's RTT timing ended) */
@@ -2194,8 +2210,8 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
                              !tw_seq_eq(c->snd_nxt, c->snd_max),
                          0) ||
         (!flags_asked &&
-         __builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)) != 0, 0) &&
-         ((c->flags & (TW_F_PERSIST | TW_F_CORK)) || sack_blocks_due(c)))) {
+         __builtin_expect((c->flags & rare) != 0, 0) &&
+         ((c->flags & (rare & ~SACK_DUE_FLAGS)) || sack_blocks_due(c)))) {
         return false;
     }
     tw_stack *st = c->st;
@@ -2217,15 +2233,16 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh,
+                       plain);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
-        return push_last_data(st, c, end, avail, true, in_flight, fresh);
+        return push_last_data(st, c, end, avail, true, in_flight, fresh, plain);
     }
-    return push_last_data(st, c, end, avail, false, in_flight, fresh);
+    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2354,7 +2371,7 @@ int tw_out_push_now_leave(tw_socket *c)
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
-                   c->st->now, true, false);
+                   c->st->now, true, false, false);
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;
