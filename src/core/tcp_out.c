@@ -2129,8 +2129,15 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
            (uint32_t)tw_seq_diff(end, c->snd_una));
     tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
     int32_t wroom = tw_seq_diff(win_end, c->snd_nxt);
-    if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
-        (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
+    uint32_t flight_end = (uint32_t)tw_seq_diff(end, c->snd_una);
+    if (__builtin_constant_p(in_flight) && !in_flight) {
+        /* (a copy that knows nothing is in flight: snd_una is snd_nxt, push_last_as, so
+           the room is the window and pipe + avail is avail, with no subtraction) */
+        assert(tw_seq_eq(c->snd_una, c->snd_nxt) && c->snd_wnd <= INT32_MAX);
+        wroom = (int32_t)c->snd_wnd;
+        flight_end = avail;
+    }
+    if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) || flight_end > c->cwnd) {
         return false;
     }
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
@@ -2181,7 +2188,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
-                                                               bool fresh)
+                                                               bool fresh, bool una_nxt)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2218,7 +2225,10 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     tw_seq end = tw_seq_add(c->snd_buf_seq, c->snd.len); /* of the data queued */
     uint32_t avail = (uint32_t)tw_seq_diff(end, c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
-    bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+    /* (una_nxt: the caller knows SND.UNA is SND.NXT, here SND.MAX too: nothing in flight,
+       without the test) */
+    assert(!una_nxt || tw_seq_eq(c->snd_una, c->snd_nxt));
+    bool in_flight = !una_nxt && !tw_seq_eq(c->snd_una, c->snd_max);
     if (avail == 0) {
         /* Nothing new to send, so a FIN is queued: push_now runs only when data or a FIN
            waits or in recovery (tw_out_push's and tw_out_push_open's test; the callers
@@ -2291,14 +2301,15 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    tw_out_send_push_leave) */
 static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
                                                                      tw_ssize ret, bool held,
-                                                                     bool flags_asked)
+                                                                     bool flags_asked,
+                                                                     bool una_nxt)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     /* held: tw_out_push_now_held's caller, tcp_in.c's ACK of our SYN in SYN-SENT, has just
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
        never): neither asked again */
     assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
-    if (push_last_as(c, flags_asked, held)) {
+    if (push_last_as(c, flags_asked, held, una_nxt)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
@@ -2331,7 +2342,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
 static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
                                                                   tw_ssize ret)
 {
-    return push_now_in_as(c, leave, ret, false, false);
+    return push_now_in_as(c, leave, ret, false, false, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2389,13 +2400,19 @@ tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
 {
     (void)buf; /* (see tcp_conn.h) */
     tw_out_idle_check(c);
-    return push_now_in_as(c, true, (tw_ssize)n, false, true);
+    return push_now_in_as(c, true, (tw_ssize)n, false, true, false);
 }
 
 tw_ssize tw_out_send_first_push_leave(tw_socket *c)
 {
     tw_out_idle_check(c);
-    push_now_in_as(c, true, 0, false, true);
+    /* The ring was empty (send's first write into a ring without a block), and every
+       byte in flight is held in it, so nothing is: SND.UNA, SND.NXT and SND.MAX are one
+       (RFC 9293 3.3.1's sequence space, tcp_conn.h's figure: SND.BUF <= SND.UNA <= SND.NXT
+       <= SND.MAX <= SND.BUF plus the ring's length, as no FIN is queued, send's test, and
+       the SYN is acknowledged from ESTABLISHED on). */
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_nxt, c->snd_max));
+    push_now_in_as(c, true, 0, false, true, true);
     /* (the ring held only this write, and sending takes nothing from it: the count, read
        from c, kept across the netdev's call, rather than the count on the stack) */
     return (tw_ssize)c->snd.len;
@@ -2403,7 +2420,11 @@ tw_ssize tw_out_send_first_push_leave(tw_socket *c)
 
 void tw_out_push_now_held(tw_socket *c)
 {
-    push_now_in_as(c, false, 0, true, false);
+    /* SYN-SENT's steps have just set SND.UNA to the SYN+ACK's ACK, which is ISS + 1, the
+       SND.NXT of SYN-SENT, or the end of the Fast Open data it acknowledges, to which
+       tw_tfo_synsent_ack has moved SND.NXT (tcp_in.c in_syn_sent, fastopen.c) */
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt));
+    push_now_in_as(c, false, 0, true, false, true);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
