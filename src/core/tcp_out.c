@@ -713,7 +713,12 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    a reading side shut and a lowered buffer (SPACE_RARE_FLAGS), so the space is the
    buffer's free room without rcv_space_usual's test of them (a request's and a
    response's builder: one test a data segment). */
-enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4 };
+/* SEG_FRONT, another bit of the same argument (which then says how the segment is
+   made, not only its window): the payload is the send ring's first bytes, 16 to 128,
+   at its front (head 0) with the ring's block around it (send's first write, tcp_out.c
+   tw_out_send_first_push_leave): no test of its length or of the ring's end, and no
+   position to add. */
+enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4, SEG_FRONT = 8 };
 #define SPACE_RARE_FLAGS (TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 /* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
@@ -723,7 +728,8 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
     assert(win_mode != WIN_GIVEN);
     assert(!(win_mode & WIN_PLAIN) || !(c->flags & SPACE_RARE_FLAGS));
     uint32_t space = (win_mode & WIN_PLAIN) ? c->rcvbuf_cap - c->rcv.len : rcv_space_usual(c);
-    return adv_window_rn_as(c, false, space, rn, (win_mode & ~WIN_PLAIN) == WIN_USUAL_FRESH);
+    return adv_window_rn_as(c, false, space, rn,
+                            (win_mode & ~(WIN_PLAIN | SEG_FRONT)) == WIN_USUAL_FRESH);
 }
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
@@ -753,11 +759,15 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        wrap or crosses it takes tw_ring_pieces (the same bytes). With timestamps it is
        copied and summed below, once the header's words are made: they join its carry
        chain. */
-    bool short_copy = len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head;
+    bool front = (win_mode & SEG_FRONT) != 0;
+    assert(!front || (c->snd.head == 0 && off == 0 && len - 16 <= 112 && len <= c->snd.cap));
+    bool short_copy =
+        front || (len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head);
+    /* (where it lies: its position in the ring, 0 at the front) */
+    uint32_t pos = front ? 0 : c->snd.head + off;
     if (short_copy && !ts) {
         /* (without the timestamps' word the header's words are summed apart, below) */
-        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + c->snd.head + off,
-                                   len, 0);
+        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len, 0);
     } else if (len && !short_copy) {
         if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
@@ -825,7 +835,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         /* (h23 and h67 read back from the packet, where they lie at constant offsets from
            pkt, which is kept for the netdev's call anyway: given as values, GCC stored
            them on the stack across the copy's jump, cksum.h) */
-        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + c->snd.head + off, len, h01,
+        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + pos, len, h01,
                                         pkt, TW_IPV4_HDR_LEN + 8, TW_IPV4_HDR_LEN + 24, sum);
     } else if (__builtin_constant_p(len) && len == 0) {
         sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
@@ -901,7 +911,7 @@ static inline __attribute__((always_inline)) void
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
               bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
-    if (len > 128 || off + len > c->snd.cap - c->snd.head) {
+    if (!(win_mode & SEG_FRONT) && (len > 128 || off + len > c->snd.cap - c->snd.head)) {
         if (win_mode != WIN_GIVEN) {
             win = win_of_mode(c, win_mode, rn);
         }
@@ -2049,7 +2059,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
                                                                  bool orphan, bool fresh,
-                                                                 bool plain)
+                                                                 bool plain, bool front)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -2095,7 +2105,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         win_mode = WIN_GIVEN;
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
-        win_mode = (fresh ? WIN_USUAL_FRESH : WIN_USUAL) | (plain ? WIN_PLAIN : 0);
+        win_mode = (fresh ? WIN_USUAL_FRESH : WIN_USUAL) | (plain ? WIN_PLAIN : 0) |
+                   (front ? SEG_FRONT : 0);
     }
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
@@ -2112,7 +2123,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
 static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, tw_socket *c,
                                                                  tw_seq end, uint32_t avail,
                                                                  bool fin_q, bool in_flight,
-                                                                 bool fresh, bool plain)
+                                                                 bool fresh, bool plain,
+                                                                 bool at_buf, bool front)
 {
     uint32_t most = c->snd_mss;
     if (avail > most) {
@@ -2175,9 +2187,10 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
            reads it in between) */
         c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
     }
-    uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
+    /* (at_buf: SND.NXT is SND.BUF, push_last_as) */
+    uint32_t off = at_buf ? 0 : (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   true, TW_F_RTT_TIMING, now, false, fresh, plain);
+                   true, TW_F_RTT_TIMING, now, false, fresh, plain, front);
     return true;
 }
 
@@ -2188,7 +2201,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
-                                                               bool fresh, bool una_nxt)
+                                                               bool fresh, bool at_buf,
+                                                               bool front)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2223,12 +2237,14 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     }
     tw_stack *st = c->st;
     tw_seq end = tw_seq_add(c->snd_buf_seq, c->snd.len); /* of the data queued */
-    uint32_t avail = (uint32_t)tw_seq_diff(end, c->snd_nxt);
+    /* (at_buf: the caller knows SND.BUF, SND.UNA and SND.NXT are one, here SND.MAX too:
+       nothing in flight, without the test, and the ring's bytes are those to send, from
+       its head) */
+    assert(!at_buf ||
+           (tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt)));
+    uint32_t avail = at_buf ? c->snd.len : (uint32_t)tw_seq_diff(end, c->snd_nxt);
     bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
-    /* (una_nxt: the caller knows SND.UNA is SND.NXT, here SND.MAX too: nothing in flight,
-       without the test) */
-    assert(!una_nxt || tw_seq_eq(c->snd_una, c->snd_nxt));
-    bool in_flight = !una_nxt && !tw_seq_eq(c->snd_una, c->snd_max);
+    bool in_flight = !at_buf && !tw_seq_eq(c->snd_una, c->snd_max);
     if (avail == 0) {
         /* Nothing new to send, so a FIN is queued: push_now runs only when data or a FIN
            waits or in recovery (tw_out_push's and tw_out_push_open's test; the callers
@@ -2244,15 +2260,16 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
         push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh,
-                       plain);
+                       plain, false);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
-        return push_last_data(st, c, end, avail, true, in_flight, fresh, plain);
+        return push_last_data(st, c, end, avail, true, in_flight, fresh, plain, at_buf,
+                              front);
     }
-    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain);
+    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2302,14 +2319,14 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
                                                                      tw_ssize ret, bool held,
                                                                      bool flags_asked,
-                                                                     bool una_nxt)
+                                                                     bool at_buf, bool front)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     /* held: tw_out_push_now_held's caller, tcp_in.c's ACK of our SYN in SYN-SENT, has just
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
        never): neither asked again */
     assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
-    if (push_last_as(c, flags_asked, held, una_nxt)) {
+    if (push_last_as(c, flags_asked, held, at_buf, front)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
@@ -2342,7 +2359,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
 static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
                                                                   tw_ssize ret)
 {
-    return push_now_in_as(c, leave, ret, false, false, false);
+    return push_now_in_as(c, leave, ret, false, false, false, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2382,7 +2399,7 @@ int tw_out_push_now_leave(tw_socket *c)
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
-                   c->st->now, true, false, false);
+                   c->st->now, true, false, false, false);
     /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
        the stack read again from c after the netdev's call: only c is kept across it */
     tw_stack *st = c->st;
@@ -2400,19 +2417,31 @@ tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
 {
     (void)buf; /* (see tcp_conn.h) */
     tw_out_idle_check(c);
-    return push_now_in_as(c, true, (tw_ssize)n, false, true, false);
+    return push_now_in_as(c, true, (tw_ssize)n, false, true, false, false);
 }
 
 tw_ssize tw_out_send_first_push_leave(tw_socket *c)
 {
     tw_out_idle_check(c);
     /* The ring was empty (send's first write into a ring without a block), and every
-       byte in flight is held in it, so nothing is: SND.UNA, SND.NXT and SND.MAX are one
-       (RFC 9293 3.3.1's sequence space, tcp_conn.h's figure: SND.BUF <= SND.UNA <= SND.NXT
-       <= SND.MAX <= SND.BUF plus the ring's length, as no FIN is queued, send's test, and
-       the SYN is acknowledged from ESTABLISHED on). */
-    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_nxt, c->snd_max));
-    push_now_in_as(c, true, 0, false, true, true);
+       byte in flight is held in it, so nothing is: SND.BUF, SND.UNA, SND.NXT and SND.MAX
+       are one (RFC 9293 3.3.1's sequence space, tcp_conn.h's figure: SND.BUF <= SND.UNA
+       <= SND.NXT <= SND.MAX <= SND.BUF plus the ring's length, as no FIN is queued, send's
+       test, and the SYN is acknowledged from ESTABLISHED on). */
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_nxt, c->snd_max) &&
+           tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
+    /* The ring as send made it (socket.c send_first_usual): its block just taken, the
+       write at its front, 16 to 128 bytes (tw_copy's in-line sizes): the builder's tests
+       of a long payload, or one that would cross the ring's end, and the ring position's
+       sum are left out (SEG_FRONT). Said to the compiler too, for push_last's tests of the
+       length. */
+    assert(c->snd.head == 0 && c->snd.cap == TW_MEM_RING_BLOCK && c->snd.len - 16 <= 112);
+#if defined(__GNUC__)
+    if (c->snd.len - 16 > 112) {
+        __builtin_unreachable();
+    }
+#endif
+    push_now_in_as(c, true, 0, false, true, true, true);
     /* (the ring held only this write, and sending takes nothing from it: the count, read
        from c, kept across the netdev's call, rather than the count on the stack) */
     return (tw_ssize)c->snd.len;
@@ -2421,10 +2450,11 @@ tw_ssize tw_out_send_first_push_leave(tw_socket *c)
 void tw_out_push_now_held(tw_socket *c)
 {
     /* SYN-SENT's steps have just set SND.UNA to the SYN+ACK's ACK, which is ISS + 1, the
-       SND.NXT of SYN-SENT, or the end of the Fast Open data it acknowledges, to which
-       tw_tfo_synsent_ack has moved SND.NXT (tcp_in.c in_syn_sent, fastopen.c) */
-    assert(tw_seq_eq(c->snd_una, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, false, true);
+       SND.NXT and SND.BUF of SYN-SENT (connect), or the end of the Fast Open data it
+       acknowledges, to which tw_tfo_synsent_ack has moved both, taking those bytes from
+       the ring (tcp_in.c in_syn_sent, fastopen.c) */
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
+    push_now_in_as(c, false, 0, true, false, true, false);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
