@@ -2175,7 +2175,13 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
        not two; setting it when it is set already changes nothing). (fresh: the ACK of
        our SYN has ended the SYN's timing, tcp_in.c) */
     assert(!fresh || !(c->flags & TW_F_RTT_TIMING));
-    if (fresh || !(c->flags & TW_F_RTT_TIMING)) {
+    /* With nothing in flight no segment is timed: the ACK that took SND.UNA to SND.MAX
+       ended the timing (tcp_in.c ack_advance_as: its echo, or SEG.ACK past rtt_seq, which
+       is at most SND.MAX), a timeout ends it (Karn), and from ESTABLISHED on the SYN's
+       is over. A copy that knows nothing is in flight (push_last_as) asks no flag. */
+    assert(in_flight || !(c->flags & TW_F_RTT_TIMING));
+    if (fresh || (__builtin_constant_p(in_flight) && !in_flight) ||
+        !(c->flags & TW_F_RTT_TIMING)) {
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
         c->rtt_start = now;
     }
@@ -2227,8 +2233,11 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
        received in SYN-SENT), the SYN's RTT timing ended) */
     assert(!fresh || (c->ca_state == TW_CA_OPEN && c->dack_at == TW_TIME_NEVER &&
                       !(c->flags & TW_F_RTT_TIMING)));
+    /* (front: send's first write, into an empty ring: nothing sent is unacknowledged,
+       tw_out_send_first_push_leave, so SND.NXT is SND.MAX) */
+    assert(!front || (at_buf && tw_seq_eq(c->snd_nxt, c->snd_max)));
     if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
-                             !tw_seq_eq(c->snd_nxt, c->snd_max),
+                             (!front && !tw_seq_eq(c->snd_nxt, c->snd_max)),
                          0) ||
         (!flags_asked &&
          __builtin_expect((c->flags & rare) != 0, 0) &&
