@@ -1386,8 +1386,9 @@ void tw_out_push_now(tw_socket *c);
 void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
-   netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES and
-   TW_F_PERSIST (close's test of the flags). Returns 0. */
+   netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES,
+   TW_F_PERSIST and TW_F_EXTRAS (close's test of the flags), and c's FIN is its first
+   (ESTABLISHED or CLOSE-WAIT before the close). Returns 0. */
 int tw_out_push_now_leave(tw_socket *c);
 /* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
    4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end

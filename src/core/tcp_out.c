@@ -2386,8 +2386,48 @@ static __attribute__((noinline)) int push_now_leave_general(tw_socket *c)
     return (int)push_now_in(c, true, 0);
 }
 
+/* tw_out_push_now_leave's FIN alone once its tests have passed: push_last_send's steps,
+   then push_now_in's after push_last (the FIN is in flight, no persist timer), with the
+   stack read again from c after the netdev's call: only c is kept across it. `in_flight`
+   a constant in the idle copy. */
+static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bool in_flight)
+{
+    assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
+    /* (close made c an orphan: socket.c close_usual, the only caller) */
+    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, c->st->now, true, false,
+                   false, false);
+    tw_stack *st = c->st;
+    /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
+       steps' calls then end the function, with nothing kept across them) */
+    assert(st->in_call);
+    st->in_call = false;
+    if (c->rto_at == TW_TIME_NEVER) {
+        tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
+    }
+    return 0;
+}
+
 int tw_out_push_now_leave(tw_socket *c)
 {
+    /* An empty send ring (the usual close, after all that was sent has been
+       acknowledged) first: the ring holds every byte unacknowledged or unsent, no FIN was
+       sent before (close queues the first: socket.c tw_socket_close), no Fast Open data is
+       in play (the caller has ruled out TW_F_EXTRAS) and the SYN is acknowledged from
+       ESTABLISHED on, so SND.BUF, SND.UNA, SND.NXT and SND.MAX are one (tcp_conn.h's
+       figure): push_last's tests of them are settled, and the peer's window is open for
+       the FIN's sequence number when SND.WND is not 0. One test of the ring's length
+       instead of three of the sequence numbers and the in-flight test. */
+    if (__builtin_expect(c->snd.len == 0, 1)) {
+        assert(tw_seq_eq(c->snd_buf_seq, c->snd_una) && tw_seq_eq(c->snd_una, c->snd_nxt) &&
+               tw_seq_eq(c->snd_nxt, c->snd_max));
+        assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_EXTRAS)));
+        if (__builtin_expect(c->ca_state != TW_CA_OPEN || c->snd_wnd == 0 ||
+                                 c->dack_at != TW_TIME_NEVER,
+                             0)) {
+            return push_now_leave_general(c);
+        }
+        return push_fin_leave(c, false);
+    }
     /* push_last's tests for the FIN alone (a close after everything sent was
        acknowledged, the usual close): nothing queued behind snd_nxt but the FIN, nothing
        in recovery, no SACK block to carry or persist timer, and the peer's window open
@@ -2405,21 +2445,7 @@ int tw_out_push_now_leave(tw_socket *c)
         __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
         return push_now_leave_general(c);
     }
-    assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
-    /* (close made c an orphan: socket.c close_usual, the only caller) */
-    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
-                   c->st->now, true, false, false, false);
-    /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
-       the stack read again from c after the netdev's call: only c is kept across it */
-    tw_stack *st = c->st;
-    /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
-       steps' calls then end the function, with nothing kept across them) */
-    assert(st->in_call);
-    st->in_call = false;
-    if (c->rto_at == TW_TIME_NEVER) {
-        tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
-    }
-    return 0;
+    return push_fin_leave(c, !tw_seq_eq(c->snd_una, c->snd_max));
 }
 
 tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
