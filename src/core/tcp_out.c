@@ -727,9 +727,14 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
 {
     assert(win_mode != WIN_GIVEN);
     assert(!(win_mode & WIN_PLAIN) || !(c->flags & SPACE_RARE_FLAGS));
-    uint32_t space = (win_mode & WIN_PLAIN) ? c->rcvbuf_cap - c->rcv.len : rcv_space_usual(c);
-    return adv_window_rn_as(c, false, space, rn,
-                            (win_mode & ~(WIN_PLAIN | SEG_FRONT)) == WIN_USUAL_FRESH);
+    bool fresh = (win_mode & ~(WIN_PLAIN | SEG_FRONT)) == WIN_USUAL_FRESH;
+    /* (fresh: the ACK of our SYN just processed, and nothing received in SYN-SENT, whose
+       SYN+ACK's data is not taken: tcp_in.c, S6; the buffer is empty) */
+    assert(!fresh || c->rcv.len == 0);
+    uint32_t space = (win_mode & WIN_PLAIN)
+                         ? (fresh ? c->rcvbuf_cap : c->rcvbuf_cap - c->rcv.len)
+                         : rcv_space_usual(c);
+    return adv_window_rn_as(c, false, space, rn, fresh);
 }
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
