@@ -251,12 +251,24 @@ static uint32_t load32(const uint8_t *p)
    is RCV.NXT, for a caller that has it (push_last_send). */
 static inline __attribute__((always_inline)) void ack_carried_rn_set_as(tw_socket *c, tw_seq rn,
                                                                         uint32_t set,
-                                                                        bool no_dack)
+                                                                        bool no_dack,
+                                                                        bool held)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     c->last_ack_sent = rn;
-    c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
-    c->delack_bytes = 0;
+    /* held: tw_out_push_now_held's, whose caller (tcp_in.c, SYN-SENT's ACK of our SYN)
+       has just set TW_F_ACK_LAZY for the ACK of the SYN+ACK, with TW_F_ACK_NOW clear and
+       the SYN's timing ended: the flags' changes are one flip of their bits; and nothing
+       was received in SYN-SENT (a SYN+ACK's data is not taken, S6), while only data
+       counts in delack_bytes (tcp_in.c ack_policy_as): it is 0 already. */
+    if (held) {
+        assert((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY)) == TW_F_ACK_LAZY &&
+               !(c->flags & set) && c->delack_bytes == 0);
+        c->flags ^= TW_F_ACK_LAZY | set;
+    } else {
+        c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
+        c->delack_bytes = 0;
+    }
     /* (no_dack: the caller knows no delayed-ACK timer runs) */
     assert(!no_dack || c->dack_at == TW_TIME_NEVER);
     if (!no_dack && c->dack_at != TW_TIME_NEVER) {
@@ -266,7 +278,7 @@ static inline __attribute__((always_inline)) void ack_carried_rn_set_as(tw_socke
 
 static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
 {
-    ack_carried_rn_set_as(c, rn, set, false);
+    ack_carried_rn_set_as(c, rn, set, false, false);
 }
 
 static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
@@ -2089,7 +2101,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        timer's stop, a call (GCC kept it on the stack: lifecycle -3 instructions). The
        orphan's FIN keeps the other order (+1 a FIN measured with this one). */
     if (!orphan) {
-        ack_carried_rn_set_as(c, rn, set, fresh);
+        ack_carried_rn_set_as(c, rn, set, fresh, fresh);
     }
     uint16_t win = 0;
     int win_mode;
@@ -2116,7 +2128,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
            general steps, tw_out_push_now_leave) */
-        ack_carried_rn_set_as(c, rn, set, true);
+        ack_carried_rn_set_as(c, rn, set, true, false);
     }
     push_last_sent(c, nxt);
     emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
