@@ -1397,7 +1397,9 @@ int tw_out_push_now_leave(tw_socket *c);
    the argument where send has it, so that n comes where send has it too (x86-64: send
    then moves neither on entry; with n second, it moved both on every call). */
 tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n);
-/* tw_out_send_push_leave for send's first write into an empty ring: returns its count,
+/* tw_out_send_push_leave for send's first write into an empty ring (ESTABLISHED or
+   later): the ring's block just taken, the write of 16 to 128 bytes at its front (head
+   0, cap TW_MEM_RING_BLOCK: socket.c send_first_usual; asserted). Returns its count,
    the ring's length. */
 tw_ssize tw_out_send_first_push_leave(tw_socket *c);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */

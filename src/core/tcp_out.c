@@ -2424,6 +2424,34 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
     return 0;
 }
 
+/* tw_out_push_now_leave with data in the send ring (unacknowledged, as after a send
+   and a close, or not all sent yet), out of line: the usual close, below, then keeps
+   nothing of the ring's for it (lifecycle -2 instr). */
+static __attribute__((noinline)) int push_now_leave_busy(tw_socket *c)
+{
+    /* push_last's tests for the FIN alone (a close after the last data was sent):
+       nothing queued behind snd_nxt but the FIN, nothing in recovery, no SACK block to
+       carry or persist timer, and the peer's window open for the FIN's sequence number
+       (its right edge past snd_nxt, asked as snd_nxt - edge >= 0: a compare and its sign,
+       where edge - snd_nxt <= 0 took a test besides); otherwise the general steps. */
+    /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
+    assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
+    /* (the flags' rare cases, D-SACK, out-of-order data, a persist timer, asked by the
+       caller: socket.c tw_socket_close) */
+    assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
+        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0 ||
+        __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
+        return push_now_leave_general(c);
+    }
+    /* (the ring's bytes, all sent, are unacknowledged: data is in flight, as the ring
+       holds what is not acknowledged from SND.UNA on, tw_out_push_now_leave) */
+    assert(!tw_seq_eq(c->snd_una, c->snd_max));
+    return push_fin_leave(c, true);
+}
+
+
 int tw_out_push_now_leave(tw_socket *c)
 {
     /* An empty send ring (the usual close, after all that was sent has been
@@ -2445,24 +2473,7 @@ int tw_out_push_now_leave(tw_socket *c)
         }
         return push_fin_leave(c, false);
     }
-    /* push_last's tests for the FIN alone (a close after everything sent was
-       acknowledged, the usual close): nothing queued behind snd_nxt but the FIN, nothing
-       in recovery, no SACK block to carry or persist timer, and the peer's window open
-       for the FIN's sequence number (its right edge past snd_nxt, asked as snd_nxt -
-       edge >= 0: a compare and its sign, where edge - snd_nxt <= 0 took a test besides);
-       otherwise the general steps. */
-    /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
-    assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
-    /* (the flags' rare cases, D-SACK, out-of-order data, a persist timer, asked by the
-       caller: socket.c tw_socket_close) */
-    assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
-    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
-        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0 ||
-        __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
-        return push_now_leave_general(c);
-    }
-    return push_fin_leave(c, !tw_seq_eq(c->snd_una, c->snd_max));
+    return push_now_leave_busy(c); /* (a tail call) */
 }
 
 tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
