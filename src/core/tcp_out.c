@@ -2269,7 +2269,9 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     assert(!at_buf ||
            (tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt)));
     uint32_t avail = at_buf ? c->snd.len : (uint32_t)tw_seq_diff(end, c->snd_nxt);
-    bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
+    /* (flags_asked: send's test of the flags has found no FIN queued, socket.c) */
+    assert(!flags_asked || !(c->flags & TW_F_FIN_QUEUED));
+    bool fin_q = !flags_asked && (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !at_buf && !tw_seq_eq(c->snd_una, c->snd_max);
     if (avail == 0) {
         /* Nothing new to send, so a FIN is queued: push_now runs only when data or a FIN
