@@ -2166,7 +2166,11 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
         wroom = (int32_t)c->snd_wnd;
         flight_end = avail;
     }
-    if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) || flight_end > c->cwnd) {
+    /* (fresh: tw_cc_init has just made cwnd initial_cwnd segments, 1 at least, stack.c,
+       so the segment, at most one, fits: no test of it) */
+    assert(!fresh || c->cwnd >= most);
+    if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
+        (!fresh && flight_end > c->cwnd)) {
         return false;
     }
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
