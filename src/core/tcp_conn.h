@@ -83,8 +83,11 @@ enum tw_obj_kind {
 #define TW_F_REUSE (1u << 31)
 /* tcp_out.c push_last's rare cases among the flags (SACK blocks to carry, a persist
    timer), which tw_socket_send asks with its own test of the flags, so that its push
-   (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. */
-#define TW_F_SEND_RARE (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN | TW_F_PERSIST)
+   (tw_out_send_push_leave) does not ask them again; TCP_CORK is asked with them. Also a
+   reading side shut or a lowered buffer: the push's window is then the buffer's free
+   room, without a test of its own (tcp_out.c WIN_PLAIN). */
+#define TW_F_SEND_RARE                                                                   \
+    (TW_F_DSACK | TW_F_HOLES | TW_F_OOO_FIN | TW_F_PERSIST | TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 #define TW_SACK_RECENT 4 /* as many as SACK blocks fit in an ACK */
 
@@ -1402,8 +1405,9 @@ void tw_out_push_now(tw_socket *c);
 void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
-   netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES and
-   TW_F_PERSIST (close's test of the flags). Returns 0. */
+   netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES,
+   TW_F_PERSIST and TW_F_EXTRAS (close's test of the flags), and c's FIN is its first
+   (ESTABLISHED or CLOSE-WAIT before the close). Returns 0. */
 int tw_out_push_now_leave(tw_socket *c);
 /* send's end for n bytes just queued (ESTABLISHED or later, no FIN queued): RFC 5681
    4.1's restart after idle (tw_out_idle_check), tw_out_push_now, then the call's end
@@ -1412,7 +1416,9 @@ int tw_out_push_now_leave(tw_socket *c);
    the argument where send has it, so that n comes where send has it too (x86-64: send
    then moves neither on entry; with n second, it moved both on every call). */
 tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n);
-/* tw_out_send_push_leave for send's first write into an empty ring: returns its count,
+/* tw_out_send_push_leave for send's first write into an empty ring (ESTABLISHED or
+   later): the ring's block just taken, the write of 16 to 128 bytes at its front (head
+   0, cap TW_MEM_RING_BLOCK: socket.c send_first_usual; asserted). Returns its count,
    the ring's length. */
 tw_ssize tw_out_send_first_push_leave(tw_socket *c);
 /* Send a pure ACK now (RFC 9293 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */

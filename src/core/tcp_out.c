@@ -251,12 +251,24 @@ static uint32_t load32(const uint8_t *p)
    is RCV.NXT, for a caller that has it (push_last_send). */
 static inline __attribute__((always_inline)) void ack_carried_rn_set_as(tw_socket *c, tw_seq rn,
                                                                         uint32_t set,
-                                                                        bool no_dack)
+                                                                        bool no_dack,
+                                                                        bool held)
 {
     assert(tw_seq_eq(rn, c->rcv_nxt));
     c->last_ack_sent = rn;
-    c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
-    c->delack_bytes = 0;
+    /* held: tw_out_push_now_held's, whose caller (tcp_in.c, SYN-SENT's ACK of our SYN)
+       has just set TW_F_ACK_LAZY for the ACK of the SYN+ACK, with TW_F_ACK_NOW clear and
+       the SYN's timing ended: the flags' changes are one flip of their bits; and nothing
+       was received in SYN-SENT (a SYN+ACK's data is not taken, S6), while only data
+       counts in delack_bytes (tcp_in.c ack_policy_as): it is 0 already. */
+    if (held) {
+        assert((c->flags & (TW_F_ACK_NOW | TW_F_ACK_LAZY)) == TW_F_ACK_LAZY &&
+               !(c->flags & set) && c->delack_bytes == 0);
+        c->flags ^= TW_F_ACK_LAZY | set;
+    } else {
+        c->flags = (c->flags & ~(TW_F_ACK_NOW | TW_F_ACK_LAZY)) | set;
+        c->delack_bytes = 0;
+    }
     /* (no_dack: the caller knows no delayed-ACK timer runs) */
     assert(!no_dack || c->dack_at == TW_TIME_NEVER);
     if (!no_dack && c->dack_at != TW_TIME_NEVER) {
@@ -266,7 +278,7 @@ static inline __attribute__((always_inline)) void ack_carried_rn_set_as(tw_socke
 
 static inline void ack_carried_rn_set(tw_socket *c, tw_seq rn, uint32_t set)
 {
-    ack_carried_rn_set_as(c, rn, set, false);
+    ack_carried_rn_set_as(c, rn, set, false, false);
 }
 
 static inline void ack_carried_rn(tw_socket *c, tw_seq rn)
@@ -709,14 +721,32 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    and a response's builder: lifecycle -2 instr). Nothing before it in the builder
    changes what it reads (RCV.NXT, the buffer, the edge it notes), and no hook sees
    the later note of the edge (tcpwave.h). */
-enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH };
+/* WIN_PLAIN, with either of the last two: the caller's test of the flags has ruled out
+   a reading side shut and a lowered buffer (SPACE_RARE_FLAGS), so the space is the
+   buffer's free room without rcv_space_usual's test of them (a request's and a
+   response's builder: one test a data segment). */
+/* SEG_FRONT, another bit of the same argument (which then says how the segment is
+   made, not only its window): the payload is the send ring's first bytes, 16 to 128,
+   at its front (head 0) with the ring's block around it (send's first write, tcp_out.c
+   tw_out_send_first_push_leave): no test of its length or of the ring's end, and no
+   position to add. */
+enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4, SEG_FRONT = 8 };
+#define SPACE_RARE_FLAGS (TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 /* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
 static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, int win_mode,
                                                                    tw_seq rn)
 {
     assert(win_mode != WIN_GIVEN);
-    return adv_window_rn_as(c, false, rcv_space_usual(c), rn, win_mode == WIN_USUAL_FRESH);
+    assert(!(win_mode & WIN_PLAIN) || !(c->flags & SPACE_RARE_FLAGS));
+    bool fresh = (win_mode & ~(WIN_PLAIN | SEG_FRONT)) == WIN_USUAL_FRESH;
+    /* (fresh: the ACK of our SYN just processed, and nothing received in SYN-SENT, whose
+       SYN+ACK's data is not taken: tcp_in.c, S6; the buffer is empty) */
+    assert(!fresh || c->rcv.len == 0);
+    uint32_t space = (win_mode & WIN_PLAIN)
+                         ? (fresh ? c->rcvbuf_cap : c->rcvbuf_cap - c->rcv.len)
+                         : rcv_space_usual(c);
+    return adv_window_rn_as(c, false, space, rn, fresh);
 }
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
@@ -746,11 +776,15 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        wrap or crosses it takes tw_ring_pieces (the same bytes). With timestamps it is
        copied and summed below, once the header's words are made: they join its carry
        chain. */
-    bool short_copy = len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head;
+    bool front = (win_mode & SEG_FRONT) != 0;
+    assert(!front || (c->snd.head == 0 && off == 0 && len - 16 <= 112 && len <= c->snd.cap));
+    bool short_copy =
+        front || (len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head);
+    /* (where it lies: its position in the ring, 0 at the front) */
+    uint32_t pos = front ? 0 : c->snd.head + off;
     if (short_copy && !ts) {
         /* (without the timestamps' word the header's words are summed apart, below) */
-        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + c->snd.head + off,
-                                   len, 0);
+        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len, 0);
     } else if (len && !short_copy) {
         if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
@@ -818,7 +852,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         /* (h23 and h67 read back from the packet, where they lie at constant offsets from
            pkt, which is kept for the netdev's call anyway: given as values, GCC stored
            them on the stack across the copy's jump, cksum.h) */
-        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + c->snd.head + off, len, h01,
+        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + pos, len, h01,
                                         pkt, TW_IPV4_HDR_LEN + 8, TW_IPV4_HDR_LEN + 24, sum);
     } else if (__builtin_constant_p(len) && len == 0) {
         sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
@@ -894,7 +928,7 @@ static inline __attribute__((always_inline)) void
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
               bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
-    if (len > 128 || off + len > c->snd.cap - c->snd.head) {
+    if (!(win_mode & SEG_FRONT) && (len > 128 || off + len > c->snd.cap - c->snd.head)) {
         if (win_mode != WIN_GIVEN) {
             win = win_of_mode(c, win_mode, rn);
         }
@@ -2041,7 +2075,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
-                                                                 bool orphan, bool fresh)
+                                                                 bool orphan, bool fresh,
+                                                                 bool plain, bool front)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -2066,7 +2101,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        timer's stop, a call (GCC kept it on the stack: lifecycle -3 instructions). The
        orphan's FIN keeps the other order (+1 a FIN measured with this one). */
     if (!orphan) {
-        ack_carried_rn_set_as(c, rn, set, fresh);
+        ack_carried_rn_set_as(c, rn, set, fresh, fresh);
     }
     uint16_t win = 0;
     int win_mode;
@@ -2087,12 +2122,13 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         win_mode = WIN_GIVEN;
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
-        win_mode = fresh ? WIN_USUAL_FRESH : WIN_USUAL;
+        win_mode = (fresh ? WIN_USUAL_FRESH : WIN_USUAL) | (plain ? WIN_PLAIN : 0) |
+                   (front ? SEG_FRONT : 0);
     }
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
            general steps, tw_out_push_now_leave) */
-        ack_carried_rn_set_as(c, rn, set, true);
+        ack_carried_rn_set_as(c, rn, set, true, false);
     }
     push_last_sent(c, nxt);
     emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
@@ -2104,7 +2140,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
 static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, tw_socket *c,
                                                                  tw_seq end, uint32_t avail,
                                                                  bool fin_q, bool in_flight,
-                                                                 bool fresh)
+                                                                 bool fresh, bool plain,
+                                                                 bool at_buf, bool front)
 {
     uint32_t most = c->snd_mss;
     if (avail > most) {
@@ -2121,8 +2158,19 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
            (uint32_t)tw_seq_diff(end, c->snd_una));
     tw_seq win_end = tw_seq_add(c->snd_una, c->snd_wnd);
     int32_t wroom = tw_seq_diff(win_end, c->snd_nxt);
+    uint32_t flight_end = (uint32_t)tw_seq_diff(end, c->snd_una);
+    if (__builtin_constant_p(in_flight) && !in_flight) {
+        /* (a copy that knows nothing is in flight: snd_una is snd_nxt, push_last_as, so
+           the room is the window and pipe + avail is avail, with no subtraction) */
+        assert(tw_seq_eq(c->snd_una, c->snd_nxt) && c->snd_wnd <= INT32_MAX);
+        wroom = (int32_t)c->snd_wnd;
+        flight_end = avail;
+    }
+    /* (fresh: tw_cc_init has just made cwnd initial_cwnd segments, 1 at least, stack.c,
+       so the segment, at most one, fits: no test of it) */
+    assert(!fresh || c->cwnd >= most);
     if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
-        (uint32_t)tw_seq_diff(end, c->snd_una) > c->cwnd) {
+        (!fresh && flight_end > c->cwnd)) {
         return false;
     }
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
@@ -2148,7 +2196,13 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
        not two; setting it when it is set already changes nothing). (fresh: the ACK of
        our SYN has ended the SYN's timing, tcp_in.c) */
     assert(!fresh || !(c->flags & TW_F_RTT_TIMING));
-    if (fresh || !(c->flags & TW_F_RTT_TIMING)) {
+    /* With nothing in flight no segment is timed: the ACK that took SND.UNA to SND.MAX
+       ended the timing (tcp_in.c ack_advance_as: its echo, or SEG.ACK past rtt_seq, which
+       is at most SND.MAX), a timeout ends it (Karn), and from ESTABLISHED on the SYN's
+       is over. A copy that knows nothing is in flight (push_last_as) asks no flag. */
+    assert(in_flight || !(c->flags & TW_F_RTT_TIMING));
+    if (fresh || (__builtin_constant_p(in_flight) && !in_flight) ||
+        !(c->flags & TW_F_RTT_TIMING)) {
         c->rtt_seq = tw_seq_add(c->snd_nxt, avail);
         c->rtt_start = now;
     }
@@ -2160,9 +2214,10 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
            reads it in between) */
         c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
     }
-    uint32_t off = (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
+    /* (at_buf: SND.NXT is SND.BUF, push_last_as) */
+    uint32_t off = at_buf ? 0 : (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   true, TW_F_RTT_TIMING, now, false, fresh);
+                   true, TW_F_RTT_TIMING, now, false, fresh, plain, front);
     return true;
 }
 
@@ -2173,7 +2228,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    having done nothing, for any other case and whenever one of their tests (window,
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
-                                                               bool fresh)
+                                                               bool fresh, bool at_buf,
+                                                               bool front)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2185,24 +2241,42 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* TCP_CORK (or a MSG_MORE call's push) too: push_segs holds its short segment. */
     /* (flags_asked: the caller has found none of the flags, send's test of them) */
     assert(!flags_asked || !(c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)));
+    /* A reading side shut or a lowered buffer (SPACE_RARE_FLAGS) goes to push_segs too
+       for the callers that ask the flags here and know the state (`fresh`) or have asked
+       them (send's test, TW_F_SEND_RARE has them): their window is then the buffer's free
+       room, without rcv_space_usual's test (WIN_PLAIN). Not for the other callers: a
+       close's data and FIN (its reading side shut) are push_last's too. */
+    assert(!flags_asked || !(c->flags & SPACE_RARE_FLAGS));
+    bool plain = flags_asked || fresh;
+    uint32_t rare = SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK | (fresh ? SPACE_RARE_FLAGS : 0);
     /* (fresh: tw_out_push_now_held's caller, tcp_in.c, has just processed the ACK of our
        SYN: congestion control Open (tw_cc_init), no delayed-ACK timer (nothing was
        received in SYN-SENT), the SYN's RTT timing ended) */
     assert(!fresh || (c->ca_state == TW_CA_OPEN && c->dack_at == TW_TIME_NEVER &&
                       !(c->flags & TW_F_RTT_TIMING)));
+    /* (front: send's first write, into an empty ring: nothing sent is unacknowledged,
+       tw_out_send_first_push_leave, so SND.NXT is SND.MAX) */
+    assert(!front || (at_buf && tw_seq_eq(c->snd_nxt, c->snd_max)));
     if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
-                             !tw_seq_eq(c->snd_nxt, c->snd_max),
+                             (!front && !tw_seq_eq(c->snd_nxt, c->snd_max)),
                          0) ||
         (!flags_asked &&
-         __builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK)) != 0, 0) &&
-         ((c->flags & (TW_F_PERSIST | TW_F_CORK)) || sack_blocks_due(c)))) {
+         __builtin_expect((c->flags & rare) != 0, 0) &&
+         ((c->flags & (rare & ~SACK_DUE_FLAGS)) || sack_blocks_due(c)))) {
         return false;
     }
     tw_stack *st = c->st;
     tw_seq end = tw_seq_add(c->snd_buf_seq, c->snd.len); /* of the data queued */
-    uint32_t avail = (uint32_t)tw_seq_diff(end, c->snd_nxt);
-    bool fin_q = (c->flags & TW_F_FIN_QUEUED) != 0;
-    bool in_flight = !tw_seq_eq(c->snd_una, c->snd_max);
+    /* (at_buf: the caller knows SND.BUF, SND.UNA and SND.NXT are one, here SND.MAX too:
+       nothing in flight, without the test, and the ring's bytes are those to send, from
+       its head) */
+    assert(!at_buf ||
+           (tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt)));
+    uint32_t avail = at_buf ? c->snd.len : (uint32_t)tw_seq_diff(end, c->snd_nxt);
+    /* (flags_asked: send's test of the flags has found no FIN queued, socket.c) */
+    assert(!flags_asked || !(c->flags & TW_F_FIN_QUEUED));
+    bool fin_q = !flags_asked && (c->flags & TW_F_FIN_QUEUED) != 0;
+    bool in_flight = !at_buf && !tw_seq_eq(c->snd_una, c->snd_max);
     if (avail == 0) {
         /* Nothing new to send, so a FIN is queued: push_now runs only when data or a FIN
            waits or in recovery (tw_out_push's and tw_out_push_open's test; the callers
@@ -2217,15 +2291,17 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
-        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh);
+        push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh,
+                       plain, false);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
-        return push_last_data(st, c, end, avail, true, in_flight, fresh);
+        return push_last_data(st, c, end, avail, true, in_flight, fresh, plain, at_buf,
+                              front);
     }
-    return push_last_data(st, c, end, avail, false, in_flight, fresh);
+    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2274,14 +2350,15 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
    tw_out_send_push_leave) */
 static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
                                                                      tw_ssize ret, bool held,
-                                                                     bool flags_asked)
+                                                                     bool flags_asked,
+                                                                     bool at_buf, bool front)
 {
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     /* held: tw_out_push_now_held's caller, tcp_in.c's ACK of our SYN in SYN-SENT, has just
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
        never): neither asked again */
     assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
-    if (push_last_as(c, flags_asked, held)) {
+    if (push_last_as(c, flags_asked, held, at_buf, front)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
@@ -2314,7 +2391,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
 static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
                                                                   tw_ssize ret)
 {
-    return push_now_in_as(c, leave, ret, false, false);
+    return push_now_in_as(c, leave, ret, false, false, false, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2332,31 +2409,16 @@ static __attribute__((noinline)) int push_now_leave_general(tw_socket *c)
     return (int)push_now_in(c, true, 0);
 }
 
-int tw_out_push_now_leave(tw_socket *c)
+/* tw_out_push_now_leave's FIN alone once its tests have passed: push_last_send's steps,
+   then push_now_in's after push_last (the FIN is in flight, no persist timer), with the
+   stack read again from c after the netdev's call: only c is kept across it. `in_flight`
+   a constant in the idle copy. */
+static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bool in_flight)
 {
-    /* push_last's tests for the FIN alone (a close after everything sent was
-       acknowledged, the usual close): nothing queued behind snd_nxt but the FIN, nothing
-       in recovery, no SACK block to carry or persist timer, and the peer's window open
-       for the FIN's sequence number (its right edge past snd_nxt, asked as snd_nxt -
-       edge >= 0: a compare and its sign, where edge - snd_nxt <= 0 took a test besides);
-       otherwise the general steps. */
-    /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
-    assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
-    /* (the flags' rare cases, D-SACK, out-of-order data, a persist timer, asked by the
-       caller: socket.c tw_socket_close) */
-    assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
-    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
-        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
-        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0 ||
-        __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
-        return push_now_leave_general(c);
-    }
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
-    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, !tw_seq_eq(c->snd_una, c->snd_max), 0,
-                   c->st->now, true, false);
-    /* push_now_in's steps after push_last (the FIN is in flight, no persist timer), with
-       the stack read again from c after the netdev's call: only c is kept across it */
+    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, c->st->now, true, false,
+                   false, false);
     tw_stack *st = c->st;
     /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
        steps' calls then end the function, with nothing kept across them) */
@@ -2368,17 +2430,87 @@ int tw_out_push_now_leave(tw_socket *c)
     return 0;
 }
 
+/* tw_out_push_now_leave with data in the send ring (unacknowledged, as after a send
+   and a close, or not all sent yet), out of line: the usual close, below, then keeps
+   nothing of the ring's for it (lifecycle -2 instr). */
+static __attribute__((noinline)) int push_now_leave_busy(tw_socket *c)
+{
+    /* push_last's tests for the FIN alone (a close after the last data was sent):
+       nothing queued behind snd_nxt but the FIN, nothing in recovery, no SACK block to
+       carry or persist timer, and the peer's window open for the FIN's sequence number
+       (its right edge past snd_nxt, asked as snd_nxt - edge >= 0: a compare and its sign,
+       where edge - snd_nxt <= 0 took a test besides); otherwise the general steps. */
+    /* (snd_nxt - snd_una below 2^31: the two differences are never both -2^31) */
+    assert(tw_seq_diff(c->snd_nxt, c->snd_una) >= 0);
+    /* (the flags' rare cases, D-SACK, out-of-order data, a persist timer, asked by the
+       caller: socket.c tw_socket_close) */
+    assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)));
+    if (__builtin_expect(c->ca_state != TW_CA_OPEN || !tw_seq_eq(c->snd_nxt, c->snd_max), 0) ||
+        !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len)) ||
+        tw_seq_diff(c->snd_nxt, tw_seq_add(c->snd_una, c->snd_wnd)) >= 0 ||
+        __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
+        return push_now_leave_general(c);
+    }
+    /* (the ring's bytes, all sent, are unacknowledged: data is in flight, as the ring
+       holds what is not acknowledged from SND.UNA on, tw_out_push_now_leave) */
+    assert(!tw_seq_eq(c->snd_una, c->snd_max));
+    return push_fin_leave(c, true);
+}
+
+
+int tw_out_push_now_leave(tw_socket *c)
+{
+    /* An empty send ring (the usual close, after all that was sent has been
+       acknowledged) first: the ring holds every byte unacknowledged or unsent, no FIN was
+       sent before (close queues the first: socket.c tw_socket_close), no Fast Open data is
+       in play (the caller has ruled out TW_F_EXTRAS) and the SYN is acknowledged from
+       ESTABLISHED on, so SND.BUF, SND.UNA, SND.NXT and SND.MAX are one (tcp_conn.h's
+       figure): push_last's tests of them are settled, and the peer's window is open for
+       the FIN's sequence number when SND.WND is not 0. One test of the ring's length
+       instead of three of the sequence numbers and the in-flight test. */
+    if (__builtin_expect(c->snd.len == 0, 1)) {
+        assert(tw_seq_eq(c->snd_buf_seq, c->snd_una) && tw_seq_eq(c->snd_una, c->snd_nxt) &&
+               tw_seq_eq(c->snd_nxt, c->snd_max));
+        assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_EXTRAS)));
+        if (__builtin_expect(c->ca_state != TW_CA_OPEN || c->snd_wnd == 0 ||
+                                 c->dack_at != TW_TIME_NEVER,
+                             0)) {
+            return push_now_leave_general(c);
+        }
+        return push_fin_leave(c, false);
+    }
+    return push_now_leave_busy(c); /* (a tail call) */
+}
+
 tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
 {
     (void)buf; /* (see tcp_conn.h) */
     tw_out_idle_check(c);
-    return push_now_in_as(c, true, (tw_ssize)n, false, true);
+    return push_now_in_as(c, true, (tw_ssize)n, false, true, false, false);
 }
 
 tw_ssize tw_out_send_first_push_leave(tw_socket *c)
 {
     tw_out_idle_check(c);
-    push_now_in_as(c, true, 0, false, true);
+    /* The ring was empty (send's first write into a ring without a block), and every
+       byte in flight is held in it, so nothing is: SND.BUF, SND.UNA, SND.NXT and SND.MAX
+       are one (RFC 9293 3.3.1's sequence space, tcp_conn.h's figure: SND.BUF <= SND.UNA
+       <= SND.NXT <= SND.MAX <= SND.BUF plus the ring's length, as no FIN is queued, send's
+       test, and the SYN is acknowledged from ESTABLISHED on). */
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_nxt, c->snd_max) &&
+           tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
+    /* The ring as send made it (socket.c send_first_usual): its block just taken, the
+       write at its front, 16 to 128 bytes (tw_copy's in-line sizes): the builder's tests
+       of a long payload, or one that would cross the ring's end, and the ring position's
+       sum are left out (SEG_FRONT). Said to the compiler too, for push_last's tests of the
+       length. */
+    assert(c->snd.head == 0 && c->snd.cap == TW_MEM_RING_BLOCK && c->snd.len - 16 <= 112);
+#if defined(__GNUC__)
+    if (c->snd.len - 16 > 112) {
+        __builtin_unreachable();
+    }
+#endif
+    push_now_in_as(c, true, 0, false, true, true, true);
     /* (the ring held only this write, and sending takes nothing from it: the count, read
        from c, kept across the netdev's call, rather than the count on the stack) */
     return (tw_ssize)c->snd.len;
@@ -2386,7 +2518,12 @@ tw_ssize tw_out_send_first_push_leave(tw_socket *c)
 
 void tw_out_push_now_held(tw_socket *c)
 {
-    push_now_in_as(c, false, 0, true, false);
+    /* SYN-SENT's steps have just set SND.UNA to the SYN+ACK's ACK, which is ISS + 1, the
+       SND.NXT and SND.BUF of SYN-SENT (connect), or the end of the Fast Open data it
+       acknowledges, to which tw_tfo_synsent_ack has moved both, taking those bytes from
+       the ring (tcp_in.c in_syn_sent, fastopen.c) */
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
+    push_now_in_as(c, false, 0, true, false, true, false);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
