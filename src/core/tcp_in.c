@@ -519,13 +519,16 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->ts_off = ts_off;
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
+    /* (s->hash read once: the entry's stores might alias it as far as the compiler
+       knows, which then loaded it again for r->hash) */
+    uint64_t hash = s->hash;
+    r->hash = hash;
     if (__builtin_expect(st->conns.count > st->conns.mask, 0)) {
-        req_insert_grow(st, r, s->hash);
+        req_insert_grow(st, r, hash);
     } else { /* (tw_htab_insert_tagged's steps, its growth apart) */
-        tw_htab_push_tagged(&st->conns, &r->h, s->hash);
+        tw_htab_push_tagged(&st->conns, &r->h, hash);
         st->conns.count++;
     }
-    r->hash = s->hash;
     st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
     st->nconns++;
