@@ -134,11 +134,12 @@ static __attribute__((noinline, cold)) void third_blk_back(tw_stack *st, uint8_t
    back, as a store through the entry might have changed them). Inline in its
    callers: a passive open's third segment pays no frame for it. */
 /* (`promoted`, a constant: req_promote's, which fills three more runs of the object
-   whole, tcp_conn.h TW_CONN_CHILD_PROMOTED) */
+   whole, tcp_conn.h TW_CONN_CHILD_PROMOTED; `rq`, req_promote's entry, whose SYN+ACK
+   worked out the addresses' fields: NULL for a SYN cookie's or Fast Open's child) */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
                                                                  const tw_seg *s, uint64_t key,
                                                                  uint32_t id, uint32_t more,
-                                                                 bool promoted)
+                                                                 bool promoted, const tw_reqsk *rq)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (the free list's object with the template's runs for the fields set below left
@@ -182,7 +183,14 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
        input_unsummed; the entry's key is its segment's 4-tuple) */
     assert((uint16_t)key == l->lport && (s->raddr == 0 || key >> 32 == s->raddr));
     c->h.key = key;
-    tw_conn_out_prep(st, c);
+    if (rq) {
+        /* (the entry's SYN+ACK worked out the peer's address and the sum: reqsk.h) */
+        assert(rq->out_ndst == tw_be32((uint32_t)(key >> 32)) &&
+               rq->out_afold == tw_cksum_fold18((uint64_t)st->addr_net + rq->out_ndst));
+        tw_conn_out_prep_as(c, st->addr_net, rq->out_ndst, rq->out_afold);
+    } else {
+        tw_conn_out_prep(st, c);
+    }
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->local_mss = l->local_mss;
@@ -255,7 +263,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         return;
     }
     tw_socket *c = new_child(st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport),
-                             (uint32_t)++st->next_conn_id, 0, false);
+                             (uint32_t)++st->next_conn_id, 0, false, NULL);
     if (!c) {
         return;
     }
@@ -546,6 +554,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
     if (fo) {
+        tw_req_out_prep(st, r); /* (tw_out_req_synack's making sets them: reqsk.h) */
         tw_out_req_synack_fo(st, r, fo); /* RFC 7413 4.1.2: the cookie rides on it */
         return;
     }
@@ -581,7 +590,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 {
     tw_stack *st = l->st;
     uint64_t key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
-    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0, false);
+    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0, false, NULL);
     if (!c) {
         return false;
     }
@@ -792,7 +801,7 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     uint32_t more = ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) | /* (tcp_conn.c asserts) */
                     TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
-    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true);
+    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true, r);
     if (!c) {
         if (blk) {
             third_blk_back(st, blk);
