@@ -397,8 +397,10 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (`h`: s->h, given apart as the caller has it: read through s, it was loaded again
-       after the entry's stores, which might alias s as far as the compiler knows) */
-    assert(h == s->h);
+       after the entry's stores, which might alias s as far as the compiler knows; the
+       usual SYN's steps leave s->h unset, seg_init, for the rare ones that read it to set
+       it: listen_admit's call below) */
+    assert(s->h == NULL || h == s->h);
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
     /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN: syn_alone) */
@@ -444,6 +446,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     if (!fo && __builtin_expect((uint16_t)(l->acc_len | l->syn_len) >= l->syn_plain_below, 0)) {
         /* (a SYN that ended a TIME-WAIT record takes no Fast Open step: its ISN must
            clear RFC 6191's floor, which the Fast Open paths do not carry) */
+        s->h = h; /* (read there: send_cookie_synack, tw_tfo_listen) */
         if (!listen_admit(st, l, s, !have_floor)) {
             return;
         }
@@ -467,7 +470,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     tw_wheel_arm_lazy_fresh_at(&st->wheel, &r->timer, tw_time_add(st->now, cfg->rto_initial));
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
-    assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
+    assert(key == tw_tuple_key(s->raddr, h->sport, l->lport));
     r->h.key = key; /* (the segment's 4-tuple, as the listener's port is its own) */
     r->listener = l;
     r->irs = s->seq.v;
@@ -3859,12 +3862,14 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 /* (`syn_alone`: the caller found the segment a SYN without RST, ACK or FIN, syn_alone_of,
    which in_listen then does not ask again) */
+/* (`h`: the segment's header, s->h, which the usual SYN's caller leaves unset: set here
+   before the steps out of line that read it, in_listen's own taking `h` apart) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
+                                                                 const tw_tcp_hdr *h,
                                                                  uint64_t key, tw_hnode *n,
                                                                  tw_hnode *rq, bool may_trace,
                                                                  bool syn_alone)
 {
-    const tw_tcp_hdr *h = s->h;
     if (rq) {
         /* A SYN queue entry's (conn_find): its 4-tuple has no TIME-WAIT record, as the
            entry was made only with none there (a SYN that a record let in ended the
@@ -3892,6 +3897,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         /* conn_find's hash: the TIME-WAIT table shares the connection table's seed. */
         tw_tw *tw = tw_timewait_find_pre(st, key, s->hash);
         if (tw) {
+            s->h = h;
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
             l = tw_port_listener(st, h->dport);
@@ -3912,13 +3918,14 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         }
         return;
     }
+    s->h = h;
     in_closed(st, s);
 }
 
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n, tw_hnode *rq)
 {
-    input_demux_in(st, s, key, n, rq, true, false);
+    input_demux_in(st, s, s->h, key, n, rq, true, false);
 }
 
 /* The connection table's lookup for a segment, with two one-entry caches in front
@@ -4087,8 +4094,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             return false;
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
-        s->h = h;
-        input_demux_in(st, s, key, NULL, NULL, false, true);
+        input_demux_in(st, s, h, key, NULL, NULL, false, true);
         return true;
     }
     /* SYN with FIN or RST, and no flag at all, go to the full parser (tw_tcp_parse drops
