@@ -1346,7 +1346,11 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
     if (has_ack) {
         /* S3: our SYN is acknowledged; ESTABLISHED, and the third segment goes out
            carrying queued data when there is some (S5). */
-        if ((c->flags & TW_F_RTT_TIMING) && c->retries == 0) {
+        /* (the retransmission count cleared only where it is not 0 already, the rare
+           case, which takes no sample: Karn) */
+        if (__builtin_expect(c->retries != 0, 0)) {
+            c->retries = 0;
+        } else if (c->flags & TW_F_RTT_TIMING) {
             /* (fresh: a connection's first sample -- connect takes only a socket never
                started, and SYN-SENT takes no other) */
             tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
@@ -1354,7 +1358,6 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         c->flags &= ~TW_F_RTT_TIMING;
         c->snd_una = ack;
         c->snd_wl2 = ack;
-        c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
         /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
            the RTO again below; the wheel is told once, at the end) */
