@@ -1150,7 +1150,8 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_sta
                                                                           tw_socket *c,
                                                                           bool may_fin,
                                                                           bool may_trace,
-                                                                          bool child)
+                                                                          bool child,
+                                                                          tw_seq una)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
@@ -1172,7 +1173,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_sta
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
         c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
     }
-    tw_cc_init(st, c, child);
+    tw_cc_init_una(st, c, child, una);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -1181,9 +1182,10 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_sta
 
 static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st,
                                                                        tw_socket *c,
-                                                                       bool may_trace)
+                                                                       bool may_trace,
+                                                                       tw_seq una)
 {
-    established_from_syn_in(st, c, true, may_trace, false);
+    established_from_syn_in(st, c, true, may_trace, false, una);
 }
 
 /* RFC 7323 5 (PAWS: an echo must be of a time we sent) applied to the SYN+ACK, as Linux's
@@ -1362,7 +1364,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
            the RTO again below; the wheel is told once, at the end) */
         assert(st->timer_held == c);
-        established_from_syn(st, c, may_trace);
+        established_from_syn(st, c, may_trace, ack); /* (SND.UNA: just set) */
         /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
            connection that owes no ACK yet: in SYN-SENT it has received nothing. */
         assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
@@ -2337,7 +2339,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
     c->snd_wl2 = s->ack;
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(st, c, !child, true, child);
+    established_from_syn_in(st, c, !child, true, child, c->snd_una);
     if (child) {
         /* (third_ack tells l at its end, once the segment's text is in place: nothing of
            its own is then kept across the application's call) */
