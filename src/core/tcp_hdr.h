@@ -191,10 +191,11 @@ static inline uint32_t tw_tcp_doff_len(uint8_t raw)
 uint64_t tw_tcp_sum_words(uint64_t sum, const uint8_t *p, uint32_t nwords);
 
 static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const uint8_t *pkt,
-                                           size_t rest, uint32_t self_raw, uint8_t *doff_flags,
+                                           size_t *restp, uint32_t self_raw, uint8_t *doff_flags,
                                            uint32_t *data_len)
 {
-    /* `rest`: the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, which the caller
+    size_t rest = *restp;
+    /* `*restp`: the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, which the caller
        has found it holds at least (stack.c tw_stack_input asks both of the length's
        bounds in one compare there, so no packet pays for the lower one twice). */
     /* Version 4 without options, and the TOS byte 0: a packet with a DS field or an ECN
@@ -206,7 +207,8 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     if (vt_raw != (tw_cksum_little_endian() ? 0x0045u : 0x4500u)) {
         return false;
     }
-    uint32_t total = tw_get16(pkt + 2);
+    uint16_t total_raw;
+    memcpy(&total_raw, pkt + 2, 2);
     /* The flags and fragment offset, the TTL and the protocol as they lie (bytes 6-9):
        MF and the offset (0x3fff in network order) and the protocol's byte kept, the TTL
        masked off, against TCP's protocol in the same test as the destination's below,
@@ -220,13 +222,26 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        below. */
     uint32_t dst_raw;
     memcpy(&dst_raw, pkt + 16, 4);
-    /* TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= the packet's length in one unsigned
-       compare (the length is at least that: `rest`; a short total wraps to a large
-       difference). */
-    size_t room = (size_t)total - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
-    if (room > rest) {
-        return false;
+    /* The total length, usually the packet's own (`rest` + both headers, under 65536:
+       tw_stack_input), asked as it lies against that length swapped: then the room
+       after both headers is `rest` itself (measured: lifecycle -7 instr against
+       swapping and widening the total on every packet). Else (link padding after the
+       datagram, or a short packet) TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= the
+       packet's length in one unsigned compare (the length is at least that; a short
+       total wraps to a large difference), and the packet is taken as the total says,
+       for the caller too (*restp: a failure below hands the full parsers the datagram
+       without its padding, which they ignore anyway; kept in the caller's own variable,
+       the usual case then keeps no second copy of the length). */
+    uint16_t len16 = (uint16_t)(rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
+    if (__builtin_expect(total_raw != (tw_cksum_little_endian() ? __builtin_bswap16(len16) : len16), 0)) {
+        size_t r2 = (size_t)tw_get16(pkt + 2) - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
+        if (r2 > rest) {
+            return false;
+        }
+        rest = r2;
+        *restp = r2;
     }
+    size_t room = rest;
     /* MF or an offset (a fragment), another protocol, or another destination: one test */
     if ((((fp_raw & fp_mask) ^ fp_tcp) | (dst_raw ^ self_raw)) != 0) {
         return false;
@@ -270,8 +285,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        swap. */
     _Static_assert(TW_IPPROTO_TCP - TW_IPV4_HDR_LEN + 0xffff == 0xfff1, "pseudo-header");
     const uint8_t phk[2] = {0xff, 0xf1};
-    uint16_t total_raw, phk_w;
-    memcpy(&total_raw, pkt + 2, 2);
+    uint16_t phk_w;
     memcpy(&phk_w, phk, 2);
     if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
@@ -413,9 +427,9 @@ static inline bool tw_tcp_parse_usual_hdr(tw_tcp_hdr *h, uint32_t *src, const ui
     tw_put32((uint8_t *)&self_raw, self);
     /* (SYN with FIN or RST, and no flag at all, go to the full parser: rare, and its
        callers take the slow steps they need, tw_tcp_parse) */
+    size_t rest = len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
     if (len < TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN ||
-        !tw_tcp_parse_usual_part(h, &u, pkt, len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN), self_raw,
-                                 df, &data_len) ||
+        !tw_tcp_parse_usual_part(h, &u, pkt, &rest, self_raw, df, &data_len) ||
         tw_tcp_flags_bad(df[1]) ||
         tw_ipv4_bad_source((uint32_t)(u.key >> 32), self) ||
         tw_tcp_usual_ports_bad((uint32_t)u.key)) {

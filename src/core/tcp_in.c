@@ -4200,7 +4200,7 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest)
     assert(!st->cfg.trace && !st->traced);
     assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.doff_raw, &s.data_len)) {
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, st->addr_net, &s.doff_raw, &s.data_len)) {
         return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     }
     if (!input_unsummed(st, &h, &u, &s)) {
