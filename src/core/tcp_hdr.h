@@ -266,15 +266,13 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint64_t key = tw_cksum_little_endian()
                        ? __builtin_bswap64((uint64_t)ports_raw << 32 | saddr_raw)
                        : (uint64_t)saddr_raw << 32 | ports_raw;
-    /* TW_TCP_HDR_LEN <= hlen <= slen in one unsigned compare (slen >= TW_TCP_HDR_LEN:
-       total was checked above; a short hlen wraps to a large difference). slen -
-       TW_TCP_HDR_LEN is the `room` found above (under 65536 once checked): GCC otherwise
-       widens and subtracts the total a second time (measured: lifecycle -14 instr).
-       The flags are left to the caller (tw_tcp_flags_bad), who asks them only where
-       its own tests do not already refuse every bad combination. */
-    if (hlen - TW_TCP_HDR_LEN > (uint32_t)room) {
-        return false;
-    }
+    /* TW_TCP_HDR_LEN <= hlen <= the segment's length: asked in each header length's
+       branch below, before its words are read (the IPv4 header's sum reads only its 20
+       bytes), where the usual lengths ask `room` against a constant (measured: lifecycle
+       -6 instr against one test of hlen before them all); the others in one unsigned
+       compare of hlen - TW_TCP_HDR_LEN with `room` (a short hlen wraps to a large
+       difference). The flags are left to the caller (tw_tcp_flags_bad), who asks them
+       only where its own tests do not already refuse every bad combination. */
     /* Both checksums as native sums (cksum.h): the IPv4 header's, and the segment's with
        the pseudo-header (RFC 9293 3.1) taken from the addresses as they lie in the
        packet plus the zero and protocol byte and the segment length. The two last, as
@@ -297,9 +295,15 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     uint64_t sum;
     const uint8_t *payload;
     if (__builtin_expect(hlen == TW_TCP_HDR_LEN + 12, 1)) {
+        if (room < 12) {
+            return false;
+        }
         sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 12) / 4, len_proto);
         payload = seg + TW_TCP_HDR_LEN + 12;
     } else if (hlen == TW_TCP_HDR_LEN + 20) {
+        if (room < 20) {
+            return false;
+        }
         sum = tw_cksum_words_chain(addrs, seg, (TW_TCP_HDR_LEN + 20) / 4, len_proto);
         payload = seg + TW_TCP_HDR_LEN + 20;
     } else {
@@ -310,6 +314,9 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
            the usual branches' `seg`, GCC made it before the branches, where they made
            their payload's address again over it: one instruction on every packet,
            measured: lifecycle -7 instr) */
+        if (hlen - TW_TCP_HDR_LEN > (uint32_t)room) {
+            return false;
+        }
         const uint8_t *g = pkt;
 #if defined(__GNUC__)
         __asm__("" : "+r"(g));
