@@ -115,7 +115,8 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
 static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
-                                                              tw_seg *s, bool usual,
+                                                              tw_seg *s, const tw_tcp_hdr *h,
+                                                              bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
                                                               uint32_t space, uint8_t *blk);
@@ -793,8 +794,8 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
    req_input's usual shape). */
 static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, tw_reqsk *r,
-                                                                 tw_seg *s, bool usual,
-                                                                 uint8_t *blk)
+                                                                 tw_seg *s, const tw_tcp_hdr *h,
+                                                                 bool usual, uint8_t *blk)
 {
     tw_socket *l = r->listener;
     /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
@@ -907,22 +908,24 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, usual, synack_at, l, peer_win, ts_recent, space, blk);
+    in_promoted(st, c, s, h, usual, synack_at, l, peer_win, ts_recent, space, blk);
 }
 
 /* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
    copy keeps no flag across its calls and asks none (third_ack_ok), the other's has no
    third_ack. */
+/* (`h`: the segment's header, s->h, which the usual third segment's caller leaves unset:
+   set before the steps that read it there, in_promoted's full ones) */
 static __attribute__((noinline)) void req_promote_usual(tw_stack *st, tw_reqsk *r, tw_seg *s,
-                                                        uint8_t *blk)
+                                                        uint8_t *blk, const tw_tcp_hdr *h)
 {
-    req_promote_in(st, r, s, true, blk);
+    req_promote_in(st, r, s, h, true, blk);
 }
 
 static __attribute__((noinline)) void req_promote_other(tw_stack *st, tw_reqsk *r, tw_seg *s,
                                                         uint8_t *blk)
 {
-    req_promote_in(st, r, s, false, blk);
+    req_promote_in(st, r, s, s->h, false, blk);
 }
 
 /* A repeated SYN on a SYN queue entry: true when its SYN+ACK is held back. As Linux's
@@ -1091,8 +1094,11 @@ static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
    input_unsummed for the usual packet's): the third segment of every passive open costs
    no frame of its own. False, having done nothing, for a usual packet's segment
    (may_trace false) with a bad combination of flags: the full parser's (usual_flags_bad). */
+/* (`h`: the segment's header, s->h, which the usual packet's function leaves unset: set
+   here before the steps that read it, the usual third segment's taking `h` apart) */
 static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
-                                                            bool may_trace, uint8_t *blk)
+                                                            const tw_tcp_hdr *h, bool may_trace,
+                                                            uint8_t *blk)
 {
     if (may_trace && st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
@@ -1110,6 +1116,7 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
                  s->ack.v == r->iss + 1;
     if (!usual) {
+        s->h = h;
         if (blk) {
             third_blk_back(st, blk); /* (the full steps copy the text, if any) */
             blk = NULL;
@@ -1134,7 +1141,7 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
         return true;
     }
     if (usual) {
-        req_promote_usual(st, r, s, blk);
+        req_promote_usual(st, r, s, blk, h);
     } else {
         req_promote_other(st, r, s, blk);
     }
@@ -2332,10 +2339,11 @@ static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, c
 static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st,
                                                                      tw_socket *c,
                                                                      const tw_seg *s,
+                                                                     const tw_tcp_hdr *h,
                                                                      tw_socket *l, bool child)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
-    c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+    c->snd_wnd = (uint32_t)h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
     c->snd_wl2 = s->ack;
@@ -2364,7 +2372,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
                                                                   const tw_seg *s,
                                                                   tw_socket *l)
 {
-    syn_rcvd_queued_in(c->st, c, s, l, false);
+    syn_rcvd_queued_in(c->st, c, s, s->h, l, false);
 }
 
 /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission will bring
@@ -3392,7 +3400,8 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
    text fits, the options, PAWS. */
 static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
-                                                              const tw_seg *s, bool usual,
+                                                              const tw_seg *s,
+                                                              const tw_tcp_hdr *h, bool usual,
                                                               uint32_t ts_recent, uint32_t space)
 {
     /* (`space`: tw_conn_rcv_space, as req_promote worked it out) */
@@ -3400,8 +3409,8 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
     /* (usual_opts with TS.Recent as the SYN gave it, `ts_recent`, not yet stored:
        in_promoted) */
     bool ts = (c->flags & TW_F_TS) != 0;
-    if (!usual || s->data_len > space || s->h->o.present != (ts ? TW_OPT_TS : 0) ||
-        (ts && (int32_t)(s->h->o.ts_val - ts_recent) < 0)) {
+    if (!usual || s->data_len > space || h->o.present != (ts ? TW_OPT_TS : 0) ||
+        (ts && (int32_t)(h->o.ts_val - ts_recent) < 0)) {
         return false;
     }
     assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
@@ -3411,7 +3420,7 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
        2.3), and SEG.ACK = SND.UNA + 1: the floor's test always passes (asserted). */
     assert(c->snd_wscale <= 14 &&
            !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v -
-                                          ((uint32_t)s->h->win << c->snd_wscale))));
+                                          ((uint32_t)h->win << c->snd_wscale))));
     return true;
 }
 
@@ -3429,7 +3438,8 @@ static inline __attribute__((always_inline)) void third_ack_notify(tw_stack *st,
     }
 }
 
-static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8_t *blk)
+static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h, tw_socket *l,
+                      uint8_t *blk)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -3441,14 +3451,14 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
        clock starts in tw_cc_init (syn_rcvd_queued), with no keepalive probe sent yet. */
     assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent && c->st == st);
     if (c->flags & TW_F_TS) {
-        c->ts_recent = s->h->o.ts_val;
+        c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
     }
     /* syn_rcvd_acked's steps with c's listener known, whose accept queue has room
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
     tw_listener_enqueue_to(l, c); /* (a child just made: its link is clear) */
-    syn_rcvd_queued_in(st, c, s, l, true); /* (l, a child's listener) */
+    syn_rcvd_queued_in(st, c, s, h, l, true); /* (l, a child's listener) */
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
@@ -3458,10 +3468,10 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
        and ESTABLISHED has no closing transition. */
     assert(c->state == TW_STATE_ESTABLISHED && (c->flags & TW_F_CHILD) && !c->probes_out &&
            tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_eq(c->snd_wl2, s->ack) &&
-           c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
-           !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
+           c->snd_wnd == (uint32_t)h->win << c->snd_wscale &&
+           !(h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
-    ack_advance_as(st, c, s, s->h, true, true, false);
+    ack_advance_as(st, c, s, h, true, true, false);
     /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
        with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
        may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init). */
@@ -3568,18 +3578,20 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    child's receive room, as req_promote worked it out (third_ack_ok; lifecycle -1 against
    asking the flags again). */
 static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
-                                                              tw_seg *s, bool usual,
+                                                              tw_seg *s, const tw_tcp_hdr *h,
+                                                              bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
                                                               uint32_t space, uint8_t *blk)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
-    if (third_ack_ok(c, s, usual, ts_recent, space)) {
+    if (third_ack_ok(c, s, h, usual, ts_recent, space)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
-        third_ack(st, c, s, l, blk);
+        third_ack(st, c, s, h, l, blk);
         return;
     }
+    s->h = h; /* (for the full steps: the usual third segment's caller left it unset) */
     if (blk) {
         third_blk_back(st, blk);
     }
@@ -3883,7 +3895,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
            record: tw_timewait_input), and a record comes only from a connection of the
            table, where the entry's key has no other. */
         assert(!n && tw_timewait_find(st, key) == NULL);
-        (void)req_input(st, (tw_reqsk *)rq, s, may_trace, NULL); /* (input_unsummed's is apart) */
+        (void)req_input(st, (tw_reqsk *)rq, s, h, may_trace, NULL); /* (input_unsummed's is apart) */
         return;
     }
     if (n) {
@@ -4077,10 +4089,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             } else if (!usual_sum_ok(st, s, u, sum)) {
                 return false;
             }
-            s->h = h;
-            /* input_demux_in's steps for it, the flags asked there (req_input) */
+            /* input_demux_in's steps for it, the flags asked there (req_input, which sets
+               s->h where it is read) */
             assert(tw_timewait_find(st, key) == NULL);
-            return req_input(st, r, s, false, blk);
+            return req_input(st, r, s, h, false, blk);
         }
         /* A SYN alone (no RST, ACK or FIN), the usual segment here (a passive open's
            first), takes the steps below; the others of no connection and no entry (an
