@@ -52,6 +52,23 @@ typedef struct tw_tcp_hdr {
     uint32_t payload_len;
 } tw_tcp_hdr;
 
+/* TSval and TSecr from the option's 8 bytes at `p` as they lie (RFC 7323 3: each in
+   network order), into o->ts_val and o->ts_ecr, side by side: one load, one swap, one
+   store (a little-endian host's swap puts TSecr first, a rotation puts it back: measured
+   lifecycle -14 instr against two loads, two swaps and two stores). */
+static inline void tw_tcp_opts_ts_pair(tw_tcp_opts *o, const uint8_t *p)
+{
+    _Static_assert(offsetof(tw_tcp_opts, ts_ecr) == offsetof(tw_tcp_opts, ts_val) + 4,
+                   "ts_val, ts_ecr side by side");
+    uint64_t v;
+    memcpy(&v, p, 8);
+    if (tw_cksum_little_endian()) {
+        v = __builtin_bswap64(v);
+        v = v >> 32 | v << 32;
+    }
+    memcpy(&o->ts_val, &v, 8);
+}
+
 /* The SYN layout of Linux and of tcpwave, 20 bytes: MSS, SACK-permitted, TS, NOP, WS. When
    the 20 bytes at `p` are in it, sets what tw_tcp_parse_opts would (the fields read
    whatever `present` says) and returns true. sack_n is left as it was: read only with
@@ -73,8 +90,7 @@ static inline bool tw_tcp_opts_syn_layout(tw_tcp_opts *o, const uint8_t *p)
     }
     o->present = TW_OPT_MSS | TW_OPT_SACK_PERM | TW_OPT_TS | TW_OPT_WSCALE;
     o->mss = tw_get16(p + 2);
-    o->ts_val = tw_get32(p + 8);
-    o->ts_ecr = tw_get32(p + 12);
+    tw_tcp_opts_ts_pair(o, p + 8);
     o->wscale = p[19] > 14 ? 14 : p[19]; /* RFC 7323 2.3 */
     return true;
 }
@@ -356,8 +372,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
         h->o.mss = 0;
         h->o.fo_off = 0;
         h->o.fo_flags = 0;
-        h->o.ts_val = tw_get32(opt + 4);
-        h->o.ts_ecr = tw_get32(opt + 8);
+        tw_tcp_opts_ts_pair(&h->o, opt + 4);
     } else if (hlen == TW_TCP_HDR_LEN) {
         h->o.present = 0;
         h->o.wscale = 0;
