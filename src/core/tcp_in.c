@@ -3827,10 +3827,12 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
    apart (tw_tcp_input_usual leaves it out of `h`). s->h itself is left to the caller,
    set before s goes to a step out of line: the inline ones (fast_ok, fast_do, in_conn's
    own) take `h` apart, and the usual packet's function then never stores it. */
+/* (`seq_ack`: SEG.SEQ and SEG.ACK as two uint32_t side by side lie in memory, tcp_hdr.h
+   tw_get32x2, stored as they are: one 8-byte store) */
 static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
                                                         const tw_tcp_hdr *h, uint32_t src,
-                                                        uint32_t ports, uint32_t seq,
-                                                        uint32_t ack, uint8_t flags,
+                                                        uint32_t ports, uint64_t seq_ack,
+                                                        uint8_t flags,
                                                         uint32_t data_len, bool may_trace)
 {
 #ifndef NDEBUG
@@ -3842,8 +3844,10 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
        read it (in_listen, in_cookie_ack, in_closed's reply, all after
        input_demux_in's lookups, which assert it; for a known connection it is c->raddr),
        so the usual packet's function stores it only then. */
-    s->seq = tw_seq_make(seq);
-    s->ack = tw_seq_make(ack);
+    _Static_assert(offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4 &&
+                       sizeof(tw_seq) == 4,
+                   "seq, ack");
+    memcpy(&s->seq, &seq_ack, 8);
     s->flags = flags;
     /* s->data as s->raddr (above): left to the caller, read only with data (data_len),
        which the usual packet's function stores where it has some */
@@ -3861,7 +3865,9 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
         tw_tcp_hdr th = *h;
         tw_tcp_opts_usual_fill(&th.o);
         tw_tcp_usual_ports(&th, ports);
-        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, seq, ack, data_len, flags);
+        uint32_t sa[2];
+        memcpy(sa, &seq_ack, 8);
+        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, sa[0], sa[1], data_len, flags);
         s->sum.ip_ecn = st->rx_ce ? 3u : 0u; /* (a CE mark: the only ECN field TCP is given) */
     }
 }
@@ -3999,7 +4005,10 @@ static __attribute__((noinline, cold)) void in_ce(tw_socket *c, const tw_seg *s)
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
-    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
+    uint64_t seq_ack;
+    _Static_assert(offsetof(tw_tcp_hdr, ack) == offsetof(tw_tcp_hdr, seq) + 4, "seq, ack");
+    memcpy(&seq_ack, &h->seq, 8);
+    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, seq_ack, h->flags,
              h->payload_len, true);
     s.h = h;
     s.raddr = src;
@@ -4042,7 +4051,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
     /* (its flags and payload length: there already, the parse put them there) */
-    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, s->flags,
+    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq_ack, s->flags,
              s->data_len, false);
     tw_hnode *rq;
     tw_hnode *n = conn_find(st, s, key, &rq);
