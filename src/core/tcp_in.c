@@ -2345,8 +2345,11 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
     assert(c->st == st); /* (given apart: see fast_do) */
     c->snd_wnd = (uint32_t)h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
-    c->snd_wl1 = s->seq;
-    c->snd_wl2 = s->ack;
+    /* SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK: side by side in both, one 8-byte copy */
+    _Static_assert(offsetof(tw_socket, snd_wl2) == offsetof(tw_socket, snd_wl1) + 4 &&
+                       offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4,
+                   "wl1/wl2, seq/ack");
+    memcpy(&c->snd_wl1, &s->seq, 8);
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
     established_from_syn_in(st, c, !child, true, child, c->snd_una);
