@@ -1359,9 +1359,10 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            case, which takes no sample: Karn) */
         if (__builtin_expect(c->retries != 0, 0)) {
             c->retries = 0;
-        } else if (c->flags & TW_F_RTT_TIMING) {
+        } else if (__builtin_expect(c->flags & TW_F_RTT_TIMING, 1)) {
             /* (fresh: a connection's first sample -- connect takes only a socket never
-               started, and SYN-SENT takes no other) */
+               started, and SYN-SENT takes no other; timed always: connect's SYN, the
+               first sent, starts it) */
             tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
         }
         /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
