@@ -844,7 +844,7 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     /* (TS.Recent from the SYN, with timestamps: in_promoted stores it where the
        connection stays in SYN-RECEIVED, third_ack replaces it with the segment's) */
     uint32_t ts_recent = r->ts_recent;
-    if (on & TW_OPT_TS) {
+    if (__builtin_expect(on & TW_OPT_TS, 1)) { /* (timestamps, the default: laid out first) */
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
