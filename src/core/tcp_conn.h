@@ -1559,7 +1559,8 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_as(const tw_stac
     /* (the new SRTT and RTTVAR in locals: the RTO below then reads neither back from
        the connection after its stores) */
     tw_time srtt = fresh ? 0 : c->srtt, rttvar;
-    if (srtt == 0) {
+    /* (a connection's first sample once, later ones at every ACK: laid out after them) */
+    if (__builtin_expect(srtt == 0, 0)) {
         srtt = r ? r : 1;
         rttvar = r / 2;
     } else {
