@@ -1166,7 +1166,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_sta
        the test of TW_F_CONNECTED, always clear here. */
     assert(!(c->flags & TW_F_CONNECTED) &&
            (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
-    if (may_trace && st->cfg.trace) {
+    if (may_trace && __builtin_expect(st->cfg.trace != NULL, 0)) {
         tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
         assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
