@@ -2676,7 +2676,7 @@ static inline __attribute__((always_inline)) void ack_policy_as(tw_stack *st, tw
                                                                 uint32_t n, bool unheld)
 {
     assert(c->st == st);
-    if (c->quickack) { /* (a connection's first segments: the usual case first) */
+    if (__builtin_expect(c->quickack != 0, 1)) { /* (a connection's first segments: the usual case first) */
         c->quickack--;
         ack_soon(st, c);
         return;
