@@ -261,7 +261,8 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        without its padding, which they ignore anyway; kept in the caller's own variable,
        the usual case then keeps no second copy of the length). */
     uint16_t len16 = (uint16_t)(rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
-    if (__builtin_expect(total_raw != (tw_cksum_little_endian() ? __builtin_bswap16(len16) : len16), 0)) {
+    uint16_t len_raw = tw_cksum_little_endian() ? __builtin_bswap16(len16) : len16;
+    if (__builtin_expect(total_raw != len_raw, 0)) {
         size_t r2 = (size_t)tw_get16(pkt + 2) - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
         if (r2 > rest) {
             return false;

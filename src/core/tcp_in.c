@@ -114,9 +114,8 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
-                                                              tw_seg *s, const tw_tcp_hdr *h,
-                                                              bool usual,
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                              const tw_tcp_hdr *h, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
                                                               uint32_t space, uint8_t *blk);
@@ -138,9 +137,9 @@ static __attribute__((noinline, cold)) void third_blk_back(tw_stack *st, uint8_t
    whole, tcp_conn.h TW_CONN_CHILD_PROMOTED; `rq`, req_promote's entry, whose SYN+ACK
    worked out the addresses' fields: NULL for a SYN cookie's or Fast Open's child) */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
-                                                                 const tw_seg *s, uint64_t key,
-                                                                 uint32_t id, uint32_t more,
-                                                                 bool promoted, const tw_reqsk *rq)
+                                                                  const tw_seg *s, uint64_t key,
+                                                                  uint32_t id, uint32_t more,
+                                                                  bool promoted, const tw_reqsk *rq)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (the free list's object with the template's runs for the fields set below left
@@ -793,9 +792,8 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
    req_input's usual shape). */
-static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, tw_reqsk *r,
-                                                                 tw_seg *s, const tw_tcp_hdr *h,
-                                                                 bool usual, uint8_t *blk)
+static inline __attribute__((always_inline)) void
+req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool usual, uint8_t *blk)
 {
     tw_socket *l = r->listener;
     /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
@@ -1096,9 +1094,8 @@ static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
    (may_trace false) with a bad combination of flags: the full parser's (usual_flags_bad). */
 /* (`h`: the segment's header, s->h, which the usual packet's function leaves unset: set
    here before the steps that read it, the usual third segment's taking `h` apart) */
-static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
-                                                            const tw_tcp_hdr *h, bool may_trace,
-                                                            uint8_t *blk)
+static inline __attribute__((always_inline)) bool
+req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_trace, uint8_t *blk)
 {
     if (may_trace && st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
@@ -1153,12 +1150,9 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less); `child` true for
    third_ack's child just made (tw_cc_init). */
-static inline __attribute__((always_inline)) void established_from_syn_in(tw_stack *st,
-                                                                          tw_socket *c,
-                                                                          bool may_fin,
-                                                                          bool may_trace,
-                                                                          bool child,
-                                                                          tw_seq una)
+static inline __attribute__((always_inline)) void
+established_from_syn_in(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
+                        tw_seq una)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
@@ -1187,10 +1181,8 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_sta
     }
 }
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st,
-                                                                       tw_socket *c,
-                                                                       bool may_trace,
-                                                                       tw_seq una)
+static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st, tw_socket *c,
+                                                                       bool may_trace, tw_seq una)
 {
     established_from_syn_in(st, c, true, may_trace, false, una);
 }
@@ -2337,8 +2329,7 @@ static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, c
    of a passive child has queued it for accept (NULL for an active open's); `child`
    true when the caller knows c is a passive child, l not NULL (third_ack: two tests
    less, measured lifecycle -2 instr). */
-static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st,
-                                                                     tw_socket *c,
+static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st, tw_socket *c,
                                                                      const tw_seg *s,
                                                                      const tw_tcp_hdr *h,
                                                                      tw_socket *l, bool child)
@@ -2676,7 +2667,8 @@ static inline __attribute__((always_inline)) void ack_policy_as(tw_stack *st, tw
                                                                 uint32_t n, bool unheld)
 {
     assert(c->st == st);
-    if (__builtin_expect(c->quickack != 0, 1)) { /* (a connection's first segments: the usual case first) */
+    /* (a connection's first segments: the usual case first) */
+    if (__builtin_expect(c->quickack != 0, 1)) {
         c->quickack--;
         ack_soon(st, c);
         return;
@@ -3133,9 +3125,8 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    then takes the same steps in the same order. Anything else takes the full steps.
    The ACK's range is left to closing_ack_in, asked after closing_ack_last, whose orphan
    asks a narrower one of its own (measured: lifecycle -4 instr against asking both). */
-static inline __attribute__((always_inline)) bool closing_ack_shape(const tw_socket *c,
-                                                                   const tw_seg *s,
-                                                                   const tw_tcp_hdr *h)
+static inline __attribute__((always_inline)) bool
+closing_ack_shape(const tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h)
 {
     /* (LAST-ACK has no out-of-order FIN noted: the peer's FIN came in order, which
        clears it, and one is noted only before that, in_process_fin) */
@@ -3156,7 +3147,7 @@ static inline __attribute__((always_inline)) bool closing_ack_shape(const tw_soc
 
 /* closing_ack_shape's ACK in (SND.UNA, SND.MAX]. */
 static inline __attribute__((always_inline)) bool closing_ack_in(const tw_socket *c,
-                                                                const tw_seg *s)
+                                                                 const tw_seg *s)
 {
     /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, which
        lies below SND.UNA by less than 2^30 (a window scaled by at most 14, RFC 7323
@@ -3184,8 +3175,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
     /* (SEG.ACK beyond the data's end and at most SND.MAX: closing_ack_in's range too, as
        SND.UNA is at most the end of the data in FIN-WAIT-1 and LAST-ACK, whose FIN,
        after it, is not yet acknowledged) */
-    if ((c->flags & TW_F_ORPHAN) &&
-        !(may_trace && st->cfg.trace) &&
+    if ((c->flags & TW_F_ORPHAN) && !(may_trace && st->cfg.trace) &&
         tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len)) &&
         tw_seq_le(s->ack, c->snd_max)) {
         assert(closing_ack_in(c, s));
@@ -3418,10 +3408,9 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
    text fits, the options, PAWS. */
-static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
-                                                              const tw_seg *s,
-                                                              const tw_tcp_hdr *h, bool usual,
-                                                              uint32_t ts_recent, uint32_t space)
+static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c, const tw_seg *s,
+                                                               const tw_tcp_hdr *h, bool usual,
+                                                               uint32_t ts_recent, uint32_t space)
 {
     /* (`space`: tw_conn_rcv_space, as req_promote worked it out) */
     assert(c->rcv.len == 0 && !(c->flags & TW_F_SHUT_RD) && space == tw_conn_rcv_space(c));
@@ -3438,8 +3427,7 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
        yet), lies below SND.UNA by less than 2^30 (a window scaled by at most 14, RFC 7323
        2.3), and SEG.ACK = SND.UNA + 1: the floor's test always passes (asserted). */
     assert(c->snd_wscale <= 14 &&
-           !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v -
-                                          ((uint32_t)h->win << c->snd_wscale))));
+           !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v - ((uint32_t)h->win << c->snd_wscale))));
     return true;
 }
 
@@ -3487,8 +3475,8 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
        and ESTABLISHED has no closing transition. */
     assert(c->state == TW_STATE_ESTABLISHED && (c->flags & TW_F_CHILD) && !c->probes_out &&
            tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_eq(c->snd_wl2, s->ack) &&
-           c->snd_wnd == (uint32_t)h->win << c->snd_wscale &&
-           !(h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
+           c->snd_wnd == (uint32_t)h->win << c->snd_wscale && !(h->o.present & TW_OPT_SACK) &&
+           c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
     ack_advance_as(st, c, s, h, true, true, false);
     /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
@@ -3596,9 +3584,8 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    itself; measured lifecycle -1 against req_promote storing it first). `space`: the
    child's receive room, as req_promote worked it out (third_ack_ok; lifecycle -1 against
    asking the flags again). */
-static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
-                                                              tw_seg *s, const tw_tcp_hdr *h,
-                                                              bool usual,
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                              const tw_tcp_hdr *h, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
                                                               uint32_t space, uint8_t *blk)
@@ -3849,11 +3836,9 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
    own) take `h` apart, and the usual packet's function then never stores it. */
 /* (`seq_ack`: SEG.SEQ and SEG.ACK as two uint32_t side by side lie in memory, tcp_hdr.h
    tw_get32x2, stored as they are: one 8-byte store) */
-static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
-                                                        const tw_tcp_hdr *h, uint32_t src,
-                                                        uint32_t ports, uint64_t seq_ack,
-                                                        uint8_t flags,
-                                                        uint32_t data_len, bool may_trace)
+static inline __attribute__((always_inline)) void
+seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint32_t ports,
+         uint64_t seq_ack, uint8_t flags, uint32_t data_len, bool may_trace)
 {
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
@@ -3864,8 +3849,7 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
        read it (in_listen, in_cookie_ack, in_closed's reply, all after
        input_demux_in's lookups, which assert it; for a known connection it is c->raddr),
        so the usual packet's function stores it only then. */
-    _Static_assert(offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4 &&
-                       sizeof(tw_seq) == 4,
+    _Static_assert(offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4 && sizeof(tw_seq) == 4,
                    "seq, ack");
     memcpy(&s->seq, &seq_ack, 8);
     s->flags = flags;
@@ -3910,10 +3894,9 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
 /* (`h`: the segment's header, s->h, which the usual SYN's caller leaves unset: set here
    before the steps out of line that read it, in_listen's own taking `h` apart) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
-                                                                 const tw_tcp_hdr *h,
-                                                                 uint64_t key, tw_hnode *n,
-                                                                 tw_hnode *rq, bool may_trace,
-                                                                 bool syn_alone)
+                                                                 const tw_tcp_hdr *h, uint64_t key,
+                                                                 tw_hnode *n, tw_hnode *rq,
+                                                                 bool may_trace, bool syn_alone)
 {
     if (rq) {
         /* A SYN queue entry's (conn_find): its 4-tuple has no TIME-WAIT record, as the
@@ -3921,7 +3904,8 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
            record: tw_timewait_input), and a record comes only from a connection of the
            table, where the entry's key has no other. */
         assert(!n && tw_timewait_find(st, key) == NULL);
-        (void)req_input(st, (tw_reqsk *)rq, s, h, may_trace, NULL); /* (input_unsummed's is apart) */
+        /* (input_unsummed's is apart) */
+        (void)req_input(st, (tw_reqsk *)rq, s, h, may_trace, NULL);
         return;
     }
     if (n) {
@@ -4028,8 +4012,8 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     uint64_t seq_ack;
     _Static_assert(offsetof(tw_tcp_hdr, ack) == offsetof(tw_tcp_hdr, seq) + 4, "seq, ack");
     memcpy(&seq_ack, &h->seq, 8);
-    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, seq_ack, h->flags,
-             h->payload_len, true);
+    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, seq_ack, h->flags, h->payload_len,
+             true);
     s.h = h;
     s.raddr = src;
     s.data = h->payload;
@@ -4071,8 +4055,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
     /* (its flags and payload length: there already, the parse put them there) */
-    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq_ack, s->flags,
-             s->data_len, false);
+    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq_ack, s->flags, s->data_len,
+             false);
     tw_hnode *rq;
     tw_hnode *n = conn_find(st, s, key, &rq);
     tw_socket *c = (tw_socket *)n;
