@@ -52,7 +52,10 @@ static bool synced_rcv_state(const tw_socket *c)
 
 /* ---- CLOSED (3.10.7.1) ---- */
 
-static void in_closed(tw_stack *st, const tw_seg *s)
+/* (out of line and cold: a segment for a closed port is rare, and the usual packet's
+   function, which inlines its steps for a segment of no connection, then makes the
+   header's address only on this way; measured: lifecycle -1 instr) */
+static __attribute__((noinline, cold)) void in_closed(tw_stack *st, const tw_seg *s)
 {
     /* R3: a segment for no connection gets a RST, but never a RST for a RST. */
     if (s->flags & TW_RST) {
