@@ -313,6 +313,14 @@ static inline __attribute__((always_inline)) tw_hnode *htab_find_as(const tw_hta
         return NULL;
     }
     tw_hnode *n = h->b[i];
+    if (__builtin_expect(has_tag && !n, 0)) {
+        /* An empty chain behind a set bit: every bit of its tag is stale (removal leaves
+           them, see below), cleared at once, without the walk below and its store
+           (marked unlikely: only the layout depends on it; measured with the lifecycle's
+           stale SYN lookups, ~30%, -0.3 instr a lifecycle) */
+        h->tag[i] = 0;
+        return NULL;
+    }
     while (n && n->key != key) {
         n = n->next;
     }

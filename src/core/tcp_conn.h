@@ -1584,7 +1584,8 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_as(const tw_stac
     /* (the new SRTT and RTTVAR in locals: the RTO below then reads neither back from
        the connection after its stores) */
     tw_time srtt = fresh ? 0 : c->srtt, rttvar;
-    if (srtt == 0) {
+    /* (a connection's first sample once, later ones at every ACK: laid out after them) */
+    if (__builtin_expect(srtt == 0, 0)) {
         srtt = r ? r : 1;
         rttvar = r / 2;
     } else {
@@ -1765,9 +1766,11 @@ static inline int tw_conn_timeout_err(const tw_socket *c)
    c is a passive child just made (tcp_in.c third_ack, an input-side helper): Open as
    tw_conn_alloc zeroed it, and its timer held by no segment's steps, so the wheel is
    told of the keepalive deadline here. */
-static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
+/* (`una`: c->snd_una, given apart by a caller that has it in a register) */
+static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq una)
 {
     assert(c->st == st); /* (given apart by its caller, which has it in a register) */
+    assert(tw_seq_eq(una, c->snd_una));
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
     c->ssthresh = UINT32_MAX;
@@ -1775,9 +1778,9 @@ static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
     if (!child) {
         c->ca_state = TW_CA_OPEN;
     }
-    c->recover = c->snd_una;
-    c->high_rxt = c->snd_una;
-    c->snd_sml = c->snd_una;
+    c->recover = una;
+    c->high_rxt = una;
+    c->snd_sml = una;
     c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
     c->last_rcv = st->now;
     /* Keepalive runs only once synchronized (tw_keepalive_reset): before
@@ -1791,6 +1794,11 @@ static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
     }
     assert(c->ka_sent == 0);
     assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));
+}
+
+static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
+{
+    tw_cc_init_una(st, c, child, c->snd_una);
 }
 
 /* ---- timewait.c ---- */

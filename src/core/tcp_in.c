@@ -52,7 +52,10 @@ static bool synced_rcv_state(const tw_socket *c)
 
 /* ---- CLOSED (3.10.7.1) ---- */
 
-static void in_closed(tw_stack *st, const tw_seg *s)
+/* (out of line and cold: a segment for a closed port is rare, and the usual packet's
+   function, which inlines its steps for a segment of no connection, then makes the
+   header's address only on this way; measured: lifecycle -1 instr) */
+static __attribute__((noinline, cold)) void in_closed(tw_stack *st, const tw_seg *s)
 {
     /* R3: a segment for no connection gets a RST, but never a RST for a RST. */
     if (s->flags & TW_RST) {
@@ -114,8 +117,8 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 /* ---- LISTEN (3.10.7.2) ---- */
 
 static void in_synchronized(tw_socket *c, tw_seg *s);
-static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
-                                                              tw_seg *s, bool usual,
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                              const tw_tcp_hdr *h, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
                                                               uint32_t space, uint8_t *blk);
@@ -134,11 +137,12 @@ static __attribute__((noinline, cold)) void third_blk_back(tw_stack *st, uint8_t
    back, as a store through the entry might have changed them). Inline in its
    callers: a passive open's third segment pays no frame for it. */
 /* (`promoted`, a constant: req_promote's, which fills three more runs of the object
-   whole, tcp_conn.h TW_CONN_CHILD_PROMOTED) */
+   whole, tcp_conn.h TW_CONN_CHILD_PROMOTED; `rq`, req_promote's entry, whose SYN+ACK
+   worked out the addresses' fields: NULL for a SYN cookie's or Fast Open's child) */
 static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, tw_socket *l,
-                                                                 const tw_seg *s, uint64_t key,
-                                                                 uint32_t id, uint32_t more,
-                                                                 bool promoted)
+                                                                  const tw_seg *s, uint64_t key,
+                                                                  uint32_t id, uint32_t more,
+                                                                  bool promoted, const tw_reqsk *rq)
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (the free list's object with the template's runs for the fields set below left
@@ -182,7 +186,14 @@ static inline __attribute__((always_inline)) tw_socket *new_child(tw_stack *st, 
        input_unsummed; the entry's key is its segment's 4-tuple) */
     assert((uint16_t)key == l->lport && (s->raddr == 0 || key >> 32 == s->raddr));
     c->h.key = key;
-    tw_conn_out_prep(st, c);
+    if (rq) {
+        /* (the entry's SYN+ACK worked out the peer's address and the sum: reqsk.h) */
+        assert(rq->out_ndst == tw_be32((uint32_t)(key >> 32)) &&
+               rq->out_afold == tw_cksum_fold18((uint64_t)st->addr_net + rq->out_ndst));
+        tw_conn_out_prep_as(c, st->addr_net, rq->out_ndst, rq->out_afold);
+    } else {
+        tw_conn_out_prep(st, c);
+    }
     c->sndbuf_cap = l->sndbuf_cap;
     c->rcvbuf_cap = l->rcvbuf_cap;
     c->local_mss = l->local_mss;
@@ -255,7 +266,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
         return;
     }
     tw_socket *c = new_child(st, l, s, tw_tuple_key(s->raddr, s->h->sport, l->lport),
-                             (uint32_t)++st->next_conn_id, 0, false);
+                             (uint32_t)++st->next_conn_id, 0, false, NULL);
     if (!c) {
         return;
     }
@@ -389,8 +400,10 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
 {
     assert(l->st == st); /* (given apart: the caller's, in a register) */
     /* (`h`: s->h, given apart as the caller has it: read through s, it was loaded again
-       after the entry's stores, which might alias s as far as the compiler knows) */
-    assert(h == s->h);
+       after the entry's stores, which might alias s as far as the compiler knows; the
+       usual SYN's steps leave s->h unset, seg_init, for the rare ones that read it to set
+       it: listen_admit's call below) */
+    assert(s->h == NULL || h == s->h);
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
     /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN: syn_alone) */
@@ -436,6 +449,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     if (!fo && __builtin_expect((uint16_t)(l->acc_len | l->syn_len) >= l->syn_plain_below, 0)) {
         /* (a SYN that ended a TIME-WAIT record takes no Fast Open step: its ISN must
            clear RFC 6191's floor, which the Fast Open paths do not carry) */
+        s->h = h; /* (read there: send_cookie_synack, tw_tfo_listen) */
         if (!listen_admit(st, l, s, !have_floor)) {
             return;
         }
@@ -459,7 +473,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     tw_wheel_arm_lazy_fresh_at(&st->wheel, &r->timer, tw_time_add(st->now, cfg->rto_initial));
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
-    assert(key == tw_tuple_key(s->raddr, s->h->sport, l->lport));
+    assert(key == tw_tuple_key(s->raddr, h->sport, l->lport));
     r->h.key = key; /* (the segment's 4-tuple, as the listener's port is its own) */
     r->listener = l;
     r->irs = s->seq.v;
@@ -519,13 +533,16 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     r->ts_off = ts_off;
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
+    /* (s->hash read once: the entry's stores might alias it as far as the compiler
+       knows, which then loaded it again for r->hash) */
+    uint64_t hash = s->hash;
+    r->hash = hash;
     if (__builtin_expect(st->conns.count > st->conns.mask, 0)) {
-        req_insert_grow(st, r, s->hash);
+        req_insert_grow(st, r, hash);
     } else { /* (tw_htab_insert_tagged's steps, its growth apart) */
-        tw_htab_push_tagged(&st->conns, &r->h, s->hash);
+        tw_htab_push_tagged(&st->conns, &r->h, hash);
         st->conns.count++;
     }
-    r->hash = s->hash;
     st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
     st->nconns++;
@@ -543,6 +560,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         tw_trace_id_event(st, TW_TRACE_STATE, &tid, NULL, TW_STATE_CLOSED);
     }
     if (fo) {
+        tw_req_out_prep(st, r); /* (tw_out_req_synack's making sets them: reqsk.h) */
         tw_out_req_synack_fo(st, r, fo); /* RFC 7413 4.1.2: the cookie rides on it */
         return;
     }
@@ -578,7 +596,7 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
 {
     tw_stack *st = l->st;
     uint64_t key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
-    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0, false);
+    tw_socket *c = new_child(st, l, s, key, (uint32_t)++st->next_conn_id, 0, false, NULL);
     if (!c) {
         return false;
     }
@@ -777,9 +795,8 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
    req_input's usual shape). */
-static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, tw_reqsk *r,
-                                                                 tw_seg *s, bool usual,
-                                                                 uint8_t *blk)
+static inline __attribute__((always_inline)) void
+req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool usual, uint8_t *blk)
 {
     tw_socket *l = r->listener;
     /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
@@ -789,7 +806,7 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     uint32_t more = ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) | /* (tcp_conn.c asserts) */
                     TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
-    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true);
+    tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true, r);
     if (!c) {
         if (blk) {
             third_blk_back(st, blk);
@@ -828,7 +845,7 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     /* (TS.Recent from the SYN, with timestamps: in_promoted stores it where the
        connection stays in SYN-RECEIVED, third_ack replaces it with the segment's) */
     uint32_t ts_recent = r->ts_recent;
-    if (on & TW_OPT_TS) {
+    if (__builtin_expect(on & TW_OPT_TS, 1)) { /* (timestamps, the default: laid out first) */
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
@@ -892,22 +909,24 @@ static inline __attribute__((always_inline)) void req_promote_in(tw_stack *st, t
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, usual, synack_at, l, peer_win, ts_recent, space, blk);
+    in_promoted(st, c, s, h, usual, synack_at, l, peer_win, ts_recent, space, blk);
 }
 
 /* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
    copy keeps no flag across its calls and asks none (third_ack_ok), the other's has no
    third_ack. */
+/* (`h`: the segment's header, s->h, which the usual third segment's caller leaves unset:
+   set before the steps that read it there, in_promoted's full ones) */
 static __attribute__((noinline)) void req_promote_usual(tw_stack *st, tw_reqsk *r, tw_seg *s,
-                                                        uint8_t *blk)
+                                                        uint8_t *blk, const tw_tcp_hdr *h)
 {
-    req_promote_in(st, r, s, true, blk);
+    req_promote_in(st, r, s, h, true, blk);
 }
 
 static __attribute__((noinline)) void req_promote_other(tw_stack *st, tw_reqsk *r, tw_seg *s,
                                                         uint8_t *blk)
 {
-    req_promote_in(st, r, s, false, blk);
+    req_promote_in(st, r, s, s->h, false, blk);
 }
 
 /* A repeated SYN on a SYN queue entry: true when its SYN+ACK is held back. As Linux's
@@ -1076,8 +1095,10 @@ static __attribute__((noinline, cold)) bool usual_flags_bad(tw_stack *st)
    input_unsummed for the usual packet's): the third segment of every passive open costs
    no frame of its own. False, having done nothing, for a usual packet's segment
    (may_trace false) with a bad combination of flags: the full parser's (usual_flags_bad). */
-static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_reqsk *r, tw_seg *s,
-                                                            bool may_trace, uint8_t *blk)
+/* (`h`: the segment's header, s->h, which the usual packet's function leaves unset: set
+   here before the steps that read it, the usual third segment's taking `h` apart) */
+static inline __attribute__((always_inline)) bool
+req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_trace, uint8_t *blk)
 {
     if (may_trace && st->cfg.trace) { /* (the id is built only then) */
         tw_trace_id tid = {r->id, r->iss, r->irs, TW_STATE_SYN_RCVD};
@@ -1095,6 +1116,7 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
     bool usual = (s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, rcv_nxt) &&
                  s->ack.v == r->iss + 1;
     if (!usual) {
+        s->h = h;
         if (blk) {
             third_blk_back(st, blk); /* (the full steps copy the text, if any) */
             blk = NULL;
@@ -1119,7 +1141,7 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
         return true;
     }
     if (usual) {
-        req_promote_usual(st, r, s, blk);
+        req_promote_usual(st, r, s, blk, h);
     } else {
         req_promote_other(st, r, s, blk);
     }
@@ -1131,11 +1153,9 @@ static inline __attribute__((always_inline)) bool req_input(tw_stack *st, tw_req
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less); `child` true for
    third_ack's child just made (tw_cc_init). */
-static inline __attribute__((always_inline)) void established_from_syn_in(tw_stack *st,
-                                                                          tw_socket *c,
-                                                                          bool may_fin,
-                                                                          bool may_trace,
-                                                                          bool child)
+static inline __attribute__((always_inline)) void
+established_from_syn_in(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
+                        tw_seq una)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
@@ -1143,7 +1163,7 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_sta
        the test of TW_F_CONNECTED, always clear here. */
     assert(!(c->flags & TW_F_CONNECTED) &&
            (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
-    if (may_trace && st->cfg.trace) {
+    if (may_trace && __builtin_expect(st->cfg.trace != NULL, 0)) {
         tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
         assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
@@ -1157,18 +1177,17 @@ static inline __attribute__((always_inline)) void established_from_syn_in(tw_sta
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
         c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
     }
-    tw_cc_init(st, c, child);
+    tw_cc_init_una(st, c, child, una);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
     }
 }
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st,
-                                                                       tw_socket *c,
-                                                                       bool may_trace)
+static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st, tw_socket *c,
+                                                                       bool may_trace, tw_seq una)
 {
-    established_from_syn_in(st, c, true, may_trace, false);
+    established_from_syn_in(st, c, true, may_trace, false, una);
 }
 
 /* RFC 7323 5 (PAWS: an echo must be of a time we sent) applied to the SYN+ACK, as Linux's
@@ -1331,25 +1350,31 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
     if (has_ack) {
         /* S3: our SYN is acknowledged; ESTABLISHED, and the third segment goes out
            carrying queued data when there is some (S5). */
-        if ((c->flags & TW_F_RTT_TIMING) && c->retries == 0) {
+        /* (the retransmission count cleared only where it is not 0 already, the rare
+           case, which takes no sample: Karn) */
+        if (__builtin_expect(c->retries != 0, 0)) {
+            c->retries = 0;
+        } else if (__builtin_expect(c->flags & TW_F_RTT_TIMING, 1)) {
             /* (fresh: a connection's first sample -- connect takes only a socket never
-               started, and SYN-SENT takes no other) */
+               started, and SYN-SENT takes no other; timed always: connect's SYN, the
+               first sent, starts it) */
             tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
         }
-        c->flags &= ~TW_F_RTT_TIMING;
+        /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
+           connection that owes no ACK yet: in SYN-SENT it has received nothing. (Before
+           established_from_syn, which does not read it: the flag is set in the same store
+           as the others here, not after its byte stores made the flags be loaded again;
+           measured: lifecycle -3 instr.) */
+        assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
+        c->flags = (c->flags & ~TW_F_RTT_TIMING) | TW_F_ACK_LAZY;
+        c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         c->snd_una = ack;
         c->snd_wl2 = ack;
-        c->retries = 0;
         c->rto_at = TW_TIME_NEVER;
         /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
            the RTO again below; the wheel is told once, at the end) */
         assert(st->timer_held == c);
-        established_from_syn(st, c, may_trace);
-        /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
-           connection that owes no ACK yet: in SYN-SENT it has received nothing. */
-        assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
-        c->flags |= TW_F_ACK_LAZY;
-        c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
+        established_from_syn(st, c, may_trace, ack); /* (SND.UNA: just set) */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
            without its tests. */
@@ -2307,19 +2332,22 @@ static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, c
    of a passive child has queued it for accept (NULL for an active open's); `child`
    true when the caller knows c is a passive child, l not NULL (third_ack: two tests
    less, measured lifecycle -2 instr). */
-static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st,
-                                                                     tw_socket *c,
+static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st, tw_socket *c,
                                                                      const tw_seg *s,
+                                                                     const tw_tcp_hdr *h,
                                                                      tw_socket *l, bool child)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
-    c->snd_wnd = (uint32_t)s->h->win << c->snd_wscale;
+    c->snd_wnd = (uint32_t)h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
-    c->snd_wl1 = s->seq;
-    c->snd_wl2 = s->ack;
+    /* SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK: side by side in both, one 8-byte copy */
+    _Static_assert(offsetof(tw_socket, snd_wl2) == offsetof(tw_socket, snd_wl1) + 4 &&
+                       offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4,
+                   "wl1/wl2, seq/ack");
+    memcpy(&c->snd_wl1, &s->seq, 8);
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(st, c, !child, true, child);
+    established_from_syn_in(st, c, !child, true, child, c->snd_una);
     if (child) {
         /* (third_ack tells l at its end, once the segment's text is in place: nothing of
            its own is then kept across the application's call) */
@@ -2342,7 +2370,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
                                                                   const tw_seg *s,
                                                                   tw_socket *l)
 {
-    syn_rcvd_queued_in(c->st, c, s, l, false);
+    syn_rcvd_queued_in(c->st, c, s, s->h, l, false);
 }
 
 /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission will bring
@@ -2518,7 +2546,7 @@ static __attribute__((noinline, cold)) in_result ack_accept_ecn(tw_socket *c, co
 
 /* The fifth check's steps for an acceptable ACK (RFC 9293 3.10.7.4): the send window,
    what it acknowledges, and the closing states' transitions. Shared by in_process_ack
-   and the closing ACK's short path (closing_ack_ok). */
+   and the closing ACK's short path (closing_ack_shape). */
 static inline __attribute__((always_inline)) in_result ack_accept(tw_socket *c, const tw_seg *s)
 {
     tw_stack *st = c->st;
@@ -2642,7 +2670,8 @@ static inline __attribute__((always_inline)) void ack_policy_as(tw_stack *st, tw
                                                                 uint32_t n, bool unheld)
 {
     assert(c->st == st);
-    if (c->quickack) { /* (a connection's first segments: the usual case first) */
+    /* (a connection's first segments: the usual case first) */
+    if (__builtin_expect(c->quickack != 0, 1)) {
         c->quickack--;
         ack_soon(st, c);
         return;
@@ -3096,10 +3125,11 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    (first: SEG.SEQ = RCV.NXT with nothing to trim; PAWS, RFC 7323 5.3; second and
    fourth: no RST, no SYN; fifth: SND.UNA < SEG.ACK =< SND.NXT, inside RFC 5961 5.2's
    range), the seventh has no text, and the eighth finds its FIN in order: closing_ack
-   then takes the same steps in the same order. Anything else takes the full steps. */
-static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket *c,
-                                                                const tw_seg *s,
-                                                                const tw_tcp_hdr *h)
+   then takes the same steps in the same order. Anything else takes the full steps.
+   The ACK's range is left to closing_ack_in, asked after closing_ack_last, whose orphan
+   asks a narrower one of its own (measured: lifecycle -4 instr against asking both). */
+static inline __attribute__((always_inline)) bool
+closing_ack_shape(const tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h)
 {
     /* (LAST-ACK has no out-of-order FIN noted: the peer's FIN came in order, which
        clears it, and one is noted only before that, in_process_fin) */
@@ -3115,6 +3145,13 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
        every state that receives it out of ESTABLISHED, SYN-RECEIVED or FIN-WAIT-1
        (fin_in_order_in), and FIN-WAIT-1 is entered only from the first two. */
     assert(!((s->flags & TW_FIN) && (c->flags & TW_F_PEER_FIN)));
+    return true;
+}
+
+/* closing_ack_shape's ACK in (SND.UNA, SND.MAX]. */
+static inline __attribute__((always_inline)) bool closing_ack_in(const tw_socket *c,
+                                                                 const tw_seg *s)
+{
     /* (SND.UNA, SND.MAX]: above the RFC 5961 5.2 floor SND.UNA - MAX.SND.WND too, which
        lies below SND.UNA by less than 2^30 (a window scaled by at most 14, RFC 7323
        2.3), with SND.MAX above SND.UNA by no more than the largest window plus a probe's
@@ -3124,10 +3161,11 @@ static inline __attribute__((always_inline)) bool closing_ack_ok(const tw_socket
     return in;
 }
 
-/* closing_ack's first case, inline in in_conn: the segment that ends an orphan (LAST-ACK)
-   or takes it to TIME-WAIT (FIN-WAIT-1) then makes one call, not two. Returns false,
-   having done nothing, for closing_ack's other case. (Our FIN was sent when the ACK
-   covers it: closing_ack_ok found SEG.ACK =< SND.MAX, so tw_conn_fin_sent is not asked.) */
+/* closing_ack's first case, inline in in_conn, for a segment of closing_ack_shape: the
+   segment that ends an orphan (LAST-ACK) or takes it to TIME-WAIT (FIN-WAIT-1) then makes
+   one call, not two. Returns false, having done nothing, for closing_ack's other case.
+   (Our FIN was sent when the ACK covers it: SEG.ACK =< SND.MAX is asked here, so
+   tw_conn_fin_sent is not.) */
 static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st, tw_socket *c,
                                                                   tw_seg *s, const tw_tcp_hdr *h,
                                                                   bool may_trace)
@@ -3137,9 +3175,13 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
        FIN-WAIT-1 and LAST-ACK -- close and shutdown queue it as they enter them, and
        nothing takes the flag back -- so the flag's test is left out) */
     assert(c->flags & TW_F_FIN_QUEUED);
-    if ((c->flags & TW_F_ORPHAN) &&
-        !(may_trace && st->cfg.trace) &&
-        tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+    /* (SEG.ACK beyond the data's end and at most SND.MAX: closing_ack_in's range too, as
+       SND.UNA is at most the end of the data in FIN-WAIT-1 and LAST-ACK, whose FIN,
+       after it, is not yet acknowledged) */
+    if ((c->flags & TW_F_ORPHAN) && !(may_trace && st->cfg.trace) &&
+        tw_seq_gt(s->ack, tw_seq_add(c->snd_buf_seq, c->snd.len)) &&
+        tw_seq_le(s->ack, c->snd_max)) {
+        assert(closing_ack_in(c, s));
         assert(tw_conn_fin_acked(c, s->ack));
         assert(tw_conn_fin_sent(c));
         /* Our FIN is acknowledged and nobody holds the socket (no tw_socket_info, no
@@ -3162,12 +3204,12 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                and continue processing in that state" -- SND.UNA (and SND.NXT) as the
                ESTABLISHED processing leaves them, for the TIME-WAIT the eighth check
                enters (its record keeps SND.NXT, and TS.Recent from note_arrival:
-               closing_ack_ok asked usual_opts). */
+               closing_ack_shape asked usual_opts). */
             tw_seq ack = s->ack;
             /* note_arrival_usual's TS.Recent, which the record keeps (and the last ACK
                echoes); its clocks (TS.Recent's age, the idle time) only for a
                connection that stays (below). */
-            /* (without the TS flag's test, as note_arrival_usual: closing_ack_ok asked
+            /* (without the TS flag's test, as note_arrival_usual: closing_ack_shape asked
                usual_opts, so a connection without timestamps stores TSval 0, read by
                nobody) */
             assert((c->flags & TW_F_TS) || (h->o.present == 0 && h->o.ts_val == 0));
@@ -3195,7 +3237,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                 }
                 c->last_rcv = st->now;
                 c->ka_sent = 0;
-                c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_ok) */
+                c->flags |= TW_F_PEER_FIN; /* (no out-of-order FIN: closing_ack_shape) */
                 tw_out_ack_carried(c);
                 tw_conn_set_state(c, TW_STATE_TIME_WAIT);
                 time_wait_stay(c);
@@ -3369,17 +3411,17 @@ static void in_synchronized(tw_socket *c, tw_seg *s)
    Given req_input's usual shape (ACK with at most PSH, SEG.SEQ = IRS + 1 = RCV.NXT,
    SEG.ACK = ISS + 1 = SND.MAX, so SND.UNA < SEG.ACK =< SND.NXT) what is left to ask: the
    text fits, the options, PAWS. */
-static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c,
-                                                              const tw_seg *s, bool usual,
-                                                              uint32_t ts_recent, uint32_t space)
+static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *c, const tw_seg *s,
+                                                               const tw_tcp_hdr *h, bool usual,
+                                                               uint32_t ts_recent, uint32_t space)
 {
     /* (`space`: tw_conn_rcv_space, as req_promote worked it out) */
     assert(c->rcv.len == 0 && !(c->flags & TW_F_SHUT_RD) && space == tw_conn_rcv_space(c));
     /* (usual_opts with TS.Recent as the SYN gave it, `ts_recent`, not yet stored:
        in_promoted) */
     bool ts = (c->flags & TW_F_TS) != 0;
-    if (!usual || s->data_len > space || s->h->o.present != (ts ? TW_OPT_TS : 0) ||
-        (ts && (int32_t)(s->h->o.ts_val - ts_recent) < 0)) {
+    if (!usual || s->data_len > space || h->o.present != (ts ? TW_OPT_TS : 0) ||
+        (ts && (int32_t)(h->o.ts_val - ts_recent) < 0)) {
         return false;
     }
     assert((s->flags & (uint8_t)~TW_PSH) == TW_ACK && tw_seq_eq(s->seq, c->rcv_nxt) &&
@@ -3388,8 +3430,7 @@ static inline __attribute__((always_inline)) bool third_ack_ok(const tw_socket *
        yet), lies below SND.UNA by less than 2^30 (a window scaled by at most 14, RFC 7323
        2.3), and SEG.ACK = SND.UNA + 1: the floor's test always passes (asserted). */
     assert(c->snd_wscale <= 14 &&
-           !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v -
-                                          ((uint32_t)s->h->win << c->snd_wscale))));
+           !tw_seq_lt(s->ack, tw_seq_make(c->snd_una.v - ((uint32_t)h->win << c->snd_wscale))));
     return true;
 }
 
@@ -3407,7 +3448,8 @@ static inline __attribute__((always_inline)) void third_ack_notify(tw_stack *st,
     }
 }
 
-static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8_t *blk)
+static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h, tw_socket *l,
+                      uint8_t *blk)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -3419,14 +3461,14 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
        clock starts in tw_cc_init (syn_rcvd_queued), with no keepalive probe sent yet. */
     assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent && c->st == st);
     if (c->flags & TW_F_TS) {
-        c->ts_recent = s->h->o.ts_val;
+        c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
     }
     /* syn_rcvd_acked's steps with c's listener known, whose accept queue has room
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
     tw_listener_enqueue_to(l, c); /* (a child just made: its link is clear) */
-    syn_rcvd_queued_in(st, c, s, l, true); /* (l, a child's listener) */
+    syn_rcvd_queued_in(st, c, s, h, l, true); /* (l, a child's listener) */
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
@@ -3436,10 +3478,10 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, tw_socket *l, uint8
        and ESTABLISHED has no closing transition. */
     assert(c->state == TW_STATE_ESTABLISHED && (c->flags & TW_F_CHILD) && !c->probes_out &&
            tw_seq_eq(c->snd_wl1, s->seq) && tw_seq_eq(c->snd_wl2, s->ack) &&
-           c->snd_wnd == (uint32_t)s->h->win << c->snd_wscale &&
-           !(s->h->o.present & TW_OPT_SACK) && c->ca_state == TW_CA_OPEN && !c->dupacks &&
+           c->snd_wnd == (uint32_t)h->win << c->snd_wscale && !(h->o.present & TW_OPT_SACK) &&
+           c->ca_state == TW_CA_OPEN && !c->dupacks &&
            tw_seq_eq(s->ack, tw_seq_add(c->snd_una, 1)) && tw_seq_eq(s->ack, c->snd_max));
-    ack_advance_as(st, c, s, s->h, true, true, false);
+    ack_advance_as(st, c, s, h, true, true, false);
     /* The deadlines so far: the RTO stays stopped (ack_advance_as), and a child made
        with every deadline off (tw_conn_alloc) has only the keepalive's that tw_cc_init
        may have set (syn_rcvd_queued), of which it told the wheel (tw_cc_init). */
@@ -3545,19 +3587,20 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    itself; measured lifecycle -1 against req_promote storing it first). `space`: the
    child's receive room, as req_promote worked it out (third_ack_ok; lifecycle -1 against
    asking the flags again). */
-static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c,
-                                                              tw_seg *s, bool usual,
+static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                              const tw_tcp_hdr *h, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
                                                               uint32_t space, uint8_t *blk)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
-    if (third_ack_ok(c, s, usual, ts_recent, space)) {
+    if (third_ack_ok(c, s, h, usual, ts_recent, space)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
-        third_ack(st, c, s, l, blk);
+        third_ack(st, c, s, h, l, blk);
         return;
     }
+    s->h = h; /* (for the full steps: the usual third segment's caller left it unset) */
     if (blk) {
         third_blk_back(st, blk);
     }
@@ -3745,7 +3788,7 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
     /* (may_trace false: the usual parse's segment, whose flags nobody has asked yet,
        input_unsummed; a bad combination returns false, having done nothing, for the
        full parser to drop. Asked only where the steps' own tests do not refuse every
-       such one: closing_ack_ok takes an ACK with at most PSH and FIN.) */
+       such one: closing_ack_shape takes an ACK with at most PSH and FIN.) */
     /* One timer update for the whole segment (tw_conn_timer_update): an ACK that stops
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
@@ -3765,7 +3808,7 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
     }
     /* (asked here, not in in_synchronized: its other callers have a connection in
        SYN-RECEIVED, which is never a closing ACK's) */
-    bool closing = closing_ack_ok(c, s, h);
+    bool closing = closing_ack_shape(c, s, h);
     if (closing && closing_ack_last(st, c, s, h, may_trace)) {
         /* Not held: the connection went (tw_conn_free, or a TIME-WAIT record made from
            it), or, with no room for the record, stays in TIME-WAIT, whose one timer
@@ -3773,6 +3816,7 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
            the wheel is not told of there). */
         return true;
     }
+    closing = closing && closing_ack_in(c, s);
     assert(!closing || !tw_tcp_flags_bad(s->flags));
     if (!may_trace && !closing && tw_tcp_flags_bad(s->flags)) {
         return usual_flags_bad(st);
@@ -3793,11 +3837,11 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
    apart (tw_tcp_input_usual leaves it out of `h`). s->h itself is left to the caller,
    set before s goes to a step out of line: the inline ones (fast_ok, fast_do, in_conn's
    own) take `h` apart, and the usual packet's function then never stores it. */
-static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_stack *st,
-                                                        const tw_tcp_hdr *h, uint32_t src,
-                                                        uint32_t ports, uint32_t seq,
-                                                        uint32_t ack, uint8_t flags,
-                                                        uint32_t data_len, bool may_trace)
+/* (`seq_ack`: SEG.SEQ and SEG.ACK as two uint32_t side by side lie in memory, tcp_hdr.h
+   tw_get32x2, stored as they are: one 8-byte store) */
+static inline __attribute__((always_inline)) void
+seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint32_t ports,
+         uint64_t seq_ack, uint8_t flags, uint32_t data_len, bool may_trace)
 {
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
@@ -3808,8 +3852,9 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
        read it (in_listen, in_cookie_ack, in_closed's reply, all after
        input_demux_in's lookups, which assert it; for a known connection it is c->raddr),
        so the usual packet's function stores it only then. */
-    s->seq = tw_seq_make(seq);
-    s->ack = tw_seq_make(ack);
+    _Static_assert(offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4 && sizeof(tw_seq) == 4,
+                   "seq, ack");
+    memcpy(&s->seq, &seq_ack, 8);
     s->flags = flags;
     /* s->data as s->raddr (above): left to the caller, read only with data (data_len),
        which the usual packet's function stores where it has some */
@@ -3827,7 +3872,9 @@ static inline __attribute__((always_inline)) void seg_init(tw_seg *s, const tw_s
         tw_tcp_hdr th = *h;
         tw_tcp_opts_usual_fill(&th.o);
         tw_tcp_usual_ports(&th, ports);
-        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, seq, ack, data_len, flags);
+        uint32_t sa[2];
+        memcpy(sa, &seq_ack, 8);
+        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, sa[0], sa[1], data_len, flags);
         s->sum.ip_ecn = st->rx_ce ? 3u : 0u; /* (a CE mark: the only ECN field TCP is given) */
     }
 }
@@ -3847,19 +3894,21 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 /* (`syn_alone`: the caller found the segment a SYN without RST, ACK or FIN, syn_alone_of,
    which in_listen then does not ask again) */
+/* (`h`: the segment's header, s->h, which the usual SYN's caller leaves unset: set here
+   before the steps out of line that read it, in_listen's own taking `h` apart) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
-                                                                 uint64_t key, tw_hnode *n,
-                                                                 tw_hnode *rq, bool may_trace,
-                                                                 bool syn_alone)
+                                                                 const tw_tcp_hdr *h, uint64_t key,
+                                                                 tw_hnode *n, tw_hnode *rq,
+                                                                 bool may_trace, bool syn_alone)
 {
-    const tw_tcp_hdr *h = s->h;
     if (rq) {
         /* A SYN queue entry's (conn_find): its 4-tuple has no TIME-WAIT record, as the
            entry was made only with none there (a SYN that a record let in ended the
            record: tw_timewait_input), and a record comes only from a connection of the
            table, where the entry's key has no other. */
         assert(!n && tw_timewait_find(st, key) == NULL);
-        (void)req_input(st, (tw_reqsk *)rq, s, may_trace, NULL); /* (input_unsummed's is apart) */
+        /* (input_unsummed's is apart) */
+        (void)req_input(st, (tw_reqsk *)rq, s, h, may_trace, NULL);
         return;
     }
     if (n) {
@@ -3880,6 +3929,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         /* conn_find's hash: the TIME-WAIT table shares the connection table's seed. */
         tw_tw *tw = tw_timewait_find_pre(st, key, s->hash);
         if (tw) {
+            s->h = h;
             /* S17: only a listener can start the new incarnation a newer SYN asks for;
                without one TIME-WAIT keeps the 4-tuple (NULL floor: no reuse). */
             l = tw_port_listener(st, h->dport);
@@ -3900,13 +3950,14 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         }
         return;
     }
+    s->h = h;
     in_closed(st, s);
 }
 
 static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint64_t key,
                                                   tw_hnode *n, tw_hnode *rq)
 {
-    input_demux_in(st, s, key, n, rq, true, false);
+    input_demux_in(st, s, s->h, key, n, rq, true, false);
 }
 
 /* The connection table's lookup for a segment, with two one-entry caches in front
@@ -3961,8 +4012,11 @@ static __attribute__((noinline, cold)) void in_ce(tw_socket *c, const tw_seg *s)
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
-    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, h->seq, h->ack, h->flags,
-             h->payload_len, true);
+    uint64_t seq_ack;
+    _Static_assert(offsetof(tw_tcp_hdr, ack) == offsetof(tw_tcp_hdr, seq) + 4, "seq, ack");
+    memcpy(&seq_ack, &h->seq, 8);
+    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, seq_ack, h->flags, h->payload_len,
+             true);
     s.h = h;
     s.raddr = src;
     s.data = h->payload;
@@ -4004,8 +4058,8 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
     /* (its flags and payload length: there already, the parse put them there) */
-    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq, u->ack, s->flags,
-             s->data_len, false);
+    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq_ack, s->flags, s->data_len,
+             false);
     tw_hnode *rq;
     tw_hnode *n = conn_find(st, s, key, &rq);
     tw_socket *c = (tw_socket *)n;
@@ -4051,10 +4105,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             } else if (!usual_sum_ok(st, s, u, sum)) {
                 return false;
             }
-            s->h = h;
-            /* input_demux_in's steps for it, the flags asked there (req_input) */
+            /* input_demux_in's steps for it, the flags asked there (req_input, which sets
+               s->h where it is read) */
             assert(tw_timewait_find(st, key) == NULL);
-            return req_input(st, r, s, false, blk);
+            return req_input(st, r, s, h, false, blk);
         }
         /* A SYN alone (no RST, ACK or FIN), the usual segment here (a passive open's
            first), takes the steps below; the others of no connection and no entry (an
@@ -4075,8 +4129,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             return false;
         }
         tw_tcp_usual_ports(h, (uint32_t)key);
-        s->h = h;
-        input_demux_in(st, s, key, NULL, NULL, false, true);
+        input_demux_in(st, s, h, key, NULL, NULL, false, true);
         return true;
     }
     /* SYN with FIN or RST, and no flag at all, go to the full parser (tw_tcp_parse drops
@@ -4175,7 +4228,7 @@ int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest)
     assert(!st->cfg.trace && !st->traced);
     assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, rest, st->addr_net, &s.doff_raw, &s.data_len)) {
+    if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, st->addr_net, &s.doff_raw, &s.data_len)) {
         return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
     }
     if (!input_unsummed(st, &h, &u, &s)) {

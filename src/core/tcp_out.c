@@ -530,7 +530,7 @@ static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, con
    as arguments were all live at once: every callee-saved register saved). win: the
    SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
 static inline __attribute__((always_inline)) int out_syn_all(
-    tw_stack *st, tw_socket *c, const tw_reqsk *r, uint16_t win, bool retrans)
+    tw_stack *st, tw_socket *c, tw_reqsk *r, uint16_t win, bool retrans)
 {
     uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
     uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
@@ -573,28 +573,21 @@ static inline __attribute__((always_inline)) int out_syn_all(
     memcpy(tcp + 36, &n9, 4);
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
-    uint64_t addr_sum;
+    /* (the same sum, for the connection's segments) */
+    uint64_t addr_sum = tw_cksum_fold18((uint64_t)nsrc + ndst);
     if (!r) {
-        /* (the same sum, for c's segments) */
-        addr_sum = tw_cksum_fold18((uint64_t)nsrc + ndst);
         /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
            addresses every later segment of c carries (tcp_conn.h out_addr). */
         tw_conn_out_prep_as(c, nsrc, ndst, (uint32_t)addr_sum);
     } else {
-        /* (32 bits with the carry taken around: the IPv4 header's sum then folds from
-           32 bits, tw_ipv4_build_native32) */
-        addr_sum = tw_cksum_add32(nsrc, ndst);
+        /* the same for the entry's connection-to-be (reqsk.h out_ndst) */
+        r->out_ndst = ndst;
+        r->out_afold = (uint32_t)addr_sum;
     }
     /* The IPv4 header first: the address sum then ends its life in the TCP sum's chain,
-       with no copy kept for after it. */
-    if (r) {
-        tw_ipv4_build_native32(pkt, (uint32_t)addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
-                               TW_IPV4_ATOMIC_ID);
-    } else {
-        /* (under 2^18: GCC folds the sum from 32 bits, with no carry to take around) */
-        tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40,
-                             TW_IPV4_ATOMIC_ID);
-    }
+       with no copy kept for after it. (Under 2^18: GCC folds the sum from 32 bits, with
+       no carry to take around.) */
+    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
@@ -1384,11 +1377,12 @@ static void req_send_general(tw_stack *st, const tw_reqsk *r, uint8_t flags, boo
 /* req_send's SYN+ACK: the usual answer (all four options) inline, straight, without an
    option set; the others through req_send_general, out of line, whose option set and
    words then take no room in the usual answer's frame. */
-static inline __attribute__((always_inline)) int req_synack(tw_stack *st, const tw_reqsk *r,
+static inline __attribute__((always_inline)) int req_synack(tw_stack *st, tw_reqsk *r,
                                                            bool retransmit)
 {
     if ((r->opts & (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) !=
         (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+        tw_req_out_prep(st, r); /* (out_syn_all's for the usual answer) */
         req_send_general(st, r, TW_SYN | TW_ACK, retransmit);
         return 0;
     }
@@ -1527,12 +1521,12 @@ void tw_out_syn_fo(tw_socket *c, const tw_tfo_cookie *cookie, uint32_t data)
     out_words_fo(c->st, c, c->raddr, w, &o, cookie, &c->snd, 0, data, NULL);
 }
 
-int tw_out_req_synack(tw_stack *st, const tw_reqsk *r)
+int tw_out_req_synack(tw_stack *st, tw_reqsk *r)
 {
     return req_synack(st, r, false);
 }
 
-void tw_out_req_synack_again(tw_stack *st, const tw_reqsk *r)
+void tw_out_req_synack_again(tw_stack *st, tw_reqsk *r)
 {
     req_synack(st, r, true);
 }
