@@ -605,7 +605,9 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
        out again after it) */
     /* (the TIME-WAIT table's filter first: the connection table's slot and tag byte,
        kept for the insert, then take no registers across its test; lifecycle -0.5) */
-    if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
+    /* (no test of the record count first: with no record, the table's filter is an
+       empty one, htab.h none) */
+    if (__builtin_expect((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u,
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }

@@ -320,6 +320,8 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->tws.seed = seed;
     st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
     st->tws.head_at = TW_TIME_NEVER;
+    st->tws.none.head = UINT32_MAX; /* (no chain, an empty filter: htab.h) */
+    st->tws.b = &st->tws.none;
     if (!st->txbuf || tw_htab_init_tagged(&st->conns, &st->mem, 64, seed) != 0) {
         tw_stack_free(st);
         return TW_ERR_NOMEM;
