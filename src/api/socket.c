@@ -583,7 +583,8 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
    (tw_timewait_find_pre's filter, then tw_htab_find_hashed's tag, with its prefetch of
    the bucket the insert writes). */
 static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
-                                                                uint32_t m, uint64_t hash)
+                                                                uint32_t m, uint64_t hash,
+                                                                bool plain)
 {
     uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
     s->ts_offset = (uint32_t)(h >> 32);
@@ -597,7 +598,10 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     /* (the connection table has its tags for the stack's life: made tagged with it,
        stack.c, and kept tagged through every resize, htab.c) */
     assert(st->conns.tag != NULL);
-    if (__builtin_expect(st->cfg.trace != NULL || st->conns.count > st->conns.mask, 0)) {
+    /* (`plain`: the caller asked the trace hook's test, connect_fresh) */
+    assert(!plain || !st->cfg.trace);
+    if (__builtin_expect((!plain && st->cfg.trace != NULL) || st->conns.count > st->conns.mask,
+                         0)) {
         return connect_lookup(s, iss, hash);
     }
     /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
@@ -622,7 +626,7 @@ static __attribute__((noinline)) int connect_new_peer(tw_socket *s, uint32_t add
                                                       uint64_t hash)
 {
     uint64_t h = tw_tuple_hash(s->st, addr, port, s->lport);
-    return connect_hashed(s, h, (uint32_t)tw_div_4us(s->st->now), hash);
+    return connect_hashed(s, h, (uint32_t)tw_div_4us(s->st->now), hash, false);
 }
 
 /* see tcpwave.h */
@@ -717,18 +721,23 @@ static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stac
 
 /* tw_socket_connect's steps after its call's entry for a fresh socket, `known` whether
    the peer is the one hashed last (st->isn_mid_peer): asked once, by the caller, for
-   the bad-address test's shortcut and the ISN's prepared first word alike. */
+   the bad-address test's shortcut and the ISN's prepared first word alike. `plain`:
+   the caller found the connection count under st->connect_plain_below, so the stack
+   is not traced and under its connection limit (asserted), neither asked again. */
 static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uint32_t addr,
-                                                               uint16_t port, bool known)
+                                                               uint16_t port, bool known,
+                                                               bool plain)
 {
     tw_stack *st = s->st;
     int rc;
+    assert(!plain || (!st->cfg.trace && (!st->cfg.max_connections ||
+                                         st->nconns < st->cfg.max_connections)));
     if (port == 0 || connect_bad_peer(st, addr, known)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
            loopback, which never leaves a host, or our own) are those none may go to. */
         rc = refuse(st, TW_ERR_INVAL);
-    } else if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+    } else if (!plain && st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         rc = TW_ERR_LIMIT;
     } else {
         /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h:
@@ -754,18 +763,19 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
             return connect_new_peer(s, addr, port, hash);
         }
         uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
-        return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash);
+        return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash, plain);
     }
     leave(st);
     return rc;
 }
 
-/* connect_fresh for a peer other than the one hashed last. Out of line: the usual
-   connect's peer is that one. */
+/* connect_fresh for a peer other than the one hashed last, or on a stack that traces or
+   is at its connection limit (st->connect_plain_below): every test made. Out of line:
+   the usual connect's peer is that one, on a stack under those. */
 static __attribute__((noinline)) int connect_other_peer(tw_socket *s, uint32_t addr,
                                                         uint16_t port)
 {
-    return connect_fresh(s, addr, port, false);
+    return connect_fresh(s, addr, port, addr == s->st->isn_mid_peer, false);
 }
 
 /* see tcpwave.h */
@@ -777,10 +787,13 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     }
     /* (the peer hashed last asked once, for both of connect_fresh's uses; the rest of
        the call's tests there, after it) */
-    if (__builtin_expect(addr != s->st->isn_mid_peer, 0)) {
+    /* (and the trace hook's and the connection limit's tests in one compare, stack.h
+       connect_plain_below, as close's) */
+    const tw_stack *st = s->st;
+    if (__builtin_expect(addr != st->isn_mid_peer || st->nconns >= st->connect_plain_below, 0)) {
         return connect_other_peer(s, addr, port);
     }
-    return connect_fresh(s, addr, port, true);
+    return connect_fresh(s, addr, port, true, true);
 }
 
 /* Where send's `n` bytes go in the send ring in one piece, with the room for them (a
