@@ -956,6 +956,11 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
                                                                       const void *buf, size_t len)
 {
     assert(s->snd.cap == 0 && s->snd.len == 0 && len - 16 <= 112);
+    /* (the guard asked by the caller, and set only before the push, which calls the
+       netdev: the block's taking from the free list and the copy call no hook, so a
+       write queued in SYN-SENT, which ends here, neither sets nor clears it, as
+       ENTER_NOHOOK's calls) */
+    assert(!st->in_call);
     uint8_t *dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
     s->snd.buf = dst;
     s->snd.cap = TW_MEM_RING_BLOCK;
@@ -963,9 +968,9 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
     tw_copy(dst, buf, len);
     s->snd.len = (uint32_t)len;
     if (s->state >= TW_STATE_ESTABLISHED) {
+        st->in_call = true;
         return tw_out_send_first_push_leave(s); /* (as send_usual) */
     }
-    leave(st);
     return (tw_ssize)len;
 }
 
@@ -997,11 +1002,11 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (!buf && len) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag) */
+    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag on each way
+                     that may call a hook: send_first_usual's before its push only) */
     if (__builtin_expect(now != s->st->now, 0)) {
         return send_now_moved(s, buf, len, now);
     }
-    s->st->in_call = true;
     tw_ssize rc;
     /* A state that takes data with no FIN queued and no TCP_CORK, asked first in one
        test of a mask (marked expected); the switch below answers the other cases. */
@@ -1020,7 +1025,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                                  TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
                                  st->mem.cache[TW_MC_RING].head,
                              1)) {
-            return send_first_usual(s, st, buf, len);
+            return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
         }
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
@@ -1041,15 +1046,19 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                     st->mem.cache[TW_MC_RING].head) {
                     return send_first_usual(s, st, buf, n);
                 }
+                st->in_call = true;
                 return send_usual(s, buf, n);
             }
+            st->in_call = true;
             if (n == 0) {
                 return send_full(s, buf, len); /* (no room, or none asked) */
             }
             return send_other(s, buf, n, send_dst(s, (uint32_t)n));
         }
+        st->in_call = true;
         return send_usual(s, buf, n);
     }
+    s->st->in_call = true;
     switch (s->state) {
     case TW_STATE_SYN_RCVD:
         return send_syn_rcvd(s, buf, len);
