@@ -583,7 +583,8 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
    (tw_timewait_find_pre's filter, then tw_htab_find_hashed's tag, with its prefetch of
    the bucket the insert writes). */
 static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
-                                                                uint32_t m, uint64_t hash)
+                                                                uint32_t m, uint64_t hash,
+                                                                bool plain)
 {
     uint32_t iss = (uint32_t)h + m; /* RFC 6528 3: ISN = M + F(...) (tw_isn) */
     s->ts_offset = (uint32_t)(h >> 32);
@@ -597,7 +598,10 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     /* (the connection table has its tags for the stack's life: made tagged with it,
        stack.c, and kept tagged through every resize, htab.c) */
     assert(st->conns.tag != NULL);
-    if (__builtin_expect(st->cfg.trace != NULL || st->conns.count > st->conns.mask, 0)) {
+    /* (`plain`: the caller asked the trace hook's test, connect_fresh) */
+    assert(!plain || !st->cfg.trace);
+    if (__builtin_expect((!plain && st->cfg.trace != NULL) || st->conns.count > st->conns.mask,
+                         0)) {
         return connect_lookup(s, iss, hash);
     }
     /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
@@ -605,7 +609,9 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
        out again after it) */
     /* (the TIME-WAIT table's filter first: the connection table's slot and tag byte,
        kept for the insert, then take no registers across its test; lifecycle -0.5) */
-    if (__builtin_expect(T->count && ((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u),
+    /* (no test of the record count first: with no record, the table's filter is an
+       empty one, htab.h none) */
+    if (__builtin_expect((T->b[tw_tw_bucket(T, hash)].bloom >> (hash >> 59)) & 1u,
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
@@ -620,7 +626,7 @@ static __attribute__((noinline)) int connect_new_peer(tw_socket *s, uint32_t add
                                                       uint64_t hash)
 {
     uint64_t h = tw_tuple_hash(s->st, addr, port, s->lport);
-    return connect_hashed(s, h, (uint32_t)tw_div_4us(s->st->now), hash);
+    return connect_hashed(s, h, (uint32_t)tw_div_4us(s->st->now), hash, false);
 }
 
 /* see tcpwave.h */
@@ -715,18 +721,23 @@ static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stac
 
 /* tw_socket_connect's steps after its call's entry for a fresh socket, `known` whether
    the peer is the one hashed last (st->isn_mid_peer): asked once, by the caller, for
-   the bad-address test's shortcut and the ISN's prepared first word alike. */
+   the bad-address test's shortcut and the ISN's prepared first word alike. `plain`:
+   the caller found the connection count under st->connect_plain_below, so the stack
+   is not traced and under its connection limit (asserted), neither asked again. */
 static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uint32_t addr,
-                                                               uint16_t port, bool known)
+                                                               uint16_t port, bool known,
+                                                               bool plain)
 {
     tw_stack *st = s->st;
     int rc;
+    assert(!plain || (!st->cfg.trace && (!st->cfg.max_connections ||
+                                         st->nconns < st->cfg.max_connections)));
     if (port == 0 || connect_bad_peer(st, addr, known)) {
         /* RFC 1122 4.2.3.10: an OPEN for an invalid remote address is an error -- the
            addresses no segment may come from (3.2.1.3: zero, broadcast, multicast,
            loopback, which never leaves a host, or our own) are those none may go to. */
         rc = refuse(st, TW_ERR_INVAL);
-    } else if (st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
+    } else if (!plain && st->cfg.max_connections && st->nconns >= st->cfg.max_connections) {
         rc = TW_ERR_LIMIT;
     } else {
         /* The 4-tuple goes in first, where the lookups read it as the key (tcp_conn.h:
@@ -752,18 +763,19 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
             return connect_new_peer(s, addr, port, hash);
         }
         uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
-        return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash);
+        return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash, plain);
     }
     leave(st);
     return rc;
 }
 
-/* connect_fresh for a peer other than the one hashed last. Out of line: the usual
-   connect's peer is that one. */
+/* connect_fresh for a peer other than the one hashed last, or on a stack that traces or
+   is at its connection limit (st->connect_plain_below): every test made. Out of line:
+   the usual connect's peer is that one, on a stack under those. */
 static __attribute__((noinline)) int connect_other_peer(tw_socket *s, uint32_t addr,
                                                         uint16_t port)
 {
-    return connect_fresh(s, addr, port, false);
+    return connect_fresh(s, addr, port, addr == s->st->isn_mid_peer, false);
 }
 
 /* see tcpwave.h */
@@ -775,10 +787,13 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     }
     /* (the peer hashed last asked once, for both of connect_fresh's uses; the rest of
        the call's tests there, after it) */
-    if (__builtin_expect(addr != s->st->isn_mid_peer, 0)) {
+    /* (and the trace hook's and the connection limit's tests in one compare, stack.h
+       connect_plain_below, as close's) */
+    const tw_stack *st = s->st;
+    if (__builtin_expect(addr != st->isn_mid_peer || st->nconns >= st->connect_plain_below, 0)) {
         return connect_other_peer(s, addr, port);
     }
-    return connect_fresh(s, addr, port, true);
+    return connect_fresh(s, addr, port, true, true);
 }
 
 /* Where send's `n` bytes go in the send ring in one piece, with the room for them (a
@@ -941,6 +956,11 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
                                                                       const void *buf, size_t len)
 {
     assert(s->snd.cap == 0 && s->snd.len == 0 && len - 16 <= 112);
+    /* (the guard asked by the caller, and set only before the push, which calls the
+       netdev: the block's taking from the free list and the copy call no hook, so a
+       write queued in SYN-SENT, which ends here, neither sets nor clears it, as
+       ENTER_NOHOOK's calls) */
+    assert(!st->in_call);
     uint8_t *dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
     s->snd.buf = dst;
     s->snd.cap = TW_MEM_RING_BLOCK;
@@ -948,9 +968,9 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
     tw_copy(dst, buf, len);
     s->snd.len = (uint32_t)len;
     if (s->state >= TW_STATE_ESTABLISHED) {
+        st->in_call = true;
         return tw_out_send_first_push_leave(s); /* (as send_usual) */
     }
-    leave(st);
     return (tw_ssize)len;
 }
 
@@ -982,11 +1002,11 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (!buf && len) {
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
-    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag) */
+    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag on each way
+                     that may call a hook: send_first_usual's before its push only) */
     if (__builtin_expect(now != s->st->now, 0)) {
         return send_now_moved(s, buf, len, now);
     }
-    s->st->in_call = true;
     tw_ssize rc;
     /* A state that takes data with no FIN queued and no TCP_CORK, asked first in one
        test of a mask (marked expected); the switch below answers the other cases. */
@@ -1005,7 +1025,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                                  TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
                                  st->mem.cache[TW_MC_RING].head,
                              1)) {
-            return send_first_usual(s, st, buf, len);
+            return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
         }
         /* (more can be queued than a limit the application lowered) */
         size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
@@ -1026,15 +1046,19 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                     st->mem.cache[TW_MC_RING].head) {
                     return send_first_usual(s, st, buf, n);
                 }
+                st->in_call = true;
                 return send_usual(s, buf, n);
             }
+            st->in_call = true;
             if (n == 0) {
                 return send_full(s, buf, len); /* (no room, or none asked) */
             }
             return send_other(s, buf, n, send_dst(s, (uint32_t)n));
         }
+        st->in_call = true;
         return send_usual(s, buf, n);
     }
+    s->st->in_call = true;
     switch (s->state) {
     case TW_STATE_SYN_RCVD:
         return send_syn_rcvd(s, buf, len);

@@ -70,9 +70,12 @@ typedef struct tw_twtab {
     uint32_t ndir, dircap;
     uint32_t cap0;      /* records chunk 0 holds (it grows by doubling up to 256) */
     uint32_t count;     /* records, at indices 0 .. count-1 */
-    tw_twbucket *b;     /* NULL when empty */
+    /* The buckets, or &none (mask 0) while the table has none: a lookup's filter
+       (connect's, tw_timewait_find_pre's) then reads an empty filter's answer, with no
+       test of the count before it. */
+    tw_twbucket *b;
     uint32_t mask;      /* buckets (a power of two) less one, kept rather than their
-                           number for the usual paths' index; 0 when b is NULL */
+                           number for the usual paths' index; 0 while b is &none */
     uint32_t head, tail; /* expiry list: oldest, newest */
     /* Records the table takes before it must grow (chunks or buckets) or stop at the
        configured maximum: the least of the three, so that tw_timewait_enter's usual
@@ -93,6 +96,9 @@ typedef struct tw_twtab {
        capacity the table grows first, and sets it): a record's making takes its place
        without working out that index's address. */
     struct tw_tw *end;
+    /* b's one bucket while the table has none: no chain, an empty filter (stack.c sets
+       it up; timewait.c nb_of counts it as no bucket, and never gives it back). */
+    tw_twbucket none;
 } tw_twtab;
 
 static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lport)

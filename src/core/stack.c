@@ -260,6 +260,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->close_plain_below = st->traced              ? 0
                             : st->cfg.max_orphans ? st->cfg.max_orphans
                                                   : SIZE_MAX;
+    st->connect_plain_below = st->traced                ? 0
+                              : st->cfg.max_connections ? st->cfg.max_connections
+                                                        : SIZE_MAX;
     /* (a Fast Open listener makes it false too: tw_socket_set_fastopen, and here for
        TW_FASTOPEN_SERVER_ALL, so that its SYNs reach listen_admit's Fast Open step) */
     st->syn_plain = !st->cfg.syn_backlog && st->cfg.syncookies != TW_SYNCOOKIES_ALWAYS &&
@@ -320,6 +323,8 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->tws.seed = seed;
     st->tws.head = st->tws.tail = UINT32_MAX; /* empty (TW_TW_NIL) */
     st->tws.head_at = TW_TIME_NEVER;
+    st->tws.none.head = UINT32_MAX; /* (no chain, an empty filter: htab.h) */
+    st->tws.b = &st->tws.none;
     if (!st->txbuf || tw_htab_init_tagged(&st->conns, &st->mem, 64, seed) != 0) {
         tw_stack_free(st);
         return TW_ERR_NOMEM;

@@ -160,6 +160,9 @@ struct tw_stack {
        a traced stack, whose closes all go the general way, which traces. Fixed at
        tw_stack_new, as cfg is: the two tests of the usual close are one compare. */
     size_t close_plain_below;
+    /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
+       for 0), and 0 for a traced stack; fixed at tw_stack_new. */
+    size_t connect_plain_below;
     tw_time chack_window; /* start of the current challenge-ACK second */
     uint32_t chack_count;
     /* The window scale connect() offers a socket of the default receive buffer

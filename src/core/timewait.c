@@ -33,7 +33,7 @@ static inline uint32_t bucket_of(const tw_twtab *T, uint64_t h)
 /* The number of buckets (0 with none made), for the rare paths. */
 static inline uint32_t nb_of(const tw_twtab *T)
 {
-    return T->b ? T->mask + 1 : 0;
+    return T->b != &T->none ? T->mask + 1 : 0;
 }
 
 static inline uint32_t bit_of(uint64_t h)
@@ -151,9 +151,11 @@ static void shrink_chunks(tw_stack *st)
             tw_mem_free(m, T->dir[k], (k ? CHUNK : T->cap0) * sizeof(tw_tw));
         }
         tw_mem_free(m, T->dir, T->dircap * sizeof(*T->dir));
-        tw_mem_free(m, T->b, nb_of(T) * sizeof(*T->b));
+        if (T->b != &T->none) {
+            tw_mem_free(m, T->b, nb_of(T) * sizeof(*T->b));
+        }
         T->dir = NULL;
-        T->b = NULL;
+        T->b = &T->none;
         T->ndir = T->dircap = T->cap0 = T->mask = 0;
         T->head = TW_TW_NIL;
         tail_set(T, TW_TW_NIL);
@@ -225,7 +227,9 @@ static bool rehash(tw_stack *st, uint32_t nb)
         memcpy(p, empty8, sizeof(empty8));
         memcpy(p + 8, empty8, sizeof(empty8));
     }
-    tw_mem_free(&st->mem, T->b, nb_of(T) * sizeof(*T->b));
+    if (T->b != &T->none) {
+        tw_mem_free(&st->mem, T->b, nb_of(T) * sizeof(*T->b));
+    }
     T->b = b;
     T->mask = nb - 1;
     /* Chunk by chunk: the records of one are contiguous. Eight records a step, the
@@ -437,7 +441,7 @@ static __attribute__((noinline)) bool make_room(tw_stack *st)
         shrink(st);
         return false;
     }
-    if (!T->b && !rehash(st, BUCKETS_MIN)) {
+    if (T->b == &T->none && !rehash(st, BUCKETS_MIN)) {
         shrink(st);
         return false;
     }
