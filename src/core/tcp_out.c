@@ -2472,9 +2472,20 @@ int tw_out_push_now_leave(tw_socket *c)
         assert(tw_seq_eq(c->snd_buf_seq, c->snd_una) && tw_seq_eq(c->snd_una, c->snd_nxt) &&
                tw_seq_eq(c->snd_nxt, c->snd_max));
         assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_EXTRAS)));
-        if (__builtin_expect(c->ca_state != TW_CA_OPEN || c->snd_wnd == 0 ||
-                                 c->dack_at != TW_TIME_NEVER,
-                             0)) {
+        /* Congestion control is Open, not asked: with nothing in flight and no extras
+           block no state of recovery is left. Each is entered with data in flight
+           (Disorder by a duplicate ACK, which needs data outstanding, tcp_in.c
+           ack_accept; Recovery from it; Loss by an RTO, which runs only with data in
+           flight, or by a smaller path MTU's resend, tcp_in.c) and RECOVER set to
+           SND.MAX, which never goes back; the ACK that takes SND.UNA to SND.MAX passes
+           on_new_ack (the only other ACK steps, header prediction's and the third
+           segment's, take the Open state only), which leaves Recovery and Loss once
+           SND.UNA reaches RECOVER and Disorder at once without a scoreboard (c->sb).
+           The states that outlive it need an extras block: ECN's reduction (c->opts),
+           a tail loss probe's wait and RACK (c->sb), Fast Open's Loss (c->opts), and
+           TW_F_EXTRAS is never cleared once set. */
+        assert(c->ca_state == TW_CA_OPEN);
+        if (__builtin_expect(c->snd_wnd == 0 || c->dack_at != TW_TIME_NEVER, 0)) {
             return push_now_leave_general(c);
         }
         return push_fin_leave(c, false);
