@@ -2424,8 +2424,17 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
        steps' calls then end the function, with nothing kept across them) */
     assert(st->in_call);
     st->in_call = false;
-    if (c->rto_at == TW_TIME_NEVER) {
-        tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
+    /* (an API call's: c's timer not held) */
+    if (!in_flight) {
+        /* The RTO is not running with nothing in flight, here outside the persist state
+           (the caller's test of the flags): every start of it puts data, a SYN or a FIN
+           in flight or finds them there (tcp_conn.h tw_rto_arm, push_now's, the persist
+           timer's slot apart), and the ACK that takes SND.UNA to SND.MAX stops it
+           (tcp_in.c ack_advance_as, the only step that moves SND.UNA from ESTABLISHED
+           on before a FIN is sent). Started without the test. */
+        tw_rto_start_inline_as(st, c, true, true);
+    } else if (c->rto_at == TW_TIME_NEVER) {
+        tw_rto_start_inline_as(st, c, true, true);
     }
     return 0;
 }
