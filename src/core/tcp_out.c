@@ -2363,7 +2363,10 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
         assert(!(c->flags & TW_F_PERSIST)); /* (push_last's first test) */
-        if (held || c->rto_at == TW_TIME_NEVER) {
+        /* (front: send's first push, with nothing in flight before it and no persist
+           timer, send's test of the flags: the RTO is not running, as for the idle FIN,
+           push_fin_leave, and starts without the test) */
+        if (held || front || c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
             /* (leave: an API call's send, no segment under way, so c's timer is not
@@ -2375,7 +2378,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                 assert(!leave && st->timer_held == c);
                 c->rto_at = tw_time_add(st->now, c->rto);
             } else {
-                tw_rto_arm_inline_as(st, c, true, leave);
+                tw_rto_start_inline_as(st, c, true, leave);
             }
         }
     } else {
