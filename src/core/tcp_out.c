@@ -2248,7 +2248,11 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
        close's data and FIN (its reading side shut) are push_last's too. */
     assert(!flags_asked || !(c->flags & SPACE_RARE_FLAGS));
     bool plain = flags_asked || fresh;
-    uint32_t rare = SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK | (fresh ? SPACE_RARE_FLAGS : 0);
+    /* (fresh: an extras block too, c->opts made for a socket option or Fast Open, whose
+       SYN's data may leave SND.MAX past SND.NXT, tcp_in.c in_syn_sent: push_segs sends
+       for it, and the test of SND.NXT against SND.MAX is left out, below) */
+    uint32_t rare = SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK |
+                    (fresh ? SPACE_RARE_FLAGS | TW_F_EXTRAS : 0);
     /* (fresh: tw_out_push_now_held's caller, tcp_in.c, has just processed the ACK of our
        SYN: congestion control Open (tw_cc_init), no delayed-ACK timer (nothing was
        received in SYN-SENT), the SYN's RTT timing ended) */
@@ -2258,13 +2262,16 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
        tw_out_send_first_push_leave, so SND.NXT is SND.MAX) */
     assert(!front || (at_buf && tw_seq_eq(c->snd_nxt, c->snd_max)));
     if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
-                             (!front && !tw_seq_eq(c->snd_nxt, c->snd_max)),
+                             (!front && !fresh && !tw_seq_eq(c->snd_nxt, c->snd_max)),
                          0) ||
         (!flags_asked &&
          __builtin_expect((c->flags & rare) != 0, 0) &&
          ((c->flags & (rare & ~SACK_DUE_FLAGS)) || sack_blocks_due(c)))) {
         return false;
     }
+    /* (fresh without an extras block: SYN-SENT sent the SYN alone, so SND.MAX is ISS + 1,
+       SND.NXT, tcp_out.c syn_send; SND.UNA is the SYN+ACK's ACK, ISS + 1) */
+    assert(!fresh || tw_seq_eq(c->snd_nxt, c->snd_max));
     tw_stack *st = c->st;
     tw_seq end = tw_seq_add(c->snd_buf_seq, c->snd.len); /* of the data queued */
     /* (at_buf: the caller knows SND.BUF, SND.UNA and SND.NXT are one, here SND.MAX too:
