@@ -730,7 +730,11 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    at its front (head 0) with the ring's block around it (send's first write, tcp_out.c
    tw_out_send_first_push_leave): no test of its length or of the ring's end, and no
    position to add. */
-enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4, SEG_FRONT = 8 };
+/* SEG_HEAD, another: the payload is the ring's first bytes, its head at 0 (the held
+   push's data, queued in SYN-SENT: tw_out_push_now_held), so it lies in one piece from
+   the ring's start whatever its length (the ring holds it): only its length tells the
+   copy (128 bytes at most) from emit_plain_long's case, and no position is added. */
+enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4, SEG_FRONT = 8, SEG_HEAD = 16 };
 #define SPACE_RARE_FLAGS (TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 /* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
@@ -739,7 +743,7 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
 {
     assert(win_mode != WIN_GIVEN);
     assert(!(win_mode & WIN_PLAIN) || !(c->flags & SPACE_RARE_FLAGS));
-    bool fresh = (win_mode & ~(WIN_PLAIN | SEG_FRONT)) == WIN_USUAL_FRESH;
+    bool fresh = (win_mode & ~(WIN_PLAIN | SEG_FRONT | SEG_HEAD)) == WIN_USUAL_FRESH;
     /* (fresh: the ACK of our SYN just processed, and nothing received in SYN-SENT, whose
        SYN+ACK's data is not taken: tcp_in.c, S6; the buffer is empty) */
     assert(!fresh || c->rcv.len == 0);
@@ -778,10 +782,14 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        chain. */
     bool front = (win_mode & SEG_FRONT) != 0;
     assert(!front || (c->snd.head == 0 && off == 0 && len - 16 <= 112 && len <= c->snd.cap));
+    bool at_head = (win_mode & SEG_HEAD) != 0;
+    assert(!at_head || (c->snd.head == 0 && off == 0 && len != 0 && len <= c->snd.len &&
+                        c->snd.len <= c->snd.cap));
     bool short_copy =
-        front || (len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head);
-    /* (where it lies: its position in the ring, 0 at the front) */
-    uint32_t pos = front ? 0 : c->snd.head + off;
+        front || (len && !in_place && len <= 128 &&
+                  (at_head || off + len <= c->snd.cap - c->snd.head));
+    /* (where it lies: its position in the ring, 0 at the front or the head) */
+    uint32_t pos = front || at_head ? 0 : c->snd.head + off;
     if (short_copy && !ts) {
         /* (without the timestamps' word the header's words are summed apart, below) */
         psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len, 0);
@@ -928,7 +936,8 @@ static inline __attribute__((always_inline)) void
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
               bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
-    if (!(win_mode & SEG_FRONT) && (len > 128 || off + len > c->snd.cap - c->snd.head)) {
+    if (!(win_mode & SEG_FRONT) &&
+        (len > 128 || (!(win_mode & SEG_HEAD) && off + len > c->snd.cap - c->snd.head))) {
         if (win_mode != WIN_GIVEN) {
             win = win_of_mode(c, win_mode, rn);
         }
@@ -2122,8 +2131,14 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         win_mode = WIN_GIVEN;
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
+        /* (fresh, with data: the held push's, SND.NXT at SND.BUF, and the ring's head at
+           0: send wrote it from a block's start, socket.c, and nothing is taken from a
+           send ring before the ACK of our SYN but by Fast Open, an extras block, which
+           push_last_as has sent to push_segs) */
+        assert(!fresh || avail == 0 ||
+               (off == 0 && c->snd.head == 0 && !(c->flags & TW_F_EXTRAS)));
         win_mode = (fresh ? WIN_USUAL_FRESH : WIN_USUAL) | (plain ? WIN_PLAIN : 0) |
-                   (front ? SEG_FRONT : 0);
+                   (front ? SEG_FRONT : 0) | (fresh && avail != 0 ? SEG_HEAD : 0);
     }
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
