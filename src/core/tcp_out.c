@@ -2266,8 +2266,11 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* (fresh: an extras block too, c->opts made for a socket option or Fast Open, whose
        SYN's data may leave SND.MAX past SND.NXT, tcp_in.c in_syn_sent: push_segs sends
        for it, and the test of SND.NXT against SND.MAX is left out, below) */
+    /* (fresh: a FIN queued too, a shutdown in SYN-SENT: push_segs sends it, and the held
+       push's copy is then made for its data alone, with no test of the flag or of an
+       empty ring, below) */
     uint32_t rare = SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK |
-                    (fresh ? SPACE_RARE_FLAGS | TW_F_EXTRAS : 0);
+                    (fresh ? SPACE_RARE_FLAGS | TW_F_EXTRAS | TW_F_FIN_QUEUED : 0);
     /* (fresh: tw_out_push_now_held's caller, tcp_in.c, has just processed the ACK of our
        SYN: congestion control Open (tw_cc_init), no delayed-ACK timer (nothing was
        received in SYN-SENT), the SYN's RTT timing ended) */
@@ -2297,9 +2300,17 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     uint32_t avail = at_buf ? c->snd.len : (uint32_t)tw_seq_diff(end, c->snd_nxt);
     /* (flags_asked: send's test of the flags has found no FIN queued, socket.c) */
     assert(!flags_asked || !(c->flags & TW_F_FIN_QUEUED));
-    bool fin_q = !flags_asked && (c->flags & TW_F_FIN_QUEUED) != 0;
+    /* (fresh: no FIN queued, the test of the rare flags; so data is, as the caller asks
+       before it calls, tcp_in.c in_syn_sent) */
+    assert(!fresh || (!(c->flags & TW_F_FIN_QUEUED) && avail != 0));
+#if defined(__GNUC__)
+    if (fresh && avail == 0) {
+        __builtin_unreachable(); /* (said to the compiler: the copy's test of a payload) */
+    }
+#endif
+    bool fin_q = !flags_asked && !fresh && (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !at_buf && !tw_seq_eq(c->snd_una, c->snd_max);
-    if (avail == 0) {
+    if (!fresh && avail == 0) {
         /* Nothing new to send, so a FIN is queued: push_now runs only when data or a FIN
            waits or in recovery (tw_out_push's and tw_out_push_open's test; the callers
            of tw_out_push_now have just queued data or a FIN, tcp_conn.h), and recovery
