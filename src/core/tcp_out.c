@@ -2184,8 +2184,16 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     /* (fresh: tw_cc_init has just made cwnd initial_cwnd segments, 1 at least, stack.c,
        so the segment, at most one, fits: no test of it) */
     assert(!fresh || c->cwnd >= most);
+    /* (front: send's first push, nothing in flight and congestion control Open, its
+       caller's test: cwnd is at least one segment there, as RFC 5681 3.1 keeps it (the
+       loss window, one segment, its least: tw_cc_init, the RTO, the ends of a reduction
+       and an idle restart never set less, tcp_in.c and above), and the segment is at
+       most one: no test of it either. A window below one segment with nothing in flight
+       would stall push_segs for good, no ACK left to open it: asserted, the ASan suite
+       tells.) */
+    assert(!front || c->cwnd >= avail);
     if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
-        (!fresh && flight_end > c->cwnd)) {
+        (!fresh && !front && flight_end > c->cwnd)) {
         return false;
     }
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
