@@ -750,6 +750,16 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
     uint32_t space = (win_mode & WIN_PLAIN)
                          ? (fresh ? c->rcvbuf_cap : c->rcvbuf_cap - c->rcv.len)
                          : rcv_space_usual(c);
+    /* (fresh: a buffer of one MSS at least, push_last_as' test: receiver SWS avoidance's
+       rare step, sws_window, is left out, and with it its call, across which the
+       builder kept its values in a stack frame that the held push then set up for
+       nothing) */
+    assert(!fresh || space >= c->local_mss);
+#if defined(__GNUC__)
+    if (fresh && space < c->local_mss) {
+        __builtin_unreachable();
+    }
+#endif
     return adv_window_rn_as(c, false, space, rn, fresh);
 }
 
@@ -2194,6 +2204,11 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     assert(!front || c->cwnd >= avail);
     if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
         (!fresh && !front && flight_end > c->cwnd)) {
+        return false;
+    }
+    /* (fresh: a receive buffer below one MSS, whose window takes receiver SWS avoidance's
+       rare step, adv_window_rn_as, goes to push_segs too: win_of_mode then leaves it out) */
+    if (fresh && __builtin_expect(c->rcvbuf_cap < c->local_mss, 0)) {
         return false;
     }
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
