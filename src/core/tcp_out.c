@@ -754,9 +754,10 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
        rare step, sws_window, is left out, and with it its call, across which the
        builder kept its values in a stack frame that the held push then set up for
        nothing) */
-    assert(!fresh || space >= c->local_mss);
+    bool front = (win_mode & SEG_FRONT) != 0; /* (the same test: send's first push) */
+    assert(!(fresh || front) || space >= c->local_mss);
 #if defined(__GNUC__)
-    if (fresh && space < c->local_mss) {
+    if ((fresh || front) && space < c->local_mss) {
         __builtin_unreachable();
     }
 #endif
@@ -2095,7 +2096,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
                                                                  bool orphan, bool fresh,
-                                                                 bool plain, bool front)
+                                                                 bool plain, bool front,
+                                                                 bool dack_off)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -2120,7 +2122,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        timer's stop, a call (GCC kept it on the stack: lifecycle -3 instructions). The
        orphan's FIN keeps the other order (+1 a FIN measured with this one). */
     if (!orphan) {
-        ack_carried_rn_set_as(c, rn, set, fresh, fresh);
+        /* (dack_off: the caller knows no delayed-ACK timer runs, fresh's or asked) */
+        ack_carried_rn_set_as(c, rn, set, fresh || dack_off, fresh);
     }
     uint16_t win = 0;
     int win_mode;
@@ -2159,6 +2162,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
 }
 
+static bool push_last_front_dack(tw_socket *c);
+
 /* push_last's data segment, with fin_q a constant in each of its two copies (push_last):
    the FIN's window test, the Nagle mark's FIN and the segment's flags fold, and no
    flag is kept across the steps to choose the builder at their end. */
@@ -2166,7 +2171,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
                                                                  tw_seq end, uint32_t avail,
                                                                  bool fin_q, bool in_flight,
                                                                  bool fresh, bool plain,
-                                                                 bool at_buf, bool front)
+                                                                 bool at_buf, bool front,
+                                                                 bool front_dack)
 {
     uint32_t most = c->snd_mss;
     if (avail > most) {
@@ -2208,13 +2214,24 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     }
     /* (fresh: a receive buffer below one MSS, whose window takes receiver SWS avoidance's
        rare step, adv_window_rn_as, goes to push_segs too: win_of_mode then leaves it out) */
-    if (fresh && __builtin_expect(c->rcvbuf_cap < c->local_mss, 0)) {
+    /* (front: send's first push, whose buffer's free room (WIN_PLAIN) below one MSS goes
+       there as well) */
+    if ((fresh || front) &&
+        __builtin_expect((fresh ? c->rcvbuf_cap : c->rcvbuf_cap - c->rcv.len) < c->local_mss,
+                         0)) {
         return false;
     }
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
        snd_una is snd_max, which the end of the last short segment never passes, so
        it cannot hold the segment (a request or a response: one test, not four). */
     assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+    /* (front: send's first push with a delayed-ACK timer running, which the segment's
+       ACK stops, out of line, push_last_front_dack, before any of its steps: this copy
+       then makes no call before the netdev's, and keeps nothing of the segment's in a
+       stack frame across one; front_dack: that copy) */
+    if (front && !front_dack && __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
+        return push_last_front_dack(c);
+    }
     /* The clock is read once for the RTT sample below and push_last_send's stall_start (a
        store to c between could alias st->now for the compiler, which read it again). */
     tw_time now = st->now;
@@ -2255,7 +2272,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     /* (at_buf: SND.NXT is SND.BUF, push_last_as) */
     uint32_t off = at_buf ? 0 : (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   true, TW_F_RTT_TIMING, now, false, fresh, plain, front);
+                   true, TW_F_RTT_TIMING, now, false, fresh, plain, front,
+                   front && !front_dack);
     return true;
 }
 
@@ -2267,7 +2285,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
                                                                bool fresh, bool at_buf,
-                                                               bool front)
+                                                               bool front, bool front_dack)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2348,16 +2366,24 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
         push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh,
-                       plain, false);
+                       plain, false, false);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
         return push_last_data(st, c, end, avail, true, in_flight, fresh, plain, at_buf,
-                              front);
+                              front, front_dack);
     }
-    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front);
+    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front,
+                          front_dack);
+}
+
+/* push_last_as for send's first push (tw_out_send_first_push_leave) when a delayed-ACK
+   timer runs: its copy that stops it (ack_carried), out of line. */
+static __attribute__((noinline, cold)) bool push_last_front_dack(tw_socket *c)
+{
+    return push_last_as(c, true, false, true, true, true);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2414,7 +2440,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
        never): neither asked again */
     assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
-    if (push_last_as(c, flags_asked, held, at_buf, front)) {
+    if (push_last_as(c, flags_asked, held, at_buf, front, false)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
@@ -2477,7 +2503,7 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, c->st->now, true, false,
-                   false, false);
+                   false, false, false);
     tw_stack *st = c->st;
     /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
        steps' calls then end the function, with nothing kept across them) */
