@@ -1637,6 +1637,26 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
    caller holds it (push_now: read before the netdev's call, rather than c->st again
    after it, which the compiler cannot assume unchanged; -4). unheld: the caller knows
    c's timer is not held (an API call's send: no segment is being processed). */
+/* tw_rto_arm_inline_as's start, for a caller that knows the RTO is not running
+   (rto_at never): no test of it. */
+static inline __attribute__((always_inline)) void tw_rto_start_inline_as(tw_stack *st,
+                                                                        tw_socket *c,
+                                                                        bool dack_off,
+                                                                        bool unheld)
+{
+    assert(st == c->st && c->rto_at == TW_TIME_NEVER);
+    tw_time at = tw_time_add(st->now, c->rto);
+    c->rto_at = at;
+    /* One test for the two rare ends of the clock: a deadline saturated at NEVER (the
+       deadlines are as they were) and one in NEVER's last tick, which
+       tw_time_to_tick rounds apart; the wheel entry is then set by the general
+       step, which arms what tw_conn_timer_started would. */
+    if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
+        tw_conn_timer_started(st, c, at, dack_off, unheld);
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
 static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack *st,
                                                                       tw_socket *c,
                                                                       bool dack_off,
@@ -1644,17 +1664,7 @@ static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack 
 {
     assert(st == c->st);
     if (c->rto_at == TW_TIME_NEVER) {
-        tw_time at = tw_time_add(st->now, c->rto);
-        c->rto_at = at;
-        /* One test for the two rare ends of the clock: a deadline saturated at NEVER (the
-           deadlines are as they were) and one in NEVER's last tick, which
-           tw_time_to_tick rounds apart; the wheel entry is then set by the general
-           step, which arms what tw_conn_timer_started would. */
-        if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
-            tw_conn_timer_started(st, c, at, dack_off, unheld);
-        } else {
-            tw_conn_timer_update(c);
-        }
+        tw_rto_start_inline_as(st, c, dack_off, unheld);
     }
 }
 static inline __attribute__((always_inline)) void tw_rto_arm_inline(tw_socket *c)

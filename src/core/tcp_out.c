@@ -723,7 +723,11 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    at its front (head 0) with the ring's block around it (send's first write, tcp_out.c
    tw_out_send_first_push_leave): no test of its length or of the ring's end, and no
    position to add. */
-enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4, SEG_FRONT = 8 };
+/* SEG_HEAD, another: the payload is the ring's first bytes, its head at 0 (the held
+   push's data, queued in SYN-SENT: tw_out_push_now_held), so it lies in one piece from
+   the ring's start whatever its length (the ring holds it): only its length tells the
+   copy (128 bytes at most) from emit_plain_long's case, and no position is added. */
+enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4, SEG_FRONT = 8, SEG_HEAD = 16 };
 #define SPACE_RARE_FLAGS (TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 /* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
@@ -732,13 +736,24 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
 {
     assert(win_mode != WIN_GIVEN);
     assert(!(win_mode & WIN_PLAIN) || !(c->flags & SPACE_RARE_FLAGS));
-    bool fresh = (win_mode & ~(WIN_PLAIN | SEG_FRONT)) == WIN_USUAL_FRESH;
+    bool fresh = (win_mode & ~(WIN_PLAIN | SEG_FRONT | SEG_HEAD)) == WIN_USUAL_FRESH;
     /* (fresh: the ACK of our SYN just processed, and nothing received in SYN-SENT, whose
        SYN+ACK's data is not taken: tcp_in.c, S6; the buffer is empty) */
     assert(!fresh || c->rcv.len == 0);
     uint32_t space = (win_mode & WIN_PLAIN)
                          ? (fresh ? c->rcvbuf_cap : c->rcvbuf_cap - c->rcv.len)
                          : rcv_space_usual(c);
+    /* (fresh: a buffer of one MSS at least, push_last_as' test: receiver SWS avoidance's
+       rare step, sws_window, is left out, and with it its call, across which the
+       builder kept its values in a stack frame that the held push then set up for
+       nothing) */
+    bool front = (win_mode & SEG_FRONT) != 0; /* (the same test: send's first push) */
+    assert(!(fresh || front) || space >= c->local_mss);
+#if defined(__GNUC__)
+    if ((fresh || front) && space < c->local_mss) {
+        __builtin_unreachable();
+    }
+#endif
     return adv_window_rn_as(c, false, space, rn, fresh);
 }
 
@@ -771,10 +786,14 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        chain. */
     bool front = (win_mode & SEG_FRONT) != 0;
     assert(!front || (c->snd.head == 0 && off == 0 && len - 16 <= 112 && len <= c->snd.cap));
+    bool at_head = (win_mode & SEG_HEAD) != 0;
+    assert(!at_head || (c->snd.head == 0 && off == 0 && len != 0 && len <= c->snd.len &&
+                        c->snd.len <= c->snd.cap));
     bool short_copy =
-        front || (len && !in_place && len <= 128 && off + len <= c->snd.cap - c->snd.head);
-    /* (where it lies: its position in the ring, 0 at the front) */
-    uint32_t pos = front ? 0 : c->snd.head + off;
+        front || (len && !in_place && len <= 128 &&
+                  (at_head || off + len <= c->snd.cap - c->snd.head));
+    /* (where it lies: its position in the ring, 0 at the front or the head) */
+    uint32_t pos = front || at_head ? 0 : c->snd.head + off;
     if (short_copy && !ts) {
         /* (without the timestamps' word the header's words are summed apart, below) */
         psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len, 0);
@@ -921,7 +940,8 @@ static inline __attribute__((always_inline)) void
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
               bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
-    if (!(win_mode & SEG_FRONT) && (len > 128 || off + len > c->snd.cap - c->snd.head)) {
+    if (!(win_mode & SEG_FRONT) &&
+        (len > 128 || (!(win_mode & SEG_HEAD) && off + len > c->snd.cap - c->snd.head))) {
         if (win_mode != WIN_GIVEN) {
             win = win_of_mode(c, win_mode, rn);
         }
@@ -2070,7 +2090,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
                                                                  bool orphan, bool fresh,
-                                                                 bool plain, bool front)
+                                                                 bool plain, bool front,
+                                                                 bool dack_off)
 {
     assert(now == st->now);
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
@@ -2095,7 +2116,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
        timer's stop, a call (GCC kept it on the stack: lifecycle -3 instructions). The
        orphan's FIN keeps the other order (+1 a FIN measured with this one). */
     if (!orphan) {
-        ack_carried_rn_set_as(c, rn, set, fresh, fresh);
+        /* (dack_off: the caller knows no delayed-ACK timer runs, fresh's or asked) */
+        ack_carried_rn_set_as(c, rn, set, fresh || dack_off, fresh);
     }
     uint16_t win = 0;
     int win_mode;
@@ -2116,8 +2138,14 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         win_mode = WIN_GIVEN;
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
+        /* (fresh, with data: the held push's, SND.NXT at SND.BUF, and the ring's head at
+           0: send wrote it from a block's start, socket.c, and nothing is taken from a
+           send ring before the ACK of our SYN but by Fast Open, an extras block, which
+           push_last_as has sent to push_segs) */
+        assert(!fresh || avail == 0 ||
+               (off == 0 && c->snd.head == 0 && !(c->flags & TW_F_EXTRAS)));
         win_mode = (fresh ? WIN_USUAL_FRESH : WIN_USUAL) | (plain ? WIN_PLAIN : 0) |
-                   (front ? SEG_FRONT : 0);
+                   (front ? SEG_FRONT : 0) | (fresh && avail != 0 ? SEG_HEAD : 0);
     }
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
@@ -2128,6 +2156,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
 }
 
+static bool push_last_front_dack(tw_socket *c);
+
 /* push_last's data segment, with fin_q a constant in each of its two copies (push_last):
    the FIN's window test, the Nagle mark's FIN and the segment's flags fold, and no
    flag is kept across the steps to choose the builder at their end. */
@@ -2135,7 +2165,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
                                                                  tw_seq end, uint32_t avail,
                                                                  bool fin_q, bool in_flight,
                                                                  bool fresh, bool plain,
-                                                                 bool at_buf, bool front)
+                                                                 bool at_buf, bool front,
+                                                                 bool front_dack)
 {
     uint32_t most = c->snd_mss;
     if (avail > most) {
@@ -2163,14 +2194,38 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     /* (fresh: tw_cc_init has just made cwnd initial_cwnd segments, 1 at least, stack.c,
        so the segment, at most one, fits: no test of it) */
     assert(!fresh || c->cwnd >= most);
+    /* (front: send's first push, nothing in flight and congestion control Open, its
+       caller's test: cwnd is at least one segment there, as RFC 5681 3.1 keeps it (the
+       loss window, one segment, its least: tw_cc_init, the RTO, the ends of a reduction
+       and an idle restart never set less, tcp_in.c and above), and the segment is at
+       most one: no test of it either. A window below one segment with nothing in flight
+       would stall push_segs for good, no ACK left to open it: asserted, the ASan suite
+       tells.) */
+    assert(!front || c->cwnd >= avail);
     if (wroom < (int32_t)avail || (fin_q && wroom == (int32_t)avail) ||
-        (!fresh && flight_end > c->cwnd)) {
+        (!fresh && !front && flight_end > c->cwnd)) {
+        return false;
+    }
+    /* (fresh: a receive buffer below one MSS, whose window takes receiver SWS avoidance's
+       rare step, adv_window_rn_as, goes to push_segs too: win_of_mode then leaves it out) */
+    /* (front: send's first push, whose buffer's free room (WIN_PLAIN) below one MSS goes
+       there as well) */
+    if ((fresh || front) &&
+        __builtin_expect((fresh ? c->rcvbuf_cap : c->rcvbuf_cap - c->rcv.len) < c->local_mss,
+                         0)) {
         return false;
     }
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
        snd_una is snd_max, which the end of the last short segment never passes, so
        it cannot hold the segment (a request or a response: one test, not four). */
     assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+    /* (front: send's first push with a delayed-ACK timer running, which the segment's
+       ACK stops, out of line, push_last_front_dack, before any of its steps: this copy
+       then makes no call before the netdev's, and keeps nothing of the segment's in a
+       stack frame across one; front_dack: that copy) */
+    if (front && !front_dack && __builtin_expect(c->dack_at != TW_TIME_NEVER, 0)) {
+        return push_last_front_dack(c);
+    }
     /* The clock is read once for the RTT sample below and push_last_send's stall_start (a
        store to c between could alias st->now for the compiler, which read it again). */
     tw_time now = st->now;
@@ -2211,7 +2266,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     /* (at_buf: SND.NXT is SND.BUF, push_last_as) */
     uint32_t off = at_buf ? 0 : (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
-                   true, TW_F_RTT_TIMING, now, false, fresh, plain, front);
+                   true, TW_F_RTT_TIMING, now, false, fresh, plain, front,
+                   front && !front_dack);
     return true;
 }
 
@@ -2223,7 +2279,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
                                                                bool fresh, bool at_buf,
-                                                               bool front)
+                                                               bool front, bool front_dack)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2242,7 +2298,14 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
        close's data and FIN (its reading side shut) are push_last's too. */
     assert(!flags_asked || !(c->flags & SPACE_RARE_FLAGS));
     bool plain = flags_asked || fresh;
-    uint32_t rare = SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK | (fresh ? SPACE_RARE_FLAGS : 0);
+    /* (fresh: an extras block too, c->opts made for a socket option or Fast Open, whose
+       SYN's data may leave SND.MAX past SND.NXT, tcp_in.c in_syn_sent: push_segs sends
+       for it, and the test of SND.NXT against SND.MAX is left out, below) */
+    /* (fresh: a FIN queued too, a shutdown in SYN-SENT: push_segs sends it, and the held
+       push's copy is then made for its data alone, with no test of the flag or of an
+       empty ring, below) */
+    uint32_t rare = SACK_DUE_FLAGS | TW_F_PERSIST | TW_F_CORK |
+                    (fresh ? SPACE_RARE_FLAGS | TW_F_EXTRAS | TW_F_FIN_QUEUED : 0);
     /* (fresh: tw_out_push_now_held's caller, tcp_in.c, has just processed the ACK of our
        SYN: congestion control Open (tw_cc_init), no delayed-ACK timer (nothing was
        received in SYN-SENT), the SYN's RTT timing ended) */
@@ -2252,13 +2315,16 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
        tw_out_send_first_push_leave, so SND.NXT is SND.MAX) */
     assert(!front || (at_buf && tw_seq_eq(c->snd_nxt, c->snd_max)));
     if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
-                             (!front && !tw_seq_eq(c->snd_nxt, c->snd_max)),
+                             (!front && !fresh && !tw_seq_eq(c->snd_nxt, c->snd_max)),
                          0) ||
         (!flags_asked &&
          __builtin_expect((c->flags & rare) != 0, 0) &&
          ((c->flags & (rare & ~SACK_DUE_FLAGS)) || sack_blocks_due(c)))) {
         return false;
     }
+    /* (fresh without an extras block: SYN-SENT sent the SYN alone, so SND.MAX is ISS + 1,
+       SND.NXT, tcp_out.c syn_send; SND.UNA is the SYN+ACK's ACK, ISS + 1) */
+    assert(!fresh || tw_seq_eq(c->snd_nxt, c->snd_max));
     tw_stack *st = c->st;
     tw_seq end = tw_seq_add(c->snd_buf_seq, c->snd.len); /* of the data queued */
     /* (at_buf: the caller knows SND.BUF, SND.UNA and SND.NXT are one, here SND.MAX too:
@@ -2269,9 +2335,17 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     uint32_t avail = at_buf ? c->snd.len : (uint32_t)tw_seq_diff(end, c->snd_nxt);
     /* (flags_asked: send's test of the flags has found no FIN queued, socket.c) */
     assert(!flags_asked || !(c->flags & TW_F_FIN_QUEUED));
-    bool fin_q = !flags_asked && (c->flags & TW_F_FIN_QUEUED) != 0;
+    /* (fresh: no FIN queued, the test of the rare flags; so data is, as the caller asks
+       before it calls, tcp_in.c in_syn_sent) */
+    assert(!fresh || (!(c->flags & TW_F_FIN_QUEUED) && avail != 0));
+#if defined(__GNUC__)
+    if (fresh && avail == 0) {
+        __builtin_unreachable(); /* (said to the compiler: the copy's test of a payload) */
+    }
+#endif
+    bool fin_q = !flags_asked && !fresh && (c->flags & TW_F_FIN_QUEUED) != 0;
     bool in_flight = !at_buf && !tw_seq_eq(c->snd_una, c->snd_max);
-    if (avail == 0) {
+    if (!fresh && avail == 0) {
         /* Nothing new to send, so a FIN is queued: push_now runs only when data or a FIN
            waits or in recovery (tw_out_push's and tw_out_push_open's test; the callers
            of tw_out_push_now have just queued data or a FIN, tcp_conn.h), and recovery
@@ -2286,16 +2360,24 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
         push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh,
-                       plain, false);
+                       plain, false, false);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
         return push_last_data(st, c, end, avail, true, in_flight, fresh, plain, at_buf,
-                              front);
+                              front, front_dack);
     }
-    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front);
+    return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front,
+                          front_dack);
+}
+
+/* push_last_as for send's first push (tw_out_send_first_push_leave) when a delayed-ACK
+   timer runs: its copy that stops it (ack_carried), out of line. */
+static __attribute__((noinline, cold)) bool push_last_front_dack(tw_socket *c)
+{
+    return push_last_as(c, true, false, true, true, true);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2352,12 +2434,15 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
        never): neither asked again */
     assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
-    if (push_last_as(c, flags_asked, held, at_buf, front)) {
+    if (push_last_as(c, flags_asked, held, at_buf, front, false)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
         assert(!(c->flags & TW_F_PERSIST)); /* (push_last's first test) */
-        if (held || c->rto_at == TW_TIME_NEVER) {
+        /* (front: send's first push, with nothing in flight before it and no persist
+           timer, send's test of the flags: the RTO is not running, as for the idle FIN,
+           push_fin_leave, and starts without the test) */
+        if (held || front || c->rto_at == TW_TIME_NEVER) {
             /* (ack_carried stopped the delayed-ACK timer: the netdev call between can
                start none, tcpwave.h) */
             /* (leave: an API call's send, no segment under way, so c's timer is not
@@ -2369,7 +2454,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                 assert(!leave && st->timer_held == c);
                 c->rto_at = tw_time_add(st->now, c->rto);
             } else {
-                tw_rto_arm_inline_as(st, c, true, leave);
+                tw_rto_start_inline_as(st, c, true, leave);
             }
         }
     } else {
@@ -2412,14 +2497,23 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, c->st->now, true, false,
-                   false, false);
+                   false, false, false);
     tw_stack *st = c->st;
     /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
        steps' calls then end the function, with nothing kept across them) */
     assert(st->in_call);
     st->in_call = false;
-    if (c->rto_at == TW_TIME_NEVER) {
-        tw_rto_arm_inline_as(st, c, true, true); /* (an API call's: c's timer not held) */
+    /* (an API call's: c's timer not held) */
+    if (!in_flight) {
+        /* The RTO is not running with nothing in flight, here outside the persist state
+           (the caller's test of the flags): every start of it puts data, a SYN or a FIN
+           in flight or finds them there (tcp_conn.h tw_rto_arm, push_now's, the persist
+           timer's slot apart), and the ACK that takes SND.UNA to SND.MAX stops it
+           (tcp_in.c ack_advance_as, the only step that moves SND.UNA from ESTABLISHED
+           on before a FIN is sent). Started without the test. */
+        tw_rto_start_inline_as(st, c, true, true);
+    } else if (c->rto_at == TW_TIME_NEVER) {
+        tw_rto_start_inline_as(st, c, true, true);
     }
     return 0;
 }
@@ -2466,9 +2560,20 @@ int tw_out_push_now_leave(tw_socket *c)
         assert(tw_seq_eq(c->snd_buf_seq, c->snd_una) && tw_seq_eq(c->snd_una, c->snd_nxt) &&
                tw_seq_eq(c->snd_nxt, c->snd_max));
         assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_EXTRAS)));
-        if (__builtin_expect(c->ca_state != TW_CA_OPEN || c->snd_wnd == 0 ||
-                                 c->dack_at != TW_TIME_NEVER,
-                             0)) {
+        /* Congestion control is Open, not asked: with nothing in flight and no extras
+           block no state of recovery is left. Each is entered with data in flight
+           (Disorder by a duplicate ACK, which needs data outstanding, tcp_in.c
+           ack_accept; Recovery from it; Loss by an RTO, which runs only with data in
+           flight, or by a smaller path MTU's resend, tcp_in.c) and RECOVER set to
+           SND.MAX, which never goes back; the ACK that takes SND.UNA to SND.MAX passes
+           on_new_ack (the only other ACK steps, header prediction's and the third
+           segment's, take the Open state only), which leaves Recovery and Loss once
+           SND.UNA reaches RECOVER and Disorder at once without a scoreboard (c->sb).
+           The states that outlive it need an extras block: ECN's reduction (c->opts),
+           a tail loss probe's wait and RACK (c->sb), Fast Open's Loss (c->opts), and
+           TW_F_EXTRAS is never cleared once set. */
+        assert(c->ca_state == TW_CA_OPEN);
+        if (__builtin_expect(c->snd_wnd == 0 || c->dack_at != TW_TIME_NEVER, 0)) {
             return push_now_leave_general(c);
         }
         return push_fin_leave(c, false);
