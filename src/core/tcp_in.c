@@ -1377,9 +1377,12 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         established_from_syn(st, c, may_trace, ack); /* (SND.UNA: just set) */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
-           without its tests. */
-        if ((c->flags & TW_F_FIN_QUEUED) ||
-            !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+           without its tests. Its data test, SND.NXT != SND.BUF + the ring's length, is
+           the ring's length alone: SND.NXT is SND.BUF here (tw_out_push_now_held's
+           assertion: connect set both to ISS + 1, and Fast Open's SYN+ACK moves both to
+           the ACK, tw_tfo_synsent_ack). */
+        assert(tw_seq_eq(c->snd_nxt, c->snd_buf_seq));
+        if ((c->flags & TW_F_FIN_QUEUED) || c->snd.len != 0) {
             tw_out_push_now_held(c); /* (the wheel set below, unconditionally) */
         } else {
             tw_out_push(c);
