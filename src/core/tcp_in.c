@@ -1382,8 +1382,10 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            assertion: connect set both to ISS + 1, and Fast Open's SYN+ACK moves both to
            the ACK, tw_tfo_synsent_ack). */
         assert(tw_seq_eq(c->snd_nxt, c->snd_buf_seq));
-        if ((c->flags & TW_F_FIN_QUEUED) || c->snd.len != 0) {
+        if (__builtin_expect(c->flags & TW_F_FIN_QUEUED, 0)) {
             tw_out_push_now_held(c); /* (the wheel set below, unconditionally) */
+        } else if (c->snd.len != 0) {
+            tw_out_push_now_held_data(c); /* (the same) */
         } else {
             tw_out_push(c);
         }

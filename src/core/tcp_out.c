@@ -2520,6 +2520,19 @@ void tw_out_push_now_held(tw_socket *c)
     push_now_in_as(c, false, 0, true, false, true, false);
 }
 
+void tw_out_push_now_held_data(tw_socket *c)
+{
+    /* (the caller's test: data queued, no FIN; the copy then has no FIN-alone step) */
+    assert(!(c->flags & TW_F_FIN_QUEUED) && c->snd.len != 0);
+#if defined(__GNUC__)
+    if ((c->flags & TW_F_FIN_QUEUED) || c->snd.len == 0) {
+        __builtin_unreachable();
+    }
+#endif
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
+    push_now_in_as(c, false, 0, true, false, true, false);
+}
+
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
 #if defined(__GNUC__) && defined(__ELF__)
 void tw_out_push_now(tw_socket *c) __attribute__((alias("push_now")));
