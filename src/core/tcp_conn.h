@@ -1784,7 +1784,11 @@ static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq
     c->recover = una;
     c->high_rxt = una;
     c->snd_sml = una;
-    c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
+    /* like Linux: ACK the first segments at once (slow start); a child's count is set by
+       its caller, which knows whether the segment making it carries text (third_ack) */
+    if (!child) {
+        c->quickack = 16;
+    }
     c->last_rcv = st->now;
     /* Keepalive runs only once synchronized (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has

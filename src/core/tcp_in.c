@@ -3512,6 +3512,9 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
     /* (the text's length read once: the copy's stores could alias s for the compiler) */
     uint32_t n = s->data_len;
     if (n) {
+        /* The quick-ACK count (tw_cc_init_una leaves a child's to here): the 16 first
+           segments, less this one, ACKed at once (ack_policy's steps below, one store). */
+        c->quickack = 15;
         /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
            of order yet, nothing shut or orphaned: asserted above), on a child, whose
            largest payload seen is none yet (0, tw_conn_alloc): this text's is larger. */
@@ -3542,6 +3545,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
                 third_blk_back(st, blk);
             }
             if (!tw_conn_rcv_reserve(c, n)) {
+                c->quickack = 16; /* (the text not taken: it counts for nothing) */
                 drop_text(c, s, TW_CNT_RX_NOMEM);
                 third_ack_notify(st, l);
                 return;
@@ -3552,10 +3556,11 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
            just set (syn_rcvd_queued): ack_soon's for a connection that owes no ACK yet
            (TW_F_ACK_LAZY and its segment, no ACK_NOW), then push_tail's for that ACK,
            held for the end of the turn (tw_out_ack_lazy's, on no list yet). */
-        assert(c->quickack == 16);
-        c->quickack--;
+        assert(c->quickack == 15);
         c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         tw_out_ack_lazy_unqueued(st, c);
+    } else {
+        c->quickack = 16; /* (no text: tw_cc_init_una's count) */
     }
     third_ack_notify(st, l);
 }
