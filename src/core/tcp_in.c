@@ -3222,10 +3222,12 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             if (ts_new) {
                 c->ts_recent = h->o.ts_val;
             }
+            /* (SND.NXT as ack_advance would leave it, its greater of SND.NXT and SEG.ACK:
+               SEG.ACK, which acknowledges our FIN, the last we sent, is SND.MAX, never
+               below SND.NXT) */
+            assert(tw_seq_eq(ack, c->snd_max) && tw_seq_le(c->snd_nxt, ack));
             c->snd_una = ack;
-            if (tw_seq_lt(c->snd_nxt, ack)) {
-                c->snd_nxt = ack;
-            }
+            c->snd_nxt = ack;
             /* S11: FIN-WAIT-2, then fin_in_order_in's FIN-WAIT-2 steps (S14: the last
                ACK, then TIME-WAIT) without its ack_soon: the ACK sent at once clears what
                that would note (ack_carried). FIN-WAIT-2 on the way only a trace would
