@@ -3226,7 +3226,13 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                SEG.ACK, which acknowledges our FIN, the last we sent, is SND.MAX, never
                below SND.NXT) */
             assert(tw_seq_eq(ack, c->snd_max) && tw_seq_le(c->snd_nxt, ack));
+            /* SND.UNA = SEG.ACK only for a connection that stays (below): the record
+               keeps SND.NXT, and the last ACK is numbered SND.MAX (tcp_out.c
+               ack_last_as), so neither reads it; stored here too in a checking build,
+               where ack_last_as asserts it. */
+#ifndef NDEBUG
             c->snd_una = ack;
+#endif
             c->snd_nxt = ack;
             /* S11: FIN-WAIT-2, then fin_in_order_in's FIN-WAIT-2 steps (S14: the last
                ACK, then TIME-WAIT) without its ack_soon: the ACK sent at once clears what
@@ -3239,6 +3245,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                TIME-WAIT -- only when it stays (the record is made from the rest). */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
             if (!tw_timewait_enter_ack(st, c)) { /* (the last ACK sent in it) */
+                c->snd_una = ack;
                 if (ts_new) {
                     c->ts_recent_stamp = st->now;
                 }
