@@ -1232,7 +1232,8 @@ static __attribute__((noinline, cold)) bool syn_sent_refuse(tw_stack *st, tw_soc
 static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
                                                                  const tw_seg *s,
                                                                  const tw_tcp_hdr *h,
-                                                                 bool may_trace, bool has_ack);
+                                                                 bool may_trace, bool has_ack,
+                                                                 bool held);
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. Returns true when it has let go of the timer
@@ -1265,7 +1266,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             synack_ecr_bad(st, c, s, h)) {
             return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_SYNACK_BAD_ECR);
         }
-        return syn_sent_accept(st, c, s, h, may_trace, true);
+        return syn_sent_accept(st, c, s, h, may_trace, true, false);
     }
     bool has_ack = (s->flags & TW_ACK) != 0;
     /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
@@ -1309,16 +1310,20 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             tw_ecn_syn(c, s->flags); /* (a simultaneous open's SYN: ecn.c) */
         }
     }
-    return syn_sent_accept(st, c, s, h, may_trace, has_ack);
+    return syn_sent_accept(st, c, s, h, may_trace, has_ack, true);
 }
 
 /* in_syn_sent's steps after its checks (`has_ack`: the segment's ACK bit, a constant for
-   the usual SYN+ACK's copy). */
+   the usual SYN+ACK's copy; `held`: c's timer held, timer_hold, by in_conn for every
+   SYN-SENT segment but the usual SYN+ACK, whose copy tells the wheel once at its end
+   without the hold's stores: see in_conn). */
 static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
                                                                  const tw_seg *s,
                                                                  const tw_tcp_hdr *h,
-                                                                 bool may_trace, bool has_ack)
+                                                                 bool may_trace, bool has_ack,
+                                                                 bool held)
 {
+    assert(held == (st->timer_held == c) && (held || !st->timer_held));
     /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
        covers the SYN alone and the peer sends its FIN again. RFC 9293 3.10.7.3 would go
        on to its sixth step; Linux's tcp_rcv_synsent_state_process discards everything
@@ -1371,9 +1376,11 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         c->snd_una = ack;
         c->snd_wl2 = ack;
         c->rto_at = TW_TIME_NEVER;
-        /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
-           the RTO again below; the wheel is told once, at the end) */
-        assert(st->timer_held == c);
+        /* timer_changed's held case, or for the usual SYN+ACK no hold: tw_out_push_now_held
+           may start the RTO again below, only its deadline; the wheel is told once, at
+           the end, whatever changed (a step that tells it itself on the way, the
+           keepalive's start, tw_cc_init_una, has it placed, which the end asks) */
+        assert(held == (st->timer_held == c));
         established_from_syn(st, c, may_trace, ack); /* (SND.UNA: just set) */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
@@ -1409,8 +1416,10 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         }
         /* timer_release's steps: the timer is still held (a hook makes no call that
            could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
-        assert(st->timer_held == c);
-        st->timer_held = NULL;
+        assert(held == (st->timer_held == c));
+        if (held) {
+            st->timer_held = NULL;
+        }
         /* tw_conn_timer_update_unheld's usual case here in line: the SYN's retransmission
            entry still waits unplaced (wheel.h lazy, a time) and the request just sent
            restarted the RTO, the only deadline (the three others NEVER: their AND is):
@@ -3819,7 +3828,12 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
         if (!usual && !may_trace && tw_tcp_flags_bad(s->flags)) {
             return usual_flags_bad(st);
         }
-        timer_hold(st, c);
+        /* (the usual SYN+ACK's steps hold no timer: their one change the wheel is not
+           told of at once, the RTO's start by tw_out_push_now_held, is set at their
+           end, syn_sent_accept; a refusal changes none) */
+        if (!usual) {
+            timer_hold(st, c);
+        }
         if (!in_syn_sent(st, c, s, h, may_trace, usual)) {
             timer_release(st, c);
         }

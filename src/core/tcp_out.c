@@ -2366,7 +2366,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
             if (held) {
                 /* (held: the caller sets the wheel entry from c's deadlines once the
                    segment is done, whatever changed: only the deadline here) */
-                assert(!leave && st->timer_held == c);
+                assert(!leave && (st->timer_held == c || !st->timer_held));
                 c->rto_at = tw_time_add(st->now, c->rto);
             } else {
                 tw_rto_arm_inline_as(st, c, true, leave);
