@@ -1743,7 +1743,12 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
        and the scoreboard have nothing to do, and all is acknowledged. */
     assert(!first || (tw_seq_eq(ack, c->snd_buf_seq) && tw_seq_eq(ack, c->snd_nxt) &&
                       tw_seq_eq(ack, c->snd_max) && !(c->sb && c->sb->n)));
-    if (!first && tw_seq_gt(ack, c->snd_buf_seq)) {
+    /* `unheld`: header prediction's new ACK, in ESTABLISHED with no FIN queued (fast_ok),
+       so with no FIN sent: SND.BUF is SND.UNA there (every ACK that moves one moves the
+       other as far, the SYN being acknowledged in ESTABLISHED), and SEG.ACK is beyond
+       it, acknowledging bytes of the ring, without the test. */
+    assert(!unheld || (tw_seq_eq(c->snd_buf_seq, c->snd_una) && tw_seq_gt(ack, c->snd_una)));
+    if (!first && (unheld || tw_seq_gt(ack, c->snd_buf_seq))) {
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
         if (acked >= c->snd.len) {
             /* All of it (the rest acknowledges our FIN): the ring starts over, with no
