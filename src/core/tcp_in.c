@@ -1765,7 +1765,10 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         } else {
             tw_ring_consume(&c->snd, acked);
         }
-        c->snd_buf_seq = tw_seq_add(c->snd_buf_seq, acked);
+        /* (`unheld`: the ring holds every byte up to SND.MAX, no FIN after them, so
+           SEG.ACK is at most its end: SND.BUF moves to SEG.ACK) */
+        assert(!unheld || tw_seq_eq(tw_seq_add(c->snd_buf_seq, acked), ack));
+        c->snd_buf_seq = unheld ? ack : tw_seq_add(c->snd_buf_seq, acked);
         c->bytes_acked += acked;
     }
     c->snd_una = ack;
