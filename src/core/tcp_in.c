@@ -1400,9 +1400,12 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            queued), no shutdown, no FIN from the peer, and nothing to read (nothing was
            received in SYN-SENT, and a SYN's data is not taken: S6 above), so only the
            send ring's room is asked (tw_conn_events_nonlistener's first case) */
-        if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
-            if (__builtin_expect(
-                    !(c->flags & (TW_F_FIN_QUEUED | TW_F_SHUT_RD | TW_F_PEER_FIN)), 1)) {
+        /* (the usual case's flags in one test, the others' after it) */
+        uint32_t nf = c->flags;
+        if (__builtin_expect(!(nf & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
+                                     TW_F_PEER_FIN)),
+                             1)) {
+            if (st->cfg.notify) {
                 assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
                        tw_conn_events(c) == (TW_EV_CONNECTED |
                                              (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0)));
@@ -1410,9 +1413,9 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
                                TW_EV_CONNECTED |
                                    (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
                                st->cfg.notify_ud);
-            } else {
-                tw_conn_notify_emit(c);
             }
+        } else if (!(nf & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
+            tw_conn_notify_emit(c);
         }
         /* timer_release's steps: the timer is still held (a hook makes no call that
            could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
