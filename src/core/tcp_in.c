@@ -1430,8 +1430,13 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         /* (misc_at, the FIN-WAIT-2 and TIME-WAIT deadline, is set only in those states:
            NEVER here, left out of the test) */
         assert(c->misc_at == TW_TIME_NEVER);
+        /* (the delayed-ACK deadline is NEVER: nothing was received in SYN-SENT, and the
+           ACK went with the data or waits lazily; the keepalive's is NEVER without the
+           option, tw_cc_init_una: the flag asked for both) */
+        assert(c->dack_at == TW_TIME_NEVER &&
+               (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)));
         if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER &&
-                                 (c->dack_at & c->ka_at) == TW_TIME_NEVER,
+                                 !(c->flags & TW_F_KEEPALIVE),
                              1)) {
             c->timer.expires = c->rto_at;
         } else {
