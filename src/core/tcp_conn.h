@@ -1403,6 +1403,9 @@ void tw_out_push_now(tw_socket *c);
    Its caller (tcp_in.c, SYN-SENT's ACK of our SYN) has just initialised congestion
    control (tw_cc_init: Open) and stopped the RTO: neither is asked (asserted). */
 void tw_out_push_now_held(tw_socket *c);
+/* tw_out_push_now_held for data queued without a FIN (TW_F_FIN_QUEUED clear, the send
+   ring not empty). */
+void tw_out_push_now_held_data(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
    netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES,
@@ -1791,7 +1794,11 @@ static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq
     c->recover = una;
     c->high_rxt = una;
     c->snd_sml = una;
-    c->quickack = 16; /* like Linux: ACK the first segments at once (slow start) */
+    /* like Linux: ACK the first segments at once (slow start); a child's count is set by
+       its caller, which knows whether the segment making it carries text (third_ack) */
+    if (!child) {
+        c->quickack = 16;
+    }
     c->last_rcv = st->now;
     /* Keepalive runs only once synchronized (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has

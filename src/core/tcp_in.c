@@ -1232,7 +1232,8 @@ static __attribute__((noinline, cold)) bool syn_sent_refuse(tw_stack *st, tw_soc
 static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
                                                                  const tw_seg *s,
                                                                  const tw_tcp_hdr *h,
-                                                                 bool may_trace, bool has_ack);
+                                                                 bool may_trace, bool has_ack,
+                                                                 bool held);
 
 /* Inline in in_conn (itself inline in the usual packet's function): the SYN+ACK of every
    active open pays no frame of its own. Returns true when it has let go of the timer
@@ -1265,7 +1266,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             synack_ecr_bad(st, c, s, h)) {
             return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_SYNACK_BAD_ECR);
         }
-        return syn_sent_accept(st, c, s, h, may_trace, true);
+        return syn_sent_accept(st, c, s, h, may_trace, true, false);
     }
     bool has_ack = (s->flags & TW_ACK) != 0;
     /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
@@ -1309,16 +1310,20 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
             tw_ecn_syn(c, s->flags); /* (a simultaneous open's SYN: ecn.c) */
         }
     }
-    return syn_sent_accept(st, c, s, h, may_trace, has_ack);
+    return syn_sent_accept(st, c, s, h, may_trace, has_ack, true);
 }
 
 /* in_syn_sent's steps after its checks (`has_ack`: the segment's ACK bit, a constant for
-   the usual SYN+ACK's copy). */
+   the usual SYN+ACK's copy; `held`: c's timer held, timer_hold, by in_conn for every
+   SYN-SENT segment but the usual SYN+ACK, whose copy tells the wheel once at its end
+   without the hold's stores: see in_conn). */
 static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, tw_socket *c,
                                                                  const tw_seg *s,
                                                                  const tw_tcp_hdr *h,
-                                                                 bool may_trace, bool has_ack)
+                                                                 bool may_trace, bool has_ack,
+                                                                 bool held)
 {
+    assert(held == (st->timer_held == c) && (held || !st->timer_held));
     /* A FIN with the SYN is not taken, as a SYN's data is not (S6): the ACK we send
        covers the SYN alone and the peer sends its FIN again. RFC 9293 3.10.7.3 would go
        on to its sixth step; Linux's tcp_rcv_synsent_state_process discards everything
@@ -1371,16 +1376,23 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         c->snd_una = ack;
         c->snd_wl2 = ack;
         c->rto_at = TW_TIME_NEVER;
-        /* timer_changed's held case: in_conn holds c's timer (tw_out_push_now may start
-           the RTO again below; the wheel is told once, at the end) */
-        assert(st->timer_held == c);
+        /* timer_changed's held case, or for the usual SYN+ACK no hold: tw_out_push_now_held
+           may start the RTO again below, only its deadline; the wheel is told once, at
+           the end, whatever changed (a step that tells it itself on the way, the
+           keepalive's start, tw_cc_init_una, has it placed, which the end asks) */
+        assert(held == (st->timer_held == c));
         established_from_syn(st, c, may_trace, ack); /* (SND.UNA: just set) */
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
-           without its tests. */
-        if ((c->flags & TW_F_FIN_QUEUED) ||
-            !tw_seq_eq(c->snd_nxt, tw_seq_add(c->snd_buf_seq, c->snd.len))) {
+           without its tests. Its data test, SND.NXT != SND.BUF + the ring's length, is
+           the ring's length alone: SND.NXT is SND.BUF here (tw_out_push_now_held's
+           assertion: connect set both to ISS + 1, and Fast Open's SYN+ACK moves both to
+           the ACK, tw_tfo_synsent_ack). */
+        assert(tw_seq_eq(c->snd_nxt, c->snd_buf_seq));
+        if (__builtin_expect(c->flags & TW_F_FIN_QUEUED, 0)) {
             tw_out_push_now_held(c); /* (the wheel set below, unconditionally) */
+        } else if (c->snd.len != 0) {
+            tw_out_push_now_held_data(c); /* (the same) */
         } else {
             tw_out_push(c);
         }
@@ -1388,9 +1400,12 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            queued), no shutdown, no FIN from the peer, and nothing to read (nothing was
            received in SYN-SENT, and a SYN's data is not taken: S6 above), so only the
            send ring's room is asked (tw_conn_events_nonlistener's first case) */
-        if (!(c->flags & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
-            if (__builtin_expect(
-                    !(c->flags & (TW_F_FIN_QUEUED | TW_F_SHUT_RD | TW_F_PEER_FIN)), 1)) {
+        /* (the usual case's flags in one test, the others' after it) */
+        uint32_t nf = c->flags;
+        if (__builtin_expect(!(nf & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
+                                     TW_F_PEER_FIN)),
+                             1)) {
+            if (st->cfg.notify) {
                 assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
                        tw_conn_events(c) == (TW_EV_CONNECTED |
                                              (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0)));
@@ -1398,14 +1413,16 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
                                TW_EV_CONNECTED |
                                    (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
                                st->cfg.notify_ud);
-            } else {
-                tw_conn_notify_emit(c);
             }
+        } else if (!(nf & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
+            tw_conn_notify_emit(c);
         }
         /* timer_release's steps: the timer is still held (a hook makes no call that
            could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
-        assert(st->timer_held == c);
-        st->timer_held = NULL;
+        assert(held == (st->timer_held == c));
+        if (held) {
+            st->timer_held = NULL;
+        }
         /* tw_conn_timer_update_unheld's usual case here in line: the SYN's retransmission
            entry still waits unplaced (wheel.h lazy, a time) and the request just sent
            restarted the RTO, the only deadline (the three others NEVER: their AND is):
@@ -1413,8 +1430,13 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         /* (misc_at, the FIN-WAIT-2 and TIME-WAIT deadline, is set only in those states:
            NEVER here, left out of the test) */
         assert(c->misc_at == TW_TIME_NEVER);
+        /* (the delayed-ACK deadline is NEVER: nothing was received in SYN-SENT, and the
+           ACK went with the data or waits lazily; the keepalive's is NEVER without the
+           option, tw_cc_init_una: the flag asked for both) */
+        assert(c->dack_at == TW_TIME_NEVER &&
+               (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)));
         if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER &&
-                                 (c->dack_at & c->ka_at) == TW_TIME_NEVER,
+                                 !(c->flags & TW_F_KEEPALIVE),
                              1)) {
             c->timer.expires = c->rto_at;
         } else {
@@ -1729,7 +1751,12 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
        and the scoreboard have nothing to do, and all is acknowledged. */
     assert(!first || (tw_seq_eq(ack, c->snd_buf_seq) && tw_seq_eq(ack, c->snd_nxt) &&
                       tw_seq_eq(ack, c->snd_max) && !(c->sb && c->sb->n)));
-    if (!first && tw_seq_gt(ack, c->snd_buf_seq)) {
+    /* `unheld`: header prediction's new ACK, in ESTABLISHED with no FIN queued (fast_ok),
+       so with no FIN sent: SND.BUF is SND.UNA there (every ACK that moves one moves the
+       other as far, the SYN being acknowledged in ESTABLISHED), and SEG.ACK is beyond
+       it, acknowledging bytes of the ring, without the test. */
+    assert(!unheld || (tw_seq_eq(c->snd_buf_seq, c->snd_una) && tw_seq_gt(ack, c->snd_una)));
+    if (!first && (unheld || tw_seq_gt(ack, c->snd_buf_seq))) {
         uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_buf_seq);
         if (acked >= c->snd.len) {
             /* All of it (the rest acknowledges our FIN): the ring starts over, with no
@@ -1746,7 +1773,10 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         } else {
             tw_ring_consume(&c->snd, acked);
         }
-        c->snd_buf_seq = tw_seq_add(c->snd_buf_seq, acked);
+        /* (`unheld`: the ring holds every byte up to SND.MAX, no FIN after them, so
+           SEG.ACK is at most its end: SND.BUF moves to SEG.ACK) */
+        assert(!unheld || tw_seq_eq(tw_seq_add(c->snd_buf_seq, acked), ack));
+        c->snd_buf_seq = unheld ? ack : tw_seq_add(c->snd_buf_seq, acked);
         c->bytes_acked += acked;
     }
     c->snd_una = ack;
@@ -3217,10 +3247,18 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             if (ts_new) {
                 c->ts_recent = h->o.ts_val;
             }
+            /* (SND.NXT as ack_advance would leave it, its greater of SND.NXT and SEG.ACK:
+               SEG.ACK, which acknowledges our FIN, the last we sent, is SND.MAX, never
+               below SND.NXT) */
+            assert(tw_seq_eq(ack, c->snd_max) && tw_seq_le(c->snd_nxt, ack));
+            /* SND.UNA = SEG.ACK only for a connection that stays (below): the record
+               keeps SND.NXT, and the last ACK is numbered SND.MAX (tcp_out.c
+               ack_last_as), so neither reads it; stored here too in a checking build,
+               where ack_last_as asserts it. */
+#ifndef NDEBUG
             c->snd_una = ack;
-            if (tw_seq_lt(c->snd_nxt, ack)) {
-                c->snd_nxt = ack;
-            }
+#endif
+            c->snd_nxt = ack;
             /* S11: FIN-WAIT-2, then fin_in_order_in's FIN-WAIT-2 steps (S14: the last
                ACK, then TIME-WAIT) without its ack_soon: the ACK sent at once clears what
                that would note (ack_carried). FIN-WAIT-2 on the way only a trace would
@@ -3232,6 +3270,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                TIME-WAIT -- only when it stays (the record is made from the rest). */
             c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
             if (!tw_timewait_enter_ack(st, c)) { /* (the last ACK sent in it) */
+                c->snd_una = ack;
                 if (ts_new) {
                     c->ts_recent_stamp = st->now;
                 }
@@ -3507,6 +3546,9 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
     /* (the text's length read once: the copy's stores could alias s for the compiler) */
     uint32_t n = s->data_len;
     if (n) {
+        /* The quick-ACK count (tw_cc_init_una leaves a child's to here): the 16 first
+           segments, less this one, ACKed at once (ack_policy's steps below, one store). */
+        c->quickack = 15;
         /* in_process_text's steps for this text: in ESTABLISHED, at RCV.NXT (nothing out
            of order yet, nothing shut or orphaned: asserted above), on a child, whose
            largest payload seen is none yet (0, tw_conn_alloc): this text's is larger. */
@@ -3537,6 +3579,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
                 third_blk_back(st, blk);
             }
             if (!tw_conn_rcv_reserve(c, n)) {
+                c->quickack = 16; /* (the text not taken: it counts for nothing) */
                 drop_text(c, s, TW_CNT_RX_NOMEM);
                 third_ack_notify(st, l);
                 return;
@@ -3547,10 +3590,11 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
            just set (syn_rcvd_queued): ack_soon's for a connection that owes no ACK yet
            (TW_F_ACK_LAZY and its segment, no ACK_NOW), then push_tail's for that ACK,
            held for the end of the turn (tw_out_ack_lazy's, on no list yet). */
-        assert(c->quickack == 16);
-        c->quickack--;
+        assert(c->quickack == 15);
         c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         tw_out_ack_lazy_unqueued(st, c);
+    } else {
+        c->quickack = 16; /* (no text: tw_cc_init_una's count) */
     }
     third_ack_notify(st, l);
 }
@@ -3800,7 +3844,12 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
         if (!usual && !may_trace && tw_tcp_flags_bad(s->flags)) {
             return usual_flags_bad(st);
         }
-        timer_hold(st, c);
+        /* (the usual SYN+ACK's steps hold no timer: their one change the wheel is not
+           told of at once, the RTO's start by tw_out_push_now_held, is set at their
+           end, syn_sent_accept; a refusal changes none) */
+        if (!usual) {
+            timer_hold(st, c);
+        }
         if (!in_syn_sent(st, c, s, h, may_trace, usual)) {
             timer_release(st, c);
         }

@@ -2451,7 +2451,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
             if (held) {
                 /* (held: the caller sets the wheel entry from c's deadlines once the
                    segment is done, whatever changed: only the deadline here) */
-                assert(!leave && st->timer_held == c);
+                assert(!leave && (st->timer_held == c || !st->timer_held));
                 c->rto_at = tw_time_add(st->now, c->rto);
             } else {
                 tw_rto_start_inline_as(st, c, true, leave);
@@ -2621,6 +2621,19 @@ void tw_out_push_now_held(tw_socket *c)
        SND.NXT and SND.BUF of SYN-SENT (connect), or the end of the Fast Open data it
        acknowledges, to which tw_tfo_synsent_ack has moved both, taking those bytes from
        the ring (tcp_in.c in_syn_sent, fastopen.c) */
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
+    push_now_in_as(c, false, 0, true, false, true, false);
+}
+
+void tw_out_push_now_held_data(tw_socket *c)
+{
+    /* (the caller's test: data queued, no FIN; the copy then has no FIN-alone step) */
+    assert(!(c->flags & TW_F_FIN_QUEUED) && c->snd.len != 0);
+#if defined(__GNUC__)
+    if ((c->flags & TW_F_FIN_QUEUED) || c->snd.len == 0) {
+        __builtin_unreachable();
+    }
+#endif
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
     push_now_in_as(c, false, 0, true, false, true, false);
 }
