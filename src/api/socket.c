@@ -1732,7 +1732,9 @@ int tw_socket_close(tw_socket *s, tw_time now)
        close_plain_below); the rest of close_usual's. The flags of tw_out_push_now_leave's
        rare cases (a D-SACK or out-of-order data to report, a persist timer running) are
        asked here too, in the same test of the flags, rather than there again after it:
-       close_other takes those (its push takes every case). */
+       close_other takes those (its push takes every case). A keepalive socket too: its
+       timer shares the wheel entry, which the idle FIN's RTO start then need not ask
+       about (tcp_out.c push_fin_leave). */
     const tw_stack *st = s->st;
     /* The next state by a table, which answers 0 (CLOSED) for a state other than the two
        of the usual close: one load for both the state's test and its next (the choice of
@@ -1745,7 +1747,8 @@ int tw_socket_close(tw_socket *s, tw_time now)
     unsigned next = after_close[s->state];
     if (__builtin_expect(next != 0 &&
                              !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
-                                           TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) &&
+                                           TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST |
+                                           TW_F_KEEPALIVE)) &&
                              s->rcv.len == 0 && st->norphans < st->close_plain_below,
                          1)) {
         assert(close_usual(s) && !st->cfg.trace);
