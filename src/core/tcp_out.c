@@ -2314,7 +2314,12 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* (front: send's first write, into an empty ring: nothing sent is unacknowledged,
        tw_out_send_first_push_leave, so SND.NXT is SND.MAX) */
     assert(!front || (at_buf && tw_seq_eq(c->snd_nxt, c->snd_max)));
-    if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
+    /* (front: congestion control Open, not asked: send's test of the flags has sent a
+       socket with an extras block elsewhere (socket.c send_open_extras), and without one
+       no state but Open outlives an empty flight, as for the idle FIN,
+       tw_out_push_now_leave) */
+    assert(!front || (!(c->flags & TW_F_EXTRAS) && c->ca_state == TW_CA_OPEN));
+    if (__builtin_expect((!fresh && !front && c->ca_state != TW_CA_OPEN) ||
                              (!front && !fresh && !tw_seq_eq(c->snd_nxt, c->snd_max)),
                          0) ||
         (!flags_asked &&
