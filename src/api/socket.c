@@ -1002,7 +1002,8 @@ static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, c
    line (send_open_extras): its first write takes send_usual's way, whose push asks the
    congestion state, rather than send_first_usual's, whose push does not (tcp_out.c
    tw_out_send_first_push_leave: without an extras block no state but Open outlives an
-   empty flight). */
+   empty flight). A keepalive socket too (TW_F_KEEPALIVE): its timer shares the wheel
+   entry, which the first push's RTO start then need not ask about. */
 static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                                                                   const void *buf,
                                                                   size_t len, bool extras)
@@ -1074,7 +1075,8 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
                            (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE | TW_F_EXTRAS)),
+                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE | TW_F_EXTRAS |
+                                           TW_F_KEEPALIVE)),
                          1)) {
         return send_open_as(s, buf, len, false);
     }
@@ -1086,7 +1088,8 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
         if (!(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE))) {
-            /* (an extras block alone: the usual write, but for its first push) */
+            /* (an extras block or keepalive alone: the usual write, but for its first
+               push) */
             s->st->in_call = false;
             return send_open_extras(s, buf, len);
         }

@@ -2458,6 +2458,13 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                    segment is done, whatever changed: only the deadline here) */
                 assert(!leave && st->timer_held == c);
                 c->rto_at = tw_time_add(st->now, c->rto);
+            } else if (front) {
+                /* (front: no other deadline either, so c's wheel entry is not armed:
+                   ack_carried stopped the delayed-ACK timer, misc_at is NEVER from
+                   ESTABLISHED to CLOSE-WAIT, and send's test of the flags has sent a
+                   keepalive socket elsewhere, socket.c send_open_extras) */
+                assert(leave && !(c->flags & TW_F_KEEPALIVE));
+                tw_rto_start_idle_as(st, c);
             } else {
                 tw_rto_start_inline_as(st, c, true, leave);
             }
