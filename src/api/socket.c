@@ -466,11 +466,17 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     assert(s->misc_at == TW_TIME_NEVER && s->dack_at == TW_TIME_NEVER &&
            s->ka_at == TW_TIME_NEVER && s->rto_at == TW_TIME_NEVER &&
            !tw_timer_armed(&s->timer) && st->timer_held != s);
-    tw_time at = tw_time_add(st->now, s->rto);
-    s->rto_at = at;
-    if (__builtin_expect(at > TW_TIME_NEVER - (TW_TICK - 1) || st->wheel.lazy, 0)) {
+    /* (a fresh socket's RTO is the configured first one, tcp_conn.c: the clock's end
+       asked as one compare of the clock, stack.h connect_rto_now_below; from it on, the
+       saturating add) */
+    assert(s->rto == st->cfg.rto_initial);
+    if (__builtin_expect(st->now >= st->connect_rto_now_below || st->wheel.lazy, 0)) {
+        s->rto_at = tw_time_add(st->now, s->rto);
         return connect_arm_rare(s); /* (its calls out of connect: no register kept) */
     }
+    tw_time at = st->now + s->rto;
+    assert(at <= TW_TIME_NEVER - (TW_TICK - 1));
+    s->rto_at = at;
     tw_wheel_arm_lazy_unarmed_at(&st->wheel, &s->timer, at);
     /* (the SYN, then the call's end, in one tail call: connect keeps no register) */
     return tw_out_syn_first_leave(s);
