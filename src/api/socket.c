@@ -466,11 +466,17 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     assert(s->misc_at == TW_TIME_NEVER && s->dack_at == TW_TIME_NEVER &&
            s->ka_at == TW_TIME_NEVER && s->rto_at == TW_TIME_NEVER &&
            !tw_timer_armed(&s->timer) && st->timer_held != s);
-    tw_time at = tw_time_add(st->now, s->rto);
-    s->rto_at = at;
-    if (__builtin_expect(at > TW_TIME_NEVER - (TW_TICK - 1) || st->wheel.lazy, 0)) {
+    /* (a fresh socket's RTO is the configured first one, tcp_conn.c: the clock's end
+       asked as one compare of the clock, stack.h connect_rto_now_below; from it on, the
+       saturating add) */
+    assert(s->rto == st->cfg.rto_initial);
+    if (__builtin_expect(st->now >= st->connect_rto_now_below || st->wheel.lazy, 0)) {
+        s->rto_at = tw_time_add(st->now, s->rto);
         return connect_arm_rare(s); /* (its calls out of connect: no register kept) */
     }
+    tw_time at = st->now + s->rto;
+    assert(at <= TW_TIME_NEVER - (TW_TICK - 1));
+    s->rto_at = at;
     tw_wheel_arm_lazy_unarmed_at(&st->wheel, &s->timer, at);
     /* (the SYN, then the call's end, in one tail call: connect keeps no register) */
     return tw_out_syn_first_leave(s);
@@ -996,6 +1002,68 @@ static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, c
     return send_other(s, buf, n, dst);
 }
 
+/* tw_socket_send's usual write, in a state that takes data with no FIN queued, no
+   TCP_CORK and none of the push's rare flags (the caller's test). `extras`: a socket
+   with an extras block (TW_F_EXTRAS), which send's test of the flags sends here out of
+   line (send_open_extras): its first write takes send_usual's way, whose push asks the
+   congestion state, rather than send_first_usual's, whose push does not (tcp_out.c
+   tw_out_send_first_push_leave: without an extras block no state but Open outlives an
+   empty flight). A keepalive socket too (TW_F_KEEPALIVE): its timer shares the wheel
+   entry, which the first push's RTO start then need not ask about. */
+static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
+                                                                  const void *buf,
+                                                                  size_t len, bool extras)
+{
+    /* The first write of a usual size (a ring without a block is empty, send_dst)
+       with the block's room in the limit (TW_MEM_RING_BLOCK <= sndbuf_cap, so the
+       whole write fits: no room to work out, n is len) and a block on the free list:
+       send_dst's first case, asked first (a request's or a response's write; a
+       bulk sender's ring has its block, and goes on below). */
+    tw_stack *st = s->st; /* (kept in a register: the copy's stores may be any object's) */
+    if (__builtin_expect(!extras && !s->snd.buf && len - 16 <= 48 &&
+                             TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+                             st->mem.cache[TW_MC_RING].head,
+                         1)) {
+        return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
+    }
+    /* (more can be queued than a limit the application lowered) */
+    size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
+    size_t n = len < room ? len : room; /* (a size_t: the count returned) */
+    /* S5: data queued during the handshake leaves with the third segment. The usual
+       write (marked expected): 16 to 64 bytes (tw_copy's first in-line form; 65 to 128,
+       its second, the same way behind one more test), in one piece
+       where it goes, made with no call but tail calls (tw_out_send_push_leave), so that send
+       saves no register; every other write is send_other's, and nothing to write
+       (no room, or none asked) is asked only outside the usual sizes. */
+    if (__builtin_expect(n - 16 > 48, 0)) {
+        if (n - 65 <= 63) {
+            /* 65 to 128 bytes (a request or answer a little longer): the same two
+               ways, each with tw_copy's other in-line form, asked only here so that
+               16 to 64 bytes pay no test for them (a first write's n is len: the
+               whole block's room, more than 128, is in the limit) */
+            if (!extras && !s->snd.buf && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+                st->mem.cache[TW_MC_RING].head) {
+                return send_first_usual(s, st, buf, n);
+            }
+            st->in_call = true;
+            return send_usual(s, buf, n);
+        }
+        st->in_call = true;
+        if (n == 0) {
+            return send_full(s, buf, len); /* (no room, or none asked) */
+        }
+        return send_other(s, buf, n, send_dst(s, (uint32_t)n));
+    }
+    st->in_call = true;
+    return send_usual(s, buf, n);
+}
+
+static __attribute__((noinline)) tw_ssize send_open_extras(tw_socket *s, const void *buf,
+                                                           size_t len)
+{
+    return send_open_as(s, buf, len, true);
+}
+
 /* see tcpwave.h */
 tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
 {
@@ -1013,50 +1081,10 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
                            (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE)),
+                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE | TW_F_EXTRAS |
+                                           TW_F_KEEPALIVE)),
                          1)) {
-        /* The first write of a usual size (a ring without a block is empty, send_dst)
-           with the block's room in the limit (TW_MEM_RING_BLOCK <= sndbuf_cap, so the
-           whole write fits: no room to work out, n is len) and a block on the free list:
-           send_dst's first case, asked first (a request's or a response's write; a
-           bulk sender's ring has its block, and goes on below). */
-        tw_stack *st = s->st; /* (kept in a register: the copy's stores may be any object's) */
-        if (__builtin_expect(!s->snd.buf && len - 16 <= 48 &&
-                                 TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
-                                 st->mem.cache[TW_MC_RING].head,
-                             1)) {
-            return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
-        }
-        /* (more can be queued than a limit the application lowered) */
-        size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
-        size_t n = len < room ? len : room; /* (a size_t: the count returned) */
-        /* S5: data queued during the handshake leaves with the third segment. The usual
-           write (marked expected): 16 to 64 bytes (tw_copy's first in-line form; 65 to 128,
-           its second, the same way behind one more test), in one piece
-           where it goes, made with no call but tail calls (tw_out_send_push_leave), so that send
-           saves no register; every other write is send_other's, and nothing to write
-           (no room, or none asked) is asked only outside the usual sizes. */
-        if (__builtin_expect(n - 16 > 48, 0)) {
-            if (n - 65 <= 63) {
-                /* 65 to 128 bytes (a request or answer a little longer): the same two
-                   ways, each with tw_copy's other in-line form, asked only here so that
-                   16 to 64 bytes pay no test for them (a first write's n is len: the
-                   whole block's room, more than 128, is in the limit) */
-                if (!s->snd.buf && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
-                    st->mem.cache[TW_MC_RING].head) {
-                    return send_first_usual(s, st, buf, n);
-                }
-                st->in_call = true;
-                return send_usual(s, buf, n);
-            }
-            st->in_call = true;
-            if (n == 0) {
-                return send_full(s, buf, len); /* (no room, or none asked) */
-            }
-            return send_other(s, buf, n, send_dst(s, (uint32_t)n));
-        }
-        st->in_call = true;
-        return send_usual(s, buf, n);
+        return send_open_as(s, buf, len, false);
     }
     s->st->in_call = true;
     switch (s->state) {
@@ -1065,6 +1093,12 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     case TW_STATE_SYN_SENT:
     case TW_STATE_ESTABLISHED:
     case TW_STATE_CLOSE_WAIT:
+        if (!(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE))) {
+            /* (an extras block or keepalive alone: the usual write, but for its first
+               push) */
+            s->st->in_call = false;
+            return send_open_extras(s, buf, len);
+        }
         if (!(s->flags & TW_F_FIN_QUEUED)) {
             /* (TCP_CORK set, or one of the push's rare cases, TW_F_SEND_RARE) */
             return send_corked(s, buf, len);
@@ -1732,7 +1766,9 @@ int tw_socket_close(tw_socket *s, tw_time now)
        close_plain_below); the rest of close_usual's. The flags of tw_out_push_now_leave's
        rare cases (a D-SACK or out-of-order data to report, a persist timer running) are
        asked here too, in the same test of the flags, rather than there again after it:
-       close_other takes those (its push takes every case). */
+       close_other takes those (its push takes every case). A keepalive socket too: its
+       timer shares the wheel entry, which the idle FIN's RTO start then need not ask
+       about (tcp_out.c push_fin_leave). */
     const tw_stack *st = s->st;
     /* The next state by a table, which answers 0 (CLOSED) for a state other than the two
        of the usual close: one load for both the state's test and its next (the choice of
@@ -1745,7 +1781,8 @@ int tw_socket_close(tw_socket *s, tw_time now)
     unsigned next = after_close[s->state];
     if (__builtin_expect(next != 0 &&
                              !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
-                                           TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST)) &&
+                                           TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST |
+                                           TW_F_KEEPALIVE)) &&
                              s->rcv.len == 0 && st->norphans < st->close_plain_below,
                          1)) {
         assert(close_usual(s) && !st->cfg.trace);

@@ -260,6 +260,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->close_plain_below = st->traced              ? 0
                             : st->cfg.max_orphans ? st->cfg.max_orphans
                                                   : SIZE_MAX;
+    st->connect_rto_now_below = st->cfg.rto_initial <= TW_TIME_NEVER - (TW_TICK - 1)
+                                    ? TW_TIME_NEVER - (TW_TICK - 1) - st->cfg.rto_initial + 1
+                                    : 0;
     st->connect_plain_below = st->traced                ? 0
                               : st->cfg.max_connections ? st->cfg.max_connections
                                                         : SIZE_MAX;

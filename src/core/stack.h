@@ -163,6 +163,11 @@ struct tw_stack {
     /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
        for 0), and 0 for a traced stack; fixed at tw_stack_new. */
     size_t connect_plain_below;
+    /* The clock below which connect's RTO, now + cfg.rto_initial, falls before NEVER's
+       last tick (socket.c connect_start: one compare of the clock, where the saturating
+       add and the deadline's test took two); 0 for an RTO that never does. Fixed at
+       tw_stack_new. */
+    tw_time connect_rto_now_below;
     tw_time chack_window; /* start of the current challenge-ACK second */
     uint32_t chack_count;
     /* The window scale connect() offers a socket of the default receive buffer

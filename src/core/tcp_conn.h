@@ -1660,6 +1660,26 @@ static inline __attribute__((always_inline)) void tw_rto_start_inline_as(tw_stac
         tw_conn_timer_update(c);
     }
 }
+/* tw_rto_start_inline_as for an API call's start (c's timer not held) when no other
+   deadline is set either (dack, misc and keepalive NEVER, as the caller knows): the wheel
+   entry is then not armed (tw_conn_timer_started's figure: an unheld entry is armed
+   exactly while a deadline is set), and only the other waiting timer is asked about
+   (tcp_out.c's idle FIN: close's flags test sends a keepalive socket elsewhere). */
+static inline __attribute__((always_inline)) void tw_rto_start_idle_as(tw_stack *st,
+                                                                      tw_socket *c)
+{
+    assert(st == c->st && c != st->timer_held && c->rto_at == TW_TIME_NEVER);
+    assert((c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER &&
+           !tw_timer_armed(&c->timer));
+    tw_time at = tw_time_add(st->now, c->rto);
+    c->rto_at = at;
+    /* (the rare ends of the clock as tw_rto_start_inline_as's) */
+    if (at <= TW_TIME_NEVER - (TW_TICK - 1)) {
+        tw_wheel_arm_lazy_unarmed_at(&st->wheel, &c->timer, at);
+    } else {
+        tw_conn_timer_update(c);
+    }
+}
 static inline __attribute__((always_inline)) void tw_rto_arm_inline_as(tw_stack *st,
                                                                       tw_socket *c,
                                                                       bool dack_off,

@@ -2314,7 +2314,12 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
     /* (front: send's first write, into an empty ring: nothing sent is unacknowledged,
        tw_out_send_first_push_leave, so SND.NXT is SND.MAX) */
     assert(!front || (at_buf && tw_seq_eq(c->snd_nxt, c->snd_max)));
-    if (__builtin_expect((!fresh && c->ca_state != TW_CA_OPEN) ||
+    /* (front: congestion control Open, not asked: send's test of the flags has sent a
+       socket with an extras block elsewhere (socket.c send_open_extras), and without one
+       no state but Open outlives an empty flight, as for the idle FIN,
+       tw_out_push_now_leave) */
+    assert(!front || (!(c->flags & TW_F_EXTRAS) && c->ca_state == TW_CA_OPEN));
+    if (__builtin_expect((!fresh && !front && c->ca_state != TW_CA_OPEN) ||
                              (!front && !fresh && !tw_seq_eq(c->snd_nxt, c->snd_max)),
                          0) ||
         (!flags_asked &&
@@ -2453,6 +2458,13 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                    segment is done, whatever changed: only the deadline here) */
                 assert(!leave && (st->timer_held == c || !st->timer_held));
                 c->rto_at = tw_time_add(st->now, c->rto);
+            } else if (front) {
+                /* (front: no other deadline either, so c's wheel entry is not armed:
+                   ack_carried stopped the delayed-ACK timer, misc_at is NEVER from
+                   ESTABLISHED to CLOSE-WAIT, and send's test of the flags has sent a
+                   keepalive socket elsewhere, socket.c send_open_extras) */
+                assert(leave && !(c->flags & TW_F_KEEPALIVE));
+                tw_rto_start_idle_as(st, c);
             } else {
                 tw_rto_start_inline_as(st, c, true, leave);
             }
@@ -2510,8 +2522,13 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
            in flight or finds them there (tcp_conn.h tw_rto_arm, push_now's, the persist
            timer's slot apart), and the ACK that takes SND.UNA to SND.MAX stops it
            (tcp_in.c ack_advance_as, the only step that moves SND.UNA from ESTABLISHED
-           on before a FIN is sent). Started without the test. */
-        tw_rto_start_inline_as(st, c, true, true);
+           on before a FIN is sent). Started without the test. No other deadline is
+           set either, so c's wheel entry is not armed and that is not asked: the
+           delayed-ACK timer is off (the caller's test) and ack_carried kept it so, misc_at
+           is NEVER in ESTABLISHED and CLOSE-WAIT (set only in FIN-WAIT-2 and TIME-WAIT),
+           and keepalive's is NEVER without TW_F_KEEPALIVE, which close's test of the
+           flags sends to close_other (socket.c tw_socket_close). */
+        tw_rto_start_idle_as(st, c);
     } else if (c->rto_at == TW_TIME_NEVER) {
         tw_rto_start_inline_as(st, c, true, true);
     }
@@ -2559,7 +2576,8 @@ int tw_out_push_now_leave(tw_socket *c)
     if (__builtin_expect(c->snd.len == 0, 1)) {
         assert(tw_seq_eq(c->snd_buf_seq, c->snd_una) && tw_seq_eq(c->snd_una, c->snd_nxt) &&
                tw_seq_eq(c->snd_nxt, c->snd_max));
-        assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_EXTRAS)));
+        assert(!(c->flags & (TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST | TW_F_EXTRAS |
+                             TW_F_KEEPALIVE)));
         /* Congestion control is Open, not asked: with nothing in flight and no extras
            block no state of recovery is left. Each is entered with data in flight
            (Disorder by a duplicate ACK, which needs data outstanding, tcp_in.c
