@@ -1389,22 +1389,23 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            assertion: connect set both to ISS + 1, and Fast Open's SYN+ACK moves both to
            the ACK, tw_tfo_synsent_ack). */
         assert(tw_seq_eq(c->snd_nxt, c->snd_buf_seq));
-        if (__builtin_expect(c->flags & TW_F_FIN_QUEUED, 0)) {
-            tw_out_push_now_held(c); /* (the wheel set below, unconditionally) */
-        } else if (c->snd.len != 0) {
-            tw_out_push_now_held_data(c); /* (the same) */
-        } else {
-            tw_out_push(c);
-        }
-        /* tw_conn_notify_in, its events known in the usual case: ESTABLISHED (no FIN
-           queued), no shutdown, no FIN from the peer, and nothing to read (nothing was
-           received in SYN-SENT, and a SYN's data is not taken: S6 above), so only the
-           send ring's room is asked (tw_conn_events_nonlistener's first case) */
-        /* (the usual case's flags in one test, the others' after it) */
+        /* The usual case's flags in one test before the push, its FIN test among them:
+           none of them changes on the way (the push changes only the RTT and ACK flags,
+           and a hook makes no call into the stack: tcpwave.h), so the notification's and
+           the timer's tests below take the same answer. */
         uint32_t nf = c->flags;
         if (__builtin_expect(!(nf & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
-                                     TW_F_PEER_FIN)),
+                                     TW_F_PEER_FIN | TW_F_KEEPALIVE)),
                              1)) {
+            if (c->snd.len != 0) {
+                tw_out_push_now_held_data(c); /* (the wheel set below, unconditionally) */
+            } else {
+                tw_out_push(c);
+            }
+            /* tw_conn_notify_in, its events known in the usual case: ESTABLISHED (no FIN
+               queued), no shutdown, no FIN from the peer, and nothing to read (nothing was
+               received in SYN-SENT, and a SYN's data is not taken: S6 above), so only the
+               send ring's room is asked (tw_conn_events_nonlistener's first case) */
             if (st->cfg.notify) {
                 assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
                        tw_conn_events(c) == (TW_EV_CONNECTED |
@@ -1414,34 +1415,46 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
                                    (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
                                st->cfg.notify_ud);
             }
-        } else if (!(nf & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
+            /* timer_release's steps: the timer is still held (a hook makes no call that
+               could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
+            assert(held == (st->timer_held == c));
+            if (held) {
+                st->timer_held = NULL;
+            }
+            /* tw_conn_timer_update_unheld's usual case here in line: the SYN's
+               retransmission entry still waits unplaced (wheel.h lazy, a time) and the
+               request just sent restarted the RTO, the only deadline (the three others
+               NEVER: their AND is): the waiting entry moves to it, what
+               tw_conn_timer_place would do. */
+            /* (misc_at, the FIN-WAIT-2 and TIME-WAIT deadline, is set only in those
+               states: NEVER here, left out of the test) */
+            assert(c->misc_at == TW_TIME_NEVER);
+            /* (the delayed-ACK deadline is NEVER: nothing was received in SYN-SENT, and
+               the ACK went with the data or waits lazily; the keepalive's is NEVER
+               without the option, tw_cc_init_una: its flag asked above) */
+            assert(c->dack_at == TW_TIME_NEVER && c->ka_at == TW_TIME_NEVER);
+            if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER, 1)) {
+                c->timer.expires = c->rto_at;
+            } else {
+                tw_conn_timer_update_unheld(st, c);
+            }
+            return true;
+        }
+        if (nf & TW_F_FIN_QUEUED) {
+            tw_out_push_now_held(c); /* (the wheel set below, unconditionally) */
+        } else if (c->snd.len != 0) {
+            tw_out_push_now_held_data(c); /* (the same) */
+        } else {
+            tw_out_push(c);
+        }
+        if (!(nf & (TW_F_ORPHAN | TW_F_CHILD)) && st->cfg.notify) {
             tw_conn_notify_emit(c);
         }
-        /* timer_release's steps: the timer is still held (a hook makes no call that
-           could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
         assert(held == (st->timer_held == c));
         if (held) {
             st->timer_held = NULL;
         }
-        /* tw_conn_timer_update_unheld's usual case here in line: the SYN's retransmission
-           entry still waits unplaced (wheel.h lazy, a time) and the request just sent
-           restarted the RTO, the only deadline (the three others NEVER: their AND is):
-           the waiting entry moves to it, what tw_conn_timer_place would do. */
-        /* (misc_at, the FIN-WAIT-2 and TIME-WAIT deadline, is set only in those states:
-           NEVER here, left out of the test) */
-        assert(c->misc_at == TW_TIME_NEVER);
-        /* (the delayed-ACK deadline is NEVER: nothing was received in SYN-SENT, and the
-           ACK went with the data or waits lazily; the keepalive's is NEVER without the
-           option, tw_cc_init_una: the flag asked for both) */
-        assert(c->dack_at == TW_TIME_NEVER &&
-               (c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE)));
-        if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER &&
-                                 !(c->flags & TW_F_KEEPALIVE),
-                             1)) {
-            c->timer.expires = c->rto_at;
-        } else {
-            tw_conn_timer_update_unheld(st, c);
-        }
+        tw_conn_timer_update_unheld(st, c);
         return true;
     }
     /* R1: simultaneous open. Both SYNs crossed; answer with SYN+ACK from the same ISS. */
