@@ -1081,8 +1081,8 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (__builtin_expect(((1u << s->state) &
                           ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
                            (1u << TW_STATE_CLOSE_WAIT))) &&
-                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE | TW_F_EXTRAS |
-                                           TW_F_KEEPALIVE)),
+                             !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE |
+                                           TW_F_EXTRAS | TW_F_KEEPALIVE)),
                          1)) {
         return send_open_as(s, buf, len, false);
     }
