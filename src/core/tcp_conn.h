@@ -663,37 +663,37 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
     "vmovdqu %%ymm0, 0x1a0(%1)\n\t"                                                        \
     "vzeroupper"
         const tw_conn_wide_run *tail = (const tw_conn_wide_run *)(const void *)st->conn_wide[2];
+/* The zeroing stores given (which differ with what the caller fills), then the tail: one
+   asm statement with the same operands either way. */
+#define TW_CONN_CHILD_WIDE(zeroing)                                                         \
+    __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t" zeroing TW_CONN_CHILD_WIDE_TAIL              \
+            : "=m"(*(tw_conn_child_bytes *)(void *)c)                                       \
+            : "r"(c), "m"(tail[0]), "m"(tail[1])                                            \
+            : "xmm0", "xmm1", "xmm2")
         if (child == TW_CONN_CHILD_PROMOTED) {
             /* req_promote's runs (h, 0x30 to 0x60; st's is stored below) left out where
                32-byte stores allow: one store from 0x10 zeroes 0x10 to 0x30, none goes
                to 0x40, and 0xc0's zeroes st's run with the next: 12 stores. */
-            __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
-                    "vmovdqu %%ymm0, 0x10(%1)\n\t"
-                    "vmovdqu %%ymm0, 0x60(%1)\n\t"
-                    "vmovdqu %%ymm0, 0x80(%1)\n\t"
-                    "vmovdqu %%ymm0, 0xa0(%1)\n\t"
-                    "vmovdqu %%ymm0, 0xc0(%1)\n\t" TW_CONN_CHILD_WIDE_TAIL
-                    : "=m"(*(tw_conn_child_bytes *)(void *)c)
-                    : "r"(c), "m"(tail[0]), "m"(tail[1])
-                    : "xmm0", "xmm1", "xmm2");
+            TW_CONN_CHILD_WIDE("vmovdqu %%ymm0, 0x10(%1)\n\t"
+                               "vmovdqu %%ymm0, 0x60(%1)\n\t"
+                               "vmovdqu %%ymm0, 0x80(%1)\n\t"
+                               "vmovdqu %%ymm0, 0xa0(%1)\n\t"
+                               "vmovdqu %%ymm0, 0xc0(%1)\n\t");
 #ifndef NDEBUG
             /* (poisoned where asserts are on, as the 16-byte form's below) */
             memset(c, 0xa5, TW_CONN_LINK_END);
             memset((uint8_t *)c + TW_CONN_TMPL_FLAGS + 16, 0xa5, 32);
 #endif
         } else {
-            __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
-                    "vmovdqu %%ymm0, 0x00(%1)\n\t"
-                    "vmovdqu %%ymm0, 0x20(%1)\n\t"
-                    "vmovdqu %%ymm0, 0x40(%1)\n\t"
-                    "vmovdqu %%ymm0, 0x60(%1)\n\t"
-                    "vmovdqu %%ymm0, 0x80(%1)\n\t"
-                    "vmovdqu %%ymm0, 0xa0(%1)\n\t"
-                    "vmovdqu %%ymm0, 0xc0(%1)\n\t" TW_CONN_CHILD_WIDE_TAIL
-                    : "=m"(*(tw_conn_child_bytes *)(void *)c)
-                    : "r"(c), "m"(tail[0]), "m"(tail[1])
-                    : "xmm0", "xmm1", "xmm2");
+            TW_CONN_CHILD_WIDE("vmovdqu %%ymm0, 0x00(%1)\n\t"
+                               "vmovdqu %%ymm0, 0x20(%1)\n\t"
+                               "vmovdqu %%ymm0, 0x40(%1)\n\t"
+                               "vmovdqu %%ymm0, 0x60(%1)\n\t"
+                               "vmovdqu %%ymm0, 0x80(%1)\n\t"
+                               "vmovdqu %%ymm0, 0xa0(%1)\n\t"
+                               "vmovdqu %%ymm0, 0xc0(%1)\n\t");
         }
+#undef TW_CONN_CHILD_WIDE
 #undef TW_CONN_CHILD_WIDE_TAIL
         c->kind = TW_OBJ_CONN;
         c->st = st;
