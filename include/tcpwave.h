@@ -268,7 +268,8 @@ int tw_counter_lookup(const char *name);
 /* ---- memory -------------------------------------------------------------------------- */
 
 typedef struct tw_allocator {
-    void *(*alloc)(size_t size, void *ud);          /* may return NULL */
+    /* may return NULL; else memory aligned as malloc's (alignof(max_align_t)) */
+    void *(*alloc)(size_t size, void *ud);
     void (*free)(void *ptr, size_t size, void *ud); /* size = the size given to alloc */
     void *ud;
 } tw_allocator;

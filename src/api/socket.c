@@ -760,15 +760,15 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
         uint64_t hash = tw_htab_hash(&st->conns, s->h.key);
         tw_timewait_prefetch(st, hash);
         /* tw_isn_ts's steps. tw_tuple_hash's usual case in line (the peer of the last
-           hash: its first word already taken in, stack.h isn_mid), the SipHash-2-4 rounds
-           here rather than behind a call (lifecycle -10 instr); another peer's,
+           hash: the block's first half kept, stack.h isn_mid), the AES rounds here
+           rather than behind a call; another peer's,
            connect_new_peer. The timestamp offset goes straight to the socket: nothing
            reads it before the SYN, and a connect that fails leaves it for the next one
            to set. */
         if (!known) {
             return connect_new_peer(s, addr, port, hash);
         }
-        uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
+        uint64_t h = tw_isn_prf_mid(st, (uint32_t)s->lport << 16 | port);
         return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash, plain);
     }
     leave(st);

@@ -1,12 +1,49 @@
 /*
  * siphash.c -- SipHash-2-4, written from the algorithm's description in the SipHash paper
- * (2 compression rounds per 8-byte word, 4 finalization rounds; the rounds are in siphash.h).
+ * (2 compression rounds per 8-byte word, 4 finalization rounds).
  */
 #include "core/siphash.h"
 
-/* The helpers below are inlined too: the four state words then stay in registers, which
-   the short hashes of connection set-up (ISN, ports) feel. */
-static inline __attribute__((always_inline)) void sip_init(tw_sipstate *s, const tw_sipkey *k)
+/* The rounds and helpers are inlined: the four state words then stay in registers, which
+   the short hashes of connection set-up (ports, cookies) feel. */
+typedef struct sipstate {
+    uint64_t v0, v1, v2, v3;
+} sipstate;
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static inline __attribute__((always_inline)) void sipround(sipstate *s)
+{
+    s->v0 += s->v1;
+    s->v1 = rotl(s->v1, 13);
+    s->v1 ^= s->v0;
+    s->v0 = rotl(s->v0, 32);
+    s->v2 += s->v3;
+    s->v3 = rotl(s->v3, 16);
+    s->v3 ^= s->v2;
+    s->v0 += s->v3;
+    s->v3 = rotl(s->v3, 21);
+    s->v3 ^= s->v0;
+    s->v2 += s->v1;
+    s->v1 = rotl(s->v1, 17);
+    s->v1 ^= s->v2;
+    s->v2 = rotl(s->v2, 32);
+}
+
+static inline __attribute__((always_inline)) uint64_t sip_final(sipstate *s)
+{
+    s->v2 ^= 0xff;
+    sipround(s);
+    sipround(s);
+    sipround(s);
+    sipround(s);
+    return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+static inline __attribute__((always_inline)) void sip_init(sipstate *s, const tw_sipkey *k)
 {
     s->v0 = k->k0 ^ 0x736f6d6570736575ull;
     s->v1 = k->k1 ^ 0x646f72616e646f6dull;
@@ -14,11 +51,11 @@ static inline __attribute__((always_inline)) void sip_init(tw_sipstate *s, const
     s->v3 = k->k1 ^ 0x7465646279746573ull;
 }
 
-static inline __attribute__((always_inline)) void sip_word(tw_sipstate *s, uint64_t m)
+static inline __attribute__((always_inline)) void sip_word(sipstate *s, uint64_t m)
 {
     s->v3 ^= m;
-    tw_sipround(s);
-    tw_sipround(s);
+    sipround(s);
+    sipround(s);
     s->v0 ^= m;
 }
 
@@ -33,7 +70,7 @@ static uint64_t load_le64(const uint8_t *p, size_t n)
 
 uint64_t tw_siphash(const tw_sipkey *key, const uint8_t *msg, size_t len)
 {
-    tw_sipstate s;
+    sipstate s;
     sip_init(&s, key);
     size_t full = len & ~(size_t)7;
     for (size_t i = 0; i < full; i += 8) {
@@ -42,72 +79,16 @@ uint64_t tw_siphash(const tw_sipkey *key, const uint8_t *msg, size_t len)
     uint64_t last = ((uint64_t)(len & 0xff)) << 56;
     last |= load_le64(msg + full, len - full);
     sip_word(&s, last);
-    return tw_sip_final(&s);
+    return sip_final(&s);
 }
 
 uint64_t tw_siphash_4x32(const tw_sipkey *key, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
     /* Same result as tw_siphash over the 16 little-endian bytes of a, b, c, d. */
-    tw_sipstate s;
+    sipstate s;
     sip_init(&s, key);
     sip_word(&s, (uint64_t)a | (uint64_t)b << 32);
     sip_word(&s, (uint64_t)c | (uint64_t)d << 32);
     sip_word(&s, (uint64_t)16 << 56);
-    return tw_sip_final(&s);
-}
-
-uint64_t tw_siphash_3x32(const tw_sipkey *key, uint32_t a, uint32_t b, uint32_t c)
-{
-    /* Same result as tw_siphash over the 12 little-endian bytes of a, b, c: one word
-       fewer than 4x32, so two compression rounds fewer. */
-    tw_sipstate s;
-    sip_init(&s, key);
-    sip_word(&s, (uint64_t)a | (uint64_t)b << 32);
-    sip_word(&s, (uint64_t)c | (uint64_t)12 << 56);
-    return tw_sip_final(&s);
-}
-
-void tw_siphash_pre(tw_sippre *p, const tw_sipkey *key)
-{
-    tw_sipstate s;
-    sip_init(&s, key);
-    /* tw_sipround's head: v0 and v1 only, before any message word reaches them (sip_word
-       xors the word into v3 first). */
-    tw_sipround_head(&s);
-    p->v0 = s.v0;
-    p->v1 = s.v1;
-    p->v2 = s.v2;
-    p->v3 = s.v3;
-}
-
-/* The first word's compression from the prepared state: sip_word(m) with its first
-   round's first four steps already in p. */
-static inline __attribute__((always_inline)) void pre_word(tw_sipstate *s, const tw_sippre *p,
-                                                           uint64_t m)
-{
-    *s = (tw_sipstate){p->v0, p->v1, p->v2, p->v3};
-    s->v3 ^= m;
-    tw_sipround_tail(s);
-    tw_sipround(s);
-    s->v0 ^= m;
-}
-
-uint64_t tw_siphash_3x32_pre(const tw_sippre *p, uint32_t a, uint32_t b, uint32_t c)
-{
-    tw_sipstate s;
-    pre_word(&s, p, (uint64_t)a | (uint64_t)b << 32);
-    sip_word(&s, (uint64_t)c | (uint64_t)12 << 56);
-    return tw_sip_final(&s);
-}
-
-void tw_siphash_pre_word(tw_sippre *mid, const tw_sippre *p, uint64_t ab)
-{
-    tw_sipstate s;
-    pre_word(&s, p, ab);
-    /* What of the last word's compression reads no c, done here once: its length byte
-       into v3 (sip_word's first step, an xor: the order of the two xors does not
-       matter), and its first round's first four steps (v0 and v1 only). */
-    s.v3 ^= TW_SIP_LEN12;
-    tw_sipround_head(&s);
-    *mid = (tw_sippre){s.v0, s.v1, s.v2, s.v3};
+    return sip_final(&s);
 }

@@ -291,11 +291,17 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     /* Expand the caller's 32 bytes of entropy into independent keys. */
     tw_sipkey root = {load_u64(cfg->entropy), load_u64(cfg->entropy + 8)};
     tw_sipkey root2 = {load_u64(cfg->entropy + 16), load_u64(cfg->entropy + 24)};
-    st->isn_key.k0 = tw_siphash_4x32(&root, 1, 0, 0, 0);
-    st->isn_key.k1 = tw_siphash_4x32(&root2, 1, 0, 0, 0);
-    tw_siphash_pre(&st->isn_pre, &st->isn_key);
+    {
+        uint8_t k[16];
+        uint64_t k0 = tw_siphash_4x32(&root, 1, 0, 0, 0), k1 = tw_siphash_4x32(&root2, 1, 0, 0, 0);
+        for (unsigned i = 0; i < 8; i++) {
+            k[i] = (uint8_t)(k0 >> (8 * i));
+            k[8 + i] = (uint8_t)(k1 >> (8 * i));
+        }
+        tw_aes128_init(&st->isn_aes, k, true);
+    }
     st->isn_mid_peer = 0; /* (no peer's: a first word all the same) */
-    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre, st->cfg.addr);
+    st->isn_mid = st->cfg.addr;
     st->ts_key.k0 = tw_siphash_4x32(&root, 2, 0, 0, 0);
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);

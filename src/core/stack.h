@@ -8,6 +8,7 @@
 #include "tcpwave.h"
 #include "core/htab.h"
 #include "core/mem.h"
+#include "core/aes.h"
 #include "core/siphash.h"
 #include "core/wheel.h"
 
@@ -77,17 +78,20 @@ struct tw_stack {
     uint32_t addr_net;
     uint64_t counters[TW_CNT_COUNT_];
 
-    tw_sipkey isn_key, ts_key, port_key, cookie_key;
+    tw_sipkey ts_key, port_key, cookie_key;
     tw_sipkey tfo_key;             /* TCP Fast Open server cookies (fastopen.c) */
     tw_sipkey tfo_key_backup;      /* a former key whose cookies are still taken */
     bool tfo_has_backup;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
-    tw_sippre isn_pre; /* isn_key prepared (siphash.h): two hashes per connection */
-    /* isn_pre with the ISN hash's first word (our address | the peer's << 32) taken in,
-       for the last peer hashed, isn_mid_peer (tcp_conn.c tuple_hash): the next connection
-       is most often with the same host. Our address never changes (addr_net), so the
-       peer's alone tells the word. */
-    tw_sippre isn_mid;
+    /* RFC 6528's F(): AES-128 under the stack's ISN key (aes.h), over the block
+       (our address | the peer's << 32, local port << 16 | remote port); tcp_conn.c
+       tw_tuple_hash. */
+    _Alignas(16) tw_aes128 isn_aes; /* (aligned: AES-NI reads the keys in place, aes.h) */
+    /* The block's first half for the last peer hashed, isn_mid_peer: the next connection
+       is most often with the same host, and our address never changes (addr_net), so the
+       peer's alone tells the word. isn_mid_peer also tells connect (socket.c
+       connect_bad_peer) a peer already found a good address. */
+    uint64_t isn_mid;
     uint32_t isn_mid_peer;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third

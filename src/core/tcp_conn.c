@@ -1067,27 +1067,25 @@ static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint
 {
     /* (a peer that passed tw_ipv4_bad_source: socket.c connect_bad_peer relies on it) */
     assert(!tw_ipv4_bad_source(raddr, st->cfg.addr));
-    tw_siphash_pre_word(&st->isn_mid, &st->isn_pre,
-                        (uint64_t)st->cfg.addr | (uint64_t)raddr << 32);
+    st->isn_mid = (uint64_t)st->cfg.addr | (uint64_t)raddr << 32;
     st->isn_mid_peer = raddr;
-    return tw_siphash_3x32_mid(&st->isn_mid, c);
+    return tw_isn_prf_mid(st, c);
 }
 
 uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
-    /* The first word's compression is kept for the last peer (stack.h isn_mid): a
-       quarter of the hash, which the next connection with that host does not redo. */
+    /* The block's first half is kept for the last peer (stack.h isn_mid). */
     uint32_t c = (uint32_t)lport << 16 | rport;
     if (raddr != st->isn_mid_peer) {
         return tuple_hash_new_peer(st, raddr, c);
     }
-    return tw_siphash_3x32_mid(&st->isn_mid, c);
+    return tw_isn_prf_mid(st, c);
 }
 
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
 {
     /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a
-       4-microsecond timer, F a keyed PRF (SipHash-2-4 here, low 32 bits). */
+       4-microsecond timer, F a keyed PRF (AES-128 here, aes.h; low 32 bits). */
     return (uint32_t)tw_tuple_hash(st, raddr, rport, lport) + (uint32_t)tw_div_4us(st->now);
 }
 

@@ -1213,6 +1213,13 @@ static inline __attribute__((always_inline)) void tw_conn_notify(tw_socket *c)
 uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 /* The keyed hash of a 4-tuple both come from (tcp_conn.c). */
+/* F() of the block (stack.h isn_mid, c = local port << 16 | remote port): for the peer
+   hashed last, whose half st->isn_mid holds. */
+static inline __attribute__((always_inline)) uint64_t tw_isn_prf_mid(const tw_stack *st,
+                                                                   uint32_t c)
+{
+    return tw_aes128_prf64(&st->isn_aes, st->isn_mid, c);
+}
 uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 /* Both from one hash computation (connection set-up). Inline: the caller's two words are
    then set in registers, with no frame of its own around the hash's call. */

@@ -67,64 +67,6 @@ static void test_siphash_4x32_equals_bytes(void **state)
     }
 }
 
-/* The 3x32 shortcut is SipHash of the 12 little-endian bytes of a, b, c. */
-static void test_siphash_3x32_equals_bytes(void **state)
-{
-    (void)state;
-    tw_sipkey k = test_key();
-    unit_rng r = unit_rng_seeded(__func__);
-    for (int i = 0; i < 2000; i++) {
-        tw_sipkey rk = i ? (tw_sipkey){unit_next(&r), unit_next(&r)} : k;
-        uint32_t w[3];
-        uint8_t b[12];
-        for (int j = 0; j < 3; j++) {
-            w[j] = i ? (uint32_t)unit_next(&r) : 0x03020100u + 0x04040404u * (uint32_t)j;
-            for (int byte = 0; byte < 4; byte++) {
-                b[4 * j + byte] = (uint8_t)(w[j] >> (8 * byte));
-            }
-        }
-        UNIT_EQ(tw_siphash_3x32(&rk, w[0], w[1], w[2]), tw_siphash(&rk, b, 12), "iteration %d",
-                i);
-    }
-}
-
-/* The prepared-key form gives what the plain one gives, for any key and words. */
-static void test_siphash_3x32_pre_equals_plain(void **state)
-{
-    (void)state;
-    tw_sipkey k = test_key();
-    unit_rng r = unit_rng_seeded(__func__);
-    for (int i = 0; i < 2000; i++) {
-        tw_sipkey rk = i ? (tw_sipkey){unit_next(&r), unit_next(&r)} : k;
-        tw_sippre p;
-        tw_siphash_pre(&p, &rk);
-        uint32_t a = (uint32_t)unit_next(&r), b = (uint32_t)unit_next(&r),
-                 c = (uint32_t)unit_next(&r);
-        UNIT_EQ(tw_siphash_3x32_pre(&p, a, b, c), tw_siphash_3x32(&rk, a, b, c),
-                "iteration %d", i);
-    }
-}
-
-/* The two-step form (first word kept, then the last) gives what the plain one gives,
-   and a kept first word serves any last word. */
-static void test_siphash_3x32_mid_equals_plain(void **state)
-{
-    (void)state;
-    unit_rng r = unit_rng_seeded(__func__);
-    for (int i = 0; i < 500; i++) {
-        tw_sipkey rk = {unit_next(&r), unit_next(&r)};
-        tw_sippre p, mid;
-        tw_siphash_pre(&p, &rk);
-        uint32_t a = (uint32_t)unit_next(&r), b = (uint32_t)unit_next(&r);
-        tw_siphash_pre_word(&mid, &p, (uint64_t)a | (uint64_t)b << 32);
-        for (int j = 0; j < 4; j++) {
-            uint32_t c = (uint32_t)unit_next(&r);
-            UNIT_EQ(tw_siphash_3x32_mid(&mid, c), tw_siphash_3x32(&rk, a, b, c),
-                    "iteration %d.%d", i, j);
-        }
-    }
-}
-
 /* A keyed PRF: every key bit and every message bit must change the output (a cheap
    guard against a key word or a tail byte being dropped). */
 static void test_siphash_every_bit_matters(void **state)
@@ -165,10 +107,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_siphash_reference_vectors),
-        cmocka_unit_test(test_siphash_3x32_pre_equals_plain),
-        cmocka_unit_test(test_siphash_3x32_mid_equals_plain),
         cmocka_unit_test(test_siphash_4x32_equals_bytes),
-        cmocka_unit_test(test_siphash_3x32_equals_bytes),
         cmocka_unit_test(test_siphash_every_bit_matters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
