@@ -576,7 +576,16 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        read (a compound literal had the compiler gather them all first, spilling). */
     t->hnext = bk->head;
     bk->head = i;
-    bk->bloom |= bit_of(h);
+    /* (the filter's bit from rehash_one's table by the hash's top byte, for a hashed
+       connection loaded from c->hash itself (h, asserted below), with no copy or shift
+       of h: where making the bit took a copy, a shift, a constant and a shift by it) */
+    assert(!hashed || h == c->hash);
+    uint8_t top = (uint8_t)(h >> 56);
+    if (hashed) {
+        top = ((const uint8_t *)&c->hash)[tw_cksum_little_endian() ? 7 : 0];
+    }
+    assert(top == (uint8_t)(h >> 56) && bloom_bits8[top] == bit_of(h));
+    bk->bloom |= bloom_bits8[top];
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
        close() during TIME-WAIT must not start a fresh 2*MSL. */
     t->expires = c->misc_at; /* (a time: no division) */
