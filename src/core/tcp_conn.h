@@ -576,25 +576,35 @@ static inline uint32_t tw_conn_out_ports(uint64_t key)
 /* Set c->out_addr and c->out_asum (the addresses in network order and their sum made
    under 2^18, tw_cksum_fold18; the ports' word in out_asum's upper half, from c->h.key,
    which is set), for a caller that has them (tcp_out.c's SYN builder). */
+/* c->out_asum from its two halves, each stored by itself (a shift and an or fewer than
+   the word made first). */
+static inline void tw_conn_out_asum_set(tw_socket *c, uint32_t addr_fold, uint32_t ports)
+{
+    const bool le = *(const uint8_t *)&(const uint16_t){1} == 1; /* (a constant) */
+    memcpy((uint8_t *)&c->out_asum + (le ? 0 : 4), &addr_fold, 4);
+    memcpy((uint8_t *)&c->out_asum + (le ? 4 : 0), &ports, 4);
+    assert(c->out_asum == ((uint64_t)ports << 32 | addr_fold));
+}
+
 static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t ndst,
                                        uint32_t addr_fold)
 {
     assert(addr_fold < (1u << 18));
     c->out_addr[0] = nsrc;
     c->out_addr[1] = ndst;
-    c->out_asum = (uint64_t)tw_conn_out_ports(c->h.key) << 32 | addr_fold;
+    tw_conn_out_asum_set(c, addr_fold, tw_conn_out_ports(c->h.key));
 }
 
-/* tw_conn_out_prep_as for a caller that has the ports' word already, in `ports_hi`'s
-   upper half, its lower half zero (tcp_out.c's SYN builder: its own first header word). */
+/* tw_conn_out_prep_as for a caller that has the ports' word already (tcp_out.c's SYN
+   builder: its own first header word's). */
 static inline void tw_conn_out_prep_ports(tw_socket *c, uint32_t nsrc, uint32_t ndst,
-                                          uint32_t addr_fold, uint64_t ports_hi)
+                                          uint32_t addr_fold, uint32_t ports)
 {
     assert(addr_fold < (1u << 18));
-    assert(ports_hi == (uint64_t)tw_conn_out_ports(c->h.key) << 32);
+    assert(ports == tw_conn_out_ports(c->h.key));
     c->out_addr[0] = nsrc;
     c->out_addr[1] = ndst;
-    c->out_asum = ports_hi | addr_fold;
+    tw_conn_out_asum_set(c, addr_fold, ports);
 }
 
 /* tw_conn_out_prep_as from the stack's (c's) address and the key's peer address: called

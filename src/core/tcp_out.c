@@ -581,8 +581,7 @@ static inline __attribute__((always_inline)) int out_syn_all(
         /* (the ports' word from h01, where it lies first: its low half as a native
            value on a little-endian host, its high half on a big-endian one) */
         tw_conn_out_prep_ports(c, nsrc, ndst, (uint32_t)addr_sum,
-                               tw_cksum_little_endian() ? h01 << 32
-                                                        : h01 & 0xffffffff00000000ull);
+                               (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
     } else {
         /* the same for the entry's connection-to-be (reqsk.h out_ndst) */
         r->out_ndst = ndst;
