@@ -201,6 +201,29 @@ static const uint32_t bloom_bits8[256] = {TW_BB8x64(0), TW_BB8x64(64), TW_BB8x64
 #undef TW_BB8x8
 #undef TW_BB8
 
+/* Record t, at index i, onto the head of bucket x's chain, its filter's bit `bit` added
+   (rehash_one, make_in_as). */
+static inline __attribute__((always_inline)) void chain_push(tw_twbucket *b, uint32_t x,
+                                                              tw_tw *t, uint32_t i,
+                                                              uint32_t bit)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The bucket named by memory operands, each addressed from b and x in its own
+       instruction: GCC otherwise made the bucket's address first, one more step a
+       record (lifecycle -1.7 in rehash_one). */
+    uint32_t old;
+    __asm__("movl %[head], %[old]\n\tmovl %[old], %[hnext]\n\tmovl %[i], %[head]\n\t"
+            "orl %[bit], %[bloom]"
+            : [head] "+m"(b[x].head), [bloom] "+m"(b[x].bloom), [hnext] "=m"(t->hnext),
+              [old] "=&r"(old)
+            : [i] "r"(i), [bit] "r"(bit));
+#else
+    t->hnext = b[x].head;
+    b[x].head = i;
+    b[x].bloom |= bit;
+#endif
+}
+
 /* Record t, at index i, onto the head of its chain among `mask` + 1 fresh buckets `b`
    (rehash): its hash is kept, never worked out again. Its two parts read by themselves,
    the low 32 bits (the bucket: mask < 2^32) and the top byte (the filter's bit,
@@ -221,22 +244,7 @@ static inline __attribute__((always_inline)) void rehash_one(tw_twbucket *b, uin
     }
     assert(lo == (uint32_t)t->hash && top == (uint8_t)(t->hash >> 56));
     assert(bloom_bits8[top] == bit_of(t->hash));
-    uint32_t x = lo & mask;
-#if defined(__x86_64__) && defined(__GNUC__)
-    /* The bucket named by memory operands, each addressed from b and x in its own
-       instruction: GCC otherwise made the bucket's address first, one more step a
-       record (lifecycle -1.7). */
-    uint32_t old;
-    __asm__("movl %[head], %[old]\n\tmovl %[old], %[hnext]\n\tmovl %[i], %[head]\n\t"
-            "orl %[bit], %[bloom]"
-            : [head] "+m"(b[x].head), [bloom] "+m"(b[x].bloom), [hnext] "=m"(t->hnext),
-              [old] "=&r"(old)
-            : [i] "r"(i), [bit] "r"(bloom_bits8[top]));
-#else
-    t->hnext = b[x].head;
-    b[x].head = i;
-    b[x].bloom |= bloom_bits8[top];
-#endif
+    chain_push(b, lo & mask, t, i, bloom_bits8[top]);
 }
 
 /* Rebuild the chains for `nb` buckets; on NOMEM keep the old ones (longer chains). */
@@ -571,11 +579,8 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     }
     /* (c->h.key: tw_tuple_key(c->raddr, c->rport, c->lport)) */
     assert(h == hash_of(T, c->h.key));
-    tw_twbucket *bk = &T->b[bucket_of(T, h)];
     /* Every field written once, no memset first; one at a time, each from where it is
        read (a compound literal had the compiler gather them all first, spilling). */
-    t->hnext = bk->head;
-    bk->head = i;
     /* (the filter's bit from rehash_one's table by the hash's top byte, for a hashed
        connection loaded from c->hash itself (h, asserted below), with no copy or shift
        of h: where making the bit took a copy, a shift, a constant and a shift by it) */
@@ -585,7 +590,7 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
         top = ((const uint8_t *)&c->hash)[tw_cksum_little_endian() ? 7 : 0];
     }
     assert(top == (uint8_t)(h >> 56) && bloom_bits8[top] == bit_of(h));
-    bk->bloom |= bloom_bits8[top];
+    chain_push(T->b, bucket_of(T, h), t, i, bloom_bits8[top]);
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
        close() during TIME-WAIT must not start a fresh 2*MSL. */
     t->expires = c->misc_at; /* (a time: no division) */
