@@ -760,6 +760,21 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
     return adv_window_rn_as(c, false, space, rn, fresh);
 }
 
+/* tw_be32 as a 64-bit value (its upper half zero), for a sum: on x86-64 GCC one bswap of
+   the 32-bit register, which clears the upper half, said so to the compiler (it added a
+   zero-extending move after its own: lifecycle -4). */
+static inline uint64_t be32_wide(uint32_t v)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t r = v;
+    __asm__("bswap %k0" : "+r"(r));
+    assert(r == tw_be32(v));
+    return r;
+#else
+    return tw_be32(v);
+#endif
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -835,7 +850,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        pseudo-header (RFC 9293 3.1) and the IPv4 header. */
     /* The sequence number alone: the ports, the word before it, come with the address
        sum (below). */
-    uint32_t nseq = tw_be32(seq.v);
+    uint64_t nseq = be32_wide(seq.v);
     uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
     /* The addresses and their sum as prepared for the connection (tw_conn_out_prep),
        the ports' word in the sum's upper half (tcp_conn.h out_asum). */
@@ -847,7 +862,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        2^35), then the 8-byte words, the address and ports' sum first, and the payload's
        sum with adds that carry around. */
     uint32_t h5 = tw_be32(0x0101080au); /* NOP, NOP, TS kind and length */
-    uint64_t sum = (uint64_t)nseq + tw_cksum_be16_native(TW_IPPROTO_TCP + tcp_len) + (ts ? h5 : 0);
+    uint64_t sum = nseq + tw_cksum_be16_native(TW_IPPROTO_TCP + tcp_len) + (ts ? h5 : 0);
     uint64_t h67 = 0;
     if (ts) {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
@@ -868,7 +883,8 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     } else {
         memcpy(tcp, &addr_sum, 8);
     }
-    memcpy(tcp + 4, &nseq, 4);
+    uint32_t nseq32 = (uint32_t)nseq;
+    memcpy(tcp + 4, &nseq32, 4);
     memcpy(tcp + 8, &h23, 8);
     tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
                         TW_IPV4_ATOMIC_ID);
