@@ -812,10 +812,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
                   (at_head || off + len <= c->snd.cap - c->snd.head));
     /* (where it lies: its position in the ring, 0 at the front or the head) */
     uint32_t pos = front || at_head ? 0 : c->snd.head + off;
-    if (short_copy && !ts) {
-        /* (without the timestamps' word the header's words are summed apart, below) */
-        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len, 0);
-    } else if (len && !short_copy) {
+    if (len && !short_copy) {
         if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
@@ -888,7 +885,13 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     memcpy(tcp + 8, &h23, 8);
     tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
                         TW_IPV4_ATOMIC_ID);
-    if (short_copy && ts) {
+    if (short_copy && !ts) {
+        /* (as below, h23 the one word read back: no payload sum kept in a register
+           across the header's making, which took a callee-saved one in the senders'
+           builders; lifecycle -1 with cksum.h's tail) */
+        sum = tw_cksum_copy_short_word(tcp + hlen, c->snd.buf + pos, len, addr_sum, pkt,
+                                       TW_IPV4_HDR_LEN + 8, sum);
+    } else if (short_copy && ts) {
         /* (h23 and h67 read back from the packet, where they lie at constant offsets from
            pkt, which is kept for the netdev's call anyway: given as values, GCC stored
            them on the stack across the copy's jump, cksum.h) */
