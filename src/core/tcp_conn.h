@@ -573,19 +573,19 @@ static inline uint32_t tw_conn_out_ports(uint64_t key)
     return tw_be32(pk << 16 | pk >> 16);
 }
 
-/* Set c->out_addr and c->out_asum (the addresses in network order and their sum made
-   under 2^18, tw_cksum_fold18; the ports' word in out_asum's upper half, from c->h.key,
-   which is set), for a caller that has them (tcp_out.c's SYN builder). */
 /* c->out_asum from its two halves, each stored by itself (a shift and an or fewer than
-   the word made first). */
+   the word made first: lifecycle -6 with the SYN builder's ports below). */
 static inline void tw_conn_out_asum_set(tw_socket *c, uint32_t addr_fold, uint32_t ports)
 {
-    const bool le = *(const uint8_t *)&(const uint16_t){1} == 1; /* (a constant) */
+    bool le = tw_cksum_little_endian();
     memcpy((uint8_t *)&c->out_asum + (le ? 0 : 4), &addr_fold, 4);
     memcpy((uint8_t *)&c->out_asum + (le ? 4 : 0), &ports, 4);
     assert(c->out_asum == ((uint64_t)ports << 32 | addr_fold));
 }
 
+/* Set c->out_addr and c->out_asum (the addresses in network order and their sum made
+   under 2^18, tw_cksum_fold18; the ports' word in out_asum's upper half, from c->h.key,
+   which is set), for a caller that has them (tcp_in.c's passive open). */
 static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t ndst,
                                        uint32_t addr_fold)
 {
