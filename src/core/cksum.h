@@ -302,6 +302,18 @@ static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t la
 #endif
 }
 
+/* tw_cksum_add64 as an add and an add of the carry on x86-64 GCC/clang (GCC made the
+   C form a compare and a branch). */
+static inline uint64_t tw_cksum_add64_asm(uint64_t s, uint64_t w)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq $0, %0" : "+r"(s) : "rme"(w) : "cc");
+    return s;
+#else
+    return tw_cksum_add64(s, w);
+#endif
+}
+
 /* Compilers fold this to a constant. */
 static inline bool tw_cksum_little_endian(void)
 {
@@ -320,26 +332,30 @@ static inline bool tw_cksum_little_endian(void)
    function, for a connection's first data (tcp_in.c). */
 static inline __attribute__((always_inline)) uint64_t
 tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
-                       const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t z, bool words)
+                       const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t z, unsigned words)
 {
-    assert(len <= 128 && (!words || z != UINT64_MAX));
+    /* (words: how many header words, 0, 1 (at base + ob) or 2, join the chain with z) */
+    assert(len <= 128 && words <= 2 && (!words || z != UINT64_MAX));
     if (len & 15) {
         /* Each piece at its offset from len alone (the 8-byte word after the blocks, the
            4-byte word after that, the last 1-3 bytes), no running index: with one, GCC
-           kept it on the stack in the senders' builders. The 4-byte word and the last
-           bytes, each under 2^32, summed plainly (t), then joined with the 8-byte word in
-           one carry chain. */
-        uint64_t w8 = 0;
+           kept it on the stack in the senders' builders. Each piece joins the sum as it
+           is copied (an add and an add of its carry: tw_cksum_add64_asm), so that none
+           waits in a register for the others: with the 8-byte word and the small words'
+           sum kept apart for one chain at the end, the senders' builders ran out of
+           scratch registers there and took a callee-saved one (tcp_out.c
+           emit_plain_body; with its one-word chain, tw_cksum_copy_short_word, lifecycle
+           -1). */
         if (len & 8) {
-            w8 = tw_cksum_load64(src + (len & ~15u));
+            uint64_t w8 = tw_cksum_load64(src + (len & ~15u));
             memcpy(dst + (len & ~15u), &w8, 8);
+            a = tw_cksum_add64_asm(a, w8);
         }
-        uint64_t t = 0;
         if (len & 4) {
             uint32_t w;
             memcpy(&w, src + (len & ~7u), 4);
             memcpy(dst + (len & ~7u), &w, 4);
-            t = w;
+            a = tw_cksum_add64_asm(a, w);
         }
         if (len & 3) {
             /* the last bytes as the word they begin, zero-padded in memory order */
@@ -359,9 +375,8 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
                 d[0] = s[0];
                 v = tw_cksum_little_endian() ? s[0] : (uint32_t)s[0] << 24;
             }
-            t += v;
+            a = tw_cksum_add64_asm(a, v);
         }
-        a = tw_cksum_add64x2_last(a, w8, t); /* (t under 2^33) */
     }
     /* On x86-64 GCC/clang the blocks' words join in one carry chain read straight from
        the source, one chain for each count of blocks (two instructions a block, where a
@@ -392,9 +407,15 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
 #define WORDS(k) "adcq 16*" #k "(%1), %0\n\tadcq 16*" #k "+8(%1), %0\n\t"
 #define CHAIN(n, blocks)                                                                   \
     do {                                                                                   \
-        if (words) {                                                                       \
+        if (words == 2) {                                                                  \
             __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" blocks "adcq " HDR_B ", %0\n\t" \
                     "adcq " HDR_C ", %0\n\tadcq %4, %0\n\tadcq $0, %0"                     \
+                    : "+&r"(a)                                                             \
+                    : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src), HDR_OPERANDS        \
+                    : "cc");                                                               \
+        } else if (words == 1) {                                                           \
+            __asm__("addq (%1), %0\n\tadcq 8(%1), %0\n\t" blocks "adcq " HDR_B ", %0\n\t" \
+                    "adcq %4, %0\n\tadcq $0, %0"                                           \
                     : "+&r"(a)                                                             \
                     : "r"(src), "m"(*(const uint8_t(*)[16 * (n)])src), HDR_OPERANDS        \
                     : "cc");                                                               \
@@ -439,9 +460,14 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
         CHAIN(1, "");
         break;
     default:
-        if (words) {
+        if (words == 2) {
             /* (the chain's operand numbers: %1 and %2, the blocks', unused here) */
             __asm__("addq " HDR_B ", %0\n\tadcq " HDR_C ", %0\n\tadcq %4, %0\n\tadcq $0, %0"
+                    : "+&r"(a)
+                    : "r"(src), "m"(*src), HDR_OPERANDS
+                    : "cc");
+        } else if (words == 1) {
+            __asm__("addq " HDR_B ", %0\n\tadcq %4, %0\n\tadcq $0, %0"
                     : "+&r"(a)
                     : "r"(src), "m"(*src), HDR_OPERANDS
                     : "cc");
@@ -462,8 +488,11 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
         a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k + 8));
     }
     if (words) {
-        a = tw_cksum_add64(tw_cksum_add64(tw_cksum_add64(a, tw_cksum_load64(base + ob)),
-                                          tw_cksum_load64(base + oc)), z);
+        a = tw_cksum_add64(a, tw_cksum_load64(base + ob));
+        if (words == 2) {
+            a = tw_cksum_add64(a, tw_cksum_load64(base + oc));
+        }
+        a = tw_cksum_add64(a, z);
     }
     return a;
 #endif
@@ -476,7 +505,7 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
                                                                           uint32_t len,
                                                                           uint64_t a)
 {
-    return tw_cksum_copy_short_in(dst, src, len, a, NULL, 0, 0, 0, false);
+    return tw_cksum_copy_short_in(dst, src, len, a, NULL, 0, 0, 0, 0);
 }
 
 /* tw_cksum_native_short's steps for a payload of at most 128 bytes in whole 32-bit words
@@ -560,7 +589,16 @@ static inline __attribute__((always_inline)) uint64_t
 tw_cksum_copy_short_words(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
                           const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t last)
 {
-    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, oc, last, true);
+    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, oc, last, 2);
+}
+
+/* tw_cksum_copy_short_words with one header word, at base + ob (a sender's header
+   without options: tcp_out.c emit_plain_body). */
+static inline __attribute__((always_inline)) uint64_t
+tw_cksum_copy_short_word(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
+                         const uint8_t *base, uint32_t ob, uint64_t last)
+{
+    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, ob, last, 1);
 }
 
 /* Swap the bytes of each 16-bit half: turns a sum of words in one byte order into the

@@ -259,6 +259,11 @@ struct tw_socket {
        and the IPv4 header's sum fits in 32 bits (tw_ipv4_build_addrs: no fold of an upper half).
        (The sum's word is 64 bits: that layout measured 1 instruction a lifecycle less
        than a 32-bit one with 4 bytes of padding.) */
+    /* Its upper half: the TCP header's first word, the two ports as they lie (source,
+       destination: tw_conn_out_ports), which the TCP sum takes with the addresses (2^32
+       is 1 modulo 0xffff, RFC 1071) and the output path stores from here (tcp_out.c
+       emit_plain_body), with no port word made a segment; the IPv4 header's sum takes
+       the lower half. */
     uint64_t out_asum;
     uint32_t out_addr[2];
 };
@@ -560,15 +565,46 @@ void tw_conn_tmpl_init(tw_stack *st);
    `id` (a passive open's was given to its SYN queue entry), or NULL. */
 tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id);
 
+/* The TCP header's first word for c's key (tcp_conn.h h.key: rport << 16 | lport in its
+   low half), source port then destination port as they lie, as a native value. */
+static inline uint32_t tw_conn_out_ports(uint64_t key)
+{
+    uint32_t pk = (uint32_t)key;
+    return tw_be32(pk << 16 | pk >> 16);
+}
+
+/* c->out_asum from its two halves, each stored by itself (a shift and an or fewer than
+   the word made first: lifecycle -6 with the SYN builder's ports below). */
+static inline void tw_conn_out_asum_set(tw_socket *c, uint32_t addr_fold, uint32_t ports)
+{
+    bool le = tw_cksum_little_endian();
+    memcpy((uint8_t *)&c->out_asum + (le ? 0 : 4), &addr_fold, 4);
+    memcpy((uint8_t *)&c->out_asum + (le ? 4 : 0), &ports, 4);
+    assert(c->out_asum == ((uint64_t)ports << 32 | addr_fold));
+}
+
 /* Set c->out_addr and c->out_asum (the addresses in network order and their sum made
-   under 2^18, tw_cksum_fold18), for a caller that has them (tcp_out.c's SYN builder). */
+   under 2^18, tw_cksum_fold18; the ports' word in out_asum's upper half, from c->h.key,
+   which is set), for a caller that has them (tcp_in.c's passive open). */
 static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t ndst,
                                        uint32_t addr_fold)
 {
     assert(addr_fold < (1u << 18));
     c->out_addr[0] = nsrc;
     c->out_addr[1] = ndst;
-    c->out_asum = addr_fold;
+    tw_conn_out_asum_set(c, addr_fold, tw_conn_out_ports(c->h.key));
+}
+
+/* tw_conn_out_prep_as for a caller that has the ports' word already (tcp_out.c's SYN
+   builder: its own first header word's). */
+static inline void tw_conn_out_prep_ports(tw_socket *c, uint32_t nsrc, uint32_t ndst,
+                                          uint32_t addr_fold, uint32_t ports)
+{
+    assert(addr_fold < (1u << 18));
+    assert(ports == tw_conn_out_ports(c->h.key));
+    c->out_addr[0] = nsrc;
+    c->out_addr[1] = ndst;
+    tw_conn_out_asum_set(c, addr_fold, ports);
 }
 
 /* tw_conn_out_prep_as from the stack's (c's) address and the key's peer address: called

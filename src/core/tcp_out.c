@@ -578,7 +578,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
     if (!r) {
         /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
            addresses every later segment of c carries (tcp_conn.h out_addr). */
-        tw_conn_out_prep_as(c, nsrc, ndst, (uint32_t)addr_sum);
+        /* (the ports' word from h01, where it lies first: its low half as a native
+           value on a little-endian host, its high half on a big-endian one) */
+        tw_conn_out_prep_ports(c, nsrc, ndst, (uint32_t)addr_sum,
+                               (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
     } else {
         /* the same for the entry's connection-to-be (reqsk.h out_ndst) */
         r->out_ndst = ndst;
@@ -757,6 +760,21 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
     return adv_window_rn_as(c, false, space, rn, fresh);
 }
 
+/* tw_be32 as a 64-bit value (its upper half zero), for a sum: on x86-64 GCC one bswap of
+   the 32-bit register, which clears the upper half, said so to the compiler (it added a
+   zero-extending move after its own: lifecycle -4). */
+static inline uint64_t be32_wide(uint32_t v)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t r = v;
+    __asm__("bswap %k0" : "+r"(r));
+    assert(r == tw_be32(v));
+    return r;
+#else
+    return tw_be32(v);
+#endif
+}
+
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -794,10 +812,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
                   (at_head || off + len <= c->snd.cap - c->snd.head));
     /* (where it lies: its position in the ring, 0 at the front or the head) */
     uint32_t pos = front || at_head ? 0 : c->snd.head + off;
-    if (short_copy && !ts) {
-        /* (without the timestamps' word the header's words are summed apart, below) */
-        psum = tw_cksum_copy_short(pkt + TW_IPV4_HDR_LEN + hlen, c->snd.buf + pos, len, 0);
-    } else if (len && !short_copy) {
+    if (len && !short_copy) {
         if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
             uint8_t *at = c->snd.buf + tw_ring_pos(&c->snd, off);
@@ -818,9 +833,6 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         }
     }
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
-    /* The ports from the table key's low half (rport << 16 | lport, one load). */
-    uint32_t pk = (uint32_t)c->h.key;
-    uint32_t w0 = pk << 16 | pk >> 16;
     assert(tw_seq_eq(rn, c->rcv_nxt));
     uint32_t w2 = (flags & TW_ACK) ? rn.v : 0;
     if (win_mode != WIN_GIVEN) {
@@ -833,18 +845,21 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        it is stored, two at a time as 8 bytes (tw_be64), the payload's sum as it is, and
        the checksums are stored without a swap. The address sum is shared by the
        pseudo-header (RFC 9293 3.1) and the IPv4 header. */
-    uint64_t h01 = tw_be64((uint64_t)w0 << 32 | seq.v);
+    /* The sequence number alone: the ports, the word before it, come with the address
+       sum (below). */
+    uint64_t nseq = be32_wide(seq.v);
     uint64_t h23 = tw_be64((uint64_t)w2 << 32 | w3);
-    /* The addresses and their sum as prepared for the connection (tw_conn_out_prep). */
+    /* The addresses and their sum as prepared for the connection (tw_conn_out_prep),
+       the ports' word in the sum's upper half (tcp_conn.h out_asum). */
     assert(c->out_addr[0] == st->addr_net && c->out_addr[1] == tw_be32(c->raddr));
-    /* (under 2^18, taken as the 64-bit word it is: a 32-bit copy cost a zero-extending
-       move a segment, lifecycle +5) */
+    assert(c->out_asum >> 32 == tw_conn_out_ports(c->h.key));
     uint64_t addr_sum = c->out_asum;
     uint32_t tcp_len = hlen + len;
-    /* The words under 2^32 join with plain adds first (no carry out of 64 bits), then
-       the 8-byte words and the payload's sum with adds that carry around. */
+    /* The words under 2^32 join with plain adds first (no carry out of 64 bits: under
+       2^35), then the 8-byte words, the address and ports' sum first, and the payload's
+       sum with adds that carry around. */
     uint32_t h5 = tw_be32(0x0101080au); /* NOP, NOP, TS kind and length */
-    uint64_t sum = addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + tcp_len) + (ts ? h5 : 0);
+    uint64_t sum = nseq + tw_cksum_be16_native(TW_IPPROTO_TCP + tcp_len) + (ts ? h5 : 0);
     uint64_t h67 = 0;
     if (ts) {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
@@ -856,20 +871,38 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
     /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
        a constant, is left out of it). */
-    memcpy(tcp, &h01, 8);
+    /* The ports from the sum's word itself, stored whole where its upper half is the
+       TCP header's first word: its lower half then lies where the IPv4 header's
+       destination (little-endian) or the sequence number (big-endian) goes, stored
+       after it. One store, where making the word took four steps a segment. */
+    if (tw_cksum_little_endian()) {
+        memcpy(tcp - 4, &addr_sum, 8);
+    } else {
+        memcpy(tcp, &addr_sum, 8);
+    }
+    uint32_t nseq32 = (uint32_t)nseq;
+    memcpy(tcp + 4, &nseq32, 4);
     memcpy(tcp + 8, &h23, 8);
     tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
                         TW_IPV4_ATOMIC_ID);
-    if (short_copy && ts) {
+    if (short_copy && !ts) {
+        /* (as below, h23 the one word read back: no payload sum kept in a register
+           across the header's making, which took a callee-saved one in the senders'
+           builders; lifecycle -1 with cksum.h's tail) */
+        sum = tw_cksum_copy_short_word(tcp + hlen, c->snd.buf + pos, len, addr_sum, pkt,
+                                       TW_IPV4_HDR_LEN + 8, sum);
+    } else if (short_copy && ts) {
         /* (h23 and h67 read back from the packet, where they lie at constant offsets from
            pkt, which is kept for the netdev's call anyway: given as values, GCC stored
            them on the stack across the copy's jump, cksum.h) */
-        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + pos, len, h01,
+        sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + pos, len, addr_sum,
                                         pkt, TW_IPV4_HDR_LEN + 8, TW_IPV4_HDR_LEN + 24, sum);
     } else if (__builtin_constant_p(len) && len == 0) {
-        sum = ts ? tw_cksum_add64x3_last(h01, h23, h67, sum) : tw_cksum_add64x2_last(h01, h23, sum);
+        sum = ts ? tw_cksum_add64x3_last(addr_sum, h23, h67, sum)
+                 : tw_cksum_add64x2_last(addr_sum, h23, sum);
     } else {
-        sum = ts ? tw_cksum_add64x4_last(h01, h23, h67, psum, sum) : tw_cksum_add64x3_last(h01, h23, psum, sum);
+        sum = ts ? tw_cksum_add64x4_last(addr_sum, h23, h67, psum, sum)
+                 : tw_cksum_add64x3_last(addr_sum, h23, psum, sum);
     }
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
