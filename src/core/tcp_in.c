@@ -3201,9 +3201,10 @@ closing_ack_shape(const tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, tw_s
     /* (LAST-ACK has no out-of-order FIN noted: the peer's FIN came in order, which
        clears it, and one is noted only before that, in_process_fin) */
     assert(c->state != TW_STATE_LAST_ACK || !(c->flags & TW_F_OOO_FIN));
-    if ((s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
-        !(state == TW_STATE_FIN_WAIT_1 ? !(c->flags & (TW_F_OOO_FIN | TW_F_SYN_UNACKED))
-                                       : !(s->flags & TW_FIN)) ||
+    /* (LAST-ACK's shape has no FIN: asked in the flags' one test) */
+    if ((s->flags & (uint8_t)~(state == TW_STATE_FIN_WAIT_1 ? TW_PSH | TW_FIN : TW_PSH)) !=
+            TW_ACK ||
+        (state == TW_STATE_FIN_WAIT_1 && (c->flags & (TW_F_OOO_FIN | TW_F_SYN_UNACKED))) ||
         s->data_len != 0 || !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o)) {
         return false;
     }
