@@ -3859,10 +3859,20 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
 /* Inline: in the usual packet's function (input_unsummed) the segments header prediction
    does not take -- a SYN+ACK, the closing ACKs -- then cost no frame of their own. `h` is
    s->h, given apart as fast_ok takes it, and `st` c's stack (the caller's, in a register). */
-static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
-                                                        const tw_tcp_hdr *h, bool may_trace)
+static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_seg *s,
+                                                               const tw_tcp_usual *u,
+                                                               uint64_t sum);
+/* (`u`, `sum`: for the usual packet's function, its segment not yet summed (NULL: summed),
+   whose checksum is asked here before any step acts, after the closing ACK's shape,
+   which has no payload: a closing ACK's sum then asks no payload, usual_sum_ok's test;
+   measured: lifecycle -2 instr, with fast_ok's state test then a load the steps here
+   use again) */
+static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_socket *c,
+                                                            tw_seg *s, const tw_tcp_hdr *h,
+                                                            bool may_trace, const tw_tcp_usual *u,
+                                                            uint64_t sum)
 {
-    assert(c->st == st && (may_trace || !st->cfg.trace));
+    assert(c->st == st && (may_trace || !st->cfg.trace) && (!u || !may_trace));
     if (may_trace) {
         tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     }
@@ -3875,6 +3885,9 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
+        if (u && !usual_sum_ok(st, s, u, sum)) {
+            return false;
+        }
         /* (the usual SYN+ACK's flags, in_syn_sent's first test, passes the bad
            combinations' test: asked only for the others) */
         bool usual = syn_sent_usual(s);
@@ -3900,17 +3913,35 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
        changes a deadline that the wheel is not told of there). */
     /* (the state asked once, a copy of the closing ACK's steps for each of its two
        states: measured: lifecycle -5 instr against asking it in each step) */
+    /* (a closing ACK's shape has no payload: its sum is the headers' alone) */
     bool closing = false;
     if (c->state == TW_STATE_FIN_WAIT_1) {
         closing = closing_ack_shape(c, s, h, TW_STATE_FIN_WAIT_1);
+        if (closing && u) {
+            assert(u->payload_len == 0);
+            if (!tw_cksum_native_ok_nz(sum)) {
+                return false;
+            }
+            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+        }
         if (closing && closing_ack_last(st, c, s, h, may_trace, TW_STATE_FIN_WAIT_1)) {
             return true;
         }
     } else if (c->state == TW_STATE_LAST_ACK) {
         closing = closing_ack_shape(c, s, h, TW_STATE_LAST_ACK);
+        if (closing && u) {
+            assert(u->payload_len == 0);
+            if (!tw_cksum_native_ok_nz(sum)) {
+                return false;
+            }
+            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+        }
         if (closing && closing_ack_last(st, c, s, h, may_trace, TW_STATE_LAST_ACK)) {
             return true;
         }
+    }
+    if (u && !closing && !usual_sum_ok(st, s, u, sum)) {
+        return false;
     }
     closing = closing && closing_ack_in(c, s);
     assert(!closing || !tw_tcp_flags_bad(s->flags));
@@ -3926,6 +3957,12 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
     }
     timer_release(st, c);
     return true;
+}
+
+static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                        const tw_tcp_hdr *h, bool may_trace)
+{
+    return in_conn_sum(st, c, s, h, may_trace, NULL, 0);
 }
 
 /* The segment from its header: `h` for the window, options and ports (all that is read
@@ -4308,11 +4345,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         fast_do(st, c, s, h, true, false);
         return true;
     }
-    if (!usual_sum_ok(st, s, u, sum)) {
-        return false;
-    }
-    /* what input_demux does with it (fast_ok said no above), the flags asked there */
-    return in_conn(st, c, s, h, false);
+    /* what input_demux does with it (fast_ok said no above), the flags asked there, its
+       checksum asked there too (in_conn_sum) */
+    return in_conn_sum(st, c, s, h, false, u, sum);
 }
 
 /* The usual packet's parse and input in one function: one frame and one call per
