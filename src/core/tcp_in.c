@@ -3847,8 +3847,10 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         if (!(c->flags & TW_F_CHILD) && st->cfg.notify) {
             assert(c->state == TW_STATE_ESTABLISHED &&
                    !(c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_PEER_FIN)));
-            unsigned ev = TW_EV_CONNECTED | (c->rcv.len != 0 ? TW_EV_READABLE : 0u) |
-                          (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u);
+            /* (the two terms added, no bit in common: GCC then makes them with one lea
+               rather than an or of each made apart; measured: lifecycle -2 instr) */
+            unsigned ev = (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u) +
+                          (c->rcv.len != 0 ? TW_EV_CONNECTED | TW_EV_READABLE : TW_EV_CONNECTED);
             assert(ev == tw_conn_events(c));
             st->cfg.notify(c, ev, st->cfg.notify_ud);
         }
