@@ -3784,8 +3784,17 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
                 return false;
             }
         }
-    } else if (tw_seq_eq(s->ack, c->snd_una) && !(s->flags & TW_FIN)) {
-        return false; /* a duplicate ACK (or a window probe's answer) */
+    } else if (tw_seq_eq(s->ack, c->snd_una)) {
+        /* (the flags loaded again here, from s hidden by an empty asm: kept from the
+           first test, their register was copied before it on every segment; measured:
+           lifecycle -2 instr) */
+        const tw_seg *sf = s;
+#if defined(__GNUC__)
+        __asm__("" : "+r"(sf));
+#endif
+        if (!(sf->flags & TW_FIN)) {
+            return false; /* a duplicate ACK (or a window probe's answer) */
+        }
     }
     return true;
 }
