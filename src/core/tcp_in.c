@@ -1288,6 +1288,11 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
         }
         return syn_sent_accept(st, c, s, h, may_trace, true, false);
     }
+    /* (s hidden by an empty asm: the flags loaded again for the other segments' tests,
+       the usual test's register then not copied before it: see flags_bad_again) */
+#if defined(__GNUC__)
+    __asm__("" : "+r"(s));
+#endif
     bool has_ack = (s->flags & TW_ACK) != 0;
     /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
        here: only the SYN was sent, and its first sending (in connect, before any segment
