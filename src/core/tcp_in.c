@@ -1135,10 +1135,16 @@ req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_tr
         }
         /* (the usual parse leaves the flags to the steps: the usual shape's test above
            refuses every bad combination, so only the others ask them) */
-        if (!may_trace && tw_tcp_flags_bad(s->flags)) {
+        if (!may_trace && flags_bad_again(s)) {
             return usual_flags_bad(st);
         }
-        if (!req_checks(st, r, s, rcv_nxt)) {
+        /* (RCV.NXT made again from the entry hidden by an empty asm: kept from the usual
+           test, its register was copied before it: see flags_bad_again) */
+        const tw_reqsk *rr = r;
+#if defined(__GNUC__)
+        __asm__("" : "+r"(rr));
+#endif
+        if (!req_checks(st, r, s, tw_seq_make(rr->irs + 1))) {
             return true;
         }
     }
