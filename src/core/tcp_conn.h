@@ -1843,9 +1843,14 @@ static inline int tw_conn_timeout_err(const tw_socket *c)
    tw_conn_alloc zeroed it, and its timer held by no segment's steps, so the wheel is
    told of the keepalive deadline here. */
 /* (`una`: c->snd_una, given apart by a caller that has it in a register) */
-static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq una)
+/* (`may_ka` false, a constant: the caller knows c has no keepalive, TW_F_KEEPALIVE
+   clear, and the test is left out) */
+static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st, tw_socket *c,
+                                                                    bool child, tw_seq una,
+                                                                    bool may_ka)
 {
     assert(c->st == st); /* (given apart by its caller, which has it in a register) */
+    assert(may_ka || !(c->flags & TW_F_KEEPALIVE));
     assert(tw_seq_eq(una, c->snd_una));
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
@@ -1866,7 +1871,7 @@ static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq
     /* Keepalive runs only once synchronized (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has
        one to start. */
-    if (c->flags & TW_F_KEEPALIVE) {
+    if (may_ka && (c->flags & TW_F_KEEPALIVE)) {
         tw_keepalive_reset(c);
         if (child) {
             tw_conn_timer_update_unheld(st, c);
@@ -1874,6 +1879,11 @@ static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq
     }
     assert(c->ka_sent == 0);
     assert(c->ka_at == TW_TIME_NEVER || (c->flags & TW_F_KEEPALIVE));
+}
+
+static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq una)
+{
+    tw_cc_init_una_ka(st, c, child, una, true);
 }
 
 static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)
