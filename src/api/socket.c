@@ -1772,13 +1772,11 @@ int tw_socket_close(tw_socket *s, tw_time now)
     const tw_stack *st = s->st;
     /* The next state by a table, which answers 0 (CLOSED) for a state other than the two
        of the usual close: one load for both the state's test and its next (the choice of
-       two took four steps, the state's own test by a mask three more). */
-    static const uint8_t after_close[TW_STATE_COUNT_] = {
-        [TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1, /* S10 */
-        [TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK,    /* S13 */
-    };
+       two took four steps, the state's own test by a mask three more). The stack's copy
+       (stack.h close_next), read off the stack's address, which close has in a register:
+       a static table's address took one more step (lifecycle -2 instr). */
     assert(s->state < TW_STATE_COUNT_);
-    unsigned next = after_close[s->state];
+    unsigned next = st->close_next[s->state];
     if (__builtin_expect(next != 0 &&
                              !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
                                            TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST |

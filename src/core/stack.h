@@ -160,6 +160,10 @@ struct tw_stack {
        a traced stack, whose closes all go the general way, which traces. Fixed at
        tw_stack_new, as cfg is: the two tests of the usual close are one compare. */
     size_t close_plain_below;
+    /* close()'s next state by the state (socket.c tw_socket_close): FIN-WAIT-1 for
+       ESTABLISHED (S10), LAST-ACK for CLOSE-WAIT (S13), 0 (CLOSED) for every other state,
+       which the usual close does not take. Set by tw_conn_tmpl_init. */
+    uint8_t close_next[TW_STATE_COUNT_];
     /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
        for 0), and 0 for a traced stack; fixed at tw_stack_new. */
     size_t connect_plain_below;

@@ -157,6 +157,10 @@ void tw_conn_tmpl_init(tw_stack *st)
     c.rto = st->cfg.rto_initial;
     c.sndbuf_cap = st->cfg.sndbuf;
     c.rcvbuf_cap = st->cfg.rcvbuf;
+    /* (not the template's, but set with it, once per stack: close()'s table) */
+    memset(st->close_next, 0, sizeof(st->close_next));
+    st->close_next[TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1; /* S10 */
+    st->close_next[TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK;    /* S13 */
     static const size_t at[5] = {TMPL_FLAGS, TMPL_MSS, TMPL_RTO, TMPL_SNDBUF, TMPL_RCVBUF};
     for (size_t i = 0; i < 5; i++) {
         memcpy(st->conn_tmpl[i], (const uint8_t *)&c + at[i], 16);
