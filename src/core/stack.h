@@ -150,6 +150,9 @@ struct tw_stack {
        16-byte ones. */
     uint64_t conn_wide[6][4];
     bool conn_wide_on;
+    /* tw_socket_open's object (tcp_conn.h tw_conn_open): tw_conn_open_wide with AVX2,
+       tw_conn_open_narrow without; set by tw_conn_tmpl_init. */
+    int (*conn_open)(struct tw_stack *st, struct tw_socket **out);
 
     uint64_t next_conn_id;
     uint32_t port_counter;

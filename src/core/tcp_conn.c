@@ -179,6 +179,12 @@ void tw_conn_tmpl_init(tw_stack *st)
     }
     st->conn_wide_on = __builtin_cpu_supports("avx2");
 #endif
+    st->conn_open = tw_conn_open_narrow;
+#if TW_CONN_WIDE
+    if (st->conn_wide_on) {
+        st->conn_open = tw_conn_open_wide;
+    }
+#endif
 }
 
 #if TW_CONN_WIDE
@@ -245,6 +251,17 @@ __attribute__((noinline)) tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t i
 tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id)
 {
     return tw_conn_alloc_in(st, id, false);
+}
+
+/* (tcp_conn.h tw_conn_open: a machine without AVX2's, by st->conn_open) */
+int tw_conn_open_narrow(tw_stack *st, tw_socket **out)
+{
+    if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
+        return tw_conn_open_slow(st, out);
+    }
+    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
+                        (uint32_t)++st->next_conn_id);
+    return 0;
 }
 
 /* (out of line, as conn_alloc_slow) */

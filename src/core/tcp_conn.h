@@ -812,23 +812,16 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
 }
 /* tw_conn_open with the free list empty (tcp_conn.c). */
 int tw_conn_open_slow(tw_stack *st, tw_socket **out);
+/* tw_conn_open's usual steps without AVX2 (tcp_conn.c): st->conn_open then. */
+int tw_conn_open_narrow(tw_stack *st, tw_socket **out);
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
-   TW_ERR_NOMEM. Inline: its usual case, a connection object on the free list, makes no
-   call at all, and the others tail-call tw_conn_open_slow (open then keeps no register
-   across a call for `out`). With AVX2, all of it is tw_conn_open_wide's, tail-called. */
+   TW_ERR_NOMEM. By the stack's pointer (stack.h conn_open), fixed at tw_stack_new:
+   tw_conn_open_wide with AVX2, else tw_conn_open_narrow; each makes no call in its usual
+   case, a connection object on the free list, and tail-calls tw_conn_open_slow in the
+   others. (One indirect jump where the AVX2 flag's test and a jump took three steps.) */
 static inline __attribute__((always_inline)) int tw_conn_open(tw_stack *st, tw_socket **out)
 {
-#if TW_CONN_WIDE
-    if (st->conn_wide_on) {
-        return tw_conn_open_wide(st, out);
-    }
-#endif
-    if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
-        return tw_conn_open_slow(st, out);
-    }
-    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
-                        (uint32_t)++st->next_conn_id);
-    return 0;
+    return st->conn_open(st, out);
 }
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
