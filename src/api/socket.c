@@ -110,10 +110,12 @@ static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port)
 
 /* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
    bind (the leaf in place) makes no call and saves no register. */
-static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
+static __attribute__((noinline)) int bind_new_leaf(tw_socket *s)
 {
+    uint16_t port = s->lport; /* (bind_port's: taken back if the bind fails) */
     tw_port *p = tw_port_new(s->st, port);
     if (!p) {
+        s->lport = 0;
         return TW_ERR_NOMEM;
     }
     bind_to(s, p, port);
@@ -127,9 +129,11 @@ static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
    them all (listener_stop, timewait.c make_in), each counted with its own SO_REUSEADDR, as
    Linux's TIME-WAIT socket keeps its socket's (tw_reuse). Out of line, as
    bind_new_leaf. */
-static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port)
+static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p)
 {
+    uint16_t port = s->lport; /* (bind_port's: taken back if the bind fails) */
     if (tw_port_listener(s->st, port) || !(s->flags & TW_F_REUSE) || p->nreuse != p->nbound) {
+        s->lport = 0;
         return TW_ERR_ADDRINUSE;
     }
     bind_to(s, p, port);
@@ -143,9 +147,15 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     /* (the number widened once: GCC's 16-bit shift for the leaf's index had a mask
        after it, and the entry's index was worked out twice) */
     uint32_t pn = port;
+    /* The port goes to the socket first, where the rare ways (bind_new_leaf, bind_shared)
+       read it, and take it back when the bind fails: a socket not bound has none (0:
+       asserted), so they pass no port of their own, which GCC otherwise kept widened in
+       a register of its own for them (lifecycle -1 instr). */
+    assert(s->lport == 0);
+    s->lport = port;
     tw_port_leaf *l = s->st->ports[pn / TW_PORT_LEAF];
     if (!l) {
-        return bind_new_leaf(s, port);
+        return bind_new_leaf(s);
     }
     tw_port *p = &l->p[pn % TW_PORT_LEAF]; /* (tw_port_get) */
     /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
@@ -154,7 +164,7 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
        nbound > 0. (The listener then read only for a port in use: bind's usual port is
        free.) */
     if (__builtin_expect(p->nbound != 0, 0)) {
-        return bind_shared(s, p, port);
+        return bind_shared(s, p);
     }
     /* A port not in use is all zero (tw_port_get, tw_port_unref): bind_to's counts as
        stores. Nothing holds it: the connections and TIME-WAIT records left on a port
@@ -165,7 +175,6 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     p->nbound = 1;
     _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
     p->nreuse = f >> 31; /* (TW_F_REUSE) */
-    s->lport = port;
     s->flags = f | TW_F_BOUND;
     return 0;
 }
