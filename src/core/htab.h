@@ -46,13 +46,14 @@ typedef struct tw_htab {
     uint64_t seed;
     tw_mem *m;    /* for shrinking on removal */
     uint32_t min; /* initial buckets: never shrinks below */
+    bool fixed;   /* no shrinking (teardown walks the buckets while removing): set through
+                     tw_htab_set_fixed */
     /* The count below which a removal halves the table: a quarter of the buckets, or 0
        at the minimum size or while fixed (tw_htab_shrink_at_set, after every change of
        the three). Kept so that a removal's test is one compare with the count it has
-       just decremented. */
-    uint32_t shrink_at;
-    bool fixed;   /* no shrinking (teardown walks the buckets while removing): set through
-                     tw_htab_set_fixed */
+       just decremented; of the count's type, so that the compare reads it from memory
+       (as a 32-bit number it took a load of its own to widen it; lifecycle -2 instr). */
+    size_t shrink_at;
 } tw_htab;
 
 /* A TIME-WAIT bucket: the chain's first record, and one bit per record in the chain
@@ -109,8 +110,7 @@ static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lpo
 static inline void tw_htab_shrink_at_set(tw_htab *h)
 {
     size_t buckets = h->mask + 1;
-    /* (a quarter of the buckets fits: a table of 2^34 buckets would need 128 GiB) */
-    h->shrink_at = buckets > h->min && !h->fixed ? (uint32_t)(buckets / 4) : 0;
+    h->shrink_at = buckets > h->min && !h->fixed ? buckets / 4 : 0;
 }
 
 static inline void tw_htab_set_fixed(tw_htab *h, bool fixed)
