@@ -1335,6 +1335,20 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
        usual read's lowered buffer limit's and out-of-order bytes', whose reads are
        recv_copy's, below) */
     uint32_t other = TW_F_SHUT_RD | TW_F_LISTENER | TW_F_BUF_LOWERED | TW_F_HOLES;
+    /* Most often the readable bytes start at the ring's front (a read that takes
+       everything starts the ring over there, recv_all_read, and so does a fresh ring's
+       first segment): the bytes are then in one piece, with no room to the end to work
+       out. That usual read (all of 16 to 64 readable bytes, from the front) is asked
+       first, its size's test leading: that test tells that there are bytes, and nothing
+       of n's working out below is needed when all are read (lifecycle -3 instr: the
+       test of an empty ring, made only after it, costs the end of stream's read one) */
+    uint32_t len = s->rcv.len;
+    if (__builtin_expect(len - 16 <= 48 && !(f & other) && cap >= len && s->rcv.head == 0, 1)) {
+        assert(len <= s->rcv.cap);
+        tw_copy(buf, s->rcv.buf, len); /* (in line: no call) */
+        recv_all_read(s, f);
+        return (tw_ssize)len;
+    }
     if (__builtin_expect(s->rcv.len > 0 && !(f & other), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The usual read: the buffer limit not lowered (asked above: the space left is
@@ -1345,16 +1359,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            last, after the call's end (the copy calls no hook), as a tail call: recv then
            keeps nothing across a call and saves no register. Every other read is
            recv_copy's. */
-        /* Most often the readable bytes start at the ring's front (a read that takes
-           everything starts the ring over there, recv_all_read, and so does a fresh
-           ring's first segment): the bytes are then in one piece, with no room to the
-           end to work out. */
-        if (__builtin_expect(n == s->rcv.len && s->rcv.head == 0 && n - 16 <= 48, 1)) {
-            assert(n <= s->rcv.cap);
-            tw_copy(buf, s->rcv.buf, n); /* (in line: no call) */
-            recv_all_read(s, f);
-            return (tw_ssize)n;
-        }
+        /* (16 to 64 bytes from the ring's front, all read: taken above) */
         bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
