@@ -766,7 +766,8 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). The
            TIME-WAIT table's hash is the same (stack.c). */
-        uint64_t hash = tw_htab_hash(&st->conns, s->h.key);
+        uint64_t key = s->h.key;
+        uint64_t hash = tw_htab_hash(&st->conns, key);
         tw_timewait_prefetch(st, hash);
         /* tw_isn_ts's steps. tw_tuple_hash's usual case in line (the peer of the last
            hash: its first word already taken in, stack.h isn_mid), the SipHash-2-4 rounds
@@ -777,7 +778,12 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
         if (!known) {
             return connect_new_peer(s, addr, port, hash);
         }
-        uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, (uint32_t)s->lport << 16 | port);
+        /* (the hash's last word, lport << 16 | rport, as the key's low half turned by 16
+           bits, tw_tuple_key: one rotate where the ports' load, shift and or took three,
+           and the port's widening one more; lifecycle -2 instr) */
+        assert((uint32_t)key == ((uint32_t)port << 16 | s->lport));
+        uint32_t lr = (uint32_t)key << 16 | (uint32_t)key >> 16;
+        uint64_t h = tw_siphash_3x32_mid(&st->isn_mid, lr);
         return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash, plain);
     }
     leave(st);
