@@ -419,7 +419,7 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
 static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
                                                                uint32_t iss, uint64_t hash,
                                                                tw_hnode **slot, uint8_t *tag,
-                                                               bool usual)
+                                                               unsigned tagv, bool usual)
 {
     assert(st == s->st); /* (the caller's, in a register) */
     /* The receive window's scale and the send MSS until the SYN+ACK tells (S4): a fresh
@@ -441,7 +441,15 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     if (usual) {
         /* (tw_htab_insert_hashed's case, the tags there, and the bucket's slot and tag
            byte: connect's lookup asked and found them) */
-        tw_htab_push_tagged_at(&st->conns, slot, tag, &s->h, hash);
+        /* (tw_htab_push_tagged_at's steps, the tag byte's new value made by the caller from
+           the byte it read: one bit set in a register, where the byte's or in memory took
+           a shift of a one first; lifecycle -1 instr) */
+        assert(slot == &st->conns.b[(size_t)hash & st->conns.mask] &&
+               tag == &st->conns.tag[(size_t)hash & st->conns.mask] &&
+               tagv == (*tag | tw_htab_tag_bit(hash)));
+        s->h.next = *slot;
+        *slot = &s->h;
+        *tag = (uint8_t)tagv;
         st->conns.count++;
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
@@ -495,7 +503,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
 static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
                                                          uint64_t hash)
 {
-    return connect_start(s->st, s, iss, hash, NULL, NULL, false);
+    return connect_start(s->st, s, iss, hash, NULL, NULL, 0, false);
 }
 
 /* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
@@ -557,17 +565,20 @@ static inline __attribute__((always_inline)) int connect_tag_start(tw_stack *st,
     size_t bi = (size_t)hash & st->conns.mask;
     tw_hnode **slot = &st->conns.b[bi];
     uint8_t *tag = &st->conns.tag[bi];
-    if (((unsigned)*tag >> (hash >> 61)) & 1u) {
+    unsigned t = *tag, b = (unsigned)(hash >> 61);
+    if (__builtin_expect((t >> b) & 1u, 0)) {
         /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
-           the chain, and when it is empty, makes the tag exact (0) as its walk would. */
+           the chain, and when it is empty, makes the tag exact (0) as its walk would
+           (with the insert's bit: the byte stored once, by connect_start). Marked
+           unexpected: a tag byte without the bit then takes no jump. */
         if (*slot) {
             return connect_lookup(s, iss, hash);
         }
-        *tag = 0;
+        t = 0;
     } else {
         TW_PREFETCH(slot);
     }
-    return connect_start(st, s, iss, hash, slot, tag, true);
+    return connect_start(st, s, iss, hash, slot, tag, t | 1u << b, true);
 }
 
 /* connect of a bound socket whose 4-tuple the TIME-WAIT table's filter did not rule out:
