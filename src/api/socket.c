@@ -450,7 +450,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
         s->h.next = *slot;
         *slot = &s->h;
         *tag = (uint8_t)tagv;
-        st->conns.count++;
+        tw_htab_counted(&st->conns);
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
     }
