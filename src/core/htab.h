@@ -258,7 +258,7 @@ static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
         h->count--;
         /* The tag keeps this entry's bit until a lookup that it misleads walks the
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
-        assert(h->over + 1 == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
+        assert(h->over == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
         return --h->over < 0; /* (h->count < tw_htab_shrink_at(h)) */
     }
     return false;
@@ -277,7 +277,7 @@ static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
     }
     *pp = n->next; /* (n->next left as it is: tw_htab_unlink_hashed) */
     h->count--;
-    assert(h->over + 1 == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
+    assert(h->over == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
     return --h->over < 0; /* (h->count < tw_htab_shrink_at(h)) */
 }
 
