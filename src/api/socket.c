@@ -110,10 +110,12 @@ static inline void bind_to(tw_socket *s, tw_port *p, uint16_t port)
 
 /* A port whose leaf is not there yet: made, then taken. Out of line, so that the usual
    bind (the leaf in place) makes no call and saves no register. */
-static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
+static __attribute__((noinline)) int bind_new_leaf(tw_socket *s)
 {
+    uint16_t port = s->lport; /* (bind_port's: taken back if the bind fails) */
     tw_port *p = tw_port_new(s->st, port);
     if (!p) {
+        s->lport = 0;
         return TW_ERR_NOMEM;
     }
     bind_to(s, p, port);
@@ -127,9 +129,11 @@ static __attribute__((noinline)) int bind_new_leaf(tw_socket *s, uint16_t port)
    them all (listener_stop, timewait.c make_in), each counted with its own SO_REUSEADDR, as
    Linux's TIME-WAIT socket keeps its socket's (tw_reuse). Out of line, as
    bind_new_leaf. */
-static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p, uint16_t port)
+static __attribute__((noinline)) int bind_shared(tw_socket *s, tw_port *p)
 {
+    uint16_t port = s->lport; /* (bind_port's: taken back if the bind fails) */
     if (tw_port_listener(s->st, port) || !(s->flags & TW_F_REUSE) || p->nreuse != p->nbound) {
+        s->lport = 0;
         return TW_ERR_ADDRINUSE;
     }
     bind_to(s, p, port);
@@ -143,9 +147,15 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     /* (the number widened once: GCC's 16-bit shift for the leaf's index had a mask
        after it, and the entry's index was worked out twice) */
     uint32_t pn = port;
+    /* The port goes to the socket first, where the rare ways (bind_new_leaf, bind_shared)
+       read it, and take it back when the bind fails: a socket not bound has none (0:
+       asserted), so they pass no port of their own, which GCC otherwise kept widened in
+       a register of its own for them (lifecycle -1 instr). */
+    assert(s->lport == 0);
+    s->lport = port;
     tw_port_leaf *l = s->st->ports[pn / TW_PORT_LEAF];
     if (!l) {
-        return bind_new_leaf(s, port);
+        return bind_new_leaf(s);
     }
     tw_port *p = &l->p[pn % TW_PORT_LEAF]; /* (tw_port_get) */
     /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
@@ -154,7 +164,7 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
        nbound > 0. (The listener then read only for a port in use: bind's usual port is
        free.) */
     if (__builtin_expect(p->nbound != 0, 0)) {
-        return bind_shared(s, p, port);
+        return bind_shared(s, p);
     }
     /* A port not in use is all zero (tw_port_get, tw_port_unref): bind_to's counts as
        stores. Nothing holds it: the connections and TIME-WAIT records left on a port
@@ -165,7 +175,6 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     p->nbound = 1;
     _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
     p->nreuse = f >> 31; /* (TW_F_REUSE) */
-    s->lport = port;
     s->flags = f | TW_F_BOUND;
     return 0;
 }
@@ -410,7 +419,7 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
 static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
                                                                uint32_t iss, uint64_t hash,
                                                                tw_hnode **slot, uint8_t *tag,
-                                                               bool usual)
+                                                               unsigned tagv, bool usual)
 {
     assert(st == s->st); /* (the caller's, in a register) */
     /* The receive window's scale and the send MSS until the SYN+ACK tells (S4): a fresh
@@ -432,8 +441,16 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     if (usual) {
         /* (tw_htab_insert_hashed's case, the tags there, and the bucket's slot and tag
            byte: connect's lookup asked and found them) */
-        tw_htab_push_tagged_at(&st->conns, slot, tag, &s->h, hash);
-        st->conns.count++;
+        /* (tw_htab_push_tagged_at's steps, the tag byte's new value made by the caller from
+           the byte it read: one bit set in a register, where the byte's or in memory took
+           a shift of a one first; lifecycle -1 instr) */
+        assert(slot == &st->conns.b[(size_t)hash & st->conns.mask] &&
+               tag == &st->conns.tag[(size_t)hash & st->conns.mask] &&
+               tagv == (*tag | tw_htab_tag_bit(hash)));
+        s->h.next = *slot;
+        *slot = &s->h;
+        *tag = (uint8_t)tagv;
+        tw_htab_counted(&st->conns);
     } else {
         tw_htab_insert_hashed(&st->conns, &st->mem, &s->h, hash);
     }
@@ -486,7 +503,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
 static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
                                                          uint64_t hash)
 {
-    return connect_start(s->st, s, iss, hash, NULL, NULL, false);
+    return connect_start(s->st, s, iss, hash, NULL, NULL, 0, false);
 }
 
 /* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
@@ -548,17 +565,20 @@ static inline __attribute__((always_inline)) int connect_tag_start(tw_stack *st,
     size_t bi = (size_t)hash & st->conns.mask;
     tw_hnode **slot = &st->conns.b[bi];
     uint8_t *tag = &st->conns.tag[bi];
-    if (((unsigned)*tag >> (hash >> 61)) & 1u) {
+    unsigned t = *tag, b = (unsigned)(hash >> 61);
+    if (__builtin_expect((t >> b) & 1u, 0)) {
         /* A tag bit left by a connection gone (tw_htab_find_hashed): the lookup reads
-           the chain, and when it is empty, makes the tag exact (0) as its walk would. */
+           the chain, and when it is empty, makes the tag exact (0) as its walk would
+           (with the insert's bit: the byte stored once, by connect_start). Marked
+           unexpected: a tag byte without the bit then takes no jump. */
         if (*slot) {
             return connect_lookup(s, iss, hash);
         }
-        *tag = 0;
+        t = 0;
     } else {
         TW_PREFETCH(slot);
     }
-    return connect_start(st, s, iss, hash, slot, tag, true);
+    return connect_start(st, s, iss, hash, slot, tag, t | 1u << b, true);
 }
 
 /* connect of a bound socket whose 4-tuple the TIME-WAIT table's filter did not rule out:
@@ -757,7 +777,8 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
            hash the ISN while it comes (the ISN is wasted only when connect fails). The
            TIME-WAIT table's hash is the same (stack.c). */
-        uint64_t hash = tw_htab_hash(&st->conns, s->h.key);
+        uint64_t key = s->h.key;
+        uint64_t hash = tw_htab_hash(&st->conns, key);
         tw_timewait_prefetch(st, hash);
         /* tw_isn_ts's steps. tw_tuple_hash's usual case in line (the peer of the last
            hash: the block's first half kept, stack.h isn_mid), the AES rounds here
@@ -768,7 +789,12 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
         if (!known) {
             return connect_new_peer(s, addr, port, hash);
         }
-        uint64_t h = tw_isn_prf_mid(st, (uint32_t)s->lport << 16 | port);
+        /* (the hash's last word, lport << 16 | rport, as the key's low half turned by 16
+           bits, tw_tuple_key: one rotate where the ports' load, shift and or took three,
+           and the port's widening one more; lifecycle -2 instr) */
+        assert((uint32_t)key == ((uint32_t)port << 16 | s->lport));
+        uint32_t lr = (uint32_t)key << 16 | (uint32_t)key >> 16;
+        uint64_t h = tw_isn_prf_mid(st, lr);
         return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash, plain);
     }
     leave(st);
@@ -1326,6 +1352,20 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
        usual read's lowered buffer limit's and out-of-order bytes', whose reads are
        recv_copy's, below) */
     uint32_t other = TW_F_SHUT_RD | TW_F_LISTENER | TW_F_BUF_LOWERED | TW_F_HOLES;
+    /* Most often the readable bytes start at the ring's front (a read that takes
+       everything starts the ring over there, recv_all_read, and so does a fresh ring's
+       first segment): the bytes are then in one piece, with no room to the end to work
+       out. That usual read (all of 16 to 64 readable bytes, from the front) is asked
+       first, its size's test leading: that test tells that there are bytes, and nothing
+       of n's working out below is needed when all are read (lifecycle -1 instr; bulk
+       +0.7 per KiB, whose larger reads pay the size's test on their way) */
+    uint32_t len = s->rcv.len;
+    if (__builtin_expect(len - 16 <= 48 && !(f & other) && cap >= len && s->rcv.head == 0, 1)) {
+        assert(len <= s->rcv.cap);
+        tw_copy(buf, s->rcv.buf, len); /* (in line: no call) */
+        recv_all_read(s, f);
+        return (tw_ssize)len;
+    }
     if (__builtin_expect(s->rcv.len > 0 && !(f & other), 1)) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
         /* The usual read: the buffer limit not lowered (asked above: the space left is
@@ -1336,16 +1376,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            last, after the call's end (the copy calls no hook), as a tail call: recv then
            keeps nothing across a call and saves no register. Every other read is
            recv_copy's. */
-        /* Most often the readable bytes start at the ring's front (a read that takes
-           everything starts the ring over there, recv_all_read, and so does a fresh
-           ring's first segment): the bytes are then in one piece, with no room to the
-           end to work out. */
-        if (__builtin_expect(n == s->rcv.len && s->rcv.head == 0 && n - 16 <= 48, 1)) {
-            assert(n <= s->rcv.cap);
-            tw_copy(buf, s->rcv.buf, n); /* (in line: no call) */
-            recv_all_read(s, f);
-            return (tw_ssize)n;
-        }
+        /* (16 to 64 bytes from the ring's front, all read: taken above) */
         bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
         if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
             tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
@@ -1772,13 +1803,11 @@ int tw_socket_close(tw_socket *s, tw_time now)
     const tw_stack *st = s->st;
     /* The next state by a table, which answers 0 (CLOSED) for a state other than the two
        of the usual close: one load for both the state's test and its next (the choice of
-       two took four steps, the state's own test by a mask three more). */
-    static const uint8_t after_close[TW_STATE_COUNT_] = {
-        [TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1, /* S10 */
-        [TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK,    /* S13 */
-    };
+       two took four steps, the state's own test by a mask three more). The stack's copy
+       (stack.h close_next), read off the stack's address, which close has in a register:
+       a static table's address took one more step (lifecycle -2 instr). */
     assert(s->state < TW_STATE_COUNT_);
-    unsigned next = after_close[s->state];
+    unsigned next = st->close_next[s->state];
     if (__builtin_expect(next != 0 &&
                              !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
                                            TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST |

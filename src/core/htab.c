@@ -138,7 +138,7 @@ void tw_htab_insert_grow(tw_htab *h, tw_mem *m, tw_hnode *n, uint64_t hash)
 {
     resize(h, m, (h->mask + 1) * 2);
     tw_htab_push_hashed(h, n, hash);
-    h->count++;
+    tw_htab_counted(h);
 }
 
 void tw_htab_insert(tw_htab *h, tw_mem *m, tw_hnode *n)

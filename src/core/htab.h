@@ -46,13 +46,14 @@ typedef struct tw_htab {
     uint64_t seed;
     tw_mem *m;    /* for shrinking on removal */
     uint32_t min; /* initial buckets: never shrinks below */
-    /* The count below which a removal halves the table: a quarter of the buckets, or 0
-       at the minimum size or while fixed (tw_htab_shrink_at_set, after every change of
-       the three). Kept so that a removal's test is one compare with the count it has
-       just decremented. */
-    uint32_t shrink_at;
     bool fixed;   /* no shrinking (teardown walks the buckets while removing): set through
                      tw_htab_set_fixed */
+    /* The count less the count below which a removal halves the table (a quarter of
+       the buckets, or 0 at the minimum size or while fixed: tw_htab_shrink_at_set,
+       after every change of the three), kept with the count (tw_htab_counted): a
+       removal's test is then the sign of its decrement in memory, where the count's
+       load, decrement, store and compare took five steps (lifecycle -2 instr). */
+    ptrdiff_t over;
 } tw_htab;
 
 /* A TIME-WAIT bucket: the chain's first record, and one bit per record in the chain
@@ -106,11 +107,21 @@ static inline uint64_t tw_tuple_key(uint32_t raddr, uint16_t rport, uint16_t lpo
     return (uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport;
 }
 
-static inline void tw_htab_shrink_at_set(tw_htab *h)
+/* The count below which a removal halves the table (tw_htab over). */
+static inline size_t tw_htab_shrink_at(const tw_htab *h)
 {
     size_t buckets = h->mask + 1;
-    /* (a quarter of the buckets fits: a table of 2^34 buckets would need 128 GiB) */
-    h->shrink_at = buckets > h->min && !h->fixed ? (uint32_t)(buckets / 4) : 0;
+    return buckets > h->min && !h->fixed ? buckets / 4 : 0;
+}
+static inline void tw_htab_shrink_at_set(tw_htab *h)
+{
+    h->over = (ptrdiff_t)h->count - (ptrdiff_t)tw_htab_shrink_at(h);
+}
+/* One node more in the table: its count, and over with it. */
+static inline void tw_htab_counted(tw_htab *h)
+{
+    h->count++;
+    h->over++;
 }
 
 static inline void tw_htab_set_fixed(tw_htab *h, bool fixed)
@@ -215,7 +226,7 @@ static inline void tw_htab_insert_hashed(tw_htab *h, tw_mem *m, tw_hnode *n, uin
         return;
     }
     tw_htab_push_hashed(h, n, hash);
-    h->count++;
+    tw_htab_counted(h);
 }
 
 /* tw_htab_insert_hashed for a table its caller knows has its tags (the connection
@@ -228,7 +239,7 @@ static inline void tw_htab_insert_tagged(tw_htab *h, tw_mem *m, tw_hnode *n, uin
         return;
     }
     tw_htab_push_tagged(h, n, hash);
-    h->count++;
+    tw_htab_counted(h);
 }
 
 /* tw_htab_remove_hashed's steps with the halving left to the caller: true when it is
@@ -247,8 +258,8 @@ static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
         h->count--;
         /* The tag keeps this entry's bit until a lookup that it misleads walks the
            chain and clears it (tw_htab_find): no reading of the chain's other entries. */
-        assert(h->shrink_at == (h->mask + 1 > h->min && !h->fixed ? (h->mask + 1) / 4 : 0));
-        return h->count < h->shrink_at;
+        assert(h->over == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
+        return --h->over < 0; /* (h->count < tw_htab_shrink_at(h)) */
     }
     return false;
 }
@@ -266,8 +277,8 @@ static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
     }
     *pp = n->next; /* (n->next left as it is: tw_htab_unlink_hashed) */
     h->count--;
-    assert(h->shrink_at == (h->mask + 1 > h->min && !h->fixed ? (h->mask + 1) / 4 : 0));
-    return h->count < h->shrink_at;
+    assert(h->over == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
+    return --h->over < 0; /* (h->count < tw_htab_shrink_at(h)) */
 }
 
 /* `n`, of the same key as `old` (in the table), takes its place in its chain: the count,

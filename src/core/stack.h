@@ -154,6 +154,9 @@ struct tw_stack {
        16-byte ones. */
     uint64_t conn_wide[6][4];
     bool conn_wide_on;
+    /* tw_socket_open's object (tcp_conn.h tw_conn_open): tw_conn_open_wide with AVX2,
+       tw_conn_open_narrow without; set by tw_conn_tmpl_init. */
+    int (*conn_open)(struct tw_stack *st, struct tw_socket **out);
 
     uint64_t next_conn_id;
     uint32_t port_counter;
@@ -164,6 +167,10 @@ struct tw_stack {
        a traced stack, whose closes all go the general way, which traces. Fixed at
        tw_stack_new, as cfg is: the two tests of the usual close are one compare. */
     size_t close_plain_below;
+    /* close()'s next state by the state (socket.c tw_socket_close): FIN-WAIT-1 for
+       ESTABLISHED (S10), LAST-ACK for CLOSE-WAIT (S13), 0 (CLOSED) for every other state,
+       which the usual close does not take. Set by tw_conn_tmpl_init. */
+    uint8_t close_next[TW_STATE_COUNT_];
     /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
        for 0), and 0 for a traced stack; fixed at tw_stack_new. */
     size_t connect_plain_below;

@@ -157,6 +157,10 @@ void tw_conn_tmpl_init(tw_stack *st)
     c.rto = st->cfg.rto_initial;
     c.sndbuf_cap = st->cfg.sndbuf;
     c.rcvbuf_cap = st->cfg.rcvbuf;
+    /* (not the template's, but set with it, once per stack: close()'s table) */
+    memset(st->close_next, 0, sizeof(st->close_next));
+    st->close_next[TW_STATE_ESTABLISHED] = TW_STATE_FIN_WAIT_1; /* S10 */
+    st->close_next[TW_STATE_CLOSE_WAIT] = TW_STATE_LAST_ACK;    /* S13 */
     static const size_t at[5] = {TMPL_FLAGS, TMPL_MSS, TMPL_RTO, TMPL_SNDBUF, TMPL_RCVBUF};
     for (size_t i = 0; i < 5; i++) {
         memcpy(st->conn_tmpl[i], (const uint8_t *)&c + at[i], 16);
@@ -174,6 +178,12 @@ void tw_conn_tmpl_init(tw_stack *st)
         memcpy(st->conn_wide[i], (const uint8_t *)&c + wide[i], 32);
     }
     st->conn_wide_on = __builtin_cpu_supports("avx2");
+#endif
+    st->conn_open = tw_conn_open_narrow;
+#if TW_CONN_WIDE
+    if (st->conn_wide_on) {
+        st->conn_open = tw_conn_open_wide;
+    }
 #endif
 }
 
@@ -241,6 +251,17 @@ __attribute__((noinline)) tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t i
 tw_socket *tw_conn_alloc(tw_stack *st, uint32_t id)
 {
     return tw_conn_alloc_in(st, id, false);
+}
+
+/* (tcp_conn.h tw_conn_open: a machine without AVX2's, by st->conn_open) */
+int tw_conn_open_narrow(tw_stack *st, tw_socket **out)
+{
+    if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
+        return tw_conn_open_slow(st, out);
+    }
+    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
+                        (uint32_t)++st->next_conn_id);
+    return 0;
 }
 
 /* (out of line, as conn_alloc_slow) */
@@ -714,13 +735,15 @@ void tw_conn_timer_place(tw_socket *c)
        delayed-ACK timer a receiver arms for every other segment is cancelled by the ACK
        the next one sends. The waiting entry keeps the time itself (wheel.h lazy): its
        tick is worked out only if it is placed. */
-    /* (tw_wheel_arm_lazy_at's steps, its slow case timer_place_slow's) */
+    /* (tw_wheel_arm_lazy_at's steps, its slow case timer_place_slow's; c's own timer
+       waiting unplaced asked first: a bulk transfer's every ACK finds it so, and then
+       neither the wheel nor its lazy slot is read; bulk -0.9 instr per KiB) */
+    if (tw_timer_lazy(&c->timer)) {
+        c->timer.expires = d; /* the waiting one moves (or stays) */
+        return;
+    }
     tw_wheel *w = &c->st->wheel;
     if (c->timer.pprev || w->lazy) {
-        if (tw_timer_lazy(&c->timer)) {
-            c->timer.expires = d; /* the waiting one moves (or stays) */
-            return;
-        }
         if (c->timer.pprev && c->timer.expires == tw_time_to_tick(d)) {
             return; /* (placed at that tick already) */
         }

@@ -848,23 +848,16 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
 }
 /* tw_conn_open with the free list empty (tcp_conn.c). */
 int tw_conn_open_slow(tw_stack *st, tw_socket **out);
+/* tw_conn_open's usual steps without AVX2 (tcp_conn.c): st->conn_open then. */
+int tw_conn_open_narrow(tw_stack *st, tw_socket **out);
 /* tw_socket_open's step after its checks: tw_conn_alloc, the socket stored at *out; 0 or
-   TW_ERR_NOMEM. Inline: its usual case, a connection object on the free list, makes no
-   call at all, and the others tail-call tw_conn_open_slow (open then keeps no register
-   across a call for `out`). With AVX2, all of it is tw_conn_open_wide's, tail-called. */
+   TW_ERR_NOMEM. By the stack's pointer (stack.h conn_open), fixed at tw_stack_new:
+   tw_conn_open_wide with AVX2, else tw_conn_open_narrow; each makes no call in its usual
+   case, a connection object on the free list, and tail-calls tw_conn_open_slow in the
+   others. (One indirect jump where the AVX2 flag's test and a jump took three steps.) */
 static inline __attribute__((always_inline)) int tw_conn_open(tw_stack *st, tw_socket **out)
 {
-#if TW_CONN_WIDE
-    if (st->conn_wide_on) {
-        return tw_conn_open_wide(st, out);
-    }
-#endif
-    if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
-        return tw_conn_open_slow(st, out);
-    }
-    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
-                        (uint32_t)++st->next_conn_id);
-    return 0;
+    return st->conn_open(st, out);
 }
 /* Release everything the connection holds and the object itself. */
 void tw_conn_free(tw_socket *c);
@@ -1173,8 +1166,11 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
                              !(f & (TW_F_PEER_FIN | TW_F_SHUT_RD | TW_F_FIN_QUEUED)),
                          1)) {
         assert((f & TW_F_CONNECTED) && !s->err);
-        return TW_EV_CONNECTED | (s->rcv.len != 0 ? TW_EV_READABLE : 0) |
-               (s->snd.len < s->sndbuf_cap ? TW_EV_WRITABLE : 0);
+        /* (the mask as a sum: the compiler joins the constant and the two bits in one
+           lea, where the ors took a step more; lifecycle -1 instr) */
+        _Static_assert(TW_EV_READABLE == 1 && TW_EV_WRITABLE == 2, "the two tests' bits");
+        return TW_EV_CONNECTED + (unsigned)(s->rcv.len != 0) +
+               2u * (unsigned)(s->snd.len < s->sndbuf_cap);
     }
     /* The same for CLOSE-WAIT (the peer's FIN arrived: a usual lifecycle's server is
        told so), whose FIN is in (S11: TW_F_PEER_FIN, readable at end of stream). */

@@ -541,7 +541,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         req_insert_grow(st, r, hash);
     } else { /* (tw_htab_insert_tagged's steps, its growth apart) */
         tw_htab_push_tagged(&st->conns, &r->h, hash);
-        st->conns.count++;
+        tw_htab_counted(&st->conns);
     }
     st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
