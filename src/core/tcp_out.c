@@ -907,6 +907,14 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
+    if (at_head) {
+        /* (the held push's copy, tw_out_push_now_held_data: the stack read again from c
+           for the netdev's call, not kept from the start, and read again after it for
+           the RTO (push_now_in_as): only c then lives across the call, and the copy
+           saves no second register and sets up no stack frame (lifecycle -1 net: the two
+           loads against the frame's four instructions)) */
+        st = c->st;
+    }
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
@@ -2490,7 +2498,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                 /* (held: the caller sets the wheel entry from c's deadlines once the
                    segment is done, whatever changed: only the deadline here) */
                 assert(!leave && (st->timer_held == c || !st->timer_held));
-                c->rto_at = tw_time_add(st->now, c->rto);
+                c->rto_at = tw_time_add(c->st->now, c->rto); /* (c->st: emit_plain_body) */
             } else if (front) {
                 /* (front: no other deadline either, so c's wheel entry is not armed:
                    ack_carried stopped the delayed-ACK timer, misc_at is NEVER from
