@@ -907,12 +907,13 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
-    if (at_head) {
-        /* (the held push's copy, tw_out_push_now_held_data: the stack read again from c
-           for the netdev's call, not kept from the start, and read again after it for
-           the RTO (push_now_in_as): only c then lives across the call, and the copy
-           saves no second register and sets up no stack frame (lifecycle -1 net: the two
-           loads against the frame's four instructions)) */
+    if (at_head || front) {
+        /* (the held push's copy, tw_out_push_now_held_data, and send's first push's,
+           tw_out_send_first_push_leave: the stack read again from c for the netdev's
+           call, not kept from the start, and read again after it for the RTO and the
+           call's end (push_now_in_as): only c then lives across the call, and the copy
+           saves no second register and sets up no stack frame (lifecycle -1 net each:
+           the loads against the frame's four instructions)) */
         st = c->st;
     }
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
@@ -2505,7 +2506,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                    ESTABLISHED to CLOSE-WAIT, and send's test of the flags has sent a
                    keepalive socket elsewhere, socket.c send_open_extras) */
                 assert(leave && !(c->flags & TW_F_KEEPALIVE));
-                tw_rto_start_idle_as(st, c);
+                tw_rto_start_idle_as(c->st, c);
             } else {
                 tw_rto_start_inline_as(st, c, true, leave);
             }
@@ -2513,6 +2514,9 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
     } else {
         push_segs(c, ~0u, false);
         push_tail(c);
+    }
+    if (front) {
+        st = c->st; /* (as the held push's: emit_plain_body) */
     }
     if (leave) {
         assert(st->in_call);
