@@ -519,6 +519,21 @@ static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, con
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
+/* tw_be32 as a 64-bit value (its upper half zero), for a sum: on x86-64 GCC one bswap of
+   the 32-bit register, which clears the upper half, said so to the compiler (it added a
+   zero-extending move after its own: lifecycle -4). */
+static inline uint64_t be32_wide(uint32_t v)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t r = v;
+    __asm__("bswap %k0" : "+r"(r));
+    assert(r == tw_be32(v));
+    return r;
+#else
+    return tw_be32(v);
+#endif
+}
+
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
    SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
    constant, so the five option words are written straight and send_words' header length
@@ -555,8 +570,11 @@ static inline __attribute__((always_inline)) int out_syn_all(
     memcpy(tcp + 8, &h23, 8);
     const tw_socket *mc = r ? r->listener : c; /* MSS and window scale (one load) */
     /* (the word's bytes first in memory on either byte order, and as a 64-bit value
-       with no zero extension of its own for the sum below: a 32-bit one took a move) */
-    uint64_t n5 = tw_be64((uint64_t)(0x02040000u | tw_conn_local_mss(mc)) << 32);
+       with no zero extension of its own for the sum below: a 32-bit one took a move;
+       on a little-endian host one bswap of the 32-bit register, be32_wide, where the
+       swap of the 64-bit value took a shift before it) */
+    uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
+    uint64_t n5 = tw_cksum_little_endian() ? be32_wide(mssw) : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
@@ -758,21 +776,6 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
     }
 #endif
     return adv_window_rn_as(c, false, space, rn, fresh);
-}
-
-/* tw_be32 as a 64-bit value (its upper half zero), for a sum: on x86-64 GCC one bswap of
-   the 32-bit register, which clears the upper half, said so to the compiler (it added a
-   zero-extending move after its own: lifecycle -4). */
-static inline uint64_t be32_wide(uint32_t v)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    uint64_t r = v;
-    __asm__("bswap %k0" : "+r"(r));
-    assert(r == tw_be32(v));
-    return r;
-#else
-    return tw_be32(v);
-#endif
 }
 
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
