@@ -382,8 +382,7 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
        the source, one chain for each count of blocks (two instructions a block, where a
        carry counted apart took three, and two to join it), closed by two adds of the
        carry: the first can leave all ones and a carry when the last word and the sum were
-       both all ones (as in tw_cksum_add64x4). (len <= 128: the index masked to 4 bits, a
-       jump table of 16 that needs no test of it, where len / 16 would be compared first) */
+       both all ones (as in tw_cksum_add64x4). */
 #if defined(__x86_64__) && defined(__GNUC__)
     /* (words: the two header words read where the caller has stored them, at base + ob
        and base + oc, base a pointer it keeps anyway, the offsets constants written into
@@ -426,61 +425,73 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
                     : "cc");                                                               \
         }                                                                                  \
     } while (0)
-    switch ((len / 16) & 15) {
-    case 8:
-        BLOCK(7); BLOCK(6); BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
-        CHAIN(8, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5) WORDS(6) WORDS(7));
-        break;
-    case 7:
-        BLOCK(6); BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
-        CHAIN(7, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5) WORDS(6));
-        break;
-    case 6:
-        BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
-        CHAIN(6, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5));
-        break;
-    case 5:
-        BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
-        CHAIN(5, WORDS(1) WORDS(2) WORDS(3) WORDS(4));
-        break;
-    case 4:
-        BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
-        CHAIN(4, WORDS(1) WORDS(2) WORDS(3));
-        break;
-    case 3:
-        BLOCK(2); BLOCK(1); BLOCK(0);
-        CHAIN(3, WORDS(1) WORDS(2));
-        break;
-    case 2:
-        BLOCK(1); BLOCK(0);
-        CHAIN(2, WORDS(1));
-        break;
-    case 1:
-        BLOCK(0);
-        CHAIN(1, "");
-        break;
-    default:
-        if (words == 2) {
-            /* (the chain's operand numbers: %1 and %2, the blocks', unused here) */
-            __asm__("addq " HDR_B ", %0\n\tadcq " HDR_C ", %0\n\tadcq %4, %0\n\tadcq $0, %0"
-                    : "+&r"(a)
-                    : "r"(src), "m"(*src), HDR_OPERANDS
-                    : "cc");
-        } else if (words == 1) {
-            __asm__("addq " HDR_B ", %0\n\tadcq %4, %0\n\tadcq $0, %0"
-                    : "+&r"(a)
-                    : "r"(src), "m"(*src), HDR_OPERANDS
-                    : "cc");
-        }
-        break;
+    /* Entered by one indirect jump through a table of the cases' addresses made by the
+       asm itself (asm goto): an index, the table's address and the jump, where GCC's
+       switch compared len / 16 with its table's size first (it does not know len <= 128)
+       and read a 4-byte offset to add to the table's address. The table lies in
+       .data.rel.ro (absolute addresses: relocated at load in a PIE, read-only after). */
+    uint64_t tab; /* (the table's address: a scratch register) */
+    __asm__ volatile goto(".pushsection .data.rel.ro.local,\"aw\"\n\t.balign 8\n"
+                          "1:\t.quad %l[b0], %l[b1], %l[b2], %l[b3], %l[b4], %l[b5], %l[b6], "
+                          "%l[b7], %l[b8]\n\t.popsection\n\t"
+                          "leaq 1b(%%rip), %[t]\n\tjmp *(%[t], %q[i], 8)"
+                          : [t] "=&r"(tab)
+                          : [i] "r"((uint64_t)(len / 16))
+                          :
+                          : b0, b1, b2, b3, b4, b5, b6, b7, b8);
+    __builtin_unreachable();
+b8:
+    BLOCK(7); BLOCK(6); BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+    CHAIN(8, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5) WORDS(6) WORDS(7));
+    return a;
+b7:
+    BLOCK(6); BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+    CHAIN(7, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5) WORDS(6));
+    return a;
+b6:
+    BLOCK(5); BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+    CHAIN(6, WORDS(1) WORDS(2) WORDS(3) WORDS(4) WORDS(5));
+    return a;
+b5:
+    BLOCK(4); BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+    CHAIN(5, WORDS(1) WORDS(2) WORDS(3) WORDS(4));
+    return a;
+b4:
+    BLOCK(3); BLOCK(2); BLOCK(1); BLOCK(0);
+    CHAIN(4, WORDS(1) WORDS(2) WORDS(3));
+    return a;
+b3:
+    BLOCK(2); BLOCK(1); BLOCK(0);
+    CHAIN(3, WORDS(1) WORDS(2));
+    return a;
+b2:
+    BLOCK(1); BLOCK(0);
+    CHAIN(2, WORDS(1));
+    return a;
+b1:
+    BLOCK(0);
+    CHAIN(1, "");
+    return a;
+b0:
+    if (words == 2) {
+        /* (the chain's operand numbers: %1 and %2, the blocks', unused here) */
+        __asm__("addq " HDR_B ", %0\n\tadcq " HDR_C ", %0\n\tadcq %4, %0\n\tadcq $0, %0"
+                : "+&r"(a)
+                : "r"(src), "m"(*src), HDR_OPERANDS
+                : "cc");
+    } else if (words == 1) {
+        __asm__("addq " HDR_B ", %0\n\tadcq %4, %0\n\tadcq $0, %0"
+                : "+&r"(a)
+                : "r"(src), "m"(*src), HDR_OPERANDS
+                : "cc");
     }
+    return a;
 #undef CHAIN
 #undef WORDS
 #undef BLOCK
 #undef HDR_OPERANDS
 #undef HDR_C
 #undef HDR_B
-    return a;
 #else
     for (unsigned k = 0; k < len / 16; k++) {
         memcpy(dst + 16 * k, src + 16 * k, 16);

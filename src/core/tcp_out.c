@@ -519,6 +519,21 @@ static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, con
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
 }
 
+/* tw_be32 as a 64-bit value (its upper half zero), for a sum: on x86-64 GCC one bswap of
+   the 32-bit register, which clears the upper half, said so to the compiler (it added a
+   zero-extending move after its own: lifecycle -4). */
+static inline uint64_t be32_wide(uint32_t v)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t r = v;
+    __asm__("bswap %k0" : "+r"(r));
+    assert(r == tw_be32(v));
+    return r;
+#else
+    return tw_be32(v);
+#endif
+}
+
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
    SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
    constant, so the five option words are written straight and send_words' header length
@@ -555,8 +570,11 @@ static inline __attribute__((always_inline)) int out_syn_all(
     memcpy(tcp + 8, &h23, 8);
     const tw_socket *mc = r ? r->listener : c; /* MSS and window scale (one load) */
     /* (the word's bytes first in memory on either byte order, and as a 64-bit value
-       with no zero extension of its own for the sum below: a 32-bit one took a move) */
-    uint64_t n5 = tw_be64((uint64_t)(0x02040000u | tw_conn_local_mss(mc)) << 32);
+       with no zero extension of its own for the sum below: a 32-bit one took a move;
+       on a little-endian host one bswap of the 32-bit register, be32_wide, where the
+       swap of the 64-bit value took a shift before it) */
+    uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
+    uint64_t n5 = tw_cksum_little_endian() ? be32_wide(mssw) : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
@@ -760,21 +778,6 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
     return adv_window_rn_as(c, false, space, rn, fresh);
 }
 
-/* tw_be32 as a 64-bit value (its upper half zero), for a sum: on x86-64 GCC one bswap of
-   the 32-bit register, which clears the upper half, said so to the compiler (it added a
-   zero-extending move after its own: lifecycle -4). */
-static inline uint64_t be32_wide(uint32_t v)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    uint64_t r = v;
-    __asm__("bswap %k0" : "+r"(r));
-    assert(r == tw_be32(v));
-    return r;
-#else
-    return tw_be32(v);
-#endif
-}
-
 /* emit()'s segment when it carries neither SYN nor SACK blocks (data, FIN, RST+ACK,
    pure ACK: nearly every segment): the headers are written word by word where the
    packet lies, both checksums summed from the words as they are made (RFC 1071). Same
@@ -907,6 +910,15 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     /* Then the checksum, and the urgent pointer (zero). */
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
+    if (at_head || front) {
+        /* (the held push's copy, tw_out_push_now_held_data, and send's first push's,
+           tw_out_send_first_push_leave: the stack read again from c for the netdev's
+           call, not kept from the start, and read again after it for the RTO and the
+           call's end (push_now_in_as): only c then lives across the call, and the copy
+           saves no second register and sets up no stack frame (lifecycle -1 net each:
+           the loads against the frame's four instructions)) */
+        st = c->st;
+    }
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
     if (flags & TW_RST) {
         tw_count(st, TW_CNT_TCP_TX_RST);
@@ -2490,14 +2502,14 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                 /* (held: the caller sets the wheel entry from c's deadlines once the
                    segment is done, whatever changed: only the deadline here) */
                 assert(!leave && (st->timer_held == c || !st->timer_held));
-                c->rto_at = tw_time_add(st->now, c->rto);
+                c->rto_at = tw_time_add(c->st->now, c->rto); /* (c->st: emit_plain_body) */
             } else if (front) {
                 /* (front: no other deadline either, so c's wheel entry is not armed:
                    ack_carried stopped the delayed-ACK timer, misc_at is NEVER from
                    ESTABLISHED to CLOSE-WAIT, and send's test of the flags has sent a
                    keepalive socket elsewhere, socket.c send_open_extras) */
                 assert(leave && !(c->flags & TW_F_KEEPALIVE));
-                tw_rto_start_idle_as(st, c);
+                tw_rto_start_idle_as(c->st, c);
             } else {
                 tw_rto_start_inline_as(st, c, true, leave);
             }
@@ -2505,6 +2517,9 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
     } else {
         push_segs(c, ~0u, false);
         push_tail(c);
+    }
+    if (front) {
+        st = c->st; /* (as the held push's: emit_plain_body) */
     }
     if (leave) {
         assert(st->in_call);
