@@ -116,19 +116,7 @@ void tw_aes128_encrypt_ni(const tw_aes128 *a, const uint8_t in[16], uint8_t out[
     /* (the whole block, for the tests; tw_aes128_prf64 keeps only its first half) */
     typedef long long v2di __attribute__((vector_size(16)));
     v2di x;
-    __asm__("movdqu (%[in]), %[x]\n\t"
-            "pxor (%[rk]), %[x]\n\t"
-            "aesenc 16(%[rk]), %[x]\n\t"
-            "aesenc 32(%[rk]), %[x]\n\t"
-            "aesenc 48(%[rk]), %[x]\n\t"
-            "aesenc 64(%[rk]), %[x]\n\t"
-            "aesenc 80(%[rk]), %[x]\n\t"
-            "aesenc 96(%[rk]), %[x]\n\t"
-            "aesenc 112(%[rk]), %[x]\n\t"
-            "aesenc 128(%[rk]), %[x]\n\t"
-            "aesenc 144(%[rk]), %[x]\n\t"
-            "aesenclast 160(%[rk]), %[x]\n\t"
-            "movdqu %[x], (%[out])"
+    __asm__("movdqu (%[in]), %[x]\n\t" TW_AES128_NI_ROUNDS "movdqu %[x], (%[out])"
             : [x] "=&x"(x), "=m"(*(uint8_t(*)[16])out)
             : [in] "r"(in), [out] "r"(out), [rk] "r"(a->rk), "m"(*(const uint8_t(*)[16])in),
               "m"(*(const uint8_t(*)[176])a->rk));

@@ -3896,6 +3896,28 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
 static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_seg *s,
                                                                const tw_tcp_usual *u,
                                                                uint64_t sum);
+/* in_conn_sum's steps for a segment in FIN-WAIT-1 or LAST-ACK (`state`, a constant in
+   each copy): whether it has a closing ACK's shape (*closing), then its sum (the shape
+   has no payload: the headers' alone) and closing_ack_last. Returns 1 or 0 when the
+   segment is done with (in_conn_sum's answer), -1 when in_conn_sum goes on. */
+static inline __attribute__((always_inline)) int
+closing_ack_in_state(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h, bool may_trace,
+                     const tw_tcp_usual *u, uint64_t sum, bool *closing, tw_state state)
+{
+    *closing = closing_ack_shape(c, s, h, state);
+    if (*closing && u) {
+        assert(u->payload_len == 0);
+        if (!tw_cksum_native_ok_nz(sum)) {
+            return 0;
+        }
+        tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+    }
+    if (*closing && closing_ack_last(st, c, s, h, may_trace, state)) {
+        return 1;
+    }
+    return -1;
+}
+
 /* (`u`, `sum`: for the usual packet's function, its segment not yet summed (NULL: summed),
    whose checksum is asked here before any step acts, after the closing ACK's shape,
    which has no payload: a closing ACK's sum then asks no payload, usual_sum_ok's test;
@@ -3949,30 +3971,16 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
        states: measured: lifecycle -5 instr against asking it in each step) */
     /* (a closing ACK's shape has no payload: its sum is the headers' alone) */
     bool closing = false;
+    int done = -1;
     if (c->state == TW_STATE_FIN_WAIT_1) {
-        closing = closing_ack_shape(c, s, h, TW_STATE_FIN_WAIT_1);
-        if (closing && u) {
-            assert(u->payload_len == 0);
-            if (!tw_cksum_native_ok_nz(sum)) {
-                return false;
-            }
-            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-        }
-        if (closing && closing_ack_last(st, c, s, h, may_trace, TW_STATE_FIN_WAIT_1)) {
-            return true;
-        }
+        done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
+                                    TW_STATE_FIN_WAIT_1);
     } else if (c->state == TW_STATE_LAST_ACK) {
-        closing = closing_ack_shape(c, s, h, TW_STATE_LAST_ACK);
-        if (closing && u) {
-            assert(u->payload_len == 0);
-            if (!tw_cksum_native_ok_nz(sum)) {
-                return false;
-            }
-            tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
-        }
-        if (closing && closing_ack_last(st, c, s, h, may_trace, TW_STATE_LAST_ACK)) {
-            return true;
-        }
+        done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
+                                    TW_STATE_LAST_ACK);
+    }
+    if (done >= 0) {
+        return done;
     }
     if (u && !closing && !usual_sum_ok(st, s, u, sum)) {
         return false;
