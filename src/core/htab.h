@@ -267,15 +267,38 @@ static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 /* tw_htab_unlink_hashed for a node the caller knows is in the table (a connection with
    TW_F_HASHED: tw_conn_free, tw_timewait_make): the chain's walk stops at it with no test
    for the chain's end (lifecycle -6 instr: 6,267 -> 6,261). */
+/* (n at its chain's head, the usual case: the bucket's slot compared and replaced in
+   memory through its index, with no address of the slot made first; measured: lifecycle
+   -4 instr, 4,522.8 -> 4,518.8, two a lifecycle: a TIME-WAIT record's making, a
+   connection's end) */
 static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
 {
     assert(hash == tw_htab_hash(h, n->key));
-    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
-    while (*pp != n) {
-        assert(*pp != NULL); /* (n is on this chain) */
-        pp = &(*pp)->next;
+    size_t i = (size_t)hash & h->mask;
+    tw_hnode *next = n->next;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (the compare and the store with the slot as their memory operand: GCC otherwise
+       makes the slot's address once for the two; n->next left as it is:
+       tw_htab_unlink_hashed) */
+    __asm__ goto("cmpq %[n], %[slot]\n\tjne %l[walk]\n\tmovq %[next], %[slot]"
+                 : [slot] "+m"(h->b[i])
+                 : [n] "r"(n), [next] "r"(next)
+                 : "cc"
+                 : walk);
+    if (0) {
+    walk:;
+#else
+    if (__builtin_expect(h->b[i] == n, 1)) {
+        h->b[i] = next; /* (n->next left as it is: tw_htab_unlink_hashed) */
+    } else {
+#endif
+        tw_hnode **pp = &h->b[i]->next;
+        while (*pp != n) {
+            assert(*pp != NULL); /* (n is on this chain) */
+            pp = &(*pp)->next;
+        }
+        *pp = next;
     }
-    *pp = n->next; /* (n->next left as it is: tw_htab_unlink_hashed) */
     h->count--;
     assert(h->over == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
     return --h->over < 0; /* (h->count < tw_htab_shrink_at(h)) */
