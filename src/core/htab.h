@@ -310,13 +310,28 @@ static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
 static inline void tw_htab_replace_in(tw_htab *h, tw_hnode *old, tw_hnode *n, uint64_t hash)
 {
     assert(hash == tw_htab_hash(h, old->key) && n->key == old->key);
-    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
-    while (*pp != old) {
-        assert(*pp != NULL); /* (old is on this chain) */
-        pp = &(*pp)->next;
-    }
+    size_t i = (size_t)hash & h->mask;
     n->next = old->next;
-    *pp = n;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (old at its chain's head, the usual case, as tw_htab_unlink_in's: measured:
+       lifecycle -1 instr, 4,518.8 -> 4,517.8) */
+    __asm__ goto("cmpq %[old], %[slot]\n\tjne %l[walk]\n\tmovq %[n], %[slot]"
+                 : [slot] "+m"(h->b[i])
+                 : [old] "r"(old), [n] "r"(n)
+                 : "cc"
+                 : walk);
+    if (0) {
+    walk:;
+#else
+    {
+#endif
+        tw_hnode **pp = &h->b[i];
+        while (*pp != old) {
+            assert(*pp != NULL); /* (old is on this chain) */
+            pp = &(*pp)->next;
+        }
+        *pp = n;
+    }
 }
 
 static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
