@@ -179,8 +179,19 @@ static inline uint8_t tw_htab_tag_bit(uint64_t hash)
 static inline size_t htab_link(tw_htab *h, tw_hnode *n, uint64_t x)
 {
     size_t i = (size_t)x & h->mask;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (the slot's load and store with it as their memory operand, as tw_htab_unlink_in's:
+       GCC otherwise makes its address once for the two; measured: lifecycle -1 instr,
+       4,517.8 -> 4,516.8) */
+    tw_hnode *first;
+    __asm__("movq %[slot], %[first]\n\tmovq %[n], %[slot]"
+            : [slot] "+m"(h->b[i]), [first] "=&r"(first)
+            : [n] "r"(n));
+    n->next = first;
+#else
     n->next = h->b[i];
     h->b[i] = n;
+#endif
     return i;
 }
 
