@@ -73,10 +73,24 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
     }
     st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
     if (f & TW_F_ACK_QUEUED) {
-        /* (most often the list's first: its link stored without its address made first) */
+        /* (most often the list's first: its link stored without its address made first;
+           the compare with the list's head as its memory operand, GCC otherwise loading
+           the head, and its link, for the walk below; measured: lifecycle -2 instr,
+           4,516.8 -> 4,514.8) */
+#if defined(__x86_64__) && defined(__GNUC__)
+        __asm__ goto("cmpq %[c], %[head]\n\tjne %l[walk]"
+                     :
+                     : [head] "m"(st->ack_head), [c] "r"(c)
+                     : "cc"
+                     : walk);
+        st->ack_head = c->ack_next;
+        if (0) {
+        walk:;
+#else
         if (__builtin_expect(st->ack_head == c, 1)) {
             st->ack_head = c->ack_next;
         } else {
+#endif
             tw_socket *p = st->ack_head;
             while (p->ack_next != c) {
                 p = p->ack_next;

@@ -179,8 +179,19 @@ static inline uint8_t tw_htab_tag_bit(uint64_t hash)
 static inline size_t htab_link(tw_htab *h, tw_hnode *n, uint64_t x)
 {
     size_t i = (size_t)x & h->mask;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (the slot's load and store with it as their memory operand, as tw_htab_unlink_in's:
+       GCC otherwise makes its address once for the two; measured: lifecycle -1 instr,
+       4,517.8 -> 4,516.8) */
+    tw_hnode *first;
+    __asm__("movq %[slot], %[first]\n\tmovq %[n], %[slot]"
+            : [slot] "+m"(h->b[i]), [first] "=&r"(first)
+            : [n] "r"(n));
+    n->next = first;
+#else
     n->next = h->b[i];
     h->b[i] = n;
+#endif
     return i;
 }
 
@@ -267,15 +278,38 @@ static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 /* tw_htab_unlink_hashed for a node the caller knows is in the table (a connection with
    TW_F_HASHED: tw_conn_free, tw_timewait_make): the chain's walk stops at it with no test
    for the chain's end (lifecycle -6 instr: 6,267 -> 6,261). */
+/* (n at its chain's head, the usual case: the bucket's slot compared and replaced in
+   memory through its index, with no address of the slot made first; measured: lifecycle
+   -4 instr, 4,522.8 -> 4,518.8, two a lifecycle: a TIME-WAIT record's making, a
+   connection's end) */
 static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
 {
     assert(hash == tw_htab_hash(h, n->key));
-    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
-    while (*pp != n) {
-        assert(*pp != NULL); /* (n is on this chain) */
-        pp = &(*pp)->next;
+    size_t i = (size_t)hash & h->mask;
+    tw_hnode *next = n->next;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (the compare and the store with the slot as their memory operand: GCC otherwise
+       makes the slot's address once for the two; n->next left as it is:
+       tw_htab_unlink_hashed) */
+    __asm__ goto("cmpq %[n], %[slot]\n\tjne %l[walk]\n\tmovq %[next], %[slot]"
+                 : [slot] "+m"(h->b[i])
+                 : [n] "r"(n), [next] "r"(next)
+                 : "cc"
+                 : walk);
+    if (0) {
+    walk:;
+#else
+    if (__builtin_expect(h->b[i] == n, 1)) {
+        h->b[i] = next; /* (n->next left as it is: tw_htab_unlink_hashed) */
+    } else {
+#endif
+        tw_hnode **pp = &h->b[i]->next;
+        while (*pp != n) {
+            assert(*pp != NULL); /* (n is on this chain) */
+            pp = &(*pp)->next;
+        }
+        *pp = next;
     }
-    *pp = n->next; /* (n->next left as it is: tw_htab_unlink_hashed) */
     h->count--;
     assert(h->over == (ptrdiff_t)h->count + 1 - (ptrdiff_t)tw_htab_shrink_at(h));
     return --h->over < 0; /* (h->count < tw_htab_shrink_at(h)) */
@@ -287,13 +321,33 @@ static inline bool tw_htab_unlink_in(tw_htab *h, tw_hnode *n, uint64_t hash)
 static inline void tw_htab_replace_in(tw_htab *h, tw_hnode *old, tw_hnode *n, uint64_t hash)
 {
     assert(hash == tw_htab_hash(h, old->key) && n->key == old->key);
-    tw_hnode **pp = &h->b[(size_t)hash & h->mask];
-    while (*pp != old) {
-        assert(*pp != NULL); /* (old is on this chain) */
-        pp = &(*pp)->next;
-    }
+    size_t i = (size_t)hash & h->mask;
     n->next = old->next;
-    *pp = n;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (old at its chain's head, the usual case, as tw_htab_unlink_in's: measured:
+       lifecycle -1 instr, 4,518.8 -> 4,517.8) */
+    __asm__ goto("cmpq %[old], %[slot]\n\tjne %l[walk]\n\tmovq %[n], %[slot]"
+                 : [slot] "+m"(h->b[i])
+                 : [old] "r"(old), [n] "r"(n)
+                 : "cc"
+                 : walk);
+    if (0) {
+    walk:;
+#else
+    if (__builtin_expect(h->b[i] == old, 1)) {
+        h->b[i] = n;
+    } else {
+#endif
+        /* (from the head's link, as tw_htab_unlink_in's walk: the head is not old, and
+           the slot's address is then not made apart, shifted index and all, where the
+           usual compare above takes it; measured: lifecycle -1 instr, 4,514.8 -> 4,513.8) */
+        tw_hnode **pp = &h->b[i]->next;
+        while (*pp != old) {
+            assert(*pp != NULL); /* (old is on this chain) */
+            pp = &(*pp)->next;
+        }
+        *pp = n;
+    }
 }
 
 static inline void tw_htab_remove_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
