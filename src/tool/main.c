@@ -384,8 +384,43 @@ int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char
                        t->host.prefix);
         return -2;
     }
+    char why[64];
+    for (int i = 0; i < 2; i++) {
+        uint32_t a = i == 0 ? t->host.addr : t->host.gateway;
+        if (tw_host_addr_problem(a, t->host.prefix, why) != NULL) {
+            char as[16];
+            tw_usage_error(t, usage, "%s %s is %s", i == 0 ? "--addr" : "--gateway",
+                           tw_fmt_ipv4(a, as), why);
+            return -2;
+        }
+    }
     *first = optind;
     return 0;
+}
+
+/* NULL when a is an address a host on the TUN's network (a /prefix around a) can have,
+   else why not, written in why: the kernel routes no loopback, multicast or reserved
+   address through the TUN, and the prefix's first and last addresses are its network
+   and broadcast addresses. */
+const char *tw_host_addr_problem(uint32_t a, unsigned prefix, char why[64])
+{
+    uint32_t host = prefix >= 31 ? 0 : ~(~0u << (32 - prefix)); /* /31, /32: no such */
+    char net[16];
+    if ((a >> 24) == 0) {
+        snprintf(why, 64, "in 0.0.0.0/8 (\"this network\"), no host's address");
+    } else if ((a >> 24) == 127) {
+        snprintf(why, 64, "a loopback address");
+    } else if ((a >> 28) == 14) {
+        snprintf(why, 64, "a multicast address");
+    } else if ((a >> 28) == 15) {
+        snprintf(why, 64, "%s", a == ~0u ? "the broadcast address" : "a reserved address");
+    } else if (host != 0 && ((a & host) == 0 || (a & host) == host)) {
+        snprintf(why, 64, "the %s address of %s/%u", (a & host) == 0 ? "network" : "broadcast",
+                 tw_fmt_ipv4(a & ~host, net), prefix);
+    } else {
+        return NULL;
+    }
+    return why;
 }
 
 /* ---- the TUN session ------------------------------------------------------------------- */

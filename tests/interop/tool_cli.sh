@@ -7,10 +7,16 @@ fail() { echo "FAIL: tool_cli: $*" >&2; exit 1; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
+# Every case must be refused before a TUN device exists. Should one not be, it must not
+# touch this machine's network nor hang: as root each runs in a network namespace of its
+# own (unshare -n), and each is bounded.
+iso=""
+[ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null && iso="unshare -n"
+
 expect() { # status pattern args...
     local want=$1 pat=$2
     shift 2
-    "$TW" "$@" >"$out" 2>&1 </dev/null
+    timeout 20 $iso "$TW" "$@" >"$out" 2>&1 </dev/null
     local rc=$?
     [ "$rc" = "$want" ] || fail "tcpwave $*: exit $rc, expected $want: $(head -n 3 "$out")"
     grep -q -- "$pat" "$out" || fail "tcpwave $*: output lacks '$pat': $(head -n 3 "$out")"
@@ -87,4 +93,22 @@ expect 2 "bad --prefix '33'" --prefix 33 listen 7
 expect 2 "bad --tun name ''" --tun '' listen 7
 expect 2 "needs a value" sim --loss
 expect 2 "--cc: bad value 'frob' (expected cubic or newreno)" sim --cc frob
+# Addresses no host on the TUN can have (the prefix's network and broadcast addresses,
+# loopback, multicast, reserved, 0.0.0.0/8): a usage error, not a stack that listens at
+# an address the kernel never routes to it, nor "cannot configure tw0: Invalid argument".
+expect 2 "--addr 10.7.0.0 is the network address of 10.7.0.0/24" --addr 10.7.0.0 listen 7
+expect 2 "--addr 10.7.0.255 is the broadcast address of 10.7.0.0/24" --addr 10.7.0.255 echo 7
+expect 2 "--gateway 10.7.0.255 is the broadcast address" --gateway 10.7.0.255 http 80
+expect 2 "--addr 10.7.0.3 is the broadcast address of 10.7.0.0/30" --prefix 30 --addr 10.7.0.3 echo 7
+expect 2 "--addr 127.0.0.2 is a loopback address" --addr 127.0.0.2 --gateway 127.0.0.1 echo 7
+expect 2 "--addr 224.0.0.2 is a multicast address" --addr 224.0.0.2 --gateway 224.0.0.1 echo 7
+expect 2 "--addr 240.0.0.2 is a reserved address" --addr 240.0.0.2 --gateway 240.0.0.1 echo 7
+expect 2 "--addr 0.0.0.2 is in 0.0.0.0/8" --addr 0.0.0.2 --gateway 0.0.0.1 echo 7
+# connect to an address that is no peer: the stack's own, a broadcast, multicast or
+# loopback address (the engine refused these only as "connect: invalid argument", exit 1).
+expect 2 "10.7.0.2 is the stack's own address" connect 10.7.0.2 80
+expect 2 "cannot connect to 255.255.255.255: the broadcast address" connect 255.255.255.255 80
+expect 2 "cannot connect to 10.7.0.255: the broadcast address of 10.7.0.0/24" connect 10.7.0.255 80
+expect 2 "cannot connect to 224.1.2.3: a multicast address" connect 224.1.2.3 80
+expect 2 "cannot connect to 127.0.0.1: a loopback address" connect 127.0.0.1 80
 echo "tool_cli: ok"
