@@ -111,4 +111,23 @@ expect 2 "cannot connect to 255.255.255.255: the broadcast address" connect 255.
 expect 2 "cannot connect to 10.7.0.255: the broadcast address of 10.7.0.0/24" connect 10.7.0.255 80
 expect 2 "cannot connect to 224.1.2.3: a multicast address" connect 224.1.2.3 80
 expect 2 "cannot connect to 127.0.0.1: a loopback address" connect 127.0.0.1 80
+# Why a TUN device cannot be made, in words a user can act on (root only: each in a
+# network namespace of its own). A second tcpwave on the same --tun name; root in a user
+# namespace that does not own the network namespace (unshare -U -r).
+if [ -n "$iso" ] && [ -c /dev/net/tun ] && command -v ip >/dev/null 2>&1; then
+    unshare -n bash -c '
+        timeout 20 "$1" echo 7 >/dev/null 2>&1 & p=$!
+        for i in $(seq 200); do ip link show tw0 >/dev/null 2>&1 && break; sleep 0.05; done
+        timeout 5 "$1" echo 8 </dev/null
+        echo "rc=$?"
+        kill "$p"; wait "$p"' _ "$TW" >"$out" 2>&1
+    grep -q "rc=1" "$out" && grep -q "tw0: Device or resource busy (another process has it: --tun NAME" "$out" ||
+        fail "a second tcpwave on tw0: $(cat "$out")"
+    if unshare -n unshare -U -r true 2>/dev/null; then
+        unshare -n unshare -U -r timeout 5 "$TW" echo 7 </dev/null >"$out" 2>&1
+        rc=$?
+        [ "$rc" = 1 ] && grep -q "needs CAP_NET_ADMIN in the user namespace that owns" "$out" ||
+            fail "root in a user namespace: exit $rc: $(cat "$out")"
+    fi
+fi
 echo "tool_cli: ok"
