@@ -229,8 +229,9 @@ static void respond(struct http *h, struct hconn *c, int code, bool head, const 
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     int n = snprintf((char *)c->out, sizeof c->out,
                      "HTTP/1.1 %d %s\r\nServer: tcpwave/%s\r\nDate: %s\r\n"
-                     "Content-Type: %s\r\nContent-Length: %llu\r\nConnection: %s\r\n\r\n",
+                     "Content-Type: %s\r\nContent-Length: %llu\r\n%sConnection: %s\r\n\r\n",
                      code, status_text(code), TW_VERSION, date, type, (unsigned long long)length,
+                     code == 405 ? "Allow: GET, HEAD\r\n" : "", /* RFC 9110 15.5.6: MUST */
                      c->keep_alive ? "keep-alive" : "close");
     c->out_off = 0;
     c->out_len = n > 0 ? (size_t)n : 0;
@@ -312,11 +313,13 @@ static void handle_request(struct http *h, struct hconn *c, size_t end)
     if (has_body) {
         /* We do not read request bodies; the connection cannot be reused safely. */
         c->keep_alive = false;
-        error_page(h, c, 400, head);
-        return;
     }
     if (!get && !head) {
         error_page(h, c, 405, false);
+        return;
+    }
+    if (has_body) {
+        error_page(h, c, 400, head);
         return;
     }
     char path[1024];
