@@ -378,6 +378,15 @@ static int run(struct nc *n)
         tw_session_turn(&n->s, busy ? 0 : TW_SEC(1));
         step(n);
     }
+    if (n->status != TW_EXIT_OK && n->sock != NULL) {
+        /* Given up with the connection still open (stdout gone, say): reset it (RFC 9293
+           3.10.5 ABORT), as a process that exits with unread data does, rather than
+           vanish with the TUN and leave the peer retransmitting to no one. (On a
+           connection that already ended, abort only frees the socket.) */
+        tw_socket_abort(n->sock, tw_host_now());
+        n->sock = NULL;
+        tw_session_drain(&n->s);
+    }
     return n->status;
 }
 
