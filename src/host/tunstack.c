@@ -142,6 +142,8 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen)
         const char *hint = rc == -EBUSY ? " (another process has it: --tun NAME picks another)"
                            : rc == -EPERM ? " (needs CAP_NET_ADMIN in the user namespace "
                                             "that owns this network namespace)"
+                           : rc == -EINVAL ? " (a device of that name that is not a TUN "
+                                             "device exists: --tun NAME picks another)"
                                           : "";
         if (err != NULL && strlen(err) + strlen(hint) < errlen) {
             strcat(err, hint);

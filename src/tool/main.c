@@ -253,7 +253,9 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
     double d;
     switch (opt) {
     case OPT_TUN:
-        if (arg[0] == '\0' || strlen(arg) >= 16 || strchr(arg, '/') != NULL) {
+        /* the kernel's dev_valid_name: 1..15 bytes, not . or .., no '/', ':' or space */
+        if (arg[0] == '\0' || strlen(arg) >= 16 || strpbrk(arg, "/: \t\n\v\f\r") != NULL ||
+            strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0) {
             tw_usage_error(t, global_usage, "bad --tun name '%s'", arg);
             return -1;
         }

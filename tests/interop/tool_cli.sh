@@ -91,6 +91,9 @@ expect 2 "bad --msl 'nan'" --msl nan listen 7
 expect 2 "bad --msl '-0.5'" --msl -0.5 listen 7
 expect 2 "bad --prefix '33'" --prefix 33 listen 7
 expect 2 "bad --tun name ''" --tun '' listen 7
+expect 2 "bad --tun name 'a b'" --tun 'a b' listen 7
+expect 2 "bad --tun name 'tw:0'" --tun tw:0 listen 7
+expect 2 "bad --tun name '..'" --tun .. listen 7
 expect 2 "needs a value" sim --loss
 expect 2 "--cc: bad value 'frob' (expected cubic or newreno)" sim --cc frob
 # Addresses no host on the TUN can have (the prefix's network and broadcast addresses,
@@ -123,6 +126,10 @@ if [ -n "$iso" ] && [ -c /dev/net/tun ] && command -v ip >/dev/null 2>&1; then
         kill "$p"; wait "$p"' _ "$TW" >"$out" 2>&1
     grep -q "rc=1" "$out" && grep -q "tw0: Device or resource busy (another process has it: --tun NAME" "$out" ||
         fail "a second tcpwave on tw0: $(cat "$out")"
+    unshare -n timeout 5 "$TW" --tun lo echo 7 </dev/null >"$out" 2>&1
+    rc=$?
+    [ "$rc" = 1 ] && grep -q "lo: Invalid argument (a device of that name that is not a TUN" "$out" ||
+        fail "--tun lo: exit $rc: $(cat "$out")"
     if unshare -n unshare -U -r true 2>/dev/null; then
         unshare -n unshare -U -r timeout 5 "$TW" echo 7 </dev/null >"$out" 2>&1
         rc=$?
