@@ -597,7 +597,7 @@ int main(int argc, char **argv)
     tw_host_opts_init(&t.host);
 
     const struct option *lo = tw_tool_longopts(NULL);
-    int c;
+    int c, nglobal = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:hVv", lo, NULL)) != -1) {
         if (c == 'h') {
@@ -617,6 +617,7 @@ int main(int argc, char **argv)
         if (tw_tool_global_opt(&t, c, optarg) < 0) {
             return TW_EXIT_USAGE;
         }
+        nglobal++;
     }
     if (optind >= argc) {
         return tw_usage_error(&t, global_usage, "no command given");
@@ -627,6 +628,13 @@ int main(int argc, char **argv)
     optind = 0; /* glibc: restart scanning for the command's own options */
 
     if (strcmp(cmd, "script") == 0) {
+        /* its options are its own (a stack setting is --set KEY=VALUE): one given before
+           it was dropped without a word */
+        if (nglobal > 0) {
+            return tw_usage_error(&t, global_usage,
+                                  "options before 'script' do not apply to it; its own come "
+                                  "after it (tcpwave script --help; --set mtu=N and the like)");
+        }
         return run_script(sub_argc, sub_argv);
     }
     if (strcmp(cmd, "sim") == 0) {
@@ -638,6 +646,11 @@ int main(int argc, char **argv)
             return tw_usage_error(&t, global_usage,
                                   "--tun, --addr, --gateway, --prefix and --mtu do not apply "
                                   "to sim (its stacks are 10.0.0.1 and 10.0.0.2, MTU 1500)");
+        }
+        if (t.host.fastopen != def.fastopen || t.host.ecn != def.ecn) {
+            return tw_usage_error(&t, global_usage,
+                                  "--fastopen and --ecn do not apply to sim: use --set "
+                                  "fastopen=N and --set ecn=N (tcpwave sim --help)");
         }
         if (t.host.impair != NULL) {
             return tw_usage_error(&t, global_usage,

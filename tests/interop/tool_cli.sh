@@ -96,6 +96,16 @@ expect 2 "bad --tun name 'tw:0'" --tun tw:0 listen 7
 expect 2 "bad --tun name '..'" --tun .. listen 7
 expect 2 "needs a value" sim --loss
 expect 2 "--cc: bad value 'frob' (expected cubic or newreno)" sim --cc frob
+# Options that would be dropped or misread: --ecn after sim was taken as --ecn-mark (a
+# getopt abbreviation: every packet marked CE), --ecn/--fastopen before sim and any option
+# before script were ignored without a word.
+expect 2 "sim: --ecn and --fastopen do not apply to sim: use --set ecn=N" sim --ecn 1 --runs 1
+expect 2 "sim: --ecn and --fastopen do not apply to sim" sim --ecn=1 --runs 1
+expect 2 "sim: --ecn and --fastopen do not apply to sim" sim --fastopen --runs 1
+expect 2 "--fastopen and --ecn do not apply to sim: use --set" --ecn 1 sim --runs 1
+expect 2 "--fastopen and --ecn do not apply to sim" --fastopen sim --runs 1
+expect 2 "options before 'script' do not apply to it" --mtu 9000 script /dev/null
+expect 2 "options before 'script' do not apply to it" -v script /dev/null
 # Addresses no host on the TUN can have (the prefix's network and broadcast addresses,
 # loopback, multicast, reserved, 0.0.0.0/8): a usage error, not a stack that listens at
 # an address the kernel never routes to it, nor "cannot configure tw0: Invalid argument".
