@@ -136,7 +136,19 @@ int tw_host_open(tw_host *h, const tw_host_opts *o, char *err, size_t errlen)
     h->o = *o;
     int rc = tw_tun_open(o->tun, h->ifname);
     if (rc < 0) {
-        return fail(err, errlen, rc, "cannot create TUN device", o->tun);
+        fail(err, errlen, rc, "cannot create TUN device", o->tun);
+        /* the two a user meets: a second tcpwave on the same name, and root in a user
+           namespace that does not own the network namespace (unshare -U -r) */
+        const char *hint = rc == -EBUSY ? " (another process has it: --tun NAME picks another)"
+                           : rc == -EPERM ? " (needs CAP_NET_ADMIN in the user namespace "
+                                            "that owns this network namespace)"
+                           : rc == -EINVAL ? " (a device of that name that is not a TUN "
+                                             "device exists: --tun NAME picks another)"
+                                          : "";
+        if (err != NULL && strlen(err) + strlen(hint) < errlen) {
+            strcat(err, hint);
+        }
+        return rc;
     }
     h->tun_fd = rc;
     tw_if_disable_ipv6(h->ifname); /* best effort */

@@ -1868,6 +1868,7 @@ char *tw_sc_read_file(const char *path, char *err, size_t errlen)
     }
     size_t cap = 4096, len = 0;
     char *buf = xcalloc(cap, 1);
+    errno = 0;
     for (;;) {
         if (len + 1 >= cap) {
             if (cap > ((size_t)64 << 20)) {
@@ -1886,9 +1887,10 @@ char *tw_sc_read_file(const char *path, char *err, size_t errlen)
         }
     }
     bool bad = ferror(f) != 0;
+    int e = errno; /* fread's, e.g. EISDIR for a directory */
     fclose(f);
     if (bad) {
-        snprintf(err, errlen, "%s: read error", path);
+        snprintf(err, errlen, "%s: %s", path, e != 0 ? strerror(e) : "read error");
         free(buf);
         return NULL;
     }

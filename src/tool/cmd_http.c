@@ -229,8 +229,9 @@ static void respond(struct http *h, struct hconn *c, int code, bool head, const 
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     int n = snprintf((char *)c->out, sizeof c->out,
                      "HTTP/1.1 %d %s\r\nServer: tcpwave/%s\r\nDate: %s\r\n"
-                     "Content-Type: %s\r\nContent-Length: %llu\r\nConnection: %s\r\n\r\n",
+                     "Content-Type: %s\r\nContent-Length: %llu\r\n%sConnection: %s\r\n\r\n",
                      code, status_text(code), TW_VERSION, date, type, (unsigned long long)length,
+                     code == 405 ? "Allow: GET, HEAD\r\n" : "", /* RFC 9110 15.5.6: MUST */
                      c->keep_alive ? "keep-alive" : "close");
     c->out_off = 0;
     c->out_len = n > 0 ? (size_t)n : 0;
@@ -259,10 +260,10 @@ static void error_page(struct http *h, struct hconn *c, int code, bool head)
     respond(h, c, code, head, "text/plain; charset=utf-8", c->page_len);
 }
 
-/* Parse one complete request head (req[0 .. end)) and start its response. */
-static void handle_request(struct http *h, struct hconn *c, size_t end)
+/* Parse one complete request head (req[0 .. end), CRLF line ends) and start its
+   response. */
+static void handle_request(struct http *h, struct hconn *c, char *req, size_t end)
 {
-    char *req = c->req;
     char *line_end = memchr(req, '\r', end);
     char *sp1 = memchr(req, ' ', end);
     char *sp2 =
@@ -312,11 +313,13 @@ static void handle_request(struct http *h, struct hconn *c, size_t end)
     if (has_body) {
         /* We do not read request bodies; the connection cannot be reused safely. */
         c->keep_alive = false;
-        error_page(h, c, 400, head);
-        return;
     }
     if (!get && !head) {
         error_page(h, c, 405, false);
+        return;
+    }
+    if (has_body) {
+        error_page(h, c, 400, head);
         return;
     }
     char path[1024];
@@ -409,14 +412,24 @@ static void end_response(struct hconn *c)
     c->responding = false;
 }
 
-static char *find_head_end(struct hconn *c)
+/* The length of the request head, up to and including the empty line that ends it, or 0
+   while it is incomplete. A bare LF ends a line too (RFC 9112 2.2 allows it; printf
+   'GET / HTTP/1.0\n\n' | nc sends it). */
+static size_t find_head_end(const struct hconn *c)
 {
-    for (size_t i = 0; i + 3 < c->req_len; i++) {
-        if (memcmp(c->req + i, "\r\n\r\n", 4) == 0) {
-            return c->req + i;
+    for (size_t i = 0; i < c->req_len; i++) {
+        if (c->req[i] != '\n') {
+            continue;
+        }
+        size_t j = i + 1;
+        if (j < c->req_len && c->req[j] == '\r') {
+            j++;
+        }
+        if (j < c->req_len && c->req[j] == '\n') {
+            return j + 1;
         }
     }
-    return NULL;
+    return 0;
 }
 
 /* One connection's turn. Returns false when it is finished. */
@@ -445,8 +458,8 @@ static bool serve(struct http *h, struct hconn *c, tw_time now)
             if (c->closing) {
                 break;
             }
-            char *e = find_head_end(c);
-            if (e == NULL) {
+            size_t end = find_head_end(c);
+            if (end == 0) {
                 if (c->req_len == sizeof c->req) {
                     c->req_len = 0;
                     c->keep_alive = false;
@@ -455,8 +468,16 @@ static bool serve(struct http *h, struct hconn *c, tw_time now)
                     break;
                 }
             } else {
-                size_t end = (size_t)(e - c->req) + 4;
-                handle_request(h, c, end);
+                /* the head with CRLF line ends, as handle_request reads it */
+                char head[2 * sizeof c->req];
+                size_t hl = 0;
+                for (size_t k = 0; k < end; k++) {
+                    if (c->req[k] == '\n' && (k == 0 || c->req[k - 1] != '\r')) {
+                        head[hl++] = '\r';
+                    }
+                    head[hl++] = c->req[k];
+                }
+                handle_request(h, c, head, hl);
                 memmove(c->req, c->req + end, c->req_len - end);
                 c->req_len -= end;
             }

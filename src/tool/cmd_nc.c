@@ -378,6 +378,15 @@ static int run(struct nc *n)
         tw_session_turn(&n->s, busy ? 0 : TW_SEC(1));
         step(n);
     }
+    if (n->status != TW_EXIT_OK && n->sock != NULL) {
+        /* Given up with the connection still open (stdout gone, say): reset it (RFC 9293
+           3.10.5 ABORT), as a process that exits with unread data does, rather than
+           vanish with the TUN and leave the peer retransmitting to no one. (On a
+           connection that already ended, abort only frees the socket.) */
+        tw_socket_abort(n->sock, tw_host_now());
+        n->sock = NULL;
+        tw_session_drain(&n->s);
+    }
     return n->status;
 }
 
@@ -431,6 +440,20 @@ static int nc_main(tw_tool *t, int argc, char **argv, bool listening)
     }
     if (!listening && (tw_parse_ipv4(argv[first], &n.raddr) < 0 || n.raddr == 0)) {
         return tw_usage_error(t, usage, "bad IPv4 address '%s'", argv[first]);
+    }
+    if (!listening) {
+        /* The peer is the kernel (or a host it routes to) on the far side of the TUN:
+           not the stack itself, not an address no host has. Outside the TUN's prefix
+           only the addresses that are no host's anywhere are refused. */
+        char why[64];
+        bool on_net = ((n.raddr ^ t->host.addr) >> (32 - t->host.prefix)) == 0;
+        if (n.raddr == t->host.addr) {
+            return tw_usage_error(t, usage, "%s is the stack's own address (--addr); the "
+                                  "kernel's side is --gateway", argv[first]);
+        }
+        if (tw_host_addr_problem(n.raddr, on_net ? t->host.prefix : 32, why) != NULL) {
+            return tw_usage_error(t, usage, "cannot connect to %s: %s", argv[first], why);
+        }
     }
     if (tw_parse_port(argv[argc - 1], &n.port) < 0) {
         return tw_usage_error(t, usage, "bad port '%s' (1..65535)", argv[argc - 1]);

@@ -517,7 +517,8 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         O_CC,
         O_PCAP,
         O_SET,
-        O_COUNTERS
+        O_COUNTERS,
+        O_TOOL_ONLY /* the TUN tool's --ecn and --fastopen: named, so refused by name */
     };
     static const struct option lo[] = {
         {"runs", required_argument, NULL, O_RUNS},
@@ -541,6 +542,10 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
         {"pcap", required_argument, NULL, O_PCAP},
         {"set", required_argument, NULL, O_SET},
         {"counters", no_argument, NULL, O_COUNTERS},
+        /* Without these, getopt_long took "--ecn 1" as an abbreviation of --ecn-mark:
+           every packet marked CE, where the user asked for ECN connections. */
+        {"ecn", required_argument, NULL, O_TOOL_ONLY},
+        {"fastopen", no_argument, NULL, O_TOOL_ONLY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -655,6 +660,9 @@ int tw_sim_main(const tw_tool *t, int argc, char **argv)
                 bad = -1;
             }
             break;
+        case O_TOOL_ONLY:
+            return sim_usage_error("%s", "--ecn and --fastopen do not apply to sim: use "
+                                         "--set ecn=N and --set fastopen=N");
         case ':':
             return sim_usage_error("option '%s' needs a value", argv[optind - 1]);
         default:

@@ -36,7 +36,8 @@ static const char usage_text[] =
     "                     otherwise (or with --sim) two tcpwave stacks in memory\n"
     "  listen PORT        accept one connection; stdin -> peer, peer -> stdout;\n"
     "                     half-close on stdin EOF (like nc -l -N)\n"
-    "  connect IP PORT    the client side of the same\n"
+    "  connect [--repeat N] IP PORT\n"
+    "                     the client side of the same (N times in a row with --repeat)\n"
     "  echo PORT          echo server, many connections\n"
     "  http PORT [DIR]    static HTTP/1.1 server (GET and HEAD, keep-alive); a generated\n"
     "                     page about the connection when DIR is absent\n"
@@ -63,7 +64,8 @@ static const char usage_text[] =
     "                     its start on the SYN\n"
     "  --ecn N            ECN (RFC 3168) as Linux's net.ipv4.tcp_ecn: 1 ask for it on\n"
     "                     connect and accept it, 2 accept it only (the default), 0 off\n"
-    "  -v, --verbose      report listening, connections and their end on stderr\n"
+    "  -v, --verbose      report listening, connections and, at the end, the stack's\n"
+    "                     counters on stderr\n"
     "  -h, --help         show this help\n"
     "  -V, --version      show the version\n"
     "\n"
@@ -251,7 +253,9 @@ int tw_tool_global_opt(tw_tool *t, int opt, const char *arg)
     double d;
     switch (opt) {
     case OPT_TUN:
-        if (arg[0] == '\0' || strlen(arg) >= 16 || strchr(arg, '/') != NULL) {
+        /* the kernel's dev_valid_name: 1..15 bytes, not . or .., no '/', ':' or space */
+        if (arg[0] == '\0' || strlen(arg) >= 16 || strpbrk(arg, "/: \t\n\v\f\r") != NULL ||
+            strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0) {
             tw_usage_error(t, global_usage, "bad --tun name '%s'", arg);
             return -1;
         }
@@ -384,8 +388,43 @@ int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char
                        t->host.prefix);
         return -2;
     }
+    char why[64];
+    for (int i = 0; i < 2; i++) {
+        uint32_t a = i == 0 ? t->host.addr : t->host.gateway;
+        if (tw_host_addr_problem(a, t->host.prefix, why) != NULL) {
+            char as[16];
+            tw_usage_error(t, usage, "%s %s is %s", i == 0 ? "--addr" : "--gateway",
+                           tw_fmt_ipv4(a, as), why);
+            return -2;
+        }
+    }
     *first = optind;
     return 0;
+}
+
+/* NULL when a is an address a host on the TUN's network (a /prefix around a) can have,
+   else why not, written in why: the kernel routes no loopback, multicast or reserved
+   address through the TUN, and the prefix's first and last addresses are its network
+   and broadcast addresses. */
+const char *tw_host_addr_problem(uint32_t a, unsigned prefix, char why[64])
+{
+    uint32_t host = prefix >= 31 ? 0 : ~(~0u << (32 - prefix)); /* /31, /32: no such */
+    char net[16];
+    if ((a >> 24) == 0) {
+        snprintf(why, 64, "in 0.0.0.0/8 (\"this network\"), no host's address");
+    } else if ((a >> 24) == 127) {
+        snprintf(why, 64, "a loopback address");
+    } else if ((a >> 28) == 14) {
+        snprintf(why, 64, "a multicast address");
+    } else if ((a >> 28) == 15) {
+        snprintf(why, 64, "%s", a == ~0u ? "the broadcast address" : "a reserved address");
+    } else if (host != 0 && ((a & host) == 0 || (a & host) == host)) {
+        snprintf(why, 64, "the %s address of %s/%u", (a & host) == 0 ? "network" : "broadcast",
+                 tw_fmt_ipv4(a & ~host, net), prefix);
+    } else {
+        return NULL;
+    }
+    return why;
 }
 
 /* ---- the TUN session ------------------------------------------------------------------- */
@@ -558,7 +597,7 @@ int main(int argc, char **argv)
     tw_host_opts_init(&t.host);
 
     const struct option *lo = tw_tool_longopts(NULL);
-    int c;
+    int c, nglobal = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:hVv", lo, NULL)) != -1) {
         if (c == 'h') {
@@ -578,6 +617,7 @@ int main(int argc, char **argv)
         if (tw_tool_global_opt(&t, c, optarg) < 0) {
             return TW_EXIT_USAGE;
         }
+        nglobal++;
     }
     if (optind >= argc) {
         return tw_usage_error(&t, global_usage, "no command given");
@@ -588,6 +628,13 @@ int main(int argc, char **argv)
     optind = 0; /* glibc: restart scanning for the command's own options */
 
     if (strcmp(cmd, "script") == 0) {
+        /* its options are its own (a stack setting is --set KEY=VALUE): one given before
+           it was dropped without a word */
+        if (nglobal > 0) {
+            return tw_usage_error(&t, global_usage,
+                                  "options before 'script' do not apply to it; its own come "
+                                  "after it (tcpwave script --help; --set mtu=N and the like)");
+        }
         return run_script(sub_argc, sub_argv);
     }
     if (strcmp(cmd, "sim") == 0) {
@@ -599,6 +646,11 @@ int main(int argc, char **argv)
             return tw_usage_error(&t, global_usage,
                                   "--tun, --addr, --gateway, --prefix and --mtu do not apply "
                                   "to sim (its stacks are 10.0.0.1 and 10.0.0.2, MTU 1500)");
+        }
+        if (t.host.fastopen != def.fastopen || t.host.ecn != def.ecn) {
+            return tw_usage_error(&t, global_usage,
+                                  "--fastopen and --ecn do not apply to sim: use --set "
+                                  "fastopen=N and --set ecn=N (tcpwave sim --help)");
         }
         if (t.host.impair != NULL) {
             return tw_usage_error(&t, global_usage,

@@ -49,6 +49,9 @@ int tw_cmd_args(tw_tool *t, int argc, char **argv, const char *usage, const char
                 int *first);
 #define TW_ARGS_EXIT(rc) ((rc) == -1 ? TW_EXIT_OK : TW_EXIT_USAGE)
 
+/* NULL when a is a unicast host address on its /prefix network, else why not, written
+   in why (main.c). */
+const char *tw_host_addr_problem(uint32_t a, unsigned prefix, char why[64]);
 /* NULL when a capture file can be written at path, else why not (main.c). */
 const char *tw_pcap_path_problem(const char *path);
 /* Usage error: "tcpwave: <msg>" + "usage: <usage>" + "Try 'tcpwave --help'", exit code 2. */

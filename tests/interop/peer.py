@@ -103,7 +103,8 @@ def mode_client_abort(a):
 
 
 def mode_server_expect_reset(a):
-    """Accept one, touch --mark once connected, then read until the peer's RST."""
+    """Accept one, touch --mark once connected, send --send if given, then read until
+    the peer's RST."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((a.host, a.port))
@@ -113,6 +114,8 @@ def mode_server_expect_reset(a):
     if a.mark:
         open(a.mark, "w").close()
     try:
+        if a.send:
+            s.sendall(open(a.send, "rb").read())
         read_all(s, 30)
     except ConnectionResetError:
         print("reset")

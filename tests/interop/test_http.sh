@@ -2,7 +2,7 @@
 # curl (the kernel's TCP) -> `tcpwave http`: the generated page, a small file, 1 MiB and
 # 100 MiB bodies checked by sha256, HEAD, 404, and keep-alive (several requests on one
 # connection, counted from the capture). Issue 4; SPEC S1-S3, S10-S14, D1.
-NEEDS="curl"
+NEEDS="curl socat"
 . "$(dirname "$0")/lib.sh" "$@"
 
 mkdir -p "$WORK/www"
@@ -40,6 +40,20 @@ code=$(nsx timeout 30 curl -sS -o /dev/null -w '%{http_code}' "$URL/nope.txt")
 code=$(nsx timeout 30 curl -sS --path-as-is -o /dev/null -w '%{http_code}' "$URL/../../etc/passwd")
 [ "$code" = 400 ] || fail "path with .. gave $code, not 400"
 
+# Another method: 405 with the Allow header RFC 9110 15.5.6 requires, with or without a
+# body (a body it does not read closes the connection; it used to be a 400).
+nsx timeout 30 curl -sS -i -X POST "$URL/small.txt" >"$WORK/post.txt"
+grep -q "^HTTP/1.1 405" "$WORK/post.txt" && grep -qi "^allow: GET, HEAD" "$WORK/post.txt" ||
+    fail "POST: $(head -n 8 "$WORK/post.txt")"
+nsx timeout 30 curl -sS -i -X PUT --data abc "$URL/small.txt" >"$WORK/put.txt"
+grep -q "^HTTP/1.1 405" "$WORK/put.txt" && grep -qi "^allow: GET, HEAD" "$WORK/put.txt" &&
+    grep -qi "^connection: close" "$WORK/put.txt" || fail "PUT with a body: $(head -n 8 "$WORK/put.txt")"
+
+# A request whose lines end in a bare LF, as printf | nc sends it (RFC 9112 2.2 MAY): it
+# went unanswered.
+printf 'GET /small.txt HTTP/1.0\n\n' | nsx timeout 30 socat -t 5 - TCP:$STACK:8080 >"$WORK/lf.txt"
+grep -q "^HTTP/1.1 200" "$WORK/lf.txt" || fail "LF-only request: $(head -n 3 "$WORK/lf.txt")"
+
 # Keep-alive: three requests in one curl run share one connection.
 nsx timeout 60 curl -sS --fail -v "$URL/small.txt" -o "$WORK/k1" "$URL/1M.bin" -o "$WORK/k2" \
     "$URL/small.txt" -o "$WORK/k3" 2>"$WORK/keepalive.log" || fail "keep-alive requests failed"
@@ -52,10 +66,10 @@ reused=$(grep -c "Re-using existing connection" "$WORK/keepalive.log")
 kill -TERM "$TW_PID"
 wait_exit "$TW_PID" 10
 [ "$RC" = 0 ] || fail "tcpwave http exit status $RC"
-grep -q "10 requests served" "$WORK/http.err" || fail "server summary: $(tail -n 1 "$WORK/http.err")"
+grep -q "13 requests served" "$WORK/http.err" || fail "server summary: $(tail -n 1 "$WORK/http.err")"
 
 judge
-# One SYN per curl connection: 8 curl runs, the last with three requests.
+# One SYN per client connection: 10 curl runs, the last with three requests, and socat.
 syns=$(count 'syn && !ack && dport == 8080')
-[ "$syns" = 8 ] || fail "expected 8 connections in the capture, saw $syns"
-note "ok: page, small, 1 MiB, 100 MiB (sha256), HEAD, 404, 400, keep-alive x3 on one connection"
+[ "$syns" = 11 ] || fail "expected 11 connections in the capture, saw $syns"
+note "ok: page, small, 1 MiB, 100 MiB (sha256), HEAD, 404, 400, 405, LF-only request, keep-alive x3 on one connection"
