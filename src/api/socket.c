@@ -645,13 +645,14 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):
-   tw_tuple_hash's call, then connect_hashed. Out of line: with the call in line, connect
+   tw_tuple_hash_new_peer's call, then connect_hashed. Out of line: with the call in line, connect
    kept the clock's part and the hashes in saved registers on its usual path too
    (lifecycle -9 instr). */
 static __attribute__((noinline)) int connect_new_peer(tw_socket *s, uint32_t addr, uint16_t port,
                                                       uint64_t hash)
 {
-    uint64_t h = tw_tuple_hash(s->st, addr, port, s->lport);
+    assert(addr != s->st->isn_mid_peer); /* (connect_fresh's `known`) */
+    uint64_t h = tw_tuple_hash_new_peer(s->st, addr, (uint32_t)s->lport << 16 | port);
     return connect_hashed(s, h, (uint32_t)tw_div_4us(s->st->now), hash, false);
 }
 
@@ -726,7 +727,7 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
 }
 
 /* tw_ipv4_bad_source(addr, our address) for connect (RFC 1122 4.2.3.10, below). The peer
-   hashed last (st->isn_mid_peer, tcp_conn.c tuple_hash_new_peer) passed that test: a
+   hashed last (st->isn_mid_peer, tcp_conn.c tw_tuple_hash_new_peer) passed that test: a
    segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
    usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
    our address does not change. So for that peer (`known`: addr is st->isn_mid_peer),

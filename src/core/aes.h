@@ -24,8 +24,8 @@
 typedef struct tw_aes128 {
     /* The 11 round keys, in the byte order AES-NI reads them (FIPS-197 5.2's words as
        stored bytes). The instructions read them where they lie, which must then be
-       16-aligned: tw_aes128_init asks (no _Alignas here, which would let the compiler
-       assume it of memory an application's allocator gave). */
+       16-aligned: the holder aligns the struct (stack.h isn_aes), and tw_aes128_init
+       asks, taking the portable form where it is not. */
     uint8_t rk[176];
     bool ni; /* encrypt with AES-NI (chosen at tw_aes128_init) */
 } tw_aes128;

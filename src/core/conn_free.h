@@ -131,15 +131,9 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
     }
     c->kind = 0;
     if (!(gone & TW_F_HASHED)) {
-        /* (tw_mem_give_room's steps with the count of objects out taken down first, and
-           tw_stack_trim_if_idle's test of it read from that decrement) */
-        assert(tw_mem_counts_out(TW_MC_CONN));
-        tw_mem_cache *mc = &st->mem.cache[TW_MC_CONN];
-        mc->n++;
-        bool none_out = --mc->out == 0;
-        memcpy(c, &mc->head, sizeof(void *));
-        mc->head = c;
-        if (none_out && !st->tws.count) {
+        /* (tw_stack_trim_if_idle's test of the objects out read from the give's
+           decrement of their count) */
+        if (tw_mem_give_room_last(&st->mem, TW_MC_CONN, c) && !st->tws.count) {
             tw_stack_trim_idle(st);
         }
     } else {

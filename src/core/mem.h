@@ -39,6 +39,7 @@
 #ifndef TW_CORE_MEM_H
 #define TW_CORE_MEM_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -215,6 +216,20 @@ static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p)
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
     c->n++;
+}
+
+/* tw_mem_give_room for a class that counts its objects out (asserted), telling whether
+   none is out now: a caller's idle test read from the count's decrement (conn_free.h,
+   tw_conn_free's usual end). */
+static inline bool tw_mem_give_room_last(tw_mem *m, enum tw_mem_class cls, void *p)
+{
+    assert(tw_mem_counts_out(cls));
+    tw_mem_cache *c = &m->cache[cls];
+    c->n++;
+    bool none_out = --c->out == 0;
+    memcpy(p, &c->head, sizeof(void *));
+    c->head = p;
+    return none_out;
 }
 
 /* Back to the class's free list, or to its slab or the allocator when the list is full.

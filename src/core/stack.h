@@ -83,10 +83,11 @@ struct tw_stack {
     tw_sipkey tfo_key_backup;      /* a former key whose cookies are still taken */
     bool tfo_has_backup;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
-    /* The ISN block's first half (isn_aes, below) for the last peer hashed, isn_mid_peer: the next connection
-       is most often with the same host, and our address never changes (addr_net), so the
-       peer's alone tells the word. isn_mid_peer also tells connect (socket.c
-       connect_bad_peer) a peer already found a good address. */
+    /* The ISN block's first half (isn_aes, below) for the last peer hashed,
+       isn_mid_peer: the next connection is most often with the same host, and our
+       address never changes (addr_net), so the peer's alone tells the word. isn_mid_peer
+       also tells connect (socket.c connect_bad_peer) a peer already found a good
+       address. */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple

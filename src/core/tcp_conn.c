@@ -1083,25 +1083,14 @@ void tw_conn_notify_acceptable(tw_socket *l)
     tw_stack *st = l->st;
     st->cfg.notify(l, TW_EV_ACCEPTABLE, st->cfg.notify_ud);
 }
-/* tw_tuple_hash for a peer other than the last one: out of line, so that the usual case
-   keeps no more registers across its call than before. */
-static __attribute__((noinline)) uint64_t tuple_hash_new_peer(tw_stack *st, uint32_t raddr,
-                                                              uint32_t c)
+/* tw_tuple_hash for a peer other than the last one (tcp_conn.h): out of line, so that
+   the usual case keeps no more registers across its call than before. */
+__attribute__((noinline)) uint64_t tw_tuple_hash_new_peer(tw_stack *st, uint32_t raddr, uint32_t c)
 {
     /* (a peer that passed tw_ipv4_bad_source: socket.c connect_bad_peer relies on it) */
     assert(!tw_ipv4_bad_source(raddr, st->cfg.addr));
     st->isn_mid = (uint64_t)st->cfg.addr | (uint64_t)raddr << 32;
     st->isn_mid_peer = raddr;
-    return tw_isn_prf_mid(st, c);
-}
-
-uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport)
-{
-    /* The block's first half is kept for the last peer (stack.h isn_mid). */
-    uint32_t c = (uint32_t)lport << 16 | rport;
-    if (raddr != st->isn_mid_peer) {
-        return tuple_hash_new_peer(st, raddr, c);
-    }
     return tw_isn_prf_mid(st, c);
 }
 

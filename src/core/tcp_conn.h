@@ -1252,17 +1252,26 @@ static inline __attribute__((always_inline)) uint64_t tw_isn_prf_mid(const tw_st
 {
     return tw_aes128_prf64(&st->isn_aes, st->isn_mid, c);
 }
-uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
+/* tw_tuple_hash for a peer other than st->isn_mid_peer, c its last word (tcp_conn.c):
+   the block's first half made and kept for it. */
+uint64_t tw_tuple_hash_new_peer(tw_stack *st, uint32_t raddr, uint32_t c);
+/* The block's first half is kept for the last peer (stack.h isn_mid). In line: with
+   AES-NI the usual peer's hash is fewer instructions than a call. */
+static inline __attribute__((always_inline)) uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr,
+                                                                  uint16_t rport, uint16_t lport)
+{
+    uint32_t c = (uint32_t)lport << 16 | rport;
+    if (__builtin_expect(raddr == st->isn_mid_peer, 1)) {
+        return tw_isn_prf_mid(st, c);
+    }
+    return tw_tuple_hash_new_peer(st, raddr, c);
+}
 /* Both from one hash computation (connection set-up). Inline: the caller's two words are
    then set in registers, with no frame of its own around the hash's call. */
 static inline void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
                              uint32_t *isn, uint32_t *ts_off)
 {
-    /* (tw_tuple_hash's usual case, the peer hashed last, in line: with AES-NI the
-       hash is a few instructions, less than the call) */
-    uint64_t h = __builtin_expect(raddr == st->isn_mid_peer, 1)
-                     ? tw_isn_prf_mid(st, (uint32_t)lport << 16 | rport)
-                     : tw_tuple_hash(st, raddr, rport, lport);
+    uint64_t h = tw_tuple_hash(st, raddr, rport, lport);
     /* RFC 6528 3: ISN = M + F(...), M a 4-microsecond timer (tw_isn) */
     *isn = (uint32_t)h + (uint32_t)tw_div_4us(st->now);
     *ts_off = (uint32_t)(h >> 32);

@@ -15,6 +15,16 @@
 #include "core/rd.h"
 #include "core/wr.h"
 
+/* TW_OPAQUE(v): the compiler forgets what it knows of v's value (an empty asm that "may
+   change" it), so that a value read through v is loaded again there rather than kept in
+   a register from before, where keeping it cost a copy on the usual path (tcp_hdr.h,
+   tcp_in.c: each use says what it measured). No code of its own. */
+#if defined(__GNUC__)
+#define TW_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define TW_OPAQUE(v) ((void)0)
+#endif
+
 #define TW_TCP_HDR_LEN 20
 #define TW_TCP_MAX_OPT 40
 #define TW_SACK_MAX_BLOCKS 4
@@ -357,9 +367,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
             return false;
         }
         const uint8_t *g = pkt;
-#if defined(__GNUC__)
-        __asm__("" : "+r"(g));
-#endif
+        TW_OPAQUE(g);
         sum = tw_tcp_sum_words(tw_cksum_add64(addrs, len_proto), g + TW_IPV4_HDR_LEN, hlen / 4u);
         payload = g + TW_IPV4_HDR_LEN + hlen;
     }

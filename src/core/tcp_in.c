@@ -1090,9 +1090,7 @@ static __attribute__((noinline)) bool req_checks(tw_stack *st, tw_reqsk *r, tw_s
    segment (measured: lifecycle -1 instr). */
 static inline __attribute__((always_inline)) bool flags_bad_again(const tw_seg *s)
 {
-#if defined(__GNUC__)
-    __asm__("" : "+r"(s));
-#endif
+    TW_OPAQUE(s);
     return tw_tcp_flags_bad(s->flags);
 }
 
@@ -1141,9 +1139,7 @@ req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_tr
         /* (RCV.NXT made again from the entry hidden by an empty asm: kept from the usual
            test, its register was copied before it: see flags_bad_again) */
         const tw_reqsk *rr = r;
-#if defined(__GNUC__)
-        __asm__("" : "+r"(rr));
-#endif
+        TW_OPAQUE(rr);
         if (!req_checks(st, r, s, tw_seq_make(rr->irs + 1))) {
             return true;
         }
@@ -1296,9 +1292,7 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     }
     /* (s hidden by an empty asm: the flags loaded again for the other segments' tests,
        the usual test's register then not copied before it: see flags_bad_again) */
-#if defined(__GNUC__)
-    __asm__("" : "+r"(s));
-#endif
+    TW_OPAQUE(s);
     bool has_ack = (s->flags & TW_ACK) != 0;
     /* RFC 9293 3.10.7.3's test, SEG.ACK =< ISS or SEG.ACK > SND.NXT, is SEG.ACK != ISS + 1
        here: only the SYN was sent, and its first sending (in connect, before any segment
@@ -3812,9 +3806,7 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
            first test, their register was copied before it on every segment; measured:
            lifecycle -2 instr) */
         const tw_seg *sf = s;
-#if defined(__GNUC__)
-        __asm__("" : "+r"(sf));
-#endif
+        TW_OPAQUE(sf);
         if (!(sf->flags & TW_FIN)) {
             return false; /* a duplicate ACK (or a window probe's answer) */
         }
