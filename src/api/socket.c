@@ -795,6 +795,8 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
            and the port's widening one more; lifecycle -2 instr) */
         assert((uint32_t)key == ((uint32_t)port << 16 | s->lport));
         uint32_t lr = (uint32_t)key << 16 | (uint32_t)key >> 16;
+        /* (a peer kept: the ISN's key has AES-NI, stack.h isn_mid_peer, so the hash makes
+           no call, and the usual connect none but its tail calls: it saves no register) */
         uint64_t h = tw_isn_prf_mid(st, lr);
         return connect_hashed(s, h, (uint32_t)tw_div_4us(st->now), hash, plain);
     }

@@ -18,6 +18,7 @@
 #ifndef TW_CORE_AES_H
 #define TW_CORE_AES_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,6 +60,31 @@ uint64_t tw_aes128_prf64_soft(const tw_aes128 *a, uint64_t lo, uint64_t hi);
     "aesenclast 160(%[rk]), %[x]\n\t"
 #endif
 
+/* tw_aes128_prf64 for a caller that found a->ni set (asserted): the AES-NI rounds with no
+   test and no call, so that a caller with no other call on its way saves no register for
+   the portable form's (socket.c connect). Off x86-64, where a->ni is never set
+   (tw_aes_have_ni), the portable form. */
+static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64_ni(const tw_aes128 *a,
+                                                                         uint64_t lo, uint64_t hi)
+{
+    assert(a->ni);
+#if defined(__x86_64__) && defined(__GNUC__)
+    typedef long long tw_aes_v2di __attribute__((vector_size(16)));
+    tw_aes_v2di x, y;
+    uint64_t out;
+    /* (the assembler takes aesenc whatever -m flags the file has: no target attribute,
+       and the instructions run only where tw_aes128_init found them) */
+    __asm__("movq %[lo], %[x]\n\t"
+            "movq %[hi], %[y]\n\t"
+            "punpcklqdq %[y], %[x]\n\t" TW_AES128_NI_ROUNDS "movq %[x], %[out]"
+            : [out] "=r"(out), [x] "=&x"(x), [y] "=&x"(y)
+            : [lo] "r"(lo), [hi] "r"(hi), [rk] "r"(a->rk), "m"(*(const uint8_t(*)[176])a->rk));
+    return out;
+#else
+    return tw_aes128_prf64_soft(a, lo, hi);
+#endif
+}
+
 /* The first 8 bytes (little-endian) of the encryption of the block whose bytes are `lo`
    then `hi`, each little-endian. Inline: with AES-NI it is a handful of instructions, and
    the ISN's callers are on connection set-up's path. */
@@ -67,17 +93,7 @@ static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64(const tw_a
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_expect(a->ni, 1)) {
-        typedef long long tw_aes_v2di __attribute__((vector_size(16)));
-        tw_aes_v2di x, y;
-        uint64_t out;
-        /* (the assembler takes aesenc whatever -m flags the file has: no target attribute,
-           and the instructions run only where tw_aes128_init found them) */
-        __asm__("movq %[lo], %[x]\n\t"
-                "movq %[hi], %[y]\n\t"
-                "punpcklqdq %[y], %[x]\n\t" TW_AES128_NI_ROUNDS "movq %[x], %[out]"
-                : [out] "=r"(out), [x] "=&x"(x), [y] "=&x"(y)
-                : [lo] "r"(lo), [hi] "r"(hi), [rk] "r"(a->rk), "m"(*(const uint8_t(*)[176])a->rk));
-        return out;
+        return tw_aes128_prf64_ni(a, lo, hi);
     }
 #endif
     return tw_aes128_prf64_soft(a, lo, hi);

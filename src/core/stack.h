@@ -87,7 +87,11 @@ struct tw_stack {
        isn_mid_peer: the next connection is most often with the same host, and our
        address never changes (addr_net), so the peer's alone tells the word. isn_mid_peer
        also tells connect (socket.c connect_bad_peer) a peer already found a good
-       address. */
+       address. A peer is kept only where the key has AES-NI (isn_aes.ni): elsewhere
+       isn_mid_peer stays 0, which no peer hashed is (each passed tw_ipv4_bad_source,
+       which refuses 0), so that the usual case (tcp_conn.h tw_tuple_hash, socket.c
+       connect) takes the AES-NI rounds with no test of the flag and no call to the
+       portable form, whose registers it would save. */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple

@@ -1089,7 +1089,15 @@ __attribute__((noinline)) uint64_t tw_tuple_hash_new_peer(tw_stack *st, uint32_t
 {
     /* (a peer that passed tw_ipv4_bad_source: socket.c connect_bad_peer relies on it) */
     assert(!tw_ipv4_bad_source(raddr, st->cfg.addr));
-    st->isn_mid = (uint64_t)st->cfg.addr | (uint64_t)raddr << 32;
+    uint64_t mid = (uint64_t)st->cfg.addr | (uint64_t)raddr << 32;
+    if (__builtin_expect(!st->isn_aes.ni, 0)) {
+        /* (the portable form, no peer kept: isn_mid_peer stays 0, no peer's, so that the
+           usual case, which takes the AES-NI rounds without asking, is never taken;
+           stack.h isn_mid_peer) */
+        assert(st->isn_mid_peer == 0);
+        return tw_aes128_prf64_soft(&st->isn_aes, mid, c);
+    }
+    st->isn_mid = mid;
     st->isn_mid_peer = raddr;
     return tw_isn_prf_mid(st, c);
 }

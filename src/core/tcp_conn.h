@@ -1246,11 +1246,12 @@ uint32_t tw_isn(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 uint32_t tw_ts_offset(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport);
 /* The keyed hash of a 4-tuple both come from (tcp_conn.c). */
 /* F() of the block (stack.h isn_mid, c = local port << 16 | remote port): for the peer
-   hashed last, whose half st->isn_mid holds. */
+   hashed last, whose half st->isn_mid holds, which is kept only with AES-NI (stack.h
+   isn_mid_peer): the rounds with no test of the flag. */
 static inline __attribute__((always_inline)) uint64_t tw_isn_prf_mid(const tw_stack *st,
                                                                    uint32_t c)
 {
-    return tw_aes128_prf64(&st->isn_aes, st->isn_mid, c);
+    return tw_aes128_prf64_ni(&st->isn_aes, st->isn_mid, c);
 }
 /* tw_tuple_hash for a peer other than st->isn_mid_peer, c its last word (tcp_conn.c):
    the block's first half made and kept for it. */
@@ -1262,6 +1263,9 @@ static inline __attribute__((always_inline)) uint64_t tw_tuple_hash(tw_stack *st
 {
     uint32_t c = (uint32_t)lport << 16 | rport;
     if (__builtin_expect(raddr == st->isn_mid_peer, 1)) {
+        /* (a peer that passed tw_ipv4_bad_source, as every one hashed: so not 0, the
+           value isn_mid_peer keeps without AES-NI, stack.h) */
+        assert(!tw_ipv4_bad_source(raddr, st->cfg.addr));
         return tw_isn_prf_mid(st, c);
     }
     return tw_tuple_hash_new_peer(st, raddr, c);
