@@ -4215,6 +4215,25 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
     return true;
 }
 
+/* tw_ipv4_bad_source for the source of a SYN of no connection: the peer hashed last
+   (st->isn_mid_peer) passed that test (tcp_conn.c tw_tuple_hash_new_peer: each peer
+   hashed is a segment's source or connect's address, both asked it, and our address
+   does not change), so for that peer, most often the one whose SYNs come again, only
+   the range its first value (0: stack.c, and kept so without AES-NI, stack.h) is in is
+   asked, as connect asks (socket.c connect_bad_peer). */
+static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack *st,
+                                                                 uint32_t src)
+{
+    if (src - 1u >= 0xfffffffeu) { /* (0 and all ones) */
+        return true;
+    }
+    if (src == st->isn_mid_peer) {
+        assert(!tw_ipv4_bad_source(src, st->cfg.addr));
+        return false;
+    }
+    return tw_ipv4_bad_source(src, st->cfg.addr);
+}
+
 /* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`, but for
    the flags and the payload's length, which it puts in `s`. The ports join `h` for
    input_demux's steps, the only ones that read them there (in_conn's, for a known
@@ -4291,7 +4310,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);
-        if (tw_ipv4_bad_source(s->raddr, st->cfg.addr) ||
+        if (syn_bad_source(st, s->raddr) ||
             tw_tcp_usual_ports_bad((uint32_t)key)) {
             return false;
         }
