@@ -750,7 +750,8 @@ static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stac
    the peer is the one hashed last (st->isn_mid_peer): asked once, by the caller, for
    the bad-address test's shortcut and the ISN's prepared first word alike. `plain`:
    the caller found the connection count under st->connect_plain_below, so the stack
-   is not traced and under its connection limit (asserted), neither asked again. */
+   is not traced and under its connection limit (asserted), neither asked again, and the
+   socket bound. */
 static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uint32_t addr,
                                                                uint16_t port, bool known,
                                                                bool plain)
@@ -772,7 +773,9 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
            shows it). */
         s->raddr = addr;
         s->rport = port;
-        if (!(s->flags & TW_F_BOUND)) {
+        /* (`plain`: the caller found the socket bound, in its test of the flags) */
+        assert(!plain || (s->flags & TW_F_BOUND));
+        if (!plain && !(s->flags & TW_F_BOUND)) {
             return connect_unbound(s, addr, port);
         }
         /* With a million TIME-WAIT records the bucket is a cache miss: start it, and
@@ -817,8 +820,19 @@ static __attribute__((noinline)) int connect_other_peer(tw_socket *s, uint32_t a
 int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 {
     ENTER(s, now);
-    if (__builtin_expect(!fresh(s), 0)) {
-        return connect_not_fresh(s, addr, port);
+    /* Fresh (fresh()'s flags) and bound, as the usual connect's socket is, in one test
+       of the flags: a socket not fresh goes to connect_not_fresh, a fresh one not bound
+       to connect_other_peer, whose steps ask everything (with the same outcome as
+       connect_fresh's usual copy, which then asks neither). */
+    if (__builtin_expect((s->flags & (TW_F_LISTENER | TW_F_STARTED | TW_F_BOUND)) != TW_F_BOUND,
+                         0)) {
+        /* (s hidden by an empty asm: the flags loaded again here, the usual test's
+           register then not copied before it) */
+        TW_OPAQUE(s);
+        if (!fresh(s)) {
+            return connect_not_fresh(s, addr, port);
+        }
+        return connect_other_peer(s, addr, port);
     }
     /* (the peer hashed last asked once, for both of connect_fresh's uses; the rest of
        the call's tests there, after it) */
