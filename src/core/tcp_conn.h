@@ -1258,10 +1258,12 @@ static inline __attribute__((always_inline)) uint64_t tw_isn_prf_mid(const tw_st
 uint64_t tw_tuple_hash_new_peer(tw_stack *st, uint32_t raddr, uint32_t c);
 /* The block's first half is kept for the last peer (stack.h isn_mid). In line: with
    AES-NI the usual peer's hash is fewer instructions than a call. */
-static inline __attribute__((always_inline)) uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr,
-                                                                  uint16_t rport, uint16_t lport)
+/* tw_tuple_hash given the block's last word, c = local port << 16 | remote port (the
+   4-tuple key's low half turned by 16 bits, tw_tuple_key: a caller with the key in hand
+   makes it in one rotate). */
+static inline __attribute__((always_inline)) uint64_t tw_tuple_hash_c(tw_stack *st, uint32_t raddr,
+                                                                    uint32_t c)
 {
-    uint32_t c = (uint32_t)lport << 16 | rport;
     if (__builtin_expect(raddr == st->isn_mid_peer, 1)) {
         /* (a peer that passed tw_ipv4_bad_source, as every one hashed: so not 0, the
            value isn_mid_peer keeps without AES-NI, stack.h) */
@@ -1270,15 +1272,27 @@ static inline __attribute__((always_inline)) uint64_t tw_tuple_hash(tw_stack *st
     }
     return tw_tuple_hash_new_peer(st, raddr, c);
 }
-/* Both from one hash computation (connection set-up). Inline: the caller's two words are
-   then set in registers, with no frame of its own around the hash's call. */
-static inline void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
-                             uint32_t *isn, uint32_t *ts_off)
+static inline __attribute__((always_inline)) uint64_t tw_tuple_hash(tw_stack *st, uint32_t raddr,
+                                                                  uint16_t rport, uint16_t lport)
 {
-    uint64_t h = tw_tuple_hash(st, raddr, rport, lport);
+    return tw_tuple_hash_c(st, raddr, (uint32_t)lport << 16 | rport);
+}
+/* Both from one hash computation (connection set-up), the block's last word given
+   (tw_tuple_hash_c). Inline: the caller's two words are then set in registers, with no
+   frame of its own around the hash's call. */
+static inline __attribute__((always_inline)) void tw_isn_ts_c(tw_stack *st, uint32_t raddr,
+                                                              uint32_t c, uint32_t *isn,
+                                                              uint32_t *ts_off)
+{
+    uint64_t h = tw_tuple_hash_c(st, raddr, c);
     /* RFC 6528 3: ISN = M + F(...), M a 4-microsecond timer (tw_isn) */
     *isn = (uint32_t)h + (uint32_t)tw_div_4us(st->now);
     *ts_off = (uint32_t)(h >> 32);
+}
+static inline void tw_isn_ts(tw_stack *st, uint32_t raddr, uint16_t rport, uint16_t lport,
+                             uint32_t *isn, uint32_t *ts_off)
+{
+    tw_isn_ts_c(st, raddr, (uint32_t)lport << 16 | rport, isn, ts_off);
 }
 static inline uint32_t tw_ts_now(const tw_stack *st, uint32_t offset)
 {

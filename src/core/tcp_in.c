@@ -524,7 +524,11 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         r->sent_us = (uint32_t)(st->now / TW_US(1));
     }
     uint32_t iss, ts_off;
-    tw_isn_ts(st, s->raddr, h->sport, l->lport, &iss, &ts_off);
+    /* (the hash's last word, lport << 16 | sport, as the key's low half turned by 16
+       bits, tw_tuple_key: one rotate, where the two ports' loads, shift and or took four) */
+    uint32_t kc = (uint32_t)key;
+    assert((kc << 16 | kc >> 16) == ((uint32_t)l->lport << 16 | h->sport));
+    tw_isn_ts_c(st, s->raddr, kc << 16 | kc >> 16, &iss, &ts_off);
     if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
         iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
     }
