@@ -280,6 +280,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
             tw_listener_syn_plain_set(s);
             s->wscale_offer = tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
             s->syn_wnd = tw_syn_wnd(s->rcvbuf_cap);
+            tw_listener_mss_set(s);
             tw_conn_set_state(s, TW_STATE_LISTEN);
         }
     }
@@ -1935,6 +1936,9 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
         return refuse(s->st, TW_ERR_INVAL);
     }
     s->local_mss = tw_conn_mss_for(s->st, mss);
+    if (s->flags & TW_F_LISTENER) {
+        tw_listener_mss_set(s); /* (the next SYN+ACK's: tcp_conn.h) */
+    }
     return 0;
 }
 

@@ -16,7 +16,9 @@
 #include <string.h>
 
 _Static_assert(offsetof(struct tw_socket, backlog) + sizeof(uint16_t) <=
-                   offsetof(struct tw_socket, cc) + sizeof(tw_cc_state),
+                       offsetof(struct tw_socket, cc) + sizeof(tw_cc_state) &&
+                   offsetof(struct tw_socket, synack_mssw) + sizeof(uint32_t) <=
+                       offsetof(struct tw_socket, cc) + sizeof(tw_cc_state),
                "the listener's fields fit in the room of cc");
 _Static_assert(offsetof(struct tw_socket, timer) == offsetof(tw_reqsk, timer) &&
                    offsetof(struct tw_socket, kind) == offsetof(tw_reqsk, kind),

@@ -231,6 +231,11 @@ struct tw_socket {
                the stack's SYNs all take listen_admit (st->syn_plain false). Set by
                listen() and tw_listener_syn_plain_set. */
             uint16_t syn_plain_below;
+            /* The SYN+ACK's MSS option word (kind 2, length 4, local_mss) in network
+               order, kept with local_mss (listen(), tw_socket_set_mss:
+               tw_listener_mss_set): each SYN+ACK stores it as it lies (tcp_out.c
+               out_syn_all), with no swap of its own. (In the 4 bytes cc leaves.) */
+            uint32_t synack_mssw;
         };
     };
     tw_ranges *sb;           /* SACK scoreboard: ranges the peer SACKed above snd_una */
@@ -273,6 +278,12 @@ struct tw_socket {
 static inline void tw_listener_syn_plain_set(struct tw_socket *l)
 {
     l->syn_plain_below = l->st->syn_plain ? (uint16_t)(l->backlog + 1u) : 0;
+}
+
+/* l->synack_mssw for the listener's local_mss (listen(), tw_socket_set_mss). */
+static inline void tw_listener_mss_set(struct tw_socket *l)
+{
+    l->synack_mssw = tw_be32(0x02040000u | l->local_mss);
 }
 
 /* The window a SYN or SYN+ACK offers for a receive buffer of `rcvbuf` bytes: the

@@ -574,7 +574,11 @@ static inline __attribute__((always_inline)) int out_syn_all(
        on a little-endian host one bswap of the 32-bit register, be32_wide, where the
        swap of the 64-bit value took a shift before it) */
     uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
-    uint64_t n5 = tw_cksum_little_endian() ? be32_wide(mssw) : tw_be64((uint64_t)mssw << 32);
+    /* (a listener's word made already, in network order: tcp_conn.h synack_mssw) */
+    assert(!r || mc->synack_mssw == tw_be32(mssw));
+    uint64_t n5 = r ? (tw_cksum_little_endian() ? mc->synack_mssw : (uint64_t)mc->synack_mssw << 32)
+                    : tw_cksum_little_endian() ? be32_wide(mssw)
+                                               : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     memcpy(tcp + 24, &n6, 4);
