@@ -416,11 +416,14 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
 /* connect's steps once its 4-tuple is known to be free, with its ISN `iss` and the key's
    tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook and
    room in the table (its tests are then not made again, and
-   their calls are not there to keep registers for). */
+   their calls are not there to keep registers for). `plain`: tw_socket_connect found the
+   connection count under st->connect_plain_below, so the SYN takes all four options
+   (stack.h), which its builder then does not ask. */
 static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
                                                                uint32_t iss, uint64_t hash,
                                                                tw_hnode **slot, uint8_t *tag,
-                                                               unsigned tagv, bool usual)
+                                                               unsigned tagv, bool usual,
+                                                               bool plain)
 {
     assert(st == s->st); /* (the caller's, in a register) */
     /* The receive window's scale and the send MSS until the SYN+ACK tells (S4): a fresh
@@ -497,6 +500,9 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     s->rto_at = at;
     tw_wheel_arm_lazy_unarmed_at(&st->wheel, &s->timer, at);
     /* (the SYN, then the call's end, in one tail call: connect keeps no register) */
+    if (plain) {
+        return tw_out_syn_first_all_leave(s);
+    }
     return tw_out_syn_first_leave(s);
 }
 
@@ -504,7 +510,7 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
 static __attribute__((noinline)) int connect_start_other(tw_socket *s, uint32_t iss,
                                                          uint64_t hash)
 {
-    return connect_start(s->st, s, iss, hash, NULL, NULL, 0, false);
+    return connect_start(s->st, s, iss, hash, NULL, NULL, 0, false, false);
 }
 
 /* connect of a socket bound to no port: an ephemeral one (pick_port), then as for a bound
@@ -561,7 +567,8 @@ static __attribute__((noinline)) int connect_lookup(tw_socket *s, uint32_t iss, 
    in its usual case (its slot and tag byte kept for the insert: the tag's byte store
    otherwise made GCC load the table's arrays and work the index out again after it). */
 static inline __attribute__((always_inline)) int connect_tag_start(tw_stack *st, tw_socket *s,
-                                                                   uint32_t iss, uint64_t hash)
+                                                                   uint32_t iss, uint64_t hash,
+                                                                   bool plain)
 {
     size_t bi = (size_t)hash & st->conns.mask;
     tw_hnode **slot = &st->conns.b[bi];
@@ -579,7 +586,7 @@ static inline __attribute__((always_inline)) int connect_tag_start(tw_stack *st,
     } else {
         TW_PREFETCH(slot);
     }
-    return connect_start(st, s, iss, hash, slot, tag, t | 1u << b, true);
+    return connect_start(st, s, iss, hash, slot, tag, t | 1u << b, true, plain);
 }
 
 /* connect of a bound socket whose 4-tuple the TIME-WAIT table's filter did not rule out:
@@ -598,7 +605,7 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
     }
     /* (connect_tag_start's conditions: tested by the caller, connect_hashed) */
     assert(st->conns.tag && !st->cfg.trace && st->conns.count <= st->conns.mask);
-    return connect_tag_start(st, s, iss, hash);
+    return connect_tag_start(st, s, iss, hash, false);
 }
 
 /* connect's steps after the ISN's hash `h` (tw_tuple_hash's answer), with the clock's
@@ -642,7 +649,7 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
                          0)) {
         return connect_tw_filtered(s, iss, hash);
     }
-    return connect_tag_start(st, s, iss, hash);
+    return connect_tag_start(st, s, iss, hash, plain);
 }
 
 /* connect of a bound socket to a peer other than the last one hashed (stack.h isn_mid):

@@ -109,10 +109,15 @@ tw_ssize tw_socket_connect_send(tw_socket *s, uint32_t addr, uint16_t port, cons
     }
     o->tfo = (uint8_t)(TW_TFO_CONNECT | (n ? TW_TFO_SYN_DATA : 0));
     o->tfo_syn_data = (uint16_t)n;
-    /* connect, its first SYN built by syn_other (fastopen.h TW_SYN_OPTS_TFO) */
+    /* connect, its first SYN built by syn_other (fastopen.h TW_SYN_OPTS_TFO), through
+       connect's general steps (connect_plain_below 0: its usual SYN builder does not
+       ask syn_opts, stack.h) */
+    size_t plain_below = st->connect_plain_below;
     st->syn_opts = (uint8_t)(st->syn_opts | TW_SYN_OPTS_TFO);
+    st->connect_plain_below = 0;
     int rc = tw_socket_connect(s, addr, port, now);
     st->syn_opts = (uint8_t)(st->syn_opts & ~TW_SYN_OPTS_TFO);
+    st->connect_plain_below = plain_below;
     if (rc != 0) {
         s->snd.len = 0; /* (nothing was sent) */
         o->tfo = 0;

@@ -173,7 +173,11 @@ struct tw_stack {
        which the usual close does not take. Set by tw_conn_tmpl_init. */
     uint8_t close_next[TW_STATE_COUNT_];
     /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
-       for 0), and 0 for a traced stack; fixed at tw_stack_new. */
+       for 0), and 0 for a traced stack or one whose SYNs do not take all four options
+       (syn_opts: an option turned off, ECN; so the usual connect's SYN builder does not
+       ask, tcp_out.c tw_out_syn_first_all_leave); fixed at tw_stack_new, but for a Fast
+       Open connect's own call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and
+       back (socket_fastopen.c). */
     size_t connect_plain_below;
     /* The clock below which connect's RTO, now + cfg.rto_initial, falls before NEVER's
        last tick (socket.c connect_start: one compare of the clock, where the saturating

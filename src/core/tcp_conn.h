@@ -1555,6 +1555,9 @@ void tw_out_syn(tw_socket *c, bool retransmit);
 /* tw_out_syn(c, false) from inside an API call (connect), then the call's end: the
    stack's re-entrancy guard cleared once the netdev has the SYN. Returns 0. */
 int tw_out_syn_first_leave(tw_socket *c);
+/* tw_out_syn_first_leave on a stack whose SYNs take all four options (st->syn_opts:
+   connect's usual case, stack.h connect_plain_below), not asked again. */
+int tw_out_syn_first_all_leave(tw_socket *c);
 /* Our SYN+ACK again, from ISS, for a connection in FIN-WAIT-1 whose SYN is not
    acknowledged (TW_F_SYN_UNACKED), or a Fast Open child that sent data in SYN-RECEIVED
    (fastopen.h): SND.NXT and SND.MAX stay as they are. */

@@ -1148,9 +1148,11 @@ static __attribute__((noinline, cold)) bool syn_data_sent(const tw_socket *c)
 
 /* tw_out_syn's steps; `leave`: end the API call that sends the first SYN (connect) once
    the segment is handed to the netdev, so that the call's end is here, where st is
-   already held across the netdev call, and connect keeps nothing across its call. */
+   already held across the netdev call, and connect keeps nothing across its call. `all`:
+   connect found the stack's SYNs take all four options (stack.h connect_plain_below),
+   so that syn_opts is not asked here. */
 static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool retransmit,
-                                                           bool leave)
+                                                           bool leave, bool all)
 {
     tw_stack *st = c->st;
     /* The send variables first, then the segment (no hook can see the order: tcpwave.h),
@@ -1185,13 +1187,16 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
        (stack.h syn_opts): all four. */
     /* (connect's first SYN: its socket has just entered SYN-SENT) */
     assert(!leave || c->state == TW_STATE_SYN_SENT);
-    if ((!leave && c->state == TW_STATE_SYN_RCVD) ||
-        st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)) {
+    assert(!all || (leave && st->syn_opts == (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS)));
+    if (!all && ((!leave && c->state == TW_STATE_SYN_RCVD) ||
+                 st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS))) {
         syn_other(c, retransmit);
     } else {
         uint32_t space = rcv_space_nocall(c, leave); /* (adv_window's SYN case) */
-        /* RFC 7323 2.2: never scaled on SYN */
-        out_syn_all(st, c, NULL, (uint16_t)(space > 65535u ? 65535u : space), retransmit);
+        /* RFC 7323 2.2: never scaled on SYN (a buffer past the field's largest marked
+           expected: the default's, whose window then takes no jump) */
+        out_syn_all(st, c, NULL,
+                    (uint16_t)(__builtin_expect(space > 65535u, 1) ? 65535u : space), retransmit);
     }
     if (leave) {
         assert(st->in_call);
@@ -1201,12 +1206,18 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
 
 void tw_out_syn(tw_socket *c, bool retransmit)
 {
-    syn_send(c, retransmit, false);
+    syn_send(c, retransmit, false, false);
 }
 
 int tw_out_syn_first_leave(tw_socket *c)
 {
-    syn_send(c, false, true);
+    syn_send(c, false, true, false);
+    return 0;
+}
+
+int tw_out_syn_first_all_leave(tw_socket *c)
+{
+    syn_send(c, false, true, true);
     return 0;
 }
 
