@@ -3196,7 +3196,10 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
    the options the connection always sends with a TSval PAWS accepts, an ACK in
    (SND.UNA, SND.MAX], no out-of-order FIN waiting, our SYN acknowledged (not so after
    a close in SYN-RECEIVED, TW_F_SYN_UNACKED: tested with the out-of-order FIN's flag,
-   in one mask) and, with a FIN, no FIN seen before
+   in one mask; in the same mask, FIN-WAIT-1's last ACK's rare cases, a D-SACK or
+   out-of-order data to report and an extras block, which tcp_out.c
+   tw_out_ack_last_free then does not ask: such a connection takes the full steps, as a
+   closing ACK of another shape does) and, with a FIN, no FIN seen before
    (which FIN-WAIT-1, the one state that takes a FIN here, never has: asserted below).
    (LAST-ACK has always seen the peer's FIN -- CLOSE-WAIT came first -- and its shape
    here has none: the eighth check has nothing to do for it, whatever it saw.) For such a
@@ -3221,7 +3224,8 @@ closing_ack_shape(const tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, tw_s
     /* (LAST-ACK's shape has no FIN: asked in the flags' one test) */
     if ((s->flags & (uint8_t)~(state == TW_STATE_FIN_WAIT_1 ? TW_PSH | TW_FIN : TW_PSH)) !=
             TW_ACK ||
-        (state == TW_STATE_FIN_WAIT_1 && (c->flags & (TW_F_OOO_FIN | TW_F_SYN_UNACKED))) ||
+        (state == TW_STATE_FIN_WAIT_1 &&
+         (c->flags & (TW_F_OOO_FIN | TW_F_SYN_UNACKED | TW_F_DSACK | TW_F_HOLES | TW_F_EXTRAS))) ||
         s->data_len != 0 || !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o)) {
         return false;
     }

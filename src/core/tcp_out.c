@@ -1300,12 +1300,18 @@ void tw_out_ack_last_win(tw_socket *c, uint32_t win)
     ack_last_as(c, win);
 }
 
-/* tw_out_ack_last_free's steps; `usual`: the caller has found none of ack_last_as' rare
-   flags (SACK blocks due, extras). */
-static inline __attribute__((always_inline)) void ack_last_free_as(tw_socket *c, uint32_t win,
-                                                                   bool usual)
+void tw_out_ack_last_free(tw_socket *c, uint32_t win)
 {
+    /* None of ack_last_as' rare flags: the one caller's segment had the closing ACK's
+       shape (tcp_in.c closing_ack_shape, FIN-WAIT-1), which leaves a connection with any
+       of them to the full steps, and nothing on the way sets one (tcp_in.c
+       closing_ack_last, timewait.c make_in_as). Said to the compiler: ack_last_as' test
+       of them folds away. */
+    assert(!(c->flags & (SACK_DUE_FLAGS | TW_F_EXTRAS)));
 #if defined(__GNUC__)
+    if (c->flags & (SACK_DUE_FLAGS | TW_F_EXTRAS)) {
+        __builtin_unreachable();
+    }
     /* (a window field: said to the compiler, which then takes the register as it is,
        without a zero extension of its low 16 bits) */
     if (win > 65535u) {
@@ -1317,34 +1323,18 @@ static inline __attribute__((always_inline)) void ack_last_free_as(tw_socket *c,
     if (__builtin_expect(!(c->flags & TW_F_BOUND), 0)) {
         tw_timewait_record_takes_port(c->st, c);
     }
-    /* (usual: no extras before the ACK, and the netdev's call sets none, tcpwave.h: a hook
-       calls nothing on the stack; said to the compiler, tw_conn_free's usual case does not
-       ask again: lifecycle -3 instr) */
-    assert(!usual || !(c->flags & TW_F_EXTRAS));
+    /* (no extras before the ACK, and the netdev's call sets none, tcpwave.h: a hook calls
+       nothing on the stack; said to the compiler, tw_conn_free's usual case does not ask
+       again: lifecycle -3 instr) */
+    assert(!(c->flags & TW_F_EXTRAS));
 #if defined(__GNUC__)
-    if (usual && (c->flags & TW_F_EXTRAS)) {
+    if (c->flags & TW_F_EXTRAS) {
         __builtin_unreachable();
     }
 #endif
     /* (taken out of st->conns, its port's count the record's, its timer not held:
        timewait.c make_in_as; an orphan) */
     tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true);
-}
-
-/* (the rare flags' case out of line, so that the usual one knows them clear through to
-   the free: ack_last_as' test of them and tw_conn_free's of the extras fold away) */
-static __attribute__((noinline, cold)) void ack_last_free_rare(tw_socket *c, uint32_t win)
-{
-    ack_last_free_as(c, win, false);
-}
-
-void tw_out_ack_last_free(tw_socket *c, uint32_t win)
-{
-    if (__builtin_expect((c->flags & (SACK_DUE_FLAGS | TW_F_EXTRAS)) != 0, 0)) {
-        ack_last_free_rare(c, win);
-        return;
-    }
-    ack_last_free_as(c, win, true);
 }
 
 void tw_out_ack_carried(tw_socket *c)
