@@ -170,6 +170,9 @@ struct tw_stack {
        tw_stack_new, as cfg is: the two tests of the usual close are one (orphan_room's
        sign). */
     ptrdiff_t close_plain_below;
+    /* TIME-WAIT's length, 2 * cfg.msl (S15), fixed at tw_stack_new as cfg is: a
+       TIME-WAIT's end is then the clock plus one load (tcp_in.c, timewait.c). */
+    tw_time time_wait_len;
     /* close()'s next state by the state (socket.c tw_socket_close): FIN-WAIT-1 for
        ESTABLISHED (S10), LAST-ACK for CLOSE-WAIT (S13), 0 (CLOSED) for every other state,
        which the usual close does not take. Set by tw_conn_tmpl_init. */

@@ -1574,7 +1574,7 @@ static inline __attribute__((always_inline)) void time_wait_steps(tw_socket *c)
     tw_conn_set_state(c, TW_STATE_TIME_WAIT);
     /* S15: TIME-WAIT ends 2*MSL from now, whether it is spent in a record made now or
        by a later close() (tw_timewait_enter keeps this end) or in the full connection. */
-    c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+    c->misc_at = tw_time_add(st->now, st->time_wait_len);
     if ((c->flags & TW_F_ORPHAN) && tw_timewait_enter(c)) {
         return; /* c is now a compact record (tw_conn_free gave its send ring back) */
     }
@@ -3326,7 +3326,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             /* time_wait_steps for an orphan nothing traces: what only the connection
                reads -- note_arrival's clocks, the peer's FIN noted, the change to
                TIME-WAIT -- only when it stays (the record is made from the rest). */
-            c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+            c->misc_at = tw_time_add(st->now, st->time_wait_len);
             if (!tw_timewait_enter_ack(st, c)) { /* (the last ACK sent in it) */
                 c->snd_una = ack;
                 if (ts_new) {
@@ -3414,7 +3414,7 @@ static __attribute__((noinline, cold)) void time_wait_in(tw_socket *c, tw_seg *s
         c->ts_recent_stamp = st->now;
     }
     if (r & TW_TWJ_RESTART) {
-        c->misc_at = tw_time_add(st->now, 2 * st->cfg.msl);
+        c->misc_at = tw_time_add(st->now, st->time_wait_len);
         timer_changed(c);
     }
     if (r & TW_TWJ_CHALLENGE) {
