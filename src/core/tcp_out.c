@@ -2185,7 +2185,21 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     if (orphan) {
         /* (the orphan's FIN alone: its caller sends a delayed-ACK timer that runs to the
            general steps, tw_out_push_now_leave) */
+#if defined(__x86_64__) && defined(__GNUC__)
+        /* ack_carried_rn_set_as(c, rn, set, true, false)'s steps, the flags' change one
+           step in memory, and the builder's timestamp test then one of memory too: GCC
+           otherwise kept the flags loaded for that test, and changed and stored a copy
+           of them (measured: -3 instr a FIN, lifecycle 4,479.8 -> 4,473.8) */
+        assert(set == 0 && c->dack_at == TW_TIME_NEVER && tw_seq_eq(rn, c->rcv_nxt));
+        c->last_ack_sent = rn;
+        __asm__("andl %[keep], %[f]"
+                : [f] "+m"(c->flags)
+                : [keep] "i"((int32_t)~(TW_F_ACK_NOW | TW_F_ACK_LAZY))
+                : "cc");
+        c->delack_bytes = 0;
+#else
         ack_carried_rn_set_as(c, rn, set, true, false);
+#endif
     }
     push_last_sent(c, nxt);
     emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
