@@ -2970,11 +2970,31 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack 
     /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
     assert(ooo_fin || !(c->flags & TW_F_OOO_FIN));
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
-    c->flags |= TW_F_PEER_FIN;
-    if (ooo_fin) {
-        c->flags &= ~TW_F_OOO_FIN;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (predicted && !ooo_fin) {
+        /* The steps below, the flags' changes in memory: the rare one (ack_soon's second
+           segment in a turn) apart, then the peer's FIN and ack_soon's mark in one
+           step, and the notify's test below reads them from memory too: GCC otherwise
+           kept the flags loaded and two copies of them (measured: lifecycle
+           4,473.8 -> 4,470.8) */
+        uint32_t seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
+        if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
+            c->flags |= TW_F_ACK_NOW;
+        }
+        __asm__("orl %[set], %[f]"
+                : [f] "+m"(c->flags)
+                : [set] "i"((int32_t)(TW_F_PEER_FIN | TW_F_ACK_LAZY))
+                : "cc");
+        c->lazy_seg = seg; /* (S11: a close() in this turn sends FIN+ACK, S13) */
+    } else
+#endif
+    {
+        c->flags |= TW_F_PEER_FIN;
+        if (ooo_fin) {
+            c->flags &= ~TW_F_OOO_FIN;
+        }
+        ack_soon(st, c); /* S11: a close() in this turn sends FIN+ACK, S13 */
     }
-    ack_soon(st, c); /* S11: a close() in this turn sends FIN+ACK, S13 */
     switch (state) {
     case TW_STATE_SYN_RCVD:
     case TW_STATE_ESTABLISHED:
