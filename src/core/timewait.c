@@ -629,7 +629,10 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     }
     t->win = (uint16_t)space;
     /* (their spare bits 0: no rate-limited answer yet, timewait.h) */
-    t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
+    /* (TW_F_TS's byte of the flags read by itself, as the hash's top byte above: where
+       the bit was taken from the flags loaded for the id's, GCC kept a copy of them) */
+    _Static_assert(TW_F_TS == 1u << 8 && TW_TWF_TS == 1u, "TW_F_TS: bit 0 of byte 1");
+    t->flags = ((const uint8_t *)&c->flags)[tw_cksum_little_endian() ? 1 : 2] & TW_TWF_TS;
     t->rcv_wscale = c->rcv_wscale;
     /* The record made as TIME-WAIT begins (ack: tcp_in.c closing_ack_last, its end
        now + 2*MSL) ends last: every other began before, or restarted (S16) before, with
