@@ -1592,7 +1592,7 @@ static void abort_conn(tw_socket *s, bool send_rst)
     }
     tw_count(st, TW_CNT_TCP_CONN_ABORTED);
     s->flags |= TW_F_ORPHAN;
-    st->norphans++;
+    st->orphan_room--; /* (one orphan more) */
     tw_conn_done(s, TW_ERR_ABORTED); /* frees it: the handle is gone */
 }
 
@@ -1751,7 +1751,7 @@ static __attribute__((noinline)) void shutdown_listener(tw_socket *l, int how)
 static inline __attribute__((always_inline)) void orphan_with_fin(tw_socket *s)
 {
     s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD;
-    s->st->norphans++;
+    s->st->orphan_room--; /* (one orphan more) */
     queue_fin(s);
 }
 
@@ -1759,12 +1759,18 @@ static inline __attribute__((always_inline)) void orphan_with_fin(tw_socket *s)
    no FIN queued, nothing unread, no SO_LINGER 0, under the orphan limit; it is the last
    branch of close_other's chain (orphan_with_fin's case for these two states, S10 and
    S13). */
-static inline __attribute__((always_inline)) bool close_usual(const tw_socket *s)
+/* (`taken`: the caller has counted s as an orphan already, tw_socket_close's asserting) */
+static inline __attribute__((always_inline)) bool close_usual_as(const tw_socket *s, size_t taken)
 {
     const tw_stack *st = s->st;
     return ((1u << s->state) & ((1u << TW_STATE_ESTABLISHED) | (1u << TW_STATE_CLOSE_WAIT))) &&
            !(s->flags & (TW_F_LISTENER | TW_F_FIN_QUEUED)) && !tw_conn_linger0(s) &&
-           s->rcv.len == 0 && !(st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans);
+           s->rcv.len == 0 &&
+           !(st->cfg.max_orphans && tw_stack_orphans(st) - taken >= st->cfg.max_orphans);
+}
+static inline __attribute__((always_inline)) bool close_usual(const tw_socket *s)
+{
+    return close_usual_as(s, 0);
 }
 
 /* close in every case after its guard, to the call's end. Out of line: tw_socket_close
@@ -1774,7 +1780,7 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
     tw_stack *st = s->st;
     if (close_usual(s)) {
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
-        st->norphans++;
+        st->orphan_room--; /* (one orphan more) */
         tw_conn_set_state(s, s->state == TW_STATE_ESTABLISHED ? TW_STATE_FIN_WAIT_1
                                                               : TW_STATE_LAST_ACK);
         tw_out_push_now(s); /* (a FIN queued: tw_out_push's sending step) */
@@ -1785,7 +1791,7 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
     } else if (s->state == TW_STATE_SYN_SENT) {
         /* RFC 9293 3.10.4: CLOSE in SYN-SENT deletes the TCB; nothing to tell the peer. */
         s->flags |= TW_F_ORPHAN;
-        st->norphans++;
+        st->orphan_room--; /* (one orphan more) */
         tw_conn_done(s, 0);
     } else if (s->rcv.len > 0 || tw_conn_linger0(s)) {
         /* R4: closing with unread data (or SO_LINGER 0) loses data: say so with RST
@@ -1793,11 +1799,11 @@ static __attribute__((noinline)) int close_other(tw_socket *s)
         abort_conn(s, s->rcv.len > 0 || abort_sends_rst(s));
     } else if (s->state == TW_STATE_TIME_WAIT) {
         s->flags |= TW_F_ORPHAN;
-        st->norphans++;
+        st->orphan_room--; /* (one orphan more) */
         if (!tw_timewait_enter(s)) {
             tw_conn_done(s, 0);
         }
-    } else if (st->cfg.max_orphans && st->norphans >= st->cfg.max_orphans) {
+    } else if (st->cfg.max_orphans && tw_stack_orphans(st) >= st->cfg.max_orphans) {
         tw_count(st, TW_CNT_TCP_LIMIT_ORPHANS);
         abort_conn(s, true);
     } else {
@@ -1818,13 +1824,13 @@ int tw_socket_close(tw_socket *s, tw_time now)
     /* The usual close (close_usual) when nothing traces, made here with no call but tail
        calls, so that close saves no register (marked expected); close_other otherwise
        (also for a socket with extras, which may hold SO_LINGER 0: tw_conn_linger0).
-       The orphan limit and the trace hook's test in one compare (stack.h
-       close_plain_below); the rest of close_usual's. The flags of tw_out_push_now_leave's
-       rare cases (a D-SACK or out-of-order data to report, a persist timer running) are
-       asked here too, in the same test of the flags, rather than there again after it:
-       close_other takes those (its push takes every case). A keepalive socket too: its
-       timer shares the wheel entry, which the idle FIN's RTO start then need not ask
-       about (tcp_out.c push_fin_leave). */
+       The orphan limit and the trace hook's test in one, the orphan's count taken with
+       it (stack.h orphan_room, tw_stack_orphan_take); the rest of close_usual's. The
+       flags of tw_out_push_now_leave's rare cases (a D-SACK or out-of-order data to
+       report, a persist timer running) are asked here too, in the same test of the
+       flags, rather than there again after it: close_other takes those (its push takes
+       every case). A keepalive socket too: its timer shares the wheel entry, which the
+       idle FIN's RTO start then need not ask about (tcp_out.c push_fin_leave). */
     const tw_stack *st = s->st;
     /* The next state by a table, which answers 0 (CLOSED) for a state other than the two
        of the usual close: one load for both the state's test and its next (the choice of
@@ -1837,11 +1843,10 @@ int tw_socket_close(tw_socket *s, tw_time now)
                              !(s->flags & (TW_F_LISTENER | TW_F_EXTRAS | TW_F_FIN_QUEUED |
                                            TW_F_DSACK | TW_F_HOLES | TW_F_PERSIST |
                                            TW_F_KEEPALIVE)) &&
-                             s->rcv.len == 0 && st->norphans < st->close_plain_below,
+                             s->rcv.len == 0 && tw_stack_orphan_take(s->st),
                          1)) {
-        assert(close_usual(s) && !st->cfg.trace);
+        assert(close_usual_as(s, 1) && !st->cfg.trace);
         s->flags |= TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED;
-        s->st->norphans++;
         /* (tw_conn_set_state_untraced's steps: neither state counts anything) */
         assert(next == TW_STATE_FIN_WAIT_1 || next == TW_STATE_LAST_ACK);
         assert(tw_conn_edge_legal((tw_state)s->state, (tw_state)next));

@@ -102,7 +102,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
         st->nconns--;
     }
     if (orphan || (f & TW_F_ORPHAN)) {
-        st->norphans--;
+        st->orphan_room++; /* (one orphan fewer) */
     }
     /* The table first, then the port: each rare end then goes on from its own test
        (the compare's, the port's answer), with no answer kept as a value to test

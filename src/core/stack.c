@@ -258,8 +258,10 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         tw_stack_ip_fields_use(st);
     }
     st->close_plain_below = st->traced              ? 0
-                            : st->cfg.max_orphans ? st->cfg.max_orphans
-                                                  : SIZE_MAX;
+                            : st->cfg.max_orphans ? (ptrdiff_t)st->cfg.max_orphans
+                                                  : PTRDIFF_MAX;
+    st->orphan_room = st->close_plain_below; /* (no orphan yet) */
+    st->time_wait_len = 2 * st->cfg.msl;
     st->connect_rto_now_below = st->cfg.rto_initial <= TW_TIME_NEVER - (TW_TICK - 1)
                                     ? TW_TIME_NEVER - (TW_TICK - 1) - st->cfg.rto_initial + 1
                                     : 0;

@@ -162,12 +162,21 @@ struct tw_stack {
     uint64_t next_conn_id;
     uint32_t port_counter;
     size_t nconns;   /* connections not in LISTEN/CLOSED-fresh, not TIME-WAIT records */
-    size_t norphans;
+    /* The orphans (connections the application has closed, until CLOSED or their
+       TIME-WAIT record), counted down from close_plain_below: close_plain_below less
+       their number (tw_stack_orphans). close()'s usual path takes one while it is
+       above 0, a decrement in memory and its sign, where the count's load, compare,
+       increment and store took five steps (socket.c tw_socket_close). */
+    ptrdiff_t orphan_room;
     /* The orphan count under which close() takes its usual path in line
-       (socket.c tw_socket_close): cfg.max_orphans (SIZE_MAX for 0, no limit), and 0 for
-       a traced stack, whose closes all go the general way, which traces. Fixed at
-       tw_stack_new, as cfg is: the two tests of the usual close are one compare. */
-    size_t close_plain_below;
+       (socket.c tw_socket_close): cfg.max_orphans (PTRDIFF_MAX for 0, no limit), and 0
+       for a traced stack, whose closes all go the general way, which traces. Fixed at
+       tw_stack_new, as cfg is: the two tests of the usual close are one (orphan_room's
+       sign). */
+    ptrdiff_t close_plain_below;
+    /* TIME-WAIT's length, 2 * cfg.msl (S15), fixed at tw_stack_new as cfg is: a
+       TIME-WAIT's end is then the clock plus one load (tcp_in.c, timewait.c). */
+    tw_time time_wait_len;
     /* close()'s next state by the state (socket.c tw_socket_close): FIN-WAIT-1 for
        ESTABLISHED (S10), LAST-ACK for CLOSE-WAIT (S13), 0 (CLOSED) for every other state,
        which the usual close does not take. Set by tw_conn_tmpl_init. */
@@ -503,6 +512,37 @@ static inline bool tw_icmp_is_error(uint8_t type)
     return type == TW_ICMP_DEST_UNREACH || type == TW_ICMP_SOURCE_QUENCH ||
            type == TW_ICMP_REDIRECT || type == TW_ICMP_TIME_EXCEEDED ||
            type == TW_ICMP_PARAM_PROBLEM;
+}
+
+/* The orphans the stack holds (stack.h orphan_room). */
+static inline size_t tw_stack_orphans(const tw_stack *st)
+{
+    return (size_t)(st->close_plain_below - st->orphan_room);
+}
+
+/* One orphan more for close()'s usual path, when orphan_room is above 0: true, counted;
+   false, nothing changed (the limit reached, or a traced stack). */
+static inline __attribute__((always_inline)) bool tw_stack_orphan_take(tw_stack *st)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (the decrement in memory and its sign's branch: GCC otherwise loaded, tested,
+       decremented and stored the count apart; the rare answer takes it back) */
+    __asm__ goto("subq $1, %[room]\n\tjs %l[full]"
+                 : [room] "+m"(st->orphan_room)
+                 :
+                 : "cc"
+                 : full);
+    return true;
+full:
+    st->orphan_room++;
+    return false;
+#else
+    if (st->orphan_room <= 0) {
+        return false;
+    }
+    st->orphan_room--;
+    return true;
+#endif
 }
 
 #endif

@@ -479,7 +479,7 @@ __attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
         st->nconns--;
     }
     if (f & TW_F_ORPHAN) {
-        st->norphans--;
+        st->orphan_room++; /* (one orphan fewer) */
     }
     if (f & TW_F_BOUND) {
         tw_port_leaf *l = st->ports[c->lport / TW_PORT_LEAF];

@@ -1520,7 +1520,8 @@ void tw_out_ack_last_win(tw_socket *c, uint32_t win);
 /* tw_out_ack_last_win, then c freed as a TIME-WAIT record's connection (conn_free.h: out
    of st->conns and its port's count the record's, which a listener's child's record takes
    here, tw_timewait_record_takes_port), for the record's making (timewait.c make_in_as),
-   which ends with this call. */
+   which ends with this call. c has no D-SACK or out-of-order data to report and no
+   extras block (TW_F_EXTRAS): the one caller's closing ACK shape (tcp_in.c). */
 void tw_out_ack_last_free(tw_socket *c, uint32_t win);
 void tw_out_ack_carried(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and

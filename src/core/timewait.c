@@ -629,13 +629,16 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     }
     t->win = (uint16_t)space;
     /* (their spare bits 0: no rate-limited answer yet, timewait.h) */
-    t->flags = (c->flags & TW_F_TS) ? TW_TWF_TS : 0;
+    /* (TW_F_TS's byte of the flags read by itself, as the hash's top byte above: where
+       the bit was taken from the flags loaded for the id's, GCC kept a copy of them) */
+    _Static_assert(TW_F_TS == 1u << 8 && TW_TWF_TS == 1u, "TW_F_TS: bit 0 of byte 1");
+    t->flags = ((const uint8_t *)&c->flags)[tw_cksum_little_endian() ? 1 : 2] & TW_TWF_TS;
     t->rcv_wscale = c->rcv_wscale;
     /* The record made as TIME-WAIT begins (ack: tcp_in.c closing_ack_last, its end
        now + 2*MSL) ends last: every other began before, or restarted (S16) before, with
        the same 2*MSL, and the clock never goes back (tw_stack_now_moved); only an empty
        list is asked. */
-    assert(!ack || c->misc_at == tw_time_add(st->now, 2 * st->cfg.msl));
+    assert(!ack || c->misc_at == tw_time_add(st->now, st->time_wait_len));
     assert(T->tail_rec == (t->fprev == TW_TW_NIL ? NULL : rec(T, t->fprev)));
     assert(!ack || t->fprev == TW_TW_NIL || T->tail_rec->expires <= t->expires);
     if (__builtin_expect(t->fprev == TW_TW_NIL ||
@@ -859,7 +862,7 @@ bool tw_timewait_input(tw_stack *st, tw_tw *t, const tw_seg *s, uint32_t *isn_fl
         tw_twtab *T = &st->tws;
         uint32_t i = index_of(T, t);
         list_unlink(T, t);
-        t->expires = tw_time_add(st->now, 2 * st->cfg.msl);
+        t->expires = tw_time_add(st->now, st->time_wait_len);
         list_insert(T, i);
     }
     if (r & TW_TWJ_CHALLENGE) {

@@ -53,7 +53,7 @@ static void enter(tw_stack *st, const model *e, uint32_t i)
        application's close behind it, and counted, having gone through SYN-SENT or
        SYN-RECEIVED; the record's making takes both counts back down. */
     c->flags |= TW_F_ORPHAN | TW_F_COUNTED;
-    st->norphans++;
+    st->orphan_room--; /* (one orphan more: stack.h) */
     st->nconns++;
     /* ...and bound (bind, connect, or a listener's child): its port's count becomes the
        record's (timewait.c make_in), let go of when the record goes. */
