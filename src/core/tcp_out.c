@@ -2163,6 +2163,13 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
     if (!orphan) {
         /* (dack_off: the caller knows no delayed-ACK timer runs, fresh's or asked) */
         ack_carried_rn_set_as(c, rn, set, fresh || dack_off, fresh);
+        /* (the flags as stored made a new value for GCC, which otherwise asked the
+           builder's tests of them, TW_F_TS's, of the value loaded before the change, and
+           kept both: a copy on every segment here but the orphan's FIN; measured:
+           lifecycle -1 instr) */
+        uint32_t f = c->flags;
+        TW_OPAQUE(f);
+        c->flags = f;
     }
     uint16_t win = 0;
     int win_mode;
