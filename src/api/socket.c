@@ -2037,7 +2037,12 @@ int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
 /* see tcpwave.h */
 unsigned tw_socket_events(const tw_socket *s)
 {
-    return s ? tw_conn_events(s) : 0;
+    /* (marked unexpected: GCC otherwise set the 0 before the test, on the usual way
+       too; with tcp_conn.h's writable bit: measured lifecycle -1 instr) */
+    if (__builtin_expect(!s, 0)) {
+        return 0;
+    }
+    return tw_conn_events(s);
 }
 
 int tw_socket_error(const tw_socket *s)
