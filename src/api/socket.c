@@ -1028,6 +1028,10 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
         st->in_call = true;
         return tw_out_send_first_push_leave(s); /* (as send_usual) */
     }
+    /* (the count made a new value here, on this way only: GCC moved it to the return
+       register before the state's test, on the push's way too; measured: lifecycle -1
+       instr) */
+    TW_OPAQUE(len);
     return (tw_ssize)len;
 }
 
@@ -2065,7 +2069,12 @@ int tw_socket_set_cc(tw_socket *s, tw_cc_algo algo)
 /* see tcpwave.h */
 unsigned tw_socket_events(const tw_socket *s)
 {
-    return s ? tw_conn_events(s) : 0;
+    /* (marked unexpected: GCC otherwise set the 0 before the test, on the usual way
+       too; with tcp_conn.h's writable bit: measured lifecycle -1 instr) */
+    if (__builtin_expect(!s, 0)) {
+        return 0;
+    }
+    return tw_conn_events(s);
 }
 
 int tw_socket_error(const tw_socket *s)

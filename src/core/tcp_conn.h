@@ -1178,10 +1178,12 @@ static inline unsigned tw_conn_events_nonlistener(const tw_socket *s)
                          1)) {
         assert((f & TW_F_CONNECTED) && !s->err);
         /* (the mask as a sum: the compiler joins the constant and the two bits in one
-           lea, where the ors took a step more; lifecycle -1 instr) */
+           lea, where the ors took a step more; lifecycle -1 instr; the writable bit as
+           the compare's borrow masked, not 2 times it: GCC made that a conditional move
+           from a constant over a zero set first, two steps more) */
         _Static_assert(TW_EV_READABLE == 1 && TW_EV_WRITABLE == 2, "the two tests' bits");
         return TW_EV_CONNECTED + (unsigned)(s->rcv.len != 0) +
-               2u * (unsigned)(s->snd.len < s->sndbuf_cap);
+               ((0u - (unsigned)(s->snd.len < s->sndbuf_cap)) & 2u);
     }
     /* The same for CLOSE-WAIT (the peer's FIN arrived: a usual lifecycle's server is
        told so), whose FIN is in (S11: TW_F_PEER_FIN, readable at end of stream). */

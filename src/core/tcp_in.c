@@ -121,7 +121,8 @@ static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_s
                                                               const tw_tcp_hdr *h, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
-                                                              uint32_t space, uint8_t *blk);
+                                                              uint32_t space, uint8_t *blk,
+                                                              bool may_trace);
 /* A receive ring's first block that input_unsummed filled with a third segment's text
    (`blk`), back to the free list when the segment takes the full steps (which copy the
    text from the packet again) or is dropped. Cold: the usual third segment's goes to its
@@ -798,9 +799,11 @@ void tw_req_on_timer(tw_stack *st, tw_reqsk *r)
 
 /* The third segment acknowledged our SYN+ACK: build the connection from the entry and
    let the SYN-RECEIVED processing (3.10.7.4) take the segment (`usual`: it has
-   req_input's usual shape). */
+   req_input's usual shape; `may_trace` false: the usual packet's function's, whose stack
+   does not trace, tw_tcp_input_usual). */
 static inline __attribute__((always_inline)) void
-req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool usual, uint8_t *blk)
+req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool usual, uint8_t *blk,
+               bool may_trace)
 {
     tw_socket *l = r->listener;
     /* The option flags of tw_conn_apply_peer_syn's steps (below) and the flags
@@ -913,7 +916,7 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
     c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, h, usual, synack_at, l, peer_win, ts_recent, space, blk);
+    in_promoted(st, c, s, h, usual, synack_at, l, peer_win, ts_recent, space, blk, may_trace);
 }
 
 /* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
@@ -924,13 +927,24 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
 static __attribute__((noinline)) void req_promote_usual(tw_stack *st, tw_reqsk *r, tw_seg *s,
                                                         uint8_t *blk, const tw_tcp_hdr *h)
 {
-    req_promote_in(st, r, s, h, true, blk);
+    req_promote_in(st, r, s, h, true, blk, false);
+}
+
+/* req_promote_usual for the full parser's segments (input_demux_in: req_input's
+   may_trace), whose stack may trace: the usual packet's copy above, which a traced
+   stack's packets never take (tw_tcp_input_usual), leaves out the trace hook's test of
+   its state change (established_from_syn_ka; measured: lifecycle -2 instr). */
+static __attribute__((noinline)) void req_promote_usual_traced(tw_stack *st, tw_reqsk *r,
+                                                               tw_seg *s, uint8_t *blk,
+                                                               const tw_tcp_hdr *h)
+{
+    req_promote_in(st, r, s, h, true, blk, true);
 }
 
 static __attribute__((noinline)) void req_promote_other(tw_stack *st, tw_reqsk *r, tw_seg *s,
                                                         uint8_t *blk)
 {
-    req_promote_in(st, r, s, s->h, false, blk);
+    req_promote_in(st, r, s, s->h, false, blk, true);
 }
 
 /* A repeated SYN on a SYN queue entry: true when its SYN+ACK is held back. As Linux's
@@ -1158,8 +1172,10 @@ req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_tr
         tw_drop(st, TW_CNT_TCP_RX_LISTEN_OVERFLOW, &s->sum, NULL);
         return true;
     }
-    if (usual) {
+    if (usual && !may_trace) {
         req_promote_usual(st, r, s, blk, h);
+    } else if (usual) {
+        req_promote_usual_traced(st, r, s, blk, h);
     } else {
         req_promote_other(st, r, s, blk);
     }
@@ -1189,6 +1205,13 @@ established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace
         c->flags |= TW_F_CONNECTED;
         tw_count(st, TW_CNT_TCP_ESTABLISHED);
         c->state = TW_STATE_ESTABLISHED;
+        if (!may_trace && child) {
+            /* (third_ack's child's flags read again below from memory, which an empty
+               asm "may change": without the trace test's branch GCC kept them in a
+               register from the store above, two copies and a load where one store to
+               memory did) */
+            __asm__("" : "+m"(c->flags));
+        }
     }
     /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
        (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
@@ -2418,7 +2441,8 @@ static inline __attribute__((always_inline)) void note_ts_recent(tw_socket *c, c
 static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *st, tw_socket *c,
                                                                      const tw_seg *s,
                                                                      const tw_tcp_hdr *h,
-                                                                     tw_socket *l, bool child)
+                                                                     tw_socket *l, bool child,
+                                                                     bool may_trace)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     c->snd_wnd = (uint32_t)h->win << c->snd_wscale;
@@ -2430,7 +2454,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
     memcpy(&c->snd_wl1, &s->seq, 8);
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
-    established_from_syn_in(st, c, !child, true, child, c->snd_una);
+    established_from_syn_in(st, c, !child, may_trace, child, c->snd_una);
     if (child) {
         /* (third_ack tells l at its end, once the segment's text is in place: nothing of
            its own is then kept across the application's call) */
@@ -2453,7 +2477,7 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued(tw_socket *c,
                                                                   const tw_seg *s,
                                                                   tw_socket *l)
 {
-    syn_rcvd_queued_in(c->st, c, s, s->h, l, false);
+    syn_rcvd_queued_in(c->st, c, s, s->h, l, false, true);
 }
 
 /* Accept queue full: like Linux, ignore the ACK; our SYN+ACK retransmission will bring
@@ -3569,8 +3593,9 @@ static inline __attribute__((always_inline)) void third_ack_notify(tw_stack *st,
     }
 }
 
-static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h, tw_socket *l,
-                      uint8_t *blk)
+static inline __attribute__((always_inline)) void third_ack(tw_stack *st, tw_socket *c, tw_seg *s,
+                                                           const tw_tcp_hdr *h, tw_socket *l,
+                                                           uint8_t *blk, bool may_trace)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -3589,7 +3614,7 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
     tw_listener_enqueue_to(l, c); /* (a child just made: its link is clear) */
-    syn_rcvd_queued_in(st, c, s, h, l, true); /* (l, a child's listener) */
+    syn_rcvd_queued_in(st, c, s, h, l, true, may_trace); /* (l, a child's listener) */
     /* ack_accept's steps for this segment, without those that have nothing to do:
        syn_rcvd_queued took the send window from it (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK,
        so the update's test passes and would store the same values again); it has no SACK
@@ -3635,7 +3660,11 @@ static void third_ack(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h
            of order yet, nothing shut or orphaned: asserted above), on a child, whose
            largest payload seen is none yet (0, tw_conn_alloc): this text's is larger. */
         assert(c->rcv_mss == 0);
-        c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
+        uint32_t m = tw_conn_local_mss(c); /* (as fast_do's, for the same reason) */
+        if (n < m) {
+            m = n;
+        }
+        c->rcv_mss = (uint16_t)m;
         /* (a child's first text: nothing received before, no ring yet) */
         assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
         if (blk && __builtin_expect(TW_MEM_RING_BLOCK <= c->rcvbuf_cap, 1)) {
@@ -3717,13 +3746,14 @@ static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_s
                                                               const tw_tcp_hdr *h, bool usual,
                                                               tw_time synack_at, tw_socket *l,
                                                               uint16_t peer_win, uint32_t ts_recent,
-                                                              uint32_t space, uint8_t *blk)
+                                                              uint32_t space, uint8_t *blk,
+                                                              bool may_trace)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
     if (third_ack_ok(c, s, h, usual, ts_recent, space)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
            told to the wheel as it is made. It takes c to ESTABLISHED. */
-        third_ack(st, c, s, h, l, blk);
+        third_ack(st, c, s, h, l, blk, may_trace);
         return;
     }
     s->h = h; /* (for the full steps: the usual third segment's caller left it unset) */
@@ -3879,7 +3909,14 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
     if (n) {
         /* Seventh: in_process_text's in-order case. */
         if (n > c->rcv_mss) {
-            c->rcv_mss = (uint16_t)(n < tw_conn_local_mss(c) ? n : tw_conn_local_mss(c));
+            /* (the least of the two as a local the compare may replace: written as one
+               conditional expression, GCC kept the local MSS and moved a copy of it;
+               measured: lifecycle -1 instr, and -1 in third_ack) */
+            uint32_t m = tw_conn_local_mss(c);
+            if (n < m) {
+                m = n;
+            }
+            c->rcv_mss = (uint16_t)m;
         }
         deliver_in_order(st, c, placed ? NULL : s->data, n, false); /* (fast_ok) */
         assert(st->timer_held == NULL); /* (header prediction holds no timer) */
@@ -4314,7 +4351,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                 blk = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
                 sum = tw_cksum_copy_words64(blk, u->payload, plen, sum);
                 if (!tw_cksum_native_ok_nz(sum)) {
-                    tw_mem_give(&st->mem, TW_MC_RING, blk, TW_MEM_RING_BLOCK);
+                    /* (out of line: in line, the free list's address for its slow
+                       path's call was made on the usual way too; measured: lifecycle
+                       -1 instr) */
+                    third_blk_back(st, blk);
                     return false;
                 }
                 tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
