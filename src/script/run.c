@@ -1548,6 +1548,12 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
             fl->remote_isn_known = true;
         }
     }
+    if (!(syn && !ack_flag) && r->sut_kind == 1 && !r->connect_pending) {
+        /* packetdrill takes any packet to a listening socket under test as the start
+           of a passive open (handle_listen_for_script_packet): the RST that answers an
+           ACK to a listener belongs to the script. */
+        sc_sut_set(r, dport, sport);
+    }
     if (syn && !ack_flag) {
         sc_sut_set(r, dport, sport); /* (packetdrill: a passive open is under test) */
         /* A new SYN may start a new incarnation: learn our ISN again from the reply. */
