@@ -1024,11 +1024,13 @@ static bool run_until(sc_runner *r, tw_time until, bool stop_on_output)
 void sc_sut_new(sc_runner *r)
 {
     r->sut_kind = 1;
+    r->sut_listening = false;
 }
 
 void sc_sut_set(sc_runner *r, uint16_t lport, uint16_t rport)
 {
     r->sut_kind = 2;
+    r->sut_listening = false;
     r->sut_lport = lport;
     r->sut_rport = rport;
 }
@@ -1553,7 +1555,7 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
             fl->remote_isn_known = true;
         }
     }
-    if (!(syn && !ack_flag) && r->sut_kind == 1 && !r->connect_pending) {
+    if (!(syn && !ack_flag) && r->sut_kind == 1 && r->sut_listening) {
         /* packetdrill takes any packet to a listening socket under test as the start
            of a passive open (handle_listen_for_script_packet): the RST that answers an
            ACK to a listener belongs to the script. */
