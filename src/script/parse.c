@@ -1060,7 +1060,26 @@ static int icmp_number(const char *text, const char *prefix)
     return v <= 255 ? v : -1;
 }
 
-/* `icmp TYPE [CODE] [mtu N] [start:end(len)]`, inbound: 0 or -1. */
+/* The quoted segment of an ICMP line, `[start:end(len)]` ('[' next): 0 or -1. */
+static int parse_icmp_echoed(parser *p, tw_sc_packet *pk)
+{
+    next(p); /* [ */
+    const token *t = peek(p, 0);
+    if (parse_u32(p, &pk->seq, "TCP start sequence number") < 0 || expect_char(p, ':') < 0 ||
+        parse_u32(p, &pk->end, "TCP end sequence number") < 0 || expect_char(p, '(') < 0 ||
+        parse_u16(p, &pk->len, "TCP payload size") < 0 || expect_char(p, ')') < 0 ||
+        expect_char(p, ']') < 0) {
+        return -1;
+    }
+    if ((uint64_t)pk->seq + pk->len != pk->end) {
+        return perr(p, t, "inconsistent TCP sequence numbers and payload size");
+    }
+    pk->icmp_echoed = true;
+    return 0;
+}
+
+/* `icmp TYPE [CODE] [mtu N] [start:end(len)]`, inbound, or packetdrill's older order
+   `[start:end(len)] icmp TYPE ...` (the quoted segment first, parse_packet): 0 or -1. */
 static int parse_icmp(parser *p, tw_sc_packet *pk, int line)
 {
     next(p); /* icmp */
@@ -1098,19 +1117,10 @@ static int parse_icmp(parser *p, tw_sc_packet *pk, int line)
         pk->has_mtu = true;
     }
     if (is_char(peek(p, 0), '[') && peek(p, 0)->line == line) {
-        next(p);
-        t = peek(p, 0);
-        if (parse_u32(p, &pk->seq, "TCP start sequence number") < 0 ||
-            expect_char(p, ':') < 0 ||
-            parse_u32(p, &pk->end, "TCP end sequence number") < 0 ||
-            expect_char(p, '(') < 0 || parse_u16(p, &pk->len, "TCP payload size") < 0 ||
-            expect_char(p, ')') < 0 || expect_char(p, ']') < 0) {
-            return -1;
+        if (pk->icmp_echoed) {
+            return perr(p, peek(p, 0), "the quoted segment is given twice");
         }
-        if ((uint64_t)pk->seq + pk->len != pk->end) {
-            return perr(p, t, "inconsistent TCP sequence numbers and payload size");
-        }
-        pk->icmp_echoed = true;
+        return parse_icmp_echoed(p, pk);
     }
     return 0;
 }
@@ -1126,6 +1136,21 @@ static int parse_packet(parser *p, tw_sc_packet *pk)
     pk->tos = -1;
     pk->ttl = -1;
     const token *t = peek(p, 0);
+    if (!pk->outbound && is_char(t, '[') && peek(p, 1)->kind == TK_INT) {
+        /* packetdrill's older grammar quotes the segment before the word icmp:
+           `< [1:1461(1460)] icmp unreachable frag_needed mtu 1500` */
+        size_t k = 1;
+        while (k < 12 && !is_char(peek(p, k), ']') && peek(p, k)->line == line) {
+            k++;
+        }
+        if (is_char(peek(p, k), ']') && is_word(peek(p, k + 1), "icmp") &&
+            peek(p, k + 1)->line == line) {
+            if (parse_icmp_echoed(p, pk) < 0) {
+                return -1;
+            }
+            t = peek(p, 0);
+        }
+    }
     if (!pk->outbound && is_word(t, "icmp") && peek(p, 1)->kind == TK_WORD &&
         peek(p, 1)->line == line) {
         const char *w = peek(p, 1)->text;

@@ -1024,11 +1024,13 @@ static bool run_until(sc_runner *r, tw_time until, bool stop_on_output)
 void sc_sut_new(sc_runner *r)
 {
     r->sut_kind = 1;
+    r->sut_listening = false;
 }
 
 void sc_sut_set(sc_runner *r, uint16_t lport, uint16_t rport)
 {
     r->sut_kind = 2;
+    r->sut_listening = false;
     r->sut_lport = lport;
     r->sut_rport = rport;
 }
@@ -1483,8 +1485,12 @@ static int inject_icmp(sc_runner *r, const tw_sc_event *ev)
     q.seq = p->seq + local_offset(fl, false);
     q.flags = TW_SC_F_ACK;
     q.payload_len = p->len;
-    uint8_t inner[60 + 60 + 1500];
-    if (p->len > 1500 || tw_wire_build(&q, inner, sizeof(inner)) == 0) {
+    /* (the whole segment, though 28 bytes of it are quoted: its IPv4 Total Length is
+       what a Next-Hop MTU of 0 is read from; as large as a --mtu of 15000 makes it) */
+    size_t inner_len = 60 + 60 + (size_t)p->len;
+    uint8_t *inner = malloc(inner_len);
+    if (inner == NULL || tw_wire_build(&q, inner, inner_len) == 0) {
+        free(inner);
         return sc_fail(r, ev->line, "cannot build the quoted segment");
     }
     uint8_t pkt[20 + 8 + 28];
@@ -1509,6 +1515,7 @@ static int inject_icmp(sc_runner *r, const tw_sc_event *ev)
         icmp[7] = (uint8_t)p->icmp_mtu;
     }
     memcpy(icmp + 8, inner, 28); /* our IP header and 8 bytes of TCP (RFC 792) */
+    free(inner);
     uint16_t ck = tw_wire_fold(tw_wire_sum(icmp, 8 + 28, 0));
     icmp[2] = (uint8_t)(ck >> 8);
     icmp[3] = (uint8_t)ck;
@@ -1547,6 +1554,12 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
             fl->remote_isn = p->seq;
             fl->remote_isn_known = true;
         }
+    }
+    if (!(syn && !ack_flag) && r->sut_kind == 1 && r->sut_listening) {
+        /* packetdrill takes any packet to a listening socket under test as the start
+           of a passive open (handle_listen_for_script_packet): the RST that answers an
+           ACK to a listener belongs to the script. */
+        sc_sut_set(r, dport, sport);
     }
     if (syn && !ack_flag) {
         sc_sut_set(r, dport, sport); /* (packetdrill: a passive open is under test) */
@@ -2620,6 +2633,9 @@ static const sysctl_map sysctls[] = {
     {"net.ipv4.tcp_autocorking", NULL, false, "0"},
     {"net.ipv4.tcp_frto", NULL, false, "0"},
     {"net.ipv4.tcp_no_metrics_save", NULL, false, "1"}, /* no metrics cache */
+    /* FreeBSD's host cache (its path MTU among others) emptied: a script's sysctls come
+       before its stack is made (one changed mid-script is a SKIP), whose cache is empty. */
+    {"net.inet.tcp.hostcache.purgenow", NULL, false, "*"},
     /* TIME-WAIT reuse by connect(): tcpwave's is Linux's for a port bind() gave with
        SO_REUSEADDR, which these do not touch (tcp_twsk_unique: timestamps needed, no
        delay), and tcp_tw_reuse=0's for a port connect picks (never a TIME-WAIT

@@ -198,6 +198,8 @@ typedef struct sc_runner {
        outbound packets of other connections; without --strict-end the runner does too
        (run.c drop_foreign). 0: none yet. */
     uint8_t sut_kind;
+    bool sut_listening; /* the latest socket (sut_kind 1) listens: any segment to it
+                           starts packetdrill's passive open, not only a SYN */
     uint16_t sut_lport, sut_rport;
 
     /* timestamps: outbound TS val script<->live mapping */

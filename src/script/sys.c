@@ -374,6 +374,9 @@ static sc_call_status sys_listen(sc_runner *r, const tw_sc_event *ev, sc_call_ou
         return done(out, -1, tw_errno(rc));
     }
     f->listener = true;
+    if (r->sut_kind == 1) {
+        r->sut_listening = true; /* (the socket under test, new, listens) */
+    }
     tw_socket_info info;
     if (f->bound_port == 0 && tw_socket_info_get(f->s, &info) == TW_OK) {
         f->bound_port = info.local_port; /* (listen bound an ephemeral port, as Linux's) */
