@@ -94,6 +94,15 @@ struct tw_stack {
        portable form, whose registers it would save. */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
+    /* The peer the last SYN or SYN+ACK went to (syn_ndst, network order as in its IPv4
+       header) and, for it, our address and its sum folded under 2^18 (syn_afold,
+       tw_cksum_fold18) and the IPv4 header's third word, TTL, protocol and checksum, of
+       a 60-byte datagram (syn_ipw): a client's connections, or a server's SYN+ACKs, go
+       to one host after another, and its SYN builder then loads the two sums rather
+       than making them (tcp_out.c out_syn_all, which sets all three for a new peer).
+       Right for whatever peer syn_ndst is (tcp_conn.h tw_syn_memo_set: 0 at
+       tw_stack_new), our address never changing. */
+    uint32_t syn_ndst, syn_afold, syn_ipw;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the

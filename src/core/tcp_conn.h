@@ -618,6 +618,16 @@ static inline void tw_conn_out_prep_ports(tw_socket *c, uint32_t nsrc, uint32_t 
     tw_conn_out_asum_set(c, addr_fold, ports);
 }
 
+/* st->syn_ndst, syn_afold and syn_ipw for the peer `ndst` (network order): stack.h. */
+static inline void tw_syn_memo_set(tw_stack *st, uint32_t ndst)
+{
+    uint32_t afold = tw_cksum_fold18((uint64_t)st->addr_net + ndst);
+    st->syn_ndst = ndst;
+    st->syn_afold = afold;
+    /* (a SYN's or SYN+ACK's datagram: 40 bytes of TCP header with all four options) */
+    st->syn_ipw = tw_ipv4_native_word2(afold, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
+}
+
 /* tw_conn_out_prep_as from the stack's (c's) address and the key's peer address: called
    where the 4-tuple is settled (an active open's SYN, which sets them again on each SYN
    sent, and a passive open's child). */

@@ -563,6 +563,12 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
     uint64_t key = r ? r->h.key : c->h.key;
+    /* (a new peer's sums made first, while few values are held: asked further down, its
+       steps took one more register to save) */
+    uint32_t ndst = tw_be32((uint32_t)(key >> 32));
+    if (__builtin_expect(ndst != st->syn_ndst, 0)) {
+        tw_syn_memo_set(st, ndst);
+    }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
     memcpy(tcp, &h01, 8);
@@ -594,9 +600,11 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t n9 = tw_be32(0x01030300u);
     memcpy(tcp + 36, &n9, 4);
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
-    uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
-    /* (the same sum, for the connection's segments) */
-    uint64_t addr_sum = tw_cksum_fold18((uint64_t)nsrc + ndst);
+    uint32_t nsrc = st->addr_net;
+    /* (the same sum, for the connection's segments; with the IPv4 header's checksum
+       word, kept for the last peer, stack.h syn_ndst, and set at the top) */
+    assert(st->syn_afold == tw_cksum_fold18((uint64_t)nsrc + ndst));
+    uint64_t addr_sum = st->syn_afold;
     if (!r) {
         /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
            addresses every later segment of c carries (tcp_conn.h out_addr). */
@@ -609,10 +617,14 @@ static inline __attribute__((always_inline)) int out_syn_all(
         r->out_ndst = ndst;
         r->out_afold = (uint32_t)addr_sum;
     }
-    /* The IPv4 header first: the address sum then ends its life in the TCP sum's chain,
-       with no copy kept for after it. (Under 2^18: GCC folds the sum from 32 bits, with
-       no carry to take around.) */
-    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
+    /* The IPv4 header first, its checksum word the one kept for the peer (stack.h
+       syn_ipw): the address sum then ends its life in the TCP sum's chain, with no copy
+       kept for after it. */
+    tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
+    iw.n2 = st->syn_ipw;
+    assert(iw.n2 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
+                                         TW_IPV4_ATOMIC_ID));
+    tw_ipv4_native_store(pkt, &iw, nsrc, ndst);
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
