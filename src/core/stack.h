@@ -94,15 +94,18 @@ struct tw_stack {
        portable form, whose registers it would save. */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
-    /* The peer the last SYN or SYN+ACK went to (syn_ndst, network order as in its IPv4
-       header) and, for it, our address and its sum folded under 2^18 (syn_afold,
-       tw_cksum_fold18) and the IPv4 header's third word, TTL, protocol and checksum, of
-       a 60-byte datagram (syn_ipw): a client's connections, or a server's SYN+ACKs, go
-       to one host after another, and its SYN builder then loads the two sums rather
-       than making them (tcp_out.c out_syn_all, which sets all three for a new peer).
-       Right for whatever peer syn_ndst is (tcp_conn.h tw_syn_memo_set: 0 at
-       tw_stack_new), our address never changing. */
-    uint32_t syn_ndst, syn_afold, syn_ipw;
+    /* The peer the last SYN or SYN+ACK went to and, for it, the sums its builder would
+       make: syn_addr our address and the peer's, then their sum folded under 2^18
+       (tw_cksum_fold18), the first two in network order as they lie in the IPv4 header
+       (one 8-byte copy there and to a connection's out_addr) and the last two as a
+       half-open entry keeps them (reqsk.h out_ndst, out_afold: one copy); syn_ipw the
+       IPv4 header's third word, TTL, protocol and checksum, of a 60-byte datagram. A
+       client's connections, or a server's SYN+ACKs, go to one host after another, and
+       the SYN builder then loads these rather than making them (tcp_out.c out_syn_all,
+       which sets them for a new peer). Right for whatever peer syn_addr[1] is (tcp_conn.h
+       tw_syn_memo_set: 0 at tw_stack_new), our address never changing. */
+    uint32_t syn_addr[3];
+    uint32_t syn_ipw;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the

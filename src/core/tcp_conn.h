@@ -606,24 +606,13 @@ static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t nds
     tw_conn_out_asum_set(c, addr_fold, tw_conn_out_ports(c->h.key));
 }
 
-/* tw_conn_out_prep_as for a caller that has the ports' word already (tcp_out.c's SYN
-   builder: its own first header word's). */
-static inline void tw_conn_out_prep_ports(tw_socket *c, uint32_t nsrc, uint32_t ndst,
-                                          uint32_t addr_fold, uint32_t ports)
-{
-    assert(addr_fold < (1u << 18));
-    assert(ports == tw_conn_out_ports(c->h.key));
-    c->out_addr[0] = nsrc;
-    c->out_addr[1] = ndst;
-    tw_conn_out_asum_set(c, addr_fold, ports);
-}
-
-/* st->syn_ndst, syn_afold and syn_ipw for the peer `ndst` (network order): stack.h. */
+/* st->syn_addr and syn_ipw for the peer `ndst` (network order): stack.h. */
 static inline void tw_syn_memo_set(tw_stack *st, uint32_t ndst)
 {
     uint32_t afold = tw_cksum_fold18((uint64_t)st->addr_net + ndst);
-    st->syn_ndst = ndst;
-    st->syn_afold = afold;
+    st->syn_addr[0] = st->addr_net;
+    st->syn_addr[1] = ndst;
+    st->syn_addr[2] = afold;
     /* (a SYN's or SYN+ACK's datagram: 40 bytes of TCP header with all four options) */
     st->syn_ipw = tw_ipv4_native_word2(afold, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
 }

@@ -566,7 +566,7 @@ static inline __attribute__((always_inline)) int out_syn_all(
     /* (a new peer's sums made first, while few values are held: asked further down, its
        steps took one more register to save) */
     uint32_t ndst = tw_be32((uint32_t)(key >> 32));
-    if (__builtin_expect(ndst != st->syn_ndst, 0)) {
+    if (__builtin_expect(ndst != st->syn_addr[1], 0)) {
         tw_syn_memo_set(st, ndst);
     }
     uint32_t pk = (uint32_t)key;
@@ -600,22 +600,29 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t n9 = tw_be32(0x01030300u);
     memcpy(tcp + 36, &n9, 4);
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
-    uint32_t nsrc = st->addr_net;
-    /* (the same sum, for the connection's segments; with the IPv4 header's checksum
-       word, kept for the last peer, stack.h syn_ndst, and set at the top) */
-    assert(st->syn_afold == tw_cksum_fold18((uint64_t)nsrc + ndst));
-    uint64_t addr_sum = st->syn_afold;
+    /* (the addresses as they lie in the IPv4 header, and their sum, also for the
+       connection's segments: kept for the last peer, stack.h syn_addr, set at the top) */
+    assert(st->syn_addr[0] == st->addr_net && st->syn_addr[1] == ndst &&
+           st->syn_addr[2] == tw_cksum_fold18((uint64_t)st->addr_net + ndst));
+    uint64_t addrs;
+    memcpy(&addrs, st->syn_addr, 8);
+    uint64_t addr_sum = st->syn_addr[2];
     if (!r) {
         /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
            addresses every later segment of c carries (tcp_conn.h out_addr). */
         /* (the ports' word from h01, where it lies first: its low half as a native
            value on a little-endian host, its high half on a big-endian one) */
-        tw_conn_out_prep_ports(c, nsrc, ndst, (uint32_t)addr_sum,
-                               (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
+        assert(tw_conn_out_ports(c->h.key) ==
+               (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
+        memcpy(c->out_addr, &addrs, 8);
+        tw_conn_out_asum_set(c, (uint32_t)addr_sum,
+                             (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
     } else {
-        /* the same for the entry's connection-to-be (reqsk.h out_ndst) */
-        r->out_ndst = ndst;
-        r->out_afold = (uint32_t)addr_sum;
+        /* the same for the entry's connection-to-be (reqsk.h out_ndst, out_afold: as
+           syn_addr's last two lie) */
+        _Static_assert(offsetof(tw_reqsk, out_afold) == offsetof(tw_reqsk, out_ndst) + 4,
+                       "out_ndst, out_afold");
+        memcpy(&r->out_ndst, &st->syn_addr[1], 8);
     }
     /* The IPv4 header first, its checksum word the one kept for the peer (stack.h
        syn_ipw): the address sum then ends its life in the TCP sum's chain, with no copy
@@ -624,7 +631,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
     iw.n2 = st->syn_ipw;
     assert(iw.n2 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
                                          TW_IPV4_ATOMIC_ID));
-    tw_ipv4_native_store(pkt, &iw, nsrc, ndst);
+    memcpy(pkt, &iw.n0, 4);
+    memcpy(pkt + 4, &iw.n1, 4);
+    memcpy(pkt + 8, &iw.n2, 4);
+    memcpy(pkt + 12, &addrs, 8);
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
