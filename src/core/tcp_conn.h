@@ -1884,10 +1884,11 @@ static inline int tw_conn_timeout_err(const tw_socket *c)
    told of the keepalive deadline here. */
 /* (`una`: c->snd_una, given apart by a caller that has it in a register) */
 /* (`may_ka` false, a constant: the caller knows c has no keepalive, TW_F_KEEPALIVE
-   clear, and the test is left out) */
+   clear, and the test is left out; `ca_open` true: the caller knows c is Open already,
+   as a child is, and the store is left out) */
 static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st, tw_socket *c,
                                                                     bool child, tw_seq una,
-                                                                    bool may_ka)
+                                                                    bool may_ka, bool ca_open)
 {
     assert(c->st == st); /* (given apart by its caller, which has it in a register) */
     assert(may_ka || !(c->flags & TW_F_KEEPALIVE));
@@ -1895,8 +1896,8 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
     c->ssthresh = UINT32_MAX;
-    assert(!child || c->ca_state == TW_CA_OPEN);
-    if (!child) {
+    assert(!(child || ca_open) || c->ca_state == TW_CA_OPEN);
+    if (!child && !ca_open) {
         c->ca_state = TW_CA_OPEN;
     }
     c->recover = una;
@@ -1923,7 +1924,7 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
 
 static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq una)
 {
-    tw_cc_init_una_ka(st, c, child, una, true);
+    tw_cc_init_una_ka(st, c, child, una, true, false);
 }
 
 static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)

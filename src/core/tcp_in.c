@@ -1171,8 +1171,12 @@ req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_tr
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less); `child` true for
    third_ack's child just made (tw_cc_init); `may_ka` false for a caller that knows c has
-   no keepalive (tw_cc_init_una_ka); `ask_rto` false for a caller that has taken
-   syn_rto_fallback's step itself. */
+   no keepalive (tw_cc_init_una_ka) and, SYN-SENT's usual SYN+ACK's copy, no extras
+   block either, so that c is Open: a connection without one never leaves Open in
+   SYN-SENT (the SYN's timeout sends the SYN again, tcp_timer.c, not
+   tw_out_retransmit, and a smaller path MTU's Loss asks more than its one SYN in
+   flight, tcp_in.c; Fast Open's Loss has the block); `ask_rto` false for a caller that
+   has taken syn_rto_fallback's step itself. */
 static inline __attribute__((always_inline)) void syn_rto_fallback(tw_stack *st, tw_socket *c);
 static inline __attribute__((always_inline)) void
 established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
@@ -1195,7 +1199,8 @@ established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace
     if (ask_rto) {
         syn_rto_fallback(st, c);
     }
-    tw_cc_init_una_ka(st, c, child, una, may_ka);
+    assert(may_ka || !(c->flags & TW_F_EXTRAS));
+    tw_cc_init_una_ka(st, c, child, una, may_ka, !may_ka);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -1433,9 +1438,11 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            the timer's tests below take the same answer. Asked before
            established_from_syn_ka, whose copy for the usual case then asks neither the FIN
            nor the keepalive flag (measured: lifecycle -5 instr). */
+        /* (an extras block, Fast Open's or ECN's, sent to the general steps too: the
+           usual case's connection is then Open, established_from_syn_ka's may_ka) */
         uint32_t nf = c->flags;
         bool plain = !(nf & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
-                             TW_F_PEER_FIN | TW_F_KEEPALIVE));
+                             TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS));
         if (__builtin_expect(plain, 1)) {
             /* (SND.UNA: just set) */
             established_from_syn_ka(st, c, false, may_trace, false, ack, false, may_trace);
@@ -1450,7 +1457,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            the ACK, tw_tfo_synsent_ack). */
         assert(tw_seq_eq(c->snd_nxt, c->snd_buf_seq));
         assert(!((nf ^ c->flags) & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
-                                    TW_F_PEER_FIN | TW_F_KEEPALIVE)));
+                                    TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS)));
         if (__builtin_expect(plain, 1)) {
             if (c->snd.len != 0) {
                 tw_out_push_now_held_data(c); /* (the wheel set below, unconditionally) */
