@@ -102,10 +102,12 @@ struct tw_stack {
        IPv4 header's third word, TTL, protocol and checksum, of a 60-byte datagram. A
        client's connections, or a server's SYN+ACKs, go to one host after another, and
        the SYN builder then loads these rather than making them (tcp_out.c out_syn_all,
-       which sets them for a new peer). Right for whatever peer syn_addr[1] is (tcp_conn.h
-       tw_syn_memo_set: 0 at tw_stack_new), our address never changing. */
+       which sets them for a new peer). syn_peer is the peer's address as the key holds
+       it (host order), compared with no swap. Right for whatever peer syn_peer is
+       (tcp_conn.h tw_syn_memo_set: 0 at tw_stack_new), our address never changing. */
     uint32_t syn_addr[3];
     uint32_t syn_ipw;
+    uint32_t syn_peer;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the

@@ -606,9 +606,11 @@ static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t nds
     tw_conn_out_asum_set(c, addr_fold, tw_conn_out_ports(c->h.key));
 }
 
-/* st->syn_addr and syn_ipw for the peer `ndst` (network order): stack.h. */
-static inline void tw_syn_memo_set(tw_stack *st, uint32_t ndst)
+/* st->syn_peer, syn_addr and syn_ipw for the peer `raddr`: stack.h. */
+static inline void tw_syn_memo_set(tw_stack *st, uint32_t raddr)
 {
+    uint32_t ndst = tw_be32(raddr);
+    st->syn_peer = raddr;
     uint32_t afold = tw_cksum_fold18((uint64_t)st->addr_net + ndst);
     st->syn_addr[0] = st->addr_net;
     st->syn_addr[1] = ndst;

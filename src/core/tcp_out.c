@@ -565,9 +565,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint64_t key = r ? r->h.key : c->h.key;
     /* (a new peer's sums made first, while few values are held: asked further down, its
        steps took one more register to save) */
-    uint32_t ndst = tw_be32((uint32_t)(key >> 32));
-    if (__builtin_expect(ndst != st->syn_addr[1], 0)) {
-        tw_syn_memo_set(st, ndst);
+    if (__builtin_expect((uint32_t)(key >> 32) != st->syn_peer, 0)) {
+        tw_syn_memo_set(st, (uint32_t)(key >> 32));
     }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
@@ -602,8 +601,9 @@ static inline __attribute__((always_inline)) int out_syn_all(
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
     /* (the addresses as they lie in the IPv4 header, and their sum, also for the
        connection's segments: kept for the last peer, stack.h syn_addr, set at the top) */
-    assert(st->syn_addr[0] == st->addr_net && st->syn_addr[1] == ndst &&
-           st->syn_addr[2] == tw_cksum_fold18((uint64_t)st->addr_net + ndst));
+    assert(st->syn_addr[0] == st->addr_net &&
+           st->syn_addr[1] == tw_be32((uint32_t)(key >> 32)) &&
+           st->syn_addr[2] == tw_cksum_fold18((uint64_t)st->addr_net + st->syn_addr[1]));
     uint64_t addrs;
     memcpy(&addrs, st->syn_addr, 8);
     uint64_t addr_sum = st->syn_addr[2];
