@@ -534,6 +534,22 @@ static inline uint64_t be32_wide(uint32_t v)
 #endif
 }
 
+/* A 32-bit field loaded as a 64-bit value (its upper half zero), for a sum and a store of
+   its 4 bytes: on x86-64 GCC one 32-bit load, said to clear the upper half (the load's
+   register then taken for the sum as it is, where GCC added a zero-extending move to a
+   second register after it: the SYN+ACK's MSS word). */
+static inline uint64_t load32_wide(const uint32_t *p)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t r;
+    __asm__("movl %1, %k0" : "=r"(r) : "m"(*p));
+    assert(r == *p);
+    return r;
+#else
+    return *p;
+#endif
+}
+
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
    SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
    constant, so the five option words are written straight and send_words' header length
@@ -581,7 +597,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
     /* (a listener's word made already, in network order: tcp_conn.h synack_mssw) */
     assert(!r || mc->synack_mssw == tw_be32(mssw));
-    uint64_t n5 = r ? (tw_cksum_little_endian() ? mc->synack_mssw : (uint64_t)mc->synack_mssw << 32)
+    uint64_t n5 = r ? (tw_cksum_little_endian() ? load32_wide(&mc->synack_mssw)
+                                                : (uint64_t)mc->synack_mssw << 32)
                     : tw_cksum_little_endian() ? be32_wide(mssw)
                                                : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
