@@ -581,8 +581,14 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint64_t key = r ? r->h.key : c->h.key;
     /* (a new peer's sums made first, while few values are held: asked further down, its
        steps took one more register to save) */
-    if (__builtin_expect((uint32_t)(key >> 32) != st->syn_peer, 0)) {
-        tw_syn_memo_set(st, (uint32_t)(key >> 32));
+    /* (the key's address half loaded alone, for the compare and a new peer's steps:
+       taken from the key's register, it was shifted and copied there) */
+    uint32_t peer;
+    const uint8_t *kp = (const uint8_t *)(r ? &r->h.key : &c->h.key);
+    memcpy(&peer, kp + (tw_cksum_little_endian() ? 4 : 0), 4);
+    assert(peer == (uint32_t)(key >> 32));
+    if (__builtin_expect(peer != st->syn_peer, 0)) {
+        tw_syn_memo_set(st, peer);
     }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
