@@ -108,6 +108,10 @@ struct tw_stack {
     uint32_t syn_addr[3];
     uint32_t syn_ipw;
     uint32_t syn_peer;
+    /* syn_addr[2] with the pseudo-header's protocol and TCP length for a 40-byte header
+       (RFC 9293 3.1): a SYN+ACK's sum starts from it, one word less in its chain (a
+       connection's SYN keeps the fold alone for its out_asum, and starts from that). */
+    uint32_t syn_psum;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the

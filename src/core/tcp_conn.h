@@ -615,6 +615,7 @@ static inline void tw_syn_memo_set(tw_stack *st, uint32_t raddr)
     st->syn_addr[0] = st->addr_net;
     st->syn_addr[1] = ndst;
     st->syn_addr[2] = afold;
+    st->syn_psum = afold + (uint32_t)tw_cksum_be16_native(TW_IPPROTO_TCP + 40);
     /* (a SYN's or SYN+ACK's datagram: 40 bytes of TCP header with all four options) */
     st->syn_ipw = tw_ipv4_native_word2(afold, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
 }

@@ -662,9 +662,16 @@ static inline __attribute__((always_inline)) int out_syn_all(
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
        words as they lie. */
+    /* (a SYN+ACK's from the fold with the pseudo-header's last words, stack.h syn_psum:
+       the option words' last 8 bytes then added last, never all ones, as the NOP's
+       byte among them is 1) */
+    assert(st->syn_psum == addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint64_t sum =
-        tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
-                              tw_cksum_load64(tcp + 32), tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+        r ? tw_cksum_add64x4_then_last(st->syn_psum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                                       tw_cksum_load64(tcp + 32))
+          : tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                                  tw_cksum_load64(tcp + 32),
+                                  tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     if (__builtin_constant_p(retrans) && !retrans) {
