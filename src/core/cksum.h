@@ -287,6 +287,23 @@ static inline uint64_t tw_cksum_add64x5_last(uint64_t s, uint64_t a, uint64_t b,
 #endif
 }
 
+/* tw_cksum_add64x5_last with one word fewer before `last`. */
+static inline uint64_t tw_cksum_add64x4_then_last(uint64_t s, uint64_t a, uint64_t b, uint64_t c,
+                                                  uint64_t d, uint64_t last)
+{
+    assert(last != UINT64_MAX);
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq %5, %0\n\t"
+            "adcq $0, %0"
+            : "+&r"(s) /* (early clobber: no input may share its register) */
+            : "rm"(a), "rm"(b), "rm"(c), "rm"(d), "rme"(last)
+            : "cc");
+    return s;
+#else
+    return tw_cksum_add64(tw_cksum_add64x4(s, a, b, c, d), last);
+#endif
+}
+
 /* tw_cksum_add64x3_last with one word fewer before `last`. */
 static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t last)
 {

@@ -125,6 +125,17 @@ static inline void tw_ipv4_build_native(uint8_t *buf, uint64_t addr_nsum, uint32
     tw_ipv4_native_store(buf, &w, nsrc, ndst);
 }
 
+/* The third word tw_ipv4_build_native stores (TTL, protocol and the checksum, in network
+   order as it lies) for the addresses' sum folded under 2^18 (`addr_fold`,
+   tw_cksum_fold18), for a builder that keeps it (tcp_conn.h tw_syn_memo_set). */
+static inline uint32_t tw_ipv4_native_word2(uint32_t addr_fold, uint8_t proto,
+                                            uint32_t payload_len, uint16_t id)
+{
+    tw_ipv4_nwords w = tw_ipv4_native_words(proto, payload_len, id);
+    return tw_cksum_fin64_after((uint64_t)addr_fold + w.k,
+                                (uint16_t)(tw_cksum_little_endian() ? w.n2 : w.n2 >> 16));
+}
+
 /* tw_ipv4_build_native given the addresses' native sum as 32 bits with its carry taken
    around (tw_cksum_add32): the header's other words, a constant under 2^25 for a
    constant length, join it with one more carry taken around, and the checksum is folded

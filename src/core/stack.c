@@ -291,6 +291,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->now = now;
     st->now_ms = now / TW_MS(1);
     st->addr_net = tw_be32(st->cfg.addr);
+    tw_syn_memo_set(st, 0); /* (no peer yet: right for 0, stack.h) */
     /* Expand the caller's 32 bytes of entropy into independent keys. */
     tw_sipkey root = {load_u64(cfg->entropy), load_u64(cfg->entropy + 8)};
     tw_sipkey root2 = {load_u64(cfg->entropy + 16), load_u64(cfg->entropy + 24)};

@@ -94,6 +94,24 @@ struct tw_stack {
        portable form, whose registers it would save. */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
+    /* The peer the last SYN or SYN+ACK went to and, for it, the sums its builder would
+       make: syn_addr our address and the peer's, then their sum folded under 2^18
+       (tw_cksum_fold18), the first two in network order as they lie in the IPv4 header
+       (one 8-byte copy there and to a connection's out_addr) and the last two as a
+       half-open entry keeps them (reqsk.h out_ndst, out_afold: one copy); syn_ipw the
+       IPv4 header's third word, TTL, protocol and checksum, of a 60-byte datagram. A
+       client's connections, or a server's SYN+ACKs, go to one host after another, and
+       the SYN builder then loads these rather than making them (tcp_out.c out_syn_all,
+       which sets them for a new peer). syn_peer is the peer's address as the key holds
+       it (host order), compared with no swap. Right for whatever peer syn_peer is
+       (tcp_conn.h tw_syn_memo_set: 0 at tw_stack_new), our address never changing. */
+    uint32_t syn_addr[3];
+    uint32_t syn_ipw;
+    uint32_t syn_peer;
+    /* syn_addr[2] with the pseudo-header's protocol and TCP length for a 40-byte header
+       (RFC 9293 3.1): a SYN+ACK's sum starts from it, one word less in its chain (a
+       connection's SYN keeps the fold alone for its out_asum, and starts from that). */
+    uint32_t syn_psum;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the

@@ -606,16 +606,18 @@ static inline void tw_conn_out_prep_as(tw_socket *c, uint32_t nsrc, uint32_t nds
     tw_conn_out_asum_set(c, addr_fold, tw_conn_out_ports(c->h.key));
 }
 
-/* tw_conn_out_prep_as for a caller that has the ports' word already (tcp_out.c's SYN
-   builder: its own first header word's). */
-static inline void tw_conn_out_prep_ports(tw_socket *c, uint32_t nsrc, uint32_t ndst,
-                                          uint32_t addr_fold, uint32_t ports)
+/* st->syn_peer, syn_addr and syn_ipw for the peer `raddr`: stack.h. */
+static inline void tw_syn_memo_set(tw_stack *st, uint32_t raddr)
 {
-    assert(addr_fold < (1u << 18));
-    assert(ports == tw_conn_out_ports(c->h.key));
-    c->out_addr[0] = nsrc;
-    c->out_addr[1] = ndst;
-    tw_conn_out_asum_set(c, addr_fold, ports);
+    uint32_t ndst = tw_be32(raddr);
+    st->syn_peer = raddr;
+    uint32_t afold = tw_cksum_fold18((uint64_t)st->addr_net + ndst);
+    st->syn_addr[0] = st->addr_net;
+    st->syn_addr[1] = ndst;
+    st->syn_addr[2] = afold;
+    st->syn_psum = afold + (uint32_t)tw_cksum_be16_native(TW_IPPROTO_TCP + 40);
+    /* (a SYN's or SYN+ACK's datagram: 40 bytes of TCP header with all four options) */
+    st->syn_ipw = tw_ipv4_native_word2(afold, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
 }
 
 /* tw_conn_out_prep_as from the stack's (c's) address and the key's peer address: called
@@ -1888,10 +1890,11 @@ static inline int tw_conn_timeout_err(const tw_socket *c)
    told of the keepalive deadline here. */
 /* (`una`: c->snd_una, given apart by a caller that has it in a register) */
 /* (`may_ka` false, a constant: the caller knows c has no keepalive, TW_F_KEEPALIVE
-   clear, and the test is left out) */
+   clear, and the test is left out; `ca_open` true: the caller knows c is Open already,
+   as a child is, and the store is left out) */
 static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st, tw_socket *c,
                                                                     bool child, tw_seq una,
-                                                                    bool may_ka)
+                                                                    bool may_ka, bool ca_open)
 {
     assert(c->st == st); /* (given apart by its caller, which has it in a register) */
     assert(may_ka || !(c->flags & TW_F_KEEPALIVE));
@@ -1899,8 +1902,8 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
     /* RFC 6928: an initial window of 10 segments (RFC 5681 3.1 for the rest). */
     c->cwnd = st->cfg.initial_cwnd * (uint32_t)c->snd_mss;
     c->ssthresh = UINT32_MAX;
-    assert(!child || c->ca_state == TW_CA_OPEN);
-    if (!child) {
+    assert(!(child || ca_open) || c->ca_state == TW_CA_OPEN);
+    if (!child && !ca_open) {
         c->ca_state = TW_CA_OPEN;
     }
     c->recover = una;
@@ -1927,7 +1930,7 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
 
 static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq una)
 {
-    tw_cc_init_una_ka(st, c, child, una, true);
+    tw_cc_init_una_ka(st, c, child, una, true, false);
 }
 
 static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)

@@ -1187,10 +1187,16 @@ req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_tr
 /* ESTABLISHED from SYN-SENT or SYN-RECEIVED; `may_fin` false for a caller that knows no
    FIN is queued (third_ack's unaccepted child: one test less); `child` true for
    third_ack's child just made (tw_cc_init); `may_ka` false for a caller that knows c has
-   no keepalive (tw_cc_init_una_ka). */
+   no keepalive (tw_cc_init_una_ka) and, SYN-SENT's usual SYN+ACK's copy, no extras
+   block either, so that c is Open: a connection without one never leaves Open in
+   SYN-SENT (the SYN's timeout sends the SYN again, tcp_timer.c, not
+   tw_out_retransmit, and a smaller path MTU's Loss asks more than its one SYN in
+   flight, tcp_in.c; Fast Open's Loss has the block); `ask_rto` false for a caller that
+   has taken syn_rto_fallback's step itself. */
+static inline __attribute__((always_inline)) void syn_rto_fallback(tw_stack *st, tw_socket *c);
 static inline __attribute__((always_inline)) void
 established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
-                        tw_seq una, bool may_ka)
+                        tw_seq una, bool may_ka, bool ask_rto)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
@@ -1213,16 +1219,24 @@ established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace
             __asm__("" : "+m"(c->flags));
         }
     }
-    /* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample
-       (Karn) and the backed-off handshake RTO MUST NOT carry over: start the data phase
-       at 3 s (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
-    if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
-        c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
+    if (ask_rto) {
+        syn_rto_fallback(st, c);
     }
-    tw_cc_init_una_ka(st, c, child, una, may_ka);
+    assert(may_ka || !(c->flags & TW_F_EXTRAS));
+    tw_cc_init_una_ka(st, c, child, una, may_ka, !may_ka);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
+    }
+}
+
+/* RFC 6298 5.7: the SYN or SYN+ACK was retransmitted, so there is no RTT sample (Karn)
+   and the backed-off handshake RTO MUST NOT carry over: start the data phase at 3 s
+   (Linux: TCP_TIMEOUT_FALLBACK). A sample taken later collapses it (S9). */
+static inline __attribute__((always_inline)) void syn_rto_fallback(tw_stack *st, tw_socket *c)
+{
+    if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
+        c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
     }
 }
 
@@ -1230,14 +1244,9 @@ static inline __attribute__((always_inline)) void
 established_from_syn_in(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
                         tw_seq una)
 {
-    established_from_syn_ka(st, c, may_fin, may_trace, child, una, true);
+    established_from_syn_ka(st, c, may_fin, may_trace, child, una, true, true);
 }
 
-static inline __attribute__((always_inline)) void established_from_syn(tw_stack *st, tw_socket *c,
-                                                                       bool may_trace, tw_seq una)
-{
-    established_from_syn_in(st, c, true, may_trace, false, una);
-}
 
 /* RFC 7323 5 (PAWS: an echo must be of a time we sent) applied to the SYN+ACK, as Linux's
    tcp_rcv_synsent_state_process (PAWSActiveRejected): a nonzero TSecr must lie between
@@ -1409,17 +1418,28 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            carrying queued data when there is some (S5). */
         /* (the retransmission count cleared only where it is not 0 already, the rare
            case, which takes no sample: Karn) */
+        /* (the usual parse's copy, !may_trace, takes syn_rto_fallback's step here, in
+           the two branches that take no sample: the sample's makes SRTT nonzero, so
+           that its test is false after it, and is then not asked; nothing between here
+           and established_from_syn_ka reads or changes the RTO, and this copy's stack has
+           no trace hook to see it set before the state: in_conn_sum) */
         if (__builtin_expect(c->retries != 0, 0)) {
             c->retries = 0;
+            if (!may_trace) {
+                syn_rto_fallback(st, c);
+            }
         } else if (__builtin_expect(c->flags & TW_F_RTT_TIMING, 1)) {
             /* (fresh: a connection's first sample -- connect takes only a socket never
                started, and SYN-SENT takes no other; timed always: connect's SYN, the
                first sent, starts it) */
             tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
+            assert(c->srtt != 0);
+        } else if (!may_trace) {
+            syn_rto_fallback(st, c);
         }
         /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
            connection that owes no ACK yet: in SYN-SENT it has received nothing. (Before
-           established_from_syn, which does not read it: the flag is set in the same store
+           established_from_syn_ka, which does not read it: the flag is set in the same store
            as the others here, not after its byte stores made the flags be loaded again;
            measured: lifecycle -3 instr.) */
         assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
@@ -1434,21 +1454,23 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            keepalive's start, tw_cc_init_una, has it placed, which the end asks) */
         assert(held == (st->timer_held == c));
         /* The usual case's flags in one test before the push, its FIN test among them:
-           none of them changes on the way (established_from_syn sets CONNECTED alone, and
+           none of them changes on the way (established_from_syn_ka sets CONNECTED alone, and
            its FIN-WAIT-1 and keepalive steps are for a FIN queued and a keepalive
            socket, outside the usual case; the push changes only the RTT and ACK flags,
            and a hook makes no call into the stack: tcpwave.h), so the notification's and
            the timer's tests below take the same answer. Asked before
-           established_from_syn, whose copy for the usual case then asks neither the FIN
+           established_from_syn_ka, whose copy for the usual case then asks neither the FIN
            nor the keepalive flag (measured: lifecycle -5 instr). */
+        /* (an extras block, Fast Open's or ECN's, sent to the general steps too: the
+           usual case's connection is then Open, established_from_syn_ka's may_ka) */
         uint32_t nf = c->flags;
         bool plain = !(nf & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
-                             TW_F_PEER_FIN | TW_F_KEEPALIVE));
+                             TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS));
         if (__builtin_expect(plain, 1)) {
             /* (SND.UNA: just set) */
-            established_from_syn_ka(st, c, false, may_trace, false, ack, false);
+            established_from_syn_ka(st, c, false, may_trace, false, ack, false, may_trace);
         } else {
-            established_from_syn(st, c, may_trace, ack);
+            established_from_syn_ka(st, c, true, may_trace, false, ack, true, may_trace);
         }
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
@@ -1458,7 +1480,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            the ACK, tw_tfo_synsent_ack). */
         assert(tw_seq_eq(c->snd_nxt, c->snd_buf_seq));
         assert(!((nf ^ c->flags) & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
-                                    TW_F_PEER_FIN | TW_F_KEEPALIVE)));
+                                    TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS)));
         if (__builtin_expect(plain, 1)) {
             if (c->snd.len != 0) {
                 tw_out_push_now_held_data(c); /* (the wheel set below, unconditionally) */

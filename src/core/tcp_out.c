@@ -534,6 +534,22 @@ static inline uint64_t be32_wide(uint32_t v)
 #endif
 }
 
+/* A 32-bit field loaded as a 64-bit value (its upper half zero), for a sum and a store of
+   its 4 bytes: on x86-64 GCC one 32-bit load, said to clear the upper half (the load's
+   register then taken for the sum as it is, where GCC added a zero-extending move to a
+   second register after it: the SYN+ACK's MSS word). */
+static inline uint64_t load32_wide(const uint32_t *p)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t r;
+    __asm__("movl %1, %k0" : "=r"(r) : "m"(*p));
+    assert(r == *p);
+    return r;
+#else
+    return *p;
+#endif
+}
+
 /* out_words_as for a SYN or SYN+ACK with all of SYN_OPTS_ALL: opt_words' layout (MSS;
    SACK-permitted, TS kind and length; TS value; TS echo; NOP, window scale) is a
    constant, so the five option words are written straight and send_words' header length
@@ -563,6 +579,17 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
     uint64_t key = r ? r->h.key : c->h.key;
+    /* (a new peer's sums made first, while few values are held: asked further down, its
+       steps took one more register to save) */
+    /* (the key's address half loaded alone, for the compare and a new peer's steps:
+       taken from the key's register, it was shifted and copied there) */
+    uint32_t peer;
+    const uint8_t *kp = (const uint8_t *)(r ? &r->h.key : &c->h.key);
+    memcpy(&peer, kp + (tw_cksum_little_endian() ? 4 : 0), 4);
+    assert(peer == (uint32_t)(key >> 32));
+    if (__builtin_expect(peer != st->syn_peer, 0)) {
+        tw_syn_memo_set(st, peer);
+    }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
     memcpy(tcp, &h01, 8);
@@ -576,7 +603,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
     /* (a listener's word made already, in network order: tcp_conn.h synack_mssw) */
     assert(!r || mc->synack_mssw == tw_be32(mssw));
-    uint64_t n5 = r ? (tw_cksum_little_endian() ? mc->synack_mssw : (uint64_t)mc->synack_mssw << 32)
+    uint64_t n5 = r ? (tw_cksum_little_endian() ? load32_wide(&mc->synack_mssw)
+                                                : (uint64_t)mc->synack_mssw << 32)
                     : tw_cksum_little_endian() ? be32_wide(mssw)
                                                : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
@@ -594,32 +622,56 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t n9 = tw_be32(0x01030300u);
     memcpy(tcp + 36, &n9, 4);
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
-    uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(key >> 32));
-    /* (the same sum, for the connection's segments) */
-    uint64_t addr_sum = tw_cksum_fold18((uint64_t)nsrc + ndst);
+    /* (the addresses as they lie in the IPv4 header, and their sum, also for the
+       connection's segments: kept for the last peer, stack.h syn_addr, set at the top) */
+    assert(st->syn_addr[0] == st->addr_net &&
+           st->syn_addr[1] == tw_be32((uint32_t)(key >> 32)) &&
+           st->syn_addr[2] == tw_cksum_fold18((uint64_t)st->addr_net + st->syn_addr[1]));
+    uint64_t addrs;
+    memcpy(&addrs, st->syn_addr, 8);
+    uint64_t addr_sum = st->syn_addr[2];
     if (!r) {
         /* The 4-tuple is settled (connect set it, or the SYN c answers did): the
            addresses every later segment of c carries (tcp_conn.h out_addr). */
         /* (the ports' word from h01, where it lies first: its low half as a native
            value on a little-endian host, its high half on a big-endian one) */
-        tw_conn_out_prep_ports(c, nsrc, ndst, (uint32_t)addr_sum,
-                               (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
+        assert(tw_conn_out_ports(c->h.key) ==
+               (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
+        memcpy(c->out_addr, &addrs, 8);
+        tw_conn_out_asum_set(c, (uint32_t)addr_sum,
+                             (uint32_t)(tw_cksum_little_endian() ? h01 : h01 >> 32));
     } else {
-        /* the same for the entry's connection-to-be (reqsk.h out_ndst) */
-        r->out_ndst = ndst;
-        r->out_afold = (uint32_t)addr_sum;
+        /* the same for the entry's connection-to-be (reqsk.h out_ndst, out_afold: as
+           syn_addr's last two lie) */
+        _Static_assert(offsetof(tw_reqsk, out_afold) == offsetof(tw_reqsk, out_ndst) + 4,
+                       "out_ndst, out_afold");
+        memcpy(&r->out_ndst, &st->syn_addr[1], 8);
     }
-    /* The IPv4 header first: the address sum then ends its life in the TCP sum's chain,
-       with no copy kept for after it. (Under 2^18: GCC folds the sum from 32 bits, with
-       no carry to take around.) */
-    tw_ipv4_build_native(pkt, addr_sum, nsrc, ndst, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
+    /* The IPv4 header first, its checksum word the one kept for the peer (stack.h
+       syn_ipw): the address sum then ends its life in the TCP sum's chain, with no copy
+       kept for after it. */
+    tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
+    iw.n2 = st->syn_ipw;
+    assert(iw.n2 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
+                                         TW_IPV4_ATOMIC_ID));
+    memcpy(pkt, &iw.n0, 4);
+    memcpy(pkt + 4, &iw.n1, 4);
+    memcpy(pkt + 8, &iw.n2, 4);
+    memcpy(pkt + 12, &addrs, 8);
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
        words as they lie. */
+    /* (a SYN+ACK's from the fold with the pseudo-header's last words, stack.h syn_psum:
+       the option words' last 8 bytes then added last, never all ones, as the NOP's
+       byte among them is 1) */
+    assert(st->syn_psum == addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint64_t sum =
-        tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
-                              tw_cksum_load64(tcp + 32), tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+        r ? tw_cksum_add64x4_then_last(st->syn_psum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                                       tw_cksum_load64(tcp + 32))
+          : tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                                  tw_cksum_load64(tcp + 32),
+                                  tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     if (__builtin_constant_p(retrans) && !retrans) {
