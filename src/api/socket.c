@@ -1469,10 +1469,14 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
     } else if (f & TW_F_LISTENER) {
         rc = refuse(s->st, TW_ERR_STATE);
+    } else if ((f & TW_F_PEER_FIN) || (f & TW_F_SHUT_RD)) {
+        /* The sticky error if there is one (it goes before the end of stream, as in
+           the test of it below), else 0, S11: end of stream. The usual end of stream
+           then makes no test of the error: one load returned (measured: lifecycle -3
+           instr) */
+        rc = s->err;
     } else if (s->err) {
         rc = s->err;
-    } else if ((f & TW_F_PEER_FIN) || (f & TW_F_SHUT_RD)) {
-        rc = 0; /* S11: end of stream */
     } else if (fresh(s)) {
         rc = refuse(s->st, TW_ERR_NOTCONN);
     } else if (s->state == TW_STATE_CLOSED) {
