@@ -2798,11 +2798,25 @@ static inline __attribute__((always_inline)) void ack_policy_as(tw_stack *st, tw
 {
     assert(c->st == st);
     /* (a connection's first segments: the usual case first) */
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The count taken down in memory first, its borrow telling that it was 0 already,
+       when it is put back: one subb and its jump for a first segment, where the count
+       was loaded, tested and stored (measured: lifecycle -3 instr); a count at 0 pays
+       as before, the subb, the jump and the store against the load, test and jump. */
+    bool none;
+    __asm__("subb $1, %[q]" : [q] "+m"(c->quickack), "=@ccc"(none));
+    if (__builtin_expect(!none, 1)) {
+        ack_soon_mem(st, c);
+        return;
+    }
+    c->quickack = 0;
+#else
     if (__builtin_expect(c->quickack != 0, 1)) {
         c->quickack--;
         ack_soon_mem(st, c);
         return;
     }
+#endif
     if (st->cfg.no_delayed_ack) {
         ack_soon(st, c);
         return;
