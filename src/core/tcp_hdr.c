@@ -290,8 +290,14 @@ size_t tw_tcp_build(uint8_t *buf, const tw_tcp_hdr *h, uint32_t src, uint32_t ds
     return TW_TCP_HDR_LEN + olen;
 }
 
-__attribute__((noinline, cold)) uint64_t tw_tcp_sum_words(uint64_t sum, const uint8_t *p,
-                                                          uint32_t nwords)
+__attribute__((noinline, cold)) uint64_t tw_tcp_sum_seg(uint64_t sum, const uint8_t *seg)
 {
-    return tw_cksum_native_words(sum, p, nwords);
+    return tw_cksum_native_words(sum, seg, tw_tcp_doff_len(seg[12]) / 4u);
+}
+
+__attribute__((noinline, cold)) enum tw_counter tw_tcp_parse_opts_pkt(tw_tcp_opts *o,
+                                                                      const uint8_t *pkt)
+{
+    const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
+    return tw_tcp_parse_opts(o, seg + TW_TCP_HDR_LEN, tw_tcp_doff_len(seg[12]) - TW_TCP_HDR_LEN);
 }
