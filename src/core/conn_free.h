@@ -49,24 +49,25 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
        blocks of the first size (a capacity means a block: ring_free) and nothing rarer
        (out-of-order data, SACK scoreboard, options), and the free lists have room for
-       its blocks and for it. Its steps then make no call (what they leave to call goes
-       last, tw_conn_free_end_rare), so that it saves no register; every other case is
-       tw_conn_free_full's. */
+       its blocks and for it (the room taken as it is asked: tw_mem_lists_take_room).
+       Its steps then make no call (what they leave to call goes last,
+       tw_conn_free_end_rare, which gives c to the room taken here), so that it saves no
+       register; every other case is tw_conn_free_full's. */
     assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
     assert((f & TW_F_EXTRAS) || !((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts));
     if (__builtin_expect(!tw_timer_lazy(&c->timer) ||
                              (!orphan && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
                              c->snd.cap != TW_MEM_RING_BLOCK || c->rcv.cap != TW_MEM_RING_BLOCK ||
                              (c->flags & TW_F_EXTRAS) ||
-                             !tw_mem_list_room2(&st->mem.cache[TW_MC_RING]) ||
-                             tw_mem_list_full(&st->mem.cache[TW_MC_CONN]),
+                             !tw_mem_lists_take_room(&st->mem.cache[TW_MC_RING], 2,
+                                                     &st->mem.cache[TW_MC_CONN], 1),
                          0)) {
         c->flags = f;
         tw_conn_free_full(c);
         return;
     }
     /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c) */
-    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf);
+    tw_mem_give2_taken(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf);
     assert(!unheld || st->timer_held != c);
     if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;
@@ -133,11 +134,11 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
     if (!(gone & TW_F_HASHED)) {
         /* (tw_stack_trim_if_idle's test of the objects out read from the give's
            decrement of their count) */
-        if (tw_mem_give_room_last(&st->mem, TW_MC_CONN, c) && !st->tws.count) {
+        if (tw_mem_give_taken_last(&st->mem, TW_MC_CONN, c) && !st->tws.count) {
             tw_stack_trim_idle(st);
         }
     } else {
-        tw_mem_give_room(&st->mem, TW_MC_CONN, c);
+        tw_mem_give_taken(&st->mem, TW_MC_CONN, c);
         assert(st->tws.count != 0); /* (tw_stack_trim_if_idle would do nothing) */
     }
 }

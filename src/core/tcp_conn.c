@@ -525,7 +525,7 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
         tw_port_leaf_emptied(st, c->lport);
     }
     c->kind = 0;
-    tw_mem_give_room(&st->mem, TW_MC_CONN, c);
+    tw_mem_give_taken(&st->mem, TW_MC_CONN, c); /* (its room: taken by the usual case's test) */
     tw_stack_trim_if_idle(st);
 }
 
