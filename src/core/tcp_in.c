@@ -718,10 +718,11 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     } else {
         st->last_req = NULL; /* (the promoted one, usually: see req_promote) */
     }
-    if (__builtin_expect(tw_mem_list_full(&st->mem.cache[TW_MC_REQ]), 0)) {
+    /* (the list's room taken with its test: mem.h tw_mem_list_take_room) */
+    if (__builtin_expect(!tw_mem_list_take_room(&st->mem.cache[TW_MC_REQ], 1), 0)) {
         req_give_full(st, r);
     } else {
-        tw_mem_give_room(&st->mem, TW_MC_REQ, r);
+        tw_mem_give_taken(&st->mem, TW_MC_REQ, r);
     }
 }
 
