@@ -3392,16 +3392,18 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             /* time_wait_steps for an orphan nothing traces: what only the connection
                reads -- note_arrival's clocks, the peer's FIN noted, the change to
                TIME-WAIT -- only when it stays (the record is made from the rest). */
-            c->misc_at = tw_time_add(st->now, st->time_wait_len);
             /* (the usual packet's function: the record's making, with room for it, is
                its end, a tail call, tw_timewait_make_found_ack_leave; the test is
-               tw_timewait_enter_ack's, which then does not ask again) */
+               tw_timewait_enter_ack's, which then does not ask again. TIME-WAIT's end,
+               now + 2*MSL, is the record's own there, timewait.c make_in_as: c->misc_at
+               is set only for the other ways, where c may stay or the record take it) */
             assert(st->timer_held != c);
             if (end && __builtin_expect(st->tws.count < st->tws.room, 1)) {
                 end->c = c;
                 end->kind = USUAL_END_TW;
                 return true;
             }
+            c->misc_at = tw_time_add(st->now, st->time_wait_len);
             if (!tw_timewait_enter_ack(st, c)) { /* (the last ACK sent in it) */
                 c->snd_una = ack;
                 if (ts_new) {

@@ -602,8 +602,11 @@ static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_soc
     assert(top == (uint8_t)(h >> 56) && bloom_bits8[top] == bit_of(h));
     chain_push(T->b, bucket_of(T, h), t, i, bloom_bits8[top]);
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
-       close() during TIME-WAIT must not start a fresh 2*MSL. */
-    t->expires = c->misc_at; /* (a time: no division) */
+       close() during TIME-WAIT must not start a fresh 2*MSL. With `ack`, TIME-WAIT
+       begins now, with this record (tcp_in.c closing_ack_last, which then sets no
+       c->misc_at for it: the end worked out here, not stored and loaded again). */
+    t->expires = ack ? tw_time_add(st->now, st->time_wait_len)
+                     : c->misc_at; /* (a time: no division) */
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
     t->hash = h;
@@ -648,7 +651,7 @@ static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_soc
        now + 2*MSL) ends last: every other began before, or restarted (S16) before, with
        the same 2*MSL, and the clock never goes back (tw_stack_now_moved); only an empty
        list is asked. */
-    assert(!ack || c->misc_at == tw_time_add(st->now, st->time_wait_len));
+    assert(!ack || t->expires == tw_time_add(st->now, st->time_wait_len));
     assert(T->tail_rec == (t->fprev == TW_TW_NIL ? NULL : rec(T, t->fprev)));
     assert(!ack || t->fprev == TW_TW_NIL || T->tail_rec->expires <= t->expires);
     if (__builtin_expect(t->fprev == TW_TW_NIL ||
