@@ -3373,7 +3373,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             }
             /* (SND.NXT as ack_advance would leave it, its greater of SND.NXT and SEG.ACK:
                SEG.ACK, which acknowledges our FIN, the last we sent, is SND.MAX, never
-               below SND.NXT) */
+               below SND.NXT; stored below, after the usual way's end) */
             assert(tw_seq_eq(ack, c->snd_max) && tw_seq_le(c->snd_nxt, ack));
             /* SND.UNA = SEG.ACK only for a connection that stays (below): the record
                keeps SND.NXT, and the last ACK is numbered SND.MAX (tcp_out.c
@@ -3382,7 +3382,6 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
 #ifndef NDEBUG
             c->snd_una = ack;
 #endif
-            c->snd_nxt = ack;
             /* S11: FIN-WAIT-2, then fin_in_order_in's FIN-WAIT-2 steps (S14: the last
                ACK, then TIME-WAIT) without its ack_soon: the ACK sent at once clears what
                that would note (ack_carried). FIN-WAIT-2 on the way only a trace would
@@ -3403,6 +3402,9 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                 end->kind = USUAL_END_TW;
                 return true;
             }
+            /* (SND.NXT = SEG.ACK (above) only here too: the usual way's record, made
+               with `ack`, takes SND.MAX, equal to it, make_in_as) */
+            c->snd_nxt = ack;
             c->misc_at = tw_time_add(st->now, st->time_wait_len);
             if (!tw_timewait_enter_ack(st, c)) { /* (the last ACK sent in it) */
                 c->snd_una = ack;

@@ -611,7 +611,10 @@ static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_soc
     t->fprev = T->tail;
     t->hash = h;
     assert(tw_tw_key(T, t) == c->h.key);
-    t->snd_nxt = c->snd_nxt.v;
+    /* (with `ack`, SND.NXT as tcp_in.c closing_ack_last leaves it, SEG.ACK, which is
+       SND.MAX: read from there, closing_ack_last then storing none on the usual way) */
+    assert(!ack || tw_seq_le(c->snd_nxt, c->snd_max));
+    t->snd_nxt = ack ? c->snd_max.v : c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
     /* The record is one of its port's owners, as Linux keeps a TIME-WAIT socket in its
