@@ -9,13 +9,16 @@
 
 #include "core/tcp_conn.h"
 
+/* (Each of these returns 0, as tw_conn_free_in_as does: the usual packet's function can
+   end in their tail calls, tw_stack_input's answer theirs: tcp_conn.c
+   tw_conn_free_orphan_found_leave.) */
 /* tw_conn_free in every case (its usual one below has its own copy of these steps). */
-void tw_conn_free_full(tw_socket *c);
+int tw_conn_free_full(tw_socket *c);
 /* tw_conn_free's end when its usual case left a call to make (rare). */
-void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink);
+int tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink);
 /* tw_conn_free's end when the connection table is to halve: the port let go of (`f`: the
    connection's flags, TW_F_BOUND), then tw_conn_free_end_rare's steps. */
-void tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f);
+int tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f);
 
 /* tw_conn_free's steps; `gone`: flags whose steps the caller has made (a connection it
    has taken out of st->conns: TW_F_HASHED, which only tw_timewait_make does, having made
@@ -25,9 +28,9 @@ void tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f);
    asked. `found` (tw_conn_free_found): c is the connection the stack's lookup found for
    the segment being processed, `st` its stack: in st->conns (TW_F_HASHED) and the
    lookup's cache (st->last_conn), neither asked. Otherwise `st` is NULL, read from c. */
-static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *st, tw_socket *c,
-                                                                     uint32_t gone, bool orphan,
-                                                                     bool unheld, bool found)
+static inline __attribute__((always_inline)) int tw_conn_free_in_as(tw_stack *st, tw_socket *c,
+                                                                    uint32_t gone, bool orphan,
+                                                                    bool unheld, bool found)
 {
     if (!found) {
         st = c->st;
@@ -49,24 +52,24 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
        blocks of the first size (a capacity means a block: ring_free) and nothing rarer
        (out-of-order data, SACK scoreboard, options), and the free lists have room for
-       its blocks and for it. Its steps then make no call (what they leave to call goes
-       last, tw_conn_free_end_rare), so that it saves no register; every other case is
-       tw_conn_free_full's. */
+       its blocks and for it (the room taken as it is asked: tw_mem_lists_take_room).
+       Its steps then make no call (what they leave to call goes last,
+       tw_conn_free_end_rare, which gives c to the room taken here), so that it saves no
+       register; every other case is tw_conn_free_full's. */
     assert((c->snd.buf || c->snd.cap == 0) && (c->rcv.buf || c->rcv.cap == 0));
     assert((f & TW_F_EXTRAS) || !((uintptr_t)c->ooo | (uintptr_t)c->sb | (uintptr_t)c->opts));
     if (__builtin_expect(!tw_timer_lazy(&c->timer) ||
                              (!orphan && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
                              c->snd.cap != TW_MEM_RING_BLOCK || c->rcv.cap != TW_MEM_RING_BLOCK ||
                              (c->flags & TW_F_EXTRAS) ||
-                             !tw_mem_list_room2(&st->mem.cache[TW_MC_RING]) ||
-                             tw_mem_list_full(&st->mem.cache[TW_MC_CONN]),
+                             !tw_mem_lists_take_room(&st->mem.cache[TW_MC_RING], 2,
+                                                     &st->mem.cache[TW_MC_CONN], 1),
                          0)) {
         c->flags = f;
-        tw_conn_free_full(c);
-        return;
+        return tw_conn_free_full(c);
     }
     /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c) */
-    tw_mem_give2_room(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf);
+    tw_mem_give2_taken(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf);
     assert(!unheld || st->timer_held != c);
     if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;
@@ -115,8 +118,7 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
             st->last_conn = NULL;
         }
         if (__builtin_expect(shrink, 0)) {
-            tw_conn_free_end_shrink(st, c, f);
-            return;
+            return tw_conn_free_end_shrink(st, c, f);
         }
     }
     if (f & TW_F_BOUND) {
@@ -125,27 +127,27 @@ static inline __attribute__((always_inline)) void tw_conn_free_in_as(tw_stack *s
         if (__builtin_expect(tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port,
                                            (f & TW_F_REUSE) != 0, (f & TW_F_AUTOBOUND) != 0),
                              0)) {
-            tw_conn_free_end_rare(st, c, true, false);
-            return;
+            return tw_conn_free_end_rare(st, c, true, false);
         }
     }
     c->kind = 0;
     if (!(gone & TW_F_HASHED)) {
         /* (tw_stack_trim_if_idle's test of the objects out read from the give's
            decrement of their count) */
-        if (tw_mem_give_room_last(&st->mem, TW_MC_CONN, c) && !st->tws.count) {
-            tw_stack_trim_idle(st);
+        if (tw_mem_give_taken_last(&st->mem, TW_MC_CONN, c) && !st->tws.count) {
+            return tw_stack_trim_idle(st);
         }
     } else {
-        tw_mem_give_room(&st->mem, TW_MC_CONN, c);
+        tw_mem_give_taken(&st->mem, TW_MC_CONN, c);
         assert(st->tws.count != 0); /* (tw_stack_trim_if_idle would do nothing) */
     }
+    return 0;
 }
 
-static inline __attribute__((always_inline)) void tw_conn_free_in(tw_socket *c, uint32_t gone,
-                                                                  bool orphan, bool unheld)
+static inline __attribute__((always_inline)) int tw_conn_free_in(tw_socket *c, uint32_t gone,
+                                                                 bool orphan, bool unheld)
 {
-    tw_conn_free_in_as(NULL, c, gone, orphan, unheld, false);
+    return tw_conn_free_in_as(NULL, c, gone, orphan, unheld, false);
 }
 
 #endif

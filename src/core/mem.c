@@ -31,6 +31,9 @@ void tw_mem_init(tw_mem *m, const tw_allocator *a, size_t budget)
         m->a.free = default_free;
         m->a.ud = NULL;
     }
+    for (unsigned i = 0; i < TW_MC_COUNT_; i++) {
+        m->cache[i].room = (uint32_t)TW_MEM_CACHE_MAX; /* (every list empty) */
+    }
     m->budget = budget;
     m->reserve = budget >= 2 * (size_t)TW_MEM_RECV_RESERVE ? TW_MEM_RECV_RESERVE : 0;
 }
@@ -373,7 +376,7 @@ size_t tw_mem_cached(const tw_mem *m)
     size_t n = 0;
     for (unsigned i = 0; i < TW_MC_COUNT_; i++) {
         const tw_mem_cache *c = &m->cache[i];
-        uint32_t listed = (m->list_off & (1u << i)) ? 0u : c->n;
+        uint32_t listed = (m->list_off & (1u << i)) ? 0u : (uint32_t)TW_MEM_CACHE_MAX - c->room;
         n += (size_t)listed * c->size + (c->spare ? c->spare->bytes : 0);
     }
     return n;
@@ -383,7 +386,7 @@ void tw_mem_list_off(tw_mem *m, enum tw_mem_class cls)
 {
     assert(!m->cache[cls].head);
     m->list_off |= (uint8_t)(1u << cls);
-    m->cache[cls].n = (uint32_t)TW_MEM_CACHE_MAX;
+    m->cache[cls].room = 0;
 }
 
 void tw_mem_drain(tw_mem *m)
@@ -395,7 +398,7 @@ void tw_mem_drain(tw_mem *m)
             memcpy(&c->head, p, sizeof(void *));
             obj_release(m, c, p, c->size);
         }
-        c->n = (m->list_off & (1u << i)) ? (uint32_t)TW_MEM_CACHE_MAX : 0u;
+        c->room = (m->list_off & (1u << i)) ? 0u : (uint32_t)TW_MEM_CACHE_MAX;
         if (c->spare) {
             struct tw_slab *s = c->spare;
             c->spare = NULL;
@@ -424,7 +427,7 @@ void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls)
 {
     tw_mem_cache *c = &m->cache[cls];
     c->head = NULL;
-    c->n = 0;
+    c->room = (uint32_t)TW_MEM_CACHE_MAX; /* (an empty list's) */
     while (c->solo) {
         struct tw_mem_solo *h = c->solo;
         c->solo = h->next;

@@ -437,7 +437,7 @@ static __attribute__((noinline)) void extras_free(tw_stack *st, tw_socket *c)
 }
 
 /* tw_conn_free in every case (its usual one below has its own copy of these steps). */
-__attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
+__attribute__((noinline)) int tw_conn_free_full(tw_socket *c)
 {
     tw_stack *st = c->st;
     /* Marked expected, laid out as the fall-through: a connection most often goes while
@@ -510,13 +510,13 @@ __attribute__((noinline)) void tw_conn_free_full(tw_socket *c)
     }
     c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
     tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));
-    tw_stack_trim_if_idle(st);
+    return tw_stack_trim_if_idle(st);
 }
 
 /* tw_conn_free's end when its usual case left a call to make (rare): the port's leaf
    emptied (tw_port_unref), the connection table to halve (tw_htab_unlink_hashed). */
-__attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied,
-                                                    bool shrink)
+__attribute__((noinline)) int tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied,
+                                                   bool shrink)
 {
     if (shrink) {
         tw_htab_shrink(&st->conns);
@@ -525,11 +525,11 @@ __attribute__((noinline)) void tw_conn_free_end_rare(tw_stack *st, tw_socket *c,
         tw_port_leaf_emptied(st, c->lport);
     }
     c->kind = 0;
-    tw_mem_give_room(&st->mem, TW_MC_CONN, c);
-    tw_stack_trim_if_idle(st);
+    tw_mem_give_taken(&st->mem, TW_MC_CONN, c); /* (its room: taken by the usual case's test) */
+    return tw_stack_trim_if_idle(st);
 }
 
-__attribute__((noinline)) void tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f)
+__attribute__((noinline)) int tw_conn_free_end_shrink(tw_stack *st, tw_socket *c, uint32_t f)
 {
     bool emptied = false;
     if (f & TW_F_BOUND) {
@@ -537,16 +537,17 @@ __attribute__((noinline)) void tw_conn_free_end_shrink(tw_stack *st, tw_socket *
         emptied = tw_port_unref(st, st->ports[port / TW_PORT_LEAF], port, (f & TW_F_REUSE) != 0,
                                 (f & TW_F_AUTOBOUND) != 0);
     }
-    tw_conn_free_end_rare(st, c, emptied, true);
+    return tw_conn_free_end_rare(st, c, emptied, true);
 }
 
 /* tw_stack_trim_if_idle's step once the stack is idle: a trim when there is something
    to give back. */
-void tw_stack_trim_idle(tw_stack *st)
+int tw_stack_trim_idle(tw_stack *st)
 {
     if (st->leaf_kept || tw_mem_cached(&st->mem)) {
         tw_stack_trim(st);
     }
+    return 0;
 }
 
 void tw_conn_free(tw_socket *c)
@@ -557,6 +558,16 @@ void tw_conn_free(tw_socket *c)
 void tw_conn_free_orphan_found(tw_stack *st, tw_socket *c)
 {
     tw_conn_free_in_as(st, c, 0, true, true, true);
+}
+
+int tw_conn_free_orphan_found_leave(tw_stack *st, tw_socket *c)
+{
+    /* (the call's end first: what the free calls -- the allocator's free, in its rare
+       steps -- calls nothing on the stack, and its own steps then end the function in
+       tail calls, with nothing kept across them) */
+    assert(st->in_call);
+    st->in_call = false;
+    return tw_conn_free_in_as(st, c, 0, true, true, true);
 }
 
 static void release_held(void *obj, void *ud)

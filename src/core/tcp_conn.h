@@ -559,14 +559,17 @@ typedef struct tw_trace_id {
 
 /* An idle stack (no socket, no TIME-WAIT record) gives its free lists and its kept port
    leaf back, so that it holds what a fresh one holds (mem.h, stack.h leaf_kept). */
-void tw_stack_trim_idle(tw_stack *st);
-static inline void tw_stack_trim_if_idle(tw_stack *st)
+/* (0: as every step that may end the usual packet's function in a tail call,
+   conn_free.h tw_conn_free_in_as) */
+int tw_stack_trim_idle(tw_stack *st);
+static inline int tw_stack_trim_if_idle(tw_stack *st)
 {
     /* (the idle test in line, what to give back behind a call made last: a caller that
        ends here, tw_conn_free's usual case, then keeps no register across a call) */
     if (!st->mem.cache[TW_MC_CONN].out && !st->tws.count) {
-        tw_stack_trim_idle(st);
+        return tw_stack_trim_idle(st);
     }
+    return 0;
 }
 
 /* ---- tcp_conn.c ---- */
@@ -882,6 +885,9 @@ void tw_conn_free(tw_socket *c);
    (LAST-ACK's last ACK), `st` its stack: in the connection table and the lookup's cache
    (stack.h last_conn), neither asked. */
 void tw_conn_free_orphan_found(tw_stack *st, tw_socket *c);
+/* tw_conn_free_orphan_found for the usual packet's function, which it ends (a tail call):
+   clears in_call and returns 0, tw_stack_input's answer. */
+int tw_conn_free_orphan_found_leave(tw_stack *st, tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
 void tw_conn_free_all(tw_stack *st);
@@ -1527,6 +1533,9 @@ void tw_out_ack_last_win(tw_socket *c, uint32_t win);
    which ends with this call. c has no D-SACK or out-of-order data to report and no
    extras block (TW_F_EXTRAS): the one caller's closing ACK shape (tcp_in.c). */
 void tw_out_ack_last_free(tw_socket *c, uint32_t win);
+/* tw_out_ack_last_free ending the usual packet's function (tw_timewait_make_found_ack_leave):
+   in_call cleared once the ACK is sent, 0 returned (tw_stack_input's answer). */
+int tw_out_ack_last_free_leave(tw_socket *c, uint32_t win);
 void tw_out_ack_carried(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and
    the connection on the held-ACK list (tcp_out.c ack_queue's steps). Inline: a
@@ -1951,6 +1960,10 @@ void tw_timewait_make(tw_socket *c);
    the ACK's, worked out once. (c first: the function ends in a tail call that takes c
    first, tw_out_ack_last_free, with no register moved for it.) */
 void tw_timewait_make_found_ack(tw_socket *c, tw_stack *st);
+/* tw_timewait_make_found_ack with room for the record (the table's count below its room,
+   asked by the caller), for the usual packet's function, which it ends (a tail call):
+   in_call cleared once the last ACK is sent, 0 returned (tw_stack_input's answer). */
+int tw_timewait_make_found_ack_leave(tw_socket *c, tw_stack *st);
 /* A TIME-WAIT record of a listener's child, which holds no count of its port while its
    listener is there (tcp_in.c new_child), takes one (timewait.c make_in_as; for
    tw_timewait_make_found_ack's record, tw_out_ack_last_free). */

@@ -738,10 +738,11 @@ static inline __attribute__((always_inline)) void req_free_hashed(tw_stack *st, 
     } else {
         st->last_req = NULL; /* (the promoted one, usually: see req_promote) */
     }
-    if (__builtin_expect(tw_mem_list_full(&st->mem.cache[TW_MC_REQ]), 0)) {
+    /* (the list's room taken with its test: mem.h tw_mem_list_take_room) */
+    if (__builtin_expect(!tw_mem_list_take_room(&st->mem.cache[TW_MC_REQ], 1), 0)) {
         req_give_full(st, r);
     } else {
-        tw_mem_give_room(&st->mem, TW_MC_REQ, r);
+        tw_mem_give_taken(&st->mem, TW_MC_REQ, r);
     }
 }
 
@@ -3283,6 +3284,17 @@ static inline __attribute__((always_inline)) void note_arrival_usual(tw_stack *s
     c->ka_sent = 0;
 }
 
+/* A closing ACK's last step left to the usual packet's function (tw_tcp_input_usual),
+   which ends in it, a tail call that also ends tw_stack_input's call: LAST-ACK's free
+   (tw_conn_free_orphan_found_leave), or FIN-WAIT-1's TIME-WAIT record with room for it
+   (tw_timewait_make_found_ack_leave). Given as `end` to closing_ack_last and the steps
+   that lead there; NULL elsewhere (in_conn), where the step is made at once. */
+typedef enum { USUAL_END_NONE, USUAL_END_FREE, USUAL_END_TW } usual_end_kind;
+typedef struct usual_end {
+    tw_socket *c;
+    usual_end_kind kind;
+} usual_end;
+
 /* The segment carries the options this connection always sends (timestamps or none) and,
    with timestamps, a TSval that PAWS accepts (RFC 7323 5.3): what every short path asks
    before it skips the full option and PAWS steps. */
@@ -3360,7 +3372,8 @@ static inline __attribute__((always_inline)) bool closing_ack_in(const tw_socket
    tw_conn_fin_sent is not.) */
 static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st, tw_socket *c,
                                                                   tw_seg *s, const tw_tcp_hdr *h,
-                                                                  bool may_trace, tw_state state)
+                                                                  bool may_trace, tw_state state,
+                                                                  usual_end *end)
 {
     assert(c->st == st && c->state == state); /* (`state`: see closing_ack_shape) */
     /* (an orphan, and tw_conn_fin_acked's comparison: its FIN is queued, as in every
@@ -3388,6 +3401,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                change to CLOSED, which only a trace would see (there is none: asked
                above) of an object given back at once. */
             /* (an orphan: asked above; counted until CLOSED; found by the lookup) */
+            if (end) {
+                end->c = c;
+                end->kind = USUAL_END_FREE;
+                return true;
+            }
             tw_conn_free_orphan_found(st, c);
             return true;
         }
@@ -3411,7 +3429,7 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             }
             /* (SND.NXT as ack_advance would leave it, its greater of SND.NXT and SEG.ACK:
                SEG.ACK, which acknowledges our FIN, the last we sent, is SND.MAX, never
-               below SND.NXT) */
+               below SND.NXT; stored below, after the usual way's end) */
             assert(tw_seq_eq(ack, c->snd_max) && tw_seq_le(c->snd_nxt, ack));
             /* SND.UNA = SEG.ACK only for a connection that stays (below): the record
                keeps SND.NXT, and the last ACK is numbered SND.MAX (tcp_out.c
@@ -3420,7 +3438,6 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
 #ifndef NDEBUG
             c->snd_una = ack;
 #endif
-            c->snd_nxt = ack;
             /* S11: FIN-WAIT-2, then fin_in_order_in's FIN-WAIT-2 steps (S14: the last
                ACK, then TIME-WAIT) without its ack_soon: the ACK sent at once clears what
                that would note (ack_carried). FIN-WAIT-2 on the way only a trace would
@@ -3430,6 +3447,20 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
             /* time_wait_steps for an orphan nothing traces: what only the connection
                reads -- note_arrival's clocks, the peer's FIN noted, the change to
                TIME-WAIT -- only when it stays (the record is made from the rest). */
+            /* (the usual packet's function: the record's making, with room for it, is
+               its end, a tail call, tw_timewait_make_found_ack_leave; the test is
+               tw_timewait_enter_ack's, which then does not ask again. TIME-WAIT's end,
+               now + 2*MSL, is the record's own there, timewait.c make_in_as: c->misc_at
+               is set only for the other ways, where c may stay or the record take it) */
+            assert(st->timer_held != c);
+            if (end && __builtin_expect(st->tws.count < st->tws.room, 1)) {
+                end->c = c;
+                end->kind = USUAL_END_TW;
+                return true;
+            }
+            /* (SND.NXT = SEG.ACK (above) only here too: the usual way's record, made
+               with `ack`, takes SND.MAX, equal to it, make_in_as) */
+            c->snd_nxt = ack;
             c->misc_at = tw_time_add(st->now, st->time_wait_len);
             if (!tw_timewait_enter_ack(st, c)) { /* (the last ACK sent in it) */
                 c->snd_una = ack;
@@ -4015,7 +4046,8 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
    segment is done with (in_conn_sum's answer), -1 when in_conn_sum goes on. */
 static inline __attribute__((always_inline)) int
 closing_ack_in_state(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h, bool may_trace,
-                     const tw_tcp_usual *u, uint64_t sum, bool *closing, tw_state state)
+                     const tw_tcp_usual *u, uint64_t sum, bool *closing, tw_state state,
+                     usual_end *end)
 {
     *closing = closing_ack_shape(c, s, h, state);
     if (*closing && u) {
@@ -4025,7 +4057,7 @@ closing_ack_in_state(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h,
         }
         tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
     }
-    if (*closing && closing_ack_last(st, c, s, h, may_trace, state)) {
+    if (*closing && closing_ack_last(st, c, s, h, may_trace, state, end)) {
         return 1;
     }
     return -1;
@@ -4039,7 +4071,7 @@ closing_ack_in_state(tw_stack *st, tw_socket *c, tw_seg *s, const tw_tcp_hdr *h,
 static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_socket *c,
                                                             tw_seg *s, const tw_tcp_hdr *h,
                                                             bool may_trace, const tw_tcp_usual *u,
-                                                            uint64_t sum)
+                                                            uint64_t sum, usual_end *end)
 {
     assert(c->st == st && (may_trace || !st->cfg.trace) && (!u || !may_trace));
     if (may_trace) {
@@ -4087,10 +4119,10 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
     int done = -1;
     if (c->state == TW_STATE_FIN_WAIT_1) {
         done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
-                                    TW_STATE_FIN_WAIT_1);
+                                    TW_STATE_FIN_WAIT_1, end);
     } else if (c->state == TW_STATE_LAST_ACK) {
         done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
-                                    TW_STATE_LAST_ACK);
+                                    TW_STATE_LAST_ACK, end);
     }
     if (done >= 0) {
         return done;
@@ -4117,7 +4149,7 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
 static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socket *c, tw_seg *s,
                                                         const tw_tcp_hdr *h, bool may_trace)
 {
-    return in_conn_sum(st, c, s, h, may_trace, NULL, 0);
+    return in_conn_sum(st, c, s, h, may_trace, NULL, 0, NULL);
 }
 
 /* The segment from its header: `h` for the window, options and ports (all that is read
@@ -4360,7 +4392,8 @@ static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack 
    input_demux's steps, the only ones that read them there (in_conn's, for a known
    connection, do not). */
 static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, tw_tcp_hdr *h,
-                                                                 const tw_tcp_usual *u, tw_seg *s)
+                                                                 const tw_tcp_usual *u, tw_seg *s,
+                                                                 usual_end *end)
 {
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
@@ -4524,31 +4557,45 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     }
     /* what input_demux does with it (fast_ok said no above), the flags asked there, its
        checksum asked there too (in_conn_sum) */
-    return in_conn_sum(st, c, s, h, false, u, sum);
+    return in_conn_sum(st, c, s, h, false, u, sum, end);
 }
 
 /* The usual packet's parse and input in one function: one frame and one call per
    packet instead of two (tw_stack_input). */
 int tw_tcp_input_usual(tw_stack *st, const uint8_t *pkt, size_t rest)
 {
-    tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
-    tw_tcp_usual u;
-    tw_seg s; /* (its flags and data_len written by the parse: input_unsummed) */
-    /* A traced stack's packets take the full parsers and steps (the same outcome, and
-       they trace: tw_stack_input sends them there), so the usual steps here are
-       compiled without their trace tests (`may_trace` false). */
-    assert(!st->cfg.trace && !st->traced);
-    assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
-    _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
-    if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, st->addr_net, &s.doff_raw, &s.data_len)) {
-        return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
+    usual_end end = {NULL, USUAL_END_NONE}; /* (closing_ack_last's, below) */
+    /* The segment's locals in a block of their own, which ends before the two calls
+       that end a connection's closing ACK (LAST-ACK's free, the TIME-WAIT record's
+       making, both left here by closing_ack_last, `end`): GCC makes a call a tail call
+       only when no local whose address was taken can still be in use, and takes them
+       as in use to the end of their scope (measured: lifecycle -2 instr each). */
+    {
+        tw_tcp_hdr h; /* only win and o are written (tw_tcp_parse_usual_part) */
+        tw_tcp_usual u;
+        tw_seg s; /* (its flags and data_len written by the parse: input_unsummed) */
+        /* A traced stack's packets take the full parsers and steps (the same outcome, and
+           they trace: tw_stack_input sends them there), so the usual steps here are
+           compiled without their trace tests (`may_trace` false). */
+        assert(!st->cfg.trace && !st->traced);
+        assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
+        _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
+        if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, st->addr_net, &s.doff_raw, &s.data_len)) {
+            return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
+        }
+        if (!input_unsummed(st, &h, &u, &s, &end)) {
+            /* The packet found again from its parse, up to its IPv4 total length: the full
+               parsers read nothing after it (link padding), and `pkt` and `len` need no
+               registers of their own through the usual steps. */
+            uint32_t ip_tcp = TW_IPV4_HDR_LEN + tw_tcp_doff_len(s.doff_raw);
+            return tw_stack_input_slow(st, u.payload - ip_tcp, ip_tcp + u.payload_len);
+        }
     }
-    if (!input_unsummed(st, &h, &u, &s)) {
-        /* The packet found again from its parse, up to its IPv4 total length: the full
-           parsers read nothing after it (link padding), and `pkt` and `len` need no
-           registers of their own through the usual steps. */
-        uint32_t ip_tcp = TW_IPV4_HDR_LEN + tw_tcp_doff_len(s.doff_raw);
-        return tw_stack_input_slow(st, u.payload - ip_tcp, ip_tcp + u.payload_len);
+    if (end.kind == USUAL_END_FREE) {
+        return tw_conn_free_orphan_found_leave(st, end.c);
+    }
+    if (end.kind == USUAL_END_TW) {
+        return tw_timewait_make_found_ack_leave(end.c, st);
     }
     st->in_call = false;
     return 0;

@@ -1367,7 +1367,9 @@ void tw_out_ack_last_win(tw_socket *c, uint32_t win)
     ack_last_as(c, win);
 }
 
-void tw_out_ack_last_free(tw_socket *c, uint32_t win)
+/* (`leave`: tw_out_ack_last_free_leave's, a constant in each copy) */
+static inline __attribute__((always_inline)) int ack_last_free_as(tw_socket *c, uint32_t win,
+                                                                 bool leave)
 {
     /* None of ack_last_as' rare flags: the one caller's segment had the closing ACK's
        shape (tcp_in.c closing_ack_shape, FIN-WAIT-1), which leaves a connection with any
@@ -1386,6 +1388,13 @@ void tw_out_ack_last_free(tw_socket *c, uint32_t win)
     }
 #endif
     ack_last_as(c, win);
+    if (leave) {
+        /* (the call's end once the netdev's call is made: what follows calls nothing
+           outside the stack but the allocator's free, in its rare steps, and ends in tail
+           calls) */
+        assert(c->st->in_call);
+        c->st->in_call = false;
+    }
     /* (after the ACK, where only c is kept across the call) */
     if (__builtin_expect(!(c->flags & TW_F_BOUND), 0)) {
         tw_timewait_record_takes_port(c->st, c);
@@ -1401,7 +1410,17 @@ void tw_out_ack_last_free(tw_socket *c, uint32_t win)
 #endif
     /* (taken out of st->conns, its port's count the record's, its timer not held:
        timewait.c make_in_as; an orphan) */
-    tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true);
+    return tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true);
+}
+
+void tw_out_ack_last_free(tw_socket *c, uint32_t win)
+{
+    ack_last_free_as(c, win, false);
+}
+
+int tw_out_ack_last_free_leave(tw_socket *c, uint32_t win)
+{
+    return ack_last_free_as(c, win, true);
 }
 
 void tw_out_ack_carried(tw_socket *c)

@@ -510,14 +510,23 @@ static __attribute__((noinline)) bool no_room(tw_stack *st)
    TIME-WAIT: list_insert places it by its end), or when the connection table, c taken
    out of it (unlinked), is to halve: out of line, so that the usual case makes no call
    but tail calls. */
-static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, uint64_t h,
-                                                    bool unlinked, bool ack, uint32_t win)
+/* (`ack`: MAKE_ACK for the last ACK, MAKE_ACK_LEAVE for the last ACK, then the usual
+   packet's call ended: in_call cleared after the ACK's netdev call, as
+   tw_out_ack_last_free_leave; 0 returned) */
+#define MAKE_ACK 1u
+#define MAKE_ACK_LEAVE 2u
+static __attribute__((noinline)) int make_end_rare(tw_socket *c, uint32_t i, uint64_t h,
+                                                   bool unlinked, unsigned ack, uint32_t win)
 {
     tw_stack *st = c->st;
     if (ack) {
         /* the last ACK (make_in_as), then the port's count for a listener's child's
            record (as tw_out_ack_last_free) */
         tw_out_ack_last_win(c, win);
+        if (ack == MAKE_ACK_LEAVE) {
+            assert(st->in_call);
+            st->in_call = false;
+        }
         if (!(c->flags & TW_F_BOUND)) {
             tw_timewait_record_takes_port(st, c);
         }
@@ -529,7 +538,7 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
         list_insert(&st->tws, i);
         if (!(c->flags & TW_F_HASHED)) {
             tw_conn_free(c);
-            return;
+            return 0;
         }
         tw_htab_remove_hashed(&st->conns, &c->h, h);
     }
@@ -538,6 +547,7 @@ static __attribute__((noinline)) void make_end_rare(tw_socket *c, uint32_t i, ui
         st->last_conn = NULL;
     }
     tw_conn_free(c);
+    return 0;
 }
 
 /* A TIME-WAIT record of a connection that holds no count of its port (a listener's
@@ -557,9 +567,9 @@ __attribute__((noinline)) void tw_timewait_record_takes_port(tw_stack *st, const
    tables' seed is one: stack.c), not mixed again. `ack`: the last ACK (tw_out_ack_last)
    sent from c once the record is made, before c goes, with the record's window field
    (the same: the whole buffer's), worked out once for both (tw_timewait_make_found_ack). */
-static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_socket *c,
-                                                             uint64_t h, bool hashed, bool cached,
-                                                             bool ack)
+static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_socket *c,
+                                                            uint64_t h, bool hashed, bool cached,
+                                                            unsigned ack)
 {
     assert(st == c->st);
     assert(!cached || (hashed && st->last_conn == c));
@@ -592,13 +602,19 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     assert(top == (uint8_t)(h >> 56) && bloom_bits8[top] == bit_of(h));
     chain_push(T->b, bucket_of(T, h), t, i, bloom_bits8[top]);
     /* S15: keep the end set when TIME-WAIT began (c->misc_at, restarted by S16); a
-       close() during TIME-WAIT must not start a fresh 2*MSL. */
-    t->expires = c->misc_at; /* (a time: no division) */
+       close() during TIME-WAIT must not start a fresh 2*MSL. With `ack`, TIME-WAIT
+       begins now, with this record (tcp_in.c closing_ack_last, which then sets no
+       c->misc_at for it: the end worked out here, not stored and loaded again). */
+    t->expires = ack ? tw_time_add(st->now, st->time_wait_len)
+                     : c->misc_at; /* (a time: no division) */
     t->fnext = TW_TW_NIL;
     t->fprev = T->tail;
     t->hash = h;
     assert(tw_tw_key(T, t) == c->h.key);
-    t->snd_nxt = c->snd_nxt.v;
+    /* (with `ack`, SND.NXT as tcp_in.c closing_ack_last leaves it, SEG.ACK, which is
+       SND.MAX: read from there, closing_ack_last then storing none on the usual way) */
+    assert(!ack || tw_seq_le(c->snd_nxt, c->snd_max));
+    t->snd_nxt = ack ? c->snd_max.v : c->snd_nxt.v;
     t->rcv_nxt = c->rcv_nxt.v;
     t->ts_recent = c->ts_recent;
     /* The record is one of its port's owners, as Linux keeps a TIME-WAIT socket in its
@@ -638,14 +654,13 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        now + 2*MSL) ends last: every other began before, or restarted (S16) before, with
        the same 2*MSL, and the clock never goes back (tw_stack_now_moved); only an empty
        list is asked. */
-    assert(!ack || c->misc_at == tw_time_add(st->now, st->time_wait_len));
+    assert(!ack || t->expires == tw_time_add(st->now, st->time_wait_len));
     assert(T->tail_rec == (t->fprev == TW_TW_NIL ? NULL : rec(T, t->fprev)));
     assert(!ack || t->fprev == TW_TW_NIL || T->tail_rec->expires <= t->expires);
     if (__builtin_expect(t->fprev == TW_TW_NIL ||
                              (!ack && T->tail_rec->expires > t->expires), 0)) {
         /* (list_insert places it by its end) */
-        make_end_rare(c, i, h, false, ack, t->win);
-        return;
+        return make_end_rare(c, i, h, false, ack, t->win);
     }
     /* The usual case: TIME-WAIT began now, so this record ends last: append (marked
        expected, laid out as the fall-through). */
@@ -656,8 +671,7 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
        tw_conn_free's unhash would do, without hashing again. */
     if (hashed) {
         if (__builtin_expect(tw_htab_unlink_in(&st->conns, &c->h, h), 0)) {
-            make_end_rare(c, i, h, true, ack, t->win);
-            return;
+            return make_end_rare(c, i, h, true, ack, t->win);
         }
         if (cached || __builtin_expect(st->last_conn == c, 1)) {
             st->last_conn = NULL;
@@ -668,15 +682,19 @@ static inline __attribute__((always_inline)) void make_in_as(tw_stack *st, tw_so
     if (ack) {
         /* The ACK's builder and c's end in one function of tcp_out.c, this one's end a
            tail call: no value kept across a call here. */
+        if (ack == MAKE_ACK_LEAVE) {
+            return tw_out_ack_last_free_leave(c, space);
+        }
         tw_out_ack_last_free(c, space);
-        return;
+        return 0;
     }
-    tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true); /* (its port's count: t's) */
+    /* (its port's count: t's) */
+    return tw_conn_free_in(c, TW_F_HASHED | TW_F_BOUND, true, true);
 }
 
 static inline __attribute__((always_inline)) void make_in(tw_socket *c, uint64_t h, bool hashed)
 {
-    make_in_as(c->st, c, h, hashed, false, false);
+    make_in_as(c->st, c, h, hashed, false, 0);
 }
 
 /* tw_timewait_make of a connection not in st->conns: out of line, the hash worked out. */
@@ -687,7 +705,12 @@ static __attribute__((noinline)) void make_unhashed(tw_socket *c)
 
 void tw_timewait_make_found_ack(tw_socket *c, tw_stack *st)
 {
-    make_in_as(st, c, c->hash, true, true, true);
+    make_in_as(st, c, c->hash, true, true, MAKE_ACK);
+}
+
+int tw_timewait_make_found_ack_leave(tw_socket *c, tw_stack *st)
+{
+    return make_in_as(st, c, c->hash, true, true, MAKE_ACK_LEAVE);
 }
 
 void tw_timewait_make(tw_socket *c)
