@@ -1442,6 +1442,7 @@ static char *parse_note(parser *p)
 {
     const token *open = next(p);
     int depth = 1;
+    const token *last = open;
     for (;;) {
         const token *t = next(p);
         if (t->kind == TK_EOF) {
@@ -1456,12 +1457,17 @@ static char *parse_note(parser *p)
             while (a < z && (*a == ' ' || *a == '\t')) {
                 a++;
             }
-            /* A newline before ')' stays: it may end a // comment inside the note. */
-            while (z > a && (z[-1] == ' ' || z[-1] == '\t')) {
+            /* A newline before ')' stays: it may end a // comment inside the note. One
+               blank stays after an option's value (--name=value runs to a blank, taking
+               parentheses with it): glued to the ')', the printed note would read back
+               with the ')' in the value and no end. */
+            const char *keep = last->kind == TK_OPTION ? p->lx->buf + last->end + 1 : a;
+            while (z > a && z > keep && (z[-1] == ' ' || z[-1] == '\t')) {
                 z--;
             }
             return xstrndup(a, (size_t)(z - a));
         }
+        last = t;
     }
 }
 
