@@ -4243,7 +4243,13 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         }
     }
     if (!have_floor) {
-        l = tw_port_listener(st, h->dport);
+        /* (stack.h tw_port_listener's steps with the port widened to the index's size
+           first: from the 32-bit form GCC worked out the leaf's index with a shift
+           more) */
+        size_t dp = h->dport;
+        tw_listen_leaf *lf = st->listen[dp / TW_LISTEN_LEAF];
+        l = lf ? lf->s[dp % TW_LISTEN_LEAF] : NULL;
+        assert(l == tw_port_listener(st, h->dport));
     }
     if (l) {
         if (have_floor) {
