@@ -4247,8 +4247,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
            first: from the 32-bit form GCC worked out the leaf's index with a shift
            more) */
         size_t dp = h->dport;
-        tw_listen_leaf *lf = st->listen[dp / TW_LISTEN_LEAF];
-        l = lf ? lf->s[dp % TW_LISTEN_LEAF] : NULL;
+        l = st->listen[dp / TW_LISTEN_LEAF]->s[dp % TW_LISTEN_LEAF];
         assert(l == tw_port_listener(st, h->dport));
     }
     if (l) {
