@@ -769,7 +769,10 @@ void tw_stack_syn_plain_off(tw_stack *st)
     st->syn_plain = false;
     for (size_t i = 0; i < sizeof(st->listen) / sizeof(st->listen[0]); i++) {
         tw_listen_leaf *leaf = st->listen[i];
-        for (size_t k = 0; leaf && k < TW_LISTEN_LEAF; k++) {
+        if (leaf == &tw_listen_leaf_none) {
+            continue; /* (no listener in it: stack.h) */
+        }
+        for (size_t k = 0; k < TW_LISTEN_LEAF; k++) {
             if (leaf->s[k]) {
                 tw_listener_syn_plain_set(leaf->s[k]);
             }
