@@ -232,6 +232,9 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         return TW_ERR_NOMEM;
     }
     st->mem = mem; /* already counts the stack itself */
+    for (size_t i = 0; i < 65536 / TW_LISTEN_LEAF; i++) {
+        st->listen[i] = (tw_listen_leaf *)&tw_listen_leaf_none; /* (no listener: stack.h) */
+    }
     if (st->mem.reserve) {
         /* Under a memory budget ring blocks are not kept on a free list: a kept block
            is memory no ring could have, and send's usual first write, which takes its
@@ -374,7 +377,9 @@ void tw_stack_free(tw_stack *st)
     }
     for (size_t i = 0; i < 65536 / TW_LISTEN_LEAF; i++) {
         tw_listen_leaf *l = st->listen[i];
-        tw_mem_free(&st->mem, l, sizeof(*l));
+        if (l != &tw_listen_leaf_none) { /* (the shared empty leaf is nobody's) */
+            tw_mem_free(&st->mem, l, sizeof(*l));
+        }
     }
     if (st->conns.b) {
         tw_htab_free(&st->conns, &st->mem);
@@ -728,11 +733,19 @@ void tw_port_leaf_emptied(tw_stack *st, uint16_t port)
     st->leaf_kept = i + 1;
 }
 
+const tw_listen_leaf tw_listen_leaf_none; /* (all zero: no listener) */
+
 int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s)
 {
     tw_listen_leaf **slot = &st->listen[port / TW_LISTEN_LEAF];
-    if (!*slot && !(*slot = tw_mem_zalloc(&st->mem, sizeof(**slot)))) {
-        return TW_ERR_NOMEM;
+    assert(*slot);
+    if (*slot == &tw_listen_leaf_none) {
+        /* (the slot keeps the empty leaf until a leaf of its own is had) */
+        tw_listen_leaf *l = tw_mem_zalloc(&st->mem, sizeof(*l));
+        if (!l) {
+            return TW_ERR_NOMEM;
+        }
+        *slot = l;
     }
     assert(!(*slot)->s[port % TW_LISTEN_LEAF]);
     (*slot)->s[port % TW_LISTEN_LEAF] = s;
@@ -743,11 +756,11 @@ int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s)
 void tw_port_unlisten(tw_stack *st, uint16_t port)
 {
     tw_listen_leaf **slot = &st->listen[port / TW_LISTEN_LEAF];
-    assert(*slot && (*slot)->s[port % TW_LISTEN_LEAF]);
+    assert(*slot != &tw_listen_leaf_none && (*slot)->s[port % TW_LISTEN_LEAF]);
     (*slot)->s[port % TW_LISTEN_LEAF] = NULL;
     if (--(*slot)->n == 0) {
         tw_mem_free(&st->mem, *slot, sizeof(**slot));
-        *slot = NULL;
+        *slot = (tw_listen_leaf *)&tw_listen_leaf_none;
     }
 }
 
@@ -756,7 +769,10 @@ void tw_stack_syn_plain_off(tw_stack *st)
     st->syn_plain = false;
     for (size_t i = 0; i < sizeof(st->listen) / sizeof(st->listen[0]); i++) {
         tw_listen_leaf *leaf = st->listen[i];
-        for (size_t k = 0; leaf && k < TW_LISTEN_LEAF; k++) {
+        if (leaf == &tw_listen_leaf_none) {
+            continue; /* (no listener in it: stack.h) */
+        }
+        for (size_t k = 0; k < TW_LISTEN_LEAF; k++) {
             if (leaf->s[k]) {
                 tw_listener_syn_plain_set(leaf->s[k]);
             }

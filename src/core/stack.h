@@ -138,7 +138,9 @@ struct tw_stack {
        another empties and refills the same leaf every connection. At most one leaf
        held so, 1 KiB. */
     uint32_t leaf_kept;
-    /* The listener of each port (NULL: none), two loads as ports[]: a SYN's demux. */
+    /* The listener of each port (NULL: none), two loads as ports[]: a SYN's demux. A
+       leaf with no listener is tw_listen_leaf_none, never NULL: the demux's lookup then
+       has no test of the leaf. */
     tw_listen_leaf *listen[65536 / TW_LISTEN_LEAF];
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
@@ -421,11 +423,15 @@ static inline bool tw_port_used(const tw_port *p)
 {
     return p && p->nbound;
 }
-/* The listener on `port`, or NULL. */
+/* The leaf of st->listen's slots with no listener: all NULL, read-only (its `n` never
+   counts: tw_port_listen takes a leaf of its own for the slot first), one for every
+   stack (no writable global: it is const, its address stored without the qualifier
+   where a leaf's is). */
+extern const tw_listen_leaf tw_listen_leaf_none;
+/* The listener on `port`, or NULL (with no test of the leaf: tw_listen_leaf_none). */
 static inline struct tw_socket *tw_port_listener(const tw_stack *st, uint32_t port)
 {
-    tw_listen_leaf *l = st->listen[port / TW_LISTEN_LEAF];
-    return l ? l->s[port % TW_LISTEN_LEAF] : NULL;
+    return st->listen[port / TW_LISTEN_LEAF]->s[port % TW_LISTEN_LEAF];
 }
 /* `s` becomes the listener of its port, known to have none: 0, or TW_ERR_NOMEM. */
 int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s);

@@ -1368,7 +1368,25 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
        bits below TW_F_WS and TW_F_SACK, TS 4 bits below TW_F_TS, and of on << 8 and
        on << 4 (no bit in common, so their sum is their or) only those land in the
        three flags (asserted in tcp_conn.c). */
-    unsigned on = peer->present & st->syn_opts;
+    /* (read as in_listen reads them, the flags' byte with the window scale's beside it
+       and the stack's masks, in one 16-bit AND: the bytes' widening of a byte AND took
+       two copies more. On a little-endian host `on` keeps the masked window scale above
+       the flags: the tests below ask flag bits only, and the multiply's low 12 bits,
+       where the three flags sit, take nothing from it -- its carries go up only.) */
+    _Static_assert(offsetof(tw_tcp_opts, wscale) == offsetof(tw_tcp_opts, present) + 1 &&
+                       offsetof(tw_stack, syn_wscale_mask) == offsetof(tw_stack, syn_opts) + 1 &&
+                       ((TW_F_WS | TW_F_TS | TW_F_SACK) & ~0xfffu) == 0 &&
+                       ((TW_OPT_WSCALE | TW_OPT_TS) & ~0xffu) == 0,
+                   "present/wscale, syn_opts/syn_wscale_mask, the flags' bits");
+    uint16_t ow, mask;
+    memcpy(&ow, &peer->present, 2);
+    memcpy(&mask, &st->syn_opts, 2);
+    ow &= mask;
+    unsigned on = tw_cksum_little_endian() ? ow : (unsigned)ow >> 8;
+    assert((on & 0xffu) == (unsigned)(peer->present & st->syn_opts) &&
+           ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) ==
+               (((unsigned)(peer->present & st->syn_opts) * 0x110u) &
+                (TW_F_WS | TW_F_TS | TW_F_SACK)));
     c->flags = (fresh ? c->flags : c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
                ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK));
     if (on & TW_OPT_WSCALE) {

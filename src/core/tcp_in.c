@@ -412,6 +412,15 @@ static __attribute__((noinline, cold)) void req_insert_grow(tw_stack *st, tw_req
     tw_htab_insert_tagged(&st->conns, &st->mem, &r->h, hash);
 }
 
+/* A SYN queue entry's SYN+ACK timer (in_listen_fo) while another timer waits unplaced:
+   wheel.h tw_wheel_arm_lazy_fresh_at's slow way, out of line, its deadline worked out
+   here (the usual way's caller then keeps no copy of it). */
+static __attribute__((noinline, cold)) void req_timer_arm_slow(tw_stack *st, tw_reqsk *r)
+{
+    r->timer.pprev = NULL; /* (an entry just taken: its link holds whatever it held) */
+    tw_wheel_arm_lazy_slow(&st->wheel, &r->timer, tw_time_add(st->now, st->cfg.rto_initial));
+}
+
 static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_socket *l,
                                                                tw_seg *s, const tw_tcp_hdr *h,
                                                                uint64_t key, bool have_floor,
@@ -491,7 +500,13 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
        wheel next changes: the third segment usually frees the entry first (wheel.h;
        _fresh: an entry just taken has no timer armed, and its link, not yet set, is
        cleared only where tw_wheel_arm_lazy_slow reads it). */
-    tw_wheel_arm_lazy_fresh_at(&st->wheel, &r->timer, tw_time_add(st->now, cfg->rto_initial));
+    /* (wheel.h tw_wheel_arm_lazy_fresh_at's steps, with the deadline worked out on each
+       way apart: the usual one's kept no copy of it for the slow call's argument) */
+    if (__builtin_expect(st->wheel.lazy != NULL, 0)) {
+        req_timer_arm_slow(st, r);
+    } else {
+        wheel_lazy_wait(&st->wheel, &r->timer, tw_time_add(st->now, cfg->rto_initial));
+    }
     r->kind = TW_OBJ_REQ;
     r->retries = 0;
     assert(key == tw_tuple_key(s->raddr, h->sport, l->lport));
@@ -4260,7 +4275,12 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         }
     }
     if (!have_floor) {
-        l = tw_port_listener(st, h->dport);
+        /* (stack.h tw_port_listener's steps with the port widened to the index's size
+           first: from the 32-bit form GCC worked out the leaf's index with a shift
+           more) */
+        size_t dp = h->dport;
+        l = st->listen[dp / TW_LISTEN_LEAF]->s[dp % TW_LISTEN_LEAF];
+        assert(l == tw_port_listener(st, h->dport));
     }
     if (l) {
         if (have_floor) {
