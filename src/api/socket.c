@@ -1064,10 +1064,14 @@ static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, c
    congestion state, rather than send_first_usual's, whose push does not (tcp_out.c
    tw_out_send_first_push_leave: without an extras block no state but Open outlives an
    empty flight). A keepalive socket too (TW_F_KEEPALIVE): its timer shares the wheel
-   entry, which the first push's RTO start then need not ask about. */
+   entry, which the first push's RTO start then need not ask about. `small`: the stack
+   has a socket whose send limit may be below one ring block (st->sndbuf_small, which
+   tw_socket_send's gate sends out of line, send_gated); only then is the limit asked
+   before a first write takes a whole block. */
 static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                                                                   const void *buf,
-                                                                  size_t len, bool extras)
+                                                                  size_t len, bool extras,
+                                                                  bool small)
 {
     /* The first write of a usual size (a ring without a block is empty, send_dst)
        with the block's room in the limit (TW_MEM_RING_BLOCK <= sndbuf_cap, so the
@@ -1075,8 +1079,12 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
        send_dst's first case, asked first (a request's or a response's write; a
        bulk sender's ring has its block, and goes on below). */
     tw_stack *st = s->st; /* (kept in a register: the copy's stores may be any object's) */
+    /* (every limit is at least one block while the stack's flag is clear: the limits
+       come from cfg.sndbuf, tw_socket_set_bufsizes and a listener's, each of which
+       sets the flag for a smaller one, and auto-tuning only raises them) */
+    assert(small || s->sndbuf_cap >= TW_MEM_RING_BLOCK);
     if (__builtin_expect(!extras && !s->snd.buf && len - 16 <= 48 &&
-                             TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+                             (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                              st->mem.cache[TW_MC_RING].head,
                          1)) {
         return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
@@ -1096,7 +1104,7 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                ways, each with tw_copy's other in-line form, asked only here so that
                16 to 64 bytes pay no test for them (a first write's n is len: the
                whole block's room, more than 128, is in the limit) */
-            if (!extras && !s->snd.buf && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+            if (!extras && !s->snd.buf && (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                 st->mem.cache[TW_MC_RING].head) {
                 return send_first_usual(s, st, buf, n);
             }
@@ -1116,17 +1124,17 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
 static __attribute__((noinline)) tw_ssize send_open_extras(tw_socket *s, const void *buf,
                                                            size_t len)
 {
-    return send_open_as(s, buf, len, true);
+    return send_open_as(s, buf, len, true, true);
 }
 
-/* see tcpwave.h */
-tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
+/* tw_socket_send after its arguments' tests (`small` as send_open_as's): the guard's
+   flag asked by the caller, the clock, then the guard's flag on each way that may call a
+   hook (send_first_usual's before its push only). */
+static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, const void *buf,
+                                                             size_t len, tw_time now,
+                                                             bool small)
 {
-    if (!buf && len) {
-        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
-    }
-    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag on each way
-                     that may call a hook: send_first_usual's before its push only) */
+    assert(!s->st->in_call);
     if (__builtin_expect(now != s->st->now, 0)) {
         return send_now_moved(s, buf, len, now);
     }
@@ -1139,7 +1147,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
                              !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE |
                                            TW_F_EXTRAS | TW_F_KEEPALIVE)),
                          1)) {
-        return send_open_as(s, buf, len, false);
+        return send_open_as(s, buf, len, false, small);
     }
     s->st->in_call = true;
     switch (s->state) {
@@ -1172,6 +1180,45 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     }
     leave(s->st);
     return rc;
+}
+
+/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
+   socket whose send limit may be below one ring block (st->sndbuf_small): the two
+   bytes in one test, so that send's usual first write pays no test of the limit. */
+static inline bool send_gate(const tw_stack *st)
+{
+    _Static_assert(offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, in_call) + 2 &&
+                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, in_call) + 4,
+                   "send gate");
+    static const uint8_t bytes[4] = {0xff, 0, 0xff, 0}; /* (in_call, sndbuf_small) */
+    uint32_t w, mask;
+    memcpy(&w, &st->in_call, 4);
+    memcpy(&mask, bytes, 4);
+    return (w & mask) != 0;
+}
+
+/* tw_socket_send through its gate (send_gate): the guard's refusal, else the send
+   with its limit asked. Out of line. */
+static __attribute__((noinline)) tw_ssize send_gated(tw_socket *s, const void *buf, size_t len,
+                                                    tw_time now)
+{
+    SETTING(s); /* (ENTER's guard) */
+    return send_as(s, buf, len, now, true);
+}
+
+/* see tcpwave.h */
+tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
+{
+    if (!buf && len) {
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
+    }
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (__builtin_expect(send_gate(s->st), 0)) {
+        return send_gated(s, buf, len, now);
+    }
+    return send_as(s, buf, len, now, false);
 }
 
 /* see tcpwave.h: the call's push corked (TW_F_CORK for its length, as Linux's tcp_push
@@ -1950,6 +1997,9 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
     }
     if (sndbuf) {
         s->sndbuf_cap = sndbuf;
+        if (sndbuf < TW_MEM_RING_BLOCK) {
+            s->st->sndbuf_small = true; /* (for good: socket.c send_gate) */
+        }
     }
     if (rcvbuf) {
         s->rcvbuf_cap = rcvbuf;
