@@ -739,19 +739,18 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
    segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
    usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
    our address does not change. So for that peer (`known`: addr is st->isn_mid_peer),
-   most often the one a client connects to again, only the range its first value (0,
-   stack.c) is in is asked. */
+   most often the one a client connects to again, only its first value (0, stack.c),
+   which no peer hashed is, is asked: one compare with 0 where the range of 0 and all
+   ones took three steps (all ones is never kept: it fails tw_ipv4_bad_source). */
 static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stack *st,
                                                                    uint32_t addr, bool known)
 {
-    if (addr - 1u >= 0xfffffffeu) { /* (0 and all ones) */
-        return true;
-    }
     if (known) {
-        assert(addr == st->isn_mid_peer && !tw_ipv4_bad_source(addr, st->cfg.addr));
-        return false;
+        assert(addr == st->isn_mid_peer &&
+               (addr == 0 || !tw_ipv4_bad_source(addr, st->cfg.addr)));
+        return addr == 0;
     }
-    return tw_ipv4_bad_source(addr, st->cfg.addr);
+    return tw_ipv4_bad_source(addr, st->cfg.addr); /* (0 and all ones among them) */
 }
 
 /* tw_socket_connect's steps after its call's entry for a fresh socket, `known` whether
