@@ -1525,14 +1525,18 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            out-of-order bytes stored past it, TW_F_HOLES; or a read side shut that keeps
            receiving, the only one with data: shut_rd) */
         return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
-    } else if (f & TW_F_LISTENER) {
-        rc = refuse(s->st, TW_ERR_STATE);
     } else if ((f & TW_F_PEER_FIN) || (f & TW_F_SHUT_RD)) {
         /* The sticky error if there is one (it goes before the end of stream, as in
            the test of it below), else 0, S11: end of stream. The usual end of stream
            then makes no test of the error: one load returned (measured: lifecycle -3
-           instr) */
+           instr). Asked before the listener's test, which it then does not pay
+           (lifecycle -2 instr): a listener has neither flag (listen takes a fresh
+           socket; no segment reaches a listener's connection steps, and its
+           shutdown(SHUT_RD) stops it being one, shutdown_listener). */
+        assert(!(f & TW_F_LISTENER));
         rc = s->err;
+    } else if (f & TW_F_LISTENER) {
+        rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->err) {
         rc = s->err;
     } else if (fresh(s)) {
