@@ -1140,9 +1140,22 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
     tw_ssize rc;
     /* A state that takes data with no FIN queued and no TCP_CORK, asked first in one
        test of a mask (marked expected); the switch below answers the other cases. */
-    if (__builtin_expect(((1u << s->state) &
-                          ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
-                           (1u << TW_STATE_CLOSE_WAIT))) &&
+    static const uint32_t open_states = (1u << TW_STATE_SYN_SENT) |
+                                        (1u << TW_STATE_ESTABLISHED) |
+                                        (1u << TW_STATE_CLOSE_WAIT);
+    bool open;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The state's bit tested in the mask in memory, where GCC loaded the mask into a
+       register first on every call; the state loaded by the asm too, so that GCC keeps
+       no copy of it for the switch below, which loads it again (lifecycle -2 instr). */
+    uint32_t state; /* (the asm's register for it) */
+    __asm__("movzbl %[st], %k[state]\n\tbtl %k[state], %[mask]"
+            : "=@ccc"(open), [state] "=&r"(state)
+            : [st] "m"(s->state), [mask] "m"(open_states));
+#else
+    open = (open_states >> s->state) & 1u;
+#endif
+    if (__builtin_expect(open &&
                              !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE |
                                            TW_F_EXTRAS | TW_F_KEEPALIVE)),
                          1)) {
