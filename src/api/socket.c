@@ -739,19 +739,18 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
    segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
    usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
    our address does not change. So for that peer (`known`: addr is st->isn_mid_peer),
-   most often the one a client connects to again, only the range its first value (0,
-   stack.c) is in is asked. */
+   most often the one a client connects to again, only its first value (0, stack.c),
+   which no peer hashed is, is asked: one compare with 0 where the range of 0 and all
+   ones took three steps (all ones is never kept: it fails tw_ipv4_bad_source). */
 static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stack *st,
                                                                    uint32_t addr, bool known)
 {
-    if (addr - 1u >= 0xfffffffeu) { /* (0 and all ones) */
-        return true;
-    }
     if (known) {
-        assert(addr == st->isn_mid_peer && !tw_ipv4_bad_source(addr, st->cfg.addr));
-        return false;
+        assert(addr == st->isn_mid_peer &&
+               (addr == 0 || !tw_ipv4_bad_source(addr, st->cfg.addr)));
+        return addr == 0;
     }
-    return tw_ipv4_bad_source(addr, st->cfg.addr);
+    return tw_ipv4_bad_source(addr, st->cfg.addr); /* (0 and all ones among them) */
 }
 
 /* tw_socket_connect's steps after its call's entry for a fresh socket, `known` whether
@@ -1064,10 +1063,14 @@ static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, c
    congestion state, rather than send_first_usual's, whose push does not (tcp_out.c
    tw_out_send_first_push_leave: without an extras block no state but Open outlives an
    empty flight). A keepalive socket too (TW_F_KEEPALIVE): its timer shares the wheel
-   entry, which the first push's RTO start then need not ask about. */
+   entry, which the first push's RTO start then need not ask about. `small`: the stack
+   has a socket whose send limit may be below one ring block (st->sndbuf_small, which
+   tw_socket_send's gate sends out of line, send_gated); only then is the limit asked
+   before a first write takes a whole block. */
 static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                                                                   const void *buf,
-                                                                  size_t len, bool extras)
+                                                                  size_t len, bool extras,
+                                                                  bool small)
 {
     /* The first write of a usual size (a ring without a block is empty, send_dst)
        with the block's room in the limit (TW_MEM_RING_BLOCK <= sndbuf_cap, so the
@@ -1075,8 +1078,12 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
        send_dst's first case, asked first (a request's or a response's write; a
        bulk sender's ring has its block, and goes on below). */
     tw_stack *st = s->st; /* (kept in a register: the copy's stores may be any object's) */
+    /* (every limit is at least one block while the stack's flag is clear: the limits
+       come from cfg.sndbuf, tw_socket_set_bufsizes and a listener's, each of which
+       sets the flag for a smaller one, and auto-tuning only raises them) */
+    assert(small || s->sndbuf_cap >= TW_MEM_RING_BLOCK);
     if (__builtin_expect(!extras && !s->snd.buf && len - 16 <= 48 &&
-                             TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+                             (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                              st->mem.cache[TW_MC_RING].head,
                          1)) {
         return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
@@ -1096,7 +1103,7 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                ways, each with tw_copy's other in-line form, asked only here so that
                16 to 64 bytes pay no test for them (a first write's n is len: the
                whole block's room, more than 128, is in the limit) */
-            if (!extras && !s->snd.buf && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
+            if (!extras && !s->snd.buf && (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                 st->mem.cache[TW_MC_RING].head) {
                 return send_first_usual(s, st, buf, n);
             }
@@ -1116,30 +1123,43 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
 static __attribute__((noinline)) tw_ssize send_open_extras(tw_socket *s, const void *buf,
                                                            size_t len)
 {
-    return send_open_as(s, buf, len, true);
+    return send_open_as(s, buf, len, true, true);
 }
 
-/* see tcpwave.h */
-tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
+/* tw_socket_send after its arguments' tests (`small` as send_open_as's): the guard's
+   flag asked by the caller, the clock, then the guard's flag on each way that may call a
+   hook (send_first_usual's before its push only). */
+static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, const void *buf,
+                                                             size_t len, tw_time now,
+                                                             bool small)
 {
-    if (!buf && len) {
-        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
-    }
-    SETTING(s); /* (ENTER's guard; the clock below, then the guard's flag on each way
-                     that may call a hook: send_first_usual's before its push only) */
+    assert(!s->st->in_call);
     if (__builtin_expect(now != s->st->now, 0)) {
         return send_now_moved(s, buf, len, now);
     }
     tw_ssize rc;
     /* A state that takes data with no FIN queued and no TCP_CORK, asked first in one
        test of a mask (marked expected); the switch below answers the other cases. */
-    if (__builtin_expect(((1u << s->state) &
-                          ((1u << TW_STATE_SYN_SENT) | (1u << TW_STATE_ESTABLISHED) |
-                           (1u << TW_STATE_CLOSE_WAIT))) &&
+    static const uint32_t open_states = (1u << TW_STATE_SYN_SENT) |
+                                        (1u << TW_STATE_ESTABLISHED) |
+                                        (1u << TW_STATE_CLOSE_WAIT);
+    bool open;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The state's bit tested in the mask in memory, where GCC loaded the mask into a
+       register first on every call; the state loaded by the asm too, so that GCC keeps
+       no copy of it for the switch below, which loads it again (lifecycle -2 instr). */
+    uint32_t state; /* (the asm's register for it) */
+    __asm__("movzbl %[st], %k[state]\n\tbtl %k[state], %[mask]"
+            : "=@ccc"(open), [state] "=&r"(state)
+            : [st] "m"(s->state), [mask] "m"(open_states));
+#else
+    open = (open_states >> s->state) & 1u;
+#endif
+    if (__builtin_expect(open &&
                              !(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE |
                                            TW_F_EXTRAS | TW_F_KEEPALIVE)),
                          1)) {
-        return send_open_as(s, buf, len, false);
+        return send_open_as(s, buf, len, false, small);
     }
     s->st->in_call = true;
     switch (s->state) {
@@ -1172,6 +1192,45 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     }
     leave(s->st);
     return rc;
+}
+
+/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
+   socket whose send limit may be below one ring block (st->sndbuf_small): the two
+   bytes in one test, so that send's usual first write pays no test of the limit. */
+static inline bool send_gate(const tw_stack *st)
+{
+    _Static_assert(offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, in_call) + 2 &&
+                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, in_call) + 4,
+                   "send gate");
+    static const uint8_t bytes[4] = {0xff, 0, 0xff, 0}; /* (in_call, sndbuf_small) */
+    uint32_t w, mask;
+    memcpy(&w, &st->in_call, 4);
+    memcpy(&mask, bytes, 4);
+    return (w & mask) != 0;
+}
+
+/* tw_socket_send through its gate (send_gate): the guard's refusal, else the send
+   with its limit asked. Out of line. */
+static __attribute__((noinline)) tw_ssize send_gated(tw_socket *s, const void *buf, size_t len,
+                                                    tw_time now)
+{
+    SETTING(s); /* (ENTER's guard) */
+    return send_as(s, buf, len, now, true);
+}
+
+/* see tcpwave.h */
+tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
+{
+    if (!buf && len) {
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
+    }
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (__builtin_expect(send_gate(s->st), 0)) {
+        return send_gated(s, buf, len, now);
+    }
+    return send_as(s, buf, len, now, false);
 }
 
 /* see tcpwave.h: the call's push corked (TW_F_CORK for its length, as Linux's tcp_push
@@ -1416,27 +1475,39 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         return (tw_ssize)len;
     }
     if (__builtin_expect(s->rcv.len > 0 && !(f & other), 1)) {
-        uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
+        size_t avail; /* (at most 2^32 - 1: a size_t, as cap is, for their compare) */
+#if defined(__x86_64__) && defined(__GNUC__)
+        /* The readable count loaded again, by an asm GCC cannot see into: with `len`
+           used here too, GCC loaded it into a register of its own and copied it to the
+           return register on the usual read above, on every call (lifecycle -2 instr;
+           an empty asm over `len` or `s` kept the copy or cost bulk reads a load). */
+        __asm__("movl %1, %k0" : "=r"(avail) : "m"(s->rcv.len)); /* (zero-extends) */
+#else
+        avail = s->rcv.len;
+#endif
+        uint32_t n = (uint32_t)(cap < avail ? cap : avail);
         /* The usual read: the buffer limit not lowered (asked above: the space left is
            then the whole buffer, tw_conn_rcv_space), everything readable, in one piece
            from head, nothing stored past it (recv_copy's first case: the ring starts
            over at its front). The copy first when tw_copy makes it in line (16 to 64
-           bytes, marked expected; 65 to 128, asked after the other sizes' tests), else
+           bytes, marked expected; 65 to 128, after it), else
            last, after the call's end (the copy calls no hook), as a tail call: recv then
            keeps nothing across a call and saves no register. Every other read is
            recv_copy's. */
         /* (16 to 64 bytes from the ring's front, all read: taken above) */
-        bool usual = n == s->rcv.len && n <= s->rcv.cap - s->rcv.head;
-        if (__builtin_expect(n - 16 <= 48 && usual, 1)) {
-            tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
-            recv_all_read(s, f);
-            return (tw_ssize)n;
-        }
+        bool usual = cap >= avail && n <= s->rcv.cap - s->rcv.head; /* (n is avail) */
         if (usual) {
-            if (n - 65 <= 63) {
+            /* (16 to 128 bytes in one test, then 16 to 64 among them: a bulk read,
+               larger, pays the one test, as when GCC knew from the size's test above,
+               which the asm's count no longer tells it, that it was not 16 to 64) */
+            if (n - 16 <= 112) {
+                if (__builtin_expect(n - 16 <= 48, 1)) {
+                    tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
+                    recv_all_read(s, f);
+                    return (tw_ssize)n;
+                }
                 /* 65 to 128 bytes (a request or answer a little longer): as 16 to 64
-                   above, with tw_copy's other in-line form, asked only here so that the
-                   usual sizes pay no test for it */
+                   above, with tw_copy's other in-line form */
                 tw_copy(buf, s->rcv.buf + s->rcv.head, n); /* (in line: no call) */
                 recv_all_read(s, f);
                 return (tw_ssize)n;
@@ -1467,14 +1538,18 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
            out-of-order bytes stored past it, TW_F_HOLES; or a read side shut that keeps
            receiving, the only one with data: shut_rd) */
         return recv_copy(s, buf, cap < s->rcv.len ? (uint32_t)cap : s->rcv.len);
-    } else if (f & TW_F_LISTENER) {
-        rc = refuse(s->st, TW_ERR_STATE);
     } else if ((f & TW_F_PEER_FIN) || (f & TW_F_SHUT_RD)) {
         /* The sticky error if there is one (it goes before the end of stream, as in
            the test of it below), else 0, S11: end of stream. The usual end of stream
            then makes no test of the error: one load returned (measured: lifecycle -3
-           instr) */
+           instr). Asked before the listener's test, which it then does not pay
+           (lifecycle -2 instr): a listener has neither flag (listen takes a fresh
+           socket; no segment reaches a listener's connection steps, and its
+           shutdown(SHUT_RD) stops it being one, shutdown_listener). */
+        assert(!(f & TW_F_LISTENER));
         rc = s->err;
+    } else if (f & TW_F_LISTENER) {
+        rc = refuse(s->st, TW_ERR_STATE);
     } else if (s->err) {
         rc = s->err;
     } else if (fresh(s)) {
@@ -1950,6 +2025,9 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
     }
     if (sndbuf) {
         s->sndbuf_cap = sndbuf;
+        if (sndbuf < TW_MEM_RING_BLOCK) {
+            s->st->sndbuf_small = true; /* (for good: socket.c send_gate) */
+        }
     }
     if (rcvbuf) {
         s->rcvbuf_cap = rcvbuf;

@@ -70,6 +70,13 @@ struct tw_stack {
        trace (tw_stack_input_slow), so that the usual packet's function has no trace test
        at all. */
     bool traced;
+    /* Some socket's send limit (sndbuf_cap) may be below one ring block
+       (TW_MEM_RING_BLOCK): cfg.sndbuf or a tw_socket_set_bufsizes below it, for good
+       (a limit only auto-tuning raises afterwards, and children copy their listener's).
+       Two bytes after in_call: tw_socket_send asks both in one test (socket.c
+       send_gate), so that its usual first write, while this is false, takes the whole
+       block with no test of the socket's limit. */
+    bool sndbuf_small;
     /* cfg.addr in network byte order as a native word (wr.h tw_be32), as it lies in a
        packet: every outgoing segment's IPv4 header holds it and its checksums sum it
        (tcp_out.c), the usual packet's parse compares the destination with it (tcp_hdr.h
