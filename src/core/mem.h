@@ -338,14 +338,8 @@ static inline void tw_mem_give2_taken(tw_mem *m, enum tw_mem_class cls, void *p,
    (tw_mem_list_room2): one update of the list's counts for the two. */
 static inline void tw_mem_give2_room(tw_mem *m, enum tw_mem_class cls, void *p, void *q)
 {
-    tw_mem_cache *c = &m->cache[cls];
-    if (tw_mem_counts_out(cls)) {
-        c->out -= 2;
-    }
-    memcpy(q, &c->head, sizeof(void *));
-    memcpy(p, &q, sizeof(void *));
-    c->head = p;
-    c->room -= 2;
+    tw_mem_give2_taken(m, cls, p, q);
+    m->cache[cls].room -= 2;
 }
 
 /* tw_mem_give of two objects of the class (neither NULL) at once: one test of the list's
