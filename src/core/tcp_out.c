@@ -1889,6 +1889,17 @@ static unsigned full_segs(const tw_socket *c, unsigned max, const uint8_t **p)
    parts). Payloads go out where they lie in the ring, as in send_words. Returns segments
    sent; 0 when the next segment is not such a one (push_segs' steps take it). */
 static void pto_arm_idle(tw_socket *c);
+static void pto_restart(tw_socket *c, tw_seq top);
+/* pto_restart's test of the clock, inline at each send of new sequence space with a
+   flight out (one compare where the clock has not moved: a burst after an ACK); `top`:
+   SND.MAX once the segment has gone. */
+static inline __attribute__((always_inline)) void pto_restart_check(tw_socket *c, tw_seq top)
+{
+    if (__builtin_expect(c->stall_start != c->st->now, 0)) {
+        pto_restart(c, top);
+    }
+}
+
 
 static inline __attribute__((always_inline)) unsigned push_full(tw_socket *c, unsigned max_segs,
                                                                 unsigned nnew)
@@ -1948,6 +1959,8 @@ static inline __attribute__((always_inline)) unsigned push_full(tw_socket *c, un
     if (tw_seq_eq(c->snd_una, c->snd_max)) {
         c->stall_start = st->now; /* nothing was in flight */
         pto_arm_idle(c);
+    } else {
+        pto_restart_check(c, tw_seq_add(c->snd_nxt, n * mss)); /* RFC 8985 7.2 */
     }
     if (!(c->flags & TW_F_RTT_TIMING)) {
         c->flags |= TW_F_RTT_TIMING; /* RFC 6298 3, as in push_segs */
@@ -2006,6 +2019,53 @@ static __attribute__((noinline, cold)) void pto_arm_idle(tw_socket *c)
     }
 }
 
+/* RFC 8985 7.2: "start or restart a loss probe PTO timer after transmitting new data
+   (that was not itself a loss probe)". New sequence space (data or the FIN) has just gone
+   with a flight out: a running PTO now counts from this send, as Linux's
+   tcp_schedule_loss_probe after each tcp_write_xmit that sent new data, capped by 7.2's
+   rule that the probe is no later than the RTO would fire (stall_start + rto, or the
+   deadline RACK's timer kept). The RTO's own deadline does not move (RFC 6298 5.1 restarts
+   it only on an ACK of new data): on_early (tcp_timer.c) tells the PTO's expiry from it
+   by stall_start, which is left alone, and finds the probe due there (stall_start + PTO
+   is passed). Only a running PTO moves, and only later: a slot that runs for the RTO
+   (push_last's request or response, a probe already sent) stays so; with SACKed data
+   (c->sacked) RACK's reordering timer may hold the slot and is not pushed back. The probe's
+   own sends come with the slot stopped (tcp_timer.c clears rto_at first). The caller has
+   asked that the clock moved since stall_start was set: a send at the ACK's instant
+   (whose ACK armed the PTO from now, tcp_in.c) or right after a send from idle has
+   nothing to restart. */
+static __attribute__((noinline, cold)) void pto_restart(tw_socket *c, tw_seq top)
+{
+    tw_stack *st = c->st;
+    if (c->rto_at == TW_TIME_NEVER || (c->flags & (TW_F_PERSIST | TW_F_SYN_UNACKED)) ||
+        c->sacked != 0 || c->state < TW_STATE_ESTABLISHED) {
+        return;
+    }
+    tw_time pto = tw_conn_pto_or_rto(st, c);
+    if (pto >= c->rto) {
+        return; /* no probe may follow: the slot is the RTO's */
+    }
+    /* (the one-segment flight's delayed-ACK allowance, as on_early adds it) */
+    if ((uint32_t)tw_seq_diff(top, c->snd_una) <= c->snd_mss) {
+        pto += TW_TLP_WCDELACK;
+        if (pto >= c->rto) {
+            return;
+        }
+    }
+    tw_time due = tw_time_add(c->stall_start, c->rto);
+    const tw_sbx *x = tw_conn_sbx(c);
+    if (x != NULL && x->rto_due > due) {
+        due = x->rto_due;
+    }
+    tw_time at = tw_time_add(st->now, pto);
+    if (at > due) {
+        at = due; /* RFC 8985 7.2: no later than the RTO */
+    }
+    if (at > c->rto_at) {
+        c->rto_at = at;
+        tw_conn_timer_update(c);
+    }
+}
 /* TCP_CORK (or MSG_MORE's call) holds the short last segment of `held` bytes, which the
    window takes (Linux's tcp_nagle_check with TCP_NAGLE_CORK; a FIN queued lets it go).
    With nothing in flight the persist timer's slot runs for it, as Linux's probe timer
@@ -2157,6 +2217,8 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
             if (!in_flight) {
                 c->stall_start = c->st->now;
                 pto_arm_idle(c);
+            } else if (!retrans) {
+                pto_restart_check(c, tw_seq_add(c->snd_nxt, n + (fin ? 1u : 0u))); /* 8985 7.2 */
             }
             emit(c, flags, c->snd_nxt, off, n, retrans);
             if (c->sb) {
@@ -2176,6 +2238,9 @@ static unsigned push_segs(tw_socket *c, unsigned max_segs, bool probe)
                closed one; a retransmission or probe sends it regardless). */
             if (tw_seq_eq(c->snd_una, c->snd_max)) {
                 c->stall_start = c->st->now;
+            } else if (!retrans) {
+                /* RFC 8985 7.2: the FIN is new sequence space */
+                pto_restart_check(c, tw_seq_add(c->snd_nxt, 1));
             }
             emit(c, TW_FIN | TW_ACK, c->snd_nxt, 0, 0, retrans);
             c->snd_nxt = tw_seq_add(c->snd_nxt, 1);
@@ -2373,6 +2438,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
             tw_seq_gt(c->snd_sml, c->snd_una)) {
             return false; /* Nagle holds it (push_segs counts that) */
         }
+        pto_restart_check(c, tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u))); /* 8985 7.2 */
     } else {
         /* push_last_send's stall_start for a flight that starts with this segment (it is
            sent: no test is left to hold it), set in the branch that has asked: one test of
@@ -2503,6 +2569,9 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
         /* The FIN alone (a client's or a server's close after its last data was
            acknowledged): its own copy of push_last_data's steps, flags and lengths constants,
            no payload steps, and no second test of avail where they join. */
+        if (in_flight) {
+            pto_restart_check(c, tw_seq_add(c->snd_nxt, 1)); /* RFC 8985 7.2 */
+        }
         push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh,
                        plain, false, false);
         return true;
@@ -2650,6 +2719,9 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
 {
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
     /* (close made c an orphan: socket.c close_usual, the only caller) */
+    if (in_flight) {
+        pto_restart_check(c, tw_seq_add(c->snd_nxt, 1)); /* RFC 8985 7.2 */
+    }
     push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, c->st->now, true, false,
                    false, false, false);
     tw_stack *st = c->st;
