@@ -2061,6 +2061,12 @@ static __attribute__((noinline, cold)) void pto_restart(tw_socket *c, tw_seq top
     if (at > due) {
         at = due; /* RFC 8985 7.2: no later than the RTO */
     }
+    /* (nor past the user timeout's end, RFC 9293 3.10.8, as tcp_timer.c's
+       clamp_to_user_timeout keeps every deadline of the slot) */
+    tw_time user_timeout = tw_conn_user_timeout(c);
+    if (user_timeout && tw_time_add(c->stall_start, user_timeout) < at) {
+        at = tw_time_add(c->stall_start, user_timeout);
+    }
     if (at > c->rto_at) {
         c->rto_at = at;
         tw_conn_timer_update(c);
