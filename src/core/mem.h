@@ -208,9 +208,9 @@ static inline bool tw_mem_list_full(const tw_mem_cache *c)
 #endif
 }
 
-/* tw_mem_give's usual case, for a caller that has found room in the list
-   (!tw_mem_list_full; p not NULL): no test of its own. */
-static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p)
+/* Back to the class's free list, whose room the caller has counted (tw_mem_give_room's
+   step, or taken beforehand: tw_mem_list_take_room). */
+static inline void tw_mem_give_taken(tw_mem *m, enum tw_mem_class cls, void *p)
 {
     tw_mem_cache *c = &m->cache[cls];
     if (tw_mem_counts_out(cls)) {
@@ -218,7 +218,14 @@ static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p)
     }
     memcpy(p, &c->head, sizeof(void *));
     c->head = p;
-    c->room--;
+}
+
+/* tw_mem_give's usual case, for a caller that has found room in the list
+   (!tw_mem_list_full; p not NULL): no test of its own. */
+static inline void tw_mem_give_room(tw_mem *m, enum tw_mem_class cls, void *p)
+{
+    tw_mem_give_taken(m, cls, p);
+    m->cache[cls].room--;
 }
 
 /* Back to the class's free list, or to its slab or the allocator when the list is full.
@@ -296,17 +303,6 @@ tw_mem_lists_take_room(tw_mem_cache *a, uint32_t ka, tw_mem_cache *b, uint32_t k
         return false;
     }
     return true;
-}
-
-/* tw_mem_give_room for an object whose room tw_mem_list_take_room has taken. */
-static inline void tw_mem_give_taken(tw_mem *m, enum tw_mem_class cls, void *p)
-{
-    tw_mem_cache *c = &m->cache[cls];
-    if (tw_mem_counts_out(cls)) {
-        c->out--;
-    }
-    memcpy(p, &c->head, sizeof(void *));
-    c->head = p;
 }
 
 /* tw_mem_give_taken for a class that counts its objects out (asserted), telling whether
