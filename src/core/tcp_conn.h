@@ -1832,6 +1832,21 @@ static inline __attribute__((always_inline)) tw_time tw_conn_pto_or_rto(const tw
     }
     return rto;
 }
+/* RFC 8985 7.2: PTO = 2 * SRTT, plus the worst-case delayed-ACK time when the flight
+   (`flight` bytes) is one segment, whose ACK may be held that long (tcp_timer.c's expiry,
+   tcp_out.c's restart on new data). */
+static inline tw_time tw_conn_tlp_pto(const tw_socket *c, uint32_t flight)
+{
+    return 2 * c->srtt + (flight <= c->snd_mss ? TW_TLP_WCDELACK : 0);
+}
+/* The RTO's deadline while data is out: stall_start + rto, or the later one RACK's timer
+   kept (rto_due). */
+static inline tw_time tw_conn_rto_due(const tw_socket *c)
+{
+    tw_time due = tw_time_add(c->stall_start, c->rto);
+    const tw_sbx *x = tw_conn_sbx(c);
+    return x != NULL && x->rto_due > due ? x->rto_due : due;
+}
 /* Start the persist timer (RFC 9293 3.8.6.1) at one RTO, at least rto_min, its backoff
    reset: a closed or too small window, or a short segment TCP_CORK holds, with nothing
    in flight. */

@@ -2041,22 +2041,15 @@ static __attribute__((noinline, cold)) void pto_restart(tw_socket *c, tw_seq top
         c->sacked != 0 || c->state < TW_STATE_ESTABLISHED) {
         return;
     }
-    tw_time pto = tw_conn_pto_or_rto(st, c);
-    if (pto >= c->rto) {
+    if (tw_conn_pto_or_rto(st, c) >= c->rto) {
         return; /* no probe may follow: the slot is the RTO's */
     }
-    /* (the one-segment flight's delayed-ACK allowance, as on_early adds it) */
-    if ((uint32_t)tw_seq_diff(top, c->snd_una) <= c->snd_mss) {
-        pto += TW_TLP_WCDELACK;
-        if (pto >= c->rto) {
-            return;
-        }
+    /* (with the one-segment flight's delayed-ACK allowance, as on_early's) */
+    tw_time pto = tw_conn_tlp_pto(c, (uint32_t)tw_seq_diff(top, c->snd_una));
+    if (pto >= c->rto) {
+        return;
     }
-    tw_time due = tw_time_add(c->stall_start, c->rto);
-    const tw_sbx *x = tw_conn_sbx(c);
-    if (x != NULL && x->rto_due > due) {
-        due = x->rto_due;
-    }
+    tw_time due = tw_conn_rto_due(c);
     tw_time at = tw_time_add(st->now, pto);
     if (at > due) {
         at = due; /* RFC 8985 7.2: no later than the RTO */

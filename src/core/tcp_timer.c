@@ -171,10 +171,7 @@ static __attribute__((noinline, cold)) bool on_early(tw_socket *c)
         return false;
     }
     tw_sbx *x = tw_conn_sbx(c);
-    tw_time due = tw_time_add(c->stall_start, c->rto);
-    if (x != NULL && x->rto_due > due) {
-        due = x->rto_due;
-    }
+    tw_time due = tw_conn_rto_due(c);
     tw_time next = due;
     if (tw_rack_active(c)) {
         tw_time t = tw_rack_detect(c);
@@ -188,12 +185,8 @@ static __attribute__((noinline, cold)) bool on_early(tw_socket *c)
         }
     }
     if (tlp_may_probe(c)) {
-        /* RFC 8985 7.2: PTO = 2 * SRTT, plus the worst-case delayed-ACK time when one
-           segment is in flight (its ACK may be held that long), at most the RTO. */
-        tw_time pto = 2 * c->srtt;
-        if ((uint32_t)tw_seq_diff(c->snd_max, c->snd_una) <= c->snd_mss) {
-            pto += TW_TLP_WCDELACK;
-        }
+        /* RFC 8985 7.2: the PTO, at most the RTO */
+        tw_time pto = tw_conn_tlp_pto(c, (uint32_t)tw_seq_diff(c->snd_max, c->snd_una));
         if (pto < c->rto) {
             tw_time at = tw_time_add(c->stall_start, pto);
             if (!tw_time_reached(at, st->now)) {
