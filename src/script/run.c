@@ -2806,8 +2806,11 @@ static bool names_file(const char *path, const char *name)
    selftests/net/packetdrill carry the same one): the settings of it that tcpwave has.
    Its buffers are what scripts written against it see most: a 15 MiB tcp_rmem[2] makes
    Linux offer window scale 8 (7 for the stock 6 MiB). Its tcp_slow_start_after_idle=0,
-   tcp_frto=2, pacing and TSO settings have no switch here. */
-static int apply_pd_defaults(sc_runner *r, char *why, size_t wl)
+   tcp_frto=2, pacing and TSO settings have no switch here. The two copies differ in
+   tcp_fastopen: google's sets 0x70403 (0x400: every listener takes Fast Open without the
+   socket option, as its fastopen/server scripts expect), Linux's selftests' 0x3 since
+   2025; when `path` can be read, its tcp_fastopen line is applied, else 0x3. */
+static int apply_pd_defaults(sc_runner *r, const char *path, char *why, size_t wl)
 {
     static const char *const set[][2] = {
         {"net.ipv4.tcp_rmem", "4096 540000 15728640"},
@@ -2831,7 +2834,31 @@ static int apply_pd_defaults(sc_runner *r, char *why, size_t wl)
             return -1;
         }
     }
-    return 0;
+    char ignored[128];
+    char *text = path != NULL ? tw_sc_read_file(path, ignored, sizeof(ignored)) : NULL;
+    if (text == NULL) {
+        return 0;
+    }
+    static const char fo[] = "net.ipv4.tcp_fastopen=";
+    int rc = 0;
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        char *at = strstr(line, fo);
+        char *hash = strchr(line, '#');
+        if (at != NULL && (hash == NULL || hash > at)) {
+            char v[32] = {0};
+            sscanf(at + sizeof(fo) - 1, "%31[0-9a-fA-FxX]", v);
+            note(r, "`%s`: its net.ipv4.tcp_fastopen=%s applied", path, v);
+            rc = apply_sysctl(r, "net.ipv4.tcp_fastopen", v, why, wl);
+            break;
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    free(text);
+    return rc;
 }
 
 /* Apply a backquoted command: recognised sysctl forms only. 0, or -1 with a reason. */
@@ -2878,7 +2905,7 @@ static int apply_command(sc_runner *r, const char *cmd, char *why, size_t wl)
                 /* packetdrill's suites start from a script that puts Linux's settings
                    back to their defaults; tcpwave's stack is fresh and at its own. */
                 note(r, "`%s`: packetdrill's defaults script, its settings applied", cmd1);
-                rc = apply_pd_defaults(r, why, wl);
+                rc = apply_pd_defaults(r, word, why, wl);
                 continue;
             }
             if (strstr(word, "sysctl_restore") != NULL) {
