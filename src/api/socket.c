@@ -1707,13 +1707,13 @@ static bool is_child_of(const tw_socket *c, const tw_socket *l)
            c->lport == l->lport; /* (tw_conn_listener) */
 }
 
+/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK as every other reset of a
+   connection (tw_out_rst_conn), a Fast Open child in SYN-RECEIVED included: Linux's
+   inet_child_forget -> tcp_disconnect -> tcp_send_active_reset sends RST+ACK for it too
+   (6.18: R. 1:1(0) ack 11, tests/oracle/t_tfo_listener_close.py). */
 static void abort_child(tw_stack *st, tw_socket *c)
 {
-    if (c->state != TW_STATE_SYN_RCVD) {
-        tw_out_rst_conn(c);
-    } else {
-        tw_out_bare(st, c->raddr, c->lport, c->rport, c->snd_nxt.v, 0, TW_RST, 0, NULL);
-    }
+    tw_out_rst_conn(c);
     tw_count(st, TW_CNT_TCP_CONN_ABORTED);
     /* (tw_conn_done's steps for a child nobody accepted, freed here even when Fast Open
        opened it: tw_conn_done would keep that one in the queue of a listener that goes) */
