@@ -471,6 +471,13 @@ static uint32_t local_offset(const sc_flow *f, bool syn)
     return syn ? f->live_local_isn - f->script_local_isn : f->live_local_isn;
 }
 
+/* `ack` acknowledges the injected SYN whose ISN is not settled yet: its sequence number
+   plus one, or (RFC 7413 4.2, a Fast Open SYN's data taken) up to its end. */
+static bool acks_remote_cand(const sc_flow *f, uint32_t ack)
+{
+    return f->remote_cand_pending && ack - (f->remote_cand + 1u) <= f->remote_cand_len;
+}
+
 static uint32_t remote_offset(const sc_flow *f, bool syn)
 {
     if (f == NULL || !f->remote_isn_known || syn || f->remote_literal) {
@@ -633,7 +640,7 @@ static void fmt_out(const sc_runner *r, const tw_wire_tcp *w, tw_sb *sb)
                  w->payload_len);
     if (w->flags & TW_ACK) {
         uint32_t off = remote_offset(f, syn);
-        if (!syn && f != NULL && f->remote_cand_pending && w->ack == f->remote_cand + 1u) {
+        if (!syn && f != NULL && acks_remote_cand(f, w->ack)) {
             off = f->remote_cand; /* acknowledges a SYN whose ISN is not settled yet */
         }
         tw_sb_printf(sb, " ack %u", w->ack - off);
@@ -1549,6 +1556,7 @@ static int inject(sc_runner *r, const tw_sc_event *ev)
            expect_outbound): an old duplicate SYN it rejects must not change how the
            script's later lines are read. */
         fl->remote_cand = p->seq;
+        fl->remote_cand_len = p->len;
         fl->remote_cand_pending = true;
         if (!fl->remote_isn_known) {
             fl->remote_isn = p->seq;
@@ -2035,7 +2043,7 @@ static int expect_outbound(sc_runner *r, const tw_sc_event *ev, int64_t t_us, in
     }
     /* The peer's ISN is settled when the stack acknowledges its SYN: with a SYN+ACK, or
        with the final ACK of an active open. */
-    if (fl->remote_cand_pending && (w.flags & TW_ACK) && w.ack == fl->remote_cand + 1u &&
+    if ((w.flags & TW_ACK) && acks_remote_cand(fl, w.ack) &&
         ((w.flags & TW_SYN) || fl->active_opening)) {
         fl->remote_isn = fl->remote_cand;
         fl->remote_isn_known = true;

@@ -123,6 +123,7 @@ typedef struct sc_flow {
     bool remote_literal;       /* --remote_seq=absolute: the peer's numbers as written */
     bool remote_cand_pending;  /* an injected SYN's ISN, until the stack acknowledges it */
     uint32_t remote_cand;
+    uint32_t remote_cand_len;  /* its data: a Fast Open SYN+ACK acknowledges it too */
     bool active_opening;       /* our SYN (after connect) not yet acknowledged */
     /* our highest sequence number sent, and the previous incarnation's (isn increased) */
     bool snd_max_known, prev_incarnation;
