@@ -112,7 +112,8 @@ uint32_t tw_tfo_listener_qlen(const tw_socket *l)
     return (l->st->cfg.fastopen & TW_FASTOPEN_SERVER_ALL) ? l->backlog : 0;
 }
 
-bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s)
+bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s, bool have_floor,
+                   uint32_t isn_floor)
 {
     const tw_tcp_hdr *h = s->h;
     bool opt = (h->o.present & TW_OPT_FASTOPEN) != 0;
@@ -157,11 +158,11 @@ bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s)
                kind) */
             valid.exp = opt && (h->o.fo_flags & TW_FO_EXP);
             tw_count(st, TW_CNT_TCP_FASTOPEN_COOKIE_SENT);
-            tw_in_listen_cookie(l, sm, &valid);
+            tw_in_listen_cookie(l, sm, &valid, have_floor, isn_floor);
             return true;
         }
     }
-    if (tw_in_listen_fastopen(l, sm)) {
+    if (tw_in_listen_fastopen(l, sm, have_floor, isn_floor)) {
         tw_count(st, TW_CNT_TCP_FASTOPEN_PASSIVE);
     }
     return true;

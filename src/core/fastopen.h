@@ -43,13 +43,17 @@ void tw_tfo_cookie_make(tw_stack *st, uint32_t raddr, tw_tfo_cookie *out);
 uint32_t tw_tfo_listener_qlen(const tw_socket *l);
 /* listen_admit's step for a SYN that S8's limits let through, at a listener: true when
    the SYN was answered here (a connection opened at the SYN, or a half-open entry whose
-   SYN+ACK carries a cookie), false for the usual half-open entry. */
-bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s);
+   SYN+ACK carries a cookie), false for the usual half-open entry. `have_floor`: the SYN
+   ended a TIME-WAIT record, and the new ISS must clear RFC 6191's `isn_floor`. */
+bool tw_tfo_listen(tw_stack *st, tw_socket *l, const tw_seg *s, bool have_floor,
+                   uint32_t isn_floor);
 
 /* tcp_in.c, for tw_tfo_listen: a half-open entry as in_listen makes it, its SYN+ACK
-   carrying `cookie`; and a connection opened by a valid cookie (false: not made). */
-void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie);
-bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s);
+   carrying `cookie`; and a connection opened by a valid cookie (false: not made); each
+   with tw_tfo_listen's ISN floor. */
+void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie, bool have_floor,
+                         uint32_t isn_floor);
+bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_floor);
 
 /* tcp_out.c: a half-open entry's first SYN+ACK with the cookie; a connection's first
    SYN with the option (`cookie` NULL: the request) and `data` bytes of its send ring. */

@@ -342,7 +342,7 @@ static void in_cookie_ack(tw_socket *l, tw_seg *s)
    was answered with a cookie or dropped. Out of line: in_listen asks it only when a
    setting or a full queue may say no. */
 static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, tw_seg *s,
-                                                   bool fo_ok)
+                                                   bool have_floor, uint32_t isn_floor)
 {
     /* (in_listen_fo's one test asks it past syn_plain_below, which acc_len | syn_len
        may pass with both within the backlog: the stack's defaults then let the SYN
@@ -375,8 +375,12 @@ static __attribute__((noinline)) bool listen_admit(tw_stack *st, tw_socket *l, t
     }
     /* RFC 7413 4.1.2 / 4.2: Fast Open, only past S8's limits. A SYN answered with a SYN
        cookie above never gets here, as on Linux (tcp_conn_request: no Fast Open with
-       want_cookie): its data is ignored and its SYN+ACK carries no Fast Open cookie. */
-    if (fo_ok && (st->cfg.fastopen & TW_FASTOPEN_SERVER) && tw_tfo_listen(st, l, s)) {
+       want_cookie): its data is ignored and its SYN+ACK carries no Fast Open cookie. A
+       SYN that ended a TIME-WAIT record takes it too, its ISS above RFC 6191's floor, as
+       Linux (tcp_conn_request: tcp_try_fastopen with the tw_isn; checked against 6.18
+       over TUN, tests/oracle/t_tfo_after_tw.py). */
+    if ((st->cfg.fastopen & TW_FASTOPEN_SERVER) &&
+        tw_tfo_listen(st, l, s, have_floor, isn_floor)) {
         return false;
     }
     return true;
@@ -477,10 +481,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
        a constant, in every other) */
     assert(l->syn_plain_below == (st->syn_plain ? l->backlog + 1u : 0u));
     if (!fo && __builtin_expect((uint16_t)(l->acc_len | l->syn_len) >= l->syn_plain_below, 0)) {
-        /* (a SYN that ended a TIME-WAIT record takes no Fast Open step: its ISN must
-           clear RFC 6191's floor, which the Fast Open paths do not carry) */
         s->h = h; /* (read there: send_cookie_synack, tw_tfo_listen) */
-        if (!listen_admit(st, l, s, !have_floor)) {
+        if (!listen_admit(st, l, s, have_floor, isn_floor)) {
             return;
         }
     }
@@ -620,10 +622,11 @@ static inline __attribute__((always_inline)) void in_listen(tw_stack *st, tw_soc
 
 /* see fastopen.h: in_listen with the cookie for the SYN+ACK, out of line (Fast Open's
    SYNs only). */
-void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie)
+void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie, bool have_floor,
+                         uint32_t isn_floor)
 {
-    in_listen_fo(l->st, l, s, s->h, tw_tuple_key(s->raddr, s->h->sport, l->lport), false, 0,
-                 true, cookie, false);
+    in_listen_fo(l->st, l, s, s->h, tw_tuple_key(s->raddr, s->h->sport, l->lport), have_floor,
+                 isn_floor, true, cookie, false);
 }
 
 /* see fastopen.h. RFC 7413 4.2: a SYN with a valid cookie opens the connection at once:
@@ -632,7 +635,7 @@ void tw_in_listen_cookie(tw_socket *l, tw_seg *s, const tw_tfo_cookie *cookie)
    as on Linux (tcp_fastopen_create_child), so that accept + recv read the data before the
    third segment comes; its SYN+ACK acknowledges the data, and its ACK later completes
    the handshake in place (syn_rcvd_acked, tw_tfo_child_acked). */
-bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
+bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s, bool have_floor, uint32_t isn_floor)
 {
     tw_stack *st = l->st;
     uint64_t key = tw_tuple_key(s->raddr, s->h->sport, l->lport);
@@ -652,6 +655,9 @@ bool tw_in_listen_fastopen(tw_socket *l, tw_seg *s)
     o->tfo_pending = 0;
     uint32_t iss, ts_off;
     tw_isn_ts(st, s->raddr, s->h->sport, l->lport, &iss, &ts_off);
+    if (have_floor && tw_seq_lt(tw_seq_make(iss), tw_seq_make(isn_floor))) {
+        iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
+    }
     c->irs = s->seq;
     c->rcv_nxt = tw_seq_add(s->seq, 1);
     c->iss = tw_seq_make(iss);
