@@ -1437,7 +1437,13 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
     c->rcv_adv = c->rcv_nxt;
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
-    tw_conn_apply_peer_syn_fresh(st, c, &h->o, true);
+    /* (`defer`: the usual SYN+ACK's copy of the usual parse (not held, no trace), whose
+       flags are stored once, below, with the option flags among them: nothing reads
+       c->flags' option flags before that store, and only its RTT flag is read, from
+       `f`) */
+    bool defer = !held && !may_trace;
+    assert(!defer || has_ack);
+    uint32_t f = tw_conn_apply_peer_syn_flags(st, c, &h->o, true, !defer);
     if (may_trace && (c->flags & TW_F_EXTRAS) && has_ack) {
         /* (Fast Open: the option sends the SYN+ACK to the full parser, so only its copy
            of these steps asks) */
@@ -1464,7 +1470,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
             if (!may_trace) {
                 syn_rto_fallback(st, c);
             }
-        } else if (__builtin_expect(c->flags & TW_F_RTT_TIMING, 1)) {
+        } else if (__builtin_expect((defer ? f : c->flags) & TW_F_RTT_TIMING, 1)) {
             /* (fresh: a connection's first sample -- connect takes only a socket never
                started, and SYN-SENT takes no other; timed always: connect's SYN, the
                first sent, starts it) */
@@ -1479,7 +1485,9 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            as the others here, not after its byte stores made the flags be loaded again;
            measured: lifecycle -3 instr.) */
         assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
-        c->flags = (c->flags & ~TW_F_RTT_TIMING) | TW_F_ACK_LAZY;
+        assert(!defer || (f & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) ==
+                             (c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)));
+        c->flags = ((defer ? f : c->flags) & ~TW_F_RTT_TIMING) | TW_F_ACK_LAZY;
         c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         c->snd_una = ack;
         c->snd_wl2 = ack;
