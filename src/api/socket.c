@@ -147,6 +147,11 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     /* (the number widened once: GCC's 16-bit shift for the leaf's index had a mask
        after it, and the entry's index was worked out twice) */
     uint32_t pn = port;
+    /* (the widened number hidden from GCC by an empty asm, and the entry's index in the
+       leaf taken from the argument: one zero-extending move and the leaf's shift, where
+       GCC made the leaf's index with a copy and two shifts, keeping the number for the
+       entry's; lifecycle -1 instr) */
+    TW_OPAQUE(pn);
     /* The port goes to the socket first, where the rare ways (bind_new_leaf, bind_shared)
        read it, and take it back when the bind fails: a socket not bound has none (0:
        asserted), so they pass no port of their own, which GCC otherwise kept widened in
@@ -157,7 +162,7 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     if (!l) {
         return bind_new_leaf(s);
     }
-    tw_port *p = &l->p[pn % TW_PORT_LEAF]; /* (tw_port_get) */
+    tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
     /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
        sockets (tw_socket_listen takes a used port, and the listener lets go of the port
        after it stops being its listener, conn_free_full), so a port with a listener has
