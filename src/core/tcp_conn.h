@@ -1527,6 +1527,11 @@ void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now_held for data queued without a FIN (TW_F_FIN_QUEUED clear, the send
    ring not empty). */
 void tw_out_push_now_held_data(tw_socket *c);
+/* tw_out_push_now_held_data for the usual SYN+ACK's caller (tcp_in.c in_syn_sent), whose
+   timer is not held, with the wheel then set from c's deadlines as that caller did after
+   it (timer_release's steps, the waiting entry moved to the RTO restarted by the data:
+   the deadline in hand, not loaded again; lifecycle -1 instr). */
+void tw_out_push_now_synack_data(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
    netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES,

@@ -1410,6 +1410,21 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     return syn_sent_accept(st, c, s, h, may_trace, has_ack, true);
 }
 
+/* tw_conn_notify_in after SYN-SENT's usual ACK of our SYN, its events known in the usual
+   case: ESTABLISHED (no FIN queued), no shutdown, no FIN from the peer, and nothing to
+   read (nothing was received in SYN-SENT, and a SYN's data is not taken: S6), so only
+   the send ring's room is asked (tw_conn_events_nonlistener's first case) */
+static inline __attribute__((always_inline)) void syn_sent_notify(tw_stack *st, tw_socket *c)
+{
+    if (st->cfg.notify) {
+        assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
+               tw_conn_events(c) ==
+                   (TW_EV_CONNECTED | (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0)));
+        st->cfg.notify(c, TW_EV_CONNECTED | (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
+                       st->cfg.notify_ud);
+    }
+}
+
 /* in_syn_sent's steps after its checks (`has_ack`: the segment's ACK bit, a constant for
    the usual SYN+ACK's copy; `held`: c's timer held, timer_hold, by in_conn for every
    SYN-SENT segment but the usual SYN+ACK, whose copy tells the wheel once at its end
@@ -1526,24 +1541,20 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         assert(!((nf ^ c->flags) & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
                                     TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS)));
         if (__builtin_expect(plain, 1)) {
+            if (!held && c->snd.len != 0) {
+                /* The usual SYN+ACK's, its timer not held: the push, with the wheel's
+                   step below made there (tcp_out.c tw_out_push_now_synack_data: the
+                   deadline it has just set in hand), then the notification */
+                tw_out_push_now_synack_data(c);
+                syn_sent_notify(st, c);
+                return true;
+            }
             if (c->snd.len != 0) {
                 tw_out_push_now_held_data(c); /* (the wheel set below, unconditionally) */
             } else {
                 tw_out_push(c);
             }
-            /* tw_conn_notify_in, its events known in the usual case: ESTABLISHED (no FIN
-               queued), no shutdown, no FIN from the peer, and nothing to read (nothing was
-               received in SYN-SENT, and a SYN's data is not taken: S6 above), so only the
-               send ring's room is asked (tw_conn_events_nonlistener's first case) */
-            if (st->cfg.notify) {
-                assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
-                       tw_conn_events(c) == (TW_EV_CONNECTED |
-                                             (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0)));
-                st->cfg.notify(c,
-                               TW_EV_CONNECTED |
-                                   (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
-                               st->cfg.notify_ud);
-            }
+            syn_sent_notify(st, c);
             /* timer_release's steps: the timer is still held (a hook makes no call that
                could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
             assert(held == (st->timer_held == c));
