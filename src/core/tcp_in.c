@@ -4411,17 +4411,18 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
    (st->isn_mid_peer) passed that test (tcp_conn.c tw_tuple_hash_new_peer: each peer
    hashed is a segment's source or connect's address, both asked it, and our address
    does not change), so for that peer, most often the one whose SYNs come again, only
-   the range its first value (0: stack.c, and kept so without AES-NI, stack.h) is in is
-   asked, as connect asks (socket.c connect_bad_peer). */
+   0 is asked (the value kept without AES-NI, stack.h; an AES-NI stack's first peer,
+   TW_ISN_FIRST_PEER, is a good address). */
 static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack *st,
                                                                  uint32_t src)
 {
-    if (src - 1u >= 0xfffffffeu) { /* (0 and all ones) */
-        return true;
-    }
     if (src == st->isn_mid_peer) {
-        assert(!tw_ipv4_bad_source(src, st->cfg.addr));
-        return false;
+        /* (a kept peer is a good address: an AES-NI stack keeps one from its start,
+           stack.h TW_ISN_FIRST_PEER; a stack without keeps 0, which is bad, and all
+           ones is never kept: one compare with 0 where the range of 0 and all ones
+           took three steps before the peer's compare; lifecycle -1 instr) */
+        assert(src == 0 || !tw_ipv4_bad_source(src, st->cfg.addr));
+        return src == 0;
     }
     return tw_ipv4_bad_source(src, st->cfg.addr);
 }
