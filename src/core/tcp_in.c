@@ -1352,7 +1352,11 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
        flags', which it passes), and the steps after them then know it has an ACK. */
     if (__builtin_expect(usual, 1)) {
         assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
-        if (s->ack.v != c->iss.v + 1 &&
+        /* (ISS + 1 as SND.BUF holds it in SYN-SENT: connect set it so, and only the ACK
+           of our SYN moves it, after this test (an ACK's steps, or Fast Open's
+           tw_tfo_synsent_ack): one load, where ISS's took an add after it) */
+        assert(tw_seq_eq(c->snd_buf_seq, tw_seq_add(c->iss, 1)));
+        if (s->ack.v != c->snd_buf_seq.v &&
             !((c->flags & TW_F_EXTRAS) && tw_tfo_synsent_ack(c, s->ack))) {
             return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_BAD_ACK);
         }
