@@ -147,6 +147,11 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     /* (the number widened once: GCC's 16-bit shift for the leaf's index had a mask
        after it, and the entry's index was worked out twice) */
     uint32_t pn = port;
+    /* (the widened number hidden from GCC by an empty asm, and the entry's index in the
+       leaf taken from the argument: one zero-extending move and the leaf's shift, where
+       GCC made the leaf's index with a copy and two shifts, keeping the number for the
+       entry's; lifecycle -1 instr) */
+    TW_OPAQUE(pn);
     /* The port goes to the socket first, where the rare ways (bind_new_leaf, bind_shared)
        read it, and take it back when the bind fails: a socket not bound has none (0:
        asserted), so they pass no port of their own, which GCC otherwise kept widened in
@@ -157,7 +162,7 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
     if (!l) {
         return bind_new_leaf(s);
     }
-    tw_port *p = &l->p[pn % TW_PORT_LEAF]; /* (tw_port_get) */
+    tw_port *p = &l->p[port % TW_PORT_LEAF]; /* (tw_port_get) */
     /* tw_port_used(p) is p->nbound alone here: a port's listener is one of its bound
        sockets (tw_socket_listen takes a used port, and the listener lets go of the port
        after it stops being its listener, conn_free_full), so a port with a listener has
@@ -738,17 +743,19 @@ static __attribute__((noinline)) int connect_not_fresh(tw_socket *s, uint32_t ad
    hashed last (st->isn_mid_peer, tcp_conn.c tw_tuple_hash_new_peer) passed that test: a
    segment's source was asked it before its connection or entry was hashed (tcp_hdr.h's
    usual parse, tcp_in.c's SYN path, ipv4.c tw_ipv4_parse), a connect's peer here, and
-   our address does not change. So for that peer (`known`: addr is st->isn_mid_peer),
-   most often the one a client connects to again, only its first value (0, stack.c),
-   which no peer hashed is, is asked: one compare with 0 where the range of 0 and all
-   ones took three steps (all ones is never kept: it fails tw_ipv4_bad_source). */
+   our address does not change; nor did the peer an AES-NI stack starts with (stack.h
+   TW_ISN_FIRST_PEER). So for that peer (`known`: addr is st->isn_mid_peer, on a stack
+   that keeps one), most often the one a client connects to again, nothing is asked. */
 static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stack *st,
                                                                    uint32_t addr, bool known)
 {
     if (known) {
-        assert(addr == st->isn_mid_peer &&
-               (addr == 0 || !tw_ipv4_bad_source(addr, st->cfg.addr)));
-        return addr == 0;
+        /* (a kept peer is a good address: connect_other_peer takes 0, an AES-NI-less
+           stack's isn_mid_peer, as not known, and such a stack never takes connect's
+           usual steps, stack.h connect_plain_below) */
+        assert(addr == st->isn_mid_peer && st->isn_aes.ni &&
+               !tw_ipv4_bad_source(addr, st->cfg.addr));
+        return false;
     }
     return tw_ipv4_bad_source(addr, st->cfg.addr); /* (0 and all ones among them) */
 }
@@ -820,7 +827,9 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
 static __attribute__((noinline)) int connect_other_peer(tw_socket *s, uint32_t addr,
                                                         uint16_t port)
 {
-    return connect_fresh(s, addr, port, addr == s->st->isn_mid_peer, false);
+    /* (not known on a stack without AES-NI, whose isn_mid_peer is 0, kept for no peer:
+       stack.h) */
+    return connect_fresh(s, addr, port, addr == s->st->isn_mid_peer && s->st->isn_aes.ni, false);
 }
 
 /* see tcpwave.h */

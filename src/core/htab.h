@@ -210,7 +210,18 @@ static inline void tw_htab_push_tagged(tw_htab *h, tw_hnode *n, uint64_t x)
 {
     assert(h->tag);
     size_t i = htab_link(h, n, x);
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (the byte loaded, its bit set in the register by a bts with the hash's top 3 bits,
+       and stored: GCC's or in memory took a one moved to a register and shifted first,
+       with the count copied to cl, as connect's tag byte did, socket.c connect_start; a
+       bts on memory takes its bit offset past the byte, as a bit string) */
+    unsigned t = h->tag[i];
+    __asm__("btsl %1, %0" : "+r"(t) : "r"((unsigned)(x >> 61)) : "cc");
+    h->tag[i] = (uint8_t)t;
+    assert(h->tag[i] & tw_htab_tag_bit(x));
+#else
     h->tag[i] |= tw_htab_tag_bit(x);
+#endif
 }
 
 /* tw_htab_push_tagged with its bucket's slot and tag byte found already (&h->b[i],

@@ -308,8 +308,24 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         }
         tw_aes128_init(&st->isn_aes, k, true);
     }
-    st->isn_mid_peer = 0; /* (no peer's: a first word all the same) */
-    st->isn_mid = st->cfg.addr;
+    if (st->isn_aes.ni) {
+        /* A peer kept from the start (stack.h isn_mid_peer): a good one (never our own
+           address, so one of two), so that connect's usual peer, kept, is a good
+           address with no test (socket.c connect_bad_peer); its block's first half as
+           tcp_conn.c tw_tuple_hash_new_peer makes it. */
+        uint32_t p0 = st->cfg.addr != TW_ISN_FIRST_PEER ? TW_ISN_FIRST_PEER
+                                                        : TW_ISN_FIRST_PEER + 1u;
+        assert(!tw_ipv4_bad_source(p0, st->cfg.addr));
+        st->isn_mid_peer = p0;
+        st->isn_mid = (uint64_t)st->cfg.addr | (uint64_t)p0 << 32;
+    } else {
+        st->isn_mid_peer = 0; /* (no peer's: a first word all the same) */
+        st->isn_mid = st->cfg.addr;
+        /* connect's usual steps take a kept peer's ISN with the AES-NI rounds and its
+           address as good (socket.c connect_fresh): with no peer kept (0, a bad
+           address), every connect takes connect_other_peer, which asks both */
+        st->connect_plain_below = 0;
+    }
     st->ts_key.k0 = tw_siphash_4x32(&root, 2, 0, 0, 0);
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
     st->port_key.k0 = tw_siphash_4x32(&root, 3, 0, 0, 0);

@@ -12,6 +12,11 @@
 #include "core/siphash.h"
 #include "core/wheel.h"
 
+/* The peer an AES-NI stack's ISN block starts kept for (isn_mid_peer, stack.c), or the
+   next address when it is the stack's own: 192.0.2.1 (RFC 5737 TEST-NET-1), a good
+   source (ipv4.h tw_ipv4_bad_source). */
+#define TW_ISN_FIRST_PEER 0xc0000201u
+
 #define TW_TICK TW_MS(1) /* timing-wheel resolution */
 #define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 772 bytes) */
 #define TW_LISTEN_LEAF 64u /* ports per leaf of the listener table (a leaf: 520 bytes) */
@@ -94,11 +99,14 @@ struct tw_stack {
        isn_mid_peer: the next connection is most often with the same host, and our
        address never changes (addr_net), so the peer's alone tells the word. isn_mid_peer
        also tells connect (socket.c connect_bad_peer) a peer already found a good
-       address. A peer is kept only where the key has AES-NI (isn_aes.ni): elsewhere
+       address. A peer is kept only where the key has AES-NI (isn_aes.ni), from the
+       stack's start (TW_ISN_FIRST_PEER, a good address: so a connect to the peer kept
+       needs no test of its address at all, socket.c connect_bad_peer): elsewhere
        isn_mid_peer stays 0, which no peer hashed is (each passed tw_ipv4_bad_source,
        which refuses 0), so that the usual case (tcp_conn.h tw_tuple_hash, socket.c
        connect) takes the AES-NI rounds with no test of the flag and no call to the
-       portable form, whose registers it would save. */
+       portable form, whose registers it would save; and connect_plain_below is then 0
+       (connect's usual steps, which take the peer kept as good, never run). */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
     /* The peer the last SYN or SYN+ACK went to and, for it, the sums its builder would

@@ -1349,8 +1349,11 @@ uint16_t tw_peer_mss_slow(tw_stack *st, uint32_t addr, uint16_t pm);
    SYN+ACK (tcp_in.c in_syn_sent), whose options are then read from the frame. */
 /* (`fresh`, a constant: the caller knows c has none of the three option flags yet, as in
    SYN-SENT, which only this step sets them in and leaves at once) */
-static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
-    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer, bool fresh)
+/* (`store`, a constant: false for a caller that stores c's flags itself later, with
+   nothing reading the three option flags before: the flags with them are returned, and
+   c->flags left as it was, for one store of them, not two; lifecycle -1 instr) */
+static inline __attribute__((always_inline)) uint32_t tw_conn_apply_peer_syn_flags(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer, bool fresh, bool store)
 {
     assert(c->st == st); /* (given apart by in_syn_sent, which has it in a register) */
     assert(!fresh || !(c->flags & (TW_F_WS | TW_F_TS | TW_F_SACK)));
@@ -1387,8 +1390,11 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
            ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) ==
                (((unsigned)(peer->present & st->syn_opts) * 0x110u) &
                 (TW_F_WS | TW_F_TS | TW_F_SACK)));
-    c->flags = (fresh ? c->flags : c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
-               ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK));
+    uint32_t nf = (fresh ? c->flags : c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) |
+                  ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK));
+    if (store) {
+        c->flags = nf;
+    }
     if (on & TW_OPT_WSCALE) {
         c->snd_wscale = peer->wscale;
     } else {
@@ -1405,6 +1411,12 @@ static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
         mss = (uint16_t)(mss - 12); /* RFC 7323: the option rides in every segment */
     }
     c->snd_mss = mss;
+    return nf;
+}
+static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_fresh(
+    const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer, bool fresh)
+{
+    (void)tw_conn_apply_peer_syn_flags(st, c, peer, fresh, true);
 }
 static inline __attribute__((always_inline)) void tw_conn_apply_peer_syn_as(
     const tw_stack *st, tw_socket *c, const tw_tcp_opts *peer)
@@ -1515,6 +1527,11 @@ void tw_out_push_now_held(tw_socket *c);
 /* tw_out_push_now_held for data queued without a FIN (TW_F_FIN_QUEUED clear, the send
    ring not empty). */
 void tw_out_push_now_held_data(tw_socket *c);
+/* tw_out_push_now_held_data for the usual SYN+ACK's caller (tcp_in.c in_syn_sent), whose
+   timer is not held, with the wheel then set from c's deadlines as that caller did after
+   it (timer_release's steps, the waiting entry moved to the RTO restarted by the data:
+   the deadline in hand, not loaded again; lifecycle -1 instr). */
+void tw_out_push_now_synack_data(tw_socket *c);
 /* tw_out_push_now from inside an API call (close, which has made c an orphan: socket.c
    close_usual), then the call's end: the stack's re-entrancy guard cleared once the
    netdev has what was sent. The caller has ruled out TW_F_DSACK, TW_F_HOLES,

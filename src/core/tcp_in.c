@@ -1358,7 +1358,11 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
        flags', which it passes), and the steps after them then know it has an ACK. */
     if (__builtin_expect(usual, 1)) {
         assert(tw_seq_eq(c->snd_max, tw_seq_add(c->iss, 1)) || (c->flags & TW_F_EXTRAS));
-        if (s->ack.v != c->iss.v + 1 &&
+        /* (ISS + 1 as SND.BUF holds it in SYN-SENT: connect set it so, and only the ACK
+           of our SYN moves it, after this test (an ACK's steps, or Fast Open's
+           tw_tfo_synsent_ack): one load, where ISS's took an add after it) */
+        assert(tw_seq_eq(c->snd_buf_seq, tw_seq_add(c->iss, 1)));
+        if (s->ack.v != c->snd_buf_seq.v &&
             !((c->flags & TW_F_EXTRAS) && tw_tfo_synsent_ack(c, s->ack))) {
             return syn_sent_refuse(st, c, s, TW_CNT_TCP_RX_BAD_ACK);
         }
@@ -1416,6 +1420,21 @@ static inline __attribute__((always_inline)) bool in_syn_sent(tw_stack *st, tw_s
     return syn_sent_accept(st, c, s, h, may_trace, has_ack, true);
 }
 
+/* tw_conn_notify_in after SYN-SENT's usual ACK of our SYN, its events known in the usual
+   case: ESTABLISHED (no FIN queued), no shutdown, no FIN from the peer, and nothing to
+   read (nothing was received in SYN-SENT, and a SYN's data is not taken: S6), so only
+   the send ring's room is asked (tw_conn_events_nonlistener's first case) */
+static inline __attribute__((always_inline)) void syn_sent_notify(tw_stack *st, tw_socket *c)
+{
+    if (st->cfg.notify) {
+        assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
+               tw_conn_events(c) ==
+                   (TW_EV_CONNECTED | (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0)));
+        st->cfg.notify(c, TW_EV_CONNECTED | (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
+                       st->cfg.notify_ud);
+    }
+}
+
 /* in_syn_sent's steps after its checks (`has_ack`: the segment's ACK bit, a constant for
    the usual SYN+ACK's copy; `held`: c's timer held, timer_hold, by in_conn for every
    SYN-SENT segment but the usual SYN+ACK, whose copy tells the wheel once at its end
@@ -1443,7 +1462,13 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
     c->rcv_adv = c->rcv_nxt;
     /* (its body inline: the SYN+ACK's options are read from the frame, no call;
        measured: lifecycle -5 instr) */
-    tw_conn_apply_peer_syn_fresh(st, c, &h->o, true);
+    /* (`defer`: the usual SYN+ACK's copy of the usual parse (not held, no trace), whose
+       flags are stored once, below, with the option flags among them: nothing reads
+       c->flags' option flags before that store, and only its RTT flag is read, from
+       `f`) */
+    bool defer = !held && !may_trace;
+    assert(!defer || has_ack);
+    uint32_t f = tw_conn_apply_peer_syn_flags(st, c, &h->o, true, !defer);
     if (may_trace && (c->flags & TW_F_EXTRAS) && has_ack) {
         /* (Fast Open: the option sends the SYN+ACK to the full parser, so only its copy
            of these steps asks) */
@@ -1470,7 +1495,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
             if (!may_trace) {
                 syn_rto_fallback(st, c);
             }
-        } else if (__builtin_expect(c->flags & TW_F_RTT_TIMING, 1)) {
+        } else if (__builtin_expect((defer ? f : c->flags) & TW_F_RTT_TIMING, 1)) {
             /* (fresh: a connection's first sample -- connect takes only a socket never
                started, and SYN-SENT takes no other; timed always: connect's SYN, the
                first sent, starts it) */
@@ -1485,7 +1510,9 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            as the others here, not after its byte stores made the flags be loaded again;
            measured: lifecycle -3 instr.) */
         assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
-        c->flags = (c->flags & ~TW_F_RTT_TIMING) | TW_F_ACK_LAZY;
+        assert(!defer || (f & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) ==
+                             (c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)));
+        c->flags = ((defer ? f : c->flags) & ~TW_F_RTT_TIMING) | TW_F_ACK_LAZY;
         c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         c->snd_una = ack;
         c->snd_wl2 = ack;
@@ -1524,24 +1551,20 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
         assert(!((nf ^ c->flags) & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
                                     TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS)));
         if (__builtin_expect(plain, 1)) {
+            if (!held && c->snd.len != 0) {
+                /* The usual SYN+ACK's, its timer not held: the push, with the wheel's
+                   step below made there (tcp_out.c tw_out_push_now_synack_data: the
+                   deadline it has just set in hand), then the notification */
+                tw_out_push_now_synack_data(c);
+                syn_sent_notify(st, c);
+                return true;
+            }
             if (c->snd.len != 0) {
                 tw_out_push_now_held_data(c); /* (the wheel set below, unconditionally) */
             } else {
                 tw_out_push(c);
             }
-            /* tw_conn_notify_in, its events known in the usual case: ESTABLISHED (no FIN
-               queued), no shutdown, no FIN from the peer, and nothing to read (nothing was
-               received in SYN-SENT, and a SYN's data is not taken: S6 above), so only the
-               send ring's room is asked (tw_conn_events_nonlistener's first case) */
-            if (st->cfg.notify) {
-                assert(c->state == TW_STATE_ESTABLISHED && c->rcv.len == 0 &&
-                       tw_conn_events(c) == (TW_EV_CONNECTED |
-                                             (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0)));
-                st->cfg.notify(c,
-                               TW_EV_CONNECTED |
-                                   (c->snd.len < c->sndbuf_cap ? TW_EV_WRITABLE : 0u),
-                               st->cfg.notify_ud);
-            }
+            syn_sent_notify(st, c);
             /* timer_release's steps: the timer is still held (a hook makes no call that
                could let it go or free c: tcpwave.h), and its RTO changed (stopped above) */
             assert(held == (st->timer_held == c));
@@ -4398,17 +4421,18 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
    (st->isn_mid_peer) passed that test (tcp_conn.c tw_tuple_hash_new_peer: each peer
    hashed is a segment's source or connect's address, both asked it, and our address
    does not change), so for that peer, most often the one whose SYNs come again, only
-   the range its first value (0: stack.c, and kept so without AES-NI, stack.h) is in is
-   asked, as connect asks (socket.c connect_bad_peer). */
+   0 is asked (the value kept without AES-NI, stack.h; an AES-NI stack's first peer,
+   TW_ISN_FIRST_PEER, is a good address). */
 static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack *st,
                                                                  uint32_t src)
 {
-    if (src - 1u >= 0xfffffffeu) { /* (0 and all ones) */
-        return true;
-    }
     if (src == st->isn_mid_peer) {
-        assert(!tw_ipv4_bad_source(src, st->cfg.addr));
-        return false;
+        /* (a kept peer is a good address: an AES-NI stack keeps one from its start,
+           stack.h TW_ISN_FIRST_PEER; a stack without keeps 0, which is bad, and all
+           ones is never kept: one compare with 0 where the range of 0 and all ones
+           took three steps before the peer's compare; lifecycle -1 instr) */
+        assert(src == 0 || !tw_ipv4_bad_source(src, st->cfg.addr));
+        return src == 0;
     }
     return tw_ipv4_bad_source(src, st->cfg.addr);
 }

@@ -137,6 +137,11 @@ static void test_r06_stack_isns_without_ni(void **state)
     tw_t *ni = tw_t_new(NULL), *soft = tw_t_new(NULL); /* (the same entropy) */
     assert_true(tw_t_stack(ni)->isn_aes.ni);
     tw_t_stack(soft)->isn_aes.ni = false;
+    /* (and no peer kept, with connect's usual steps off, as tw_stack_new leaves a stack
+       without AES-NI: stack.c) */
+    tw_t_stack(soft)->isn_mid_peer = 0;
+    tw_t_stack(soft)->isn_mid = tw_t_stack(soft)->cfg.addr;
+    tw_t_stack(soft)->connect_plain_below = 0;
     static const uint32_t peers[] = {PEER, PEER, PEER + 1, PEER, 0x0a000002u, 0x0a000002u, PEER};
     tw_socket *ln = tw_t_listen(ni, LPORT, 8), *ls = tw_t_listen(soft, LPORT, 8);
     for (unsigned i = 0; i < sizeof peers / sizeof peers[0]; i++) {
