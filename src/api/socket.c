@@ -609,7 +609,7 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
         return connect_lookup(s, iss, hash);
     }
     /* (connect_tag_start's conditions: tested by the caller, connect_hashed) */
-    assert(st->conns.tag && !st->cfg.trace && st->conns.count <= st->conns.mask);
+    assert(st->conns.tag && !st->cfg.trace && !tw_htab_full(&st->conns));
     return connect_tag_start(st, s, iss, hash, false);
 }
 
@@ -639,7 +639,7 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     assert(st->conns.tag != NULL);
     /* (`plain`: the caller asked the trace hook's test, connect_fresh) */
     assert(!plain || !st->cfg.trace);
-    if (__builtin_expect((!plain && st->cfg.trace != NULL) || st->conns.count > st->conns.mask,
+    if (__builtin_expect((!plain && st->cfg.trace != NULL) || tw_htab_full(&st->conns),
                          0)) {
         return connect_lookup(s, iss, hash);
     }

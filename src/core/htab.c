@@ -25,7 +25,8 @@ static int init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed, bool tagge
     }
     h->tag = tagged ? (uint8_t *)(h->b + n) : NULL;
     h->mask = n - 1;
-    h->count = 0;
+    h->over = 0; /* (no entry: with `below` 0, tw_htab_shrink_at_set keeps the count 0) */
+    h->below = 0;
     h->seed = seed;
     h->m = m;
     h->min = (uint32_t)n;

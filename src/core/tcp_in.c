@@ -579,7 +579,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
        knows, which then loaded it again for r->hash) */
     uint64_t hash = s->hash;
     r->hash = hash;
-    if (__builtin_expect(st->conns.count > st->conns.mask, 0)) {
+    if (__builtin_expect(tw_htab_full(&st->conns), 0)) {
         req_insert_grow(st, r, hash);
     } else { /* (tw_htab_insert_tagged's steps, its growth apart) */
         tw_htab_push_tagged(&st->conns, &r->h, hash);

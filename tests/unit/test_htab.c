@@ -50,22 +50,22 @@ static void test_htab_insert_find_remove(void **state)
     tw_htab_insert(&h, &m, &a.node);
     tw_htab_insert(&h, &m, &b.node);
     tw_htab_insert(&h, &m, &c.node);
-    assert_int_equal(h.count, 3);
+    assert_int_equal(tw_htab_count(&h), 3);
     assert_ptr_equal(tw_htab_find(&h, a.node.key), &a.node);
     assert_ptr_equal(tw_htab_find(&h, b.node.key), &b.node);
     assert_ptr_equal(tw_htab_find(&h, c.node.key), &c.node);
     assert_null(tw_htab_find(&h, tw_tuple_key(0xc0000201u, 40002, 80)));
     tw_htab_remove(&h, &b.node);
-    assert_int_equal(h.count, 2);
+    assert_int_equal(tw_htab_count(&h), 2);
     assert_null(tw_htab_find(&h, b.node.key));
     assert_ptr_equal(tw_htab_find(&h, a.node.key), &a.node);
     assert_ptr_equal(tw_htab_find(&h, c.node.key), &c.node);
     /* removing a node that is not in the table changes nothing */
     tw_htab_remove(&h, &b.node);
-    assert_int_equal(h.count, 2);
+    assert_int_equal(tw_htab_count(&h), 2);
     tw_htab_remove(&h, &a.node);
     tw_htab_remove(&h, &c.node);
-    assert_int_equal(h.count, 0);
+    assert_int_equal(tw_htab_count(&h), 0);
     assert_int_equal(chain_len_total(&h), 0);
     tw_htab_free(&h, &m);
     assert_int_equal(m.live, 0);
@@ -86,13 +86,13 @@ static void test_htab_grow_keeps_entries(void **state)
         items[i].node.key = tw_tuple_key(0x0a000000u + (uint32_t)i, (uint16_t)(1024 + i), 443);
         items[i].id = i;
         tw_htab_insert(&h, &m, &items[i].node);
-        UNIT_EQ(h.count <= h.mask + 1, 1, "load above 1 after %d inserts", i);
+        UNIT_EQ(tw_htab_count(&h) <= h.mask + 1, 1, "load above 1 after %d inserts", i);
         for (int j = 0; j <= i; j += 37) {
             UNIT_EQ((uintptr_t)tw_htab_find(&h, items[j].node.key), (uintptr_t)&items[j].node,
                     "after inserting %d, key %d", i, j);
         }
     }
-    assert_int_equal(h.count, N);
+    assert_int_equal(tw_htab_count(&h), N);
     assert_int_equal(h.mask + 1, 1024); /* 16 doubled until it holds 1000 */
     assert_int_equal(chain_len_total(&h), N);
     /* only the current bucket array is live */
@@ -139,7 +139,7 @@ static void many_keys_random_ops(bool tagged, const char *seed_name)
         tw_hnode *f = tw_htab_find(&h, items[j].node.key);
         UNIT_EQ((uintptr_t)f, in[j] ? (uintptr_t)&items[j].node : 0, "step %d key %d", step, j);
     }
-    assert_int_equal(h.count, count);
+    assert_int_equal(tw_htab_count(&h), count);
     assert_int_equal(chain_len_total(&h), count);
     for (int i = 0; i < N; i++) {
         UNIT_EQ(tw_htab_find(&h, items[i].node.key) != NULL, in[i], "final check, key %d", i);
@@ -236,7 +236,7 @@ static void test_htab_grow_failure_keeps_working(void **state)
         tw_htab_insert(&h, &m, &items[i].node);
     }
     assert_int_equal(h.mask + 1, 16);
-    assert_int_equal(h.count, 200);
+    assert_int_equal(tw_htab_count(&h), 200);
     for (int i = 0; i < 200; i++) {
         UNIT_EQ((uintptr_t)tw_htab_find(&h, items[i].node.key), (uintptr_t)&items[i].node, "key %d",
                 i);
@@ -286,7 +286,7 @@ static void test_htab_shrinks_after_burst(void **state)
     assert_int_equal(h.mask + 1, 1024);
     for (int i = 0; i < N - 3; i++) {
         tw_htab_remove(&h, &items[i].node);
-        UNIT_EQ(h.count >= (h.mask + 1) / 4 || h.mask + 1 == 16, 1, "after removing %d", i);
+        UNIT_EQ(tw_htab_count(&h) >= (h.mask + 1) / 4 || h.mask + 1 == 16, 1, "after removing %d", i);
     }
     assert_int_equal(h.mask + 1, 16);
     assert_int_equal(m.live, 16 * sizeof(*h.b));
