@@ -1873,7 +1873,13 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
             !rtt_echo_ambiguous(c, o->ts_ecr, ack)) {
             /* (`first`: a child with timestamps has no sample yet, req_promote taking
                one only without them) */
-            tw_rtt_sample_as(st, c, ms ? TW_MS(ms) : TW_US(500), first);
+            if (first && ms == 0) {
+                /* (a child's first sample, of half a millisecond: its RTO is the
+                   stack's, tw_rtt_sample_first_half_ms) */
+                tw_rtt_sample_first_half_ms(st, c);
+            } else {
+                tw_rtt_sample_as(st, c, ms ? TW_MS(ms) : TW_US(500), first);
+            }
         }
     } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
