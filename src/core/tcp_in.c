@@ -848,6 +848,13 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
     unsigned on = r->opts;
     uint32_t more = ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) | /* (tcp_conn.c asserts) */
                     TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
+    /* The usual third segment's copy (an untraced stack's) sets TW_F_CONNECTED too, which
+       third_ack's ESTABLISHED would set (established_from_syn_ka): nothing reads it
+       before, and in_promoted clears it for a segment third_ack does not take (measured:
+       lifecycle -1 instr against setting it there). */
+    if (usual && !may_trace) {
+        more |= TW_F_CONNECTED;
+    }
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
     tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true, r);
     if (!c) {
@@ -897,7 +904,7 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
        (req_free_hashed leaves the count as it is) -- and TW_F_HASHED, as c goes in the
        table below: set with the others (`more`: nothing reads them before). */
     assert((c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)) ==
-           (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED));
+           (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | (more & TW_F_CONNECTED)));
     /* (tw_conn_rcv_space of a child just made, for third_ack_ok: nothing received and
        its read side open, so its buffer's room whole, but for a buffer lowered under the
        SYN+ACK's window) */
@@ -1238,13 +1245,19 @@ established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
        SYN-RECEIVED are reached from no synchronized state): it is counted now, without
        the test of TW_F_CONNECTED, always clear here. */
-    assert(!(c->flags & TW_F_CONNECTED) &&
+    /* (but for third_ack's child of an untraced stack, which req_promote made with the
+       flag: `child` and not `may_trace` is req_promote_usual's copy alone) */
+    bool connected = child && !may_trace;
+    assert(!connected || (c->flags & TW_F_CHILD));
+    assert((c->flags & TW_F_CONNECTED) == (connected ? TW_F_CONNECTED : 0) &&
            (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
     if (may_trace && __builtin_expect(st->cfg.trace != NULL, 0)) {
         tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
         assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
-        c->flags |= TW_F_CONNECTED;
+        if (!connected) {
+            c->flags |= TW_F_CONNECTED;
+        }
         tw_count(st, TW_CNT_TCP_ESTABLISHED);
         c->state = TW_STATE_ESTABLISHED;
         if (!may_trace && child) {
@@ -3871,6 +3884,9 @@ static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_s
 #endif
         third_ack(st, c, s, h, l, blk, may_trace);
         return;
+    }
+    if (usual && !may_trace) {
+        c->flags &= ~TW_F_CONNECTED; /* (req_promote's, for third_ack alone) */
     }
     c->state = TW_STATE_SYN_RCVD;
     s->h = h; /* (for the full steps: the usual third segment's caller left it unset) */
