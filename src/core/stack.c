@@ -291,6 +291,12 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
            unit, as Linux's is at least SOCK_MIN_RCVBUF (2304 bytes, above 128). */
         st->cfg.rcvbuf = 1u << st->conn_wscale;
     }
+    {
+        /* (tw_rtt_sample_as's RTO for SRTT 500 us, RTTVAR 250 us: stack.h) */
+        tw_time k = 4 * TW_US(250) > st->cfg.rto_min ? 4 * TW_US(250) : st->cfg.rto_min;
+        tw_time rto = TW_US(500) + k;
+        st->rto_first_half_ms = rto > st->cfg.rto_max ? st->cfg.rto_max : rto;
+    }
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);

@@ -228,6 +228,13 @@ struct tw_stack {
        add and the deadline's test took two); 0 for an RTO that never does. Fixed at
        tw_stack_new. */
     tw_time connect_rto_now_below;
+    /* The RTO of a connection's first RTT sample of half a millisecond (RFC 6298 2.2-2.3
+       as tw_rtt_sample_as takes it: SRTT 500 us, RTTVAR 250 us), which a timestamp's echo
+       gives for an ACK within the millisecond of its SYN+ACK (tcp_in.c ack_advance_as's
+       `first`: a passive open's third segment). It depends on cfg.rto_min and rto_max
+       alone: fixed at tw_stack_new, so that the usual passive open stores it instead of
+       working it out (tcp_conn.h tw_rtt_sample_first_half_ms). */
+    tw_time rto_first_half_ms;
     tw_time chack_window; /* start of the current challenge-ACK second */
     uint32_t chack_count;
     /* The window scale connect() offers a socket of the default receive buffer

@@ -139,10 +139,9 @@ static inline __attribute__((always_inline)) void set_state_mt(tw_socket *c, tw_
 static void in_synchronized(tw_socket *c, tw_seg *s);
 static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s,
                                                               const tw_tcp_hdr *h, bool usual,
-                                                              tw_time synack_at, tw_socket *l,
-                                                              uint16_t peer_win, uint32_t ts_recent,
-                                                              uint32_t space, uint8_t *blk,
-                                                              bool may_trace);
+                                                              tw_reqsk *r, tw_socket *l,
+                                                              uint32_t ts_recent, uint32_t space,
+                                                              uint8_t *blk, bool may_trace);
 /* A receive ring's first block that input_unsummed filled with a third segment's text
    (`blk`), back to the free list when the segment takes the full steps (which copy the
    text from the packet again) or is dropped. Cold: the usual third segment's goes to its
@@ -854,6 +853,13 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
     unsigned on = r->opts;
     uint32_t more = ((on * 0x110u) & (TW_F_WS | TW_F_TS | TW_F_SACK)) | /* (tcp_conn.c asserts) */
                     TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED;
+    /* The usual third segment's copy (an untraced stack's) sets TW_F_CONNECTED too, which
+       third_ack's ESTABLISHED would set (established_from_syn_ka): nothing reads it
+       before, and in_promoted clears it for a segment third_ack does not take (measured:
+       lifecycle -1 instr against setting it there). */
+    if (usual && !may_trace) {
+        more |= TW_F_CONNECTED;
+    }
     /* (the entry's key, the segment's 4-tuple, and its id: its segments were traced so) */
     tw_socket *c = new_child(st, l, s, r->h.key, r->id, more, true, r);
     if (!c) {
@@ -903,7 +909,7 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
        (req_free_hashed leaves the count as it is) -- and TW_F_HASHED, as c goes in the
        table below: set with the others (`more`: nothing reads them before). */
     assert((c->flags & (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | TW_F_CONNECTED)) ==
-           (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED));
+           (TW_F_HASHED | TW_F_COUNTED | TW_F_STARTED | (more & TW_F_CONNECTED)));
     /* (tw_conn_rcv_space of a child just made, for third_ack_ok: nothing received and
        its read side open, so its buffer's room whole, but for a buffer lowered under the
        SYN+ACK's window) */
@@ -928,18 +934,13 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
     if (__builtin_expect(on & TW_REQ_ECN, 0)) {
         tw_ecn_child(c); /* RFC 3168 6.1.1: agreed in the SYN+ACK (counted: in_listen) */
     }
-    /* The entry's timer stopped here (req_free_hashed leaves it to this caller), in the
-       same test as its deadline's form. */
-    tw_time synack_at = r->timer.expires;
+    /* The entry's timer stopped here (req_free_hashed leaves it to this caller; its
+       deadline, for in_promoted's full steps, read there, before the entry is freed) */
     if (__builtin_expect(tw_timer_lazy(&r->timer), 1)) {
         st->wheel.lazy = NULL; /* (the lazy one is not counted: wheel.h) */
-    } else {
-        synack_at = tw_time_of_tick(synack_at);
-        if (r->timer.pprev) {
-            tw_wheel_cancel_placed(&st->wheel, &r->timer);
-        }
+    } else if (r->timer.pprev) {
+        tw_wheel_cancel_placed(&st->wheel, &r->timer);
     }
-    uint16_t peer_win = r->peer_win;         /* (the SYN's window, for in_promoted) */
     /* tw_conn_hash_hashed's steps without its test (a child just made is in no table; its
        flag is set above): c takes the entry's place in its chain, of the same 4-tuple
        (the table's count and size as they were), with the stack in a register (the
@@ -949,7 +950,7 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
        clearing that cache, req_free_hashed, drops at most another entry's) */
     uint64_t hash = r->hash;
     tw_htab_replace_in(&st->conns, &r->h, &c->h, hash);
-    req_free_hashed(st, r, hash, true); /* (c counts in l->syn_len, st->nconns instead) */
+    /* (the entry freed by in_promoted, req_free_hashed) */
     c->hash = hash;
     st->last_conn = c;
     /* SYN-RECEIVED, with the flags above: what tw_conn_set_state does besides, for a
@@ -957,8 +958,8 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
        (in_listen). */
     assert(c->state == TW_STATE_CLOSED && tw_conn_edge_legal(TW_STATE_CLOSED,
                                                               TW_STATE_SYN_RCVD));
-    c->state = TW_STATE_SYN_RCVD;
-    in_promoted(st, c, s, h, usual, synack_at, l, peer_win, ts_recent, space, blk, may_trace);
+    /* (the state's store itself in in_promoted) */
+    in_promoted(st, c, s, h, usual, r, l, ts_recent, space, blk, may_trace);
 }
 
 /* req_promote_in for each value of `usual`, a constant in each: the usual third segment's
@@ -1244,13 +1245,19 @@ established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
        SYN-RECEIVED are reached from no synchronized state): it is counted now, without
        the test of TW_F_CONNECTED, always clear here. */
-    assert(!(c->flags & TW_F_CONNECTED) &&
+    /* (but for third_ack's child of an untraced stack, which req_promote made with the
+       flag: `child` and not `may_trace` is req_promote_usual's copy alone) */
+    bool connected = child && !may_trace;
+    assert(!connected || (c->flags & TW_F_CHILD));
+    assert((c->flags & TW_F_CONNECTED) == (connected ? TW_F_CONNECTED : 0) &&
            (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
     if (may_trace && __builtin_expect(st->cfg.trace != NULL, 0)) {
         tw_conn_set_state_full(c, TW_STATE_ESTABLISHED);
     } else {
         assert(tw_conn_edge_legal((tw_state)c->state, TW_STATE_ESTABLISHED));
-        c->flags |= TW_F_CONNECTED;
+        if (!connected) {
+            c->flags |= TW_F_CONNECTED;
+        }
         tw_count(st, TW_CNT_TCP_ESTABLISHED);
         c->state = TW_STATE_ESTABLISHED;
         if (!may_trace && child) {
@@ -1902,7 +1909,13 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
             !rtt_echo_ambiguous(c, o->ts_ecr, ack)) {
             /* (`first`: a child with timestamps has no sample yet, req_promote taking
                one only without them) */
-            tw_rtt_sample_as(st, c, ms ? TW_MS(ms) : TW_US(500), first);
+            if (first && ms == 0) {
+                /* (a child's first sample, of half a millisecond: its RTO is the
+                   stack's, tw_rtt_sample_first_half_ms) */
+                tw_rtt_sample_first_half_ms(st, c);
+            } else {
+                tw_rtt_sample_as(st, c, ms ? TW_MS(ms) : TW_US(500), first);
+            }
         }
     } else if (!first && (c->flags & TW_F_RTT_TIMING) && tw_seq_ge(ack, c->rtt_seq)) {
         c->flags &= ~TW_F_RTT_TIMING;
@@ -3726,7 +3739,8 @@ static inline __attribute__((always_inline)) void third_ack_notify(tw_stack *st,
 
 static inline __attribute__((always_inline)) void third_ack(tw_stack *st, tw_socket *c, tw_seg *s,
                                                            const tw_tcp_hdr *h, tw_socket *l,
-                                                           uint8_t *blk, bool may_trace)
+                                                           tw_reqsk *r, uint8_t *blk,
+                                                           bool may_trace)
 {
     /* A child just made: nobody holds it, so nothing is queued to close, shut or out of
        order, and in ESTABLISHED the fifth check's state switch does nothing. */
@@ -3741,6 +3755,9 @@ static inline __attribute__((always_inline)) void third_ack(tw_stack *st, tw_soc
         c->ts_recent = h->o.ts_val;
         c->ts_recent_stamp = st->now;
     }
+    /* req_promote's entry `r` freed here (c counts in l->syn_len, st->nconns instead):
+       after the flags' test above, which its stores would otherwise make GCC load again */
+    req_free_hashed(st, r, c->hash, true);
     /* syn_rcvd_acked's steps with c's listener known, whose accept queue has room
        (req_input made sure of it, and nothing has queued a child since). */
     assert((c->flags & TW_F_CHILD) && l == tw_conn_listener(c));
@@ -3875,18 +3892,41 @@ static inline __attribute__((always_inline)) void syn_rcvd_window(tw_socket *c)
    asking the flags again). */
 static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_socket *c, tw_seg *s,
                                                               const tw_tcp_hdr *h, bool usual,
-                                                              tw_time synack_at, tw_socket *l,
-                                                              uint16_t peer_win, uint32_t ts_recent,
-                                                              uint32_t space, uint8_t *blk,
-                                                              bool may_trace)
+                                                              tw_reqsk *r, tw_socket *l,
+                                                              uint32_t ts_recent, uint32_t space,
+                                                              uint8_t *blk, bool may_trace)
 {
     assert(c->st == st); /* (given apart: the caller's, in a register) */
+    assert(c->state == TW_STATE_CLOSED); /* (req_promote: SYN-RECEIVED's store is here) */
     if (third_ack_ok(c, s, h, usual, ts_recent, space)) {
         /* Not held: third_ack changes one deadline (the RTO, not started, is stopped),
-           told to the wheel as it is made. It takes c to ESTABLISHED. */
-        third_ack(st, c, s, h, l, blk, may_trace);
+           told to the wheel as it is made. It takes c to ESTABLISHED before anything
+           reads its state (its listener's queue, tw_listener_enqueue_to, and
+           syn_rcvd_queued's window steps read none; established_from_syn_ka stores
+           ESTABLISHED), so SYN-RECEIVED's store is left out there (measured: lifecycle
+           -1 instr), but for the asserts of the change, which a Debug build makes. */
+#ifndef NDEBUG
+        c->state = TW_STATE_SYN_RCVD;
+#endif
+        third_ack(st, c, s, h, l, r, blk, may_trace); /* (which frees the entry) */
         return;
     }
+    /* The entry's SYN+ACK deadline and the SYN's window, read only here, before the
+       entry is freed (measured: lifecycle -2 instr against req_promote reading them for
+       both ways): the deadline a time while the entry's timer waited unplaced (wheel.h
+       lazy: the usual case), else a tick (placed, or armed again by tw_req_on_timer).
+       req_promote's stop of the timer leaves both as they were (a placed timer's link
+       cleared, never TW_TIMER_LAZY). */
+    tw_time synack_at = r->timer.expires;
+    if (!tw_timer_lazy(&r->timer)) {
+        synack_at = tw_time_of_tick(synack_at);
+    }
+    uint16_t peer_win = r->peer_win;
+    req_free_hashed(st, r, c->hash, true); /* (c counts in l->syn_len, st->nconns) */
+    if (usual && !may_trace) {
+        c->flags &= ~TW_F_CONNECTED; /* (req_promote's, for third_ack alone) */
+    }
+    c->state = TW_STATE_SYN_RCVD;
     s->h = h; /* (for the full steps: the usual third segment's caller left it unset) */
     if (blk) {
         third_blk_back(st, blk);
