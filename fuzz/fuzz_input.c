@@ -1402,8 +1402,22 @@ static void do_recv(node *nd, handle *h, size_t cap)
     h->rx_off += (uint64_t)n;
 }
 
+/* A connect the stack took on a socket in CLOSED starts a new stream both ways: a socket
+   whose attempt failed (reset in SYN-SENT, timed out) starts over (socket.c
+   connect_renew_failed gives its queued bytes back with the ring), so the pattern's
+   offsets start at 0 again, as the peer's new connection's do. */
+static void stream_restart(handle *h)
+{
+    h->tx_off = 0;
+    h->rx_off = 0;
+    h->eof = false;
+}
+
 static void do_connect(node *nd, handle *h, uint32_t addr, uint16_t port, bool fastopen)
 {
+    tw_socket_info was;
+    tw_socket_info_get(h->s, &was);
+    bool closed = was.state == TW_STATE_CLOSED;
     if (fastopen) {
         /* TCP Fast Open (RFC 7413): connect and send; the stream's pattern needs the local
            port, so a socket bound to none sends nothing (a cookie request, or a plain
@@ -1411,14 +1425,18 @@ static void do_connect(node *nd, handle *h, uint32_t addr, uint16_t port, bool f
         tw_socket_info in;
         tw_socket_info_get(h->s, &in);
         size_t len = in.local_port ? 100 : 0;
+        uint64_t base = closed ? 0 : h->tx_off;
         for (size_t i = 0; i < len; i++) {
-            io_buf[i] = pat(nd->addr, in.local_port, port, h->tx_off + i);
+            io_buf[i] = pat(nd->addr, in.local_port, port, base + i);
         }
         tw_ssize n = tw_socket_connect_send(h->s, addr, port, io_buf, len, fz.now);
         CHECK(n <= (tw_ssize)len, "connect_send took %td of %zu bytes", n, len);
         CHECK(n >= 0 || n == TW_ERR_STATE || n == TW_ERR_INVAL || n == TW_ERR_ADDRNOTAVAIL ||
                   n == TW_ERR_ADDRINUSE || n == TW_ERR_NOMEM || n == TW_ERR_LIMIT,
               "connect_send returned %td", n);
+        if (n >= 0 && closed) {
+            stream_restart(h);
+        }
         if (n > 0) {
             h->tx_off += (uint64_t)n;
         }
@@ -1428,6 +1446,9 @@ static void do_connect(node *nd, handle *h, uint32_t addr, uint16_t port, bool f
     CHECK(rc == 0 || rc == TW_ERR_STATE || rc == TW_ERR_INVAL || rc == TW_ERR_ADDRNOTAVAIL ||
               rc == TW_ERR_ADDRINUSE || rc == TW_ERR_NOMEM || rc == TW_ERR_LIMIT,
           "connect returned %d", rc);
+    if (rc == 0 && closed) {
+        stream_restart(h);
+    }
     (void)nd;
 }
 
