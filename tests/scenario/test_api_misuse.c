@@ -754,6 +754,45 @@ static void test_api_connect_after_refused(void **state)
     TW_ASSERT_IDLE(t);
 }
 
+/* RFC 9293 3.10.7.3: a reset in SYN-SENT ends the attempt and with it the data queued
+   for it (SEND in SYN-SENT queues, 3.10.2): a connect() that starts over on the same
+   socket sends only what is written after it (socket.c connect_renew_failed; Linux's
+   tcp_reset purges the write queue). The fuzz harness had assumed the opposite
+   (fuzz_input reproducer connect_again_after_reset_stream_restart). */
+static void test_api_connect_after_refused_drops_queued(void **state)
+{
+    tw_t *t = *state;
+    tw_stack *st = tw_t_stack(t);
+    tw_socket *s;
+    assert_int_equal(tw_socket_open(st, &s), TW_OK);
+    assert_int_equal(tw_socket_set_nodelay(s, true), TW_OK);
+    assert_int_equal(tw_socket_bind(s, LPORT), TW_OK);
+    assert_int_equal(tw_socket_connect(s, PEER, PPORT, tw_t_now(t)), TW_OK);
+    tw_t_seg syn = TW_EXPECT(t, OUT(.flags = TW_SYN, .any = TW_T_ANY_SEQ | TW_T_ANY_ACK |
+                                    TW_T_ANY_WIN | TW_T_ANY_OPTS));
+    assert_int_equal(tw_socket_send(s, "oldbytes", 8, tw_t_now(t)), 8);
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_RST | TW_ACK, .seq = 0, .ack = syn.seq + 1, .win = 0));
+    assert_int_equal(tw_socket_state(s), TW_STATE_CLOSED);
+    assert_int_equal(tw_socket_error(s), TW_ERR_REFUSED);
+    assert_int_equal(tw_socket_connect(s, PEER, PPORT, tw_t_now(t)), TW_OK);
+    syn = TW_EXPECT(t, OUT(.flags = TW_SYN, .any = TW_T_ANY_SEQ | TW_T_ANY_ACK | TW_T_ANY_WIN |
+                                                   TW_T_ANY_OPTS));
+    TW_SEND(t, tw_t_now(t) + TW_MS(10),
+            IN(.flags = TW_SYN | TW_ACK, .seq = 1000, .ack = syn.seq + 1));
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = syn.seq + 1, .ack = 1001, .any = TW_T_ANY_WIN));
+    TW_EXPECT_NOTHING(t); /* (nothing of the first attempt's bytes) */
+    assert_int_equal(tw_socket_send(s, "newbytes", 8, tw_t_now(t)), 8);
+    TW_EXPECT(t, OUT(.flags = TW_ACK | TW_PSH, .seq = syn.seq + 1, .ack = 1001,
+                     .data = "newbytes", .len = 8, .any = TW_T_ANY_WIN));
+    TW_SEND(t, tw_t_now(t) + TW_MS(10), IN(.flags = TW_ACK, .seq = 1001, .ack = syn.seq + 9));
+    assert_int_equal(tw_socket_abort(s, tw_t_now(t)), TW_OK);
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = syn.seq + 9, .ack = 1001,
+                     .any = TW_T_ANY_WIN)); /* (and the handle released) */
+    TW_EXPECT_NOTHING(t);
+    TW_ASSERT_IDLE(t);
+}
+
 /* Ephemeral port exhaustion: with every port of the range (32768-60999, Linux's) taken
    by a connection to one peer's port, the next connect() to it fails with
    TW_ERR_ADDRNOTAVAIL (Linux's EADDRNOTAVAIL), not misuse and with nothing sent; the
@@ -809,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_api_ephemeral_exhaustion),
         TW_T_CASE(test_api_bind_port_owners),
         TW_T_CASE(test_api_connect_after_refused),
+        TW_T_CASE(test_api_connect_after_refused_drops_queued),
         TW_T_CASE(test_api_listen_autobinds),
         TW_T_CASE(test_api_shutdown_listener),
         TW_T_CASE(test_api_fastopen_misuse),
