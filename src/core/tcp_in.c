@@ -929,8 +929,6 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
     }
     /* The entry was found by the segment's 4-tuple, the connection has the same one,
        and both tables have one seed: the lookup's hash serves both. */
-    /* The entry's retransmission deadline, a time while its timer waits unplaced (wheel.h
-       lazy: the usual case), else a tick (placed, or armed again by tw_req_on_timer). */
     if (__builtin_expect(on & TW_REQ_ECN, 0)) {
         tw_ecn_child(c); /* RFC 3168 6.1.1: agreed in the SYN+ACK (counted: in_listen) */
     }
