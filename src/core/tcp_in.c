@@ -927,8 +927,6 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
            with timestamps the ACK's echo times it instead). */
         tw_rtt_sample(c, TW_US((uint32_t)(st->now / TW_US(1)) - r->sent_us));
     }
-    /* The entry was found by the segment's 4-tuple, the connection has the same one,
-       and both tables have one seed: the lookup's hash serves both. */
     if (__builtin_expect(on & TW_REQ_ECN, 0)) {
         tw_ecn_child(c); /* RFC 3168 6.1.1: agreed in the SYN+ACK (counted: in_listen) */
     }
@@ -939,6 +937,8 @@ req_promote_in(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool u
     } else if (r->timer.pprev) {
         tw_wheel_cancel_placed(&st->wheel, &r->timer);
     }
+    /* The entry was found by the segment's 4-tuple, the connection has the same one,
+       and both tables have one seed: the lookup's hash serves both. */
     /* tw_conn_hash_hashed's steps without its test (a child just made is in no table; its
        flag is set above): c takes the entry's place in its chain, of the same 4-tuple
        (the table's count and size as they were), with the stack in a register (the
