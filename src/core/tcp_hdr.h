@@ -265,15 +265,8 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        bounds in one compare there, so no packet pays for the lower one twice). */
     /* Version 4 without options, and the TOS byte 0: a packet with a DS field or an ECN
        mark (RFC 3168 5: ECT from an ECN connection's peer, CE from a router) takes the
-       full parsers, which hand the ECN field to TCP (stack.c tw_stack_input_slow). The
-       two bytes in one compare, as the version's byte alone was (no instruction more). */
-    uint16_t vt_raw;
-    memcpy(&vt_raw, pkt, 2);
-    if (vt_raw != (tw_cksum_little_endian() ? 0x0045u : 0x4500u)) {
-        return false;
-    }
-    uint16_t total_raw;
-    memcpy(&total_raw, pkt + 2, 2);
+       full parsers, which hand the ECN field to TCP (stack.c tw_stack_input_slow). */
+    const uint16_t vt_usual = tw_cksum_little_endian() ? 0x0045u : 0x4500u;
     /* The flags and fragment offset, the TTL and the protocol as they lie (bytes 6-9):
        MF and the offset (0x3fff in network order) and the protocol's byte kept, the TTL
        masked off, against TCP's protocol in the same test as the destination's below,
@@ -290,22 +283,33 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     /* The total length, usually the packet's own (`rest` + both headers, under 65536:
        tw_stack_input), asked as it lies against that length swapped: then the room
        after both headers is `rest` itself (measured: lifecycle -7 instr against
-       swapping and widening the total on every packet). Else (link padding after the
-       datagram, or a short packet) TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= the
-       packet's length in one unsigned compare (the length is at least that; a short
-       total wraps to a large difference), and the packet is taken as the total says,
-       for the caller too (*restp: a failure below hands the full parsers the datagram
-       without its padding, which they ignore anyway; kept in the caller's own variable,
-       the usual case then keeps no second copy of the length). */
-    uint16_t len16 = (uint16_t)(rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
-    uint16_t len_raw = tw_cksum_little_endian() ? __builtin_bswap16(len16) : len16;
-    if (__builtin_expect(total_raw != len_raw, 0)) {
+       swapping and widening the total on every packet). It is asked with the version
+       and TOS bytes before it, the header's first word as it lies against the usual
+       packet's (the length with the constant bytes added, byte-swapped), in one compare
+       (measured: lifecycle -13 instr against the two apart). Else the version and TOS
+       are asked alone, then (link padding after the datagram, or a short packet) TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN <= total <= the packet's length in
+       one unsigned compare (the length is at least that; a short total wraps to a large
+       difference), and the packet is taken as the total says, for the caller too
+       (*restp: a failure below hands the full parsers the datagram without its padding,
+       which they ignore anyway; kept in the caller's own variable, the usual case then
+       keeps no second copy of the length). */
+    uint32_t w0_be = UINT32_C(0x45000000) + (uint32_t)rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
+    uint32_t w0_usual = tw_cksum_little_endian() ? __builtin_bswap32(w0_be) : w0_be;
+    uint32_t w0_raw;
+    memcpy(&w0_raw, pkt, 4);
+    if (__builtin_expect(w0_raw != w0_usual, 0)) {
+        uint16_t vt_raw;
+        memcpy(&vt_raw, pkt, 2);
+        if (vt_raw != vt_usual) {
+            return false;
+        }
         size_t r2 = (size_t)tw_get16(pkt + 2) - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
         if (r2 > rest) {
             return false;
         }
         rest = r2;
         *restp = r2;
+        w0_usual = w0_raw;
     }
     size_t room = rest;
     /* MF or an offset (a fragment), another protocol, or another destination: one test */
@@ -346,17 +350,22 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        16-bit words, add up to 6 + (total - 20), which one's-complement arithmetic (modulo
        0xffff, RFC 1071 2) makes total + 0xfff1: the IPv4 total length field as it lies
        plus that constant in memory order, no byte swap (the word order does not matter,
-       RFC 1071 2(B)). The payload starts at a multiple of 4, so its sum joins without a
-       swap. */
+       RFC 1071 2(B)). The total is taken with the version and TOS bytes before it, the
+       header's first word as it lies (w0_usual: the packet's own), as a 32-bit number:
+       its two 16-bit halves add up to the total plus 0x4500 (0x0045 in memory order;
+       2^16 = 1 modulo 0xffff), so the constant is 0xfff1 - 0x4500 = 0xbaf1 in memory
+       order, and the word the first compare made serves as the length's with no other
+       step. The payload starts at a multiple of 4, so its sum joins without a swap. */
     _Static_assert(TW_IPPROTO_TCP - TW_IPV4_HDR_LEN + 0xffff == 0xfff1, "pseudo-header");
-    const uint8_t phk[2] = {0xff, 0xf1};
+    _Static_assert(0xfff1 - 0x4500 == 0xbaf1, "pseudo-header less version and TOS");
+    const uint8_t phk[2] = {0xba, 0xf1};
     uint16_t phk_w;
     memcpy(&phk_w, phk, 2);
     if (!tw_cksum_native_ok_nz(tw_cksum_native_ip20(pkt))) { /* (pkt[0] is 0x45) */
         return false;
     }
     uint64_t addrs = tw_cksum_load64(pkt + 12);
-    uint32_t len_proto = (uint32_t)total_raw + phk_w;
+    uint64_t len_proto = (uint64_t)w0_usual + phk_w;
     /* (the usual lengths, timestamps and a SYN's options, constants: one carry chain,
        no jump into the adds) */
     uint64_t sum;
