@@ -130,12 +130,12 @@ _Static_assert(offsetof(struct tw_socket, kind) >= WIDE_FLAGS &&
                "tw_conn_open_wide's runs (its zeros: 0, 64, 128 to 223, 352 to 463)");
 #endif
 /* A promoted child's three more runs (TW_CONN_CHILD_PROMOTED): h alone in the first (its
-   link and the key), then SND.MAX, SND.WL1, SND.WL2, SND.BUF_SEQ and SND.WND,
+   link and the key), then SND.MAX, SND.WL2, SND.WL1, SND.BUF_SEQ and SND.WND,
    MAX.SND.WND, IRS, RCV.NXT right after the flags run. */
 _Static_assert(TW_CONN_LINK_END == 16 && offsetof(struct tw_socket, timer) == TW_CONN_LINK_END &&
                    offsetof(struct tw_socket, snd_max) == TMPL_FLAGS + 16 &&
-                   offsetof(struct tw_socket, snd_wl1) == TMPL_FLAGS + 20 &&
-                   offsetof(struct tw_socket, snd_wl2) == TMPL_FLAGS + 24 &&
+                   offsetof(struct tw_socket, snd_wl2) == TMPL_FLAGS + 20 &&
+                   offsetof(struct tw_socket, snd_wl1) == TMPL_FLAGS + 24 &&
                    offsetof(struct tw_socket, snd_buf_seq) == TMPL_FLAGS + 28 &&
                    offsetof(struct tw_socket, snd_wnd) == TMPL_FLAGS + 32 &&
                    offsetof(struct tw_socket, max_snd_wnd) == TMPL_FLAGS + 36 &&

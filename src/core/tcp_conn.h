@@ -124,7 +124,9 @@ struct tw_socket {
     uint32_t flags;
 
     /* send sequence variables (RFC 9293 3.3.1) */
-    tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_buf_seq;
+    /* (SND.WL2 before SND.WL1, as tw_seg's SEG.ACK and SEG.SEQ they are set from in one
+       copy: tcp_in.c syn_rcvd_queued_in) */
+    tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl2, snd_wl1, snd_buf_seq;
     uint32_t snd_wnd, max_snd_wnd;
     /* receive sequence variables */
     tw_seq irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
@@ -523,7 +525,9 @@ typedef struct tw_seg {
     const tw_tcp_hdr *h;
     uint32_t raddr;     /* set only when no connection was found: only the steps for
                            such a segment read it (tcp_in.c seg_init) */
-    tw_seq seq, ack;
+    /* SEG.ACK before SEG.SEQ, the header's second field first: as a little-endian host's
+       one swap of the two leaves them (tcp_hdr.h tw_get32x2_rev, tw_tcp_usual ack_seq) */
+    tw_seq ack, seq;
     uint32_t len;       /* SEG.LEN as it came (tw_seg_len), before any trimming: set
                            only for the steps that read it (in_synchronized, req_checks;
                            the usual segment's short paths never do) */
