@@ -150,6 +150,8 @@ _Static_assert(TW_CONN_ST_AT % 16 == 0 && offsetof(struct tw_socket, ack_next) =
                    (TW_CONN_ST_AT + 16 <= TMPL_RTO || TW_CONN_ST_AT >= TMPL_RTO + 16),
                "st and ack_next, a run of their own before the deadlines");
 
+const tw_socket tw_conn_none; /* (all zero: tcp_conn.h) */
+
 void tw_conn_tmpl_init(tw_stack *st)
 {
     struct tw_socket c;
@@ -380,7 +382,7 @@ static inline __attribute__((always_inline)) void unhash(tw_socket *c)
         tw_htab_remove(&c->st->conns, &c->h);
         c->flags &= ~TW_F_HASHED;
         if (c->st->last_conn == c) {
-            c->st->last_conn = NULL; /* it may be freed, and its key reused by another */
+            c->st->last_conn = TW_CONN_NONE; /* it may be freed, its key reused by another */
         }
     }
 }
@@ -472,7 +474,7 @@ __attribute__((noinline)) int tw_conn_free_full(tw_socket *c)
     if (f & TW_F_HASHED) {
         tw_htab_remove(&st->conns, &c->h);
         if (st->last_conn == c) {
-            st->last_conn = NULL; /* its key may be reused by another */
+            st->last_conn = TW_CONN_NONE; /* its key may be reused by another */
         }
     }
     if (f & TW_F_COUNTED) {

@@ -275,6 +275,16 @@ struct tw_socket {
     uint32_t out_addr[2];
 };
 
+/* The connection lookup's cache when it holds no connection (stack.h last_conn): all
+   zero, in state CLOSED, its key 0, which no connection has (its ports are never 0,
+   tw_tcp_input_usual), and never in the table; so the usual packet's lookup compares the
+   cache's key with no NULL test first (measured: lifecycle -8 instr). A segment whose
+   key is 0 (from 0.0.0.0, both ports 0) finds it there; the usual packet's function
+   hands it to the full parsers (tcp_in.c in_conn_sum, the one way such a segment gets
+   there), whose lookup passes it over (conn_find) and which drop it. Never written. */
+extern const tw_socket tw_conn_none;
+#define TW_CONN_NONE ((tw_socket *)&tw_conn_none)
+
 /* l->syn_plain_below for the listener's backlog and the stack's st->syn_plain (listen(),
    and for every listener when st->syn_plain turns false: tw_stack_syn_plain_off). */
 static inline void tw_listener_syn_plain_set(struct tw_socket *l)

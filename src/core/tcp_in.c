@@ -4157,7 +4157,9 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
                                                             bool may_trace, const tw_tcp_usual *u,
                                                             uint64_t sum, usual_end *end)
 {
-    assert(c->st == st && (may_trace || !st->cfg.trace) && (!u || !may_trace));
+    /* (the empty cache's entry, no stack's, only with `u`: see below) */
+    assert((c->st == st || (u && c == TW_CONN_NONE)) && (may_trace || !st->cfg.trace) &&
+           (!u || !may_trace));
     if (may_trace) {
         tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     }
@@ -4210,6 +4212,12 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
     }
     if (done >= 0) {
         return done;
+    }
+    /* The empty cache's entry (conn_find: key 0, state CLOSED, so that none of the
+       states' ways above took it): the full parsers, before anything is done or counted.
+       (Only the usual packet's function can be given it, `u` set.) */
+    if (u && __builtin_expect(c == TW_CONN_NONE, 0)) {
+        return false;
     }
     if (u && !closing && !usual_sum_ok(st, s, u, sum)) {
         return false;
@@ -4373,13 +4381,17 @@ static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint6
    (stack.h last_conn, then last_req): exact, since the cached connection and entry are
    in the table (each is dropped when it leaves it) and keys in the table are unique.
    The connection found, or NULL with *rq the SYN queue entry found (the table holds
-   both: stack.h conns) or NULL. */
+   both: stack.h conns) or NULL. `usual`: for the usual packet's function, which may be
+   given the empty cache's entry (tcp_conn.h TW_CONN_NONE, key 0), and gives its segment
+   to the full parsers there (in_conn_sum); else that entry is passed over. */
 static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
-                                                               uint64_t key, tw_hnode **rq)
+                                                               uint64_t key, tw_hnode **rq,
+                                                               bool usual)
 {
     tw_socket *c = st->last_conn;
     *rq = NULL;
-    if (c && c->h.key == key) {
+    assert(c != NULL);
+    if (c->h.key == key && (usual || c != TW_CONN_NONE)) {
         return &c->h;
     }
     /* The SYN queue entry last made, the next segment's of a passive open (stack.h
@@ -4431,7 +4443,7 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
     s.data = h->payload;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     tw_hnode *rq;
-    tw_hnode *n = conn_find(st, &s, key, &rq);
+    tw_hnode *n = conn_find(st, &s, key, &rq, false);
     if (__builtin_expect(st->rx_ce, 0) && n) {
         in_ce((tw_socket *)n, &s);
     }
@@ -4491,7 +4503,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->ack_seq, s->flags, s->data_len,
              false);
     tw_hnode *rq;
-    tw_hnode *n = conn_find(st, s, key, &rq);
+    tw_hnode *n = conn_find(st, s, key, &rq, true);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
        A connection's peer passed the first when the connection was made (a SYN's source
