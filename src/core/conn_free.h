@@ -115,7 +115,7 @@ static inline __attribute__((always_inline)) int tw_conn_free_in_as(tw_stack *st
         bool shrink = tw_htab_unlink_in(&st->conns, &c->h, c->hash);
         /* (most often: the connection's last segment was the stack's last one) */
         if (found || __builtin_expect(st->last_conn == c, 1)) {
-            st->last_conn = NULL;
+            st->last_conn = TW_CONN_NONE;
         }
         if (__builtin_expect(shrink, 0)) {
             return tw_conn_free_end_shrink(st, c, f);

@@ -231,6 +231,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     if (!st) {
         return TW_ERR_NOMEM;
     }
+    st->last_conn = TW_CONN_NONE; /* (no connection cached: tcp_conn.h) */
     st->mem = mem; /* already counts the stack itself */
     for (size_t i = 0; i < 65536 / TW_LISTEN_LEAF; i++) {
         st->listen[i] = (tw_listen_leaf *)&tw_listen_leaf_none; /* (no listener: stack.h) */

@@ -134,7 +134,8 @@ struct tw_stack {
        req_promote). A 4-tuple has one entry of either kind at most. */
     tw_htab conns;
     /* The connection the last lookup of a segment found in conns (tcp_in.c), or the last
-       one put in it (tw_conn_hash), NULL once it leaves the table (tw_conn_unhash): a bulk
+       one put in it (tw_conn_hash), TW_CONN_NONE (never NULL: tcp_conn.h) once it leaves
+       the table (tw_conn_unhash), and before any: a bulk
        transfer's segments all go to one connection, and comparing its key costs less
        than hashing. */
     struct tw_socket *last_conn;

@@ -130,12 +130,12 @@ _Static_assert(offsetof(struct tw_socket, kind) >= WIDE_FLAGS &&
                "tw_conn_open_wide's runs (its zeros: 0, 64, 128 to 223, 352 to 463)");
 #endif
 /* A promoted child's three more runs (TW_CONN_CHILD_PROMOTED): h alone in the first (its
-   link and the key), then SND.MAX, SND.WL1, SND.WL2, SND.BUF_SEQ and SND.WND,
+   link and the key), then SND.MAX, SND.WL2, SND.WL1, SND.BUF_SEQ and SND.WND,
    MAX.SND.WND, IRS, RCV.NXT right after the flags run. */
 _Static_assert(TW_CONN_LINK_END == 16 && offsetof(struct tw_socket, timer) == TW_CONN_LINK_END &&
                    offsetof(struct tw_socket, snd_max) == TMPL_FLAGS + 16 &&
-                   offsetof(struct tw_socket, snd_wl1) == TMPL_FLAGS + 20 &&
-                   offsetof(struct tw_socket, snd_wl2) == TMPL_FLAGS + 24 &&
+                   offsetof(struct tw_socket, snd_wl2) == TMPL_FLAGS + 20 &&
+                   offsetof(struct tw_socket, snd_wl1) == TMPL_FLAGS + 24 &&
                    offsetof(struct tw_socket, snd_buf_seq) == TMPL_FLAGS + 28 &&
                    offsetof(struct tw_socket, snd_wnd) == TMPL_FLAGS + 32 &&
                    offsetof(struct tw_socket, max_snd_wnd) == TMPL_FLAGS + 36 &&
@@ -149,6 +149,8 @@ _Static_assert(TW_CONN_ST_AT % 16 == 0 && offsetof(struct tw_socket, ack_next) =
                    TW_CONN_ST_AT >= TW_CONN_PROMOTED_END && TW_CONN_ST_AT + 16 <= DEADLINES_AT &&
                    (TW_CONN_ST_AT + 16 <= TMPL_RTO || TW_CONN_ST_AT >= TMPL_RTO + 16),
                "st and ack_next, a run of their own before the deadlines");
+
+const tw_socket tw_conn_none; /* (all zero: tcp_conn.h) */
 
 void tw_conn_tmpl_init(tw_stack *st)
 {
@@ -380,7 +382,7 @@ static inline __attribute__((always_inline)) void unhash(tw_socket *c)
         tw_htab_remove(&c->st->conns, &c->h);
         c->flags &= ~TW_F_HASHED;
         if (c->st->last_conn == c) {
-            c->st->last_conn = NULL; /* it may be freed, and its key reused by another */
+            c->st->last_conn = TW_CONN_NONE; /* it may be freed, its key reused by another */
         }
     }
 }
@@ -472,7 +474,7 @@ __attribute__((noinline)) int tw_conn_free_full(tw_socket *c)
     if (f & TW_F_HASHED) {
         tw_htab_remove(&st->conns, &c->h);
         if (st->last_conn == c) {
-            st->last_conn = NULL; /* its key may be reused by another */
+            st->last_conn = TW_CONN_NONE; /* its key may be reused by another */
         }
     }
     if (f & TW_F_COUNTED) {

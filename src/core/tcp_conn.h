@@ -124,7 +124,9 @@ struct tw_socket {
     uint32_t flags;
 
     /* send sequence variables (RFC 9293 3.3.1) */
-    tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, snd_buf_seq;
+    /* (SND.WL2 before SND.WL1, as tw_seg's SEG.ACK and SEG.SEQ they are set from in one
+       copy: tcp_in.c syn_rcvd_queued_in) */
+    tw_seq iss, snd_una, snd_nxt, snd_max, snd_wl2, snd_wl1, snd_buf_seq;
     uint32_t snd_wnd, max_snd_wnd;
     /* receive sequence variables */
     tw_seq irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
@@ -272,6 +274,16 @@ struct tw_socket {
     uint64_t out_asum;
     uint32_t out_addr[2];
 };
+
+/* The connection lookup's cache when it holds no connection (stack.h last_conn): all
+   zero, in state CLOSED, its key 0, which no connection has (its ports are never 0,
+   tw_tcp_input_usual), and never in the table; so the usual packet's lookup compares the
+   cache's key with no NULL test first (measured: lifecycle -8 instr). A segment whose
+   key is 0 (from 0.0.0.0, both ports 0) finds it there; the usual packet's function
+   hands it to the full parsers (tcp_in.c in_conn_sum, the one way such a segment gets
+   there), whose lookup passes it over (conn_find) and which drop it. Never written. */
+extern const tw_socket tw_conn_none;
+#define TW_CONN_NONE ((tw_socket *)&tw_conn_none)
 
 /* l->syn_plain_below for the listener's backlog and the stack's st->syn_plain (listen(),
    and for every listener when st->syn_plain turns false: tw_stack_syn_plain_off). */
@@ -523,7 +535,9 @@ typedef struct tw_seg {
     const tw_tcp_hdr *h;
     uint32_t raddr;     /* set only when no connection was found: only the steps for
                            such a segment read it (tcp_in.c seg_init) */
-    tw_seq seq, ack;
+    /* SEG.ACK before SEG.SEQ, the header's second field first: as a little-endian host's
+       one swap of the two leaves them (tcp_hdr.h tw_get32x2_rev, tw_tcp_usual ack_seq) */
+    tw_seq ack, seq;
     uint32_t len;       /* SEG.LEN as it came (tw_seg_len), before any trimming: set
                            only for the steps that read it (in_synchronized, req_checks;
                            the usual segment's short paths never do) */

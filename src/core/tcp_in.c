@@ -2546,10 +2546,10 @@ static inline __attribute__((always_inline)) void syn_rcvd_queued_in(tw_stack *s
     c->snd_wnd = (uint32_t)h->win << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     /* SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK: side by side in both, one 8-byte copy */
-    _Static_assert(offsetof(tw_socket, snd_wl2) == offsetof(tw_socket, snd_wl1) + 4 &&
-                       offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4,
-                   "wl1/wl2, seq/ack");
-    memcpy(&c->snd_wl1, &s->seq, 8);
+    _Static_assert(offsetof(tw_socket, snd_wl1) == offsetof(tw_socket, snd_wl2) + 4 &&
+                       offsetof(tw_seg, seq) == offsetof(tw_seg, ack) + 4,
+                   "wl2/wl1, ack/seq");
+    memcpy(&c->snd_wl2, &s->ack, 8);
     /* (an unaccepted child has no FIN queued: nobody could shut it) */
     assert(!child || (l && !(c->flags & TW_F_FIN_QUEUED)));
     established_from_syn_in(st, c, !child, may_trace, child, c->snd_una);
@@ -4155,7 +4155,9 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
                                                             bool may_trace, const tw_tcp_usual *u,
                                                             uint64_t sum, usual_end *end)
 {
-    assert(c->st == st && (may_trace || !st->cfg.trace) && (!u || !may_trace));
+    /* (the empty cache's entry, no stack's, only with `u`: see below) */
+    assert((c->st == st || (u && c == TW_CONN_NONE)) && (may_trace || !st->cfg.trace) &&
+           (!u || !may_trace));
     if (may_trace) {
         tw_trace_conn(st, TW_TRACE_SEG_IN, c, &s->sum, TW_STATE_CLOSED);
     }
@@ -4209,6 +4211,12 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
     if (done >= 0) {
         return done;
     }
+    /* The empty cache's entry (conn_find: key 0, state CLOSED, so that none of the
+       states' ways above took it): the full parsers, before anything is done or counted.
+       (Only the usual packet's function can be given it, `u` set.) */
+    if (u && __builtin_expect(c == TW_CONN_NONE, 0)) {
+        return false;
+    }
     if (u && !closing && !usual_sum_ok(st, s, u, sum)) {
         return false;
     }
@@ -4239,11 +4247,11 @@ static inline __attribute__((always_inline)) bool in_conn(tw_stack *st, tw_socke
    apart (tw_tcp_input_usual leaves it out of `h`). s->h itself is left to the caller,
    set before s goes to a step out of line: the inline ones (fast_ok, fast_do, in_conn's
    own) take `h` apart, and the usual packet's function then never stores it. */
-/* (`seq_ack`: SEG.SEQ and SEG.ACK as two uint32_t side by side lie in memory, tcp_hdr.h
-   tw_get32x2, stored as they are: one 8-byte store) */
+/* (`ack_seq`: SEG.ACK and SEG.SEQ as two uint32_t side by side lie in memory, tcp_hdr.h
+   tw_get32x2_rev, stored as they are: one 8-byte store) */
 static inline __attribute__((always_inline)) void
 seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint32_t ports,
-         uint64_t seq_ack, uint8_t flags, uint32_t data_len, bool may_trace)
+         uint64_t ack_seq, uint8_t flags, uint32_t data_len, bool may_trace)
 {
 #ifndef NDEBUG
     s->h = NULL; /* (unset: see above) */
@@ -4254,9 +4262,9 @@ seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint3
        read it (in_listen, in_cookie_ack, in_closed's reply, all after
        input_demux_in's lookups, which assert it; for a known connection it is c->raddr),
        so the usual packet's function stores it only then. */
-    _Static_assert(offsetof(tw_seg, ack) == offsetof(tw_seg, seq) + 4 && sizeof(tw_seq) == 4,
-                   "seq, ack");
-    memcpy(&s->seq, &seq_ack, 8);
+    _Static_assert(offsetof(tw_seg, seq) == offsetof(tw_seg, ack) + 4 && sizeof(tw_seq) == 4,
+                   "ack, seq");
+    memcpy(&s->ack, &ack_seq, 8);
     s->flags = flags;
     /* s->data as s->raddr (above): left to the caller, read only with data (data_len),
        which the usual packet's function stores where it has some */
@@ -4275,8 +4283,8 @@ seg_init(tw_seg *s, const tw_stack *st, const tw_tcp_hdr *h, uint32_t src, uint3
         tw_tcp_opts_usual_fill(&th.o);
         tw_tcp_usual_ports(&th, ports);
         uint32_t sa[2];
-        memcpy(sa, &seq_ack, 8);
-        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, sa[0], sa[1], data_len, flags);
+        memcpy(sa, &ack_seq, 8);
+        tw_conn_fill_summary_as(&s->sum, &th, src, st->cfg.addr, sa[1], sa[0], data_len, flags);
         s->sum.ip_ecn = st->rx_ce ? 3u : 0u; /* (a CE mark: the only ECN field TCP is given) */
     }
 }
@@ -4371,13 +4379,17 @@ static __attribute__((noinline)) void input_demux(tw_stack *st, tw_seg *s, uint6
    (stack.h last_conn, then last_req): exact, since the cached connection and entry are
    in the table (each is dropped when it leaves it) and keys in the table are unique.
    The connection found, or NULL with *rq the SYN queue entry found (the table holds
-   both: stack.h conns) or NULL. */
+   both: stack.h conns) or NULL. `usual`: for the usual packet's function, which may be
+   given the empty cache's entry (tcp_conn.h TW_CONN_NONE, key 0), and gives its segment
+   to the full parsers there (in_conn_sum); else that entry is passed over. */
 static inline __attribute__((always_inline)) tw_hnode *conn_find(tw_stack *st, tw_seg *s,
-                                                               uint64_t key, tw_hnode **rq)
+                                                               uint64_t key, tw_hnode **rq,
+                                                               bool usual)
 {
     tw_socket *c = st->last_conn;
     *rq = NULL;
-    if (c && c->h.key == key) {
+    assert(c != NULL);
+    if (c->h.key == key && (usual || c != TW_CONN_NONE)) {
         return &c->h;
     }
     /* The SYN queue entry last made, the next segment's of a passive open (stack.h
@@ -4419,17 +4431,17 @@ static __attribute__((noinline, cold)) void in_ce(tw_socket *c, const tw_seg *s)
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src)
 {
     tw_seg s;
-    uint64_t seq_ack;
-    _Static_assert(offsetof(tw_tcp_hdr, ack) == offsetof(tw_tcp_hdr, seq) + 4, "seq, ack");
-    memcpy(&seq_ack, &h->seq, 8);
-    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, seq_ack, h->flags, h->payload_len,
+    uint64_t ack_seq;
+    const uint32_t as[2] = {h->ack, h->seq}; /* (seg_init's order) */
+    memcpy(&ack_seq, as, 8);
+    seg_init(&s, st, h, src, (uint32_t)h->sport << 16 | h->dport, ack_seq, h->flags, h->payload_len,
              true);
     s.h = h;
     s.raddr = src;
     s.data = h->payload;
     uint64_t key = tw_tuple_key(src, h->sport, h->dport);
     tw_hnode *rq;
-    tw_hnode *n = conn_find(st, &s, key, &rq);
+    tw_hnode *n = conn_find(st, &s, key, &rq, false);
     if (__builtin_expect(st->rx_ce, 0) && n) {
         in_ce((tw_socket *)n, &s);
     }
@@ -4486,10 +4498,10 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint64_t key = u->key; /* tw_tuple_key */
     uint64_t sum = u->tcp_sum;
     /* (its flags and payload length: there already, the parse put them there) */
-    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->seq_ack, s->flags, s->data_len,
+    seg_init(s, st, h, (uint32_t)(key >> 32), (uint32_t)key, u->ack_seq, s->flags, s->data_len,
              false);
     tw_hnode *rq;
-    tw_hnode *n = conn_find(st, s, key, &rq);
+    tw_hnode *n = conn_find(st, s, key, &rq, true);
     tw_socket *c = (tw_socket *)n;
     /* RFC 1122 3.2.1.3 and the zero ports, the tests tw_tcp_parse_usual_part leaves out.
        A connection's peer passed the first when the connection was made (a SYN's source

@@ -544,7 +544,7 @@ static __attribute__((noinline)) int make_end_rare(tw_socket *c, uint32_t i, uin
     }
     c->flags &= ~TW_F_HASHED;
     if (st->last_conn == c) {
-        st->last_conn = NULL;
+        st->last_conn = TW_CONN_NONE;
     }
     tw_conn_free(c);
     return 0;
@@ -674,7 +674,7 @@ static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_soc
             return make_end_rare(c, i, h, true, ack, t->win);
         }
         if (cached || __builtin_expect(st->last_conn == c, 1)) {
-            st->last_conn = NULL;
+            st->last_conn = TW_CONN_NONE;
         }
     }
     /* (c taken out of st->conns above; its timer not held: tw_timewait_enter_ack asserts it,

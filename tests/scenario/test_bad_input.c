@@ -568,6 +568,79 @@ static void test_tx_packets_counts_segments_and_icmp(void **state)
     assert_int_equal(tw_t_counter(t, TW_CNT_TX_PACKETS), segs + 2);
 }
 
+/* A packet of the usual layout (NOP, NOP, timestamps: the usual parse's in-place way,
+   tcp_hdr.h) from 0.0.0.0 with both ports 0: its 4-tuple key is 0, the key of the
+   connection lookup's empty cache (tcp_conn.h TW_CONN_NONE), which the usual packet's
+   function hands to the full parsers: dropped as a bad source like any other, before
+   any connection (the cache empty since the stack's start) and after one has gone. A
+   reserved bit in the data offset's byte (RFC 9293 3.1) takes the usual lengths' other
+   way (tcp_hdr.h) and is ignored: the data is taken as without it. */
+static size_t usual_layout(uint8_t *p, uint32_t seq, uint32_t ack)
+{
+    size_t n = base_packet(p, seq, ack);
+    uint8_t ts[8];
+    memcpy(ts, p + OPT + 2, 8); /* (tw_t_build's timestamp option first: kind, length) */
+    assert_int_equal(p[OPT], 8);
+    p[OPT] = 1;
+    p[OPT + 1] = 1;
+    p[OPT + 2] = 8;
+    p[OPT + 3] = 10;
+    memcpy(p + OPT + 4, ts, 8);
+    tw_t_fix_csums(p, n);
+    return n;
+}
+
+static void zero_key_packet(tw_t *t)
+{
+    uint8_t p[100];
+    size_t n = usual_layout(p, 5, 6);
+    put32(p + IP + 12, 0);
+    put16(p + TCP, 0);
+    put16(p + TCP + 2, 0);
+    tw_t_fix_csums(p, n);
+    uint64_t bad = tw_t_counter(t, TW_CNT_IP_RX_BAD_SRC);
+    uint64_t segs = tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS);
+    tw_t_send_raw(t, tw_t_now(t), p, n);
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_t_counter(t, TW_CNT_IP_RX_BAD_SRC), bad + 1);
+    assert_int_equal(tw_t_counter(t, TW_CNT_TCP_RX_SEGMENTS), segs);
+}
+
+static void key_zero_and_reserved_bits(tw_t *t)
+{
+    zero_key_packet(t);
+    uint32_t y;
+    tw_socket *c = TW_PASSIVE_OPEN(t, PEER_ISS, &y);
+    uint32_t u = y + 1, v = PEER_ISS + 1;
+    uint8_t p[100];
+    char b[16];
+    size_t n = usual_layout(p, v, u);
+    tw_t_send_raw(t, tw_t_now(t), p, n);
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v + 8, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    zero_key_packet(t); /* (the connection cached) */
+    n = usual_layout(p, v + 8, u);
+    p[TCP + 12] |= 0x0e; /* (the reserved bits) */
+    tw_t_fix_csums(p, n);
+    tw_t_send_raw(t, tw_t_now(t), p, n);
+    TW_EXPECT(t, OUT(.flags = TW_ACK, .seq = u, .ack = v + 16, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    assert_int_equal(tw_socket_recv(c, b, sizeof b, tw_t_now(t)), 16);
+    assert_memory_equal(b, "GOODDATAGOODDATA", 16);
+    tw_socket_abort(c, tw_t_now(t));
+    TW_EXPECT(t, OUT(.flags = TW_RST | TW_ACK, .seq = u, .ack = v + 16, .win = 65535));
+    TW_EXPECT_NOTHING(t);
+    zero_key_packet(t); /* (the cache emptied by the connection's end) */
+    TW_ASSERT_IDLE(t);
+}
+
+/* (untraced too: a traced stack's packets take the full parsers alone) */
+static void test_r08_usual_layout_key_zero_and_reserved_bits(void **state)
+{
+    (void)state;
+    tw_t_traced_and_untraced(key_zero_and_reserved_bits);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +652,7 @@ int main(void)
         TW_T_CASE(test_r08_corrupt_first_data_with_block_on_free_list),
         TW_T_CASE(test_r08_bad_syn_at_listener_creates_nothing),
         TW_T_CASE(test_tx_packets_counts_segments_and_icmp),
+        cmocka_unit_test(test_r08_usual_layout_key_zero_and_reserved_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
