@@ -287,6 +287,14 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
             s->syn_wnd = tw_syn_wnd(s->rcvbuf_cap);
             tw_listener_mss_set(s);
             tw_conn_set_state(s, TW_STATE_LISTEN);
+            /* A listener carries no data: its object's parked blocks, if any, go back
+               (tcp_conn.h tw_conn_rings_kept), as a listener holds none otherwise. */
+            if (s->snd.cap == 0) {
+                tw_conn_ring_free(s->st, &s->snd);
+            }
+            if (s->rcv.cap == 0) {
+                tw_conn_ring_free(s->st, &s->rcv);
+            }
         }
     }
     leave(s->st);
@@ -867,15 +875,16 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
 static inline uint8_t *send_dst(tw_socket *s, uint32_t n)
 {
     tw_ring *r = &s->snd;
-    if (!r->buf) {
-        /* The first write (a ring without a block is empty: its block was never made or
+    if (r->cap == 0) {
+        /* The first write (a ring without capacity is empty: its block was never made or
            was given back with its bytes, tw_conn_ring_free, which zeroes the capacity
-           too): the block starts at head 0, so the bytes go in at its front, with no
-           position or wrap to work out. */
-        assert(r->cap == 0);
+           too, or is parked, tcp_conn.h tw_conn_rings_kept): the block starts at head 0,
+           so the bytes go in at its front, with no position or wrap to work out. */
         if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
-            s->st->mem.cache[TW_MC_RING].head) {
-            r->buf = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            (r->buf || s->st->mem.cache[TW_MC_RING].head)) {
+            if (!r->buf) {
+                r->buf = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            }
             r->cap = TW_MEM_RING_BLOCK;
             r->head = 0;
             return r->buf;
@@ -1026,8 +1035,13 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
        write queued in SYN-SENT, which ends here, neither sets nor clears it, as
        ENTER_NOHOOK's calls) */
     assert(!st->in_call);
-    uint8_t *dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-    s->snd.buf = dst;
+    /* (the ring's parked block, tcp_conn.h tw_conn_rings_kept, else the free list's: the
+       caller asked for one of the two) */
+    uint8_t *dst = s->snd.buf;
+    if (!dst) {
+        dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+        s->snd.buf = dst;
+    }
     s->snd.cap = TW_MEM_RING_BLOCK;
     s->snd.head = 0;
     tw_copy(dst, buf, len);
@@ -1081,9 +1095,10 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                                                                   size_t len, bool extras,
                                                                   bool small)
 {
-    /* The first write of a usual size (a ring without a block is empty, send_dst)
+    /* The first write of a usual size (a ring without capacity is empty, send_dst)
        with the block's room in the limit (TW_MEM_RING_BLOCK <= sndbuf_cap, so the
-       whole write fits: no room to work out, n is len) and a block on the free list:
+       whole write fits: no room to work out, n is len) and a block, the ring's parked
+       one (tcp_conn.h tw_conn_rings_kept) or on the free list:
        send_dst's first case, asked first (a request's or a response's write; a
        bulk sender's ring has its block, and goes on below). */
     tw_stack *st = s->st; /* (kept in a register: the copy's stores may be any object's) */
@@ -1091,9 +1106,9 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
        come from cfg.sndbuf, tw_socket_set_bufsizes and a listener's, each of which
        sets the flag for a smaller one, and auto-tuning only raises them) */
     assert(small || s->sndbuf_cap >= TW_MEM_RING_BLOCK);
-    if (__builtin_expect(!extras && !s->snd.buf && len - 16 <= 48 &&
+    if (__builtin_expect(!extras && s->snd.cap == 0 && len - 16 <= 48 &&
                              (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
-                             st->mem.cache[TW_MC_RING].head,
+                             (s->snd.buf || st->mem.cache[TW_MC_RING].head),
                          1)) {
         return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
     }
@@ -1112,8 +1127,8 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                ways, each with tw_copy's other in-line form, asked only here so that
                16 to 64 bytes pay no test for them (a first write's n is len: the
                whole block's room, more than 128, is in the limit) */
-            if (!extras && !s->snd.buf && (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
-                st->mem.cache[TW_MC_RING].head) {
+            if (!extras && s->snd.cap == 0 && (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
+                (s->snd.buf || st->mem.cache[TW_MC_RING].head)) {
                 return send_first_usual(s, st, buf, n);
             }
             st->in_call = true;

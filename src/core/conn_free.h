@@ -14,6 +14,11 @@
    tw_conn_free_orphan_found_leave.) */
 /* tw_conn_free in every case (its usual one below has its own copy of these steps). */
 int tw_conn_free_full(tw_socket *c);
+/* tw_conn_free_full(c) for the usual case's other ones, which have the stack first, as
+   the usual case's callers pass it: a tail call with the arguments where they are
+   (measured: GCC otherwise moved c to the first argument's register on entry, and the
+   stack out of it, and then made its counts' steps in more instructions). */
+int tw_conn_free_full_as(tw_stack *st, tw_socket *c);
 /* tw_conn_free's end when its usual case left a call to make (rare). */
 int tw_conn_free_end_rare(tw_stack *st, tw_socket *c, bool emptied, bool shrink);
 /* tw_conn_free's end when the connection table is to halve: the port let go of (`f`: the
@@ -51,8 +56,10 @@ static inline __attribute__((always_inline)) int tw_conn_free_in_as(tw_stack *st
     /* The usual case, asked in one go (marked expected): its timer waits unplaced (the
        lazy slot), it is neither a listener nor an unaccepted child, it holds two ring
        blocks of the first size (a capacity means a block: ring_free) and nothing rarer
-       (out-of-order data, SACK scoreboard, options), and the free lists have room for
-       its blocks and for it (the room taken as it is asked: tw_mem_lists_take_room).
+       (out-of-order data, SACK scoreboard, options), the ring list is on (no memory
+       budget: stack.c) and not full (rare: the full case gives the blocks to the
+       allocator, as before), and the connection list has room for it, its blocks kept
+       in it (the room taken as it is asked: tw_mem_list_take_room).
        Its steps then make no call (what they leave to call goes last,
        tw_conn_free_end_rare, which gives c to the room taken here), so that it saves no
        register; every other case is tw_conn_free_full's. */
@@ -62,14 +69,17 @@ static inline __attribute__((always_inline)) int tw_conn_free_in_as(tw_stack *st
                              (!orphan && (f & (TW_F_CHILD | TW_F_LISTENER))) ||
                              c->snd.cap != TW_MEM_RING_BLOCK || c->rcv.cap != TW_MEM_RING_BLOCK ||
                              (c->flags & TW_F_EXTRAS) ||
-                             !tw_mem_lists_take_room(&st->mem.cache[TW_MC_RING], 2,
-                                                     &st->mem.cache[TW_MC_CONN], 1),
+                             !tw_mem_list_has_room(&st->mem.cache[TW_MC_RING]) ||
+                             !tw_mem_list_take_room(&st->mem.cache[TW_MC_CONN], 1),
                          0)) {
         c->flags = f;
-        return tw_conn_free_full(c);
+        return tw_conn_free_full_as(st, c);
     }
-    /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c) */
-    tw_mem_give2_taken(&st->mem, TW_MC_RING, c->snd.buf, c->rcv.buf);
+    /* (tw_conn_free_full's steps, for this case; the comments are there: tcp_conn.c)
+       Its two blocks stay in the object, which goes on the free list with them (mem.h
+       kept_at), and the connection that takes the object next finds them parked in its
+       rings (tcp_conn.h tw_conn_rings_kept): no take from the ring list on its first
+       write or its first data, nor a give here. */
     assert(!unheld || st->timer_held != c);
     if (!unheld && __builtin_expect(st->timer_held == c, 1)) {
         st->timer_held = NULL;

@@ -5,6 +5,7 @@
 #include "core/mem.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -371,6 +372,37 @@ void tw_mem_give_slow(tw_mem *m, enum tw_mem_class cls, void *p, size_t size)
     obj_release(m, c, p, size);
 }
 
+void tw_mem_keep_at(tw_mem *m, size_t a, size_t b)
+{
+    assert(!m->cache[TW_MC_CONN].head && a && b && a < 65536 && b < 65536);
+    m->kept_at[0] = (uint16_t)a;
+    m->kept_at[1] = (uint16_t)b;
+}
+
+/* The blocks connection object p keeps (tw_mem kept_at): counted (`release` false), or
+   returned to the allocator, their pointers cleared. */
+static size_t kept_blocks(tw_mem *m, void *p, bool release)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        if (!m->kept_at[i]) {
+            continue;
+        }
+        void *blk;
+        memcpy(&blk, (uint8_t *)p + m->kept_at[i], sizeof(blk));
+        if (blk) {
+            n++;
+            if (release) {
+                assert(!(m->list_off & (1u << TW_MC_RING)));
+                tw_mem_free(m, blk, TW_MEM_RING_BLOCK); /* (the ring class: no slabs) */
+                blk = NULL;
+                memcpy((uint8_t *)p + m->kept_at[i], &blk, sizeof(blk));
+            }
+        }
+    }
+    return n;
+}
+
 size_t tw_mem_cached(const tw_mem *m)
 {
     size_t n = 0;
@@ -378,6 +410,10 @@ size_t tw_mem_cached(const tw_mem *m)
         const tw_mem_cache *c = &m->cache[i];
         uint32_t listed = (m->list_off & (1u << i)) ? 0u : (uint32_t)TW_MEM_CACHE_MAX - c->room;
         n += (size_t)listed * c->size + (c->spare ? c->spare->bytes : 0);
+    }
+    /* (the blocks the connection list's objects keep: tw_mem kept_at) */
+    for (void *p = m->cache[TW_MC_CONN].head; p; memcpy(&p, p, sizeof(p))) {
+        n += kept_blocks((tw_mem *)m, p, false) * TW_MEM_RING_BLOCK;
     }
     return n;
 }
@@ -396,6 +432,9 @@ void tw_mem_drain(tw_mem *m)
         while (c->head) {
             void *p = c->head;
             memcpy(&c->head, p, sizeof(void *));
+            if (i == TW_MC_CONN) {
+                kept_blocks(m, p, true);
+            }
             obj_release(m, c, p, c->size);
         }
         c->room = (m->list_off & (1u << i)) ? 0u : (uint32_t)TW_MEM_CACHE_MAX;
@@ -426,6 +465,11 @@ void tw_mem_walk(tw_mem *m, enum tw_mem_class cls, void (*fn)(void *obj, void *u
 void tw_mem_release_all(tw_mem *m, enum tw_mem_class cls)
 {
     tw_mem_cache *c = &m->cache[cls];
+    if (cls == TW_MC_CONN) {
+        for (void *p = c->head; p; memcpy(&p, p, sizeof(p))) {
+            kept_blocks(m, p, true);
+        }
+    }
     c->head = NULL;
     c->room = (uint32_t)TW_MEM_CACHE_MAX; /* (an empty list's) */
     while (c->solo) {

@@ -243,6 +243,10 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
            (mem.h) with no test of its own. */
         tw_mem_list_off(&st->mem, TW_MC_RING);
     }
+    /* (a listed connection object may keep its rings' blocks: tcp_conn.h
+       tw_conn_rings_kept) */
+    tw_mem_keep_at(&st->mem, offsetof(struct tw_socket, snd.buf),
+                   offsetof(struct tw_socket, rcv.buf));
     st->cfg = *cfg;
     st->cfg.allocator = NULL; /* copied into st->mem; the caller's struct may go away */
     fill_defaults(&st->cfg);

@@ -193,6 +193,21 @@ void tw_conn_tmpl_init(tw_stack *st)
 
 #if TW_CONN_WIDE
 typedef uint64_t tw_mem_v32 __attribute__((vector_size(32), aligned(1), may_alias));
+typedef int tw_mem_i32x8 __attribute__((vector_size(32)));
+
+_Static_assert(offsetof(struct tw_socket, snd.buf) == WIDE_NEVER + 24 &&
+                   offsetof(struct tw_socket, snd.cap) == WIDE_SNDBUF &&
+                   offsetof(struct tw_socket, snd.head) == WIDE_SNDBUF + 4 &&
+                   offsetof(struct tw_socket, sndbuf_cap) == WIDE_SNDBUF + 12 &&
+                   offsetof(struct tw_socket, rcv.buf) == WIDE_SNDBUF + 16 &&
+                   offsetof(struct tw_socket, rcv.cap) == WIDE_SNDBUF + 24 &&
+                   offsetof(struct tw_socket, rcv.head) == WIDE_SNDBUF + 28 &&
+                   WIDE_NEVER == 0x100 && WIDE_SNDBUF == 0x120,
+               "tw_conn_keep_mask's lanes: the rings' blocks left out");
+__attribute__((aligned(32))) const uint32_t tw_conn_keep_mask[2][8] = {
+    {~0u, ~0u, ~0u, ~0u, ~0u, ~0u, 0, 0}, /* 256: all but snd.buf */
+    {~0u, ~0u, ~0u, ~0u, 0, 0, ~0u, ~0u}, /* 288: all but rcv.buf */
+};
 
 /* tw_conn_init's object (test_tcp_conn.c compares them), each of its 32-byte runs one
    store: of st->conn_wide's, or of zeros, with no 16-byte store of a setting over a
@@ -222,8 +237,12 @@ static inline __attribute__((target("avx2"), always_inline)) void conn_init_wide
     *(tw_mem_v32 *)(void *)(b + WIDE_FLAGS) = t0;
     *(tw_mem_v32 *)(void *)(b + WIDE_MSS) = t1;
     *(tw_mem_v32 *)(void *)(b + WIDE_RTO) = t2;
-    *(tw_mem_v32 *)(void *)(b + WIDE_NEVER) = t3;
-    *(tw_mem_v32 *)(void *)(b + WIDE_SNDBUF) = t4;
+    /* (masked: the rings' blocks kept, parked, tw_conn_rings_kept) */
+    const tw_mem_v32 *mk = (const tw_mem_v32 *)(const void *)tw_conn_keep_mask;
+    __builtin_ia32_maskstored256((tw_mem_i32x8 *)(void *)(b + WIDE_NEVER), (tw_mem_i32x8)mk[0],
+                                 (tw_mem_i32x8)t3);
+    __builtin_ia32_maskstored256((tw_mem_i32x8 *)(void *)(b + WIDE_SNDBUF), (tw_mem_i32x8)mk[1],
+                                 (tw_mem_i32x8)t4);
     *(tw_mem_v32 *)(void *)(b + WIDE_RCVBUF) = t5;
     c->st = st;
 }
@@ -234,6 +253,7 @@ __attribute__((target("avx2"), noinline)) int tw_conn_open_wide(tw_stack *st, tw
         return tw_conn_open_slow(st, out);
     }
     tw_socket *c = tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket));
+    tw_conn_rings_kept(st, c);
     conn_init_wide(st, c);
     c->id = (uint32_t)++st->next_conn_id;
     *out = c;
@@ -263,8 +283,9 @@ int tw_conn_open_narrow(tw_stack *st, tw_socket **out)
     if (__builtin_expect(!st->mem.cache[TW_MC_CONN].head, 0)) {
         return tw_conn_open_slow(st, out);
     }
-    *out = tw_conn_init(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)),
-                        (uint32_t)++st->next_conn_id);
+    tw_socket *c = tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket));
+    tw_conn_rings_kept(st, c);
+    *out = tw_conn_init_as(st, c, (uint32_t)++st->next_conn_id, false, true);
     return 0;
 }
 
@@ -292,13 +313,21 @@ static inline __attribute__((always_inline)) void ring_block_free(tw_stack *st, 
     }
 }
 
+/* The size of ring r's block (r->buf set): its capacity, or a parked block's first size
+   (tcp_conn.h tw_conn_rings_kept). */
+static inline uint32_t ring_block_cap(const tw_ring *r)
+{
+    return r->cap ? r->cap : TW_MEM_RING_BLOCK;
+}
+
 /* A ring without a block has no capacity either (as a new connection's rings): so a
    capacity means a block, and tw_conn_free's usual case and send's first write ask the
-   capacity alone. */
+   capacity alone. (A ring without capacity may have a parked block: tcp_conn.h
+   tw_conn_rings_kept.) */
 static inline void ring_free(tw_stack *st, tw_ring *r)
 {
     if (r->buf) {
-        ring_block_free(st, r->buf, r->cap);
+        ring_block_free(st, r->buf, ring_block_cap(r));
         r->buf = NULL;
         r->cap = 0;
     }
@@ -393,10 +422,10 @@ static inline __attribute__((always_inline)) void unhash(tw_socket *c)
 static __attribute__((noinline)) void rings_free_other(tw_stack *st, tw_socket *c)
 {
     if (c->snd.buf) {
-        ring_block_free(st, c->snd.buf, c->snd.cap);
+        ring_block_free(st, c->snd.buf, ring_block_cap(&c->snd));
     }
     if (c->rcv.buf) {
-        ring_block_free(st, c->rcv.buf, c->rcv.cap);
+        ring_block_free(st, c->rcv.buf, ring_block_cap(&c->rcv));
     }
 }
 
@@ -511,8 +540,20 @@ __attribute__((noinline)) int tw_conn_free_full(tw_socket *c)
         extras_free(st, c);
     }
     c->kind = 0; /* given back: tw_conn_free_all's walk passes it by (mem.h) */
+    /* (its blocks given back above: a listed object keeps none, tw_conn_rings_kept) */
+    c->snd.buf = NULL;
+    c->snd.cap = 0;
+    c->rcv.buf = NULL;
+    c->rcv.cap = 0;
     tw_mem_give(&st->mem, TW_MC_CONN, c, sizeof(*c));
     return tw_stack_trim_if_idle(st);
+}
+
+__attribute__((noinline)) int tw_conn_free_full_as(tw_stack *st, tw_socket *c)
+{
+    assert(st == c->st);
+    (void)st;
+    return tw_conn_free_full(c);
 }
 
 /* tw_conn_free's end when its usual case left a call to make (rare): the port's leaf
@@ -868,6 +909,18 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_socket *c, tw_ring *r, uint3
     if (need > limit) {
         return false;
     }
+    if (r->buf && r->cap == 0) {
+        /* A parked block (tcp_conn.h tw_conn_rings_kept; its ring is empty): the first
+           block, as the one below would be when one does (a limit below one block still
+           gets a whole block); else back, and the larger one made as for a ring without
+           one. */
+        if (need <= TW_MEM_RING_BLOCK) {
+            r->cap = TW_MEM_RING_BLOCK;
+            r->head = 0;
+            return true;
+        }
+        ring_free(st, r);
+    }
     uint32_t ncap = r->cap ? r->cap : TW_MEM_RING_BLOCK;
     while (ncap < need) {
         ncap = ncap > limit / 2 ? limit : ncap * 2;
@@ -880,6 +933,8 @@ __attribute__((noinline)) bool tw_conn_ring_grow(tw_socket *c, tw_ring *r, uint3
     if (ncap > limit && limit >= TW_MEM_RING_BLOCK) {
         ncap = limit;
     }
+    /* (so a capacity is 0 or at least a block: tcp_in.c fast_ok asks it so) */
+    assert(ncap >= TW_MEM_RING_BLOCK);
     uint8_t *nbuf = ring_block_alloc(c, r, ncap);
     if (!nbuf && (!tw_conn_reclaim(c, r) || !(nbuf = ring_block_alloc(c, r, ncap)))) {
         return false;

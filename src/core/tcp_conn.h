@@ -650,6 +650,13 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 #define TW_CONN_WIDE 1
 /* tw_conn_open in full, its object set with 32-byte stores (AVX2: st->conn_wide_on). */
 int tw_conn_open_wide(tw_stack *st, tw_socket **out);
+/* The masks of the masked 32-byte stores (vpmaskmovd, a lane written where its mask's
+   top bit is set) of the runs at 256 (the last two deadlines, the send ring's block)
+   and 288 (the rest of the send ring, its limit, the receive ring but its length):
+   every lane but the rings' blocks, which a listed object keeps, parked
+   (tw_conn_rings_kept).
+   tcp_conn.c checks the layout. */
+extern const uint32_t tw_conn_keep_mask[2][8];
 #else
 #define TW_CONN_WIDE 0
 #endif
@@ -686,13 +693,37 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
 #define TW_CONN_PROMOTED_END (TW_CONN_TMPL_FLAGS + 48)
 /* The last 16 bytes, out_asum and out_addr (tcp_conn.c checks it). */
 #define TW_CONN_OUT_AT offsetof(struct tw_socket, out_asum)
+/* A connection object from the class's free list may keep the two first-size blocks of
+   the rings it had (conn_free.h, the usual free; mem.h kept_at): both or neither, each
+   with its capacity (ring_free: a capacity means a block). Its new connection keeps them
+   parked (tw_conn_init_as `listed`): each ring's block with no capacity (a ring without
+   capacity is empty and has no block, or this one, parked, at head 0), which the ring's
+   first use gives its capacity, where it took a block from the ring list (socket.c
+   send_dst and send_first_usual, tcp_in.c's first data, tw_conn_ring_grow): neither its
+   first write nor its first data takes from the list, and the usual free gives nothing
+   to it. A parked block is the connection's, as any ring's block (ring_free gives it
+   back as a first-size one); a listed object's are its own too, not counted in the ring
+   list's room (mem.h kept_at). Under a memory budget the ring list is off (stack.c), and
+   no object keeps blocks (conn_free.h); under AddressSanitizer the lists are off (mem.h):
+   none is listed. */
+static inline __attribute__((always_inline)) void tw_conn_rings_kept(tw_stack *st,
+                                                                     const tw_socket *c)
+{
+    (void)st;
+    (void)c;
+    assert(c->snd.cap == c->rcv.cap && (c->snd.cap == 0 || c->snd.cap == TW_MEM_RING_BLOCK));
+    assert((c->snd.buf != NULL) == (c->snd.cap != 0) && (c->rcv.buf != NULL) == (c->rcv.cap != 0));
+    assert(!c->snd.buf || !(st->mem.list_off & (1u << TW_MC_RING)));
+}
+
 /* A connection object's first state, c from the class's free list or its slow path.
    `child` (a constant): a passive open's child, whose caller sets flags, local_mss,
    sndbuf_cap and rcvbuf_cap itself from its listener (tcp_in.c new_child): their runs
    of the template are then left zero, not loaded and stored to be overwritten. */
 static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack *st,
                                                                         tw_socket *c,
-                                                                        uint32_t id, unsigned child)
+                                                                        uint32_t id, unsigned child,
+                                                                        bool listed)
 {
 #if TW_CONN_WIDE
     if (child && st->conn_wide_on) {
@@ -720,9 +751,11 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
 #define TW_CONN_CHILD_WIDE_TAIL                                                             \
     "vmovdqu %2, %%ymm1\n\t"                                                               \
     "vmovdqu %3, %%ymm2\n\t"                                                               \
+    "vmovdqu %4, %%ymm3\n\t"                                                               \
     "vmovdqu %%ymm1, 0xe0(%1)\n\t"                                                         \
-    "vmovdqu %%ymm2, 0x100(%1)\n\t"                                                        \
-    "vmovdqu %%ymm0, 0x120(%1)\n\t"                                                        \
+    "vpmaskmovd %%ymm2, %%ymm3, 0x100(%1)\n\t"                                             \
+    "vmovdqu %5, %%ymm3\n\t"                                                               \
+    "vpmaskmovd %%ymm0, %%ymm3, 0x120(%1)\n\t"                                             \
     "vmovdqu %%ymm0, 0x140(%1)\n\t"                                                        \
     "vmovdqu %%ymm0, 0x160(%1)\n\t"                                                        \
     "vmovdqu %%ymm0, 0x180(%1)\n\t"                                                        \
@@ -734,8 +767,9 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
 #define TW_CONN_CHILD_WIDE(zeroing)                                                         \
     __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t" zeroing TW_CONN_CHILD_WIDE_TAIL              \
             : "=m"(*(tw_conn_child_bytes *)(void *)c)                                       \
-            : "r"(c), "m"(tail[0]), "m"(tail[1])                                            \
-            : "xmm0", "xmm1", "xmm2")
+            : "r"(c), "m"(tail[0]), "m"(tail[1]), "m"(tw_conn_keep_mask[0]),               \
+              "m"(tw_conn_keep_mask[1])                                                     \
+            : "xmm0", "xmm1", "xmm2", "xmm3")
         if (child == TW_CONN_CHILD_PROMOTED) {
             /* req_promote's runs (h, 0x30 to 0x60; st's is stored below) left out where
                32-byte stores allow: one store from 0x10 zeroes 0x10 to 0x30, none goes
@@ -761,12 +795,20 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
         }
 #undef TW_CONN_CHILD_WIDE
 #undef TW_CONN_CHILD_WIDE_TAIL
+        if (!listed) {
+            /* (the masked stores left the rings' blocks as they were: a new object's hold
+               nothing yet) */
+            c->snd.buf = NULL;
+            c->rcv.buf = NULL;
+        }
         c->kind = TW_OBJ_CONN;
         c->st = st;
         c->id = id;
         return c;
     }
 #endif
+    /* (a listed object's kept blocks, put back below: tw_conn_rings_kept) */
+    uint8_t *kept_snd = listed ? c->snd.buf : NULL, *kept_rcv = listed ? c->rcv.buf : NULL;
 #if defined(__GNUC__)
     /* The template's runs loaded first, so that their stores below replace the zeroing's
        stores to the same bytes (nothing reads c in between). */
@@ -849,6 +891,10 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
         c->snd_mss = TW_CONN_SND_MSS_FIRST;
         c->rcv_wscale = st->conn_wscale;
     }
+    if (kept_snd) {
+        c->snd.buf = kept_snd; /* (parked: no capacity) */
+        c->rcv.buf = kept_rcv;
+    }
     c->kind = TW_OBJ_CONN;
     c->st = st;
     c->id = id;
@@ -858,7 +904,7 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
 static inline __attribute__((always_inline)) tw_socket *tw_conn_init(tw_stack *st,
                                                                      tw_socket *c, uint32_t id)
 {
-    return tw_conn_init_as(st, c, id, false);
+    return tw_conn_init_as(st, c, id, false, false);
 }
 
 /* tw_conn_alloc with the free list empty. */
@@ -873,8 +919,9 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
     if (!st->mem.cache[TW_MC_CONN].head) {
         return tw_conn_alloc_slow(st, id);
     }
-    return tw_conn_init_as(st, tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket)), id,
-                           child);
+    tw_socket *c = tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket));
+    tw_conn_rings_kept(st, c);
+    return tw_conn_init_as(st, c, id, child, true);
 }
 /* tw_conn_open with the free list empty (tcp_conn.c). */
 int tw_conn_open_slow(tw_stack *st, tw_socket **out);
@@ -1131,7 +1178,8 @@ static inline __attribute__((always_inline)) bool tw_conn_rcv_reserve_in(tw_sock
     }
     return tw_conn_rcv_reserve_slow(c, need);
 }
-/* Release a ring's block (to the stack's free list when it has the first size). */
+/* Release a ring's block (to the stack's free list when it has the first size; a parked
+   one has: tw_conn_rings_kept). */
 void tw_conn_ring_free(tw_stack *st, tw_ring *r);
 /* Under a spent memory budget, give back the blocks of rings that hold nothing (every
    byte acknowledged, or read), other than `busy`: c's own other ring, else (at most once

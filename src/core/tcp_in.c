@@ -143,12 +143,15 @@ static inline __attribute__((always_inline)) void in_promoted(tw_stack *st, tw_s
                                                               uint32_t ts_recent, uint32_t space,
                                                               uint8_t *blk, bool may_trace);
 /* A receive ring's first block that input_unsummed filled with a third segment's text
-   (`blk`), back to the free list when the segment takes the full steps (which copy the
-   text from the packet again) or is dropped. Cold: the usual third segment's goes to its
-   connection (third_ack). */
-static __attribute__((noinline, cold)) void third_blk_back(tw_stack *st, uint8_t *blk)
+   (`blk`) when the segment takes the full steps (which copy the text from the packet
+   again) or is dropped: nothing to do. The block is the parked receive block of the
+   connection object the child takes (the connection free list's first: tcp_conn.h
+   tw_conn_rings_kept), so it stays that object's: listed still, or the child's, whose
+   ring takes its text where it is placed (tw_conn_rcv_reserve: the parked block). */
+static inline void third_blk_back(tw_stack *st, uint8_t *blk)
 {
-    tw_mem_give(&st->mem, TW_MC_RING, blk, TW_MEM_RING_BLOCK);
+    (void)st;
+    (void)blk;
 }
 
 /* A child of listener `l` for the peer of segment `s`, whose 4-tuple's key is `key`
@@ -3811,30 +3814,34 @@ static inline __attribute__((always_inline)) void third_ack(tw_stack *st, tw_soc
             m = n;
         }
         c->rcv_mss = (uint16_t)m;
-        /* (a child's first text: nothing received before, no ring yet) */
-        assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.buf && !c->rcv.cap);
+        /* (a child's first text: nothing received before, no ring yet, or its parked
+           block, tcp_conn.h tw_conn_rings_kept, which is blk when there is one: blk was
+           the parked block of the connection list's first object when input_unsummed
+           looked, and nothing takes or gives a connection object between its look and
+           new_child's take, which is that object: req_input and req_promote_in call
+           neither before it) */
+        assert(c->rcv.len == 0 && c->rcv.head == 0 && !c->rcv.cap);
+        assert(!blk || c->rcv.buf == blk);
         if (blk && __builtin_expect(TW_MEM_RING_BLOCK <= c->rcvbuf_cap, 1)) {
-            /* The ring's first block, the text in it already (input_unsummed: taken
-               from the free list as below, for a buffer that holds it). */
+            /* The ring's first block, its parked one, the text in it already
+               (input_unsummed, for a buffer that holds it). */
             assert(n <= TW_MEM_RING_BLOCK);
-            c->rcv.buf = blk;
             c->rcv.cap = TW_MEM_RING_BLOCK;
             deliver_in_order(st, c, NULL, n, false);
         } else if (!blk && n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
-                   st->mem.cache[TW_MC_RING].head) {
-            /* tw_conn_rcv_reserve_in's usual case for a ring without a block (the first
-               block from the free list), and the text to its front (head 0, nothing in
-               it: no wrap to work out, as tw_ring_write_at would). */
-            c->rcv.buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+                   (c->rcv.buf || st->mem.cache[TW_MC_RING].head)) {
+            /* tw_conn_rcv_reserve_in's usual case for a ring without a block (its parked
+               one, else the first block from the free list), and the text to its front
+               (head 0, nothing in it: no wrap to work out, as tw_ring_write_at would). */
+            if (!c->rcv.buf) {
+                c->rcv.buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            }
             c->rcv.cap = TW_MEM_RING_BLOCK;
             tw_copy(c->rcv.buf, s->data, n);
             deliver_in_order(st, c, NULL, n, false);
         } else {
-            if (blk) {
-                /* (a buffer smaller than a block: the block back, and the text from the
-                   packet where tw_conn_rcv_reserve makes room) */
-                third_blk_back(st, blk);
-            }
+            /* (a buffer smaller than a block: the text from the packet where
+               tw_conn_rcv_reserve makes room, in blk, which is parked, too) */
             if (!tw_conn_rcv_reserve(c, n)) {
                 c->quickack = 16; /* (the text not taken: it counts for nothing) */
                 drop_text(c, s, TW_CNT_RX_NOMEM);
@@ -4016,14 +4023,20 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
             need > c->rcvbuf_cap) { /* tw_conn_rcv_space(), the read side being open */
             return false;
         }
-        if (!(c->rcv.buf && need <= c->rcv.cap)) {
+        /* (room for need, at least 1 byte, is a capacity, which means a block: ring_free.
+           A capacity is 0 or at least a block, tcp_conn.c tw_conn_ring_grow, so a ring
+           without room for need, within one block, has none: no block, or a parked one,
+           tcp_conn.h tw_conn_rings_kept) */
+        assert(need >= 1 && (c->rcv.cap == 0 || c->rcv.cap >= TW_MEM_RING_BLOCK));
+        assert(c->rcv.cap == 0 || c->rcv.buf);
+        if (need > c->rcv.cap) {
             if (grow) {
-                /* 2: a ring without a block, the data within one first-size block
-                   (input_unsummed takes it from the free list for a fresh ring, and places
-                   the payload in it as it sums it); 1: anything else. (Only what is
-                   loaded already is asked here: the rest, there, costs the segments that
-                   fit nothing.) */
-                *grow = !c->rcv.buf && need <= TW_MEM_RING_BLOCK ? 2 : 1;
+                /* 2: a ring without capacity (no block, or a parked one), the data within
+                   one first-size block (input_unsummed takes its parked block or one from
+                   the free list, and places the payload in it as it sums it); 1: anything
+                   else. (Only what is loaded already is asked here: the rest, there, costs
+                   the segments that fit nothing.) */
+                *grow = need <= TW_MEM_RING_BLOCK ? 2 : 1;
             } else if (!tw_conn_rcv_reserve(c, need)) {
                 return false;
             }
@@ -4529,15 +4542,19 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             /* (64 bytes, a request's usual size, asked first: tw_cksum_copy_words64's own
                first test, which GCC then leaves out on that way, and the bits' test not
                asked for it; measured: lifecycle -5 instr with the same below) */
-            if ((plen == 64 || ((plen - 4u) & ~124u) == 0) && st->mem.cache[TW_MC_RING].head) {
+            /* (the connection free list's first object, which the child takes, its receive
+               block kept: tcp_conn.h tw_conn_rings_kept) */
+            const tw_socket *nc = st->mem.cache[TW_MC_CONN].head;
+            if ((plen == 64 || ((plen - 4u) & ~124u) == 0) && nc && nc->rcv.cap) {
                 /* Text (a request), which the connection's ring takes in its first block
-                   from the free list (third_ack): the block taken here and the text
-                   copied to its front with the checksum summed in the same pass (as
-                   header prediction's first data); a wrong one gives the block back as
-                   it came, and whatever takes the segment other than third_ack gives it
-                   back too (third_blk_back), as third_ack does for a buffer smaller
-                   than a block (the rare listener's: asked there, not here). */
-                blk = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+                   (third_ack): the parked receive block of the object the child takes,
+                   the text copied to its front with the checksum summed in the same pass
+                   (as header prediction's first data); a wrong one leaves the block as
+                   it was, and so does whatever takes the segment other than third_ack
+                   (third_blk_back), as third_ack does for a buffer smaller than a block
+                   (the rare listener's: asked there, not here). (Without such a block,
+                   the text is summed first and third_ack takes one from the free list.) */
+                blk = nc->rcv.buf;
                 sum = tw_cksum_copy_words64(blk, u->payload, plen, sum);
                 if (!tw_cksum_native_ok_nz(sum)) {
                     /* (out of line: in line, the free list's address for its slow
@@ -4585,9 +4602,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
     uint8_t grow = 0;
     if (fast_ok(c, s, h, &grow)) {
         assert(!tw_tcp_flags_bad(s->flags)); /* (see above) */
-        /* (grow 2: the ring has no block, so no capacity either: tcp_conn.c ring_free) */
-        assert(grow != 2 || (!c->rcv.buf && c->rcv.cap == 0));
-        if (grow == 2 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap && st->mem.cache[TW_MC_RING].head) {
+        /* (grow 2: the ring has no capacity, so no block either, tcp_conn.c ring_free, or
+           a parked one, tcp_conn.h tw_conn_rings_kept) */
+        assert(grow != 2 || c->rcv.cap == 0);
+        if (grow == 2 && TW_MEM_RING_BLOCK <= c->rcvbuf_cap &&
+            (c->rcv.buf || st->mem.cache[TW_MC_RING].head)) {
             /* The connection's first data (a client's first answer), its ring's first
                block on the free list (tw_conn_rcv_reserve's usual case): the block is
                taken and the payload copied to its front (a fresh ring is empty at head 0)
@@ -4598,7 +4617,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                (Measured: lifecycle -46 instr against summing first, then copying.) */
             tw_ring *r = &c->rcv;
             assert(r->len == 0 && r->head == 0);
-            r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            /* (its parked block, else the free list's) */
+            bool parked = r->buf != NULL;
+            if (!parked) {
+                r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+            }
             r->cap = TW_MEM_RING_BLOCK;
             uint32_t plen = s->data_len;
             /* (4 to 128 bytes in whole words, an answer's usual size: tw_cksum_copy_words64's
@@ -4609,9 +4632,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                   : plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
                                 : tw_cksum_copy_native(sum, r->buf, u->payload, plen);
             if (!tw_cksum_native_ok_nz(sum)) {
-                tw_mem_give(&st->mem, TW_MC_RING, r->buf, TW_MEM_RING_BLOCK);
-                r->buf = NULL;
-                r->cap = 0;
+                if (!parked) {
+                    tw_mem_give(&st->mem, TW_MC_RING, r->buf, TW_MEM_RING_BLOCK);
+                    r->buf = NULL;
+                }
+                r->cap = 0; /* (a parked block parked again) */
                 return false;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);

@@ -253,6 +253,50 @@ static void test_mem_free_list_reuse_and_bound(void **state)
     assert_int_equal(r.allocs, r.frees);
 }
 
+/* Ring blocks a listed connection object keeps (mem.h kept_at): counted in
+   tw_mem_cached, returned with their object by tw_mem_drain and tw_mem_release_all. */
+static void test_mem_kept_blocks(void **state)
+{
+    (void)state;
+    if (TW_MEM_CACHE_MAX == 0) {
+        skip(); /* AddressSanitizer build: no free lists (mem.h) */
+    }
+    rec r;
+    tw_allocator a = rec_allocator(&r);
+    tw_mem m;
+    tw_mem_init(&m, &a, 0);
+    tw_mem_keep_at(&m, 16, 32);
+    for (int how = 0; how < 2; how++) {
+        uint8_t *o = tw_mem_take(&m, TW_MC_CONN, 64);
+        uint8_t *o2 = tw_mem_take(&m, TW_MC_CONN, 64);
+        assert_non_null(o);
+        assert_non_null(o2);
+        void *b1 = tw_mem_take(&m, TW_MC_RING, TW_MEM_RING_BLOCK);
+        void *b2 = tw_mem_take(&m, TW_MC_RING, TW_MEM_RING_BLOCK);
+        assert_non_null(b1);
+        assert_non_null(b2);
+        memcpy(o + 16, &b1, sizeof(b1));
+        memcpy(o + 32, &b2, sizeof(b2));
+        memset(o2 + 16, 0, 24); /* (one that keeps none) */
+        assert_int_equal(tw_mem_cached(&m), 0);
+        tw_mem_give(&m, TW_MC_CONN, o, 64);
+        tw_mem_give(&m, TW_MC_CONN, o2, 64);
+        /* (the ring list's room untouched: kept blocks are not listed ones) */
+        assert_int_equal(m.cache[TW_MC_RING].room, TW_MEM_CACHE_MAX);
+        assert_int_equal(tw_mem_cached(&m), 2 * 64 + 2 * TW_MEM_RING_BLOCK);
+        assert_int_equal(m.live, tw_mem_cached(&m) + 2 * TW_MEM_SOLO_HDR); /* (solo headers) */
+        if (how == 0) {
+            tw_mem_drain(&m);
+        } else {
+            tw_mem_release_all(&m, TW_MC_CONN);
+        }
+        assert_int_equal(m.live, 0);
+        assert_int_equal(tw_mem_cached(&m), 0);
+        assert_int_equal(r.live, 0);
+        assert_int_equal(r.allocs, r.frees);
+    }
+}
+
 /* Cached bytes never make an allocation fail that would succeed without them. */
 static void test_mem_free_list_yields_to_budget(void **state)
 {
@@ -563,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_mem_default_allocator),
         cmocka_unit_test(test_mem_free_list_reuse_and_bound),
         cmocka_unit_test(test_mem_free_list_yields_to_budget),
+        cmocka_unit_test(test_mem_kept_blocks),
         cmocka_unit_test(test_mem_slabs),
         cmocka_unit_test(test_mem_slab_yields_to_budget),
         cmocka_unit_test(test_mem_budget_reserve),

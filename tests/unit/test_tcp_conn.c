@@ -18,8 +18,20 @@ static int tx_drop(const uint8_t *pkt, size_t len, void *ud)
     return 0;
 }
 
+/* A listed object keeps no block here (a fresh socket's, freed: tcp_conn.h
+   tw_conn_rings_kept): its rings' blocks and capacities as tw_conn_free_full leaves them,
+   which the new object keeps. */
+static void unkept(tw_socket *c)
+{
+    c->snd.buf = NULL;
+    c->snd.cap = 0;
+    c->rcv.buf = NULL;
+    c->rcv.cap = 0;
+}
+
 /* The object tw_conn_open_wide sets up from the free list (filled with `poison` first,
-   but for the list's link) against tw_conn_init's on a buffer of other bytes. */
+   but for the list's link and its kept blocks, none) against tw_conn_init's on a buffer
+   of other bytes. */
 static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
 {
     tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
@@ -39,6 +51,7 @@ static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
     uint8_t *head = st->mem.cache[TW_MC_CONN].head;
     if (head) {
         memset(head + sizeof(void *), poison, sizeof(tw_socket) - sizeof(void *));
+        unkept((tw_socket *)(void *)head);
     } else {
         printf("%s: no free list in this build, the slow path's object checked\n", name);
     }
@@ -61,6 +74,7 @@ static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
     head = st->mem.cache[TW_MC_CONN].head;
     if (head) {
         memset(head + sizeof(void *), poison, sizeof(tw_socket) - sizeof(void *));
+        unkept((tw_socket *)(void *)head);
     }
     w = NULL;
     assert_int_equal(tw_conn_open_narrow(st, &w), 0);
@@ -104,9 +118,9 @@ static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poi
     } wide, narrow;
     memset(wide.b, poison, sizeof(wide.b));
     memset(narrow.b, (uint8_t)~poison, sizeof(narrow.b));
-    tw_conn_init_as(st, &wide.s, 77, child);
+    tw_conn_init_as(st, &wide.s, 77, child, false);
     st->conn_wide_on = false;
-    tw_conn_init_as(st, &narrow.s, 77, child);
+    tw_conn_init_as(st, &narrow.s, 77, child, false);
     st->conn_wide_on = true;
     for (size_t i = 0; i < sizeof(tw_socket); i++) {
         if ((i >= TW_CONN_TMPL_FLAGS && i < TW_CONN_TMPL_FLAGS + 16) || i >= TW_CONN_OUT_AT) {
