@@ -127,6 +127,12 @@ struct tw_stack {
        (RFC 9293 3.1): a SYN+ACK's sum starts from it, one word less in its chain (a
        connection's SYN keeps the fold alone for its out_asum, and starts from that). */
     uint32_t syn_psum;
+    /* syn_ipw for a 52-byte datagram (a TCP header with timestamps alone: a FIN, a pure
+       ACK), for the addresses' sum syn_addr[2]: the IPv4 header's checksum depends on
+       the addresses only through that sum (RFC 1071), so a connection whose out_asum
+       holds the same sum (every connection to or from syn_peer) stores this word rather
+       than making it (tcp_out.c emit_plain_body). (In the hole after syn_psum.) */
+    uint32_t syn_ipw52;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the
