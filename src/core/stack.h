@@ -49,6 +49,14 @@ typedef struct tw_listen_leaf {
     uint32_t n; /* of them set */
 } tw_listen_leaf;
 #define TW_TXBUF_SIZE 65536u
+/* st->txbuf keeps two words of the segment a connection with timestamps sends from it
+   (tcp_out.c emit_plain_body) from one packet to the next: the IPv4 header's second word
+   (identification 0, DF: TW_IPV4_ATOMIC_ID) at 4 and the TCP options' first (NOP, NOP,
+   timestamp kind and length) at 20 + 20, so that those builders store neither. Every
+   other writer of the buffer leaves them so or puts them back after its netdev call
+   (tw_txbuf_keep_set): the SYN builder writes at TW_TXBUF_SYN_AT, past the words. */
+#define TW_TXBUF_TS_AT 40u
+#define TW_TXBUF_SYN_AT 64u
 #define TW_ICMP_BURST 50u /* ICMP errors sent back to back at most (icmp.c) */
 
 /* Destinations whose learnt path MTU the stack keeps (tw_stack.pmtu), and for how long. */
@@ -82,6 +90,9 @@ struct tw_stack {
        send_gate), so that its usual first write, while this is false, takes the whole
        block with no test of the socket's limit. */
     bool sndbuf_small;
+    /* (here, in the byte after sndbuf_small, which send_gate's test masks out: its place
+       after tfo_key_backup holds txbuf_syn) */
+    bool tfo_has_backup;
     /* cfg.addr in network byte order as a native word (wr.h tw_be32), as it lies in a
        packet: every outgoing segment's IPv4 header holds it and its checksums sum it
        (tcp_out.c), the usual packet's parse compares the destination with it (tcp_hdr.h
@@ -93,7 +104,9 @@ struct tw_stack {
     tw_sipkey ts_key, port_key, cookie_key;
     tw_sipkey tfo_key;             /* TCP Fast Open server cookies (fastopen.c) */
     tw_sipkey tfo_key_backup;      /* a former key whose cookies are still taken */
-    bool tfo_has_backup;
+    /* txbuf + TW_TXBUF_SYN_AT, where the SYN builder writes (tcp_out.c out_syn_all): a
+       pointer of its own, so that the builder adds no offset for its netdev call */
+    uint8_t *txbuf_syn;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     /* The ISN block's first half (isn_aes, below) for the last peer hashed,
        isn_mid_peer: the next connection is most often with the same host, and our
@@ -435,6 +448,19 @@ static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t le
 {
     tw_count(st, TW_CNT_TX_PACKETS);
     tw_stack_transmit_tcp(st, pkt, len);
+}
+
+/* Put back the two words st->txbuf keeps (TW_TXBUF_TS_AT): at tw_stack_new, and after
+   the netdev call of a writer that may have put something else there. The words as
+   tcp_out.c's builders write them (wr.h tw_be32 of the host-order values: TW_IPV4_ATOMIC_ID's
+   identification 0 and DF, RFC 6864 4; NOP, NOP, timestamp kind 8 and length 10,
+   RFC 7323 3). */
+static inline void tw_txbuf_keep_set(tw_stack *st)
+{
+    const uint8_t n1[4] = {0x00, 0x00, 0x40, 0x00};
+    const uint8_t h5[4] = {0x01, 0x01, 0x08, 0x0a};
+    __builtin_memcpy(st->txbuf + 4, n1, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_TS_AT, h5, 4);
 }
 
 /* Port table. tw_port_get: NULL when the port's leaf is absent, else the port's entry,

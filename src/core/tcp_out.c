@@ -424,6 +424,8 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
+    } else {
+        tw_txbuf_keep_set(st); /* (its options or payload lay there: stack.h TW_TXBUF_TS_AT) */
     }
 }
 
@@ -575,7 +577,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
        made; the header's words are summed in one carry chain (RFC 1071: the sum of the
        parts) with the pseudo-header (RFC 9293 3.1), the checksum and urgent pointer word
        stored once, with the sum (below). */
-    uint8_t *pkt = st->txbuf;
+    /* (past the words st->txbuf keeps for the segments with timestamps: stack.h
+       TW_TXBUF_TS_AT) */
+    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
+    uint8_t *pkt = st->txbuf_syn;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
     uint64_t key = r ? r->h.key : c->h.key;
@@ -852,6 +857,10 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
     uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
     uint8_t *pkt = st->txbuf;
+    /* A segment with timestamps built in st->txbuf finds the IPv4 header's second word
+       and the options' first there (stack.h TW_TXBUF_TS_AT); one without, whose payload
+       (if any) lies over the options' word, puts it back after its netdev call. */
+    bool kept = ts && !in_place;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
@@ -925,7 +934,11 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
            included (Linux does too): NOP, NOP, TS (tw_tcp_build_opts' layout). */
         ts_val = tw_ts_now(st, c->ts_offset);
         h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
-        memcpy(tcp + 20, &h5, 4);
+        /* (kept: in st->txbuf the word lies there already, stack.h TW_TXBUF_TS_AT) */
+        assert(!kept || memcmp(tcp + 20, &h5, 4) == 0);
+        if (!kept) {
+            memcpy(tcp + 20, &h5, 4);
+        }
         memcpy(tcp + 24, &h67, 8);
     }
     /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
@@ -957,12 +970,12 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, tcp_len, TW_IPV4_ATOMIC_ID);
         iw.n2 = st->syn_ipw52;
         memcpy(pkt, &iw.n0, 4);
-        memcpy(pkt + 4, &iw.n1, 4);
+        assert(memcmp(pkt + 4, &iw.n1, 4) == 0); /* (kept: ts, len 0, so not in place) */
         memcpy(pkt + 8, &iw.n2, 4);
         memcpy(pkt + 12, &oaddrs, 8);
     } else {
-        tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
-                            TW_IPV4_ATOMIC_ID);
+        tw_ipv4_build_addrs_as(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
+                               TW_IPV4_ATOMIC_ID, kept);
     }
     if (short_copy && !ts) {
         /* (as below, h23 the one word read back: no payload sum kept in a register
@@ -1020,6 +1033,8 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
+    } else if (!ts && len != 0) {
+        tw_txbuf_keep_set(c->st); /* (stack.h TW_TXBUF_TS_AT: its payload lay there) */
     }
 }
 
