@@ -49,14 +49,22 @@ typedef struct tw_listen_leaf {
     uint32_t n; /* of them set */
 } tw_listen_leaf;
 #define TW_TXBUF_SIZE 65536u
-/* st->txbuf keeps two words of the segment a connection with timestamps sends from it
-   (tcp_out.c emit_plain_body) from one packet to the next: the IPv4 header's second word
+/* st->txbuf keeps words of the segments its two usual builders make, from one packet to
+   the next, so that those builders store none of them: a connection's segment with
+   timestamps (tcp_out.c emit_plain_body), at txbuf, finds the IPv4 header's second word
    (identification 0, DF: TW_IPV4_ATOMIC_ID) at 4 and the TCP options' first (NOP, NOP,
-   timestamp kind and length) at 20 + 20, so that those builders store neither. Every
-   other writer of the buffer leaves them so or puts them back after its netdev call
-   (tw_txbuf_keep_set): the SYN builder writes at TW_TXBUF_SYN_AT, past the words. */
+   timestamp kind and length) at TW_TXBUF_TS_AT; a SYN or SYN+ACK (out_syn_all), at
+   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), the IPv4 header's second word and its
+   options' constant bytes (SACK-permitted with the timestamp's kind and length; NOP,
+   kind 3, length 3 before the shift count). The first words of either header (the
+   total length's, with the DS field a netdev wrapper may change, stack.c
+   ip_fields_xmit, ecn.c) are written each time. Every other writer of the buffer leaves
+   them so or puts them back after its netdev call (tw_txbuf_keep_set,
+   tw_txbuf_keep_ts_set): ICMP's, the general builder's (send_words), one without
+   timestamps with a payload, and a segment copied whole that reaches the SYN's place
+   (a datagram over 65,472 bytes: an MTU that large). */
 #define TW_TXBUF_TS_AT 40u
-#define TW_TXBUF_SYN_AT 64u
+#define TW_TXBUF_SYN_AT (TW_TXBUF_SIZE - 64u)
 #define TW_ICMP_BURST 50u /* ICMP errors sent back to back at most (icmp.c) */
 
 /* Destinations whose learnt path MTU the stack keeps (tw_stack.pmtu), and for how long. */
@@ -450,17 +458,32 @@ static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t le
     tw_stack_transmit_tcp(st, pkt, len);
 }
 
-/* Put back the two words st->txbuf keeps (TW_TXBUF_TS_AT): at tw_stack_new, and after
-   the netdev call of a writer that may have put something else there. The words as
-   tcp_out.c's builders write them (wr.h tw_be32 of the host-order values: TW_IPV4_ATOMIC_ID's
-   identification 0 and DF, RFC 6864 4; NOP, NOP, timestamp kind 8 and length 10,
-   RFC 7323 3). */
-static inline void tw_txbuf_keep_set(tw_stack *st)
+/* Put back the words st->txbuf keeps (TW_TXBUF_TS_AT) for the segments with timestamps:
+   after the netdev call of a writer whose packet lies over them but not past 65,472
+   bytes. As tcp_out.c's builders write them (identification 0 and DF, RFC 6864 4:
+   TW_IPV4_ATOMIC_ID; NOP, NOP, timestamp kind 8 and length 10, RFC 7323 3). */
+static inline void tw_txbuf_keep_ts_set(tw_stack *st)
 {
-    const uint8_t n1[4] = {0x00, 0x00, 0x40, 0x00};
-    const uint8_t h5[4] = {0x01, 0x01, 0x08, 0x0a};
+    static const uint8_t n1[4] = {0x00, 0x00, 0x40, 0x00};
+    static const uint8_t h5[4] = {0x01, 0x01, 0x08, 0x0a};
     __builtin_memcpy(st->txbuf + 4, n1, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_TS_AT, h5, 4);
+}
+
+/* Put back all the words st->txbuf keeps, the SYN builder's too (at tw_stack_new, and
+   after any other writer's netdev call): those at TW_TXBUF_SYN_AT + 4 and in the TCP
+   options (RFC 9293 3.2: SACK-permitted kind 4 length 2, RFC 2018 2, before the
+   timestamp's kind 8 and length 10; NOP, window scale kind 3 and length 3, RFC 7323
+   2.2, before the shift count, which the builder writes). */
+static inline void tw_txbuf_keep_set(tw_stack *st)
+{
+    static const uint8_t n1[4] = {0x00, 0x00, 0x40, 0x00};
+    static const uint8_t o24[4] = {0x04, 0x02, 0x08, 0x0a};
+    static const uint8_t o36[3] = {0x01, 0x03, 0x03};
+    tw_txbuf_keep_ts_set(st);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 4, n1, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 24, o24, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 36, o36, 3);
 }
 
 /* Port table. tw_port_get: NULL when the port's leaf is absent, else the port's entry,

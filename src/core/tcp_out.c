@@ -614,7 +614,9 @@ static inline __attribute__((always_inline)) int out_syn_all(
                                                : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
-    memcpy(tcp + 24, &n6, 4);
+    /* (it lies there already: stack.h TW_TXBUF_SYN_AT) */
+    assert(memcmp(tcp + 24, &n6, 4) == 0);
+    (void)n6;
     uint32_t ts_val = tw_ts_now(st, r ? r->ts_off : c->ts_offset);
     if (!r && !retrans) {
         /* (TS.Recent is unused until the SYN+ACK comes: in_syn_sent's usual echo test
@@ -625,7 +627,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     memcpy(tcp + 28, &h78, 8);
     /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
     uint32_t n9 = tw_be32(0x01030300u);
-    memcpy(tcp + 36, &n9, 4);
+    assert(memcmp(tcp + 36, &n9, 3) == 0); /* (as n6's: the first three bytes) */
+    (void)n9;
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
     /* (the addresses as they lie in the IPv4 header, and their sum, also for the
        connection's segments: kept for the last peer, stack.h syn_addr, set at the top) */
@@ -660,7 +663,7 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(iw.n2 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
                                          TW_IPV4_ATOMIC_ID));
     memcpy(pkt, &iw.n0, 4);
-    memcpy(pkt + 4, &iw.n1, 4);
+    assert(memcmp(pkt + 4, &iw.n1, 4) == 0); /* (stack.h TW_TXBUF_SYN_AT) */
     memcpy(pkt + 8, &iw.n2, 4);
     memcpy(pkt + 12, &addrs, 8);
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
@@ -1034,7 +1037,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
     } else if (!ts && len != 0) {
-        tw_txbuf_keep_set(c->st); /* (stack.h TW_TXBUF_TS_AT: its payload lay there) */
+        tw_txbuf_keep_ts_set(c->st); /* (stack.h TW_TXBUF_TS_AT: its payload lay there) */
     }
 }
 
@@ -1061,12 +1064,19 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
             emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt,
                             WIN_GIVEN);
         }
-    } else if (ts) {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt,
-                        WIN_GIVEN);
     } else {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt,
-                        WIN_GIVEN);
+        if (ts) {
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false,
+                            c->rcv_nxt, WIN_GIVEN);
+        } else {
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false,
+                            c->rcv_nxt, WIN_GIVEN);
+        }
+        /* (copied into st->txbuf: a datagram that reached the SYN builder's words, an MTU
+           over 65,472 bytes, puts them back, stack.h TW_TXBUF_SYN_AT) */
+        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_SYN_AT, 0)) {
+            tw_txbuf_keep_set(c->st);
+        }
     }
 }
 
