@@ -54,7 +54,8 @@ typedef struct tw_listen_leaf {
    timestamps (tcp_out.c emit_plain_body), at txbuf, finds the IPv4 header's second word
    (identification 0, DF: TW_IPV4_ATOMIC_ID) at 4 and the TCP options' first (NOP, NOP,
    timestamp kind and length) at TW_TXBUF_TS_AT; a SYN or SYN+ACK (out_syn_all), at
-   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), the IPv4 header's second word and its
+   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), the IPv4 header's second word, the
+   addresses of the SYN memo's peer (syn_addr: written with the memo, out_syn_all) and its
    options' constant bytes (SACK-permitted with the timestamp's kind and length; NOP,
    kind 3, length 3 before the shift count). The first words of either header (the
    total length's, with the DS field a netdev wrapper may change, stack.c
@@ -471,7 +472,8 @@ static inline void tw_txbuf_keep_ts_set(tw_stack *st)
 }
 
 /* Put back all the words st->txbuf keeps, the SYN builder's too (at tw_stack_new, and
-   after any other writer's netdev call): those at TW_TXBUF_SYN_AT + 4 and in the TCP
+   after any other writer's netdev call): those at TW_TXBUF_SYN_AT + 4, the memo's
+   addresses at TW_TXBUF_SYN_AT + 12 (syn_addr, set by then: stack.c) and in the TCP
    options (RFC 9293 3.2: SACK-permitted kind 4 length 2, RFC 2018 2, before the
    timestamp's kind 8 and length 10; NOP, window scale kind 3 and length 3, RFC 7323
    2.2, before the shift count, which the builder writes). */
@@ -482,6 +484,7 @@ static inline void tw_txbuf_keep_set(tw_stack *st)
     static const uint8_t o36[3] = {0x01, 0x03, 0x03};
     tw_txbuf_keep_ts_set(st);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 4, n1, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 12, st->syn_addr, 8);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 24, o24, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 36, o36, 3);
 }

@@ -594,6 +594,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(peer == (uint32_t)(key >> 32));
     if (__builtin_expect(peer != st->syn_peer, 0)) {
         tw_syn_memo_set(st, peer);
+        /* (the addresses as the packet keeps them: stack.h TW_TXBUF_SYN_AT) */
+        memcpy(pkt + 12, st->syn_addr, 8);
     }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
@@ -663,9 +665,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(iw.n2 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
                                          TW_IPV4_ATOMIC_ID));
     memcpy(pkt, &iw.n0, 4);
-    assert(memcmp(pkt + 4, &iw.n1, 4) == 0); /* (stack.h TW_TXBUF_SYN_AT) */
+    /* (the second word and the memo's addresses lie there already: stack.h
+       TW_TXBUF_SYN_AT) */
+    assert(memcmp(pkt + 4, &iw.n1, 4) == 0 && memcmp(pkt + 12, &addrs, 8) == 0);
     memcpy(pkt + 8, &iw.n2, 4);
-    memcpy(pkt + 12, &addrs, 8);
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
