@@ -60,6 +60,7 @@ void tw_icmp_send_error(tw_stack *st, uint8_t type, uint8_t code, const uint8_t 
     tw_ipv4_build(pkt, st->cfg.addr, dst, TW_IPPROTO_ICMP, (uint16_t)n, TW_IPV4_ATOMIC_ID);
     tw_count(st, sent);
     tw_stack_transmit(st, pkt, n + TW_IPV4_HDR_LEN);
+    tw_txbuf_keep_set(st); /* (written over: stack.h TW_TXBUF_TS_AT) */
 }
 
 void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t src,
@@ -111,8 +112,10 @@ void tw_icmp_input(tw_stack *st, const uint8_t *ip_pkt, size_t hdr_len, uint32_t
         /* RFC 1122 3.2.2.6: the reply carries all the request's data; one larger than
            the MTU (a reassembled `ping -s 4000`) goes in fragments. */
         tw_ipfrag_send(st, src, TW_IPPROTO_ICMP, pkt, len);
+        tw_txbuf_keep_set(st); /* (written over: stack.h TW_TXBUF_TS_AT) */
         return;
     }
     tw_ipv4_build(pkt, st->cfg.addr, src, TW_IPPROTO_ICMP, len, TW_IPV4_ATOMIC_ID);
     tw_stack_transmit(st, pkt, (size_t)len + TW_IPV4_HDR_LEN);
+    tw_txbuf_keep_set(st); /* (written over: stack.h TW_TXBUF_TS_AT) */
 }

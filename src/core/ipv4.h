@@ -156,8 +156,11 @@ static inline void tw_ipv4_build_native32(uint8_t *buf, uint32_t addr_nsum, uint
    (`addrs`, network order) and their native sum made under 2^18 (`addr_fold`,
    tw_cksum_fold18): the header's sum then fits in 32 bits (the other words are under
    2^24 each), and the addresses are one copy. */
-static inline void tw_ipv4_build_addrs(uint8_t *buf, uint32_t addr_fold, const void *addrs,
-                                       uint8_t proto, uint32_t payload_len, uint16_t id)
+/* (n1_kept: the second word, identification and fragment field, lies at buf + 4 already,
+   as `id` makes it: stack.h TW_TXBUF_TS_AT; not stored) */
+static inline __attribute__((always_inline)) void
+tw_ipv4_build_addrs_as(uint8_t *buf, uint32_t addr_fold, const void *addrs, uint8_t proto,
+                       uint32_t payload_len, uint16_t id, bool n1_kept)
 {
     assert(addr_fold < (1u << 18) && payload_len + TW_IPV4_HDR_LEN <= 0xffffu);
     /* (version and IHL added to the total length, not or-ed: the same bits for a length
@@ -174,9 +177,18 @@ static inline void tw_ipv4_build_addrs(uint8_t *buf, uint32_t addr_fold, const v
     n2 = tw_cksum_fin32_after(addr_fold + nlen + tw_be32(0x45000000u) + n1 + n2,
                               (uint16_t)(tw_cksum_little_endian() ? n2 : n2 >> 16));
     memcpy(buf, &n0, 4);
-    memcpy(buf + 4, &n1, 4);
+    assert(!n1_kept || memcmp(buf + 4, &n1, 4) == 0);
+    if (!n1_kept) {
+        memcpy(buf + 4, &n1, 4);
+    }
     memcpy(buf + 8, &n2, 4);
     memcpy(buf + 12, addrs, 8);
+}
+
+static inline void tw_ipv4_build_addrs(uint8_t *buf, uint32_t addr_fold, const void *addrs,
+                                       uint8_t proto, uint32_t payload_len, uint16_t id)
+{
+    tw_ipv4_build_addrs_as(buf, addr_fold, addrs, proto, payload_len, id, false);
 }
 
 /* tw_ipv4_build_sum for a caller without the address sum. */

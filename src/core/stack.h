@@ -49,6 +49,23 @@ typedef struct tw_listen_leaf {
     uint32_t n; /* of them set */
 } tw_listen_leaf;
 #define TW_TXBUF_SIZE 65536u
+/* st->txbuf keeps words of the segments its two usual builders make, from one packet to
+   the next, so that those builders store none of them: a connection's segment with
+   timestamps (tcp_out.c emit_plain_body), at txbuf, finds the IPv4 header's second word
+   (identification 0, DF: TW_IPV4_ATOMIC_ID) at 4 and the TCP options' first (NOP, NOP,
+   timestamp kind and length) at TW_TXBUF_TS_AT; a SYN or SYN+ACK (out_syn_all), at
+   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), the IPv4 header's second word, the
+   addresses of the SYN memo's peer (syn_addr: written with the memo, out_syn_all) and its
+   options' constant bytes (SACK-permitted with the timestamp's kind and length; NOP,
+   kind 3, length 3 before the shift count). The first words of either header (the
+   total length's, with the DS field a netdev wrapper may change, stack.c
+   ip_fields_xmit, ecn.c) are written each time. Every other writer of the buffer leaves
+   them so or puts them back after its netdev call (tw_txbuf_keep_set,
+   tw_txbuf_keep_ts_set): ICMP's, the general builder's (send_words), one without
+   timestamps with a payload, and a segment copied whole that reaches the SYN's place
+   (a datagram over 65,472 bytes: an MTU that large). */
+#define TW_TXBUF_TS_AT 40u
+#define TW_TXBUF_SYN_AT (TW_TXBUF_SIZE - 64u)
 #define TW_ICMP_BURST 50u /* ICMP errors sent back to back at most (icmp.c) */
 
 /* Destinations whose learnt path MTU the stack keeps (tw_stack.pmtu), and for how long. */
@@ -82,6 +99,9 @@ struct tw_stack {
        send_gate), so that its usual first write, while this is false, takes the whole
        block with no test of the socket's limit. */
     bool sndbuf_small;
+    /* (here, in the byte after sndbuf_small, which send_gate's test masks out: its place
+       after tfo_key_backup holds txbuf_syn) */
+    bool tfo_has_backup;
     /* cfg.addr in network byte order as a native word (wr.h tw_be32), as it lies in a
        packet: every outgoing segment's IPv4 header holds it and its checksums sum it
        (tcp_out.c), the usual packet's parse compares the destination with it (tcp_hdr.h
@@ -93,7 +113,9 @@ struct tw_stack {
     tw_sipkey ts_key, port_key, cookie_key;
     tw_sipkey tfo_key;             /* TCP Fast Open server cookies (fastopen.c) */
     tw_sipkey tfo_key_backup;      /* a former key whose cookies are still taken */
-    bool tfo_has_backup;
+    /* txbuf + TW_TXBUF_SYN_AT, where the SYN builder writes (tcp_out.c out_syn_all): a
+       pointer of its own, so that the builder adds no offset for its netdev call */
+    uint8_t *txbuf_syn;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     /* The ISN block's first half (isn_aes, below) for the last peer hashed,
        isn_mid_peer: the next connection is most often with the same host, and our
@@ -127,6 +149,12 @@ struct tw_stack {
        (RFC 9293 3.1): a SYN+ACK's sum starts from it, one word less in its chain (a
        connection's SYN keeps the fold alone for its out_asum, and starts from that). */
     uint32_t syn_psum;
+    /* syn_ipw for a 52-byte datagram (a TCP header with timestamps alone: a FIN, a pure
+       ACK), for the addresses' sum syn_addr[2]: the IPv4 header's checksum depends on
+       the addresses only through that sum (RFC 1071), so a connection whose out_asum
+       holds the same sum (every connection to or from syn_peer) stores this word rather
+       than making it (tcp_out.c emit_plain_body). (In the hole after syn_psum.) */
+    uint32_t syn_ipw52;
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the
@@ -430,6 +458,36 @@ static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t le
 {
     tw_count(st, TW_CNT_TX_PACKETS);
     tw_stack_transmit_tcp(st, pkt, len);
+}
+
+/* Put back the words st->txbuf keeps (TW_TXBUF_TS_AT) for the segments with timestamps:
+   after the netdev call of a writer whose packet lies over them but not past 65,472
+   bytes. As tcp_out.c's builders write them (identification 0 and DF, RFC 6864 4:
+   TW_IPV4_ATOMIC_ID; NOP, NOP, timestamp kind 8 and length 10, RFC 7323 3). */
+static inline void tw_txbuf_keep_ts_set(tw_stack *st)
+{
+    static const uint8_t n1[4] = {0x00, 0x00, 0x40, 0x00};
+    static const uint8_t h5[4] = {0x01, 0x01, 0x08, 0x0a};
+    __builtin_memcpy(st->txbuf + 4, n1, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_TS_AT, h5, 4);
+}
+
+/* Put back all the words st->txbuf keeps, the SYN builder's too (at tw_stack_new, and
+   after any other writer's netdev call): those at TW_TXBUF_SYN_AT + 4, the memo's
+   addresses at TW_TXBUF_SYN_AT + 12 (syn_addr, set by then: stack.c) and in the TCP
+   options (RFC 9293 3.2: SACK-permitted kind 4 length 2, RFC 2018 2, before the
+   timestamp's kind 8 and length 10; NOP, window scale kind 3 and length 3, RFC 7323
+   2.2, before the shift count, which the builder writes). */
+static inline void tw_txbuf_keep_set(tw_stack *st)
+{
+    static const uint8_t n1[4] = {0x00, 0x00, 0x40, 0x00};
+    static const uint8_t o24[4] = {0x04, 0x02, 0x08, 0x0a};
+    static const uint8_t o36[3] = {0x01, 0x03, 0x03};
+    tw_txbuf_keep_ts_set(st);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 4, n1, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 12, st->syn_addr, 8);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 24, o24, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 36, o36, 3);
 }
 
 /* Port table. tw_port_get: NULL when the port's leaf is absent, else the port's entry,

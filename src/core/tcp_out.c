@@ -424,6 +424,8 @@ static inline __attribute__((always_inline)) void send_words(tw_stack *st, uint3
     tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + hlen + len);
     if (room) {
         memcpy(room, saved, HDR_ROOM);
+    } else {
+        tw_txbuf_keep_set(st); /* (its options or payload lay there: stack.h TW_TXBUF_TS_AT) */
     }
 }
 
@@ -575,7 +577,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
        made; the header's words are summed in one carry chain (RFC 1071: the sum of the
        parts) with the pseudo-header (RFC 9293 3.1), the checksum and urgent pointer word
        stored once, with the sum (below). */
-    uint8_t *pkt = st->txbuf;
+    /* (past the words st->txbuf keeps for the segments with timestamps: stack.h
+       TW_TXBUF_TS_AT) */
+    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
+    uint8_t *pkt = st->txbuf_syn;
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
     uint64_t key = r ? r->h.key : c->h.key;
@@ -589,6 +594,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(peer == (uint32_t)(key >> 32));
     if (__builtin_expect(peer != st->syn_peer, 0)) {
         tw_syn_memo_set(st, peer);
+        /* (the addresses as the packet keeps them: stack.h TW_TXBUF_SYN_AT) */
+        memcpy(pkt + 12, st->syn_addr, 8);
     }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
@@ -609,7 +616,9 @@ static inline __attribute__((always_inline)) int out_syn_all(
                                                : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
-    memcpy(tcp + 24, &n6, 4);
+    /* (it lies there already: stack.h TW_TXBUF_SYN_AT) */
+    assert(memcmp(tcp + 24, &n6, 4) == 0);
+    (void)n6;
     uint32_t ts_val = tw_ts_now(st, r ? r->ts_off : c->ts_offset);
     if (!r && !retrans) {
         /* (TS.Recent is unused until the SYN+ACK comes: in_syn_sent's usual echo test
@@ -620,7 +629,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     memcpy(tcp + 28, &h78, 8);
     /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
     uint32_t n9 = tw_be32(0x01030300u);
-    memcpy(tcp + 36, &n9, 4);
+    assert(memcmp(tcp + 36, &n9, 3) == 0); /* (as n6's: the first three bytes) */
+    (void)n9;
     tcp[39] = r ? mc->wscale_offer : mc->rcv_wscale;
     /* (the addresses as they lie in the IPv4 header, and their sum, also for the
        connection's segments: kept for the last peer, stack.h syn_addr, set at the top) */
@@ -655,9 +665,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(iw.n2 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
                                          TW_IPV4_ATOMIC_ID));
     memcpy(pkt, &iw.n0, 4);
-    memcpy(pkt + 4, &iw.n1, 4);
+    /* (the second word and the memo's addresses lie there already: stack.h
+       TW_TXBUF_SYN_AT) */
+    assert(memcmp(pkt + 4, &iw.n1, 4) == 0 && memcmp(pkt + 12, &addrs, 8) == 0);
     memcpy(pkt + 8, &iw.n2, 4);
-    memcpy(pkt + 12, &addrs, 8);
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
@@ -852,6 +863,10 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
     uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
     uint8_t *pkt = st->txbuf;
+    /* A segment with timestamps built in st->txbuf finds the IPv4 header's second word
+       and the options' first there (stack.h TW_TXBUF_TS_AT); one without, whose payload
+       (if any) lies over the options' word, puts it back after its netdev call. */
+    bool kept = ts && !in_place;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
@@ -925,7 +940,11 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
            included (Linux does too): NOP, NOP, TS (tw_tcp_build_opts' layout). */
         ts_val = tw_ts_now(st, c->ts_offset);
         h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
-        memcpy(tcp + 20, &h5, 4);
+        /* (kept: in st->txbuf the word lies there already, stack.h TW_TXBUF_TS_AT) */
+        assert(!kept || memcmp(tcp + 20, &h5, 4) == 0);
+        if (!kept) {
+            memcpy(tcp + 20, &h5, 4);
+        }
         memcpy(tcp + 24, &h67, 8);
     }
     /* The 8-byte words and the payload's sum in one carry chain (a payload of none,
@@ -942,8 +961,28 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint32_t nseq32 = (uint32_t)nseq;
     memcpy(tcp + 4, &nseq32, 4);
     memcpy(tcp + 8, &h23, 8);
-    tw_ipv4_build_addrs(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
-                        TW_IPV4_ATOMIC_ID);
+    uint64_t oaddrs, maddrs;
+    memcpy(&oaddrs, c->out_addr, 8);
+    memcpy(&maddrs, st->syn_addr, 8);
+    if (ts && __builtin_constant_p(len) && len == 0 && __builtin_expect(oaddrs == maddrs, 1)) {
+        /* A header with timestamps alone (a FIN, a pure ACK) to the peer of the stack's
+           SYN memo (stack.h syn_ipw52: the IPv4 checksum of a 52-byte datagram between
+           these addresses): its third word loaded, where making it took five steps. The
+           addresses' 8 bytes, loaded for their store anyway, are the compare's. (Made
+           after the TCP sum instead, measured +1 a lifecycle.) */
+        assert(st->syn_addr[2] == (uint32_t)addr_sum &&
+               st->syn_ipw52 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP,
+                                                     tcp_len, TW_IPV4_ATOMIC_ID));
+        tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, tcp_len, TW_IPV4_ATOMIC_ID);
+        iw.n2 = st->syn_ipw52;
+        memcpy(pkt, &iw.n0, 4);
+        assert(memcmp(pkt + 4, &iw.n1, 4) == 0); /* (kept: ts, len 0, so not in place) */
+        memcpy(pkt + 8, &iw.n2, 4);
+        memcpy(pkt + 12, &oaddrs, 8);
+    } else {
+        tw_ipv4_build_addrs_as(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
+                               TW_IPV4_ATOMIC_ID, kept);
+    }
     if (short_copy && !ts) {
         /* (as below, h23 the one word read back: no payload sum kept in a register
            across the header's making, which took a callee-saved one in the senders'
@@ -1000,6 +1039,8 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
+    } else if (!ts && len != 0) {
+        tw_txbuf_keep_ts_set(c->st); /* (stack.h TW_TXBUF_TS_AT: its payload lay there) */
     }
 }
 
@@ -1026,12 +1067,19 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
             emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, true, c->rcv_nxt,
                             WIN_GIVEN);
         }
-    } else if (ts) {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false, c->rcv_nxt,
-                        WIN_GIVEN);
     } else {
-        emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false, c->rcv_nxt,
-                        WIN_GIVEN);
+        if (ts) {
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, true, false,
+                            c->rcv_nxt, WIN_GIVEN);
+        } else {
+            emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false,
+                            c->rcv_nxt, WIN_GIVEN);
+        }
+        /* (copied into st->txbuf: a datagram that reached the SYN builder's words, an MTU
+           over 65,472 bytes, puts them back, stack.h TW_TXBUF_SYN_AT) */
+        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_SYN_AT, 0)) {
+            tw_txbuf_keep_set(c->st);
+        }
     }
 }
 
