@@ -1045,14 +1045,27 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
         dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
         s->snd.buf = dst;
     }
+    if (s->state >= TW_STATE_ESTABLISHED) {
+        /* The write TW_SND_HDR_ROOM bytes from the block's front (as a ring that starts
+           over, tcp_in.c): its push builds the headers in the free room in front of it
+           and hands the packet to the netdev from there, with no copy of the payload
+           into st->txbuf (tcp_out.c tw_out_send_first_push_leave, SEG_FRONT). The ring
+           holds the same bytes in the same block: its wrap comes later in the block, and
+           each ring operation takes any head. */
+        /* (the capacity and the head stored together in each branch: one 8-byte store) */
+        s->snd.cap = TW_MEM_RING_BLOCK;
+        s->snd.head = TW_SND_HDR_ROOM;
+        tw_copy(dst + TW_SND_HDR_ROOM, buf, len);
+        s->snd.len = (uint32_t)len;
+        st->in_call = true;
+        return tw_out_send_first_push_leave(s); /* (as send_usual) */
+    }
+    /* (SYN-SENT's write, queued: at the front, where the held push takes it, tcp_out.c
+       SEG_HEAD) */
     s->snd.cap = TW_MEM_RING_BLOCK;
     s->snd.head = 0;
     tw_copy(dst, buf, len);
     s->snd.len = (uint32_t)len;
-    if (s->state >= TW_STATE_ESTABLISHED) {
-        st->in_call = true;
-        return tw_out_send_first_push_leave(s); /* (as send_usual) */
-    }
     /* (the count made a new value here, on this way only: GCC moved it to the return
        register before the state's test, on the push's way too; measured: lifecycle -1
        instr) */

@@ -349,8 +349,10 @@ static inline bool tw_cksum_little_endian(void)
    function, for a connection's first data (tcp_in.c). */
 static inline __attribute__((always_inline)) uint64_t
 tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
-                       const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t z, unsigned words)
+                       const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t z, unsigned words,
+                       bool copy)
 {
+    /* (copy false: the payload summed where it lies, dst unused, tw_cksum_short_words) */
     /* (words: how many header words, 0, 1 (at base + ob) or 2, join the chain with z) */
     assert(len <= 128 && words <= 2 && (!words || z != UINT64_MAX));
     if (len & 15) {
@@ -365,31 +367,41 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
            -1). */
         if (len & 8) {
             uint64_t w8 = tw_cksum_load64(src + (len & ~15u));
-            memcpy(dst + (len & ~15u), &w8, 8);
+            if (copy) {
+                memcpy(dst + (len & ~15u), &w8, 8);
+            }
             a = tw_cksum_add64_asm(a, w8);
         }
         if (len & 4) {
             uint32_t w;
             memcpy(&w, src + (len & ~7u), 4);
-            memcpy(dst + (len & ~7u), &w, 4);
+            if (copy) {
+                memcpy(dst + (len & ~7u), &w, 4);
+            }
             a = tw_cksum_add64_asm(a, w);
         }
         if (len & 3) {
             /* the last bytes as the word they begin, zero-padded in memory order */
             const uint8_t *s = src + (len & ~3u);
-            uint8_t *d = dst + (len & ~3u);
+            uint8_t *d = copy ? dst + (len & ~3u) : NULL;
             uint32_t v;
             if (len & 2) {
                 uint16_t h;
                 memcpy(&h, s, 2);
-                memcpy(d, &h, 2);
+                if (copy) {
+                    memcpy(d, &h, 2);
+                }
                 v = tw_cksum_little_endian() ? h : (uint32_t)h << 16;
                 if (len & 1) {
-                    d[2] = s[2];
+                    if (copy) {
+                        d[2] = s[2];
+                    }
                     v |= tw_cksum_little_endian() ? (uint32_t)s[2] << 16 : (uint32_t)s[2] << 8;
                 }
             } else {
-                d[0] = s[0];
+                if (copy) {
+                    d[0] = s[0];
+                }
                 v = tw_cksum_little_endian() ? s[0] : (uint32_t)s[0] << 24;
             }
             a = tw_cksum_add64_asm(a, v);
@@ -419,7 +431,12 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
     "r"(base), "rme"(z), "m"(*(const uint8_t(*)[8])(base + ob)),                           \
         "m"(*(const uint8_t(*)[8])(base + oc))
 #endif
-#define BLOCK(k) memcpy(dst + 16 * (k), src + 16 * (k), 16)
+#define BLOCK(k)                                                                           \
+    do {                                                                                   \
+        if (copy) {                                                                        \
+            memcpy(dst + 16 * (k), src + 16 * (k), 16);                                    \
+        }                                                                                  \
+    } while (0)
 #define WORDS(k) "adcq 16*" #k "(%1), %0\n\tadcq 16*" #k "+8(%1), %0\n\t"
 #define CHAIN(n, blocks)                                                                   \
     do {                                                                                   \
@@ -511,7 +528,9 @@ b0:
 #undef HDR_B
 #else
     for (unsigned k = 0; k < len / 16; k++) {
-        memcpy(dst + 16 * k, src + 16 * k, 16);
+        if (copy) {
+            memcpy(dst + 16 * k, src + 16 * k, 16);
+        }
         a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k));
         a = tw_cksum_add64(a, tw_cksum_load64(src + 16 * k + 8));
     }
@@ -533,7 +552,7 @@ static inline __attribute__((always_inline)) uint64_t tw_cksum_copy_short(uint8_
                                                                           uint32_t len,
                                                                           uint64_t a)
 {
-    return tw_cksum_copy_short_in(dst, src, len, a, NULL, 0, 0, 0, 0);
+    return tw_cksum_copy_short_in(dst, src, len, a, NULL, 0, 0, 0, 0, true);
 }
 
 /* tw_cksum_native_short's steps for a payload of at most 128 bytes in whole 32-bit words
@@ -617,7 +636,7 @@ static inline __attribute__((always_inline)) uint64_t
 tw_cksum_copy_short_words(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
                           const uint8_t *base, uint32_t ob, uint32_t oc, uint64_t last)
 {
-    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, oc, last, 2);
+    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, oc, last, 2, true);
 }
 
 /* tw_cksum_copy_short_words with one header word, at base + ob (a sender's header
@@ -626,7 +645,24 @@ static inline __attribute__((always_inline)) uint64_t
 tw_cksum_copy_short_word(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t a,
                          const uint8_t *base, uint32_t ob, uint64_t last)
 {
-    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, ob, last, 1);
+    return tw_cksum_copy_short_in(dst, src, len, a, base, ob, ob, last, 1, true);
+}
+
+/* tw_cksum_copy_short_words without the copy: the payload summed where it lies (a send
+   ring's first write, whose headers are built in the ring's room in front of it:
+   tcp_out.c emit_plain_body's SEG_FRONT). */
+static inline __attribute__((always_inline)) uint64_t
+tw_cksum_short_words(const uint8_t *src, uint32_t len, uint64_t a, const uint8_t *base,
+                     uint32_t ob, uint32_t oc, uint64_t last)
+{
+    return tw_cksum_copy_short_in(NULL, src, len, a, base, ob, oc, last, 2, false);
+}
+/* tw_cksum_short_words with one header word (no options). */
+static inline __attribute__((always_inline)) uint64_t
+tw_cksum_short_word(const uint8_t *src, uint32_t len, uint64_t a, const uint8_t *base,
+                    uint32_t ob, uint64_t last)
+{
+    return tw_cksum_copy_short_in(NULL, src, len, a, base, ob, ob, last, 1, false);
 }
 
 /* Swap the bytes of each 16-bit half: turns a sum of words in one byte order into the

@@ -807,10 +807,11 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    buffer's free room without rcv_space_usual's test of them (a request's and a
    response's builder: one test a data segment). */
 /* SEG_FRONT, another bit of the same argument (which then says how the segment is
-   made, not only its window): the payload is the send ring's first bytes, 16 to 128,
-   at its front (head 0) with the ring's block around it (send's first write, tcp_out.c
-   tw_out_send_first_push_leave): no test of its length or of the ring's end, and no
-   position to add. */
+   made, not only its window): the payload is the send ring's only bytes, 16 to 128,
+   TW_SND_HDR_ROOM bytes from the front of the ring's block (send's first write,
+   tcp_out.c tw_out_send_first_push_leave): no test of its length or of the ring's end,
+   no position to add, and the headers built in the free room in front of it, where
+   the packet is sent from (emit_plain_body). */
 /* SEG_HEAD, another: the payload is the ring's first bytes, its head at 0 (the held
    push's data, queued in SYN-SENT: tw_out_push_now_held), so it lies in one piece from
    the ring's start whatever its length (the ring holds it): only its length tells the
@@ -862,11 +863,26 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     assert(st == c->st);
     assert(len == 0 || (tw_seq_ge(seq, c->snd_una) && tw_seq_ge(seq, c->snd_buf_seq)));
     uint32_t hlen = ts ? TW_TCP_HDR_LEN + 12 : TW_TCP_HDR_LEN;
-    uint8_t *pkt = st->txbuf;
+    bool front = (win_mode & SEG_FRONT) != 0;
+    /* SEG_FRONT's payload lies TW_SND_HDR_ROOM bytes from the block's front (socket.c
+       send_first_usual), the ring's only bytes: the room before it is free ring space
+       (no ring data lies there: the ring does not wrap, head + len <= cap), and the
+       headers are built there, the packet handed to the netdev where it lies (which
+       keeps no pointer to it), with no copy of the payload. A retransmission rebuilds
+       the segment from the ring as any other (emit): the bytes stay there. */
+    assert(!front || (c->snd.head == TW_SND_HDR_ROOM &&
+                      c->snd.head + c->snd.len <= c->snd.cap));
+    uint8_t *pkt = front ? c->snd.buf + TW_SND_HDR_ROOM - TW_IPV4_HDR_LEN - hlen : st->txbuf;
+    if (front) {
+        /* (a new value for GCC: otherwise it kept the block's address as the stores' base
+           and pkt apart for the netdev's call, a register more, saved and restored) */
+        TW_OPAQUE(pkt);
+    }
     /* A segment with timestamps built in st->txbuf finds the IPv4 header's second word
        and the options' first there (stack.h TW_TXBUF_TS_AT); one without, whose payload
-       (if any) lies over the options' word, puts it back after its netdev call. */
-    bool kept = ts && !in_place;
+       (if any) lies over the options' word, puts it back after its netdev call. One built
+       elsewhere (in place, or SEG_FRONT's) writes them. */
+    bool kept = ts && !in_place && !front;
     uint8_t saved[HDR_ROOM];
     uint8_t *room = NULL;
     uint64_t psum = 0; /* the payload's native sum (cksum.h) */
@@ -876,8 +892,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        wrap or crosses it takes tw_ring_pieces (the same bytes). With timestamps it is
        copied and summed below, once the header's words are made: they join its carry
        chain. */
-    bool front = (win_mode & SEG_FRONT) != 0;
-    assert(!front || (c->snd.head == 0 && off == 0 && len - 16 <= 112 && len <= c->snd.cap));
+    assert(!front || (off == 0 && len - 16 <= 112 && len <= c->snd.len));
     bool at_head = (win_mode & SEG_HEAD) != 0;
     assert(!at_head || (c->snd.head == 0 && off == 0 && len != 0 && len <= c->snd.len &&
                         c->snd.len <= c->snd.cap));
@@ -885,7 +900,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         front || (len && !in_place && len <= 128 &&
                   (at_head || off + len <= c->snd.cap - c->snd.head));
     /* (where it lies: its position in the ring, 0 at the front or the head) */
-    uint32_t pos = front || at_head ? 0 : c->snd.head + off;
+    uint32_t pos = front ? TW_SND_HDR_ROOM : at_head ? 0 : c->snd.head + off;
     if (len && !short_copy) {
         if (in_place) {
             /* In place, as in send_words: headers over the saved bytes in front. */
@@ -983,7 +998,17 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         tw_ipv4_build_addrs_as(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
                                TW_IPV4_ATOMIC_ID, kept);
     }
-    if (short_copy && !ts) {
+    if (front && !ts) {
+        /* (SEG_FRONT's payload summed where it lies, right after the headers: no copy,
+           and its address taken from pkt, the one pointer kept, rather than loaded from
+           the ring again after the headers' stores) */
+        assert(tcp + hlen == c->snd.buf + pos);
+        sum = tw_cksum_short_word(tcp + hlen, len, addr_sum, pkt, TW_IPV4_HDR_LEN + 8, sum);
+    } else if (front && ts) {
+        assert(tcp + hlen == c->snd.buf + pos);
+        sum = tw_cksum_short_words(tcp + hlen, len, addr_sum, pkt, TW_IPV4_HDR_LEN + 8,
+                                   TW_IPV4_HDR_LEN + 24, sum);
+    } else if (short_copy && !ts) {
         /* (as below, h23 the one word read back: no payload sum kept in a register
            across the header's making, which took a callee-saved one in the senders'
            builders; lifecycle -1 with cksum.h's tail) */
@@ -1039,7 +1064,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     }
     if (in_place) {
         memcpy(room, saved, HDR_ROOM);
-    } else if (!ts && len != 0) {
+    } else if (!ts && len != 0 && !front) {
         tw_txbuf_keep_ts_set(c->st); /* (stack.h TW_TXBUF_TS_AT: its payload lay there) */
     }
 }
@@ -2882,7 +2907,8 @@ tw_ssize tw_out_send_first_push_leave(tw_socket *c)
        of a long payload, or one that would cross the ring's end, and the ring position's
        sum are left out (SEG_FRONT). Said to the compiler too, for push_last's tests of the
        length. */
-    assert(c->snd.head == 0 && c->snd.cap == TW_MEM_RING_BLOCK && c->snd.len - 16 <= 112);
+    assert(c->snd.head == TW_SND_HDR_ROOM && c->snd.cap == TW_MEM_RING_BLOCK &&
+           c->snd.len - 16 <= 112);
 #if defined(__GNUC__)
     if (c->snd.len - 16 > 112) {
         __builtin_unreachable();
