@@ -157,7 +157,9 @@ static uint8_t sender_tos(tw_stack *st, const uint8_t *pkt, uint8_t dflt)
    ipv4.h), so the two bytes are set here, as the packet leaves, and the checksum adjusted:
    the default stack keeps its constants and pays nothing. The ECN bits stay as built or
    as tw_ecn_mark set them. Writing the same values twice changes nothing, so a buffer
-   sent again needs no care. */
+   sent again needs no care; but the SYN builder's place in st->txbuf keeps its IPv4
+   header from one SYN or SYN+ACK to the next (stack.h TW_TXBUF_SYN_AT), so a segment
+   from there gets its three words back after the call. */
 static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
 {
     tw_stack *st = ud;
@@ -166,14 +168,21 @@ static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
     if (st->tos_socks && pkt[9] == TW_IPPROTO_TCP && len >= TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN) {
         tos = sender_tos(st, pkt, tos);
     }
-    uint16_t w0 = tw_get16(pkt), w4 = tw_get16(pkt + 8);
+    uint16_t w0 = tw_get16(pkt), w4 = tw_get16(pkt + 8), ck = tw_get16(pkt + 10);
     uint16_t n0 = (uint16_t)((w0 & 0xff03u) | (tos & 0xfcu));
     uint16_t n4 = (uint16_t)((w4 & 0x00ffu) | (uint32_t)st->cfg.ttl << 8);
     tw_put16(pkt, n0);
     tw_put16(pkt + 8, n4);
     ip_cksum_adjust(pkt + 10, w0, n0);
     ip_cksum_adjust(pkt + 10, w4, n4);
-    return st->ipf_tx(pkt, len, st->ipf_ud);
+    int rc = st->ipf_tx(pkt, len, st->ipf_ud);
+    if (pkt == st->txbuf_syn) {
+        /* (kept for the next SYN: stack.h TW_TXBUF_SYN_AT) */
+        tw_put16(pkt, w0);
+        tw_put16(pkt + 8, w4);
+        tw_put16(pkt + 10, ck);
+    }
+    return rc;
 }
 
 static uint64_t load_u64(const uint8_t *p)

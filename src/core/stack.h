@@ -54,12 +54,14 @@ typedef struct tw_listen_leaf {
    timestamps (tcp_out.c emit_plain_body), at txbuf, finds the IPv4 header's second word
    (identification 0, DF: TW_IPV4_ATOMIC_ID) at 4 and the TCP options' first (NOP, NOP,
    timestamp kind and length) at TW_TXBUF_TS_AT; a SYN or SYN+ACK (out_syn_all), at
-   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), the IPv4 header's second word, the
-   addresses of the SYN memo's peer (syn_addr: written with the memo, out_syn_all) and its
+   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), the whole IPv4 header (its first two
+   words, the same for every SYN and SYN+ACK; its third, syn_ipw, and the addresses,
+   syn_addr, of the SYN memo's peer: written with the memo, out_syn_all) and its
    options' constant bytes (SACK-permitted with the timestamp's kind and length; NOP,
-   kind 3, length 3 before the shift count). The first words of either header (the
-   total length's, with the DS field a netdev wrapper may change, stack.c
-   ip_fields_xmit, ecn.c) are written each time. Every other writer of the buffer leaves
+   kind 3, length 3 before the shift count). The netdev wrapper that sets the DS field
+   and TTL (stack.c ip_fields_xmit) puts the SYN's words back after its call; ECN's
+   (ecn.c) marks no SYN ECT. The first word at txbuf (the total length's, with the DS
+   field a wrapper may change) is written each time. Every other writer of the buffer leaves
    them so or puts them back after its netdev call (tw_txbuf_keep_set,
    tw_txbuf_keep_ts_set): ICMP's, the general builder's (send_words), one without
    timestamps with a payload, and a segment copied whole that reaches the SYN's place
@@ -473,8 +475,9 @@ static inline void tw_txbuf_keep_ts_set(tw_stack *st)
 }
 
 /* Put back all the words st->txbuf keeps, the SYN builder's too (at tw_stack_new, and
-   after any other writer's netdev call): those at TW_TXBUF_SYN_AT + 4, the memo's
-   addresses at TW_TXBUF_SYN_AT + 12 (syn_addr, set by then: stack.c) and in the TCP
+   after any other writer's netdev call): the IPv4 header at TW_TXBUF_SYN_AT, its third
+   word and the addresses the memo's (syn_ipw, syn_addr, set by then: stack.c; all zero
+   at tw_stack_new, for peer 0, to which no SYN goes), and in the TCP
    options (RFC 9293 3.2: SACK-permitted kind 4 length 2, RFC 2018 2, before the
    timestamp's kind 8 and length 10; NOP, window scale kind 3 and length 3, RFC 7323
    2.2, before the shift count, which the builder writes). */
@@ -483,8 +486,12 @@ static inline void tw_txbuf_keep_set(tw_stack *st)
     static const uint8_t n1[4] = {0x00, 0x00, 0x40, 0x00};
     static const uint8_t o24[4] = {0x04, 0x02, 0x08, 0x0a};
     static const uint8_t o36[3] = {0x01, 0x03, 0x03};
+    /* (version 4, a 20-byte header, DS 0, total length 60) */
+    static const uint8_t n0[4] = {0x45, 0x00, 0x00, 0x3c};
     tw_txbuf_keep_ts_set(st);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT, n0, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 4, n1, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 8, &st->syn_ipw, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 12, st->syn_addr, 8);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 24, o24, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 36, o36, 3);

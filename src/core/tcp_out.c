@@ -594,8 +594,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(peer == (uint32_t)(key >> 32));
     if (__builtin_expect(peer != st->syn_peer, 0)) {
         tw_syn_memo_set(st, peer);
-        /* (the addresses as the packet keeps them: stack.h TW_TXBUF_SYN_AT) */
+        /* (the addresses and the IPv4 header's third word as the packet keeps them:
+           stack.h TW_TXBUF_SYN_AT) */
         memcpy(pkt + 12, st->syn_addr, 8);
+        memcpy(pkt + 8, &st->syn_ipw, 4);
     }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
@@ -657,18 +659,19 @@ static inline __attribute__((always_inline)) int out_syn_all(
                        "out_ndst, out_afold");
         memcpy(&r->out_ndst, &st->syn_addr[1], 8);
     }
-    /* The IPv4 header first, its checksum word the one kept for the peer (stack.h
-       syn_ipw): the address sum then ends its life in the TCP sum's chain, with no copy
-       kept for after it. */
+    /* The IPv4 header: all of it lies there already (stack.h TW_TXBUF_SYN_AT): its
+       first two words (version, length, DS 0; identification 0, DF), the same for every
+       SYN and SYN+ACK, and its third (TTL, protocol, checksum) with the memo's
+       addresses, for the memo's peer (syn_ipw, written with them above). The netdev
+       wrapper that changes the DS field and TTL puts them back (stack.c
+       ip_fields_xmit); ECN's marks no SYN or SYN+ACK ECT (ecn.c conn_marks). */
+#ifndef NDEBUG
     tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
-    iw.n2 = st->syn_ipw;
-    assert(iw.n2 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
-                                         TW_IPV4_ATOMIC_ID));
-    memcpy(pkt, &iw.n0, 4);
-    /* (the second word and the memo's addresses lie there already: stack.h
-       TW_TXBUF_SYN_AT) */
-    assert(memcmp(pkt + 4, &iw.n1, 4) == 0 && memcmp(pkt + 12, &addrs, 8) == 0);
-    memcpy(pkt + 8, &iw.n2, 4);
+    assert(st->syn_ipw == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP, 40,
+                                               TW_IPV4_ATOMIC_ID));
+    assert(memcmp(pkt, &iw.n0, 4) == 0 && memcmp(pkt + 4, &iw.n1, 4) == 0 &&
+           memcmp(pkt + 8, &st->syn_ipw, 4) == 0 && memcmp(pkt + 12, &addrs, 8) == 0);
+#endif
     /* The words 0-3 and the MSS word from their registers, the checksum's word left
        unwritten until its value is known (a 16-bit word's place in a 64-bit one does not
        change the one's-complement sum: RFC 1071 2(B)), the options' last two 8-byte
