@@ -245,14 +245,20 @@ static __attribute__((noinline)) int reuseaddr_bound(tw_socket *s, bool on)
 int tw_socket_set_reuseaddr(tw_socket *s, bool on)
 {
     SETTING(s);
-    uint32_t f = s->flags;
-    if (f & TW_F_BOUND) {
+    if (s->flags & TW_F_BOUND) {
         return reuseaddr_bound(s, on);
     }
     /* (the flag by a shift of the bool, 0 or 1: GCC's choice between two values took a
        conditional move and two more steps) */
     _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
-    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 31;
+    /* (the flags changed in memory, the bit cleared, then the bool's or'ed in: the
+       empty asms keep GCC from making the two one change of the flags loaded in a
+       register for the test, whose copy and store took two steps more; lifecycle -2
+       instr) */
+    __asm__("" : "+m"(s->flags));
+    s->flags &= ~TW_F_REUSE;
+    __asm__("" : "+m"(s->flags));
+    s->flags |= (uint32_t)on << 31;
     return 0;
 }
 
