@@ -1119,6 +1119,23 @@ static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, c
     return send_other(s, buf, n, dst);
 }
 
+/* Whether s's send ring has no capacity (a first write's: send_dst), asked of memory
+   by an asm GCC cannot see into: with the test in C, GCC loaded the capacity into a
+   register of its own for the other writes' steps (send_dst's room), a load and a test
+   where a compare of memory does (lifecycle -2 instr: the request's and the response's
+   writes; the other writes load it there). */
+static inline __attribute__((always_inline)) bool send_ring_bare(const tw_socket *s)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    bool bare;
+    __asm__("cmpl $0, %1" : "=@ccz"(bare) : "m"(s->snd.cap));
+    assert(bare == (s->snd.cap == 0));
+    return bare;
+#else
+    return s->snd.cap == 0;
+#endif
+}
+
 /* tw_socket_send's usual write, in a state that takes data with no FIN queued, no
    TCP_CORK and none of the push's rare flags (the caller's test). `extras`: a socket
    with an extras block (TW_F_EXTRAS), which send's test of the flags sends here out of
@@ -1146,7 +1163,7 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
        come from cfg.sndbuf, tw_socket_set_bufsizes and a listener's, each of which
        sets the flag for a smaller one, and auto-tuning only raises them) */
     assert(small || s->sndbuf_cap >= TW_MEM_RING_BLOCK);
-    if (__builtin_expect(!extras && s->snd.cap == 0 && len - 16 <= 48 &&
+    if (__builtin_expect(!extras && send_ring_bare(s) && len - 16 <= 48 &&
                              (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                              (s->snd.buf || st->mem.cache[TW_MC_RING].head),
                          1)) {
