@@ -17,12 +17,38 @@
 #define EPHEMERAL_LO 32768u /* Linux's default ip_local_port_range */
 #define EPHEMERAL_HI 60999u
 
-static bool enter(tw_stack *st, tw_time now)
+/* The guard asked and set: true when it was set already (a call from inside a hook). */
+static inline __attribute__((always_inline)) bool guard_take(tw_stack *st)
 {
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    /* (one bts of the flag's bit, its old value in the carry: the test and the store took
+       three steps, a compare, its jump and a store; lifecycle -3 instr, connect and the
+       two closes. As a 16-bit operand with the byte after it, traced, which it writes
+       back unchanged: bts has no byte form) */
+    /* (the two bools as the operands, not a 16-bit word of may_alias type: that one GCC
+       took as a write that may change anything, the socket's stack pointer among them,
+       and loaded that again after it) */
+    _Static_assert(sizeof(st->in_call) == 1 &&
+                       offsetof(tw_stack, traced) == offsetof(tw_stack, in_call) + 1,
+                   "the guard's byte and the one after it");
+    bool was;
+    __asm__("btsw $0, %0" : "+m"(st->in_call), "+m"(st->traced), "=@ccc"(was));
+    assert(st->in_call == true);
+    return was;
+#else
     if (st->in_call) {
-        return false;
+        return true;
     }
     st->in_call = true;
+    return false;
+#endif
+}
+
+static bool enter(tw_stack *st, tw_time now)
+{
+    if (guard_take(st)) {
+        return false;
+    }
     tw_stack_set_now(st, now);
     return true;
 }
@@ -175,12 +201,17 @@ static inline __attribute__((always_inline)) int bind_port(tw_socket *s, uint16_
        stores. Nothing holds it: the connections and TIME-WAIT records left on a port
        count among its owners (bind_shared), so none is there to ask about. */
     assert(!tw_port_listener(s->st, port) && p->nreuse == 0 && p->nauto == 0);
-    uint32_t f = s->flags;
     l->n++; /* tw_port_new's step, the leaf in hand */
     p->nbound = 1;
     _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
-    p->nreuse = f >> 31; /* (TW_F_REUSE) */
-    s->flags = f | TW_F_BOUND;
+    /* (the flags read here for their bit, and the bound one set in memory: the empty
+       asms keep GCC from keeping the flags loaded for the caller's test in a register
+       for these, its copy and store two steps more than the test and the or in memory
+       (lifecycle -2 instr)) */
+    __asm__("" : "+m"(s->flags));
+    p->nreuse = s->flags >> 31; /* (TW_F_REUSE) */
+    __asm__("" : "+m"(s->flags));
+    s->flags |= TW_F_BOUND;
     return 0;
 }
 
@@ -219,14 +250,20 @@ static __attribute__((noinline)) int reuseaddr_bound(tw_socket *s, bool on)
 int tw_socket_set_reuseaddr(tw_socket *s, bool on)
 {
     SETTING(s);
-    uint32_t f = s->flags;
-    if (f & TW_F_BOUND) {
+    if (s->flags & TW_F_BOUND) {
         return reuseaddr_bound(s, on);
     }
     /* (the flag by a shift of the bool, 0 or 1: GCC's choice between two values took a
        conditional move and two more steps) */
     _Static_assert(TW_F_REUSE == 1u << 31, "TW_F_REUSE's bit");
-    s->flags = (f & ~TW_F_REUSE) | (uint32_t)on << 31;
+    /* (the flags changed in memory, the bit cleared, then the bool's or'ed in: the
+       empty asms keep GCC from making the two one change of the flags loaded in a
+       register for the test, whose copy and store took two steps more; lifecycle -2
+       instr) */
+    __asm__("" : "+m"(s->flags));
+    s->flags &= ~TW_F_REUSE;
+    __asm__("" : "+m"(s->flags));
+    s->flags |= (uint32_t)on << 31;
     return 0;
 }
 
@@ -1095,6 +1132,23 @@ static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, c
     return send_other(s, buf, n, dst);
 }
 
+/* Whether s's send ring has no capacity (a first write's: send_dst), asked of memory
+   by an asm GCC cannot see into: with the test in C, GCC loaded the capacity into a
+   register of its own for the other writes' steps (send_dst's room), a load and a test
+   where a compare of memory does (lifecycle -2 instr: the request's and the response's
+   writes; the other writes load it there). */
+static inline __attribute__((always_inline)) bool send_ring_bare(const tw_socket *s)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    bool bare;
+    __asm__("cmpl $0, %1" : "=@ccz"(bare) : "m"(s->snd.cap));
+    assert(bare == (s->snd.cap == 0));
+    return bare;
+#else
+    return s->snd.cap == 0;
+#endif
+}
+
 /* tw_socket_send's usual write, in a state that takes data with no FIN queued, no
    TCP_CORK and none of the push's rare flags (the caller's test). `extras`: a socket
    with an extras block (TW_F_EXTRAS), which send's test of the flags sends here out of
@@ -1122,7 +1176,7 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
        come from cfg.sndbuf, tw_socket_set_bufsizes and a listener's, each of which
        sets the flag for a smaller one, and auto-tuning only raises them) */
     assert(small || s->sndbuf_cap >= TW_MEM_RING_BLOCK);
-    if (__builtin_expect(!extras && s->snd.cap == 0 && len - 16 <= 48 &&
+    if (__builtin_expect(!extras && send_ring_bare(s) && len - 16 <= 48 &&
                              (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                              (s->snd.buf || st->mem.cache[TW_MC_RING].head),
                          1)) {
@@ -1507,14 +1561,30 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
        first, its size's test leading: that test tells that there are bytes, and nothing
        of n's working out below is needed when all are read (lifecycle -1 instr; bulk
        +0.7 per KiB, whose larger reads pay the size's test on their way) */
-    uint32_t len = s->rcv.len;
-    if (__builtin_expect(len - 16 <= 48 && !(f & other) && cap >= len && s->rcv.head == 0, 1)) {
+    /* (the ring's head and length in one load, turned so that the length is the low
+       half: 16 to 64 in that word is a length of 16 to 64 with the head at 0, one test
+       where the length's and the head's took two, the head's a load and a compare of
+       its own; lifecycle -2 instr) */
+    _Static_assert(offsetof(tw_ring, len) == offsetof(tw_ring, head) + 4,
+                   "the ring's head and length side by side");
+    uint64_t hl;
+    memcpy(&hl, &s->rcv.head, sizeof(hl));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    hl = hl << 32 | hl >> 32; /* (the length low: a rotate) */
+#else
+    hl = (uint64_t)s->rcv.len | (uint64_t)s->rcv.head << 32;
+#endif
+    uint32_t len = (uint32_t)hl;
+    if (__builtin_expect(hl - 16 <= 48 && !(f & other) && cap >= len, 1)) {
+        assert(s->rcv.head == 0 && len == s->rcv.len);
         assert(len <= s->rcv.cap);
         tw_copy(buf, s->rcv.buf, len); /* (in line: no call) */
         recv_all_read(s, f);
         return (tw_ssize)len;
     }
-    if (__builtin_expect(s->rcv.len > 0 && !(f & other), 1)) {
+    /* (the length as loaded above, in a register: the end of stream's test then reads
+       nothing) */
+    if (__builtin_expect(len > 0 && !(f & other), 1)) {
         size_t avail; /* (at most 2^32 - 1: a size_t, as cap is, for their compare) */
 #if defined(__x86_64__) && defined(__GNUC__)
         /* The readable count loaded again, by an asm GCC cannot see into: with `len`
@@ -1573,7 +1643,7 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
             return recv_copy_out(s, buf, n);
         }
         return recv_copy(s, buf, n);
-    } else if (s->rcv.len > 0 && !(f & TW_F_LISTENER)) {
+    } else if (len > 0 && !(f & TW_F_LISTENER)) {
         /* (data to read, the buffer limit lowered: tw_conn_rcv_space's other case; or
            out-of-order bytes stored past it, TW_F_HOLES; or a read side shut that keeps
            receiving, the only one with data: shut_rd) */
@@ -2216,6 +2286,26 @@ unsigned tw_socket_events(const tw_socket *s)
     if (__builtin_expect(!s, 0)) {
         return 0;
     }
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    /* tw_conn_events_nonlistener's first case (ESTABLISHED, no FIN either way, no
+       shutdown: an application's usual look) asked here with the state and the flags
+       compared in memory, by asms GCC cannot see into: with the tests in C, GCC loaded
+       each into a register of its own for tw_conn_events' other cases, a load more for
+       each (lifecycle -2 instr). The mask as that case makes it. */
+    bool est, quiet;
+    __asm__("cmpb %2, %1" : "=@ccz"(est) : "m"(s->state), "i"(TW_STATE_ESTABLISHED));
+    if (__builtin_expect(est, 1)) {
+        __asm__("testl %2, %1"
+                : "=@ccz"(quiet)
+                : "m"(s->flags), "i"(TW_F_PEER_FIN | TW_F_SHUT_RD | TW_F_FIN_QUEUED));
+        if (__builtin_expect(quiet, 1)) {
+            unsigned ev = TW_EV_CONNECTED + (unsigned)(s->rcv.len != 0) +
+                          ((0u - (unsigned)(s->snd.len < s->sndbuf_cap)) & 2u);
+            assert(ev == tw_conn_events(s));
+            return ev;
+        }
+    }
+#endif
     return tw_conn_events(s);
 }
 

@@ -70,15 +70,35 @@ static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64_ni(const t
     assert(a->ni);
 #if defined(__x86_64__) && defined(__GNUC__)
     typedef long long tw_aes_v2di __attribute__((vector_size(16)));
-    tw_aes_v2di x, y;
+    typedef long long tw_aes_k __attribute__((vector_size(16), may_alias));
+    tw_aes_v2di x;
     uint64_t out;
     /* (the assembler takes aesenc whatever -m flags the file has: no target attribute,
        and the instructions run only where tw_aes128_init found them) */
+    /* (the block's first half taken from memory where it lies (connect's, st->isn_mid),
+       its second put in with pinsrq (SSE4.1, which tw_aes_have_ni asks for too), and
+       the round keys as memory operands at their offsets from the holder: the half's
+       load, a second register's move and unpack, and the keys' address took three
+       steps more; lifecycle -3 instr) */
+    const tw_aes_k *k = (const tw_aes_k *)(const void *)a->rk;
     __asm__("movq %[lo], %[x]\n\t"
-            "movq %[hi], %[y]\n\t"
-            "punpcklqdq %[y], %[x]\n\t" TW_AES128_NI_ROUNDS "movq %[x], %[out]"
-            : [out] "=r"(out), [x] "=&x"(x), [y] "=&x"(y)
-            : [lo] "r"(lo), [hi] "r"(hi), [rk] "r"(a->rk), "m"(*(const uint8_t(*)[176])a->rk));
+            "pinsrq $1, %[hi], %[x]\n\t"
+            "pxor %[k0], %[x]\n\t"
+            "aesenc %[k1], %[x]\n\t"
+            "aesenc %[k2], %[x]\n\t"
+            "aesenc %[k3], %[x]\n\t"
+            "aesenc %[k4], %[x]\n\t"
+            "aesenc %[k5], %[x]\n\t"
+            "aesenc %[k6], %[x]\n\t"
+            "aesenc %[k7], %[x]\n\t"
+            "aesenc %[k8], %[x]\n\t"
+            "aesenc %[k9], %[x]\n\t"
+            "aesenclast %[k10], %[x]\n\t"
+            "movq %[x], %[out]"
+            : [out] "=r"(out), [x] "=&x"(x)
+            : [lo] "rm"(lo), [hi] "rm"(hi), [k0] "m"(k[0]), [k1] "m"(k[1]), [k2] "m"(k[2]),
+              [k3] "m"(k[3]), [k4] "m"(k[4]), [k5] "m"(k[5]), [k6] "m"(k[6]), [k7] "m"(k[7]),
+              [k8] "m"(k[8]), [k9] "m"(k[9]), [k10] "m"(k[10]));
     return out;
 #else
     return tw_aes128_prf64_soft(a, lo, hi);
