@@ -255,11 +255,7 @@ __attribute__((target("avx2"), noinline)) int tw_conn_open_wide(tw_stack *st, tw
     tw_socket *c = tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket));
     tw_conn_rings_kept(st, c);
     conn_init_wide(st, c);
-    /* (the count raised in memory, then read for the id: the empty asm keeps GCC from
-       loading it, adding in a register and storing it back, one step more) */
-    st->next_conn_id++;
-    __asm__("" : "+m"(st->next_conn_id));
-    c->id = (uint32_t)st->next_conn_id;
+    c->id = tw_stack_next_id(st);
     *out = c;
     return 0;
 }

@@ -573,7 +573,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
         iss = isn_floor; /* RFC 6191: the new incarnation starts above the old one */
     }
     r->iss = iss;
-    r->id = (uint32_t)++st->next_conn_id;
+    r->id = tw_stack_next_id(st);
     r->ts_off = ts_off;
     /* In the connection table (stack.h conns), which conn_find has just asked: the key is
        in neither kind there. (seg.hash: the key's) */
