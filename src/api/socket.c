@@ -922,12 +922,10 @@ static inline uint8_t *send_dst(tw_socket *s, uint32_t n)
            so the bytes go in at its front, with no position or wrap to work out. */
         if (n <= TW_MEM_RING_BLOCK && TW_MEM_RING_BLOCK <= s->sndbuf_cap &&
             (r->buf || s->st->mem.cache[TW_MC_RING].head)) {
-            if (!r->buf) {
-                r->buf = tw_mem_take(&s->st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-            }
+            uint8_t *b = tw_conn_ring_first_block(s->st, r);
             r->cap = TW_MEM_RING_BLOCK;
             r->head = 0;
-            return r->buf;
+            return b;
         }
         return NULL;
     }
@@ -1077,11 +1075,7 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
     assert(!st->in_call);
     /* (the ring's parked block, tcp_conn.h tw_conn_rings_kept, else the free list's: the
        caller asked for one of the two) */
-    uint8_t *dst = s->snd.buf;
-    if (!dst) {
-        dst = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-        s->snd.buf = dst;
-    }
+    uint8_t *dst = tw_conn_ring_first_block(st, &s->snd);
     if (s->state >= TW_STATE_ESTABLISHED) {
         /* The write TW_SND_HDR_ROOM bytes from the block's front (as a ring that starts
            over, tcp_in.c): its push builds the headers in the free room in front of it

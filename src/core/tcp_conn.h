@@ -718,6 +718,19 @@ static inline __attribute__((always_inline)) void tw_conn_rings_kept(tw_stack *s
     assert(!c->snd.buf || !(st->mem.list_off & (1u << TW_MC_RING)));
 }
 
+/* A ring's first block at its first use (no capacity yet): its parked one
+   (tw_conn_rings_kept), else one from the ring list, which the caller has found not
+   empty (send_dst, send_first_usual, tcp_in.c's first data). */
+static inline __attribute__((always_inline)) uint8_t *tw_conn_ring_first_block(tw_stack *st,
+                                                                               tw_ring *r)
+{
+    assert(r->cap == 0 && (r->buf || st->mem.cache[TW_MC_RING].head));
+    if (!r->buf) {
+        r->buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
+    }
+    return r->buf;
+}
+
 /* A connection object's first state, c from the class's free list or its slow path.
    `child` (a constant): a passive open's child, whose caller sets flags, local_mss,
    sndbuf_cap and rcvbuf_cap itself from its listener (tcp_in.c new_child): their runs
@@ -1049,6 +1062,24 @@ static inline void tw_conn_timer_update_unheld_as(tw_stack *st, tw_socket *c, bo
 static inline void tw_conn_timer_update_unheld(tw_stack *st, tw_socket *c)
 {
     tw_conn_timer_update_unheld_as(st, c, false);
+}
+/* tw_conn_timer_update_unheld after SYN-SENT's first data went out (tcp_in.c
+   in_syn_sent, tcp_out.c tw_out_push_now_synack_data): the usual case in line, the
+   SYN's retransmission entry still waiting unplaced (wheel.h lazy, a time) and the data
+   just sent having restarted the RTO, the only deadline: the waiting entry moves to it,
+   what tw_conn_timer_place would do. (misc_at, set only in FIN-WAIT-2 and TIME-WAIT, is
+   NEVER; nothing was received in SYN-SENT, so no delayed ACK is due, and the keepalive's
+   is NEVER without the option.) */
+static inline __attribute__((always_inline)) void tw_conn_timer_syn_sent_data(tw_stack *st,
+                                                                              tw_socket *c)
+{
+    assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
+           c->ka_at == TW_TIME_NEVER);
+    if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER, 1)) {
+        c->timer.expires = c->rto_at;
+    } else {
+        tw_conn_timer_update_unheld(st, c);
+    }
 }
 static inline void tw_conn_timer_update(tw_socket *c)
 {

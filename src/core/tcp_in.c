@@ -1579,23 +1579,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
             if (held) {
                 st->timer_held = NULL;
             }
-            /* tw_conn_timer_update_unheld's usual case here in line: the SYN's
-               retransmission entry still waits unplaced (wheel.h lazy, a time) and the
-               request just sent restarted the RTO, the only deadline (the three others
-               NEVER: their AND is): the waiting entry moves to it, what
-               tw_conn_timer_place would do. */
-            /* (misc_at, the FIN-WAIT-2 and TIME-WAIT deadline, is set only in those
-               states: NEVER here, left out of the test) */
-            assert(c->misc_at == TW_TIME_NEVER);
-            /* (the delayed-ACK deadline is NEVER: nothing was received in SYN-SENT, and
-               the ACK went with the data or waits lazily; the keepalive's is NEVER
-               without the option, tw_cc_init_una: its flag asked above) */
-            assert(c->dack_at == TW_TIME_NEVER && c->ka_at == TW_TIME_NEVER);
-            if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER, 1)) {
-                c->timer.expires = c->rto_at;
-            } else {
-                tw_conn_timer_update_unheld(st, c);
-            }
+            tw_conn_timer_syn_sent_data(st, c);
             return true;
         }
         if (nf & TW_F_FIN_QUEUED) {
@@ -3833,9 +3817,7 @@ static inline __attribute__((always_inline)) void third_ack(tw_stack *st, tw_soc
             /* tw_conn_rcv_reserve_in's usual case for a ring without a block (its parked
                one, else the first block from the free list), and the text to its front
                (head 0, nothing in it: no wrap to work out, as tw_ring_write_at would). */
-            if (!c->rcv.buf) {
-                c->rcv.buf = tw_mem_take(&st->mem, TW_MC_RING, TW_MEM_RING_BLOCK);
-            }
+            tw_conn_ring_first_block(st, &c->rcv);
             c->rcv.cap = TW_MEM_RING_BLOCK;
             tw_copy(c->rcv.buf, s->data, n);
             deliver_in_order(st, c, NULL, n, false);

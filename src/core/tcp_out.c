@@ -2957,18 +2957,9 @@ void tw_out_push_now_synack_data(tw_socket *c)
        wheel's step below then takes, as the caller's own step after the push did) */
     assert(c->st->timer_held == NULL);
     push_now_held_data_in(c);
-    /* tcp_in.c in_syn_sent's step after the push, before its notification (no hook
-       calls into the stack, tcpwave.h: the order is not seen): the SYN's retransmission
-       entry still waits unplaced (wheel.h lazy) and the data restarted the RTO, the only
-       deadline (the three others NEVER), so the entry moves to it; else
-       tw_conn_timer_update_unheld's steps */
-    assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
-           c->ka_at == TW_TIME_NEVER);
-    if (__builtin_expect(tw_timer_lazy(&c->timer) && c->rto_at != TW_TIME_NEVER, 1)) {
-        c->timer.expires = c->rto_at;
-    } else {
-        tw_conn_timer_update_unheld(c->st, c);
-    }
+    /* tcp_in.c in_syn_sent's step after the push, made here before its notification
+       (no hook calls into the stack, tcpwave.h: the order is not seen) */
+    tw_conn_timer_syn_sent_data(c->st, c);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
