@@ -1051,8 +1051,9 @@ static int dead_error(const tw_socket *s)
 /* tw_socket_send for a clock that moved since the stack's last call (at most once per
    turn of an event loop), the guard asked: the clock moved, then the call made again
    with the stack's clock (`now`, or the later one kept when `now` went backwards, the
-   clock the call would have run with). Out of line, as stack.c's input_now_moved: the
-   division that makes now_ms takes rdx:rax, where send's usual call keeps its length. */
+   clock the call would have run with). Out of line, as tcp_in.c tw_stack_input's clock
+   step: the division that makes now_ms takes rdx:rax, where send's usual call keeps its
+   length. */
 static __attribute__((noinline)) tw_ssize send_now_moved(tw_socket *s, const void *buf,
                                                          size_t len, tw_time now)
 {

@@ -509,7 +509,7 @@ __attribute__((noinline)) static bool input_checked(tw_stack *st, const uint8_t 
     return false;
 }
 
-/* Everything but the usual packet taken whole (tw_tcp_input_usual), out of line: the
+/* Everything but the usual packet taken whole (tcp_in.c tw_stack_input), out of line: the
    usual packet does not pay for its frame either. Ends tw_stack_input's call. */
 int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
 {
@@ -534,7 +534,7 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
 }
 
 /* tw_stack_input's misuse, counted (API_REFUSED) when there is a stack to count on. */
-static __attribute__((noinline)) int input_refused(tw_stack *st, const uint8_t *pkt, size_t len)
+int tw_stack_input_refused(tw_stack *st, const uint8_t *pkt, size_t len)
 {
     if (!st) {
         return TW_ERR_INVAL;
@@ -543,21 +543,18 @@ static __attribute__((noinline)) int input_refused(tw_stack *st, const uint8_t *
     return !pkt || len > 65535 ? TW_ERR_INVAL : TW_ERR_BUSY;
 }
 
-/* tw_stack_input's end for a now other than the last call's: out of line, as the
+/* tw_stack_input's clock step for a now other than the last call's: out of line, as the
    division that makes now_ms takes rdx:rax, where the usual packet (the same now) then
    keeps its length where it came, with no copy. */
-static __attribute__((noinline)) int input_now_moved(tw_stack *st, const uint8_t *pkt,
-                                                     size_t rest, tw_time now)
+void tw_stack_input_moved(tw_stack *st, tw_time now)
 {
     tw_stack_now_moved(st, now); /* (tw_stack_input found now != st->now) */
-    return tw_tcp_input_usual(st, pkt, rest);
 }
 
 /* tw_stack_input for a traced stack: the full parsers and steps, which trace. (`rest`:
    the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, modulo SIZE_MAX + 1, as
    tw_stack_input has it: see there.) */
-static __attribute__((noinline)) int input_traced(tw_stack *st, const uint8_t *pkt, size_t rest,
-                                                  tw_time now)
+int tw_stack_input_traced(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now)
 {
     st->in_call = true;
     tw_stack_set_now(st, now);
@@ -567,58 +564,17 @@ static __attribute__((noinline)) int input_traced(tw_stack *st, const uint8_t *p
 /* tw_stack_input for a length outside the usual packet's bounds (tw_stack_input's one
    compare): over 65535 refused, as any misuse; shorter than an IPv4 and a TCP header,
    the full parsers' drop (after the same tests as any packet), as a traced stack's.
-   (`rest` as input_traced's) */
-static __attribute__((noinline, cold)) int input_odd_len(tw_stack *st, const uint8_t *pkt,
-                                                         size_t rest, tw_time now)
+   (`rest` as tw_stack_input_traced's) */
+int tw_stack_input_odd_len(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now)
 {
     size_t len = rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
     if (len > 65535 || !st || !pkt || st->in_call) {
-        return input_refused(st, pkt, len);
+        return tw_stack_input_refused(st, pkt, len);
     }
-    return input_traced(st, pkt, rest, now);
+    return tw_stack_input_traced(st, pkt, rest, now);
 }
 
-/* see tcpwave.h */
-int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
-{
-    /* Both of the usual packet's length bounds in one unsigned compare (a short length
-       wraps to a large `rest`): at least an IPv4 and a TCP header, which the usual parse
-       then does not ask again (tw_tcp_parse_usual_part takes `rest`), and at most 65535.
-       (len first, alone: GCC otherwise merges it and the pointer tests into flag
-       arithmetic, more instructions for the call that passes them all) */
-    /* (`len` is not read past this: the calls below take `rest`, and the cold ones make
-       the length again from it, so that `rest` is made in len's own register with no
-       copy) */
-    size_t rest = len - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
-    if (__builtin_expect(rest > 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN), 0)) {
-        return input_odd_len(st, pkt, rest, now);
-    }
-    /* (a length within bounds: input_refused's answer is the pointers', or BUSY) */
-    if (!st || !pkt) {
-        return input_refused(st, pkt, 0);
-    }
-    /* in_call and traced, adjacent bytes, in one test (measured: lifecycle -19 instr,
-       6,674 -> 6,655, against the usual packet's function asking cfg.trace itself) */
-    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, in_call) + 1, "gate");
-    uint16_t gate;
-    memcpy(&gate, &st->in_call, 2);
-    if (gate) {
-        if (st->in_call) {
-            return input_refused(st, pkt, 0);
-        }
-        return input_traced(st, pkt, rest, now);
-    }
-    st->in_call = true;
-    if (now != st->now) {
-        return input_now_moved(st, pkt, rest, now);
-    }
-    /* IP_RX_PACKETS is not counted here: every packet taken in this far is counted once
-       further on, as a TCP segment (TCP_RX_SEGMENTS) or, if not one, in IP_RX_PACKETS' own
-       count (input_checked); tw_stack_counter adds the two. One increment per packet. */
-    /* A tail call: the usual packet's function (else tw_stack_input_slow) ends the call,
-       in_call included, so this frame is gone before the packet's work starts. */
-    return tw_tcp_input_usual(st, pkt, rest);
-}
+/* (tw_stack_input itself is tcp_in.c's, the usual packet's function: see there) */
 
 /* tw_stack_next_deadline with armed timers: out of line, so that the call that finds
    none (the wheel empty, only TIME-WAIT records) saves no register for this one. (The

@@ -163,7 +163,7 @@ void tw_tcp_build_hdr(uint8_t *buf, const tw_tcp_hdr *h, size_t olen, uint32_t s
 /* What tw_tcp_parse_usual_part finds besides the window and options it puts in the
    header struct (and the flags and payload length it writes where its caller keeps
    them): a caller that keeps these in registers leaves the rest of that struct unwritten
-   (tw_tcp_input_usual: nothing after its parse reads them there). */
+   (tw_stack_input: nothing after its parse reads them there). */
 typedef struct tw_tcp_usual {
     /* SEG.ACK and SEG.SEQ in host order, as two uint32_t side by side lie in memory
        (tw_get32x2_rev): one 8-byte copy to where they are kept (tcp_in.c seg_init, tw_seg
@@ -215,13 +215,13 @@ bad:
    returns in *tcp_sum the native sum of the pseudo-header and TCP header, which with the
    payload's sum added must pass tw_cksum_native_ok before anything trusts the segment
    (or tw_cksum_native_ok_nz: the pseudo-header's protocol byte makes it nonzero)
-   (the payload is summed as it is copied: tw_tcp_input_usual).
+   (the payload is summed as it is copied: tw_stack_input).
    tw_tcp_parse_usual_part is tw_tcp_parse_usual_hdr with only win and o written in `h`,
    the rest in `*u` (the source and ports in u->key: tw_tcp_usual_ports), and without
    the source address's test (tw_ipv4_bad_source) nor the non-zero ports' (tw_tcp_usual_ports_bad): its caller makes
    them once the connection table has answered, since a segment of a known connection
    comes from an address that passed the first already and carries the connection's
-   ports, neither of which is ever 0 (tw_tcp_input_usual). The flags' test
+   ports, neither of which is ever 0 (tw_stack_input). The flags' test
    (tw_tcp_flags_bad) is left to the caller too, which makes it only where its steps' own
    tests of the flags do not refuse every bad combination already (tcp_in.c
    input_unsummed, in_conn, req_input). It takes our address as it
@@ -266,7 +266,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
 {
     size_t rest = *restp;
     /* `*restp`: the packet's length less TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN, which the caller
-       has found it holds at least (stack.c tw_stack_input asks both of the length's
+       has found it holds at least (tcp_in.c tw_stack_input asks both of the length's
        bounds in one compare there, so no packet pays for the lower one twice). */
     /* Version 4 without options, and the TOS byte 0: a packet with a DS field or an ECN
        mark (RFC 3168 5: ECT from an ECN connection's peer, CE from a router) takes the
@@ -324,7 +324,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     const uint8_t *seg = pkt + TW_IPV4_HDR_LEN;
     /* The data offset's byte and the flags' as they lie, in one load and one store: the
        caller keeps the first beside the second (tw_seg doff_raw), where a failure after
-       the parse finds the header's length again (tcp_in.c tw_tcp_input_usual) instead
+       the parse finds the header's length again (tcp_in.c tw_stack_input) instead
        of the length being kept aside on every packet for it (measured: lifecycle -9.7
        instr). */
     uint16_t df_raw;
