@@ -4164,7 +4164,35 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
        the RTO and a reply that starts it again, or a FIN-WAIT-2 timer that TIME-WAIT
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
-    if (c->state == TW_STATE_SYN_SENT) {
+    /* The states by their order (tcpwave.h tw_state): FIN-WAIT-1 and LAST-ACK after
+       ESTABLISHED, SYN-SENT before it, in one compare's two outcomes, the one that header
+       prediction's state test (fast_ok) made already where it came first (measured:
+       lifecycle -2.0 instr, 4,197.9 -> 4,195.9, against the three states asked in turn:
+       the closing ACKs' states one compare fewer each, SYN-SENT one jump more). */
+    _Static_assert(TW_STATE_SYN_SENT < TW_STATE_ESTABLISHED &&
+                       TW_STATE_FIN_WAIT_1 > TW_STATE_ESTABLISHED &&
+                       TW_STATE_LAST_ACK > TW_STATE_ESTABLISHED,
+                   "the states' order");
+    bool closing = false;
+    int done = -1;
+    if (c->state > TW_STATE_ESTABLISHED) {
+        /* (asked here, not in in_synchronized: its other callers have a connection in
+           SYN-RECEIVED, which is never a closing ACK's) */
+        /* Not held when closing_ack_last takes it: the connection went (tw_conn_free, or
+           a TIME-WAIT record made from it), or, with no room for the record, stays in
+           TIME-WAIT, whose one timer update time_wait_stay makes itself (nothing before
+           it changes a deadline that the wheel is not told of there). */
+        /* (the state asked once, a copy of the closing ACK's steps for each of its two
+           states: measured: lifecycle -5 instr against asking it in each step) */
+        /* (a closing ACK's shape has no payload: its sum is the headers' alone) */
+        if (c->state == TW_STATE_FIN_WAIT_1) {
+            done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
+                                        TW_STATE_FIN_WAIT_1, end);
+        } else if (c->state == TW_STATE_LAST_ACK) {
+            done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
+                                        TW_STATE_LAST_ACK, end);
+        }
+    } else if (c->state == TW_STATE_SYN_SENT) {
         if (u && !usual_sum_ok(st, s, u, sum)) {
             return false;
         }
@@ -4184,24 +4212,6 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
             timer_release(st, c);
         }
         return true;
-    }
-    /* (asked here, not in in_synchronized: its other callers have a connection in
-       SYN-RECEIVED, which is never a closing ACK's) */
-    /* Not held when closing_ack_last takes it: the connection went (tw_conn_free, or a
-       TIME-WAIT record made from it), or, with no room for the record, stays in
-       TIME-WAIT, whose one timer update time_wait_stay makes itself (nothing before it
-       changes a deadline that the wheel is not told of there). */
-    /* (the state asked once, a copy of the closing ACK's steps for each of its two
-       states: measured: lifecycle -5 instr against asking it in each step) */
-    /* (a closing ACK's shape has no payload: its sum is the headers' alone) */
-    bool closing = false;
-    int done = -1;
-    if (c->state == TW_STATE_FIN_WAIT_1) {
-        done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
-                                    TW_STATE_FIN_WAIT_1, end);
-    } else if (c->state == TW_STATE_LAST_ACK) {
-        done = closing_ack_in_state(st, c, s, h, may_trace, u, sum, &closing,
-                                    TW_STATE_LAST_ACK, end);
     }
     if (done >= 0) {
         return done;
