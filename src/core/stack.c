@@ -545,9 +545,13 @@ int tw_stack_input_refused(tw_stack *st, const uint8_t *pkt, size_t len)
 
 /* tw_stack_input's clock step for a now other than the last call's: out of line, as the
    division that makes now_ms takes rdx:rax, where the usual packet (the same now) then
-   keeps its length where it came, with no copy. */
-void tw_stack_input_moved(tw_stack *st, tw_time now)
+   keeps its length where it came, with no copy. (It takes tw_stack_input's arguments, in
+   their registers: the call moves none; measured: lifecycle -1.0 instr, 4,195.9 ->
+   4,194.9, against `st` and `now` alone.) */
+void tw_stack_input_moved(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now)
 {
+    (void)pkt;
+    (void)rest;
     tw_stack_now_moved(st, now); /* (tw_stack_input found now != st->now) */
 }
 

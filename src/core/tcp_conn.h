@@ -1761,7 +1761,7 @@ __attribute__((cold)) int tw_stack_input_odd_len(tw_stack *st, const uint8_t *pk
                                                  tw_time now);
 __attribute__((cold)) int tw_stack_input_refused(tw_stack *st, const uint8_t *pkt, size_t len);
 int tw_stack_input_traced(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now);
-void tw_stack_input_moved(tw_stack *st, tw_time now);
+void tw_stack_input_moved(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now);
 /* stack.c: the IPv4 and TCP parsers, then tw_tcp_input; ends the call as above. */
 int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
 

@@ -4710,7 +4710,7 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     }
     st->in_call = true;
     if (__builtin_expect(now != st->now, 0)) {
-        tw_stack_input_moved(st, now);
+        tw_stack_input_moved(st, pkt, rest, now);
     }
     /* IP_RX_PACKETS is not counted here: every packet taken in this far is counted once
        further on, as a TCP segment (TCP_RX_SEGMENTS) or, if not one, in IP_RX_PACKETS' own
