@@ -1107,7 +1107,11 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
         s->snd.cap = TW_MEM_RING_BLOCK;
         s->snd.head = TW_SND_HDR_ROOM;
         if (wide) {
+#if TW_COPY_WIDE
+            tw_copy_wide_at(dst, TW_SND_HDR_ROOM, buf, len);
+#else
             copy_small(dst + TW_SND_HDR_ROOM, buf, len, true);
+#endif
         } else {
             tw_copy(dst + TW_SND_HDR_ROOM, buf, len);
         }
