@@ -14,6 +14,24 @@
 
 #include <string.h>
 
+/* tw_copy of 16 to 64 bytes (tw_copy's first in-line form), with 32-byte moves
+   (copy.h tw_copy_wide) when `wide`: a caller that has asked the stack's copy_narrow
+   (send_gate, recv_gate). */
+static inline __attribute__((always_inline)) void copy_small(void *dst, const void *src,
+                                                             size_t len, bool wide)
+{
+    assert(len - 16 <= 48);
+#if TW_COPY_WIDE
+    if (wide) {
+        tw_copy_wide(dst, src, len);
+        return;
+    }
+#else
+    (void)wide;
+#endif
+    tw_copy(dst, src, len);
+}
+
 #define EPHEMERAL_LO 32768u /* Linux's default ip_local_port_range */
 #define EPHEMERAL_HI 60999u
 
@@ -1065,8 +1083,10 @@ static __attribute__((noinline)) tw_ssize send_now_moved(tw_socket *s, const voi
    in the limit and a block on the free list: send_dst's first case, then the copy and,
    from ESTABLISHED on, tw_out_push's sending step and the call's end in one tail call.
    In line at each size's test, so that each copy is made for its size range. */
+/* `wide`: 16 to 64 bytes, copied with 32-byte moves (copy_small). */
 static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket *s, tw_stack *st,
-                                                                      const void *buf, size_t len)
+                                                                      const void *buf, size_t len,
+                                                                      bool wide)
 {
     assert(s->snd.cap == 0 && s->snd.len == 0 && len - 16 <= 112);
     /* (the guard asked by the caller, and set only before the push, which calls the
@@ -1087,7 +1107,15 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
         /* (the capacity and the head stored together in each branch: one 8-byte store) */
         s->snd.cap = TW_MEM_RING_BLOCK;
         s->snd.head = TW_SND_HDR_ROOM;
-        tw_copy(dst + TW_SND_HDR_ROOM, buf, len);
+        if (wide) {
+#if TW_COPY_WIDE
+            tw_copy_wide_at(dst, TW_SND_HDR_ROOM, buf, len);
+#else
+            copy_small(dst + TW_SND_HDR_ROOM, buf, len, true);
+#endif
+        } else {
+            tw_copy(dst + TW_SND_HDR_ROOM, buf, len);
+        }
         s->snd.len = (uint32_t)len;
         st->in_call = true;
         return tw_out_send_first_push_leave(s); /* (as send_usual) */
@@ -1096,7 +1124,11 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
        SEG_HEAD) */
     s->snd.cap = TW_MEM_RING_BLOCK;
     s->snd.head = 0;
-    tw_copy(dst, buf, len);
+    if (wide) {
+        copy_small(dst, buf, len, true);
+    } else {
+        tw_copy(dst, buf, len);
+    }
     s->snd.len = (uint32_t)len;
     /* (the count made a new value here, on this way only: GCC moved it to the return
        register before the state's test, on the push's way too; measured: lifecycle -1
@@ -1175,7 +1207,9 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                              (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                              (s->snd.buf || st->mem.cache[TW_MC_RING].head),
                          1)) {
-        return send_first_usual(s, st, buf, len); /* (it sets the guard's flag) */
+        /* (16 to 64 bytes: with 32-byte moves but on the gate's way, `small`, which
+           send_gate takes for a machine without them too) */
+        return send_first_usual(s, st, buf, len, !small); /* (it sets the guard's flag) */
     }
     /* (more can be queued than a limit the application lowered) */
     size_t room = s->snd.len < s->sndbuf_cap ? s->sndbuf_cap - s->snd.len : 0;
@@ -1194,7 +1228,7 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                whole block's room, more than 128, is in the limit) */
             if (!extras && s->snd.cap == 0 && (!small || TW_MEM_RING_BLOCK <= s->sndbuf_cap) &&
                 (s->snd.buf || st->mem.cache[TW_MC_RING].head)) {
-                return send_first_usual(s, st, buf, n);
+                return send_first_usual(s, st, buf, n, false);
             }
             st->in_call = true;
             return send_usual(s, buf, n);
@@ -1289,9 +1323,12 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
 static inline bool send_gate(const tw_stack *st)
 {
     _Static_assert(offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, in_call) + 2 &&
+                       offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, in_call) + 3 &&
                        offsetof(tw_stack, addr_net) == offsetof(tw_stack, in_call) + 4,
                    "send gate");
-    static const uint8_t bytes[4] = {0xff, 0, 0xff, 0}; /* (in_call, sndbuf_small) */
+    /* (in_call, sndbuf_small, copy_narrow: a machine without 32-byte moves takes the
+       gate's way too, send_gated, whose first write copies with 16-byte ones) */
+    static const uint8_t bytes[4] = {0xff, 0, 0xff, 0xff};
     uint32_t w, mask;
     memcpy(&w, &st->in_call, 4);
     memcpy(&mask, bytes, 4);
@@ -1525,15 +1562,12 @@ static __attribute__((noinline)) tw_ssize recv_now_moved(tw_socket *s, void *buf
     return tw_socket_recv(s, buf, cap, s->st->now);
 }
 
-/* see tcpwave.h */
-tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
+/* tw_socket_recv after its gate (recv_gate: the guard asked), `wide` whether its usual
+   read of 33 to 64 bytes copies with 32-byte moves (copy_small). */
+static inline __attribute__((always_inline)) tw_ssize recv_as(tw_socket *s, void *buf, size_t cap,
+                                                             tw_time now, bool wide)
 {
-    if (!buf && cap) {
-        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
-    }
-    /* (no hook: the copy, the ring's bookkeeping, and the window update's ACK queued for
-       the end of the turn, tw_out_ack_lazy; ENTER_NOHOOK's guard, its clock out of line) */
-    SETTING(s);
+    assert(!s->st->in_call && (!wide || !s->st->copy_narrow));
     if (__builtin_expect(now != s->st->now, 0)) {
         return recv_now_moved(s, buf, cap, now);
     }
@@ -1544,7 +1578,6 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
        after it where needed.) */
     __asm__("" ::: "memory");
     tw_ssize rc;
-    uint32_t f = s->flags;
     /* (a listener's test goes with the read side's: its ring holds nothing; and the
        usual read's lowered buffer limit's and out-of-order bytes', whose reads are
        recv_copy's, below) */
@@ -1570,6 +1603,33 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
     hl = (uint64_t)s->rcv.len | (uint64_t)s->rcv.head << 32;
 #endif
     uint32_t len = (uint32_t)hl;
+    /* The usual read whose held ACK is queued already (both flags: recv_all_read's
+       case that asks no window update), its flags' tests in one: the flags with both
+       bits turned, then none of the other ones nor of the two (recv_all_read's flag
+       test and the read's other flags' in three steps, where they took five; lifecycle
+       -4 instr: the request's and the response's reads). Asked inside the size's and
+       the room's tests, so that they are not made again for the read that follows. */
+    const uint32_t acked = TW_F_ACK_LAZY | TW_F_ACK_QUEUED;
+    if (__builtin_expect(hl - 16 <= 48 && cap >= len, 1)) {
+        uint32_t g; /* (s->flags ^ acked) */
+#if defined(__x86_64__) && defined(__GNUC__)
+        /* (loaded by an asm GCC cannot see into: with f's copy it made a move more) */
+        __asm__("movl %1, %0" : "=r"(g) : "m"(s->flags));
+#else
+        g = s->flags;
+#endif
+        g ^= acked;
+        if (__builtin_expect(!(g & (other | acked)), 1)) {
+            assert(s->rcv.head == 0 && len == s->rcv.len && len <= s->rcv.cap);
+            assert(len <= s->rcvbuf_cap && !(s->flags & other) && (s->flags & acked) == acked);
+            copy_small(buf, s->rcv.buf, len, wide); /* (in line: no call) */
+            s->rcv.len = 0;
+            s->rcv.head = 0;
+            return (tw_ssize)len;
+        }
+    }
+    /* (the flags loaded here, after that read: it asks them by its own load) */
+    uint32_t f = s->flags;
     if (__builtin_expect(hl - 16 <= 48 && !(f & other) && cap >= len, 1)) {
         assert(s->rcv.head == 0 && len == s->rcv.len);
         assert(len <= s->rcv.cap);
@@ -1665,6 +1725,46 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         rc = TW_ERR_AGAIN;
     }
     return rc;
+}
+
+/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or the
+   machine has no 32-byte moves (copy_narrow): the two bytes in one test, as send_gate's,
+   so that recv's usual read asks nothing more for its copy. */
+static inline bool recv_gate(const tw_stack *st)
+{
+    _Static_assert(offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, in_call) + 3,
+                   "recv gate");
+    static const uint8_t bytes[4] = {0xff, 0, 0, 0xff}; /* (in_call, copy_narrow) */
+    uint32_t w, mask;
+    memcpy(&w, &st->in_call, 4);
+    memcpy(&mask, bytes, 4);
+    return (w & mask) != 0;
+}
+
+/* tw_socket_recv through its gate (recv_gate): the guard's refusal, else the read with
+   16-byte moves. Out of line. */
+static __attribute__((noinline)) tw_ssize recv_gated(tw_socket *s, void *buf, size_t cap,
+                                                    tw_time now)
+{
+    SETTING(s); /* (ENTER_NOHOOK's guard) */
+    return recv_as(s, buf, cap, now, false);
+}
+
+/* see tcpwave.h */
+tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
+{
+    if (!buf && cap) {
+        return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
+    }
+    /* (no hook: the copy, the ring's bookkeeping, and the window update's ACK queued for
+       the end of the turn, tw_out_ack_lazy; ENTER_NOHOOK's guard, its clock out of line) */
+    if (!s) {
+        return TW_ERR_INVAL;
+    }
+    if (__builtin_expect(recv_gate(s->st), 0)) {
+        return recv_gated(s, buf, cap, now);
+    }
+    return recv_as(s, buf, cap, now, true);
 }
 
 size_t tw_socket_rx_pending(const tw_socket *s)

@@ -67,4 +67,50 @@ static inline void tw_copy(void *dst, const void *src, size_t len)
     }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TW_COPY_WIDE 1
+/* (the 64 bytes at each side as the asm's memory operands) */
+typedef struct {
+    unsigned char b[64];
+} tw_copy_run;
+/* tw_copy_wide_at(dst, off, src, len): tw_copy of 16 to 64 bytes to dst + off, for a
+   machine with AVX2 only (the stack's copy_narrow clear: socket.c send_gate,
+   recv_gate). From 33 bytes on, two 32-byte moves, the second overlapping the first,
+   where tw_copy made four 16-byte ones and a test more (the two middle moves'), then
+   vzeroupper, as the code around it is SSE code that would otherwise pay for the upper
+   halves; 16 to 32 bytes as tw_copy. (An asm: this file is not built for AVX, and a
+   function built for it is not made in line.) The 64 bytes from each pointer as its
+   memory operands: no more than those are read or written. `off`, a constant, is the
+   stores' displacement, where the sum took a register and a step of its own (socket.c
+   send_first_usual's write behind the headers' room; lifecycle -1 instr). */
+#define tw_copy_wide_at(dst, off, src, len)                                                \
+    do {                                                                                   \
+        unsigned char *d_ = (unsigned char *)(dst);                                        \
+        const unsigned char *s_ = (const unsigned char *)(src);                            \
+        size_t n_ = (len);                                                                 \
+        if (__builtin_expect(n_ > 32, 1)) {                                                \
+            __asm__("vmovdqu (%[s]), %%ymm0\n\t"                                           \
+                    "vmovdqu -32(%[s],%[n]), %%ymm1\n\t"                                   \
+                    "vmovdqu %%ymm0, %c[o](%[d])\n\t"                                      \
+                    "vmovdqu %%ymm1, %c[o]-32(%[d],%[n])\n\t"                              \
+                    "vzeroupper"                                                           \
+                    : "+m"(*(tw_copy_run *)(d_ + (off)))                                   \
+                    : [d] "r"(d_), [o] "i"(off), [s] "r"(s_), [n] "r"(n_),                 \
+                      "m"(*(const tw_copy_run *)s_)                                        \
+                    : "xmm0", "xmm1");                                                     \
+        } else {                                                                           \
+            tw_copy16(d_ + (off), s_);                                                     \
+            tw_copy16(d_ + (off) + n_ - 16, s_ + n_ - 16);                                 \
+        }                                                                                  \
+    } while (0)
+/* tw_copy_wide_at with no offset. */
+static inline __attribute__((always_inline)) void tw_copy_wide(void *dst, const void *src,
+                                                               size_t len)
+{
+    tw_copy_wide_at(dst, 0, src, len);
+}
+#else
+#define TW_COPY_WIDE 0
+#endif
+
 #endif

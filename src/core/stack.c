@@ -9,6 +9,8 @@
 #include "core/timewait.h"
 #include "core/reqsk.h"
 #include "core/ipfrag.h"
+#include "core/copy.h"
+#include "core/cksum.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -270,6 +272,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->dev.mtu = mtu;
     st->traced = st->cfg.trace != NULL;
     st->sndbuf_small = st->cfg.sndbuf < TW_MEM_RING_BLOCK; /* (socket.c send_gate) */
+    st->copy_narrow = TW_COPY_WIDE && !tw_cksum_have_avx2(); /* (socket.c send_gate) */
     st->plain_xmit = st->traced ? tw_out_traced_xmit : st->dev.transmit;
     st->plain_ud = st->traced ? (void *)st : st->dev.ud;
     if (st->cfg.ttl != 64 || (st->cfg.tos & 0xfcu)) {

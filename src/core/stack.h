@@ -101,9 +101,12 @@ struct tw_stack {
        send_gate), so that its usual first write, while this is false, takes the whole
        block with no test of the socket's limit. */
     bool sndbuf_small;
-    /* (here, in the byte after sndbuf_small, which send_gate's test masks out: its place
-       after tfo_key_backup holds txbuf_syn) */
-    bool tfo_has_backup;
+    /* The machine has no AVX2 (copy.h tw_copy_wide may not run: x86-64 GCC/clang builds
+       only). Three bytes after in_call: tw_socket_send's gate and tw_socket_recv's ask it
+       with the guard (socket.c send_gate, recv_gate), so that their usual writes and
+       reads of 33 to 64 bytes make their copies with 32-byte moves with no test of
+       their own, and the other ways, out of line, with 16-byte ones. */
+    bool copy_narrow;
     /* cfg.addr in network byte order as a native word (wr.h tw_be32), as it lies in a
        packet: every outgoing segment's IPv4 header holds it and its checksums sum it
        (tcp_out.c), the usual packet's parse compares the destination with it (tcp_hdr.h
@@ -221,6 +224,9 @@ struct tw_stack {
        16-byte ones. */
     uint64_t conn_wide[6][4];
     bool conn_wide_on;
+    /* (here, in a hole: its byte after sndbuf_small is copy_narrow's, and its place after
+       tfo_key_backup holds txbuf_syn) */
+    bool tfo_has_backup;
     /* tw_socket_open's object (tcp_conn.h tw_conn_open): tw_conn_open_wide with AVX2,
        tw_conn_open_narrow without; set by tw_conn_tmpl_init. */
     int (*conn_open)(struct tw_stack *st, struct tw_socket **out);

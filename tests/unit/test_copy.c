@@ -69,10 +69,44 @@ static void test_copy_forms(void **state)
 #endif
 }
 
+/* copy.h tw_copy_wide, socket.c's copy of 16 to 64 bytes on a machine with AVX2: every
+   one of those lengths at every offset pair as check_copy_fn's, nothing written outside. */
+static void test_copy_wide(void **state)
+{
+    (void)state;
+#if TW_COPY_WIDE
+    if (!tw_cksum_have_avx2()) {
+        printf("test_copy_wide: skipped, this CPU has no AVX2 (socket.c: st->copy_narrow)\n");
+        return;
+    }
+    unit_rng r = unit_rng_seeded("wide");
+    static uint8_t src[64 + 64], dst[64 + 128];
+    static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}, {31, 33}};
+    for (size_t len = 16; len <= 64; len++) {
+        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+            size_t so = offs[k][0], d = offs[k][1];
+            fill_random(&r, src + so, len);
+            memset(dst, 0xee, sizeof(dst));
+            tw_copy_wide(dst + d, src + so, len);
+            assert_memory_equal(dst + d, src + so, len);
+            for (size_t j = 0; j < d; j++) {
+                UNIT_EQ(dst[j], 0xee, "wide len %zu: wrote before the start", len);
+            }
+            for (size_t j = d + len; j < sizeof(dst); j++) {
+                UNIT_EQ(dst[j], 0xee, "wide len %zu: wrote past the end", len);
+            }
+        }
+    }
+#else
+    printf("test_copy_wide: no 32-byte form in this build (x86-64 GCC/clang only)\n");
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copy_forms),
+        cmocka_unit_test(test_copy_wide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
