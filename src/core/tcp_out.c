@@ -2854,8 +2854,8 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
            timer's slot apart), and the ACK that takes SND.UNA to SND.MAX stops it
            (tcp_in.c ack_advance_as, the only step that moves SND.UNA from ESTABLISHED
            on before a FIN is sent). Started without the test. No other deadline is
-           set either, so c's wheel entry is not armed and that is not asked: the
-           delayed-ACK timer is off (the caller's test) and ack_carried kept it so, misc_at
+           set either, and c's wheel entry is not armed (the caller's test of it): the
+           delayed-ACK timer is off and ack_carried kept it so, misc_at
            is NEVER in ESTABLISHED and CLOSE-WAIT (set only in FIN-WAIT-2 and TIME-WAIT),
            and keepalive's is NEVER without TW_F_KEEPALIVE, which close's test of the
            flags sends to close_other (socket.c tw_socket_close). Started by
@@ -2924,18 +2924,27 @@ int tw_out_push_now_leave(tw_socket *c)
            a tail loss probe's wait and RACK (c->sb), Fast Open's Loss (c->opts), and
            TW_F_EXTRAS is never cleared once set. */
         assert(c->ca_state == TW_CA_OPEN);
-        if (__builtin_expect(c->snd_wnd == 0 || c->dack_at != TW_TIME_NEVER, 0)) {
+        if (__builtin_expect(c->snd_wnd == 0, 0)) {
             return push_now_leave_general(c);
         }
         /* The RTO's deadline (tw_rto_start_idle_as' tw_time_add) and its rare cases
            asked here, before anything is done: a deadline saturated at NEVER or in its
            last tick, or another timer waiting unplaced (the wheel's lazy one), go to the
            general steps, which start it the same way; the segment's builder then starts
-           it with stores alone, before the netdev's call (push_fin_leave). */
+           it with stores alone, before the netdev's call (push_fin_leave). With the
+           wheel's test, in one test of their or, c's own entry: armed, it has a deadline
+           set, which can only be the delayed-ACK timer's (the RTO is not running with
+           nothing in flight, misc_at is NEVER in ESTABLISHED and CLOSE-WAIT, keepalive's
+           without TW_F_KEEPALIVE: push_fin_leave), and that case takes the general steps
+           too; not armed, no deadline is set (an unheld entry is armed while one is:
+           tcp_conn.h tw_conn_timer_started), the delayed-ACK timer's either. */
         tw_stack *st = c->st;
-        if (__builtin_expect(!tw_rto_now_usual(st, c) || st->wheel.lazy != NULL, 0)) {
+        if (__builtin_expect(!tw_rto_now_usual(st, c) ||
+                                 ((uintptr_t)c->timer.pprev | (uintptr_t)st->wheel.lazy) != 0,
+                             0)) {
             return push_now_leave_general(c);
         }
+        assert(c->dack_at == TW_TIME_NEVER);
         return push_fin_leave(c, false);
     }
     return push_now_leave_busy(c); /* (a tail call) */
