@@ -286,6 +286,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->connect_rto_now_below = st->cfg.rto_initial <= TW_TIME_NEVER - (TW_TICK - 1)
                                     ? TW_TIME_NEVER - (TW_TICK - 1) - st->cfg.rto_initial + 1
                                     : 0;
+    tw_time rto_most = st->cfg.rto_initial > st->cfg.rto_max ? st->cfg.rto_initial
+                                                              : st->cfg.rto_max;
+    st->rto_now_below = rto_most <= TW_TIME_NEVER - (TW_TICK - 1)
+                            ? TW_TIME_NEVER - (TW_TICK - 1) - rto_most + 1
+                            : 0;
     st->connect_plain_below =
         st->traced || st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS) ? 0
         : st->cfg.max_connections                                                    ? st->cfg.max_connections

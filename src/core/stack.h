@@ -265,6 +265,12 @@ struct tw_stack {
        add and the deadline's test took two); 0 for an RTO that never does. Fixed at
        tw_stack_new. */
     tw_time connect_rto_now_below;
+    /* The same for any connection's RTO (c->rto, at most the larger of rto_initial and
+       rto_max: its start, tw_conn_open's template, and every change after, each
+       clamped at rto_max): a clock below this starts it without the saturating add
+       and the deadline's test (tcp_conn.h tw_rto_start_inline_as, tw_rto_start_idle_as:
+       one compare where they took two). Fixed at tw_stack_new. */
+    tw_time rto_now_below;
     /* The RTO of a connection's first RTT sample of half a millisecond (RFC 6298 2.2-2.3
        as tw_rtt_sample_as takes it: SRTT 500 us, RTTVAR 250 us), which a timestamp's echo
        gives for an ACK within the millisecond of its SYN+ACK (tcp_in.c ack_advance_as's

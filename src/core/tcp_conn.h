@@ -1901,6 +1901,20 @@ static inline __attribute__((always_inline)) void tw_rtt_sample(tw_socket *c, tw
    caller holds it (push_now: read before the netdev's call, rather than c->st again
    after it, which the compiler cannot assume unchanged; -4). unheld: the caller knows
    c's timer is not held (an API call's send: no segment is being processed). */
+/* Whether the clock is below stack.h rto_now_below: c's RTO deadline, now + c->rto, then
+   neither saturates nor falls in NEVER's last tick (c->rto is at most the larger of
+   rto_initial and rto_max, which rto_now_below is worked out from). */
+static inline __attribute__((always_inline)) bool tw_rto_now_usual(const tw_stack *st,
+                                                                   const tw_socket *c)
+{
+    assert(c->rto <= (st->cfg.rto_initial > st->cfg.rto_max ? st->cfg.rto_initial
+                                                             : st->cfg.rto_max));
+    bool usual = st->now < st->rto_now_below;
+    assert(!usual || (tw_time_add(st->now, c->rto) == st->now + c->rto &&
+                      st->now + c->rto <= TW_TIME_NEVER - (TW_TICK - 1)));
+    (void)c;
+    return usual;
+}
 /* tw_rto_arm_inline_as's start, for a caller that knows the RTO is not running
    (rto_at never): no test of it. */
 static inline __attribute__((always_inline)) void tw_rto_start_inline_as(tw_stack *st,
@@ -1909,6 +1923,14 @@ static inline __attribute__((always_inline)) void tw_rto_start_inline_as(tw_stac
                                                                         bool unheld)
 {
     assert(st == c->st && c->rto_at == TW_TIME_NEVER);
+    /* The usual clock first (stack.h rto_now_below): the deadline neither saturates nor
+       falls in NEVER's last tick, with no test of it. */
+    if (__builtin_expect(tw_rto_now_usual(st, c), 1)) {
+        tw_time at = st->now + c->rto;
+        c->rto_at = at;
+        tw_conn_timer_started(st, c, at, dack_off, unheld);
+        return;
+    }
     tw_time at = tw_time_add(st->now, c->rto);
     c->rto_at = at;
     /* One test for the two rare ends of the clock: a deadline saturated at NEVER (the
@@ -1932,6 +1954,13 @@ static inline __attribute__((always_inline)) void tw_rto_start_idle_as(tw_stack 
     assert(st == c->st && c != st->timer_held && c->rto_at == TW_TIME_NEVER);
     assert((c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER &&
            !tw_timer_armed(&c->timer));
+    /* (the usual clock first, as tw_rto_start_inline_as') */
+    if (__builtin_expect(tw_rto_now_usual(st, c), 1)) {
+        tw_time at = st->now + c->rto;
+        c->rto_at = at;
+        tw_wheel_arm_lazy_unarmed_at(&st->wheel, &c->timer, at);
+        return;
+    }
     tw_time at = tw_time_add(st->now, c->rto);
     c->rto_at = at;
     /* (the rare ends of the clock as tw_rto_start_inline_as's) */

@@ -819,7 +819,20 @@ int tw_out_traced_xmit(const uint8_t *pkt, size_t len, void *ud)
    push's data, queued in SYN-SENT: tw_out_push_now_held), so it lies in one piece from
    the ring's start whatever its length (the ring holds it): only its length tells the
    copy (128 bytes at most) from emit_plain_long's case, and no position is added. */
-enum { WIN_GIVEN, WIN_USUAL, WIN_USUAL_FRESH, WIN_PLAIN = 4, SEG_FRONT = 8, SEG_HEAD = 16 };
+/* SEG_RTO_IDLE, another, with WIN_GIVEN: an orphan's FIN alone with nothing in flight
+   before it (push_fin_leave's idle copy), whose RTO push_last_send has started before
+   the segment is built rather than after the netdev's call: the stack, not c, is then
+   what lives across the call (for the call's end), and the rare refusal's count reads
+   it there. */
+enum {
+    WIN_GIVEN,
+    WIN_USUAL,
+    WIN_USUAL_FRESH,
+    WIN_PLAIN = 4,
+    SEG_FRONT = 8,
+    SEG_HEAD = 16,
+    SEG_RTO_IDLE = 32
+};
 #define SPACE_RARE_FLAGS (TW_F_SHUT_RD | TW_F_BUF_LOWERED)
 
 /* The window field as emit_plain_body's `win_mode` says (not WIN_GIVEN). */
@@ -927,7 +940,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     assert(tw_seq_eq(rn, c->rcv_nxt));
     uint32_t w2 = (flags & TW_ACK) ? rn.v : 0;
-    if (win_mode != WIN_GIVEN) {
+    bool rto_idle = (win_mode & SEG_RTO_IDLE) != 0;
+    assert(!rto_idle || win_mode == (WIN_GIVEN | SEG_RTO_IDLE));
+    if (!rto_idle && win_mode != WIN_GIVEN) {
         win = win_of_mode(c, win_mode, rn);
     }
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
@@ -1057,8 +1072,8 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->plain_ud) != 0) {
             /* tw_stack_transmit_tcp with the stack read again from c for the rare
                refusal's count, rather than kept across the netdev's call (c is kept
-               anyway). */
-            tw_count(c->st, TW_CNT_TX_DROPPED);
+               anyway; not so with SEG_RTO_IDLE, whose caller keeps the stack). */
+            tw_count(rto_idle ? st : c->st, TW_CNT_TX_DROPPED);
         }
     } else if (__builtin_expect(st->cfg.trace != NULL, 0)) {
         trace_plain_send(st, c, pkt, len, retrans);
@@ -1117,6 +1132,8 @@ static inline __attribute__((always_inline)) void
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
               bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
+    /* (SEG_RTO_IDLE: the FIN alone, len 0, never here) */
+    assert(!(win_mode & SEG_RTO_IDLE) || len == 0);
     if (!(win_mode & SEG_FRONT) &&
         (len > 128 || (!(win_mode & SEG_HEAD) && off + len > c->snd.cap - c->snd.head))) {
         if (win_mode != WIN_GIVEN) {
@@ -2352,9 +2369,11 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
                                                                  uint32_t set, tw_time now,
                                                                  bool orphan, bool fresh,
                                                                  bool plain, bool front,
-                                                                 bool dack_off)
+                                                                 bool dack_off, bool rto_idle)
 {
     assert(now == st->now);
+    /* (rto_idle: push_fin_leave's idle copy, an orphan's FIN: SEG_RTO_IDLE) */
+    assert(!rto_idle || (orphan && !in_flight));
     /* The FIN alone comes from close() (or a shutdown), and close shuts the reading
        side, whose window stays open at the whole buffer (tw_conn_rcv_space's first
        case): asked first there (as tw_out_ack_last does). */
@@ -2409,7 +2428,7 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         win = (uint16_t)(w > 65535u ? 65535u : w);
         /* (worked out here: in the builder, as WIN_USUAL's is, the FIN alone measured
            +2 instructions) */
-        win_mode = WIN_GIVEN;
+        win_mode = WIN_GIVEN | (rto_idle ? SEG_RTO_IDLE : 0);
     } else {
         /* (fresh: SYN-SENT's ACK of our SYN set the edge at RCV.NXT, tcp_in.c) */
         /* (fresh, with data: the held push's, SND.NXT at SND.BUF, and the ring's head at
@@ -2432,6 +2451,22 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         __asm__("" : "+m"(c->flags));
     }
     push_last_sent(c, nxt);
+    if (rto_idle) {
+        /* (push_fin_leave's idle copy: tw_rto_start_idle_as' usual steps, here before
+           the segment is built rather than after the netdev's call, with the clock read
+           for stall_start: only the stack then lives across the call, not c (lifecycle
+           -2 instr). Its rare cases (the clock's ends, another timer waiting unplaced)
+           asked by the caller, tw_out_push_now_leave; the reasons for the start at
+           push_fin_leave. No hook sees the order (tcpwave.h: a hook calls nothing on the
+           stack), and the RTO starts whatever the netdev answers, as it did after it.) */
+        assert(c != st->timer_held && c->rto_at == TW_TIME_NEVER &&
+               (c->misc_at & c->dack_at & c->ka_at) == TW_TIME_NEVER &&
+               !tw_timer_armed(&c->timer) && !st->wheel.lazy);
+        assert(tw_rto_now_usual(st, c));
+        tw_time rto_at = now + c->rto;
+        c->rto_at = rto_at;
+        wheel_lazy_wait(&st->wheel, &c->timer, rto_at);
+    }
     emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
 }
 
@@ -2547,7 +2582,7 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     uint32_t off = at_buf ? 0 : (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
     push_last_send(st, c, fin_q ? TW_ACK | TW_PSH | TW_FIN : TW_ACK | TW_PSH, off, avail,
                    true, TW_F_RTT_TIMING, now, false, fresh, plain, front,
-                   front && !front_dack);
+                   front && !front_dack, false);
     return true;
 }
 
@@ -2648,7 +2683,7 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
             pto_restart_check(c, tw_seq_add(c->snd_nxt, 1)); /* RFC 8985 7.2 */
         }
         push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, false, fresh,
-                       plain, false, false);
+                       plain, false, false, false);
         return true;
     }
     /* (the two copies chosen here, by the flag read once: lifecycle -11 instr, where
@@ -2788,8 +2823,9 @@ static __attribute__((noinline)) int push_now_leave_general(tw_socket *c)
 
 /* tw_out_push_now_leave's FIN alone once its tests have passed: push_last_send's steps,
    then push_now_in's after push_last (the FIN is in flight, no persist timer), with the
-   stack read again from c after the netdev's call: only c is kept across it. `in_flight`
-   a constant in the idle copy. */
+   stack read again from c after the netdev's call: only c is kept across it (the idle
+   copy keeps the stack instead: its RTO is started before the call). `in_flight` a
+   constant in the idle copy. */
 static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bool in_flight)
 {
     assert(c->flags & TW_F_FIN_QUEUED); /* (close queued it: tcp_conn.h) */
@@ -2797,9 +2833,15 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
     if (in_flight) {
         pto_restart_check(c, tw_seq_add(c->snd_nxt, 1)); /* RFC 8985 7.2 */
     }
-    push_last_send(c->st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, c->st->now, true, false,
-                   false, false, false);
+    /* (idle: the RTO started before the segment is built, push_last_send's rto_idle,
+       for the reasons below; the stack read here kept across the netdev's call for the
+       call's end) */
     tw_stack *st = c->st;
+    push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, true, false,
+                   false, false, false, !in_flight);
+    if (in_flight) {
+        st = c->st;
+    }
     /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
        steps' calls then end the function, with nothing kept across them) */
     assert(st->in_call);
@@ -2812,13 +2854,15 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
            timer's slot apart), and the ACK that takes SND.UNA to SND.MAX stops it
            (tcp_in.c ack_advance_as, the only step that moves SND.UNA from ESTABLISHED
            on before a FIN is sent). Started without the test. No other deadline is
-           set either, so c's wheel entry is not armed and that is not asked: the
-           delayed-ACK timer is off (the caller's test) and ack_carried kept it so, misc_at
+           set either, and c's wheel entry is not armed (the caller's test of it): the
+           delayed-ACK timer is off and ack_carried kept it so, misc_at
            is NEVER in ESTABLISHED and CLOSE-WAIT (set only in FIN-WAIT-2 and TIME-WAIT),
            and keepalive's is NEVER without TW_F_KEEPALIVE, which close's test of the
-           flags sends to close_other (socket.c tw_socket_close). */
-        tw_rto_start_idle_as(st, c);
-    } else if (c->rto_at == TW_TIME_NEVER) {
+           flags sends to close_other (socket.c tw_socket_close). Started by
+           push_last_send (rto_idle), before the segment is built. */
+        return 0;
+    }
+    if (c->rto_at == TW_TIME_NEVER) {
         tw_rto_start_inline_as(st, c, true, true);
     }
     return 0;
@@ -2880,9 +2924,27 @@ int tw_out_push_now_leave(tw_socket *c)
            a tail loss probe's wait and RACK (c->sb), Fast Open's Loss (c->opts), and
            TW_F_EXTRAS is never cleared once set. */
         assert(c->ca_state == TW_CA_OPEN);
-        if (__builtin_expect(c->snd_wnd == 0 || c->dack_at != TW_TIME_NEVER, 0)) {
+        if (__builtin_expect(c->snd_wnd == 0, 0)) {
             return push_now_leave_general(c);
         }
+        /* The RTO's deadline (tw_rto_start_idle_as' tw_time_add) and its rare cases
+           asked here, before anything is done: a deadline saturated at NEVER or in its
+           last tick, or another timer waiting unplaced (the wheel's lazy one), go to the
+           general steps, which start it the same way; the segment's builder then starts
+           it with stores alone, before the netdev's call (push_fin_leave). With the
+           wheel's test, in one test of their or, c's own entry: armed, it has a deadline
+           set, which can only be the delayed-ACK timer's (the RTO is not running with
+           nothing in flight, misc_at is NEVER in ESTABLISHED and CLOSE-WAIT, keepalive's
+           without TW_F_KEEPALIVE: push_fin_leave), and that case takes the general steps
+           too; not armed, no deadline is set (an unheld entry is armed while one is:
+           tcp_conn.h tw_conn_timer_started), the delayed-ACK timer's either. */
+        tw_stack *st = c->st;
+        if (__builtin_expect(!tw_rto_now_usual(st, c) ||
+                                 ((uintptr_t)c->timer.pprev | (uintptr_t)st->wheel.lazy) != 0,
+                             0)) {
+            return push_now_leave_general(c);
+        }
+        assert(c->dack_at == TW_TIME_NEVER);
         return push_fin_leave(c, false);
     }
     return push_now_leave_busy(c); /* (a tail call) */
