@@ -337,9 +337,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                                                         : TW_ISN_FIRST_PEER + 1u;
         assert(!tw_ipv4_bad_source(p0, st->cfg.addr));
         st->isn_mid_peer = p0;
+        st->good_peer = p0;
         st->isn_mid = (uint64_t)st->cfg.addr | (uint64_t)p0 << 32;
     } else {
         st->isn_mid_peer = 0; /* (no peer's: a first word all the same) */
+        st->good_peer = TW_GOOD_PEER_NONE;
         st->isn_mid = st->cfg.addr;
         /* connect's usual steps take a kept peer's ISN with the AES-NI rounds and its
            address as good (socket.c connect_fresh): with no peer kept (0, a bad

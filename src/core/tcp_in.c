@@ -4463,21 +4463,18 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
 }
 
 /* tw_ipv4_bad_source for the source of a SYN of no connection: the peer hashed last
-   (st->isn_mid_peer) passed that test (tcp_conn.c tw_tuple_hash_new_peer: each peer
-   hashed is a segment's source or connect's address, both asked it, and our address
-   does not change), so for that peer, most often the one whose SYNs come again, only
-   0 is asked (the value kept without AES-NI, stack.h; an AES-NI stack's first peer,
-   TW_ISN_FIRST_PEER, is a good address). */
+   (st->good_peer, isn_mid_peer's) passed that test (tcp_conn.c tw_tuple_hash_new_peer:
+   each peer hashed is a segment's source or connect's address, both asked it, and our
+   address does not change; an AES-NI stack's first peer, TW_ISN_FIRST_PEER, is a good
+   address), so for that peer, most often the one whose SYNs come again, nothing is
+   asked (without AES-NI no peer is kept: TW_GOOD_PEER_NONE, which no source is). */
 static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack *st,
                                                                  uint32_t src)
 {
-    if (src == st->isn_mid_peer) {
-        /* (a kept peer is a good address: an AES-NI stack keeps one from its start,
-           stack.h TW_ISN_FIRST_PEER; a stack without keeps 0, which is bad, and all
-           ones is never kept: one compare with 0 where the range of 0 and all ones
-           took three steps before the peer's compare; lifecycle -1 instr) */
-        assert(src == 0 || !tw_ipv4_bad_source(src, st->cfg.addr));
-        return src == 0;
+    assert(st->good_peer == TW_GOOD_PEER_NONE || st->good_peer <= UINT32_MAX);
+    if ((uint64_t)src == st->good_peer) {
+        assert(!tw_ipv4_bad_source(src, st->cfg.addr));
+        return false;
     }
     return tw_ipv4_bad_source(src, st->cfg.addr);
 }
