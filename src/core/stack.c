@@ -784,7 +784,9 @@ const tw_listen_leaf tw_listen_leaf_none; /* (all zero: no listener) */
 int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s)
 {
     tw_listen_leaf **slot = &st->listen[port / TW_LISTEN_LEAF];
-    assert(*slot);
+    /* (a listener's port is bound, never 0: tcp_in.c input_demux_in's usual SYN to
+       port 0 relies on it) */
+    assert(*slot && port != 0);
     if (*slot == &tw_listen_leaf_none) {
         /* (the slot keeps the empty leaf until a leaf of its own is had) */
         tw_listen_leaf *l = tw_mem_zalloc(&st->mem, sizeof(*l));

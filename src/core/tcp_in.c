@@ -4353,11 +4353,23 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         assert(l == tw_port_listener(st, h->dport));
     }
     if (l) {
+        assert(h->dport != 0); /* (stack.c tw_port_listen) */
         if (have_floor) {
             in_listen_after_tw(l, s, key, isn_floor);
         } else {
             in_listen(st, l, s, h, key, false, 0, may_trace, syn_alone);
         }
+        return;
+    }
+    /* The usual SYN's destination port 0 (`syn_alone`: input_unsummed asked only its
+       source port, tw_tcp_usual_ports_bad's other half): no listener has it (socket.c
+       tw_socket_listen binds a port first, never 0: stack.c tw_port_listen), nor a
+       TIME-WAIT record (a connection's local port is never 0), so it comes here, where
+       it is dropped as the full parser drops it (stack.c input_checked: counted in
+       TCP_RX_SEGMENTS, which usual_sum_ok has done, then tw_tcp_parse's drop, after the
+       checksum, which usual_sum_ok has asked too). */
+    if (syn_alone && __builtin_expect(h->dport == 0, 0)) {
+        tw_drop(st, TW_CNT_TCP_RX_BAD_PORT, NULL, NULL);
         return;
     }
     s->h = h;
@@ -4563,8 +4575,9 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);
-        if (syn_bad_source(st, s->raddr) ||
-            tw_tcp_usual_ports_bad((uint32_t)key)) {
+        /* (the source port's half of tw_tcp_usual_ports_bad: the destination port 0 is
+           asked only where no listener is found, input_demux_in, as no listener has it) */
+        if (syn_bad_source(st, s->raddr) || ((uint32_t)key >> 16) == 0) {
             return false;
         }
         if (!usual_sum_ok(st, s, u, sum)) {
