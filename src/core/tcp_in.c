@@ -442,7 +442,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     assert(s->h == NULL || h == s->h);
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
-    /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN: syn_alone) */
+    /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN, syn_alone_of,
+       and no text: input_unsummed) */
     assert(!syn_alone || syn_alone_of(s));
     if (!syn_alone && (s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
         if (s->flags & TW_RST) {
@@ -590,7 +591,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
     st->nconns++;
-    if (s->data_len) {
+    /* (`syn_alone`: the usual SYN, which has no text, input_unsummed) */
+    assert(!syn_alone || s->data_len == 0);
+    if (!syn_alone && s->data_len) {
         /* S6: no data is buffered for a half-open connection; the SYN+ACK acknowledges
            only the SYN and the peer sends the bytes again. */
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
@@ -4307,7 +4310,7 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    of a passive open: two of a lifecycle's seven), which then makes no call of its own
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 /* (`syn_alone`: the caller found the segment a SYN without RST, ACK or FIN, syn_alone_of,
-   which in_listen then does not ask again) */
+   which in_listen then does not ask again, and without text) */
 /* (`h`: the segment's header, s->h, which the usual SYN's caller leaves unset: set here
    before the steps out of line that read it, in_listen's own taking `h` apart) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
@@ -4579,7 +4582,12 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
            the parse left to us, see below) the full parser's, with the same outcome:
            they are the fewer, and the SYN then asks neither the bad combinations nor,
            in in_listen, the flags again. */
-        if (!syn_alone_of(s)) {
+        /* (a SYN with text too, rare, the same way: the full parser's steps, with the
+           same outcome (S6: the text is not taken). The usual SYN then has none, whose
+           sum usual_sum_ok and whose count in_listen (`syn_alone`) do not ask; measured:
+           lifecycle -2 instr) */
+        assert(u->payload_len == s->data_len);
+        if (!syn_alone_of(s) || u->payload_len != 0) {
             return false;
         }
         /* (seg_init: read only for no connection and no SYN queue entry) */
