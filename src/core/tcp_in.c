@@ -443,7 +443,7 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
     /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN, syn_alone_of,
-       and no text: input_unsummed) */
+       and no text, ECE or CWR: input_unsummed) */
     assert(!syn_alone || syn_alone_of(s));
     if (!syn_alone && (s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
         if (s->flags & TW_RST) {
@@ -555,7 +555,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     uint8_t opts = (uint8_t)(tw_cksum_little_endian() ? ow : ow >> 8);
     assert(opts == (po->present & st->syn_opts) &&
            r->snd_wscale == (po->wscale & st->syn_wscale_mask));
-    if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
+    /* (`syn_alone`: the usual SYN, which has neither: input_unsummed) */
+    assert(!syn_alone || !(s->flags & (TW_ECE | TW_CWR)));
+    if (!syn_alone && __builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
         listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
     }
     if (opts & TW_OPT_TS) {
@@ -4310,7 +4312,7 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    of a passive open: two of a lifecycle's seven), which then makes no call of its own
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 /* (`syn_alone`: the caller found the segment a SYN without RST, ACK or FIN, syn_alone_of,
-   which in_listen then does not ask again, and without text) */
+   which in_listen then does not ask again, and without text, ECE or CWR) */
 /* (`h`: the segment's header, s->h, which the usual SYN's caller leaves unset: set here
    before the steps out of line that read it, in_listen's own taking `h` apart) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
@@ -4586,10 +4588,15 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
            same outcome (S6: the text is not taken). The usual SYN then has none, whose
            sum usual_sum_ok and whose count in_listen (`syn_alone`) do not ask; measured:
            lifecycle -2 instr) */
+        /* (and an ECN-setup SYN, ECE and CWR set (RFC 3168 6.1.1), rare too: the usual
+           SYN has neither, whose test in_listen then does not make; measured: lifecycle
+           -2 instr) */
         assert(u->payload_len == s->data_len);
-        if (!syn_alone_of(s) || u->payload_len != 0) {
+        if ((s->flags & (TW_RST | TW_ACK | TW_SYN | TW_FIN | TW_ECE | TW_CWR)) != TW_SYN ||
+            u->payload_len != 0) {
             return false;
         }
+        assert(syn_alone_of(s));
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);
         /* (the source port's half of tw_tcp_usual_ports_bad: the destination port 0 is
