@@ -1497,7 +1497,9 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
     c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seq;
-    if (s->data_len) {
+    /* (!may_trace: the usual parse's copy, whose segment has no text, in_conn_sum) */
+    assert(may_trace || s->data_len == 0);
+    if (may_trace && s->data_len) {
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED); /* S6 */
     }
     if (has_ack) {
@@ -4179,9 +4181,14 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
        replaces at once, then cost the wheel one change, or none. The connection may be
        freed on the way (tw_conn_free lets go of it). */
     if (c->state == TW_STATE_SYN_SENT) {
-        if (u && !usual_sum_ok(st, s, u, sum)) {
+        /* (a segment with text, rare in SYN-SENT, goes to the full parser, with the same
+           outcome (S6: a SYN+ACK's text is not taken): the usual parse's copy, which
+           alone has may_trace false, then has none, whose sum here and whose count in
+           syn_sent_accept it does not ask; measured: lifecycle -2 instr) */
+        if (u && (u->payload_len != 0 || !usual_sum_ok(st, s, u, sum))) {
             return false;
         }
+        assert(may_trace || s->data_len == 0);
         /* (the usual SYN+ACK's flags, in_syn_sent's first test, passes the bad
            combinations' test: asked only for the others) */
         bool usual = syn_sent_usual(s);
