@@ -345,9 +345,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                                                         : TW_ISN_FIRST_PEER + 1u;
         assert(!tw_ipv4_bad_source(p0, st->cfg.addr));
         st->isn_mid_peer = p0;
+        st->good_peer = p0;
         st->isn_mid = (uint64_t)st->cfg.addr | (uint64_t)p0 << 32;
     } else {
         st->isn_mid_peer = 0; /* (no peer's: a first word all the same) */
+        st->good_peer = TW_GOOD_PEER_NONE;
         st->isn_mid = st->cfg.addr;
         /* connect's usual steps take a kept peer's ISN with the AES-NI rounds and its
            address as good (socket.c connect_fresh): with no peer kept (0, a bad
@@ -750,7 +752,9 @@ const tw_listen_leaf tw_listen_leaf_none; /* (all zero: no listener) */
 int tw_port_listen(tw_stack *st, uint16_t port, struct tw_socket *s)
 {
     tw_listen_leaf **slot = &st->listen[port / TW_LISTEN_LEAF];
-    assert(*slot);
+    /* (a listener's port is bound, never 0: tcp_in.c input_demux_in's usual SYN to
+       port 0 relies on it) */
+    assert(*slot && port != 0);
     if (*slot == &tw_listen_leaf_none) {
         /* (the slot keeps the empty leaf until a leaf of its own is had) */
         tw_listen_leaf *l = tw_mem_zalloc(&st->mem, sizeof(*l));

@@ -16,6 +16,8 @@
    next address when it is the stack's own: 192.0.2.1 (RFC 5737 TEST-NET-1), a good
    source (ipv4.h tw_ipv4_bad_source). */
 #define TW_ISN_FIRST_PEER 0xc0000201u
+/* stack.h good_peer's value with no peer kept: above every 32-bit address */
+#define TW_GOOD_PEER_NONE ((uint64_t)1 << 32)
 
 #define TW_TICK TW_MS(1) /* timing-wheel resolution */
 #define TW_PORT_LEAF 64u /* ports per leaf of the port table (a leaf: 772 bytes) */
@@ -136,6 +138,13 @@ struct tw_stack {
        (connect's usual steps, which take the peer kept as good, never run). */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
+    /* A source address known good (it passed tw_ipv4_bad_source: isn_mid_peer's, set
+       with it) widened to 64 bits, or TW_GOOD_PEER_NONE (2^32, which no address
+       widened is) while no peer is kept (a stack without AES-NI): a SYN from it needs
+       no test of its source (tcp_in.c syn_bad_source: one 64-bit compare with the
+       source as the key's shift leaves it, where the 32-bit isn_mid_peer's 0 for no peer
+       took a second test of the source against 0 after it; lifecycle -2 instr). */
+    uint64_t good_peer;
     /* The peer the last SYN or SYN+ACK went to and, for it, the sums its builder would
        make: syn_addr our address and the peer's, then their sum folded under 2^18
        (tw_cksum_fold18), the first two in network order as they lie in the IPv4 header

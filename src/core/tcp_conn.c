@@ -1169,6 +1169,7 @@ __attribute__((noinline)) uint64_t tw_tuple_hash_new_peer(tw_stack *st, uint32_t
     }
     st->isn_mid = mid;
     st->isn_mid_peer = raddr;
+    st->good_peer = raddr; /* (asserted good above) */
     return tw_isn_prf_mid(st, c);
 }
 

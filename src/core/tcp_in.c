@@ -442,7 +442,8 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     assert(s->h == NULL || h == s->h);
     /* (RFC 9293 3.10.7.2's first three checks -- RST, ACK, SYN -- asked one by one only
        for a segment that is not a SYN alone, in one test) */
-    /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN: syn_alone) */
+    /* (`syn_alone`: the caller's own test found SYN without RST, ACK or FIN, syn_alone_of,
+       and no text, ECE or CWR: input_unsummed) */
     assert(!syn_alone || syn_alone_of(s));
     if (!syn_alone && (s->flags & (TW_RST | TW_ACK | TW_SYN)) != TW_SYN) {
         if (s->flags & TW_RST) {
@@ -554,7 +555,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     uint8_t opts = (uint8_t)(tw_cksum_little_endian() ? ow : ow >> 8);
     assert(opts == (po->present & st->syn_opts) &&
            r->snd_wscale == (po->wscale & st->syn_wscale_mask));
-    if (__builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
+    /* (`syn_alone`: the usual SYN, which has neither: input_unsummed) */
+    assert(!syn_alone || !(s->flags & (TW_ECE | TW_CWR)));
+    if (!syn_alone && __builtin_expect(s->flags & (TW_ECE | TW_CWR), 0)) {
         listen_ecn(r, s); /* (a SYN with ECE or CWR set: RFC 3168) */
     }
     if (opts & TW_OPT_TS) {
@@ -590,7 +593,9 @@ static inline __attribute__((always_inline)) void in_listen_fo(tw_stack *st, tw_
     st->last_req = r; /* (its third segment comes next: conn_find) */
     l->syn_len++;
     st->nconns++;
-    if (s->data_len) {
+    /* (`syn_alone`: the usual SYN, which has no text, input_unsummed) */
+    assert(!syn_alone || s->data_len == 0);
+    if (!syn_alone && s->data_len) {
         /* S6: no data is buffered for a half-open connection; the SYN+ACK acknowledges
            only the SYN and the peer sends the bytes again. */
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED);
@@ -1443,6 +1448,13 @@ static inline __attribute__((always_inline)) void syn_sent_notify(tw_stack *st, 
     }
 }
 
+/* The flags that send a SYN+ACK's connection to syn_sent_accept's general steps (its
+   `plain` test): an orphan or a child, a FIN queued or received, keepalive, an extras
+   block, and the push's rare flags (tcp_conn.h TW_F_SEND_RARE, TW_F_CORK). */
+#define SYN_SENT_RARE_FLAGS                                                                \
+    (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_PEER_FIN | TW_F_KEEPALIVE |          \
+     TW_F_EXTRAS | TW_F_SEND_RARE | TW_F_CORK)
+
 /* in_syn_sent's steps after its checks (`has_ack`: the segment's ACK bit, a constant for
    the usual SYN+ACK's copy; `held`: c's timer held, timer_hold, by in_conn for every
    SYN-SENT segment but the usual SYN+ACK, whose copy tells the wheel once at its end
@@ -1485,7 +1497,9 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
     c->snd_wnd = h->win; /* unscaled in a SYN (RFC 7323 2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seq;
-    if (s->data_len) {
+    /* (!may_trace: the usual parse's copy, whose segment has no text, in_conn_sum) */
+    assert(may_trace || s->data_len == 0);
+    if (may_trace && s->data_len) {
         tw_count(st, TW_CNT_TCP_RX_SYN_DATA_IGNORED); /* S6 */
     }
     if (has_ack) {
@@ -1540,9 +1554,12 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            nor the keepalive flag (measured: lifecycle -5 instr). */
         /* (an extras block, Fast Open's or ECN's, sent to the general steps too: the
            usual case's connection is then Open, established_from_syn_ka's may_ka) */
+        /* (and the push's rare flags, push_last_as's, in the same test: TW_F_SEND_RARE
+           and TW_F_CORK, which a connection in SYN-SENT has only when set by an option,
+           so that the usual push asks none, tcp_out.c tw_out_push_now_synack_data;
+           measured: lifecycle -2 instr) */
         uint32_t nf = c->flags;
-        bool plain = !(nf & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
-                             TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS));
+        bool plain = !(nf & SYN_SENT_RARE_FLAGS);
         if (__builtin_expect(plain, 1)) {
             /* (SND.UNA: just set) */
             established_from_syn_ka(st, c, false, may_trace, false, ack, false, may_trace);
@@ -1556,8 +1573,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            assertion: connect set both to ISS + 1, and Fast Open's SYN+ACK moves both to
            the ACK, tw_tfo_synsent_ack). */
         assert(tw_seq_eq(c->snd_nxt, c->snd_buf_seq));
-        assert(!((nf ^ c->flags) & (TW_F_ORPHAN | TW_F_CHILD | TW_F_FIN_QUEUED | TW_F_SHUT_RD |
-                                    TW_F_PEER_FIN | TW_F_KEEPALIVE | TW_F_EXTRAS)));
+        assert(!((nf ^ c->flags) & SYN_SENT_RARE_FLAGS));
         if (__builtin_expect(plain, 1)) {
             if (!held && c->snd.len != 0) {
                 /* The usual SYN+ACK's, its timer not held: the push, with the wheel's
@@ -4193,9 +4209,14 @@ static inline __attribute__((always_inline)) bool in_conn_sum(tw_stack *st, tw_s
                                         TW_STATE_LAST_ACK, end);
         }
     } else if (c->state == TW_STATE_SYN_SENT) {
-        if (u && !usual_sum_ok(st, s, u, sum)) {
+        /* (a segment with text, rare in SYN-SENT, goes to the full parser, with the same
+           outcome (S6: a SYN+ACK's text is not taken): the usual parse's copy, which
+           alone has may_trace false, then has none, whose sum here and whose count in
+           syn_sent_accept it does not ask; measured: lifecycle -2 instr) */
+        if (u && (u->payload_len != 0 || !usual_sum_ok(st, s, u, sum))) {
             return false;
         }
+        assert(may_trace || s->data_len == 0);
         /* (the usual SYN+ACK's flags, in_syn_sent's first test, passes the bad
            combinations' test: asked only for the others) */
         bool usual = syn_sent_usual(s);
@@ -4308,7 +4329,7 @@ static __attribute__((noinline)) void in_conn_call(tw_stack *st, tw_socket *c, t
    of a passive open: two of a lifecycle's seven), which then makes no call of its own
    (measured: lifecycle -26 instr); input_demux out of line for the rest. */
 /* (`syn_alone`: the caller found the segment a SYN without RST, ACK or FIN, syn_alone_of,
-   which in_listen then does not ask again) */
+   which in_listen then does not ask again, and without text, ECE or CWR) */
 /* (`h`: the segment's header, s->h, which the usual SYN's caller leaves unset: set here
    before the steps out of line that read it, in_listen's own taking `h` apart) */
 static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, tw_seg *s,
@@ -4363,11 +4384,23 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         assert(l == tw_port_listener(st, h->dport));
     }
     if (l) {
+        assert(h->dport != 0); /* (stack.c tw_port_listen) */
         if (have_floor) {
             in_listen_after_tw(l, s, key, isn_floor);
         } else {
             in_listen(st, l, s, h, key, false, 0, may_trace, syn_alone);
         }
+        return;
+    }
+    /* The usual SYN's destination port 0 (`syn_alone`: input_unsummed asked only its
+       source port, tw_tcp_usual_ports_bad's other half): no listener has it (socket.c
+       tw_socket_listen binds a port first, never 0: stack.c tw_port_listen), nor a
+       TIME-WAIT record (a connection's local port is never 0), so it comes here, where
+       it is dropped as the full parser drops it (stack.c input_checked: counted in
+       TCP_RX_SEGMENTS, which usual_sum_ok has done, then tw_tcp_parse's drop, after the
+       checksum, which usual_sum_ok has asked too). */
+    if (syn_alone && __builtin_expect(h->dport == 0, 0)) {
+        tw_drop(st, TW_CNT_TCP_RX_BAD_PORT, NULL, NULL);
         return;
     }
     s->h = h;
@@ -4473,21 +4506,18 @@ static inline __attribute__((always_inline)) bool usual_sum_ok(tw_stack *st, tw_
 }
 
 /* tw_ipv4_bad_source for the source of a SYN of no connection: the peer hashed last
-   (st->isn_mid_peer) passed that test (tcp_conn.c tw_tuple_hash_new_peer: each peer
-   hashed is a segment's source or connect's address, both asked it, and our address
-   does not change), so for that peer, most often the one whose SYNs come again, only
-   0 is asked (the value kept without AES-NI, stack.h; an AES-NI stack's first peer,
-   TW_ISN_FIRST_PEER, is a good address). */
+   (st->good_peer, isn_mid_peer's) passed that test (tcp_conn.c tw_tuple_hash_new_peer:
+   each peer hashed is a segment's source or connect's address, both asked it, and our
+   address does not change; an AES-NI stack's first peer, TW_ISN_FIRST_PEER, is a good
+   address), so for that peer, most often the one whose SYNs come again, nothing is
+   asked (without AES-NI no peer is kept: TW_GOOD_PEER_NONE, which no source is). */
 static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack *st,
                                                                  uint32_t src)
 {
-    if (src == st->isn_mid_peer) {
-        /* (a kept peer is a good address: an AES-NI stack keeps one from its start,
-           stack.h TW_ISN_FIRST_PEER; a stack without keeps 0, which is bad, and all
-           ones is never kept: one compare with 0 where the range of 0 and all ones
-           took three steps before the peer's compare; lifecycle -1 instr) */
-        assert(src == 0 || !tw_ipv4_bad_source(src, st->cfg.addr));
-        return src == 0;
+    assert(st->good_peer == TW_GOOD_PEER_NONE || st->good_peer <= UINT32_MAX);
+    if ((uint64_t)src == st->good_peer) {
+        assert(!tw_ipv4_bad_source(src, st->cfg.addr));
+        return false;
     }
     return tw_ipv4_bad_source(src, st->cfg.addr);
 }
@@ -4571,13 +4601,24 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
            the parse left to us, see below) the full parser's, with the same outcome:
            they are the fewer, and the SYN then asks neither the bad combinations nor,
            in in_listen, the flags again. */
-        if (!syn_alone_of(s)) {
+        /* (a SYN with text too, rare, the same way: the full parser's steps, with the
+           same outcome (S6: the text is not taken). The usual SYN then has none, whose
+           sum usual_sum_ok and whose count in_listen (`syn_alone`) do not ask; measured:
+           lifecycle -2 instr) */
+        /* (and an ECN-setup SYN, ECE and CWR set (RFC 3168 6.1.1), rare too: the usual
+           SYN has neither, whose test in_listen then does not make; measured: lifecycle
+           -2 instr) */
+        assert(u->payload_len == s->data_len);
+        if ((s->flags & (TW_RST | TW_ACK | TW_SYN | TW_FIN | TW_ECE | TW_CWR)) != TW_SYN ||
+            u->payload_len != 0) {
             return false;
         }
+        assert(syn_alone_of(s));
         /* (seg_init: read only for no connection and no SYN queue entry) */
         s->raddr = (uint32_t)(key >> 32);
-        if (syn_bad_source(st, s->raddr) ||
-            tw_tcp_usual_ports_bad((uint32_t)key)) {
+        /* (the source port's half of tw_tcp_usual_ports_bad: the destination port 0 is
+           asked only where no listener is found, input_demux_in, as no listener has it) */
+        if (syn_bad_source(st, s->raddr) || ((uint32_t)key >> 16) == 0) {
             return false;
         }
         if (!usual_sum_ok(st, s, u, sum)) {

@@ -3018,7 +3018,18 @@ void tw_out_push_now_synack_data(tw_socket *c)
     /* (push_now_held_data's steps: the held ones only set the RTO's deadline, which the
        wheel's step below then takes, as the caller's own step after the push did) */
     assert(c->st->timer_held == NULL);
-    push_now_held_data_in(c);
+    /* (push_now_held_data_in's steps with push_last_as's rare flags asked by the caller:
+       tcp_in.c syn_sent_accept's plain test has TW_F_SEND_RARE and TW_F_CORK among its
+       flags, with TW_F_FIN_QUEUED and TW_F_EXTRAS; data queued, its test too) */
+    assert(!(c->flags & (TW_F_SEND_RARE | TW_F_CORK | TW_F_FIN_QUEUED | TW_F_EXTRAS)) &&
+           c->snd.len != 0);
+#if defined(__GNUC__)
+    if ((c->flags & TW_F_FIN_QUEUED) || c->snd.len == 0) {
+        __builtin_unreachable();
+    }
+#endif
+    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
+    push_now_in_as(c, false, 0, true, true, true, false);
     /* tcp_in.c in_syn_sent's step after the push, made here before its notification
        (no hook calls into the stack, tcpwave.h: the order is not seen) */
     tw_conn_timer_syn_sent_data(c->st, c);

@@ -140,6 +140,7 @@ static void test_r06_stack_isns_without_ni(void **state)
     /* (and no peer kept, with connect's usual steps off, as tw_stack_new leaves a stack
        without AES-NI: stack.c) */
     tw_t_stack(soft)->isn_mid_peer = 0;
+    tw_t_stack(soft)->good_peer = TW_GOOD_PEER_NONE;
     tw_t_stack(soft)->isn_mid = tw_t_stack(soft)->cfg.addr;
     tw_t_stack(soft)->connect_plain_below = 0;
     static const uint32_t peers[] = {PEER, PEER, PEER + 1, PEER, 0x0a000002u, 0x0a000002u, PEER};
@@ -159,6 +160,7 @@ static void test_r06_stack_isns_without_ni(void **state)
         tw_t_advance(soft, tw_t_now(soft) + TW_MS(3));
     }
     assert_int_equal(tw_t_stack(soft)->isn_mid_peer, 0); /* (no peer kept without AES-NI) */
+    assert_true(tw_t_stack(soft)->good_peer == TW_GOOD_PEER_NONE);
     tw_socket_close(ln, tw_t_now(ni));
     tw_socket_close(ls, tw_t_now(soft));
     TW_ASSERT_IDLE(ni);
