@@ -654,9 +654,9 @@ static inline __attribute__((always_inline)) int connect_tag_start(tw_stack *st,
             return connect_lookup(s, iss, hash);
         }
         t = 0;
-    } else {
-        TW_PREFETCH(slot);
     }
+    /* (no prefetch of the slot on the tag's usual answer, as tw_htab_find_hashed's: the
+       insert below loads it a few instructions on, which starts the miss as early) */
     return connect_start(st, s, iss, hash, slot, tag, t | 1u << b, true, plain);
 }
 
@@ -685,8 +685,7 @@ static __attribute__((noinline)) int connect_tw_filtered(tw_socket *s, uint32_t 
    their own, tail-called (a 4-tuple the tables' filters do not rule out, or a trace
    hook or a table to grow: connect_lookup, then connect_start_other). The 4-tuple is
    free when the two filters say so at once, as they most often do
-   (tw_timewait_find_pre's filter, then tw_htab_find_hashed's tag, with its prefetch of
-   the bucket the insert writes). */
+   (tw_timewait_find_pre's filter, then the connection table's tag, connect_tag_start). */
 static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, uint64_t h,
                                                                 uint32_t m, uint64_t hash,
                                                                 bool plain)
