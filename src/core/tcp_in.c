@@ -1964,7 +1964,13 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
        and its ranges are never empty, ranges.c: not 0 exactly when it holds a range --
        one load for the usual ACK's test, no scoreboard) */
     assert((c->sacked != 0) == (c->sb && c->sb->n));
-    if (!first && c->sacked) {
+    /* (`unheld`: header prediction's new ACK, for which fast_ok found no byte SACKed, and
+       nothing since has changed the scoreboard: no test. Its answer was not kept: the
+       payload's copy into the receive ring, bytes stored through a char pointer, may
+       alias c for GCC, which then loaded c->sacked again; measured with fast_do's
+       prior_flight after the call: lifecycle -6 instr, two segments) */
+    assert(!unheld || c->sacked == 0);
+    if (!first && !unheld && c->sacked) {
         tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
     }
     c->stall_start = st->now;
@@ -4090,12 +4096,17 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         c->snd_wl2 = ack;
     }
     if (!tw_seq_eq(ack, c->snd_una)) {
-        uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
-        uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
+        tw_seq una = c->snd_una;
+        uint32_t acked = (uint32_t)tw_seq_diff(ack, una);
         /* (fast_ok asked usual_opts; header prediction holds no timer: no segment's
            steps are under way, timer_release let go of the last one's) */
         assert(st->timer_held == NULL);
         ack_advance_as(st, c, s, h, true, false, true);
+        /* (the flight before the ACK from SND.MAX, which ack_advance_as leaves as it
+           found it, and SND.UNA before it, kept for `acked`: worked out before the
+           call, GCC kept it on the stack across it once ack_advance_as's sacked test
+           was gone for `unheld`: the two, lifecycle -6 instr) */
+        uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, una);
         on_new_ack_open(st, c, acked, prior_flight, &h->o); /* (fast_ok: Open, a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
