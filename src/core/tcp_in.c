@@ -3498,9 +3498,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                usual_opts, so a connection without timestamps stores TSval 0, read by
                nobody) */
             assert((c->flags & TW_F_TS) || (h->o.present == 0 && h->o.ts_val == 0));
-            /* (SEG.SEQ loaded again, as closing_ack_shape's test loaded it: from the
-               register, GCC took it with a copy and a shift once more) */
-            bool ts_new = tw_seq_le(seg_seq_loaded(s), c->last_ack_sent);
+            /* (RCV.NXT for SEG.SEQ, equal to it (closing_ack_shape), which the shape's
+               test left in a register for RCV.NXT's step below: SEG.SEQ's load from the
+               segment is not made; measured: lifecycle -1 instr) */
+            assert(tw_seq_eq(s->seq, c->rcv_nxt));
+            bool ts_new = tw_seq_le(c->rcv_nxt, c->last_ack_sent);
             if (ts_new) {
                 c->ts_recent = h->o.ts_val;
             }
