@@ -4030,9 +4030,14 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
         !usual_opts(c, &h->o)) {
         return false;
     }
+    /* (the Open state and no byte SACKed in one test of the two fields' or, the Open
+       state being 0: one load, an or from memory and a jump, where each took a compare
+       and a jump of its own; measured: lifecycle -1 instr, GCC placing a jump more
+       after the 64-byte copy of the first answer, input_unsummed) */
+    _Static_assert(TW_CA_OPEN == 0, "Open is 0");
     if (!tw_seq_eq(s->ack, c->snd_una) &&
         (!tw_seq_gt(s->ack, c->snd_una) || tw_seq_gt(s->ack, c->snd_max) ||
-         c->ca_state != TW_CA_OPEN || c->sacked)) {
+         (c->ca_state | c->sacked) != 0)) {
         return false; /* old or unsent ACK, or recovery state to keep */
     }
     if (s->data_len) {
