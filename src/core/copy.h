@@ -103,6 +103,21 @@ typedef struct {
             tw_copy16(d_ + (off) + n_ - 16, s_ + n_ - 16);                                 \
         }                                                                                  \
     } while (0)
+/* tw_copy_wide_at for exactly 64 bytes: the two 32-byte moves at fixed displacements,
+   with no register for the length (tcp_in.c's first answer, placed in its ring). */
+#define tw_copy_wide64(dst, src)                                                           \
+    do {                                                                                   \
+        unsigned char *d_ = (unsigned char *)(dst);                                        \
+        const unsigned char *s_ = (const unsigned char *)(src);                            \
+        __asm__("vmovdqu (%[s]), %%ymm0\n\t"                                               \
+                "vmovdqu 32(%[s]), %%ymm1\n\t"                                             \
+                "vmovdqu %%ymm0, (%[d])\n\t"                                               \
+                "vmovdqu %%ymm1, 32(%[d])\n\t"                                             \
+                "vzeroupper"                                                               \
+                : "=m"(*(tw_copy_run *)d_)                                                 \
+                : [d] "r"(d_), [s] "r"(s_), "m"(*(const tw_copy_run *)s_)                  \
+                : "xmm0", "xmm1");                                                         \
+    } while (0)
 /* tw_copy_wide_at with no offset. */
 static inline __attribute__((always_inline)) void tw_copy_wide(void *dst, const void *src,
                                                                size_t len)

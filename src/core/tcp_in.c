@@ -1964,7 +1964,13 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
        and its ranges are never empty, ranges.c: not 0 exactly when it holds a range --
        one load for the usual ACK's test, no scoreboard) */
     assert((c->sacked != 0) == (c->sb && c->sb->n));
-    if (!first && c->sacked) {
+    /* (`unheld`: header prediction's new ACK, for which fast_ok found no byte SACKed, and
+       nothing since has changed the scoreboard: no test. Its answer was not kept: the
+       payload's copy into the receive ring, bytes stored through a char pointer, may
+       alias c for GCC, which then loaded c->sacked again; measured with fast_do's
+       prior_flight after the call: lifecycle -6 instr, two segments) */
+    assert(!unheld || c->sacked == 0);
+    if (!first && !unheld && c->sacked) {
         tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
     }
     c->stall_start = st->now;
@@ -3353,6 +3359,17 @@ typedef struct usual_end {
     usual_end_kind kind;
 } usual_end;
 
+/* SEG.SEQ read back from the segment, for header prediction's and the closing ACKs'
+   SEG.SEQ = RCV.NXT test: the usual packet's function has SEG.ACK and SEG.SEQ in one
+   register as the parse swapped them (seg_init's `ack_seq`, SEG.SEQ its upper half),
+   from which GCC took SEG.SEQ with a copy and a shift before the compare; the load from
+   the segment, stored by then (seg_init), is one step for the two (volatile: a load GCC
+   may not replace with that register's; measured: lifecycle -4 instr, four segments). */
+static inline __attribute__((always_inline)) tw_seq seg_seq_loaded(const tw_seg *s)
+{
+    return tw_seq_make(*(const volatile uint32_t *)&s->seq.v);
+}
+
 /* The segment carries the options this connection always sends (timestamps or none) and,
    with timestamps, a TSval that PAWS accepts (RFC 7323 5.3): what every short path asks
    before it skips the full option and PAWS steps. */
@@ -3400,7 +3417,7 @@ closing_ack_shape(const tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h, tw_s
             TW_ACK ||
         (state == TW_STATE_FIN_WAIT_1 &&
          (c->flags & (TW_F_OOO_FIN | TW_F_SYN_UNACKED | TW_F_DSACK | TW_F_HOLES | TW_F_EXTRAS))) ||
-        s->data_len != 0 || !tw_seq_eq(s->seq, c->rcv_nxt) || !usual_opts(c, &h->o)) {
+        s->data_len != 0 || !tw_seq_eq(seg_seq_loaded(s), c->rcv_nxt) || !usual_opts(c, &h->o)) {
         return false;
     }
     /* A FIN here is in FIN-WAIT-1 (asked above), which has seen none: the peer's FIN takes
@@ -3481,7 +3498,11 @@ static inline __attribute__((always_inline)) bool closing_ack_last(tw_stack *st,
                usual_opts, so a connection without timestamps stores TSval 0, read by
                nobody) */
             assert((c->flags & TW_F_TS) || (h->o.present == 0 && h->o.ts_val == 0));
-            bool ts_new = tw_seq_le(s->seq, c->last_ack_sent);
+            /* (RCV.NXT for SEG.SEQ, equal to it (closing_ack_shape), which the shape's
+               test left in a register for RCV.NXT's step below: SEG.SEQ's load from the
+               segment is not made; measured: lifecycle -1 instr) */
+            assert(tw_seq_eq(s->seq, c->rcv_nxt));
+            bool ts_new = tw_seq_le(c->rcv_nxt, c->last_ack_sent);
             if (ts_new) {
                 c->ts_recent = h->o.ts_val;
             }
@@ -4004,14 +4025,19 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
 {
     if (c->state != TW_STATE_ESTABLISHED ||
         (s->flags & (uint8_t)~(TW_PSH | TW_FIN)) != TW_ACK ||
-        !tw_seq_eq(s->seq, c->rcv_nxt) ||
+        !tw_seq_eq(seg_seq_loaded(s), c->rcv_nxt) ||
         (c->flags & (TW_F_ORPHAN | TW_F_SHUT_RD | TW_F_FIN_QUEUED | TW_F_OOO_FIN)) ||
         !usual_opts(c, &h->o)) {
         return false;
     }
+    /* (the Open state and no byte SACKed in one test of the two fields' or, the Open
+       state being 0: one load, an or from memory and a jump, where each took a compare
+       and a jump of its own; measured: lifecycle -1 instr, GCC placing a jump more
+       after the 64-byte copy of the first answer, input_unsummed) */
+    _Static_assert(TW_CA_OPEN == 0, "Open is 0");
     if (!tw_seq_eq(s->ack, c->snd_una) &&
         (!tw_seq_gt(s->ack, c->snd_una) || tw_seq_gt(s->ack, c->snd_max) ||
-         c->ca_state != TW_CA_OPEN || c->sacked)) {
+         (c->ca_state | c->sacked) != 0)) {
         return false; /* old or unsent ACK, or recovery state to keep */
     }
     if (s->data_len) {
@@ -4077,12 +4103,17 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         c->snd_wl2 = ack;
     }
     if (!tw_seq_eq(ack, c->snd_una)) {
-        uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, c->snd_una);
-        uint32_t acked = (uint32_t)tw_seq_diff(ack, c->snd_una);
+        tw_seq una = c->snd_una;
+        uint32_t acked = (uint32_t)tw_seq_diff(ack, una);
         /* (fast_ok asked usual_opts; header prediction holds no timer: no segment's
            steps are under way, timer_release let go of the last one's) */
         assert(st->timer_held == NULL);
         ack_advance_as(st, c, s, h, true, false, true);
+        /* (the flight before the ACK from SND.MAX, which ack_advance_as leaves as it
+           found it, and SND.UNA before it, kept for `acked`: worked out before the
+           call, GCC kept it on the stack across it once ack_advance_as's sacked test
+           was gone for `unheld`: the two, lifecycle -6 instr) */
+        uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, una);
         on_new_ack_open(st, c, acked, prior_flight, &h->o); /* (fast_ok: Open, a new ACK) */
     }
     uint32_t n = s->data_len; /* (the same) */
@@ -4522,6 +4553,29 @@ static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack 
     return tw_ipv4_bad_source(src, st->cfg.addr);
 }
 
+/* tw_cksum_copy_words64 for 64 bytes (the usual answer's payload, placed in a receive
+   ring's first block as it is summed): on a machine with AVX2 (the stack's copy_narrow
+   clear, as socket.c's send_gate and recv_gate ask it) the copy as two 32-byte moves
+   (copy.h tw_copy_wide64), where it took four 16-byte ones, the sum as there (the same
+   chain over the same eight words); else tw_cksum_copy_words64's own. (The byte's test
+   and five steps where the 16-byte moves took eight: measured, lifecycle -2 instr, the
+   request's copy into its child's block and the answer's into its ring's.) */
+static inline __attribute__((always_inline)) uint64_t copy_sum64(const tw_stack *st,
+                                                                 uint8_t *dst,
+                                                                 const uint8_t *src,
+                                                                 uint64_t sum)
+{
+#if TW_COPY_WIDE
+    if (__builtin_expect(!st->copy_narrow, 1)) {
+        tw_copy_wide64(dst, src);
+        return tw_cksum_chain(sum, src, 8, 0);
+    }
+#else
+    (void)st;
+#endif
+    return tw_cksum_copy_words64(dst, src, 64, sum);
+}
+
 /* `h` holds only what tw_tcp_parse_usual_part puts there; the rest is in `u`, but for
    the flags and the payload's length, which it puts in `s`. The ports join `h` for
    input_demux's steps, the only ones that read them there (in_conn's, for a known
@@ -4577,7 +4631,11 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                    (the rare listener's: asked there, not here). (Without such a block,
                    the text is summed first and third_ack takes one from the free list.) */
                 blk = nc->rcv.buf;
-                sum = tw_cksum_copy_words64(blk, u->payload, plen, sum);
+                /* (64 bytes, a request's usual size, with the first answer's copy below,
+                   copy_sum64) */
+                sum = __builtin_expect(plen == 64, 1)
+                          ? copy_sum64(st, blk, u->payload, sum)
+                          : tw_cksum_copy_words64(blk, u->payload, plen, sum);
                 if (!tw_cksum_native_ok_nz(sum)) {
                     /* (out of line: in line, the free list's address for its slow
                        path's call was made on the usual way too; measured: lifecycle
@@ -4660,7 +4718,13 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
             /* (4 to 128 bytes in whole words, an answer's usual size: tw_cksum_copy_words64's
                tests by the bits of the length, cheaper than tw_cksum_copy_short's jump) */
             /* (64 first, as for the third segment's text above) */
-            sum = plen == 64 || ((plen - 4u) & ~124u) == 0
+            /* (64 bytes marked expected, its copy with the length a constant: GCC then
+               lays that copy in the way, where it put it out of it, behind a jump back
+               to the test of the sum shared with the other lengths; measured:
+               lifecycle -1 instr) */
+            sum = __builtin_expect(plen == 64, 1)
+                      ? copy_sum64(st, r->buf, u->payload, sum)
+                  : ((plen - 4u) & ~124u) == 0
                       ? tw_cksum_copy_words64(r->buf, u->payload, plen, sum)
                   : plen <= 128 ? tw_cksum_copy_short(r->buf, u->payload, plen, sum)
                                 : tw_cksum_copy_native(sum, r->buf, u->payload, plen);

@@ -97,6 +97,20 @@ static void test_copy_wide(void **state)
             }
         }
     }
+    /* tw_copy_wide64, tcp_in.c's copy of a 64-byte payload into a ring block: the same */
+    for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
+        size_t so = offs[k][0], d = offs[k][1];
+        fill_random(&r, src + so, 64);
+        memset(dst, 0xee, sizeof(dst));
+        tw_copy_wide64(dst + d, src + so);
+        assert_memory_equal(dst + d, src + so, 64);
+        for (size_t j = 0; j < d; j++) {
+            UNIT_EQ(dst[j], 0xee, "wide64: wrote before the start");
+        }
+        for (size_t j = d + 64; j < sizeof(dst); j++) {
+            UNIT_EQ(dst[j], 0xee, "wide64: wrote past the end");
+        }
+    }
 #else
     printf("test_copy_wide: no 32-byte form in this build (x86-64 GCC/clang only)\n");
 #endif
