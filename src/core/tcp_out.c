@@ -2750,8 +2750,12 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
                                                                      tw_ssize ret, bool held,
                                                                      bool flags_asked,
-                                                                     bool at_buf, bool front)
+                                                                     bool at_buf, bool front,
+                                                                     bool held_wheel)
 {
+    /* (held_wheel: tw_out_push_now_synack_data's held copy, whose wheel entry is set here
+       from the RTO too, tcp_conn.h tw_conn_timer_syn_sent_data, not by its caller) */
+    assert(!held_wheel || held);
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     /* held: tw_out_push_now_held's caller, tcp_in.c's ACK of our SYN in SYN-SENT, has just
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
@@ -2775,7 +2779,29 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                 /* (held: the caller sets the wheel entry from c's deadlines once the
                    segment is done, whatever changed: only the deadline here) */
                 assert(!leave && (st->timer_held == c || !st->timer_held));
-                c->rto_at = tw_time_add(c->st->now, c->rto); /* (c->st: emit_plain_body) */
+                if (held_wheel) {
+                    /* The usual clock (stack.h rto_now_below): the deadline neither
+                       saturates nor is NEVER, so tw_conn_timer_syn_sent_data's test of
+                       it is settled, with no saturating add (one compare where they
+                       took two tests). */
+                    tw_stack *s2 = c->st; /* (c->st: emit_plain_body) */
+                    if (__builtin_expect(tw_rto_now_usual(s2, c), 1)) {
+                        tw_time at = s2->now + c->rto;
+                        c->rto_at = at;
+                        assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
+                               c->ka_at == TW_TIME_NEVER);
+                        if (__builtin_expect(tw_timer_lazy(&c->timer), 1)) {
+                            c->timer.expires = at;
+                        } else {
+                            tw_conn_timer_update_unheld(s2, c);
+                        }
+                    } else {
+                        c->rto_at = tw_time_add(s2->now, c->rto);
+                        tw_conn_timer_syn_sent_data(s2, c);
+                    }
+                } else {
+                    c->rto_at = tw_time_add(c->st->now, c->rto); /* (c->st: emit_plain_body) */
+                }
             } else if (front) {
                 /* (front: no other deadline either, so c's wheel entry is not armed:
                    ack_carried stopped the delayed-ACK timer, misc_at is NEVER from
@@ -2790,6 +2816,9 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
     } else {
         push_segs(c, ~0u, false);
         push_tail(c);
+        if (held_wheel) {
+            tw_conn_timer_syn_sent_data(c->st, c); /* (as above, the general case) */
+        }
     }
     if (front) {
         st = c->st; /* (as the held push's: emit_plain_body) */
@@ -2803,7 +2832,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
 static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
                                                                   tw_ssize ret)
 {
-    return push_now_in_as(c, leave, ret, false, false, false, false);
+    return push_now_in_as(c, leave, ret, false, false, false, false, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2954,7 +2983,7 @@ tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
 {
     (void)buf; /* (see tcp_conn.h) */
     tw_out_idle_check(c);
-    return push_now_in_as(c, true, (tw_ssize)n, false, true, false, false);
+    return push_now_in_as(c, true, (tw_ssize)n, false, true, false, false, false);
 }
 
 tw_ssize tw_out_send_first_push_leave(tw_socket *c)
@@ -2979,7 +3008,7 @@ tw_ssize tw_out_send_first_push_leave(tw_socket *c)
         __builtin_unreachable();
     }
 #endif
-    push_now_in_as(c, true, 0, false, true, true, true);
+    push_now_in_as(c, true, 0, false, true, true, true, false);
     /* (the ring held only this write, and sending takes nothing from it: the count, read
        from c, kept across the netdev's call, rather than the count on the stack) */
     return (tw_ssize)c->snd.len;
@@ -2992,7 +3021,7 @@ void tw_out_push_now_held(tw_socket *c)
        acknowledges, to which tw_tfo_synsent_ack has moved both, taking those bytes from
        the ring (tcp_in.c in_syn_sent, fastopen.c) */
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, false, true, false);
+    push_now_in_as(c, false, 0, true, false, true, false, false);
 }
 
 static inline __attribute__((always_inline)) void push_now_held_data_in(tw_socket *c)
@@ -3005,7 +3034,7 @@ static inline __attribute__((always_inline)) void push_now_held_data_in(tw_socke
     }
 #endif
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, false, true, false);
+    push_now_in_as(c, false, 0, true, false, true, false, false);
 }
 
 void tw_out_push_now_held_data(tw_socket *c)
@@ -3029,10 +3058,10 @@ void tw_out_push_now_synack_data(tw_socket *c)
     }
 #endif
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, true, true, false);
-    /* tcp_in.c in_syn_sent's step after the push, made here before its notification
-       (no hook calls into the stack, tcpwave.h: the order is not seen) */
-    tw_conn_timer_syn_sent_data(c->st, c);
+    /* (with tcp_in.c in_syn_sent's step after the push, tw_conn_timer_syn_sent_data,
+       made here before its notification (no hook calls into the stack, tcpwave.h: the
+       order is not seen): held_wheel) */
+    push_now_in_as(c, false, 0, true, true, true, false, true);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
