@@ -160,8 +160,9 @@ static uint8_t sender_tos(tw_stack *st, const uint8_t *pkt, uint8_t dflt)
    the default stack keeps its constants and pays nothing. The ECN bits stay as built or
    as tw_ecn_mark set them. Writing the same values twice changes nothing, so a buffer
    sent again needs no care; but the SYN builder's place in st->txbuf keeps its IPv4
-   header from one SYN or SYN+ACK to the next (stack.h TW_TXBUF_SYN_AT), so a segment
-   from there gets its three words back after the call. */
+   header from one SYN or SYN+ACK to the next (stack.h TW_TXBUF_SYN_AT), and its ACK
+   place a FIN's or pure ACK's (TW_TXBUF_ACK_AT), so a segment from there gets its three
+   words back after the call. */
 static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
 {
     tw_stack *st = ud;
@@ -178,8 +179,9 @@ static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
     ip_cksum_adjust(pkt + 10, w0, n0);
     ip_cksum_adjust(pkt + 10, w4, n4);
     int rc = st->ipf_tx(pkt, len, st->ipf_ud);
-    if (pkt == st->txbuf_syn) {
-        /* (kept for the next SYN: stack.h TW_TXBUF_SYN_AT) */
+    if (pkt == st->txbuf_syn || pkt == st->txbuf_syn - (TW_TXBUF_SYN_AT - TW_TXBUF_ACK_AT)) {
+        /* (kept for the next SYN, or FIN or pure ACK: stack.h TW_TXBUF_SYN_AT,
+           TW_TXBUF_ACK_AT) */
         tw_put16(pkt, w0);
         tw_put16(pkt + 8, w4);
         tw_put16(pkt + 10, ck);

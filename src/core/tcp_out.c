@@ -888,7 +888,41 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        the segment from the ring as any other (emit): the bytes stay there. */
     assert(!front || (c->snd.head == TW_SND_HDR_ROOM &&
                       c->snd.head + c->snd.len <= c->snd.cap));
-    uint8_t *pkt = front ? c->snd.buf + TW_SND_HDR_ROOM - TW_IPV4_HDR_LEN - hlen : st->txbuf;
+    /* A header with timestamps alone (a FIN, a pure ACK; len a constant 0 in the copy) is
+       built in st->txbuf's ACK place (stack.h TW_TXBUF_ACK_AT), where the IPv4 header of
+       the last one lies whole for its addresses (ack_addr), below. */
+    bool ack_area = ts && __builtin_constant_p(len) && len == 0 && !in_place && !front;
+    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
+    uint8_t *pkt = front      ? c->snd.buf + TW_SND_HDR_ROOM - TW_IPV4_HDR_LEN - hlen
+                   : ack_area ? st->txbuf_syn - (TW_TXBUF_SYN_AT - TW_TXBUF_ACK_AT)
+                              : st->txbuf;
+    if (ack_area) {
+        /* The IPv4 header in the ACK place is for the addresses of the last FIN or pure
+           ACK built there (stack.h ack_addr): to the same addresses (the usual case: a
+           client's or a server's connections go to one host after another) none of it is
+           stored, where its words took four steps (the checksum word loaded from the SYN
+           memo's, the first word, the addresses); to others it is written here, and the
+           addresses noted, before the TCP header's values are made (made with them, it
+           took a register more, saved and restored on every FIN and ACK). */
+        uint64_t oaddrs, aaddrs;
+        memcpy(&oaddrs, c->out_addr, 8);
+        memcpy(&aaddrs, st->ack_addr, 8);
+        if (__builtin_expect(oaddrs != aaddrs, 0)) {
+            tw_ipv4_build_addrs_as(pkt, (uint32_t)c->out_asum, c->out_addr, TW_IPPROTO_TCP,
+                                   hlen, TW_IPV4_ATOMIC_ID, true);
+            /* (no connection's addresses are 0: our address is not, stack.c
+               tw_stack_new) */
+            assert(oaddrs != 0);
+            memcpy(st->ack_addr, &oaddrs, 8);
+        }
+#ifndef NDEBUG
+        tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, hlen, TW_IPV4_ATOMIC_ID);
+        uint32_t n2 = tw_ipv4_native_word2((uint32_t)c->out_asum, TW_IPPROTO_TCP, hlen,
+                                           TW_IPV4_ATOMIC_ID);
+        assert(memcmp(pkt, &iw.n0, 4) == 0 && memcmp(pkt + 4, &iw.n1, 4) == 0 &&
+               memcmp(pkt + 8, &n2, 4) == 0 && memcmp(pkt + 12, &oaddrs, 8) == 0);
+#endif
+    }
     if (front) {
         /* (a new value for GCC: otherwise it kept the block's address as the stores' base
            and pkt apart for the netdev's call, a register more, saved and restored) */
@@ -986,7 +1020,16 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        TCP header's first word: its lower half then lies where the IPv4 header's
        destination (little-endian) or the sequence number (big-endian) goes, stored
        after it. One store, where making the word took four steps a segment. */
-    if (tw_cksum_little_endian()) {
+    /* (in the ACK place the word before the ports, the destination's, is kept: the
+       ports' word stored alone there) */
+    if (ack_area) {
+        /* (loaded from its own half of out_asum: a shift of the sum's register took a
+           copy of it) */
+        uint32_t ports;
+        memcpy(&ports, (const uint8_t *)&c->out_asum + (tw_cksum_little_endian() ? 4 : 0), 4);
+        assert(ports == (uint32_t)(addr_sum >> 32));
+        memcpy(tcp, &ports, 4);
+    } else if (tw_cksum_little_endian()) {
         memcpy(tcp - 4, &addr_sum, 8);
     } else {
         memcpy(tcp, &addr_sum, 8);
@@ -994,27 +1037,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint32_t nseq32 = (uint32_t)nseq;
     memcpy(tcp + 4, &nseq32, 4);
     memcpy(tcp + 8, &h23, 8);
-    uint64_t oaddrs, maddrs;
-    memcpy(&oaddrs, c->out_addr, 8);
-    memcpy(&maddrs, st->syn_addr, 8);
-    if (ts && __builtin_constant_p(len) && len == 0 && __builtin_expect(oaddrs == maddrs, 1)) {
-        /* A header with timestamps alone (a FIN, a pure ACK) to the peer of the stack's
-           SYN memo (stack.h syn_ipw52: the IPv4 checksum of a 52-byte datagram between
-           these addresses): its third word loaded, where making it took five steps. The
-           addresses' 8 bytes, loaded for their store anyway, are the compare's. (Made
-           after the TCP sum instead, measured +1 a lifecycle.) */
-        assert(st->syn_addr[2] == (uint32_t)addr_sum &&
-               st->syn_ipw52 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP,
-                                                     tcp_len, TW_IPV4_ATOMIC_ID));
-        tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, tcp_len, TW_IPV4_ATOMIC_ID);
-        iw.n2 = st->syn_ipw52;
-        memcpy(pkt, &iw.n0, 4);
-        assert(memcmp(pkt + 4, &iw.n1, 4) == 0); /* (kept: ts, len 0, so not in place) */
-        memcpy(pkt + 8, &iw.n2, 4);
-        memcpy(pkt + 12, &oaddrs, 8);
-    } else {
-        tw_ipv4_build_addrs_as(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
-                               TW_IPV4_ATOMIC_ID, kept);
+    if (!ack_area) {
+        tw_ipv4_build_addrs_as(pkt, (uint32_t)c->out_asum, c->out_addr, TW_IPPROTO_TCP,
+                               tcp_len, TW_IPV4_ATOMIC_ID, kept);
     }
     if (front && !ts) {
         /* (SEG_FRONT's payload summed where it lies, right after the headers: no copy,
@@ -1118,9 +1143,10 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
             emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false,
                             c->rcv_nxt, WIN_GIVEN);
         }
-        /* (copied into st->txbuf: a datagram that reached the SYN builder's words, an MTU
-           over 65,472 bytes, puts them back, stack.h TW_TXBUF_SYN_AT) */
-        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_SYN_AT, 0)) {
+        /* (copied into st->txbuf: a datagram that reached the ACK place's or the SYN
+           builder's words, an MTU over 65,408 bytes, puts them back, stack.h
+           TW_TXBUF_ACK_AT) */
+        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_ACK_AT, 0)) {
             tw_txbuf_keep_set(c->st);
         }
     }
