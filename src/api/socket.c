@@ -2236,6 +2236,11 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
     }
     if (rcvbuf) {
         s->rcvbuf_cap = rcvbuf;
+        if (rcvbuf <= 65535u) {
+            /* (for good: a connect's SYN window is then not taken as the field's largest,
+               stack.h connect_plain_below) */
+            s->st->connect_plain_below = 0;
+        }
         if (s->flags & TW_F_LISTENER) {
             s->syn_wnd = tw_syn_wnd(rcvbuf); /* (the next SYN's: tcp_conn.h) */
         } else if (fresh(s)) {

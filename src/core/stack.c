@@ -293,10 +293,13 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->rto_now_below = rto_most <= TW_TIME_NEVER - (TW_TICK - 1)
                             ? TW_TIME_NEVER - (TW_TICK - 1) - rto_most + 1
                             : 0;
+    /* (0 too for a default receive buffer within the SYN's window field: stack.h) */
     st->connect_plain_below =
-        st->traced || st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS) ? 0
-        : st->cfg.max_connections                                                    ? st->cfg.max_connections
-                                                                                     : SIZE_MAX;
+        st->traced || st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS) ||
+                st->cfg.rcvbuf <= 65535u
+            ? 0
+        : st->cfg.max_connections ? st->cfg.max_connections
+                                  : SIZE_MAX;
     /* (a Fast Open listener makes it false too: tw_socket_set_fastopen, and here for
        TW_FASTOPEN_SERVER_ALL, so that its SYNs reach listen_admit's Fast Open step) */
     st->syn_plain = !st->cfg.syn_backlog && st->cfg.syncookies != TW_SYNCOOKIES_ALWAYS &&

@@ -276,9 +276,12 @@ struct tw_stack {
     /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
        for 0), and 0 for a traced stack or one whose SYNs do not take all four options
        (syn_opts: an option turned off, ECN; so the usual connect's SYN builder does not
-       ask, tcp_out.c tw_out_syn_first_all_leave); fixed at tw_stack_new, but for a Fast
-       Open connect's own call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and
-       back (socket_fastopen.c). */
+       ask, tcp_out.c tw_out_syn_first_all_leave), or whose sockets' receive buffers may
+       be 65,535 bytes or less (cfg.rcvbuf, or a tw_socket_set_bufsizes to such a size,
+       for good: so that builder's window, the buffer's, is the field's largest, with no
+       test); fixed at tw_stack_new, but for those calls and a Fast Open connect's own
+       call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and back
+       (socket_fastopen.c). */
     size_t connect_plain_below;
     /* The clock below which connect's RTO, now + cfg.rto_initial, falls before NEVER's
        last tick (socket.c connect_start: one compare of the clock, where the saturating

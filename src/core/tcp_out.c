@@ -1365,9 +1365,13 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
     } else {
         uint32_t space = rcv_space_nocall(c, leave); /* (adv_window's SYN case) */
         /* RFC 7323 2.2: never scaled on SYN (a buffer past the field's largest marked
-           expected: the default's, whose window then takes no jump) */
+           expected: the default's, whose window then takes no jump). (all: connect found
+           no socket's buffer can be that small, stack.h connect_plain_below: the field's
+           largest, with no test) */
+        assert(!all || space > 65535u);
         out_syn_all(st, c, NULL,
-                    (uint16_t)(__builtin_expect(space > 65535u, 1) ? 65535u : space), retransmit);
+                    (uint16_t)(all || __builtin_expect(space > 65535u, 1) ? 65535u : space),
+                    retransmit);
     }
     if (leave) {
         assert(st->in_call);
