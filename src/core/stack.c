@@ -272,6 +272,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->syn_wscale_mask = (st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u;
     st->dev = *dev;
     st->dev.mtu = mtu;
+    st->syn_mssw = tw_be32(0x02040000u | tw_conn_mss_for(st, 0)); /* (stack.h) */
     st->traced = st->cfg.trace != NULL;
     st->sndbuf_small = st->cfg.sndbuf < TW_MEM_RING_BLOCK; /* (socket.c send_gate) */
     st->copy_narrow = TW_COPY_WIDE && !tw_cksum_have_avx2(); /* (socket.c send_gate) */

@@ -148,6 +148,12 @@ struct tw_stack {
        (connect's usual steps, which take the peer kept as good, never run). */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
+    /* The MSS option's word (kind 2, length 4, tcp_conn.h tw_conn_mss_for(st, 0): the
+       device's MTU less the headers) in network order, as a connection's SYN carries it
+       when its MSS is the stack's own (tcp_out.c out_syn_all for connect's usual SYN,
+       connect_plain_below: a socket given another is not connect's usual one). Fixed at
+       tw_stack_new. (In the hole after isn_mid_peer.) */
+    uint32_t syn_mssw;
     /* A source address known good (it passed tw_ipv4_bad_source: isn_mid_peer's, set
        with it) widened to 64 bits, or TW_GOOD_PEER_NONE (2^32, which no address
        widened is) while no peer is kept (a stack without AES-NI): a SYN from it needs
@@ -279,7 +285,9 @@ struct tw_stack {
        ask, tcp_out.c tw_out_syn_first_all_leave), or whose sockets' receive buffers may
        be 65,535 bytes or less (cfg.rcvbuf, or a tw_socket_set_bufsizes to such a size,
        for good: so that builder's window, the buffer's, is the field's largest, with no
-       test); fixed at tw_stack_new, but for those calls and a Fast Open connect's own
+       test), or whose connecting sockets' MSS may not be the stack's own (a
+       tw_socket_set_mss, or a socket connecting again with an MSS a path MTU lowered,
+       for good: so that builder's MSS word is syn_mssw); fixed at tw_stack_new, but for those calls and a Fast Open connect's own
        call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and back
        (socket_fastopen.c). */
     size_t connect_plain_below;

@@ -563,8 +563,10 @@ static inline uint64_t load32_wide(const uint32_t *p)
    as arguments were all live at once: every callee-saved register saved). win: the
    SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
 static inline __attribute__((always_inline)) int out_syn_all(
-    tw_stack *st, tw_socket *c, tw_reqsk *r, uint16_t win, bool retrans)
+    tw_stack *st, tw_socket *c, tw_reqsk *r, uint16_t win, bool retrans, bool mss_st)
 {
+    /* (mss_st: connect's usual SYN, whose MSS is the stack's own, stack.h syn_mssw) */
+    assert(!mss_st || (!r && c->local_mss == tw_conn_mss_for(st, 0)));
     uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
     uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
@@ -612,10 +614,13 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
     /* (a listener's word made already, in network order: tcp_conn.h synack_mssw) */
     assert(!r || mc->synack_mssw == tw_be32(mssw));
-    uint64_t n5 = r ? (tw_cksum_little_endian() ? load32_wide(&mc->synack_mssw)
-                                                : (uint64_t)mc->synack_mssw << 32)
-                    : tw_cksum_little_endian() ? be32_wide(mssw)
-                                               : tw_be64((uint64_t)mssw << 32);
+    /* (connect's usual SYN: the stack's word, made already, as a listener's) */
+    assert(!mss_st || st->syn_mssw == tw_be32(mssw));
+    const uint32_t *kw = r ? &mc->synack_mssw : &st->syn_mssw;
+    uint64_t n5 = (r || mss_st) ? (tw_cksum_little_endian() ? load32_wide(kw)
+                                                            : (uint64_t)*kw << 32)
+                  : tw_cksum_little_endian() ? be32_wide(mssw)
+                                             : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     /* (it lies there already: stack.h TW_TXBUF_SYN_AT) */
@@ -1371,7 +1376,7 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
         assert(!all || space > 65535u);
         out_syn_all(st, c, NULL,
                     (uint16_t)(all || __builtin_expect(space > 65535u, 1) ? 65535u : space),
-                    retransmit);
+                    retransmit, all);
     }
     if (leave) {
         assert(st->in_call);
@@ -1653,7 +1658,7 @@ static inline __attribute__((always_inline)) int req_synack(tw_stack *st, tw_req
     /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a connection's,
        tcp_conn.c tw_conn_syn_opts); RFC 7323: its window unscaled (the one offered, kept:
        reqsk.h). */
-    return out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
+    return out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit, false);
 }
 
 /* A half-open entry's header words 0-4 (checksum word zero, data offset added by the
