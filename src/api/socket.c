@@ -784,6 +784,11 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     s->sndbuf_cap = sndbuf;
     s->rcvbuf_cap = rcvbuf;
     s->local_mss = mss;
+    if (mss != tw_conn_mss_for(st, 0)) {
+        /* (a path MTU lowered it in SYN-SENT, tcp_in.c, or tw_socket_set_mss did: for
+           good, a connect's SYN then makes its MSS word, stack.h connect_plain_below) */
+        st->connect_plain_below = 0;
+    }
     s->lport = lport;
     fresh_wscale_set(s); /* (its buffer and lock as they were) */
     return true;
@@ -2235,6 +2240,11 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
     }
     if (rcvbuf) {
         s->rcvbuf_cap = rcvbuf;
+        if (rcvbuf <= 65535u) {
+            /* (for good: a connect's SYN window is then not taken as the field's largest,
+               stack.h connect_plain_below) */
+            s->st->connect_plain_below = 0;
+        }
         if (s->flags & TW_F_LISTENER) {
             s->syn_wnd = tw_syn_wnd(rcvbuf); /* (the next SYN's: tcp_conn.h) */
         } else if (fresh(s)) {
@@ -2258,6 +2268,11 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
         return refuse(s->st, TW_ERR_INVAL);
     }
     s->local_mss = tw_conn_mss_for(s->st, mss);
+    if (!(s->flags & TW_F_LISTENER) && s->local_mss != tw_conn_mss_for(s->st, 0)) {
+        /* (for good: a connect's SYN then makes its MSS word, stack.h
+           connect_plain_below) */
+        s->st->connect_plain_below = 0;
+    }
     if (s->flags & TW_F_LISTENER) {
         tw_listener_mss_set(s); /* (the next SYN+ACK's: tcp_conn.h) */
     }

@@ -160,8 +160,9 @@ static uint8_t sender_tos(tw_stack *st, const uint8_t *pkt, uint8_t dflt)
    the default stack keeps its constants and pays nothing. The ECN bits stay as built or
    as tw_ecn_mark set them. Writing the same values twice changes nothing, so a buffer
    sent again needs no care; but the SYN builder's place in st->txbuf keeps its IPv4
-   header from one SYN or SYN+ACK to the next (stack.h TW_TXBUF_SYN_AT), so a segment
-   from there gets its three words back after the call. */
+   header from one SYN or SYN+ACK to the next (stack.h TW_TXBUF_SYN_AT), and its ACK
+   place a FIN's or pure ACK's (TW_TXBUF_ACK_AT), so a segment from there gets its three
+   words back after the call. */
 static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
 {
     tw_stack *st = ud;
@@ -178,8 +179,9 @@ static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
     ip_cksum_adjust(pkt + 10, w0, n0);
     ip_cksum_adjust(pkt + 10, w4, n4);
     int rc = st->ipf_tx(pkt, len, st->ipf_ud);
-    if (pkt == st->txbuf_syn) {
-        /* (kept for the next SYN: stack.h TW_TXBUF_SYN_AT) */
+    if (pkt == st->txbuf_syn || pkt == st->txbuf_syn - (TW_TXBUF_SYN_AT - TW_TXBUF_ACK_AT)) {
+        /* (kept for the next SYN, or FIN or pure ACK: stack.h TW_TXBUF_SYN_AT,
+           TW_TXBUF_ACK_AT) */
         tw_put16(pkt, w0);
         tw_put16(pkt + 8, w4);
         tw_put16(pkt + 10, ck);
@@ -270,6 +272,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->syn_wscale_mask = (st->syn_opts & TW_OPT_WSCALE) ? 0xffu : 0u;
     st->dev = *dev;
     st->dev.mtu = mtu;
+    st->syn_mssw = tw_be32(0x02040000u | tw_conn_mss_for(st, 0)); /* (stack.h) */
     st->traced = st->cfg.trace != NULL;
     st->sndbuf_small = st->cfg.sndbuf < TW_MEM_RING_BLOCK; /* (socket.c send_gate) */
     st->copy_narrow = TW_COPY_WIDE && !tw_cksum_have_avx2(); /* (socket.c send_gate) */
@@ -291,10 +294,13 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->rto_now_below = rto_most <= TW_TIME_NEVER - (TW_TICK - 1)
                             ? TW_TIME_NEVER - (TW_TICK - 1) - rto_most + 1
                             : 0;
+    /* (0 too for a default receive buffer within the SYN's window field: stack.h) */
     st->connect_plain_below =
-        st->traced || st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS) ? 0
-        : st->cfg.max_connections                                                    ? st->cfg.max_connections
-                                                                                     : SIZE_MAX;
+        st->traced || st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS) ||
+                st->cfg.rcvbuf <= 65535u
+            ? 0
+        : st->cfg.max_connections ? st->cfg.max_connections
+                                  : SIZE_MAX;
     /* (a Fast Open listener makes it false too: tw_socket_set_fastopen, and here for
        TW_FASTOPEN_SERVER_ALL, so that its SYNs reach listen_admit's Fast Open step) */
     st->syn_plain = !st->cfg.syn_backlog && st->cfg.syncookies != TW_SYNCOOKIES_ALWAYS &&

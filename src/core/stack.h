@@ -70,6 +70,16 @@ typedef struct tw_listen_leaf {
    (a datagram over 65,472 bytes: an MTU that large). */
 #define TW_TXBUF_TS_AT 40u
 #define TW_TXBUF_SYN_AT (TW_TXBUF_SIZE - 64u)
+/* The 64 bytes before TW_TXBUF_SYN_AT: the ACK place, where a connection's segment with
+   timestamps alone (a FIN, a pure ACK: tcp_out.c emit_plain_body) is built. It keeps the
+   whole IPv4 header of the last one (a 52-byte datagram: the same first, second and third
+   words for the same addresses) with its addresses, tw_stack ack_addr, and the options'
+   first word (as at TW_TXBUF_TS_AT), so that the next one to the same addresses stores
+   none of them. The netdev wrapper that sets the DS field and TTL puts its words back
+   after its call as for the SYN's (stack.c ip_fields_xmit); ECN marks no segment without
+   data ECT (ecn.c conn_marks); a datagram copied whole that reaches it puts it back
+   (tw_txbuf_keep_set, which forgets the addresses). */
+#define TW_TXBUF_ACK_AT (TW_TXBUF_SYN_AT - 64u)
 #define TW_ICMP_BURST 50u /* ICMP errors sent back to back at most (icmp.c) */
 
 /* Destinations whose learnt path MTU the stack keeps (tw_stack.pmtu), and for how long. */
@@ -138,6 +148,12 @@ struct tw_stack {
        (connect's usual steps, which take the peer kept as good, never run). */
     uint64_t isn_mid;
     uint32_t isn_mid_peer;
+    /* The MSS option's word (kind 2, length 4, tcp_conn.h tw_conn_mss_for(st, 0): the
+       device's MTU less the headers) in network order, as a connection's SYN carries it
+       when its MSS is the stack's own (tcp_out.c out_syn_all for connect's usual SYN,
+       connect_plain_below: a socket given another is not connect's usual one). Fixed at
+       tw_stack_new. (In the hole after isn_mid_peer.) */
+    uint32_t syn_mssw;
     /* A source address known good (it passed tw_ipv4_bad_source: isn_mid_peer's, set
        with it) widened to 64 bits, or TW_GOOD_PEER_NONE (2^32, which no address
        widened is) while no peer is kept (a stack without AES-NI): a SYN from it needs
@@ -163,12 +179,13 @@ struct tw_stack {
        (RFC 9293 3.1): a SYN+ACK's sum starts from it, one word less in its chain (a
        connection's SYN keeps the fold alone for its out_asum, and starts from that). */
     uint32_t syn_psum;
-    /* syn_ipw for a 52-byte datagram (a TCP header with timestamps alone: a FIN, a pure
-       ACK), for the addresses' sum syn_addr[2]: the IPv4 header's checksum depends on
-       the addresses only through that sum (RFC 1071), so a connection whose out_asum
-       holds the same sum (every connection to or from syn_peer) stores this word rather
-       than making it (tcp_out.c emit_plain_body). (In the hole after syn_psum.) */
-    uint32_t syn_ipw52;
+    /* The addresses (as a connection's out_addr holds them, tcp_conn.h) whose 52-byte
+       datagram's IPv4 header lies whole at TW_TXBUF_ACK_AT, or 0 for none (no
+       connection's addresses are 0: our address is not, stack.c tw_stack_new): a FIN or
+       pure ACK to them stores none of it (tcp_out.c emit_plain_body), one to others
+       writes it and sets this. (In the hole after syn_psum, 4-aligned: compared as 8
+       bytes, loaded at any alignment.) */
+    uint32_t ack_addr[2];
     /* tw_socket (hashed connections) and tw_reqsk (half-open entries, reqsk.h) by 4-tuple
        key, told apart by their kind byte (tw_hnode_is_req): a passive open's third
        segment finds its entry with the one lookup every segment makes, and the
@@ -265,9 +282,14 @@ struct tw_stack {
     /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
        for 0), and 0 for a traced stack or one whose SYNs do not take all four options
        (syn_opts: an option turned off, ECN; so the usual connect's SYN builder does not
-       ask, tcp_out.c tw_out_syn_first_all_leave); fixed at tw_stack_new, but for a Fast
-       Open connect's own call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and
-       back (socket_fastopen.c). */
+       ask, tcp_out.c tw_out_syn_first_all_leave), or whose sockets' receive buffers may
+       be 65,535 bytes or less (cfg.rcvbuf, or a tw_socket_set_bufsizes to such a size,
+       for good: so that builder's window, the buffer's, is the field's largest, with no
+       test), or whose connecting sockets' MSS may not be the stack's own (a
+       tw_socket_set_mss, or a socket connecting again with an MSS a path MTU lowered,
+       for good: so that builder's MSS word is syn_mssw); fixed at tw_stack_new, but for those calls and a Fast Open connect's own
+       call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and back
+       (socket_fastopen.c). */
     size_t connect_plain_below;
     /* The clock below which connect's RTO, now + cfg.rto_initial, falls before NEVER's
        last tick (socket.c connect_start: one compare of the clock, where the saturating
@@ -495,8 +517,10 @@ static inline void tw_txbuf_keep_ts_set(tw_stack *st)
     __builtin_memcpy(st->txbuf + TW_TXBUF_TS_AT, h5, 4);
 }
 
-/* Put back all the words st->txbuf keeps, the SYN builder's too (at tw_stack_new, and
-   after any other writer's netdev call): the IPv4 header at TW_TXBUF_SYN_AT, its third
+/* Put back all the words st->txbuf keeps, the ACK place's and the SYN builder's too (at
+   tw_stack_new, and after any other writer's netdev call): the ACK place's first two
+   words and options' first, its addresses forgotten (TW_TXBUF_ACK_AT); the IPv4 header
+   at TW_TXBUF_SYN_AT, its third
    word and the addresses the memo's (syn_ipw, syn_addr, set by then: stack.c; all zero
    at tw_stack_new, for peer 0, to which no SYN goes), and in the TCP
    options (RFC 9293 3.2: SACK-permitted kind 4 length 2, RFC 2018 2, before the
@@ -509,7 +533,15 @@ static inline void tw_txbuf_keep_set(tw_stack *st)
     static const uint8_t o36[3] = {0x01, 0x03, 0x03};
     /* (version 4, a 20-byte header, DS 0, total length 60) */
     static const uint8_t n0[4] = {0x45, 0x00, 0x00, 0x3c};
+    /* (version 4, a 20-byte header, DS 0, total length 52) */
+    static const uint8_t a0[4] = {0x45, 0x00, 0x00, 0x34};
+    static const uint8_t h5[4] = {0x01, 0x01, 0x08, 0x0a};
     tw_txbuf_keep_ts_set(st);
+    /* (the ACK place's header for no addresses: made again by the next FIN or pure ACK) */
+    __builtin_memcpy(st->txbuf + TW_TXBUF_ACK_AT, a0, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_ACK_AT + 4, n1, 4);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_ACK_AT + TW_TXBUF_TS_AT, h5, 4);
+    st->ack_addr[0] = st->ack_addr[1] = 0;
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT, n0, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 4, n1, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 8, &st->syn_ipw, 4);

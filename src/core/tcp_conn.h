@@ -635,8 +635,6 @@ static inline void tw_syn_memo_set(tw_stack *st, uint32_t raddr)
     st->syn_psum = afold + (uint32_t)tw_cksum_be16_native(TW_IPPROTO_TCP + 40);
     /* (a SYN's or SYN+ACK's datagram: 40 bytes of TCP header with all four options) */
     st->syn_ipw = tw_ipv4_native_word2(afold, TW_IPPROTO_TCP, 40, TW_IPV4_ATOMIC_ID);
-    st->syn_ipw52 =
-        tw_ipv4_native_word2(afold, TW_IPPROTO_TCP, TW_TCP_HDR_LEN + 12, TW_IPV4_ATOMIC_ID);
 }
 
 /* tw_conn_out_prep_as from the stack's (c's) address and the key's peer address: called

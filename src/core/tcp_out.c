@@ -563,8 +563,10 @@ static inline uint64_t load32_wide(const uint32_t *p)
    as arguments were all live at once: every callee-saved register saved). win: the
    SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
 static inline __attribute__((always_inline)) int out_syn_all(
-    tw_stack *st, tw_socket *c, tw_reqsk *r, uint16_t win, bool retrans)
+    tw_stack *st, tw_socket *c, tw_reqsk *r, uint16_t win, bool retrans, bool mss_st)
 {
+    /* (mss_st: connect's usual SYN, whose MSS is the stack's own, stack.h syn_mssw) */
+    assert(!mss_st || (!r && c->local_mss == tw_conn_mss_for(st, 0)));
     uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
     uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
@@ -612,10 +614,13 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
     /* (a listener's word made already, in network order: tcp_conn.h synack_mssw) */
     assert(!r || mc->synack_mssw == tw_be32(mssw));
-    uint64_t n5 = r ? (tw_cksum_little_endian() ? load32_wide(&mc->synack_mssw)
-                                                : (uint64_t)mc->synack_mssw << 32)
-                    : tw_cksum_little_endian() ? be32_wide(mssw)
-                                               : tw_be64((uint64_t)mssw << 32);
+    /* (connect's usual SYN: the stack's word, made already, as a listener's) */
+    assert(!mss_st || st->syn_mssw == tw_be32(mssw));
+    const uint32_t *kw = r ? &mc->synack_mssw : &st->syn_mssw;
+    uint64_t n5 = (r || mss_st) ? (tw_cksum_little_endian() ? load32_wide(kw)
+                                                            : (uint64_t)*kw << 32)
+                  : tw_cksum_little_endian() ? be32_wide(mssw)
+                                             : tw_be64((uint64_t)mssw << 32);
     memcpy(tcp + 20, &n5, 4);
     uint32_t n6 = tw_be32(0x0402080au);
     /* (it lies there already: stack.h TW_TXBUF_SYN_AT) */
@@ -888,7 +893,41 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        the segment from the ring as any other (emit): the bytes stay there. */
     assert(!front || (c->snd.head == TW_SND_HDR_ROOM &&
                       c->snd.head + c->snd.len <= c->snd.cap));
-    uint8_t *pkt = front ? c->snd.buf + TW_SND_HDR_ROOM - TW_IPV4_HDR_LEN - hlen : st->txbuf;
+    /* A header with timestamps alone (a FIN, a pure ACK; len a constant 0 in the copy) is
+       built in st->txbuf's ACK place (stack.h TW_TXBUF_ACK_AT), where the IPv4 header of
+       the last one lies whole for its addresses (ack_addr), below. */
+    bool ack_area = ts && __builtin_constant_p(len) && len == 0 && !in_place && !front;
+    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
+    uint8_t *pkt = front      ? c->snd.buf + TW_SND_HDR_ROOM - TW_IPV4_HDR_LEN - hlen
+                   : ack_area ? st->txbuf_syn - (TW_TXBUF_SYN_AT - TW_TXBUF_ACK_AT)
+                              : st->txbuf;
+    if (ack_area) {
+        /* The IPv4 header in the ACK place is for the addresses of the last FIN or pure
+           ACK built there (stack.h ack_addr): to the same addresses (the usual case: a
+           client's or a server's connections go to one host after another) none of it is
+           stored, where its words took four steps (the checksum word loaded from the SYN
+           memo's, the first word, the addresses); to others it is written here, and the
+           addresses noted, before the TCP header's values are made (made with them, it
+           took a register more, saved and restored on every FIN and ACK). */
+        uint64_t oaddrs, aaddrs;
+        memcpy(&oaddrs, c->out_addr, 8);
+        memcpy(&aaddrs, st->ack_addr, 8);
+        if (__builtin_expect(oaddrs != aaddrs, 0)) {
+            tw_ipv4_build_addrs_as(pkt, (uint32_t)c->out_asum, c->out_addr, TW_IPPROTO_TCP,
+                                   hlen, TW_IPV4_ATOMIC_ID, true);
+            /* (no connection's addresses are 0: our address is not, stack.c
+               tw_stack_new) */
+            assert(oaddrs != 0);
+            memcpy(st->ack_addr, &oaddrs, 8);
+        }
+#ifndef NDEBUG
+        tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, hlen, TW_IPV4_ATOMIC_ID);
+        uint32_t n2 = tw_ipv4_native_word2((uint32_t)c->out_asum, TW_IPPROTO_TCP, hlen,
+                                           TW_IPV4_ATOMIC_ID);
+        assert(memcmp(pkt, &iw.n0, 4) == 0 && memcmp(pkt + 4, &iw.n1, 4) == 0 &&
+               memcmp(pkt + 8, &n2, 4) == 0 && memcmp(pkt + 12, &oaddrs, 8) == 0);
+#endif
+    }
     if (front) {
         /* (a new value for GCC: otherwise it kept the block's address as the stores' base
            and pkt apart for the netdev's call, a register more, saved and restored) */
@@ -986,7 +1025,16 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        TCP header's first word: its lower half then lies where the IPv4 header's
        destination (little-endian) or the sequence number (big-endian) goes, stored
        after it. One store, where making the word took four steps a segment. */
-    if (tw_cksum_little_endian()) {
+    /* (in the ACK place the word before the ports, the destination's, is kept: the
+       ports' word stored alone there) */
+    if (ack_area) {
+        /* (loaded from its own half of out_asum: a shift of the sum's register took a
+           copy of it) */
+        uint32_t ports;
+        memcpy(&ports, (const uint8_t *)&c->out_asum + (tw_cksum_little_endian() ? 4 : 0), 4);
+        assert(ports == (uint32_t)(addr_sum >> 32));
+        memcpy(tcp, &ports, 4);
+    } else if (tw_cksum_little_endian()) {
         memcpy(tcp - 4, &addr_sum, 8);
     } else {
         memcpy(tcp, &addr_sum, 8);
@@ -994,27 +1042,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     uint32_t nseq32 = (uint32_t)nseq;
     memcpy(tcp + 4, &nseq32, 4);
     memcpy(tcp + 8, &h23, 8);
-    uint64_t oaddrs, maddrs;
-    memcpy(&oaddrs, c->out_addr, 8);
-    memcpy(&maddrs, st->syn_addr, 8);
-    if (ts && __builtin_constant_p(len) && len == 0 && __builtin_expect(oaddrs == maddrs, 1)) {
-        /* A header with timestamps alone (a FIN, a pure ACK) to the peer of the stack's
-           SYN memo (stack.h syn_ipw52: the IPv4 checksum of a 52-byte datagram between
-           these addresses): its third word loaded, where making it took five steps. The
-           addresses' 8 bytes, loaded for their store anyway, are the compare's. (Made
-           after the TCP sum instead, measured +1 a lifecycle.) */
-        assert(st->syn_addr[2] == (uint32_t)addr_sum &&
-               st->syn_ipw52 == tw_ipv4_native_word2((uint32_t)addr_sum, TW_IPPROTO_TCP,
-                                                     tcp_len, TW_IPV4_ATOMIC_ID));
-        tw_ipv4_nwords iw = tw_ipv4_native_words(TW_IPPROTO_TCP, tcp_len, TW_IPV4_ATOMIC_ID);
-        iw.n2 = st->syn_ipw52;
-        memcpy(pkt, &iw.n0, 4);
-        assert(memcmp(pkt + 4, &iw.n1, 4) == 0); /* (kept: ts, len 0, so not in place) */
-        memcpy(pkt + 8, &iw.n2, 4);
-        memcpy(pkt + 12, &oaddrs, 8);
-    } else {
-        tw_ipv4_build_addrs_as(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP, tcp_len,
-                               TW_IPV4_ATOMIC_ID, kept);
+    if (!ack_area) {
+        tw_ipv4_build_addrs_as(pkt, (uint32_t)c->out_asum, c->out_addr, TW_IPPROTO_TCP,
+                               tcp_len, TW_IPV4_ATOMIC_ID, kept);
     }
     if (front && !ts) {
         /* (SEG_FRONT's payload summed where it lies, right after the headers: no copy,
@@ -1118,9 +1148,10 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
             emit_plain_body(c->st, c, flags, seq, off, len, retrans, win, false, false,
                             c->rcv_nxt, WIN_GIVEN);
         }
-        /* (copied into st->txbuf: a datagram that reached the SYN builder's words, an MTU
-           over 65,472 bytes, puts them back, stack.h TW_TXBUF_SYN_AT) */
-        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_SYN_AT, 0)) {
+        /* (copied into st->txbuf: a datagram that reached the ACK place's or the SYN
+           builder's words, an MTU over 65,408 bytes, puts them back, stack.h
+           TW_TXBUF_ACK_AT) */
+        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_ACK_AT, 0)) {
             tw_txbuf_keep_set(c->st);
         }
     }
@@ -1339,9 +1370,13 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
     } else {
         uint32_t space = rcv_space_nocall(c, leave); /* (adv_window's SYN case) */
         /* RFC 7323 2.2: never scaled on SYN (a buffer past the field's largest marked
-           expected: the default's, whose window then takes no jump) */
+           expected: the default's, whose window then takes no jump). (all: connect found
+           no socket's buffer can be that small, stack.h connect_plain_below: the field's
+           largest, with no test) */
+        assert(!all || space > 65535u);
         out_syn_all(st, c, NULL,
-                    (uint16_t)(__builtin_expect(space > 65535u, 1) ? 65535u : space), retransmit);
+                    (uint16_t)(all || __builtin_expect(space > 65535u, 1) ? 65535u : space),
+                    retransmit, all);
     }
     if (leave) {
         assert(st->in_call);
@@ -1623,7 +1658,7 @@ static inline __attribute__((always_inline)) int req_synack(tw_stack *st, tw_req
     /* S2/S4: the SYN+ACK answers exactly what was negotiated (the same as a connection's,
        tcp_conn.c tw_conn_syn_opts); RFC 7323: its window unscaled (the one offered, kept:
        reqsk.h). */
-    return out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit);
+    return out_syn_all(st, NULL, r, (uint16_t)r->rcv_wnd, retransmit, false);
 }
 
 /* A half-open entry's header words 0-4 (checksum word zero, data offset added by the
@@ -2750,8 +2785,12 @@ static inline __attribute__((always_inline)) void push_tail(tw_socket *c)
 static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *c, bool leave,
                                                                      tw_ssize ret, bool held,
                                                                      bool flags_asked,
-                                                                     bool at_buf, bool front)
+                                                                     bool at_buf, bool front,
+                                                                     bool held_wheel)
 {
+    /* (held_wheel: tw_out_push_now_synack_data's held copy, whose wheel entry is set here
+       from the RTO too, tcp_conn.h tw_conn_timer_syn_sent_data, not by its caller) */
+    assert(!held_wheel || held);
     tw_stack *st = c->st; /* (for the RTO arm after the netdev's call: c->st not read again) */
     /* held: tw_out_push_now_held's caller, tcp_in.c's ACK of our SYN in SYN-SENT, has just
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
@@ -2775,7 +2814,29 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                 /* (held: the caller sets the wheel entry from c's deadlines once the
                    segment is done, whatever changed: only the deadline here) */
                 assert(!leave && (st->timer_held == c || !st->timer_held));
-                c->rto_at = tw_time_add(c->st->now, c->rto); /* (c->st: emit_plain_body) */
+                if (held_wheel) {
+                    /* The usual clock (stack.h rto_now_below): the deadline neither
+                       saturates nor is NEVER, so tw_conn_timer_syn_sent_data's test of
+                       it is settled, with no saturating add (one compare where they
+                       took two tests). */
+                    tw_stack *s2 = c->st; /* (c->st: emit_plain_body) */
+                    if (__builtin_expect(tw_rto_now_usual(s2, c), 1)) {
+                        tw_time at = s2->now + c->rto;
+                        c->rto_at = at;
+                        assert(c->misc_at == TW_TIME_NEVER && c->dack_at == TW_TIME_NEVER &&
+                               c->ka_at == TW_TIME_NEVER);
+                        if (__builtin_expect(tw_timer_lazy(&c->timer), 1)) {
+                            c->timer.expires = at;
+                        } else {
+                            tw_conn_timer_update_unheld(s2, c);
+                        }
+                    } else {
+                        c->rto_at = tw_time_add(s2->now, c->rto);
+                        tw_conn_timer_syn_sent_data(s2, c);
+                    }
+                } else {
+                    c->rto_at = tw_time_add(c->st->now, c->rto); /* (c->st: emit_plain_body) */
+                }
             } else if (front) {
                 /* (front: no other deadline either, so c's wheel entry is not armed:
                    ack_carried stopped the delayed-ACK timer, misc_at is NEVER from
@@ -2790,6 +2851,9 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
     } else {
         push_segs(c, ~0u, false);
         push_tail(c);
+        if (held_wheel) {
+            tw_conn_timer_syn_sent_data(c->st, c); /* (as above, the general case) */
+        }
     }
     if (front) {
         st = c->st; /* (as the held push's: emit_plain_body) */
@@ -2803,7 +2867,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
 static inline __attribute__((always_inline)) tw_ssize push_now_in(tw_socket *c, bool leave,
                                                                   tw_ssize ret)
 {
-    return push_now_in_as(c, leave, ret, false, false, false, false);
+    return push_now_in_as(c, leave, ret, false, false, false, false, false);
 }
 
 /* tw_out_push's sending and the rest, out of line: the calls that find nothing to send
@@ -2954,7 +3018,7 @@ tw_ssize tw_out_send_push_leave(tw_socket *c, const void *buf, size_t n)
 {
     (void)buf; /* (see tcp_conn.h) */
     tw_out_idle_check(c);
-    return push_now_in_as(c, true, (tw_ssize)n, false, true, false, false);
+    return push_now_in_as(c, true, (tw_ssize)n, false, true, false, false, false);
 }
 
 tw_ssize tw_out_send_first_push_leave(tw_socket *c)
@@ -2979,7 +3043,7 @@ tw_ssize tw_out_send_first_push_leave(tw_socket *c)
         __builtin_unreachable();
     }
 #endif
-    push_now_in_as(c, true, 0, false, true, true, true);
+    push_now_in_as(c, true, 0, false, true, true, true, false);
     /* (the ring held only this write, and sending takes nothing from it: the count, read
        from c, kept across the netdev's call, rather than the count on the stack) */
     return (tw_ssize)c->snd.len;
@@ -2992,7 +3056,7 @@ void tw_out_push_now_held(tw_socket *c)
        acknowledges, to which tw_tfo_synsent_ack has moved both, taking those bytes from
        the ring (tcp_in.c in_syn_sent, fastopen.c) */
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, false, true, false);
+    push_now_in_as(c, false, 0, true, false, true, false, false);
 }
 
 static inline __attribute__((always_inline)) void push_now_held_data_in(tw_socket *c)
@@ -3005,7 +3069,7 @@ static inline __attribute__((always_inline)) void push_now_held_data_in(tw_socke
     }
 #endif
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, false, true, false);
+    push_now_in_as(c, false, 0, true, false, true, false, false);
 }
 
 void tw_out_push_now_held_data(tw_socket *c)
@@ -3029,10 +3093,10 @@ void tw_out_push_now_synack_data(tw_socket *c)
     }
 #endif
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, true, true, false);
-    /* tcp_in.c in_syn_sent's step after the push, made here before its notification
-       (no hook calls into the stack, tcpwave.h: the order is not seen) */
-    tw_conn_timer_syn_sent_data(c->st, c);
+    /* (with tcp_in.c in_syn_sent's step after the push, tw_conn_timer_syn_sent_data,
+       made here before its notification (no hook calls into the stack, tcpwave.h: the
+       order is not seen): held_wheel) */
+    push_now_in_as(c, false, 0, true, true, true, false, true);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
