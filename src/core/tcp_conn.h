@@ -2129,8 +2129,11 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
        its caller, which knows whether the segment making it carries text (third_ack) */
     if (!child) {
         c->quickack = 16;
+        /* (a child's idle clock is started by its caller too, tcp_in.c third_ack, with
+           the time it loads once for TS.Recent's stamp as well) */
+        c->last_rcv = st->now;
     }
-    c->last_rcv = st->now;
+    assert(!child || c->last_rcv == st->now);
     /* Keepalive runs only once synchronized (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has
        one to start. */

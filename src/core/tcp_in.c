@@ -1967,7 +1967,11 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
     if (!first && c->sacked) {
         tw_sack_trim(c); /* no call for the usual ACK: no SACK scoreboard */
     }
-    c->stall_start = st->now;
+    /* (`first`: third_ack has stored it, with the time it loads once) */
+    assert(!first || c->stall_start == st->now);
+    if (!first) {
+        c->stall_start = st->now;
+    }
     /* (a child has had no RTO expiry nor probe: zeroed when made, tw_conn_alloc) */
     assert(!first || (c->retries == 0 && c->persist_backoff == 0));
     if (!first) {
@@ -3750,12 +3754,20 @@ static inline __attribute__((always_inline)) void third_ack(tw_stack *st, tw_soc
            !c->ooo);
     /* note_arrival's steps: TS.Recent from this segment (RFC 7323 4.3: its TSval passed
        PAWS, third_ack_ok, and SEG.SEQ = RCV.NXT = Last.ACK.sent, req_promote); the idle
-       clock starts in tw_cc_init (syn_rcvd_queued), with no keepalive probe sent yet. */
+       clock starts here too (tw_cc_init_una_ka leaves a child's to its caller), with no
+       keepalive probe sent yet. */
     assert(tw_seq_eq(s->seq, c->last_ack_sent) && !c->ka_sent && c->st == st);
+    /* (the time loaded once: TS.Recent's stamp, and the idle clock and the stall's start
+       that tw_cc_init_una_ka and ack_advance_as leave to a child's caller, stored here
+       before anything reads them: each store through c could alias st->now for GCC,
+       which loaded it again for each; measured: lifecycle -1 instr) */
+    tw_time now = st->now;
     if (c->flags & TW_F_TS) {
         c->ts_recent = h->o.ts_val;
-        c->ts_recent_stamp = st->now;
+        c->ts_recent_stamp = now;
     }
+    c->last_rcv = now;
+    c->stall_start = now;
     /* req_promote's entry `r` freed here (c counts in l->syn_len, st->nconns instead):
        after the flags' test above, which its stores would otherwise make GCC load again */
     req_free_hashed(st, r, c->hash, true);
