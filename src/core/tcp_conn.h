@@ -657,7 +657,12 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
    and 288 (the rest of the send ring, its limit, the receive ring but its length):
    every lane but the rings' blocks, which a listed object keeps, parked
    (tw_conn_rings_kept).
-   tcp_conn.c checks the layout. */
+   tcp_conn.c checks the layout. Hidden (the library's own, no caller outside it): the
+   child's asm in tcp_in.c then reads each mask at its address from the instruction,
+   where a default symbol's address was loaded first (measured: lifecycle -1 instr). */
+#if defined(__GNUC__)
+__attribute__((visibility("hidden")))
+#endif
 extern const uint32_t tw_conn_keep_mask[2][8];
 #else
 #define TW_CONN_WIDE 0
