@@ -86,6 +86,11 @@ typedef struct tw_listen_leaf {
 #define TW_PMTU_SLOTS 16
 #define TW_PMTU_LIFE TW_SEC(600)
 
+/* (the types of req_promote_usual's arguments: tcp_conn.h, reqsk.h, tcp_hdr.h) */
+struct tw_seg;
+struct tw_reqsk;
+struct tw_tcp_hdr;
+
 struct tw_stack {
     tw_config cfg; /* copy, defaults filled in */
     tw_netdev dev; /* copy */
@@ -256,6 +261,10 @@ struct tw_stack {
     /* tw_socket_open's object (tcp_conn.h tw_conn_open): tw_conn_open_wide with AVX2,
        tw_conn_open_narrow without; set by tw_conn_tmpl_init. */
     int (*conn_open)(struct tw_stack *st, struct tw_socket **out);
+    /* tcp_in.c's promotion of a SYN queue entry on the usual third segment: its copy for
+       conn_wide_on's value, set with conn_open (tw_in_promote_init). */
+    void (*req_promote_usual)(struct tw_stack *st, struct tw_reqsk *r, struct tw_seg *s,
+                              uint8_t *blk, const struct tw_tcp_hdr *h);
 
     uint64_t next_conn_id;
     uint32_t port_counter;

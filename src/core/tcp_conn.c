@@ -189,6 +189,7 @@ void tw_conn_tmpl_init(tw_stack *st)
         st->conn_open = tw_conn_open_wide;
     }
 #endif
+    tw_in_promote_init(st);
 }
 
 #if TW_CONN_WIDE

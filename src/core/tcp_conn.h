@@ -655,7 +655,12 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
    and 288 (the rest of the send ring, its limit, the receive ring but its length):
    every lane but the rings' blocks, which a listed object keeps, parked
    (tw_conn_rings_kept).
-   tcp_conn.c checks the layout. */
+   tcp_conn.c checks the layout. Hidden (the library's own, no caller outside it): the
+   child's asm in tcp_in.c then reads each mask at its address from the instruction,
+   where a default symbol's address was loaded first (measured: lifecycle -1 instr). */
+#if defined(__GNUC__)
+__attribute__((visibility("hidden")))
+#endif
 extern const uint32_t tw_conn_keep_mask[2][8];
 #else
 #define TW_CONN_WIDE 0
@@ -689,6 +694,10 @@ extern const uint32_t tw_conn_keep_mask[2][8];
    tcp_conn.c checks the layout. */
 #define TW_CONN_CHILD 1u
 #define TW_CONN_CHILD_PROMOTED 2u
+/* Or'ed with either by a caller that knows st->conn_wide_on (tw_conn_init_as): set, or
+   clear (tcp_in.c req_promote_usual's two copies, st->req_promote_usual). */
+#define TW_CONN_AS_WIDE 4u
+#define TW_CONN_AS_NARROW 8u
 #define TW_CONN_LINK_END sizeof(tw_hnode)
 #define TW_CONN_PROMOTED_END (TW_CONN_TMPL_FLAGS + 48)
 /* The last 16 bytes, out_asum and out_addr (tcp_conn.c checks it). */
@@ -733,13 +742,19 @@ static inline __attribute__((always_inline)) uint8_t *tw_conn_ring_first_block(t
    `child` (a constant): a passive open's child, whose caller sets flags, local_mss,
    sndbuf_cap and rcvbuf_cap itself from its listener (tcp_in.c new_child): their runs
    of the template are then left zero, not loaded and stored to be overwritten. */
+/* (`child` may carry TW_CONN_AS_WIDE or TW_CONN_AS_NARROW too: a caller that knows
+   st->conn_wide_on, which is then not asked) */
 static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack *st,
                                                                         tw_socket *c,
-                                                                        uint32_t id, unsigned child,
+                                                                        uint32_t id, unsigned child_as,
                                                                         bool listed)
 {
+    unsigned child = child_as & (TW_CONN_CHILD | TW_CONN_CHILD_PROMOTED);
 #if TW_CONN_WIDE
-    if (child && st->conn_wide_on) {
+    assert(!(child_as & TW_CONN_AS_WIDE) || st->conn_wide_on);
+    assert(!(child_as & TW_CONN_AS_NARROW) || !st->conn_wide_on);
+    if (child && ((child_as & TW_CONN_AS_WIDE) ||
+                  (!(child_as & TW_CONN_AS_NARROW) && st->conn_wide_on))) {
         /* A child with AVX2 (st->conn_wide_on): the same bytes in 32-byte stores, 14 where
            the 16-byte ones below take 26 (tw_conn_open_wide's, for a socket's; here in
            line, as an asm block, in a function built for any x86-64: its call in the
@@ -936,6 +951,8 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stac
     tw_conn_rings_kept(st, c);
     return tw_conn_init_as(st, c, id, child, true);
 }
+/* st->req_promote_usual for st->conn_wide_on (tcp_in.c; tw_conn_tmpl_init calls it). */
+void tw_in_promote_init(tw_stack *st);
 /* tw_conn_open with the free list empty (tcp_conn.c). */
 int tw_conn_open_slow(tw_stack *st, tw_socket **out);
 /* tw_conn_open's usual steps without AVX2 (tcp_conn.c): st->conn_open then. */
@@ -2127,8 +2144,11 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
        its caller, which knows whether the segment making it carries text (third_ack) */
     if (!child) {
         c->quickack = 16;
+        /* (a child's idle clock is started by its caller too, tcp_in.c third_ack, with
+           the time it loads once for TS.Recent's stamp as well) */
+        c->last_rcv = st->now;
     }
-    c->last_rcv = st->now;
+    assert(!child || c->last_rcv == st->now);
     /* Keepalive runs only once synchronized (tw_keepalive_reset): before
        this no deadline was set and no probe sent, so only a socket that has it on has
        one to start. */
