@@ -192,6 +192,8 @@ static void shrink(tw_stack *st)
 {
     shrink_chunks(st);
     room_set(st, &st->tws);
+    /* (no record, no room: make_in_as with `ack` relies on it) */
+    assert(st->tws.count || st->tws.room == 0);
 }
 
 /* bit_of's answers by the hash's top byte (its top five bits the bit's number), for
@@ -686,8 +688,15 @@ static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_soc
        list is asked. */
     assert(!ack || t->expires == tw_time_add(st->now, st->time_wait_len));
     assert(T->tail_rec == (t->fprev == TW_TW_NIL ? NULL : rec(T, t->fprev)));
-    assert(!ack || t->fprev == TW_TW_NIL || T->tail_rec->expires <= t->expires);
-    if (__builtin_expect(t->fprev == TW_TW_NIL ||
+    /* With `ack` the list is not empty, so not asked: the caller found the count below
+       T->room (tw_timewait_enter_ack, tcp_in.c closing_ack_last), and the room is 0
+       while there is no record (it starts 0; the last record's release gives every
+       chunk back, shrink_chunks, and room_set then makes it 0, as tw_timewait_free_all
+       does; only make_room sets it with no record, and tw_timewait_enter_slow then makes
+       one without `ack`). Each record is on the list. */
+    assert(!ack || (i != 0 && t->fprev != TW_TW_NIL));
+    assert(!ack || T->tail_rec->expires <= t->expires);
+    if (__builtin_expect((!ack && t->fprev == TW_TW_NIL) ||
                              (!ack && T->tail_rec->expires > t->expires), 0)) {
         /* (list_insert places it by its end) */
         return make_end_rare(c, i, h, false, ack, t->win);
