@@ -12,6 +12,14 @@
 #define CHUNK (1u << CHUNK_BITS)
 #define CAP0_MIN 4u  /* chunk 0 starts this small: one record costs ~200 bytes, not 12 KiB */
 #define BUCKETS_MIN 16u
+/* Buckets grow eightfold up to this many (64 KiB), then double: each growth moves every
+   record, and a table that starts at BUCKETS_MIN moved each record about twice over
+   before it reached a few thousand (lifecycle ~-12 instr at 10,000 records). Below it the
+   table's memory is at most 64 KiB more than doubling's, a bound whatever the count;
+   above it the buckets, and their share of a record, are doubling's: the sizes are
+   16, 128, 1,024, 8,192 and then every power of two above. */
+#define BUCKETS_FAST 8192u
+_Static_assert(BUCKETS_MIN * 8 * 8 * 8 == BUCKETS_FAST, "nb_shrunk: the sizes below BUCKETS_FAST");
 
 /* ---- the table: dense record array, index links ---- */
 
@@ -184,6 +192,8 @@ static void shrink(tw_stack *st)
 {
     shrink_chunks(st);
     room_set(st, &st->tws);
+    /* (no record, no room: make_in_as with `ack` relies on it) */
+    assert(st->tws.count || st->tws.room == 0);
 }
 
 /* bit_of's answers by the hash's top byte (its top five bits the bit's number), for
@@ -245,6 +255,28 @@ static inline __attribute__((always_inline)) void rehash_one(tw_twbucket *b, uin
     assert(lo == (uint32_t)t->hash && top == (uint8_t)(t->hash >> 56));
     assert(bloom_bits8[top] == bit_of(t->hash));
     chain_push(b, lo & mask, t, i, bloom_bits8[top]);
+}
+
+/* The buckets after a growth from nb (BUCKETS_FAST). */
+static inline uint32_t nb_grown(uint32_t nb)
+{
+    return nb <= BUCKETS_FAST / 8 ? nb * 8 : nb * 2;
+}
+
+/* The buckets after a shrink from nb, nb_grown's inverse: its sizes only (16 * 8^k up to
+   BUCKETS_FAST, then powers of two). */
+static inline uint32_t nb_shrunk(uint32_t nb)
+{
+    assert(nb > BUCKETS_MIN && (nb > BUCKETS_FAST || nb == 128 || nb == 1024 || nb == 8192));
+    return nb > BUCKETS_FAST ? nb / 2 : nb / 8;
+}
+
+/* The count below which nb buckets shrink (nb_shrunk): a quarter of the count that grew
+   them (over two a bucket of the smaller size), so that a count moving around one
+   boundary does not rehash each time. */
+static inline uint32_t shrink_below(uint32_t nb)
+{
+    return nb > BUCKETS_FAST ? nb / 2 : nb / 16;
 }
 
 /* Rebuild the chains for `nb` buckets; on NOMEM keep the old ones (longer chains). */
@@ -403,8 +435,8 @@ static void release_at(tw_stack *st, tw_tw *t, uint32_t i)
     }
     T->end = t; /* (index last's place: the record there moved, or was t) */
     T->count--;
-    if (T->count && nb_of(T) > BUCKETS_MIN && T->count < nb_of(T) / 2) {
-        rehash(st, nb_of(T) / 2); /* (T->room set again there) */
+    if (T->count && nb_of(T) > BUCKETS_MIN && T->count < shrink_below(nb_of(T))) {
+        rehash(st, nb_shrunk(nb_of(T))); /* (T->room set again there) */
     }
     /* T->room depends on the capacity, the buckets and the configuration, not on the
        count: with no chunk to give back it stands (steady state: one record made and
@@ -489,7 +521,7 @@ static __attribute__((noinline)) bool make_room(tw_stack *st)
        and SYN) stops at the bucket's filter whatever the chain's length, and 4-8 bytes of
        bucket per record keep a record within 64 bytes with its table share. */
     if (T->count + 1 > 2 * nb_of(T)) {
-        rehash(st, nb_of(T) * 2); /* on NOMEM the chains just get longer */
+        rehash(st, nb_grown(nb_of(T))); /* on NOMEM the chains just get longer */
     }
     room_set(st, T); /* (the chunks may have grown without a rehash) */
     return true;
@@ -656,8 +688,15 @@ static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_soc
        list is asked. */
     assert(!ack || t->expires == tw_time_add(st->now, st->time_wait_len));
     assert(T->tail_rec == (t->fprev == TW_TW_NIL ? NULL : rec(T, t->fprev)));
-    assert(!ack || t->fprev == TW_TW_NIL || T->tail_rec->expires <= t->expires);
-    if (__builtin_expect(t->fprev == TW_TW_NIL ||
+    /* With `ack` the list is not empty, so not asked: the caller found the count below
+       T->room (tw_timewait_enter_ack, tcp_in.c closing_ack_last), and the room is 0
+       while there is no record (it starts 0; the last record's release gives every
+       chunk back, shrink_chunks, and room_set then makes it 0, as tw_timewait_free_all
+       does; only make_room sets it with no record, and tw_timewait_enter_slow then makes
+       one without `ack`). Each record is on the list. */
+    assert(!ack || (i != 0 && t->fprev != TW_TW_NIL));
+    assert(!ack || T->tail_rec->expires <= t->expires);
+    if (__builtin_expect((!ack && t->fprev == TW_TW_NIL) ||
                              (!ack && T->tail_rec->expires > t->expires), 0)) {
         /* (list_insert places it by its end) */
         return make_end_rare(c, i, h, false, ack, t->win);

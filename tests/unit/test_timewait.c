@@ -81,6 +81,16 @@ static void check(const tw_stack *st, const model *ms, size_t n)
         }
     }
     UNIT_EQ(st->tws.count, live, "records");
+    /* The buckets' sizes (timewait.c nb_grown, nb_shrunk): 16, 128, 1,024, 8,192, then
+       powers of two; up to two records a bucket, and none with no record. */
+    if (st->tws.b != &st->tws.none) {
+        uint32_t nb = st->tws.mask + 1;
+        UNIT_EQ(nb == 16 || nb == 128 || nb == 1024 || (nb >= 8192 && (nb & (nb - 1)) == 0), 1,
+                "bucket count %u", nb);
+        UNIT_EQ(live <= 2 * (size_t)nb, 1, "%zu records in %u buckets", live, nb);
+    } else {
+        UNIT_EQ(live, 0, "records without buckets");
+    }
     UNIT_EQ(tw_timewait_next(st), earliest, "earliest end");
     UNIT_EQ(st->tws.head_at, live ? earliest * TW_TICK : TW_TIME_NEVER, "earliest end's time");
     /* The expiry list: every record once, ends never decreasing, links consistent. */
