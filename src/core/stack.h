@@ -133,6 +133,10 @@ struct tw_stack {
     /* txbuf + TW_TXBUF_SYN_AT, where the SYN builder writes (tcp_out.c out_syn_all): a
        pointer of its own, so that the builder adds no offset for its netdev call */
     uint8_t *txbuf_syn;
+    /* txbuf + TW_TXBUF_ACK_AT, where a FIN or pure ACK is built (tcp_out.c
+       emit_plain_body): the same, so that its builder neither adds an offset to
+       txbuf_syn nor keeps two registers for the one place (lifecycle -3 instr) */
+    uint8_t *txbuf_ack;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     /* The ISN block's first half (isn_aes, below) for the last peer hashed,
        isn_mid_peer: the next connection is most often with the same host, and our

@@ -897,9 +897,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        built in st->txbuf's ACK place (stack.h TW_TXBUF_ACK_AT), where the IPv4 header of
        the last one lies whole for its addresses (ack_addr), below. */
     bool ack_area = ts && __builtin_constant_p(len) && len == 0 && !in_place && !front;
-    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
+    assert(st->txbuf_ack == st->txbuf + TW_TXBUF_ACK_AT);
     uint8_t *pkt = front      ? c->snd.buf + TW_SND_HDR_ROOM - TW_IPV4_HDR_LEN - hlen
-                   : ack_area ? st->txbuf_syn - (TW_TXBUF_SYN_AT - TW_TXBUF_ACK_AT)
+                   : ack_area ? st->txbuf_ack
                               : st->txbuf;
     if (ack_area) {
         /* The IPv4 header in the ACK place is for the addresses of the last FIN or pure
