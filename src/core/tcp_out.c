@@ -1043,7 +1043,10 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     memcpy(tcp + 4, &nseq32, 4);
     memcpy(tcp + 8, &h23, 8);
     if (!ack_area) {
-        tw_ipv4_build_addrs_as(pkt, (uint32_t)c->out_asum, c->out_addr, TW_IPPROTO_TCP,
+        /* (the address sum from addr_sum's register, which the payload's sum below takes
+           anyway: read from c->out_asum again, it was loaded a second time after the
+           header's stores, which might alias it: lifecycle -2 instr) */
+        tw_ipv4_build_addrs_as(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP,
                                tcp_len, TW_IPV4_ATOMIC_ID, kept);
     }
     if (front && !ts) {
