@@ -632,7 +632,17 @@ static inline __attribute__((always_inline)) int out_syn_all(
            compares with it, tcp_in.c synack_ecr_bad) */
         c->ts_recent = ts_val;
     }
-    uint64_t h78 = tw_be64((uint64_t)ts_val << 32 | (r ? r->ts_recent : 0));
+    uint64_t tv = (uint64_t)ts_val << 32 | (r ? r->ts_recent : 0);
+    if (r && tw_cksum_little_endian()) {
+        /* (TS.Recent and the offset as one word, the clock added to its upper half, as
+           emit_plain_body's: reqsk.h puts ts_off after ts_recent; lifecycle -2 instr) */
+        _Static_assert(offsetof(tw_reqsk, ts_off) == offsetof(tw_reqsk, ts_recent) + 4,
+                       "ts_recent, ts_off");
+        memcpy(&tv, &r->ts_recent, 8);
+        tv += st->now_ms << 32;
+        assert(tv == ((uint64_t)ts_val << 32 | r->ts_recent));
+    }
+    uint64_t h78 = tw_be64(tv);
     memcpy(tcp + 28, &h78, 8);
     /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
     uint32_t n9 = tw_be32(0x01030300u);
