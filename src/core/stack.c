@@ -328,6 +328,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     tw_conn_tmpl_init(st);
     st->now = now;
     st->now_ms = now / TW_MS(1);
+    st->now_ms_hi = st->now_ms << 32;
     st->addr_net = tw_be32(st->cfg.addr);
     tw_syn_memo_set(st, 0); /* (no peer yet: right for 0, stack.h) */
     /* Expand the caller's 32 bytes of entropy into independent keys. */

@@ -639,7 +639,7 @@ static inline __attribute__((always_inline)) int out_syn_all(
         _Static_assert(offsetof(tw_reqsk, ts_off) == offsetof(tw_reqsk, ts_recent) + 4,
                        "ts_recent, ts_off");
         memcpy(&tv, &r->ts_recent, 8);
-        tv += st->now_ms << 32;
+        tv += st->now_ms_hi;
         assert(tv == ((uint64_t)ts_val << 32 | r->ts_recent));
     }
     uint64_t h78 = tw_be64(tv);
@@ -1029,7 +1029,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
             _Static_assert(offsetof(tw_socket, ts_offset) == offsetof(tw_socket, ts_recent) + 4,
                            "ts_recent, ts_offset");
             memcpy(&tv, &c->ts_recent, 8);
-            tv += st->now_ms << 32;
+            tv += st->now_ms_hi;
             assert(tv == ((uint64_t)tw_ts_now(st, c->ts_offset) << 32 | c->ts_recent));
         } else {
             tv = (uint64_t)tw_ts_now(st, c->ts_offset) << 32 | c->ts_recent;
