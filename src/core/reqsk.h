@@ -11,9 +11,10 @@
  *   16 tw_timer  SYN+ACK retransmission                     24
  *   40 kind, retries, opts (offered options we accept), peer wscale, peer MSS, window
  *   48 irs, iss, ts_recent or sent_us (first SYN+ACK in us, for the handshake RTT sample
- *      without timestamps), id (trace identity of the connection-to-be)
- *   64 rcv_wnd (the window our SYN+ACK offers), ts_off (our TSval offset, from the same
- *      hash as iss), listener
+ *      without timestamps), ts_off (our TSval offset, from the same hash as iss; after
+ *      ts_recent: the SYN+ACK's builder loads both as one word, tcp_out.c out_syn_all)
+ *   64 rcv_wnd (the window our SYN+ACK offers), id (trace identity of the
+ *      connection-to-be), listener
  *   80 hash (the key's in the connection table, for the entry found without it: stack.h
  *      last_req)
  *   88 out_ndst, out_afold (the peer's address in network order and the addresses' sum,
@@ -42,16 +43,16 @@ typedef struct tw_reqsk {
         uint32_t sent_us;   /* otherwise: low 32 bits of the time in us (RTTs far below
                                the 71 min wrap) */
     };
-    uint32_t id;
+    uint32_t ts_off;
     /* Our receive window from the SYN+ACK on (unscaled, RFC 7323 2.2): the listener's
        buffer when the SYN came. Kept, as it was promised: a buffer lowered on the
        listener since then does not take it back (RFC 9293 3.8.6.2.2). */
     uint16_t rcv_wnd;
     /* When our SYN+ACK last answered a repeated SYN, in 4 ms units modulo 2^16 (0: not
        yet): one such answer per cfg.invalid_ratelimit (tcp_in.c req_synack_limited).
-       (In the room rcv_wnd left before ts_off: the entry does not grow.) */
+       (In the room rcv_wnd left before id: the entry does not grow.) */
     uint16_t oow_at;
-    uint32_t ts_off;
+    uint32_t id;
     struct tw_socket *listener;
     uint64_t hash; /* tw_htab_hash of h.key in st->conns */
     /* The peer's address as it lies in a header and both addresses' native sum made

@@ -105,6 +105,10 @@ struct tw_stack {
     tw_time now;   /* one "now" per call, never decreasing */
     /* now / TW_MS(1), set with now: timestamps (RFC 7323) read it per segment. */
     uint64_t now_ms;
+    /* now_ms << 32, set with it: a segment's TSval and TS.Recent word is TS.Recent and the
+       offset loaded as one word with this added (tcp_out.c emit_plain_body, out_syn_all),
+       one shift a clock move where it took one a segment (lifecycle -2 instr) */
+    uint64_t now_ms_hi;
     bool in_call;  /* re-entrancy guard (STYLE 7.9) */
     /* cfg.trace is set (fixed at tw_stack_new). Next to in_call: tw_stack_input asks both
        in one test, and a traced stack's packets take the full parsers and steps, which
@@ -138,6 +142,10 @@ struct tw_stack {
     /* txbuf + TW_TXBUF_SYN_AT, where the SYN builder writes (tcp_out.c out_syn_all): a
        pointer of its own, so that the builder adds no offset for its netdev call */
     uint8_t *txbuf_syn;
+    /* txbuf + TW_TXBUF_ACK_AT, where a FIN or pure ACK is built (tcp_out.c
+       emit_plain_body): the same, so that its builder neither adds an offset to
+       txbuf_syn nor keeps two registers for the one place (lifecycle -3 instr) */
+    uint8_t *txbuf_ack;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     /* The ISN block's first half (isn_aes, below) for the last peer hashed,
        isn_mid_peer: the next connection is most often with the same host, and our
@@ -489,6 +497,7 @@ static inline void tw_stack_now_moved(tw_stack *st, tw_time now)
        where GCC loaded it with a movabs at every clock move) */
     _Static_assert(TW_MS(1) == TW_TICK, "now_ms is the clock in ticks");
     st->now_ms = tw_div_tick(now);
+    st->now_ms_hi = st->now_ms << 32;
 }
 
 /* Put stack.c's ip_fields_xmit between the stack and the netdev (once; under ECN's

@@ -632,7 +632,17 @@ static inline __attribute__((always_inline)) int out_syn_all(
            compares with it, tcp_in.c synack_ecr_bad) */
         c->ts_recent = ts_val;
     }
-    uint64_t h78 = tw_be64((uint64_t)ts_val << 32 | (r ? r->ts_recent : 0));
+    uint64_t tv = (uint64_t)ts_val << 32 | (r ? r->ts_recent : 0);
+    if (r && tw_cksum_little_endian()) {
+        /* (TS.Recent and the offset as one word, the clock added to its upper half, as
+           emit_plain_body's: reqsk.h puts ts_off after ts_recent; lifecycle -2 instr) */
+        _Static_assert(offsetof(tw_reqsk, ts_off) == offsetof(tw_reqsk, ts_recent) + 4,
+                       "ts_recent, ts_off");
+        memcpy(&tv, &r->ts_recent, 8);
+        tv += st->now_ms_hi;
+        assert(tv == ((uint64_t)ts_val << 32 | r->ts_recent));
+    }
+    uint64_t h78 = tw_be64(tv);
     memcpy(tcp + 28, &h78, 8);
     /* NOP, kind 3, length 3, then the shift count's byte over the word's last */
     uint32_t n9 = tw_be32(0x01030300u);
@@ -897,9 +907,9 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
        built in st->txbuf's ACK place (stack.h TW_TXBUF_ACK_AT), where the IPv4 header of
        the last one lies whole for its addresses (ack_addr), below. */
     bool ack_area = ts && __builtin_constant_p(len) && len == 0 && !in_place && !front;
-    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
+    assert(st->txbuf_ack == st->txbuf + TW_TXBUF_ACK_AT);
     uint8_t *pkt = front      ? c->snd.buf + TW_SND_HDR_ROOM - TW_IPV4_HDR_LEN - hlen
-                   : ack_area ? st->txbuf_syn - (TW_TXBUF_SYN_AT - TW_TXBUF_ACK_AT)
+                   : ack_area ? st->txbuf_ack
                               : st->txbuf;
     if (ack_area) {
         /* The IPv4 header in the ACK place is for the addresses of the last FIN or pure
@@ -985,7 +995,6 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
         win = win_of_mode(c, win_mode, rn);
     }
     uint32_t w3 = (hlen / 4) << 28 | (uint32_t)flags << 16 | win;
-    uint32_t ts_val = 0;
     /* Both checksums are summed in the packet's own byte order (RFC 1071 2(B): the sum
        of byte-swapped words is the byte-swapped sum): each header word joins the sum as
        it is stored, two at a time as 8 bytes (tw_be64), the payload's sum as it is, and
@@ -1010,8 +1019,22 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     if (ts) {
         /* RFC 7323 3.2: once timestamps are in use every segment carries them, RSTs
            included (Linux does too): NOP, NOP, TS (tw_tcp_build_opts' layout). */
-        ts_val = tw_ts_now(st, c->ts_offset);
-        h67 = tw_be64((uint64_t)ts_val << 32 | c->ts_recent);
+        uint64_t tv;
+        if (tw_cksum_little_endian()) {
+            /* TSval (tw_ts_now: the clock plus the offset, modulo 2^32) in the upper half
+               of TS.Recent and the offset read as one word, where the offset lies
+               (tcp_conn.h): the clock's addition carries nothing into TS.Recent, and
+               whatever leaves the top is the modulo's. One load and one add, where the two
+               halves took six steps with the shift and the or: lifecycle -8 instr). */
+            _Static_assert(offsetof(tw_socket, ts_offset) == offsetof(tw_socket, ts_recent) + 4,
+                           "ts_recent, ts_offset");
+            memcpy(&tv, &c->ts_recent, 8);
+            tv += st->now_ms_hi;
+            assert(tv == ((uint64_t)tw_ts_now(st, c->ts_offset) << 32 | c->ts_recent));
+        } else {
+            tv = (uint64_t)tw_ts_now(st, c->ts_offset) << 32 | c->ts_recent;
+        }
+        h67 = tw_be64(tv);
         /* (kept: in st->txbuf the word lies there already, stack.h TW_TXBUF_TS_AT) */
         assert(!kept || memcmp(tcp + 20, &h5, 4) == 0);
         if (!kept) {
@@ -1043,7 +1066,10 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     memcpy(tcp + 4, &nseq32, 4);
     memcpy(tcp + 8, &h23, 8);
     if (!ack_area) {
-        tw_ipv4_build_addrs_as(pkt, (uint32_t)c->out_asum, c->out_addr, TW_IPPROTO_TCP,
+        /* (the address sum from addr_sum's register, which the payload's sum below takes
+           anyway: read from c->out_asum again, it was loaded a second time after the
+           header's stores, which might alias it: lifecycle -2 instr) */
+        tw_ipv4_build_addrs_as(pkt, (uint32_t)addr_sum, c->out_addr, TW_IPPROTO_TCP,
                                tcp_len, TW_IPV4_ATOMIC_ID, kept);
     }
     if (front && !ts) {
