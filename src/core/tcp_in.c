@@ -4836,7 +4836,7 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
         assert(!st->cfg.trace && !st->traced);
         assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
         _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
-        if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, st->addr_net, &s.doff_raw, &s.data_len)) {
+        if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, &st->addr_net, &s.doff_raw, &s.data_len)) {
             return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
         }
         if (!input_unsummed(st, &h, &u, &s, &end)) {
