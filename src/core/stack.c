@@ -586,7 +586,9 @@ int tw_stack_input_traced(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time
 /* tw_stack_input for a length outside the usual packet's bounds (tw_stack_input's one
    compare): over 65535 refused, as any misuse; shorter than an IPv4 and a TCP header,
    the full parsers' drop (after the same tests as any packet), as a traced stack's.
-   (`rest` as tw_stack_input_traced's) */
+   Also for a stack and packet pointer with no bit in common (tw_stack_input's one test
+   of both for NULL): NULL refused, two valid ones the full parsers' and steps' as a
+   traced stack's, whatever the length. (`rest` as tw_stack_input_traced's) */
 int tw_stack_input_odd_len(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now)
 {
     size_t len = rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);

@@ -4842,10 +4842,17 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
     if (__builtin_expect(rest > 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN), 0)) {
         return tw_stack_input_odd_len(st, pkt, rest, now);
     }
-    /* (a length within bounds: tw_stack_input_refused's answer is the pointers', or BUSY) */
-    if (!st || !pkt) {
-        return tw_stack_input_refused(st, pkt, 0);
+    /* Both pointers' NULL tests in one: two pointers with no bit in common, which either
+       being NULL makes so, take the length's cold way (tw_stack_input_odd_len), which asks
+       each apart and refuses the misuse as here (tw_stack_input_refused), and takes two
+       valid pointers that merely share no bit (in practice none: a stack's and a
+       packet's addresses share their upper bits) through the full parsers and steps, a
+       traced stack's, with the same outcome (measured: lifecycle -14 instr against the
+       two tests). */
+    if (__builtin_expect(((uintptr_t)st & (uintptr_t)pkt) == 0, 0)) {
+        return tw_stack_input_odd_len(st, pkt, rest, now);
     }
+    assert(st != NULL && pkt != NULL);
     /* in_call and traced, adjacent bytes, in one test (measured: lifecycle -19 instr,
        6,674 -> 6,655, against the usual packet's function asking cfg.trace itself) */
     _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, in_call) + 1, "gate");
@@ -4880,7 +4887,7 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
         assert(!st->cfg.trace && !st->traced);
         assert(rest <= 65535 - (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
         _Static_assert(offsetof(tw_seg, flags) == offsetof(tw_seg, doff_raw) + 1, "doff, flags");
-        if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, st->addr_net, &s.doff_raw, &s.data_len)) {
+        if (!tw_tcp_parse_usual_part(&h, &u, pkt, &rest, &st->addr_net, &s.doff_raw, &s.data_len)) {
             return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
         }
         if (!input_unsummed(st, &h, &u, &s, &end)) {
