@@ -339,7 +339,7 @@ int tw_socket_listen(tw_socket *s, int backlog, tw_time now)
             s->backlog = (uint16_t)(backlog < 65535 ? backlog : 65534);
             tw_listener_syn_plain_set(s);
             s->wscale_offer = tw_wscale_offer(s->st, s->rcvbuf_cap, tw_conn_rcvbuf_locked(s));
-            s->syn_wnd = tw_syn_wnd(s->rcvbuf_cap);
+            tw_listener_syn_wnd_set(s, s->rcvbuf_cap);
             tw_listener_mss_set(s);
             tw_conn_set_state(s, TW_STATE_LISTEN);
             /* A listener carries no data: its object's parked blocks, if any, go back
@@ -2246,7 +2246,7 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
             s->st->connect_plain_below = 0;
         }
         if (s->flags & TW_F_LISTENER) {
-            s->syn_wnd = tw_syn_wnd(rcvbuf); /* (the next SYN's: tcp_conn.h) */
+            tw_listener_syn_wnd_set(s, rcvbuf); /* (the next SYN's: tcp_conn.h) */
         } else if (fresh(s)) {
             fresh_wscale_set(s); /* (the scale connect offers: its buffer's, and lock's) */
         }

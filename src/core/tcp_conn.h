@@ -271,7 +271,16 @@ struct tw_socket {
        is 1 modulo 0xffff, RFC 1071) and the output path stores from here (tcp_out.c
        emit_plain_body), with no port word made a segment; the IPv4 header's sum takes
        the lower half. */
-    uint64_t out_asum;
+    union {
+        uint64_t out_asum;
+        /* A listener's (which sends nothing from a 4-tuple of its own): a SYN+ACK's TCP
+           header words 2 and 3 as they lie in memory on a little-endian host, with the
+           acknowledgment number 0: the data offset (10 words), SYN and ACK, and syn_wnd,
+           kept with it (tw_listener_syn_wnd_set); the first SYN+ACK of each half-open
+           entry ORs in its swapped RCV.NXT (tcp_out.c out_syn_all), where it made and
+           swapped the word each time. */
+        uint64_t synack_h23;
+    };
     uint32_t out_addr[2];
 };
 
@@ -303,6 +312,16 @@ static inline void tw_listener_mss_set(struct tw_socket *l)
 static inline uint16_t tw_syn_wnd(uint32_t rcvbuf)
 {
     return (uint16_t)(rcvbuf > 65535u ? 65535u : rcvbuf);
+}
+
+/* l->syn_wnd for the listener's receive buffer `rcvbuf`, and l->synack_h23 with it
+   (listen(), tw_socket_set_bufsizes). */
+static inline void tw_listener_syn_wnd_set(struct tw_socket *l, uint32_t rcvbuf)
+{
+    l->syn_wnd = tw_syn_wnd(rcvbuf);
+    l->synack_h23 = (uint64_t)tw_be32(10u << 28 | (uint32_t)(TW_SYN | TW_ACK) << 16 |
+                                      l->syn_wnd)
+                    << 32;
 }
 
 /* The connection's congestion-control algorithm: a flag rather than a pointer, as there

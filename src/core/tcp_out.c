@@ -604,9 +604,20 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
     memcpy(tcp, &h01, 8);
-    uint64_t h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
-    memcpy(tcp + 8, &h23, 8);
     const tw_socket *mc = r ? r->listener : c; /* MSS and window scale (one load) */
+    uint64_t h23;
+    if (r && !retrans && tw_cksum_little_endian()) {
+        /* (an entry's first SYN+ACK, tw_out_req_synack, made just after in_listen took
+           the listener's syn_wnd for it: words 2 and 3 but RCV.NXT as the listener keeps
+           them, tcp_conn.h synack_h23, and RCV.NXT swapped alone into the low half) */
+        assert(win == mc->syn_wnd &&
+               mc->synack_h23 == tw_be64(w3) &&
+               (uint64_t)tw_be32(r->irs + 1) == tw_be64((uint64_t)(r->irs + 1) << 32));
+        h23 = (uint64_t)tw_be32(r->irs + 1) | mc->synack_h23;
+    } else {
+        h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
+    }
+    memcpy(tcp + 8, &h23, 8);
     /* (the word's bytes first in memory on either byte order, and as a 64-bit value
        with no zero extension of its own for the sum below: a 32-bit one took a move;
        on a little-endian host one bswap of the 32-bit register, be32_wide, where the
