@@ -714,9 +714,15 @@ static inline __attribute__((always_inline)) int out_syn_all(
         if (r) {
             return rc;
         }
-        if (rc != 0) {
+        if (__builtin_expect(rc != 0, 0)) {
             tw_count(st, TW_CNT_TX_DROPPED);
+            return 0;
         }
+        /* (0, the netdev's answer: returned as it lies in its register, for connect's
+           result through syn_send, where the constant GCC knew it to be took a move of
+           its own after the test; lifecycle -1 instr) */
+        TW_OPAQUE(rc);
+        return rc;
     } else if (st->cfg.trace) {
         /* (the netdev call after the trace, the builder keeping nothing for after it) */
         trace_syn_all_send(st, c, r, pkt, retrans);
@@ -1353,10 +1359,11 @@ static __attribute__((noinline, cold)) bool syn_data_sent(const tw_socket *c)
    already held across the netdev call, and connect keeps nothing across its call. `all`:
    connect found the stack's SYNs take all four options (stack.h connect_plain_below),
    so that syn_opts is not asked here. */
-static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool retransmit,
-                                                           bool leave, bool all)
+static inline __attribute__((always_inline)) int syn_send(tw_socket *c, bool retransmit,
+                                                          bool leave, bool all)
 {
     tw_stack *st = c->st;
+    int rc = 0; /* (the call's result for `leave`: connect's, 0) */
     /* The send variables first, then the segment (no hook can see the order: tcpwave.h),
        so that the builder's netdev call ends the function. */
     /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
@@ -1400,14 +1407,15 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
            no socket's buffer can be that small, stack.h connect_plain_below: the field's
            largest, with no test) */
         assert(!all || space > 65535u);
-        out_syn_all(st, c, NULL,
-                    (uint16_t)(all || __builtin_expect(space > 65535u, 1) ? 65535u : space),
-                    retransmit, all);
+        rc = out_syn_all(st, c, NULL,
+                         (uint16_t)(all || __builtin_expect(space > 65535u, 1) ? 65535u : space),
+                         retransmit, all);
     }
     if (leave) {
         assert(st->in_call);
         st->in_call = false;
     }
+    return rc;
 }
 
 void tw_out_syn(tw_socket *c, bool retransmit)
@@ -1417,14 +1425,12 @@ void tw_out_syn(tw_socket *c, bool retransmit)
 
 int tw_out_syn_first_leave(tw_socket *c)
 {
-    syn_send(c, false, true, false);
-    return 0;
+    return syn_send(c, false, true, false);
 }
 
 int tw_out_syn_first_all_leave(tw_socket *c)
 {
-    syn_send(c, false, true, true);
-    return 0;
+    return syn_send(c, false, true, true);
 }
 
 /* see tcp_conn.h (rare: a close in SYN-RECEIVED, tw_conn_fin_syn_rcvd; a Fast Open
