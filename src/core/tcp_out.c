@@ -725,9 +725,15 @@ static inline __attribute__((always_inline)) int out_syn_all(
         if (r) {
             return rc;
         }
-        if (rc != 0) {
+        if (__builtin_expect(rc != 0, 0)) {
             tw_count(st, TW_CNT_TX_DROPPED);
+            return 0;
         }
+        /* (0, the netdev's answer: returned as it lies in its register, for connect's
+           result through syn_send, where the constant GCC knew it to be took a move of
+           its own after the test; lifecycle -1 instr) */
+        TW_OPAQUE(rc);
+        return rc;
     } else if (st->cfg.trace) {
         /* (the netdev call after the trace, the builder keeping nothing for after it) */
         trace_syn_all_send(st, c, r, pkt, retrans);
@@ -898,7 +904,7 @@ static inline __attribute__((always_inline)) uint16_t win_of_mode(tw_socket *c, 
    it, and is sent where it lies, as in send_words; otherwise it is copied. `st` is c's
    stack, passed down because push_last has it in a register already (GCC loaded c->st
    again: lifecycle -4 instr). The window field: `win`, or as `win_mode` says (above). */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) int
 emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
                 bool retrans, uint16_t win, bool ts, bool in_place, tw_seq rn, int win_mode)
 {
@@ -1131,16 +1137,25 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     if (retrans) {
         tw_count(st, TW_CNT_TCP_TX_RETRANS);
     }
+    int rc = 0; /* (the netdev's answer, 0, or 0 after a refusal's count) */
     if (__builtin_constant_p(retrans) && !retrans) {
         /* A copy that sends no retransmission (push_last's, ack_fast's, tw_out_ack_last's:
            all but emit's): through plain_xmit, which is the netdev's call, or for a traced
            stack tw_out_traced_xmit, which traces the segment first (as trace_plain_send
            would), so that no trace test is made here. */
-        if (st->plain_xmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->plain_ud) != 0) {
+        rc = st->plain_xmit(pkt, TW_IPV4_HDR_LEN + hlen + len, st->plain_ud);
+        if (__builtin_expect(rc != 0, 0)) {
             /* tw_stack_transmit_tcp with the stack read again from c for the rare
                refusal's count, rather than kept across the netdev's call (c is kept
                anyway; not so with SEG_RTO_IDLE, whose caller keeps the stack). */
             tw_count(rto_idle ? st : c->st, TW_CNT_TX_DROPPED);
+            rc = 0;
+        } else {
+            /* (0, the netdev's answer, as it lies in its register: the result of the
+               copies whose caller returns it, close's FIN, tw_out_push_now_leave, where
+               the constant GCC knew took a move of its own after the test; lifecycle
+               -1 instr a close. The other copies drop it, and the empty asm with it.) */
+            TW_OPAQUE(rc);
         }
     } else if (__builtin_expect(st->cfg.trace != NULL, 0)) {
         trace_plain_send(st, c, pkt, len, retrans);
@@ -1152,6 +1167,7 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
     } else if (!ts && len != 0 && !front) {
         tw_txbuf_keep_ts_set(c->st); /* (stack.h TW_TXBUF_TS_AT: its payload lay there) */
     }
+    return rc;
 }
 
 /* emit_plain_body for a payload over 128 bytes, or a shorter one that does not lie
@@ -1196,7 +1212,7 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
 
 /* emit_plain_body, the payload sent in place when it can be (emit_plain_long), which
    also takes a short payload in two pieces or past the wrap. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) int
 emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t off, uint32_t len,
               bool retrans, uint16_t win, bool ts, tw_seq rn, int win_mode)
 {
@@ -1208,25 +1224,24 @@ emit_plain_as(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t of
             win = win_of_mode(c, win_mode, rn);
         }
         emit_plain_long(c, flags, seq, off, len, retrans, win);
-        return;
+        return 0;
     }
-    emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn, win_mode);
+    return emit_plain_body(st, c, flags, seq, off, len, retrans, win, ts, false, rn, win_mode);
 }
 
 /* emit_plain_as with `ts` a constant in each copy: the header length, data offset and
    IPv4 length that depend on it fold, instead of being chosen again at each use. The
    window field as `win_mode` says (push_last_send); emit_plain, below, given. */
-static inline __attribute__((always_inline)) void emit_plain_w(tw_stack *st, tw_socket *c,
-                                                               uint8_t flags, tw_seq seq,
-                                                               uint32_t off, uint32_t len,
-                                                               bool retrans, uint16_t win,
-                                                               tw_seq rn, int win_mode)
+static inline __attribute__((always_inline)) int emit_plain_w(tw_stack *st, tw_socket *c,
+                                                              uint8_t flags, tw_seq seq,
+                                                              uint32_t off, uint32_t len,
+                                                              bool retrans, uint16_t win,
+                                                              tw_seq rn, int win_mode)
 {
     if (c->flags & TW_F_TS) {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn, win_mode);
-    } else {
-        emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn, win_mode);
+        return emit_plain_as(st, c, flags, seq, off, len, retrans, win, true, rn, win_mode);
     }
+    return emit_plain_as(st, c, flags, seq, off, len, retrans, win, false, rn, win_mode);
 }
 static inline __attribute__((always_inline)) void emit_plain(tw_stack *st, tw_socket *c,
                                                              uint8_t flags, tw_seq seq,
@@ -1364,10 +1379,11 @@ static __attribute__((noinline, cold)) bool syn_data_sent(const tw_socket *c)
    already held across the netdev call, and connect keeps nothing across its call. `all`:
    connect found the stack's SYNs take all four options (stack.h connect_plain_below),
    so that syn_opts is not asked here. */
-static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool retransmit,
-                                                           bool leave, bool all)
+static inline __attribute__((always_inline)) int syn_send(tw_socket *c, bool retransmit,
+                                                          bool leave, bool all)
 {
     tw_stack *st = c->st;
+    int rc = 0; /* (the call's result for `leave`: connect's, 0) */
     /* The send variables first, then the segment (no hook can see the order: tcpwave.h),
        so that the builder's netdev call ends the function. */
     /* RFC 9293 3.10.8: the user timeout runs in every state, so in SYN-SENT and
@@ -1411,14 +1427,15 @@ static inline __attribute__((always_inline)) void syn_send(tw_socket *c, bool re
            no socket's buffer can be that small, stack.h connect_plain_below: the field's
            largest, with no test) */
         assert(!all || space > 65535u);
-        out_syn_all(st, c, NULL,
-                    (uint16_t)(all || __builtin_expect(space > 65535u, 1) ? 65535u : space),
-                    retransmit, all);
+        rc = out_syn_all(st, c, NULL,
+                         (uint16_t)(all || __builtin_expect(space > 65535u, 1) ? 65535u : space),
+                         retransmit, all);
     }
     if (leave) {
         assert(st->in_call);
         st->in_call = false;
     }
+    return rc;
 }
 
 void tw_out_syn(tw_socket *c, bool retransmit)
@@ -1428,14 +1445,12 @@ void tw_out_syn(tw_socket *c, bool retransmit)
 
 int tw_out_syn_first_leave(tw_socket *c)
 {
-    syn_send(c, false, true, false);
-    return 0;
+    return syn_send(c, false, true, false);
 }
 
 int tw_out_syn_first_all_leave(tw_socket *c)
 {
-    syn_send(c, false, true, true);
-    return 0;
+    return syn_send(c, false, true, true);
 }
 
 /* see tcp_conn.h (rare: a close in SYN-RECEIVED, tw_conn_fin_syn_rcvd; a Fast Open
@@ -2435,7 +2450,7 @@ static inline __attribute__((always_inline)) void push_last_sent(tw_socket *c, t
    `orphan`: the caller knows the segment is an orphan's FIN alone (close's). `in_flight`:
    data was in flight before it, or the caller has set stall_start itself (push_last_data).
    `fresh`: push_last_as's (the ACK of our SYN just processed: no delayed-ACK timer). */
-static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, tw_socket *c,
+static inline __attribute__((always_inline)) int push_last_send(tw_stack *st, tw_socket *c,
                                                                  uint8_t flags, uint32_t off,
                                                                  uint32_t avail, bool in_flight,
                                                                  uint32_t set, tw_time now,
@@ -2539,7 +2554,8 @@ static inline __attribute__((always_inline)) void push_last_send(tw_stack *st, t
         c->rto_at = rto_at;
         wheel_lazy_wait(&st->wheel, &c->timer, rto_at);
     }
-    emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
+    /* (the netdev's answer, 0: emit_plain_body) */
+    return emit_plain_w(st, c, flags, seq, off, avail, false, win, rn, win_mode);
 }
 
 static bool push_last_front_dack(tw_socket *c);
@@ -2938,8 +2954,8 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
        for the reasons below; the stack read here kept across the netdev's call for the
        call's end) */
     tw_stack *st = c->st;
-    push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, true, false,
-                   false, false, false, !in_flight);
+    int rc = push_last_send(st, c, TW_FIN | TW_ACK, 0, 0, in_flight, 0, st->now, true, false,
+                            false, false, false, !in_flight);
     if (in_flight) {
         st = c->st;
     }
@@ -2961,7 +2977,7 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
            and keepalive's is NEVER without TW_F_KEEPALIVE, which close's test of the
            flags sends to close_other (socket.c tw_socket_close). Started by
            push_last_send (rto_idle), before the segment is built. */
-        return 0;
+        return rc; /* (0: emit_plain_body, returned from the netdev's register) */
     }
     if (c->rto_at == TW_TIME_NEVER) {
         tw_rto_start_inline_as(st, c, true, true);
