@@ -39,25 +39,25 @@ static inline __attribute__((always_inline)) void copy_small(void *dst, const vo
 static inline __attribute__((always_inline)) bool guard_take(tw_stack *st)
 {
 #if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
-    /* (one bts of the flag's bit, its old value in the carry: the test and the store took
+    /* (one btr of call_free's bit, its old value in the carry: the test and the store took
        three steps, a compare, its jump and a store; lifecycle -3 instr, connect and the
        two closes. As a 16-bit operand with the byte after it, traced, which it writes
-       back unchanged: bts has no byte form) */
+       back unchanged: btr has no byte form) */
     /* (the two bools as the operands, not a 16-bit word of may_alias type: that one GCC
        took as a write that may change anything, the socket's stack pointer among them,
        and loaded that again after it) */
-    _Static_assert(sizeof(st->in_call) == 1 &&
-                       offsetof(tw_stack, traced) == offsetof(tw_stack, in_call) + 1,
+    _Static_assert(sizeof(st->call_free) == 1 &&
+                       offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1,
                    "the guard's byte and the one after it");
-    bool was;
-    __asm__("btsw $0, %0" : "+m"(st->in_call), "+m"(st->traced), "=@ccc"(was));
-    assert(st->in_call == true);
-    return was;
+    bool was_free;
+    __asm__("btrw $0, %0" : "+m"(st->call_free), "+m"(st->traced), "=@ccc"(was_free));
+    assert(!st->call_free);
+    return !was_free;
 #else
-    if (st->in_call) {
+    if (!st->call_free) {
         return true;
     }
-    st->in_call = true;
+    st->call_free = false;
     return false;
 #endif
 }
@@ -73,7 +73,7 @@ static bool enter(tw_stack *st, tw_time now)
 
 static void leave(tw_stack *st)
 {
-    st->in_call = false;
+    st->call_free = true;
 }
 
 /* A call refused as misuse (INVAL, STATE, NOTCONN, BUSY: the caller's mistake, not the
@@ -101,7 +101,7 @@ static int refuse(tw_stack *st, int rc)
         if (!(s)) {                                                                        \
             return TW_ERR_INVAL;                                                           \
         }                                                                                  \
-        if ((s)->st->in_call) {                                                            \
+        if (!(s)->st->call_free) {                                                         \
             return refuse((s)->st, TW_ERR_BUSY);                                           \
         }                                                                                  \
     } while (0)
@@ -135,7 +135,7 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     if (!st) {
         return TW_ERR_INVAL;
     }
-    if (!out || st->in_call) {
+    if (!out || !st->call_free) {
         return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
     }
     return tw_conn_open(st, out);
@@ -1097,7 +1097,7 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
        netdev: the block's taking from the free list and the copy call no hook, so a
        write queued in SYN-SENT, which ends here, neither sets nor clears it, as
        ENTER_NOHOOK's calls) */
-    assert(!st->in_call);
+    assert(st->call_free);
     /* (the ring's parked block, tcp_conn.h tw_conn_rings_kept, else the free list's: the
        caller asked for one of the two) */
     uint8_t *dst = tw_conn_ring_first_block(st, &s->snd);
@@ -1121,7 +1121,7 @@ static inline __attribute__((always_inline)) tw_ssize send_first_usual(tw_socket
             tw_copy(dst + TW_SND_HDR_ROOM, buf, len);
         }
         s->snd.len = (uint32_t)len;
-        st->in_call = true;
+        st->call_free = false;
         return tw_out_send_first_push_leave(s); /* (as send_usual) */
     }
     /* (SYN-SENT's write, queued: at the front, where the held push takes it, tcp_out.c
@@ -1234,16 +1234,16 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                 (s->snd.buf || st->mem.cache[TW_MC_RING].head)) {
                 return send_first_usual(s, st, buf, n, false);
             }
-            st->in_call = true;
+            st->call_free = false;
             return send_usual(s, buf, n);
         }
-        st->in_call = true;
+        st->call_free = false;
         if (n == 0) {
             return send_full(s, buf, len); /* (no room, or none asked) */
         }
         return send_other(s, buf, n, send_dst(s, (uint32_t)n));
     }
-    st->in_call = true;
+    st->call_free = false;
     return send_usual(s, buf, n);
 }
 
@@ -1260,7 +1260,7 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
                                                              size_t len, tw_time now,
                                                              bool small)
 {
-    assert(!s->st->in_call);
+    assert(s->st->call_free);
     if (__builtin_expect(now != s->st->now, 0)) {
         return send_now_moved(s, buf, len, now);
     }
@@ -1288,7 +1288,7 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
                          1)) {
         return send_open_as(s, buf, len, false, small);
     }
-    s->st->in_call = true;
+    s->st->call_free = false;
     switch (s->state) {
     case TW_STATE_SYN_RCVD:
         return send_syn_rcvd(s, buf, len);
@@ -1298,7 +1298,7 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
         if (!(s->flags & (TW_F_FIN_QUEUED | TW_F_CORK | TW_F_SEND_RARE))) {
             /* (an extras block or keepalive alone: the usual write, but for its first
                push) */
-            s->st->in_call = false;
+            s->st->call_free = true;
             return send_open_extras(s, buf, len);
         }
         if (!(s->flags & TW_F_FIN_QUEUED)) {
@@ -1322,21 +1322,25 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
 }
 
 /* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
-   socket whose send limit may be below one ring block (st->sndbuf_small): the two
-   bytes in one test, so that send's usual first write pays no test of the limit. */
+   socket whose send limit may be below one ring block (st->sndbuf_small): the bytes in
+   one test, so that send's usual first write pays no test of the limit. */
 static inline bool send_gate(const tw_stack *st)
 {
-    _Static_assert(offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, in_call) + 2 &&
-                       offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, in_call) + 3 &&
-                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, in_call) + 4,
+    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1 &&
+                       offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, call_free) + 2 &&
+                       offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, call_free) + 3 &&
+                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, call_free) + 4,
                    "send gate");
-    /* (in_call, sndbuf_small, copy_narrow: a machine without 32-byte moves takes the
-       gate's way too, send_gated, whose first write copies with 16-byte ones) */
-    static const uint8_t bytes[4] = {0xff, 0, 0xff, 0xff};
-    uint32_t w, mask;
-    memcpy(&w, &st->in_call, 4);
-    memcpy(&mask, bytes, 4);
-    return (w & mask) != 0;
+    /* (call_free, traced, sndbuf_small, copy_narrow, each 0 or 1: the usual send's are
+       1, 0, 0, 0, the word 1 in one compare. A machine without 32-byte moves takes the
+       gate's way too, send_gated, whose first write copies with 16-byte ones; a traced
+       stack too, whose sends then ask the limit: the same outcome, the limit not below
+       a block while sndbuf_small is false) */
+    static const uint8_t bytes[4] = {1, 0, 0, 0};
+    uint32_t w, usual;
+    memcpy(&w, &st->call_free, 4);
+    memcpy(&usual, bytes, 4);
+    return w != usual;
 }
 
 /* tw_socket_send through its gate (send_gate): the guard's refusal, else the send
@@ -1571,7 +1575,7 @@ static __attribute__((noinline)) tw_ssize recv_now_moved(tw_socket *s, void *buf
 static inline __attribute__((always_inline)) tw_ssize recv_as(tw_socket *s, void *buf, size_t cap,
                                                              tw_time now, bool wide)
 {
-    assert(!s->st->in_call && (!wide || !s->st->copy_narrow));
+    assert(s->st->call_free && (!wide || !s->st->copy_narrow));
     if (__builtin_expect(now != s->st->now, 0)) {
         return recv_now_moved(s, buf, cap, now);
     }
@@ -1732,17 +1736,13 @@ static inline __attribute__((always_inline)) tw_ssize recv_as(tw_socket *s, void
 }
 
 /* Whether the stack's re-entrancy guard is set (a call from inside a hook) or the
-   machine has no 32-byte moves (copy_narrow): the two bytes in one test, as send_gate's,
-   so that recv's usual read asks nothing more for its copy. */
+   machine has no 32-byte moves (copy_narrow): the bytes in one test, send_gate's, so
+   that recv's usual read asks nothing more for its copy. (A traced stack, or one with
+   sndbuf_small set, takes the gate's way too: a read with 16-byte moves, the same
+   outcome.) */
 static inline bool recv_gate(const tw_stack *st)
 {
-    _Static_assert(offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, in_call) + 3,
-                   "recv gate");
-    static const uint8_t bytes[4] = {0xff, 0, 0, 0xff}; /* (in_call, copy_narrow) */
-    uint32_t w, mask;
-    memcpy(&w, &st->in_call, 4);
-    memcpy(&mask, bytes, 4);
-    return (w & mask) != 0;
+    return send_gate(st);
 }
 
 /* tw_socket_recv through its gate (recv_gate): the guard's refusal, else the read with
@@ -2290,9 +2290,9 @@ int tw_socket_set_nodelay(tw_socket *s, bool on)
            against Linux 6.18 over TUN, d04_cork_nodelay_set.pkt). */
         uint32_t cork = s->flags & TW_F_CORK;
         s->flags &= ~TW_F_CORK;
-        s->st->in_call = true;
+        s->st->call_free = false;
         tw_out_push(s);
-        s->st->in_call = false;
+        s->st->call_free = true;
         s->flags |= cork;
     }
     return 0;
@@ -2308,9 +2308,9 @@ int tw_socket_set_cork(tw_socket *s, bool on)
     }
     s->flags &= ~TW_F_CORK;
     if (s->state >= TW_STATE_ESTABLISHED) {
-        s->st->in_call = true;
+        s->st->call_free = false;
         tw_out_push(s); /* like Linux's uncork: what waits goes, as Nagle allows */
-        s->st->in_call = false;
+        s->st->call_free = true;
     }
     return 0;
 }

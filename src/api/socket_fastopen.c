@@ -28,7 +28,7 @@ int tw_socket_set_fastopen(tw_socket *s, int qlen)
     if (!s) {
         return TW_ERR_INVAL;
     }
-    if (s->st->in_call) {
+    if (!s->st->call_free) {
         return refuse(s->st, TW_ERR_BUSY);
     }
     if (qlen < 0) {
@@ -62,7 +62,7 @@ tw_ssize tw_socket_connect_send(tw_socket *s, uint32_t addr, uint16_t port, cons
         return TW_ERR_INVAL;
     }
     tw_stack *st = s->st;
-    if (st->in_call) {
+    if (!st->call_free) {
         return refuse(st, TW_ERR_BUSY);
     }
     if (!buf && len) {

@@ -63,7 +63,7 @@ int tw_stack_set_fastopen_key(tw_stack *st, const uint8_t key[16], const uint8_t
     if (!st || !key) {
         return TW_ERR_INVAL;
     }
-    if (st->in_call) {
+    if (!st->call_free) {
         tw_count(st, TW_CNT_API_REFUSED);
         return TW_ERR_BUSY;
     }

@@ -273,6 +273,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->dev = *dev;
     st->dev.mtu = mtu;
     st->syn_mssw = tw_be32(0x02040000u | tw_conn_mss_for(st, 0)); /* (stack.h) */
+    st->call_free = true; /* (no call in progress: stack.h) */
     st->traced = st->cfg.trace != NULL;
     st->sndbuf_small = st->cfg.sndbuf < TW_MEM_RING_BLOCK; /* (socket.c send_gate) */
     st->copy_narrow = TW_COPY_WIDE && !tw_cksum_have_avx2(); /* (socket.c send_gate) */
@@ -547,7 +548,7 @@ int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len)
     if (whole) {
         tw_ipfrag_release(st, whole, whole_len);
     }
-    st->in_call = false;
+    st->call_free = true;
     return 0;
 }
 
@@ -578,9 +579,25 @@ void tw_stack_input_moved(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time
    tw_stack_input has it: see there.) */
 int tw_stack_input_traced(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now)
 {
-    st->in_call = true;
+    st->call_free = false;
     tw_stack_set_now(st, now);
     return tw_stack_input_slow(st, pkt, rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN));
+}
+
+/* tw_stack_input for a stack its gate did not take (tcp_in.c): the gate's step on the
+   (call_free, traced) word undone, then a call in progress refused, a traced stack's
+   packet taken by the full parsers and steps. (`rest` as tw_stack_input_traced's) */
+int tw_stack_input_gated(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now)
+{
+    uint16_t gate;
+    memcpy(&gate, &st->call_free, 2);
+    gate = (uint16_t)(gate + 1u);
+    assert((gate & 0xfefeu) == 0); /* (two bools again) */
+    memcpy(&st->call_free, &gate, 2);
+    if (!st->call_free) {
+        return tw_stack_input_refused(st, pkt, 0);
+    }
+    return tw_stack_input_traced(st, pkt, rest, now);
 }
 
 /* tw_stack_input for a length outside the usual packet's bounds (tw_stack_input's one
@@ -592,7 +609,7 @@ int tw_stack_input_traced(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time
 int tw_stack_input_odd_len(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now)
 {
     size_t len = rest + (TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN);
-    if (len > 65535 || !st || !pkt || st->in_call) {
+    if (len > 65535 || !st || !pkt || !st->call_free) {
         return tw_stack_input_refused(st, pkt, len);
     }
     return tw_stack_input_traced(st, pkt, rest, now);
@@ -640,11 +657,11 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
     if (!st) {
         return TW_ERR_INVAL;
     }
-    if (st->in_call) {
+    if (!st->call_free) {
         tw_count(st, TW_CNT_API_REFUSED);
         return TW_ERR_BUSY;
     }
-    st->in_call = true;
+    st->call_free = false;
     tw_stack_set_now(st, now);
     tw_out_flush_acks(st);
     tw_wheel_advance(&st->wheel, st->now / TW_TICK);
@@ -661,7 +678,7 @@ int tw_stack_on_timeout(tw_stack *st, tw_time now)
         }
     }
     tw_timewait_expire(st, st->wheel.now);
-    st->in_call = false;
+    st->call_free = true;
     return 0;
 }
 

@@ -109,21 +109,30 @@ struct tw_stack {
        offset loaded as one word with this added (tcp_out.c emit_plain_body, out_syn_all),
        one shift a clock move where it took one a segment (lifecycle -2 instr) */
     uint64_t now_ms_hi;
-    bool in_call;  /* re-entrancy guard (STYLE 7.9) */
-    /* cfg.trace is set (fixed at tw_stack_new). Next to in_call: tw_stack_input asks both
-       in one test, and a traced stack's packets take the full parsers and steps, which
-       trace (tw_stack_input_slow), so that the usual packet's function has no trace test
-       at all. */
+    /* The re-entrancy guard (STYLE 7.9), negated: true while no call into the stack is
+       in progress, false during one. Negated so that the usual packet's gate asks it
+       with traced and takes the call in one step: the two bytes as a 16-bit word, less
+       1, are 0 only for (true, false), a free untraced stack, which that leaves as
+       (false, false), in its call (measured: lifecycle -7 instr against a test of the
+       word and a store). Other words the gate makes whole again at once (tw_stack_input
+       and stack.c tw_stack_input_gated). As the word's low byte, before traced. (bools,
+       not uint8_t: a store to a byte of character type GCC takes as one that may change
+       anything, pointers it holds in registers among them, and loads them again) */
+    bool call_free;
+    /* cfg.trace is set (fixed at tw_stack_new). Next to call_free: tw_stack_input asks
+       both in one step, and a traced stack's packets take the full parsers and steps,
+       which trace (tw_stack_input_slow), so that the usual packet's function has no
+       trace test at all. */
     bool traced;
     /* Some socket's send limit (sndbuf_cap) may be below one ring block
        (TW_MEM_RING_BLOCK): cfg.sndbuf or a tw_socket_set_bufsizes below it, for good
        (a limit only auto-tuning raises afterwards, and children copy their listener's).
-       Two bytes after in_call: tw_socket_send asks both in one test (socket.c
+       Two bytes after call_free: tw_socket_send asks both in one test (socket.c
        send_gate), so that its usual first write, while this is false, takes the whole
        block with no test of the socket's limit. */
     bool sndbuf_small;
     /* The machine has no AVX2 (copy.h tw_copy_wide may not run: x86-64 GCC/clang builds
-       only). Three bytes after in_call: tw_socket_send's gate and tw_socket_recv's ask it
+       only). Three bytes after call_free: tw_socket_send's gate and tw_socket_recv's ask it
        with the guard (socket.c send_gate, recv_gate), so that their usual writes and
        reads of 33 to 64 bytes make their copies with 32-byte moves with no test of
        their own, and the other ways, out of line, with 16-byte ones. */

@@ -609,8 +609,8 @@ int tw_conn_free_orphan_found_leave(tw_stack *st, tw_socket *c)
     /* (the call's end first: what the free calls -- the allocator's free, in its rare
        steps -- calls nothing on the stack, and its own steps then end the function in
        tail calls, with nothing kept across them) */
-    assert(st->in_call);
-    st->in_call = false;
+    assert(!st->call_free);
+    st->call_free = true;
     return tw_conn_free_in_as(st, c, 0, true, true, true);
 }
 

@@ -996,7 +996,7 @@ void tw_conn_free(tw_socket *c);
    (stack.h last_conn), neither asked. */
 void tw_conn_free_orphan_found(tw_stack *st, tw_socket *c);
 /* tw_conn_free_orphan_found for the usual packet's function, which it ends (a tail call):
-   clears in_call and returns 0, tw_stack_input's answer. */
+   sets call_free and returns 0, tw_stack_input's answer. */
 int tw_conn_free_orphan_found_leave(tw_stack *st, tw_socket *c);
 /* Free every socket object of the stack and what each holds (tw_stack_free only: the
    tables, the wheel and the port entries are left as they are, for the caller to free). */
@@ -1701,7 +1701,7 @@ void tw_out_ack_last_win(tw_socket *c, uint32_t win);
    extras block (TW_F_EXTRAS): the one caller's closing ACK shape (tcp_in.c). */
 void tw_out_ack_last_free(tw_socket *c, uint32_t win);
 /* tw_out_ack_last_free ending the usual packet's function (tw_timewait_make_found_ack_leave):
-   in_call cleared once the ACK is sent, 0 returned (tw_stack_input's answer). */
+   call_free set once the ACK is sent, 0 returned (tw_stack_input's answer). */
 int tw_out_ack_last_free_leave(tw_socket *c, uint32_t win);
 void tw_out_ack_carried(tw_socket *c);
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and
@@ -1777,7 +1777,7 @@ void tw_out_bare(tw_stack *st, uint32_t raddr, uint16_t lport, uint16_t rport, u
    has counted it). */
 void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
 /* tw_stack_input (tcpwave.h) is tcp_in.c's: the usual packet's function, its gate (the
-   length's bounds, the pointers, in_call, a traced stack, the clock) before its parse,
+   length's bounds, the pointers, call_free, a traced stack, the clock) before its parse,
    one call per packet instead of a call and a jump to it (measured: lifecycle -3.1 instr,
    4,201.0 -> 4,197.9, with tw_conn_timer_update_unheld_as kept in line).
    An IPv4 packet that tw_tcp_parse_usual_hdr accepts is taken there, counted: its
@@ -1785,16 +1785,18 @@ void tw_tcp_input(tw_stack *st, const tw_tcp_hdr *h, uint32_t src);
    the receive ring when it is the in-order data header prediction takes (else summed
    first), and the segment is counted. When the parse says no or the checksum is wrong,
    having changed nothing, it hands the packet to tw_stack_input_slow, whose full parsers
-   take it and count the drop. Either way it ends the call (clears in_call). The gate's
+   take it and count the drop. Either way it ends the call (sets call_free). The gate's
    other ways, stack.c's, out of line: tw_stack_input_odd_len for a length outside the
    usual packet's bounds (`rest`: the packet's length less TW_IPV4_HDR_LEN +
    TW_TCP_HDR_LEN, modulo SIZE_MAX + 1), tw_stack_input_refused for a misuse,
-   tw_stack_input_traced for a traced stack, tw_stack_input_moved for a clock other than
-   the last call's (then the usual steps). */
+   tw_stack_input_gated for a call in progress or a traced stack (tw_stack_input_traced),
+   tw_stack_input_moved for a clock other than the last call's (then the usual steps). */
 __attribute__((cold)) int tw_stack_input_odd_len(tw_stack *st, const uint8_t *pkt, size_t rest,
                                                  tw_time now);
 __attribute__((cold)) int tw_stack_input_refused(tw_stack *st, const uint8_t *pkt, size_t len);
 int tw_stack_input_traced(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now);
+__attribute__((cold)) int tw_stack_input_gated(tw_stack *st, const uint8_t *pkt, size_t rest,
+                                                tw_time now);
 void tw_stack_input_moved(tw_stack *st, const uint8_t *pkt, size_t rest, tw_time now);
 /* stack.c: the IPv4 and TCP parsers, then tw_tcp_input; ends the call as above. */
 int tw_stack_input_slow(tw_stack *st, const uint8_t *pkt, size_t len);
@@ -2206,7 +2208,7 @@ void tw_timewait_make(tw_socket *c);
 void tw_timewait_make_found_ack(tw_socket *c, tw_stack *st);
 /* tw_timewait_make_found_ack with room for the record (the table's count below its room,
    asked by the caller), for the usual packet's function, which it ends (a tail call):
-   in_call cleared once the last ACK is sent, 0 returned (tw_stack_input's answer). */
+   call_free set once the last ACK is sent, 0 returned (tw_stack_input's answer). */
 int tw_timewait_make_found_ack_leave(tw_socket *c, tw_stack *st);
 /* A TIME-WAIT record of a listener's child, which holds no count of its port while its
    listener is there (tcp_in.c new_child), takes one (timewait.c make_in_as; for

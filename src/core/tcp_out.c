@@ -1432,8 +1432,8 @@ static inline __attribute__((always_inline)) int syn_send(tw_socket *c, bool ret
                          retransmit, all);
     }
     if (leave) {
-        assert(st->in_call);
-        st->in_call = false;
+        assert(!st->call_free);
+        st->call_free = true;
     }
     return rc;
 }
@@ -1572,8 +1572,8 @@ static inline __attribute__((always_inline)) int ack_last_free_as(tw_socket *c, 
         /* (the call's end once the netdev's call is made: what follows calls nothing
            outside the stack but the allocator's free, in its rare steps, and ends in tail
            calls) */
-        assert(c->st->in_call);
-        c->st->in_call = false;
+        assert(!c->st->call_free);
+        c->st->call_free = true;
     }
     /* (after the ACK, where only c is kept across the call) */
     if (__builtin_expect(!(c->flags & TW_F_BOUND), 0)) {
@@ -2912,8 +2912,8 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
         st = c->st; /* (as the held push's: emit_plain_body) */
     }
     if (leave) {
-        assert(st->in_call);
-        st->in_call = false;
+        assert(!st->call_free);
+        st->call_free = true;
     }
     return ret;
 }
@@ -2961,8 +2961,8 @@ static inline __attribute__((always_inline)) int push_fin_leave(tw_socket *c, bo
     }
     /* (the call's end first: the RTO arm calls nothing outside the stack, and its rare
        steps' calls then end the function, with nothing kept across them) */
-    assert(st->in_call);
-    st->in_call = false;
+    assert(!st->call_free);
+    st->call_free = true;
     /* (an API call's: c's timer not held) */
     if (!in_flight) {
         /* The RTO is not running with nothing in flight, here outside the persist state

@@ -543,7 +543,7 @@ static __attribute__((noinline)) bool no_room(tw_stack *st)
    out of it (unlinked), is to halve: out of line, so that the usual case makes no call
    but tail calls. */
 /* (`ack`: MAKE_ACK for the last ACK, MAKE_ACK_LEAVE for the last ACK, then the usual
-   packet's call ended: in_call cleared after the ACK's netdev call, as
+   packet's call ended: call_free set after the ACK's netdev call, as
    tw_out_ack_last_free_leave; 0 returned) */
 #define MAKE_ACK 1u
 #define MAKE_ACK_LEAVE 2u
@@ -556,8 +556,8 @@ static __attribute__((noinline)) int make_end_rare(tw_socket *c, uint32_t i, uin
            record (as tw_out_ack_last_free) */
         tw_out_ack_last_win(c, win);
         if (ack == MAKE_ACK_LEAVE) {
-            assert(st->in_call);
-            st->in_call = false;
+            assert(!st->call_free);
+            st->call_free = true;
         }
         if (!(c->flags & TW_F_BOUND)) {
             tw_timewait_record_takes_port(st, c);
