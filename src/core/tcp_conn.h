@@ -2278,7 +2278,9 @@ static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_sock
        it, and the application, which has no handle to it, cannot have set its user
        pointer in the link's room). */
     assert(child->q_next == NULL);
-    if (l->acc_head) {
+    /* (an empty queue, a server that accepts as children come, is the usual one: laid
+       out first) */
+    if (__builtin_expect(l->acc_head != NULL, 0)) {
         l->acc_tail->q_next = child;
     } else {
         l->acc_head = child;
