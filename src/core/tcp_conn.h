@@ -1089,8 +1089,22 @@ tw_conn_timer_update_unheld_as(tw_stack *st, tw_socket *c, bool misc_never)
     assert(c->st == st && c != st->timer_held);
     assert(!misc_never || c->misc_at == TW_TIME_NEVER);
     /* (TW_TIME_NEVER is all ones: the four are NEVER when their AND is) */
-    if ((c->rto_at & (misc_never ? TW_TIME_NEVER : c->misc_at) & c->dack_at & c->ka_at) ==
-        TW_TIME_NEVER) {
+    bool none = (c->rto_at & (misc_never ? TW_TIME_NEVER : c->misc_at) & c->dack_at &
+                 c->ka_at) == TW_TIME_NEVER;
+    /* (header prediction's, `misc_never`: an ACK of all that was sent, the
+       request-response exchange's, with no deadline left, laid out first) */
+    if (misc_never) {
+        if (__builtin_expect(none, 1)) {
+            /* (tw_wheel_cancel's steps, its usual case, the RTO waiting unplaced, laid
+               out first too) */
+            if (__builtin_expect(tw_timer_lazy(&c->timer), 1)) {
+                tw_wheel_cancel_lazy(&st->wheel, &c->timer);
+            } else {
+                tw_wheel_cancel(&st->wheel, &c->timer);
+            }
+            return;
+        }
+    } else if (none) {
         tw_wheel_cancel(&st->wheel, &c->timer);
         return;
     }
@@ -2299,7 +2313,9 @@ static inline __attribute__((always_inline)) void tw_listener_enqueue_to(tw_sock
        it, and the application, which has no handle to it, cannot have set its user
        pointer in the link's room). */
     assert(child->q_next == NULL);
-    if (l->acc_head) {
+    /* (an empty queue, a server that accepts as children come, is the usual one: laid
+       out first) */
+    if (__builtin_expect(l->acc_head != NULL, 0)) {
         l->acc_tail->q_next = child;
     } else {
         l->acc_head = child;
