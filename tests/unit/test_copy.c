@@ -17,17 +17,17 @@ static void fill_random(unit_rng *r, uint8_t *p, size_t len)
 
 typedef void (*copy_fn)(void *dst, const void *src, size_t len);
 
-/* Every length 0..3000 (past a few turns of the 512-byte loop and every remainder) at
-   even and odd source and destination offsets, then a few long ones. */
-static void check_copy_fn(copy_fn fn, const char *name)
+/* Every length lo..hi at even and odd source and destination offsets: the copy equal to
+   its source, nothing written before or after it. */
+static void check_copy_lens(copy_fn fn, const char *name, unit_rng *r, size_t lo, size_t hi)
 {
-    unit_rng r = unit_rng_seeded(name);
     static uint8_t src[3000 + 64], dst[3000 + 128];
     static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}, {31, 33}};
-    for (size_t len = 0; len <= 3000; len++) {
+    assert_true(hi <= 3000);
+    for (size_t len = lo; len <= hi; len++) {
         for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
             size_t so = offs[k][0], d = offs[k][1];
-            fill_random(&r, src + so, len);
+            fill_random(r, src + so, len);
             memset(dst, 0xee, sizeof(dst));
             fn(dst + d, src + so, len);
             assert_memory_equal(dst + d, src + so, len);
@@ -39,6 +39,14 @@ static void check_copy_fn(copy_fn fn, const char *name)
             }
         }
     }
+}
+
+/* Every length 0..3000 (past a few turns of the 512-byte loop and every remainder), then a
+   few long ones. */
+static void check_copy_fn(copy_fn fn, const char *name)
+{
+    unit_rng r = unit_rng_seeded(name);
+    check_copy_lens(fn, name, &r, 0, 3000);
     static uint8_t bsrc[(1u << 20) + 100], bdst[(1u << 20) + 164];
     static const size_t lens[] = {65536, 65536 + 1, 65536 + 511, (1u << 20) + 100};
     for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
@@ -69,8 +77,22 @@ static void test_copy_forms(void **state)
 #endif
 }
 
-/* copy.h tw_copy_wide, socket.c's copy of 16 to 64 bytes on a machine with AVX2: every
-   one of those lengths at every offset pair as check_copy_fn's, nothing written outside. */
+#if TW_COPY_WIDE
+static void copy_wide_fn(void *dst, const void *src, size_t len)
+{
+    tw_copy_wide(dst, src, len);
+}
+
+static void copy_wide64_fn(void *dst, const void *src, size_t len)
+{
+    assert_int_equal(len, 64);
+    tw_copy_wide64(dst, src);
+}
+#endif
+
+/* copy.h tw_copy_wide, socket.c's copy of 16 to 64 bytes on a machine with AVX2, and
+   tw_copy_wide64, tcp_in.c's copy of a 64-byte payload into a ring block: every one of
+   those lengths at every offset pair as check_copy_fn's, nothing written outside. */
 static void test_copy_wide(void **state)
 {
     (void)state;
@@ -80,37 +102,8 @@ static void test_copy_wide(void **state)
         return;
     }
     unit_rng r = unit_rng_seeded("wide");
-    static uint8_t src[64 + 64], dst[64 + 128];
-    static const size_t offs[][2] = {{0, 0}, {1, 0}, {0, 3}, {5, 7}, {8, 1}, {13, 32}, {31, 33}};
-    for (size_t len = 16; len <= 64; len++) {
-        for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
-            size_t so = offs[k][0], d = offs[k][1];
-            fill_random(&r, src + so, len);
-            memset(dst, 0xee, sizeof(dst));
-            tw_copy_wide(dst + d, src + so, len);
-            assert_memory_equal(dst + d, src + so, len);
-            for (size_t j = 0; j < d; j++) {
-                UNIT_EQ(dst[j], 0xee, "wide len %zu: wrote before the start", len);
-            }
-            for (size_t j = d + len; j < sizeof(dst); j++) {
-                UNIT_EQ(dst[j], 0xee, "wide len %zu: wrote past the end", len);
-            }
-        }
-    }
-    /* tw_copy_wide64, tcp_in.c's copy of a 64-byte payload into a ring block: the same */
-    for (size_t k = 0; k < sizeof(offs) / sizeof(offs[0]); k++) {
-        size_t so = offs[k][0], d = offs[k][1];
-        fill_random(&r, src + so, 64);
-        memset(dst, 0xee, sizeof(dst));
-        tw_copy_wide64(dst + d, src + so);
-        assert_memory_equal(dst + d, src + so, 64);
-        for (size_t j = 0; j < d; j++) {
-            UNIT_EQ(dst[j], 0xee, "wide64: wrote before the start");
-        }
-        for (size_t j = d + 64; j < sizeof(dst); j++) {
-            UNIT_EQ(dst[j], 0xee, "wide64: wrote past the end");
-        }
-    }
+    check_copy_lens(copy_wide_fn, "wide", &r, 16, 64);
+    check_copy_lens(copy_wide64_fn, "wide64", &r, 64, 64);
 #else
     printf("test_copy_wide: no 32-byte form in this build (x86-64 GCC/clang only)\n");
 #endif
