@@ -1584,7 +1584,7 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
             fs = fl + (set - TW_F_RTT_TIMING); /* (set's bits clear in fl: asserted) */
             /* (fresh: a connection's first sample -- connect takes only a socket never
                started, and SYN-SENT takes no other) */
-            tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
+            tw_rtt_sample_first(st, c, st->now - c->rtt_start);
             assert(c->srtt != 0);
         } else {
             /* (not timed: the SYN sent again, or Fast Open's data resent smaller,
