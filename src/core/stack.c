@@ -325,6 +325,11 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         tw_time k = 4 * TW_US(250) > st->cfg.rto_min ? 4 * TW_US(250) : st->cfg.rto_min;
         tw_time rto = TW_US(500) + k;
         st->rto_first_half_ms = rto > st->cfg.rto_max ? st->cfg.rto_max : rto;
+        /* (stack.h: a sample r below it has 4 * (r / 2) <= 2r <= rto_min, and SRTT, r or
+           1 for 0, at most rto_max - rto_min) */
+        tw_time span = st->cfg.rto_max - st->cfg.rto_min; /* (rto_max >= rto_min: above) */
+        tw_time half = st->cfg.rto_min / 2;
+        st->rtt_first_short = span == 0 ? 0 : (half < span ? half : span) + 1;
     }
     tw_conn_tmpl_init(st);
     st->now = now;

@@ -335,6 +335,12 @@ struct tw_stack {
        alone: fixed at tw_stack_new, so that the usual passive open stores it instead of
        working it out (tcp_conn.h tw_rtt_sample_first_half_ms). */
     tw_time rto_first_half_ms;
+    /* A connection's first RTT sample below this (an active open's, from its SYN: tcp_in.c
+       syn_sent_accept) makes K * RTTVAR no more than cfg.rto_min and SRTT + rto_min no more
+       than rto_max, so that its RTO is SRTT + rto_min, with neither of tw_rtt_sample_as's
+       bounds to take (tcp_conn.h tw_rtt_sample_first): min(rto_min / 2, rto_max - rto_min)
+       + 1, or 0 (no sample below it) when rto_max is rto_min. Fixed at tw_stack_new. */
+    tw_time rtt_first_short;
     tw_time chack_window; /* start of the current challenge-ACK second */
     uint32_t chack_count;
     /* The window scale connect() offers a socket of the default receive buffer

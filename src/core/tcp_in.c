@@ -1275,18 +1275,23 @@ req_input(tw_stack *st, tw_reqsk *r, tw_seg *s, const tw_tcp_hdr *h, bool may_tr
    flight, tcp_in.c; Fast Open's Loss has the block); `ask_rto` false for a caller that
    has taken syn_rto_fallback's step itself. */
 static inline __attribute__((always_inline)) void syn_rto_fallback(tw_stack *st, tw_socket *c);
+/* (`conn_set`: the untraced caller has set TW_F_CONNECTED itself, in its own store of
+   the flags, and counted TW_CNT_TCP_ESTABLISHED, syn_sent_accept: with the count in
+   each of its two copies GCC loaded the counter before their branch and added to a
+   copy, where one add to memory did) */
 static inline __attribute__((always_inline)) void
-established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
-                        tw_seq una, bool may_ka, bool ask_rto)
+established_from_syn_ka_as(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
+                           tw_seq una, bool may_ka, bool ask_rto, bool conn_set)
 {
     assert(c->st == st); /* (given apart: see fast_do) */
+    assert(!conn_set || (!may_trace && !child && (c->flags & TW_F_CONNECTED)));
     /* tw_conn_set_state's steps, the connection never ESTABLISHED before (SYN-SENT and
        SYN-RECEIVED are reached from no synchronized state): it is counted now, without
        the test of TW_F_CONNECTED, always clear here. */
     /* (but for third_ack's child of an untraced stack, which req_promote made with the
        flag: `child` and not `may_trace` is req_promote_usual's copy alone) */
-    bool connected = child && !may_trace;
-    assert(!connected || (c->flags & TW_F_CHILD));
+    bool connected = (child || conn_set) && !may_trace;
+    assert(!connected || conn_set || (c->flags & TW_F_CHILD));
     assert((c->flags & TW_F_CONNECTED) == (connected ? TW_F_CONNECTED : 0) &&
            (c->state == TW_STATE_SYN_SENT || c->state == TW_STATE_SYN_RCVD));
     if (may_trace && __builtin_expect(st->cfg.trace != NULL, 0)) {
@@ -1296,7 +1301,9 @@ established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace
         if (!connected) {
             c->flags |= TW_F_CONNECTED;
         }
-        tw_count(st, TW_CNT_TCP_ESTABLISHED);
+        if (!conn_set) {
+            tw_count(st, TW_CNT_TCP_ESTABLISHED);
+        }
         c->state = TW_STATE_ESTABLISHED;
         if (!may_trace && child) {
             /* (third_ack's child's flags read again below from memory, which an empty
@@ -1325,6 +1332,13 @@ static inline __attribute__((always_inline)) void syn_rto_fallback(tw_stack *st,
     if (c->total_retrans && c->srtt == 0) { /* (the rare one first) */
         c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
     }
+}
+
+static inline __attribute__((always_inline)) void
+established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
+                        tw_seq una, bool may_ka, bool ask_rto)
+{
+    established_from_syn_ka_as(st, c, may_fin, may_trace, child, una, may_ka, ask_rto, false);
 }
 
 static inline __attribute__((always_inline)) void
@@ -1544,33 +1558,51 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            that its test is false after it, and is then not asked; nothing between here
            and established_from_syn_ka reads or changes the RTO, and this copy's stack has
            no trace hook to see it set before the state: in_conn_sum) */
-        if (__builtin_expect(c->retries != 0, 0)) {
-            c->retries = 0;
-            if (!may_trace) {
-                syn_rto_fallback(st, c);
-            }
-        } else if (__builtin_expect((defer ? f : c->flags) & TW_F_RTT_TIMING, 1)) {
-            /* (fresh: a connection's first sample -- connect takes only a socket never
-               started, and SYN-SENT takes no other; timed always: connect's SYN, the
-               first sent, starts it) */
-            tw_rtt_sample_as(st, c, st->now - c->rtt_start, true);
-            assert(c->srtt != 0);
-        } else if (!may_trace) {
-            syn_rto_fallback(st, c);
-        }
+        /* (the timing flag asked first, the retransmission count only without it: in
+           SYN-SENT the flag says the SYN went once -- connect sets it, and the SYN's
+           timeout, the only step that counts a retry, clears it with the count
+           (tcp_timer.c on_rto), which no step of SYN-SENT sets again (a push sends
+           nothing before ESTABLISHED, tcp_out.c tw_out_push) -- so that with it the
+           count is 0, asserted; measured: lifecycle -2 instr against the count's test
+           first) */
         /* S3; S5: data the application writes at once rides on it. ack_soon's steps for a
            connection that owes no ACK yet: in SYN-SENT it has received nothing. (Before
            established_from_syn_ka, which does not read it: the flag is set in the same store
            as the others here, not after its byte stores made the flags be loaded again;
            measured: lifecycle -3 instr.) */
-        assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW)));
+        /* (the untraced copies' TW_F_CONNECTED too, established_from_syn_ka's (`conn_set`),
+           and each branch's flags made apart: with the timing flag known set and the
+           two others known clear, the three changes are one add, one lea where a copy,
+           an AND and an OR took three; measured: lifecycle -2 instr) */
+        assert(!(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_NOW | TW_F_CONNECTED)));
         assert(!defer || (f & ~(TW_F_WS | TW_F_TS | TW_F_SACK)) ==
                              (c->flags & ~(TW_F_WS | TW_F_TS | TW_F_SACK)));
-        c->flags = ((defer ? f : c->flags) & ~TW_F_RTT_TIMING) | TW_F_ACK_LAZY;
+        const uint32_t set = TW_F_ACK_LAZY | (may_trace ? 0u : TW_F_CONNECTED);
+        uint32_t fl = defer ? f : c->flags, fs;
+        if (__builtin_expect(fl & TW_F_RTT_TIMING, 1)) {
+            assert(c->retries == 0);
+            fs = fl + (set - TW_F_RTT_TIMING); /* (set's bits clear in fl: asserted) */
+            /* (fresh: a connection's first sample -- connect takes only a socket never
+               started, and SYN-SENT takes no other) */
+            tw_rtt_sample_first(st, c, st->now - c->rtt_start);
+            assert(c->srtt != 0);
+        } else {
+            /* (not timed: the SYN sent again, or Fast Open's data resent smaller,
+               tw_conn_pmtu, with no retry counted; the count cleared either way) */
+            c->retries = 0;
+            if (!may_trace) {
+                syn_rto_fallback(st, c);
+            }
+            fs = fl | set;
+        }
         c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
         c->snd_una = ack;
         c->snd_wl2 = ack;
         c->rto_at = TW_TIME_NEVER;
+        c->flags = fs;
+        if (!may_trace) {
+            tw_count(st, TW_CNT_TCP_ESTABLISHED); /* (established_from_syn_ka_as's, conn_set) */
+        }
         /* timer_changed's held case, or for the usual SYN+ACK no hold: tw_out_push_now_held
            may start the RTO again below, only its deadline; the wheel is told once, at
            the end, whatever changed (a step that tells it itself on the way, the
@@ -1590,13 +1622,15 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
            and TW_F_CORK, which a connection in SYN-SENT has only when set by an option,
            so that the usual push asks none, tcp_out.c tw_out_push_now_synack_data;
            measured: lifecycle -2 instr) */
-        uint32_t nf = c->flags;
+        uint32_t nf = fs;
         bool plain = !(nf & SYN_SENT_RARE_FLAGS);
         if (__builtin_expect(plain, 1)) {
             /* (SND.UNA: just set) */
-            established_from_syn_ka(st, c, false, may_trace, false, ack, false, may_trace);
+            established_from_syn_ka_as(st, c, false, may_trace, false, ack, false, may_trace,
+                                       !may_trace);
         } else {
-            established_from_syn_ka(st, c, true, may_trace, false, ack, true, may_trace);
+            established_from_syn_ka_as(st, c, true, may_trace, false, ack, true, may_trace,
+                                       !may_trace);
         }
         /* tw_out_push: synchronized now, not in TIME-WAIT or recovery, so its sending
            step when data or a FIN waits (S5: the request queued during the handshake),
@@ -1934,9 +1968,24 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         /* (`first`: a child times nothing itself -- its SYN+ACK was the entry's, whose
            sample without timestamps req_promote took -- so the flag is clear) */
         assert(!first || !(c->flags & TW_F_RTT_TIMING));
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (unheld) {
+            /* (header prediction's copy: the flag cleared in memory, one andl: GCC loaded
+               the flags before the echo's tests, where the other case reads them too,
+               and cleared and stored them from that register, two more; measured:
+               lifecycle -2 instr, and one an ACK in bulk) */
+            __asm__("andl %[clr], %[f]"
+                    : [f] "+m"(c->flags)
+                    : [clr] "i"((int32_t)~TW_F_RTT_TIMING)
+                    : "cc");
+        } else if (!first) {
+            c->flags &= ~TW_F_RTT_TIMING;
+        }
+#else
         if (!first) {
             c->flags &= ~TW_F_RTT_TIMING;
         }
+#endif
         /* (header prediction's ACKs, `unheld`, come in the Open state: no episode) */
         if (unheld || first || __builtin_expect(c->ca_state == TW_CA_OPEN, 1) ||
             !rtt_echo_ambiguous(c, o->ts_ecr, ack)) {

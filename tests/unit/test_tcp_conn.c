@@ -3,7 +3,8 @@
  * forms, tw_socket_open's (tw_conn_open_wide, 32-byte runs from st->conn_wide) and a
  * passive open's child's (tw_conn_init_as), make every byte the 16-byte forms make,
  * whatever the object held before, for stack configurations that change the templated
- * settings.
+ * settings; and an active open's first RTT sample (tw_rtt_sample_first) gives what the
+ * estimator (tw_rtt_sample_as) gives.
  */
 #include "core/tcp_conn.h"
 #include "unit.h"
@@ -170,11 +171,60 @@ static void test_conn_child_wide(void **state)
     check_child_wide(&cfg, "promoted child, own RTO", 0xff, TW_CONN_CHILD_PROMOTED);
 }
 
+/* tw_rtt_sample_first (an active open's first RTT sample: the RTO without the
+   estimator's bounds below st->rtt_first_short) gives the estimator's SRTT, RTTVAR and
+   RTO for samples on both sides of that bound, for RTO settings that move it. */
+static void check_rtt_first(const tw_config *cfg, const char *name)
+{
+    tw_netdev dev = {.transmit = tx_drop, .mtu = 1500};
+    tw_stack *st = NULL;
+    assert_int_equal(tw_stack_new(&st, cfg, &dev, 0), 0);
+    tw_socket *c = NULL;
+    assert_int_equal(tw_socket_open(st, &c), 0);
+    const tw_time b = st->rtt_first_short;
+    const tw_time rs[] = {0, 1, 2, 3, TW_US(500), TW_MS(1), TW_MS(99), TW_MS(100),
+                          TW_MS(100) + 1, TW_MS(101), TW_SEC(1), TW_SEC(70), TW_SEC(200),
+                          b > 1 ? b - 2 : 0, b ? b - 1 : 0, b, b + 1, b + 2};
+    for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+        tw_socket want = *c, got = *c;
+        want.srtt = got.srtt = 0;
+        tw_rtt_sample_as(st, &want, rs[i], true);
+        tw_rtt_sample_first(st, &got, rs[i]);
+        if (got.srtt != want.srtt || got.rttvar != want.rttvar || got.rto != want.rto) {
+            printf("%s: sample %llu: srtt %llu/%llu rttvar %llu/%llu rto %llu/%llu\n", name,
+                   (unsigned long long)rs[i], (unsigned long long)got.srtt,
+                   (unsigned long long)want.srtt, (unsigned long long)got.rttvar,
+                   (unsigned long long)want.rttvar, (unsigned long long)got.rto,
+                   (unsigned long long)want.rto);
+            fail();
+        }
+    }
+    assert_int_equal(tw_socket_close(c, 0), 0);
+    tw_stack_free(st);
+}
+
+static void test_rtt_first(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_config_init(&cfg);
+    cfg.addr = 0x0a000001u;
+    check_rtt_first(&cfg, "default");
+    cfg.rto_min = TW_MS(10);
+    check_rtt_first(&cfg, "rto_min 10 ms");
+    cfg.rto_min = TW_SEC(1);
+    cfg.rto_max = TW_MS(1200);
+    check_rtt_first(&cfg, "rto_max 200 ms above rto_min");
+    cfg.rto_max = TW_SEC(1);
+    check_rtt_first(&cfg, "rto_max = rto_min");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conn_open_wide),
         cmocka_unit_test(test_conn_child_wide),
+        cmocka_unit_test(test_rtt_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
