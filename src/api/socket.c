@@ -704,8 +704,10 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     assert(st->conns.tag != NULL);
     /* (`plain`: the caller asked the trace hook's test, connect_fresh) */
     assert(!plain || !st->cfg.trace);
-    if (__builtin_expect((!plain && st->cfg.trace != NULL) || tw_htab_full(&st->conns),
-                         0)) {
+    /* (`plain`: nor is the table full, as the caller's compare said: htab.h limit_below,
+       every entry of the table counted in nconns) */
+    assert(!plain || (tw_htab_count(&st->conns) <= st->nconns && !tw_htab_full(&st->conns)));
+    if (__builtin_expect(!plain && (st->cfg.trace != NULL || tw_htab_full(&st->conns)), 0)) {
         return connect_lookup(s, iss, hash);
     }
     /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
@@ -787,7 +789,7 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     if (mss != tw_conn_mss_for(st, 0)) {
         /* (a path MTU lowered it in SYN-SENT, tcp_in.c, or tw_socket_set_mss did: for
            good, a connect's SYN then makes its MSS word, stack.h connect_plain_below) */
-        st->connect_plain_below = 0;
+        tw_stack_connect_plain_set(st, 0);
     }
     s->lport = lport;
     fresh_wscale_set(s); /* (its buffer and lock as they were) */
@@ -923,9 +925,16 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     /* (the peer hashed last asked once, for both of connect_fresh's uses; the rest of
        the call's tests there, after it) */
     /* (and the trace hook's and the connection limit's tests in one compare, stack.h
-       connect_plain_below, as close's) */
+       connect_plain_below, as close's; against the least of it and the connection
+       table's buckets, htab.h limit_below, so that the same compare says the table is
+       not full: every entry of the table is counted in nconns, so fewer connections
+       than buckets leave no more entries than buckets, and connect_hashed asks nothing
+       of the table's size; lifecycle -3 instr. A stack whose count reaches its table's
+       buckets, the entries about to double them, takes connect_other_peer's steps.) */
     const tw_stack *st = s->st;
-    if (__builtin_expect(addr != st->isn_mid_peer || st->nconns >= st->connect_plain_below, 0)) {
+    assert(tw_htab_count(&st->conns) <= st->nconns &&
+           st->conns.limit == st->connect_plain_below);
+    if (__builtin_expect(addr != st->isn_mid_peer || st->nconns >= st->conns.limit_below, 0)) {
         return connect_other_peer(s, addr, port);
     }
     return connect_fresh(s, addr, port, true, true);
@@ -2243,7 +2252,7 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
         if (rcvbuf <= 65535u) {
             /* (for good: a connect's SYN window is then not taken as the field's largest,
                stack.h connect_plain_below) */
-            s->st->connect_plain_below = 0;
+            tw_stack_connect_plain_set(s->st, 0);
         }
         if (s->flags & TW_F_LISTENER) {
             tw_listener_syn_wnd_set(s, rcvbuf); /* (the next SYN's: tcp_conn.h) */
@@ -2271,7 +2280,7 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
     if (!(s->flags & TW_F_LISTENER) && s->local_mss != tw_conn_mss_for(s->st, 0)) {
         /* (for good: a connect's SYN then makes its MSS word, stack.h
            connect_plain_below) */
-        s->st->connect_plain_below = 0;
+        tw_stack_connect_plain_set(s->st, 0);
     }
     if (s->flags & TW_F_LISTENER) {
         tw_listener_mss_set(s); /* (the next SYN+ACK's: tcp_conn.h) */
