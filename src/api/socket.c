@@ -129,16 +129,58 @@ static bool fresh(const tw_socket *s)
     return never;
 }
 
+/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
+   socket whose send limit may be below one ring block (st->sndbuf_small): the bytes in
+   one test, so that send's usual first write pays no test of the limit. */
+static inline bool send_gate(const tw_stack *st)
+{
+    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1 &&
+                       offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, call_free) + 2 &&
+                       offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, call_free) + 3 &&
+                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, call_free) + 4,
+                   "send gate");
+    /* (call_free, traced, sndbuf_small, copy_narrow, each 0 or 1: the usual send's are
+       1, 0, 0, 0, the word 1 in one compare. A machine without 32-byte moves takes the
+       gate's way too, send_gated, whose first write copies with 16-byte ones; a traced
+       stack too, whose sends then ask the limit: the same outcome, the limit not below
+       a block while sndbuf_small is false) */
+    static const uint8_t bytes[4] = {1, 0, 0, 0};
+    uint32_t w, usual;
+    memcpy(&w, &st->call_free, 4);
+    memcpy(&usual, bytes, 4);
+    return w != usual;
+}
+
+/* tw_socket_open through its gate (send_gate): its refusals, else the object by the
+   stack's pointer (tcp_conn.h tw_conn_open). Out of line. */
+static __attribute__((noinline)) int open_gated(tw_stack *st, tw_socket **out)
+{
+    if (!out || !st->call_free) {
+        return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
+    }
+    return tw_conn_open(st, out);
+}
+
 /* see tcpwave.h */
 int tw_socket_open(tw_stack *st, tw_socket **out)
 {
     if (!st) {
         return TW_ERR_INVAL;
     }
-    if (!out || !st->call_free) {
-        return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
+    /* The guard's test in send's gate word (send_gate): its usual answer also says that
+       the machine has 32-byte moves (copy_narrow clear: AVX2, which conn_wide_on is
+       too), so the object is tw_conn_open_wide's, called by name where the stack's
+       pointer took a load (lifecycle -1 instr); a traced stack, one with sndbuf_small,
+       or one without AVX2 takes the pointer (open_gated), as does a NULL `out`. */
+    if (__builtin_expect(!out || send_gate(st), 0)) {
+        return open_gated(st, out);
     }
+#if TW_COPY_WIDE && TW_CONN_WIDE
+    assert(st->conn_wide_on && st->conn_open == tw_conn_open_wide);
+    return tw_conn_open_wide(st, out);
+#else
     return tw_conn_open(st, out);
+#endif
 }
 
 /* s takes port p (with SO_REUSEADDR when it set it). */
@@ -1328,28 +1370,6 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
     }
     leave(s->st);
     return rc;
-}
-
-/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
-   socket whose send limit may be below one ring block (st->sndbuf_small): the bytes in
-   one test, so that send's usual first write pays no test of the limit. */
-static inline bool send_gate(const tw_stack *st)
-{
-    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1 &&
-                       offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, call_free) + 2 &&
-                       offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, call_free) + 3 &&
-                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, call_free) + 4,
-                   "send gate");
-    /* (call_free, traced, sndbuf_small, copy_narrow, each 0 or 1: the usual send's are
-       1, 0, 0, 0, the word 1 in one compare. A machine without 32-byte moves takes the
-       gate's way too, send_gated, whose first write copies with 16-byte ones; a traced
-       stack too, whose sends then ask the limit: the same outcome, the limit not below
-       a block while sndbuf_small is false) */
-    static const uint8_t bytes[4] = {1, 0, 0, 0};
-    uint32_t w, usual;
-    memcpy(&w, &st->call_free, 4);
-    memcpy(&usual, bytes, 4);
-    return w != usual;
 }
 
 /* tw_socket_send through its gate (send_gate): the guard's refusal, else the send
