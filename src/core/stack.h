@@ -266,11 +266,11 @@ struct tw_stack {
        and store took three. */
     uint64_t conn_tmpl[5][2];
     /* On x86-64 machines with AVX2 (conn_wide_on, set by tw_conn_tmpl_init): a new
-       connection's seven 32-byte runs that hold anything but zeros (tcp_conn.c WIDE_*: its
+       connection's six 32-byte runs that hold anything but zeros (tcp_conn.c WIDE_*: its
        kind, the settings of conn_tmpl, the four deadlines at TW_TIME_NEVER), for
        tw_conn_open_wide, whose 32-byte stores make half the steps of tw_conn_init's
        16-byte ones. */
-    uint64_t conn_wide[7][4];
+    uint64_t conn_wide[6][4];
     bool conn_wide_on;
     /* (here, in a hole: its byte after sndbuf_small is copy_narrow's, and its place after
        tfo_key_backup holds txbuf_syn) */

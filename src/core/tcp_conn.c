@@ -98,20 +98,19 @@ _Static_assert(offsetof(struct tw_socket, iss) == TMPL_FLAGS + 4 &&
                "a child's runs left to its caller");
 
 #if TW_CONN_WIDE
-/* The 32-byte runs of struct tw_socket that st->conn_wide holds (tw_conn_open_wide): the
-   kind and flags; the local MSS; the RTO with the first two deadlines; the last two (a
-   child's, tcp_conn.h); the send buffer's limit (its first 16 bytes: the send ring's
-   counts and the limit); the receive ring's counts with the receive buffer's limit; the
-   last three deadlines up to the send ring's block (tw_conn_open_wide's: the rings'
-   blocks, parked, left out by the runs' bounds). Every other run of a new connection is
+/* The 32-byte runs of struct tw_socket that st->conn_wide holds (tw_conn_open_wide, and
+   the RTO's and the deadlines' a child's, tcp_conn.h): the kind and flags; the local
+   MSS; the RTO with the first two deadlines; the last three up to the send ring's block;
+   the send buffer's limit (its first 16 bytes: the send ring's counts and the limit);
+   the receive ring's counts with the receive buffer's limit. The rings' blocks (parked,
+   tw_conn_rings_kept) lie between runs. Every other run of a new connection is
    zeros. */
 #define WIDE_FLAGS ((size_t)32)
 #define WIDE_MSS ((size_t)96)
 #define WIDE_RTO ((size_t)224)
-#define WIDE_NEVER ((size_t)256)
+#define WIDE_NEVER ((size_t)248)
 #define WIDE_SNDBUF ((size_t)288)
 #define WIDE_RCVBUF ((size_t)312)
-#define WIDE_NEVER_TO_SND ((size_t)248)
 _Static_assert(offsetof(struct tw_socket, rcv_wscale) >= WIDE_FLAGS &&
                    offsetof(struct tw_socket, rcv_wscale) < WIDE_FLAGS + 32 &&
                    offsetof(struct tw_socket, snd_mss) >= WIDE_MSS &&
@@ -181,9 +180,9 @@ void tw_conn_tmpl_init(tw_stack *st)
        sets them for the 16-byte runs, which do not hold them) */
     c.snd_mss = TW_CONN_SND_MSS_FIRST;
     c.rcv_wscale = st->conn_wscale;
-    static const size_t wide[7] = {WIDE_FLAGS, WIDE_MSS,    WIDE_RTO,         WIDE_NEVER,
-                                   WIDE_SNDBUF, WIDE_RCVBUF, WIDE_NEVER_TO_SND};
-    for (size_t i = 0; i < 7; i++) {
+    static const size_t wide[6] = {WIDE_FLAGS, WIDE_MSS, WIDE_RTO, WIDE_NEVER, WIDE_SNDBUF,
+                                   WIDE_RCVBUF};
+    for (size_t i = 0; i < 6; i++) {
         memcpy(st->conn_wide[i], (const uint8_t *)&c + wide[i], 32);
     }
     st->conn_wide_on = __builtin_cpu_supports("avx2");
@@ -199,24 +198,14 @@ void tw_conn_tmpl_init(tw_stack *st)
 
 #if TW_CONN_WIDE
 typedef uint64_t tw_mem_v32 __attribute__((vector_size(32), aligned(1), may_alias));
-typedef int tw_mem_i32x8 __attribute__((vector_size(32)));
 
-_Static_assert(offsetof(struct tw_socket, snd.buf) == WIDE_NEVER_TO_SND + 32 &&
-                   offsetof(struct tw_socket, snd.buf) == WIDE_NEVER + 24 &&
+_Static_assert(offsetof(struct tw_socket, snd.buf) == WIDE_NEVER + 32 &&
                    offsetof(struct tw_socket, rcv.buf) + 8 == WIDE_RCVBUF &&
                    offsetof(struct tw_socket, rcv.buf) == WIDE_SNDBUF + 16 &&
                    offsetof(struct tw_socket, snd.cap) == WIDE_SNDBUF &&
-                   offsetof(struct tw_socket, snd.head) == WIDE_SNDBUF + 4 &&
                    offsetof(struct tw_socket, sndbuf_cap) == WIDE_SNDBUF + 12 &&
-                   offsetof(struct tw_socket, rcv.buf) == WIDE_SNDBUF + 16 &&
-                   offsetof(struct tw_socket, rcv.cap) == WIDE_SNDBUF + 24 &&
-                   offsetof(struct tw_socket, rcv.head) == WIDE_SNDBUF + 28 &&
-                   WIDE_NEVER == 0x100 && WIDE_SNDBUF == 0x120,
-               "tw_conn_keep_mask's lanes: the rings' blocks left out");
-__attribute__((aligned(32))) const uint32_t tw_conn_keep_mask[2][8] = {
-    {~0u, ~0u, ~0u, ~0u, ~0u, ~0u, 0, 0}, /* 256: all but snd.buf */
-    {~0u, ~0u, ~0u, ~0u, 0, 0, ~0u, ~0u}, /* 288: all but rcv.buf */
-};
+                   WIDE_NEVER + 32 <= WIDE_SNDBUF,
+               "the runs' bounds: the rings' blocks left out");
 
 /* tw_conn_init's object (test_tcp_conn.c compares them), each of its 32-byte runs one
    store: of st->conn_wide's, or of zeros, with no 16-byte store of a setting over a
@@ -232,7 +221,7 @@ static inline __attribute__((target("avx2"), always_inline)) void conn_init_wide
                                                                                 tw_socket *c)
 {
     const tw_mem_v32 *t = (const tw_mem_v32 *)(const void *)st->conn_wide;
-    tw_mem_v32 t0 = t[0], t1 = t[1], t2 = t[2], t5 = t[5], t6 = t[6];
+    tw_mem_v32 t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t5 = t[5];
     tw_mem_v16 t4 = *(const tw_mem_v16 *)(const void *)st->conn_wide[4];
     uint8_t *b = (uint8_t *)c;
     const tw_mem_v32 z = {0, 0, 0, 0};
@@ -251,7 +240,7 @@ static inline __attribute__((target("avx2"), always_inline)) void conn_init_wide
     *(tw_mem_v32 *)(void *)(b + WIDE_MSS) = t1;
     *(tw_mem_v32 *)(void *)(b + WIDE_RTO) = t2;
     /* (the rings' blocks kept, parked, tw_conn_rings_kept: between the runs) */
-    *(tw_mem_v32 *)(void *)(b + WIDE_NEVER_TO_SND) = t6;
+    *(tw_mem_v32 *)(void *)(b + WIDE_NEVER) = t3;
     *(tw_mem_v16 *)(void *)(b + WIDE_SNDBUF) = t4;
     *(tw_mem_v32 *)(void *)(b + WIDE_RCVBUF) = t5;
     c->st = st;
