@@ -129,16 +129,58 @@ static bool fresh(const tw_socket *s)
     return never;
 }
 
+/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
+   socket whose send limit may be below one ring block (st->sndbuf_small): the bytes in
+   one test, so that send's usual first write pays no test of the limit. */
+static inline bool send_gate(const tw_stack *st)
+{
+    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1 &&
+                       offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, call_free) + 2 &&
+                       offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, call_free) + 3 &&
+                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, call_free) + 4,
+                   "send gate");
+    /* (call_free, traced, sndbuf_small, copy_narrow, each 0 or 1: the usual send's are
+       1, 0, 0, 0, the word 1 in one compare. A machine without 32-byte moves takes the
+       gate's way too, send_gated, whose first write copies with 16-byte ones; a traced
+       stack too, whose sends then ask the limit: the same outcome, the limit not below
+       a block while sndbuf_small is false) */
+    static const uint8_t bytes[4] = {1, 0, 0, 0};
+    uint32_t w, usual;
+    memcpy(&w, &st->call_free, 4);
+    memcpy(&usual, bytes, 4);
+    return w != usual;
+}
+
+/* tw_socket_open through its gate (send_gate): its refusals, else the object by the
+   stack's pointer (tcp_conn.h tw_conn_open). Out of line. */
+static __attribute__((noinline)) int open_gated(tw_stack *st, tw_socket **out)
+{
+    if (!out || !st->call_free) {
+        return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
+    }
+    return tw_conn_open(st, out);
+}
+
 /* see tcpwave.h */
 int tw_socket_open(tw_stack *st, tw_socket **out)
 {
     if (!st) {
         return TW_ERR_INVAL;
     }
-    if (!out || !st->call_free) {
-        return refuse(st, out ? TW_ERR_BUSY : TW_ERR_INVAL);
+    /* The guard's test in send's gate word (send_gate): its usual answer also says that
+       the machine has 32-byte moves (copy_narrow clear: AVX2, which conn_wide_on is
+       too), so the object is tw_conn_open_wide's, called by name where the stack's
+       pointer took a load (lifecycle -1 instr); a traced stack, one with sndbuf_small,
+       or one without AVX2 takes the pointer (open_gated), as does a NULL `out`. */
+    if (__builtin_expect(!out || send_gate(st), 0)) {
+        return open_gated(st, out);
     }
+#if TW_COPY_WIDE && TW_CONN_WIDE
+    assert(st->conn_wide_on && st->conn_open == tw_conn_open_wide);
+    return tw_conn_open_wide(st, out);
+#else
     return tw_conn_open(st, out);
+#endif
 }
 
 /* s takes port p (with SO_REUSEADDR when it set it). */
@@ -704,8 +746,10 @@ static inline __attribute__((always_inline)) int connect_hashed(tw_socket *s, ui
     assert(st->conns.tag != NULL);
     /* (`plain`: the caller asked the trace hook's test, connect_fresh) */
     assert(!plain || !st->cfg.trace);
-    if (__builtin_expect((!plain && st->cfg.trace != NULL) || tw_htab_full(&st->conns),
-                         0)) {
+    /* (`plain`: nor is the table full, as the caller's compare said: htab.h limit_below,
+       every entry of the table counted in nconns) */
+    assert(!plain || (tw_htab_count(&st->conns) <= st->nconns && !tw_htab_full(&st->conns)));
+    if (__builtin_expect(!plain && (st->cfg.trace != NULL || tw_htab_full(&st->conns)), 0)) {
         return connect_lookup(s, iss, hash);
     }
     /* (the bucket's slot and tag byte kept for the insert, connect_start: the tag's
@@ -787,7 +831,7 @@ static __attribute__((noinline)) bool connect_renew_failed(tw_socket *s)
     if (mss != tw_conn_mss_for(st, 0)) {
         /* (a path MTU lowered it in SYN-SENT, tcp_in.c, or tw_socket_set_mss did: for
            good, a connect's SYN then makes its MSS word, stack.h connect_plain_below) */
-        st->connect_plain_below = 0;
+        tw_stack_connect_plain_set(st, 0);
     }
     s->lport = lport;
     fresh_wscale_set(s); /* (its buffer and lock as they were) */
@@ -923,9 +967,16 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
     /* (the peer hashed last asked once, for both of connect_fresh's uses; the rest of
        the call's tests there, after it) */
     /* (and the trace hook's and the connection limit's tests in one compare, stack.h
-       connect_plain_below, as close's) */
+       connect_plain_below, as close's; against the least of it and the connection
+       table's buckets, htab.h limit_below, so that the same compare says the table is
+       not full: every entry of the table is counted in nconns, so fewer connections
+       than buckets leave no more entries than buckets, and connect_hashed asks nothing
+       of the table's size; lifecycle -3 instr. A stack whose count reaches its table's
+       buckets, the entries about to double them, takes connect_other_peer's steps.) */
     const tw_stack *st = s->st;
-    if (__builtin_expect(addr != st->isn_mid_peer || st->nconns >= st->connect_plain_below, 0)) {
+    assert(tw_htab_count(&st->conns) <= st->nconns &&
+           st->conns.limit == st->connect_plain_below);
+    if (__builtin_expect(addr != st->isn_mid_peer || st->nconns >= st->conns.limit_below, 0)) {
         return connect_other_peer(s, addr, port);
     }
     return connect_fresh(s, addr, port, true, true);
@@ -1319,28 +1370,6 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
     }
     leave(s->st);
     return rc;
-}
-
-/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
-   socket whose send limit may be below one ring block (st->sndbuf_small): the bytes in
-   one test, so that send's usual first write pays no test of the limit. */
-static inline bool send_gate(const tw_stack *st)
-{
-    _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1 &&
-                       offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, call_free) + 2 &&
-                       offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, call_free) + 3 &&
-                       offsetof(tw_stack, addr_net) == offsetof(tw_stack, call_free) + 4,
-                   "send gate");
-    /* (call_free, traced, sndbuf_small, copy_narrow, each 0 or 1: the usual send's are
-       1, 0, 0, 0, the word 1 in one compare. A machine without 32-byte moves takes the
-       gate's way too, send_gated, whose first write copies with 16-byte ones; a traced
-       stack too, whose sends then ask the limit: the same outcome, the limit not below
-       a block while sndbuf_small is false) */
-    static const uint8_t bytes[4] = {1, 0, 0, 0};
-    uint32_t w, usual;
-    memcpy(&w, &st->call_free, 4);
-    memcpy(&usual, bytes, 4);
-    return w != usual;
 }
 
 /* tw_socket_send through its gate (send_gate): the guard's refusal, else the send
@@ -2243,7 +2272,7 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
         if (rcvbuf <= 65535u) {
             /* (for good: a connect's SYN window is then not taken as the field's largest,
                stack.h connect_plain_below) */
-            s->st->connect_plain_below = 0;
+            tw_stack_connect_plain_set(s->st, 0);
         }
         if (s->flags & TW_F_LISTENER) {
             tw_listener_syn_wnd_set(s, rcvbuf); /* (the next SYN's: tcp_conn.h) */
@@ -2271,7 +2300,7 @@ int tw_socket_set_mss(tw_socket *s, uint16_t mss)
     if (!(s->flags & TW_F_LISTENER) && s->local_mss != tw_conn_mss_for(s->st, 0)) {
         /* (for good: a connect's SYN then makes its MSS word, stack.h
            connect_plain_below) */
-        s->st->connect_plain_below = 0;
+        tw_stack_connect_plain_set(s->st, 0);
     }
     if (s->flags & TW_F_LISTENER) {
         tw_listener_mss_set(s); /* (the next SYN+ACK's: tcp_conn.h) */

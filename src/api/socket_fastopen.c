@@ -114,10 +114,10 @@ tw_ssize tw_socket_connect_send(tw_socket *s, uint32_t addr, uint16_t port, cons
        ask syn_opts, stack.h) */
     size_t plain_below = st->connect_plain_below;
     st->syn_opts = (uint8_t)(st->syn_opts | TW_SYN_OPTS_TFO);
-    st->connect_plain_below = 0;
+    tw_stack_connect_plain_set(st, 0);
     int rc = tw_socket_connect(s, addr, port, now);
     st->syn_opts = (uint8_t)(st->syn_opts & ~TW_SYN_OPTS_TFO);
-    st->connect_plain_below = plain_below;
+    tw_stack_connect_plain_set(st, plain_below);
     if (rc != 0) {
         s->snd.len = 0; /* (nothing was sent) */
         o->tfo = 0;

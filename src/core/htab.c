@@ -31,6 +31,7 @@ static int init(tw_htab *h, tw_mem *m, size_t buckets, uint64_t seed, bool tagge
     h->m = m;
     h->min = (uint32_t)n;
     h->fixed = false;
+    h->limit = SIZE_MAX;
     tw_htab_shrink_at_set(h);
     return 0;
 }

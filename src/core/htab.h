@@ -60,6 +60,15 @@ typedef struct tw_htab {
     ptrdiff_t over;
     ptrdiff_t over_max;
     size_t below;
+    /* A bound its owner sets on a count of its own (tw_htab_limit_set: the stack's
+       connect_plain_below, compared with st->nconns), and `limit_below`, the least of it
+       and the buckets, kept with the buckets (tw_htab_shrink_at_set): an owner whose count
+       is at least the table's entries (every entry of st->conns is in st->nconns: a
+       connection hashed is counted, and so is a SYN-queue entry) finds its count under
+       both, and so the table not full (tw_htab_full: more entries than buckets), in one
+       compare (socket.c tw_socket_connect). SIZE_MAX until set. */
+    size_t limit;
+    size_t limit_below;
 } tw_htab;
 
 /* A TIME-WAIT bucket: the chain's first record, and one bit per record in the chain
@@ -138,6 +147,13 @@ static inline void tw_htab_shrink_at_set(tw_htab *h)
     h->below = tw_htab_shrink_at(h);
     h->over = (ptrdiff_t)count - (ptrdiff_t)h->below;
     h->over_max = (ptrdiff_t)h->mask - (ptrdiff_t)h->below;
+    h->limit_below = h->limit <= h->mask ? h->limit : h->mask + 1;
+}
+/* The owner's bound (tw_htab limit) set, limit_below with it. */
+static inline void tw_htab_limit_set(tw_htab *h, size_t limit)
+{
+    h->limit = limit;
+    h->limit_below = limit <= h->mask ? limit : h->mask + 1;
 }
 /* One node more in the table. */
 static inline void tw_htab_counted(tw_htab *h)

@@ -405,6 +405,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         tw_stack_free(st);
         return TW_ERR_NOMEM;
     }
+    tw_stack_connect_plain_set(st, st->connect_plain_below); /* (the table's copy) */
     tw_txbuf_keep_set(st); /* (stack.h TW_TXBUF_TS_AT) */
     st->txbuf_syn = st->txbuf + TW_TXBUF_SYN_AT;
     st->txbuf_ack = st->txbuf + TW_TXBUF_ACK_AT;

@@ -315,7 +315,9 @@ struct tw_stack {
        tw_socket_set_mss, or a socket connecting again with an MSS a path MTU lowered,
        for good: so that builder's MSS word is syn_mssw); fixed at tw_stack_new, but for those calls and a Fast Open connect's own
        call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and back
-       (socket_fastopen.c). */
+       (socket_fastopen.c). Set through tw_stack_connect_plain_set, which keeps it in
+       the connection table too (htab.h limit: connect's one compare, against the least
+       of it and the table's buckets, then also says the table is not full). */
     size_t connect_plain_below;
     /* The clock below which connect's RTO, now + cfg.rto_initial, falls before NEVER's
        last tick (socket.c connect_start: one compare of the clock, where the saturating
@@ -402,6 +404,14 @@ struct tw_stack {
        the fields every packet reads. Aligned: AES-NI reads the keys in place (aes.h). */
     _Alignas(16) tw_aes128 isn_aes;
 };
+
+/* st->connect_plain_below set, and the connection table's copy of it (htab.h limit,
+   which socket.c tw_socket_connect compares st->nconns with). */
+static inline void tw_stack_connect_plain_set(tw_stack *st, size_t below)
+{
+    st->connect_plain_below = below;
+    tw_htab_limit_set(&st->conns, below);
+}
 
 /* ---- time (STYLE 7.5) ---- */
 static inline tw_time tw_time_add(tw_time t, tw_time d)

@@ -98,16 +98,19 @@ _Static_assert(offsetof(struct tw_socket, iss) == TMPL_FLAGS + 4 &&
                "a child's runs left to its caller");
 
 #if TW_CONN_WIDE
-/* The 32-byte runs of struct tw_socket that st->conn_wide holds (tw_conn_open_wide): the
-   kind and flags; the local MSS; the RTO with the first two deadlines; the last two; the
-   send and the receive buffer limits. Every other run of a new connection is zeros, and
-   its size a multiple of 32 bytes but for its last 16. */
+/* The 32-byte runs of struct tw_socket that st->conn_wide holds (tw_conn_open_wide, and
+   the RTO's and the deadlines' a child's, tcp_conn.h): the kind and flags; the local
+   MSS; the RTO with the first two deadlines; the last three up to the send ring's block;
+   the send buffer's limit (its first 16 bytes: the send ring's counts and the limit);
+   the receive ring's counts with the receive buffer's limit. The rings' blocks (parked,
+   tw_conn_rings_kept) lie between runs. Every other run of a new connection is
+   zeros. */
 #define WIDE_FLAGS ((size_t)32)
 #define WIDE_MSS ((size_t)96)
 #define WIDE_RTO ((size_t)224)
-#define WIDE_NEVER ((size_t)256)
+#define WIDE_NEVER ((size_t)248)
 #define WIDE_SNDBUF ((size_t)288)
-#define WIDE_RCVBUF ((size_t)320)
+#define WIDE_RCVBUF ((size_t)312)
 _Static_assert(offsetof(struct tw_socket, rcv_wscale) >= WIDE_FLAGS &&
                    offsetof(struct tw_socket, rcv_wscale) < WIDE_FLAGS + 32 &&
                    offsetof(struct tw_socket, snd_mss) >= WIDE_MSS &&
@@ -123,11 +126,12 @@ _Static_assert(offsetof(struct tw_socket, kind) >= WIDE_FLAGS &&
                    offsetof(struct tw_socket, sndbuf_cap) >= WIDE_SNDBUF &&
                    offsetof(struct tw_socket, sndbuf_cap) + 4 <= WIDE_SNDBUF + 32 &&
                    offsetof(struct tw_socket, rcvbuf_cap) >= WIDE_RCVBUF &&
+                   offsetof(struct tw_socket, sndbuf_cap) + 4 <= WIDE_SNDBUF + 16 &&
                    offsetof(struct tw_socket, rcvbuf_cap) + 4 <= WIDE_RCVBUF + 32 &&
                    offsetof(struct tw_socket, st) < WIDE_RTO &&
                    offsetof(struct tw_socket, id) < WIDE_RTO &&
                    sizeof(struct tw_socket) == 464,
-               "tw_conn_open_wide's runs (its zeros: 0, 64, 128 to 223, 352 to 463)");
+               "tw_conn_open_wide's runs (its zeros: 0, 64, 128 to 223, 344 to 463)");
 #endif
 /* A promoted child's three more runs (TW_CONN_CHILD_PROMOTED): h alone in the first (its
    link and the key), then SND.MAX, SND.WL2, SND.WL1, SND.BUF_SEQ and SND.WND,
@@ -194,21 +198,14 @@ void tw_conn_tmpl_init(tw_stack *st)
 
 #if TW_CONN_WIDE
 typedef uint64_t tw_mem_v32 __attribute__((vector_size(32), aligned(1), may_alias));
-typedef int tw_mem_i32x8 __attribute__((vector_size(32)));
 
-_Static_assert(offsetof(struct tw_socket, snd.buf) == WIDE_NEVER + 24 &&
-                   offsetof(struct tw_socket, snd.cap) == WIDE_SNDBUF &&
-                   offsetof(struct tw_socket, snd.head) == WIDE_SNDBUF + 4 &&
-                   offsetof(struct tw_socket, sndbuf_cap) == WIDE_SNDBUF + 12 &&
+_Static_assert(offsetof(struct tw_socket, snd.buf) == WIDE_NEVER + 32 &&
+                   offsetof(struct tw_socket, rcv.buf) + 8 == WIDE_RCVBUF &&
                    offsetof(struct tw_socket, rcv.buf) == WIDE_SNDBUF + 16 &&
-                   offsetof(struct tw_socket, rcv.cap) == WIDE_SNDBUF + 24 &&
-                   offsetof(struct tw_socket, rcv.head) == WIDE_SNDBUF + 28 &&
-                   WIDE_NEVER == 0x100 && WIDE_SNDBUF == 0x120,
-               "tw_conn_keep_mask's lanes: the rings' blocks left out");
-__attribute__((aligned(32))) const uint32_t tw_conn_keep_mask[2][8] = {
-    {~0u, ~0u, ~0u, ~0u, ~0u, ~0u, 0, 0}, /* 256: all but snd.buf */
-    {~0u, ~0u, ~0u, ~0u, 0, 0, ~0u, ~0u}, /* 288: all but rcv.buf */
-};
+                   offsetof(struct tw_socket, snd.cap) == WIDE_SNDBUF &&
+                   offsetof(struct tw_socket, sndbuf_cap) == WIDE_SNDBUF + 12 &&
+                   WIDE_NEVER + 32 <= WIDE_SNDBUF,
+               "the runs' bounds: the rings' blocks left out");
 
 /* tw_conn_init's object (test_tcp_conn.c compares them), each of its 32-byte runs one
    store: of st->conn_wide's, or of zeros, with no 16-byte store of a setting over a
@@ -216,34 +213,35 @@ __attribute__((aligned(32))) const uint32_t tw_conn_keep_mask[2][8] = {
    instr: the client's open; a passive open's child, made in the middle of tcp_in.c's
    req_promote, measured +10 more for the call). The stack's runs loaded first, so that
    the compiler need not load them again after the stores (it cannot tell the two
-   objects apart). */
+   objects apart). The rings' blocks (parked, tw_conn_rings_kept) lie between runs, which
+   end and start at their bounds, with no masked store (the two masks' loads: lifecycle
+   -2 instr): a 32-byte run ends at snd.buf, the send ring's counts and limit are one
+   16-byte run, and the next 32-byte one starts after rcv.buf, with the zeros after it. */
 static inline __attribute__((target("avx2"), always_inline)) void conn_init_wide(tw_stack *st,
                                                                                 tw_socket *c)
 {
     const tw_mem_v32 *t = (const tw_mem_v32 *)(const void *)st->conn_wide;
-    tw_mem_v32 t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4], t5 = t[5];
+    tw_mem_v32 t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t5 = t[5];
+    tw_mem_v16 t4 = *(const tw_mem_v16 *)(const void *)st->conn_wide[4];
     uint8_t *b = (uint8_t *)c;
     const tw_mem_v32 z = {0, 0, 0, 0};
-    /* (the runs between WIDE_*'s, zeros: _Static_assert above) */
+    /* (the runs between WIDE_*'s, zeros: _Static_assert above; from WIDE_RCVBUF + 32 to
+       the end, four runs, the last two overlapping) */
     *(tw_mem_v32 *)(void *)(b + 0) = z;
     *(tw_mem_v32 *)(void *)(b + 64) = z;
     *(tw_mem_v32 *)(void *)(b + 128) = z;
     *(tw_mem_v32 *)(void *)(b + 160) = z;
     *(tw_mem_v32 *)(void *)(b + 192) = z;
-    *(tw_mem_v32 *)(void *)(b + 352) = z;
-    *(tw_mem_v32 *)(void *)(b + 384) = z;
-    *(tw_mem_v32 *)(void *)(b + 416) = z;
-    *(tw_mem_v32 *)(void *)(b + 432) = z; /* (the last 16 bytes: a 16-byte store of its
-                                               own took a second zeroed register) */
+    *(tw_mem_v32 *)(void *)(b + WIDE_RCVBUF + 32) = z;
+    *(tw_mem_v32 *)(void *)(b + WIDE_RCVBUF + 64) = z;
+    *(tw_mem_v32 *)(void *)(b + WIDE_RCVBUF + 96) = z;
+    *(tw_mem_v32 *)(void *)(b + sizeof(tw_socket) - 32) = z;
     *(tw_mem_v32 *)(void *)(b + WIDE_FLAGS) = t0;
     *(tw_mem_v32 *)(void *)(b + WIDE_MSS) = t1;
     *(tw_mem_v32 *)(void *)(b + WIDE_RTO) = t2;
-    /* (masked: the rings' blocks kept, parked, tw_conn_rings_kept) */
-    const tw_mem_v32 *mk = (const tw_mem_v32 *)(const void *)tw_conn_keep_mask;
-    __builtin_ia32_maskstored256((tw_mem_i32x8 *)(void *)(b + WIDE_NEVER), (tw_mem_i32x8)mk[0],
-                                 (tw_mem_i32x8)t3);
-    __builtin_ia32_maskstored256((tw_mem_i32x8 *)(void *)(b + WIDE_SNDBUF), (tw_mem_i32x8)mk[1],
-                                 (tw_mem_i32x8)t4);
+    /* (the rings' blocks kept, parked, tw_conn_rings_kept: between the runs) */
+    *(tw_mem_v32 *)(void *)(b + WIDE_NEVER) = t3;
+    *(tw_mem_v16 *)(void *)(b + WIDE_SNDBUF) = t4;
     *(tw_mem_v32 *)(void *)(b + WIDE_RCVBUF) = t5;
     c->st = st;
 }

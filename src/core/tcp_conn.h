@@ -669,18 +669,6 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
 #define TW_CONN_WIDE 1
 /* tw_conn_open in full, its object set with 32-byte stores (AVX2: st->conn_wide_on). */
 int tw_conn_open_wide(tw_stack *st, tw_socket **out);
-/* The masks of the masked 32-byte stores (vpmaskmovd, a lane written where its mask's
-   top bit is set) of the runs at 256 (the last two deadlines, the send ring's block)
-   and 288 (the rest of the send ring, its limit, the receive ring but its length):
-   every lane but the rings' blocks, which a listed object keeps, parked
-   (tw_conn_rings_kept).
-   tcp_conn.c checks the layout. Hidden (the library's own, no caller outside it): the
-   child's asm in tcp_in.c then reads each mask at its address from the instruction,
-   where a default symbol's address was loaded first (measured: lifecycle -1 instr). */
-#if defined(__GNUC__)
-__attribute__((visibility("hidden")))
-#endif
-extern const uint32_t tw_conn_keep_mask[2][8];
 #else
 #define TW_CONN_WIDE 0
 #endif
@@ -792,31 +780,36 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
                            TW_CONN_TMPL_SNDBUF == 0x120,
                        "the asm's offsets: zeros to 0xe0, st->conn_wide's runs 2 and 3 (the "
                        "RTO, the deadlines, zeros to 0x120), zeros to the prepared addresses");
-        /* From 0xe0, st->conn_wide's third and fourth runs (tcp_conn.c: the RTO's run,
-           the four deadlines, 16 zeros), as tw_conn_open_wide stores them: two loads
-           where the RTO's run and a run of all ones took three instructions. */
+        /* From 0xe0, st->conn_wide's third and fourth runs (tcp_conn.c: the RTO's run
+           with the first deadlines, then the last three up to snd.buf), as
+           tw_conn_open_wide stores them: two loads where the RTO's run and a run of all
+           ones took three instructions. The rings' blocks (parked, tw_conn_rings_kept)
+           lie between the runs, whose bounds leave them out: the zeros from 0x120 to
+           snd.buf's end as one 16-byte store, then from after rcv.buf, with no masked
+           store (the masks' two loads: lifecycle -1 instr). */
+        _Static_assert(offsetof(struct tw_socket, snd.buf) == 0x118 &&
+                           offsetof(struct tw_socket, rcv.buf) == 0x130,
+                       "the rings' blocks between the runs");
 #define TW_CONN_CHILD_WIDE_TAIL                                                             \
     "vmovdqu %2, %%ymm1\n\t"                                                               \
     "vmovdqu %3, %%ymm2\n\t"                                                               \
-    "vmovdqu %4, %%ymm3\n\t"                                                               \
     "vmovdqu %%ymm1, 0xe0(%1)\n\t"                                                         \
-    "vpmaskmovd %%ymm2, %%ymm3, 0x100(%1)\n\t"                                             \
-    "vmovdqu %5, %%ymm3\n\t"                                                               \
-    "vpmaskmovd %%ymm0, %%ymm3, 0x120(%1)\n\t"                                             \
-    "vmovdqu %%ymm0, 0x140(%1)\n\t"                                                        \
-    "vmovdqu %%ymm0, 0x160(%1)\n\t"                                                        \
-    "vmovdqu %%ymm0, 0x180(%1)\n\t"                                                        \
+    "vmovdqu %%ymm2, 0xf8(%1)\n\t"                                                         \
+    "vmovdqu %%xmm0, 0x120(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x138(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x158(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x178(%1)\n\t"                                                        \
+    "vmovdqu %%ymm0, 0x198(%1)\n\t"                                                        \
     "vmovdqu %%ymm0, 0x1a0(%1)\n\t"                                                        \
     "vzeroupper"
         const tw_conn_wide_run *tail = (const tw_conn_wide_run *)(const void *)st->conn_wide[2];
-/* The zeroing stores given (which differ with what the caller fills), then the tail: one
+        /* The zeroing stores given (which differ with what the caller fills), then the tail: one
    asm statement with the same operands either way. */
 #define TW_CONN_CHILD_WIDE(zeroing)                                                         \
     __asm__("vpxor %%xmm0, %%xmm0, %%xmm0\n\t" zeroing TW_CONN_CHILD_WIDE_TAIL              \
             : "=m"(*(tw_conn_child_bytes *)(void *)c)                                       \
-            : "r"(c), "m"(tail[0]), "m"(tail[1]), "m"(tw_conn_keep_mask[0]),               \
-              "m"(tw_conn_keep_mask[1])                                                     \
-            : "xmm0", "xmm1", "xmm2", "xmm3")
+            : "r"(c), "m"(tail[0]), "m"(tail[1])                                           \
+            : "xmm0", "xmm1", "xmm2")
         if (child == TW_CONN_CHILD_PROMOTED) {
             /* req_promote's runs (h, 0x30 to 0x60; st's is stored below) left out where
                32-byte stores allow: one store from 0x10 zeroes 0x10 to 0x30, none goes
@@ -843,7 +836,7 @@ static inline __attribute__((always_inline)) tw_socket *tw_conn_init_as(tw_stack
 #undef TW_CONN_CHILD_WIDE
 #undef TW_CONN_CHILD_WIDE_TAIL
         if (!listed) {
-            /* (the masked stores left the rings' blocks as they were: a new object's hold
+            /* (the runs left the rings' blocks as they were: a new object's hold
                nothing yet) */
             c->snd.buf = NULL;
             c->rcv.buf = NULL;
