@@ -705,6 +705,10 @@ int tw_conn_open_wide(tw_stack *st, tw_socket **out);
    clear (tcp_in.c req_promote_usual's two copies, st->req_promote_usual). */
 #define TW_CONN_AS_WIDE 4u
 #define TW_CONN_AS_NARROW 8u
+/* Or'ed with the others by a caller that has found the free list not empty
+   (tw_conn_alloc_in: tcp_in.c req_promote_usual's quick copies, whose test of it comes
+   before any step; the list's test then not made twice). */
+#define TW_CONN_AS_LISTED 16u
 #define TW_CONN_LINK_END sizeof(tw_hnode)
 #define TW_CONN_PROMOTED_END (TW_CONN_TMPL_FLAGS + 48)
 /* The last 16 bytes, out_asum and out_addr (tcp_conn.c checks it). */
@@ -956,7 +960,8 @@ tw_socket *tw_conn_alloc_slow(tw_stack *st, uint32_t id);
 static inline __attribute__((always_inline)) tw_socket *tw_conn_alloc_in(tw_stack *st,
                                                                         uint32_t id, unsigned child)
 {
-    if (!st->mem.cache[TW_MC_CONN].head) {
+    assert(!(child & TW_CONN_AS_LISTED) || st->mem.cache[TW_MC_CONN].head);
+    if (!(child & TW_CONN_AS_LISTED) && !st->mem.cache[TW_MC_CONN].head) {
         return tw_conn_alloc_slow(st, id);
     }
     tw_socket *c = tw_mem_take(&st->mem, TW_MC_CONN, sizeof(tw_socket));
