@@ -80,6 +80,9 @@ static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64_ni(const t
        the round keys as memory operands at their offsets from the holder: the half's
        load, a second register's move and unpack, and the keys' address took three
        steps more; lifecycle -3 instr) */
+    /* (`out` early-clobbered, so never the register of `hi`: GCC otherwise gave it that
+       of the second half, rdx at the server's SYN, whose ISN timer's multiply then
+       needed rdx and took a copy out of it first; measured: lifecycle -1 instr) */
     const tw_aes_k *k = (const tw_aes_k *)(const void *)a->rk;
     __asm__("movq %[lo], %[x]\n\t"
             "pinsrq $1, %[hi], %[x]\n\t"
@@ -95,7 +98,7 @@ static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64_ni(const t
             "aesenc %[k9], %[x]\n\t"
             "aesenclast %[k10], %[x]\n\t"
             "movq %[x], %[out]"
-            : [out] "=r"(out), [x] "=&x"(x)
+            : [out] "=&r"(out), [x] "=&x"(x)
             : [lo] "rm"(lo), [hi] "rm"(hi), [k0] "m"(k[0]), [k1] "m"(k[1]), [k2] "m"(k[2]),
               [k3] "m"(k[3]), [k4] "m"(k[4]), [k5] "m"(k[5]), [k6] "m"(k[6]), [k7] "m"(k[7]),
               [k8] "m"(k[8]), [k9] "m"(k[9]), [k10] "m"(k[10]));

@@ -249,6 +249,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     for (size_t i = 0; i < 65536 / TW_LISTEN_LEAF; i++) {
         st->listen[i] = (tw_listen_leaf *)&tw_listen_leaf_none; /* (no listener: stack.h) */
     }
+    st->listen_last_port = UINT32_MAX; /* (no listener cached: stack.h) */
     if (st->mem.reserve) {
         /* Under a memory budget ring blocks are not kept on a free list: a kept block
            is memory no ring could have, and send's usual first write, which takes its
@@ -807,6 +808,10 @@ void tw_port_unlisten(tw_stack *st, uint16_t port)
     tw_listen_leaf **slot = &st->listen[port / TW_LISTEN_LEAF];
     assert(*slot != &tw_listen_leaf_none && (*slot)->s[port % TW_LISTEN_LEAF]);
     (*slot)->s[port % TW_LISTEN_LEAF] = NULL;
+    if (st->listen_last_port == port) {
+        st->listen_last_port = UINT32_MAX; /* (the cached listener: stack.h) */
+        st->listen_last = NULL;
+    }
     if (--(*slot)->n == 0) {
         tw_mem_free(&st->mem, *slot, sizeof(**slot));
         *slot = (tw_listen_leaf *)&tw_listen_leaf_none;

@@ -239,6 +239,13 @@ struct tw_stack {
        leaf with no listener is tw_listen_leaf_none, never NULL: the demux's lookup then
        has no test of the leaf. */
     tw_listen_leaf *listen[65536 / TW_LISTEN_LEAF];
+    /* The listener a SYN last found in listen[] and its port (UINT32_MAX, no port: none),
+       asked first by a SYN's demux (tcp_in.c input_demux_in): a server's SYNs mostly
+       come to one port, whose listener is then one compare away rather than the two
+       loads, the index's steps and the NULL test. Exact: set only with a listener
+       found there, and emptied when its port's listener goes (tw_port_unlisten). */
+    uint32_t listen_last_port;
+    struct tw_socket *listen_last;
     tw_wheel wheel; /* connection and half-open timers (TIME-WAIT: tws's list) */
     struct tw_socket *ack_head; /* connections owing a pure ACK (tw_out_push) */
     struct tw_socket *timer_held; /* its timer is set once its segment is done (tcp_in.c) */

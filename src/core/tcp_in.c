@@ -4748,20 +4748,37 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
         }
     }
     if (!have_floor) {
+        /* The listener a SYN last found, asked first (stack.h listen_last: exact, as
+           it is emptied when its port's listener goes; the empty cache's UINT32_MAX is
+           no port): then one compare and a load, with no NULL test, where the table's
+           lookup took eight steps (measured: lifecycle -4 instr). The destination
+           port from the key (tw_tuple_key's low half), h's read only past the compare:
+           GCC otherwise loaded it first for both ways, with a copy. */
+        if (__builtin_expect((uint16_t)key == st->listen_last_port, 1)) {
+            l = st->listen_last;
+            assert(l != NULL && l == tw_port_listener(st, h->dport));
+            goto listener;
+        }
         /* (stack.h tw_port_listener's steps with the port widened to the index's size
            first: from the 32-bit form GCC worked out the leaf's index with a shift
            more) */
         size_t dp = h->dport;
         l = st->listen[dp / TW_LISTEN_LEAF]->s[dp % TW_LISTEN_LEAF];
         assert(l == tw_port_listener(st, h->dport));
+        if (l) {
+            st->listen_last_port = (uint32_t)dp; /* (the next SYN's first guess) */
+            st->listen_last = l;
+        }
     }
     if (l) {
         assert(h->dport != 0); /* (stack.c tw_port_listen) */
         if (have_floor) {
             in_listen_after_tw(l, s, key, isn_floor);
-        } else {
-            in_listen(st, l, s, h, key, false, 0, may_trace, syn_alone);
+            return;
         }
+    listener: /* (the cached listener's way, which has no floor) */
+        assert(h->dport != 0 && !have_floor);
+        in_listen(st, l, s, h, key, false, 0, may_trace, syn_alone);
         return;
     }
     /* The usual SYN's destination port 0 (`syn_alone`: input_unsummed asked only its

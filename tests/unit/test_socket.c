@@ -52,13 +52,13 @@ static void pump(tw_stack *c, tw_stack *s, tw_time now)
 
 /* One round on the two stacks: a connection from client port `port`, a request and an
    answer of `len` bytes each, the close, at times from `t` on. */
-static void round_trip(tw_stack *c, tw_stack *s, tw_socket *l, uint16_t port, size_t len,
-                       tw_time t)
+static void round_trip_to(tw_stack *c, tw_stack *s, tw_socket *l, uint16_t dport, uint16_t port,
+                          size_t len, tw_time t)
 {
     tw_socket *k = NULL, *a = NULL;
     assert_int_equal(tw_socket_open(c, &k), 0);
     assert_int_equal(tw_socket_bind(k, port), 0);
-    assert_int_equal(tw_socket_connect(k, SRV, 80, t + 1), 0);
+    assert_int_equal(tw_socket_connect(k, SRV, dport, t + 1), 0);
     uint8_t req[128], resp[128], got[256];
     for (size_t i = 0; i < sizeof req; i++) {
         req[i] = (uint8_t)(i * 7 + len + port);
@@ -85,6 +85,12 @@ static void round_trip(tw_stack *c, tw_stack *s, tw_socket *l, uint16_t port, si
     assert_int_equal(tw_socket_recv(a, got, 1, t + 4), 0); /* end of stream */
     assert_int_equal(tw_socket_close(a, t + 4), 0);
     pump(c, s, t + 4);
+}
+
+static void round_trip(tw_stack *c, tw_stack *s, tw_socket *l, uint16_t port, size_t len,
+                       tw_time t)
+{
+    round_trip_to(c, s, l, 80, port, len, t);
 }
 
 /* Lifecycles with a request and an answer of `len` bytes each, copy_narrow as `narrow` on
@@ -132,10 +138,57 @@ static void test_small_copies(void **state)
     }
 }
 
+/* The listener a SYN last found (stack.h listen_last, tcp_in.c input_demux_in): SYNs to
+   two ports in turn, each taken by its own listener; a listener closed and another made
+   on its port takes the next SYN (the cache emptied with the port's listener: with a
+   stale one, accept on the new one would find nothing, and ASan the freed one read). */
+static void test_listener_cache(void **state)
+{
+    (void)state;
+    tw_config cfg;
+    tw_stack *c = NULL, *s = NULL;
+    to_srv.n = to_cli.n = 0;
+    tw_config_init(&cfg);
+    cfg.addr = CLI;
+    tw_netdev dc = {.transmit = tx_queue, .ud = &to_srv, .mtu = 1500};
+    assert_int_equal(tw_stack_new(&c, &cfg, &dc, 1), 0);
+    cfg.addr = SRV;
+    tw_netdev ds = {.transmit = tx_queue, .ud = &to_cli, .mtu = 1500};
+    assert_int_equal(tw_stack_new(&s, &cfg, &ds, 1), 0);
+    tw_socket *l80 = NULL, *l81 = NULL;
+    assert_int_equal(tw_socket_open(s, &l80), 0);
+    assert_int_equal(tw_socket_bind(l80, 80), 0);
+    assert_int_equal(tw_socket_listen(l80, 8, 1), 0);
+    assert_int_equal(tw_socket_open(s, &l81), 0);
+    assert_int_equal(tw_socket_bind(l81, 81), 0);
+    assert_int_equal(tw_socket_listen(l81, 8, 1), 0);
+    uint16_t port = 40000;
+    tw_time t = 0;
+    for (unsigned r = 0; r < 2; r++, t += 10) {
+        round_trip_to(c, s, l80, 80, port++, 64, t);
+        round_trip_to(c, s, l81, 81, port++, 64, t + 5);
+    }
+    round_trip_to(c, s, l81, 81, port++, 64, t);
+    t += 10;
+    round_trip_to(c, s, l81, 81, port++, 64, t); /* (81 cached) */
+    t += 10;
+    assert_int_equal(tw_socket_close(l81, t), 0);
+    assert_int_equal(tw_socket_open(s, &l81), 0);
+    assert_int_equal(tw_socket_bind(l81, 81), 0);
+    assert_int_equal(tw_socket_listen(l81, 8, 1), 0);
+    round_trip_to(c, s, l81, 81, port++, 64, t + 1);
+    round_trip_to(c, s, l80, 80, port++, 64, t + 5);
+    assert_int_equal(tw_socket_close(l80, t + 9), 0);
+    assert_int_equal(tw_socket_close(l81, t + 9), 0);
+    tw_stack_free(c);
+    tw_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_copies),
+        cmocka_unit_test(test_listener_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
