@@ -581,8 +581,18 @@ static inline __attribute__((always_inline)) int out_syn_all(
        stored once, with the sum (below). */
     /* (past the words st->txbuf keeps for the segments with timestamps: stack.h
        TW_TXBUF_TS_AT) */
-    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
-    uint8_t *pkt = st->txbuf_syn;
+    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT &&
+           st->txbuf_synack == st->txbuf + TW_TXBUF_SYNACK_AT);
+    /* (a SYN+ACK in a place of its own, stack.h TW_TXBUF_SYNACK_AT: the SYN's keeps
+       connect's usual SYN's words, `usual` below) */
+    uint8_t *pkt = r ? st->txbuf_synack : st->txbuf_syn;
+    /* connect's usual first SYN (mss_st: the window 65,535, the stack's MSS): its
+       acknowledgment number, data offset, flags and window, and its MSS word, lie in
+       the SYN's place already (stack.h tw_syn_usual_set), neither made nor stored; any
+       other SYN writes its own and puts those back after its netdev call (lifecycle
+       -4 instr) */
+    bool usual = !r && mss_st && !retrans;
+    assert(!usual || win == 65535u);
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
     uint64_t key = r ? r->h.key : c->h.key;
@@ -596,10 +606,12 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(peer == (uint32_t)(key >> 32));
     if (__builtin_expect(peer != st->syn_peer, 0)) {
         tw_syn_memo_set(st, peer);
-        /* (the addresses and the IPv4 header's third word as the packet keeps them:
-           stack.h TW_TXBUF_SYN_AT) */
-        memcpy(pkt + 12, st->syn_addr, 8);
-        memcpy(pkt + 8, &st->syn_ipw, 4);
+        /* (the addresses and the IPv4 header's third word as the packet keeps them, in
+           both places: stack.h TW_TXBUF_SYN_AT, TW_TXBUF_SYNACK_AT) */
+        memcpy(st->txbuf_syn + 12, st->syn_addr, 8);
+        memcpy(st->txbuf_syn + 8, &st->syn_ipw, 4);
+        memcpy(st->txbuf_synack + 12, st->syn_addr, 8);
+        memcpy(st->txbuf_synack + 8, &st->syn_ipw, 4);
     }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
@@ -617,7 +629,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
     } else {
         h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
     }
-    memcpy(tcp + 8, &h23, 8);
+    assert(!usual || memcmp(tcp + 8, &h23, 8) == 0);
+    if (!usual) {
+        memcpy(tcp + 8, &h23, 8);
+    }
     /* (the word's bytes first in memory on either byte order, and as a 64-bit value
        with no zero extension of its own for the sum below: a 32-bit one took a move;
        on a little-endian host one bswap of the 32-bit register, be32_wide, where the
@@ -632,7 +647,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
                                                             : (uint64_t)*kw << 32)
                   : tw_cksum_little_endian() ? be32_wide(mssw)
                                              : tw_be64((uint64_t)mssw << 32);
-    memcpy(tcp + 20, &n5, 4);
+    assert(!usual || memcmp(tcp + 20, &n5, 4) == 0);
+    if (!usual) {
+        memcpy(tcp + 20, &n5, 4);
+    }
     uint32_t n6 = tw_be32(0x0402080au);
     /* (it lies there already: stack.h TW_TXBUF_SYN_AT) */
     assert(memcmp(tcp + 24, &n6, 4) == 0);
@@ -706,12 +724,21 @@ static inline __attribute__((always_inline)) int out_syn_all(
        the option words' last 8 bytes then added last, never all ones, as the NOP's
        byte among them is 1) */
     assert(st->syn_psum == addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+    /* (usual: the words kept read from the packet, the MSS word with the option word
+       after it as one 8-byte word, and the timestamps' from their register, whose TSecr,
+       0 in a SYN, the last word's first half is too: the same sum, RFC 1071 2(B)) */
+    assert(!usual || (memcmp(tcp + 32, "\0\0\0\0", 4) == 0 &&
+                      memcmp(tcp + 40, "\0\0\0\0", 4) == 0));
     uint64_t sum =
         r ? tw_cksum_add64x4_then_last(st->syn_psum, h01, h23, n5, tw_cksum_load64(tcp + 24),
                                        tw_cksum_load64(tcp + 32))
-          : tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
-                                  tw_cksum_load64(tcp + 32),
-                                  tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+        : usual ? tw_cksum_add64x5_last(addr_sum, h01, tw_cksum_load64(tcp + 8),
+                                        tw_cksum_load64(tcp + 20), h78,
+                                        tw_cksum_load64(tcp + 32),
+                                        tw_cksum_be16_native(TW_IPPROTO_TCP + 40))
+                : tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                                        tw_cksum_load64(tcp + 32),
+                                        tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     if (__builtin_constant_p(retrans) && !retrans) {
@@ -724,6 +751,9 @@ static inline __attribute__((always_inline)) int out_syn_all(
         int rc = st->plain_xmit(pkt, TW_IPV4_HDR_LEN + 40, st->plain_ud);
         if (r) {
             return rc;
+        }
+        if (!usual) {
+            tw_syn_usual_set(st); /* (its words put back: `usual`, above) */
         }
         if (__builtin_expect(rc != 0, 0)) {
             tw_count(st, TW_CNT_TX_DROPPED);
@@ -739,6 +769,9 @@ static inline __attribute__((always_inline)) int out_syn_all(
         trace_syn_all_send(st, c, r, pkt, retrans);
     } else {
         tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
+    }
+    if (!r && !usual) {
+        tw_syn_usual_set(st); /* (as above) */
     }
     return 0;
 }
@@ -1202,9 +1235,9 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
                             c->rcv_nxt, WIN_GIVEN);
         }
         /* (copied into st->txbuf: a datagram that reached the ACK place's or the SYN
-           builder's words, an MTU over 65,408 bytes, puts them back, stack.h
-           TW_TXBUF_ACK_AT) */
-        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_ACK_AT, 0)) {
+           builder's words, an MTU over 65,344 bytes, puts them back, stack.h
+           TW_TXBUF_KEPT_AT) */
+        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_KEPT_AT, 0)) {
             tw_txbuf_keep_set(c->st);
         }
     }
