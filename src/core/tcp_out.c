@@ -2601,8 +2601,14 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
                                                                  bool fin_q, bool in_flight,
                                                                  bool fresh, bool plain,
                                                                  bool at_buf, bool front,
-                                                                 bool front_dack)
+                                                                 bool front_dack, bool sml)
 {
+    /* (sml: SND.SML not set by the caller, SYN-SENT's usual SYN+ACK (tcp_in.c
+       established_from_syn_ka's copy without keepalive): set here in both cases of the
+       segment's size, rather than to SND.UNA there first and again here for a short
+       segment; a segment this copy leaves to push_segs has it set before, push_now_in_as;
+       lifecycle -1 instr) */
+    assert(!sml || fresh);
     uint32_t most = c->snd_mss;
     if (avail > most) {
         return false; /* more than one segment (or the FIN already sent) */
@@ -2653,7 +2659,9 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
        snd_una is snd_max, which the end of the last short segment never passes, so
        it cannot hold the segment (a request or a response: one test, not four). */
-    assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+    /* (sml: not set yet, nothing in flight either) */
+    assert(sml || in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+    assert(!sml || !in_flight);
     /* (front: send's first push with a delayed-ACK timer running, which the segment's
        ACK stops, out of line, push_last_front_dack, before any of its steps: this copy
        then makes no call before the netdev's, and keeps nothing of the segment's in a
@@ -2698,6 +2706,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
            where avail < most is tested already rather than in push_last_sent (nothing
            reads it in between) */
         c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    } else if (sml) {
+        c->snd_sml = c->snd_una; /* (tw_cc_init_una_ka's value: no short segment sent) */
     }
     /* (at_buf: SND.NXT is SND.BUF, push_last_as) */
     uint32_t off = at_buf ? 0 : (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
@@ -2715,7 +2725,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
                                                                bool fresh, bool at_buf,
-                                                               bool front, bool front_dack)
+                                                               bool front, bool front_dack,
+                                                               bool sml)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2811,17 +2822,17 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
         return push_last_data(st, c, end, avail, true, in_flight, fresh, plain, at_buf,
-                              front, front_dack);
+                              front, front_dack, sml);
     }
     return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front,
-                          front_dack);
+                          front_dack, sml);
 }
 
 /* push_last_as for send's first push (tw_out_send_first_push_leave) when a delayed-ACK
    timer runs: its copy that stops it (ack_carried), out of line. */
 static __attribute__((noinline, cold)) bool push_last_front_dack(tw_socket *c)
 {
-    return push_last_as(c, true, false, true, true, true);
+    return push_last_as(c, true, false, true, true, true, false);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2882,7 +2893,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
        never): neither asked again */
     assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
-    if (push_last_as(c, flags_asked, held, at_buf, front, false)) {
+    if (push_last_as(c, flags_asked, held, at_buf, front, false, held_wheel)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
@@ -2935,6 +2946,9 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
             }
         }
     } else {
+        if (held_wheel) {
+            c->snd_sml = c->snd_una; /* (push_last_data's `sml`: not set by the caller) */
+        }
         push_segs(c, ~0u, false);
         push_tail(c);
         if (held_wheel) {
