@@ -625,7 +625,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
         assert(win == mc->syn_wnd &&
                mc->synack_h23 == tw_be64(w3) &&
                (uint64_t)tw_be32(r->irs + 1) == tw_be64((uint64_t)(r->irs + 1) << 32));
-        h23 = (uint64_t)tw_be32(r->irs + 1) | mc->synack_h23;
+        /* (be32_wide: GCC zero-extended its own swap's result with a move) */
+        h23 = be32_wide(r->irs + 1) | mc->synack_h23;
     } else {
         h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
     }
@@ -730,7 +731,8 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(!usual || (memcmp(tcp + 32, "\0\0\0\0", 4) == 0 &&
                       memcmp(tcp + 40, "\0\0\0\0", 4) == 0));
     uint64_t sum =
-        r ? tw_cksum_add64x4_then_last(st->syn_psum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+        r ? tw_cksum_add64x4_then_last(st->syn_psum, h01, tw_cksum_load64(tcp + 8), n5,
+                                       tw_cksum_load64(tcp + 24),
                                        tw_cksum_load64(tcp + 32))
         : usual ? tw_cksum_add64x5_last(addr_sum, h01, tw_cksum_load64(tcp + 8),
                                         tw_cksum_load64(tcp + 20), h78,
