@@ -1146,6 +1146,15 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
            them on the stack across the copy's jump, cksum.h) */
         sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + pos, len, addr_sum,
                                         pkt, TW_IPV4_HDR_LEN + 8, TW_IPV4_HDR_LEN + 24, sum);
+    } else if (__builtin_constant_p(len) && len == 0 && ack_area) {
+        /* (the ACK place's: the address sum read again, from memory, as the chain's
+           middle word, after the stores, and the timestamps' word as its start: loaded
+           before into the register the chain starts from, it was copied to another
+           one, lifecycle -7 instr) */
+        uint64_t asum2;
+        memcpy(&asum2, &c->out_asum, 8);
+        assert(asum2 == addr_sum);
+        sum = tw_cksum_add64x3_last(h67, h23, asum2, sum);
     } else if (__builtin_constant_p(len) && len == 0) {
         sum = ts ? tw_cksum_add64x3_last(addr_sum, h23, h67, sum)
                  : tw_cksum_add64x2_last(addr_sum, h23, sum);
