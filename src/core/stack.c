@@ -179,7 +179,7 @@ static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
     ip_cksum_adjust(pkt + 10, w0, n0);
     ip_cksum_adjust(pkt + 10, w4, n4);
     int rc = st->ipf_tx(pkt, len, st->ipf_ud);
-    if (pkt == st->txbuf_syn || pkt == st->txbuf_ack) {
+    if (pkt == st->txbuf_syn || pkt == st->txbuf_ack || pkt == st->txbuf_synack) {
         /* (kept for the next SYN, or FIN or pure ACK: stack.h TW_TXBUF_SYN_AT,
            TW_TXBUF_ACK_AT) */
         tw_put16(pkt, w0);
@@ -410,6 +410,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     tw_txbuf_keep_set(st); /* (stack.h TW_TXBUF_TS_AT) */
     st->txbuf_syn = st->txbuf + TW_TXBUF_SYN_AT;
     st->txbuf_ack = st->txbuf + TW_TXBUF_ACK_AT;
+    st->txbuf_synack = st->txbuf + TW_TXBUF_SYNACK_AT;
     *out = st;
     return 0;
 }

@@ -66,8 +66,8 @@ typedef struct tw_listen_leaf {
    field a wrapper may change) is written each time. Every other writer of the buffer leaves
    them so or puts them back after its netdev call (tw_txbuf_keep_set,
    tw_txbuf_keep_ts_set): ICMP's, the general builder's (send_words), one without
-   timestamps with a payload, and a segment copied whole that reaches the SYN's place
-   (a datagram over 65,472 bytes: an MTU that large). */
+   timestamps with a payload, and a segment copied whole that reaches the SYN+ACK's place
+   (a datagram over 65,344 bytes: an MTU that large). */
 #define TW_TXBUF_TS_AT 40u
 #define TW_TXBUF_SYN_AT (TW_TXBUF_SIZE - 64u)
 /* The 64 bytes before TW_TXBUF_SYN_AT: the ACK place, where a connection's segment with
@@ -80,6 +80,19 @@ typedef struct tw_listen_leaf {
    data ECT (ecn.c conn_marks); a datagram copied whole that reaches it puts it back
    (tw_txbuf_keep_set, which forgets the addresses). */
 #define TW_TXBUF_ACK_AT (TW_TXBUF_SYN_AT - 64u)
+/* The 64 bytes before TW_TXBUF_ACK_AT: the SYN+ACK's place, apart from the SYN's, so that
+   the SYN's place also keeps the words of connect's usual SYN that are the same for every
+   one of a stack (tcp_out.c out_syn_all: the acknowledgment number 0, the data offset,
+   flags and window 65,535; the stack's MSS option word, syn_mssw), which a SYN+ACK's
+   words would overwrite. A SYN of another kind (a retransmission, another window or
+   MSS) writes them and puts them back after its netdev call. Both places keep the IPv4
+   header of the SYN memo's peer (syn_addr, syn_ipw: both written with the memo) and the
+   options' constant bytes, as above; the last 4 bytes of the SYN's place, after its
+   60-byte datagram, stay 0, for its sum's last 8-byte word. */
+#define TW_TXBUF_SYNACK_AT (TW_TXBUF_ACK_AT - 64u)
+/* The first byte of st->txbuf kept from one packet to the next: a datagram copied whole
+   that reaches it puts the kept words back (tw_txbuf_keep_set). */
+#define TW_TXBUF_KEPT_AT TW_TXBUF_SYNACK_AT
 #define TW_ICMP_BURST 50u /* ICMP errors sent back to back at most (icmp.c) */
 
 /* Destinations whose learnt path MTU the stack keeps (tw_stack.pmtu), and for how long. */
@@ -155,6 +168,8 @@ struct tw_stack {
        emit_plain_body): the same, so that its builder neither adds an offset to
        txbuf_syn nor keeps two registers for the one place (lifecycle -3 instr) */
     uint8_t *txbuf_ack;
+    /* txbuf + TW_TXBUF_SYNACK_AT, where a SYN+ACK is built (tcp_out.c out_syn_all) */
+    uint8_t *txbuf_synack;
     struct tw_tfo_cache *tfo_cache; /* client cookies by server address, made on first use */
     /* The ISN block's first half (isn_aes, below) for the last peer hashed,
        isn_mid_peer: the next connection is most often with the same host, and our
@@ -556,7 +571,7 @@ static inline void tw_stack_transmit(tw_stack *st, const uint8_t *pkt, size_t le
 }
 
 /* Put back the words st->txbuf keeps (TW_TXBUF_TS_AT) for the segments with timestamps:
-   after the netdev call of a writer whose packet lies over them but not past 65,472
+   after the netdev call of a writer whose packet lies over them but not past 65,344
    bytes. As tcp_out.c's builders write them (identification 0 and DF, RFC 6864 4:
    TW_IPV4_ATOMIC_ID; NOP, NOP, timestamp kind 8 and length 10, RFC 7323 3). */
 static inline void tw_txbuf_keep_ts_set(tw_stack *st)
@@ -565,6 +580,17 @@ static inline void tw_txbuf_keep_ts_set(tw_stack *st)
     static const uint8_t h5[4] = {0x01, 0x01, 0x08, 0x0a};
     __builtin_memcpy(st->txbuf + 4, n1, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_TS_AT, h5, 4);
+}
+
+/* Put back the words of connect's usual SYN that the SYN's place keeps (TW_TXBUF_SYNACK_AT's
+   comment): the acknowledgment number 0 with the data offset 10 (a 40-byte header), SYN
+   alone and the window 65,535 (RFC 7323 2.2: unscaled), as tcp_out.c out_syn_all makes
+   them for connect's usual SYN; the stack's MSS option word (syn_mssw, set before). */
+static inline void tw_syn_usual_set(tw_stack *st)
+{
+    static const uint8_t h23[8] = {0, 0, 0, 0, 0xa0, 0x02, 0xff, 0xff};
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 8, h23, 8);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 20, &st->syn_mssw, 4);
 }
 
 /* Put back all the words st->txbuf keeps, the ACK place's and the SYN builder's too (at
@@ -592,12 +618,20 @@ static inline void tw_txbuf_keep_set(tw_stack *st)
     __builtin_memcpy(st->txbuf + TW_TXBUF_ACK_AT + 4, n1, 4);
     __builtin_memcpy(st->txbuf + TW_TXBUF_ACK_AT + TW_TXBUF_TS_AT, h5, 4);
     st->ack_addr[0] = st->ack_addr[1] = 0;
-    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT, n0, 4);
-    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 4, n1, 4);
-    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 8, &st->syn_ipw, 4);
-    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 12, st->syn_addr, 8);
-    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 24, o24, 4);
-    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 20 + 36, o36, 3);
+    static const uint8_t z4[4] = {0, 0, 0, 0};
+    /* (the SYN's place, then the SYN+ACK's: TW_TXBUF_SYNACK_AT) */
+    for (int i = 0; i < 2; i++) {
+        uint8_t *at = st->txbuf + (i ? TW_TXBUF_SYNACK_AT : TW_TXBUF_SYN_AT);
+        __builtin_memcpy(at, n0, 4);
+        __builtin_memcpy(at + 4, n1, 4);
+        __builtin_memcpy(at + 8, &st->syn_ipw, 4);
+        __builtin_memcpy(at + 12, st->syn_addr, 8);
+        __builtin_memcpy(at + 20 + 24, o24, 4);
+        __builtin_memcpy(at + 20 + 36, o36, 3);
+    }
+    /* (connect's usual SYN's words, TW_TXBUF_SYNACK_AT's comment: tw_syn_usual_set) */
+    tw_syn_usual_set(st);
+    __builtin_memcpy(st->txbuf + TW_TXBUF_SYN_AT + 60, z4, 4);
 }
 
 /* Port table. tw_port_get: NULL when the port's leaf is absent, else the port's entry,

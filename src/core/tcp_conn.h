@@ -2182,9 +2182,12 @@ static inline int tw_conn_timeout_err(const tw_socket *c)
 /* (`may_ka` false, a constant: the caller knows c has no keepalive, TW_F_KEEPALIVE
    clear, and the test is left out; `ca_open` true: the caller knows c is Open already,
    as a child is, and the store is left out) */
+/* (`sml` false: the caller sets SND.SML itself, SYN-SENT's usual SYN+ACK, tcp_in.c
+   in_syn_sent: in the push that follows, tcp_out.c push_last_data, or before it) */
 static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st, tw_socket *c,
                                                                     bool child, tw_seq una,
-                                                                    bool may_ka, bool ca_open)
+                                                                    bool may_ka, bool ca_open,
+                                                                    bool sml)
 {
     assert(c->st == st); /* (given apart by its caller, which has it in a register) */
     assert(may_ka || !(c->flags & TW_F_KEEPALIVE));
@@ -2198,7 +2201,9 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
     }
     c->recover = una;
     c->high_rxt = una;
-    c->snd_sml = una;
+    if (sml) {
+        c->snd_sml = una;
+    }
     /* like Linux: ACK the first segments at once (slow start); a child's count is set by
        its caller, which knows whether the segment making it carries text (third_ack) */
     if (!child) {
@@ -2223,7 +2228,7 @@ static inline __attribute__((always_inline)) void tw_cc_init_una_ka(tw_stack *st
 
 static inline void tw_cc_init_una(tw_stack *st, tw_socket *c, bool child, tw_seq una)
 {
-    tw_cc_init_una_ka(st, c, child, una, true, false);
+    tw_cc_init_una_ka(st, c, child, una, true, false, true);
 }
 
 static inline void tw_cc_init(tw_stack *st, tw_socket *c, bool child)

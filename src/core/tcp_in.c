@@ -1503,7 +1503,8 @@ established_from_syn_ka_as(tw_stack *st, tw_socket *c, bool may_fin, bool may_tr
         syn_rto_fallback(st, c);
     }
     assert(may_ka || !(c->flags & TW_F_EXTRAS));
-    tw_cc_init_una_ka(st, c, child, una, may_ka, !may_ka);
+    /* (!may_ka: SYN-SENT's usual copy, whose caller sets SND.SML, in_syn_sent) */
+    tw_cc_init_una_ka(st, c, child, una, may_ka, !may_ka, may_ka);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -1835,6 +1836,9 @@ static inline __attribute__((always_inline)) bool syn_sent_accept(tw_stack *st, 
                 syn_sent_notify(st, c);
                 return true;
             }
+            /* (tw_cc_init_una_ka's SND.SML, left by this copy to the push above, which
+               sets it: tcp_out.c push_last_data's `sml`) */
+            c->snd_sml = ack;
             if (c->snd.len != 0) {
                 tw_out_push_now_held_data(c); /* (the wheel set below, unconditionally) */
             } else {

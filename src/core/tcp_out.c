@@ -581,8 +581,18 @@ static inline __attribute__((always_inline)) int out_syn_all(
        stored once, with the sum (below). */
     /* (past the words st->txbuf keeps for the segments with timestamps: stack.h
        TW_TXBUF_TS_AT) */
-    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT);
-    uint8_t *pkt = st->txbuf_syn;
+    assert(st->txbuf_syn == st->txbuf + TW_TXBUF_SYN_AT &&
+           st->txbuf_synack == st->txbuf + TW_TXBUF_SYNACK_AT);
+    /* (a SYN+ACK in a place of its own, stack.h TW_TXBUF_SYNACK_AT: the SYN's keeps
+       connect's usual SYN's words, `usual` below) */
+    uint8_t *pkt = r ? st->txbuf_synack : st->txbuf_syn;
+    /* connect's usual first SYN (mss_st: the window 65,535, the stack's MSS): its
+       acknowledgment number, data offset, flags and window, and its MSS word, lie in
+       the SYN's place already (stack.h tw_syn_usual_set), neither made nor stored; any
+       other SYN writes its own and puts those back after its netdev call (lifecycle
+       -4 instr) */
+    bool usual = !r && mss_st && !retrans;
+    assert(!usual || win == 65535u);
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
     uint64_t key = r ? r->h.key : c->h.key;
@@ -596,10 +606,12 @@ static inline __attribute__((always_inline)) int out_syn_all(
     assert(peer == (uint32_t)(key >> 32));
     if (__builtin_expect(peer != st->syn_peer, 0)) {
         tw_syn_memo_set(st, peer);
-        /* (the addresses and the IPv4 header's third word as the packet keeps them:
-           stack.h TW_TXBUF_SYN_AT) */
-        memcpy(pkt + 12, st->syn_addr, 8);
-        memcpy(pkt + 8, &st->syn_ipw, 4);
+        /* (the addresses and the IPv4 header's third word as the packet keeps them, in
+           both places: stack.h TW_TXBUF_SYN_AT, TW_TXBUF_SYNACK_AT) */
+        memcpy(st->txbuf_syn + 12, st->syn_addr, 8);
+        memcpy(st->txbuf_syn + 8, &st->syn_ipw, 4);
+        memcpy(st->txbuf_synack + 12, st->syn_addr, 8);
+        memcpy(st->txbuf_synack + 8, &st->syn_ipw, 4);
     }
     uint32_t pk = (uint32_t)key;
     uint64_t h01 = tw_be64((uint64_t)(pk << 16 | pk >> 16) << 32 | (r ? r->iss : c->iss.v));
@@ -613,11 +625,15 @@ static inline __attribute__((always_inline)) int out_syn_all(
         assert(win == mc->syn_wnd &&
                mc->synack_h23 == tw_be64(w3) &&
                (uint64_t)tw_be32(r->irs + 1) == tw_be64((uint64_t)(r->irs + 1) << 32));
-        h23 = (uint64_t)tw_be32(r->irs + 1) | mc->synack_h23;
+        /* (be32_wide: GCC zero-extended its own swap's result with a move) */
+        h23 = be32_wide(r->irs + 1) | mc->synack_h23;
     } else {
         h23 = tw_be64((uint64_t)(r ? r->irs + 1 : 0) << 32 | w3);
     }
-    memcpy(tcp + 8, &h23, 8);
+    assert(!usual || memcmp(tcp + 8, &h23, 8) == 0);
+    if (!usual) {
+        memcpy(tcp + 8, &h23, 8);
+    }
     /* (the word's bytes first in memory on either byte order, and as a 64-bit value
        with no zero extension of its own for the sum below: a 32-bit one took a move;
        on a little-endian host one bswap of the 32-bit register, be32_wide, where the
@@ -632,7 +648,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
                                                             : (uint64_t)*kw << 32)
                   : tw_cksum_little_endian() ? be32_wide(mssw)
                                              : tw_be64((uint64_t)mssw << 32);
-    memcpy(tcp + 20, &n5, 4);
+    assert(!usual || memcmp(tcp + 20, &n5, 4) == 0);
+    if (!usual) {
+        memcpy(tcp + 20, &n5, 4);
+    }
     uint32_t n6 = tw_be32(0x0402080au);
     /* (it lies there already: stack.h TW_TXBUF_SYN_AT) */
     assert(memcmp(tcp + 24, &n6, 4) == 0);
@@ -706,12 +725,22 @@ static inline __attribute__((always_inline)) int out_syn_all(
        the option words' last 8 bytes then added last, never all ones, as the NOP's
        byte among them is 1) */
     assert(st->syn_psum == addr_sum + tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+    /* (usual: the words kept read from the packet, the MSS word with the option word
+       after it as one 8-byte word, and the timestamps' from their register, whose TSecr,
+       0 in a SYN, the last word's first half is too: the same sum, RFC 1071 2(B)) */
+    assert(!usual || (memcmp(tcp + 32, "\0\0\0\0", 4) == 0 &&
+                      memcmp(tcp + 40, "\0\0\0\0", 4) == 0));
     uint64_t sum =
-        r ? tw_cksum_add64x4_then_last(st->syn_psum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+        r ? tw_cksum_add64x4_then_last(st->syn_psum, h01, tw_cksum_load64(tcp + 8), n5,
+                                       tw_cksum_load64(tcp + 24),
                                        tw_cksum_load64(tcp + 32))
-          : tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
-                                  tw_cksum_load64(tcp + 32),
-                                  tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
+        : usual ? tw_cksum_add64x5_last(addr_sum, h01, tw_cksum_load64(tcp + 8),
+                                        tw_cksum_load64(tcp + 20), h78,
+                                        tw_cksum_load64(tcp + 32),
+                                        tw_cksum_be16_native(TW_IPPROTO_TCP + 40))
+                : tw_cksum_add64x5_last(addr_sum, h01, h23, n5, tw_cksum_load64(tcp + 24),
+                                        tw_cksum_load64(tcp + 32),
+                                        tw_cksum_be16_native(TW_IPPROTO_TCP + 40));
     uint32_t ck = tw_cksum_native_word16(tw_cksum_fin64(sum), 0);
     memcpy(tcp + 16, &ck, 4);
     if (__builtin_constant_p(retrans) && !retrans) {
@@ -724,6 +753,9 @@ static inline __attribute__((always_inline)) int out_syn_all(
         int rc = st->plain_xmit(pkt, TW_IPV4_HDR_LEN + 40, st->plain_ud);
         if (r) {
             return rc;
+        }
+        if (!usual) {
+            tw_syn_usual_set(st); /* (its words put back: `usual`, above) */
         }
         if (__builtin_expect(rc != 0, 0)) {
             tw_count(st, TW_CNT_TX_DROPPED);
@@ -739,6 +771,9 @@ static inline __attribute__((always_inline)) int out_syn_all(
         trace_syn_all_send(st, c, r, pkt, retrans);
     } else {
         tw_stack_transmit_tcp(st, pkt, TW_IPV4_HDR_LEN + 40);
+    }
+    if (!r && !usual) {
+        tw_syn_usual_set(st); /* (as above) */
     }
     return 0;
 }
@@ -1111,6 +1146,15 @@ emit_plain_body(tw_stack *st, tw_socket *c, uint8_t flags, tw_seq seq, uint32_t 
            them on the stack across the copy's jump, cksum.h) */
         sum = tw_cksum_copy_short_words(tcp + hlen, c->snd.buf + pos, len, addr_sum,
                                         pkt, TW_IPV4_HDR_LEN + 8, TW_IPV4_HDR_LEN + 24, sum);
+    } else if (__builtin_constant_p(len) && len == 0 && ack_area) {
+        /* (the ACK place's: the address sum read again, from memory, as the chain's
+           middle word, after the stores, and the timestamps' word as its start: loaded
+           before into the register the chain starts from, it was copied to another
+           one, lifecycle -7 instr) */
+        uint64_t asum2;
+        memcpy(&asum2, &c->out_asum, 8);
+        assert(asum2 == addr_sum);
+        sum = tw_cksum_add64x3_last(h67, h23, asum2, sum);
     } else if (__builtin_constant_p(len) && len == 0) {
         sum = ts ? tw_cksum_add64x3_last(addr_sum, h23, h67, sum)
                  : tw_cksum_add64x2_last(addr_sum, h23, sum);
@@ -1202,9 +1246,9 @@ static __attribute__((noinline)) void emit_plain_long(tw_socket *c, uint8_t flag
                             c->rcv_nxt, WIN_GIVEN);
         }
         /* (copied into st->txbuf: a datagram that reached the ACK place's or the SYN
-           builder's words, an MTU over 65,408 bytes, puts them back, stack.h
-           TW_TXBUF_ACK_AT) */
-        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_ACK_AT, 0)) {
+           builder's words, an MTU over 65,344 bytes, puts them back, stack.h
+           TW_TXBUF_KEPT_AT) */
+        if (__builtin_expect(TW_IPV4_HDR_LEN + TW_TCP_HDR_LEN + 12 + len > TW_TXBUF_KEPT_AT, 0)) {
             tw_txbuf_keep_set(c->st);
         }
     }
@@ -2568,8 +2612,14 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
                                                                  bool fin_q, bool in_flight,
                                                                  bool fresh, bool plain,
                                                                  bool at_buf, bool front,
-                                                                 bool front_dack)
+                                                                 bool front_dack, bool sml)
 {
+    /* (sml: SND.SML not set by the caller, SYN-SENT's usual SYN+ACK (tcp_in.c
+       established_from_syn_ka's copy without keepalive): set here in both cases of the
+       segment's size, rather than to SND.UNA there first and again here for a short
+       segment; a segment this copy leaves to push_segs has it set before, push_now_in_as;
+       lifecycle -1 instr) */
+    assert(!sml || fresh);
     uint32_t most = c->snd_mss;
     if (avail > most) {
         return false; /* more than one segment (or the FIN already sent) */
@@ -2620,7 +2670,9 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
     /* Nagle's test (RFC 9293 3.8.6.2.1) asked only with data in flight: with none,
        snd_una is snd_max, which the end of the last short segment never passes, so
        it cannot hold the segment (a request or a response: one test, not four). */
-    assert(in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+    /* (sml: not set yet, nothing in flight either) */
+    assert(sml || in_flight || !tw_seq_gt(c->snd_sml, c->snd_una));
+    assert(!sml || !in_flight);
     /* (front: send's first push with a delayed-ACK timer running, which the segment's
        ACK stops, out of line, push_last_front_dack, before any of its steps: this copy
        then makes no call before the netdev's, and keeps nothing of the segment's in a
@@ -2665,6 +2717,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
            where avail < most is tested already rather than in push_last_sent (nothing
            reads it in between) */
         c->snd_sml = tw_seq_add(c->snd_nxt, avail + (fin_q ? 1u : 0u));
+    } else if (sml) {
+        c->snd_sml = c->snd_una; /* (tw_cc_init_una_ka's value: no short segment sent) */
     }
     /* (at_buf: SND.NXT is SND.BUF, push_last_as) */
     uint32_t off = at_buf ? 0 : (uint32_t)tw_seq_diff(c->snd_nxt, c->snd_buf_seq);
@@ -2682,7 +2736,8 @@ static inline __attribute__((always_inline)) bool push_last_data(tw_stack *st, t
    congestion window, Nagle) would hold or cut the segment: push_segs then decides. */
 static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, bool flags_asked,
                                                                bool fresh, bool at_buf,
-                                                               bool front, bool front_dack)
+                                                               bool front, bool front_dack,
+                                                               bool sml)
 {
     /* SACK blocks to carry (emit's test, and seg_payload_max's): a receiver holding
        out-of-order data or a D-SACK to report is rare, and push_segs' steps take its
@@ -2778,17 +2833,17 @@ static inline __attribute__((always_inline)) bool push_last_as(tw_socket *c, boo
        the flag, chosen between them only at the builder, was kept on the stack) */
     if (fin_q) {
         return push_last_data(st, c, end, avail, true, in_flight, fresh, plain, at_buf,
-                              front, front_dack);
+                              front, front_dack, sml);
     }
     return push_last_data(st, c, end, avail, false, in_flight, fresh, plain, at_buf, front,
-                          front_dack);
+                          front_dack, sml);
 }
 
 /* push_last_as for send's first push (tw_out_send_first_push_leave) when a delayed-ACK
    timer runs: its copy that stops it (ack_carried), out of line. */
 static __attribute__((noinline, cold)) bool push_last_front_dack(tw_socket *c)
 {
-    return push_last_as(c, true, false, true, true, true);
+    return push_last_as(c, true, false, true, true, true, false);
 }
 
 /* A bare ACK that may wait for the end of this turn of the host's loop
@@ -2849,7 +2904,7 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
        initialised congestion control (tw_cc_init: Open) and stopped the RTO (rto_at
        never): neither asked again */
     assert(!held || (c->ca_state == TW_CA_OPEN && c->rto_at == TW_TIME_NEVER));
-    if (push_last_as(c, flags_asked, held, at_buf, front, false)) {
+    if (push_last_as(c, flags_asked, held, at_buf, front, false, held_wheel)) {
         /* push_tail's steps, less those this case settles: the segment carried the ACK
            (ack_carried cleared both flags) and put data or the FIN in flight, and no
            persist timer runs. */
@@ -2902,6 +2957,9 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
             }
         }
     } else {
+        if (held_wheel) {
+            c->snd_sml = c->snd_una; /* (push_last_data's `sml`: not set by the caller) */
+        }
         push_segs(c, ~0u, false);
         push_tail(c);
         if (held_wheel) {
