@@ -4149,8 +4149,9 @@ static inline __attribute__((always_inline)) bool fast_ok(tw_socket *c, const tw
 
 static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socket *c, tw_seg *s,
                                                         const tw_tcp_hdr *h, bool placed,
-                                                        bool may_trace)
+                                                        bool may_trace, bool empty)
 {
+    assert(!empty || s->data_len == 0);
     /* (`st` is c's, the caller's in a register: c->st is loaded again after each call) */
     assert(c->st == st && (may_trace || !st->cfg.trace));
     if (may_trace) {
@@ -4185,7 +4186,7 @@ static inline __attribute__((always_inline)) void fast_do(tw_stack *st, tw_socke
         uint32_t prior_flight = (uint32_t)tw_seq_diff(c->snd_max, una);
         on_new_ack_open(st, c, acked, prior_flight, &h->o); /* (fast_ok: Open, a new ACK) */
     }
-    uint32_t n = s->data_len; /* (the same) */
+    uint32_t n = empty ? 0 : s->data_len; /* (the same) */
     if (n) {
         /* Seventh: in_process_text's in-order case. */
         if (n > c->rcv_mss) {
@@ -4450,7 +4451,7 @@ static inline __attribute__((always_inline)) void input_demux_in(tw_stack *st, t
     if (n) {
         tw_socket *c = (tw_socket *)n;
         if (fast_ok(c, s, h, NULL)) {
-            fast_do(st, c, s, h, false, may_trace);
+            fast_do(st, c, s, h, false, may_trace, false);
         } else {
             in_conn_call(st, c, s, h);
         }
@@ -4833,8 +4834,18 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
                         tw_ring_write_sum(&c->rcv, sum, u->payload, s->data_len))) {
                     return false;
                 }
-            } else if (!tw_cksum_native_ok_nz(sum)) {
-                return false;
+            } else {
+                if (!tw_cksum_native_ok_nz(sum)) {
+                    return false;
+                }
+                tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
+                /* A segment without text (a pure ACK, a FIN): fast_do's own copy, which
+                   then asks no length again after the ACK's steps (`empty`), where the
+                   one copy for both asked it a third time; measured: lifecycle -4 instr,
+                   4,045.9 -> 4,041.9, the client's FIN; bulk -0.4 per KiB, a bulk
+                   sender's ACKs) */
+                fast_do(st, c, s, h, true, false, true);
+                return true;
             }
             tw_count(st, TW_CNT_TCP_RX_SEGMENTS);
         }
@@ -4843,7 +4854,7 @@ static inline __attribute__((always_inline)) bool input_unsummed(tw_stack *st, t
            data is in the ring already, each case above having placed it (`placed`
            true: a constant, no flag kept across the steps; measured: lifecycle -10
            instr against a flag set per case). */
-        fast_do(st, c, s, h, true, false);
+        fast_do(st, c, s, h, true, false, false);
         return true;
     }
     /* what input_demux does with it (fast_ok said no above), the flags asked there, its
