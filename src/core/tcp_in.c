@@ -3433,8 +3433,26 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
                                                             const tw_tcp_opts *o)
 {
     bool ts = (c->flags & TW_F_TS) != 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* (each way's compare with the options' byte as its memory operand: GCC loaded the
+       byte into a register once for the two; measured: lifecycle -4 instr, one in
+       each of header prediction and the closing ACKs, bulk -1.1 per KiB) */
+    if (ts) {
+        __asm__ goto("cmpb %[want], %[p]\n\tjne %l[other]"
+                     :
+                     : [p] "m"(o->present), [want] "i"(TW_OPT_TS)
+                     : "cc"
+                     : other);
+        return (int32_t)(o->ts_val - c->ts_recent) >= 0;
+    }
+    __asm__ goto("cmpb $0, %[p]\n\tjne %l[other]" : : [p] "m"(o->present) : "cc" : other);
+    return true;
+other:
+    return false;
+#else
     return o->present == (ts ? TW_OPT_TS : 0) &&
            (!ts || (int32_t)(o->ts_val - c->ts_recent) >= 0);
+#endif
 }
 
 /* The ACKs that close a connection -- in FIN-WAIT-1 the ACK of our FIN, alone or with
