@@ -991,7 +991,8 @@ void tw_conn_free(tw_socket *c);
    caller, runs before in_conn's timer_hold; asserted), so st->timer_held is not asked.
    `c` is the connection the stack's lookup found for the segment being processed
    (LAST-ACK's last ACK), `st` its stack: in the connection table and the lookup's cache
-   (stack.h last_conn), neither asked. */
+   (stack.h last_conn), neither asked. It has no extras block (TW_F_EXTRAS: the caller
+   leaves such a connection to the full steps; asserted, and not asked). */
 void tw_conn_free_orphan_found(tw_stack *st, tw_socket *c);
 /* tw_conn_free_orphan_found for the usual packet's function, which it ends (a tail call):
    sets call_free and returns 0, tw_stack_input's answer. */

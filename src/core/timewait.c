@@ -485,7 +485,7 @@ static void trace_tw(tw_stack *st, const tw_tw *t, tw_trace_kind kind, tw_state 
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
     ev.now = st->now;
-    ev.conn_id = t->conn_id & TW_TW_ID_MASK;
+    ev.conn_id = t->conn_id >> TW_TW_ID_SHIFT;
     ev.old_state = old_state;
     ev.new_state = new_state;
     ev.counter = TW_CNT_COUNT_;
@@ -655,11 +655,12 @@ static inline __attribute__((always_inline)) int make_in_as(tw_stack *st, tw_soc
        A bound connection's count (tw_port nbound, and nreuse and nauto as its flags
        say) becomes the record's; a listener's child, which holds none while its listener
        is there (tcp_in.c new_child), takes one (record_takes_port). The two flags in the
-       id's top bits (TW_TW_ID_REUSE, TW_TW_ID_AUTO). */
+       id's low bits (TW_TW_ID_REUSE, TW_TW_ID_AUTO). */
     uint32_t cf = c->flags;
-    _Static_assert(TW_F_REUSE == TW_TW_ID_REUSE && TW_F_AUTOBOUND == TW_TW_ID_AUTO,
-                   "TW_TW_ID_*: the flags' own bits");
-    t->conn_id = ((uint32_t)c->id & TW_TW_ID_MASK) | (cf & (TW_TW_ID_REUSE | TW_TW_ID_AUTO));
+    _Static_assert(TW_F_REUSE >> 30 == TW_TW_ID_REUSE && TW_F_AUTOBOUND >> 30 == TW_TW_ID_AUTO &&
+                       (TW_F_REUSE | TW_F_AUTOBOUND) >> 30 == 3u,
+                   "TW_TW_ID_*: the flags' top bits shifted down");
+    t->conn_id = ((uint32_t)c->id << TW_TW_ID_SHIFT) + (cf >> 30);
     /* (`ack`: taken after the ACK, where only c is kept across the call:
        tw_out_ack_last_free, or make_end_rare) */
     if (!ack && __builtin_expect(!(cf & TW_F_BOUND), 0)) {
