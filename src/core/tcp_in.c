@@ -1123,24 +1123,38 @@ static inline __attribute__((always_inline)) int promote_quick_way(const tw_stac
     return s->data_len == 0 ? PROMOTE_WAY_EMPTY : PROMOTE_WAY_TEXT;
 }
 
+/* A width's usual promotion: its quick way's copy by promote_quick_way, the placed one in
+   line. (`full`, `text`, `empty`: that width's copies, constants after inlining, so each
+   is a direct call) */
+typedef void promote_copy_fn(tw_stack *st, tw_reqsk *r, tw_seg *s, uint8_t *blk,
+                             const tw_tcp_hdr *h);
+static inline __attribute__((always_inline)) void
+req_promote_usual_as(tw_stack *st, tw_reqsk *r, tw_seg *s, uint8_t *blk, const tw_tcp_hdr *h,
+                     unsigned as, promote_copy_fn *full, promote_copy_fn *text,
+                     promote_copy_fn *empty)
+{
+    switch (promote_quick_way(st, r, s, blk, h)) {
+    case PROMOTE_WAY_FULL:
+        full(st, r, s, blk, h);
+        return;
+    case PROMOTE_WAY_TEXT:
+        text(st, r, s, blk, h);
+        return;
+    case PROMOTE_WAY_EMPTY:
+        empty(st, r, s, blk, h);
+        return;
+    default:
+        req_promote_in(st, r, s, h, true, blk, false,
+                       as | TW_CONN_AS_LISTED | PROMOTE_TS | PROMOTE_PLACED);
+    }
+}
+
 static __attribute__((noinline)) void req_promote_usual_narrow(tw_stack *st, tw_reqsk *r,
                                                                tw_seg *s, uint8_t *blk,
                                                                const tw_tcp_hdr *h)
 {
-    switch (promote_quick_way(st, r, s, blk, h)) {
-    case PROMOTE_WAY_FULL:
-        req_promote_usual_narrow_full(st, r, s, blk, h);
-        return;
-    case PROMOTE_WAY_TEXT:
-        req_promote_usual_narrow_text(st, r, s, blk, h);
-        return;
-    case PROMOTE_WAY_EMPTY:
-        req_promote_usual_narrow_empty(st, r, s, blk, h);
-        return;
-    default:
-        req_promote_in(st, r, s, h, true, blk, false,
-                       TW_CONN_AS_NARROW | TW_CONN_AS_LISTED | PROMOTE_TS | PROMOTE_PLACED);
-    }
+    req_promote_usual_as(st, r, s, blk, h, TW_CONN_AS_NARROW, req_promote_usual_narrow_full,
+                         req_promote_usual_narrow_text, req_promote_usual_narrow_empty);
 }
 
 #if TW_CONN_WIDE
@@ -1170,20 +1184,8 @@ static __attribute__((noinline)) void req_promote_usual_wide(tw_stack *st, tw_re
                                                              tw_seg *s, uint8_t *blk,
                                                              const tw_tcp_hdr *h)
 {
-    switch (promote_quick_way(st, r, s, blk, h)) {
-    case PROMOTE_WAY_FULL:
-        req_promote_usual_wide_full(st, r, s, blk, h);
-        return;
-    case PROMOTE_WAY_TEXT:
-        req_promote_usual_wide_text(st, r, s, blk, h);
-        return;
-    case PROMOTE_WAY_EMPTY:
-        req_promote_usual_wide_empty(st, r, s, blk, h);
-        return;
-    default:
-        req_promote_in(st, r, s, h, true, blk, false,
-                       TW_CONN_AS_WIDE | TW_CONN_AS_LISTED | PROMOTE_TS | PROMOTE_PLACED);
-    }
+    req_promote_usual_as(st, r, s, blk, h, TW_CONN_AS_WIDE, req_promote_usual_wide_full,
+                         req_promote_usual_wide_text, req_promote_usual_wide_empty);
 }
 #endif
 
@@ -1503,8 +1505,9 @@ established_from_syn_ka_as(tw_stack *st, tw_socket *c, bool may_fin, bool may_tr
         syn_rto_fallback(st, c);
     }
     assert(may_ka || !(c->flags & TW_F_EXTRAS));
-    /* (!may_ka: SYN-SENT's usual copy, whose caller sets SND.SML, in_syn_sent) */
-    tw_cc_init_una_ka(st, c, child, una, may_ka, !may_ka, may_ka);
+    /* (!may_ka and not a child: SYN-SENT's usual copy, whose caller sets SND.SML,
+       in_syn_sent; a child from a quick promotion, also !may_ka, needs it set here) */
+    tw_cc_init_una_ka(st, c, child, una, may_ka, !may_ka, may_ka || child);
     if (may_fin && (c->flags & TW_F_FIN_QUEUED)) {
         /* shutdown(WR) during the handshake: the FIN follows at once. */
         tw_conn_set_state(c, TW_STATE_FIN_WAIT_1);
@@ -1526,13 +1529,6 @@ established_from_syn_ka(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace
                         tw_seq una, bool may_ka, bool ask_rto)
 {
     established_from_syn_ka_as(st, c, may_fin, may_trace, child, una, may_ka, ask_rto, false);
-}
-
-static inline __attribute__((always_inline)) void
-established_from_syn_in(tw_stack *st, tw_socket *c, bool may_fin, bool may_trace, bool child,
-                        tw_seq una)
-{
-    established_from_syn_ka(st, c, may_fin, may_trace, child, una, true, true);
 }
 
 
@@ -2954,7 +2950,7 @@ static __attribute__((noinline, cold)) void syn_acked_late(tw_socket *c, const t
         c->flags |= TW_F_CONNECTED;
         tw_count(st, TW_CNT_TCP_ESTABLISHED);
     }
-    /* RFC 6298 5.7, as established_from_syn_in: no handshake sample, no backed-off RTO */
+    /* RFC 6298 5.7, as syn_rto_fallback: no handshake sample, no backed-off RTO */
     if (c->total_retrans && c->srtt == 0) {
         c->rto = TW_SEC(3) < st->cfg.rto_max ? TW_SEC(3) : st->cfg.rto_max;
     }

@@ -93,22 +93,29 @@ static void round_trip(tw_stack *c, tw_stack *s, tw_socket *l, uint16_t port, si
     round_trip_to(c, s, l, 80, port, len, t);
 }
 
+/* A client stack (CLI) and a server stack (SRV), default settings, whose packets go to
+   the queues to_srv and to_cli (emptied). */
+static void stacks_new(tw_stack **c, tw_stack **s)
+{
+    tw_config cfg;
+    to_srv.n = to_cli.n = 0;
+    tw_config_init(&cfg);
+    cfg.addr = CLI;
+    tw_netdev dc = {.transmit = tx_queue, .ud = &to_srv, .mtu = 1500};
+    assert_int_equal(tw_stack_new(c, &cfg, &dc, 1), 0);
+    cfg.addr = SRV;
+    tw_netdev ds = {.transmit = tx_queue, .ud = &to_cli, .mtu = 1500};
+    assert_int_equal(tw_stack_new(s, &cfg, &ds, 1), 0);
+}
+
 /* Lifecycles with a request and an answer of `len` bytes each, copy_narrow as `narrow` on
    both stacks (the gate's way when set). Three rounds on the same stacks: from the second
    on, the freed connections' parked receive blocks take the request's and the first
    answer's payloads as they are summed (tcp_in.c input_unsummed, copy_sum64). */
 static void lifecycle(size_t len, bool narrow)
 {
-    tw_config cfg;
     tw_stack *c = NULL, *s = NULL;
-    to_srv.n = to_cli.n = 0;
-    tw_config_init(&cfg);
-    cfg.addr = CLI;
-    tw_netdev dc = {.transmit = tx_queue, .ud = &to_srv, .mtu = 1500};
-    assert_int_equal(tw_stack_new(&c, &cfg, &dc, 1), 0);
-    cfg.addr = SRV;
-    tw_netdev ds = {.transmit = tx_queue, .ud = &to_cli, .mtu = 1500};
-    assert_int_equal(tw_stack_new(&s, &cfg, &ds, 1), 0);
+    stacks_new(&c, &s);
     c->copy_narrow = narrow;
     s->copy_narrow = narrow;
     tw_socket *l = NULL;
@@ -145,16 +152,8 @@ static void test_small_copies(void **state)
 static void test_listener_cache(void **state)
 {
     (void)state;
-    tw_config cfg;
     tw_stack *c = NULL, *s = NULL;
-    to_srv.n = to_cli.n = 0;
-    tw_config_init(&cfg);
-    cfg.addr = CLI;
-    tw_netdev dc = {.transmit = tx_queue, .ud = &to_srv, .mtu = 1500};
-    assert_int_equal(tw_stack_new(&c, &cfg, &dc, 1), 0);
-    cfg.addr = SRV;
-    tw_netdev ds = {.transmit = tx_queue, .ud = &to_cli, .mtu = 1500};
-    assert_int_equal(tw_stack_new(&s, &cfg, &ds, 1), 0);
+    stacks_new(&c, &s);
     tw_socket *l80 = NULL, *l81 = NULL;
     assert_int_equal(tw_socket_open(s, &l80), 0);
     assert_int_equal(tw_socket_bind(l80, 80), 0);
