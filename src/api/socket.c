@@ -5,6 +5,7 @@
  * API misuse returns a TW_ERR_* and changes nothing; every call that can change state
  * takes `now` and runs with the stack's re-entrancy guard.
  */
+#include "core/arch.h"
 #include "core/tcp_conn.h"
 #include "core/fastopen.h"
 #include "core/timewait.h"
@@ -38,7 +39,7 @@ static inline __attribute__((always_inline)) void copy_small(void *dst, const vo
 /* The guard asked and set: true when it was set already (a call from inside a hook). */
 static inline __attribute__((always_inline)) bool guard_take(tw_stack *st)
 {
-#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+#if TW_ASM_X86_FLAGS
     /* (one btr of call_free's bit, its old value in the carry: the test and the store took
        three steps, a compare, its jump and a store; lifecycle -3 instr, connect and the
        two closes. As a 16-bit operand with the byte after it, traced, which it writes
@@ -1221,7 +1222,7 @@ static inline __attribute__((always_inline)) tw_ssize send_usual(tw_socket *s, c
    writes; the other writes load it there). */
 static inline __attribute__((always_inline)) bool send_ring_bare(const tw_socket *s)
 {
-#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+#if TW_ASM_X86_FLAGS
     bool bare;
     __asm__("cmpl $0, %1" : "=@ccz"(bare) : "m"(s->snd.cap));
     assert(bare == (s->snd.cap == 0));
@@ -1322,7 +1323,7 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
                                         (1u << TW_STATE_ESTABLISHED) |
                                         (1u << TW_STATE_CLOSE_WAIT);
     bool open;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* The state's bit tested in the mask in memory, where GCC loaded the mask into a
        register first on every call; the state loaded by the asm too, so that GCC keeps
        no copy of it for the switch below, which loads it again (lifecycle -2 instr). */
@@ -1649,7 +1650,7 @@ static inline __attribute__((always_inline)) tw_ssize recv_as(tw_socket *s, void
     const uint32_t acked = TW_F_ACK_LAZY | TW_F_ACK_QUEUED;
     if (__builtin_expect(hl - 16 <= 48 && cap >= len, 1)) {
         uint32_t g; /* (s->flags ^ acked) */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
         /* (loaded by an asm GCC cannot see into: with f's copy it made a move more) */
         __asm__("movl %1, %0" : "=r"(g) : "m"(s->flags));
 #else
@@ -1678,7 +1679,7 @@ static inline __attribute__((always_inline)) tw_ssize recv_as(tw_socket *s, void
        nothing) */
     if (__builtin_expect(len > 0 && !(f & other), 1)) {
         size_t avail; /* (at most 2^32 - 1: a size_t, as cap is, for their compare) */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
         /* The readable count loaded again, by an asm GCC cannot see into: with `len`
            used here too, GCC loaded it into a register of its own and copied it to the
            return register on the usual read above, on every call (lifecycle -2 instr;
@@ -2424,7 +2425,7 @@ unsigned tw_socket_events(const tw_socket *s)
     if (__builtin_expect(!s, 0)) {
         return 0;
     }
-#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+#if TW_ASM_X86_FLAGS
     /* tw_conn_events_nonlistener's first case (ESTABLISHED, no FIN either way, no
        shutdown: an application's usual look) asked here with the state and the flags
        compared in memory, by asms GCC cannot see into: with the tests in C, GCC loaded

@@ -4,6 +4,7 @@
  * the S-box below is the standard's table (5.1.1: the inverse in GF(2^8) followed by its
  * affine map), generated from that definition.
  */
+#include "core/arch.h"
 #include "core/aes.h"
 
 #include <assert.h>
@@ -66,7 +67,7 @@ void tw_aes128_init(tw_aes128 *a, const uint8_t key[16], bool use_ni)
 
 bool tw_aes_have_ni(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (SSE4.1 too: tw_aes128_prf64_ni's pinsrq. Every processor with AES-NI has it; a
        virtual one that offered AES-NI alone takes the portable form, the same answers) */
     return __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
@@ -114,7 +115,7 @@ void tw_aes128_encrypt_soft(const tw_aes128 *a, const uint8_t in[16], uint8_t ou
 void tw_aes128_encrypt_ni(const tw_aes128 *a, const uint8_t in[16], uint8_t out[16])
 {
     assert(a->ni);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (the whole block, for the tests; tw_aes128_prf64 keeps only its first half) */
     typedef long long v2di __attribute__((vector_size(16)));
     v2di x;

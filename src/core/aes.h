@@ -18,6 +18,7 @@
 #ifndef TW_CORE_AES_H
 #define TW_CORE_AES_H
 
+#include "core/arch.h"
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,7 +43,7 @@ void tw_aes128_encrypt_ni(const tw_aes128 *a, const uint8_t in[16], uint8_t out[
 /* tw_aes128_prf64 the portable way: out of line, for machines without AES-NI. */
 uint64_t tw_aes128_prf64_soft(const tw_aes128 *a, uint64_t lo, uint64_t hi);
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 /* AES-128's ten rounds with AES-NI on the block in operand %[x], the round keys at
    operand %[rk] (16-aligned: the legacy encoding's memory operands ask it), for the
    asm statements here and in aes.c. */
@@ -68,7 +69,7 @@ static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64_ni(const t
                                                                          uint64_t lo, uint64_t hi)
 {
     assert(a->ni);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     typedef long long tw_aes_v2di __attribute__((vector_size(16)));
     typedef long long tw_aes_k __attribute__((vector_size(16), may_alias));
     tw_aes_v2di x;
@@ -114,7 +115,7 @@ static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64_ni(const t
 static inline __attribute__((always_inline)) uint64_t tw_aes128_prf64(const tw_aes128 *a,
                                                                       uint64_t lo, uint64_t hi)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     if (__builtin_expect(a->ni, 1)) {
         return tw_aes128_prf64_ni(a, lo, hi);
     }

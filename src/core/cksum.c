@@ -6,6 +6,7 @@
  * not matter), folded to 16 bits once at the end. On x86-64 with AVX2 the 64-byte blocks
  * go through a vector loop instead (tw_cksum_native_avx2); same sum.
  */
+#include "core/arch.h"
 #include "core/cksum.h"
 
 #include <string.h>
@@ -99,7 +100,7 @@ uint64_t tw_cksum_native_portable(uint64_t acc, const uint8_t *p, size_t len)
     return native_portable(acc, p, len);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 /* The same sums with AVX2, for x86-64 builds by GCC or clang; every other build has the
    portable loop only. Why: the two checksum passes were about 30% of a bulk transfer's
    instructions, and 32 bytes a step need about half the instructions of the 64-bit
@@ -378,7 +379,7 @@ bool tw_cksum_have_avx2(void)
 
 uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* A load and a test of the toolchain's CPU model, filled in by a constructor before
        main (called earlier than that, it says no: the portable loop runs, same sum). */
     if (len >= 64 && __builtin_cpu_supports("avx2")) {
@@ -414,7 +415,7 @@ uint64_t tw_cksum_copy_native_portable(uint64_t acc, uint8_t *dst, const uint8_t
 
 uint64_t tw_cksum_copy_native(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     if (len >= 32 && __builtin_cpu_supports("avx2")) {
         return tw_cksum_copy_native_avx2(acc, dst, src, len);
     }

@@ -17,6 +17,7 @@
 #ifndef TW_CORE_CKSUM_H
 #define TW_CORE_CKSUM_H
 
+#include "core/arch.h"
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,7 +33,7 @@ uint64_t tw_cksum_native(uint64_t acc, const uint8_t *p, size_t len);
 uint64_t tw_cksum_native_portable(uint64_t acc, const uint8_t *p, size_t len);
 uint64_t tw_cksum_copy_native_portable(uint64_t acc, uint8_t *dst, const uint8_t *src,
                                        size_t len);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 uint64_t tw_cksum_native_avx2(uint64_t acc, const uint8_t *p, size_t len);
 uint64_t tw_cksum_copy_native_avx2(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t len);
 #endif
@@ -117,7 +118,7 @@ static inline uint64_t tw_cksum_add64(uint64_t s, uint64_t w)
    register to 0 for a last word of 0: measured lifecycle -10 instr with this, 6,785 ->
    6,775.) The one carry-chain mechanism here with tw_cksum_add64x2/x3/x4 (asm too).
    Elsewhere tw_cksum_add64's two instructions a word. */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 #define TW_CKSUM_W(p, i) "m"(*(const uint8_t(*)[8])((p) + 8 * (i)))
 #define TW_CKSUM_ADC(n) "adcq %" #n ", %0\n\t"
 #define TW_CKSUM_END "adcq %1, %0\n\tadcq $0, %0"
@@ -131,7 +132,7 @@ static inline __attribute__((always_inline)) uint64_t
 tw_cksum_chain(uint64_t s, const uint8_t *p, unsigned k, uint64_t last)
 {
     assert(k <= 8 && last != UINT64_MAX);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     switch (k) {
     case 8:
         TW_CKSUM_CHAIN(TW_CKSUM_ADC(3) TW_CKSUM_ADC(4) TW_CKSUM_ADC(5) TW_CKSUM_ADC(6)
@@ -190,7 +191,7 @@ tw_cksum_chain(uint64_t s, const uint8_t *p, unsigned k, uint64_t last)
 /* s + a + b as tw_cksum_add64x3 makes s + a + b + c (below). */
 static inline uint64_t tw_cksum_add64x2(uint64_t s, uint64_t a, uint64_t b)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0\n\tadcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
             : "rm"(a), "rm"(b)
@@ -208,7 +209,7 @@ static inline uint64_t tw_cksum_add64x2(uint64_t s, uint64_t a, uint64_t b)
    tw_cksum_add64 take six to nine (compilers do not chain carries across them). */
 static inline uint64_t tw_cksum_add64x3(uint64_t s, uint64_t a, uint64_t b, uint64_t c)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq $0, %0\n\tadcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
             : "rm"(a), "rm"(b), "rm"(c)
@@ -223,7 +224,7 @@ static inline uint64_t tw_cksum_add64x3(uint64_t s, uint64_t a, uint64_t b, uint
 static inline uint64_t tw_cksum_add64x4(uint64_t s, uint64_t a, uint64_t b, uint64_t c,
                                         uint64_t d)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq $0, %0\n\t"
             "adcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
@@ -243,7 +244,7 @@ static inline uint64_t tw_cksum_add64x4(uint64_t s, uint64_t a, uint64_t b, uint
 static inline uint64_t tw_cksum_add64x3_last(uint64_t s, uint64_t a, uint64_t b, uint64_t last)
 {
     assert(last != UINT64_MAX);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
             : "rm"(a), "rm"(b), "rme"(last)
@@ -259,7 +260,7 @@ static inline uint64_t tw_cksum_add64x4_last(uint64_t s, uint64_t a, uint64_t b,
                                              uint64_t last)
 {
     assert(last != UINT64_MAX);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
             : "rm"(a), "rm"(b), "rm"(c), "rme"(last)
@@ -275,7 +276,7 @@ static inline uint64_t tw_cksum_add64x5_last(uint64_t s, uint64_t a, uint64_t b,
                                              uint64_t d, uint64_t e, uint64_t last)
 {
     assert(last != UINT64_MAX);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq %5, %0\n\t"
             "adcq %6, %0\n\tadcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
@@ -292,7 +293,7 @@ static inline uint64_t tw_cksum_add64x4_then_last(uint64_t s, uint64_t a, uint64
                                                   uint64_t d, uint64_t last)
 {
     assert(last != UINT64_MAX);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq %5, %0\n\t"
             "adcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
@@ -308,7 +309,7 @@ static inline uint64_t tw_cksum_add64x4_then_last(uint64_t s, uint64_t a, uint64
 static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t last)
 {
     assert(last != UINT64_MAX);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq $0, %0"
             : "+&r"(s) /* (early clobber: no input may share its register) */
             : "rm"(a), "rme"(last)
@@ -323,7 +324,7 @@ static inline uint64_t tw_cksum_add64x2_last(uint64_t s, uint64_t a, uint64_t la
    C form a compare and a branch). */
 static inline uint64_t tw_cksum_add64_asm(uint64_t s, uint64_t w)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addq %1, %0\n\tadcq $0, %0" : "+r"(s) : "rme"(w) : "cc");
     return s;
 #else
@@ -412,7 +413,7 @@ tw_cksum_copy_short_in(uint8_t *dst, const uint8_t *src, uint32_t len, uint64_t 
        carry counted apart took three, and two to join it), closed by two adds of the
        carry: the first can leave all ones and a carry when the last word and the sum were
        both all ones (as in tw_cksum_add64x4). */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (words: the two header words read where the caller has stored them, at base + ob
        and base + oc, base a pointer it keeps anyway, the offsets constants written into
        the instructions: as values, with the payload's source and the sum live across
@@ -708,7 +709,7 @@ static inline uint32_t tw_cksum_fold18(uint64_t s)
    made a compare, a flag set and two adds of it). */
 static inline uint32_t tw_cksum_add32(uint32_t a, uint32_t b)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__("addl %1, %0\n\tadcl $0, %0" : "+r"(a) : "ri"(b) : "cc");
     return a;
 #else
@@ -772,7 +773,7 @@ static inline bool tw_cksum_native_ok(uint64_t native)
    this test and fails tw_cksum_native_ok: hence the condition.) */
 static inline bool tw_cksum_native_ok_nz(uint64_t native)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* The two constants read from memory by the multiply and the compare themselves,
        and the caller's branch taken by the asm's own jump: GCC otherwise loads each
        constant into a register first (two 10-byte moves) at every check, and with a

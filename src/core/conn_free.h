@@ -7,6 +7,7 @@
 #ifndef TW_CORE_CONN_FREE_H
 #define TW_CORE_CONN_FREE_H
 
+#include "core/arch.h"
 #include "core/tcp_conn.h"
 
 /* (Each of these returns 0, as tw_conn_free_in_as does: the usual packet's function can
@@ -90,7 +91,7 @@ static inline __attribute__((always_inline)) int tw_conn_free_in_as(tw_stack *st
            the compare with the list's head as its memory operand, GCC otherwise loading
            the head, and its link, for the walk below; measured: lifecycle -2 instr,
            4,516.8 -> 4,514.8) */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
         __asm__ goto("cmpq %[c], %[head]\n\tjne %l[walk]"
                      :
                      : [head] "m"(st->ack_head), [c] "r"(c)

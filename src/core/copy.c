@@ -8,6 +8,7 @@
  * one index take about 0.08. Chosen at run time like cksum.c's loops: one binary runs
  * anywhere, and the portable form is memcpy itself.
  */
+#include "core/arch.h"
 #include "core/copy.h"
 #include "core/cksum.h"
 
@@ -16,7 +17,7 @@ void tw_copy_portable(void *dst, const void *src, size_t len)
     memcpy(dst, src, len);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 typedef uint8_t tw_v32u8 __attribute__((vector_size(32)));
 
 static inline __attribute__((target("avx2"), always_inline)) void copy32(uint8_t *d,
@@ -102,7 +103,7 @@ __attribute__((target("avx2"), noinline)) void tw_copy_avx2(void *dst, const voi
 
 void tw_copy_big(void *dst, const void *src, size_t len)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* The CPU model test tw_cksum_native makes (see there). */
     if (__builtin_cpu_supports("avx2")) {
         tw_copy_avx2(dst, src, len);

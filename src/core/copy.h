@@ -5,6 +5,7 @@
 #ifndef TW_CORE_COPY_H
 #define TW_CORE_COPY_H
 
+#include "core/arch.h"
 #include <stddef.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
    that only tw_cksum_have_avx2() machines may run (any length). Both are here for the
    unit tests, which compare them. */
 void tw_copy_portable(void *dst, const void *src, size_t len);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 void tw_copy_avx2(void *dst, const void *src, size_t len);
 #endif
 /* Copy `len` bytes from `src` to `dst` (no overlap), as memcpy does. */
@@ -67,7 +68,7 @@ static inline void tw_copy(void *dst, const void *src, size_t len)
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 #define TW_COPY_WIDE 1
 /* (the 64 bytes at each side as the asm's memory operands) */
 typedef struct {

@@ -19,6 +19,7 @@
 #ifndef TW_CORE_HTAB_H
 #define TW_CORE_HTAB_H
 
+#include "core/arch.h"
 #include <assert.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -184,7 +185,7 @@ static inline uint64_t tw_hash_mix(uint64_t key, uint64_t seed)
 {
     uint64_t x = key ^ seed;
     x ^= x >> 31;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* The multiplies read their constants from memory: GCC otherwise loads each into a
        register first (a 10-byte move) at every hash (measured: lifecycle -9 instr,
        6,692 -> 6,683). */
@@ -216,7 +217,7 @@ static inline uint8_t tw_htab_tag_bit(uint64_t hash)
 static inline size_t htab_link(tw_htab *h, tw_hnode *n, uint64_t x)
 {
     size_t i = (size_t)x & h->mask;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (the slot's load and store with it as their memory operand, as tw_htab_unlink_in's:
        GCC otherwise makes its address once for the two; measured: lifecycle -1 instr,
        4,517.8 -> 4,516.8) */
@@ -247,7 +248,7 @@ static inline void tw_htab_push_tagged(tw_htab *h, tw_hnode *n, uint64_t x)
 {
     assert(h->tag);
     size_t i = htab_link(h, n, x);
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (the byte loaded, its bit set in the register by a bts with the hash's top 3 bits,
        and stored: GCC's or in memory took a one moved to a register and shifted first,
        with the count copied to cl, as connect's tag byte did, socket.c connect_start; a
@@ -327,7 +328,7 @@ static inline bool tw_htab_unlink_hashed(tw_htab *h, tw_hnode *n, uint64_t hash)
 static inline __attribute__((always_inline)) void htab_chain_swap(tw_htab *h, size_t i,
                                                                   tw_hnode *from, tw_hnode *to)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (the compare and the store with the slot as their memory operand: GCC otherwise
        makes the slot's address once for the two; measured: lifecycle -4 instr at the
        unlink, 4,522.8 -> 4,518.8, -1 at the replace, 4,518.8 -> 4,517.8) */

@@ -39,6 +39,7 @@
 #ifndef TW_CORE_MEM_H
 #define TW_CORE_MEM_H
 
+#include "core/arch.h"
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -257,7 +258,7 @@ static inline void tw_mem_give(tw_mem *m, enum tw_mem_class cls, void *p, size_t
 static inline __attribute__((always_inline)) bool tw_mem_list_has_room(const tw_mem_cache *c)
 {
 #if TW_MEM_CACHE_MAX > 0
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__ goto("cmpl $0, %[room]\n\tje %l[none]" : : [room] "m"(c->room) : "cc" : none);
     return true;
 none:
@@ -290,7 +291,7 @@ static inline __attribute__((always_inline)) bool tw_mem_list_take_room(tw_mem_c
 {
     assert(k == 1 || k == 2);
 #if TW_MEM_CACHE_MAX > 0
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* The subtraction's sign is the answer: the room is at most TW_MEM_CACHE_MAX, far
        below bit 31, so it goes negative only when it was less than k. One subtraction
        in memory and a branch on its sign, where GCC loads, compares and later adds

@@ -5,6 +5,7 @@
 #ifndef TW_CORE_STACK_H
 #define TW_CORE_STACK_H
 
+#include "core/arch.h"
 #include "tcpwave.h"
 #include "core/htab.h"
 #include "core/mem.h"
@@ -456,7 +457,7 @@ static inline __attribute__((always_inline)) uint64_t tw_div_tick(uint64_t x)
 {
 #if defined(__SIZEOF_INT128__) && defined(__GNUC__)
     _Static_assert(TW_TICK == 1000000, "the reciprocal is TW_TICK's");
-#if defined(__x86_64__)
+#if TW_ASM_X86
     /* The multiply reads the reciprocal from memory: GCC otherwise loads it into a
        register first (a 10-byte move) at every division (measured: lifecycle -10 instr, 6,523 -> 6,513).
        A constant x is left to the compiler to fold. */
@@ -481,7 +482,7 @@ static inline __attribute__((always_inline)) uint64_t tw_div_tick(uint64_t x)
    M = ceil(2^64 / 125) has t / 4000 exactly in its high half. */
 static inline __attribute__((always_inline)) uint64_t tw_div_4us(tw_time t)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     _Static_assert(TW_US(4) == 4000, "the reciprocal is TW_US(4)'s");
     if (!__builtin_constant_p(t)) {
         static const uint64_t m = 0x20c49ba5e353f7dU;
@@ -784,7 +785,7 @@ static inline size_t tw_stack_orphans(const tw_stack *st)
    false, nothing changed (the limit reached, or a traced stack). */
 static inline __attribute__((always_inline)) bool tw_stack_orphan_take(tw_stack *st)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (the decrement in memory and its sign's branch: GCC otherwise loaded, tested,
        decremented and stored the count apart; the rare answer takes it back) */
     __asm__ goto("subq $1, %[room]\n\tjs %l[full]"

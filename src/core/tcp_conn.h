@@ -23,6 +23,7 @@
 #ifndef TW_CORE_TCP_CONN_H
 #define TW_CORE_TCP_CONN_H
 
+#include "core/arch.h"
 #include <assert.h>
 #include "core/stack.h"
 #include "core/seq.h"
@@ -665,7 +666,7 @@ static inline void tw_conn_out_prep(tw_stack *st, tw_socket *c)
     uint32_t nsrc = st->addr_net, ndst = tw_be32((uint32_t)(c->h.key >> 32));
     tw_conn_out_prep_as(c, nsrc, ndst, tw_cksum_fold18((uint64_t)nsrc + ndst));
 }
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
 #define TW_CONN_WIDE 1
 /* tw_conn_open in full, its object set with 32-byte stores (AVX2: st->conn_wide_on). */
 int tw_conn_open_wide(tw_stack *st, tw_socket **out);
@@ -1896,7 +1897,7 @@ static inline __attribute__((always_inline)) void tw_rtt_sample_as(const tw_stac
        (stack.c fill_defaults). */
     const tw_config *cfg = &st->cfg;
     tw_time k = 4 * rttvar;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* max(K * RTTVAR, rto_min) with a conditional move from memory: GCC otherwise loads
        it into a register first for the cmov (measured with G: lifecycle -4 instr). */
     __asm__("cmpq %1, %0\n\tcmovbq %1, %0" : "+r"(k) : "m"(cfg->rto_min) : "cc");

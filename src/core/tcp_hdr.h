@@ -5,6 +5,7 @@
 #ifndef TW_CORE_TCP_HDR_H
 #define TW_CORE_TCP_HDR_H
 
+#include "core/arch.h"
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -184,7 +185,7 @@ typedef struct tw_tcp_usual {
 #define TW_TCP_BAD_FLAGS_MASK (UINT64_C(0x0101010101010101) * 0xc8u | 1u)
 static inline bool tw_tcp_flags_bad(uint8_t flags)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* One bit test, its jump the caller's branch: `bt` between registers takes the index
        modulo 64 itself, so only the low six bits of the flags' register are read and it
        needs no widening (%q: whatever its upper bits hold). The three flag tests took two
@@ -304,7 +305,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        half, which GCC does not know of its own, and widened the word again on the usual
        way after the compare below; the asm's output says it) */
     uint64_t w0_word;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     w0_word = w0_be;
     __asm__("bswap %k0" : "+r"(w0_word));
 #else
@@ -316,7 +317,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
        sum below takes the usual word made here; GCC's own compare loaded it first;
        measured: lifecycle -7 instr) */
     bool w0_other;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     w0_other = false;
     __asm__ goto("cmpl %[w0], %[usual]\n\tjne %l[odd]"
                  :
@@ -361,7 +362,7 @@ static inline bool tw_tcp_parse_usual_part(tw_tcp_hdr *h, tw_tcp_usual *u, const
     if (((fp_raw & fp_mask) ^ fp_tcp) != 0) {
         return false;
     }
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__ goto("cmpl %[self], %[dst]\n\tjne %l[other]"
                  :
                  : [self] "m"(*self_raw), [dst] "r"(dst_raw)

@@ -12,6 +12,7 @@
  * Functions that may free the connection return IN_DONE; the caller must not touch it
  * after that.
  */
+#include "core/arch.h"
 #include "core/tcp_conn.h"
 #include "core/timewait.h"
 #include "core/syncookie.h"
@@ -50,7 +51,7 @@ static inline __attribute__((always_inline)) void ack_soon(tw_stack *st, tw_sock
    does for the peer's FIN). */
 static inline __attribute__((always_inline)) void ack_soon_mem(tw_stack *st, tw_socket *c)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     assert(c->st == st); /* (given apart: see fast_do) */
     uint32_t seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
     if ((c->flags & TW_F_ACK_LAZY) && c->lazy_seg != seg) {
@@ -2155,7 +2156,7 @@ ack_advance_as(tw_stack *st, tw_socket *c, const tw_seg *s, const tw_tcp_hdr *h,
         /* (`first`: a child times nothing itself -- its SYN+ACK was the entry's, whose
            sample without timestamps req_promote took -- so the flag is clear) */
         assert(!first || !(c->flags & TW_F_RTT_TIMING));
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
         if (unheld) {
             /* (header prediction's copy: the flag cleared in memory, one andl: GCC loaded
                the flags before the echo's tests, where the other case reads them too,
@@ -3168,7 +3169,7 @@ static inline __attribute__((always_inline)) void ack_policy_as(tw_stack *st, tw
 {
     assert(c->st == st);
     /* (a connection's first segments: the usual case first) */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* The count taken down in memory first, its borrow telling that it was 0 already,
        when it is put back: one subb and its jump for a first segment, where the count
        was loaded, tested and stored (measured: lifecycle -3 instr); a count at 0 pays
@@ -3402,7 +3403,7 @@ static inline __attribute__((always_inline)) in_result fin_in_order_in(tw_stack 
     /* (`ooo_fin` false: the caller knows no out-of-order FIN is noted, nothing to clear) */
     assert(ooo_fin || !(c->flags & TW_F_OOO_FIN));
     c->rcv_nxt = tw_seq_add(c->rcv_nxt, 1); /* S10: the FIN consumes a sequence number */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     if (predicted && !ooo_fin) {
         /* The steps below, the flags' changes in memory: the rare one (ack_soon's second
            segment in a turn) apart, then the peer's FIN and ack_soon's mark in one
@@ -3659,7 +3660,7 @@ static inline __attribute__((always_inline)) tw_seq seg_seq_loaded(const tw_seg 
    loads no flags again: measured there lifecycle -3 instr, bulk -1.5 per KiB). */
 static inline __attribute__((always_inline)) bool seg_fin(const tw_seg *s)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__ goto("testb %[fin], %[f]\n\tjz %l[nofin]"
                  :
                  : [f] "m"(s->flags), [fin] "i"(TW_FIN)
@@ -3679,7 +3680,7 @@ nofin:
    lifecycle -1 instr, FIN-WAIT-1's closing ACK). */
 static inline __attribute__((always_inline)) bool seg_seq_at(const tw_seg *s, tw_seq rcv_nxt)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     __asm__ goto("cmpl %[rn], %[seq]\n\tjne %l[other]"
                  :
                  : [seq] "m"(s->seq.v), [rn] "r"(rcv_nxt.v)
@@ -3700,7 +3701,7 @@ static inline __attribute__((always_inline)) bool usual_opts(const tw_socket *c,
                                                             const tw_tcp_opts *o)
 {
     bool ts = (c->flags & TW_F_TS) != 0;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* (each way's compare with the options' byte as its memory operand: GCC loaded the
        byte into a register once for the two; measured: lifecycle -4 instr, one in
        each of header prediction and the closing ACKs, bulk -1.1 per KiB) */
@@ -5269,7 +5270,7 @@ int tw_stack_input(tw_stack *st, const uint8_t *pkt, size_t len, tw_time now)
        any other word goes to tw_stack_input_gated, which adds the 1 back first. */
     _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1, "gate");
     bool gated;
-#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+#if TW_ASM_X86_FLAGS
     /* (one subw on memory, its zero flag the answer: GCC made a load, a subtraction, a
        store and a test of the C form. The two bytes as the operands, as socket.c
        guard_take's: a 16-bit word of may_alias type GCC takes as a write that may change

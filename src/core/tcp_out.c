@@ -9,6 +9,7 @@
  * SACK blocks (emit_plain, which pure ACKs take through ack_fast) have shorter builders
  * that put the same bytes on the wire as emit()'s general builder (out_words).
  */
+#include "core/arch.h"
 #include "core/ecn.h"
 #include "core/fastopen.h"
 #include "core/tcp_conn.h"
@@ -526,7 +527,7 @@ static __attribute__((noinline, cold)) void trace_syn_all_send(tw_stack *st, con
    zero-extending move after its own: lifecycle -4). */
 static inline uint64_t be32_wide(uint32_t v)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     uint64_t r = v;
     __asm__("bswap %k0" : "+r"(r));
     assert(r == tw_be32(v));
@@ -542,7 +543,7 @@ static inline uint64_t be32_wide(uint32_t v)
    second register after it: the SYN+ACK's MSS word). */
 static inline uint64_t load32_wide(const uint32_t *p)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     uint64_t r;
     __asm__("movl %1, %k0" : "=r"(r) : "m"(*p));
     assert(r == *p);

@@ -2,6 +2,7 @@
  * timewait.c -- compact TIME-WAIT records (SPEC S14-S17, RFC 9293 3.10.7.4 TIME-WAIT,
  * RFC 1337, RFC 6191). Layout and rationale in timewait.h; the table in htab.h.
  */
+#include "core/arch.h"
 #include "core/timewait.h"
 #include "core/conn_free.h"
 #include "core/cksum.h"
@@ -217,7 +218,7 @@ static inline __attribute__((always_inline)) void chain_push(tw_twbucket *b, uin
                                                               tw_tw *t, uint32_t i,
                                                               uint32_t bit)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     /* The bucket named by memory operands, each addressed from b and x in its own
        instruction: GCC otherwise made the bucket's address first, one more step a
        record (lifecycle -1.7 in rehash_one). */

@@ -456,7 +456,7 @@ static void test_cksum_native_forms(void **state)
     (void)state;
     check_native_fn(tw_cksum_native_portable, "portable");
     check_native_fn(tw_cksum_native, "as chosen");
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     if (!tw_cksum_have_avx2()) {
         printf("test_cksum_native_forms: AVX2 form skipped, this CPU has no AVX2 (the "
                "portable one runs)\n");
@@ -464,7 +464,7 @@ static void test_cksum_native_forms(void **state)
     }
     check_native_fn(tw_cksum_native_avx2, "avx2");
 #else
-    printf("test_cksum_native_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
+    printf("test_cksum_native_forms: no AVX2 form in this build (x86-64 GCC/clang only, not TW_PORTABLE)\n");
 #endif
 }
 
@@ -526,14 +526,14 @@ static void test_cksum_copy_native_forms(void **state)
     (void)state;
     check_copy_fn(tw_cksum_copy_native_portable, "copy portable");
     check_copy_fn(tw_cksum_copy_native, "copy as chosen");
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     if (!tw_cksum_have_avx2()) {
         printf("test_cksum_copy_native_forms: AVX2 form skipped, this CPU has no AVX2\n");
         return;
     }
     check_copy_fn(tw_cksum_copy_native_avx2, "copy avx2");
 #else
-    printf("test_cksum_copy_native_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
+    printf("test_cksum_copy_native_forms: no AVX2 form in this build (x86-64 GCC/clang only, not TW_PORTABLE)\n");
 #endif
 }
 

@@ -65,7 +65,7 @@ static void test_copy_forms(void **state)
     check_copy_fn(tw_copy_portable, "portable");
     check_copy_fn(tw_copy_big, "as chosen");
     check_copy_fn(tw_copy, "inline entry");
-#if defined(__x86_64__) && defined(__GNUC__)
+#if TW_ASM_X86
     if (!tw_cksum_have_avx2()) {
         printf("test_copy_forms: AVX2 form skipped, this CPU has no AVX2 (the portable one "
                "runs)\n");
@@ -73,7 +73,7 @@ static void test_copy_forms(void **state)
     }
     check_copy_fn(tw_copy_avx2, "avx2");
 #else
-    printf("test_copy_forms: no AVX2 form in this build (x86-64 GCC/clang only)\n");
+    printf("test_copy_forms: no AVX2 form in this build (x86-64 GCC/clang only, not TW_PORTABLE)\n");
 #endif
 }
 
@@ -105,7 +105,7 @@ static void test_copy_wide(void **state)
     check_copy_lens(copy_wide_fn, "wide", &r, 16, 64);
     check_copy_lens(copy_wide64_fn, "wide64", &r, 64, 64);
 #else
-    printf("test_copy_wide: no 32-byte form in this build (x86-64 GCC/clang only)\n");
+    printf("test_copy_wide: no 32-byte form in this build (x86-64 GCC/clang only, not TW_PORTABLE)\n");
 #endif
 }
 

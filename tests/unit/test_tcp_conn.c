@@ -21,8 +21,8 @@ static int tx_drop(const uint8_t *pkt, size_t len, void *ud)
 
 /* A listed object keeps no block here (a fresh socket's, freed: tcp_conn.h
    tw_conn_rings_kept): its rings' blocks and capacities as tw_conn_free_full leaves them,
-   which the new object keeps. */
-static void unkept(tw_socket *c)
+   which the new object keeps. (Only the AVX2 forms' checks use it.) */
+static __attribute__((unused)) void unkept(tw_socket *c)
 {
     c->snd.buf = NULL;
     c->snd.cap = 0;
@@ -91,7 +91,7 @@ static void check_wide(const tw_config *cfg, const char *name, uint8_t poison)
     assert_int_equal(tw_socket_close(keep, 0), 0);
 #else
     (void)poison;
-    printf("%s: no AVX2 form in this build (x86-64 GCC/clang only)\n", name);
+    printf("%s: no AVX2 form in this build (x86-64 GCC/clang only, not TW_PORTABLE)\n", name);
 #endif
     tw_stack_free(st);
 }
@@ -138,7 +138,8 @@ static void check_child_wide(const tw_config *cfg, const char *name, uint8_t poi
     }
 #else
     (void)poison;
-    printf("%s: no AVX2 form in this build (x86-64 GCC/clang only)\n", name);
+    (void)child;
+    printf("%s: no AVX2 form in this build (x86-64 GCC/clang only, not TW_PORTABLE)\n", name);
 #endif
     tw_stack_free(st);
 }
