@@ -410,7 +410,7 @@ static __attribute__((noinline, cold)) void listen_ecn(tw_reqsk *r, const tw_seg
 
 /* A SYN without RST, ACK or FIN: what a listener takes (in_listen_fo), and never one of
    the bad combinations (tw_tcp_flags_bad). */
-static inline bool syn_alone_of(const tw_seg *s)
+static inline __attribute__((unused)) bool syn_alone_of(const tw_seg *s)
 {
     return (s->flags & (TW_RST | TW_ACK | TW_SYN | TW_FIN)) == TW_SYN;
 }
