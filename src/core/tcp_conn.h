@@ -1718,6 +1718,14 @@ void tw_out_ack_last_free(tw_socket *c, uint32_t win);
    call_free set once the ACK is sent, 0 returned (tw_stack_input's answer). */
 int tw_out_ack_last_free_leave(tw_socket *c, uint32_t win);
 void tw_out_ack_carried(tw_socket *c);
+/* The held-ACK list's push, for a connection its caller has just marked TW_F_ACK_QUEUED
+   (on no list before: the mark says it is on it). */
+static inline void tw_out_ack_list_push(tw_stack *st, tw_socket *c)
+{
+    assert(c->st == st && (c->flags & TW_F_ACK_QUEUED));
+    c->ack_next = st->ack_head;
+    st->ack_head = c;
+}
 /* An ACK owed by the end of this turn (held for a reply or FIN to carry it): marked, and
    the connection on the held-ACK list (tcp_out.c ack_queue's steps). Inline: a
    server's read of each request makes it (the window it opens), and the call cost as
@@ -1727,8 +1735,7 @@ static inline void tw_out_ack_lazy(tw_socket *c)
     c->flags |= TW_F_ACK_LAZY;
     if (!(c->flags & TW_F_ACK_QUEUED)) {
         c->flags |= TW_F_ACK_QUEUED;
-        c->ack_next = c->st->ack_head;
-        c->st->ack_head = c;
+        tw_out_ack_list_push(c->st, c);
     }
 }
 /* tw_out_ack_lazy for a connection its caller knows is on no held-ACK list and owes no
@@ -1737,8 +1744,7 @@ static inline void tw_out_ack_lazy_unqueued(tw_stack *st, tw_socket *c)
 {
     assert(c->st == st && !(c->flags & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)));
     c->flags |= TW_F_ACK_LAZY | TW_F_ACK_QUEUED;
-    c->ack_next = st->ack_head;
-    st->ack_head = c;
+    tw_out_ack_list_push(st, c);
 }
 /* Send the pure ACKs tw_out_push held back (tw_stack_on_timeout). */
 void tw_out_flush_acks(tw_stack *st);

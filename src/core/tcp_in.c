@@ -4160,11 +4160,8 @@ static inline __attribute__((always_inline)) void third_text_ack(tw_stack *st, t
     assert(c->quickack == 15);
     c->lazy_seg = (uint32_t)st->counters[TW_CNT_TCP_RX_SEGMENTS];
     if (flagged) {
-        /* (tw_out_ack_lazy_unqueued's list push) */
-        assert(c->st == st && (c->flags & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)) ==
-                                  (TW_F_ACK_LAZY | TW_F_ACK_QUEUED));
-        c->ack_next = st->ack_head;
-        st->ack_head = c;
+        assert(c->flags & TW_F_ACK_LAZY);
+        tw_out_ack_list_push(st, c);
     } else {
         tw_out_ack_lazy_unqueued(st, c);
     }
@@ -4409,8 +4406,7 @@ static inline __attribute__((always_inline)) void push_open_in(tw_stack *st, tw_
     if (lazy ? !(f & TW_F_ACK_QUEUED)
              : (f & (TW_F_ACK_LAZY | TW_F_ACK_QUEUED)) == TW_F_ACK_LAZY) {
         c->flags = f | TW_F_ACK_QUEUED;
-        c->ack_next = st->ack_head;
-        st->ack_head = c;
+        tw_out_ack_list_push(st, c);
     }
 }
 
@@ -4999,7 +4995,7 @@ static inline __attribute__((always_inline)) bool syn_bad_source(const tw_stack 
 
 /* tw_cksum_copy_words64 for 64 bytes (the usual answer's payload, placed in a receive
    ring's first block as it is summed): on a machine with AVX2 (the stack's copy_narrow
-   clear, as socket.c's send_gate and recv_gate ask it) the copy as two 32-byte moves
+   clear, as socket.c's call_gate asks it) the copy as two 32-byte moves
    (copy.h tw_copy_wide64), where it took four 16-byte ones, the sum as there (the same
    chain over the same eight words); else tw_cksum_copy_words64's own. (The byte's test
    and five steps where the 16-byte moves took eight: measured, lifecycle -2 instr, the

@@ -564,10 +564,15 @@ static inline uint64_t load32_wide(const uint32_t *p)
    as arguments were all live at once: every callee-saved register saved). win: the
    SYN's window (RFC 7323 2.2: unscaled), computed by the caller. */
 static inline __attribute__((always_inline)) int out_syn_all(
-    tw_stack *st, tw_socket *c, tw_reqsk *r, uint16_t win, bool retrans, bool mss_st)
+    tw_stack *st, tw_socket *c, tw_reqsk *r, uint16_t win, bool retrans, bool usual)
 {
-    /* (mss_st: connect's usual SYN, whose MSS is the stack's own, stack.h syn_mssw) */
-    assert(!mss_st || (!r && c->local_mss == tw_conn_mss_for(st, 0)));
+    /* (`usual`: connect's usual first SYN, the window 65,535 and the stack's MSS,
+       stack.h syn_mssw: its acknowledgment number, data offset, flags and window, and
+       its MSS word, lie in the SYN's place already (stack.h tw_syn_usual_set), neither
+       made nor stored; any other SYN writes its own and puts those back after its
+       netdev call (lifecycle -4 instr)) */
+    assert(!usual || (!r && !retrans && c->local_mss == tw_conn_mss_for(st, 0) &&
+                      win == 65535u));
     uint8_t flags = r ? TW_SYN | TW_ACK : TW_SYN;
     uint32_t w3 = 10u << 28 | (uint32_t)flags << 16 | win; /* data offset 10 */
     tw_count(st, TW_CNT_TCP_TX_SEGMENTS);
@@ -587,13 +592,6 @@ static inline __attribute__((always_inline)) int out_syn_all(
     /* (a SYN+ACK in a place of its own, stack.h TW_TXBUF_SYNACK_AT: the SYN's keeps
        connect's usual SYN's words, `usual` below) */
     uint8_t *pkt = r ? st->txbuf_synack : st->txbuf_syn;
-    /* connect's usual first SYN (mss_st: the window 65,535, the stack's MSS): its
-       acknowledgment number, data offset, flags and window, and its MSS word, lie in
-       the SYN's place already (stack.h tw_syn_usual_set), neither made nor stored; any
-       other SYN writes its own and puts those back after its netdev call (lifecycle
-       -4 instr) */
-    bool usual = !r && mss_st && !retrans;
-    assert(!usual || win == 65535u);
     uint8_t *tcp = pkt + TW_IPV4_HDR_LEN;
     /* raddr << 32 | rport << 16 | lport (the table key: tcp_conn.h, reqsk.h) */
     uint64_t key = r ? r->h.key : c->h.key;
@@ -642,11 +640,10 @@ static inline __attribute__((always_inline)) int out_syn_all(
     uint32_t mssw = 0x02040000u | tw_conn_local_mss(mc);
     /* (a listener's word made already, in network order: tcp_conn.h synack_mssw) */
     assert(!r || mc->synack_mssw == tw_be32(mssw));
-    /* (connect's usual SYN: the stack's word, made already, as a listener's) */
-    assert(!mss_st || st->syn_mssw == tw_be32(mssw));
-    const uint32_t *kw = r ? &mc->synack_mssw : &st->syn_mssw;
-    uint64_t n5 = (r || mss_st) ? (tw_cksum_little_endian() ? load32_wide(kw)
-                                                            : (uint64_t)*kw << 32)
+    /* (connect's usual SYN: the stack's word, in the packet already) */
+    assert(!usual || st->syn_mssw == tw_be32(mssw));
+    uint64_t n5 = r ? (tw_cksum_little_endian() ? load32_wide(&mc->synack_mssw)
+                                                : (uint64_t)mc->synack_mssw << 32)
                   : tw_cksum_little_endian() ? be32_wide(mssw)
                                              : tw_be64((uint64_t)mssw << 32);
     assert(!usual || memcmp(tcp + 20, &n5, 4) == 0);
@@ -2858,8 +2855,7 @@ static inline void ack_queue(tw_socket *c)
 {
     if (!(c->flags & TW_F_ACK_QUEUED)) {
         c->flags |= TW_F_ACK_QUEUED;
-        c->ack_next = c->st->ack_head;
-        c->st->ack_head = c;
+        tw_out_ack_list_push(c->st, c);
     }
 }
 
@@ -2921,7 +2917,8 @@ static inline __attribute__((always_inline)) tw_ssize push_now_in_as(tw_socket *
                and a hook calls nothing on the stack, tcpwave.h) */
             if (held) {
                 /* (held: the caller sets the wheel entry from c's deadlines once the
-                   segment is done, whatever changed: only the deadline here) */
+                   segment is done, whatever changed: only the deadline here, but for
+                   held_wheel's copy, which sets it itself) */
                 assert(!leave && (st->timer_held == c || !st->timer_held));
                 if (held_wheel) {
                     /* The usual clock (stack.h rto_now_below): the deadline neither
@@ -3171,7 +3168,9 @@ void tw_out_push_now_held(tw_socket *c)
     push_now_in_as(c, false, 0, true, false, true, false, false);
 }
 
-static inline __attribute__((always_inline)) void push_now_held_data_in(tw_socket *c)
+/* (`synack`: tw_out_push_now_synack_data's copy, below) */
+static inline __attribute__((always_inline)) void push_now_held_data_in(tw_socket *c,
+                                                                       bool synack)
 {
     /* (the caller's test: data queued, no FIN; the copy then has no FIN-alone step) */
     assert(!(c->flags & TW_F_FIN_QUEUED) && c->snd.len != 0);
@@ -3181,34 +3180,26 @@ static inline __attribute__((always_inline)) void push_now_held_data_in(tw_socke
     }
 #endif
     assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    push_now_in_as(c, false, 0, true, false, true, false, false);
+    push_now_in_as(c, false, 0, true, synack, true, false, synack);
 }
 
 void tw_out_push_now_held_data(tw_socket *c)
 {
-    push_now_held_data_in(c);
+    push_now_held_data_in(c, false);
 }
 
 void tw_out_push_now_synack_data(tw_socket *c)
 {
-    /* (push_now_held_data's steps: the held ones only set the RTO's deadline, which the
-       wheel's step below then takes, as the caller's own step after the push did) */
+    /* (push_now_held_data's steps, whose held ones only set the RTO's deadline, with
+       tcp_in.c in_syn_sent's step after the push, tw_conn_timer_syn_sent_data, made here
+       before its notification (no hook calls into the stack, tcpwave.h: the order is not
+       seen): push_now_in_as's held_wheel) */
     assert(c->st->timer_held == NULL);
-    /* (push_now_held_data_in's steps with push_last_as's rare flags asked by the caller:
-       tcp_in.c syn_sent_accept's plain test has TW_F_SEND_RARE and TW_F_CORK among its
-       flags, with TW_F_FIN_QUEUED and TW_F_EXTRAS; data queued, its test too) */
-    assert(!(c->flags & (TW_F_SEND_RARE | TW_F_CORK | TW_F_FIN_QUEUED | TW_F_EXTRAS)) &&
-           c->snd.len != 0);
-#if defined(__GNUC__)
-    if ((c->flags & TW_F_FIN_QUEUED) || c->snd.len == 0) {
-        __builtin_unreachable();
-    }
-#endif
-    assert(tw_seq_eq(c->snd_una, c->snd_nxt) && tw_seq_eq(c->snd_buf_seq, c->snd_nxt));
-    /* (with tcp_in.c in_syn_sent's step after the push, tw_conn_timer_syn_sent_data,
-       made here before its notification (no hook calls into the stack, tcpwave.h: the
-       order is not seen): held_wheel) */
-    push_now_in_as(c, false, 0, true, true, true, false, true);
+    /* (push_last_as's rare flags asked by the caller: tcp_in.c syn_sent_accept's plain
+       test has TW_F_SEND_RARE and TW_F_CORK among its flags, with TW_F_FIN_QUEUED and
+       TW_F_EXTRAS) */
+    assert(!(c->flags & (TW_F_SEND_RARE | TW_F_CORK | TW_F_EXTRAS)));
+    push_now_held_data_in(c, true);
 }
 
 /* see tcp_conn.h: push_now under a second name (no call of its own in between) */
