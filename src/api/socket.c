@@ -17,7 +17,7 @@
 
 /* tw_copy of 16 to 64 bytes (tw_copy's first in-line form), with 32-byte moves
    (copy.h tw_copy_wide) when `wide`: a caller that has asked the stack's copy_narrow
-   (send_gate, recv_gate). */
+   (call_gate). */
 static inline __attribute__((always_inline)) void copy_small(void *dst, const void *src,
                                                              size_t len, bool wide)
 {
@@ -130,16 +130,19 @@ static bool fresh(const tw_socket *s)
     return never;
 }
 
-/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or it has a
-   socket whose send limit may be below one ring block (st->sndbuf_small): the bytes in
-   one test, so that send's usual first write pays no test of the limit. */
-static inline bool send_gate(const tw_stack *st)
+/* The gate of the usual socket calls (open, send, recv): whether the stack's re-entrancy
+   guard is set (a call from inside a hook), it traces, it has a socket whose send limit
+   may be below one ring block (st->sndbuf_small), or the machine has no 32-byte moves
+   (st->copy_narrow): the bytes in one test, so that send's usual first write pays no
+   test of the limit and recv's usual read asks nothing more for its copy (a gated call
+   takes the general steps, with 16-byte moves: the same outcome). */
+static inline bool call_gate(const tw_stack *st)
 {
     _Static_assert(offsetof(tw_stack, traced) == offsetof(tw_stack, call_free) + 1 &&
                        offsetof(tw_stack, sndbuf_small) == offsetof(tw_stack, call_free) + 2 &&
                        offsetof(tw_stack, copy_narrow) == offsetof(tw_stack, call_free) + 3 &&
                        offsetof(tw_stack, addr_net) == offsetof(tw_stack, call_free) + 4,
-                   "send gate");
+                   "call gate");
     /* (call_free, traced, sndbuf_small, copy_narrow, each 0 or 1: the usual send's are
        1, 0, 0, 0, the word 1 in one compare. A machine without 32-byte moves takes the
        gate's way too, send_gated, whose first write copies with 16-byte ones; a traced
@@ -152,7 +155,7 @@ static inline bool send_gate(const tw_stack *st)
     return w != usual;
 }
 
-/* tw_socket_open through its gate (send_gate): its refusals, else the object by the
+/* tw_socket_open through its gate (call_gate): its refusals, else the object by the
    stack's pointer (tcp_conn.h tw_conn_open). Out of line. */
 static __attribute__((noinline)) int open_gated(tw_stack *st, tw_socket **out)
 {
@@ -168,12 +171,12 @@ int tw_socket_open(tw_stack *st, tw_socket **out)
     if (!st) {
         return TW_ERR_INVAL;
     }
-    /* The guard's test in send's gate word (send_gate): its usual answer also says that
+    /* The guard's test in send's gate word (call_gate): its usual answer also says that
        the machine has 32-byte moves (copy_narrow clear: AVX2, which conn_wide_on is
        too), so the object is tw_conn_open_wide's, called by name where the stack's
        pointer took a load (lifecycle -1 instr); a traced stack, one with sndbuf_small,
        or one without AVX2 takes the pointer (open_gated), as does a NULL `out`. */
-    if (__builtin_expect(!out || send_gate(st), 0)) {
+    if (__builtin_expect(!out || call_gate(st), 0)) {
         return open_gated(st, out);
     }
 #if TW_COPY_WIDE && TW_CONN_WIDE
@@ -528,7 +531,7 @@ static __attribute__((noinline)) int connect_arm_rare(tw_socket *s)
    tw_htab_hash `hash`, to the call's end. `usual`: the caller has found no trace hook and
    room in the table (its tests are then not made again, and
    their calls are not there to keep registers for). `plain`: tw_socket_connect found the
-   connection count under st->connect_plain_below, so the SYN takes all four options
+   connection count under connect_plain_below (stack.h), so the SYN takes all four options
    (stack.h), which its builder then does not ask. */
 static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_socket *s,
                                                                uint32_t iss, uint64_t hash,
@@ -601,11 +604,11 @@ static inline __attribute__((always_inline)) int connect_start(tw_stack *st, tw_
     assert(s->misc_at == TW_TIME_NEVER && s->dack_at == TW_TIME_NEVER &&
            s->ka_at == TW_TIME_NEVER && s->rto_at == TW_TIME_NEVER &&
            !tw_timer_armed(&s->timer) && st->timer_held != s);
-    /* (a fresh socket's RTO is the configured first one, tcp_conn.c: the clock's end
-       asked as one compare of the clock, stack.h connect_rto_now_below; from it on, the
-       saturating add) */
+    /* (a fresh socket's RTO is the configured first one, tcp_conn.c, at most the largest
+       RTO: the clock's end asked as one compare of the clock, stack.h rto_now_below;
+       from it on, the saturating add) */
     assert(s->rto == st->cfg.rto_initial);
-    if (__builtin_expect(st->now >= st->connect_rto_now_below || st->wheel.lazy, 0)) {
+    if (__builtin_expect(st->now >= st->rto_now_below || st->wheel.lazy, 0)) {
         s->rto_at = tw_time_add(st->now, s->rto);
         return connect_arm_rare(s); /* (its calls out of connect: no register kept) */
     }
@@ -878,7 +881,7 @@ static inline __attribute__((always_inline)) bool connect_bad_peer(const tw_stac
 /* tw_socket_connect's steps after its call's entry for a fresh socket, `known` whether
    the peer is the one hashed last (st->isn_mid_peer): asked once, by the caller, for
    the bad-address test's shortcut and the ISN's prepared first word alike. `plain`:
-   the caller found the connection count under st->connect_plain_below, so the stack
+   the caller found the connection count under connect_plain_below (stack.h), so the stack
    is not traced and under its connection limit (asserted), neither asked again, and the
    socket bound. */
 static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uint32_t addr,
@@ -937,7 +940,7 @@ static inline __attribute__((always_inline)) int connect_fresh(tw_socket *s, uin
 }
 
 /* connect_fresh for a peer other than the one hashed last, or on a stack that traces or
-   is at its connection limit (st->connect_plain_below): every test made. Out of line:
+   is at its connection limit (stack.h connect_plain_below): every test made. Out of line:
    the usual connect's peer is that one, on a stack under those. */
 static __attribute__((noinline)) int connect_other_peer(tw_socket *s, uint32_t addr,
                                                         uint16_t port)
@@ -975,8 +978,7 @@ int tw_socket_connect(tw_socket *s, uint32_t addr, uint16_t port, tw_time now)
        of the table's size; lifecycle -3 instr. A stack whose count reaches its table's
        buckets, the entries about to double them, takes connect_other_peer's steps.) */
     const tw_stack *st = s->st;
-    assert(tw_htab_count(&st->conns) <= st->nconns &&
-           st->conns.limit == st->connect_plain_below);
+    assert(tw_htab_count(&st->conns) <= st->nconns);
     if (__builtin_expect(addr != st->isn_mid_peer || st->nconns >= st->conns.limit_below, 0)) {
         return connect_other_peer(s, addr, port);
     }
@@ -1239,10 +1241,11 @@ static inline __attribute__((always_inline)) bool send_ring_bare(const tw_socket
    congestion state, rather than send_first_usual's, whose push does not (tcp_out.c
    tw_out_send_first_push_leave: without an extras block no state but Open outlives an
    empty flight). A keepalive socket too (TW_F_KEEPALIVE): its timer shares the wheel
-   entry, which the first push's RTO start then need not ask about. `small`: the stack
-   has a socket whose send limit may be below one ring block (st->sndbuf_small, which
-   tw_socket_send's gate sends out of line, send_gated); only then is the limit asked
-   before a first write takes a whole block. */
+   entry, which the first push's RTO start then need not ask about. `small`: the call
+   came through the gate (call_gate, send_gated): the stack may have a socket whose send
+   limit is below one ring block (st->sndbuf_small), so the limit is asked before a first
+   write takes a whole block, and the copies take 16-byte moves (a traced stack's, or
+   one on a machine without AVX2, the same way). */
 static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                                                                   const void *buf,
                                                                   size_t len, bool extras,
@@ -1264,7 +1267,7 @@ static inline __attribute__((always_inline)) tw_ssize send_open_as(tw_socket *s,
                              (s->snd.buf || st->mem.cache[TW_MC_RING].head),
                          1)) {
         /* (16 to 64 bytes: with 32-byte moves but on the gate's way, `small`, which
-           send_gate takes for a machine without them too) */
+           call_gate takes for a machine without them too) */
         return send_first_usual(s, st, buf, len, !small); /* (it sets the guard's flag) */
     }
     /* (more can be queued than a limit the application lowered) */
@@ -1373,7 +1376,7 @@ static inline __attribute__((always_inline)) tw_ssize send_as(tw_socket *s, cons
     return rc;
 }
 
-/* tw_socket_send through its gate (send_gate): the guard's refusal, else the send
+/* tw_socket_send through its gate (call_gate): the guard's refusal, else the send
    with its limit asked. Out of line. */
 static __attribute__((noinline)) tw_ssize send_gated(tw_socket *s, const void *buf, size_t len,
                                                     tw_time now)
@@ -1391,7 +1394,7 @@ tw_ssize tw_socket_send(tw_socket *s, const void *buf, size_t len, tw_time now)
     if (!s) {
         return TW_ERR_INVAL;
     }
-    if (__builtin_expect(send_gate(s->st), 0)) {
+    if (__builtin_expect(call_gate(s->st), 0)) {
         return send_gated(s, buf, len, now);
     }
     return send_as(s, buf, len, now, false);
@@ -1600,7 +1603,7 @@ static __attribute__((noinline)) tw_ssize recv_now_moved(tw_socket *s, void *buf
     return tw_socket_recv(s, buf, cap, s->st->now);
 }
 
-/* tw_socket_recv after its gate (recv_gate: the guard asked), `wide` whether its usual
+/* tw_socket_recv after its gate (call_gate: the guard asked), `wide` whether its usual
    read of 33 to 64 bytes copies with 32-byte moves (copy_small). */
 static inline __attribute__((always_inline)) tw_ssize recv_as(tw_socket *s, void *buf, size_t cap,
                                                              tw_time now, bool wide)
@@ -1765,17 +1768,7 @@ static inline __attribute__((always_inline)) tw_ssize recv_as(tw_socket *s, void
     return rc;
 }
 
-/* Whether the stack's re-entrancy guard is set (a call from inside a hook) or the
-   machine has no 32-byte moves (copy_narrow): the bytes in one test, send_gate's, so
-   that recv's usual read asks nothing more for its copy. (A traced stack, or one with
-   sndbuf_small set, takes the gate's way too: a read with 16-byte moves, the same
-   outcome.) */
-static inline bool recv_gate(const tw_stack *st)
-{
-    return send_gate(st);
-}
-
-/* tw_socket_recv through its gate (recv_gate): the guard's refusal, else the read with
+/* tw_socket_recv through its gate (call_gate): the guard's refusal, else the read with
    16-byte moves. Out of line. */
 static __attribute__((noinline)) tw_ssize recv_gated(tw_socket *s, void *buf, size_t cap,
                                                     tw_time now)
@@ -1791,11 +1784,12 @@ tw_ssize tw_socket_recv(tw_socket *s, void *buf, size_t cap, tw_time now)
         return s ? refuse(s->st, TW_ERR_INVAL) : TW_ERR_INVAL;
     }
     /* (no hook: the copy, the ring's bookkeeping, and the window update's ACK queued for
-       the end of the turn, tw_out_ack_lazy; ENTER_NOHOOK's guard, its clock out of line) */
+       the end of the turn, tw_out_ack_lazy; the guard asked in the gate, with the other
+       rare bytes, recv_gated taking ENTER_NOHOOK's steps, its clock out of line) */
     if (!s) {
         return TW_ERR_INVAL;
     }
-    if (__builtin_expect(recv_gate(s->st), 0)) {
+    if (__builtin_expect(call_gate(s->st), 0)) {
         return recv_gated(s, buf, cap, now);
     }
     return recv_as(s, buf, cap, now, true);
@@ -2265,7 +2259,7 @@ int tw_socket_set_bufsizes(tw_socket *s, uint32_t rcvbuf, uint32_t sndbuf)
     if (sndbuf) {
         s->sndbuf_cap = sndbuf;
         if (sndbuf < TW_MEM_RING_BLOCK) {
-            s->st->sndbuf_small = true; /* (for good: socket.c send_gate) */
+            s->st->sndbuf_small = true; /* (for good: socket.c call_gate) */
         }
     }
     if (rcvbuf) {

@@ -112,7 +112,7 @@ tw_ssize tw_socket_connect_send(tw_socket *s, uint32_t addr, uint16_t port, cons
     /* connect, its first SYN built by syn_other (fastopen.h TW_SYN_OPTS_TFO), through
        connect's general steps (connect_plain_below 0: its usual SYN builder does not
        ask syn_opts, stack.h) */
-    size_t plain_below = st->connect_plain_below;
+    size_t plain_below = tw_stack_connect_plain(st);
     st->syn_opts = (uint8_t)(st->syn_opts | TW_SYN_OPTS_TFO);
     tw_stack_connect_plain_set(st, 0);
     int rc = tw_socket_connect(s, addr, port, now);

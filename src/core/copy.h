@@ -75,8 +75,8 @@ typedef struct {
     unsigned char b[64];
 } tw_copy_run;
 /* tw_copy_wide_at(dst, off, src, len): tw_copy of 16 to 64 bytes to dst + off, for a
-   machine with AVX2 only (the stack's copy_narrow clear: socket.c send_gate,
-   recv_gate). From 33 bytes on, two 32-byte moves, the second overlapping the first,
+   machine with AVX2 only (the stack's copy_narrow clear: socket.c call_gate). From 33
+   bytes on, two 32-byte moves, the second overlapping the first,
    where tw_copy made four 16-byte ones and a test more (the two middle moves'), then
    vzeroupper, as the code around it is SSE code that would otherwise pay for the upper
    halves; 16 to 32 bytes as tw_copy. (An asm: this file is not built for AVX, and a

@@ -140,6 +140,12 @@ static inline bool tw_htab_full(const tw_htab *h)
     assert((h->over > h->over_max) == (tw_htab_count(h) > h->mask));
     return h->over > h->over_max;
 }
+/* The owner's bound (tw_htab limit) set, limit_below with it. */
+static inline void tw_htab_limit_set(tw_htab *h, size_t limit)
+{
+    h->limit = limit;
+    h->limit_below = limit <= h->mask ? limit : h->mask + 1;
+}
 /* `below` and `over_max` again after a change of the buckets or `fixed` (and `over`
    with them: the count stays). */
 static inline void tw_htab_shrink_at_set(tw_htab *h)
@@ -148,13 +154,7 @@ static inline void tw_htab_shrink_at_set(tw_htab *h)
     h->below = tw_htab_shrink_at(h);
     h->over = (ptrdiff_t)count - (ptrdiff_t)h->below;
     h->over_max = (ptrdiff_t)h->mask - (ptrdiff_t)h->below;
-    h->limit_below = h->limit <= h->mask ? h->limit : h->mask + 1;
-}
-/* The owner's bound (tw_htab limit) set, limit_below with it. */
-static inline void tw_htab_limit_set(tw_htab *h, size_t limit)
-{
-    h->limit = limit;
-    h->limit_below = limit <= h->mask ? limit : h->mask + 1;
+    tw_htab_limit_set(h, h->limit); /* (limit_below, for the buckets as they are now) */
 }
 /* One node more in the table. */
 static inline void tw_htab_counted(tw_htab *h)

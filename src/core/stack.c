@@ -159,9 +159,9 @@ static uint8_t sender_tos(tw_stack *st, const uint8_t *pkt, uint8_t dflt)
    ipv4.h), so the two bytes are set here, as the packet leaves, and the checksum adjusted:
    the default stack keeps its constants and pays nothing. The ECN bits stay as built or
    as tw_ecn_mark set them. Writing the same values twice changes nothing, so a buffer
-   sent again needs no care; but the SYN builder's place in st->txbuf keeps its IPv4
-   header from one SYN or SYN+ACK to the next (stack.h TW_TXBUF_SYN_AT), and its ACK
-   place a FIN's or pure ACK's (TW_TXBUF_ACK_AT), so a segment from there gets its three
+   sent again needs no care; but the SYN's and the SYN+ACK's places in st->txbuf keep
+   their IPv4 header from one to the next (stack.h TW_TXBUF_SYN_AT, TW_TXBUF_SYNACK_AT),
+   and its ACK place a FIN's or pure ACK's (TW_TXBUF_ACK_AT), so a segment from there gets its three
    words back after the call. */
 static int ip_fields_xmit(const uint8_t *cpkt, size_t len, void *ud)
 {
@@ -276,8 +276,8 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
     st->syn_mssw = tw_be32(0x02040000u | tw_conn_mss_for(st, 0)); /* (stack.h) */
     st->call_free = true; /* (no call in progress: stack.h) */
     st->traced = st->cfg.trace != NULL;
-    st->sndbuf_small = st->cfg.sndbuf < TW_MEM_RING_BLOCK; /* (socket.c send_gate) */
-    st->copy_narrow = TW_COPY_WIDE && !tw_cksum_have_avx2(); /* (socket.c send_gate) */
+    st->sndbuf_small = st->cfg.sndbuf < TW_MEM_RING_BLOCK; /* (socket.c call_gate) */
+    st->copy_narrow = TW_COPY_WIDE && !tw_cksum_have_avx2(); /* (socket.c call_gate) */
     st->plain_xmit = st->traced ? tw_out_traced_xmit : st->dev.transmit;
     st->plain_ud = st->traced ? (void *)st : st->dev.ud;
     if (st->cfg.ttl != 64 || (st->cfg.tos & 0xfcu)) {
@@ -288,16 +288,13 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
                                                   : PTRDIFF_MAX;
     st->orphan_room = st->close_plain_below; /* (no orphan yet) */
     st->time_wait_len = 2 * st->cfg.msl;
-    st->connect_rto_now_below = st->cfg.rto_initial <= TW_TIME_NEVER - (TW_TICK - 1)
-                                    ? TW_TIME_NEVER - (TW_TICK - 1) - st->cfg.rto_initial + 1
-                                    : 0;
     tw_time rto_most = st->cfg.rto_initial > st->cfg.rto_max ? st->cfg.rto_initial
                                                               : st->cfg.rto_max;
     st->rto_now_below = rto_most <= TW_TIME_NEVER - (TW_TICK - 1)
                             ? TW_TIME_NEVER - (TW_TICK - 1) - rto_most + 1
                             : 0;
     /* (0 too for a default receive buffer within the SYN's window field: stack.h) */
-    st->connect_plain_below =
+    size_t plain_below =
         st->traced || st->syn_opts != (TW_OPT_WSCALE | TW_OPT_SACK_PERM | TW_OPT_TS) ||
                 st->cfg.rcvbuf <= 65535u
             ? 0
@@ -368,7 +365,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         /* connect's usual steps take a kept peer's ISN with the AES-NI rounds and its
            address as good (socket.c connect_fresh): with no peer kept (0, a bad
            address), every connect takes connect_other_peer, which asks both */
-        st->connect_plain_below = 0;
+        plain_below = 0;
     }
     st->ts_key.k0 = tw_siphash_4x32(&root, 2, 0, 0, 0);
     st->ts_key.k1 = tw_siphash_4x32(&root2, 2, 0, 0, 0);
@@ -406,7 +403,7 @@ int tw_stack_new(tw_stack **out, const tw_config *cfg, const tw_netdev *dev, tw_
         tw_stack_free(st);
         return TW_ERR_NOMEM;
     }
-    tw_stack_connect_plain_set(st, st->connect_plain_below); /* (the table's copy) */
+    tw_stack_connect_plain_set(st, plain_below); /* (stack.h) */
     tw_txbuf_keep_set(st); /* (stack.h TW_TXBUF_TS_AT) */
     st->txbuf_syn = st->txbuf + TW_TXBUF_SYN_AT;
     st->txbuf_ack = st->txbuf + TW_TXBUF_ACK_AT;

@@ -52,12 +52,14 @@ typedef struct tw_listen_leaf {
     uint32_t n; /* of them set */
 } tw_listen_leaf;
 #define TW_TXBUF_SIZE 65536u
-/* st->txbuf keeps words of the segments its two usual builders make, from one packet to
+/* st->txbuf keeps words of the segments its usual builders make, from one packet to
    the next, so that those builders store none of them: a connection's segment with
-   timestamps (tcp_out.c emit_plain_body), at txbuf, finds the IPv4 header's second word
-   (identification 0, DF: TW_IPV4_ATOMIC_ID) at 4 and the TCP options' first (NOP, NOP,
-   timestamp kind and length) at TW_TXBUF_TS_AT; a SYN or SYN+ACK (out_syn_all), at
-   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), the whole IPv4 header (its first two
+   timestamps and a payload (tcp_out.c emit_plain_body), at txbuf, finds the IPv4
+   header's second word (identification 0, DF: TW_IPV4_ATOMIC_ID) at 4 and the TCP
+   options' first (NOP, NOP, timestamp kind and length) at TW_TXBUF_TS_AT; a FIN or pure
+   ACK, at TW_TXBUF_ACK_AT, the same and more (below); a SYN (out_syn_all), at
+   TW_TXBUF_SYN_AT (the buffer's last 64 bytes), and a SYN+ACK, at TW_TXBUF_SYNACK_AT
+   (below), the whole IPv4 header (its first two
    words, the same for every SYN and SYN+ACK; its third, syn_ipw, and the addresses,
    syn_addr, of the SYN memo's peer: written with the memo, out_syn_all) and its
    options' constant bytes (SACK-permitted with the timestamp's kind and length; NOP,
@@ -142,12 +144,12 @@ struct tw_stack {
        (TW_MEM_RING_BLOCK): cfg.sndbuf or a tw_socket_set_bufsizes below it, for good
        (a limit only auto-tuning raises afterwards, and children copy their listener's).
        Two bytes after call_free: tw_socket_send asks both in one test (socket.c
-       send_gate), so that its usual first write, while this is false, takes the whole
+       call_gate), so that its usual first write, while this is false, takes the whole
        block with no test of the socket's limit. */
     bool sndbuf_small;
     /* The machine has no AVX2 (copy.h tw_copy_wide may not run: x86-64 GCC/clang builds
        only). Three bytes after call_free: tw_socket_send's gate and tw_socket_recv's ask it
-       with the guard (socket.c send_gate, recv_gate), so that their usual writes and
+       with the guard (socket.c call_gate), so that their usual writes and
        reads of 33 to 64 bytes make their copies with 32-byte moves with no test of
        their own, and the other ways, out of line, with 16-byte ones. */
     bool copy_narrow;
@@ -328,26 +330,8 @@ struct tw_stack {
        ESTABLISHED (S10), LAST-ACK for CLOSE-WAIT (S13), 0 (CLOSED) for every other state,
        which the usual close does not take. Set by tw_conn_tmpl_init. */
     uint8_t close_next[TW_STATE_COUNT_];
-    /* The same for connect() (socket.c tw_socket_connect): cfg.max_connections (SIZE_MAX
-       for 0), and 0 for a traced stack or one whose SYNs do not take all four options
-       (syn_opts: an option turned off, ECN; so the usual connect's SYN builder does not
-       ask, tcp_out.c tw_out_syn_first_all_leave), or whose sockets' receive buffers may
-       be 65,535 bytes or less (cfg.rcvbuf, or a tw_socket_set_bufsizes to such a size,
-       for good: so that builder's window, the buffer's, is the field's largest, with no
-       test), or whose connecting sockets' MSS may not be the stack's own (a
-       tw_socket_set_mss, or a socket connecting again with an MSS a path MTU lowered,
-       for good: so that builder's MSS word is syn_mssw); fixed at tw_stack_new, but for those calls and a Fast Open connect's own
-       call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and back
-       (socket_fastopen.c). Set through tw_stack_connect_plain_set, which keeps it in
-       the connection table too (htab.h limit: connect's one compare, against the least
-       of it and the table's buckets, then also says the table is not full). */
-    size_t connect_plain_below;
-    /* The clock below which connect's RTO, now + cfg.rto_initial, falls before NEVER's
-       last tick (socket.c connect_start: one compare of the clock, where the saturating
-       add and the deadline's test took two); 0 for an RTO that never does. Fixed at
-       tw_stack_new. */
-    tw_time connect_rto_now_below;
-    /* The same for any connection's RTO (c->rto, at most the larger of rto_initial and
+    /* The clock below which a connection's RTO deadline, now + c->rto, falls before
+       NEVER's last tick, for any RTO (c->rto is at most the larger of rto_initial and
        rto_max: its start, tw_conn_open's template, and every change after, each
        clamped at rto_max): a clock below this starts it without the saturating add
        and the deadline's test (tcp_conn.h tw_rto_start_inline_as, tw_rto_start_idle_as:
@@ -428,12 +412,27 @@ struct tw_stack {
     _Alignas(16) tw_aes128 isn_aes;
 };
 
-/* st->connect_plain_below set, and the connection table's copy of it (htab.h limit,
-   which socket.c tw_socket_connect compares st->nconns with). */
+/* connect_plain_below, the connection count below which connect() takes its usual steps
+   (socket.c tw_socket_connect), as close_plain_below is close()'s: cfg.max_connections
+   (SIZE_MAX for 0), and 0 for a traced stack or one whose SYNs do not take all four options
+   (syn_opts: an option turned off, ECN; so the usual connect's SYN builder does not
+   ask, tcp_out.c tw_out_syn_first_all_leave), or whose sockets' receive buffers may
+   be 65,535 bytes or less (cfg.rcvbuf, or a tw_socket_set_bufsizes to such a size,
+   for good: so that builder's window, the buffer's, is the field's largest, with no
+   test), or whose connecting sockets' MSS may not be the stack's own (a
+   tw_socket_set_mss, or a socket connecting again with an MSS a path MTU lowered,
+   for good: so that builder's MSS word is syn_mssw); fixed at tw_stack_new, but for
+   those calls and a Fast Open connect's own call, which sets it to 0 with syn_opts' TW_SYN_OPTS_TFO and back
+   (socket_fastopen.c). Kept in the connection table alone (htab.h limit: connect's
+   one compare, against the least of it and the table's buckets, then also says the
+   table is not full). */
 static inline void tw_stack_connect_plain_set(tw_stack *st, size_t below)
 {
-    st->connect_plain_below = below;
     tw_htab_limit_set(&st->conns, below);
+}
+static inline size_t tw_stack_connect_plain(const tw_stack *st)
+{
+    return st->conns.limit;
 }
 
 /* ---- time (STYLE 7.5) ---- */
@@ -596,8 +595,8 @@ static inline void tw_syn_usual_set(tw_stack *st)
 
 /* Put back all the words st->txbuf keeps, the ACK place's and the SYN builder's too (at
    tw_stack_new, and after any other writer's netdev call): the ACK place's first two
-   words and options' first, its addresses forgotten (TW_TXBUF_ACK_AT); the IPv4 header
-   at TW_TXBUF_SYN_AT, its third
+   words and options' first, its addresses forgotten (TW_TXBUF_ACK_AT); in both the SYN's
+   place and the SYN+ACK's (TW_TXBUF_SYN_AT, TW_TXBUF_SYNACK_AT) the IPv4 header, its third
    word and the addresses the memo's (syn_ipw, syn_addr, set by then: stack.c; all zero
    at tw_stack_new, for peer 0, to which no SYN goes), and in the TCP
    options (RFC 9293 3.2: SACK-permitted kind 4 length 2, RFC 2018 2, before the

@@ -185,7 +185,7 @@ void tw_conn_tmpl_init(tw_stack *st)
     for (size_t i = 0; i < 6; i++) {
         memcpy(st->conn_wide[i], (const uint8_t *)&c + wide[i], 32);
     }
-    st->conn_wide_on = __builtin_cpu_supports("avx2");
+    st->conn_wide_on = tw_cksum_have_avx2(); /* (the probe copy_narrow is set by: stack.c) */
 #endif
     st->conn_open = tw_conn_open_narrow;
 #if TW_CONN_WIDE

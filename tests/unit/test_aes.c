@@ -143,7 +143,7 @@ static void test_r06_stack_isns_without_ni(void **state)
     tw_t_stack(soft)->isn_mid_peer = 0;
     tw_t_stack(soft)->good_peer = TW_GOOD_PEER_NONE;
     tw_t_stack(soft)->isn_mid = tw_t_stack(soft)->cfg.addr;
-    tw_t_stack(soft)->connect_plain_below = 0;
+    tw_stack_connect_plain_set(tw_t_stack(soft), 0);
     static const uint32_t peers[] = {PEER, PEER, PEER + 1, PEER, 0x0a000002u, 0x0a000002u, PEER};
     tw_socket *ln = tw_t_listen(ni, LPORT, 8), *ls = tw_t_listen(soft, LPORT, 8);
     for (unsigned i = 0; i < sizeof peers / sizeof peers[0]; i++) {
